@@ -1,0 +1,79 @@
+"""Pose landmarks of a whole clip: the output of every pose backend.
+
+numpy only, so the fitting code and its tests need no pose backend installed.
+MediaPipe's landmark layouts are used as the common layout (33 body points,
+21 per hand, 468 face points); see ``BODY`` for the body indices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# MediaPipe Pose landmark indices; left/right are the subject's.
+BODY = {
+    "nose": 0, "left_eye": 2, "right_eye": 5, "left_ear": 7, "right_ear": 8,
+    "left_shoulder": 11, "right_shoulder": 12, "left_elbow": 13, "right_elbow": 14,
+    "left_wrist": 15, "right_wrist": 16, "left_pinky": 17, "right_pinky": 18,
+    "left_index": 19, "right_index": 20, "left_thumb": 21, "right_thumb": 22,
+    "left_hip": 23, "right_hip": 24, "left_knee": 25, "right_knee": 26,
+    "left_ankle": 27, "right_ankle": 28, "left_heel": 29, "right_heel": 30,
+    "left_foot_index": 31, "right_foot_index": 32,
+}
+NUM_BODY = 33
+NUM_HAND = 21
+NUM_FACE = 468
+
+
+@dataclass
+class PoseSequence:
+    """Landmarks for T frames of one video. Missing data is NaN, never zero.
+
+    Attributes:
+        frame_indices: (T,) int64 index of each frame in the video.
+        fps: frames per second of the video (of the stored frames when a stride
+            was used: video fps / stride).
+        image_size: (2,) int64 (width, height) in pixels.
+        body_2d: (T, 33, 3) float32 x, y in pixels (image frame, y down) and
+            visibility in [0, 1]; NaN rows where no person was found.
+        body_world: (T, 33, 4) float32 metric landmarks in metres, origin at
+            the mid-hip, OpenCV camera axes (x right, y down, z away from the
+            camera), plus visibility; NaN where no person was found.
+        left_hand, right_hand: (T, 21, 3) float32 the subject's left / right
+            hand: x, y in pixels and z, depth relative to the wrist in the same
+            pixel scale as x; NaN where the hand was not found.
+        face: (T, 468, 3) float32 face mesh points, pixels (z like the hands);
+            NaN where the face was not found.
+        present: (T,) bool, a person was found in the frame.
+    """
+
+    frame_indices: np.ndarray
+    fps: float
+    image_size: np.ndarray
+    body_2d: np.ndarray
+    body_world: np.ndarray
+    left_hand: np.ndarray
+    right_hand: np.ndarray
+    face: np.ndarray
+    present: np.ndarray
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frame_indices.shape[0])
+
+    @classmethod
+    def empty(cls, num_frames: int, fps: float, image_size: tuple[int, int]) -> "PoseSequence":
+        """All-missing landmarks for ``num_frames`` frames, to be filled in."""
+        nan = np.float32(np.nan)
+        return cls(
+            frame_indices=np.arange(num_frames, dtype=np.int64),
+            fps=float(fps),
+            image_size=np.asarray(image_size, np.int64),
+            body_2d=np.full((num_frames, NUM_BODY, 3), nan, np.float32),
+            body_world=np.full((num_frames, NUM_BODY, 4), nan, np.float32),
+            left_hand=np.full((num_frames, NUM_HAND, 3), nan, np.float32),
+            right_hand=np.full((num_frames, NUM_HAND, 3), nan, np.float32),
+            face=np.full((num_frames, NUM_FACE, 3), nan, np.float32),
+            present=np.zeros(num_frames, bool),
+        )
