@@ -195,6 +195,11 @@ def read_motion(path: str | os.PathLike[str]) -> Motion:
     path = Path(path)
     if not path.is_file():
         raise MotionFileError(f"motion file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise MotionFileError(
+            f"{path.name} is not a readable motion file (.npz archive expected). "
+            "Pick the .npz file a capture or an SMPL-X/AMASS export wrote."
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}

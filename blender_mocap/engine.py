@@ -1,0 +1,345 @@
+"""Run the engine as a subprocess and read its JSON progress lines.
+
+Standard library only (no bpy): the capture operator drives an
+:class:`EngineJob` from Blender's main thread, and tests drive it from plain
+Python. The engine's protocol (one JSON object per stdout line) is in
+CONTRACTS / README: ``stage``, ``progress``, ``warning``, ``error``, ``done``
+events; anything else on stdout is ignored.
+
+Threading: one daemon thread per job reads stdout into a ``queue.Queue`` and a
+second one keeps the tail of stderr. Neither touches bpy; the owner calls
+:meth:`EngineJob.poll` on its own thread to take the parsed events.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+EXTENSION_ROOT = Path(__file__).resolve().parent.parent
+"""The extension root (holds core/): the engine runs with this as its cwd."""
+
+EVENT_KINDS = frozenset({"stage", "progress", "warning", "error", "done"})
+STAGES = ("decoding", "pose", "fitting", "writing")
+
+STDERR_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """What one capture run needs, copied from the scene properties.
+
+    Attributes:
+        video: absolute path of the input video.
+        output_dir: folder the motion file is copied to when the take is built.
+        start: first video frame (0-based) to process.
+        end: last video frame (inclusive); -1 = to the end of the video.
+        stride: keep every ``stride``-th frame (1 = all).
+        max_frames: stop after this many processed frames; 0 = no limit.
+        fov: horizontal field of view in degrees; 0 = estimate it.
+        device: "auto", "cpu" or "cuda".
+    """
+
+    video: str
+    output_dir: str
+    start: int = 0
+    end: int = -1
+    stride: int = 1
+    max_frames: int = 0
+    fov: float = 0.0
+    device: str = "auto"
+
+    def cli_args(self) -> list[str]:
+        """The engine's optional arguments for these settings (defaults left out)."""
+        args: list[str] = []
+        if self.start > 0:
+            args += ["--start", str(self.start)]
+        if self.end >= 0:
+            args += ["--end", str(self.end)]
+        if self.stride > 1:
+            args += ["--stride", str(self.stride)]
+        if self.max_frames > 0:
+            args += ["--max-frames", str(self.max_frames)]
+        if self.fov > 0:
+            args += ["--fov", f"{self.fov:g}"]
+        if self.device != "auto":
+            args += ["--device", self.device]
+        return args
+
+
+def capture_command(python: str | os.PathLike[str], settings: CaptureSettings, out: str | os.PathLike[str]) -> list[str]:
+    """The engine command line for one capture with JSON progress on stdout."""
+    return [
+        str(python), "-m", "core", "capture", str(settings.video),
+        "--out", str(out), "--progress", "json", *settings.cli_args(),
+    ]
+
+
+def parse_event(line: str) -> dict[str, Any] | None:
+    """One engine stdout line -> event dict, or None for anything else.
+
+    Lines that are not a JSON object with a known ``"event"`` are ignored:
+    libraries the engine uses print to stdout too.
+    """
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or value.get("event") not in EVENT_KINDS:
+        return None
+    return value
+
+
+class EngineJob:
+    """One engine subprocess and the events it has reported so far.
+
+    Args:
+        command: the full command line (see :func:`capture_command`).
+        cwd: working directory; the extension root so ``-m core`` resolves.
+        env: environment overrides added to ``os.environ``.
+    """
+
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        cwd: str | os.PathLike[str] = EXTENSION_ROOT,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.command = list(command)
+        self._events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        full_env = dict(os.environ)
+        full_env["PYTHONUNBUFFERED"] = "1"  # progress lines must arrive as they are printed
+        if env:
+            full_env.update(env)
+        # Raises OSError (e.g. FileNotFoundError) when the python cannot start.
+        self._proc = subprocess.Popen(
+            self.command,
+            cwd=str(cwd),
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        self._readers = [
+            threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self._proc.stderr,), daemon=True),
+        ]
+        for thread in self._readers:
+            thread.start()
+        self.cancelled = False
+
+    # -- reader threads (never touch bpy) --------------------------------
+    def _read_stdout(self, stream: IO[str]) -> None:
+        for line in stream:
+            event = parse_event(line)
+            if event is not None:
+                self._events.put(event)
+        stream.close()
+
+    def _read_stderr(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._stderr.append(line.rstrip("\n"))
+        stream.close()
+
+    # -- owner's API ------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Events received since the last call, oldest first (never blocks)."""
+        events: list[dict[str, Any]] = []
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                return events
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code, or None while the engine runs."""
+        return self._proc.poll()
+
+    @property
+    def finished(self) -> bool:
+        """The process exited and every line it printed has been read."""
+        return self._proc.poll() is not None and not any(t.is_alive() for t in self._readers)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the process and its readers; returns the exit code."""
+        code = self._proc.wait(timeout)
+        for thread in self._readers:
+            thread.join(timeout)
+        return code
+
+    def stderr_tail(self) -> str:
+        """The last lines the engine wrote to stderr."""
+        return "\n".join(self._stderr)
+
+    def error_message(self) -> str:
+        """A message for the user about a failed run (exit code != 0)."""
+        lines = [line for line in self._stderr if line.strip()]
+        code = self._proc.poll()
+        detail = lines[-1].strip() if lines else f"exit code {code}"
+        return f"The engine failed: {detail}"
+
+    def cancel(self) -> None:
+        """Stop the engine: terminate, wait up to 1 s, then kill. Idempotent."""
+        self.cancelled = True
+        if self._proc.poll() is None:
+            try:
+                self._proc.terminate()  # SIGTERM: the engine exits with 130
+                self._proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            except OSError:
+                pass  # already gone
+        for thread in self._readers:
+            thread.join(timeout=1.0)
+
+
+def stage_range(stage: str) -> tuple[float, float]:
+    """The share of the overall progress bar a stage covers, as (start, end).
+
+    Used only when an event carries no overall ``fraction``.
+    """
+    weights = {"decoding": 0.05, "pose": 0.6, "fitting": 0.3, "writing": 0.05}
+    start = 0.0
+    for name in STAGES:
+        if name == stage:
+            return start, start + weights[name]
+        start += weights[name]
+    return 0.0, 1.0
+
+
+def event_fraction(event: dict[str, Any]) -> float | None:
+    """Overall progress 0..1 from a ``progress`` event, or None."""
+    if event.get("event") != "progress":
+        return None
+    fraction = event.get("fraction")
+    if isinstance(fraction, (int, float)):
+        return min(max(float(fraction), 0.0), 1.0)
+    done, total = event.get("done"), event.get("total")
+    if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total > 0:
+        lo, hi = stage_range(str(event.get("stage", "")))
+        return lo + (hi - lo) * min(max(done / total, 0.0), 1.0)
+    return None
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """Status-bar text for an event."""
+    kind = event.get("event")
+    if kind == "stage":
+        return str(event.get("message") or event.get("stage", ""))
+    if kind == "progress":
+        stage = str(event.get("stage", ""))
+        done, total = event.get("done"), event.get("total")
+        if done is not None and total:
+            return f"{stage}: {done}/{total}"
+        return stage
+    return str(event.get("message", ""))
+
+
+class CommandSequence:
+    """Run commands one after another on a daemon thread (engine creation).
+
+    The thread only starts processes and records their output; the owner
+    reads :attr:`step`, :meth:`log_tail`, :attr:`done` and :attr:`error` from
+    its own thread.
+    """
+
+    def __init__(self, commands: list[list[str]], *, cwd: str | os.PathLike[str] = EXTENSION_ROOT) -> None:
+        self.commands = [list(c) for c in commands]
+        self.cwd = str(cwd)
+        self.step = 0
+        self.done = False
+        self.error: str | None = None
+        self._log: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for index, command in enumerate(self.commands):
+                with self._lock:
+                    if self._cancelled:
+                        self.error = "cancelled"
+                        return
+                    self.step = index
+                    self._log.append("$ " + " ".join(command))
+                    self._proc = subprocess.Popen(
+                        command, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
+                    )
+                assert self._proc.stdout is not None
+                for line in self._proc.stdout:
+                    self._log.append(line.rstrip("\n"))
+                code = self._proc.wait()
+                if code != 0:
+                    last = next((ln for ln in reversed(self._log) if ln.strip()), "")
+                    self.error = "cancelled" if self._cancelled else (
+                        f"step {index + 1} of {len(self.commands)} failed (exit code {code}): {last}"
+                    )
+                    return
+        except OSError as exc:
+            self.error = f"could not run {self.commands[self.step][0]}: {exc}"
+        finally:
+            self.done = True
+
+    def log_tail(self, lines: int = 1) -> list[str]:
+        return list(self._log)[-lines:]
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self._thread.join(timeout=2.0)
+
+
+class BackgroundCall:
+    """Call a plain function (no bpy!) on a daemon thread; read ``result`` when ``done``."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any, args: tuple[Any, ...]) -> None:
+        try:
+            self.result = fn(*args)
+        except Exception as exc:  # reported to the user by the owner
+            self.error = exc
+        finally:
+            self.done = True
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)

@@ -1,0 +1,99 @@
+"""Scene properties -> a frozen :class:`CaptureSettings`, and input checks.
+
+No bpy here: the functions take the property group (or anything with the
+same attributes) and plain strings, so they are tested without Blender.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import MocapError
+from .engine import CaptureSettings
+
+VIDEO_EXTENSIONS = frozenset({
+    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".m2ts", ".ts",
+    ".wmv", ".flv", ".ogv", ".3gp", ".dv", ".mxf",
+})
+
+DEVICES = (("auto", "Auto", "CUDA when available, else CPU"),
+           ("cpu", "CPU", "Always run on the CPU"),
+           ("cuda", "CUDA", "Run on an NVIDIA GPU"))
+
+
+def resolve_path(path: str, blend_filepath: str) -> str:
+    """Absolute path for a property value; ``//`` means next to the .blend file."""
+    if path.startswith("//"):
+        base = Path(blend_filepath).parent if blend_filepath else Path.cwd()
+        path = str(base / path[2:])
+    return os.path.abspath(os.path.expanduser(path)) if path else ""
+
+
+def default_output_dir(blend_filepath: str) -> str:
+    """A ``mocap`` folder next to the saved .blend, else one in the temp folder."""
+    if blend_filepath:
+        return str(Path(blend_filepath).resolve().parent / "mocap")
+    return str(Path(tempfile.gettempdir()) / "blender-mocap")
+
+
+def settings_from_props(props: Any, *, blend_filepath: str = "") -> CaptureSettings:
+    """Copy the ``scene.mocap`` property group into frozen settings.
+
+    ``props.fov`` is in radians (an ANGLE property); the settings hold degrees.
+    """
+    output = resolve_path(str(props.output_dir), blend_filepath) or default_output_dir(blend_filepath)
+    return CaptureSettings(
+        video=resolve_path(str(props.video_path), blend_filepath),
+        output_dir=output,
+        start=int(props.frame_start),
+        end=int(props.frame_end),
+        stride=int(props.frame_stride),
+        max_frames=int(props.max_frames),
+        fov=math.degrees(float(props.fov)) if props.use_fov else 0.0,
+        device=str(props.device),
+    )
+
+
+def _looks_like_video(head: bytes) -> bool:
+    """Container signatures of common video files (first 16 bytes)."""
+    return (
+        head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")  # MP4 / QuickTime
+        or head.startswith(b"\x1a\x45\xdf\xa3")  # Matroska / WebM
+        or (head.startswith(b"RIFF") and head[8:12] == b"AVI ")
+        or head.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"))  # MPEG program / video stream
+        or head.startswith(b"\x47")  # MPEG transport stream sync byte
+        or head.startswith((b"OggS", b"FLV", b"\x30\x26\xb2\x75"))  # Ogg, Flash, ASF/WMV
+    )
+
+
+def validate_settings(settings: CaptureSettings) -> None:
+    """Raise MocapError with a user message when the capture cannot start."""
+    video = Path(settings.video) if settings.video else None
+    if video is None:
+        raise MocapError("No video chosen: pick a video file in the Mocap panel.")
+    if not video.is_file():
+        raise MocapError(f"Video not found: {settings.video}")
+    try:
+        with open(video, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise MocapError(f"Cannot read the video {settings.video}: {exc.strerror}") from exc
+    if not head:
+        raise MocapError(f"Not a video file (it is empty): {settings.video}")
+    is_text = all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if is_text or (video.suffix.lower() not in VIDEO_EXTENSIONS and not _looks_like_video(head)):
+        raise MocapError(
+            f"Not a video file: {settings.video}. Choose a video such as .mp4, .mov, .mkv or .avi."
+        )
+    if settings.end >= 0 and settings.end < settings.start:
+        raise MocapError(
+            f"The frame range is empty: end frame {settings.end} is before start frame {settings.start}."
+        )
+    if settings.stride < 1:
+        raise MocapError("Frame stride must be 1 or more.")
+    if settings.device not in {d[0] for d in DEVICES}:
+        raise MocapError(f"Unknown device '{settings.device}': use auto, cpu or cuda.")

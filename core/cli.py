@@ -1,0 +1,157 @@
+"""``python -m core``: the engine's command line.
+
+    python -m core capture VIDEO --out RESULT.npz [--progress bar|json|none] ...
+    python -m core info MOTION.npz
+
+Exit codes: 0 success, 1 a failure with a message (stderr, and a JSON
+``error`` event with ``--progress json``), 2 bad arguments, 130 cancelled
+(Ctrl-C or SIGTERM). With ``--progress json`` stdout carries one JSON object
+per line (see the README's "Progress protocol"); nothing else is printed there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import CancelledError, MocapError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class _Cancel:
+    """Turns SIGTERM/SIGINT into a flag the job polls, so it stops cleanly."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, *_: object) -> None:
+        self.requested = True
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self)
+        signal.signal(signal.SIGINT, self)
+
+
+class _Bar:
+    """A one-line progress bar on stderr for terminals."""
+
+    def __init__(self) -> None:
+        self.stage = ""
+        self.start = time.perf_counter()
+
+    def __call__(self, event: dict) -> None:
+        kind = event["event"]
+        if kind == "stage":
+            self.stage = event["stage"]
+            sys.stderr.write(f"\r\033[K{event['message']}\n")
+        elif kind == "progress":
+            frac = event["fraction"]
+            filled = int(30 * frac)
+            sys.stderr.write(
+                f"\r\033[K[{'#' * filled}{'.' * (30 - filled)}] {100 * frac:5.1f}% "
+                f"{self.stage} {event['done']}/{event['total']}"
+            )
+        elif kind == "warning":
+            sys.stderr.write(f"\r\033[Kwarning: {event['message']}\n")
+        elif kind == "done":
+            sys.stderr.write(
+                f"\r\033[Kdone: {event['frames']} frames in {time.perf_counter() - self.start:.1f} s -> {event['out']}\n"
+            )
+        sys.stderr.flush()
+
+
+def _json_emit(event: dict) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="blender-mocap engine")
+    parser.add_argument("--version", action="version", version=f"blender-mocap engine {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cap = sub.add_parser("capture", help="capture the person in a video into a motion file")
+    cap.add_argument("video", type=Path, help="input video file")
+    cap.add_argument("--out", type=Path, required=True, help="motion file to write (.npz)")
+    cap.add_argument("--progress", choices=("bar", "json", "none"), default=None,
+                     help="progress display (default: bar on a terminal, none otherwise)")
+    cap.add_argument("--start", type=int, default=0, help="first frame, 0-based (default 0)")
+    cap.add_argument("--end", type=int, default=None, help="end frame, exclusive (default: last)")
+    cap.add_argument("--stride", type=_positive_int, default=1, help="analyse every N-th frame")
+    cap.add_argument("--max-frames", type=_positive_int, default=None, help="analyse at most N frames")
+    cap.add_argument("--fov", type=float, default=None,
+                     help="horizontal field of view of the camera in degrees (default 60)")
+    cap.add_argument("--model-complexity", type=int, choices=(0, 1), default=1,
+                     help="MediaPipe pose model: 0 lite, 1 full (default)")
+
+    info = sub.add_parser("info", help="check a motion file and print what it holds")
+    info.add_argument("motion", type=Path)
+    return parser
+
+
+def _capture(args: argparse.Namespace) -> int:
+    from .capture import CaptureSettings, capture
+    from .pose import PoseSettings
+
+    mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
+    emit = {"bar": _Bar(), "json": _json_emit, "none": None}[mode]
+    cancel = _Cancel()
+    cancel.install()
+    settings = CaptureSettings(
+        start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
+        hfov_degrees=args.fov,
+        pose=PoseSettings(model_complexity=args.model_complexity),
+    )
+    try:
+        capture(args.video, args.out, settings, emit=emit, should_cancel=lambda: cancel.requested)
+    except CancelledError as exc:
+        _fail(str(exc), mode)
+        return EXIT_CANCELLED
+    except MocapError as exc:
+        _fail(str(exc), mode)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _fail(message: str, mode: str) -> None:
+    if mode == "json":
+        _json_emit({"event": "error", "message": message})
+    sys.stderr.write(f"error: {message}\n")
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .motion import read_motion
+
+    try:
+        motion = read_motion(args.motion)
+    except MocapError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAILED
+    print(f"{args.motion}: {motion.num_frames} frames at {motion.fps:g} fps, body {motion.body_model}")
+    for name, value in motion.quality.items():
+        print(f"  {name}: {value:g}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    if args.command == "capture":
+        return _capture(args)
+    return _info(args)

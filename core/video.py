@@ -1,0 +1,168 @@
+"""Video decoding: metadata and frames streamed one at a time (OpenCV).
+
+Frames are never held whole in memory: ``iter_frames`` yields them as they are
+decoded. Frames come out as RGB uint8 (H, W, 3), image frame (y down), already
+turned upright when the file carries rotation metadata (OpenCV applies it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CancelledError, MocapError
+
+DEFAULT_HFOV_DEGREES = 60.0
+"""Horizontal field of view assumed when the video says nothing about its lens.
+
+60 degrees is between a phone's main camera (about 65-70) and a typical
+camcorder or webcam at a moderate zoom; errors here mostly scale the depth of
+the whole body, not its pose.
+"""
+
+
+class VideoError(MocapError):
+    """The video cannot be opened or decoded."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the file says about itself, after rotation is applied.
+
+    Attributes:
+        path: the video file.
+        width, height: frame size in pixels of the upright frames.
+        fps: frames per second (30 when the file does not say).
+        frame_count: number of frames (decoded count when the header lied).
+    """
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+
+
+def _cv2():
+    import cv2
+
+    return cv2
+
+
+def open_video(path: str | Path) -> VideoInfo:
+    """Open ``path`` and read its metadata and first frame.
+
+    Raises:
+        VideoError: the file is missing, is not a video OpenCV can decode, or
+            holds no frames. The message says which and what to do.
+    """
+    cv2 = _cv2()
+    path = Path(path)
+    if not path.exists():
+        raise VideoError(f"video not found: {path}")
+    if not path.is_file():
+        raise VideoError(f"not a file: {path}. Pick a video file, not a folder.")
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise VideoError(
+                f"{path.name} is not a video that can be read (unknown or damaged format). "
+                "Convert it to MP4 (H.264) and try again."
+            )
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            raise VideoError(
+                f"{path.name} holds no readable frames (empty or damaged video). "
+                "Check that it plays in a video player, or export it again."
+            )
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not math.isfinite(fps) or fps <= 0 or fps > 1000:
+            fps = 30.0
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        height, width = frame.shape[:2]
+    finally:
+        cap.release()
+    return VideoInfo(path=path, width=int(width), height=int(height), fps=fps, frame_count=max(count, 1))
+
+
+def default_intrinsics(width: int, height: int, hfov_degrees: float = DEFAULT_HFOV_DEGREES) -> np.ndarray:
+    """(3, 3) pinhole K in pixels for a horizontal field of view, centred principal point."""
+    if not 1.0 <= hfov_degrees <= 170.0:
+        raise MocapError(f"field of view must be between 1 and 170 degrees, got {hfov_degrees}")
+    f = 0.5 * width / math.tan(math.radians(hfov_degrees) / 2.0)
+    return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+
+
+def iter_frames(
+    info: VideoInfo,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    stride: int = 1,
+    max_size: int | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(frame_index, rgb)`` for frames start, start+stride, ... < end.
+
+    Args:
+        info: from :func:`open_video`.
+        start, end: frame range, 0-based, end exclusive (None: to the end).
+        stride: keep every ``stride``-th frame (1 keeps all).
+        max_size: if set, frames larger than this on their longer side are
+            downscaled (area filter) before they are yielded; landmark
+            detectors work at a few hundred pixels, and smaller frames
+            convert faster.
+        should_cancel: polled before each frame; when it returns True the
+            iteration raises CancelledError.
+
+    rgb is uint8 (H, W, 3). A video that stops decoding early ends the
+    iteration (the frames read so far stand); one that yields nothing raises.
+    """
+    cv2 = _cv2()
+    if stride < 1:
+        raise MocapError(f"stride must be 1 or more, got {stride}")
+    if start < 0 or (end is not None and end <= start):
+        raise MocapError(f"empty frame range: start {start}, end {end}")
+    cap = cv2.VideoCapture(str(info.path))
+    if not cap.isOpened():
+        raise VideoError(f"{info.path.name} could not be opened again; was it moved or deleted?")
+    try:
+        if start > 0:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+            pos = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
+            # Seeking is inexact in some codecs; fall back to decoding from 0.
+            if pos != start:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                pos = 0
+        else:
+            pos = 0
+        yielded = 0
+        while end is None or pos < end:
+            if should_cancel is not None and should_cancel():
+                raise CancelledError()
+            if pos < start or (pos - start) % stride:
+                if not cap.grab():
+                    break
+                pos += 1
+                continue
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            if max_size and max(frame.shape[:2]) > max_size:
+                scale = max_size / max(frame.shape[:2])
+                size = (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale)))
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            yield pos, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            yielded += 1
+            pos += 1
+        if yielded == 0:
+            raise VideoError(
+                f"{info.path.name}: no frames in the range {start}..{end if end is not None else 'end'} "
+                f"(the video has about {info.frame_count} frames)"
+            )
+    finally:
+        cap.release()

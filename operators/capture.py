@@ -1,0 +1,267 @@
+"""Capture: video -> engine subprocess -> motion file -> animated take.
+
+Adapter only: scene properties -> :class:`CaptureSettings` -> one
+:class:`EngineJob` -> one :func:`build_take` call. The engine runs outside
+Blender; a 0.1 s modal timer polls its events on the main thread so the UI
+never freezes. In background mode (``blender -b``) the operator waits
+synchronously instead.
+"""
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from ..blender_mocap.engine import (
+    CaptureSettings,
+    EngineJob,
+    capture_command,
+    describe_event,
+    event_fraction,
+)
+from ..blender_mocap.preferences import engine_python_path
+from ..blender_mocap.settings import settings_from_props, validate_settings
+from ..core.errors import MocapError
+
+TIMER_STEP = 0.1
+"""Seconds between two polls of the engine in the modal loop."""
+PROGRESS_SCALE = 1000
+"""window_manager.progress_* runs from 0 to this (it takes 0..9999)."""
+CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
+
+
+@dataclass
+class CaptureRun:
+    """One running capture: the engine job and the temporary folder it owns."""
+
+    settings: CaptureSettings
+    job: EngineJob
+    temp_dir: Path
+    result: Path
+    done_event: dict[str, Any] | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    fraction: float = 0.0
+    status: str = "Starting the engine"
+    timer: Any = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.settings.video).stem
+
+
+_RUNNING: list[CaptureRun] = []
+"""The capture in progress (at most one), read by poll() and the panel."""
+
+
+def capture_running() -> bool:
+    return bool(_RUNNING)
+
+
+def current_capture() -> CaptureRun | None:
+    return _RUNNING[0] if _RUNNING else None
+
+
+def start_capture(settings: CaptureSettings, python: Path) -> CaptureRun:
+    """Start the engine on ``settings.video``, writing into a new temp folder."""
+    temp_dir = Path(tempfile.mkdtemp(prefix="blender-mocap-"))
+    result = temp_dir / (Path(settings.video).stem + ".npz")
+    try:
+        job = EngineJob(capture_command(python, settings, result))
+    except OSError as exc:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        raise MocapError(f"Could not start the engine {python}: {exc}") from exc
+    return CaptureRun(settings=settings, job=job, temp_dir=temp_dir, result=result)
+
+
+def handle_events(run: CaptureRun) -> None:
+    """Apply the events the engine printed since the last call to ``run``."""
+    for event in run.job.poll():
+        kind = event.get("event")
+        if kind == "progress":
+            fraction = event_fraction(event)
+            if fraction is not None:
+                run.fraction = max(run.fraction, fraction)
+            run.status = describe_event(event)
+        elif kind == "stage":
+            run.status = describe_event(event)
+        elif kind == "warning":
+            run.warnings.append(str(event.get("message", "")))
+        elif kind == "error":
+            run.error = str(event.get("message", "")) or "unknown engine error"
+        elif kind == "done":
+            run.done_event = event
+
+
+def cleanup_capture(context: bpy.types.Context | None, run: CaptureRun, *, cancel: bool) -> None:
+    """Release everything a run holds: engine (killed when ``cancel``), temp folder, UI.
+
+    Safe to call twice. Restores the status bar and ends the progress bar.
+    """
+    if cancel:
+        run.job.cancel()
+    if run in _RUNNING:
+        _RUNNING.remove(run)
+    shutil.rmtree(run.temp_dir, ignore_errors=True)
+    if context is not None:
+        wm = context.window_manager
+        if run.timer is not None and wm is not None:
+            wm.event_timer_remove(run.timer)
+            run.timer = None
+        if wm is not None:
+            wm.progress_end()
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+
+
+def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[str, str]:
+    """Turn a finished engine run into a take. Returns (report level, message).
+
+    The scene is changed only when the engine succeeded and the take was built;
+    ``build_take`` removes what it created if it fails.
+    """
+    from ..blender_mocap.scene import build_take
+    from ..core.motion import read_motion
+
+    code = run.job.returncode
+    if run.job.cancelled or code == 130:
+        return 'WARNING', CANCEL_MESSAGE
+    if run.error or code != 0 or run.done_event is None:
+        message = run.error or run.job.error_message()
+        return 'ERROR', f"Capture failed: {message}"
+    motion = read_motion(run.result)
+    if not motion.source_video:
+        motion.source_video = run.settings.video
+    take = build_take(context, motion, name=run.name, video_path=run.settings.video)
+    saved = save_result(run.result, Path(run.settings.output_dir), run.name)
+    frames = motion.num_frames
+    return 'INFO', (
+        f"Captured {frames} frames from {Path(run.settings.video).name} into "
+        f"'{take.armature.name}'; motion saved to {saved}"
+    )
+
+
+def save_result(result: Path, output_dir: Path, stem: str) -> Path:
+    """Copy the motion file into ``output_dir`` without overwriting an older take."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        target = output_dir / f"{stem}.npz"
+        index = 1
+        while target.exists():
+            target = output_dir / f"{stem}.{index:03d}.npz"
+            index += 1
+        shutil.copy2(result, target)
+    except OSError as exc:
+        raise MocapError(
+            f"The take was built but its motion file could not be saved in {output_dir}: "
+            f"{exc.strerror}. Choose another output folder."
+        ) from exc
+    return target
+
+
+class MOCAP_OT_capture(bpy.types.Operator):
+    """Capture the motion of the person in the video and build an animated SMPL-X take"""
+
+    bl_idname = "mocap.capture"
+    bl_label = "Capture Motion"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if capture_running():
+            cls.poll_message_set("A capture is already running")
+            return False
+        return getattr(context.scene, "mocap", None) is not None
+
+    def _prepare(self, context: bpy.types.Context) -> CaptureRun | None:
+        assert context.scene is not None
+        settings = settings_from_props(context.scene.mocap, blend_filepath=bpy.data.filepath)
+        try:
+            validate_settings(settings)
+            python = engine_python_path(context)
+            if python is None:
+                raise MocapError(
+                    "No engine configured: open Preferences > Add-ons > blender-mocap "
+                    "and click Create Engine (or set the engine's Python)."
+                )
+            run = start_capture(settings, python)
+        except MocapError as exc:
+            self.report({'ERROR'}, str(exc))
+            return None
+        _RUNNING.append(run)
+        return run
+
+    def _finish(self, context: bpy.types.Context, run: CaptureRun) -> set[str]:
+        try:
+            handle_events(run)
+            level, message = finish_capture(context, run)
+        except MocapError as exc:
+            level, message = 'ERROR', str(exc)
+        finally:
+            cleanup_capture(context, run, cancel=False)
+        for warning in run.warnings:
+            self.report({'WARNING'}, warning)
+        self.report({level}, message)
+        return {'FINISHED'} if level == 'INFO' else {'CANCELLED'}
+
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
+        # Synchronous path: background mode, or called from a script with EXEC_DEFAULT.
+        run = self._prepare(context)
+        if run is None:
+            return {'CANCELLED'}
+        try:
+            while not run.job.finished:
+                handle_events(run)
+                time.sleep(TIMER_STEP)
+        except BaseException:  # KeyboardInterrupt in a batch run: leave nothing behind
+            cleanup_capture(context, run, cancel=True)
+            raise
+        return self._finish(context, run)
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
+        if bpy.app.background:
+            return self.execute(context)
+        run = self._prepare(context)
+        if run is None:
+            return {'CANCELLED'}
+        wm = context.window_manager
+        assert wm is not None
+        run.timer = wm.event_timer_add(TIMER_STEP, window=context.window)
+        wm.progress_begin(0, PROGRESS_SCALE)
+        self._show_status(context, run)
+        wm.modal_handler_add(self)
+        return {'RUNNING_MODAL'}
+
+    def _show_status(self, context: bpy.types.Context, run: CaptureRun) -> None:
+        if context.workspace is not None:
+            context.workspace.status_text_set(
+                f"Mocap: {run.name}: {run.status} ({run.fraction:.0%}) - Esc to cancel"
+            )
+        if context.window_manager is not None:
+            context.window_manager.progress_update(run.fraction * PROGRESS_SCALE)
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
+        run = current_capture()
+        if run is None:
+            return {'CANCELLED'}
+        if event.type in {'ESC', 'RIGHTMOUSE'} and event.value == 'PRESS':
+            cleanup_capture(context, run, cancel=True)
+            self.report({'WARNING'}, CANCEL_MESSAGE)
+            return {'CANCELLED'}
+        if event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        handle_events(run)
+        if not run.job.finished:
+            self._show_status(context, run)
+            return {'PASS_THROUGH'}
+        return self._finish(context, run)
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        # Blender calls this when the operator is stopped from outside (file load, quit).
+        run = current_capture()
+        if run is not None:
+            cleanup_capture(context, run, cancel=True)
