@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MocapError
+from .landmarks import repair_side_swaps
 from .motion import Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
@@ -122,6 +123,12 @@ def capture(
         image_size=(info.width, info.height), settings=settings.pose,
         progress=progress_of("pose"), should_cancel=should_cancel,
     )
+
+    swapped = repair_side_swaps(seq)
+    if swapped:
+        send({"event": "warning", "message": (
+            f"the pose detector mixed up left and right in {len(swapped)} frames "
+            f"(first: video frame {int(seq.frame_indices[swapped[0]])}); corrected")})
 
     stage("fitting", f"fitting the body to {seq.num_frames} frames")
     fit = fit_sequence(seq, K, progress=progress_of("fitting"), should_cancel=should_cancel)

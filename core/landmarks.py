@@ -77,3 +77,65 @@ class PoseSequence:
             face=np.full((num_frames, NUM_FACE, 3), nan, np.float32),
             present=np.zeros(num_frames, bool),
         )
+
+
+# Left/right pairs of the MediaPipe body layout (eyes, ears, mouth, arms, legs).
+BODY_SWAP = np.arange(NUM_BODY)
+for _a, _b in ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
+               (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32)):
+    BODY_SWAP[_a], BODY_SWAP[_b] = _b, _a
+
+
+def facing_directions(body_world: np.ndarray) -> np.ndarray:
+    """(T, 33, >=3) metric landmarks -> (T, 3) unit direction the chest faces.
+
+    The normal of the plane through the shoulders and the mid-hip, in the
+    landmarks' camera axes; NaN where landmarks are missing.
+    """
+    pts = body_world[..., :3].astype(np.float64)
+    across = pts[:, BODY["left_shoulder"]] - pts[:, BODY["right_shoulder"]]
+    up = 0.5 * (pts[:, BODY["left_shoulder"]] + pts[:, BODY["right_shoulder"]]) - 0.5 * (
+        pts[:, BODY["left_hip"]] + pts[:, BODY["right_hip"]]
+    )
+    # Camera axes have y down, so "up" along the spine is -y-ish and
+    # left x up gives the forward direction of a body facing the camera as -z.
+    normal = np.cross(across, up)
+    return normal / np.linalg.norm(normal, axis=-1, keepdims=True)
+
+
+def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[int]:
+    """Undo MediaPipe's brief left/right confusions, in place; return the frames fixed.
+
+    MediaPipe sometimes labels a person's sides the wrong way round for a few
+    frames, as if they faced the other way: the chest's facing direction then
+    flips by about 180 degrees between two frames, which a real body cannot
+    do in 1/30 s (a real turn passes through sideways). Runs of frames between
+    two such flips that are shorter than ``max_swap_seconds`` are relabelled
+    (body landmarks and the two hands swapped back); long runs are kept, so a
+    person who really turns around is not touched.
+    """
+    facing = facing_directions(seq.body_world)
+    valid = np.flatnonzero(seq.present & np.isfinite(facing).all(axis=1))
+    if valid.size < 2:
+        return []
+    flips = np.einsum("ij,ij->i", facing[valid[1:]], facing[valid[:-1]]) < 0.0
+    # Runs of valid frames with a consistent labelling: run id per valid frame.
+    run_id = np.concatenate([[0], np.cumsum(flips)])
+    num_runs = int(run_id[-1]) + 1
+    if num_runs == 1:
+        return []
+    lengths = np.bincount(run_id, minlength=num_runs)
+    keep_longest = int(np.argmax(lengths))
+    limit = max(1, int(round(max_swap_seconds * seq.fps)))
+    # Parity relative to the longest run: odd parity means the opposite labelling.
+    parity = (run_id - keep_longest) % 2 == 1
+    short = lengths[run_id] <= limit
+    fix = valid[parity & short]
+    if fix.size == 0:
+        return []
+    seq.body_2d[fix] = seq.body_2d[fix][:, BODY_SWAP]
+    seq.body_world[fix] = seq.body_world[fix][:, BODY_SWAP]
+    left = seq.left_hand[fix].copy()
+    seq.left_hand[fix] = seq.right_hand[fix]
+    seq.right_hand[fix] = left
+    return fix.tolist()

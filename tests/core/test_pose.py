@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core.errors import CancelledError, MocapError
-from core.landmarks import BODY
+from core.landmarks import BODY, BODY_SWAP, PoseSequence, repair_side_swaps
 from core.pose import PoseSettings, estimate_holistic
 from core.video import iter_frames, open_video
 
@@ -40,15 +41,64 @@ def test_arms_raised_above_the_head_at_the_right_moment(sequence) -> None:
 
 
 def test_left_is_the_subjects_left(sequence) -> None:
-    # While raising his arms he faces the camera, so his left shoulder is on
-    # the image's right. (He turns sideways later in the clip.)
+    # While raising his arms (clip frames 10-31) he faces the camera, so his
+    # left shoulder is on the image's right. Later MediaPipe itself swaps his
+    # sides for a few frames (32, 38-43): its known left/right confusion.
     ok = np.zeros(sequence.num_frames, bool)
-    ok[20:41] = sequence.present[20:41]
+    ok[10:32] = sequence.present[10:32]
     left_x = sequence.body_2d[ok, BODY["left_shoulder"], 0]
     right_x = sequence.body_2d[ok, BODY["right_shoulder"], 0]
     assert np.mean(left_x > right_x) == 1.0
     # World landmarks are in camera axes: x to the right of the image too.
     assert np.mean(sequence.body_world[ok, BODY["left_shoulder"], 0] > 0) == 1.0
+
+
+def test_side_swaps_are_repaired(sequence) -> None:
+    fixed = copy.deepcopy(sequence)
+    swapped = repair_side_swaps(fixed)
+    assert 32 in swapped and set(range(38, 44)) <= set(swapped)
+    ok = fixed.present.copy()
+    ok[:10] = False  # he is still turning towards the camera
+    left_x = fixed.body_2d[ok, BODY["left_shoulder"], 0]
+    right_x = fixed.body_2d[ok, BODY["right_shoulder"], 0]
+    assert (left_x > right_x).all()
+
+
+def _turning_sequence(frames: int, turn_degrees: float) -> PoseSequence:
+    """A synthetic body whose chest turns steadily by ``turn_degrees`` over the clip."""
+    seq = PoseSequence.empty(frames, 30.0, (640, 480))
+    rest = {"left_shoulder": (0.2, -0.5, 0), "right_shoulder": (-0.2, -0.5, 0),
+            "left_hip": (0.1, 0, 0), "right_hip": (-0.1, 0, 0)}
+    for t in range(frames):
+        a = np.radians(turn_degrees * t / max(frames - 1, 1))
+        rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        for name, p in rest.items():
+            seq.body_world[t, BODY[name], :3] = rot @ np.array(p)
+            seq.body_world[t, BODY[name], 3] = 1.0
+            seq.body_2d[t, BODY[name]] = (320 + 400 * (rot @ np.array(p))[0], 240, 1.0)
+    seq.present[:] = True
+    return seq
+
+
+def test_a_real_turn_is_not_a_swap() -> None:
+    seq = _turning_sequence(60, 180.0)  # half a turn in 2 s
+    before = seq.body_2d.copy()
+    assert repair_side_swaps(seq) == []
+    np.testing.assert_array_equal(seq.body_2d, before)
+
+
+def test_a_short_swap_is_undone_and_hands_follow() -> None:
+    seq = _turning_sequence(60, 20.0)
+    seq.left_hand[:] = 1.0
+    seq.right_hand[:] = 2.0
+    truth = seq.body_2d.copy()
+    for t in (20, 21, 22):
+        seq.body_2d[t] = seq.body_2d[t][BODY_SWAP]
+        seq.body_world[t] = seq.body_world[t][BODY_SWAP]
+        seq.left_hand[t], seq.right_hand[t] = 2.0, 1.0
+    assert repair_side_swaps(seq) == [20, 21, 22]
+    np.testing.assert_array_equal(seq.body_2d, truth)
+    assert (seq.left_hand == 1.0).all() and (seq.right_hand == 2.0).all()
 
 
 def test_landmarks_are_in_original_pixels_when_frames_are_downscaled(short_clip: Path, sequence) -> None:

@@ -1,0 +1,124 @@
+"""The engine from a shell: `python -m core capture` on a real clip, its protocol and exit codes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.body.mannequin import forward_kinematics
+from core.motion import read_motion
+from core.skeleton import JOINT_INDEX
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_engine(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def captured(short_clip: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("cli") / "take.npz"
+    proc = run_engine("capture", str(short_clip), "--out", str(out), "--progress", "json")
+    return proc, out
+
+
+def test_capture_writes_a_valid_motion_file(captured) -> None:
+    proc, out = captured
+    assert proc.returncode == 0, proc.stderr
+    motion = read_motion(out)
+    assert motion.num_frames == 60
+    np.testing.assert_array_equal(motion.frame_indices, np.arange(60))
+    assert motion.body_model == "mannequin" and motion.fps == pytest.approx(30.0)
+    assert motion.rest_joints is not None and motion.v_template is not None
+    # The first frames have no person yet: bridged and flagged, not dropped.
+    assert motion.bridged[:2].all() and not motion.bridged[10:30].any()
+    assert motion.quality["mean_reprojection_error_px"] < 25.0
+
+
+def test_json_progress_protocol(captured) -> None:
+    proc, out = captured
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    stages = [e["stage"] for e in events if e["event"] == "stage"]
+    assert stages == ["decoding", "pose", "fitting", "writing"]
+    fractions = [e["fraction"] for e in events if e["event"] == "progress"]
+    assert fractions and fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
+    assert events[-1]["event"] == "done" and events[-1]["frames"] == 60
+    assert Path(events[-1]["out"]) == out.resolve()
+
+
+def test_arms_raised_in_the_video_are_raised_on_the_body(captured) -> None:
+    _, out = captured
+    motion = read_motion(out)
+    joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+    height = joints @ np.asarray(motion.world_up)  # world is the camera frame: up is -y
+    head, lw, rw = (JOINT_INDEX[n] for n in ("head", "left_wrist", "right_wrist"))
+    # Clip frame 30: both hands above the head; frame 48: both below it.
+    assert height[30, lw] > height[30, head] and height[30, rw] > height[30, head]
+    assert height[48, lw] < height[48, head] and height[48, rw] < height[48, head]
+
+
+def test_left_is_left(captured) -> None:
+    _, out = captured
+    motion = read_motion(out)
+    joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+    # He faces the camera in frames 10-31: his left shoulder is on the image's right (+x).
+    ls, rs = JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]
+    assert (joints[10:32, ls, 0] > joints[10:32, rs, 0]).all()
+
+
+def test_not_a_video_fails_cleanly(tmp_path: Path) -> None:
+    fake = tmp_path / "holiday.mp4"
+    fake.write_text("not a video")
+    out = tmp_path / "take.npz"
+    proc = run_engine("capture", str(fake), "--out", str(out), "--progress", "json")
+    assert proc.returncode == 1
+    assert "holiday.mp4" in proc.stderr and "not a video" in proc.stderr
+    error = json.loads(proc.stdout.splitlines()[-1])
+    assert error["event"] == "error" and "holiday.mp4" in error["message"]
+    assert not out.exists()
+
+
+def test_missing_video(tmp_path: Path) -> None:
+    proc = run_engine("capture", str(tmp_path / "gone.mp4"), "--out", str(tmp_path / "x.npz"))
+    assert proc.returncode == 1 and "video not found" in proc.stderr
+
+
+def test_bad_arguments_exit_2(short_clip: Path, tmp_path: Path) -> None:
+    proc = run_engine("capture", str(short_clip), "--out", str(tmp_path / "x.npz"), "--stride", "0")
+    assert proc.returncode == 2
+    assert proc.stderr  # argparse says what was wrong
+
+
+def test_sigterm_cancels_and_leaves_no_file(short_clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "take.npz"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "capture", str(short_clip), "--out", str(out), "--progress", "json"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until pose estimation is under way
+        if json.loads(line).get("event") == "progress":
+            break
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    latency = time.perf_counter() - sent
+    assert proc.returncode == 130
+    assert latency < 3.0  # the engine polls for cancellation after every frame
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_info_prints_the_quality(captured) -> None:
+    _, out = captured
+    proc = run_engine("info", str(out))
+    assert proc.returncode == 0 and "60 frames" in proc.stdout and "mean_reprojection_error_px" in proc.stdout
