@@ -69,8 +69,11 @@ def blender_lens_from_opencv_intrinsics(K: np.ndarray, image_size: np.ndarray) -
     """(3, 3) pinhole K in pixels + (2,) (W, H) -> Blender camera settings.
 
     Returns ``lens`` (mm, for a ``SENSOR_WIDTH_MM`` wide sensor fitted
-    horizontally), ``shift_x`` and ``shift_y`` (fractions of ``max(W, H)``,
-    Blender's unit for lens shift). Assumes square pixels (uses fx only).
+    horizontally), ``shift_x`` and ``shift_y``. Lens shift is measured in
+    units of the sensor-fit dimension: with ``sensor_fit = 'HORIZONTAL'`` that
+    is the image *width*, for portrait videos too (with 'AUTO' it would be
+    ``max(W, H)``; the portrait projection test pins this down). Assumes
+    square pixels (uses fx only).
     A principal point right of centre puts the optical axis right of the
     frame's centre, i.e. the frame is shifted left: negative ``shift_x``;
     one below centre gives positive ``shift_y`` (Blender's y is up).
@@ -78,11 +81,10 @@ def blender_lens_from_opencv_intrinsics(K: np.ndarray, image_size: np.ndarray) -
     K = np.asarray(K, np.float64)
     width, height = (float(v) for v in np.asarray(image_size).reshape(2))
     fx, cx, cy = K[0, 0], K[0, 2], K[1, 2]
-    largest = max(width, height)
     return {
         "lens": float(fx * SENSOR_WIDTH_MM / width),
-        "shift_x": float(-(cx - width / 2.0) / largest),
-        "shift_y": float((cy - height / 2.0) / largest),
+        "shift_x": float(-(cx - width / 2.0) / width),
+        "shift_y": float((cy - height / 2.0) / width),
         "sensor_width": SENSOR_WIDTH_MM,
     }
 

@@ -44,7 +44,6 @@ class CaptureSettings:
         stride: keep every ``stride``-th frame (1 = all).
         max_frames: stop after this many processed frames; 0 = no limit.
         fov: horizontal field of view in degrees; 0 = estimate it.
-        device: "auto", "cpu" or "cuda".
     """
 
     video: str
@@ -54,23 +53,20 @@ class CaptureSettings:
     stride: int = 1
     max_frames: int = 0
     fov: float = 0.0
-    device: str = "auto"
 
     def cli_args(self) -> list[str]:
         """The engine's optional arguments for these settings (defaults left out)."""
         args: list[str] = []
         if self.start > 0:
             args += ["--start", str(self.start)]
-        if self.end >= 0:
-            args += ["--end", str(self.end)]
+        if self.end >= 0:  # the CLI's --end is exclusive; ours is the last frame kept
+            args += ["--end", str(self.end + 1)]
         if self.stride > 1:
             args += ["--stride", str(self.stride)]
         if self.max_frames > 0:
             args += ["--max-frames", str(self.max_frames)]
         if self.fov > 0:
             args += ["--fov", f"{self.fov:g}"]
-        if self.device != "auto":
-            args += ["--device", self.device]
         return args
 
 

@@ -1,7 +1,7 @@
 """Batch entry point: videos -> engine -> .blend files, without Blender's UI.
 
     python blender_mocap/headless.py capture VIDEO... --out DIR [--engine-python PY]
-           [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG] [--device D]
+           [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG]
     python blender_mocap/headless.py build MOTION.npz --out FILE.blend [--video PATH]
     blender -b --python blender_mocap/headless.py -- capture VIDEO... --out DIR
 
@@ -20,11 +20,8 @@ videos are still processed), 2 bad arguments.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 # No relative imports at module level: run as a script, this file has no
@@ -33,7 +30,7 @@ from pathlib import Path
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ENGINE_PYTHON_ENV = "BLENDER_MOCAP_ENGINE_PYTHON"
 EXTENSION_ROOT = Path(__file__).resolve().parents[1]
-_ENGINE_OPTIONS = ("--max-frames", "--stride", "--start", "--end", "--fov", "--device")
+_ENGINE_OPTIONS = ("--max-frames", "--stride", "--start", "--end", "--fov")
 
 
 class _UsageError(Exception):
@@ -59,7 +56,6 @@ def _parser() -> argparse.ArgumentParser:
     cap.add_argument("--start", type=int)
     cap.add_argument("--end", type=int)
     cap.add_argument("--fov", type=float)
-    cap.add_argument("--device", choices=("auto", "cpu", "cuda"))
     build = sub.add_parser("build", help="build a .blend from a motion file (no engine)")
     build.add_argument("motion", metavar="MOTION.npz")
     build.add_argument("--out", required=True, metavar="FILE.blend")
@@ -131,49 +127,41 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
 
     Raises MocapError with the engine's own message when it fails.
     """
+    import time
+
     from ..core.errors import MocapError
+    from .engine import EngineJob, describe_event
 
     stem = Path(video).stem
     cmd = [engine_python, "-m", "core", "capture", str(Path(video).resolve()),
            "--out", str(out.resolve()), "--progress", "json", *engine_args]
-    # stderr goes to a file, not a pipe, so a chatty engine cannot block on a
-    # full pipe while we read stdout.
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as err:
-        try:
-            proc = subprocess.Popen(cmd, cwd=EXTENSION_ROOT, stdout=subprocess.PIPE, stderr=err,
-                                    text=True, encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
-        message = None
-        last_percent = -10
-        with proc:
-            for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue  # the protocol says: ignore anything that is not an event
-                if not isinstance(event, dict):
+    try:
+        job = EngineJob(cmd, cwd=EXTENSION_ROOT)
+    except OSError as exc:
+        raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
+    message = None
+    last_percent = -10
+    while True:
+        finished = job.finished  # read before polling, so no event is left behind
+        for event in job.poll():
+            kind = event["event"]
+            if kind == "progress":
+                percent = int(100 * float(event.get("fraction", 0.0)))
+                if percent < last_percent + 10:
                     continue
-                kind = event.get("event")
-                if kind == "stage":
-                    _say(f"{stem}: {event.get('message', event.get('stage', ''))}")
-                elif kind == "progress":
-                    percent = int(100 * float(event.get("fraction", 0.0)))
-                    if percent >= last_percent + 10:
-                        last_percent = percent - percent % 10
-                        _say(f"{stem}: {percent}% {event.get('stage', '')} "
-                             f"{event.get('done', '')}/{event.get('total', '')}")
-                elif kind == "warning":
-                    _say(f"{stem}: warning: {event.get('message', '')}")
-                elif kind == "error":
-                    message = str(event.get("message", ""))
-        code = proc.returncode
-        if code != 0:
-            if not message:
-                err.seek(0)
-                tail = err.read().strip().splitlines()[-5:]
-                message = "\n".join(tail) or f"the engine stopped with exit code {code}"
-            raise MocapError(message)
+                last_percent = percent - percent % 10
+                _say(f"{stem}: {percent}% {describe_event(event)}")
+            elif kind == "error":
+                message = describe_event(event)
+            elif kind in ("stage", "warning"):
+                prefix = "warning: " if kind == "warning" else ""
+                _say(f"{stem}: {prefix}{describe_event(event)}")
+        if finished:
+            break
+        time.sleep(0.05)
+    code = job.wait()
+    if code != 0:
+        raise MocapError(message or job.error_message())
     if not out.is_file():
         raise MocapError(f"the engine finished but wrote no motion file at {out}")
     return out
@@ -211,7 +199,7 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
     tmp = out.with_name(f".{out.stem}.partial.blend")
     try:
         result = bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False)
-        if "FINISHED" not in result or not tmp.is_file():
+        if result is None or "FINISHED" not in result or not tmp.is_file():
             raise MocapError(f"Blender could not save {out}")
         os.replace(tmp, out)
     except RuntimeError as exc:

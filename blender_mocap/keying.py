@@ -13,6 +13,7 @@ writers share the work, picked by Blender version:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import bpy
 import numpy as np
@@ -41,7 +42,8 @@ def make_quaternions_continuous(quats: np.ndarray) -> np.ndarray:
 
 
 def _linear_value() -> int:
-    return bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+    prop = cast(bpy.types.EnumProperty, bpy.types.Keyframe.bl_rna.properties["interpolation"])
+    return prop.enum_items["LINEAR"].value
 
 
 def _fill(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, linear: int) -> None:
@@ -57,11 +59,12 @@ def _fill(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, line
     fcurve.update()
 
 
-def _write_slotted(id_data: bpy.types.ID, action: bpy.types.Action,
+def _write_slotted(id_data: bpy.types.Object, action: bpy.types.Action,
                    channels: Sequence[Channel], frames: np.ndarray) -> None:
     slot = action.slots.new(id_type=id_data.id_type, name=id_data.name)
     layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
-    strip = layer.strips[0] if len(layer.strips) else layer.strips.new(type='KEYFRAME')
+    strip = cast(bpy.types.ActionKeyframeStrip,
+                 layer.strips[0] if len(layer.strips) else layer.strips.new(type='KEYFRAME'))
     channelbag = strip.channelbag(slot, ensure=True)
     groups: dict[str, bpy.types.ActionGroup] = {}
     linear = _linear_value()
@@ -78,17 +81,18 @@ def _write_slotted(id_data: bpy.types.ID, action: bpy.types.Action,
     anim.action_slot = slot
 
 
-def _write_legacy(id_data: bpy.types.ID, action: bpy.types.Action,
+def _write_legacy(id_data: bpy.types.Object, action: bpy.types.Action,
                   channels: Sequence[Channel], frames: np.ndarray) -> None:
     linear = _linear_value()
     for data_path, index, group, values in channels:
-        fcurve = action.fcurves.new(data_path, index=index, action_group=group)
+        # Action.fcurves exists up to Blender 4.4 only (removed in 5.0, so not in its stubs).
+        fcurve = getattr(action, "fcurves").new(data_path, index=index, action_group=group)
         _fill(fcurve, frames, values, linear)
     anim = id_data.animation_data or id_data.animation_data_create()
     anim.action = action
 
 
-def write_fcurves(id_data: bpy.types.ID, action: bpy.types.Action,
+def write_fcurves(id_data: bpy.types.Object, action: bpy.types.Action,
                   channels: Sequence[Channel], frames: np.ndarray) -> None:
     """Write one F-curve per channel into ``action`` and assign it to ``id_data``.
 

@@ -49,6 +49,8 @@ STATUS = EngineStatus()
 
 def get_preferences(context: bpy.types.Context) -> "MOCAP_AP_preferences | None":
     """This add-on's preferences, or None when it is not enabled as an add-on."""
+    if context.preferences is None:
+        return None
     addon = context.preferences.addons.get(ADDON_PACKAGE)
     if addon is None:
         return None
@@ -79,15 +81,15 @@ def _engine_python_update(self: Any, context: bpy.types.Context) -> None:
 
 def draw_engine_status(layout: bpy.types.UILayout, status: EngineStatus) -> None:
     """One status line with an icon that says whether the engine can be used."""
+    text = status.line()
     if status.busy:
-        icon = 'SORTTIME'
+        layout.label(text=text, icon='SORTTIME')
     elif not status.python or (status.checked and not status.ok):
-        icon = 'ERROR'
+        layout.label(text=text, icon='ERROR')
     elif status.checked:
-        icon = 'CHECKMARK'
+        layout.label(text=text, icon='CHECKMARK')
     else:
-        icon = 'QUESTION'
-    layout.label(text=status.line(), icon=icon)
+        layout.label(text=text, icon='QUESTION')
 
 
 class MOCAP_AP_preferences(bpy.types.AddonPreferences):
@@ -108,6 +110,8 @@ class MOCAP_AP_preferences(bpy.types.AddonPreferences):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        if layout is None:
+            return
         layout.prop(self, "engine_python")
         draw_engine_status(layout.box(), STATUS)
         row = layout.row()

@@ -3,9 +3,7 @@
 import math
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
-
-from .settings import DEVICES
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
 
 class MOCAP_PG_settings(bpy.types.PropertyGroup):
@@ -53,7 +51,7 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
     )
     use_fov: BoolProperty(  # type: ignore[valid-type]
         name="Set Field of View",
-        description="Use a known horizontal field of view instead of estimating it from the video",
+        description="Use the known horizontal field of view of the camera instead of the default (60 degrees)",
         default=False,
     )
     fov: FloatProperty(  # type: ignore[valid-type]
@@ -63,10 +61,4 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         default=math.radians(60.0),
         min=math.radians(5.0),
         max=math.radians(170.0),
-    )
-    device: EnumProperty(  # type: ignore[valid-type]
-        name="Device",
-        description="Where the engine runs its neural networks",
-        items=DEVICES,
-        default="auto",
     )

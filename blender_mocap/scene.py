@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bpy
 import numpy as np
@@ -103,13 +104,14 @@ def bone_tails(rest_joints: np.ndarray, parents: np.ndarray, names: tuple[str, .
         if target is not None and np.linalg.norm(target - heads[j]) >= _MIN_BONE:
             tails[j] = target
             continue
-        direction, length = _LEAF_SHAPE.get(name, (None, None))
+        shape_dir, length = _LEAF_SHAPE.get(name, (None, None))
         p = int(parents[j])
         parent_vec = tails[p] - heads[p] if p >= 0 else np.array([0.0, 0.1, 0.0])
         parent_len = float(np.linalg.norm(parent_vec))
-        if direction is None:
+        if shape_dir is not None:
+            direction = np.asarray(shape_dir, np.float64)
+        else:
             direction = parent_vec if parent_len > 1e-9 else np.array([0.0, 1.0, 0.0])
-        direction = np.asarray(direction, np.float64)
         direction = direction / np.linalg.norm(direction)
         if length is None:
             length = float(np.clip(0.5 * parent_len, 0.02, 0.10))
@@ -138,7 +140,7 @@ class _Created:
         return id_data
 
     def remove_all(self) -> None:
-        collections = {
+        collections: dict[type, Any] = {
             bpy.types.Object: bpy.data.objects,
             bpy.types.Armature: bpy.data.armatures,
             bpy.types.Mesh: bpy.data.meshes,
@@ -181,7 +183,8 @@ def build_take(context_or_scene, motion: Motion, *, name: str,
         video_path: the source video; loaded as the camera's background when
             it exists.
 
-    Returns the :class:`BuiltTake`. Sets the scene's frame rate, frame range
+    Returns the :class:`BuiltTake`. Sets the scene's frame rate (the video's:
+    stored rate x frame stride), frame range
     and render resolution (when the motion has a camera) and makes the take's
     camera the scene camera if the scene has none.
 
@@ -229,7 +232,7 @@ def _build(scene, view_layer, motion: Motion, name: str, video_path: str | None,
     elif video_path:
         warnings.append("the motion has no camera, so the video is not shown as a background")
 
-    fps, fps_base = convert.blender_fps_from_rate(motion.fps)
+    fps, fps_base = convert.blender_fps_from_rate(_video_rate(motion))
     scene.render.fps = fps
     scene.render.fps_base = fps_base
     first, last = int(frames[0]), int(frames[-1])
@@ -238,6 +241,18 @@ def _build(scene, view_layer, motion: Motion, name: str, video_path: str | None,
     scene.frame_set(first)
     return BuiltTake(collection=collection, armature=arm_obj, action=action, camera=camera,
                      body=body, clip=clip, frame_range=(first, last), warnings=warnings)
+
+
+def _video_rate(motion: Motion) -> float:
+    """Frames per second of the *video*: keys sit on video frames (f + 1), not stored ones.
+
+    ``Motion.fps`` is the rate of the stored frames; a capture with stride K
+    stores every K-th video frame at fps = video fps / K. Playing the scene at
+    the video's rate keeps the keys in step with the movie clip background.
+    """
+    steps = np.diff(np.asarray(motion.frame_indices))
+    stride = max(1, int(round(float(np.median(steps))))) if steps.size else 1
+    return float(motion.fps) * stride
 
 
 def _build_armature(scene, view_layer, motion: Motion, name: str, collection, world_to_blender,
@@ -354,7 +369,10 @@ def _build_camera(scene, motion: Motion, name: str, collection, video_path: str 
     matrix[:3, 3] = location
     cam_obj.matrix_world = Matrix(matrix.tolist())
 
-    lens = convert.blender_lens_from_opencv_intrinsics(motion.camera_intrinsics, motion.image_size)
+    K, image_size = motion.camera_intrinsics, motion.image_size
+    if K is None or image_size is None:
+        raise MocapError(f"'{name}': the motion has no camera intrinsics or image size")
+    lens = convert.blender_lens_from_opencv_intrinsics(K, image_size)
     cam_data.sensor_fit = 'HORIZONTAL'
     cam_data.sensor_width = lens["sensor_width"]
     cam_data.lens = lens["lens"]
@@ -367,25 +385,34 @@ def _build_camera(scene, motion: Motion, name: str, collection, video_path: str 
     scene.render.pixel_aspect_x = 1.0
     scene.render.pixel_aspect_y = 1.0
 
-    clip = None
-    if video_path:
-        if os.path.isfile(video_path):
-            existing = set(bpy.data.movieclips)
-            try:
-                clip = bpy.data.movieclips.load(str(Path(video_path).resolve()), check_existing=True)
-            except RuntimeError as exc:
-                warnings.append(f"could not load the video {video_path} as background: {exc}")
-            else:
-                if clip not in existing:
-                    created.add(clip)
-                # Movie clip frame 1 shows video frame 0, as scene frame f + 1 does.
-                clip.frame_start = 1
-                background = cam_data.background_images.new()
-                background.source = 'MOVIE_CLIP'
-                background.clip = clip
-                cam_data.show_background_images = True
-        else:
-            warnings.append(f"video not found, camera has no background: {video_path}")
+    clip = _load_background(cam_data, video_path, created, warnings) if video_path else None
     if scene.camera is None:
         scene.camera = cam_obj
     return cam_obj, clip
+
+
+def _load_background(cam_data, video_path: str, created: _Created, warnings: list[str]):
+    """Load the video as a movie clip behind the camera; returns the clip or None."""
+    if not os.path.isfile(video_path):
+        warnings.append(f"video not found, the camera has no background: {video_path}")
+        return None
+    existing = set(bpy.data.movieclips)
+    try:
+        clip = bpy.data.movieclips.load(str(Path(video_path).resolve()), check_existing=True)
+    except RuntimeError as exc:
+        warnings.append(f"could not load the video {video_path} as background: {exc}")
+        return None
+    if tuple(clip.size) == (0, 0):
+        warnings.append(f"Blender cannot read the video {video_path}; the camera has no background")
+        if clip not in existing:
+            bpy.data.movieclips.remove(clip)
+        return None
+    if clip not in existing:
+        created.add(clip)
+    # Movie clip frame 1 shows video frame 0, as scene frame f + 1 does.
+    clip.frame_start = 1
+    background = cam_data.background_images.new()
+    background.source = 'MOVIE_CLIP'
+    background.clip = clip
+    cam_data.show_background_images = True
+    return clip

@@ -20,11 +20,6 @@ VIDEO_EXTENSIONS = frozenset({
     ".wmv", ".flv", ".ogv", ".3gp", ".dv", ".mxf",
 })
 
-DEVICES = (("auto", "Auto", "CUDA when available, else CPU"),
-           ("cpu", "CPU", "Always run on the CPU"),
-           ("cuda", "CUDA", "Run on an NVIDIA GPU"))
-
-
 def resolve_path(path: str, blend_filepath: str) -> str:
     """Absolute path for a property value; ``//`` means next to the .blend file."""
     if path.startswith("//"):
@@ -54,7 +49,6 @@ def settings_from_props(props: Any, *, blend_filepath: str = "") -> CaptureSetti
         stride=int(props.frame_stride),
         max_frames=int(props.max_frames),
         fov=math.degrees(float(props.fov)) if props.use_fov else 0.0,
-        device=str(props.device),
     )
 
 
@@ -95,5 +89,3 @@ def validate_settings(settings: CaptureSettings) -> None:
         )
     if settings.stride < 1:
         raise MocapError("Frame stride must be 1 or more.")
-    if settings.device not in {d[0] for d in DEVICES}:
-        raise MocapError(f"Unknown device '{settings.device}': use auto, cpu or cuda.")

@@ -12,7 +12,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+Level = Literal['INFO', 'WARNING', 'ERROR']
 
 import bpy
 
@@ -118,7 +120,7 @@ def cleanup_capture(context: bpy.types.Context | None, run: CaptureRun, *, cance
             context.workspace.status_text_set(None)
 
 
-def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[str, str]:
+def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, str]:
     """Turn a finished engine run into a take. Returns (report level, message).
 
     The scene is changed only when the engine succeeded and the take was built;
@@ -137,12 +139,16 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[str, st
     if not motion.source_video:
         motion.source_video = run.settings.video
     take = build_take(context, motion, name=run.name, video_path=run.settings.video)
-    saved = save_result(run.result, Path(run.settings.output_dir), run.name)
-    frames = motion.num_frames
-    return 'INFO', (
-        f"Captured {frames} frames from {Path(run.settings.video).name} into "
-        f"'{take.armature.name}'; motion saved to {saved}"
+    message = (
+        f"Captured {motion.num_frames} frames from {Path(run.settings.video).name} "
+        f"into '{take.armature.name}'"
     )
+    try:
+        saved = save_result(run.result, Path(run.settings.output_dir), run.name)
+    except MocapError as exc:  # the take is in the scene: keep it, say what was lost
+        run.warnings.append(str(exc))
+        return 'INFO', message
+    return 'INFO', f"{message}; motion saved to {saved}"
 
 
 def save_result(result: Path, output_dir: Path, stem: str) -> Path:
@@ -179,7 +185,7 @@ class MOCAP_OT_capture(bpy.types.Operator):
 
     def _prepare(self, context: bpy.types.Context) -> CaptureRun | None:
         assert context.scene is not None
-        settings = settings_from_props(context.scene.mocap, blend_filepath=bpy.data.filepath)
+        settings = settings_from_props(getattr(context.scene, "mocap"), blend_filepath=bpy.data.filepath)
         try:
             validate_settings(settings)
             python = engine_python_path(context)
@@ -196,6 +202,7 @@ class MOCAP_OT_capture(bpy.types.Operator):
         return run
 
     def _finish(self, context: bpy.types.Context, run: CaptureRun) -> set[str]:
+        level: Level
         try:
             handle_events(run)
             level, message = finish_capture(context, run)

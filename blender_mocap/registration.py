@@ -1,0 +1,36 @@
+"""Register and unregister every class of the extension, in one ordered list."""
+
+import bpy
+
+from ..operators.capture import MOCAP_OT_capture
+from ..operators.engine import MOCAP_OT_check_engine, MOCAP_OT_create_engine
+from ..operators.import_motion import MOCAP_OT_import_motion, menu_func_import
+from ..panels.capture import MOCAP_PT_capture
+from .preferences import MOCAP_AP_preferences, configured_python, refresh_status
+from .properties import MOCAP_PG_settings
+
+CLASSES: tuple[type, ...] = (
+    MOCAP_PG_settings,
+    MOCAP_AP_preferences,
+    MOCAP_OT_capture,
+    MOCAP_OT_import_motion,
+    MOCAP_OT_create_engine,
+    MOCAP_OT_check_engine,
+    MOCAP_PT_capture,
+)
+"""Registration order: property groups before what uses them; unregistered in reverse."""
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    bpy.types.Scene.mocap = bpy.props.PointerProperty(type=MOCAP_PG_settings)  # type: ignore[attr-defined,func-returns-value]
+    bpy.types.TOPBAR_MT_file_import.append(menu_func_import)
+    refresh_status(configured_python(bpy.context))  # file checks only: cheap
+
+
+def unregister() -> None:
+    bpy.types.TOPBAR_MT_file_import.remove(menu_func_import)
+    del bpy.types.Scene.mocap  # type: ignore[attr-defined]
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,116 @@
+"""Synthetic landmarks from a known motion: exact ground truth for tests and benches.
+
+The body is posed by forward kinematics, landmarks are placed with
+``core.fit.mapping`` and projected with a pinhole camera, in the layout a pose
+backend produces (``core.landmarks.PoseSequence``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..body.mannequin import forward_kinematics
+from ..landmarks import NUM_FACE, PoseSequence
+from .mapping import landmarks_from_fk
+
+
+def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(..., 3) points in the OpenCV camera frame -> (..., 2) pixels with intrinsics K (3, 3)."""
+    P = np.asarray(points, np.float64)
+    K = np.asarray(K, np.float64)
+    z = P[..., 2:3]
+    return (P[..., :2] / z) * np.array([K[0, 0], K[1, 1]]) + np.array([K[0, 2], K[1, 2]])
+
+
+def landmarks_from_motion(
+    poses: np.ndarray,
+    trans: np.ndarray,
+    rest_joints: np.ndarray,
+    K: np.ndarray,
+    image_size: tuple[int, int],
+    fps: float = 30.0,
+) -> PoseSequence:
+    """MediaPipe-layout landmarks of a body moving in front of a camera.
+
+    Args:
+        poses: (T, 165) or (T, 55, 3) axis-angle, SMPL-X order; the global
+            orient maps the model frame into the OpenCV camera frame (an
+            upright person facing the camera has ~180 deg about X).
+        trans: (T, 3) metres, camera frame.
+        rest_joints: (55, 3) rest joints of the body.
+        K: (3, 3) intrinsics, pixels.
+        image_size: (width, height) pixels.
+
+    Returns:
+        A PoseSequence with every frame present and every visibility 1:
+        body_world relative to the mid-hip in camera axes, body_2d projected
+        pixels, hands as pixels plus depth relative to the wrist scaled like
+        x (f / wrist depth), face NaN.
+    """
+    poses = np.asarray(poses, np.float64)
+    T = poses.shape[0]
+    pos, rot = forward_kinematics(poses, rest_joints, np.asarray(trans, np.float64))
+    body, hands = landmarks_from_fk(pos, rot, rest_joints)
+    seq = PoseSequence.empty(T, fps, image_size)
+    mid_hip = 0.5 * (body[:, 23] + body[:, 24])
+    ones = np.ones(body.shape[:2] + (1,))
+    seq.body_world = np.concatenate([body - mid_hip[:, None], ones], -1).astype(np.float32)
+    seq.body_2d = np.concatenate([project(body, K), ones], -1).astype(np.float32)
+    f = float(np.asarray(K)[0, 0])
+    for h, name in enumerate(("left_hand", "right_hand")):
+        pts = hands[:, h]
+        depth = (pts[..., 2] - pts[:, :1, 2]) * f / pts[:, :1, 2]
+        setattr(seq, name, np.concatenate([project(pts, K), depth[..., None]], -1).astype(np.float32))
+    seq.face = np.full((T, NUM_FACE, 3), np.nan, np.float32)
+    seq.present = np.ones(T, bool)
+    return seq
+
+
+def _rot(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    axis = np.asarray(axis, np.float64)
+    return axis / np.linalg.norm(axis, axis=-1, keepdims=True) * np.asarray(angle)[..., None]
+
+
+def random_poses(num: int, rng: np.random.Generator, *, hands: bool = True) -> np.ndarray:
+    """(num, 55, 3) random but anatomically plausible poses, facing the camera.
+
+    Global orient: 180 deg about X (upright, facing an OpenCV camera) then up
+    to +-60 deg of turn and +-10 deg of lean. Spine: a twist shared equally by
+    the three spine joints; neck and head turn together. Shoulders and hips:
+    random rotations up to 60 / 35 deg; elbows and knees bend on their hinge
+    (20-115 deg / 15-85 deg); ankles and wrists up to 20 deg; fingers curl
+    about axes perpendicular to their bones (thumb: a random swing), so every
+    joint is observable from the landmarks.
+    """
+    from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+    from ..skeleton import JOINT_INDEX as J
+
+    def rand_aa(max_angle: float, n: int = num) -> np.ndarray:
+        return _rot(rng.normal(size=(n, 3)), rng.uniform(0.0, max_angle, n))
+
+    poses = np.zeros((num, 55, 3))
+    yaw = rng.uniform(-np.pi / 3, np.pi / 3, num)
+    root = (axis_angle_to_matrix(np.array([np.pi, 0.0, 0.0]))
+            @ axis_angle_to_matrix(_rot(np.tile([0.0, 1.0, 0.0], (num, 1)), yaw))
+            @ axis_angle_to_matrix(rand_aa(np.radians(10))))
+    poses[:, 0] = matrix_to_axis_angle(root)
+    twist = rng.uniform(-np.radians(10), np.radians(10), num)
+    for j in ("spine1", "spine2", "spine3"):
+        poses[:, J[j], 1] = twist
+    poses[:, J["neck"]] = poses[:, J["head"]] = rand_aa(np.radians(12))
+    for side, s in (("left", 1.0), ("right", -1.0)):
+        poses[:, J[f"{side}_shoulder"]] = rand_aa(np.radians(60))
+        poses[:, J[f"{side}_elbow"], 1] = -s * rng.uniform(np.radians(20), np.radians(115), num)
+        poses[:, J[f"{side}_hip"]] = rand_aa(np.radians(35))
+        poses[:, J[f"{side}_knee"], 0] = rng.uniform(np.radians(15), np.radians(85), num)
+        poses[:, J[f"{side}_ankle"]] = rand_aa(np.radians(20))
+        poses[:, J[f"{side}_wrist"]] = rand_aa(np.radians(20))
+        if hands:
+            for finger in ("index", "middle", "ring", "pinky"):
+                for k in (1, 2, 3):
+                    poses[:, J[f"{side}_{finger}{k}"], 2] = -s * rng.uniform(0.0, 1.2, num)
+            thumb_dir = np.array([s, -0.25, 0.9])
+            for k in (1, 2, 3):
+                axis = np.cross(thumb_dir, rng.normal(size=(num, 3)))
+                poses[:, J[f"{side}_thumb{k}"]] = _rot(axis, rng.uniform(0.0, 0.5, num))
+    return poses

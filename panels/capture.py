@@ -1,0 +1,28 @@
+"""The Mocap tab of the 3D View sidebar."""
+
+import bpy
+
+from ..blender_mocap.preferences import STATUS
+from ..operators.capture import current_capture
+from .draw import draw_capture_panel
+
+
+class MOCAP_PT_capture(bpy.types.Panel):
+    """Capture a video into an animated SMPL-X take"""
+
+    bl_idname = "MOCAP_PT_capture"
+    bl_label = "Motion Capture"
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "Mocap"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = getattr(context.scene, "mocap", None)
+        if props is None or self.layout is None:
+            return
+        run = current_capture()
+        running = f"{run.status} ({run.fraction:.0%}) - Esc to cancel" if run is not None else ""
+        draw_capture_panel(
+            self.layout, props, engine_line=STATUS.line(), engine_ok=STATUS.usable and not STATUS.busy,
+            running=running,
+        )

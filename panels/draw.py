@@ -1,0 +1,64 @@
+"""Draw code for the Mocap panel as free functions (no bpy import at run time).
+
+The panel class calls these; tests call them with a layout mock whose spec
+comes from the bpy stubs, so a wrong property name or a misspelt layout
+method fails.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import bpy
+
+CAPTURE_OPERATOR = "mocap.capture"
+
+
+def draw_capture_panel(
+    layout: bpy.types.UILayout,
+    props: Any,
+    *,
+    engine_line: str,
+    engine_ok: bool,
+    running: str = "",
+) -> None:
+    """The capture panel: video, options, Capture button, engine status.
+
+    Args:
+        layout: the panel's layout.
+        props: the scene's ``mocap`` property group.
+        engine_line: cached engine status text (no process is started here).
+        engine_ok: whether that status allows a capture.
+        running: status of a capture in progress, "" when none runs.
+    """
+    layout.use_property_split = True
+    layout.use_property_decorate = False
+
+    col = layout.column()
+    col.prop(props, "video_path")
+    col.prop(props, "output_dir")
+
+    box = layout.box()
+    box.label(text="Frames", icon='FILE_MOVIE')
+    sub = box.column(align=True)
+    sub.prop(props, "frame_start")
+    sub.prop(props, "frame_end")
+    sub.prop(props, "frame_stride")
+    sub.prop(props, "max_frames")
+
+    box = layout.box()
+    box.label(text="Camera & Engine", icon='CAMERA_DATA')
+    box.prop(props, "use_fov")
+    row = box.row()
+    row.active = bool(props.use_fov)
+    row.prop(props, "fov")
+
+    row = layout.row()
+    row.scale_y = 1.5
+    if running:
+        row.label(text=running, icon='SORTTIME')
+    else:
+        row.operator(CAPTURE_OPERATOR, text="Capture", icon='REC')
+
+    layout.label(text=engine_line, icon='CHECKMARK' if engine_ok else 'ERROR')

@@ -1,0 +1,252 @@
+"""Building a take in real Blender: what a user sees after a capture."""
+
+from __future__ import annotations
+
+import time
+
+import bpy
+import numpy as np
+import pytest
+from bpy_extras.object_utils import world_to_camera_view
+from mathutils import Vector
+
+
+def _counts() -> dict[str, int]:
+    return {kind: len(getattr(bpy.data, kind)) for kind in
+            ("objects", "actions", "armatures", "cameras", "collections", "meshes", "movieclips")}
+
+
+def _fcurves(take):
+    """All F-curves of the take's action for the armature's slot."""
+    action = take.armature.animation_data.action
+    if hasattr(action, "layers") and bpy.app.version >= (4, 4, 0):
+        slot = take.armature.animation_data.action_slot
+        return list(action.layers[0].strips[0].channelbag(slot).fcurves)
+    return list(action.fcurves)
+
+
+def _world_heads(obj, names) -> np.ndarray:
+    """(J, 3) Blender world positions of the evaluated pose bones' heads."""
+    evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    mw = np.array(evaluated.matrix_world)
+    heads = np.array([evaluated.pose.bones[n].head for n in names])
+    return heads @ mw[:3, :3].T + mw[:3, 3]
+
+
+def test_blender_from_world_maps_up_to_z(pkg):
+    convert = pkg.blender_mocap.convert
+    assert np.array_equal(convert.blender_from_world(np.array([0.0, -1.0, 0.0])),
+                          np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]))
+    assert np.array_equal(convert.blender_from_world(np.array([0.0, 0.0, 1.0])), np.eye(3))
+    up = np.array([0.3, -0.9, 0.2])
+    R = convert.blender_from_world(up)
+    np.testing.assert_allclose(R @ (up / np.linalg.norm(up)), [0, 0, 1], atol=1e-12)
+    np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-12)
+    fps, base = convert.blender_fps_from_rate(29.97)
+    assert fps == 30 and fps / base == pytest.approx(29.97)
+
+
+def test_every_bone_is_keyed_on_every_frame(pkg, motion_factory):
+    motion = motion_factory(7, frame_start=10)
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="jump")
+    assert take.action.name == "jump" and take.collection.name == "jump"
+    assert sorted(b.name for b in take.armature.data.bones) == sorted(motion.joint_names)
+    curves = {(fc.data_path, fc.array_index): fc for fc in _fcurves(take)}
+    expected = np.arange(11, 18, dtype=np.float64)  # video frame f -> scene frame f + 1
+    for name in motion.joint_names:
+        for i in range(4):
+            fc = curves[(f'pose.bones["{name}"].rotation_quaternion', i)]
+            frames = np.array([k.co[0] for k in fc.keyframe_points])
+            np.testing.assert_array_equal(frames, expected)
+            assert {k.interpolation for k in fc.keyframe_points} == {'LINEAR'}
+            assert fc.group is not None and fc.group.name == name
+    for i in range(3):
+        assert len(curves[('pose.bones["pelvis"].location', i)].keyframe_points) == 7
+    assert len(curves) == 55 * 4 + 3
+    scene = bpy.context.scene
+    assert (scene.frame_start, scene.frame_end) == (11, 17) == take.frame_range
+    assert scene.render.fps / scene.render.fps_base == pytest.approx(30.0)
+    assert all(pb.rotation_mode == 'QUATERNION' for pb in take.armature.pose.bones)
+
+
+@pytest.mark.parametrize("world_up", [(0.0, -1.0, 0.0), (0.0, 0.0, 1.0)])
+def test_pose_matches_smplx_forward_kinematics(pkg, motion_factory, fk, world_up):
+    motion = motion_factory(4, seed=3, scale=0.6, world_up=world_up, camera=False)
+    take = pkg.blender_mocap.scene.build_take(bpy.context.scene, motion, name="fk")
+    A = pkg.blender_mocap.convert.blender_from_world(motion.world_up)
+    expected = fk(motion) @ A.T
+    for t in range(motion.num_frames):
+        bpy.context.scene.frame_set(int(motion.frame_indices[t]) + 1)
+        got = _world_heads(take.armature, motion.joint_names)
+        np.testing.assert_allclose(got, expected[t], atol=1e-4)
+
+
+def test_upright_person_stands_upright_in_blender(pkg, motion_factory):
+    motion = motion_factory(1, scale=0.0, camera=False)
+    motion.poses[:, :3] = [np.pi, 0.0, 0.0]  # facing the camera, upright (CONTRACTS.md)
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="stand")
+    bpy.context.scene.frame_set(1)
+    heads = _world_heads(take.armature, motion.joint_names)
+    names = list(motion.joint_names)
+    assert heads[names.index("head"), 2] > heads[names.index("left_ankle"), 2] + 1.0
+    # Facing the camera, which looks along Blender +Y: the nose side is -Y.
+    assert heads[names.index("left_foot"), 1] < heads[names.index("left_ankle"), 1]
+
+
+def test_bones_have_length_and_connect_only_at_parent_tails(pkg, motion_factory):
+    motion = motion_factory(1)
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="bones")
+    for bone in take.armature.data.bones:
+        assert bone.length > 1e-3
+        if bone.use_connect:
+            assert (bone.head_local - bone.parent.tail_local).length < 1e-5
+    bones = take.armature.data.bones
+    assert bones["left_elbow"].use_connect and not bones["left_hip"].use_connect
+    assert 0.01 <= bones["left_index3"].length <= 0.1
+
+
+def test_skinned_body_follows_the_bones(pkg, motion_factory, fk):
+    motion = motion_factory(3, seed=5, mesh=True, camera=False)
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="skin")
+    body = take.body
+    assert body is not None and body.parent == take.armature
+    assert [g.name for g in body.vertex_groups] == list(motion.joint_names)
+    assert body.modifiers["Armature"].object == take.armature
+    A = pkg.blender_mocap.convert.blender_from_world(motion.world_up)
+    expected = fk(motion) @ A.T
+    scene = bpy.context.scene
+    scene.frame_set(3)
+    evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    mesh = evaluated.to_mesh()
+    try:
+        co = np.empty(len(mesh.vertices) * 3, np.float32)
+        mesh.vertices.foreach_get("co", co)
+    finally:
+        evaluated.to_mesh_clear()
+    mw = np.array(evaluated.matrix_world)
+    world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+    # Vertex 3j sits on joint j at rest and is weighted to it alone.
+    np.testing.assert_allclose(world[0::3], expected[2], atol=1e-4)
+
+
+def _project_blender(scene, camera, point_blender) -> np.ndarray:
+    x, y, _ = world_to_camera_view(scene, camera, Vector(point_blender))
+    width, height = scene.render.resolution_x, scene.render.resolution_y
+    return np.array([x * width, (1.0 - y) * height])
+
+
+@pytest.mark.parametrize("size, principal", [((1280, 720), (700.0, 300.0)),
+                                             ((720, 1280), (300.0, 700.0))])
+def test_camera_projects_points_onto_the_video_pixels(pkg, motion_factory, size, principal):
+    motion = motion_factory(2)
+    motion.image_size = np.array(size, np.int64)
+    motion.camera_intrinsics = np.array([[1000.0, 0, principal[0]], [0, 1000.0, principal[1]], [0, 0, 1]])
+    rng = np.random.default_rng(1)
+    rot = pkg.core.rotations.axis_angle_to_matrix(np.array([0.1, -0.2, 0.05]))
+    extrinsics = np.eye(4)
+    extrinsics[:3, :3] = rot
+    extrinsics[:3, 3] = [0.2, -0.1, 0.5]
+    motion.camera_extrinsics = extrinsics
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="cam")
+    scene = bpy.context.scene
+    assert scene.camera == take.camera
+    assert (scene.render.resolution_x, scene.render.resolution_y) == size
+    A = pkg.blender_mocap.convert.blender_from_world(motion.world_up)
+    for _ in range(20):
+        cam_point = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(2, 6)])
+        world_point = rot.T @ (cam_point - extrinsics[:3, 3])
+        uvw = motion.camera_intrinsics @ cam_point
+        expected = uvw[:2] / uvw[2]
+        got = _project_blender(scene, take.camera, A @ world_point)
+        np.testing.assert_allclose(got, expected, atol=0.5)
+
+
+def test_video_becomes_the_camera_background(pkg, motion_factory, tmp_path):
+    image = bpy.data.images.new("frame", 64, 36)
+    path = tmp_path / "frame.png"
+    image.filepath_raw = str(path)
+    image.file_format = 'PNG'
+    image.save()
+    bpy.data.images.remove(image)
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion_factory(2), name="bg",
+                                              video_path=str(path))
+    cam = take.camera.data
+    assert cam.show_background_images
+    assert cam.background_images[0].source == 'MOVIE_CLIP'
+    assert cam.background_images[0].clip == take.clip
+    missing = pkg.blender_mocap.scene.build_take(bpy.context, motion_factory(2), name="bg2",
+                                                 video_path=str(tmp_path / "nope.mp4"))
+    assert missing.clip is None and any("not found" in w for w in missing.warnings)
+
+
+def test_invalid_motion_raises_and_leaves_the_file_unchanged(pkg, motion_factory):
+    MocapError = pkg.core.errors.MocapError
+    build = pkg.blender_mocap.scene.build_take
+    before = _counts()
+
+    nan = motion_factory(3)
+    nan.poses[1, 7] = np.nan
+    with pytest.raises(MocapError, match="NaN"):
+        build(bpy.context, nan, name="nan")
+
+    bad_shape = motion_factory(3)
+    bad_shape.trans = bad_shape.trans[:2]
+    with pytest.raises(MocapError, match="trans"):
+        build(bpy.context, bad_shape, name="shape")
+
+    no_rest = motion_factory(3)
+    no_rest.rest_joints = None
+    with pytest.raises(MocapError, match="rest"):
+        build(bpy.context, no_rest, name="amass")
+
+    # Fails half-way: after the armature, collection and camera exist.
+    unordered = motion_factory(3, mesh=True)
+    unordered.frame_indices = np.array([0, 2, 1])
+    with pytest.raises(MocapError, match="frame indices"):
+        build(bpy.context, unordered, name="order")
+    assert _counts() == before
+
+
+def test_unexpected_failure_is_wrapped_and_rolled_back(pkg, motion_factory, monkeypatch):
+    scene_mod = pkg.blender_mocap.scene
+    before = _counts()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(scene_mod.keying, "key_bones", broken)
+    with pytest.raises(pkg.core.errors.MocapError, match="could not build the scene") as info:
+        scene_mod.build_take(bpy.context, motion_factory(3, mesh=True), name="broken")
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert _counts() == before
+
+
+def test_quaternions_are_keyed_without_sign_flips(pkg):
+    keying = pkg.blender_mocap.keying
+    q = np.array([[1.0, 0, 0, 0], [-0.99, -0.1, 0, 0], [0.98, 0.2, 0, 0], [-0.95, -0.3, 0, 0]])
+    fixed = keying.make_quaternions_continuous(q[:, None, :])[:, 0]
+    assert np.all(np.sum(fixed[1:] * fixed[:-1], axis=-1) > 0)
+    np.testing.assert_allclose(np.abs(fixed), np.abs(q))
+
+
+def test_long_take_keys_in_bulk(pkg, motion_factory):
+    """55 bones x 1,800 frames: a sanity check that keying stays bulk (time printed, not asserted)."""
+    motion = motion_factory(1800, scale=0.3, camera=False)
+    start = time.perf_counter()
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="long")
+    elapsed = time.perf_counter() - start
+    print(f"\nbuild_take, 55 bones x 1800 frames: {elapsed:.3f} s")
+    assert all(len(fc.keyframe_points) == 1800 for fc in _fcurves(take))
+
+
+def test_strided_take_plays_at_the_video_rate(pkg, motion_factory):
+    """Every 3rd frame of a 30 fps video, stored at 10 fps: keys on 1, 4, 7 at 30 fps."""
+    motion = motion_factory(3, camera=False)
+    motion.frame_indices = np.array([0, 3, 6])
+    motion.fps = 10.0
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="strided")
+    scene = bpy.context.scene
+    assert scene.render.fps / scene.render.fps_base == pytest.approx(30.0)
+    assert take.frame_range == (1, 7)
+    frames = [k.co[0] for k in _fcurves(take)[0].keyframe_points]
+    assert frames == [1.0, 4.0, 7.0]

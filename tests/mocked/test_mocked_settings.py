@@ -1,0 +1,80 @@
+"""Scene properties -> CaptureSettings -> engine arguments, and input checks."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import import_ext
+
+settings_mod = import_ext("blender_mocap.settings")
+engine = import_ext("blender_mocap.engine")
+errors = import_ext("core.errors")
+
+
+def test_defaults_give_no_optional_engine_arguments(scene_props: Any, tmp_path: Path) -> None:
+    blend = str(tmp_path / "shot.blend")
+    s = settings_mod.settings_from_props(scene_props, blend_filepath=blend)
+    assert s.video == str(tmp_path / "clip.mp4")  # "//" is next to the .blend
+    assert s.output_dir == str(tmp_path / "mocap")
+    assert s.cli_args() == []
+    cmd = engine.capture_command("/py", s, "/tmp/out.npz")
+    assert cmd == ["/py", "-m", "core", "capture", s.video, "--out", "/tmp/out.npz", "--progress", "json"]
+
+
+def test_every_option_reaches_the_engine(scene_props: Any, tmp_path: Path) -> None:
+    scene_props.video_path = str(tmp_path / "a.mov")
+    scene_props.output_dir = str(tmp_path / "out")
+    scene_props.frame_start, scene_props.frame_end = 10, 99
+    scene_props.frame_stride, scene_props.max_frames = 2, 40
+    scene_props.use_fov, scene_props.fov = True, math.radians(55.0)
+    s = settings_mod.settings_from_props(scene_props, blend_filepath="")
+    assert s.output_dir == str(tmp_path / "out")
+    assert s.cli_args() == ["--start", "10", "--end", "100", "--stride", "2", "--max-frames", "40",
+                            "--fov", "55"]
+
+
+def test_unsaved_file_writes_to_a_temp_folder(scene_props: Any) -> None:
+    scene_props.video_path = "/videos/x.mp4"
+    s = settings_mod.settings_from_props(scene_props, blend_filepath="")
+    assert s.output_dir.endswith("blender-mocap")
+
+
+def test_settings_are_frozen(scene_props: Any) -> None:
+    s = settings_mod.settings_from_props(scene_props)
+    with pytest.raises(AttributeError):
+        s.video = "other"
+
+
+def _settings(video: str, **kw: Any) -> Any:
+    return engine.CaptureSettings(video=video, output_dir="/tmp", **kw)
+
+
+def test_missing_video_message(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.mp4")
+    with pytest.raises(errors.MocapError, match="^Video not found: .*nope.mp4$"):
+        settings_mod.validate_settings(_settings(missing))
+
+
+@pytest.mark.parametrize("name,content", [("notes.txt", b"hello world\n"), ("fake.mp4", b"not a video at all"),
+                                          ("empty.mp4", b"")])
+def test_non_video_is_refused(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(errors.MocapError, match="Not a video file"):
+        settings_mod.validate_settings(_settings(str(path)))
+
+
+def test_real_container_headers_pass(tmp_path: Path) -> None:
+    mp4 = tmp_path / "clip.bin"
+    mp4.write_bytes(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2")
+    settings_mod.validate_settings(_settings(str(mp4)))
+
+
+def test_empty_frame_range_is_refused(tmp_path: Path) -> None:
+    mp4 = tmp_path / "clip.mp4"
+    mp4.write_bytes(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00")
+    with pytest.raises(errors.MocapError, match="frame range is empty"):
+        settings_mod.validate_settings(_settings(str(mp4), start=50, end=10))
