@@ -14,9 +14,14 @@ Frames named here:
   centre is (W/2, H/2). An intrinsic matrix K maps OpenCV camera points to
   these coordinates: ``u = fx * x / z + cx``.
 
-The armature object's matrix_world is ``blender_from_world``, so armature space
-*is* the motion world frame and the SMPL-X forward kinematics hold in it
-unchanged.
+- *SMPL-X model*: Y up, the body facing +Z, its left towards +X: the frame of
+  the rest joints and mesh.
+
+The armature object's matrix_world is ``BLENDER_FROM_SMPLX_MODEL``, so the rest
+pose stands upright in Blender, facing -Y as Blender characters do. Armature
+space is then the model frame, and the motion world enters only through the
+root: ``armature_from_world`` re-expresses the global orientation and
+translation of each frame (see ``scene._key_motion``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,18 @@ SENSOR_WIDTH_MM = 36.0
 
 BLENDER_CAMERA_FROM_OPENCV_CAMERA = np.diag([1.0, -1.0, -1.0])
 """(3, 3) OpenCV camera axes -> Blender camera axes (flip y and z); its own inverse."""
+
+
+BLENDER_FROM_SMPLX_MODEL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+"""(3, 3) SMPL-X model axes -> Blender world axes: 90 degrees about X (Y up -> Z up, +Z -> -Y)."""
+
+
+def armature_from_world(world_up: np.ndarray) -> np.ndarray:
+    """(3,) motion world up -> (3, 3) rotation armature space <- motion world.
+
+    ``BLENDER_FROM_SMPLX_MODEL^T @ blender_from_world(world_up)``.
+    """
+    return BLENDER_FROM_SMPLX_MODEL.T @ blender_from_world(world_up)
 
 
 def blender_from_world(world_up: np.ndarray) -> np.ndarray:

@@ -1,12 +1,13 @@
 """Build a take in the Blender scene from a Motion: armature, body mesh, action, camera.
 
 Frames (see ``convert``): the armature object's matrix_world is
-``blender_from_world(motion.world_up)``, so armature space is the motion world
-frame; at rest the SMPL-X model frame coincides with it (rest joints are placed
-as given). Each SMPL-X joint rotation R_j (model axes, relative to the parent)
-becomes the bone-local quaternion of B_j^T R_j B_j, where B_j is the bone's
-rest rotation in armature space (``bone.matrix_local``); the pelvis bone's
-location is B_0^T trans. With these, Blender's pose equals the SMPL-X forward
+``BLENDER_FROM_SMPLX_MODEL``, so the rest pose stands upright in Blender and
+armature space is the SMPL-X model frame (rest joints are placed as given).
+Each SMPL-X joint rotation R_j (model axes, relative to the parent) becomes
+the bone-local quaternion of B_j^T R_j B_j, where B_j is the bone's rest
+rotation in armature space (``bone.matrix_local``); the motion world enters
+through the root alone (global orientation and translation re-expressed in
+armature space). With these, Blender's pose equals the SMPL-X forward
 kinematics whatever the bones' rolls are.
 
 Everything created is tracked; if anything fails, all of it is removed again
@@ -214,11 +215,10 @@ def build_take(context_or_scene, motion: Motion, *, name: str,
 def _build(scene, view_layer, motion: Motion, name: str, video_path: str | None,
            created: _Created) -> BuiltTake:
     warnings: list[str] = []
-    world_to_blender = convert.blender_from_world(motion.world_up)
     collection = created.add(bpy.data.collections.new(name))
     scene.collection.children.link(collection)
 
-    arm_obj = _build_armature(scene, view_layer, motion, name, collection, world_to_blender, created)
+    arm_obj = _build_armature(scene, view_layer, motion, name, collection, created)
     action = created.add(bpy.data.actions.new(name))
     frames = _key_motion(arm_obj, action, motion)
 
@@ -255,7 +255,7 @@ def _video_rate(motion: Motion) -> float:
     return float(motion.fps) * stride
 
 
-def _build_armature(scene, view_layer, motion: Motion, name: str, collection, world_to_blender,
+def _build_armature(scene, view_layer, motion: Motion, name: str, collection,
                     created: _Created) -> bpy.types.Object:
     names = tuple(motion.joint_names)
     parents = np.asarray(motion.parents)
@@ -267,7 +267,7 @@ def _build_armature(scene, view_layer, motion: Motion, name: str, collection, wo
     arm_obj = created.add(bpy.data.objects.new(name, arm_data))
     collection.objects.link(arm_obj)
     matrix = np.eye(4)
-    matrix[:3, :3] = world_to_blender
+    matrix[:3, :3] = convert.BLENDER_FROM_SMPLX_MODEL  # rest pose upright, facing -Y
     arm_obj.matrix_world = Matrix(matrix.tolist())
     arm_obj.show_in_front = True
 
@@ -308,9 +308,16 @@ def _key_motion(arm_obj, action, motion: Motion) -> np.ndarray:
     # B_j: bone rest rotation, armature space <- bone space.
     rest = np.array([np.array(bones[n].matrix_local)[:3, :3] for n in names])
     R = axis_angle_to_matrix(motion.joint_rotations().astype(np.float64))  # (T, J, 3, 3)
+    # Armature space is the model frame, not the motion world: move the root
+    # into it. With C = armature_from_world, the pelvis turns by C R_0 and sits
+    # at C (J_0 + trans), i.e. its offset from rest is C (J_0 + trans) - J_0.
+    C = convert.armature_from_world(motion.world_up)
+    R[:, 0] = C @ R[:, 0]
+    pelvis_rest = np.asarray(motion.rest_joints, np.float64)[0]
+    offset = (pelvis_rest + np.asarray(motion.trans, np.float64)) @ C.T - pelvis_rest
     local = np.einsum("jba,tjbc,jcd->tjad", rest, R, rest)  # B^T R B
     quats = matrix_to_quat_wxyz(local)
-    root_loc = np.asarray(motion.trans, np.float64) @ rest[0]  # rows of B_0^T trans
+    root_loc = offset @ rest[0]  # rows of B_0^T offset
     frames = np.asarray(motion.frame_indices, np.int64) + 1
     if np.any(np.diff(frames) <= 0):
         raise MocapError("the motion's frame indices are not increasing; the file is damaged")

@@ -93,6 +93,20 @@ def test_upright_person_stands_upright_in_blender(pkg, motion_factory):
     assert heads[names.index("left_foot"), 1] < heads[names.index("left_ankle"), 1]
 
 
+def test_rest_pose_stands_upright_facing_front(pkg, motion_factory):
+    """An animator who toggles Rest Position sees a T-pose standing on its feet, facing -Y."""
+    motion = motion_factory(3, scale=0.5, camera=True)
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="rest")
+    take.armature.data.pose_position = 'REST'
+    bpy.context.scene.frame_set(2)
+    heads = _world_heads(take.armature, motion.joint_names)
+    names = list(motion.joint_names)
+    assert heads[names.index("head"), 2] > heads[names.index("pelvis"), 2] > heads[names.index("left_ankle"), 2]
+    # The body's left (+X in the model frame) is Blender +X, so it faces -Y.
+    assert heads[names.index("left_shoulder"), 0] > heads[names.index("right_shoulder"), 0]
+    assert heads[names.index("left_foot"), 1] < heads[names.index("left_ankle"), 1]
+
+
 def test_bones_have_length_and_connect_only_at_parent_tails(pkg, motion_factory):
     motion = motion_factory(1)
     take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="bones")
