@@ -131,13 +131,28 @@ try:
     # One short capture, synchronous because bpy.app.background is True.
     props.video_path = cfg["clip"]
     props.output_dir = str(user / "takes")
-    props.max_frames = 6
+    props.max_frames = 0  # the whole 60-frame clip
     t0 = time.monotonic()
     out["capture"] = call(bpy.ops.mocap.capture)
     out["capture"]["seconds"] = time.monotonic() - t0
     out["capture"]["saved"] = sorted(p.name for p in (user / "takes").glob("*.npz"))
     arms = [o for o in bpy.data.objects if o.type == "ARMATURE"]
-    out["capture"]["armature_action"] = bool(arms and arms[0].animation_data and arms[0].animation_data.action)
+    arm = arms[0] if arms else None
+    out["capture"]["armature_action"] = bool(arm and arm.animation_data and arm.animation_data.action)
+    if out["capture"]["armature_action"]:
+        anim = arm.animation_data
+        bag = anim.action.layers[0].strips[0].channelbag(anim.action_slot)
+        # Keyed frames per rotation channel, and where bones are at two moments.
+        out["capture"]["keyed"] = {
+            f"{fc.data_path}[{fc.array_index}]": sorted({round(k.co[0]) for k in fc.keyframe_points})
+            for fc in bag.fcurves if fc.data_path.endswith("rotation_quaternion")}
+        heads = {}
+        for frame in (31, 49):  # video frames 30 and 48: arms up, arms down
+            bpy.context.scene.frame_set(frame)
+            mw = arm.matrix_world
+            heads[frame] = {b.name: list(mw @ b.head) for b in arm.pose.bones}
+        out["capture"]["heads"] = heads
+        out["capture"]["frame_range"] = [bpy.context.scene.frame_start, bpy.context.scene.frame_end]
     save()
     saved = sorted((user / "takes").glob("*.npz"))
     if saved:
@@ -256,6 +271,23 @@ def test_background_capture_builds_a_take_and_saves_the_motion(blender_run: dict
     assert r["after"]["cameras"] == r["before"]["cameras"] + 1
     assert r["armature_action"]
     assert r["saved"] and r["saved"][0].endswith(".npz")
+    # Keyed on every frame of the clip: 55 bones x 4 quaternion channels, frames 1..60.
+    assert len(r["keyed"]) == 55 * 4
+    assert all(frames == list(range(1, 61)) for frames in r["keyed"].values())
+    assert r["frame_range"] == [1, 60]
+
+
+def test_captured_arms_go_up_when_his_arms_go_up(blender_run: dict[str, Any]) -> None:
+    """Plausible rotations: in Blender (Z up) the hands are above the head only while he raises them."""
+    heads = blender_run["capture"]["heads"]
+    up, down = heads["31"], heads["49"]
+    for hand in ("left_wrist", "right_wrist"):
+        assert up[hand][2] > up["head"][2], (hand, up[hand], up["head"])
+        assert down[hand][2] < down["head"][2], (hand, down[hand], down["head"])
+    # He stands: head above pelvis above ankles.
+    assert up["head"][2] > up["pelvis"][2] > up["left_ankle"][2]
+    # He faces the camera, which looks along +Y: his left (image right) is +X.
+    assert up["left_shoulder"][0] > up["right_shoulder"][0]
 
 
 def test_saved_motion_imports_again(blender_run: dict[str, Any]) -> None:
