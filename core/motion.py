@@ -70,6 +70,12 @@ class Motion:
             shape in the model frame, metres; None for files without rest data.
         v_template, faces, skin_weights: optional rest mesh of the fitted
             shape: (V, 3) float32 metres, (F, 3) int32, (V, J) float32.
+        shape_dirs: optional (V, 3, B) float32 shape blend shapes (metres per
+            unit beta) of the body model: the neutral-shape mesh is
+            ``v_template - shape_dirs @ betas``, so a tool can rebuild the
+            fitted shape as shape keys. None for the mannequin.
+        expression_dirs: optional (V, 3, E) float32 expression blend shapes,
+            matching ``expression``. None for the mannequin.
         keypoints_2d: optional (T, K, 3) landmarks, pixels + confidence, image
             frame (y down), as the pose estimator gave them.
         quality: name -> figure for the whole take (see README).
@@ -97,6 +103,8 @@ class Motion:
     v_template: np.ndarray | None = None
     faces: np.ndarray | None = None
     skin_weights: np.ndarray | None = None
+    shape_dirs: np.ndarray | None = None
+    expression_dirs: np.ndarray | None = None
     keypoints_2d: np.ndarray | None = None
     quality: dict[str, float] = field(default_factory=dict)
     source_video: str = ""
@@ -154,6 +162,8 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
         "v_template": (motion.v_template, np.float32),
         "faces": (motion.faces, np.int32),
         "skin_weights": (motion.skin_weights, np.float32),
+        "shape_dirs": (motion.shape_dirs, np.float32),
+        "expression_dirs": (motion.expression_dirs, np.float32),
         "keypoints_2d": (motion.keypoints_2d, np.float32),
     }
     for key, (value, dtype) in optional.items():
@@ -317,6 +327,8 @@ def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
         v_template=data.get("v_template"),
         faces=data.get("faces"),
         skin_weights=data.get("skin_weights"),
+        shape_dirs=data.get("shape_dirs"),
+        expression_dirs=data.get("expression_dirs"),
         keypoints_2d=data.get("keypoints_2d"),
         quality=quality,
         source_video=_scalar_str(data, "source_video", ""),
@@ -368,12 +380,20 @@ def validate_motion(motion: Motion, name: str = "motion") -> None:
     _check_shape(name, "faces", motion.faces, (None, 3))
     if motion.v_template is not None:
         _check_shape(name, "skin_weights", motion.skin_weights, (motion.v_template.shape[0], joints))
+    if motion.shape_dirs is not None or motion.expression_dirs is not None:
+        if motion.v_template is None:
+            raise MotionFileError(f"{name}: blend shapes given without 'v_template'")
+        verts = motion.v_template.shape[0]
+        _check_shape(name, "shape_dirs", motion.shape_dirs, (verts, 3, motion.betas.shape[0]))
+        _check_shape(name, "expression_dirs", motion.expression_dirs,
+                     (verts, 3, motion.expression.shape[1]))
     if motion.keypoints_2d is not None:
         _check_shape(name, "keypoints_2d", motion.keypoints_2d, (num, None, 3))
     if joints != NUM_JOINTS:
         raise MotionFileError(f"{name}: expected {NUM_JOINTS} SMPL-X joints, got {joints}")
     for key in ("poses", "trans", "betas", "expression", "confidence", "camera_intrinsics",
-                "camera_extrinsics", "world_up", "rest_joints", "v_template", "skin_weights"):
+                "camera_extrinsics", "world_up", "rest_joints", "v_template", "skin_weights",
+                "shape_dirs", "expression_dirs"):
         _check_finite(name, key, getattr(motion, key))
     if not np.isfinite(motion.fps) or motion.fps <= 0:
         raise MotionFileError(f"{name}: frame rate must be positive, got {motion.fps}")
