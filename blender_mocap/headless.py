@@ -1,20 +1,24 @@
-"""Batch entry point: videos -> engine -> .blend files, without Blender's UI.
+"""Headless entry point: videos -> engine -> finished files, without Blender's UI.
 
-    python blender_mocap/headless.py capture VIDEO... --out DIR [--engine-python PY]
+    python blender_mocap/headless.py capture INPUT... --out DIR [--config SETTINGS.toml]
+           [--outputs blend,fbx,bvh,glb,npz] [--progress text|json] [--engine-python PY]
            [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG]
+           [--body B] [--smplx-dir DIR] [--gender G] [--preset P] [--device D]
     python blender_mocap/headless.py build MOTION.npz --out FILE.blend [--video PATH]
-    blender -b --python blender_mocap/headless.py -- capture VIDEO... --out DIR
+    blender -b --python blender_mocap/headless.py -- capture INPUT... --out DIR
+    python -m blender_mocap.headless capture ...   (from the extension root)
 
 ``python`` needs the ``bpy`` module installed; under ``blender -b`` the
-arguments after ``--`` are used. ``capture`` runs the engine
-(``<engine python> -m core capture VIDEO --out DIR/<stem>.npz --progress json``,
-working directory = the extension root) once per video, synchronously, then
-builds each take into a fresh empty file saved as ``DIR/<stem>.blend``.
-The engine's Python is ``--engine-python``, else the environment variable
+arguments after ``--`` are used. ``capture`` is the batch converter
+(``blender_mocap/batch.py``): INPUTs are videos, folders of videos or ``.txt``
+lists; each video runs through the engine (``<engine python> -m core capture``)
+and is built and exported into DIR, with ``DIR/report.json`` describing the
+run. The engine's Python is ``--engine-python``, else the environment variable
 ``BLENDER_MOCAP_ENGINE_PYTHON``, else this Python.
 
-Exit codes: 0 all done, 1 a take failed (the reason on stderr; the other
-videos are still processed), 2 bad arguments.
+Exit codes: 0 every video done or skipped, 1 some failed (the reasons on
+stderr and in report.json; the other videos are still processed), 2 bad
+arguments.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 # No relative imports at module level: run as a script, this file has no
@@ -30,7 +35,6 @@ from pathlib import Path
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ENGINE_PYTHON_ENV = "BLENDER_MOCAP_ENGINE_PYTHON"
 EXTENSION_ROOT = Path(__file__).resolve().parents[1]
-_ENGINE_OPTIONS = ("--max-frames", "--stride", "--start", "--end", "--fov")
 
 
 class _UsageError(Exception):
@@ -44,18 +48,29 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="blender_mocap/headless.py",
-                     description="Capture videos into .blend files without Blender's UI.")
+                     description="Capture videos into finished files without Blender's UI.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    cap = sub.add_parser("capture", help="run the engine on videos and save one .blend per video")
-    cap.add_argument("videos", nargs="+", metavar="VIDEO")
-    cap.add_argument("--out", required=True, metavar="DIR", help="folder for <stem>.npz and <stem>.blend")
+    cap = sub.add_parser("capture", help="convert videos (files, folders, .txt lists) into outputs")
+    cap.add_argument("inputs", nargs="+", metavar="INPUT",
+                     help="video files, folders of videos, or .txt files listing videos")
+    cap.add_argument("--out", required=True, metavar="DIR",
+                     help="output folder: <stem>.<format> per video and report.json")
+    cap.add_argument("--config", metavar="SETTINGS.toml",
+                     help="settings file (keys named like the options below); options override it")
+    cap.add_argument("--outputs", metavar="LIST",
+                     help="comma-separated formats: blend,fbx,bvh,glb,npz (default blend,npz)")
     cap.add_argument("--engine-python", metavar="PY",
                      help=f"Python with the engine's packages (default: ${ENGINE_PYTHON_ENV} or this Python)")
+    cap.add_argument("--progress", choices=("text", "json"), help="progress lines on stdout (default text)")
     cap.add_argument("--max-frames", type=int)
     cap.add_argument("--stride", type=int)
     cap.add_argument("--start", type=int)
     cap.add_argument("--end", type=int)
     cap.add_argument("--fov", type=float)
+    for name, choices in (("--body", ("auto", "mannequin", "smplx")), ("--gender", ("neutral", "male", "female")),
+                          ("--preset", ("fast", "balanced", "accurate")), ("--device", ("auto", "cpu", "cuda"))):
+        cap.add_argument(name, choices=choices)
+    cap.add_argument("--smplx-dir", metavar="DIR")
     build = sub.add_parser("build", help="build a .blend from a motion file (no engine)")
     build.add_argument("motion", metavar="MOTION.npz")
     build.add_argument("--out", required=True, metavar="FILE.blend")
@@ -93,39 +108,32 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"wrote {out}")
         return EXIT_OK
 
-    engine_python = args.engine_python or os.environ.get(ENGINE_PYTHON_ENV) or sys.executable
-    engine_args: list[str] = []
-    for option in _ENGINE_OPTIONS:
-        value = getattr(args, option[2:].replace("-", "_"))
-        if value is not None:
-            engine_args += [option, str(value)]
-    out_dir = Path(args.out)
-    failed = 0
-    for video in args.videos:
-        stem = Path(video).stem
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            motion_path = run_engine(engine_python, video, out_dir / f"{stem}.npz", engine_args)
-            blend = build_file(motion_path, out_dir / f"{stem}.blend", video_path=video, name=stem)
-        except MocapError as exc:
-            _error(f"{video}: {exc}")
-            failed += 1
-            continue
-        except OSError as exc:
-            _error(f"{video}: {exc}")
-            failed += 1
-            continue
-        _say(f"{stem}: wrote {motion_path}")
-        _say(f"{stem}: wrote {blend}")
-    if failed:
-        _error(f"{failed} of {len(args.videos)} videos failed")
-    return EXIT_FAILED if failed else EXIT_OK
+    from .batch import BatchSettings, check_settings, collect_inputs, run_batch, settings_from_toml
+
+    try:
+        values = settings_from_toml(args.config) if args.config else {}
+        cli = {k: v for k, v in vars(args).items()
+               if k not in ("command", "inputs", "out", "config") and v is not None}
+        if "outputs" in cli:
+            cli["outputs"] = tuple(f.strip() for f in cli["outputs"].split(",") if f.strip())
+        settings = BatchSettings(**{**values, **cli})
+        check_settings(settings)
+        inputs = collect_inputs(args.inputs)
+        if not inputs:
+            raise MocapError("no videos found in " + ", ".join(args.inputs))
+    except (MocapError, TypeError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    code, _ = run_batch(inputs, args.out, settings)
+    return code
 
 
-def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]) -> Path:
-    """Run one engine capture synchronously, relaying its progress; returns the motion path.
+def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
+               on_event: Callable[[dict], None] | None = None) -> Path:
+    """Run one engine capture synchronously; returns the motion path.
 
-    Raises MocapError with the engine's own message when it fails.
+    Each event is passed to ``on_event`` (default: short human lines on
+    stdout). Raises MocapError with the engine's own message when it fails.
     """
     import time
 
@@ -145,6 +153,12 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
         finished = job.finished  # read before polling, so no event is left behind
         for event in job.poll():
             kind = event["event"]
+            if on_event is not None:
+                if kind == "error":
+                    message = describe_event(event)
+                else:
+                    on_event(event)
+                continue
             if kind == "progress":
                 percent = int(100 * float(event.get("fraction", 0.0)))
                 if percent < last_percent + 10:

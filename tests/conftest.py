@@ -74,6 +74,12 @@ def short_clip(demo_video: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def second_clip(demo_video: Path) -> Path:
+    """Frames 140-179 of the demo (480x270): he walks along the box, the woman crosses below."""
+    return cut_clip(demo_video, _cache() / "demo_140-179_480.mp4", start=140, count=40, width=480)
+
+
+@pytest.fixture(scope="session")
 def engine_python() -> str:
     """The Python that runs the engine (``python -m core``) in tests."""
     return ENGINE_PYTHON

@@ -207,7 +207,7 @@ def write_synthetic_model(path: str | Path, *, num_betas: int = 10, num_expressi
     posedirs = np.zeros((SMPLX_NUM_VERTICES, 3, 9 * (NUM_JOINTS - 1)))
     posedirs[:, :, :27] = rng.normal(size=(SMPLX_NUM_VERTICES, 3, 27)) * 1e-4
     kintree = np.array([[4294967295] + list(PARENTS[1:]), list(range(NUM_JOINTS))], np.int64)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "v_template": v.astype(np.float64),
         "f": f.astype(np.int32),
         "J_regressor": regressor,
@@ -224,8 +224,9 @@ def write_synthetic_model(path: str | Path, *, num_betas: int = 10, num_expressi
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if pickled_extras:
+        arrays["joint2num"] = np.array({"pelvis": 0}, dtype=object)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays, **({"joint2num": np.array({"pelvis": 0}, dtype=object)}
-                                  if pickled_extras else {}))
+    np.savez_compressed(buffer, **arrays)
     path.write_bytes(buffer.getvalue())
     return path

@@ -31,7 +31,7 @@ def ext() -> types.ModuleType:
         sys.modules[PACKAGE] = pkg
     for sub in ("core.motion", "core.skeleton", "core.rotations", "core.errors",
                 "blender_mocap.convert", "blender_mocap.keying", "blender_mocap.scene",
-                "blender_mocap.headless"):
+                "blender_mocap.headless", "blender_mocap.batch"):
         importlib.import_module(f"{PACKAGE}.{sub}")
     return pkg
 
@@ -44,6 +44,12 @@ def empty_file():
 
 @pytest.fixture
 def pkg():
+    return ext()
+
+
+@pytest.fixture(scope="session")
+def ext_module():
+    """``pkg`` for module- and session-scoped fixtures."""
     return ext()
 
 

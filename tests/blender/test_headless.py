@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import stat
 import sys
-import textwrap
 
 import bpy
 
@@ -48,59 +46,6 @@ def test_build_of_a_missing_file_exits_1_with_a_message(pkg, tmp_path, capsys):
     assert code == 1
     assert "motion file not found" in capsys.readouterr().err
     assert not (tmp_path / "gone.blend").exists()
-
-
-def _fake_engine(tmp_path, body: str):
-    """An executable standing in for the engine's Python (argv as `python -m core capture ...`)."""
-    script = tmp_path / "fake_engine.py"
-    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(script)
-
-
-def test_capture_relays_progress_and_builds_the_blend(pkg, motion_factory, tmp_path, capsys):
-    prepared = pkg.core.motion.write_motion(tmp_path / "prepared.npz", motion_factory(4))
-    engine = _fake_engine(tmp_path, f"""
-        import json, shutil, sys
-        args = sys.argv[1:]
-        assert args[:3] == ["-m", "core", "capture"], args
-        assert "--stride" in args and args[args.index("--stride") + 1] == "2", args
-        out = args[args.index("--out") + 1]
-        print("not an event")
-        for event in ({{"event": "stage", "stage": "pose", "message": "finding the person"}},
-                      {{"event": "progress", "stage": "pose", "done": 5, "total": 10, "fraction": 0.5}},
-                      {{"event": "warning", "message": "frame 3: no person found"}}):
-            print(json.dumps(event), flush=True)
-        shutil.copy({str(prepared)!r}, out)
-        print(json.dumps({{"event": "done", "out": out, "frames": 4, "quality": {{}}}}))
-    """)
-    video = tmp_path / "dance.mp4"
-    video.write_bytes(b"")
-    out_dir = tmp_path / "takes"
-    code = pkg.blender_mocap.headless.main(["capture", str(video), "--out", str(out_dir),
-                                            "--engine-python", engine, "--stride", "2"])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert "finding the person" in captured.out and "50%" in captured.out
-    assert "no person found" in captured.out and "not an event" not in captured.out
-    assert (out_dir / "dance.blend").is_file() and (out_dir / "dance.npz").is_file()
-
-
-def test_capture_reports_the_engine_error_and_exits_1(pkg, tmp_path, capsys, monkeypatch):
-    engine = _fake_engine(tmp_path, """
-        import json, sys
-        print(json.dumps({"event": "error", "message": "cannot decode clip.mp4: unsupported codec"}))
-        sys.stderr.write("Traceback noise\\n")
-        sys.exit(1)
-    """)
-    monkeypatch.setenv("BLENDER_MOCAP_ENGINE_PYTHON", engine)
-    video = tmp_path / "clip.mp4"
-    video.write_bytes(b"")
-    code = pkg.blender_mocap.headless.main(["capture", str(video), "--out", str(tmp_path / "o")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "unsupported codec" in err
-    assert not (tmp_path / "o" / "clip.blend").exists()
 
 
 def test_script_argv_takes_arguments_after_double_dash(pkg):

@@ -1,0 +1,403 @@
+"""Batch conversion: many videos in, finished files out, robust like a build tool.
+
+For each video: run the engine (a subprocess, as in the add-on), build the
+take into a fresh empty file, export the chosen formats with Blender's own
+bundled exporters, and record what happened in ``report.json``.
+
+- One bad video never stops the others; its error lands in the report.
+- Every output is written under a temporary name and renamed when whole, so
+  a file that exists is complete. A small manifest per video
+  (``.blender-mocap/<stem>.json`` in the output folder) records the input's
+  size and time and the settings; a re-run skips a video whose manifest
+  matches and whose outputs all exist and are newer than the input.
+- Progress goes to stdout as text lines (``[i/n] stem: ...``) or, with
+  ``progress="json"``, one JSON object per line for log collectors.
+
+Needs bpy (run inside Blender or with the bpy module); the engine runs in its
+own Python (``engine_python``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import MocapError
+from .settings import VIDEO_EXTENSIONS
+
+FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
+"""Output formats, by file extension."""
+
+REPORT_VERSION = 1
+STATE_DIR = ".blender-mocap"
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Everything a batch does; the same options as the add-on's capture panel.
+
+    Attributes:
+        outputs: formats to write per video, from ``FORMATS``.
+        start, end: video frame range (0-based, end exclusive; None = whole video).
+        stride: analyse every ``stride``-th frame.
+        max_frames: analyse at most this many frames (None = no limit).
+        fov: horizontal field of view in degrees (None = the engine's default).
+        body, smplx_dir, gender, preset, device: body model and fitting
+            options, passed to the engine as ``--body`` etc. when set.
+        engine_python: the Python that runs ``-m core`` (None: the
+            ``BLENDER_MOCAP_ENGINE_PYTHON`` variable, else this Python).
+        progress: "text" or "json" progress lines on stdout.
+    """
+
+    outputs: tuple[str, ...] = ("blend", "npz")
+    start: int | None = None
+    end: int | None = None
+    stride: int | None = None
+    max_frames: int | None = None
+    fov: float | None = None
+    body: str | None = None
+    smplx_dir: str | None = None
+    gender: str | None = None
+    preset: str | None = None
+    device: str | None = None
+    engine_python: str | None = None
+    progress: str = "text"
+
+    def engine_args(self) -> list[str]:
+        """The engine's optional command-line arguments for these settings."""
+        args: list[str] = []
+        for name in ("start", "end", "stride", "max_frames", "fov", "body", "smplx_dir",
+                     "gender", "preset", "device"):
+            value = getattr(self, name)
+            if value is not None:
+                args += ["--" + name.replace("_", "-"), f"{value:g}" if isinstance(value, float) else str(value)]
+        return args
+
+    def digest(self) -> str:
+        """Hash of what determines the outputs (not where the engine lives or how progress looks)."""
+        key = {k: v for k, v in asdict(self).items() if k not in ("engine_python", "progress")}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def settings_from_toml(path: str | Path) -> dict[str, Any]:
+    """Read batch settings from a TOML file (flat keys named like the options).
+
+    Example::
+
+        outputs = ["blend", "fbx", "bvh", "glb", "npz"]
+        stride = 2
+        preset = "accurate"
+
+    Raises MocapError for unreadable files and unknown keys.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MocapError(f"cannot read the settings file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MocapError(f"{path.name} is not valid TOML: {exc}") from exc
+    known = {f.name for f in fields(BatchSettings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise MocapError(f"{path.name}: unknown settings {', '.join(unknown)} "
+                         f"(known: {', '.join(sorted(known))})")
+    if "outputs" in data:
+        data["outputs"] = tuple(data["outputs"])
+    return data
+
+
+def check_settings(settings: BatchSettings) -> None:
+    """Raise MocapError when the settings cannot work (bad arguments: exit code 2)."""
+    bad = [f for f in settings.outputs if f not in FORMATS]
+    if bad or not settings.outputs:
+        raise MocapError(f"unknown output format(s) {', '.join(bad) or '(none)'}: choose from {', '.join(FORMATS)}")
+    if settings.progress not in ("text", "json"):
+        raise MocapError(f"progress must be 'text' or 'json', not '{settings.progress}'")
+
+
+def collect_inputs(items: Iterable[str | Path]) -> list[Path]:
+    """Videos named by files, folders (their video files, sorted) and list files (``.txt``, one path a line).
+
+    Paths in a list file are relative to the list file; ``#`` starts a comment.
+    Anything that does not exist is kept, so it is reported as a failure
+    instead of vanishing silently.
+    """
+    found: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir()
+                            if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+        elif path.suffix.lower() == ".txt" and path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    entry = Path(line)
+                    found.append(entry if entry.is_absolute() else path.parent / entry)
+        else:
+            found.append(path)
+    unique: list[Path] = []
+    for p in found:
+        if p.resolve() not in {q.resolve() for q in unique}:
+            unique.append(p)
+    return unique
+
+
+def output_stems(videos: list[Path]) -> list[str]:
+    """One output name per video: the stem, made unique with the parent folder's name."""
+    stems = [v.stem for v in videos]
+    out = []
+    for video, stem in zip(videos, stems):
+        out.append(f"{video.parent.name}_{stem}" if stems.count(stem) > 1 else stem)
+    if len(set(out)) != len(out):  # still ambiguous: number them
+        out = [f"{s}_{i + 1}" for i, s in enumerate(out)]
+    return out
+
+
+@dataclass
+class VideoReport:
+    """What happened to one video (one entry of report.json)."""
+
+    input: str
+    status: str = "pending"  # "done" | "skipped" | "failed"
+    outputs: dict[str, str] = field(default_factory=dict)
+    frames: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    quality: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+class _Progress:
+    def __init__(self, mode: str, total: int) -> None:
+        self.mode = mode
+        self.total = total
+
+    def __call__(self, index: int, stem: str, kind: str, message: str, **extra: Any) -> None:
+        if self.mode == "json":
+            event = {"event": kind, "index": index, "total": self.total, "video": stem,
+                     "message": message, **extra}
+            print(json.dumps(event), flush=True)
+        else:
+            stream = sys.stderr if kind == "error" else sys.stdout
+            prefix = {"warning": "warning: ", "error": "error: "}.get(kind, "")
+            print(f"[{index}/{self.total}] {stem}: {prefix}{message}", file=stream, flush=True)
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _input_signature(video: Path) -> dict[str, Any]:
+    st = video.stat()
+    return {"path": str(video.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _is_complete(video: Path, out_dir: Path, stem: str, settings: BatchSettings) -> bool:
+    manifest = out_dir / STATE_DIR / f"{stem}.json"
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        signature = _input_signature(video)
+    except (OSError, ValueError):
+        return False
+    if recorded.get("input") != signature or recorded.get("settings") != settings.digest():
+        return False
+    for fmt in settings.outputs:
+        out = out_dir / f"{stem}.{fmt}"
+        if not out.is_file() or out.stat().st_mtime_ns < signature["mtime_ns"]:
+            return False
+    return True
+
+
+def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
+              *, run_engine: Callable[..., Path] | None = None) -> tuple[int, Path]:
+    """Convert ``inputs`` into ``out_dir``; returns (exit code, path of report.json).
+
+    Exit code 0 when every video is done or skipped, 1 when some failed.
+    """
+    from .headless import run_engine as default_run_engine
+
+    engine = run_engine or default_run_engine
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / STATE_DIR).mkdir(exist_ok=True)
+    engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
+                     or sys.executable)
+    progress = _Progress(settings.progress, len(inputs))
+    report_path = out_dir / "report.json"
+    started = time.time()
+    reports: list[VideoReport] = []
+
+    def save_report() -> None:
+        counts = {s: sum(r.status == s for r in reports) for s in ("done", "skipped", "failed")}
+        data = {"version": REPORT_VERSION, "started": started, "finished": time.time(),
+                "settings": asdict(settings), "summary": counts,
+                "videos": [asdict(r) for r in reports]}
+        _write_atomic_text(report_path, json.dumps(data, indent=1, default=str))
+
+    for index, (video, stem) in enumerate(zip(inputs, output_stems(inputs)), start=1):
+        report = VideoReport(input=str(video))
+        reports.append(report)
+        if video.is_file() and _is_complete(video, out_dir, stem, settings):
+            report.status = "skipped"
+            report.outputs = {f: str(out_dir / f"{stem}.{f}") for f in settings.outputs}
+            progress(index, stem, "skipped", "outputs are complete and newer than the video")
+            save_report()
+            continue
+        t0 = time.perf_counter()
+        try:
+            _convert_one(video, stem, out_dir, settings, engine, engine_python, report,
+                         lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw))
+        except MocapError as exc:
+            report.status, report.error = "failed", str(exc)
+            progress(index, stem, "error", str(exc))
+        except Exception as exc:  # noqa: BLE001 - one broken video must not stop the batch
+            report.status, report.error = "failed", f"unexpected error: {exc!r}"
+            progress(index, stem, "error", report.error)
+        else:
+            report.status = "done"
+            progress(index, stem, "done", f"done in {time.perf_counter() - t0:.1f} s",
+                     outputs=report.outputs)
+        report.timings["total"] = round(time.perf_counter() - t0, 3)
+        save_report()
+    save_report()
+    failed = sum(r.status == "failed" for r in reports)
+    summary = (f"{len(reports)} videos: {sum(r.status == 'done' for r in reports)} done, "
+               f"{sum(r.status == 'skipped' for r in reports)} skipped, {failed} failed; "
+               f"report: {report_path}")
+    if settings.progress == "json":
+        print(json.dumps({"event": "summary", "message": summary, "report": str(report_path)}), flush=True)
+    else:
+        print(summary, flush=True)
+    return (1 if failed else 0), report_path
+
+
+def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
+                 engine_python: str, report: VideoReport, say) -> None:
+    import bpy
+
+    from ..core.motion import read_motion
+    from .scene import build_take
+
+    if not video.is_file():
+        raise MocapError(f"video not found: {video}")
+    scratch = out_dir / STATE_DIR / f"{stem}.engine.npz"
+    stage_started: dict[str, float] = {}
+    last_percent = [-10]
+
+    def on_event(event: dict) -> None:
+        if event.get("event") == "stage":
+            stage_started[str(event.get("stage"))] = time.perf_counter()
+            say("stage", str(event.get("message", event.get("stage"))), stage=event.get("stage"))
+        elif event.get("event") == "warning":
+            report.warnings.append(str(event.get("message")))
+            say("warning", str(event.get("message")))
+        elif event.get("event") == "progress":
+            percent = int(100 * float(event.get("fraction") or 0.0))
+            if settings.progress == "json" or percent >= last_percent[0] + 10:
+                last_percent[0] = percent - percent % 10
+                say("progress", f"{percent}% {event.get('stage')} {event.get('done')}/{event.get('total')}",
+                    fraction=event.get("fraction"))
+
+    t0 = time.perf_counter()
+    try:
+        engine(engine_python, str(video), scratch, settings.engine_args(), on_event=on_event)
+        engine_end = time.perf_counter()
+        order = sorted(stage_started.items(), key=lambda kv: kv[1])
+        for (name, start), nxt in zip(order, [s for _, s in order[1:]] + [engine_end]):
+            report.timings[f"engine_{name}"] = round(nxt - start, 3)
+        report.timings["engine"] = round(engine_end - t0, 3)
+
+        motion = read_motion(scratch)
+        report.frames = motion.num_frames
+        report.quality = {k: float(v) for k, v in motion.quality.items()}
+        t = time.perf_counter()
+        bpy.ops.wm.read_homefile(use_empty=True)
+        take = build_take(bpy.context, motion, name=stem, video_path=str(video.resolve()))
+        report.warnings += take.warnings
+        report.timings["build"] = round(time.perf_counter() - t, 3)
+        for fmt in settings.outputs:
+            t = time.perf_counter()
+            final = out_dir / f"{stem}.{fmt}"
+            if fmt == "npz":
+                _copy(scratch, final)
+            else:
+                _export(fmt, take, final)
+            report.outputs[fmt] = str(final)
+            report.timings[f"export_{fmt}"] = round(time.perf_counter() - t, 3)
+            say("output", f"wrote {final}", format=fmt, path=str(final))
+        manifest = {"input": _input_signature(video), "settings": settings.digest(),
+                    "outputs": report.outputs}
+        _write_atomic_text(out_dir / STATE_DIR / f"{stem}.json", json.dumps(manifest, indent=1))
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    import shutil
+
+    tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _export(fmt: str, take, final: Path) -> None:
+    """Write one format with Blender's bundled exporter, under a temporary name."""
+    import bpy
+
+    tmp = final.with_name(f".{final.stem}.partial.{fmt}")
+    scene = bpy.context.scene
+    view_layer = bpy.context.view_layer
+    if scene is None or view_layer is None:
+        raise MocapError("no scene to export (Blender has no active scene)")
+    arm = take.armature
+    for obj in view_layer.objects:
+        obj.select_set(False)
+    arm.select_set(True)
+    if take.body is not None:
+        take.body.select_set(True)
+    view_layer.objects.active = arm
+    try:
+        if fmt == "blend":
+            result = bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, copy=True)
+        elif fmt == "fbx":
+            result = bpy.ops.export_scene.fbx(
+                filepath=str(tmp), use_selection=True, object_types={'ARMATURE', 'MESH'},
+                add_leaf_bones=False, bake_anim=True, bake_anim_use_all_actions=False,
+                bake_anim_use_nla_strips=False, bake_anim_simplify_factor=0.0)
+        elif fmt == "bvh":
+            result = bpy.ops.export_anim.bvh(
+                filepath=str(tmp), frame_start=scene.frame_start, frame_end=scene.frame_end,
+                rotate_mode='NATIVE')
+        elif fmt == "glb":
+            result = bpy.ops.export_scene.gltf(
+                filepath=str(tmp), export_format='GLB', use_selection=True, export_animations=True,
+                export_cameras=False)
+        else:  # pragma: no cover - check_settings rejects it first
+            raise MocapError(f"unknown output format {fmt}")
+        if result is None or "FINISHED" not in result or not tmp.is_file():
+            raise MocapError(f"Blender's {fmt.upper()} exporter did not write {final.name}")
+        os.replace(tmp, final)
+    except RuntimeError as exc:
+        raise MocapError(f"Blender's {fmt.upper()} exporter failed for {final.name}: {exc}") from exc
+    except OSError as exc:
+        raise MocapError(f"cannot write {final}: {exc.strerror}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
