@@ -134,3 +134,39 @@ def test_exports_reimport_with_the_same_rotations(first_run, fmt: str) -> None:
     assert worst <= 0.5, f"{fmt}: worst bone rotation difference {worst:.3f} degrees"
     assert _frame_count(arms[0]) == count == 30
     assert math.isfinite(worst)
+
+
+def test_settings_file_sets_the_options_and_the_command_line_wins(ext_module, tmp_path: Path) -> None:
+    batch = ext_module.blender_mocap.batch
+    config = tmp_path / "show.toml"
+    config.write_text('outputs = ["fbx", "npz"]\nstride = 2\nfov = 55.0\npreset = "fast"\n')
+    values = batch.settings_from_toml(config)
+    settings = batch.BatchSettings(**{**values, "stride": 3})
+    assert settings.outputs == ("fbx", "npz")
+    assert settings.engine_args() == ["--stride", "3", "--fov", "55", "--preset", "fast"]
+
+
+def test_json_progress_lines_for_log_collectors(ext_module, short_clip: Path, tmp_path: Path,
+                                                engine_python: str, capsys) -> None:
+    code = ext_module.blender_mocap.headless.main(
+        ["capture", str(short_clip), "--out", str(tmp_path), "--outputs", "npz", "--max-frames", "8",
+         "--progress", "json", "--engine-python", engine_python])
+    assert code == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    kinds = [e["event"] for e in events]
+    assert "stage" in kinds and "progress" in kinds and kinds[-2:] == ["done", "summary"]
+    assert all(e["video"] == short_clip.stem for e in events if e["event"] != "summary")
+
+
+def test_runs_with_python_dash_m(ext_module, short_clip: Path, tmp_path: Path, engine_python: str) -> None:
+    """`python -m blender_mocap.headless` from the extension root runs the same job."""
+    import subprocess
+    import sys
+
+    root = Path(ext_module.__path__[0])
+    result = subprocess.run(
+        [sys.executable, "-m", "blender_mocap.headless", "capture", str(short_clip), "--out", str(tmp_path),
+         "--outputs", "blend", "--max-frames", "8", "--engine-python", engine_python],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / f"{short_clip.stem}.blend").is_file()
