@@ -170,12 +170,12 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
         if value is not None:
             arrays[key] = np.asarray(value, dtype)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     except OSError as exc:
         raise MotionFileError(
-            f"cannot write the motion file in {path.parent}: {exc.strerror}. "
+            f"cannot write the motion file in {path.parent}: {exc.strerror or exc}. "
             "Choose a folder you can write to."
         ) from exc
     try:
@@ -217,6 +217,12 @@ def read_motion(path: str | os.PathLike[str]) -> Motion:
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
+        # NpzFile hands back raw bytes for members that are not .npy arrays.
+        bad = sorted(key for key, value in data.items() if not isinstance(value, np.ndarray))
+        if bad:
+            raise MotionFileError(
+                f"{path.name} is damaged: member(s) {', '.join(bad)} are not NumPy arrays"
+            )
     except ValueError as exc:
         raise MotionFileError(
             f"{path.name} holds pickled Python objects, which are refused "

@@ -53,6 +53,20 @@ def _cv2():
     return cv2
 
 
+def _capture(path: Path):
+    """An OpenCV capture that turns frames upright by the file's rotation metadata.
+
+    Phones store portrait video as landscape frames plus a display rotation;
+    OpenCV's FFmpeg backend ignores it unless asked, which would hand the pose
+    detector a person lying on their side.
+    """
+    cv2 = _cv2()
+    cap = cv2.VideoCapture(str(path))
+    if cap.isOpened():
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    return cap
+
+
 def open_video(path: str | Path) -> VideoInfo:
     """Open ``path`` and read its metadata and first frame.
 
@@ -66,7 +80,7 @@ def open_video(path: str | Path) -> VideoInfo:
         raise VideoError(f"video not found: {path}")
     if not path.is_file():
         raise VideoError(f"not a file: {path}. Pick a video file, not a folder.")
-    cap = cv2.VideoCapture(str(path))
+    cap = _capture(path)
     try:
         if not cap.isOpened():
             raise VideoError(
@@ -127,7 +141,7 @@ def iter_frames(
         raise MocapError(f"stride must be 1 or more, got {stride}")
     if start < 0 or (end is not None and end <= start):
         raise MocapError(f"empty frame range: start {start}, end {end}")
-    cap = cv2.VideoCapture(str(info.path))
+    cap = _capture(info.path)
     if not cap.isOpened():
         raise VideoError(f"{info.path.name} could not be opened again; was it moved or deleted?")
     try:
