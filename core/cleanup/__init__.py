@@ -1,0 +1,163 @@
+"""Motion cleanup: ground the take, plant the feet, remove jitter, and measure the result.
+
+    result = clean_motion(motion, CleanupSettings(foot_lock="auto", smoothing_body=0.5))
+    result.motion      # the cleaned take (Z-up world on the floor when ground=True)
+    result.contacts    # (T, 4) bool: left heel, left toe, right heel, right toe
+    result.quality     # name -> figure, also merged into result.motion.quality
+
+Order of work: smooth (so speeds are not noise), find the floor and move the
+take onto it, detect contacts, lock the feet (last, so nothing moves them
+again), measure. numpy only; works for any body with rest joints (mannequin
+or SMPL-X), using joints as heel/toe proxies.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..body.mannequin import forward_kinematics
+from ..errors import MocapError
+from ..motion import Motion
+from .contacts import ContactSettings, detect_contacts, horizontal_speed, moving_average
+from .floor import PROXY_INDEX, Floor, estimate_floor, floor_frame, proxy_heights, reexpress
+from .footlock import lock_feet
+from .quality import foot_skate_mm, jitter_mm, penetration_mm
+from .smoothing import one_euro_zero_phase, smooth_rotations
+
+FOOT_LOCK_MODES = ("auto", "always", "off")
+BODY = list(range(0, 22))
+FACE = [22, 23, 24]
+HANDS = list(range(25, 55))
+
+
+@dataclass(frozen=True)
+class CleanupSettings:
+    """What cleanup does. Every field has a CLI flag and an add-on property.
+
+    Attributes:
+        ground: put the take on the floor estimated from the clip, in a Z-up
+            world with the floor at Z = 0 (the camera moves with it, so the
+            overlay on the video is unchanged). Off keeps the camera frame.
+        foot_lock: "auto" plants heels and toes when they are low and slow,
+            "always" whenever they are low, "off" never.
+        smoothing_body, smoothing_hands, smoothing_face: 0 (off) to 1
+            (strong) strength of the zero-phase One Euro filter on the body
+            (and root translation), finger joints, and jaw/eyes/expression.
+        blend_frames: frames of the ramps into and out of each foot lock.
+        contacts: detection thresholds.
+    """
+
+    ground: bool = True
+    foot_lock: str = "auto"
+    smoothing_body: float = 0.5
+    smoothing_hands: float = 0.5
+    smoothing_face: float = 0.5
+    blend_frames: int = 4
+    contacts: ContactSettings = field(default_factory=ContactSettings)
+
+    def __post_init__(self) -> None:
+        if self.foot_lock not in FOOT_LOCK_MODES:
+            raise MocapError(f"foot lock must be one of {', '.join(FOOT_LOCK_MODES)}, not '{self.foot_lock}'")
+        for name in ("smoothing_body", "smoothing_hands", "smoothing_face"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise MocapError(f"{name.replace('_', ' ')} must be between 0 and 1, got {value}")
+
+
+@dataclass
+class CleanupResult:
+    """The cleaned take and what was found on the way."""
+
+    motion: Motion
+    contacts: np.ndarray
+    floor: Floor
+    quality: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
+
+
+def smooth_motion(motion: Motion, settings: CleanupSettings) -> None:
+    """Smooth rotations, translation and expression in place (per body-part strength)."""
+    rate = float(motion.fps)
+    rot = motion.joint_rotations().astype(np.float64).copy()
+    for joints, strength in ((BODY, settings.smoothing_body), (HANDS, settings.smoothing_hands),
+                             (FACE, settings.smoothing_face)):
+        if strength > 0:
+            rot[:, joints] = smooth_rotations(rot[:, joints], rate, strength)
+    motion.poses = rot.reshape(motion.num_frames, -1).astype(np.float32)
+    motion.trans = one_euro_zero_phase(motion.trans, rate, settings.smoothing_body).astype(np.float32)
+    if motion.expression.shape[1] and settings.smoothing_face > 0:
+        motion.expression = one_euro_zero_phase(motion.expression, rate, settings.smoothing_face).astype(np.float32)
+
+
+def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> np.ndarray:
+    pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+    points = pos[:, PROXY_INDEX].astype(np.float64)
+    sole_height = points[..., 2] - heights[None, :]
+    return detect_contacts(sole_height, horizontal_speed(points, rate, settings.contacts.speed_window),
+                           settings.foot_lock if settings.foot_lock != "off" else "auto", settings.contacts)
+
+
+def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
+                 progress: Callable[[int, int], None] | None = None) -> CleanupResult:
+    """Return a cleaned copy of ``motion`` (the input is not changed).
+
+    Raises MocapError when the take has no rest skeleton to work with.
+    """
+    if motion.rest_joints is None:
+        raise MocapError("cleanup needs the take's rest skeleton (rest joints); this file has none")
+    out = copy.deepcopy(motion)
+    rate = float(out.fps)
+    heights = proxy_heights(out.rest_joints, out.v_template)
+    warnings: list[str] = []
+
+    smooth_motion(out, settings)
+    if progress:
+        progress(1, 4)
+
+    # The floor, in the take's current world (the camera frame for captures).
+    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
+    up = np.asarray(out.world_up, np.float64)
+    up = up / np.linalg.norm(up)
+    proxies = pos[:, PROXY_INDEX].astype(np.float64)
+    soles = proxies - heights[None, :, None] * up
+    # Speeds along the floor are unknown before it is found; use full 3D speed here.
+    smooth = moving_average(proxies, settings.contacts.speed_window)
+    speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
+    floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up)
+    E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
+    camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
+    R, origin = floor_frame(floor, camera_forward, pos[0, 0])
+    original_up = np.asarray(out.world_up, np.float64).copy()
+    reexpress(out, R, origin)
+    contacts = _contacts(out, heights, rate, settings)
+    if progress:
+        progress(2, 4)
+    if settings.foot_lock != "off":
+        out.poses = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
+                              settings.blend_frames).astype(np.float32)
+    if progress:
+        progress(3, 4)
+
+    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
+    points = pos[:, PROXY_INDEX].astype(np.float64)
+    mean_pen, max_pen = penetration_mm(points, heights)
+    quality = {
+        "jitter_mm_per_frame2": jitter_mm(pos),
+        "foot_skate_mm": foot_skate_mm(points, contacts),
+        "ground_penetration_mm": mean_pen,
+        "ground_penetration_max_mm": max_pen,
+        "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
+        "floor_tilt_degrees": float(np.degrees(np.arccos(np.clip(floor.normal @ up, -1, 1)))),
+    }
+    if not settings.ground:
+        # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
+        reexpress(out, R.T, -R @ origin)
+        out.world_up = original_up
+    out.quality = {**out.quality, **quality}
+    if progress:
+        progress(4, 4)
+    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality, warnings=warnings)

@@ -1,0 +1,95 @@
+"""Foot contact: when does each heel and toe rest on the floor?
+
+Per contact proxy (left heel, left toe, right heel, right toe) and frame: the
+proxy's sole height above the floor and its horizontal speed, with
+hysteresis (a contact starts below the "on" thresholds and ends above the
+higher "off" ones, so noise near a threshold does not flicker), and contacts
+shorter than a few frames dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ContactSettings:
+    """Thresholds of contact detection.
+
+    Attributes:
+        height_on, height_off: sole height above the floor (m) below which a
+            contact starts / above which it ends.
+        speed_on, speed_off: horizontal speed (m/s) below which a contact
+            starts / above which it ends (ignored in "always" mode).
+        min_frames: shorter contacts are dropped.
+        speed_window: frames of the moving average applied to positions
+            before speeds are taken (video noise would read as speed).
+    """
+
+    height_on: float = 0.06
+    height_off: float = 0.10
+    speed_on: float = 0.9
+    speed_off: float = 1.5
+    min_frames: int = 3
+    speed_window: int = 2
+
+
+def moving_average(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average over axis 0 (edges use the frames available)."""
+    if window <= 1 or x.shape[0] < 2:
+        return np.asarray(x, np.float64).copy()
+    kernel = np.ones(window) / window
+    pad = window // 2
+    padded = np.concatenate([np.repeat(x[:1], pad, 0), x, np.repeat(x[-1:], window - 1 - pad, 0)], 0)
+    out = np.apply_along_axis(lambda s: np.convolve(s, kernel, mode="valid"), 0, padded)
+    return out
+
+
+def horizontal_speed(points: np.ndarray, rate: float, window: int = 5) -> np.ndarray:
+    """(T, P, 3) Z-up positions -> (T, P) horizontal speed in m/s (central differences)."""
+    smooth = moving_average(points, window)
+    xy = smooth[..., :2]
+    vel = np.gradient(xy, axis=0) * rate if xy.shape[0] > 1 else np.zeros_like(xy)
+    return np.linalg.norm(vel, axis=-1)
+
+
+def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "auto",
+                    settings: ContactSettings = ContactSettings()) -> np.ndarray:
+    """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
+
+    mode: "auto" (height and speed), "always" (height alone: a foot near the
+    floor is planted), or "off" (no contacts).
+    """
+    T, P = sole_height.shape
+    if mode == "off" or T == 0:
+        return np.zeros((T, P), bool)
+    use_speed = mode == "auto"
+    on = sole_height < settings.height_on
+    off = sole_height > settings.height_off
+    if use_speed:
+        on &= speed < settings.speed_on
+        off |= speed > settings.speed_off
+    state = np.zeros(P, bool)
+    out = np.zeros((T, P), bool)
+    for t in range(T):
+        state = np.where(state, ~off[t], on[t])
+        out[t] = state
+    return drop_short(out, settings.min_frames)
+
+
+def segments(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(T,) bool -> list of (start, end exclusive) runs of True."""
+    padded = np.concatenate([[False], flags.astype(bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def drop_short(flags: np.ndarray, min_frames: int) -> np.ndarray:
+    out = flags.copy()
+    for p in range(flags.shape[1]):
+        for s, e in segments(flags[:, p]):
+            if e - s < min_frames:
+                out[s:e, p] = False
+    return out

@@ -1,0 +1,157 @@
+"""The floor under a take: estimate it, and re-express the motion in a Z-up world on it.
+
+Static camera: the floor is one plane in the camera frame. Its points are the
+soles of the feet while they rest, so the estimate uses the heel and toe
+proxies (ankle and foot joints) on frames where they hardly move, lowered by
+their height above the sole, and fits a plane to them robustly (RANSAC, then
+least squares on the inliers), close to the motion's own up direction.
+When the feet barely travel (someone standing on the spot) a tilted plane
+cannot be told from noise, so only the height is fitted and the up
+direction is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..motion import Motion
+from ..skeleton import JOINT_INDEX
+
+# Contact proxies: ankle ~ heel, foot joint ~ ball of the foot / toes.
+PROXIES = ("left_ankle", "left_foot", "right_ankle", "right_foot")
+PROXY_INDEX = [JOINT_INDEX[n] for n in PROXIES]
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A plane ``normal . p = offset`` in the motion's world frame (unit normal pointing up)."""
+
+    normal: np.ndarray
+    offset: float
+
+    def height(self, points: np.ndarray) -> np.ndarray:
+        """Signed height of (..., 3) points above the plane, metres."""
+        return points @ self.normal - self.offset
+
+
+def proxy_heights(rest_joints: np.ndarray, v_template: np.ndarray | None) -> np.ndarray:
+    """(4,) rest height of each contact proxy above the sole (model frame, Y up), metres.
+
+    The sole is the lowest vertex of the rest mesh when there is one, else 2 cm
+    below the lowest proxy (a typical ball-of-foot joint height).
+    """
+    y = np.asarray(rest_joints, np.float64)[PROXY_INDEX, 1]
+    sole = float(np.min(v_template[:, 1])) if v_template is not None and len(v_template) else y.min() - 0.02
+    return np.maximum(y - sole, 0.0)
+
+
+def _plane_lstsq(points: np.ndarray) -> tuple[np.ndarray, float]:
+    centre = points.mean(axis=0)
+    _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
+    normal = vt[-1]
+    return normal, float(normal @ centre)
+
+
+def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, *,
+                   still_speed: float = 0.3, inlier: float = 0.03, max_tilt_deg: float = 25.0,
+                   seed: int = 0) -> Floor:
+    """Fit the floor to sole points of resting feet.
+
+    Args:
+        sole_points: (N, 3) estimated sole positions (proxy lowered by its
+            rest height), world frame, metres.
+        speeds: (N,) speed of each point, m/s; only slow ones are used.
+        up: (3,) the world's up direction (a hint: the plane's normal stays
+            within ``max_tilt_deg`` of it).
+    """
+    up = np.asarray(up, np.float64)
+    up = up / np.linalg.norm(up)
+    ok = np.isfinite(sole_points).all(axis=1) & np.isfinite(speeds)
+    slow = ok & (speeds < still_speed)
+    pts = sole_points[slow] if slow.sum() >= 8 else sole_points[ok]
+    if len(pts) == 0:
+        return Floor(up, 0.0)
+    heights = pts @ up
+    # The floor is the lower envelope: keep the lower half of the candidates.
+    pts = pts[heights <= np.percentile(heights, 60)]
+    horizontal = pts - np.outer(pts @ up, up)
+    spread = np.ptp(horizontal, axis=0).max() if len(pts) else 0.0
+    if len(pts) < 12 or spread < 0.4:
+        return Floor(up, float(np.median(pts @ up)))
+    rng = np.random.default_rng(seed)
+    cos_tilt = np.cos(np.radians(max_tilt_deg))
+    best, best_score = None, -np.inf
+    for _ in range(200):
+        sample = pts[rng.choice(len(pts), 3, replace=False)]
+        normal = np.cross(sample[1] - sample[0], sample[2] - sample[0])
+        norm = np.linalg.norm(normal)
+        if norm < 1e-9:
+            continue
+        normal = normal / norm
+        if normal @ up < 0:
+            normal = -normal
+        if normal @ up < cos_tilt:
+            continue
+        d = pts @ normal - normal @ sample[0]
+        # Points well below a candidate floor are impossible: penalise them.
+        score = np.sum(np.abs(d) < inlier) - 5.0 * np.sum(d < -2 * inlier)
+        if score > best_score:
+            best, best_score = (normal, float(normal @ sample[0])), score
+    if best is None:
+        return Floor(up, float(np.median(pts @ up)))
+    normal, offset = best
+    # Refine: least squares on the inliers, twice, the second time with a tighter band.
+    for band in (inlier, inlier / 3):
+        inliers = pts[np.abs(pts @ normal - offset) < band]
+        if len(inliers) < 3:
+            break
+        normal, offset = _plane_lstsq(inliers)
+        if normal @ up < 0:
+            normal, offset = -normal, -offset
+    return Floor(normal, offset)
+
+
+def floor_frame(floor: Floor, forward: np.ndarray, origin_hint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World-from-motion rotation and origin of the Z-up frame on the floor.
+
+    Z = the floor's normal, Y = ``forward`` (e.g. the camera's viewing
+    direction) flattened onto the floor, X = Y x Z; the origin is
+    ``origin_hint`` dropped onto the floor. Returns (R (3, 3) whose rows are
+    X, Y, Z in motion coordinates, origin (3,) in motion coordinates).
+    """
+    z = floor.normal / np.linalg.norm(floor.normal)
+    y = np.asarray(forward, np.float64) - (np.asarray(forward, np.float64) @ z) * z
+    if np.linalg.norm(y) < 1e-6:  # looking straight down: any horizontal direction
+        y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
+    y = y / np.linalg.norm(y)
+    x = np.cross(y, z)
+    origin = np.asarray(origin_hint, np.float64)
+    origin = origin - (origin @ z - floor.offset) * z
+    return np.stack([x, y, z]), origin
+
+
+def reexpress(motion: Motion, R: np.ndarray, origin: np.ndarray) -> None:
+    """Move ``motion`` (in place) into the world p' = R (p - origin); Z becomes up.
+
+    The global orientation turns by R, the translation follows the pelvis,
+    and the camera extrinsics change so that every point still projects to
+    the same pixel.
+    """
+    from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    R = np.asarray(R, np.float64)
+    origin = np.asarray(origin, np.float64)
+    poses = motion.poses.astype(np.float64)
+    poses[:, :3] = matrix_to_axis_angle(R @ axis_angle_to_matrix(poses[:, :3]))
+    pelvis_rest = np.asarray(motion.rest_joints, np.float64)[0]
+    trans = (pelvis_rest + motion.trans.astype(np.float64) - origin) @ R.T - pelvis_rest
+    E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
+    new_E = np.eye(4)
+    new_E[:3, :3] = E[:3, :3] @ R.T
+    new_E[:3, 3] = E[:3, :3] @ origin + E[:3, 3]
+    motion.poses = poses.astype(np.float32)
+    motion.trans = trans.astype(np.float32)
+    motion.camera_extrinsics = new_E
+    motion.world_up = np.array([0.0, 0.0, 1.0])

@@ -1,0 +1,135 @@
+"""Planted feet: lock heels and toes during contact, with a two-bone IK on each leg.
+
+During a contact the proxy (ankle for the heel, foot joint for the toes) is
+held at one place on the floor: the median of where the fit put it over the
+contact, at its resting height, so it neither slides nor sinks. Cosine ramps
+of a few frames blend into and out of each lock. Outside contacts a proxy
+that dips below the floor is lifted onto it. The legs then reach the targets
+with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
+the ankle turns the foot towards the toe target; the pelvis and the upper
+body are left as fitted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..body.mannequin import forward_kinematics
+from ..rotations import matrix_to_axis_angle, rotation_between
+from ..skeleton import JOINT_INDEX
+from .contacts import segments
+
+LEGS = {
+    side: tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot"))
+    for side in ("left", "right")
+}
+
+
+def _cos_ramp(k: np.ndarray, blend: int) -> np.ndarray:
+    """Weight k frames away from a lock: 1 at 0, falling smoothly to 0 at blend + 1."""
+    return 0.5 * (1.0 + np.cos(np.pi * np.clip(k / (blend + 1.0), 0.0, 1.0)))
+
+
+def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndarray,
+                  blend_frames: int = 4) -> np.ndarray:
+    """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions.
+
+    ``rest_height`` (P,): each proxy's height above the sole when it stands on
+    the floor (Z = 0).
+    """
+    T, P, _ = points.shape
+    targets = points.astype(np.float64).copy()
+    for p in range(P):
+        weight = np.zeros(T)
+        anchor = np.zeros((T, 3))
+        for s, e in segments(contacts[:, p]):
+            locked = np.array([*np.median(points[s:e, p, :2], axis=0), rest_height[p]])
+            frames = np.arange(max(0, s - blend_frames), min(T, e + blend_frames))
+            distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
+            w = _cos_ramp(distance.astype(np.float64), blend_frames)
+            better = w > weight[frames]
+            weight[frames[better]] = w[better]
+            anchor[frames[better]] = locked
+        targets[:, p] += weight[:, None] * (anchor - targets[:, p])
+        targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
+    return targets
+
+
+def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
+               heel_targets: dict[str, np.ndarray], toe_targets: dict[str, np.ndarray]) -> np.ndarray:
+    """Return poses (T, 165) with hip, knee and ankle rotations changed so each
+    ankle reaches its heel target and each foot points at its toe target.
+
+    Targets are (T, 3) positions in the motion's world frame; frames where a
+    leg's targets equal its current positions are left exactly as they were.
+    """
+    poses = np.asarray(poses, np.float64).reshape(len(poses), -1, 3).copy()
+    pos, rot = forward_kinematics(poses, rest_joints, trans)
+    rest = np.asarray(rest_joints, np.float64)
+    for side, (hip, knee, ankle, foot) in LEGS.items():
+        H, K, A, F = pos[:, hip], pos[:, knee], pos[:, ankle], pos[:, foot]
+        A_star = heel_targets[side]
+        T_star = toe_targets[side]
+        move = (np.linalg.norm(A_star - A, axis=1) > 1e-6) | (np.linalg.norm((T_star - A_star) - (F - A), axis=1) > 1e-6)
+        if not move.any():
+            continue
+        idx = np.flatnonzero(move)
+        H, K, A, F, A_star, T_star = (x[idx] for x in (H, K, A, F, A_star, T_star))
+        l1 = np.linalg.norm(rest[knee] - rest[hip])
+        l2 = np.linalg.norm(rest[ankle] - rest[knee])
+        to = A_star - H
+        d = np.clip(np.linalg.norm(to, axis=1), abs(l1 - l2) + 1e-4, l1 + l2 - 1e-4)
+        u = to / np.maximum(np.linalg.norm(to, axis=1, keepdims=True), 1e-9)
+        pole = (K - H) - np.sum((K - H) * u, axis=1, keepdims=True) * u
+        # A straight leg has no bend plane: fall back to the pelvis's forward axis.
+        forward = rot[idx, 0][:, :, 2]
+        forward = forward - np.sum(forward * u, axis=1, keepdims=True) * u
+        weak = np.linalg.norm(pole, axis=1, keepdims=True) < 1e-3
+        pole = np.where(weak, forward, pole)
+        pole /= np.maximum(np.linalg.norm(pole, axis=1, keepdims=True), 1e-9)
+        a = (l1**2 - l2**2 + d**2) / (2 * d)
+        h = np.sqrt(np.maximum(l1**2 - a**2, 0.0))
+        K_star = H + a[:, None] * u + h[:, None] * pole
+        reach = H + d[:, None] * u
+        G_pelvis = rot[idx, 0]
+        Q1 = rotation_between(K - H, K_star - H)
+        G_hip = Q1 @ rot[idx, hip]
+        Q2 = rotation_between(np.einsum("nij,nj->ni", Q1, A - K), reach - K_star)
+        G_knee = Q2 @ Q1 @ rot[idx, knee]
+        Q3 = rotation_between(F - A, T_star - A_star)
+        G_ankle = Q3 @ rot[idx, ankle]
+        local_hip = np.swapaxes(G_pelvis, 1, 2) @ G_hip
+        local_knee = np.swapaxes(G_hip, 1, 2) @ G_knee
+        local_ankle = np.swapaxes(G_knee, 1, 2) @ G_ankle
+        poses[idx, hip] = matrix_to_axis_angle(local_hip)
+        poses[idx, knee] = matrix_to_axis_angle(local_knee)
+        poses[idx, ankle] = matrix_to_axis_angle(local_ankle)
+    return poses.reshape(len(poses), -1)
+
+
+def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
+              rest_height: np.ndarray, blend_frames: int = 4) -> np.ndarray:
+    """Poses (T, 165) with feet planted during ``contacts`` (T, 4) and kept above Z = 0.
+
+    Proxies are ordered left heel, left toe, right heel, right toe (see
+    ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
+    """
+    from .floor import PROXY_INDEX
+
+    pos, _ = forward_kinematics(poses, rest_joints, trans)
+    points = pos[:, PROXY_INDEX]
+    targets = proxy_targets(points, contacts, rest_height, blend_frames)
+    heel, toe = {}, {}
+    for k, side in enumerate(("left", "right")):
+        h, t = 2 * k, 2 * k + 1
+        A, F = points[:, h], points[:, t]
+        A_star = targets[:, h].copy()
+        # A toe that is held while the heel is free drags the whole foot with it.
+        toe_only = (np.linalg.norm(targets[:, t] - F, axis=1) > 1e-9) & (np.linalg.norm(A_star - A, axis=1) < 1e-9)
+        A_star[toe_only] += targets[toe_only, t] - F[toe_only]
+        A_star[:, 2] = np.maximum(A_star[:, 2], rest_height[h])
+        heel[side] = A_star
+        # A free toe rides along with the ankle; a held one stays where it is held.
+        toe_free = np.linalg.norm(targets[:, t] - F, axis=1) < 1e-9
+        toe[side] = targets[:, t] + np.where(toe_free[:, None], A_star - A, 0.0)
+    return solve_legs(poses, rest_joints, trans, heel, toe)

@@ -1,0 +1,30 @@
+"""Figures that say how good a take is, for the motion file, the panel and batch reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+BODY_JOINTS = slice(0, 22)  # pelvis to wrists: what jitter is judged on
+
+
+def jitter_mm(positions: np.ndarray) -> float:
+    """Mean acceleration magnitude of the body joints, mm/frame^2, over (T, J, 3) metres."""
+    if positions.shape[0] < 3:
+        return 0.0
+    acc = positions[2:, BODY_JOINTS] - 2 * positions[1:-1, BODY_JOINTS] + positions[:-2, BODY_JOINTS]
+    return float(np.linalg.norm(acc, axis=-1).mean() * 1000.0)
+
+
+def foot_skate_mm(points: np.ndarray, contacts: np.ndarray) -> float:
+    """Mean horizontal travel per frame (mm) of Z-up contact proxies (T, P, 3) while in contact."""
+    both = contacts[1:] & contacts[:-1]
+    if not both.any():
+        return 0.0
+    step = np.linalg.norm(points[1:, :, :2] - points[:-1, :, :2], axis=-1)
+    return float(step[both].mean() * 1000.0)
+
+
+def penetration_mm(points: np.ndarray, rest_height: np.ndarray) -> tuple[float, float]:
+    """(mean, max) depth in mm of the proxies' soles below Z = 0, over all frames."""
+    depth = np.maximum(rest_height[None, :] - points[..., 2], 0.0)
+    return float(depth.mean() * 1000.0), float(depth.max() * 1000.0)

@@ -1,0 +1,84 @@
+"""Jitter removal that keeps fast motion: a zero-phase One Euro filter.
+
+Why One Euro: its cutoff frequency rises with the signal's speed, so slow or
+still parts (where video mocap jitter is most visible) are filtered hard while
+a fast swing keeps its peaks. Run forwards then backwards over the whole
+clip (we have every frame), the lag of the causal filter cancels out.
+
+Rotations are filtered as unit quaternions made sign-continuous over time,
+then renormalised: over one frame the quaternions change little, so the
+component-wise filter stays close to the sphere and renormalising is exact
+enough (the error is second order in the step).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..rotations import axis_angle_to_quat_wxyz, quat_wxyz_to_axis_angle
+
+
+def one_euro_cutoffs(strength: float) -> tuple[float, float]:
+    """(min_cutoff Hz, beta) for a user strength in [0, 1]: 0 barely filters, 1 filters hard.
+
+    min_cutoff goes from 8 Hz down to 0.4 Hz on a log scale; beta (how fast
+    the cutoff opens with speed) is kept high enough that a 5 m/s swing still
+    passes at well above 10 Hz.
+    """
+    s = min(max(float(strength), 0.0), 1.0)
+    min_cutoff = math.exp(math.log(8.0) + s * (math.log(0.4) - math.log(8.0)))
+    beta = 0.4 + 2.0 * s
+    return min_cutoff, beta
+
+
+def _alpha(cutoff: np.ndarray | float, rate: float) -> np.ndarray:
+    tau = 1.0 / (2.0 * np.pi * np.asarray(cutoff))
+    return 1.0 / (1.0 + tau * rate)
+
+
+def _one_euro_pass(x: np.ndarray, rate: float, min_cutoff: float, beta: float,
+                   d_cutoff: float = 1.0) -> np.ndarray:
+    """Causal One Euro over axis 0 of x (T, ...); speed = norm over the last axis."""
+    out = np.empty_like(x)
+    out[0] = x[0]
+    dx_prev = np.zeros_like(x[0])
+    a_d = _alpha(d_cutoff, rate)
+    for t in range(1, x.shape[0]):
+        dx = (x[t] - out[t - 1]) * rate
+        dx_hat = a_d * dx + (1 - a_d) * dx_prev
+        speed = np.linalg.norm(dx_hat, axis=-1, keepdims=True)
+        a = _alpha(min_cutoff + beta * speed, rate)
+        out[t] = a * x[t] + (1 - a) * out[t - 1]
+        dx_prev = dx_hat
+    return out
+
+
+def one_euro_zero_phase(x: np.ndarray, rate: float, strength: float) -> np.ndarray:
+    """Filter (T, ..., D) signals over time, forwards and backwards; strength 0 returns x."""
+    x = np.asarray(x, np.float64)
+    if strength <= 0 or x.shape[0] < 3:
+        return x.copy()
+    min_cutoff, beta = one_euro_cutoffs(strength)
+    forward = _one_euro_pass(x, rate, min_cutoff, beta)
+    return _one_euro_pass(forward[::-1], rate, min_cutoff, beta)[::-1].copy()
+
+
+def continuous_quaternions(q: np.ndarray) -> np.ndarray:
+    """(T, ..., 4) quaternions with signs flipped so neighbours in time agree."""
+    q = np.array(q, np.float64)
+    for t in range(1, q.shape[0]):
+        flip = np.sum(q[t] * q[t - 1], axis=-1, keepdims=True) < 0
+        q[t] = np.where(flip, -q[t], q[t])
+    return q
+
+
+def smooth_rotations(axis_angle: np.ndarray, rate: float, strength: float) -> np.ndarray:
+    """(T, J, 3) axis-angle joint rotations, smoothed over time; same shape."""
+    if strength <= 0 or axis_angle.shape[0] < 3:
+        return np.asarray(axis_angle).copy()
+    q = continuous_quaternions(axis_angle_to_quat_wxyz(np.asarray(axis_angle, np.float64)))
+    q = one_euro_zero_phase(q, rate, strength)
+    q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    return quat_wxyz_to_axis_angle(q)
