@@ -44,6 +44,13 @@ class CaptureSettings:
         stride: keep every ``stride``-th frame (1 = all).
         max_frames: stop after this many processed frames; 0 = no limit.
         fov: horizontal field of view in degrees; 0 = estimate it.
+        body: body model, "auto" (SMPL-X when the folder holds the gender's
+            file, else the mannequin), "mannequin" or "smplx".
+        smplx_dir: the user's SMPL-X model folder; "" = the engine's own
+            fallback (``BLENDER_MOCAP_SMPLX_DIR``).
+        gender: "neutral", "male" or "female" (which SMPL-X file).
+        preset: fitting effort, "fast", "balanced" or "accurate".
+        device: "auto", "cpu" or "cuda".
     """
 
     video: str
@@ -53,6 +60,11 @@ class CaptureSettings:
     stride: int = 1
     max_frames: int = 0
     fov: float = 0.0
+    body: str = "auto"
+    smplx_dir: str = ""
+    gender: str = "neutral"
+    preset: str = "balanced"
+    device: str = "auto"
 
     def cli_args(self) -> list[str]:
         """The engine's optional arguments for these settings (defaults left out)."""
@@ -67,6 +79,16 @@ class CaptureSettings:
             args += ["--max-frames", str(self.max_frames)]
         if self.fov > 0:
             args += ["--fov", f"{self.fov:g}"]
+        if self.body != "auto":
+            args += ["--body", self.body]
+        if self.smplx_dir and self.body != "mannequin":
+            args += ["--smplx-dir", self.smplx_dir]
+        if self.gender != "neutral":
+            args += ["--gender", self.gender]
+        if self.preset != "balanced":
+            args += ["--preset", self.preset]
+        if self.device != "auto":
+            args += ["--device", self.device]
         return args
 
 

@@ -21,7 +21,8 @@ import numpy as np
 Channel = tuple[str, int, str, np.ndarray]
 """(data_path, array_index, group name, values (T,)) of one F-curve."""
 
-_SLOTTED = bpy.app.version >= (4, 4, 0)
+SLOTTED = bpy.app.version >= (4, 4, 0)
+"""Slotted actions (channelbags): Blender 4.4 and later."""
 
 
 def make_quaternions_continuous(quats: np.ndarray) -> np.ndarray:
@@ -59,7 +60,7 @@ def _fill(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, line
     fcurve.update()
 
 
-def _write_slotted(id_data: bpy.types.Object, action: bpy.types.Action,
+def _write_slotted(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.Action,
                    channels: Sequence[Channel], frames: np.ndarray) -> None:
     slot = action.slots.new(id_type=id_data.id_type, name=id_data.name)
     layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
@@ -81,7 +82,7 @@ def _write_slotted(id_data: bpy.types.Object, action: bpy.types.Action,
     anim.action_slot = slot
 
 
-def _write_legacy(id_data: bpy.types.Object, action: bpy.types.Action,
+def _write_legacy(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.Action,
                   channels: Sequence[Channel], frames: np.ndarray) -> None:
     linear = _linear_value()
     for data_path, index, group, values in channels:
@@ -92,13 +93,15 @@ def _write_legacy(id_data: bpy.types.Object, action: bpy.types.Action,
     anim.action = action
 
 
-def write_fcurves(id_data: bpy.types.Object, action: bpy.types.Action,
+def write_fcurves(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.Action,
                   channels: Sequence[Channel], frames: np.ndarray) -> None:
     """Write one F-curve per channel into ``action`` and assign it to ``id_data``.
 
     Args:
-        id_data: the animated data-block (an Object for pose bones).
-        action: a new, empty action.
+        id_data: the animated data-block (an Object for pose bones, a Key
+            for shape-key values).
+        action: a new action; on Blender 4.4+ it may already hold slots for
+            other data-blocks (one action per take), each call adds a slot.
         channels: (data_path, array_index, group, values (T,)) per F-curve,
             paths relative to ``id_data``; ``group`` may be "".
         frames: (T,) scene frames of the keys, strictly increasing.
@@ -107,7 +110,7 @@ def write_fcurves(id_data: bpy.types.Object, action: bpy.types.Action,
     overshoot would only add wobble.
     """
     frames = np.asarray(frames, np.float64).reshape(-1)
-    if _SLOTTED:
+    if SLOTTED:
         _write_slotted(id_data, action, channels, frames)
     else:
         _write_legacy(id_data, action, channels, frames)

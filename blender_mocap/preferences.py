@@ -108,15 +108,32 @@ class MOCAP_AP_preferences(bpy.types.AddonPreferences):
         update=_engine_python_update,
     )
 
+    smplx_dir: StringProperty(  # type: ignore[valid-type]
+        name="SMPL-X Model Folder",
+        description=(
+            "Folder with the SMPL-X model files you downloaded (SMPLX_NEUTRAL.npz ..., also "
+            "under smplx/). Needed for SMPL-X bodies and to import AMASS files; never shipped"
+        ),
+        subtype='DIR_PATH',
+        default="",
+    )
+
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         if layout is None:
             return
         layout.prop(self, "engine_python")
+        layout.prop(self, "smplx_dir")
         draw_engine_status(layout.box(), STATUS)
         row = layout.row()
         row.operator("mocap.create_engine", icon='CONSOLE')
         row.operator("mocap.check_engine", icon='CHECKMARK')
+
+
+def smplx_dir(context: bpy.types.Context) -> str:
+    """The SMPL-X model folder from the preferences ("" when unset or not enabled as an add-on)."""
+    prefs = get_preferences(context)
+    return bpy.path.abspath(str(prefs.smplx_dir)) if prefs is not None and prefs.smplx_dir else ""
 
 
 def engine_python_path(context: bpy.types.Context) -> Path | None:

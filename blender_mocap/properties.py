@@ -1,9 +1,84 @@
-"""The add-on's scene settings: one property group, ``scene.mocap``."""
+"""The add-on's scene settings: one property group, ``scene.mocap``.
+
+Enum items shared with the import operator live here as module constants.
+"""
 
 import math
+from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+BODY_MODEL_ITEMS = [
+    ('AUTO', "Auto", "SMPL-X when the SMPL-X model folder (add-on preferences) holds the gender's "
+     "file, else the built-in mannequin"),
+    ('MANNEQUIN', "Mannequin", "The built-in license-free body (no SMPL-X files needed)"),
+    ('SMPLX', "SMPL-X", "The SMPL-X body from the model folder set in the add-on preferences"),
+]
+GENDER_ITEMS = [
+    ('NEUTRAL', "Neutral", "Gender-neutral SMPL-X model"),
+    ('MALE', "Male", "Male SMPL-X model"),
+    ('FEMALE', "Female", "Female SMPL-X model"),
+]
+PRESET_ITEMS = [
+    ('FAST', "Fast", "Fewer fitting iterations: quick previews"),
+    ('BALANCED', "Balanced", "Good results in reasonable time"),
+    ('ACCURATE', "Accurate", "More fitting iterations: final takes"),
+]
+DEVICE_ITEMS = [
+    ('AUTO', "Auto", "The GPU (CUDA) when the engine finds one, else the CPU"),
+    ('CPU', "CPU", "Run the engine on the CPU"),
+    ('CUDA', "CUDA", "Run the engine on an NVIDIA GPU"),
+]
+CORRECTIVE_ITEMS = [
+    ('DRIVERS', "Driven", "Pose-corrective shape keys follow the bone rotations through drivers, "
+     "also after you edit the animation"),
+    ('BAKED', "Baked", "Pose-corrective shape key values keyed on every frame (for exporters "
+     "that do not carry drivers; they do not follow later edits)"),
+    ('NONE', "None", "No pose-corrective shape keys (lighter, slightly less accurate body)"),
+]
+TARGET_ITEMS = [
+    ('ACTIVE', "Active Character", "Add the take as a new action to the active character when "
+     "its skeleton matches; otherwise build a new character"),
+    ('NEW', "New Character", "Always build a new character"),
+]
+
+
+def _ground_prop() -> Any:
+    return BoolProperty(
+        name="Feet on Ground",
+        description="Move the whole take (character and camera together) so the feet stand on Z = 0",
+        default=True,
+    )
+
+
+def _correctives_prop() -> Any:
+    return EnumProperty(
+        name="Pose Correctives",
+        description="SMPL-X pose-corrective shape keys (needs the SMPL-X model folder)",
+        items=CORRECTIVE_ITEMS,
+        default='DRIVERS',
+    )
+
+
+def _resample_prop() -> Any:
+    return BoolProperty(
+        name="Resample to Scene Rate",
+        description=(
+            "Key the take at the scene's frame rate (interpolating the motion) instead of "
+            "setting the scene's frame rate to the motion's"
+        ),
+        default=False,
+    )
+
+
+def _target_prop(default: str) -> Any:
+    return EnumProperty(
+        name="Character",
+        description="Where the take goes",
+        items=TARGET_ITEMS,
+        default=default,
+    )
 
 
 class MOCAP_PG_settings(bpy.types.PropertyGroup):
@@ -62,3 +137,31 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         min=math.radians(5.0),
         max=math.radians(170.0),
     )
+    body_model: EnumProperty(  # type: ignore[valid-type]
+        name="Body Model",
+        description="Body the engine fits to the video",
+        items=BODY_MODEL_ITEMS,
+        default='AUTO',
+    )
+    gender: EnumProperty(  # type: ignore[valid-type]
+        name="Gender",
+        description="Which SMPL-X model file to use",
+        items=GENDER_ITEMS,
+        default='NEUTRAL',
+    )
+    preset: EnumProperty(  # type: ignore[valid-type]
+        name="Quality",
+        description="How hard the engine works on fitting the body",
+        items=PRESET_ITEMS,
+        default='BALANCED',
+    )
+    device: EnumProperty(  # type: ignore[valid-type]
+        name="Device",
+        description="Where the engine runs",
+        items=DEVICE_ITEMS,
+        default='AUTO',
+    )
+    ground: _ground_prop()  # type: ignore[valid-type]
+    correctives: _correctives_prop()  # type: ignore[valid-type]
+    resample: _resample_prop()  # type: ignore[valid-type]
+    target: _target_prop('ACTIVE')  # type: ignore[valid-type]

@@ -9,11 +9,38 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import MocapError
 from .engine import CaptureSettings
+
+SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
+"""Environment variable the engine reads when no SMPL-X folder is passed."""
+CORRECTIVES = ("DRIVERS", "BAKED", "NONE")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a motion becomes a take in the scene (copied from the UI).
+
+    Attributes:
+        ground: move the take (root and camera together) along the world's
+            up axis so the feet stand on Z = 0 (see ``prepare``).
+        correctives: SMPL-X pose-corrective shape keys: "DRIVERS" (driven by
+            the bone rotations, so they follow any later edit of the pose),
+            "BAKED" (keyed per frame: plain values for exporters) or "NONE".
+        resample: key at the scene's frame rate (rotations slerped) instead
+            of switching the scene to the motion's rate.
+        smplx_dir: the user's SMPL-X model folder ("" = none): rest data for
+            AMASS files, pose correctives for SMPL-X takes.
+    """
+
+    ground: bool = True
+    correctives: str = "DRIVERS"
+    resample: bool = False
+    smplx_dir: str = ""
 
 VIDEO_EXTENSIONS = frozenset({
     ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".m2ts", ".ts",
@@ -35,10 +62,12 @@ def default_output_dir(blend_filepath: str) -> str:
     return str(Path(tempfile.gettempdir()) / "blender-mocap")
 
 
-def settings_from_props(props: Any, *, blend_filepath: str = "") -> CaptureSettings:
+def settings_from_props(props: Any, *, blend_filepath: str = "", smplx_dir: str = "") -> CaptureSettings:
     """Copy the ``scene.mocap`` property group into frozen settings.
 
     ``props.fov`` is in radians (an ANGLE property); the settings hold degrees.
+    Enum identifiers (``'SMPLX'``) become the engine's values (``smplx``).
+    ``smplx_dir`` is the add-on preference (resolved like the other paths).
     """
     output = resolve_path(str(props.output_dir), blend_filepath) or default_output_dir(blend_filepath)
     return CaptureSettings(
@@ -49,6 +78,21 @@ def settings_from_props(props: Any, *, blend_filepath: str = "") -> CaptureSetti
         stride=int(props.frame_stride),
         max_frames=int(props.max_frames),
         fov=math.degrees(float(props.fov)) if props.use_fov else 0.0,
+        body=str(props.body_model).lower(),
+        smplx_dir=resolve_path(smplx_dir, blend_filepath),
+        gender=str(props.gender).lower(),
+        preset=str(props.preset).lower(),
+        device=str(props.device).lower(),
+    )
+
+
+def build_options_from_props(props: Any, *, smplx_dir: str = "", blend_filepath: str = "") -> BuildOptions:
+    """The scene-building options of a property group (``scene.mocap`` or an import operator)."""
+    return BuildOptions(
+        ground=bool(props.ground),
+        correctives=str(props.correctives),
+        resample=bool(props.resample),
+        smplx_dir=resolve_path(smplx_dir, blend_filepath),
     )
 
 
@@ -89,3 +133,10 @@ def validate_settings(settings: CaptureSettings) -> None:
         )
     if settings.stride < 1:
         raise MocapError("Frame stride must be 1 or more.")
+    if settings.body == "smplx" and not settings.smplx_dir and not os.environ.get(SMPLX_DIR_ENV):
+        raise MocapError(
+            "Body model SMPL-X needs the SMPL-X model files: set 'SMPL-X model folder' in "
+            "Preferences > Add-ons > blender-mocap, or choose Auto or Mannequin."
+        )
+    if settings.smplx_dir and settings.body != "mannequin" and not Path(settings.smplx_dir).exists():
+        raise MocapError(f"SMPL-X model folder not found: {settings.smplx_dir} (see the add-on's preferences)")

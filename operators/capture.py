@@ -25,8 +25,8 @@ from ..blender_mocap.engine import (
     describe_event,
     event_fraction,
 )
-from ..blender_mocap.preferences import engine_python_path
-from ..blender_mocap.settings import settings_from_props, validate_settings
+from ..blender_mocap.preferences import engine_python_path, smplx_dir
+from ..blender_mocap.settings import BuildOptions, build_options_from_props, settings_from_props, validate_settings
 from ..core.errors import MocapError
 
 TIMER_STEP = 0.1
@@ -44,6 +44,9 @@ class CaptureRun:
     job: EngineJob
     temp_dir: Path
     result: Path
+    options: BuildOptions = field(default_factory=BuildOptions)
+    target: Any = None
+    """The rig to put the take on (None = a new character), chosen when the capture started."""
     done_event: dict[str, Any] | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -124,7 +127,8 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     """Turn a finished engine run into a take. Returns (report level, message).
 
     The scene is changed only when the engine succeeded and the take was built;
-    ``build_take`` removes what it created if it fails.
+    ``build_take`` removes what it created if it fails. A take goes onto
+    ``run.target`` when that rig still exists and matches.
     """
     from ..blender_mocap.scene import build_take
     from ..core.motion import read_motion
@@ -138,10 +142,19 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     motion = read_motion(run.result)
     if not motion.source_video:
         motion.source_video = run.settings.video
-    take = build_take(context, motion, name=run.name, video_path=run.settings.video)
+    target = run.target
+    try:
+        if target is not None and target.name not in bpy.data.objects:
+            target = None  # deleted while the engine ran
+    except ReferenceError:
+        target = None
+    take = build_take(context, motion, name=run.name, video_path=run.settings.video,
+                      options=run.options, target=target)
+    run.warnings += take.warnings
+    where = "onto the existing" if take.reused else "into the new"
     message = (
         f"Captured {motion.num_frames} frames from {Path(run.settings.video).name} "
-        f"into '{take.armature.name}'"
+        f"{where} character '{take.armature.name}' (action '{take.action.name}')"
     )
     try:
         saved = save_result(run.result, Path(run.settings.output_dir), run.name)
@@ -184,8 +197,13 @@ class MOCAP_OT_capture(bpy.types.Operator):
         return getattr(context.scene, "mocap", None) is not None
 
     def _prepare(self, context: bpy.types.Context) -> CaptureRun | None:
+        from ..blender_mocap.scene import rig_of
+
         assert context.scene is not None
-        settings = settings_from_props(getattr(context.scene, "mocap"), blend_filepath=bpy.data.filepath)
+        props = getattr(context.scene, "mocap")
+        folder = smplx_dir(context)
+        settings = settings_from_props(props, blend_filepath=bpy.data.filepath, smplx_dir=folder)
+        options = build_options_from_props(props, smplx_dir=folder, blend_filepath=bpy.data.filepath)
         try:
             validate_settings(settings)
             python = engine_python_path(context)
@@ -198,6 +216,8 @@ class MOCAP_OT_capture(bpy.types.Operator):
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return None
+        run.options = options
+        run.target = rig_of(context.active_object) if props.target == 'ACTIVE' else None
         _RUNNING.append(run)
         return run
 

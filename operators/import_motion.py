@@ -1,4 +1,9 @@
-"""File > Import > SMPL-X / blender-mocap motion (.npz): a motion file -> a take."""
+"""File > Import > SMPL-X / blender-mocap motion (.npz): a motion file -> a take.
+
+Adapter only: operator properties + the SMPL-X folder preference ->
+:class:`BuildOptions` -> ``read_motion`` -> one ``build_take`` call (one undo
+step; a failure leaves the scene as it was).
+"""
 
 from pathlib import Path
 
@@ -6,11 +11,12 @@ import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from ..blender_mocap.properties import _correctives_prop, _ground_prop, _resample_prop, _target_prop
 from ..core.errors import MocapError
 
 
 class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[misc]
-    """Import a motion file (blender-mocap or AMASS SMPL-X .npz) as an animated take"""
+    """Import a motion file (blender-mocap, or AMASS / SMPL-X .npz) as an animated SMPL-X take"""
 
     bl_idname = "mocap.import_motion"
     bl_label = "Import SMPL-X Motion"
@@ -18,20 +24,34 @@ class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[
 
     filename_ext = ".npz"
     filter_glob: StringProperty(default="*.npz", options={'HIDDEN'})  # type: ignore[valid-type]
+    ground: _ground_prop()  # type: ignore[valid-type]
+    correctives: _correctives_prop()  # type: ignore[valid-type]
+    resample: _resample_prop()  # type: ignore[valid-type]
+    # File > Import adds new things by default; 'ACTIVE' puts the take on the selected rig.
+    target: _target_prop('NEW')  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        from ..blender_mocap.scene import build_take
+        from ..blender_mocap.preferences import smplx_dir
+        from ..blender_mocap.scene import build_take, rig_of
+        from ..blender_mocap.settings import build_options_from_props
         from ..core.motion import read_motion
 
         path = Path(self.filepath)  # type: ignore[attr-defined]  # ImportHelper's property
+        options = build_options_from_props(self, smplx_dir=smplx_dir(context), blend_filepath=bpy.data.filepath)
+        target = rig_of(context.active_object) if self.target == 'ACTIVE' else None
         try:
             motion = read_motion(path)
             video = motion.source_video if motion.source_video and Path(motion.source_video).is_file() else None
-            take = build_take(context, motion, name=path.stem, video_path=video)
+            take = build_take(context, motion, name=path.stem, video_path=video, options=options,
+                              target=target)
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
-        self.report({'INFO'}, f"Imported {motion.num_frames} frames from {path.name} as '{take.armature.name}'")
+        for warning in take.warnings:
+            self.report({'WARNING'}, warning)
+        where = f"onto '{take.armature.name}'" if take.reused else f"as '{take.armature.name}'"
+        self.report({'INFO'}, f"Imported {motion.num_frames} frames from {path.name} {where} "
+                              f"(action '{take.action.name}')")
         return {'FINISHED'}
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import bpy
 
 CAPTURE_OPERATOR = "mocap.capture"
+IMPORT_OPERATOR = "mocap.import_motion"
 
 
 def draw_capture_panel(
@@ -23,7 +24,7 @@ def draw_capture_panel(
     engine_ok: bool,
     running: str = "",
 ) -> None:
-    """The capture panel: video, options, Capture button, engine status.
+    """The capture panel: video, options, Capture and Import buttons, engine status.
 
     Args:
         layout: the panel's layout.
@@ -53,6 +54,22 @@ def draw_capture_panel(
     row = box.row()
     row.active = bool(props.use_fov)
     row.prop(props, "fov")
+    box.prop(props, "preset")
+    box.prop(props, "device")
+
+    box = layout.box()
+    box.label(text="Body", icon='ARMATURE_DATA')
+    box.prop(props, "body_model")
+    row = box.row()
+    row.active = props.body_model != 'MANNEQUIN'
+    row.prop(props, "gender")
+
+    box = layout.box()
+    box.label(text="Scene", icon='SCENE_DATA')
+    box.prop(props, "target")
+    box.prop(props, "ground")
+    box.prop(props, "correctives")
+    box.prop(props, "resample")
 
     row = layout.row()
     row.scale_y = 1.5
@@ -60,5 +77,6 @@ def draw_capture_panel(
         row.label(text=running, icon='SORTTIME')
     else:
         row.operator(CAPTURE_OPERATOR, text="Capture", icon='REC')
+    layout.operator(IMPORT_OPERATOR, text="Import Motion File...", icon='IMPORT')
 
     layout.label(text=engine_line, icon='CHECKMARK' if engine_ok else 'ERROR')

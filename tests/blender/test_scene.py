@@ -74,7 +74,7 @@ def test_pose_matches_smplx_forward_kinematics(pkg, motion_factory, fk, world_up
     motion = motion_factory(4, seed=3, scale=0.6, world_up=world_up, camera=False)
     take = pkg.blender_mocap.scene.build_take(bpy.context.scene, motion, name="fk")
     A = pkg.blender_mocap.convert.blender_from_world(motion.world_up)
-    expected = fk(motion) @ A.T
+    expected = fk(motion) @ A.T - [0.0, 0.0, take.ground_offset]
     for t in range(motion.num_frames):
         bpy.context.scene.frame_set(int(motion.frame_indices[t]) + 1)
         got = _world_heads(take.armature, motion.joint_names)
@@ -127,7 +127,7 @@ def test_skinned_body_follows_the_bones(pkg, motion_factory, fk):
     assert [g.name for g in body.vertex_groups] == list(motion.joint_names)
     assert body.modifiers["Armature"].object == take.armature
     A = pkg.blender_mocap.convert.blender_from_world(motion.world_up)
-    expected = fk(motion) @ A.T
+    expected = fk(motion) @ A.T - [0.0, 0.0, take.ground_offset]
     scene = bpy.context.scene
     scene.frame_set(3)
     evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
@@ -171,7 +171,8 @@ def test_camera_projects_points_onto_the_video_pixels(pkg, motion_factory, size,
         world_point = rot.T @ (cam_point - extrinsics[:3, 3])
         uvw = motion.camera_intrinsics @ cam_point
         expected = uvw[:2] / uvw[2]
-        got = _project_blender(scene, take.camera, A @ world_point)
+        # Feet on the ground moved the whole take, camera included.
+        got = _project_blender(scene, take.camera, A @ world_point - [0.0, 0.0, take.ground_offset])
         np.testing.assert_allclose(got, expected, atol=0.5)
 
 

@@ -144,6 +144,14 @@ def scene_props() -> Any:
     props.max_frames = 0
     props.use_fov = False
     props.fov = 1.0471975511965976
+    props.body_model = 'AUTO'
+    props.gender = 'NEUTRAL'
+    props.preset = 'BALANCED'
+    props.device = 'AUTO'
+    props.ground = True
+    props.correctives = 'DRIVERS'
+    props.resample = False
+    props.target = 'ACTIVE'
     return props
 
 

@@ -22,14 +22,14 @@ def test_panel_draws_every_option_with_real_property_names(layout: Any, scene_pr
     assert all(c.args[0] is scene_props for c in layout.prop.call_args_list)
 
 
-def test_capture_button_calls_the_capture_operator(layout: Any, scene_props: Any) -> None:
+def test_capture_and_import_buttons_call_their_operators(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="Engine ready", engine_ok=True)
-    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.capture"]
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.capture", "mocap.import_motion"]
 
 
 def test_running_capture_replaces_the_button_with_its_status(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="x", engine_ok=True, running="pose: 3/60")
-    layout.operator.assert_not_called()
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.import_motion"]
     assert any(c.kwargs.get("text") == "pose: 3/60" for c in layout.label.call_args_list)
 
 
@@ -41,3 +41,19 @@ def test_engine_status_line_and_icons_exist(layout: Any, scene_props: Any, ok: b
     icons = [c.kwargs["icon"] for c in (*layout.label.call_args_list, *layout.operator.call_args_list)
              if "icon" in c.kwargs]
     assert icons and set(icons) <= icon_names()
+
+
+def test_gender_is_greyed_out_for_the_mannequin(layout: Any, scene_props: Any) -> None:
+    """The gender only picks an SMPL-X file: with the mannequin its row is inactive."""
+    actives: list[bool] = []
+    type(layout).active = property(lambda self: None, lambda self, v: actives.append(v))
+    try:
+        scene_props.body_model = 'MANNEQUIN'
+        draw.draw_capture_panel(layout, scene_props, engine_line="x", engine_ok=True)
+        assert False in actives
+        actives.clear()
+        scene_props.body_model, scene_props.use_fov = 'SMPLX', True
+        draw.draw_capture_panel(layout, scene_props, engine_line="x", engine_ok=True)
+        assert all(actives)
+    finally:
+        del type(layout).active

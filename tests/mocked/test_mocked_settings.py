@@ -78,3 +78,36 @@ def test_empty_frame_range_is_refused(tmp_path: Path) -> None:
     mp4.write_bytes(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00")
     with pytest.raises(errors.MocapError, match="frame range is empty"):
         settings_mod.validate_settings(_settings(str(mp4), start=50, end=10))
+
+
+def test_body_model_options_reach_the_engine_with_its_flag_names(scene_props: Any, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    scene_props.body_model, scene_props.gender = 'SMPLX', 'FEMALE'
+    scene_props.preset, scene_props.device = 'ACCURATE', 'CPU'
+    s = settings_mod.settings_from_props(scene_props, blend_filepath="", smplx_dir=str(models))
+    assert s.cli_args() == ["--body", "smplx", "--smplx-dir", str(models), "--gender", "female",
+                            "--preset", "accurate", "--device", "cpu"]
+    scene_props.body_model = 'MANNEQUIN'
+    s = settings_mod.settings_from_props(scene_props, blend_filepath="", smplx_dir=str(models))
+    assert "--smplx-dir" not in s.cli_args() and s.cli_args()[:2] == ["--body", "mannequin"]
+
+
+def test_smplx_without_a_model_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(settings_mod.SMPLX_DIR_ENV, raising=False)
+    mp4 = tmp_path / "clip.mp4"
+    mp4.write_bytes(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00")
+    with pytest.raises(errors.MocapError, match="SMPL-X model folder"):
+        settings_mod.validate_settings(_settings(str(mp4), body="smplx"))
+    with pytest.raises(errors.MocapError, match="model folder not found"):
+        settings_mod.validate_settings(_settings(str(mp4), body="auto", smplx_dir=str(tmp_path / "nope")))
+    settings_mod.validate_settings(_settings(str(mp4), body="mannequin"))
+
+
+def test_build_options_come_from_the_scene_properties(scene_props: Any, tmp_path: Path) -> None:
+    scene_props.ground, scene_props.correctives, scene_props.resample = False, 'BAKED', True
+    options = settings_mod.build_options_from_props(scene_props, smplx_dir="//models",
+                                                    blend_filepath=str(tmp_path / "a.blend"))
+    assert options == settings_mod.BuildOptions(ground=False, correctives="BAKED", resample=True,
+                                                smplx_dir=str(tmp_path / "models"))
+    assert settings_mod.BuildOptions().ground and settings_mod.BuildOptions().correctives == "DRIVERS"
