@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import MocapError
-from .settings import VIDEO_EXTENSIONS
+from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
 
 FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
 """Output formats, by file extension."""
@@ -52,6 +52,9 @@ class BatchSettings:
         fov: horizontal field of view in degrees (None = the engine's default).
         body, smplx_dir, gender, preset, device: body model and fitting
             options, passed to the engine as ``--body`` etc. when set.
+        ground: stand the take on Z = 0 (camera moved with it).
+        correctives: SMPL-X pose correctives, "BAKED" (default here: FBX and
+            glTF carry keyed shape keys but not drivers), "DRIVERS" or "NONE".
         engine_python: the Python that runs ``-m core`` (None: the
             ``BLENDER_MOCAP_ENGINE_PYTHON`` variable, else this Python).
         progress: "text" or "json" progress lines on stdout.
@@ -68,6 +71,8 @@ class BatchSettings:
     gender: str | None = None
     preset: str | None = None
     device: str | None = None
+    ground: bool = True
+    correctives: str = "BAKED"
     engine_python: str | None = None
     progress: str = "text"
 
@@ -120,6 +125,8 @@ def check_settings(settings: BatchSettings) -> None:
     bad = [f for f in settings.outputs if f not in FORMATS]
     if bad or not settings.outputs:
         raise MocapError(f"unknown output format(s) {', '.join(bad) or '(none)'}: choose from {', '.join(FORMATS)}")
+    if settings.correctives not in CORRECTIVES:
+        raise MocapError(f"correctives must be one of {', '.join(CORRECTIVES)}, not '{settings.correctives}'")
     if settings.progress not in ("text", "json"):
         raise MocapError(f"progress must be 'text' or 'json', not '{settings.progress}'")
 
@@ -327,7 +334,9 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
         report.quality = {k: float(v) for k, v in motion.quality.items()}
         t = time.perf_counter()
         bpy.ops.wm.read_homefile(use_empty=True)
-        take = build_take(bpy.context, motion, name=stem, video_path=str(video.resolve()))
+        options = BuildOptions(ground=settings.ground, correctives=settings.correctives,
+                               smplx_dir=settings.smplx_dir or "")
+        take = build_take(bpy.context, motion, name=stem, video_path=str(video.resolve()), options=options)
         report.warnings += take.warnings
         report.timings["build"] = round(time.perf_counter() - t, 3)
         for fmt in settings.outputs:

@@ -70,12 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     for name, choices in (("--body", ("auto", "mannequin", "smplx")), ("--gender", ("neutral", "male", "female")),
                           ("--preset", ("fast", "balanced", "accurate")), ("--device", ("auto", "cpu", "cuda"))):
         cap.add_argument(name, choices=choices)
-    cap.add_argument("--smplx-dir", metavar="DIR")
+    cap.add_argument("--smplx-dir", metavar="DIR",
+                     help="SMPL-X model folder (engine body model, AMASS rest data, correctives)")
+    cap.add_argument("--no-ground", dest="ground", action="store_false", default=None,
+                     help="keep the capture's own frame instead of standing the take on Z = 0")
+    cap.add_argument("--correctives", type=str.upper, choices=("DRIVERS", "BAKED", "NONE"),
+                     help="SMPL-X pose correctives (default BAKED: exporters keep keyed values)")
     build = sub.add_parser("build", help="build a .blend from a motion file (no engine)")
     build.add_argument("motion", metavar="MOTION.npz")
     build.add_argument("--out", required=True, metavar="FILE.blend")
     build.add_argument("--video", metavar="PATH", help="video for the camera background "
                        "(default: the motion's source video, if it exists)")
+    build.add_argument("--smplx-dir", metavar="DIR", help="SMPL-X model folder (AMASS rest data, correctives)")
+    build.add_argument("--no-ground", dest="ground", action="store_false", default=True,
+                       help="keep the motion's own frame instead of standing the take on Z = 0")
+    build.add_argument("--correctives", type=str.upper, choices=("DRIVERS", "BAKED", "NONE"), default="DRIVERS",
+                       help="SMPL-X pose correctives (default DRIVERS)")
     return parser
 
 
@@ -101,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "build":
         try:
-            out = build_file(args.motion, args.out, video_path=args.video)
+            from .settings import BuildOptions
+
+            options = BuildOptions(ground=args.ground, correctives=args.correctives,
+                                   smplx_dir=args.smplx_dir or "")
+            out = build_file(args.motion, args.out, video_path=args.video, options=options)
         except MocapError as exc:
             _error(str(exc))
             return EXIT_FAILED
@@ -182,7 +196,7 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
 
 
 def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str], *,
-               video_path: str | None = None, name: str | None = None) -> Path:
+               video_path: str | None = None, name: str | None = None, options=None) -> Path:
     """Read a motion file, build its take into a fresh empty file and save it as ``out``.
 
     The .blend is saved under a temporary name next to ``out`` and renamed, so
@@ -203,7 +217,7 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
         name = Path(motion.source_video).stem if motion.source_video else motion_path.stem
     bpy.ops.wm.read_homefile(use_empty=True)
     take = build_take(bpy.context, motion, name=name,
-                      video_path=str(Path(video_path).resolve()) if video_path else None)
+                      video_path=str(Path(video_path).resolve()) if video_path else None, options=options)
     for warning in take.warnings:
         _say(f"{name}: warning: {warning}")
     try:

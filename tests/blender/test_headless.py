@@ -68,3 +68,24 @@ def test_runs_as_a_plain_script(pkg, motion_factory, tmp_path):
     bad = subprocess.run([sys.executable, script, "build"], capture_output=True, text=True,
                          cwd=tmp_path, timeout=120)
     assert bad.returncode == 2
+
+
+def _lowest_foot_z(path) -> float:
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    arm = next(o for o in bpy.data.objects if o.type == 'ARMATURE')
+    scene = bpy.context.scene
+    lowest = []
+    for frame in range(scene.frame_start, scene.frame_end + 1):
+        scene.frame_set(frame)
+        mw = arm.matrix_world
+        lowest.append(min((mw @ arm.pose.bones[n].head).z for n in ("left_foot", "right_foot")))
+    return min(lowest)
+
+
+def test_build_stands_the_take_on_the_floor_unless_told_not_to(pkg, motion_factory, tmp_path):
+    motion_path = pkg.core.motion.write_motion(tmp_path / "m.npz", motion_factory(4, scale=0.0, mesh=True))
+    grounded, floating = tmp_path / "grounded.blend", tmp_path / "floating.blend"
+    assert pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(grounded)]) == 0
+    assert pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(floating), "--no-ground"]) == 0
+    assert abs(_lowest_foot_z(grounded)) < 0.1
+    assert abs(_lowest_foot_z(floating) - _lowest_foot_z(grounded)) > 0.2
