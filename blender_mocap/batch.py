@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import MocapError
+from ..core.errors import CancelledError, MocapError
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
 
 FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
@@ -175,7 +175,7 @@ class VideoReport:
     """What happened to one video (one entry of report.json)."""
 
     input: str
-    status: str = "pending"  # "done" | "skipped" | "failed"
+    status: str = "pending"  # "done" | "skipped" | "failed" | "cancelled"
     outputs: dict[str, str] = field(default_factory=dict)
     frames: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -269,6 +269,10 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
         try:
             _convert_one(video, stem, out_dir, settings, engine, engine_python, report,
                          lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw))
+        except CancelledError as exc:
+            report.status, report.error = "cancelled", str(exc)
+            save_report()
+            raise
         except MocapError as exc:
             report.status, report.error = "failed", str(exc)
             progress(index, stem, "error", str(exc))

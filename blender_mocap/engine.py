@@ -100,11 +100,11 @@ def capture_command(python: str | os.PathLike[str], settings: CaptureSettings, o
     ]
 
 
-def parse_event(line: str) -> dict[str, Any] | None:
+def parse_event(line: str, kinds: frozenset[str] = EVENT_KINDS) -> dict[str, Any] | None:
     """One engine stdout line -> event dict, or None for anything else.
 
-    Lines that are not a JSON object with a known ``"event"`` are ignored:
-    libraries the engine uses print to stdout too.
+    Lines that are not a JSON object with an ``"event"`` in ``kinds`` are
+    ignored: libraries the engine uses print to stdout too.
     """
     line = line.strip()
     if not line.startswith("{"):
@@ -113,7 +113,7 @@ def parse_event(line: str) -> dict[str, Any] | None:
         value = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(value, dict) or value.get("event") not in EVENT_KINDS:
+    if not isinstance(value, dict) or value.get("event") not in kinds:
         return None
     return value
 
@@ -133,8 +133,10 @@ class EngineJob:
         *,
         cwd: str | os.PathLike[str] = EXTENSION_ROOT,
         env: dict[str, str] | None = None,
+        kinds: frozenset[str] = EVENT_KINDS,
     ) -> None:
         self.command = list(command)
+        self.kinds = kinds
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         full_env = dict(os.environ)
@@ -166,7 +168,7 @@ class EngineJob:
     # -- reader threads (never touch bpy) --------------------------------
     def _read_stdout(self, stream: IO[str]) -> None:
         for line in stream:
-            event = parse_event(line)
+            event = parse_event(line, self.kinds)
             if event is not None:
                 self._events.put(event)
         stream.close()

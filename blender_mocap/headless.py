@@ -24,6 +24,7 @@ arguments.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from pathlib import Path
 # No relative imports at module level: run as a script, this file has no
 # package until the bootstrap at the bottom makes one.
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 ENGINE_PYTHON_ENV = "BLENDER_MOCAP_ENGINE_PYTHON"
 EXTENSION_ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"wrote {out}")
         return EXIT_OK
 
+    from ..core.errors import CancelledError
     from .batch import BatchSettings, check_settings, collect_inputs, run_batch, settings_from_toml
 
     try:
@@ -138,12 +140,32 @@ def main(argv: list[str] | None = None) -> int:
     except (MocapError, TypeError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    code, _ = run_batch(inputs, args.out, settings)
+    cancel = _install_cancel()
+    try:
+        code, _ = run_batch(inputs, args.out, settings,
+                            run_engine=functools.partial(run_engine, should_cancel=cancel))
+    except CancelledError as exc:
+        _error(str(exc))
+        return EXIT_CANCELLED
     return code
 
 
+def _install_cancel():
+    """SIGTERM/SIGINT set a flag the running engine job polls: a cancelled batch stops
+    its engine too instead of leaving it running as an orphan."""
+    import signal
+    import threading
+
+    flag = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: flag.set())
+    return flag.is_set
+
+
 def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
-               on_event: Callable[[dict], None] | None = None) -> Path:
+               on_event: Callable[[dict], None] | None = None,
+               should_cancel: Callable[[], bool] | None = None) -> Path:
     """Run one engine capture synchronously; returns the motion path.
 
     Each event is passed to ``on_event`` (default: short human lines on
@@ -151,7 +173,7 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
     """
     import time
 
-    from ..core.errors import MocapError
+    from ..core.errors import CancelledError, MocapError
     from .engine import EngineJob, describe_event
 
     stem = Path(video).stem
@@ -186,6 +208,9 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
                 _say(f"{stem}: {prefix}{describe_event(event)}")
         if finished:
             break
+        if should_cancel is not None and should_cancel():
+            job.cancel()
+            raise CancelledError("batch cancelled; the engine was stopped")
         time.sleep(0.05)
     code = job.wait()
     if code != 0:

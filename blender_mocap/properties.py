@@ -81,6 +81,15 @@ def _target_prop(default: str) -> Any:
     )
 
 
+BATCH_FORMAT_ITEMS = [
+    ('BLEND', ".blend", "A Blender file with the take"),
+    ('FBX', "FBX", "Armature, body and animation for other 3D tools"),
+    ('BVH', "BVH", "Skeleton animation"),
+    ('GLB', "glTF", "Binary glTF (.glb) with the skinned body and animation"),
+    ('NPZ', "Motion", "The motion file (SMPL-X parameters)"),
+]
+
+
 class MOCAP_PG_settings(bpy.types.PropertyGroup):
     """Capture options stored with the scene (saved in the .blend)."""
 
@@ -165,3 +174,22 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
     correctives: _correctives_prop()  # type: ignore[valid-type]
     resample: _resample_prop()  # type: ignore[valid-type]
     target: _target_prop('ACTIVE')  # type: ignore[valid-type]
+    batch_input_dir: StringProperty(  # type: ignore[valid-type]
+        name="Videos",
+        description="Folder of videos to convert (its video files, not sub-folders)",
+        subtype='DIR_PATH',
+        default="",
+    )
+    batch_output_dir: StringProperty(  # type: ignore[valid-type]
+        name="Output",
+        description="Folder for the converted files and report.json",
+        subtype='DIR_PATH',
+        default="",
+    )
+    batch_outputs: EnumProperty(  # type: ignore[valid-type]
+        name="Formats",
+        description="Files to write for each video",
+        items=BATCH_FORMAT_ITEMS,
+        options={'ENUM_FLAG'},
+        default={'BLEND', 'NPZ'},
+    )

@@ -80,3 +80,26 @@ def draw_capture_panel(
     layout.operator(IMPORT_OPERATOR, text="Import Motion File...", icon='IMPORT')
 
     layout.label(text=engine_line, icon='CHECKMARK' if engine_ok else 'ERROR')
+
+
+BATCH_OPERATOR = "mocap.batch"
+
+
+def draw_batch_panel(layout: bpy.types.UILayout, props: Any, *, running: str = "") -> None:
+    """The batch sub-panel: folders, formats, Convert Folder button or the running status.
+
+    The capture options of the main panel (frames, body, quality, scene)
+    apply to every video of the batch.
+    """
+    layout.use_property_split = True
+    layout.use_property_decorate = False
+    col = layout.column()
+    col.prop(props, "batch_input_dir")
+    col.prop(props, "batch_output_dir")
+    layout.prop(props, "batch_outputs")
+    row = layout.row()
+    row.scale_y = 1.3
+    if running:
+        row.label(text=running, icon='SORTTIME')
+    else:
+        row.operator(BATCH_OPERATOR, text="Convert Folder", icon='FILE_FOLDER')

@@ -170,3 +170,92 @@ def test_runs_with_python_dash_m(ext_module, short_clip: Path, tmp_path: Path, e
         cwd=root, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / f"{short_clip.stem}.blend").is_file()
+
+
+def test_batch_operator_converts_a_folder_and_leaves_the_scene_alone(
+        ext_module, short_clip: Path, tmp_path: Path, engine_python: str, monkeypatch) -> None:
+    """The add-on's Batch panel: a separate process converts the folder; the open file is untouched."""
+    registration = __import__(f"{ext_module.__name__}.blender_mocap.registration", fromlist=["register"])
+    monkeypatch.setenv("BLENDER_MOCAP_ENGINE_PYTHON", engine_python)
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(short_clip, videos / "take one.mp4")
+    (videos / "broken.mp4").write_text("not a video")
+    registration.register()
+    try:
+        bpy.ops.mesh.primitive_cube_add()
+        before = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras", "meshes")}
+        props = bpy.context.scene.mocap
+        props.batch_input_dir = str(videos)
+        props.batch_output_dir = str(tmp_path / "out")
+        props.batch_outputs = {'NPZ', 'BLEND'}
+        props.max_frames = 8
+        result = bpy.ops.mocap.batch()
+        after = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras", "meshes")}
+    finally:
+        registration.unregister()
+    assert result == {'FINISHED'}
+    assert after == before
+    assert (tmp_path / "out" / "take one.npz").is_file() and (tmp_path / "out" / "take one.blend").is_file()
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["summary"] == {"done": 1, "skipped": 0, "failed": 1}
+    assert report["settings"]["max_frames"] == 8
+
+
+def test_batch_operator_refuses_missing_folders(ext_module, tmp_path: Path) -> None:
+    registration = __import__(f"{ext_module.__name__}.blender_mocap.registration", fromlist=["register"])
+    registration.register()
+    try:
+        props = bpy.context.scene.mocap
+        props.batch_input_dir = str(tmp_path / "nowhere")
+        props.batch_output_dir = str(tmp_path / "out")
+        with pytest.raises(RuntimeError, match="folder of videos"):
+            bpy.ops.mocap.batch()
+    finally:
+        registration.unregister()
+    assert not (tmp_path / "out").exists()
+
+
+def _engines_running_on(path: Path) -> list[int]:
+    """PIDs of engine processes whose command line names ``path``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"core" in cmdline and str(path).encode() in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_sigterm_stops_the_batch_and_its_engine(ext_module, short_clip: Path, tmp_path: Path,
+                                                engine_python: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    video = tmp_path / "long enough.mp4"
+    shutil.copy(short_clip, video)
+    root = Path(ext_module.__path__[0])
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "blender_mocap" / "headless.py"), "capture", str(video),
+         "--out", str(tmp_path / "out"), "--progress", "json", "--engine-python", engine_python],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("{") and json.loads(line)["event"] == "progress":
+            break
+    assert _engines_running_on(video)  # the engine is at work
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    assert proc.returncode == 130
+    assert time.perf_counter() - sent < 3.0
+    assert _engines_running_on(video) == []  # no orphaned engine
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["videos"][0]["status"] == "cancelled"
+    assert not (tmp_path / "out" / "long enough.blend").exists()

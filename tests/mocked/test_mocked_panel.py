@@ -17,9 +17,25 @@ def _drawn_props(layout: Any) -> list[str]:
 def test_panel_draws_every_option_with_real_property_names(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="Engine ready", engine_ok=True)
     drawn = _drawn_props(layout)
+    capture_props = {n for n in property_names() if not n.startswith("batch_")}
     assert set(drawn) <= set(property_names())
-    assert set(drawn) == set(property_names()), "every scene option has a widget"
+    assert set(drawn) == capture_props, "every capture option has a widget"
     assert all(c.args[0] is scene_props for c in layout.prop.call_args_list)
+
+
+def test_batch_panel_draws_its_options_and_button(layout: Any, scene_props: Any) -> None:
+    draw.draw_batch_panel(layout, scene_props)
+    batch_props = {n for n in property_names() if n.startswith("batch_")}
+    assert set(_drawn_props(layout)) == batch_props == {"batch_input_dir", "batch_output_dir", "batch_outputs"}
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.batch"]
+    icons = [c.kwargs["icon"] for c in layout.operator.call_args_list if "icon" in c.kwargs]
+    assert set(icons) <= icon_names()
+
+
+def test_running_batch_shows_its_status_instead_of_the_button(layout: Any, scene_props: Any) -> None:
+    draw.draw_batch_panel(layout, scene_props, running="[2/5] walk: pose 40%")
+    assert layout.operator.call_args_list == []
+    assert any(c.kwargs.get("text") == "[2/5] walk: pose 40%" for c in layout.label.call_args_list)
 
 
 def test_capture_and_import_buttons_call_their_operators(layout: Any, scene_props: Any) -> None:

@@ -1,0 +1,202 @@
+"""Batch: convert a folder of videos without touching the open scene.
+
+The conversion runs in a separate headless process (this Blender's binary
+with ``-b``, or this Python when Blender runs as the ``bpy`` module) that
+executes ``blender_mocap/headless.py capture``, the same job pipeline TDs run
+from a shell. Its JSON progress lines are polled on a timer, so the UI stays
+responsive and the open file is never modified; Esc stops the process, which
+stops its engine in turn.
+"""
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from ..blender_mocap.engine import EngineJob
+from ..blender_mocap.preferences import engine_python_path, smplx_dir
+from ..blender_mocap.settings import build_options_from_props, resolve_path, settings_from_props
+from ..core.errors import MocapError
+
+HEADLESS = Path(__file__).resolve().parents[1] / "blender_mocap" / "headless.py"
+BATCH_EVENTS = frozenset({"stage", "progress", "warning", "error", "done", "skipped", "output", "summary"})
+TIMER_STEP = 0.2
+
+
+@dataclass
+class BatchRun:
+    """One running batch: its process, the last status line and the final summary."""
+
+    job: EngineJob
+    report: Path
+    status: str = "Starting"
+    summary: str = ""
+    errors: list[str] = field(default_factory=list)
+    timer: Any = None
+
+
+_RUNNING: list[BatchRun] = []
+
+
+def current_batch() -> BatchRun | None:
+    return _RUNNING[0] if _RUNNING else None
+
+
+def batch_command(props: Any, *, engine_python: Path, smplx_folder: str, blend_filepath: str) -> tuple[list[str], Path]:
+    """The headless command line for the panel's batch settings, and where its report goes."""
+    source = resolve_path(str(props.batch_input_dir), blend_filepath)
+    target = resolve_path(str(props.batch_output_dir), blend_filepath)
+    if not source or not Path(source).is_dir():
+        raise MocapError(f"Choose a folder of videos to convert (not found: {source or 'none chosen'}).")
+    if not target:
+        raise MocapError("Choose an output folder for the batch.")
+    if Path(target).resolve() == Path(source).resolve():
+        raise MocapError("The output folder must differ from the folder of videos.")
+    formats = sorted(str(f).lower() for f in props.batch_outputs)
+    if not formats:
+        raise MocapError("Choose at least one output format.")
+    capture = settings_from_props(props, blend_filepath=blend_filepath, smplx_dir=smplx_folder)
+    options = build_options_from_props(props, smplx_dir=smplx_folder, blend_filepath=blend_filepath)
+    if bpy.app.binary_path and Path(bpy.app.binary_path).is_file():
+        runner = [bpy.app.binary_path, "-b", "--factory-startup", "--python", str(HEADLESS), "--"]
+    else:  # Blender as a Python module: this Python has bpy
+        runner = [sys.executable, str(HEADLESS)]
+    cmd = runner + ["capture", source, "--out", target, "--outputs", ",".join(formats),
+                    "--progress", "json", "--engine-python", str(engine_python),
+                    "--correctives", options.correctives, *capture.cli_args()]
+    if not options.ground:
+        cmd.append("--no-ground")
+    return cmd, Path(target) / "report.json"
+
+
+def describe(event: dict[str, Any]) -> str:
+    """Status-bar text for one batch event: ``[i/n] video: message``."""
+    return f"[{event.get('index', '?')}/{event.get('total', '?')}] {event.get('video', '')}: {event.get('message', '')}"
+
+
+def handle_events(run: BatchRun) -> None:
+    for event in run.job.poll():
+        if event["event"] == "summary":
+            run.summary = str(event.get("message", ""))
+        elif event["event"] == "error":
+            run.errors.append(describe(event))
+        else:
+            run.status = describe(event)
+
+
+def finish(run: BatchRun) -> tuple[str, str]:
+    """(report level, message) once the process has ended."""
+    code = run.job.wait()
+    handle_events(run)
+    if code == 0:
+        return 'INFO', run.summary or f"Batch finished; report: {run.report}"
+    if code == 1:
+        return 'WARNING', (run.summary or "Some videos failed") + (f" ({run.errors[0]})" if run.errors else "")
+    return 'ERROR', run.summary or run.job.error_message()
+
+
+class MOCAP_OT_batch(bpy.types.Operator):
+    """Convert every video in a folder into the chosen files, in a separate process"""
+
+    bl_idname = "mocap.batch"
+    bl_label = "Convert Folder"
+    bl_options = {'REGISTER'}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if _RUNNING:
+            cls.poll_message_set("A batch is already running")
+            return False
+        return getattr(context.scene, "mocap", None) is not None
+
+    def _start(self, context: bpy.types.Context) -> BatchRun | None:
+        props = getattr(context.scene, "mocap")
+        try:
+            python = engine_python_path(context)
+            if python is None:
+                raise MocapError("No engine configured: open Preferences > Add-ons > blender-mocap "
+                                 "and click Create Engine (or set the engine's Python).")
+            cmd, report = batch_command(props, engine_python=python, smplx_folder=smplx_dir(context),
+                                        blend_filepath=bpy.data.filepath)
+            job = EngineJob(cmd, kinds=BATCH_EVENTS)
+        except MocapError as exc:
+            self.report({'ERROR'}, str(exc))
+            return None
+        except OSError as exc:
+            self.report({'ERROR'}, f"Cannot start the batch process: {exc}")
+            return None
+        run = BatchRun(job=job, report=report)
+        _RUNNING.append(run)
+        return run
+
+    def _end(self, context: bpy.types.Context, run: BatchRun) -> set[str]:
+        try:
+            level, message = finish(run)
+        finally:
+            _RUNNING.clear()
+            if context.workspace is not None:
+                context.workspace.status_text_set(None)
+        self.report({level}, message)  # type: ignore[arg-type]
+        return {'FINISHED'} if level != 'ERROR' else {'CANCELLED'}
+
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
+        run = self._start(context)
+        if run is None:
+            return {'CANCELLED'}
+        try:
+            while not run.job.finished:
+                handle_events(run)
+                time.sleep(TIMER_STEP)
+        except BaseException:
+            run.job.cancel()
+            _RUNNING.clear()
+            raise
+        return self._end(context, run)
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
+        if bpy.app.background:
+            return self.execute(context)
+        run = self._start(context)
+        if run is None:
+            return {'CANCELLED'}
+        wm = context.window_manager
+        assert wm is not None
+        run.timer = wm.event_timer_add(TIMER_STEP, window=context.window)
+        wm.modal_handler_add(self)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
+        run = current_batch()
+        if run is None:
+            return {'CANCELLED'}
+        if event.type == 'ESC' and event.value == 'PRESS':
+            self._stop_timer(context, run)
+            run.job.cancel()
+            _RUNNING.clear()
+            if context.workspace is not None:
+                context.workspace.status_text_set(None)
+            self.report({'WARNING'}, "Batch cancelled; finished files are kept, report.json says which")
+            return {'CANCELLED'}
+        if event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        handle_events(run)
+        if not run.job.finished:
+            if context.workspace is not None:
+                context.workspace.status_text_set(f"Mocap batch: {run.status} - Esc to cancel")
+            return {'PASS_THROUGH'}
+        self._stop_timer(context, run)
+        return self._end(context, run)
+
+    def _stop_timer(self, context: bpy.types.Context, run: BatchRun) -> None:
+        if run.timer is not None and context.window_manager is not None:
+            context.window_manager.event_timer_remove(run.timer)
+            run.timer = None
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        run = current_batch()
+        if run is not None:
+            run.job.cancel()
+            _RUNNING.clear()
