@@ -302,7 +302,7 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
     import bpy
 
     from ..core.motion import read_motion
-    from .scene import build_take
+    from .scene import build_take, record_motion_file
 
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
@@ -343,6 +343,8 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
         take = build_take(bpy.context, motion, name=stem, video_path=str(video.resolve()), options=options)
         report.warnings += take.warnings
         report.timings["build"] = round(time.perf_counter() - t, 3)
+        if "npz" in settings.outputs:
+            record_motion_file(take, out_dir / f"{stem}.npz")
         for fmt in settings.outputs:
             t = time.perf_counter()
             final = out_dir / f"{stem}.{fmt}"

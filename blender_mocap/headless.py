@@ -231,7 +231,7 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
 
     from ..core.errors import MocapError
     from ..core.motion import read_motion
-    from .scene import build_take
+    from .scene import build_take, record_motion_file
 
     motion_path = Path(motion_path)
     out = Path(out)
@@ -243,6 +243,7 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
     bpy.ops.wm.read_homefile(use_empty=True)
     take = build_take(bpy.context, motion, name=name,
                       video_path=str(Path(video_path).resolve()) if video_path else None, options=options)
+    record_motion_file(take, motion_path)
     for warning in take.warnings:
         _say(f"{name}: warning: {warning}")
     try:

@@ -119,7 +119,8 @@ def write_fcurves(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.A
 def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.ndarray,
               quats: np.ndarray, bone_names: Sequence[str],
               root_locations: np.ndarray | None = None,
-              root_bone_name: str | None = None) -> bpy.types.Action:
+              root_bone_name: str | None = None,
+              extra_channels: Sequence[Channel] = ()) -> bpy.types.Action:
     """Key every pose bone's rotation (and the root's location) on every frame.
 
     Args:
@@ -129,6 +130,8 @@ def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.
         quats: (T, J, 4) bone-local rotations (w, x, y, z), one per ``bone_names``.
         bone_names: J pose bone names.
         root_locations: (T, 3) bone-local location of ``root_bone_name``, or None.
+        extra_channels: more (data_path, index, group, values) F-curves of
+            ``obj`` for the same slot (e.g. per-frame confidence).
 
     Returns the action, assigned to ``obj``. Quaternion signs are made
     continuous over time first.
@@ -144,5 +147,6 @@ def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.
         if root_locations is not None and name == root_bone_name:
             for i in range(3):
                 channels.append((f"{path}.location", i, name, root_locations[:, i]))
+    channels.extend(extra_channels)
     write_fcurves(obj, action, channels, frames)
     return action

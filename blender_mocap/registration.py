@@ -6,8 +6,10 @@ from ..operators.batch import MOCAP_OT_batch
 from ..operators.capture import MOCAP_OT_capture
 from ..operators.engine import MOCAP_OT_check_engine, MOCAP_OT_create_engine
 from ..operators.import_motion import MOCAP_OT_import_motion, menu_func_import
+from ..operators.preview import MOCAP_OT_preview
 from ..panels.batch import MOCAP_PT_batch
 from ..panels.capture import MOCAP_PT_capture
+from ..panels.quality import MOCAP_PT_quality
 from .preferences import MOCAP_AP_preferences, configured_python, refresh_status
 from .properties import MOCAP_PG_settings
 
@@ -15,11 +17,13 @@ CLASSES: tuple[type, ...] = (
     MOCAP_PG_settings,
     MOCAP_AP_preferences,
     MOCAP_OT_capture,
+    MOCAP_OT_preview,
     MOCAP_OT_import_motion,
     MOCAP_OT_create_engine,
     MOCAP_OT_check_engine,
     MOCAP_OT_batch,
     MOCAP_PT_capture,
+    MOCAP_PT_quality,
     MOCAP_PT_batch,
 )
 """Registration order: property groups before what uses them; unregistered in reverse."""

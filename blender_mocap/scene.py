@@ -54,6 +54,15 @@ _PREFERRED_CHILD = {
 }
 # Joints whose bone does not point at a child: (direction in the model frame or
 # None for "continue the parent bone", length in metres).
+CONFIDENCE_PROP = "mocap_confidence"
+"""Armature custom property keyed with each frame's confidence (0 to 1)."""
+QUALITY_PROP = "mocap_quality"
+"""Action custom property: the take's quality figures (name -> number)."""
+MOTION_FILE_PROP = "mocap_motion_file"
+"""Action and armature custom property: absolute path of the take's motion file."""
+LOW_CONFIDENCE_PROP = "mocap_low_confidence"
+"""Action custom property: scene frames with confidence below 0.5, as text ranges."""
+
 _LEAF_SHAPE = {
     "head": (None, 0.15),
     "jaw": ((0.0, -0.3, 1.0), 0.08),
@@ -499,9 +508,35 @@ def _key_motion(arm_obj, action, motion: Motion) -> np.ndarray:
     frames = np.asarray(motion.frame_indices, np.int64) + 1
     if np.any(np.diff(frames) <= 0):
         raise MocapError("the motion's frame indices are not increasing; the file is damaged")
+    # Per-frame confidence as an animated custom property: a curve the animator
+    # sees in the Graph Editor next to the bones, dipping where the take is weak.
+    arm_obj[CONFIDENCE_PROP] = 1.0
+    confidence = ((f'["{CONFIDENCE_PROP}"]', 0, "Mocap", np.asarray(motion.confidence, np.float64)),)
     keying.key_bones(arm_obj, action, frames.astype(np.float64), quats, names,
-                     root_locations=root_loc, root_bone_name=names[0])
+                     root_locations=root_loc, root_bone_name=names[0], extra_channels=confidence)
+    action[QUALITY_PROP] = {k: float(v) for k, v in motion.quality.items() if np.isfinite(v)}
+    action[LOW_CONFIDENCE_PROP] = low_confidence_ranges(frames, np.asarray(motion.confidence))
     return frames
+
+
+def record_motion_file(take: "BuiltTake", path: str | os.PathLike[str]) -> None:
+    """Remember the take's motion file on its action (this take) and its rig (the latest take),
+    so the Preview button and later tools find it."""
+    value = str(Path(path).resolve())
+    take.action[MOTION_FILE_PROP] = value
+    take.armature[MOTION_FILE_PROP] = value
+
+
+def low_confidence_ranges(frames: np.ndarray, confidence: np.ndarray, threshold: float = 0.5) -> str:
+    """Scene frames whose confidence is below ``threshold``, as text: "12-18, 40"."""
+    low = np.asarray(confidence) < threshold
+    parts = []
+    padded = np.concatenate([[False], low, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    for start, end in zip(edges[::2], edges[1::2]):
+        a, b = int(frames[start]), int(frames[end - 1])
+        parts.append(str(a) if a == b else f"{a}-{b}")
+    return ", ".join(parts)
 
 
 def _key_shapes(body, action, motion: Motion, frames: np.ndarray, name: str, created: _Created,

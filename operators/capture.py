@@ -130,7 +130,7 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     ``build_take`` removes what it created if it fails. A take goes onto
     ``run.target`` when that rig still exists and matches.
     """
-    from ..blender_mocap.scene import build_take
+    from ..blender_mocap.scene import build_take, record_motion_file
     from ..core.motion import read_motion
 
     code = run.job.returncode
@@ -161,6 +161,7 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     except MocapError as exc:  # the take is in the scene: keep it, say what was lost
         run.warnings.append(str(exc))
         return 'INFO', message
+    record_motion_file(take, saved)
     return 'INFO', f"{message}; motion saved to {saved}"
 
 

@@ -32,7 +32,7 @@ class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         from ..blender_mocap.preferences import smplx_dir
-        from ..blender_mocap.scene import build_take, rig_of
+        from ..blender_mocap.scene import build_take, record_motion_file, rig_of
         from ..blender_mocap.settings import build_options_from_props
         from ..core.motion import read_motion
 
@@ -47,6 +47,7 @@ class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
+        record_motion_file(take, path)
         for warning in take.warnings:
             self.report({'WARNING'}, warning)
         where = f"onto '{take.armature.name}'" if take.reused else f"as '{take.armature.name}'"

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 CAPTURE_OPERATOR = "mocap.capture"
 IMPORT_OPERATOR = "mocap.import_motion"
+PREVIEW_OPERATOR = "mocap.preview"
 
 
 def draw_capture_panel(
@@ -77,7 +78,9 @@ def draw_capture_panel(
         row.label(text=running, icon='SORTTIME')
     else:
         row.operator(CAPTURE_OPERATOR, text="Capture", icon='REC')
-    layout.operator(IMPORT_OPERATOR, text="Import Motion File...", icon='IMPORT')
+    row = layout.row(align=True)
+    row.operator(PREVIEW_OPERATOR, text="Preview", icon='SEQUENCE')
+    row.operator(IMPORT_OPERATOR, text="Import Motion File...", icon='IMPORT')
 
     layout.label(text=engine_line, icon='CHECKMARK' if engine_ok else 'ERROR')
 
@@ -103,3 +106,37 @@ def draw_batch_panel(layout: bpy.types.UILayout, props: Any, *, running: str = "
         row.label(text=running, icon='SORTTIME')
     else:
         row.operator(BATCH_OPERATOR, text="Convert Folder", icon='FILE_FOLDER')
+
+
+QUALITY_LABELS: dict[str, tuple[str, str, float]] = {
+    # figure name: (label, unit, scale)
+    "mean_reprojection_error_px": ("Reprojection error", "px", 1.0),
+    "low_confidence_fraction": ("Low-confidence frames", "%", 100.0),
+    "bridged_frames": ("Bridged frames", "", 1.0),
+    "jitter_mm_per_frame2": ("Jitter", "mm/frame²", 1.0),
+    "foot_skate_mm": ("Foot skate", "mm/frame", 1.0),
+    "ground_penetration_mm": ("Ground penetration", "mm", 1.0),
+}
+
+
+def quality_lines(quality: dict[str, float]) -> list[str]:
+    """Readable lines for a take's quality figures, known figures first, in a fixed order."""
+    lines = []
+    for key, (label, unit, scale) in QUALITY_LABELS.items():
+        if key in quality:
+            value = float(quality[key]) * scale
+            text = f"{value:.0f}" if unit in ("", "%") else f"{value:.1f}"
+            lines.append(f"{label}: {text}{' ' + unit if unit and unit != '%' else unit}")
+    return lines
+
+
+def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | None, low_ranges: str = "") -> None:
+    """The take's quality figures, and which frames are weak."""
+    if not quality:
+        layout.label(text="Select a captured character to see its take's quality", icon='INFO')
+        return
+    col = layout.column(align=True)
+    for line in quality_lines(quality):
+        col.label(text=line)
+    if low_ranges:
+        layout.label(text=f"Low confidence: frames {low_ranges}", icon='ERROR')

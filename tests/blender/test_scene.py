@@ -62,7 +62,7 @@ def test_every_bone_is_keyed_on_every_frame(pkg, motion_factory):
             assert fc.group is not None and fc.group.name == name
     for i in range(3):
         assert len(curves[('pose.bones["pelvis"].location', i)].keyframe_points) == 7
-    assert len(curves) == 55 * 4 + 3
+    assert len(curves) == 55 * 4 + 3 + 1  # + the per-frame confidence curve
     scene = bpy.context.scene
     assert (scene.frame_start, scene.frame_end) == (11, 17) == take.frame_range
     assert scene.render.fps / scene.render.fps_base == pytest.approx(30.0)
@@ -265,3 +265,18 @@ def test_strided_take_plays_at_the_video_rate(pkg, motion_factory):
     assert take.frame_range == (1, 7)
     frames = [k.co[0] for k in _fcurves(take)[0].keyframe_points]
     assert frames == [1.0, 4.0, 7.0]
+
+
+def test_take_carries_its_confidence_curve_and_quality(pkg, motion_factory):
+    scene_mod = pkg.blender_mocap.scene
+    motion = motion_factory(6)
+    motion.confidence = np.array([1.0, 0.2, 0.3, 0.9, 0.1, 1.0], np.float32)
+    motion.quality = {"mean_reprojection_error_px": 3.5, "bridged_frames": 1.0}
+    take = scene_mod.build_take(bpy.context, motion, name="conf")
+    curve = next(fc for fc in _fcurves(take) if fc.data_path == '["mocap_confidence"]')
+    values = [k.co[1] for k in curve.keyframe_points]
+    np.testing.assert_allclose(values, motion.confidence, atol=1e-6)
+    bpy.context.scene.frame_set(2)
+    assert take.armature["mocap_confidence"] == pytest.approx(0.2)
+    assert dict(take.action["mocap_quality"]) == {"mean_reprojection_error_px": 3.5, "bridged_frames": 1.0}
+    assert take.action["mocap_low_confidence"] == "2-3, 5"

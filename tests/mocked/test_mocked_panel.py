@@ -38,14 +38,15 @@ def test_running_batch_shows_its_status_instead_of_the_button(layout: Any, scene
     assert any(c.kwargs.get("text") == "[2/5] walk: pose 40%" for c in layout.label.call_args_list)
 
 
-def test_capture_and_import_buttons_call_their_operators(layout: Any, scene_props: Any) -> None:
+def test_capture_preview_and_import_buttons_call_their_operators(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="Engine ready", engine_ok=True)
-    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.capture", "mocap.import_motion"]
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.capture", "mocap.preview",
+                                                                  "mocap.import_motion"]
 
 
 def test_running_capture_replaces_the_button_with_its_status(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="x", engine_ok=True, running="pose: 3/60")
-    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.import_motion"]
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.preview", "mocap.import_motion"]
     assert any(c.kwargs.get("text") == "pose: 3/60" for c in layout.label.call_args_list)
 
 
@@ -73,3 +74,19 @@ def test_gender_is_greyed_out_for_the_mannequin(layout: Any, scene_props: Any) -
         assert all(actives)
     finally:
         del type(layout).active
+
+
+def test_quality_panel_lists_the_take_figures(layout: Any) -> None:
+    quality = {"mean_reprojection_error_px": 4.25, "low_confidence_fraction": 0.125, "bridged_frames": 3.0,
+               "foot_skate_mm": 0.5, "frames": 60.0}
+    draw.draw_quality_panel(layout, quality, "12-18, 40")
+    texts = [c.kwargs.get("text") for c in layout.label.call_args_list]
+    assert "Reprojection error: 4.2 px" in texts or "Reprojection error: 4.3 px" in texts
+    assert "Low-confidence frames: 12%" in texts and "Bridged frames: 3" in texts
+    assert "Foot skate: 0.5 mm/frame" in texts
+    assert "Low confidence: frames 12-18, 40" in texts
+
+
+def test_quality_panel_without_a_take_says_what_to_do(layout: Any) -> None:
+    draw.draw_quality_panel(layout, None)
+    assert "Select a captured character" in layout.label.call_args_list[0].kwargs["text"]

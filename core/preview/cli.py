@@ -1,0 +1,173 @@
+"""``python -m core preview MOTION.npz``: the preview subcommand (wired into core/cli.py).
+
+    python -m core preview take.npz [--out take.preview.mp4] [--video VIDEO]
+        [--resolution PX] [--start N] [--end N] [--stride K]
+        [--layout overlay|side-by-side] [--second-view side|top] [--opacity A]
+        [--colors part|confidence] [--landmarks] [--no-frame-numbers]
+        [--renderer auto|pytorch3d|cpu] [--device auto|cpu|cuda] [--chunk-size N]
+        [--progress bar|json|none]
+
+Exit codes as for ``capture``: 0 ok, 1 MocapError, 2 bad arguments, 130 cancelled.
+With ``--progress json`` stdout carries the JSON-lines protocol (stage
+"rendering", progress, warning, error, done); log lines (the renderer chosen,
+GPU memory per chunk) go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from ..errors import CancelledError, MocapError
+from .settings import COLOR_MODES, DEVICES, LAYOUTS, RENDERERS, SECOND_VIEWS, PreviewSettings, ShadingSettings
+
+EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``preview`` subcommand to ``python -m core``'s subparsers; returns it."""
+    p = subparsers.add_parser(
+        "preview", help="render the fitted body over the video into an MP4 (quick look)",
+        description="Render the take's body over its video (and a second view) into an MP4.",
+    )
+    p.add_argument("motion", type=Path, help="motion file (.npz) written by a capture")
+    p.add_argument("--out", type=Path, default=None,
+                   help="MP4 to write (default: MOTION's name with .preview.mp4, next to it)")
+    p.add_argument("--video", type=Path, default=None,
+                   help="the video to draw over (default: the one the motion file names)")
+    p.add_argument("--resolution", type=_positive_int, default=960,
+                   help="longer side of each view in pixels (default 960)")
+    p.add_argument("--full-resolution", dest="resolution", action="store_const", const=None,
+                   help="keep the video's size")
+    p.add_argument("--start", type=int, default=0, help="first video frame, 0-based (default 0)")
+    p.add_argument("--end", type=int, default=None, help="end video frame, exclusive (default: last)")
+    p.add_argument("--stride", type=_positive_int, default=1, help="draw every N-th frame of the take")
+    p.add_argument("--layout", choices=LAYOUTS, default="overlay",
+                   help="overlay: body over the video; side-by-side: plus a fixed second view")
+    p.add_argument("--second-view", choices=SECOND_VIEWS, default="side",
+                   help="camera of the second view in side-by-side (default side)")
+    p.add_argument("--opacity", type=_fraction, default=0.6, help="body opacity over the video, 0..1")
+    p.add_argument("--colors", choices=COLOR_MODES, default="part",
+                   help="part: one colour per body part (low-confidence frames tinted red); "
+                        "confidence: green to red by frame confidence")
+    p.add_argument("--landmarks", action="store_true", help="draw the 2D landmarks on top")
+    p.add_argument("--no-frame-numbers", dest="frame_numbers", action="store_false",
+                   help="do not burn frame numbers in")
+    p.add_argument("--renderer", choices=RENDERERS, default="auto",
+                   help="auto: PyTorch3D on CUDA, else the CPU renderer (default)")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="torch device for PyTorch3D")
+    p.add_argument("--chunk-size", type=_positive_int, default=8, help="frames rendered per batch")
+    p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
+                   help="progress display (default: bar on a terminal, none otherwise)")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> PreviewSettings:
+    """The job's settings for parsed arguments."""
+    return PreviewSettings(
+        out=args.out, video=args.video, resolution=args.resolution or None,
+        start=args.start, end=args.end, stride=args.stride, layout=args.layout,
+        second_view=args.second_view, opacity=args.opacity,
+        shading=ShadingSettings(colors=args.colors), landmarks=args.landmarks,
+        frame_numbers=args.frame_numbers, renderer=args.renderer, device=args.device,
+        chunk_size=args.chunk_size,
+    )
+
+
+class _Cancel:
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, *_: object) -> None:
+        self.requested = True
+
+
+def _json_emit(event: dict) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _bar(event: dict) -> None:
+    kind = event["event"]
+    if kind == "progress":
+        filled = int(30 * event["fraction"])
+        sys.stderr.write(f"\r\033[K[{'#' * filled}{'.' * (30 - filled)}] {event['done']}/{event['total']}")
+    elif kind == "warning":
+        sys.stderr.write(f"\r\033[Kwarning: {event['message']}\n")
+    elif kind == "done":
+        sys.stderr.write(f"\r\033[Kdone: {event['frames']} frames -> {event['out']}\n")
+    sys.stderr.flush()
+
+
+def _plain(event: dict) -> None:
+    if event["event"] == "warning":
+        sys.stderr.write(f"warning: {event['message']}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the preview for parsed arguments; returns the exit code."""
+    from .job import render_preview
+
+    mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
+    emit = {"bar": _bar, "json": _json_emit, "none": _plain}[mode]
+    handler = logging.StreamHandler(sys.stderr)  # the log never goes to stdout (JSON there)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("core.preview")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    cancel = _Cancel()
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        render_preview(args.motion, settings_from_args(args), emit=emit,
+                       should_cancel=lambda: cancel.requested)
+    except CancelledError as exc:
+        _fail(str(exc), mode)
+        return EXIT_CANCELLED
+    except MocapError as exc:
+        _fail(str(exc), mode)
+        return EXIT_FAILED
+    finally:
+        logger.removeHandler(handler)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    return EXIT_OK
+
+
+def _fail(message: str, mode: str) -> None:
+    if mode == "json":
+        _json_emit({"event": "error", "message": message})
+    sys.stderr.write(f"error: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry for tests and scripts: ``python -m core.preview.cli MOTION ...``."""
+    parser = argparse.ArgumentParser(prog="python -m core")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    try:
+        args = parser.parse_args(["preview", *(sys.argv[1:] if argv is None else argv)])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
