@@ -1,0 +1,251 @@
+"""The accuracy benchmark's ground truth and metrics (bench/groundtruth.py, bench/accuracy.py).
+
+BVH parsing and forward kinematics are checked against Blender's own BVH
+importer (bpy, in a subprocess) on a synthetic file with both channel orders
+and on frames of the real CMU clip; the metrics on synthetic data with a known
+answer.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import accuracy  # noqa: E402
+import groundtruth  # noqa: E402
+
+# Two channel orders (CMU's ZYX and the boxing file's ZXY), an end site, a
+# chain of three, root translation and a zero-offset joint, as in the real files.
+SYNTHETIC_BVH = """HIERARCHY
+ROOT Hips
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation
+  JOINT LHip
+  {
+    OFFSET 0 0 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    JOINT LeftUpLeg
+    {
+      OFFSET 10 -3 1
+      CHANNELS 3 Zrotation Yrotation Xrotation
+      JOINT LeftLeg
+      {
+        OFFSET 1 -40 0
+        CHANNELS 3 Zrotation Xrotation Yrotation
+        End Site
+        {
+          OFFSET 0 -42 5
+        }
+      }
+    }
+  }
+  JOINT Spine
+  {
+    OFFSET 0 20 -2
+    CHANNELS 3 Zrotation Yrotation Xrotation
+    End Site
+    {
+      OFFSET 0 30 0
+    }
+  }
+}
+MOTION
+Frames: 4
+Frame Time: 0.0083333
+"""
+
+
+def _synthetic_bvh_text() -> str:
+    rng = np.random.default_rng(3)
+    rows = []
+    for f in range(4):
+        row = np.concatenate([[5.0 * f, 90.0 + f, -3.0 * f], rng.uniform(-170, 170, 3 * 5)])
+        rows.append(" ".join(f"{v:.6f}" for v in row))
+    return SYNTHETIC_BVH + "\n".join(rows) + "\n"
+
+
+def _blender_heads(engine_python: str, bvh_path: Path, scale: float, frames: list[int], tmp: Path):
+    out = tmp / "heads.npz"
+    code = (
+        "import sys, numpy as np\n"
+        f"sys.path.insert(0, {str(ROOT / 'bench')!r})\n"
+        "import groundtruth as g\n"
+        f"arm = g.import_bvh_blender({str(bvh_path)!r}, {scale!r})\n"
+        f"names, heads = g.blender_bone_heads(arm, {frames!r})\n"
+        f"np.savez({str(out)!r}, names=np.array(names), heads=heads)\n"
+    )
+    proc = subprocess.run([engine_python, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = np.load(out)
+    return [str(n) for n in data["names"]], data["heads"]
+
+
+def test_bvh_fk_matches_blenders_importer_on_both_channel_orders(engine_python, tmp_path):
+    text = _synthetic_bvh_text()
+    path = tmp_path / "synthetic.bvh"
+    path.write_text(text)
+    bvh = groundtruth.parse_bvh(text)
+    assert bvh.names == ["Hips", "LHip", "LeftUpLeg", "LeftLeg", "LeftLeg_end", "Spine", "Spine_end"]
+    assert bvh.parents == [-1, 0, 1, 2, 3, 0, 5]
+    assert bvh.frames.shape == (4, 18)
+    ours = groundtruth.blender_from_bvh(groundtruth.bvh_forward_kinematics(bvh), 0.05)
+    names, heads = _blender_heads(engine_python, path, 0.05, [1, 2, 3, 4], tmp_path)
+    assert set(names) == {"Hips", "LHip", "LeftUpLeg", "LeftLeg", "Spine"}
+    expected = ours[:, [bvh.index(n) for n in names]]
+    assert np.abs(heads - expected).max() < 1e-5  # metres
+    # and the joints really move: a wrong rotation order would not pass by luck
+    assert np.ptp(expected[:, names.index("LeftLeg")], axis=0).max() > 0.5
+
+
+def test_real_cmu_excerpt_matches_blender_and_resamples_exactly(engine_python, tmp_path):
+    source = groundtruth.parse_bvh((groundtruth.bvh_folder() / "01_03.bvh").read_text())
+    assert source.frame_time == pytest.approx(1 / 120, rel=1e-3)
+    excerpt, times = groundtruth.resample(source, 15.0, 6, 30.0)
+    # 120 Hz -> 30 fps takes every 4th source frame exactly
+    first = round(15.0 / source.frame_time)
+    assert first == 1800
+    picked = source.frames[first:first + 24:4]
+    np.testing.assert_allclose(excerpt.frames[:, :3], picked[:, :3], atol=1e-9)
+    angle_diff = (excerpt.frames[:, 3:] - picked[:, 3:] + 180.0) % 360.0 - 180.0
+    np.testing.assert_allclose(angle_diff, 0.0, atol=1e-9)
+    np.testing.assert_allclose(np.diff(times), 1 / 30)
+    path = tmp_path / "excerpt.bvh"
+    path.write_text(groundtruth.write_bvh(excerpt))
+    reparsed = groundtruth.parse_bvh(path.read_text())
+    np.testing.assert_allclose(reparsed.frames, excerpt.frames, atol=1e-6)
+    rig = groundtruth.CMU_RIG
+    ours = groundtruth.blender_from_bvh(groundtruth.bvh_forward_kinematics(reparsed), rig.scale)
+    names, heads = _blender_heads(engine_python, path, rig.scale, [1, 3, 6], tmp_path)
+    expected = ours[[0, 2, 5]][:, [reparsed.index(n) for n in names]]
+    assert np.abs(heads - expected).max() < 1e-5
+    # every limb joint of the map exists, and the subject is a person-sized person
+    for joint in rig.limbs.values():
+        assert joint in reparsed.names
+    hips = ours[:, reparsed.index("Hips"), 2]
+    assert 0.8 < hips.mean() < 1.2  # metres above the floor in this clip
+
+
+def test_resample_interpolates_angles_across_the_wrap(tmp_path):
+    bvh = groundtruth.parse_bvh(_synthetic_bvh_text())
+    bvh.frames[:, 3] = [170.0, -170.0, -150.0, -130.0]  # 170 -> 190 -> 210 -> 230 degrees
+    bvh.frame_time = 0.01
+    out, _ = groundtruth.resample(bvh, 0.005, 2, 100.0)
+    assert out.frames[0, 3] % 360 == pytest.approx(180.0)  # not 0, the short way round
+    assert out.frames[1, 3] % 360 == pytest.approx(200.0)
+    assert out.frames[0, 0] == pytest.approx(2.5)           # positions: linear
+
+
+def test_limb_joints_match_the_engine():
+    from core.skeleton import LIMB_JOINTS
+
+    assert groundtruth.LIMB_JOINTS == LIMB_JOINTS
+    assert set(groundtruth.CMU_RIG.limbs) == set(LIMB_JOINTS)
+    assert set(groundtruth.ASSIMP_BOXING_RIG.limbs) == set(LIMB_JOINTS)
+
+
+def _random_rotation(rng) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pa_mpjpe_undoes_rotation_scale_and_translation(dtype):
+    rng = np.random.default_rng(0)
+    gt = rng.normal(scale=0.4, size=(5, 12, 3))
+    R = np.stack([_random_rotation(rng) for _ in range(5)])
+    pred = 1.7 * np.einsum("tij,tkj->tki", R, gt) + rng.normal(size=(5, 1, 3))
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    assert accuracy.pa_mpjpe(pred.astype(dtype), gt.astype(dtype)) < tol
+    np.testing.assert_allclose(accuracy.procrustes_align(pred, gt), gt, atol=1e-9)
+    # root-aligned MPJPE does not forgive the rotation and scale
+    assert accuracy.mpjpe(pred, gt) > 0.1
+
+
+def test_pa_mpjpe_does_not_reflect_and_measures_residual_noise():
+    rng = np.random.default_rng(1)
+    gt = rng.normal(scale=0.4, size=(50, 12, 3))
+    mirrored = gt * np.array([-1.0, 1.0, 1.0])
+    assert accuracy.pa_mpjpe(mirrored, gt) > 0.05  # a mirror image is not a rotation
+    noise = rng.normal(scale=0.01, size=gt.shape)
+    err = accuracy.pa_mpjpe(gt + noise, gt)
+    assert 0.5 * np.linalg.norm(noise, axis=-1).mean() < err <= 1.05 * np.linalg.norm(noise, axis=-1).mean()
+
+
+def test_mpjpe_aligns_the_mid_hip():
+    rng = np.random.default_rng(2)
+    gt = rng.normal(size=(3, 12, 3))
+    pred = gt + np.array([0.3, -2.0, 5.0])            # a pure translation vanishes
+    assert accuracy.mpjpe(pred, gt) == pytest.approx(0.0, abs=1e-12)
+    pred = gt.copy()
+    pred[:, 4] += np.array([0.0, 0.12, 0.0])           # one wrist 12 cm off: 1 cm over 12 joints
+    assert accuracy.mpjpe(pred, gt) == pytest.approx(0.01)
+
+
+def test_accel_error_is_zero_for_constant_velocity_and_exact_for_jitter():
+    t = np.arange(10, dtype=float)[:, None, None]
+    gt = np.zeros((10, 12, 3)) + 0.1 * t * np.arange(12)[None, :, None]
+    assert accuracy.accel_error(gt + 0.05 * t, gt) == pytest.approx(0.0, abs=1e-12)
+    pred = gt.copy()
+    pred[5, 0, 0] += 0.01  # one joint (not a hip) jumps for one frame: |a| = 0.01, 0.02, 0.01 over 3 of 8
+    expected = (0.01 + 0.02 + 0.01) / 12 / 8
+    assert accuracy.accel_error(pred, gt) == pytest.approx(expected)
+    valid = np.ones(10, bool)
+    valid[5] = False  # the frame is dropped with every acceleration that needs it
+    assert accuracy.accel_error(pred, gt, valid) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_reprojection_error_skips_missing_rows():
+    gt = np.zeros((2, 12, 2))
+    pred = gt + np.array([3.0, 4.0])
+    pred[1] = np.nan
+    assert accuracy.reprojection_error(pred, gt) == pytest.approx(5.0)
+
+
+def test_foot_contacts_from_height_and_speed():
+    fps = 30.0
+    T = 60
+    x = np.where(np.arange(T) < 30, 0.0, np.arange(T) * 0.05 - 1.5)  # planted, then sliding at 1.5 m/s
+    z = np.where(np.arange(T) < 30, 0.0, 0.0)
+    z[45:] = 0.3                                                       # then lifted
+    points = np.stack([x, np.zeros(T), z], -1)[:, None]
+    contact, speed = groundtruth.foot_contacts(z[:, None], points, fps)
+    assert contact[:29, 0].all()
+    assert not contact[31:, 0].any()
+    assert speed[40, 0] == pytest.approx(1.5)
+
+
+def test_camera_projection_round_trip():
+    K = groundtruth.intrinsics(640, 480, 55.0)
+    assert K[0, 0] == pytest.approx(320 / np.tan(np.radians(27.5)))
+    M = groundtruth.look_at(np.array([0.0, -3.0, 1.3]), np.array([0.0, 0.0, 1.0]))
+    centre = groundtruth.transform(M, np.array([0.0, 0.0, 1.0]))
+    assert centre[:2] == pytest.approx([0.0, 0.0], abs=1e-12) and centre[2] > 0
+    above = groundtruth.project(groundtruth.transform(M, np.array([0.0, 0.0, 1.5])), K)
+    right = groundtruth.project(groundtruth.transform(M, np.array([0.5, 0.0, 1.0])), K)
+    assert above[1] < 240 and right[0] > 320  # image y down, x right (camera looks along +Y)
+
+
+def test_strided_take_is_scored_on_every_frame_between_its_keys():
+    t = np.arange(20, dtype=float)
+    gt = np.broadcast_to(np.random.default_rng(4).normal(scale=0.3, size=(12, 3)), (20, 12, 3)).copy()
+    gt[:, 0, 0] += 0.02 * t                  # the left shoulder moves at constant speed
+    keyed = np.zeros(20, bool)
+    keyed[1::2] = True                       # fitted on every 2nd frame only, from frame 1
+    pred = np.where(keyed[:, None, None], gt, np.nan)
+    filled, valid = accuracy.fill_between_keys(pred, keyed)
+    assert not valid[0] and valid[1:].all()  # nothing before the first key is invented
+    np.testing.assert_allclose(filled[1:], gt[1:], atol=1e-12)
+    pred[1::4, 0, 0] += 0.004                # every other key 4 mm off: jitter at the keys
+    filled, valid = accuracy.fill_between_keys(pred, keyed)
+    err = accuracy.all_metrics(filled, gt, np.zeros((20, 12, 2)), np.zeros((20, 12, 2)), valid)
+    # error 4, 2, 0, 2, 4 ... mm: |a| = 4 mm on the 8 inner keys of the 17 scored accelerations, 0 between
+    assert err["accel_error_mm"] == pytest.approx(8 * 4.0 / 17 / 12)
