@@ -1,0 +1,95 @@
+"""Pose throughput: MediaPipe (legacy Pose, CPU, one frame at a time) against the torch backend.
+
+Run: python3 dev.py bench pose   (or: <dev python> bench/pose.py [--frames N])
+Prints frames per second of both backends on the demo clip (640 px wide) and
+the ratio torch / MediaPipe at batch sizes 1, 8 and 32; on CUDA also GPU
+throughput in fp32 and fp16. Writes bench/results/pose.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def load_frames(count: int) -> list[np.ndarray]:
+    import cv2
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import dev
+
+    clip = dev.CACHE / "demo.mp4"
+    if not clip.is_file():
+        clip = dev.demo_clip()
+    cap = cv2.VideoCapture(str(clip))
+    frames = []
+    while len(frames) < count:
+        ok, f = cap.read()
+        if not ok:
+            break
+        f = cv2.resize(f, (640, round(f.shape[0] * 640 / f.shape[1])), interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+    return frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=64)
+    args = parser.parse_args()
+    import mediapipe as mp
+    import torch
+
+    from core.pose_torch import TorchPoseSettings
+    from core.pose_torch.tracker import BodyModels, BodyTracker
+
+    frames = load_frames(args.frames)
+    n = len(frames)
+    result: dict[str, float] = {"frames": n, "width": frames[0].shape[1], "height": frames[0].shape[0],
+                                "cpu_threads": torch.get_num_threads()}
+    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as pose:
+        pose.process(frames[0])
+        t = time.perf_counter()
+        for f in frames:
+            pose.process(f)
+        mp_fps = n / (time.perf_counter() - t)
+    result["mediapipe_fps"] = mp_fps
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {n} frames "
+          f"{frames[0].shape[1]}x{frames[0].shape[0]}")
+    print(f"mediapipe  cpu           {mp_fps:7.1f} fps")
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        for precision in (["fp32", "fp16"] if device == "cuda" else ["fp32"]):
+            models = BodyModels(device, precision)
+            for batch in (1, 8, 32):
+                settings = TorchPoseSettings(device=device, precision=precision, batch_size=batch,
+                                             segment_frames=max(1, -(-n // batch)))
+                BodyTracker(settings, models).run_chunk(frames[: min(n, batch)])  # warm-up
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                t = time.perf_counter()
+                BodyTracker(settings, models).run_chunk(frames)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+                fps = n / (time.perf_counter() - t)
+                key = f"torch_{device}_{precision}_b{batch}"
+                result[key + "_fps"] = fps
+                result[key + "_ratio"] = fps / mp_fps
+                print(f"torch      {device:4s} {precision} b{batch:<3d} {fps:7.1f} fps   x{fps / mp_fps:.2f} of mediapipe")
+    out = ROOT / "bench" / "results" / "pose.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The torch pose backend's entry point: frames in, a PoseSequence out (same as core.pose)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from ..errors import CancelledError, MocapError
+from ..landmarks import PoseSequence
+from .settings import TorchPoseSettings
+from .tracker import BodyModels, BodyTracker
+
+
+def _shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return rgb
+    import cv2
+
+    f = max_side / max(h, w)
+    return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def estimate_body(
+    frames: Iterable[tuple[int, np.ndarray]],
+    *,
+    num_frames: int,
+    fps: float,
+    image_size: tuple[int, int],
+    settings: TorchPoseSettings = TorchPoseSettings(),
+    models: BodyModels | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> PoseSequence:
+    """Body landmarks of streamed frames with MediaPipe's models run by torch, in batches.
+
+    Same contract as :func:`core.pose.estimate_holistic` (hands and face stay
+    NaN): ``frames`` yields ``(frame_index, rgb uint8 (H, W, 3))`` in order,
+    possibly downscaled; landmarks come back in pixels of ``image_size``
+    (width, height), the original video. Memory holds one chunk of
+    ``batch_size * segment_frames`` frames at a time.
+    """
+    tracker = BodyTracker(settings, models)
+    width, height = image_size
+    indices: list[int] = []
+    body_2d: list[np.ndarray] = []
+    body_world: list[np.ndarray] = []
+    present: list[np.ndarray] = []
+    chunk: list[np.ndarray] = []
+    chunk_len = settings.batch_size * settings.segment_frames
+    done = 0
+
+    def flush() -> None:
+        nonlocal done
+        track = tracker.run_chunk(chunk)
+        xy = track.landmarks[..., :2] * np.array([width, height])
+        body_2d.append(np.concatenate([xy, track.landmarks[..., 3:4]], axis=-1).astype(np.float32))
+        body_world.append(track.world.astype(np.float32))
+        present.append(track.present)
+        done += len(chunk)
+        chunk.clear()
+        if progress is not None:
+            progress(done, max(num_frames, done))
+        if should_cancel is not None and should_cancel():
+            raise CancelledError()
+
+    for index, rgb in frames:
+        indices.append(index)
+        chunk.append(np.ascontiguousarray(_shrink(rgb, settings.max_side)))
+        if len(chunk) >= chunk_len:
+            flush()
+    if chunk:
+        flush()
+    if not indices:
+        raise MocapError("the video yielded no frames to analyse")
+    seq = PoseSequence.empty(len(indices), fps, (width, height))
+    seq.frame_indices = np.asarray(indices, np.int64)
+    seq.body_2d = np.concatenate(body_2d)
+    seq.body_world = np.concatenate(body_world)
+    seq.present = np.concatenate(present)
+    return seq

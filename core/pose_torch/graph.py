@@ -1,0 +1,283 @@
+"""TFLite graph -> a plan of torch ops, and the module that runs it batched.
+
+Conversion (numpy only, cacheable): constant DEQUANTIZE / DENSIFY nodes are
+folded into float32 constants, convolution weights are turned from TFLite's
+OHWI into torch's OIHW, TensorFlow's SAME padding is made explicit (it may be
+asymmetric), and every node becomes a small JSON-able dict. The executor holds
+4-D activations as NCHW (torch's native layout) and converts axes wherever an
+op depends on TFLite's NHWC layout (reshape, concatenation, mean), so outputs
+come back exactly in TFLite's layouts, with any batch size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MocapError
+from .tflite import Graph, read_model
+
+PLAN_VERSION = 1
+_NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
+
+
+def _same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow SAME padding (before, after) of one spatial axis; the extra pixel goes after."""
+    k = (kernel - 1) * dilation + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2
+
+
+def convert(graph: Graph) -> tuple[dict, dict[str, np.ndarray]]:
+    """Turn a parsed TFLite graph into (plan, constants).
+
+    plan: {"version", "inputs": [name], "outputs": [name], "shapes": {name: NHWC shape},
+           "nodes": [{"op", "in": [name], "out": name, ...}]}; constants: name -> float32/int array.
+    """
+    consts: dict[str, np.ndarray] = {}
+    for t in graph.tensors:
+        if t.data is not None:
+            consts[f"t{t.index}"] = t.data
+    nodes: list[dict] = []
+    shape = {f"t{t.index}": list(t.shape) for t in graph.tensors}
+
+    def const(i: int) -> np.ndarray:
+        key = f"t{i}"
+        if key not in consts:
+            raise MocapError(f"TFLite graph: tensor {graph.tensors[i].name} should be constant")
+        return consts[key]
+
+    for op in graph.operators:
+        ins, out = op.inputs, f"t{op.outputs[0]}"
+        o = op.options
+        if op.op in ("DEQUANTIZE", "DENSIFY"):
+            if f"t{ins[0]}" not in consts:
+                raise MocapError(f"TFLite graph: {op.op} of a non-constant tensor is not supported")
+            consts[out] = consts[f"t{ins[0]}"].astype(np.float32)
+            continue
+        node: dict = {"op": op.op, "in": [f"t{ins[0]}"], "out": out, "act": int(o.get("activation", 0))}
+        if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            w = const(ins[1]).astype(np.float32)
+            _, h_in, w_in, c_in = shape[f"t{ins[0]}"]
+            if op.op == "CONV_2D":
+                weight = np.ascontiguousarray(w.transpose(0, 3, 1, 2))  # OHWI -> OIHW
+                groups = 1
+                if weight.shape[1] != c_in:
+                    raise MocapError("TFLite graph: grouped CONV_2D is not supported")
+            else:
+                weight = np.ascontiguousarray(w.transpose(3, 0, 1, 2))  # 1HW(C*M) -> (C*M)1HW
+                groups = c_in
+            kh, kw = weight.shape[2:]
+            if o["padding"] == 0:
+                pt, pb = _same_padding(h_in, kh, o["stride_h"], o["dilation_h"])
+                pl, pr = _same_padding(w_in, kw, o["stride_w"], o["dilation_w"])
+            else:
+                pt = pb = pl = pr = 0
+            consts[out + ".w"] = weight
+            node.update(weight=out + ".w", stride=[o["stride_h"], o["stride_w"]],
+                        dilation=[o["dilation_h"], o["dilation_w"]], pad=[pl, pr, pt, pb], groups=groups)
+            if len(ins) > 2 and ins[2] >= 0:
+                consts[out + ".b"] = const(ins[2]).astype(np.float32)
+                node["bias"] = out + ".b"
+        elif op.op == "FULLY_CONNECTED":
+            consts[out + ".w"] = const(ins[1]).astype(np.float32)
+            node["weight"] = out + ".w"
+            if len(ins) > 2 and ins[2] >= 0:
+                consts[out + ".b"] = const(ins[2]).astype(np.float32)
+                node["bias"] = out + ".b"
+        elif op.op in ("ADD", "MUL", "SUB"):
+            node["in"] = [f"t{i}" for i in ins]
+        elif op.op == "CONCATENATION":
+            node["in"] = [f"t{i}" for i in ins]
+            rank = len(shape[f"t{ins[0]}"])
+            axis = o["axis"] % rank
+            node["axis"] = _NHWC_TO_NCHW_AXIS[axis] if rank == 4 else axis
+        elif op.op == "PAD":
+            p = const(ins[1]).astype(int)
+            if p[0].any() or p[3].any():
+                raise MocapError("TFLite graph: PAD of batch or channels is not supported")
+            node["pad"] = [int(p[2, 0]), int(p[2, 1]), int(p[1, 0]), int(p[1, 1])]
+        elif op.op == "RESHAPE":
+            node["shape"] = [int(v) for v in shape[out]]
+        elif op.op == "RESIZE_BILINEAR":
+            if o["align_corners"] or not o["half_pixel_centers"]:
+                raise MocapError("TFLite graph: only half-pixel-centre bilinear resizing is supported")
+            node["size"] = [int(v) for v in const(ins[1])]
+        elif op.op == "MAX_POOL_2D":
+            _, h_in, w_in, _ = shape[f"t{ins[0]}"]
+            if o["padding"] == 0:
+                pt, pb = _same_padding(h_in, o["filter_h"], o["stride_h"])
+                pl, pr = _same_padding(w_in, o["filter_w"], o["stride_w"])
+            else:
+                pt = pb = pl = pr = 0
+            node.update(kernel=[o["filter_h"], o["filter_w"]], stride=[o["stride_h"], o["stride_w"]],
+                        pad=[pl, pr, pt, pb])
+        elif op.op == "DEPTH_TO_SPACE":
+            node["block"] = int(o["block_size"])
+        elif op.op == "MEAN":
+            rank = len(shape[f"t{ins[0]}"])
+            axes = [int(a) % rank for a in np.atleast_1d(const(ins[1]))]
+            node["axes"] = [_NHWC_TO_NCHW_AXIS[a] for a in axes] if rank == 4 else axes
+            node["keep_dims"] = bool(o["keep_dims"])
+        elif op.op in ("LOGISTIC", "RELU", "RELU6", "TANH"):
+            pass
+        else:
+            raise MocapError(f"TFLite graph: operator {op.op} is not supported")
+        nodes.append(node)
+    plan = {
+        "version": PLAN_VERSION,
+        "inputs": [f"t{i}" for i in graph.inputs],
+        "outputs": [f"t{i}" for i in graph.outputs],
+        "output_names": [graph.tensors[i].name for i in graph.outputs],
+        "shapes": shape,
+        "nodes": nodes,
+    }
+    used = {n.get(k) for n in nodes for k in ("weight", "bias")} | {i for n in nodes for i in n["in"]}
+    return plan, {k: v for k, v in consts.items() if k in used}
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept: $BLENDER_MOCAP_HOME/cache or ~/.local/share/blender-mocap/cache."""
+    home = os.environ.get("BLENDER_MOCAP_HOME")
+    base = Path(home) if home else Path.home() / ".local" / "share" / "blender-mocap"
+    return base / "cache" / "pose_torch"
+
+
+def load_plan(path: str | Path, cache: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """The converted plan of the .tflite file ``path``, from the cache when it holds one.
+
+    The cache key is the SHA-256 of the file (and the plan version), so an
+    updated wheel never reuses a stale conversion. Files are written under a
+    temporary name and renamed, so a crash never leaves a half-written entry.
+    """
+    data = Path(path).read_bytes()
+    key = hashlib.sha256(data).hexdigest()[:24]
+    folder = cache_dir() if cache is None else cache
+    entry = folder / f"{Path(path).stem}-{key}-v{PLAN_VERSION}.npz"
+    if entry.is_file():
+        try:
+            with np.load(entry, allow_pickle=False) as z:
+                plan = json.loads(str(z["__plan__"]))
+                consts = {k: z[k] for k in z.files if k != "__plan__"}
+            return plan, consts
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged entry is rebuilt below
+    plan, consts = convert(read_model(path))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(entry.stem + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, __plan__=np.asarray(json.dumps(plan)), **consts)
+        tmp.replace(entry)
+    except OSError:
+        pass  # a read-only home only costs the conversion time on the next run
+    return plan, consts
+
+
+def build_module(plan: dict, consts: dict[str, np.ndarray]):
+    """A torch.nn.Module running ``plan``; call it with NCHW float input (B, C, H, W)."""
+    import torch
+    import torch.nn.functional as F
+
+    class GraphModule(torch.nn.Module):
+        """Executes a converted TFLite plan. forward(x (B,C,H,W)) -> outputs in TFLite layouts."""
+
+        def __init__(self):
+            super().__init__()
+            self.plan = plan
+            self._names = {}
+            for i, (k, v) in enumerate(sorted(consts.items())):
+                name = f"c{i}"
+                self._names[k] = name
+                self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(v)))
+            self.output_names = plan["output_names"]
+
+        def _c(self, key: str):
+            return getattr(self, self._names[key])
+
+        @staticmethod
+        def _act(x, act: int):
+            if act == 0:
+                return x
+            if act == 1:
+                return F.relu(x)
+            if act == 3:
+                return F.relu6(x)
+            if act == 2:
+                return x.clamp(-1.0, 1.0)
+            if act == 4:
+                return torch.tanh(x)
+            raise MocapError(f"TFLite graph: fused activation {act} is not supported")
+
+        def forward(self, x):
+            env = {self.plan["inputs"][0]: x}
+            batch = x.shape[0]
+            for n in self.plan["nodes"]:
+                op = n["op"]
+                a = env[n["in"][0]] if n["in"][0] in env else self._c(n["in"][0]).to(x.dtype)
+                if op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+                    w = self._c(n["weight"]).to(x.dtype)
+                    b = self._c(n["bias"]).to(x.dtype) if "bias" in n else None
+                    pl, pr, pt, pb = n["pad"]
+                    if pl == pr and pt == pb:
+                        y = F.conv2d(a, w, b, n["stride"], (pt, pl), n["dilation"], n["groups"])
+                    else:
+                        y = F.conv2d(F.pad(a, (pl, pr, pt, pb)), w, b, n["stride"], 0, n["dilation"], n["groups"])
+                elif op in ("ADD", "MUL", "SUB"):
+                    b = env[n["in"][1]] if n["in"][1] in env else self._c(n["in"][1]).to(x.dtype)
+                    y = a + b if op == "ADD" else a * b if op == "MUL" else a - b
+                elif op == "PAD":
+                    y = F.pad(a, n["pad"])
+                elif op == "RESIZE_BILINEAR":
+                    y = F.interpolate(a, size=n["size"], mode="bilinear", align_corners=False)
+                elif op == "MAX_POOL_2D":
+                    if any(n["pad"]):
+                        a = F.pad(a, n["pad"], value=float("-inf"))
+                    y = F.max_pool2d(a, n["kernel"], n["stride"])
+                elif op == "RESHAPE":
+                    if a.dim() == 4:
+                        a = a.permute(0, 2, 3, 1)
+                    y = a.reshape([batch] + n["shape"][1:])
+                elif op == "CONCATENATION":
+                    y = torch.cat([env[i] for i in n["in"]], dim=n["axis"])
+                elif op == "DEPTH_TO_SPACE":
+                    s = n["block"]
+                    bsz, c, h, w_ = a.shape
+                    y = a.reshape(bsz, s, s, c // (s * s), h, w_).permute(0, 3, 4, 1, 5, 2)
+                    y = y.reshape(bsz, c // (s * s), h * s, w_ * s)
+                elif op == "FULLY_CONNECTED":
+                    if a.dim() == 4:
+                        a = a.permute(0, 2, 3, 1)
+                    a = a.reshape(batch, -1)
+                    y = F.linear(a, self._c(n["weight"]).to(x.dtype),
+                                 self._c(n["bias"]).to(x.dtype) if "bias" in n else None)
+                elif op == "MEAN":
+                    y = a.mean(dim=n["axes"], keepdim=n["keep_dims"])
+                elif op == "LOGISTIC":
+                    y = torch.sigmoid(a)
+                elif op == "RELU":
+                    y = F.relu(a)
+                elif op == "RELU6":
+                    y = F.relu6(a)
+                elif op == "TANH":
+                    y = torch.tanh(a)
+                else:
+                    raise MocapError(f"TFLite graph: operator {op} is not supported")
+                env[n["out"]] = self._act(y, n.get("act", 0))
+            outs = []
+            for name in self.plan["outputs"]:
+                y = env[name]
+                outs.append(y.permute(0, 2, 3, 1) if y.dim() == 4 else y)
+            return outs
+
+    return GraphModule().eval()
+
+
+def load_module(path: str | Path, cache: Path | None = None):
+    """The TFLite model at ``path`` as a torch module (float32, CPU; move it with ``.to``)."""
+    plan, consts = load_plan(path, cache)
+    return build_module(plan, consts)

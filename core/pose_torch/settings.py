@@ -1,0 +1,81 @@
+"""Settings and speed presets of the torch pose backend (no torch import here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import MocapError
+
+
+@dataclass(frozen=True)
+class TorchPoseSettings:
+    """How the torch backend runs MediaPipe's pose models.
+
+    Attributes:
+        device: "auto" (CUDA when available, else CPU), "cpu" or "cuda".
+        precision: "fp32"; "fp16" (CUDA only) or "bf16" run the networks under
+            autocast (mixed precision); decoding stays float32/float64.
+        batch_size: segments tracked in lock-step, i.e. crops per network call.
+            1 reproduces MediaPipe's tracking exactly; larger batches start
+            each extra segment with a detection.
+        segment_frames: frames per segment in one chunk; a chunk holds
+            ``batch_size * segment_frames`` decoded frames in memory.
+        max_side: frames larger than this (longer side, pixels) are downscaled
+            before pose estimation; None keeps them as given.
+        min_detection_confidence: detector score threshold (MediaPipe's).
+        min_tracking_confidence: below this landmark-model presence the
+            person is lost and the next frame runs the detector (MediaPipe's).
+        smooth_landmarks: MediaPipe's One Euro smoothing of the output landmarks.
+    """
+
+    device: str = "auto"
+    precision: str = "fp32"
+    batch_size: int = 8
+    segment_frames: int = 32
+    max_side: int | None = None
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    smooth_landmarks: bool = True
+
+    def __post_init__(self) -> None:
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise MocapError(f"device must be auto, cpu or cuda, not {self.device!r}")
+        if self.precision not in ("fp32", "fp16", "bf16"):
+            raise MocapError(f"precision must be fp32, fp16 or bf16, not {self.precision!r}")
+        if self.batch_size < 1 or self.segment_frames < 1:
+            raise MocapError("batch size and segment length must be at least 1")
+        if self.max_side is not None and self.max_side < 64:
+            raise MocapError("the pose input resolution must be at least 64 pixels")
+
+
+@dataclass(frozen=True)
+class PosePreset:
+    """A speed preset: what the capture passes to the pose stage (stride is the capture's)."""
+
+    stride: int
+    max_side: int | None
+    precision_cuda: str
+    batch_size_cpu: int
+    batch_size_cuda: int
+
+
+PRESETS = {
+    # Every other frame, small frames, half precision on a GPU: a quick look.
+    "fast": PosePreset(stride=2, max_side=640, precision_cuda="fp16", batch_size_cpu=8, batch_size_cuda=64),
+    "balanced": PosePreset(stride=1, max_side=960, precision_cuda="fp16", batch_size_cpu=8, batch_size_cuda=64),
+    # Exactly MediaPipe's tracking (one stream), full precision.
+    "accurate": PosePreset(stride=1, max_side=None, precision_cuda="fp32", batch_size_cpu=1, batch_size_cuda=32),
+}
+
+
+def settings_for_preset(name: str, device: str = "auto", cuda: bool = False) -> tuple[int, TorchPoseSettings]:
+    """(stride, settings) of a preset; ``cuda`` says whether the resolved device is a GPU."""
+    if name not in PRESETS:
+        raise MocapError(f"unknown pose preset {name!r}; choose one of {', '.join(PRESETS)}")
+    p = PRESETS[name]
+    return p.stride, TorchPoseSettings(
+        device=device,
+        precision=p.precision_cuda if cuda else "fp32",
+        batch_size=p.batch_size_cuda if cuda else p.batch_size_cpu,
+        max_side=p.max_side,
+    )
