@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from .motion import Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
 from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, open_video
+
+if TYPE_CHECKING:  # torch stays out of the import of this module
+    from .body.model import BodyModel
 
 Event = dict
 """One progress event: {"event": "stage" | "progress" | "warning" | "done", ...}."""
@@ -41,19 +45,71 @@ class CaptureSettings:
     Attributes:
         start, end: frame range of the video, 0-based, end exclusive (None: to
             the end of the video).
-        stride: analyse every ``stride``-th frame.
+        stride: analyse every ``stride``-th frame (None: the preset's stride).
         max_frames: stop after this many analysed frames (None: no limit).
         hfov_degrees: horizontal field of view of the camera; None uses the
             default (``core.video.DEFAULT_HFOV_DEGREES``).
         pose: MediaPipe settings.
+        body: "auto" (SMPL-X when ``smplx_dir`` holds the gender's file, else
+            the mannequin), "mannequin" or "smplx".
+        smplx_dir: the SMPL-X model folder (smplx layout) or file; None reads
+            the environment variable BLENDER_MOCAP_SMPLX_DIR.
+        gender: "neutral", "male" or "female" (which SMPL-X file).
+        preset: "fast", "balanced" or "accurate" (``core.fit.optimize.PRESETS``).
+        device: "auto", "cpu" or "cuda" for the fitting.
     """
 
     start: int = 0
     end: int | None = None
-    stride: int = 1
+    stride: int | None = None
     max_frames: int | None = None
     hfov_degrees: float | None = None
     pose: PoseSettings = PoseSettings()
+    body: str = "auto"
+    smplx_dir: str | None = None
+    gender: str = "neutral"
+    preset: str = "balanced"
+    device: str = "auto"
+
+
+SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
+"""Environment variable naming the SMPL-X model folder when none is given."""
+
+
+def choose_body(settings: CaptureSettings) -> tuple[BodyModel, list[str]]:
+    """The body model a capture fits, and warnings about the choice.
+
+    "auto" picks SMPL-X when a model folder is given (or in
+    BLENDER_MOCAP_SMPLX_DIR) and holds the gender's file, else the mannequin
+    (with a warning when a folder was given but held no file for the gender).
+    "smplx" without a usable folder is an error with a message.
+    """
+    import os
+
+    from .body.model import MannequinBody
+    from .body.smplx_file import GENDERS, ModelFileError, find_model_file
+
+    if settings.body not in ("auto", "mannequin", "smplx"):
+        raise MocapError(f"unknown body '{settings.body}': use auto, mannequin or smplx")
+    if settings.gender not in GENDERS:
+        raise MocapError(f"unknown gender '{settings.gender}': use one of {', '.join(GENDERS)}")
+    folder = settings.smplx_dir or os.environ.get(SMPLX_DIR_ENV) or None
+    if settings.body == "mannequin":
+        return MannequinBody(), []
+    if folder is None:
+        if settings.body == "smplx":
+            raise MocapError(
+                "the SMPL-X body needs its model files: pass --smplx-dir FOLDER (or set "
+                f"{SMPLX_DIR_ENV}) to the folder you downloaded from the SMPL-X website")
+        return MannequinBody(), []
+    if settings.body == "auto":
+        try:
+            find_model_file(folder, settings.gender)
+        except ModelFileError as exc:
+            return MannequinBody(), [f"using the built-in mannequin: {exc}"]
+    from .body.smplx_model import SMPLXBody
+
+    return SMPLXBody(folder, settings.gender), []
 
 
 def capture(
@@ -70,7 +126,7 @@ def capture(
     ``out`` is written atomically, so a failed run leaves no file behind and
     an existing file untouched.
     """
-    from .fit import fit_sequence
+    from .fit.optimize import fit_clip
     from .pose import estimate_holistic
 
     timings: dict[str, float] = {}
@@ -97,6 +153,14 @@ def capture(
 
         return report
 
+    from .fit.optimize import preset as fit_preset
+
+    chosen = fit_preset(settings.preset, device=settings.device)
+    stride = settings.stride if settings.stride is not None else chosen.stride
+    if stride < 1:
+        raise MocapError(f"stride must be 1 or more, got {stride}")
+    body, body_warnings = choose_body(settings)
+
     stage("decoding", f"opening {Path(video).name}")
     info = open_video(video)
     end = settings.end if settings.end is not None else info.frame_count
@@ -104,22 +168,22 @@ def capture(
     if settings.max_frames is not None:
         if settings.max_frames < 1:
             raise MocapError(f"max frames must be 1 or more, got {settings.max_frames}")
-        end = min(end, settings.start + settings.max_frames * settings.stride)
+        end = min(end, settings.start + settings.max_frames * stride)
     if settings.start >= end:
         raise MocapError(
             f"frame range starts at {settings.start} but the video has {info.frame_count} frames"
         )
-    expected = len(range(settings.start, end, settings.stride))
+    expected = len(range(settings.start, end, stride))
     hfov = settings.hfov_degrees if settings.hfov_degrees is not None else DEFAULT_HFOV_DEGREES
     K = default_intrinsics(info.width, info.height, hfov)
 
     stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic)")
     frames = iter_frames(
-        info, start=settings.start, end=end, stride=settings.stride,
+        info, start=settings.start, end=end, stride=stride,
         max_size=POSE_MAX_SIZE, should_cancel=should_cancel,
     )
     seq = estimate_holistic(
-        frames, num_frames=expected, fps=info.fps / settings.stride,
+        frames, num_frames=expected, fps=info.fps / stride,
         image_size=(info.width, info.height), settings=settings.pose,
         progress=progress_of("pose"), should_cancel=should_cancel,
     )
@@ -130,13 +194,16 @@ def capture(
             f"the pose detector mixed up left and right in {len(swapped)} frames "
             f"(first: video frame {int(seq.frame_indices[swapped[0]])}); corrected")})
 
-    stage("fitting", f"fitting the body to {seq.num_frames} frames")
-    fit = fit_sequence(seq, K, progress=progress_of("fitting"), should_cancel=should_cancel)
+    for warning in body_warnings:
+        send({"event": "warning", "message": warning})
+    stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset)")
+    fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=progress_of("fitting"),
+                   should_cancel=should_cancel)
     for warning in fit.warnings:
         send({"event": "warning", "message": warning})
 
     stage("writing", f"writing {Path(out).name}")
-    motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()))
+    motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
     write_motion(out, motion)
     timings["end"] = time.perf_counter()
     send({"event": "done", "out": str(Path(out).resolve()), "frames": motion.num_frames,
@@ -144,12 +211,22 @@ def capture(
     return motion
 
 
-def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "") -> Motion:
-    """Assemble the motion file contents from landmarks and a fit result."""
-    from .body import mannequin
+def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "", body: BodyModel | None = None) -> Motion:
+    """Assemble the motion file contents from landmarks and a fit result.
 
-    v_template, faces, weights = mannequin.mesh(fit.betas)
+    ``body``: the ``core.body.model.BodyModel`` the fit used (its rest data of
+    the fitted shape goes into the file: mesh, skin weights and, for SMPL-X,
+    the shape and expression blend shapes); None means the mannequin.
+    """
+    if body is not None:
+        rest = body.rest_data(fit.betas)
+    else:
+        from .body import mannequin
+
+        v, f, w = mannequin.mesh(fit.betas)
+        rest = {"rest_joints": fit.rest_joints, "v_template": v, "faces": f, "skin_weights": w}
     err = fit.reprojection_error
+    T = len(err)
     observed = np.isfinite(err)
     keypoints = np.concatenate([seq.body_2d, seq.left_hand, seq.right_hand], axis=1)
     keypoints = np.nan_to_num(keypoints, nan=0.0)
@@ -157,8 +234,13 @@ def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "") -> Motio
         "mean_reprojection_error_px": float(np.mean(err[observed])) if observed.any() else float("nan"),
         "low_confidence_fraction": float(np.mean(fit.confidence < 0.5)),
         "bridged_frames": float(np.sum(fit.bridged)),
-        "frames": float(len(err)),
+        "frames": float(T),
     }
+    expression = fit.expression if fit.expression is not None else np.zeros((T, 0), np.float32)
+    shape_dirs = rest.get("shape_dirs")
+    expression_dirs = rest.get("expression_dirs")
+    if expression_dirs is not None and expression.shape[1] != expression_dirs.shape[2]:
+        expression = np.zeros((T, expression_dirs.shape[2]), np.float32)
     return Motion(
         poses=fit.poses,
         trans=fit.trans,
@@ -168,19 +250,21 @@ def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "") -> Motio
         confidence=fit.confidence,
         bridged=fit.bridged,
         reprojection_error=err,
-        expression=np.zeros((len(err), 0), np.float32),
+        expression=np.asarray(expression, np.float32),
         camera_intrinsics=K,
         camera_extrinsics=np.eye(4),
         image_size=np.asarray(seq.image_size),
         world_up=np.array([0.0, -1.0, 0.0]),
-        gender="neutral",
-        body_model="mannequin",
+        gender=fit.gender,
+        body_model=fit.body_model,
         joint_names=JOINT_NAMES,
         parents=np.array(PARENTS, np.int32),
-        rest_joints=fit.rest_joints,
-        v_template=v_template,
-        faces=faces,
-        skin_weights=weights,
+        rest_joints=np.asarray(rest["rest_joints"], np.float32),
+        v_template=rest["v_template"],
+        faces=rest["faces"],
+        skin_weights=rest["skin_weights"],
+        shape_dirs=shape_dirs,
+        expression_dirs=expression_dirs,
         keypoints_2d=keypoints,
         quality=quality,
         source_video=source_video,

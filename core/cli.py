@@ -16,6 +16,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
@@ -90,12 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="progress display (default: bar on a terminal, none otherwise)")
     cap.add_argument("--start", type=int, default=0, help="first frame, 0-based (default 0)")
     cap.add_argument("--end", type=int, default=None, help="end frame, exclusive (default: last)")
-    cap.add_argument("--stride", type=_positive_int, default=1, help="analyse every N-th frame")
+    cap.add_argument("--stride", type=_positive_int, default=None,
+                     help="analyse every N-th frame (default: the preset's, 1 or 2 for fast)")
     cap.add_argument("--max-frames", type=_positive_int, default=None, help="analyse at most N frames")
     cap.add_argument("--fov", type=float, default=None,
                      help="horizontal field of view of the camera in degrees (default 60)")
     cap.add_argument("--model-complexity", type=int, choices=(0, 1), default=1,
                      help="MediaPipe pose model: 0 lite, 1 full (default)")
+    cap.add_argument("--body", choices=("auto", "mannequin", "smplx"), default="auto",
+                     help="body model: smplx (your SMPL-X files), mannequin (built in), or auto "
+                          "(smplx when --smplx-dir holds the gender's file; the default)")
+    cap.add_argument("--smplx-dir", type=Path, default=None,
+                     help="SMPL-X model folder (default: $BLENDER_MOCAP_SMPLX_DIR)")
+    cap.add_argument("--gender", choices=("neutral", "male", "female"), default="neutral",
+                     help="which SMPL-X model file to use (default neutral)")
+    cap.add_argument("--preset", choices=("fast", "balanced", "accurate"), default="balanced",
+                     help="speed/quality of the fit (default balanced)")
+    cap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                     help="where the fit runs (default auto: CUDA when available)")
 
     info = sub.add_parser("info", help="check a motion file and print what it holds")
     info.add_argument("motion", type=Path)
@@ -107,13 +120,16 @@ def _capture(args: argparse.Namespace) -> int:
     from .pose import PoseSettings
 
     mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
-    emit = {"bar": _Bar(), "json": _json_emit, "none": None}[mode]
+    emitters: dict[str, Callable[[dict], None] | None] = {"bar": _Bar(), "json": _json_emit, "none": None}
+    emit = emitters[mode]
     cancel = _Cancel()
     cancel.install()
     settings = CaptureSettings(
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
         hfov_degrees=args.fov,
         pose=PoseSettings(model_complexity=args.model_complexity),
+        body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
+        gender=args.gender, preset=args.preset, device=args.device,
     )
     try:
         capture(args.video, args.out, settings, emit=emit, should_cancel=lambda: cancel.requested)

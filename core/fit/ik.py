@@ -89,6 +89,10 @@ class FitResult:
         reprojection_error: (T,) float32 mean pixel distance between the
             fitted joints and the visible 2D landmarks they map to; NaN where bridged.
         warnings: messages for the user.
+        expression: (T, E) float32 face expression (E = 0 without a face).
+        body_model: "mannequin" or "smplx", the body the parameters belong to.
+        gender: "neutral", "male" or "female".
+        timings: name -> seconds (or counts) of the fit, for reports.
     """
 
     poses: np.ndarray
@@ -99,6 +103,10 @@ class FitResult:
     bridged: np.ndarray
     reprojection_error: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    expression: np.ndarray | None = None
+    body_model: str = "mannequin"
+    gender: str = "neutral"
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------
@@ -202,7 +210,8 @@ def solve_translation(world: np.ndarray, uv: np.ndarray, weight: np.ndarray, K: 
     Finds t with project(world + t) ~ uv: the pinhole equations
     x_i (Z_i + t_z) = X_i + t_x (x_i normalised) are linear in t, solved by
     weighted least squares per frame; a second pass weights each equation by
-    1 / depth^2 so the residual approximates pixels.
+    1 / depth^2 so the residual approximates pixels, and two more also
+    down-weight outliers (robust reweighting).
 
     Args:
         world: (N, L, 3) metres, camera axes, relative to the origin; uv
@@ -214,7 +223,7 @@ def solve_translation(world: np.ndarray, uv: np.ndarray, weight: np.ndarray, K: 
     X, Y, Z = world[..., 0], world[..., 1], world[..., 2]
     w = weight.copy()
     t = None
-    for _ in range(2):
+    for it in range(4):
         # rows [1, 0, -a] and [0, 1, -b]; normal equations summed over landmarks.
         M = np.zeros(w.shape[:-1] + (3, 3))
         M[..., 0, 0] = M[..., 1, 1] = w.sum(-1)
@@ -226,6 +235,14 @@ def solve_translation(world: np.ndarray, uv: np.ndarray, weight: np.ndarray, K: 
         t = np.linalg.solve(M + 1e-9 * np.eye(3), rhs[..., None])[..., 0]
         depth = np.maximum(Z + t[..., 2:3], 1e-3)
         w = weight / depth**2
+        if it >= 1:
+            # Passes 3-4 down-weight landmarks far off the solution (Geman-McClure
+            # weights, 30 px scale), so one mis-detected point cannot move the body.
+            px = np.stack([(X + t[..., 0:1]) / depth * K[0, 0] + K[0, 2],
+                           (Y + t[..., 1:2]) / depth * K[1, 1] + K[1, 2]], -1)
+            r2 = np.sum((px - uv) ** 2, -1) / 30.0**2
+            w = w / (1.0 + r2) ** 2
+    assert t is not None
     return t
 
 

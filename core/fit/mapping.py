@@ -18,9 +18,10 @@ import numpy as np
 from ..landmarks import BODY, NUM_BODY, NUM_HAND
 from ..skeleton import JOINT_INDEX, NUM_JOINTS
 
-# Torso length (pelvis -> neck) of the mannequin in units of stature; see
-# core/body/mannequin.py (_UPPER["neck"]).
-_TORSO_FRACTION = 0.265
+TORSO_FRACTION = 0.265
+"""Torso length (pelvis -> neck) of the mannequin in units of stature; see
+core/body/mannequin.py (_UPPER["neck"])."""
+_TORSO_FRACTION = TORSO_FRACTION
 
 # landmark -> (joint, offset in units of stature, model frame). Offset None =
 # at the joint itself. Right-side offsets are the left ones mirrored in x.
@@ -150,4 +151,102 @@ def landmarks_from_fk(
     return body, hands
 
 
+# ----------------------------------------------------------------------------
+# SMPL-X: landmarks on mesh vertices
+# ----------------------------------------------------------------------------
+
+SMPLX_BODY_VERTICES = {
+    "nose": 9120, "left_eye": 9448, "right_eye": 9929, "left_ear": 6, "right_ear": 616,
+    "left_heel": 8846, "right_heel": 8635, "left_foot_index": 5770, "right_foot_index": 8463,
+}
+"""MediaPipe body landmark -> SMPL-X vertex index (the smplx library's ``vertex_ids['smplx']``:
+nose, leye/reye, lear/rear, LHeel/RHeel, LBigToe/RBigToe). Other body landmarks
+use the joint + offset table above."""
+
+SMPLX_FINGERTIP_VERTICES = {
+    "left": (5361, 4933, 5058, 5169, 5286), "right": (8079, 7669, 7794, 7905, 8022),
+}
+"""Finger-tip vertices (thumb, index, middle, ring, pinky), smplx ``vertex_ids['smplx']``:
+MediaPipe hand landmarks 4, 8, 12, 16, 20."""
+
+MEDIAPIPE_FACE_FOR_IBUG51 = np.array([
+    71, 63, 105, 66, 107,              # brow, subject's right (iBUG 17-21)
+    336, 296, 334, 293, 301,           # brow, subject's left (22-26)
+    168, 197, 5, 4,                    # nose bridge (27-30)
+    75, 97, 2, 326, 305,               # nose base (31-35)
+    33, 160, 158, 133, 153, 144,       # right eye (36-41)
+    362, 385, 387, 263, 373, 380,      # left eye (42-47)
+    61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181,  # outer lips (48-59)
+    78, 82, 13, 312, 308, 317, 14, 87,  # inner lips (60-67)
+])
+"""MediaPipe face-mesh index of each of SMPL-X's 51 static face landmarks (the
+iBUG-68 points 17-67 in order, the model file's ``lmk_faces_idx`` /
+``lmk_bary_coords``). The face contour (iBUG 0-16) slides over the mesh as
+the head turns and is left out."""
+
+
+class SMPLXPointSpec:
+    """Where the fitter's landmark points sit on an SMPL-X mesh.
+
+    Skinning points = ``rigid_joints`` (each joint + ``rigid_offsets_h`` x
+    stature, rest frame) followed by ``vertex_ids``; ``matrix`` (P, S) turns
+    them into the P = 33 + 42 + F landmark points; ``face_mesh_ids`` (F,).
+    """
+
+    def __init__(self, rigid_joints, rigid_offsets_h, vertex_ids, matrix, face_mesh_ids) -> None:
+        self.rigid_joints = rigid_joints
+        self.rigid_offsets_h = rigid_offsets_h
+        self.vertex_ids = vertex_ids
+        self.matrix = matrix
+        self.face_mesh_ids = face_mesh_ids
+
+
+def smplx_points(faces: np.ndarray, lmk_faces_idx: np.ndarray | None,
+                 lmk_bary_coords: np.ndarray | None) -> SMPLXPointSpec:
+    """The landmark layout on SMPL-X (see ``SMPLXPointSpec``); face points only
+    when the model file carries its landmark faces and barycentric coordinates."""
+    index = {**BODY, **_EXTRA_INDEX}
+    name_of = {k: n for n, k in index.items()}
+    rigid_j: list[int] = []
+    rigid_off: list[np.ndarray] = []
+    verts: list[int] = []
+    rows: list[list[tuple[str, int, float]]] = []  # per landmark: (kind, index, weight)
+
+    def rigid(j: int, off: np.ndarray) -> list[tuple[str, int, float]]:
+        rigid_j.append(int(j))
+        rigid_off.append(np.asarray(off, np.float64))
+        return [("r", len(rigid_j) - 1, 1.0)]
+
+    def vertex(v: int, w: float = 1.0) -> tuple[str, int, float]:
+        if v not in verts:
+            verts.append(int(v))
+        return ("v", verts.index(v), w)
+
+    for k in range(NUM_BODY):
+        name = name_of.get(k)
+        if name in SMPLX_BODY_VERTICES:
+            rows.append([vertex(SMPLX_BODY_VERTICES[name])])
+        else:
+            rows.append(rigid(BODY_JOINT[k], _BODY_OFFSET_H[k]))
+    for h, side in enumerate(("left", "right")):
+        for k in range(NUM_HAND):
+            if k in (4, 8, 12, 16, 20):
+                rows.append([vertex(SMPLX_FINGERTIP_VERTICES[side][k // 4 - 1])])
+            else:
+                rows.append(rigid(HAND_JOINT[h, k], np.zeros(3)))
+    face_ids = np.zeros(0, np.int64)
+    if lmk_faces_idx is not None and lmk_bary_coords is not None and len(lmk_faces_idx) == 51:
+        for f, bary in zip(lmk_faces_idx, lmk_bary_coords):
+            rows.append([vertex(int(v), float(b)) for v, b in zip(faces[f], bary)])
+        face_ids = MEDIAPIPE_FACE_FOR_IBUG51.copy()
+    n_r = len(rigid_j)
+    matrix = np.zeros((len(rows), n_r + len(verts)), np.float32)
+    for p, entries in enumerate(rows):
+        for kind, i, w in entries:
+            matrix[p, i if kind == "r" else n_r + i] += w
+    return SMPLXPointSpec(np.array(rigid_j, np.int64), np.array(rigid_off, np.float64).reshape(-1, 3),
+                          np.array(verts, np.int64), matrix, face_ids)
+
+
 assert BODY_JOINT.shape == (NUM_BODY,) and NUM_JOINTS == 55
+assert len(MEDIAPIPE_FACE_FOR_IBUG51) == 51

@@ -114,3 +114,88 @@ def random_poses(num: int, rng: np.random.Generator, *, hands: bool = True) -> n
                 axis = np.cross(thumb_dir, rng.normal(size=(num, 3)))
                 poses[:, J[f"{side}_thumb{k}"]] = _rot(axis, rng.uniform(0.0, 0.5, num))
     return poses
+
+
+def smooth_motion(num: int, rng: np.random.Generator, *, key_every: int = 30,
+                  hands: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A continuous motion: (num, 55, 3) poses and (num, 3) camera-frame translation.
+
+    Key poses from ``random_poses`` every ``key_every`` frames, eased between
+    keys (smoothstep, zero velocity at the keys, like pose-to-pose animation)
+    by quaternion slerp per joint; the translation wanders 3-5 m in front of
+    the camera the same way. For tests and benchmarks that need real motion
+    (temporal smoothing must not fight it).
+    """
+    from ..rotations import axis_angle_to_matrix, matrix_to_quat_wxyz, quat_wxyz_to_axis_angle
+
+    keys = max(2, -(-num // key_every) + 1)
+    kp = random_poses(keys, rng, hands=hands)
+    kt = np.column_stack([rng.uniform(-0.3, 0.3, keys), rng.uniform(-0.2, 0.2, keys), rng.uniform(3.0, 5.0, keys)])
+    q = matrix_to_quat_wxyz(axis_angle_to_matrix(kp))                       # (keys, 55, 4)
+    t = np.arange(num) / key_every
+    k0 = np.minimum(t.astype(int), keys - 2)
+    a = np.clip(t - k0, 0.0, 1.0)
+    a = a * a * (3.0 - 2.0 * a)
+    q0, q1 = q[k0], q[k0 + 1]
+    dot = np.sum(q0 * q1, -1, keepdims=True)
+    q1 = np.where(dot < 0, -q1, q1)
+    theta = np.arccos(np.clip(np.abs(dot), -1.0, 1.0))
+    sin = np.maximum(np.sin(theta), 1e-9)
+    aa = a[:, None, None]
+    w0 = np.where(theta < 1e-6, 1.0 - aa, np.sin((1.0 - aa) * theta) / sin)
+    w1 = np.where(theta < 1e-6, aa, np.sin(aa * theta) / sin)
+    poses = quat_wxyz_to_axis_angle(w0 * q0 + w1 * q1)
+    trans = (1.0 - a[:, None]) * kt[k0] + a[:, None] * kt[k0 + 1]
+    return poses, trans
+
+
+def landmarks_from_body(body, betas: np.ndarray, poses: np.ndarray, trans: np.ndarray, K: np.ndarray,
+                        image_size: tuple[int, int], fps: float = 30.0,
+                        expression: np.ndarray | None = None) -> PoseSequence:
+    """Like ``landmarks_from_motion`` but placed by a ``core.body.model.BodyModel`` itself
+    (torch; its own landmark points, e.g. SMPL-X vertices), face points included.
+
+    Args:
+        body: the body model; betas (B,); poses (T, 165) or (T, 55, 3);
+            trans (T, 3) camera frame; expression (T, E) or None.
+
+    Returns:
+        A PoseSequence, every frame present, visibilities 1; ``face`` holds the
+        body's face points at their MediaPipe face-mesh indices (NaN elsewhere).
+    """
+    import torch
+
+    from ..body.model import FACE_START, HANDS_START, axis_angle_to_matrix_torch
+
+    poses = np.asarray(poses, np.float64)
+    T = poses.shape[0]
+    with torch.no_grad():
+        local = axis_angle_to_matrix_torch(torch.as_tensor(poses.reshape(T, 55, 3)))
+        expr = None if expression is None else torch.as_tensor(np.asarray(expression, np.float64))
+        body64 = body.double()
+        try:
+            out = body64(torch.as_tensor(np.asarray(betas, np.float64)), local,
+                         torch.as_tensor(np.asarray(trans, np.float64)), expr)
+        finally:
+            body.float()
+    pts = out.points.numpy()
+    seq = PoseSequence.empty(T, fps, image_size)
+    bodyp = pts[:, :HANDS_START]
+    mid_hip = 0.5 * (bodyp[:, 23] + bodyp[:, 24])
+    ones = np.ones(bodyp.shape[:2] + (1,))
+    seq.body_world = np.concatenate([bodyp - mid_hip[:, None], ones], -1).astype(np.float32)
+    seq.body_2d = np.concatenate([project(bodyp, K), ones], -1).astype(np.float32)
+    f = float(np.asarray(K)[0, 0])
+    hands = pts[:, HANDS_START:FACE_START].reshape(T, 2, 21, 3)
+    for h, name in enumerate(("left_hand", "right_hand")):
+        hp = hands[:, h]
+        depth = (hp[..., 2] - hp[:, :1, 2]) * f / hp[:, :1, 2]
+        setattr(seq, name, np.concatenate([project(hp, K), depth[..., None]], -1).astype(np.float32))
+    face = np.full((T, NUM_FACE, 3), np.nan, np.float32)
+    if body.num_face:
+        fp = pts[:, FACE_START:]
+        face[:, body.face_mesh_ids, :2] = project(fp, K)
+        face[:, body.face_mesh_ids, 2] = 0.0
+    seq.face = face
+    seq.present = np.ones(T, bool)
+    return seq

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -19,9 +20,13 @@ from core.skeleton import JOINT_INDEX
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_engine(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_engine(*args: str, timeout: float = 300, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    # Hermetic: a developer's own SMPL-X folder must not change what "auto" picks.
+    clean = {k: v for k, v in os.environ.items() if k != "BLENDER_MOCAP_SMPLX_DIR"}
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**clean, **(env or {})},
     )
 
 
@@ -122,3 +127,56 @@ def test_info_prints_the_quality(captured) -> None:
     _, out = captured
     proc = run_engine("info", str(out))
     assert proc.returncode == 0 and "60 frames" in proc.stdout and "mean_reprojection_error_px" in proc.stdout
+
+
+def test_fit_flags_parse_with_documented_defaults() -> None:
+    from core.cli import build_parser
+
+    args = build_parser().parse_args(["capture", "v.mp4", "--out", "o.npz"])
+    assert (args.body, args.smplx_dir, args.gender, args.preset, args.device, args.stride) == (
+        "auto", None, "neutral", "balanced", "auto", None)
+    args = build_parser().parse_args(["capture", "v.mp4", "--out", "o.npz", "--body", "smplx", "--smplx-dir", "m",
+                                      "--gender", "female", "--preset", "fast", "--device", "cpu"])
+    assert (args.body, str(args.smplx_dir), args.gender, args.preset, args.device) == (
+        "smplx", "m", "female", "fast", "cpu")
+
+
+def test_auto_body_follows_the_model_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.body.smplx_file import write_synthetic_model
+    from core.capture import CaptureSettings, choose_body
+
+    monkeypatch.delenv("BLENDER_MOCAP_SMPLX_DIR", raising=False)
+    assert choose_body(CaptureSettings())[0].name == "mannequin"
+    write_synthetic_model(tmp_path / "smplx" / "SMPLX_MALE.npz")
+    monkeypatch.setenv("BLENDER_MOCAP_SMPLX_DIR", str(tmp_path))
+    body, warnings = choose_body(CaptureSettings(gender="male"))
+    assert body.name == "smplx" and body.gender == "male" and warnings == []
+    body, warnings = choose_body(CaptureSettings(gender="female"))   # no female file: the mannequin, said so
+    assert body.name == "mannequin" and "SMPLX_FEMALE" in warnings[0]
+    assert choose_body(CaptureSettings(body="mannequin", gender="male"))[0].name == "mannequin"
+
+
+def test_smplx_without_model_files_fails_with_a_message(short_clip: Path, tmp_path: Path) -> None:
+    proc = run_engine("capture", str(short_clip), "--out", str(tmp_path / "x.npz"), "--body", "smplx")
+    assert proc.returncode == 1 and "--smplx-dir" in proc.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_body_and_preset_flags_reach_the_fit(short_clip: Path, tmp_path: Path) -> None:
+    from core.body.smplx_file import SMPLX_NUM_VERTICES, write_synthetic_model
+
+    write_synthetic_model(tmp_path / "models" / "smplx" / "SMPLX_FEMALE.npz")
+    out = tmp_path / "take.npz"
+    proc = run_engine("capture", str(short_clip), "--out", str(out), "--progress", "json",
+                      "--body", "smplx", "--smplx-dir", str(tmp_path / "models"), "--gender", "female",
+                      "--preset", "fast", "--device", "cpu", "--start", "26", "--end", "50")
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]   # smplx's notices stay off stdout
+    assert any("smplx body" in e.get("message", "") and "fast preset" in e["message"] for e in events)
+    motion = read_motion(out)
+    assert motion.body_model == "smplx" and motion.gender == "female"
+    np.testing.assert_array_equal(motion.frame_indices, np.arange(26, 50, 2))   # the fast preset's stride 2
+    assert motion.fps == pytest.approx(15.0)
+    assert motion.shape_dirs is not None and motion.shape_dirs.shape == (SMPLX_NUM_VERTICES, 3, 10)
+    assert motion.expression_dirs is not None and motion.expression.shape == (12, 10)
+    assert motion.v_template.shape == (SMPLX_NUM_VERTICES, 3) and np.isfinite(motion.poses).all()
