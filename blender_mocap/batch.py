@@ -52,6 +52,8 @@ class BatchSettings:
         fov: horizontal field of view in degrees (None = the engine's default).
         body, smplx_dir, gender, preset, device: body model and fitting
             options, passed to the engine as ``--body`` etc. when set.
+        foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup
+            options, passed as ``--foot-lock`` etc. when set.
         ground: stand the take on Z = 0 (camera moved with it).
         correctives: SMPL-X pose correctives, "BAKED" (default here: FBX and
             glTF carry keyed shape keys but not drivers), "DRIVERS" or "NONE".
@@ -71,6 +73,10 @@ class BatchSettings:
     gender: str | None = None
     preset: str | None = None
     device: str | None = None
+    foot_lock: str | None = None
+    smoothing: float | None = None
+    smoothing_hands: float | None = None
+    smoothing_face: float | None = None
     ground: bool = True
     correctives: str = "BAKED"
     engine_python: str | None = None
@@ -80,7 +86,8 @@ class BatchSettings:
         """The engine's optional command-line arguments for these settings."""
         args: list[str] = []
         for name in ("start", "end", "stride", "max_frames", "fov", "body", "smplx_dir",
-                     "gender", "preset", "device"):
+                     "gender", "preset", "device", "foot_lock", "smoothing", "smoothing_hands",
+                     "smoothing_face"):
             value = getattr(self, name)
             if value is not None:
                 args += ["--" + name.replace("_", "-"), f"{value:g}" if isinstance(value, float) else str(value)]

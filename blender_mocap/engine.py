@@ -43,7 +43,7 @@ class CaptureSettings:
         end: last video frame (inclusive); -1 = to the end of the video.
         stride: keep every ``stride``-th frame (1 = all).
         max_frames: stop after this many processed frames; 0 = no limit.
-        fov: horizontal field of view in degrees; 0 = estimate it.
+        fov: horizontal field of view in degrees; 0 = the engine's default (60).
         body: body model, "auto" (SMPL-X when the folder holds the gender's
             file, else the mannequin), "mannequin" or "smplx".
         smplx_dir: the user's SMPL-X model folder; "" = the engine's own
@@ -51,6 +51,9 @@ class CaptureSettings:
         gender: "neutral", "male" or "female" (which SMPL-X file).
         preset: fitting effort, "fast", "balanced" or "accurate".
         device: "auto", "cpu" or "cuda".
+        foot_lock: "auto", "always" or "off" (planted heels and toes).
+        smoothing, smoothing_hands, smoothing_face: jitter filter strength,
+            0 (off) to 1, for the body and root, the fingers, the face.
     """
 
     video: str
@@ -65,6 +68,10 @@ class CaptureSettings:
     gender: str = "neutral"
     preset: str = "balanced"
     device: str = "auto"
+    foot_lock: str = "auto"
+    smoothing: float = 0.5
+    smoothing_hands: float = 0.5
+    smoothing_face: float = 0.5
 
     def cli_args(self) -> list[str]:
         """The engine's optional arguments for these settings (defaults left out)."""
@@ -89,6 +96,12 @@ class CaptureSettings:
             args += ["--preset", self.preset]
         if self.device != "auto":
             args += ["--device", self.device]
+        if self.foot_lock != "auto":
+            args += ["--foot-lock", self.foot_lock]
+        for flag, value in (("--smoothing", self.smoothing), ("--smoothing-hands", self.smoothing_hands),
+                            ("--smoothing-face", self.smoothing_face)):
+            if abs(value - 0.5) > 1e-6:
+                args += [flag, f"{value:g}"]
         return args
 
 

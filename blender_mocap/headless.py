@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, choices in (("--body", ("auto", "mannequin", "smplx")), ("--gender", ("neutral", "male", "female")),
                           ("--preset", ("fast", "balanced", "accurate")), ("--device", ("auto", "cpu", "cuda"))):
         cap.add_argument(name, choices=choices)
+    cap.add_argument("--foot-lock", choices=("auto", "always", "off"))
+    for name in ("--smoothing", "--smoothing-hands", "--smoothing-face"):
+        cap.add_argument(name, type=float, metavar="S", help="jitter filter strength, 0 to 1")
     cap.add_argument("--smplx-dir", metavar="DIR",
                      help="SMPL-X model folder (engine body model, AMASS rest data, correctives)")
     cap.add_argument("--no-ground", dest="ground", action="store_false", default=None,

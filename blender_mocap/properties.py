@@ -30,6 +30,11 @@ DEVICE_ITEMS = [
     ('CPU', "CPU", "Run the engine on the CPU"),
     ('CUDA', "CUDA", "Run the engine on an NVIDIA GPU"),
 ]
+FOOT_LOCK_ITEMS = [
+    ('AUTO', "Auto", "Plant heels and toes while they are low and slow"),
+    ('ALWAYS', "Always", "Plant heels and toes whenever they are near the floor"),
+    ('OFF', "Off", "Leave the feet as fitted"),
+]
 CORRECTIVE_ITEMS = [
     ('DRIVERS', "Driven", "Pose-corrective shape keys follow the bone rotations through drivers, "
      "also after you edit the animation"),
@@ -169,6 +174,27 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         description="Where the engine runs",
         items=DEVICE_ITEMS,
         default='AUTO',
+    )
+    foot_lock: EnumProperty(  # type: ignore[valid-type]
+        name="Foot Lock",
+        description="Keep feet planted on the floor while they touch it (no sliding, no sinking)",
+        items=FOOT_LOCK_ITEMS,
+        default='AUTO',
+    )
+    smoothing: FloatProperty(  # type: ignore[valid-type]
+        name="Smoothing",
+        description="Jitter filter for the body and root: 0 off, 1 strong (fast moves keep their speed)",
+        subtype='FACTOR', min=0.0, max=1.0, default=0.5,
+    )
+    smoothing_hands: FloatProperty(  # type: ignore[valid-type]
+        name="Hands",
+        description="Jitter filter for the fingers: 0 off, 1 strong",
+        subtype='FACTOR', min=0.0, max=1.0, default=0.5,
+    )
+    smoothing_face: FloatProperty(  # type: ignore[valid-type]
+        name="Face",
+        description="Jitter filter for the jaw, eyes and expression: 0 off, 1 strong",
+        subtype='FACTOR', min=0.0, max=1.0, default=0.5,
     )
     ground: _ground_prop()  # type: ignore[valid-type]
     correctives: _correctives_prop()  # type: ignore[valid-type]

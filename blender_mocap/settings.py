@@ -83,6 +83,10 @@ def settings_from_props(props: Any, *, blend_filepath: str = "", smplx_dir: str 
         gender=str(props.gender).lower(),
         preset=str(props.preset).lower(),
         device=str(props.device).lower(),
+        foot_lock=str(props.foot_lock).lower(),
+        smoothing=round(float(props.smoothing), 3),
+        smoothing_hands=round(float(props.smoothing_hands), 3),
+        smoothing_face=round(float(props.smoothing_face), 3),
     )
 
 

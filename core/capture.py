@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cleanup import CleanupSettings, clean_motion
 from .errors import MocapError
 from .landmarks import repair_side_swaps
 from .motion import Motion, write_motion
@@ -31,7 +32,8 @@ Event = dict
 # Share of the whole run each stage takes, for one overall progress fraction.
 # Decoding and pose estimation run interleaved (frames are streamed), so they
 # share the "pose" span.
-_STAGE_SPANS = {"decoding": (0.0, 0.01), "pose": (0.01, 0.9), "fitting": (0.9, 0.97), "writing": (0.97, 1.0)}
+_STAGE_SPANS = {"decoding": (0.0, 0.01), "pose": (0.01, 0.9), "fitting": (0.9, 0.96), "cleanup": (0.96, 0.98),
+                "writing": (0.98, 1.0)}
 
 POSE_MAX_SIZE = 960
 """Frames are downscaled to this longer side before pose estimation: MediaPipe
@@ -57,6 +59,9 @@ class CaptureSettings:
         gender: "neutral", "male" or "female" (which SMPL-X file).
         preset: "fast", "balanced" or "accurate" (``core.fit.optimize.PRESETS``).
         device: "auto", "cpu" or "cuda" for the fitting.
+        cleanup: floor, foot contacts, foot locking and smoothing
+            (``core.cleanup``); None skips the stage and keeps the fit as it is,
+            in the camera frame.
     """
 
     start: int = 0
@@ -70,6 +75,7 @@ class CaptureSettings:
     gender: str = "neutral"
     preset: str = "balanced"
     device: str = "auto"
+    cleanup: CleanupSettings | None = CleanupSettings()
 
 
 SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
@@ -202,8 +208,15 @@ def capture(
     for warning in fit.warnings:
         send({"event": "warning", "message": warning})
 
-    stage("writing", f"writing {Path(out).name}")
     motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
+    if settings.cleanup is not None:
+        stage("cleanup", "finding the floor, planting the feet, smoothing")
+        cleaned = clean_motion(motion, settings.cleanup, progress=progress_of("cleanup"))
+        motion = cleaned.motion
+        for warning in cleaned.warnings:
+            send({"event": "warning", "message": warning})
+
+    stage("writing", f"writing {Path(out).name}")
     write_motion(out, motion)
     timings["end"] = time.perf_counter()
     send({"event": "done", "out": str(Path(out).resolve()), "frames": motion.num_frames,

@@ -1,6 +1,7 @@
 """``python -m core``: the engine's command line.
 
     python -m core capture VIDEO --out RESULT.npz [--progress bar|json|none] ...
+    python -m core preview RESULT.npz [--out PREVIEW.mp4] ...
     python -m core info MOTION.npz
 
 Exit codes: 0 success, 1 a failure with a message (stderr, and a JSON
@@ -79,6 +80,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="blender-mocap engine")
     parser.add_argument("--version", action="version", version=f"blender-mocap engine {__version__}")
@@ -110,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                      help="where the fit runs (default auto: CUDA when available)")
 
+    clean = cap.add_argument_group("cleanup (floor, feet, smoothing)")
+    clean.add_argument("--no-cleanup", action="store_true",
+                       help="keep the fit as it is: no floor, no foot locking, no smoothing")
+    clean.add_argument("--no-floor", action="store_true",
+                       help="stay in the camera frame instead of a Z-up world on the estimated floor")
+    clean.add_argument("--foot-lock", choices=("auto", "always", "off"), default="auto",
+                       help="plant heels and toes: auto (low and slow), always (low), off (default auto)")
+    for name, what in (("smoothing", "body and root"), ("smoothing-hands", "fingers"),
+                       ("smoothing-face", "jaw, eyes and expression")):
+        clean.add_argument(f"--{name}", type=_unit_interval, default=0.5, metavar="S",
+                           help=f"jitter filter strength for the {what}, 0 (off) to 1 (default 0.5)")
+
+    from .preview import cli as preview_cli
+
+    preview_cli.add_parser(sub)
+
     info = sub.add_parser("info", help="check a motion file and print what it holds")
     info.add_argument("motion", type=Path)
     return parser
@@ -117,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _capture(args: argparse.Namespace) -> int:
     from .capture import CaptureSettings, capture
+    from .cleanup import CleanupSettings
     from .pose import PoseSettings
 
     mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
@@ -130,6 +155,9 @@ def _capture(args: argparse.Namespace) -> int:
         pose=PoseSettings(model_complexity=args.model_complexity),
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
         gender=args.gender, preset=args.preset, device=args.device,
+        cleanup=None if args.no_cleanup else CleanupSettings(
+            ground=not args.no_floor, foot_lock=args.foot_lock, smoothing_body=args.smoothing,
+            smoothing_hands=args.smoothing_hands, smoothing_face=args.smoothing_face),
     )
     try:
         capture(args.video, args.out, settings, emit=emit, should_cancel=lambda: cancel.requested)
@@ -170,4 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "capture":
         return _capture(args)
+    if args.command == "preview":
+        from .preview import cli as preview_cli
+
+        return preview_cli.run(args)
     return _info(args)

@@ -34,7 +34,7 @@ VIDEO_KEY = "mocap_video"
 PREVIEW_KEY = "mocap_preview"
 """Custom property set on movie clips this operator loaded (so a re-run replaces them)."""
 TIMER_STEP = 0.1
-ENGINE_ENTRY = ("-m", "core.preview.cli")
+ENGINE_ENTRY = ("-m", "core", "preview")
 
 
 @dataclass(frozen=True)

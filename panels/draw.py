@@ -66,6 +66,14 @@ def draw_capture_panel(
     row.prop(props, "gender")
 
     box = layout.box()
+    box.label(text="Cleanup", icon='MOD_SMOOTH')
+    box.prop(props, "foot_lock")
+    col = box.column(align=True)
+    col.prop(props, "smoothing")
+    col.prop(props, "smoothing_hands")
+    col.prop(props, "smoothing_face")
+
+    box = layout.box()
     box.label(text="Scene", icon='SCENE_DATA')
     box.prop(props, "target")
     box.prop(props, "ground")

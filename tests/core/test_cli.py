@@ -54,7 +54,7 @@ def test_json_progress_protocol(captured) -> None:
     proc, out = captured
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     stages = [e["stage"] for e in events if e["event"] == "stage"]
-    assert stages == ["decoding", "pose", "fitting", "writing"]
+    assert stages == ["decoding", "pose", "fitting", "cleanup", "writing"]
     fractions = [e["fraction"] for e in events if e["event"] == "progress"]
     assert fractions and fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
     assert events[-1]["event"] == "done" and events[-1]["frames"] == 60
@@ -180,3 +180,19 @@ def test_body_and_preset_flags_reach_the_fit(short_clip: Path, tmp_path: Path) -
     assert motion.shape_dirs is not None and motion.shape_dirs.shape == (SMPLX_NUM_VERTICES, 3, 10)
     assert motion.expression_dirs is not None and motion.expression.shape == (12, 10)
     assert motion.v_template.shape == (SMPLX_NUM_VERTICES, 3) and np.isfinite(motion.poses).all()
+
+
+def test_cleanup_grounds_the_take_unless_turned_off(captured, short_clip: Path, tmp_path: Path) -> None:
+    _, out = captured
+    motion = read_motion(out)
+    # Default: the take stands in a Z-up world on the estimated floor, with its figures.
+    np.testing.assert_array_equal(motion.world_up, [0.0, 0.0, 1.0])
+    assert {"jitter_mm_per_frame2", "foot_skate_mm", "ground_penetration_mm"} <= set(motion.quality)
+    raw = tmp_path / "raw.npz"
+    proc = run_engine("capture", str(short_clip), "--out", str(raw), "--no-cleanup", "--max-frames", "40")
+    assert proc.returncode == 0, proc.stderr
+    kept = read_motion(raw)
+    np.testing.assert_array_equal(kept.world_up, [0.0, -1.0, 0.0])  # the camera frame, as fitted
+    assert "foot_skate_mm" not in kept.quality
+    bad = run_engine("capture", str(short_clip), "--out", str(raw), "--smoothing", "1.5")
+    assert bad.returncode == 2 and "between 0 and 1" in bad.stderr

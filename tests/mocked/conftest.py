@@ -152,6 +152,10 @@ def scene_props() -> Any:
     props.correctives = 'DRIVERS'
     props.resample = False
     props.target = 'ACTIVE'
+    props.foot_lock = 'AUTO'
+    props.smoothing = props.smoothing_hands = props.smoothing_face = 0.5
+    props.batch_input_dir = props.batch_output_dir = ""
+    props.batch_outputs = {'BLEND', 'NPZ'}
     return props
 
 

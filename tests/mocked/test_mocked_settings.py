@@ -30,10 +30,12 @@ def test_every_option_reaches_the_engine(scene_props: Any, tmp_path: Path) -> No
     scene_props.frame_start, scene_props.frame_end = 10, 99
     scene_props.frame_stride, scene_props.max_frames = 2, 40
     scene_props.use_fov, scene_props.fov = True, math.radians(55.0)
+    scene_props.foot_lock, scene_props.smoothing, scene_props.smoothing_face = 'ALWAYS', 0.8, 0.0
     s = settings_mod.settings_from_props(scene_props, blend_filepath="")
     assert s.output_dir == str(tmp_path / "out")
     assert s.cli_args() == ["--start", "10", "--end", "100", "--stride", "2", "--max-frames", "40",
-                            "--fov", "55"]
+                            "--fov", "55", "--foot-lock", "always", "--smoothing", "0.8",
+                            "--smoothing-face", "0"]
 
 
 def test_unsaved_file_writes_to_a_temp_folder(scene_props: Any) -> None:
