@@ -93,11 +93,46 @@ def smooth_motion(motion: Motion, settings: CleanupSettings) -> None:
         motion.expression = one_euro_zero_phase(motion.expression, rate, settings.smoothing_face).astype(np.float32)
 
 
+# MediaPipe body landmarks of the contact proxies: heel for the ankle, foot index for the toes.
+_IMAGE_PROXIES = (29, 31, 30, 32)
+_IMAGE_TORSO = ((11, 23), (12, 24))  # shoulder-hip pairs, about 0.5 m on an adult
+
+
+def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
+    """(T, 4) speed of the feet in the video, in m/s at the person's scale, or None.
+
+    A static camera sees a planted foot stand still, whatever depth errors the
+    3D fit has; the pixel speed of MediaPipe's heel and toe landmarks, scaled
+    by the torso's length in pixels (taken as 0.5 m), is the steadiest cue
+    for contact in a monocular capture. NaN where a landmark is missing.
+    """
+    if keypoints is None or keypoints.shape[1] < 33 or keypoints.shape[0] < 3:
+        return None
+    kp = np.asarray(keypoints, np.float64)
+    seen = kp[..., 2] > 0.3
+    uv = np.where(seen[..., None], kp[..., :2], np.nan)
+    torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
+    scale = np.nanmedian(torso)
+    if not np.isfinite(scale) or scale < 5:
+        return None
+    feet = moving_average(np.nan_to_num(uv[:, list(_IMAGE_PROXIES)], nan=0.0), window)
+    speed = np.linalg.norm(np.gradient(feet, axis=0), axis=-1) * rate * (0.5 / scale)
+    missing = ~seen[:, list(_IMAGE_PROXIES)]
+    speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
+    return speed
+
+
 def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> np.ndarray:
     pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
     points = pos[:, PROXY_INDEX].astype(np.float64)
     sole_height = points[..., 2] - heights[None, :]
-    return detect_contacts(sole_height, horizontal_speed(points, rate, settings.contacts.speed_window),
+    speed = horizontal_speed(points, rate, settings.contacts.speed_window)
+    seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.speed_window)
+    if seen is not None:
+        # Put video speeds on the 3D thresholds' scale (see ContactSettings.image_speed_on).
+        seen = seen * (settings.contacts.speed_on / settings.contacts.image_speed_on)
+        speed = np.where(np.isfinite(seen), seen, speed)
+    return detect_contacts(sole_height, speed,
                            settings.foot_lock if settings.foot_lock != "off" else "auto", settings.contacts)
 
 
@@ -137,8 +172,9 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     if progress:
         progress(2, 4)
     if settings.foot_lock != "off":
-        out.poses = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
-                              settings.blend_frames).astype(np.float32)
+        poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
+                                 settings.blend_frames)
+        out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if progress:
         progress(3, 4)
 

@@ -26,6 +26,10 @@ class ContactSettings:
         min_frames: shorter contacts are dropped.
         speed_window: frames of the moving average applied to positions
             before speeds are taken (video noise would read as speed).
+        image_speed_on: the "on" threshold (m/s) for feet speeds measured in
+            the video instead of the 3D fit (see ``cleanup.image_speeds``):
+            the video shows a planted foot still, so its threshold is tighter;
+            the "off" one scales alike.
     """
 
     height_on: float = 0.06
@@ -34,6 +38,7 @@ class ContactSettings:
     speed_off: float = 1.5
     min_frames: int = 3
     speed_window: int = 2
+    image_speed_on: float = 0.3
 
 
 def moving_average(x: np.ndarray, window: int) -> np.ndarray:

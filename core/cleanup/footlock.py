@@ -31,19 +31,21 @@ def _cos_ramp(k: np.ndarray, blend: int) -> np.ndarray:
 
 
 def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndarray,
-                  blend_frames: int = 4) -> np.ndarray:
-    """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions.
+                  blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions,
+    and (T, P) how strongly each is held (1 in contact, ramps around it, 0 free).
 
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
     the floor (Z = 0).
     """
+    weights = np.zeros(points.shape[:2])
     T, P, _ = points.shape
     targets = points.astype(np.float64).copy()
     for p in range(P):
         weight = np.zeros(T)
         anchor = np.zeros((T, 3))
         for s, e in segments(contacts[:, p]):
-            locked = np.array([*np.median(points[s:e, p, :2], axis=0), rest_height[p]])
+            locked = np.array([*np.median(points[s:e, p, :2], axis=0), max(rest_height[p], float(np.median(points[s:e, p, 2])))])
             frames = np.arange(max(0, s - blend_frames), min(T, e + blend_frames))
             distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
             w = _cos_ramp(distance.astype(np.float64), blend_frames)
@@ -52,7 +54,36 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
             anchor[frames[better]] = locked
         targets[:, p] += weight[:, None] * (anchor - targets[:, p])
         targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
-    return targets
+        weights[:, p] = weight
+    return targets, weights
+
+
+def root_shift(points: np.ndarray, targets: np.ndarray, weights: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """(T, 2) horizontal root correction that carries held feet to their targets.
+
+    In video mocap a planted foot slides mostly because the whole body
+    drifts (depth is the least certain direction of a monocular fit), not
+    because the legs are wrong: moving the root by the weighted mean offset of
+    the held proxies plants them without bending any joint. Frames with no
+    contact take the correction interpolated from their neighbours; a light
+    Gaussian (``sigma`` frames) keeps switches of stance from jerking.
+    """
+    T = points.shape[0]
+    total = weights.sum(axis=1)
+    offset = (weights[..., None] * (targets[..., :2] - points[..., :2])).sum(axis=1)
+    held = total > 1e-6
+    if not held.any():
+        return np.zeros((T, 2))
+    offset[held] /= total[held, None]
+    frames = np.arange(T)
+    shift = np.stack([np.interp(frames, frames[held], offset[held, k]) for k in range(2)], axis=1)
+    if sigma > 0 and T > 2:
+        radius = int(3 * sigma)
+        kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+        kernel /= kernel.sum()
+        padded = np.concatenate([np.repeat(shift[:1], radius, 0), shift, np.repeat(shift[-1:], radius, 0)])
+        shift = np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(2)], axis=1)
+    return shift
 
 
 def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
@@ -108,17 +139,24 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
 
 
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
-              rest_height: np.ndarray, blend_frames: int = 4) -> np.ndarray:
-    """Poses (T, 165) with feet planted during ``contacts`` (T, 4) and kept above Z = 0.
+              rest_height: np.ndarray, blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), above Z = 0.
 
-    Proxies are ordered left heel, left toe, right heel, right toe (see
+    First the root is shifted along the floor so held feet stay put
+    (:func:`root_shift`), then the legs reach what is left with the two-bone
+    IK. Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
     from .floor import PROXY_INDEX
 
     pos, _ = forward_kinematics(poses, rest_joints, trans)
     points = pos[:, PROXY_INDEX]
-    targets = proxy_targets(points, contacts, rest_height, blend_frames)
+    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames)
+    trans = np.asarray(trans, np.float64).copy()
+    shift = root_shift(points, targets, weights)
+    trans[:, :2] += shift
+    points = points.copy()
+    points[..., :2] += shift[:, None, :]
     heel, toe = {}, {}
     for k, side in enumerate(("left", "right")):
         h, t = 2 * k, 2 * k + 1
@@ -132,4 +170,4 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         # A free toe rides along with the ankle; a held one stays where it is held.
         toe_free = np.linalg.norm(targets[:, t] - F, axis=1) < 1e-9
         toe[side] = targets[:, t] + np.where(toe_free[:, None], A_star - A, 0.0)
-    return solve_legs(poses, rest_joints, trans, heel, toe)
+    return solve_legs(poses, rest_joints, trans, heel, toe), trans

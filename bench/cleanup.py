@@ -1,0 +1,167 @@
+"""Cleanup against exact ground truth: planted feet, no jitter, no loss of accuracy.
+
+    python3 dev.py bench cleanup [--clips cmu_01_03,boxing] [--preset balanced]
+
+On the rendered ground-truth clips of the accuracy benchmark (real motion
+capture, exact joints and foot contacts, see bench/groundtruth.py) the engine
+captures each clip once without cleanup (``--no-cleanup``: the baseline, the
+fit as it is); cleanup then runs on that same fit in this process. Both are
+scored against the truth:
+
+- foot skate: horizontal travel per frame (mm) of our heel and toe points
+  (ankle and foot joints) while the TRUE contact labels say that point is
+  planted, measured in the ground truth's own Z-up world;
+- acceleration error of the 12 limb joints (mm/frame^2, as bench/accuracy.py),
+  and the mean acceleration of our limb joints against the truth's own;
+- PA-MPJPE of the limb joints (mm);
+- agreement of our contact flags with the true labels.
+
+Targets (issue 7): skate after <= 0.3 x before and <= 10 mm; acceleration
+error, read here as our limbs' mean acceleration (jitter), <= the truth's own
++ 20 % (the acceleration error itself is printed too); PA-MPJPE no worse than before
+(within 2 mm). Writes bench/results/cleanup.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import accuracy  # noqa: E402
+import groundtruth  # noqa: E402
+
+FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth: heel, toe per side
+
+
+def cam_points(motion, names) -> np.ndarray:
+    """(T, N, 3) joints of ``motion`` in its camera's frame (OpenCV), metres."""
+    from core.body.mannequin import forward_kinematics
+    from core.skeleton import JOINT_INDEX
+
+    pos, _ = forward_kinematics(motion.poses.astype(np.float64), motion.rest_joints, motion.trans)
+    E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
+    cam = pos @ E[:3, :3].T + E[:3, 3]
+    return cam[:, [JOINT_INDEX[n] for n in names]]
+
+
+def to_world(points_cam: np.ndarray, cam_from_world: np.ndarray) -> np.ndarray:
+    """Camera-frame points -> the ground truth's Blender world (Z up)."""
+    R, t = cam_from_world[:3, :3], cam_from_world[:3, 3]
+    return (points_cam - t) @ R
+
+
+def skate_mm(points_world: np.ndarray, contact: np.ndarray) -> float:
+    """Mean horizontal travel per frame (mm) of (T, P, 3) points while ``contact`` (T, P) holds."""
+    both = contact[1:] & contact[:-1]
+    step = np.linalg.norm(np.diff(points_world[..., :2], axis=0), axis=-1)
+    return float(step[both].mean() * 1000.0) if both.any() else float("nan")
+
+
+def mean_accel_mm(joints: np.ndarray) -> float:
+    """Mean acceleration magnitude of root-aligned (T, J, 3) joints, mm/frame^2."""
+    return float(np.linalg.norm(np.diff(accuracy.root_align(joints), 2, axis=0), axis=-1).mean() * 1000.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS))
+    parser.add_argument("--preset", default="balanced")
+    args = parser.parse_args(argv)
+
+    from core.cleanup import CleanupSettings, clean_motion
+    from core.motion import read_motion
+    from core.skeleton import LIMB_JOINTS
+
+    python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
+    specs = [c for c in groundtruth.CLIPS if c.name in args.clips.split(",")]
+    results: dict[str, float | str] = {"clips": ",".join(s.name for s in specs), "preset": args.preset}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; preset {args.preset}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-cleanup-") as tmp:
+        for spec in specs:
+            clip = groundtruth.prepare_clip(spec, python=python, log=print)
+            truth = clip.truth
+            raw_path = Path(tmp) / f"{spec.name}.npz"
+            t0 = time.perf_counter()
+            subprocess.run([python, "-m", "core", "capture", str(clip.video), "--out", str(raw_path),
+                            "--fov", f"{float(truth['hfov_degrees']):.6f}", "--preset", args.preset,
+                            "--no-cleanup", "--progress", "none"], cwd=ROOT, check=True, capture_output=True)
+            capture_seconds = time.perf_counter() - t0
+            before = read_motion(raw_path)
+            t0 = time.perf_counter()
+            cleaned = clean_motion(before, CleanupSettings())
+            cleanup_seconds = time.perf_counter() - t0
+            after = cleaned.motion
+            idx = np.asarray(before.frame_indices)
+            contact = truth["contact"][idx].astype(bool)
+            cam_from_world = np.asarray(truth["cam_from_world"], np.float64)
+            gt_limbs = truth["limb_cam"][idx]
+            figures = {}
+            for label, motion in (("before", before), ("after", after)):
+                feet = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
+                limbs = cam_points(motion, LIMB_JOINTS)
+                figures[label] = {
+                    "foot_skate_mm": skate_mm(feet, contact),
+                    "accel_error_mm": 1000.0 * accuracy.accel_error(limbs, gt_limbs),
+                    "mean_accel_mm": mean_accel_mm(limbs),
+                    "pa_mpjpe_mm": 1000.0 * accuracy.pa_mpjpe(limbs, gt_limbs),
+                }
+            gt_accel = mean_accel_mm(gt_limbs)
+            agree = float((cleaned.contacts == contact).mean())
+            b, a = figures["before"], figures["after"]
+            row = {
+                "clip": spec.name, "frames": len(idx),
+                "skate_before_mm": b["foot_skate_mm"], "skate_after_mm": a["foot_skate_mm"],
+                "skate_ratio": a["foot_skate_mm"] / b["foot_skate_mm"],
+                "accel_error_before_mm": b["accel_error_mm"], "accel_error_after_mm": a["accel_error_mm"],
+                "mean_accel_before_mm": b["mean_accel_mm"], "mean_accel_after_mm": a["mean_accel_mm"],
+                "truth_mean_accel_mm": gt_accel,
+                "accel_error_after_vs_truth_accel": a["accel_error_mm"] / gt_accel,
+                "mean_accel_after_vs_truth": a["mean_accel_mm"] / gt_accel,
+                "pa_mpjpe_before_mm": b["pa_mpjpe_mm"], "pa_mpjpe_after_mm": a["pa_mpjpe_mm"],
+                "contact_agreement": agree, "true_contact_fraction": float(contact.mean()),
+                "capture_seconds": capture_seconds, "cleanup_seconds": cleanup_seconds,
+            }
+            rows.append(row)
+            for key, value in row.items():
+                if key != "clip":
+                    results[f"{spec.name}.{key}"] = round(float(value), 4)
+    print(f"\n{'clip':10s} {'skate mm before->after (ratio)':>32s} {'accel err before->after':>24s} "
+          f"{'truth accel':>11s} {'PA-MPJPE before->after':>23s} {'contacts':>9s} {'cleanup s':>9s}")
+    for r in rows:
+        print(f"{r['clip']:10s} {r['skate_before_mm']:10.1f} -> {r['skate_after_mm']:5.1f} ({r['skate_ratio']:.2f})"
+              f"{r['accel_error_before_mm']:13.1f} -> {r['accel_error_after_mm']:5.1f}"
+              f"{r['truth_mean_accel_mm']:12.1f}{r['pa_mpjpe_before_mm']:14.1f} -> {r['pa_mpjpe_after_mm']:5.1f}"
+              f"{100 * r['contact_agreement']:8.0f}%{r['cleanup_seconds']:10.2f}")
+    for key in ("skate_ratio", "skate_after_mm", "accel_error_after_vs_truth_accel", "mean_accel_after_vs_truth",
+                "contact_agreement"):
+        results[f"mean.{key}"] = round(float(np.mean([r[key] for r in rows])), 4)
+    results["mean.pa_mpjpe_change_mm"] = round(float(np.mean([r["pa_mpjpe_after_mm"] - r["pa_mpjpe_before_mm"]
+                                                              for r in rows])), 3)
+    print(f"\nmean skate ratio {results['mean.skate_ratio']:.3f} (target <= 0.3), skate after "
+          f"{results['mean.skate_after_mm']:.1f} mm (<= 10), accel error / truth accel "
+          f"{results['mean.accel_error_after_vs_truth_accel']:.2f}, our acceleration / truth's "
+          f"{results['mean.mean_accel_after_vs_truth']:.2f} (<= 1.2), PA-MPJPE change "
+          f"{results['mean.pa_mpjpe_change_mm']:+.1f} mm (<= +2)")
+    target = ROOT / "bench" / "results" / "cleanup.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=1))
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
