@@ -17,6 +17,7 @@ import collections
 import json
 import os
 import queue
+import signal
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -228,9 +229,19 @@ class EngineJob:
 
     def error_message(self) -> str:
         """A message for the user about a failed run (exit code != 0)."""
-        lines = [line for line in self._stderr if line.strip()]
         code = self._proc.poll()
-        detail = lines[-1].strip() if lines else f"exit code {code}"
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            hint = (" (the system ran out of memory?)" if -code == signal.SIGKILL
+                    else "")
+            return (f"The engine stopped unexpectedly: it was killed by {name}{hint}. Nothing was "
+                    "changed. Try again with a shorter frame range, a larger stride or the fast preset.")
+        lines = [line for line in self._stderr if line.strip()]
+        errors = [line for line in lines if line.startswith("error:")]
+        detail = (errors or lines or [f"exit code {code}"])[-1].strip()
         return f"The engine failed: {detail}"
 
     def cancel(self) -> None:

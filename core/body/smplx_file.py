@@ -84,8 +84,8 @@ def _load_pkl(path: Path) -> dict[str, np.ndarray]:
     try:
         with open(path, "rb") as fh:
             data = _ArraysOnly(fh, encoding="latin1").load()
-    except ModelFileError:
-        raise
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path.name}: {exc}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
         raise ModelFileError(f"{path.name} is not a readable SMPL-X .pkl file: {exc}") from exc
     if not isinstance(data, dict):

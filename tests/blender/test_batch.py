@@ -259,3 +259,36 @@ def test_sigterm_stops_the_batch_and_its_engine(ext_module, short_clip: Path, tm
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["videos"][0]["status"] == "cancelled"
     assert not (tmp_path / "out" / "long enough.blend").exists()
+
+
+def test_engine_killed_mid_capture_is_reported_and_changes_nothing(ext_module, short_clip: Path, tmp_path: Path,
+                                                                   engine_python: str) -> None:
+    """An engine that dies (out of memory, killed) gives a clear message; the scene stays as it was."""
+    import os
+    import signal
+    import time
+
+    registration = __import__(f"{ext_module.__name__}.blender_mocap.registration", fromlist=["register"])
+    registration.register()
+    try:
+        cap = __import__(f"{ext_module.__name__}.operators.capture", fromlist=["start_capture"])
+        engine = __import__(f"{ext_module.__name__}.blender_mocap.engine", fromlist=["CaptureSettings"])
+        before = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras")}
+        run = cap.start_capture(engine.CaptureSettings(video=str(short_clip), output_dir=str(tmp_path / "out")),
+                                Path(engine_python))
+        deadline = time.time() + 60
+        while run.fraction <= 0.02 and time.time() < deadline:  # wait until pose estimation runs
+            cap.handle_events(run)
+            time.sleep(0.05)
+        os.kill(run.job.pid, signal.SIGKILL)
+        run.job.wait(timeout=10)
+        level, message = cap.finish_capture(bpy.context, run)
+        cap.cleanup_capture(bpy.context, run, cancel=False)
+        after = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras")}
+    finally:
+        registration.unregister()
+    assert level == 'ERROR'
+    assert "killed by SIGKILL" in message and "Nothing was changed" in message
+    assert after == before
+    assert not run.temp_dir.exists()
+    assert not (tmp_path / "out").exists()

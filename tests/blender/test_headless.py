@@ -6,6 +6,7 @@ import os
 import sys
 
 import bpy
+import numpy as np
 
 
 def _action_keys(obj) -> int:
@@ -89,3 +90,17 @@ def test_build_stands_the_take_on_the_floor_unless_told_not_to(pkg, motion_facto
     assert pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(floating), "--no-ground"]) == 0
     assert abs(_lowest_foot_z(grounded)) < 0.1
     assert abs(_lowest_foot_z(floating) - _lowest_foot_z(grounded)) > 0.2
+
+
+def test_motion_file_from_a_newer_version_is_refused(pkg, motion_factory, tmp_path, capsys):
+    path = pkg.core.motion.write_motion(tmp_path / "m.npz", motion_factory(3))
+    with np.load(path) as npz:
+        data = {k: npz[k] for k in npz.files}
+    data["format_version"] = np.array(99)
+    newer = tmp_path / "newer.npz"
+    np.savez(newer, **data)
+    before = len(bpy.data.objects)
+    code = pkg.blender_mocap.headless.main(["build", str(newer), "--out", str(tmp_path / "n.blend")])
+    assert code == 1
+    assert "newer blender-mocap" in capsys.readouterr().err
+    assert not (tmp_path / "n.blend").exists() and len(bpy.data.objects) == before

@@ -199,3 +199,29 @@ def test_capture_works_with_the_network_blocked(tmp_path: Path, short_clip: Path
     check = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
                            env={"PYTHONPATH": str(site)}, capture_output=True, text=True)
     assert "blocked by the offline test" in check.stderr
+
+
+@pytest.mark.parametrize("kind", ["damaged", "not smplx", "pickle that runs code"])
+def test_wrong_smplx_model_file(tmp_path: Path, short_clip: Path, kind: str) -> None:
+    import os
+    import pickle
+
+    folder = tmp_path / "models" / "smplx"
+    folder.mkdir(parents=True)
+    marker = tmp_path / "pwned"
+    if kind == "damaged":
+        (folder / "SMPLX_NEUTRAL.npz").write_bytes(b"PK\x03\x04 truncated download")
+    elif kind == "not smplx":
+        np.savez(folder / "SMPLX_NEUTRAL.npz", v_template=np.zeros((6890, 3)))  # an SMPL-sized file
+    else:
+        class RunsCode:
+            def __reduce__(self):
+                return (os.system, (f"touch {marker}",))
+
+        (folder / "SMPLX_NEUTRAL.pkl").write_bytes(pickle.dumps({"v_template": RunsCode()}))
+    out = tmp_path / "take.npz"
+    proc = engine("capture", short_clip, "--out", out, "--body", "smplx", "--smplx-dir", tmp_path / "models",
+                  "--max-frames", "8")
+    assert proc.returncode == 1
+    assert "SMPLX_NEUTRAL" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists() and not marker.exists()
