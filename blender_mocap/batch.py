@@ -358,7 +358,7 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
             if fmt == "npz":
                 _copy(scratch, final)
             else:
-                _export(fmt, take, final)
+                export_take(fmt, take, final)
             report.outputs[fmt] = str(final)
             report.timings[f"export_{fmt}"] = round(time.perf_counter() - t, 3)
             say("output", f"wrote {final}", format=fmt, path=str(final))
@@ -380,7 +380,7 @@ def _copy(src: Path, dst: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _export(fmt: str, take, final: Path) -> None:
+def export_take(fmt: str, take, final: Path) -> None:
     """Write one format with Blender's bundled exporter, under a temporary name."""
     import bpy
 

@@ -234,6 +234,7 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
 
     from ..core.errors import MocapError
     from ..core.motion import read_motion
+    from .batch import export_take
     from .scene import build_take, record_motion_file
 
     motion_path = Path(motion_path)
@@ -253,18 +254,7 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MocapError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
-    tmp = out.with_name(f".{out.stem}.partial.blend")
-    try:
-        result = bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False)
-        if result is None or "FINISHED" not in result or not tmp.is_file():
-            raise MocapError(f"Blender could not save {out}")
-        os.replace(tmp, out)
-    except RuntimeError as exc:
-        raise MocapError(f"Blender could not save {out}: {exc}") from exc
-    except OSError as exc:
-        raise MocapError(f"cannot write {out}: {exc.strerror}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    export_take("blend", take, out)
     return out
 
 

@@ -26,7 +26,7 @@ from .errors import CancelledError, MocapError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
-class _Cancel:
+class Cancel:
     """Turns SIGTERM/SIGINT into a flag the job polls, so it stops cleanly."""
 
     def __init__(self) -> None:
@@ -40,7 +40,7 @@ class _Cancel:
         signal.signal(signal.SIGINT, self)
 
 
-class _Bar:
+class ProgressBar:
     """A one-line progress bar on stderr for terminals."""
 
     def __init__(self) -> None:
@@ -68,19 +68,25 @@ class _Bar:
         sys.stderr.flush()
 
 
-def _json_emit(event: dict) -> None:
+def warnings_only(event: dict) -> None:
+    """The quiet display (``--progress none``): only warnings, on stderr."""
+    if event["event"] == "warning":
+        sys.stderr.write(f"warning: {event['message']}\n")
+
+
+def json_emit(event: dict) -> None:
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
-def _unit_interval(text: str) -> float:
+def unit_interval(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
@@ -99,9 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="progress display (default: bar on a terminal, none otherwise)")
     cap.add_argument("--start", type=int, default=0, help="first frame, 0-based (default 0)")
     cap.add_argument("--end", type=int, default=None, help="end frame, exclusive (default: last)")
-    cap.add_argument("--stride", type=_positive_int, default=None,
+    cap.add_argument("--stride", type=positive_int, default=None,
                      help="analyse every N-th frame (default: the preset's, 1 or 2 for fast)")
-    cap.add_argument("--max-frames", type=_positive_int, default=None, help="analyse at most N frames")
+    cap.add_argument("--max-frames", type=positive_int, default=None, help="analyse at most N frames")
     cap.add_argument("--fov", type=float, default=None,
                      help="horizontal field of view of the camera in degrees (default 60)")
     cap.add_argument("--model-complexity", type=int, choices=(0, 1), default=1,
@@ -127,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="plant heels and toes: auto (low and slow), always (low), off (default auto)")
     for name, what in (("smoothing", "body and root"), ("smoothing-hands", "fingers"),
                        ("smoothing-face", "jaw, eyes and expression")):
-        clean.add_argument(f"--{name}", type=_unit_interval, default=0.5, metavar="S",
+        clean.add_argument(f"--{name}", type=unit_interval, default=0.5, metavar="S",
                            help=f"jitter filter strength for the {what}, 0 (off) to 1 (default 0.5)")
 
     from .preview import cli as preview_cli
@@ -145,9 +151,9 @@ def _capture(args: argparse.Namespace) -> int:
     from .pose import PoseSettings
 
     mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
-    emitters: dict[str, Callable[[dict], None] | None] = {"bar": _Bar(), "json": _json_emit, "none": None}
+    emitters: dict[str, Callable[[dict], None] | None] = {"bar": ProgressBar(), "json": json_emit, "none": warnings_only}
     emit = emitters[mode]
-    cancel = _Cancel()
+    cancel = Cancel()
     cancel.install()
     settings = CaptureSettings(
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
@@ -162,17 +168,18 @@ def _capture(args: argparse.Namespace) -> int:
     try:
         capture(args.video, args.out, settings, emit=emit, should_cancel=lambda: cancel.requested)
     except CancelledError as exc:
-        _fail(str(exc), mode)
+        fail(str(exc), mode)
         return EXIT_CANCELLED
     except MocapError as exc:
-        _fail(str(exc), mode)
+        fail(str(exc), mode)
         return EXIT_FAILED
     return EXIT_OK
 
 
-def _fail(message: str, mode: str) -> None:
+def fail(message: str, mode: str) -> None:
+    """Report a failure: on stderr, and as a JSON ``error`` event in json mode."""
     if mode == "json":
-        _json_emit({"event": "error", "message": message})
+        json_emit({"event": "error", "message": message})
     sys.stderr.write(f"error: {message}\n")
 
 

@@ -16,30 +16,16 @@ GPU memory per chunk) go to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import sys
 from pathlib import Path
 
+from ..cli import (EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, Cancel, ProgressBar, fail, json_emit, positive_int,
+                   unit_interval, warnings_only)
 from ..errors import CancelledError, MocapError
 from .settings import COLOR_MODES, DEVICES, LAYOUTS, RENDERERS, SECOND_VIEWS, PreviewSettings, ShadingSettings
 
-EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -53,18 +39,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="MP4 to write (default: MOTION's name with .preview.mp4, next to it)")
     p.add_argument("--video", type=Path, default=None,
                    help="the video to draw over (default: the one the motion file names)")
-    p.add_argument("--resolution", type=_positive_int, default=960,
+    p.add_argument("--resolution", type=positive_int, default=960,
                    help="longer side of each view in pixels (default 960)")
     p.add_argument("--full-resolution", dest="resolution", action="store_const", const=None,
                    help="keep the video's size")
     p.add_argument("--start", type=int, default=0, help="first video frame, 0-based (default 0)")
     p.add_argument("--end", type=int, default=None, help="end video frame, exclusive (default: last)")
-    p.add_argument("--stride", type=_positive_int, default=1, help="draw every N-th frame of the take")
+    p.add_argument("--stride", type=positive_int, default=1, help="draw every N-th frame of the take")
     p.add_argument("--layout", choices=LAYOUTS, default="overlay",
                    help="overlay: body over the video; side-by-side: plus a fixed second view")
     p.add_argument("--second-view", choices=SECOND_VIEWS, default="side",
                    help="camera of the second view in side-by-side (default side)")
-    p.add_argument("--opacity", type=_fraction, default=0.6, help="body opacity over the video, 0..1")
+    p.add_argument("--opacity", type=unit_interval, default=0.6, help="body opacity over the video, 0..1")
     p.add_argument("--colors", choices=COLOR_MODES, default="part",
                    help="part: one colour per body part (low-confidence frames tinted red); "
                         "confidence: green to red by frame confidence")
@@ -74,7 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--renderer", choices=RENDERERS, default="auto",
                    help="auto: PyTorch3D on CUDA, else the CPU renderer (default)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="torch device for PyTorch3D")
-    p.add_argument("--chunk-size", type=_positive_int, default=8, help="frames rendered per batch")
+    p.add_argument("--chunk-size", type=positive_int, default=8, help="frames rendered per batch")
     p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
                    help="progress display (default: bar on a terminal, none otherwise)")
     return p
@@ -92,69 +78,33 @@ def settings_from_args(args: argparse.Namespace) -> PreviewSettings:
     )
 
 
-class _Cancel:
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, *_: object) -> None:
-        self.requested = True
-
-
-def _json_emit(event: dict) -> None:
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
-
-
-def _bar(event: dict) -> None:
-    kind = event["event"]
-    if kind == "progress":
-        filled = int(30 * event["fraction"])
-        sys.stderr.write(f"\r\033[K[{'#' * filled}{'.' * (30 - filled)}] {event['done']}/{event['total']}")
-    elif kind == "warning":
-        sys.stderr.write(f"\r\033[Kwarning: {event['message']}\n")
-    elif kind == "done":
-        sys.stderr.write(f"\r\033[Kdone: {event['frames']} frames -> {event['out']}\n")
-    sys.stderr.flush()
-
-
-def _plain(event: dict) -> None:
-    if event["event"] == "warning":
-        sys.stderr.write(f"warning: {event['message']}\n")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the preview for parsed arguments; returns the exit code."""
     from .job import render_preview
 
     mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
-    emit = {"bar": _bar, "json": _json_emit, "none": _plain}[mode]
+    emit = {"bar": ProgressBar(), "json": json_emit, "none": warnings_only}[mode]
     handler = logging.StreamHandler(sys.stderr)  # the log never goes to stdout (JSON there)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("core.preview")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    cancel = _Cancel()
+    cancel = Cancel()
     previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         render_preview(args.motion, settings_from_args(args), emit=emit,
                        should_cancel=lambda: cancel.requested)
     except CancelledError as exc:
-        _fail(str(exc), mode)
+        fail(str(exc), mode)
         return EXIT_CANCELLED
     except MocapError as exc:
-        _fail(str(exc), mode)
+        fail(str(exc), mode)
         return EXIT_FAILED
     finally:
         logger.removeHandler(handler)
         for sig, old in previous.items():
             signal.signal(sig, old)
     return EXIT_OK
-
-
-def _fail(message: str, mode: str) -> None:
-    if mode == "json":
-        _json_emit({"event": "error", "message": message})
-    sys.stderr.write(f"error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
