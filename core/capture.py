@@ -21,7 +21,7 @@ from .landmarks import repair_side_swaps
 from .motion import Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
-from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, open_video
+from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, open_video, variable_frame_rate
 
 if TYPE_CHECKING:  # torch stays out of the import of this module
     from .body.model import BodyModel
@@ -184,8 +184,9 @@ def capture(
     K = default_intrinsics(info.width, info.height, hfov)
 
     stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic)")
+    timestamps: list[float] = []
     frames = iter_frames(
-        info, start=settings.start, end=end, stride=stride,
+        info, start=settings.start, end=end, stride=stride, timestamps=timestamps,
         max_size=POSE_MAX_SIZE, should_cancel=should_cancel,
     )
     seq = estimate_holistic(
@@ -194,6 +195,9 @@ def capture(
         progress=progress_of("pose"), should_cancel=should_cancel,
     )
 
+    vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)
+    if vfr:
+        send({"event": "warning", "message": vfr})
     swapped = repair_side_swaps(seq)
     if swapped:
         send({"event": "warning", "message": (

@@ -119,6 +119,7 @@ def iter_frames(
     stride: int = 1,
     max_size: int | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    timestamps: list[float] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame_index, rgb)`` for frames start, start+stride, ... < end.
 
@@ -132,6 +133,8 @@ def iter_frames(
             convert faster.
         should_cancel: polled before each frame; when it returns True the
             iteration raises CancelledError.
+        timestamps: if given, the presentation time (seconds) of each
+            yielded frame is appended to it (see :func:`frame_rate_report`).
 
     rgb is uint8 (H, W, 3). A video that stops decoding early ends the
     iteration (the frames read so far stand); one that yields nothing raises.
@@ -166,6 +169,8 @@ def iter_frames(
             ok, frame = cap.read()
             if not ok or frame is None:
                 break
+            if timestamps is not None:
+                timestamps.append(float(cap.get(cv2.CAP_PROP_POS_MSEC)) / 1000.0)
             if max_size and max(frame.shape[:2]) > max_size:
                 scale = max_size / max(frame.shape[:2])
                 size = (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale)))
@@ -180,3 +185,28 @@ def iter_frames(
             )
     finally:
         cap.release()
+
+
+def variable_frame_rate(timestamps: list[float], fps: float, frame_indices: list[int] | np.ndarray) -> str | None:
+    """A warning for the user when frames are not evenly spaced in time, else None.
+
+    A take is keyed at one frame rate; a variable-frame-rate video (phones
+    record them) then drifts from its own picture. The timestamps of decoded
+    frames are compared with ``frame_index / fps``: a drift of more than
+    1.5 frame periods anywhere means the rate varies.
+    """
+    t = np.asarray(timestamps, np.float64)
+    idx = np.asarray(frame_indices, np.float64)[: len(t)]
+    if len(t) < 3 or fps <= 0 or not np.isfinite(t).all():
+        return None
+    drift = (t - t[0]) - (idx - idx[0]) / fps
+    if np.abs(drift).max() <= 1.5 / fps:
+        return None
+    steps = np.diff(t) / np.maximum(np.diff(idx), 1)
+    steps = steps[steps > 0]
+    lo, hi = (1.0 / steps.max(), 1.0 / steps.min()) if len(steps) else (fps, fps)
+    return (
+        f"the video has a variable frame rate ({lo:.0f} to {hi:.0f} fps; keyed at {fps:.2f} fps), so the "
+        f"take drifts from the picture by up to {np.abs(drift).max():.1f} s. Convert it to a constant "
+        "frame rate first, e.g. ffmpeg -i in.mp4 -fps_mode cfr -r 30 out.mp4"
+    )

@@ -225,3 +225,20 @@ def test_wrong_smplx_model_file(tmp_path: Path, short_clip: Path, kind: str) -> 
     assert proc.returncode == 1
     assert "SMPLX_NEUTRAL" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists() and not marker.exists()
+
+
+def test_variable_frame_rate_video_is_flagged(tmp_path: Path, short_clip: Path) -> None:
+    """Frames 30 on arrive at half the rate: the take would drift, and the user is told how to fix it."""
+    vfr = tmp_path / "phone vfr.mp4"
+    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-i", str(short_clip),
+                    "-vf", "setpts='if(lt(N,30),N,N*2-30)/(30*TB)'", "-fps_mode", "passthrough",
+                    "-c:v", "mpeg4", "-q:v", "4", str(vfr)], check=True, timeout=60)
+    out = tmp_path / "vfr.npz"
+    proc = engine("capture", vfr, "--out", out, "--progress", "json")
+    assert proc.returncode == 0, proc.stderr
+    warnings = [e for e in map(__import__("json").loads, proc.stdout.splitlines()) if e["event"] == "warning"]
+    assert any("variable frame rate" in w["message"] and "-fps_mode cfr" in w["message"] for w in warnings)
+    # A constant-rate clip says nothing of the kind.
+    steady = engine("capture", short_clip, "--out", tmp_path / "steady.npz", "--progress", "json",
+                    "--max-frames", "12")
+    assert "variable frame rate" not in steady.stdout
