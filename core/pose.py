@@ -58,6 +58,13 @@ def _to_array(landmarks, count: int, width: int, height: int, with_visibility: b
     return out
 
 
+def _grow(seq: PoseSequence, extra: int) -> None:
+    """Append ``extra`` all-missing frames to ``seq``'s arrays."""
+    more = PoseSequence.empty(extra, seq.fps, tuple(seq.image_size))
+    for key in ("frame_indices", "body_2d", "body_world", "left_hand", "right_hand", "face", "present"):
+        setattr(seq, key, np.concatenate([getattr(seq, key), getattr(more, key)]))
+
+
 def estimate_holistic(
     frames: Iterable[tuple[int, np.ndarray]],
     *,
@@ -84,14 +91,11 @@ def estimate_holistic(
     import mediapipe as mp
 
     width, height = image_size
-    seq = PoseSequence.empty(num_frames, fps, (width, height))
-    indices: list[int] = []
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("body_2d", "body_world", "left_hand", "right_hand", "face")}
-    present: list[bool] = []
-    nan_body = np.full((NUM_BODY, 3), np.nan, np.float32)
-    nan_world = np.full((NUM_BODY, 4), np.nan, np.float32)
-    nan_hand = np.full((NUM_HAND, 3), np.nan, np.float32)
-    nan_face = np.full((NUM_FACE, 3), np.nan, np.float32)
+    # Landmarks go straight into preallocated arrays (NaN = not found): for a
+    # long clip the face mesh alone is ~100 MB, so no per-frame lists and no
+    # second stacked copy.
+    seq = PoseSequence.empty(max(num_frames, 1), fps, (width, height))
+    count = 0
     with mp.solutions.holistic.Holistic(
         static_image_mode=False,
         model_complexity=settings.model_complexity,
@@ -101,32 +105,29 @@ def estimate_holistic(
         min_tracking_confidence=settings.min_tracking_confidence,
     ) as holistic:
         for done, (index, rgb) in enumerate(frames, start=1):
+            if count == seq.num_frames:  # more frames than the header promised
+                _grow(seq, max(16, count // 2))
             rgb.flags.writeable = False
             res = holistic.process(rgb)
-            indices.append(index)
+            seq.frame_indices[count] = index
             if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
-                present.append(True)
-                rows["body_2d"].append(_to_array(res.pose_landmarks, NUM_BODY, width, height, True))
-                world = np.empty((NUM_BODY, 4), np.float32)
+                seq.present[count] = True
+                seq.body_2d[count] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
                 for i, p in enumerate(res.pose_world_landmarks.landmark[:NUM_BODY]):
-                    world[i] = (p.x, p.y, p.z, p.visibility)
-                rows["body_world"].append(world)
-            else:
-                present.append(False)
-                rows["body_2d"].append(nan_body)
-                rows["body_world"].append(nan_world)
-            for key, lm in (("left_hand", res.left_hand_landmarks), ("right_hand", res.right_hand_landmarks)):
-                rows[key].append(nan_hand if lm is None else _to_array(lm, NUM_HAND, width, height, False))
-            face = res.face_landmarks
-            rows["face"].append(nan_face if face is None else _to_array(face, NUM_FACE, width, height, False))
+                    seq.body_world[count, i] = (p.x, p.y, p.z, p.visibility)
+            for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
+                if lm is not None:
+                    target[count] = _to_array(lm, NUM_HAND, width, height, False)
+            if res.face_landmarks is not None:
+                seq.face[count] = _to_array(res.face_landmarks, NUM_FACE, width, height, False)
+            count += 1
             if progress is not None:
                 progress(done, max(num_frames, done))
             if should_cancel is not None and should_cancel():
                 raise CancelledError()
-    if not indices:
+    if count == 0:
         raise MocapError("the video yielded no frames to analyse")
-    seq.frame_indices = np.asarray(indices, np.int64)
-    for key, values in rows.items():
-        setattr(seq, key, np.stack(values).astype(np.float32))
-    seq.present = np.asarray(present, bool)
+    if count < seq.num_frames:  # fewer frames than the header promised
+        for key in ("frame_indices", "body_2d", "body_world", "left_hand", "right_hand", "face", "present"):
+            setattr(seq, key, getattr(seq, key)[:count].copy())
     return seq

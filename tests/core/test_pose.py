@@ -125,3 +125,14 @@ def test_cancel(short_clip: Path) -> None:
 def test_heavy_model_is_refused_because_it_needs_a_download() -> None:
     with pytest.raises(MocapError, match="download"):
         PoseSettings(model_complexity=2)
+
+
+@pytest.mark.parametrize("promised", [5, 100])
+def test_frame_count_that_differs_from_the_header(short_clip: Path, promised: int) -> None:
+    """Headers lie about frame counts; the sequence holds exactly the frames decoded."""
+    info = open_video(short_clip)
+    seq = estimate_holistic(iter_frames(info, start=8, end=20), num_frames=promised, fps=30.0,
+                            image_size=(info.width, info.height))
+    assert seq.num_frames == 12 and seq.body_2d.shape == (12, 33, 3) and seq.face.shape[0] == 12
+    np.testing.assert_array_equal(seq.frame_indices, np.arange(8, 20))
+    assert seq.present.sum() >= 8
