@@ -135,4 +135,4 @@ def test_frame_count_that_differs_from_the_header(short_clip: Path, promised: in
                             image_size=(info.width, info.height))
     assert seq.num_frames == 12 and seq.body_2d.shape == (12, 33, 3) and seq.face.shape[0] == 12
     np.testing.assert_array_equal(seq.frame_indices, np.arange(8, 20))
-    assert seq.present.sum() >= 8
+    assert seq.present[-5:].all()  # found once MediaPipe has locked on
