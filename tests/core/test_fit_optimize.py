@@ -23,6 +23,7 @@ from core.fit.optimize import (
     joint_limit_cost,
     preset,
     resolve_device,
+    smooth_rotations,
 )
 from core.fit.synthetic import landmarks_from_body, landmarks_from_motion, smooth_motion
 from core.motion import validate_motion
@@ -83,6 +84,43 @@ def test_noisy_landmarks_jitter_less_than_the_per_frame_fit() -> None:
     fit = fit_clip(seq, K)
     assert acceleration_error_mm(fit, poses, rest, trans) < 0.5 * acceleration_error_mm(per_frame, poses, rest, trans)
     assert np.median(limb_error_mm(fit, poses, rest, trans)) < np.median(limb_error_mm(per_frame, poses, rest, trans))
+
+
+def test_smoothing_the_start_leaves_steady_motion_alone_and_takes_out_jitter() -> None:
+    from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    rng = np.random.default_rng(11)
+    t = np.linspace(0.0, 1.0, 60)
+    axis = np.array([0.3, 0.9, -0.2]) / np.linalg.norm([0.3, 0.9, -0.2])
+    steady = axis_angle_to_matrix((0.4 + 1.2 * t)[:, None, None] * axis)                   # (60, 1, 3, 3)
+    out = smooth_rotations(steady, 2.0)
+    np.testing.assert_allclose(np.einsum("tjab,tjcb->tjac", out, out), np.broadcast_to(np.eye(3), out.shape),
+                               atol=1e-9)
+    np.testing.assert_allclose(np.linalg.det(out), 1.0, atol=1e-9)
+    # A turn at constant speed stays where it was (away from the clip's ends).
+    inner = slice(6, -6)
+    angle = np.linalg.norm(matrix_to_axis_angle(np.swapaxes(out, -1, -2) @ steady), axis=-1)
+    assert np.degrees(angle[inner]).max() < 0.1
+    # 3 degrees of frame-to-frame jitter on it shrinks to a fraction.
+    noisy = steady @ axis_angle_to_matrix(rng.normal(0.0, np.radians(3.0), (60, 1, 3)))
+    before = np.linalg.norm(matrix_to_axis_angle(np.swapaxes(noisy, -1, -2) @ steady), axis=-1)[inner]
+    after = np.linalg.norm(matrix_to_axis_angle(np.swapaxes(smooth_rotations(noisy, 2.0), -1, -2) @ steady),
+                           axis=-1)[inner]
+    assert after.mean() < 0.5 * before.mean()
+
+
+def test_a_smooth_start_jitters_less_at_the_same_iterations() -> None:
+    poses, trans, rest, seq = mannequin_clip(45, seed=3)
+    rng = np.random.default_rng(4)
+    seq.body_world[..., :3] += rng.normal(0, 0.015, seq.body_world[..., :3].shape).astype(np.float32)
+    seq.body_2d[..., :2] += rng.normal(0, 3.0, seq.body_2d[..., :2].shape).astype(np.float32)
+    settings = preset("fast").optimize
+    rough = fit_clip(seq, K, settings=dataclasses.replace(settings, init_smoothing_seconds=0.0))
+    smooth = fit_clip(seq, K, settings=settings)
+    assert settings.init_smoothing_seconds > 0
+    # Measured here: about a tenth of the jitter, and the limbs closer to the truth too.
+    assert acceleration_error_mm(smooth, poses, rest, trans) < 0.4 * acceleration_error_mm(rough, poses, rest, trans)
+    assert np.median(limb_error_mm(smooth, poses, rest, trans)) < np.median(limb_error_mm(rough, poses, rest, trans))
 
 
 def test_an_outlier_landmark_does_not_drag_the_arm() -> None:
