@@ -103,6 +103,10 @@ def facing_directions(body_world: np.ndarray) -> np.ndarray:
     return normal / np.linalg.norm(normal, axis=-1, keepdims=True)
 
 
+FLIP_COSINE = -0.5
+"""Facing directions of consecutive frames with a cosine below this count as a left/right swap."""
+
+
 def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[int]:
     """Undo MediaPipe's brief left/right confusions, in place; return the frames fixed.
 
@@ -118,7 +122,10 @@ def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[
     valid = np.flatnonzero(seq.present & np.isfinite(facing).all(axis=1))
     if valid.size < 2:
         return []
-    flips = np.einsum("ij,ij->i", facing[valid[1:]], facing[valid[:-1]]) < 0.0
+    # A swap turns the chest by ~180 degrees (cosine near -1; -0.8 to -1.0 on
+    # real clips); a one-frame sideways glitch only by ~90-110 (cosine -0.1 to
+    # -0.4) and must not start a run, or the true frames after it get flipped.
+    flips = np.einsum("ij,ij->i", facing[valid[1:]], facing[valid[:-1]]) < FLIP_COSINE
     # Runs of valid frames with a consistent labelling: run id per valid frame.
     run_id = np.concatenate([[0], np.cumsum(flips)])
     num_runs = int(run_id[-1]) + 1

@@ -101,6 +101,19 @@ def test_a_short_swap_is_undone_and_hands_follow() -> None:
     assert (seq.left_hand == 1.0).all() and (seq.right_hand == 2.0).all()
 
 
+def test_a_sideways_glitch_does_not_start_a_swap() -> None:
+    """One frame where the chest reads 100 degrees off (MediaPipe does this) is not a left/right swap."""
+    seq = _turning_sequence(40, 10.0)
+    truth = seq.body_2d.copy()
+    t = 15
+    c, s_ = np.cos(np.radians(100)), np.sin(np.radians(100))
+    rot = np.array([[c, 0, s_], [0, 1, 0], [-s_, 0, c]])
+    for name in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"):
+        seq.body_world[t, BODY[name], :3] = rot @ seq.body_world[t, BODY[name], :3]
+    assert repair_side_swaps(seq) == []
+    np.testing.assert_array_equal(seq.body_2d, truth)
+
+
 def test_landmarks_are_in_original_pixels_when_frames_are_downscaled(short_clip: Path, sequence) -> None:
     info = open_video(short_clip)
     small = estimate_holistic(
