@@ -128,6 +128,12 @@ class OptimizeSettings:
             two frames at 30 fps: well under the duration of a real movement.
         weights: the objective's terms.
         ik: settings of the closed-form initialiser.
+        window_frames: clips longer than this are fitted in overlapping
+            windows of this many frames with one shared shape, so memory stays
+            bounded for any clip length (the whole-clip batch of a 10-minute
+            clip would need gigabytes for its autograd graph).
+        window_overlap: frames two neighbouring windows share; the result
+            cross-fades over them.
     """
 
     iterations: int = 40
@@ -142,6 +148,8 @@ class OptimizeSettings:
     init_smoothing_seconds: float = 0.067
     weights: ObjectiveWeights = ObjectiveWeights()
     ik: FitSettings = FitSettings()
+    window_frames: int = 1800
+    window_overlap: int = 30
 
 
 @dataclass(frozen=True)
@@ -493,13 +501,129 @@ def fit_clip(
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> FitResult:
-    """Fit ``body`` (default: the mannequin) to a whole clip's landmarks.
+    """Fit ``body`` (default: the mannequin) to a clip's landmarks, all frames as one batch
+    (see :func:`fit_window`), or in overlapping windows of ``settings.window_frames``
+    with one shared shape when the clip is longer (memory stays bounded).
+    """
+    T = seq.num_frames
+    window, overlap = int(settings.window_frames), int(settings.window_overlap)
+    if T <= window or window <= 2 * overlap:
+        return fit_window(seq, K, body, settings=settings, progress=progress, should_cancel=should_cancel)
+    body = body if body is not None else MannequinBody()
+    starts = list(range(0, T - overlap, window - overlap))
+    total = len(starts) + 1
+    step = [0]
+
+    def part_progress(done: int, count: int) -> None:
+        if progress is not None:
+            progress(step[0] * count + done, total * count)
+
+    # The shape: one fit on frames spread over the whole clip (one window's worth).
+    spread = np.unique(np.linspace(0, T - 1, window).round().astype(int))
+    shape_fit = fit_window(_frames(seq, spread, fps=seq.fps * len(spread) / T), K, body, settings=settings,
+                           progress=part_progress, should_cancel=should_cancel)
+    betas = shape_fit.betas
+    parts: list[tuple[int, FitResult | None]] = []
+    warnings: list[str] = []
+    for start in starts:
+        step[0] += 1
+        stop = min(start + window, T)
+        try:
+            part = fit_window(_frames(seq, np.arange(start, stop)), K, body, settings=settings, betas=betas,
+                              progress=part_progress, should_cancel=should_cancel)
+            warnings += [w for w in part.warnings if w not in warnings]
+        except CancelledError:
+            raise
+        except MocapError:
+            part = None  # nobody in this stretch: bridged from its neighbours below
+        parts.append((start, part))
+    if all(p is None for _, p in parts):
+        raise MocapError("no person was found in any frame of the video. Check that one whole person "
+                         "(head to feet) is clearly visible, and that the frame range is right.")
+    return _stitch(parts, T, overlap, shape_fit, warnings)
+
+
+def _frames(seq: PoseSequence, idx: np.ndarray, fps: float | None = None) -> PoseSequence:
+    """The frames ``idx`` of ``seq`` as a sequence of their own."""
+    return dataclasses.replace(
+        seq, fps=seq.fps if fps is None else fps, frame_indices=seq.frame_indices[idx],
+        body_2d=seq.body_2d[idx], body_world=seq.body_world[idx], left_hand=seq.left_hand[idx],
+        right_hand=seq.right_hand[idx], face=seq.face[idx], present=seq.present[idx])
+
+
+def _stitch(parts: list[tuple[int, FitResult | None]], T: int, overlap: int, shape_fit: FitResult,
+            warnings: list[str]) -> FitResult:
+    """Cross-fade window results into one clip (rotations by normalised quaternion blend)."""
+    from ..rotations import axis_angle_to_quat_wxyz, quat_wxyz_to_axis_angle
+
+    quat = np.zeros((T, NUM_JOINTS, 4))
+    trans = np.zeros((T, 3))
+    E = shape_fit.expression.shape[1]
+    expression = np.zeros((T, E))
+    weight = np.zeros(T)
+    confidence = np.zeros(T, np.float32)
+    reproj = np.full(T, np.nan, np.float32)
+    bridged = np.ones(T, bool)
+    for start, part in parts:
+        if part is None:
+            continue
+        n = part.poses.shape[0]
+        w = np.ones(n)
+        if start > 0:
+            w[:overlap] = np.linspace(0.0, 1.0, overlap + 2)[1:-1]
+        if start + n < T:
+            w[-overlap:] = np.minimum(w[-overlap:], np.linspace(1.0, 0.0, overlap + 2)[1:-1])
+        q = axis_angle_to_quat_wxyz(part.poses.reshape(n, NUM_JOINTS, 3).astype(np.float64))
+        sl = slice(start, start + n)
+        # Same hemisphere as what is already there, so the blend does not cancel out.
+        flip = np.sum(q * quat[sl], axis=-1, keepdims=True) < 0
+        quat[sl] += w[:, None, None] * np.where(flip, -q, q)
+        trans[sl] += w[:, None] * part.trans
+        if part.expression.shape[1] == E:
+            expression[sl] += w[:, None] * part.expression
+        weight[sl] += w
+        mine = w >= 0.5
+        confidence[sl][mine] = part.confidence[mine]
+        reproj[sl][mine] = part.reprojection_error[mine]
+        bridged[sl][mine] = part.bridged[mine]
+    have = weight > 0
+    frames = np.arange(T)
+    for arr in (trans, expression):
+        arr[have] /= weight[have, None]
+    quat[have] /= np.linalg.norm(quat[have], axis=-1, keepdims=True)
+    if not have.all():  # whole windows without a person: hold/interpolate from the neighbours
+        for k in range(3):
+            trans[:, k] = np.interp(frames, frames[have], trans[have, k])
+        nearest = frames[have][np.clip(np.searchsorted(frames[have], frames), 0, have.sum() - 1)]
+        quat[~have] = quat[nearest[~have]]
+        bridged[~have] = True
+        warnings.append(f"{int((~have).sum())} frames in stretches without a person were bridged")
+    poses = quat_wxyz_to_axis_angle(quat).reshape(T, -1)
+    return dataclasses.replace(
+        shape_fit, poses=poses.astype(np.float32), trans=trans.astype(np.float32),
+        expression=expression.astype(np.float32), confidence=confidence, bridged=bridged,
+        reprojection_error=reproj, warnings=warnings)
+
+
+def fit_window(
+    seq: PoseSequence,
+    K: np.ndarray,
+    body: BodyModel | None = None,
+    *,
+    settings: OptimizeSettings = OptimizeSettings(),
+    betas: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> FitResult:
+    """Fit ``body`` (default: the mannequin) to a clip's landmarks, all frames as one batch.
 
     Args:
         seq: the clip's landmarks (``core.landmarks.PoseSequence``), T frames.
         K: (3, 3) camera intrinsics, pixels (OpenCV).
         body: a ``core.body.model.BodyModel`` (``MannequinBody`` or ``SMPLXBody``).
         settings: see ``OptimizeSettings`` (``PRESETS`` holds the presets).
+        betas: (B,) a fixed shape (another window's); None fits the shape
+            when ``settings.fit_shape``.
         progress: progress(done, total), counted in optimiser iterations after
             the initialiser.
         should_cancel: polled between iterations; True raises CancelledError.
@@ -552,10 +676,13 @@ def fit_clip(
     smooth_frames = settings.init_smoothing_seconds * seq.fps
     if smooth_frames > 0 and T > 2:
         local0 = smooth_rotations(local0, smooth_frames)
-    if isinstance(body, MannequinBody):
+    if betas is not None:
+        betas0 = np.asarray(betas, np.float32)
+    elif isinstance(body, MannequinBody):
         betas0 = np.asarray(init.betas, np.float32)
     else:
         betas0 = body.initial_betas(world_all[good])
+    fit_shape = settings.fit_shape and betas is None
     from ..body.mannequin import forward_kinematics
     from .mapping import landmarks_from_fk
 
@@ -571,9 +698,9 @@ def fit_clip(
     obs = _observations(seq, body, good, device)
     problem = ClipProblem(body, obs, K, seq.fps, settings, fit_face)
     expr0 = np.zeros((T, body.num_expression), np.float32)
-    params = _Params(local0, trans0, betas0, expr0, free_joints(fit_face), device, settings.fit_shape)
+    params = _Params(local0, trans0, betas0, expr0, free_joints(fit_face), device, fit_shape)
     trainable = [params.rot6d, params.trans]
-    if settings.fit_shape:
+    if fit_shape:
         trainable.append(params.betas)
     if fit_face:
         trainable.append(params.expression)

@@ -271,3 +271,32 @@ def test_weights_are_documented() -> None:
     doc = ObjectiveWeights.__doc__ or ""
     for f in dataclasses.fields(ObjectiveWeights):
         assert f"{f.name}:" in doc
+
+
+def test_long_clips_are_fitted_in_windows_with_one_shape() -> None:
+    """Windows of 50 frames over 130 frames: close to the truth, one shape, no seams, memory per window."""
+    poses, trans, rest, seq = mannequin_clip(130)
+    settings = OptimizeSettings(window_frames=50, window_overlap=10)
+    calls = []
+    fit = fit_clip(seq, K, settings=settings, progress=lambda d, t: calls.append((d, t)))
+    assert fit.poses.shape == (130, 165)
+    err = limb_error_mm(fit, poses, rest, trans)
+    assert err.mean() < 10.0
+    np.testing.assert_allclose(fit.betas, BETAS, atol=0.03)
+    # No jump where windows meet: the fitted limbs move as smoothly there as elsewhere.
+    step = np.linalg.norm(np.diff(limb_positions(fit.poses, fit.rest_joints, fit.trans), axis=0), axis=-1).max(-1)
+    truth_step = np.linalg.norm(np.diff(limb_positions(poses, rest, trans), axis=0), axis=-1).max(-1)
+    assert (step - truth_step).max() < 0.02
+    assert calls and calls[-1][0] <= calls[-1][1]
+
+
+def test_a_window_without_anyone_is_bridged() -> None:
+    poses, trans, rest, seq = mannequin_clip(130)
+    gone = np.zeros(130, bool)
+    gone[55:110] = True  # longer than a window: one window sees nobody
+    seq = dataclasses.replace(seq, present=seq.present & ~gone,
+                              body_2d=np.where(gone[:, None, None], np.nan, seq.body_2d),
+                              body_world=np.where(gone[:, None, None], np.nan, seq.body_world))
+    fit = fit_clip(seq, K, settings=OptimizeSettings(window_frames=50, window_overlap=10))
+    assert fit.bridged[60:105].all() and not fit.bridged[:50].any()
+    assert np.isfinite(fit.poses).all() and np.isfinite(fit.trans).all()
