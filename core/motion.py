@@ -223,6 +223,9 @@ def read_motion(path: str | os.PathLike[str]) -> Motion:
             raise MotionFileError(
                 f"{path.name} is damaged: member(s) {', '.join(bad)} are not NumPy arrays"
             )
+        complex_keys = sorted(key for key, value in data.items() if value.dtype.kind == "c")
+        if complex_keys:
+            raise MotionFileError(f"{path.name}: member(s) {', '.join(complex_keys)} hold complex numbers")
     except ValueError as exc:
         raise MotionFileError(
             f"{path.name} holds pickled Python objects, which are refused "
