@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
 import subprocess
@@ -70,6 +69,8 @@ TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5}
 # ----------------------------------------------------------------------------
 # Metrics (numpy, any number of frames; joints (T, J, 3))
 # ----------------------------------------------------------------------------
+
+from _results import write_results  # noqa: E402
 
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """``pred`` (T, J, 3) aligned per frame onto ``gt`` by a similarity transform (Umeyama).
@@ -332,10 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
 
     _print_table(per, [s.name for s in specs], labels, results)
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "accuracy.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\nwrote {out_dir / 'accuracy.json'} ({results['total_seconds']:.0f} s)")
+    path = write_results("accuracy", results)
+    print(f"\nwrote {path} ({results['total_seconds']:.0f} s)")
     return 0
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+from _results import write_results  # noqa: E402
+
 def _ext():
     pkg = types.ModuleType("blender_mocap_ext")
     pkg.__path__ = [str(ROOT)]
@@ -73,10 +75,7 @@ def main() -> int:
     print(f"{'batch machinery':27s} {machinery:7.2f} s  {machinery / engine_s:.3f} x capture")
     print(f"{'total overhead':27s} {wall - engine_s:7.2f} s  {(wall - engine_s) / engine_s:.3f} x capture")
     print(f"{'re-run (all skipped)':27s} {rerun:7.2f} s  {rerun / engine_s:.3f} x capture")
-    target = ROOT / "bench" / "results" / "batch.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=1))
-    print(f"wrote {target}")
+    print(f"wrote {write_results('batch', results)}")
     return 0
 
 

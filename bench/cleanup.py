@@ -25,7 +25,6 @@ error, read here as our limbs' mean acceleration (jitter), <= the truth's own
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -45,6 +44,8 @@ import groundtruth  # noqa: E402
 
 FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth: heel, toe per side
 
+
+from _results import write_results  # noqa: E402
 
 def cam_points(motion, names) -> np.ndarray:
     """(T, N, 3) joints of ``motion`` in its camera's frame (OpenCV), metres."""
@@ -156,10 +157,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{results['mean.accel_error_after_vs_truth_accel']:.2f}, our acceleration / truth's "
           f"{results['mean.mean_accel_after_vs_truth']:.2f} (<= 1.2), PA-MPJPE change "
           f"{results['mean.pa_mpjpe_change_mm']:+.1f} mm (<= +2)")
-    target = ROOT / "bench" / "results" / "cleanup.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=1))
-    print(f"wrote {target}")
+    print(f"wrote {write_results('cleanup', results)}")
     return 0
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import platform
 import resource
@@ -51,6 +50,8 @@ SIZE = (1280, 720)
 BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
 LIMBS = [JOINT_INDEX[n] for n in LIMB_JOINTS]
 
+
+from _results import write_results  # noqa: E402
 
 def make_clip(frames: int, seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -154,10 +155,7 @@ def main() -> int:
           f"batched {acc_batched:.1f} mm/frame^2")
     print(f"  speed-up: {baseline_s / batched_s:.1f} x   peak RSS {rss_after_batched:.0f} MB, "
           f"tracemalloc peak {traced_peak / 2**20:.1f} MB")
-    out = ROOT / "bench" / "results" / "fit_speed.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"  -> {out.relative_to(ROOT)}")
+    print(f"  -> {write_results('fit_speed', result).relative_to(ROOT)}")
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import platform
 import sys
@@ -31,6 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "blender_mocap_ext"
 
+
+from _results import write_results  # noqa: E402
 
 def _ext() -> types.ModuleType:
     pkg = sys.modules.get(PACKAGE)
@@ -109,14 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     extrap = "" if base_frames == T else f" (measured on {base_frames} frames, scaled)"
     print(f"keyframe_insert loop: {baseline:.2f} s{extrap}")
     print(f"ratio: {ratio:.0f}x faster  (target >= 100x)")
-    out = ROOT / "bench" / "results" / "keying.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
+    out = write_results("keying", {
         "bones": J, "frames": T, "keys": keys, "fcurves": J * 4 + 3,
         "bulk_seconds": bulk, "keyframe_insert_seconds": baseline,
         "keyframe_insert_measured_frames": base_frames, "ratio": ratio,
         "cpu_count": os.cpu_count() or 0,
-    }, indent=1) + "\n")
+    })
     print(f"wrote {out}")
     return 0
 

@@ -13,7 +13,6 @@ Writes bench/results/memory.json. The 10-minute run takes several minutes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -30,6 +29,8 @@ code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subproces
 print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
+
+from _results import write_results  # noqa: E402
 
 def make_clip(source: Path, target: Path, seconds: float, size: tuple[int, int]) -> int:
     """Loop the first 3 s of ``source`` (forwards then backwards) to ``seconds`` at ``size``."""
@@ -91,10 +92,7 @@ def main() -> int:
     results["peak_ratio"] = round(ratio, 3)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
     print(f"peak memory {labels[1]} / {labels[0]} (baseline): {ratio:.3f}  (target <= 1.5)")
-    target = ROOT / "bench" / "results" / "memory.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=1))
-    print(f"wrote {target}")
+    print(f"wrote {write_results('memory', results)}")
     return 0
 
 

@@ -9,7 +9,6 @@ throughput in fp32 and fp16. Writes bench/results/pose.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -21,6 +20,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+
+from _results import write_results  # noqa: E402
 
 def load_frames(count: int) -> list[np.ndarray]:
     import cv2
@@ -85,10 +86,7 @@ def main() -> None:
                 result[key + "_fps"] = fps
                 result[key + "_ratio"] = fps / mp_fps
                 print(f"torch      {device:4s} {precision} b{batch:<3d} {fps:7.1f} fps   x{fps / mp_fps:.2f} of mediapipe")
-    out = ROOT / "bench" / "results" / "pose.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {out}")
+    print(f"wrote {write_results('pose', result)}")
 
 
 if __name__ == "__main__":

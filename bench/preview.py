@@ -19,7 +19,6 @@ Flat JSON: bench/results/preview.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -42,6 +41,8 @@ from core.preview.settings import RasterSettings, ShadingSettings  # noqa: E402
 from core.preview.shading import FlatShader, face_part_colors, frame_base_colors  # noqa: E402
 from core.skeleton import JOINT_INDEX, NUM_JOINTS  # noqa: E402
 
+
+from _results import write_results  # noqa: E402
 
 def smplx_body() -> Body:
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,10 +216,7 @@ def main() -> int:
     bench_body("body21k", mannequin_with_faces(), args.frames, args.pytorch3d_frames, args.size, out)
     bench_body("smplx20k", smplx_body(), args.frames, args.pytorch3d_frames, args.size, out)
     bench_body("mannequin48k", subdivided_mannequin(), args.frames, args.pytorch3d_frames, args.size, out)
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "preview.json").write_text(json.dumps(out, indent=1))
-    print(f"wrote {results / 'preview.json'}")
+    print(f"wrote {write_results('preview', out)}")
     return 0
 
 
