@@ -440,6 +440,19 @@ def _ranges(frames: np.ndarray, limit: int = 5) -> str:
 # Entry point
 # ----------------------------------------------------------------------------
 
+NO_PERSON = ("no person was found in any frame of the video. Check that one whole person "
+             "(head to feet) is clearly visible, and that the frame range is right.")
+"""The message when no frame of a clip can be fitted."""
+
+
+def observed_frames(seq: PoseSequence) -> np.ndarray:
+    """(T,) bool: a person was found and all 33 body landmarks (2D and world) are finite."""
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(seq.present, bool)
+                & np.all(np.isfinite(np.asarray(seq.body_world)[..., :3]), axis=(-1, -2))
+                & np.all(np.isfinite(np.asarray(seq.body_2d)), axis=(-1, -2)))
+
+
 def fit_sequence(
     seq: PoseSequence,
     K: np.ndarray,
@@ -469,15 +482,9 @@ def fit_sequence(
     T = seq.num_frames
     world_all = np.asarray(seq.body_world, np.float64)
     uv_all = np.asarray(seq.body_2d, np.float64)
-    with np.errstate(invalid="ignore"):
-        good = (np.asarray(seq.present, bool)
-                & np.all(np.isfinite(world_all[..., :3]), axis=(-1, -2))
-                & np.all(np.isfinite(uv_all), axis=(-1, -2)))
+    good = observed_frames(seq)
     if T == 0 or not good.any():
-        raise MocapError(
-            "no person was found in any frame of the video. Check that one whole person "
-            "(head to feet) is clearly visible, and that the frame range is right."
-        )
+        raise MocapError(NO_PERSON)
     gidx = np.flatnonzero(good)
     warnings: list[str] = []
 

@@ -46,7 +46,7 @@ from ..errors import CancelledError, MocapError
 from ..landmarks import NUM_BODY, NUM_HAND, PoseSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, POSE_DIM
-from .ik import FitResult, FitSettings, _assign_hands, _ranges, fit_sequence
+from .ik import NO_PERSON, FitResult, FitSettings, _assign_hands, _ranges, fit_sequence, observed_frames
 from .mapping import BODY_DIRECT, LIMB_LANDMARKS
 
 J = JOINT_INDEX
@@ -538,8 +538,7 @@ def fit_clip(
             part = None  # nobody in this stretch: bridged from its neighbours below
         parts.append((start, part))
     if all(p is None for _, p in parts):
-        raise MocapError("no person was found in any frame of the video. Check that one whole person "
-                         "(head to feet) is clearly visible, and that the frame range is right.")
+        raise MocapError(NO_PERSON)
     return _stitch(parts, T, overlap, shape_fit, warnings)
 
 
@@ -649,17 +648,11 @@ def fit_window(
     T = seq.num_frames
     uv_all = np.asarray(seq.body_2d, np.float64)
     world_all = np.asarray(seq.body_world, np.float64)
-    with np.errstate(invalid="ignore"):
-        present = (np.asarray(seq.present, bool)
-                   & np.all(np.isfinite(world_all[..., :3]), axis=(-1, -2))
-                   & np.all(np.isfinite(uv_all), axis=(-1, -2)))
+    present = observed_frames(seq)
     limb_vis = np.where(present, np.nan_to_num(uv_all[:, LIMB_LANDMARKS, 2]).mean(-1) if T else 0.0, 0.0)
     good = present & (limb_vis >= settings.min_frame_confidence)
     if T == 0 or not good.any():
-        raise MocapError(
-            "no person was found in any frame of the video. Check that one whole person "
-            "(head to feet) is clearly visible, and that the frame range is right."
-        )
+        raise MocapError(NO_PERSON)
 
     # Start: the closed-form per-frame fit (on the mannequin; pose vectors mean
     # the same on both bodies), with unreliable frames bridged.
