@@ -9,7 +9,6 @@ stops its engine in turn.
 """
 
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,10 @@ from ..blender_mocap.engine import EngineJob
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.settings import build_options_from_props, resolve_path, settings_from_props
 from ..core.errors import MocapError
+from .modal import start_modal, wait_for
 
 HEADLESS = Path(__file__).resolve().parents[1] / "blender_mocap" / "headless.py"
 BATCH_EVENTS = frozenset({"stage", "progress", "warning", "error", "done", "skipped", "output", "summary"})
-TIMER_STEP = 0.2
 
 
 @dataclass
@@ -98,6 +97,12 @@ def finish(run: BatchRun) -> tuple[str, str]:
     return 'ERROR', run.summary or run.job.error_message()
 
 
+def _abort(run: BatchRun) -> None:
+    """Stop the batch process (it stops its engine) and forget the run."""
+    run.job.cancel()
+    _RUNNING.clear()
+
+
 class MOCAP_OT_batch(bpy.types.Operator):
     """Convert every video in a folder into the chosen files, in a separate process"""
 
@@ -146,14 +151,7 @@ class MOCAP_OT_batch(bpy.types.Operator):
         run = self._start(context)
         if run is None:
             return {'CANCELLED'}
-        try:
-            while not run.job.finished:
-                handle_events(run)
-                time.sleep(TIMER_STEP)
-        except BaseException:
-            run.job.cancel()
-            _RUNNING.clear()
-            raise
+        wait_for(run.job, lambda: handle_events(run), lambda: _abort(run))
         return self._end(context, run)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
@@ -162,10 +160,7 @@ class MOCAP_OT_batch(bpy.types.Operator):
         run = self._start(context)
         if run is None:
             return {'CANCELLED'}
-        wm = context.window_manager
-        assert wm is not None
-        run.timer = wm.event_timer_add(TIMER_STEP, window=context.window)
-        wm.modal_handler_add(self)
+        run.timer = start_modal(self, context, progress_bar=False)
         return {'RUNNING_MODAL'}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
@@ -174,8 +169,7 @@ class MOCAP_OT_batch(bpy.types.Operator):
             return {'CANCELLED'}
         if event.type == 'ESC' and event.value == 'PRESS':
             self._stop_timer(context, run)
-            run.job.cancel()
-            _RUNNING.clear()
+            _abort(run)
             if context.workspace is not None:
                 context.workspace.status_text_set(None)
             self.report({'WARNING'}, "Batch cancelled; finished files are kept, report.json says which")
@@ -198,5 +192,4 @@ class MOCAP_OT_batch(bpy.types.Operator):
     def cancel(self, context: bpy.types.Context) -> None:
         run = current_batch()
         if run is not None:
-            run.job.cancel()
-            _RUNNING.clear()
+            _abort(run)

@@ -9,7 +9,6 @@ synchronously instead.
 
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,11 +27,8 @@ from ..blender_mocap.engine import (
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.settings import BuildOptions, build_options_from_props, settings_from_props, validate_settings
 from ..core.errors import MocapError
+from .modal import PROGRESS_SCALE, start_modal, wait_for
 
-TIMER_STEP = 0.1
-"""Seconds between two polls of the engine in the modal loop."""
-PROGRESS_SCALE = 1000
-"""window_manager.progress_* runs from 0 to this (it takes 0..9999)."""
 CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
 
 
@@ -241,13 +237,7 @@ class MOCAP_OT_capture(bpy.types.Operator):
         run = self._prepare(context)
         if run is None:
             return {'CANCELLED'}
-        try:
-            while not run.job.finished:
-                handle_events(run)
-                time.sleep(TIMER_STEP)
-        except BaseException:  # KeyboardInterrupt in a batch run: leave nothing behind
-            cleanup_capture(context, run, cancel=True)
-            raise
+        wait_for(run.job, lambda: handle_events(run), lambda: cleanup_capture(context, run, cancel=True))
         return self._finish(context, run)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
@@ -256,12 +246,8 @@ class MOCAP_OT_capture(bpy.types.Operator):
         run = self._prepare(context)
         if run is None:
             return {'CANCELLED'}
-        wm = context.window_manager
-        assert wm is not None
-        run.timer = wm.event_timer_add(TIMER_STEP, window=context.window)
-        wm.progress_begin(0, PROGRESS_SCALE)
+        run.timer = start_modal(self, context, progress_bar=True)
         self._show_status(context, run)
-        wm.modal_handler_add(self)
         return {'RUNNING_MODAL'}
 
     def _show_status(self, context: bpy.types.Context, run: CaptureRun) -> None:

@@ -15,7 +15,6 @@ or given as the operator's ``filepath``.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 from ..blender_mocap.engine import EngineJob, describe_event, event_fraction
 from ..blender_mocap.preferences import engine_python_path
 from ..core.errors import MocapError
+from .modal import PROGRESS_SCALE, start_modal, wait_for
 
 MOTION_FILE_KEY = "mocap_motion_file"
 """Custom property on a take's armature: absolute path of its saved motion file."""
@@ -33,7 +33,6 @@ VIDEO_KEY = "mocap_video"
 """Optional custom property on the armature: the video, when it moved since the capture."""
 PREVIEW_KEY = "mocap_preview"
 """Custom property set on movie clips this operator loaded (so a re-run replaces them)."""
-TIMER_STEP = 0.1
 ENGINE_ENTRY = ("-m", "core", "preview")
 
 
@@ -284,13 +283,7 @@ class MOCAP_OT_preview(bpy.types.Operator):
         run = self._start(context)
         if run is None:
             return {'CANCELLED'}
-        try:
-            while not run.job.finished:
-                run.handle_events()
-                time.sleep(TIMER_STEP)
-        except BaseException:
-            self._cleanup(context, run, cancel=True)
-            raise
+        wait_for(run.job, run.handle_events, lambda: self._cleanup(context, run, cancel=True))
         return self._finish(context, run)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
@@ -299,11 +292,7 @@ class MOCAP_OT_preview(bpy.types.Operator):
         run = self._start(context)
         if run is None:
             return {'CANCELLED'}
-        wm = context.window_manager
-        assert wm is not None
-        run.timer = wm.event_timer_add(TIMER_STEP, window=context.window)
-        wm.progress_begin(0, 1000)
-        wm.modal_handler_add(self)
+        run.timer = start_modal(self, context, progress_bar=True)
         return {'RUNNING_MODAL'}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
@@ -321,7 +310,7 @@ class MOCAP_OT_preview(bpy.types.Operator):
             if context.workspace is not None:
                 context.workspace.status_text_set(f"Mocap preview: {run.status} ({run.fraction:.0%}) - Esc to cancel")
             if context.window_manager is not None:
-                context.window_manager.progress_update(run.fraction * 1000)
+                context.window_manager.progress_update(run.fraction * PROGRESS_SCALE)
             return {'PASS_THROUGH'}
         return self._finish(context, run)
 
