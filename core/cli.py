@@ -35,9 +35,34 @@ class Cancel:
     def __call__(self, *_: object) -> None:
         self.requested = True
 
-    def install(self) -> None:
-        signal.signal(signal.SIGTERM, self)
-        signal.signal(signal.SIGINT, self)
+
+def display(args: argparse.Namespace) -> tuple[str, Callable[[dict], None]]:
+    """(mode, event handler) for ``--progress``: a bar on a terminal, else quiet (warnings only)."""
+    mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
+    handlers: dict[str, Callable[[dict], None]] = {"bar": ProgressBar(), "json": json_emit, "none": warnings_only}
+    return mode, handlers[mode]
+
+
+def run_job(job: Callable[[Callable[[], bool]], object], mode: str) -> int:
+    """Run ``job(should_cancel)`` with SIGTERM/SIGINT as cancellation; returns the exit code.
+
+    The one place the engine's commands turn MocapError and CancelledError
+    into a message (stderr, and a JSON ``error`` event) and an exit code.
+    """
+    cancel = Cancel()
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        job(lambda: cancel.requested)
+    except CancelledError as exc:
+        fail(str(exc), mode)
+        return EXIT_CANCELLED
+    except MocapError as exc:
+        fail(str(exc), mode)
+        return EXIT_FAILED
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    return EXIT_OK
 
 
 class ProgressBar:
@@ -150,11 +175,7 @@ def _capture(args: argparse.Namespace) -> int:
     from .cleanup import CleanupSettings
     from .pose import PoseSettings
 
-    mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
-    emitters: dict[str, Callable[[dict], None] | None] = {"bar": ProgressBar(), "json": json_emit, "none": warnings_only}
-    emit = emitters[mode]
-    cancel = Cancel()
-    cancel.install()
+    mode, emit = display(args)
     settings = CaptureSettings(
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
         hfov_degrees=args.fov,
@@ -165,15 +186,8 @@ def _capture(args: argparse.Namespace) -> int:
             ground=not args.no_floor, foot_lock=args.foot_lock, smoothing_body=args.smoothing,
             smoothing_hands=args.smoothing_hands, smoothing_face=args.smoothing_face),
     )
-    try:
-        capture(args.video, args.out, settings, emit=emit, should_cancel=lambda: cancel.requested)
-    except CancelledError as exc:
-        fail(str(exc), mode)
-        return EXIT_CANCELLED
-    except MocapError as exc:
-        fail(str(exc), mode)
-        return EXIT_FAILED
-    return EXIT_OK
+    return run_job(lambda should_cancel: capture(args.video, args.out, settings, emit=emit,
+                                                 should_cancel=should_cancel), mode)
 
 
 def fail(message: str, mode: str) -> None:

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from pathlib import Path
 
-from ..cli import (EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, Cancel, ProgressBar, fail, json_emit, positive_int,
-                   unit_interval, warnings_only)
-from ..errors import CancelledError, MocapError
+from ..cli import display, positive_int, run_job, unit_interval
 from .settings import COLOR_MODES, DEVICES, LAYOUTS, RENDERERS, SECOND_VIEWS, PreviewSettings, ShadingSettings
 
 
@@ -82,29 +79,17 @@ def run(args: argparse.Namespace) -> int:
     """Run the preview for parsed arguments; returns the exit code."""
     from .job import render_preview
 
-    mode = args.progress or ("bar" if sys.stderr.isatty() else "none")
-    emit = {"bar": ProgressBar(), "json": json_emit, "none": warnings_only}[mode]
+    mode, emit = display(args)
     handler = logging.StreamHandler(sys.stderr)  # the log never goes to stdout (JSON there)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("core.preview")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    cancel = Cancel()
-    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        render_preview(args.motion, settings_from_args(args), emit=emit,
-                       should_cancel=lambda: cancel.requested)
-    except CancelledError as exc:
-        fail(str(exc), mode)
-        return EXIT_CANCELLED
-    except MocapError as exc:
-        fail(str(exc), mode)
-        return EXIT_FAILED
+        return run_job(lambda should_cancel: render_preview(args.motion, settings_from_args(args), emit=emit,
+                                                            should_cancel=should_cancel), mode)
     finally:
         logger.removeHandler(handler)
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
