@@ -160,8 +160,11 @@ def collect_inputs(items: Iterable[str | Path]) -> list[Path]:
         else:
             found.append(path)
     unique: list[Path] = []
+    seen: set[Path] = set()
     for p in found:
-        if p.resolve() not in {q.resolve() for q in unique}:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
             unique.append(p)
     return unique
 

@@ -128,12 +128,9 @@ def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: Cleanu
     sole_height = points[..., 2] - heights[None, :]
     speed = horizontal_speed(points, rate, settings.contacts.speed_window)
     seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.speed_window)
-    if seen is not None:
-        # Put video speeds on the 3D thresholds' scale (see ContactSettings.image_speed_on).
-        seen = seen * (settings.contacts.speed_on / settings.contacts.image_speed_on)
-        speed = np.where(np.isfinite(seen), seen, speed)
-    return detect_contacts(sole_height, speed,
-                           settings.foot_lock if settings.foot_lock != "off" else "auto", settings.contacts)
+    # Contacts are found even with foot lock off: the quality figures report skate on them.
+    return detect_contacts(sole_height, speed, settings.foot_lock if settings.foot_lock != "off" else "auto",
+                           settings.contacts, image_speed=seen)
 
 
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,

@@ -61,11 +61,14 @@ def horizontal_speed(points: np.ndarray, rate: float, window: int = 5) -> np.nda
 
 
 def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "auto",
-                    settings: ContactSettings = ContactSettings()) -> np.ndarray:
+                    settings: ContactSettings = ContactSettings(),
+                    image_speed: np.ndarray | None = None) -> np.ndarray:
     """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
 
     mode: "auto" (height and speed), "always" (height alone: a foot near the
-    floor is planted), or "off" (no contacts).
+    floor is planted), or "off" (no contacts). ``image_speed`` (T, P), the
+    feet's speed seen in the video (NaN where unseen), is used instead of
+    ``speed`` wherever it is known, against its own tighter thresholds.
     """
     T, P = sole_height.shape
     if mode == "off" or T == 0:
@@ -74,8 +77,15 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     on = sole_height < settings.height_on
     off = sole_height > settings.height_off
     if use_speed:
-        on &= speed < settings.speed_on
-        off |= speed > settings.speed_off
+        speed_on = np.full(speed.shape, settings.speed_on)
+        speed_off = np.full(speed.shape, settings.speed_off)
+        if image_speed is not None:
+            seen = np.isfinite(image_speed)
+            speed = np.where(seen, image_speed, speed)
+            speed_on[seen] = settings.image_speed_on
+            speed_off[seen] = settings.image_speed_on * settings.speed_off / settings.speed_on
+        on &= speed < speed_on
+        off |= speed > speed_off
     state = np.zeros(P, bool)
     out = np.zeros((T, P), bool)
     for t in range(T):
