@@ -119,7 +119,8 @@ def test(args: list[str]) -> int:
 
 def bench(args: list[str]) -> int:
     if not args:
-        names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
+        names = sorted(p.stem for p in (ROOT / "bench").glob("*.py")
+                       if not p.stem.startswith("_") and "\ndef main(" in p.read_text(encoding="utf-8"))
         log("usage: python3 dev.py bench NAME  (one of: " + ", ".join(names) + ")")
         return 2
     python = dev_python()
