@@ -45,7 +45,7 @@ def load_frames(count: int) -> list[np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--frames", type=int, default=64)
+    parser.add_argument("--frames", type=int, default=240)
     args = parser.parse_args()
     import mediapipe as mp
     import torch
@@ -78,14 +78,17 @@ def main() -> None:
                 if device == "cuda":
                     torch.cuda.synchronize()
                 t = time.perf_counter()
-                BodyTracker(settings, models).run_chunk(frames)
+                tracker = BodyTracker(settings, models)
+                tracker.run_chunk(frames)
                 if device == "cuda":
                     torch.cuda.synchronize()
                 fps = n / (time.perf_counter() - t)
                 key = f"torch_{device}_{precision}_b{batch}"
                 result[key + "_fps"] = fps
                 result[key + "_ratio"] = fps / mp_fps
-                print(f"torch      {device:4s} {precision} b{batch:<3d} {fps:7.1f} fps   x{fps / mp_fps:.2f} of mediapipe")
+                result[key + "_retracked_segments"] = tracker.retracked_segments
+                print(f"torch      {device:4s} {precision} b{batch:<3d} {fps:7.1f} fps   x{fps / mp_fps:.2f} of mediapipe"
+                      f"   ({tracker.retracked_segments} segments tracked again)")
     print(f"wrote {write_results('pose', result)}")
 
 

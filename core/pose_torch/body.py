@@ -165,19 +165,23 @@ class Detection:
     keypoints: np.ndarray  # (4, 2): hip centre, full-body size/rotation point, shoulder centre, upper-body point
 
 
-def decode_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
-                     padding: tuple[float, float], min_score: float,
-                     iou_threshold: float = 0.3) -> Detection | None:
-    """Decode one frame's detector outputs ((2254, 12), (2254,)) into its strongest detection.
+def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
+                      padding: tuple[float, float], min_score: float, iou_threshold: float = 0.3,
+                      limit: int | None = None) -> list[Detection]:
+    """Decode one frame's detector outputs ((2254, 12), (2254,)) into its detections, strongest first.
 
     TensorsToDetectionsCalculator + MediaPipe's WEIGHTED non-max suppression
-    (only its first cluster is needed: the graph keeps the first detection),
-    then letterbox removal with ``padding`` = (horizontal, vertical) fractions.
+    (each cluster of boxes overlapping the strongest remaining one by more
+    than ``iou_threshold`` is averaged, weighted by score), then letterbox
+    removal with ``padding`` = (horizontal, vertical) fractions. MediaPipe's
+    pose graph keeps only the first; the batched tracker looks at the others
+    to follow the same person. ``limit`` stops after that many.
     """
     scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.astype(np.float64), -100.0, 100.0)))
     keep = np.flatnonzero(scores >= min_score)
+    out: list[Detection] = []
     if keep.size == 0:
-        return None
+        return out
     raw = raw_boxes[keep].astype(np.float64) / DETECTOR_SIZE
     anc = anchors[keep].astype(np.float64)
     cx, cy = raw[:, 0] + anc[:, 0], raw[:, 1] + anc[:, 1]
@@ -185,26 +189,39 @@ def decode_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
     kps = raw[:, 4:12].reshape(-1, 4, 2) + anc[:, None, :]
     s = scores[keep]
-    order = np.argsort(-s, kind="stable")
-    top = order[0]
-    ix0 = np.maximum(boxes[:, 0], boxes[top, 0])
-    iy0 = np.maximum(boxes[:, 1], boxes[top, 1])
-    ix1 = np.minimum(boxes[:, 2], boxes[top, 2])
-    iy1 = np.minimum(boxes[:, 3], boxes[top, 3])
-    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + area[top] - inter
-    iou = np.where((inter > 0) & (union > 0), inter / np.where(union > 0, union, 1.0), 0.0)
-    cluster = iou > iou_threshold
-    cluster[top] = True
-    wts = s[cluster] / s[cluster].sum()
-    box = (boxes[cluster] * wts[:, None]).sum(0)
-    kp = (kps[cluster] * wts[:, None, None]).sum(0)
+    remaining = np.argsort(-s, kind="stable")
     px, py = padding
-    box_xywh = np.array([(box[0] - px) / (1 - 2 * px), (box[1] - py) / (1 - 2 * py),
-                         (box[2] - box[0]) / (1 - 2 * px), (box[3] - box[1]) / (1 - 2 * py)])
-    kp = np.stack([(kp[:, 0] - px) / (1 - 2 * px), (kp[:, 1] - py) / (1 - 2 * py)], axis=1)
-    return Detection(float(s[top]), box_xywh.astype(np.float32), kp.astype(np.float32))
+    while remaining.size and (limit is None or len(out) < limit):
+        top = remaining[0]
+        rest = boxes[remaining]
+        ix0 = np.maximum(rest[:, 0], boxes[top, 0])
+        iy0 = np.maximum(rest[:, 1], boxes[top, 1])
+        ix1 = np.minimum(rest[:, 2], boxes[top, 2])
+        iy1 = np.minimum(rest[:, 3], boxes[top, 3])
+        inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
+        union = area[remaining] + area[top] - inter
+        iou = np.where((inter > 0) & (union > 0), inter / np.where(union > 0, union, 1.0), 0.0)
+        in_cluster = iou > iou_threshold
+        in_cluster[0] = True
+        cluster = remaining[in_cluster]
+        remaining = remaining[~in_cluster]
+        wts = s[cluster] / s[cluster].sum()
+        box = (boxes[cluster] * wts[:, None]).sum(0)
+        kp = (kps[cluster] * wts[:, None, None]).sum(0)
+        box_xywh = np.array([(box[0] - px) / (1 - 2 * px), (box[1] - py) / (1 - 2 * py),
+                             (box[2] - box[0]) / (1 - 2 * px), (box[3] - box[1]) / (1 - 2 * py)])
+        kp = np.stack([(kp[:, 0] - px) / (1 - 2 * px), (kp[:, 1] - py) / (1 - 2 * py)], axis=1)
+        out.append(Detection(float(s[top]), box_xywh.astype(np.float32), kp.astype(np.float32)))
+    return out
+
+
+def decode_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
+                     padding: tuple[float, float], min_score: float,
+                     iou_threshold: float = 0.3) -> Detection | None:
+    """The strongest detection of one frame (what MediaPipe's pose graph keeps), or None."""
+    found = decode_detections(raw_boxes, raw_scores, anchors, padding, min_score, iou_threshold, limit=1)
+    return found[0] if found else None
 
 
 def refine_from_heatmap(torch, xy, heatmap, kernel: int = 9, min_confidence: float = 0.5):

@@ -23,6 +23,7 @@ from .tflite import Graph, read_model
 
 PLAN_VERSION = 1
 _NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
+SMALL_MAP = 64  # pixels (H * W) up to which 1x1 convolutions run as matrix products
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -178,8 +179,44 @@ def load_plan(path: str | Path, cache: Path | None = None) -> tuple[dict, dict[s
     return plan, consts
 
 
-def build_module(plan: dict, consts: dict[str, np.ndarray]):
-    """A torch.nn.Module running ``plan``; call it with NCHW float input (B, C, H, W)."""
+def _fold_pads(nodes: list[dict]) -> list[dict]:
+    """Nodes with each zero PAD that feeds only an unpadded convolution merged into that convolution.
+
+    A separate PAD allocates, fills and copies a whole feature map (the
+    largest maps of the landmark model); the convolution pads as it reads.
+    """
+    readers: dict[str, int] = {}
+    for n in nodes:
+        for name in n["in"]:
+            readers[name] = readers.get(name, 0) + 1
+    pads = {n["out"]: n for n in nodes if n["op"] == "PAD" and readers.get(n["out"]) == 1 and n["act"] == 0}
+    folded, out = set(), []
+    for n in nodes:
+        src = pads.get(n["in"][0])
+        if n["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D") and src is not None and not any(n["pad"]):
+            n = dict(n, pad=list(src["pad"]), **{"in": [src["in"][0]] + n["in"][1:]})
+            folded.add(src["out"])
+        out.append(n)
+    return [n for n in out if n["out"] not in folded]
+
+
+def _needed(nodes: list[dict], outputs: list[str]) -> list[dict]:
+    """The nodes ``outputs`` depend on, in order (a pruned output's branch is never computed)."""
+    want = set(outputs)
+    keep = []
+    for n in reversed(nodes):
+        if n["out"] in want:
+            keep.append(n)
+            want.update(n["in"])
+    return keep[::-1]
+
+
+def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] | None = None):
+    """A torch.nn.Module running ``plan``; call it with NCHW float input (B, C, H, W).
+
+    ``outputs``: indices of the graph outputs to compute (default all); the
+    others come back as empty tensors and their branches cost nothing.
+    """
     import torch
     import torch.nn.functional as F
 
@@ -188,7 +225,9 @@ def build_module(plan: dict, consts: dict[str, np.ndarray]):
 
         def __init__(self):
             super().__init__()
-            self.plan = plan
+            wanted = [plan["outputs"][i] for i in (range(len(plan["outputs"])) if outputs is None else outputs)]
+            self.plan = dict(plan, nodes=_needed(_fold_pads(plan["nodes"]), wanted))
+            self.wanted = set(wanted)
             self._names = {}
             for i, (k, v) in enumerate(sorted(consts.items())):
                 name = f"c{i}"
@@ -206,7 +245,7 @@ def build_module(plan: dict, consts: dict[str, np.ndarray]):
             if act == 1:
                 return F.relu(x)
             if act == 3:
-                return F.relu6(x)
+                return x.clamp_(0.0, 6.0)
             if act == 2:
                 return x.clamp(-1.0, 1.0)
             if act == 4:
@@ -223,7 +262,12 @@ def build_module(plan: dict, consts: dict[str, np.ndarray]):
                     w = self._c(n["weight"]).to(x.dtype)
                     b = self._c(n["bias"]).to(x.dtype) if "bias" in n else None
                     pl, pr, pt, pb = n["pad"]
-                    if pl == pr and pt == pb:
+                    if (n["groups"] == 1 and w.shape[2:] == (1, 1) and n["stride"] == [1, 1]
+                            and a.shape[2] * a.shape[3] <= SMALL_MAP):
+                        # A 1x1 convolution of a small map is a matrix product; oneDNN's
+                        # convolution skips such maps and torch's fallback is many times slower.
+                        y = F.linear(a.permute(0, 2, 3, 1), w[:, :, 0, 0], b).permute(0, 3, 1, 2)
+                    elif pl == pr and pt == pb:
                         y = F.conv2d(a, w, b, n["stride"], (pt, pl), n["dilation"], n["groups"])
                     else:
                         y = F.conv2d(F.pad(a, (pl, pr, pt, pb)), w, b, n["stride"], 0, n["dilation"], n["groups"])
@@ -270,6 +314,9 @@ def build_module(plan: dict, consts: dict[str, np.ndarray]):
                 env[n["out"]] = self._act(y, n.get("act", 0))
             outs = []
             for name in self.plan["outputs"]:
+                if name not in self.wanted:
+                    outs.append(x.new_zeros(0))
+                    continue
                 y = env[name]
                 outs.append(y.permute(0, 2, 3, 1) if y.dim() == 4 else y)
             return outs
@@ -277,7 +324,10 @@ def build_module(plan: dict, consts: dict[str, np.ndarray]):
     return GraphModule().eval()
 
 
-def load_module(path: str | Path, cache: Path | None = None):
-    """The TFLite model at ``path`` as a torch module (float32, CPU; move it with ``.to``)."""
+def load_module(path: str | Path, cache: Path | None = None, outputs: list[int] | None = None):
+    """The TFLite model at ``path`` as a torch module (float32, CPU; move it with ``.to``).
+
+    ``outputs``: which graph outputs to compute (see :func:`build_module`).
+    """
     plan, consts = load_plan(path, cache)
-    return build_module(plan, consts)
+    return build_module(plan, consts, outputs)

@@ -20,6 +20,9 @@ class TorchPoseSettings:
             each extra segment with a detection.
         segment_frames: frames per segment in one chunk; a chunk holds
             ``batch_size * segment_frames`` decoded frames in memory.
+        warmup_frames: frames each extra segment tracks before its first
+            frame (from a detection) so its region and filters have settled;
+            they also serve to check it follows the same person.
         max_side: frames larger than this (longer side, pixels) are downscaled
             before pose estimation; None keeps them as given.
         min_detection_confidence: detector score threshold (MediaPipe's).
@@ -32,6 +35,7 @@ class TorchPoseSettings:
     precision: str = "fp32"
     batch_size: int = 8
     segment_frames: int = 32
+    warmup_frames: int = 8
     max_side: int | None = None
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -42,7 +46,7 @@ class TorchPoseSettings:
             raise MocapError(f"device must be auto, cpu or cuda, not {self.device!r}")
         if self.precision not in ("fp32", "fp16", "bf16"):
             raise MocapError(f"precision must be fp32, fp16 or bf16, not {self.precision!r}")
-        if self.batch_size < 1 or self.segment_frames < 1:
+        if self.batch_size < 1 or self.segment_frames < 1 or self.warmup_frames < 0:
             raise MocapError("batch size and segment length must be at least 1")
         if self.max_side is not None and self.max_side < 64:
             raise MocapError("the pose input resolution must be at least 64 pixels")
