@@ -1,10 +1,13 @@
 """Planted feet: lock heels and toes during contact, with a two-bone IK on each leg.
 
 During a contact the proxy (ankle for the heel, foot joint for the toes) is
-held at one place on the floor: the median of where the fit put it over the
-contact, at its resting height, so it neither slides nor sinks. Cosine ramps
-of a few frames blend into and out of each lock. Outside contacts a proxy
-that dips below the floor is lifted onto it. The legs then reach the targets
+held at one place along the floor: the median of where the fit put it over
+the contact, so it does not slide. Its height is left as fitted, only never
+below its resting height: a planted foot still rolls (the heel rises before
+the toes leave), and pinning the height too bends the legs away from the fit
+for nothing the eye would call skating. Cosine ramps of a few frames blend
+into and out of each lock. Outside contacts, too, a proxy that dips below the
+floor is lifted onto it. The legs then reach the targets
 with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
@@ -45,14 +48,14 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         weight = np.zeros(T)
         anchor = np.zeros((T, 3))
         for s, e in segments(contacts[:, p]):
-            locked = np.array([*np.median(points[s:e, p, :2], axis=0), max(rest_height[p], float(np.median(points[s:e, p, 2])))])
+            locked = np.median(points[s:e, p, :2], axis=0)
             frames = np.arange(max(0, s - blend_frames), min(T, e + blend_frames))
             distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
             w = _cos_ramp(distance.astype(np.float64), blend_frames)
             better = w > weight[frames]
             weight[frames[better]] = w[better]
-            anchor[frames[better]] = locked
-        targets[:, p] += weight[:, None] * (anchor - targets[:, p])
+            anchor[frames[better], :2] = locked
+        targets[:, p, :2] += weight[:, None] * (anchor[:, :2] - targets[:, p, :2])
         targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
         weights[:, p] = weight
     return targets, weights
