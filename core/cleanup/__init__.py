@@ -47,6 +47,10 @@ class CleanupSettings:
         smoothing_body, smoothing_hands, smoothing_face: 0 (off) to 1
             (strong) strength of the zero-phase One Euro filter on the body
             (and root translation), finger joints, and jaw/eyes/expression.
+            For joint rotations and the root's path it is the most allowed:
+            each joint (and axis of the root) gets the strongest filter up
+            to it that changes it by no more than its own measured noise
+            (see ``smoothing``), so a steady fit is left as it is.
         blend_frames: frames of the ramps into and out of each foot lock.
         contacts: detection thresholds.
     """
