@@ -5,10 +5,12 @@ held at one place along the floor: the median of where the fit put it over
 the contact, so it does not slide. Its height is left as fitted, only never
 below its resting height: a planted foot still rolls (the heel rises before
 the toes leave), and pinning the height too bends the legs away from the fit
-for nothing the eye would call skating. Cosine ramps of a few frames blend
-into and out of each lock. Outside contacts, too, a proxy that dips below the
-floor is lifted onto it. The legs then reach the targets
-with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
+for nothing the eye would call skating. Around each lock the correction
+that holds the proxy (its offset from the fit at the lock's first or last
+frame) fades in and out over a few frames (cosine ramps): the foot moves as
+fitted plus a smoothly fading offset, so a foot leaving the floor fast does
+not jerk. Outside contacts, too, a proxy that dips below the floor is lifted
+onto it. The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
 """
@@ -41,21 +43,23 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
     the floor (Z = 0).
     """
-    weights = np.zeros(points.shape[:2])
     T, P, _ = points.shape
+    weights = np.zeros((T, P))
     targets = points.astype(np.float64).copy()
     for p in range(P):
         weight = np.zeros(T)
-        anchor = np.zeros((T, 3))
+        correction = np.zeros((T, 2))
         for s, e in segments(contacts[:, p]):
-            locked = np.median(points[s:e, p, :2], axis=0)
+            held = np.median(points[s:e, p, :2], axis=0) - points[s:e, p, :2]
+            # The lock itself, then ramps carrying its first / last correction.
             frames = np.arange(max(0, s - blend_frames), min(T, e + blend_frames))
             distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
+            offset = held[np.clip(frames - s, 0, e - s - 1)]
             w = _cos_ramp(distance.astype(np.float64), blend_frames)
             better = w > weight[frames]
             weight[frames[better]] = w[better]
-            anchor[frames[better], :2] = locked
-        targets[:, p, :2] += weight[:, None] * (anchor[:, :2] - targets[:, p, :2])
+            correction[frames[better]] = offset[better]
+        targets[:, p, :2] += weight[:, None] * correction
         targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
         weights[:, p] = weight
     return targets, weights
