@@ -14,6 +14,7 @@ or SMPL-X), using joints as heel/toe proxies.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -121,8 +122,10 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     kp = np.asarray(keypoints, np.float64)
     seen = kp[..., 2] > 0.3
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
-    torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
-    scale = np.nanmedian(torso)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the torso give NaN
+        torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
+        scale = np.nanmedian(torso)
     if not np.isfinite(scale) or scale < 5:
         return None
     velocity = np.gradient(uv[:, list(_IMAGE_PROXIES)], axis=0)  # (T, 4, 2) pixels per frame

@@ -151,7 +151,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
 
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
-    IK. Proxies are ordered left heel, left toe, right heel, right toe (see
+    IK; free feet move with the shifted body (their legs keep the fitted pose). Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
     from .floor import PROXY_INDEX
@@ -164,17 +164,21 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     trans[:, :2] += shift
     points = points.copy()
     points[..., :2] += shift[:, None, :]
+    # Held proxies keep their place on the floor; free ones move with the shifted body.
+    targets = targets.copy()
+    targets[..., :2] += (1.0 - weights[..., None]) * shift[:, None, :]
     heel, toe = {}, {}
     for k, side in enumerate(("left", "right")):
         h, t = 2 * k, 2 * k + 1
         A, F = points[:, h], points[:, t]
         A_star = targets[:, h].copy()
         # A toe that is held while the heel is free drags the whole foot with it.
-        toe_only = (np.linalg.norm(targets[:, t] - F, axis=1) > 1e-9) & (np.linalg.norm(A_star - A, axis=1) < 1e-9)
+        toe_only = (weights[:, t] > 0) & (weights[:, h] == 0)
         A_star[toe_only] += targets[toe_only, t] - F[toe_only]
         A_star[:, 2] = np.maximum(A_star[:, 2], rest_height[h])
         heel[side] = A_star
-        # A free toe rides along with the ankle; a held one stays where it is held.
-        toe_free = np.linalg.norm(targets[:, t] - F, axis=1) < 1e-9
+        # A free toe rides along with the ankle; a held one stays where it is held
+        # (the ankle turns the foot towards it: the leg is not bent for the toes).
+        toe_free = weights[:, t] == 0
         toe[side] = targets[:, t] + np.where(toe_free[:, None], A_star - A, 0.0)
     return solve_legs(poses, rest_joints, trans, heel, toe), trans

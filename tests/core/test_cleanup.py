@@ -200,3 +200,27 @@ def test_a_foot_leaving_the_floor_fast_does_not_jerk() -> None:
     # Easing from the held place straight onto the fitted path would double it.
     assert accel(targets) < 1.25 * accel(points)
     assert np.ptp(targets[:20, 0, 0]) < 1e-9  # held while planted
+
+
+def test_a_free_leg_moves_with_the_body_when_the_root_is_shifted() -> None:
+    """The root is shifted to keep a planted foot still; the other, swinging leg
+    keeps its fitted pose instead of being bent back to where it was."""
+    from core.cleanup.footlock import LEGS, lock_feet
+
+    motion, truth = synthetic_walk(90)
+    drift = np.zeros_like(motion.trans)
+    drift[:, 1] = np.linspace(0.0, 0.3, motion.num_frames)  # the whole body drifts 30 cm
+    contacts = np.zeros_like(truth)
+    contacts[:, :2] = truth[:, :2]  # only the left foot is planted
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    poses, trans = lock_feet(motion.poses, motion.rest_joints, motion.trans + drift, contacts, heights)
+    assert not np.allclose(trans, motion.trans + drift)  # the root was shifted
+    import copy
+
+    locked = copy.deepcopy(motion)
+    locked.poses, locked.trans = poses.astype(np.float32), trans.astype(np.float32)
+    pts = _proxies(locked)
+    both = contacts[1:, 0] & contacts[:-1, 0]
+    assert np.linalg.norm(np.diff(pts[:, 0, :2], axis=0), axis=-1)[both].max() < 1e-3
+    right = [3 * j + i for j in LEGS["right"][:3] for i in range(3)]
+    np.testing.assert_allclose(poses[:, right], motion.poses[:, right], atol=1e-5)
