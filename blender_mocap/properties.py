@@ -183,7 +183,8 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
     )
     smoothing: FloatProperty(  # type: ignore[valid-type]
         name="Smoothing",
-        description="Jitter filter for the body and root: 0 off, 1 strong (fast moves keep their speed)",
+        description="Most jitter filtering for the body and root: 0 off, 1 strong. Each joint is "
+                    "filtered only as much as its measured jitter calls for; fast moves keep their speed",
         subtype='FACTOR', min=0.0, max=1.0, default=0.5,
     )
     smoothing_hands: FloatProperty(  # type: ignore[valid-type]

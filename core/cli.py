@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, what in (("smoothing", "body and root"), ("smoothing-hands", "fingers"),
                        ("smoothing-face", "jaw, eyes and expression")):
         clean.add_argument(f"--{name}", type=unit_interval, default=0.5, metavar="S",
-                           help=f"jitter filter strength for the {what}, 0 (off) to 1 (default 0.5)")
+                           help=f"most jitter filtering for the {what}, 0 (off) to 1 (default 0.5); "
+                                "joints are filtered only as much as their measured jitter calls for")
 
     from .preview import cli as preview_cli
 

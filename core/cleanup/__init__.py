@@ -14,6 +14,7 @@ or SMPL-X), using joints as heel/toe proxies.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,11 +23,11 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
-from .contacts import ContactSettings, detect_contacts, horizontal_speed, moving_average
+from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import PROXY_INDEX, Floor, estimate_floor, floor_frame, proxy_heights, reexpress
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm
-from .smoothing import one_euro_zero_phase, smooth_rotations
+from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
 BODY = list(range(0, 22))
@@ -47,6 +48,10 @@ class CleanupSettings:
         smoothing_body, smoothing_hands, smoothing_face: 0 (off) to 1
             (strong) strength of the zero-phase One Euro filter on the body
             (and root translation), finger joints, and jaw/eyes/expression.
+            For joint rotations and the root's path it is the most allowed:
+            each joint (and axis of the root) gets the strongest filter up
+            to it that changes it by no more than its own measured noise
+            (see ``smoothing``), so a steady fit is left as it is.
         blend_frames: frames of the ramps into and out of each foot lock.
         contacts: detection thresholds.
     """
@@ -88,7 +93,9 @@ def smooth_motion(motion: Motion, settings: CleanupSettings) -> None:
         if strength > 0:
             rot[:, joints] = smooth_rotations(rot[:, joints], rate, strength)
     motion.poses = rot.reshape(motion.num_frames, -1).astype(np.float32)
-    motion.trans = one_euro_zero_phase(motion.trans, rate, settings.smoothing_body).astype(np.float32)
+    # Each axis of the root's path has its own noise (depth is the least certain in a monocular fit).
+    trans, _ = one_euro_within_noise(motion.trans.astype(np.float64)[:, :, None], rate, settings.smoothing_body)
+    motion.trans = trans[:, :, 0].astype(np.float32)
     if motion.expression.shape[1] and settings.smoothing_face > 0:
         motion.expression = one_euro_zero_phase(motion.expression, rate, settings.smoothing_face).astype(np.float32)
 
@@ -104,19 +111,26 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     A static camera sees a planted foot stand still, whatever depth errors the
     3D fit has; the pixel speed of MediaPipe's heel and toe landmarks, scaled
     by the torso's length in pixels (taken as 0.5 m), is the steadiest cue
-    for contact in a monocular capture. NaN where a landmark is missing.
+    for contact in a monocular capture. The landmarks glitch, though, for a
+    few frames at a time (typically while the other leg passes in front), so
+    the velocity is the median of the per-frame velocities over ``window``
+    centred frames: a glitch shorter than half the window does not show.
+    NaN where a landmark is missing.
     """
     if keypoints is None or keypoints.shape[1] < 33 or keypoints.shape[0] < 3:
         return None
     kp = np.asarray(keypoints, np.float64)
     seen = kp[..., 2] > 0.3
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
-    torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
-    scale = np.nanmedian(torso)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the torso give NaN
+        torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
+        scale = np.nanmedian(torso)
     if not np.isfinite(scale) or scale < 5:
         return None
-    feet = moving_average(np.nan_to_num(uv[:, list(_IMAGE_PROXIES)], nan=0.0), window)
-    speed = np.linalg.norm(np.gradient(feet, axis=0), axis=-1) * rate * (0.5 / scale)
+    velocity = np.gradient(uv[:, list(_IMAGE_PROXIES)], axis=0)  # (T, 4, 2) pixels per frame
+    velocity = median_filter(velocity, window)
+    speed = np.linalg.norm(velocity, axis=-1) * rate * (0.5 / scale)
     missing = ~seen[:, list(_IMAGE_PROXIES)]
     speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
     return speed
@@ -127,7 +141,7 @@ def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: Cleanu
     points = pos[:, PROXY_INDEX].astype(np.float64)
     sole_height = points[..., 2] - heights[None, :]
     speed = horizontal_speed(points, rate, settings.contacts.speed_window)
-    seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.speed_window)
+    seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     return detect_contacts(sole_height, speed, settings.foot_lock if settings.foot_lock != "off" else "auto",
                            settings.contacts, image_speed=seen)

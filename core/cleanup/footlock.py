@@ -1,11 +1,16 @@
 """Planted feet: lock heels and toes during contact, with a two-bone IK on each leg.
 
 During a contact the proxy (ankle for the heel, foot joint for the toes) is
-held at one place on the floor: the median of where the fit put it over the
-contact, at its resting height, so it neither slides nor sinks. Cosine ramps
-of a few frames blend into and out of each lock. Outside contacts a proxy
-that dips below the floor is lifted onto it. The legs then reach the targets
-with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
+held at one place along the floor: the median of where the fit put it over
+the contact, so it does not slide. Its height is left as fitted, only never
+below its resting height: a planted foot still rolls (the heel rises before
+the toes leave), and pinning the height too bends the legs away from the fit
+for nothing the eye would call skating. Around each lock the correction
+that holds the proxy (its offset from the fit at the lock's first or last
+frame) fades in and out over a few frames (cosine ramps): the foot moves as
+fitted plus a smoothly fading offset, so a foot leaving the floor fast does
+not jerk. Outside contacts, too, a proxy that dips below the floor is lifted
+onto it. The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
 """
@@ -38,21 +43,23 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
     the floor (Z = 0).
     """
-    weights = np.zeros(points.shape[:2])
     T, P, _ = points.shape
+    weights = np.zeros((T, P))
     targets = points.astype(np.float64).copy()
     for p in range(P):
         weight = np.zeros(T)
-        anchor = np.zeros((T, 3))
+        correction = np.zeros((T, 2))
         for s, e in segments(contacts[:, p]):
-            locked = np.array([*np.median(points[s:e, p, :2], axis=0), max(rest_height[p], float(np.median(points[s:e, p, 2])))])
+            held = np.median(points[s:e, p, :2], axis=0) - points[s:e, p, :2]
+            # The lock itself, then ramps carrying its first / last correction.
             frames = np.arange(max(0, s - blend_frames), min(T, e + blend_frames))
             distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
+            offset = held[np.clip(frames - s, 0, e - s - 1)]
             w = _cos_ramp(distance.astype(np.float64), blend_frames)
             better = w > weight[frames]
             weight[frames[better]] = w[better]
-            anchor[frames[better]] = locked
-        targets[:, p] += weight[:, None] * (anchor - targets[:, p])
+            correction[frames[better]] = offset[better]
+        targets[:, p, :2] += weight[:, None] * correction
         targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
         weights[:, p] = weight
     return targets, weights
@@ -144,7 +151,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
 
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
-    IK. Proxies are ordered left heel, left toe, right heel, right toe (see
+    IK; free feet move with the shifted body (their legs keep the fitted pose). Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
     from .floor import PROXY_INDEX
@@ -157,17 +164,21 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     trans[:, :2] += shift
     points = points.copy()
     points[..., :2] += shift[:, None, :]
+    # Held proxies keep their place on the floor; free ones move with the shifted body.
+    targets = targets.copy()
+    targets[..., :2] += (1.0 - weights[..., None]) * shift[:, None, :]
     heel, toe = {}, {}
     for k, side in enumerate(("left", "right")):
         h, t = 2 * k, 2 * k + 1
         A, F = points[:, h], points[:, t]
         A_star = targets[:, h].copy()
         # A toe that is held while the heel is free drags the whole foot with it.
-        toe_only = (np.linalg.norm(targets[:, t] - F, axis=1) > 1e-9) & (np.linalg.norm(A_star - A, axis=1) < 1e-9)
+        toe_only = (weights[:, t] > 0) & (weights[:, h] == 0)
         A_star[toe_only] += targets[toe_only, t] - F[toe_only]
         A_star[:, 2] = np.maximum(A_star[:, 2], rest_height[h])
         heel[side] = A_star
-        # A free toe rides along with the ankle; a held one stays where it is held.
-        toe_free = np.linalg.norm(targets[:, t] - F, axis=1) < 1e-9
+        # A free toe rides along with the ankle; a held one stays where it is held
+        # (the ankle turns the foot towards it: the leg is not bent for the toes).
+        toe_free = weights[:, t] == 0
         toe[side] = targets[:, t] + np.where(toe_free[:, None], A_star - A, 0.0)
     return solve_legs(poses, rest_joints, trans, heel, toe), trans

@@ -9,6 +9,15 @@ Rotations are filtered as unit quaternions made sign-continuous over time,
 then renormalised: over one frame the quaternions change little, so the
 component-wise filter stays close to the sphere and renormalising is exact
 enough (the error is second order in the step).
+
+How hard to filter a joint's rotations follows the discrepancy principle: a
+filter that changes a signal by more than the signal's noise is removing
+motion, not noise. The noise is measured on the take itself (third
+differences of white noise have 20 times its variance, while those of
+smooth motion are tiny), and each joint gets the strongest filter, up to the
+user's strength, whose RMS change stays within it. A fit that is already
+steady is left as it is, and a fast punch is not flattened; a jittery one
+is filtered as hard as the user allows.
 """
 
 from __future__ import annotations
@@ -74,11 +83,57 @@ def continuous_quaternions(q: np.ndarray) -> np.ndarray:
     return q
 
 
+def noise_level(x: np.ndarray) -> np.ndarray:
+    """(T, N, D) signals -> (N,) robust estimate of the std of their white noise (norm over D).
+
+    Third differences of white noise of std s have std s * sqrt(20); those of
+    motion sampled well above its frequencies are small, so the median
+    absolute third difference (a robust std: / 0.6745) measures the noise.
+    """
+    d3 = np.diff(np.asarray(x, np.float64), 3, axis=0)
+    return np.linalg.norm(np.median(np.abs(d3), axis=0) / (0.6745 * np.sqrt(20.0)), axis=-1)
+
+
+# Fractions of the user's strength tried, strongest first.
+_STRENGTH_LADDER = (1.0, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05)
+
+
+def one_euro_within_noise(x: np.ndarray, rate: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """Filter (T, N, D) signals, each with the strongest One Euro (at most ``strength``)
+    whose RMS change to it stays within its own noise level (:func:`noise_level`).
+
+    Returns the filtered signals and (N,) the strength each got (0: left as it was).
+    """
+    x = np.asarray(x, np.float64)
+    out = x.copy()
+    used = np.zeros(x.shape[1])
+    if strength <= 0 or x.shape[0] < 5:
+        return out, used
+    sigma = noise_level(x)
+    todo = np.ones(x.shape[1], bool)
+    for fraction in _STRENGTH_LADDER:
+        s = strength * fraction
+        y = one_euro_zero_phase(x[:, todo], rate, s)
+        change = np.sqrt(np.mean(np.sum((y - x[:, todo]) ** 2, axis=-1), axis=0))
+        ok = change <= sigma[todo]
+        chosen = np.flatnonzero(todo)[ok]
+        out[:, chosen] = y[:, ok]
+        used[chosen] = s
+        todo[chosen] = False
+        if not todo.any():
+            break
+    return out, used
+
+
 def smooth_rotations(axis_angle: np.ndarray, rate: float, strength: float) -> np.ndarray:
-    """(T, J, 3) axis-angle joint rotations, smoothed over time; same shape."""
+    """(T, J, 3) axis-angle joint rotations, smoothed over time; same shape.
+
+    ``strength`` is the most any joint is filtered; each joint gets as much
+    as its own noise calls for (:func:`one_euro_within_noise`).
+    """
     if strength <= 0 or axis_angle.shape[0] < 3:
         return np.asarray(axis_angle).copy()
     q = continuous_quaternions(axis_angle_to_quat_wxyz(np.asarray(axis_angle, np.float64)))
-    q = one_euro_zero_phase(q, rate, strength)
+    q, _ = one_euro_within_noise(q, rate, strength)
     q /= np.linalg.norm(q, axis=-1, keepdims=True)
     return quat_wxyz_to_axis_angle(q)

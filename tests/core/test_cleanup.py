@@ -8,7 +8,10 @@ import pytest
 from core.body.mannequin import forward_kinematics
 from core.cleanup import CleanupSettings, clean_motion
 from core.cleanup.floor import PROXY_INDEX, proxy_heights
-from core.cleanup.smoothing import one_euro_zero_phase
+from core.cleanup import image_speeds
+from core.cleanup.contacts import detect_contacts
+from core.cleanup.footlock import proxy_targets
+from core.cleanup.smoothing import one_euro_within_noise, one_euro_zero_phase
 from core.cleanup.synthetic import corrupt, synthetic_walk, to_camera
 from core.errors import MocapError
 
@@ -120,3 +123,104 @@ def test_bad_settings_and_missing_rest_data(walk) -> None:
     bare.rest_joints = None
     with pytest.raises(MocapError, match="rest skeleton"):
         clean_motion(bare)
+
+
+def test_a_steady_take_is_not_smoothed_but_a_jittery_one_is(walk) -> None:
+    """Smoothing only removes what the take's own noise accounts for."""
+    _, _, seen = walk
+    out = clean_motion(seen, CleanupSettings(foot_lock="off")).motion
+    # The exact walk has no jitter: its joints keep their rotations (a plain
+    # One Euro at this strength moves them by about 0.05).
+    np.testing.assert_allclose(out.poses[:, 3:], seen.poses[:, 3:], atol=1e-4)
+    rate = 30.0
+    t = np.arange(150) / rate
+    slow = 0.5 * np.stack([np.sin(np.pi * t), np.cos(np.pi * t)], axis=-1)[:, None, :]
+    noisy = slow + np.random.default_rng(0).normal(0, 0.03, slow.shape)
+    smoothed, used = one_euro_within_noise(noisy, rate, 0.5)
+    assert used[0] > 0
+    error = lambda x: np.sqrt(np.mean(np.sum((x - slow) ** 2, axis=-1)))  # noqa: E731
+    assert error(smoothed) < 0.7 * error(noisy)
+
+
+def _keypoints(frames: int = 60) -> np.ndarray:
+    """MediaPipe-style (T, 33, 3) landmarks of someone standing still: torso 100 px (0.5 m)."""
+    kp = np.zeros((frames, 33, 3))
+    kp[..., 2] = 1.0
+    kp[:, [11, 12], 1], kp[:, [23, 24], 1] = 100.0, 200.0
+    kp[:, [11, 23], 0], kp[:, [12, 24], 0] = 300.0, 340.0
+    kp[:, 29:33, 1] = 380.0
+    kp[:, 29:33, 0] = [[290.0, 300.0, 340.0, 350.0]]
+    return kp
+
+
+def test_a_landmark_glitch_does_not_lift_a_planted_foot() -> None:
+    """MediaPipe's heel jumps 15 px for three frames (the other leg passing in
+    front): the foot stays planted; a foot that really moves is still seen moving."""
+    kp = _keypoints()
+    kp[30:33, 29, 0] += 15.0
+    kp[:, 32, 0] += np.arange(60) * 6.0  # right toe: 6 px per frame = 0.9 m/s
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    assert speed[:, 0].max() < 0.05
+    assert np.median(speed[5:-5, 3]) == pytest.approx(0.9, rel=0.05)
+    contacts = detect_contacts(np.zeros((60, 4)), np.zeros((60, 4)), image_speed=speed)
+    assert contacts[:, 0].all() and not contacts[:, 3].any()
+
+
+def test_a_planted_foot_is_held_along_the_floor_but_may_roll() -> None:
+    """During a contact the heel stops sliding, but its height follows the fit
+    (the heel rises before toe-off) and never goes below the floor."""
+    T = 20
+    points = np.zeros((T, 4, 3))
+    points[:, :, 2] = 0.08
+    points[:, 0, 0] = np.linspace(0.0, 0.05, T)  # the fitted heel slides 5 cm...
+    points[:, 0, 2] = 0.08 + np.linspace(-0.02, 0.03, T)  # ...dips below the floor, then rises 3 cm
+    contacts = np.zeros((T, 4), bool)
+    contacts[:, 0] = True
+    rest = np.full(4, 0.08)
+    targets, weights = proxy_targets(points, contacts, rest)
+    assert np.ptp(targets[:, 0, 0]) < 1e-9 and np.ptp(targets[:, 0, 1]) < 1e-9
+    np.testing.assert_allclose(targets[:, 0, 2], np.maximum(points[:, 0, 2], 0.08))
+    assert (weights[:, 0] == 1).all() and (weights[:, 1:] == 0).all()
+
+
+def test_a_foot_leaving_the_floor_fast_does_not_jerk() -> None:
+    """After a lock the held offset fades out, so the foot moves as fitted plus a
+    smooth small correction: its acceleration stays near the fit's own."""
+    T, rate = 40, 30.0
+    t = np.arange(T)
+    # The fitted heel slides 1 mm a frame while planted, then lifts off, reaching 2 m/s within 4 frames.
+    speed = np.where(t < 20, 0.001, 0.001 + (2.0 / rate) * np.clip((t - 19) / 4, 0, 1))
+    points = np.zeros((T, 4, 3))
+    points[:, :, 2] = 0.1
+    points[:, 0, 0] = np.cumsum(speed)
+    contacts = np.zeros((T, 4), bool)
+    contacts[:20, 0] = True
+    targets, _ = proxy_targets(points, contacts, np.full(4, 0.08))
+    accel = lambda p: np.abs(np.diff(p[:, 0, 0], 2)).max()  # noqa: E731
+    # Easing from the held place straight onto the fitted path would double it.
+    assert accel(targets) < 1.25 * accel(points)
+    assert np.ptp(targets[:20, 0, 0]) < 1e-9  # held while planted
+
+
+def test_a_free_leg_moves_with_the_body_when_the_root_is_shifted() -> None:
+    """The root is shifted to keep a planted foot still; the other, swinging leg
+    keeps its fitted pose instead of being bent back to where it was."""
+    from core.cleanup.footlock import LEGS, lock_feet
+
+    motion, truth = synthetic_walk(90)
+    drift = np.zeros_like(motion.trans)
+    drift[:, 1] = np.linspace(0.0, 0.3, motion.num_frames)  # the whole body drifts 30 cm
+    contacts = np.zeros_like(truth)
+    contacts[:, :2] = truth[:, :2]  # only the left foot is planted
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    poses, trans = lock_feet(motion.poses, motion.rest_joints, motion.trans + drift, contacts, heights)
+    assert not np.allclose(trans, motion.trans + drift)  # the root was shifted
+    import copy
+
+    locked = copy.deepcopy(motion)
+    locked.poses, locked.trans = poses.astype(np.float32), trans.astype(np.float32)
+    pts = _proxies(locked)
+    both = contacts[1:, 0] & contacts[:-1, 0]
+    assert np.linalg.norm(np.diff(pts[:, 0, :2], axis=0), axis=-1)[both].max() < 1e-3
+    right = [3 * j + i for j in LEGS["right"][:3] for i in range(3)]
+    np.testing.assert_allclose(poses[:, right], motion.poses[:, right], atol=1e-5)
