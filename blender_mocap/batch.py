@@ -50,8 +50,8 @@ class BatchSettings:
         stride: analyse every ``stride``-th frame.
         max_frames: analyse at most this many frames (None = no limit).
         fov: horizontal field of view in degrees (None = the engine's default).
-        body, smplx_dir, gender, preset, device: body model and fitting
-            options, passed to the engine as ``--body`` etc. when set.
+        body, smplx_dir, gender, preset, device, pose_backend: body model,
+            fitting and pose options, passed to the engine as ``--body`` etc. when set.
         foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup
             options, passed as ``--foot-lock`` etc. when set.
         ground: stand the take on Z = 0 (camera moved with it).
@@ -73,6 +73,7 @@ class BatchSettings:
     gender: str | None = None
     preset: str | None = None
     device: str | None = None
+    pose_backend: str | None = None
     foot_lock: str | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None
@@ -86,7 +87,7 @@ class BatchSettings:
         """The engine's optional command-line arguments for these settings."""
         args: list[str] = []
         for name in ("start", "end", "stride", "max_frames", "fov", "body", "smplx_dir",
-                     "gender", "preset", "device", "foot_lock", "smoothing", "smoothing_hands",
+                     "gender", "preset", "device", "pose_backend", "foot_lock", "smoothing", "smoothing_hands",
                      "smoothing_face"):
             value = getattr(self, name)
             if value is not None:

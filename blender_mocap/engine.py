@@ -69,6 +69,7 @@ class CaptureSettings:
     gender: str = "neutral"
     preset: str = "balanced"
     device: str = "auto"
+    pose_backend: str = "mediapipe"
     foot_lock: str = "auto"
     smoothing: float = 0.5
     smoothing_hands: float = 0.5
@@ -97,6 +98,8 @@ class CaptureSettings:
             args += ["--preset", self.preset]
         if self.device != "auto":
             args += ["--device", self.device]
+        if self.pose_backend != "mediapipe":
+            args += ["--pose-backend", self.pose_backend]
         if self.foot_lock != "auto":
             args += ["--foot-lock", self.foot_lock]
         for flag, value in (("--smoothing", self.smoothing), ("--smoothing-hands", self.smoothing_hands),

@@ -3,7 +3,7 @@
     python blender_mocap/headless.py capture INPUT... --out DIR [--config SETTINGS.toml]
            [--outputs blend,fbx,bvh,glb,npz] [--progress text|json] [--engine-python PY]
            [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG]
-           [--body B] [--smplx-dir DIR] [--gender G] [--preset P] [--device D]
+           [--body B] [--smplx-dir DIR] [--gender G] [--preset P] [--device D] [--pose-backend B]
     python blender_mocap/headless.py build MOTION.npz --out FILE.blend [--video PATH]
     blender -b --python blender_mocap/headless.py -- capture INPUT... --out DIR
     python -m blender_mocap.headless capture ...   (from the extension root)
@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     cap.add_argument("--end", type=int)
     cap.add_argument("--fov", type=float)
     for name, choices in (("--body", ("auto", "mannequin", "smplx")), ("--gender", ("neutral", "male", "female")),
-                          ("--preset", ("fast", "balanced", "accurate")), ("--device", ("auto", "cpu", "cuda"))):
+                          ("--preset", ("fast", "balanced", "accurate")), ("--device", ("auto", "cpu", "cuda")),
+                          ("--pose-backend", ("mediapipe", "torch"))):
         cap.add_argument(name, choices=choices)
     cap.add_argument("--foot-lock", choices=("auto", "always", "off"))
     for name in ("--smoothing", "--smoothing-hands", "--smoothing-face"):

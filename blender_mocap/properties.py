@@ -30,6 +30,11 @@ DEVICE_ITEMS = [
     ('CPU', "CPU", "Run the engine on the CPU"),
     ('CUDA', "CUDA", "Run the engine on an NVIDIA GPU"),
 ]
+POSE_BACKEND_ITEMS = [
+    ('MEDIAPIPE', "MediaPipe", "MediaPipe Holistic on the CPU: body, hands and face"),
+    ('TORCH', "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
+                         "body only (hands and face keep their rest pose)"),
+]
 FOOT_LOCK_ITEMS = [
     ('AUTO', "Auto", "Plant heels and toes while they are low and slow"),
     ('ALWAYS', "Always", "Plant heels and toes whenever they are near the floor"),
@@ -174,6 +179,12 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         description="Where the engine runs",
         items=DEVICE_ITEMS,
         default='AUTO',
+    )
+    pose_backend: EnumProperty(  # type: ignore[valid-type]
+        name="Pose Backend",
+        description="What finds the person's landmarks in the video",
+        items=POSE_BACKEND_ITEMS,
+        default='MEDIAPIPE',
     )
     foot_lock: EnumProperty(  # type: ignore[valid-type]
         name="Foot Lock",

@@ -83,6 +83,7 @@ def settings_from_props(props: Any, *, blend_filepath: str = "", smplx_dir: str 
         gender=str(props.gender).lower(),
         preset=str(props.preset).lower(),
         device=str(props.device).lower(),
+        pose_backend=str(props.pose_backend).lower(),
         foot_lock=str(props.foot_lock).lower(),
         smoothing=round(float(props.smoothing), 3),
         smoothing_hands=round(float(props.smoothing_hands), 3),

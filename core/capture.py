@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,13 +52,19 @@ class CaptureSettings:
         hfov_degrees: horizontal field of view of the camera; None uses the
             default (``core.video.DEFAULT_HFOV_DEGREES``).
         pose: MediaPipe settings.
+        pose_backend: "mediapipe" (MediaPipe Holistic on the CPU: body, hands
+            and face) or "torch" (MediaPipe's pose models run by our PyTorch
+            code, batched, on ``device``: body only for now).
+        pose_batch: frames per network call of the torch backend (None: the
+            preset's for the device: 1 on a CPU, where it is exactly
+            MediaPipe's tracking and fastest; 32-64 on a GPU).
         body: "auto" (SMPL-X when ``smplx_dir`` holds the gender's file, else
             the mannequin), "mannequin" or "smplx".
         smplx_dir: the SMPL-X model folder (smplx layout) or file; None reads
             the environment variable BLENDER_MOCAP_SMPLX_DIR.
         gender: "neutral", "male" or "female" (which SMPL-X file).
         preset: "fast", "balanced" or "accurate" (``core.fit.optimize.PRESETS``).
-        device: "auto", "cpu" or "cuda" for the fitting.
+        device: "auto", "cpu" or "cuda" for the fitting (and the torch pose backend).
         cleanup: floor, foot contacts, foot locking and smoothing
             (``core.cleanup``); None skips the stage and keeps the fit as it is,
             in the camera frame.
@@ -70,12 +76,35 @@ class CaptureSettings:
     max_frames: int | None = None
     hfov_degrees: float | None = None
     pose: PoseSettings = PoseSettings()
+    pose_backend: str = "mediapipe"
+    pose_batch: int | None = None
     body: str = "auto"
     smplx_dir: str | None = None
     gender: str = "neutral"
     preset: str = "balanced"
     device: str = "auto"
     cleanup: CleanupSettings | None = CleanupSettings()
+
+
+POSE_BACKENDS = ("mediapipe", "torch")
+
+
+def torch_pose_settings(settings: CaptureSettings):
+    """The torch pose backend's settings for a capture: the preset's input size, precision and batch.
+
+    See ``core.pose_torch.settings.PRESETS``; ``pose_batch`` overrides the
+    batch size. (The frame stride is the fitting preset's.)
+    """
+    from .pose_torch import settings_for_preset
+    from .pose_torch.tracker import resolve_device
+
+    if settings.pose_batch is not None and settings.pose_batch < 1:
+        raise MocapError(f"the pose batch must be 1 or more, got {settings.pose_batch}")
+    device = resolve_device(settings.device)
+    _, chosen = settings_for_preset(settings.preset, device=device, cuda=device == "cuda")
+    if settings.pose_batch is not None:
+        chosen = replace(chosen, batch_size=settings.pose_batch)
+    return chosen
 
 
 SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
@@ -165,6 +194,9 @@ def capture(
     stride = settings.stride if settings.stride is not None else chosen.stride
     if stride < 1:
         raise MocapError(f"stride must be 1 or more, got {stride}")
+    if settings.pose_backend not in POSE_BACKENDS:
+        raise MocapError(f"unknown pose backend '{settings.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
+    torch_pose = torch_pose_settings(settings) if settings.pose_backend == "torch" else None
     body, body_warnings = choose_body(settings)
 
     stage("decoding", f"opening {Path(video).name}")
@@ -183,17 +215,31 @@ def capture(
     hfov = settings.hfov_degrees if settings.hfov_degrees is not None else DEFAULT_HFOV_DEGREES
     K = default_intrinsics(info.width, info.height, hfov)
 
-    stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic)")
     timestamps: list[float] = []
     frames = iter_frames(
         info, start=settings.start, end=end, stride=stride, timestamps=timestamps,
         max_size=POSE_MAX_SIZE, should_cancel=should_cancel,
     )
-    seq = estimate_holistic(
-        frames, num_frames=expected, fps=info.fps / stride,
-        image_size=(info.width, info.height), settings=settings.pose,
-        progress=progress_of("pose"), should_cancel=should_cancel,
-    )
+    if torch_pose is not None:
+        from .pose_torch import estimate_body
+        from .pose_torch.tracker import BodyModels
+
+        models = BodyModels(torch_pose.device, torch_pose.precision)
+        stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
+                      f"{models.device.type}, batch {torch_pose.batch_size})")
+        send({"event": "warning", "message": "the torch pose backend finds the body only: hands and face keep "
+                                             "their rest pose (use the mediapipe backend for them)"})
+        seq = estimate_body(
+            frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
+            settings=torch_pose, models=models, progress=progress_of("pose"), should_cancel=should_cancel,
+        )
+    else:
+        stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic)")
+        seq = estimate_holistic(
+            frames, num_frames=expected, fps=info.fps / stride,
+            image_size=(info.width, info.height), settings=settings.pose,
+            progress=progress_of("pose"), should_cancel=should_cancel,
+        )
 
     vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)
     if vfr:

@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="horizontal field of view of the camera in degrees (default 60)")
     cap.add_argument("--model-complexity", type=int, choices=(0, 1), default=1,
                      help="MediaPipe pose model: 0 lite, 1 full (default)")
+    cap.add_argument("--pose-backend", choices=("mediapipe", "torch"), default="mediapipe",
+                     help="mediapipe: MediaPipe Holistic on the CPU, body, hands and face (default); "
+                          "torch: MediaPipe's pose models run by PyTorch, batched, on --device (body only)")
+    cap.add_argument("--pose-batch", type=positive_int, default=None, metavar="N",
+                     help="frames per network call of the torch pose backend (default: 1 on a CPU, 32-64 on a GPU)")
     cap.add_argument("--body", choices=("auto", "mannequin", "smplx"), default="auto",
                      help="body model: smplx (your SMPL-X files), mannequin (built in), or auto "
                           "(smplx when --smplx-dir holds the gender's file; the default)")
@@ -181,6 +186,7 @@ def _capture(args: argparse.Namespace) -> int:
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
         hfov_degrees=args.fov,
         pose=PoseSettings(model_complexity=args.model_complexity),
+        pose_backend=args.pose_backend, pose_batch=args.pose_batch,
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
         gender=args.gender, preset=args.preset, device=args.device,
         cleanup=None if args.no_cleanup else CleanupSettings(

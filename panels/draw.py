@@ -57,6 +57,7 @@ def draw_capture_panel(
     row.prop(props, "fov")
     box.prop(props, "preset")
     box.prop(props, "device")
+    box.prop(props, "pose_backend")
 
     box = layout.box()
     box.label(text="Body", icon='ARMATURE_DATA')

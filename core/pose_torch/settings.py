@@ -63,10 +63,13 @@ class PosePreset:
     batch_size_cuda: int
 
 
+# Batch 1 on a CPU: one stream is MediaPipe's tracking exactly, and batching buys little
+# there (bench/pose.py: 108 fps at batch 1, 100 at 8 on 2 cores), while each extra
+# segment costs its warm-up frames. A GPU wants many crops per call.
 PRESETS = {
     # Every other frame, small frames, half precision on a GPU: a quick look.
-    "fast": PosePreset(stride=2, max_side=640, precision_cuda="fp16", batch_size_cpu=8, batch_size_cuda=64),
-    "balanced": PosePreset(stride=1, max_side=960, precision_cuda="fp16", batch_size_cpu=8, batch_size_cuda=64),
+    "fast": PosePreset(stride=2, max_side=640, precision_cuda="fp16", batch_size_cpu=1, batch_size_cuda=64),
+    "balanced": PosePreset(stride=1, max_side=960, precision_cuda="fp16", batch_size_cpu=1, batch_size_cuda=64),
     # Exactly MediaPipe's tracking (one stream), full precision.
     "accurate": PosePreset(stride=1, max_side=None, precision_cuda="fp32", batch_size_cpu=1, batch_size_cuda=32),
 }

@@ -196,3 +196,35 @@ def test_cleanup_grounds_the_take_unless_turned_off(captured, short_clip: Path, 
     assert "foot_skate_mm" not in kept.quality
     bad = run_engine("capture", str(short_clip), "--out", str(raw), "--smoothing", "1.5")
     assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
+
+
+def _image_joints(motion) -> np.ndarray:
+    """(T, 22, 2) body joints of a take projected into its video (pixels)."""
+    pos, _ = forward_kinematics(motion.poses.astype(np.float64), motion.rest_joints, motion.trans)
+    E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
+    uvw = (pos[:, :22] @ E[:3, :3].T + E[:3, 3]) @ np.asarray(motion.camera_intrinsics, np.float64).T
+    return uvw[..., :2] / uvw[..., 2:3]
+
+
+def test_torch_pose_backend_gives_the_same_body(captured, short_clip: Path, tmp_path: Path) -> None:
+    _, reference = captured
+    out = tmp_path / "torch.npz"
+    proc = run_engine("capture", str(short_clip), "--out", str(out), "--pose-backend", "torch",
+                      "--device", "cpu", "--progress", "json")
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    pose_stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "pose")
+    assert "PyTorch on cpu" in pose_stage["message"]
+    assert any(e["event"] == "warning" and "body only" in e["message"] for e in events)
+    ours, theirs = read_motion(out), read_motion(reference)
+    np.testing.assert_array_equal(ours.bridged, theirs.bridged)
+    gap = np.linalg.norm(_image_joints(ours) - _image_joints(theirs), axis=-1)
+    # Same landmarks (see test_pose_torch), so the same fit up to float noise; the hands differ.
+    assert np.median(gap) < 2.0 and np.percentile(gap, 90) < 8.0
+
+
+def test_pose_batch_must_be_positive(short_clip: Path, tmp_path: Path) -> None:
+    proc = run_engine("capture", str(short_clip), "--out", str(tmp_path / "x.npz"), "--pose-backend", "torch",
+                      "--pose-batch", "0")
+    assert proc.returncode == 2 and "--pose-batch" in proc.stderr
+    assert not (tmp_path / "x.npz").exists()

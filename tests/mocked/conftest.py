@@ -148,6 +148,7 @@ def scene_props() -> Any:
     props.gender = 'NEUTRAL'
     props.preset = 'BALANCED'
     props.device = 'AUTO'
+    props.pose_backend = 'MEDIAPIPE'
     props.ground = True
     props.correctives = 'DRIVERS'
     props.resample = False

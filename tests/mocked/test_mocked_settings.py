@@ -86,10 +86,10 @@ def test_body_model_options_reach_the_engine_with_its_flag_names(scene_props: An
     models = tmp_path / "models"
     models.mkdir()
     scene_props.body_model, scene_props.gender = 'SMPLX', 'FEMALE'
-    scene_props.preset, scene_props.device = 'ACCURATE', 'CPU'
+    scene_props.preset, scene_props.device, scene_props.pose_backend = 'ACCURATE', 'CPU', 'TORCH'
     s = settings_mod.settings_from_props(scene_props, blend_filepath="", smplx_dir=str(models))
     assert s.cli_args() == ["--body", "smplx", "--smplx-dir", str(models), "--gender", "female",
-                            "--preset", "accurate", "--device", "cpu"]
+                            "--preset", "accurate", "--device", "cpu", "--pose-backend", "torch"]
     scene_props.body_model = 'MANNEQUIN'
     s = settings_mod.settings_from_props(scene_props, blend_filepath="", smplx_dir=str(models))
     assert "--smplx-dir" not in s.cli_args() and s.cli_args()[:2] == ["--body", "mannequin"]
