@@ -12,7 +12,7 @@ writers share the work, picked by Blender version:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import bpy
@@ -20,6 +20,9 @@ import numpy as np
 
 Channel = tuple[str, int, str, np.ndarray]
 """(data_path, array_index, group name, values (T,)) of one F-curve."""
+
+Marks = Mapping[str, np.ndarray]
+"""data_path -> (T,) bool: keys of that F-curve to mark (see ``MARK_KEY_TYPE``)."""
 
 SLOTTED = bpy.app.version >= (4, 4, 0)
 """Slotted actions (channelbags): Blender 4.4 and later."""
@@ -42,12 +45,21 @@ def make_quaternions_continuous(quats: np.ndarray) -> np.ndarray:
     return q * sign[..., None]
 
 
+def _enum_value(prop_name: str, item: str) -> int:
+    prop = cast(bpy.types.EnumProperty, bpy.types.Keyframe.bl_rna.properties[prop_name])
+    return prop.enum_items[item].value
+
+
 def _linear_value() -> int:
-    prop = cast(bpy.types.EnumProperty, bpy.types.Keyframe.bl_rna.properties["interpolation"])
-    return prop.enum_items["LINEAR"].value
+    return _enum_value("interpolation", "LINEAR")
 
 
-def _fill(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, linear: int) -> None:
+MARK_KEY_TYPE = 'EXTREME'
+"""Keyframe type of marked keys: drawn red in the Dope Sheet and Timeline, a colour bar over bad frames."""
+
+
+def _fill(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, linear: int,
+          marked: np.ndarray | None = None) -> None:
     n = frames.shape[0]
     co = np.empty((n, 2), np.float32)
     co[:, 0] = frames
@@ -56,12 +68,15 @@ def _fill(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, line
     points.add(n)
     points.foreach_set("co", co.ravel())
     points.foreach_set("interpolation", np.full(n, linear, np.int32))
+    if marked is not None and marked.any():
+        types = np.where(marked, _enum_value("type", MARK_KEY_TYPE), _enum_value("type", "KEYFRAME"))
+        points.foreach_set("type", types.astype(np.int32))
     # Keys arrive sorted and unique, so update() only recomputes handles.
     fcurve.update()
 
 
 def _write_slotted(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.Action,
-                   channels: Sequence[Channel], frames: np.ndarray) -> None:
+                   channels: Sequence[Channel], frames: np.ndarray, marks: Marks) -> None:
     slot = action.slots.new(id_type=id_data.id_type, name=id_data.name)
     layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
     strip = cast(bpy.types.ActionKeyframeStrip,
@@ -76,25 +91,25 @@ def _write_slotted(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.
             if group not in groups:
                 groups[group] = channelbag.groups.new(group)
             fcurve.group = groups[group]
-        _fill(fcurve, frames, values, linear)
+        _fill(fcurve, frames, values, linear, marks.get(data_path))
     anim = id_data.animation_data or id_data.animation_data_create()
     anim.action = action
     anim.action_slot = slot
 
 
 def _write_legacy(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.Action,
-                  channels: Sequence[Channel], frames: np.ndarray) -> None:
+                  channels: Sequence[Channel], frames: np.ndarray, marks: Marks) -> None:
     linear = _linear_value()
     for data_path, index, group, values in channels:
         # Action.fcurves exists up to Blender 4.4 only (removed in 5.0, so not in its stubs).
         fcurve = getattr(action, "fcurves").new(data_path, index=index, action_group=group)
-        _fill(fcurve, frames, values, linear)
+        _fill(fcurve, frames, values, linear, marks.get(data_path))
     anim = id_data.animation_data or id_data.animation_data_create()
     anim.action = action
 
 
 def write_fcurves(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.Action,
-                  channels: Sequence[Channel], frames: np.ndarray) -> None:
+                  channels: Sequence[Channel], frames: np.ndarray, marks: Marks | None = None) -> None:
     """Write one F-curve per channel into ``action`` and assign it to ``id_data``.
 
     Args:
@@ -105,22 +120,24 @@ def write_fcurves(id_data: bpy.types.Object | bpy.types.Key, action: bpy.types.A
         channels: (data_path, array_index, group, values (T,)) per F-curve,
             paths relative to ``id_data``; ``group`` may be "".
         frames: (T,) scene frames of the keys, strictly increasing.
+        marks: data_path -> (T,) bool: those keys get ``MARK_KEY_TYPE``.
 
     Keys are LINEAR: the data is dense (a key per captured frame), so Bezier
     overshoot would only add wobble.
     """
     frames = np.asarray(frames, np.float64).reshape(-1)
+    marks = marks or {}
     if SLOTTED:
-        _write_slotted(id_data, action, channels, frames)
+        _write_slotted(id_data, action, channels, frames, marks)
     else:
-        _write_legacy(id_data, action, channels, frames)
+        _write_legacy(id_data, action, channels, frames, marks)
 
 
 def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.ndarray,
               quats: np.ndarray, bone_names: Sequence[str],
               root_locations: np.ndarray | None = None,
               root_bone_name: str | None = None,
-              extra_channels: Sequence[Channel] = ()) -> bpy.types.Action:
+              extra_channels: Sequence[Channel] = (), marks: Marks | None = None) -> bpy.types.Action:
     """Key every pose bone's rotation (and the root's location) on every frame.
 
     Args:
@@ -132,6 +149,7 @@ def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.
         root_locations: (T, 3) bone-local location of ``root_bone_name``, or None.
         extra_channels: more (data_path, index, group, values) F-curves of
             ``obj`` for the same slot (e.g. per-frame confidence).
+        marks: keys to mark, see :func:`write_fcurves`.
 
     Returns the action, assigned to ``obj``. Quaternion signs are made
     continuous over time first.
@@ -148,5 +166,5 @@ def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.
             for i in range(3):
                 channels.append((f"{path}.location", i, name, root_locations[:, i]))
     channels.extend(extra_channels)
-    write_fcurves(obj, action, channels, frames)
+    write_fcurves(obj, action, channels, frames, marks)
     return action

@@ -60,6 +60,8 @@ QUALITY_PROP = "mocap_quality"
 """Action custom property: the take's quality figures (name -> number)."""
 MOTION_FILE_PROP = "mocap_motion_file"
 """Action and armature custom property: absolute path of the take's motion file."""
+LOW_CONFIDENCE = 0.5
+"""Frames with a confidence below this are listed and marked as weak."""
 LOW_CONFIDENCE_PROP = "mocap_low_confidence"
 """Action custom property: scene frames with confidence below 0.5, as text ranges."""
 
@@ -509,11 +511,14 @@ def _key_motion(arm_obj, action, motion: Motion) -> np.ndarray:
     if np.any(np.diff(frames) <= 0):
         raise MocapError("the motion's frame indices are not increasing; the file is damaged")
     # Per-frame confidence as an animated custom property: a curve the animator
-    # sees in the Graph Editor next to the bones, dipping where the take is weak.
+    # sees in the Graph Editor next to the bones, dipping where the take is weak;
+    # its keys on low-confidence frames are Extreme keys, a red run in the Dope Sheet.
     arm_obj[CONFIDENCE_PROP] = 1.0
-    confidence = ((f'["{CONFIDENCE_PROP}"]', 0, "Mocap", np.asarray(motion.confidence, np.float64)),)
+    path = f'["{CONFIDENCE_PROP}"]'
+    conf = np.asarray(motion.confidence, np.float64)
     keying.key_bones(arm_obj, action, frames.astype(np.float64), quats, names,
-                     root_locations=root_loc, root_bone_name=names[0], extra_channels=confidence)
+                     root_locations=root_loc, root_bone_name=names[0], extra_channels=((path, 0, "Mocap", conf),),
+                     marks={path: conf < LOW_CONFIDENCE})
     action[QUALITY_PROP] = {k: float(v) for k, v in motion.quality.items() if np.isfinite(v)}
     action[LOW_CONFIDENCE_PROP] = low_confidence_ranges(frames, np.asarray(motion.confidence))
     return frames
@@ -527,7 +532,7 @@ def record_motion_file(take: "BuiltTake", path: str | os.PathLike[str]) -> None:
     take.armature[MOTION_FILE_PROP] = value
 
 
-def low_confidence_ranges(frames: np.ndarray, confidence: np.ndarray, threshold: float = 0.5) -> str:
+def low_confidence_ranges(frames: np.ndarray, confidence: np.ndarray, threshold: float = LOW_CONFIDENCE) -> str:
     """Scene frames whose confidence is below ``threshold``, as text: "12-18, 40"."""
     low = np.asarray(confidence) < threshold
     parts = []

@@ -149,3 +149,4 @@ def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | N
         col.label(text=line)
     if low_ranges:
         layout.label(text=f"Low confidence: frames {low_ranges}", icon='ERROR')
+        layout.label(text="(red keys on the Mocap channel in the Dope Sheet)")

@@ -280,3 +280,8 @@ def test_take_carries_its_confidence_curve_and_quality(pkg, motion_factory):
     assert take.armature["mocap_confidence"] == pytest.approx(0.2)
     assert dict(take.action["mocap_quality"]) == {"mean_reprojection_error_px": 3.5, "bridged_frames": 1.0}
     assert take.action["mocap_low_confidence"] == "2-3, 5"
+    # The weak frames' keys are Extreme keys: a red run along the Dope Sheet's Mocap channel.
+    assert [k.type for k in curve.keyframe_points] == ["KEYFRAME", "EXTREME", "EXTREME", "KEYFRAME", "EXTREME",
+                                                      "KEYFRAME"]
+    bone_curve = next(fc for fc in _fcurves(take) if fc.data_path.endswith("rotation_quaternion"))
+    assert {k.type for k in bone_curve.keyframe_points} == {"KEYFRAME"}
