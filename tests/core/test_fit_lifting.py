@@ -1,0 +1,119 @@
+"""World landmarks lifted onto the image rays: exact data stays, noisy data improves, outliers are ignored."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from core.body.mannequin import forward_kinematics, rest_joints
+from core.fit.ik import solve_translation
+from core.fit.lifting import LiftSettings, lift_to_rays
+from core.fit.mapping import LIMB_LANDMARKS
+from core.fit.optimize import OptimizeSettings, fit_clip
+from core.fit.synthetic import landmarks_from_motion, smooth_motion
+from core.landmarks import BODY
+from core.skeleton import JOINT_INDEX, LIMB_JOINTS
+
+K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
+SIZE = (1280, 720)
+BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
+DISTAL = [BODY[f"{s}_{j}"] for s in ("left", "right") for j in ("wrist", "ankle")]
+
+
+def limb_error_mm(fit, poses, rest, trans) -> np.ndarray:
+    """(T, 12) distance between fitted and true limb joints, camera frame, mm."""
+    limbs = [JOINT_INDEX[n] for n in LIMB_JOINTS]
+    fitted, _ = forward_kinematics(np.asarray(fit.poses, np.float64), fit.rest_joints, fit.trans)
+    true, _ = forward_kinematics(np.asarray(poses, np.float64).reshape(len(poses), -1), rest, trans)
+    return 1000 * np.linalg.norm(fitted[:, limbs] - true[:, limbs], axis=-1)
+
+
+def clip(frames: int = 30, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    poses, trans = smooth_motion(frames, rng)
+    rest = rest_joints(BETAS)
+    return poses, trans, rest, landmarks_from_motion(poses, trans, rest, K, SIZE)
+
+
+def with_world_noise(seq, depth: float = 0.06, across: float = 0.03, seed: int = 1):
+    """MediaPipe-like world landmarks: per-frame errors, twice as large along the camera axis."""
+    rng = np.random.default_rng(seed)
+    world = np.array(seq.body_world, copy=True)
+    world[..., :3] += rng.normal(size=world[..., :3].shape) * (across, across, depth)
+    world[..., :3] -= world[:, [BODY["left_hip"], BODY["right_hip"]], :3].mean(1, keepdims=True)
+    return dataclasses.replace(seq, body_world=world.astype(np.float32))
+
+
+def test_landmarks_that_agree_stay_where_they_are() -> None:
+    _, _, _, seq = clip()
+    lifted = lift_to_rays(seq.body_world, seq.body_2d, K)
+    np.testing.assert_allclose(lifted, seq.body_world, atol=2e-4)
+
+
+def test_noisy_world_landmarks_move_onto_the_image_rays_and_nearer_the_true_depth() -> None:
+    _, _, _, seq = clip()
+    noisy = with_world_noise(seq)
+    lifted = lift_to_rays(noisy.body_world, noisy.body_2d, K)
+    before = np.abs(noisy.body_world[:, DISTAL, 2] - seq.body_world[:, DISTAL, 2]).mean()
+    after = np.abs(lifted[:, DISTAL, 2] - seq.body_world[:, DISTAL, 2]).mean()
+    assert after < 0.95 * before
+
+    def image_error(world: np.ndarray) -> float:
+        """Pixels between the limb points, placed as a fit would (best translation), and their landmarks."""
+        t = solve_translation(world[..., :3], seq.body_2d[..., :2], np.ones(world.shape[:2]), K)
+        cam = world[..., :3] + t[:, None]
+        px = cam[..., :2] / cam[..., 2:] * K[[0, 1], [0, 1]] + K[:2, 2]
+        return float(np.linalg.norm(px - seq.body_2d[..., :2], axis=-1)[:, LIMB_LANDMARKS].mean())
+
+    assert image_error(lifted) < 0.2 * image_error(noisy.body_world)
+
+
+def test_a_misdetected_image_landmark_keeps_the_world_offset() -> None:
+    _, _, _, seq = clip()
+    uv = np.array(seq.body_2d, copy=True)
+    knee = BODY["left_knee"]
+    uv[10, knee, :2] += (250.0, -200.0)
+    lifted = lift_to_rays(seq.body_world, uv, K)
+    assert np.linalg.norm(lifted[10, knee, :3] - seq.body_world[10, knee, :3]) < 0.03
+
+
+def test_the_fit_with_noisy_world_landmarks_comes_nearer_the_truth() -> None:
+    poses, trans, rest, seq = clip(30, seed=0)
+    noisy = with_world_noise(seq)
+    lifted = limb_error_mm(fit_clip(noisy, K), poses, rest, trans).mean()
+    unlifted = limb_error_mm(fit_clip(noisy, K, settings=OptimizeSettings(lift=LiftSettings(enabled=False))),
+                             poses, rest, trans).mean()
+    assert lifted < 0.85 * unlifted, (lifted, unlifted)
+
+
+def test_world_depth_errors_cost_less_than_errors_across_the_ray() -> None:
+    """The world term weighs a disagreement along the camera ray by ``world_depth``, across it fully."""
+    import torch
+
+    from core.body.model import MannequinBody, axis_angle_to_matrix_torch
+    from core.fit.optimize import ClipProblem, ObjectiveWeights, _observations
+
+    poses, trans, rest, seq = clip(4, seed=5)
+    body = MannequinBody()
+    wrist = BODY["left_wrist"]
+    world = np.asarray(seq.body_world, np.float64)
+    ray = world[:, wrist, :3] + trans + rest[0]  # about where the wrist is in the camera: its ray
+    ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
+    across = np.cross(ray, [1.0, 0.0, 0.0])
+    across /= np.linalg.norm(across, axis=-1, keepdims=True)
+
+    def world_cost(direction: np.ndarray, weight: float) -> float:
+        moved = np.array(seq.body_world, copy=True)
+        moved[:, wrist, :3] += 0.05 * direction
+        obs = _observations(dataclasses.replace(seq, body_world=moved), body, np.ones(4, bool), torch.device("cpu"))
+        settings = OptimizeSettings(weights=ObjectiveWeights(world_depth=weight))
+        problem = ClipProblem(body, obs, K, 30.0, settings, fit_face=False)
+        local = axis_angle_to_matrix_torch(torch.as_tensor(poses.reshape(4, -1, 3), dtype=torch.float32))
+        b = torch.as_tensor(BETAS, dtype=torch.float32)
+        terms = problem.terms(b, local, torch.as_tensor(trans, dtype=torch.float32), None)
+        return float(terms["world_3d"])
+
+    along_cost, across_cost = world_cost(ray, 0.2), world_cost(across, 0.2)
+    assert 0.15 < along_cost / across_cost < 0.3
+    assert abs(world_cost(ray, 1.0) / world_cost(across, 1.0) - 1.0) < 0.02
