@@ -68,6 +68,18 @@ def _holistic(frames):
     return pose, hands, rois
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread here: on a CPU shared with other work, two threads waiting on each other at every
+    layer made these networks up to 100 times slower (measured); the results do not depend on it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def models():
     return BodyModels("cpu")
