@@ -251,6 +251,16 @@ class HandTrack:
     tracked: np.ndarray
 
 
+@dataclass
+class _Segment:
+    """Frames ``first..stop`` one hand stream tracks; those before ``start`` only warm it up."""
+
+    first: int
+    start: int
+    stop: int
+    prev: list[np.ndarray | None]  # the last frame's hand landmarks per side, None when not found
+
+
 class HandTracker:
     """Both hands of the tracked person through consecutive chunks of frames (see the module docstring)."""
 
@@ -280,26 +290,25 @@ class HandTracker:
         warm = self.warmup_frames
         count = max(1, min(self.batch_size, n // max(1, 2 * warm)))
         segments = []
-        for k, seg in enumerate(np.array_split(np.arange(n), count)):
-            start, stop = int(seg[0]), int(seg[-1]) + 1
+        for k, part in enumerate(np.array_split(np.arange(n), count)):
+            start, stop = int(part[0]), int(part[-1]) + 1
             first = start - (0 if k == 0 else min(warm, start))
-            prev = list(self._carry) if k == 0 else [None, None]
-            segments.append([first, start, stop, prev])
-        for step in range(max(stop - first for first, _, stop, _ in segments)):
-            jobs = []  # (segment, frame, side, roi, tracked)
+            segments.append(_Segment(first, start, stop, list(self._carry) if k == 0 else [None, None]))
+        for step in range(max(seg.stop - seg.first for seg in segments)):
+            jobs: list[tuple[_Segment, int, int, np.ndarray, bool]] = []  # segment, frame, side, roi, tracked
             for seg in segments:
-                first, start, stop, prev = seg
-                i = first + step
-                if i >= stop:
+                i = seg.first + step
+                if i >= seg.stop:
                     continue
                 for s in range(2):
+                    prev = seg.prev[s]
                     if not valid[i, s]:
-                        prev[s] = None
+                        seg.prev[s] = None
                         continue
                     roi, tracked = recrop[i, s], False
-                    if prev[s] is not None:
-                        prev_rect = rect_from_hand(prev[s], w, h)
-                        if keep_tracking(prev[s], prev_rect, recrop[i, s], w, h):
+                    if prev is not None:
+                        prev_rect = rect_from_hand(prev, w, h)
+                        if keep_tracking(prev, prev_rect, recrop[i, s], w, h):
                             roi, tracked = prev_rect, True
                     jobs.append((seg, i, s, roi, tracked))
             if not jobs:
@@ -308,13 +317,13 @@ class HandTracker:
             scores, lms = self.models.landmarks([images[j[1]] for j in jobs], rois)
             for (seg, i, s, roi, tracked), score, lm in zip(jobs, scores, lms):
                 found = score > HAND_PRESENCE
-                seg[3][s] = lm if found else None
-                if i < seg[1]:
+                seg.prev[s] = lm if found else None
+                if i < seg.start:
                     continue  # warm-up frame: the previous segment owns it
                 out.rois[i, s] = roi
                 out.tracked[i, s] = tracked
                 if found:
                     out.landmarks[i, s] = lm
                     out.present[i, s] = True
-        self._carry = list(segments[-1][3])
+        self._carry = list(segments[-1].prev)
         return out
