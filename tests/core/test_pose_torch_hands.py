@@ -71,7 +71,8 @@ def _holistic(frames):
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """One torch thread here: on a CPU shared with other work, two threads waiting on each other at every
-    layer made these networks up to 100 times slower (measured); the results do not depend on it."""
+    layer made these networks up to 100 times slower (measured: this file 115 s with 2 threads, 10 s with 1).
+    Only float rounding depends on it (it can flip a hand presence score within 0.01 of 0.5)."""
     import torch
 
     before = torch.get_num_threads()
