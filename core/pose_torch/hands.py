@@ -6,9 +6,9 @@ Reproduces the hand part of MediaPipe 0.10.21's holistic_landmark_cpu graph
 1. ROI from the pose: the (smoothed) pose landmarks of the wrist, pinky and
    index of that side, gated on the wrist's visibility > 0.1. Centre at the
    estimated middle finger (2 index + pinky) / 3, side twice its distance to
-   the wrist, rotated so wrist -> middle points up, then shifted by -0.1 side
-   along the hand, squared and scaled by 2.7 (HandDetectionsFromPoseToRects +
-   RectTransformation).
+   the wrist, rotated so wrist -> middle points up, then moved 0.1 side
+   towards the fingers (shift_y -0.1), squared and scaled by 2.7
+   (HandDetectionsFromPoseToRects + RectTransformation).
 2. Re-crop: hand_recrop.tflite on a 256x256 crop of that ROI gives two points;
    the re-crop ROI is centred on the first, side twice their distance, rotated
    so first -> second points down, shifted by -0.1 side, squared
