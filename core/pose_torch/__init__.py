@@ -1,8 +1,9 @@
 """MediaPipe's pose models (bundled TFLite files) run by our own PyTorch code, batched.
 
 Importing this package is light: torch is imported only when models are built.
-Entry point: :func:`estimate_body` (same output as ``core.pose.estimate_holistic``,
-body only); lower level: ``tracker.BodyTracker``, ``graph.load_module``.
+Entry point: :func:`estimate_body` (same output as ``core.pose.estimate_holistic``:
+body and hands, no face); lower level: ``tracker.BodyTracker``,
+``hands.HandTracker``, ``graph.load_module``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import CancelledError, MocapError
 from ..landmarks import PoseSequence
+from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
 from .tracker import BodyModels, BodyTracker
 
@@ -33,20 +34,26 @@ def estimate_body(
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> PoseSequence:
-    """Body landmarks of streamed frames with MediaPipe's models run by torch, in batches.
+    """Body and hand landmarks of streamed frames with MediaPipe's models run by torch, in batches.
 
-    Same contract as :func:`core.pose.estimate_holistic` (hands and face stay
-    NaN): ``frames`` yields ``(frame_index, rgb uint8 (H, W, 3))`` in order,
-    possibly downscaled; landmarks come back in pixels of ``image_size``
-    (width, height), the original video. Memory holds one chunk of
-    ``batch_size * segment_frames`` frames at a time.
+    Same contract as :func:`core.pose.estimate_holistic` (the face stays NaN,
+    and the hands too when ``settings.hands`` is False): ``frames`` yields
+    ``(frame_index, rgb uint8 (H, W, 3))`` in order, possibly downscaled;
+    landmarks come back in pixels of ``image_size`` (width, height), the
+    original video (hand z in the same pixel scale as x, as core.pose gives
+    it). Memory holds one chunk of ``batch_size * segment_frames`` frames at
+    a time.
     """
     tracker = BodyTracker(settings, models)
+    hand_tracker = (HandTracker(HandModels.of(tracker.models), settings.batch_size, settings.warmup_frames)
+                    if settings.hands else None)
     width, height = image_size
+    hand_scale = np.array([width, height, width])  # z is scaled like x (core.pose does the same)
     indices: list[int] = []
     body_2d: list[np.ndarray] = []
     body_world: list[np.ndarray] = []
     present: list[np.ndarray] = []
+    hands: list[np.ndarray] = []
     chunk: list[np.ndarray] = []
     chunk_len = settings.batch_size * settings.segment_frames
     done = 0
@@ -58,6 +65,8 @@ def estimate_body(
         body_2d.append(np.concatenate([xy, track.landmarks[..., 3:4]], axis=-1).astype(np.float32))
         body_world.append(track.world.astype(np.float32))
         present.append(track.present)
+        if hand_tracker is not None:
+            hands.append((hand_tracker.run_chunk(chunk, track.landmarks).landmarks * hand_scale).astype(np.float32))
         done += len(chunk)
         chunk.clear()
         if progress is not None:
@@ -79,4 +88,7 @@ def estimate_body(
     seq.body_2d = np.concatenate(body_2d)
     seq.body_world = np.concatenate(body_world)
     seq.present = np.concatenate(present)
+    if hands:
+        both = np.concatenate(hands)
+        seq.left_hand, seq.right_hand = both[:, 0], both[:, 1]
     return seq

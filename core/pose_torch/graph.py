@@ -100,9 +100,27 @@ def convert(graph: Graph) -> tuple[dict, dict[str, np.ndarray]]:
             node["axis"] = _NHWC_TO_NCHW_AXIS[axis] if rank == 4 else axis
         elif op.op == "PAD":
             p = const(ins[1]).astype(int)
-            if p[0].any() or p[3].any():
-                raise MocapError("TFLite graph: PAD of batch or channels is not supported")
+            if p[0].any():
+                raise MocapError("TFLite graph: PAD of the batch axis is not supported")
             node["pad"] = [int(p[2, 0]), int(p[2, 1]), int(p[1, 0]), int(p[1, 1])]
+            if p[3].any():  # zero channels appended (hand_recrop's "channel_padding" shortcuts)
+                node["pad"] += [int(p[3, 0]), int(p[3, 1])]
+        elif op.op == "PRELU":
+            alpha = const(ins[1]).astype(np.float32)
+            channels = shape[f"t{ins[0]}"][-1]
+            if alpha.size != channels or len(shape[f"t{ins[0]}"]) != 4:
+                raise MocapError("TFLite graph: only per-channel PRELU of a feature map is supported")
+            consts[out + ".a"] = alpha.reshape(1, channels, 1, 1)
+            node["alpha"] = out + ".a"
+        elif op.op == "STRIDED_SLICE":
+            begin, end, strides = (const(i).astype(int) for i in ins[1:4])
+            src = shape[f"t{ins[0]}"]
+            if (len(src) != 4 or (strides != 1).any() or o["ellipsis_mask"] or o["new_axis_mask"]
+                    or o["shrink_axis_mask"] or o["offset"] or begin[0] != 0):
+                raise MocapError("TFLite graph: only unit-stride slices of a feature map's H, W, C are supported")
+            lo = [0 if o["begin_mask"] >> a & 1 else int(begin[a]) + (src[a] if begin[a] < 0 else 0) for a in range(4)]
+            hi = [src[a] if o["end_mask"] >> a & 1 else int(end[a]) + (src[a] if end[a] < 0 else 0) for a in range(4)]
+            node["slice"] = [[lo[3], hi[3]], [lo[1], hi[1]], [lo[2], hi[2]]]  # NCHW order: C, H, W
         elif op.op == "RESHAPE":
             node["shape"] = [int(v) for v in shape[out]]
         elif op.op == "RESIZE_BILINEAR":
@@ -138,7 +156,7 @@ def convert(graph: Graph) -> tuple[dict, dict[str, np.ndarray]]:
         "shapes": shape,
         "nodes": nodes,
     }
-    used = {n.get(k) for n in nodes for k in ("weight", "bias")} | {i for n in nodes for i in n["in"]}
+    used = {n.get(k) for n in nodes for k in ("weight", "bias", "alpha")} | {i for n in nodes for i in n["in"]}
     return plan, {k: v for k, v in consts.items() if k in used}
 
 
@@ -189,7 +207,8 @@ def _fold_pads(nodes: list[dict]) -> list[dict]:
     for n in nodes:
         for name in n["in"]:
             readers[name] = readers.get(name, 0) + 1
-    pads = {n["out"]: n for n in nodes if n["op"] == "PAD" and readers.get(n["out"]) == 1 and n["act"] == 0}
+    pads = {n["out"]: n for n in nodes
+            if n["op"] == "PAD" and len(n["pad"]) == 4 and readers.get(n["out"]) == 1 and n["act"] == 0}
     folded, out = set(), []
     for n in nodes:
         src = pads.get(n["in"][0])
@@ -276,6 +295,12 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
                     y = a + b if op == "ADD" else a * b if op == "MUL" else a - b
                 elif op == "PAD":
                     y = F.pad(a, n["pad"])
+                elif op == "PRELU":
+                    alpha = self._c(n["alpha"]).to(x.dtype)
+                    y = torch.where(a >= 0, a, a * alpha)
+                elif op == "STRIDED_SLICE":
+                    (c0, c1), (h0, h1), (w0, w1) = n["slice"]
+                    y = a[:, c0:c1, h0:h1, w0:w1]
                 elif op == "RESIZE_BILINEAR":
                     y = F.interpolate(a, size=n["size"], mode="bilinear", align_corners=False)
                 elif op == "MAX_POOL_2D":

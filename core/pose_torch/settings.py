@@ -29,6 +29,9 @@ class TorchPoseSettings:
         min_tracking_confidence: below this landmark-model presence the
             person is lost and the next frame runs the detector (MediaPipe's).
         smooth_landmarks: MediaPipe's One Euro smoothing of the output landmarks.
+        hands: also track both hands from the body as MediaPipe Holistic does
+            (hand re-crop and hand landmark models, see hands.py); False
+            leaves the hands NaN.
     """
 
     device: str = "auto"
@@ -40,6 +43,7 @@ class TorchPoseSettings:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
+    hands: bool = True
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):

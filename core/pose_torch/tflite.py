@@ -27,7 +27,7 @@ BUILTIN_NAMES = {
     21: "RELU6", 22: "RESHAPE", 23: "RESIZE_BILINEAR", 28: "TANH", 34: "PAD", 39: "TRANSPOSE",
     40: "MEAN", 41: "SUB", 49: "SPLIT", 54: "PRELU", 60: "PADV2", 67: "TRANSPOSE_CONV", 97: "RESIZE_NEAREST_NEIGHBOR",
     98: "LEAKY_RELU", 117: "HARD_SWISH", 102: "SPLIT_V", 83: "PACK", 88: "UNPACK", 5: "DEPTH_TO_SPACE",
-    124: "DENSIFY",
+    124: "DENSIFY", 45: "STRIDED_SLICE",
 }
 
 # Option tables (builtin_options) we read: field name -> (field id, kind, default).
@@ -54,6 +54,8 @@ _OPTIONS = {
     "LEAKY_RELU": {"alpha": (0, "f32", 0.0)},
     "SPLIT": {"num_splits": (0, "i32", 0)},
     "DEPTH_TO_SPACE": {"block_size": (0, "i32", 1)},
+    "STRIDED_SLICE": {"begin_mask": (0, "i32", 0), "end_mask": (1, "i32", 0), "ellipsis_mask": (2, "i32", 0),
+                      "new_axis_mask": (3, "i32", 0), "shrink_axis_mask": (4, "i32", 0), "offset": (5, "bool", False)},
 }
 
 

@@ -85,6 +85,7 @@ def models():
     ("pose_detection/pose_detection.tflite", 224, -1.0, 2),
     ("pose_landmark/pose_landmark_full.tflite", 256, 0.0, 5),
     ("hand_landmark/hand_landmark_full.tflite", 224, 0.0, 4),
+    ("holistic_landmark/hand_recrop.tflite", 256, 0.0, 1),  # PRELU, channel padding, strided slices
 ])
 def test_executor_reproduces_tflite_outputs(clip_frames, name, size, lo, n_out):
     import torch
@@ -209,7 +210,8 @@ def test_estimate_body_fills_a_pose_sequence(clip_frames, models):
     frames = clip_frames[:12]
     h, w = frames[0].shape[:2]
     seq = estimate_body(((30 + i, f) for i, f in enumerate(frames)), num_frames=12, fps=30.0, image_size=(2 * w, 2 * h),
-                        settings=TorchPoseSettings(device="cpu", batch_size=2, segment_frames=3, warmup_frames=2),
+                        settings=TorchPoseSettings(device="cpu", batch_size=2, segment_frames=3, warmup_frames=2,
+                                                   hands=False),
                         models=models)
     assert seq.body_2d.shape == (12, 33, 3) and seq.body_world.shape == (12, 33, 4)
     assert seq.frame_indices.tolist() == list(range(30, 42))
