@@ -3,7 +3,9 @@
 Run: python3 dev.py bench pose   (or: <dev python> bench/pose.py [--frames N])
 Prints frames per second of both backends on the demo clip (640 px wide) and
 the ratio torch / MediaPipe at batch sizes 1, 8 and 32; on CUDA also GPU
-throughput in fp32 and fp16. Writes bench/results/pose.json.
+throughput in fp32 and fp16. Then body and hands: MediaPipe Holistic (which
+always runs its face mesh too) against the torch backend with hands at batch 1.
+Writes bench/results/pose.json.
 """
 
 from __future__ import annotations
@@ -89,6 +91,34 @@ def main() -> None:
                 result[key + "_retracked_segments"] = tracker.retracked_segments
                 print(f"torch      {device:4s} {precision} b{batch:<3d} {fps:7.1f} fps   x{fps / mp_fps:.2f} of mediapipe"
                       f"   ({tracker.retracked_segments} segments tracked again)")
+    # Body and hands: MediaPipe Holistic (which also runs its face mesh; it cannot skip it)
+    # against the torch backend with hands, one stream, through estimate_body as captures use it.
+    from core.pose_torch import estimate_body
+
+    h, w = frames[0].shape[:2]
+    with mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as holistic:
+        holistic.process(frames[0])
+        t = time.perf_counter()
+        for f in frames:
+            holistic.process(f)
+        holistic_fps = n / (time.perf_counter() - t)
+    result["holistic_fps"] = holistic_fps
+    print(f"holistic   cpu           {holistic_fps:7.1f} fps   (body, hands and face)")
+    for device in devices:
+        models = BodyModels(device, "fp32")
+        settings = TorchPoseSettings(device=device, batch_size=1, hands=True)
+        estimate_body(enumerate(frames[:4]), num_frames=4, fps=30.0, image_size=(w, h), settings=settings,
+                      models=models)  # warm-up: traces and hand networks
+        t = time.perf_counter()
+        seq = estimate_body(enumerate(frames), num_frames=n, fps=30.0, image_size=(w, h), settings=settings,
+                            models=models)
+        fps = n / (time.perf_counter() - t)
+        found = float(np.isfinite(seq.left_hand[:, 0, 0]).mean() + np.isfinite(seq.right_hand[:, 0, 0]).mean()) / 2
+        result[f"torch_{device}_hands_b1_fps"] = fps
+        result[f"torch_{device}_hands_b1_ratio_to_holistic"] = fps / holistic_fps
+        result[f"torch_{device}_hands_found_fraction"] = found
+        print(f"torch      {device:4s} fp32 b1 {fps:7.1f} fps   x{fps / holistic_fps:.2f} of holistic   "
+              f"(body and hands; hands found on {100 * found:.0f}% of hand-frames)")
     print(f"wrote {write_results('pose', result)}")
 
 

@@ -33,7 +33,7 @@ DEVICE_ITEMS = [
 POSE_BACKEND_ITEMS = [
     ('MEDIAPIPE', "MediaPipe", "MediaPipe Holistic on the CPU: body, hands and face"),
     ('TORCH', "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
-                         "body only (hands and face keep their rest pose)"),
+                         "body and hands (the face keeps its rest pose)"),
 ]
 FOOT_LOCK_ITEMS = [
     ('AUTO', "Auto", "Plant heels and toes while they are low and slow"),

@@ -54,7 +54,7 @@ class CaptureSettings:
         pose: MediaPipe settings.
         pose_backend: "mediapipe" (MediaPipe Holistic on the CPU: body, hands
             and face) or "torch" (MediaPipe's pose models run by our PyTorch
-            code, batched, on ``device``: body only for now).
+            code, batched, on ``device``: body and hands, no face yet).
         pose_batch: frames per network call of the torch backend (None: the
             preset's for the device: 1 on a CPU, where it is exactly
             MediaPipe's tracking and fastest; 32-64 on a GPU).
@@ -227,8 +227,10 @@ def capture(
         models = BodyModels(torch_pose.device, torch_pose.precision)
         stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
                       f"{models.device.type}, batch {torch_pose.batch_size})")
-        send({"event": "warning", "message": "the torch pose backend finds the body only: hands and face keep "
-                                             "their rest pose (use the mediapipe backend for them)"})
+        if body.name != "mannequin":  # the mannequin has no face to animate
+            send({"event": "warning", "message": "the torch pose backend finds the body and hands, not the face: "
+                                                 "jaw and expression keep their rest pose (use the mediapipe "
+                                                 "backend for them)"})
         seq = estimate_body(
             frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
             settings=torch_pose, models=models, progress=progress_of("pose"), should_cancel=should_cancel,

@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="MediaPipe pose model: 0 lite, 1 full (default)")
     cap.add_argument("--pose-backend", choices=("mediapipe", "torch"), default="mediapipe",
                      help="mediapipe: MediaPipe Holistic on the CPU, body, hands and face (default); "
-                          "torch: MediaPipe's pose models run by PyTorch, batched, on --device (body only)")
+                          "torch: MediaPipe's pose and hand models run by PyTorch, batched, on --device (no face)")
     cap.add_argument("--pose-batch", type=positive_int, default=None, metavar="N",
                      help="frames per network call of the torch pose backend (default: 1 on a CPU, 32-64 on a GPU)")
     cap.add_argument("--body", choices=("auto", "mannequin", "smplx"), default="auto",
