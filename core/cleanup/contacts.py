@@ -31,6 +31,13 @@ class ContactSettings:
             the video instead of the 3D fit (see ``cleanup.image_speeds``):
             the video shows a planted foot still, so its threshold is tighter;
             the "off" one scales alike.
+        height_on_still, image_speed_still: a foot the video shows standing
+            still (slower than ``image_speed_still``) starts a contact up to
+            this height. Depth errors of a monocular fit float planted feet
+            by several centimetres (8 cm on a rendered CMU walk), while the
+            video's stillness is reliable; a still foot that really is
+            raised loses nothing when locked, as the lock holds it along
+            the floor only and its height follows the fit.
         image_window: frames of the centred median taken over the feet's
             velocities in the video (see ``cleanup.image_speeds``): landmark
             glitches shorter than half of it are ignored, while a contact
@@ -45,6 +52,8 @@ class ContactSettings:
     min_frames: int = 3
     speed_window: int = 2
     image_speed_on: float = 0.3
+    height_on_still: float = 0.10
+    image_speed_still: float = 0.1
     image_window: int = 7
 
 
@@ -89,7 +98,9 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     mode: "auto" (height and speed), "always" (height alone: a foot near the
     floor is planted), or "off" (no contacts). ``image_speed`` (T, P), the
     feet's speed seen in the video (NaN where unseen), is used instead of
-    ``speed`` wherever it is known, against its own tighter thresholds.
+    ``speed`` wherever it is known, against its own tighter thresholds; a
+    foot it shows standing still may start a contact higher up
+    (``height_on_still``).
     """
     T, P = sole_height.shape
     if mode == "off" or T == 0:
@@ -105,6 +116,7 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             speed = np.where(seen, image_speed, speed)
             speed_on[seen] = settings.image_speed_on
             speed_off[seen] = settings.image_speed_on * settings.speed_off / settings.speed_on
+            on |= seen & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
         on &= speed < speed_on
         off |= speed > speed_off
     state = np.zeros(P, bool)

@@ -166,6 +166,22 @@ def test_a_landmark_glitch_does_not_lift_a_planted_foot() -> None:
     assert contacts[:, 0].all() and not contacts[:, 3].any()
 
 
+def test_a_foot_the_video_shows_still_is_planted_though_the_fit_floats_it() -> None:
+    """Depth errors float a planted heel 8 cm above the fitted floor (as on the
+    rendered CMU walk): still in the video, it is a contact; a foot as high that
+    moves in the video, or one still but 15 cm up, is not."""
+    kp = _keypoints()
+    kp[:, 30, 0] += np.arange(60) * 4.0  # the right heel drifts 0.6 m/s in the video
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    heights = np.full((60, 4), 0.08)
+    heights[:, 3] = 0.15
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed)
+    assert contacts[:, 0].all() and contacts[:, 1].all()
+    assert not contacts[:, 2].any() and not contacts[:, 3].any()
+    # Without the video, height alone decides: 8 cm is too high for a contact.
+    assert not detect_contacts(heights, np.zeros((60, 4))).any()
+
+
 def test_a_planted_foot_is_held_along_the_floor_but_may_roll() -> None:
     """During a contact the heel stops sliding, but its height follows the fit
     (the heel rises before toe-off) and never goes below the floor."""
