@@ -23,7 +23,6 @@ from .tflite import Graph, read_model
 
 PLAN_VERSION = 1
 _NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
-SMALL_MAP = 64  # pixels (H * W) up to which 1x1 convolutions run as matrix products
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -281,12 +280,7 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
                     w = self._c(n["weight"]).to(x.dtype)
                     b = self._c(n["bias"]).to(x.dtype) if "bias" in n else None
                     pl, pr, pt, pb = n["pad"]
-                    if (n["groups"] == 1 and w.shape[2:] == (1, 1) and n["stride"] == [1, 1]
-                            and a.shape[2] * a.shape[3] <= SMALL_MAP):
-                        # A 1x1 convolution of a small map is a matrix product; oneDNN's
-                        # convolution skips such maps and torch's fallback is many times slower.
-                        y = F.linear(a.permute(0, 2, 3, 1), w[:, :, 0, 0], b).permute(0, 3, 1, 2)
-                    elif pl == pr and pt == pb:
+                    if pl == pr and pt == pb:
                         y = F.conv2d(a, w, b, n["stride"], (pt, pl), n["dilation"], n["groups"])
                     else:
                         y = F.conv2d(F.pad(a, (pl, pr, pt, pb)), w, b, n["stride"], 0, n["dilation"], n["groups"])
