@@ -218,6 +218,29 @@ def _fold_pads(nodes: list[dict]) -> list[dict]:
     return [n for n in out if n["out"] not in folded]
 
 
+def _even_pads(nodes: list[dict], consts: dict[str, np.ndarray]) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """Depthwise convolutions padded one pixel more after than before, made symmetric.
+
+    TensorFlow's SAME padding of a stride-2 convolution is (p, p + 1); torch
+    pads symmetrically, so such a convolution needed a padded copy of its
+    input (a whole feature map allocated, zeroed and copied). A kernel with a
+    zero row and column put in front, padded (p + 1, p + 1), computes the same
+    sums: out[i] = sum_k w[k] x[s i + k - p]. It costs a few more
+    multiply-adds, which a depthwise convolution can afford.
+    """
+    consts = dict(consts)
+    out = []
+    for n in nodes:
+        if n["op"] == "DEPTHWISE_CONV_2D" and n["dilation"] == [1, 1]:
+            pl, pr, pt, pb = n["pad"]
+            if pr == pl + 1 and pb == pt + 1:
+                key = n["weight"] + ".even"
+                consts[key] = np.pad(consts[n["weight"]], ((0, 0), (0, 0), (1, 0), (1, 0)))
+                n = dict(n, weight=key, pad=[pl + 1, pl + 1, pt + 1, pt + 1])
+        out.append(n)
+    return out, consts
+
+
 def _needed(nodes: list[dict], outputs: list[str]) -> list[dict]:
     """The nodes ``outputs`` depend on, in order (a pruned output's branch is never computed)."""
     want = set(outputs)
@@ -244,10 +267,11 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
         def __init__(self):
             super().__init__()
             wanted = [plan["outputs"][i] for i in (range(len(plan["outputs"])) if outputs is None else outputs)]
-            self.plan = dict(plan, nodes=_needed(_fold_pads(plan["nodes"]), wanted))
+            nodes, weights = _even_pads(_needed(_fold_pads(plan["nodes"]), wanted), consts)
+            self.plan = dict(plan, nodes=nodes)
             self.wanted = set(wanted)
             self._names = {}
-            for i, (k, v) in enumerate(sorted(consts.items())):
+            for i, (k, v) in enumerate(sorted(weights.items())):
                 name = f"c{i}"
                 self._names[k] = name
                 self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(v)))
