@@ -94,8 +94,16 @@ def take_motion_file(obj: bpy.types.Object | None) -> str:
 
 def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple[bpy.types.MovieClip, str]:
     """Load ``path`` as a movie clip and put it on screen; returns (clip, where it is shown)."""
-    for old in [c for c in bpy.data.movieclips if c.get(PREVIEW_KEY) and
-                Path(bpy.path.abspath(c.filepath)) == path]:
+    stale = [c for c in bpy.data.movieclips if c.get(PREVIEW_KEY) and Path(bpy.path.abspath(c.filepath)) == path]
+    scene = context.scene
+    camera = scene.camera if scene is not None else None
+    if camera is not None and isinstance(camera.data, bpy.types.Camera):
+        # Drop the camera's backgrounds of those clips first: removing a clip leaves
+        # its background entry behind, empty, and a re-run would stack them.
+        for bg in list(camera.data.background_images):
+            if bg.clip is not None and bg.clip in stale:
+                camera.data.background_images.remove(bg)
+    for old in stale:
         bpy.data.movieclips.remove(old)  # a re-run replaces the old preview, never stacks copies
     clip = bpy.data.movieclips.load(str(path), check_existing=False)
     clip[PREVIEW_KEY] = True
@@ -109,8 +117,6 @@ def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple
                     space.clip = clip
                     area.tag_redraw()
                     return clip, "in the Movie Clip editor"
-    scene = context.scene
-    camera = scene.camera if scene is not None else None
     if camera is not None and isinstance(camera.data, bpy.types.Camera):
         cam = camera.data
         for bg in list(cam.background_images):
