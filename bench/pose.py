@@ -45,6 +45,16 @@ def load_frames(count: int) -> list[np.ndarray]:
     return frames
 
 
+def solution_fps(solution, frames: list[np.ndarray]) -> float:
+    """Frames per second of a MediaPipe solution (tracking, smoothed, model complexity 1) after one warm-up frame."""
+    with solution(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as running:
+        running.process(frames[0])
+        t = time.perf_counter()
+        for f in frames:
+            running.process(f)
+        return len(frames) / (time.perf_counter() - t)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=240)
@@ -59,12 +69,7 @@ def main() -> None:
     n = len(frames)
     result: dict[str, float] = {"frames": n, "width": frames[0].shape[1], "height": frames[0].shape[0],
                                 "cpu_threads": torch.get_num_threads()}
-    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as pose:
-        pose.process(frames[0])
-        t = time.perf_counter()
-        for f in frames:
-            pose.process(f)
-        mp_fps = n / (time.perf_counter() - t)
+    mp_fps = solution_fps(mp.solutions.pose.Pose, frames)
     result["mediapipe_fps"] = mp_fps
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {n} frames "
           f"{frames[0].shape[1]}x{frames[0].shape[0]}")
@@ -96,12 +101,7 @@ def main() -> None:
     from core.pose_torch import estimate_body
 
     h, w = frames[0].shape[:2]
-    with mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as holistic:
-        holistic.process(frames[0])
-        t = time.perf_counter()
-        for f in frames:
-            holistic.process(f)
-        holistic_fps = n / (time.perf_counter() - t)
+    holistic_fps = solution_fps(mp.solutions.holistic.Holistic, frames)
     result["holistic_fps"] = holistic_fps
     print(f"holistic   cpu           {holistic_fps:7.1f} fps   (body, hands and face)")
     for device in devices:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,18 +22,8 @@ from core.pose_torch import TorchPoseSettings  # noqa: E402
 from core.pose_torch import body  # noqa: E402
 from core.pose_torch.graph import load_module, load_plan  # noqa: E402
 from core.pose_torch.tracker import BodyModels, BodyTracker, model_path  # noqa: E402
-
-
-def _frames(path, count):
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while len(out) < count:
-        ok, f = cap.read()
-        if not ok:
-            break
-        out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from video_frames import read_frames  # noqa: E402
 
 
 def _mediapipe_tensors(image, size, lo, model=None, n_out=0, keep_aspect=False, border="BORDER_ZERO"):
@@ -73,7 +64,7 @@ def _mediapipe_tensors(image, size, lo, model=None, n_out=0, keep_aspect=False, 
 
 @pytest.fixture(scope="module")
 def clip_frames(short_clip):
-    return _frames(short_clip, 24)
+    return read_frames(short_clip, 24)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +139,7 @@ def test_batched_tracking_follows_the_person_mediapipe_follows(demo_video, model
     against the track and tracked again where they found someone else: the
     batched track must hold the same man on every frame the exact one does.
     """
-    frames = [cv2.resize(f, (640, 360), interpolation=cv2.INTER_AREA) for f in _frames(demo_video, 150)]
+    frames = [cv2.resize(f, (640, 360), interpolation=cv2.INTER_AREA) for f in read_frames(demo_video, 150)]
     exact = BodyTracker(TorchPoseSettings(device="cpu", batch_size=1), models).run_chunk(frames)
     tracker = BodyTracker(TorchPoseSettings(device="cpu", batch_size=8, segment_frames=19), models)
     batched = tracker.run_chunk(frames)

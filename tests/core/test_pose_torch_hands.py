@@ -8,6 +8,9 @@ be checked on its own (fed Holistic's own pose landmarks) and end to end
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,21 +21,10 @@ cv2 = pytest.importorskip("cv2")
 from core.pose_torch import TorchPoseSettings, estimate_body  # noqa: E402
 from core.pose_torch import hands as H  # noqa: E402
 from core.pose_torch.tracker import BodyModels  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from video_frames import read_frames  # noqa: E402
 
 TRACK_ROI = "handlandmarksleftandrightcpu__{}_hand_tracking_roi"
-
-
-def _frames(path, start, count):
-    cap = cv2.VideoCapture(str(path))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-    out = []
-    while len(out) < count:
-        ok, f = cap.read()
-        if not ok:
-            break
-        out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return out
 
 
 def _holistic(frames):
@@ -89,13 +81,13 @@ def models():
 @pytest.fixture(scope="module")
 def close_up(demo_video):
     """Frames 100-119 of the demo at full size (1768x994): both hands found on most frames, tracked between them."""
-    frames = _frames(demo_video, 100, 20)
+    frames = read_frames(demo_video, 20, start=100)
     return frames, _holistic(frames)
 
 
 @pytest.fixture(scope="module")
 def short(short_clip):
-    frames = _frames(short_clip, 0, 60)
+    frames = read_frames(short_clip, 60)
     return frames, _holistic(frames)
 
 
