@@ -45,14 +45,37 @@ def load_frames(count: int) -> list[np.ndarray]:
     return frames
 
 
-def solution_fps(solution, frames: list[np.ndarray]) -> float:
-    """Frames per second of a MediaPipe solution (tracking, smoothed, model complexity 1) after one warm-up frame."""
+def solution_fps(solution, frames: list[np.ndarray]) -> tuple[float, list]:
+    """Frames per second of a MediaPipe solution (tracking, smoothed, model complexity 1) after one
+    warm-up frame, and its results (a fresh instance tracks the frames again for them, untimed)."""
     with solution(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as running:
         running.process(frames[0])
         t = time.perf_counter()
         for f in frames:
             running.process(f)
-        return len(frames) / (time.perf_counter() - t)
+        fps = len(frames) / (time.perf_counter() - t)
+    with solution(static_image_mode=False, model_complexity=1, smooth_landmarks=True) as running:
+        return fps, [running.process(f) for f in frames]
+
+
+def _points(landmarks, count: int, fields: str) -> np.ndarray:
+    """A MediaPipe landmark list -> (count, len(fields)) array, NaN when it is None."""
+    if landmarks is None:
+        return np.full((count, len(fields)), np.nan)
+    return np.array([[getattr(p, f) for f in fields] for p in landmarks.landmark])
+
+
+def within_image_percent(ours: np.ndarray, theirs: np.ndarray, size: tuple[int, int], weight=None) -> dict:
+    """Agreement of two (T, K, >=2) normalized landmark sets (NaN frames = not found):
+    presence agreement, share within 1% of the image's longer side where both found them, median pixels."""
+    w, h = size
+    have_ours, have_theirs = np.isfinite(ours[:, 0, 0]), np.isfinite(theirs[:, 0, 0])
+    both = have_ours & have_theirs
+    err = np.hypot((ours[both, :, 0] - theirs[both, :, 0]) * w, (ours[both, :, 1] - theirs[both, :, 1]) * h)
+    keep = np.ones(err.shape, bool) if weight is None else weight[both]
+    return {"presence_agreement": float((have_ours == have_theirs).mean()),
+            "within_1pct": float((err[keep] < 0.01 * max(w, h)).mean()) if keep.any() else float("nan"),
+            "median_px": float(np.median(err[keep])) if keep.any() else float("nan")}
 
 
 def main() -> None:
@@ -69,7 +92,11 @@ def main() -> None:
     n = len(frames)
     result: dict[str, float] = {"frames": n, "width": frames[0].shape[1], "height": frames[0].shape[0],
                                 "cpu_threads": torch.get_num_threads()}
-    mp_fps = solution_fps(mp.solutions.pose.Pose, frames)
+    mp_fps, mp_results = solution_fps(mp.solutions.pose.Pose, frames)
+    ref = np.stack([_points(r.pose_landmarks, 33, ("x", "y", "visibility"))
+                    for r in mp_results])
+    ref_world = np.stack([_points(r.pose_world_landmarks, 33, ("x", "y", "z")) for r in mp_results])
+    size = (frames[0].shape[1], frames[0].shape[0])
     result["mediapipe_fps"] = mp_fps
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {n} frames "
           f"{frames[0].shape[1]}x{frames[0].shape[0]}")
@@ -86,22 +113,32 @@ def main() -> None:
                     torch.cuda.synchronize()
                 t = time.perf_counter()
                 tracker = BodyTracker(settings, models)
-                tracker.run_chunk(frames)
+                track = tracker.run_chunk(frames)
                 if device == "cuda":
                     torch.cuda.synchronize()
                 fps = n / (time.perf_counter() - t)
+                ours = np.where(track.present[:, None, None], track.landmarks[..., :2], np.nan)
+                agree = within_image_percent(ours, ref, size, weight=ref[..., 2] > 0.5)
+                both = track.present & np.isfinite(ref_world[:, 0, 0])
+                world_mm = 1000 * float(np.median(np.linalg.norm(track.world[both, :, :3] - ref_world[both], axis=-1)))
                 key = f"torch_{device}_{precision}_b{batch}"
                 result[key + "_fps"] = fps
                 result[key + "_ratio"] = fps / mp_fps
                 result[key + "_retracked_segments"] = tracker.retracked_segments
+                result.update({f"{key}_{k}": v for k, v in agree.items()})
+                result[key + "_world_median_mm"] = world_mm
                 print(f"torch      {device:4s} {precision} b{batch:<3d} {fps:7.1f} fps   x{fps / mp_fps:.2f} of mediapipe"
-                      f"   ({tracker.retracked_segments} segments tracked again)")
+                      f"   ({tracker.retracked_segments} segments tracked again; parity: presence "
+                      f"{100 * agree['presence_agreement']:.1f}%, {100 * agree['within_1pct']:.1f}% of visible landmarks "
+                      f"within 1% of the image, world median {world_mm:.1f} mm)")
     # Body and hands: MediaPipe Holistic (which also runs its face mesh; it cannot skip it)
     # against the torch backend with hands, one stream, through estimate_body as captures use it.
     from core.pose_torch import estimate_body
 
     h, w = frames[0].shape[:2]
-    holistic_fps = solution_fps(mp.solutions.holistic.Holistic, frames)
+    holistic_fps, holistic_results = solution_fps(mp.solutions.holistic.Holistic, frames)
+    ref_hands = [np.stack([_points(getattr(r, f"{side}_hand_landmarks"), 21, ("x", "y")) for r in holistic_results])
+                 for side in ("left", "right")]
     result["holistic_fps"] = holistic_fps
     print(f"holistic   cpu           {holistic_fps:7.1f} fps   (body, hands and face)")
     for device in devices:
@@ -114,6 +151,11 @@ def main() -> None:
                             models=models)
         fps = n / (time.perf_counter() - t)
         found = float(np.isfinite(seq.left_hand[:, 0, 0]).mean() + np.isfinite(seq.right_hand[:, 0, 0]).mean()) / 2
+        for side, ours, theirs in (("left", seq.left_hand, ref_hands[0]), ("right", seq.right_hand, ref_hands[1])):
+            agree = within_image_percent(ours[..., :2] / np.array([w, h]), theirs, (w, h))
+            result.update({f"torch_{device}_hands_{side}_{k}": v for k, v in agree.items()})
+            print(f"           {side:5s} hand parity with holistic: presence {100 * agree['presence_agreement']:.1f}%, "
+                  f"{100 * agree['within_1pct']:.1f}% of landmarks within 1% of the image where both found it")
         result[f"torch_{device}_hands_b1_fps"] = fps
         result[f"torch_{device}_hands_b1_ratio_to_holistic"] = fps / holistic_fps
         result[f"torch_{device}_hands_found_fraction"] = found
