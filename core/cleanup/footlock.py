@@ -93,6 +93,14 @@ def root_shift(points: np.ndarray, targets: np.ndarray, weights: np.ndarray, sig
     return shift
 
 
+KNEE_FORWARD_BIAS = 0.02
+"""Metres of the pelvis's forward axis added to the knee's bend direction.
+
+A nearly straight leg has no bend plane of its own; switching to the forward
+axis below a threshold made the knee jump. Added as a small bias, the
+fitted bend rules a bent knee and the forward axis a straight one, smoothly."""
+
+
 def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
                heel_targets: dict[str, np.ndarray], toe_targets: dict[str, np.ndarray]) -> np.ndarray:
     """Return poses (T, 165) with hip, knee and ankle rotations changed so each
@@ -119,11 +127,11 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
         d = np.clip(np.linalg.norm(to, axis=1), abs(l1 - l2) + 1e-4, l1 + l2 - 1e-4)
         u = to / np.maximum(np.linalg.norm(to, axis=1, keepdims=True), 1e-9)
         pole = (K - H) - np.sum((K - H) * u, axis=1, keepdims=True) * u
-        # A straight leg has no bend plane: fall back to the pelvis's forward axis.
+        # A straight leg has no bend plane: the pelvis's forward axis decides (KNEE_FORWARD_BIAS).
         forward = rot[idx, 0][:, :, 2]
         forward = forward - np.sum(forward * u, axis=1, keepdims=True) * u
-        weak = np.linalg.norm(pole, axis=1, keepdims=True) < 1e-3
-        pole = np.where(weak, forward, pole)
+        forward /= np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-9)
+        pole = pole + KNEE_FORWARD_BIAS * forward
         pole /= np.maximum(np.linalg.norm(pole, axis=1, keepdims=True), 1e-9)
         a = (l1**2 - l2**2 + d**2) / (2 * d)
         h = np.sqrt(np.maximum(l1**2 - a**2, 0.0))

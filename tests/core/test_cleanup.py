@@ -240,3 +240,35 @@ def test_a_free_leg_moves_with_the_body_when_the_root_is_shifted() -> None:
     assert np.linalg.norm(np.diff(pts[:, 0, :2], axis=0), axis=-1)[both].max() < 1e-3
     right = [3 * j + i for j in LEGS["right"][:3] for i in range(3)]
     np.testing.assert_allclose(poses[:, right], motion.poses[:, right], atol=1e-5)
+
+
+def test_the_knee_turns_smoothly_when_a_locked_leg_straightens() -> None:
+    """A straight leg's slight sideways bend goes from one side to the other: the
+    IK's knee turns smoothly through the forward bend instead of jumping to it
+    when the fitted bend falls below a threshold (as it used to)."""
+    from core.body.mannequin import rest_joints
+    from core.cleanup.footlock import LEGS, solve_legs
+
+    rest = rest_joints()
+    hip, knee, ankle, foot = LEGS["left"]
+
+    def legs(knee_rotations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        poses = np.zeros((len(knee_rotations), 55, 3))
+        poses[:, knee] = knee_rotations
+        pos, _ = forward_kinematics(poses.reshape(len(poses), -1), rest, np.zeros((len(poses), 3)))
+        return poses.reshape(len(poses), -1), pos
+
+    # The rest leg is straight: the knee lies on the hip-ankle line.
+    h, k, a = rest[hip], rest[knee], rest[ankle]
+    assert np.linalg.norm(np.cross(k - h, a - h)) < 1e-9
+    T = 41
+    # The rest leg hangs along -Y, the body faces +Z: a sideways bend turns about Z.
+    poses, pos = legs(np.stack([np.zeros(T), np.zeros(T), np.linspace(0.01, -0.01, T)], 1))
+    lift = np.array([0.0, 0.01, 0.0])  # the planted heel 1 cm higher: the knee must bend about 6 cm
+    r_ankle, r_foot = LEGS["right"][2:]
+    solved = solve_legs(poses, rest, np.zeros((T, 3)), {"left": pos[:, ankle] + lift, "right": pos[:, r_ankle]},
+                        {"left": pos[:, foot] + lift, "right": pos[:, r_foot]})
+    new, _ = forward_kinematics(solved, rest, np.zeros((T, 3)))
+    np.testing.assert_allclose(new[:, ankle], pos[:, ankle] + lift, atol=1e-3)
+    step = np.linalg.norm(np.diff(new[:, knee], axis=0), axis=-1)
+    assert step.max() < 0.01  # it jumped 9 cm at the threshold
