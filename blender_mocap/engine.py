@@ -20,7 +20,8 @@ import queue
 import signal
 import subprocess
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -303,6 +304,39 @@ def describe_event(event: dict[str, Any]) -> str:
             return f"{stage}: {done}/{total}"
         return stage
     return str(event.get("message", ""))
+
+
+@dataclass(kw_only=True)
+class JobProgress:
+    """What an engine job has reported so far, for an operator's status bar and result.
+
+    :meth:`apply` folds the job's events in: progress only ever moves forward,
+    warnings accumulate, the first error message and the ``done`` event are kept.
+    Operators' run records inherit it (its fields are keyword-only).
+    """
+
+    fraction: float = 0.0
+    status: str = "Starting the engine"
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    done_event: dict[str, Any] | None = None
+
+    def apply(self, events: Iterable[dict[str, Any]]) -> None:
+        for event in events:
+            kind = event.get("event")
+            if kind == "progress":
+                fraction = event_fraction(event)
+                if fraction is not None:
+                    self.fraction = max(self.fraction, fraction)
+                self.status = describe_event(event)
+            elif kind == "stage":
+                self.status = describe_event(event)
+            elif kind == "warning":
+                self.warnings.append(str(event.get("message", "")))
+            elif kind == "error":
+                self.error = str(event.get("message", "")) or "unknown engine error"
+            elif kind == "done":
+                self.done_event = event
 
 
 class CommandSequence:

@@ -17,13 +17,7 @@ Level = Literal['INFO', 'WARNING', 'ERROR']
 
 import bpy
 
-from ..blender_mocap.engine import (
-    CaptureSettings,
-    EngineJob,
-    capture_command,
-    describe_event,
-    event_fraction,
-)
+from ..blender_mocap.engine import CaptureSettings, EngineJob, JobProgress, capture_command
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.settings import BuildOptions, build_options_from_props, settings_from_props, validate_settings
 from ..core.errors import MocapError
@@ -33,7 +27,7 @@ CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
 
 
 @dataclass
-class CaptureRun:
+class CaptureRun(JobProgress):
     """One running capture: the engine job and the temporary folder it owns."""
 
     settings: CaptureSettings
@@ -43,11 +37,6 @@ class CaptureRun:
     options: BuildOptions = field(default_factory=BuildOptions)
     target: Any = None
     """The rig to put the take on (None = a new character), chosen when the capture started."""
-    done_event: dict[str, Any] | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    fraction: float = 0.0
-    status: str = "Starting the engine"
     timer: Any = None
 
     @property
@@ -81,21 +70,7 @@ def start_capture(settings: CaptureSettings, python: Path) -> CaptureRun:
 
 def handle_events(run: CaptureRun) -> None:
     """Apply the events the engine printed since the last call to ``run``."""
-    for event in run.job.poll():
-        kind = event.get("event")
-        if kind == "progress":
-            fraction = event_fraction(event)
-            if fraction is not None:
-                run.fraction = max(run.fraction, fraction)
-            run.status = describe_event(event)
-        elif kind == "stage":
-            run.status = describe_event(event)
-        elif kind == "warning":
-            run.warnings.append(str(event.get("message", "")))
-        elif kind == "error":
-            run.error = str(event.get("message", "")) or "unknown engine error"
-        elif kind == "done":
-            run.done_event = event
+    run.apply(run.job.poll())
 
 
 def cleanup_capture(context: bpy.types.Context | None, run: CaptureRun, *, cancel: bool) -> None:

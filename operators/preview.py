@@ -22,7 +22,7 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
-from ..blender_mocap.engine import EngineJob, describe_event, event_fraction
+from ..blender_mocap.engine import EngineJob, JobProgress
 from ..blender_mocap.preferences import engine_python_path
 from ..core.errors import MocapError
 from .modal import PROGRESS_SCALE, start_modal, wait_for
@@ -133,33 +133,16 @@ def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple
 
 
 @dataclass
-class PreviewRun:
+class PreviewRun(JobProgress):
+    """One running preview render: the request, its engine job and where the clip starts."""
+
     request: PreviewRequest
     job: EngineJob
     first_frame: int
-    fraction: float = 0.0
-    status: str = "Starting the engine"
-    error: str | None = None
-    done: bool = False
-    warnings: list[str] | None = None
     timer: Any = None
 
     def handle_events(self) -> None:
-        for event in self.job.poll():
-            kind = event.get("event")
-            if kind == "progress":
-                fraction = event_fraction(event)
-                if fraction is not None:
-                    self.fraction = max(self.fraction, fraction)
-                self.status = describe_event(event)
-            elif kind == "stage":
-                self.status = describe_event(event)
-            elif kind == "warning":
-                self.warnings = (self.warnings or []) + [str(event.get("message", ""))]
-            elif kind == "error":
-                self.error = str(event.get("message", "")) or "unknown engine error"
-            elif kind == "done":
-                self.done = True
+        self.apply(self.job.poll())
 
 
 _RUNNING: list[PreviewRun] = []
@@ -254,14 +237,14 @@ class MOCAP_OT_preview(bpy.types.Operator):
     def _finish(self, context: bpy.types.Context, run: PreviewRun) -> set[str]:
         self._cleanup(context, run, cancel=False)
         run.handle_events()
-        for warning in run.warnings or []:
+        for warning in run.warnings:
             self.report({'WARNING'}, warning)
         code = run.job.returncode
         if run.job.cancelled or code == 130:
             self.report({'WARNING'}, "Preview cancelled")
             return {'CANCELLED'}
         out = Path(run.request.out)
-        if run.error or code != 0 or not run.done or not out.is_file():
+        if run.error or code != 0 or run.done_event is None or not out.is_file():
             self.report({'ERROR'}, f"Preview failed: {run.error or run.job.error_message()}")
             return {'CANCELLED'}
         try:
