@@ -155,8 +155,13 @@ def convert(graph: Graph) -> tuple[dict, dict[str, np.ndarray]]:
         "shapes": shape,
         "nodes": nodes,
     }
-    used = {n.get(k) for n in nodes for k in ("weight", "bias", "alpha")} | {i for n in nodes for i in n["in"]}
+    used = _constants_read(nodes)
     return plan, {k: v for k, v in consts.items() if k in used}
+
+
+def _constants_read(nodes: list[dict]) -> set[str]:
+    """Names of the tensors ``nodes`` read: their inputs and weights (constants among them)."""
+    return {n.get(k) for n in nodes for k in ("weight", "bias", "alpha")} | {i for n in nodes for i in n["in"]}
 
 
 def cache_dir() -> Path:
@@ -271,7 +276,10 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
             self.plan = dict(plan, nodes=nodes)
             self.wanted = set(wanted)
             self._names = {}
-            for i, (k, v) in enumerate(sorted(weights.items())):
+            # Only what the remaining nodes read: a pruned branch's and a replaced kernel's
+            # constants would otherwise sit on the device for nothing.
+            read = _constants_read(nodes)
+            for i, (k, v) in enumerate(sorted((k, v) for k, v in weights.items() if k in read)):
                 name = f"c{i}"
                 self._names[k] = name
                 self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(v)))
