@@ -72,6 +72,7 @@ TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5}
 
 from _results import write_results  # noqa: E402
 
+
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """``pred`` (T, J, 3) aligned per frame onto ``gt`` by a similarity transform (Umeyama).
 

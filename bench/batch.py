@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from _results import write_results  # noqa: E402
 
+
 def _ext():
     pkg = types.ModuleType("blender_mocap_ext")
     pkg.__path__ = [str(ROOT)]

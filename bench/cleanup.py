@@ -47,6 +47,7 @@ FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth:
 
 from _results import write_results  # noqa: E402
 
+
 def cam_points(motion, names) -> np.ndarray:
     """(T, N, 3) joints of ``motion`` in its camera's frame (OpenCV), metres."""
     from core.body.mannequin import forward_kinematics

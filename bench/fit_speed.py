@@ -38,26 +38,22 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.body.mannequin import forward_kinematics, rest_joints  # noqa: E402
+from core.body.mannequin import forward_kinematics  # noqa: E402
 from core.body.model import MannequinBody  # noqa: E402
 from core.fit.optimize import fit_clip, preset  # noqa: E402
-from core.fit.synthetic import landmarks_from_motion, smooth_motion  # noqa: E402
+from core.fit.synthetic import CAMERA_K as K  # noqa: E402
+from core.fit.synthetic import mannequin_clip  # noqa: E402
 from core.landmarks import PoseSequence  # noqa: E402
 from core.skeleton import JOINT_INDEX, LIMB_JOINTS  # noqa: E402
 
-K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
-SIZE = (1280, 720)
-BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
 LIMBS = [JOINT_INDEX[n] for n in LIMB_JOINTS]
-
 
 from _results import write_results  # noqa: E402
 
+
 def make_clip(frames: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    poses, trans = smooth_motion(frames, rng)
-    rest = rest_joints(BETAS)
-    seq = landmarks_from_motion(poses, trans, rest, K, SIZE)
+    poses, trans, rest, seq = mannequin_clip(frames, rng)
     seq.body_2d[..., :2] += rng.normal(0, 2.0, seq.body_2d[..., :2].shape).astype(np.float32)
     seq.body_world[..., :3] += rng.normal(0, 0.015, seq.body_world[..., :3].shape).astype(np.float32)
     return poses, trans, rest, seq

@@ -33,6 +33,7 @@ PACKAGE = "blender_mocap_ext"
 
 from _results import write_results  # noqa: E402
 
+
 def _ext() -> types.ModuleType:
     pkg = sys.modules.get(PACKAGE)
     if pkg is None:

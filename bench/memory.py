@@ -32,6 +32,7 @@ print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 from _results import write_results  # noqa: E402
 
+
 def make_clip(source: Path, target: Path, seconds: float, size: tuple[int, int]) -> int:
     """Loop the first 3 s of ``source`` (forwards then backwards) to ``seconds`` at ``size``."""
     import cv2

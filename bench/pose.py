@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from _results import write_results  # noqa: E402
 
+
 def load_frames(count: int) -> list[np.ndarray]:
     import cv2
 

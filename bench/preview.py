@@ -44,6 +44,7 @@ from core.skeleton import JOINT_INDEX, NUM_JOINTS  # noqa: E402
 
 from _results import write_results  # noqa: E402
 
+
 def smplx_body() -> Body:
     with tempfile.TemporaryDirectory() as tmp:
         arrays = load_model_arrays(write_synthetic_model(Path(tmp) / "SMPLX_NEUTRAL.npz"))

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..body.mannequin import forward_kinematics
+from ..body.mannequin import forward_kinematics, rest_joints
 from ..landmarks import NUM_FACE, PoseSequence
 from .mapping import landmarks_from_fk
+
+CAMERA_K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
+"""Intrinsics of the synthetic clips' camera (1280x720, a 65 degree field of view)."""
+IMAGE_SIZE = (1280, 720)
+CLIP_BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
+"""The synthetic clips' mannequin shape: a known, non-zero one for the fits to recover."""
 
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -199,3 +205,21 @@ def landmarks_from_body(body, betas: np.ndarray, poses: np.ndarray, trans: np.nd
     seq.face = face
     seq.present = np.ones(T, bool)
     return seq
+
+
+def mannequin_clip(frames: int, rng: np.random.Generator, *, smooth: bool = True, hands: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, PoseSequence]:
+    """A synthetic clip of the mannequin (shape ``CLIP_BETAS``) before ``CAMERA_K``.
+
+    ``smooth``: a continuous motion (:func:`smooth_motion`), else independent
+    random poses (:func:`random_poses`) at random places 3-5 m away.
+    Returns (poses (T, 55, 3), translations (T, 3), rest joints, landmarks).
+    """
+    if smooth:
+        poses, trans = smooth_motion(frames, rng, hands=hands)
+    else:
+        poses = random_poses(frames, rng, hands=hands)
+        trans = np.column_stack([rng.uniform(-0.3, 0.3, frames), rng.uniform(-0.2, 0.2, frames),
+                                 rng.uniform(3.0, 5.0, frames)])
+    rest = rest_joints(CLIP_BETAS)
+    return poses, trans, rest, landmarks_from_motion(poses, trans, rest, CAMERA_K, IMAGE_SIZE)

@@ -10,27 +10,22 @@ import pytest
 from core.body.mannequin import forward_kinematics, rest_joints
 from core.errors import CancelledError, MocapError
 from core.fit import FitSettings, fit_sequence, landmarks_from_motion
-from core.fit.synthetic import random_poses
+from core.fit.synthetic import CAMERA_K as K
+from core.fit.synthetic import CLIP_BETAS as BETAS
+from core.fit.synthetic import IMAGE_SIZE as SIZE
+from core.fit.synthetic import mannequin_clip
 from core.landmarks import BODY
 from core.motion import Motion, validate_motion
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from core.skeleton import JOINT_INDEX as J
 from core.skeleton import NUM_JOINTS
 
-K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
-SIZE = (1280, 720)
-BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
 SEGMENTS = [(J[f"{s}_{a}"], J[f"{s}_{b}"]) for s in ("left", "right")
             for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))]
 
 
 def make_clip(frames: int, seed: int = 0, hands: bool = True):
-    rng = np.random.default_rng(seed)
-    poses = random_poses(frames, rng, hands=hands)
-    trans = np.column_stack([rng.uniform(-0.3, 0.3, frames), rng.uniform(-0.2, 0.2, frames),
-                             rng.uniform(3.0, 5.0, frames)])
-    rest = rest_joints(BETAS)
-    return poses, trans, rest, landmarks_from_motion(poses, trans, rest, K, SIZE)
+    return mannequin_clip(frames, np.random.default_rng(seed), smooth=False, hands=hands)
 
 
 def angle_deg(Ra: np.ndarray, Rb: np.ndarray) -> np.ndarray:

@@ -25,22 +25,20 @@ from core.fit.optimize import (
     resolve_device,
     smooth_rotations,
 )
-from core.fit.synthetic import landmarks_from_body, landmarks_from_motion, smooth_motion
+from core.fit.synthetic import CAMERA_K as K
+from core.fit.synthetic import CLIP_BETAS as BETAS
+from core.fit.synthetic import IMAGE_SIZE as SIZE
+from core.fit.synthetic import landmarks_from_body, smooth_motion
+from core.fit.synthetic import mannequin_clip as synthetic_clip
 from core.motion import validate_motion
 from core.skeleton import JOINT_INDEX as J
 from core.skeleton import LIMB_JOINTS, NUM_JOINTS
 
-K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
-SIZE = (1280, 720)
-BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
 LIMBS = [J[n] for n in LIMB_JOINTS]
 
 
 def mannequin_clip(frames: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    poses, trans = smooth_motion(frames, rng)
-    rest = rest_joints(BETAS)
-    return poses, trans, rest, landmarks_from_motion(poses, trans, rest, K, SIZE)
+    return synthetic_clip(frames, np.random.default_rng(seed))
 
 
 def limb_positions(poses, rest, trans) -> np.ndarray:
