@@ -101,7 +101,7 @@ def torch_pose_settings(settings: CaptureSettings):
     if settings.pose_batch is not None and settings.pose_batch < 1:
         raise MocapError(f"the pose batch must be 1 or more, got {settings.pose_batch}")
     device = resolve_device(settings.device)
-    _, chosen = settings_for_preset(settings.preset, device=device, cuda=device == "cuda")
+    chosen = settings_for_preset(settings.preset, device=device, cuda=device == "cuda")
     if settings.pose_batch is not None:
         chosen = replace(chosen, batch_size=settings.pose_batch)
     return chosen

@@ -58,35 +58,35 @@ class TorchPoseSettings:
 
 @dataclass(frozen=True)
 class PosePreset:
-    """A speed preset: what the capture passes to the pose stage (stride is the capture's)."""
+    """A speed preset of the pose stage (the frame stride is the fitting preset's)."""
 
-    stride: int
     max_side: int | None
     precision_cuda: str
-    batch_size_cpu: int
     batch_size_cuda: int
 
 
-# Batch 1 on a CPU: one stream is MediaPipe's tracking exactly, and batching buys little
-# there (bench/pose.py: 108 fps at batch 1, 100 at 8 on 2 cores), while each extra
-# segment costs its warm-up frames. A GPU wants many crops per call.
+CPU_BATCH = 1
+"""Batch size on a CPU in every preset: one stream is MediaPipe's tracking exactly, and
+batching buys little there (bench/pose.py: 108 fps at batch 1, 100 at 8 on 2 cores),
+while each extra segment costs its warm-up frames. A GPU wants many crops per call."""
+
 PRESETS = {
-    # Every other frame, small frames, half precision on a GPU: a quick look.
-    "fast": PosePreset(stride=2, max_side=640, precision_cuda="fp16", batch_size_cpu=1, batch_size_cuda=64),
-    "balanced": PosePreset(stride=1, max_side=960, precision_cuda="fp16", batch_size_cpu=1, batch_size_cuda=64),
-    # Exactly MediaPipe's tracking (one stream), full precision.
-    "accurate": PosePreset(stride=1, max_side=None, precision_cuda="fp32", batch_size_cpu=1, batch_size_cuda=32),
+    # Small frames, half precision on a GPU: a quick look.
+    "fast": PosePreset(max_side=640, precision_cuda="fp16", batch_size_cuda=64),
+    "balanced": PosePreset(max_side=960, precision_cuda="fp16", batch_size_cuda=64),
+    # Full frames, full precision.
+    "accurate": PosePreset(max_side=None, precision_cuda="fp32", batch_size_cuda=32),
 }
 
 
-def settings_for_preset(name: str, device: str = "auto", cuda: bool = False) -> tuple[int, TorchPoseSettings]:
-    """(stride, settings) of a preset; ``cuda`` says whether the resolved device is a GPU."""
+def settings_for_preset(name: str, device: str = "auto", cuda: bool = False) -> TorchPoseSettings:
+    """The settings of a preset; ``cuda`` says whether the resolved device is a GPU."""
     if name not in PRESETS:
         raise MocapError(f"unknown pose preset {name!r}; choose one of {', '.join(PRESETS)}")
     p = PRESETS[name]
-    return p.stride, TorchPoseSettings(
+    return TorchPoseSettings(
         device=device,
         precision=p.precision_cuda if cuda else "fp32",
-        batch_size=p.batch_size_cuda if cuda else p.batch_size_cpu,
+        batch_size=p.batch_size_cuda if cuda else CPU_BATCH,
         max_side=p.max_side,
     )
