@@ -74,12 +74,11 @@ def median_filter(x: np.ndarray, window: int) -> np.ndarray:
     if window <= 1 or x.shape[0] < 2:
         return x.copy()
     half = window // 2
-    out = np.empty_like(x)
+    pad = np.full((half,) + x.shape[1:], np.nan)  # NaN is ignored: the edges use what they have
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, x, pad]), 2 * half + 1, axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
-        for t in range(x.shape[0]):
-            out[t] = np.nanmedian(x[max(0, t - half):t + half + 1], axis=0)
-    return out
+        return np.nanmedian(windows, axis=-1)
 
 
 def horizontal_speed(points: np.ndarray, rate: float, window: int = 5) -> np.ndarray:
