@@ -37,6 +37,21 @@ ROI_SCALE = 1.25
 FRAME_SECONDS = 0.033333  # the legacy solution's simulated 30 fps clock
 
 
+def split_segments(frames: int, batch_size: int, warmup: int) -> list[tuple[int, int, int]]:
+    """(first, start, stop) of the segments a chunk of ``frames`` is tracked in, in lock-step.
+
+    At most ``batch_size`` contiguous segments, each at least twice the
+    warm-up long; every segment but the first begins tracking ``warmup``
+    frames before its ``start`` (``first``), the frames it only warms up on.
+    """
+    count = max(1, min(batch_size, frames // max(1, 2 * warmup)))
+    out = []
+    for k, part in enumerate(np.array_split(np.arange(frames), count)):
+        start, stop = int(part[0]), int(part[-1]) + 1
+        out.append((start - (0 if k == 0 else min(warmup, start)), start, stop))
+    return out
+
+
 def ssd_anchors() -> np.ndarray:
     """(2254, 2) anchor centres (x, y) of the pose detector, normalized, MediaPipe's order.
 

@@ -289,13 +289,8 @@ class HandTracker:
         if len(todo):
             pts = self.models.recrop([images[i] for i, _ in todo], pose_rois[valid])
             recrop[valid] = rois_from_recrop(pts, w, h)
-        warm = self.warmup_frames
-        count = max(1, min(self.batch_size, n // max(1, 2 * warm)))
-        segments = []
-        for k, part in enumerate(np.array_split(np.arange(n), count)):
-            start, stop = int(part[0]), int(part[-1]) + 1
-            first = start - (0 if k == 0 else min(warm, start))
-            segments.append(_Segment(first, start, stop, list(self._carry) if k == 0 else [None, None]))
+        segments = [_Segment(first, start, stop, list(self._carry) if k == 0 else [None, None])
+                    for k, (first, start, stop) in enumerate(body.split_segments(n, self.batch_size, self.warmup_frames))]
         for step in range(max(seg.stop - seg.first for seg in segments)):
             jobs: list[tuple[_Segment, int, int, np.ndarray, bool]] = []  # segment, frame, side, roi, tracked
             for seg in segments:

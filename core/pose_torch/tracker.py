@@ -231,13 +231,8 @@ class BodyTracker:
                         np.full((n, 5), np.nan), np.zeros(n, bool))
         if n == 0:
             return out
-        warm = s.warmup_frames
-        count = max(1, min(s.batch_size, n // max(1, 2 * warm)))  # segments at least twice the warm-up
-        segments = []
-        for k, seg in enumerate(np.array_split(np.arange(n), count)):
-            start, stop = int(seg[0]), int(seg[-1]) + 1
-            stream = (self._carry or _Stream(s)) if k == 0 else _Stream(s)
-            segments.append(_Segment(stream, start, stop, 0 if k == 0 else min(warm, start)))
+        segments = [_Segment((self._carry or _Stream(s)) if k == 0 else _Stream(s), start, stop, start - first)
+                     for k, (first, start, stop) in enumerate(body.split_segments(n, s.batch_size, s.warmup_frames))]
         self._seed(images, segments)
         self._track(images, segments, out)
         h, w = images[0].shape[:2]
