@@ -16,21 +16,13 @@ import platform
 import sys
 import tempfile
 import time
-import types
-import importlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+from _extension import extension  # noqa: E402
 from _results import write_results  # noqa: E402
-
-
-def _ext():
-    pkg = types.ModuleType("blender_mocap_ext")
-    pkg.__path__ = [str(ROOT)]
-    sys.modules["blender_mocap_ext"] = pkg
-    return importlib.import_module("blender_mocap_ext.blender_mocap.headless")
 
 
 def main() -> int:
@@ -38,7 +30,7 @@ def main() -> int:
     import dev
 
     clip = dev.demo_clip()
-    headless = _ext()
+    headless = extension("blender_mocap.headless").blender_mocap.headless
     formats = "blend,fbx,bvh,glb,npz"
     with tempfile.TemporaryDirectory(prefix="mocap-bench-batch-") as tmp:
         out = Path(tmp) / "out"

@@ -17,32 +17,17 @@ writes a flat JSON to bench/results/keying.json.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import platform
 import sys
 import time
-import types
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "blender_mocap_ext"
 
 
+from _extension import extension  # noqa: E402
 from _results import write_results  # noqa: E402
-
-
-def _ext() -> types.ModuleType:
-    pkg = sys.modules.get(PACKAGE)
-    if pkg is None:
-        pkg = types.ModuleType(PACKAGE)
-        pkg.__path__ = [str(ROOT)]
-        sys.modules[PACKAGE] = pkg
-    for sub in ("core.motion", "core.skeleton", "blender_mocap.keying", "blender_mocap.scene"):
-        importlib.import_module(f"{PACKAGE}.{sub}")
-    return pkg
 
 
 def _rig(pkg, bpy):
@@ -68,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import bpy
 
-    pkg = _ext()
+    pkg = extension("core.motion", "core.skeleton", "blender_mocap.keying", "blender_mocap.scene")
     keying = pkg.blender_mocap.keying
     bpy.ops.wm.read_factory_settings(use_empty=True)
     arm = _rig(pkg, bpy)
