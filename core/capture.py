@@ -227,7 +227,7 @@ def capture(
         models = BodyModels(torch_pose.device, torch_pose.precision)
         stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
                       f"{models.device.type}, batch {torch_pose.batch_size})")
-        if body.name != "mannequin":  # the mannequin has no face to animate
+        if body.num_expression:  # a body with a face to animate (not the mannequin)
             send({"event": "warning", "message": "the torch pose backend finds the body and hands, not the face: "
                                                  "jaw and expression keep their rest pose (use the mediapipe "
                                                  "backend for them)"})
