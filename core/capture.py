@@ -42,7 +42,7 @@ works at 256 px internally, and decoding to a smaller image costs less."""
 
 @dataclass(frozen=True)
 class CaptureSettings:
-    """What a capture does. Every field has a CLI flag and an add-on property.
+    """What a capture does. Every field has a CLI flag; the add-on sets the ones an animator picks.
 
     Attributes:
         start, end: frame range of the video, 0-based, end exclusive (None: to
@@ -58,6 +58,9 @@ class CaptureSettings:
         pose_batch: frames per network call of the torch backend (None: the
             preset's for the device: 1 on a CPU, where it is exactly
             MediaPipe's tracking and fastest; 32-64 on a GPU).
+        mirror_average: average the pose model's metric world landmarks with
+            those it finds in the mirrored image, either backend (None: the
+            preset's: on in "balanced" and "accurate"). See ``core.pose.PoseSettings``.
         body: "auto" (SMPL-X when ``smplx_dir`` holds the gender's file, else
             the mannequin), "mannequin" or "smplx".
         smplx_dir: the SMPL-X model folder (smplx layout) or file; None reads
@@ -78,6 +81,7 @@ class CaptureSettings:
     pose: PoseSettings = PoseSettings()
     pose_backend: str = "mediapipe"
     pose_batch: int | None = None
+    mirror_average: bool | None = None
     body: str = "auto"
     smplx_dir: str | None = None
     gender: str = "neutral"
@@ -196,7 +200,12 @@ def capture(
         raise MocapError(f"stride must be 1 or more, got {stride}")
     if settings.pose_backend not in POSE_BACKENDS:
         raise MocapError(f"unknown pose backend '{settings.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
+    mirror = chosen.mirror_average if settings.mirror_average is None else settings.mirror_average
     torch_pose = torch_pose_settings(settings) if settings.pose_backend == "torch" else None
+    if torch_pose is not None:
+        torch_pose = replace(torch_pose, mirror_average=mirror)
+    pose_settings = replace(settings.pose, mirror_average=mirror)
+    mirror_note = ", and each frame mirrored for depth" if mirror else ""
     body, body_warnings = choose_body(settings)
 
     stage("decoding", f"opening {Path(video).name}")
@@ -226,7 +235,7 @@ def capture(
 
         models = BodyModels(torch_pose.device, torch_pose.precision)
         stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
-                      f"{models.device.type}, batch {torch_pose.batch_size})")
+                      f"{models.device.type}, batch {torch_pose.batch_size}{mirror_note})")
         if body.num_expression:  # a body with a face to animate (not the mannequin)
             send({"event": "warning", "message": "the torch pose backend finds the body and hands, not the face: "
                                                  "jaw and expression keep their rest pose (use the mediapipe "
@@ -236,10 +245,10 @@ def capture(
             settings=torch_pose, models=models, progress=progress_of("pose"), should_cancel=should_cancel,
         )
     else:
-        stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic)")
+        stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
         seq = estimate_holistic(
             frames, num_frames=expected, fps=info.fps / stride,
-            image_size=(info.width, info.height), settings=settings.pose,
+            image_size=(info.width, info.height), settings=pose_settings,
             progress=progress_of("pose"), should_cancel=should_cancel,
         )
 

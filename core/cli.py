@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "torch: MediaPipe's pose and hand models run by PyTorch, batched, on --device (no face)")
     cap.add_argument("--pose-batch", type=positive_int, default=None, metavar="N",
                      help="frames per network call of the torch pose backend (default: 1 on a CPU, 32-64 on a GPU)")
+    cap.add_argument("--mirror-average", action=argparse.BooleanOptionalAction, default=None,
+                     help="average the pose model's 3D landmarks with those of the mirrored frame: better depth, "
+                          "one more pose pass per frame (default: the preset's, off only for fast)")
     cap.add_argument("--body", choices=("auto", "mannequin", "smplx"), default="auto",
                      help="body model: smplx (your SMPL-X files), mannequin (built in), or auto "
                           "(smplx when --smplx-dir holds the gender's file; the default)")
@@ -186,7 +189,7 @@ def _capture(args: argparse.Namespace) -> int:
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
         hfov_degrees=args.fov,
         pose=PoseSettings(model_complexity=args.model_complexity),
-        pose_backend=args.pose_backend, pose_batch=args.pose_batch,
+        pose_backend=args.pose_backend, pose_batch=args.pose_batch, mirror_average=args.mirror_average,
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
         gender=args.gender, preset=args.preset, device=args.device,
         cleanup=None if args.no_cleanup else CleanupSettings(

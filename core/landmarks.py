@@ -86,6 +86,19 @@ for _a, _b in ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15,
     BODY_SWAP[_a], BODY_SWAP[_b] = _b, _a
 
 
+def unmirror_body(points):
+    """Body landmarks (..., 33, D) found in a horizontally mirrored image, put back in the original's terms.
+
+    Left and right trade places and x changes sign, so ``points`` must have an
+    x that mirroring negates: metric world landmarks (origin at the mid-hip,
+    x along the image's x axis, or the crop's). Works on numpy arrays and
+    torch tensors alike, and returns a new array (the input is left as it is).
+    """
+    out = points[..., BODY_SWAP, :]
+    out[..., 0] = -out[..., 0]
+    return out
+
+
 def facing_directions(body_world: np.ndarray) -> np.ndarray:
     """(T, 33, >=3) metric landmarks -> (T, 3) unit direction the chest faces.
 

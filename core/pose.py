@@ -11,13 +11,14 @@ the *original* video frame even when frames were downscaled for speed.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import CancelledError, MocapError
-from .landmarks import NUM_BODY, NUM_FACE, NUM_HAND, PoseSequence
+from .landmarks import BODY_SWAP, NUM_BODY, NUM_FACE, NUM_HAND, PoseSequence, unmirror_body
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class PoseSettings:
         min_tracking_confidence: below it, tracking falls back to detection.
         smooth_landmarks: MediaPipe's own temporal filter (tracking mode).
         refine_face_landmarks: iris / lip refinement of the face mesh.
+        mirror_average: also track the mirrored video with MediaPipe Pose and
+            average the metric world landmarks of the two (the mirror's put
+            back: left and right swapped, x negated) on the frames both find
+            the person. The network's depth errs differently on a pose and its
+            mirror image, and the mean is the better depth; image landmarks,
+            hands and face stay the plain video's. Costs a second pose pass.
     """
 
     model_complexity: int = 1
@@ -37,6 +44,7 @@ class PoseSettings:
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
     refine_face_landmarks: bool = False
+    mirror_average: bool = False
 
     def __post_init__(self) -> None:
         if self.model_complexity not in (0, 1):
@@ -56,6 +64,26 @@ def _to_array(landmarks, count: int, width: int, height: int, with_visibility: b
         third = p.visibility if with_visibility else p.z * width
         out[i] = (p.x * width, p.y * height, third)
     return out
+
+
+_TRUNK = (11, 12, 23, 24)  # shoulders and hips
+
+
+def _same_person(body_2d: np.ndarray, mirrored, width: int, height: int) -> bool:
+    """Whether the mirrored video's pose (its image landmarks) is the plain video's person.
+
+    Its shoulders and hips, put back (x -> width - x, left and right
+    swapped), must lie within a quarter of the torso's length of the plain
+    ones (median): with several people in view the two trackers may follow
+    different ones, and then nothing is averaged.
+    """
+    back = _to_array(mirrored, NUM_BODY, width, height, True)[:, :2]
+    back[:, 0] = width - back[:, 0]
+    back = back[BODY_SWAP]
+    plain = body_2d[:, :2]
+    torso = np.linalg.norm(plain[[11, 12]].mean(0) - plain[[23, 24]].mean(0))
+    gap = np.median(np.linalg.norm(back[list(_TRUNK)] - plain[list(_TRUNK)], axis=-1))
+    return bool(gap < 0.25 * torso)
 
 
 def _grow(seq: PoseSequence, extra: int) -> None:
@@ -96,14 +124,17 @@ def estimate_holistic(
     # second stacked copy.
     seq = PoseSequence.empty(max(num_frames, 1), fps, (width, height))
     count = 0
-    with mp.solutions.holistic.Holistic(
+    tracking = dict(
         static_image_mode=False,
         model_complexity=settings.model_complexity,
         smooth_landmarks=settings.smooth_landmarks,
-        refine_face_landmarks=settings.refine_face_landmarks,
         min_detection_confidence=settings.min_detection_confidence,
         min_tracking_confidence=settings.min_tracking_confidence,
-    ) as holistic:
+    )
+    with contextlib.ExitStack() as stack:
+        holistic = stack.enter_context(mp.solutions.holistic.Holistic(
+            refine_face_landmarks=settings.refine_face_landmarks, **tracking))
+        mirrored = stack.enter_context(mp.solutions.pose.Pose(**tracking)) if settings.mirror_average else None
         for done, (index, rgb) in enumerate(frames, start=1):
             if count == seq.num_frames:  # more frames than the header promised
                 _grow(seq, max(16, count // 2))
@@ -115,6 +146,14 @@ def estimate_holistic(
                 seq.body_2d[count] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
                 for i, p in enumerate(res.pose_world_landmarks.landmark[:NUM_BODY]):
                     seq.body_world[count, i] = (p.x, p.y, p.z, p.visibility)
+            if mirrored is not None:
+                flipped = np.ascontiguousarray(rgb[:, ::-1])
+                flipped.flags.writeable = False
+                other = mirrored.process(flipped)
+                if (seq.present[count] and other.pose_world_landmarks is not None and other.pose_landmarks is not None
+                        and _same_person(seq.body_2d[count], other.pose_landmarks, width, height)):
+                    world = np.array([(p.x, p.y, p.z) for p in other.pose_world_landmarks.landmark[:NUM_BODY]])
+                    seq.body_world[count, :, :3] = 0.5 * (seq.body_world[count, :, :3] + unmirror_body(world))
             for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
                 if lm is not None:
                     target[count] = _to_array(lm, NUM_HAND, width, height, False)

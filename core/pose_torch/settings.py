@@ -32,6 +32,10 @@ class TorchPoseSettings:
         hands: also track both hands from the body as MediaPipe Holistic does
             (hand re-crop and hand landmark models, see hands.py); False
             leaves the hands NaN.
+        mirror_average: the landmark model also sees every crop mirrored, in
+            the same batch, and the metric world landmarks are the mean of the
+            two (the image landmarks and the tracking stay the plain crop's):
+            better depth for one more landmark pass per frame.
     """
 
     device: str = "auto"
@@ -44,6 +48,7 @@ class TorchPoseSettings:
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
     hands: bool = True
+    mirror_average: bool = False
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):

@@ -133,10 +133,20 @@ class BodyModels:
         return [body.decode_detections(boxes[i], scores[i], self.anchors, padding, min_score, limit=limit)
                 for i in range(len(images))]
 
-    def landmarks(self, images: list[np.ndarray], rois: np.ndarray):
-        """RGB uint8 frames and their rois (N, 5) -> body.decode_landmarks(...) arrays."""
+    def landmarks(self, images: list[np.ndarray], rois: np.ndarray, mirror_average: bool = False):
+        """RGB uint8 frames and their rois (N, 5) -> body.decode_landmarks(...) arrays.
+
+        ``mirror_average``: the network also sees each crop mirrored and the world
+        landmarks are the mean of both (``body.average_mirrored_world``). The
+        mirrors go through a call of their own: a batch twice the size would
+        round differently (oneDNN picks kernels by batch), and the plain
+        outputs, which steer the tracking, stay bit for bit MediaPipe's.
+        """
         x = self.crop(images, rois, body.LANDMARK_SIZE, "replicate") * (1.0 / 255.0)
         outputs = self._run(self.landmarker, x.contiguous(memory_format=self.torch.channels_last))
+        if mirror_average:
+            mirrored = self._run(self.landmarker, x.flip(-1).contiguous(memory_format=self.torch.channels_last))
+            outputs = body.average_mirrored_world(outputs, mirrored)
         with self.torch.inference_mode():
             return body.decode_landmarks(self.torch, outputs, rois)
 
@@ -349,7 +359,7 @@ class BodyTracker:
             if not go:
                 continue
             rois = np.stack([seg.stream.roi for seg, _ in go])
-            flags, lms, worlds = self.models.landmarks([images[i] for _, i in go], rois)
+            flags, lms, worlds = self.models.landmarks([images[i] for _, i in go], rois, s.mirror_average)
             for j, (seg, i) in enumerate(go):
                 if i >= seg.start:
                     out.rois[i] = rois[j]

@@ -22,6 +22,23 @@ def sequence(short_clip: Path):
     )
 
 
+def test_mirror_average_moves_only_the_world_landmarks(short_clip: Path, sequence) -> None:
+    info = open_video(short_clip)
+    both = estimate_holistic(iter_frames(info), num_frames=info.frame_count, fps=info.fps,
+                             image_size=(info.width, info.height), settings=PoseSettings(mirror_average=True))
+    np.testing.assert_array_equal(both.present, sequence.present)
+    np.testing.assert_array_equal(both.body_2d, sequence.body_2d)
+    np.testing.assert_array_equal(both.left_hand, sequence.left_hand)
+    np.testing.assert_array_equal(both.body_world[..., 3], sequence.body_world[..., 3])  # visibility
+    # Averaged with the mirrored video's pose: a few centimetres, not the midline (see test_pose_torch).
+    present = sequence.present
+    gap = np.linalg.norm(both.body_world[present, :, :3] - sequence.body_world[present, :, :3], axis=-1)
+    assert 0.002 < np.median(gap) < 0.06
+    half_width = 0.5 * np.linalg.norm(sequence.body_world[present, 11, :3] - sequence.body_world[present, 12, :3],
+                                      axis=-1)
+    assert np.median(gap[:, [11, 12]]) < 0.3 * np.median(half_width)
+
+
 def test_person_found_in_most_frames(sequence) -> None:
     assert sequence.num_frames == 60
     assert sequence.present.mean() > 0.85

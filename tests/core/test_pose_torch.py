@@ -195,6 +195,24 @@ def test_landmarks_match_mediapipe_on_the_demo_clip(clip_frames, models, smooth)
     assert np.median(world_err) < 0.01
 
 
+def test_mirror_average_moves_only_the_world_landmarks_and_puts_the_mirror_back(clip_frames, models):
+    plain = BodyTracker(TorchPoseSettings(device="cpu", batch_size=1), models).run_chunk(clip_frames)
+    both = BodyTracker(TorchPoseSettings(device="cpu", batch_size=1, mirror_average=True), models).run_chunk(clip_frames)
+    # Tracking, presence and image landmarks are the plain crop's, exactly.
+    np.testing.assert_array_equal(both.present, plain.present)
+    np.testing.assert_array_equal(both.rois, plain.rois)
+    np.testing.assert_array_equal(both.landmarks, plain.landmarks)
+    # The world landmarks move by half the network's disagreement with its mirror image: a few centimetres
+    # (3 here). A mirror put back without swapping left and right, or without turning x round, pulls every
+    # point towards the midline instead: 11 cm median, the shoulders by their whole half-width (16 cm).
+    present = plain.present
+    assert present.sum() >= 20
+    gap = np.linalg.norm(both.world[present, :, :3] - plain.world[present, :, :3], axis=-1)
+    assert 0.002 < np.median(gap) < 0.06
+    half_width = 0.5 * np.linalg.norm(plain.world[present, 11, :3] - plain.world[present, 12, :3], axis=-1)
+    assert np.median(gap[:, [11, 12]]) < 0.3 * np.median(half_width)
+
+
 def test_estimate_body_fills_a_pose_sequence(clip_frames, models):
     from core.pose_torch import estimate_body
 
