@@ -49,7 +49,8 @@ class BatchSettings:
         start, end: video frame range (0-based, end exclusive; None = whole video).
         stride: analyse every ``stride``-th frame.
         max_frames: analyse at most this many frames (None = no limit).
-        fov: horizontal field of view in degrees (None = the engine's default).
+        fov: horizontal field of view in degrees (None = the engine's choice: the
+            video's metadata when it records a focal length, else 60).
         body, smplx_dir, gender, preset, device, pose_backend: body model,
             fitting and pose options, passed to the engine as ``--body`` etc. when set.
         foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup

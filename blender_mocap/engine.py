@@ -45,7 +45,8 @@ class CaptureSettings:
         end: last video frame (inclusive); -1 = to the end of the video.
         stride: keep every ``stride``-th frame (1 = all).
         max_frames: stop after this many processed frames; 0 = no limit.
-        fov: horizontal field of view in degrees; 0 = the engine's default (60).
+        fov: horizontal field of view in degrees; 0 = the engine's choice (from the
+            video's metadata when it records a focal length, else 60).
         body: body model, "auto" (SMPL-X when the folder holds the gender's
             file, else the mannequin), "mannequin" or "smplx".
         smplx_dir: the user's SMPL-X model folder; "" = the engine's own

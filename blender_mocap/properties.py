@@ -145,7 +145,9 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
     )
     use_fov: BoolProperty(  # type: ignore[valid-type]
         name="Set Field of View",
-        description="Use the known horizontal field of view of the camera instead of the default (60 degrees)",
+        description="Use the known horizontal field of view of the camera. Unticked, the engine takes it from the "
+                    "video's 35 mm-equivalent focal length when the file records one (iPhone videos do), "
+                    "else assumes 60 degrees",
         default=False,
     )
     fov: FloatProperty(  # type: ignore[valid-type]

@@ -21,7 +21,14 @@ from .landmarks import repair_side_swaps
 from .motion import Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
-from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, open_video, variable_frame_rate
+from .video import (
+    DEFAULT_HFOV_DEGREES,
+    default_intrinsics,
+    iter_frames,
+    lens_hfov_degrees,
+    open_video,
+    variable_frame_rate,
+)
 
 if TYPE_CHECKING:  # torch stays out of the import of this module
     from .body.model import BodyModel
@@ -49,8 +56,10 @@ class CaptureSettings:
             the end of the video).
         stride: analyse every ``stride``-th frame (None: the preset's stride).
         max_frames: stop after this many analysed frames (None: no limit).
-        hfov_degrees: horizontal field of view of the camera; None uses the
-            default (``core.video.DEFAULT_HFOV_DEGREES``).
+        hfov_degrees: horizontal field of view of the camera; None takes it
+            from the video's metadata when the file has a 35 mm-equivalent
+            focal length (``core.video.lens_hfov_degrees``), else the default
+            (``core.video.DEFAULT_HFOV_DEGREES``). See :func:`camera_fov`.
         pose: MediaPipe settings.
         pose_backend: "mediapipe" (MediaPipe Holistic on the CPU: body, hands
             and face) or "torch" (MediaPipe's pose models run by our PyTorch
@@ -151,6 +160,20 @@ def choose_body(settings: CaptureSettings) -> tuple[BodyModel, list[str]]:
     return SMPLXBody(folder, settings.gender), []
 
 
+def camera_fov(settings: CaptureSettings, video: str | Path, width: int, height: int) -> tuple[float, str]:
+    """(horizontal field of view in degrees, where it came from) for a capture of an upright width x height video.
+
+    The user's value wins; else the video's own metadata
+    (:func:`core.video.lens_hfov_degrees`); else ``DEFAULT_HFOV_DEGREES``.
+    """
+    if settings.hfov_degrees is not None:
+        return settings.hfov_degrees, "as given"
+    lens = lens_hfov_degrees(video, width, height)
+    if lens is not None:
+        return lens
+    return DEFAULT_HFOV_DEGREES, "the default: the video does not say its focal length"
+
+
 def capture(
     video: str | Path,
     out: str | Path,
@@ -221,7 +244,7 @@ def capture(
             f"frame range starts at {settings.start} but the video has {info.frame_count} frames"
         )
     expected = len(range(settings.start, end, stride))
-    hfov = settings.hfov_degrees if settings.hfov_degrees is not None else DEFAULT_HFOV_DEGREES
+    hfov, hfov_source = camera_fov(settings, info.path, info.width, info.height)
     K = default_intrinsics(info.width, info.height, hfov)
 
     timestamps: list[float] = []
@@ -263,7 +286,8 @@ def capture(
 
     for warning in body_warnings:
         send({"event": "warning", "message": warning})
-    stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset)")
+    stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
+                     f"camera field of view {hfov:.1f} degrees, {hfov_source})")
     fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=progress_of("fitting"),
                    should_cancel=should_cancel)
     for warning in fit.warnings:

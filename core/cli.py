@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="analyse every N-th frame (default: the preset's, 1 or 2 for fast)")
     cap.add_argument("--max-frames", type=positive_int, default=None, help="analyse at most N frames")
     cap.add_argument("--fov", type=float, default=None,
-                     help="horizontal field of view of the camera in degrees (default 60)")
+                     help="horizontal field of view of the camera in degrees (default: from the video's "
+                          "35 mm-equivalent focal length when its metadata has one, as iPhone videos do; else 60)")
     cap.add_argument("--model-complexity", type=int, choices=(0, 1), default=1,
                      help="MediaPipe pose model: 0 lite, 1 full (default)")
     cap.add_argument("--pose-backend", choices=("mediapipe", "torch"), default="mediapipe",

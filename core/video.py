@@ -111,6 +111,72 @@ def default_intrinsics(width: int, height: int, hfov_degrees: float = DEFAULT_HF
     return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
 
 
+FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
+"""Diagonal of the 36 x 24 mm frame of 35 mm film, 43.27 mm: a "35 mm equivalent" focal length is the focal
+length that gives the picture the angle of view across its diagonal that it would have on this frame."""
+
+FOCAL_35MM_KEY = "com.apple.quicktime.camera.focal_length.35mm_equivalent"
+LENS_MODEL_KEY = "com.apple.quicktime.camera.lens_model"
+
+
+def hfov_from_35mm(focal_35mm: float, width: int, height: int) -> float:
+    """Horizontal field of view (degrees) of a width x height picture from its 35 mm-equivalent focal length.
+
+    The equivalence is by the diagonal (Apple: "expressed as a 35mm
+    equivalent focal length, measured diagonally", AVCaptureDevice
+    nominalFocalLengthIn35mmFilm; Exif FocalLengthIn35mmFilm likewise): the
+    picture's diagonal stands for the 43.27 mm diagonal of a 36 x 24 mm frame,
+    so its width stands for ``w = 43.27 * W / sqrt(W^2 + H^2)`` mm and
+
+        hfov = 2 * atan(w / (2 * focal_35mm))
+
+    (a 3:2 picture gives w = 36 mm, the film frame itself; a 16:9 one 37.7 mm).
+    ``width`` and ``height`` are those of the upright picture.
+    """
+    if not (focal_35mm > 0 and width > 0 and height > 0):
+        raise MocapError(f"no field of view for a {focal_35mm} mm lens on a {width}x{height} picture")
+    across = FULL_FRAME_DIAGONAL_MM * width / math.hypot(width, height)
+    return math.degrees(2.0 * math.atan(across / (2.0 * focal_35mm)))
+
+
+def lens_hfov_degrees(path: str | Path, width: int, height: int) -> tuple[float, str] | None:
+    """The camera's horizontal field of view from the video's own metadata, and where it came from; else None.
+
+    Reads the QuickTime metadata item ``com.apple.quicktime.camera.focal_length.35mm_equivalent``
+    (iPhone and iPad recordings, MOV or MP4; documented by Apple as "focal
+    length normalized to the 35mm film equivalent value (e.g. "50.00mm")",
+    track-level metadata of the video track; stored as UTF-8 text by Apple's
+    API, other numeric types accepted too) with :mod:`core.mp4meta`, and
+    converts it with :func:`hfov_from_35mm` for the upright ``width`` x
+    ``height`` frame (:class:`VideoInfo`'s, rotation already applied). The
+    lens model (``com.apple.quicktime.camera.lens_model``), when present, is
+    named in the description.
+
+    Caveat: Apple's nominal 35 mm equivalent describes the lens on the photo
+    (4:3) format; a 16:9 video cut from it, and video stabilisation cropping
+    further, see less. The frame-diagonal reading above then overestimates the
+    field of view (26 mm on a 16:9 frame: 71.9 degrees; the 4:3 photo
+    format's width: 67.3 degrees). An explicit field of view (``--fov``)
+    overrides this.
+
+    None when the file has no such item, is not an MP4/MOV, is damaged or
+    unreadable, or the value is not a plausible focal length (the field of
+    view would be outside 1-170 degrees).
+    """
+    from .mp4meta import as_number, read_mdta_items
+
+    items = read_mdta_items(path, {FOCAL_35MM_KEY, LENS_MODEL_KEY})
+    focal = as_number(items.get(FOCAL_35MM_KEY))
+    if focal is None or focal <= 0 or width <= 0 or height <= 0:
+        return None
+    hfov = hfov_from_35mm(focal, width, height)
+    if not 1.0 <= hfov <= 170.0:
+        return None
+    lens = items.get(LENS_MODEL_KEY)
+    lens_note = f", {lens.strip()}" if isinstance(lens, str) and lens.strip() else ""
+    return hfov, f"from the video's metadata: {focal:g} mm lens (35 mm equivalent{lens_note})"
+
+
 def iter_frames(
     info: VideoInfo,
     *,
