@@ -120,22 +120,37 @@ LENS_MODEL_KEY = "com.apple.quicktime.camera.lens_model"
 
 
 def hfov_from_35mm(focal_35mm: float, width: int, height: int) -> float:
-    """Horizontal field of view (degrees) of a width x height picture from its 35 mm-equivalent focal length.
+    """Horizontal field of view (degrees) of a width x height video frame from its lens's 35 mm-equivalent focal length.
 
-    The equivalence is by the diagonal (Apple: "expressed as a 35mm
+    A 35 mm equivalent is measured diagonally (Apple: "expressed as a 35mm
     equivalent focal length, measured diagonally", AVCaptureDevice
-    nominalFocalLengthIn35mmFilm; Exif FocalLengthIn35mmFilm likewise): the
-    picture's diagonal stands for the 43.27 mm diagonal of a 36 x 24 mm frame,
-    so its width stands for ``w = 43.27 * W / sqrt(W^2 + H^2)`` mm and
+    nominalFocalLengthIn35mmFilm; Exif FocalLengthIn35mmFilm likewise), and
+    Apple gives the nominal value of the lens for the photo format, 4:3. So
+    the 43.27 mm diagonal of a 36 x 24 mm film frame stands for the diagonal
+    of a 4:3 picture, 34.61 x 25.96 mm, and the video frame is that picture
+    cut to its own shape: a wider frame (16:9) keeps the full long side and
+    loses height, a squarer one keeps the short side. With ``w`` the upright
+    frame's width in those millimetres,
 
         hfov = 2 * atan(w / (2 * focal_35mm))
 
-    (a 3:2 picture gives w = 36 mm, the film frame itself; a 16:9 one 37.7 mm).
-    ``width`` and ``height`` are those of the upright picture.
+    (26 mm, a phone's main camera: 67.3 degrees on a landscape 16:9 frame,
+    41.0 on a portrait one). Reading the value against the video frame's own
+    diagonal instead would give 71.9 degrees on 16:9, wider still than the
+    4:3 reading, and stabilised phone video is already cropped a little
+    inside the photo format (one public self-calibration of iPhone video
+    found about 61 degrees): the 4:3 reading is the nearer of the two.
+    ``width`` and ``height`` are those of the upright frame.
     """
     if not (focal_35mm > 0 and width > 0 and height > 0):
         raise MocapError(f"no field of view for a {focal_35mm} mm lens on a {width}x{height} picture")
-    across = FULL_FRAME_DIAGONAL_MM * width / math.hypot(width, height)
+    long_mm, short_mm = 0.8 * FULL_FRAME_DIAGONAL_MM, 0.6 * FULL_FRAME_DIAGONAL_MM  # the 4:3 picture
+    aspect = max(width, height) / min(width, height)
+    if aspect >= 4.0 / 3.0:
+        frame_long, frame_short = long_mm, long_mm / aspect
+    else:
+        frame_long, frame_short = short_mm * aspect, short_mm
+    across = frame_long if width >= height else frame_short
     return math.degrees(2.0 * math.atan(across / (2.0 * focal_35mm)))
 
 
@@ -152,12 +167,9 @@ def lens_hfov_degrees(path: str | Path, width: int, height: int) -> tuple[float,
     lens model (``com.apple.quicktime.camera.lens_model``), when present, is
     named in the description.
 
-    Caveat: Apple's nominal 35 mm equivalent describes the lens on the photo
-    (4:3) format; a 16:9 video cut from it, and video stabilisation cropping
-    further, see less. The frame-diagonal reading above then overestimates the
-    field of view (26 mm on a 16:9 frame: 71.9 degrees; the 4:3 photo
-    format's width: 67.3 degrees). An explicit field of view (``--fov``)
-    overrides this.
+    Caveat: video stabilisation crops a little inside the photo format, so
+    the true view of stabilised phone video is a few degrees narrower than
+    the nominal one; an explicit field of view (``--fov``) overrides this.
 
     None when the file has no such item, is not an MP4/MOV, is damaged or
     unreadable, or the value is not a plausible focal length (the field of

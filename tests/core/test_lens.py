@@ -68,28 +68,33 @@ def test_iphone_focal_length_gives_the_field_of_view(iphone_clips: dict[str, Pat
         found = lens_hfov_degrees(info.path, info.width, info.height)
         assert found is not None, kind
         hfov, source = found
-        # 35 mm equivalent by the diagonal: a 16:9 frame is 43.27 * 16 / sqrt(16^2 + 9^2) = 37.71 mm wide.
-        assert hfov == pytest.approx(math.degrees(2 * math.atan(37.7107 / 52.0)), abs=1e-3)
-        assert hfov == pytest.approx(71.90, abs=0.01)
+        # The nominal 4:3 picture (43.27 mm diagonal: 34.61 x 25.96 mm) cut to 16:9 keeps its 34.61 mm width.
+        assert hfov == pytest.approx(math.degrees(2 * math.atan(34.6133 / 52.0)), abs=1e-3)
+        assert hfov == pytest.approx(67.30, abs=0.01)
         assert "metadata" in source and "26 mm" in source
     assert LENS in lens_hfov_degrees(iphone_clips["mov"], 640, 360)[1]  # type: ignore[index]
 
 
-def test_35mm_equivalence_is_by_the_diagonal() -> None:
-    # A 3:2 picture is the film frame itself: 36 mm across.
-    assert hfov_from_35mm(18.0, 1500, 1000) == pytest.approx(90.0)
-    assert hfov_from_35mm(50.0, 6000, 4000) == pytest.approx(39.598, abs=1e-3)
-    # The same lens sees less across a square picture than across a wide one.
+def test_35mm_equivalence_is_by_the_diagonal_of_the_4_3_picture() -> None:
+    # A 4:3 frame's diagonal is the film frame's, 43.27 mm: 34.61 mm across.
+    diagonal_4_3 = math.degrees(2 * math.atan(0.8 * math.hypot(36.0, 24.0) / 52.0))
+    assert hfov_from_35mm(26.0, 1440, 1080) == pytest.approx(diagonal_4_3)
+    assert diagonal_4_3 == pytest.approx(67.30, abs=0.01)
+    # Wider frames are cut from it (same width, less height); squarer ones keep its height (25.96 mm).
+    assert hfov_from_35mm(26.0, 1920, 1080) == pytest.approx(diagonal_4_3)
+    assert hfov_from_35mm(26.0, 1000, 1000) == pytest.approx(math.degrees(2 * math.atan(25.9600 / 52.0)), abs=1e-3)
     assert hfov_from_35mm(26.0, 1000, 1000) < hfov_from_35mm(26.0, 1920, 1080)
+    assert hfov_from_35mm(13.0, 1920, 1080) > hfov_from_35mm(26.0, 1920, 1080)
 
 
 def test_portrait_video_uses_the_upright_frame(iphone_clips: dict[str, Path]) -> None:
     info = open_video(iphone_clips["portrait"])
     assert (info.width, info.height) == (360, 640)
     hfov, _ = lens_hfov_degrees(info.path, info.width, info.height)  # type: ignore[misc]
-    # 43.27 * 9 / sqrt(337) = 21.21 mm across: 44.4 degrees, not the landscape 71.9.
-    assert hfov == pytest.approx(math.degrees(2 * math.atan(21.2122 / 52.0)), abs=1e-3)
-    assert hfov == pytest.approx(44.39, abs=0.01)
+    # The 4:3 picture's 34.61 mm long side is now the height: 34.61 * 9 / 16 = 19.47 mm across, 41.1 degrees,
+    # not the landscape 67.3.
+    assert hfov == pytest.approx(math.degrees(2 * math.atan(19.4700 / 52.0)), abs=1e-3)
+    assert hfov == pytest.approx(41.05, abs=0.01)
 
 
 def test_video_without_the_key_gives_none(iphone_clips: dict[str, Path], short_clip: Path, demo_video: Path) -> None:
@@ -175,7 +180,7 @@ def test_large_file_is_not_read_whole(tmp_path: Path) -> None:
     start = time.perf_counter()
     found = lens_hfov_degrees(path, 1920, 1080)
     assert time.perf_counter() - start < 0.5
-    assert found is not None and found[0] == pytest.approx(71.90, abs=0.01)
+    assert found is not None and found[0] == pytest.approx(67.30, abs=0.01)
 
 
 # --- damaged files ----------------------------------------------------------------------------------------
@@ -231,9 +236,9 @@ def fitting_message(events: list[dict]) -> str:
 def test_capture_uses_the_metadata_field_of_view(iphone_clips: dict[str, Path], tmp_path: Path) -> None:
     events, K = engine_take(iphone_clips["mov"], tmp_path / "meta.npz")
     focal = 320.0 / math.tan(math.radians(hfov_from_35mm(26.0, 640, 360)) / 2)
-    assert K[0, 0] == pytest.approx(focal) and focal == pytest.approx(441.26, abs=0.01)  # the 60-degree default: 554.3
+    assert K[0, 0] == pytest.approx(focal) and focal == pytest.approx(480.74, abs=0.01)  # the 60-degree default: 554.3
     message = fitting_message(events)
-    assert "71.9 degrees" in message and "video's metadata" in message and LENS in message
+    assert "67.3 degrees" in message and "video's metadata" in message and LENS in message
     assert [e["stage"] for e in events if e["event"] == "stage"] == ["decoding", "pose", "fitting", "writing"]
 
 
