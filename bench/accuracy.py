@@ -256,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", default="fast,balanced,accurate",
                         help="presets to run when the CLI has --preset (comma-separated)")
-    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS))
+    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS),
+                        help="comma-separated clip names; the held-out ones: "
+                             + ",".join(c.name for c in groundtruth.HELD_OUT))
     parser.add_argument("--frames", type=int, default=None, help="use only the first N frames of each clip")
     parser.add_argument("--engine", default=groundtruth.RenderSettings().engine, help="Blender render engine")
     args = parser.parse_args(argv)
@@ -275,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"engine CLI --preset: {'yes, running ' + ', '.join(labels) if has_presets else 'not yet (default run)'}")
 
     names = args.clips.split(",")
-    specs = [c for c in groundtruth.CLIPS if c.name in names]
+    specs = [c for c in groundtruth.ALL_CLIPS if c.name in names]
+    unknown = set(names) - {c.name for c in specs}
+    if unknown:
+        parser.error(f"unknown clip(s) {', '.join(sorted(unknown))}; known: "
+                     + ", ".join(c.name for c in groundtruth.ALL_CLIPS))
     results: dict[str, float | str | int] = {
         "clips": ",".join(s.name for s in specs), "width": settings.width, "height": settings.height,
         "hfov_degrees": settings.hfov_degrees, "render_engine": settings.engine,

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.skeleton import LIMB_JOINTS
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
-    specs = [c for c in groundtruth.CLIPS if c.name in args.clips.split(",")]
+    specs = [c for c in groundtruth.ALL_CLIPS if c.name in args.clips.split(",")]
     results: dict[str, float | str] = {"clips": ",".join(s.name for s in specs), "preset": args.preset}
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; preset {args.preset}")
     rows = []

@@ -185,6 +185,18 @@ CLIPS: tuple[ClipSpec, ...] = (
     ClipSpec("cmu_01_03", "01_03.bvh", CMU_RIG, start_seconds=15.0),
     ClipSpec("boxing", "Boxing_Toes.bvh", ASSIMP_BOXING_RIG, start_seconds=5.0, azimuth_degrees=-30.0),
 )
+"""The benchmark clips (the default of ``bench accuracy`` and ``bench cleanup``)."""
+
+HELD_OUT: tuple[ClipSpec, ...] = (
+    ClipSpec("val_cmu_01_01a", "01_01.bvh", CMU_RIG, start_seconds=3.0, azimuth_degrees=40.0),
+    ClipSpec("val_cmu_01_01b", "01_01.bvh", CMU_RIG, start_seconds=12.0, azimuth_degrees=-20.0),
+    ClipSpec("val_boxing_late", "Boxing_Toes.bvh", ASSIMP_BOXING_RIG, start_seconds=14.0, azimuth_degrees=20.0),
+)
+"""Clips no setting was tuned on, to check that a change chosen on ``CLIPS``
+carries over: other CMU motion (01_01, same package) and a later stretch of the
+boxing take, from other camera angles. Run them by name (``--clips``)."""
+
+ALL_CLIPS: tuple[ClipSpec, ...] = CLIPS + HELD_OUT
 
 
 @dataclass(frozen=True)

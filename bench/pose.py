@@ -4,7 +4,8 @@ Run: python3 dev.py bench pose   (or: <dev python> bench/pose.py [--frames N])
 Prints frames per second of both backends on the demo clip (640 px wide) and
 the ratio torch / MediaPipe at batch sizes 1, 8 and 32; on CUDA also GPU
 throughput in fp32 and fp16. Then body and hands: MediaPipe Holistic (which
-always runs its face mesh too) against the torch backend with hands at batch 1.
+always runs its face mesh too) against the torch backend with hands at batch 1. Last, the cost of
+the mirrored-frame average (``mirror_average``) on both backends.
 Writes bench/results/pose.json.
 """
 
@@ -161,6 +162,27 @@ def main() -> None:
         result[f"torch_{device}_hands_found_fraction"] = found
         print(f"torch      {device:4s} fp32 b1 {fps:7.1f} fps   x{fps / holistic_fps:.2f} of holistic   "
               f"(body and hands; hands found on {100 * found:.0f}% of hand-frames)")
+    # The mirrored-frame average of the balanced and accurate presets: what it costs each backend
+    # (the torch body on the CPU, one stream; MediaPipe Holistic plus a Pose graph on the mirrored frames).
+    from core.pose import PoseSettings, estimate_holistic
+
+    models = BodyModels("cpu", "fp32")
+    rates: dict[str, list[float]] = {"torch_cpu_b1": [], "holistic": []}
+    for mirror in (False, True):
+        settings = TorchPoseSettings(device="cpu", batch_size=1, mirror_average=mirror)
+        BodyTracker(settings, models).run_chunk(frames[:2])  # warm-up
+        t = time.perf_counter()
+        BodyTracker(settings, models).run_chunk(frames)
+        rates["torch_cpu_b1"].append(n / (time.perf_counter() - t))
+        t = time.perf_counter()
+        estimate_holistic(enumerate(frames), num_frames=n, fps=30.0, image_size=(w, h),
+                          settings=PoseSettings(mirror_average=mirror))
+        rates["holistic"].append(n / (time.perf_counter() - t))
+    for name, (plain, mirrored) in rates.items():
+        result[f"mirror_{name}_plain_fps"] = plain
+        result[f"mirror_{name}_mirrored_fps"] = mirrored
+        result[f"mirror_{name}_time_ratio"] = plain / mirrored
+        print(f"mirror average  {name:13s} {plain:6.1f} -> {mirrored:6.1f} fps   x{plain / mirrored:.2f} the time")
     print(f"wrote {write_results('pose', result)}")
 
 

@@ -69,7 +69,7 @@ class CaptureSettings:
             MediaPipe's tracking and fastest; 32-64 on a GPU).
         mirror_average: average the pose model's metric world landmarks with
             those it finds in the mirrored image, either backend (None: the
-            preset's: on in "balanced" and "accurate"). See ``core.pose.PoseSettings``.
+            preset's: on in "accurate"). See ``core.pose.PoseSettings``.
         body: "auto" (SMPL-X when ``smplx_dir`` holds the gender's file, else
             the mannequin), "mannequin" or "smplx".
         smplx_dir: the SMPL-X model folder (smplx layout) or file; None reads

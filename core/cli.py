@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="frames per network call of the torch pose backend (default: 1 on a CPU, 32-64 on a GPU)")
     cap.add_argument("--mirror-average", action=argparse.BooleanOptionalAction, default=None,
                      help="average the pose model's 3D landmarks with those of the mirrored frame: better depth, "
-                          "one more pose pass per frame (default: the preset's, off only for fast)")
+                          "one more pose pass per frame (default: on with --preset accurate, off otherwise)")
     cap.add_argument("--body", choices=("auto", "mannequin", "smplx"), default="auto",
                      help="body model: smplx (your SMPL-X files), mannequin (built in), or auto "
                           "(smplx when --smplx-dir holds the gender's file; the default)")

@@ -56,7 +56,7 @@ def test_json_progress_protocol(captured) -> None:
     stages = [e["stage"] for e in events if e["event"] == "stage"]
     assert stages == ["decoding", "pose", "fitting", "cleanup", "writing"]
     pose_stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "pose")
-    assert "mirrored for depth" in pose_stage["message"]  # the balanced preset averages with the mirror
+    assert "mirrored" not in pose_stage["message"]  # the mirrored frame is the accurate preset's
     fractions = [e["fraction"] for e in events if e["event"] == "progress"]
     assert fractions and fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
     assert events[-1]["event"] == "done" and events[-1]["frames"] == 60
@@ -174,11 +174,12 @@ def test_body_and_preset_flags_reach_the_fit(short_clip: Path, tmp_path: Path) -
     out = tmp_path / "take.npz"
     proc = run_engine("capture", str(short_clip), "--out", str(out), "--progress", "json",
                       "--body", "smplx", "--smplx-dir", str(tmp_path / "models"), "--gender", "female",
-                      "--preset", "fast", "--device", "cpu", "--start", "26", "--end", "50")
+                      "--preset", "fast", "--device", "cpu", "--start", "26", "--end", "50", "--mirror-average")
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]   # smplx's notices stay off stdout
     assert any("smplx body" in e.get("message", "") and "fast preset" in e["message"] for e in events)
-    assert not any("mirrored" in e.get("message", "") for e in events)  # not in the fast preset
+    pose_stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "pose")
+    assert "mirrored for depth" in pose_stage["message"]  # the flag wins over the fast preset's "off"
     motion = read_motion(out)
     assert motion.body_model == "smplx" and motion.gender == "female"
     np.testing.assert_array_equal(motion.frame_indices, np.arange(26, 50, 2))   # the fast preset's stride 2
