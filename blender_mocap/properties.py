@@ -23,7 +23,7 @@ GENDER_ITEMS = [
 PRESET_ITEMS = [
     ('FAST', "Fast", "Fewer fitting iterations: quick previews"),
     ('BALANCED', "Balanced", "Good results in reasonable time"),
-    ('ACCURATE', "Accurate", "More fitting iterations: final takes"),
+    ('ACCURATE', "Accurate", "Fitting to convergence, with the mirrored frame for depth: final takes (slower)"),
 ]
 DEVICE_ITEMS = [
     ('AUTO', "Auto", "The GPU (CUDA) when the engine finds one, else the CPU"),
