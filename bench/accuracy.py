@@ -348,13 +348,14 @@ def main(argv: list[str] | None = None) -> int:
 def _print_table(per, clip_names: list[str], labels: list[str], results: dict) -> None:
     cols = [*clip_names, "mean"]
     print("\nlimb joints (12), lower is better; ratio = ours / MediaPipe on the mean")
-    header = f"{'metric':<16}{'method':<11}" + "".join(f"{c:>12}" for c in cols) + f"{'ratio':>8}{'target':>9}"
+    width = max(12, *(len(c) + 2 for c in cols))
+    header = f"{'metric':<16}{'method':<11}" + "".join(f"{c:>{width}}" for c in cols) + f"{'ratio':>8}{'target':>9}"
     print(header)
     print("-" * len(header))
     for k in METRICS:
         for method in ["mediapipe", *labels]:
             vals = [per[method][c][k] for c in clip_names] + [results[f"mean.{method}.{k}"]]
-            row = f"{k:<16}{method:<11}" + "".join(f"{v:12.1f}" for v in vals)
+            row = f"{k:<16}{method:<11}" + "".join(f"{v:{width}.1f}" for v in vals)
             if method != "mediapipe":
                 ratio = results[f"ratio.{method}.{k}"]
                 target = TARGETS.get(k)
