@@ -102,11 +102,11 @@ class CaptureSettings:
 POSE_BACKENDS = ("mediapipe", "torch")
 
 
-def torch_pose_settings(settings: CaptureSettings):
+def torch_pose_settings(settings: CaptureSettings, mirror_average: bool = False):
     """The torch pose backend's settings for a capture: the preset's input size, precision and batch.
 
     See ``core.pose_torch.settings.PRESETS``; ``pose_batch`` overrides the
-    batch size. (The frame stride is the fitting preset's.)
+    batch size. (The frame stride and the mirrored frame are the fitting preset's.)
     """
     from .pose_torch import settings_for_preset
     from .pose_torch.tracker import resolve_device
@@ -115,9 +115,8 @@ def torch_pose_settings(settings: CaptureSettings):
         raise MocapError(f"the pose batch must be 1 or more, got {settings.pose_batch}")
     device = resolve_device(settings.device)
     chosen = settings_for_preset(settings.preset, device=device, cuda=device == "cuda")
-    if settings.pose_batch is not None:
-        chosen = replace(chosen, batch_size=settings.pose_batch)
-    return chosen
+    batch = chosen.batch_size if settings.pose_batch is None else settings.pose_batch
+    return replace(chosen, batch_size=batch, mirror_average=mirror_average)
 
 
 SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
@@ -224,9 +223,7 @@ def capture(
     if settings.pose_backend not in POSE_BACKENDS:
         raise MocapError(f"unknown pose backend '{settings.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
     mirror = chosen.mirror_average if settings.mirror_average is None else settings.mirror_average
-    torch_pose = torch_pose_settings(settings) if settings.pose_backend == "torch" else None
-    if torch_pose is not None:
-        torch_pose = replace(torch_pose, mirror_average=mirror)
+    torch_pose = torch_pose_settings(settings, mirror) if settings.pose_backend == "torch" else None
     pose_settings = replace(settings.pose, mirror_average=mirror)
     mirror_note = ", and each frame mirrored for depth" if mirror else ""
     body, body_warnings = choose_body(settings)

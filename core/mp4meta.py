@@ -121,6 +121,14 @@ def _parse_keys(data: bytes) -> dict[int, str]:
     return keys
 
 
+_INTEGER_TYPES: dict[int, tuple[tuple[int, ...], bool]] = {
+    21: ((1, 2, 3, 4), True), 22: ((1, 2, 3, 4), False),  # big-endian, any width up to 4 bytes
+    65: ((1,), True), 66: ((2,), True), 67: ((4,), True), 74: ((8,), True),
+    75: ((1,), False), 76: ((2,), False), 77: ((4,), False), 78: ((8,), False),
+}
+"""Well-known integer types: type code -> (allowed byte widths, signed)."""
+
+
 def decode_value(type_code: int, value: bytes) -> str | float | None:
     """A 'data' box value by its well-known type: str for text, float for numbers, None otherwise."""
     if type_code == 1:
@@ -128,18 +136,10 @@ def decode_value(type_code: int, value: bytes) -> str | float | None:
             return value.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    signed = {21: True, 22: False}.get(type_code)
-    if signed is not None:
-        if not 1 <= len(value) <= 4:
-            return None
-        return float(int.from_bytes(value, "big", signed=signed))
-    fixed = {65: (1, True), 66: (2, True), 67: (4, True), 74: (8, True),
-             75: (1, False), 76: (2, False), 77: (4, False), 78: (8, False)}.get(type_code)
-    if fixed is not None:
-        width, signed = fixed
-        if len(value) != width:
-            return None
-        return float(int.from_bytes(value, "big", signed=signed))
+    integer = _INTEGER_TYPES.get(type_code)
+    if integer is not None:
+        widths, signed = integer
+        return float(int.from_bytes(value, "big", signed=signed)) if len(value) in widths else None
     if type_code == 23 and len(value) == 4:
         return float(struct.unpack(">f", value)[0])
     if type_code == 24 and len(value) == 8:

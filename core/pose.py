@@ -66,6 +66,11 @@ def _to_array(landmarks, count: int, width: int, height: int, with_visibility: b
     return out
 
 
+def _world_array(landmarks) -> np.ndarray:
+    """(33, 4) metric world landmarks: x, y, z, visibility."""
+    return np.array([(p.x, p.y, p.z, p.visibility) for p in landmarks.landmark[:NUM_BODY]], np.float32)
+
+
 _TRUNK = (11, 12, 23, 24)  # shoulders and hips
 
 
@@ -144,16 +149,15 @@ def estimate_holistic(
             if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
                 seq.present[count] = True
                 seq.body_2d[count] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
-                for i, p in enumerate(res.pose_world_landmarks.landmark[:NUM_BODY]):
-                    seq.body_world[count, i] = (p.x, p.y, p.z, p.visibility)
+                seq.body_world[count] = _world_array(res.pose_world_landmarks)
             if mirrored is not None:
                 flipped = np.ascontiguousarray(rgb[:, ::-1])
                 flipped.flags.writeable = False
                 other = mirrored.process(flipped)
                 if (seq.present[count] and other.pose_world_landmarks is not None and other.pose_landmarks is not None
                         and _same_person(seq.body_2d[count], other.pose_landmarks, width, height)):
-                    world = np.array([(p.x, p.y, p.z) for p in other.pose_world_landmarks.landmark[:NUM_BODY]])
-                    seq.body_world[count, :, :3] = 0.5 * (seq.body_world[count, :, :3] + unmirror_body(world))
+                    back = unmirror_body(_world_array(other.pose_world_landmarks)[:, :3])
+                    seq.body_world[count, :, :3] = 0.5 * (seq.body_world[count, :, :3] + back)
             for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
                 if lm is not None:
                     target[count] = _to_array(lm, NUM_HAND, width, height, False)

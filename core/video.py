@@ -103,10 +103,15 @@ def open_video(path: str | Path) -> VideoInfo:
     return VideoInfo(path=path, width=int(width), height=int(height), fps=fps, frame_count=max(count, 1))
 
 
+HFOV_RANGE = (1.0, 170.0)
+"""Horizontal fields of view (degrees) a capture accepts."""
+
+
 def default_intrinsics(width: int, height: int, hfov_degrees: float = DEFAULT_HFOV_DEGREES) -> np.ndarray:
     """(3, 3) pinhole K in pixels for a horizontal field of view, centred principal point."""
-    if not 1.0 <= hfov_degrees <= 170.0:
-        raise MocapError(f"field of view must be between 1 and 170 degrees, got {hfov_degrees}")
+    if not HFOV_RANGE[0] <= hfov_degrees <= HFOV_RANGE[1]:
+        raise MocapError(f"field of view must be between {HFOV_RANGE[0]:g} and {HFOV_RANGE[1]:g} degrees, "
+                         f"got {hfov_degrees}")
     f = 0.5 * width / math.tan(math.radians(hfov_degrees) / 2.0)
     return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
 
@@ -182,7 +187,7 @@ def lens_hfov_degrees(path: str | Path, width: int, height: int) -> tuple[float,
     if focal is None or focal <= 0 or width <= 0 or height <= 0:
         return None
     hfov = hfov_from_35mm(focal, width, height)
-    if not 1.0 <= hfov <= 170.0:
+    if not HFOV_RANGE[0] <= hfov <= HFOV_RANGE[1]:
         return None
     lens = items.get(LENS_MODEL_KEY)
     lens_note = f", {lens.strip()}" if isinstance(lens, str) and lens.strip() else ""
