@@ -30,6 +30,16 @@ def run_engine(*args: str, timeout: float = 300, env: dict[str, str] | None = No
     )
 
 
+def events_of(proc: subprocess.CompletedProcess[str]) -> list[dict]:
+    """The JSON progress events a ``--progress json`` run printed."""
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def stage_message(events: list[dict], stage: str) -> str:
+    """The message of the run's ``stage`` event."""
+    return next(e["message"] for e in events if e["event"] == "stage" and e["stage"] == stage)
+
+
 @pytest.fixture(scope="module")
 def captured(short_clip: Path, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("cli") / "take.npz"
@@ -52,11 +62,10 @@ def test_capture_writes_a_valid_motion_file(captured) -> None:
 
 def test_json_progress_protocol(captured) -> None:
     proc, out = captured
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    events = events_of(proc)
     stages = [e["stage"] for e in events if e["event"] == "stage"]
     assert stages == ["decoding", "pose", "fitting", "cleanup", "writing"]
-    pose_stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "pose")
-    assert "mirrored" not in pose_stage["message"]  # the mirrored frame is the accurate preset's
+    assert "mirrored" not in stage_message(events, "pose")  # the mirrored frame is the accurate preset's
     fractions = [e["fraction"] for e in events if e["event"] == "progress"]
     assert fractions and fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
     assert events[-1]["event"] == "done" and events[-1]["frames"] == 60
@@ -176,10 +185,9 @@ def test_body_and_preset_flags_reach_the_fit(short_clip: Path, tmp_path: Path) -
                       "--body", "smplx", "--smplx-dir", str(tmp_path / "models"), "--gender", "female",
                       "--preset", "fast", "--device", "cpu", "--start", "26", "--end", "50", "--mirror-average")
     assert proc.returncode == 0, proc.stderr
-    events = [json.loads(line) for line in proc.stdout.splitlines()]   # smplx's notices stay off stdout
+    events = events_of(proc)   # smplx's notices stay off stdout
     assert any("smplx body" in e.get("message", "") and "fast preset" in e["message"] for e in events)
-    pose_stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "pose")
-    assert "mirrored for depth" in pose_stage["message"]  # the flag wins over the fast preset's "off"
+    assert "mirrored for depth" in stage_message(events, "pose")  # the flag wins over the fast preset's "off"
     motion = read_motion(out)
     assert motion.body_model == "smplx" and motion.gender == "female"
     np.testing.assert_array_equal(motion.frame_indices, np.arange(26, 50, 2))   # the fast preset's stride 2
@@ -223,9 +231,8 @@ def test_torch_pose_backend_gives_the_same_body(short_clip: Path, tmp_path: Path
     proc = run_engine("capture", str(short_clip), "--out", str(out), "--pose-backend", "torch",
                       "--device", "cpu", "--progress", "json", "--no-mirror-average")
     assert proc.returncode == 0, proc.stderr
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
-    pose_stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "pose")
-    assert "PyTorch on cpu" in pose_stage["message"]
+    events = events_of(proc)
+    assert "PyTorch on cpu" in stage_message(events, "pose")
     assert not any(e["event"] == "warning" and "face" in e["message"] for e in events)  # the mannequin has none
     ours, theirs = read_motion(out), read_motion(reference)
     np.testing.assert_array_equal(ours.bridged, theirs.bridged)

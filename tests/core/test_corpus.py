@@ -19,6 +19,8 @@ from core.body.mannequin import forward_kinematics
 from core.motion import read_motion
 from core.skeleton import JOINT_INDEX
 
+from video_frames import ffmpeg
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,12 +53,6 @@ def write_clip(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
         writer.write(frame)
     writer.release()
     return path
-
-
-def ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def wrist_above_head(motion_path: Path, frame: int) -> bool:
@@ -120,8 +116,7 @@ def test_phone_video_with_rotation_metadata(tmp_path: Path, short_clip: Path) ->
     upright = [np.ascontiguousarray(f[:, 130:330]) for f in read_frames(short_clip)]
     raw = write_clip(tmp_path / "raw.mp4", [cv2.rotate(f, cv2.ROTATE_90_CLOCKWISE) for f in upright])
     phone = tmp_path / "phone.mp4"
-    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-display_rotation", "90", "-i", str(raw),
-                    "-c", "copy", str(phone)], check=True, timeout=60)
+    ffmpeg("-display_rotation", "90", "-i", str(raw), "-c", "copy", str(phone))
     out = tmp_path / "phone.npz"
     proc = engine("capture", phone, "--out", out)
     assert proc.returncode == 0, proc.stderr
@@ -230,9 +225,8 @@ def test_wrong_smplx_model_file(tmp_path: Path, short_clip: Path, kind: str) -> 
 def test_variable_frame_rate_video_is_flagged(tmp_path: Path, short_clip: Path) -> None:
     """Frames 30 on arrive at half the rate: the take would drift, and the user is told how to fix it."""
     vfr = tmp_path / "phone vfr.mp4"
-    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-i", str(short_clip),
-                    "-vf", "setpts='if(lt(N,30),N,N*2-30)/(30*TB)'", "-fps_mode", "passthrough",
-                    "-c:v", "mpeg4", "-q:v", "4", str(vfr)], check=True, timeout=60)
+    ffmpeg("-i", str(short_clip), "-vf", "setpts='if(lt(N,30),N,N*2-30)/(30*TB)'", "-fps_mode", "passthrough",
+           "-c:v", "mpeg4", "-q:v", "4", str(vfr))
     out = tmp_path / "vfr.npz"
     proc = engine("capture", vfr, "--out", out, "--progress", "json")
     assert proc.returncode == 0, proc.stderr

@@ -8,11 +8,9 @@ box by box.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import struct
-import subprocess
 import time
 from pathlib import Path
 
@@ -33,15 +31,10 @@ from core.video import (
     open_video,
 )
 
-from test_cli import run_engine
+from test_cli import events_of, run_engine, stage_message
+from video_frames import ffmpeg
 
 LENS = "iPhone 15 back camera 6.1mm f/1.78"
-
-
-def ffmpeg(*args: str) -> None:
-    import imageio_ffmpeg
-
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", *args], check=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -225,19 +218,14 @@ def engine_take(video: Path, out: Path, *extra: str) -> tuple[list[dict], np.nda
     proc = run_engine("capture", str(video), "--out", str(out), "--progress", "json", "--max-frames", "8",
                       "--preset", "fast", "--no-cleanup", *extra)
     assert proc.returncode == 0, proc.stderr
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
-    return events, read_motion(out).camera_intrinsics
-
-
-def fitting_message(events: list[dict]) -> str:
-    return next(e["message"] for e in events if e["event"] == "stage" and e["stage"] == "fitting")
+    return events_of(proc), read_motion(out).camera_intrinsics
 
 
 def test_capture_uses_the_metadata_field_of_view(iphone_clips: dict[str, Path], tmp_path: Path) -> None:
     events, K = engine_take(iphone_clips["mov"], tmp_path / "meta.npz")
     focal = 320.0 / math.tan(math.radians(hfov_from_35mm(26.0, 640, 360)) / 2)
     assert K[0, 0] == pytest.approx(focal) and focal == pytest.approx(480.74, abs=0.01)  # the 60-degree default: 554.3
-    message = fitting_message(events)
+    message = stage_message(events, "fitting")
     assert "67.3 degrees" in message and "video's metadata" in message and LENS in message
     assert [e["stage"] for e in events if e["event"] == "stage"] == ["decoding", "pose", "fitting", "writing"]
 
@@ -245,7 +233,7 @@ def test_capture_uses_the_metadata_field_of_view(iphone_clips: dict[str, Path], 
 def test_fov_flag_overrides_the_metadata(iphone_clips: dict[str, Path], tmp_path: Path) -> None:
     events, K = engine_take(iphone_clips["mov"], tmp_path / "flag.npz", "--fov", "50")
     assert K[0, 0] == pytest.approx(320.0 / math.tan(math.radians(25.0)))
-    assert "50.0 degrees, as given" in fitting_message(events)
+    assert "50.0 degrees, as given" in stage_message(events, "fitting")
 
 
 def test_capture_without_metadata_says_it_assumed_the_default(short_clip: Path, tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
-"""Reading a few RGB frames of a test clip (shared by the pose tests)."""
+"""Test clip helpers: reading a few RGB frames, and the FFmpeg of the imageio-ffmpeg wheel."""
 
 from __future__ import annotations
+
+import subprocess
 
 import cv2
 import numpy as np
@@ -19,3 +21,10 @@ def read_frames(path, count: int, start: int = 0) -> list[np.ndarray]:
         out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
     cap.release()
     return out
+
+
+def ffmpeg(*args: str) -> None:
+    """Run the FFmpeg binary of the imageio-ffmpeg wheel (overwriting outputs, errors only); raise on failure."""
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args], check=True, timeout=60)
