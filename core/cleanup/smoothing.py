@@ -47,9 +47,13 @@ def _alpha(cutoff: np.ndarray | float, rate: float) -> np.ndarray:
     return 1.0 / (1.0 + tau * rate)
 
 
-def _one_euro_pass(x: np.ndarray, rate: float, min_cutoff: float, beta: float,
+def _one_euro_pass(x: np.ndarray, rate: float, min_cutoff: float | np.ndarray, beta: float | np.ndarray,
                    d_cutoff: float = 1.0) -> np.ndarray:
-    """Causal One Euro over axis 0 of x (T, ...); speed = norm over the last axis."""
+    """Causal One Euro over axis 0 of x (T, ...); speed = norm over the last axis.
+
+    ``min_cutoff`` and ``beta`` may be arrays that broadcast against one frame
+    of ``x`` (several filters run side by side).
+    """
     out = np.empty_like(x)
     out[0] = x[0]
     dx_prev = np.zeros_like(x[0])
@@ -69,7 +73,10 @@ def one_euro_zero_phase(x: np.ndarray, rate: float, strength: float) -> np.ndarr
     x = np.asarray(x, np.float64)
     if strength <= 0 or x.shape[0] < 3:
         return x.copy()
-    min_cutoff, beta = one_euro_cutoffs(strength)
+    return _zero_phase(x, rate, *one_euro_cutoffs(strength))
+
+
+def _zero_phase(x: np.ndarray, rate: float, min_cutoff: float | np.ndarray, beta: float | np.ndarray) -> np.ndarray:
     forward = _one_euro_pass(x, rate, min_cutoff, beta)
     return _one_euro_pass(forward[::-1], rate, min_cutoff, beta)[::-1].copy()
 
@@ -97,6 +104,9 @@ def noise_level(x: np.ndarray) -> np.ndarray:
 # Fractions of the user's strength tried, strongest first.
 _STRENGTH_LADDER = (1.0, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05)
 
+_LADDER_BYTES = 64 << 20
+"""The rungs of the ladder run side by side, on as many signals at a time as fit in this many bytes."""
+
 
 def one_euro_within_noise(x: np.ndarray, rate: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
     """Filter (T, N, D) signals, each with the strongest One Euro (at most ``strength``)
@@ -110,18 +120,22 @@ def one_euro_within_noise(x: np.ndarray, rate: float, strength: float) -> tuple[
     if strength <= 0 or x.shape[0] < 5:
         return out, used
     sigma = noise_level(x)
-    todo = np.ones(x.shape[1], bool)
-    for fraction in _STRENGTH_LADDER:
-        s = strength * fraction
-        y = one_euro_zero_phase(x[:, todo], rate, s)
-        change = np.sqrt(np.mean(np.sum((y - x[:, todo]) ** 2, axis=-1), axis=0))
-        ok = change <= sigma[todo]
-        chosen = np.flatnonzero(todo)[ok]
-        out[:, chosen] = y[:, ok]
-        used[chosen] = s
-        todo[chosen] = False
-        if not todo.any():
-            break
+    strengths = strength * np.asarray(_STRENGTH_LADDER)
+    cutoffs = np.array([one_euro_cutoffs(s) for s in strengths])  # (R, 2)
+    R = len(strengths)
+    min_cutoff, beta = cutoffs[:, 0].reshape(R, 1, 1), cutoffs[:, 1].reshape(R, 1, 1)
+    T, N, D = x.shape
+    step = max(1, _LADDER_BYTES // (R * T * D * x.itemsize))
+    for lo in range(0, N, step):
+        part = x[:, lo:lo + step]
+        # Every rung at once (T, R, n, D): one pass over the frames instead of one per rung.
+        y = _zero_phase(np.broadcast_to(part[:, None], (T, R) + part.shape[1:]), rate, min_cutoff, beta)
+        change = np.sqrt(np.mean(np.sum((y - part[:, None]) ** 2, axis=-1), axis=0))  # (R, n)
+        ok = change <= sigma[lo:lo + step]
+        rung = ok.argmax(axis=0)  # the strongest rung within the noise
+        for j in np.flatnonzero(ok.any(axis=0)):
+            out[:, lo + j] = y[:, rung[j], j]
+            used[lo + j] = strengths[rung[j]]
     return out, used
 
 
