@@ -89,6 +89,14 @@ def main() -> None:
     from core.pose_torch import TorchPoseSettings
     from core.pose_torch.tracker import BodyModels, BodyTracker
 
+    loaded: dict[tuple[str, str], BodyModels] = {}
+
+    def models_for(device: str, precision: str) -> BodyModels:
+        """One set of networks (and traces) per device and precision for the whole run."""
+        if (device, precision) not in loaded:
+            loaded[device, precision] = BodyModels(device, precision)
+        return loaded[device, precision]
+
     frames = load_frames(args.frames)
     n = len(frames)
     result: dict[str, float] = {"frames": n, "width": frames[0].shape[1], "height": frames[0].shape[0],
@@ -105,7 +113,7 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         for precision in (["fp32", "fp16"] if device == "cuda" else ["fp32"]):
-            models = BodyModels(device, precision)
+            models = models_for(device, precision)
             for batch in (1, 8, 32):
                 settings = TorchPoseSettings(device=device, precision=precision, batch_size=batch,
                                              segment_frames=max(1, -(-n // batch)))
@@ -143,7 +151,7 @@ def main() -> None:
     result["holistic_fps"] = holistic_fps
     print(f"holistic   cpu           {holistic_fps:7.1f} fps   (body, hands and face)")
     for device in devices:
-        models = BodyModels(device, "fp32")
+        models = models_for(device, "fp32")
         settings = TorchPoseSettings(device=device, batch_size=1, hands=True)
         estimate_body(enumerate(frames[:4]), num_frames=4, fps=30.0, image_size=(w, h), settings=settings,
                       models=models)  # warm-up: traces and hand networks
@@ -166,7 +174,7 @@ def main() -> None:
     # (the torch body on the CPU, one stream; MediaPipe Holistic plus a Pose graph on the mirrored frames).
     from core.pose import PoseSettings, estimate_holistic
 
-    models = BodyModels("cpu", "fp32")
+    models = models_for("cpu", "fp32")
     rates: dict[str, list[float]] = {"torch_cpu_b1": [], "holistic": []}
     for mirror in (False, True):
         settings = TorchPoseSettings(device="cpu", batch_size=1, mirror_average=mirror)

@@ -232,14 +232,6 @@ def decode_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np
     return out
 
 
-def decode_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
-                     padding: tuple[float, float], min_score: float,
-                     iou_threshold: float = 0.3) -> Detection | None:
-    """The strongest detection of one frame (what MediaPipe's pose graph keeps), or None."""
-    found = decode_detections(raw_boxes, raw_scores, anchors, padding, min_score, iou_threshold, limit=1)
-    return found[0] if found else None
-
-
 def refine_from_heatmap(torch, xy, heatmap, kernel: int = 9, min_confidence: float = 0.5):
     """RefineLandmarksFromHeatmapCalculator, batched (kernel 9: what the 0.10.21 graph uses, measured;
     the public pbtxt says 7).
@@ -295,6 +287,18 @@ def average_mirrored_world(outputs, mirrored):
     return (*outputs[:4], mean.reshape(outputs[4].shape), *outputs[5:])
 
 
+def project(points: np.ndarray, rois: np.ndarray) -> np.ndarray:
+    """(N, K, 2 or 3) points normalized to their crops -> frame coordinates (z scaled by the ROI width)."""
+    rot = rois[:, 4][:, None]
+    c, s = np.cos(rot), np.sin(rot)
+    x, y = points[..., 0] - 0.5, points[..., 1] - 0.5
+    out = [(c * x - s * y) * rois[:, 2][:, None] + rois[:, 0][:, None],
+           (s * x + c * y) * rois[:, 3][:, None] + rois[:, 1][:, None]]
+    if points.shape[-1] > 2:
+        out.append(points[..., 2] * rois[:, 2][:, None])
+    return np.stack(out, axis=-1)
+
+
 def decode_landmarks(torch, outputs, rois: np.ndarray):
     """Landmark model outputs for N crops -> numpy arrays in frame coordinates.
 
@@ -309,16 +313,11 @@ def decode_landmarks(torch, outputs, rois: np.ndarray):
     vis = torch.sigmoid(lm[..., 3])
     pres = torch.sigmoid(lm[..., 4])
     xy = refine_from_heatmap(torch, xy, heatmap)
-    xy = xy.cpu().double().numpy()
-    z = z.cpu().double().numpy()
-    rot = rois[:, 4][:, None]
-    c, s = np.cos(rot), np.sin(rot)
-    x, y = xy[..., 0] - 0.5, xy[..., 1] - 0.5
-    px = (c * x - s * y) * rois[:, 2][:, None] + rois[:, 0][:, None]
-    py = (s * x + c * y) * rois[:, 3][:, None] + rois[:, 1][:, None]
-    pz = z * rois[:, 2][:, None]
-    out = np.stack([px, py, pz, vis.cpu().double().numpy(), pres.cpu().double().numpy()], axis=-1)
+    xyz = np.concatenate([xy.cpu().double().numpy(), z.cpu().double().numpy()[..., None]], axis=-1)
+    out = np.concatenate([project(xyz, rois), vis.cpu().double().numpy()[..., None],
+                          pres.cpu().double().numpy()[..., None]], axis=-1)
     wl = world.float().reshape(n, NUM_LANDMARKS, 3).cpu().double().numpy()
+    c, s = np.cos(rois[:, 4][:, None]), np.sin(rois[:, 4][:, None])
     wx = c * wl[..., 0] - s * wl[..., 1]
     wy = s * wl[..., 0] + c * wl[..., 1]
     world_out = np.stack([wx, wy, wl[..., 2]], axis=-1)

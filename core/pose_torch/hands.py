@@ -46,13 +46,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..landmarks import BODY, NUM_HAND
 from . import body
 
 RECROP_SIZE = 256
 HAND_SIZE = 224
-NUM_HAND = 21
 SIDES = ("left", "right")
-POSE_POINTS = {"left": (15, 17, 19), "right": (16, 18, 20)}  # wrist, pinky, index of the subject's side
+POSE_POINTS = {side: tuple(BODY[f"{side}_{name}"] for name in ("wrist", "pinky", "index")) for side in SIDES}
 WRIST_VISIBILITY = 0.1
 HAND_PRESENCE = 0.5
 NORMALIZE_Z = 0.4
@@ -172,23 +172,10 @@ def keep_tracking(prev_landmarks: np.ndarray, prev_rect: np.ndarray, recrop: np.
     return bool(inside.all())
 
 
-def project(points: np.ndarray, rois: np.ndarray) -> np.ndarray:
-    """(N, K, 2 or 3) points normalized to their crops -> frame coordinates (z scaled by the ROI width)."""
-    rot = rois[:, 4][:, None]
-    c, s = np.cos(rot), np.sin(rot)
-    x, y = points[..., 0] - 0.5, points[..., 1] - 0.5
-    out = [(c * x - s * y) * rois[:, 2][:, None] + rois[:, 0][:, None],
-           (s * x + c * y) * rois[:, 3][:, None] + rois[:, 1][:, None]]
-    if points.shape[-1] > 2:
-        out.append(points[..., 2] * rois[:, 2][:, None])
-    return np.stack(out, axis=-1)
-
-
 class HandModels:
     """The re-crop and hand landmark networks, run through a :class:`tracker.BodyModels` (device, crops, traces).
 
-    Use :meth:`of` to share one instance per ``BodyModels``: its trace cache is
-    keyed by network identity, so the networks must live as long as it does.
+    Use :meth:`of` to share one instance per ``BodyModels`` (the networks load once).
     """
 
     @classmethod
@@ -222,7 +209,7 @@ class HandModels:
             x = self.base.crop(images[lo:hi], rois[lo:hi], RECROP_SIZE, "replicate") * (1.0 / 255.0)
             (raw,) = self.base._run(self.recropper, x.contiguous(memory_format=torch.channels_last))
             pts = raw.float().reshape(hi - lo, 2, 2).cpu().double().numpy() / RECROP_SIZE
-            out[lo:hi] = project(pts, rois[lo:hi])
+            out[lo:hi] = body.project(pts, rois[lo:hi])
         return out
 
     def landmarks(self, images: list[np.ndarray], rois: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,7 +219,7 @@ class HandModels:
         raw, flag, _, _ = self.base._run(self.landmarker, x.contiguous(memory_format=torch.channels_last))
         lm = raw.float().reshape(len(images), NUM_HAND, 3).cpu().double().numpy() / HAND_SIZE
         lm[..., 2] /= NORMALIZE_Z
-        return flag.float().reshape(-1).cpu().double().numpy(), project(lm, rois)
+        return flag.float().reshape(-1).cpu().double().numpy(), body.project(lm, rois)
 
 
 @dataclass
@@ -271,9 +258,6 @@ class HandTracker:
         self.batch_size = max(1, batch_size)
         self.warmup_frames = max(0, warmup_frames)
         self._carry: list[np.ndarray | None] = [None, None]  # last frame's hand landmarks per side
-
-    def reset(self) -> None:
-        self._carry = [None, None]
 
     def run_chunk(self, images: list[np.ndarray], pose: np.ndarray) -> HandTrack:
         """Hands in ``images`` given the body's landmarks there (N, 33, >=4 normalized, NaN = no person)."""

@@ -33,9 +33,9 @@ class TorchPoseSettings:
             (hand re-crop and hand landmark models, see hands.py); False
             leaves the hands NaN.
         mirror_average: the landmark model also sees every crop mirrored, in
-            the same batch, and the metric world landmarks are the mean of the
-            two (the image landmarks and the tracking stay the plain crop's):
-            better depth for one more landmark pass per frame.
+            a call of its own, and the metric world landmarks are the mean of
+            the two (the image landmarks and the tracking stay the plain
+            crop's, bit for bit): better depth for one more landmark pass per frame.
     """
 
     device: str = "auto"

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CancelledError, MocapError
+from ..landmarks import NUM_BODY
 from . import body
 from .filters import LowPass, OneEuro
 from .settings import TorchPoseSettings
@@ -94,7 +95,9 @@ class BodyModels:
             if self.precision != "fp32":
                 with self.autocast():
                     return net(x)
-            key = (id(net), tuple(x.shape[1:]))  # a trace serves every batch size (checked in the tests)
+            # Keyed by the network itself (modules hash by identity, and the cache keeps them alive);
+            # a trace serves every batch size (checked in the tests).
+            key = (net, tuple(x.shape[1:]))
             fn = self._traces.get(key)
             if fn is None:
                 import warnings
@@ -198,8 +201,8 @@ class _Segment:
     start: int
     stop: int
     warm: int = 0
-    warm_lm: np.ndarray = field(default_factory=lambda: np.zeros((0, 33, 5)))
-    warm_world: np.ndarray = field(default_factory=lambda: np.zeros((0, 33, 4)))
+    warm_lm: np.ndarray = field(default_factory=lambda: np.zeros((0, NUM_BODY, 5)))
+    warm_world: np.ndarray = field(default_factory=lambda: np.zeros((0, NUM_BODY, 4)))
 
     @property
     def frames(self) -> range:
@@ -227,9 +230,6 @@ class BodyTracker:
         self._carry: _Stream | None = None
         self.retracked_segments = 0  # segments whose warm start disagreed and were tracked again
 
-    def reset(self) -> None:
-        self._carry = None
-
     def run_chunk(self, images: list[np.ndarray]) -> BodyTrack:
         """Track through ``images`` (RGB uint8 (H, W, 3), consecutive frames of one video).
 
@@ -237,7 +237,7 @@ class BodyTracker:
         """
         s = self.settings
         n = len(images)
-        out = BodyTrack(np.full((n, 33, 5), np.nan), np.full((n, 33, 4), np.nan), np.zeros(n, bool),
+        out = BodyTrack(np.full((n, NUM_BODY, 5), np.nan), np.full((n, NUM_BODY, 4), np.nan), np.zeros(n, bool),
                         np.full((n, 5), np.nan), np.zeros(n, bool))
         if n == 0:
             return out
@@ -339,8 +339,8 @@ class BodyTracker:
         s = self.settings
         h, w = images[0].shape[:2]
         for seg in segments:
-            seg.warm_lm = np.full((seg.warm, 33, 5), np.nan)
-            seg.warm_world = np.full((seg.warm, 33, 4), np.nan)
+            seg.warm_lm = np.full((seg.warm, NUM_BODY, 5), np.nan)
+            seg.warm_world = np.full((seg.warm, NUM_BODY, 4), np.nan)
         for step in range(max(len(seg.frames) for seg in segments)):
             active = [(seg, seg.frames[step]) for seg in segments if step < len(seg.frames)]
             for seg, _ in active:
