@@ -40,7 +40,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..core.errors import MocapError
-from ..core.motion import Motion, validate_motion
+from ..core.motion import LOW_CONFIDENCE, Motion, validate_motion
 from ..core.rotations import axis_angle_to_matrix, matrix_to_quat_wxyz
 from . import convert, keying, prepare, smplx_rest
 from .settings import CORRECTIVES, SMPLX_DIR_ENV, BuildOptions
@@ -60,10 +60,8 @@ QUALITY_PROP = "mocap_quality"
 """Action custom property: the take's quality figures (name -> number)."""
 MOTION_FILE_PROP = "mocap_motion_file"
 """Action and armature custom property: absolute path of the take's motion file."""
-LOW_CONFIDENCE = 0.5
-"""Frames with a confidence below this are listed and marked as weak."""
 LOW_CONFIDENCE_PROP = "mocap_low_confidence"
-"""Action custom property: scene frames with confidence below 0.5, as text ranges."""
+"""Action custom property: scene frames with confidence below ``LOW_CONFIDENCE``, as text ranges."""
 
 _LEAF_SHAPE = {
     "head": (None, 0.15),

@@ -18,7 +18,7 @@ import numpy as np
 from .cleanup import CleanupSettings, clean_motion
 from .errors import MocapError
 from .landmarks import repair_side_swaps
-from .motion import Motion, write_motion
+from .motion import LOW_CONFIDENCE, Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
 from .video import (
@@ -327,7 +327,7 @@ def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "", body: Bo
     keypoints = np.nan_to_num(keypoints, nan=0.0)
     quality = {
         "mean_reprojection_error_px": float(np.mean(err[observed])) if observed.any() else float("nan"),
-        "low_confidence_fraction": float(np.mean(fit.confidence < 0.5)),
+        "low_confidence_fraction": float(np.mean(fit.confidence < LOW_CONFIDENCE)),
         "bridged_frames": float(np.sum(fit.bridged)),
         "frames": float(T),
     }

@@ -33,6 +33,10 @@ from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, POSE_DIM, POSE_SLICES
 FORMAT_NAME = "blender-mocap/motion"
 FORMAT_VERSION = 1
 
+LOW_CONFIDENCE = 0.5
+"""A frame whose ``confidence`` is below this is a weak one: counted in the quality figures, marked red
+on the timeline, tinted in the preview."""
+
 
 class MotionFileError(MocapError):
     """A motion file that cannot be read: missing, corrupt, wrong or too new."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..motion import LOW_CONFIDENCE
+
 RENDERERS = ("auto", "pytorch3d", "cpu")
 LAYOUTS = ("overlay", "side-by-side")
 SECOND_VIEWS = ("side", "top")
@@ -57,7 +59,7 @@ class ShadingSettings:
     colors: str = "part"
     ambient: float = 0.35
     diffuse: float = 0.65
-    low_confidence: float = 0.5
+    low_confidence: float = LOW_CONFIDENCE
     tint: tuple[float, float, float] = (1.0, 0.15, 0.1)
     background: tuple[int, int, int] = (40, 40, 46)
 
