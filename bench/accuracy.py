@@ -276,12 +276,10 @@ def main(argv: list[str] | None = None) -> int:
           f"uncommitted: {code['core_uncommitted']}")
     print(f"engine CLI --preset: {'yes, running ' + ', '.join(labels) if has_presets else 'not yet (default run)'}")
 
-    names = args.clips.split(",")
-    specs = [c for c in groundtruth.ALL_CLIPS if c.name in names]
-    unknown = set(names) - {c.name for c in specs}
-    if unknown:
-        parser.error(f"unknown clip(s) {', '.join(sorted(unknown))}; known: "
-                     + ", ".join(c.name for c in groundtruth.ALL_CLIPS))
+    try:
+        specs = groundtruth.clips_named(args.clips)
+    except ValueError as exc:
+        parser.error(str(exc))
     results: dict[str, float | str | int] = {
         "clips": ",".join(s.name for s in specs), "width": settings.width, "height": settings.height,
         "hfov_degrees": settings.hfov_degrees, "render_engine": settings.engine,

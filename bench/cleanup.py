@@ -79,7 +79,9 @@ def mean_accel_mm(joints: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS))
+    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS),
+                        help="comma-separated clip names; the held-out ones: "
+                             + ",".join(c.name for c in groundtruth.HELD_OUT))
     parser.add_argument("--preset", default="balanced")
     args = parser.parse_args(argv)
 
@@ -88,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     from core.skeleton import LIMB_JOINTS
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
-    specs = [c for c in groundtruth.ALL_CLIPS if c.name in args.clips.split(",")]
+    try:
+        specs = groundtruth.clips_named(args.clips)
+    except ValueError as exc:
+        parser.error(str(exc))
     results: dict[str, float | str] = {"clips": ",".join(s.name for s in specs), "preset": args.preset}
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; preset {args.preset}")
     rows = []

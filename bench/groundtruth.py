@@ -199,6 +199,18 @@ boxing take, from other camera angles. Run them by name (``--clips``)."""
 ALL_CLIPS: tuple[ClipSpec, ...] = CLIPS + HELD_OUT
 
 
+def clips_named(names: str) -> list[ClipSpec]:
+    """The clips of a comma-separated list of names (benchmark or held-out), in ``ALL_CLIPS`` order.
+
+    Raises ValueError naming the known clips when a name is unknown.
+    """
+    wanted = [n for n in names.split(",") if n]
+    unknown = sorted(set(wanted) - {c.name for c in ALL_CLIPS})
+    if unknown:
+        raise ValueError(f"unknown clip(s) {', '.join(unknown)}; known: {', '.join(c.name for c in ALL_CLIPS)}")
+    return [c for c in ALL_CLIPS if c.name in wanted]
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     """How clips are rendered; every field is part of the cache key.
