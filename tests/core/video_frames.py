@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import subprocess
 
-import cv2
 import numpy as np
+
+from core.video import iter_frames, open_video
 
 
 def read_frames(path, count: int, start: int = 0) -> list[np.ndarray]:
-    """Up to ``count`` RGB uint8 frames of the video ``path`` from frame ``start``."""
-    cap = cv2.VideoCapture(str(path))
-    if start:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-    out = []
-    while len(out) < count:
-        ok, f = cap.read()
-        if not ok:
-            break
-        out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return out
+    """Up to ``count`` RGB uint8 frames of the video ``path`` from frame ``start`` (as a capture decodes them)."""
+    return [rgb for _, rgb in iter_frames(open_video(path), start=start, end=start + count)]
 
 
 def ffmpeg(*args: str) -> None:
