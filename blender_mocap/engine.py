@@ -312,7 +312,7 @@ class JobProgress:
     """What an engine job has reported so far, for an operator's status bar and result.
 
     :meth:`apply` folds the job's events in: progress only ever moves forward,
-    warnings accumulate, the first error message and the ``done`` event are kept.
+    warnings accumulate, the (last) error message and the ``done`` event are kept.
     Operators' run records inherit it (its fields are keyword-only).
     """
 

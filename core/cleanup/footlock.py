@@ -172,8 +172,8 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     trans[:, :2] += shift
     points = points.copy()
     points[..., :2] += shift[:, None, :]
-    # Held proxies keep their place on the floor; free ones move with the shifted body.
-    targets = targets.copy()
+    # Held proxies keep their place on the floor; free ones move with the shifted body
+    # (``targets`` is this function's own array from proxy_targets).
     targets[..., :2] += (1.0 - weights[..., None]) * shift[:, None, :]
     heel, toe = {}, {}
     for k, side in enumerate(("left", "right")):
