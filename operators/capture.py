@@ -21,7 +21,7 @@ from ..blender_mocap.engine import CaptureSettings, EngineJob, JobProgress, capt
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.settings import BuildOptions, build_options_from_props, settings_from_props, validate_settings
 from ..core.errors import MocapError
-from .modal import PROGRESS_SCALE, start_modal, wait_for
+from .modal import PROGRESS_SCALE, start_modal, stop_modal, wait_for
 
 CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
 
@@ -84,14 +84,8 @@ def cleanup_capture(context: bpy.types.Context | None, run: CaptureRun, *, cance
         _RUNNING.remove(run)
     shutil.rmtree(run.temp_dir, ignore_errors=True)
     if context is not None:
-        wm = context.window_manager
-        if run.timer is not None and wm is not None:
-            wm.event_timer_remove(run.timer)
-            run.timer = None
-        if wm is not None:
-            wm.progress_end()
-        if context.workspace is not None:
-            context.workspace.status_text_set(None)
+        stop_modal(context, run.timer)
+        run.timer = None
 
 
 def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, str]:

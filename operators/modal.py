@@ -43,3 +43,13 @@ def start_modal(operator: bpy.types.Operator, context: bpy.types.Context, *, pro
         wm.progress_begin(0, PROGRESS_SCALE)
     wm.modal_handler_add(operator)
     return timer
+
+
+def stop_modal(context: bpy.types.Context, timer: Any) -> None:
+    """Undo :func:`start_modal` (timer and progress bar, when there was a timer) and clear the status text."""
+    wm = context.window_manager
+    if wm is not None and timer is not None:
+        wm.event_timer_remove(timer)
+        wm.progress_end()
+    if context.workspace is not None:
+        context.workspace.status_text_set(None)

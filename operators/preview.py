@@ -25,7 +25,7 @@ from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 from ..blender_mocap.engine import EngineJob, JobProgress
 from ..blender_mocap.preferences import engine_python_path
 from ..core.errors import MocapError
-from .modal import PROGRESS_SCALE, start_modal, wait_for
+from .modal import PROGRESS_SCALE, start_modal, stop_modal, wait_for
 
 MOTION_FILE_KEY = "mocap_motion_file"
 """Custom property on a take's armature: absolute path of its saved motion file."""
@@ -260,13 +260,8 @@ class MOCAP_OT_preview(bpy.types.Operator):
             run.job.cancel()
         if run in _RUNNING:
             _RUNNING.remove(run)
-        wm = context.window_manager
-        if wm is not None and run.timer is not None:
-            wm.event_timer_remove(run.timer)
-            run.timer = None
-            wm.progress_end()
-        if context.workspace is not None:
-            context.workspace.status_text_set(None)
+        stop_modal(context, run.timer)
+        run.timer = None
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         run = self._start(context)
