@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .archive import ArchiveError, NotAnArchiveError, read_arrays
 from .errors import MocapError
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, POSE_DIM, POSE_SLICES
 
@@ -36,6 +36,16 @@ FORMAT_VERSION = 1
 LOW_CONFIDENCE = 0.5
 """A frame whose ``confidence`` is below this is a weak one: counted in the quality figures, marked red
 on the timeline, tinted in the preview."""
+
+
+KNOWN_KEYS = (
+    "format_name", "format_version", "poses", *POSE_SLICES, "trans", "betas", "expression",
+    "mocap_framerate", "mocap_frame_rate", "frame_indices", "gender", "body_model", "confidence",
+    "bridged", "reprojection_error", "world_up", "joint_names", "parents", "quality_names",
+    "quality_values", "source_video", "camera_intrinsics", "camera_extrinsics", "image_size",
+    "rest_joints", "v_template", "faces", "skin_weights", "shape_dirs", "expression_dirs", "keypoints_2d",
+)
+"""The members a reader looks at; any other member of an archive is never decompressed."""
 
 
 class MotionFileError(MocapError):
@@ -213,32 +223,18 @@ def read_motion(path: str | os.PathLike[str]) -> Motion:
     path = Path(path)
     if not path.is_file():
         raise MotionFileError(f"motion file not found: {path}")
-    if not zipfile.is_zipfile(path):
+    try:
+        data = read_arrays(path, KNOWN_KEYS)
+    except NotAnArchiveError as exc:
         raise MotionFileError(
             f"{path.name} is not a readable motion file (.npz archive expected). "
             "Pick the .npz file a capture or an SMPL-X/AMASS export wrote."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {key: npz[key] for key in npz.files}
-        # NpzFile hands back raw bytes for members that are not .npy arrays.
-        bad = sorted(key for key, value in data.items() if not isinstance(value, np.ndarray))
-        if bad:
-            raise MotionFileError(
-                f"{path.name} is damaged: member(s) {', '.join(bad)} are not NumPy arrays"
-            )
-        complex_keys = sorted(key for key, value in data.items() if value.dtype.kind == "c")
-        if complex_keys:
-            raise MotionFileError(f"{path.name}: member(s) {', '.join(complex_keys)} hold complex numbers")
-    except ValueError as exc:
-        raise MotionFileError(
-            f"{path.name} holds pickled Python objects, which are refused "
-            "because loading them can run code. Export it again as plain arrays."
         ) from exc
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise MotionFileError(
-            f"{path.name} is not a readable motion file (.npz): {exc}"
-        ) from exc
+    except ArchiveError as exc:  # unreadable (permissions), damaged, oversized or pickled
+        raise MotionFileError(str(exc)) from exc
+    complex_keys = sorted(key for key, value in data.items() if value.dtype.kind == "c")
+    if complex_keys:
+        raise MotionFileError(f"{path.name}: member(s) {', '.join(complex_keys)} hold complex numbers")
     try:
         motion = _motion_from_arrays(data, path.name)
     except MotionFileError:
