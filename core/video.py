@@ -80,6 +80,15 @@ def open_video(path: str | Path) -> VideoInfo:
         raise VideoError(f"video not found: {path}")
     if not path.is_file():
         raise VideoError(f"not a file: {path}. Pick a video file, not a folder.")
+    try:  # OpenCV says only "cannot open" for an unreadable file: ask the OS first
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise VideoError(f"cannot read the video {path}: {exc.strerror or exc}. "
+                         "Check the file's permissions.") from exc
+    if _is_still_image(head):
+        raise VideoError(f"{path.name} is a still image, not a video: capture needs a video of the "
+                         "person moving (MP4, MOV, MKV ...).")
     cap = _capture(path)
     try:
         if not cap.isOpened():
@@ -101,6 +110,15 @@ def open_video(path: str | Path) -> VideoInfo:
     finally:
         cap.release()
     return VideoInfo(path=path, width=int(width), height=int(height), fps=fps, frame_count=max(count, 1))
+
+
+def _is_still_image(head: bytes) -> bool:
+    """PNG, JPEG, GIF, BMP, TIFF or WebP signatures: FFmpeg opens these as one-frame 25 fps videos."""
+    return (
+        head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
+                         b"II*\x00", b"MM\x00*"))
+        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+    )
 
 
 HFOV_RANGE = (1.0, 170.0)

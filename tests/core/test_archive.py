@@ -9,8 +9,6 @@ for a file that holds none.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -24,6 +22,7 @@ from core.motion import MotionFileError, read_motion, write_motion
 from core.skeleton import POSE_DIM
 
 from test_motion import make_motion
+from unprivileged import as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 
 def npy_header(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
@@ -129,36 +128,18 @@ def test_fortran_order_and_values_round_trip(tmp_path: Path) -> None:
     back["c"][0] = 7  # a writable array the reader's callers may adjust in place
 
 
-@pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0,
-                    reason="needs root to drop to an unprivileged user (nobody) in a child process")
-def test_permission_denied_says_so_not_not_an_npz() -> None:
+@needs_root
+def test_permission_denied_says_so_not_not_an_npz(shared_folder: Path) -> None:
     """A real permission error, as the unprivileged user ``nobody`` meets it (root reads anything)."""
-    folder = Path(tempfile.mkdtemp(prefix="mocap-perm-"))
-    try:
-        folder.chmod(0o755)
-        path = write_motion(folder / "private.npz", make_motion(3))
-        path.chmod(0o600)
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: become nobody, try to read, report the message
-            os.close(read_fd)
-            try:
-                os.setgid(65534)
-                os.setuid(65534)
-                read_motion(path)
-                message = "read it"
-            except MotionFileError as exc:
-                message = str(exc)
-            except BaseException as exc:  # noqa: BLE001 - anything else is the failure we report
-                message = f"{type(exc).__name__}: {exc}"
-            os.write(write_fd, message.encode())
-            os._exit(0)
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as fh:
-            message = fh.read().decode()
-        os.waitpid(pid, 0)
-    finally:
-        for child in folder.iterdir():
-            child.unlink()
-        folder.rmdir()
+    path = write_motion(shared_folder / "private.npz", make_motion(3))
+    path.chmod(0o600)
+
+    def check() -> str:
+        try:
+            read_motion(path)
+        except MotionFileError as exc:
+            return str(exc)
+        return "read it"
+
+    message = as_nobody(check)
     assert "Permission denied" in message and "private.npz" in message, message

@@ -9,6 +9,7 @@ import pytest
 
 from core.errors import CancelledError
 from core.video import VideoError, default_intrinsics, iter_frames, open_video
+from unprivileged import as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 
 def test_real_clip_metadata(demo_video: Path) -> None:
@@ -65,3 +66,37 @@ def test_default_intrinsics_give_the_documented_field_of_view() -> None:
     half_width_angle = np.degrees(np.arctan(500 / K[0, 0]))
     assert half_width_angle == pytest.approx(30.0)
     assert (K[0, 2], K[1, 2]) == (500, 250)
+
+
+def test_a_still_image_is_not_a_one_frame_video(tmp_path: Path) -> None:
+    """FFmpeg opens a PNG or JPEG as a 25 fps clip of one frame; a capture of it is no capture."""
+    import cv2
+
+    for suffix in (".png", ".jpg"):
+        image = tmp_path / f"photo{suffix}"
+        assert cv2.imwrite(str(image), np.full((48, 64, 3), 128, np.uint8))
+        with pytest.raises(VideoError, match="still image, not a video"):
+            open_video(image)
+        renamed = image.rename(tmp_path / f"photo{suffix}.mp4")  # the name does not fool it
+        with pytest.raises(VideoError, match="still image"):
+            open_video(renamed)
+
+
+@needs_root
+def test_an_unreadable_video_says_permission_denied_not_damaged(short_clip: Path, shared_folder: Path) -> None:
+    import cv2  # noqa: F401 - imported before the child drops its rights
+
+    video = shared_folder / "private.mp4"
+    video.write_bytes(short_clip.read_bytes())
+    video.chmod(0o600)
+
+    def check() -> str:
+        try:
+            open_video(video)
+        except VideoError as exc:
+            return str(exc)
+        return "opened it"
+
+    message = as_nobody(check)
+    assert "Permission denied" in message and "permissions" in message, message
+    assert "damaged" not in message
