@@ -7,22 +7,24 @@ batch runner. Events are dicts in the JSON-lines protocol the README documents.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .cleanup import CleanupSettings, clean_motion
 from .errors import MocapError
-from .landmarks import repair_side_swaps
+from .landmarks import PoseSequence, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
 from .video import (
     DEFAULT_HFOV_DEGREES,
+    VideoInfo,
     default_intrinsics,
     iter_frames,
     lens_hfov_degrees,
@@ -173,6 +175,74 @@ def camera_fov(settings: CaptureSettings, video: str | Path, width: int, height:
     return DEFAULT_HFOV_DEGREES, "the default: the video does not say its focal length"
 
 
+class _Reporter:
+    """Sends a capture's events: stage changes, throttled progress (one overall fraction) and warnings."""
+
+    def __init__(self, emit: Callable[[Event], None] | None) -> None:
+        self.emit = emit
+
+    def send(self, event: Event) -> None:
+        if self.emit is not None:
+            self.emit(event)
+
+    def stage(self, name: str, message: str) -> None:
+        self.send({"event": "stage", "stage": name, "message": message})
+
+    def warn(self, message: str) -> None:
+        self.send({"event": "warning", "message": message})
+
+    def progress_of(self, name: str) -> Callable[[int, int], None]:
+        lo, hi = _STAGE_SPANS[name]
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            now = time.perf_counter()
+            if done < total and now - last[0] < 0.1:
+                return  # at most ten events a second
+            last[0] = now
+            frac = lo + (hi - lo) * (done / max(total, 1))
+            self.send({"event": "progress", "stage": name, "done": done, "total": total,
+                       "fraction": round(frac, 4)})
+
+        return report
+
+
+def check_output(out: str | Path) -> Path:
+    """``out`` as a motion file the capture can write, checked before minutes of work.
+
+    Raises MocapError when it names a folder, has another suffix than .npz (a
+    ``take.blend`` would silently hold an npz), or its folder cannot be written.
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise MocapError(f"--out {out} is a folder: give the motion file to write, e.g. {out / 'take.npz'}")
+    if out.suffix.lower() != ".npz":
+        raise MocapError(f"--out {out.name}: the engine writes a motion file (.npz). For a .blend, FBX or glTF "
+                         "use `blender_mocap/headless.py capture` (or `build` on the motion file).")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the motion writer creates the missing folders below this one
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise MocapError(f"cannot write the motion file {out}: {folder} is not a folder you can write to. "
+                         "Choose another output folder.")
+    return out
+
+
+def frame_range(settings: CaptureSettings, info: VideoInfo, stride: int) -> tuple[int, int]:
+    """(end frame, exclusive; number of frames analysed) of a capture of ``info``."""
+    end = settings.end if settings.end is not None else info.frame_count
+    end = min(end, info.frame_count) if info.frame_count > 1 else end
+    if settings.max_frames is not None:
+        if settings.max_frames < 1:
+            raise MocapError(f"max frames must be 1 or more, got {settings.max_frames}")
+        end = min(end, settings.start + settings.max_frames * stride)
+    if settings.start >= end:
+        raise MocapError(
+            f"frame range starts at {settings.start} but the video has {info.frame_count} frames"
+        )
+    return end, len(range(settings.start, end, stride))
+
+
 def capture(
     video: str | Path,
     out: str | Path,
@@ -188,34 +258,10 @@ def capture(
     an existing file untouched.
     """
     from .fit.optimize import fit_clip
-    from .pose import estimate_holistic
-
-    timings: dict[str, float] = {}
-
-    def send(event: Event) -> None:
-        if emit is not None:
-            emit(event)
-
-    def stage(name: str, message: str) -> None:
-        timings[name] = time.perf_counter()
-        send({"event": "stage", "stage": name, "message": message})
-
-    def progress_of(name: str) -> Callable[[int, int], None]:
-        lo, hi = _STAGE_SPANS[name]
-        last = [0.0]
-
-        def report(done: int, total: int) -> None:
-            now = time.perf_counter()
-            if done < total and now - last[0] < 0.1:
-                return  # at most ten events a second
-            last[0] = now
-            frac = lo + (hi - lo) * (done / max(total, 1))
-            send({"event": "progress", "stage": name, "done": done, "total": total, "fraction": round(frac, 4)})
-
-        return report
-
     from .fit.optimize import preset as fit_preset
 
+    report = _Reporter(emit)
+    out = check_output(out)
     chosen = fit_preset(settings.preset, device=settings.device)
     stride = settings.stride if settings.stride is not None else chosen.stride
     if stride < 1:
@@ -224,86 +270,82 @@ def capture(
         raise MocapError(f"unknown pose backend '{settings.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
     mirror = chosen.mirror_average if settings.mirror_average is None else settings.mirror_average
     torch_pose = torch_pose_settings(settings, mirror) if settings.pose_backend == "torch" else None
-    pose_settings = replace(settings.pose, mirror_average=mirror)
-    mirror_note = ", and each frame mirrored for depth" if mirror else ""
     body, body_warnings = choose_body(settings)
 
-    stage("decoding", f"opening {Path(video).name}")
+    report.stage("decoding", f"opening {Path(video).name}")
     info = open_video(video)
-    end = settings.end if settings.end is not None else info.frame_count
-    end = min(end, info.frame_count) if info.frame_count > 1 else end
-    if settings.max_frames is not None:
-        if settings.max_frames < 1:
-            raise MocapError(f"max frames must be 1 or more, got {settings.max_frames}")
-        end = min(end, settings.start + settings.max_frames * stride)
-    if settings.start >= end:
-        raise MocapError(
-            f"frame range starts at {settings.start} but the video has {info.frame_count} frames"
-        )
-    expected = len(range(settings.start, end, stride))
+    end, expected = frame_range(settings, info, stride)
     hfov, hfov_source = camera_fov(settings, info.path, info.width, info.height)
     K = default_intrinsics(info.width, info.height, hfov)
 
+    seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
+                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel)
+    swapped = repair_side_swaps(seq)
+    if swapped:
+        report.warn(f"the pose detector mixed up left and right in {len(swapped)} frames "
+                    f"(first: video frame {int(seq.frame_indices[swapped[0]])}); corrected")
+
+    for warning in body_warnings:
+        report.warn(warning)
+    report.stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
+                            f"camera field of view {hfov:.1f} degrees, {hfov_source})")
+    fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=report.progress_of("fitting"),
+                   should_cancel=should_cancel)
+    for warning in fit.warnings:
+        report.warn(warning)
+
+    motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
+    if settings.cleanup is not None:
+        report.stage("cleanup", "finding the floor, planting the feet, smoothing")
+        cleaned = clean_motion(motion, settings.cleanup, progress=report.progress_of("cleanup"))
+        motion = cleaned.motion
+        for warning in cleaned.warnings:
+            report.warn(warning)
+
+    report.stage("writing", f"writing {out.name}")
+    write_motion(out, motion)
+    report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames,
+                 "quality": motion.quality})
+    return motion
+
+
+def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, report: _Reporter, *,
+                 end: int, stride: int, expected: int, mirror: bool, torch_pose: Any,
+                 should_cancel: Callable[[], bool] | None) -> PoseSequence:
+    """The pose stage: frames streamed from the video into the chosen backend; warns about a variable frame rate."""
+    from .pose import estimate_holistic
+
+    mirror_note = ", and each frame mirrored for depth" if mirror else ""
     timestamps: list[float] = []
     frames = iter_frames(
         info, start=settings.start, end=end, stride=stride, timestamps=timestamps,
         max_size=POSE_MAX_SIZE, should_cancel=should_cancel,
     )
-    if torch_pose is not None:
+    if torch_pose is not None:  # the torch backend's settings (torch_pose_settings)
         from .pose_torch import estimate_body
         from .pose_torch.tracker import BodyModels
 
         models = BodyModels(torch_pose.device, torch_pose.precision)
-        stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
-                      f"{models.device.type}, batch {torch_pose.batch_size}{mirror_note})")
+        report.stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
+                             f"{models.device.type}, batch {torch_pose.batch_size}{mirror_note})")
         if body.num_expression:  # a body with a face to animate (not the mannequin)
-            send({"event": "warning", "message": "the torch pose backend finds the body and hands, not the face: "
-                                                 "jaw and expression keep their rest pose (use the mediapipe "
-                                                 "backend for them)"})
+            report.warn("the torch pose backend finds the body and hands, not the face: jaw and expression "
+                        "keep their rest pose (use the mediapipe backend for them)")
         seq = estimate_body(
             frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
-            settings=torch_pose, models=models, progress=progress_of("pose"), should_cancel=should_cancel,
+            settings=torch_pose, models=models, progress=report.progress_of("pose"), should_cancel=should_cancel,
         )
     else:
-        stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
+        report.stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
         seq = estimate_holistic(
             frames, num_frames=expected, fps=info.fps / stride,
-            image_size=(info.width, info.height), settings=pose_settings,
-            progress=progress_of("pose"), should_cancel=should_cancel,
+            image_size=(info.width, info.height), settings=replace(settings.pose, mirror_average=mirror),
+            progress=report.progress_of("pose"), should_cancel=should_cancel,
         )
-
     vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)
     if vfr:
-        send({"event": "warning", "message": vfr})
-    swapped = repair_side_swaps(seq)
-    if swapped:
-        send({"event": "warning", "message": (
-            f"the pose detector mixed up left and right in {len(swapped)} frames "
-            f"(first: video frame {int(seq.frame_indices[swapped[0]])}); corrected")})
-
-    for warning in body_warnings:
-        send({"event": "warning", "message": warning})
-    stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
-                     f"camera field of view {hfov:.1f} degrees, {hfov_source})")
-    fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=progress_of("fitting"),
-                   should_cancel=should_cancel)
-    for warning in fit.warnings:
-        send({"event": "warning", "message": warning})
-
-    motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
-    if settings.cleanup is not None:
-        stage("cleanup", "finding the floor, planting the feet, smoothing")
-        cleaned = clean_motion(motion, settings.cleanup, progress=progress_of("cleanup"))
-        motion = cleaned.motion
-        for warning in cleaned.warnings:
-            send({"event": "warning", "message": warning})
-
-    stage("writing", f"writing {Path(out).name}")
-    write_motion(out, motion)
-    timings["end"] = time.perf_counter()
-    send({"event": "done", "out": str(Path(out).resolve()), "frames": motion.num_frames,
-          "quality": motion.quality})
-    return motion
+        report.warn(vfr)
+    return seq
 
 
 def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "", body: BodyModel | None = None) -> Motion:

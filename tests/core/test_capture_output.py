@@ -1,0 +1,54 @@
+"""A capture checks where it will write before it decodes a frame (issue 17's weak spots).
+
+Before, `--out take.blend` captured for minutes and wrote an npz named .blend,
+and a folder or an unwritable place failed only after the whole capture.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from core.capture import check_output
+from core.errors import MocapError
+from test_cli import events_of, run_engine
+from unprivileged import as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
+
+
+@pytest.mark.parametrize("name, message", [
+    ("take.blend", r"writes a motion file \(\.npz\).*headless\.py"),
+    ("folder", "is a folder"),
+])
+def test_a_wrong_out_fails_before_any_frame_is_decoded(short_clip: Path, tmp_path: Path, name: str,
+                                                       message: str) -> None:
+    out = tmp_path / name
+    if name == "folder":
+        out.mkdir()
+    proc = run_engine("capture", str(short_clip), "--out", str(out), "--progress", "json")
+    assert proc.returncode == 1
+    errors = [e["message"] for e in events_of(proc) if e["event"] == "error"]
+    assert len(errors) == 1 and re.search(message, errors[0]), errors
+    assert not [e for e in events_of(proc) if e["event"] == "stage"], "it started working first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["folder"] if name == "folder" else [])
+
+
+def test_missing_folders_below_a_writable_one_are_fine(tmp_path: Path) -> None:
+    assert check_output(tmp_path / "a" / "b" / "take.NPZ") == tmp_path / "a" / "b" / "take.NPZ"
+
+
+@needs_root
+def test_an_unwritable_folder_is_refused_as_the_user_meets_it(shared_folder: Path) -> None:
+    locked = shared_folder / "locked"
+    locked.mkdir(mode=0o555)
+
+    def check() -> str:
+        try:
+            check_output(locked / "sub" / "take.npz")
+        except MocapError as exc:
+            return str(exc)
+        return "accepted"
+
+    message = as_nobody(check)
+    assert "not a folder you can write to" in message and str(locked) in message, message
