@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import MocapError
 from ..motion import Motion, read_motion
+from ..video import VideoInfo, iter_frames, open_video
 from .body import Body, body_from_motion, pose_body
 from .camera import Camera, second_view_camera
 from .compose import draw_label, draw_landmarks, on_background, overlay
@@ -127,8 +128,6 @@ def render_preview(
         MocapError: unreadable motion file, no mesh or camera in it, 0 or 1
             frame to draw, the video missing or unreadable, the MP4 not writable.
     """
-    from ..video import open_video
-
     t_start = time.perf_counter()
     warnings: list[str] = []
 
@@ -138,25 +137,60 @@ def render_preview(
         if emit is not None:
             emit(event)
 
+    _check_settings(settings)
+    motion, name, out = _load(motion, settings)
+    rows = select_rows(motion, settings.start, settings.end, settings.stride, name)
+    body = body_from_motion(motion, name)
+    if motion.camera_intrinsics is None:
+        raise MocapError(f"{name} has no camera (camera_intrinsics), so the body cannot be drawn over the video")
+    info = _source_video(motion, settings, name)
+    cameras = _cameras(motion, body, info, rows, settings, name, send)
+    w, h = cameras[0].image_size[1], cameras[0].image_size[0]
+
+    renderer, why = make_renderer(settings.renderer, settings.device,
+                                  RasterSettings(image_size=(h, w)), settings.shading)
+    message = f"Rendering {rows.size} frames at {w}x{h} with {why}"
+    log.info(message)
+    send({"event": "stage", "stage": "rendering", "message": message})
+
+    fps = motion.fps / settings.stride
+    out_w = w * len(cameras)
+    base = face_part_colors(body.faces, body.skin_weights)
+
+    def draw(chunk: list[tuple[int, int, np.ndarray]], writer) -> int:
+        return _render_chunk(chunk, motion, body, base, renderer, cameras, settings, writer, (w, h))
+
+    written = _write_video(out, fps, (out_w, h), info, motion, rows, name, draw, settings, send, should_cancel)
+    result = PreviewResult(out=out, frames=written, size=(out_w, h), fps=fps, renderer=renderer.name,
+                           seconds=time.perf_counter() - t_start, warnings=warnings)
+    log.info("Wrote %s: %d frames in %.1f s (%.1f frames/s)", out, written, result.seconds,
+             written / max(result.seconds, 1e-9))
+    send({"event": "done", "out": str(out), "frames": written, "renderer": renderer.name,
+          "quality": {}})
+    return result
+
+
+def _check_settings(settings: PreviewSettings) -> None:
     if settings.layout not in LAYOUTS:
         raise MocapError(f"unknown layout '{settings.layout}': use {' or '.join(LAYOUTS)}")
     if settings.second_view not in SECOND_VIEWS:
         raise MocapError(f"unknown second view '{settings.second_view}': use {' or '.join(SECOND_VIEWS)}")
     if settings.chunk_size < 1:
         raise MocapError(f"chunk size must be 1 or more, got {settings.chunk_size}")
+
+
+def _load(motion: Motion | str | os.PathLike[str], settings: PreviewSettings) -> tuple[Motion, str, Path]:
+    """(the motion, its name for messages, the MP4 to write)."""
     if isinstance(motion, Motion):
         if settings.out is None:
             raise MocapError("no output file given for the preview")
-        name, out = "the take", Path(settings.out)
-    else:
-        path = Path(motion)
-        name, out = path.name, Path(settings.out) if settings.out else default_output(path)
-        motion = read_motion(path)
-    rows = select_rows(motion, settings.start, settings.end, settings.stride, name)
-    body = body_from_motion(motion, name)
-    if motion.camera_intrinsics is None:
-        raise MocapError(f"{name} has no camera (camera_intrinsics), so the body cannot be drawn over the video")
+        return motion, "the take", Path(settings.out)
+    path = Path(motion)
+    return read_motion(path), path.name, Path(settings.out) if settings.out else default_output(path)
 
+
+def _source_video(motion: Motion, settings: PreviewSettings, name: str) -> VideoInfo:
+    """The take's video (``settings.video`` wins over the file's ``source_video``), opened."""
     video_path = settings.video or (Path(motion.source_video) if motion.source_video else None)
     if video_path is None:
         raise MocapError(f"{name} does not say which video it came from: give the video (--video PATH)")
@@ -166,8 +200,12 @@ def render_preview(
             f"the video of {name} was not found: {video_path}. "
             "Give its new location (--video PATH), or restore the file."
         )
-    info = open_video(video_path)
+    return open_video(video_path)
 
+
+def _cameras(motion: Motion, body: Body, info: VideoInfo, rows: np.ndarray, settings: PreviewSettings,
+             name: str, send: Callable[[Event], None]) -> list[Camera]:
+    """The take's camera at the output size, and for side by side a still second view framing the whole clip."""
     # Output size: the video's, scaled so its longer side is settings.resolution.
     scale = 1.0 if not settings.resolution else settings.resolution / max(info.width, info.height)
     w, h = _even(info.width * scale), _even(info.height * scale)
@@ -180,34 +218,27 @@ def render_preview(
     K = np.diag([w / img_w, h / img_h, 1.0]) @ np.asarray(motion.camera_intrinsics, np.float64)
     E = np.asarray(motion.camera_extrinsics if motion.camera_extrinsics is not None else np.eye(4), np.float64)
     main = Camera(K=K, R=E[:3, :3], t=E[:3, 3], image_size=(h, w))
+    if settings.layout != "side-by-side":
+        return [main]
+    # One still camera for the whole clip, framing every posed joint (plus a
+    # body's girth: joints are inside the mesh).
+    _, joints = pose_body(body, motion.poses[rows], motion.trans[rows])
+    extent = np.concatenate([joints.reshape(-1, 3), _girth(joints)])
+    return [main, second_view_camera(main, extent, motion.world_up, settings.second_view)]
 
-    cameras = [main]
-    side_by_side = settings.layout == "side-by-side"
-    if side_by_side:
-        # One still camera for the whole clip, framing every posed joint (plus
-        # a body's girth: joints are inside the mesh).
-        _, joints = pose_body(body, motion.poses[rows], motion.trans[rows])
-        extent = np.concatenate([joints.reshape(-1, 3), _girth(joints)])
-        cameras.append(second_view_camera(main, extent, motion.world_up, settings.second_view))
 
-    renderer, why = make_renderer(settings.renderer, settings.device,
-                                  RasterSettings(image_size=(h, w)), settings.shading)
-    message = f"Rendering {rows.size} frames at {w}x{h} with {why}"
-    log.info(message)
-    send({"event": "stage", "stage": "rendering", "message": message})
-
-    base = face_part_colors(body.faces, body.skin_weights)
-    fps = motion.fps / settings.stride
-    out_w = w * len(cameras)
+def _write_video(out: Path, fps: float, size: tuple[int, int], info: VideoInfo, motion: Motion, rows: np.ndarray,
+                 name: str, draw: Callable[[list, object], int], settings: PreviewSettings,
+                 send: Callable[[Event], None],
+                 should_cancel: Callable[[], bool] | None) -> int:
+    """Stream the video's frames of ``rows`` through ``draw`` into ``out``, atomically; returns frames written."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.partial{out.suffix or '.mp4'}")
-    writer = _open_writer(tmp, fps, (out_w, h))
+    writer = _open_writer(tmp, fps, size)
     written = 0
     try:
         wanted = motion.frame_indices[rows]
         step = int(np.gcd.reduce(np.diff(wanted))) if rows.size > 1 else 1
-        from ..video import iter_frames
-
         frames = iter_frames(info, start=int(wanted[0]), end=int(wanted[-1]) + 1, stride=max(step, 1),
                              should_cancel=should_cancel)
         lookup = {int(f): int(r) for f, r in zip(wanted, rows)}
@@ -218,15 +249,15 @@ def render_preview(
                 continue
             chunk.append((index, row, rgb))
             if len(chunk) == settings.chunk_size:
-                written += _render_chunk(chunk, motion, body, base, renderer, cameras, settings, writer, (w, h))
+                written += draw(chunk, writer)
                 chunk = []
                 _progress(send, written, rows.size)
         if chunk:
-            written += _render_chunk(chunk, motion, body, base, renderer, cameras, settings, writer, (w, h))
+            written += draw(chunk, writer)
             _progress(send, written, rows.size)
         writer.release()
         if written == 0:
-            raise MocapError(f"{video_path.name} has none of the frames of {name}: is it the right video?")
+            raise MocapError(f"{info.path.name} has none of the frames of {name}: is it the right video?")
         if written < rows.size:
             send({"event": "warning", "message": (
                 f"the video ended early: {written} of {rows.size} frames drawn")})
@@ -235,13 +266,7 @@ def render_preview(
         writer.release()
         tmp.unlink(missing_ok=True)
         raise
-    result = PreviewResult(out=out, frames=written, size=(out_w, h), fps=fps, renderer=renderer.name,
-                           seconds=time.perf_counter() - t_start, warnings=warnings)
-    log.info("Wrote %s: %d frames in %.1f s (%.1f frames/s)", out, written, result.seconds,
-             written / max(result.seconds, 1e-9))
-    send({"event": "done", "out": str(out), "frames": written, "renderer": renderer.name,
-          "quality": {}})
-    return result
+    return written
 
 
 def _girth(joints: np.ndarray, radius: float = 0.15) -> np.ndarray:
