@@ -33,130 +33,178 @@ def _same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tup
     return total // 2, total - total // 2
 
 
+class _Converting:
+    """What the node converters share: the graph, the constants found so far and every tensor's NHWC shape."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.consts = {f"t{t.index}": t.data for t in graph.tensors if t.data is not None}
+        self.shape = {f"t{t.index}": list(t.shape) for t in graph.tensors}
+
+    def const(self, i: int) -> np.ndarray:
+        key = f"t{i}"
+        if key not in self.consts:
+            raise MocapError(f"TFLite graph: tensor {self.graph.tensors[i].name} should be constant")
+        return self.consts[key]
+
+    def input_shape(self, op) -> list[int]:
+        return self.shape[f"t{op.inputs[0]}"]
+
+    def weights(self, node: dict, op, weight: np.ndarray) -> None:
+        """Store a node's weight and its optional bias (input 2) as constants named after its output."""
+        self.consts[node["out"] + ".w"] = weight
+        node["weight"] = node["out"] + ".w"
+        if len(op.inputs) > 2 and op.inputs[2] >= 0:
+            self.consts[node["out"] + ".b"] = self.const(op.inputs[2]).astype(np.float32)
+            node["bias"] = node["out"] + ".b"
+
+
+def _conv_node(c: _Converting, node: dict, op) -> None:
+    o = op.options
+    w = c.const(op.inputs[1]).astype(np.float32)
+    _, h_in, w_in, c_in = c.input_shape(op)
+    if op.op == "CONV_2D":
+        weight = np.ascontiguousarray(w.transpose(0, 3, 1, 2))  # OHWI -> OIHW
+        groups = 1
+        if weight.shape[1] != c_in:
+            raise MocapError("TFLite graph: grouped CONV_2D is not supported")
+    else:
+        weight = np.ascontiguousarray(w.transpose(3, 0, 1, 2))  # 1HW(C*M) -> (C*M)1HW
+        groups = c_in
+    kh, kw = weight.shape[2:]
+    if o["padding"] == 0:
+        pt, pb = _same_padding(h_in, kh, o["stride_h"], o["dilation_h"])
+        pl, pr = _same_padding(w_in, kw, o["stride_w"], o["dilation_w"])
+    else:
+        pt = pb = pl = pr = 0
+    c.weights(node, op, weight)
+    node.update(stride=[o["stride_h"], o["stride_w"]], dilation=[o["dilation_h"], o["dilation_w"]],
+                pad=[pl, pr, pt, pb], groups=groups)
+
+
+def _fully_connected_node(c: _Converting, node: dict, op) -> None:
+    c.weights(node, op, c.const(op.inputs[1]).astype(np.float32))
+
+
+def _inputs_node(c: _Converting, node: dict, op) -> None:
+    node["in"] = [f"t{i}" for i in op.inputs]
+
+
+def _concatenation_node(c: _Converting, node: dict, op) -> None:
+    node["in"] = [f"t{i}" for i in op.inputs]
+    rank = len(c.input_shape(op))
+    axis = op.options["axis"] % rank
+    node["axis"] = _NHWC_TO_NCHW_AXIS[axis] if rank == 4 else axis
+
+
+def _pad_node(c: _Converting, node: dict, op) -> None:
+    p = c.const(op.inputs[1]).astype(int)
+    if p[0].any():
+        raise MocapError("TFLite graph: PAD of the batch axis is not supported")
+    node["pad"] = [int(p[2, 0]), int(p[2, 1]), int(p[1, 0]), int(p[1, 1])]
+    if p[3].any():  # zero channels appended (hand_recrop's "channel_padding" shortcuts)
+        node["pad"] += [int(p[3, 0]), int(p[3, 1])]
+
+
+def _prelu_node(c: _Converting, node: dict, op) -> None:
+    alpha = c.const(op.inputs[1]).astype(np.float32)
+    src = c.input_shape(op)
+    if alpha.size != src[-1] or len(src) != 4:
+        raise MocapError("TFLite graph: only per-channel PRELU of a feature map is supported")
+    c.consts[node["out"] + ".a"] = alpha.reshape(1, src[-1], 1, 1)
+    node["alpha"] = node["out"] + ".a"
+
+
+def _strided_slice_node(c: _Converting, node: dict, op) -> None:
+    o = op.options
+    begin, end, strides = (c.const(i).astype(int) for i in op.inputs[1:4])
+    src = c.input_shape(op)
+    if (len(src) != 4 or (strides != 1).any() or o["ellipsis_mask"] or o["new_axis_mask"]
+            or o["shrink_axis_mask"] or o["offset"] or begin[0] != 0):
+        raise MocapError("TFLite graph: only unit-stride slices of a feature map's H, W, C are supported")
+    lo = [0 if o["begin_mask"] >> a & 1 else int(begin[a]) + (src[a] if begin[a] < 0 else 0) for a in range(4)]
+    hi = [src[a] if o["end_mask"] >> a & 1 else int(end[a]) + (src[a] if end[a] < 0 else 0) for a in range(4)]
+    node["slice"] = [[lo[3], hi[3]], [lo[1], hi[1]], [lo[2], hi[2]]]  # NCHW order: C, H, W
+
+
+def _reshape_node(c: _Converting, node: dict, op) -> None:
+    node["shape"] = [int(v) for v in c.shape[node["out"]]]
+
+
+def _resize_bilinear_node(c: _Converting, node: dict, op) -> None:
+    if op.options["align_corners"] or not op.options["half_pixel_centers"]:
+        raise MocapError("TFLite graph: only half-pixel-centre bilinear resizing is supported")
+    node["size"] = [int(v) for v in c.const(op.inputs[1])]
+
+
+def _max_pool_node(c: _Converting, node: dict, op) -> None:
+    o = op.options
+    _, h_in, w_in, _ = c.input_shape(op)
+    if o["padding"] == 0:
+        pt, pb = _same_padding(h_in, o["filter_h"], o["stride_h"])
+        pl, pr = _same_padding(w_in, o["filter_w"], o["stride_w"])
+    else:
+        pt = pb = pl = pr = 0
+    node.update(kernel=[o["filter_h"], o["filter_w"]], stride=[o["stride_h"], o["stride_w"]], pad=[pl, pr, pt, pb])
+
+
+def _depth_to_space_node(c: _Converting, node: dict, op) -> None:
+    node["block"] = int(op.options["block_size"])
+
+
+def _mean_node(c: _Converting, node: dict, op) -> None:
+    rank = len(c.input_shape(op))
+    axes = [int(a) % rank for a in np.atleast_1d(c.const(op.inputs[1]))]
+    node["axes"] = [_NHWC_TO_NCHW_AXIS[a] for a in axes] if rank == 4 else axes
+    node["keep_dims"] = bool(op.options["keep_dims"])
+
+
+def _plain_node(c: _Converting, node: dict, op) -> None:
+    """An op with no parameters of its own (activations)."""
+
+
+_CONVERTERS = {
+    "CONV_2D": _conv_node, "DEPTHWISE_CONV_2D": _conv_node, "FULLY_CONNECTED": _fully_connected_node,
+    "ADD": _inputs_node, "MUL": _inputs_node, "SUB": _inputs_node, "CONCATENATION": _concatenation_node,
+    "PAD": _pad_node, "PRELU": _prelu_node, "STRIDED_SLICE": _strided_slice_node, "RESHAPE": _reshape_node,
+    "RESIZE_BILINEAR": _resize_bilinear_node, "MAX_POOL_2D": _max_pool_node,
+    "DEPTH_TO_SPACE": _depth_to_space_node, "MEAN": _mean_node,
+    "LOGISTIC": _plain_node, "RELU": _plain_node, "RELU6": _plain_node, "TANH": _plain_node,
+}
+"""TFLite op -> the function that fills in its node's parameters (the executor's ops in ``_RUN``)."""
+
+
 def convert(graph: Graph) -> tuple[dict, dict[str, np.ndarray]]:
     """Turn a parsed TFLite graph into (plan, constants).
 
     plan: {"version", "inputs": [name], "outputs": [name], "shapes": {name: NHWC shape},
            "nodes": [{"op", "in": [name], "out": name, ...}]}; constants: name -> float32/int array.
     """
-    consts: dict[str, np.ndarray] = {}
-    for t in graph.tensors:
-        if t.data is not None:
-            consts[f"t{t.index}"] = t.data
+    c = _Converting(graph)
     nodes: list[dict] = []
-    shape = {f"t{t.index}": list(t.shape) for t in graph.tensors}
-
-    def const(i: int) -> np.ndarray:
-        key = f"t{i}"
-        if key not in consts:
-            raise MocapError(f"TFLite graph: tensor {graph.tensors[i].name} should be constant")
-        return consts[key]
-
     for op in graph.operators:
         ins, out = op.inputs, f"t{op.outputs[0]}"
-        o = op.options
         if op.op in ("DEQUANTIZE", "DENSIFY"):
-            if f"t{ins[0]}" not in consts:
+            if f"t{ins[0]}" not in c.consts:
                 raise MocapError(f"TFLite graph: {op.op} of a non-constant tensor is not supported")
-            consts[out] = consts[f"t{ins[0]}"].astype(np.float32)
+            c.consts[out] = c.consts[f"t{ins[0]}"].astype(np.float32)
             continue
-        node: dict = {"op": op.op, "in": [f"t{ins[0]}"], "out": out, "act": int(o.get("activation", 0))}
-        if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-            w = const(ins[1]).astype(np.float32)
-            _, h_in, w_in, c_in = shape[f"t{ins[0]}"]
-            if op.op == "CONV_2D":
-                weight = np.ascontiguousarray(w.transpose(0, 3, 1, 2))  # OHWI -> OIHW
-                groups = 1
-                if weight.shape[1] != c_in:
-                    raise MocapError("TFLite graph: grouped CONV_2D is not supported")
-            else:
-                weight = np.ascontiguousarray(w.transpose(3, 0, 1, 2))  # 1HW(C*M) -> (C*M)1HW
-                groups = c_in
-            kh, kw = weight.shape[2:]
-            if o["padding"] == 0:
-                pt, pb = _same_padding(h_in, kh, o["stride_h"], o["dilation_h"])
-                pl, pr = _same_padding(w_in, kw, o["stride_w"], o["dilation_w"])
-            else:
-                pt = pb = pl = pr = 0
-            consts[out + ".w"] = weight
-            node.update(weight=out + ".w", stride=[o["stride_h"], o["stride_w"]],
-                        dilation=[o["dilation_h"], o["dilation_w"]], pad=[pl, pr, pt, pb], groups=groups)
-            if len(ins) > 2 and ins[2] >= 0:
-                consts[out + ".b"] = const(ins[2]).astype(np.float32)
-                node["bias"] = out + ".b"
-        elif op.op == "FULLY_CONNECTED":
-            consts[out + ".w"] = const(ins[1]).astype(np.float32)
-            node["weight"] = out + ".w"
-            if len(ins) > 2 and ins[2] >= 0:
-                consts[out + ".b"] = const(ins[2]).astype(np.float32)
-                node["bias"] = out + ".b"
-        elif op.op in ("ADD", "MUL", "SUB"):
-            node["in"] = [f"t{i}" for i in ins]
-        elif op.op == "CONCATENATION":
-            node["in"] = [f"t{i}" for i in ins]
-            rank = len(shape[f"t{ins[0]}"])
-            axis = o["axis"] % rank
-            node["axis"] = _NHWC_TO_NCHW_AXIS[axis] if rank == 4 else axis
-        elif op.op == "PAD":
-            p = const(ins[1]).astype(int)
-            if p[0].any():
-                raise MocapError("TFLite graph: PAD of the batch axis is not supported")
-            node["pad"] = [int(p[2, 0]), int(p[2, 1]), int(p[1, 0]), int(p[1, 1])]
-            if p[3].any():  # zero channels appended (hand_recrop's "channel_padding" shortcuts)
-                node["pad"] += [int(p[3, 0]), int(p[3, 1])]
-        elif op.op == "PRELU":
-            alpha = const(ins[1]).astype(np.float32)
-            channels = shape[f"t{ins[0]}"][-1]
-            if alpha.size != channels or len(shape[f"t{ins[0]}"]) != 4:
-                raise MocapError("TFLite graph: only per-channel PRELU of a feature map is supported")
-            consts[out + ".a"] = alpha.reshape(1, channels, 1, 1)
-            node["alpha"] = out + ".a"
-        elif op.op == "STRIDED_SLICE":
-            begin, end, strides = (const(i).astype(int) for i in ins[1:4])
-            src = shape[f"t{ins[0]}"]
-            if (len(src) != 4 or (strides != 1).any() or o["ellipsis_mask"] or o["new_axis_mask"]
-                    or o["shrink_axis_mask"] or o["offset"] or begin[0] != 0):
-                raise MocapError("TFLite graph: only unit-stride slices of a feature map's H, W, C are supported")
-            lo = [0 if o["begin_mask"] >> a & 1 else int(begin[a]) + (src[a] if begin[a] < 0 else 0) for a in range(4)]
-            hi = [src[a] if o["end_mask"] >> a & 1 else int(end[a]) + (src[a] if end[a] < 0 else 0) for a in range(4)]
-            node["slice"] = [[lo[3], hi[3]], [lo[1], hi[1]], [lo[2], hi[2]]]  # NCHW order: C, H, W
-        elif op.op == "RESHAPE":
-            node["shape"] = [int(v) for v in shape[out]]
-        elif op.op == "RESIZE_BILINEAR":
-            if o["align_corners"] or not o["half_pixel_centers"]:
-                raise MocapError("TFLite graph: only half-pixel-centre bilinear resizing is supported")
-            node["size"] = [int(v) for v in const(ins[1])]
-        elif op.op == "MAX_POOL_2D":
-            _, h_in, w_in, _ = shape[f"t{ins[0]}"]
-            if o["padding"] == 0:
-                pt, pb = _same_padding(h_in, o["filter_h"], o["stride_h"])
-                pl, pr = _same_padding(w_in, o["filter_w"], o["stride_w"])
-            else:
-                pt = pb = pl = pr = 0
-            node.update(kernel=[o["filter_h"], o["filter_w"]], stride=[o["stride_h"], o["stride_w"]],
-                        pad=[pl, pr, pt, pb])
-        elif op.op == "DEPTH_TO_SPACE":
-            node["block"] = int(o["block_size"])
-        elif op.op == "MEAN":
-            rank = len(shape[f"t{ins[0]}"])
-            axes = [int(a) % rank for a in np.atleast_1d(const(ins[1]))]
-            node["axes"] = [_NHWC_TO_NCHW_AXIS[a] for a in axes] if rank == 4 else axes
-            node["keep_dims"] = bool(o["keep_dims"])
-        elif op.op in ("LOGISTIC", "RELU", "RELU6", "TANH"):
-            pass
-        else:
+        converter = _CONVERTERS.get(op.op)
+        if converter is None:
             raise MocapError(f"TFLite graph: operator {op.op} is not supported")
+        node: dict = {"op": op.op, "in": [f"t{ins[0]}"], "out": out, "act": int(op.options.get("activation", 0))}
+        converter(c, node, op)
         nodes.append(node)
     plan = {
         "version": PLAN_VERSION,
         "inputs": [f"t{i}" for i in graph.inputs],
         "outputs": [f"t{i}" for i in graph.outputs],
         "output_names": [graph.tensors[i].name for i in graph.outputs],
-        "shapes": shape,
+        "shapes": c.shape,
         "nodes": nodes,
     }
     used = _constants_read(nodes)
-    return plan, {k: v for k, v in consts.items() if k in used}
+    return plan, {k: v for k, v in c.consts.items() if k in used}
 
 
 def _constants_read(nodes: list[dict]) -> set[str]:
@@ -257,6 +305,83 @@ def _needed(nodes: list[dict], outputs: list[str]) -> list[dict]:
     return keep[::-1]
 
 
+def _op_table(torch, F) -> dict:
+    """Plan op -> ``run(module, node, a, env, x)``: ``a`` the node's first input, ``env`` the tensors so far.
+
+    Activations are NCHW; the ops whose meaning depends on TFLite's NHWC layout
+    (reshape, fully connected) permute first.
+    """
+
+    def operand(m, name, env, x):
+        return env[name] if name in env else m.const(name).to(x.dtype)
+
+    def conv(m, n, a, env, x):
+        w = m.const(n["weight"]).to(x.dtype)
+        b = m.const(n["bias"]).to(x.dtype) if "bias" in n else None
+        pl, pr, pt, pb = n["pad"]
+        if pl == pr and pt == pb:
+            return F.conv2d(a, w, b, n["stride"], (pt, pl), n["dilation"], n["groups"])
+        return F.conv2d(F.pad(a, (pl, pr, pt, pb)), w, b, n["stride"], 0, n["dilation"], n["groups"])
+
+    def arithmetic(m, n, a, env, x):
+        b = operand(m, n["in"][1], env, x)
+        return a + b if n["op"] == "ADD" else a * b if n["op"] == "MUL" else a - b
+
+    def strided_slice(m, n, a, env, x):
+        (c0, c1), (h0, h1), (w0, w1) = n["slice"]
+        return a[:, c0:c1, h0:h1, w0:w1]
+
+    def max_pool(m, n, a, env, x):
+        if any(n["pad"]):
+            a = F.pad(a, n["pad"], value=float("-inf"))
+        return F.max_pool2d(a, n["kernel"], n["stride"])
+
+    def reshape(m, n, a, env, x):
+        return (a.permute(0, 2, 3, 1) if a.dim() == 4 else a).reshape([x.shape[0]] + n["shape"][1:])
+
+    def depth_to_space(m, n, a, env, x):
+        s = n["block"]
+        bsz, c, h, w = a.shape
+        y = a.reshape(bsz, s, s, c // (s * s), h, w).permute(0, 3, 4, 1, 5, 2)
+        return y.reshape(bsz, c // (s * s), h * s, w * s)
+
+    def fully_connected(m, n, a, env, x):
+        a = (a.permute(0, 2, 3, 1) if a.dim() == 4 else a).reshape(x.shape[0], -1)
+        return F.linear(a, m.const(n["weight"]).to(x.dtype), m.const(n["bias"]).to(x.dtype) if "bias" in n else None)
+
+    return {
+        "CONV_2D": conv, "DEPTHWISE_CONV_2D": conv, "ADD": arithmetic, "MUL": arithmetic, "SUB": arithmetic,
+        "PAD": lambda m, n, a, env, x: F.pad(a, n["pad"]),
+        "PRELU": lambda m, n, a, env, x: torch.where(a >= 0, a, a * m.const(n["alpha"]).to(x.dtype)),
+        "STRIDED_SLICE": strided_slice,
+        "RESIZE_BILINEAR": lambda m, n, a, env, x: F.interpolate(a, size=n["size"], mode="bilinear",
+                                                                  align_corners=False),
+        "MAX_POOL_2D": max_pool, "RESHAPE": reshape,
+        "CONCATENATION": lambda m, n, a, env, x: torch.cat([env[i] for i in n["in"]], dim=n["axis"]),
+        "DEPTH_TO_SPACE": depth_to_space, "FULLY_CONNECTED": fully_connected,
+        "MEAN": lambda m, n, a, env, x: a.mean(dim=n["axes"], keepdim=n["keep_dims"]),
+        "LOGISTIC": lambda m, n, a, env, x: torch.sigmoid(a),
+        "RELU": lambda m, n, a, env, x: F.relu(a),
+        "RELU6": lambda m, n, a, env, x: F.relu6(a),
+        "TANH": lambda m, n, a, env, x: torch.tanh(a),
+    }
+
+
+def _fused_activation(torch, F, x, act: int):
+    """TFLite's fused activation codes: 0 none, 1 ReLU, 2 ReLU-N1-to-1, 3 ReLU6 (in place), 4 tanh."""
+    if act == 0:
+        return x
+    if act == 1:
+        return F.relu(x)
+    if act == 3:
+        return x.clamp_(0.0, 6.0)
+    if act == 2:
+        return x.clamp(-1.0, 1.0)
+    if act == 4:
+        return torch.tanh(x)
+    raise MocapError(f"TFLite graph: fused activation {act} is not supported")
+
+
 def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] | None = None):
     """A torch.nn.Module running ``plan``; call it with NCHW float input (B, C, H, W).
 
@@ -266,6 +391,8 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
     import torch
     import torch.nn.functional as F
 
+    run = _op_table(torch, F)
+
     class GraphModule(torch.nn.Module):
         """Executes a converted TFLite plan. forward(x (B,C,H,W)) -> outputs in TFLite layouts."""
 
@@ -273,6 +400,9 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
             super().__init__()
             wanted = [plan["outputs"][i] for i in (range(len(plan["outputs"])) if outputs is None else outputs)]
             nodes, weights = _even_pads(_needed(_fold_pads(plan["nodes"]), wanted), consts)
+            unsupported = sorted({n["op"] for n in nodes} - set(run))
+            if unsupported:
+                raise MocapError(f"TFLite graph: operator {unsupported[0]} is not supported")
             self.plan = dict(plan, nodes=nodes)
             self.wanted = set(wanted)
             self._names = {}
@@ -285,84 +415,14 @@ def build_module(plan: dict, consts: dict[str, np.ndarray], outputs: list[int] |
                 self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(v)))
             self.output_names = plan["output_names"]
 
-        def _c(self, key: str):
+        def const(self, key: str):
             return getattr(self, self._names[key])
-
-        @staticmethod
-        def _act(x, act: int):
-            if act == 0:
-                return x
-            if act == 1:
-                return F.relu(x)
-            if act == 3:
-                return x.clamp_(0.0, 6.0)
-            if act == 2:
-                return x.clamp(-1.0, 1.0)
-            if act == 4:
-                return torch.tanh(x)
-            raise MocapError(f"TFLite graph: fused activation {act} is not supported")
 
         def forward(self, x):
             env = {self.plan["inputs"][0]: x}
-            batch = x.shape[0]
             for n in self.plan["nodes"]:
-                op = n["op"]
-                a = env[n["in"][0]] if n["in"][0] in env else self._c(n["in"][0]).to(x.dtype)
-                if op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-                    w = self._c(n["weight"]).to(x.dtype)
-                    b = self._c(n["bias"]).to(x.dtype) if "bias" in n else None
-                    pl, pr, pt, pb = n["pad"]
-                    if pl == pr and pt == pb:
-                        y = F.conv2d(a, w, b, n["stride"], (pt, pl), n["dilation"], n["groups"])
-                    else:
-                        y = F.conv2d(F.pad(a, (pl, pr, pt, pb)), w, b, n["stride"], 0, n["dilation"], n["groups"])
-                elif op in ("ADD", "MUL", "SUB"):
-                    b = env[n["in"][1]] if n["in"][1] in env else self._c(n["in"][1]).to(x.dtype)
-                    y = a + b if op == "ADD" else a * b if op == "MUL" else a - b
-                elif op == "PAD":
-                    y = F.pad(a, n["pad"])
-                elif op == "PRELU":
-                    alpha = self._c(n["alpha"]).to(x.dtype)
-                    y = torch.where(a >= 0, a, a * alpha)
-                elif op == "STRIDED_SLICE":
-                    (c0, c1), (h0, h1), (w0, w1) = n["slice"]
-                    y = a[:, c0:c1, h0:h1, w0:w1]
-                elif op == "RESIZE_BILINEAR":
-                    y = F.interpolate(a, size=n["size"], mode="bilinear", align_corners=False)
-                elif op == "MAX_POOL_2D":
-                    if any(n["pad"]):
-                        a = F.pad(a, n["pad"], value=float("-inf"))
-                    y = F.max_pool2d(a, n["kernel"], n["stride"])
-                elif op == "RESHAPE":
-                    if a.dim() == 4:
-                        a = a.permute(0, 2, 3, 1)
-                    y = a.reshape([batch] + n["shape"][1:])
-                elif op == "CONCATENATION":
-                    y = torch.cat([env[i] for i in n["in"]], dim=n["axis"])
-                elif op == "DEPTH_TO_SPACE":
-                    s = n["block"]
-                    bsz, c, h, w_ = a.shape
-                    y = a.reshape(bsz, s, s, c // (s * s), h, w_).permute(0, 3, 4, 1, 5, 2)
-                    y = y.reshape(bsz, c // (s * s), h * s, w_ * s)
-                elif op == "FULLY_CONNECTED":
-                    if a.dim() == 4:
-                        a = a.permute(0, 2, 3, 1)
-                    a = a.reshape(batch, -1)
-                    y = F.linear(a, self._c(n["weight"]).to(x.dtype),
-                                 self._c(n["bias"]).to(x.dtype) if "bias" in n else None)
-                elif op == "MEAN":
-                    y = a.mean(dim=n["axes"], keepdim=n["keep_dims"])
-                elif op == "LOGISTIC":
-                    y = torch.sigmoid(a)
-                elif op == "RELU":
-                    y = F.relu(a)
-                elif op == "RELU6":
-                    y = F.relu6(a)
-                elif op == "TANH":
-                    y = torch.tanh(a)
-                else:
-                    raise MocapError(f"TFLite graph: operator {op} is not supported")
-                env[n["out"]] = self._act(y, n.get("act", 0))
+                a = env[n["in"][0]] if n["in"][0] in env else self.const(n["in"][0]).to(x.dtype)
+                env[n["out"]] = _fused_activation(torch, F, run[n["op"]](self, n, a, env, x), n.get("act", 0))
             outs = []
             for name in self.plan["outputs"]:
                 if name not in self.wanted:
