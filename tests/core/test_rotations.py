@@ -62,6 +62,12 @@ def rotvecs(dtype, leading: tuple[int, ...] = (60,), seed: int = 0) -> np.ndarra
     return aa[0] if leading == () else aa.reshape(leading + (3,))
 
 
+def matrices(dtype, leading: tuple[int, ...] = (60,)) -> np.ndarray:
+    """(*leading, 3, 3) matrices of the test rotations (SciPy's, from float64), in ``dtype``."""
+    R = Rotation.from_rotvec(rotvecs(np.float64)).as_matrix().astype(dtype)
+    return R[0] if leading == () else R.reshape(leading + (3, 3))
+
+
 def reference(x: np.ndarray, trailing: int) -> np.ndarray:
     """The same numbers in float64, flattened to (N, ...) for SciPy."""
     return np.asarray(x, np.float64).reshape((-1,) + x.shape[x.ndim - trailing:])
@@ -77,62 +83,6 @@ def assert_same_quaternion(got: np.ndarray, expected: np.ndarray, atol: float) -
 def assert_close(got: np.ndarray, expected: np.ndarray, atol: float) -> None:
     err = np.abs(np.asarray(got, np.float64).reshape(expected.shape) - expected).max()
     assert err <= atol, f"max error {err:.3g} > {atol:.3g}"
-
-
-# ----------------------------------------------------------------------------
-# core.rotations (numpy)
-# ----------------------------------------------------------------------------
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("leading", LEADING)
-def test_axis_angle_to_matrix(dtype, leading) -> None:
-    aa = rotvecs(dtype, leading)
-    R = axis_angle_to_matrix(aa)
-    assert R.shape == leading + (3, 3) and R.dtype == dtype
-    assert_close(R, Rotation.from_rotvec(reference(aa, 1)).as_matrix(), ATOL[dtype])
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("leading", LEADING)
-def test_axis_angle_to_quat_wxyz(dtype, leading) -> None:
-    aa = rotvecs(dtype, leading)
-    q = axis_angle_to_quat_wxyz(aa)
-    assert q.shape == leading + (4,) and q.dtype == dtype
-    # Same sign as SciPy too: w = cos(angle / 2) >= 0 for angles up to pi.
-    expected = Rotation.from_rotvec(reference(aa, 1)).as_quat(scalar_first=True)
-    assert_close(q, expected, ATOL[dtype])
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("leading", LEADING)
-def test_matrix_to_quat_wxyz(dtype, leading) -> None:
-    R = Rotation.from_rotvec(rotvecs(np.float64)).as_matrix().astype(dtype)
-    R = R[0] if leading == () else R.reshape(leading + (3, 3))
-    q = matrix_to_quat_wxyz(R)
-    assert q.shape == leading + (4,) and q.dtype == dtype
-    assert np.all(q[..., 0] >= 0)
-    # A float32 matrix is a rotation only to float32 precision; SciPy and
-    # Shepperd's method project it onto the rotations differently, by about
-    # its own round-off, which stays within the tolerance.
-    expected = Rotation.from_matrix(reference(R, 2)).as_quat(scalar_first=True)
-    assert_same_quaternion(q, expected, ATOL[dtype])
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("leading", LEADING)
-def test_quat_wxyz_to_axis_angle(dtype, leading) -> None:
-    aa64 = rotvecs(np.float64)
-    # Any norm and either sign: the function normalises and picks w >= 0.
-    rng = np.random.default_rng(1)
-    q = Rotation.from_rotvec(aa64).as_quat(scalar_first=True)
-    q = (q * rng.uniform(0.5, 2.0, (60, 1)) * rng.choice([-1.0, 1.0], (60, 1))).astype(dtype)
-    q = q[0] if leading == () else q.reshape(leading + (4,))
-    aa = quat_wxyz_to_axis_angle(q)
-    assert aa.shape == leading + (3,) and aa.dtype == dtype
-    angle = np.linalg.norm(np.asarray(aa, np.float64), axis=-1)
-    assert np.all(angle <= np.pi + ATOL[dtype])
-    expected = Rotation.from_quat(reference(q, 1), scalar_first=True).as_rotvec()
-    _assert_same_rotvec(aa, expected, ATOL[dtype])
 
 
 def _assert_same_rotvec(got: np.ndarray, expected: np.ndarray, atol: float | np.ndarray) -> None:
@@ -158,11 +108,53 @@ def _from_matrix_tolerance(expected: np.ndarray, dtype) -> np.ndarray:
     return np.maximum(ATOL[dtype], 4 * float(np.finfo(dtype).eps) / sin)
 
 
+# ----------------------------------------------------------------------------
+# core.rotations (numpy)
+# ----------------------------------------------------------------------------
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("leading", LEADING)
-def test_matrix_to_axis_angle(dtype, leading) -> None:
-    R = Rotation.from_rotvec(rotvecs(np.float64)).as_matrix().astype(dtype)
-    R = R[0] if leading == () else R.reshape(leading + (3, 3))
+def test_axis_angle_to_matrix_and_quat_wxyz(dtype, leading) -> None:
+    aa = rotvecs(dtype, leading)
+    expected = Rotation.from_rotvec(reference(aa, 1))
+    R = axis_angle_to_matrix(aa)
+    assert R.shape == leading + (3, 3) and R.dtype == dtype
+    assert_close(R, expected.as_matrix(), ATOL[dtype])
+    q = axis_angle_to_quat_wxyz(aa)
+    assert q.shape == leading + (4,) and q.dtype == dtype
+    # Same sign as SciPy too: w = cos(angle / 2) >= 0 for angles up to pi.
+    assert_close(q, expected.as_quat(scalar_first=True), ATOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("leading", LEADING)
+def test_quat_wxyz_to_axis_angle(dtype, leading) -> None:
+    aa64 = rotvecs(np.float64)
+    # Any norm and either sign: the function normalises and picks w >= 0.
+    rng = np.random.default_rng(1)
+    q = Rotation.from_rotvec(aa64).as_quat(scalar_first=True)
+    q = (q * rng.uniform(0.5, 2.0, (60, 1)) * rng.choice([-1.0, 1.0], (60, 1))).astype(dtype)
+    q = q[0] if leading == () else q.reshape(leading + (4,))
+    aa = quat_wxyz_to_axis_angle(q)
+    assert aa.shape == leading + (3,) and aa.dtype == dtype
+    angle = np.linalg.norm(np.asarray(aa, np.float64), axis=-1)
+    assert np.all(angle <= np.pi + ATOL[dtype])
+    expected = Rotation.from_quat(reference(q, 1), scalar_first=True).as_rotvec()
+    _assert_same_rotvec(aa, expected, ATOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("leading", LEADING)
+def test_matrix_to_quat_wxyz_and_axis_angle(dtype, leading) -> None:
+    R = matrices(dtype, leading)
+    q = matrix_to_quat_wxyz(R)
+    assert q.shape == leading + (4,) and q.dtype == dtype
+    assert np.all(q[..., 0] >= 0)
+    # A float32 matrix is a rotation only to float32 precision; SciPy and
+    # Shepperd's method project it onto the rotations differently, by about
+    # its own round-off, which stays within the tolerance.
+    assert_same_quaternion(q, Rotation.from_matrix(reference(R, 2)).as_quat(scalar_first=True), ATOL[dtype])
+
     aa = matrix_to_axis_angle(R)
     assert aa.shape == leading + (3,) and aa.dtype == dtype
     # Near pi the axis is ill-conditioned in the matrix (see _from_matrix_tolerance),
@@ -312,8 +304,7 @@ def test_axis_angle_to_matrix_torch_gradient_is_finite(dtype) -> None:
 @pytest.mark.parametrize("dtype", TORCH_DTYPES)
 @pytest.mark.parametrize("leading", LEADING)
 def test_rot6d_is_the_first_two_columns(dtype, leading) -> None:
-    R64 = Rotation.from_rotvec(rotvecs(np.float64)).as_matrix()
-    R = torch.as_tensor(R64[0] if leading == () else R64.reshape(leading + (3, 3)), dtype=dtype)
+    R = torch.as_tensor(matrices(np.float64, leading), dtype=dtype)
     d6 = matrix_to_rot6d(R)
     assert d6.shape == leading + (6,) and d6.dtype == dtype
     # Columns, stored [col0, col1] (PyTorch3D's matrix_to_rotation_6d takes rows).
