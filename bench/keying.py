@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     base_frames = min(T, args.baseline_frames) if args.baseline_frames > 0 else T
     arm.animation_data.action = bpy.data.actions.new("insert")
-    quats = keying.make_quaternions_continuous(quats)
+    quats = pkg.core.rotations.quat_sign_continuous(quats)
     bones = [arm.pose.bones[n] for n in names]
     start = time.perf_counter()
     for t in range(base_frames):

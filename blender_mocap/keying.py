@@ -18,6 +18,8 @@ from typing import cast
 import bpy
 import numpy as np
 
+from ..core.rotations import quat_sign_continuous
+
 Channel = tuple[str, int, str, np.ndarray]
 """(data_path, array_index, group name, values (T,)) of one F-curve."""
 
@@ -26,23 +28,6 @@ Marks = Mapping[str, np.ndarray]
 
 SLOTTED = bpy.app.version >= (4, 4, 0)
 """Slotted actions (channelbags): Blender 4.4 and later."""
-
-
-def make_quaternions_continuous(quats: np.ndarray) -> np.ndarray:
-    """(T, ..., 4) quaternions -> same, with signs flipped so consecutive ones agree.
-
-    q and -q are the same rotation, but Blender interpolates the four numbers
-    independently: a sign change between two keys spins the bone through a
-    full turn. Each frame takes the sign that makes its dot product with the
-    previous (already fixed) frame non-negative.
-    """
-    q = np.array(quats, dtype=np.float64, copy=True)
-    if q.shape[0] < 2:
-        return q
-    dots = np.sum(q[1:] * q[:-1], axis=-1)
-    step = np.where(dots < 0.0, -1.0, 1.0)
-    sign = np.concatenate([np.ones((1,) + step.shape[1:]), np.cumprod(step, axis=0)], axis=0)
-    return q * sign[..., None]
 
 
 def _enum_value(prop_name: str, item: str) -> int:
@@ -156,7 +141,7 @@ def key_bones(obj: bpy.types.Object, action: bpy.types.Action | str, frames: np.
     """
     if isinstance(action, str):
         action = bpy.data.actions.new(action)
-    quats = make_quaternions_continuous(np.asarray(quats))
+    quats = quat_sign_continuous(np.asarray(quats))
     channels: list[Channel] = []
     for j, name in enumerate(bone_names):
         path = f'pose.bones["{bpy.utils.escape_identifier(name)}"]'

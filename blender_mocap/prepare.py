@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.body.mannequin import forward_kinematics
 from ..core.motion import Motion
-from ..core.rotations import axis_angle_to_quat_wxyz, quat_wxyz_to_axis_angle
+from ..core.rotations import axis_angle_to_quat_wxyz, quat_slerp, quat_wxyz_to_axis_angle
 
 GROUND_PERCENTILE = 5.0
 """Percentile of the per-frame lowest foot point taken as the ground (percent of frames)."""
@@ -100,21 +100,6 @@ def put_on_ground(motion: Motion, percentile: float = GROUND_PERCENTILE) -> tupl
     return shift_along_up(motion, height), height
 
 
-def _slerp(q0: np.ndarray, q1: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """(N, J, 4) x2, (N,) -> (N, J, 4) spherical interpolation (shortest arc)."""
-    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
-    q1 = np.where(dot < 0.0, -q1, q1)
-    dot = np.abs(dot).clip(max=1.0)
-    a = alpha[:, None, None]
-    theta = np.arccos(dot)
-    sin = np.sin(theta)
-    near = sin < 1e-6  # nearly equal: linear is exact enough and avoids 0/0
-    w0 = np.where(near, 1.0 - a, np.sin((1.0 - a) * theta) / np.where(near, 1.0, sin))
-    w1 = np.where(near, a, np.sin(a * theta) / np.where(near, 1.0, sin))
-    q = w0 * q0 + w1 * q1
-    return q / np.linalg.norm(q, axis=-1, keepdims=True)
-
-
 def resample(motion: Motion, source_rate: float, target_rate: float) -> Motion:
     """A copy sampled at ``target_rate`` on whole frames (rotations slerped, the rest linear).
 
@@ -144,7 +129,7 @@ def resample(motion: Motion, source_rate: float, target_rate: float) -> Motion:
         return (1.0 - a) * v[i0] + a * v[i1]
 
     quats = axis_angle_to_quat_wxyz(motion.joint_rotations().astype(np.float64))
-    poses = quat_wxyz_to_axis_angle(_slerp(quats[i0], quats[i1], alpha)).reshape(frames.size, -1)
+    poses = quat_wxyz_to_axis_angle(quat_slerp(quats[i0], quats[i1], alpha[:, None])).reshape(frames.size, -1)
     nearest = np.where(alpha < 0.5, i0, i1)
     return dataclasses.replace(
         motion,

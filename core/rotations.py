@@ -5,7 +5,14 @@ Blender's ``rotation_quaternion`` uses. Axis-angle vectors are the SMPL-X
 convention: direction = axis, norm = angle in radians. Matrices act on column
 vectors (``R @ v``). Work is done in float64 and returned in the input's float
 dtype, because the Blender side keys thousands of these at once and float32
-round-off in ``arccos`` near identity is visible as jitter.
+round-off near identity is visible as jitter. For the same reason angles come
+from ``arctan2`` of a sine and a cosine part, which is accurate over [0, pi];
+the angle between quaternions in :func:`quat_slerp` is the one ``arccos``, and
+there its error does not reach the result (see the comment there).
+
+Also here, so that both sides use one copy: :func:`quat_slerp` (interpolation)
+and :func:`quat_sign_continuous` (one sign per frame for keying and filtering).
+Tested against SciPy's ``Rotation`` in ``tests/core/test_rotations.py``.
 """
 
 from __future__ import annotations
@@ -71,19 +78,6 @@ def matrix_to_quat_wxyz(R: np.ndarray) -> np.ndarray:
     return q.astype(dtype)
 
 
-def quat_wxyz_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(..., 4) quaternion (w, x, y, z), any norm > 0 -> (..., 3, 3) matrix."""
-    q, dtype = _float(q)
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    R = np.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    ], axis=-1).reshape(q.shape[:-1] + (3, 3))
-    return R.astype(dtype)
-
-
 def axis_angle_to_quat_wxyz(aa: np.ndarray) -> np.ndarray:
     """(..., 3) axis-angle -> (..., 4) unit quaternion (w, x, y, z)."""
     aa, dtype = _float(aa)
@@ -135,3 +129,51 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     angle = np.arctan2(sin, cos)
     angle = np.where(opposite, np.pi, angle)
     return axis_angle_to_matrix(axis * angle).astype(dtype)
+
+
+def quat_slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """(..., 4) unit quaternions q0, q1 and (...) fractions t -> (..., 4) unit quaternions.
+
+    Spherical linear interpolation along the shorter arc: t = 0 gives q0, t = 1
+    gives q1 or -q1 (the same rotation), t = 0.5 the rotation halfway between.
+    ``t`` broadcasts against the leading dimensions. Component order does not
+    matter (w first or last), only that both use the same.
+    """
+    q0, dtype = _float(q0)
+    q1, _ = _float(q1)
+    a = np.asarray(t, np.float64)[..., None]
+    dot = np.sum(q0 * q1, axis=-1, keepdims=True)
+    q1 = np.where(dot < 0.0, -q1, q1)
+    dot = np.abs(dot).clip(max=1.0)
+    # arccos is ill-conditioned at dot = 1: a round-off e in dot moves theta by
+    # about e / theta. The weights sin(a theta) / sin(theta) -> a change with
+    # theta by a slope of order theta, so they still keep full precision.
+    theta = np.arccos(dot)
+    sin = np.sin(theta)
+    near = sin < 1e-6  # nearly equal: linear is exact enough and avoids 0/0
+    w0 = np.where(near, 1.0 - a, np.sin((1.0 - a) * theta) / np.where(near, 1.0, sin))
+    w1 = np.where(near, a, np.sin(a * theta) / np.where(near, 1.0, sin))
+    q = w0 * q0 + w1 * q1
+    return (q / np.linalg.norm(q, axis=-1, keepdims=True)).astype(dtype)
+
+
+def quat_sign_continuous(q: np.ndarray) -> np.ndarray:
+    """(T, ..., 4) quaternions over time -> the same rotations, signs flipped so neighbours agree.
+
+    q and -q are the same rotation, but whatever works on the four numbers
+    (Blender's F-curve interpolation, a filter over time) sees a jump between
+    them: a sign change between two keys spins the bone through a full turn.
+    Each frame takes the sign that makes its dot product with the previous
+    (already fixed) frame non-negative; frame 0 keeps its own. Where that dot
+    product is exactly 0 either sign would do and the previous frame's flip is
+    kept.
+    """
+    q, dtype = _float(q)
+    if q.shape[0] < 2:
+        return q.astype(dtype)
+    # Fixed frame t-1 is s[t-1] * q[t-1], so frame t's flip relative to it is
+    # s[t-1] times its flip relative to the raw q[t-1]: a running product.
+    dots = np.sum(q[1:] * q[:-1], axis=-1)
+    step = np.where(dots < 0.0, -1.0, 1.0)
+    sign = np.concatenate([np.ones((1,) + step.shape[1:]), np.cumprod(step, axis=0)], axis=0)
+    return (q * sign[..., None]).astype(dtype)

@@ -63,10 +63,14 @@ class BodyOutput:
 def rot6d_to_matrix(d6: Tensor) -> Tensor:
     """(..., 6) -> (..., 3, 3): Gram-Schmidt on two columns (Zhou et al., CVPR 2019).
 
-    The 6D form is the first two columns of the matrix, stored [col0, col1].
-    It is continuous everywhere (axis-angle jumps at pi, where an upright
-    person facing the camera sits: ~180 deg about X), so the optimiser never
-    meets a wrap-around or a singular gradient.
+    The 6D form is the first two COLUMNS of the matrix, stored [col0, col1]:
+    column 0 is the first three numbers normalised, column 1 the last three
+    made orthogonal to it, column 2 their cross product. (PyTorch3D's
+    ``rotation_6d_to_matrix`` uses the first two rows instead: the same six
+    numbers mean the transposed rotation there.) It is continuous everywhere
+    (axis-angle jumps at pi, where an upright person facing the camera sits:
+    ~180 deg about X), so the optimiser never meets a wrap-around or a
+    singular gradient.
     """
     a1, a2 = d6[..., 0:3], d6[..., 3:6]
     b1 = a1 / a1.norm(dim=-1, keepdim=True).clamp_min(1e-8)
@@ -77,12 +81,18 @@ def rot6d_to_matrix(d6: Tensor) -> Tensor:
 
 
 def matrix_to_rot6d(R: Tensor) -> Tensor:
-    """(..., 3, 3) -> (..., 6), the inverse of ``rot6d_to_matrix`` on rotations."""
+    """(..., 3, 3) -> (..., 6) first two columns, the inverse of ``rot6d_to_matrix`` on rotations."""
     return torch.cat([R[..., :, 0], R[..., :, 1]], dim=-1)
 
 
 def axis_angle_to_matrix_torch(aa: Tensor) -> Tensor:
-    """(..., 3) axis-angle -> (..., 3, 3) (Rodrigues; smooth at 0 via a Taylor guard)."""
+    """(..., 3) axis-angle -> (..., 3, 3) (Rodrigues).
+
+    Below 1e-6 rad the result is the identity (off by at most the angle, and
+    the axis is never divided by a zero length); its gradient there is zero.
+    The fitter optimises 6D rotations, not these, so that flat spot never
+    stalls it.
+    """
     angle = aa.norm(dim=-1, keepdim=True)
     small = angle < 1e-6
     safe = torch.where(small, torch.ones_like(angle), angle)

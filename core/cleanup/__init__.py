@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import landmarks
 from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
@@ -100,9 +101,10 @@ def smooth_motion(motion: Motion, settings: CleanupSettings) -> None:
         motion.expression = one_euro_zero_phase(motion.expression, rate, settings.smoothing_face).astype(np.float32)
 
 
-# MediaPipe body landmarks of the contact proxies: heel for the ankle, foot index for the toes.
-_IMAGE_PROXIES = (29, 31, 30, 32)
-_IMAGE_TORSO = ((11, 23), (12, 24))  # shoulder-hip pairs, about 0.5 m on an adult
+# MediaPipe landmarks of the contact proxies, in floor.PROXIES' order: heel for the ankle, foot index for the toes.
+_IMAGE_PROXIES = [landmarks.BODY[n] for n in ("left_heel", "left_foot_index", "right_heel", "right_foot_index")]
+# Shoulder-hip pairs, about 0.5 m on an adult.
+_IMAGE_TORSO = [(landmarks.BODY[f"{side}_shoulder"], landmarks.BODY[f"{side}_hip"]) for side in ("left", "right")]
 
 
 def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
@@ -117,7 +119,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     centred frames: a glitch shorter than half the window does not show.
     NaN where a landmark is missing.
     """
-    if keypoints is None or keypoints.shape[1] < 33 or keypoints.shape[0] < 3:
+    if keypoints is None or keypoints.shape[1] < landmarks.NUM_BODY or keypoints.shape[0] < 3:
         return None
     kp = np.asarray(keypoints, np.float64)
     seen = kp[..., 2] > 0.3
@@ -128,10 +130,10 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
         scale = np.nanmedian(torso)
     if not np.isfinite(scale) or scale < 5:
         return None
-    velocity = np.gradient(uv[:, list(_IMAGE_PROXIES)], axis=0)  # (T, 4, 2) pixels per frame
+    velocity = np.gradient(uv[:, _IMAGE_PROXIES], axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, window)
     speed = np.linalg.norm(velocity, axis=-1) * rate * (0.5 / scale)
-    missing = ~seen[:, list(_IMAGE_PROXIES)]
+    missing = ~seen[:, _IMAGE_PROXIES]
     speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
     return speed
 
@@ -158,7 +160,6 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     out = copy.deepcopy(motion)
     rate = float(out.fps)
     heights = proxy_heights(out.rest_joints, out.v_template)
-    warnings: list[str] = []
 
     smooth_motion(out, settings)
     if progress:
@@ -207,4 +208,4 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     out.quality = {**out.quality, **quality}
     if progress:
         progress(4, 4)
-    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality, warnings=warnings)
+    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality)

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..rotations import axis_angle_to_quat_wxyz, quat_wxyz_to_axis_angle
+from ..rotations import axis_angle_to_quat_wxyz, quat_sign_continuous, quat_wxyz_to_axis_angle
 
 
 def one_euro_cutoffs(strength: float) -> tuple[float, float]:
@@ -79,15 +79,6 @@ def one_euro_zero_phase(x: np.ndarray, rate: float, strength: float) -> np.ndarr
 def _zero_phase(x: np.ndarray, rate: float, min_cutoff: float | np.ndarray, beta: float | np.ndarray) -> np.ndarray:
     forward = _one_euro_pass(x, rate, min_cutoff, beta)
     return _one_euro_pass(forward[::-1], rate, min_cutoff, beta)[::-1].copy()
-
-
-def continuous_quaternions(q: np.ndarray) -> np.ndarray:
-    """(T, ..., 4) quaternions with signs flipped so neighbours in time agree."""
-    q = np.array(q, np.float64)
-    for t in range(1, q.shape[0]):
-        flip = np.sum(q[t] * q[t - 1], axis=-1, keepdims=True) < 0
-        q[t] = np.where(flip, -q[t], q[t])
-    return q
 
 
 def noise_level(x: np.ndarray) -> np.ndarray:
@@ -147,7 +138,7 @@ def smooth_rotations(axis_angle: np.ndarray, rate: float, strength: float) -> np
     """
     if strength <= 0 or axis_angle.shape[0] < 3:
         return np.asarray(axis_angle).copy()
-    q = continuous_quaternions(axis_angle_to_quat_wxyz(np.asarray(axis_angle, np.float64)))
+    q = quat_sign_continuous(axis_angle_to_quat_wxyz(np.asarray(axis_angle, np.float64)))
     q, _ = one_euro_within_noise(q, rate, strength)
     q /= np.linalg.norm(q, axis=-1, keepdims=True)
     return quat_wxyz_to_axis_angle(q)

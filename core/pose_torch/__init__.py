@@ -8,9 +8,9 @@ body and hands, no face); lower level: ``tracker.BodyTracker``,
 
 from __future__ import annotations
 
-from .settings import PRESETS, TorchPoseSettings, settings_for_preset
+from .settings import TorchPoseSettings, settings_for_preset
 
-__all__ = ["PRESETS", "TorchPoseSettings", "estimate_body", "settings_for_preset"]
+__all__ = ["TorchPoseSettings", "estimate_body", "settings_for_preset"]
 
 
 def estimate_body(*args, **kwargs):

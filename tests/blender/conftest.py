@@ -127,7 +127,7 @@ def make_motion(num_frames: int = 5, *, seed: int = 0, scale: float = 0.5, camer
 
 
 def forward_kinematics(motion) -> np.ndarray:
-    """(T, 55, 3) posed joints in the motion world frame, CONTRACTS.md convention (naive loop)."""
+    """(T, 55, 3) posed joints in the motion world frame, README's motion-file convention (naive loop)."""
     core = ext().core
     R = core.rotations.axis_angle_to_matrix(motion.joint_rotations().astype(np.float64))
     J = np.asarray(motion.rest_joints, np.float64)

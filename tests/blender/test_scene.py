@@ -83,7 +83,7 @@ def test_pose_matches_smplx_forward_kinematics(pkg, motion_factory, fk, world_up
 
 def test_upright_person_stands_upright_in_blender(pkg, motion_factory):
     motion = motion_factory(1, scale=0.0, camera=False)
-    motion.poses[:, :3] = [np.pi, 0.0, 0.0]  # facing the camera, upright (CONTRACTS.md)
+    motion.poses[:, :3] = [np.pi, 0.0, 0.0]  # facing the camera, upright in the y-down camera frame (README: world_up)
     take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="stand")
     bpy.context.scene.frame_set(1)
     heads = _world_heads(take.armature, motion.joint_names)
@@ -237,9 +237,8 @@ def test_unexpected_failure_is_wrapped_and_rolled_back(pkg, motion_factory, monk
 
 
 def test_quaternions_are_keyed_without_sign_flips(pkg):
-    keying = pkg.blender_mocap.keying
     q = np.array([[1.0, 0, 0, 0], [-0.99, -0.1, 0, 0], [0.98, 0.2, 0, 0], [-0.95, -0.3, 0, 0]])
-    fixed = keying.make_quaternions_continuous(q[:, None, :])[:, 0]
+    fixed = pkg.core.rotations.quat_sign_continuous(q[:, None, :])[:, 0]
     assert np.all(np.sum(fixed[1:] * fixed[:-1], axis=-1) > 0)
     np.testing.assert_allclose(np.abs(fixed), np.abs(q))
 
