@@ -95,7 +95,8 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     ``build_take`` removes what it created if it fails. A take goes onto
     ``run.target`` when that rig still exists and matches.
     """
-    from ..blender_mocap.scene import build_take, record_motion_file
+    from ..blender_mocap.scene import build_take
+    from ..blender_mocap.take import record_motion_file
     from ..core.motion import read_motion
 
     code = run.job.returncode
@@ -163,7 +164,7 @@ class MOCAP_OT_capture(bpy.types.Operator):
         return getattr(context.scene, "mocap", None) is not None
 
     def _prepare(self, context: bpy.types.Context) -> CaptureRun | None:
-        from ..blender_mocap.scene import rig_of
+        from ..blender_mocap.take import rig_of
 
         assert context.scene is not None
         props = getattr(context.scene, "mocap")
