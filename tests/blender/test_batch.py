@@ -283,7 +283,7 @@ def test_engine_killed_mid_capture_is_reported_and_changes_nothing(ext_module, s
         os.kill(run.job.pid, signal.SIGKILL)
         run.job.wait(timeout=10)
         level, message = cap.finish_capture(bpy.context, run)
-        cap.cleanup_capture(bpy.context, run, cancel=False)
+        cap.cleanup_capture(run, cancel=False)
         after = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras")}
     finally:
         registration.unregister()
