@@ -208,7 +208,7 @@ def test_zip_holds_the_extension_and_no_tests(built_zip: Path) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(built_zip).namelist())
-    assert {"blender_manifest.toml", "__init__.py", "blender_mocap/registration.py",
+    assert {"blender_manifest.toml", "__init__.py", "registration.py",
             "operators/capture.py", "panels/capture.py", "core/motion.py"} <= names
     assert not any(n.startswith(("tests/", "bench/", ".ci/", ".git/")) or "__pycache__" in n for n in names)
     assert "dev.py" not in names
