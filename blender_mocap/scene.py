@@ -46,7 +46,6 @@ def _scene_and_view_layer(context_or_scene) -> tuple[bpy.types.Scene, bpy.types.
     return context_or_scene.scene, context_or_scene.view_layer
 
 
-
 def prepare_motion(motion: Motion, name: str, options: BuildOptions,
                    scene_rate: float) -> tuple[Motion, dict[str, np.ndarray] | None, float, list[str]]:
     """Validate and complete ``motion`` for the scene (no bpy data touched).
@@ -154,7 +153,6 @@ def build_take(context_or_scene, motion: Motion, *, name: str, video_path: str |
         raise MocapError(f"could not build the scene for '{name}': {exc}") from exc
     take.ground_offset = offset
     return take
-
 
 
 def _build(ctx: BuildContext, target: bpy.types.Object | None) -> BuiltTake:
