@@ -4,19 +4,19 @@ The extension's entry point. The repository root is the extension package:
 ``blender_mocap/`` (Blender side), ``operators/``, ``panels/`` and ``core/``
 (the engine, run as a separate process) live beside this file.
 
-register/unregister come from ``blender_mocap.registration``; they are
+register/unregister come from ``registration`` (beside this file); they are
 imported when called so that importing this package (pytest collects it as
 the root package, plain Python reaches ``<root>.core`` through it) needs no bpy.
 """
 
 
 def register() -> None:
-    from .blender_mocap.registration import register as _register
+    from .registration import register as _register
 
     _register()
 
 
 def unregister() -> None:
-    from .blender_mocap.registration import unregister as _unregister
+    from .registration import unregister as _unregister
 
     _unregister()

@@ -1,4 +1,4 @@
-"""blender-mocap's Blender side: registration, properties, engine runner, scene building.
+"""blender-mocap's Blender side: properties, engine runner, run state, scene building.
 
 This package's ``__init__`` stays light and never imports bpy: plain Python
 (``dev.py``, the engine set-up, tests) imports ``blender_mocap.engine_env`` and

@@ -314,7 +314,8 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
     import bpy
 
     from ..core.motion import read_motion
-    from .scene import build_take, record_motion_file
+    from .scene import build_take
+    from .take import record_motion_file
 
     if not video.is_file():
         raise MocapError(f"video not found: {video}")

@@ -21,7 +21,7 @@ The armature object's matrix_world is ``BLENDER_FROM_SMPLX_MODEL``, so the rest
 pose stands upright in Blender, facing -Y as Blender characters do. Armature
 space is then the model frame, and the motion world enters only through the
 root: ``armature_from_world`` re-expresses the global orientation and
-translation of each frame (see ``scene._key_motion``).
+translation of each frame (see ``armature.key_motion``).
 """
 
 from __future__ import annotations

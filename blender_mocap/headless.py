@@ -236,7 +236,8 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
     from ..core.errors import MocapError
     from ..core.motion import read_motion
     from .batch import export_take
-    from .scene import build_take, record_motion_file
+    from .scene import build_take
+    from .take import record_motion_file
 
     motion_path = Path(motion_path)
     out = Path(out)

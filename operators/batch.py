@@ -9,39 +9,21 @@ stops its engine in turn.
 """
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import bpy
 
+from ..blender_mocap import runs
 from ..blender_mocap.engine import EngineJob
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
+from ..blender_mocap.runs import BatchRun
 from ..blender_mocap.settings import build_options_from_props, resolve_path, settings_from_props
 from ..core.errors import MocapError
-from .modal import start_modal, wait_for
+from .modal import PolledOperator
 
 HEADLESS = Path(__file__).resolve().parents[1] / "blender_mocap" / "headless.py"
 BATCH_EVENTS = frozenset({"stage", "progress", "warning", "error", "done", "skipped", "output", "summary"})
-
-
-@dataclass
-class BatchRun:
-    """One running batch: its process, the last status line and the final summary."""
-
-    job: EngineJob
-    report: Path
-    status: str = "Starting"
-    summary: str = ""
-    errors: list[str] = field(default_factory=list)
-    timer: Any = None
-
-
-_RUNNING: list[BatchRun] = []
-
-
-def current_batch() -> BatchRun | None:
-    return _RUNNING[0] if _RUNNING else None
 
 
 def batch_command(props: Any, *, engine_python: Path, smplx_folder: str, blend_filepath: str) -> tuple[list[str], Path]:
@@ -86,7 +68,7 @@ def handle_events(run: BatchRun) -> None:
             run.status = describe(event)
 
 
-def finish(run: BatchRun) -> tuple[str, str]:
+def finish_batch(run: BatchRun) -> tuple[str, str]:
     """(report level, message) once the process has ended."""
     code = run.job.wait()
     handle_events(run)
@@ -97,27 +79,24 @@ def finish(run: BatchRun) -> tuple[str, str]:
     return 'ERROR', run.summary or run.job.error_message()
 
 
-def _abort(run: BatchRun) -> None:
-    """Stop the batch process (it stops its engine) and forget the run."""
-    run.job.cancel()
-    _RUNNING.clear()
-
-
-class MOCAP_OT_batch(bpy.types.Operator):
+class MOCAP_OT_batch(PolledOperator):
     """Convert every video in a folder into the chosen files, in a separate process"""
 
     bl_idname = "mocap.batch"
     bl_label = "Convert Folder"
     bl_options = {'REGISTER'}
 
+    slot = runs.BATCH
+    cancel_message = "Batch cancelled; finished files are kept, report.json says which"
+
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if _RUNNING:
+        if runs.BATCH.running():
             cls.poll_message_set("A batch is already running")
             return False
         return getattr(context.scene, "mocap", None) is not None
 
-    def _start(self, context: bpy.types.Context) -> BatchRun | None:
+    def begin(self, context: bpy.types.Context) -> BatchRun | None:
         props = getattr(context.scene, "mocap")
         try:
             python = engine_python_path(context)
@@ -134,62 +113,25 @@ class MOCAP_OT_batch(bpy.types.Operator):
             self.report({'ERROR'}, f"Cannot start the batch process: {exc}")
             return None
         run = BatchRun(job=job, report=report)
-        _RUNNING.append(run)
+        runs.BATCH.start(run)
         return run
 
-    def _end(self, context: bpy.types.Context, run: BatchRun) -> set[str]:
-        try:
-            level, message = finish(run)
-        finally:
-            _RUNNING.clear()
-            if context.workspace is not None:
-                context.workspace.status_text_set(None)
+    def update(self, run: BatchRun) -> None:
+        handle_events(run)
+
+    def is_done(self, run: BatchRun) -> bool:
+        return run.job.finished
+
+    def status(self, run: BatchRun) -> tuple[str, float]:
+        return f"Mocap batch: {run.status}", 0.0
+
+    def finish(self, context: bpy.types.Context, run: BatchRun) -> set[str]:
+        level, message = finish_batch(run)
         self.report({level}, message)  # type: ignore[arg-type]
         return {'FINISHED'} if level != 'ERROR' else {'CANCELLED'}
 
-    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        run = self._start(context)
-        if run is None:
-            return {'CANCELLED'}
-        wait_for(run.job, lambda: handle_events(run), lambda: _abort(run))
-        return self._end(context, run)
-
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        if bpy.app.background:
-            return self.execute(context)
-        run = self._start(context)
-        if run is None:
-            return {'CANCELLED'}
-        run.timer = start_modal(self, context, progress_bar=False)
-        return {'RUNNING_MODAL'}
-
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        run = current_batch()
-        if run is None:
-            return {'CANCELLED'}
-        if event.type == 'ESC' and event.value == 'PRESS':
-            self._stop_timer(context, run)
-            _abort(run)
-            if context.workspace is not None:
-                context.workspace.status_text_set(None)
-            self.report({'WARNING'}, "Batch cancelled; finished files are kept, report.json says which")
-            return {'CANCELLED'}
-        if event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        handle_events(run)
-        if not run.job.finished:
-            if context.workspace is not None:
-                context.workspace.status_text_set(f"Mocap batch: {run.status} - Esc to cancel")
-            return {'PASS_THROUGH'}
-        self._stop_timer(context, run)
-        return self._end(context, run)
-
-    def _stop_timer(self, context: bpy.types.Context, run: BatchRun) -> None:
-        if run.timer is not None and context.window_manager is not None:
-            context.window_manager.event_timer_remove(run.timer)
-            run.timer = None
-
-    def cancel(self, context: bpy.types.Context) -> None:
-        run = current_batch()
-        if run is not None:
-            _abort(run)
+    def release(self, context: bpy.types.Context, run: BatchRun, *, cancel: bool) -> None:
+        """Stop the batch process when ``cancel`` (it stops its engine) and forget the run."""
+        if cancel:
+            run.job.cancel()
+        runs.BATCH.end(run)

@@ -9,51 +9,22 @@ synchronously instead.
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-Level = Literal['INFO', 'WARNING', 'ERROR']
+from typing import Literal
 
 import bpy
 
-from ..blender_mocap.engine import CaptureSettings, EngineJob, JobProgress, capture_command
+from ..blender_mocap import runs
+from ..blender_mocap.engine import CaptureSettings, EngineJob, capture_command
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
-from ..blender_mocap.settings import BuildOptions, build_options_from_props, settings_from_props, validate_settings
+from ..blender_mocap.runs import CaptureRun
+from ..blender_mocap.settings import build_options_from_props, settings_from_props, validate_settings
 from ..core.errors import MocapError
-from .modal import PROGRESS_SCALE, start_modal, stop_modal, wait_for
+from .modal import PolledOperator
+
+Level = Literal['INFO', 'WARNING', 'ERROR']
 
 CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
-
-
-@dataclass
-class CaptureRun(JobProgress):
-    """One running capture: the engine job and the temporary folder it owns."""
-
-    settings: CaptureSettings
-    job: EngineJob
-    temp_dir: Path
-    result: Path
-    options: BuildOptions = field(default_factory=BuildOptions)
-    target: Any = None
-    """The rig to put the take on (None = a new character), chosen when the capture started."""
-    timer: Any = None
-
-    @property
-    def name(self) -> str:
-        return Path(self.settings.video).stem
-
-
-_RUNNING: list[CaptureRun] = []
-"""The capture in progress (at most one), read by poll() and the panel."""
-
-
-def capture_running() -> bool:
-    return bool(_RUNNING)
-
-
-def current_capture() -> CaptureRun | None:
-    return _RUNNING[0] if _RUNNING else None
 
 
 def start_capture(settings: CaptureSettings, python: Path) -> CaptureRun:
@@ -73,19 +44,15 @@ def handle_events(run: CaptureRun) -> None:
     run.apply(run.job.poll())
 
 
-def cleanup_capture(context: bpy.types.Context | None, run: CaptureRun, *, cancel: bool) -> None:
-    """Release everything a run holds: engine (killed when ``cancel``), temp folder, UI.
+def cleanup_capture(run: CaptureRun, *, cancel: bool) -> None:
+    """Release everything a run holds: engine (killed when ``cancel``), temp folder, run state.
 
-    Safe to call twice. Restores the status bar and ends the progress bar.
+    Safe to call twice. The operator's modal loop restores the status bar and progress bar.
     """
     if cancel:
         run.job.cancel()
-    if run in _RUNNING:
-        _RUNNING.remove(run)
+    runs.CAPTURE.end(run)
     shutil.rmtree(run.temp_dir, ignore_errors=True)
-    if context is not None:
-        stop_modal(context, run.timer)
-        run.timer = None
 
 
 def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, str]:
@@ -95,7 +62,8 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     ``build_take`` removes what it created if it fails. A take goes onto
     ``run.target`` when that rig still exists and matches.
     """
-    from ..blender_mocap.scene import build_take, record_motion_file
+    from ..blender_mocap.scene import build_take
+    from ..blender_mocap.take import record_motion_file
     from ..core.motion import read_motion
 
     code = run.job.returncode
@@ -148,22 +116,27 @@ def save_result(result: Path, output_dir: Path, stem: str) -> Path:
     return target
 
 
-class MOCAP_OT_capture(bpy.types.Operator):
+class MOCAP_OT_capture(PolledOperator):
     """Capture the motion of the person in the video and build an animated SMPL-X take"""
 
     bl_idname = "mocap.capture"
     bl_label = "Capture Motion"
     bl_options = {'REGISTER', 'UNDO'}
 
+    slot = runs.CAPTURE
+    progress_bar = True
+    cancel_events = frozenset({'ESC', 'RIGHTMOUSE'})
+    cancel_message = CANCEL_MESSAGE
+
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if capture_running():
+        if runs.CAPTURE.running():
             cls.poll_message_set("A capture is already running")
             return False
         return getattr(context.scene, "mocap", None) is not None
 
-    def _prepare(self, context: bpy.types.Context) -> CaptureRun | None:
-        from ..blender_mocap.scene import rig_of
+    def begin(self, context: bpy.types.Context) -> CaptureRun | None:
+        from ..blender_mocap.take import rig_of
 
         assert context.scene is not None
         props = getattr(context.scene, "mocap")
@@ -184,67 +157,28 @@ class MOCAP_OT_capture(bpy.types.Operator):
             return None
         run.options = options
         run.target = rig_of(context.active_object) if props.target == 'ACTIVE' else None
-        _RUNNING.append(run)
+        runs.CAPTURE.start(run)
         return run
 
-    def _finish(self, context: bpy.types.Context, run: CaptureRun) -> set[str]:
+    def update(self, run: CaptureRun) -> None:
+        handle_events(run)
+
+    def is_done(self, run: CaptureRun) -> bool:
+        return run.job.finished
+
+    def status(self, run: CaptureRun) -> tuple[str, float]:
+        return f"Mocap: {run.name}: {run.status} ({run.fraction:.0%})", run.fraction
+
+    def finish(self, context: bpy.types.Context, run: CaptureRun) -> set[str]:
         level: Level
         try:
-            handle_events(run)
             level, message = finish_capture(context, run)
         except MocapError as exc:
             level, message = 'ERROR', str(exc)
-        finally:
-            cleanup_capture(context, run, cancel=False)
         for warning in run.warnings:
             self.report({'WARNING'}, warning)
         self.report({level}, message)
         return {'FINISHED'} if level == 'INFO' else {'CANCELLED'}
 
-    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        # Synchronous path: background mode, or called from a script with EXEC_DEFAULT.
-        run = self._prepare(context)
-        if run is None:
-            return {'CANCELLED'}
-        wait_for(run.job, lambda: handle_events(run), lambda: cleanup_capture(context, run, cancel=True))
-        return self._finish(context, run)
-
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        if bpy.app.background:
-            return self.execute(context)
-        run = self._prepare(context)
-        if run is None:
-            return {'CANCELLED'}
-        run.timer = start_modal(self, context, progress_bar=True)
-        self._show_status(context, run)
-        return {'RUNNING_MODAL'}
-
-    def _show_status(self, context: bpy.types.Context, run: CaptureRun) -> None:
-        if context.workspace is not None:
-            context.workspace.status_text_set(
-                f"Mocap: {run.name}: {run.status} ({run.fraction:.0%}) - Esc to cancel"
-            )
-        if context.window_manager is not None:
-            context.window_manager.progress_update(run.fraction * PROGRESS_SCALE)
-
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        run = current_capture()
-        if run is None:
-            return {'CANCELLED'}
-        if event.type in {'ESC', 'RIGHTMOUSE'} and event.value == 'PRESS':
-            cleanup_capture(context, run, cancel=True)
-            self.report({'WARNING'}, CANCEL_MESSAGE)
-            return {'CANCELLED'}
-        if event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        handle_events(run)
-        if not run.job.finished:
-            self._show_status(context, run)
-            return {'PASS_THROUGH'}
-        return self._finish(context, run)
-
-    def cancel(self, context: bpy.types.Context) -> None:
-        # Blender calls this when the operator is stopped from outside (file load, quit).
-        run = current_capture()
-        if run is not None:
-            cleanup_capture(context, run, cancel=True)
+    def release(self, context: bpy.types.Context, run: CaptureRun, *, cancel: bool) -> None:
+        cleanup_capture(run, cancel=cancel)

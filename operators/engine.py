@@ -5,27 +5,20 @@ that imports torch and MediaPipe in a subprocess) and poll it on a timer;
 in background mode they wait synchronously.
 """
 
-import time
 from pathlib import Path
 from typing import Any
 
 import bpy
 
-from ..blender_mocap import preferences
+from ..blender_mocap import preferences, runs
 from ..blender_mocap.engine import BackgroundCall, CommandSequence
 from ..blender_mocap.engine_env import (
     check_engine,
     create_engine_commands,
     default_engine_dir,
-    find_engine_python,
     venv_python,
 )
-
-TIMER_STEP = 0.25
-
-_TASKS: dict[str, Any] = {}
-"""Running task per operator idname (at most one each)."""
-_TIMERS: dict[str, Any] = {}
+from .modal import PolledOperator
 
 
 def _redraw(context: bpy.types.Context) -> None:
@@ -38,89 +31,59 @@ def _redraw(context: bpy.types.Context) -> None:
                 area.tag_redraw()
 
 
-class _PolledTask:
-    """Shared modal plumbing: start a task, poll it on a timer, Esc cancels."""
+class _EngineTask(PolledOperator):
+    """Engine set-up work on a thread (a ``CommandSequence`` or a ``BackgroundCall``): done when ``task.done``.
 
-    # No class annotations here: Blender would read them as operator properties.
+    While it runs, the engine status line (preferences and panel) says what it is doing.
+    """
 
-    def _key(self) -> str:
-        return str(getattr(self, "bl_idname", type(self).__name__))
+    def begin(self, context: bpy.types.Context) -> Any:
+        if self.slot.running():
+            self.report({'WARNING'}, "Already running")
+            return None
+        task = self.start(context)
+        if task is not None:
+            self.slot.start(task)
+        return task
 
     def start(self, context: bpy.types.Context) -> Any:
         raise NotImplementedError
 
-    def step(self, context: bpy.types.Context, task: Any) -> str:
+    def step(self, task: Any) -> str:
         """Status text while running."""
         raise NotImplementedError
 
-    def finish(self, context: bpy.types.Context, task: Any) -> set[str]:
-        raise NotImplementedError
+    def is_done(self, task: Any) -> bool:
+        return bool(task.done)
 
-    def abort(self, task: Any) -> None:
-        """Stop the task (Esc)."""
+    def status(self, task: Any) -> tuple[str, float]:
+        return self.step(task), 0.0
 
-    def run_sync(self, context: bpy.types.Context) -> set[str]:
-        task = self.start(context)
-        if task is None:
-            return {'CANCELLED'}
-        while not task.done:
-            time.sleep(TIMER_STEP)
-        return self.finish(context, task)
+    def show_status(self, context: bpy.types.Context, task: Any) -> None:
+        super().show_status(context, task)
+        preferences.STATUS.busy = self.step(task)
+        _redraw(context)
 
-    def run_modal(self, context: bpy.types.Context, operator: Any) -> set[str]:
-        if bpy.app.background:
-            return self.run_sync(context)
-        if self._key() in _TASKS:
-            operator.report({'WARNING'}, "Already running")
-            return {'CANCELLED'}
-        task = self.start(context)
-        if task is None:
-            return {'CANCELLED'}
-        _TASKS[self._key()] = task
-        wm = context.window_manager
-        assert wm is not None
-        _TIMERS[self._key()] = wm.event_timer_add(TIMER_STEP, window=context.window)
-        wm.modal_handler_add(operator)
-        return {'RUNNING_MODAL'}
-
-    def _end(self, context: bpy.types.Context) -> None:
-        _TASKS.pop(self._key(), None)
-        timer = _TIMERS.pop(self._key(), None)
-        wm = context.window_manager
-        if timer is not None and wm is not None:
-            wm.event_timer_remove(timer)
-        if context.workspace is not None:
-            context.workspace.status_text_set(None)
+    def release(self, context: bpy.types.Context, task: Any, *, cancel: bool) -> None:
+        if cancel:
+            self.abort(task)
+        self.slot.end(task)
         preferences.STATUS.busy = ""
         _redraw(context)
 
-    def poll_modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        task = _TASKS.get(self._key())
-        if task is None:
-            return {'CANCELLED'}
-        if event.type == 'ESC' and event.value == 'PRESS':
-            self.abort(task)
-            self._end(context)
-            return {'CANCELLED'}
-        if event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        if not task.done:
-            text = self.step(context, task)
-            preferences.STATUS.busy = text
-            if context.workspace is not None:
-                context.workspace.status_text_set(f"{text} - Esc to cancel")
-            _redraw(context)
-            return {'PASS_THROUGH'}
-        self._end(context)
-        return self.finish(context, task)
+    def abort(self, task: Any) -> None:
+        """Stop the task (Esc, or Blender ending the operator)."""
 
 
-class MOCAP_OT_create_engine(bpy.types.Operator, _PolledTask):
+class MOCAP_OT_create_engine(_EngineTask):
     """Create the engine: a Python environment with torch, MediaPipe and the other pinned packages (several GB, takes minutes)"""
 
     bl_idname = "mocap.create_engine"
     bl_label = "Create Engine"
     bl_options = {'REGISTER'}
+
+    slot = runs.CREATE_ENGINE
+    cancel_message = "Engine creation cancelled"
 
     def start(self, context: bpy.types.Context) -> CommandSequence | None:
         venv_dir = default_engine_dir()
@@ -133,13 +96,12 @@ class MOCAP_OT_create_engine(bpy.types.Operator, _PolledTask):
         self.report({'INFO'}, f"Creating the engine in {venv_dir} (several minutes, about 7 GB)")
         return task
 
-    def step(self, context: bpy.types.Context, task: Any) -> str:
+    def step(self, task: Any) -> str:
         last = (task.log_tail(1) or [""])[0][:120]
         return f"Creating engine: step {task.step + 1}/{len(task.commands)}: {last}"
 
     def abort(self, task: Any) -> None:
         task.cancel()
-        self.report({'WARNING'}, "Engine creation cancelled")
 
     def finish(self, context: bpy.types.Context, task: Any) -> set[str]:
         if task.error:
@@ -153,22 +115,15 @@ class MOCAP_OT_create_engine(bpy.types.Operator, _PolledTask):
         self.report({'INFO'}, f"Engine created: {python}. Click Check Engine to test it.")
         return {'FINISHED'}
 
-    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        return self.run_sync(context)
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        return self.run_modal(context, self)
-
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        return self.poll_modal(context, event)
-
-
-class MOCAP_OT_check_engine(bpy.types.Operator, _PolledTask):
+class MOCAP_OT_check_engine(_EngineTask):
     """Check that the engine's Python can import torch, MediaPipe and OpenCV"""
 
     bl_idname = "mocap.check_engine"
     bl_label = "Check Engine"
     bl_options = {'REGISTER'}
+
+    slot = runs.CHECK_ENGINE
 
     def start(self, context: bpy.types.Context) -> BackgroundCall | None:
         configured = preferences.configured_python(context)
@@ -180,7 +135,7 @@ class MOCAP_OT_check_engine(bpy.types.Operator, _PolledTask):
             return None
         return BackgroundCall(check_engine, Path(status.python))
 
-    def step(self, context: bpy.types.Context, task: Any) -> str:
+    def step(self, task: Any) -> str:
         return "Checking the engine (importing torch and MediaPipe)"
 
     def finish(self, context: bpy.types.Context, task: Any) -> set[str]:
@@ -193,14 +148,3 @@ class MOCAP_OT_check_engine(bpy.types.Operator, _PolledTask):
         self.report({'INFO'} if ok else {'ERROR'}, message)
         return {'FINISHED'} if ok else {'CANCELLED'}
 
-    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        return self.run_sync(context)
-
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        return self.run_modal(context, self)
-
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        return self.poll_modal(context, event)
-
-
-__all__ = ["MOCAP_OT_create_engine", "MOCAP_OT_check_engine", "find_engine_python"]

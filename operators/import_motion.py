@@ -32,7 +32,8 @@ class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         from ..blender_mocap.preferences import smplx_dir
-        from ..blender_mocap.scene import build_take, record_motion_file, rig_of
+        from ..blender_mocap.scene import build_take
+        from ..blender_mocap.take import record_motion_file, rig_of
         from ..blender_mocap.settings import build_options_from_props
         from ..core.motion import read_motion
 

@@ -1,71 +1,33 @@
 """Preview: render the active take over its video with the engine, then show the MP4.
 
 Adapter only: operator properties -> :class:`PreviewRequest` -> one
-:class:`EngineJob` running ``<engine python> -m core.preview.cli MOTION --out
-MP4 --progress json ...`` (the same code as ``python -m core preview``) -> the
+:class:`EngineJob` running ``<engine python> -m core preview MOTION --out
+MP4 --progress json ...`` -> the
 MP4 loaded as a movie clip, shown in an open Movie Clip editor or, when none
 is open, as the scene camera's front background. A 0.1 s modal timer polls
 the engine so the UI never freezes; in background mode the operator waits.
 
-The take's motion file is found on its armature (custom property
-``mocap_motion_file``, set when the take is built from a saved motion file),
-or given as the operator's ``filepath``.
+The take's motion file is found on its action or armature (``MOTION_FILE_PROP``,
+set when the take is built from a saved motion file), or given as the
+operator's ``filepath``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
-from ..blender_mocap.engine import EngineJob, JobProgress
+from ..blender_mocap import runs
+from ..blender_mocap.engine import EngineJob
 from ..blender_mocap.preferences import engine_python_path
+from ..blender_mocap.runs import PreviewRequest, PreviewRun
+from ..blender_mocap.take import rig_of, take_motion_file
+from ..blender_mocap.take_keys import PREVIEW_PROP, VIDEO_PROP
 from ..core.errors import MocapError
-from .modal import PROGRESS_SCALE, start_modal, stop_modal, wait_for
-
-MOTION_FILE_KEY = "mocap_motion_file"
-"""Custom property on a take's armature: absolute path of its saved motion file."""
-VIDEO_KEY = "mocap_video"
-"""Optional custom property on the armature: the video, when it moved since the capture."""
-PREVIEW_KEY = "mocap_preview"
-"""Custom property set on movie clips this operator loaded (so a re-run replaces them)."""
-ENGINE_ENTRY = ("-m", "core", "preview")
-
-
-@dataclass(frozen=True)
-class PreviewRequest:
-    """One preview run, copied from the operator's properties.
-
-    Attributes:
-        motion: the take's motion file (.npz).
-        out: the MP4 to write (next to the motion file).
-        video: the video to draw over; "" = the one the motion file names.
-        layout: "overlay" or "side-by-side".
-        resolution: longer side of each view, pixels.
-        landmarks: draw the 2D landmarks on top.
-        renderer: "auto", "cpu" or "pytorch3d".
-    """
-
-    motion: str
-    out: str
-    video: str = ""
-    layout: str = "side-by-side"
-    resolution: int = 960
-    landmarks: bool = False
-    renderer: str = "auto"
-
-    def command(self, python: str | os.PathLike[str]) -> list[str]:
-        cmd = [str(python), *ENGINE_ENTRY, self.motion, "--out", self.out, "--progress", "json",
-               "--layout", self.layout, "--resolution", str(self.resolution), "--renderer", self.renderer]
-        if self.video:
-            cmd += ["--video", self.video]
-        if self.landmarks:
-            cmd.append("--landmarks")
-        return cmd
+from .modal import PolledOperator
 
 
 def preview_path(motion: str | os.PathLike[str]) -> Path:
@@ -74,27 +36,9 @@ def preview_path(motion: str | os.PathLike[str]) -> Path:
     return path.with_name(path.stem + ".preview.mp4")
 
 
-def take_rig(obj: bpy.types.Object | None) -> bpy.types.Object | None:
-    """The take's armature: ``obj`` itself, or the armature its body is parented to."""
-    while obj is not None and obj.type != 'ARMATURE':
-        obj = obj.parent
-    return obj
-
-
-def take_motion_file(obj: bpy.types.Object | None) -> str:
-    """The motion file recorded on the take ``obj`` belongs to, or ""."""
-    rig = take_rig(obj)
-    action = rig.animation_data.action if rig is not None and rig.animation_data is not None else None
-    # The active take's own file first (a rig can hold several takes), then the rig's latest.
-    value = action.get(MOTION_FILE_KEY, "") if action is not None else ""
-    if not value and rig is not None:
-        value = rig.get(MOTION_FILE_KEY, "")
-    return bpy.path.abspath(value) if isinstance(value, str) and value else ""
-
-
 def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple[bpy.types.MovieClip, str]:
     """Load ``path`` as a movie clip and put it on screen; returns (clip, where it is shown)."""
-    stale = [c for c in bpy.data.movieclips if c.get(PREVIEW_KEY) and Path(bpy.path.abspath(c.filepath)) == path]
+    stale = [c for c in bpy.data.movieclips if c.get(PREVIEW_PROP) and Path(bpy.path.abspath(c.filepath)) == path]
     scene = context.scene
     camera = scene.camera if scene is not None else None
     if camera is not None and isinstance(camera.data, bpy.types.Camera):
@@ -106,7 +50,7 @@ def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple
     for old in stale:
         bpy.data.movieclips.remove(old)  # a re-run replaces the old preview, never stacks copies
     clip = bpy.data.movieclips.load(str(path), check_existing=False)
-    clip[PREVIEW_KEY] = True
+    clip[PREVIEW_PROP] = True
     clip.frame_start = first_frame  # scene frame of the first preview frame: scrub in step with the take
     screen = context.screen
     if screen is not None:
@@ -120,7 +64,7 @@ def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple
     if camera is not None and isinstance(camera.data, bpy.types.Camera):
         cam = camera.data
         for bg in list(cam.background_images):
-            if bg.clip is not None and bg.clip.get(PREVIEW_KEY):
+            if bg.clip is not None and bg.clip.get(PREVIEW_PROP):
                 cam.background_images.remove(bg)
         bg = cam.background_images.new()
         bg.source = 'MOVIE_CLIP'
@@ -132,32 +76,16 @@ def show_clip(context: bpy.types.Context, path: Path, first_frame: int) -> tuple
     return clip, "as a movie clip (open a Movie Clip editor to play it)"
 
 
-@dataclass
-class PreviewRun(JobProgress):
-    """One running preview render: the request, its engine job and where the clip starts."""
-
-    request: PreviewRequest
-    job: EngineJob
-    first_frame: int
-    timer: Any = None
-
-    def handle_events(self) -> None:
-        self.apply(self.job.poll())
-
-
-_RUNNING: list[PreviewRun] = []
-
-
-def preview_running() -> bool:
-    return bool(_RUNNING)
-
-
-class MOCAP_OT_preview(bpy.types.Operator):
+class MOCAP_OT_preview(PolledOperator):
     """Render a quick-look video of the take's body over the video (engine, PyTorch3D or CPU) and show it"""
 
     bl_idname = "mocap.preview"
     bl_label = "Preview Take"
     bl_options = {'REGISTER'}
+
+    slot = runs.PREVIEW
+    progress_bar = True
+    cancel_message = "Preview cancelled"
 
     filepath: StringProperty(  # type: ignore[valid-type]
         name="Motion File",
@@ -191,7 +119,7 @@ class MOCAP_OT_preview(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if preview_running():
+        if runs.PREVIEW.running():
             cls.poll_message_set("A preview is already being rendered")
             return False
         return True
@@ -205,15 +133,15 @@ class MOCAP_OT_preview(bpy.types.Operator):
             )
         if not Path(motion).is_file():
             raise MocapError(f"The take's motion file was not found: {motion}")
-        rig = take_rig(context.active_object)
-        video = rig.get(VIDEO_KEY, "") if rig is not None and not self.filepath else ""
+        rig = rig_of(context.active_object)
+        video = rig.get(VIDEO_PROP, "") if rig is not None and not self.filepath else ""
         return PreviewRequest(
             motion=motion, out=str(preview_path(motion)),
             video=bpy.path.abspath(video) if isinstance(video, str) and video else "",
             layout=self.layout, resolution=self.resolution, landmarks=self.landmarks, renderer=self.renderer,
         )
 
-    def _start(self, context: bpy.types.Context) -> PreviewRun | None:
+    def begin(self, context: bpy.types.Context) -> PreviewRun | None:
         try:
             request = self._request(context)
             python = engine_python_path(context)
@@ -231,12 +159,19 @@ class MOCAP_OT_preview(bpy.types.Operator):
             return None
         scene = context.scene
         run = PreviewRun(request=request, job=job, first_frame=scene.frame_start if scene is not None else 1)
-        _RUNNING.append(run)
+        runs.PREVIEW.start(run)
         return run
 
-    def _finish(self, context: bpy.types.Context, run: PreviewRun) -> set[str]:
-        self._cleanup(context, run, cancel=False)
+    def update(self, run: PreviewRun) -> None:
         run.handle_events()
+
+    def is_done(self, run: PreviewRun) -> bool:
+        return run.job.finished
+
+    def status(self, run: PreviewRun) -> tuple[str, float]:
+        return f"Mocap preview: {run.status} ({run.fraction:.0%})", run.fraction
+
+    def finish(self, context: bpy.types.Context, run: PreviewRun) -> set[str]:
         for warning in run.warnings:
             self.report({'WARNING'}, warning)
         code = run.job.returncode
@@ -255,50 +190,7 @@ class MOCAP_OT_preview(bpy.types.Operator):
         self.report({'INFO'}, f"Preview {out.name} shown {where}")
         return {'FINISHED'}
 
-    def _cleanup(self, context: bpy.types.Context, run: PreviewRun, *, cancel: bool) -> None:
+    def release(self, context: bpy.types.Context, run: PreviewRun, *, cancel: bool) -> None:
         if cancel:
             run.job.cancel()
-        if run in _RUNNING:
-            _RUNNING.remove(run)
-        stop_modal(context, run.timer)
-        run.timer = None
-
-    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        run = self._start(context)
-        if run is None:
-            return {'CANCELLED'}
-        wait_for(run.job, run.handle_events, lambda: self._cleanup(context, run, cancel=True))
-        return self._finish(context, run)
-
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        if bpy.app.background:
-            return self.execute(context)
-        run = self._start(context)
-        if run is None:
-            return {'CANCELLED'}
-        run.timer = start_modal(self, context, progress_bar=True)
-        return {'RUNNING_MODAL'}
-
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        run = _RUNNING[0] if _RUNNING else None
-        if run is None:
-            return {'CANCELLED'}
-        if event.type == 'ESC' and event.value == 'PRESS':
-            self._cleanup(context, run, cancel=True)
-            self.report({'WARNING'}, "Preview cancelled")
-            return {'CANCELLED'}
-        if event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        run.handle_events()
-        if not run.job.finished:
-            if context.workspace is not None:
-                context.workspace.status_text_set(f"Mocap preview: {run.status} ({run.fraction:.0%}) - Esc to cancel")
-            if context.window_manager is not None:
-                context.window_manager.progress_update(run.fraction * PROGRESS_SCALE)
-            return {'PASS_THROUGH'}
-        return self._finish(context, run)
-
-    def cancel(self, context: bpy.types.Context) -> None:
-        run = _RUNNING[0] if _RUNNING else None
-        if run is not None:
-            self._cleanup(context, run, cancel=True)
+        runs.PREVIEW.end(run)

@@ -2,7 +2,7 @@
 
 import bpy
 
-from ..operators.batch import current_batch
+from ..blender_mocap import runs
 from .draw import draw_batch_panel
 
 
@@ -21,5 +21,5 @@ class MOCAP_PT_batch(bpy.types.Panel):
         props = getattr(context.scene, "mocap", None)
         if props is None or self.layout is None:
             return
-        run = current_batch()
+        run = runs.BATCH.current
         draw_batch_panel(self.layout, props, running=f"{run.status} - Esc to cancel" if run else "")

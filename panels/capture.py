@@ -2,8 +2,8 @@
 
 import bpy
 
+from ..blender_mocap import runs
 from ..blender_mocap.preferences import STATUS
-from ..operators.capture import current_capture
 from .draw import draw_capture_panel
 
 
@@ -20,7 +20,7 @@ class MOCAP_PT_capture(bpy.types.Panel):
         props = getattr(context.scene, "mocap", None)
         if props is None or self.layout is None:
             return
-        run = current_capture()
+        run = runs.CAPTURE.current
         running = f"{run.status} ({run.fraction:.0%}) - Esc to cancel" if run is not None else ""
         draw_capture_panel(
             self.layout, props, engine_line=STATUS.line(), engine_ok=STATUS.usable and not STATUS.busy,

@@ -2,7 +2,7 @@
 
 import bpy
 
-from ..blender_mocap.scene import LOW_CONFIDENCE_PROP, QUALITY_PROP, rig_of
+from ..blender_mocap.take import take_quality
 from .draw import draw_quality_panel
 
 
@@ -19,10 +19,5 @@ class MOCAP_PT_quality(bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         if self.layout is None:
             return
-        rig = rig_of(context.active_object)
-        anim = rig.animation_data if rig is not None else None
-        action = anim.action if anim is not None else None
-        stored = action.get(QUALITY_PROP) if action is not None else None
-        quality = {str(k): float(v) for k, v in stored.items()} if stored is not None else None
-        low = str(action.get(LOW_CONFIDENCE_PROP, "")) if action is not None else ""
+        quality, low = take_quality(context.active_object)
         draw_quality_panel(self.layout, quality, low)

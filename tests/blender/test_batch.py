@@ -175,7 +175,7 @@ def test_runs_with_python_dash_m(ext_module, short_clip: Path, tmp_path: Path, e
 def test_batch_operator_converts_a_folder_and_leaves_the_scene_alone(
         ext_module, short_clip: Path, tmp_path: Path, engine_python: str, monkeypatch) -> None:
     """The add-on's Batch panel: a separate process converts the folder; the open file is untouched."""
-    registration = __import__(f"{ext_module.__name__}.blender_mocap.registration", fromlist=["register"])
+    registration = __import__(f"{ext_module.__name__}.registration", fromlist=["register"])
     monkeypatch.setenv("BLENDER_MOCAP_ENGINE_PYTHON", engine_python)
     videos = tmp_path / "videos"
     videos.mkdir()
@@ -203,7 +203,7 @@ def test_batch_operator_converts_a_folder_and_leaves_the_scene_alone(
 
 
 def test_batch_operator_refuses_missing_folders(ext_module, tmp_path: Path) -> None:
-    registration = __import__(f"{ext_module.__name__}.blender_mocap.registration", fromlist=["register"])
+    registration = __import__(f"{ext_module.__name__}.registration", fromlist=["register"])
     registration.register()
     try:
         props = bpy.context.scene.mocap
@@ -268,7 +268,7 @@ def test_engine_killed_mid_capture_is_reported_and_changes_nothing(ext_module, s
     import signal
     import time
 
-    registration = __import__(f"{ext_module.__name__}.blender_mocap.registration", fromlist=["register"])
+    registration = __import__(f"{ext_module.__name__}.registration", fromlist=["register"])
     registration.register()
     try:
         cap = __import__(f"{ext_module.__name__}.operators.capture", fromlist=["start_capture"])
@@ -283,7 +283,7 @@ def test_engine_killed_mid_capture_is_reported_and_changes_nothing(ext_module, s
         os.kill(run.job.pid, signal.SIGKILL)
         run.job.wait(timeout=10)
         level, message = cap.finish_capture(bpy.context, run)
-        cap.cleanup_capture(bpy.context, run, cancel=False)
+        cap.cleanup_capture(run, cancel=False)
         after = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras")}
     finally:
         registration.unregister()

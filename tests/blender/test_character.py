@@ -346,7 +346,7 @@ def test_failed_recapture_leaves_the_character_as_it_was(pkg, motion_factory, mo
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(scene_mod, "_build_camera", broken)  # fails after the new keys are written
+    monkeypatch.setattr(scene_mod, "build_camera", broken)  # fails after the new keys are written
     with pytest.raises(pkg.core.errors.MocapError, match="could not build the scene"):
         scene_mod.build_take(bpy.context, motion_factory(6, mesh=True), name="take2", target=first.armature)
     assert _counts() == before

@@ -110,20 +110,21 @@ try:
     # Cancel a real engine run mid-way through the operator's own cleanup function.
     cap = sys.modules[PKG + ".operators.capture"]
     eng = sys.modules[PKG + ".blender_mocap.engine"]
+    runs = sys.modules[PKG + ".blender_mocap.runs"]
     settings = eng.CaptureSettings(video=cfg["clip"], output_dir=str(user / "takes"))
     before = counts()
     run = cap.start_capture(settings, Path(cfg["engine_python"]))
-    cap._RUNNING.append(run)
+    runs.CAPTURE.start(run)
     kinds = []
     t0 = time.monotonic()
     while time.monotonic() - t0 < 120 and not run.job.finished and "progress" not in kinds:
         kinds += [e["event"] for e in run.job.poll()]
         time.sleep(0.05)
     t1 = time.monotonic()
-    cap.cleanup_capture(bpy.context, run, cancel=True)
+    cap.cleanup_capture(run, cancel=True)
     out["cancel"] = {"events_before_cancel": kinds, "seconds": time.monotonic() - t1,
                      "returncode": run.job.returncode, "temp_dir_exists": run.temp_dir.exists(),
-                     "still_running": cap.capture_running(), "unchanged": counts() == before,
+                     "still_running": runs.CAPTURE.running(), "unchanged": counts() == before,
                      "takes_dir_exists": (user / "takes").exists(),
                      "stderr": run.job.stderr_tail()[-2000:]}
     save()
@@ -207,7 +208,7 @@ def test_zip_holds_the_extension_and_no_tests(built_zip: Path) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(built_zip).namelist())
-    assert {"blender_manifest.toml", "__init__.py", "blender_mocap/registration.py",
+    assert {"blender_manifest.toml", "__init__.py", "registration.py",
             "operators/capture.py", "panels/capture.py", "core/motion.py"} <= names
     assert not any(n.startswith(("tests/", "bench/", ".ci/", ".git/")) or "__pycache__" in n for n in names)
     assert "dev.py" not in names

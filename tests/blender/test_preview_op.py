@@ -27,7 +27,7 @@ def _take(pkg, tmp_path: Path, module) -> tuple[bpy.types.Object, Path]:
     motion_path = pkg.core.motion.write_motion(tmp_path / "take.npz", make_motion(8, (160, 120), str(video)))
     rig = bpy.data.objects.new("take", bpy.data.armatures.new("take"))
     bpy.context.scene.collection.objects.link(rig)
-    rig[module.MOTION_FILE_KEY] = str(motion_path)
+    rig[pkg.blender_mocap.take_keys.MOTION_FILE_PROP] = str(motion_path)
     bpy.context.view_layer.objects.active = rig
     return rig, motion_path
 
@@ -41,14 +41,14 @@ def test_preview_of_the_active_take_is_loaded_as_a_clip(pkg, preview_op, tmp_pat
     assert result == {'FINISHED'}
     out = motion_path.with_name("take.preview.mp4")
     assert out.is_file()
-    clips = [c for c in bpy.data.movieclips if c.get(preview_op.PREVIEW_KEY)]
+    clips = [c for c in bpy.data.movieclips if c.get(pkg.blender_mocap.take_keys.PREVIEW_PROP)]
     assert len(clips) == 1
     assert tuple(clips[0].size) == (160, 60)  # side-by-side: two 80 x 60 views
     assert clips[0].frame_duration == 8
     assert [bg.clip for bg in cam.data.background_images] == clips
     # Running it again replaces the clip instead of stacking copies.
     assert bpy.ops.mocap.preview('EXEC_DEFAULT', resolution=80, renderer='cpu', layout='overlay') == {'FINISHED'}
-    clips = [c for c in bpy.data.movieclips if c.get(preview_op.PREVIEW_KEY)]
+    clips = [c for c in bpy.data.movieclips if c.get(pkg.blender_mocap.take_keys.PREVIEW_PROP)]
     assert len(clips) == 1 and tuple(clips[0].size) == (80, 60)
     assert len(cam.data.background_images) == 1
 

@@ -229,7 +229,7 @@ def test_unexpected_failure_is_wrapped_and_rolled_back(pkg, motion_factory, monk
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(scene_mod.keying, "key_bones", broken)
+    monkeypatch.setattr(pkg.blender_mocap.keying, "key_bones", broken)
     with pytest.raises(pkg.core.errors.MocapError, match="could not build the scene") as info:
         scene_mod.build_take(bpy.context, motion_factory(3, mesh=True), name="broken")
     assert isinstance(info.value.__cause__, RuntimeError)
@@ -284,3 +284,16 @@ def test_take_carries_its_confidence_curve_and_quality(pkg, motion_factory):
                                                       "KEYFRAME"]
     bone_curve = next(fc for fc in _fcurves(take) if fc.data_path.endswith("rotation_quaternion"))
     assert {k.type for k in bone_curve.keyframe_points} == {"KEYFRAME"}
+
+
+def test_the_take_is_found_from_its_rig_its_body_and_anything_under_them(pkg, motion_factory):
+    take_mod = pkg.blender_mocap.take
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion_factory(3, mesh=True), name="found")
+    prop = bpy.data.objects.new("prop", None)  # e.g. a hat parented to the body
+    prop.parent = take.body
+    # One level up (the old panel's rule) missed this: the prop's parent is the body, not the rig.
+    assert prop.parent.type == 'MESH'
+    for obj in (take.armature, take.body, prop):
+        assert take_mod.rig_of(obj) == take.armature
+    assert take_mod.rig_of(None) is None
+    assert take_mod.rig_of(take.camera) is None

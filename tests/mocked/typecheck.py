@@ -23,7 +23,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mocap-typecheck-") as tmp:
         link = Path(tmp) / "blender_mocap_ext"
         os.symlink(ROOT, link, target_is_directory=True)
-        targets = [str(link / name) for name in ("blender_mocap", "operators", "panels")]
+        targets = [str(link / name) for name in ("blender_mocap", "operators", "panels", "registration.py")]
         cmd = [sys.executable, "-m", "mypy", "--config-file", str(CONFIG),
                "--cache-dir", str(Path(tmp) / ".mypy_cache"), *sys.argv[1:], *targets]
         return subprocess.call(cmd, cwd=tmp)

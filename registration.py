@@ -1,17 +1,22 @@
-"""Register and unregister every class of the extension, in one ordered list."""
+"""Register and unregister every class of the extension, in one ordered list.
+
+The top of the Blender side's layers: it imports the operators and panels,
+and nothing imports it but the extension's ``__init__`` (lazily, so the
+package imports without bpy).
+"""
 
 import bpy
 
-from ..operators.batch import MOCAP_OT_batch
-from ..operators.capture import MOCAP_OT_capture
-from ..operators.engine import MOCAP_OT_check_engine, MOCAP_OT_create_engine
-from ..operators.import_motion import MOCAP_OT_import_motion, menu_func_import
-from ..operators.preview import MOCAP_OT_preview
-from ..panels.batch import MOCAP_PT_batch
-from ..panels.capture import MOCAP_PT_capture
-from ..panels.quality import MOCAP_PT_quality
-from .preferences import MOCAP_AP_preferences, configured_python, refresh_status
-from .properties import MOCAP_PG_settings
+from .blender_mocap.preferences import MOCAP_AP_preferences, configured_python, refresh_status
+from .blender_mocap.properties import MOCAP_PG_settings
+from .operators.batch import MOCAP_OT_batch
+from .operators.capture import MOCAP_OT_capture
+from .operators.engine import MOCAP_OT_check_engine, MOCAP_OT_create_engine
+from .operators.import_motion import MOCAP_OT_import_motion, menu_func_import
+from .operators.preview import MOCAP_OT_preview
+from .panels.batch import MOCAP_PT_batch
+from .panels.capture import MOCAP_PT_capture
+from .panels.quality import MOCAP_PT_quality
 
 CLASSES: tuple[type, ...] = (
     MOCAP_PG_settings,
