@@ -9,7 +9,7 @@ stops its engine in turn.
 """
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..blender_mocap.engine import EngineJob
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.settings import build_options_from_props, resolve_path, settings_from_props
 from ..core.errors import MocapError
+from ..core.options import batch_args
 from .modal import start_modal, wait_for
 
 HEADLESS = Path(__file__).resolve().parents[1] / "blender_mocap" / "headless.py"
@@ -65,9 +66,7 @@ def batch_command(props: Any, *, engine_python: Path, smplx_folder: str, blend_f
         runner = [sys.executable, str(HEADLESS)]
     cmd = runner + ["capture", source, "--out", target, "--outputs", ",".join(formats),
                     "--progress", "json", "--engine-python", str(engine_python),
-                    "--correctives", options.correctives, *capture.cli_args()]
-    if not options.ground:
-        cmd.append("--no-ground")
+                    *capture.cli_args(), *batch_args(asdict(options))]
     return cmd, Path(target) / "report.json"
 
 

@@ -110,7 +110,7 @@ try:
     # Cancel a real engine run mid-way through the operator's own cleanup function.
     cap = sys.modules[PKG + ".operators.capture"]
     eng = sys.modules[PKG + ".blender_mocap.engine"]
-    settings = eng.CaptureSettings(video=cfg["clip"], output_dir=str(user / "takes"))
+    settings = eng.CaptureRequest(video=cfg["clip"], output_dir=str(user / "takes"))
     before = counts()
     run = cap.start_capture(settings, Path(cfg["engine_python"]))
     cap._RUNNING.append(run)
