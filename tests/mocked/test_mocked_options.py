@@ -5,29 +5,26 @@ line -> TOML settings file -> Blender properties -> engine arguments -> parsed
 by the engine's command line. And each option reaches every surface it is
 declared for, so an option forgotten on one surface fails here.
 
-The Blender side's option code is plain Python (no bpy), so it runs here with
-the repository root loaded as a package; tests/blender/test_options.py checks
-the properties Blender itself registers.
+The Blender side's option code is plain Python (no bpy, no mocks needed);
+tests/blender/test_options.py checks the properties Blender itself registers.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
-import sys
-import types
 from dataclasses import asdict, fields
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from core.cli import build_parser
-from core.options import (BATCH, BUILD, ENGINE, OPTION, OPTIONS, SCENE, batch_args, engine_args, engine_values,
-                          options_for)
+from conftest import ROOT, import_ext as ext
 
-ROOT = Path(__file__).resolve().parents[2]
-PKG = "mocap_options_ext"
+cli, opts = ext("core.cli"), ext("core.options")
+build_parser = cli.build_parser
+BATCH, BUILD, ENGINE, SCENE = opts.BATCH, opts.BUILD, opts.ENGINE, opts.SCENE
+OPTION, OPTIONS, options_for = opts.OPTION, opts.OPTIONS, opts.options_for
+batch_args, engine_args, engine_values = opts.batch_args, opts.engine_args, opts.engine_values
 
 # A value other than the default for every option (and other than the batch's default).
 SAMPLE: dict[str, Any] = {
@@ -40,15 +37,6 @@ SAMPLE: dict[str, Any] = {
 }
 BATCH_OWN = {"outputs", "engine_python", "progress"}
 """BatchSettings fields that are the batch's own, not options."""
-
-
-def ext(module: str) -> types.ModuleType:
-    """``<repository root>.<module>`` with the root loaded as a package (its __init__ needs bpy)."""
-    if PKG not in sys.modules:
-        pkg = types.ModuleType(PKG)
-        pkg.__path__ = [str(ROOT)]
-        sys.modules[PKG] = pkg
-    return importlib.import_module(f"{PKG}.{module}")
 
 
 def pick(values: dict[str, Any], options: tuple) -> dict[str, Any]:
