@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import CancelledError, MocapError
+from ..core.options import Correctives, batch_defaults, engine_args
+from .engine import run_engine as default_run_engine
+from .exports import copy_atomic, export_take
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
 
 FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
@@ -38,15 +41,21 @@ FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
 
 REPORT_VERSION = 1
 STATE_DIR = ".blender-mocap"
+_DEFAULT = batch_defaults()
 
 
 @dataclass(frozen=True)
 class BatchSettings:
     """Everything a batch does; the same options as the add-on's capture panel.
 
+    Its fields are the keys of a settings file: the options with the
+    ``batch`` surface in ``core/options.py`` (None leaves one to the engine)
+    and the batch's own (outputs, engine_python, progress).
+
     Attributes:
         outputs: formats to write per video, from ``FORMATS``.
-        start, end: video frame range (0-based, end exclusive; None = whole video).
+        start, end: video frame range (0-based, end exclusive, as on the engine's
+            command line and in ``CaptureRequest``; None = whole video).
         stride: analyse every ``stride``-th frame.
         max_frames: analyse at most this many frames (None = no limit).
         fov: horizontal field of view in degrees (None = the engine's choice: the
@@ -79,21 +88,14 @@ class BatchSettings:
     smoothing: float | None = None
     smoothing_hands: float | None = None
     smoothing_face: float | None = None
-    ground: bool = True
-    correctives: str = "BAKED"
+    ground: bool = _DEFAULT["ground"]
+    correctives: Correctives = _DEFAULT["correctives"]
     engine_python: str | None = None
     progress: str = "text"
 
     def engine_args(self) -> list[str]:
         """The engine's optional command-line arguments for these settings."""
-        args: list[str] = []
-        for name in ("start", "end", "stride", "max_frames", "fov", "body", "smplx_dir",
-                     "gender", "preset", "device", "pose_backend", "foot_lock", "smoothing", "smoothing_hands",
-                     "smoothing_face"):
-            value = getattr(self, name)
-            if value is not None:
-                args += ["--" + name.replace("_", "-"), f"{value:g}" if isinstance(value, float) else str(value)]
-        return args
+        return engine_args(asdict(self))
 
     def digest(self) -> str:
         """Hash of what determines the outputs (not where the engine lives or how progress looks)."""
@@ -248,8 +250,6 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
 
     Exit code 0 when every video is done or skipped, 1 when some failed.
     """
-    from .headless import run_engine as default_run_engine
-
     engine = run_engine or default_run_engine
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -362,7 +362,7 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
             t = time.perf_counter()
             final = out_dir / f"{stem}.{fmt}"
             if fmt == "npz":
-                _copy(scratch, final)
+                copy_atomic(scratch, final)
             else:
                 export_take(fmt, take, final)
             report.outputs[fmt] = str(final)
@@ -375,57 +375,36 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
         scratch.unlink(missing_ok=True)
 
 
-def _copy(src: Path, dst: Path) -> None:
-    import shutil
+def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str], *,
+               video_path: str | None = None, name: str | None = None,
+               options: BuildOptions | None = None) -> Path:
+    """Read a motion file, build its take into a fresh empty file and save it as ``out``.
 
-    tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def export_take(fmt: str, take, final: Path) -> None:
-    """Write one format with Blender's bundled exporter, under a temporary name."""
+    The .blend is saved under a temporary name next to ``out`` and renamed, so
+    an interrupted run never leaves a half-written file. Returns ``out``.
+    """
     import bpy
 
-    tmp = final.with_name(f".{final.stem}.partial.{fmt}")
-    scene = bpy.context.scene
-    view_layer = bpy.context.view_layer
-    if scene is None or view_layer is None:
-        raise MocapError("no scene to export (Blender has no active scene)")
-    arm = take.armature
-    for obj in view_layer.objects:
-        obj.select_set(False)
-    arm.select_set(True)
-    if take.body is not None:
-        take.body.select_set(True)
-    view_layer.objects.active = arm
+    from ..core.motion import read_motion
+    from .scene import build_take
+    from .take import record_motion_file
+
+    motion_path = Path(motion_path)
+    out = Path(out)
+    motion = read_motion(motion_path)
+    if video_path is None and motion.source_video and os.path.isfile(motion.source_video):
+        video_path = motion.source_video
+    if name is None:
+        name = Path(motion.source_video).stem if motion.source_video else motion_path.stem
+    bpy.ops.wm.read_homefile(use_empty=True)
+    take = build_take(bpy.context, motion, name=name,
+                      video_path=str(Path(video_path).resolve()) if video_path else None, options=options)
+    record_motion_file(take, motion_path)
+    for warning in take.warnings:
+        print(f"{name}: warning: {warning}", flush=True)
     try:
-        if fmt == "blend":
-            result = bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, copy=True)
-        elif fmt == "fbx":
-            result = bpy.ops.export_scene.fbx(
-                filepath=str(tmp), use_selection=True, object_types={'ARMATURE', 'MESH'},
-                add_leaf_bones=False, bake_anim=True, bake_anim_use_all_actions=False,
-                bake_anim_use_nla_strips=False, bake_anim_simplify_factor=0.0)
-        elif fmt == "bvh":
-            result = bpy.ops.export_anim.bvh(
-                filepath=str(tmp), frame_start=scene.frame_start, frame_end=scene.frame_end,
-                rotate_mode='NATIVE')
-        elif fmt == "glb":
-            result = bpy.ops.export_scene.gltf(
-                filepath=str(tmp), export_format='GLB', use_selection=True, export_animations=True,
-                export_cameras=False)
-        else:  # pragma: no cover - check_settings rejects it first
-            raise MocapError(f"unknown output format {fmt}")
-        if result is None or "FINISHED" not in result or not tmp.is_file():
-            raise MocapError(f"Blender's {fmt.upper()} exporter did not write {final.name}")
-        os.replace(tmp, final)
-    except RuntimeError as exc:
-        raise MocapError(f"Blender's {fmt.upper()} exporter failed for {final.name}: {exc}") from exc
+        out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise MocapError(f"cannot write {final}: {exc.strerror}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise MocapError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
+    export_take("blend", take, out)
+    return out

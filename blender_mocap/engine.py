@@ -2,9 +2,10 @@
 
 Standard library only (no bpy): the capture operator drives an
 :class:`EngineJob` from Blender's main thread, and tests drive it from plain
-Python. The engine's protocol (one JSON object per stdout line) is in
-CONTRACTS / README: ``stage``, ``progress``, ``warning``, ``error``, ``done``
-events; anything else on stdout is ignored.
+Python. The engine's protocol (one JSON object per stdout line) is in the
+README's "Progress protocol": ``stage``, ``progress`` (always with the overall
+``fraction``), ``warning``, ``error``, ``done`` events; anything else on
+stdout is ignored. :func:`run_engine` is the synchronous runner of the batch.
 
 Threading: one daemon thread per job reads stdout into a ``queue.Queue`` and a
 second one keeps the tail of stderr. Neither touches bpy; the owner calls
@@ -20,40 +21,51 @@ import queue
 import signal
 import subprocess
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from ..core.errors import CancelledError, MocapError
+from ..core import options
+from ..core.options import Body, Device, FootLock, Gender, PoseBackend, Preset
 
 EXTENSION_ROOT = Path(__file__).resolve().parent.parent
 """The extension root (holds core/): the engine runs with this as its cwd."""
 
 EVENT_KINDS = frozenset({"stage", "progress", "warning", "error", "done"})
-STAGES = ("decoding", "pose", "fitting", "writing")
 
 STDERR_TAIL_LINES = 40
 
 
-@dataclass(frozen=True)
-class CaptureSettings:
-    """What one capture run needs, copied from the scene properties.
+@dataclass(frozen=True, kw_only=True)
+class CaptureRequest:
+    """One capture the add-on asks the engine for, copied from the scene properties.
+
+    Not the engine's own ``core.capture.CaptureSettings``: these are the
+    option values as the engine's command line takes them (see
+    ``core/options.py``, where each is declared); None leaves an option to
+    the engine.
 
     Attributes:
         video: absolute path of the input video.
         output_dir: folder the motion file is copied to when the take is built.
         start: first video frame (0-based) to process.
-        end: last video frame (inclusive); -1 = to the end of the video.
-        stride: keep every ``stride``-th frame (1 = all).
-        max_frames: stop after this many processed frames; 0 = no limit.
-        fov: horizontal field of view in degrees; 0 = the engine's choice (from the
-            video's metadata when it records a focal length, else 60).
+        end: the frame after the last one to process (exclusive; the panel
+            shows the last frame kept); None = to the end of the video.
+        stride: keep every ``stride``-th frame (None: the preset's).
+        max_frames: stop after this many processed frames; None = no limit.
+        fov: horizontal field of view in degrees; None = the engine's choice (from
+            the video's metadata when it records a focal length, else 60).
         body: body model, "auto" (SMPL-X when the folder holds the gender's
             file, else the mannequin), "mannequin" or "smplx".
-        smplx_dir: the user's SMPL-X model folder; "" = the engine's own
+        smplx_dir: the user's SMPL-X model folder; None = the engine's own
             fallback (``BLENDER_MOCAP_SMPLX_DIR``).
         gender: "neutral", "male" or "female" (which SMPL-X file).
         preset: fitting effort, "fast", "balanced" or "accurate".
         device: "auto", "cpu" or "cuda".
+        pose_backend: "mediapipe" or "torch".
         foot_lock: "auto", "always" or "off" (planted heels and toes).
         smoothing, smoothing_hands, smoothing_face: jitter filter strength,
             0 (off) to 1, for the body and root, the fingers, the face.
@@ -61,62 +73,36 @@ class CaptureSettings:
 
     video: str
     output_dir: str
-    start: int = 0
-    end: int = -1
-    stride: int = 1
-    max_frames: int = 0
-    fov: float = 0.0
-    body: str = "auto"
-    smplx_dir: str = ""
-    gender: str = "neutral"
-    preset: str = "balanced"
-    device: str = "auto"
-    pose_backend: str = "mediapipe"
-    foot_lock: str = "auto"
-    smoothing: float = 0.5
-    smoothing_hands: float = 0.5
-    smoothing_face: float = 0.5
+    start: int | None = None
+    end: int | None = None
+    stride: int | None = None
+    max_frames: int | None = None
+    fov: float | None = None
+    body: Body | None = None
+    smplx_dir: str | None = None
+    gender: Gender | None = None
+    preset: Preset | None = None
+    device: Device | None = None
+    pose_backend: PoseBackend | None = None
+    foot_lock: FootLock | None = None
+    smoothing: float | None = None
+    smoothing_hands: float | None = None
+    smoothing_face: float | None = None
 
     def cli_args(self) -> list[str]:
-        """The engine's optional arguments for these settings (defaults left out)."""
-        args: list[str] = []
-        if self.start > 0:
-            args += ["--start", str(self.start)]
-        if self.end >= 0:  # the CLI's --end is exclusive; ours is the last frame kept
-            args += ["--end", str(self.end + 1)]
-        if self.stride > 1:
-            args += ["--stride", str(self.stride)]
-        if self.max_frames > 0:
-            args += ["--max-frames", str(self.max_frames)]
-        if self.fov > 0:
-            args += ["--fov", f"{self.fov:g}"]
-        if self.body != "auto":
-            args += ["--body", self.body]
-        if self.smplx_dir and self.body != "mannequin":
-            args += ["--smplx-dir", self.smplx_dir]
-        if self.gender != "neutral":
-            args += ["--gender", self.gender]
-        if self.preset != "balanced":
-            args += ["--preset", self.preset]
-        if self.device != "auto":
-            args += ["--device", self.device]
-        if self.pose_backend != "mediapipe":
-            args += ["--pose-backend", self.pose_backend]
-        if self.foot_lock != "auto":
-            args += ["--foot-lock", self.foot_lock]
-        for flag, value in (("--smoothing", self.smoothing), ("--smoothing-hands", self.smoothing_hands),
-                            ("--smoothing-face", self.smoothing_face)):
-            if abs(value - 0.5) > 1e-6:
-                args += [flag, f"{value:g}"]
-        return args
+        """The engine's optional arguments for this request (defaults left out)."""
+        return options.engine_args(asdict(self))
 
 
-def capture_command(python: str | os.PathLike[str], settings: CaptureSettings, out: str | os.PathLike[str]) -> list[str]:
+def engine_command(python: str | os.PathLike[str], video: str | os.PathLike[str], out: str | os.PathLike[str],
+                   args: Iterable[str] = ()) -> list[str]:
     """The engine command line for one capture with JSON progress on stdout."""
-    return [
-        str(python), "-m", "core", "capture", str(settings.video),
-        "--out", str(out), "--progress", "json", *settings.cli_args(),
-    ]
+    return [str(python), "-m", "core", "capture", str(video), "--out", str(out), "--progress", "json", *args]
+
+
+def capture_command(python: str | os.PathLike[str], request: CaptureRequest, out: str | os.PathLike[str]) -> list[str]:
+    """The engine command line for ``request``."""
+    return engine_command(python, request.video, out, request.cli_args())
 
 
 def parse_event(line: str, kinds: frozenset[str] = EVENT_KINDS) -> dict[str, Any] | None:
@@ -265,20 +251,6 @@ class EngineJob:
             thread.join(timeout=1.0)
 
 
-def stage_range(stage: str) -> tuple[float, float]:
-    """The share of the overall progress bar a stage covers, as (start, end).
-
-    Used only when an event carries no overall ``fraction``.
-    """
-    weights = {"decoding": 0.05, "pose": 0.6, "fitting": 0.3, "writing": 0.05}
-    start = 0.0
-    for name in STAGES:
-        if name == stage:
-            return start, start + weights[name]
-        start += weights[name]
-    return 0.0, 1.0
-
-
 def event_fraction(event: dict[str, Any]) -> float | None:
     """Overall progress 0..1 from a ``progress`` event, or None."""
     if event.get("event") != "progress":
@@ -286,10 +258,6 @@ def event_fraction(event: dict[str, Any]) -> float | None:
     fraction = event.get("fraction")
     if isinstance(fraction, (int, float)):
         return min(max(float(fraction), 0.0), 1.0)
-    done, total = event.get("done"), event.get("total")
-    if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total > 0:
-        lo, hi = stage_range(str(event.get("stage", "")))
-        return lo + (hi - lo) * min(max(done / total, 0.0), 1.0)
     return None
 
 
@@ -338,6 +306,58 @@ class JobProgress:
                 self.error = str(event.get("message", "")) or "unknown engine error"
             elif kind == "done":
                 self.done_event = event
+
+
+def _print_event(stem: str, event: dict[str, Any], last_percent: list[int]) -> None:
+    """Short human lines on stdout: stages, warnings and every tenth percent."""
+    kind = event["event"]
+    if kind == "progress":
+        percent = int(100 * float(event.get("fraction", 0.0)))
+        if percent >= last_percent[0] + 10:
+            last_percent[0] = percent - percent % 10
+            print(f"{stem}: {percent}% {describe_event(event)}", flush=True)
+    elif kind in ("stage", "warning"):
+        prefix = "warning: " if kind == "warning" else ""
+        print(f"{stem}: {prefix}{describe_event(event)}", flush=True)
+
+
+def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
+               on_event: Callable[[dict], None] | None = None,
+               should_cancel: Callable[[], bool] | None = None) -> Path:
+    """Run one engine capture synchronously; returns the motion path.
+
+    Each event but ``error`` is passed to ``on_event`` (default: short human
+    lines on stdout). Raises MocapError with the engine's own message when it
+    fails, CancelledError (after stopping the engine) when ``should_cancel()``.
+    """
+    stem = Path(video).stem
+    try:
+        job = EngineJob(engine_command(engine_python, Path(video).resolve(), out.resolve(), engine_args))
+    except OSError as exc:
+        raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
+    message = None
+    last_percent = [-10]
+    while True:
+        finished = job.finished  # read before polling, so no event is left behind
+        for event in job.poll():
+            if event["event"] == "error":
+                message = describe_event(event)
+            elif on_event is not None:
+                on_event(event)
+            else:
+                _print_event(stem, event, last_percent)
+        if finished:
+            break
+        if should_cancel is not None and should_cancel():
+            job.cancel()
+            raise CancelledError("batch cancelled; the engine was stopped")
+        time.sleep(0.05)
+    code = job.wait()
+    if code != 0:
+        raise MocapError(message or job.error_message())
+    if not out.is_file():
+        raise MocapError(f"the engine finished but wrote no motion file at {out}")
+    return out
 
 
 class CommandSequence:

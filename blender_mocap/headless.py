@@ -13,7 +13,9 @@ arguments after ``--`` are used. ``capture`` is the batch converter
 (``blender_mocap/batch.py``): INPUTs are videos, folders of videos or ``.txt``
 lists; each video runs through the engine (``<engine python> -m core capture``)
 and is built and exported into DIR, with ``DIR/report.json`` describing the
-run. The engine's Python is ``--engine-python``, else the environment variable
+run. The capture and scene options are those of ``core/options.py`` with the
+``batch`` surface (spelled as on the engine's command line: ``--end`` is
+exclusive). The engine's Python is ``--engine-python``, else the environment variable
 ``BLENDER_MOCAP_ENGINE_PYTHON``, else this Python.
 
 Exit codes: 0 every video done or skipped, 1 some failed (the reasons on
@@ -25,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 # No relative imports at module level: run as a script, this file has no
@@ -48,6 +48,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ..core.options import BATCH, BUILD, add_argument, options_for
+
     parser = _Parser(prog="blender_mocap/headless.py",
                      description="Capture videos into finished files without Blender's UI.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -63,34 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     cap.add_argument("--engine-python", metavar="PY",
                      help=f"Python with the engine's packages (default: ${ENGINE_PYTHON_ENV} or this Python)")
     cap.add_argument("--progress", choices=("text", "json"), help="progress lines on stdout (default text)")
-    cap.add_argument("--max-frames", type=int)
-    cap.add_argument("--stride", type=int)
-    cap.add_argument("--start", type=int)
-    cap.add_argument("--end", type=int)
-    cap.add_argument("--fov", type=float)
-    for name, choices in (("--body", ("auto", "mannequin", "smplx")), ("--gender", ("neutral", "male", "female")),
-                          ("--preset", ("fast", "balanced", "accurate")), ("--device", ("auto", "cpu", "cuda")),
-                          ("--pose-backend", ("mediapipe", "torch"))):
-        cap.add_argument(name, choices=choices)
-    cap.add_argument("--foot-lock", choices=("auto", "always", "off"))
-    for name in ("--smoothing", "--smoothing-hands", "--smoothing-face"):
-        cap.add_argument(name, type=float, metavar="S", help="jitter filter strength, 0 to 1")
-    cap.add_argument("--smplx-dir", metavar="DIR",
-                     help="SMPL-X model folder (engine body model, AMASS rest data, correctives)")
-    cap.add_argument("--no-ground", dest="ground", action="store_false", default=None,
-                     help="keep the capture's own frame instead of standing the take on Z = 0")
-    cap.add_argument("--correctives", type=str.upper, choices=("DRIVERS", "BAKED", "NONE"),
-                     help="SMPL-X pose correctives (default BAKED: exporters keep keyed values)")
+    for option in options_for(BATCH):
+        add_argument(cap, option, default=None, shown_default=option.batch_default)
     build = sub.add_parser("build", help="build a .blend from a motion file (no engine)")
     build.add_argument("motion", metavar="MOTION.npz")
     build.add_argument("--out", required=True, metavar="FILE.blend")
     build.add_argument("--video", metavar="PATH", help="video for the camera background "
                        "(default: the motion's source video, if it exists)")
-    build.add_argument("--smplx-dir", metavar="DIR", help="SMPL-X model folder (AMASS rest data, correctives)")
-    build.add_argument("--no-ground", dest="ground", action="store_false", default=True,
-                       help="keep the motion's own frame instead of standing the take on Z = 0")
-    build.add_argument("--correctives", type=str.upper, choices=("DRIVERS", "BAKED", "NONE"), default="DRIVERS",
-                       help="SMPL-X pose correctives (default DRIVERS)")
+    for option in options_for(BUILD, BATCH):
+        add_argument(build, option, default=option.default, shown_default=option.default)
     return parser
 
 
@@ -116,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "build":
         try:
+            from .batch import build_file
             from .settings import BuildOptions
 
             options = BuildOptions(ground=args.ground, correctives=args.correctives,
@@ -129,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..core.errors import CancelledError
     from .batch import BatchSettings, check_settings, collect_inputs, run_batch, settings_from_toml
+    from .engine import run_engine
 
     try:
         values = settings_from_toml(args.config) if args.config else {}
@@ -165,99 +150,6 @@ def _install_cancel():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: flag.set())
     return flag.is_set
-
-
-def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
-               on_event: Callable[[dict], None] | None = None,
-               should_cancel: Callable[[], bool] | None = None) -> Path:
-    """Run one engine capture synchronously; returns the motion path.
-
-    Each event is passed to ``on_event`` (default: short human lines on
-    stdout). Raises MocapError with the engine's own message when it fails.
-    """
-    import time
-
-    from ..core.errors import CancelledError, MocapError
-    from .engine import EngineJob, describe_event
-
-    stem = Path(video).stem
-    cmd = [engine_python, "-m", "core", "capture", str(Path(video).resolve()),
-           "--out", str(out.resolve()), "--progress", "json", *engine_args]
-    try:
-        job = EngineJob(cmd, cwd=EXTENSION_ROOT)
-    except OSError as exc:
-        raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
-    message = None
-    last_percent = -10
-    while True:
-        finished = job.finished  # read before polling, so no event is left behind
-        for event in job.poll():
-            kind = event["event"]
-            if on_event is not None:
-                if kind == "error":
-                    message = describe_event(event)
-                else:
-                    on_event(event)
-                continue
-            if kind == "progress":
-                percent = int(100 * float(event.get("fraction", 0.0)))
-                if percent < last_percent + 10:
-                    continue
-                last_percent = percent - percent % 10
-                _say(f"{stem}: {percent}% {describe_event(event)}")
-            elif kind == "error":
-                message = describe_event(event)
-            elif kind in ("stage", "warning"):
-                prefix = "warning: " if kind == "warning" else ""
-                _say(f"{stem}: {prefix}{describe_event(event)}")
-        if finished:
-            break
-        if should_cancel is not None and should_cancel():
-            job.cancel()
-            raise CancelledError("batch cancelled; the engine was stopped")
-        time.sleep(0.05)
-    code = job.wait()
-    if code != 0:
-        raise MocapError(message or job.error_message())
-    if not out.is_file():
-        raise MocapError(f"the engine finished but wrote no motion file at {out}")
-    return out
-
-
-def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str], *,
-               video_path: str | None = None, name: str | None = None, options=None) -> Path:
-    """Read a motion file, build its take into a fresh empty file and save it as ``out``.
-
-    The .blend is saved under a temporary name next to ``out`` and renamed, so
-    an interrupted run never leaves a half-written file. Returns ``out``.
-    """
-    import bpy
-
-    from ..core.errors import MocapError
-    from ..core.motion import read_motion
-    from .batch import export_take
-    from .scene import build_take
-    from .take import record_motion_file
-
-    motion_path = Path(motion_path)
-    out = Path(out)
-    motion = read_motion(motion_path)
-    if video_path is None and motion.source_video and os.path.isfile(motion.source_video):
-        video_path = motion.source_video
-    if name is None:
-        name = Path(motion.source_video).stem if motion.source_video else motion_path.stem
-    bpy.ops.wm.read_homefile(use_empty=True)
-    take = build_take(bpy.context, motion, name=name,
-                      video_path=str(Path(video_path).resolve()) if video_path else None, options=options)
-    record_motion_file(take, motion_path)
-    for warning in take.warnings:
-        _say(f"{name}: warning: {warning}")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MocapError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
-    export_take("blend", take, out)
-    return out
 
 
 def _script_argv(argv: list[str]) -> list[str]:

@@ -1,94 +1,34 @@
 """The add-on's scene settings: one property group, ``scene.mocap``.
 
-Enum items shared with the import operator live here as module constants.
+The capture, cleanup and scene-building properties are made from the option
+table (``core/options.py``, through ``settings.scene_property_specs``); the
+others (paths, batch folders) are declared here.
 """
 
-import math
+from collections.abc import Callable
 from typing import Any
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-BODY_MODEL_ITEMS = [
-    ('AUTO', "Auto", "SMPL-X when the SMPL-X model folder (add-on preferences) holds the gender's "
-     "file, else the built-in mannequin"),
-    ('MANNEQUIN', "Mannequin", "The built-in license-free body (no SMPL-X files needed)"),
-    ('SMPLX', "SMPL-X", "The SMPL-X body from the model folder set in the add-on preferences"),
-]
-GENDER_ITEMS = [
-    ('NEUTRAL', "Neutral", "Gender-neutral SMPL-X model"),
-    ('MALE', "Male", "Male SMPL-X model"),
-    ('FEMALE', "Female", "Female SMPL-X model"),
-]
-PRESET_ITEMS = [
-    ('FAST', "Fast", "Fewer fitting iterations: quick previews"),
-    ('BALANCED', "Balanced", "Good results in reasonable time"),
-    ('ACCURATE', "Accurate", "Fitting to convergence, with the mirrored frame for depth: final takes (slower)"),
-]
-DEVICE_ITEMS = [
-    ('AUTO', "Auto", "The GPU (CUDA) when the engine finds one, else the CPU"),
-    ('CPU', "CPU", "Run the engine on the CPU"),
-    ('CUDA', "CUDA", "Run the engine on an NVIDIA GPU"),
-]
-POSE_BACKEND_ITEMS = [
-    ('MEDIAPIPE', "MediaPipe", "MediaPipe Holistic on the CPU: body, hands and face"),
-    ('TORCH', "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
-                         "body and hands (the face keeps its rest pose)"),
-]
-FOOT_LOCK_ITEMS = [
-    ('AUTO', "Auto", "Plant heels and toes while they are low and slow"),
-    ('ALWAYS', "Always", "Plant heels and toes whenever they are near the floor"),
-    ('OFF', "Off", "Leave the feet as fitted"),
-]
-CORRECTIVE_ITEMS = [
-    ('DRIVERS', "Driven", "Pose-corrective shape keys follow the bone rotations through drivers, "
-     "also after you edit the animation"),
-    ('BAKED', "Baked", "Pose-corrective shape key values keyed on every frame (for exporters "
-     "that do not carry drivers; they do not follow later edits)"),
-    ('NONE', "None", "No pose-corrective shape keys (lighter, slightly less accurate body)"),
-]
-TARGET_ITEMS = [
-    ('ACTIVE', "Active Character", "Add the take as a new action to the active character when "
-     "its skeleton matches; otherwise build a new character"),
-    ('NEW', "New Character", "Always build a new character"),
-]
+from ..core.options import OPTION
+from .settings import property_spec, scene_property_specs
+
+_PROPERTY_FUNCTIONS: dict[str, Callable[..., Any]] = {"BoolProperty": BoolProperty, "EnumProperty": EnumProperty,
+                       "FloatProperty": FloatProperty, "IntProperty": IntProperty, "StringProperty": StringProperty}
 
 
-def _ground_prop() -> Any:
-    return BoolProperty(
-        name="Feet on Ground",
-        description="Move the whole take (character and camera together) so the feet stand on Z = 0",
-        default=True,
-    )
+def _make(spec: tuple[str, dict[str, Any]]) -> Any:
+    kind, kwargs = spec
+    return _PROPERTY_FUNCTIONS[kind](**kwargs)
 
 
-def _correctives_prop() -> Any:
-    return EnumProperty(
-        name="Pose Correctives",
-        description="SMPL-X pose-corrective shape keys (needs the SMPL-X model folder)",
-        items=CORRECTIVE_ITEMS,
-        default='DRIVERS',
-    )
+def option_property(name: str, **override: Any) -> Any:
+    """The Blender property of the option ``name`` (``core/options.py``), e.g. for an operator.
 
-
-def _resample_prop() -> Any:
-    return BoolProperty(
-        name="Resample to Scene Rate",
-        description=(
-            "Key the take at the scene's frame rate (interpolating the motion) instead of "
-            "setting the scene's frame rate to the motion's"
-        ),
-        default=False,
-    )
-
-
-def _target_prop(default: str) -> Any:
-    return EnumProperty(
-        name="Character",
-        description="Where the take goes",
-        items=TARGET_ITEMS,
-        default=default,
-    )
+    ``override`` replaces its arguments, in option values: ``option_property("target", default="new")``.
+    """
+    return _make(property_spec(OPTION[name], **override))
 
 
 BATCH_FORMAT_ITEMS = [
@@ -118,102 +58,6 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         subtype='DIR_PATH',
         default="",
     )
-    frame_start: IntProperty(  # type: ignore[valid-type]
-        name="Start",
-        description="First video frame to capture (0 = the first frame of the video)",
-        default=0,
-        min=0,
-    )
-    frame_end: IntProperty(  # type: ignore[valid-type]
-        name="End",
-        description="Last video frame to capture (-1 = to the end of the video)",
-        default=-1,
-        min=-1,
-    )
-    frame_stride: IntProperty(  # type: ignore[valid-type]
-        name="Stride",
-        description="Capture every n-th frame (1 = every frame)",
-        default=1,
-        min=1,
-        soft_max=10,
-    )
-    max_frames: IntProperty(  # type: ignore[valid-type]
-        name="Max Frames",
-        description="Stop after this many captured frames (0 = no limit)",
-        default=0,
-        min=0,
-    )
-    use_fov: BoolProperty(  # type: ignore[valid-type]
-        name="Set Field of View",
-        description="Use the known horizontal field of view of the camera. Unticked, the engine takes it from the "
-                    "video's 35 mm-equivalent focal length when the file records one (iPhone videos do), "
-                    "else assumes 60 degrees",
-        default=False,
-    )
-    fov: FloatProperty(  # type: ignore[valid-type]
-        name="Field of View",
-        description="Horizontal field of view of the camera that shot the video",
-        subtype='ANGLE',
-        default=math.radians(60.0),
-        min=math.radians(5.0),
-        max=math.radians(170.0),
-    )
-    body_model: EnumProperty(  # type: ignore[valid-type]
-        name="Body Model",
-        description="Body the engine fits to the video",
-        items=BODY_MODEL_ITEMS,
-        default='AUTO',
-    )
-    gender: EnumProperty(  # type: ignore[valid-type]
-        name="Gender",
-        description="Which SMPL-X model file to use",
-        items=GENDER_ITEMS,
-        default='NEUTRAL',
-    )
-    preset: EnumProperty(  # type: ignore[valid-type]
-        name="Quality",
-        description="How hard the engine works on fitting the body",
-        items=PRESET_ITEMS,
-        default='BALANCED',
-    )
-    device: EnumProperty(  # type: ignore[valid-type]
-        name="Device",
-        description="Where the engine runs",
-        items=DEVICE_ITEMS,
-        default='AUTO',
-    )
-    pose_backend: EnumProperty(  # type: ignore[valid-type]
-        name="Pose Backend",
-        description="What finds the person's landmarks in the video",
-        items=POSE_BACKEND_ITEMS,
-        default='MEDIAPIPE',
-    )
-    foot_lock: EnumProperty(  # type: ignore[valid-type]
-        name="Foot Lock",
-        description="Keep feet planted on the floor while they touch it (no sliding, no sinking)",
-        items=FOOT_LOCK_ITEMS,
-        default='AUTO',
-    )
-    smoothing: FloatProperty(  # type: ignore[valid-type]
-        name="Smoothing",
-        description="Most jitter filtering for the body and root: 0 off, 1 strong. Each joint is "
-                    "filtered only as much as its measured jitter calls for; fast moves keep their speed",
-        subtype='FACTOR', min=0.0, max=1.0, default=0.5,
-    )
-    smoothing_hands: FloatProperty(  # type: ignore[valid-type]
-        name="Hands",
-        description="Jitter filter for the fingers: 0 off, 1 strong",
-        subtype='FACTOR', min=0.0, max=1.0, default=0.5,
-    )
-    smoothing_face: FloatProperty(  # type: ignore[valid-type]
-        name="Face",
-        description="Jitter filter for the jaw, eyes and expression: 0 off, 1 strong",
-        subtype='FACTOR', min=0.0, max=1.0, default=0.5,
-    )
-    ground: _ground_prop()  # type: ignore[valid-type]
-    correctives: _correctives_prop()  # type: ignore[valid-type]
-    resample: _resample_prop()  # type: ignore[valid-type]
-    target: _target_prop('ACTIVE')  # type: ignore[valid-type]
     batch_input_dir: StringProperty(  # type: ignore[valid-type]
         name="Videos",
         description="Folder of videos to convert (its video files, not sub-folders)",
@@ -233,3 +77,7 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         options={'ENUM_FLAG'},
         default={'BLEND', 'NPZ'},
     )
+
+
+# Blender reads the annotations when the class is registered: add the option properties.
+vars(MOCAP_PG_settings)["__annotations__"].update({name: _make(spec) for name, spec in scene_property_specs().items()})

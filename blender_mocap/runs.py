@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from .engine import CaptureSettings, EngineJob, JobProgress
+from .engine import CaptureRequest, EngineJob, JobProgress
 from .settings import BuildOptions
 
 R = TypeVar("R")
@@ -46,7 +46,7 @@ class Slot(Generic[R]):
 class CaptureRun(JobProgress):
     """One running capture: the engine job and the temporary folder it owns."""
 
-    settings: CaptureSettings
+    settings: CaptureRequest
     job: EngineJob
     temp_dir: Path
     result: Path

@@ -1,7 +1,12 @@
-"""Scene properties -> a frozen :class:`CaptureSettings`, and input checks.
+"""Scene properties <-> option values: a frozen :class:`CaptureRequest`, :class:`BuildOptions`.
 
 No bpy here: the functions take the property group (or anything with the
-same attributes) and plain strings, so they are tested without Blender.
+same attributes) and plain strings, so they are tested without Blender. The
+options and their Blender properties are declared in ``core/options.py``;
+this module turns those declarations into property definitions
+(:func:`property_spec`, made into ``bpy.props`` by ``properties.py``) and
+converts between property values (upper-case enum identifiers, radians, the
+last frame kept) and option values (the engine's).
 """
 
 from __future__ import annotations
@@ -9,16 +14,18 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import MocapError
-from .engine import CaptureSettings
+from ..core.options import BUILD, ENGINE, OPTION, SCENE, Correctives, Option, Surface, options_for
+from .engine import CaptureRequest
 
 SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
 """Environment variable the engine reads when no SMPL-X folder is passed."""
-CORRECTIVES = ("DRIVERS", "BAKED", "NONE")
+CORRECTIVES: tuple[str, ...] = OPTION["correctives"].choices
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,111 @@ class BuildOptions:
             AMASS files, pose correctives for SMPL-X takes.
     """
 
-    ground: bool = True
-    correctives: str = "DRIVERS"
-    resample: bool = False
+    ground: bool = OPTION["ground"].default
+    correctives: Correctives = OPTION["correctives"].default
+    resample: bool = OPTION["resample"].default
     smplx_dir: str = ""
+
+
+PROPERTY_KINDS = {bool: "BoolProperty", int: "IntProperty", float: "FloatProperty", str: "StringProperty"}
+
+
+def property_options(*surfaces: Surface) -> tuple[Option, ...]:
+    """The options that are Blender properties (on each of ``surfaces`` too)."""
+    return tuple(o for o in options_for(SCENE, *surfaces) if o.ui is not None)
+
+
+def enum_id(choice: object) -> str:
+    """The Blender enum identifier of a choice: "smplx" -> "SMPLX"."""
+    return str(choice).upper()
+
+
+def prop_value(option: Option, value: Any) -> Any:
+    """A (not None) option value as its property holds it."""
+    assert option.ui is not None
+    if option.choices:
+        return enum_id(value)
+    if option.ui.subtype == "ANGLE":
+        return math.radians(value)
+    if option.ui.last_frame:
+        return value - 1
+    return value
+
+
+def property_spec(option: Option, **override: Any) -> tuple[str, dict[str, Any]]:
+    """(``bpy.props`` function name, its keyword arguments) for an option's property.
+
+    ``override`` replaces arguments, in option values (``default="new"``).
+    """
+    ui = option.ui
+    assert ui is not None, f"{option.name} is not a Blender property"
+    kwargs: dict[str, Any] = {"name": ui.label, "description": ui.description,
+                              "default": override.pop("default", ui.default)}
+    for key in ("default", "min", "max", "soft_max"):
+        value = kwargs.get(key, getattr(ui, key, None))
+        if value is not None:
+            kwargs[key] = math.radians(value) if ui.subtype == "ANGLE" else value
+    if option.choices:
+        kwargs["default"] = enum_id(kwargs["default"])
+        kwargs["items"] = [(enum_id(choice), name, text) for choice, name, text in ui.items]
+    if ui.subtype:
+        kwargs["subtype"] = ui.subtype
+    kwargs.update(override)
+    return ("EnumProperty" if option.choices else PROPERTY_KINDS[option.type]), kwargs
+
+
+def scene_property_specs() -> dict[str, tuple[str, dict[str, Any]]]:
+    """The option properties of ``scene.mocap`` by property name (with the toggles, e.g. ``use_fov``)."""
+    specs: dict[str, tuple[str, dict[str, Any]]] = {}
+    for option in property_options():
+        assert option.ui is not None
+        if option.ui.toggle is not None:
+            prop, label, description = option.ui.toggle
+            specs[prop] = ("BoolProperty", {"name": label, "description": description, "default": False})
+        specs[option.prop] = property_spec(option)
+    return specs
+
+
+def option_values(props: Any, options: tuple[Option, ...]) -> dict[str, Any]:
+    """The option values (the engine's: lower case, degrees, exclusive end) a property group holds.
+
+    A property at its ``unset`` value, or whose toggle is off, gives None.
+    """
+    values: dict[str, Any] = {}
+    for option in options:
+        ui = option.ui
+        assert ui is not None
+        raw = getattr(props, option.prop)
+        if (ui.toggle is not None and not getattr(props, ui.toggle[0])) or (ui.unset is not None and raw == ui.unset):
+            values[option.name] = None
+        elif option.choices:
+            values[option.name] = {enum_id(c): c for c in option.choices}[str(raw)]
+        elif ui.subtype == "ANGLE":
+            values[option.name] = math.degrees(float(raw))
+        elif ui.subtype == "FACTOR":
+            values[option.name] = round(float(raw), 3)
+        elif ui.last_frame:
+            values[option.name] = int(raw) + 1
+        else:
+            values[option.name] = option.type(raw)
+    return values
+
+
+def prop_values(values: Mapping[str, Any], options: tuple[Option, ...]) -> dict[str, Any]:
+    """The property values that hold option ``values`` (the inverse of :func:`option_values`)."""
+    props: dict[str, Any] = {}
+    for option in options:
+        ui = option.ui
+        assert ui is not None
+        value = values.get(option.name)
+        if ui.toggle is not None:
+            props[ui.toggle[0]] = value is not None
+        if value is None:
+            props[option.prop] = ui.unset if ui.unset is not None else prop_value(option, ui.default)
+        else:
+            props[option.prop] = prop_value(option, value)
+    return props
+
 
 VIDEO_EXTENSIONS = frozenset({
     ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".m2ts", ".ts",
@@ -62,43 +170,25 @@ def default_output_dir(blend_filepath: str) -> str:
     return str(Path(tempfile.gettempdir()) / "blender-mocap")
 
 
-def settings_from_props(props: Any, *, blend_filepath: str = "", smplx_dir: str = "") -> CaptureSettings:
-    """Copy the ``scene.mocap`` property group into frozen settings.
+def settings_from_props(props: Any, *, blend_filepath: str = "", smplx_dir: str = "") -> CaptureRequest:
+    """Copy the ``scene.mocap`` property group into a frozen capture request.
 
-    ``props.fov`` is in radians (an ANGLE property); the settings hold degrees.
-    Enum identifiers (``'SMPLX'``) become the engine's values (``smplx``).
+    Property values become the engine's (see :func:`option_values`).
     ``smplx_dir`` is the add-on preference (resolved like the other paths).
     """
     output = resolve_path(str(props.output_dir), blend_filepath) or default_output_dir(blend_filepath)
-    return CaptureSettings(
+    return CaptureRequest(
         video=resolve_path(str(props.video_path), blend_filepath),
         output_dir=output,
-        start=int(props.frame_start),
-        end=int(props.frame_end),
-        stride=int(props.frame_stride),
-        max_frames=int(props.max_frames),
-        fov=math.degrees(float(props.fov)) if props.use_fov else 0.0,
-        body=str(props.body_model).lower(),
-        smplx_dir=resolve_path(smplx_dir, blend_filepath),
-        gender=str(props.gender).lower(),
-        preset=str(props.preset).lower(),
-        device=str(props.device).lower(),
-        pose_backend=str(props.pose_backend).lower(),
-        foot_lock=str(props.foot_lock).lower(),
-        smoothing=round(float(props.smoothing), 3),
-        smoothing_hands=round(float(props.smoothing_hands), 3),
-        smoothing_face=round(float(props.smoothing_face), 3),
+        smplx_dir=resolve_path(smplx_dir, blend_filepath) or None,
+        **option_values(props, property_options(ENGINE)),
     )
 
 
 def build_options_from_props(props: Any, *, smplx_dir: str = "", blend_filepath: str = "") -> BuildOptions:
     """The scene-building options of a property group (``scene.mocap`` or an import operator)."""
-    return BuildOptions(
-        ground=bool(props.ground),
-        correctives=str(props.correctives),
-        resample=bool(props.resample),
-        smplx_dir=resolve_path(smplx_dir, blend_filepath),
-    )
+    return BuildOptions(smplx_dir=resolve_path(smplx_dir, blend_filepath),
+                        **option_values(props, property_options(BUILD)))
 
 
 def _looks_like_video(head: bytes) -> bool:
@@ -113,7 +203,7 @@ def _looks_like_video(head: bytes) -> bool:
     )
 
 
-def validate_settings(settings: CaptureSettings) -> None:
+def validate_settings(settings: CaptureRequest) -> None:
     """Raise MocapError with a user message when the capture cannot start."""
     video = Path(settings.video) if settings.video else None
     if video is None:
@@ -132,11 +222,12 @@ def validate_settings(settings: CaptureSettings) -> None:
         raise MocapError(
             f"Not a video file: {settings.video}. Choose a video such as .mp4, .mov, .mkv or .avi."
         )
-    if settings.end >= 0 and settings.end < settings.start:
+    start = settings.start or 0
+    if settings.end is not None and settings.end <= start:  # the end is exclusive; the panel shows end - 1
         raise MocapError(
-            f"The frame range is empty: end frame {settings.end} is before start frame {settings.start}."
+            f"The frame range is empty: end frame {settings.end - 1} is before start frame {start}."
         )
-    if settings.stride < 1:
+    if settings.stride is not None and settings.stride < 1:
         raise MocapError("Frame stride must be 1 or more.")
     if settings.body == "smplx" and not settings.smplx_dir and not os.environ.get(SMPLX_DIR_ENV):
         raise MocapError(

@@ -14,11 +14,14 @@ numpy and the standard library only: the Blender side reads motion files too.
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import zipfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from numpy.lib import format as npy_format
@@ -112,7 +115,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, key
             if shape and shape[0] > max_leading:
                 raise ArchiveError(f"{name}: member '{key}' declares {shape[0]:,} rows; the limit is "
                                    f"{max_leading:,}: it is damaged or not a motion file")
-            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            count = math.prod(shape)  # Python ints: a forged shape cannot overflow into a match
             stored = info.file_size - fp.tell()
             if count * dtype.itemsize != stored:
                 raise ArchiveError(
@@ -122,7 +125,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, key
             data = bytearray(stored)  # writable, filled in place: no second copy of a large member
             view, got = memoryview(data), 0
             while got < stored:
-                n = fp.readinto(view[got:])
+                n = cast(io.BufferedIOBase, fp).readinto(view[got:])  # a ZipExtFile
                 if not n:
                     break
                 got += n

@@ -9,6 +9,7 @@ stops its engine in turn.
 """
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.runs import BatchRun
 from ..blender_mocap.settings import build_options_from_props, resolve_path, settings_from_props
 from ..core.errors import MocapError
+from ..core.options import batch_args
 from .modal import PolledOperator
 
 HEADLESS = Path(__file__).resolve().parents[1] / "blender_mocap" / "headless.py"
@@ -47,9 +49,7 @@ def batch_command(props: Any, *, engine_python: Path, smplx_folder: str, blend_f
         runner = [sys.executable, str(HEADLESS)]
     cmd = runner + ["capture", source, "--out", target, "--outputs", ",".join(formats),
                     "--progress", "json", "--engine-python", str(engine_python),
-                    "--correctives", options.correctives, *capture.cli_args()]
-    if not options.ground:
-        cmd.append("--no-ground")
+                    *capture.cli_args(), *batch_args(asdict(options))]
     return cmd, Path(target) / "report.json"
 
 

@@ -1,6 +1,6 @@
 """Capture: video -> engine subprocess -> motion file -> animated take.
 
-Adapter only: scene properties -> :class:`CaptureSettings` -> one
+Adapter only: scene properties -> :class:`CaptureRequest` -> one
 :class:`EngineJob` -> one :func:`build_take` call. The engine runs outside
 Blender; a 0.1 s modal timer polls its events on the main thread so the UI
 never freezes. In background mode (``blender -b``) the operator waits
@@ -15,7 +15,7 @@ from typing import Literal
 import bpy
 
 from ..blender_mocap import runs
-from ..blender_mocap.engine import CaptureSettings, EngineJob, capture_command
+from ..blender_mocap.engine import CaptureRequest, EngineJob, capture_command
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.runs import CaptureRun
 from ..blender_mocap.settings import build_options_from_props, settings_from_props, validate_settings
@@ -27,7 +27,7 @@ Level = Literal['INFO', 'WARNING', 'ERROR']
 CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
 
 
-def start_capture(settings: CaptureSettings, python: Path) -> CaptureRun:
+def start_capture(settings: CaptureRequest, python: Path) -> CaptureRun:
     """Start the engine on ``settings.video``, writing into a new temp folder."""
     temp_dir = Path(tempfile.mkdtemp(prefix="blender-mocap-"))
     result = temp_dir / (Path(settings.video).stem + ".npz")

@@ -11,7 +11,7 @@ import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
-from ..blender_mocap.properties import _correctives_prop, _ground_prop, _resample_prop, _target_prop
+from ..blender_mocap.properties import option_property
 from ..core.errors import MocapError
 
 
@@ -24,11 +24,11 @@ class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[
 
     filename_ext = ".npz"
     filter_glob: StringProperty(default="*.npz", options={'HIDDEN'})  # type: ignore[valid-type]
-    ground: _ground_prop()  # type: ignore[valid-type]
-    correctives: _correctives_prop()  # type: ignore[valid-type]
-    resample: _resample_prop()  # type: ignore[valid-type]
+    ground: option_property("ground")  # type: ignore[valid-type]
+    correctives: option_property("correctives")  # type: ignore[valid-type]
+    resample: option_property("resample")  # type: ignore[valid-type]
     # File > Import adds new things by default; 'ACTIVE' puts the take on the selected rig.
-    target: _target_prop('NEW')  # type: ignore[valid-type]
+    target: option_property("target", default="new")  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         from ..blender_mocap.preferences import smplx_dir

@@ -20,10 +20,9 @@ import logging
 import sys
 from pathlib import Path
 
-from ..cli import display, positive_int, run_job, unit_interval
+from ..cli_common import display, run_job
+from ..options import positive_int, unit_interval
 from .settings import COLOR_MODES, DEVICES, LAYOUTS, RENDERERS, SECOND_VIEWS, PreviewSettings, ShadingSettings
-
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``preview`` subcommand to ``python -m core``'s subparsers; returns it."""

@@ -272,9 +272,9 @@ def test_engine_killed_mid_capture_is_reported_and_changes_nothing(ext_module, s
     registration.register()
     try:
         cap = __import__(f"{ext_module.__name__}.operators.capture", fromlist=["start_capture"])
-        engine = __import__(f"{ext_module.__name__}.blender_mocap.engine", fromlist=["CaptureSettings"])
+        engine = __import__(f"{ext_module.__name__}.blender_mocap.engine", fromlist=["CaptureRequest"])
         before = {k: len(getattr(bpy.data, k)) for k in ("objects", "actions", "armatures", "cameras")}
-        run = cap.start_capture(engine.CaptureSettings(video=str(short_clip), output_dir=str(tmp_path / "out")),
+        run = cap.start_capture(engine.CaptureRequest(video=str(short_clip), output_dir=str(tmp_path / "out")),
                                 Path(engine_python))
         deadline = time.time() + 60
         while run.fraction <= 0.02 and time.time() < deadline:  # wait until pose estimation runs

@@ -111,7 +111,7 @@ try:
     cap = sys.modules[PKG + ".operators.capture"]
     eng = sys.modules[PKG + ".blender_mocap.engine"]
     runs = sys.modules[PKG + ".blender_mocap.runs"]
-    settings = eng.CaptureSettings(video=cfg["clip"], output_dir=str(user / "takes"))
+    settings = eng.CaptureRequest(video=cfg["clip"], output_dir=str(user / "takes"))
     before = counts()
     run = cap.start_capture(settings, Path(cfg["engine_python"]))
     runs.CAPTURE.start(run)

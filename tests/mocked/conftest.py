@@ -115,11 +115,13 @@ def stub_mock(module: str, name: str) -> Any:
 
 
 def property_names() -> list[str]:
-    """Names of the properties of MOCAP_PG_settings, read from its source."""
+    """Names of the properties of MOCAP_PG_settings: those in its source and those made from the option table."""
     tree = ast.parse((ROOT / "blender_mocap" / "properties.py").read_text(encoding="utf-8"))
+    options = list(import_ext("blender_mocap.settings").scene_property_specs())
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "MOCAP_PG_settings":
-            return [n.target.id for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)]
+            return [n.target.id for n in node.body
+                    if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)] + options
     raise AssertionError("MOCAP_PG_settings not found")
 
 

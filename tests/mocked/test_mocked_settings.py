@@ -1,4 +1,4 @@
-"""Scene properties -> CaptureSettings -> engine arguments, and input checks."""
+"""Scene properties -> CaptureRequest -> engine arguments, and input checks."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_settings_are_frozen(scene_props: Any) -> None:
 
 
 def _settings(video: str, **kw: Any) -> Any:
-    return engine.CaptureSettings(video=video, output_dir="/tmp", **kw)
+    return engine.CaptureRequest(video=video, output_dir="/tmp", **kw)
 
 
 def test_missing_video_message(tmp_path: Path) -> None:
