@@ -21,6 +21,22 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = "blender_mocap_ext"
 
 
+def action_fcurves(animation_data) -> list:
+    """The F-curves that animate ``animation_data``'s owner, on every supported Blender.
+
+    Blender 4.4+ (slotted actions; 5.x removed ``Action.fcurves``): the channelbag
+    of the assigned slot on the first keyframe strip. Blender 4.2/4.3: the legacy
+    ``Action.fcurves`` (blender_mocap/keying.py writes keys the same way).
+    Standalone (bpy only) so that scripts run in a Blender subprocess can use it too.
+    """
+    import bpy
+
+    action = animation_data.action
+    if bpy.app.version >= (4, 4, 0):
+        return list(action.layers[0].strips[0].channelbag(animation_data.action_slot).fcurves)
+    return list(action.fcurves)
+
+
 def ext() -> types.ModuleType:
     """The repository root as the package ``blender_mocap_ext`` (created once)."""
     pkg = sys.modules.get(PACKAGE)
