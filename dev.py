@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,8 @@ def typecheck_python() -> Path:
     installs a stub ``bpy`` package that would shadow the real one.
     """
     reqs = ROOT / "tests" / "mocked" / "requirements.txt"
-    return small_environment(TYPECHECK_ENV, reqs, engine_env.base_python(), "type-check", shared_wheels=False)
+    return small_environment(TYPECHECK_ENV, reqs, engine_env.base_python(), "the type-check environment",
+                             shared_wheels=False)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def small_environment(folder: Path, reqs: Path, base: str, what: str, *, shared_
     stamp = folder / ".blender-mocap-stamp"
     if python.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         return python
-    log(f"setting up the {what} environment in {folder}")
+    log(f"setting up {what} in {folder}")
     if not python.is_file():
         subprocess.run([base, "-m", "venv", str(folder)], check=True)
     pip = [str(python), "-m", "pip"]
@@ -143,7 +145,8 @@ def pinned(reqs: Path, package: str) -> str:
 
 def blender_python(blender: Blender) -> Path:
     """The Python of ``blender``'s test environment, made (once) if needed."""
-    return small_environment(blender.folder, blender.requirements, find_python(blender.python), blender.label)
+    return small_environment(blender.folder, blender.requirements, find_python(blender.python),
+                             f"an environment for {blender.label}")
 
 
 def demo_clip() -> Path:
@@ -177,6 +180,7 @@ def demo(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
+    started = time.monotonic()
     python = dev_python()
     demo_clip()
     tc_python = typecheck_python()
@@ -198,14 +202,19 @@ def test(args: list[str]) -> int:
         except (SetupError, subprocess.CalledProcessError) as exc:
             log(f"{title}: no environment: {exc}")
             failed.append(title)
+    log(f"environments ready after {time.monotonic() - started:.0f} s")
     for title, cmd in steps:
         log(title)
-        if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
+        t0 = time.monotonic()
+        ok = subprocess.run(cmd, cwd=ROOT, env=env).returncode == 0
+        log(f"{'passed' if ok else 'FAILED'} in {time.monotonic() - t0:.0f} s: {title}")
+        if not ok:
             failed.append(title)
+    total = f"{time.monotonic() - started:.0f} s in all"
     if failed:
-        log("FAILED: " + "; ".join(failed))
+        log(f"FAILED ({total}): " + "; ".join(failed))
         return 1
-    log("all test steps passed")
+    log(f"all test steps passed ({total})")
     return 0
 
 
