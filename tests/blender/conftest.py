@@ -8,6 +8,7 @@ without running its ``__init__.py`` (which registers the add-on).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
 from pathlib import Path
@@ -19,6 +20,49 @@ bpy = pytest.importorskip("bpy")
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = "blender_mocap_ext"
+
+
+EXIT_CRASH_AFTER_GLTF = bpy.app.version[:2] == (4, 2)
+"""Blender 4.2 (seen on 4.2.23) segfaults at interpreter exit after any glTF export.
+
+A Blender bug (the default cube suffices); test_batch exports glTF in this
+process, so pytest's own exit would turn a green run into exit code 139.
+"""
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config) -> None:
+    """On Blender 4.2, leave with pytest's own exit status before the interpreter's crashing exit.
+
+    The same workaround as the product's (issue 17, bug 8): flush, then
+    ``os._exit(code)``, once everything else (report, temp folders) is done.
+    """
+    if EXIT_CRASH_AFTER_GLTF and _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])
+
+
+def action_fcurves(animation_data) -> list:
+    """The F-curves that animate ``animation_data``'s owner, on every supported Blender.
+
+    Blender 4.4+ (slotted actions; 5.x removed ``Action.fcurves``): the channelbag
+    of the assigned slot on the first keyframe strip. Blender 4.2/4.3: the legacy
+    ``Action.fcurves`` (blender_mocap/keying.py writes keys the same way).
+    Standalone (bpy only) so that scripts run in a Blender subprocess can use it too.
+    """
+    import bpy
+
+    action = animation_data.action
+    if bpy.app.version >= (4, 4, 0):
+        return list(action.layers[0].strips[0].channelbag(animation_data.action_slot).fcurves)
+    return list(action.fcurves)
 
 
 def ext() -> types.ModuleType:

@@ -1,6 +1,6 @@
 """The extension as a user gets it: built by Blender's builder, installed, enabled, used.
 
-Everything Blender-side runs in ONE subprocess (real bpy 5.0.1 as a module) with
+Everything Blender-side runs in ONE subprocess (real bpy as a module) with
 a temporary Blender user folder: the BLENDER_USER_* variables must be set
 before bpy is imported, and nothing may land in the real ~/.config. The script
 below installs the built zip with ``extensions.package_install_files``, checks
@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ def blender_ext_script() -> Path:
 
 
 IN_BLENDER = r'''
-import json, os, sys, time, traceback
+import importlib.util, json, os, sys, time, traceback
 from pathlib import Path
 
 cfg = json.loads(sys.argv[1])
@@ -51,6 +52,11 @@ os.environ["BLENDER_MOCAP_HOME"] = str(user / "mocap-home")  # no engine found b
 os.environ["BLENDER_MOCAP_ENGINE_PYTHON"] = cfg["engine_python"]
 
 import bpy  # after the environment is set
+
+# The tests' version-aware helpers (tests/blender/conftest.py), loaded by path.
+_spec = importlib.util.spec_from_file_location("blender_test_helpers", cfg["helpers"])
+helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(helpers)
 
 PKG = cfg["pkg"]
 out = {"user_config": bpy.utils.user_resource("CONFIG")}
@@ -141,12 +147,11 @@ try:
     arm = arms[0] if arms else None
     out["capture"]["armature_action"] = bool(arm and arm.animation_data and arm.animation_data.action)
     if out["capture"]["armature_action"]:
-        anim = arm.animation_data
-        bag = anim.action.layers[0].strips[0].channelbag(anim.action_slot)
         # Keyed frames per rotation channel, and where bones are at two moments.
         out["capture"]["keyed"] = {
             f"{fc.data_path}[{fc.array_index}]": sorted({round(k.co[0]) for k in fc.keyframe_points})
-            for fc in bag.fcurves if fc.data_path.endswith("rotation_quaternion")}
+            for fc in helpers.action_fcurves(arm.animation_data)
+            if fc.data_path.endswith("rotation_quaternion")}
         heads = {}
         for frame in (31, 49):  # video frames 30 and 48: arms up, arms down
             bpy.context.scene.frame_set(frame)
@@ -174,12 +179,42 @@ finally:
 '''
 
 
+# What running the tests, the demo, the batch and the tools leaves in a checkout: the
+# zip is built from a copy of the repository with all of these present.
+USED_TREE_LEFTOVERS = (
+    ".hypothesis/examples/0a1b2c/3d4e5f", ".hypothesis/constants/0a1b2c",
+    ".pytest_cache/v/cache/lastfailed", "tests/.pytest_cache/README.md",
+    "core/__pycache__/motion.cpython-311.pyc", "blender_mocap/__pycache__/scene.cpython-313.pyc",
+    "core/motion.pyc", ".mypy_cache/3.11/core/motion.data.json", "tests/mocked/.mypy_cache/CACHEDIR.TAG",
+    ".ruff_cache/0.9.0/123", ".coverage", ".venv/bin/python",
+    "bench/results/accuracy.json", "tests/core/data/preview_actual.png",
+    "demo-output/demo.blend", "demo-output/demo.npz", "demo-output/report.json",
+    "demo-output/.blender-mocap/demo.engine.npz", ".blender-mocap/walk.engine.npz",
+    "take.npz", "take.blend", "take.blend1", ".take.partial.blend", "clip.mp4", "take.npz.partial",
+)
+LEFTOVER_MARKS = (".hypothesis/", ".pytest_cache/", "__pycache__/", ".mypy_cache/", ".ruff_cache/",
+                  ".venv/", ".blender-mocap/", "demo-output/", "results/")
+LEFTOVER_SUFFIXES = (".pyc", ".coverage", ".partial", ".blend", ".blend1", ".npz", ".mp4", ".png")
+
+
+def used_tree(target: Path) -> Path:
+    """A copy of the repository as it looks after the tests, the demo and the tools ran."""
+    shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+    for name in USED_TREE_LEFTOVERS:
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"left over\n")
+    return target
+
+
 @pytest.fixture(scope="module")
 def built_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The extension zip made by Blender's own builder, after its validator passed."""
+    """The extension zip made by Blender's own builder from a used tree, after its validator passed."""
     script = blender_ext_script()
+    source = used_tree(tmp_path_factory.mktemp("used") / "blender_mocap")
     out = tmp_path_factory.mktemp("build") / "blender_mocap.zip"
-    for args in (["validate", str(ROOT)], ["build", "--source-dir", str(ROOT), "--output-filepath", str(out)]):
+    for args in (["validate", str(source)],
+                 ["build", "--source-dir", str(source), "--output-filepath", str(out)]):
         proc = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, f"blender_ext {args[0]} failed:\n{proc.stdout}\n{proc.stderr}"
     return out
@@ -190,7 +225,8 @@ def blender_run(built_zip: Path, short_clip: Path, engine_python: str,
                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("blender-user")
     cfg = {"zip": str(built_zip), "user_dir": str(tmp), "pkg": PKG, "clip": str(short_clip),
-           "engine_python": engine_python, "result": str(tmp / "result.json")}
+           "engine_python": engine_python, "result": str(tmp / "result.json"),
+           "helpers": str(Path(__file__).with_name("conftest.py"))}
     script = tmp / "in_blender.py"
     script.write_text(IN_BLENDER)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLENDER_USER_")}
@@ -204,7 +240,7 @@ def blender_run(built_zip: Path, short_clip: Path, engine_python: str,
     return result
 
 
-def test_zip_holds_the_extension_and_no_tests(built_zip: Path) -> None:
+def test_zip_holds_the_extension_and_no_tests_or_leftovers(built_zip: Path) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(built_zip).namelist())
@@ -212,6 +248,9 @@ def test_zip_holds_the_extension_and_no_tests(built_zip: Path) -> None:
             "operators/capture.py", "panels/capture.py", "core/motion.py"} <= names
     assert not any(n.startswith(("tests/", "bench/", ".ci/", ".git/")) or "__pycache__" in n for n in names)
     assert "dev.py" not in names
+    leftovers = sorted(n for n in names if any(mark in "/" + n for mark in LEFTOVER_MARKS)
+                       or n.endswith(LEFTOVER_SUFFIXES) or n.startswith("."))
+    assert not leftovers, f"test caches or outputs in the zip: {leftovers}"
 
 
 def test_installs_into_a_temporary_user_folder(blender_run: dict[str, Any], tmp_path_factory: Any) -> None:
