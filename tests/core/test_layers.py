@@ -27,24 +27,26 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("models", ("core.body", "core.pose", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup")),
     ("jobs", ("core.capture", "core.preview")),
-    ("engine commands", ("core.cli", "core.__main__", "core.preview.cli")),
+    ("engine commands", ("core.cli", "core.cli_common", "core.__main__", "core.preview.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).
-    ("conversions", ("blender_mocap", "blender_mocap.convert", "blender_mocap.keying",
-                     "blender_mocap.prepare", "blender_mocap.smplx_rest", "blender_mocap.engine_env")),
-    ("scene and jobs", ("blender_mocap.scene", "blender_mocap.engine", "blender_mocap.exports",
-                        "blender_mocap.batch", "blender_mocap.settings", "blender_mocap.properties",
-                        "blender_mocap.preferences", "blender_mocap.runs")),
+    ("settings and conversions", ("blender_mocap", "blender_mocap.convert", "blender_mocap.keying",
+                                  "blender_mocap.prepare", "blender_mocap.smplx_rest", "blender_mocap.engine_env",
+                                  "blender_mocap.engine", "blender_mocap.settings", "blender_mocap.properties",
+                                  "blender_mocap.preferences", "blender_mocap.take_keys")),
+    ("scene building and jobs", ("blender_mocap.build_context", "blender_mocap.armature", "blender_mocap.body_mesh",
+                                 "blender_mocap.camera", "blender_mocap.take", "blender_mocap.scene",
+                                 "blender_mocap.exports", "blender_mocap.batch", "blender_mocap.runs")),
     ("headless commands", ("blender_mocap.headless",)),
     ("operators", ("operators",)),
     ("panels", ("panels",)),
-    ("registration", (ROOT_PACKAGE, "blender_mocap.registration")),
+    ("registration", (ROOT_PACKAGE, "registration")),
 )
 PACKAGES = ("core", "blender_mocap", "operators", "panels")
 
 
 def module_files() -> dict[str, Path]:
     """Dotted module name -> file, for every module of the four packages and the root."""
-    mods = {ROOT_PACKAGE: ROOT / "__init__.py"}
+    mods = {ROOT_PACKAGE: ROOT / "__init__.py", "registration": ROOT / "registration.py"}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
