@@ -68,7 +68,6 @@ def bvh_folder(log=print) -> Path:
     return target
 
 
-
 def clip_key(spec: ClipSpec, settings: RenderSettings) -> str:
     """12 hex digits naming a rendered clip's folder (see the module docstring)."""
     blob = json.dumps({"spec": dataclasses.asdict(spec), "render": dataclasses.asdict(settings),
