@@ -84,7 +84,6 @@ def ellipsoid(centre, radii, axes, **kw) -> tuple[np.ndarray, list[tuple[int, ..
     return np.asarray(centre) + (verts * radii) @ axes, faces
 
 
-
 @dataclass
 class _Skeleton:
     """The rest skeleton (Blender world, metres), the body's directions, and the parts made so far."""
