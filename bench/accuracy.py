@@ -3,7 +3,7 @@
     python3 dev.py bench accuracy [--presets fast,balanced,accurate] [--clips cmu_01_03,boxing]
                                   [--frames N] [--engine CYCLES|BLENDER_EEVEE|BLENDER_WORKBENCH]
 
-For each clip of ``bench/groundtruth.py`` (real motion capture on a rendered
+For each clip of ``bench/groundtruth/`` (real motion capture on a rendered
 human-looking body, from a known camera; rendered once and cached), this runs
 the engine CLI exactly as the add-on does (``python -m core capture clip.mp4
 --out take.npz --fov <the render camera's horizontal fov>``, once per preset

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
 
-
-from _extension import extension  # noqa: E402
 from _results import write_results  # noqa: E402
+from extension_package import extension  # noqa: E402
 
 
 def main() -> int:

@@ -3,7 +3,7 @@
     python3 dev.py bench cleanup [--clips cmu_01_03,boxing] [--preset balanced]
 
 On the rendered ground-truth clips of the accuracy benchmark (real motion
-capture, exact joints and foot contacts, see bench/groundtruth.py) the engine
+capture, exact joints and foot contacts, see bench/groundtruth/) the engine
 captures each clip once without cleanup (``--no-cleanup``: the baseline, the
 fit as it is); cleanup then runs on that same fit in this process. Both are
 scored against the truth:

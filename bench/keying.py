@@ -21,13 +21,14 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-
-from _extension import extension  # noqa: E402
 from _results import write_results  # noqa: E402
+from extension_package import extension  # noqa: E402
 
 
 def _rig(pkg, bpy):

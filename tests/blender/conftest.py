@@ -2,12 +2,12 @@
 
 The repository root is the extension package, and blender_mocap/ imports core
 with ``..core``; so the root is loaded as a package named ``blender_mocap_ext``
-without running its ``__init__.py`` (which registers the add-on).
+without running its ``__init__.py`` (which registers the add-on): see
+tests/extension_package.py.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import types
@@ -16,10 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from extension_package import extension  # noqa: E402
+
 bpy = pytest.importorskip("bpy")
 
-REPO = Path(__file__).resolve().parents[2]
-PACKAGE = "blender_mocap_ext"
+SUBMODULES = ("core.motion", "core.skeleton", "core.rotations", "core.errors",
+              "blender_mocap.convert", "blender_mocap.keying", "blender_mocap.scene",
+              "blender_mocap.headless", "blender_mocap.batch", "blender_mocap.take",
+              "blender_mocap.exports", "blender_mocap.runs")
+"""What the tests use, imported up front."""
 
 
 EXIT_CRASH_AFTER_GLTF = bpy.app.version[:2] == (4, 2)
@@ -66,18 +73,8 @@ def action_fcurves(animation_data) -> list:
 
 
 def ext() -> types.ModuleType:
-    """The repository root as the package ``blender_mocap_ext`` (created once)."""
-    pkg = sys.modules.get(PACKAGE)
-    if pkg is None:
-        pkg = types.ModuleType(PACKAGE)
-        pkg.__path__ = [str(REPO)]
-        pkg.__file__ = str(REPO / "__init__.py")
-        sys.modules[PACKAGE] = pkg
-    for sub in ("core.motion", "core.skeleton", "core.rotations", "core.errors",
-                "blender_mocap.convert", "blender_mocap.keying", "blender_mocap.scene",
-                "blender_mocap.headless", "blender_mocap.batch"):
-        importlib.import_module(f"{PACKAGE}.{sub}")
-    return pkg
+    """The repository root as the package ``blender_mocap_ext`` (created once), ``SUBMODULES`` imported."""
+    return extension(*SUBMODULES)
 
 
 @pytest.fixture(autouse=True)

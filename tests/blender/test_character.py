@@ -12,33 +12,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
-from bpy_extras.object_utils import world_to_camera_view
-from mathutils import Vector
-
-
-def _counts() -> dict[str, int]:
-    return {kind: len(getattr(bpy.data, kind)) for kind in
-            ("objects", "actions", "armatures", "cameras", "collections", "meshes", "movieclips")}
-
-
-def _evaluated_vertices(obj) -> np.ndarray:
-    """(V, 3) Blender world positions of the evaluated (deformed) mesh at the current frame."""
-    evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
-    mesh = evaluated.to_mesh()
-    try:
-        co = np.empty(len(mesh.vertices) * 3, np.float32)
-        mesh.vertices.foreach_get("co", co)
-    finally:
-        evaluated.to_mesh_clear()
-    mw = np.array(evaluated.matrix_world)
-    return co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
-
-
-def _world_heads(obj, names) -> np.ndarray:
-    evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
-    mw = np.array(evaluated.matrix_world)
-    heads = np.array([evaluated.pose.bones[n].head for n in names])
-    return heads @ mw[:3, :3].T + mw[:3, 3]
+from readback import data_counts, evaluated_vertices, project_blender, world_heads
 
 
 def _motion(pkg, poses, trans, **kwargs):
@@ -83,7 +57,7 @@ def test_mannequin_mesh_deforms_as_the_body_model_says(pkg):
     assert take.body.data.shape_keys is None  # the mannequin's mesh is already the fitted shape
     for t in range(motion.num_frames):
         bpy.context.scene.frame_set(t + 1)
-        got = _evaluated_vertices(take.body)
+        got = evaluated_vertices(take.body)
         assert np.abs(got - expected[t]).max() < 1e-3  # 1 mm
 
 
@@ -163,7 +137,7 @@ def test_smplx_mesh_deforms_as_the_body_model_says(pkg, smplx_folder, corrective
 
     for t in range(motion.num_frames):
         bpy.context.scene.frame_set(t + 1)
-        got = _evaluated_vertices(take.body)
+        got = evaluated_vertices(take.body)
         assert np.abs(got - expected[t]).max() < 1e-3  # 1 mm
     # The test can fail: without the correctives the body is centimetres off.
     without, _ = _smplx_reference(pkg, {**arrays, "posedirs": np.zeros_like(arrays["posedirs"])},
@@ -177,7 +151,7 @@ def test_smplx_mesh_deforms_as_the_body_model_says(pkg, smplx_folder, corrective
     assert key.animation_data.action == again.shape_action
     bpy.context.scene.frame_set(2)
     expected2, _ = _smplx_reference(pkg, arrays, second, again.ground_offset)
-    assert np.abs(_evaluated_vertices(take.body) - expected2[1]).max() < 1e-3
+    assert np.abs(evaluated_vertices(take.body) - expected2[1]).max() < 1e-3
 
 
 def _write_amass(path: Path, T: int, *, split: bool = False, seed: int = 3) -> dict[str, np.ndarray]:
@@ -226,7 +200,7 @@ def test_amass_file_round_trips(pkg, smplx_folder, tmp_path, split):
     for t in (0, 5, 11):
         scene.frame_set(t + 1)
         # Positions in Blender world: AMASS's Z-up world is Blender's.
-        np.testing.assert_allclose(_world_heads(take.armature, names), positions[t][order], atol=1e-4)
+        np.testing.assert_allclose(world_heads(take.armature, names), positions[t][order], atol=1e-4)
         # Rotations: each bone's pose matrix (armature space) is the joint's global rotation times its rest.
         for name, j in zip(names, order):
             bone = take.armature.pose.bones[name]
@@ -252,7 +226,7 @@ def test_amass_resampled_to_the_scene_rate(pkg, smplx_folder, tmp_path):
     names = list(pkg.core.skeleton.JOINT_NAMES)
     for frame, source in ((1, 0), (3, 8), (4, 12)):
         scene.frame_set(frame)
-        np.testing.assert_allclose(_world_heads(take.armature, names), positions[source], atol=1e-4)
+        np.testing.assert_allclose(world_heads(take.armature, names), positions[source], atol=1e-4)
 
 
 def test_amass_without_a_model_folder_is_a_clear_error(pkg, tmp_path, monkeypatch, smplx_folder):
@@ -260,10 +234,10 @@ def test_amass_without_a_model_folder_is_a_clear_error(pkg, tmp_path, monkeypatc
     path = tmp_path / "no_models.npz"
     _write_amass(path, 4)
     motion = pkg.core.motion.read_motion(path)
-    before = _counts()
+    before = data_counts()
     with pytest.raises(pkg.core.errors.MocapError, match="SMPL-X model folder"):
         pkg.blender_mocap.scene.build_take(bpy.context, motion, name="x")
-    assert _counts() == before
+    assert data_counts() == before
     # Headless runs and farms may set the folder in the environment, as for the engine.
     monkeypatch.setenv(pkg.blender_mocap.settings.SMPLX_DIR_ENV, str(smplx_folder))
     options = pkg.blender_mocap.settings.BuildOptions(correctives="NONE")
@@ -287,16 +261,16 @@ def test_feet_stand_on_the_ground_and_a_glitch_does_not_move_it(pkg):
     take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="ground")
     for frame in (1, 10, 40):
         bpy.context.scene.frame_set(frame)
-        assert abs(_evaluated_vertices(take.body)[:, 2].min()) < 1e-3
+        assert abs(evaluated_vertices(take.body)[:, 2].min()) < 1e-3
     bpy.context.scene.frame_set(31)
-    assert _evaluated_vertices(take.body)[:, 2].min() == pytest.approx(0.3, abs=1e-3)
+    assert evaluated_vertices(take.body)[:, 2].min() == pytest.approx(0.3, abs=1e-3)
 
     off = pkg.blender_mocap.scene.build_take(
         bpy.context, motion, name="as_is", options=pkg.blender_mocap.settings.BuildOptions(ground=False))
     assert off.ground_offset == 0.0
     bpy.context.scene.frame_set(1)
     sole = -0.4 + verts[:, 1].min()  # pelvis 0.4 m above the camera's axis, image y down
-    assert _evaluated_vertices(off.body)[:, 2].min() == pytest.approx(sole, abs=1e-3)
+    assert evaluated_vertices(off.body)[:, 2].min() == pytest.approx(sole, abs=1e-3)
 
 
 def test_camera_projects_joints_onto_the_engines_pixels(pkg):
@@ -308,23 +282,22 @@ def test_camera_projects_joints_onto_the_engines_pixels(pkg):
     names = list(motion.joint_names)
     for t in range(motion.num_frames):
         scene.frame_set(t + 1)
-        heads = _world_heads(take.armature, names)
+        heads = world_heads(take.armature, names)
         uvw = positions[t] @ motion.camera_intrinsics.T  # the engine's pixels (camera = world frame)
         engine_px = uvw[:, :2] / uvw[:, 2:]
         for j in range(0, 55, 6):
-            x, y, _ = world_to_camera_view(scene, take.camera, Vector(heads[j]))
-            got = np.array([x * scene.render.resolution_x, (1.0 - y) * scene.render.resolution_y])
+            got = project_blender(scene, take.camera, heads[j])
             assert np.abs(got - engine_px[j]).max() < 2.0
 
 
 def test_recapture_reuses_the_rig_and_keeps_both_takes(pkg, motion_factory):
     scene_mod = pkg.blender_mocap.scene
     first = scene_mod.build_take(bpy.context, motion_factory(5, mesh=True, seed=1), name="take1")
-    before = _counts()
+    before = data_counts()
     second = scene_mod.build_take(bpy.context, motion_factory(8, mesh=True, seed=2), name="take2",
                                   target=first.armature)
     assert second.reused and second.armature == first.armature and second.body == first.body
-    after = _counts()
+    after = data_counts()
     assert after["armatures"] == before["armatures"] and after["meshes"] == before["meshes"]
     assert after["actions"] == before["actions"] + 1
     assert first.armature.animation_data.action == second.action
@@ -341,7 +314,7 @@ def test_recapture_reuses_the_rig_and_keeps_both_takes(pkg, motion_factory):
 def test_failed_recapture_leaves_the_character_as_it_was(pkg, motion_factory, monkeypatch):
     scene_mod = pkg.blender_mocap.scene
     first = scene_mod.build_take(bpy.context, motion_factory(5, mesh=True), name="take1")
-    before = _counts()
+    before = data_counts()
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -349,6 +322,6 @@ def test_failed_recapture_leaves_the_character_as_it_was(pkg, motion_factory, mo
     monkeypatch.setattr(scene_mod, "build_camera", broken)  # fails after the new keys are written
     with pytest.raises(pkg.core.errors.MocapError, match="could not build the scene"):
         scene_mod.build_take(bpy.context, motion_factory(6, mesh=True), name="take2", target=first.armature)
-    assert _counts() == before
+    assert data_counts() == before
     assert first.armature.animation_data.action == first.action
     assert bpy.context.scene.frame_end == 5

@@ -7,13 +7,7 @@ import time
 import bpy
 import numpy as np
 import pytest
-from bpy_extras.object_utils import world_to_camera_view
-from mathutils import Vector
-
-
-def _counts() -> dict[str, int]:
-    return {kind: len(getattr(bpy.data, kind)) for kind in
-            ("objects", "actions", "armatures", "cameras", "collections", "meshes", "movieclips")}
+from readback import data_counts, evaluated_vertices, project_blender, world_heads
 
 
 def _fcurves(take):
@@ -23,14 +17,6 @@ def _fcurves(take):
         slot = take.armature.animation_data.action_slot
         return list(action.layers[0].strips[0].channelbag(slot).fcurves)
     return list(action.fcurves)
-
-
-def _world_heads(obj, names) -> np.ndarray:
-    """(J, 3) Blender world positions of the evaluated pose bones' heads."""
-    evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
-    mw = np.array(evaluated.matrix_world)
-    heads = np.array([evaluated.pose.bones[n].head for n in names])
-    return heads @ mw[:3, :3].T + mw[:3, 3]
 
 
 def test_blender_from_world_maps_up_to_z(pkg):
@@ -77,7 +63,7 @@ def test_pose_matches_smplx_forward_kinematics(pkg, motion_factory, fk, world_up
     expected = fk(motion) @ A.T - [0.0, 0.0, take.ground_offset]
     for t in range(motion.num_frames):
         bpy.context.scene.frame_set(int(motion.frame_indices[t]) + 1)
-        got = _world_heads(take.armature, motion.joint_names)
+        got = world_heads(take.armature, motion.joint_names)
         np.testing.assert_allclose(got, expected[t], atol=1e-4)
 
 
@@ -86,7 +72,7 @@ def test_upright_person_stands_upright_in_blender(pkg, motion_factory):
     motion.poses[:, :3] = [np.pi, 0.0, 0.0]  # facing the camera, upright in the y-down camera frame (README: world_up)
     take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="stand")
     bpy.context.scene.frame_set(1)
-    heads = _world_heads(take.armature, motion.joint_names)
+    heads = world_heads(take.armature, motion.joint_names)
     names = list(motion.joint_names)
     assert heads[names.index("head"), 2] > heads[names.index("left_ankle"), 2] + 1.0
     # Facing the camera, which looks along Blender +Y: the nose side is -Y.
@@ -99,7 +85,7 @@ def test_rest_pose_stands_upright_facing_front(pkg, motion_factory):
     take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="rest")
     take.armature.data.pose_position = 'REST'
     bpy.context.scene.frame_set(2)
-    heads = _world_heads(take.armature, motion.joint_names)
+    heads = world_heads(take.armature, motion.joint_names)
     names = list(motion.joint_names)
     assert heads[names.index("head"), 2] > heads[names.index("pelvis"), 2] > heads[names.index("left_ankle"), 2]
     # The body's left (+X in the model frame) is Blender +X, so it faces -Y.
@@ -130,23 +116,9 @@ def test_skinned_body_follows_the_bones(pkg, motion_factory, fk):
     expected = fk(motion) @ A.T - [0.0, 0.0, take.ground_offset]
     scene = bpy.context.scene
     scene.frame_set(3)
-    evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
-    mesh = evaluated.to_mesh()
-    try:
-        co = np.empty(len(mesh.vertices) * 3, np.float32)
-        mesh.vertices.foreach_get("co", co)
-    finally:
-        evaluated.to_mesh_clear()
-    mw = np.array(evaluated.matrix_world)
-    world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+    world = evaluated_vertices(body)
     # Vertex 3j sits on joint j at rest and is weighted to it alone.
     np.testing.assert_allclose(world[0::3], expected[2], atol=1e-4)
-
-
-def _project_blender(scene, camera, point_blender) -> np.ndarray:
-    x, y, _ = world_to_camera_view(scene, camera, Vector(point_blender))
-    width, height = scene.render.resolution_x, scene.render.resolution_y
-    return np.array([x * width, (1.0 - y) * height])
 
 
 @pytest.mark.parametrize("size, principal", [((1280, 720), (700.0, 300.0)),
@@ -172,7 +144,7 @@ def test_camera_projects_points_onto_the_video_pixels(pkg, motion_factory, size,
         uvw = motion.camera_intrinsics @ cam_point
         expected = uvw[:2] / uvw[2]
         # Feet on the ground moved the whole take, camera included.
-        got = _project_blender(scene, take.camera, A @ world_point - [0.0, 0.0, take.ground_offset])
+        got = project_blender(scene, take.camera, A @ world_point - [0.0, 0.0, take.ground_offset])
         np.testing.assert_allclose(got, expected, atol=0.5)
 
 
@@ -197,7 +169,7 @@ def test_video_becomes_the_camera_background(pkg, motion_factory, tmp_path):
 def test_invalid_motion_raises_and_leaves_the_file_unchanged(pkg, motion_factory):
     MocapError = pkg.core.errors.MocapError
     build = pkg.blender_mocap.scene.build_take
-    before = _counts()
+    before = data_counts()
 
     nan = motion_factory(3)
     nan.poses[1, 7] = np.nan
@@ -219,12 +191,12 @@ def test_invalid_motion_raises_and_leaves_the_file_unchanged(pkg, motion_factory
     unordered.frame_indices = np.array([0, 2, 1])
     with pytest.raises(MocapError, match="frame indices"):
         build(bpy.context, unordered, name="order")
-    assert _counts() == before
+    assert data_counts() == before
 
 
 def test_unexpected_failure_is_wrapped_and_rolled_back(pkg, motion_factory, monkeypatch):
     scene_mod = pkg.blender_mocap.scene
-    before = _counts()
+    before = data_counts()
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -233,7 +205,7 @@ def test_unexpected_failure_is_wrapped_and_rolled_back(pkg, motion_factory, monk
     with pytest.raises(pkg.core.errors.MocapError, match="could not build the scene") as info:
         scene_mod.build_take(bpy.context, motion_factory(3, mesh=True), name="broken")
     assert isinstance(info.value.__cause__, RuntimeError)
-    assert _counts() == before
+    assert data_counts() == before
 
 
 def test_quaternions_are_keyed_without_sign_flips(pkg):

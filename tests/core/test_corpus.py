@@ -19,7 +19,7 @@ from core.body.mannequin import forward_kinematics
 from core.motion import read_motion
 from core.skeleton import JOINT_INDEX
 
-from video_frames import ffmpeg
+from video_frames import ffmpeg, read_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,16 +32,11 @@ def engine(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
                           capture_output=True, text=True, timeout=300, env=full_env)
 
 
-def read_frames(path: Path) -> list[np.ndarray]:
+def read_bgr(path: Path) -> list[np.ndarray]:
+    """Every frame of ``path`` in OpenCV's BGR order, as ``write_clip`` writes them."""
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            return frames
-        frames.append(frame)
+    return [cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) for rgb in read_frames(path)]
 
 
 def write_clip(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
@@ -92,7 +87,7 @@ def test_video_without_a_person(tmp_path: Path) -> None:
 
 
 def test_person_leaves_and_returns(tmp_path: Path, short_clip: Path) -> None:
-    frames = read_frames(short_clip)
+    frames = read_bgr(short_clip)
     blank = [np.full_like(frames[0], 128) for _ in range(12)]
     video = write_clip(tmp_path / "away.mp4", frames[10:30] + blank + frames[30:50])
     out = tmp_path / "away.npz"
@@ -113,7 +108,7 @@ def test_phone_video_with_rotation_metadata(tmp_path: Path, short_clip: Path) ->
 
     # Upright portrait frames: a 200 px wide crop around him. The phone stores
     # them turned a quarter clockwise, with a display rotation to undo it.
-    upright = [np.ascontiguousarray(f[:, 130:330]) for f in read_frames(short_clip)]
+    upright = [np.ascontiguousarray(f[:, 130:330]) for f in read_bgr(short_clip)]
     raw = write_clip(tmp_path / "raw.mp4", [cv2.rotate(f, cv2.ROTATE_90_CLOCKWISE) for f in upright])
     phone = tmp_path / "phone.mp4"
     ffmpeg("-display_rotation", "90", "-i", str(raw), "-c", "copy", str(phone))
@@ -129,7 +124,7 @@ def test_very_large_resolution(tmp_path: Path, short_clip: Path) -> None:
     import cv2
 
     # Clip frames 12-35: MediaPipe needs the frames before the arms go up to track them.
-    frames = [cv2.resize(f, (3840, 2160), interpolation=cv2.INTER_LINEAR) for f in read_frames(short_clip)[12:36]]
+    frames = [cv2.resize(f, (3840, 2160), interpolation=cv2.INTER_LINEAR) for f in read_bgr(short_clip)[12:36]]
     video = write_clip(tmp_path / "uhd.mp4", frames)
     out = tmp_path / "uhd.npz"
     proc = engine("capture", video, "--out", out)

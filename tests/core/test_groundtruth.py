@@ -1,4 +1,4 @@
-"""The accuracy benchmark's ground truth and metrics (bench/groundtruth.py, bench/accuracy.py).
+"""The accuracy benchmark's ground truth and metrics (bench/groundtruth/, bench/accuracy.py).
 
 BVH parsing and forward kinematics are checked against Blender's own BVH
 importer (bpy, in a subprocess) on a synthetic file with both channel orders

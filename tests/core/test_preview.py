@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from preview_fixtures import make_motion, write_video  # noqa: E402
+from video_frames import read_frames  # noqa: E402
 
 from core.body.mannequin import forward_kinematics, mesh, rest_joints, skin  # noqa: E402
 from core.errors import MocapError  # noqa: E402
@@ -174,24 +175,12 @@ def take(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_motion(folder / "take.npz", make_motion(12, (320, 240), str(video)))
 
 
-def _read_video(path: Path) -> list[np.ndarray]:
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            return frames
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-
-
 def test_mp4_has_the_frames_and_size_asked_for(take: Path) -> None:
     events: list[dict] = []
     result = render_preview(take, PreviewSettings(layout="side-by-side", stride=2, resolution=160,
                                                   start=1, landmarks=True, renderer="cpu"), emit=events.append)
     assert result.out == take.with_name("take.preview.mp4") and result.out.is_file()
-    frames = _read_video(result.out)
+    frames = read_frames(result.out)
     assert len(frames) == result.frames == 6  # video frames 1, 3, 5, 7, 9, 11
     assert frames[0].shape == (120, 320, 3)  # 160 x 120 per view, two views
     assert result.fps == 15.0
@@ -201,7 +190,7 @@ def test_mp4_has_the_frames_and_size_asked_for(take: Path) -> None:
     assert [e["done"] for e in events if e["event"] == "progress"][-1] == 6
     assert not list(take.parent.glob(".*partial*"))
     # The body is drawn over the video where the camera sees the pelvis, not in the far corner.
-    video = _read_video(Path(take.parent / "clip.mp4"))
+    video = read_frames(Path(take.parent / "clip.mp4"))
     import cv2
 
     src = cv2.resize(video[1], (160, 120), interpolation=cv2.INTER_AREA).astype(int)
@@ -222,7 +211,7 @@ def test_pytorch3d_path_writes_the_same_preview(take: Path, tmp_path: Path) -> N
     b = render_preview(take, PreviewSettings(out=tmp_path / "b.mp4", resolution=64, end=2,
                                              renderer="pytorch3d", device="cpu", frame_numbers=False))
     assert b.renderer == "pytorch3d (cpu)" and a.frames == b.frames == 2
-    fa, fb = _read_video(a.out), _read_video(b.out)
+    fa, fb = read_frames(a.out), read_frames(b.out)
     assert np.abs(fa[1].astype(int) - fb[1].astype(int)).mean() < 1.0
 
 

@@ -9,9 +9,13 @@ import numpy as np
 from core.video import iter_frames, open_video
 
 
-def read_frames(path, count: int, start: int = 0) -> list[np.ndarray]:
-    """Up to ``count`` RGB uint8 frames of the video ``path`` from frame ``start`` (as a capture decodes them)."""
-    return [rgb for _, rgb in iter_frames(open_video(path), start=start, end=start + count)]
+def read_frames(path, count: int | None = None, start: int = 0) -> list[np.ndarray]:
+    """Up to ``count`` (default: all) RGB uint8 frames of the video ``path`` from frame ``start``.
+
+    Decoded as a capture decodes them (``core.video.iter_frames``).
+    """
+    end = None if count is None else start + count
+    return [rgb for _, rgb in iter_frames(open_video(path), start=start, end=end)]
 
 
 def ffmpeg(*args: str) -> None:

@@ -8,16 +8,15 @@ on such a class makes a misspelt attribute, an unknown keyword argument or a
 missing positional argument fail the test.
 
 The extension's packages are imported under a synthetic root package
-(``mocap_ext``) without running the root ``__init__`` (which imports bpy).
+(``blender_mocap_ext``, tests/extension_package.py) without running the root
+``__init__`` (which imports bpy).
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 import sys
-import types
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -26,22 +25,16 @@ from unittest import mock
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PKG = "mocap_ext"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# import_ext: the tests import it from here
+from extension_package import ROOT  # noqa: E402
+from extension_package import extension_module as import_ext  # noqa: E402,F401
 
 try:
     metadata.distribution("fake-bpy-module-5-0")
 except metadata.PackageNotFoundError:  # the big venv (real bpy): these tests belong to the small one
     collect_ignore_glob = ["test_*.py"]
-
-
-def import_ext(module: str) -> types.ModuleType:
-    """Import ``<extension>.<module>`` (e.g. "blender_mocap.settings") without bpy."""
-    if PKG not in sys.modules:
-        pkg = types.ModuleType(PKG)
-        pkg.__path__ = [str(ROOT)]
-        sys.modules[PKG] = pkg
-    return importlib.import_module(f"{PKG}.{module}")
 
 
 @lru_cache(maxsize=None)

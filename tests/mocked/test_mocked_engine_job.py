@@ -79,9 +79,8 @@ def test_failed_job_reports_the_last_stderr_line(tmp_path: Any) -> None:
     assert job.error_message() == "The engine failed: MocapError: no person found"
 
 
-def test_cancel_stops_a_running_engine_quickly(tmp_path: Any) -> None:
-    code = "import json,time; print(json.dumps({'event':'stage','stage':'pose','message':'m'}), flush=True); time.sleep(60)"
-    job = engine.EngineJob([sys.executable, "-c", code], cwd=tmp_path)
+def _cancel_once_running(job: Any) -> None:
+    """Wait (10 s at most) for the engine's first event, then cancel it: the call must return within 3 s."""
     deadline = time.monotonic() + 10
     while not job.poll():
         assert time.monotonic() < deadline
@@ -89,6 +88,12 @@ def test_cancel_stops_a_running_engine_quickly(tmp_path: Any) -> None:
     start = time.monotonic()
     job.cancel()
     assert time.monotonic() - start < 3.0
+
+
+def test_cancel_stops_a_running_engine_quickly(tmp_path: Any) -> None:
+    code = "import json,time; print(json.dumps({'event':'stage','stage':'pose','message':'m'}), flush=True); time.sleep(60)"
+    job = engine.EngineJob([sys.executable, "-c", code], cwd=tmp_path)
+    _cancel_once_running(job)
     assert job.returncode is not None and job.cancelled
     job.cancel()  # idempotent
 
@@ -97,13 +102,7 @@ def test_cancel_kills_an_engine_that_ignores_sigterm(tmp_path: Any) -> None:
     code = ("import signal,time,json; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
             "print(json.dumps({'event':'stage','stage':'pose','message':'m'}), flush=True); time.sleep(60)")
     job = engine.EngineJob([sys.executable, "-c", code], cwd=tmp_path)
-    deadline = time.monotonic() + 10
-    while not job.poll():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    start = time.monotonic()
-    job.cancel()
-    assert time.monotonic() - start < 3.0
+    _cancel_once_running(job)
     assert job.returncode == -9
 
 

@@ -1,0 +1,57 @@
+"""Exact ground truth for the accuracy benchmark: real motion capture rendered in Blender.
+
+Source motion: BVH files of Debian's ``assimp-testmodels`` package, fetched with
+``apt-get download`` (no root install) and unpacked with ``dpkg-deb -x`` into the
+cache; nothing is committed. ``01_03.bvh`` is CMU motion capture (subject 1,
+120 Hz; "free for use in research and commercial projects", mocap.cs.cmu.edu,
+via the cgspeed BVH conversion), ``Boxing_Toes.bvh`` is one of assimp's own test
+models (100 Hz, BSD-3-Clause per the package's copyright file).
+
+:func:`prepare_clip` gives a rendered clip and its truth, from the cache or
+made now. The modules, in the order they build on each other:
+
+- :mod:`~groundtruth.clips`: the clips (``CLIPS``, ``HELD_OUT``,
+  :func:`clips_named`), the skeletons' joint roles (``Rig``) and
+  ``RenderSettings``.
+- :mod:`~groundtruth.bvh`: BVH parsing, forward kinematics in numpy,
+  resampling to the video's frame rate, Blender's axes
+  (``blender = scale * (x, -z, y)``, the importer's defaults).
+- :mod:`~groundtruth.camera`: the render camera (intrinsics, framing, projection).
+- :mod:`~groundtruth.body`: the body that is rendered (capsules and ellipsoids
+  on the rest skeleton, rigidly skinned).
+- :mod:`~groundtruth.render`: the render process, Blender (bpy) in a process of
+  its own so bpy never shares a process with MediaPipe; Workbench by default.
+- :mod:`~groundtruth.truth`: one clip made (excerpt, render, FK cross-check,
+  video) and its ``truth.npz`` (keys and shapes in that module's docstring).
+- :mod:`~groundtruth.cache`: where clips live and when they are made again
+  (the cache key).
+"""
+
+from .body import MATERIALS, build_body, capsule, ellipsoid
+from .bvh import Bvh, blender_from_bvh, bvh_forward_kinematics, parse_bvh, resample, write_bvh
+from .cache import RENDER_VERSION, bvh_folder, cache_root, clip_folder, clip_key, prepare_clip
+from .camera import choose_camera, intrinsics, look_at, project, transform
+from .clips import (
+    ALL_CLIPS,
+    ASSIMP_BOXING_RIG,
+    CLIPS,
+    CMU_RIG,
+    CMU_SCALE,
+    HELD_OUT,
+    LIMB_JOINTS,
+    ClipSpec,
+    RenderSettings,
+    Rig,
+    clips_named,
+)
+from .render import blender_bone_heads, import_bvh_blender
+from .truth import CONTACT_HEIGHT, CONTACT_SPEED, Clip, foot_contacts, make_clip
+
+__all__ = [
+    "ALL_CLIPS", "ASSIMP_BOXING_RIG", "CLIPS", "CMU_RIG", "CMU_SCALE", "CONTACT_HEIGHT", "CONTACT_SPEED",
+    "HELD_OUT", "LIMB_JOINTS", "MATERIALS", "RENDER_VERSION", "Bvh", "Clip", "ClipSpec", "RenderSettings", "Rig",
+    "blender_bone_heads", "blender_from_bvh", "build_body", "bvh_folder", "bvh_forward_kinematics", "cache_root",
+    "capsule", "choose_camera", "clip_folder", "clip_key", "clips_named", "ellipsoid", "foot_contacts",
+    "import_bvh_blender", "intrinsics", "look_at", "make_clip", "parse_bvh", "prepare_clip", "project", "resample",
+    "transform", "write_bvh",
+]
