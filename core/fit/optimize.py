@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..body.landmark_layout import BODY_DIRECT, LIMB_LANDMARKS
 from ..body.model import (
     FACE_START,
     HANDS_START,
@@ -46,9 +47,11 @@ from ..errors import CancelledError, MocapError
 from ..landmarks import NUM_BODY, NUM_HAND, PoseSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, POSE_DIM
-from .ik import NO_PERSON, FitResult, FitSettings, _assign_hands, _ranges, fit_sequence, observed_frames
+from .closed_form import assign_hands as _assign_hands
+from .ik import FitSettings, fit_sequence, observed_frames
 from .lifting import LiftSettings, lift_to_rays
-from .mapping import BODY_DIRECT, LIMB_LANDMARKS
+from .result import NO_PERSON, FitResult
+from .result import frame_ranges as _ranges
 
 J = JOINT_INDEX
 
@@ -728,7 +731,7 @@ def fit_window(
         betas0 = body.initial_betas(world_all[good])
     fit_shape = settings.fit_shape and betas is None
     from ..body.mannequin import forward_kinematics
-    from .mapping import landmarks_from_fk
+    from ..body.landmark_layout import landmarks_from_fk
 
     pos, rot = forward_kinematics(init.poses.astype(np.float64), init.rest_joints, init.trans)
     lm_body, _ = landmarks_from_fk(pos, rot, init.rest_joints)

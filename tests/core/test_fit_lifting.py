@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 
 from core.body.mannequin import forward_kinematics, rest_joints
-from core.fit.ik import solve_translation
+from core.camera import solve_translation
 from core.fit.lifting import LiftSettings, lift_to_rays
-from core.fit.mapping import LIMB_LANDMARKS
+from core.body.landmark_layout import LIMB_LANDMARKS
 from core.fit.optimize import OptimizeSettings, fit_clip
-from core.fit.synthetic import landmarks_from_motion, smooth_motion
+from tests.testdata.clips import landmarks_from_motion, smooth_motion
 from core.landmarks import BODY
 from core.skeleton import JOINT_INDEX, LIMB_JOINTS
 

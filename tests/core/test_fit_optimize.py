@@ -25,11 +25,11 @@ from core.fit.optimize import (
     resolve_device,
     smooth_rotations,
 )
-from core.fit.synthetic import CAMERA_K as K
-from core.fit.synthetic import CLIP_BETAS as BETAS
-from core.fit.synthetic import IMAGE_SIZE as SIZE
-from core.fit.synthetic import landmarks_from_body, smooth_motion
-from core.fit.synthetic import mannequin_clip as synthetic_clip
+from tests.testdata.clips import CAMERA_K as K
+from tests.testdata.clips import CLIP_BETAS as BETAS
+from tests.testdata.clips import IMAGE_SIZE as SIZE
+from tests.testdata.clips import landmarks_from_body, smooth_motion
+from tests.testdata.clips import mannequin_clip as synthetic_clip
 from core.motion import validate_motion
 from core.skeleton import JOINT_INDEX as J
 from core.skeleton import LIMB_JOINTS, NUM_JOINTS
@@ -152,7 +152,7 @@ def test_missing_and_unreliable_frames_are_bridged_and_flagged() -> None:
 
 
 def test_the_smplx_body_recovers_a_known_motion(tmp_path: Path) -> None:
-    from core.body.smplx_file import write_synthetic_model
+    from tests.testdata.smplx_model import write_synthetic_model
     from core.body.smplx_model import SMPLXBody
 
     write_synthetic_model(tmp_path / "smplx" / "SMPLX_NEUTRAL.npz")
@@ -243,7 +243,8 @@ def test_no_person_anywhere_is_a_user_error() -> None:
 
 
 def test_the_result_is_a_valid_motion_file_for_both_bodies(tmp_path: Path) -> None:
-    from core.body.smplx_file import SMPLX_NUM_VERTICES, write_synthetic_model
+    from core.body.smplx_file import SMPLX_NUM_VERTICES
+    from tests.testdata.smplx_model import write_synthetic_model
     from core.body.smplx_model import SMPLXBody
     from core.capture import motion_from_fit
 
