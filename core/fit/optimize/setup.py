@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter1d
 from torch import Tensor
 
 from ...body.landmark_layout import LIMB_LANDMARKS, landmarks_from_fk
@@ -145,17 +146,13 @@ class Params(torch.nn.Module):
 def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
     """(T, ...) values smoothed along time (axis 0) by a Gaussian of ``sigma_frames`` frames.
 
-    The window is cut at 3 sigma; past the clip's ends the end frame repeats,
-    so a still start or end stays still and a constant sequence is unchanged."""
+    The window is cut at 3 sigma, rounded up (SciPy's own cut, ``truncate``,
+    rounds to the nearest frame: 6 frames instead of 7 at 2 frames' sigma, so
+    the radius is given); past the clip's ends the end frame repeats
+    (``mode="nearest"``), so a still start or end stays still and a constant
+    sequence is unchanged."""
     radius = max(1, int(np.ceil(3.0 * sigma_frames)))
-    offsets = np.arange(-radius, radius + 1)
-    kernel = np.exp(-0.5 * (offsets / sigma_frames) ** 2)
-    kernel /= kernel.sum()
-    frames = np.arange(x.shape[0])
-    out = np.zeros(x.shape, np.float64)
-    for offset, weight in zip(offsets, kernel):  # one tap at a time: memory stays at two clips' worth
-        out += weight * x[np.clip(frames + offset, 0, x.shape[0] - 1)]
-    return out
+    return gaussian_filter1d(np.asarray(x, np.float64), sigma_frames, axis=0, mode="nearest", radius=radius)
 
 
 def smooth_rotations(R: np.ndarray, sigma_frames: float) -> np.ndarray:
