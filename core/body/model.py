@@ -84,7 +84,11 @@ def matrix_to_rot6d(R: Tensor) -> Tensor:
 
 
 def axis_angle_to_matrix_torch(aa: Tensor) -> Tensor:
-    """(..., 3) axis-angle -> (..., 3, 3) (Rodrigues; smooth at 0 via a Taylor guard)."""
+    """(..., 3) axis-angle -> (..., 3, 3) (Rodrigues).
+
+    Below 1e-6 rad the axis is undefined and the result is the identity (the
+    rotation there differs from it by less than float32 resolution), and the
+    axis is computed with the angle replaced by 1 there, so nothing divides by 0."""
     angle = aa.norm(dim=-1, keepdim=True)
     small = angle < 1e-6
     safe = torch.where(small, torch.ones_like(angle), angle)
