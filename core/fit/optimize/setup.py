@@ -93,7 +93,7 @@ def observations(seq: PoseSequence, body: BodyModel, good: np.ndarray, device: t
     T = seq.num_frames
     uv_body = np.asarray(seq.body_2d, np.float64)
     left, right = assign_hands(np.nan_to_num(uv_body[..., :2]), np.asarray(seq.left_hand, np.float64),
-                                np.asarray(seq.right_hand, np.float64))
+                               np.asarray(seq.right_hand, np.float64))
     hands = np.stack([left, right], 1)                                          # (T, 2, 21, 3)
     hand_ok = np.all(np.isfinite(hands), axis=(-1, -2)) & good[:, None]         # (T, 2)
     vis = np.clip(np.nan_to_num(uv_body[..., 2]), 0.0, 1.0) * good[:, None]
@@ -115,7 +115,6 @@ def observations(seq: PoseSequence, body: BodyModel, good: np.ndarray, device: t
         world=t(np.nan_to_num(world[..., :3])), w3d=t(w3d),
         hand_px=t(np.nan_to_num(hands)), whand=t(hand_ok),
     )
-
 
 
 class Params(torch.nn.Module):

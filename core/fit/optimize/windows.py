@@ -31,7 +31,7 @@ def frames_of(seq: PoseSequence, idx: np.ndarray, fps: float | None = None) -> P
 
 
 def stitch(parts: list[tuple[int, FitResult | None]], T: int, overlap: int, shape_fit: FitResult,
-            warnings: list[str]) -> FitResult:
+           warnings: list[str]) -> FitResult:
     """Cross-fade window results into one clip (rotations by normalised quaternion blend).
 
     ``parts``: (first frame, result or None where nobody was found) per window; T frames in all;
