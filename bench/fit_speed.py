@@ -2,7 +2,7 @@
 
     python3 dev.py bench fit_speed [--frames 900] [--baseline-frames 30] [--preset balanced]
 
-A 900-frame synthetic clip (``core.fit.synthetic.smooth_motion`` on the
+A 900-frame synthetic clip (``tests/testdata/clips.py`` ``smooth_motion`` on the
 mannequin, landmarks from ``landmarks_from_motion`` with MediaPipe-like noise:
 2 px in the image, 1.5 cm in the world landmarks) is precomputed, so only the
 fit is timed. Measured in the same process:
@@ -41,10 +41,10 @@ import torch  # noqa: E402
 from core.body.mannequin import forward_kinematics  # noqa: E402
 from core.body.model import MannequinBody  # noqa: E402
 from core.fit.optimize import fit_clip, preset  # noqa: E402
-from core.fit.synthetic import CAMERA_K as K  # noqa: E402
-from core.fit.synthetic import mannequin_clip  # noqa: E402
 from core.landmarks import PoseSequence  # noqa: E402
 from core.skeleton import JOINT_INDEX, LIMB_JOINTS  # noqa: E402
+from tests.testdata.clips import CAMERA_K as K  # noqa: E402
+from tests.testdata.clips import mannequin_clip  # noqa: E402
 
 LIMBS = [JOINT_INDEX[n] for n in LIMB_JOINTS]
 

@@ -2,7 +2,7 @@
 
     python3 dev.py bench preview [--frames N] [--pytorch3d-frames N]
 
-Body: the synthetic SMPL-X-format model (``core.body.smplx_file.write_synthetic_model``:
+Body: the synthetic SMPL-X-format model (``tests/testdata/smplx_model.py`` ``write_synthetic_model``:
 10,475 vertices, 20,908 faces, of which the mannequin's 12,008 have area; the
 rest are SMPL-X padding, degenerate) posed by LBS, and the mannequin
 subdivided once (48,032 faces, all with area) to show how cost grows with
@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.body.smplx_file import load_model_arrays, write_synthetic_model  # noqa: E402
+from core.body.smplx_file import load_model_arrays  # noqa: E402
 from core.preview.body import Body, pose_body  # noqa: E402
 from core.preview.camera import Camera, second_view_camera  # noqa: E402
 from core.preview.compose import on_background, overlay  # noqa: E402
@@ -40,6 +40,7 @@ from core.preview.renderer import MeshRenderer  # noqa: E402
 from core.preview.settings import RasterSettings, ShadingSettings  # noqa: E402
 from core.preview.shading import FlatShader, face_part_colors, frame_base_colors  # noqa: E402
 from core.skeleton import JOINT_INDEX, NUM_JOINTS  # noqa: E402
+from tests.testdata.smplx_model import write_synthetic_model  # noqa: E402
 
 
 from _results import write_results  # noqa: E402

@@ -34,6 +34,8 @@ from torch import Tensor, nn
 
 from ..skeleton import NUM_JOINTS, PARENTS
 from . import mannequin as _mannequin
+from .landmark_layout import BODY_JOINT, HAND_JOINT, rest_body_landmarks, rest_hand_landmarks
+from .shape import estimate_betas
 
 NUM_BODY_POINTS = 33
 NUM_HAND_POINTS = 21
@@ -128,7 +130,9 @@ _LEVELS = _levels(PARENTS)
 LEVEL_ORDER = np.array([j for ids, _ in _LEVELS for j in ids])
 """Joints sorted by tree depth: ``local[:, LEVEL_ORDER]`` is the layout ``forward_kinematics_torch``
 takes with ``level_order=True`` (each depth a contiguous slice, no gathers in the autograd graph)."""
-_INVERSE = np.argsort(LEVEL_ORDER)
+LEVEL_POSITION = np.argsort(LEVEL_ORDER)
+"""Where each joint (SMPL-X order) sits in ``LEVEL_ORDER``, the inverse permutation:
+``x_level[:, LEVEL_POSITION]`` is ``x`` back in SMPL-X joint order."""
 _LEVEL_SIZES = [len(ids) for ids, _ in _LEVELS]
 _PARENT_INDEX = [max(p, 0) for p in PARENTS]
 
@@ -171,7 +175,7 @@ def forward_kinematics_torch(local: Tensor, rest_joints: Tensor, trans: Tensor, 
         rots.append(R)
         poss.append(p)
         prev_R, prev_p = R, p
-    inv = torch.as_tensor(_INVERSE, device=local.device)
+    inv = torch.as_tensor(LEVEL_POSITION, device=local.device)
     return torch.cat(poss, 1)[:, inv], torch.cat(rots, 1)[:, inv]
 
 
@@ -247,7 +251,7 @@ class BodyModel(nn.Module):
         V = V.expand(N, -1, -1)
         if self.point_posedirs is not None:
             eye = torch.eye(3, dtype=local.dtype, device=local.device)
-            joint_order = local[:, torch.as_tensor(_INVERSE, device=local.device)] if level_order else local
+            joint_order = local[:, torch.as_tensor(LEVEL_POSITION, device=local.device)] if level_order else local
             feat = (joint_order[:, 1:] - eye).reshape(N, -1)
             V = V + (feat @ self.point_posedirs).reshape(N, -1, 3)
         idx = self.point_joints                                          # (S, K)
@@ -268,7 +272,7 @@ class BodyModel(nn.Module):
         return BodyOutput(joints=pos, rotations=rot, points=pts)
 
 
-def _sparse_weights(weights: np.ndarray, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def sparse_weights(weights: np.ndarray, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """(S, 55) dense weights -> (S, k) joint ids and renormalised weights of the k largest."""
     idx = np.argsort(-weights, axis=1)[:, :k]
     w = np.take_along_axis(weights, idx, 1)
@@ -288,7 +292,7 @@ class MannequinBody(BodyModel):
     1.70 m * exp(b0) and arm = exp(b1) ... hip = exp(b4) (see the numpy module),
     so the rest data is an exactly linear basis in those five factors, read off
     the numpy code once and checked against it in the tests. Landmarks are
-    rigid: each point rides on one joint (``core.fit.mapping``).
+    rigid: each point rides on one joint (``core.body.landmark_layout``).
     """
 
     name = "mannequin"
@@ -297,7 +301,6 @@ class MannequinBody(BodyModel):
 
     def __init__(self) -> None:
         super().__init__()
-        from ..fit.mapping import BODY_JOINT, HAND_JOINT, rest_body_landmarks, rest_hand_landmarks
 
         def rest_arrays(b: np.ndarray) -> np.ndarray:
             J = _mannequin.rest_joints(b).astype(np.float64)
@@ -328,6 +331,4 @@ class MannequinBody(BodyModel):
         return {"rest_joints": _mannequin.rest_joints(betas), "v_template": v, "faces": f, "skin_weights": w}
 
     def initial_betas(self, world: np.ndarray) -> np.ndarray:
-        from ..fit.ik import estimate_betas
-
         return estimate_betas(world).astype(np.float32)

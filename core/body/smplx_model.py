@@ -10,7 +10,7 @@ our sanitised copy.
 Fitting cost: the fitter never skins the whole mesh per iteration. Joints are
 regressed from precomputed per-joint blend shapes (J_regressor @ shapedirs and
 J_regressor @ expr_dirs, exact because both are linear), and only the few
-vertices behind the landmarks (``core.fit.mapping``: nose, eyes, ears, heels,
+vertices behind the landmarks (``core.body.landmark_layout``: nose, eyes, ears, heels,
 toes, finger tips, the 51 face landmarks) are skinned, with their pose
 correctives. ``full_vertices`` runs the smplx module on the whole mesh, for
 checks and previews.
@@ -27,8 +27,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..skeleton import NUM_JOINTS
-from .model import BodyModel, _sparse_weights
+from ..skeleton import JOINT_INDEX, NUM_JOINTS
+from .landmark_layout import TORSO_FRACTION, smplx_points
+from .model import BodyModel, sparse_weights
 from .smplx_file import ModelFileError, find_model_file, load_model_arrays
 
 NUM_BETAS = 10
@@ -70,8 +71,6 @@ class SMPLXBody(BodyModel):
 
     def __init__(self, folder: str | Path, gender: str = "neutral") -> None:
         super().__init__()
-        from ..fit.mapping import smplx_points
-
         self.path = find_model_file(folder, gender)
         self.gender = gender
         module, arrays = build_smplx_module(self.path, gender)
@@ -98,7 +97,7 @@ class SMPLXBody(BodyModel):
         self.register_buffer("sel_exprdirs", module.expr_dirs[verts].float())
         posedirs = module.posedirs.reshape(module.posedirs.shape[0], -1, 3)[:, verts]  # (486, Sv, 3)
         # Rigid points (joint + offset) ride on one joint; vertices carry their own weights.
-        w_idx, w_val = _sparse_weights(module.lbs_weights.double().numpy()[verts])
+        w_idx, w_val = sparse_weights(module.lbs_weights.double().numpy()[verts])
         n_rigid = len(spec.rigid_joints)
         joints = np.concatenate([np.pad(spec.rigid_joints[:, None], ((0, 0), (0, 3))), w_idx])
         weights = np.concatenate([np.pad(np.ones((n_rigid, 1), np.float32), ((0, 0), (0, 3))), w_val])
@@ -119,9 +118,6 @@ class SMPLXBody(BodyModel):
         return J
 
     def rest(self, betas: Tensor, expression: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        from ..fit.mapping import TORSO_FRACTION
-        from ..skeleton import JOINT_INDEX
-
         J = self.rest_joints_torch(betas, expression)
         V = self.sel_template + torch.einsum("vcb,b->vc", self.sel_shapedirs, betas)
         V = V[None]

@@ -1,10 +1,11 @@
 """Fitting the body to landmarks: the whole-clip optimiser (``optimize``, torch: import
 it directly, ``from core.fit.optimize import fit_clip``), the per-frame closed-form fit
-that starts it (``ik``), the landmark mapping shared by fit and tests (``mapping``), and
-synthetic landmarks for ground truth (``synthetic``). This package module stays numpy-only."""
+that starts it (``ik`` driving ``closed_form``), what both return (``result``) and the
+lifting of MediaPipe's world landmarks onto the camera rays (``lifting``). This package
+module stays numpy-only. Landmark layout: ``core.body.landmark_layout``; camera:
+``core.camera``; test data: ``tests/testdata``."""
 
-from .ik import FitResult, FitSettings, estimate_betas, fit_sequence, solve_translation
-from .synthetic import landmarks_from_motion, project
+from .ik import FitSettings, fit_sequence
+from .result import FitResult
 
-__all__ = ["FitResult", "FitSettings", "estimate_betas", "fit_sequence", "landmarks_from_motion",
-           "project", "solve_translation"]
+__all__ = ["FitResult", "FitSettings", "fit_sequence"]

@@ -43,8 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..camera import solve_translation
 from ..landmarks import BODY
-from .ik import solve_translation
 
 # (parent, child, landmarks that ride with the child), outwards from the trunk.
 _CHAIN = [

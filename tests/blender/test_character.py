@@ -67,9 +67,10 @@ def test_mannequin_mesh_deforms_as_the_body_model_says(pkg):
 def smplx_folder(tmp_path_factory) -> Path:
     """A model folder whose SMPLX_NEUTRAL.npz has dense, visible pose correctives (all 486)."""
     from blender_mocap_ext.core.body import smplx_file  # loaded by the pkg fixture's ext()
+    from tests.testdata.smplx_model import write_synthetic_model
 
     folder = tmp_path_factory.mktemp("smplx-models")
-    path = smplx_file.write_synthetic_model(folder / "smplx" / "SMPLX_NEUTRAL.npz", pickled_extras=False)
+    path = write_synthetic_model(folder / "smplx" / "SMPLX_NEUTRAL.npz", pickled_extras=False)
     arrays = smplx_file.load_model_arrays(path)
     # Correctives large enough (centimetres) that a wrong sign or index fails the 1 mm check.
     arrays["posedirs"] = np.random.default_rng(7).normal(size=arrays["posedirs"].shape) * 0.01

@@ -19,7 +19,7 @@ from core.body.model import (
     matrix_to_rot6d,
     rot6d_to_matrix,
 )
-from core.fit.mapping import landmarks_from_fk
+from core.body.landmark_layout import landmarks_from_fk
 from core.rotations import axis_angle_to_matrix
 from core.skeleton import NUM_JOINTS
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def smplx_body(tmp_path_factory: pytest.TempPathFactory):
-    from core.body.smplx_file import write_synthetic_model
+    from tests.testdata.smplx_model import write_synthetic_model
     from core.body.smplx_model import SMPLXBody
 
     folder = tmp_path_factory.mktemp("smplx")
@@ -80,7 +80,7 @@ def test_rotation_conversions_round_trip() -> None:
 
 
 def test_smplx_body_matches_the_smplx_library_on_joints_and_landmark_vertices(smplx_body) -> None:
-    from core.fit.mapping import SMPLX_BODY_VERTICES, SMPLX_FINGERTIP_VERTICES
+    from core.body.landmark_layout import SMPLX_BODY_VERTICES, SMPLX_FINGERTIP_VERTICES
 
     body = smplx_body
     assert body.name == "smplx" and body.num_betas == 10 and body.num_expression == 10 and body.num_face == 51

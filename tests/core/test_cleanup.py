@@ -12,7 +12,7 @@ from core.cleanup import image_speeds
 from core.cleanup.contacts import detect_contacts
 from core.cleanup.footlock import proxy_targets
 from core.cleanup.smoothing import one_euro_within_noise, one_euro_zero_phase
-from core.cleanup.synthetic import corrupt, synthetic_walk, to_camera
+from tests.testdata.walk import corrupt, synthetic_walk, to_camera
 from core.errors import MocapError
 
 

@@ -156,7 +156,7 @@ def test_fit_flags_parse_with_documented_defaults() -> None:
 
 
 def test_auto_body_follows_the_model_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.body.smplx_file import write_synthetic_model
+    from tests.testdata.smplx_model import write_synthetic_model
     from core.capture import CaptureSettings, choose_body
 
     monkeypatch.delenv("BLENDER_MOCAP_SMPLX_DIR", raising=False)
@@ -177,7 +177,8 @@ def test_smplx_without_model_files_fails_with_a_message(short_clip: Path, tmp_pa
 
 
 def test_body_and_preset_flags_reach_the_fit(short_clip: Path, tmp_path: Path) -> None:
-    from core.body.smplx_file import SMPLX_NUM_VERTICES, write_synthetic_model
+    from core.body.smplx_file import SMPLX_NUM_VERTICES
+    from tests.testdata.smplx_model import write_synthetic_model
 
     write_synthetic_model(tmp_path / "models" / "smplx" / "SMPLX_FEMALE.npz")
     out = tmp_path / "take.npz"

@@ -9,11 +9,11 @@ import pytest
 
 from core.body.mannequin import forward_kinematics, rest_joints
 from core.errors import CancelledError, MocapError
-from core.fit import FitSettings, fit_sequence, landmarks_from_motion
-from core.fit.synthetic import CAMERA_K as K
-from core.fit.synthetic import CLIP_BETAS as BETAS
-from core.fit.synthetic import IMAGE_SIZE as SIZE
-from core.fit.synthetic import mannequin_clip
+from core.fit import FitSettings, fit_sequence
+from tests.testdata.clips import CAMERA_K as K
+from tests.testdata.clips import CLIP_BETAS as BETAS
+from tests.testdata.clips import IMAGE_SIZE as SIZE
+from tests.testdata.clips import landmarks_from_motion, mannequin_clip
 from core.landmarks import BODY
 from core.motion import Motion, validate_motion
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle

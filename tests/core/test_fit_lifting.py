@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 
 from core.body.mannequin import forward_kinematics, rest_joints
-from core.fit.ik import solve_translation
+from core.camera import solve_translation
 from core.fit.lifting import LiftSettings, lift_to_rays
-from core.fit.mapping import LIMB_LANDMARKS
+from core.body.landmark_layout import LIMB_LANDMARKS
 from core.fit.optimize import OptimizeSettings, fit_clip
-from core.fit.synthetic import landmarks_from_motion, smooth_motion
+from tests.testdata.clips import landmarks_from_motion, smooth_motion
 from core.landmarks import BODY
 from core.skeleton import JOINT_INDEX, LIMB_JOINTS
 
@@ -92,7 +92,9 @@ def test_world_depth_errors_cost_less_than_errors_across_the_ray() -> None:
     import torch
 
     from core.body.model import MannequinBody, axis_angle_to_matrix_torch
-    from core.fit.optimize import ClipProblem, ObjectiveWeights, _observations
+    from core.fit.optimize import ObjectiveWeights
+    from core.fit.optimize.objective import ClipProblem
+    from core.fit.optimize.setup import observations
 
     poses, trans, rest, seq = clip(4, seed=5)
     body = MannequinBody()
@@ -106,7 +108,7 @@ def test_world_depth_errors_cost_less_than_errors_across_the_ray() -> None:
     def world_cost(direction: np.ndarray, weight: float) -> float:
         moved = np.array(seq.body_world, copy=True)
         moved[:, wrist, :3] += 0.05 * direction
-        obs = _observations(dataclasses.replace(seq, body_world=moved), body, np.ones(4, bool), torch.device("cpu"))
+        obs = observations(dataclasses.replace(seq, body_world=moved), body, np.ones(4, bool), torch.device("cpu"))
         settings = OptimizeSettings(weights=ObjectiveWeights(world_depth=weight))
         problem = ClipProblem(body, obs, K, 30.0, settings, fit_face=False)
         local = axis_angle_to_matrix_torch(torch.as_tensor(poses.reshape(4, -1, 3), dtype=torch.float32))

@@ -13,23 +13,15 @@ from core.body.mannequin import forward_kinematics, rest_joints
 from core.body.model import MannequinBody, axis_angle_to_matrix_torch
 from core.errors import CancelledError, MocapError
 from core.fit import fit_sequence
-from core.fit.optimize import (
-    PRESETS,
-    ClipProblem,
-    ObjectiveWeights,
-    OptimizeSettings,
-    _observations,
-    fit_clip,
-    joint_limit_cost,
-    preset,
-    resolve_device,
-    smooth_rotations,
-)
-from core.fit.synthetic import CAMERA_K as K
-from core.fit.synthetic import CLIP_BETAS as BETAS
-from core.fit.synthetic import IMAGE_SIZE as SIZE
-from core.fit.synthetic import landmarks_from_body, smooth_motion
-from core.fit.synthetic import mannequin_clip as synthetic_clip
+from core.fit.optimize import PRESETS, ObjectiveWeights, OptimizeSettings, fit_clip, preset, resolve_device
+from core.fit.optimize.limits import joint_limit_cost
+from core.fit.optimize.objective import ClipProblem
+from core.fit.optimize.setup import observations, smooth_rotations
+from tests.testdata.clips import CAMERA_K as K
+from tests.testdata.clips import CLIP_BETAS as BETAS
+from tests.testdata.clips import IMAGE_SIZE as SIZE
+from tests.testdata.clips import landmarks_from_body, smooth_motion
+from tests.testdata.clips import mannequin_clip as synthetic_clip
 from core.motion import validate_motion
 from core.skeleton import JOINT_INDEX as J
 from core.skeleton import LIMB_JOINTS, NUM_JOINTS
@@ -152,7 +144,7 @@ def test_missing_and_unreliable_frames_are_bridged_and_flagged() -> None:
 
 
 def test_the_smplx_body_recovers_a_known_motion(tmp_path: Path) -> None:
-    from core.body.smplx_file import write_synthetic_model
+    from tests.testdata.smplx_model import write_synthetic_model
     from core.body.smplx_model import SMPLXBody
 
     write_synthetic_model(tmp_path / "smplx" / "SMPLX_NEUTRAL.npz")
@@ -179,13 +171,13 @@ def test_the_smplx_body_recovers_a_known_motion(tmp_path: Path) -> None:
 def test_gradients_are_finite_even_at_the_rest_pose() -> None:
     poses, trans, rest, seq = mannequin_clip(6, seed=8)
     body = MannequinBody()
-    obs = _observations(seq, body, np.ones(6, bool), torch.device("cpu"))
+    obs = observations(seq, body, np.ones(6, bool), torch.device("cpu"))
     problem = ClipProblem(body, obs, K, 30.0, OptimizeSettings(), fit_face=False)
     for aa in (np.zeros((6, NUM_JOINTS, 3)), poses):
         local = axis_angle_to_matrix_torch(torch.as_tensor(aa, dtype=torch.float32)).requires_grad_(True)
         t = torch.as_tensor(trans, dtype=torch.float32).requires_grad_(True)
         b = torch.zeros(5, requires_grad=True)
-        total = sum(problem.terms(b, local, t, None).values())
+        total = problem.objective(b, local, t, None)
         total.backward()
         assert torch.isfinite(total)
         for g in (local.grad, t.grad, b.grad):
@@ -243,7 +235,8 @@ def test_no_person_anywhere_is_a_user_error() -> None:
 
 
 def test_the_result_is_a_valid_motion_file_for_both_bodies(tmp_path: Path) -> None:
-    from core.body.smplx_file import SMPLX_NUM_VERTICES, write_synthetic_model
+    from core.body.smplx_file import SMPLX_NUM_VERTICES
+    from tests.testdata.smplx_model import write_synthetic_model
     from core.body.smplx_model import SMPLXBody
     from core.capture import motion_from_fit
 

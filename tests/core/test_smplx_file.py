@@ -11,8 +11,9 @@ import pytest
 
 from core.body.mannequin import rest_joints
 from core.body.smplx_file import (
-    SMPLX_NUM_VERTICES, ModelFileError, find_model_file, load_model_arrays, write_synthetic_model,
+    SMPLX_NUM_VERTICES, ModelFileError, find_model_file, load_model_arrays,
 )
+from tests.testdata.smplx_model import write_synthetic_model
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
-"""Where MediaPipe's landmarks sit on an SMPL-X-tree body: the one definition.
+"""Where MediaPipe's landmarks sit on an SMPL-X-tree body: the body's landmark layout, the one definition.
 
 Each landmark is attached to one joint: at the joint itself, or at a fixed
 offset from it in the rest (T-pose) model frame that turns with the joint's
-global rotation. The fit reads rest directions from here, the synthetic
-landmark generator places landmarks with it, and the reprojection error uses
-it, so all three agree.
+global rotation. The bodies (``core.body.model``) build their landmark points
+from here, the fit reads rest directions from here and the test data places
+landmarks with it, so all agree.
 
 Offsets without a joint (face points, heels, toe tips) are given in units of
 stature for the default mannequin and scaled per body by its torso length

@@ -1,4 +1,4 @@
-"""A synthetic walk with exact foot contacts, for tests and benchmarks of cleanup.
+"""A synthetic walk with exact foot contacts, for tests and benchmarks of cleanup (test data: never shipped).
 
 The mannequin walks forward with sinusoidal hip and knee angles; its root is
 moved so that the lower foot stays exactly planted (no slide) and the lowest
@@ -9,13 +9,16 @@ the two faults video mocap is known for: feet that slide and jitter.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
-from ..body.mannequin import forward_kinematics, mesh, rest_joints
-from ..motion import Motion
-from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from ..skeleton import JOINT_INDEX
-from .floor import PROXY_INDEX, proxy_heights, reexpress
+from core.body.mannequin import forward_kinematics, mesh, rest_joints
+from core.cleanup.contacts import drop_short
+from core.cleanup.floor import PROXY_INDEX, proxy_heights, reexpress
+from core.motion import Motion
+from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from core.skeleton import JOINT_INDEX
 
 
 def _rx(angle: np.ndarray) -> np.ndarray:
@@ -64,8 +67,6 @@ def synthetic_walk(frames: int = 120, fps: float = 30.0, cadence_hz: float = 0.9
     speed[0] = speed[1]
     contacts = (sole < 0.02) & (speed < 0.15)
     # Tidy the labels as a person would: close one-frame gaps, drop one- and two-frame touches.
-    from .contacts import drop_short
-
     gaps = ~contacts[1:-1] & contacts[:-2] & contacts[2:]
     contacts[1:-1] |= gaps
     contacts = drop_short(contacts, 3)
@@ -84,8 +85,6 @@ def synthetic_walk(frames: int = 120, fps: float = 30.0, cadence_hz: float = 0.9
 
 def to_camera(motion: Motion, distance: float = 4.0, height: float = 1.2, tilt_deg: float = 10.0) -> Motion:
     """The take as a capture sees it: in the frame of a camera ``distance`` m away, tilted down."""
-    import copy
-
     out = copy.deepcopy(motion)
     # Camera axes in world coordinates (x right, y down, z forward), looking along +X of the walk's side.
     tilt = np.radians(tilt_deg)
@@ -104,8 +103,6 @@ def to_camera(motion: Motion, distance: float = 4.0, height: float = 1.2, tilt_d
 def corrupt(motion: Motion, *, slide_mm: float = 8.0, jitter_rad: float = 0.03, trans_jitter_mm: float = 6.0,
             seed: int = 0) -> Motion:
     """Add foot slide (a wandering root drift) and jitter (noise on rotations and root)."""
-    import copy
-
     rng = np.random.default_rng(seed)
     out = copy.deepcopy(motion)
     T = out.num_frames

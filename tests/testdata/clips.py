@@ -1,31 +1,29 @@
-"""Synthetic landmarks from a known motion: exact ground truth for tests and benches.
+"""Synthetic landmarks from a known motion: exact ground truth for tests and benches (test data: never shipped).
 
 The body is posed by forward kinematics, landmarks are placed with
-``core.fit.mapping`` and projected with a pinhole camera, in the layout a pose
-backend produces (``core.landmarks.PoseSequence``).
+``core.body.landmark_layout`` and projected with a pinhole camera
+(``core.camera``), in the layout a pose backend produces
+(``core.landmarks.PoseSequence``).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from ..body.mannequin import forward_kinematics, rest_joints
-from ..landmarks import NUM_FACE, PoseSequence
-from .mapping import landmarks_from_fk
+from core.body.landmark_layout import landmarks_from_fk
+from core.body.mannequin import forward_kinematics, rest_joints
+from core.body.model import FACE_START, HANDS_START, axis_angle_to_matrix_torch
+from core.camera import project
+from core.landmarks import NUM_FACE, PoseSequence
+from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat_wxyz, quat_wxyz_to_axis_angle
+from core.skeleton import JOINT_INDEX as J
 
 CAMERA_K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
 """Intrinsics of the synthetic clips' camera (1280x720, a 65 degree field of view)."""
 IMAGE_SIZE = (1280, 720)
 CLIP_BETAS = np.array([0.05, 0.04, -0.03, 0.06, -0.04])
 """The synthetic clips' mannequin shape: a known, non-zero one for the fits to recover."""
-
-
-def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(..., 3) points in the OpenCV camera frame -> (..., 2) pixels with intrinsics K (3, 3)."""
-    P = np.asarray(points, np.float64)
-    K = np.asarray(K, np.float64)
-    z = P[..., 2:3]
-    return (P[..., :2] / z) * np.array([K[0, 0], K[1, 1]]) + np.array([K[0, 2], K[1, 2]])
 
 
 def landmarks_from_motion(
@@ -88,9 +86,6 @@ def random_poses(num: int, rng: np.random.Generator, *, hands: bool = True) -> n
     about axes perpendicular to their bones (thumb: a random swing), so every
     joint is observable from the landmarks.
     """
-    from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-    from ..skeleton import JOINT_INDEX as J
-
     def rand_aa(max_angle: float, n: int = num) -> np.ndarray:
         return _rot(rng.normal(size=(n, 3)), rng.uniform(0.0, max_angle, n))
 
@@ -132,8 +127,6 @@ def smooth_motion(num: int, rng: np.random.Generator, *, key_every: int = 30,
     the camera the same way. For tests and benchmarks that need real motion
     (temporal smoothing must not fight it).
     """
-    from ..rotations import axis_angle_to_matrix, matrix_to_quat_wxyz, quat_wxyz_to_axis_angle
-
     keys = max(2, -(-num // key_every) + 1)
     kp = random_poses(keys, rng, hands=hands)
     kt = np.column_stack([rng.uniform(-0.3, 0.3, keys), rng.uniform(-0.2, 0.2, keys), rng.uniform(3.0, 5.0, keys)])
@@ -169,10 +162,6 @@ def landmarks_from_body(body, betas: np.ndarray, poses: np.ndarray, trans: np.nd
         A PoseSequence, every frame present, visibilities 1; ``face`` holds the
         body's face points at their MediaPipe face-mesh indices (NaN elsewhere).
     """
-    import torch
-
-    from ..body.model import FACE_START, HANDS_START, axis_angle_to_matrix_torch
-
     poses = np.asarray(poses, np.float64)
     T = poses.shape[0]
     with torch.no_grad():

@@ -1,0 +1,127 @@
+"""Fitting a clip: one window of frames as one batch (``fit_window``: set up, solve, read the
+result), or a long clip in overlapping windows with one shared shape (``fit_clip``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ...body.model import BodyModel, MannequinBody
+from ...errors import CancelledError, MocapError
+from ...landmarks import PoseSequence
+from ..result import NO_PERSON, FitResult
+from .objective import ClipProblem
+from .result import read_result
+from .settings import OptimizeSettings, resolve_device
+from .setup import Params, free_joints, initial_values, lifted, observations, usable_frames
+from .solver import minimise
+from .windows import frames_of, spread_frames, stitch, window_starts
+
+
+def fit_clip(
+    seq: PoseSequence,
+    K: np.ndarray,
+    body: BodyModel | None = None,
+    *,
+    settings: OptimizeSettings = OptimizeSettings(),
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> FitResult:
+    """Fit ``body`` (default: the mannequin) to a clip's landmarks, all frames as one batch
+    (see :func:`fit_window`), or in overlapping windows of ``settings.window_frames``
+    with one shared shape when the clip is longer (memory stays bounded).
+    """
+    T = seq.num_frames
+    window, overlap = int(settings.window_frames), int(settings.window_overlap)
+    if T <= window or window <= 2 * overlap:
+        return fit_window(seq, K, body, settings=settings, progress=progress, should_cancel=should_cancel)
+    body = body if body is not None else MannequinBody()
+    starts = window_starts(T, window, overlap)
+    total = len(starts) + 1
+    step = [0]
+
+    def part_progress(done: int, count: int) -> None:
+        if progress is not None:
+            progress(step[0] * count + done, total * count)
+
+    # The shape: one fit on frames spread over the whole clip (one window's worth).
+    spread = spread_frames(T, window)
+    shape_fit = fit_window(frames_of(seq, spread, fps=seq.fps * len(spread) / T), K, body, settings=settings,
+                           progress=part_progress, should_cancel=should_cancel)
+    betas = shape_fit.betas
+    parts: list[tuple[int, FitResult | None]] = []
+    warnings: list[str] = []
+    for start in starts:
+        step[0] += 1
+        stop = min(start + window, T)
+        try:
+            part = fit_window(frames_of(seq, np.arange(start, stop)), K, body, settings=settings, betas=betas,
+                              progress=part_progress, should_cancel=should_cancel)
+            warnings += [w for w in part.warnings if w not in warnings]
+        except CancelledError:
+            raise
+        except MocapError:
+            part = None  # nobody in this stretch: bridged from its neighbours below
+        parts.append((start, part))
+    if all(p is None for _, p in parts):
+        raise MocapError(NO_PERSON)
+    return stitch(parts, T, overlap, shape_fit, warnings)
+
+
+def fit_window(
+    seq: PoseSequence,
+    K: np.ndarray,
+    body: BodyModel | None = None,
+    *,
+    settings: OptimizeSettings = OptimizeSettings(),
+    betas: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> FitResult:
+    """Fit ``body`` (default: the mannequin) to a clip's landmarks, all frames as one batch.
+
+    Args:
+        seq: the clip's landmarks (``core.landmarks.PoseSequence``), T frames.
+        K: (3, 3) camera intrinsics, pixels (OpenCV).
+        body: a ``core.body.model.BodyModel`` (``MannequinBody`` or ``SMPLXBody``).
+        settings: see ``OptimizeSettings`` (``PRESETS`` holds the presets).
+        betas: (B,) a fixed shape (another window's); None fits the shape
+            when ``settings.fit_shape``.
+        progress: progress(done, total), counted in objective evaluations
+            after the initialiser.
+        should_cancel: polled before each evaluation; True raises CancelledError.
+
+    Returns:
+        ``FitResult`` with poses (T, 165), trans (T, 3) in the camera frame,
+        betas (B,), expression (T, E), rest_joints of the fitted shape,
+        per-frame confidence, bridged flags and reprojection error (pixels).
+
+    Frames without a person, or whose limb landmarks are nearly all unseen
+    (mean visibility below ``settings.min_frame_confidence``), take no data
+    term: the temporal terms carry the motion through them, and they are
+    flagged ``bridged`` with a warning.
+
+    Raises:
+        MocapError: no usable frame; unknown device.
+        CancelledError: ``should_cancel`` returned True.
+    """
+    started = time.perf_counter()
+    device = resolve_device(settings.device)
+    body = (body if body is not None else MannequinBody()).to(device)
+    K = np.asarray(K, np.float64)
+    frames = usable_frames(seq, settings)
+    if seq.num_frames == 0 or not frames.good.any():
+        raise MocapError(NO_PERSON)
+    seq = lifted(seq, K, frames.good, settings)
+    start = initial_values(seq, K, body, frames.good, settings, betas)
+    fit_face = bool(body.num_face) and bool(np.isfinite(np.asarray(seq.face)[frames.good]).any())
+    problem = ClipProblem(body, observations(seq, body, frames.good, device), K, seq.fps, settings, fit_face)
+    expr0 = np.zeros((seq.num_frames, body.num_expression), np.float32)
+    params = Params(start.local, start.trans, start.betas, expr0, free_joints(fit_face), device, start.fit_shape)
+    evaluations = minimise(problem, params, settings, device, progress=progress, should_cancel=should_cancel)
+    result = read_result(seq, K, body, params, fit_face, frames, settings)
+    result.timings = {"fit_seconds": time.perf_counter() - started,
+                      "iterations": float(max(0, int(settings.iterations))), "evaluations": float(evaluations)}
+    return result
