@@ -19,7 +19,7 @@ from ..body.mannequin import NUM_BETAS, rest_joints as mannequin_rest_joints
 from ..body.shape import estimate_betas
 from ..errors import CancelledError, MocapError
 from ..landmarks import PoseSequence
-from ..rotations import axis_angle_to_matrix, matrix_to_quat_wxyz, quat_wxyz_to_axis_angle
+from ..rotations import axis_angle_to_matrix, matrix_to_quat_wxyz, quat_slerp, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS, POSE_DIM
 from .closed_form import RestFrames, assign_hands, fit_frames
 from .result import NO_PERSON, FitResult, bridged_warning
@@ -68,17 +68,7 @@ def _bridge(aa: np.ndarray, trans: np.ndarray, good: np.ndarray) -> tuple[np.nda
     alpha = np.clip((np.arange(T) - prv) / span, 0.0, 1.0)[:, None]
 
     q = matrix_to_quat_wxyz(axis_angle_to_matrix(aa))
-    q0, q1 = q[prv], q[nxt]
-    dot = np.sum(q0 * q1, -1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    dot = np.abs(dot)
-    theta = np.arccos(np.clip(dot, -1.0, 1.0))
-    sin = np.sin(theta)
-    a = alpha[:, None]
-    small = sin < 1e-6
-    w0 = np.where(small, 1.0 - a, np.sin((1.0 - a) * theta) / np.where(small, 1.0, sin))
-    w1 = np.where(small, a, np.sin(a * theta) / np.where(small, 1.0, sin))
-    q_mid = w0 * q0 + w1 * q1
+    q_mid = quat_slerp(q[prv], q[nxt], alpha)
     aa_mid = quat_wxyz_to_axis_angle(q_mid)
     t_mid = (1.0 - alpha) * trans[prv] + alpha * trans[nxt]
     out_aa = np.where(good[:, None, None], aa, aa_mid)

@@ -16,7 +16,13 @@ from core.body.mannequin import forward_kinematics, rest_joints
 from core.body.model import FACE_START, HANDS_START, axis_angle_to_matrix_torch
 from core.camera import project
 from core.landmarks import NUM_FACE, PoseSequence
-from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat_wxyz, quat_wxyz_to_axis_angle
+from core.rotations import (
+    axis_angle_to_matrix,
+    matrix_to_axis_angle,
+    matrix_to_quat_wxyz,
+    quat_slerp,
+    quat_wxyz_to_axis_angle,
+)
 from core.skeleton import JOINT_INDEX as J
 
 CAMERA_K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
@@ -135,15 +141,7 @@ def smooth_motion(num: int, rng: np.random.Generator, *, key_every: int = 30,
     k0 = np.minimum(t.astype(int), keys - 2)
     a = np.clip(t - k0, 0.0, 1.0)
     a = a * a * (3.0 - 2.0 * a)
-    q0, q1 = q[k0], q[k0 + 1]
-    dot = np.sum(q0 * q1, -1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    theta = np.arccos(np.clip(np.abs(dot), -1.0, 1.0))
-    sin = np.maximum(np.sin(theta), 1e-9)
-    aa = a[:, None, None]
-    w0 = np.where(theta < 1e-6, 1.0 - aa, np.sin((1.0 - aa) * theta) / sin)
-    w1 = np.where(theta < 1e-6, aa, np.sin(aa * theta) / sin)
-    poses = quat_wxyz_to_axis_angle(w0 * q0 + w1 * q1)
+    poses = quat_wxyz_to_axis_angle(quat_slerp(q[k0], q[k0 + 1], a))
     trans = (1.0 - a[:, None]) * kt[k0] + a[:, None] * kt[k0 + 1]
     return poses, trans
 
