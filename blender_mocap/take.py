@@ -14,7 +14,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ..core.motion import LOW_CONFIDENCE, Motion
+from ..core.motion import LOW_CONFIDENCE, Motion, frame_ranges
 from .take_keys import LOW_CONFIDENCE_PROP, MOTION_FILE_PROP, QUALITY_PROP, ROLE, ROLE_BODY
 
 
@@ -74,14 +74,7 @@ def find_body(rig: bpy.types.Object) -> bpy.types.Object | None:
 
 def low_confidence_ranges(frames: np.ndarray, confidence: np.ndarray, threshold: float = LOW_CONFIDENCE) -> str:
     """Scene frames whose confidence is below ``threshold``, as text: "12-18, 40"."""
-    low = np.asarray(confidence) < threshold
-    parts = []
-    padded = np.concatenate([[False], low, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    for start, end in zip(edges[::2], edges[1::2]):
-        a, b = int(frames[start]), int(frames[end - 1])
-        parts.append(str(a) if a == b else f"{a}-{b}")
-    return ", ".join(parts)
+    return frame_ranges(frames, np.asarray(confidence) < threshold)
 
 
 def record_quality(action: bpy.types.Action, motion: Motion, frames: np.ndarray) -> None:

@@ -48,6 +48,22 @@ KNOWN_KEYS = (
 """The members a reader looks at; any other member of an archive is never decompressed."""
 
 
+def frame_ranges(frames: np.ndarray, mask: np.ndarray | None = None, limit: int | None = None) -> str:
+    """The rows where ``mask`` is True (all rows when None), named by ``frames``: "12-18, 40".
+
+    Rows next to each other form one run whatever the stride between their
+    frame numbers (every 2nd frame 12, 14, 16 reads "12-16"). At most ``limit``
+    runs are named, then ", ...".
+    """
+    frames = np.asarray(frames)
+    rows = np.ones(frames.shape[0], bool) if mask is None else np.asarray(mask, bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    runs = [(int(frames[a]), int(frames[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+    shown = runs if limit is None else runs[:limit]
+    text = ", ".join(f"{a}-{b}" if b != a else f"{a}" for a, b in shown)
+    return text + (", ..." if len(shown) < len(runs) else "")
+
+
 class MotionFileError(MocapError):
     """A motion file that cannot be read: missing, corrupt, wrong or too new."""
 

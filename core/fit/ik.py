@@ -151,8 +151,7 @@ def fit_sequence(
     bridged = ~good
     if bridged.any():
         aa, trans = _bridge(aa, trans, good)
-        frames = np.asarray(seq.frame_indices)[bridged]
-        warnings.append(bridged_warning(frames, "without a person", " by interpolation"))
+        warnings.append(bridged_warning(seq.frame_indices, bridged, "without a person", " by interpolation"))
 
     confidence = np.where(good, np.nan_to_num(uv_all[:, LIMB_LANDMARKS, 2]).mean(-1), 0.0)
     return FitResult(

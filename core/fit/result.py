@@ -13,6 +13,7 @@ import numpy as np
 
 from ..body.landmark_layout import BODY_DIRECT
 from ..camera import project
+from ..motion import frame_ranges
 
 NO_PERSON = ("no person was found in any frame of the video. Check that one whole person "
              "(head to feet) is clearly visible, and that the frame range is right.")
@@ -59,26 +60,11 @@ class FitResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def frame_ranges(frames: np.ndarray, limit: int = 5) -> str:
-    """'40-51, 90' for sorted frame numbers, at most ``limit`` runs then '...'."""
-    runs = []
-    start = prev = int(frames[0])
-    for f in frames[1:]:
-        f = int(f)
-        if f != prev + 1:
-            runs.append((start, prev))
-            start = f
-        prev = f
-    runs.append((start, prev))
-    text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs[:limit])
-    return text + (", ..." if len(runs) > limit else "")
-
-
-def bridged_warning(frames: np.ndarray, what: str, how: str = "") -> str:
-    """'6 frames {what} were bridged{how} (frames 12-17)' for the (non-empty) video frame numbers ``frames``."""
-    n = frames.size
+def bridged_warning(frames: np.ndarray, bridged: np.ndarray, what: str, how: str = "") -> str:
+    """'6 frames {what} were bridged{how} (frames 12-17)': ``frames`` the (T,) video frame numbers, ``bridged`` (T,) bool."""
+    n = int(np.count_nonzero(bridged))
     return (f"{n} frame{'s' if n != 1 else ''} {what} {'were' if n != 1 else 'was'} bridged{how} "
-            f"(frames {frame_ranges(frames)})")
+            f"(frames {frame_ranges(frames, bridged, limit=5)})")
 
 
 def mean_reprojection_error(body_points: np.ndarray, uv: np.ndarray, visibility: np.ndarray, K: np.ndarray,

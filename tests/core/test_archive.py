@@ -22,7 +22,7 @@ from core.motion import MotionFileError, read_motion, write_motion
 from core.skeleton import POSE_DIM
 
 from test_motion import make_motion
-from unprivileged import as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
+from unprivileged import error_as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 
 def npy_header(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
@@ -133,13 +133,5 @@ def test_permission_denied_says_so_not_not_an_npz(shared_folder: Path) -> None:
     """A real permission error, as the unprivileged user ``nobody`` meets it (root reads anything)."""
     path = write_motion(shared_folder / "private.npz", make_motion(3))
     path.chmod(0o600)
-
-    def check() -> str:
-        try:
-            read_motion(path)
-        except MotionFileError as exc:
-            return str(exc)
-        return "read it"
-
-    message = as_nobody(check)
+    message = error_as_nobody(lambda: read_motion(path), MotionFileError)
     assert "Permission denied" in message and "private.npz" in message, message

@@ -14,7 +14,7 @@ import pytest
 from core.capture import check_output
 from core.errors import MocapError
 from test_cli import events_of, run_engine
-from unprivileged import as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
+from unprivileged import error_as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 
 @pytest.mark.parametrize("name, message", [
@@ -42,13 +42,5 @@ def test_missing_folders_below_a_writable_one_are_fine(tmp_path: Path) -> None:
 def test_an_unwritable_folder_is_refused_as_the_user_meets_it(shared_folder: Path) -> None:
     locked = shared_folder / "locked"
     locked.mkdir(mode=0o555)
-
-    def check() -> str:
-        try:
-            check_output(locked / "sub" / "take.npz")
-        except MocapError as exc:
-            return str(exc)
-        return "accepted"
-
-    message = as_nobody(check)
+    message = error_as_nobody(lambda: check_output(locked / "sub" / "take.npz"), MocapError)
     assert "not a folder you can write to" in message and str(locked) in message, message

@@ -164,3 +164,14 @@ def test_invalid_motion_is_not_written(tmp_path: Path) -> None:
     with pytest.raises(MotionFileError):
         write_motion(tmp_path / "take.npz", motion)
     assert not (tmp_path / "take.npz").exists()
+
+
+def test_frame_ranges_names_runs_of_rows_by_their_frames() -> None:
+    from core.motion import frame_ranges
+
+    frames = np.array([10, 12, 14, 16, 18, 20, 22])  # a capture of every 2nd frame
+    assert frame_ranges(frames, np.array([1, 1, 1, 0, 1, 0, 1], bool)) == "10-14, 18, 22"
+    assert frame_ranges(frames) == "10-22"
+    assert frame_ranges(frames, np.zeros(7, bool)) == ""
+    assert frame_ranges(np.arange(20), np.arange(20) % 2 == 0, limit=3) == "0, 2, 4, ..."
+    assert frame_ranges(np.arange(5), np.ones(5, bool), limit=1) == "0-4"

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import CancelledError
 from core.video import VideoError, default_intrinsics, iter_frames, open_video
-from unprivileged import as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
+from unprivileged import error_as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 
 def test_real_clip_metadata(demo_video: Path) -> None:
@@ -89,14 +89,6 @@ def test_an_unreadable_video_says_permission_denied_not_damaged(short_clip: Path
     video = shared_folder / "private.mp4"
     video.write_bytes(short_clip.read_bytes())
     video.chmod(0o600)
-
-    def check() -> str:
-        try:
-            open_video(video)
-        except VideoError as exc:
-            return str(exc)
-        return "opened it"
-
-    message = as_nobody(check)
+    message = error_as_nobody(lambda: open_video(video), VideoError)
     assert "Permission denied" in message and "permissions" in message, message
     assert "damaged" not in message

@@ -32,6 +32,22 @@ def shared_folder() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def error_as_nobody(action: Callable[[], object], expected: type[BaseException]) -> str:
+    """The message of the ``expected`` error ``action()`` raises as user nobody.
+
+    "no error" when it raises none; any other exception comes back as its type and text.
+    """
+
+    def check() -> str:
+        try:
+            action()
+        except expected as exc:
+            return str(exc)
+        return "no error"
+
+    return as_nobody(check)
+
+
 def as_nobody(check: Callable[[], str]) -> str:
     """``check()``'s message as user nobody; an unexpected exception comes back as its type and text."""
     read_fd, write_fd = os.pipe()

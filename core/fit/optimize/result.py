@@ -20,12 +20,10 @@ def bridging_warnings(seq: PoseSequence, frames: Frames) -> list[str]:
     warnings: list[str] = []
     missing = ~frames.present
     if missing.any():
-        warnings.append(bridged_warning(np.asarray(seq.frame_indices)[missing], "without a person",
-                                        " from their neighbours"))
+        warnings.append(bridged_warning(seq.frame_indices, missing, "without a person", " from their neighbours"))
     unreliable = frames.present & ~frames.good
     if unreliable.any():
-        warnings.append(bridged_warning(np.asarray(seq.frame_indices)[unreliable],
-                                        "with too few visible landmarks"))
+        warnings.append(bridged_warning(seq.frame_indices, unreliable, "with too few visible landmarks"))
     return warnings
 
 
