@@ -141,7 +141,7 @@ def smooth_motion(num: int, rng: np.random.Generator, *, key_every: int = 30,
     k0 = np.minimum(t.astype(int), keys - 2)
     a = np.clip(t - k0, 0.0, 1.0)
     a = a * a * (3.0 - 2.0 * a)
-    poses = quat_wxyz_to_axis_angle(quat_slerp(q[k0], q[k0 + 1], a))
+    poses = quat_wxyz_to_axis_angle(quat_slerp(q[k0], q[k0 + 1], a[:, None]))
     trans = (1.0 - a[:, None]) * kt[k0] + a[:, None] * kt[k0 + 1]
     return poses, trans
 
