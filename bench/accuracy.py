@@ -233,12 +233,13 @@ def mediapipe_joints(clip: groundtruth.Clip) -> tuple[np.ndarray, np.ndarray, np
 
 
 def fitting_code_id() -> dict[str, str]:
-    """What fitting code ran: git HEAD, uncommitted core files, a hash of core/fit, core/body, capture, cli."""
-    files = sorted([*ROOT.glob("core/fit/*.py"), *ROOT.glob("core/body/*.py"), ROOT / "core" / "capture.py",
-                    ROOT / "core" / "cli.py"])
+    """What fitting code ran: git HEAD, uncommitted core files, a hash of core/fit (all its packages),
+    core/body, the camera, options, capture and CLI modules."""
+    files = sorted([*ROOT.glob("core/fit/**/*.py"), *ROOT.glob("core/body/*.py"),
+                    *(ROOT / "core" / f"{name}.py" for name in ("camera", "options", "capture", "cli", "cli_common"))])
     h = hashlib.sha256()
     for f in files:
-        h.update(f.name.encode())
+        h.update(str(f.relative_to(ROOT)).encode())
         h.update(f.read_bytes())
     git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
     status = subprocess.run(["git", "status", "--porcelain", "--", "core"], cwd=ROOT, capture_output=True, text=True)
