@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .cleanup import CleanupSettings, clean_motion
-from .errors import MocapError
+from .errors import CancelledError, MocapError
 from .landmarks import PoseSequence, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from .pose import PoseSettings
@@ -304,6 +304,9 @@ def capture(
 
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
+    if should_cancel is not None and should_cancel():  # cancelled while writing: keep the promise, no output
+        out.unlink(missing_ok=True)
+        raise CancelledError("capture cancelled; no motion file was written")
     report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames,
                  "quality": motion.quality})
     return motion

@@ -13,6 +13,7 @@ per line (see the README's "Progress protocol"); nothing else is printed there.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -71,9 +72,14 @@ def _info(args: argparse.Namespace) -> int:
     except MocapError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_FAILED
-    print(f"{args.motion}: {motion.num_frames} frames at {motion.fps:g} fps, body {motion.body_model}")
-    for name, value in motion.quality.items():
-        print(f"  {name}: {value:g}")
+    lines = [f"{args.motion}: {motion.num_frames} frames at {motion.fps:g} fps, body {motion.body_model}"]
+    lines += [f"  {name}: {value:g}" for name, value in motion.quality.items()]
+    try:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `info X.npz | head -1`: the reader has what it wanted
+        # Python flushes stdout again at exit: point it at devnull so that flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
 

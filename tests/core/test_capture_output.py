@@ -13,7 +13,7 @@ import pytest
 
 from core.capture import check_output
 from core.errors import MocapError
-from test_cli import events_of, run_engine
+from test_cli import ROOT, events_of, run_engine
 from unprivileged import error_as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 
@@ -44,3 +44,40 @@ def test_an_unwritable_folder_is_refused_as_the_user_meets_it(shared_folder: Pat
     locked.mkdir(mode=0o555)
     message = error_as_nobody(lambda: check_output(locked / "sub" / "take.npz"), MocapError)
     assert "not a folder you can write to" in message and str(locked) in message, message
+
+
+def test_a_cancel_while_writing_leaves_no_file(short_clip: Path, tmp_path: Path) -> None:
+    """Issue 17, bug 7: a cancel that arrives once the file is being written still cancels."""
+    from core.capture import CaptureSettings, capture
+    from core.errors import CancelledError
+
+    stages: list[str] = []
+
+    def emit(event: dict) -> None:
+        if event["event"] == "stage":
+            stages.append(event["stage"])
+
+    out = tmp_path / "take.npz"
+    with pytest.raises(CancelledError, match="no motion file"):
+        capture(short_clip, out, CaptureSettings(max_frames=6), emit=emit,
+                should_cancel=lambda: bool(stages) and stages[-1] == "writing")
+    assert stages[-1] == "writing" and list(tmp_path.iterdir()) == []
+
+
+def test_info_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """`python -m core info X.npz | head -1` printed a BrokenPipeError traceback in about half the runs."""
+    import subprocess
+    import sys
+
+    from core.motion import write_motion
+    from test_motion import make_motion
+
+    motion = make_motion(4)
+    motion.quality = {f"figure_{i}": float(i) for i in range(2000)}  # more than a pipe holds
+    take = write_motion(tmp_path / "take.npz", motion)
+    proc = subprocess.Popen([sys.executable, "-m", "core", "info", str(take)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
