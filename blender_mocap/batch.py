@@ -146,15 +146,17 @@ def collect_inputs(items: Iterable[str | Path]) -> list[Path]:
     """Videos named by files, folders (their video files, sorted) and list files (``.txt``, one path a line).
 
     Paths in a list file are relative to the list file; ``#`` starts a comment.
-    Anything that does not exist is kept, so it is reported as a failure
-    instead of vanishing silently.
+    Anything that does not exist or cannot be resolved (a broken link, a link
+    loop) is kept, so it is reported as a failure instead of vanishing silently
+    or stopping the others.
     """
     found: list[Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
+            # A video-named entry that is no file (a broken link, a link loop) is kept, to be reported.
             found += sorted(p for p in path.iterdir()
-                            if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+                            if p.suffix.lower() in VIDEO_EXTENSIONS and (p.is_file() or p.is_symlink()))
         elif path.suffix.lower() == ".txt" and path.is_file():
             for line in path.read_text(encoding="utf-8").splitlines():
                 line = line.split("#", 1)[0].strip()
@@ -166,7 +168,10 @@ def collect_inputs(items: Iterable[str | Path]) -> list[Path]:
     unique: list[Path] = []
     seen: set[Path] = set()
     for p in found:
-        key = p.resolve()
+        try:
+            key = p.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: Python 3.11 raises RuntimeError
+            key = p.absolute()
         if key not in seen:
             seen.add(key)
             unique.append(p)
@@ -252,8 +257,11 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
     """
     engine = run_engine or default_run_engine
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / STATE_DIR).mkdir(exist_ok=True)
+    try:
+        (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MocapError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}. "
+                         "Choose a folder you can write to.") from exc
     engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
                      or sys.executable)
     progress = _Progress(settings.progress, len(inputs))

@@ -10,6 +10,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
+from unprivileged import error_as_nobody, needs_root, shared_folder  # noqa: F401 - a fixture
 
 FORMATS = ["blend", "fbx", "bvh", "glb", "npz"]
 
@@ -292,3 +293,33 @@ def test_engine_killed_mid_capture_is_reported_and_changes_nothing(ext_module, s
     assert after == before
     assert not run.temp_dir.exists()
     assert not (tmp_path / "out").exists()
+
+
+def test_symlink_loops_among_the_inputs_are_reported_not_fatal(ext_module, tmp_path: Path) -> None:
+    """Issue 17, bug 4: Path.resolve() raised RuntimeError and stopped the batch; in a folder the loop vanished."""
+    batch = ext_module.blender_mocap.batch
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.mp4").symlink_to(folder / "b.mp4")
+    (folder / "b.mp4").symlink_to(folder / "a.mp4")
+    loop = tmp_path / "loop.mp4"
+    loop.symlink_to(loop)
+    inputs = batch.collect_inputs([folder, loop])
+    assert [p.name for p in inputs] == ["a.mp4", "b.mp4", "loop.mp4"]
+    code, report_path = batch.run_batch(inputs, tmp_path / "out", batch.BatchSettings(outputs=("npz",)))
+    report = json.loads(report_path.read_text())
+    assert code == 1
+    assert [(v["status"], "not found" in v["error"]) for v in report["videos"]] == [("failed", True)] * 3
+
+
+@needs_root
+def test_an_unwritable_output_folder_is_a_message_not_a_traceback(ext_module, shared_folder: Path,
+                                                                 short_clip: Path) -> None:
+    """Issue 17, bug 3, as the unprivileged user nobody meets it."""
+    batch = ext_module.blender_mocap.batch
+    locked = shared_folder / "locked"
+    locked.mkdir(mode=0o555)
+    message = error_as_nobody(
+        lambda: batch.run_batch([short_clip], locked / "out", batch.BatchSettings(outputs=("npz",))),
+        ext_module.core.errors.MocapError)
+    assert "cannot create the output folder" in message and "Permission denied" in message, message
