@@ -224,6 +224,9 @@ def _write_atomic_text(path: Path, text: str) -> None:
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise MocapError(f"cannot write {path}: {exc.strerror or exc}. Free some disk space (or fix the "
+                         "folder's permissions) and run the batch again: finished videos are skipped.") from exc
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -1,7 +1,11 @@
 """Finished files from a take: Blender's bundled exporters, written under a temporary name.
 
-Every output is written as ``.<name>.partial.<ext>`` next to its final path
-and renamed when whole, so a file that exists is complete. Needs bpy.
+Every output is written as ``.<name>.partial.<ext>`` next to its final path,
+checked, and renamed only when whole, so a file that exists is complete and a
+good file is never replaced by a broken one. Blender's savers report FINISHED
+after a short write on a full disk, so the check does not trust them: the
+disk must not have filled up, a .blend must read back, a .glb must be as long
+as its header says, a copy as long as its source. Needs bpy.
 """
 
 from __future__ import annotations
@@ -14,14 +18,59 @@ from typing import Any
 from ..core.errors import MocapError
 
 
+MIN_FREE_BYTES = 1 << 20
+"""Free space a write must find before it starts."""
+FULL_BYTES = 64 << 10
+"""Less free space than this after a write: the disk filled up, so the write may be short."""
+
+
+def check_free_space(folder: Path, what: str, *, need: int = MIN_FREE_BYTES, after: bool = False) -> None:
+    """Raise MocapError when ``folder``'s disk has less than ``need`` bytes free (``after``: a write just filled it)."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # nothing to measure (e.g. the folder vanished): the write itself will say
+    if free < need:
+        how = "the disk filled up while writing it" if after else f"only {free / 1e6:.1f} MB are free there"
+        raise MocapError(f"cannot write {what}: {how}. Free some disk space and try again; "
+                         "existing files were left as they were.")
+
+
 def copy_atomic(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` under a temporary name, then rename."""
+    """Copy ``src`` to ``dst`` under a temporary name, check its length, then rename."""
     tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
     try:
+        check_free_space(dst.parent, dst.name, need=src.stat().st_size + MIN_FREE_BYTES)
         shutil.copyfile(src, tmp)
+        if tmp.stat().st_size != src.stat().st_size:
+            raise MocapError(f"cannot write {dst}: the copy came out short")
         os.replace(tmp, dst)
+    except OSError as exc:
+        raise MocapError(f"cannot write {dst}: {exc.strerror or exc}. Check the free disk space and the "
+                         "folder's permissions.") from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def verify_export(fmt: str, tmp: Path, final: Path) -> None:
+    """Raise MocapError unless the exporter's file ``tmp`` is whole (see the module docstring)."""
+    import bpy
+
+    check_free_space(tmp.parent, final.name, need=FULL_BYTES, after=True)
+    if fmt == "blend":
+        try:
+            # Reading the file's blocks is the check; nothing is linked. (fake-bpy-module types load()
+            # as returning None; it returns a context manager.)
+            loader: Any = bpy.data.libraries.load(str(tmp))  # type: ignore[func-returns-value]
+            with loader:
+                pass
+        except OSError as exc:
+            raise MocapError(f"the saved {final.name} does not read back ({exc}); nothing was replaced") from exc
+    elif fmt == "glb":
+        head = tmp.read_bytes()[:12]
+        declared = int.from_bytes(head[8:12], "little") if head[:4] == b"glTF" else -1
+        if declared != tmp.stat().st_size:
+            raise MocapError(f"the exported {final.name} is incomplete; nothing was replaced")
 
 
 def export_take(fmt: str, take: Any, final: Path) -> None:
@@ -29,6 +78,7 @@ def export_take(fmt: str, take: Any, final: Path) -> None:
     import bpy
 
     tmp = final.with_name(f".{final.stem}.partial.{fmt}")
+    check_free_space(final.parent, final.name)
     scene = bpy.context.scene
     view_layer = bpy.context.view_layer
     if scene is None or view_layer is None:
@@ -60,6 +110,7 @@ def export_take(fmt: str, take: Any, final: Path) -> None:
             raise MocapError(f"unknown output format {fmt}")
         if result is None or "FINISHED" not in result or not tmp.is_file():
             raise MocapError(f"Blender's {fmt.upper()} exporter did not write {final.name}")
+        verify_export(fmt, tmp, final)
         os.replace(tmp, final)
     except RuntimeError as exc:
         raise MocapError(f"Blender's {fmt.upper()} exporter failed for {final.name}: {exc}") from exc

@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     except CancelledError as exc:
         _error(str(exc))
         return EXIT_CANCELLED
+    except MocapError as exc:  # the batch itself cannot go on (its folder or report cannot be written)
+        _error(str(exc))
+        return EXIT_FAILED
     return code
 
 

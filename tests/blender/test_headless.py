@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import bpy
 import numpy as np
+import pytest
 
 
 def _action_keys(obj) -> int:
@@ -104,3 +109,55 @@ def test_motion_file_from_a_newer_version_is_refused(pkg, motion_factory, tmp_pa
     assert code == 1
     assert "newer blender-mocap" in capsys.readouterr().err
     assert not (tmp_path / "n.blend").exists() and len(bpy.data.objects) == before
+
+
+@contextlib.contextmanager
+def small_disk(tmp_path: Path, size_kb: int):
+    """A real size-limited tmpfs (root only): writes past its size fail with ENOSPC, as on a full disk."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path, leave: int) -> None:
+    """Fill ``folder``'s disk until about ``leave`` bytes are free."""
+    free = shutil.disk_usage(folder).free
+    if free > leave:
+        (folder / "filler").write_bytes(bytes(free - leave))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a size-limited tmpfs needs root")
+def test_a_full_disk_never_replaces_a_good_blend_with_a_broken_one(pkg, motion_factory, tmp_path, capsys):
+    """Issue 17, bug 1: Blender's saver reports FINISHED after a short write; the rename then broke the good file."""
+    motion_path = pkg.core.motion.write_motion(tmp_path / "walk.npz", motion_factory(6, mesh=True))
+    with small_disk(tmp_path, 4096) as disk:
+        good = disk / "good.blend"
+        assert pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(good)]) == 0
+        before = good.read_bytes()
+        for leave in (200 << 10, 8 << 10):  # room for a part of the file; then no room at all
+            fill(disk, leave)
+            code = pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(good)])
+            err = capsys.readouterr().err
+            assert code == 1 and "disk" in err and "Traceback" not in err, err
+            assert good.read_bytes() == before  # the good file is untouched
+            assert sorted(p.name for p in disk.iterdir()) == ["filler", "good.blend"]  # no partial file left
+            (disk / "filler").unlink()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a size-limited tmpfs needs root")
+def test_a_full_disk_under_the_batch_report_is_a_message(pkg, tmp_path, capsys):
+    """Issue 17, bug 2: report.json on a full disk was a traceback."""
+    with small_disk(tmp_path, 256) as disk:
+        (disk / "out" / ".blender-mocap").mkdir(parents=True)
+        fill(disk, 0)
+        code = pkg.blender_mocap.headless.main(["capture", str(tmp_path / "gone.mp4"), "--out", str(disk / "out"),
+                                                "--outputs", "npz"])
+        err = capsys.readouterr().err
+        assert code == 1 and "report.json" in err and "No space left" in err and "Traceback" not in err, err
