@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -177,5 +178,21 @@ def _bootstrap() -> int:
     return headless.main(_script_argv(sys.argv))
 
 
+def exit_process(code: int) -> None:
+    """Leave with ``code``: ``sys.exit``, except on Blender 4.2.
+
+    Blender 4.2 (4.2.23 seen) segfaults at interpreter exit after any glTF
+    export, a Blender bug (the default cube suffices), which turned a finished
+    batch into exit code 139. There the streams are flushed and the process
+    ends at once with its own code.
+    """
+    bpy = sys.modules.get("bpy")
+    if bpy is not None and tuple(bpy.app.version[:2]) == (4, 2):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(_bootstrap())
+    exit_process(_bootstrap())
