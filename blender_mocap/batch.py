@@ -33,7 +33,7 @@ from typing import Any
 from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
 from .engine import run_engine as default_run_engine
-from .exports import copy_atomic, export_take
+from .exports import copy_atomic, export_take, write_text_atomic
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
 
 FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
@@ -219,18 +219,6 @@ class _Progress:
             print(f"[{index}/{self.total}] {stem}: {prefix}{message}", file=stream, flush=True)
 
 
-def _write_atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise MocapError(f"cannot write {path}: {exc.strerror or exc}. Free some disk space (or fix the "
-                         "folder's permissions) and run the batch again: finished videos are skipped.") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _input_signature(video: Path) -> dict[str, Any]:
     st = video.stat()
     return {"path": str(video.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
@@ -277,7 +265,7 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
         data = {"version": REPORT_VERSION, "started": started, "finished": time.time(),
                 "settings": asdict(settings), "summary": counts,
                 "videos": [asdict(r) for r in reports]}
-        _write_atomic_text(report_path, json.dumps(data, indent=1, default=str))
+        write_text_atomic(report_path, json.dumps(data, indent=1, default=str))
 
     for index, (video, stem) in enumerate(zip(inputs, output_stems(inputs)), start=1):
         report = VideoReport(input=str(video))
@@ -381,7 +369,7 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
             say("output", f"wrote {final}", format=fmt, path=str(final))
         manifest = {"input": _input_signature(video), "settings": settings.digest(),
                     "outputs": report.outputs}
-        _write_atomic_text(out_dir / STATE_DIR / f"{stem}.json", json.dumps(manifest, indent=1))
+        write_text_atomic(out_dir / STATE_DIR / f"{stem}.json", json.dumps(manifest, indent=1))
     finally:
         scratch.unlink(missing_ok=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +37,38 @@ def check_free_space(folder: Path, what: str, *, need: int = MIN_FREE_BYTES, aft
                          "existing files were left as they were.")
 
 
-def copy_atomic(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` under a temporary name, check its length, then rename."""
+def write_atomic(dst: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` a temporary file next to ``dst``, then rename it over ``dst``.
+
+    An OSError (a full disk, a read-only folder) becomes a MocapError; the
+    temporary file never stays behind and ``dst`` is replaced only when whole.
+    """
     tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
     try:
-        check_free_space(dst.parent, dst.name, need=src.stat().st_size + MIN_FREE_BYTES)
-        shutil.copyfile(src, tmp)
-        if tmp.stat().st_size != src.stat().st_size:
-            raise MocapError(f"cannot write {dst}: the copy came out short")
+        write(tmp)
         os.replace(tmp, dst)
     except OSError as exc:
         raise MocapError(f"cannot write {dst}: {exc.strerror or exc}. Check the free disk space and the "
-                         "folder's permissions.") from exc
+                         "folder's permissions; existing files were left as they were.") from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(dst: Path, text: str) -> None:
+    """``text`` (UTF-8) as the file ``dst``, whole or not at all."""
+    write_atomic(dst, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` under a temporary name, check its length, then rename."""
+
+    def write(tmp: Path) -> None:
+        shutil.copyfile(src, tmp)
+        if tmp.stat().st_size != src.stat().st_size:
+            raise MocapError(f"cannot write {dst}: the copy came out short")
+
+    check_free_space(dst.parent, dst.name, need=src.stat().st_size + MIN_FREE_BYTES)
+    write_atomic(dst, write)
 
 
 def verify_export(fmt: str, tmp: Path, final: Path) -> None:
