@@ -19,13 +19,14 @@ own Python (``engine_python``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import time
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -246,13 +247,45 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
 
     Exit code 0 when every video is done or skipped, 1 when some failed.
     """
-    engine = run_engine or default_run_engine
     out_dir = Path(out_dir)
     try:
         (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MocapError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}. "
                          "Choose a folder you can write to.") from exc
+    with folder_lock(out_dir):
+        return _run_videos(inputs, out_dir, settings, run_engine or default_run_engine)
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder for one batch: a second batch there would delete the first's files.
+
+    An OS file lock (``flock``; ``msvcrt.locking`` on Windows) on
+    ``.blender-mocap/batch.lock``: the system releases it when the process
+    ends, however it ends, so a crashed batch never leaves the folder locked.
+    """
+    fh = open(out_dir / STATE_DIR / "batch.lock", "a+b")
+    try:
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise MocapError(f"another batch is writing into {out_dir}: wait for it to finish, "
+                             "or choose another output folder") from exc
+        yield
+    finally:
+        fh.close()
+
+
+def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
+                engine: Callable[..., Path]) -> tuple[int, Path]:
     engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
                      or sys.executable)
     progress = _Progress(settings.progress, len(inputs))
@@ -318,7 +351,7 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
 
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
-    scratch = out_dir / STATE_DIR / f"{stem}.engine.npz"
+    scratch = out_dir / STATE_DIR / f"{stem}.{os.getpid()}.engine.npz"
     stage_started: dict[str, float] = {}
     last_percent = [-10]
 

@@ -1,6 +1,6 @@
 """Finished files from a take: Blender's bundled exporters, written under a temporary name.
 
-Every output is written as ``.<name>.partial.<ext>`` next to its final path,
+Every output is written as ``.<name>.<pid>.partial.<ext>`` next to its final path,
 checked, and renamed only when whole, so a file that exists is complete and a
 good file is never replaced by a broken one. Blender's savers report FINISHED
 after a short write on a full disk, so the check does not trust them: the
@@ -43,7 +43,7 @@ def write_atomic(dst: Path, write: Callable[[Path], object]) -> None:
     An OSError (a full disk, a read-only folder) becomes a MocapError; the
     temporary file never stays behind and ``dst`` is replaced only when whole.
     """
-    tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
+    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.partial{dst.suffix}")
     try:
         write(tmp)
         os.replace(tmp, dst)
@@ -96,7 +96,7 @@ def export_take(fmt: str, take: Any, final: Path) -> None:
     """Write one format with Blender's bundled exporter, under a temporary name."""
     import bpy
 
-    tmp = final.with_name(f".{final.stem}.partial.{fmt}")
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.partial.{fmt}")
     check_free_space(final.parent, final.name)
     scene = bpy.context.scene
     view_layer = bpy.context.view_layer

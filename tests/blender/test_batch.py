@@ -327,3 +327,22 @@ def test_an_unwritable_output_folder_is_a_message_not_a_traceback(ext_module, sh
         lambda: batch.run_batch([short_clip], locked / "out", batch.BatchSettings(outputs=("npz",))),
         ext_module.core.errors.MocapError)
     assert "cannot create the output folder" in message and "Permission denied" in message, message
+
+
+def test_a_second_batch_on_the_same_folder_says_it_is_busy(ext_module, short_clip: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    """Issue 17, bug 6: two batches on one folder deleted each other's scratch files and misreported.
+
+    The lock is a real OS file lock; a second open file in this same process conflicts as another
+    process's would.
+    """
+    batch, headless = ext_module.blender_mocap.batch, ext_module.blender_mocap.headless
+    out = tmp_path / "out"
+    (out / ".blender-mocap").mkdir(parents=True)
+    with batch.folder_lock(out):
+        code = headless.main(["capture", str(short_clip), "--out", str(out), "--outputs", "npz"])
+        err = capsys.readouterr().err
+        assert code == 1 and "another batch is writing into" in err, err
+        assert not (out / "report.json").exists()  # the first batch's report is not touched
+    with batch.folder_lock(out):  # released when the holder is done
+        pass
