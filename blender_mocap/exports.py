@@ -86,7 +86,8 @@ def verify_export(fmt: str, tmp: Path, final: Path) -> None:
         except OSError as exc:
             raise MocapError(f"the saved {final.name} does not read back ({exc}); nothing was replaced") from exc
     elif fmt == "glb":
-        head = tmp.read_bytes()[:12]
+        with open(tmp, "rb") as fh:  # the 12-byte header, not the whole file
+            head = fh.read(12)
         declared = int.from_bytes(head[8:12], "little") if head[:4] == b"glTF" else -1
         if declared != tmp.stat().st_size:
             raise MocapError(f"the exported {final.name} is incomplete; nothing was replaced")
