@@ -57,7 +57,8 @@ def _capture(args: argparse.Namespace) -> int:
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
         gender=args.gender, preset=args.preset, device=args.device,
         cleanup=None if args.no_cleanup else CleanupSettings(
-            ground=not args.no_floor, foot_lock=args.foot_lock, smoothing_body=args.smoothing,
+            ground=not args.no_floor, anchor_root=not args.no_root_anchor, foot_lock=args.foot_lock,
+            smoothing_body=args.smoothing,
             smoothing_hands=args.smoothing_hands, smoothing_face=args.smoothing_face),
     )
     return run_job(lambda should_cancel: capture(args.video, args.out, settings, emit=emit,

@@ -227,6 +227,8 @@ OPTIONS: tuple[Option, ...] = (
            default=False, group="cleanup"),
     Option("no_floor", bool, "stay in the camera frame instead of a Z-up world on the estimated floor",
            _ENGINE_ONLY, default=False, group="cleanup"),
+    Option("no_root_anchor", bool, "keep the fit's root depth instead of moving it so planted feet stand where "
+           "their image rays meet the floor", _ENGINE_ONLY, default=False, group="cleanup"),
     Option("foot_lock", str, "plant heels and toes: auto (low and slow), always (low), off (default auto)",
            _CAPTURE, default="auto", choices=get_args(FootLock), group="cleanup",
            ui=Ui("Foot Lock", "Keep feet planted on the floor while they touch it (no sliding, no sinking)",

@@ -27,7 +27,8 @@ from ..motion import Motion
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import PROXY_INDEX, Floor, estimate_floor, floor_frame, proxy_heights, reexpress
 from .footlock import lock_feet
-from .quality import foot_skate_mm, jitter_mm, penetration_mm
+from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
+from .root import AnchorSettings, anchor_root
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
@@ -55,6 +56,10 @@ class CleanupSettings:
             (see ``smoothing``), so a steady fit is left as it is.
         blend_frames: frames of the ramps into and out of each foot lock.
         contacts: detection thresholds.
+        anchor_root: move the root so planted feet stand where their image
+            rays meet the floor (``root``): the root's depth follows the
+            feet instead of the fit's depth guess. Off keeps the fit's depth.
+        anchor: how planted feet set the root (``root.AnchorSettings``).
     """
 
     ground: bool = True
@@ -64,6 +69,8 @@ class CleanupSettings:
     smoothing_face: float = 0.5
     blend_frames: int = 4
     contacts: ContactSettings = field(default_factory=ContactSettings)
+    anchor_root: bool = True
+    anchor: AnchorSettings = field(default_factory=AnchorSettings)
 
     def __post_init__(self) -> None:
         if self.foot_lock not in FOOT_LOCK_MODES:
@@ -181,6 +188,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
     contacts = _contacts(out, heights, rate, settings)
+    if settings.anchor_root:
+        out.trans = (out.trans + anchor_root(out, contacts, settings.anchor).correction).astype(np.float32)
     if progress:
         progress(2, 4)
     if settings.foot_lock != "off":
@@ -200,6 +209,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         "ground_penetration_max_mm": max_pen,
         "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
         "floor_tilt_degrees": float(np.degrees(np.arccos(np.clip(floor.normal @ up, -1, 1)))),
+        **step_figures(pos[:, 0].astype(np.float64), points, contacts),
     }
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).

@@ -28,3 +28,14 @@ def penetration_mm(points: np.ndarray, rest_height: np.ndarray) -> tuple[float, 
     """(mean, max) depth in mm of the proxies' soles below Z = 0, over all frames."""
     depth = np.maximum(rest_height[None, :] - points[..., 2], 0.0)
     return float(depth.mean() * 1000.0), float(depth.max() * 1000.0)
+
+
+def step_figures(pelvis: np.ndarray, points: np.ndarray, contacts: np.ndarray) -> dict[str, float]:
+    """The largest frame-to-frame moves, mm: ``root_max_step_mm`` of the pelvis (T, 3), and
+    ``planted_foot_max_step_mm`` of contact proxies (T, P, 3) planted on both frames."""
+    if pelvis.shape[0] < 2:
+        return {"root_max_step_mm": 0.0, "planted_foot_max_step_mm": 0.0}
+    both = contacts[1:] & contacts[:-1]
+    feet = np.linalg.norm(np.diff(points, axis=0), axis=-1)[both]
+    return {"root_max_step_mm": float(np.linalg.norm(np.diff(pelvis, axis=0), axis=-1).max() * 1000.0),
+            "planted_foot_max_step_mm": float(feet.max() * 1000.0) if feet.size else 0.0}

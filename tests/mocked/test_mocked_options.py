@@ -31,7 +31,7 @@ SAMPLE: dict[str, Any] = {
     "start": 10, "end": 100, "stride": 3, "max_frames": 40, "fov": 55.0, "model_complexity": 0,
     "pose_batch": 8, "mirror_average": True, "body": "smplx", "smplx_dir": "/models/smplx",
     "gender": "female", "preset": "accurate", "device": "cpu", "pose_backend": "torch",
-    "no_cleanup": True, "no_floor": True, "foot_lock": "always", "smoothing": 0.8,
+    "no_cleanup": True, "no_floor": True, "no_root_anchor": True, "foot_lock": "always", "smoothing": 0.8,
     "smoothing_hands": 0.25, "smoothing_face": 0.0, "ground": False, "correctives": "NONE",
     "resample": True, "target": "new",
 }
