@@ -21,8 +21,10 @@ from core.cleanup.root import (
     ray_plane,
     solve_correction,
 )
+from core.cleanup.floor import PROXY_INDEX, proxy_heights
 from core.landmarks import NUM_BODY
 from core.motion import Motion
+from core.skeleton import JOINT_INDEX
 from tests.testdata.walk import synthetic_walk, to_camera
 
 
@@ -44,6 +46,36 @@ def _depth_noise(seen: Motion, sigma: float, seed: int = 0) -> Motion:
     noise = np.random.default_rng(seed).normal(0.0, sigma, out.num_frames)
     out.trans = (out.trans + np.outer(noise, [0.0, 0.0, 1.0])).astype(np.float32)
     return out
+
+
+def _crouch(frames: int = 90) -> Motion:
+    """A Z-up take of the mannequin crouching twice (hips, knees and ankles bend together, feet flat
+    and planted where they stand; the pelvis drops 15 cm)."""
+    motion, _ = synthetic_walk(frames)
+    poses = np.zeros((frames, 55, 3))
+    poses[:, 0] = [np.pi / 2, 0.0, 0.0]
+    bend = 0.3 * (1.0 - np.cos(2 * np.pi * np.arange(frames) / 45.0))
+    for side, arm in (("left", -1.2), ("right", 1.2)):
+        poses[:, JOINT_INDEX[f"{side}_hip"], 0] = -bend
+        poses[:, JOINT_INDEX[f"{side}_knee"], 0] = 2 * bend
+        poses[:, JOINT_INDEX[f"{side}_ankle"], 0] = -bend
+        poses[:, JOINT_INDEX[f"{side}_shoulder"], 2] = arm
+    pos, _ = forward_kinematics(poses.reshape(frames, -1), motion.rest_joints, np.zeros((frames, 3)))
+    foot = pos[:, JOINT_INDEX["left_foot"]]
+    trans = foot[:1] - foot  # the feet stay where they stand
+    trans[:, 2] -= (pos[0, PROXY_INDEX, 2] - proxy_heights(motion.rest_joints, motion.v_template)).min()
+    motion.poses, motion.trans = poses.reshape(frames, -1).astype(np.float32), trans.astype(np.float32)
+    return motion
+
+
+def _seen_with_known_up(motion: Motion, tilt_deg: float = 10.0) -> Motion:
+    """``to_camera`` with the world's true up in the camera frame (as a gravity estimate gives it),
+    so the floor found is the real one."""
+    seen = _with_landmarks(to_camera(motion, tilt_deg=tilt_deg))
+    tilt = np.radians(tilt_deg)
+    forward, right = np.array([0.0, np.cos(tilt), -np.sin(tilt)]), np.array([1.0, 0.0, 0.0])
+    seen.world_up = np.stack([right, np.cross(forward, right), forward]) @ np.array([0.0, 0.0, 1.0])
+    return seen
 
 
 def _camera_points(motion: Motion, points: np.ndarray) -> np.ndarray:
@@ -77,33 +109,38 @@ def test_rays_meet_the_floor_where_the_point_is() -> None:
     assert np.isnan(ray_plane(centre, np.array([0.0, 1.0, 0.1]), 0.02)).all()
 
 
-def test_planted_feet_move_towards_their_anchors(walk) -> None:
-    """The root's depth jumps 10 cm a frame: with the anchor step the planted heels and toes sit
-    closer to where their image rays meet the floor than without it, and the root moves no more."""
-    truth, seen = walk
+def test_depth_noise_while_the_feet_are_planted_is_removed() -> None:
+    """A crouch whose root depth jumps 10 cm a frame (both feet planted, floor and camera known):
+    after cleanup the planted heels and toes sit on the points where their image rays meet the
+    floor (within about 1 cm) and the root's depth error changes by under 2 cm a frame."""
+    seen = _seen_with_known_up(_crouch())
     noisy = _depth_noise(seen, 0.10)
+    settings = CleanupSettings(smoothing_body=0.0)  # the anchors alone, no filter helping
 
-    def misses(settings: CleanupSettings) -> tuple[float, float]:
-        result = clean_motion(noisy, settings)
+    def figures(result) -> tuple[float, float, float]:
         out = result.motion
         centre, rays = camera_rays(out, out.keypoints_2d[:, IMAGE_FEET, :2].astype(np.float64))
         anchors = ray_plane(centre, rays, landmark_rest_heights(out.rest_joints, out.v_template)[None, :])
         feet, _ = foot_landmarks(out)
-        miss = np.linalg.norm(feet - anchors, axis=-1)[result.contacts & truth]
+        miss = np.linalg.norm(feet - anchors, axis=-1)[result.contacts]
         error = _pelvis_depth(out) - _pelvis_depth(seen)
-        return float(np.median(miss)), float(np.abs(np.diff(error)).mean())
+        return float(np.median(miss)), float(np.percentile(miss, 90)), float(np.abs(np.diff(error)).max())
 
-    (miss_on, step_on), (miss_off, step_off) = misses(CleanupSettings()), misses(CleanupSettings(anchor_root=False))
-    assert miss_on < 0.8 * miss_off, (miss_on, miss_off)
-    assert step_on <= 1.05 * step_off, (step_on, step_off)
+    result = clean_motion(noisy, settings)
+    assert result.contacts.mean() > 0.95
+    median, p90, jump = figures(result)
+    assert median < 0.015 and p90 < 0.025 and jump < 0.02, (median, p90, jump)
+    # Without the anchors the depth noise stays (the test can fail).
+    _, _, jump_off = figures(clean_motion(noisy, CleanupSettings(smoothing_body=0.0, anchor_root=False)))
+    assert jump_off > 0.1
 
 
-def test_a_clean_take_is_left_where_it_stands(walk) -> None:
-    """Exact landmarks and an exact fit: the anchors agree with the fit, the root barely moves."""
-    _, seen = walk
+def test_a_clean_take_is_left_where_it_stands() -> None:
+    """Exact landmarks and an exact fit of a crouch: the anchors agree with the fit, the root barely moves."""
+    seen = _seen_with_known_up(_crouch())
     grounded = clean_motion(seen, CleanupSettings(anchor_root=False, foot_lock="off"))
     correction = anchor_root(grounded.motion, grounded.contacts).correction
-    assert np.abs(correction).max() < 0.015
+    assert np.abs(correction).max() < 0.005
 
 
 def test_a_jump_keeps_its_flight() -> None:
@@ -135,10 +172,15 @@ def test_the_correction_is_smooth_and_clamped_without_evidence() -> None:
     weight[:25] = weight[35:] = 1.0 / 0.05**2
     target = np.zeros((T, 3))
     target[35:, 1] = 0.3
-    c = solve_correction(weight, target, np.zeros(T), np.zeros((T, 3)), np.full(T, 1e-3), 1.0 / 0.005**2)
+    c = solve_correction(weight, target, np.full(T, 1e-3), 1.0 / 0.005**2)
     assert abs(c[5, 1]) < 0.03 and abs(c[-5, 1] - 0.3) < 0.03
     assert np.abs(np.diff(c[:, 1], 2)).max() < 0.01
     clamped = clamp_steps(c, np.zeros(T, bool), 0.01, 0.15)
+    # The root's own quick swings are what the correction cancels, however fast.
+    swing = np.zeros((T, 3))
+    swing[::2, 2] = 0.1
+    cancelled = solve_correction(np.zeros(T), np.zeros((T, 3)), np.full(T, 1e-3), 1.0 / 0.005**2, swing)
+    assert np.abs(np.diff(cancelled + swing, 2, axis=0)).max() < 1e-3
     assert np.linalg.norm(np.diff(clamped, axis=0), axis=1).max() <= 0.01 + 1e-9
 
 
