@@ -6,8 +6,9 @@
     result.quality     # name -> figure, also merged into result.motion.quality
 
 Order of work: smooth (so speeds are not noise), find the floor and move the
-take onto it, detect contacts, lock the feet (last, so nothing moves them
-again), measure. numpy only; works for any body with rest joints (mannequin
+take onto it, detect contacts, set the root's depth from the planted feet's
+image rays (``root``), lock the feet (last, so nothing moves them again:
+the lock holds each planted foot where the anchored root put it), measure. numpy only; works for any body with rest joints (mannequin
 or SMPL-X), using joints as heel/toe proxies.
 """
 

@@ -12,15 +12,16 @@ plane at that landmark's resting height above the floor.
 :func:`anchor_root` turns that into a root translation per frame, one
 least-squares solve over the take (:func:`solve_correction`):
 
-- anchors: on each frame, each planted landmark seen in the video asks the
-  root to move along its ray by what carries the fitted landmark onto its
-  anchor. Weighted by how well the anchor is known along the ray: pixel noise
-  (per frame) and the landmark's height above the floor (shared by the whole
-  contact) both stretch by 1 / the ray's slope, so a camera at foot height,
-  whose rays graze the floor, moves the root little. A contact whose fitted
-  soles sit far off the floor stands on something else (a box, a step): it
-  is anchored at its own median height, which still removes the depth swings
-  inside it.
+- anchors: each contact's landmark stands at one place, the median of
+  where its rays meet the plane, weighed against the fit's median place by
+  how well each is known along the ray (pixel noise and the landmark's
+  height above the floor both stretch by 1 / the ray's slope, so a camera at
+  foot height, whose rays graze the floor, moves the fit little). Each frame
+  of the contact asks the root to carry the fitted landmark onto that place
+  along its ray, fading where the landmark leaves its place in the image. A
+  contact whose fitted soles sit far off the floor stands on something else
+  (a box, a step): it is anchored at its own median height, which still
+  removes the depth swings inside it.
 - a smooth root: the corrected root's acceleration beyond the fit's slow
   movement in depth (its depth smoothed over a few frames) is penalised, so
   between contacts (steps, flight) the correction is a smooth curve that
