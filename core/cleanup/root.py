@@ -108,8 +108,9 @@ class RootAnchor:
     Attributes:
         correction: (T, 3) metres added to the root translation, Z-up world.
         anchored: (T,) bool, frames with a planted foot anchored.
-        anchors: (T, 4, 3) where each planted landmark's ray meets its
-            support plane (NaN where not planted or not seen), Z-up world.
+        anchors: (T, 4, 3) where each planted landmark is held: its
+            contact's ray-plane place weighed against the fit's (NaN where
+            not planted or not seen), Z-up world.
     """
 
     correction: np.ndarray
@@ -161,7 +162,7 @@ def ray_plane(centre: np.ndarray, rays: np.ndarray, height: np.ndarray | float) 
 def contact_anchors(points: np.ndarray, rays: np.ndarray, pixels: np.ndarray, centre: np.ndarray,
                     rest_height: float, focal: float, settings: AnchorSettings
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One contact of one proxy: anchors (n, 3), the root moves it asks for (n, 3) and their weights (n,).
+    """One contact of one proxy: held place (n, 3), the root moves it asks for (n, 3) and their weights (n,).
 
     ``points`` (n, 3) fitted landmark over the contact's frames, ``rays``
     (n, 3) unit image rays (NaN where unseen), ``pixels`` (n, 2) the
@@ -170,7 +171,7 @@ def contact_anchors(points: np.ndarray, rays: np.ndarray, pixels: np.ndarray, ce
     against the fit's median place by their uncertainties along the ray.
     Each frame asks the root to carry the fitted landmark there along its
     ray (the image already fixes where across the ray it is; the fit's depth
-    is what is in doubt). Weights are 0 (moves 0, anchors NaN) where the
+    is what is in doubt). Weights are 0 (moves 0, place NaN) where the
     landmark is unseen or its ray misses the plane, and fade where the
     landmark has left its place in the image (a heel rising before the toes
     leave, a contact's last frames): it is no longer standing there.

@@ -13,9 +13,11 @@ from core.camera import project
 from core.cleanup import CleanupSettings, clean_motion
 from core.cleanup.root import (
     IMAGE_FEET,
+    AnchorSettings,
     anchor_root,
     camera_rays,
     clamp_steps,
+    contact_anchors,
     foot_landmarks,
     landmark_rest_heights,
     ray_plane,
@@ -196,3 +198,22 @@ def test_anchoring_off_keeps_the_fits_depth(walk) -> None:
     c = clean_motion(bare, CleanupSettings(anchor_root=False)).motion
     d = clean_motion(bare, CleanupSettings()).motion
     np.testing.assert_allclose(c.trans, d.trans, atol=1e-6)
+
+
+def test_a_stance_on_a_box_is_held_at_its_own_height() -> None:
+    """A foot the fit puts steadily 1 m above the floor (a man on a box) is not dragged down its ray
+    onto the floor: it is anchored at its own height, and its depth swings are still removed."""
+    centre = np.array([0.0, -5.0, 1.5])
+    place = np.array([0.0, 0.0, 1.02])  # on a box 1 m high; the landmark rests 2 cm above the sole
+    rays = np.repeat(((place - centre) / np.linalg.norm(place - centre))[None], 20, 0)
+    swings = np.random.default_rng(0).normal(0.0, 0.1, 20)[:, None] * rays  # the fit's depth noise
+    points = place + swings
+    pixels = np.full((20, 2), 500.0)
+    anchors, moves, weights = contact_anchors(points, rays, pixels, centre, 0.02, 1000.0, AnchorSettings())
+    assert (weights > 0).all()
+    np.testing.assert_allclose(anchors[:, 2], 1.02, atol=0.02)
+    np.testing.assert_allclose(points + moves, np.broadcast_to(place, points.shape), atol=0.02)
+    # The same stance fitted 10 cm above the floor is taken down its ray onto the floor (most of
+    # the way: the fit's own place counts a little).
+    low = contact_anchors(points - [0.0, 0.0, 0.9], rays, pixels, centre, 0.02, 1000.0, AnchorSettings())[0]
+    assert np.abs(low[:, 2] - 0.02).max() < 0.5 * 0.1
