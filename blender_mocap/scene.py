@@ -31,7 +31,7 @@ from .armature import build_armature, key_motion, rig_mismatch
 from .body_mesh import add_shape_keys, build_body, key_shapes
 from .build_context import BuildContext, Created
 from .camera import build_camera
-from .settings import CORRECTIVES, SMPLX_DIR_ENV, BuildOptions
+from .settings import CORRECTIVES, SMPLX_DIR_ENV, BuildOptions, smplx_folder_advice
 from .take import BuiltTake, find_body, record_quality
 from .take_keys import ROLE, ROLE_CAMERA
 
@@ -64,8 +64,7 @@ def prepare_motion(motion: Motion, name: str, options: BuildOptions,
         if not smplx_dir:
             raise MocapError(
                 f"'{name}' has no rest skeleton or mesh (an AMASS/SMPL-X file): building its "
-                "body needs the SMPL-X model files. Set 'SMPL-X model folder' in "
-                "Preferences > Add-ons > blender-mocap to the folder you downloaded them to."
+                f"body needs the SMPL-X model files. {smplx_folder_advice(bpy.app.background)}"
             )
         model, path = smplx_rest.load_model(smplx_dir, motion.gender)
         motion, more = smplx_rest.complete_motion(motion, model)
@@ -75,7 +74,8 @@ def prepare_motion(motion: Motion, name: str, options: BuildOptions,
         validate_motion(motion, name)
     elif (motion.body_model == "smplx" and options.correctives != "NONE" and motion.v_template is not None):
         if not smplx_dir:
-            warnings.append("no SMPL-X model folder is set, so the body has no pose correctives")
+            warnings.append("no SMPL-X model folder is set, so the body has no pose correctives. "
+                            + smplx_folder_advice(bpy.app.background))
         else:
             try:
                 model, _ = smplx_rest.load_model(smplx_dir, motion.gender)

@@ -111,6 +111,20 @@ def test_motion_file_from_a_newer_version_is_refused(pkg, motion_factory, tmp_pa
     assert not (tmp_path / "n.blend").exists() and len(bpy.data.objects) == before
 
 
+def test_an_amass_file_without_models_names_the_headless_ways_to_give_them(pkg, tmp_path, capsys, monkeypatch):
+    """Issue 17: without a UI there are no preferences to open; the message names the option and the variable."""
+    monkeypatch.delenv("BLENDER_MOCAP_SMPLX_DIR", raising=False)
+    rng = np.random.default_rng(0)
+    amass = tmp_path / "amass.npz"
+    np.savez(amass, poses=rng.normal(size=(4, 165)) * 0.3, trans=np.zeros((4, 3)), betas=np.zeros(16),
+             gender=np.array("neutral"), mocap_frame_rate=np.array(120.0))
+    code = pkg.blender_mocap.headless.main(["build", str(amass), "--out", str(tmp_path / "a.blend")])
+    err = capsys.readouterr().err
+    assert code == 1 and "--smplx-dir" in err and "BLENDER_MOCAP_SMPLX_DIR" in err, err
+    assert "Preferences" not in err and "Traceback" not in err, err
+    assert not (tmp_path / "a.blend").exists()
+
+
 @contextlib.contextmanager
 def small_disk(tmp_path: Path, size_kb: int):
     """A real size-limited tmpfs (root only): writes past its size fail with ENOSPC, as on a full disk."""
