@@ -27,7 +27,8 @@ def test_build_writes_a_blend_that_reopens_with_the_take(pkg, motion_factory, tm
     out = tmp_path / "out" / "walk.blend"
     code = pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    assert str(out) in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert str(out) in said and "walk: 50% building: keying 55 bones on 6 frames" in said
     assert out.is_file()
     assert [p.name for p in out.parent.iterdir()] == ["walk.blend"]  # no temp file left
     bpy.ops.wm.open_mainfile(filepath=str(out))
@@ -74,6 +75,28 @@ def test_runs_as_a_plain_script(pkg, motion_factory, tmp_path):
     bad = subprocess.run([sys.executable, script, "build"], capture_output=True, text=True,
                          cwd=tmp_path, timeout=120)
     assert bad.returncode == 2
+
+
+def test_ctrl_c_while_building_exits_130_and_leaves_the_old_file(pkg, motion_factory, tmp_path):
+    """Issue 17: a long build said nothing and ignored Ctrl-C. It prints progress; a real SIGINT stops it."""
+    import signal
+
+    motion_path = pkg.core.motion.write_motion(tmp_path / "long.npz", motion_factory(6000, mesh=True))
+    out = tmp_path / "long.blend"
+    out.write_bytes(b"the previous build")
+    script = os.path.join(os.path.dirname(pkg.__file__), "blender_mocap", "headless.py")
+    proc = subprocess.Popen([sys.executable, script, "build", str(motion_path), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "% building: keying" in line:
+            proc.send_signal(signal.SIGINT)  # as Ctrl-C does, half-way through the keys
+            break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled" in err and "left as it was" in err and "Traceback" not in err, err
+    assert out.read_bytes() == b"the previous build"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.blend", "long.npz"]  # no partial file
 
 
 def _lowest_foot_z(path) -> float:
