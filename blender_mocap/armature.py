@@ -13,6 +13,7 @@ kinematics whatever the bones' rolls are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import bpy
@@ -21,7 +22,7 @@ from mathutils import Matrix
 
 from ..core.errors import MocapError
 from ..core.motion import LOW_CONFIDENCE, Motion
-from ..core.rotations import axis_angle_to_matrix, matrix_to_quat_wxyz
+from ..core.rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_quat_wxyz
 from . import convert, keying
 from .build_context import BuildContext
 from .take_keys import CONFIDENCE_PROP, ROLE, ROLE_RIG
@@ -175,26 +176,47 @@ def build_armature(ctx: BuildContext) -> bpy.types.Object:
     return arm_obj
 
 
-def key_motion(arm_obj: bpy.types.Object, action: bpy.types.Action, motion: Motion) -> np.ndarray:
-    """Key all bones on every motion frame; returns the (T,) scene frames."""
+def bone_quaternions(motion: Motion, rest: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """(T, J, 4) float32 bone-local rotations (w, x, y, z; w >= 0) of every frame.
+
+    ``rest``: (J, 3, 3) bone rest rotations B_j (armature space <- bone space);
+    ``C``: (3, 3) armature space <- motion world, which turns the root. A bone's
+    local rotation is B^T R B, whose quaternion is R's with the vector part
+    turned by B^T; the root's is B_0^T C R_0 B_0.
+    """
+    rotations = motion.joint_rotations()
+    T, J = rotations.shape[:2]
+    out = np.empty((T, J, 4), np.float32)
+    for a in range(0, T, keying.FRAME_CHUNK):
+        aa = rotations[a:a + keying.FRAME_CHUNK].astype(np.float64)
+        q = axis_angle_to_quat_wxyz(aa)
+        q[..., 1:] = np.einsum("jba,njb->nja", rest, q[..., 1:])
+        q[:, 0] = matrix_to_quat_wxyz(rest[0].T @ C @ axis_angle_to_matrix(aa[:, 0]) @ rest[0])
+        out[a:a + keying.FRAME_CHUNK] = np.where(q[..., :1] < 0, -q, q)
+    return out
+
+
+def key_motion(arm_obj: bpy.types.Object, action: bpy.types.Action, motion: Motion,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Key all bones on every motion frame; returns the (T,) scene frames.
+
+    ``progress(done, total)`` is called after each F-curve (see ``keying.write_fcurves``).
+    """
     names = tuple(motion.joint_names)
     armature: Any = arm_obj.data
     bones = armature.bones
     # B_j: bone rest rotation, armature space <- bone space.
     rest = np.array([np.array(bones[n].matrix_local)[:3, :3] for n in names])
-    R = axis_angle_to_matrix(motion.joint_rotations().astype(np.float64))  # (T, J, 3, 3)
     # Armature space is the model frame, not the motion world: move the root
     # into it. With C = armature_from_world, the pelvis turns by C R_0 and sits
     # at C (J_0 + trans), i.e. its offset from rest is C (J_0 + trans) - J_0.
     # J_0 is the motion's pelvis; the offset is taken from the rig's own one
     # (they differ by up to RIG_TOLERANCE on a re-used rig).
     C = convert.armature_from_world(motion.world_up)
-    R[:, 0] = C @ R[:, 0]
     pelvis_motion = np.asarray(motion.rest_joints, np.float64)[0]
     pelvis_rig = np.array(bones[names[0]].head_local, np.float64)
     offset = (pelvis_motion + np.asarray(motion.trans, np.float64)) @ C.T - pelvis_rig
-    local = np.einsum("jba,tjbc,jcd->tjad", rest, R, rest)  # B^T R B
-    quats = matrix_to_quat_wxyz(local)
+    quats = bone_quaternions(motion, rest, C)
     root_loc = offset @ rest[0]  # rows of B_0^T offset
     frames = np.asarray(motion.frame_indices, np.int64) + 1
     if np.any(np.diff(frames) <= 0):
@@ -207,6 +229,5 @@ def key_motion(arm_obj: bpy.types.Object, action: bpy.types.Action, motion: Moti
     conf = np.asarray(motion.confidence, np.float64)
     keying.key_bones(arm_obj, action, frames.astype(np.float64), quats, names,
                      root_locations=root_loc, root_bone_name=names[0], extra_channels=((path, 0, "Mocap", conf),),
-                     marks={path: conf < LOW_CONFIDENCE})
+                     marks={path: conf < LOW_CONFIDENCE}, progress=progress)
     return frames
-

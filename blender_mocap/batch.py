@@ -242,10 +242,14 @@ def _is_complete(video: Path, out_dir: Path, stem: str, settings: BatchSettings)
 
 
 def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
-              *, run_engine: Callable[..., Path] | None = None) -> tuple[int, Path]:
+              *, run_engine: Callable[..., Path] | None = None,
+              should_cancel: Callable[[], bool] | None = None) -> tuple[int, Path]:
     """Convert ``inputs`` into ``out_dir``; returns (exit code, path of report.json).
 
     Exit code 0 when every video is done or skipped, 1 when some failed.
+    ``should_cancel`` is polled between steps and while building (pass the same
+    to ``run_engine`` to stop the engine too): True stops the batch with a
+    CancelledError once report.json says so; finished outputs are kept.
     """
     out_dir = Path(out_dir)
     try:
@@ -254,7 +258,8 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
         raise MocapError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}. "
                          "Choose a folder you can write to.") from exc
     with folder_lock(out_dir):
-        return _run_videos(inputs, out_dir, settings, run_engine or default_run_engine)
+        return _run_videos(inputs, out_dir, settings, run_engine or default_run_engine,
+                           should_cancel or (lambda: False))
 
 
 @contextlib.contextmanager
@@ -285,7 +290,7 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
 
 
 def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
-                engine: Callable[..., Path]) -> tuple[int, Path]:
+                engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
     engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
                      or sys.executable)
     progress = _Progress(settings.progress, len(inputs))
@@ -312,11 +317,13 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
         t0 = time.perf_counter()
         try:
             _convert_one(video, stem, out_dir, settings, engine, engine_python, report,
-                         lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw))
+                         lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw), should_cancel)
         except CancelledError as exc:
             report.status, report.error = "cancelled", str(exc)
             save_report()
-            raise
+            kept = sum(len(r.outputs) for r in reports if r.status != "skipped")
+            raise CancelledError(f"batch cancelled at {video.name}: {exc}. {kept} finished output(s) were "
+                                 f"kept and nothing half-written was left; see {report_path}") from exc
         except MocapError as exc:
             report.status, report.error = "failed", str(exc)
             progress(index, stem, "error", str(exc))
@@ -341,16 +348,31 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
     return (1 if failed else 0), report_path
 
 
+def _stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:
+    """``stop(what)``: raise CancelledError saying what was under way when a cancel is pending."""
+    def stop(what: str) -> None:
+        if should_cancel():
+            raise CancelledError(f"cancelled while {what}; it was not kept")
+    return stop
+
+
+def build_progress(say: Callable[..., None], step: int) -> Callable[[float, str], None]:
+    """A ``build_take`` progress callback that says "40% building: keying ..." every ``step`` percent."""
+    last = [-step]
+
+    def report(fraction: float, what: str) -> None:
+        percent = int(100 * fraction)
+        if percent >= last[0] + step:
+            last[0] = percent - percent % step
+            say("progress", f"{percent}% building: {what}", stage="building", fraction=fraction)
+    return report
+
+
 def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
-                 engine_python: str, report: VideoReport, say) -> None:
-    import bpy
-
-    from ..core.motion import read_motion
-    from .scene import build_take
-    from .take import record_motion_file
-
+                 engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
+    _stopper(should_cancel)(f"starting {video.name}")
     scratch = out_dir / STATE_DIR / f"{stem}.{os.getpid()}.engine.npz"
     stage_started: dict[str, float] = {}
     last_percent = [-10]
@@ -377,43 +399,66 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
         for (name, start), nxt in zip(order, [s for _, s in order[1:]] + [engine_end]):
             report.timings[f"engine_{name}"] = round(nxt - start, 3)
         report.timings["engine"] = round(engine_end - t0, 3)
-
-        motion = read_motion(scratch)
-        report.frames = motion.num_frames
-        report.quality = {k: float(v) for k, v in motion.quality.items()}
-        t = time.perf_counter()
-        bpy.ops.wm.read_homefile(use_empty=True)
-        options = BuildOptions(ground=settings.ground, correctives=settings.correctives,
-                               smplx_dir=settings.smplx_dir or "")
-        take = build_take(bpy.context, motion, name=stem, video_path=str(video.resolve()), options=options)
-        report.warnings += take.warnings
-        report.timings["build"] = round(time.perf_counter() - t, 3)
-        if "npz" in settings.outputs:
-            record_motion_file(take, out_dir / f"{stem}.npz")
-        for fmt in settings.outputs:
-            t = time.perf_counter()
-            final = out_dir / f"{stem}.{fmt}"
-            if fmt == "npz":
-                copy_atomic(scratch, final)
-            else:
-                export_take(fmt, take, final)
-            report.outputs[fmt] = str(final)
-            report.timings[f"export_{fmt}"] = round(time.perf_counter() - t, 3)
-            say("output", f"wrote {final}", format=fmt, path=str(final))
-        manifest = {"input": _input_signature(video), "settings": settings.digest(),
-                    "outputs": report.outputs}
-        write_text_atomic(out_dir / STATE_DIR / f"{stem}.json", json.dumps(manifest, indent=1))
+        _build_and_export(video, stem, out_dir, settings, scratch, report, say, should_cancel)
     finally:
         scratch.unlink(missing_ok=True)
 
 
+def _build_and_export(video: Path, stem: str, out_dir: Path, settings: BatchSettings, scratch: Path,
+                      report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
+    """The engine's motion file ``scratch`` built into a fresh file and written in every format.
+
+    A cancel (Ctrl-C, SIGTERM) is honoured between any two steps, during the build,
+    and before an export's file is renamed into place: outputs finished before it stay."""
+    import bpy
+
+    from ..core.motion import read_motion
+    from .scene import build_take
+    from .take import record_motion_file
+
+    stop = _stopper(should_cancel)
+    stop(f"reading {video.name}'s motion")
+    motion = read_motion(scratch)
+    report.frames = motion.num_frames
+    report.quality = {k: float(v) for k, v in motion.quality.items()}
+    t = time.perf_counter()
+    bpy.ops.wm.read_homefile(use_empty=True)
+    options = BuildOptions(ground=settings.ground, correctives=settings.correctives,
+                           smplx_dir=settings.smplx_dir or "")
+    say("stage", f"building the take ({motion.num_frames} frames)", stage="building")
+    take = build_take(bpy.context, motion, name=stem, video_path=str(video.resolve()), options=options,
+                      progress=build_progress(say, 1 if settings.progress == "json" else 10),
+                      should_cancel=should_cancel)
+    report.warnings += take.warnings
+    report.timings["build"] = round(time.perf_counter() - t, 3)
+    if "npz" in settings.outputs:
+        record_motion_file(take, out_dir / f"{stem}.npz")
+    for fmt in settings.outputs:
+        t = time.perf_counter()
+        final = out_dir / f"{stem}.{fmt}"
+        stop(f"writing {final.name}")
+        if fmt == "npz":
+            copy_atomic(scratch, final)
+        else:
+            export_take(fmt, take, final, should_cancel=should_cancel)
+        report.outputs[fmt] = str(final)
+        report.timings[f"export_{fmt}"] = round(time.perf_counter() - t, 3)
+        say("output", f"wrote {final}", format=fmt, path=str(final))
+    manifest = {"input": _input_signature(video), "settings": settings.digest(),
+                "outputs": report.outputs}
+    write_text_atomic(out_dir / STATE_DIR / f"{stem}.json", json.dumps(manifest, indent=1))
+
+
 def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str], *,
                video_path: str | None = None, name: str | None = None,
-               options: BuildOptions | None = None) -> Path:
+               options: BuildOptions | None = None, progress: Callable[[float, str], None] | None = None,
+               should_cancel: Callable[[], bool] | None = None) -> Path:
     """Read a motion file, build its take into a fresh empty file and save it as ``out``.
 
     The .blend is saved under a temporary name next to ``out`` and renamed, so
-    an interrupted run never leaves a half-written file. Returns ``out``.
+    an interrupted run never leaves a half-written file. ``progress`` and
+    ``should_cancel``: see ``scene.build_take`` (a cancel during the save drops
+    the file too). Returns ``out``.
     """
     import bpy
 
@@ -430,7 +475,8 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
         name = Path(motion.source_video).stem if motion.source_video else motion_path.stem
     bpy.ops.wm.read_homefile(use_empty=True)
     take = build_take(bpy.context, motion, name=name,
-                      video_path=str(Path(video_path).resolve()) if video_path else None, options=options)
+                      video_path=str(Path(video_path).resolve()) if video_path else None, options=options,
+                      progress=progress, should_cancel=should_cancel)
     record_motion_file(take, motion_path)
     for warning in take.warnings:
         print(f"{name}: warning: {warning}", flush=True)
@@ -438,5 +484,5 @@ def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str],
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MocapError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
-    export_take("blend", take, out)
+    export_take("blend", take, out, should_cancel=should_cancel)
     return out

@@ -134,8 +134,11 @@ def key_shapes(ctx: BuildContext, body: Any, action: bpy.types.Action,
             channels.append((f'key_blocks["{key_name}"].value', 0, "Expression",
                              motion.expression[:, k].astype(np.float64)))
     if body.get(CORRECTIVES_PROP) == "BAKED":
-        R = axis_angle_to_matrix(motion.joint_rotations().astype(np.float64))
-        feature = smplx_rest.pose_feature(R)  # (T, 486)
+        rotations = motion.joint_rotations()
+        feature = np.empty((motion.num_frames, smplx_rest.NUM_POSE_FEATURES), np.float32)
+        for a in range(0, motion.num_frames, keying.FRAME_CHUNK):  # float64 matrices for a chunk, not the take
+            feature[a:a + keying.FRAME_CHUNK] = smplx_rest.pose_feature(
+                axis_angle_to_matrix(rotations[a:a + keying.FRAME_CHUNK].astype(np.float64)))
         for block in blocks:
             index = _pose_key_index(block.name, motion.joint_names)
             if index is not None:
@@ -147,7 +150,8 @@ def key_shapes(ctx: BuildContext, body: Any, action: bpy.types.Action,
     if not keying.SLOTTED:  # a legacy action animates one ID type
         shape_action = ctx.created.add(bpy.data.actions.new(f"{ctx.name}_shapes"))
         shape_action.use_fake_user = True
-    keying.write_fcurves(key, shape_action, channels, frames.astype(np.float64))
+    keying.write_fcurves(key, shape_action, channels, frames.astype(np.float64),
+                         progress=ctx.keying(0.75, 0.95, f"keying {len(channels)} shape keys"))
     return shape_action
 
 

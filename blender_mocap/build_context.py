@@ -15,6 +15,7 @@ from typing import Any
 import bpy
 import numpy as np
 
+from ..core.errors import CancelledError
 from ..core.motion import Motion
 from . import keying
 from .settings import BuildOptions
@@ -90,6 +91,9 @@ class BuildContext:
         video_path: the source video for the camera's background, or None.
         model: the SMPL-X model arrays when pose correctives are wanted and available.
         warnings: things the user should know, collected while building.
+        progress: ``progress(fraction of the build done, what is being done)``, or None.
+        should_cancel: polled as the build goes (after every F-curve); True stops it
+            with a CancelledError, and ``build_take`` removes what was made.
     """
 
     scene: bpy.types.Scene
@@ -102,3 +106,16 @@ class BuildContext:
     video_path: str | None = None
     model: dict[str, np.ndarray] | None = None
     warnings: list[str] = field(default_factory=list)
+    progress: Callable[[float, str], None] | None = None
+    should_cancel: Callable[[], bool] | None = None
+
+    def step(self, fraction: float, what: str) -> None:
+        """Report ``fraction`` (0 to 1) of the build done; raise CancelledError when the caller asks to stop."""
+        if self.should_cancel is not None and self.should_cancel():
+            raise CancelledError(f"building '{self.name}' was cancelled; nothing of it was kept")
+        if self.progress is not None:
+            self.progress(fraction, what)
+
+    def keying(self, start: float, stop: float, what: str) -> keying.Progress:
+        """A keying ``progress(done, total)`` that reports as :meth:`step` from ``start`` to ``stop``."""
+        return lambda done, total: self.step(start + (stop - start) * done / max(total, 1), what)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import MocapError
+from ..core.errors import CancelledError, MocapError
 
 
 MIN_FREE_BYTES = 1 << 20
@@ -93,8 +93,11 @@ def verify_export(fmt: str, tmp: Path, final: Path) -> None:
             raise MocapError(f"the exported {final.name} is incomplete; nothing was replaced")
 
 
-def export_take(fmt: str, take: Any, final: Path) -> None:
-    """Write one format with Blender's bundled exporter, under a temporary name."""
+def export_take(fmt: str, take: Any, final: Path, should_cancel: Callable[[], bool] | None = None) -> None:
+    """Write one format with Blender's bundled exporter, under a temporary name.
+
+    ``should_cancel`` is asked once the file is written and checked: True (a Ctrl-C
+    that arrived while Blender wrote) drops it with a CancelledError instead of renaming it."""
     import bpy
 
     tmp = final.with_name(f".{final.stem}.{os.getpid()}.partial.{fmt}")
@@ -131,6 +134,8 @@ def export_take(fmt: str, take: Any, final: Path) -> None:
         if result is None or "FINISHED" not in result or not tmp.is_file():
             raise MocapError(f"Blender's {fmt.upper()} exporter did not write {final.name}")
         verify_export(fmt, tmp, final)
+        if should_cancel is not None and should_cancel():
+            raise CancelledError(f"cancelled while writing {final.name}; it was not kept")
         os.replace(tmp, final)
     except RuntimeError as exc:
         raise MocapError(f"Blender's {fmt.upper()} exporter failed for {final.name}: {exc}") from exc

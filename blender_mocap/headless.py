@@ -20,12 +20,15 @@ exclusive). The engine's Python is ``--engine-python``, else the environment var
 
 Exit codes: 0 every video done or skipped, 1 some failed (the reasons on
 stderr and in report.json; the other videos are still processed), 2 bad
-arguments.
+arguments, 130 cancelled (Ctrl-C or SIGTERM, also while Blender builds or
+exports: the outputs finished before it are kept, the one under way is
+dropped, report.json says so).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import sys
@@ -96,23 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    from ..core.errors import MocapError
+    with _cancel_on_signals() as cancel:
+        return _build(args, cancel) if args.command == "build" else _capture(args, cancel)
 
-    if args.command == "build":
-        try:
-            from .batch import build_file
-            from .settings import BuildOptions
 
-            options = BuildOptions(ground=args.ground, correctives=args.correctives,
-                                   smplx_dir=args.smplx_dir or "")
-            out = build_file(args.motion, args.out, video_path=args.video, options=options)
-        except MocapError as exc:
-            _error(str(exc))
-            return EXIT_FAILED
-        _say(f"wrote {out}")
-        return EXIT_OK
-
-    from ..core.errors import CancelledError
+def _capture(args: argparse.Namespace, cancel) -> int:
+    """``capture``: the batch. Ctrl-C or SIGTERM stops it, its engine included (exit 130)."""
+    from ..core.errors import CancelledError, MocapError
     from .batch import BatchSettings, check_settings, collect_inputs, run_batch, settings_from_toml
     from .engine import run_engine
 
@@ -130,9 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     except (MocapError, TypeError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    cancel = _install_cancel()
     try:
-        code, _ = run_batch(inputs, args.out, settings,
+        code, _ = run_batch(inputs, args.out, settings, should_cancel=cancel,
                             run_engine=functools.partial(run_engine, should_cancel=cancel))
     except CancelledError as exc:
         _error(str(exc))
@@ -143,17 +135,46 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _install_cancel():
-    """SIGTERM/SIGINT set a flag the running engine job polls: a cancelled batch stops
-    its engine too instead of leaving it running as an orphan."""
+def _build(args: argparse.Namespace, cancel) -> int:
+    """``build``: one motion file into a .blend, with progress lines; Ctrl-C stops it (exit 130)."""
+    from ..core.errors import CancelledError, MocapError
+    from .batch import build_file, build_progress
+    from .settings import BuildOptions
+
+    name = Path(args.motion).stem
+    progress = build_progress(lambda kind, message, **_: _say(f"{name}: {message}"), 10)
+    try:
+        options = BuildOptions(ground=args.ground, correctives=args.correctives, smplx_dir=args.smplx_dir or "")
+        out = build_file(args.motion, args.out, video_path=args.video, options=options, progress=progress,
+                         should_cancel=cancel)
+    except CancelledError as exc:
+        _error(f"{exc}; {args.out} was left as it was")
+        return EXIT_CANCELLED
+    except MocapError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    _say(f"wrote {out}")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _cancel_on_signals():
+    """SIGTERM/SIGINT set a flag that the running step polls (yielded as ``is_set``): the engine,
+    the build between F-curves, each export before its rename. A cancelled batch stops its
+    engine instead of leaving it as an orphan. The previous handlers come back afterwards."""
     import signal
     import threading
 
     flag = threading.Event()
+    previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: flag.set())
-    return flag.is_set
+            previous[sig] = signal.signal(sig, lambda *_: flag.set())
+    try:
+        yield flag.is_set
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _script_argv(argv: list[str]) -> list[str]:

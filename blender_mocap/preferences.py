@@ -13,7 +13,7 @@ import bpy
 from bpy.props import StringProperty
 
 from . import ADDON_PACKAGE
-from .engine_env import find_engine_python
+from .engine_env import ENGINE_PYTHON_VERSIONS, base_python_candidates, find_engine_python
 
 
 @dataclass
@@ -29,10 +29,18 @@ class EngineStatus:
     message: str = "Engine not checked yet"
     busy: str = ""
     """Non-empty while a Check/Create runs: what it is doing."""
+    base: str = ""
+    """The Python Create Engine builds from ("Python 3.11 (/usr/bin/python3.11, from PATH)"), "" when none."""
 
     @property
     def usable(self) -> bool:
         return bool(self.python) and (self.ok or not self.checked)
+
+    def base_line(self) -> str:
+        if self.base:
+            return f"Create Engine builds from {self.base}"
+        need = " or ".join(f"{a}.{b}" for a, b in ENGINE_PYTHON_VERSIONS)
+        return f"Create Engine needs Python {need}: none found (click it for what to install)"
 
     def line(self) -> str:
         if self.busy:
@@ -67,6 +75,8 @@ def refresh_status(configured: str) -> EngineStatus:
     """Re-locate the engine Python (file checks only, no process)."""
     found = find_engine_python(bpy.path.abspath(configured) if configured else "")
     python = str(found) if found else ""
+    candidates = base_python_candidates()  # by name only; Create Engine runs them before it chooses
+    STATUS.base = candidates[0].describe() if candidates else ""
     if python != STATUS.python:
         STATUS.python = python
         STATUS.checked = False
@@ -124,7 +134,9 @@ class MOCAP_AP_preferences(bpy.types.AddonPreferences):
             return
         layout.prop(self, "engine_python")
         layout.prop(self, "smplx_dir")
-        draw_engine_status(layout.box(), STATUS)
+        box = layout.box()
+        draw_engine_status(box, STATUS)
+        box.label(text=STATUS.base_line(), icon='INFO' if STATUS.base else 'ERROR')
         row = layout.row()
         row.operator("mocap.create_engine", icon='CONSOLE')
         row.operator("mocap.check_engine", icon='CHECKMARK')

@@ -37,26 +37,21 @@ def up_unit(motion: Motion) -> np.ndarray:
     return up / np.linalg.norm(up)
 
 
-def foot_points(motion: Motion) -> np.ndarray:
-    """(T, P, 3) the feet's lowest candidate points per frame, motion world, metres.
+CHUNK_FRAMES = 4096
+"""Frames posed at a time when finding the ground: a long take costs a chunk's memory, not the take's
+(skinning 400 sole points on 100,000 frames at once took 5.5 GB)."""
 
-    Skins only the sole vertices (few hundred) with the joints that move
-    them, so a 1,800-frame SMPL-X take costs milliseconds, not the full mesh.
-    """
-    if motion.rest_joints is None:
-        raise ValueError("the motion has no rest skeleton")
-    rest = np.asarray(motion.rest_joints, np.float64)
-    positions, rotations = forward_kinematics(motion.poses.astype(np.float64), rest,
-                                              np.asarray(motion.trans, np.float64))
-    index = {n: i for i, n in enumerate(motion.joint_names)}
-    feet = [index[n] for n in FOOT_JOINTS if n in index]
+
+def _soles(motion: Motion, feet: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The sole: (P,) vertex indices, (P, K) skin weights over the (K,) joints that move them; None
+    without a mesh (the foot joints stand in)."""
     if motion.v_template is None or motion.skin_weights is None:
-        return positions[:, feet]
+        return None
     weights = np.asarray(motion.skin_weights, np.float64)
     verts = np.asarray(motion.v_template, np.float64)
     on_feet = np.flatnonzero(weights[:, feet].sum(axis=1) >= 0.5)
     if on_feet.size == 0:
-        return positions[:, feet]
+        return None
     # Rest pose: model frame, Y up; the soles are the feet's lowest band.
     heights = verts[on_feet, 1]
     sole = on_feet[heights <= heights.min() + SOLE_BAND]
@@ -64,18 +59,44 @@ def foot_points(motion: Motion) -> np.ndarray:
         sole = sole[np.linspace(0, sole.size - 1, MAX_SOLE_POINTS).astype(int)]
     W = weights[sole]
     used = np.flatnonzero(W.max(axis=0) > 0.0)
-    W = W[:, used] / W[:, used].sum(axis=1, keepdims=True)
-    R = rotations[:, used]  # (T, K, 3, 3)
-    t = positions[:, used] - np.einsum("tkab,kb->tka", R, rest[used])
-    A = np.concatenate([R, t[..., None]], axis=-1)  # (T, K, 3, 4)
-    M = np.einsum("pk,tkab->tpab", W, A)
-    return np.einsum("tpab,pb->tpa", M[..., :3], verts[sole]) + M[..., 3]
+    return sole, W[:, used] / W[:, used].sum(axis=1, keepdims=True), used
+
+
+def foot_heights(motion: Motion, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """(N, P) heights along ``world_up`` (metres, motion world) of the feet's lowest candidate points
+    on frames ``start:stop``: the sole vertices skinned, or the foot joints without a mesh.
+
+    Skins only the sole vertices (few hundred) with the joints that move
+    them, and only their height, so a 1,800-frame SMPL-X take costs milliseconds, not the full mesh.
+    """
+    if motion.rest_joints is None:
+        raise ValueError("the motion has no rest skeleton")
+    up = up_unit(motion)
+    rest = np.asarray(motion.rest_joints, np.float64)
+    index = {n: i for i, n in enumerate(motion.joint_names)}
+    feet = [index[n] for n in FOOT_JOINTS if n in index]
+    soles = _soles(motion, feet)
+    # Only the joints up to the last one that moves the feet: the legs and spine, not the hands and face.
+    reach = max(feet + ([] if soles is None else list(soles[2]))) + 1
+    positions, rotations = forward_kinematics(motion.poses[start:stop].astype(np.float64), rest,
+                                              np.asarray(motion.trans[start:stop], np.float64), joints=reach)
+    if soles is None:
+        return positions[:, feet] @ up
+    sole, W, used = soles
+    verts = np.asarray(motion.v_template, np.float64)[sole]
+    # Linear blend skinning, only along up, as two matrix products over the K joints:
+    # up . sum_k W_pk (R_k (v_p - J_k) + x_k) = sum_k (R_k^T up) . W_pk (v_p - J_k) + sum_k (up . x_k) W_pk.
+    K = used.size
+    lever = W.T[:, None, :] * (verts.T[None] - rest[used][:, :, None])  # (K, 3, P)
+    turned = np.einsum("a,nkab->nkb", up, rotations[:, used])  # (N, K, 3): R_k^T up
+    heights = turned.reshape(-1, 3 * K) @ lever.reshape(3 * K, -1) + (positions[:, used] @ up) @ W.T
+    return heights
 
 
 def ground_height(motion: Motion, percentile: float = GROUND_PERCENTILE) -> float:
     """Height of the ground along ``world_up`` (metres, motion world) the feet stand on."""
-    points = foot_points(motion)
-    lowest = (points @ up_unit(motion)).min(axis=1)  # (T,)
+    lowest = np.concatenate([foot_heights(motion, a, a + CHUNK_FRAMES).min(axis=1)
+                             for a in range(0, motion.num_frames, CHUNK_FRAMES)])  # (T,)
     return float(np.percentile(lowest, percentile))
 
 

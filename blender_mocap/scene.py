@@ -19,6 +19,7 @@ if anything fails, all of it is undone and the scene is left as it was.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import bpy
@@ -31,7 +32,7 @@ from .armature import build_armature, key_motion, rig_mismatch
 from .body_mesh import add_shape_keys, build_body, key_shapes
 from .build_context import BuildContext, Created
 from .camera import build_camera
-from .settings import CORRECTIVES, SMPLX_DIR_ENV, BuildOptions
+from .settings import CORRECTIVES, SMPLX_DIR_ENV, BuildOptions, smplx_folder_advice
 from .take import BuiltTake, find_body, record_quality
 from .take_keys import ROLE, ROLE_CAMERA
 
@@ -64,8 +65,7 @@ def prepare_motion(motion: Motion, name: str, options: BuildOptions,
         if not smplx_dir:
             raise MocapError(
                 f"'{name}' has no rest skeleton or mesh (an AMASS/SMPL-X file): building its "
-                "body needs the SMPL-X model files. Set 'SMPL-X model folder' in "
-                "Preferences > Add-ons > blender-mocap to the folder you downloaded them to."
+                f"body needs the SMPL-X model files. {smplx_folder_advice(bpy.app.background)}"
             )
         model, path = smplx_rest.load_model(smplx_dir, motion.gender)
         motion, more = smplx_rest.complete_motion(motion, model)
@@ -75,7 +75,8 @@ def prepare_motion(motion: Motion, name: str, options: BuildOptions,
         validate_motion(motion, name)
     elif (motion.body_model == "smplx" and options.correctives != "NONE" and motion.v_template is not None):
         if not smplx_dir:
-            warnings.append("no SMPL-X model folder is set, so the body has no pose correctives")
+            warnings.append("no SMPL-X model folder is set, so the body has no pose correctives. "
+                            + smplx_folder_advice(bpy.app.background))
         else:
             try:
                 model, _ = smplx_rest.load_model(smplx_dir, motion.gender)
@@ -101,7 +102,9 @@ def prepare_motion(motion: Motion, name: str, options: BuildOptions,
 
 
 def build_take(context_or_scene, motion: Motion, *, name: str, video_path: str | None = None,
-               options: BuildOptions | None = None, target: bpy.types.Object | None = None) -> BuiltTake:
+               options: BuildOptions | None = None, target: bpy.types.Object | None = None,
+               progress: Callable[[float, str], None] | None = None,
+               should_cancel: Callable[[], bool] | None = None) -> BuiltTake:
     """Create the take ``name`` from ``motion``: a new character, or a new action on ``target``.
 
     Args:
@@ -117,6 +120,10 @@ def build_take(context_or_scene, motion: Motion, *, name: str, video_path: str |
         target: an existing rig to put the take on. Used when it matches
             (:func:`rig_mismatch`); otherwise a new character is built and
             a warning says why.
+        progress: ``progress(fraction 0 to 1, what is being done)`` as the
+            build goes (after every F-curve while keying, the bulk of a long take).
+        should_cancel: polled as often; True stops the build with a
+            CancelledError and removes what it made.
 
     Returns the :class:`BuiltTake`. Sets the scene's frame rate (the video's:
     stored rate x frame stride, unless resampling), frame range and render
@@ -126,10 +133,13 @@ def build_take(context_or_scene, motion: Motion, *, name: str, video_path: str |
     Raises:
         MocapError: the motion is invalid or lacks rest data, or Blender
             refused something; the scene is left as it was in that case.
+        CancelledError: ``should_cancel`` returned True; the scene is left as it was.
     """
     options = options or BuildOptions()
     scene, view_layer = _scene_and_view_layer(context_or_scene)
     scene_rate = scene.render.fps / scene.render.fps_base
+    if progress is not None:
+        progress(0.0, f"preparing {motion.num_frames} frames")
     motion, model, offset, warnings = prepare_motion(motion, name, options, scene_rate)
     if target is not None:
         reason = rig_mismatch(target, motion)
@@ -143,7 +153,8 @@ def build_take(context_or_scene, motion: Motion, *, name: str, video_path: str |
         scene.collection.children.link(collection)
         ctx = BuildContext(scene=scene, view_layer=view_layer, motion=motion, name=name, options=options,
                            collection=collection, created=created, video_path=video_path, model=model,
-                           warnings=warnings)
+                           warnings=warnings, progress=progress, should_cancel=should_cancel)
+        ctx.step(0.05, "building the character")
         take = _build(ctx, target)
     except MocapError:
         created.remove_all()
@@ -172,7 +183,8 @@ def _build(ctx: BuildContext, target: bpy.types.Object | None) -> BuiltTake:
 
     action = ctx.created.add(bpy.data.actions.new(ctx.name))
     action.use_fake_user = True  # several takes live side by side; switching must not lose one
-    frames = key_motion(arm_obj, action, motion)
+    bones = f"keying {len(motion.joint_names)} bones on {motion.num_frames} frames"
+    frames = key_motion(arm_obj, action, motion, progress=ctx.keying(0.05, 0.75, bones))
     record_quality(action, motion, frames)
     shape_action = key_shapes(ctx, body, action, frames)
 
@@ -182,7 +194,9 @@ def _build(ctx: BuildContext, target: bpy.types.Object | None) -> BuiltTake:
     elif ctx.video_path:
         ctx.warnings.append("the motion has no camera, so the video is not shown as a background")
 
+    ctx.step(0.95, "setting up the scene")
     first, last = _set_scene(ctx, camera, frames)
+    ctx.step(1.0, "built")
     return BuiltTake(collection=ctx.collection, armature=arm_obj, action=action, camera=camera,
                      body=body, clip=clip, frame_range=(first, last), reused=target is not None,
                      shape_action=shape_action, warnings=ctx.warnings)

@@ -28,6 +28,17 @@ SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
 CORRECTIVES: tuple[str, ...] = OPTION["correctives"].choices
 
 
+def smplx_folder_advice(headless: bool) -> str:
+    """How to give the SMPL-X model folder, as a sentence: the command line's option and the
+    environment variable when Blender runs without its UI (``bpy.app.background``), where
+    no preferences window can be opened; else the add-on's preferences."""
+    if headless:
+        return (f"Give the SMPL-X model folder with --smplx-dir DIR (smplx_dir in a batch's TOML settings) "
+                f"or the environment variable {SMPLX_DIR_ENV}.")
+    return (f"Set 'SMPL-X model folder' in Preferences > Add-ons > blender-mocap (or the environment "
+            f"variable {SMPLX_DIR_ENV}) to the folder you downloaded them to.")
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """How a motion becomes a take in the scene (copied from the UI).

@@ -9,6 +9,7 @@ synchronously instead.
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -55,8 +56,11 @@ def cleanup_capture(run: CaptureRun, *, cancel: bool) -> None:
     shutil.rmtree(run.temp_dir, ignore_errors=True)
 
 
-def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, str]:
+def finish_capture(context: bpy.types.Context, run: CaptureRun,
+                   progress: Callable[[float, str], None] | None = None) -> tuple[Level, str]:
     """Turn a finished engine run into a take. Returns (report level, message).
+
+    ``progress(fraction, what)`` follows the build (a long take keys for a while).
 
     The scene is changed only when the engine succeeded and the take was built;
     ``build_take`` removes what it created if it fails. A take goes onto
@@ -82,7 +86,7 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun) -> tuple[Level, 
     except ReferenceError:
         target = None
     take = build_take(context, motion, name=run.name, video_path=run.settings.video,
-                      options=run.options, target=target)
+                      options=run.options, target=target, progress=progress)
     run.warnings += take.warnings
     where = "onto the existing" if take.reused else "into the new"
     message = (
@@ -172,7 +176,9 @@ class MOCAP_OT_capture(PolledOperator):
     def finish(self, context: bpy.types.Context, run: CaptureRun) -> set[str]:
         level: Level
         try:
-            level, message = finish_capture(context, run)
+            # The build runs on this thread: the progress bar (the cursor's number) follows it.
+            level, message = finish_capture(
+                context, run, progress=lambda f, what: self._ui.show(context, f"Mocap: {run.name}: {what}", f))
         except MocapError as exc:
             level, message = 'ERROR', str(exc)
         for warning in run.warnings:

@@ -16,6 +16,8 @@ from ..blender_mocap.engine_env import (
     check_engine,
     create_engine_commands,
     default_engine_dir,
+    find_base_python,
+    install_advice,
     venv_python,
 )
 from .modal import PolledOperator
@@ -87,13 +89,18 @@ class MOCAP_OT_create_engine(_EngineTask):
 
     def start(self, context: bpy.types.Context) -> CommandSequence | None:
         venv_dir = default_engine_dir()
+        base = find_base_python()  # runs the candidates: Blender 5.1+'s own Python 3.13 cannot make it
+        preferences.STATUS.base = base.describe() if base is not None else ""
+        if base is None:
+            self.report({'ERROR'}, install_advice())
+            return None
         try:
-            commands = create_engine_commands(venv_dir)
-            task = CommandSequence(commands)
+            task = CommandSequence(create_engine_commands(venv_dir, base=base))
         except OSError as exc:
             self.report({'ERROR'}, f"Could not start creating the engine: {exc}")
             return None
-        self.report({'INFO'}, f"Creating the engine in {venv_dir} (several minutes, about 7 GB)")
+        self.report({'INFO'}, f"Creating the engine in {venv_dir} from {base.describe()} "
+                              "(several minutes, about 7 GB)")
         return task
 
     def step(self, task: Any) -> str:

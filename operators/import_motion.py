@@ -40,14 +40,20 @@ class MOCAP_OT_import_motion(bpy.types.Operator, ImportHelper):  # type: ignore[
         path = Path(self.filepath)  # type: ignore[attr-defined]  # ImportHelper's property
         options = build_options_from_props(self, smplx_dir=smplx_dir(context), blend_filepath=bpy.data.filepath)
         target = rig_of(context.active_object) if self.target == 'ACTIVE' else None
+        wm = context.window_manager
+        if wm is not None:  # a long take keys for a while: the cursor shows how far it is
+            wm.progress_begin(0, 1000)
         try:
             motion = read_motion(path)
             video = motion.source_video if motion.source_video and Path(motion.source_video).is_file() else None
-            take = build_take(context, motion, name=path.stem, video_path=video, options=options,
-                              target=target)
+            take = build_take(context, motion, name=path.stem, video_path=video, options=options, target=target,
+                              progress=lambda f, what: wm.progress_update(f * 1000) if wm is not None else None)
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
+        finally:
+            if wm is not None:
+                wm.progress_end()
         record_motion_file(take, path)
         for warning in take.warnings:
             self.report({'WARNING'}, warning)

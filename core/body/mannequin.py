@@ -167,7 +167,7 @@ def rest_joints(betas: np.ndarray | None = None) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 def forward_kinematics(
-    poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray | None = None
+    poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray | None = None, joints: int = NUM_JOINTS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posed joint positions and global rotations (smplx ``batch_rigid_transform``).
 
@@ -178,25 +178,29 @@ def forward_kinematics(
             parent, model axes (SMPL-X order).
         rest_joints: (55, 3) rest joint positions, metres, model frame.
         trans: (T, 3) root translation, metres, or None for zeros.
+        joints: pose only the first N joints (N = ``joints``; parents come
+            before their children in SMPL-X order, so they are a whole tree:
+            12 reach the feet).
 
     Returns:
-        positions (T, 55, 3) posed joints, metres, in the frame ``poses[:, 0]``
-        and ``trans`` map into; rotations (T, 55, 3, 3) global rotation of
+        positions (T, N, 3) posed joints, metres, in the frame ``poses[:, 0]``
+        and ``trans`` map into; rotations (T, N, 3, 3) global rotation of
         each joint (parent chain included). dtype follows ``poses``
         (float32 or float64).
     """
     poses = np.asarray(poses)
     dtype = poses.dtype if poses.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     T = poses.shape[0]
-    local = axis_angle_to_matrix(poses.reshape(T, NUM_JOINTS, 3).astype(np.float64))
+    N = int(joints)
+    local = axis_angle_to_matrix(poses.reshape(T, NUM_JOINTS, 3)[:, :N].astype(np.float64))
     J = np.asarray(rest_joints, np.float64)
     offsets = J - J[list(max(p, 0) for p in PARENTS)]
     offsets[0] = J[0]
-    rot = np.empty((T, NUM_JOINTS, 3, 3))
-    pos = np.empty((T, NUM_JOINTS, 3))
+    rot = np.empty((T, N, 3, 3))
+    pos = np.empty((T, N, 3))
     rot[:, 0] = local[:, 0]
     pos[:, 0] = J[0] if trans is None else J[0] + np.asarray(trans, np.float64)
-    for j in range(1, NUM_JOINTS):
+    for j in range(1, N):
         p = PARENTS[j]
         rot[:, j] = rot[:, p] @ local[:, j]
         pos[:, j] = pos[:, p] + rot[:, p] @ offsets[j]

@@ -346,3 +346,47 @@ def test_a_second_batch_on_the_same_folder_says_it_is_busy(ext_module, short_cli
         assert not (out / "report.json").exists()  # the first batch's report is not touched
     with batch.folder_lock(out):  # released when the holder is done
         pass
+
+
+def test_ctrl_c_while_blender_builds_stops_the_batch_and_keeps_finished_outputs(
+        ext_module, short_clip: Path, tmp_path: Path, engine_python: str) -> None:
+    """Issue 17, bug 7 (the batch's half; the engine's is test_capture_output's cancel while writing):
+    a SIGINT once the engine had finished was ignored; the batch built, wrote everything and exited 0."""
+    import fcntl
+    import signal
+    import subprocess
+    import sys
+
+    videos = tmp_path / "in"
+    videos.mkdir()
+    for name in ("a first.mp4", "b second.mp4"):
+        shutil.copy(short_clip, videos / name)
+    out = tmp_path / "out"
+    root = Path(ext_module.__path__[0])
+    formats = ["blend", "fbx", "glb", "npz"]
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "blender_mocap" / "headless.py"), "capture", str(videos), "--out", str(out),
+         "--outputs", ",".join(formats), "--max-frames", "10", "--progress", "json",
+         "--engine-python", engine_python],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    events = []
+    for line in proc.stdout:
+        if line.startswith("{"):
+            events.append(json.loads(line))
+            if events[-1]["index"] == 2 and events[-1].get("stage") == "building":
+                proc.send_signal(signal.SIGINT)  # as Ctrl-C does, while Blender builds the second take
+                break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled" in err and "b second.mp4" in err and "Traceback" not in err, err
+    report = json.loads((out / "report.json").read_text())
+    first, second = report["videos"]
+    assert first["status"] == "done" and second["status"] == "cancelled"
+    for fmt in formats:  # the first video's outputs are whole and kept
+        assert (out / f"a first.{fmt}").is_file()
+    for fmt in formats:  # the second's: only what was finished before the signal, as the report says
+        assert (out / f"b second.{fmt}").is_file() == (fmt in second["outputs"])
+    assert not [p.name for p in out.rglob("*") if "partial" in p.name or p.name.endswith(".engine.npz")]
+    with open(out / ".blender-mocap" / "batch.lock", "a+b") as fh:  # no stale lock: the folder is free
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -95,6 +95,8 @@ try:
     prefs = bpy.context.preferences.addons[PKG].preferences
     out["prefs"] = type(prefs).__name__ if prefs is not None else None
     out["prefs_props"] = sorted(p.identifier for p in prefs.bl_rna.properties if p.identifier != "rna_type")
+    out["base_line"] = sys.modules[PKG + ".blender_mocap.preferences"].STATUS.base_line()
+    out["python"] = list(sys.version_info[:2])
     out["scene_props"] = sorted(p.identifier for p in bpy.context.scene.mocap.bl_rna.properties
                                 if p.identifier != "rna_type")
     out["import_menu"] = any(getattr(f, "__name__", "") == "menu_func_import"
@@ -267,6 +269,12 @@ def test_operators_panel_and_preferences_are_registered(blender_run: dict[str, A
     }
     assert blender_run["panel"] == {"category": "Mocap", "space": "VIEW_3D", "region": "UI"}
     assert blender_run["prefs"] == "MOCAP_AP_preferences"
+    # What Create Engine builds from, never Blender's own Python where MediaPipe has no wheels (5.1+: 3.13).
+    line = blender_run["base_line"]
+    assert line.startswith(("Create Engine builds from Python 3.11", "Create Engine builds from Python 3.12",
+                            "Create Engine needs Python 3.11 or 3.12")), line
+    if blender_run["python"] not in ([3, 11], [3, 12]):
+        assert "this Python" not in line, line
     assert "engine_python" in blender_run["prefs_props"]
     assert {"video_path", "output_dir", "frame_start", "frame_end", "frame_stride", "max_frames",
             "use_fov", "fov"} <= set(blender_run["scene_props"])

@@ -27,7 +27,8 @@ def test_build_writes_a_blend_that_reopens_with_the_take(pkg, motion_factory, tm
     out = tmp_path / "out" / "walk.blend"
     code = pkg.blender_mocap.headless.main(["build", str(motion_path), "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    assert str(out) in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert str(out) in said and "walk: 50% building: keying 55 bones on 6 frames" in said
     assert out.is_file()
     assert [p.name for p in out.parent.iterdir()] == ["walk.blend"]  # no temp file left
     bpy.ops.wm.open_mainfile(filepath=str(out))
@@ -76,6 +77,28 @@ def test_runs_as_a_plain_script(pkg, motion_factory, tmp_path):
     assert bad.returncode == 2
 
 
+def test_ctrl_c_while_building_exits_130_and_leaves_the_old_file(pkg, motion_factory, tmp_path):
+    """Issue 17: a long build said nothing and ignored Ctrl-C. It prints progress; a real SIGINT stops it."""
+    import signal
+
+    motion_path = pkg.core.motion.write_motion(tmp_path / "long.npz", motion_factory(6000, mesh=True))
+    out = tmp_path / "long.blend"
+    out.write_bytes(b"the previous build")
+    script = os.path.join(os.path.dirname(pkg.__file__), "blender_mocap", "headless.py")
+    proc = subprocess.Popen([sys.executable, script, "build", str(motion_path), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "% building: keying" in line:
+            proc.send_signal(signal.SIGINT)  # as Ctrl-C does, half-way through the keys
+            break
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "cancelled" in err and "left as it was" in err and "Traceback" not in err, err
+    assert out.read_bytes() == b"the previous build"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.blend", "long.npz"]  # no partial file
+
+
 def _lowest_foot_z(path) -> float:
     bpy.ops.wm.open_mainfile(filepath=str(path))
     arm = next(o for o in bpy.data.objects if o.type == 'ARMATURE')
@@ -109,6 +132,20 @@ def test_motion_file_from_a_newer_version_is_refused(pkg, motion_factory, tmp_pa
     assert code == 1
     assert "newer blender-mocap" in capsys.readouterr().err
     assert not (tmp_path / "n.blend").exists() and len(bpy.data.objects) == before
+
+
+def test_an_amass_file_without_models_names_the_headless_ways_to_give_them(pkg, tmp_path, capsys, monkeypatch):
+    """Issue 17: without a UI there are no preferences to open; the message names the option and the variable."""
+    monkeypatch.delenv("BLENDER_MOCAP_SMPLX_DIR", raising=False)
+    rng = np.random.default_rng(0)
+    amass = tmp_path / "amass.npz"
+    np.savez(amass, poses=rng.normal(size=(4, 165)) * 0.3, trans=np.zeros((4, 3)), betas=np.zeros(16),
+             gender=np.array("neutral"), mocap_frame_rate=np.array(120.0))
+    code = pkg.blender_mocap.headless.main(["build", str(amass), "--out", str(tmp_path / "a.blend")])
+    err = capsys.readouterr().err
+    assert code == 1 and "--smplx-dir" in err and "BLENDER_MOCAP_SMPLX_DIR" in err, err
+    assert "Preferences" not in err and "Traceback" not in err, err
+    assert not (tmp_path / "a.blend").exists()
 
 
 @contextlib.contextmanager

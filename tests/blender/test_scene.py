@@ -67,6 +67,62 @@ def test_pose_matches_smplx_forward_kinematics(pkg, motion_factory, fk, world_up
         np.testing.assert_allclose(got, expected[t], atol=1e-4)
 
 
+def test_a_take_longer_than_a_chunk_keys_the_same_pose(pkg, motion_factory, fk, monkeypatch):
+    """Long takes are worked on a chunk of frames at a time; chunk seams must not show in the keys."""
+    monkeypatch.setattr(pkg.blender_mocap.keying, "FRAME_CHUNK", 3)
+    motion = motion_factory(8, seed=4, scale=0.6, camera=False)
+    take = pkg.blender_mocap.scene.build_take(bpy.context.scene, motion, name="chunks")
+    A = pkg.blender_mocap.convert.blender_from_world(motion.world_up)
+    expected = fk(motion) @ A.T - [0.0, 0.0, take.ground_offset]
+    for t in range(motion.num_frames):
+        bpy.context.scene.frame_set(int(motion.frame_indices[t]) + 1)
+        np.testing.assert_allclose(world_heads(take.armature, motion.joint_names), expected[t], atol=1e-4)
+    quats: dict[str, list] = {}
+    for fc in _fcurves(take):
+        if fc.data_path.endswith("rotation_quaternion"):
+            quats.setdefault(fc.data_path, [[]] * 4)[fc.array_index] = [k.co[1] for k in fc.keyframe_points]
+    for bone, components in quats.items():  # signs continuous across the seams: no bone spins a full turn
+        q = np.array(components).T  # (T, 4)
+        assert np.all(np.sum(q[1:] * q[:-1], axis=1) > 0), bone
+
+
+def test_building_reports_progress_and_can_be_cancelled(pkg, motion_factory):
+    """Issue 17: a long take's build said nothing for a minute; it now reports as it keys, and stops when asked."""
+    build = pkg.blender_mocap.scene.build_take
+    seen: list[tuple[float, str]] = []
+    build(bpy.context, motion_factory(40, mesh=True), name="told", progress=lambda f, what: seen.append((f, what)))
+    fractions = [f for f, _ in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    assert len(seen) > 100  # after every F-curve, not only at the start and the end
+    assert any("keying 55 bones on 40 frames" in what for _, what in seen)
+
+    before = data_counts()
+    calls = []
+    with pytest.raises(pkg.core.errors.CancelledError, match="cancelled"):
+        build(bpy.context, motion_factory(40, mesh=True), name="stopped",
+              should_cancel=lambda: calls.append(1) or len(calls) > 30)  # half-way through the bones
+    assert data_counts() == before  # nothing of the cancelled take is left
+
+
+def test_a_long_take_builds_in_bounded_memory(pkg, motion_factory):
+    """Issue 17: 100,000 frames took 5.7 GB. The numpy work (finding the ground under the soles,
+    bone quaternions, signs) now holds a chunk of frames at a time (the previous code held 1.1 GB at 20,000 frames)."""
+    import tracemalloc
+
+    mannequin = __import__(f"{pkg.__name__}.core.body.mannequin", fromlist=["mesh"])
+    verts, faces, weights = mannequin.mesh()
+    motion = motion_factory(16000, scale=0.3, camera=False)
+    motion.v_template, motion.faces, motion.skin_weights = verts, faces, weights
+    tracemalloc.start()
+    try:
+        take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="long")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert all(len(fc.keyframe_points) == 16000 for fc in _fcurves(take))
+    assert peak < 200e6, f"{peak / 1e6:.0f} MB of numpy arrays at once"  # Blender's own keys are not counted
+
+
 def test_upright_person_stands_upright_in_blender(pkg, motion_factory):
     motion = motion_factory(1, scale=0.0, camera=False)
     motion.poses[:, :3] = [np.pi, 0.0, 0.0]  # facing the camera, upright in the y-down camera frame (README: world_up)

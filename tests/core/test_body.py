@@ -57,6 +57,19 @@ def test_forward_kinematics_matches_naive_reference(dtype, flat) -> None:
     np.testing.assert_allclose(rot, ref_rot, atol=tol)
 
 
+def test_forward_kinematics_of_the_first_joints_only() -> None:
+    """The legs alone (12 joints reach the feet), as finding the ground on a long take poses them."""
+    rng = np.random.default_rng(2)
+    rest = rest_joints()
+    poses = rng.normal(0, 0.6, (3, 165))
+    trans = rng.normal(0, 1.0, (3, 3))
+    pos, rot = forward_kinematics(poses, rest, trans, joints=12)
+    ref_pos, ref_rot = naive_fk(poses, rest, trans)
+    assert pos.shape == (3, 12, 3) and rot.shape == (3, 12, 3, 3)
+    np.testing.assert_allclose(pos, ref_pos[:, :12], atol=1e-10)
+    np.testing.assert_allclose(rot, ref_rot[:, :12], atol=1e-10)
+
+
 def test_zero_pose_is_the_rest_pose_moved_by_trans() -> None:
     rest = rest_joints()
     pos, rot = forward_kinematics(np.zeros((1, 165)), rest, np.array([[1.0, 2.0, 3.0]]))

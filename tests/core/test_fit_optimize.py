@@ -291,3 +291,23 @@ def test_a_window_without_anyone_is_bridged() -> None:
     fit = fit_clip(seq, K, settings=OptimizeSettings(window_frames=50, window_overlap=10))
     assert fit.bridged[60:105].all() and not fit.bridged[:50].any()
     assert np.isfinite(fit.poses).all() and np.isfinite(fit.trans).all()
+
+
+def test_a_long_take_warns_once_per_kind_with_the_takes_counts() -> None:
+    """Windows of 50 over 130 frames, a gap across two windows and their overlap: one warning of each
+    kind for the take (not one per window), and the counts add up to the take's bridged frames."""
+    poses, trans, rest, seq = mannequin_clip(130)
+    gone = np.zeros(130, bool)
+    gone[55:110] = True
+    seq = dataclasses.replace(seq, present=seq.present & ~gone,
+                              body_2d=np.where(gone[:, None, None], np.nan, seq.body_2d),
+                              body_world=np.where(gone[:, None, None], np.nan, seq.body_world))
+    seq.body_2d[[20, 45], :, 2] = 0.02   # seen too poorly, frame 45 in the overlap of windows 1 and 2
+    fit = fit_clip(seq, K, settings=OptimizeSettings(window_frames=50, window_overlap=10))
+    missing = [w for w in fit.warnings if "without a person" in w]
+    poorly = [w for w in fit.warnings if "too few visible" in w]
+    assert len(missing) == 1 and len(poorly) == 1, fit.warnings
+    assert missing[0].startswith("55 frames") and "55-109" in missing[0]
+    assert poorly[0].startswith("2 frames") and "20, 45" in poorly[0]
+    counts = sum(int(w.split()[0]) for w in fit.warnings if "bridged" in w)
+    assert counts == int(fit.bridged.sum()) == 57

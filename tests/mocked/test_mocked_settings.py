@@ -106,6 +106,13 @@ def test_smplx_without_a_model_folder_is_refused(tmp_path: Path, monkeypatch: py
     settings_mod.validate_settings(_settings(str(mp4), body="mannequin"))
 
 
+def test_the_model_folder_advice_fits_where_blender_runs() -> None:
+    """In the UI: the preferences; without one (headless, a batch): the option and the variable."""
+    ui, headless = settings_mod.smplx_folder_advice(False), settings_mod.smplx_folder_advice(True)
+    assert "Preferences > Add-ons > blender-mocap" in ui
+    assert "--smplx-dir" in headless and settings_mod.SMPLX_DIR_ENV in headless and "Preferences" not in headless
+
+
 def test_build_options_come_from_the_scene_properties(scene_props: Any, tmp_path: Path) -> None:
     scene_props.ground, scene_props.correctives, scene_props.resample = False, 'BAKED', True
     options = settings_mod.build_options_from_props(scene_props, smplx_dir="//models",

@@ -13,7 +13,8 @@ from ...errors import CancelledError, MocapError
 from ...landmarks import PoseSequence
 from ..result import NO_PERSON, FitResult
 from .objective import ClipProblem
-from .result import read_result
+from ..ik import observed_frames
+from .result import bridging_warnings, read_result
 from .settings import OptimizeSettings, resolve_device
 from .setup import Params, free_joints, initial_values, lifted, observations, usable_frames
 from .solver import minimise
@@ -52,14 +53,12 @@ def fit_clip(
                            progress=part_progress, should_cancel=should_cancel)
     betas = shape_fit.betas
     parts: list[tuple[int, FitResult | None]] = []
-    warnings: list[str] = []
     for start in starts:
         step[0] += 1
         stop = min(start + window, T)
         try:
             part = fit_window(frames_of(seq, np.arange(start, stop)), K, body, settings=settings, betas=betas,
                               progress=part_progress, should_cancel=should_cancel)
-            warnings += [w for w in part.warnings if w not in warnings]
         except CancelledError:
             raise
         except MocapError:
@@ -67,7 +66,11 @@ def fit_clip(
         parts.append((start, part))
     if all(p is None for _, p in parts):
         raise MocapError(NO_PERSON)
-    return stitch(parts, T, overlap, shape_fit, warnings)
+    fit = stitch(parts, T, overlap, shape_fit)
+    # One warning of each kind for the whole take, counted on the stitched flags: the windows'
+    # own would repeat per window and count the overlaps twice.
+    fit.warnings = bridging_warnings(seq.frame_indices, fit.bridged, observed_frames(seq))
+    return fit
 
 
 def fit_window(

@@ -15,15 +15,19 @@ from .settings import OptimizeSettings
 from .setup import Frames, Params
 
 
-def bridging_warnings(seq: PoseSequence, frames: Frames) -> list[str]:
-    """The user's warnings for frames without a person and frames seen too poorly, both bridged."""
+def bridging_warnings(frame_indices: np.ndarray, bridged: np.ndarray, present: np.ndarray) -> list[str]:
+    """The user's warnings for a take's bridged frames: those without a person and those seen too poorly.
+
+    ``frame_indices`` (T,) video frame numbers, ``bridged`` (T,) the take's bridged flags, ``present``
+    (T,) a person was found. One warning of each kind per take, and their counts add up to
+    ``bridged.sum()`` (the take's ``bridged_frames`` figure)."""
     warnings: list[str] = []
-    missing = ~frames.present
+    missing = bridged & ~present
     if missing.any():
-        warnings.append(bridged_warning(seq.frame_indices, missing, "without a person", " from their neighbours"))
-    unreliable = frames.present & ~frames.good
+        warnings.append(bridged_warning(frame_indices, missing, "without a person", " from their neighbours"))
+    unreliable = bridged & present
     if unreliable.any():
-        warnings.append(bridged_warning(seq.frame_indices, unreliable, "with too few visible landmarks"))
+        warnings.append(bridged_warning(frame_indices, unreliable, "with too few visible landmarks"))
     return warnings
 
 
@@ -53,7 +57,7 @@ def read_result(seq: PoseSequence, K: np.ndarray, body: BodyModel, params: Param
         confidence=np.clip(confidence, 0.0, 1.0).astype(np.float32),
         bridged=~frames.good,
         reprojection_error=reproj.astype(np.float32),
-        warnings=bridging_warnings(seq, frames),
+        warnings=bridging_warnings(seq.frame_indices, ~frames.good, frames.present),
         expression=(expr.float().cpu().numpy() if expr is not None
                     else np.zeros((T, body.num_expression), np.float32)),
         body_model=body.name,

@@ -30,13 +30,13 @@ def frames_of(seq: PoseSequence, idx: np.ndarray, fps: float | None = None) -> P
         right_hand=seq.right_hand[idx], face=seq.face[idx], present=seq.present[idx])
 
 
-def stitch(parts: list[tuple[int, FitResult | None]], T: int, overlap: int, shape_fit: FitResult,
-           warnings: list[str]) -> FitResult:
+def stitch(parts: list[tuple[int, FitResult | None]], T: int, overlap: int, shape_fit: FitResult) -> FitResult:
     """Cross-fade window results into one clip (rotations by normalised quaternion blend).
 
     ``parts``: (first frame, result or None where nobody was found) per window; T frames in all;
-    ``overlap`` frames shared by neighbours; ``shape_fit`` gives the shape and body; ``warnings``
-    collected so far (this adds to it)."""
+    ``overlap`` frames shared by neighbours; ``shape_fit`` gives the shape and body. The windows'
+    warnings are not carried over: they count frames per window (overlaps twice), so the caller
+    words the take's own from the stitched ``bridged`` flags."""
     quat = np.zeros((T, NUM_JOINTS, 4))
     trans = np.zeros((T, 3))
     E = shape_fit.expression.shape[1]
@@ -78,9 +78,8 @@ def stitch(parts: list[tuple[int, FitResult | None]], T: int, overlap: int, shap
         nearest = frames[have][np.clip(np.searchsorted(frames[have], frames), 0, have.sum() - 1)]
         quat[~have] = quat[nearest[~have]]
         bridged[~have] = True
-        warnings.append(f"{int((~have).sum())} frames in stretches without a person were bridged")
     poses = quat_wxyz_to_axis_angle(quat).reshape(T, -1)
     return dataclasses.replace(
         shape_fit, poses=poses.astype(np.float32), trans=trans.astype(np.float32),
         expression=expression.astype(np.float32), confidence=confidence, bridged=bridged,
-        reprojection_error=reproj, warnings=warnings)
+        reprojection_error=reproj, warnings=[])
