@@ -37,7 +37,7 @@ from .clips import LIMB_JOINTS, CrowdSpec, RenderSettings
 from .deepmimic import SOLE_BELOW_GROUND
 from .truth import TRUTH_FILE, VIDEO_FILE, _fk_error, _render, _Scene, _truth, _write_video
 
-CLOTHES = (
+CLOTHES: tuple[dict[str, tuple[float, float, float]], ...] = (
     {},
     {"shirt": (0.16, 0.45, 0.22), "jeans": (0.35, 0.33, 0.30), "hair": (0.55, 0.42, 0.22)},
     {"shirt": (0.85, 0.75, 0.20), "jeans": (0.08, 0.08, 0.09), "hair": (0.05, 0.04, 0.04)},
