@@ -29,6 +29,8 @@ Figures per clip (``<clip>.<method>.<figure>``):
   ``identity``).
 - ``detection_delay``: first frame with a pose minus the person's first
   visible frame (target <= 3).
+- ``people.*`` (crowd clips, once the engine has ``--people all``): every
+  person's take against every person (:func:`score_people`).
 
 Results go to bench/results/tracking.json (flat).
 """
@@ -148,18 +150,20 @@ def detection_delay(has_pose: np.ndarray, visible: np.ndarray) -> float:
     return float(found - np.flatnonzero(visible)[0])
 
 
-def truth_view(truth: dict) -> dict[str, np.ndarray]:
-    """The chosen person's visibility and size per frame: ``visible`` (T,) bool, ``height_px`` (T,),
-    ``pelvis`` (T, 2) pixels, ``angle`` (T,) trunk to up, degrees."""
-    limbs, K = truth["limb_cam"], truth["K"]
+def truth_view(truth: dict, person: int = 0) -> dict[str, np.ndarray]:
+    """The chosen person's (``person`` k of a crowd clip) visibility and size per frame: ``visible`` (T,) bool,
+    ``height_px`` (T,), ``pelvis`` (T, 2) pixels, ``angle`` (T,) trunk to up, degrees, ``limbs`` (T, 12, 3)."""
+    limbs, limb_2d = (truth["limb_cam"], truth["limb_2d"]) if person == 0 else \
+        (truth["people_limb_cam"][person], truth["people_limb_2d"][person])
+    K = truth["K"]
     w, h = truth["image_size"]
-    pel = pelvis_2d(truth["limb_2d"])
+    pel = pelvis_2d(limb_2d)
     depth = limbs[:, list(HIPS), 2].mean(1)
     visible = ((pel >= 0) & (pel < [w, h])).all(-1) & (depth > 0)
     if "people_occluded" in truth:
-        visible &= truth["people_occluded"][0] < OCCLUDED_HIDDEN
+        visible &= truth["people_occluded"][person] < OCCLUDED_HIDDEN
     return {"visible": visible, "height_px": height_from_limbs(limbs) * K[0, 0] / depth, "pelvis": pel,
-            "angle": trunk_angle_degrees(limbs, truth["world_up_cam"])}
+            "angle": trunk_angle_degrees(limbs, truth["world_up_cam"]), "limbs": limbs}
 
 
 def score(ours3: np.ndarray, ours2: np.ndarray, truth: dict, view: dict) -> dict[str, float]:
@@ -169,7 +173,7 @@ def score(ours3: np.ndarray, ours2: np.ndarray, truth: dict, view: dict) -> dict
     ours_pelvis = pelvis_2d(ours2)
     out = {"identity": identity_share(ours_pelvis, view["pelvis"], view["height_px"], view["visible"]),
            "detection_delay": detection_delay(has_pose, view["visible"]),
-           **split_by_posture(pa_per_frame(ours3, truth["limb_cam"]), view["angle"])}
+           **split_by_posture(pa_per_frame(ours3, view["limbs"]), view["angle"])}
     if "people_pelvis_2d" in truth:
         followed = nearest_person(ours_pelvis, truth["people_pelvis_2d"], truth["people_in_view"])
         out["on_other_frames"] = int(np.count_nonzero(followed > 0))
@@ -177,9 +181,53 @@ def score(ours3: np.ndarray, ours2: np.ndarray, truth: dict, view: dict) -> dict
     return out
 
 
+def score_people(takes: list[tuple[np.ndarray, np.ndarray]], truth: dict) -> dict[str, float]:
+    """Takes of every person (``--people all``: each (limbs (T, 12, 3), pixels (T, 12, 2)), NaN without a
+    pose) against every person of a crowd clip. A take belongs to the person it is nearest to on most of
+    its frames; ``people_found``: people with a take; ``id_switches``: changes of the person a take is
+    nearest to, over all takes; per person k ``person<k>.identity`` and ``person<k>.pa_mm`` (all its
+    take's frames) of its take (the first, when two takes claim one person)."""
+    P = len(truth["people_pelvis_2d"])
+    out: dict[str, float] = {"people": P, "takes": len(takes), "id_switches": 0}
+    owner: dict[int, int] = {}
+    for t, (_, ours2) in enumerate(takes):
+        followed = nearest_person(pelvis_2d(ours2), truth["people_pelvis_2d"], truth["people_in_view"])
+        out["id_switches"] += id_switches(followed)
+        if (followed >= 0).any():
+            owner.setdefault(int(np.bincount(followed[followed >= 0], minlength=P).argmax()), t)
+    out["people_found"] = len(owner)
+    for k in range(P):
+        if k in owner:
+            ours3, ours2 = takes[owner[k]]
+            view = truth_view(truth, k)
+            out[f"person{k}.identity"] = identity_share(pelvis_2d(ours2), view["pelvis"], view["height_px"],
+                                                        view["visible"])
+            out[f"person{k}.pa_mm"] = 1000.0 * float(np.nanmean(pa_per_frame(ours3, view["limbs"])))
+    return out
+
+
 # ----------------------------------------------------------------------------
 # The benchmark
 # ----------------------------------------------------------------------------
+
+def _every_person(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str) -> list:
+    """``--people all`` (when the engine has it): one take per person, ``<out>.person<N>.npz`` as issue 16 names
+    them; each as (limbs (T, 12, 3), pixels (T, 12, 2)), NaN without a pose."""
+    import subprocess
+
+    out = tmp / f"{clip.spec.name}-people.npz"
+    cmd = [python, "-m", "core", "capture", str(video), "--out", str(out), "--fov",
+           f"{float(clip.truth['hfov_degrees']):.6f}", "--progress", "none", "--preset", preset, "--people", "all"]
+    done = subprocess.run(cmd, cwd=accuracy.ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"capture failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-3000:]}")
+    takes = []
+    for path in sorted(tmp.glob(f"{out.stem}.person*.npz")):
+        ours3, ours2, valid, _ = accuracy.take_joints(path, T)
+        ours3[~valid], ours2[~valid] = np.nan, np.nan
+        takes.append((ours3, ours2))
+    return takes
+
 
 def _take(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str) -> tuple:
     """The engine's take of the clip: limbs camera frame (T, 12, 3), pixels (T, 12, 2), NaN without a pose."""
@@ -212,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     settings = groundtruth.RenderSettings()
     code = accuracy.fitting_code_id()
+    every_person = "--people" in accuracy.cli_help(python)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}; fitting code HEAD {code['git_head']}, sha {code['fit_code_sha256']}")
     results: dict[str, float | str | int] = {"clips": ",".join(s.name for s in specs), "preset": args.preset, **code}
@@ -231,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             per["mediapipe"][spec.name] = score(*_mediapipe(clip, T), truth, view)
             ours3, ours2, seconds = _take(python, clip, video, T, Path(tmp), args.preset)
             per[args.preset][spec.name] = score(ours3, ours2, truth, view)
+            if "people_pelvis_2d" in truth and every_person:
+                for k, v in score_people(_every_person(python, clip, video, T, Path(tmp), args.preset),
+                                         truth).items():
+                    results[f"{spec.name}.{args.preset}.people.{k}"] = round(float(v), 4)
             results[f"{spec.name}.frames"] = T
             results[f"{spec.name}.visible_frames"] = int(view["visible"].sum())
             results[f"{spec.name}.capture_seconds"] = round(seconds, 2)

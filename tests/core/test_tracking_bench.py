@@ -89,3 +89,22 @@ def test_score_of_the_truth_itself_is_perfect():
     figures = tracking.score(limbs.copy(), limb_2d.copy(), truth, view)
     assert figures["identity"] == 1.0 and figures["detection_delay"] == 0
     assert figures["pa_upright_mm"] == pytest.approx(0.0, abs=1e-6) and figures["inverted_frames"] == 0
+
+
+def test_every_person_takes_are_matched_to_their_people():
+    T = 12
+    K = np.array([[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]])
+    a = _standing(T) + np.array([-1.0, 0.0, 0.0])
+    b = _standing(T) + np.array([1.0, 0.0, 2.0])
+    people = np.stack([a, b])
+    people_2d = tracking.groundtruth.project(people, K)
+    truth = {"limb_cam": a, "limb_2d": people_2d[0], "K": K, "image_size": np.array([640, 480]),
+             "world_up_cam": np.array([0.0, -1.0, 0.0]), "people_limb_cam": people, "people_limb_2d": people_2d,
+             "people_pelvis_2d": tracking.pelvis_2d(people_2d), "people_in_view": np.ones((2, T), bool),
+             "people_occluded": np.zeros((2, T))}
+    swapped = people_2d[1].copy()
+    swapped[8:] = people_2d[0, 8:]                                  # the second take jumps onto person 0
+    figures = tracking.score_people([(b, swapped), (a, people_2d[0])], truth)
+    assert figures["people_found"] == 2 and figures["id_switches"] == 1
+    assert figures["person1.identity"] == pytest.approx(8 / 12) and figures["person0.identity"] == 1.0
+    assert figures["person0.pa_mm"] == pytest.approx(0.0, abs=1e-6)
