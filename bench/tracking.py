@@ -72,12 +72,13 @@ FIGURES = ("identity", "pa_upright_mm", "pa_inverted_mm", "inverted_ratio", "det
 
 def height_from_limbs(limb_cam: np.ndarray) -> float:
     """Standing height, metres, of the person whose limb joints are ``limb_cam`` (T, 12, 3), from lengths only
-    (thigh + shin + mid-hip to mid-shoulder, medians over frames and sides), so any pose gives the same answer."""
+    (thigh + shin, median over frames and sides, + mid-hip to mid-shoulder, its 90th percentile: the trunk
+    shortens when the spine bends), so inverted or lying frames give the same answer."""
     j = groundtruth.LIMB_JOINTS.index
     leg = [np.linalg.norm(limb_cam[:, j(f"{s}_hip")] - limb_cam[:, j(f"{s}_knee")], axis=-1)
            + np.linalg.norm(limb_cam[:, j(f"{s}_knee")] - limb_cam[:, j(f"{s}_ankle")], axis=-1) for s in ("left", "right")]
     trunk = np.linalg.norm(limb_cam[:, list(HIPS)].mean(1) - limb_cam[:, list(SHOULDERS)].mean(1), axis=-1)
-    return float(HEIGHT_PER_LIMBS * (np.median(np.concatenate(leg)) + np.median(trunk)))
+    return float(HEIGHT_PER_LIMBS * (np.median(np.concatenate(leg)) + np.percentile(trunk, 90)))
 
 
 def trunk_angle_degrees(limb_cam: np.ndarray, up_cam: np.ndarray) -> np.ndarray:
