@@ -233,8 +233,8 @@ def place(pose: Pose, heading_degrees: float, offset: tuple[float, float]) -> Po
 
 def _skeleton(offsets: dict[str, tuple[str, np.ndarray]]) -> list[tuple[str, str, np.ndarray]]:
     """(joint, parent, offset) in depth-first order from the root: the URDF's moving joints, wrists and FIXED."""
-    table = {n: (p, o) for n, (p, o) in offsets.items() if n in dict((j, 0) for j, _, _ in JOINTS) or
-             n in ("right_wrist", "left_wrist")}
+    wanted = {n for n, _, _ in JOINTS} | {"right_wrist", "left_wrist"}   # not the URDF's base and root
+    table = {n: (p, o) for n, (p, o) in offsets.items() if n in wanted}
     table.update({n: (p, np.array(o)) for n, p, o in FIXED})
     out: list[tuple[str, str, np.ndarray]] = []
 
