@@ -27,8 +27,9 @@ Figures per clip (``<clip>.<method>.<figure>``):
   ``INVERTED_DEGREES`` of up, on the others (inverted or lying), and their
   ratio (target <= 1.5). Frames without a pose are left out here (they count in
   ``identity``).
-- ``detection_delay``: first frame with a pose minus the person's first
-  visible frame (target <= 3).
+- ``detection_delay``: first frame on which the person was found (for the
+  take: fitted from landmarks, not bridged) minus their first visible frame
+  (target <= 3).
 - ``people.*`` (crowd clips, once the engine has ``--people all``): every
   person's take against every person (:func:`score_people`).
 
@@ -167,13 +168,16 @@ def truth_view(truth: dict, person: int = 0) -> dict[str, np.ndarray]:
             "angle": trunk_angle_degrees(limbs, truth["world_up_cam"]), "limbs": limbs}
 
 
-def score(ours3: np.ndarray, ours2: np.ndarray, truth: dict, view: dict) -> dict[str, float]:
+def score(ours3: np.ndarray, ours2: np.ndarray, truth: dict, view: dict,
+          seen: np.ndarray | None = None) -> dict[str, float]:
     """The figures of one method on one clip (see the module docstring). ``ours3`` (T, 12, 3) any frame
-    (PA aligns it), ``ours2`` (T, 12, 2) pixels; NaN rows: no pose on that frame."""
+    (PA aligns it), ``ours2`` (T, 12, 2) pixels; NaN rows: no pose on that frame. ``seen`` (T,): frames on
+    which the person was found (default: those with a pose); a take's bridged frames show a pose that
+    was not seen, so they count for identity and limbs but not for detection."""
     has_pose = ~np.isnan(ours2).any((1, 2))
     ours_pelvis = pelvis_2d(ours2)
     out = {"identity": identity_share(ours_pelvis, view["pelvis"], view["height_px"], view["visible"]),
-           "detection_delay": detection_delay(has_pose, view["visible"]),
+           "detection_delay": detection_delay(has_pose if seen is None else seen & has_pose, view["visible"]),
            **split_by_posture(pa_per_frame(ours3, view["limbs"]), view["angle"])}
     if "people_pelvis_2d" in truth:
         followed = nearest_person(ours_pelvis, truth["people_pelvis_2d"], truth["people_in_view"])
@@ -231,12 +235,20 @@ def _every_person(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp:
 
 
 def _take(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str) -> tuple:
-    """The engine's take of the clip: limbs camera frame (T, 12, 3), pixels (T, 12, 2), NaN without a pose."""
+    """The engine's take of the clip: limbs camera frame (T, 12, 3), pixels (T, 12, 2), NaN without a pose;
+    seen (T,) frames it fitted from landmarks (not bridged); capture seconds."""
+    from core.motion import read_motion
+
     out = tmp / f"{clip.spec.name}-{preset}.npz"
     seconds = accuracy.run_capture(python, video, out, float(clip.truth["hfov_degrees"]), preset)
     ours3, ours2, valid, _ = accuracy.take_joints(out, T)
     ours3[~valid], ours2[~valid] = np.nan, np.nan
-    return ours3, ours2, seconds
+    motion = read_motion(out)
+    idx = np.asarray(motion.frame_indices)
+    keep = (idx >= 0) & (idx < T)
+    seen = np.zeros(T, bool)
+    seen[idx[keep]] = ~np.asarray(motion.bridged, bool)[keep]
+    return ours3, ours2, seen, seconds
 
 
 def _mediapipe(clip: groundtruth.Clip, T: int) -> tuple[np.ndarray, np.ndarray]:
@@ -279,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                 accuracy._cut(clip.video, video, T)
             view = truth_view(truth)
             per["mediapipe"][spec.name] = score(*_mediapipe(clip, T), truth, view)
-            ours3, ours2, seconds = _take(python, clip, video, T, Path(tmp), args.preset)
-            per[args.preset][spec.name] = score(ours3, ours2, truth, view)
+            ours3, ours2, seen, seconds = _take(python, clip, video, T, Path(tmp), args.preset)
+            per[args.preset][spec.name] = score(ours3, ours2, truth, view, seen)
             if "people_pelvis_2d" in truth and every_person:
                 for k, v in score_people(_every_person(python, clip, video, T, Path(tmp), args.preset),
                                          truth).items():

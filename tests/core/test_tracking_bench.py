@@ -89,6 +89,10 @@ def test_score_of_the_truth_itself_is_perfect():
     figures = tracking.score(limbs.copy(), limb_2d.copy(), truth, view)
     assert figures["identity"] == 1.0 and figures["detection_delay"] == 0
     assert figures["pa_upright_mm"] == pytest.approx(0.0, abs=1e-6) and figures["inverted_frames"] == 0
+    seen = np.ones(T, bool)
+    seen[:5] = False                                                # bridged: shown, but not found yet
+    figures = tracking.score(limbs.copy(), limb_2d.copy(), truth, view, seen)
+    assert figures["detection_delay"] == 5 and figures["identity"] == 1.0
 
 
 def test_every_person_takes_are_matched_to_their_people():
