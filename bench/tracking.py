@@ -177,6 +177,7 @@ def score(ours3: np.ndarray, ours2: np.ndarray, truth: dict, view: dict,
     has_pose = ~np.isnan(ours2).any((1, 2))
     ours_pelvis = pelvis_2d(ours2)
     out = {"identity": identity_share(ours_pelvis, view["pelvis"], view["height_px"], view["visible"]),
+           "visible_frames": int(view["visible"].sum()),
            "detection_delay": detection_delay(has_pose if seen is None else seen & has_pose, view["visible"]),
            **split_by_posture(pa_per_frame(ours3, view["limbs"]), view["angle"])}
     if "people_pelvis_2d" in truth:
@@ -209,6 +210,19 @@ def score_people(takes: list[tuple[np.ndarray, np.ndarray]], truth: dict) -> dic
                                                         view["visible"])
             out[f"person{k}.pa_mm"] = 1000.0 * float(np.nanmean(pa_per_frame(ours3, view["limbs"])))
     return out
+
+
+def pooled(clips: list[dict[str, float]]) -> dict[str, float]:
+    """Figures over several clips' frames together: identity and limb errors weighted by frames
+    (``frames`` / ``upright_frames`` / ``inverted_frames`` of each clip), and the pooled ratio (issue 16's
+    target compares the inverted and lying frames with the upright frames of the same clips)."""
+    def mean(key: str, weight: str) -> float:
+        pairs = [(c[key], c[weight]) for c in clips if c[weight] > 0 and not np.isnan(c[key])]
+        return sum(v * n for v, n in pairs) / sum(n for _, n in pairs) if pairs else float("nan")
+
+    up, inv = mean("pa_upright_mm", "upright_frames"), mean("pa_inverted_mm", "inverted_frames")
+    return {"identity": mean("identity", "visible_frames"), "pa_upright_mm": up, "pa_inverted_mm": inv,
+            "inverted_ratio": inv / up if up > 0 else float("nan")}
 
 
 # ----------------------------------------------------------------------------
@@ -306,8 +320,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, figures in clips.items():
             for k, v in figures.items():
                 results[f"{name}.{method}.{k}"] = round(float(v), 4)
+    for method, clips in per.items():
+        for k, v in pooled(list(clips.values())).items():
+            results[f"all.{method}.{k}"] = round(float(v), 4)
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
     _print_table(per, [s.name for s in specs], args.preset)
+    print("all clips, frames pooled: " + "; ".join(
+        f"{m} identity {results[f'all.{m}.identity']:.2f}, upright {results[f'all.{m}.pa_upright_mm']:.1f} mm, "
+        f"inverted/lying {results[f'all.{m}.pa_inverted_mm']:.1f} mm, ratio {results[f'all.{m}.inverted_ratio']:.2f}"
+        for m in per))
     path = write_results("tracking", results)
     print(f"\nwrote {path} ({results['total_seconds']:.0f} s)")
     return 0

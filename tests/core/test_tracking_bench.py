@@ -112,3 +112,13 @@ def test_every_person_takes_are_matched_to_their_people():
     assert figures["people_found"] == 2 and figures["id_switches"] == 1
     assert figures["person1.identity"] == pytest.approx(8 / 12) and figures["person0.identity"] == 1.0
     assert figures["person0.pa_mm"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pooled_figures_weight_clips_by_their_frames():
+    a = {"identity": 1.0, "visible_frames": 30, "pa_upright_mm": 50.0, "upright_frames": 30,
+         "pa_inverted_mm": float("nan"), "inverted_frames": 0}
+    b = {"identity": 0.5, "visible_frames": 10, "pa_upright_mm": 90.0, "upright_frames": 10,
+         "pa_inverted_mm": 120.0, "inverted_frames": 10}
+    p = tracking.pooled([a, b])
+    assert p["identity"] == pytest.approx(35 / 40) and p["pa_upright_mm"] == pytest.approx(60.0)
+    assert p["pa_inverted_mm"] == pytest.approx(120.0) and p["inverted_ratio"] == pytest.approx(2.0)
