@@ -311,8 +311,17 @@ def test_deepmimic_walk_stands_on_its_ground_and_the_bvh_poses_it_exactly(deepmi
     step = world[j, 0] - world[i, 0]
     assert 1.1 < step[0] < 1.35 and abs(step[2]) < 0.02
     np.testing.assert_allclose(world[j] - world[j, :1], world[i] - world[i, :1], atol=0.02)
-    # the character faces +X (its left hip on +Y)
+    # the character faces +X (its left hip on +Y), walks that way, bends its knees backwards
     assert first[bvh.index("left_hip"), 1] > first[bvh.index("right_hip"), 1]
+    bent = int(np.argmin(motion.joints["right_knee"][:, 0]))          # most negative angle: most flexed
+    pose_bent = groundtruth.blender_from_bvh(groundtruth.bvh_forward_kinematics(
+        deepmimic.to_bvh(deepmimic.sample(motion, motion.times[bent:bent + 1]), offsets, 30.0)), 1.0)[0]
+    hip, knee, ankle, toe = (pose_bent[bvh.index(f"right_{n}")] for n in ("hip", "knee", "ankle", "toe"))
+    thigh = (knee - hip) / np.linalg.norm(knee - hip)
+    shin = ankle - knee
+    assert np.degrees(np.arccos(np.dot(thigh, shin / np.linalg.norm(shin)))) > 45   # really bent
+    assert (shin - np.dot(shin, thigh) * thigh)[0] < 0                 # the foot swings behind the knee
+    assert toe[0] > ankle[0] - 0.02 or toe[2] < ankle[2]               # toes ahead of (or below) the ankle
 
 
 def test_deepmimic_bvh_matches_blenders_importer(engine_python, deepmimic_folder, tmp_path):
