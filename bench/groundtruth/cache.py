@@ -3,7 +3,8 @@
 Cache: ``$BLENDER_MOCAP_CACHE/bench/`` (default
 ``~/.local/share/blender-mocap/cache/bench/``): ``deb/`` holds the
 ``assimp-testmodels`` package (fetched with ``apt-get download``, no root
-install, unpacked with ``dpkg-deb -x``), ``clips/<name>-<key>/`` one rendered
+install, unpacked with ``dpkg-deb -x``), ``pybullet/`` the DeepMimic motions
+(:func:`groundtruth.deepmimic.motion_folder`), ``clips/<name>-<key>/`` one rendered
 clip (:mod:`groundtruth.truth` for its files). The key (:func:`clip_key`) is a
 hash of everything that changes the pixels or the truth: the ``ClipSpec``
 (window, rig, camera azimuth), the ``RenderSettings`` and ``RENDER_VERSION``.
@@ -23,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .bvh import parse_bvh
-from .clips import ClipSpec, RenderSettings
+from .bvh import Bvh, parse_bvh
+from .clips import DEEPMIMIC_RIG, ClipSpec, CrowdSpec, RenderSettings
+from .crowd import make_crowd_clip
+from .deepmimic import motion_folder, source_bvh
 from .truth import TRUTH_FILE, VIDEO_FILE, Clip, make_clip
 
 RENDER_VERSION = 4
@@ -80,6 +83,19 @@ def clip_folder(spec: ClipSpec, settings: RenderSettings) -> Path:
     return cache_root() / "clips" / f"{spec.name}-{clip_key(spec, settings)}"
 
 
+def _span(spec: ClipSpec) -> float:
+    """Seconds from a clip's first frame to its last."""
+    return (spec.frames - 1) / spec.fps
+
+
+def source_motion(spec: ClipSpec, log=print) -> Bvh:
+    """The source BVH of ``spec``'s (first) person: a file of the assimp package, or DeepMimic motion made
+    into a BVH on the video's frame grid up to the clip's end (:mod:`groundtruth.deepmimic`)."""
+    if spec.rig == DEEPMIMIC_RIG:
+        return source_bvh(motion_folder(cache_root(), log), spec.bvh, spec.start_seconds + _span(spec), spec.fps)
+    return parse_bvh((bvh_folder(log) / spec.bvh).read_text())
+
+
 def prepare_clip(spec: ClipSpec, settings: RenderSettings = RenderSettings(), *, python: str | None = None,
                  log=print) -> Clip:
     """The rendered clip and its ground truth, from the cache or made now (minutes)."""
@@ -92,8 +108,14 @@ def prepare_clip(spec: ClipSpec, settings: RenderSettings = RenderSettings(), *,
     work = folder.with_name(folder.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    source = parse_bvh((bvh_folder(log) / spec.bvh).read_text())
-    made = make_clip(spec, source, settings, work, python=python, log=log)
+    source = source_motion(spec, log)
+    if isinstance(spec, CrowdSpec):
+        sources = [source] + [source_bvh(motion_folder(cache_root(), log), w.motion, w.start_seconds + _span(spec),
+                                         spec.fps, heading_degrees=w.heading_degrees, offset=w.offset)
+                              for w in spec.others]
+        made = make_crowd_clip(spec, sources, settings, work, python=python, log=log)
+    else:
+        made = make_clip(spec, source, settings, work, python=python, log=log)
     meta = {"spec": dataclasses.asdict(spec), "render": dataclasses.asdict(settings), "version": RENDER_VERSION,
             **made}
     (work / "meta.json").write_text(json.dumps(meta, indent=1, default=str))

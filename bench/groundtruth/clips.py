@@ -64,7 +64,9 @@ class ClipSpec:
 
     Attributes:
         name: short name (cache folder, table rows).
-        bvh: file name inside the package's BVH folder.
+        bvh: file name inside the package's BVH folder; for a ``DEEPMIMIC_RIG``
+            clip, the DeepMimic motion's name (``humanoid3d_walk``, looped
+            when the file loops: :mod:`groundtruth.deepmimic`).
         rig: joint roles of that file's skeleton.
         start_seconds: start of the window in the source file.
         frames: frames to render at ``fps``.
@@ -102,15 +104,101 @@ ALL_CLIPS: tuple[ClipSpec, ...] = CLIPS + HELD_OUT
 
 
 def clips_named(names: str) -> list[ClipSpec]:
-    """The clips of a comma-separated list of names (benchmark or held-out), in ``ALL_CLIPS`` order.
+    """The clips of a comma-separated list of names, in ``SELECTABLE`` order (benchmark, held-out,
+    acrobatics, travel, crossing). A set's name (``ACROBATICS``, ``TRAVEL``, ``CROSSING``,
+    case-insensitive) stands for all its clips.
 
     Raises ValueError naming the known clips when a name is unknown.
     """
-    wanted = [n for n in names.split(",") if n]
-    unknown = sorted(set(wanted) - {c.name for c in ALL_CLIPS})
+    wanted: set[str] = set()
+    for n in (n for n in names.split(",") if n):
+        wanted |= {c.name for c in CLIP_SETS[n.upper()]} if n.upper() in CLIP_SETS else {n}
+    unknown = sorted(wanted - {c.name for c in SELECTABLE})
     if unknown:
-        raise ValueError(f"unknown clip(s) {', '.join(unknown)}; known: {', '.join(c.name for c in ALL_CLIPS)}")
-    return [c for c in ALL_CLIPS if c.name in wanted]
+        raise ValueError(f"unknown clip(s) {', '.join(unknown)}; known: {', '.join(c.name for c in SELECTABLE)}, "
+                         f"or a set: {', '.join(CLIP_SETS)}")
+    return [c for c in SELECTABLE if c.name in wanted]
+
+
+# ----------------------------------------------------------------------------
+# DeepMimic motion (issues 15 and 16): acrobatics, people who travel, people who cross
+# ----------------------------------------------------------------------------
+
+DEEPMIMIC_RIG = Rig(
+    limbs={n: n for n in LIMB_JOINTS}, pelvis="root", spine=("root", "chest", "neck"), neck="neck", head="head",
+    collars=("chest", "chest"), toes=("left_toe", "right_toe"), scale=1.0,
+)
+"""The DeepMimic humanoid (:mod:`groundtruth.deepmimic` writes its BVH): no collars, so the chest
+carries them; ``head`` and the toes are fixed joints added on the character's head sphere and foot box."""
+
+
+def deepmimic(name: str, motion: str, frames: int, azimuth_degrees: float = 25.0) -> ClipSpec:
+    """A clip of the DeepMimic motion ``humanoid3d_<motion>`` from its start (looped when the file loops)."""
+    return ClipSpec(name, f"humanoid3d_{motion}", DEEPMIMIC_RIG, start_seconds=0.0, frames=frames,
+                    azimuth_degrees=azimuth_degrees)
+
+
+ACROBATICS: tuple[ClipSpec, ...] = (
+    deepmimic("dm_backflip", "backflip", 105, azimuth_degrees=70.0),
+    deepmimic("dm_spinkick", "spinkick", 77, azimuth_degrees=40.0),
+    deepmimic("dm_roll", "roll", 60, azimuth_degrees=80.0),
+    deepmimic("dm_getup_facedown", "getup_facedown", 90, azimuth_degrees=60.0),
+    deepmimic("dm_getup_faceup", "getup_faceup", 110, azimuth_degrees=-50.0),
+)
+"""Inverted and lying bodies (issue 16): two backflips, a spin kick, a forward roll, getting up from the
+floor face down and face up. DeepMimic's cartwheel and dance_b are held out of the repository's bench."""
+
+TRAVEL: tuple[ClipSpec, ...] = (
+    deepmimic("dm_walk", "walk", 120, azimuth_degrees=60.0),
+    deepmimic("dm_run", "run", 45, azimuth_degrees=20.0),
+    deepmimic("dm_jump", "jump", 105, azimuth_degrees=50.0),
+    deepmimic("dm_crawl", "crawl", 88, azimuth_degrees=45.0),
+)
+"""People who travel (issue 15): a walk (looped) across the view, a run towards the camera (8 m to 3 m
+away in 1.5 s), forward jumps, a crawl."""
+
+
+@dataclass(frozen=True)
+class Walker:
+    """One more person of a ``CrowdSpec``: a DeepMimic motion placed in the scene.
+
+    Attributes:
+        motion: DeepMimic motion name (``humanoid3d_walk``).
+        start_seconds: where in the (looped) motion the clip starts.
+        heading_degrees: turn about the vertical, counter-clockwise seen from above (0: faces +X).
+        offset: (X, Y) metres in Blender's world where the motion's origin goes.
+    """
+
+    motion: str
+    start_seconds: float
+    heading_degrees: float
+    offset: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class CrowdSpec(ClipSpec):
+    """A clip of several people: ``ClipSpec``'s own DeepMimic motion is person 0 (the one the single-person
+    truth keys describe, and the camera's subject); ``others`` are persons 1.. . The camera frames everyone."""
+
+    others: tuple[Walker, ...] = ()
+
+
+CROSSING: tuple[CrowdSpec, ...] = (
+    CrowdSpec("cross_two", "humanoid3d_walk", DEEPMIMIC_RIG, start_seconds=0.0, frames=120, azimuth_degrees=90.0,
+              others=(Walker("humanoid3d_walk", 0.4, 180.0, (4.6, 1.6)),)),
+    CrowdSpec("cross_three", "humanoid3d_walk", DEEPMIMIC_RIG, start_seconds=0.0, frames=120,
+              azimuth_degrees=90.0, others=(Walker("humanoid3d_walk", 0.7, 180.0, (4.4, 2.2)),
+                                            Walker("humanoid3d_jump", 0.0, 0.0, (-0.4, 1.0)))),
+)
+"""Two and three people crossing in front of the camera (issue 16): person 0 walks left to right
+nearest the camera, another walks the other way behind, and (three) one jumps forward between them,
+so each hides the others in turn."""
+
+CLIP_SETS: dict[str, tuple[ClipSpec, ...]] = {
+    "CLIPS": CLIPS, "HELD_OUT": HELD_OUT, "ACROBATICS": ACROBATICS, "TRAVEL": TRAVEL, "CROSSING": CROSSING,
+}
+SELECTABLE: tuple[ClipSpec, ...] = ALL_CLIPS + ACROBATICS + TRAVEL + CROSSING
+"""Every clip ``--clips`` can name."""
 
 
 @dataclass(frozen=True)

@@ -47,23 +47,27 @@ def blender_bone_heads(arm, frames: list[int]) -> tuple[list[str], np.ndarray]:
 def render(job_path: str) -> None:
     """Render the frames of a job file written by :func:`groundtruth.truth.render_clip`.
 
-    Also saves Blender's own posed bone heads (``job["check"]``) for the FK cross-check.
+    Also saves Blender's own posed bone heads (``job["check"]``: ``heads`` of person 0, ``heads_<k>``
+    of person k of a clip of several people) for the FK cross-check.
     """
     import bpy
 
     job = json.loads(Path(job_path).read_text())
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
-    arm = import_bvh_blender(job["bvh"], job["scale"])
-    _body(scene, arm, np.load(job["body"]))
+    arms = []
+    for person in job.get("people") or [{"bvh": job["bvh"], "body": job["body"]}]:
+        arms.append(import_bvh_blender(person["bvh"], job["scale"]))
+        _body(scene, arms[-1], np.load(person["body"]))
     _ground(scene, job["floor"])
     _lights(scene)
     _camera(scene, np.array(job["cam_from_world"]), job["settings"]["hfov_degrees"])
     _render_settings(scene, job["settings"])
 
     frames = [1 + k for k in range(job["count"])]
-    names, heads = blender_bone_heads(arm, frames)
-    np.savez(job["check"], names=np.array(names), heads=heads)
+    names, heads = blender_bone_heads(arms[0], frames)
+    others = {f"heads_{k}": blender_bone_heads(arm, frames)[1] for k, arm in enumerate(arms[1:], 1)}
+    np.savez(job["check"], names=np.array(names), heads=heads, **others)
     for k, f in enumerate(frames):
         scene.frame_set(f)
         scene.render.filepath = str(Path(job["frames_dir"]) / f"{k:04d}.png")

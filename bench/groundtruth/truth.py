@@ -67,7 +67,8 @@ import numpy as np
 from .body import build_body
 from .bvh import Bvh, blender_from_bvh, bvh_forward_kinematics, resample, write_bvh
 from .camera import choose_camera, intrinsics, project, transform
-from .clips import LIMB_JOINTS, ClipSpec, RenderSettings
+from .clips import DEEPMIMIC_RIG, LIMB_JOINTS, ClipSpec, RenderSettings
+from .deepmimic import SOLE_BELOW_GROUND
 
 CONTACT_HEIGHT = 0.05
 """Metres above a foot point's resting height (its 5th percentile over the clip)."""
@@ -126,17 +127,22 @@ def _scene(spec: ClipSpec, source: Bvh, settings: RenderSettings, work: Path) ->
     rest = blender_from_bvh(bvh_forward_kinematics(excerpt, np.zeros((1, excerpt.frames.shape[1])))[0], rig.scale)
     foot_idx = [excerpt.index(n) for n in (rig.limbs["left_ankle"], rig.toes[0],
                                            rig.limbs["right_ankle"], rig.toes[1])]
-    # the ground: under the lowest toe-end of the clip, less the shoe sole under that point
+    # the ground: under the lowest toe-end of the clip, less the shoe sole under that point; DeepMimic
+    # motion has its own ground (y = 0) that lying bodies rest on too
     toe_ends = [excerpt.index(t + "_end") for t in rig.toes]
     floor = float(np.min(world[:, toe_ends + foot_idx, 2])) - 0.035
+    if rig == DEEPMIMIC_RIG:
+        floor = -SOLE_BELOW_GROUND
     cam_from_world = choose_camera(world, excerpt, rig, spec, settings, floor)
     np.savez(work / "body.npz", **build_body(rest, excerpt, rig))
     return _Scene(excerpt, times, world, foot_idx, floor, cam_from_world)
 
 
-def _render(spec: ClipSpec, settings: RenderSettings, scene: _Scene, work: Path, python: str | None) -> float:
-    """Run the render process on ``work``; the seconds it took."""
-    job = {
+def _render(spec: ClipSpec, settings: RenderSettings, scene: _Scene, work: Path, python: str | None,
+            people: list[dict] | None = None) -> float:
+    """Run the render process on ``work``; the seconds it took. ``people``: for a clip of several
+    people, each one's ``{"bvh", "body"}`` files (person 0 first), else the one person of ``scene``."""
+    job = {"people": people or [{"bvh": str(work / "excerpt.bvh"), "body": str(work / "body.npz")}],
         "bvh": str(work / "excerpt.bvh"), "body": str(work / "body.npz"), "frames_dir": str(work / "frames"),
         "scale": spec.rig.scale, "fps": spec.fps, "count": spec.frames, "floor": scene.floor,
         "cam_from_world": scene.cam_from_world.tolist(), "settings": dataclasses.asdict(settings),

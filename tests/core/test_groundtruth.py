@@ -249,3 +249,128 @@ def test_strided_take_is_scored_on_every_frame_between_its_keys():
     err = accuracy.all_metrics(filled, gt, np.zeros((20, 12, 2)), np.zeros((20, 12, 2)), valid)
     # error 4, 2, 0, 2, 4 ... mm: |a| = 4 mm on the 8 inner keys of the 17 scored accelerations, 0 between
     assert err["accel_error_mm"] == pytest.approx(8 * 4.0 / 17 / 12)
+
+
+# ----------------------------------------------------------------------------
+# DeepMimic motion (pybullet's clips, fetched into the cache at set-up)
+# ----------------------------------------------------------------------------
+
+from groundtruth import deepmimic  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def deepmimic_folder():
+    return deepmimic.motion_folder(groundtruth.cache_root())
+
+
+def _deepmimic_offsets(folder):
+    return deepmimic.parse_urdf_offsets((folder / "humanoid.urdf").read_text(errors="replace"))
+
+
+def test_deepmimic_humanoid_has_a_persons_bones_and_the_held_out_motions_stay_out(deepmimic_folder):
+    offsets = _deepmimic_offsets(deepmimic_folder)
+    length = {name: float(np.linalg.norm(off)) for name, (_, off) in offsets.items()}
+    assert length["right_knee"] == pytest.approx(0.421546, abs=1e-6)      # thigh, metres (URDF / 4)
+    assert length["right_ankle"] == pytest.approx(0.40987, abs=1e-6)      # shin
+    assert length["left_elbow"] == pytest.approx(0.274788, abs=1e-6)      # upper arm
+    assert length["left_wrist"] == pytest.approx(0.258947, abs=1e-6)      # forearm
+    assert offsets["right_hip"][1][2] == pytest.approx(-offsets["left_hip"][1][2])
+    assert offsets["right_hip"][1][2] > 0.08                            # +z is the character's right
+    assert offsets["right_shoulder"][0] == "chest"
+    names = {p.stem for p in deepmimic_folder.glob("*.txt")}
+    assert {"humanoid3d_walk", "humanoid3d_backflip", "humanoid3d_getup_faceup"} <= names
+    assert not names & set(deepmimic.HELD_OUT_MOTIONS)
+    with pytest.raises(ValueError, match="held out"):
+        deepmimic.source_bvh(deepmimic_folder, "humanoid3d_cartwheel", 1.0, 30.0)
+    every = {c.bvh for c in groundtruth.clips_named("ACROBATICS,TRAVEL,CROSSING")}
+    every |= {w.motion for c in groundtruth.clips.CROSSING for w in c.others}
+    assert not every & set(deepmimic.HELD_OUT_MOTIONS)
+
+
+def test_deepmimic_walk_stands_on_its_ground_and_the_bvh_poses_it_exactly(deepmimic_folder):
+    offsets = _deepmimic_offsets(deepmimic_folder)
+    motion = deepmimic.parse_motion((deepmimic_folder / "humanoid3d_walk.txt").read_text())
+    assert motion.loop and motion.duration == pytest.approx(38 / 30, abs=1e-3)
+    times = np.arange(0, 3.0, 1 / 30)
+    pose = deepmimic.sample(motion, times)
+    ref = deepmimic.forward_kinematics(pose, offsets)                   # quaternions, character axes (Y up)
+    bvh = deepmimic.to_bvh(pose, offsets, 30.0)
+    fk = groundtruth.bvh_forward_kinematics(bvh)
+    for name, p in ref.items():                                         # the Euler channels lose nothing
+        np.testing.assert_allclose(fk[:, bvh.index(name)], p, atol=1e-9)
+    world = groundtruth.blender_from_bvh(fk, 1.0)                       # Blender: Z up
+    first = world[0]
+    z = {n: first[bvh.index(n)][2] for n in bvh.names}
+    feet = min(z["left_toe"], z["right_toe"], z["left_ankle"] - 0.05, z["right_ankle"] - 0.05)
+    assert -0.02 < feet < 0.04                                          # a sole on the ground (y = 0)
+    assert z["head"] - z["root"] > 0.45 and z["neck"] > z["chest"] > z["root"]
+    for side in ("left", "right"):
+        assert z[f"{side}_hip"] > z[f"{side}_knee"] > z[f"{side}_ankle"]
+    # looping: a cycle later the pose repeats, moved forward by the cycle's 1.2 m
+    i, j = 0, int(round(motion.duration * 30))
+    step = world[j, 0] - world[i, 0]
+    assert 1.1 < step[0] < 1.35 and abs(step[2]) < 0.02
+    np.testing.assert_allclose(world[j] - world[j, :1], world[i] - world[i, :1], atol=0.02)
+    # the character faces +X (its left hip on +Y), walks that way, bends its knees backwards
+    assert first[bvh.index("left_hip"), 1] > first[bvh.index("right_hip"), 1]
+    bent = int(np.argmin(motion.joints["right_knee"][:, 0]))          # most negative angle: most flexed
+    pose_bent = groundtruth.blender_from_bvh(groundtruth.bvh_forward_kinematics(
+        deepmimic.to_bvh(deepmimic.sample(motion, motion.times[bent:bent + 1]), offsets, 30.0)), 1.0)[0]
+    hip, knee, ankle, toe = (pose_bent[bvh.index(f"right_{n}")] for n in ("hip", "knee", "ankle", "toe"))
+    thigh = (knee - hip) / np.linalg.norm(knee - hip)
+    shin = ankle - knee
+    assert np.degrees(np.arccos(np.dot(thigh, shin / np.linalg.norm(shin)))) > 45   # really bent
+    assert (shin - np.dot(shin, thigh) * thigh)[0] < 0                 # the foot swings behind the knee
+    assert toe[0] > ankle[0] - 0.02 or toe[2] < ankle[2]               # toes ahead of (or below) the ankle
+
+
+def test_deepmimic_bvh_matches_blenders_importer(engine_python, deepmimic_folder, tmp_path):
+    bvh = deepmimic.source_bvh(deepmimic_folder, "humanoid3d_backflip", 1.0, 10.0)
+    path = tmp_path / "backflip.bvh"
+    path.write_text(groundtruth.write_bvh(bvh))
+    ours = groundtruth.blender_from_bvh(groundtruth.bvh_forward_kinematics(groundtruth.parse_bvh(path.read_text())), 1.0)
+    names, heads = _blender_heads(engine_python, path, 1.0, [1, 5, 8], tmp_path)
+    expected = ours[[0, 4, 7]][:, [bvh.index(n) for n in names]]
+    assert np.abs(heads - expected).max() < 1e-4
+    root = ours[:, bvh.index("root")]
+    head = ours[:, bvh.index("head")]
+    assert (head[:, 2] < root[:, 2]).any()                               # upside down in the air at some frame
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_euler_zyx_round_trips_including_gimbal_lock(dtype):
+    rng = np.random.default_rng(5)
+    q = rng.normal(size=(200, 4))
+    R = deepmimic.quat_wxyz_to_rotmat(q).astype(dtype)
+    half = np.sqrt(0.5)
+    R = np.concatenate([R, deepmimic.quat_wxyz_to_rotmat(np.array([[half, 0, half, 0], [half, 0, -half, 0],
+                                                                   [0.5, 0.5, 0.5, 0.5]])).astype(dtype)])
+    zyx = deepmimic.rotmat_to_euler_zyx_degrees(R.astype(np.float64))
+    back = np.stack([groundtruth.bvh._axis_rotation(a, zyx[:, k]) for k, a in enumerate("ZYX")])
+    back = back[0] @ back[1] @ back[2]
+    np.testing.assert_allclose(back, R, atol=1e-5 if dtype == np.float32 else 1e-9)
+
+
+def test_slerp_takes_the_short_way_and_matches_the_axis_angle():
+    qz90 = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])
+    mid = deepmimic.slerp_wxyz(np.array([1.0, 0, 0, 0]), -qz90, np.array(0.5))   # -q is the same rotation
+    np.testing.assert_allclose(deepmimic.quat_wxyz_to_rotmat(mid), deepmimic.rotmat_z(np.array(np.pi / 4)),
+                               atol=1e-12)
+    np.testing.assert_allclose(deepmimic.quat_wxyz_to_rotmat(qz90), deepmimic.rotmat_z(np.array(np.pi / 2)),
+                               atol=1e-12)
+
+
+def test_parse_motion_rejects_other_layouts():
+    with pytest.raises(ValueError, match="44 numbers"):
+        deepmimic.parse_motion('{"Loop": "wrap", "Frames": [[0.1, 0, 0.9, 0], [0.0, 0, 0.9, 0]]}')
+
+
+def test_occluded_share_hides_only_behind_a_nearer_bone():
+    from groundtruth.crowd import occluded_share
+
+    limb_2d = np.array([[[100.0, 100.0], [300.0, 100.0]]])        # (T=1, L=2, 2)
+    bones = [(0, 1)]
+    other = np.array([[[100.0, 50.0], [100.0, 150.0]]])           # a vertical bone through the first joint
+    near = occluded_share(limb_2d, np.array([[5.0, 5.0]]), other, np.array([[3.0, 3.0]]), bones, 600.0)
+    far = occluded_share(limb_2d, np.array([[5.0, 5.0]]), other, np.array([[8.0, 8.0]]), bones, 600.0)
+    assert near[0] == pytest.approx(0.5) and far[0] == 0.0
