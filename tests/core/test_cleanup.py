@@ -162,7 +162,9 @@ def test_a_landmark_glitch_does_not_lift_a_planted_foot() -> None:
     speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
     assert speed[:, 0].max() < 0.05
     assert np.median(speed[5:-5, 3]) == pytest.approx(0.9, rel=0.05)
-    contacts = detect_contacts(np.zeros((60, 4)), np.zeros((60, 4)), image_speed=speed)
+    fitted = np.zeros((60, 4))
+    fitted[:, 3] = 0.9  # the fit moves that toe too (else it would join its flat foot's planted heel)
+    contacts = detect_contacts(np.zeros((60, 4)), fitted, image_speed=speed)
     assert contacts[:, 0].all() and not contacts[:, 3].any()
 
 
@@ -274,3 +276,59 @@ def test_the_knee_turns_smoothly_when_a_locked_leg_straightens() -> None:
     np.testing.assert_allclose(new[:, ankle], pos[:, ankle] + lift, atol=1e-3)
     step = np.linalg.norm(np.diff(new[:, knee], axis=0), axis=-1)
     assert step.max() < 0.01  # it jumped 9 cm at the threshold
+
+
+def test_a_toe_the_video_loses_stays_planted_with_its_flat_foot() -> None:
+    """MediaPipe's left toe glitches for 8 frames while the heel stands still
+    (as on the rendered CMU jumps): the fit holds the toe low and slow beside
+    the heel, so it is planted with it. The right foot's toe, 6 cm above its
+    planted heel (a heel strike), is not."""
+    kp = _keypoints()
+    kp[20:28, 31, 0] += np.linspace(0.0, 40.0, 8)  # the left toe landmark wanders off and back
+    kp[28:36, 31, 0] += np.linspace(40.0, 0.0, 8)
+    kp[20:36, 32, 0] = kp[20:36, 31, 0] + 50.0  # ... and the right one alike
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    assert np.nanmax(speed[:, 1]) > 0.5  # the video alone would lift it
+    heights = np.zeros((60, 4))
+    heights[:, 3] = 0.06
+    contacts = detect_contacts(heights, np.full((60, 4), 0.2), image_speed=speed)
+    assert contacts[:, 0].all() and contacts[:, 1].all()
+    assert contacts[:, 2].all() and not contacts[20:36, 3].all()
+
+
+def test_a_foot_lifted_towards_the_camera_is_not_held() -> None:
+    """A foot lifted straight towards the camera stands still in the video, but
+    the fit sees it rise and move fast: its contact ends as it rises, not
+    when it is 50 cm up. A still foot the fit floats 40 cm at a steady
+    height (the root's depth drift) is still held."""
+    kp = _keypoints()
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    heights = np.zeros((60, 4))
+    heights[30:, 0] = np.arange(30) * 0.025  # the left heel rises from frame 30 ...
+    fitted = np.zeros((60, 4))
+    fitted[30:, 0] = 1.2  # ... moving 1.2 m/s in 3D (towards the camera, and up)
+    heights[:, 2] = 0.40
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed, speed_3d=fitted)
+    assert contacts[:30, 0].all() and not contacts[36:, 0].any()
+    assert contacts[:, 2].all()
+
+
+def test_a_short_gap_in_a_stance_is_bridged() -> None:
+    """The left foot's landmarks slip for 6 frames (longer than the median
+    rides out) while the fit keeps the foot low and slow: one contact, not
+    two. A gap in which the fit lifts the foot 12 cm stays a gap."""
+    from core.cleanup.contacts import ContactSettings
+
+    kp = _keypoints()
+    slip = np.minimum(np.maximum(np.arange(60) - 26, 0), 6) * 6.0  # 6 px a frame (0.9 m/s) for 6 frames
+    kp[:, 29:32, 0] += slip[:, None]
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    heights = np.zeros((60, 4))
+    heights[27:33, 2] = 0.12  # the right foot really goes up
+    slow = np.full((60, 4), 0.2)
+    unbridged = detect_contacts(heights, slow, image_speed=speed, settings=ContactSettings(bridge_frames=0))
+    assert not unbridged[:, 0].all()  # the video alone makes two contacts
+    contacts = detect_contacts(heights, slow, image_speed=speed)
+    assert contacts[:, 0].all() and contacts[:, 1].all()
+    assert contacts[:25, 2].all() and contacts[36:, 2].all() and not contacts[28:32, 2].any()
+
