@@ -332,3 +332,20 @@ def test_a_short_gap_in_a_stance_is_bridged() -> None:
     assert contacts[:, 0].all() and contacts[:, 1].all()
     assert contacts[:25, 2].all() and contacts[36:, 2].all() and not contacts[28:32, 2].any()
 
+
+def test_a_foot_settling_far_from_its_fit_does_not_jump() -> None:
+    """The held place of a contact is 8 cm from where the fit puts the foot
+    when it lands: the ramp into the lock is as long as it needs to stay
+    under RAMP_STEP a frame, instead of jumping in its default 4 frames."""
+    from core.cleanup.footlock import RAMP_STEP
+
+    T = 60
+    points = np.zeros((T, 4, 3))
+    points[:, :, 2] = 0.08
+    points[:, 0, 0] = np.r_[np.full(30, -0.08), np.linspace(-0.08, 0.08, 30)]  # the fit slides the planted heel 16 cm
+    contacts = np.zeros((T, 4), bool)
+    contacts[30:, 0] = True
+    targets, weights = proxy_targets(points, contacts, np.full(4, 0.08), blend_frames=4)
+    step = np.linalg.norm(np.diff(targets[:, 0, :2], axis=0), axis=1)
+    assert step.max() <= RAMP_STEP + 1e-9
+    assert np.ptp(targets[30:, 0, 0]) < 1e-9 and (weights[30:, 0] == 1).all()
