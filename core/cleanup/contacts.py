@@ -7,8 +7,8 @@ below the "on" thresholds and ends above the higher "off" ones, so noise
 near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
 
 - a contact also ends when its proxy rises ``lift`` above the height where
-  it was planted, or moves faster than ``speed_off`` in 3D: a foot lifted
-  towards the camera hardly moves in the picture, but it rises;
+  it was planted, or rises faster than ``climb_off``: a foot lifted towards
+  the camera hardly moves in the picture, but it rises;
 - a flat foot is planted as a whole: while its heel is planted, a toe at
   the heel's sole height that moves slowly in 3D is planted too
   (MediaPipe's toe landmark glitches for frames on end while the heel is
@@ -61,6 +61,10 @@ class ContactSettings:
         lift: metres; a contact ends when its proxy rises this far above
             the lowest sole height it had in the contact (relative, so it
             holds on a floor the fit tilts or on a box).
+        climb_off: m/s; a sole rising faster than this ends its contact
+            and starts none (a foot lifted towards the camera). At 0.5 m/s
+            it cut true contacts short where the fit's feet rise with the
+            crouch before a jump (rendered CMU jumps, held out).
         flat_height: metres; a heel and a toe of one foot whose sole
             heights differ by less than this stand flat: a planted heel
             plants its toe, if that moves slower than ``speed_on`` in 3D
@@ -84,6 +88,7 @@ class ContactSettings:
     image_speed_still: float = 0.1
     image_window: int = 7
     lift: float = 0.05
+    climb_off: float = 1.0
     flat_height: float = 0.05
     bridge_frames: int = 6
 
@@ -123,7 +128,8 @@ def horizontal_speed(points: np.ndarray, rate: float, window: int = 5) -> np.nda
 def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "auto",
                     settings: ContactSettings = ContactSettings(),
                     image_speed: np.ndarray | None = None,
-                    speed_3d: np.ndarray | None = None) -> np.ndarray:
+                    speed_3d: np.ndarray | None = None,
+                    climb: np.ndarray | None = None) -> np.ndarray:
     """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
 
     mode: "auto" (height and speed), "always" (height alone: a foot near the
@@ -131,11 +137,16 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     feet's speed seen in the video (NaN where unseen), is used instead of
     ``speed`` wherever it is known, against its own tighter thresholds; a
     foot it shows standing still may start a contact higher up
-    (``height_on_still``). ``speed_3d`` (T, P), the fit's full 3D speed
-    (m/s, None: ``speed``), ends contacts that move fast in depth or up
-    (the video cannot see those) and decides which toes join their
-    heel's contact or bridge a gap. P is 4 (heel, toe per foot, in
-    ``floor.PROXIES`` order) for the whole-foot rule; other P skip it.
+    (``height_on_still``). ``climb`` (T, P), how fast the fit's sole rises
+    (m/s, None: unknown), ends a contact the video holds while the foot goes
+    up (lifted towards the camera, it hardly moves in the picture).
+    ``speed_3d`` (T, P), the fit's 3D speed (m/s, None: ``speed``), decides
+    which toes join their heel's contact and which gaps are bridged. P is 4
+    (heel, toe per foot, in ``floor.PROXIES`` order) for the whole-foot
+    rule; other P skip it.
+
+    The fit's 3D speed does not end contacts: with its depth noise a foot
+    the video shows still moves 0.4-1.3 m/s in a rendered CMU walk.
     """
     T, P = sole_height.shape
     if mode == "off" or T == 0:
@@ -143,25 +154,26 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     speed_3d = speed if speed_3d is None else speed_3d
     start = sole_height < settings.height_on
     stop = sole_height > settings.height_off
-    still = np.zeros((T, P), bool)
-    fast = np.zeros((T, P), bool)
     if mode == "auto":
         speed_on = np.full(speed.shape, settings.speed_on)
         speed_off = np.full(speed.shape, settings.speed_off)
+        still = np.zeros((T, P), bool)
         if image_speed is not None:
             seen = np.isfinite(image_speed)
             speed = np.where(seen, image_speed, speed)
             speed_on[seen] = settings.image_speed_on
             speed_off[seen] = settings.image_speed_on * settings.speed_off / settings.speed_on
             with np.errstate(invalid="ignore"):
-                still = (seen & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
-                         & (speed_3d < settings.speed_on))  # a foot the fit moves fast may come towards us
-            start |= still  # a foot still in the video starts a contact however high the fit floats it
+                still = seen & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
+        if climb is not None:
+            rising = climb > settings.climb_off
+            still &= ~rising
+            stop |= rising
+        start |= still  # a foot still in the video starts a contact however high the fit floats it ...
         start &= speed < speed_on
         stop |= speed > speed_off
-        fast = speed_3d > settings.speed_off
-        stop &= ~still  # ... and holds it while still, unless it rises or moves fast in 3D (below)
-    out = _hysteresis(sole_height, start & ~fast, stop | fast, settings.lift, settings.height_off)
+        stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
+    out = _hysteresis(sole_height, start, stop, settings.lift, settings.height_off)
     if P == 4 and mode == "auto":
         out = _flat_feet(out, sole_height, speed_3d, settings)
     if mode == "auto":
