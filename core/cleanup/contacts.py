@@ -6,9 +6,10 @@ the video where the landmark is seen), with hysteresis (a contact starts
 below the "on" thresholds and ends above the higher "off" ones, so noise
 near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
 
-- a contact also ends when its proxy rises ``lift`` above the height where
-  it was planted, or rises faster than ``climb_off``: a foot lifted towards
-  the camera hardly moves in the picture, but it rises;
+- the height that ends a contact is relative to where it was planted (the
+  fit floats whole stances 10-45 cm off the floor when its depth drifts),
+  and a contact also ends when its sole rises faster than ``climb_off``: a
+  foot lifted towards the camera hardly moves in the picture, but it rises;
 - a flat foot is planted as a whole: while its heel is planted, a toe at
   the heel's sole height that moves slowly in 3D is planted too
   (MediaPipe's toe landmark glitches for frames on end while the heel is
@@ -32,7 +33,9 @@ class ContactSettings:
 
     Attributes:
         height_on, height_off: sole height above the floor (m) below which a
-            contact starts / above which it ends.
+            contact starts / above which it ends, or above ``lift`` over the
+            height where it was planted if that is higher (a stance the fit
+            floats off the floor, started by the video, see below).
         speed_on, speed_off: horizontal speed (m/s) below which a contact
             starts / above which it ends (ignored in "always" mode).
         min_frames: shorter contacts are dropped.
@@ -153,7 +156,7 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
         return np.zeros((T, P), bool)
     speed_3d = speed if speed_3d is None else speed_3d
     start = sole_height < settings.height_on
-    stop = sole_height > settings.height_off
+    stop = np.zeros((T, P), bool)  # height ends a contact relative to where it was planted (_hysteresis)
     if mode == "auto":
         speed_on = np.full(speed.shape, settings.speed_on)
         speed_off = np.full(speed.shape, settings.speed_off)

@@ -348,3 +348,19 @@ def test_a_foot_settling_far_from_its_fit_does_not_jump() -> None:
     step = np.linalg.norm(np.diff(targets[:, 0, :2], axis=0), axis=1)
     assert step.max() <= RAMP_STEP + 1e-9
     assert np.ptp(targets[30:, 0, 0]) < 1e-9 and (weights[30:, 0] == 1).all()
+
+
+def test_a_stance_the_fit_floats_is_held_by_its_own_height() -> None:
+    """The fit floats a whole stance 30 cm off the floor (its depth drifts, as
+    on the rendered CMU jumps). The video starts the contact while the foot
+    stands still; when the landmark then creeps at 0.2 m/s (no longer
+    "still", but slower than a stepping foot) the contact lasts, as one on
+    the floor would. It ends when the foot rises 10 cm above its stance."""
+    kp = _keypoints()
+    kp[:, 29, 0] += np.clip(np.arange(60) - 10, 0, None) * 1.3  # creeps 1.3 px a frame (0.2 m/s) from frame 10
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    assert 0.15 < np.nanmedian(speed[15:45, 0]) < 0.3
+    heights = np.full((60, 4), 0.30)
+    heights[50:, 0] = 0.40
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed)
+    assert contacts[:50, 0].all() and not contacts[50:, 0].any()
