@@ -364,3 +364,18 @@ def test_a_stance_the_fit_floats_is_held_by_its_own_height() -> None:
     heights[50:, 0] = 0.40
     contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed)
     assert contacts[:50, 0].all() and not contacts[50:, 0].any()
+
+
+def test_a_foot_at_the_top_of_a_jump_is_not_planted() -> None:
+    """At the top of a jump the feet hardly move in the video, but the fit has
+    them up to 30 cm up, going up and then down: no contact. A foot the fit
+    holds as high but level (a floated stance) is one."""
+    kp = _keypoints()
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    t = np.arange(60) / 30.0
+    heights = np.full((60, 4), 0.25)
+    heights[:, 0] = np.maximum(0.3 - 4.9 * (t - 1.0) ** 2, 0.0)  # a ballistic arc, 30 cm up at frame 30
+    climb = np.gradient(heights, axis=0) * 30.0
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed, climb=climb)
+    assert not contacts[24:37, 0].any() and contacts[:20, 0].all() and contacts[40:, 0].all()
+    assert contacts[:, 2].all()
