@@ -151,10 +151,13 @@ def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: Cleanu
     points = pos[:, PROXY_INDEX].astype(np.float64)
     sole_height = points[..., 2] - heights[None, :]
     speed = horizontal_speed(points, rate, settings.contacts.speed_window)
+    smooth = moving_average(points, settings.contacts.speed_window)
+    velocity = np.gradient(smooth, axis=0) * rate if len(smooth) > 1 else np.zeros_like(smooth)
     seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     return detect_contacts(sole_height, speed, settings.foot_lock if settings.foot_lock != "off" else "auto",
-                           settings.contacts, image_speed=seen)
+                           settings.contacts, image_speed=seen, speed_3d=np.linalg.norm(velocity, axis=-1),
+                           climb=velocity[..., 2])
 
 
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,

@@ -1,10 +1,22 @@
 """Foot contact: when does each heel and toe rest on the floor?
 
 Per contact proxy (left heel, left toe, right heel, right toe) and frame: the
-proxy's sole height above the floor and its horizontal speed, with
-hysteresis (a contact starts below the "on" thresholds and ends above the
-higher "off" ones, so noise near a threshold does not flicker), and contacts
-shorter than a few frames dropped.
+proxy's sole height above the floor and its horizontal speed (its speed in
+the video where the landmark is seen), with hysteresis (a contact starts
+below the "on" thresholds and ends above the higher "off" ones, so noise
+near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
+
+- the height that ends a contact is relative to where it was planted (the
+  fit floats whole stances 10-45 cm off the floor when its depth drifts),
+  and a contact also ends when its sole rises faster than ``climb_off``: a
+  foot lifted towards the camera hardly moves in the picture, but it rises;
+- a flat foot is planted as a whole: while its heel is planted, a toe at
+  the heel's sole height that moves slowly in 3D is planted too
+  (MediaPipe's toe landmark glitches for frames on end while the heel is
+  steady, and a foot whose heel is held while its toe swings turns about
+  the heel);
+- short gaps inside a stance, where the proxy stays low and slow, are bridged;
+- contacts shorter than ``min_frames`` are dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +33,9 @@ class ContactSettings:
 
     Attributes:
         height_on, height_off: sole height above the floor (m) below which a
-            contact starts / above which it ends.
+            contact starts / above which it ends, or above ``lift`` over the
+            height where it was planted if that is higher (a stance the fit
+            floats off the floor, started by the video, see below).
         speed_on, speed_off: horizontal speed (m/s) below which a contact
             starts / above which it ends (ignored in "always" mode).
         min_frames: shorter contacts are dropped.
@@ -41,12 +55,36 @@ class ContactSettings:
             through the stances then tilts 7-9 degrees). The video's
             stillness is reliable; a still foot that really is raised loses
             nothing when locked, as the lock holds it along the floor only
-            and its height follows the fit.
+            and its height follows the fit. 0.15 m/s (5 mm a frame at 30 fps):
+            at 0.1 landing feet on the held-out CMU jumps started their
+            contacts 3-6 frames late; at 0.2 a boxer's bouncing feet were
+            held.
         image_window: frames of the centred median taken over the feet's
             velocities in the video (see ``cleanup.image_speeds``): landmark
             glitches shorter than half of it are ignored, while a contact
             of more than half of it (4 frames, 0.13 s at 30 fps; a running
             stance lasts about 0.2 s) still reads as still.
+        lift: metres; a contact ends when its proxy rises this far above
+            the lowest sole height it had in the contact (relative, so it
+            holds on a floor the fit tilts or on a box).
+        climb_off: m/s; a sole rising faster than this ends its contact
+            and starts none (a foot lifted towards the camera). At 0.5 m/s
+            it cut true contacts short where the fit's feet rise with the
+            crouch before a jump (rendered CMU jumps).
+        climb_still: m/s; a foot the video shows still counts as still
+            only while its sole rises or sinks slower than this: around the
+            top of a jump a foot in the air is slow in the picture too, but
+            the fit has it going up, then down.
+        flat_height: metres; a heel and a toe of one foot whose sole
+            heights differ by less than this stand flat: a planted heel
+            plants its toe, if that moves slower than ``speed_on`` in 3D
+            (the bench truth calls a point planted within 5 cm of its rest).
+        bridge_frames: a gap of at most this many frames between two
+            contacts of a proxy is bridged when the proxy stays within
+            ``lift`` of its planted height and slower than ``speed_on`` in
+            3D (6 frames, 0.2 s at 30 fps: a walking swing takes twice as
+            long, and rises higher). A landmark slip of up to about this
+            long then does not lift a planted foot.
     """
 
     height_on: float = 0.06
@@ -57,8 +95,13 @@ class ContactSettings:
     speed_window: int = 2
     image_speed_on: float = 0.3
     height_on_still: float = 0.5
-    image_speed_still: float = 0.1
+    image_speed_still: float = 0.15
     image_window: int = 7
+    lift: float = 0.05
+    climb_off: float = 1.0
+    climb_still: float = 0.3
+    flat_height: float = 0.05
+    bridge_frames: int = 6
 
 
 def moving_average(x: np.ndarray, window: int) -> np.ndarray:
@@ -95,7 +138,9 @@ def horizontal_speed(points: np.ndarray, rate: float, window: int = 5) -> np.nda
 
 def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "auto",
                     settings: ContactSettings = ContactSettings(),
-                    image_speed: np.ndarray | None = None) -> np.ndarray:
+                    image_speed: np.ndarray | None = None,
+                    speed_3d: np.ndarray | None = None,
+                    climb: np.ndarray | None = None) -> np.ndarray:
     """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
 
     mode: "auto" (height and speed), "always" (height alone: a foot near the
@@ -103,18 +148,27 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     feet's speed seen in the video (NaN where unseen), is used instead of
     ``speed`` wherever it is known, against its own tighter thresholds; a
     foot it shows standing still may start a contact higher up
-    (``height_on_still``).
+    (``height_on_still``). ``climb`` (T, P), how fast the fit's sole rises
+    (m/s, None: unknown), ends a contact the video holds while the foot goes
+    up (lifted towards the camera, it hardly moves in the picture).
+    ``speed_3d`` (T, P), the fit's 3D speed (m/s, None: ``speed``), decides
+    which toes join their heel's contact and which gaps are bridged. P is 4
+    (heel, toe per foot, in ``floor.PROXIES`` order) for the whole-foot
+    rule; other P skip it.
+
+    The fit's 3D speed does not end contacts: with its depth noise a foot
+    the video shows still moves 0.4-1.3 m/s in a rendered CMU walk.
     """
     T, P = sole_height.shape
     if mode == "off" or T == 0:
         return np.zeros((T, P), bool)
-    use_speed = mode == "auto"
-    on = sole_height < settings.height_on
-    off = sole_height > settings.height_off
-    still = np.zeros((T, P), bool)
-    if use_speed:
+    speed_3d = speed if speed_3d is None else speed_3d
+    start = sole_height < settings.height_on
+    stop = np.zeros((T, P), bool)  # height ends a contact relative to where it was planted (_hysteresis)
+    if mode == "auto":
         speed_on = np.full(speed.shape, settings.speed_on)
         speed_off = np.full(speed.shape, settings.speed_off)
+        still = np.zeros((T, P), bool)
         if image_speed is not None:
             seen = np.isfinite(image_speed)
             speed = np.where(seen, image_speed, speed)
@@ -122,15 +176,67 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             speed_off[seen] = settings.image_speed_on * settings.speed_off / settings.speed_on
             with np.errstate(invalid="ignore"):
                 still = seen & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
-            on |= still  # starts a contact that lasts while the foot stays low and slow ...
-        on &= speed < speed_on
-        off |= speed > speed_off
+        if climb is not None:
+            rising = climb > settings.climb_off
+            still &= np.abs(climb) < settings.climb_still
+            still = drop_short(still, settings.min_frames)  # the frame at a jump's top is not a stance
+            stop |= rising
+        start |= still  # a foot still in the video starts a contact however high the fit floats it ...
+        start &= speed < speed_on
+        stop |= speed > speed_off
+        stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
+    out = _hysteresis(sole_height, start, stop, settings.lift, settings.height_off)
+    if P == 4 and mode == "auto":
+        out = _flat_feet(out, sole_height, speed_3d, settings)
+    if mode == "auto":
+        out = _bridge(out, sole_height, speed_3d, settings)
+    return drop_short(out, settings.min_frames)
+
+
+def _hysteresis(sole_height: np.ndarray, start: np.ndarray, stop: np.ndarray, lift: float,
+                floor_off: float) -> np.ndarray:
+    """(T, P) contact flags: a contact starts where ``start`` and lasts until ``stop``, or until its
+    proxy rises above both ``floor_off`` and ``lift`` over the lowest sole height it had in the
+    contact (a contact the video holds high up, ``still``, ends when that foot rises)."""
+    T, P = sole_height.shape
     state = np.zeros(P, bool)
+    level = np.zeros(P)
     out = np.zeros((T, P), bool)
     for t in range(T):
-        state = np.where(state, ~off[t], on[t])
+        level = np.where(state, np.minimum(level, sole_height[t]), sole_height[t])
+        state = np.where(state, ~stop[t] & (sole_height[t] <= np.maximum(level + lift, floor_off)), start[t])
         out[t] = state
-    return drop_short(out | still, settings.min_frames)  # ... and holds it while still, however high
+    return out
+
+
+def _flat_feet(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
+               settings: ContactSettings) -> np.ndarray:
+    """A flat foot is planted whole: a toe joins its heel's contact while their sole heights differ
+    by less than ``flat_height`` and it moves slower than ``speed_on`` in 3D.
+
+    Only that way round: a planted heel with its toe down is a flat foot, but a planted toe with
+    its heel near the floor is often a stance on the toes (boxing), the heel up a few centimetres
+    more than a monocular fit can tell."""
+    out = flags.copy()
+    for heel, toe in ((0, 1), (2, 3)):
+        flat = np.abs(sole_height[:, heel] - sole_height[:, toe]) < settings.flat_height
+        out[:, toe] |= flags[:, heel] & flat & (speed_3d[:, toe] < settings.speed_on)
+    return out
+
+
+def _bridge(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
+            settings: ContactSettings) -> np.ndarray:
+    """Contacts with short gaps bridged where the proxy stays low and slow between them."""
+    out = flags.copy()
+    for p in range(flags.shape[1]):
+        runs = segments(flags[:, p])
+        for (_, e), (s, _) in zip(runs[:-1], runs[1:]):
+            if s - e > settings.bridge_frames:
+                continue
+            planted = min(sole_height[e - 1, p], sole_height[s, p])
+            if (sole_height[e:s, p] <= planted + settings.lift).all() and (speed_3d[e:s, p] < settings.speed_on).all():
+                out[e:s, p] = True
+    return out
 
 
 def segments(flags: np.ndarray) -> list[tuple[int, int]]:

@@ -7,9 +7,10 @@ below its resting height: a planted foot still rolls (the heel rises before
 the toes leave), and pinning the height too bends the legs away from the fit
 for nothing the eye would call skating. Around each lock the correction
 that holds the proxy (its offset from the fit at the lock's first or last
-frame) fades in and out over a few frames (cosine ramps): the foot moves as
-fitted plus a smoothly fading offset, so a foot leaving the floor fast does
-not jerk. Outside contacts, too, a proxy that dips below the floor is lifted
+frame) fades in and out over a few frames (cosine ramps), more where the
+offset is large (at most ``RAMP_STEP`` a frame): the foot moves as fitted
+plus a smoothly fading offset, so a foot leaving the floor fast does not
+jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the floor is lifted
 onto it. The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
@@ -28,6 +29,18 @@ LEGS = {
     side: tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot"))
     for side in ("left", "right")
 }
+
+
+RAMP_STEP = 0.01
+"""Metres; the most a ramp into or out of a lock moves its proxy per frame (beyond the fit's own
+movement). A ramp of ``blend_frames`` that would move it more is made longer: a correction of 5 cm
+over the default 4 frames stepped 2.4 cm in one frame, which reads as a planted foot jumping."""
+
+
+def ramp_frames(offset: float, blend_frames: int, step: float = RAMP_STEP) -> int:
+    """Frames of a cosine ramp carrying ``offset`` metres: at least ``blend_frames``, and enough that
+    its steepest frame (pi / 2 * offset / (frames + 1)) moves at most ``step``."""
+    return max(blend_frames, int(np.ceil(0.5 * np.pi * offset / step)) - 1)
 
 
 def _cos_ramp(k: np.ndarray, blend: int) -> np.ndarray:
@@ -51,11 +64,14 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         correction = np.zeros((T, 2))
         for s, e in segments(contacts[:, p]):
             held = np.median(points[s:e, p, :2], axis=0) - points[s:e, p, :2]
-            # The lock itself, then ramps carrying its first / last correction.
-            frames = np.arange(max(0, s - blend_frames), min(T, e + blend_frames))
+            # The lock itself, then ramps carrying its first / last correction, each long enough for it.
+            before = ramp_frames(float(np.linalg.norm(held[0])), blend_frames)
+            after = ramp_frames(float(np.linalg.norm(held[-1])), blend_frames)
+            frames = np.arange(max(0, s - before), min(T, e + after))
             distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
             offset = held[np.clip(frames - s, 0, e - s - 1)]
-            w = _cos_ramp(distance.astype(np.float64), blend_frames)
+            w = np.where(frames < s, _cos_ramp(distance.astype(np.float64), before),
+                         _cos_ramp(distance.astype(np.float64), after))
             better = w > weight[frames]
             weight[frames[better]] = w[better]
             correction[frames[better]] = offset[better]
@@ -180,9 +196,18 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         h, t = 2 * k, 2 * k + 1
         A, F = points[:, h], points[:, t]
         A_star = targets[:, h].copy()
-        # A toe that is held while the heel is free drags the whole foot with it.
-        toe_only = (weights[:, t] > 0) & (weights[:, h] == 0)
-        A_star[toe_only] += targets[toe_only, t] - F[toe_only]
+        # A toe that is held while the heel is free drags the whole foot with it; one held while the
+        # heel is held too (or eases in or out of its lock) keeps its place: the heel's target turns
+        # about it to the foot's length from it (else turning the foot towards the toe misses it).
+        # Both blend with the weights, so nothing jumps where a lock starts or ends.
+        held_toe = weights[:, t] > 0
+        if held_toe.any():
+            A_star[held_toe] += (1.0 - weights[held_toe, h])[:, None] * (targets[held_toe, t] - F[held_toe])
+            length = np.linalg.norm(F[held_toe] - A[held_toe], axis=1, keepdims=True)
+            reach = A_star[held_toe] - targets[held_toe, t]
+            reach *= length / np.maximum(np.linalg.norm(reach, axis=1, keepdims=True), 1e-9)
+            w = weights[held_toe, t][:, None]
+            A_star[held_toe] = (1.0 - w) * A_star[held_toe] + w * (targets[held_toe, t] + reach)
         A_star[:, 2] = np.maximum(A_star[:, 2], rest_height[h])
         heel[side] = A_star
         # A free toe rides along with the ankle; a held one stays where it is held

@@ -162,7 +162,9 @@ def test_a_landmark_glitch_does_not_lift_a_planted_foot() -> None:
     speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
     assert speed[:, 0].max() < 0.05
     assert np.median(speed[5:-5, 3]) == pytest.approx(0.9, rel=0.05)
-    contacts = detect_contacts(np.zeros((60, 4)), np.zeros((60, 4)), image_speed=speed)
+    fitted = np.zeros((60, 4))
+    fitted[:, 3] = 0.9  # the fit moves that toe too (else it would join its flat foot's planted heel)
+    contacts = detect_contacts(np.zeros((60, 4)), fitted, image_speed=speed)
     assert contacts[:, 0].all() and not contacts[:, 3].any()
 
 
@@ -274,3 +276,106 @@ def test_the_knee_turns_smoothly_when_a_locked_leg_straightens() -> None:
     np.testing.assert_allclose(new[:, ankle], pos[:, ankle] + lift, atol=1e-3)
     step = np.linalg.norm(np.diff(new[:, knee], axis=0), axis=-1)
     assert step.max() < 0.01  # it jumped 9 cm at the threshold
+
+
+def test_a_toe_the_video_loses_stays_planted_with_its_flat_foot() -> None:
+    """MediaPipe's left toe glitches for 8 frames while the heel stands still
+    (as on the rendered CMU jumps): the fit holds the toe low and slow beside
+    the heel, so it is planted with it. The right foot's toe, 6 cm above its
+    planted heel (a heel strike), is not."""
+    kp = _keypoints()
+    kp[20:28, 31, 0] += np.linspace(0.0, 40.0, 8)  # the left toe landmark wanders off and back
+    kp[28:36, 31, 0] += np.linspace(40.0, 0.0, 8)
+    kp[20:36, 32, 0] = kp[20:36, 31, 0] + 50.0  # ... and the right one alike
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    assert np.nanmax(speed[:, 1]) > 0.5  # the video alone would lift it
+    heights = np.zeros((60, 4))
+    heights[:, 3] = 0.06
+    contacts = detect_contacts(heights, np.full((60, 4), 0.2), image_speed=speed)
+    assert contacts[:, 0].all() and contacts[:, 1].all()
+    assert contacts[:, 2].all() and not contacts[20:36, 3].all()
+
+
+def test_a_foot_lifted_towards_the_camera_is_not_held() -> None:
+    """A foot lifted straight towards the camera stands still in the video, but
+    the fit sees it rise fast: its contact ends as it rises, not when it is
+    50 cm up. A still foot the fit floats 40 cm at a steady
+    height (the root's depth drift) is still held."""
+    kp = _keypoints()
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    heights = np.zeros((60, 4))
+    heights[30:, 0] = np.arange(30) * 0.04  # the left heel rises from frame 30, 1.2 m/s
+    climb = np.gradient(heights, axis=0) * 30.0
+    heights[:, 2] = 0.40
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed, climb=climb)
+    assert contacts[:30, 0].all() and not contacts[32:, 0].any()
+    assert contacts[:, 2].all()
+
+
+def test_a_short_gap_in_a_stance_is_bridged() -> None:
+    """The left foot's landmarks slip for 6 frames (longer than the median
+    rides out) while the fit keeps the foot low and slow: one contact, not
+    two. A gap in which the fit lifts the foot 12 cm stays a gap."""
+    from core.cleanup.contacts import ContactSettings
+
+    kp = _keypoints()
+    slip = np.minimum(np.maximum(np.arange(60) - 26, 0), 6) * 6.0  # 6 px a frame (0.9 m/s) for 6 frames
+    kp[:, 29:32, 0] += slip[:, None]
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    heights = np.zeros((60, 4))
+    heights[27:33, 2] = 0.12  # the right foot really goes up
+    slow = np.full((60, 4), 0.2)
+    unbridged = detect_contacts(heights, slow, image_speed=speed, settings=ContactSettings(bridge_frames=0))
+    assert not unbridged[:, 0].all()  # the video alone makes two contacts
+    contacts = detect_contacts(heights, slow, image_speed=speed)
+    assert contacts[:, 0].all() and contacts[:, 1].all()
+    assert contacts[:25, 2].all() and contacts[36:, 2].all() and not contacts[28:32, 2].any()
+
+
+def test_a_foot_settling_far_from_its_fit_does_not_jump() -> None:
+    """The held place of a contact is 8 cm from where the fit puts the foot
+    when it lands: the ramp into the lock is as long as it needs to stay
+    under RAMP_STEP a frame, instead of jumping in its default 4 frames."""
+    from core.cleanup.footlock import RAMP_STEP
+
+    T = 60
+    points = np.zeros((T, 4, 3))
+    points[:, :, 2] = 0.08
+    points[:, 0, 0] = np.r_[np.full(30, -0.08), np.linspace(-0.08, 0.08, 30)]  # the fit slides the planted heel 16 cm
+    contacts = np.zeros((T, 4), bool)
+    contacts[30:, 0] = True
+    targets, weights = proxy_targets(points, contacts, np.full(4, 0.08), blend_frames=4)
+    step = np.linalg.norm(np.diff(targets[:, 0, :2], axis=0), axis=1)
+    assert step.max() <= RAMP_STEP + 1e-9
+    assert np.ptp(targets[30:, 0, 0]) < 1e-9 and (weights[30:, 0] == 1).all()
+
+
+def test_a_stance_the_fit_floats_is_held_by_its_own_height() -> None:
+    """The fit floats a whole stance 30 cm off the floor (its depth drifts, as
+    on the rendered CMU jumps). The video starts the contact while the foot
+    stands still; when the landmark then creeps at 0.2 m/s (no longer
+    "still", but slower than a stepping foot) the contact lasts, as one on
+    the floor would. It ends when the foot rises 10 cm above its stance."""
+    kp = _keypoints()
+    kp[:, 29, 0] += np.clip(np.arange(60) - 10, 0, None) * 1.3  # creeps 1.3 px a frame (0.2 m/s) from frame 10
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    assert 0.15 < np.nanmedian(speed[15:45, 0]) < 0.3
+    heights = np.full((60, 4), 0.30)
+    heights[50:, 0] = 0.40
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed)
+    assert contacts[:50, 0].all() and not contacts[50:, 0].any()
+
+
+def test_a_foot_at_the_top_of_a_jump_is_not_planted() -> None:
+    """At the top of a jump the feet hardly move in the video, but the fit has
+    them up to 30 cm up, going up and then down: no contact. A foot the fit
+    holds as high but level (a floated stance) is one."""
+    kp = _keypoints()
+    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
+    t = np.arange(60) / 30.0
+    heights = np.full((60, 4), 0.25)
+    heights[:, 0] = np.maximum(0.3 - 4.9 * (t - 1.0) ** 2, 0.0)  # a ballistic arc, 30 cm up at frame 30
+    climb = np.gradient(heights, axis=0) * 30.0
+    contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed, climb=climb)
+    assert not contacts[24:37, 0].any() and contacts[:20, 0].all() and contacts[40:, 0].all()
+    assert contacts[:, 2].all()
