@@ -299,18 +299,23 @@ def _float_array(data: dict[str, np.ndarray], key: str, name: str) -> np.ndarray
     return value.astype(np.float64 if key.startswith("camera") else np.float32)
 
 
-def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
-    if "format_version" in data:
-        version = int(np.asarray(data["format_version"]).reshape(()))
-        if version > FORMAT_VERSION:
-            raise MotionFileError(
-                f"{name} was written by a newer blender-mocap (motion format "
-                f"v{version}; this version reads up to v{FORMAT_VERSION}). "
-                "Update the add-on to open it."
-            )
-        if version < 1:
-            raise MotionFileError(f"{name}: invalid motion format version {version}")
+def _check_version(data: dict[str, np.ndarray], name: str) -> None:
+    """Refuse a file from a newer format (or an invalid version); v1 and v2 read."""
+    if "format_version" not in data:
+        return
+    version = int(np.asarray(data["format_version"]).reshape(()))
+    if version > FORMAT_VERSION:
+        raise MotionFileError(
+            f"{name} was written by a newer blender-mocap (motion format "
+            f"v{version}; this version reads up to v{FORMAT_VERSION}). "
+            "Update the add-on to open it."
+        )
+    if version < 1:
+        raise MotionFileError(f"{name}: invalid motion format version {version}")
 
+
+def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
+    _check_version(data, name)
     if "poses" in data:
         poses = _float_array(data, "poses", name)
     elif "root_orient" in data and "pose_body" in data:

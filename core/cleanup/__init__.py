@@ -25,7 +25,16 @@ from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
-from .floor import PROXY_INDEX, Floor, estimate_floor, floor_frame, proxy_heights, reexpress
+from .floor import (
+    PROXY_INDEX,
+    UNCERTAIN_UP_DEGREES,
+    Floor,
+    estimate_floor,
+    floor_frame,
+    proxy_heights,
+    reexpress,
+    tilt_cap_degrees,
+)
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
@@ -174,7 +183,9 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     # Speeds along the floor are unknown before it is found; use full 3D speed here.
     smooth = moving_average(proxies, settings.contacts.speed_window)
     speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
-    floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up)
+    # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
+    floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up,
+                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees))
     E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
     camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
     R, origin = floor_frame(floor, camera_forward, pos[0, 0])
@@ -201,6 +212,15 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
         "floor_tilt_degrees": float(np.degrees(np.arccos(np.clip(floor.normal @ up, -1, 1)))),
     }
+    floor_warnings = []
+    if out.up_sigma_degrees is not None:
+        quality["up_uncertainty_degrees"] = float(out.up_sigma_degrees)
+        if out.up_sigma_degrees > UNCERTAIN_UP_DEGREES:
+            floor_warnings.append(
+                f"the ground is uncertain: the up direction (from {out.up_source or 'an unknown source'}) is only "
+                f"known within ±{out.up_sigma_degrees:.0f}°, and the feet tilted the floor "
+                f"{quality['floor_tilt_degrees']:.0f}° from it. Give --camera-pitch and --camera-roll if you know "
+                "the camera's tilt")
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
         reexpress(out, R.T, -R @ origin)
@@ -208,4 +228,4 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     out.quality = {**out.quality, **quality}
     if progress:
         progress(4, 4)
-    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality)
+    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality, warnings=floor_warnings)
