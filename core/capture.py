@@ -330,7 +330,7 @@ def capture(
 
 def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, report: _Reporter, *,
                  end: int, stride: int, expected: int, mirror: bool, torch_pose: Any,
-                 should_cancel: Callable[[], bool] | None) -> PoseSequence:
+                 should_cancel: Callable[[], bool] | None, sampler: FrameSampler | None = None) -> PoseSequence:
     """The pose stage: frames streamed from the video into the chosen backend; warns about a variable frame rate."""
     from .pose import estimate_holistic
 

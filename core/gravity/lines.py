@@ -32,7 +32,7 @@ MIN_SIGNIFICANCE = 3.0
 """The winner must gather this many times the votes of a typical hypothesis (chance alignments of texture)."""
 MAX_SIGMA_DEGREES = 5.0
 """Refuse an estimate less certain than this: the posture does as well."""
-SIGMA_FLOOR_DEGREES = 0.5
+SIGMA_FLOOR_DEGREES = 1.0
 """Added in quadrature to the lines' own spread: lens distortion, a field of view a few degrees off."""
 LEVEL_UP = np.array([0.0, -1.0, 0.0])
 
@@ -81,6 +81,29 @@ def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None) -> np.nda
                 keep &= ~((point[:, 0] >= x0) & (point[:, 0] <= x1) & (point[:, 1] >= y0) & (point[:, 1] <= y1))
         seg = seg[keep]
     return seg
+
+
+def shared_fraction(a: np.ndarray, b: np.ndarray, tolerance: float = 3.0) -> float:
+    """Share of segments ``a`` (N, 4 pixels) that ``b`` (M, 4) also holds: a line through the same place.
+
+    A segment of ``a`` is held when its endpoints and midpoint lie within
+    ``tolerance`` pixels of one segment of ``b`` (across it, and inside its
+    span): a static camera finds most of its scene's lines again in every
+    frame, a moving one almost none.
+    """
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    d = b[:, 2:] - b[:, :2]
+    length = np.maximum(np.linalg.norm(d, axis=1), 1e-9)
+    unit = d / length[:, None]
+    found = np.ones((len(a), len(b)), bool)
+    for point in (a[:, :2], a[:, 2:], 0.5 * (a[:, :2] + a[:, 2:])):
+        rel = point[:, None, :] - b[None, :, :2]  # (N, M, 2)
+        along = np.einsum("nmk,mk->nm", rel, unit)
+        across = np.abs(rel[..., 0] * unit[None, :, 1] - rel[..., 1] * unit[None, :, 0])
+        found &= (across < tolerance) & (along > -tolerance) & (along < length[None] + tolerance)
+    return float(found.any(axis=1).mean())
 
 
 def interpretation_normals(segments: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
