@@ -308,17 +308,16 @@ def capture(
     gravity = take_gravity(motion, sampler, pitch_degrees=settings.camera_pitch, roll_degrees=settings.camera_roll,
                            level_camera=settings.level_camera)
     apply_gravity(motion, gravity)
-    report.stage("fitting", gravity.describe())
     for note in gravity.notes:
         report.warn(note)
     if settings.cleanup is not None:
-        report.stage("cleanup", "finding the floor, planting the feet, smoothing")
+        report.stage("cleanup", f"{gravity.describe()}; finding the floor, planting the feet, smoothing")
         cleaned = clean_motion(motion, settings.cleanup, progress=report.progress_of("cleanup"))
         motion = cleaned.motion
         for warning in cleaned.warnings:
             report.warn(warning)
 
-    report.stage("writing", f"writing {out.name}")
+    report.stage("writing", f"writing {out.name}" + ("" if settings.cleanup is not None else f" ({gravity.describe()})"))
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():  # cancelled while writing: keep the promise, no output
         out.unlink(missing_ok=True)
