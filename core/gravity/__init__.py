@@ -172,16 +172,13 @@ def person_boxes(keypoints: np.ndarray, margin: float = PERSON_MARGIN) -> np.nda
     """
     kp = np.asarray(keypoints, np.float64)
     seen = (kp[..., 2] > 0.2) & np.isfinite(kp[..., :2]).all(axis=-1)
-    xy = np.where(seen[..., None], kp[..., :2], np.nan)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            lo, hi = np.nanmin(xy, axis=1), np.nanmax(xy, axis=1)
+    lo = np.where(seen[..., None], kp[..., :2], np.inf).min(axis=1)
+    hi = np.where(seen[..., None], kp[..., :2], -np.inf).max(axis=1)
     size = hi - lo
     grow = margin * size + 0.05 * size.max(axis=1, keepdims=True)
-    return np.concatenate([lo - grow, hi + grow], axis=1)
+    boxes = np.concatenate([lo - grow, hi + grow], axis=1)
+    boxes[~seen.any(axis=1)] = np.nan
+    return boxes
 
 
 def gravity_from_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> Gravity | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..skeleton import JOINT_INDEX
+from .lines import LEVEL_UP, MAX_TILT_DEGREES
 
 STRAIGHT_KNEE_DEGREES = 160.0
 """A leg counts as straight when its knee angle (hip-knee-ankle) is at least this."""
@@ -82,6 +83,8 @@ def posture_up(joints: np.ndarray, fps: float, weights: np.ndarray | None = None
         scale = max(1.4826 * float(np.median(off)), 0.5)
         keep = off <= 2.5 * scale
         up = _unit(d[keep].mean(axis=0))
+    if _angle_degrees(up, LEVEL_UP) > MAX_TILT_DEGREES:
+        return None  # a camera tilted that far, or a body fitted upside down (a handstand): not the up
     off = _angle_degrees(d[keep], up[None])
     spread = float(np.sqrt(np.mean(off**2)))
     independent = max(1.0, keep.sum() / fps / CORRELATION_SECONDS)

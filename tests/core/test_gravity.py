@@ -124,6 +124,8 @@ def test_without_structure_the_posture_answers_with_a_larger_sigma() -> None:
     room = estimate_gravity(frames=[(grey(render_room(pitch, roll)), K_ROOM, None)], joints=_joints(take))
     assert room.source == "scene lines and posture"
     assert gravity.sigma_degrees > 2.0 * room.sigma_degrees
+    flipped = _joints(take) * [1.0, -1.0, 1.0]  # the same body fitted upside down is no evidence of the up
+    assert estimate_gravity(joints=flipped).source.startswith("level camera")
     nothing = estimate_gravity(frames=blank)
     assert nothing.source.startswith("level camera") and nothing.sigma_degrees >= 10.0
     np.testing.assert_allclose(nothing.up, [0.0, -1.0, 0.0])
@@ -226,3 +228,14 @@ def test_the_demo_up_is_within_three_degrees_of_the_hand_annotation() -> None:
     assert gravity is not None and gravity.source == "scene lines"
     assert angle_degrees(gravity.up, annotated_up(K)) < 3.0
     assert not gravity.notes  # the camera stands still, though people walk by
+
+
+def test_person_boxes_cover_the_seen_landmarks_and_grow() -> None:
+    from core.gravity import person_boxes
+
+    kp = np.zeros((2, 4, 3))
+    kp[0] = [[100, 200, 1.0], [300, 600, 1.0], [5000, 5000, 0.0], [200, 400, 0.9]]  # one unseen far away
+    boxes = person_boxes(kp)
+    x0, y0, x1, y1 = boxes[0]
+    assert x0 < 100 and y0 < 200 and x1 > 300 and y1 > 600 and x1 < 1000
+    assert np.isnan(boxes[1]).all()  # nobody in that frame
