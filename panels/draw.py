@@ -17,6 +17,18 @@ IMPORT_OPERATOR = "mocap.import_motion"
 PREVIEW_OPERATOR = "mocap.preview"
 
 
+def draw_camera_tilt(layout: bpy.types.UILayout, props: Any) -> None:
+    """Level Camera, and the camera's known pitch and roll (each with its Set toggle; else estimated)."""
+    layout.prop(props, "level_camera")
+    for angle in ("camera_pitch", "camera_roll"):
+        row = layout.row()
+        row.active = not props.level_camera
+        row.prop(props, f"use_{angle}")
+        sub = row.row()
+        sub.active = bool(getattr(props, f"use_{angle}")) and not props.level_camera
+        sub.prop(props, angle, text="")
+
+
 def draw_capture_panel(
     layout: bpy.types.UILayout,
     props: Any,
@@ -55,14 +67,7 @@ def draw_capture_panel(
     row = box.row()
     row.active = bool(props.use_fov)
     row.prop(props, "fov")
-    box.prop(props, "level_camera")
-    for angle in ("camera_pitch", "camera_roll"):
-        row = box.row()
-        row.active = not props.level_camera
-        row.prop(props, f"use_{angle}")
-        sub = row.row()
-        sub.active = bool(getattr(props, f"use_{angle}")) and not props.level_camera
-        sub.prop(props, angle, text="")
+    draw_camera_tilt(box, props)
     box.prop(props, "preset")
     box.prop(props, "device")
     box.prop(props, "pose_backend")
