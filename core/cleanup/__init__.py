@@ -27,10 +27,10 @@ from ..motion import Motion
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import (
     PROXY_INDEX,
-    UNCERTAIN_UP_DEGREES,
     Floor,
     estimate_floor,
     floor_frame,
+    ground_certainty,
     proxy_heights,
     reexpress,
     tilt_cap_degrees,
@@ -212,15 +212,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
         "floor_tilt_degrees": float(np.degrees(np.arccos(np.clip(floor.normal @ up, -1, 1)))),
     }
-    floor_warnings = []
-    if out.up_sigma_degrees is not None:
-        quality["up_uncertainty_degrees"] = float(out.up_sigma_degrees)
-        if out.up_sigma_degrees > UNCERTAIN_UP_DEGREES:
-            floor_warnings.append(
-                f"the ground is uncertain: the up direction (from {out.up_source or 'an unknown source'}) is only "
-                f"known within ±{out.up_sigma_degrees:.0f}°, and the feet tilted the floor "
-                f"{quality['floor_tilt_degrees']:.0f}° from it. Give --camera-pitch and --camera-roll if you know "
-                "the camera's tilt")
+    floor_warnings = ground_certainty(out.up_sigma_degrees, out.up_source, quality)
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
         reexpress(out, R.T, -R @ origin)
