@@ -65,6 +65,8 @@ class BatchSettings:
             fitting and pose options, passed to the engine as ``--body`` etc. when set.
         foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup
             options, passed as ``--foot-lock`` etc. when set.
+        camera_pitch, camera_roll, level_camera: the camera's known tilt in
+            degrees, or a level camera (None: the engine estimates the up direction).
         ground: stand the take on Z = 0 (camera moved with it).
         correctives: SMPL-X pose correctives, "BAKED" (default here: FBX and
             glTF carry keyed shape keys but not drivers), "DRIVERS" or "NONE".
@@ -89,6 +91,9 @@ class BatchSettings:
     smoothing: float | None = None
     smoothing_hands: float | None = None
     smoothing_face: float | None = None
+    camera_pitch: float | None = None
+    camera_roll: float | None = None
+    level_camera: bool | None = None
     ground: bool = _DEFAULT["ground"]
     correctives: Correctives = _DEFAULT["correctives"]
     engine_python: str | None = None

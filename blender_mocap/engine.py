@@ -69,6 +69,10 @@ class CaptureRequest:
         foot_lock: "auto", "always" or "off" (planted heels and toes).
         smoothing, smoothing_hands, smoothing_face: jitter filter strength,
             0 (off) to 1, for the body and root, the fingers, the face.
+        camera_pitch, camera_roll: the camera's known tilt in degrees (pitch
+            positive looking down, roll positive clockwise seen from behind);
+            None = estimated by the engine.
+        level_camera: assume a level camera instead of estimating the up direction.
     """
 
     video: str
@@ -88,6 +92,9 @@ class CaptureRequest:
     smoothing: float | None = None
     smoothing_hands: float | None = None
     smoothing_face: float | None = None
+    camera_pitch: float | None = None
+    camera_roll: float | None = None
+    level_camera: bool | None = None
 
     def cli_args(self) -> list[str]:
         """The engine's optional arguments for this request (defaults left out)."""

@@ -15,7 +15,7 @@ import bpy
 import numpy as np
 
 from ..core.motion import LOW_CONFIDENCE, Motion, frame_ranges
-from .take_keys import LOW_CONFIDENCE_PROP, MOTION_FILE_PROP, QUALITY_PROP, ROLE, ROLE_BODY
+from .take_keys import LOW_CONFIDENCE_PROP, MOTION_FILE_PROP, QUALITY_PROP, ROLE, ROLE_BODY, UP_SOURCE_PROP
 
 
 @dataclass
@@ -81,6 +81,23 @@ def record_quality(action: bpy.types.Action, motion: Motion, frames: np.ndarray)
     """Store the take's quality figures and its low-confidence scene frames on ``action``."""
     action[QUALITY_PROP] = {k: float(v) for k, v in motion.quality.items() if np.isfinite(v)}
     action[LOW_CONFIDENCE_PROP] = low_confidence_ranges(frames, np.asarray(motion.confidence))
+    action[UP_SOURCE_PROP] = up_source_text(motion)
+
+
+def up_source_text(motion: Motion) -> str:
+    """Where the take's up direction came from, for the panel: "scene lines ±1.1°" ("" when the file does not say)."""
+    if not motion.up_source:
+        return ""
+    sigma = motion.up_sigma_degrees
+    return motion.up_source + (f" ±{sigma:.1f}°" if sigma is not None else "")
+
+
+def take_up_source(obj: bpy.types.Object | None) -> str:
+    """Where the up direction of the current take of ``obj``'s rig came from ("" when unknown)."""
+    rig = rig_of(obj)
+    anim = rig.animation_data if rig is not None else None
+    action = anim.action if anim is not None else None
+    return str(action.get(UP_SOURCE_PROP, "")) if action is not None else ""
 
 
 def take_quality(obj: bpy.types.Object | None) -> tuple[dict[str, float] | None, str]:

@@ -18,6 +18,8 @@ import numpy as np
 
 from .cleanup import CleanupSettings, clean_motion
 from .errors import CancelledError, MocapError
+from .gravity import FrameSampler
+from .gravity.take import apply_gravity, take_gravity
 from .landmarks import PoseSequence, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from .pose import PoseSettings
@@ -82,6 +84,10 @@ class CaptureSettings:
         cleanup: floor, foot contacts, foot locking and smoothing
             (``core.cleanup``); None skips the stage and keeps the fit as it is,
             in the camera frame.
+        camera_pitch, camera_roll: the camera's known tilt in degrees (pitch
+            positive looking down, roll positive turned clockwise seen from
+            behind); None estimates it (``core.gravity``).
+        level_camera: assume a level camera instead of estimating the up direction.
     """
 
     start: int = 0
@@ -99,6 +105,9 @@ class CaptureSettings:
     preset: str = "balanced"
     device: str = "auto"
     cleanup: CleanupSettings | None = CleanupSettings()
+    camera_pitch: float | None = None
+    camera_roll: float | None = None
+    level_camera: bool = False
 
 
 POSE_BACKENDS = ("mediapipe", "torch")
@@ -278,8 +287,9 @@ def capture(
     hfov, hfov_source = camera_fov(settings, info.path, info.width, info.height)
     K = default_intrinsics(info.width, info.height, hfov)
 
+    sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
     seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
-                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel)
+                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler)
     swapped = repair_side_swaps(seq)
     if swapped:
         report.warn(f"the pose detector mixed up left and right in {len(swapped)} frames "
@@ -295,14 +305,19 @@ def capture(
         report.warn(warning)
 
     motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
+    gravity = take_gravity(motion, sampler, pitch_degrees=settings.camera_pitch, roll_degrees=settings.camera_roll,
+                           level_camera=settings.level_camera)
+    apply_gravity(motion, gravity)
+    for note in gravity.notes:
+        report.warn(note)
     if settings.cleanup is not None:
-        report.stage("cleanup", "finding the floor, planting the feet, smoothing")
+        report.stage("cleanup", f"{gravity.describe()}; finding the floor, planting the feet, smoothing")
         cleaned = clean_motion(motion, settings.cleanup, progress=report.progress_of("cleanup"))
         motion = cleaned.motion
         for warning in cleaned.warnings:
             report.warn(warning)
 
-    report.stage("writing", f"writing {out.name}")
+    report.stage("writing", f"writing {out.name}" + ("" if settings.cleanup is not None else f" ({gravity.describe()})"))
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():  # cancelled while writing: keep the promise, no output
         out.unlink(missing_ok=True)
@@ -314,7 +329,7 @@ def capture(
 
 def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, report: _Reporter, *,
                  end: int, stride: int, expected: int, mirror: bool, torch_pose: Any,
-                 should_cancel: Callable[[], bool] | None) -> PoseSequence:
+                 should_cancel: Callable[[], bool] | None, sampler: FrameSampler | None = None) -> PoseSequence:
     """The pose stage: frames streamed from the video into the chosen backend; warns about a variable frame rate."""
     from .pose import estimate_holistic
 
@@ -324,6 +339,8 @@ def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, re
         info, start=settings.start, end=end, stride=stride, timestamps=timestamps,
         max_size=POSE_MAX_SIZE, should_cancel=should_cancel,
     )
+    if sampler is not None:
+        frames = sampler.tap(frames)
     if torch_pose is not None:  # the torch backend's settings (torch_pose_settings)
         from .pose_torch import estimate_body
         from .pose_torch.tracker import BodyModels

@@ -56,6 +56,7 @@ def _capture(args: argparse.Namespace) -> int:
         pose_backend=args.pose_backend, pose_batch=args.pose_batch, mirror_average=args.mirror_average,
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
         gender=args.gender, preset=args.preset, device=args.device,
+        camera_pitch=args.camera_pitch, camera_roll=args.camera_roll, level_camera=args.level_camera,
         cleanup=None if args.no_cleanup else CleanupSettings(
             ground=not args.no_floor, anchor_root=not args.no_root_anchor, foot_lock=args.foot_lock,
             smoothing_body=args.smoothing,
@@ -74,6 +75,9 @@ def _info(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_FAILED
     lines = [f"{args.motion}: {motion.num_frames} frames at {motion.fps:g} fps, body {motion.body_model}"]
+    if motion.up_source:
+        sigma = f" ±{motion.up_sigma_degrees:.1f}°" if motion.up_sigma_degrees is not None else ""
+        lines.append(f"  up from {motion.up_source}{sigma}")
     lines += [f"  {name}: {value:g}" for name, value in motion.quality.items()]
     try:
         sys.stdout.write("\n".join(lines) + "\n")

@@ -1,4 +1,4 @@
-"""The motion file: schema, write, read and validate (format v1).
+"""The motion file: schema, write, read and validate (format v2; v1 files still read).
 
 The motion file is the contract between the engine and the Blender side (and
 other tools). It is a NumPy ``.npz`` archive readable with
@@ -31,7 +31,8 @@ from .errors import MocapError
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, POSE_DIM, POSE_SLICES
 
 FORMAT_NAME = "blender-mocap/motion"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""v2 added ``up_source`` and ``up_sigma_degrees`` (where the world's up came from); v1 files read without them."""
 
 LOW_CONFIDENCE = 0.5
 """A frame whose ``confidence`` is below this is a weak one: counted in the quality figures, marked red
@@ -44,6 +45,7 @@ KNOWN_KEYS = (
     "bridged", "reprojection_error", "world_up", "joint_names", "parents", "quality_names",
     "quality_values", "source_video", "camera_intrinsics", "camera_extrinsics", "image_size",
     "rest_joints", "v_template", "faces", "skin_weights", "shape_dirs", "expression_dirs", "keypoints_2d",
+    "up_source", "up_sigma_degrees",
 )
 """The members a reader looks at; any other member of an archive is never decompressed."""
 
@@ -110,6 +112,10 @@ class Motion:
             frame (y down), as the pose estimator gave them.
         quality: name -> figure for the whole take (see README).
         source_video: path of the video the take came from ("" if unknown).
+        up_source: where the capture's up direction came from ("scene lines",
+            "posture", "level camera", ...; "" when unknown: v1 files, AMASS).
+        up_sigma_degrees: 1-sigma uncertainty of that up direction, degrees
+            (None when unknown).
     """
 
     poses: np.ndarray
@@ -138,6 +144,8 @@ class Motion:
     keypoints_2d: np.ndarray | None = None
     quality: dict[str, float] = field(default_factory=dict)
     source_video: str = ""
+    up_source: str = ""
+    up_sigma_degrees: float | None = None
 
     @property
     def num_frames(self) -> int:
@@ -199,6 +207,10 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
     for key, (value, dtype) in optional.items():
         if value is not None:
             arrays[key] = np.asarray(value, dtype)
+    if motion.up_source:
+        arrays["up_source"] = _str(motion.up_source)
+    if motion.up_sigma_degrees is not None:
+        arrays["up_sigma_degrees"] = np.array(motion.up_sigma_degrees, np.float64)
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +241,7 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
 
 
 def read_motion(path: str | os.PathLike[str]) -> Motion:
-    """Read and validate a motion file (ours, v1, or an AMASS SMPL-X file).
+    """Read and validate a motion file (ours, v1 or v2, or an AMASS SMPL-X file).
 
     Raises:
         MotionFileError: the file is missing, not an npz archive, holds
@@ -271,6 +283,15 @@ def _scalar_str(data: dict[str, np.ndarray], key: str, default: str) -> str:
     return item.decode() if isinstance(item, bytes) else str(item)
 
 
+def _scalar_float(data: dict[str, np.ndarray], key: str) -> float | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if value.dtype.kind not in "fiu" or value.size != 1:
+        raise MotionFileError(f"key '{key}' must be a number")
+    return float(value.reshape(()))
+
+
 def _float_array(data: dict[str, np.ndarray], key: str, name: str) -> np.ndarray:
     value = data[key]
     if value.dtype.kind not in "fiub":
@@ -278,18 +299,23 @@ def _float_array(data: dict[str, np.ndarray], key: str, name: str) -> np.ndarray
     return value.astype(np.float64 if key.startswith("camera") else np.float32)
 
 
-def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
-    if "format_version" in data:
-        version = int(np.asarray(data["format_version"]).reshape(()))
-        if version > FORMAT_VERSION:
-            raise MotionFileError(
-                f"{name} was written by a newer blender-mocap (motion format "
-                f"v{version}; this version reads up to v{FORMAT_VERSION}). "
-                "Update the add-on to open it."
-            )
-        if version < 1:
-            raise MotionFileError(f"{name}: invalid motion format version {version}")
+def _check_version(data: dict[str, np.ndarray], name: str) -> None:
+    """Refuse a file from a newer format (or an invalid version); v1 and v2 read."""
+    if "format_version" not in data:
+        return
+    version = int(np.asarray(data["format_version"]).reshape(()))
+    if version > FORMAT_VERSION:
+        raise MotionFileError(
+            f"{name} was written by a newer blender-mocap (motion format "
+            f"v{version}; this version reads up to v{FORMAT_VERSION}). "
+            "Update the add-on to open it."
+        )
+    if version < 1:
+        raise MotionFileError(f"{name}: invalid motion format version {version}")
 
+
+def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
+    _check_version(data, name)
     if "poses" in data:
         poses = _float_array(data, "poses", name)
     elif "root_orient" in data and "pose_body" in data:
@@ -357,6 +383,8 @@ def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
         keypoints_2d=data.get("keypoints_2d"),
         quality=quality,
         source_video=_scalar_str(data, "source_video", ""),
+        up_source=_scalar_str(data, "up_source", ""),
+        up_sigma_degrees=_scalar_float(data, "up_sigma_degrees"),
     )
 
 
@@ -428,6 +456,9 @@ def validate_motion(motion: Motion, name: str = "motion") -> None:
     if motion.faces is not None and motion.v_template is not None and motion.faces.size:
         if motion.faces.min() < 0 or motion.faces.max() >= motion.v_template.shape[0]:
             raise MotionFileError(f"{name}: 'faces' index vertices that do not exist")
+    sigma = motion.up_sigma_degrees
+    if sigma is not None and not (np.isfinite(sigma) and 0.0 <= sigma <= 180.0):
+        raise MotionFileError(f"{name}: 'up_sigma_degrees' must be between 0 and 180, got {sigma}")
     if np.linalg.norm(motion.world_up) < 1e-6:
         raise MotionFileError(f"{name}: 'world_up' must not be zero")
     if motion.body_model not in ("mannequin", "smplx"):

@@ -61,6 +61,18 @@ def unit_interval(text: str) -> float:
     return value
 
 
+def angle_within(limit: float) -> Callable[[str], float]:
+    """argparse type: an angle in degrees from -limit to limit."""
+
+    def parse(text: str) -> float:
+        value = float(text)
+        if not -limit <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be between {-limit:g} and {limit:g} degrees, got {value:g}")
+        return value
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Ui:
     """How an option appears in Blender: a property of ``scene.mocap`` (and of operators).
@@ -223,6 +235,25 @@ OPTIONS: tuple[Option, ...] = (
                ("mediapipe", "MediaPipe", "MediaPipe Holistic on the CPU: body, hands and face"),
                ("torch", "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
                 "body and hands (the face keeps its rest pose)")))),
+    # The world's up direction (core/gravity): estimated from the picture and the person unless the user knows.
+    Option("camera_pitch", float, "the camera's pitch in degrees, positive looking down (default: estimated "
+           "from the scene's vertical lines or the person's posture)", _CAPTURE, parse=angle_within(89.0),
+           metavar="DEG",
+           ui=Ui("Pitch", "The camera's angle below the horizon (positive looking down)", 0.0, subtype="ANGLE",
+                 min=-89.0, max=89.0,
+                 toggle=("use_camera_pitch", "Set Camera Pitch",
+                         "Use the camera's known pitch. Unticked, the engine estimates the world's up direction "
+                         "from the video's vertical lines or the person's standing posture"))),
+    Option("camera_roll", float, "the camera's roll in degrees, positive turned clockwise as seen from behind "
+           "(its right side down) (default: estimated)", _CAPTURE, parse=angle_within(90.0), metavar="DEG",
+           ui=Ui("Roll", "The camera's turn about its viewing direction (positive clockwise seen from behind it: "
+                 "its right side down)", 0.0, subtype="ANGLE", min=-90.0, max=90.0,
+                 toggle=("use_camera_roll", "Set Camera Roll",
+                         "Use the camera's known roll. Unticked, the engine estimates it"))),
+    Option("level_camera", bool, "assume a level camera (no pitch, no roll) instead of estimating the world's up",
+           _CAPTURE, default=False,
+           ui=Ui("Level Camera", "Assume the camera was level (no pitch, no roll) instead of estimating the world's "
+                 "up direction from the video", False)),
     Option("no_cleanup", bool, "keep the fit as it is: no floor, no foot locking, no smoothing", _ENGINE_ONLY,
            default=False, group="cleanup"),
     Option("no_floor", bool, "stay in the camera frame instead of a Z-up world on the estimated floor",

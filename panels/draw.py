@@ -17,6 +17,18 @@ IMPORT_OPERATOR = "mocap.import_motion"
 PREVIEW_OPERATOR = "mocap.preview"
 
 
+def draw_camera_tilt(layout: bpy.types.UILayout, props: Any) -> None:
+    """Level Camera, and the camera's known pitch and roll (each with its Set toggle; else estimated)."""
+    layout.prop(props, "level_camera")
+    for angle in ("camera_pitch", "camera_roll"):
+        row = layout.row()
+        row.active = not props.level_camera
+        row.prop(props, f"use_{angle}")
+        sub = row.row()
+        sub.active = bool(getattr(props, f"use_{angle}")) and not props.level_camera
+        sub.prop(props, angle, text="")
+
+
 def draw_capture_panel(
     layout: bpy.types.UILayout,
     props: Any,
@@ -55,6 +67,7 @@ def draw_capture_panel(
     row = box.row()
     row.active = bool(props.use_fov)
     row.prop(props, "fov")
+    draw_camera_tilt(box, props)
     box.prop(props, "preset")
     box.prop(props, "device")
     box.prop(props, "pose_backend")
@@ -125,6 +138,9 @@ QUALITY_LABELS: dict[str, tuple[str, str, float]] = {
     "jitter_mm_per_frame2": ("Jitter", "mm/frame²", 1.0),
     "foot_skate_mm": ("Foot skate", "mm/frame", 1.0),
     "ground_penetration_mm": ("Ground penetration", "mm", 1.0),
+    "up_uncertainty_degrees": ("Up direction uncertainty", "°", 1.0),
+    "camera_pitch_degrees": ("Camera pitch (down)", "°", 1.0),
+    "camera_roll_degrees": ("Camera roll", "°", 1.0),
 }
 
 
@@ -139,14 +155,17 @@ def quality_lines(quality: dict[str, float]) -> list[str]:
     return lines
 
 
-def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | None, low_ranges: str = "") -> None:
-    """The take's quality figures, and which frames are weak."""
+def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | None, low_ranges: str = "",
+                       up_source: str = "") -> None:
+    """The take's quality figures, where its up direction came from, and which frames are weak."""
     if not quality:
         layout.label(text="Select a captured character to see its take's quality", icon='INFO')
         return
     col = layout.column(align=True)
     for line in quality_lines(quality):
         col.label(text=line)
+    if up_source:
+        col.label(text=f"Up from {up_source}")
     if low_ranges:
         layout.label(text=f"Low confidence: frames {low_ranges}", icon='ERROR')
         layout.label(text="(red keys on the Mocap channel in the Dope Sheet)")

@@ -26,7 +26,16 @@ from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
-from .floor import PROXY_INDEX, Floor, estimate_floor, floor_frame, proxy_heights, reexpress
+from .floor import (
+    PROXY_INDEX,
+    Floor,
+    estimate_floor,
+    floor_frame,
+    ground_certainty,
+    proxy_heights,
+    reexpress,
+    tilt_cap_degrees,
+)
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
 from .root import AnchorSettings, anchor_root
@@ -185,7 +194,9 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     # Speeds along the floor are unknown before it is found; use full 3D speed here.
     smooth = moving_average(proxies, settings.contacts.speed_window)
     speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
-    floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up)
+    # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
+    floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up,
+                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees))
     E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
     camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
     R, origin = floor_frame(floor, camera_forward, pos[0, 0])
@@ -215,6 +226,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         "floor_tilt_degrees": float(np.degrees(np.arccos(np.clip(floor.normal @ up, -1, 1)))),
         **step_figures(pos[:, 0].astype(np.float64), points, contacts),
     }
+    floor_warnings = ground_certainty(out.up_sigma_degrees, out.up_source, quality)
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
         reexpress(out, R.T, -R @ origin)
@@ -222,4 +234,4 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     out.quality = {**out.quality, **quality}
     if progress:
         progress(4, 4)
-    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality)
+    return CleanupResult(motion=out, contacts=contacts, floor=floor, quality=quality, warnings=floor_warnings)

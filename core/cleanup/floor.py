@@ -8,6 +8,13 @@ least squares on the inliers), close to the motion's own up direction.
 When the feet barely travel (someone standing on the spot) a tilted plane
 cannot be told from noise, so only the height is fitted and the up
 direction is kept.
+
+The up direction's own uncertainty (``core.gravity``) sets how far the feet
+may tilt the floor: with a confident up (``CONFIDENT_UP_DEGREES``) the
+floor's normal *is* the up and the feet give only its height (a robust lower
+envelope of resting soles); otherwise the plane's tilt is capped at two
+sigmas (at most ``MAX_TILT_DEGREES``), and the cap is checked again after the
+least-squares refinement, which can move a plane past it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,22 @@ from ..skeleton import JOINT_INDEX
 PROXIES = ("left_ankle", "left_foot", "right_ankle", "right_foot")
 PROXY_INDEX = [JOINT_INDEX[n] for n in PROXIES]
 
+MAX_TILT_DEGREES = 25.0
+"""The feet never tilt the floor further than this from the up direction."""
+CONFIDENT_UP_DEGREES = 2.5
+"""An up direction this certain (1 sigma) is the floor's normal; the feet give only the height."""
+UNCERTAIN_UP_DEGREES = 5.0
+"""An up direction less certain than this makes the ground uncertain: the take says so."""
+
+
+def tilt_cap_degrees(up_sigma_degrees: float | None) -> float:
+    """How far (degrees) the feet may tilt the floor from an up direction this uncertain (None: unknown)."""
+    if up_sigma_degrees is None:
+        return MAX_TILT_DEGREES
+    if up_sigma_degrees <= CONFIDENT_UP_DEGREES:
+        return 0.0
+    return min(MAX_TILT_DEGREES, 2.0 * up_sigma_degrees)
+
 
 @dataclass(frozen=True)
 class Floor:
@@ -34,6 +57,21 @@ class Floor:
     def height(self, points: np.ndarray) -> np.ndarray:
         """Signed height of (..., 3) points above the plane, metres."""
         return points @ self.normal - self.offset
+
+
+def ground_certainty(up_sigma_degrees: float | None, up_source: str, quality: dict[str, float]) -> list[str]:
+    """Add ``up_uncertainty_degrees`` to a take's ``quality`` (when known) and return the warnings an uncertain ground gives.
+
+    ``quality`` must hold ``floor_tilt_degrees`` (how far the feet tilted the floor from the up).
+    """
+    if up_sigma_degrees is None:
+        return []
+    quality["up_uncertainty_degrees"] = float(up_sigma_degrees)
+    if up_sigma_degrees <= UNCERTAIN_UP_DEGREES:
+        return []
+    return [f"the ground is uncertain: the up direction (from {up_source or 'an unknown source'}) is only known "
+            f"within ±{up_sigma_degrees:.0f}°, and the feet tilted the floor {quality['floor_tilt_degrees']:.0f}° "
+            "from it. Give --camera-pitch and --camera-roll if you know the camera's tilt"]
 
 
 def proxy_heights(rest_joints: np.ndarray, v_template: np.ndarray | None) -> np.ndarray:
@@ -54,8 +92,34 @@ def _plane_lstsq(points: np.ndarray) -> tuple[np.ndarray, float]:
     return normal, float(normal @ centre)
 
 
+def lower_envelope(heights: np.ndarray, inlier: float = 0.03) -> float:
+    """The height (metres) most resting soles stand on, with none far below it: a robust lower envelope.
+
+    Each candidate height scores the soles within ``inlier`` of it, less five
+    times those more than ``2 * inlier`` below it (a floor under the feet, not
+    through them); the best candidate's inliers give the median.
+    """
+    h = np.sort(np.asarray(heights, np.float64))
+    candidates = h[:: max(1, len(h) // 200)]
+    within = np.searchsorted(h, candidates + inlier) - np.searchsorted(h, candidates - inlier)
+    below = np.searchsorted(h, candidates - 2 * inlier)
+    best = candidates[int(np.argmax(within - 5.0 * below))]
+    return float(np.median(h[np.abs(h - best) < inlier]))
+
+
+def _within_cap(normal: np.ndarray, up: np.ndarray, max_tilt_deg: float) -> np.ndarray:
+    """``normal`` turned towards ``up`` until it is at most ``max_tilt_deg`` from it (unchanged when within)."""
+    tilt = np.arccos(np.clip(normal @ up, -1.0, 1.0))
+    cap = np.radians(max_tilt_deg)
+    if tilt <= cap + 1e-9:
+        return normal
+    side = normal - (normal @ up) * up
+    side = side / np.linalg.norm(side)
+    return np.cos(cap) * up + np.sin(cap) * side
+
+
 def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, *,
-                   still_speed: float = 0.3, inlier: float = 0.03, max_tilt_deg: float = 25.0,
+                   still_speed: float = 0.3, inlier: float = 0.03, max_tilt_deg: float = MAX_TILT_DEGREES,
                    seed: int = 0) -> Floor:
     """Fit the floor to sole points of resting feet.
 
@@ -63,8 +127,9 @@ def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, 
         sole_points: (N, 3) estimated sole positions (proxy lowered by its
             rest height), world frame, metres.
         speeds: (N,) speed of each point, m/s; only slow ones are used.
-        up: (3,) the world's up direction (a hint: the plane's normal stays
-            within ``max_tilt_deg`` of it).
+        up: (3,) the world's up direction: the plane's normal stays within
+            ``max_tilt_deg`` of it (:func:`tilt_cap_degrees`; 0 keeps it and
+            fits only the height), also after the least-squares refinement.
     """
     up = np.asarray(up, np.float64)
     up = up / np.linalg.norm(up)
@@ -74,6 +139,8 @@ def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, 
     if len(pts) == 0:
         return Floor(up, 0.0)
     heights = pts @ up
+    if max_tilt_deg <= 0.0:
+        return Floor(up, lower_envelope(heights, inlier))
     # The floor is the lower envelope: keep the lower half of the candidates.
     pts = pts[heights <= np.percentile(heights, 60)]
     horizontal = pts - np.outer(pts @ up, up)
@@ -110,6 +177,11 @@ def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, 
         normal, offset = _plane_lstsq(inliers)
         if normal @ up < 0:
             normal, offset = -normal, -offset
+    # The refinement may have left the cone the candidates were drawn from: bring it back, height again.
+    capped = _within_cap(normal, up, max_tilt_deg)
+    if capped is not normal:
+        normal = capped
+        offset = lower_envelope(pts @ normal, inlier)
     return Floor(normal, offset)
 
 

@@ -325,3 +325,45 @@ def test_the_take_is_found_from_its_rig_its_body_and_anything_under_them(pkg, mo
         assert take_mod.rig_of(obj) == take.armature
     assert take_mod.rig_of(None) is None
     assert take_mod.rig_of(take.camera) is None
+
+
+@pytest.mark.parametrize("cleaned", [False, True])
+def test_a_tilted_camera_take_builds_a_camera_with_that_pitch_and_roll(pkg, motion_factory, tmp_path, cleaned):
+    """A capture whose camera looks 25 degrees down, rolled 8: in Blender the person stands straight up
+    on Z = 0 and the camera carries the tilt, whether the take is in the camera frame (world_up tilted)
+    or was moved onto its floor (Z up, the tilt in the extrinsics); the file's up source reaches the take."""
+    from extension_package import extension
+
+    core = extension("core.gravity.take", "core.cleanup").core
+    pitch, roll = 25.0, 8.0
+    up = core.gravity.up_from_pitch_roll(pitch, roll)
+    motion = motion_factory(3, scale=0.0)
+    # Upright in the world (model Y along the world's up), facing the camera, 3 m in front of it.
+    orient = core.rotations.rotation_between(np.array([0.0, 1.0, 0.0]), up)
+    turn = core.rotations.axis_angle_to_matrix(up * np.pi)  # the model faces +Z: turn it round the up
+    motion.poses[:, :3] = core.rotations.matrix_to_axis_angle(turn @ orient)
+    motion.trans[:] = [0.0, 0.0, 3.0]
+    core.gravity.take.apply_gravity(motion, core.gravity.Gravity(up=up, sigma_degrees=1.2, source="scene lines"))
+    if cleaned:
+        motion = core.cleanup.clean_motion(motion, core.cleanup.CleanupSettings(foot_lock="off")).motion
+    motion = core.motion.read_motion(core.motion.write_motion(tmp_path / "tilted.npz", motion))
+    take = pkg.blender_mocap.scene.build_take(bpy.context, motion, name="tilted")
+    bpy.context.scene.frame_set(1)
+    R = np.array(take.camera.matrix_world)[:3, :3]
+    view, right, cam_up = R @ [0.0, 0.0, -1.0], R @ [1.0, 0.0, 0.0], R @ [0.0, 1.0, 0.0]
+    assert np.degrees(np.arcsin(-view[2])) == pytest.approx(pitch, abs=0.05)  # looking down
+    assert np.degrees(np.arctan2(-right[2], cam_up[2])) == pytest.approx(roll, abs=0.05)  # right side down
+    names = list(motion.joint_names)
+
+    def spine_tilt(rig) -> float:
+        heads = world_heads(rig, names)
+        spine = heads[names.index("neck")] - heads[names.index("pelvis")]
+        return float(np.degrees(np.arccos(spine[2] / np.linalg.norm(spine))))
+
+    tilt = spine_tilt(take.armature)
+    level = motion_factory(1, scale=0.0, camera=False)
+    level.poses[:, :3] = [np.pi, 0.0, 0.0]  # upright before a level camera (test_upright_person_...)
+    reference = pkg.blender_mocap.scene.build_take(bpy.context, level, name="level")
+    bpy.context.scene.frame_set(1)
+    assert tilt == pytest.approx(spine_tilt(reference.armature), abs=0.1)  # as straight as a level camera's
+    assert take.action["mocap_up_source"] == "scene lines ±1.2°"

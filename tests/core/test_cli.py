@@ -66,6 +66,7 @@ def test_json_progress_protocol(captured) -> None:
     stages = [e["stage"] for e in events if e["event"] == "stage"]
     assert stages == ["decoding", "pose", "fitting", "cleanup", "writing"]
     assert "mirrored" not in stage_message(events, "pose")  # the mirrored frame is the accurate preset's
+    assert stage_message(events, "cleanup").startswith("up from ")  # "up from scene lines ±1.0° (...)"
     fractions = [e["fraction"] for e in events if e["event"] == "progress"]
     assert fractions and fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
     assert events[-1]["event"] == "done" and events[-1]["frames"] == 60
@@ -138,6 +139,7 @@ def test_info_prints_the_quality(captured) -> None:
     _, out = captured
     proc = run_engine("info", str(out))
     assert proc.returncode == 0 and "60 frames" in proc.stdout and "mean_reprojection_error_px" in proc.stdout
+    assert "  up from " in proc.stdout and "°" in proc.stdout  # where the take's up direction came from
 
 
 def test_fit_flags_parse_with_documented_defaults() -> None:
@@ -205,10 +207,13 @@ def test_cleanup_grounds_the_take_unless_turned_off(captured, short_clip: Path, 
     np.testing.assert_array_equal(motion.world_up, [0.0, 0.0, 1.0])
     assert {"jitter_mm_per_frame2", "foot_skate_mm", "ground_penetration_mm"} <= set(motion.quality)
     raw = tmp_path / "raw.npz"
-    proc = run_engine("capture", str(short_clip), "--out", str(raw), "--no-cleanup", "--max-frames", "40")
+    assert motion.up_source and "up_uncertainty_degrees" in motion.quality  # where the up came from
+    proc = run_engine("capture", str(short_clip), "--out", str(raw), "--no-cleanup", "--max-frames", "40",
+                      "--level-camera")
     assert proc.returncode == 0, proc.stderr
     kept = read_motion(raw)
-    np.testing.assert_array_equal(kept.world_up, [0.0, -1.0, 0.0])  # the camera frame, as fitted
+    np.testing.assert_array_equal(kept.world_up, [0.0, -1.0, 0.0])  # the camera frame, level as told
+    assert kept.up_source == "level camera (as told)"
     assert "foot_skate_mm" not in kept.quality
     bad = run_engine("capture", str(short_clip), "--out", str(raw), "--smoothing", "1.5")
     assert bad.returncode == 2 and "between 0 and 1" in bad.stderr

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                      "core.archive")),
     ("data", ("core.landmarks", "core.motion", "core.video", "core.mp4meta")),
     ("models", ("core.body", "core.pose", "core.pose_torch")),
-    ("solvers", ("core.fit", "core.cleanup")),
+    ("solvers", ("core.fit", "core.cleanup", "core.gravity")),
     ("jobs", ("core.capture", "core.preview")),
     ("engine commands", ("core.cli", "core.cli_common", "core.__main__", "core.preview.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).

@@ -139,6 +139,8 @@ def scene_props() -> Any:
     props.max_frames = 0
     props.use_fov = False
     props.fov = 1.0471975511965976
+    props.use_camera_pitch = props.use_camera_roll = props.level_camera = False
+    props.camera_pitch = props.camera_roll = 0.0
     props.body_model = 'AUTO'
     props.gender = 'NEUTRAL'
     props.preset = 'BALANCED'

@@ -70,6 +70,7 @@ def test_gender_is_greyed_out_for_the_mannequin(layout: Any, scene_props: Any) -
         assert False in actives
         actives.clear()
         scene_props.body_model, scene_props.use_fov = 'SMPLX', True
+        scene_props.use_camera_pitch = scene_props.use_camera_roll = True
         draw.draw_capture_panel(layout, scene_props, engine_line="x", engine_ok=True)
         assert all(actives)
     finally:
@@ -85,6 +86,14 @@ def test_quality_panel_lists_the_take_figures(layout: Any) -> None:
     assert "Low-confidence frames: 12%" in texts and "Bridged frames: 3" in texts
     assert "Foot skate: 0.5 mm/frame" in texts
     assert "Low confidence: frames 12-18, 40" in texts
+
+
+def test_quality_panel_says_where_the_up_direction_came_from(layout: Any) -> None:
+    quality = {"up_uncertainty_degrees": 1.14, "camera_pitch_degrees": 12.0, "frames": 60.0}
+    draw.draw_quality_panel(layout, quality, "", up_source="scene lines ±1.1°")
+    texts = [c.kwargs.get("text") for c in layout.label.call_args_list]
+    assert "Up from scene lines ±1.1°" in texts
+    assert "Up direction uncertainty: 1.1 °" in texts and "Camera pitch (down): 12.0 °" in texts
 
 
 def test_quality_panel_without_a_take_says_what_to_do(layout: Any) -> None:
