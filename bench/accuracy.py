@@ -59,7 +59,10 @@ Like-for-like and world-frame figures (issue 15; :mod:`world_metrics` holds the 
   foot joint lowered by its rest height above the sole, as cleanup does)
   below the take's own floor (Z = 0 of a take cleanup put on a floor; NaN
   without one); ``pen_true_mm`` / ``pen_true_max_mm``: below the true floor,
-  carried into the camera frame (the take's camera is the render camera).
+  carried into the camera frame (the take's camera is the render camera);
+  ``contact_height_true_mm``: mean height of our soles above that true floor
+  while the true contacts say they are planted (positive = floating; the
+  take's depth, and so its height, is a monocular guess).
 - ``up_error_deg``: angle between the take's ``world_up`` carried into the
   camera frame by its ``camera_extrinsics`` and the render camera's true up in
   its frame; ``floor_tilt_error_deg``: the take's ``floor_tilt_degrees`` less
@@ -104,7 +107,7 @@ FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth:
 METRICS = ("pa_mpjpe_mm", "mpjpe_mm", "accel_error_mm", "reproj_px")
 WORLD_METRICS = ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "root_error_mm", "skate_cam_mm",
                  "skate_world_mm", "skate_max_jump_mm", "pen_own_mm", "pen_own_max_mm", "pen_true_mm",
-                 "pen_true_max_mm", "up_error_deg", "floor_tilt_error_deg", "pelvis_accel_ratio")
+                 "pen_true_max_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg", "pelvis_accel_ratio")
 RATIO_METRICS = (*METRICS, "offset_free_pa_mpjpe_mm")
 TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5, "offset_free_pa_mpjpe_mm": 0.9}
 ABSOLUTE_TARGETS = {"up_error_deg": 2.0, "skate_world_mm": 5.0, "skate_max_jump_mm": 20.0,
@@ -220,7 +223,10 @@ def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: d
         own = wm.penetration(take.feet[run], take.foot_rest_height, take.up_cam, take.floor_point_cam)
         figures.update(pen_own_mm=1000 * own[0], pen_own_max_mm=1000 * own[1])
     true = wm.penetration(take.feet[run], take.foot_rest_height, world["up_cam"], world["floor_point_cam"])
-    figures.update(pen_true_mm=1000 * true[0], pen_true_max_mm=1000 * true[1])
+    heights = wm.sole_heights(take.feet[run], take.foot_rest_height, world["up_cam"], world["floor_point_cam"])
+    planted = world["contact"][run]
+    figures.update(pen_true_mm=1000 * true[0], pen_true_max_mm=1000 * true[1],
+                   contact_height_true_mm=1000 * float(heights[planted].mean()) if planted.any() else float("nan"))
     figures["up_error_deg"] = wm.angle_degrees(take.up_cam, world["up_cam"])
     if "floor_tilt_degrees" in take.info:
         figures["floor_tilt_error_deg"] = abs(float(take.info["floor_tilt_degrees"])
@@ -404,12 +410,8 @@ def main(argv: list[str] | None = None) -> int:
           f"uncommitted: {code['core_uncommitted']}")
     print(f"engine CLI --preset: {'yes, running ' + ', '.join(labels) if has_presets else 'not yet (default run)'}")
 
-    if args.clip_set is not None and args.clips is not None:
-        parser.error("give --clips or --set, not both")
-    names = (",".join(c.name for c in groundtruth.CLIP_SETS[args.clip_set]) if args.clip_set
-             else args.clips or ",".join(c.name for c in groundtruth.CLIPS))
     try:
-        specs = groundtruth.clips_named(names)
+        specs = groundtruth.clips_selected(args.clips, args.clip_set)
     except ValueError as exc:
         parser.error(str(exc))
     results: dict[str, float | str | int] = {

@@ -13,7 +13,7 @@ toe. NaN rows are frames a method does not hold.
 - :func:`windowed_world_errors`: W-MPJPE and WA-MPJPE over 100-frame windows
   and the root (pelvis) trajectory error, as GVHMR and WHAM report them.
 - :func:`contact_skate`: foot skate on the TRUE contacts.
-- :func:`penetration`: feet below a floor plane.
+- :func:`penetration`, :func:`sole_heights`: feet below (or above) a floor plane.
 - :func:`angle_degrees`, :func:`tilt_from_level_degrees`: the up direction.
 - :func:`accel_ratio`: the pelvis's mean acceleration against the truth's.
 """
@@ -173,18 +173,26 @@ def contact_skate(points_cam: np.ndarray, contact: np.ndarray, up_cam: np.ndarra
             "max_jump": float(np.linalg.norm(step, axis=-1)[both].max())}
 
 
-def penetration(points_cam: np.ndarray, rest_height: np.ndarray, up_cam: np.ndarray,
-                floor_point_cam: np.ndarray) -> tuple[float, float]:
-    """(mean, max) depth of the soles below a floor plane, input units, over every frame and point.
+def sole_heights(points_cam: np.ndarray, rest_height: np.ndarray, up_cam: np.ndarray,
+                 floor_point_cam: np.ndarray) -> np.ndarray:
+    """(T, P) height of each foot point's sole above a floor plane, input units (negative = below).
 
     ``points_cam`` (T, P, 3) foot points; ``rest_height`` (P,): each point's
     height above its sole; the floor passes through ``floor_point_cam`` with
-    the normal ``up_cam``. A sole above the floor counts 0 (the same figure as
-    the take's own ``ground_penetration_mm``).
+    the normal ``up_cam``.
     """
     up = up_cam / np.linalg.norm(up_cam)
-    height = (points_cam - floor_point_cam) @ up
-    depth = np.maximum(rest_height[None, :] - height, 0.0)
+    return (points_cam - floor_point_cam) @ up - rest_height[None, :]
+
+
+def penetration(points_cam: np.ndarray, rest_height: np.ndarray, up_cam: np.ndarray,
+                floor_point_cam: np.ndarray) -> tuple[float, float]:
+    """(mean, max) depth of the soles below a floor plane (:func:`sole_heights`), over every frame and point.
+
+    A sole above the floor counts 0 (the same figure as the take's own
+    ``ground_penetration_mm``).
+    """
+    depth = np.maximum(-sole_heights(points_cam, rest_height, up_cam, floor_point_cam), 0.0)
     return float(depth.mean()), float(depth.max())
 
 

@@ -11,7 +11,7 @@ models (100 Hz, BSD-3-Clause per the package's copyright file).
 made now. The modules, in the order they build on each other:
 
 - :mod:`~groundtruth.clips`: the clips (``CLIPS``, ``HELD_OUT``, ``TILTED``,
-  ``CLIP_SETS``, :func:`clips_named`), the skeletons' joint roles (``Rig``),
+  ``CLIP_SETS``, :func:`clips_named`, :func:`clips_selected`), the skeletons' joint roles (``Rig``),
   tilted cameras and their scenes (``Shot``) and ``RenderSettings``.
 - :mod:`~groundtruth.bvh`: BVH parsing, forward kinematics in numpy,
   resampling to the video's frame rate, Blender's axes
@@ -47,6 +47,7 @@ from .clips import (
     Rig,
     Shot,
     clips_named,
+    clips_selected,
 )
 from .render import blender_bone_heads, import_bvh_blender
 from .truth import CONTACT_HEIGHT, CONTACT_SPEED, Clip, foot_contacts, make_clip
@@ -55,7 +56,7 @@ __all__ = [
     "ALL_CLIPS", "ASSIMP_BOXING_RIG", "CLIP_SETS", "CLIPS", "CMU_RIG", "CMU_SCALE", "CONTACT_HEIGHT", "CONTACT_SPEED",
     "HELD_OUT", "LIMB_JOINTS", "MATERIALS", "RENDER_VERSION", "SCENES", "TILTED", "Bvh", "Clip", "ClipSpec", "RenderSettings", "Rig", "Shot",
     "blender_bone_heads", "blender_from_bvh", "build_body", "bvh_folder", "bvh_forward_kinematics", "cache_root",
-    "capsule", "choose_camera", "clip_folder", "clip_key", "clips_named", "ellipsoid", "foot_contacts",
+    "capsule", "choose_camera", "clip_folder", "clip_key", "clips_named", "clips_selected", "ellipsoid", "foot_contacts",
     "aim", "import_bvh_blender", "intrinsics", "look_at", "make_clip", "parse_bvh", "pitch_roll_degrees", "prepare_clip", "project", "resample",
     "transform", "write_bvh",
 ]

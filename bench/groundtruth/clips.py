@@ -170,6 +170,21 @@ def clips_named(names: str) -> list[ClipSpec]:
     return [c for c in ALL_CLIPS if c.name in wanted]
 
 
+def clips_selected(names: str | None = None, set_name: str | None = None) -> list[ClipSpec]:
+    """The clips of a benchmark's ``--clips`` (comma-separated names) or ``--set`` (a ``CLIP_SETS`` name).
+
+    Neither: ``CLIPS``. Raises ValueError for both at once, an unknown set or
+    an unknown clip name.
+    """
+    if names is not None and set_name is not None:
+        raise ValueError("give --clips or --set, not both")
+    if set_name is not None:
+        if set_name not in CLIP_SETS:
+            raise ValueError(f"unknown set {set_name}; known: {', '.join(CLIP_SETS)}")
+        return list(CLIP_SETS[set_name])
+    return clips_named(names) if names is not None else list(CLIPS)
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     """How clips are rendered; every field is part of the cache key.

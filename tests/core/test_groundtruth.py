@@ -340,3 +340,13 @@ def test_room_stands_behind_the_motion_and_the_studio_has_no_vertical_edge():
         a, b, c, d = verts[list(face)]                                # curve at the far sides (30 m out)
         assert abs(a[0]) == pytest.approx(30.0) and abs(c[0]) == pytest.approx(30.0)
     assert set_pieces("plain", points, M, 0.0) == []
+
+
+def test_benchmarks_pick_clips_by_name_or_by_set():
+    assert groundtruth.clips_selected() == list(groundtruth.CLIPS)
+    assert groundtruth.clips_selected(set_name="tilted") == list(groundtruth.TILTED)
+    assert [c.name for c in groundtruth.clips_selected("boxing,tilt_studio_walk")] == ["boxing", "tilt_studio_walk"]
+    with pytest.raises(ValueError, match="not both"):
+        groundtruth.clips_selected("boxing", "tilted")
+    with pytest.raises(ValueError, match="unknown set"):
+        groundtruth.clips_selected(set_name="sideways")

@@ -139,6 +139,8 @@ def test_penetration_below_a_tilted_floor():
     feet[:, 1, 1] -= 0.01                                    # toe joint 1 cm up, its sole 2 cm below: 2 cm deep
     mean, deepest = wm.penetration(feet, np.array([0.08, 0.03]), up, floor_point)
     assert mean == pytest.approx(0.01) and deepest == pytest.approx(0.02)
+    np.testing.assert_allclose(wm.sole_heights(feet + 0.1 * up, np.array([0.08, 0.03]), up, floor_point),
+                               [[0.1, 0.08]] * 3)        # lifted 10 cm: floating 10 and 8 cm
 
 
 def test_up_direction_angles_and_pelvis_acceleration_ratio():
@@ -155,17 +157,18 @@ def test_up_direction_angles_and_pelvis_acceleration_ratio():
 def test_world_figures_of_a_perfect_take_are_zero():
     gt = _bodies(120, seed=6)
     T = len(gt)
-    feet = gt[:, [10, 10, 11, 11]] + np.array([0.0, 0.05, 0.0])
-    up = np.array([0.0, -1.0, 0.0])
-    world = {"feet": feet, "contact": np.ones((T, 4), bool), "up_cam": up,
-             "floor_point_cam": np.array([0.0, 10.0, 0.0])}
+    up = np.array([0.0, -1.0, 0.0])                          # a level camera: up is image up (y down)
+    floor_point = np.array([0.0, 1.5, 3.0])                  # the floor 1.5 m below it
+    feet = gt[:, [10, 10, 11, 11]].copy()
+    feet[..., 1] = 1.5 - 0.05                                # feet flat on the floor, joints 5 cm above their soles
+    world = {"feet": feet, "contact": np.ones((T, 4), bool), "up_cam": up, "floor_point_cam": floor_point}
     take = accuracy.Take(limbs=gt, limbs_2d=np.zeros((T, 12, 2)), feet=feet, valid=np.ones(T, bool), up_cam=up,
-                         floor_point_cam=np.array([0.0, 10.0, 0.0]), foot_rest_height=np.full(4, 0.05),
+                         floor_point_cam=floor_point, foot_rest_height=np.full(4, 0.05),
                          info={"floor_tilt_degrees": 0.0})
     figures = accuracy.world_figures(gt, take.valid, gt, world, take)
     assert set(figures) == set(accuracy.WORLD_METRICS)
     for name in ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "root_error_mm", "pen_own_mm",
-                 "pen_true_mm", "up_error_deg", "floor_tilt_error_deg"):
+                 "pen_true_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg"):
         assert figures[name] == pytest.approx(0.0, abs=1e-6), name
     assert figures["pelvis_accel_ratio"] == pytest.approx(1.0)
     # MediaPipe has no feet in the world and no floor: those figures are not made up
