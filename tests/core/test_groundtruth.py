@@ -312,8 +312,9 @@ def test_existing_clips_keep_their_cache_keys():
     # New ClipSpec fields default to None and stay out of the key: the clips rendered before them
     # (minutes to an hour each) are not rendered again. A deliberate change updates these.
     settings = groundtruth.RenderSettings()
-    keys = {c.name: groundtruth.clip_key(c, settings) for c in groundtruth.CLIPS}
-    assert keys == {"cmu_01_03": "8a9907fc17e1", "boxing": "255b115c0b06"}
+    keys = {c.name: groundtruth.clip_key(c, settings) for c in groundtruth.CLIPS + groundtruth.HELD_OUT}
+    assert keys == {"cmu_01_03": "8a9907fc17e1", "boxing": "255b115c0b06", "val_cmu_01_01a": "68ea366e8ad1",
+                    "val_cmu_01_01b": "e481bd29fb01", "val_boxing_late": "1387ec37782c"}
     tilted = {groundtruth.clip_key(c, settings) for c in groundtruth.TILTED}
     assert len(tilted) == len(groundtruth.TILTED) and not tilted & set(keys.values())
 
