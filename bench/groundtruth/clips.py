@@ -203,7 +203,8 @@ class RenderSettings:
             when time allows (``--engine CYCLES``).
         samples: Cycles / EEVEE samples per pixel (Workbench ignores it).
         denoise: Cycles denoiser (OpenImageDenoise) on or off.
-        camera_height: camera height above the floor, metres ("chest height").
+        camera_height: camera height above the floor, metres ("chest height");
+            a clip's ``Shot`` sets its own.
         min_distance: closest camera distance; it moves back until the whole
             clip stays inside ``frame_fill`` of the image.
         frame_fill: fraction of the image (centred) the subject must stay in.
