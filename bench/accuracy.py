@@ -425,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         for spec in specs:
             clip = groundtruth.prepare_clip(spec, settings, python=python, log=print)
             _score_clip(clip, args.frames, Path(tmp), python, list(zip(presets, labels)), per, results)
+            so_far = dict(results, clips_done=",".join(per["mediapipe"]))  # a long run leaves figures as it goes
+            _summarise(per, labels, so_far)
+            write_results("accuracy", so_far)
     _summarise(per, labels, results)
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
     _print_table(per, [s.name for s in specs], labels, results)
