@@ -508,7 +508,8 @@ def _print_table(per, clip_names: list[str], labels: list[str], results: dict) -
             vals = [per[method][c][k] for c in clip_names] + [results[f"mean.{method}.{k}"]]
             if method == "mediapipe" and not np.isfinite(vals).any():
                 continue
-            row = f"{k:<25}{method:<11}" + "".join(f"{v:{width}.1f}" if np.isfinite(v) else f"{'-':>{width}}"
+            digits = 2 if k.endswith(("_ratio", "_deg")) else 1  # ratios and angles are read near their targets
+            row = f"{k:<25}{method:<11}" + "".join(f"{v:{width}.{digits}f}" if np.isfinite(v) else f"{'-':>{width}}"
                                                    for v in vals)
             if method != "mediapipe" and k in RATIO_METRICS:
                 ratio = results[f"ratio.{method}.{k}"]
