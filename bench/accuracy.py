@@ -1,6 +1,7 @@
 """Accuracy against exact ground truth: rendered motion capture, recovered by the engine.
 
     python3 dev.py bench accuracy [--presets fast,balanced,accurate] [--clips cmu_01_03,boxing]
+                                  [--set default|held_out|tilted]
                                   [--frames N] [--engine CYCLES|BLENDER_EEVEE|BLENDER_WORKBENCH]
 
 For each clip of ``bench/groundtruth/`` (real motion capture on a rendered
@@ -35,8 +36,46 @@ Blender plays them.
   take's camera and the truth projected with the render camera (for MediaPipe:
   its image landmarks).
 
+Like-for-like and world-frame figures (issue 15; :mod:`world_metrics` holds the maths):
+
+- ``offset_free_pa_mpjpe_mm``: PA-MPJPE once each joint's constant offset,
+  expressed in the truth's body frame (pelvis-centred, axes from its hips and
+  spine), is fitted and removed, identically for ours and for MediaPipe: the
+  joint definitions differ (SMPL-X joint centres, the truth's bone heads,
+  MediaPipe's landmarks) and that constant difference is not pose error.
+- ``w_mpjpe_mm``: mean joint error over 100-frame windows, each aligned by a
+  similarity fitted on its first two frames only (GVHMR/WHAM's W-MPJPE100);
+  ``wa_mpjpe_mm``: the same windows aligned as a whole; ``root_error_mm``: the
+  pelvis (mid-hip) after the first-two-frame alignment. For MediaPipe, whose
+  world landmarks are hip-centred, these are the figures of a person who never
+  leaves the spot: the bar a root trajectory has to clear.
+- ``skate_cam_mm``: mean 3D travel per frame of our heels and toes (ankle and
+  foot joints) while the TRUE contact labels say that point is planted, in
+  the camera frame; ``skate_world_mm``: the same travel along the floor of
+  the take's own world (its part along the take's ``world_up`` removed);
+  ``skate_max_jump_mm``: the largest planted frame-to-frame step. The truth's
+  own figures on its own contacts are written as ``<clip>.truth.*``.
+- ``pen_own_mm`` / ``pen_own_max_mm``: mean / max depth of our soles (each
+  foot joint lowered by its rest height above the sole, as cleanup does)
+  below the take's own floor (Z = 0 of a take cleanup put on a floor; NaN
+  without one); ``pen_true_mm`` / ``pen_true_max_mm``: below the true floor,
+  carried into the camera frame (the take's camera is the render camera);
+  ``contact_height_true_mm``: mean height of our soles above that true floor
+  while the true contacts say they are planted (positive = floating; the
+  take's depth, and so its height, is a monocular guess).
+- ``up_error_deg``: angle between the take's ``world_up`` carried into the
+  camera frame by its ``camera_extrinsics`` and the render camera's true up in
+  its frame; ``floor_tilt_error_deg``: the take's ``floor_tilt_degrees`` less
+  the true camera's tilt from level (``<clip>.truth.tilt_deg``), absolute.
+- ``pelvis_accel_ratio``: mean acceleration of our pelvis (mid-hip, camera
+  frame) over the truth's (1 = as smooth as the motion itself).
+
 Targets (issue 3): PA-MPJPE <= 0.8 x and acceleration error <= 0.5 x the
-MediaPipe baseline. Results go to bench/results/accuracy.json (flat).
+MediaPipe baseline; (issue 15) offset-free PA-MPJPE <= 0.9 x (accurate), up
+error <= 2 deg (<= 5 without structure), world skate <= 5 mm, planted jump
+<= 20 mm, floor tilt within 2 deg, pelvis acceleration <= 1.2 x the truth's.
+Results go to bench/results/accuracy.json (flat: ``<clip>.<method>.<metric>``,
+``mean.<method>.<metric>``, ``ratio.<preset>.<metric>``).
 """
 
 from __future__ import annotations
@@ -49,6 +88,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +98,20 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import groundtruth  # noqa: E402
+import world_metrics as wm  # noqa: E402
 
 # MediaPipe pose landmarks of core.skeleton.LIMB_JOINTS, in that order
 MEDIAPIPE_LIMBS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
-HIPS = (6, 7)  # left_hip, right_hip within LIMB_JOINTS
+HIPS = wm.HIPS  # left_hip, right_hip within LIMB_JOINTS
+FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth: heel, toe per side
 METRICS = ("pa_mpjpe_mm", "mpjpe_mm", "accel_error_mm", "reproj_px")
-TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5}
+WORLD_METRICS = ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "root_error_mm", "skate_cam_mm",
+                 "skate_world_mm", "skate_max_jump_mm", "pen_own_mm", "pen_own_max_mm", "pen_true_mm",
+                 "pen_true_max_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg", "pelvis_accel_ratio")
+RATIO_METRICS = (*METRICS, "offset_free_pa_mpjpe_mm")
+TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5, "offset_free_pa_mpjpe_mm": 0.9}
+ABSOLUTE_TARGETS = {"up_error_deg": 2.0, "skate_world_mm": 5.0, "skate_max_jump_mm": 20.0,
+                    "floor_tilt_error_deg": 2.0, "pelvis_accel_ratio": 1.2}
 
 
 # ----------------------------------------------------------------------------
@@ -78,16 +126,7 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
     Least squares over rotation (proper, det +1), translation and scale.
     """
-    mu_p, mu_g = pred.mean(1, keepdims=True), gt.mean(1, keepdims=True)
-    p0, g0 = pred - mu_p, gt - mu_g
-    H = np.einsum("tji,tjk->tik", p0, g0)            # (T, 3, 3) cross-covariance
-    U, S, Vt = np.linalg.svd(H)
-    d = np.sign(np.linalg.det(np.einsum("tij,tjk->tik", Vt.transpose(0, 2, 1), U.transpose(0, 2, 1))))
-    D = np.broadcast_to(np.eye(3), H.shape).copy()
-    D[:, 2, 2] = d
-    R = np.einsum("tij,tjk,tkl->til", Vt.transpose(0, 2, 1), D, U.transpose(0, 2, 1))
-    scale = np.einsum("tii->t", np.einsum("tij,tjk->tik", D, S[:, :, None] * np.eye(3))) / (p0 ** 2).sum((1, 2))
-    return scale[:, None, None] * np.einsum("tij,tkj->tki", R, p0) + mu_g
+    return wm.apply_similarity(*wm.umeyama(pred, gt), pred)
 
 
 def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
@@ -138,6 +177,64 @@ def all_metrics(pred_cam: np.ndarray, gt_cam: np.ndarray, pred_2d: np.ndarray, g
     }
 
 
+def truth_world(clip: groundtruth.Clip, frames: int) -> dict[str, np.ndarray]:
+    """What the world-frame figures need from a clip's truth, on its first ``frames`` frames.
+
+    ``feet`` (T, 4, 3) heel and toe joints in the camera frame, ``contact``
+    (T, 4), ``up_cam`` (3,) the world's up in the camera frame and
+    ``floor_point_cam`` (3,) a point of the ground plane in that frame.
+    """
+    truth, rig = clip.truth, clip.spec.rig
+    names = [str(n) for n in truth["joint_names"]]
+    feet = [names.index(n) for n in (rig.limbs["left_ankle"], rig.toes[0], rig.limbs["right_ankle"], rig.toes[1])]
+    M = np.asarray(truth["cam_from_world"], np.float64)
+    return {"feet": truth["joints_cam"][:frames, feet], "contact": truth["contact"][:frames].astype(bool),
+            "up_cam": np.asarray(truth["world_up_cam"], np.float64),
+            "floor_point_cam": groundtruth.transform(M, np.array([0.0, 0.0, float(truth["floor_height"])]))}
+
+
+def truth_figures(world: dict[str, np.ndarray]) -> dict[str, float]:
+    """The truth's own skate on its own contacts (mm) and its camera's tilt from level (degrees)."""
+    skate = wm.contact_skate(world["feet"], world["contact"], world["up_cam"])
+    return {"skate_cam_mm": 1000 * skate["skate_cam"], "skate_world_mm": 1000 * skate["skate_world"],
+            "skate_max_jump_mm": 1000 * skate["max_jump"], "tilt_deg": wm.tilt_from_level_degrees(world["up_cam"])}
+
+
+def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: dict[str, np.ndarray],
+                  take: Take | None = None) -> dict[str, float]:
+    """``WORLD_METRICS`` (module docstring) of (T, 12, 3) camera-frame ``limbs`` against ``gt``.
+
+    ``valid`` (T,): frames the method holds, one run (gaps filled before).
+    Without a ``take`` (MediaPipe) only the pose and window figures are
+    measured; the rest are NaN.
+    """
+    idx = np.flatnonzero(valid)
+    run = slice(idx[0], idx[-1] + 1)
+    figures = dict.fromkeys(WORLD_METRICS, float("nan"))
+    figures["offset_free_pa_mpjpe_mm"] = 1000 * wm.offset_free_pa_mpjpe(limbs[run], gt[run])[0]
+    for name, value in wm.windowed_world_errors(limbs[run], gt[run]).items():
+        figures[f"{name}_mm"] = 1000 * value
+    if take is None:
+        return figures
+    skate = wm.contact_skate(take.feet[run], world["contact"][run], take.up_cam)
+    figures.update(skate_cam_mm=1000 * skate["skate_cam"], skate_world_mm=1000 * skate["skate_world"],
+                   skate_max_jump_mm=1000 * skate["max_jump"])
+    if take.floor_point_cam is not None:
+        own = wm.penetration(take.feet[run], take.foot_rest_height, take.up_cam, take.floor_point_cam)
+        figures.update(pen_own_mm=1000 * own[0], pen_own_max_mm=1000 * own[1])
+    true = wm.penetration(take.feet[run], take.foot_rest_height, world["up_cam"], world["floor_point_cam"])
+    heights = wm.sole_heights(take.feet[run], take.foot_rest_height, world["up_cam"], world["floor_point_cam"])
+    planted = world["contact"][run]
+    figures.update(pen_true_mm=1000 * true[0], pen_true_max_mm=1000 * true[1],
+                   contact_height_true_mm=1000 * float(heights[planted].mean()) if planted.any() else float("nan"))
+    figures["up_error_deg"] = wm.angle_degrees(take.up_cam, world["up_cam"])
+    if "floor_tilt_degrees" in take.info:
+        figures["floor_tilt_error_deg"] = abs(float(take.info["floor_tilt_degrees"])
+                                              - wm.tilt_from_level_degrees(world["up_cam"]))
+    figures["pelvis_accel_ratio"] = wm.accel_ratio(wm.pelvis(limbs[run]), wm.pelvis(gt[run]))
+    return figures
+
+
 # ----------------------------------------------------------------------------
 # Running the engine and MediaPipe
 # ----------------------------------------------------------------------------
@@ -180,13 +277,37 @@ def fill_between_keys(values: np.ndarray, keyed: np.ndarray) -> tuple[np.ndarray
     return out, valid
 
 
-def take_joints(path: Path, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Limb joints of a take: camera frame (T, 12, 3) m, pixels (T, 12, 2), valid (T,), info.
+@dataclass
+class Take:
+    """A take scored on every video frame (T), camera frame (OpenCV) of its camera, metres.
+
+    ``limbs`` (T, 12, 3), ``limbs_2d`` (T, 12, 2) pixels, ``feet`` (T, 4, 3) the
+    ankle and foot joints (``FOOT_JOINTS``), ``valid`` (T,) frames between its
+    first and last key; ``up_cam`` (3,) its ``world_up`` in the camera frame;
+    ``floor_point_cam`` a point of its own floor (Z = 0 of its world) or None
+    when cleanup did not put it on one; ``foot_rest_height`` (4,) each foot
+    joint's height above the sole at rest; ``info`` body model, keys fitted
+    and the take's own quality figures.
+    """
+
+    limbs: np.ndarray
+    limbs_2d: np.ndarray
+    feet: np.ndarray
+    valid: np.ndarray
+    up_cam: np.ndarray
+    floor_point_cam: np.ndarray | None
+    foot_rest_height: np.ndarray
+    info: dict
+
+
+def read_take(path: Path, frames: int) -> Take:
+    """The take at ``path`` on ``frames`` video frames.
 
     Video frames the take does not hold (a stride) are interpolated linearly
     from its keys (:func:`fill_between_keys`); ``info["frames_fitted"]`` counts the keys.
     """
     from core.body.mannequin import forward_kinematics
+    from core.cleanup.floor import proxy_heights
     from core.motion import read_motion
     from core.skeleton import JOINT_INDEX, LIMB_JOINTS
 
@@ -196,20 +317,30 @@ def take_joints(path: Path, frames: int) -> tuple[np.ndarray, np.ndarray, np.nda
     pos, _ = forward_kinematics(motion.poses.astype(np.float64), motion.rest_joints, motion.trans)
     E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
     cam = pos @ E[:3, :3].T + E[:3, 3]
-    limbs = cam[:, [JOINT_INDEX[n] for n in LIMB_JOINTS]]
-    uv = groundtruth.project(limbs, np.asarray(motion.camera_intrinsics, np.float64))
-    out3 = np.full((frames, 12, 3), np.nan)
-    out2 = np.full((frames, 12, 2), np.nan)
+    picked = cam[:, [JOINT_INDEX[n] for n in (*LIMB_JOINTS, *FOOT_JOINTS)]]
+    uv = groundtruth.project(picked[:, :12], np.asarray(motion.camera_intrinsics, np.float64))
     idx = np.asarray(motion.frame_indices)
     keep = (idx >= 0) & (idx < frames)
-    out3[idx[keep]] = limbs[keep]
-    out2[idx[keep]] = uv[keep]
     keyed = np.zeros(frames, bool)
     keyed[idx[keep]] = True
+    out3 = np.full((frames, picked.shape[1], 3), np.nan)
+    out2 = np.full((frames, 12, 2), np.nan)
+    out3[idx[keep]] = picked[keep]
+    out2[idx[keep]] = uv[keep]
     out3, valid = fill_between_keys(out3, keyed)
     out2, _ = fill_between_keys(out2, keyed)
+    up_cam = E[:3, :3] @ np.asarray(motion.world_up, np.float64)
+    on_floor = "floor_tilt_degrees" in motion.quality
     info = {"body_model": motion.body_model, "frames_fitted": int(keyed.sum()), **motion.quality}
-    return out3, out2, valid, info
+    return Take(out3[:, :12], out2, out3[:, 12:], valid, up_cam / np.linalg.norm(up_cam),
+                E[:3, 3].copy() if on_floor else None,
+                proxy_heights(np.asarray(motion.rest_joints), motion.v_template), info)
+
+
+def take_joints(path: Path, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Limb joints of a take: camera frame (T, 12, 3) m, pixels (T, 12, 2), valid (T,), info (:func:`read_take`)."""
+    take = read_take(path, frames)
+    return take.limbs, take.limbs_2d, take.valid, take.info
 
 
 def mediapipe_joints(clip: groundtruth.Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,17 +388,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", default="fast,balanced,accurate",
                         help="presets to run when the CLI has --preset (comma-separated)")
-    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS),
-                        help="comma-separated clip names; the held-out ones: "
+    parser.add_argument("--clips", default=None,
+                        help="comma-separated clip names (default: the default set); the held-out ones: "
                              + ",".join(c.name for c in groundtruth.HELD_OUT))
+    parser.add_argument("--set", dest="clip_set", choices=sorted(groundtruth.CLIP_SETS), default=None,
+                        help="a named set of clips instead of --clips (tilted: cameras 1-3 m high, pitched "
+                             "-35 to +10 deg, rolled up to 15 deg, people who travel)")
     parser.add_argument("--frames", type=int, default=None, help="use only the first N frames of each clip")
     parser.add_argument("--engine", default=groundtruth.RenderSettings().engine, help="Blender render engine")
     args = parser.parse_args(argv)
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     settings = groundtruth.RenderSettings(engine=args.engine)
-    help_text = cli_help(python)
-    has_presets = "--preset" in help_text
+    has_presets = "--preset" in cli_help(python)
     presets: list[str | None] = [p for p in args.presets.split(",") if p] if has_presets else [None]
     labels = [p or "default" for p in presets]
     code = fitting_code_id()
@@ -278,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"engine CLI --preset: {'yes, running ' + ', '.join(labels) if has_presets else 'not yet (default run)'}")
 
     try:
-        specs = groundtruth.clips_named(args.clips)
+        specs = groundtruth.clips_selected(args.clips, args.clip_set)
     except ValueError as exc:
         parser.error(str(exc))
     results: dict[str, float | str | int] = {
@@ -290,77 +423,106 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-accuracy-") as tmp:
         for spec in specs:
-            t0 = time.perf_counter()
             clip = groundtruth.prepare_clip(spec, settings, python=python, log=print)
-            prep = time.perf_counter() - t0
-            T = len(clip.truth["limb_cam"]) if args.frames is None else min(args.frames, len(clip.truth["limb_cam"]))
-            video = clip.video
-            if args.frames is not None:
-                video = Path(tmp) / f"{spec.name}-{T}.mp4"
-                _cut(clip.video, video, T)
-            gt3, gt2 = clip.truth["limb_cam"][:T], clip.truth["limb_2d"][:T]
-            hfov = float(clip.truth["hfov_degrees"])
-            results[f"{spec.name}.frames"] = T
-            results[f"{spec.name}.render_seconds"] = round(float(clip.meta["render_seconds"]), 1)
-            print(f"\n{spec.name}: {T} frames {settings.width}x{settings.height} @ {spec.fps:g} fps, "
-                  f"camera {clip.meta['camera_distance_m']:.1f} m, hfov {hfov:g} deg "
-                  f"(clip ready in {prep:.1f} s; first render took {clip.meta['render_seconds']:.0f} s)")
-
-            t0 = time.perf_counter()
-            mp_world, mp_2d, present = mediapipe_joints(clip)
-            mp_world, mp_2d, present = mp_world[:T], mp_2d[:T], present[:T]
-            per.setdefault("mediapipe", {})[spec.name] = all_metrics(mp_world, gt3, mp_2d, gt2, present)
-            results[f"{spec.name}.mediapipe.detection_rate"] = float(present.mean())
-            print(f"  mediapipe: person found in {100 * present.mean():.1f}% of frames "
-                  f"({time.perf_counter() - t0:.1f} s)")
-
-            for preset, label in zip(presets, labels):
-                out = Path(tmp) / f"{spec.name}-{label}.npz"
-                seconds = run_capture(python, video, out, hfov, preset)
-                ours3, ours2, valid, info = take_joints(out, T)
-                per.setdefault(label, {})[spec.name] = all_metrics(ours3, gt3, ours2, gt2, valid)
-                results[f"{spec.name}.{label}.capture_seconds"] = round(seconds, 2)
-                results[f"{spec.name}.{label}.body_model"] = str(info.pop("body_model"))
-                results[f"{spec.name}.{label}.frames_fitted"] = int(info.pop("frames_fitted"))
-                for name, value in info.items():  # the take's own quality figures
-                    results[f"{spec.name}.{label}.take.{name}"] = round(float(value), 4)
-                print(f"  {label}: capture {seconds:.1f} s, body {results[f'{spec.name}.{label}.body_model']}, "
-                      f"{results[f'{spec.name}.{label}.frames_fitted']}/{T} frames fitted, {int(valid.sum())} scored")
-
-    for method, clips in per.items():
-        for clip_name, metrics in clips.items():
-            for k, v in metrics.items():
-                results[f"{clip_name}.{method}.{k}"] = round(v, 3)
-        for k in METRICS:
-            results[f"mean.{method}.{k}"] = round(float(np.mean([m[k] for m in clips.values()])), 3)
-    for label in labels:
-        for k in METRICS:
-            results[f"ratio.{label}.{k}"] = round(results[f"mean.{label}.{k}"] / results[f"mean.mediapipe.{k}"], 3)
+            _score_clip(clip, args.frames, Path(tmp), python, list(zip(presets, labels)), per, results)
+            so_far = dict(results, clips_done=",".join(per["mediapipe"]))  # a long run leaves figures as it goes
+            _summarise(per, labels, so_far)
+            write_results("accuracy", so_far)
+    _summarise(per, labels, results)
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
-
     _print_table(per, [s.name for s in specs], labels, results)
     path = write_results("accuracy", results)
     print(f"\nwrote {path} ({results['total_seconds']:.0f} s)")
     return 0
 
 
+def _score_clip(clip: groundtruth.Clip, frames: int | None, tmp: Path, python: str,
+                presets: list[tuple[str | None, str]], per: dict, results: dict) -> None:
+    """MediaPipe and every preset on one clip: figures into ``per`` (method -> clip -> metric) and ``results``."""
+    spec, truth = clip.spec, clip.truth
+    T = len(truth["limb_cam"]) if frames is None else min(frames, len(truth["limb_cam"]))
+    video = clip.video
+    if frames is not None:
+        video = tmp / f"{spec.name}-{T}.mp4"
+        _cut(clip.video, video, T)
+    gt3, gt2 = truth["limb_cam"][:T], truth["limb_2d"][:T]
+    hfov = float(truth["hfov_degrees"])
+    world = truth_world(clip, T)
+    results[f"{spec.name}.frames"] = T
+    results[f"{spec.name}.render_seconds"] = round(float(clip.meta["render_seconds"]), 1)
+    for name, value in truth_figures(world).items():
+        results[f"{spec.name}.truth.{name}"] = round(value, 3)
+    print(f"\n{spec.name}: {T} frames {clip.truth['image_size'][0]}x{clip.truth['image_size'][1]} @ {spec.fps:g} fps, "
+          f"camera {clip.meta['camera_distance_m']:.1f} m, tilted {results[f'{spec.name}.truth.tilt_deg']:.1f} deg "
+          f"from level, hfov {hfov:g} deg (first render took {clip.meta['render_seconds']:.0f} s)")
+
+    t0 = time.perf_counter()
+    mp_world, mp_2d, present = (a[:T] for a in mediapipe_joints(clip))
+    per.setdefault("mediapipe", {})[spec.name] = {
+        **all_metrics(mp_world, gt3, mp_2d, gt2, present),
+        **world_figures(fill_between_keys(mp_world, present)[0], present, gt3, world)}
+    results[f"{spec.name}.mediapipe.detection_rate"] = float(present.mean())
+    print(f"  mediapipe: person found in {100 * present.mean():.1f}% of frames ({time.perf_counter() - t0:.1f} s)")
+
+    for preset, label in presets:
+        out = tmp / f"{spec.name}-{label}.npz"
+        seconds = run_capture(python, video, out, hfov, preset)
+        take = read_take(out, T)
+        per.setdefault(label, {})[spec.name] = {
+            **all_metrics(take.limbs, gt3, take.limbs_2d, gt2, take.valid),
+            **world_figures(take.limbs, take.valid, gt3, world, take)}
+        info = dict(take.info)
+        results[f"{spec.name}.{label}.capture_seconds"] = round(seconds, 2)
+        results[f"{spec.name}.{label}.body_model"] = str(info.pop("body_model"))
+        results[f"{spec.name}.{label}.frames_fitted"] = int(info.pop("frames_fitted"))
+        for name, value in info.items():  # the take's own quality figures
+            results[f"{spec.name}.{label}.take.{name}"] = round(float(value), 4)
+        print(f"  {label}: capture {seconds:.1f} s, body {results[f'{spec.name}.{label}.body_model']}, "
+              f"{results[f'{spec.name}.{label}.frames_fitted']}/{T} frames fitted, {int(take.valid.sum())} scored")
+
+
+def _summarise(per: dict, labels: list[str], results: dict) -> None:
+    """Per-clip figures, their means over the clips (NaN-skipping) and ours / MediaPipe ratios into ``results``."""
+    for method, clips in per.items():
+        for clip_name, metrics in clips.items():
+            for k, v in metrics.items():
+                results[f"{clip_name}.{method}.{k}"] = round(v, 3)
+        for k in (*METRICS, *WORLD_METRICS):
+            values = [m[k] for m in clips.values() if np.isfinite(m[k])]
+            results[f"mean.{method}.{k}"] = round(float(np.mean(values)), 3) if values else float("nan")
+    for label in labels:
+        for k in RATIO_METRICS:
+            results[f"ratio.{label}.{k}"] = round(results[f"mean.{label}.{k}"] / results[f"mean.mediapipe.{k}"], 3)
+
+
 def _print_table(per, clip_names: list[str], labels: list[str], results: dict) -> None:
     cols = [*clip_names, "mean"]
-    print("\nlimb joints (12), lower is better; ratio = ours / MediaPipe on the mean")
+    print("\nlimb joints (12), lower is better; ratio = ours / MediaPipe on the mean; "
+          "MediaPipe's world figures: a hip-centred person who never moves")
     width = max(12, *(len(c) + 2 for c in cols))
-    header = f"{'metric':<16}{'method':<11}" + "".join(f"{c:>{width}}" for c in cols) + f"{'ratio':>8}{'target':>9}"
+    header = f"{'metric':<25}{'method':<11}" + "".join(f"{c:>{width}}" for c in cols) + f"{'ratio':>8}{'target':>10}"
     print(header)
     print("-" * len(header))
-    for k in METRICS:
+    for k in (*METRICS, *WORLD_METRICS):
         for method in ["mediapipe", *labels]:
             vals = [per[method][c][k] for c in clip_names] + [results[f"mean.{method}.{k}"]]
-            row = f"{k:<16}{method:<11}" + "".join(f"{v:{width}.1f}" for v in vals)
-            if method != "mediapipe":
+            if method == "mediapipe" and not np.isfinite(vals).any():
+                continue
+            digits = 2 if k.endswith(("_ratio", "_deg")) else 1  # ratios and angles are read near their targets
+            row = f"{k:<25}{method:<11}" + "".join(f"{v:{width}.{digits}f}" if np.isfinite(v) else f"{'-':>{width}}"
+                                                   for v in vals)
+            if method != "mediapipe" and k in RATIO_METRICS:
                 ratio = results[f"ratio.{method}.{k}"]
                 target = TARGETS.get(k)
-                verdict = "" if target is None else (f"<={target:g} ok" if ratio <= target else f"<={target:g} NO")
-                row += f"{ratio:8.2f}{verdict:>9}"
+                verdict = "" if target is None else (f"<={target:g}x ok" if ratio <= target else f"<={target:g}x NO")
+                row += f"{ratio:8.2f}{verdict:>10}"
+            elif method != "mediapipe" and k in ABSOLUTE_TARGETS:
+                target, mean = ABSOLUTE_TARGETS[k], results[f"mean.{method}.{k}"]
+                row += f"{'':8}" + (f"<={target:g} ok" if mean <= target else f"<={target:g} NO").rjust(10)
             print(row)
+    truth_keys = ("skate_cam_mm", "skate_world_mm", "skate_max_jump_mm", "tilt_deg")
+    print("truth (its own feet on its own contacts; the camera's tilt from level): " + "; ".join(
+        f"{c}: " + ", ".join(f"{k} {results[f'{c}.truth.{k}']:.1f}" for k in truth_keys) for c in clip_names))
 
 
 def _cut(src: Path, dst: Path, frames: int) -> None:

@@ -1,6 +1,6 @@
 """Cleanup against exact ground truth: planted feet, no jitter, no loss of accuracy.
 
-    python3 dev.py bench cleanup [--clips cmu_01_03,boxing] [--preset balanced]
+    python3 dev.py bench cleanup [--clips cmu_01_03,boxing | --set default|held_out|tilted] [--preset balanced]
 
 On the rendered ground-truth clips of the accuracy benchmark (real motion
 capture, exact joints and foot contacts, see bench/groundtruth/) the engine
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import accuracy  # noqa: E402
 import groundtruth  # noqa: E402
 
-FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth: heel, toe per side
+FOOT_JOINTS = accuracy.FOOT_JOINTS  # truth: heel, toe per side
 
 
 from _results import write_results  # noqa: E402
@@ -79,9 +79,11 @@ def mean_accel_mm(joints: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clips", default=",".join(c.name for c in groundtruth.CLIPS),
-                        help="comma-separated clip names; the held-out ones: "
+    parser.add_argument("--clips", default=None,
+                        help="comma-separated clip names (default: the default set); the held-out ones: "
                              + ",".join(c.name for c in groundtruth.HELD_OUT))
+    parser.add_argument("--set", dest="clip_set", choices=sorted(groundtruth.CLIP_SETS), default=None,
+                        help="a named set of clips instead of --clips")
     parser.add_argument("--preset", default="balanced")
     args = parser.parse_args(argv)
 
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     try:
-        specs = groundtruth.clips_named(args.clips)
+        specs = groundtruth.clips_selected(args.clips, args.clip_set)
     except ValueError as exc:
         parser.error(str(exc))
     results: dict[str, float | str] = {"clips": ",".join(s.name for s in specs), "preset": args.preset}

@@ -13,9 +13,9 @@ files are extracted, never the held-out cartwheel and dance_b.
 :func:`prepare_clip` gives a rendered clip and its truth, from the cache or
 made now. The modules, in the order they build on each other:
 
-- :mod:`~groundtruth.clips`: the clips (``CLIPS``, ``HELD_OUT``,
-  :func:`clips_named`), the skeletons' joint roles (``Rig``) and
-  ``RenderSettings``.
+- :mod:`~groundtruth.clips`: the clips (``CLIPS``, ``HELD_OUT``, ``TILTED``,
+  ``CLIP_SETS``, :func:`clips_named`, :func:`clips_selected`), the skeletons' joint roles (``Rig``),
+  tilted cameras and their scenes (``Shot``) and ``RenderSettings``.
 - :mod:`~groundtruth.bvh`: BVH parsing, forward kinematics in numpy,
   resampling to the video's frame rate, Blender's axes
   (``blender = scale * (x, -z, y)``, the importer's defaults).
@@ -37,7 +37,7 @@ made now. The modules, in the order they build on each other:
 from .body import MATERIALS, build_body, capsule, ellipsoid
 from .bvh import Bvh, blender_from_bvh, bvh_forward_kinematics, parse_bvh, resample, write_bvh
 from .cache import RENDER_VERSION, bvh_folder, cache_root, clip_folder, clip_key, prepare_clip
-from .camera import choose_camera, intrinsics, look_at, project, transform
+from .camera import aim, choose_camera, intrinsics, look_at, pitch_roll_degrees, project, transform
 from .clips import (
     ACROBATICS,
     ALL_CLIPS,
@@ -52,12 +52,16 @@ from .clips import (
     LIMB_JOINTS,
     SELECTABLE,
     TRAVEL,
+    SCENES,
+    TILTED,
     ClipSpec,
     CrowdSpec,
     RenderSettings,
     Rig,
     Walker,
+    Shot,
     clips_named,
+    clips_selected,
 )
 from .render import blender_bone_heads, import_bvh_blender
 from .truth import CONTACT_HEIGHT, CONTACT_SPEED, Clip, foot_contacts, make_clip
@@ -65,9 +69,10 @@ from .truth import CONTACT_HEIGHT, CONTACT_SPEED, Clip, foot_contacts, make_clip
 __all__ = [
     "ACROBATICS", "CLIP_SETS", "CROSSING", "DEEPMIMIC_RIG", "SELECTABLE", "TRAVEL", "CrowdSpec", "Walker",
     "ALL_CLIPS", "ASSIMP_BOXING_RIG", "CLIPS", "CMU_RIG", "CMU_SCALE", "CONTACT_HEIGHT", "CONTACT_SPEED",
-    "HELD_OUT", "LIMB_JOINTS", "MATERIALS", "RENDER_VERSION", "Bvh", "Clip", "ClipSpec", "RenderSettings", "Rig",
+    "HELD_OUT", "LIMB_JOINTS", "MATERIALS", "RENDER_VERSION", "SCENES", "TILTED", "Bvh", "Clip", "ClipSpec",
+    "RenderSettings", "Rig", "Shot",
     "blender_bone_heads", "blender_from_bvh", "build_body", "bvh_folder", "bvh_forward_kinematics", "cache_root",
-    "capsule", "choose_camera", "clip_folder", "clip_key", "clips_named", "ellipsoid", "foot_contacts",
-    "import_bvh_blender", "intrinsics", "look_at", "make_clip", "parse_bvh", "prepare_clip", "project", "resample",
+    "capsule", "choose_camera", "clip_folder", "clip_key", "clips_named", "clips_selected", "ellipsoid", "foot_contacts",
+    "aim", "import_bvh_blender", "intrinsics", "look_at", "make_clip", "parse_bvh", "pitch_roll_degrees", "prepare_clip", "project", "resample",
     "transform", "write_bvh",
 ]

@@ -7,9 +7,11 @@ install, unpacked with ``dpkg-deb -x``), ``pybullet/`` the DeepMimic motions
 (:func:`groundtruth.deepmimic.motion_folder`), ``clips/<name>-<key>/`` one rendered
 clip (:mod:`groundtruth.truth` for its files). The key (:func:`clip_key`) is a
 hash of everything that changes the pixels or the truth: the ``ClipSpec``
-(window, rig, camera azimuth), the ``RenderSettings`` and ``RENDER_VERSION``.
-It does not hash any source file: bump ``RENDER_VERSION`` when the body, the
-scene or the truth computation changes.
+(window, rig, camera azimuth, shot), the ``RenderSettings`` and
+``RENDER_VERSION``; fields set to ``None`` are left out, so a field added with
+the default ``None`` does not render the existing clips again. It does not hash
+any source file: bump ``RENDER_VERSION`` when the body, the scene or the truth
+computation changes.
 """
 
 from __future__ import annotations
@@ -73,9 +75,14 @@ def bvh_folder(log=print) -> Path:
 
 def clip_key(spec: ClipSpec, settings: RenderSettings) -> str:
     """12 hex digits naming a rendered clip's folder (see the module docstring)."""
-    blob = json.dumps({"spec": dataclasses.asdict(spec), "render": dataclasses.asdict(settings),
-                       "version": RENDER_VERSION}, sort_keys=True, default=str)
+    blob = json.dumps({"spec": _set_fields(spec), "render": _set_fields(settings), "version": RENDER_VERSION},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _set_fields(obj) -> dict:
+    """``dataclasses.asdict(obj)`` without its top-level fields that are ``None``."""
+    return {k: v for k, v in dataclasses.asdict(obj).items() if v is not None}
 
 
 def clip_folder(spec: ClipSpec, settings: RenderSettings) -> Path:

@@ -13,13 +13,21 @@ from .bvh import Bvh
 from .clips import ClipSpec, Rig, RenderSettings
 
 
-def look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(4, 4) OpenCV camera-from-world for a camera at ``eye`` looking at ``target`` (Blender world, Z up)."""
+def look_at(eye: np.ndarray, target: np.ndarray, roll_degrees: float = 0.0) -> np.ndarray:
+    """(4, 4) OpenCV camera-from-world for a camera at ``eye`` looking at ``target`` (Blender world, Z up).
+
+    With ``roll_degrees`` 0 the image's x axis is horizontal; a positive roll
+    turns the camera about its optical axis so that its right side goes down
+    (the scene turns anticlockwise in the image). Not for a camera looking
+    straight up or down.
+    """
     z = target - eye
     z = z / np.linalg.norm(z)
     x = np.cross(z, [0.0, 0.0, 1.0])
     x /= np.linalg.norm(x)
     y = np.cross(z, x)  # image down
+    r = math.radians(roll_degrees)
+    x, y = math.cos(r) * x + math.sin(r) * y, -math.sin(r) * x + math.cos(r) * y
     R = np.stack([x, y, z])
     M = np.eye(4)
     M[:3, :3] = R
@@ -44,9 +52,37 @@ def transform(M: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ M[:3, :3].T + M[:3, 3]
 
 
+def pitch_roll_degrees(cam_from_world: np.ndarray) -> tuple[float, float]:
+    """(pitch, roll) of an OpenCV camera-from-world in a Z-up world, degrees, as ``look_at`` makes them.
+
+    Pitch: the optical axis above the horizon; roll: positive when the
+    camera's right side is down.
+    """
+    R = np.asarray(cam_from_world, np.float64)[:3, :3]
+    up = R @ np.array([0.0, 0.0, 1.0])           # world up in the camera frame
+    pitch = math.degrees(math.asin(np.clip(up[2], -1.0, 1.0)))
+    roll = math.degrees(math.atan2(-up[0], -up[1]))
+    return pitch, roll
+
+
+def aim(eye: np.ndarray, heading: np.ndarray, pitch_degrees: float, roll_degrees: float) -> np.ndarray:
+    """(4, 4) camera-from-world at ``eye``, turned to the horizontal ``heading`` and tilted as given."""
+    p = math.radians(pitch_degrees)
+    h = np.array([heading[0], heading[1], 0.0])
+    forward = math.cos(p) * h / np.linalg.norm(h) + math.sin(p) * np.array([0.0, 0.0, 1.0])
+    return look_at(eye, eye + forward, roll_degrees)
+
+
 def choose_camera(world: np.ndarray, bvh: Bvh, rig: Rig, spec: ClipSpec, settings: RenderSettings,
                   floor: float) -> np.ndarray:
-    """Camera-from-world framing every joint of the clip, from the subject's mean front (+azimuth)."""
+    """Camera-from-world framing every joint of the clip, from the subject's mean front (+azimuth).
+
+    Without a ``spec.shot`` the camera is level-ish: at ``settings.camera_height``
+    aimed at hip height over the middle of the motion, moving back until the
+    clip fits. With one it keeps the shot's pitch, roll and height exactly and
+    is turned towards the middle of the motion; it moves along the ground
+    (nearest first) until the clip fits.
+    """
     idx = bvh.index
     left = world[:, idx(rig.limbs["left_hip"])] - world[:, idx(rig.limbs["right_hip"])]
     left[:, 2] = 0.0
@@ -61,14 +97,25 @@ def choose_camera(world: np.ndarray, bvh: Bvh, rig: Rig, spec: ClipSpec, setting
     pts = world.reshape(-1, 3)
     lo = 0.5 * (1 - settings.frame_fill) * np.array([settings.width, settings.height])
     hi = np.array([settings.width, settings.height]) - lo
-    distance = settings.min_distance
-    while True:
+
+    def fits(M: np.ndarray) -> bool:
+        cam = transform(M, pts)
+        if (cam[:, 2] < 0.3).any():
+            return False
+        uv = project(cam, K)
+        return bool((uv >= lo).all() and (uv <= hi).all())
+
+    shot = spec.shot
+    distance = settings.min_distance if shot is None else 0.5
+    while distance <= 30:
         eye = target + distance * direction
-        eye[2] = floor + settings.camera_height
-        M = look_at(eye, target)
-        uv = project(transform(M, pts), K)
-        if (uv >= lo).all() and (uv <= hi).all():
+        if shot is None:
+            eye[2] = floor + settings.camera_height
+            M = look_at(eye, target)
+        else:
+            eye[2] = floor + shot.height_m
+            M = aim(eye, -direction, shot.pitch_degrees, shot.roll_degrees)
+        if fits(M):
             return M
-        distance += 0.1
-        if distance > 30:
-            raise RuntimeError(f"{spec.name}: cannot frame the clip within 30 m")
+        distance += 0.1 if shot is None else 0.05
+    raise RuntimeError(f"{spec.name}: cannot frame the clip within 30 m")

@@ -1,8 +1,10 @@
 """What is rendered: the benchmark clips, the skeletons' joint roles and the render settings.
 
-Every field of ``ClipSpec`` (its ``Rig`` included) and of ``RenderSettings`` is
-part of a rendered clip's cache key (:func:`groundtruth.cache.clip_key`): a
-change to any of them renders that clip again.
+Every field of ``ClipSpec`` (its ``Rig`` and ``Shot`` included) and of
+``RenderSettings`` is part of a rendered clip's cache key
+(:func:`groundtruth.cache.clip_key`): a change to any of them renders that clip
+again. A field whose value is ``None`` is left out of the key, so a field added
+with the default ``None`` keeps the key of every clip that does not set it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,37 @@ ASSIMP_BOXING_RIG = Rig(
 )
 
 
+SCENES = ("plain", "room", "studio")
+"""What surrounds the subject: ``plain`` a textured ground to the horizon and a
+sky (the ``CLIPS``), ``room`` that textured floor inside walls with a door frame,
+a table and a cabinet (vertical edges to find gravity from), ``studio`` a
+seamless curved backdrop of one colour (no edges, no floor texture)."""
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A camera set up by hand: its tilt and height, and the scene around the subject.
+
+    The camera stands ``height_m`` above the floor, turned towards the middle
+    of the clip's motion (from the clip's ``azimuth_degrees``) and tilted by
+    exactly ``pitch_degrees`` and ``roll_degrees``; it moves back (or in)
+    until the whole motion stays inside the frame (``RenderSettings.frame_fill``).
+
+    Attributes:
+        pitch_degrees: angle of the optical axis above the horizon (negative
+            = looking down); -35 to +10 in ``TILTED``.
+        roll_degrees: rotation about the optical axis; positive turns the
+            camera's right side down (the scene turns anticlockwise in the image).
+        height_m: camera height above the floor, metres.
+        scene: one of ``SCENES``.
+    """
+
+    pitch_degrees: float
+    roll_degrees: float = 0.0
+    height_m: float = 1.5
+    scene: str = "room"
+
+
 @dataclass(frozen=True)
 class ClipSpec:
     """One benchmark clip: a window of a BVH file and how to film it.
@@ -74,6 +107,9 @@ class ClipSpec:
         azimuth_degrees: camera position around the subject, 0 = straight in
             front of the clip's mean facing direction, positive = towards the
             subject's right.
+        shot: a tilted camera and its scene (``TILTED``); ``None`` = the level
+            camera at ``RenderSettings.camera_height`` aimed at hip height, on
+            the plain ground.
     """
 
     name: str
@@ -83,6 +119,7 @@ class ClipSpec:
     frames: int = 150
     fps: float = 30.0
     azimuth_degrees: float = 25.0
+    shot: Shot | None = None
 
 
 CLIPS: tuple[ClipSpec, ...] = (
@@ -100,19 +137,35 @@ HELD_OUT: tuple[ClipSpec, ...] = (
 carries over: other CMU motion (01_01, same package) and a later stretch of the
 boxing take, from other camera angles. Run them by name (``--clips``)."""
 
-ALL_CLIPS: tuple[ClipSpec, ...] = CLIPS + HELD_OUT
+TILTED: tuple[ClipSpec, ...] = (
+    ClipSpec("tilt_room_walk", "01_03.bvh", CMU_RIG, start_seconds=28.5, frames=130, azimuth_degrees=30.0,
+             shot=Shot(pitch_degrees=-20.0, roll_degrees=0.0, height_m=2.2, scene="room")),
+    ClipSpec("tilt_room_jumps_high", "01_01.bvh", CMU_RIG, start_seconds=2.0, frames=150, azimuth_degrees=50.0,
+             shot=Shot(pitch_degrees=-35.0, roll_degrees=10.0, height_m=2.8, scene="room")),
+    ClipSpec("tilt_room_jumps_low", "01_01.bvh", CMU_RIG, start_seconds=11.0, frames=150, azimuth_degrees=70.0,
+             shot=Shot(pitch_degrees=10.0, roll_degrees=-15.0, height_m=1.0, scene="room")),
+    ClipSpec("tilt_studio_jumps", "01_01.bvh", CMU_RIG, start_seconds=17.8, frames=150, azimuth_degrees=-35.0,
+             shot=Shot(pitch_degrees=-15.0, roll_degrees=-6.0, height_m=2.0, scene="studio")),
+    ClipSpec("tilt_studio_walk", "01_03.bvh", CMU_RIG, start_seconds=12.5, frames=130, azimuth_degrees=50.0,
+             shot=Shot(pitch_degrees=-25.0, roll_degrees=5.0, height_m=2.3, scene="studio")),
+)
+"""Cameras that are not level, at 1-3 m, filming motion that travels (CMU 01_01's
+forward jumps, 01_03's walking): three in a room with vertical edges, two in a
+structure-less studio sweep. For the world-frame figures (up direction, floor,
+root trajectory, foot skate on true contacts). Run with ``--set tilted``."""
 
+ALL_CLIPS: tuple[ClipSpec, ...] = CLIPS + HELD_OUT + TILTED
 
 def clips_named(names: str) -> list[ClipSpec]:
     """The clips of a comma-separated list of names, in ``SELECTABLE`` order (benchmark, held-out,
-    acrobatics, travel, crossing). A set's name (``ACROBATICS``, ``TRAVEL``, ``CROSSING``,
-    case-insensitive) stands for all its clips.
+    tilted, acrobatics, travel, crossing). A set's name (a ``CLIP_SETS`` key such as ``ACROBATICS``
+    or ``tilted``, case-insensitive) stands for all its clips.
 
     Raises ValueError naming the known clips when a name is unknown.
     """
     wanted: set[str] = set()
     for n in (n for n in names.split(",") if n):
-        wanted |= {c.name for c in CLIP_SETS[n.upper()]} if n.upper() in CLIP_SETS else {n}
+        wanted |= {c.name for c in CLIP_SETS[n.lower()]} if n.lower() in CLIP_SETS else {n}
     unknown = sorted(wanted - {c.name for c in SELECTABLE})
     if unknown:
         raise ValueError(f"unknown clip(s) {', '.join(unknown)}; known: {', '.join(c.name for c in SELECTABLE)}, "
@@ -195,10 +248,27 @@ nearest the camera, another walks the other way behind, and (three) one jumps fo
 so each hides the others in turn."""
 
 CLIP_SETS: dict[str, tuple[ClipSpec, ...]] = {
-    "CLIPS": CLIPS, "HELD_OUT": HELD_OUT, "ACROBATICS": ACROBATICS, "TRAVEL": TRAVEL, "CROSSING": CROSSING,
+    "default": CLIPS, "held_out": HELD_OUT, "tilted": TILTED,
+    "acrobatics": ACROBATICS, "travel": TRAVEL, "crossing": CROSSING,
 }
+"""Named sets (lower case) for ``--set`` of the benchmarks and as names in ``--clips`` (any case)."""
 SELECTABLE: tuple[ClipSpec, ...] = ALL_CLIPS + ACROBATICS + TRAVEL + CROSSING
 """Every clip ``--clips`` can name."""
+
+
+def clips_selected(names: str | None = None, set_name: str | None = None) -> list[ClipSpec]:
+    """The clips of a benchmark's ``--clips`` (comma-separated names) or ``--set`` (a ``CLIP_SETS`` name).
+
+    Neither: ``CLIPS``. Raises ValueError for both at once, an unknown set or
+    an unknown clip name.
+    """
+    if names is not None and set_name is not None:
+        raise ValueError("give --clips or --set, not both")
+    if set_name is not None:
+        if set_name.lower() not in CLIP_SETS:
+            raise ValueError(f"unknown set {set_name}; known: {', '.join(CLIP_SETS)}")
+        return list(CLIP_SETS[set_name.lower()])
+    return clips_named(names) if names is not None else list(CLIPS)
 
 
 @dataclass(frozen=True)
@@ -219,7 +289,8 @@ class RenderSettings:
             when time allows (``--engine CYCLES``).
         samples: Cycles / EEVEE samples per pixel (Workbench ignores it).
         denoise: Cycles denoiser (OpenImageDenoise) on or off.
-        camera_height: camera height above the floor, metres ("chest height").
+        camera_height: camera height above the floor, metres ("chest height");
+            a clip's ``Shot`` sets its own.
         min_distance: closest camera distance; it moves back until the whole
             clip stays inside ``frame_fill`` of the image.
         frame_fill: fraction of the image (centred) the subject must stay in.

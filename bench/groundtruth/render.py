@@ -7,7 +7,9 @@ inside the functions, so the rest of the package imports without Blender).
 The job file names the excerpt BVH, the body arrays, the floor height, the
 camera and the ``RenderSettings``; the BVH is imported with Blender's own
 importer and drives the body through an Armature modifier; a textured ground
-plane, a sun and a sky-coloured world complete the scene.
+plane (none in a studio), a sun, a sky-coloured world and the set's pieces
+(``job["set"]``, :func:`groundtruth.room.set_pieces`: walls, door frame, table,
+or a studio sweep) complete the scene.
 """
 
 from __future__ import annotations
@@ -59,10 +61,15 @@ def render(job_path: str) -> None:
     for person in job.get("people") or [{"bvh": job["bvh"], "body": job["body"]}]:
         arms.append(import_bvh_blender(person["bvh"], job["scale"]))
         _body(scene, arms[-1], np.load(person["body"]))
-    _ground(scene, job["floor"])
+    if job.get("scene", "plain") != "studio":
+        _ground(scene, job["floor"])
+    for piece in job.get("set", []):
+        _piece(scene, piece)
     _lights(scene)
     _camera(scene, np.array(job["cam_from_world"]), job["settings"]["hfov_degrees"])
     _render_settings(scene, job["settings"])
+    if job.get("set"):
+        scene.display.shadow_shift = 0.4  # Workbench: no shadow acne stripes on walls lit at a grazing angle
 
     frames = [1 + k for k in range(job["count"])]
     names, heads = blender_bone_heads(arms[0], frames)
@@ -184,6 +191,19 @@ def _ground(scene, floor: float) -> None:
     tex.interpolation = "Closest"
     links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
     mesh.materials.append(mat)
+
+
+def _piece(scene, piece: dict) -> None:
+    """One mesh of the set: ``verts`` (N, 3) Blender world, ``faces`` quads, one matte ``color``."""
+    import bpy
+
+    mesh = bpy.data.meshes.new(piece["name"])
+    mesh.from_pydata([tuple(v) for v in piece["verts"]], [], [tuple(f) for f in piece["faces"]])
+    mesh.materials.append(_material(piece["name"], tuple(piece["color"])))
+    mesh.polygons.foreach_set("use_smooth", np.full(len(mesh.polygons), bool(piece.get("smooth", False))))
+    mesh.update()
+    obj = bpy.data.objects.new(piece["name"], mesh)
+    scene.collection.objects.link(obj)
 
 
 def _lights(scene) -> None:

@@ -66,9 +66,10 @@ import numpy as np
 
 from .body import build_body
 from .bvh import Bvh, blender_from_bvh, bvh_forward_kinematics, resample, write_bvh
-from .camera import choose_camera, intrinsics, project, transform
+from .camera import choose_camera, intrinsics, pitch_roll_degrees, project, transform
 from .clips import DEEPMIMIC_RIG, LIMB_JOINTS, ClipSpec, RenderSettings
 from .deepmimic import SOLE_BELOW_GROUND
+from .room import set_pieces
 
 CONTACT_HEIGHT = 0.05
 """Metres above a foot point's resting height (its 5th percentile over the clip)."""
@@ -142,7 +143,9 @@ def _render(spec: ClipSpec, settings: RenderSettings, scene: _Scene, work: Path,
             people: list[dict] | None = None) -> float:
     """Run the render process on ``work``; the seconds it took. ``people``: for a clip of several
     people, each one's ``{"bvh", "body"}`` files (person 0 first), else the one person of ``scene``."""
+    scene_name = "plain" if spec.shot is None else spec.shot.scene
     job = {"people": people or [{"bvh": str(work / "excerpt.bvh"), "body": str(work / "body.npz")}],
+        "scene": scene_name, "set": set_pieces(scene_name, scene.world, scene.cam_from_world, scene.floor),
         "bvh": str(work / "excerpt.bvh"), "body": str(work / "body.npz"), "frames_dir": str(work / "frames"),
         "scale": spec.rig.scale, "fps": spec.fps, "count": spec.frames, "floor": scene.floor,
         "cam_from_world": scene.cam_from_world.tolist(), "settings": dataclasses.asdict(settings),
@@ -208,8 +211,12 @@ def make_clip(spec: ClipSpec, source: Bvh, settings: RenderSettings, work: Path,
     _write_video(work / "frames", work / VIDEO_FILE, spec.fps, spec.frames)
     truth = _truth(spec, settings, scene)
     np.savez(work / TRUTH_FILE, **truth)
+    pitch, roll = pitch_roll_degrees(scene.cam_from_world)
+    eye = -scene.cam_from_world[:3, :3].T @ scene.cam_from_world[:3, 3]
     return {"render_seconds": render_seconds, "fk_check_max_error_m": fk_error,
-            "camera_distance_m": float(np.linalg.norm(truth["limb_cam"].mean((0, 1))))}
+            "camera_distance_m": float(np.linalg.norm(truth["limb_cam"].mean((0, 1)))),
+            "camera_pitch_degrees": pitch, "camera_roll_degrees": roll,
+            "camera_height_m": float(eye[2] - scene.floor)}
 
 
 def _write_video(frames_dir: Path, out: Path, fps: float, count: int) -> None:

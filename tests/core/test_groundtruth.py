@@ -374,3 +374,105 @@ def test_occluded_share_hides_only_behind_a_nearer_bone():
     near = occluded_share(limb_2d, np.array([[5.0, 5.0]]), other, np.array([[3.0, 3.0]]), bones, 600.0)
     far = occluded_share(limb_2d, np.array([[5.0, 5.0]]), other, np.array([[8.0, 8.0]]), bones, 600.0)
     assert near[0] == pytest.approx(0.5) and far[0] == 0.0
+
+
+@pytest.mark.parametrize("pitch, roll", [(-35.0, 0.0), (-20.0, 10.0), (0.0, -15.0), (10.0, 15.0)])
+def test_tilted_camera_sees_straight_ahead_at_the_centre_with_its_exact_tilt(pitch, roll):
+    K = groundtruth.intrinsics(640, 480, 55.0)
+    eye = np.array([1.0, -4.0, 2.2])
+    heading = np.array([0.3, 1.0, 0.0])
+    M = groundtruth.aim(eye, heading, pitch, roll)
+    p = np.radians(pitch)
+    ahead = eye + 5.0 * (np.cos(p) * heading / np.linalg.norm(heading) + np.sin(p) * np.array([0.0, 0.0, 1.0]))
+    assert groundtruth.project(groundtruth.transform(M, ahead), K) == pytest.approx([320.0, 240.0], abs=1e-9)
+    assert groundtruth.pitch_roll_degrees(M) == pytest.approx((pitch, roll), abs=1e-9)
+    assert groundtruth.transform(M, eye) == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
+
+
+@pytest.mark.parametrize("pitch, roll", [(-35.0, 0.0), (-20.0, 0.0), (-12.0, 8.0), (10.0, -15.0)])
+def test_vertical_lines_meet_where_the_pitch_and_roll_say(pitch, roll):
+    # the vanishing point of vertical lines: f cot(pitch) from the centre, turned by the roll
+    K = groundtruth.intrinsics(640, 480, 55.0)
+    f = K[0, 0]
+    M = groundtruth.aim(np.array([0.0, 0.0, 1.6]), np.array([0.0, 1.0, 0.0]), pitch, roll)
+    lines = []
+    for x, y in ((-1.5, 4.0), (2.0, 6.0)):                  # two door posts, 0 to 2 m high
+        a, b = (groundtruth.project(groundtruth.transform(M, np.array([x, y, z])), K) for z in (0.0, 2.0))
+        lines.append(np.cross([*a, 1.0], [*b, 1.0]))
+    vp = np.cross(*lines)
+    vp = vp[:2] / vp[2]
+    p, r = np.radians(pitch), np.radians(roll)
+    expected = np.array([320.0, 240.0]) - f / np.tan(p) * np.array([np.sin(r), np.cos(r)])
+    assert vp == pytest.approx(expected, rel=1e-9)
+    # and the horizon turns with the roll: up to the right when the camera's right side is down
+    far = [groundtruth.project(groundtruth.transform(M, np.array([x, 1e4, 1.6])), K) for x in (-1e3, 1e3)]
+    assert np.degrees(np.arctan2(-(far[1][1] - far[0][1]), far[1][0] - far[0][0])) == pytest.approx(roll, abs=1e-6)
+
+
+def test_every_tilted_clip_is_framed_with_its_exact_tilt_and_height():
+    settings = groundtruth.RenderSettings()
+    K = groundtruth.intrinsics(settings.width, settings.height, settings.hfov_degrees)
+    assert len(groundtruth.TILTED) >= 5
+    assert {c.shot.scene for c in groundtruth.TILTED} == {"room", "studio"}
+    sources = {}
+    for spec in groundtruth.TILTED:
+        if spec.bvh not in sources:
+            sources[spec.bvh] = groundtruth.parse_bvh((groundtruth.bvh_folder() / spec.bvh).read_text())
+        excerpt, _ = groundtruth.resample(sources[spec.bvh], spec.start_seconds, spec.frames, spec.fps)
+        world = groundtruth.blender_from_bvh(groundtruth.bvh_forward_kinematics(excerpt), spec.rig.scale)
+        floor = float(world[..., 2].min())
+        M = groundtruth.choose_camera(world, excerpt, spec.rig, spec, settings, floor)
+        assert groundtruth.pitch_roll_degrees(M) == pytest.approx((spec.shot.pitch_degrees, spec.shot.roll_degrees))
+        eye = -M[:3, :3].T @ M[:3, 3]
+        assert eye[2] - floor == pytest.approx(spec.shot.height_m)
+        uv = groundtruth.project(groundtruth.transform(M, world.reshape(-1, 3)), K)
+        margin = 0.5 * (1 - settings.frame_fill) * np.array([settings.width, settings.height])
+        assert (uv >= margin - 1e-6).all() and (uv <= np.array([640, 480]) - margin + 1e-6).all(), spec.name
+        # the whole motion travels: these clips are about the root and the feet in the world
+        pelvis = world[:, excerpt.index(spec.rig.pelvis), :2]
+        assert np.linalg.norm(pelvis - pelvis[0], axis=-1).max() > 1.0, spec.name
+
+
+def test_existing_clips_keep_their_cache_keys():
+    # New ClipSpec fields default to None and stay out of the key: the clips rendered before them
+    # (minutes to an hour each) are not rendered again. A deliberate change updates these.
+    settings = groundtruth.RenderSettings()
+    keys = {c.name: groundtruth.clip_key(c, settings) for c in groundtruth.CLIPS + groundtruth.HELD_OUT}
+    assert keys == {"cmu_01_03": "8a9907fc17e1", "boxing": "255b115c0b06", "val_cmu_01_01a": "68ea366e8ad1",
+                    "val_cmu_01_01b": "e481bd29fb01", "val_boxing_late": "1387ec37782c"}
+    tilted = {groundtruth.clip_key(c, settings) for c in groundtruth.TILTED}
+    assert len(tilted) == len(groundtruth.TILTED) and not tilted & set(keys.values())
+
+
+def test_room_stands_behind_the_motion_and_the_studio_has_no_vertical_edge():
+    from groundtruth.room import set_pieces
+
+    rng = np.random.default_rng(7)
+    points = rng.uniform([-1.0, 2.0, 0.0], [1.0, 4.0, 1.8], size=(200, 3))   # the motion, in front of the camera
+    M = groundtruth.aim(np.array([0.0, 0.0, 2.0]), np.array([0.0, 1.0, 0.0]), -25.0, 8.0)
+    room = {p["name"]: np.array(p["verts"]) for p in set_pieces("room", points, M, 0.0)}
+    assert {"WallBack", "WallLeft", "WallRight", "DoorPostL", "DoorPostR", "TableTop", "Cabinet"} <= set(room)
+    for name, verts in room.items():
+        if name not in ("WallLeft", "WallRight", "Ceiling"):
+            assert verts[:, 1].min() > points[:, 1].max(), name      # behind the whole motion
+        else:
+            assert verts[:, 2].min() >= 2.8 - 1e-9 or np.abs(verts[:, 0]).min() > np.abs(points[:, 0]).max(), name
+    posts = room["DoorPostL"]
+    assert np.ptp(posts[:, 2]) > 2.0 and np.ptp(posts[:, 0]) < 0.2   # a vertical edge 2 m tall
+    sweep = set_pieces("studio", points, M, 0.0)
+    assert len(sweep) == 1
+    verts = np.array(sweep[0]["verts"])
+    for face in sweep[0]["faces"]:                                   # edges run across the view or along the
+        a, b, c, d = verts[list(face)]                                # curve at the far sides (30 m out)
+        assert abs(a[0]) == pytest.approx(30.0) and abs(c[0]) == pytest.approx(30.0)
+    assert set_pieces("plain", points, M, 0.0) == []
+
+
+def test_benchmarks_pick_clips_by_name_or_by_set():
+    assert groundtruth.clips_selected() == list(groundtruth.CLIPS)
+    assert groundtruth.clips_selected(set_name="tilted") == list(groundtruth.TILTED)
+    assert [c.name for c in groundtruth.clips_selected("boxing,tilt_studio_walk")] == ["boxing", "tilt_studio_walk"]
+    with pytest.raises(ValueError, match="not both"):
+        groundtruth.clips_selected("boxing", "tilted")
+    with pytest.raises(ValueError, match="unknown set"):
+        groundtruth.clips_selected(set_name="sideways")
