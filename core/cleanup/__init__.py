@@ -169,6 +169,22 @@ def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: Cleanu
                            climb=velocity[..., 2])
 
 
+def _angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0))))
+
+
+def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:
+    """The floor's tilt figures, in degrees, for a floor found in the take's world before grounding.
+
+    ``floor_tilt_degrees``: from the camera's level (its -y axis): how far the camera looks tilted
+    over the floor, comparable with a known camera tilt. ``floor_off_up_degrees``: how far the feet
+    tilted the floor from the take's estimated up direction (``up``).
+    """
+    level = np.asarray(camera_extrinsics, np.float64)[:3, :3].T @ np.array([0.0, -1.0, 0.0])
+    return {"floor_tilt_degrees": _angle_degrees(floor.normal, level),
+            "floor_off_up_degrees": _angle_degrees(floor.normal, up)}
+
+
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
                  progress: Callable[[int, int], None] | None = None) -> CleanupResult:
     """Return a cleaned copy of ``motion`` (the input is not changed).
@@ -223,7 +239,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         "ground_penetration_mm": mean_pen,
         "ground_penetration_max_mm": max_pen,
         "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
-        "floor_tilt_degrees": float(np.degrees(np.arccos(np.clip(floor.normal @ up, -1, 1)))),
+        **floor_tilts(floor, up, E),
         **step_figures(pos[:, 0].astype(np.float64), points, contacts),
     }
     floor_warnings = ground_certainty(out.up_sigma_degrees, out.up_source, quality)

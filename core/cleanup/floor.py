@@ -62,7 +62,7 @@ class Floor:
 def ground_certainty(up_sigma_degrees: float | None, up_source: str, quality: dict[str, float]) -> list[str]:
     """Add ``up_uncertainty_degrees`` to a take's ``quality`` (when known) and return the warnings an uncertain ground gives.
 
-    ``quality`` must hold ``floor_tilt_degrees`` (how far the feet tilted the floor from the up).
+    ``quality`` must hold ``floor_off_up_degrees`` (how far the feet tilted the floor from the up).
     """
     if up_sigma_degrees is None:
         return []
@@ -70,7 +70,7 @@ def ground_certainty(up_sigma_degrees: float | None, up_source: str, quality: di
     if up_sigma_degrees <= UNCERTAIN_UP_DEGREES:
         return []
     return [f"the ground is uncertain: the up direction (from {up_source or 'an unknown source'}) is only known "
-            f"within ±{up_sigma_degrees:.0f}°, and the feet tilted the floor {quality['floor_tilt_degrees']:.0f}° "
+            f"within ±{up_sigma_degrees:.0f}°, and the feet tilted the floor {quality['floor_off_up_degrees']:.0f}° "
             "from it. Give --camera-pitch and --camera-roll if you know the camera's tilt"]
 
 

@@ -46,6 +46,26 @@ def test_floor_is_found_and_the_take_stands_on_it(walk) -> None:
     assert soles.min() > -0.005  # nothing under the floor
 
 
+def test_floor_tilt_is_the_cameras_tilt_whatever_up_the_take_was_given(walk) -> None:
+    """With the true up known (as core.gravity gives it), the floor still reads 10 degrees from the
+    camera's level, and the feet did not tilt it away from that up."""
+    import copy
+
+    _, _, seen = walk
+    told = copy.deepcopy(seen)
+    a = np.radians(10.0)
+    told.world_up = np.array([0.0, -np.cos(a), -np.sin(a)])  # the camera looks 10 degrees down
+    told.up_sigma_degrees = 1.0
+    result = clean_motion(told, CleanupSettings(smoothing_body=0.0))
+    assert result.quality["floor_tilt_degrees"] == pytest.approx(10.0, abs=0.5)
+    assert result.quality["floor_off_up_degrees"] < 0.5
+    pts = _proxies(result.motion)
+    soles = pts[..., 2] - proxy_heights(seen.rest_joints, seen.v_template)
+    assert np.abs(np.percentile(soles[result.contacts], [10, 90])).max() < 0.01  # planted soles on that floor
+    level = clean_motion(seen, CleanupSettings(smoothing_body=0.0))
+    assert level.quality["floor_off_up_degrees"] == pytest.approx(10.0, abs=0.5)  # the feet tilted a level up
+
+
 def test_overlay_is_unchanged_by_grounding(walk) -> None:
     """Moving the take onto the floor moves the camera with it: every joint keeps its pixel."""
     _, _, seen = walk
