@@ -34,6 +34,7 @@ SAMPLE: dict[str, Any] = {
     "no_cleanup": True, "no_floor": True, "foot_lock": "always", "smoothing": 0.8,
     "smoothing_hands": 0.25, "smoothing_face": 0.0, "ground": False, "correctives": "NONE",
     "resample": True, "target": "new",
+    "person": "640,360@12",
 }
 BATCH_OWN = {"outputs", "engine_python", "progress"}
 """BatchSettings fields that are the batch's own, not options."""
