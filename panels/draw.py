@@ -7,6 +7,7 @@ method fails.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def draw_capture_panel(
     box.prop(props, "preset")
     box.prop(props, "device")
     box.prop(props, "pose_backend")
+    box.prop(props, "person")
 
     box = layout.box()
     box.label(text="Body", icon='ARMATURE_DATA')
@@ -139,8 +141,9 @@ def quality_lines(quality: dict[str, float]) -> list[str]:
     return lines
 
 
-def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | None, low_ranges: str = "") -> None:
-    """The take's quality figures, and which frames are weak."""
+def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | None, low_ranges: str = "",
+                       warnings: Sequence[str] = ()) -> None:
+    """The take's quality figures, which frames are weak, and the capture's warnings."""
     if not quality:
         layout.label(text="Select a captured character to see its take's quality", icon='INFO')
         return
@@ -150,3 +153,5 @@ def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | N
     if low_ranges:
         layout.label(text=f"Low confidence: frames {low_ranges}", icon='ERROR')
         layout.label(text="(red keys on the Mocap channel in the Dope Sheet)")
+    for warning in warnings:
+        layout.label(text=warning, icon='ERROR')
