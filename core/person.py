@@ -41,8 +41,10 @@ was lost for a while."""
 REPLACE_MARGIN = 0.15
 """A candidate replaces the tracked person when it looks like them by this much more."""
 NEAR = 0.35
-"""A candidate's pelvis within this many region sides of where the person is expected (grown with
-every frame they are missing) is near enough to be them."""
+"""A candidate's pelvis within this many region sides of where the person is expected is near
+enough to be them; the reach grows by a quarter with every frame they are missing, up to 4 times.
+(Growing it faster finds the demo's man sooner after his landing, but lets the woman walking by take
+the track while he is in the air: missing frames are better than someone else's.)"""
 LOST_FRAMES = 15
 """Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
 
@@ -182,7 +184,7 @@ class Identity:
         if self.region is None:
             return True
         size_ratio = region[2] / max(self.region[2], 1.0)
-        return self.gap(region) < NEAR * (1.0 + 0.25 * self.missing) and 0.5 < size_ratio < 2.0
+        return self.gap(region) < NEAR * min(1.0 + 0.25 * self.missing, 4.0) and 0.5 < size_ratio < 2.0
 
     def unlike(self, signature: np.ndarray | None) -> float:
         """Appearance distance of a signature from the person's (NaN when either is unknown)."""

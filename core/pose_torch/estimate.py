@@ -24,6 +24,20 @@ def _shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
+def _follow_pick(tracker: BodyTracker, pick: PersonPick | None, pick_image: np.ndarray | None,
+                 width: int) -> np.ndarray | None:
+    """The pick (2,) in pixels of a frame ``width`` wide, divided by that width (None without a pick);
+    learns the picked person's looks from ``pick_image`` when given. MocapError if nobody is there."""
+    if pick is None or not tracker.settings.redetect:
+        return None
+    pick_at = np.array([pick.x, pick.y], np.float64) / width
+    if pick_image is not None:
+        ahead = _shrink(pick_image, tracker.settings.max_side)
+        if not tracker.follow(ahead, pick_at * ahead.shape[1]):
+            raise MocapError(f"--person {pick}: nobody was found at that pixel in frame {pick.frame}")
+    return pick_at
+
+
 def estimate_body(
     frames: Iterable[tuple[int, np.ndarray]],
     *,
@@ -53,13 +67,7 @@ def estimate_body(
     from the start. Without a pick the most prominent person is followed.
     """
     tracker = BodyTracker(settings, models)
-    pick_at: np.ndarray | None = None  # the pick in pixels of the frames the networks see
-    if pick is not None and settings.redetect:
-        pick_at = np.array([pick.x, pick.y], np.float64) / image_size[0]
-        if pick_image is not None:
-            ahead = _shrink(pick_image, settings.max_side)
-            if not tracker.follow(ahead, pick_at * ahead.shape[1]):
-                raise MocapError(f"--person {pick}: nobody was found at that pixel in frame {pick.frame}")
+    pick_at = _follow_pick(tracker, pick, pick_image, image_size[0])
     hand_tracker = (HandTracker(HandModels.of(tracker.models), settings.batch_size, settings.warmup_frames)
                     if settings.hands else None)
     width, height = image_size

@@ -143,8 +143,11 @@ class Finder:
         rois = self.candidates(image, identity, pick)
         if not rois:
             return None
-        stack = np.stack(rois)
-        flags, lms, worlds = self.models.landmarks([image] * len(stack), stack, mirror_average)
+        if pick is not None:  # crops round a bare pixel can fool the model: look twice
+            stack, flags, lms, worlds = self._confirmed(image, np.stack(rois), mirror_average)
+        else:
+            stack = np.stack(rois)
+            flags, lms, worlds = self.models.landmarks([image] * len(stack), stack, mirror_average)
         best, best_score = None, -math.inf
         for k in np.flatnonzero(flags >= self.min_presence):
             pts = pixels(lms[k, :33], w, h)
@@ -172,6 +175,20 @@ class Finder:
         if best is not None and best.signature is None:
             best.signature = appearance(image, pixels(best.landmarks[:33], w, h))
         return best
+
+    def _confirmed(self, image: np.ndarray, rois: np.ndarray, mirror_average: bool):
+        """The landmark model on ``rois`` (N, 5), then again on the region each found body points to
+        (as tracking would go on); (rois, presence, landmarks, world) of the second look, for the
+        candidates present in both. A crop that only half holds a body (turned, too large) can fool
+        the model once; a real body is found again where it says it is."""
+        h, w = image.shape[:2]
+        flags, lms, _ = self.models.landmarks([image] * len(rois), rois, mirror_average)
+        keep = np.flatnonzero(flags >= self.min_presence)
+        if keep.size == 0:
+            return rois[:0], flags[:0], lms[:0], lms[:0, :, :3]
+        again = np.stack([body.roi_from_points(lms[k, 33, :2], lms[k, 34, :2], w, h) for k in keep])
+        flags2, lms2, worlds2 = self.models.landmarks([image] * len(again), again, mirror_average)
+        return again, np.minimum(flags[keep], flags2), lms2, worlds2
 
     def rival(self, image: np.ndarray, identity: Identity, tracked: np.ndarray, unlike: float,
               mirror_average: bool = False) -> Found | None:
