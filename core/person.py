@@ -39,7 +39,9 @@ walking into the sun's flare, 0.2-0.55; against the walking woman 0.7-0.85. Look
 decide only where the place cannot: between people near the expected place, and after the person
 was lost for a while."""
 REPLACE_MARGIN = 0.15
-"""A candidate replaces the tracked person when it looks like them by this much more."""
+"""A candidate replaces the tracked person when it looks like them by this much more ..."""
+REPLACE_MAX = 0.65
+"""... and is no further from their looks than this."""
 NEAR = 0.35
 """A candidate's pelvis within this many region sides of where the person is expected is near
 enough to be them; the reach grows by a quarter with every frame they are missing, up to 4 times.
@@ -220,8 +222,10 @@ class Identity:
                 fill = np.isnan(self.signature) & ~np.isnan(signature)
                 self.signature[fill] = signature[fill]
                 both = ~np.isnan(self.signature) & ~np.isnan(signature)
-                rate = 0.1 if self.looks_like(signature) is not False else 0.25  # changed looks: learn them
-                self.signature[both] = (1 - rate) * self.signature[both] + rate * signature[both]
+                # Looks that do not match are not learnt: they may be a passer-by's, who took the track
+                # while hiding the person (the rival search then finds the person by the looks kept).
+                if self.looks_like(signature) is not False:
+                    self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
 
     def stranger(self) -> "Identity":
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""

@@ -45,6 +45,7 @@ class Follower:
         self.width = image_size[0]
         self._tracker = None
         self._frames = 0
+        self.doubt = False  # Holistic's body did not look like the person at the last check
         self.stand_in_frames = 0  # frames the torch stand-in found the person on
 
     def tracker(self):
@@ -90,13 +91,32 @@ class Follower:
             return False
         if pick is not None and pick_distance(pick, pts) > PICK_NEAR * region[2]:
             return False
-        looks_due = self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
-        signature = appearance(image, pts) if looks_due or not self.identity.known else None
-        if pick is None and self.identity.known and not self.identity.accepts(region, signature):
-            return False
+        looks_due = (self.doubt or self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
+                     or not self.identity.known)
+        signature = appearance(image, pts) if looks_due else None
+        if pick is None and self.identity.known:
+            if not self.identity.accepts(region, signature):
+                return False
+            if looks_due:
+                self.doubt = self.identity.looks_like(signature) is False
+            if self.doubt and self._rival(image, region, signature):
+                return False
         self.identity.see(region, signature)
         if self._tracker is not None:
             self._tracker.pause()
+        return True
+
+    def _rival(self, image: np.ndarray, region: np.ndarray, signature: np.ndarray | None) -> bool:
+        """Whether someone else in ``image`` looks more like the person than Holistic's body (which
+        may be a passer-by who took the track while hiding them); if so the identity moves to them
+        and the stand-in takes over there."""
+        rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
+                                            self.mirror_average)
+        if rival is None:
+            return False
+        self.doubt = False
+        self.identity.see(rival.region, rival.signature)
+        self.tracker().pause()
         return True
 
     def stand_in(self, image: np.ndarray, pick: np.ndarray | None):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..person import APPEARANCE_SAME, LOST_FRAMES, REPLACE_MARGIN, Identity, appearance, pick_distance, region_of
+from ..person import LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, pick_distance, region_of
 from . import body
 
 NEAR_DETECTION = 0.1
@@ -123,7 +123,9 @@ class Finder:
         found = []
         for score, roi in self.detect_turned(image, min(NEAR_DETECTION, self.min_detection)):
             near = not lost and identity.near(np.array([roi[0] * w, roi[1] * h, roi[2] * w, roi[4]]))
-            if score >= self.min_detection or near:
+            # Known looks judge a weak detection as well as a strong one.
+            by_looks = lost and identity.signature is not None
+            if score >= self.min_detection or near or by_looks:
                 found.append((score, roi))
         found.sort(key=lambda c: -c[0])
         return rois + [roi for _, roi in found[:MAX_DETECTIONS]]
@@ -159,7 +161,9 @@ class Finder:
                 off = pick_distance(pick, pts) / region[2]
                 if off > PICK_NEAR:
                     continue
-                score = found.flag - off
+                # Several readings of the body may cover the pick (a crop turned round can read a standing
+                # person upside down, the pelvis at the chest): the one centred nearest it wins.
+                score = found.flag - off - 0.5 * float(np.hypot(*(region[:2] - pick))) / region[2]
             elif not identity.known:
                 score = region[2] * found.flag  # the most prominent person
             else:
@@ -201,7 +205,7 @@ class Finder:
             return None
         stack = np.stack(rois)
         flags, lms, worlds = self.models.landmarks([image] * len(stack), stack, mirror_average)
-        best, best_unlike = None, min(APPEARANCE_SAME, unlike - REPLACE_MARGIN)
+        best, best_unlike = None, min(REPLACE_MAX, unlike - REPLACE_MARGIN)
         for k in np.flatnonzero(flags >= self.min_presence):
             pts = pixels(lms[k, :33], w, h)
             region = region_of(pts)

@@ -39,6 +39,7 @@ class _Stream:
     world: OneEuro = field(default_factory=lambda: OneEuro(0.1, 40.0))
     world_vis: LowPass = field(default_factory=lambda: LowPass(0.1))
     identity: Identity = field(default_factory=Identity)
+    doubt: bool = False  # the tracked body did not look like the person at the last check
 
     def lose(self) -> None:
         self.roi = None
@@ -303,12 +304,18 @@ class BodyTracker:
         region = region_of(pts)
         if region is None or not st.identity.accepts(region):
             return False
-        # Their looks are checked now and then (a few milliseconds); where they are, every frame.
-        signature = appearance(image, pts) if st.ticks % SIGNATURE_EVERY == 0 else None
-        if st.identity.looks_like(signature) is False:
+        # Their looks are checked now and then (a few milliseconds), every frame while they do not
+        # match (someone else may hold the track and the person come out from behind them); where
+        # they are, every frame.
+        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0
+        signature = appearance(image, pts) if due else None
+        if due:
+            st.doubt = st.identity.looks_like(signature) is False
+        if st.doubt:
             rival = self.finder.rival(image, st.identity, region, st.identity.unlike(signature),
                                       self.settings.mirror_average)
             if rival is not None:
+                st.doubt = False
                 return rival
         st.identity.see(region, signature)
         return True
