@@ -232,6 +232,6 @@ def invented_warnings(frame_indices: np.ndarray, present: np.ndarray, bridged: n
     legs_unseen = seen & (_best_limb(vis, _LEGS) < UNSEEN)
     if seen.any() and legs_unseen.sum() > LEGS_UNSEEN_FRACTION * seen.sum():
         out.append(f"the legs are out of view or hidden in {int(legs_unseen.sum())} of {int(seen.sum())} frames "
-                   f"({legs_unseen.sum() / seen.sum():.0%}): their motion is a guess, and they keep no feet on "
-                   "the floor (frames marked low confidence)")
+                   f"({legs_unseen.sum() / seen.sum():.0%}): their motion, and the foot contacts and floor found "
+                   "from it, are guesses (those frames are marked low confidence)")
     return out
