@@ -61,7 +61,7 @@ class BatchSettings:
         max_frames: analyse at most this many frames (None = no limit).
         fov: horizontal field of view in degrees (None = the engine's choice: the
             video's metadata when it records a focal length, else 60).
-        body, smplx_dir, gender, preset, device, pose_backend: body model,
+        body, smplx_dir, gender, preset, device, pose_backend, person: body model,
             fitting and pose options, passed to the engine as ``--body`` etc. when set.
         foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup
             options, passed as ``--foot-lock`` etc. when set.
@@ -87,6 +87,7 @@ class BatchSettings:
     preset: str | None = None
     device: str | None = None
     pose_backend: str | None = None
+    person: str | None = None
     foot_lock: str | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None

@@ -66,6 +66,8 @@ class CaptureRequest:
         preset: fitting effort, "fast", "balanced" or "accurate".
         device: "auto", "cpu" or "cuda".
         pose_backend: "mediapipe" or "torch".
+        person: who to follow, "X,Y" or "X,Y@FRAME" (a pixel of the video on
+            them); None = the most prominent person.
         foot_lock: "auto", "always" or "off" (planted heels and toes).
         smoothing, smoothing_hands, smoothing_face: jitter filter strength,
             0 (off) to 1, for the body and root, the fingers, the face.
@@ -88,6 +90,7 @@ class CaptureRequest:
     preset: Preset | None = None
     device: Device | None = None
     pose_backend: PoseBackend | None = None
+    person: str | None = None
     foot_lock: FootLock | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None

@@ -15,7 +15,7 @@ import bpy
 import numpy as np
 
 from ..core.motion import LOW_CONFIDENCE, Motion, frame_ranges
-from .take_keys import LOW_CONFIDENCE_PROP, MOTION_FILE_PROP, QUALITY_PROP, ROLE, ROLE_BODY, UP_SOURCE_PROP
+from .take_keys import LOW_CONFIDENCE_PROP, MOTION_FILE_PROP, QUALITY_PROP, ROLE, ROLE_BODY, UP_SOURCE_PROP, WARNINGS_PROP
 
 
 @dataclass
@@ -110,6 +110,19 @@ def take_quality(obj: bpy.types.Object | None) -> tuple[dict[str, float] | None,
     stored = action.get(QUALITY_PROP)
     quality = {str(k): float(v) for k, v in stored.items()} if stored is not None else None
     return quality, str(action.get(LOW_CONFIDENCE_PROP, ""))
+
+
+def record_warnings(take: BuiltTake, warnings: list[str]) -> None:
+    """Keep the capture's warnings on the take's action, for the Take Quality panel."""
+    take.action[WARNINGS_PROP] = "\n".join(w for w in warnings if w)
+
+
+def take_warnings(obj: bpy.types.Object | None) -> list[str]:
+    """The capture's warnings recorded on the current take of ``obj``'s rig (none when not recorded)."""
+    rig = rig_of(obj)
+    action = rig.animation_data.action if rig is not None and rig.animation_data is not None else None
+    text = str(action.get(WARNINGS_PROP, "")) if action is not None else ""
+    return [line for line in text.split("\n") if line]
 
 
 def record_motion_file(take: BuiltTake, path: str | os.PathLike[str]) -> None:

@@ -20,7 +20,7 @@ from .cleanup import CleanupSettings, clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import FrameSampler
 from .gravity.take import apply_gravity, take_gravity
-from .landmarks import PoseSequence, repair_side_swaps
+from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
@@ -88,6 +88,10 @@ class CaptureSettings:
             positive looking down, roll positive turned clockwise seen from
             behind); None estimates it (``core.gravity``).
         level_camera: assume a level camera instead of estimating the up direction.
+        person: who to follow, ``"X,Y"`` or ``"X,Y@FRAME"``: a pixel of the
+            video on them (in a 0-based video frame; default the first one
+            captured); None follows the most prominent person of the first
+            frames. See ``core.person``.
     """
 
     start: int = 0
@@ -108,6 +112,7 @@ class CaptureSettings:
     camera_pitch: float | None = None
     camera_roll: float | None = None
     level_camera: bool = False
+    person: str | None = None
 
 
 POSE_BACKENDS = ("mediapipe", "torch")
@@ -290,6 +295,7 @@ def capture(
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
     seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
                        mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler)
+    mark_outside(seq)  # what the frame does not show was not seen, whatever the model says
     swapped = repair_side_swaps(seq)
     if swapped:
         report.warn(f"the pose detector mixed up left and right in {len(swapped)} frames "
@@ -302,6 +308,8 @@ def capture(
     fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=report.progress_of("fitting"),
                    should_cancel=should_cancel)
     for warning in fit.warnings:
+        report.warn(warning)
+    for warning in invented_warnings(seq.frame_indices, seq.present, fit.bridged, seq.body_2d):
         report.warn(warning)
 
     motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
@@ -334,6 +342,7 @@ def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, re
     from .pose import estimate_holistic
 
     mirror_note = ", and each frame mirrored for depth" if mirror else ""
+    pick, pick_image = _person_pick(settings, info, end, stride)
     timestamps: list[float] = []
     frames = iter_frames(
         info, start=settings.start, end=end, stride=stride, timestamps=timestamps,
@@ -354,18 +363,41 @@ def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, re
         seq = estimate_body(
             frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
             settings=torch_pose, models=models, progress=report.progress_of("pose"), should_cancel=should_cancel,
+            pick=pick, pick_image=pick_image,
         )
     else:
         report.stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
         seq = estimate_holistic(
             frames, num_frames=expected, fps=info.fps / stride,
             image_size=(info.width, info.height), settings=replace(settings.pose, mirror_average=mirror),
-            progress=report.progress_of("pose"), should_cancel=should_cancel,
+            progress=report.progress_of("pose"), should_cancel=should_cancel, pick=pick, pick_image=pick_image,
         )
     vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)
     if vfr:
         report.warn(vfr)
     return seq
+
+
+def _person_pick(settings: CaptureSettings, info: VideoInfo, end: int, stride: int):
+    """(the user's pick of the person to follow, or None; the picked frame, decoded ahead, when it is
+    not the first captured one). MocapError when the pick lies outside the video or the frames captured."""
+    from .person import parse_pick
+
+    if not settings.person:
+        return None, None
+    pick = parse_pick(settings.person)
+    if pick.x >= info.width or pick.y >= info.height:
+        raise MocapError(f"--person {pick}: the pixel lies outside the {info.width}x{info.height} video")
+    if pick.frame is None or pick.frame == settings.start:
+        return pick, None
+    if pick.frame not in range(settings.start, end, stride):
+        raise MocapError(f"--person {pick}: frame {pick.frame} is not one the capture analyses "
+                         f"(frames {settings.start} to {end - 1}, every {stride})")
+    image = next((rgb for _, rgb in iter_frames(info, start=pick.frame, end=pick.frame + 1,
+                                                 max_size=POSE_MAX_SIZE)), None)
+    if image is None:
+        raise MocapError(f"--person {pick}: frame {pick.frame} could not be decoded")
+    return pick, image
 
 
 def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "", body: BodyModel | None = None) -> Motion:

@@ -55,7 +55,7 @@ def _capture(args: argparse.Namespace) -> int:
         pose=PoseSettings(model_complexity=args.model_complexity),
         pose_backend=args.pose_backend, pose_batch=args.pose_batch, mirror_average=args.mirror_average,
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
-        gender=args.gender, preset=args.preset, device=args.device,
+        gender=args.gender, preset=args.preset, device=args.device, person=args.person,
         camera_pitch=args.camera_pitch, camera_roll=args.camera_roll, level_camera=args.level_camera,
         cleanup=None if args.no_cleanup else CleanupSettings(
             ground=not args.no_floor, anchor_root=not args.no_root_anchor, foot_lock=args.foot_lock,

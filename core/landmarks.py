@@ -159,3 +159,79 @@ def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[
     seq.left_hand[fix] = seq.right_hand[fix]
     seq.right_hand[fix] = left
     return fix.tolist()
+
+
+UNSEEN = 0.5
+"""Visibility below which a landmark counts as not seen (the fit's ``min_visibility``)."""
+_LEGS = ((BODY["left_knee"], BODY["left_ankle"]), (BODY["right_knee"], BODY["right_ankle"]))
+_ARMS = ((BODY["left_elbow"], BODY["left_wrist"]), (BODY["right_elbow"], BODY["right_wrist"]))
+_LIMBS = [BODY[f"{side}_{part}"] for side in ("left", "right")
+          for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")]
+INVENTED_FRACTION = 0.3
+"""A take with more than this share of its frames bridged (no person, or too little seen) is mostly invented."""
+LEGS_UNSEEN_FRACTION = 0.5
+"""A take whose legs are unseen on more than this share of the frames with a person has guessed legs."""
+
+
+def mark_outside(seq: PoseSequence) -> int:
+    """Give body landmarks outside the frame visibility 0, in place (image and world landmarks); return how many.
+
+    The landmark model places every point, also those of a body cut off by
+    the frame's edge, and often with a fair visibility: a point it cannot
+    have seen must not count as seen (the fit's terms and the take's
+    confidence weigh landmarks by visibility).
+    """
+    width, height = (float(v) for v in seq.image_size)
+    xy = seq.body_2d[..., :2]
+    with np.errstate(invalid="ignore"):
+        outside = (xy[..., 0] < 0) | (xy[..., 0] > width) | (xy[..., 1] < 0) | (xy[..., 1] > height)
+    seq.body_2d[..., 2][outside] = 0.0
+    seq.body_world[..., 3][outside] = 0.0
+    return int(outside.sum())
+
+
+def _best_limb(vis: np.ndarray, limbs: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """(T,) the mean visibility of the better seen of two limbs (each a pair of landmarks)."""
+    return np.max([vis[:, list(pair)].mean(-1) for pair in limbs], axis=0)
+
+
+def seen_confidence(body_2d: np.ndarray) -> np.ndarray:
+    """(T,) how well a frame's body was seen, in [0, 1]: the mean visibility of the 12 limb landmarks,
+    but no more than that of the better seen leg (knee and ankle) and of the better seen arm.
+
+    One leg or arm hidden behind the body is normal; both legs unseen (a body
+    cut off at the waist) means the legs are invented, and the frame is not
+    one to trust, however well the rest is seen. 0 where no person was found.
+    """
+    vis = np.clip(np.nan_to_num(np.asarray(body_2d, np.float64)[..., 2]), 0.0, 1.0)
+    if vis.shape[0] == 0:
+        return np.zeros(0)
+    mean = vis[:, _LIMBS].mean(-1)
+    return np.minimum(mean, np.minimum(_best_limb(vis, _LEGS), _best_limb(vis, _ARMS)))
+
+
+def invented_warnings(frame_indices: np.ndarray, present: np.ndarray, bridged: np.ndarray,
+                      body_2d: np.ndarray) -> list[str]:
+    """The user's warnings about a take that is mostly invented: too many frames bridged, or legs unseen.
+
+    Args:
+        present: (T,) a person was found; bridged: (T,) the fit carried the frame over from its neighbours;
+        body_2d: (T, 33, 3) landmarks with visibility.
+    """
+    T = len(frame_indices)
+    out: list[str] = []
+    if T == 0:
+        return out
+    invented = int(np.sum(bridged))
+    if invented > INVENTED_FRACTION * T:
+        out.append(f"the take is mostly invented: {invented} of {T} frames ({invented / T:.0%}) show no person "
+                   "the pose model could follow and were bridged from their neighbours. Check that the person "
+                   "is in view and lit, and the frame range")
+    vis = np.clip(np.nan_to_num(np.asarray(body_2d, np.float64)[..., 2]), 0.0, 1.0)
+    seen = present & ~np.asarray(bridged, bool)
+    legs_unseen = seen & (_best_limb(vis, _LEGS) < UNSEEN)
+    if seen.any() and legs_unseen.sum() > LEGS_UNSEEN_FRACTION * seen.sum():
+        out.append(f"the legs are out of view or hidden in {int(legs_unseen.sum())} of {int(seen.sum())} frames "
+                   f"({legs_unseen.sum() / seen.sum():.0%}): their motion, and the foot contacts and floor found "
+                   "from it, are guesses (those frames are marked low confidence)")
+    return out

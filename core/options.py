@@ -73,6 +73,35 @@ def angle_within(limit: float) -> Callable[[str], float]:
     return parse
 
 
+PERSON_FORMAT = "X,Y or X,Y@FRAME"
+
+
+def parse_person(text: str) -> tuple[float, float, int | None]:
+    """``"X,Y"`` or ``"X,Y@FRAME"`` -> (x, y, frame or None): a pixel of the video on the person to
+    follow, in a 0-based video frame (None: the capture's first frame). ValueError says what is wrong."""
+    where, _, frame = str(text).strip().partition("@")
+    parts = where.split(",")
+    try:
+        x, y = (float(p) for p in parts) if len(parts) == 2 else (None, None)
+        at = int(frame) if frame.strip() else None
+    except ValueError:
+        x = None
+    if x is None or y is None or (frame and at is None):
+        raise ValueError(f"{text!r}: give a pixel of the video as {PERSON_FORMAT}, e.g. 640,360 or 640,360@120")
+    if x < 0 or y < 0 or (at is not None and at < 0):
+        raise ValueError(f"{text!r}: the pixel and the frame must be 0 or more")
+    return x, y, at
+
+
+def person_pick(text: str) -> str:
+    """argparse type: a person pick (see :func:`parse_person`), written back in its plain form."""
+    try:
+        x, y, at = parse_person(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return f"{x:g},{y:g}" + ("" if at is None else f"@{at}")
+
+
 @dataclass(frozen=True)
 class Ui:
     """How an option appears in Blender: a property of ``scene.mocap`` (and of operators).
@@ -235,6 +264,12 @@ OPTIONS: tuple[Option, ...] = (
                ("mediapipe", "MediaPipe", "MediaPipe Holistic on the CPU: body, hands and face"),
                ("torch", "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
                 "body and hands (the face keeps its rest pose)")))),
+    Option("person", str, f"who to follow: a pixel of the video on them, {PERSON_FORMAT} (a 0-based frame; "
+           "default: the most prominent person of the first frames)", _CAPTURE, parse=person_pick,
+           metavar="X,Y[@F]",
+           ui=Ui("Person", f"Who to follow when several people are in view: a pixel of the video on them, "
+                 f"{PERSON_FORMAT} (pixels from the top left of the video, a 0-based video frame; empty: "
+                 "the most prominent person of the first frames)", "", unset="")),
     # The world's up direction (core/gravity): estimated from the picture and the person unless the user knows.
     Option("camera_pitch", float, "the camera's pitch in degrees, positive looking down (default: estimated "
            "from the scene's vertical lines or the person's posture)", _CAPTURE, parse=angle_within(89.0),

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import CancelledError, MocapError
 from .landmarks import BODY_SWAP, NUM_BODY, NUM_FACE, NUM_HAND, PoseSequence, unmirror_body
+from .person import PersonPick
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class PoseSettings:
     smooth_landmarks: bool = True
     refine_face_landmarks: bool = False
     mirror_average: bool = False
+    follow: bool = True
 
     def __post_init__(self) -> None:
         if self.model_complexity not in (0, 1):
@@ -98,6 +100,46 @@ def _grow(seq: PoseSequence, extra: int) -> None:
         setattr(seq, key, np.concatenate([getattr(seq, key), getattr(more, key)]))
 
 
+def _store_holistic(seq: PoseSequence, count: int, res, mirrored, rgb: np.ndarray) -> None:
+    """Holistic's result ``res`` for ``rgb`` as frame ``count`` of ``seq`` (its world landmarks averaged
+    with the mirrored Pose tracker's when that one holds the same person)."""
+    width, height = (int(v) for v in seq.image_size)
+    if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
+        seq.present[count] = True
+        seq.body_2d[count] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
+        seq.body_world[count] = _world_array(res.pose_world_landmarks)
+    if mirrored is not None:
+        flipped = np.ascontiguousarray(rgb[:, ::-1])
+        flipped.flags.writeable = False
+        other = mirrored.process(flipped)
+        if (seq.present[count] and other.pose_world_landmarks is not None and other.pose_landmarks is not None
+                and _same_person(seq.body_2d[count], other.pose_landmarks, width, height)):
+            back = unmirror_body(_world_array(other.pose_world_landmarks)[:, :3])
+            seq.body_world[count, :, :3] = 0.5 * (seq.body_world[count, :, :3] + back)
+    for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
+        if lm is not None:
+            target[count] = _to_array(lm, NUM_HAND, width, height, False)
+    if res.face_landmarks is not None:
+        seq.face[count] = _to_array(res.face_landmarks, NUM_FACE, width, height, False)
+
+
+def _follow(follower, seq: PoseSequence, count: int, index: int, res, rgb: np.ndarray) -> bool:
+    """Whether Holistic's result is the followed person; if not, the stand-in's body (if it finds
+    them) becomes frame ``count`` of ``seq``."""
+    pick = follower.pick_here(index, count == 0, rgb)
+    body = None
+    if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
+        body = np.array([(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark[:NUM_BODY]], np.float64)
+    if follower.holds(rgb, body, pick):
+        return True
+    found = follower.stand_in(rgb, pick)
+    if found is not None:
+        seq.present[count] = True
+        seq.body_2d[count] = found[0] * [*seq.image_size, 1]
+        seq.body_world[count] = found[1]
+    return False
+
+
 def estimate_holistic(
     frames: Iterable[tuple[int, np.ndarray]],
     *,
@@ -107,8 +149,10 @@ def estimate_holistic(
     settings: PoseSettings = PoseSettings(),
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    pick: PersonPick | None = None,
+    pick_image: np.ndarray | None = None,
 ) -> PoseSequence:
-    """Run MediaPipe Holistic over streamed frames in tracking mode.
+    """Run MediaPipe Holistic over streamed frames in tracking mode, kept on the chosen person.
 
     Args:
         frames: ``(frame_index, rgb uint8 (H, W, 3))`` pairs in order, e.g.
@@ -120,8 +164,15 @@ def estimate_holistic(
             the returned landmarks.
         progress: called as ``progress(done, num_frames)`` after each frame.
         should_cancel: polled after each frame; True raises CancelledError.
+        pick: the person to follow, a pixel of ``image_size`` in a frame
+            (None: the first frame given); without it, the most prominent
+            person of the first frames. Needs ``settings.follow``.
+        pick_image: the picked frame (RGB, as ``frames`` gives them) when it
+            is not the first: the person's looks pick them out from the start.
     """
     import mediapipe as mp
+
+    from .pose_follow import Follower
 
     width, height = image_size
     # Landmarks go straight into preallocated arrays (NaN = not found): for a
@@ -136,6 +187,11 @@ def estimate_holistic(
         min_detection_confidence=settings.min_detection_confidence,
         min_tracking_confidence=settings.min_tracking_confidence,
     )
+    follower = Follower(min_detection=settings.min_detection_confidence, min_tracking=settings.min_tracking_confidence,
+                        mirror_average=settings.mirror_average, pick=pick, image_size=image_size) \
+        if settings.follow else None
+    if follower is not None and pick is not None and pick_image is not None and not follower.follow_ahead(pick_image):
+        raise MocapError(f"--person {pick}: nobody was found at that pixel in frame {pick.frame}")
     with contextlib.ExitStack() as stack:
         holistic = stack.enter_context(mp.solutions.holistic.Holistic(
             refine_face_landmarks=settings.refine_face_landmarks, **tracking))
@@ -146,23 +202,8 @@ def estimate_holistic(
             rgb.flags.writeable = False
             res = holistic.process(rgb)
             seq.frame_indices[count] = index
-            if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
-                seq.present[count] = True
-                seq.body_2d[count] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
-                seq.body_world[count] = _world_array(res.pose_world_landmarks)
-            if mirrored is not None:
-                flipped = np.ascontiguousarray(rgb[:, ::-1])
-                flipped.flags.writeable = False
-                other = mirrored.process(flipped)
-                if (seq.present[count] and other.pose_world_landmarks is not None and other.pose_landmarks is not None
-                        and _same_person(seq.body_2d[count], other.pose_landmarks, width, height)):
-                    back = unmirror_body(_world_array(other.pose_world_landmarks)[:, :3])
-                    seq.body_world[count, :, :3] = 0.5 * (seq.body_world[count, :, :3] + back)
-            for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
-                if lm is not None:
-                    target[count] = _to_array(lm, NUM_HAND, width, height, False)
-            if res.face_landmarks is not None:
-                seq.face[count] = _to_array(res.face_landmarks, NUM_FACE, width, height, False)
+            if follower is None or _follow(follower, seq, count, index, res, rgb):
+                _store_holistic(seq, count, res, mirrored, rgb)
             count += 1
             if progress is not None:
                 progress(done, max(num_frames, done))

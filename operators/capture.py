@@ -67,7 +67,7 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun,
     ``run.target`` when that rig still exists and matches.
     """
     from ..blender_mocap.scene import build_take
-    from ..blender_mocap.take import record_motion_file
+    from ..blender_mocap.take import record_motion_file, record_warnings
     from ..core.motion import read_motion
 
     code = run.job.returncode
@@ -88,6 +88,7 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun,
     take = build_take(context, motion, name=run.name, video_path=run.settings.video,
                       options=run.options, target=target, progress=progress)
     run.warnings += take.warnings
+    record_warnings(take, run.warnings)
     where = "onto the existing" if take.reused else "into the new"
     message = (
         f"Captured {motion.num_frames} frames from {Path(run.settings.video).name} "

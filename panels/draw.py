@@ -7,6 +7,7 @@ method fails.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def draw_capture_panel(
     box.prop(props, "preset")
     box.prop(props, "device")
     box.prop(props, "pose_backend")
+    box.prop(props, "person")
 
     box = layout.box()
     box.label(text="Body", icon='ARMATURE_DATA')
@@ -156,8 +158,8 @@ def quality_lines(quality: dict[str, float]) -> list[str]:
 
 
 def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | None, low_ranges: str = "",
-                       up_source: str = "") -> None:
-    """The take's quality figures, where its up direction came from, and which frames are weak."""
+                       warnings: Sequence[str] = (), up_source: str = "") -> None:
+    """The take's quality figures, where its up direction came from, which frames are weak, and the capture's warnings."""
     if not quality:
         layout.label(text="Select a captured character to see its take's quality", icon='INFO')
         return
@@ -169,3 +171,5 @@ def draw_quality_panel(layout: bpy.types.UILayout, quality: dict[str, float] | N
     if low_ranges:
         layout.label(text=f"Low confidence: frames {low_ranges}", icon='ERROR')
         layout.label(text="(red keys on the Mocap channel in the Dope Sheet)")
+    for warning in warnings:
+        layout.label(text=warning, icon='ERROR')

@@ -2,7 +2,7 @@
 
 import bpy
 
-from ..blender_mocap.take import take_quality, take_up_source
+from ..blender_mocap.take import take_quality, take_up_source, take_warnings
 from .draw import draw_quality_panel
 
 
@@ -20,4 +20,5 @@ class MOCAP_PT_quality(bpy.types.Panel):
         if self.layout is None:
             return
         quality, low = take_quality(context.active_object)
-        draw_quality_panel(self.layout, quality, low, up_source=take_up_source(context.active_object))
+        draw_quality_panel(self.layout, quality, low, take_warnings(context.active_object),
+                           up_source=take_up_source(context.active_object))

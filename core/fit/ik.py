@@ -14,11 +14,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..body.landmark_layout import LIMB_LANDMARKS
 from ..body.mannequin import NUM_BETAS, rest_joints as mannequin_rest_joints
 from ..body.shape import estimate_betas
 from ..errors import CancelledError, MocapError
-from ..landmarks import PoseSequence
+from ..landmarks import PoseSequence, seen_confidence
 from ..rotations import axis_angle_to_matrix, matrix_to_quat_wxyz, quat_slerp, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS, POSE_DIM
 from .closed_form import RestFrames, assign_hands, fit_frames
@@ -153,7 +152,7 @@ def fit_sequence(
         aa, trans = _bridge(aa, trans, good)
         warnings.append(bridged_warning(seq.frame_indices, bridged, "without a person", " by interpolation"))
 
-    confidence = np.where(good, np.nan_to_num(uv_all[:, LIMB_LANDMARKS, 2]).mean(-1), 0.0)
+    confidence = np.where(good, seen_confidence(seq.body_2d), 0.0)
     return FitResult(
         poses=aa.reshape(T, POSE_DIM).astype(np.float32),
         trans=trans.astype(np.float32),

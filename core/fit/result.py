@@ -33,8 +33,10 @@ class FitResult:
         betas: (B,) float32 shape of ``body_model`` (the mannequin's: see
             core.body.mannequin).
         rest_joints: (55, 3) float32 rest joints of ``betas``, metres, model frame.
-        confidence: (T,) float32 in [0, 1], mean visibility of the 12 limb
-            landmarks; 0 where nobody was found.
+        confidence: (T,) float32 in [0, 1], how well the body was seen
+            (``core.landmarks.seen_confidence``: the 12 limb landmarks' mean
+            visibility, capped by the better seen leg's and arm's); 0 where
+            nobody was found.
         bridged: (T,) bool, True where the frame had no person (or too few
             visible landmarks) and was carried over from its neighbours.
         reprojection_error: (T,) float32 mean pixel distance between the

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import CancelledError, MocapError
 from ..landmarks import PoseSequence
+from ..person import PersonPick
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
 from .tracker import BodyModels, BodyTracker
@@ -23,6 +24,20 @@ def _shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
+def _follow_pick(tracker: BodyTracker, pick: PersonPick | None, pick_image: np.ndarray | None,
+                 width: int) -> np.ndarray | None:
+    """The pick (2,) in pixels of a frame ``width`` wide, divided by that width (None without a pick);
+    learns the picked person's looks from ``pick_image`` when given. MocapError if nobody is there."""
+    if pick is None or not tracker.settings.redetect:
+        return None
+    pick_at = np.array([pick.x, pick.y], np.float64) / width
+    if pick_image is not None:
+        ahead = _shrink(pick_image, tracker.settings.max_side)
+        if not tracker.follow(ahead, pick_at * ahead.shape[1]):
+            raise MocapError(f"--person {pick}: nobody was found at that pixel in frame {pick.frame}")
+    return pick_at
+
+
 def estimate_body(
     frames: Iterable[tuple[int, np.ndarray]],
     *,
@@ -33,6 +48,8 @@ def estimate_body(
     models: BodyModels | None = None,
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    pick: PersonPick | None = None,
+    pick_image: np.ndarray | None = None,
 ) -> PoseSequence:
     """Body and hand landmarks of streamed frames with MediaPipe's models run by torch, in batches.
 
@@ -43,8 +60,14 @@ def estimate_body(
     original video (hand z in the same pixel scale as x, as core.pose gives
     it). Memory holds one chunk of ``batch_size * segment_frames`` frames at
     a time.
+
+    ``pick``: the person to follow, a pixel of ``image_size`` in a frame (None:
+    the first frame given); ``pick_image`` is that frame (RGB, as ``frames``
+    gives them) when it is not the first, so the person's looks pick them out
+    from the start. Without a pick the most prominent person is followed.
     """
     tracker = BodyTracker(settings, models)
+    pick_at = _follow_pick(tracker, pick, pick_image, image_size[0])
     hand_tracker = (HandTracker(HandModels.of(tracker.models), settings.batch_size, settings.warmup_frames)
                     if settings.hands else None)
     width, height = image_size
@@ -55,12 +78,14 @@ def estimate_body(
     present: list[np.ndarray] = []
     hands: list[np.ndarray] = []
     chunk: list[np.ndarray] = []
+    chunk_picks: dict[int, np.ndarray] = {}
     chunk_len = settings.batch_size * settings.segment_frames
     done = 0
 
     def flush() -> None:
         nonlocal done
-        track = tracker.run_chunk(chunk)
+        track = tracker.run_chunk(chunk, chunk_picks)
+        chunk_picks.clear()
         xy = track.landmarks[..., :2] * np.array([width, height])
         body_2d.append(np.concatenate([xy, track.landmarks[..., 3:4]], axis=-1).astype(np.float32))
         body_world.append(track.world.astype(np.float32))
@@ -75,8 +100,11 @@ def estimate_body(
             raise CancelledError()
 
     for index, rgb in frames:
+        small = np.ascontiguousarray(_shrink(rgb, settings.max_side))
+        if pick_at is not None and (index == pick.frame or (pick.frame is None and not indices)):
+            chunk_picks[len(chunk)] = pick_at * small.shape[1]
         indices.append(index)
-        chunk.append(np.ascontiguousarray(_shrink(rgb, settings.max_side)))
+        chunk.append(small)
         if len(chunk) >= chunk_len:
             flush()
     if chunk:

@@ -188,7 +188,7 @@ class HandModels:
 
     def __init__(self, base):
         from .graph import load_module
-        from .tracker import model_path
+        from .networks import model_path
 
         torch = base.torch
         self.base = base

@@ -36,6 +36,11 @@ class TorchPoseSettings:
             a call of its own, and the metric world landmarks are the mean of
             the two (the image landmarks and the tracking stay the plain
             crop's, bit for bit): better depth for one more landmark pass per frame.
+        redetect: when tracking is weak or lost, search for the followed person
+            (``finder.Finder``: the frame turned four ways, their last place
+            eight, a small detector threshold near it) and keep only candidates
+            that are them (``core.person.Identity``). False is MediaPipe's
+            tracking exactly: the strongest upright detection, whoever it is.
     """
 
     device: str = "auto"
@@ -49,6 +54,7 @@ class TorchPoseSettings:
     smooth_landmarks: bool = True
     hands: bool = True
     mirror_average: bool = False
+    redetect: bool = True
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):

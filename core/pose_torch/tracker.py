@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import CancelledError, MocapError
 from ..landmarks import NUM_BODY
-from . import body
+from ..person import LOST_FRAMES, Identity, appearance, region_of
+from . import body, finder
 from .filters import LowPass, OneEuro
+from .networks import BodyModels, model_path, resolve_device  # noqa: F401 (their home before networks.py)
 from .settings import TorchPoseSettings
-
-
-def model_path(name: str) -> Path:
-    """A model file bundled in the mediapipe wheel, e.g. ``pose_landmark/pose_landmark_full.tflite``."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("mediapipe")
-    if spec is None or not spec.submodule_search_locations:
-        raise MocapError("the torch pose backend reads MediaPipe's models: install mediapipe==0.10.21")
-    path = Path(list(spec.submodule_search_locations)[0]) / "modules" / name
-    if not path.is_file():
-        raise MocapError(f"MediaPipe's model {name} is missing from the installed wheel ({path})")
-    return path
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise MocapError("CUDA was asked for but no CUDA device is available; use --device cpu or auto")
-    return device
 
 
 # Warm-up landmarks of a segment and the track's on the same frames differ by less than this
@@ -48,110 +22,8 @@ SAME_PERSON_FRACTION = 0.25
 # A detection whose hip centre lies within this many region sides of the person's last known
 # one is taken for them when a segment starts.
 NEAR_SEED = 0.3
-
-
-class BodyModels:
-    """The detector and landmark networks on one device, with the precision to run them in.
-
-    Crops are cut on the CPU by OpenCV's ``warpPerspective`` (what MediaPipe's
-    CPU graph calls, so the bytes agree) and on a GPU by :func:`body.warp`,
-    its integer emulation. In float32 each network runs as a TorchScript trace
-    per input shape, any batch size (made on first use, in memory): the graph executor's
-    per-node Python costs as much as the convolutions at batch 1 on a CPU.
-    """
-
-    def __init__(self, device: str = "auto", precision: str = "fp32"):
-        import torch
-
-        from .graph import load_module
-
-        self.torch = torch
-        self.device = torch.device(resolve_device(device))
-        if precision not in ("fp32", "fp16", "bf16"):
-            raise MocapError(f"precision must be fp32, fp16 or bf16, not {precision!r}")
-        if precision == "fp16" and self.device.type == "cpu":
-            raise MocapError("fp16 needs a CUDA device; on the CPU use fp32 or bf16")
-        self.precision = precision
-        self.detector = load_module(model_path("pose_detection/pose_detection.tflite")).to(self.device)
-        # Outputs: landmarks, presence, segmentation mask (unused, not computed), heatmap, world landmarks.
-        self.landmarker = load_module(model_path("pose_landmark/pose_landmark_full.tflite"),
-                                      outputs=[0, 1, 3, 4]).to(self.device)
-        # Mobile networks (depthwise convolutions) run several times faster channels-last on CPU.
-        self.detector = self.detector.to(memory_format=torch.channels_last)
-        self.landmarker = self.landmarker.to(memory_format=torch.channels_last)
-        self.anchors = body.ssd_anchors()
-        self._traces: dict[tuple, object] = {}
-
-    def autocast(self):
-        if self.precision == "fp32":
-            return contextlib.nullcontext()
-        dtype = self.torch.float16 if self.precision == "fp16" else self.torch.bfloat16
-        return self.torch.autocast(self.device.type, dtype=dtype)
-
-    def _run(self, net, x):
-        """``net(x)``: traced per input shape in float32, eager under autocast."""
-        torch = self.torch
-        with torch.inference_mode():
-            if self.precision != "fp32":
-                with self.autocast():
-                    return net(x)
-            # Keyed by the network itself (modules hash by identity, and the cache keeps them alive);
-            # a trace serves every batch size (checked in the tests).
-            key = (net, tuple(x.shape[1:]))
-            fn = self._traces.get(key)
-            if fn is None:
-                import warnings
-
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # TracerWarnings about Python ints taken from shapes
-                    fn = torch.jit.trace(net, x, check_trace=False)
-                self._traces[key] = fn
-            return fn(x)
-
-    def crop(self, images: list[np.ndarray], rois: np.ndarray, size: int, border: str):
-        """(N, 3, size, size) float32 crops in [0, 255] of ``rois`` (N, 5) from RGB uint8 images, on the device."""
-        torch = self.torch
-        h, w = images[0].shape[:2]
-        mats = body.crop_matrices(rois, w, h, size)
-        if self.device.type != "cpu":
-            frames = torch.from_numpy(np.stack(images)).to(self.device, non_blocking=True)
-            return body.warp(torch, frames, mats, size, border)
-        import cv2
-
-        mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
-        out = np.empty((len(images), size, size, 3), np.uint8)
-        for i, (image, m) in enumerate(zip(images, mats)):
-            out[i] = cv2.warpPerspective(image, np.vstack([m, [0.0, 0.0, 1.0]]), (size, size),
-                                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=mode, borderValue=0)
-        return torch.from_numpy(out).permute(0, 3, 1, 2).float()
-
-    def detect(self, images: list[np.ndarray], min_score: float, limit: int | None = 1) -> list[list]:
-        """RGB uint8 frames -> per frame its detections, strongest first (at most ``limit``)."""
-        h, w = images[0].shape[:2]
-        roi, padding = body.letterbox_roi(w, h)
-        x = self.crop(images, np.repeat(roi[None], len(images), 0), body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
-        boxes, scores = self._run(self.detector, x.contiguous(memory_format=self.torch.channels_last))
-        boxes = boxes.float().cpu().numpy()
-        scores = scores.float().cpu().numpy()[..., 0]
-        return [body.decode_detections(boxes[i], scores[i], self.anchors, padding, min_score, limit=limit)
-                for i in range(len(images))]
-
-    def landmarks(self, images: list[np.ndarray], rois: np.ndarray, mirror_average: bool = False):
-        """RGB uint8 frames and their rois (N, 5) -> body.decode_landmarks(...) arrays.
-
-        ``mirror_average``: the network also sees each crop mirrored and the world
-        landmarks are the mean of both (``body.average_mirrored_world``). The
-        mirrors go through a call of their own: a batch twice the size would
-        round differently (oneDNN picks kernels by batch), and the plain
-        outputs, which steer the tracking, stay bit for bit MediaPipe's.
-        """
-        x = self.crop(images, rois, body.LANDMARK_SIZE, "replicate") * (1.0 / 255.0)
-        outputs = self._run(self.landmarker, x.contiguous(memory_format=self.torch.channels_last))
-        if mirror_average:
-            mirrored = self._run(self.landmarker, x.flip(-1).contiguous(memory_format=self.torch.channels_last))
-            outputs = body.average_mirrored_world(outputs, mirrored)
-        with self.torch.inference_mode():
-            return body.decode_landmarks(self.torch, outputs, rois)
+SIGNATURE_EVERY = 5
+"""Frames between two checks of a tracked person's looks (``core.person.appearance``)."""
 
 
 @dataclass
@@ -166,6 +38,8 @@ class _Stream:
     main_vis: LowPass = field(default_factory=lambda: LowPass(0.1))
     world: OneEuro = field(default_factory=lambda: OneEuro(0.1, 40.0))
     world_vis: LowPass = field(default_factory=lambda: LowPass(0.1))
+    identity: Identity = field(default_factory=Identity)
+    doubt: bool = False  # the tracked body did not look like the person at the last check
 
     def lose(self) -> None:
         self.roi = None
@@ -227,13 +101,43 @@ class BodyTracker:
     def __init__(self, settings: TorchPoseSettings = TorchPoseSettings(), models: BodyModels | None = None):
         self.settings = settings
         self.models = models or BodyModels(settings.device, settings.precision)
+        self.finder = finder.Finder(self.models, settings.min_detection_confidence, settings.min_tracking_confidence)
         self._carry: _Stream | None = None
         self.retracked_segments = 0  # segments whose warm start disagreed and were tracked again
 
-    def run_chunk(self, images: list[np.ndarray]) -> BodyTrack:
+    @property
+    def identity(self) -> Identity:
+        """The followed person (the identity the next chunk's first segment carries)."""
+        if self._carry is None:
+            self._carry = _Stream(self.settings)
+        return self._carry.identity
+
+    @identity.setter
+    def identity(self, identity: Identity) -> None:
+        if self._carry is None:
+            self._carry = _Stream(self.settings)
+        self._carry.identity = identity
+
+    def pause(self) -> None:
+        """Something else holds the person for now: the next chunk starts by searching for them."""
+        if self._carry is not None:
+            self._carry.lose()
+
+    def follow(self, image: np.ndarray, pick: np.ndarray) -> bool:
+        """Follow the person covering pixel ``pick`` (2,) of ``image`` (a frame of the video, seen ahead
+        of the others): their looks pick them out of the first frames. False if nobody is there."""
+        found = self.finder.search(image, Identity(), pick)
+        if found is None:
+            return False
+        self._carry = _Stream(self.settings, identity=Identity(found.region, signature=found.signature,
+                                                               missing=LOST_FRAMES))
+        return True
+
+    def run_chunk(self, images: list[np.ndarray], picks: dict[int, np.ndarray] | None = None) -> BodyTrack:
         """Track through ``images`` (RGB uint8 (H, W, 3), consecutive frames of one video).
 
         The first segment continues from the previous call's last frame.
+        ``picks``: frame of the chunk -> pixel (2,) of the person to follow there.
         """
         s = self.settings
         n = len(images)
@@ -241,10 +145,12 @@ class BodyTracker:
                         np.full((n, 5), np.nan), np.zeros(n, bool))
         if n == 0:
             return out
-        segments = [_Segment((self._carry or _Stream(s)) if k == 0 else _Stream(s), start, stop, start - first)
-                     for k, (first, start, stop) in enumerate(body.split_segments(n, s.batch_size, s.warmup_frames))]
+        carry = self._carry or _Stream(s)
+        segments = [_Segment(carry if k == 0 else _Stream(s, identity=carry.identity.stranger()), start, stop,
+                             start - first)
+                    for k, (first, start, stop) in enumerate(body.split_segments(n, s.batch_size, s.warmup_frames))]
         self._seed(images, segments)
-        self._track(images, segments, out)
+        self._track(images, segments, out, picks)
         h, w = images[0].shape[:2]
         done = [True] + [False] * (len(segments) - 1)
         while not all(done):
@@ -260,7 +166,7 @@ class BodyTracker:
             # Each segment to redo continues exactly from its (final) predecessor; they run in lock-step.
             again = {k: _Segment(segments[k - 1].stream, segments[k].start, segments[k].stop) for k in redo}
             if again:
-                self._track(images, list(again.values()), out)
+                self._track(images, list(again.values()), out, picks)
             for k, seg in again.items():
                 segments[k] = seg
                 done[k] = True
@@ -334,46 +240,113 @@ class BodyTracker:
         out.landmarks[f] = (1 - ramp) * out.landmarks[f] + ramp * seg.warm_lm[both]
         out.world[f] = (1 - ramp) * out.world[f] + ramp * seg.warm_world[both]
 
-    def _track(self, images: list[np.ndarray], segments: list[_Segment], out: BodyTrack) -> None:
-        """Track ``segments`` in lock-step, writing their frames (not their warm-up) into ``out``."""
+    def _track(self, images: list[np.ndarray], segments: list[_Segment], out: BodyTrack,
+               picks: dict[int, np.ndarray] | None = None) -> None:
+        """Track ``segments`` in lock-step, writing their frames (not their warm-up) into ``out``.
+
+        With ``settings.redetect`` a stream whose landmarks are weak, or not the
+        followed person, searches for them (``finder.Finder``); so does every
+        stream on a frame of ``picks`` (chunk frame -> pixel the user picked).
+        """
         s = self.settings
-        h, w = images[0].shape[:2]
+        picks = picks or {}
         for seg in segments:
             seg.warm_lm = np.full((seg.warm, NUM_BODY, 5), np.nan)
             seg.warm_world = np.full((seg.warm, NUM_BODY, 4), np.nan)
         for step in range(max(len(seg.frames) for seg in segments)):
             active = [(seg, seg.frames[step]) for seg in segments if step < len(seg.frames)]
-            for seg, _ in active:
+            for seg, i in active:
                 seg.stream.ticks += 1
-            need = [(seg, i) for seg, i in active if seg.stream.roi is None]
-            if need:
-                dets = self.models.detect([images[i] for _, i in need], s.min_detection_confidence)
-                for (seg, i), found in zip(need, dets):
-                    if not found:
-                        seg.stream.lose()
-                        continue
-                    seg.stream.roi = self._roi(found[0], w, h)
-                    if i >= seg.start:
-                        out.detected[i] = True
-            go = [(seg, i) for seg, i in active if seg.stream.roi is not None]
-            if not go:
-                continue
-            rois = np.stack([seg.stream.roi for seg, _ in go])
-            flags, lms, worlds = self.models.landmarks([images[i] for _, i in go], rois, s.mirror_average)
-            for j, (seg, i) in enumerate(go):
-                if i >= seg.start:
-                    out.rois[i] = rois[j]
-                if flags[j] < s.min_tracking_confidence:
+                if i in picks:
                     seg.stream.lose()
-                    continue
-                pts, world = self._accept(seg.stream, lms[j], worlds[j], w, h)
-                if i < seg.start:
-                    seg.warm_lm[i - seg.start + seg.warm] = pts
-                    seg.warm_world[i - seg.start + seg.warm] = world
-                    continue
-                out.landmarks[i] = pts
-                out.world[i] = world
-                out.present[i] = True
+            need = [(seg, i) for seg, i in active if seg.stream.roi is None]
+            if need and not s.redetect:
+                self._detect(images, need, out)
+            go = [(seg, i) for seg, i in active if seg.stream.roi is not None]
+            weak = [pair for pair in need if s.redetect]
+            if go:
+                rois = np.stack([seg.stream.roi for seg, _ in go])
+                flags, lms, worlds = self.models.landmarks([images[i] for _, i in go], rois, s.mirror_average)
+                for j, (seg, i) in enumerate(go):
+                    if i >= seg.start:
+                        out.rois[i] = rois[j]
+                    verdict = flags[j] >= s.min_tracking_confidence and self._check(seg.stream, images[i], lms[j])
+                    if verdict is True:
+                        self._write(seg, i, *self._accept(seg.stream, lms[j], worlds[j], *images[i].shape[1::-1]), out)
+                        continue
+                    seg.stream.lose()
+                    if isinstance(verdict, finder.Found):
+                        self._take(seg, i, verdict, images[i], out)
+                    elif s.redetect:
+                        weak.append((seg, i))
+            for seg, i in weak:
+                self._search(seg, i, images[i], picks.get(i), out)
+
+    def _detect(self, images: list[np.ndarray], need: list[tuple[_Segment, int]], out: BodyTrack) -> None:
+        """MediaPipe's re-detection: the strongest upright detection, whoever it is."""
+        h, w = images[0].shape[:2]
+        dets = self.models.detect([images[i] for _, i in need], self.settings.min_detection_confidence)
+        for (seg, i), found in zip(need, dets):
+            if not found:
+                seg.stream.lose()
+                continue
+            seg.stream.roi = self._roi(found[0], w, h)
+            if i >= seg.start:
+                out.detected[i] = True
+
+    def _check(self, st: _Stream, image: np.ndarray, lm: np.ndarray) -> bool | finder.Found:
+        """Whether tracked landmarks (39, 5) are still the followed person (always, without redetect);
+        or, where they look unlike them, someone else who looks like them (``finder.Finder.rival``)."""
+        if not self.settings.redetect:
+            return True
+        h, w = image.shape[:2]
+        pts = finder.pixels(lm[:33], w, h)
+        region = region_of(pts)
+        if region is None or not st.identity.accepts(region):
+            return False
+        # Their looks are checked now and then (a few milliseconds), every frame while they do not
+        # match (someone else may hold the track and the person come out from behind them); where
+        # they are, every frame.
+        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0
+        signature = appearance(image, pts) if due else None
+        if due:
+            st.doubt = st.identity.looks_like(signature) is False
+        if st.doubt:
+            rival = self.finder.rival(image, st.identity, region, st.identity.unlike(signature),
+                                      self.settings.mirror_average)
+            if rival is not None:
+                st.doubt = False
+                return rival
+        st.identity.see(region, signature)
+        return True
+
+    def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:
+        """Look for the followed person in frame ``i`` (see finder.Finder.search); write them if found."""
+        found = self.finder.search(image, seg.stream.identity, pick, self.settings.mirror_average)
+        if found is None:
+            seg.stream.identity.miss()
+            return
+        self._take(seg, i, found, image, out)
+
+    def _take(self, seg: _Segment, i: int, found: finder.Found, image: np.ndarray, out: BodyTrack) -> None:
+        """The person was found anew in frame ``i``: track on from there."""
+        st = seg.stream
+        st.identity.see(found.region, found.signature)
+        if i >= seg.start:
+            out.rois[i] = found.roi
+            out.detected[i] = True
+        h, w = image.shape[:2]
+        self._write(seg, i, *self._accept(st, found.landmarks, found.world, w, h), out)
+
+    @staticmethod
+    def _write(seg: _Segment, i: int, pts: np.ndarray, world: np.ndarray, out: BodyTrack) -> None:
+        if i < seg.start:
+            seg.warm_lm[i - seg.start + seg.warm] = pts
+            seg.warm_world[i - seg.start + seg.warm] = world
+            return
+        out.landmarks[i] = pts
+        out.world[i] = world
+        out.present[i] = True
 
     def _accept(self, st: _Stream, lm: np.ndarray, world: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
         """One frame's landmarks (33, 5) and world landmarks (33, 4), smoothed if asked; sets the next ROI."""

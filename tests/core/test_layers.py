@@ -23,8 +23,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The engine (core/): never imports the Blender side.
     ("foundations", ("core", "core.errors", "core.rotations", "core.skeleton", "core.options", "core.camera",
                      "core.archive")),
-    ("data", ("core.landmarks", "core.motion", "core.video", "core.mp4meta")),
-    ("models", ("core.body", "core.pose", "core.pose_torch")),
+    ("data", ("core.landmarks", "core.motion", "core.video", "core.mp4meta", "core.person")),
+    ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity")),
     ("jobs", ("core.capture", "core.preview")),
     ("engine commands", ("core.cli", "core.cli_common", "core.__main__", "core.preview.cli")),

@@ -146,6 +146,7 @@ def scene_props() -> Any:
     props.preset = 'BALANCED'
     props.device = 'AUTO'
     props.pose_backend = 'MEDIAPIPE'
+    props.person = ""
     props.ground = True
     props.correctives = 'DRIVERS'
     props.resample = False

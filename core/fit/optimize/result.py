@@ -7,7 +7,7 @@ import torch
 
 from ...body.mannequin import rest_joints as mannequin_rest_joints
 from ...body.model import BodyModel, MannequinBody
-from ...landmarks import NUM_BODY, PoseSequence
+from ...landmarks import NUM_BODY, PoseSequence, seen_confidence
 from ...rotations import matrix_to_axis_angle
 from ...skeleton import POSE_DIM
 from ..result import FitResult, bridged_warning, mean_reprojection_error
@@ -48,7 +48,7 @@ def read_result(seq: PoseSequence, K: np.ndarray, body: BodyModel, params: Param
     betas_np = betas.float().cpu().numpy()
     rest = (mannequin_rest_joints(betas_np) if isinstance(body, MannequinBody)
             else body.rest_data(betas_np)["rest_joints"])
-    confidence = np.where(frames.good, frames.limb_visibility, 0.0)
+    confidence = np.where(frames.good, seen_confidence(seq.body_2d), 0.0)
     return FitResult(
         poses=aa.reshape(T, POSE_DIM).astype(np.float32),
         trans=params.trans.detach().float().cpu().numpy(),

@@ -1,0 +1,276 @@
+"""Who a capture follows: the chosen person's identity, kept frame to frame, and a user's pick.
+
+Numpy and OpenCV only; both pose backends use it. An :class:`Identity` holds
+where the person's region is and how it moves (centre, velocity, side and
+rotation of a MediaPipe-style region of interest), how big they are, and a
+cheap appearance signature: HSV colour histograms of the torso and the legs
+cut out along the landmarks. A candidate (a detection, or the landmarks a
+backend found) is the person when it lies where they are expected and,
+where that cannot tell (the person was lost for a while, or another person
+overlaps them), when it looks like them.
+
+Units: pixels of the image the pose backend sees (possibly downscaled),
+y down; regions of interest are ``(cx, cy, side, rotation)`` in pixels and
+radians clockwise, the way MediaPipe rotates its crops (0: upright).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import MocapError
+from .options import parse_person
+
+# MediaPipe body landmark indices (core.landmarks.BODY) of the parts the signature looks at.
+_TORSO = (11, 12, 24, 23)  # left shoulder, right shoulder, right hip, left hip: a quadrilateral
+_LEGS = ((23, 25), (24, 26), (25, 27), (26, 28))  # thighs and shins
+_HIPS, _SHOULDERS = (23, 24), (11, 12)
+HIST_BINS = (16, 8)
+"""Hue and saturation bins of a part's histogram: coarse, so lighting and small crops barely move it."""
+
+APPEARANCE_SAME = 0.5
+"""Bhattacharyya distance of two signatures below which they may be the same person. Measured on
+the demo clip (torso and legs, 960 px frames): the man against himself on the box, turning and
+walking into the sun's flare, 0.2-0.55; against the walking woman 0.7-0.85. Looks also change
+(after his flip the man's shirt is up and he is backlit: 0.7-0.85 from his look before), so they
+decide only where the place cannot: between people near the expected place, and after the person
+was lost for a while."""
+REPLACE_MARGIN = 0.15
+"""A candidate replaces the tracked person when it looks like them by this much more ..."""
+REPLACE_MAX = 0.65
+"""... and is no further from their looks than this."""
+NEAR = 0.35
+"""A candidate's pelvis within this many region sides of where the person is expected is near
+enough to be them; the reach grows by a quarter with every frame they are missing, up to 4 times.
+(Growing it faster finds the demo's man sooner after his landing, but lets the woman walking by take
+the track while he is in the air: missing frames are better than someone else's.)"""
+LOST_FRAMES = 15
+"""Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
+
+
+def _part_histogram(hsv: np.ndarray, polygons: list[np.ndarray]) -> np.ndarray | None:
+    """Normalized (16 * 8,) hue-saturation histogram of the pixels inside ``polygons`` (each (N, 2) px)."""
+    import cv2
+
+    h, w = hsv.shape[:2]
+    pts = np.concatenate(polygons)
+    x0, y0 = np.clip(np.floor(pts.min(0)).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(pts.max(0)).astype(int) + 1, 0, [w, h])
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for poly in polygons:
+        cv2.fillConvexPoly(mask, np.round(poly - [x0, y0]).astype(np.int32), 255)
+    if int(np.count_nonzero(mask)) < 30:
+        return None
+    hist = cv2.calcHist([np.ascontiguousarray(hsv[y0:y1, x0:x1])], [0, 1], mask, list(HIST_BINS), [0, 180, 0, 256])
+    hist = hist.ravel().astype(np.float32)
+    return hist / max(float(hist.sum()), 1e-9)
+
+
+def _limb_polygon(a: np.ndarray, b: np.ndarray, width: float) -> np.ndarray:
+    """A quadrilateral ``width`` wide along the segment a -> b."""
+    d = b - a
+    n = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-9) * (width / 2)
+    return np.stack([a + n, b + n, b - n, a - n])
+
+
+def appearance(rgb: np.ndarray, points: np.ndarray, min_visibility: float = 0.5) -> np.ndarray | None:
+    """The colour signature of the person whose landmarks are ``points`` in ``rgb``.
+
+    Args:
+        rgb: (H, W, 3) uint8 image.
+        points: (33, >=3) body landmarks: x, y in pixels of ``rgb``, visibility.
+    Returns (2, 128) float32: the torso's and the legs' normalized hue-saturation
+    histograms (a row of NaN for a part not seen), or None when neither is seen.
+    """
+    import cv2
+
+    pts = np.asarray(points, np.float64)
+    if not np.isfinite(pts[:, :3]).all():
+        return None
+    vis = pts[:, 2]
+    hsv = None
+    out = np.full((2, HIST_BINS[0] * HIST_BINS[1]), np.nan, np.float32)
+    shoulder = np.linalg.norm(pts[11, :2] - pts[12, :2])
+    torso = np.linalg.norm(pts[[11, 12], :2].mean(0) - pts[[23, 24], :2].mean(0))
+    width = max(0.4 * max(shoulder, 0.5 * torso), 2.0)
+    parts = [
+        [pts[list(_TORSO), :2]] if (vis[list(_TORSO)] >= min_visibility).all() else [],
+        [_limb_polygon(pts[a, :2], pts[b, :2], width) for a, b in _LEGS if min(vis[a], vis[b]) >= min_visibility],
+    ]
+    for k, polygons in enumerate(parts):
+        if not polygons:
+            continue
+        if hsv is None:
+            hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+        hist = _part_histogram(hsv, polygons)
+        if hist is not None:
+            out[k] = hist
+    return None if np.isnan(out).all() else out
+
+
+def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Bhattacharyya distance (0 same colours, 1 none shared) of two signatures over the parts both saw;
+    NaN when they share none."""
+    if a is None or b is None:
+        return float("nan")
+    both = ~(np.isnan(a).any(1) | np.isnan(b).any(1))
+    if not both.any():
+        return float("nan")
+    bc = np.sqrt(np.clip(a[both], 0, None) * np.clip(b[both], 0, None)).sum(1)
+    return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
+
+
+def region_of(points: np.ndarray, min_visibility: float = 0.3) -> np.ndarray | None:
+    """(4,) region (cx, cy, side, rotation) of body landmarks (33, >=3: px, visibility), or None.
+
+    Centred on the mid-hip, rotated so the spine points up, and big enough for
+    every visible landmark, like the region MediaPipe tracks the body in.
+    """
+    pts = np.asarray(points, np.float64)
+    if not np.isfinite(pts[list(_HIPS + _SHOULDERS), :2]).all():
+        return None
+    hip = pts[list(_HIPS), :2].mean(0)
+    up = pts[list(_SHOULDERS), :2].mean(0) - hip
+    rotation = math.atan2(up[0], -up[1])  # 0 when the shoulders are straight above the hips (y down)
+    seen = np.isfinite(pts[:, 0]) & (np.nan_to_num(pts[:, 2]) >= min_visibility)
+    reach = np.linalg.norm(pts[seen, :2] - hip, axis=1).max() if seen.any() else 0.0
+    reach = max(reach, 1.6 * float(np.hypot(*up)))  # a torso alone still stands for a whole body
+    return np.array([hip[0], hip[1], 2.0 * 1.25 * reach, rotation])
+
+
+@dataclass
+class Identity:
+    """The followed person, as last seen; updated on every frame they are found.
+
+    Attributes:
+        region: (4,) cx, cy, side (px), rotation (rad) when last seen; None before the first.
+        velocity: (4,) change of the region per frame (smoothed).
+        signature: appearance signature (see :func:`appearance`), a running mean; None unknown.
+        missing: frames since they were last seen.
+    """
+
+    region: np.ndarray | None = None
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    signature: np.ndarray | None = None
+    missing: int = 0
+
+    @property
+    def known(self) -> bool:
+        return self.region is not None
+
+    def expected(self) -> np.ndarray | None:
+        """(4,) where the region should be now: the last one moved on at its velocity (at most half
+        a second of it: a person does not keep flying)."""
+        if self.region is None:
+            return None
+        steps = min(self.missing + 1, 15)
+        out = self.region + self.velocity * steps
+        out[2] = self.region[2]
+        return out
+
+    def gap(self, region: np.ndarray) -> float:
+        """How far a candidate's region is from where the person is expected, in region sides
+        (0 when nothing is known yet)."""
+        expected = self.expected()
+        if expected is None:
+            return 0.0
+        return float(np.hypot(*(region[:2] - expected[:2])) / max(expected[2], 1.0))
+
+    def near(self, region: np.ndarray) -> bool:
+        """The candidate is where the person should be (and of about their size)."""
+        if self.region is None:
+            return True
+        size_ratio = region[2] / max(self.region[2], 1.0)
+        return self.gap(region) < NEAR * min(1.0 + 0.25 * self.missing, 4.0) and 0.5 < size_ratio < 2.0
+
+    def unlike(self, signature: np.ndarray | None) -> float:
+        """Appearance distance of a signature from the person's (NaN when either is unknown)."""
+        return appearance_distance(self.signature, signature)
+
+    def looks_like(self, signature: np.ndarray | None) -> bool | None:
+        """Whether a candidate's signature matches the person's; None when either is unknown."""
+        d = self.unlike(signature)
+        return None if math.isnan(d) else d < APPEARANCE_SAME
+
+    def accepts(self, region: np.ndarray, signature: np.ndarray | None = None) -> bool:
+        """Whether a candidate may be the person: near where they are expected (their looks may have
+        changed: a flip, the sun); after ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
+        if self.region is None or self.missing >= LOST_FRAMES:
+            return self.looks_like(signature) is not False
+        return self.near(region)
+
+    def see(self, region: np.ndarray, signature: np.ndarray | None = None) -> None:
+        """The person was found at ``region`` this frame (with this signature, if computed)."""
+        region = np.asarray(region, np.float64)
+        if self.region is not None and self.missing == 0:
+            step = region - self.region
+            step[3] = (step[3] + math.pi) % (2 * math.pi) - math.pi
+            self.velocity = 0.5 * self.velocity + 0.5 * step
+        elif self.region is None or self.missing > 2:
+            self.velocity = np.zeros(4)
+        self.region = region
+        self.missing = 0
+        if signature is not None:
+            if self.signature is None:
+                self.signature = signature.copy()
+            else:  # a slow running mean: a passing shadow or flare must not become the person
+                fill = np.isnan(self.signature) & ~np.isnan(signature)
+                self.signature[fill] = signature[fill]
+                both = ~np.isnan(self.signature) & ~np.isnan(signature)
+                # Looks that do not match are not learnt: they may be a passer-by's, who took the track
+                # while hiding the person (the rival search then finds the person by the looks kept).
+                if self.looks_like(signature) is not False:
+                    self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
+
+    def stranger(self) -> "Identity":
+        """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
+        signature = None if self.signature is None else self.signature.copy()
+        return Identity(None if self.region is None else self.region.copy(), signature=signature, missing=LOST_FRAMES)
+
+    def miss(self) -> None:
+        """The person was not found this frame."""
+        self.missing += 1
+
+
+@dataclass(frozen=True)
+class PersonPick:
+    """A user's pick of the person to follow: the pixel (x, y) of the video, in frame ``frame``.
+
+    ``frame`` is a video frame index (None: the capture's first frame).
+    """
+
+    x: float
+    y: float
+    frame: int | None = None
+
+    def __str__(self) -> str:
+        at = "" if self.frame is None else f"@{self.frame}"
+        return f"{self.x:g},{self.y:g}{at}"
+
+
+def parse_pick(text: str) -> PersonPick:
+    """``"X,Y"`` or ``"X,Y@FRAME"`` (pixels of the video, a 0-based frame) -> PersonPick; MocapError if malformed."""
+    try:
+        x, y, frame = parse_person(text)
+    except ValueError as exc:
+        raise MocapError(f"--person {exc}") from None
+    return PersonPick(x, y, frame)
+
+
+def pick_distance(pick_xy: np.ndarray, points: np.ndarray, min_visibility: float = 0.3) -> float:
+    """Pixels from a pick to a person (33, >=3 landmarks): 0 inside their landmarks' bounding box,
+    else the distance to the nearest visible landmark."""
+    pts = np.asarray(points, np.float64)
+    seen = np.isfinite(pts[:, 0]) & (np.nan_to_num(pts[:, 2]) >= min_visibility)
+    if not seen.any():
+        return float("inf")
+    xy = pts[seen, :2]
+    lo, hi = xy.min(0), xy.max(0)
+    if (pick_xy >= lo).all() and (pick_xy <= hi).all():
+        return 0.0
+    return float(np.linalg.norm(xy - pick_xy, axis=1).min())

@@ -1,0 +1,131 @@
+"""Keeping MediaPipe Holistic on the chosen person: a check of each of its results, and a stand-in.
+
+Holistic tracks whoever its detector found first and, once it loses them
+(a flip, a fast turn), takes the strongest upright detection: often a
+passer-by. :class:`Follower` checks every body Holistic returns against the
+followed person's identity (``core.person.Identity``: where they should be,
+their size and, every few frames, their colours). Where Holistic has lost
+them or holds someone else, the torch backend's tracker (the very landmark
+network Holistic runs, ``core.pose_torch``) stands in: it searches for them
+(the frame turned four ways, their last place eight ways) and tracks them
+until Holistic holds them again. Those frames have the body only: Holistic's
+hands and face there belong to no one or to someone else.
+
+The networks are loaded on the first frame that needs them; a clip Holistic
+follows throughout never loads them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .person import LOST_FRAMES, Identity, PersonPick, appearance, pick_distance, region_of
+
+SIGNATURE_EVERY = 5
+"""Frames between two looks at the colours of the person Holistic holds."""
+PICK_NEAR = 0.1
+"""On the picked frame, Holistic's person must cover the pick to within this many region sides."""
+
+
+class Follower:
+    """The followed person's identity, checked against Holistic's results, and the torch stand-in.
+
+    Args:
+        min_detection, min_tracking: Holistic's thresholds, used by the stand-in too.
+        mirror_average: the stand-in averages world landmarks with the mirrored crop's.
+        pick: the person to follow (a pixel of the original video, ``image_size``).
+        image_size: (width, height) of the original video.
+    """
+
+    def __init__(self, *, min_detection: float, min_tracking: float, mirror_average: bool,
+                 pick: PersonPick | None, image_size: tuple[int, int]):
+        self.identity = Identity()
+        self.min_detection, self.min_tracking, self.mirror_average = min_detection, min_tracking, mirror_average
+        self.pick = pick
+        self.width = image_size[0]
+        self._tracker = None
+        self._frames = 0
+        self.doubt = False  # Holistic's body did not look like the person at the last check
+        self.stand_in_frames = 0  # frames the torch stand-in found the person on
+
+    def tracker(self):
+        """The torch stand-in (loaded on first use), sharing this identity."""
+        if self._tracker is None:
+            from .pose_torch.settings import TorchPoseSettings
+            from .pose_torch.networks import BodyModels
+            from .pose_torch.tracker import BodyTracker
+
+            settings = TorchPoseSettings(device="cpu", batch_size=1, hands=False, mirror_average=self.mirror_average,
+                                         min_detection_confidence=self.min_detection,
+                                         min_tracking_confidence=self.min_tracking)
+            self._tracker = BodyTracker(settings, BodyModels("cpu"))
+            self._tracker.identity = self.identity
+        return self._tracker
+
+    def pick_here(self, index: int, first: bool, image: np.ndarray) -> np.ndarray | None:
+        """The pick in pixels of ``image`` when frame ``index`` is the picked one (None: the first frame)."""
+        if self.pick is None or not (index == self.pick.frame or (self.pick.frame is None and first)):
+            return None
+        return np.array([self.pick.x, self.pick.y]) * (image.shape[1] / self.width)
+
+    def follow_ahead(self, image: np.ndarray) -> bool:
+        """Learn the picked person's looks from their frame (seen ahead of the others); False if nobody is there."""
+        assert self.pick is not None
+        pick = np.array([self.pick.x, self.pick.y]) * (image.shape[1] / self.width)
+        tracker = self.tracker()
+        if not tracker.follow(image, pick):
+            return False
+        self.identity = tracker.identity
+        return True
+
+    def holds(self, image: np.ndarray, body: np.ndarray | None, pick: np.ndarray | None) -> bool:
+        """Whether Holistic's body (33, 3: x, y normalized, visibility; None: none found) in ``image``
+        is the followed person; if so the identity takes it in."""
+        self._frames += 1
+        if body is None:
+            return False
+        h, w = image.shape[:2]
+        pts = np.concatenate([body[:, :2] * [w, h], body[:, 2:3]], axis=1)
+        region = region_of(pts)
+        if region is None:
+            return False
+        if pick is not None and pick_distance(pick, pts) > PICK_NEAR * region[2]:
+            return False
+        looks_due = (self.doubt or self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
+                     or not self.identity.known)
+        signature = appearance(image, pts) if looks_due else None
+        if pick is None and self.identity.known:
+            if not self.identity.accepts(region, signature):
+                return False
+            if looks_due:
+                self.doubt = self.identity.looks_like(signature) is False
+            if self.doubt and self._rival(image, region, signature):
+                return False
+        self.identity.see(region, signature)
+        if self._tracker is not None:
+            self._tracker.pause()
+        return True
+
+    def _rival(self, image: np.ndarray, region: np.ndarray, signature: np.ndarray | None) -> bool:
+        """Whether someone else in ``image`` looks more like the person than Holistic's body (which
+        may be a passer-by who took the track while hiding them); if so the identity moves to them
+        and the stand-in takes over there."""
+        rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
+                                            self.mirror_average)
+        if rival is None:
+            return False
+        self.doubt = False
+        self.identity.see(rival.region, rival.signature)
+        self.tracker().pause()
+        return True
+
+    def stand_in(self, image: np.ndarray, pick: np.ndarray | None):
+        """The followed person's body in ``image`` by the torch tracker: ((33, 3) x, y normalized and
+        visibility, (33, 4) world landmarks and visibility), or None where they are not found."""
+        picks = {0: pick} if pick is not None else None
+        track = self.tracker().run_chunk([image], picks)
+        if not track.present[0]:
+            return None
+        self.stand_in_frames += 1
+        lm = track.landmarks[0]
+        return np.concatenate([lm[:, :2], lm[:, 3:4]], axis=1), track.world[0]

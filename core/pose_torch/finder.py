@@ -1,0 +1,218 @@
+"""Finding the followed person when tracking is weak: the frame turned four ways, the last place eight.
+
+MediaPipe's tracking, once the landmark model's presence drops, runs the
+detector on the upright frame and takes its strongest detection: a person in
+the air upside down is rarely found, and a passer-by often takes the track.
+A search here puts several candidates to the landmark model in one batch and
+keeps the one that is the followed person (``core.person.Identity``):
+
+- the region where the person should be now (their last one moved on at its
+  velocity), turned by 0, 45, ..., 315 degrees: the landmark model finds a
+  body lying or upside down when its crop is turned roughly upright;
+- detections in the whole frame turned by 0, 90, 180 and 270 degrees (one
+  detector call for the four; an inverted body is upright in one of them),
+  with a small score threshold near the person's last place and the usual one
+  elsewhere.
+
+All in the pixels of the image the tracker sees; regions of interest as the
+tracker's (normalized x, y, width, height, rotation).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..person import LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, pick_distance, region_of
+from . import body
+
+NEAR_DETECTION = 0.1
+"""Detector score enough for a candidate near the person's last place (elsewhere: the tracker's
+min_detection_confidence). The man in the demo's flip scores 0.2-0.7 in some turn of the frame."""
+MAX_DETECTIONS = 8
+"""Candidates from detections given to the landmark model at most (the strongest)."""
+PICK_SIDES = (0.45, 0.7, 1.0)
+"""Sides of the regions tried round a user's pick, in frame heights (a person's region is about
+1.4 times their height)."""
+PICK_NEAR = 0.1
+"""A candidate is the picked person when the pick lies within this many region sides of them."""
+TURNS = 8
+"""Rotations of the expected region tried (every 45 degrees: the landmark model copes with +-30)."""
+
+
+@dataclass
+class Found:
+    """The landmark model's result on one candidate region.
+
+    Attributes:
+        roi: (5,) the region it saw (normalized x, y, width, height, rotation).
+        flag: presence score in [0, 1].
+        landmarks: (39, 5) normalized x, y, z, visibility, presence (body.decode_landmarks).
+        world: (39, 3) metres.
+        region: (4,) the person's region in pixels (core.person.region_of).
+        signature: their appearance signature, when it was computed.
+    """
+
+    roi: np.ndarray
+    flag: float
+    landmarks: np.ndarray
+    world: np.ndarray
+    region: np.ndarray
+    signature: np.ndarray | None = None
+
+
+def pixels(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
+    """(K, >=4) normalized landmarks -> (K, 3) x, y in pixels and visibility."""
+    return np.concatenate([landmarks[:, :2] * [w, h], landmarks[:, 3:4]], axis=1)
+
+
+def roi_of_region(region: np.ndarray, w: int, h: int) -> np.ndarray:
+    """(4,) pixel region (cx, cy, side, rotation) -> (5,) normalized ROI."""
+    return np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, region[3]])
+
+
+def _far_from(region: np.ndarray, other: np.ndarray) -> bool:
+    """The two regions hold different people (their pelvises a quarter region apart or more)."""
+    return bool(np.hypot(*(region[:2] - other[:2])) > 0.25 * max(other[2], 1.0))
+
+
+class Finder:
+    """Searches a frame for the followed person with a tracker's networks (``tracker.BodyModels``)."""
+
+    def __init__(self, models, min_detection: float, min_presence: float):
+        self.models = models
+        self.min_detection = min_detection
+        self.min_presence = min_presence
+        self.searches = 0  # frames searched, for tests and benchmarks
+
+    def detect_turned(self, image: np.ndarray, min_score: float) -> list[tuple[float, np.ndarray]]:
+        """(score, ROI (5,)) of the detections in ``image`` turned by 0, 90, 180 and 270 degrees, one batch."""
+        m = self.models
+        h, w = image.shape[:2]
+        frame, _ = body.letterbox_roi(w, h)
+        rois = np.repeat(frame[None], 4, 0)
+        rois[:, 4] = np.arange(4) * (math.pi / 2)
+        x = m.crop([image] * 4, rois, body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
+        boxes, scores = m._run(m.detector, x.contiguous(memory_format=m.torch.channels_last))
+        boxes, scores = boxes.float().cpu().numpy(), scores.float().cpu().numpy()[..., 0]
+        out = []
+        for k in range(4):
+            # Decoded in the turned crop's own square (no letterbox padding), then put back in the frame.
+            for det in body.decode_detections(boxes[k], scores[k], m.anchors, (0.0, 0.0), min_score):
+                kp = body.project(det.keypoints[None, :2].astype(np.float64), rois[k:k + 1])[0]
+                out.append((det.score, body.roi_from_points(kp[0], kp[1], w, h)))
+        return out
+
+    def candidates(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None) -> list[np.ndarray]:
+        """ROIs (5,) to put to the landmark model for ``identity`` (or the person at ``pick``) in ``image``."""
+        h, w = image.shape[:2]
+        rois = []
+        if pick is not None:  # regions round the pick: the detector may miss whoever was picked
+            for side in PICK_SIDES:
+                for k in range(4):
+                    rois.append(roi_of_region(np.array([pick[0], pick[1], side * h, k * math.pi / 2]), w, h))
+        expected = identity.expected()
+        lost = identity.missing >= LOST_FRAMES or expected is None
+        if expected is not None and not lost:
+            for k in range(TURNS):
+                turned = expected.copy()
+                turned[3] += k * (2 * math.pi / TURNS)
+                rois.append(roi_of_region(turned, w, h))
+        found = []
+        for score, roi in self.detect_turned(image, min(NEAR_DETECTION, self.min_detection)):
+            near = not lost and identity.near(np.array([roi[0] * w, roi[1] * h, roi[2] * w, roi[4]]))
+            # Known looks judge a weak detection as well as a strong one.
+            by_looks = lost and identity.signature is not None
+            if score >= self.min_detection or near or by_looks:
+                found.append((score, roi))
+        found.sort(key=lambda c: -c[0])
+        return rois + [roi for _, roi in found[:MAX_DETECTIONS]]
+
+    def search(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None,
+               mirror_average: bool = False) -> Found | None:
+        """The followed person in ``image``, or None.
+
+        Args:
+            identity: who is followed; unknown (nothing seen yet) takes the most
+                prominent person (the largest, surest one).
+            pick: (2,) a pixel the person covers in this frame (a user's pick):
+                the candidate nearest it wins, whoever the identity says.
+        """
+        self.searches += 1
+        h, w = image.shape[:2]
+        rois = self.candidates(image, identity, pick)
+        if not rois:
+            return None
+        if pick is not None:  # crops round a bare pixel can fool the model: look twice
+            stack, flags, lms, worlds = self._confirmed(image, np.stack(rois), mirror_average)
+        else:
+            stack = np.stack(rois)
+            flags, lms, worlds = self.models.landmarks([image] * len(stack), stack, mirror_average)
+        best, best_score = None, -math.inf
+        for k in np.flatnonzero(flags >= self.min_presence):
+            pts = pixels(lms[k, :33], w, h)
+            region = region_of(pts)
+            if region is None:
+                continue
+            found = Found(stack[k], float(flags[k]), lms[k], worlds[k], region)
+            if pick is not None:
+                off = pick_distance(pick, pts) / region[2]
+                if off > PICK_NEAR:
+                    continue
+                # Several readings of the body may cover the pick (a crop turned round can read a standing
+                # person upside down, the pelvis at the chest): the one centred nearest it wins.
+                score = found.flag - off - 0.5 * float(np.hypot(*(region[:2] - pick))) / region[2]
+            elif not identity.known:
+                score = region[2] * found.flag  # the most prominent person
+            else:
+                found.signature = appearance(image, pts) if identity.signature is not None else None
+                if not identity.accepts(region, found.signature):
+                    continue
+                unlike = identity.unlike(found.signature)
+                unlike = 0.5 if math.isnan(unlike) else unlike
+                lost = identity.missing >= LOST_FRAMES  # anywhere by now: the likeness decides
+                score = found.flag - unlike - (0.0 if lost else identity.gap(region))
+            if score > best_score:
+                best, best_score = found, score
+        if best is not None and best.signature is None:
+            best.signature = appearance(image, pixels(best.landmarks[:33], w, h))
+        return best
+
+    def _confirmed(self, image: np.ndarray, rois: np.ndarray, mirror_average: bool):
+        """The landmark model on ``rois`` (N, 5), then again on the region each found body points to
+        (as tracking would go on); (rois, presence, landmarks, world) of the second look, for the
+        candidates present in both. A crop that only half holds a body (turned, too large) can fool
+        the model once; a real body is found again where it says it is."""
+        h, w = image.shape[:2]
+        flags, lms, _ = self.models.landmarks([image] * len(rois), rois, mirror_average)
+        keep = np.flatnonzero(flags >= self.min_presence)
+        if keep.size == 0:
+            return rois[:0], flags[:0], lms[:0], lms[:0, :, :3]
+        again = np.stack([body.roi_from_points(lms[k, 33, :2], lms[k, 34, :2], w, h) for k in keep])
+        flags2, lms2, worlds2 = self.models.landmarks([image] * len(again), again, mirror_average)
+        return again, np.minimum(flags[keep], flags2), lms2, worlds2
+
+    def rival(self, image: np.ndarray, identity: Identity, tracked: np.ndarray, unlike: float,
+              mirror_average: bool = False) -> Found | None:
+        """Someone else in ``image`` who looks more like the person than the one tracked (region
+        ``tracked`` (4,), appearance distance ``unlike``): the person, after a passer-by took the track."""
+        self.searches += 1
+        h, w = image.shape[:2]
+        rois = [roi for score, roi in self.detect_turned(image, self.min_detection)][:MAX_DETECTIONS]
+        if not rois:
+            return None
+        stack = np.stack(rois)
+        flags, lms, worlds = self.models.landmarks([image] * len(stack), stack, mirror_average)
+        best, best_unlike = None, min(REPLACE_MAX, unlike - REPLACE_MARGIN)
+        for k in np.flatnonzero(flags >= self.min_presence):
+            pts = pixels(lms[k, :33], w, h)
+            region = region_of(pts)
+            if region is None or not _far_from(region, tracked):
+                continue
+            signature = appearance(image, pts)
+            d = identity.unlike(signature)
+            if d < best_unlike:
+                best, best_unlike = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, signature), d
+        return best

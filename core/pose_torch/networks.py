@@ -1,0 +1,138 @@
+"""The networks of the body tracker on one device: the pose detector and the landmark model."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MocapError
+from . import body
+
+
+def model_path(name: str) -> Path:
+    """A model file bundled in the mediapipe wheel, e.g. ``pose_landmark/pose_landmark_full.tflite``."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        raise MocapError("the torch pose backend reads MediaPipe's models: install mediapipe==0.10.21")
+    path = Path(list(spec.submodule_search_locations)[0]) / "modules" / name
+    if not path.is_file():
+        raise MocapError(f"MediaPipe's model {name} is missing from the installed wheel ({path})")
+    return path
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise MocapError("CUDA was asked for but no CUDA device is available; use --device cpu or auto")
+    return device
+
+
+class BodyModels:
+    """The detector and landmark networks on one device, with the precision to run them in.
+
+    Crops are cut on the CPU by OpenCV's ``warpPerspective`` (what MediaPipe's
+    CPU graph calls, so the bytes agree) and on a GPU by :func:`body.warp`,
+    its integer emulation. In float32 each network runs as a TorchScript trace
+    per input shape, any batch size (made on first use, in memory): the graph executor's
+    per-node Python costs as much as the convolutions at batch 1 on a CPU.
+    """
+
+    def __init__(self, device: str = "auto", precision: str = "fp32"):
+        import torch
+
+        from .graph import load_module
+
+        self.torch = torch
+        self.device = torch.device(resolve_device(device))
+        if precision not in ("fp32", "fp16", "bf16"):
+            raise MocapError(f"precision must be fp32, fp16 or bf16, not {precision!r}")
+        if precision == "fp16" and self.device.type == "cpu":
+            raise MocapError("fp16 needs a CUDA device; on the CPU use fp32 or bf16")
+        self.precision = precision
+        self.detector = load_module(model_path("pose_detection/pose_detection.tflite")).to(self.device)
+        # Outputs: landmarks, presence, segmentation mask (unused, not computed), heatmap, world landmarks.
+        self.landmarker = load_module(model_path("pose_landmark/pose_landmark_full.tflite"),
+                                      outputs=[0, 1, 3, 4]).to(self.device)
+        # Mobile networks (depthwise convolutions) run several times faster channels-last on CPU.
+        self.detector = self.detector.to(memory_format=torch.channels_last)
+        self.landmarker = self.landmarker.to(memory_format=torch.channels_last)
+        self.anchors = body.ssd_anchors()
+        self._traces: dict[tuple, object] = {}
+
+    def autocast(self):
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = self.torch.float16 if self.precision == "fp16" else self.torch.bfloat16
+        return self.torch.autocast(self.device.type, dtype=dtype)
+
+    def _run(self, net, x):
+        """``net(x)``: traced per input shape in float32, eager under autocast."""
+        torch = self.torch
+        with torch.inference_mode():
+            if self.precision != "fp32":
+                with self.autocast():
+                    return net(x)
+            # Keyed by the network itself (modules hash by identity, and the cache keeps them alive);
+            # a trace serves every batch size (checked in the tests).
+            key = (net, tuple(x.shape[1:]))
+            fn = self._traces.get(key)
+            if fn is None:
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # TracerWarnings about Python ints taken from shapes
+                    fn = torch.jit.trace(net, x, check_trace=False)
+                self._traces[key] = fn
+            return fn(x)
+
+    def crop(self, images: list[np.ndarray], rois: np.ndarray, size: int, border: str):
+        """(N, 3, size, size) float32 crops in [0, 255] of ``rois`` (N, 5) from RGB uint8 images, on the device."""
+        torch = self.torch
+        h, w = images[0].shape[:2]
+        mats = body.crop_matrices(rois, w, h, size)
+        if self.device.type != "cpu":
+            frames = torch.from_numpy(np.stack(images)).to(self.device, non_blocking=True)
+            return body.warp(torch, frames, mats, size, border)
+        import cv2
+
+        mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
+        out = np.empty((len(images), size, size, 3), np.uint8)
+        for i, (image, m) in enumerate(zip(images, mats)):
+            out[i] = cv2.warpPerspective(image, np.vstack([m, [0.0, 0.0, 1.0]]), (size, size),
+                                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=mode, borderValue=0)
+        return torch.from_numpy(out).permute(0, 3, 1, 2).float()
+
+    def detect(self, images: list[np.ndarray], min_score: float, limit: int | None = 1) -> list[list]:
+        """RGB uint8 frames -> per frame its detections, strongest first (at most ``limit``)."""
+        h, w = images[0].shape[:2]
+        roi, padding = body.letterbox_roi(w, h)
+        x = self.crop(images, np.repeat(roi[None], len(images), 0), body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
+        boxes, scores = self._run(self.detector, x.contiguous(memory_format=self.torch.channels_last))
+        boxes = boxes.float().cpu().numpy()
+        scores = scores.float().cpu().numpy()[..., 0]
+        return [body.decode_detections(boxes[i], scores[i], self.anchors, padding, min_score, limit=limit)
+                for i in range(len(images))]
+
+    def landmarks(self, images: list[np.ndarray], rois: np.ndarray, mirror_average: bool = False):
+        """RGB uint8 frames and their rois (N, 5) -> body.decode_landmarks(...) arrays.
+
+        ``mirror_average``: the network also sees each crop mirrored and the world
+        landmarks are the mean of both (``body.average_mirrored_world``). The
+        mirrors go through a call of their own: a batch twice the size would
+        round differently (oneDNN picks kernels by batch), and the plain
+        outputs, which steer the tracking, stay bit for bit MediaPipe's.
+        """
+        x = self.crop(images, rois, body.LANDMARK_SIZE, "replicate") * (1.0 / 255.0)
+        outputs = self._run(self.landmarker, x.contiguous(memory_format=self.torch.channels_last))
+        if mirror_average:
+            mirrored = self._run(self.landmarker, x.flip(-1).contiguous(memory_format=self.torch.channels_last))
+            outputs = body.average_mirrored_world(outputs, mirrored)
+        with self.torch.inference_mode():
+            return body.decode_landmarks(self.torch, outputs, rois)
