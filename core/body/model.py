@@ -78,7 +78,9 @@ def rot6d_to_matrix(d6: Tensor) -> Tensor:
     b1 = a1 / a1.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     a2 = a2 - (b1 * a2).sum(-1, keepdim=True) * b1
     b2 = a2 / a2.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    b3 = torch.cross(b1, b2, dim=-1)
+    # The cross product written out: ``torch.cross`` costs as much on CPU as the rest together.
+    (x1, y1, z1), (x2, y2, z2) = b1.unbind(-1), b2.unbind(-1)
+    b3 = torch.stack([y1 * z2 - z1 * y2, z1 * x2 - x1 * z2, x1 * y2 - y1 * x2], dim=-1)
     return torch.stack([b1, b2, b3], dim=-1)
 
 
@@ -135,6 +137,12 @@ LEVEL_POSITION = np.argsort(LEVEL_ORDER)
 ``x_level[:, LEVEL_POSITION]`` is ``x`` back in SMPL-X joint order."""
 _LEVEL_SIZES = [len(ids) for ids, _ in _LEVELS]
 _PARENT_INDEX = [max(p, 0) for p in PARENTS]
+_LEVEL_PARENT = np.array(_PARENT_INDEX)[LEVEL_ORDER]
+"""Parent (SMPL-X order) of each joint in ``LEVEL_ORDER``."""
+_LEVEL_GATHER = [None if d == 0 or parent_pos == list(range(len(_LEVELS[d - 1][0]))) else parent_pos
+                 for d, (_, parent_pos) in enumerate(_LEVELS)]
+"""Per level, where each joint's parent sits in the previous level, or None where that is the
+previous level itself in order (5 of the 11 levels: a chain step needs no gather)."""
 
 
 def forward_kinematics_torch(local: Tensor, rest_joints: Tensor, trans: Tensor, *,
@@ -153,30 +161,38 @@ def forward_kinematics_torch(local: Tensor, rest_joints: Tensor, trans: Tensor, 
 
     Joints of one tree depth are composed in one batched matmul (11 levels
     instead of 55 sequential joints), and each depth is a contiguous slice of
-    a level-ordered input: that is most of the fitter's speed on CPU.
+    a level-ordered input: that is most of the fitter's speed on CPU. Gathers
+    are ``index_select`` (its backward is a plain ``index_add``, where advanced
+    indexing's accumulating ``index_put`` is several times slower on CPU), and
+    a level whose parents are the previous level in order takes none.
     """
     N = local.shape[0]
+    dev = local.device
     if not level_order:
-        local = local[:, torch.as_tensor(LEVEL_ORDER, device=local.device)]
-    J = rest_joints.expand(N, -1, -1)
-    offsets = J - J[:, _PARENT_INDEX]
+        local = local.index_select(1, torch.as_tensor(LEVEL_ORDER, device=dev))
+    J = rest_joints.index_select(1, torch.as_tensor(LEVEL_ORDER, device=dev))
+    offsets = (J - rest_joints.index_select(1, torch.as_tensor(_LEVEL_PARENT, device=dev))).expand(N, -1, -1)
     rots: list[Tensor] = []
     poss: list[Tensor] = []
     prev_R = prev_p = None
-    for level, (R_loc, (ids, parent_pos)) in enumerate(zip(torch.split(local, _LEVEL_SIZES, dim=1), _LEVELS)):
+    levels = zip(torch.split(local, _LEVEL_SIZES, dim=1), torch.split(offsets, _LEVEL_SIZES, dim=1), _LEVEL_GATHER)
+    for level, (R_loc, off, gather) in enumerate(levels):
         if level == 0:
             R = R_loc
-            p = J[:, ids] + trans[:, None]
+            p = J[:, :1].expand(N, -1, -1) + trans[:, None]
         else:
             assert prev_R is not None and prev_p is not None
-            Rp = prev_R[:, parent_pos]
+            Rp, pp = prev_R, prev_p
+            if gather is not None:
+                idx = torch.as_tensor(gather, device=dev)
+                Rp, pp = Rp.index_select(1, idx), pp.index_select(1, idx)
             R = Rp @ R_loc
-            p = prev_p[:, parent_pos] + (Rp @ offsets[:, ids, :, None])[..., 0]
+            p = pp + (Rp @ off[..., None])[..., 0]
         rots.append(R)
         poss.append(p)
         prev_R, prev_p = R, p
-    inv = torch.as_tensor(LEVEL_POSITION, device=local.device)
-    return torch.cat(poss, 1)[:, inv], torch.cat(rots, 1)[:, inv]
+    inv = torch.as_tensor(LEVEL_POSITION, device=dev)
+    return torch.cat(poss, 1).index_select(1, inv), torch.cat(rots, 1).index_select(1, inv)
 
 
 # ----------------------------------------------------------------------------
@@ -258,7 +274,8 @@ class BodyModel(nn.Module):
         if idx.shape[1] == 1:
             # Rigid points: v -> R_j (v - J_j) + p_j of their one joint.
             j = idx[:, 0]
-            pts = pos[:, j] + (rot[:, j] @ (V - J[:, j].expand(N, -1, -1))[..., None])[..., 0]
+            lever = (V - J.index_select(1, j)).expand(N, -1, -1)
+            pts = pos.index_select(1, j) + (rot.index_select(1, j) @ lever[..., None])[..., 0]
         else:
             # Each joint maps a rest point v to R_j (v - J_j) + p_j; blend by weight.
             Jn = J.expand(N, -1, -1)

@@ -88,7 +88,7 @@ def joint_limit_cost(local: Tensor, *, level_order: bool = False) -> Tensor:
         hj = torch.as_tensor(LEVEL_POSITION, device=local.device)[hj]
     tr = local[..., 0, 0] + local[..., 1, 1] + local[..., 2, 2]
     cost = (soft * (3.0 - tr)).sum(-1)
-    R = local[:, hj]
+    R = local.index_select(1, hj)
     s = 0.5 * torch.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
                            R[..., 1, 0] - R[..., 0, 1]], -1)             # (N, H, 3)
     along = s.gather(-1, ha[None, :, None].expand(s.shape[0], -1, 1))[..., 0]
