@@ -176,25 +176,22 @@ def forward_kinematics_torch(local: Tensor, rest_joints: Tensor, trans: Tensor, 
         local = local.index_select(1, torch.as_tensor(LEVEL_ORDER, device=dev))
     J = rest_joints.index_select(1, torch.as_tensor(LEVEL_ORDER, device=dev))
     offsets = (J - rest_joints.index_select(1, torch.as_tensor(_LEVEL_PARENT, device=dev))).expand(N, -1, -1)
+    gathers = [None if g is None else torch.as_tensor(g, device=dev) for g in _LEVEL_GATHER]
+    # Rotations level by level; each joint's parent rotation is kept, so that all bone
+    # offsets turn in one batched matmul afterwards instead of one per level.
     rots: list[Tensor] = []
-    poss: list[Tensor] = []
-    prev_R = prev_p = None
-    levels = zip(torch.split(local, _LEVEL_SIZES, dim=1), torch.split(offsets, _LEVEL_SIZES, dim=1), _LEVEL_GATHER)
-    for level, (R_loc, off, gather) in enumerate(levels):
-        if level == 0:
-            R = R_loc
-            p = J[:, :1].expand(N, -1, -1) + trans[:, None]
-        else:
-            assert prev_R is not None and prev_p is not None
-            Rp, pp = prev_R, prev_p
-            if gather is not None:
-                idx = torch.as_tensor(gather, device=dev)
-                Rp, pp = Rp.index_select(1, idx), pp.index_select(1, idx)
-            R = Rp @ R_loc
-            p = pp + (Rp @ off[..., None])[..., 0]
-        rots.append(R)
-        poss.append(p)
-        prev_R, prev_p = R, p
+    parent_rots: list[Tensor] = []
+    for R_loc, idx in zip(torch.split(local, _LEVEL_SIZES, dim=1), gathers):
+        if not rots:
+            rots.append(R_loc)
+            continue
+        Rp = rots[-1] if idx is None else rots[-1].index_select(1, idx)
+        parent_rots.append(Rp)
+        rots.append(Rp @ R_loc)
+    bones = (torch.cat(parent_rots, 1) @ offsets[:, 1:, :, None])[..., 0]          # (N, 54, 3)
+    poss = [J[:, :1].expand(N, -1, -1) + trans[:, None]]
+    for bone, idx in zip(torch.split(bones, _LEVEL_SIZES[1:], dim=1), gathers[1:]):
+        poss.append((poss[-1] if idx is None else poss[-1].index_select(1, idx)) + bone)
     inv = torch.as_tensor(LEVEL_POSITION, device=dev)
     return torch.cat(poss, 1).index_select(1, inv), torch.cat(rots, 1).index_select(1, inv)
 
