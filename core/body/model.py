@@ -74,12 +74,18 @@ def rot6d_to_matrix(d6: Tensor) -> Tensor:
     ~180 deg about X), so the optimiser never meets a wrap-around or a
     singular gradient.
     """
-    a1, a2 = d6[..., 0:3], d6[..., 3:6]
-    b1 = a1 / a1.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    a2 = a2 - (b1 * a2).sum(-1, keepdim=True) * b1
-    b2 = a2 / a2.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    b3 = torch.cross(b1, b2, dim=-1)
-    return torch.stack([b1, b2, b3], dim=-1)
+    # Written per component on contiguous (...) planes: elementwise ops over a last
+    # axis of 3 run several times slower on CPU (forward and backward) than over a
+    # long contiguous one, and this runs on every joint of every frame per evaluation.
+    x1, y1, z1, x2, y2, z2 = d6.movedim(-1, 0).contiguous().unbind(0)
+    n1 = (x1 * x1 + y1 * y1 + z1 * z1).clamp_min(1e-16).sqrt()  # clamped before the root: no 0/0 gradient
+    x1, y1, z1 = x1 / n1, y1 / n1, z1 / n1
+    dot = x1 * x2 + y1 * y2 + z1 * z2
+    x2, y2, z2 = x2 - dot * x1, y2 - dot * y1, z2 - dot * z1
+    n2 = (x2 * x2 + y2 * y2 + z2 * z2).clamp_min(1e-16).sqrt()
+    x2, y2, z2 = x2 / n2, y2 / n2, z2 / n2
+    x3, y3, z3 = y1 * z2 - z1 * y2, z1 * x2 - x1 * z2, x1 * y2 - y1 * x2    # b3 = b1 x b2
+    return torch.stack([x1, x2, x3, y1, y2, y3, z1, z2, z3], -1).unflatten(-1, (3, 3))
 
 
 def matrix_to_rot6d(R: Tensor) -> Tensor:
@@ -135,6 +141,12 @@ LEVEL_POSITION = np.argsort(LEVEL_ORDER)
 ``x_level[:, LEVEL_POSITION]`` is ``x`` back in SMPL-X joint order."""
 _LEVEL_SIZES = [len(ids) for ids, _ in _LEVELS]
 _PARENT_INDEX = [max(p, 0) for p in PARENTS]
+_LEVEL_PARENT = np.array(_PARENT_INDEX)[LEVEL_ORDER]
+"""Parent (SMPL-X order) of each joint in ``LEVEL_ORDER``."""
+_LEVEL_GATHER = [None if d == 0 or parent_pos == list(range(len(_LEVELS[d - 1][0]))) else parent_pos
+                 for d, (_, parent_pos) in enumerate(_LEVELS)]
+"""Per level, where each joint's parent sits in the previous level, or None where that is the
+previous level itself in order (5 of the 11 levels: a chain step needs no gather)."""
 
 
 def forward_kinematics_torch(local: Tensor, rest_joints: Tensor, trans: Tensor, *,
@@ -153,30 +165,35 @@ def forward_kinematics_torch(local: Tensor, rest_joints: Tensor, trans: Tensor, 
 
     Joints of one tree depth are composed in one batched matmul (11 levels
     instead of 55 sequential joints), and each depth is a contiguous slice of
-    a level-ordered input: that is most of the fitter's speed on CPU.
+    a level-ordered input: that is most of the fitter's speed on CPU. Gathers
+    are ``index_select`` (its backward is a plain ``index_add``, where advanced
+    indexing's accumulating ``index_put`` is several times slower on CPU), and
+    a level whose parents are the previous level in order takes none.
     """
     N = local.shape[0]
+    dev = local.device
     if not level_order:
-        local = local[:, torch.as_tensor(LEVEL_ORDER, device=local.device)]
-    J = rest_joints.expand(N, -1, -1)
-    offsets = J - J[:, _PARENT_INDEX]
+        local = local.index_select(1, torch.as_tensor(LEVEL_ORDER, device=dev))
+    J = rest_joints.index_select(1, torch.as_tensor(LEVEL_ORDER, device=dev))
+    offsets = (J - rest_joints.index_select(1, torch.as_tensor(_LEVEL_PARENT, device=dev))).expand(N, -1, -1)
+    gathers = [None if g is None else torch.as_tensor(g, device=dev) for g in _LEVEL_GATHER]
+    # Rotations level by level; each joint's parent rotation is kept, so that all bone
+    # offsets turn in one batched matmul afterwards instead of one per level.
     rots: list[Tensor] = []
-    poss: list[Tensor] = []
-    prev_R = prev_p = None
-    for level, (R_loc, (ids, parent_pos)) in enumerate(zip(torch.split(local, _LEVEL_SIZES, dim=1), _LEVELS)):
-        if level == 0:
-            R = R_loc
-            p = J[:, ids] + trans[:, None]
-        else:
-            assert prev_R is not None and prev_p is not None
-            Rp = prev_R[:, parent_pos]
-            R = Rp @ R_loc
-            p = prev_p[:, parent_pos] + (Rp @ offsets[:, ids, :, None])[..., 0]
-        rots.append(R)
-        poss.append(p)
-        prev_R, prev_p = R, p
-    inv = torch.as_tensor(LEVEL_POSITION, device=local.device)
-    return torch.cat(poss, 1)[:, inv], torch.cat(rots, 1)[:, inv]
+    parent_rots: list[Tensor] = []
+    for R_loc, idx in zip(torch.split(local, _LEVEL_SIZES, dim=1), gathers):
+        if not rots:
+            rots.append(R_loc)
+            continue
+        Rp = rots[-1] if idx is None else rots[-1].index_select(1, idx)
+        parent_rots.append(Rp)
+        rots.append(Rp @ R_loc)
+    bones = (torch.cat(parent_rots, 1) @ offsets[:, 1:, :, None])[..., 0]          # (N, 54, 3)
+    poss = [J[:, :1].expand(N, -1, -1) + trans[:, None]]
+    for bone, idx in zip(torch.split(bones, _LEVEL_SIZES[1:], dim=1), gathers[1:]):
+        poss.append((poss[-1] if idx is None else poss[-1].index_select(1, idx)) + bone)
+    inv = torch.as_tensor(LEVEL_POSITION, device=dev)
+    return torch.cat(poss, 1).index_select(1, inv), torch.cat(rots, 1).index_select(1, inv)
 
 
 # ----------------------------------------------------------------------------
@@ -258,7 +275,8 @@ class BodyModel(nn.Module):
         if idx.shape[1] == 1:
             # Rigid points: v -> R_j (v - J_j) + p_j of their one joint.
             j = idx[:, 0]
-            pts = pos[:, j] + (rot[:, j] @ (V - J[:, j].expand(N, -1, -1))[..., None])[..., 0]
+            lever = (V - J.index_select(1, j)).expand(N, -1, -1)
+            pts = pos.index_select(1, j) + (rot.index_select(1, j) @ lever[..., None])[..., 0]
         else:
             # Each joint maps a rest point v to R_j (v - J_j) + p_j; blend by weight.
             Jn = J.expand(N, -1, -1)

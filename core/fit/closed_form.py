@@ -194,17 +194,18 @@ def _pose_hands(G: np.ndarray, P: np.ndarray, hands: np.ndarray, t_mid: np.ndarr
                                               Hr[9] - Hr[0], Hr[5] - Hr[17])
             wrist = np.where(present[:, None, None], from_hand, wrist)
         G[:, J[f"{side}_wrist"]] = wrist
-        for f, finger in enumerate(FINGERS):
-            m = 1 + 4 * f
-            parent = wrist
-            for k in (1, 2, 3):
-                jj = J[f"{side}_{finger}{k}"]
-                if present.any():
-                    g = _swing(parent, Hr[m + k] - Hr[m + k - 1], pts[:, m + k] - pts[:, m + k - 1])
-                    G[:, jj] = np.where(present[:, None, None], g, parent)
-                else:
-                    G[:, jj] = parent
-                parent = G[:, jj]
+        # The five fingers at once, one knuckle level at a time (F = 5 on axis 1).
+        base = 1 + 4 * np.arange(len(FINGERS))
+        parent = np.repeat(wrist[:, None], len(FINGERS), axis=1)                 # (N, F, 3, 3)
+        for k in (1, 2, 3):
+            jj = [J[f"{side}_{finger}{k}"] for finger in FINGERS]
+            if present.any():
+                rest_dir = (parent @ (Hr[base + k] - Hr[base + k - 1])[..., None])[..., 0]
+                g = rotation_between(rest_dir, pts[:, base + k] - pts[:, base + k - 1]) @ parent  # as _swing
+                G[:, jj] = np.where(present[:, None, None, None], g, parent)
+            else:
+                G[:, jj] = parent
+            parent = G[:, jj]
 
 
 def fit_frames(world: np.ndarray, uv: np.ndarray, vis: np.ndarray, hands: np.ndarray, K: np.ndarray,

@@ -227,6 +227,23 @@ def test_cancel_and_progress() -> None:
         fit_clip(seq, K, should_cancel=lambda: True)
 
 
+def test_the_cpu_fit_runs_on_one_thread_and_gives_the_setting_back() -> None:
+    seq = mannequin_clip(10, seed=1)[3]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen: list[int] = []
+        fit_clip(seq, K, settings=OptimizeSettings(iterations=3, device="cpu"),
+                 progress=lambda d, t: seen.append(torch.get_num_threads()))
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+        with pytest.raises(CancelledError):  # also when the fit ends early
+            fit_clip(seq, K, settings=OptimizeSettings(device="cpu"), should_cancel=lambda: True)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_no_person_anywhere_is_a_user_error() -> None:
     seq = mannequin_clip(5)[3]
     seq.present[:] = False

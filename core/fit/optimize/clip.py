@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from ...body.model import BodyModel, MannequinBody
 from ...errors import CancelledError, MocapError
@@ -17,7 +18,7 @@ from ..ik import observed_frames
 from .result import bridging_warnings, read_result
 from .settings import OptimizeSettings, resolve_device
 from .setup import Params, free_joints, initial_values, lifted, observations, usable_frames
-from .solver import minimise
+from .solver import minimise, one_cpu_thread
 from .windows import frames_of, spread_frames, stitch, window_starts
 
 
@@ -110,8 +111,17 @@ def fit_window(
         MocapError: no usable frame; unknown device.
         CancelledError: ``should_cancel`` returned True.
     """
-    started = time.perf_counter()
     device = resolve_device(settings.device)
+    with one_cpu_thread(device):
+        return _fit_window(seq, K, body, device, settings, betas, progress, should_cancel)
+
+
+def _fit_window(seq: PoseSequence, K: np.ndarray, body: BodyModel | None, device: torch.device,
+                settings: OptimizeSettings, betas: np.ndarray | None,
+                progress: Callable[[int, int], None] | None,
+                should_cancel: Callable[[], bool] | None) -> FitResult:
+    """``fit_window`` on ``device``."""
+    started = time.perf_counter()
     body = (body if body is not None else MannequinBody()).to(device)
     K = np.asarray(K, np.float64)
     frames = usable_frames(seq, settings)

@@ -86,11 +86,14 @@ def joint_limit_cost(local: Tensor, *, level_order: bool = False) -> Tensor:
     if level_order:
         soft = soft[torch.as_tensor(LEVEL_ORDER, device=local.device)]
         hj = torch.as_tensor(LEVEL_POSITION, device=local.device)[hj]
-    tr = local[..., 0, 0] + local[..., 1, 1] + local[..., 2, 2]
+    # One diagonal and one gather rather than nine single-element selects: each select's
+    # backward fills a zero tensor the size of ``local``.
+    tr = local.diagonal(dim1=-2, dim2=-1).sum(-1)
     cost = (soft * (3.0 - tr)).sum(-1)
-    R = local[:, hj]
-    s = 0.5 * torch.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0],
-                           R[..., 1, 0] - R[..., 0, 1]], -1)             # (N, H, 3)
+    R = local.index_select(1, hj).flatten(-2)                               # (N, H, 9)
+    upper = torch.tensor([7, 2, 3], device=local.device)                    # R21, R02, R10
+    lower = torch.tensor([5, 6, 1], device=local.device)                    # R12, R20, R01
+    s = 0.5 * (R.index_select(-1, upper) - R.index_select(-1, lower))      # (N, H, 3)
     along = s.gather(-1, ha[None, :, None].expand(s.shape[0], -1, 1))[..., 0]
     wrong = torch.relu(-hs * along)
     cost = cost + 100.0 * ((s * hoff) ** 2).sum((-1, -2)) + 100.0 * (wrong ** 2).sum(-1)
