@@ -239,3 +239,26 @@ def test_person_boxes_cover_the_seen_landmarks_and_grow() -> None:
     x0, y0, x1, y1 = boxes[0]
     assert x0 < 100 and y0 < 200 and x1 > 300 and y1 > 600 and x1 < 1000
     assert np.isnan(boxes[1]).all()  # nobody in that frame
+
+
+def _room_with_floorboards(pitch: float, roll: float, seed: int = 0) -> np.ndarray:
+    """The rendered room with floorboards running away from the camera: many long lines, all horizontal."""
+    image = render_room(pitch, roll, seed=seed)
+    R = camera_from_world(pitch, roll, 10.0)
+    centre = np.array([0.3, 0.0, 1.6])
+    for x in np.arange(-3.8, 4.0, 0.25):
+        pa, pb = R @ (np.array([x, 0.8, 0.0]) - centre), R @ (np.array([x, 7.0, 0.0]) - centre)
+        ua, ub = (K_ROOM @ pa)[:2] / pa[2], (K_ROOM @ pb)[:2] / pb[2]
+        cv2.line(image, tuple(int(v) for v in np.round(ua * 16)), tuple(int(v) for v in np.round(ub * 16)),
+                 (30, 30, 30), 3, cv2.LINE_AA, shift=4)
+    return image
+
+
+def test_floorboards_running_away_from_a_camera_looking_down_are_not_taken_for_verticals() -> None:
+    # Looking down 35 deg, lines running away from the camera vanish 55 deg from the picture's up, inside the
+    # cone a vertical may take; they outnumber the walls' verticals (the 91 deg error on tilt_room_jumps_high).
+    pitch, roll = 35.0, 10.0
+    frames = [(grey(_room_with_floorboards(pitch, roll, seed=s)), K_ROOM, None) for s in range(3)]
+    gravity = gravity_from_lines(frames)
+    assert gravity is not None
+    assert angle_degrees(gravity.up, up_from_pitch_roll(pitch, roll)) < 1.0
