@@ -123,7 +123,7 @@ def interpretation_normals(segments: np.ndarray, K: np.ndarray) -> tuple[np.ndar
     return n / np.maximum(norm, 1e-12), np.linalg.norm(seg[:, 2:] - seg[:, :2], axis=1)
 
 
-def _sphere_lstsq(n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sphere_lstsq(n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(v, eigenvalues ascending) minimising sum w (n . v)^2 over unit v."""
     M = (n * w[:, None]).T @ n
     values, vectors = np.linalg.eigh(M)
@@ -139,7 +139,8 @@ def _random_directions(rng: np.random.Generator, count: int) -> np.ndarray:
     return np.stack([s * np.cos(phi), -c, s * np.sin(phi)], axis=1)
 
 
-def _up_sign(v: np.ndarray) -> np.ndarray:
+def up_sign(v: np.ndarray) -> np.ndarray:
+    """The one of +-``v`` (3,) that points up in the picture (negative y)."""
     return -v if v[1] > 0 else v
 
 
@@ -209,8 +210,8 @@ def _refine(n: np.ndarray, weight: np.ndarray, up: np.ndarray, sin_thr: float) -
         inliers = np.abs(n @ up) < sin_thr
         if inliers.sum() < 2:
             return None
-        up, _ = _sphere_lstsq(n[inliers], weight[inliers])
-        up = _up_sign(up)
+        up, _ = sphere_lstsq(n[inliers], weight[inliers])
+        up = up_sign(up)
     return up
 
 
