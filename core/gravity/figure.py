@@ -19,9 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..landmarks import BODY
-from .lines import LEVEL_UP, MAX_TILT_DEGREES, sphere_lstsq, up_sign, interpretation_normals
-from ..skeleton import JOINT_INDEX
-from .posture import angle_between_degrees
+from .lines import LEVEL_UP, MAX_TILT_DEGREES, interpretation_normals, sphere_lstsq, up_sign
+from .posture import upright_frames
 
 BENT_KNEE_DEGREES = 130.0
 """Legs bent more than this (hip-knee-ankle angle below it) are a crouch, not an upright figure. Walking and a
@@ -56,34 +55,17 @@ def figure_segments(keypoints_2d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([ankle, shoulder], axis=1), sure
 
 
-def upright_frames(joints: np.ndarray) -> np.ndarray:
-    """(T,) bool: frames whose fitted body is an upright figure (no crouch, trunk over the legs), at any speed.
-
-    ``joints``: (T, J, 3) SMPL-X joints, metres, any frame.
-    """
-    J = JOINT_INDEX
-    P = np.asarray(joints, np.float64)
-    ok = np.isfinite(P).all(axis=(1, 2))
-    for side in ("left", "right"):
-        hip, knee, ankle = P[:, J[f"{side}_hip"]], P[:, J[f"{side}_knee"]], P[:, J[f"{side}_ankle"]]
-        ok &= angle_between_degrees(hip - knee, ankle - knee) >= BENT_KNEE_DEGREES
-    mid_ankle = 0.5 * (P[:, J["left_ankle"]] + P[:, J["right_ankle"]])
-    mid_hip = 0.5 * (P[:, J["left_hip"]] + P[:, J["right_hip"]])
-    mid_shoulder = 0.5 * (P[:, J["left_shoulder"]] + P[:, J["right_shoulder"]])
-    return ok & (angle_between_degrees(mid_hip - mid_ankle, mid_shoulder - mid_hip) <= UPRIGHT_TRUNK_DEGREES)
-
-
 def figure_up(keypoints_2d: np.ndarray, K: np.ndarray, joints: np.ndarray, fps: float,
               image_size: float) -> tuple[np.ndarray, float, int] | None:
     """(up (3,) unit camera frame, 1-sigma degrees, frames used) from the upright person's segments; None if unsure.
 
     ``keypoints_2d``: (T, K, 3) pixels + confidence; ``K``: (3, 3) intrinsics
     of those pixels; ``joints``: (T, J, 3) fitted joints (camera frame) that
-    pick the upright frames (:func:`upright_frames`);
+    pick the upright frames (no crouch, trunk over the legs; walking counts);
     ``image_size``: the picture's longer side, pixels.
     """
     seg, sure = figure_segments(keypoints_2d)
-    upright = upright_frames(joints) & sure
+    upright = upright_frames(joints, BENT_KNEE_DEGREES, UPRIGHT_TRUNK_DEGREES) & sure
     upright &= np.linalg.norm(seg[:, 2:] - seg[:, :2], axis=1) >= MIN_SEGMENT_FRACTION * image_size
     if upright.sum() < max(6, MIN_SECONDS * fps):
         return None
