@@ -13,8 +13,11 @@ agree with it within their uncertainties are fused by inverse variance):
 1. scene lines: near-vertical line segments on frames sampled over the take
    (the person masked out), voted into a vertical vanishing direction
    (``lines``); refused when too few lines agree;
-2. the person's standing posture (``posture``);
-3. a level camera, ``(0, -1, 0)``, with a large uncertainty.
+2. the person as a vertical figure in the picture: ankle-to-shoulder
+   segments of upright frames, seen at many places, meet in the vertical
+   vanishing direction (``figure``); refused when the person stays on one spot;
+3. the person's standing posture in the fitted 3D body (``posture``);
+4. a level camera, ``(0, -1, 0)``, with a large uncertainty.
 
 The user's own pitch/roll (or "level camera") override the estimate. The
 ground's texture and horizon are not used yet. A camera that moves is
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .figure import figure_up
 from .lines import LEVEL_UP, detect_segments, interpretation_normals, shared_fraction, vote_vertical
 from .posture import posture_up
 
@@ -211,6 +215,7 @@ def gravity_from_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
 
 def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = (),
                      joints: np.ndarray | None = None, fps: float = 30.0, weights: np.ndarray | None = None,
+                     keypoints_2d: np.ndarray | None = None, K: np.ndarray | None = None, image_size: float = 0.0,
                      pitch_degrees: float | None = None, roll_degrees: float | None = None,
                      level_camera: bool = False) -> Gravity:
     """The take's up direction in the camera frame (see the module docstring).
@@ -221,6 +226,9 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
         joints: (T, J, 3) fitted SMPL-X joints, OpenCV camera frame, metres,
             for the posture (None: not used); ``fps`` their rate, ``weights``
             optional (T,) frame confidences.
+        keypoints_2d, K, image_size: the person's (T, K, 3) landmarks
+            (pixels + confidence, rows as ``joints``), the (3, 3) intrinsics of
+            those pixels and the picture's longer side, for the figure (None: not used).
         pitch_degrees, roll_degrees: the user's values (None: estimated);
             one given alone replaces that angle of the estimate.
         level_camera: assume a level camera (today's behaviour), no estimate.
@@ -234,6 +242,10 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
     lines = gravity_from_lines(frames) if len(frames) else None
     if lines is not None:
         found.append(lines)
+    if joints is not None and len(joints) and keypoints_2d is not None and K is not None:
+        figure = figure_up(keypoints_2d, K, joints, fps, image_size)
+        if figure is not None:
+            found.append(Gravity(up=figure[0], sigma_degrees=figure[1], source="upright figure"))
     if joints is not None and len(joints):
         posture = posture_up(joints, fps, weights)
         if posture is not None:

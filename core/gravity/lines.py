@@ -34,6 +34,8 @@ MAX_SIGMA_DEGREES = 5.0
 """Refuse an estimate less certain than this: the posture does as well."""
 SIGMA_FLOOR_DEGREES = 1.0
 """Added in quadrature to the lines' own spread: lens distortion, a field of view a few degrees off."""
+RIVAL_ORTHOGONAL_DEGREES = 10.0
+"""A second line family within this of a right angle to the winner's direction is a rival for the vertical."""
 LEVEL_UP = np.array([0.0, -1.0, 0.0])
 
 
@@ -121,7 +123,7 @@ def interpretation_normals(segments: np.ndarray, K: np.ndarray) -> tuple[np.ndar
     return n / np.maximum(norm, 1e-12), np.linalg.norm(seg[:, 2:] - seg[:, :2], axis=1)
 
 
-def _sphere_lstsq(n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sphere_lstsq(n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(v, eigenvalues ascending) minimising sum w (n . v)^2 over unit v."""
     M = (n * w[:, None]).T @ n
     values, vectors = np.linalg.eigh(M)
@@ -137,7 +139,8 @@ def _random_directions(rng: np.random.Generator, count: int) -> np.ndarray:
     return np.stack([s * np.cos(phi), -c, s * np.sin(phi)], axis=1)
 
 
-def _up_sign(v: np.ndarray) -> np.ndarray:
+def up_sign(v: np.ndarray) -> np.ndarray:
+    """The one of +-``v`` (3,) that points up in the picture (negative y)."""
     return -v if v[1] > 0 else v
 
 
@@ -176,16 +179,15 @@ def vote_vertical(n: np.ndarray, length: np.ndarray, *, frames: int = 1, iterati
     scores = (np.abs(n @ v.T) < sin_thr).T @ weight  # (H,)
     best = int(np.argmax(scores))
     # Chance: the votes a direction drawn at random from the same cone gathers (texture aligns by chance).
-    chance = (np.abs(n @ _random_directions(rng, 200).T) < sin_thr).T @ weight
-    if scores[best] < MIN_SIGNIFICANCE * max(float(np.percentile(chance, 90)), float(weight.min())):
+    directions = _random_directions(rng, 200)
+    if scores[best] < _enough(n, weight, directions, sin_thr):
         return None
-    up = v[best]
-    for _ in range(4):
-        inliers = np.abs(n @ up) < sin_thr
-        if inliers.sum() < 2:
-            return None
-        up, _ = _sphere_lstsq(n[inliers], weight[inliers])
-        up = _up_sign(up)
+    up = _refine(n, weight, v[best], sin_thr)
+    if up is None:
+        return None
+    rival = _orthogonal_rival(n, weight, v, up, sin_thr, directions, frames)
+    if rival is not None and rival @ LEVEL_UP > up @ LEVEL_UP:
+        up = rival
     inliers = np.abs(n @ up) < sin_thr
     lines = inliers.sum() / max(frames, 1)
     if lines < MIN_LINES or np.degrees(np.arccos(np.clip(up @ LEVEL_UP, -1, 1))) > MAX_TILT_DEGREES:
@@ -194,6 +196,51 @@ def vote_vertical(n: np.ndarray, length: np.ndarray, *, frames: int = 1, iterati
     if not sigma <= MAX_SIGMA_DEGREES:
         return None
     return VerticalVote(up=up, sigma_degrees=sigma, lines=float(lines), inliers=inliers)
+
+
+def _enough(n: np.ndarray, weight: np.ndarray, directions: np.ndarray, sin_thr: float) -> float:
+    """Votes a significant direction needs: ``MIN_SIGNIFICANCE`` times what random ``directions`` gather."""
+    chance = (np.abs(n @ directions.T) < sin_thr).T @ weight
+    return MIN_SIGNIFICANCE * max(float(np.percentile(chance, 90)), float(weight.min()))
+
+
+def _refine(n: np.ndarray, weight: np.ndarray, up: np.ndarray, sin_thr: float) -> np.ndarray | None:
+    """``up`` refitted by least squares to the segments whose planes hold it (four rounds); None if none do."""
+    for _ in range(4):
+        inliers = np.abs(n @ up) < sin_thr
+        if inliers.sum() < 2:
+            return None
+        up, _ = sphere_lstsq(n[inliers], weight[inliers])
+        up = up_sign(up)
+    return up
+
+
+def _orthogonal_rival(n: np.ndarray, weight: np.ndarray, v: np.ndarray, up: np.ndarray, sin_thr: float,
+                      directions: np.ndarray, frames: int) -> np.ndarray | None:
+    """A second line family's direction, at right angles to ``up`` and as well supported; None if there is none.
+
+    Looking down (or up) steeply, horizontal lines running away from the
+    camera vanish inside the cone a vertical may take, and on a floor or a
+    ceiling they can outnumber the walls' verticals. Two such families at
+    right angles are a horizontal and the vertical: for a camera tilted
+    less than 45 degrees every horizontal direction lies farther from the
+    level camera's up than the vertical does, so the caller keeps the nearer.
+    Its significance is judged against chance among the segments the winner
+    left (the winner's family would lift chance everywhere near it).
+    """
+    rest = np.abs(n @ up) >= sin_thr
+    across = np.abs(v @ up) < np.sin(np.radians(RIVAL_ORTHOGONAL_DEGREES))
+    if rest.sum() < 2 or not across.any():
+        return None
+    scores = (np.abs(n[rest] @ v[across].T) < sin_thr).T @ weight[rest]
+    if scores.max() < _enough(n[rest], weight[rest], directions, sin_thr):
+        return None
+    rival = _refine(n[rest], weight[rest], v[across][int(np.argmax(scores))], sin_thr)
+    if rival is None or abs(float(rival @ up)) > np.sin(np.radians(RIVAL_ORTHOGONAL_DEGREES)):
+        return None
+    if (np.abs(n @ rival) < sin_thr).sum() / max(frames, 1) < MIN_LINES:
+        return None
+    return rival
 
 
 def direction_sigma_degrees(n: np.ndarray, v: np.ndarray, frames: int = 1) -> float:

@@ -31,8 +31,28 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def _angle_degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def angle_between_degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...,) angles in degrees between the directions ``a`` and ``b`` (..., 3), any leading dimensions."""
     return np.degrees(np.arccos(np.clip(np.sum(_unit(a) * _unit(b), axis=-1), -1.0, 1.0)))
+
+
+def upright_frames(joints: np.ndarray, knee_degrees: float = STRAIGHT_KNEE_DEGREES,
+                   trunk_degrees: float = UPRIGHT_TRUNK_DEGREES) -> np.ndarray:
+    """(T,) bool: frames with both knees (hip-knee-ankle) at least ``knee_degrees`` open and the trunk
+    (mid-hip -> mid-shoulder) within ``trunk_degrees`` of the legs' line (mid-ankle -> mid-hip), at any speed.
+
+    ``joints``: (T, J, 3) SMPL-X joints in metres, any frame; frames with a NaN joint are False.
+    """
+    J = JOINT_INDEX
+    P = np.asarray(joints, np.float64)
+    ok = np.isfinite(P).all(axis=(1, 2))
+    for side in ("left", "right"):
+        hip, knee, ankle = P[:, J[f"{side}_hip"]], P[:, J[f"{side}_knee"]], P[:, J[f"{side}_ankle"]]
+        ok &= angle_between_degrees(hip - knee, ankle - knee) >= knee_degrees
+    mid_ankle = 0.5 * (P[:, J["left_ankle"]] + P[:, J["right_ankle"]])
+    mid_hip = 0.5 * (P[:, J["left_hip"]] + P[:, J["right_hip"]])
+    mid_shoulder = 0.5 * (P[:, J["left_shoulder"]] + P[:, J["right_shoulder"]])
+    return ok & (angle_between_degrees(mid_hip - mid_ankle, mid_shoulder - mid_hip) <= trunk_degrees)
 
 
 def standing_frames(joints: np.ndarray, fps: float) -> np.ndarray:
@@ -40,21 +60,13 @@ def standing_frames(joints: np.ndarray, fps: float) -> np.ndarray:
 
     ``joints``: (T, J, 3) SMPL-X joints in metres, any frame (camera frame for a capture).
     """
-    J = JOINT_INDEX
     P = np.asarray(joints, np.float64)
-    straight = np.ones(P.shape[0], bool)
-    for side in ("left", "right"):
-        hip, knee, ankle = P[:, J[f"{side}_hip"]], P[:, J[f"{side}_knee"]], P[:, J[f"{side}_ankle"]]
-        straight &= _angle_degrees(hip - knee, ankle - knee) >= STRAIGHT_KNEE_DEGREES
-    mid_ankle = 0.5 * (P[:, J["left_ankle"]] + P[:, J["right_ankle"]])
-    mid_hip = 0.5 * (P[:, J["left_hip"]] + P[:, J["right_hip"]])
-    mid_shoulder = 0.5 * (P[:, J["left_shoulder"]] + P[:, J["right_shoulder"]])
-    upright = _angle_degrees(mid_hip - mid_ankle, mid_shoulder - mid_hip) <= UPRIGHT_TRUNK_DEGREES
+    mid_hip = 0.5 * (P[:, JOINT_INDEX["left_hip"]] + P[:, JOINT_INDEX["right_hip"]])
     if P.shape[0] > 1:
         speed = np.linalg.norm(np.gradient(mid_hip, axis=0), axis=-1) * fps
     else:
         speed = np.zeros(P.shape[0])
-    return straight & upright & (speed < STILL_SPEED) & np.isfinite(P).all(axis=(1, 2))
+    return upright_frames(P) & (speed < STILL_SPEED)
 
 
 def posture_up(joints: np.ndarray, fps: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, float, int] | None:
@@ -79,13 +91,13 @@ def posture_up(joints: np.ndarray, fps: float, weights: np.ndarray | None = None
     d = _unit(mid_shoulder - mid_ankle)
     up = _unit(np.median(d, axis=0))
     for _ in range(3):
-        off = _angle_degrees(d, up[None])
+        off = angle_between_degrees(d, up[None])
         scale = max(1.4826 * float(np.median(off)), 0.5)
         keep = off <= 2.5 * scale
         up = _unit(d[keep].mean(axis=0))
-    if _angle_degrees(up, LEVEL_UP) > MAX_TILT_DEGREES:
+    if angle_between_degrees(up, LEVEL_UP) > MAX_TILT_DEGREES:
         return None  # a camera tilted that far, or a body fitted upside down (a handstand): not the up
-    off = _angle_degrees(d[keep], up[None])
+    off = angle_between_degrees(d[keep], up[None])
     spread = float(np.sqrt(np.mean(off**2)))
     independent = max(1.0, keep.sum() / fps / CORRELATION_SECONDS)
     sigma = float(np.hypot(spread / np.sqrt(independent), SIGMA_FLOOR_DEGREES))

@@ -33,7 +33,10 @@ def take_gravity(motion: Motion, sampler: FrameSampler | None = None, *, pitch_d
     if motion.rest_joints is not None:
         joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
         joints = np.where(~motion.bridged[:, None, None], joints, np.nan)
+    K_video = None if motion.camera_intrinsics is None else np.asarray(motion.camera_intrinsics, np.float64)
+    size = float(max(motion.image_size)) if motion.image_size is not None else 0.0
     return estimate_gravity(frames=frames, joints=joints, fps=float(motion.fps), weights=motion.confidence,
+                            keypoints_2d=motion.keypoints_2d, K=K_video, image_size=size,
                             pitch_degrees=pitch_degrees, roll_degrees=roll_degrees, level_camera=level_camera)
 
 

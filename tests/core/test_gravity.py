@@ -239,3 +239,64 @@ def test_person_boxes_cover_the_seen_landmarks_and_grow() -> None:
     x0, y0, x1, y1 = boxes[0]
     assert x0 < 100 and y0 < 200 and x1 > 300 and y1 > 600 and x1 < 1000
     assert np.isnan(boxes[1]).all()  # nobody in that frame
+
+
+def _room_with_floorboards(pitch: float, roll: float, seed: int = 0) -> np.ndarray:
+    """The rendered room with floorboards running away from the camera: many long lines, all horizontal."""
+    image = render_room(pitch, roll, seed=seed)
+    R = camera_from_world(pitch, roll, 10.0)
+    centre = np.array([0.3, 0.0, 1.6])
+    for x in np.arange(-3.8, 4.0, 0.25):
+        pa, pb = R @ (np.array([x, 0.8, 0.0]) - centre), R @ (np.array([x, 7.0, 0.0]) - centre)
+        ua, ub = (K_ROOM @ pa)[:2] / pa[2], (K_ROOM @ pb)[:2] / pb[2]
+        cv2.line(image, tuple(int(v) for v in np.round(ua * 16)), tuple(int(v) for v in np.round(ub * 16)),
+                 (30, 30, 30), 3, cv2.LINE_AA, shift=4)
+    return image
+
+
+def test_floorboards_running_away_from_a_camera_looking_down_are_not_taken_for_verticals() -> None:
+    # Looking down 35 deg, lines running away from the camera vanish 55 deg from the picture's up, inside the
+    # cone a vertical may take; they outnumber the walls' verticals (the 91 deg error on tilt_room_jumps_high).
+    pitch, roll = 35.0, 10.0
+    frames = [(grey(_room_with_floorboards(pitch, roll, seed=s)), K_ROOM, None) for s in range(3)]
+    gravity = gravity_from_lines(frames)
+    assert gravity is not None
+    assert angle_degrees(gravity.up, up_from_pitch_roll(pitch, roll)) < 1.0
+
+
+def _figure_walk(pitch: float, roll: float, path: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(camera-frame joints (T, J, 3), MediaPipe-ordered landmarks (T, 33, 3) pixels) of the upright mannequin
+    moved along ``path`` (T, 2) world x, y metres, seen by a camera 1.6 m up, with 1.5 px landmark noise."""
+    rng = np.random.default_rng(seed)
+    frames = len(path)
+    poses = np.zeros((frames, 55, 3))
+    poses[:, 0] = [np.pi / 2, 0.0, 0.0]
+    poses[:, 16, 2], poses[:, 17, 2] = -1.2, 1.2
+    world, _ = forward_kinematics(poses, rest_joints(), np.zeros((frames, 3)))
+    world[..., :2] += path[:, None]
+    world[..., 2] -= world[:, [7, 8, 10, 11], 2].min(axis=1, keepdims=True)
+    cam = (world - [0.0, 0.0, 1.6]) @ camera_from_world(pitch, roll, 0.0).T
+    uv = cam @ K_ROOM.T
+    uv = uv[..., :2] / uv[..., 2:]
+    kp = np.zeros((frames, 33, 3))
+    for mp, smplx in ((27, 7), (28, 8), (11, 16), (12, 17), (23, 1), (24, 2)):
+        kp[:, mp, :2] = uv[:, smplx] + rng.normal(0.0, 1.5, (frames, 2))
+        kp[:, mp, 2] = 0.95
+    return cam, kp
+
+
+def test_a_person_walking_in_a_studio_gives_the_up_from_their_figure_and_standing_still_does_not() -> None:
+    pitch, roll = 18.0, -6.0
+    t = np.linspace(0.0, 1.0, 120)  # 4 s walking a zigzag across the picture, 1.5 m/s
+    path = np.stack([-2.0 + 4.0 * t, 4.0 + 1.5 * np.sin(2 * np.pi * t)], axis=1)
+    cam, kp = _figure_walk(pitch, roll, path)
+    blank = [(grey(blank_picture(s)), K_ROOM, None) for s in range(3)]
+    gravity = estimate_gravity(frames=blank, joints=cam, fps=30.0, keypoints_2d=kp, K=K_ROOM, image_size=1280.0)
+    assert gravity.source == "upright figure"  # walking: the posture has no still frames
+    error = angle_degrees(gravity.up, up_from_pitch_roll(pitch, roll))
+    assert error < 1.0
+    assert error < gravity.sigma_degrees < 10.0
+    # On one spot every segment lies in nearly the same plane: the pitch is not measured, so no answer.
+    still, kp_still = _figure_walk(pitch, roll, np.tile([[0.3, 4.0]], (120, 1)))
+    alone = estimate_gravity(joints=still, fps=30.0, keypoints_2d=kp_still, K=K_ROOM, image_size=1280.0)
+    assert "upright figure" not in alone.source
