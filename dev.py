@@ -39,6 +39,8 @@ WHEELS = CACHE / "wheels"
 
 DEMO_WHEEL = "sports2d==0.8.34"
 DEMO_MEMBER = "Sports2D/Demo/demo.mp4"
+DEMO_PERSON = "650,285@0"
+"""The demo's performer: his pelvis in frame 0 (tests/testdata/demo_person.json)."""
 
 
 def log(message: str) -> None:
@@ -175,7 +177,9 @@ def demo(args: list[str]) -> int:
     out = Path(args[0]) if args else ROOT / "demo-output"
     log(f"capturing {clip} -> {out}")
     env = dict(os.environ, BLENDER_MOCAP_ENGINE_PYTHON=str(python))
-    cmd = [str(python), str(ROOT / "blender_mocap" / "headless.py"), "capture", str(clip), "--out", str(out)]
+    # The man on the box is picked (a pixel on him in frame 0): people walk past while he flips.
+    cmd = [str(python), str(ROOT / "blender_mocap" / "headless.py"), "capture", str(clip), "--out", str(out),
+           "--person", DEMO_PERSON]
     return subprocess.run(cmd, env=env).returncode
 
 

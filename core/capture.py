@@ -123,6 +123,11 @@ def torch_pose_settings(settings: CaptureSettings, mirror_average: bool = False)
 
     See ``core.pose_torch.settings.PRESETS``; ``pose_batch`` overrides the
     batch size. (The frame stride and the mirrored frame are the fitting preset's.)
+    Both backends search for the person (re-detection, identity: ``core.person``)
+    only for a user's ``--person`` pick; without one they track as MediaPipe does,
+    because the search still leaves good Holistic results for worse ones on ordinary
+    frames (the demo's frames 30-89: mean reprojection error 4 px without it, 19 px
+    with it; issue 16).
     """
     from .pose_torch import settings_for_preset
     from .pose_torch.tracker import resolve_device
@@ -132,7 +137,7 @@ def torch_pose_settings(settings: CaptureSettings, mirror_average: bool = False)
     device = resolve_device(settings.device)
     chosen = settings_for_preset(settings.preset, device=device, cuda=device == "cuda")
     batch = chosen.batch_size if settings.pose_batch is None else settings.pose_batch
-    return replace(chosen, batch_size=batch, mirror_average=mirror_average)
+    return replace(chosen, batch_size=batch, mirror_average=mirror_average, redetect=settings.person is not None)
 
 
 SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
@@ -369,7 +374,8 @@ def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, re
         report.stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
         seq = estimate_holistic(
             frames, num_frames=expected, fps=info.fps / stride,
-            image_size=(info.width, info.height), settings=replace(settings.pose, mirror_average=mirror),
+            image_size=(info.width, info.height),
+            settings=replace(settings.pose, mirror_average=mirror, follow=settings.pose.follow and pick is not None),
             progress=report.progress_of("pose"), should_cancel=should_cancel, pick=pick, pick_image=pick_image,
         )
     vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)

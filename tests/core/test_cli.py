@@ -55,7 +55,7 @@ def test_capture_writes_a_valid_motion_file(captured) -> None:
     np.testing.assert_array_equal(motion.frame_indices, np.arange(60))
     assert motion.body_model == "mannequin" and motion.fps == pytest.approx(30.0)
     assert motion.rest_joints is not None and motion.v_template is not None
-    # The first frames have no person yet: bridged and flagged, not dropped.
+    # MediaPipe's own tracking (no --person pick) finds him a few frames late: bridged and flagged, not dropped.
     assert motion.bridged[:2].all() and not motion.bridged[10:30].any()
     assert motion.quality["mean_reprojection_error_px"] < 25.0
 
