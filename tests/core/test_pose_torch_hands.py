@@ -150,7 +150,7 @@ def test_estimate_body_hands_match_holistic(short, models):
     """
     frames, (_, ref, _) = short
     h, w = frames[0].shape[:2]
-    settings = TorchPoseSettings(device="cpu", batch_size=1)
+    settings = TorchPoseSettings(device="cpu", batch_size=1, redetect=False)  # MediaPipe's own tracking
     seq = estimate_body(((i, f) for i, f in enumerate(frames)), num_frames=len(frames), fps=30.0,
                         image_size=(2 * w, 2 * h), settings=settings, models=models)
     ref_px = ref * np.array([2 * w, 2 * h, 2 * w])  # pixels of the (doubled) original frame, z like x
