@@ -131,6 +131,15 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return axis_angle_to_matrix(axis * angle).astype(dtype)
 
 
+def angle_between_degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...,) angles in degrees between the directions ``a`` and ``b`` (..., 3), any leading dimensions
+    (neither needs to be unit length)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
+    return np.degrees(np.arccos(np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)))
+
+
 def quat_slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     """(..., 4) unit quaternions q0, q1 and (...) fractions t -> (..., 4) unit quaternions.
 

@@ -25,6 +25,7 @@ from .. import landmarks
 from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
+from ..rotations import angle_between_degrees
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import (
     PROXY_INDEX,
@@ -169,10 +170,6 @@ def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: Cleanu
                            climb=velocity[..., 2])
 
 
-def _angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0))))
-
-
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:
     """The floor's tilt figures, in degrees, for a floor found in the take's world before grounding.
 
@@ -181,8 +178,8 @@ def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> 
     tilted the floor from the take's estimated up direction (``up``).
     """
     level = np.asarray(camera_extrinsics, np.float64)[:3, :3].T @ np.array([0.0, -1.0, 0.0])
-    return {"floor_tilt_degrees": _angle_degrees(floor.normal, level),
-            "floor_off_up_degrees": _angle_degrees(floor.normal, up)}
+    return {"floor_tilt_degrees": float(angle_between_degrees(floor.normal, level)),
+            "floor_off_up_degrees": float(angle_between_degrees(floor.normal, up))}
 
 
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,

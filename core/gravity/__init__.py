@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..rotations import angle_between_degrees
 from .figure import figure_up
 from .lines import LEVEL_UP, detect_segments, interpretation_normals, shared_fraction, vote_vertical
 from .posture import posture_up
@@ -113,9 +114,7 @@ def pitch_roll_from_up(up: np.ndarray) -> tuple[float, float]:
 
 def angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
     """Angle between two (3,) directions, degrees."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    c = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
-    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+    return float(angle_between_degrees(a, b))
 
 
 def fuse(estimates: Sequence[Gravity]) -> Gravity:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..landmarks import BODY
+from ..rotations import angle_between_degrees
 from .lines import LEVEL_UP, MAX_TILT_DEGREES, interpretation_normals, sphere_lstsq, up_sign
 from .posture import upright_frames
 
@@ -81,7 +82,7 @@ def figure_up(keypoints_2d: np.ndarray, K: np.ndarray, joints: np.ndarray, fps: 
         up, _ = sphere_lstsq(n[keep], np.ones(int(keep.sum())))
         up = up_sign(up)
     keep = np.abs(n @ up) <= max(2.5 * 1.4826 * float(np.median(np.abs(n @ up))), np.sin(np.radians(INLIER_DEGREES)))
-    if np.degrees(np.arccos(np.clip(up @ LEVEL_UP, -1.0, 1.0))) > MAX_TILT_DEGREES:
+    if angle_between_degrees(up, LEVEL_UP) > MAX_TILT_DEGREES:
         return None
     sigma = _sigma_degrees(n[keep], up)
     if not sigma <= MAX_SIGMA_DEGREES:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rotations import angle_between_degrees
+
 MIN_LENGTH_FRACTION = 0.035
 """Shortest segment kept, as a share of the image's longer side (bark and grass make short ones)."""
 MAX_FROM_VERTICAL_DEGREES = 40.0
@@ -190,7 +192,7 @@ def vote_vertical(n: np.ndarray, length: np.ndarray, *, frames: int = 1, iterati
         up = rival
     inliers = np.abs(n @ up) < sin_thr
     lines = inliers.sum() / max(frames, 1)
-    if lines < MIN_LINES or np.degrees(np.arccos(np.clip(up @ LEVEL_UP, -1, 1))) > MAX_TILT_DEGREES:
+    if lines < MIN_LINES or angle_between_degrees(up, LEVEL_UP) > MAX_TILT_DEGREES:
         return None
     sigma = direction_sigma_degrees(n[inliers], up, frames)
     if not sigma <= MAX_SIGMA_DEGREES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rotations import angle_between_degrees
 from ..skeleton import JOINT_INDEX
 from .lines import LEVEL_UP, MAX_TILT_DEGREES
 
@@ -29,11 +30,6 @@ CORRELATION_SECONDS = 0.5
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
-
-def angle_between_degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(...,) angles in degrees between the directions ``a`` and ``b`` (..., 3), any leading dimensions."""
-    return np.degrees(np.arccos(np.clip(np.sum(_unit(a) * _unit(b), axis=-1), -1.0, 1.0)))
 
 
 def upright_frames(joints: np.ndarray, knee_degrees: float = STRAIGHT_KNEE_DEGREES,
