@@ -67,7 +67,7 @@ class CaptureRequest:
         device: "auto", "cpu" or "cuda".
         pose_backend: "mediapipe" or "torch".
         person: who to follow, "X,Y" or "X,Y@FRAME" (a pixel of the video on
-            them); None = the most prominent person.
+            them); None = MediaPipe's own tracking.
         foot_lock: "auto", "always" or "off" (planted heels and toes).
         smoothing, smoothing_hands, smoothing_face: jitter filter strength,
             0 (off) to 1, for the body and root, the fingers, the face.

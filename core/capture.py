@@ -90,8 +90,8 @@ class CaptureSettings:
         level_camera: assume a level camera instead of estimating the up direction.
         person: who to follow, ``"X,Y"`` or ``"X,Y@FRAME"``: a pixel of the
             video on them (in a 0-based video frame; default the first one
-            captured); None follows the most prominent person of the first
-            frames. See ``core.person``.
+            captured), searched for and kept through crowds and flips; None
+            keeps MediaPipe's own tracking (see ``torch_pose_settings``). See ``core.person``.
     """
 
     start: int = 0

@@ -265,11 +265,11 @@ OPTIONS: tuple[Option, ...] = (
                ("torch", "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
                 "body and hands (the face keeps its rest pose)")))),
     Option("person", str, f"who to follow: a pixel of the video on them, {PERSON_FORMAT} (a 0-based frame; "
-           "default: the most prominent person of the first frames)", _CAPTURE, parse=person_pick,
+           "kept through crowds, flips and occlusions; default: MediaPipe's own tracking)", _CAPTURE, parse=person_pick,
            metavar="X,Y[@F]",
            ui=Ui("Person", f"Who to follow when several people are in view: a pixel of the video on them, "
                  f"{PERSON_FORMAT} (pixels from the top left of the video, a 0-based video frame; empty: "
-                 "the most prominent person of the first frames)", "", unset="")),
+                 "MediaPipe's own tracking, which may switch to someone else when it loses them)", "", unset="")),
     # The world's up direction (core/gravity): estimated from the picture and the person unless the user knows.
     Option("camera_pitch", float, "the camera's pitch in degrees, positive looking down (default: estimated "
            "from the scene's vertical lines or the person's posture)", _CAPTURE, parse=angle_within(89.0),
