@@ -349,5 +349,6 @@ def resample(seq: PoseSequence, offset_seconds: float, fps: float, num_frames: i
         value[~inside] = np.nan
         setattr(out, f.name, value.astype(src.dtype))
     hit_a, hit_b = w <= eps, w >= 1 - eps
-    out.present = inside & ((hit_a & seq.present[pos]) | (hit_b & seq.present[nxt]) | (seq.present[pos] & seq.present[nxt]))
+    out.present = inside & ((hit_a & seq.present[pos]) | (hit_b & seq.present[nxt])
+                            | (seq.present[pos] & seq.present[nxt]))
     return out

@@ -11,7 +11,8 @@ from tests.core.multiview_synth import look_at_rig, ring
 
 
 def _rig():
-    return look_at_rig(ring(3, 150.0, heights=[1.0, 1.0, 1.0]), focals=[900.0, 1200.0, 1500.0], sizes=[[1280, 720], [1920, 1080], [720, 1280]])
+    return look_at_rig(ring(3, 150.0, heights=[1.0, 1.0, 1.0]), focals=[900.0, 1200.0, 1500.0],
+                       sizes=[[1280, 720], [1920, 1080], [720, 1280]])
 
 
 def _same(a, b, atol=1e-9):
