@@ -278,7 +278,7 @@ def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_height: float | None = None,
                           bone_lengths: dict[str, float] | None = None, names: list[str] | None = None,
-                          refine_focal: bool = False, max_frames: int = 150,
+                          refine_focal: bool = False, max_frames: int = 150, rounds: int = 2,
                           min_confidence: float = MIN_CONFIDENCE) -> CameraRig:
     """A CameraRig from C >= 2 views of one person on one time base, intrinsics ``Ks`` (C of (3, 3)) as a start.
 
@@ -286,7 +286,9 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
     scale; ``bone_lengths`` ({name in ADULT_BONES: metres}) replaces single
     bones. ``refine_focal`` also adjusts each camera's focal length (helps
     when the lens field of view is only guessed; needs 3+ views or much
-    motion in depth). World: camera 0's frame, metres.
+    motion in depth). ``rounds`` of bundle adjustment each re-flag outlier
+    views first (0: the essential-matrix and PnP start alone, for
+    comparison). World: camera 0's frame, metres.
     """
     C = len(seqs)
     if not 2 <= C <= 8 or len(Ks) != C:
@@ -303,7 +305,7 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
     anchor = int(np.argmax(np.linalg.norm(t, axis=1)))
     rig = _rig(K, R, t, sizes, names)
     frames = _frames_for_adjustment(conf_j, max_frames, min_confidence)
-    for _ in range(2):  # the second round re-flags outliers with the better cameras
+    for _ in range(rounds):  # a second round re-flags outliers with the better cameras
         rig = _adjust(uv_j[:, frames], conf_j[:, frames], rig, anchor, refine_focal, min_confidence)
     points, _ = triangulate(uv, np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0), rig)
     scale = _scale(points, person_height, bone_lengths)

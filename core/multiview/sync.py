@@ -37,6 +37,8 @@ ONSET_HOP = 80
 ONSET_WINDOW = 512
 COARSE_STEP = 0.1
 """Seconds between the offsets the motion sync tries first, before refining around the best."""
+COARSE_PAIRS = 800
+"""Keypoint pairs (spread over the overlap) each offset of the coarse scan is scored on."""
 AMBIGUOUS_RATIO = 0.8
 """A second correlation peak this high relative to the best makes the offset ambiguous."""
 MIN_OVERLAP = 0.3
@@ -58,8 +60,9 @@ def _masked_correlation(a: np.ndarray, b: np.ndarray, min_overlap: int) -> np.nd
     Returns (N + M - 1,) scores; index ``k`` is lag ``k - (M - 1)``, the shift
     with ``b[n] ~ a[n + lag]``. Each channel is z-scored over its valid
     samples; a lag's score is the summed product over the samples valid in
-    both, divided by their count and the channel count, so gaps and partial
-    overlaps do not bias it. Lags overlapping fewer than ``min_overlap``
+    both, divided by the channel count and by the square root of their
+    count times the shorter signal's length: gaps and partial overlaps
+    neither inflate a lag nor hide it. Lags overlapping fewer than ``min_overlap``
     samples score -inf.
     """
     def prep(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +84,10 @@ def _masked_correlation(a: np.ndarray, b: np.ndarray, min_overlap: int) -> np.nd
 
     products = xcorr(za, zb)
     counts = np.rint(xcorr(va, vb) / max(za.shape[1], 1))
-    scores = np.where(counts >= min_overlap, products / np.maximum(counts, 1) / max(za.shape[1], 1), -np.inf)
+    # Dividing by the overlap alone would let a short overlap holding one matching event score as high as the
+    # whole take; by its square root times the shorter signal's length, longer agreement counts for more.
+    norm = np.sqrt(np.maximum(counts, 1) * min(za.shape[0], zb.shape[0])) * max(za.shape[1], 1)
+    scores = np.where(counts >= min_overlap, products / norm, -np.inf)
     return scores
 
 
@@ -234,25 +240,33 @@ def _view_points(seq: PoseSequence, min_visibility: float) -> tuple[np.ndarray, 
 
 
 def _epipolar_residual(view_a: tuple[np.ndarray, np.ndarray], view_b: tuple[np.ndarray, np.ndarray], lag: float,
-                       min_pairs: int) -> float:
+                       min_pairs: int, max_pairs: int | None = None,
+                       start: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
     """Median Sampson distance (pixels) of the best fundamental matrix when video b lags video a by ``lag`` s.
 
     The moment at time ``s`` in video a is at ``s - lag`` in video b. Static
     cameras see every moment through one fundamental matrix, so only the true
     lag lets one F explain all frames; inf when too few pairs overlap.
+    Returns the residual and F (None when too few pairs overlap).
     """
     (times_a, uv_a), (times_b, uv_b) = view_a, view_b
     other = _interpolate(times_b, uv_b, times_a - lag)
     ok = np.isfinite(uv_a).all(-1) & np.isfinite(other).all(-1)
     if ok.sum() < min_pairs:
-        return np.inf
+        return np.inf, None
     x1, x2 = uv_a[ok], other[ok]
-    F = fundamental_from_points(x1, x2)
-    return float(np.median(sampson_distance(F, x1, x2)))
+    if max_pairs is not None and len(x1) > max_pairs:  # the coarse scan: a spread sample is enough
+        pick = np.linspace(0, len(x1) - 1, max_pairs).astype(int)
+        x1, x2 = x1[pick], x2[pick]
+    F = fundamental_from_points(x1, x2, start=start)
+    return float(np.median(sampson_distance(F, x1, x2))), F
 
 
-def _scan(view_a, view_b, lags: np.ndarray, min_pairs: int) -> np.ndarray:
-    return np.array([_epipolar_residual(view_a, view_b, float(lag), min_pairs) for lag in lags])
+def _scan(view_a, view_b, lags: np.ndarray, min_pairs: int, max_pairs: int | None = None,
+          start: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Residuals (and fitted F) at every lag; ``start`` warm-starts each fit."""
+    found = [_epipolar_residual(view_a, view_b, float(lag), min_pairs, max_pairs, start) for lag in lags]
+    return np.array([r for r, _ in found]), [F for _, F in found]
 
 
 def _pair_lag(view_a, view_b, max_offset: float, step: float, what: str) -> tuple[float, float]:
@@ -266,7 +280,7 @@ def _pair_lag(view_a, view_b, max_offset: float, step: float, what: str) -> tupl
     if hi < lo:
         raise MocapError(f"{what}: the videos do not overlap enough in time to be synchronised")
     coarse = np.arange(lo, hi + 1e-9, COARSE_STEP)
-    residuals = _scan(view_a, view_b, coarse, min_pairs)
+    residuals, fits = _scan(view_a, view_b, coarse, min_pairs, COARSE_PAIRS)
     if not np.isfinite(residuals).any():
         raise MocapError(f"{what}: too few frames show the person in both videos to synchronise them")
     best = int(np.argmin(residuals))
@@ -276,7 +290,7 @@ def _pair_lag(view_a, view_b, max_offset: float, step: float, what: str) -> tupl
         raise MocapError(f"{what}: the movements match at several offsets (a repetitive or too small motion?): "
                          "record a clear single gesture at the start, or give --offsets")
     fine = coarse[best] + np.arange(-COARSE_STEP, COARSE_STEP + 1e-9, step)
-    residuals = _scan(view_a, view_b, fine, min_pairs)
+    residuals, _ = _scan(view_a, view_b, fine, min_pairs, start=fits[best])
     k = int(np.argmin(residuals))
     lag = float(fine[k])
     if 0 < k < len(fine) - 1 and np.isfinite(residuals[k - 1:k + 2]).all():

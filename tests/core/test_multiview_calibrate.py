@@ -11,7 +11,7 @@ from core.errors import MocapError
 from core.multiview.calibrate import calibrate_from_person
 from core.multiview.compare import rig_errors
 from core.rotations import angle_between_degrees
-from tests.core.multiview_synth import look_at_rig, observe, ring, sequence, skeleton
+from tests.testdata.multiview_scenes import look_at_rig, observe, ring, sequence, skeleton
 
 
 def _views(rig, frames: int, noise_px: float, seed: int = 0):
