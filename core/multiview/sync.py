@@ -366,3 +366,31 @@ def resample(seq: PoseSequence, offset_seconds: float, fps: float, num_frames: i
     out.present = inside & ((hit_a & seq.present[pos]) | (hit_b & seq.present[nxt])
                             | (seq.present[pos] & seq.present[nxt]))
     return out
+
+
+def resample_views(seqs: list[PoseSequence], offsets: np.ndarray,
+                   fps: float | None = None) -> tuple[list[PoseSequence], float]:
+    """Every view on the same frames, spanning the time two or more views overlap.
+
+    ``offsets`` (C,) as from ``audio_offsets`` / ``motion_offsets``; ``fps``
+    defaults to the fastest view's rate. Returns the resampled views and the
+    time of their frame 0 in seconds on video 0's clock (frame k is at
+    ``start + k / fps``).
+    """
+    offsets = np.asarray(offsets, np.float64)
+    if len(seqs) < 2 or offsets.shape != (len(seqs),) or not np.isfinite(offsets).all():
+        raise MocapError(f"resampling needs two or more views and one finite offset each (got {len(seqs)} views, "
+                         f"offsets {offsets.tolist()})")
+    rate = float(fps) if fps is not None else max(float(seq.fps) for seq in seqs)
+    firsts, lasts = [], []
+    for seq, offset in zip(seqs, offsets):
+        times = sample_times(seq)
+        if len(times) == 0:
+            raise MocapError("resampling: a view has no frames")
+        firsts.append(offset + times[0])
+        lasts.append(offset + times[-1])
+    start, end = sorted(firsts)[1], sorted(lasts)[-2]
+    if end <= start:
+        raise MocapError("the videos do not overlap in time: check the offsets")
+    count = int(np.floor((end - start) * rate + 1e-6)) + 1
+    return [resample(seq, float(offset) - start, rate, count) for seq, offset in zip(seqs, offsets)], float(start)

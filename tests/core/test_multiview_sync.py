@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import MocapError
-from core.multiview.sync import audio_offsets, motion_offsets, resample, sample_times
+from core.multiview.sync import audio_offsets, motion_offsets, resample, resample_views, sample_times
 from tests.testdata.multiview_scenes import (AUDIO_RATE, look_at_rig, observe, phone_recording, ring, scene_audio,
                                              sequence, silent_video, skeleton)
 
@@ -71,3 +71,28 @@ def test_resample_onto_common_frames_keeps_gaps_missing():
     assert np.isnan(out.body_2d[~inside | near_gap, 0, 0]).all()
     assert (out.present == ok).all()
     np.testing.assert_allclose(sample_times(sequence(body, 10.0, first_frame=4))[:2], [0.4, 0.5])
+
+
+def test_views_resampled_onto_the_frames_two_views_share():
+    rig = look_at_rig(ring(3, 120.0))
+    starts = np.array([0.5, 0.0, 2.0])  # video 1 started first, video 2 last
+    lengths = [4.0, 3.0, 3.0]  # seconds; the views overlap pairwise from 0.5 s to 4.5 s of the performance
+    rates = [30.0, 25.0, 30.0]
+    seqs = []
+    for c in range(3):
+        times = starts[c] + np.arange(int(lengths[c] * rates[c])) / rates[c]
+        seqs.append(sequence(observe(rig, skeleton(times, seed=2))[c], rates[c]))
+    views, start = resample_views(seqs, starts - starts[0])
+    assert start == pytest.approx(0.0)  # video 0's first frame: from then on two views see the person
+    assert all(v.fps == 30.0 and v.num_frames == views[0].num_frames for v in views)
+    end = start + (views[0].num_frames - 1) / 30.0
+    assert end == pytest.approx(starts[0] + lengths[0] - 1 / 30.0 - starts[0], abs=1 / 30.0)
+    # Frame k of every view shows the same moment: compare with the truth at that moment.
+    k = 40
+    moment = starts[0] + start + k / 30.0
+    truth = observe(rig, skeleton(np.array([moment]), seed=2))[:, 0]
+    for c in (0, 1):
+        np.testing.assert_allclose(views[c].body_2d[k, :, :2], truth[c, :, :2], atol=3.0)  # 1-frame interpolation
+    assert np.isnan(views[2].body_2d[k]).all()  # video 2 had not started yet
+    with pytest.raises(MocapError, match="do not overlap"):
+        resample_views(seqs[:2], np.array([0.0, 30.0]))
