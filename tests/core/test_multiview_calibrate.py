@@ -28,9 +28,10 @@ def _check(rig, estimate, truth_points):
     base_true = np.linalg.norm(rig.centres()[1] - rig.centres()[0])
     base_est = np.linalg.norm(estimate.centres()[1] - estimate.centres()[0])
     assert abs(base_est / base_true - 1) < 0.03, (base_est, base_true)
-    # Up: the true up (world z) seen in camera 0's frame, which is the estimate's world.
+    # Up: the true up (world z) seen in camera 0's frame, which is the estimate's world. The cameras' average
+    # -y axis alone is 5 degrees off here (pitched and rolled phones); the feet on the floor put it right.
     true_up = rig.R[0] @ np.array([0.0, 0.0, 1.0])
-    assert angle_between_degrees(estimate.world_up, true_up) < 3.0
+    assert angle_between_degrees(estimate.world_up, true_up) < 1.0
 
 
 def test_two_cameras_ninety_degrees_apart_are_recovered():

@@ -2,8 +2,8 @@
 
 The skeleton has MediaPipe's 33 body points with the adult proportions of
 ``core.multiview.calibrate.ADULT_BONES`` (a 1.70 m person), z up, metres;
-its arms and legs swing by forward kinematics (bone lengths stay exact) and
-the whole body walks and turns, as a continuous function of time so views at
+its arms and legs swing by forward kinematics (bone lengths stay exact), the
+whole body walks and turns with its lowest foot on the floor (z = 0.02), as a continuous function of time so views at
 any frame rate sample the same motion.
 """
 
@@ -74,9 +74,12 @@ def skeleton(times: np.ndarray, seed: int = 0, centre=(0.0, 0.0), walk: float = 
     yaw = _smooth(t, rng, 1.2) + 0.4 * t
     R_body = axis_angle_to_matrix(np.stack([np.zeros_like(t), np.zeros_like(t), yaw], -1))
     hips = 0.5 * (base[BODY["left_hip"]] + base[BODY["right_hip"]])
-    move = np.stack([centre[0] + _smooth(t, rng, walk), centre[1] + _smooth(t, rng, walk),
-                     np.abs(_smooth(t, rng, 0.08))], -1)
-    return np.einsum("tij,tkj->tki", R_body, pts - hips) + hips + move[:, None]
+    move = np.stack([centre[0] + _smooth(t, rng, walk), centre[1] + _smooth(t, rng, walk), np.zeros_like(t)], -1)
+    out = np.einsum("tij,tkj->tki", R_body, pts - hips) + hips + move[:, None]
+    # Always a foot on the floor: the lowest foot point of each frame at 2 cm (a sole's thickness).
+    feet = [BODY[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
+    out[..., 2] -= out[:, feet, 2].min(axis=1, keepdims=True) - 0.02
+    return out
 
 
 def look_at_rig(centres: np.ndarray, target=(0.0, 0.0, 1.0), focals=None, sizes=None,
