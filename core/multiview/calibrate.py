@@ -50,8 +50,8 @@ ADULT_BONES: dict[str, tuple[str, str, float]] = {
 }
 CALIBRATION_JOINTS = np.array([BODY[n] for n in (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
-    "left_foot_index", "right_foot_index")])
+    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")])
 """The keypoints calibration uses: the body's and the head's (on the rendered 4-phone take the eyes and ears
 cut the worst camera-centre error from 19 to 14 cm); not the mouth or fingers (small and noisy)."""
 MIN_CONFIDENCE = 0.5

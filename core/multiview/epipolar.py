@@ -41,7 +41,7 @@ def _sampson_parts(F: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> tuple[np.nd
 
 
 def _normaliser(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T, T^-1), each (3, 3): Hartley's conditioning, centring the points and scaling their mean distance to sqrt(2)."""
+    """(T, T^-1), each (3, 3): Hartley's conditioning (centre the points, scale their mean distance to sqrt(2))."""
     centre = x.mean(0)
     scale = np.sqrt(2) / max(float(np.mean(np.linalg.norm(x - centre, axis=1))), 1e-12)
     T = np.array([[scale, 0, -scale * centre[0]], [0, scale, -scale * centre[1]], [0, 0, 1]])
