@@ -55,8 +55,8 @@ CALIBRATION_JOINTS = np.array([BODY[n] for n in (
 """The keypoints calibration uses: the body's and the head's (on the rendered 4-phone take the eyes and ears
 cut the worst camera-centre error from 19 to 14 cm); not the mouth or fingers (small and noisy)."""
 MIN_CONFIDENCE = 0.5
-FLOOR_SPREAD = 0.15
-"""Metres (standard deviation) the floor contacts must spread along a direction before it counts as level."""
+CAMERA_UP_ERROR = float(np.sin(np.radians(5.0)))
+"""How far off the cameras' average up typically is (phones pitched and rolled by hand): 5 degrees."""
 FLOOR_BAND = 0.04
 """Metres above the floor (the 10th percentile of the lowest foot point) a foot point still touches it."""
 
@@ -311,10 +311,11 @@ def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
     ``points`` (T, 33, 3) metres. People hold phones upright, give or take a
     few degrees of pitch and roll that partly cancel over the cameras. The
     floor contacts (each frame's lowest foot point, where it is at floor
-    height) lie in the floor: along every direction they spread over more
-    than ``FLOOR_SPREAD`` metres, up must have no component, so that
-    component is removed (a walk along a line fixes the tilt along it; a
-    walk around the room fixes up entirely). The trunk is no guide: people
+    height) lie in the floor, so up has no component along the directions
+    they spread in; along each, that component is removed as far as the
+    contacts pin it down (their scatter off the floor plane over their
+    spread) against the cameras' typical tilt error: a walk along a line
+    fixes the tilt along it, a walk around the room fixes up entirely. The trunk is no guide: people
     lean while walking, bending or climbing.
     """
     camera_up = -R[:, 1, :].mean(0)
@@ -334,10 +335,13 @@ def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
         if len(pts) < 20:
             break
         values, vectors = np.linalg.eigh(np.cov((pts - pts.mean(0)).T))
+        noise = np.sqrt(max(values[0], 1e-8))  # the contacts' scatter off their plane, metres
         refined = camera_up.copy()
         for i in (2, 1):  # the two widest directions of the contacts
-            if np.sqrt(max(values[i], 0.0)) > FLOOR_SPREAD:
-                refined -= (refined @ vectors[:, i]) * vectors[:, i]
+            # Slope error of a line fit along this direction, against the cameras' tilt error: weigh the two.
+            slope_var = noise**2 / (max(values[i], 1e-12) * len(pts))
+            trust_floor = CAMERA_UP_ERROR**2 / (CAMERA_UP_ERROR**2 + slope_var)
+            refined -= trust_floor * (refined @ vectors[:, i]) * vectors[:, i]
         up = refined / np.linalg.norm(refined)
     return up
 
