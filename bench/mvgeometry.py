@@ -22,6 +22,13 @@ wrong positions (a detector's swaps and jumps). Measured in the same process:
   the outliers above, and the speed of the batched DLT against the same DLT
   in a per-point loop (an SVD per point).
 
+``--take DIR`` also runs on a rendered multi-phone take (the folder
+``bench/groundtruth/multicam.py`` writes under the cache: ``cam_<k>/clip.mp4``,
+``rig.json``, ``multiview.npz``): sound and motion sync against the true
+offsets, and calibration from MediaPipe's keypoints (true intrinsics, views
+put on one time base with the true offsets) against the true rig.
+MediaPipe's landmarks are cached under the cache's ``bench/mvgeometry``.
+
 Writes bench/results/mvgeometry.json.
 """
 
@@ -149,10 +156,71 @@ def bench_triangulation(frames: int, noise: float) -> dict:
             "outlier_views_flagged_share": float(1 - inliers.mean())}
 
 
+def take_landmarks(take: Path, camera: int):
+    """MediaPipe Holistic on one phone's clip of the take, cached."""
+    import os
+
+    import mediapipe
+
+    from core.landmarks import PoseSequence
+    from core.pose import PoseSettings, estimate_holistic
+    from core.video import iter_frames, open_video
+
+    cache = Path(os.environ.get("BLENDER_MOCAP_CACHE", Path.home() / ".local/share/blender-mocap/cache"))
+    path = cache / "bench" / "mvgeometry" / f"{take.name}-cam_{camera}-mediapipe-{mediapipe.__version__}.npz"
+    if not path.is_file():
+        info = open_video(take / f"cam_{camera}" / "clip.mp4")
+        seq = estimate_holistic(iter_frames(info), num_frames=info.frame_count, fps=info.fps,
+                                image_size=(info.width, info.height), settings=PoseSettings())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, body_2d=seq.body_2d, present=seq.present, frame_indices=seq.frame_indices, fps=seq.fps,
+                 image_size=seq.image_size)
+    data = np.load(path)
+    seq = PoseSequence.empty(len(data["frame_indices"]), float(data["fps"]), tuple(data["image_size"]))
+    seq.frame_indices, seq.body_2d, seq.present = data["frame_indices"], data["body_2d"], data["present"]
+    return seq
+
+
+def bench_take(take: Path) -> dict:
+    from core.multiview.compare import reprojection_errors
+    from core.multiview.rig import load_rig
+    from core.multiview.sync import resample_views
+
+    truth = load_rig(take / "rig.json")
+    info = np.load(take / "multiview.npz")
+    true_offsets, fps = info["offsets_seconds"], info["fps"]
+    C = truth.num_cameras
+    out: dict = {"take": take.name, "take_cameras": C}
+    sound = audio_offsets([take / f"cam_{c}" / "clip.mp4" for c in range(C)])
+    if sound is not None:
+        out["take_audio_sync_max_error_frames"] = float(np.max(np.abs(sound - true_offsets) * fps))
+    seqs = [take_landmarks(take, c) for c in range(C)]
+    t0 = time.perf_counter()
+    motion = motion_offsets(seqs)
+    out["take_motion_sync_seconds"] = time.perf_counter() - t0
+    out["take_motion_sync_max_error_frames"] = float(np.max(np.abs(motion - true_offsets) * fps))
+    views, _ = resample_views(seqs, true_offsets)
+    out["take_common_frames"] = views[0].num_frames
+    t0, c0 = time.perf_counter(), time.process_time()
+    estimate = calibrate_from_person(views, list(truth.K))
+    out["take_calib_seconds"], out["take_calib_cpu_seconds"] = time.perf_counter() - t0, time.process_time() - c0
+    centre, angle, _ = rig_errors(estimate, truth)
+    true_up = truth.R[0] @ np.asarray(info["world_up"], np.float64)
+    uv = np.stack([v.body_2d[..., :2] for v in views]).astype(np.float64)
+    conf = np.stack([v.body_2d[..., 2] for v in views]).astype(np.float64)
+    out |= {"take_calib_centre_max_mm": 1000 * float(centre.max()),
+            "take_calib_centre_mean_mm": 1000 * float(centre.mean()), "take_calib_angle_max_deg": float(angle.max()),
+            "take_calib_up_error_deg": float(np.degrees(np.arccos(np.clip(estimate.world_up @ true_up, -1, 1)))),
+            "take_reprojection_px_estimate": float(np.nanmax(reprojection_errors(estimate, uv, conf))),
+            "take_reprojection_px_true_rig": float(np.nanmax(reprojection_errors(truth, uv, conf)))}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--noise", type=float, default=2.0, help="pixel noise (standard deviation)")
+    parser.add_argument("--take", type=Path, help="a rendered multi-phone take folder to run on as well")
     args = parser.parse_args(argv)
     figures: dict = {"frames": args.frames, "noise_px": args.noise, "outlier_share": 0.03,
                      "machine": platform.processor() or platform.machine()}
@@ -161,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     figures |= bench_calibration(2, 90.0, args.frames, args.noise)
     figures |= bench_calibration(4, 200.0, args.frames, args.noise)
     figures |= bench_triangulation(args.frames, args.noise)
+    if args.take is not None:
+        figures |= bench_take(args.take)
     for key in ("calib_2cams", "calib_4cams"):
         figures[f"{key}_centre_ratio"] = figures[f"{key}_centre_max_mm"] / figures[f"baseline_{key}_centre_max_mm"]
     width = max(len(k) for k in figures)
