@@ -350,6 +350,8 @@ OPTIONS += (
            ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
                  "usually listen on 127.0.0.1:39539)", "", unset="")),
 )
+LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing")
+"""Capture options the live command takes too (with the capture's flags and defaults)."""
 
 OPTION = {option.name: option for option in OPTIONS}
 """The options by name."""

@@ -17,11 +17,8 @@ import sys
 from pathlib import Path
 
 from ..cli_common import display, run_job
-from ..options import LIVE, OPTION, add_argument, options_for
+from ..options import LIVE, LIVE_SHARED, OPTION, add_argument, options_for
 from .session import LiveSettings, run_live
-
-SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing")
-"""Capture options the live command takes too (declared in core/options.py)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -42,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="progress display (default: bar on a terminal, none otherwise)")
     for option in options_for(LIVE):
         add_argument(p, option, default=option.default)
-    for name in SHARED:
+    for name in LIVE_SHARED:
         add_argument(p, OPTION[name], default=OPTION[name].default)
     return p
 

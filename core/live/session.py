@@ -35,6 +35,9 @@ from .vmc import VmcSender, parse_address
 Event = dict
 STATS_EVERY = 1.0
 """Seconds between two ``stats`` events."""
+RECEIVER_GONE_SECONDS = 2.0
+"""A session whose receiver's port refuses datagrams this long ends: Blender was closed or crashed,
+and an engine must never be left running without it."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ class _Session:
         self.ages_ms: list[float] = []  # glass (frame read) to sent
         self.error: BaseException | None = None
         self.streaming = False  # set once the rest take is out and the first pose may go
+        self.refused_since: float | None = None
+        self.receiver_gone = False  # the receiver's port has refused datagrams for RECEIVER_GONE_SECONDS
         self._worker = threading.Thread(target=self._solve_loop, name="live-solve", daemon=True)
 
     def figures(self) -> dict[str, float | None]:
@@ -150,7 +155,7 @@ class _Session:
         frame: SourceFrame | None = first
         try:
             with FramePose(hands=self.settings.hands) as pose:
-                while not cancelled() and self.error is None:
+                while not cancelled() and self.error is None and not self.receiver_gone:
                     if limit is not None and self.streaming and time.perf_counter() - self.start >= limit:
                         break
                     if frame is None:
@@ -214,7 +219,12 @@ class _Session:
         if self.target is not None:
             try:
                 self.sock.sendto(pack(message), self.target)
-            except OSError:  # the receiver is gone for a moment (ICMP refused): the next frame retries
+                self.refused_since = None
+            except ConnectionRefusedError:  # nobody listens on the port (loopback reports it)
+                self.refused_since = self.refused_since or time.monotonic()
+                if time.monotonic() - self.refused_since > RECEIVER_GONE_SECONDS:
+                    self.receiver_gone = True
+            except OSError:  # a full buffer or a network hiccup: this frame is lost, the next one goes
                 pass
         if self.vmc is not None:
             self.vmc.send(solved.poses, solved.trans)
@@ -245,6 +255,8 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
         source.close()
     if source.error:
         send({"event": "warning", "message": source.error})
+    if session.receiver_gone:
+        send({"event": "warning", "message": f"the receiver at {settings.send} is gone; the live session ended"})
     if not session.solver.ready:
         send({"event": "warning", "message": f"nobody was found in {settings.source}: nothing was streamed"})
     figures = session.figures()

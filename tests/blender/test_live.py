@@ -1,0 +1,66 @@
+"""A live session through the real socket into real bpy: poses arrive and pose the rig, Record keys every
+received frame in bulk, Stop ends the engine process. (The engine runs in the engine Python on a 2 s clip.)"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from pathlib import Path
+
+import bpy
+import numpy as np
+import pytest
+
+from conftest import action_fcurves
+
+
+def _tick_until(session, scene, done, timeout: float = 90.0) -> None:
+    """Call the session's tick as the add-on's timer would, until ``done()`` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        going = session.tick(scene)
+        assert time.monotonic() < deadline, f"timed out: {session.message}; engine: {session.job.stderr_tail()}"
+        if not going:
+            break
+        time.sleep(0.005)
+
+
+def test_live_session_poses_records_and_stop_ends_the_engine(pkg, short_clip: Path, engine_python: str,
+                                                            tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    scene = bpy.context.scene
+    session = live.LiveSession(engine_python, {"live_source": str(short_clip), "smoothing": 0.5},
+                               output_dir=str(tmp_path))
+    try:
+        _tick_until(session, scene, lambda: session.state == "live")
+        assert session.state == "live", session.message
+        rig = session.rig
+        assert rig is not None and rig.type == 'ARMATURE'
+        session.record()
+        _tick_until(session, scene, lambda: session.applied >= 12)
+        assert session.applied >= 12, session.message
+        # The applied pose is the stream's: some bone is turned away from its rest.
+        turned = max(1.0 - abs(b.rotation_quaternion[0]) for b in rig.pose.bones)
+        assert turned > 0.01
+        pid = session.job.pid
+        result = session.stop(scene)
+    finally:
+        live.stop_all()
+    assert session.job.returncode is not None  # Stop ended the engine process, not just the socket
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert result is not None and result.is_file()
+    motion = importlib.import_module(f"{pkg.__name__}.core.motion").read_motion(result)
+    recorded = motion.num_frames
+    assert recorded >= session.applied - 1 >= 11
+    # Record made an action keyed on every received frame (the bulk keying: one key per frame per channel).
+    action = rig.animation_data.action
+    assert action is not None and action.name == result.stem
+    curves = action_fcurves(rig.animation_data)
+    rotations = [c for c in curves if c.data_path.endswith("rotation_quaternion")]
+    assert len(rotations) == 55 * 4
+    keyed = np.array([k.co[0] for k in rotations[0].keyframe_points])
+    np.testing.assert_array_equal(keyed, motion.frame_indices + 1)
+    assert all(len(c.keyframe_points) == recorded for c in rotations)
+    assert not live.SESSIONS
