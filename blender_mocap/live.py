@@ -108,7 +108,8 @@ class LiveSession:
         rest = read_motion(self.take_path)
         take = build_take(scene, rest, name="Live", options=LIVE_BUILD)
         rig = take.armature
-        rig.animation_data.action = None  # the live pose drives the bones; the one-frame take would override it
+        if rig.animation_data is not None:  # the live pose drives the bones; the one-frame take would override it
+            rig.animation_data.action = None
         bpy.data.actions.remove(take.action)
         names = tuple(rest.joint_names)
         bones: Any = rig.data

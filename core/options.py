@@ -344,11 +344,11 @@ OPTIONS += (
     Option("realtime", bool, "play a video file at its own frame rate, dropping frames the pose cannot keep up "
            "with, as a camera would (default: every frame, as fast as the pose goes)", frozenset({SCENE, LIVE}),
            default=False, ui=Ui("Real Time", "Play a video file source at its own frame rate, as a camera would "
-                                "(off: every frame, as fast as the pose goes)", False)),
+                                "(off: every frame, as fast as the pose goes)", False, prop="live_realtime")),
     Option("vmc", str, "also send VMC/OSC bone messages over UDP to HOST:PORT (VSeeFace and other VMC "
            "receivers listen on 39539)", frozenset({SCENE, LIVE}), metavar="HOST:PORT",
            ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
-                 "usually listen on 127.0.0.1:39539)", "", unset="")),
+                 "usually listen on 127.0.0.1:39539)", "", prop="live_vmc", unset="")),
 )
 LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing")
 """Capture options the live command takes too (with the capture's flags and defaults)."""

@@ -53,7 +53,7 @@ class MOCAP_OT_live(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return getattr(context.scene, "mocap", None) is not None and current() is None
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
         props = getattr(context.scene, "mocap")
         python = engine_python_path(context)
         if python is None:
@@ -71,7 +71,7 @@ class MOCAP_OT_live(bpy.types.Operator):
         context.window_manager.modal_handler_add(self)
         return {'RUNNING_MODAL'}
 
-    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
         session = current()
         if session is None or session.state in ("ended", "stopped"):
             return {'FINISHED'}
@@ -102,7 +102,7 @@ class MOCAP_OT_live_record(bpy.types.Operator):
         session = current()
         return session is not None and session.state == "live" and not session.receiver.recording
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         session = current()
         if session is not None:
             session.record()
@@ -119,7 +119,7 @@ class MOCAP_OT_live_stop(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return current() is not None
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         session = current()
         if session is not None:
             _stop(self, context, session)

@@ -1,10 +1,9 @@
-"""The Live panel: source, options, Go Live / Record / Stop, and the session's figures."""
-
-from __future__ import annotations
+"""The Live sub-panel of the Mocap tab (draw code in ``draw.draw_live_panel``)."""
 
 import bpy
 
 from ..blender_mocap import live
+from .draw import draw_live_panel
 
 
 class MOCAP_PT_live(bpy.types.Panel):
@@ -19,20 +18,7 @@ class MOCAP_PT_live(bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         props = getattr(context.scene, "mocap", None)
-        layout = self.layout
-        if props is None or layout is None:
+        if props is None or self.layout is None:
             return
         session = live.SESSIONS[-1] if live.SESSIONS else None
-        col = layout.column()
-        col.enabled = session is None
-        col.prop(props, "live_source")
-        col.prop(props, "realtime")
-        col.prop(props, "vmc")
-        col.prop(props, "smoothing")
-        if session is None:
-            layout.operator("mocap.live", icon='PLAY')
-            return
-        layout.label(text=session.status())
-        row = layout.row()
-        row.operator("mocap.live_record", icon='REC')
-        row.operator("mocap.live_stop", icon='SNAP_FACE')
+        draw_live_panel(self.layout, props, status=session.status() if session is not None else None)

@@ -126,6 +126,8 @@ class _Session:
         self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames)
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
+            self.sock.connect(self.target)
         self.vmc: VmcSender | None = None
         self.landmarks = Newest(lossless=source.lossless)
         self.sent = 0
@@ -136,6 +138,7 @@ class _Session:
         self.error: BaseException | None = None
         self.streaming = False  # set once the rest take is out and the first pose may go
         self.refused_since: float | None = None
+        self.refused_last: float | None = None
         self.receiver_gone = False  # the receiver's port has refused datagrams for RECEIVER_GONE_SECONDS
         self._worker = threading.Thread(target=self._solve_loop, name="live-solve", daemon=True)
 
@@ -218,12 +221,13 @@ class _Session:
                             expression=np.zeros(0, np.float32))
         if self.target is not None:
             try:
-                self.sock.sendto(pack(message), self.target)
-                self.refused_since = None
-            except ConnectionRefusedError:  # nobody listens on the port (loopback reports it)
-                self.refused_since = self.refused_since or time.monotonic()
-                if time.monotonic() - self.refused_since > RECEIVER_GONE_SECONDS:
-                    self.receiver_gone = True
+                self.sock.send(pack(message))
+            except ConnectionRefusedError:  # nobody listens on the port (reported on every other send)
+                now = time.monotonic()
+                if self.refused_last is None or now - self.refused_last > 1.0:
+                    self.refused_since = now  # the first refusal of a run
+                self.refused_last = now
+                self.receiver_gone = now - (self.refused_since or now) > RECEIVER_GONE_SECONDS
             except OSError:  # a full buffer or a network hiccup: this frame is lost, the next one goes
                 pass
         if self.vmc is not None:
