@@ -24,7 +24,7 @@ from ..body.shape import estimate_betas
 from ..cleanup.floor import PROXY_INDEX, proxy_heights
 from ..fit.closed_form import RestFrames, assign_hands, fit_frames
 from ..fit.ik import FitSettings, observed_frames
-from ..landmarks import PoseSequence, seen_confidence
+from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions, seen_confidence
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
@@ -33,6 +33,53 @@ from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT
 
 FEET_JOINTS = 12
 """Forward kinematics of the first 12 joints reaches the feet (parents come first in SMPL-X order)."""
+
+
+_SIDED = np.arange(11, 29)  # shoulders to ankles, left and right
+_MIRRORED = np.searchsorted(_SIDED, BODY_SWAP[_SIDED])  # the same landmarks with the sides exchanged
+
+
+class CausalSideSwaps:
+    """MediaPipe's brief left/right confusions undone as they come (``core.landmarks.repair_side_swaps``,
+    causally). Each frame is compared with the last one as relabelled: when its chest faces the other
+    way (a turn no body makes in one frame) and its left and right landmarks sit clearly where the last
+    frame's right and left ones were (in the image: a relabelling, not a fast turn or a jump elsewhere),
+    its sides are exchanged. A relabelling that lasts longer than ``max_swap_seconds`` is taken as it
+    is from then on (it was right, or the person turned)."""
+
+    def __init__(self, max_swap_seconds: float = 0.5) -> None:
+        self.max_swap_seconds = max_swap_seconds
+        self.swapped = False
+        self._facing: np.ndarray | None = None
+        self._uv: np.ndarray | None = None
+        self._since = 0.0
+
+    def _exchanged(self, facing: np.ndarray, uv: np.ndarray) -> bool:
+        if self._facing is None or self._uv is None or float(facing @ self._facing) >= FLIP_COSINE:
+            return False
+        keep = np.linalg.norm(uv - self._uv, axis=-1).sum()
+        swap = np.linalg.norm(uv[_MIRRORED] - self._uv, axis=-1).sum()
+        return bool(swap < 0.5 * keep)
+
+    def __call__(self, seq: PoseSequence, t: float) -> bool:
+        """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
+        facing = facing_directions(np.asarray(seq.body_world))[0]
+        if not (seq.present[0] and np.all(np.isfinite(facing))):
+            return False
+        uv = np.asarray(seq.body_2d[0, _SIDED, :2], np.float64)
+        swap = self._exchanged(facing, uv)
+        if swap and not self.swapped:
+            self._since = t
+        if swap and t - self._since > self.max_swap_seconds:
+            swap = False  # held too long for a glitch: this labelling is the person's
+        self.swapped = swap
+        if swap:
+            seq.body_2d[0] = seq.body_2d[0][BODY_SWAP]
+            seq.body_world[0] = seq.body_world[0][BODY_SWAP]
+            seq.left_hand[0], seq.right_hand[0] = seq.right_hand[0].copy(), seq.left_hand[0].copy()
+            facing, uv = facing_directions(np.asarray(seq.body_world))[0], uv[_MIRRORED]
+        self._facing, self._uv = facing, uv
+        return swap
 
 
 @dataclass(frozen=True)
@@ -75,6 +122,7 @@ class LiveSolver:
         self._rot_filter = OneEuro(cutoff, beta=1.0) if smoothing > 0 else None
         self._trans_filter = OneEuro(cutoff, beta=2.0) if smoothing > 0 else None
         self._quats: np.ndarray | None = None
+        self.side_swaps = CausalSideSwaps()
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the last solved (local aa (55, 3), trans_cam (3,))
 
     @property
@@ -131,6 +179,7 @@ class LiveSolver:
         from ..body.mannequin import forward_kinematics
 
         assert self.rest is not None and self.ground is not None, "warm up first"
+        self.side_swaps(seq, t)
         found = self._fit(seq)
         flags = 0
         if found is None:

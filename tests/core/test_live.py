@@ -103,6 +103,35 @@ def test_the_floor_comes_from_the_feet_so_far_and_a_jump_does_not_lift_it() -> N
     np.testing.assert_allclose(R, [[1, 0, 0], [0, 0, 1], [0, -1, 0]], atol=1e-12)  # x right, y forward, z up
 
 
+def test_a_brief_left_right_relabelling_is_undone_and_a_lasting_one_kept() -> None:
+    from core.landmarks import BODY_SWAP, PoseSequence
+    from core.live.solver import CausalSideSwaps
+
+    rng = np.random.default_rng(3)
+    world = rng.normal(scale=0.2, size=(33, 4))
+    world[[11, 12, 23, 24], :3] = [[0.2, -0.5, 0.0], [-0.2, -0.5, 0.0], [0.1, 0.0, 0.0], [-0.1, 0.0, 0.0]]
+    world = world.astype(np.float32)
+    uv = np.stack([world[:, 0] * 500 + 320, world[:, 1] * 500 + 240, np.ones(33)], -1).astype(np.float32)
+
+    def one(swapped: bool) -> PoseSequence:
+        seq = PoseSequence.empty(1, 30.0, (640, 480))
+        seq.present[0] = True
+        order = BODY_SWAP if swapped else np.arange(33)
+        seq.body_world[0], seq.body_2d[0] = world[order], uv[order]
+        return seq
+
+    fix = CausalSideSwaps(max_swap_seconds=0.5)
+    labels = [False] * 5 + [True] * 5 + [False] * 5 + [True] * 30  # a 5-frame glitch, then a lasting change
+    relabelled = []
+    for i, swapped in enumerate(labels):
+        seq = one(swapped)
+        relabelled.append(fix(seq, i / 30.0))
+        if i < 15:
+            np.testing.assert_array_equal(seq.body_world[0], world)  # every frame of the glitch put back
+    assert relabelled[5:10] == [True] * 5 and not any(relabelled[10:15])
+    assert not any(relabelled[15 + 16:])  # held over 0.5 s: the new labelling stands
+
+
 # -- VMC out ---------------------------------------------------------------------------------
 def read_osc_string(data: bytes, at: int) -> tuple[str, int]:
     end = data.index(b"\0", at)
