@@ -101,6 +101,8 @@ class LiveSession:
             code = self.job.returncode
             if code not in (0, 130):
                 self.message = self.job.error_message()
+            else:
+                self.message = "the engine ended" + ("; Stop keys the recording" if self.receiver.recording else "")
             return False
         return True
 
@@ -193,7 +195,8 @@ SESSIONS: list[LiveSession] = []
 
 
 def stop_all() -> None:
-    """End every live session's engine, keeping nothing (unregister, Blender's exit)."""
+    """End every live session's engine (unregister, Blender's exit); a recording is still written as a
+    motion file, but no take is built."""
     for session in list(SESSIONS):
         session.stop(None)
 

@@ -64,3 +64,28 @@ def test_live_session_poses_records_and_stop_ends_the_engine(pkg, short_clip: Pa
     np.testing.assert_array_equal(keyed, motion.frame_indices + 1)
     assert all(len(c.keyframe_points) == recorded for c in rotations)
     assert not live.SESSIONS
+
+
+def test_stop_while_the_engine_starts_ends_it_and_builds_nothing(pkg, short_clip: Path, engine_python: str,
+                                                                 tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    objects = len(bpy.data.objects)
+    session = live.LiveSession(engine_python, {"live_source": str(short_clip)}, output_dir=str(tmp_path))
+    session.tick(bpy.context.scene)
+    assert session.stop(bpy.context.scene) is None  # nothing recorded, nothing written
+    assert session.job.returncode is not None and session.state == "stopped"
+    assert len(bpy.data.objects) == objects and not list(tmp_path.iterdir()) and not live.SESSIONS
+
+
+def test_a_source_the_engine_cannot_open_ends_the_session_with_its_message(pkg, engine_python: str,
+                                                                          tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    session = live.LiveSession(engine_python, {"live_source": str(tmp_path / "missing.mp4")},
+                               output_dir=str(tmp_path))
+    try:
+        _tick_until(session, bpy.context.scene, lambda: session.state == "ended", timeout=60.0)
+        assert session.state == "ended"
+        assert "live source not found" in session.message and "missing.mp4" in session.message
+    finally:
+        live.stop_all()
+    assert not live.SESSIONS
