@@ -18,7 +18,6 @@ from pathlib import Path
 
 from ..cli_common import display, run_job
 from ..options import LIVE, LIVE_SHARED, OPTION, add_argument, options_for
-from .session import LiveSettings, run_live
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -62,6 +61,8 @@ def _show(mode: str, emit):
 
 
 def run(args: argparse.Namespace) -> int:
+    from .session import LiveSettings, run_live  # not at import: `python -m core capture` starts without it
+
     mode, emit = display(args)
     settings = LiveSettings(
         source=str(args.source), realtime=args.realtime, send=args.send,
