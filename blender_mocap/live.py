@@ -173,9 +173,10 @@ class LiveSession:
 
 
 def recorded_motion(rest: Motion, frames: list[LiveFrame], fps: float) -> Motion:
-    """The take of recorded ``frames`` (in order) on the session's rest take: frame indices from 0 at the
-    first one (gaps where the stream dropped frames), the camera at the last frame's height."""
-    first = frames[0].frame
+    """The take of recorded ``frames`` (in order) on the session's rest take, the camera at the last frame's
+    height. Frame indices are the video's for a file source (a preview lines up with it), else counted
+    from 0 at the first frame recorded; gaps where the stream dropped frames."""
+    first = 0 if rest.source_video and Path(rest.source_video).is_file() else frames[0].frame
     extrinsics = np.array(rest.camera_extrinsics, np.float64) if rest.camera_extrinsics is not None else None
     if extrinsics is not None:  # camera-from-world of a camera h metres above the floor: t = -R^T (0, 0, h)
         extrinsics[:3, 3] = -extrinsics[:3, 2] * frames[-1].camera_height
