@@ -1,10 +1,12 @@
 """One live frame from landmarks to a posed body: closed-form fit, One Euro filter, causal floor.
 
 The fit is the offline closed-form solve (``core.fit.closed_form.fit_frames``)
-on one frame: joint rotations from landmark directions and the translation
-from the 2D landmarks, a direct solve (no iterations to bound, about a
-millisecond), so each frame is solved from its own landmarks and the filter
-carries the previous frames. The body's shape (mannequin betas) is estimated
+on one frame, after the offline fit's lifting of the limb points onto their
+camera rays (``core.fit.lifting``; with one frame, the bone lengths are that
+frame's): joint rotations from landmark directions, the translation from the
+2D landmarks. A direct solve, no iterations to bound (10-20 ms of numpy here),
+so each frame is solved from its own landmarks and the filter carries the
+previous frames. The body's shape (mannequin betas) is estimated
 once from the first ``warmup_frames`` frames with a person and then kept, so
 the rig built from it stays valid for the session.
 
@@ -24,6 +26,7 @@ from ..body.shape import estimate_betas
 from ..cleanup.floor import PROXY_INDEX, proxy_heights
 from ..fit.closed_form import RestFrames, assign_hands, fit_frames
 from ..fit.ik import FitSettings, observed_frames
+from ..fit.lifting import lift_to_rays
 from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions, seen_confidence
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
@@ -104,15 +107,18 @@ class LiveSolver:
         up: (3,) the world's up in the camera frame (``core.gravity.up_from_pitch_roll``).
         smoothing: 0 (off) to 1, the One Euro filter's ``min_cutoff`` (``smoothing_cutoff``).
         warmup_frames: frames with a person the shape is estimated from.
+        lift: put the metric landmarks' limb points on the image landmarks' camera rays first
+            (``core.fit.lifting``, as the offline fit does): MediaPipe's depth is its weak part.
     """
 
     def __init__(self, K: np.ndarray, up: np.ndarray, *, smoothing: float = 0.5, warmup_frames: int = 10,
-                 fit: FitSettings = FitSettings()) -> None:
+                 fit: FitSettings = FitSettings(), lift: bool = True) -> None:
         self.K = np.asarray(K, np.float64)
         self.up = np.asarray(up, np.float64)
         self.R_wc = world_from_camera(self.up)
         self.fit = fit
         self.warmup_frames = warmup_frames
+        self.lift = lift
         self._warmup: list[np.ndarray] = []
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
@@ -152,8 +158,9 @@ class LiveSolver:
         assert self.rest is not None
         if not observed_frames(seq)[0]:
             return None
-        world = np.asarray(seq.body_world, np.float64)
         uv = np.asarray(seq.body_2d, np.float64)
+        world = lift_to_rays(np.asarray(seq.body_world, np.float64), uv, self.K) if self.lift else \
+            np.asarray(seq.body_world, np.float64)
         left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
                                    np.asarray(seq.right_hand, np.float64))
         vis = np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0)
