@@ -3,6 +3,7 @@
     python -m core capture VIDEO --out RESULT.npz [--progress bar|json|none] ...
     python -m core preview RESULT.npz [--out PREVIEW.mp4] ...
     python -m core info MOTION.npz
+    python -m core live SOURCE [--realtime] [--send HOST:PORT] [--vmc HOST:PORT] ...
 
 Exit codes: 0 success, 1 a failure with a message (stderr, and a JSON
 ``error`` event with ``--progress json``), 2 bad arguments, 130 cancelled
@@ -21,6 +22,7 @@ from . import __version__
 from .cli_common import EXIT_FAILED, EXIT_OK, display, run_job
 from .errors import MocapError
 from .options import add_engine_arguments
+from .live import cli as live_cli
 from .preview import cli as preview_cli
 
 
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_arguments(cap)
 
     preview_cli.add_parser(sub)
+    live_cli.add_parser(sub)
 
     info = sub.add_parser("info", help="check a motion file and print what it holds")
     info.add_argument("motion", type=Path)
@@ -98,4 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         return _capture(args)
     if args.command == "preview":
         return preview_cli.run(args)
+    if args.command == "live":
+        return live_cli.run(args)
     return _info(args)

@@ -9,7 +9,8 @@ help) and which surfaces carry it:
   its TOML settings file;
 - ``scene``: the Blender side's capture (``CaptureRequest``); with a
   :class:`Ui` record also a property of the scene's ``mocap`` group;
-- ``build``: scene building (``BuildOptions``; ``headless.py build``).
+- ``build``: scene building (``BuildOptions``; ``headless.py build``);
+- ``live``: ``python -m core live SOURCE`` (the live session, ``core.live``).
 
 Values everywhere are the engine's: lower-case choices, degrees, and a frame
 range of a 0-based ``start`` and an exclusive ``end`` (None = the engine's
@@ -28,11 +29,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Surface = Literal["engine", "batch", "scene", "build"]
+Surface = Literal["engine", "batch", "scene", "build", "live"]
 ENGINE: Surface = "engine"
 BATCH: Surface = "batch"
 SCENE: Surface = "scene"
 BUILD: Surface = "build"
+LIVE: Surface = "live"
 
 Body = Literal["auto", "mannequin", "smplx"]
 Gender = Literal["neutral", "male", "female"]
@@ -332,6 +334,24 @@ OPTIONS: tuple[Option, ...] = (
                 "skeleton matches; otherwise build a new character"),
                ("new", "New Character", "Always build a new character")))),
 )
+
+OPTIONS += (
+    # The live session (issue 19): the source is the `live` command's argument, the others its options.
+    Option("live_source", str, "camera index, device path, stream URL or video file of a live session",
+           frozenset({SCENE}), default="0",
+           ui=Ui("Source", "Camera index (0 = the first camera), a device path, a stream URL (udp://, rtsp://, "
+                 "http://) or a video file", "0")),
+    Option("realtime", bool, "play a video file at its own frame rate, dropping frames the pose cannot keep up "
+           "with, as a camera would (default: every frame, as fast as the pose goes)", frozenset({SCENE, LIVE}),
+           default=False, ui=Ui("Real Time", "Play a video file source at its own frame rate, as a camera would "
+                                "(off: every frame, as fast as the pose goes)", False, prop="live_realtime")),
+    Option("vmc", str, "also send VMC/OSC bone messages over UDP to HOST:PORT (VSeeFace and other VMC "
+           "receivers listen on 39539)", frozenset({SCENE, LIVE}), metavar="HOST:PORT",
+           ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
+                 "usually listen on 127.0.0.1:39539)", "", prop="live_vmc", unset="")),
+)
+LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing")
+"""Capture options the live command takes too (with the capture's flags and defaults)."""
 
 OPTION = {option.name: option for option in OPTIONS}
 """The options by name."""
