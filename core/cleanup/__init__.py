@@ -40,6 +40,7 @@ from .floor import (
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
 from .root import AnchorSettings, anchor_root
+from .stance import extend_stances
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
@@ -125,6 +126,19 @@ _IMAGE_PROXIES = [landmarks.BODY[n] for n in ("left_heel", "left_foot_index", "r
 _IMAGE_TORSO = [(landmarks.BODY[f"{side}_shoulder"], landmarks.BODY[f"{side}_hip"]) for side in ("left", "right")]
 
 
+def torso_pixels(keypoints: np.ndarray) -> float:
+    """The person's median shoulder-to-hip length in the picture, pixels (about 0.5 m on an adult), or NaN.
+
+    ``keypoints``: (T, K, 3) landmarks, MediaPipe body order first, pixels + confidence.
+    """
+    kp = np.asarray(keypoints, np.float64)
+    uv = np.where((kp[..., 2] > 0.3)[..., None], kp[..., :2], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the torso give NaN
+        torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
+        return float(np.nanmedian(torso))
+
+
 def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
     """(T, 4) speed of the feet in the video, in m/s at the person's scale, or None.
 
@@ -142,10 +156,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     kp = np.asarray(keypoints, np.float64)
     seen = kp[..., 2] > 0.3
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the torso give NaN
-        torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
-        scale = np.nanmedian(torso)
+    scale = torso_pixels(kp)
     if not np.isfinite(scale) or scale < 5:
         return None
     velocity = np.gradient(uv[:, _IMAGE_PROXIES], axis=0)  # (T, 4, 2) pixels per frame
@@ -216,6 +227,9 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
     contacts = _contacts(out, heights, rate, settings)
+    kp = out.keypoints_2d
+    if kp is not None and kp.shape[1] >= landmarks.NUM_BODY:  # the picture says how long each foot stands
+        contacts = extend_stances(contacts, kp[:, _IMAGE_PROXIES], torso_pixels(kp))
     if settings.anchor_root:
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor).correction).astype(np.float32)
     if progress:
