@@ -220,7 +220,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
     # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
     floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up,
-                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees))
+                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees), up_sigma_degrees=out.up_sigma_degrees)
     E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
     camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
     R, origin = floor_frame(floor, camera_forward, pos[0, 0])

@@ -295,7 +295,7 @@ def test_a_person_walking_in_a_studio_gives_the_up_from_their_figure_and_standin
     cam, kp = _figure_walk(pitch, roll, path)
     blank = [(grey(blank_picture(s)), K_ROOM, None) for s in range(3)]
     gravity = estimate_gravity(frames=blank, joints=cam, fps=30.0, keypoints_2d=kp, K=K_ROOM, image_size=1280.0)
-    assert gravity.source == "upright figure"  # walking: the posture has no still frames
+    assert gravity.source == "upright figure and posture"  # the figure leads; walking is upright posture too
     error = angle_degrees(gravity.up, up_from_pitch_roll(pitch, roll))
     assert error < 1.0
     assert error < gravity.sigma_degrees < 10.0
@@ -318,3 +318,22 @@ def test_a_figure_walking_along_the_line_of_sight_with_a_lean_does_not_claim_a_s
     found = figure_up(kp, K_ROOM, cam, 30.0, 1280.0)
     if found is not None:
         assert angle_degrees(found[0], up_from_pitch_roll(pitch, roll)) < found[1]
+
+
+def test_a_person_walking_on_the_spot_of_a_tilted_camera_gives_the_up_from_their_posture() -> None:
+    """A walk has no still frames, but its stance leg is straight and its trunk upright over the legs: the
+    posture answers (the level-camera guess was 23 degrees off on the bench's studio walk)."""
+    from core.gravity.posture import posture_up
+    from tests.testdata.walk import synthetic_walk, to_camera
+
+    walk, _ = synthetic_walk(frames=120)
+    take = to_camera(walk, tilt_deg=25.0)
+    joints, _ = forward_kinematics(take.poses, take.rest_joints, take.trans)
+    found = posture_up(joints, 30.0)
+    assert found is not None
+    up, sigma, frames = found
+    assert frames >= 30
+    error = angle_degrees(up, up_from_pitch_roll(25.0, 0.0))
+    assert error < 6.0 and error < 2.0 * sigma  # the stances of this walk lean 5.6 deg on average
+    gravity = estimate_gravity(frames=[(grey(blank_picture(0)), K_ROOM, None)], joints=joints, fps=30.0)
+    assert gravity.source == "posture"
