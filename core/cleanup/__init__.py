@@ -33,13 +33,14 @@ from .floor import (
     estimate_floor,
     floor_frame,
     ground_certainty,
+    planted_level,
     proxy_heights,
     reexpress,
     tilt_cap_degrees,
 )
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
-from .root import AnchorSettings, anchor_root
+from .root import AnchorSettings, anchor_root, can_anchor
 from .stance import extend_stances
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
@@ -230,7 +231,13 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     kp = out.keypoints_2d
     if kp is not None and kp.shape[1] >= landmarks.NUM_BODY:  # the picture says how long each foot stands
         contacts = extend_stances(contacts, kp[:, _IMAGE_PROXIES], torso_pixels(kp))
-    if settings.anchor_root:
+    if settings.anchor_root and can_anchor(out):
+        # The anchors put every stance on the floor: the floor is where the stances stand (their median),
+        # not under the lowest one a depth drift of the fit sank (that carried every stance down its rays).
+        pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
+        level = planted_level(pos[:, PROXY_INDEX].astype(np.float64), heights, contacts)
+        reexpress(out, np.eye(3), np.array([0.0, 0.0, level]))
+        origin, floor = origin + level * R[2], Floor(floor.normal, floor.offset + level)
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor).correction).astype(np.float32)
     if progress:
         progress(2, 4)
