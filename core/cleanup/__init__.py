@@ -235,7 +235,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         # The anchors put every stance on the floor: the floor is where the stances stand (their median),
         # not under the lowest one a depth drift of the fit sank (that carried every stance down its rays).
         pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
-        level = planted_level(pos[:, PROXY_INDEX].astype(np.float64), heights, contacts)
+        level = planted_level(pos[:, PROXY_INDEX].astype(np.float64), heights, contacts,
+                              settings.anchor.support_tolerance)
         reexpress(out, np.eye(3), np.array([0.0, 0.0, level]))
         origin, floor = origin + level * R[2], Floor(floor.normal, floor.offset + level)
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor).correction).astype(np.float32)

@@ -112,18 +112,19 @@ def lower_envelope(heights: np.ndarray, inlier: float = 0.03) -> float:
     return float(np.median(h[np.abs(h - best) < inlier]))
 
 
-def planted_level(points: np.ndarray, rest_height: np.ndarray, contacts: np.ndarray) -> float:
-    """Median height (metres) of the planted soles above Z = 0 of a Z-up take: (T, P, 3) contact
-    proxies, (P,) their rest heights above the sole, (T, P) contacts; 0 without a contact.
+def planted_level(points: np.ndarray, rest_height: np.ndarray, contacts: np.ndarray, within: float) -> float:
+    """Median height (metres) above Z = 0 of a Z-up take's soles planted within ``within`` of it: (T, P, 3)
+    contact proxies, (P,) their rest heights above the sole, (T, P) contacts; 0 without such a contact.
 
     The lower envelope of resting soles (``estimate_floor``) keeps feet out of the floor, but where
     the fit's depth drifts it sits under the lowest stance (planted heels stood a median 8-17 cm
     above it on the bench's jump clips); a cleanup that then carries every stance onto the floor
-    (``root.anchor_root``) wants the level the stances share.
+    (``root.anchor_root``) wants the level the stances share. Stances further up stand on something
+    else (the demo's box, 70 cm up): they do not lift the floor.
     """
-    if not contacts.any():
-        return 0.0
-    return float(np.median((points[..., 2] - rest_height[None, :])[contacts]))
+    heights = (points[..., 2] - rest_height[None, :])[contacts]
+    heights = heights[np.abs(heights) <= within]
+    return float(np.median(heights)) if heights.size else 0.0
 
 
 def _within_cap(normal: np.ndarray, up: np.ndarray, max_tilt_deg: float) -> np.ndarray:

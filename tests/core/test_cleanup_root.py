@@ -233,3 +233,19 @@ def test_a_stance_the_fit_sinks_does_not_carry_the_others_down() -> None:
     error = _pelvis_depth(out) - _pelvis_depth(seen)
     assert np.abs(np.median(error[35:])) < 0.02, np.median(error[35:])
     assert np.abs(np.median(error[5:20])) < 0.03, np.median(error[5:20])
+
+
+def test_the_floor_level_is_the_stances_on_it_not_on_a_box() -> None:
+    """Planted soles 10 cm above the envelope floor for 40 frames and on a 70 cm box for 60: the
+    floor's level is the ground stances' (a median over all, the box's, sank the demo's landing 77 cm
+    into the floor); without planted feet near the floor it stays."""
+    from core.cleanup.floor import planted_level
+
+    rest = np.full(4, 0.02)
+    points = np.zeros((100, 4, 3))
+    points[:40, :, 2] = 0.12
+    points[40:, :, 2] = 0.72
+    contacts = np.ones((100, 4), bool)
+    assert planted_level(points, rest, contacts, 0.3) == pytest.approx(0.10)
+    assert planted_level(points[40:], rest, contacts[40:], 0.3) == 0.0
+    assert planted_level(points, rest, np.zeros((100, 4), bool), 0.3) == 0.0
