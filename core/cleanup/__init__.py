@@ -33,13 +33,15 @@ from .floor import (
     estimate_floor,
     floor_frame,
     ground_certainty,
+    planted_level,
     proxy_heights,
     reexpress,
     tilt_cap_degrees,
 )
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
-from .root import AnchorSettings, anchor_root
+from .root import AnchorSettings, anchor_root, can_anchor
+from .stance import extend_stances
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
@@ -125,6 +127,19 @@ _IMAGE_PROXIES = [landmarks.BODY[n] for n in ("left_heel", "left_foot_index", "r
 _IMAGE_TORSO = [(landmarks.BODY[f"{side}_shoulder"], landmarks.BODY[f"{side}_hip"]) for side in ("left", "right")]
 
 
+def torso_pixels(keypoints: np.ndarray) -> float:
+    """The person's median shoulder-to-hip length in the picture, pixels (about 0.5 m on an adult), or NaN.
+
+    ``keypoints``: (T, K, 3) landmarks, MediaPipe body order first, pixels + confidence.
+    """
+    kp = np.asarray(keypoints, np.float64)
+    uv = np.where((kp[..., 2] > 0.3)[..., None], kp[..., :2], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the torso give NaN
+        torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
+        return float(np.nanmedian(torso))
+
+
 def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
     """(T, 4) speed of the feet in the video, in m/s at the person's scale, or None.
 
@@ -142,10 +157,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     kp = np.asarray(keypoints, np.float64)
     seen = kp[..., 2] > 0.3
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the torso give NaN
-        torso = np.nanmean([np.linalg.norm(uv[:, a] - uv[:, b], axis=-1) for a, b in _IMAGE_TORSO], axis=0)
-        scale = np.nanmedian(torso)
+    scale = torso_pixels(kp)
     if not np.isfinite(scale) or scale < 5:
         return None
     velocity = np.gradient(uv[:, _IMAGE_PROXIES], axis=0)  # (T, 4, 2) pixels per frame
@@ -209,14 +221,24 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
     # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
     floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up,
-                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees))
+                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees), up_sigma_degrees=out.up_sigma_degrees)
     E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
     camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
     R, origin = floor_frame(floor, camera_forward, pos[0, 0])
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
     contacts = _contacts(out, heights, rate, settings)
-    if settings.anchor_root:
+    kp = out.keypoints_2d
+    if kp is not None and kp.shape[1] >= landmarks.NUM_BODY:  # the picture says how long each foot stands
+        contacts = extend_stances(contacts, kp[:, _IMAGE_PROXIES], torso_pixels(kp))
+    if settings.anchor_root and can_anchor(out):
+        # The anchors put every stance on the floor: the floor is where the stances stand (their median),
+        # not under the lowest one a depth drift of the fit sank (that carried every stance down its rays).
+        pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
+        level = planted_level(pos[:, PROXY_INDEX].astype(np.float64), heights, contacts,
+                              settings.anchor.support_tolerance)
+        reexpress(out, np.eye(3), np.array([0.0, 0.0, level]))
+        origin, floor = origin + level * R[2], Floor(floor.normal, floor.offset + level)
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor).correction).astype(np.float32)
     if progress:
         progress(2, 4)

@@ -36,6 +36,11 @@ CONFIDENT_UP_DEGREES = 2.5
 """An up direction this certain (1 sigma) is the floor's normal; the feet give only the height."""
 UNCERTAIN_UP_DEGREES = 5.0
 """An up direction less certain than this makes the ground uncertain: the take says so."""
+FEET_PLANE_SIGMA_DEGREES = 6.0
+"""1-sigma of the plane through a monocular fit's resting soles: its depth errs by a share of the distance, so
+the stances tilt the plane (2.5-17 degrees from the truth, median 5, on the ten rendered bench clips, where
+the up's own cues erred 0.1-6). Within the cap the floor's normal is the inverse-variance mean of the up and
+that plane, so feet move an uncertain up (a level-camera guess) a lot and a fair one little."""
 
 
 def tilt_cap_degrees(up_sigma_degrees: float | None) -> float:
@@ -107,6 +112,21 @@ def lower_envelope(heights: np.ndarray, inlier: float = 0.03) -> float:
     return float(np.median(h[np.abs(h - best) < inlier]))
 
 
+def planted_level(points: np.ndarray, rest_height: np.ndarray, contacts: np.ndarray, within: float) -> float:
+    """Median height (metres) above Z = 0 of a Z-up take's soles planted within ``within`` of it: (T, P, 3)
+    contact proxies, (P,) their rest heights above the sole, (T, P) contacts; 0 without such a contact.
+
+    The lower envelope of resting soles (``estimate_floor``) keeps feet out of the floor, but where
+    the fit's depth drifts it sits under the lowest stance (planted heels stood a median 8-17 cm
+    above it on the bench's jump clips); a cleanup that then carries every stance onto the floor
+    (``root.anchor_root``) wants the level the stances share. Stances further up stand on something
+    else (the demo's box, 70 cm up): they do not lift the floor.
+    """
+    heights = (points[..., 2] - rest_height[None, :])[contacts]
+    heights = heights[np.abs(heights) <= within]
+    return float(np.median(heights)) if heights.size else 0.0
+
+
 def _within_cap(normal: np.ndarray, up: np.ndarray, max_tilt_deg: float) -> np.ndarray:
     """``normal`` turned towards ``up`` until it is at most ``max_tilt_deg`` from it (unchanged when within)."""
     tilt = np.arccos(np.clip(normal @ up, -1.0, 1.0))
@@ -118,9 +138,18 @@ def _within_cap(normal: np.ndarray, up: np.ndarray, max_tilt_deg: float) -> np.n
     return np.cos(cap) * up + np.sin(cap) * side
 
 
+def fuse_normal(up: np.ndarray, feet: np.ndarray, up_sigma_degrees: float,
+                feet_sigma_degrees: float = FEET_PLANE_SIGMA_DEGREES) -> np.ndarray:
+    """(3,) unit inverse-variance mean of two unit directions (3,) with 1-sigma uncertainties in degrees
+    (small angles: the weighted mean of the vectors, normalised)."""
+    w_up, w_feet = up_sigma_degrees ** -2, feet_sigma_degrees ** -2
+    mean = w_up * np.asarray(up, np.float64) + w_feet * np.asarray(feet, np.float64)
+    return mean / np.linalg.norm(mean)
+
+
 def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, *,
                    still_speed: float = 0.3, inlier: float = 0.03, max_tilt_deg: float = MAX_TILT_DEGREES,
-                   seed: int = 0) -> Floor:
+                   up_sigma_degrees: float | None = None, seed: int = 0) -> Floor:
     """Fit the floor to sole points of resting feet.
 
     Args:
@@ -130,6 +159,10 @@ def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, 
         up: (3,) the world's up direction: the plane's normal stays within
             ``max_tilt_deg`` of it (:func:`tilt_cap_degrees`; 0 keeps it and
             fits only the height), also after the least-squares refinement.
+        up_sigma_degrees: the up's 1-sigma; given, the plane of the soles
+            moves the normal from the up only by their relative weights
+            (:func:`fuse_normal`, ``FEET_PLANE_SIGMA_DEGREES``); None: the
+            plane of the soles is the floor.
     """
     up = np.asarray(up, np.float64)
     up = up / np.linalg.norm(up)
@@ -179,6 +212,8 @@ def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, 
             normal, offset = -normal, -offset
     # The refinement may have left the cone the candidates were drawn from: bring it back, height again.
     capped = _within_cap(normal, up, max_tilt_deg)
+    if up_sigma_degrees is not None:
+        capped = fuse_normal(up, capped, up_sigma_degrees)
     if capped is not normal:
         normal = capped
         offset = lower_envelope(pts @ normal, inlier)

@@ -60,22 +60,29 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
     weights = np.zeros((T, P))
     targets = points.astype(np.float64).copy()
     for p in range(P):
-        weight = np.zeros(T)
-        correction = np.zeros((T, 2))
-        for s, e in segments(contacts[:, p]):
+        total = np.zeros(T)
+        applied = np.zeros((T, 2))
+        runs = segments(contacts[:, p])
+        for k, (s, e) in enumerate(runs):
             held = np.median(points[s:e, p, :2], axis=0) - points[s:e, p, :2]
-            # The lock itself, then ramps carrying its first / last correction, each long enough for it.
-            before = ramp_frames(float(np.linalg.norm(held[0])), blend_frames)
-            after = ramp_frames(float(np.linalg.norm(held[-1])), blend_frames)
+            # The lock itself, then ramps carrying its first / last correction, each long enough for it,
+            # but ending before the proxy's neighbouring locks: a ramp reaching into another lock pulled
+            # it off its place, and taking over from that lock's ramp moved a foot 40 cm in one frame.
+            gap_before = s - runs[k - 1][1] if k > 0 else T
+            gap_after = runs[k + 1][0] - e if k + 1 < len(runs) else T
+            before = min(ramp_frames(float(np.linalg.norm(held[0])), blend_frames), gap_before)
+            after = min(ramp_frames(float(np.linalg.norm(held[-1])), blend_frames), gap_after)
             frames = np.arange(max(0, s - before), min(T, e + after))
             distance = np.where(frames < s, s - frames, np.where(frames >= e, frames - e + 1, 0))
             offset = held[np.clip(frames - s, 0, e - s - 1)]
             w = np.where(frames < s, _cos_ramp(distance.astype(np.float64), before),
                          _cos_ramp(distance.astype(np.float64), after))
-            better = w > weight[frames]
-            weight[frames[better]] = w[better]
-            correction[frames[better]] = offset[better]
-        targets[:, p, :2] += weight[:, None] * correction
+            total[frames] += w
+            applied[frames] += w[:, None] * offset
+        # Where the ramps out of one lock and into the next overlap they are blended: their weighted
+        # mean, at full strength once the weights add up to 1, so the held place crossfades smoothly.
+        weight = np.minimum(total, 1.0)
+        targets[:, p, :2] += applied / np.maximum(total, 1.0)[:, None]
         targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
         weights[:, p] = weight
     return targets, weights

@@ -267,6 +267,13 @@ def depth_swings(pelvis: np.ndarray, centre: np.ndarray, sigma: float) -> np.nda
     return (depth - gaussian_filter1d(depth, sigma, mode="nearest"))[:, None] * ray
 
 
+def can_anchor(motion: Motion) -> bool:
+    """Whether :func:`anchor_root` has what it needs: the body's 2D landmarks, a camera, three frames."""
+    kp = motion.keypoints_2d
+    return (kp is not None and kp.shape[1] >= landmarks.NUM_BODY and motion.camera_intrinsics is not None
+            and motion.num_frames >= 3)
+
+
 def anchor_root(motion: Motion, contacts: np.ndarray, settings: AnchorSettings = AnchorSettings()) -> RootAnchor:
     """The root correction that puts planted feet where the image and the floor put them.
 
@@ -279,7 +286,7 @@ def anchor_root(motion: Motion, contacts: np.ndarray, settings: AnchorSettings =
     T = motion.num_frames
     empty = RootAnchor(np.zeros((T, 3)), np.zeros(T, bool), np.full((T, 4, 3), np.nan))
     kp = motion.keypoints_2d
-    if kp is None or kp.shape[1] < landmarks.NUM_BODY or motion.camera_intrinsics is None or T < 3:
+    if kp is None or not can_anchor(motion):
         return empty
     feet = np.asarray(kp[:, IMAGE_FEET], np.float64)
     centre, rays = camera_rays(motion, feet[..., :2])

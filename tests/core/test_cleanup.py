@@ -399,3 +399,23 @@ def test_a_foot_at_the_top_of_a_jump_is_not_planted() -> None:
     contacts = detect_contacts(heights, np.zeros((60, 4)), image_speed=speed, climb=climb)
     assert not contacts[24:37, 0].any() and contacts[:20, 0].all() and contacts[40:, 0].all()
     assert contacts[:, 2].all()
+
+
+def test_a_foot_between_two_close_locks_crossfades_without_jumping() -> None:
+    """The fit drags a heel 4 cm a frame through two stances 6 frames apart
+    (a foot that slides with the body before a jump): each lock holds its
+    place exactly, and between them the held place crossfades, no frame
+    moving much more than the 84 cm from one place to the other shared over
+    the gap. The ramps used to reach into the other lock and take over from
+    its ramp mid-way, moving a foot 40 cm in one frame."""
+    T = 36
+    points = np.zeros((T, 4, 3))
+    points[:, :, 2] = 0.08
+    points[:, 0, 0] = 0.04 * np.arange(T)
+    contacts = np.zeros((T, 4), bool)
+    contacts[:15, 0] = contacts[21:, 0] = True
+    targets, weights = proxy_targets(points, contacts, np.full(4, 0.08))
+    x = targets[:, 0, 0]
+    assert np.ptp(x[:15]) < 1e-9 and np.ptp(x[21:]) < 1e-9
+    assert (weights[:15, 0] == 1).all() and (weights[21:, 0] == 1).all()
+    assert np.abs(np.diff(x)).max() < 1.7 * (x[21] - x[14]) / 7

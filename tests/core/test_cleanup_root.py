@@ -217,3 +217,35 @@ def test_a_stance_on_a_box_is_held_at_its_own_height() -> None:
     # the way: the fit's own place counts a little).
     low = contact_anchors(points - [0.0, 0.0, 0.9], rays, pixels, centre, 0.02, 1000.0, AnchorSettings())[0]
     assert np.abs(low[:, 2] - 0.02).max() < 0.5 * 0.1
+
+
+def test_a_stance_the_fit_sinks_does_not_carry_the_others_down() -> None:
+    """A crouch (up known to 1 degree, so the floor's height is a lower envelope of the soles) whose
+    first 25 frames the fit puts 40 cm farther along the camera's axis, sinking their planted feet
+    under the others: the floor stays where most stances stand, the other frames keep their depth
+    (within 2 cm) and the sunk stance is brought back to it. A floor under the lowest stance carried
+    every other one down its rays, 15 cm farther away."""
+    seen = _seen_with_known_up(_crouch())
+    seen.up_sigma_degrees = 1.0
+    sunk = copy.deepcopy(seen)
+    sunk.trans[:25] += np.array([0.0, 0.0, 0.4], np.float32)
+    out = clean_motion(sunk, CleanupSettings(smoothing_body=0.0)).motion
+    error = _pelvis_depth(out) - _pelvis_depth(seen)
+    assert np.abs(np.median(error[35:])) < 0.02, np.median(error[35:])
+    assert np.abs(np.median(error[5:20])) < 0.03, np.median(error[5:20])
+
+
+def test_the_floor_level_is_the_stances_on_it_not_on_a_box() -> None:
+    """Planted soles 10 cm above the envelope floor for 40 frames and on a 70 cm box for 60: the
+    floor's level is the ground stances' (a median over all, the box's, sank the demo's landing 77 cm
+    into the floor); without planted feet near the floor it stays."""
+    from core.cleanup.floor import planted_level
+
+    rest = np.full(4, 0.02)
+    points = np.zeros((100, 4, 3))
+    points[:40, :, 2] = 0.12
+    points[40:, :, 2] = 0.72
+    contacts = np.ones((100, 4), bool)
+    assert planted_level(points, rest, contacts, 0.3) == pytest.approx(0.10)
+    assert planted_level(points[40:], rest, contacts[40:], 0.3) == 0.0
+    assert planted_level(points, rest, np.zeros((100, 4), bool), 0.3) == 0.0
