@@ -5,6 +5,8 @@
            [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG]
            [--body B] [--smplx-dir DIR] [--gender G] [--preset P] [--device D] [--pose-backend B]
     python blender_mocap/headless.py build MOTION.npz --out FILE.blend [--video PATH]
+    python blender_mocap/headless.py retarget TAKE.npz --target CHARACTER.blend[:ARMATURE] --out OUT.blend
+           [--preset auto|rigify|mixamo|unreal|FILE.json]
     blender -b --python blender_mocap/headless.py -- capture INPUT... --out DIR
     python -m blender_mocap.headless capture ...   (from the extension root)
 
@@ -78,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: the motion's source video, if it exists)")
     for option in options_for(BUILD, BATCH):
         add_argument(build, option, default=option.default, shown_default=option.default)
+    ret = sub.add_parser("retarget", help="put a motion file's take on your character (a .blend's armature)")
+    ret.add_argument("motion", metavar="TAKE.npz")
+    ret.add_argument("--target", required=True, metavar="CHARACTER.blend[:ARMATURE]",
+                     help="the character's file, and its armature's name when it has several")
+    ret.add_argument("--out", required=True, metavar="OUT.blend", help="the character file with the take keyed")
+    ret.add_argument("--preset", default="auto", metavar="auto|rigify|mixamo|unreal|FILE.json",
+                     help="bone mapping (default auto: a built-in preset the rig matches, else names and shape)")
     return parser
 
 
@@ -100,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     with _cancel_on_signals() as cancel:
+        if args.command == "retarget":
+            return _retarget(args)
         return _build(args, cancel) if args.command == "build" else _capture(args, cancel)
 
 
@@ -154,6 +165,24 @@ def _build(args: argparse.Namespace, cancel) -> int:
         _error(str(exc))
         return EXIT_FAILED
     _say(f"wrote {out}")
+    return EXIT_OK
+
+
+def _retarget(args: argparse.Namespace) -> int:
+    """``retarget``: a motion file onto a character .blend, saved as ``--out``."""
+    from ..core.errors import MocapError
+    from .retarget.job import retarget_file
+
+    try:
+        result = retarget_file(args.motion, args.target, args.out, preset=args.preset)
+    except MocapError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    for warning in result.warnings:
+        _say(f"warning: {warning}")
+    _say(f"mapped {len(result.mapping)} bones by {result.mapped_by}; keyed {len(result.solved.bones)} bones on "
+         f"{len(result.solved.frames)} frames as '{result.action.name}'")
+    _say(f"wrote {args.out}")
     return EXIT_OK
 
 

@@ -1,0 +1,159 @@
+"""Reading a target armature for the solver: its rest bones, its effective parents, its control switches.
+
+A plain FK skeleton (Mixamo, Unreal, our own) is read as it is: every bone,
+its real parent, its rest matrices. A control rig (bones with constraints,
+as Rigify's) is read through the bones the mapping keys: each one's effective
+parent is found by turning every other keyed bone in turn and watching which
+ones follow it rigidly (one pose evaluation per keyed bone), and its rest is
+the evaluated pose with the keyed bones at rest. Needs bpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import bpy
+import numpy as np
+from mathutils import Quaternion
+
+from ...core.errors import MocapError
+from .mapping import Mapping, RestBone
+from .solve import TargetRig
+
+RIGIFY_SWITCHES = {"IK_FK": 1.0, "FK_limb_follow": 1.0, "neck_follow": 1.0, "head_follow": 1.0}
+"""Rigify's custom properties set so its FK controls drive the deform bones and each follows its parent."""
+
+PARENTS_PROP = "mocap_retarget_parents"
+"""Armature object custom property: the probed effective parents of the keyed bones, with the rest they hold for."""
+
+_PROBE = Quaternion((0.3, 0.7, 0.5))  # an axis-angle turn not along any bone axis
+_PROBE.normalize()
+
+
+def _world(obj: bpy.types.Object) -> np.ndarray:
+    return np.array(obj.matrix_world, np.float64)
+
+
+def rest_bones(obj: bpy.types.Object) -> list[RestBone]:
+    """Every bone of ``obj``'s armature, parents first, head and tail in the world (metres)."""
+    M = _world(obj)
+    data: Any = obj.data
+
+    def w(v) -> tuple[float, float, float]:
+        p = M[:3, :3] @ np.asarray(v, np.float64) + M[:3, 3]
+        return (float(p[0]), float(p[1]), float(p[2]))
+
+    bones = sorted(data.bones, key=lambda b: len(b.parent_recursive))
+    return [RestBone(b.name, b.parent.name if b.parent else None, w(b.head_local), w(b.tail_local)) for b in bones]
+
+
+def is_control_rig(obj: bpy.types.Object) -> bool:
+    """True when any pose bone has a constraint (a rig whose controls drive its deform bones)."""
+    return any(len(pb.constraints) for pb in obj.pose.bones)
+
+
+def set_rigify_switches(obj: bpy.types.Object) -> list[str]:
+    """Put a Rigify rig's limbs into FK and make neck, head and limbs follow their parents; the bones changed."""
+    changed = []
+    for pb in obj.pose.bones:
+        for key, value in RIGIFY_SWITCHES.items():
+            if key in pb.keys() and pb[key] != value:
+                pb[key] = value
+                changed.append(pb.name)
+    return changed
+
+
+def _reset(obj: bpy.types.Object, names: list[str]) -> None:
+    for name in names:
+        pb = obj.pose.bones[name]
+        pb.rotation_mode = 'QUATERNION'
+        pb.rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
+        pb.location = (0.0, 0.0, 0.0)
+        pb.scale = (1.0, 1.0, 1.0)
+
+
+def _matrices(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
+    bpy.context.view_layer.update()
+    return np.array([np.array(obj.pose.bones[n].matrix, np.float64) for n in names])
+
+
+def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
+    """(K,) effective parent of each keyed bone among ``names`` (-1: none), by turning each one in turn."""
+    rest = _matrices(obj, names)
+    K = len(names)
+    follows = np.zeros((K, K), bool)  # follows[b, c]: b moves rigidly with c
+    for c, name in enumerate(names):
+        obj.pose.bones[name].rotation_quaternion = _PROBE
+        moved = _matrices(obj, names)
+        obj.pose.bones[name].rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
+        delta_c = moved[c] @ np.linalg.inv(rest[c])
+        for b in range(K):
+            if b == c or np.allclose(moved[b], rest[b], atol=1e-6):
+                continue
+            if np.allclose(moved[b] @ np.linalg.inv(rest[b]), delta_c, atol=1e-4):
+                follows[b, c] = True
+    depth = follows.sum(axis=1)
+    parents = np.full(K, -1)
+    for b in range(K):
+        candidates = np.flatnonzero(follows[b])
+        if len(candidates):
+            parents[b] = int(candidates[np.argmax(depth[candidates])])
+    return parents
+
+
+def _cached_parents(obj: bpy.types.Object, names: list[str], rest: np.ndarray) -> np.ndarray:
+    """The probed effective parents, kept on the armature: a re-retarget onto an unchanged rig skips the probe."""
+    digest = hashlib.sha1("\n".join(names).encode())
+    digest.update(np.round(rest, 3).astype(np.float32).tobytes())
+    signature = digest.hexdigest()
+    stored = obj.get(PARENTS_PROP)
+    if stored is not None and stored.get("signature") == signature:
+        return np.array(stored["parents"], int)
+    parents = _probe_parents(obj, names)
+    obj[PARENTS_PROP] = {"signature": signature, "parents": [int(p) for p in parents]}
+    return parents
+
+
+def _order(parents: np.ndarray) -> list[int]:
+    """Indices with parents before children."""
+    out: list[int] = []
+    placed: set[int] = set()
+    while len(out) < len(parents):
+        for b, p in enumerate(parents):
+            if b not in placed and (p < 0 or p in placed):
+                out.append(b)
+                placed.add(b)
+    return out
+
+
+def target_rig(obj: bpy.types.Object, mapping: Mapping) -> TargetRig:
+    """The :class:`TargetRig` of ``obj`` for ``mapping`` (the rig's animation is left off while it is read)."""
+    if obj.type != 'ARMATURE':
+        raise MocapError(f"'{obj.name}' is not an armature")
+    M = _world(obj)
+    scale = float(np.cbrt(abs(np.linalg.det(M[:3, :3]))))
+    R = M[:3, :3] / scale
+    data: Any = obj.data
+    if is_control_rig(obj):
+        names = [n for n in mapping if n in obj.pose.bones]
+        _reset(obj, names)
+        rest = _matrices(obj, names)
+        parents = _cached_parents(obj, names, rest)
+        order = _order(parents)
+        remap = {old: new for new, old in enumerate(order)}
+        names = [names[i] for i in order]
+        parents = np.array([remap[int(parents[i])] if parents[i] >= 0 else -1 for i in order])
+        rest = rest[order]
+    else:
+        bones = sorted(data.bones, key=lambda b: len(b.parent_recursive))
+        names = [b.name for b in bones]
+        index = {n: i for i, n in enumerate(names)}
+        parents = np.array([index[b.parent.name] if b.parent else -1 for b in bones])
+        rest = np.array([np.array(b.matrix_local, np.float64) for b in bones])
+    rot = np.einsum("ab,kbc->kac", R, rest[:, :3, :3])
+    rot /= np.linalg.norm(rot, axis=1, keepdims=True)
+    heads = rest[:, :3, 3] @ M[:3, :3].T + M[:3, 3]
+    return TargetRig(names=names, parents=parents, rest_rot=rot, heads=heads,
+                     joints=[mapping.get(n) for n in names], object_scale=scale, floor=float(M[2, 3]),
+                     origin_xy=M[:2, 3].copy())

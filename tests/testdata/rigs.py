@@ -1,0 +1,147 @@
+"""Target characters for the retarget tests and bench, built in Blender by code (test data: never shipped).
+
+Humanoid skeletons named as Mixamo, Unreal or anything else, in a T- or
+A-pose, with other proportions than ours, random bone rolls, 1 to 4 spine
+bones, with or without fingers, in centimetres on a Y-up object (as a Mixamo
+FBX imports) or in metres; and Rigify's human generated from its meta-rig.
+Needs bpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import bpy
+import numpy as np
+from mathutils import Matrix
+
+FINGERS = ("thumb", "index", "middle", "ring", "pinky")
+
+Namer = Callable[[str, str, int], str]
+"""namer(part, side "L"/"R"/"", number) -> bone name; parts: pelvis spine neck head collar upper fore hand
+thigh shin foot toe, and the fingers."""
+
+
+def mixamo_name(part: str, side: str, k: int) -> str:
+    S = {"L": "Left", "R": "Right", "": ""}[side]
+    base = {"pelvis": "Hips", "spine": "Spine" if k == 1 else f"Spine{k - 1}", "neck": "Neck", "head": "Head",
+            "collar": f"{S}Shoulder", "upper": f"{S}Arm", "fore": f"{S}ForeArm", "hand": f"{S}Hand",
+            "thigh": f"{S}UpLeg", "shin": f"{S}Leg", "foot": f"{S}Foot", "toe": f"{S}ToeBase"}
+    return "mixamorig:" + base.get(part, f"{S}Hand{part.capitalize()}{k}")
+
+
+def unreal_name(part: str, side: str, k: int) -> str:
+    s = f"_{side.lower()}" if side else ""
+    base = {"pelvis": "pelvis", "spine": f"spine_0{k}", "neck": "neck_01", "head": "head", "collar": "clavicle",
+            "upper": "upperarm", "fore": "lowerarm", "hand": "hand", "thigh": "thigh", "shin": "calf",
+            "foot": "foot", "toe": "ball"}
+    return base.get(part, f"{part}_0{k}") + s
+
+
+def plain_name(part: str, side: str, k: int) -> str:
+    """Names no preset knows and the name rules do not read (``bone_007``-like): topology only."""
+    return f"b_{part[:3]}{k}{side.lower()}x"
+
+
+def humanoid(namer: Namer, *, spine: int = 3, fingers: bool = True, a_pose: bool = True,
+             legs: float = 1.0, arms: float = 1.0, torso: float = 1.0, twist: bool = False,
+             shuffle: bool = False) -> list[tuple[str, str | None, np.ndarray, np.ndarray]]:
+    """(name, parent, head, tail) in the world (metres, Z up, facing -Y, left = +X), parents first
+    unless ``shuffle`` (then in a scrambled order, as some exporters write them)."""
+    bones: list[tuple[str, str | None, np.ndarray, np.ndarray]] = []
+    hip_z = 0.9 * legs
+    top = hip_z + 0.55 * torso
+
+    def add(name, parent, head, tail):
+        bones.append((name, parent, np.asarray(head, float), np.asarray(tail, float)))
+
+    pelvis = namer("pelvis", "", 0)
+    spine_z = np.linspace(hip_z + 0.1 * torso, top, spine + 1)
+    add(pelvis, None, (0, 0.01, hip_z), (0, 0.01, spine_z[0]))
+    parent = pelvis
+    for k in range(spine):
+        name = namer("spine", "", k + 1)
+        add(name, parent, (0, 0.0, spine_z[k]), (0, 0.0, spine_z[k + 1]))
+        parent = name
+    chest = parent
+    add(namer("neck", "", 0), chest, (0, 0.01, top), (0, 0.0, top + 0.12 * torso))
+    add(namer("head", "", 0), namer("neck", "", 0), (0, 0.0, top + 0.12 * torso), (0, 0.0, top + 0.33 * torso))
+    turn = math.radians(45.0) if a_pose else 0.0
+    for side, sx in (("L", 1.0), ("R", -1.0)):
+        shoulder = np.array([0.17 * sx, 0.02, top - 0.04])
+        down = np.array(Matrix.Rotation(turn * sx, 3, "Y"))
+
+        def arm(x: float, y: float = 0.0, z: float = 0.0) -> np.ndarray:
+            return shoulder + down @ np.array([x * sx * arms, y, z])
+
+        add(namer("collar", side, 0), chest, (0.02 * sx, 0.0, top - 0.06), shoulder)
+        add(namer("upper", side, 0), namer("collar", side, 0), arm(0), arm(0.28, 0.01))
+        add(namer("fore", side, 0), namer("upper", side, 0), arm(0.28, 0.01), arm(0.54))
+        add(namer("hand", side, 0), namer("fore", side, 0), arm(0.54), arm(0.63))
+        if twist:
+            add(f"upperarm_twist_01{'_' + side.lower()}", namer("upper", side, 0), arm(0.14, 0.005), arm(0.2))
+            add(f"lowerarm_twist_01{'_' + side.lower()}", namer("fore", side, 0), arm(0.41), arm(0.47))
+        if fingers:
+            for f, (x0, y0) in zip(FINGERS, ((0.57, -0.04), (0.64, -0.025), (0.64, 0.0), (0.64, 0.02),
+                                             (0.63, 0.04))):
+                parent = namer("hand", side, 0)
+                for k in (1, 2, 3):
+                    x = x0 + 0.03 * (k - 1)
+                    name = namer(f, side, k)
+                    add(name, parent, arm(x, y0), arm(x + 0.03, y0 - (0.01 if f == "thumb" else 0.0)))
+                    parent = name
+        hx = 0.09 * sx
+        add(namer("thigh", side, 0), pelvis, (hx, 0.0, hip_z - 0.05), (hx + 0.01 * sx, -0.01, 0.5 * legs))
+        add(namer("shin", side, 0), namer("thigh", side, 0), (hx + 0.01 * sx, -0.01, 0.5 * legs),
+            (hx + 0.01 * sx, 0.02, 0.08 * legs))
+        add(namer("foot", side, 0), namer("shin", side, 0), (hx + 0.01 * sx, 0.02, 0.08 * legs),
+            (hx + 0.01 * sx, -0.11, 0.02))
+        add(namer("toe", side, 0), namer("foot", side, 0), (hx + 0.01 * sx, -0.11, 0.02),
+            (hx + 0.01 * sx, -0.17, 0.02))
+    if shuffle:
+        rng = np.random.default_rng(7)
+        bones = [bones[i] for i in rng.permutation(len(bones))]
+    return bones
+
+
+def build_rig(name: str, bones, *, seed: int = 0, centimetres_y_up: bool = False) -> bpy.types.Object:
+    """An armature object from (name, parent, head, tail) world bones, each with a random roll.
+
+    ``centimetres_y_up``: the object is turned 90 degrees about X and scaled 0.01, as a Mixamo FBX imports,
+    so its armature space is Y-up centimetres while the character stands as before in the world.
+    """
+    data = bpy.data.armatures.new(name)
+    obj = bpy.data.objects.new(name, data)
+    bpy.context.scene.collection.objects.link(obj)
+    if centimetres_y_up:
+        obj.matrix_world = Matrix.Rotation(math.pi / 2, 4, 'X') @ Matrix.Scale(0.01, 4)
+    inverse = np.array(obj.matrix_world.inverted())
+    rng = np.random.default_rng(seed)
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode='EDIT')
+    made = {}
+    for bone, _, head, tail in bones:
+        eb = data.edit_bones.new(bone)
+        eb.head = (inverse[:3, :3] @ head + inverse[:3, 3]).tolist()
+        eb.tail = (inverse[:3, :3] @ tail + inverse[:3, 3]).tolist()
+        eb.roll = float(rng.uniform(-math.pi, math.pi))
+        made[bone] = eb
+    for bone, parent, _, _ in bones:
+        if parent is not None:
+            made[bone].parent = made[parent]
+    bpy.ops.object.mode_set(mode='OBJECT')
+    return obj
+
+
+def rigify_human() -> bpy.types.Object:
+    """Rigify's human meta-rig generated into its rig (Blender's bundled Rigify), the meta-rig removed."""
+    import addon_utils
+
+    addon_utils.enable("rigify", default_set=True)
+    bpy.ops.object.armature_human_metarig_add()
+    meta = bpy.context.active_object
+    bpy.ops.pose.rigify_generate()
+    rig = next(o for o in bpy.data.objects if o.type == 'ARMATURE' and o is not meta)
+    bpy.data.objects.remove(meta)
+    return rig
