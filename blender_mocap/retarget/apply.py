@@ -133,6 +133,7 @@ def source_from_rig(obj: bpy.types.Object, mapping: Mapping) -> SourcePose:
     rest = np.array([np.array(b.matrix_local, np.float64) for b in bones])
     parents = np.array([index[b.parent.name] if b.parent else -1 for b in bones])
     joints = [mapping.get(n) for n in names]
+    bpy.context.view_layer.update()  # matrix_world of a just-linked object is stale until evaluated
     return source_from_rig_pose(frames, np.array(obj.matrix_world, np.float64), rest[:, :3, :3], rest[:, :3, 3],
                                 parents, local, loc, joints)
 

@@ -32,6 +32,8 @@ _PROBE.normalize()
 
 
 def _world(obj: bpy.types.Object) -> np.ndarray:
+    """The object's matrix_world, evaluated first (a just-appended object's is identity until then)."""
+    bpy.context.view_layer.update()
     return np.array(obj.matrix_world, np.float64)
 
 

@@ -199,7 +199,8 @@ def chords(rig: TargetRig, source: SourcePose) -> dict[int, _Chord]:
 
 
 def _trunk(rig: TargetRig, source: SourcePose) -> dict[int, _Chord]:
-    """Chords of the bones from the pelvis to the neck as one chain from the mid-hip point.
+    """Chords of the bones from the pelvis to the neck as one chain from the mid-hip point, when some
+    of them are not mapped (a spine of another count than the source's).
 
     Spread by length over the whole trunk (whatever the spine count on either side),
     the chords add up to the source's mid-hip-to-neck line, so the trunk leans as the source's does.
@@ -215,6 +216,9 @@ def _trunk(rig: TargetRig, source: SourcePose) -> dict[int, _Chord]:
     if path[-1] != root or spath is None:
         return {}
     path.reverse()
+    anchors = [JOINT_NAMES.index(str(rig.joints[b])) for b in path if rig.joints[b] is not None]
+    if len(anchors) == len(path) and anchors == spath:
+        return {}  # mapped bone for joint on both sides: joint-to-joint chords, so a round trip returns the rotations
     heads = rig.heads[path].copy()
     heads[0] = rig.heads[[_bone_of(rig, "left_hip"), _bone_of(rig, "right_hip")]].mean(axis=0)
     f = _fractions(heads)

@@ -139,9 +139,10 @@ def rigify_human() -> bpy.types.Object:
     import addon_utils
 
     addon_utils.enable("rigify", default_set=True)
+    before = set(bpy.data.objects)
     bpy.ops.object.armature_human_metarig_add()
     meta = bpy.context.active_object
     bpy.ops.pose.rigify_generate()
-    rig = next(o for o in bpy.data.objects if o.type == 'ARMATURE' and o is not meta)
+    rig = next(o for o in bpy.data.objects if o.type == 'ARMATURE' and o is not meta and o not in before)
     bpy.data.objects.remove(meta)
     return rig
