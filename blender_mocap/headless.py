@@ -128,6 +128,9 @@ def _capture(args: argparse.Namespace, cancel) -> int:
             cli["outputs"] = tuple(f.strip() for f in cli["outputs"].split(",") if f.strip())
         settings = BatchSettings(**{**values, **cli})
         check_settings(settings)
+        if settings.retarget_target:
+            from .retarget.job import check_target
+            check_target(settings.retarget_target, settings.retarget_preset)
         inputs = collect_inputs(args.inputs)
         if not inputs:
             raise MocapError("no videos found in " + ", ".join(args.inputs))

@@ -16,6 +16,7 @@ from ...core.skeleton import JOINT_NAMES
 from .. import convert, prepare
 from ..exports import export_take
 from .apply import RetargetResult, RetargetSettings, retarget_onto, source_from_rig
+from .presets import preset_by_choice
 from .source import source_from_motion
 
 
@@ -80,12 +81,20 @@ def append_character(spec: str, scene: bpy.types.Scene) -> bpy.types.Object:
     return pick_armature(data_to.objects, name, path.name)
 
 
-def retarget_take(take: Any, spec: str, preset: str) -> tuple[Character, list[str]]:
-    """A batch's built take (``scene.BuiltTake``) onto the character of ``spec``, in the same scene."""
+def retarget_take(take: Any, spec: str, preset: str, warnings: list[str]) -> Character:
+    """A batch's built take (``scene.BuiltTake``) onto the character of ``spec``, appended into its scene;
+    the retarget's warnings are added to ``warnings``."""
     target = append_character(spec, bpy.context.scene)
     source = source_from_rig(take.armature, {j: j for j in JOINT_NAMES})
     result = retarget_onto(target, source, take.action.name, RetargetSettings(preset=preset))
-    return character_of(target), result.warnings
+    warnings += result.warnings
+    return character_of(target)
+
+
+def check_target(spec: str, preset: str) -> None:
+    """MocapError (a bad argument) when the character file or the preset cannot be used."""
+    _check_blend(split_target(spec)[0])
+    preset_by_choice(preset)
 
 
 def retarget_file(motion_path: str | os.PathLike[str], target: str, out: str | os.PathLike[str],

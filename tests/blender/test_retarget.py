@@ -274,3 +274,29 @@ def test_headless_retarget_writes_the_character_with_the_take(pkg, motion_factor
     assert headless.main(["retarget", str(motion_path), "--target", str(tmp_path / "gone.blend"),
                           "--out", str(out)]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_batch_with_a_target_exports_the_character(pkg, motion_factory, rig_file, tmp_path):
+    """``headless.py capture ... --target character.blend``: the take also goes on the character, and the
+    FBX holds the character (the engine is stood in for by a writer of a ready motion file)."""
+    batch = pkg.blender_mocap.batch
+    _append(rig_file, "unreal")
+    character = tmp_path / "hero.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(character), copy=True)
+    video = tmp_path / "in" / "clip.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"not decoded: the engine is a stand-in")
+
+    def engine(python, video_path, out, args, on_event=None, should_cancel=None):
+        pkg.core.motion.write_motion(out, motion_factory(8, camera=False, scale=0.2))
+        return out
+
+    settings = batch.BatchSettings(outputs=("blend", "fbx"), retarget_target=str(character))
+    code, report = batch.run_batch([video], tmp_path / "out", settings, run_engine=engine)
+    assert code == 0, report.read_text()
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out" / "clip.blend"))
+    assert bpy.data.objects["unreal"].animation_data.action.name == "clip on unreal"
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.fbx(filepath=str(tmp_path / "out" / "clip.fbx"))
+    armature = next(o for o in bpy.data.objects if o.type == 'ARMATURE')
+    assert "upperarm_l" in armature.data.bones and "left_elbow" not in armature.data.bones
