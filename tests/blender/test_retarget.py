@@ -300,3 +300,46 @@ def test_batch_with_a_target_exports_the_character(pkg, motion_factory, rig_file
     bpy.ops.import_scene.fbx(filepath=str(tmp_path / "out" / "clip.fbx"))
     armature = next(o for o in bpy.data.objects if o.type == 'ARMATURE')
     assert "upperarm_l" in armature.data.bones and "left_elbow" not in armature.data.bones
+
+
+@pytest.fixture
+def retarget_ui():
+    """The retarget property groups and operators registered (as registration.py does), then removed."""
+    props, ops = extension("blender_mocap.retarget.props").blender_mocap.retarget.props, extension(
+        "operators.retarget").operators.retarget
+    classes = (props.MOCAP_PG_retarget_bone, props.MOCAP_PG_retarget, ops.MOCAP_OT_retarget,
+               ops.MOCAP_OT_retarget_map, ops.MOCAP_OT_retarget_save_preset)
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    bpy.types.Scene.mocap_retarget = bpy.props.PointerProperty(type=props.MOCAP_PG_retarget)
+    yield props
+    del bpy.types.Scene.mocap_retarget
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)
+
+
+def test_operators_map_edit_save_and_retarget_from_a_script(pkg, motion_factory, rig_file, retarget_ui, tmp_path):
+    take = _take(pkg, motion_factory)
+    target = _append(rig_file, "unreal")
+    bpy.context.view_layer.objects.active = take.armature
+    assert bpy.ops.mocap.retarget(target="unreal", preset="unreal") == {'FINISHED'}
+    assert target.animation_data.action.name == "take on unreal"
+    settings = bpy.context.scene.mocap_retarget
+    settings.target = target
+    assert bpy.ops.mocap.retarget_map() == {'FINISHED'}
+    rows = {row.bone: row for row in settings.bones}
+    assert rows["upperarm_l"].joint == "left_shoulder" and rows["upperarm_twist_01_l"].joint == "NONE"
+    rows["ball_l"].joint = "NONE"  # the user unmaps a bone: the retarget leaves it riding on its foot
+    preset = tmp_path / "mine.json"
+    assert bpy.ops.mocap.retarget_save_preset(filepath=str(preset)) == {'FINISHED'}
+    assert "ball_l" not in pkg.blender_mocap.retarget.presets.read_preset(preset)
+    assert bpy.ops.mocap.retarget() == {'FINISHED'}
+    keyed = {fc.data_path for fc in _fcurves_of(target)}
+    assert 'pose.bones["upperarm_l"].rotation_quaternion' in keyed
+    assert 'pose.bones["ball_l"].rotation_quaternion' not in keyed
+
+
+def _fcurves_of(obj) -> list:
+    from conftest import action_fcurves
+
+    return action_fcurves(obj.animation_data)
