@@ -11,22 +11,11 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
-from ..blender_mocap.retarget.apply import RetargetSettings, choose_mapping, retarget_onto, source_from_rig
+from ..blender_mocap.retarget.apply import RetargetSettings, choose_mapping, retarget_onto, source_from_rig, take_rig
 from ..blender_mocap.retarget.presets import write_preset
 from ..blender_mocap.retarget.props import PRESET_ITEMS, fill_mapping, mapping_of, preset_choice
-from ..blender_mocap.take import rig_of
-from ..blender_mocap.take_keys import ROLE, ROLE_RIG
 from ..core.errors import MocapError
 from ..core.skeleton import JOINT_NAMES
-
-
-def take_rig(context: bpy.types.Context, name: str = "") -> bpy.types.Object | None:
-    """The take to retarget: the object ``name``, else the active object's rig when it is a take's."""
-    if name:
-        obj = bpy.data.objects.get(name)
-        return rig_of(obj)
-    rig = rig_of(context.active_object)
-    return rig if rig is not None and rig.get(ROLE) == ROLE_RIG else None
 
 
 class MOCAP_OT_retarget(bpy.types.Operator):
@@ -46,8 +35,8 @@ class MOCAP_OT_retarget(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return take_rig(context) is not None
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        props = context.scene.mocap_retarget  # type: ignore[attr-defined]
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
+        props = getattr(context.scene, "mocap_retarget")
         target = bpy.data.objects.get(self.target) if self.target else props.target
         source = take_rig(context, self.source)
         if target is None or source is None:
@@ -84,8 +73,8 @@ class MOCAP_OT_retarget_map(bpy.types.Operator):
         props = getattr(context.scene, "mocap_retarget", None)
         return props is not None and props.target is not None
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        props = context.scene.mocap_retarget  # type: ignore[attr-defined]
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
+        props = getattr(context.scene, "mocap_retarget")
         try:
             used, mapping = choose_mapping(props.target, RetargetSettings(preset=preset_choice(props)))
         except MocapError as exc:
@@ -111,11 +100,11 @@ class MOCAP_OT_retarget_save_preset(bpy.types.Operator, ExportHelper):  # type: 
         props = getattr(context.scene, "mocap_retarget", None)
         return props is not None and mapping_of(props) is not None
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
-        props = context.scene.mocap_retarget  # type: ignore[attr-defined]
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
+        props = getattr(context.scene, "mocap_retarget")
         mapping = mapping_of(props) or {}
         try:
-            path = write_preset(self.filepath, mapping, description=f"bones of {props.mapped_for}")
+            path = write_preset(getattr(self, "filepath"), mapping, description=f"bones of {props.mapped_for}")
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}

@@ -20,7 +20,9 @@ from ...core.skeleton import JOINT_NAMES
 from .. import keying
 from .mapping import Mapping, auto_map, check_mapping, resolve_preset
 from .presets import builtin_presets, preset_by_choice
-from .rig import is_control_rig, rest_bones, set_rigify_switches, target_rig
+from ..take import rig_of
+from ..take_keys import ROLE, ROLE_RIG
+from .rig import is_control_rig, pose_bones, rest_bones, set_rigify_switches, target_rig, update_view_layer
 from .solve import Retargeted, retarget
 from .source import SourcePose, source_from_rig_pose
 
@@ -133,7 +135,7 @@ def source_from_rig(obj: bpy.types.Object, mapping: Mapping) -> SourcePose:
     rest = np.array([np.array(b.matrix_local, np.float64) for b in bones])
     parents = np.array([index[b.parent.name] if b.parent else -1 for b in bones])
     joints = [mapping.get(n) for n in names]
-    bpy.context.view_layer.update()  # matrix_world of a just-linked object is stale until evaluated
+    update_view_layer()  # matrix_world of a just-linked object is stale until evaluated
     return source_from_rig_pose(frames, np.array(obj.matrix_world, np.float64), rest[:, :3, :3], rest[:, :3, 3],
                                 parents, local, loc, joints)
 
@@ -171,7 +173,7 @@ def retarget_onto(target: bpy.types.Object, source: SourcePose, take: str,
         rig = target_rig(target, mapping)
         solved = retarget(source, rig, plant_feet=settings.plant_feet)
         for name in solved.bones:
-            target.pose.bones[name].rotation_mode = 'QUATERNION'
+            pose_bones(target)[name].rotation_mode = 'QUATERNION'
         action = _replace_action(target, f"{take} on {target.name}", take)
         keying.key_bones(target, action, solved.frames, solved.quats, solved.bones,
                          root_locations=solved.root_location, root_bone_name=solved.root_bone)
@@ -194,3 +196,12 @@ def joint_names_of(mapping: Mapping) -> list[str]:
     """The SMPL-X joints a mapping covers, in skeleton order (for reports)."""
     covered = set(mapping.values())
     return [j for j in JOINT_NAMES if j in covered]
+
+
+def take_rig(context: Any, name: str = "") -> bpy.types.Object | None:
+    """The take to retarget: the object ``name``, else the active object's rig when it is a take's."""
+    if name:
+        obj = bpy.data.objects.get(name)
+        return rig_of(obj)
+    rig = rig_of(context.active_object)
+    return rig if rig is not None and rig.get(ROLE) == ROLE_RIG else None

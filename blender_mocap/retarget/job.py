@@ -4,7 +4,6 @@ take onto a character (``headless.py capture --target``). Needs bpy."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +14,10 @@ from ...core.motion import read_motion, validate_motion
 from ...core.skeleton import JOINT_NAMES
 from .. import convert, prepare
 from ..exports import export_take
+from ..take import BuiltTake
 from .apply import RetargetResult, RetargetSettings, retarget_onto, source_from_rig
 from .presets import preset_by_choice
 from .source import source_from_motion
-
-
-@dataclass
-class Character:
-    """A retargeted character as the exporters take it (``exports.export_take`` reads ``armature`` and ``body``)."""
-
-    armature: bpy.types.Object
-    body: bpy.types.Object | None
 
 
 def split_target(spec: str) -> tuple[Path, str]:
@@ -51,10 +43,14 @@ def pick_armature(objects: Any, name: str, where: str) -> bpy.types.Object:
     return armatures[0]
 
 
-def character_of(armature: bpy.types.Object) -> Character:
-    """The armature and the first mesh it deforms (for the exporters)."""
+def character_take(armature: bpy.types.Object, action: bpy.types.Action, frames: tuple[int, int],
+                   warnings: list[str]) -> BuiltTake:
+    """The retargeted character as a take (what the exporters and the batch report read): its armature,
+    the first mesh under it, its new action."""
     body = next((c for c in armature.children if c.type == 'MESH'), None)
-    return Character(armature, body)
+    collection = armature.users_collection[0] if armature.users_collection else bpy.data.collections.new("character")
+    return BuiltTake(collection=collection, armature=armature, action=action, body=body, frame_range=frames,
+                     reused=True, warnings=warnings)
 
 
 def _check_blend(path: Path) -> None:
@@ -69,7 +65,9 @@ def append_character(spec: str, scene: bpy.types.Scene) -> bpy.types.Object:
     path, name = split_target(spec)
     _check_blend(path)
     try:
-        with bpy.data.libraries.load(str(path)) as (data_from, data_to):  # type: ignore[attr-defined]
+        # fake-bpy-module types load() as returning None; it returns a context manager.
+        loader: Any = bpy.data.libraries.load(str(path))  # type: ignore[func-returns-value]
+        with loader as (data_from, data_to):
             data_to.objects = list(data_from.objects)
     except OSError as exc:
         raise MocapError(f"cannot read the character file {path.name}: {exc}") from exc
@@ -81,14 +79,17 @@ def append_character(spec: str, scene: bpy.types.Scene) -> bpy.types.Object:
     return pick_armature(data_to.objects, name, path.name)
 
 
-def retarget_take(take: Any, spec: str, preset: str, warnings: list[str]) -> Character:
-    """A batch's built take (``scene.BuiltTake``) onto the character of ``spec``, appended into its scene;
-    the retarget's warnings are added to ``warnings``."""
-    target = append_character(spec, bpy.context.scene)
+def retarget_take(take: BuiltTake, spec: str, preset: str, warnings: list[str]) -> BuiltTake:
+    """A batch's built take onto the character of ``spec``, appended into the take's scene; returns the
+    character as a take (exports then write it). The retarget's warnings are added to ``warnings``."""
+    scene = bpy.context.scene
+    if scene is None:
+        raise MocapError("no scene to put the character in")
+    target = append_character(spec, scene)
     source = source_from_rig(take.armature, {j: j for j in JOINT_NAMES})
     result = retarget_onto(target, source, take.action.name, RetargetSettings(preset=preset))
     warnings += result.warnings
-    return character_of(target)
+    return character_take(target, result.action, take.frame_range, result.warnings)
 
 
 def check_target(spec: str, preset: str) -> None:
@@ -120,9 +121,14 @@ def retarget_file(motion_path: str | os.PathLike[str], target: str, out: str | o
     take = Path(motion.source_video).stem if motion.source_video else Path(motion_path).stem
     result = retarget_onto(armature, source_from_motion(motion), take, RetargetSettings(preset=preset))
     scene = bpy.context.scene
-    scene.frame_start, scene.frame_end = int(result.solved.frames[0]), int(result.solved.frames[-1])
-    scene.render.fps, scene.render.fps_base = convert.blender_fps_from_rate(prepare.video_rate(motion))
+    frames = (int(result.solved.frames[0]), int(result.solved.frames[-1]))
+    if scene is not None:
+        scene.frame_start, scene.frame_end = frames
+        scene.render.fps, scene.render.fps_base = convert.blender_fps_from_rate(prepare.video_rate(motion))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    export_take("blend", character_of(armature), out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MocapError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
+    export_take("blend", character_take(armature, result.action, frames, result.warnings), out)
     return result

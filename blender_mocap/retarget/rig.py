@@ -31,9 +31,22 @@ _PROBE = Quaternion((0.3, 0.7, 0.5))  # an axis-angle turn not along any bone ax
 _PROBE.normalize()
 
 
+def pose_bones(obj: bpy.types.Object) -> Any:
+    """``obj.pose.bones`` (an armature object always has a pose)."""
+    pose: Any = obj.pose
+    return pose.bones
+
+
+def update_view_layer() -> None:
+    """Evaluate the current view layer: object matrices and constrained bones are up to date afterwards."""
+    view_layer = bpy.context.view_layer
+    if view_layer is not None:
+        view_layer.update()
+
+
 def _world(obj: bpy.types.Object) -> np.ndarray:
     """The object's matrix_world, evaluated first (a just-appended object's is identity until then)."""
-    bpy.context.view_layer.update()
+    update_view_layer()
     return np.array(obj.matrix_world, np.float64)
 
 
@@ -52,13 +65,13 @@ def rest_bones(obj: bpy.types.Object) -> list[RestBone]:
 
 def is_control_rig(obj: bpy.types.Object) -> bool:
     """True when any pose bone has a constraint (a rig whose controls drive its deform bones)."""
-    return any(len(pb.constraints) for pb in obj.pose.bones)
+    return any(len(pb.constraints) for pb in pose_bones(obj))
 
 
 def set_rigify_switches(obj: bpy.types.Object) -> list[str]:
     """Put a Rigify rig's limbs into FK and make neck, head and limbs follow their parents; the bones changed."""
     changed = []
-    for pb in obj.pose.bones:
+    for pb in pose_bones(obj):
         for key, value in RIGIFY_SWITCHES.items():
             if key in pb.keys() and pb[key] != value:
                 pb[key] = value
@@ -68,7 +81,7 @@ def set_rigify_switches(obj: bpy.types.Object) -> list[str]:
 
 def _reset(obj: bpy.types.Object, names: list[str]) -> None:
     for name in names:
-        pb = obj.pose.bones[name]
+        pb = pose_bones(obj)[name]
         pb.rotation_mode = 'QUATERNION'
         pb.rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
         pb.location = (0.0, 0.0, 0.0)
@@ -76,8 +89,8 @@ def _reset(obj: bpy.types.Object, names: list[str]) -> None:
 
 
 def _matrices(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
-    bpy.context.view_layer.update()
-    return np.array([np.array(obj.pose.bones[n].matrix, np.float64) for n in names])
+    update_view_layer()
+    return np.array([np.array(pose_bones(obj)[n].matrix, np.float64) for n in names])
 
 
 def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
@@ -86,9 +99,9 @@ def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
     K = len(names)
     follows = np.zeros((K, K), bool)  # follows[b, c]: b moves rigidly with c
     for c, name in enumerate(names):
-        obj.pose.bones[name].rotation_quaternion = _PROBE
+        pose_bones(obj)[name].rotation_quaternion = _PROBE
         moved = _matrices(obj, names)
-        obj.pose.bones[name].rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
+        pose_bones(obj)[name].rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
         delta_c = moved[c] @ np.linalg.inv(rest[c])
         for b in range(K):
             if b == c or np.allclose(moved[b], rest[b], atol=1e-6):
@@ -138,7 +151,7 @@ def target_rig(obj: bpy.types.Object, mapping: Mapping) -> TargetRig:
     R = M[:3, :3] / scale
     data: Any = obj.data
     if is_control_rig(obj):
-        names = [n for n in mapping if n in obj.pose.bones]
+        names = [n for n in mapping if n in pose_bones(obj)]
         _reset(obj, names)
         rest = _matrices(obj, names)
         parents = _cached_parents(obj, names, rest)

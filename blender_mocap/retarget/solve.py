@@ -179,8 +179,9 @@ def chords(rig: TargetRig, source: SourcePose) -> dict[int, _Chord]:
             # The trunk runs from the mid-hip point: its chords then add up to the source's hips-to-neck line.
             mid = joint == "pelvis" and trunk_ok and JOINT_NAMES[jc] in _PREFERRED_NEXT["pelvis"]
             heads = rig.heads[path].copy()
-            if mid:
-                heads[0] = rig.heads[[hips[0], hips[1]]].mean(axis=0)
+            mid_hip = _mid_hip(rig)
+            if mid and mid_hip is not None:
+                heads[0] = mid_hip
             f = _fractions(heads)
             g = _fractions(_Chord(spath, np.zeros(0), 0, 0, 0, mid).points(source.rest))
             for k, bone in enumerate(path[1:-1], start=1):
@@ -220,7 +221,10 @@ def _trunk(rig: TargetRig, source: SourcePose) -> dict[int, _Chord]:
     if len(anchors) == len(path) and anchors == spath:
         return {}  # mapped bone for joint on both sides: joint-to-joint chords, so a round trip returns the rotations
     heads = rig.heads[path].copy()
-    heads[0] = rig.heads[[_bone_of(rig, "left_hip"), _bone_of(rig, "right_hip")]].mean(axis=0)
+    mid_hip = _mid_hip(rig)
+    if mid_hip is None:
+        return {}
+    heads[0] = mid_hip
     f = _fractions(heads)
     g = _fractions(_Chord(spath, np.zeros(0), 0, 0, 0, True).points(source.rest))
     return {bone: _Chord(spath, g, float(f[k]), float(f[k + 1]), path[k + 1], True)
@@ -239,15 +243,21 @@ def _bone_of(rig: TargetRig, joint: str) -> int | None:
     return rig.joints.index(joint) if joint in rig.joints else None
 
 
+def _mid_hip(rig: TargetRig) -> np.ndarray | None:
+    """(3,) the point between the bones that take the hips, or None when one is not mapped."""
+    left, right = _bone_of(rig, "left_hip"), _bone_of(rig, "right_hip")
+    return None if left is None or right is None else 0.5 * (rig.heads[left] + rig.heads[right])
+
+
 def _body_alignment(rig: TargetRig, source: SourcePose) -> np.ndarray:
     """(3, 3) world rotation turning the target's rest body frame (left, up) onto the source's."""
     idx = {n: i for i, n in enumerate(JOINT_NAMES)}
     hips = [_bone_of(rig, "left_hip"), _bone_of(rig, "right_hip")]
     top = next((b for j in ("neck", "spine3", "head", "spine2") if (b := _bone_of(rig, j)) is not None), None)
     root = _bone_of(rig, "pelvis")
-    if hips[0] is None or hips[1] is None or top is None or root is None:
+    mid_t = _mid_hip(rig)
+    if hips[0] is None or hips[1] is None or top is None or root is None or mid_t is None:
         return np.eye(3)
-    mid_t = rig.heads[hips].mean(axis=0)
     t_frame = _frame(rig.heads[hips[0]] - rig.heads[hips[1]], rig.heads[top] - mid_t)
     s_top = idx[str(rig.joints[top])]
     mid_s = source.rest[[idx["left_hip"], idx["right_hip"]]].mean(axis=0)
@@ -259,9 +269,9 @@ def leg_length(points: dict[str, np.ndarray]) -> float | None:
     """Mean hip-knee-ankle length of the legs found in ``points`` (joint name -> (3,) position), or None."""
     legs = []
     for side in ("left", "right"):
-        chain = [points.get(f"{side}_{p}") for p in ("hip", "knee", "ankle")]
-        if all(c is not None for c in chain):
-            legs.append(float(np.linalg.norm(chain[1] - chain[0]) + np.linalg.norm(chain[2] - chain[1])))
+        hip, knee, ankle = (points.get(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+        if hip is not None and knee is not None and ankle is not None:
+            legs.append(float(np.linalg.norm(knee - hip) + np.linalg.norm(ankle - knee)))
     return float(np.mean(legs)) if legs else None
 
 
@@ -301,8 +311,9 @@ def _source_rotation(source: SourcePose, joint: str | None, chord: _Chord | None
 
 def _chord_start(rig: TargetRig, b: int, chord: _Chord | None) -> np.ndarray:
     """Where a bone's chord starts: its head, or the mid-hip point for the root's trunk chord."""
-    if chord is not None and chord.mid_hip and chord.start == 0.0:
-        return rig.heads[[rig.joints.index("left_hip"), rig.joints.index("right_hip")]].mean(axis=0)
+    mid_hip = _mid_hip(rig)
+    if chord is not None and chord.mid_hip and chord.start == 0.0 and mid_hip is not None:
+        return mid_hip
     return rig.heads[b]
 
 
@@ -380,9 +391,9 @@ def _positions(rig: TargetRig, source: SourcePose, Q: np.ndarray, root: int, sca
     """(T, B, 3) world heads: the root follows the source's mid-hip (scaled), the rest by forward kinematics."""
     idx = {n: i for i, n in enumerate(JOINT_NAMES)}
     T, B = Q.shape[:2]
-    hips = [b for b in (_bone_of(rig, "left_hip"), _bone_of(rig, "right_hip")) if b is not None]
-    if len(hips) == 2 and source.present[idx["left_hip"]] and source.present[idx["right_hip"]]:
-        mid_t = rig.heads[hips].mean(axis=0)
+    mid_hip = _mid_hip(rig)
+    if mid_hip is not None and source.present[idx["left_hip"]] and source.present[idx["right_hip"]]:
+        mid_t = mid_hip
         mid_s = source.positions[:, [idx["left_hip"], idx["right_hip"]]].mean(axis=1)
     else:
         mid_t, mid_s = rig.heads[root], source.positions[:, 0]
