@@ -3,14 +3,13 @@
 A plain FK skeleton (Mixamo, Unreal, our own) is read as it is: every bone,
 its real parent, its rest matrices. A control rig (bones with constraints,
 as Rigify's) is read through the bones the mapping keys: each one's effective
-parent is found by turning every other keyed bone in turn and watching which
-ones follow it rigidly (one pose evaluation per keyed bone), and its rest is
-the evaluated pose with the keyed bones at rest. Needs bpy.
+parent (the keyed bone it moves rigidly with, through whatever constraints) is
+found from one probe pose (:func:`_probe_parents`), and its rest is the
+evaluated pose with the keyed bones at rest. Needs bpy.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import bpy
@@ -23,13 +22,6 @@ from .solve import TargetRig
 
 RIGIFY_SWITCHES = {"IK_FK": 1.0, "FK_limb_follow": 1.0, "neck_follow": 1.0, "head_follow": 1.0}
 """Rigify's custom properties set so its FK controls drive the deform bones and each follows its parent."""
-
-PARENTS_PROP = "mocap_retarget_parents"
-"""Armature object custom property: the probed effective parents of the keyed bones, with the rest they hold for."""
-
-_PROBE = Quaternion((0.3, 0.7, 0.5))  # an axis-angle turn not along any bone axis
-_PROBE.normalize()
-
 
 def pose_bones(obj: bpy.types.Object) -> Any:
     """``obj.pose.bones`` (an armature object always has a pose)."""
@@ -45,13 +37,14 @@ def update_view_layer() -> None:
 
 
 def _world(obj: bpy.types.Object) -> np.ndarray:
-    """The object's matrix_world, evaluated first (a just-appended object's is identity until then)."""
-    update_view_layer()
+    """The object's matrix_world (call :func:`update_view_layer` first: a just-appended object's is
+    the identity until the view layer is evaluated)."""
     return np.array(obj.matrix_world, np.float64)
 
 
 def rest_bones(obj: bpy.types.Object) -> list[RestBone]:
     """Every bone of ``obj``'s armature, parents first, head and tail in the world (metres)."""
+    update_view_layer()
     M = _world(obj)
     data: Any = obj.data
 
@@ -94,39 +87,35 @@ def _matrices(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
 
 
 def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
-    """(K,) effective parent of each keyed bone among ``names`` (-1: none), by turning each one in turn."""
+    """(K,) effective parent of each keyed bone among ``names`` (-1: none), from one probe pose.
+
+    Every keyed bone is turned at once by its own rotation ``R_b`` (in its own frame). A bone that
+    moves rigidly with bone ``c`` then sits at ``D_c M_b R_b``, ``D_c`` being how ``c`` moved, so
+    ``E_b = M_b' (M_b R_b)^-1`` equals ``D_c`` for its effective parent only (the turns differ, so a
+    grandparent's motion does not match), and the identity for a bone that follows none of them.
+    """
     rest = _matrices(obj, names)
     K = len(names)
-    follows = np.zeros((K, K), bool)  # follows[b, c]: b moves rigidly with c
-    for c, name in enumerate(names):
-        pose_bones(obj)[name].rotation_quaternion = _PROBE
-        moved = _matrices(obj, names)
+    rng = np.random.default_rng(0)
+    turns = []
+    for name in names:
+        axis = rng.normal(size=3)
+        turn = Quaternion(axis / np.linalg.norm(axis), float(rng.uniform(0.4, 0.9)))
+        pose_bones(obj)[name].rotation_quaternion = turn
+        turns.append(np.array(turn.to_matrix().to_4x4()))
+    moved = _matrices(obj, names)
+    for name in names:
         pose_bones(obj)[name].rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
-        delta_c = moved[c] @ np.linalg.inv(rest[c])
-        for b in range(K):
-            if b == c or np.allclose(moved[b], rest[b], atol=1e-6):
-                continue
-            if np.allclose(moved[b] @ np.linalg.inv(rest[b]), delta_c, atol=1e-4):
-                follows[b, c] = True
-    depth = follows.sum(axis=1)
+    update_view_layer()
+    own = np.array([moved[b] @ np.linalg.inv(rest[b] @ turns[b]) for b in range(K)])
+    motion = np.array([moved[c] @ np.linalg.inv(rest[c]) for c in range(K)])
     parents = np.full(K, -1)
     for b in range(K):
-        candidates = np.flatnonzero(follows[b])
-        if len(candidates):
-            parents[b] = int(candidates[np.argmax(depth[candidates])])
-    return parents
-
-
-def _cached_parents(obj: bpy.types.Object, names: list[str], rest: np.ndarray) -> np.ndarray:
-    """The probed effective parents, kept on the armature: a re-retarget onto an unchanged rig skips the probe."""
-    digest = hashlib.sha1("\n".join(names).encode())
-    digest.update(np.round(rest, 3).astype(np.float32).tobytes())
-    signature = digest.hexdigest()
-    stored = obj.get(PARENTS_PROP)
-    if stored is not None and stored.get("signature") == signature:
-        return np.array(stored["parents"], int)
-    parents = _probe_parents(obj, names)
-    obj[PARENTS_PROP] = {"signature": signature, "parents": [int(p) for p in parents]}
+        if np.allclose(own[b], np.eye(4), atol=1e-4):
+            continue
+        match = [c for c in range(K) if c != b and np.allclose(own[b], motion[c], atol=1e-4)]
+        if match:
+            parents[b] = match[0]
     return parents
 
 
@@ -146,6 +135,7 @@ def target_rig(obj: bpy.types.Object, mapping: Mapping) -> TargetRig:
     """The :class:`TargetRig` of ``obj`` for ``mapping`` (the rig's animation is left off while it is read)."""
     if obj.type != 'ARMATURE':
         raise MocapError(f"'{obj.name}' is not an armature")
+    update_view_layer()
     M = _world(obj)
     scale = float(np.cbrt(abs(np.linalg.det(M[:3, :3]))))
     R = M[:3, :3] / scale
@@ -154,7 +144,7 @@ def target_rig(obj: bpy.types.Object, mapping: Mapping) -> TargetRig:
         names = [n for n in mapping if n in pose_bones(obj)]
         _reset(obj, names)
         rest = _matrices(obj, names)
-        parents = _cached_parents(obj, names, rest)
+        parents = _probe_parents(obj, names)
         order = _order(parents)
         remap = {old: new for new, old in enumerate(order)}
         names = [names[i] for i in order]

@@ -23,22 +23,6 @@ from testdata import rigs  # noqa: E402
 
 extension("blender_mocap.retarget.apply", "blender_mocap.retarget.feet", "blender_mocap.retarget.job")
 
-LIMBS = (("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"), ("right_shoulder", "right_elbow"),
-         ("right_elbow", "right_wrist"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
-         ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("neck", "head"))
-SPINE_1_TO_1 = (("mid_hip", "spine1"), ("spine1", "spine2"), ("spine2", "spine3"), ("spine3", "neck"))
-SPINE_OTHER = (("mid_hip", "neck"),)
-"""Joint directions compared (issue 18's list). The spine: each segment between mapped joints, so a
-spine of three bones segment by segment, a spine of another count (Rigify's controls too) by its
-mid-hip-to-neck line."""
-
-RIGIFY_MEASURE = {"left_shoulder": "ORG-upper_arm.L", "left_elbow": "ORG-forearm.L", "left_wrist": "ORG-hand.L",
-                  "right_shoulder": "ORG-upper_arm.R", "right_elbow": "ORG-forearm.R", "right_wrist": "ORG-hand.R",
-                  "left_hip": "ORG-thigh.L", "left_knee": "ORG-shin.L", "left_ankle": "ORG-foot.L",
-                  "right_hip": "ORG-thigh.R", "right_knee": "ORG-shin.R", "right_ankle": "ORG-foot.R",
-                  "neck": "ORG-spine.004", "head": "ORG-spine.006"}
-"""Rigify is keyed on its controls and measured on the ORG bones its deform bones follow."""
-
 TARGETS = {
     "mixamo": dict(namer=rigs.mixamo_name, legs=1.15, arms=0.9, cm=True),
     "unreal": dict(namer=rigs.unreal_name, spine=3, legs=0.9, torso=1.1, twist=True),
@@ -84,53 +68,14 @@ def _retarget(pkg, take, target, **settings):
     return apply.retarget_onto(target, source, "take", apply.RetargetSettings(**settings))
 
 
-def _heads(obj, names) -> dict[str, np.ndarray]:
-    M = np.array(obj.matrix_world)
-    return {n: (M @ np.append(np.array(obj.pose.bones[n].head), 1.0))[:3] for n in names}
-
-
-def _points(obj, bones: dict[str, str]) -> dict[str, np.ndarray]:
-    h = _heads(obj, list(bones.values()))
-    out = {j: h[b] for j, b in bones.items()}
-    out["mid_hip"] = 0.5 * (out["left_hip"] + out["right_hip"])
-    return out
-
-
-def direction_errors(take, target, measure: dict[str, str]) -> np.ndarray:
-    """(frames, pairs) angles in degrees between the source's and the target's joint directions
-    (the last column: the spine's worst segment)."""
-    scene = bpy.context.scene
-    spine = SPINE_1_TO_1 if "spine3" in measure else SPINE_OTHER
-    joints = {j: j for j in measure}
-    errors = []
-    for frame in range(scene.frame_start, scene.frame_end + 1):
-        scene.frame_set(frame)
-        s, t = _points(take.armature, joints), _points(target, measure)
-        row = [_angle(s[b] - s[a], t[b] - t[a]) for a, b in LIMBS]
-        row.append(max(_angle(s[b] - s[a], t[b] - t[a]) for a, b in spine))
-        errors.append(row)
-    return np.array(errors)
-
-
-def _angle(u: np.ndarray, v: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(u @ v / np.linalg.norm(u) / np.linalg.norm(v), -1, 1))))
-
-
-def _measure(result, one_to_one: bool = True) -> dict[str, str]:
-    """Joint -> the target bone measured for it; with the spine's when it is mapped bone for joint."""
-    bones = {j: b for b, j in result.mapping.items()}
-    spine = {j: bones[j] for j in ("spine1", "spine2", "spine3")} if one_to_one else {}
-    return {**{j: bones[j] for j in RIGIFY_MEASURE}, **spine}
-
-
 @pytest.mark.parametrize("preset", ["mixamo", "unreal", "rigify"])
 def test_each_preset_puts_the_take_on_its_rig_within_2_degrees(pkg, motion_factory, rig_file, preset):
     take = _take(pkg, motion_factory)
     target = _append(rig_file, preset)
     result = _retarget(pkg, take, target, preset=preset)
     assert result.mapped_by == preset
-    measure = RIGIFY_MEASURE if preset == "rigify" else _measure(result)
-    errors = direction_errors(take, target, measure)
+    measure = rigs.RIGIFY_MEASURE if preset == "rigify" else rigs.measured_bones(result.mapping)
+    errors = rigs.direction_errors(take, target, measure)
     assert errors.mean() < 2.0 and errors.max() < 5.0, errors.max(axis=0)
     assert target.animation_data.action is result.action
     assert result.action.name == "take on " + target.name
@@ -157,7 +102,7 @@ def test_renamed_and_reordered_bones_are_mapped_by_the_skeleton_shape(pkg, motio
     # Left is the body's left (+X for a character facing -Y): the left arm's hand ends on +X.
     wrist = next(b for b, j in result.mapping.items() if j == "left_wrist")
     assert (np.array(target.matrix_world) @ np.append(target.data.bones[wrist].head_local, 1))[0] > 0.3
-    errors = direction_errors(take, target, _measure(result))
+    errors = rigs.direction_errors(take, target, rigs.measured_bones(result.mapping))
     assert errors.mean() < 2.0 and errors.max() < 5.0, errors.max(axis=0)
 
 
@@ -168,7 +113,7 @@ def test_a_spine_of_two_or_four_bones_leans_as_the_source(pkg, motion_factory, r
     result = _retarget(pkg, take, target)
     spine = [b for b in result.solved.bones if b.startswith("spine_")]
     assert len(spine) == int(name[7])  # every spine bone is keyed: the source's bend is spread over them
-    errors = direction_errors(take, target, _measure(result, one_to_one=False))
+    errors = rigs.direction_errors(take, target, rigs.measured_bones(result.mapping, one_to_one=False))
     assert errors[:, -1].mean() < 2.0 and errors[:, -1].max() < 5.0  # mid-hip to neck
     assert errors.max() < 5.0
 
@@ -178,7 +123,7 @@ def test_a_rig_without_fingers_takes_the_body(pkg, motion_factory, rig_file):
     target = _append(rig_file, "no_fingers")
     result = _retarget(pkg, take, target)
     assert not any("Hand" in b and b[-1].isdigit() for b in result.solved.bones)
-    errors = direction_errors(take, target, _measure(result))
+    errors = rigs.direction_errors(take, target, rigs.measured_bones(result.mapping))
     assert errors.mean() < 2.0 and errors.max() < 5.0
 
 
@@ -240,8 +185,8 @@ def test_planted_feet_do_not_skate_on_longer_legs(pkg, rig_file):
     src, tgt = [], []
     for frame in range(scene.frame_start, scene.frame_end + 1):
         scene.frame_set(frame)
-        src.append([_heads(take.armature, [j])[j] for j in feet])
-        tgt.append([_heads(target, [b])[b] for b in feet.values()])
+        src.append([rigs.heads(take.armature, [j])[j] for j in feet])
+        tgt.append([rigs.heads(target, [b])[b] for b in feet.values()])
     src, tgt = np.array(src), np.array(tgt)
     feet_pass = pkg.blender_mocap.retarget.feet
     for k in range(2):

@@ -18,6 +18,23 @@ from mathutils import Matrix
 
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 
+LIMBS = (("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"), ("right_shoulder", "right_elbow"),
+         ("right_elbow", "right_wrist"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+         ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("neck", "head"))
+SPINE_1_TO_1 = (("mid_hip", "spine1"), ("spine1", "spine2"), ("spine2", "spine3"), ("spine3", "neck"))
+SPINE_OTHER = (("mid_hip", "neck"),)
+"""Joint directions compared (issue 18's list). The spine: each segment between mapped joints, so a
+spine of three bones segment by segment, a spine of another count (Rigify's controls too) by its
+mid-hip-to-neck line."""
+
+RIGIFY_MEASURE = {"left_shoulder": "ORG-upper_arm.L", "left_elbow": "ORG-forearm.L", "left_wrist": "ORG-hand.L",
+                  "right_shoulder": "ORG-upper_arm.R", "right_elbow": "ORG-forearm.R", "right_wrist": "ORG-hand.R",
+                  "left_hip": "ORG-thigh.L", "left_knee": "ORG-shin.L", "left_ankle": "ORG-foot.L",
+                  "right_hip": "ORG-thigh.R", "right_knee": "ORG-shin.R", "right_ankle": "ORG-foot.R",
+                  "neck": "ORG-spine.004", "head": "ORG-spine.006"}
+"""Rigify is keyed on its controls and measured on the ORG bones its deform bones follow."""
+
+
 Namer = Callable[[str, str, int], str]
 """namer(part, side "L"/"R"/"", number) -> bone name; parts: pelvis spine neck head collar upper fore hand
 thigh shin foot toe, and the fingers."""
@@ -146,3 +163,43 @@ def rigify_human() -> bpy.types.Object:
     rig = next(o for o in bpy.data.objects if o.type == 'ARMATURE' and o is not meta and o not in before)
     bpy.data.objects.remove(meta)
     return rig
+
+
+def heads(obj, names) -> dict[str, np.ndarray]:
+    M = np.array(obj.matrix_world)
+    return {n: (M @ np.append(np.array(obj.pose.bones[n].head), 1.0))[:3] for n in names}
+
+
+def joint_points(obj, bones: dict[str, str]) -> dict[str, np.ndarray]:
+    h = heads(obj, list(bones.values()))
+    out = {j: h[b] for j, b in bones.items()}
+    out["mid_hip"] = 0.5 * (out["left_hip"] + out["right_hip"])
+    return out
+
+
+def direction_errors(take, target, measure: dict[str, str]) -> np.ndarray:
+    """(frames, pairs) angles in degrees between the source's and the target's joint directions
+    (the last column: the spine's worst segment)."""
+    scene = bpy.context.scene
+    spine = SPINE_1_TO_1 if "spine3" in measure else SPINE_OTHER
+    joints = {j: j for j in measure}
+    errors = []
+    for frame in range(scene.frame_start, scene.frame_end + 1):
+        scene.frame_set(frame)
+        s, t = joint_points(take.armature, joints), joint_points(target, measure)
+        row = [angle(s[b] - s[a], t[b] - t[a]) for a, b in LIMBS]
+        row.append(max(angle(s[b] - s[a], t[b] - t[a]) for a, b in spine))
+        errors.append(row)
+    return np.array(errors)
+
+
+def angle(u: np.ndarray, v: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(u @ v / np.linalg.norm(u) / np.linalg.norm(v), -1, 1))))
+
+
+def measured_bones(mapping: dict[str, str], one_to_one: bool = True) -> dict[str, str]:
+    """Joint -> the target bone measured for it (``mapping``: bone -> joint); with the spine's when it is
+    mapped bone for joint (``one_to_one``)."""
+    bones = {j: b for b, j in mapping.items()}
+    spine = {j: bones[j] for j in ("spine1", "spine2", "spine3")} if one_to_one else {}
+    return {**{j: bones[j] for j in RIGIFY_MEASURE}, **spine}
