@@ -107,21 +107,8 @@ def feet(pkg, apply, target) -> dict[str, float]:
     take = _take(pkg, corrupt(motion, slide_mm=4.0, jitter_rad=0.0, trans_jitter_mm=0.0), "walk")
     source = apply.source_from_rig(take.armature, {j: j for j in pkg.core.skeleton.JOINT_NAMES})
     result = apply.retarget_onto(target, source, "walk")
-    ankles = {j: b for b, j in result.mapping.items() if j in ("left_ankle", "right_ankle")}
-    scene = bpy.context.scene
-    src, tgt = [], []
-    for frame in range(scene.frame_start, scene.frame_end + 1):
-        scene.frame_set(frame)
-        src.append([rigs.heads(take.armature, [j])[j] for j in ankles])
-        tgt.append([rigs.heads(target, [b])[b] for b in ankles.values()])
-    src_a, tgt_a = np.array(src), np.array(tgt)
-    steps_src, steps_tgt = [], []
-    for k in range(2):
-        held = apply_feet(pkg).contacts(src_a[:, k])
-        both = held[1:] & held[:-1]
-        steps_src.append(np.linalg.norm(np.diff(src_a[:, k, :2], axis=0), axis=1)[both])
-        steps_tgt.append(np.linalg.norm(np.diff(tgt_a[:, k, :2], axis=0), axis=1)[both])
-    skate_src, skate_tgt = float(np.concatenate(steps_src).mean()), float(np.concatenate(steps_tgt).mean())
+    src_a, tgt_a = rigs.ankle_tracks(take.armature, target, result.mapping)
+    skate_src, skate_tgt = rigs.skate(src_a, tgt_a, pkg.blender_mocap.retarget.feet.contacts)
     added = max(0.0, result.solved.scale * src_a[..., 2].min() - tgt_a[..., 2].min())
     print(f"  feet: skate during contacts {skate_tgt * 1000:.2f} mm/frame on the target vs {skate_src * 1000:.2f} "
           f"on the source: ratio {skate_tgt / skate_src:.3f} (legs {result.solved.scale:.2f}x the source's); "
@@ -130,10 +117,6 @@ def feet(pkg, apply, target) -> dict[str, float]:
             "feet_skate_target_mm_per_frame": round(skate_tgt * 1000, 3),
             "feet_skate_ratio": round(skate_tgt / skate_src, 4), "feet_penetration_added_mm": round(added * 1000, 2),
             "feet_frames_held": int(sum(result.solved.planted)), "feet_frames": len(src_a)}
-
-
-def apply_feet(pkg):
-    return pkg.blender_mocap.retarget.feet
 
 
 def round_trip(pkg, apply, target, frames: int) -> dict[str, float]:

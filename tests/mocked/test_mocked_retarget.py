@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from conftest import icon_names, import_ext
+from testdata.rig_names import mixamo_name, plain_name
 
 mapping = import_ext("blender_mocap.retarget.mapping")
 presets = import_ext("blender_mocap.retarget.presets")
@@ -50,18 +51,6 @@ def humanoid(name, spine: int = 3, fingers: bool = True) -> list[Any]:
     return bones
 
 
-def plain(part: str, side: str, k: int) -> str:
-    return f"bone_{part[:3]}{k}{side.lower()}q"
-
-
-def mixamo(part: str, side: str, k: int) -> str:
-    S = {"L": "Left", "R": "Right", "": ""}[side]
-    base = {"pelvis": "Hips", "spine": "Spine" if k == 1 else f"Spine{k - 1}", "neck": "Neck", "head": "Head",
-            "collar": f"{S}Shoulder", "upper": f"{S}Arm", "fore": f"{S}ForeArm", "hand": f"{S}Hand",
-            "thigh": f"{S}UpLeg", "shin": f"{S}Leg", "foot": f"{S}Foot", "toe": f"{S}ToeBase"}
-    return "mixamorig1:" + base.get(part, f"{S}Hand{part.capitalize()}{k}")
-
-
 @pytest.mark.parametrize("name, expected", [
     ("mixamorig:LeftForeArm", ("L", "forearm", 0)), ("DEF-upper_arm.L.001", ("L", "upperarm", 1)),
     ("calf_r", ("R", "calf", 0)), ("Thigh.l", ("L", "thigh", 0)), ("L_Hand", ("L", "hand", 0)),
@@ -83,33 +72,33 @@ def test_a_bone_name_says_which_joint_it_is(name: str, joint: str | None) -> Non
     assert mapping.joint_by_name(name) == joint
 
 
-def test_names_map_a_mixamo_rig_in_any_namespace() -> None:
-    found = mapping.map_by_names(mapping.Skeleton(humanoid(mixamo)))
+def test_names_map_a_mixamo_rig() -> None:
+    found = mapping.map_by_names(mapping.Skeleton(humanoid(mixamo_name)))
     assert len(found) == 52
-    assert found["mixamorig1:Spine1"] == "spine2" and found["mixamorig1:LeftHandThumb1"] == "left_thumb1"
+    assert found["mixamorig:Spine1"] == "spine2" and found["mixamorig:LeftHandThumb1"] == "left_thumb1"
 
 
 @pytest.mark.parametrize("spine", [1, 2, 3, 4])
 def test_the_skeleton_shape_maps_bones_whose_names_say_nothing(spine: int) -> None:
-    bones = humanoid(plain, spine=spine)
+    bones = humanoid(plain_name, spine=spine)
     found = mapping.map_by_topology(mapping.Skeleton(bones[::-1]))  # reordered: children before parents
     joint = {b: j for b, j in found.items()}
-    assert joint[plain("pelvis", "", 0)] == "pelvis" and joint[plain("head", "", 0)] == "head"
+    assert joint[plain_name("pelvis", "", 0)] == "pelvis" and joint[plain_name("head", "", 0)] == "head"
     # Left is the body's left (+X facing -Y), whatever the order or the names.
-    assert joint[plain("upper", "L", 0)] == "left_shoulder" and joint[plain("shin", "R", 0)] == "right_knee"
-    assert joint[plain("collar", "R", 0)] == "right_collar" and joint[plain("toe", "L", 0)] == "left_foot"
-    assert [joint[plain(f, "L", 1)] for f in FINGERS] == [f"left_{f}1" for f in FINGERS]
+    assert joint[plain_name("upper", "L", 0)] == "left_shoulder" and joint[plain_name("shin", "R", 0)] == "right_knee"
+    assert joint[plain_name("collar", "R", 0)] == "right_collar" and joint[plain_name("toe", "L", 0)] == "left_foot"
+    assert [joint[plain_name(f, "L", 1)] for f in FINGERS] == [f"left_{f}1" for f in FINGERS]
     spine_joints = sorted(j for b, j in joint.items() if j.startswith("spine"))
     # Three bones take spine1-3; another count is left to the solver, which spreads the source's spine.
     assert spine_joints == (["spine1", "spine2", "spine3"] if spine == 3 else [])
 
 
 def test_auto_map_prefers_a_preset_the_rig_has_then_falls_back_to_names_and_shape() -> None:
-    used, found = mapping.auto_map(humanoid(mixamo), presets.builtin_presets())
-    assert used == "mixamo" and found["mixamorig1:LeftArm"] == "left_shoulder"
-    used, found = mapping.auto_map(humanoid(mixamo, fingers=False), presets.builtin_presets())
+    used, found = mapping.auto_map(humanoid(mixamo_name), presets.builtin_presets())
+    assert used == "mixamo" and found["mixamorig:LeftArm"] == "left_shoulder"
+    used, found = mapping.auto_map(humanoid(mixamo_name, fingers=False), presets.builtin_presets())
     assert used == "auto" and len(found) == 22  # too few of the preset's bones: names instead
-    used, found = mapping.auto_map(humanoid(plain), presets.builtin_presets())
+    used, found = mapping.auto_map(humanoid(plain_name), presets.builtin_presets())
     assert used == "auto" and len(found) == 52
 
 

@@ -10,11 +10,12 @@ Needs bpy.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import bpy
 import numpy as np
 from mathutils import Matrix
+
+from .rig_names import Namer, mixamo_name, plain_name, unreal_name  # noqa: F401  (used from here)
 
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 
@@ -33,32 +34,6 @@ RIGIFY_MEASURE = {"left_shoulder": "ORG-upper_arm.L", "left_elbow": "ORG-forearm
                   "right_hip": "ORG-thigh.R", "right_knee": "ORG-shin.R", "right_ankle": "ORG-foot.R",
                   "neck": "ORG-spine.004", "head": "ORG-spine.006"}
 """Rigify is keyed on its controls and measured on the ORG bones its deform bones follow."""
-
-
-Namer = Callable[[str, str, int], str]
-"""namer(part, side "L"/"R"/"", number) -> bone name; parts: pelvis spine neck head collar upper fore hand
-thigh shin foot toe, and the fingers."""
-
-
-def mixamo_name(part: str, side: str, k: int) -> str:
-    S = {"L": "Left", "R": "Right", "": ""}[side]
-    base = {"pelvis": "Hips", "spine": "Spine" if k == 1 else f"Spine{k - 1}", "neck": "Neck", "head": "Head",
-            "collar": f"{S}Shoulder", "upper": f"{S}Arm", "fore": f"{S}ForeArm", "hand": f"{S}Hand",
-            "thigh": f"{S}UpLeg", "shin": f"{S}Leg", "foot": f"{S}Foot", "toe": f"{S}ToeBase"}
-    return "mixamorig:" + base.get(part, f"{S}Hand{part.capitalize()}{k}")
-
-
-def unreal_name(part: str, side: str, k: int) -> str:
-    s = f"_{side.lower()}" if side else ""
-    base = {"pelvis": "pelvis", "spine": f"spine_0{k}", "neck": "neck_01", "head": "head", "collar": "clavicle",
-            "upper": "upperarm", "fore": "lowerarm", "hand": "hand", "thigh": "thigh", "shin": "calf",
-            "foot": "foot", "toe": "ball"}
-    return base.get(part, f"{part}_0{k}") + s
-
-
-def plain_name(part: str, side: str, k: int) -> str:
-    """Names no preset knows and the name rules do not read (``bone_007``-like): topology only."""
-    return f"b_{part[:3]}{k}{side.lower()}x"
 
 
 def humanoid(namer: Namer, *, spine: int = 3, fingers: bool = True, a_pose: bool = True,
@@ -203,3 +178,28 @@ def measured_bones(mapping: dict[str, str], one_to_one: bool = True) -> dict[str
     bones = {j: b for b, j in mapping.items()}
     spine = {j: bones[j] for j in ("spine1", "spine2", "spine3")} if one_to_one else {}
     return {**{j: bones[j] for j in RIGIFY_MEASURE}, **spine}
+
+
+def ankle_tracks(source_rig, target, mapping: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 2, 3) world ankle heads (left, right) of the source rig and of the target over the scene's frames."""
+    ankles = {j: b for b, j in mapping.items() if j in ("left_ankle", "right_ankle")}
+    order = ("left_ankle", "right_ankle")
+    scene = bpy.context.scene
+    src, tgt = [], []
+    for frame in range(scene.frame_start, scene.frame_end + 1):
+        scene.frame_set(frame)
+        src.append([heads(source_rig, [j])[j] for j in order])
+        tgt.append([heads(target, [ankles[j]])[ankles[j]] for j in order])
+    return np.array(src), np.array(tgt)
+
+
+def skate(src: np.ndarray, tgt: np.ndarray, contacts) -> tuple[float, float]:
+    """Mean horizontal travel per frame (metres) of the source's and the target's ankles on frames where the
+    source's ankle is in contact on both ends (``contacts``: (T, 3) positions -> (T,) bool)."""
+    steps_src, steps_tgt = [], []
+    for k in range(src.shape[1]):
+        held = contacts(src[:, k])
+        both = held[1:] & held[:-1]
+        steps_src.append(np.linalg.norm(np.diff(src[:, k, :2], axis=0), axis=1)[both])
+        steps_tgt.append(np.linalg.norm(np.diff(tgt[:, k, :2], axis=0), axis=1)[both])
+    return float(np.concatenate(steps_src).mean()), float(np.concatenate(steps_tgt).mean())
