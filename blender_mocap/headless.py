@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     ret.add_argument("motion", metavar="TAKE.npz")
     ret.add_argument("--target", required=True, metavar="CHARACTER.blend[:ARMATURE]",
                      help="the character's file, and its armature's name when it has several")
-    ret.add_argument("--out", required=True, metavar="OUT.blend", help="the character file with the take keyed")
+    ret.add_argument("--out", required=True, metavar="OUT.blend",
+                     help="the character file with the take keyed (.blend), or the character alone (.fbx, .glb, .bvh)")
     ret.add_argument("--preset", default="auto", metavar="auto|rigify|mixamo|unreal|FILE.json",
                      help="bone mapping (default auto: a built-in preset the rig matches, else names and shape)")
     return parser

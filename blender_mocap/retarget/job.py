@@ -20,6 +20,10 @@ from .presets import preset_by_choice
 from .source import source_from_motion
 
 
+OUT_FORMATS = (".blend", ".fbx", ".glb", ".bvh")
+"""What ``retarget_file`` writes, by the extension of ``out``."""
+
+
 def split_target(spec: str) -> tuple[Path, str]:
     """``character.blend[:ArmatureName]`` -> (path, armature name or "")."""
     head, sep, name = spec.rpartition(":")
@@ -103,10 +107,14 @@ def retarget_file(motion_path: str | os.PathLike[str], target: str, out: str | o
     """Open ``character.blend``, put the motion file's take on its armature and save it as ``out``.
 
     The take stands on Z = 0 (as ``headless.py build`` puts it); the scene's frame
-    range becomes the take's. ``out`` is written whole or not at all.
+    range becomes the take's. ``out``'s extension picks the format: ``.blend`` (the
+    character's whole file), or the character alone as ``.fbx``, ``.glb`` or ``.bvh``
+    (Blender's bundled exporters). It is written whole or not at all.
     """
     path, name = split_target(target)
     _check_blend(path)
+    if Path(out).suffix.lower() not in OUT_FORMATS:
+        raise MocapError(f"--out {Path(out).name}: write a {', '.join(OUT_FORMATS)} file")
     motion = read_motion(motion_path)
     validate_motion(motion, Path(motion_path).name)
     if motion.rest_joints is None:
@@ -130,5 +138,6 @@ def retarget_file(motion_path: str | os.PathLike[str], target: str, out: str | o
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MocapError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
-    export_take("blend", character_take(armature, result.action, frames, result.warnings), out)
+    fmt = out.suffix.lower().lstrip(".")
+    export_take(fmt, character_take(armature, result.action, frames, result.warnings), out)
     return result

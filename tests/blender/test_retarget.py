@@ -206,6 +206,11 @@ def test_headless_retarget_writes_the_character_with_the_take(pkg, motion_factor
     rig = bpy.data.objects["mixamo"]
     assert rig.animation_data.action.name == "jump on mixamo"
     assert (bpy.context.scene.frame_start, bpy.context.scene.frame_end) == (1, 12)
+    fbx = tmp_path / "out.fbx"
+    assert headless.main(["retarget", str(motion_path), "--target", f"{character}:unreal", "--out", str(fbx)]) == 0
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.fbx(filepath=str(fbx))
+    assert "upperarm_l" in next(o for o in bpy.data.objects if o.type == 'ARMATURE').data.bones
     assert headless.main(["retarget", str(motion_path), "--target", str(character), "--out", str(out)]) == 1
     assert "has 2 armatures" in capsys.readouterr().err
     assert headless.main(["retarget", str(motion_path), "--target", str(tmp_path / "gone.blend"),
