@@ -100,7 +100,7 @@ def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
     turns = []
     for name in names:
         axis = rng.normal(size=3)
-        turn = Quaternion(axis / np.linalg.norm(axis), float(rng.uniform(0.4, 0.9)))
+        turn = Quaternion((axis / np.linalg.norm(axis)).tolist(), float(rng.uniform(0.4, 0.9)))
         pose_bones(obj)[name].rotation_quaternion = turn
         turns.append(np.array(turn.to_matrix().to_4x4()))
     moved = _matrices(obj, names)
