@@ -18,6 +18,8 @@ through both rest poses, never by copying local values:
   chord at the same fractions of its length (identity for a bone mapped 1:1;
   it spreads the source's bends over a different number of bones).
 
+Unmapped twist bones hanging off a chain take a share of its twist (:func:`_twist_leaves`).
+
 The local rotation follows Blender's pose rule ``Q_b = Q_p A_p^T A_b L_b``
 (``p`` the bone's effective parent: the nearest bone it moves rigidly with).
 The root moves with the source's mid-hip point, scaled by leg length.
@@ -29,7 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...core.rotations import matrix_to_quat_wxyz, quat_slerp, rotation_between
+from ...core.rotations import (axis_angle_to_matrix, matrix_to_quat_wxyz, quat_slerp, quat_wxyz_to_axis_angle,
+                               rotation_between)
 from ...core.skeleton import JOINT_NAMES, PARENTS
 from .feet import contacts, hold_targets, two_bone_ik
 from .source import SourcePose
@@ -290,8 +293,6 @@ def root_scale(rig: TargetRig, source: SourcePose) -> float:
 
 
 def _slerp_matrices(G0: np.ndarray, G1: np.ndarray, u: float) -> np.ndarray:
-    from ...core.rotations import axis_angle_to_matrix, quat_wxyz_to_axis_angle
-
     q = quat_slerp(matrix_to_quat_wxyz(G0), matrix_to_quat_wxyz(G1), u)
     return axis_angle_to_matrix(quat_wxyz_to_axis_angle(q))
 
@@ -357,6 +358,7 @@ def retarget(source: SourcePose, rig: TargetRig, plant_feet: bool = True) -> Ret
             want = _along(chord.g, points, chord.end) - _along(chord.g, points, chord.start)
             have = np.einsum("tab,b->ta", G @ O[b], rig.heads[chord.child] - start)
             Q[:, b] = rotation_between(have, want) @ Q[:, b]
+    _twist_leaves(rig, found, Q, keyed)
     scale = root_scale(rig, source)
     P = _positions(rig, source, Q, root, scale)
     planted = (0, 0)
@@ -385,6 +387,31 @@ def _plant(rig: TargetRig, source: SourcePose, Q: np.ndarray, P: np.ndarray) -> 
         two_bone_ik(Q, P, hip, knee, P[:, ankle], want, weight)
         held.append(int(mask.sum()))
     return held[0], held[1]
+
+
+def _twist_leaves(rig: TargetRig, found: dict[int, _Chord], Q: np.ndarray, keyed: list[int]) -> None:
+    """Unmapped twist bones (``twist`` in the name) under a keyed bone take a share of the twist between
+    that bone and the next keyed one down its chain, by how far along it they sit (Unreal's
+    ``lowerarm_twist_01_l`` turns with part of the hand's twist about the forearm, as its skinning expects).
+    ``Q`` (T, B, 3, 3) and ``keyed`` are updated in place."""
+    driven = set(keyed)
+    for u, name in enumerate(rig.names):
+        p = int(rig.parents[u])
+        if u in driven or "twist" not in name.lower() or p not in driven or p not in found:
+            continue
+        c = found[p].child
+        span = rig.heads[c] - rig.heads[p]
+        if c not in driven or span @ span < 1e-12:
+            continue
+        share = float(np.clip((rig.heads[u] - rig.heads[p]) @ span / (span @ span), 0.0, 1.0))
+        follow = Q[:, p] @ rig.rest_rot[p].T  # how the parent turned since its rest (world)
+        q = matrix_to_quat_wxyz(Q[:, c] @ np.swapaxes(follow @ rig.rest_rot[c], 1, 2))  # the child's own turn
+        axis = np.einsum("tab,b->ta", follow, span / np.linalg.norm(span))
+        twist = np.concatenate([q[:, :1], np.sum(q[:, 1:] * axis, axis=1, keepdims=True) * axis], axis=1)
+        twist /= np.maximum(np.linalg.norm(twist, axis=1, keepdims=True), 1e-12)
+        part = quat_slerp(np.tile([1.0, 0.0, 0.0, 0.0], (len(q), 1)), twist, share)
+        Q[:, u] = axis_angle_to_matrix(quat_wxyz_to_axis_angle(part)) @ follow @ rig.rest_rot[u]
+        keyed.append(u)
 
 
 def _positions(rig: TargetRig, source: SourcePose, Q: np.ndarray, root: int, scale: float) -> np.ndarray:

@@ -79,6 +79,31 @@ def test_each_preset_puts_the_take_on_its_rig_within_2_degrees(pkg, motion_facto
     assert errors.mean() < 2.0 and errors.max() < 5.0, errors.max(axis=0)
     assert target.animation_data.action is result.action
     assert result.action.name == "take on " + target.name
+    if preset == "unreal":  # its twist bones take a share of the forearm's and upper arm's twist
+        assert {"lowerarm_twist_01_l", "upperarm_twist_01_l"} <= set(result.solved.bones)
+        turns = []
+        for frame in range(1, 25):
+            bpy.context.scene.frame_set(frame)
+            axis, angle = _own_turn(target, "lowerarm_twist_01_l")
+            forearm = target.pose.bones["lowerarm_l"]
+            along = np.array(forearm.tail) - np.array(forearm.head)
+            if angle > 0.05:  # about the forearm only
+                assert min(rigs.angle(axis, along), rigs.angle(-axis, along)) < 0.5
+            assert angle <= _own_turn(target, "hand_l")[1] + 1e-3  # a share of the hand's turn
+            turns.append(angle)
+        assert max(turns) > 2.0
+
+
+def _own_turn(obj, bone: str) -> tuple[np.ndarray, float]:
+    """(axis in armature space, degrees) of how ``bone`` turned beyond riding on its parent, at the current frame."""
+    pb = obj.pose.bones[bone]
+    parent = pb.parent
+    rest_rel = np.array(parent.bone.matrix_local)[:3, :3].T @ np.array(pb.bone.matrix_local)[:3, :3]
+    ride = np.array(parent.matrix)[:3, :3] @ rest_rel
+    turn = np.array(pb.matrix)[:3, :3] @ ride.T
+    angle = np.degrees(np.arccos(np.clip((np.trace(turn) - 1) / 2, -1, 1)))
+    axis = np.array([turn[2, 1] - turn[1, 2], turn[0, 2] - turn[2, 0], turn[1, 0] - turn[0, 1]])
+    return axis, float(angle)
 
 
 @pytest.mark.parametrize("name, preset", [("mixamo", "mixamo"), ("unreal", "unreal"), ("rigify", "rigify"),
