@@ -16,7 +16,6 @@ import numpy as np
 
 from ...core.errors import MocapError
 from ...core.rotations import axis_angle_to_matrix, quat_wxyz_to_axis_angle
-from ...core.skeleton import JOINT_NAMES
 from .. import keying
 from .mapping import Mapping, auto_map, check_mapping, resolve_preset
 from .presets import builtin_presets, preset_by_choice
@@ -190,12 +189,6 @@ def _undo(anim: Any, previous: bpy.types.Action | None, action: bpy.types.Action
     if action is not None:
         bpy.data.actions.remove(action)
     anim.action = previous
-
-
-def joint_names_of(mapping: Mapping) -> list[str]:
-    """The SMPL-X joints a mapping covers, in skeleton order (for reports)."""
-    covered = set(mapping.values())
-    return [j for j in JOINT_NAMES if j in covered]
 
 
 def take_rig(context: Any, name: str = "") -> bpy.types.Object | None:

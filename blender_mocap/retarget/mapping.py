@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ...core.skeleton import JOINT_NAMES, PARENTS
+from ...core.skeleton import JOINT_NAMES
 
 Vec = tuple[float, float, float]
 Mapping = dict[str, str]
@@ -345,9 +345,3 @@ def check_mapping(mapping: Mapping, bone_names: Iterable[str]) -> list[str]:
     if "pelvis" not in seen:
         problems.append("no bone takes the pelvis (the root of the motion)")
     return problems
-
-
-def source_parent(joint: str) -> str | None:
-    """The SMPL-X parent joint's name (None for the pelvis)."""
-    p = PARENTS[JOINT_NAMES.index(joint)]
-    return JOINT_NAMES[p] if p >= 0 else None
