@@ -82,12 +82,14 @@ def _reset(obj: bpy.types.Object, names: list[str]) -> None:
 
 
 def _matrices(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
+    """(K, 4, 4) the bones' pose matrices (armature space), evaluated first."""
     update_view_layer()
     return np.array([np.array(pose_bones(obj)[n].matrix, np.float64) for n in names])
 
 
-def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
-    """(K,) effective parent of each keyed bone among ``names`` (-1: none), from one probe pose.
+def _probe_parents(obj: bpy.types.Object, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """((K,) effective parent of each keyed bone among ``names`` (-1: none), (K, 4, 4) their evaluated
+    rest matrices), from one probe pose.
 
     Every keyed bone is turned at once by its own rotation ``R_b`` (in its own frame). A bone that
     moves rigidly with bone ``c`` then sits at ``D_c M_b R_b``, ``D_c`` being how ``c`` moved, so
@@ -104,19 +106,19 @@ def _probe_parents(obj: bpy.types.Object, names: list[str]) -> np.ndarray:
         pose_bones(obj)[name].rotation_quaternion = turn
         turns.append(np.array(turn.to_matrix().to_4x4()))
     moved = _matrices(obj, names)
-    for name in names:
+    for name in names:  # back at rest (evaluated with the keys that follow)
         pose_bones(obj)[name].rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
-    update_view_layer()
-    own = np.array([moved[b] @ np.linalg.inv(rest[b] @ turns[b]) for b in range(K)])
-    motion = np.array([moved[c] @ np.linalg.inv(rest[c]) for c in range(K)])
+    own = moved @ np.linalg.inv(rest @ np.array(turns))
+    motion = moved @ np.linalg.inv(rest)
     parents = np.full(K, -1)
     for b in range(K):
-        if np.allclose(own[b], np.eye(4), atol=1e-4):
+        if np.abs(own[b] - np.eye(4)).max() < 1e-4:
             continue
-        match = [c for c in range(K) if c != b and np.allclose(own[b], motion[c], atol=1e-4)]
-        if match:
-            parents[b] = match[0]
-    return parents
+        gap = np.abs(motion - own[b]).max(axis=(1, 2))
+        gap[b] = np.inf
+        if gap.min() < 1e-4:
+            parents[b] = int(np.argmin(gap))
+    return parents, rest
 
 
 def _order(parents: np.ndarray) -> list[int]:
@@ -135,27 +137,26 @@ def target_rig(obj: bpy.types.Object, mapping: Mapping) -> TargetRig:
     """The :class:`TargetRig` of ``obj`` for ``mapping`` (the rig's animation is left off while it is read)."""
     if obj.type != 'ARMATURE':
         raise MocapError(f"'{obj.name}' is not an armature")
-    update_view_layer()
-    M = _world(obj)
-    scale = float(np.cbrt(abs(np.linalg.det(M[:3, :3]))))
-    R = M[:3, :3] / scale
     data: Any = obj.data
     if is_control_rig(obj):
         names = [n for n in mapping if n in pose_bones(obj)]
         _reset(obj, names)
-        rest = _matrices(obj, names)
-        parents = _probe_parents(obj, names)
+        parents, rest = _probe_parents(obj, names)
         order = _order(parents)
         remap = {old: new for new, old in enumerate(order)}
         names = [names[i] for i in order]
         parents = np.array([remap[int(parents[i])] if parents[i] >= 0 else -1 for i in order])
         rest = rest[order]
     else:
+        update_view_layer()
         bones = sorted(data.bones, key=lambda b: len(b.parent_recursive))
         names = [b.name for b in bones]
         index = {n: i for i, n in enumerate(names)}
         parents = np.array([index[b.parent.name] if b.parent else -1 for b in bones])
         rest = np.array([np.array(b.matrix_local, np.float64) for b in bones])
+    M = _world(obj)
+    scale = float(np.cbrt(abs(np.linalg.det(M[:3, :3]))))
+    R = M[:3, :3] / scale
     rot = np.einsum("ab,kbc->kac", R, rest[:, :3, :3])
     rot /= np.linalg.norm(rot, axis=1, keepdims=True)
     heads = rest[:, :3, 3] @ M[:3, :3].T + M[:3, 3]
