@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ..core.options import BATCH, BUILD, add_argument, options_for
+    from ..core.options import BATCH, BUILD, OPTION, add_argument, options_for
 
     parser = _Parser(prog="blender_mocap/headless.py",
                      description="Capture videos into finished files without Blender's UI.")
@@ -82,12 +82,14 @@ def _parser() -> argparse.ArgumentParser:
         add_argument(build, option, default=option.default, shown_default=option.default)
     ret = sub.add_parser("retarget", help="put a motion file's take on your character (a .blend's armature)")
     ret.add_argument("motion", metavar="TAKE.npz")
-    ret.add_argument("--target", required=True, metavar="CHARACTER.blend[:ARMATURE]",
-                     help="the character's file, and its armature's name when it has several")
+    # The batch's retarget options; here the mapping is plain --preset (no fitting preset to clash with).
+    target, preset = OPTION["retarget_target"], OPTION["retarget_preset"]
+    ret.add_argument(target.flag, dest=target.name, required=True, metavar=target.metavar,
+                     help="the character: a .blend file, and its armature when it has several")
     ret.add_argument("--out", required=True, metavar="OUT.blend",
                      help="the character file with the take keyed (.blend), or the character alone (.fbx, .glb, .bvh)")
-    ret.add_argument("--preset", default="auto", metavar="auto|rigify|mixamo|unreal|FILE.json",
-                     help="bone mapping (default auto: a built-in preset the rig matches, else names and shape)")
+    ret.add_argument("--preset", dest=preset.name, default=preset.default, metavar=preset.metavar,
+                     help=preset.help.replace("for --target", "") + f" (default {preset.default})")
     return parser
 
 
@@ -178,7 +180,7 @@ def _retarget(args: argparse.Namespace) -> int:
     from .retarget.job import retarget_file
 
     try:
-        result = retarget_file(args.motion, args.target, args.out, preset=args.preset)
+        result = retarget_file(args.motion, args.retarget_target, args.out, preset=args.retarget_preset)
     except MocapError as exc:
         _error(str(exc))
         return EXIT_FAILED
