@@ -15,8 +15,8 @@ centimetres on a Y-up object, Unreal-named ones with 3, 2 and 4 spine bones
   segment by segment where it maps bone for joint, else mid-hip to neck), mean and max.
 - Feet: the synthetic walk with sliding feet (``tests/testdata/walk.py``
   ``corrupt``) onto the Mixamo rig (legs 15% longer): the ankles' horizontal
-  travel per frame during the source's contacts, target over source; and the
-  lowest ankle against the source's scaled one (penetration added, mm).
+  travel per frame during the source's contacts, target over source; and how
+  much deeper under the floor (Z = 0) the target's ankle and toe bones go than the source's (mm).
 - Round trip: the take onto the A-pose Mixamo rig and back onto a copy of our
   armature: the largest joint rotation difference (degrees).
 - Speed: ``--frames`` frames onto Rigify (``retarget_onto``: probing the
@@ -109,14 +109,35 @@ def feet(pkg, apply, target) -> dict[str, float]:
     result = apply.retarget_onto(target, source, "walk")
     src_a, tgt_a = rigs.ankle_tracks(take.armature, target, result.mapping)
     skate_src, skate_tgt = rigs.skate(src_a, tgt_a, pkg.blender_mocap.retarget.feet.contacts)
-    added = max(0.0, result.solved.scale * src_a[..., 2].min() - tgt_a[..., 2].min())
+    low_src, low_tgt = _lowest_feet(take.armature, target, result.mapping)
+    added = max(0.0, -low_tgt) - max(0.0, -low_src)
     print(f"  feet: skate during contacts {skate_tgt * 1000:.2f} mm/frame on the target vs {skate_src * 1000:.2f} "
           f"on the source: ratio {skate_tgt / skate_src:.3f} (legs {result.solved.scale:.2f}x the source's); "
+          f"lowest foot point {low_tgt * 1000:.1f} mm above the floor (source {low_src * 1000:.1f} mm): "
           f"ground penetration added {added * 1000:.1f} mm")
     return {"feet_skate_source_mm_per_frame": round(skate_src * 1000, 3),
             "feet_skate_target_mm_per_frame": round(skate_tgt * 1000, 3),
             "feet_skate_ratio": round(skate_tgt / skate_src, 4), "feet_penetration_added_mm": round(added * 1000, 2),
+            "feet_lowest_target_mm": round(low_tgt * 1000, 2), "feet_lowest_source_mm": round(low_src * 1000, 2),
             "feet_frames_held": int(sum(result.solved.planted)), "feet_frames": len(src_a)}
+
+
+def _lowest_feet(source_rig, target, mapping: dict[str, str]) -> tuple[float, float]:
+    """Lowest world height (metres) of the ankle and toe bones (heads and tails) over the scene's frames:
+    (source, target); below 0 is under the floor."""
+    feet = ("left_ankle", "right_ankle", "left_foot", "right_foot")
+    bones = {j: b for b, j in mapping.items() if j in feet}
+    scene = bpy.context.scene
+    low = [np.inf, np.inf]
+    for frame in range(scene.frame_start, scene.frame_end + 1):
+        scene.frame_set(frame)
+        for k, (obj, names) in enumerate(((source_rig, feet), (target, tuple(bones.values())))):
+            M = np.array(obj.matrix_world)
+            for n in names:
+                pb = obj.pose.bones[n]
+                for p in (pb.head, pb.tail):
+                    low[k] = min(low[k], float((M @ np.append(np.array(p), 1.0))[2]))
+    return low[0], low[1]
 
 
 def round_trip(pkg, apply, target, frames: int) -> dict[str, float]:
