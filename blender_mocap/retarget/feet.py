@@ -7,7 +7,8 @@ the source's feet as the engine defines them: a heel (ankle joint) or toe
 target's ankle is held at its mean place over the contact (the scaled root
 motion of a longer or shorter leg slides it otherwise); the leg's thigh and
 shin turn in their own bend plane to reach it (a two-bone IK), the foot keeps
-its world rotation, and the hold fades in and out over ``RAMP`` frames.
+its world rotation, and the hold fades in and out over ``RAMP`` frames (where the
+ankle is within ``REACH`` of it). Contacts shorter than ``MIN_FRAMES`` are not held.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ CONTACT_STEP = 0.012
 """Metres per frame of horizontal travel below which a low joint counts as planted (0.36 m/s at 30 fps)."""
 RAMP = 4
 """Frames over which a hold fades in before a contact and out after it."""
+MIN_FRAMES = 3
+"""Shorter contacts are not held (a foot brushing the floor in a flip)."""
+REACH = 0.10
+"""Metres: a ramp frame whose ankle is farther than this from the held place is left alone (a fast foot)."""
 
 
 def contacts(positions: np.ndarray) -> np.ndarray:
@@ -43,10 +48,14 @@ def hold_targets(ankle: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     target = ankle.copy()
     weight = np.zeros(len(ankle))
     for a, b in _runs(mask):
+        if b - a < MIN_FRAMES:
+            continue
         place = ankle[a:b].mean(axis=0)
         lo, hi = max(a - RAMP, 0), min(b + RAMP, len(ankle))
         for t in range(lo, hi):
             w = 1.0 if a <= t < b else (1.0 - (a - t) / (RAMP + 1) if t < a else 1.0 - (t - b + 1) / (RAMP + 1))
+            if not a <= t < b and np.linalg.norm(ankle[t] - place) > REACH:
+                continue
             if w > weight[t]:
                 weight[t] = w
                 target[t] = place

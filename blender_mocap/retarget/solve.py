@@ -385,7 +385,7 @@ def _plant(rig: TargetRig, source: SourcePose, Q: np.ndarray, P: np.ndarray) -> 
             mask |= contacts(source.positions[:, idx[f"{side}_foot"]])
         want, weight = hold_targets(P[:, ankle], mask)
         two_bone_ik(Q, P, hip, knee, P[:, ankle], want, weight)
-        held.append(int(mask.sum()))
+        held.append(int((weight >= 1.0).sum()))
     return held[0], held[1]
 
 

@@ -151,3 +151,24 @@ def test_retarget_panel_draws_the_target_mapping_and_buttons(layout: Any) -> Non
     icons = [c.kwargs["icon"] for c in (*layout.label.call_args_list, *layout.operator.call_args_list)
              if "icon" in c.kwargs]
     assert set(icons) <= icon_names()
+
+
+def test_feet_hold_contacts_of_three_frames_or_more_and_leave_fast_feet_alone() -> None:
+    """A foot brushing the floor for a frame in a flip is not held (the demo's landing pulled a leg 21 degrees)."""
+    import numpy as np
+
+    feet = import_ext("blender_mocap.retarget.feet")
+    T = 20
+    ankle = np.zeros((T, 3))
+    ankle[:, 0] = np.linspace(0.0, 0.02, T)  # a slow slide
+    ankle[:3, 0] = [-0.9, -0.6, -0.3]  # arriving fast
+    mask = np.zeros(T, bool)
+    mask[5:12] = True
+    mask[16] = True  # one frame: not held
+    target, weight = feet.hold_targets(ankle, mask)
+    assert (weight[5:12] == 1.0).all() and np.allclose(target[5:12], ankle[5:12].mean(axis=0))
+    assert weight[16] == 0.0 and 0.0 < weight[4] < 1.0
+    assert weight[:3].max() == 0.0  # more than REACH from the held place: a fast foot is not pulled
+    low_and_still = np.zeros((6, 3))
+    low_and_still[3:, 2] = 0.3  # lifted
+    assert feet.contacts(low_and_still).tolist() == [True, True, True, False, False, False]
