@@ -70,6 +70,7 @@ class BatchSettings:
         ground: stand the take on Z = 0 (camera moved with it).
         correctives: SMPL-X pose correctives, "BAKED" (default here: FBX and
             glTF carry keyed shape keys but not drivers), "DRIVERS" or "NONE".
+        retarget_target, retarget_preset: the take also goes on this character (``retarget.job``).
         engine_python: the Python that runs ``-m core`` (None: the
             ``BLENDER_MOCAP_ENGINE_PYTHON`` variable, else this Python).
         progress: "text" or "json" progress lines on stdout.
@@ -97,6 +98,8 @@ class BatchSettings:
     level_camera: bool | None = None
     ground: bool = _DEFAULT["ground"]
     correctives: Correctives = _DEFAULT["correctives"]
+    retarget_target: str | None = None
+    retarget_preset: str = _DEFAULT["retarget_preset"]
     engine_python: str | None = None
     progress: str = "text"
 
@@ -419,6 +422,7 @@ def _build_and_export(video: Path, stem: str, out_dir: Path, settings: BatchSett
     import bpy
 
     from ..core.motion import read_motion
+    from .retarget.job import retarget_take
     from .scene import build_take
     from .take import record_motion_file
 
@@ -439,6 +443,8 @@ def _build_and_export(video: Path, stem: str, out_dir: Path, settings: BatchSett
     report.timings["build"] = round(time.perf_counter() - t, 3)
     if "npz" in settings.outputs:
         record_motion_file(take, out_dir / f"{stem}.npz")
+    if settings.retarget_target:  # exports then hold the character
+        take = retarget_take(take, settings.retarget_target, settings.retarget_preset, report.warnings)
     for fmt in settings.outputs:
         t = time.perf_counter()
         final = out_dir / f"{stem}.{fmt}"

@@ -5,6 +5,8 @@
            [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG]
            [--body B] [--smplx-dir DIR] [--gender G] [--preset P] [--device D] [--pose-backend B]
     python blender_mocap/headless.py build MOTION.npz --out FILE.blend [--video PATH]
+    python blender_mocap/headless.py retarget TAKE.npz --target CHARACTER.blend[:ARMATURE] --out OUT.blend
+           [--preset auto|rigify|mixamo|unreal|FILE.json]
     blender -b --python blender_mocap/headless.py -- capture INPUT... --out DIR
     python -m blender_mocap.headless capture ...   (from the extension root)
 
@@ -52,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ..core.options import BATCH, BUILD, add_argument, options_for
+    from ..core.options import BATCH, BUILD, OPTION, add_argument, options_for
 
     parser = _Parser(prog="blender_mocap/headless.py",
                      description="Capture videos into finished files without Blender's UI.")
@@ -78,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: the motion's source video, if it exists)")
     for option in options_for(BUILD, BATCH):
         add_argument(build, option, default=option.default, shown_default=option.default)
+    ret = sub.add_parser("retarget", help="put a motion file's take on your character (a .blend's armature)")
+    ret.add_argument("motion", metavar="TAKE.npz")
+    # The batch's retarget options; here the mapping is plain --preset (no fitting preset to clash with).
+    target, preset = OPTION["retarget_target"], OPTION["retarget_preset"]
+    ret.add_argument(target.flag, dest=target.name, required=True, metavar=target.metavar,
+                     help="the character: a .blend file, and its armature when it has several")
+    ret.add_argument("--out", required=True, metavar="OUT.blend",
+                     help="the character file with the take keyed (.blend), or the character alone (.fbx, .glb, .bvh)")
+    ret.add_argument("--preset", dest=preset.name, default=preset.default, metavar=preset.metavar,
+                     help=preset.help.replace("for --target", "") + f" (default {preset.default})")
     return parser
 
 
@@ -100,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     with _cancel_on_signals() as cancel:
+        if args.command == "retarget":
+            return _retarget(args)
         return _build(args, cancel) if args.command == "build" else _capture(args, cancel)
 
 
@@ -117,6 +131,9 @@ def _capture(args: argparse.Namespace, cancel) -> int:
             cli["outputs"] = tuple(f.strip() for f in cli["outputs"].split(",") if f.strip())
         settings = BatchSettings(**{**values, **cli})
         check_settings(settings)
+        if settings.retarget_target:
+            from .retarget.job import check_target
+            check_target(settings.retarget_target, settings.retarget_preset)
         inputs = collect_inputs(args.inputs)
         if not inputs:
             raise MocapError("no videos found in " + ", ".join(args.inputs))
@@ -154,6 +171,24 @@ def _build(args: argparse.Namespace, cancel) -> int:
         _error(str(exc))
         return EXIT_FAILED
     _say(f"wrote {out}")
+    return EXIT_OK
+
+
+def _retarget(args: argparse.Namespace) -> int:
+    """``retarget``: a motion file onto a character .blend, saved as ``--out``."""
+    from ..core.errors import MocapError
+    from .retarget.job import retarget_file
+
+    try:
+        result = retarget_file(args.motion, args.retarget_target, args.out, preset=args.retarget_preset)
+    except MocapError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    for warning in result.warnings:
+        _say(f"warning: {warning}")
+    _say(f"mapped {len(result.mapping)} bones by {result.mapped_by}; keyed {len(result.solved.bones)} bones on "
+         f"{len(result.solved.frames)} frames as '{result.action.name}'")
+    _say(f"wrote {args.out}")
     return EXIT_OK
 
 

@@ -158,6 +158,7 @@ class Option:
         unless: (other option, value): left out of the engine's arguments
             when the other option has that value.
         ui: the Blender property (None: not a property of the scene).
+        cli: the command-line flag when it is not the name's (``--target`` for ``retarget_target``).
     """
 
     name: str
@@ -172,6 +173,7 @@ class Option:
     batch_default: Any = None
     unless: tuple[str, Any] | None = None
     ui: Ui | None = None
+    cli: str = ""
 
     def __post_init__(self) -> None:
         if self.ui is not None and self.ui.items:
@@ -179,7 +181,8 @@ class Option:
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        """The command-line flag: ``cli`` when set, else ``--`` and the name with dashes."""
+        return self.cli or "--" + self.name.replace("_", "-")
 
     @property
     def prop(self) -> str:
@@ -328,6 +331,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("resample", bool, "key the take at the scene's frame rate", frozenset({SCENE, BUILD}), default=False,
            ui=Ui("Resample to Scene Rate", "Key the take at the scene's frame rate (interpolating the motion) "
                  "instead of setting the scene's frame rate to the motion's", False)),
+    # Retargeting (blender_mocap/retarget): the batch also puts each take on the user's own character.
+    Option("retarget_target", str, "also put each take on this character: a .blend file, and its armature when it "
+           "has several (FBX, glTF and BVH outputs then hold the character)", frozenset({BATCH}),
+           metavar="CHARACTER.blend[:ARMATURE]", cli="--target"),
+    Option("retarget_preset", str, "bone mapping for --target: auto (a built-in preset the rig matches, else bone "
+           "names and the skeleton's shape), rigify, mixamo, unreal or a preset .json file", frozenset({BATCH}),
+           default="auto", batch_default="auto", metavar="auto|rigify|mixamo|unreal|FILE.json"),
     Option("target", str, "where the take goes", frozenset({SCENE}), default="active", choices=get_args(Target),
            ui=Ui("Character", "Where the take goes", "active", items=(
                ("active", "Active Character", "Add the take as a new action to the active character when its "
@@ -386,8 +396,8 @@ def add_argument(parser: Any, option: Option, *, default: Any, shown_default: An
         else:
             parser.add_argument(option.flag, action="store_true", default=default, help=text)
         return
-    parser.add_argument(option.flag, type=option.parse or option.type, choices=option.choices or None,
-                        default=default, metavar=option.metavar, help=text)
+    parser.add_argument(option.flag, dest=option.name, type=option.parse or option.type,
+                        choices=option.choices or None, default=default, metavar=option.metavar, help=text)
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:

@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("scene building and jobs", ("blender_mocap.build_context", "blender_mocap.armature", "blender_mocap.body_mesh",
                                  "blender_mocap.camera", "blender_mocap.take", "blender_mocap.scene",
                                  "blender_mocap.exports", "blender_mocap.batch", "blender_mocap.runs",
-                                 "blender_mocap.live")),
+                                 "blender_mocap.live", "blender_mocap.retarget")),
     ("headless commands", ("blender_mocap.headless",)),
     ("operators", ("operators",)),
     ("panels", ("panels",)),
