@@ -1,0 +1,311 @@
+"""Calibrate a rig from the person: camera poses from body keypoints seen by every camera, then metric scale and up.
+
+Steps (views already on one time base, see ``sync``):
+
+1. the pair of camera 0 and the camera sharing most confident keypoints
+   with it: an essential matrix (OpenCV, RANSAC) gives their relative pose;
+2. the keypoints both see are triangulated; each further camera is placed
+   by PnP (RANSAC) against those points, and the points re-triangulated;
+3. bundle adjustment of every camera pose (and optionally focal length)
+   and the 3-D keypoints of up to ``max_frames`` frames, minimising the
+   confidence-weighted pixel error with a robust (soft-L1) loss, by
+   ``scipy.optimize.least_squares`` with a sparse Jacobian pattern;
+4. metric scale: the median length of each of nine bones of the
+   triangulated skeleton against an adult's (``ADULT_BONES``, a 1.70 m
+   person; scaled to ``person_height`` when given; ``bone_lengths``
+   overrides single bones), as one ratio of sums so long bones weigh most;
+5. up: the cameras' average up (their -y axes: people hold phones upright)
+   refined by the skeleton's standing direction (hips to shoulders: walking
+   legs swing, the trunk stays upright) in the frames where it is within 35
+   degrees of that.
+
+The world is camera 0's frame (its R is identity, t zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse
+
+from ..errors import MocapError
+from ..landmarks import BODY, PoseSequence
+from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from .rig import CameraRig
+from .triangulate import triangulate
+
+ADULT_HEIGHT = 1.70
+"""Metres: the stature the ``ADULT_BONES`` lengths belong to."""
+ADULT_BONES: dict[str, tuple[str, str, float]] = {
+    # name: (landmark, landmark, metres between them for a 1.70 m adult; MediaPipe's landmark positions,
+    # which sit inside the joints, so these are a little shorter than anatomical segment lengths)
+    "shoulders": ("left_shoulder", "right_shoulder", 0.36),
+    "hips": ("left_hip", "right_hip", 0.22),
+    "left_upper_arm": ("left_shoulder", "left_elbow", 0.28),
+    "right_upper_arm": ("right_shoulder", "right_elbow", 0.28),
+    "left_forearm": ("left_elbow", "left_wrist", 0.25),
+    "right_forearm": ("right_elbow", "right_wrist", 0.25),
+    "left_thigh": ("left_hip", "left_knee", 0.42),
+    "right_thigh": ("right_hip", "right_knee", 0.42),
+    "left_shin": ("left_knee", "left_ankle", 0.41),
+    "right_shin": ("right_knee", "right_ankle", 0.41),
+}
+CALIBRATION_JOINTS = np.array([BODY[n] for n in (
+    "nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
+    "left_foot_index", "right_foot_index")])
+"""The keypoints calibration uses: the body's, not the face details or fingers (small and noisy)."""
+MIN_CONFIDENCE = 0.5
+UP_CONE_DEGREES = 35.0
+
+
+def _observations(seqs: list[PoseSequence]) -> tuple[np.ndarray, np.ndarray]:
+    """(uv (C, T, 33, 2), confidence (C, T, 33)) from views on one time base; NaN confidence where missing."""
+    lengths = {seq.num_frames for seq in seqs}
+    if len(lengths) != 1:
+        raise MocapError(f"calibration: the views have different frame counts {sorted(lengths)}: "
+                         "put them on one time base first (sync)")
+    body = np.stack([seq.body_2d.astype(np.float64) for seq in seqs])
+    conf = np.where(np.isfinite(body[..., :2]).all(-1), body[..., 2], np.nan)
+    return body[..., :2], conf
+
+
+def _normalise(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
+    return np.stack([(uv[..., 0] - K[0, 2]) / K[0, 0], (uv[..., 1] - K[1, 2]) / K[1, 1]], -1)
+
+
+def _shared(conf: np.ndarray, a: int, b: int, min_confidence: float) -> np.ndarray:
+    """(T, J) bool: the calibration keypoints confidently seen by both cameras a and b."""
+    return (np.nan_to_num(conf[a]) >= min_confidence) & (np.nan_to_num(conf[b]) >= min_confidence)
+
+
+def _relative_pose(uv: np.ndarray, conf: np.ndarray, Ks: np.ndarray, b: int,
+                   min_confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """(R, t with |t| = 1) of camera b relative to camera 0, from their shared keypoints' essential matrix."""
+    import cv2
+
+    both = _shared(conf, 0, b, min_confidence)
+    if both.sum() < 30:
+        raise MocapError(f"calibration: cameras 1 and {b + 1} see too few of the same keypoints confidently "
+                         f"({int(both.sum())}); film the person moving in view of both")
+    p0 = _normalise(uv[0][both], Ks[0])
+    p1 = _normalise(uv[b][both], Ks[b])
+    if len(p0) > 4000:  # plenty for RANSAC; keeps it fast
+        keep = np.linspace(0, len(p0) - 1, 4000).astype(int)
+        p0, p1 = p0[keep], p1[keep]
+    threshold = 2.0 / float(np.mean([Ks[0][0, 0], Ks[b][0, 0]]))  # about 2 pixels
+    E, mask = cv2.findEssentialMat(p0, p1, np.eye(3), method=cv2.RANSAC, prob=0.999, threshold=threshold)
+    if E is None or E.shape != (3, 3) or int(mask.sum()) < 30:
+        raise MocapError(f"calibration: cameras 1 and {b + 1} share too few consistent keypoints to relate them; "
+                         "film the person moving in view of both")
+    _, R, t, _ = cv2.recoverPose(E, p0, p1, np.eye(3), mask=mask)
+    return R, t.ravel() / np.linalg.norm(t)
+
+
+def _rig(Ks: np.ndarray, R: np.ndarray, t: np.ndarray, sizes: np.ndarray, names) -> CameraRig:
+    return CameraRig(names=tuple(names), K=Ks, R=R, t=t, image_sizes=sizes, world_up=[0.0, -1.0, 0.0])
+
+
+def _initial_poses(uv: np.ndarray, conf: np.ndarray, Ks: np.ndarray, sizes: np.ndarray,
+                   min_confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """(R (C, 3, 3), t (C, 3)) of every camera, camera 0 at the origin and one baseline of unit length."""
+    import cv2
+
+    C = len(Ks)
+    counts = [int(_shared(conf, 0, c, min_confidence).sum()) if c else -1 for c in range(C)]
+    first = int(np.argmax(counts))
+    R, t = np.tile(np.eye(3), (C, 1, 1)), np.zeros((C, 3))
+    R[first], t[first] = _relative_pose(uv, conf, Ks, first, min_confidence)
+    placed = [0, first]
+    while len(placed) < C:
+        sub = _rig(Ks[placed], R[placed], t[placed], sizes[placed], [str(c) for c in placed])
+        points, _ = triangulate(uv[placed], np.where(conf[placed] >= min_confidence, conf[placed], 0.0), sub)
+        known = np.isfinite(points).all(-1)
+        rest = [c for c in range(C) if c not in placed]
+        seen = [int((known & (np.nan_to_num(conf[c]) >= min_confidence)).sum()) for c in rest]
+        c = rest[int(np.argmax(seen))]
+        use = known & (np.nan_to_num(conf[c]) >= min_confidence)
+        if use.sum() < 12:
+            raise MocapError(f"calibration: camera {c + 1} sees too little of what the others see to be placed")
+        ok, rvec, tvec, inliers = cv2.solvePnPRansac(points[use], uv[c][use], Ks[c], None,
+                                                     reprojectionError=4.0, iterationsCount=200)
+        if not ok or inliers is None or len(inliers) < 12:
+            raise MocapError(f"calibration: camera {c + 1} could not be placed from the person's keypoints")
+        R[c] = cv2.Rodrigues(rvec)[0]
+        t[c] = tvec.ravel()
+        placed.append(c)
+    return R, t
+
+
+def _frames_for_adjustment(conf: np.ndarray, max_frames: int, min_confidence: float) -> np.ndarray:
+    """Indices of up to ``max_frames`` frames spread over the clip, among those two or more views see well."""
+    seen = (np.nan_to_num(conf) >= min_confidence).sum(-1)  # (C, T) confident joints per view
+    good = np.flatnonzero((seen >= 0.5 * conf.shape[-1]).sum(0) >= 2)
+    if len(good) < 10:
+        raise MocapError("calibration: fewer than 10 frames show the person clearly in two views")
+    return good[np.unique(np.linspace(0, len(good) - 1, min(max_frames, len(good))).astype(int))]
+
+
+class _Adjustment:
+    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, 3-D points.
+
+    Camera 0 stays at the origin; one residual holds the ``anchor`` camera's
+    distance from it where it started, since an image never shows scale.
+    """
+
+    def __init__(self, Ks: np.ndarray, cam: np.ndarray, point: np.ndarray, uv: np.ndarray, weight: np.ndarray,
+                 anchor: int, refine_focal: bool) -> None:
+        self.Ks, self.cam, self.point, self.uv = Ks, cam, point, uv
+        self.sqrt_w = np.sqrt(weight)
+        self.anchor, self.refine_focal = anchor, refine_focal
+        self.anchor_length = 1.0
+        self.C = len(Ks)
+        self.N = int(point.max()) + 1
+        self.n_focal = self.C if refine_focal else 0
+
+    def pack(self, R: np.ndarray, t: np.ndarray, points: np.ndarray) -> np.ndarray:
+        return np.concatenate([matrix_to_axis_angle(R[1:]).ravel(), t[1:].ravel(), np.zeros(self.n_focal),
+                               points.ravel()])
+
+    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(K (C, 3, 3), R (C, 3, 3), t (C, 3), points (N, 3)) from the parameter vector."""
+        k = 3 * (self.C - 1)
+        R = np.concatenate([np.eye(3)[None], axis_angle_to_matrix(x[:k].reshape(-1, 3))])
+        t = np.concatenate([np.zeros((1, 3)), x[k:2 * k].reshape(-1, 3)])
+        Ks = self.Ks.copy()
+        if self.refine_focal:
+            Ks[:, :2, :2] *= np.exp(x[2 * k:2 * k + self.C])[:, None, None]
+        return Ks, R, t, x[2 * k + self.n_focal:].reshape(-1, 3)
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        """(2M + 1,) confidence-weighted pixel errors of the M observations, then the scale anchor."""
+        Ks, R, t, points = self.unpack(x)
+        cam = np.einsum("mij,mj->mi", R[self.cam], points[self.point]) + t[self.cam]
+        z = np.maximum(cam[:, 2:3], 1e-3)
+        K = Ks[self.cam]
+        pred = cam[:, :2] / z * np.stack([K[:, 0, 0], K[:, 1, 1]], -1) + K[:, :2, 2]
+        pixels = ((pred - self.uv) * self.sqrt_w[:, None]).ravel()
+        return np.concatenate([pixels, [1000.0 * (np.linalg.norm(t[self.anchor]) - self.anchor_length)]])
+
+    def sparsity(self) -> scipy.sparse.csr_matrix:
+        """Which parameters each residual depends on: its camera's pose and focal, its point; the anchor's t."""
+        k = 3 * (self.C - 1)
+        M = len(self.cam)
+        rows, cols = [], []
+        obs_rows = np.stack([2 * np.arange(M), 2 * np.arange(M) + 1], -1)  # (M, 2)
+
+        def link(mask: np.ndarray, columns: np.ndarray) -> None:  # columns (m, c) for the masked observations
+            r = np.repeat(obs_rows[mask], columns.shape[1], axis=1)
+            c = np.tile(columns, (1, 2))
+            rows.append(r.ravel())
+            cols.append(c.ravel())
+
+        moving = self.cam > 0
+        base = 3 * (self.cam[moving] - 1)
+        link(moving, np.stack([base, base + 1, base + 2, k + base, k + base + 1, k + base + 2], -1))
+        if self.refine_focal:
+            link(np.ones(M, bool), (2 * k + self.cam)[:, None])
+        p = 2 * k + self.n_focal + 3 * self.point
+        link(np.ones(M, bool), np.stack([p, p + 1, p + 2], -1))
+        anchor_cols = k + 3 * (self.anchor - 1) + np.arange(3)
+        rows.append(np.full(3, 2 * M))
+        cols.append(anchor_cols)
+        n = 2 * k + self.n_focal + 3 * self.N
+        data = np.ones(sum(len(r) for r in rows))
+        return scipy.sparse.csr_matrix((data, (np.concatenate(rows), np.concatenate(cols))), shape=(2 * M + 1, n))
+
+
+def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refine_focal: bool,
+            min_confidence: float) -> CameraRig:
+    """One round: triangulate (flagging outlier views), then adjust cameras and points together."""
+    usable = np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0)
+    points, inliers = triangulate(uv, usable, rig)
+    T, J = points.shape[:2]
+    keep = np.isfinite(points).all(-1) & (inliers.sum(0) >= 2)
+    index = np.full((T, J), -1)
+    index[keep] = np.arange(int(keep.sum()))
+    obs = inliers & keep[None]
+    cam_idx, frame_idx, joint_idx = np.nonzero(obs)
+    if len(cam_idx) < 50:
+        raise MocapError("calibration: too few keypoints agree across the views to adjust the cameras")
+    problem = _Adjustment(rig.K, cam_idx, index[frame_idx, joint_idx], uv[cam_idx, frame_idx, joint_idx],
+                          usable[cam_idx, frame_idx, joint_idx], anchor, refine_focal)
+    problem.anchor_length = float(np.linalg.norm(rig.t[anchor]))
+    x0 = problem.pack(rig.R, rig.t, points[keep])
+    fit = scipy.optimize.least_squares(problem.residuals, x0, jac_sparsity=problem.sparsity(), loss="soft_l1",
+                                       f_scale=3.0, x_scale="jac", method="trf", tr_solver="lsmr",
+                                       max_nfev=60, ftol=1e-6, xtol=1e-8)
+    Ks, R, t, _ = problem.unpack(fit.x)
+    return _rig(Ks, R, t, rig.image_sizes, rig.names)
+
+
+def _scale(points: np.ndarray, person_height: float | None, bone_lengths: dict[str, float] | None) -> float:
+    """Metres per rig unit: adult (or given) bone lengths over the skeleton's median bone lengths."""
+    ratio = 1.0 if person_height is None else float(person_height) / ADULT_HEIGHT
+    given = dict(bone_lengths or {})
+    unknown = sorted(set(given) - set(ADULT_BONES))
+    if unknown:
+        raise MocapError(f"calibration: unknown bone names {unknown}; known: {sorted(ADULT_BONES)}")
+    measured, reference = 0.0, 0.0
+    for name, (a, b, length) in ADULT_BONES.items():
+        d = np.linalg.norm(points[:, BODY[a]] - points[:, BODY[b]], axis=-1)
+        d = d[np.isfinite(d)]
+        if len(d) >= 10:
+            measured += float(np.median(d))
+            reference += float(given.get(name, length * ratio))
+    if not measured > 0:
+        raise MocapError("calibration: the person's limbs were not seen well enough in two views to find the "
+                         "scale; give --person-height")
+    return reference / measured
+
+
+def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Unit up in the rig's world: the cameras' average -y axis, refined by the skeleton's standing direction."""
+    camera_up = -R[:, 1, :].mean(0)
+    camera_up /= np.linalg.norm(camera_up)
+    mid = lambda a, b: 0.5 * (points[:, BODY[a]] + points[:, BODY[b]])  # noqa: E731
+    spine = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
+    spine = spine[np.isfinite(spine).all(-1)]
+    if len(spine) == 0:
+        return camera_up
+    spine /= np.linalg.norm(spine, axis=-1, keepdims=True)
+    upright = spine[spine @ camera_up > np.cos(np.radians(UP_CONE_DEGREES))]
+    if len(upright) < 10:
+        return camera_up
+    up = upright.mean(0)
+    return up / np.linalg.norm(up)
+
+
+def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_height: float | None = None,
+                          bone_lengths: dict[str, float] | None = None, names: list[str] | None = None,
+                          refine_focal: bool = False, max_frames: int = 150,
+                          min_confidence: float = MIN_CONFIDENCE) -> CameraRig:
+    """A CameraRig from C >= 2 views of one person on one time base, intrinsics ``Ks`` (C of (3, 3)) as a start.
+
+    ``person_height`` (metres) scales the adult bone lengths used for metric
+    scale; ``bone_lengths`` ({name in ADULT_BONES: metres}) replaces single
+    bones. ``refine_focal`` also adjusts each camera's focal length (helps
+    when the lens field of view is only guessed; needs 3+ views or much
+    motion in depth). World: camera 0's frame, metres.
+    """
+    C = len(seqs)
+    if not 2 <= C <= 8 or len(Ks) != C:
+        raise MocapError(f"calibration needs 2 to 8 views with one intrinsics matrix each (got {C} views, "
+                         f"{len(Ks)} matrices)")
+    if person_height is not None and not 0.5 <= person_height <= 2.6:
+        raise MocapError(f"the person's height {person_height} m is not plausible (0.5 to 2.6 m)")
+    names = [f"camera_{c + 1}" for c in range(C)] if names is None else list(names)
+    K = np.stack([np.asarray(k, np.float64) for k in Ks])
+    sizes = np.stack([np.asarray(seq.image_size, np.int64) for seq in seqs])
+    uv, conf = _observations(seqs)
+    uv_j, conf_j = uv[:, :, CALIBRATION_JOINTS], conf[:, :, CALIBRATION_JOINTS]
+    R, t = _initial_poses(uv_j, conf_j, K, sizes, min_confidence)
+    anchor = int(np.argmax(np.linalg.norm(t, axis=1)))
+    rig = _rig(K, R, t, sizes, names)
+    frames = _frames_for_adjustment(conf_j, max_frames, min_confidence)
+    for _ in range(2):  # the second round re-flags outliers with the better cameras
+        rig = _adjust(uv_j[:, frames], conf_j[:, frames], rig, anchor, refine_focal, min_confidence)
+    points, _ = triangulate(uv, np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0), rig)
+    scale = _scale(points, person_height, bone_lengths)
+    return CameraRig(names=rig.names, K=rig.K, R=rig.R, t=rig.t * scale, image_sizes=sizes,
+                     world_up=_world_up(rig.R, points))

@@ -1,0 +1,35 @@
+"""Compare two calibrations of one rig (e.g. from the person and from a board, or against a rendered truth).
+
+Two calibrations differ by a similarity (rotation, translation, scale) of
+their world frames; ``rig_errors`` removes the best one and reports what is
+left per camera, in the reference's units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import MocapError
+from .rig import CameraRig
+
+
+def rig_errors(estimate: CameraRig, reference: CameraRig) -> tuple[np.ndarray, np.ndarray, float]:
+    """(centre errors (C,) reference units, orientation errors (C,) degrees, scale) after a similarity alignment.
+
+    The world rotation Q is the chordal mean of ``R_ref_c^T R_est_c`` over
+    the cameras (so two cameras suffice); then scale s and offset d fit
+    ``c_ref = s Q c_est + d`` to the camera centres by least squares.
+    """
+    if estimate.num_cameras != reference.num_cameras:
+        raise MocapError(f"cannot compare a rig of {estimate.num_cameras} cameras with one of "
+                         f"{reference.num_cameras}")
+    U, _, Vt = np.linalg.svd(np.einsum("cji,cjk->ik", reference.R, estimate.R))
+    Q = U @ np.diag([1.0, 1.0, np.linalg.det(U @ Vt)]) @ Vt  # x_ref = Q x_est (+ scale, offset)
+    ce = estimate.centres() @ Q.T
+    cr = reference.centres()
+    a, b = ce - ce.mean(0), cr - cr.mean(0)
+    scale = float((a * b).sum() / max(float((a * a).sum()), 1e-300)) if len(ce) > 1 else 1.0
+    centre_errors = np.linalg.norm(scale * a - b, axis=1)
+    relative = np.einsum("cij,kj->cik", estimate.R, Q) @ np.transpose(reference.R, (0, 2, 1))
+    cos = np.clip((np.trace(relative, axis1=1, axis2=2) - 1) / 2, -1.0, 1.0)
+    return centre_errors, np.degrees(np.arccos(cos)), scale

@@ -1,0 +1,83 @@
+"""Which detected person in one view is which in another: epipolar consistency of their keypoints over time.
+
+For calibrated cameras, the same person's keypoints in two views lie on each
+other's epipolar lines in every frame; another person's do not (except by
+chance in a frame or two, hence the median over the whole clip). Views are
+added one by one; each is assigned to the groups built so far by the
+Hungarian method on the mean Sampson distance to a group's members.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..errors import MocapError
+from ..landmarks import PoseSequence
+from .epipolar import fundamental_from_rig, sampson_distance
+from .rig import CameraRig
+
+MATCH_FRACTION = 0.015
+"""Median Sampson distance up to which two detections match (fraction of the larger image diagonal: 33 px at 1080p)."""
+MIN_CONFIDENCE = 0.5
+MIN_PAIRS = 10
+
+
+def _keypoints(person: PoseSequence | np.ndarray) -> np.ndarray:
+    """(T, J, 3) pixels + confidence of one person in one view (an array (T, J, 2) gets confidence 1)."""
+    body = person.body_2d if isinstance(person, PoseSequence) else np.asarray(person, np.float64)
+    if body.ndim != 3 or body.shape[-1] not in (2, 3):
+        raise MocapError(f"person matching: keypoints of shape {body.shape}, expected (T, J, 2) or (T, J, 3)")
+    if body.shape[-1] == 2:
+        body = np.concatenate([body, np.ones(body.shape[:-1] + (1,))], -1)
+    return np.asarray(body, np.float64)
+
+
+def _distance(F: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Median Sampson distance (pixels) of two people's confident keypoints; inf when they share too few."""
+    if a.shape != b.shape:
+        raise MocapError(f"person matching: keypoints {a.shape} and {b.shape} differ: put the views on one time "
+                         "base first")
+    both = (np.nan_to_num(a[..., 2]) >= MIN_CONFIDENCE) & (np.nan_to_num(b[..., 2]) >= MIN_CONFIDENCE)
+    both &= np.isfinite(a[..., :2]).all(-1) & np.isfinite(b[..., :2]).all(-1)
+    if both.sum() < MIN_PAIRS:
+        return np.inf
+    return float(np.median(sampson_distance(F, a[..., :2][both], b[..., :2][both])))
+
+
+def match_people(per_view: list[list[PoseSequence | np.ndarray]], rig: CameraRig, *,
+                 match_fraction: float = MATCH_FRACTION) -> list[list[int | None]]:
+    """Groups of detections showing the same person: each group lists, per view, a person index or None.
+
+    ``per_view[c]`` holds the people found in view c (PoseSequences, or
+    (T, J, 2|3) keypoint arrays on the common time base). Every detection
+    lands in exactly one group; a person seen by one view only is a group of
+    one.
+    """
+    C = rig.num_cameras
+    if len(per_view) != C:
+        raise MocapError(f"person matching: {len(per_view)} views of people for a rig of {C} cameras")
+    people = [[_keypoints(p) for p in view] for view in per_view]
+    diagonals = np.linalg.norm(rig.image_sizes.astype(np.float64), axis=1)
+    groups: list[list[int | None]] = []
+    for v in range(C):
+        cost = np.full((len(groups), len(people[v])), np.inf)
+        for g, group in enumerate(groups):
+            for q, person in enumerate(people[v]):
+                found = [_distance(fundamental_from_rig(rig, u, v), people[u][p], person)
+                         for u, p in enumerate(group) if p is not None]
+                finite = [d for d in found if np.isfinite(d)]
+                cost[g, q] = np.mean(finite) if finite else np.inf
+        limit = match_fraction * max(diagonals[v], diagonals.max())
+        taken: set[int] = set()
+        if cost.size:
+            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e12))
+            for g, q in zip(rows, cols):
+                if cost[g, q] <= limit:
+                    groups[g][v] = int(q)
+                    taken.add(int(q))
+        for q in range(len(people[v])):
+            if q not in taken:
+                groups.append([None] * C)
+                groups[-1][v] = q
+    return groups

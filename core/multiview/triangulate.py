@@ -1,0 +1,145 @@
+"""Robust triangulation of keypoints seen by several calibrated cameras, vectorised over frames and joints.
+
+For every point (frame, joint) independently:
+
+1. hypotheses: a two-view DLT for every pair of views that saw it;
+2. RANSAC over views: the hypothesis whose reprojection agrees (within the
+   threshold, in front of the camera) with the most confident views wins,
+   so a view that tracked the wrong limb or another person is outvoted;
+3. a confidence-weighted DLT over the agreeing views, then a few
+   Gauss-Newton steps on the weighted reprojection error in pixels.
+
+Everything is a batched numpy operation over all points at once (a 4x4
+eigen-solve or a 3x3 solve per point); C <= 8 views make at most 28 pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..errors import MocapError
+from .rig import CameraRig
+
+MIN_CONFIDENCE = 0.3
+"""Keypoints less confident than this are not used."""
+THRESHOLD_FRACTION = 0.012
+"""Reprojection error (fraction of the image diagonal: 24 px at 1920x1080) within which a view agrees."""
+
+
+def _normalised(uv: np.ndarray, rig: CameraRig) -> np.ndarray:
+    """(C, N, 2) pixels -> (C, N, 2) normalised image coordinates (K^-1 applied)."""
+    K = rig.K
+    return np.stack([(uv[..., 0] - K[:, None, 0, 2]) / K[:, None, 0, 0],
+                     (uv[..., 1] - K[:, None, 1, 2]) / K[:, None, 1, 1]], -1)
+
+
+def _dlt(xn: np.ndarray, weights: np.ndarray, Rt: np.ndarray) -> np.ndarray:
+    """(N, 3) points minimising the weighted algebraic error; xn (C, N, 2), weights (C, N) >= 0, Rt (C, 3, 4).
+
+    Each view adds rows ``w (x P3 - P1)`` and ``w (y P3 - P2)``; the solution
+    is the eigenvector of the smallest eigenvalue of A^T A (4x4 per point).
+    """
+    rows_x = xn[..., 0:1] * Rt[:, None, 2] - Rt[:, None, 0]  # (C, N, 4)
+    rows_y = xn[..., 1:2] * Rt[:, None, 2] - Rt[:, None, 1]
+    w = np.nan_to_num(weights)[..., None]
+    rows_x = np.nan_to_num(rows_x) * w
+    rows_y = np.nan_to_num(rows_y) * w
+    M = np.einsum("cni,cnj->nij", rows_x, rows_x) + np.einsum("cni,cnj->nij", rows_y, rows_y)
+    vec = np.linalg.eigh(M)[1][..., 0]  # (N, 4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return vec[:, :3] / vec[:, 3:4]
+
+
+def _reprojection(points: np.ndarray, rig: CameraRig) -> tuple[np.ndarray, np.ndarray]:
+    """((C, N, 2) pixels, (C, N) depths) of world points (N, 3)."""
+    cam = np.einsum("cij,nj->cni", rig.R, points) + rig.t[:, None]
+    z = cam[..., 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uv = cam[..., :2] / z[..., None] * np.stack([rig.K[:, 0, 0], rig.K[:, 1, 1]], -1)[:, None] \
+            + rig.K[:, None, :2, 2]
+    return uv, z
+
+
+def _refine(points: np.ndarray, uv: np.ndarray, weights: np.ndarray, rig: CameraRig, steps: int = 3) -> np.ndarray:
+    """Gauss-Newton on the weighted reprojection error in pixels, batched over points (N, 3)."""
+    fx, fy = rig.K[:, 0, 0][:, None], rig.K[:, 1, 1][:, None]
+    w = np.nan_to_num(weights)
+    target = np.nan_to_num(uv)
+    for _ in range(steps):
+        cam = np.einsum("cij,nj->cni", rig.R, points) + rig.t[:, None]
+        z = np.where(np.abs(cam[..., 2]) > 1e-6, cam[..., 2], 1e-6)
+        pred = np.stack([fx * cam[..., 0] / z, fy * cam[..., 1] / z], -1) + rig.K[:, None, :2, 2]
+        r = (pred - target) * w[..., None]  # (C, N, 2)
+        # d(pred)/d(cam) for each view, then chain through R.
+        du = np.stack([fx / z, np.zeros_like(z), -fx * cam[..., 0] / z**2], -1)
+        dv = np.stack([np.zeros_like(z), fy / z, -fy * cam[..., 1] / z**2], -1)
+        J = np.stack([du, dv], -2) @ rig.R[:, None]  # (C, N, 2, 3)
+        J = J * w[..., None, None]
+        H = np.einsum("cnki,cnkj->nij", J, J) + 1e-9 * np.eye(3)
+        g = np.einsum("cnki,cnk->ni", J, r)
+        ok = np.isfinite(points).all(-1)
+        step = np.zeros_like(points)
+        step[ok] = np.linalg.solve(H[ok], g[ok][..., None])[..., 0]
+        points = points - step
+    return points
+
+
+def triangulate(uv: np.ndarray, confidence: np.ndarray, rig: CameraRig, *,
+                threshold_fraction: float = THRESHOLD_FRACTION,
+                min_confidence: float = MIN_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """World points from C views: uv (C, T, J, 2) pixels, confidence (C, T, J) in [0, 1] (NaN = missing).
+
+    Returns ``points`` (T, J, 3) metres in the rig's world (NaN where fewer
+    than two views agree) and ``inliers`` (C, T, J) bool: the views that
+    agreed with the point (False: not seen, too unsure, or an outlier).
+    """
+    uv = np.asarray(uv, np.float64)
+    conf = np.asarray(confidence, np.float64)
+    C = rig.num_cameras
+    if uv.ndim != 4 or uv.shape[0] != C or uv.shape[-1] != 2 or conf.shape != uv.shape[:-1]:
+        raise MocapError(f"triangulate: keypoints {uv.shape} and confidences {conf.shape} do not fit "
+                         f"{C} cameras (expected (C, T, J, 2) and (C, T, J))")
+    T, J = uv.shape[1:3]
+    flat = uv.reshape(C, T * J, 2)
+    usable = np.isfinite(flat).all(-1) & (np.nan_to_num(conf.reshape(C, T * J)) >= min_confidence)
+    w = np.where(usable, conf.reshape(C, T * J), 0.0)
+    xn = np.where(usable[..., None], _normalised(flat, rig), np.nan)
+    Rt = np.concatenate([rig.R, rig.t[..., None]], -1)
+    threshold = threshold_fraction * np.linalg.norm(rig.image_sizes.astype(np.float64), axis=1)[:, None]  # (C, 1)
+
+    def agreement(points: np.ndarray) -> np.ndarray:
+        pred, depth = _reprojection(points, rig)
+        err = np.linalg.norm(pred - flat, axis=-1)
+        return usable & (depth > 0) & (err < threshold)
+
+    best_score = np.full(T * J, -1.0)
+    best_mask = np.zeros((C, T * J), bool)
+    for a, b in itertools.combinations(range(C), 2):
+        pair = np.zeros((C, T * J))
+        pair[a], pair[b] = w[a], w[b]
+        both = usable[a] & usable[b]
+        if not both.any():
+            continue
+        hypothesis = np.full((T * J, 3), np.nan)
+        hypothesis[both] = _dlt(xn[:, both], pair[:, both], Rt)
+        mask = agreement(hypothesis) & both
+        score = (mask * w).sum(0) + 1e-3 * mask.sum(0)
+        better = score > best_score
+        best_score[better] = score[better]
+        best_mask[:, better] = mask[:, better]
+    points = np.full((T * J, 3), np.nan)
+    solvable = best_mask.sum(0) >= 2
+    if solvable.any():
+        weights = np.where(best_mask, w, 0.0)[:, solvable]
+        first = _dlt(xn[:, solvable], weights, Rt)
+        points[solvable] = _refine(first, flat[:, solvable], weights, rig)
+        # Views that agree with the refined point (it may win back one the hypothesis missed).
+        final = agreement(points) & solvable
+        enough = final.sum(0) >= 2
+        best_mask = np.where(enough, final, False)
+        points[~enough] = np.nan
+    else:
+        best_mask[:] = False
+    return points.reshape(T, J, 3), best_mask.reshape(C, T, J)

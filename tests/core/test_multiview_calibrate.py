@@ -1,0 +1,73 @@
+"""Calibration from the person: known cameras are recovered from the keypoints of a moving person alone."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from core.errors import MocapError
+from core.multiview.calibrate import calibrate_from_person
+from core.multiview.compare import rig_errors
+from core.rotations import angle_between_degrees
+from tests.core.multiview_synth import look_at_rig, observe, ring, sequence, skeleton
+
+
+def _views(rig, frames: int, noise_px: float, seed: int = 0):
+    truth = skeleton(np.arange(frames) / 30.0, seed=seed)
+    obs = observe(rig, truth, noise_px=noise_px, seed=seed)
+    return [sequence(obs[c], 30.0, tuple(rig.image_sizes[c])) for c in range(rig.num_cameras)], truth
+
+
+def _check(rig, estimate, truth_points):
+    centre_err, angle_err, _ = rig_errors(estimate, rig)
+    assert centre_err.max() < 0.03, centre_err  # metres
+    assert angle_err.max() < 1.0, angle_err  # degrees
+    # Metric scale from adult bone lengths: the synthetic person has them, so the baseline comes out in metres.
+    base_true = np.linalg.norm(rig.centres()[1] - rig.centres()[0])
+    base_est = np.linalg.norm(estimate.centres()[1] - estimate.centres()[0])
+    assert abs(base_est / base_true - 1) < 0.03, (base_est, base_true)
+    # Up: the true up (world z) seen in camera 0's frame, which is the estimate's world.
+    true_up = rig.R[0] @ np.array([0.0, 0.0, 1.0])
+    assert angle_between_degrees(estimate.world_up, true_up) < 3.0
+
+
+def test_two_cameras_ninety_degrees_apart_are_recovered():
+    rig = look_at_rig(ring(2, 90.0, heights=[0.9, 1.6]), focals=[1000.0, 1400.0],
+                      sizes=[[1280, 720], [1920, 1080]], roll_degrees=[0.0, 4.0])
+    seqs, truth = _views(rig, 300, noise_px=1.0)
+    estimate = calibrate_from_person(seqs, list(rig.K))
+    _check(rig, estimate, truth)
+    np.testing.assert_allclose(estimate.R[0], np.eye(3), atol=1e-12)  # the world is camera 0's frame
+
+
+def test_four_cameras_three_hundred_frames_within_the_targets_and_time():
+    rig = look_at_rig(ring(4, 200.0, heights=[0.8, 1.2, 1.5, 2.0]), focals=[900.0, 1100.0, 1300.0, 1600.0],
+                      sizes=[[1280, 720], [1920, 1080], [1080, 1920], [1280, 720]])
+    seqs, truth = _views(rig, 300, noise_px=1.5, seed=1)
+    # One view loses the person for a while, and misses a few keypoints.
+    seqs[2].body_2d[100:140] = np.nan
+    seqs[3].body_2d[::7, 15] = [[900.0, 100.0, 0.9]]  # a confident wrong wrist every 7th frame
+    start = time.perf_counter()
+    estimate = calibrate_from_person(seqs, list(rig.K), person_height=1.70)
+    seconds = time.perf_counter() - start
+    _check(rig, estimate, truth)
+    assert seconds < 60.0, seconds  # the target is 20 s on the 2-core CI machine; see bench multiview
+
+
+def test_person_height_sets_the_scale_and_bad_input_is_explained():
+    rig = look_at_rig(ring(2, 90.0))
+    seqs, _ = _views(rig, 120, noise_px=0.5, seed=2)
+    tall = calibrate_from_person(seqs, list(rig.K), person_height=1.87)
+    base = np.linalg.norm(tall.centres()[1] - tall.centres()[0])
+    assert abs(base / np.linalg.norm(rig.centres()[1] - rig.centres()[0]) - 1.1) < 0.03
+    with pytest.raises(MocapError, match="different frame counts"):
+        calibrate_from_person([seqs[0], sequence(seqs[1].body_2d[:50], 30.0)], list(rig.K))
+    with pytest.raises(MocapError, match="not plausible"):
+        calibrate_from_person(seqs, list(rig.K), person_height=17.0)
+    with pytest.raises(MocapError, match="unknown bone"):
+        calibrate_from_person(seqs, list(rig.K), bone_lengths={"tail": 0.3})
+    empty = [sequence(np.full((120, 33, 3), np.nan), 30.0) for _ in range(2)]
+    with pytest.raises(MocapError, match="too few"):
+        calibrate_from_person(empty, list(rig.K))
