@@ -117,8 +117,9 @@ def camera_faults(cams: MotionCameras, intrinsics0: np.ndarray | None, extrinsic
         return "'cameras_extrinsics' holds a rotation that is not one"
     if np.any(cams.fps <= 0) or np.any(cams.image_size <= 0):
         return "'cameras_fps' and 'cameras_image_size' must be positive"
-    for key, value, own in (("camera_intrinsics", intrinsics0, cams.intrinsics[0]),
-                            ("camera_extrinsics", extrinsics0, cams.extrinsics[0])):
-        if value is not None and np.abs(np.asarray(value) - own).max() > 1e-5 * max(1.0, float(np.abs(own).max())):
+    single = {"camera_intrinsics": (intrinsics0, cams.intrinsics[0]),
+              "camera_extrinsics": (extrinsics0, cams.extrinsics[0])}
+    for key, (given, own) in single.items():
+        if given is not None and np.abs(np.asarray(given) - own).max() > 1e-5 * max(1.0, float(np.abs(own).max())):
             return f"camera 0 of the camera list differs from '{key}'"
     return None
