@@ -114,13 +114,14 @@ def capture_multi(
         raise MocapError(f"capture-multi takes 2 to {MAX_VIDEOS} videos of one performance, got {len(videos)}")
     report = _Reporter(emit)
     out = check_output(out)
+    given = _given_rig(settings, len(videos))  # before minutes of pose estimation
     one = settings.capture
     chosen = fit_preset(one.preset, device=one.device)
     body, body_warnings = choose_body(one)
     seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel)
     offsets = _offsets(settings, videos, seqs, fps, report)
     base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
-    rig = _rig(settings, videos, base, Ks, report)
+    rig = _rig(settings, given, videos, base, Ks, report)
     flips = side_flips(base, rig)
     for seq, flipped in zip(base, flips):
         swap_sides(seq, flipped)
@@ -196,9 +197,6 @@ def _offsets(settings: MultiCaptureSettings, videos: list[str | Path], seqs: lis
              fps: list[float], report: _Reporter) -> list[float]:
     """Seconds from video 0's first frame to each video's first frame (see ``MultiCaptureSettings``)."""
     if settings.offsets is not None:
-        if len(settings.offsets) != len(videos):
-            raise MocapError(f"--offsets gives {len(settings.offsets)} values for {len(videos)} videos: "
-                             "give one per video, the first 0")
         return [float(o) - float(settings.offsets[0]) for o in settings.offsets]
     found = sync.audio_offsets([str(v) for v in videos])
     if found is not None:
@@ -235,21 +233,32 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     return dataclasses.replace(base[0], body_world=world.astype(base[0].body_world.dtype)), mid
 
 
-def _rig(settings: MultiCaptureSettings, videos: list[str | Path], seqs: list[PoseSequence], Ks: list[np.ndarray],
-         report: _Reporter) -> CameraRig:
+def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
+    """The ``--calibration`` rig (None without one), and the offsets and rig checked against ``count`` videos."""
+    if settings.offsets is not None and len(settings.offsets) != count:
+        raise MocapError(f"--offsets gives {len(settings.offsets)} values for {count} videos: "
+                         "give one per video, the first 0")
+    if settings.calibration is None:
+        return None
+    rig = load_rig(settings.calibration)
+    if rig.num_cameras != count:
+        raise MocapError(f"--calibration {settings.calibration} holds {rig.num_cameras} cameras for "
+                         f"{count} videos: give a rig of these cameras, in the videos' order")
+    return rig
+
+
+def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
+         Ks: list[np.ndarray], report: _Reporter) -> CameraRig:
     """The cameras: the rig file's (checked against the videos), or calibrated from the person; saved when asked."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
-    if settings.calibration is not None:
-        rig = load_rig(settings.calibration)
-        if rig.num_cameras != len(videos):
-            raise MocapError(f"--calibration {settings.calibration} holds {rig.num_cameras} cameras for "
-                             f"{len(videos)} videos: give a rig of these cameras, in the videos' order")
+    if given is not None:
+        rig = given
         for k, size in enumerate(sizes):
             if tuple(int(v) for v in rig.image_sizes[k]) != size:
                 raise MocapError(f"--calibration: camera {k} ({rig.names[k]}) is {rig.image_sizes[k][0]}x"
                                  f"{rig.image_sizes[k][1]} but video {k + 1} is {size[0]}x{size[1]}: the rig "
                                  "lists its cameras in another order, or is of another rig")
-        report.stage("pose", f"cameras from {Path(settings.calibration).name}")
+        report.stage("pose", f"cameras from {Path(str(settings.calibration)).name}")
     else:
         from .multiview import calibrate  # SciPy: imported only when it calibrates
 

@@ -216,8 +216,7 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
         arrays["up_source"] = _str(motion.up_source)
     if motion.up_sigma_degrees is not None:
         arrays["up_sigma_degrees"] = np.array(motion.up_sigma_degrees, np.float64)
-    if motion.cameras is not None:
-        arrays.update(motion.cameras.to_arrays())
+    arrays.update(motion.cameras.to_arrays() if motion.cameras is not None else {})
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
