@@ -233,6 +233,12 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     return dataclasses.replace(base[0], body_world=world.astype(base[0].body_world.dtype)), mid
 
 
+def _camera_names(videos: list[str | Path]) -> list[str]:
+    """A name per camera: its video's stem, numbered when two videos share one (``cam_1/clip.mp4``, ``cam_2/clip.mp4``)."""
+    stems = [Path(v).stem for v in videos]
+    return stems if len(set(stems)) == len(stems) else [f"{k + 1}_{s}" for k, s in enumerate(stems)]
+
+
 def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
     """The ``--calibration`` rig (None without one), and the offsets and rig checked against ``count`` videos."""
     if settings.offsets is not None and len(settings.offsets) != count:
@@ -264,7 +270,7 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
 
         report.stage("pose", f"calibrating {len(videos)} cameras from the person")
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
-                                              names=[Path(v).stem for v in videos])
+                                              names=_camera_names(videos))
     if settings.save_calibration is not None:
         save_rig(rig, settings.save_calibration)
     return rig
