@@ -7,15 +7,18 @@ package imports without bpy).
 
 import bpy
 
+from .blender_mocap.live import stop_all as stop_all_live
 from .blender_mocap.preferences import MOCAP_AP_preferences, configured_python, refresh_status
 from .blender_mocap.properties import MOCAP_PG_settings
 from .operators.batch import MOCAP_OT_batch
 from .operators.capture import MOCAP_OT_capture
 from .operators.engine import MOCAP_OT_check_engine, MOCAP_OT_create_engine
 from .operators.import_motion import MOCAP_OT_import_motion, menu_func_import
+from .operators.live import MOCAP_OT_live, MOCAP_OT_live_record, MOCAP_OT_live_stop, live_timer
 from .operators.preview import MOCAP_OT_preview
 from .panels.batch import MOCAP_PT_batch
 from .panels.capture import MOCAP_PT_capture
+from .panels.live import MOCAP_PT_live
 from .panels.quality import MOCAP_PT_quality
 
 CLASSES: tuple[type, ...] = (
@@ -27,9 +30,13 @@ CLASSES: tuple[type, ...] = (
     MOCAP_OT_create_engine,
     MOCAP_OT_check_engine,
     MOCAP_OT_batch,
+    MOCAP_OT_live,
+    MOCAP_OT_live_record,
+    MOCAP_OT_live_stop,
     MOCAP_PT_capture,
     MOCAP_PT_quality,
     MOCAP_PT_batch,
+    MOCAP_PT_live,
 )
 """Registration order: property groups before what uses them; unregistered in reverse."""
 
@@ -43,6 +50,9 @@ def register() -> None:
 
 
 def unregister() -> None:
+    stop_all_live()  # a live engine never outlives the add-on
+    if bpy.app.timers.is_registered(live_timer):
+        bpy.app.timers.unregister(live_timer)
     bpy.types.TOPBAR_MT_file_import.remove(menu_func_import)
     del bpy.types.Scene.mocap  # type: ignore[attr-defined]
     for cls in reversed(CLASSES):

@@ -4,6 +4,7 @@
     python -m core capture-multi VIDEO VIDEO [...] --out RESULT.npz [--offsets ...] [--calibration RIG] ...
     python -m core preview RESULT.npz [--out PREVIEW.mp4] ...
     python -m core info MOTION.npz
+    python -m core live SOURCE [--realtime] [--send HOST:PORT] [--vmc HOST:PORT] ...
 
 Exit codes: 0 success, 1 a failure with a message (stderr, and a JSON
 ``error`` event with ``--progress json``), 2 bad arguments, 130 cancelled
@@ -23,6 +24,7 @@ from . import cli_multi
 from .cli_common import EXIT_FAILED, EXIT_OK, display, run_job
 from .errors import MocapError
 from .options import add_engine_arguments
+from .live import cli as live_cli
 from .preview import cli as preview_cli
 
 
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_multi.add_parser(sub)
     preview_cli.add_parser(sub)
+    live_cli.add_parser(sub)
 
     info = sub.add_parser("info", help="check a motion file and print what it holds")
     info.add_argument("motion", type=Path)
@@ -112,4 +115,6 @@ def main(argv: list[str] | None = None) -> int:
         return cli_multi.run(args, capture_settings(args))
     if args.command == "preview":
         return preview_cli.run(args)
+    if args.command == "live":
+        return live_cli.run(args)
     return _info(args)

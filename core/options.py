@@ -10,6 +10,7 @@ help) and which surfaces carry it:
 - ``scene``: the Blender side's capture (``CaptureRequest``); with a
   :class:`Ui` record also a property of the scene's ``mocap`` group;
 - ``build``: scene building (``BuildOptions``; ``headless.py build``);
+- ``live``: ``python -m core live SOURCE`` (the live session, ``core.live``);
 - ``multi``: ``python -m core capture-multi`` only (several videos of one
   performance; it takes the ``engine`` options too).
 
@@ -30,11 +31,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Surface = Literal["engine", "batch", "scene", "build", "multi"]
+Surface = Literal["engine", "batch", "scene", "build", "live", "multi"]
 ENGINE: Surface = "engine"
 BATCH: Surface = "batch"
 SCENE: Surface = "scene"
 BUILD: Surface = "build"
+LIVE: Surface = "live"
 MULTI: Surface = "multi"
 
 Body = Literal["auto", "mannequin", "smplx"]
@@ -362,6 +364,24 @@ OPTIONS: tuple[Option, ...] = (
     Option("person_height", float, "the person's height in metres, for the calibration's scale (default: "
            "from the fitted body's bone lengths)", frozenset({MULTI}), parse=positive_metres, metavar="M"),
 )
+
+OPTIONS += (
+    # The live session (issue 19): the source is the `live` command's argument, the others its options.
+    Option("live_source", str, "camera index, device path, stream URL or video file of a live session",
+           frozenset({SCENE}), default="0",
+           ui=Ui("Source", "Camera index (0 = the first camera), a device path, a stream URL (udp://, rtsp://, "
+                 "http://) or a video file", "0")),
+    Option("realtime", bool, "play a video file at its own frame rate, dropping frames the pose cannot keep up "
+           "with, as a camera would (default: every frame, as fast as the pose goes)", frozenset({SCENE, LIVE}),
+           default=False, ui=Ui("Real Time", "Play a video file source at its own frame rate, as a camera would "
+                                "(off: every frame, as fast as the pose goes)", False, prop="live_realtime")),
+    Option("vmc", str, "also send VMC/OSC bone messages over UDP to HOST:PORT (VSeeFace and other VMC "
+           "receivers listen on 39539)", frozenset({SCENE, LIVE}), metavar="HOST:PORT",
+           ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
+                 "usually listen on 127.0.0.1:39539)", "", prop="live_vmc", unset="")),
+)
+LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing")
+"""Capture options the live command takes too (with the capture's flags and defaults)."""
 
 OPTION = {option.name: option for option in OPTIONS}
 """The options by name."""

@@ -132,6 +132,25 @@ def draw_batch_panel(layout: bpy.types.UILayout, props: Any, *, running: str = "
         row.operator(BATCH_OPERATOR, text="Convert Folder", icon='FILE_FOLDER')
 
 
+def draw_live_panel(layout: bpy.types.UILayout, props: Any, *, status: str | None) -> None:
+    """The Live sub-panel: source and options, then Go Live; while a session runs (``status``: its
+    figures line) the options are greyed out and Record / Stop show instead."""
+    layout.use_property_split = True
+    layout.use_property_decorate = False
+    col = layout.column()
+    col.enabled = status is None
+    for name in ("live_source", "live_realtime", "live_vmc", "smoothing"):
+        col.prop(props, name)
+    row = layout.row()
+    row.scale_y = 1.3
+    if status is None:
+        row.operator("mocap.live", icon='PLAY')
+        return
+    layout.label(text=status)
+    row.operator("mocap.live_record", icon='REC')
+    row.operator("mocap.live_stop", icon='PAUSE')
+
+
 QUALITY_LABELS: dict[str, tuple[str, str, float]] = {
     # figure name: (label, unit, scale)
     "mean_reprojection_error_px": ("Reprojection error", "px", 1.0),

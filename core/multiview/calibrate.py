@@ -15,9 +15,7 @@ Steps (views already on one time base, see ``sync``):
    person; scaled to ``person_height`` when given; ``bone_lengths``
    overrides single bones), as one ratio of sums so long bones weigh most;
 5. up: the cameras' average up (their -y axes: people hold phones upright)
-   refined by the skeleton's standing direction (hips to shoulders: walking
-   legs swing, the trunk stays upright) in the frames where it is within 35
-   degrees of that.
+   refined by the floor contacts of the feet (``_world_up``).
 
 The world is camera 0's frame (its R is identity, t zero).
 """
@@ -51,12 +49,16 @@ ADULT_BONES: dict[str, tuple[str, str, float]] = {
     "right_shin": ("right_knee", "right_ankle", 0.41),
 }
 CALIBRATION_JOINTS = np.array([BODY[n] for n in (
-    "nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
-    "left_foot_index", "right_foot_index")])
-"""The keypoints calibration uses: the body's, not the face details or fingers (small and noisy)."""
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")])
+"""The keypoints calibration uses: the body's and the head's (on the rendered 4-phone take the eyes and ears
+cut the worst camera-centre error from 19 to 14 cm); not the mouth or fingers (small and noisy)."""
 MIN_CONFIDENCE = 0.5
-UP_CONE_DEGREES = 35.0
+CAMERA_UP_ERROR = float(np.sin(np.radians(5.0)))
+"""How far off the cameras' average up typically is (phones pitched and rolled by hand): 5 degrees."""
+FLOOR_BAND = 0.04
+"""Metres above the floor (the 10th percentile of the lowest foot point) a foot point still touches it."""
 
 
 def _observations(seqs: list[PoseSequence]) -> tuple[np.ndarray, np.ndarray]:
@@ -146,78 +148,119 @@ def _frames_for_adjustment(conf: np.ndarray, max_frames: int, min_confidence: fl
     return good[np.unique(np.linspace(0, len(good) - 1, min(max_frames, len(good))).astype(int))]
 
 
+_LOCAL = {int(j): i for i, j in enumerate(CALIBRATION_JOINTS)}
+_BONE_PAIRS = np.array([[_LOCAL[BODY[a]], _LOCAL[BODY[b]]] for a, b, _ in ADULT_BONES.values()])
+_BONE_GROUP_NAMES = sorted({name.removeprefix("left_").removeprefix("right_") for name in ADULT_BONES})
+_BONE_GROUPS = np.array([_BONE_GROUP_NAMES.index(name.removeprefix("left_").removeprefix("right_"))
+                         for name in ADULT_BONES])
+"""Left and right bones share one length: a body is (nearly) symmetric."""
+BONE_WEIGHT = 1.0
+"""A bone deviating from its length by d costs like a keypoint moved by d (in pixels at the typical depth)."""
+
+
 class _Adjustment:
-    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, 3-D points.
+    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, the
+    person's bone lengths and the 3-D keypoints.
 
     Camera 0 stays at the origin; one residual holds the ``anchor`` camera's
     distance from it where it started, since an image never shows scale.
+    Besides the reprojection errors, each bone in each frame is pulled to
+    its one length for the whole clip: the person's limbs do not stretch,
+    which holds the 3-D keypoints (and so the cameras) against keypoint
+    noise that a free point per frame would absorb.
     """
 
     def __init__(self, Ks: np.ndarray, cam: np.ndarray, point: np.ndarray, uv: np.ndarray, weight: np.ndarray,
-                 anchor: int, refine_focal: bool) -> None:
+                 anchor: int, refine_focal: bool, bones: np.ndarray, groups: np.ndarray,
+                 bone_scale: float) -> None:
         self.Ks, self.cam, self.point, self.uv = Ks, cam, point, uv
         self.sqrt_w = np.sqrt(weight)
         self.anchor, self.refine_focal = anchor, refine_focal
         self.anchor_length = 1.0
+        self.bones, self.groups = bones.reshape(-1, 2), groups
+        self.bone_scale = bone_scale
         self.C = len(Ks)
         self.N = int(point.max()) + 1
         self.n_focal = self.C if refine_focal else 0
+        self.G = len(_BONE_GROUP_NAMES)
+
+    def _offsets(self) -> tuple[int, int, int]:
+        """Where the focal scales, the bone lengths and the points start in the parameter vector."""
+        k = 3 * (self.C - 1)
+        return 2 * k, 2 * k + self.n_focal, 2 * k + self.n_focal + self.G
 
     def pack(self, R: np.ndarray, t: np.ndarray, points: np.ndarray) -> np.ndarray:
+        lengths = np.ones(self.G)
+        if len(self.bones):
+            d = np.linalg.norm(points[self.bones[:, 0]] - points[self.bones[:, 1]], axis=-1)
+            lengths = np.array([np.median(d[self.groups == g]) if (self.groups == g).any() else 1.0
+                                for g in range(self.G)])
         return np.concatenate([matrix_to_axis_angle(R[1:]).ravel(), t[1:].ravel(), np.zeros(self.n_focal),
-                               points.ravel()])
+                               lengths, points.ravel()])
 
-    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(K (C, 3, 3), R (C, 3, 3), t (C, 3), points (N, 3)) from the parameter vector."""
+    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(K (C, 3, 3), R (C, 3, 3), t (C, 3), bone lengths (G,), points (N, 3)) from the parameter vector."""
         k = 3 * (self.C - 1)
+        focal, bone, point = self._offsets()
         R = np.concatenate([np.eye(3)[None], axis_angle_to_matrix(x[:k].reshape(-1, 3))])
         t = np.concatenate([np.zeros((1, 3)), x[k:2 * k].reshape(-1, 3)])
         Ks = self.Ks.copy()
         if self.refine_focal:
-            Ks[:, :2, :2] *= np.exp(x[2 * k:2 * k + self.C])[:, None, None]
-        return Ks, R, t, x[2 * k + self.n_focal:].reshape(-1, 3)
+            Ks[:, :2, :2] *= np.exp(x[focal:bone])[:, None, None]
+        return Ks, R, t, x[bone:point], x[point:].reshape(-1, 3)
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
-        """(2M + 1,) confidence-weighted pixel errors of the M observations, then the scale anchor."""
-        Ks, R, t, points = self.unpack(x)
+        """(2M + B + 1,) weighted pixel errors of the M observations, the B bones' stretch, the scale anchor."""
+        Ks, R, t, lengths, points = self.unpack(x)
         cam = np.einsum("mij,mj->mi", R[self.cam], points[self.point]) + t[self.cam]
         z = np.maximum(cam[:, 2:3], 1e-3)
         K = Ks[self.cam]
         pred = cam[:, :2] / z * np.stack([K[:, 0, 0], K[:, 1, 1]], -1) + K[:, :2, 2]
         pixels = ((pred - self.uv) * self.sqrt_w[:, None]).ravel()
-        return np.concatenate([pixels, [1000.0 * (np.linalg.norm(t[self.anchor]) - self.anchor_length)]])
+        d = np.linalg.norm(points[self.bones[:, 0]] - points[self.bones[:, 1]], axis=-1)
+        stretch = BONE_WEIGHT * self.bone_scale * (d - lengths[self.groups])
+        return np.concatenate([pixels, stretch, [1000.0 * (np.linalg.norm(t[self.anchor]) - self.anchor_length)]])
 
     def sparsity(self) -> scipy.sparse.csr_matrix:
-        """Which parameters each residual depends on: its camera's pose and focal, its point; the anchor's t."""
+        """Which parameters each residual depends on: its camera's pose and focal, its points, its bone; the
+        anchor's t."""
         k = 3 * (self.C - 1)
-        M = len(self.cam)
+        focal, bone, point = self._offsets()
+        M, B = len(self.cam), len(self.bones)
         rows, cols = [], []
         obs_rows = np.stack([2 * np.arange(M), 2 * np.arange(M) + 1], -1)  # (M, 2)
 
-        def link(mask: np.ndarray, columns: np.ndarray) -> None:  # columns (m, c) for the masked observations
-            r = np.repeat(obs_rows[mask], columns.shape[1], axis=1)
-            c = np.tile(columns, (1, 2))
-            rows.append(r.ravel())
-            cols.append(c.ravel())
+        def link(row_sets: np.ndarray, columns: np.ndarray) -> None:  # every row of a set with every column
+            rows.append(np.repeat(row_sets, columns.shape[1], axis=1).ravel())
+            cols.append(np.tile(columns, (1, row_sets.shape[1])).ravel())
 
         moving = self.cam > 0
         base = 3 * (self.cam[moving] - 1)
-        link(moving, np.stack([base, base + 1, base + 2, k + base, k + base + 1, k + base + 2], -1))
+        link(obs_rows[moving], np.stack([base, base + 1, base + 2, k + base, k + base + 1, k + base + 2], -1))
         if self.refine_focal:
-            link(np.ones(M, bool), (2 * k + self.cam)[:, None])
-        p = 2 * k + self.n_focal + 3 * self.point
-        link(np.ones(M, bool), np.stack([p, p + 1, p + 2], -1))
-        anchor_cols = k + 3 * (self.anchor - 1) + np.arange(3)
-        rows.append(np.full(3, 2 * M))
-        cols.append(anchor_cols)
-        n = 2 * k + self.n_focal + 3 * self.N
+            link(obs_rows, (focal + self.cam)[:, None])
+        p = point + 3 * self.point
+        link(obs_rows, np.stack([p, p + 1, p + 2], -1))
+        if B:
+            pa, pb = point + 3 * self.bones[:, 0], point + 3 * self.bones[:, 1]
+            link((2 * M + np.arange(B))[:, None], np.stack([pa, pa + 1, pa + 2, pb, pb + 1, pb + 2,
+                                                             bone + self.groups], -1))
+        link(np.array([[2 * M + B]]), (k + 3 * (self.anchor - 1) + np.arange(3))[None])
+        n = point + 3 * self.N
         data = np.ones(sum(len(r) for r in rows))
-        return scipy.sparse.csr_matrix((data, (np.concatenate(rows), np.concatenate(cols))), shape=(2 * M + 1, n))
+        return scipy.sparse.csr_matrix((data, (np.concatenate(rows), np.concatenate(cols))),
+                                       shape=(2 * M + B + 1, n))
+
+
+def _bone_scale(rig: CameraRig, points: np.ndarray) -> float:
+    """Pixels per rig unit at the typical depth: the focal length over the median depth of the points."""
+    depth = np.nanmedian(rig.to_camera(points)[..., 2])
+    return float(np.median(rig.K[:, 0, 0]) / depth) if np.isfinite(depth) and depth > 0 else 1.0
 
 
 def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refine_focal: bool,
             min_confidence: float) -> CameraRig:
-    """One round: triangulate (flagging outlier views), then adjust cameras and points together."""
+    """One round: triangulate (flagging outlier views), then adjust cameras, bones and points together."""
     usable = np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0)
     points, inliers = triangulate(uv, usable, rig)
     T, J = points.shape[:2]
@@ -228,14 +271,17 @@ def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refin
     cam_idx, frame_idx, joint_idx = np.nonzero(obs)
     if len(cam_idx) < 50:
         raise MocapError("calibration: too few keypoints agree across the views to adjust the cameras")
+    ends = index[:, _BONE_PAIRS]  # (T, B0, 2) point indices of each bone's ends per frame
+    both = (ends >= 0).all(-1)
     problem = _Adjustment(rig.K, cam_idx, index[frame_idx, joint_idx], uv[cam_idx, frame_idx, joint_idx],
-                          usable[cam_idx, frame_idx, joint_idx], anchor, refine_focal)
+                          usable[cam_idx, frame_idx, joint_idx], anchor, refine_focal, ends[both],
+                          np.broadcast_to(_BONE_GROUPS, both.shape)[both], _bone_scale(rig, points[keep]))
     problem.anchor_length = float(np.linalg.norm(rig.t[anchor]))
     x0 = problem.pack(rig.R, rig.t, points[keep])
     fit = scipy.optimize.least_squares(problem.residuals, x0, jac_sparsity=problem.sparsity(), loss="soft_l1",
                                        f_scale=3.0, x_scale="jac", method="trf", tr_solver="lsmr",
                                        max_nfev=60, ftol=1e-6, xtol=1e-8)
-    Ks, R, t, _ = problem.unpack(fit.x)
+    Ks, R, t, _, _ = problem.unpack(fit.x)
     return _rig(Ks, R, t, rig.image_sizes, rig.names)
 
 
@@ -260,25 +306,49 @@ def _scale(points: np.ndarray, person_height: float | None, bone_lengths: dict[s
 
 
 def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Unit up in the rig's world: the cameras' average -y axis, refined by the skeleton's standing direction."""
+    """Unit up in the rig's world: the cameras' average -y axis, refined by the floor the feet touch.
+
+    ``points`` (T, 33, 3) metres. People hold phones upright, give or take a
+    few degrees of pitch and roll that partly cancel over the cameras. The
+    floor contacts (each frame's lowest foot point, where it is at floor
+    height) lie in the floor, so up has no component along the directions
+    they spread in; along each, that component is removed as far as the
+    contacts pin it down (their scatter off the floor plane over their
+    spread) against the cameras' typical tilt error: a walk along a line
+    fixes the tilt along it, a walk around the room fixes up entirely. The trunk is no guide: people
+    lean while walking, bending or climbing.
+    """
     camera_up = -R[:, 1, :].mean(0)
     camera_up /= np.linalg.norm(camera_up)
-    mid = lambda a, b: 0.5 * (points[:, BODY[a]] + points[:, BODY[b]])  # noqa: E731
-    spine = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
-    spine = spine[np.isfinite(spine).all(-1)]
-    if len(spine) == 0:
-        return camera_up
-    spine /= np.linalg.norm(spine, axis=-1, keepdims=True)
-    upright = spine[spine @ camera_up > np.cos(np.radians(UP_CONE_DEGREES))]
-    if len(upright) < 10:
-        return camera_up
-    up = upright.mean(0)
-    return up / np.linalg.norm(up)
+    feet = points[:, [BODY[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]]
+    up = camera_up
+    for _ in range(3):  # contacts chosen again along the refined up
+        height = feet @ up
+        height = np.where(np.isfinite(height), height, np.inf)
+        lowest = np.argmin(height, axis=1)
+        low_h = height[np.arange(len(feet)), lowest]
+        ok = np.isfinite(low_h)
+        if ok.sum() < 20:
+            break
+        contact = ok & (np.abs(low_h - np.percentile(low_h[ok], 10)) < FLOOR_BAND)
+        pts = feet[np.arange(len(feet)), lowest][contact]
+        if len(pts) < 20:
+            break
+        values, vectors = np.linalg.eigh(np.cov((pts - pts.mean(0)).T))
+        noise = np.sqrt(max(values[0], 1e-8))  # the contacts' scatter off their plane, metres
+        refined = camera_up.copy()
+        for i in (2, 1):  # the two widest directions of the contacts
+            # Slope error of a line fit along this direction, against the cameras' tilt error: weigh the two.
+            slope_var = noise**2 / (max(values[i], 1e-12) * len(pts))
+            trust_floor = CAMERA_UP_ERROR**2 / (CAMERA_UP_ERROR**2 + slope_var)
+            refined -= trust_floor * (refined @ vectors[:, i]) * vectors[:, i]
+        up = refined / np.linalg.norm(refined)
+    return up
 
 
 def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_height: float | None = None,
                           bone_lengths: dict[str, float] | None = None, names: list[str] | None = None,
-                          refine_focal: bool = False, max_frames: int = 150,
+                          refine_focal: bool = False, max_frames: int = 150, rounds: int = 2,
                           min_confidence: float = MIN_CONFIDENCE) -> CameraRig:
     """A CameraRig from C >= 2 views of one person on one time base, intrinsics ``Ks`` (C of (3, 3)) as a start.
 
@@ -286,7 +356,9 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
     scale; ``bone_lengths`` ({name in ADULT_BONES: metres}) replaces single
     bones. ``refine_focal`` also adjusts each camera's focal length (helps
     when the lens field of view is only guessed; needs 3+ views or much
-    motion in depth). World: camera 0's frame, metres.
+    motion in depth). ``rounds`` of bundle adjustment each re-flag outlier
+    views first (0: the essential-matrix and PnP start alone, for
+    comparison). World: camera 0's frame, metres.
     """
     C = len(seqs)
     if not 2 <= C <= 8 or len(Ks) != C:
@@ -303,9 +375,9 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
     anchor = int(np.argmax(np.linalg.norm(t, axis=1)))
     rig = _rig(K, R, t, sizes, names)
     frames = _frames_for_adjustment(conf_j, max_frames, min_confidence)
-    for _ in range(2):  # the second round re-flags outliers with the better cameras
+    for _ in range(rounds):  # a second round re-flags outliers with the better cameras
         rig = _adjust(uv_j[:, frames], conf_j[:, frames], rig, anchor, refine_focal, min_confidence)
     points, _ = triangulate(uv, np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0), rig)
     scale = _scale(points, person_height, bone_lengths)
     return CameraRig(names=rig.names, K=rig.K, R=rig.R, t=rig.t * scale, image_sizes=sizes,
-                     world_up=_world_up(rig.R, points))
+                     world_up=_world_up(rig.R, points * scale))

@@ -33,3 +33,22 @@ def rig_errors(estimate: CameraRig, reference: CameraRig) -> tuple[np.ndarray, n
     relative = np.einsum("cij,kj->cik", estimate.R, Q) @ np.transpose(reference.R, (0, 2, 1))
     cos = np.clip((np.trace(relative, axis1=1, axis2=2) - 1) / 2, -1.0, 1.0)
     return centre_errors, np.degrees(np.arccos(cos)), scale
+
+
+def reprojection_errors(rig: CameraRig, uv: np.ndarray, confidence: np.ndarray,
+                        min_confidence: float = 0.5) -> np.ndarray:
+    """(C,) median pixel error per camera of keypoints triangulated with ``rig`` and projected back.
+
+    ``uv`` (C, T, J, 2) and ``confidence`` (C, T, J) on one time base, as for
+    ``triangulate``, which here keeps every confident view (no outlier
+    rejection, so a wrong camera cannot hide); NaN for a camera with no
+    confident keypoint seen by another. A few pixels is what the keypoint
+    detector's noise gives; tens of pixels mean the calibration or the sync
+    is wrong.
+    """
+    from .triangulate import triangulate
+
+    conf = np.where(np.nan_to_num(confidence) >= min_confidence, confidence, 0.0)
+    points, inliers = triangulate(uv, conf, rig, threshold_fraction=np.inf)
+    err = np.linalg.norm(rig.project(points) - np.asarray(uv, np.float64), axis=-1)
+    return np.array([np.median(err[c][inliers[c]]) if inliers[c].any() else np.nan for c in range(rig.num_cameras)])

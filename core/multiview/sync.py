@@ -9,13 +9,13 @@ score, so offsets are sub-frame:
 - ``audio_offsets``: the onset envelope (spectral flux) of each sound track,
   sampled every 5 ms. A clap or footsteps reach every phone within a
   millisecond or two (sound travels 3.4 m in 10 ms), so the tracks agree.
-- ``motion_offsets``: the 2-D body keypoints. Projected speeds depend on
-  the view (a step towards one camera is a step sideways for another), so
-  the offset is found geometrically instead: for cameras that stay put, one
-  fundamental matrix relates every frame of two views only at the true
-  offset; the offset with the smallest epipolar (Sampson) residual wins.
+- ``motion_offsets`` (in ``motion_sync``): the 2-D body keypoints. Projected
+  speeds depend on the view, so the offset is found geometrically instead:
+  for cameras that stay put, one fundamental matrix relates every frame of
+  two views only at the true offset.
 
-``resample`` then puts a ``PoseSequence`` onto the common frames.
+``resample`` then puts a ``PoseSequence`` onto the common frames, and
+``resample_views`` all views onto the frames they share.
 """
 
 from __future__ import annotations
@@ -27,27 +27,22 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MocapError
-from ..landmarks import BODY, PoseSequence
-from .epipolar import fundamental_from_points, sampson_distance
+from ..landmarks import PoseSequence
+from .motion_sync import motion_offsets
+from .timebase import join_pairs, sample_times
+
+__all__ = ["audio_offsets", "motion_offsets", "read_audio", "onset_envelope", "resample", "resample_views",
+           "sample_times"]
 
 AUDIO_RATE = 16000
 """Hz: the sound tracks are decoded to mono at this rate (claps and steps live well below 8 kHz)."""
 ONSET_HOP = 80
 """Samples between onset-envelope values: 5 ms, a sixth of a frame at 30 fps before the peak fit."""
 ONSET_WINDOW = 512
-COARSE_STEP = 0.1
-"""Seconds between the offsets the motion sync tries first, before refining around the best."""
 AMBIGUOUS_RATIO = 0.8
 """A second correlation peak this high relative to the best makes the offset ambiguous."""
 MIN_OVERLAP = 0.3
 """Lags that overlap less than this fraction of the shorter signal are not considered."""
-
-# The joints the motion sync matches across views: limbs, head and hips (not the face details).
-_MOTION_JOINTS = np.array([BODY[n] for n in (
-    "nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot_index",
-    "right_foot_index")])
-
 
 # ---------------------------------------------------------------------------- correlation
 
@@ -58,8 +53,9 @@ def _masked_correlation(a: np.ndarray, b: np.ndarray, min_overlap: int) -> np.nd
     Returns (N + M - 1,) scores; index ``k`` is lag ``k - (M - 1)``, the shift
     with ``b[n] ~ a[n + lag]``. Each channel is z-scored over its valid
     samples; a lag's score is the summed product over the samples valid in
-    both, divided by their count and the channel count, so gaps and partial
-    overlaps do not bias it. Lags overlapping fewer than ``min_overlap``
+    both, divided by the channel count and by the square root of their
+    count times the shorter signal's length: gaps and partial overlaps
+    neither inflate a lag nor hide it. Lags overlapping fewer than ``min_overlap``
     samples score -inf.
     """
     def prep(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +77,10 @@ def _masked_correlation(a: np.ndarray, b: np.ndarray, min_overlap: int) -> np.nd
 
     products = xcorr(za, zb)
     counts = np.rint(xcorr(va, vb) / max(za.shape[1], 1))
-    scores = np.where(counts >= min_overlap, products / np.maximum(counts, 1) / max(za.shape[1], 1), -np.inf)
+    # Dividing by the overlap alone would let a short overlap holding one matching event score as high as the
+    # whole take; by its square root times the shorter signal's length, longer agreement counts for more.
+    norm = np.sqrt(np.maximum(counts, 1) * min(za.shape[0], zb.shape[0])) * max(za.shape[1], 1)
+    scores = np.where(counts >= min_overlap, products / norm, -np.inf)
     return scores
 
 
@@ -105,21 +104,6 @@ def _peak_lag(scores: np.ndarray, len_b: int, separation: int, what: str) -> tup
     far = np.abs(np.arange(len(scores)) - k) > separation
     rival = float(scores[far].max()) if far.any() and np.isfinite(scores[far]).any() else -np.inf
     return lag, best, rival
-
-
-def _join_pairs(n: int, pairs: dict[tuple[int, int], tuple[float, float]]) -> np.ndarray:
-    """Offsets of n signals (offset[0] = 0) from pairwise differences ``offset[j] - offset[i]``, weighted."""
-    rows, rhs, weights = [], [], []
-    for (i, j), (diff, weight) in pairs.items():
-        row = np.zeros(n)
-        row[j], row[i] = 1.0, -1.0
-        rows.append(row)
-        rhs.append(diff)
-        weights.append(max(weight, 1e-3))
-    A = np.array(rows)[:, 1:] * np.sqrt(weights)[:, None]
-    b = np.array(rhs) * np.sqrt(weights)
-    sol = np.linalg.lstsq(A, b, rcond=None)[0]
-    return np.concatenate([[0.0], sol])
 
 
 # ---------------------------------------------------------------------------- sound
@@ -194,122 +178,7 @@ def audio_offsets(videos: list[Path]) -> np.ndarray | None:
                     f"the sound tracks of {Path(videos[i]).name} and {Path(videos[j]).name} match at several "
                     "offsets: clap once, sharply, at the start of the take, or give the offsets with --offsets")
             pairs[(i, j)] = (lag * hop_seconds, best)
-    return _join_pairs(len(videos), pairs)
-
-
-# ---------------------------------------------------------------------------- motion
-
-
-def sample_times(seq: PoseSequence) -> np.ndarray:
-    """(T,) seconds since the start of the video of each stored frame of ``seq``.
-
-    ``seq.fps`` is the rate of the stored frames (video fps / stride), so the
-    video's own rate is ``seq.fps`` times the stride between frame indices.
-    """
-    idx = np.asarray(seq.frame_indices, np.float64)
-    steps = np.diff(idx)
-    stride = float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0
-    return idx / (float(seq.fps) * stride)
-
-
-def _interpolate(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """``values`` (T, ...) sampled at increasing ``times`` (T,), linearly at ``at`` (N,); NaN outside or in gaps."""
-    pos = np.clip(np.searchsorted(times, at, side="right") - 1, 0, max(len(times) - 2, 0))
-    nxt = np.minimum(pos + 1, len(times) - 1)
-    span = times[nxt] - times[pos]
-    w = np.clip(np.where(span > 0, (at - times[pos]) / np.where(span > 0, span, 1.0), 0.0), 0.0, 1.0)
-    w = w.reshape((-1,) + (1,) * (values.ndim - 1))
-    out = (1 - w) * values[pos] + w * values[nxt]  # NaN at either end stays NaN
-    out[(at < times[0] - 1e-9) | (at > times[-1] + 1e-9)] = np.nan
-    return out
-
-
-def _view_points(seq: PoseSequence, min_visibility: float) -> tuple[np.ndarray, np.ndarray]:
-    """(times (T,), uv (T, J, 2)) of the motion joints, NaN where missing or barely visible."""
-    body = seq.body_2d[:, _MOTION_JOINTS].astype(np.float64)
-    uv = np.where((body[..., 2:3] >= min_visibility), body[..., :2], np.nan)
-    if np.isfinite(uv).all(-1).sum() < 16:
-        raise MocapError("motion sync: no person was found in one of the videos")
-    return sample_times(seq), uv
-
-
-def _epipolar_residual(view_a: tuple[np.ndarray, np.ndarray], view_b: tuple[np.ndarray, np.ndarray], lag: float,
-                       min_pairs: int) -> float:
-    """Median Sampson distance (pixels) of the best fundamental matrix when video b lags video a by ``lag`` s.
-
-    The moment at time ``s`` in video a is at ``s - lag`` in video b. Static
-    cameras see every moment through one fundamental matrix, so only the true
-    lag lets one F explain all frames; inf when too few pairs overlap.
-    """
-    (times_a, uv_a), (times_b, uv_b) = view_a, view_b
-    other = _interpolate(times_b, uv_b, times_a - lag)
-    ok = np.isfinite(uv_a).all(-1) & np.isfinite(other).all(-1)
-    if ok.sum() < min_pairs:
-        return np.inf
-    x1, x2 = uv_a[ok], other[ok]
-    F = fundamental_from_points(x1, x2)
-    return float(np.median(sampson_distance(F, x1, x2)))
-
-
-def _scan(view_a, view_b, lags: np.ndarray, min_pairs: int) -> np.ndarray:
-    return np.array([_epipolar_residual(view_a, view_b, float(lag), min_pairs) for lag in lags])
-
-
-def _pair_lag(view_a, view_b, max_offset: float, step: float, what: str) -> tuple[float, float]:
-    """(lag of video b behind video a in seconds, residual at it), coarse-to-fine with a parabola at the end."""
-    span_a = view_a[0][-1] - view_a[0][0]
-    span_b = view_b[0][-1] - view_b[0][0]
-    joints = view_a[1].shape[1]
-    min_pairs = max(int(MIN_OVERLAP * min(len(view_a[0]), len(view_b[0])) * joints * 0.5), 24)
-    lo = max(-max_offset, view_a[0][0] - view_b[0][-1] + MIN_OVERLAP * min(span_a, span_b))
-    hi = min(max_offset, view_a[0][-1] - view_b[0][0] - MIN_OVERLAP * min(span_a, span_b))
-    if hi < lo:
-        raise MocapError(f"{what}: the videos do not overlap enough in time to be synchronised")
-    coarse = np.arange(lo, hi + 1e-9, COARSE_STEP)
-    residuals = _scan(view_a, view_b, coarse, min_pairs)
-    if not np.isfinite(residuals).any():
-        raise MocapError(f"{what}: too few frames show the person in both videos to synchronise them")
-    best = int(np.argmin(residuals))
-    far = np.abs(coarse - coarse[best]) > 0.3
-    rival = float(residuals[far].min()) if far.any() else np.inf
-    if rival < residuals[best] / AMBIGUOUS_RATIO:
-        raise MocapError(f"{what}: the movements match at several offsets (a repetitive or too small motion?): "
-                         "record a clear single gesture at the start, or give --offsets")
-    fine = coarse[best] + np.arange(-COARSE_STEP, COARSE_STEP + 1e-9, step)
-    residuals = _scan(view_a, view_b, fine, min_pairs)
-    k = int(np.argmin(residuals))
-    lag = float(fine[k])
-    if 0 < k < len(fine) - 1 and np.isfinite(residuals[k - 1:k + 2]).all():
-        left, mid, right = residuals[k - 1:k + 2]
-        denom = left - 2 * mid + right
-        if denom > 0:
-            lag += step * float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
-    return lag, float(residuals[k])
-
-
-def motion_offsets(seqs: list[PoseSequence], *, max_offset: float = 10.0, min_visibility: float = 0.5) -> np.ndarray:
-    """(C,) seconds each view's video starts after view 0's, from the 2-D keypoint motion.
-
-    Speeds of projected joints depend on the view (a step towards one camera
-    is a step sideways for another), so the offset is found geometrically:
-    for static cameras one fundamental matrix relates all frames of two views
-    only at the true offset. Each pair is scanned every 0.1 s within
-    ``max_offset`` seconds, refined on a grid of a quarter of the faster
-    view's frame, then a parabola through the smallest residual; views may
-    have different frame rates. Raises MocapError when the motion gives no
-    clear answer.
-    """
-    if len(seqs) < 2:
-        raise MocapError("syncing needs at least two videos")
-    views = [_view_points(seq, min_visibility) for seq in seqs]
-    step = 0.25 / max(float(seq.fps) for seq in seqs)
-    pairs: dict[tuple[int, int], tuple[float, float]] = {}
-    for i in range(len(seqs)):
-        for j in range(i + 1, len(seqs)):
-            lag, residual = _pair_lag(views[i], views[j], max_offset, step, "motion sync")
-            # Video j shows moment s of video i at s - lag: it started lag seconds later.
-            pairs[(i, j)] = (lag, 1.0 / max(residual, 0.1) ** 2)
-    return _join_pairs(len(seqs), pairs)
+    return join_pairs(len(videos), pairs)
 
 
 # ---------------------------------------------------------------------------- resampling
@@ -352,3 +221,31 @@ def resample(seq: PoseSequence, offset_seconds: float, fps: float, num_frames: i
     out.present = inside & ((hit_a & seq.present[pos]) | (hit_b & seq.present[nxt])
                             | (seq.present[pos] & seq.present[nxt]))
     return out
+
+
+def resample_views(seqs: list[PoseSequence], offsets: np.ndarray,
+                   fps: float | None = None) -> tuple[list[PoseSequence], float]:
+    """Every view on the same frames, spanning the time two or more views overlap.
+
+    ``offsets`` (C,) as from ``audio_offsets`` / ``motion_offsets``; ``fps``
+    defaults to the fastest view's rate. Returns the resampled views and the
+    time of their frame 0 in seconds on video 0's clock (frame k is at
+    ``start + k / fps``).
+    """
+    offsets = np.asarray(offsets, np.float64)
+    if len(seqs) < 2 or offsets.shape != (len(seqs),) or not np.isfinite(offsets).all():
+        raise MocapError(f"resampling needs two or more views and one finite offset each (got {len(seqs)} views, "
+                         f"offsets {offsets.tolist()})")
+    rate = float(fps) if fps is not None else max(float(seq.fps) for seq in seqs)
+    firsts, lasts = [], []
+    for seq, offset in zip(seqs, offsets):
+        times = sample_times(seq)
+        if len(times) == 0:
+            raise MocapError("resampling: a view has no frames")
+        firsts.append(offset + times[0])
+        lasts.append(offset + times[-1])
+    start, end = sorted(firsts)[1], sorted(lasts)[-2]
+    if end <= start:
+        raise MocapError("the videos do not overlap in time: check the offsets")
+    count = int(np.floor((end - start) * rate + 1e-6)) + 1
+    return [resample(seq, float(offset) - start, rate, count) for seq, offset in zip(seqs, offsets)], float(start)

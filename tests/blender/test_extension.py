@@ -166,6 +166,11 @@ try:
     if saved:
         out["import"] = call(bpy.ops.mocap.import_motion, filepath=str(saved[0]))
     save()
+    # A live engine left running when the add-on is disabled: disabling must end it.
+    live = sys.modules[PKG + ".blender_mocap.live"]
+    out["live_pid"] = live.LiveSession(cfg["engine_python"], {"live_source": cfg["clip"]},
+                                       output_dir=str(user / "takes")).job.pid
+    save()
 except Exception:
     out["exception"] = traceback.format_exc()
 finally:
@@ -175,6 +180,12 @@ finally:
                            not hasattr(bpy.types, "MOCAP_OT_capture"),
                            "scene_prop_gone": not hasattr(bpy.types.Scene, "mocap"),
                            "panel_gone": not hasattr(bpy.types, "MOCAP_PT_capture")}
+        if "live_pid" in out:
+            try:
+                os.kill(out["live_pid"], 0)
+                out["disabled"]["live_engine_gone"] = False
+            except ProcessLookupError:
+                out["disabled"]["live_engine_gone"] = True
     except Exception:
         out["disable_exception"] = traceback.format_exc()
     save()
@@ -347,3 +358,4 @@ def test_saved_motion_imports_again(blender_run: dict[str, Any]) -> None:
 def test_disabling_unregisters_everything(blender_run: dict[str, Any]) -> None:
     assert "disable_exception" not in blender_run, blender_run.get("disable_exception")
     assert all(blender_run["disabled"].values()), blender_run["disabled"]
+    assert "live_engine_gone" in blender_run["disabled"]  # a live engine was running and is gone

@@ -54,7 +54,8 @@ def test_option_values_round_trip_through_real_properties(pkg, group) -> None:
               "foot_lock": "always", "smoothing": 0.8, "smoothing_hands": 0.25, "smoothing_face": 0.0,
               "ground": False, "correctives": "NONE", "resample": True, "target": "new",
               "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
-              "person": "640,360@12"}
+              "person": "640,360@12", "live_source": "rtsp://cam.local/stream", "realtime": True,
+              "vmc": "127.0.0.1:39539"}
     assert {o.name for o in options} == set(values)
     for name, value in settings.prop_values(values, options).items():
         setattr(group, name, value)

@@ -9,9 +9,10 @@ import pytest
 
 from core.errors import MocapError
 from core.multiview.calibrate import calibrate_from_person
-from core.multiview.compare import rig_errors
+from core.multiview.rig import CameraRig
+from core.multiview.compare import reprojection_errors, rig_errors
 from core.rotations import angle_between_degrees
-from tests.core.multiview_synth import look_at_rig, observe, ring, sequence, skeleton
+from tests.testdata.multiview_scenes import look_at_rig, observe, ring, sequence, skeleton
 
 
 def _views(rig, frames: int, noise_px: float, seed: int = 0):
@@ -28,9 +29,10 @@ def _check(rig, estimate, truth_points):
     base_true = np.linalg.norm(rig.centres()[1] - rig.centres()[0])
     base_est = np.linalg.norm(estimate.centres()[1] - estimate.centres()[0])
     assert abs(base_est / base_true - 1) < 0.03, (base_est, base_true)
-    # Up: the true up (world z) seen in camera 0's frame, which is the estimate's world.
+    # Up: the true up (world z) seen in camera 0's frame, which is the estimate's world. The cameras' average
+    # -y axis alone is 5 degrees off here (pitched and rolled phones); the feet on the floor put it right.
     true_up = rig.R[0] @ np.array([0.0, 0.0, 1.0])
-    assert angle_between_degrees(estimate.world_up, true_up) < 3.0
+    assert angle_between_degrees(estimate.world_up, true_up) < 1.0
 
 
 def test_two_cameras_ninety_degrees_apart_are_recovered():
@@ -40,6 +42,12 @@ def test_two_cameras_ninety_degrees_apart_are_recovered():
     estimate = calibrate_from_person(seqs, list(rig.K))
     _check(rig, estimate, truth)
     np.testing.assert_allclose(estimate.R[0], np.eye(3), atol=1e-12)  # the world is camera 0's frame
+    uv = np.stack([s.body_2d[..., :2] for s in seqs])
+    conf = np.stack([s.body_2d[..., 2] for s in seqs])
+    assert (reprojection_errors(estimate, uv, conf) < 2.0).all()  # 1 px noise
+    shifted = CameraRig(names=estimate.names, K=estimate.K, R=estimate.R, t=estimate.t + [[0, 0, 0], [0, 0.5, 0]],
+                        image_sizes=estimate.image_sizes, world_up=estimate.world_up)
+    assert (reprojection_errors(shifted, uv, conf) > 5.0).all()  # a camera 50 cm off shows
 
 
 def test_four_cameras_three_hundred_frames_within_the_targets_and_time():

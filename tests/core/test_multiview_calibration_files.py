@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import MocapError
 from core.multiview.calibration_files import read_calibration, write_calibration
-from tests.core.multiview_synth import look_at_rig, ring
+from tests.testdata.multiview_scenes import look_at_rig, ring
 
 
 def _rig():

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import MocapError
 from core.multiview.match import match_people
-from tests.core.multiview_synth import look_at_rig, observe, ring, sequence, skeleton
+from tests.testdata.multiview_scenes import look_at_rig, observe, ring, sequence, skeleton
 
 
 def test_two_people_are_matched_across_views_and_a_bystander_stays_alone():

@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import wave
-
 import numpy as np
 import pytest
 
 from core.errors import MocapError
-from core.multiview.sync import audio_offsets, motion_offsets, resample, sample_times
-from tests.core.multiview_synth import look_at_rig, observe, ring, sequence, skeleton
-from tests.core.video_frames import ffmpeg
-
-RATE = 48000
-
-
-def _scene_audio(duration: float, seed: int) -> np.ndarray:
-    """(N,) the sound of the scene: quiet hiss, a clap at 1.3 s and footsteps at irregular times."""
-    rng = np.random.default_rng(seed)
-    sound = rng.normal(0.0, 0.002, int(duration * RATE))
-    for when, loudness in ((1.3, 0.8), (2.45, 0.2), (3.1, 0.25), (3.62, 0.2), (4.5, 0.3)):
-        start = int(when * RATE)
-        burst = rng.normal(0.0, loudness, int(0.03 * RATE)) * np.exp(-np.arange(int(0.03 * RATE)) / (0.006 * RATE))
-        sound[start:start + len(burst)] += burst
-    return sound
-
-
-def _write_wav(path, samples: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32000).astype("<i2").tobytes())
-
-
-def _phone_recording(tmp_path, name: str, scene: np.ndarray, start: float, gain: float, fps: int,
-                     seed: int) -> object:
-    """An MP4 (tiny video + AAC sound) that started recording ``start`` seconds into the scene."""
-    rng = np.random.default_rng(seed)
-    part = scene[int(start * RATE):] * gain + rng.normal(0.0, 0.003, len(scene) - int(start * RATE))
-    wav = tmp_path / f"{name}.wav"
-    _write_wav(wav, part)
-    out = tmp_path / f"{name}.mp4"
-    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=64x48:r={fps}", "-i", str(wav), "-shortest",
-           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", str(out))
-    return out
+from core.multiview.sync import audio_offsets, motion_offsets, resample, resample_views, sample_times
+from tests.testdata.multiview_scenes import (AUDIO_RATE, look_at_rig, observe, phone_recording, ring, scene_audio,
+                                             sequence, silent_video, skeleton)
 
 
 def test_audio_offsets_find_known_starts_within_half_a_frame(tmp_path):
-    scene = _scene_audio(7.0, seed=1)
+    scene = scene_audio(7.0, seed=1)
     starts = [0.25, 0.9137, 0.0]  # seconds into the scene each phone started
-    videos = [_phone_recording(tmp_path, f"v{i}", scene, s, gain, fps, seed=i)
+    videos = [phone_recording(tmp_path, f"v{i}", scene, s, gain, fps, seed=i)
               for i, (s, gain, fps) in enumerate(zip(starts, (1.0, 0.3, 2.0), (30, 25, 30)))]
     offsets = audio_offsets(videos)
     assert offsets is not None
@@ -60,18 +24,16 @@ def test_audio_offsets_find_known_starts_within_half_a_frame(tmp_path):
 
 
 def test_audio_offsets_none_without_sound_and_error_when_ambiguous(tmp_path):
-    silent = tmp_path / "silent.mp4"
-    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=64x48:r=25", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-           str(silent))
-    scene = _scene_audio(5.0, seed=2)
-    loud = _phone_recording(tmp_path, "loud", scene, 0.0, 1.0, 25, seed=3)
+    silent = silent_video(tmp_path / "silent.mp4")
+    scene = scene_audio(5.0, seed=2)
+    loud = phone_recording(tmp_path, "loud", scene, 0.0, 1.0, 25, seed=3)
     assert audio_offsets([loud, silent]) is None
     # A metronome: identical ticks every 0.5 s match at many offsets.
-    ticks = np.random.default_rng(4).normal(0.0, 0.002, 5 * RATE)
+    ticks = np.random.default_rng(4).normal(0.0, 0.002, 5 * AUDIO_RATE)
     click = np.random.default_rng(5).normal(0.0, 0.5, 600)
     for k in range(10):
-        ticks[k * RATE // 2: k * RATE // 2 + 600] += click
-    videos = [_phone_recording(tmp_path, f"tick{i}", ticks, s, 1.0, 25, seed=6 + i) for i, s in enumerate((0, 1.1))]
+        ticks[k * AUDIO_RATE // 2: k * AUDIO_RATE // 2 + 600] += click
+    videos = [phone_recording(tmp_path, f"tick{i}", ticks, s, 1.0, 25, seed=6 + i) for i, s in enumerate((0, 1.1))]
     with pytest.raises(MocapError, match="several offsets"):
         audio_offsets(videos)
 
@@ -109,3 +71,28 @@ def test_resample_onto_common_frames_keeps_gaps_missing():
     assert np.isnan(out.body_2d[~inside | near_gap, 0, 0]).all()
     assert (out.present == ok).all()
     np.testing.assert_allclose(sample_times(sequence(body, 10.0, first_frame=4))[:2], [0.4, 0.5])
+
+
+def test_views_resampled_onto_the_frames_two_views_share():
+    rig = look_at_rig(ring(3, 120.0))
+    starts = np.array([0.5, 0.0, 2.0])  # video 1 started first, video 2 last
+    lengths = [4.0, 3.0, 3.0]  # seconds; the views overlap pairwise from 0.5 s to 4.5 s of the performance
+    rates = [30.0, 25.0, 30.0]
+    seqs = []
+    for c in range(3):
+        times = starts[c] + np.arange(int(lengths[c] * rates[c])) / rates[c]
+        seqs.append(sequence(observe(rig, skeleton(times, seed=2))[c], rates[c]))
+    views, start = resample_views(seqs, starts - starts[0])
+    assert start == pytest.approx(0.0)  # video 0's first frame: from then on two views see the person
+    assert all(v.fps == 30.0 and v.num_frames == views[0].num_frames for v in views)
+    end = start + (views[0].num_frames - 1) / 30.0
+    assert end == pytest.approx(starts[0] + lengths[0] - 1 / 30.0 - starts[0], abs=1 / 30.0)
+    # Frame k of every view shows the same moment: compare with the truth at that moment.
+    k = 40
+    moment = starts[0] + start + k / 30.0
+    truth = observe(rig, skeleton(np.array([moment]), seed=2))[:, 0]
+    for c in (0, 1):
+        np.testing.assert_allclose(views[c].body_2d[k, :, :2], truth[c, :, :2], atol=3.0)  # 1-frame interpolation
+    assert np.isnan(views[2].body_2d[k]).all()  # video 2 had not started yet
+    with pytest.raises(MocapError, match="do not overlap"):
+        resample_views(seqs[:2], np.array([0.0, 30.0]))

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import MocapError
 from core.multiview.triangulate import triangulate
-from tests.core.multiview_synth import look_at_rig, observe, ring, skeleton
+from tests.testdata.multiview_scenes import look_at_rig, observe, ring, skeleton
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -34,8 +34,9 @@ SAMPLE: dict[str, Any] = {
     "no_cleanup": True, "no_floor": True, "no_root_anchor": True, "foot_lock": "always", "smoothing": 0.8,
     "smoothing_hands": 0.25, "smoothing_face": 0.0, "ground": False, "correctives": "NONE",
     "resample": True, "target": "new", "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
-    "person": "640,360@12", "offsets": "0,1.37,-0.4", "calibration": "/rigs/studio.json",
-    "save_calibration": "/rigs/new.json", "person_height": 1.8,
+    "person": "640,360@12", "live_source": "rtsp://cam.local/stream", "realtime": True, "vmc": "127.0.0.1:39539",
+    "offsets": "0,1.37,-0.4", "calibration": "/rigs/studio.json", "save_calibration": "/rigs/new.json",
+    "person_height": 1.8,
 }
 BATCH_OWN = {"outputs", "engine_python", "progress"}
 """BatchSettings fields that are the batch's own, not options."""
@@ -140,6 +141,8 @@ def test_every_option_reaches_every_surface_it_is_declared_for() -> None:
     headless = ext("blender_mocap.headless")
     capture = next(a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "capture")[1]
     engine_flags = {s for a in capture._actions for s in a.option_strings}
+    live_cmd = build_parser()._subparsers._group_actions[0].choices["live"]
+    live_flags = {s for a in live_cmd._actions for s in a.option_strings}
     sub = headless._parser()._subparsers._group_actions[0].choices
     batch_flags = {s for a in sub["capture"]._actions for s in a.option_strings}
     build_flags = {s for a in sub["build"]._actions for s in a.option_strings}
@@ -155,6 +158,8 @@ def test_every_option_reaches_every_surface_it_is_declared_for() -> None:
             assert f"args.{option.name}" in cli_source, f"core/cli.py does not pass {option.name} on"
         if BATCH in option.surfaces:
             assert flags(option) & batch_flags, option.name
+        if opts.LIVE in option.surfaces:
+            assert flags(option) & live_flags, option.name
         if BATCH in option.surfaces and BUILD in option.surfaces:
             assert flags(option) & build_flags, option.name
         if option.ui is not None:

@@ -17,7 +17,7 @@ def _drawn_props(layout: Any) -> list[str]:
 def test_panel_draws_every_option_with_real_property_names(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="Engine ready", engine_ok=True)
     drawn = _drawn_props(layout)
-    capture_props = {n for n in property_names() if not n.startswith("batch_")}
+    capture_props = {n for n in property_names() if not n.startswith(("batch_", "live_"))}
     assert set(drawn) <= set(property_names())
     assert set(drawn) == capture_props, "every capture option has a widget"
     assert all(c.args[0] is scene_props for c in layout.prop.call_args_list)
@@ -28,6 +28,20 @@ def test_batch_panel_draws_its_options_and_button(layout: Any, scene_props: Any)
     batch_props = {n for n in property_names() if n.startswith("batch_")}
     assert set(_drawn_props(layout)) == batch_props == {"batch_input_dir", "batch_output_dir", "batch_outputs"}
     assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.batch"]
+    icons = [c.kwargs["icon"] for c in layout.operator.call_args_list if "icon" in c.kwargs]
+    assert set(icons) <= icon_names()
+
+
+def test_live_panel_draws_its_options_then_record_and_stop_with_the_figures(layout: Any, scene_props: Any) -> None:
+    draw.draw_live_panel(layout, scene_props, status=None)
+    live_props = {n for n in property_names() if n.startswith("live_")}
+    assert live_props == {"live_source", "live_realtime", "live_vmc"}
+    assert set(_drawn_props(layout)) == live_props | {"smoothing"}
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.live"]
+    layout.reset_mock()
+    draw.draw_live_panel(layout, scene_props, status="live: 29 fps, 61 ms glass to pose")
+    assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.live_record", "mocap.live_stop"]
+    assert any(c.kwargs.get("text") == "live: 29 fps, 61 ms glass to pose" for c in layout.label.call_args_list)
     icons = [c.kwargs["icon"] for c in layout.operator.call_args_list if "icon" in c.kwargs]
     assert set(icons) <= icon_names()
 

@@ -1,13 +1,17 @@
-"""Synthetic multi-view scenes for the multiview tests: a moving adult skeleton and cameras around it.
+"""Synthetic multi-view scenes for the multiview tests and bench: a moving adult skeleton and cameras around it.
 
 The skeleton has MediaPipe's 33 body points with the adult proportions of
 ``core.multiview.calibrate.ADULT_BONES`` (a 1.70 m person), z up, metres;
-its arms and legs swing by forward kinematics (bone lengths stay exact) and
-the whole body walks and turns, as a continuous function of time so views at
+its arms and legs swing by forward kinematics (bone lengths stay exact), the
+whole body walks and turns with its lowest foot on the floor (z = 0.02), as a continuous function of time so views at
 any frame rate sample the same motion.
 """
 
 from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
 
 import numpy as np
 
@@ -70,9 +74,12 @@ def skeleton(times: np.ndarray, seed: int = 0, centre=(0.0, 0.0), walk: float = 
     yaw = _smooth(t, rng, 1.2) + 0.4 * t
     R_body = axis_angle_to_matrix(np.stack([np.zeros_like(t), np.zeros_like(t), yaw], -1))
     hips = 0.5 * (base[BODY["left_hip"]] + base[BODY["right_hip"]])
-    move = np.stack([centre[0] + _smooth(t, rng, walk), centre[1] + _smooth(t, rng, walk),
-                     np.abs(_smooth(t, rng, 0.08))], -1)
-    return np.einsum("tij,tkj->tki", R_body, pts - hips) + hips + move[:, None]
+    move = np.stack([centre[0] + _smooth(t, rng, walk), centre[1] + _smooth(t, rng, walk), np.zeros_like(t)], -1)
+    out = np.einsum("tij,tkj->tki", R_body, pts - hips) + hips + move[:, None]
+    # Always a foot on the floor: the lowest foot point of each frame at 2 cm (a sole's thickness).
+    feet = [BODY[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
+    out[..., 2] -= out[:, feet, 2].min(axis=1, keepdims=True) - 0.02
+    return out
 
 
 def look_at_rig(centres: np.ndarray, target=(0.0, 0.0, 1.0), focals=None, sizes=None,
@@ -121,3 +128,55 @@ def sequence(body_2d: np.ndarray, fps: float, image_size=(1280, 720), first_fram
     seq.body_2d = np.asarray(body_2d, np.float32)
     seq.present[:] = np.isfinite(body_2d[:, 0, 0])
     return seq
+
+
+# ---------------------------------------------------------------------------- sound
+
+
+def _ffmpeg(*args: str) -> None:
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args], check=True, timeout=60)
+
+
+AUDIO_RATE = 48000
+
+
+def scene_audio(duration: float, seed: int) -> np.ndarray:
+    """(N,) the sound of the scene: quiet hiss, a clap at 1.3 s and footsteps at irregular times."""
+    rng = np.random.default_rng(seed)
+    sound = rng.normal(0.0, 0.002, int(duration * AUDIO_RATE))
+    for when, loudness in ((1.3, 0.8), (2.45, 0.2), (3.1, 0.25), (3.62, 0.2), (4.5, 0.3)):
+        start = int(when * AUDIO_RATE)
+        length = int(0.03 * AUDIO_RATE)  # a 30 ms burst of noise decaying over 6 ms
+        burst = rng.normal(0.0, loudness, length) * np.exp(-np.arange(length) / (0.006 * AUDIO_RATE))
+        sound[start:start + len(burst)] += burst
+    return sound
+
+
+def write_wav(path, samples: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(AUDIO_RATE)
+        out.writeframes((np.clip(samples, -1, 1) * 32000).astype("<i2").tobytes())
+
+
+def phone_recording(tmp_path, name: str, scene: np.ndarray, start: float, gain: float, fps: int,
+                    seed: int) -> Path:
+    """An MP4 (tiny video + AAC sound) that started recording ``start`` seconds into the scene."""
+    rng = np.random.default_rng(seed)
+    part = scene[int(start * AUDIO_RATE):] * gain + rng.normal(0.0, 0.003, len(scene) - int(start * AUDIO_RATE))
+    wav = tmp_path / f"{name}.wav"
+    write_wav(wav, part)
+    out = tmp_path / f"{name}.mp4"
+    _ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=64x48:r={fps}", "-i", str(wav), "-shortest",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", str(out))
+    return out
+
+
+def silent_video(path: Path) -> Path:
+    """A 2 s MP4 without a sound track."""
+    _ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=64x48:r=25", "-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+            str(path))
+    return path

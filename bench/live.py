@@ -1,0 +1,291 @@
+"""Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
+
+Run: python3 dev.py bench live [--seconds 30] [--no-quality]   (or: <dev python> bench/live.py ...)
+
+1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
+   frames (the pose stage's own speed; the live path can never beat it).
+2. Live: ``python -m core live CLIP --realtime --send 127.0.0.1:PORT`` for ``--seconds``; a
+   receiver here (as the add-on's) timestamps every datagram: delivered fps, glass-to-pose latency
+   (the engine's frame read -> the pose received here) median and p95, drift (latency of the last
+   quarter against the first), the engine's memory (RSS, first and last quarter), load average.
+3. Quality: the same clip's first 230 frames, every frame solved (no ``--realtime``), against the
+   offline balanced take of those frames: the 12 limb joints in the camera frame after root
+   alignment, median mm.
+
+The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
+run needs (written once into the cache). Ratios are against the baseline. Writes
+bench/results/live.json. GPU: the live path runs MediaPipe on the CPU; on CUDA a row says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _results import write_results  # noqa: E402
+
+WIDTH, HEIGHT, FPS = 640, 480, 30.0
+LIMBS = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+         "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+
+
+def demo_frames() -> list[np.ndarray]:
+    """The demo clip's frames letterboxed into 640x480 BGR."""
+    import cv2
+
+    import dev
+
+    cap = cv2.VideoCapture(str(dev.demo_clip()))
+    frames = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        h = round(bgr.shape[0] * WIDTH / bgr.shape[1])
+        small = cv2.resize(bgr, (WIDTH, h), interpolation=cv2.INTER_AREA)
+        top = (HEIGHT - h) // 2
+        frames.append(cv2.copyMakeBorder(small, top, HEIGHT - h - top, 0, 0, cv2.BORDER_CONSTANT))
+    cap.release()
+    return frames
+
+
+def clip(frames: list[np.ndarray], seconds: float, name: str) -> Path:
+    """A 30 fps MP4 of ``frames`` played forwards and backwards until it lasts ``seconds`` (cached)."""
+    import cv2
+
+    import dev
+
+    path = dev.CACHE / "bench" / f"{name}.mp4"
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    loop = frames + frames[-2:0:-1]
+    count = max(len(frames), int(seconds * FPS))
+    part = path.with_suffix(".part.mp4")
+    writer = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
+    for i in range(count):
+        writer.write(loop[i % len(loop)])
+    writer.release()
+    part.rename(path)
+    return path
+
+
+def pose_alone(frames: list[np.ndarray]) -> float:
+    """Milliseconds per frame of MediaPipe Pose alone (tracking), median, after a warm-up frame."""
+    import cv2
+
+    from core.live.pose import FramePose
+
+    times = []
+    with FramePose() as pose:
+        for i, bgr in enumerate(frames):
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            began = time.perf_counter()
+            pose.process(rgb, i, FPS)
+            if i:
+                times.append(time.perf_counter() - began)
+    return 1000.0 * float(np.median(times))
+
+
+class Receiver:
+    """The add-on's receiver, reduced to timestamps: (received, message) for every datagram."""
+
+    def __init__(self, keep: bool = False) -> None:
+        from core.live.protocol import unpack
+
+        self.unpack, self.keep = unpack, keep
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.arrivals: list[tuple[float, float, int]] = []  # (received, captured, frame)
+        self.frames: list = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            now = time.time()
+            frame = self.unpack(data)
+            self.arrivals.append((now, frame.captured, frame.frame))
+            if self.keep:
+                self.frames.append(frame)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def run_engine(source: Path, receiver: Receiver, *extra: str) -> tuple[dict, list[float]]:
+    """Run ``python -m core live`` into ``receiver``; (its done event's figures, RSS samples MB once a second)."""
+    cmd = [sys.executable, "-m", "core", "live", str(source), "--send", f"127.0.0.1:{receiver.port}",
+           "--progress", "json", *extra]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    memory: list[float] = []
+    done: dict = {}
+
+    def sample() -> None:
+        while proc.poll() is None:
+            value = rss_mb(proc.pid)
+            if value is not None and receiver.arrivals:  # streaming: the warm-up's models are loaded
+                memory.append(value)
+            time.sleep(1.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event["event"] == "done":
+                done = event["quality"]
+            elif event["event"] == "error":
+                raise SystemExit(f"the live engine failed: {event['message']}")
+    proc.wait()
+    sampler.join()
+    time.sleep(0.3)  # the last datagrams
+    return done, memory
+
+
+def live_run(source: Path, seconds: float) -> dict[str, float]:
+    receiver = Receiver()
+    done, memory = run_engine(source, receiver, "--realtime", "--seconds", str(seconds))
+    receiver.close()
+    arr = np.array(receiver.arrivals)
+    if len(arr) < 10:
+        raise SystemExit(f"only {len(arr)} poses arrived: is the machine overloaded?")
+    latency = 1000.0 * (arr[:, 0] - arr[:, 1])
+    span = arr[-1, 0] - arr[0, 0]
+    q = max(len(latency) // 4, 1)
+    mem_q = max(len(memory) // 4, 1)
+    return {
+        "delivered_fps": (len(arr) - 1) / span, "seconds": span, "poses_received": len(arr),
+        "frames_dropped_by_engine": done.get("frames_dropped", float("nan")),
+        "latency_median_ms": float(np.median(latency)), "latency_p95_ms": float(np.percentile(latency, 95)),
+        "latency_first_quarter_ms": float(np.median(latency[:q])),
+        "latency_last_quarter_ms": float(np.median(latency[-q:])),
+        "drift_ms": float(np.median(latency[-q:]) - np.median(latency[:q])),
+        "rss_first_quarter_mb": float(np.median(memory[:mem_q])) if memory else float("nan"),
+        "rss_last_quarter_mb": float(np.median(memory[-mem_q:])) if memory else float("nan"),
+        "engine_pose_ms_median": done.get("pose_ms_median") or float("nan"),
+        "engine_solve_ms_median": done.get("solve_ms_median") or float("nan"),
+    }
+
+
+def camera_joints(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """(T, 12, 3) limb joints in the camera's axes, root-aligned (pelvis at 0), metres; ``E`` (4, 4)
+    camera-from-world (only its rotation counts once the pelvis is taken off)."""
+    from core.body.mannequin import forward_kinematics
+    from core.skeleton import JOINT_INDEX
+
+    pos, _ = forward_kinematics(poses.reshape(len(poses), -1, 3).astype(np.float64), rest, trans)
+    cam = pos @ np.asarray(E, np.float64)[:3, :3].T
+    return cam[:, [JOINT_INDEX[n] for n in LIMBS]] - cam[:, :1]
+
+
+def quality(source: Path, tmp: Path) -> dict[str, float]:
+    """Live (every frame solved) against the offline balanced take of ``source``: limb joints, median mm."""
+    from core.motion import read_motion
+
+    offline = tmp / "offline.npz"
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "core", "capture", str(source), "--out", str(offline),
+                    "--preset", "balanced", "--progress", "none"], cwd=ROOT, check=True)
+    offline_s = time.perf_counter() - began
+    receiver = Receiver(keep=True)
+    take = tmp / "rest.npz"
+    run_engine(source, receiver, "--take", str(take))
+    receiver.close()
+    ref, rest = read_motion(offline), read_motion(take)
+    live = {f.frame: f for f in receiver.frames}
+    rows = [i for i, f in enumerate(ref.frame_indices) if int(f) in live]
+    frames = [live[int(ref.frame_indices[i])] for i in rows]
+    got = camera_joints(np.stack([f.poses for f in frames]), np.stack([f.trans for f in frames]),
+                        np.asarray(rest.rest_joints, np.float64), np.asarray(rest.camera_extrinsics))
+    want = camera_joints(ref.poses[rows], ref.trans[rows], np.asarray(ref.rest_joints, np.float64),
+                         np.asarray(ref.camera_extrinsics, np.float64))
+    err = 1000.0 * np.linalg.norm(got - want, axis=-1)
+    return {"quality_frames": len(rows), "limb_median_mm": float(np.median(err)),
+            "limb_p90_mm": float(np.percentile(err, 90)), "offline_capture_seconds": offline_s}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the live run (default 30)")
+    parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
+    args = parser.parse_args()
+    frames = demo_frames()
+    source = clip(frames, args.seconds + 15.0, f"live_640x480_{int(args.seconds + 15)}s")
+    load = os.getloadavg()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(f"clip: {WIDTH}x{HEIGHT} at {FPS:g} fps, {source.name}")
+    pose_ms = pose_alone(frames[:90])
+    print(f"baseline: MediaPipe Pose alone {pose_ms:.1f} ms a frame ({1000 / pose_ms:.1f} fps)")
+    figures: dict[str, float] = {"width": WIDTH, "height": HEIGHT, "fps": FPS, "pose_alone_ms": pose_ms,
+                                 "load_average_1min_before": load[0]}
+    figures.update(live_run(source, args.seconds))
+    figures["load_average_1min_after"] = os.getloadavg()[0]
+    figures["delivered_over_pose_alone_fps"] = figures["delivered_fps"] / (1000.0 / pose_ms)
+    figures["latency_median_over_pose_ms"] = figures["latency_median_ms"] / pose_ms
+    print(f"live {figures['seconds']:.0f} s: {figures['delivered_fps']:.1f} fps delivered "
+          f"({figures['delivered_over_pose_alone_fps']:.2f}x the pose alone; target >= 25), "
+          f"glass to pose median {figures['latency_median_ms']:.0f} ms ({figures['latency_median_over_pose_ms']:.2f}x "
+          f"the pose step; target <= 100), p95 {figures['latency_p95_ms']:.0f} ms (target <= 150)")
+    print(f"drift: median latency {figures['latency_first_quarter_ms']:.0f} ms in the first quarter, "
+          f"{figures['latency_last_quarter_ms']:.0f} ms in the last ({figures['drift_ms']:+.0f} ms); engine memory "
+          f"{figures['rss_first_quarter_mb']:.0f} MB -> {figures['rss_last_quarter_mb']:.0f} MB; "
+          f"load average after {figures['load_average_1min_after']:.1f}")
+    if not args.no_quality:
+        import tempfile
+
+        quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo")
+        with tempfile.TemporaryDirectory() as tmp:
+            figures.update(quality(quality_clip, Path(tmp)))
+        print(f"quality: live against the offline balanced take, {figures['quality_frames']:.0f} frames: limb joints "
+              f"{figures['limb_median_mm']:.0f} mm median (target <= 30), p90 {figures['limb_p90_mm']:.0f} mm")
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            print(f"GPU: {torch.cuda.get_device_name(0)} present; the live path runs MediaPipe Pose on the CPU, "
+                  "so there are no GPU rows")
+            figures["cuda_present"] = 1.0
+    except ImportError:
+        pass
+    print(f"wrote {write_results('live', figures)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""The live loop: newest frame -> pose -> solve -> one datagram (and VMC), with its figures.
+
+``run_live`` is the job the ``live`` command runs. The decode thread
+(``core.live.source``) keeps only the newest frame; this loop takes it,
+finds the pose, solves and sends, so a frame waits at most one pose step and
+latency never accumulates. Progress and cancellation are parameters, as for
+``core.capture.capture``; cancelling is the normal way a live session ends
+(the add-on's Stop sends SIGTERM), so it returns its figures instead of raising.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..body import mannequin
+from ..errors import MocapError
+from ..gravity import up_from_pitch_roll
+from ..motion import Motion, write_motion
+from ..skeleton import JOINT_NAMES, PARENTS, POSE_DIM
+from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
+from .pose import FramePose
+from .protocol import LiveFrame, pack
+from .solver import LiveSolver, Solved
+from .source import LiveSource, Newest, SourceFrame
+from .vmc import VmcSender, parse_address
+
+Event = dict
+STATS_EVERY = 1.0
+"""Seconds between two ``stats`` events."""
+RECEIVER_GONE_SECONDS = 2.0
+"""A session whose receiver's port refuses datagrams this long ends: Blender was closed or crashed,
+and an engine must never be left running without it."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """What a live session does.
+
+    Attributes:
+        source: camera index, device path, stream URL or video file (``core.live.source``).
+        realtime: play a file at its own frame rate (else every frame, as fast as the pose keeps up).
+        send: HOST:PORT the stream's datagrams go to (None: none).
+        take: where to write the session's rest take (a one-frame motion file with the
+            body's shape, built into a rig by the add-on) once the shape is known; None: not written.
+        vmc: HOST:PORT for VMC/OSC bone messages (None: off).
+        hands: MediaPipe Holistic (fingers, slower) instead of Pose (body only).
+        hfov_degrees: the camera's horizontal field of view (None: the default, 60).
+        camera_pitch, camera_roll: the camera's tilt in degrees (None: level), the floor's up.
+        smoothing: One Euro filtering, 0 (off) to 1.
+        seconds: stop after this long (None: until cancelled or the source ends).
+        max_side: frames are downscaled to this longer side before the pose.
+        warmup_frames: frames with a person the body's shape comes from before streaming.
+    """
+
+    source: str
+    realtime: bool = False
+    send: str | None = None
+    take: str | None = None
+    vmc: str | None = None
+    hands: bool = False
+    hfov_degrees: float | None = None
+    camera_pitch: float | None = None
+    camera_roll: float | None = None
+    smoothing: float = 0.5
+    seconds: float | None = None
+    max_side: int = 640
+    warmup_frames: int = 10
+
+
+def rest_take(solver: LiveSolver, settings: LiveSettings, K: np.ndarray, size: tuple[int, int], fps: float) -> Motion:
+    """The session's one-frame take: the fitted mannequin in its rest pose, the camera 1 m up (the
+    receiver moves it to the stream's ``camera_height``), for the add-on to build the rig from."""
+    betas = np.asarray(solver.betas, np.float32)
+    v, f, w = mannequin.mesh(betas)
+    return Motion(
+        poses=np.zeros((1, POSE_DIM), np.float32), trans=np.zeros((1, 3), np.float32), betas=betas,
+        fps=fps, frame_indices=np.zeros(1, np.int64), confidence=np.ones(1, np.float32),
+        bridged=np.zeros(1, bool), reprojection_error=np.full(1, np.nan, np.float32),
+        expression=np.zeros((1, 0), np.float32), camera_intrinsics=K, camera_extrinsics=solver.camera_extrinsics(1.0),
+        image_size=np.asarray(size, np.int64), world_up=np.array([0.0, 0.0, 1.0]), body_model="mannequin",
+        joint_names=JOINT_NAMES, parents=np.array(PARENTS, np.int32),
+        rest_joints=solver.rest_joints.astype(np.float32), v_template=v, faces=f, skin_weights=w,
+        source_video=settings.source, up_source="level camera (live)" if settings.camera_pitch is None
+        and settings.camera_roll is None else "pitch and roll as given")
+
+
+def _first_frame(source: LiveSource, should_cancel: Callable[[], bool]) -> SourceFrame:
+    deadline = time.monotonic() + 10.0
+    while True:
+        frame = source.take(0.2)
+        if frame is not None:
+            return frame
+        if should_cancel():
+            raise MocapError("live session stopped before the first frame")
+        if source.ended or time.monotonic() > deadline:
+            raise MocapError(source.error or "the live source gave no frame (within 10 s)")
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+class _Session:
+    """The two stages after decoding: pose (the calling thread) and solve + send (a worker thread).
+
+    Pose hands each frame's landmarks to the solver through a :class:`Newest`
+    handoff, so the solve of one frame overlaps the pose of the next and a
+    slow solve drops stale landmarks instead of queueing them.
+    """
+
+    def __init__(self, settings: LiveSettings, source: LiveSource, first: SourceFrame,
+                 emit: Callable[[Event], None]) -> None:
+        self.settings, self.source, self.emit = settings, source, emit
+        self.size = (first.rgb.shape[1], first.rgb.shape[0])
+        self.fps = source.fps or 30.0
+        self.K = default_intrinsics(self.size[0], self.size[1], settings.hfov_degrees or DEFAULT_HFOV_DEGREES)
+        up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0)
+        self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames)
+        self.target = parse_address(settings.send) if settings.send else None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
+            self.sock.connect(self.target)
+        self.vmc: VmcSender | None = None
+        self.landmarks = Newest(lossless=source.lossless)
+        self.sent = 0
+        self.start = time.perf_counter()  # restarted when streaming starts
+        self.pose_ms: list[float] = []
+        self.solve_ms: list[float] = []
+        self.ages_ms: list[float] = []  # glass (frame read) to sent
+        self.error: BaseException | None = None
+        self.streaming = False  # set once the rest take is out and the first pose may go
+        self.refused_since: float | None = None
+        self.refused_last: float | None = None
+        self.receiver_gone = False  # the receiver's port has refused datagrams for RECEIVER_GONE_SECONDS
+        self._worker = threading.Thread(target=self._solve_loop, name="live-solve", daemon=True)
+
+    def figures(self) -> dict[str, float | None]:
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        return {"frames_sent": self.sent, "frames_decoded": self.source.decoded,
+                "frames_dropped": self.source.dropped + self.landmarks.dropped,
+                "fps_sent": round(self.sent / elapsed, 2), "pose_ms_median": _median(self.pose_ms[-300:]),
+                "solve_ms_median": _median(self.solve_ms[-300:]),
+                "glass_to_send_ms_median": _median(self.ages_ms[-300:]), "seconds": round(elapsed, 2)}
+
+    def run(self, first: SourceFrame, cancelled: Callable[[], bool]) -> None:
+        """Pose every newest frame until cancelled, the time is up or the source ends."""
+        self._worker.start()
+        limit = self.settings.seconds
+        last_stats = time.perf_counter()
+        frame: SourceFrame | None = first
+        try:
+            with FramePose(hands=self.settings.hands) as pose:
+                while not cancelled() and self.error is None and not self.receiver_gone:
+                    if limit is not None and self.streaming and time.perf_counter() - self.start >= limit:
+                        break
+                    if frame is None:
+                        frame = self.source.take(0.2)
+                        if frame is None and self.source.ended:
+                            break
+                        continue
+                    began = time.perf_counter()
+                    self.landmarks.put((frame, pose.process(frame.rgb, frame.index, self.fps)))
+                    self.pose_ms.append(1000.0 * (time.perf_counter() - began))
+                    frame = None
+                    if self.streaming and time.perf_counter() - last_stats >= STATS_EVERY:
+                        last_stats = time.perf_counter()
+                        self.emit({"event": "stats", **self.figures()})
+        finally:
+            self.landmarks.close()
+            self._worker.join(timeout=5.0)
+            self.sock.close()
+            if self.vmc is not None:
+                self.vmc.close()
+        if self.error is not None:
+            raise MocapError(f"the live solve failed: {self.error}") from self.error
+
+    def _solve_loop(self) -> None:
+        try:
+            while True:
+                item = self.landmarks.take(0.2)
+                if item is None:
+                    if self.landmarks.closed:
+                        return
+                    continue
+                frame, seq = item
+                if not self.solver.ready:
+                    if self.solver.warm_up(seq):
+                        self._ready()
+                    continue
+                began = time.perf_counter()
+                solved = self.solver.solve(seq, frame.time)
+                if solved is not None:
+                    self._send(frame, solved)
+                self.solve_ms.append(1000.0 * (time.perf_counter() - began))
+        except Exception as exc:  # noqa: BLE001 - the pose loop re-raises it as a MocapError
+            self.error = exc
+
+    def _ready(self) -> None:
+        """The shape is known: write the rest take, start VMC, say so, and start the clock."""
+        if self.settings.take:
+            write_motion(Path(self.settings.take), rest_take(self.solver, self.settings, self.K, self.size, self.fps))
+        if self.settings.vmc:
+            self.vmc = VmcSender(self.settings.vmc, self.solver.rest_joints)
+        self.emit({"event": "ready", "take": self.settings.take or "", "fps": self.fps,
+                   "width": self.size[0], "height": self.size[1]})
+        self.start = time.perf_counter()
+        self.streaming = True
+
+    def _send(self, frame: SourceFrame, solved: Solved) -> None:
+        message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time, captured=frame.captured,
+                            sent=time.time(), confidence=solved.confidence, camera_height=solved.camera_height,
+                            flags=solved.flags, trans=solved.trans, poses=solved.poses,
+                            expression=np.zeros(0, np.float32))
+        if self.target is not None:
+            try:
+                self.sock.send(pack(message))
+            except ConnectionRefusedError:  # nobody listens on the port (reported on every other send)
+                now = time.monotonic()
+                if self.refused_last is None or now - self.refused_last > 1.0:
+                    self.refused_since = now  # the first refusal of a run
+                self.refused_last = now
+                self.receiver_gone = now - (self.refused_since or now) > RECEIVER_GONE_SECONDS
+            except OSError:  # a full buffer or a network hiccup: this frame is lost, the next one goes
+                pass
+        if self.vmc is not None:
+            self.vmc.send(solved.poses, solved.trans)
+        self.sent += 1
+        self.ages_ms.append(1000.0 * (message.sent - frame.captured))
+
+
+def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = None,
+             should_cancel: Callable[[], bool] | None = None) -> dict[str, float | None]:
+    """Run a live session until cancelled, ``settings.seconds`` pass (after the warm-up) or the source
+    ends; returns its figures.
+
+    Events: ``stage``, ``ready`` (``take``: the rest take file, written), ``stats`` (once a second:
+    the figures so far), ``warning``, ``done`` (``frames``, ``quality``: the figures). MocapError for a
+    source that cannot be opened or an address that is malformed, with a message."""
+    send = emit or (lambda event: None)
+    cancelled = should_cancel or (lambda: False)
+    for address in (settings.send, settings.vmc):
+        if address:
+            parse_address(address)
+    source = LiveSource(settings.source, realtime=settings.realtime, max_side=settings.max_side).start()
+    try:
+        send({"event": "stage", "stage": "live", "message": f"opening {settings.source} ({source.kind})"})
+        first = _first_frame(source, cancelled)
+        session = _Session(settings, source, first, send)
+        session.run(first, cancelled)
+    finally:
+        source.close()
+    if source.error:
+        send({"event": "warning", "message": source.error})
+    if session.receiver_gone:
+        send({"event": "warning", "message": f"the receiver at {settings.send} is gone; the live session ended"})
+    if not session.solver.ready:
+        send({"event": "warning", "message": f"nobody was found in {settings.source}: nothing was streamed"})
+    figures = session.figures()
+    send({"event": "done", "out": settings.take or "", "frames": session.sent, "quality": figures})
+    return figures

@@ -1,0 +1,219 @@
+"""One live frame from landmarks to a posed body: closed-form fit, One Euro filter, causal floor.
+
+The fit is the offline closed-form solve (``core.fit.closed_form.fit_frames``)
+on one frame, after the offline fit's lifting of the limb points onto their
+camera rays (``core.fit.lifting``; with one frame, the bone lengths are that
+frame's): joint rotations from landmark directions, the translation from the
+2D landmarks. A direct solve, no iterations to bound (10-20 ms of numpy here),
+so each frame is solved from its own landmarks and the filter carries the
+previous frames. The body's shape (mannequin betas) is estimated
+once from the first ``warmup_frames`` frames with a person and then kept, so
+the rig built from it stays valid for the session.
+
+Frames: landmarks and the fit are in the OpenCV camera frame; the solved
+frame is put into a Z-up world whose floor is at Z = 0 (``core.live.ground``),
+the world a cleaned offline take has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..body.mannequin import rest_joints as mannequin_rest_joints
+from ..body.shape import estimate_betas
+from ..cleanup.floor import PROXY_INDEX, proxy_heights
+from ..fit.closed_form import RestFrames, assign_hands, fit_frames
+from ..fit.ik import FitSettings, observed_frames
+from ..fit.lifting import lift_to_rays
+from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions, seen_confidence
+from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
+from ..skeleton import NUM_JOINTS
+from .filters import OneEuro, smoothing_cutoff
+from .ground import CausalGround, world_from_camera
+from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT
+
+FEET_JOINTS = 12
+"""Forward kinematics of the first 12 joints reaches the feet (parents come first in SMPL-X order)."""
+
+
+_SIDED = np.arange(11, 29)  # shoulders to ankles, left and right
+_MIRRORED = np.searchsorted(_SIDED, BODY_SWAP[_SIDED])  # the same landmarks with the sides exchanged
+
+
+class CausalSideSwaps:
+    """MediaPipe's brief left/right confusions undone as they come (``core.landmarks.repair_side_swaps``,
+    causally). Each frame is compared with the last one as relabelled: when its chest faces the other
+    way (a turn no body makes in one frame) and its left and right landmarks sit clearly where the last
+    frame's right and left ones were (in the image: a relabelling, not a fast turn or a jump elsewhere),
+    its sides are exchanged. A relabelling that lasts longer than ``max_swap_seconds`` is taken as it
+    is from then on (it was right, or the person turned)."""
+
+    def __init__(self, max_swap_seconds: float = 0.5) -> None:
+        self.max_swap_seconds = max_swap_seconds
+        self.swapped = False
+        self._facing: np.ndarray | None = None
+        self._uv: np.ndarray | None = None
+        self._since = 0.0
+
+    def _exchanged(self, facing: np.ndarray, uv: np.ndarray) -> bool:
+        if self._facing is None or self._uv is None or float(facing @ self._facing) >= FLIP_COSINE:
+            return False
+        keep = np.linalg.norm(uv - self._uv, axis=-1).sum()
+        swap = np.linalg.norm(uv[_MIRRORED] - self._uv, axis=-1).sum()
+        return bool(swap < 0.5 * keep)
+
+    def __call__(self, seq: PoseSequence, t: float) -> bool:
+        """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
+        facing = facing_directions(np.asarray(seq.body_world))[0]
+        if not (seq.present[0] and np.all(np.isfinite(facing))):
+            return False
+        uv = np.asarray(seq.body_2d[0, _SIDED, :2], np.float64)
+        swap = self._exchanged(facing, uv)
+        if swap and not self.swapped:
+            self._since = t
+        if swap and t - self._since > self.max_swap_seconds:
+            swap = False  # held too long for a glitch: this labelling is the person's
+        self.swapped = swap
+        if swap:
+            seq.body_2d[0] = seq.body_2d[0][BODY_SWAP]
+            seq.body_world[0] = seq.body_world[0][BODY_SWAP]
+            seq.left_hand[0], seq.right_hand[0] = seq.right_hand[0].copy(), seq.left_hand[0].copy()
+            facing, uv = facing_directions(np.asarray(seq.body_world))[0], uv[_MIRRORED]
+        self._facing, self._uv = facing, uv
+        return swap
+
+
+@dataclass(frozen=True)
+class Solved:
+    """One solved frame in the live world (Z up, floor at Z = 0).
+
+    poses (165,) float32 local axis-angle; trans (3,) float32 metres; confidence 0 to 1;
+    camera_height metres; flags: ``core.live.protocol`` FLAG_* bits."""
+
+    poses: np.ndarray
+    trans: np.ndarray
+    confidence: float
+    camera_height: float
+    flags: int
+
+
+class LiveSolver:
+    """Landmarks of one frame at a time -> :class:`Solved`.
+
+    Args:
+        K: (3, 3) intrinsics of the frames given, pixels.
+        up: (3,) the world's up in the camera frame (``core.gravity.up_from_pitch_roll``).
+        smoothing: 0 (off) to 1, the One Euro filter's ``min_cutoff`` (``smoothing_cutoff``).
+        warmup_frames: frames with a person the shape is estimated from.
+        lift: put the metric landmarks' limb points on the image landmarks' camera rays first
+            (``core.fit.lifting``, as the offline fit does): MediaPipe's depth is its weak part.
+    """
+
+    def __init__(self, K: np.ndarray, up: np.ndarray, *, smoothing: float = 0.5, warmup_frames: int = 10,
+                 fit: FitSettings = FitSettings(), lift: bool = True) -> None:
+        self.K = np.asarray(K, np.float64)
+        self.up = np.asarray(up, np.float64)
+        self.R_wc = world_from_camera(self.up)
+        self.fit = fit
+        self.warmup_frames = warmup_frames
+        self.lift = lift
+        self._warmup: list[np.ndarray] = []
+        self.betas: np.ndarray | None = None
+        self.rest: RestFrames | None = None
+        self.ground: CausalGround | None = None
+        cutoff = smoothing_cutoff(smoothing)
+        # beta: rotations in quaternion units per second (about half a radian per second), root in m/s.
+        self._rot_filter = OneEuro(cutoff, beta=1.0) if smoothing > 0 else None
+        self._trans_filter = OneEuro(cutoff, beta=2.0) if smoothing > 0 else None
+        self._quats: np.ndarray | None = None
+        self.side_swaps = CausalSideSwaps()
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # the last solved (local aa (55, 3), trans_cam (3,))
+
+    @property
+    def ready(self) -> bool:
+        """The shape is known (after the warm-up): frames can be solved."""
+        return self.rest is not None
+
+    def warm_up(self, seq: PoseSequence) -> bool:
+        """Collect a frame for the shape; True once the shape is fixed (``betas``, ``rest_joints``)."""
+        if observed_frames(seq)[0]:
+            self._warmup.append(np.asarray(seq.body_world[0], np.float64))
+        if len(self._warmup) >= self.warmup_frames:
+            self.betas = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
+                if self.fit.estimate_shape else np.zeros(5)
+            joints = mannequin_rest_joints(self.betas)
+            self.rest = RestFrames(joints)
+            self.ground = CausalGround(self.up, proxy_heights(joints, None))
+        return self.ready
+
+    @property
+    def rest_joints(self) -> np.ndarray:
+        assert self.rest is not None, "warm up first"
+        return self.rest.joints
+
+    def _fit(self, seq: PoseSequence) -> tuple[np.ndarray, np.ndarray] | None:
+        """(local axis-angle (55, 3), trans (3,) camera frame) of the frame, or None without a person."""
+        assert self.rest is not None
+        if not observed_frames(seq)[0]:
+            return None
+        uv = np.asarray(seq.body_2d, np.float64)
+        world = lift_to_rays(np.asarray(seq.body_world, np.float64), uv, self.K) if self.lift else \
+            np.asarray(seq.body_world, np.float64)
+        left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
+                                   np.asarray(seq.right_hand, np.float64))
+        vis = np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0)
+        aa, trans, _ = fit_frames(world[..., :3], uv[..., :2], vis, np.stack([left, right], 1), self.K, self.rest,
+                                  straight_limb_blend=self.fit.straight_limb_blend, fit_hands=self.fit.fit_hands,
+                                  min_visibility=self.fit.min_visibility)
+        return aa[0], trans[0]
+
+    def _filter(self, aa: np.ndarray, trans: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+        q = axis_angle_to_quat_wxyz(aa)
+        if self._quats is not None:  # the nearer of q and -q to the last frame's: the filter must not cross
+            q = np.where(np.sum(q * self._quats, -1, keepdims=True) < 0, -q, q)
+        if self._rot_filter is not None and self._trans_filter is not None:
+            q = self._rot_filter(q, t)
+            q /= np.linalg.norm(q, axis=-1, keepdims=True)
+            trans = self._trans_filter(trans[None], t)[0]
+        self._quats = q
+        return quat_wxyz_to_axis_angle(q), trans
+
+    def solve(self, seq: PoseSequence, t: float) -> Solved | None:
+        """The one-frame ``seq`` solved at time ``t`` s; a frame without a person holds the last pose
+        (flag FLAG_HELD, confidence 0); None before any frame was solved. Needs :attr:`ready`."""
+        from ..body.mannequin import forward_kinematics
+
+        assert self.rest is not None and self.ground is not None, "warm up first"
+        self.side_swaps(seq, t)
+        found = self._fit(seq)
+        flags = 0
+        if found is None:
+            if self._last is None:
+                return None
+            aa, trans_cam = self._last
+            flags |= FLAG_HELD
+            confidence = 0.0
+        else:
+            aa, trans_cam = self._filter(found[0], found[1], t)
+            self._last = (aa, trans_cam)
+            confidence = float(np.clip(seen_confidence(seq.body_2d)[0], 0.0, 1.0))
+        J = self.rest.joints
+        pos, _ = forward_kinematics(aa[None], J, trans_cam[None], joints=FEET_JOINTS)
+        floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t)
+        if found is not None:
+            flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
+        world = aa.copy()
+        world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
+        pelvis = self.R_wc @ (J[0] + trans_cam) - np.array([0.0, 0.0, floor])
+        return Solved(poses=world.reshape(NUM_JOINTS * 3).astype(np.float32),
+                      trans=(pelvis - J[0]).astype(np.float32), confidence=confidence,
+                      camera_height=-floor, flags=flags)
+
+    def camera_extrinsics(self, camera_height: float) -> np.ndarray:
+        """(4, 4) camera-from-world of the live world with the camera ``camera_height`` m above the floor."""
+        E = np.eye(4)
+        E[:3, :3] = self.R_wc.T
+        E[:3, 3] = -self.R_wc.T @ np.array([0.0, 0.0, camera_height])
+        return E

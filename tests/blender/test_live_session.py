@@ -1,0 +1,106 @@
+"""A live session through the real socket into real bpy: poses arrive and pose the rig, Record keys every
+received frame in bulk, Stop ends the engine process. (The engine runs in the engine Python on a 2 s clip.)"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from pathlib import Path
+
+import bpy
+import numpy as np
+import pytest
+
+from conftest import action_fcurves
+
+
+def _tick_until(session, scene, done, timeout: float = 90.0) -> None:
+    """Call the session's tick as the add-on's timer would, until ``done()`` or the timeout."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        going = session.tick(scene)
+        assert time.monotonic() < deadline, f"timed out: {session.message}; engine: {session.job.stderr_tail()}"
+        if not going:
+            break
+        time.sleep(0.005)
+
+
+def test_live_session_poses_records_and_stop_ends_the_engine(pkg, short_clip: Path, engine_python: str,
+                                                            tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    scene = bpy.context.scene
+    session = live.LiveSession(engine_python, {"live_source": str(short_clip), "smoothing": 0.5},
+                               output_dir=str(tmp_path))
+    try:
+        _tick_until(session, scene, lambda: session.state == "live")
+        assert session.state == "live", session.message
+        rig = session.rig
+        assert rig is not None and rig.type == 'ARMATURE'
+        session.record()
+        _tick_until(session, scene, lambda: session.applied >= 12)
+        assert session.applied >= 12, session.message
+        # The applied pose is the stream's: some bone is turned away from its rest.
+        turned = max(1.0 - abs(b.rotation_quaternion[0]) for b in rig.pose.bones)
+        assert turned > 0.01
+        pid = session.job.pid
+        result = session.stop(scene)
+    finally:
+        live.stop_all()
+    assert session.job.returncode is not None  # Stop ended the engine process, not just the socket
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert result is not None and result.is_file()
+    motion = importlib.import_module(f"{pkg.__name__}.core.motion").read_motion(result)
+    recorded = motion.num_frames
+    assert recorded >= session.applied - 1 >= 11
+    # Record made an action keyed on every received frame (the bulk keying: one key per frame per channel).
+    action = rig.animation_data.action
+    assert action is not None and action.name == result.stem
+    curves = action_fcurves(rig.animation_data)
+    rotations = [c for c in curves if c.data_path.endswith("rotation_quaternion")]
+    assert len(rotations) == 55 * 4
+    keyed = np.array([k.co[0] for k in rotations[0].keyframe_points])
+    np.testing.assert_array_equal(keyed, motion.frame_indices + 1)
+    assert all(len(c.keyframe_points) == recorded for c in rotations)
+    assert not live.SESSIONS
+
+
+def test_stop_while_the_engine_starts_ends_it_and_builds_nothing(pkg, short_clip: Path, engine_python: str,
+                                                                 tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    objects = len(bpy.data.objects)
+    session = live.LiveSession(engine_python, {"live_source": str(short_clip)}, output_dir=str(tmp_path))
+    session.tick(bpy.context.scene)
+    assert session.stop(bpy.context.scene) is None  # nothing recorded, nothing written
+    assert session.job.returncode is not None and session.state == "stopped"
+    assert len(bpy.data.objects) == objects and not list(tmp_path.iterdir()) and not live.SESSIONS
+
+
+def test_a_source_the_engine_cannot_open_ends_the_session_with_its_message(pkg, engine_python: str,
+                                                                          tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    session = live.LiveSession(engine_python, {"live_source": str(tmp_path / "missing.mp4")},
+                               output_dir=str(tmp_path))
+    try:
+        _tick_until(session, bpy.context.scene, lambda: session.state == "ended", timeout=60.0)
+        assert session.state == "ended"
+        assert "live source not found" in session.message and "missing.mp4" in session.message
+    finally:
+        live.stop_all()
+    assert not live.SESSIONS
+
+
+def test_the_panel_values_reach_the_live_command_as_the_engine_parses_them(pkg, tmp_path: Path) -> None:
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    cli = importlib.import_module(f"{pkg.__name__}.core.cli")
+    values = {"live_source": "rtsp://cam.local/stream", "realtime": True, "vmc": "127.0.0.1:39539",
+              "fov": 70.0, "camera_pitch": 12.0, "camera_roll": None, "smoothing": 0.25}
+    command = live.live_command("/engine/python", values, 40123, tmp_path / "rest.npz")
+    assert command[:4] == ["/engine/python", "-m", "core", "live"]
+    args = cli.build_parser().parse_args(command[3:])
+    assert (args.source, args.realtime, args.vmc, args.fov, args.camera_pitch, args.camera_roll, args.smoothing) == (
+        "rtsp://cam.local/stream", True, "127.0.0.1:39539", 70.0, 12.0, None, 0.25)
+    assert (args.send, args.take, args.progress) == ("127.0.0.1:40123", tmp_path / "rest.npz", "json")
+    defaults = cli.build_parser().parse_args(live.live_command("py", {"live_source": "0"}, 1, tmp_path)[3:])
+    assert (defaults.realtime, defaults.vmc, defaults.smoothing) == (False, None, 0.5)

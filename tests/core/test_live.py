@@ -1,0 +1,292 @@
+"""Live capture's engine side: the stream message, the One Euro filter, the causal floor, VMC out, and the
+`live` command's ending (cancel, the receiver gone, bad input)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.live import protocol
+from core.live.filters import OneEuro
+from core.live.ground import CausalGround, world_from_camera
+from core.live.vmc import UNITY_BONES, UNITY_FROM_WORLD, VmcSender
+from core.rotations import axis_angle_to_matrix, matrix_to_quat_wxyz
+from core.skeleton import JOINT_INDEX, NUM_JOINTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def frame(seq: int = 0, **kw) -> protocol.LiveFrame:
+    rng = np.random.default_rng(seq)
+    values = dict(seq=seq, frame=seq * 2, frame_time=seq / 30, captured=1000.0 + seq, sent=1000.5 + seq,
+                  confidence=0.8, camera_height=1.4, flags=protocol.FLAG_LEFT_CONTACT,
+                  trans=rng.normal(size=3).astype(np.float32),
+                  poses=rng.normal(size=NUM_JOINTS * 3).astype(np.float32), expression=np.zeros(0, np.float32))
+    values.update(kw)
+    return protocol.LiveFrame(**values)
+
+
+# -- the message --------------------------------------------------------------------------------
+def test_a_message_round_trips_exactly() -> None:
+    sent = frame(7, expression=np.arange(10, dtype=np.float32))
+    got = protocol.unpack(protocol.pack(sent))
+    for name in ("seq", "frame", "frame_time", "captured", "sent", "flags"):  # integers and float64: exact
+        assert getattr(got, name) == getattr(sent, name)
+    assert got.camera_height == np.float32(sent.camera_height)
+    np.testing.assert_array_equal(got.poses, sent.poses)
+    np.testing.assert_array_equal(got.trans, sent.trans)
+    np.testing.assert_array_equal(got.expression, sent.expression)
+    assert got.contacts == (True, False) and not got.held
+    assert len(protocol.pack(frame())) == protocol.HEADER_BYTES + 4 * (3 + 165)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda b: b[:20], "shorter than"),
+    (lambda b: b"XXXX" + b[4:], "magic"),
+    (lambda b: b[:4] + struct.pack("<H", 9) + b[6:], "version 9"),
+    (lambda b: b[:-4], "header says"),
+    (lambda b: b + b"\0\0\0\0", "header says"),
+    (lambda b: b[:-4] + struct.pack("<f", float("nan")), "non-finite"),
+])
+def test_a_damaged_message_is_refused_with_what_is_wrong(damage, words: str) -> None:
+    with pytest.raises(protocol.ProtocolError, match=words):
+        protocol.unpack(damage(protocol.pack(frame())))
+
+
+# -- One Euro ---------------------------------------------------------------------------------
+def test_one_euro_removes_jitter_at_rest_and_follows_fast_moves() -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(300) / 30.0
+    still = 0.01 * rng.normal(size=(300, 1, 1))
+    f = OneEuro(1.0, beta=0.0)
+    out = np.array([f(x, ti) for x, ti in zip(still, t)])
+    # White noise through a first-order low-pass keeps sqrt(alpha / (2 - alpha)) of its spread.
+    alpha = 1.0 / (1.0 + 30.0 / (2 * np.pi))
+    assert out[30:].std() / still[30:].std() == pytest.approx(np.sqrt(alpha / (2 - alpha)), rel=0.2)
+    assert out[30:].std() < 0.4 * still[30:].std()
+    # A fast ramp (1 unit/s): with beta the cutoff rises and the lag shrinks.
+    ramp = t[:, None, None] * 1.0
+    lags = []
+    for beta in (0.0, 2.0):
+        f = OneEuro(1.0, beta=beta)
+        out = np.array([f(x, ti) for x, ti in zip(ramp, t)])
+        lags.append(float(np.mean(ramp[60:] - out[60:])))
+    assert lags[1] < 0.5 * lags[0]
+    assert lags[0] == pytest.approx(1.0 / (2 * np.pi * 1.0), rel=0.1)  # a first-order filter lags 1/(2 pi fc) s
+
+
+# -- the causal floor ---------------------------------------------------------------------------
+def test_the_floor_comes_from_the_feet_so_far_and_a_jump_does_not_lift_it() -> None:
+    up = np.array([0.0, -1.0, 0.0])  # a level camera; the floor 1.5 m below it is y = +1.5
+    ground = CausalGround(up, np.zeros(4))
+    feet = np.array([[0.1, 1.5, 3.0], [0.1, 1.5, 3.1], [-0.1, 1.5, 3.0], [-0.1, 1.5, 3.1]])
+    rng = np.random.default_rng(1)
+    for i in range(60):  # standing: 2 s
+        floor, planted = ground.update(feet + rng.normal(scale=0.005, size=(4, 3)), i / 30)
+    assert floor == pytest.approx(-1.5, abs=0.02) and planted == (True, True)
+    for i in range(60, 75):  # a 0.5 s jump, 40 cm up
+        floor, planted = ground.update(feet - [0.0, 0.4, 0.0], i / 30)
+    assert floor == pytest.approx(-1.5, abs=0.02) and planted == (False, False)
+    floor, planted = ground.update(feet + [0.0, 0.0, 0.5], 76 / 30)  # back down, but sliding fast
+    assert planted == (False, False)
+    R = world_from_camera(up)
+    np.testing.assert_allclose(R, [[1, 0, 0], [0, 0, 1], [0, -1, 0]], atol=1e-12)  # x right, y forward, z up
+
+
+def test_a_brief_left_right_relabelling_is_undone_and_a_lasting_one_kept() -> None:
+    from core.landmarks import BODY_SWAP, PoseSequence
+    from core.live.solver import CausalSideSwaps
+
+    rng = np.random.default_rng(3)
+    world = rng.normal(scale=0.2, size=(33, 4))
+    world[[11, 12, 23, 24], :3] = [[0.2, -0.5, 0.0], [-0.2, -0.5, 0.0], [0.1, 0.0, 0.0], [-0.1, 0.0, 0.0]]
+    world = world.astype(np.float32)
+    uv = np.stack([world[:, 0] * 500 + 320, world[:, 1] * 500 + 240, np.ones(33)], -1).astype(np.float32)
+
+    def one(swapped: bool) -> PoseSequence:
+        seq = PoseSequence.empty(1, 30.0, (640, 480))
+        seq.present[0] = True
+        order = BODY_SWAP if swapped else np.arange(33)
+        seq.body_world[0], seq.body_2d[0] = world[order], uv[order]
+        return seq
+
+    fix = CausalSideSwaps(max_swap_seconds=0.5)
+    labels = [False] * 5 + [True] * 5 + [False] * 5 + [True] * 30  # a 5-frame glitch, then a lasting change
+    relabelled = []
+    for i, swapped in enumerate(labels):
+        seq = one(swapped)
+        relabelled.append(fix(seq, i / 30.0))
+        if i < 15:
+            np.testing.assert_array_equal(seq.body_world[0], world)  # every frame of the glitch put back
+    assert relabelled[5:10] == [True] * 5 and not any(relabelled[10:15])
+    assert not any(relabelled[15 + 16:])  # held over 0.5 s: the new labelling stands
+
+
+# -- the per-frame solve ------------------------------------------------------------------------
+def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen() -> None:
+    from core.body.mannequin import forward_kinematics
+    from core.landmarks import PoseSequence
+    from core.live.solver import LiveSolver
+    from tests.testdata.clips import CAMERA_K, mannequin_clip
+
+    poses, trans, rest, seq = mannequin_clip(40, np.random.default_rng(4), hands=False)
+    seq.present[25] = False
+    seq.body_world[25] = np.nan
+    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5)
+    errors, held = [], []
+    for i in range(seq.num_frames):
+        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
+                              for k, v in vars(seq).items()})
+        if not solver.ready:
+            solver.warm_up(one)
+            continue
+        solved = solver.solve(one, i / 30.0)
+        assert solved is not None
+        held.append(bool(solved.flags & protocol.FLAG_HELD))
+        E = solver.camera_extrinsics(solved.camera_height)
+        got, _ = forward_kinematics(solved.poses.reshape(1, 55, 3).astype(np.float64), solver.rest_joints,
+                                    solved.trans[None].astype(np.float64))
+        got = got[0] @ E[:3, :3].T + E[:3, 3]  # back into the camera frame
+        want, _ = forward_kinematics(poses[i:i + 1], rest, trans[i:i + 1])
+        if not held[-1]:
+            errors.append(np.linalg.norm(got[:22] - want[0, :22], axis=-1))
+    assert held == [i == 25 for i in range(5, 40)]
+    # Exact landmarks: the body joints come back exactly (the world's floor and turn undone by the extrinsics).
+    assert np.median(errors) < 0.002 and np.percentile(errors, 95) < 0.01
+
+
+# -- VMC out ---------------------------------------------------------------------------------
+def read_osc_string(data: bytes, at: int) -> tuple[str, int]:
+    end = data.index(b"\0", at)
+    return data[at:end].decode(), (end // 4 + 1) * 4
+
+
+def read_osc(data: bytes) -> list[tuple[str, list]]:
+    """A small OSC 1.0 reader written from the spec, independent of core.live.osc: bundles and messages."""
+    if data.startswith(b"#bundle\0"):
+        out, at = [], 16
+        while at < len(data):
+            (size,) = struct.unpack(">i", data[at:at + 4])
+            out += read_osc(data[at + 4:at + 4 + size])
+            at += 4 + size
+        return out
+    address, at = read_osc_string(data, 0)
+    tags, at = read_osc_string(data, at)
+    args: list = []
+    for tag in tags[1:]:
+        if tag == "s":
+            text, at = read_osc_string(data, at)
+            args.append(text)
+        else:
+            args.append(struct.unpack(">f" if tag == "f" else ">i", data[at:at + 4])[0])
+            at += 4
+    return [(address, args)]
+
+
+def test_vmc_sends_every_humanoid_bone_to_a_loopback_listener() -> None:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(5.0)
+    rest = np.random.default_rng(2).normal(size=(NUM_JOINTS, 3))
+    poses = np.zeros(NUM_JOINTS * 3)
+    poses[3 * JOINT_INDEX["left_elbow"] + 1] = 1.2  # elbow bent 1.2 rad about the model's Y
+    poses[:3] = [0.0, 0.0, 0.3]
+    trans = np.array([0.5, 3.0, 0.1])
+    sender = VmcSender(f"127.0.0.1:{listener.getsockname()[1]}", rest)
+    try:
+        sender.send(poses, trans)
+        messages = read_osc(listener.recv(65536))
+    finally:
+        sender.close()
+        listener.close()
+    addresses = [a for a, _ in messages]
+    assert addresses[:3] == ["/VMC/Ext/OK", "/VMC/Ext/T", "/VMC/Ext/Root/Pos"]
+    bones = {args[0]: np.array(args[1:], np.float64) for a, args in messages if a == "/VMC/Ext/Bone/Pos"}
+    assert set(bones) == set(UNITY_BONES) and len(bones) == 55
+    for values in bones.values():
+        assert np.linalg.norm(values[3:]) == pytest.approx(1.0, abs=1e-5)  # x, y, z, w: unit quaternions
+    # Unity's X is the model's mirrored: a turn about Y keeps its angle and flips its direction.
+    elbow = bones["LeftLowerArm"]
+    assert elbow[3:] == pytest.approx([0.0, -np.sin(0.6), 0.0, np.cos(0.6)], abs=1e-6)
+    # The hips carry the world placement: position in Unity axes (Y up), rotation M R X.
+    pelvis = rest[0] + trans
+    np.testing.assert_allclose(bones["Hips"][:3], UNITY_FROM_WORLD @ pelvis, atol=1e-5)
+    R = UNITY_FROM_WORLD @ axis_angle_to_matrix(np.array([0.0, 0.0, 0.3])) @ np.diag([-1.0, 1.0, 1.0])
+    q = matrix_to_quat_wxyz(R)
+    assert abs(np.dot(q[[1, 2, 3, 0]], bones["Hips"][3:])) == pytest.approx(1.0, abs=1e-6)
+
+
+# -- the command ---------------------------------------------------------------------------------
+def live_process(*args: str) -> subprocess.Popen[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "BLENDER_MOCAP_SMPLX_DIR"}
+    return subprocess.Popen([sys.executable, "-m", "core", "live", *args, "--progress", "json"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean)
+
+
+def wait_for(proc: subprocess.Popen[str], kind: str, timeout: float = 120.0) -> dict:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    for line in proc.stdout:
+        event = json.loads(line) if line.startswith("{") else {}
+        if event.get("event") == kind:
+            return event
+        assert time.monotonic() < deadline, f"no {kind} event"
+    raise AssertionError(f"the engine ended without a {kind} event: {proc.stderr.read() if proc.stderr else ''}")
+
+
+def test_sigterm_ends_a_live_session_at_once_with_its_figures(demo_video: Path, tmp_path: Path) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    take = tmp_path / "rest.npz"
+    proc = live_process(str(demo_video), "--send", f"127.0.0.1:{receiver.getsockname()[1]}",
+                        "--take", str(take))
+    try:
+        ready = wait_for(proc, "ready")
+        assert ready["take"] == str(take) and take.is_file()
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        done = wait_for(proc, "done", timeout=10.0)
+        assert proc.wait(timeout=10.0) == 0
+        assert time.monotonic() - began < 5.0
+    finally:
+        proc.kill()
+        receiver.close()
+    assert done["frames"] == done["quality"]["frames_sent"]
+
+
+def test_a_session_whose_receiver_is_gone_ends_by_itself(demo_video: Path) -> None:
+    """Blender closed or crashed: the port refuses the datagrams, and the engine must not run on."""
+    free = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # nobody listens there now
+    proc = live_process(str(demo_video), "--send", f"127.0.0.1:{port}")
+    try:
+        wait_for(proc, "ready")
+        began = time.monotonic()
+        out, err = proc.communicate(timeout=30.0)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and time.monotonic() - began < 1.9 + 3.0
+    assert "is gone" in out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["no_such_clip.mp4"], "live source not found"),
+    (["CLIP", "--vmc", "localhost"], "HOST:PORT"),
+])
+def test_bad_input_is_a_message_and_exit_1(short_clip: Path, args: list[str], words: str) -> None:
+    proc = live_process(*[str(short_clip) if a == "CLIP" else a for a in args])
+    out, err = proc.communicate(timeout=60.0)
+    assert proc.returncode == 1
+    assert words in err and "Traceback" not in err
