@@ -72,7 +72,7 @@ def test_the_views_fix_a_view_that_swapped_left_and_right() -> None:
     every view is found too."""
     from core.landmarks import BODY_SWAP
     from core.multiview.sides import side_flips
-    from tests.core.multiview_synth import look_at_rig, observe, ring, sequence, skeleton
+    from tests.testdata.multiview_scenes import look_at_rig, observe, ring, sequence, skeleton
 
     rig = look_at_rig(ring(3, 150.0))
     obs = observe(rig, skeleton(np.arange(40) / 30.0, seed=2), noise_px=1.0)
