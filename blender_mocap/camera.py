@@ -20,14 +20,25 @@ def build_camera(ctx: BuildContext, arm_obj: bpy.types.Object) -> tuple[bpy.type
 
     Needs ``ctx.motion.camera_intrinsics`` and ``image_size``.
     """
-    motion, name, created = ctx.motion, ctx.name, ctx.created
-    cam_data = created.add(bpy.data.cameras.new(f"{name}_camera"))
-    cam_obj = created.add(bpy.data.objects.new(f"{name}_camera", cam_data))
+    motion = ctx.motion
+    K, image_size = motion.camera_intrinsics, motion.image_size
+    assert K is not None and image_size is not None  # checked by the caller
+    extrinsics = motion.camera_extrinsics if motion.camera_extrinsics is not None else np.eye(4)
+    return place_camera(ctx, arm_obj, f"{ctx.name}_camera", K, image_size, extrinsics, ctx.video_path)
+
+
+def place_camera(ctx: BuildContext, arm_obj: bpy.types.Object, name: str, K: np.ndarray, image_size: np.ndarray,
+                 extrinsics: np.ndarray, video_path: str | None,
+                 ) -> tuple[bpy.types.Object, bpy.types.MovieClip | None]:
+    """A camera object ``name`` in the take's collection: OpenCV ``K`` (3, 3) and camera-from-world
+    ``extrinsics`` (4, 4) in the motion's world, ``video_path`` (when it loads) as its background."""
+    created = ctx.created
+    cam_data = created.add(bpy.data.cameras.new(name))
+    cam_obj = created.add(bpy.data.objects.new(name, cam_data))
     ctx.collection.objects.link(cam_obj)
     cam_obj[ROLE] = ROLE_CAMERA
 
-    extrinsics = motion.camera_extrinsics if motion.camera_extrinsics is not None else np.eye(4)
-    rotation, location = convert.blender_camera_pose_from_opencv_extrinsics(extrinsics, motion.world_up)
+    rotation, location = convert.blender_camera_pose_from_opencv_extrinsics(extrinsics, ctx.motion.world_up)
     matrix = np.eye(4)
     matrix[:3, :3] = rotation
     matrix[:3, 3] = location
@@ -38,8 +49,6 @@ def build_camera(ctx: BuildContext, arm_obj: bpy.types.Object) -> tuple[bpy.type
     moved = np.array(arm_obj.matrix_world) @ rig_default.T
     cam_obj.matrix_world = Matrix((moved @ matrix).tolist())
 
-    K, image_size = motion.camera_intrinsics, motion.image_size
-    assert K is not None and image_size is not None  # checked by the caller
     lens = convert.blender_lens_from_opencv_intrinsics(K, image_size)
     cam_data.sensor_fit = 'HORIZONTAL'
     cam_data.sensor_width = lens["sensor_width"]
@@ -47,7 +56,7 @@ def build_camera(ctx: BuildContext, arm_obj: bpy.types.Object) -> tuple[bpy.type
     cam_data.shift_x = lens["shift_x"]
     cam_data.shift_y = lens["shift_y"]
 
-    clip = _load_background(cam_data, ctx.video_path, created, ctx.warnings) if ctx.video_path else None
+    clip = _load_background(cam_data, video_path, created, ctx.warnings) if video_path else None
     return cam_obj, clip
 
 

@@ -112,7 +112,8 @@ def shift_along_up(motion: Motion, height: float) -> Motion:
     if extrinsics is not None:
         extrinsics = np.array(extrinsics, np.float64)
         extrinsics[:3, 3] = extrinsics[:3, 3] + extrinsics[:3, :3] @ d
-    return dataclasses.replace(motion, trans=trans, camera_extrinsics=extrinsics)
+    cameras = motion.cameras.moved(extrinsics) if motion.cameras is not None and extrinsics is not None else None
+    return dataclasses.replace(motion, trans=trans, camera_extrinsics=extrinsics, cameras=cameras)
 
 
 def put_on_ground(motion: Motion, percentile: float = GROUND_PERCENTILE) -> tuple[Motion, float]:

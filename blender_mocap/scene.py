@@ -32,6 +32,7 @@ from .armature import build_armature, key_motion, rig_mismatch
 from .body_mesh import add_shape_keys, build_body, key_shapes
 from .build_context import BuildContext, Created
 from .camera import build_camera
+from .multicam import build_other_cameras
 from .settings import CORRECTIVES, SMPLX_DIR_ENV, BuildOptions, smplx_folder_advice
 from .take import BuiltTake, find_body, record_quality
 from .take_keys import ROLE, ROLE_CAMERA
@@ -189,8 +190,10 @@ def _build(ctx: BuildContext, target: bpy.types.Object | None) -> BuiltTake:
     shape_action = key_shapes(ctx, body, action, frames)
 
     camera = clip = None
+    others: list = []
     if motion.camera_intrinsics is not None and motion.image_size is not None:
         camera, clip = build_camera(ctx, arm_obj)
+        others = build_other_cameras(ctx, arm_obj)
     elif ctx.video_path:
         ctx.warnings.append("the motion has no camera, so the video is not shown as a background")
 
@@ -199,7 +202,7 @@ def _build(ctx: BuildContext, target: bpy.types.Object | None) -> BuiltTake:
     ctx.step(1.0, "built")
     return BuiltTake(collection=ctx.collection, armature=arm_obj, action=action, camera=camera,
                      body=body, clip=clip, frame_range=(first, last), reused=target is not None,
-                     shape_action=shape_action, warnings=ctx.warnings)
+                     shape_action=shape_action, warnings=ctx.warnings, other_cameras=[c for c, _ in others])
 
 
 def _set_scene(ctx: BuildContext, camera: bpy.types.Object | None, frames: np.ndarray) -> tuple[int, int]:

@@ -36,6 +36,8 @@ class BuiltTake:
         shape_action: the action holding the shape-key keys (``action`` on
             4.4+, a second one on 4.2), or None when nothing was keyed.
         warnings: things the user should know (e.g. video not found).
+        other_cameras: the further cameras of a take filmed by several videos
+            (``multicam``), each with its video as background; [] for one camera.
     """
 
     collection: bpy.types.Collection
@@ -49,6 +51,7 @@ class BuiltTake:
     ground_offset: float = 0.0
     shape_action: bpy.types.Action | None = None
     warnings: list[str] = field(default_factory=list)
+    other_cameras: list[bpy.types.Object] = field(default_factory=list)
 
 
 def rig_of(obj: bpy.types.Object | None) -> bpy.types.Object | None:

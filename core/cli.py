@@ -1,6 +1,7 @@
 """``python -m core``: the engine's command line.
 
     python -m core capture VIDEO --out RESULT.npz [--progress bar|json|none] ...
+    python -m core capture-multi VIDEO VIDEO [...] --out RESULT.npz [--offsets ...] [--calibration RIG] ...
     python -m core preview RESULT.npz [--out PREVIEW.mp4] ...
     python -m core info MOTION.npz
     python -m core live SOURCE [--realtime] [--send HOST:PORT] [--vmc HOST:PORT] ...
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from . import cli_multi
 from .cli_common import EXIT_FAILED, EXIT_OK, display, run_job
 from .errors import MocapError
 from .options import add_engine_arguments
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="progress display (default: bar on a terminal, none otherwise)")
     add_engine_arguments(cap)
 
+    cli_multi.add_parser(sub)
     preview_cli.add_parser(sub)
     live_cli.add_parser(sub)
 
@@ -46,13 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _capture(args: argparse.Namespace) -> int:
-    from .capture import CaptureSettings, capture
+def capture_settings(args: argparse.Namespace):
+    """The ``CaptureSettings`` of parsed ``capture`` (or ``capture-multi``) arguments."""
+    from .capture import CaptureSettings
     from .cleanup import CleanupSettings
     from .pose import PoseSettings
 
-    mode, emit = display(args)
-    settings = CaptureSettings(
+    return CaptureSettings(
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
         hfov_degrees=args.fov,
         pose=PoseSettings(model_complexity=args.model_complexity),
@@ -65,6 +68,13 @@ def _capture(args: argparse.Namespace) -> int:
             smoothing_body=args.smoothing,
             smoothing_hands=args.smoothing_hands, smoothing_face=args.smoothing_face),
     )
+
+
+def _capture(args: argparse.Namespace) -> int:
+    from .capture import capture
+
+    mode, emit = display(args)
+    settings = capture_settings(args)
     return run_job(lambda should_cancel: capture(args.video, args.out, settings, emit=emit,
                                                  should_cancel=should_cancel), mode)
 
@@ -81,6 +91,8 @@ def _info(args: argparse.Namespace) -> int:
     if motion.up_source:
         sigma = f" ±{motion.up_sigma_degrees:.1f}°" if motion.up_sigma_degrees is not None else ""
         lines.append(f"  up from {motion.up_source}{sigma}")
+    if motion.cameras is not None:
+        lines.append(f"  {motion.cameras.num_cameras} cameras: {', '.join(motion.cameras.names)}")
     lines += [f"  {name}: {value:g}" for name, value in motion.quality.items()]
     try:
         sys.stdout.write("\n".join(lines) + "\n")
@@ -99,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "capture":
         return _capture(args)
+    if args.command == "capture-multi":
+        return cli_multi.run(args, capture_settings(args))
     if args.command == "preview":
         return preview_cli.run(args)
     if args.command == "live":

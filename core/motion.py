@@ -1,4 +1,4 @@
-"""The motion file: schema, write, read and validate (format v2; v1 files still read).
+"""The motion file: schema, write, read and validate (format v3; v1 and v2 files still read).
 
 The motion file is the contract between the engine and the Blender side (and
 other tools). It is a NumPy ``.npz`` archive readable with
@@ -28,11 +28,13 @@ import numpy as np
 
 from .archive import ArchiveError, NotAnArchiveError, read_arrays
 from .errors import MocapError
+from .motion_cameras import CAMERA_KEYS, MotionCameras, camera_faults, cameras_from_arrays
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, POSE_DIM, POSE_SLICES
 
 FORMAT_NAME = "blender-mocap/motion"
-FORMAT_VERSION = 2
-"""v2 added ``up_source`` and ``up_sigma_degrees`` (where the world's up came from); v1 files read without them."""
+FORMAT_VERSION = 3
+"""v2 added ``up_source`` and ``up_sigma_degrees`` (where the world's up came from); v3 the list of cameras
+(``cameras_*``, ``core.motion_cameras``) of a take filmed by several videos. Older files read without them."""
 
 LOW_CONFIDENCE = 0.5
 """A frame whose ``confidence`` is below this is a weak one: counted in the quality figures, marked red
@@ -45,7 +47,7 @@ KNOWN_KEYS = (
     "bridged", "reprojection_error", "world_up", "joint_names", "parents", "quality_names",
     "quality_values", "source_video", "camera_intrinsics", "camera_extrinsics", "image_size",
     "rest_joints", "v_template", "faces", "skin_weights", "shape_dirs", "expression_dirs", "keypoints_2d",
-    "up_source", "up_sigma_degrees",
+    "up_source", "up_sigma_degrees", *CAMERA_KEYS,
 )
 """The members a reader looks at; any other member of an archive is never decompressed."""
 
@@ -116,6 +118,8 @@ class Motion:
             "posture", "level camera", ...; "" when unknown: v1 files, AMASS).
         up_sigma_degrees: 1-sigma uncertainty of that up direction, degrees
             (None when unknown).
+        cameras: every camera of a take filmed by several videos (camera 0 is
+            the one above); None for one camera (v1, v2, AMASS).
     """
 
     poses: np.ndarray
@@ -146,6 +150,7 @@ class Motion:
     source_video: str = ""
     up_source: str = ""
     up_sigma_degrees: float | None = None
+    cameras: MotionCameras | None = None
 
     @property
     def num_frames(self) -> int:
@@ -211,6 +216,7 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
         arrays["up_source"] = _str(motion.up_source)
     if motion.up_sigma_degrees is not None:
         arrays["up_sigma_degrees"] = np.array(motion.up_sigma_degrees, np.float64)
+    arrays.update(motion.cameras.to_arrays() if motion.cameras is not None else {})
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,7 +247,7 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
 
 
 def read_motion(path: str | os.PathLike[str]) -> Motion:
-    """Read and validate a motion file (ours, v1 or v2, or an AMASS SMPL-X file).
+    """Read and validate a motion file (ours, v1 to v3, or an AMASS SMPL-X file).
 
     Raises:
         MotionFileError: the file is missing, not an npz archive, holds
@@ -300,7 +306,7 @@ def _float_array(data: dict[str, np.ndarray], key: str, name: str) -> np.ndarray
 
 
 def _check_version(data: dict[str, np.ndarray], name: str) -> None:
-    """Refuse a file from a newer format (or an invalid version); v1 and v2 read."""
+    """Refuse a file from a newer format (or an invalid version); v1 to v3 read."""
     if "format_version" not in data:
         return
     version = int(np.asarray(data["format_version"]).reshape(()))
@@ -385,6 +391,7 @@ def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
         source_video=_scalar_str(data, "source_video", ""),
         up_source=_scalar_str(data, "up_source", ""),
         up_sigma_degrees=_scalar_float(data, "up_sigma_degrees"),
+        cameras=cameras_from_arrays(data),
     )
 
 
@@ -463,3 +470,7 @@ def validate_motion(motion: Motion, name: str = "motion") -> None:
         raise MotionFileError(f"{name}: 'world_up' must not be zero")
     if motion.body_model not in ("mannequin", "smplx"):
         raise MotionFileError(f"{name}: unknown body model '{motion.body_model}'")
+    fault = None if motion.cameras is None else camera_faults(motion.cameras, motion.camera_intrinsics,
+                                                               motion.camera_extrinsics)
+    if fault:
+        raise MotionFileError(f"{name}: {fault}")

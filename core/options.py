@@ -10,7 +10,9 @@ help) and which surfaces carry it:
 - ``scene``: the Blender side's capture (``CaptureRequest``); with a
   :class:`Ui` record also a property of the scene's ``mocap`` group;
 - ``build``: scene building (``BuildOptions``; ``headless.py build``);
-- ``live``: ``python -m core live SOURCE`` (the live session, ``core.live``).
+- ``live``: ``python -m core live SOURCE`` (the live session, ``core.live``);
+- ``multi``: ``python -m core capture-multi`` only (several videos of one
+  performance; it takes the ``engine`` options too).
 
 Values everywhere are the engine's: lower-case choices, degrees, and a frame
 range of a 0-based ``start`` and an exclusive ``end`` (None = the engine's
@@ -29,12 +31,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Surface = Literal["engine", "batch", "scene", "build", "live"]
+Surface = Literal["engine", "batch", "scene", "build", "live", "multi"]
 ENGINE: Surface = "engine"
 BATCH: Surface = "batch"
 SCENE: Surface = "scene"
 BUILD: Surface = "build"
 LIVE: Surface = "live"
+MULTI: Surface = "multi"
 
 Body = Literal["auto", "mannequin", "smplx"]
 Gender = Literal["neutral", "male", "female"]
@@ -93,6 +96,23 @@ def parse_person(text: str) -> tuple[float, float, int | None]:
     if x < 0 or y < 0 or (at is not None and at < 0):
         raise ValueError(f"{text!r}: the pixel and the frame must be 0 or more")
     return x, y, at
+
+
+def offsets_list(text: str) -> str:
+    """argparse type: comma-separated seconds, one per video (``"0,1.37,-0.4"``), kept as text."""
+    try:
+        [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds per video separated by commas, got {text!r}") from None
+    return text
+
+
+def positive_metres(text: str) -> float:
+    """argparse type: a length in metres from 0.5 to 2.5 (a person's height)."""
+    value = float(text)
+    if not 0.5 <= value <= 2.5:
+        raise argparse.ArgumentTypeError(f"must be between 0.5 and 2.5 metres, got {value:g}")
+    return value
 
 
 def person_pick(text: str) -> str:
@@ -343,6 +363,16 @@ OPTIONS: tuple[Option, ...] = (
                ("active", "Active Character", "Add the take as a new action to the active character when its "
                 "skeleton matches; otherwise build a new character"),
                ("new", "New Character", "Always build a new character")))),
+    # Several videos of one performance (issue 20): python -m core capture-multi.
+    Option("offsets", str, "seconds from the first video's start to each video's start, one per video, "
+           "comma-separated (default: found from the sound tracks, else from the person's motion)",
+           frozenset({MULTI}), parse=offsets_list, metavar="S,S,..."),
+    Option("calibration", str, "a camera rig file (as --save-calibration writes) for these videos, in their "
+           "order (default: calibrate from the person)", frozenset({MULTI}), metavar="FILE"),
+    Option("save_calibration", str, "write the cameras found to this rig file, for later takes of the same rig",
+           frozenset({MULTI}), metavar="FILE"),
+    Option("person_height", float, "the person's height in metres, for the calibration's scale (default: "
+           "from the fitted body's bone lengths)", frozenset({MULTI}), parse=positive_metres, metavar="M"),
 )
 
 OPTIONS += (

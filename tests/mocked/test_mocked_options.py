@@ -36,6 +36,8 @@ SAMPLE: dict[str, Any] = {
     "resample": True, "target": "new", "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
     "person": "640,360@12", "live_source": "rtsp://cam.local/stream", "realtime": True, "vmc": "127.0.0.1:39539",
     "retarget_target": "hero.blend:Armature", "retarget_preset": "mixamo",
+    "offsets": "0,1.37,-0.4", "calibration": "/rigs/studio.json", "save_calibration": "/rigs/new.json",
+    "person_height": 1.8,
 }
 BATCH_OWN = {"outputs", "engine_python", "progress"}
 """BatchSettings fields that are the batch's own, not options."""
@@ -65,6 +67,21 @@ def test_engine_arguments_round_trip_through_the_engine_parser() -> None:
     defaults = parse_engine([])
     assert defaults == {o.name: o.default for o in options_for(ENGINE)}
     assert engine_args(defaults) == []
+
+
+def test_multi_view_options_round_trip_through_capture_multi() -> None:
+    multi = options_for(opts.MULTI)
+    assert {o.name for o in multi} == {"offsets", "calibration", "save_calibration", "person_height"}
+    values = pick(SAMPLE, multi)
+    argv = ["capture-multi", "a.mp4", "b.mp4", "--out", "o.npz", *opts.option_args(values, multi, {})]
+    parsed = vars(build_parser().parse_args(argv))
+    assert pick(parsed, multi) == values and [str(v) for v in parsed["videos"]] == ["a.mp4", "b.mp4"]
+    # capture-multi takes every capture option too, applied to each video
+    engine = pick(SAMPLE, options_for(ENGINE))
+    both = build_parser().parse_args([*argv, *engine_args(engine)])
+    assert engine_values(both) == engine
+    settings = ext("core.cli_multi").multi_settings(both, capture=None)
+    assert settings.offsets == (0.0, 1.37, -0.4) and settings.person_height == 1.8
 
 
 def toml_text(values: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from .result import bridging_warnings, read_result
 from .settings import OptimizeSettings, resolve_device
 from .setup import Params, free_joints, initial_values, lifted, observations, usable_frames
 from .solver import minimise, one_cpu_thread
+from .views import CameraViews, start_at_mid_hip, view_observations
 from .windows import frames_of, spread_frames, stitch, window_starts
 
 
@@ -30,15 +31,18 @@ def fit_clip(
     settings: OptimizeSettings = OptimizeSettings(),
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    views: CameraViews | None = None,
 ) -> FitResult:
     """Fit ``body`` (default: the mannequin) to a clip's landmarks, all frames as one batch
     (see :func:`fit_window`), or in overlapping windows of ``settings.window_frames``
     with one shared shape when the clip is longer (memory stays bounded).
+    ``views``: further cameras of a multi-view take (their landmarks on the same frames).
     """
     T = seq.num_frames
     window, overlap = int(settings.window_frames), int(settings.window_overlap)
     if T <= window or window <= 2 * overlap:
-        return fit_window(seq, K, body, settings=settings, progress=progress, should_cancel=should_cancel)
+        return fit_window(seq, K, body, settings=settings, progress=progress, should_cancel=should_cancel,
+                          views=views)
     body = body if body is not None else MannequinBody()
     starts = window_starts(T, window, overlap)
     total = len(starts) + 1
@@ -50,16 +54,19 @@ def fit_clip(
 
     # The shape: one fit on frames spread over the whole clip (one window's worth).
     spread = spread_frames(T, window)
-    shape_fit = fit_window(frames_of(seq, spread, fps=seq.fps * len(spread) / T), K, body, settings=settings,
-                           progress=part_progress, should_cancel=should_cancel)
+    spread_fps = seq.fps * len(spread) / T
+    shape_fit = fit_window(frames_of(seq, spread, fps=spread_fps), K, body, settings=settings,
+                           progress=part_progress, should_cancel=should_cancel,
+                           views=None if views is None else views.frames(spread, spread_fps))
     betas = shape_fit.betas
     parts: list[tuple[int, FitResult | None]] = []
     for start in starts:
         step[0] += 1
         stop = min(start + window, T)
         try:
-            part = fit_window(frames_of(seq, np.arange(start, stop)), K, body, settings=settings, betas=betas,
-                              progress=part_progress, should_cancel=should_cancel)
+            span = np.arange(start, stop)
+            part = fit_window(frames_of(seq, span), K, body, settings=settings, betas=betas, progress=part_progress,
+                              should_cancel=should_cancel, views=None if views is None else views.frames(span))
         except CancelledError:
             raise
         except MocapError:
@@ -83,6 +90,7 @@ def fit_window(
     betas: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    views: CameraViews | None = None,
 ) -> FitResult:
     """Fit ``body`` (default: the mannequin) to a clip's landmarks, all frames as one batch.
 
@@ -96,6 +104,8 @@ def fit_window(
         progress: progress(done, total), counted in objective evaluations
             after the initialiser.
         should_cancel: polled before each evaluation; True raises CancelledError.
+        views: further cameras (``core.fit.optimize.views.CameraViews``): their 2D
+            landmarks add a reprojection term each; the fit stays in camera 0's frame.
 
     Returns:
         ``FitResult`` with poses (T, 165), trans (T, 3) in the camera frame,
@@ -113,13 +123,13 @@ def fit_window(
     """
     device = resolve_device(settings.device)
     with one_cpu_thread(device):
-        return _fit_window(seq, K, body, device, settings, betas, progress, should_cancel)
+        return _fit_window(seq, K, body, device, settings, betas, progress, should_cancel, views)
 
 
 def _fit_window(seq: PoseSequence, K: np.ndarray, body: BodyModel | None, device: torch.device,
                 settings: OptimizeSettings, betas: np.ndarray | None,
                 progress: Callable[[int, int], None] | None,
-                should_cancel: Callable[[], bool] | None) -> FitResult:
+                should_cancel: Callable[[], bool] | None, views: CameraViews | None = None) -> FitResult:
     """``fit_window`` on ``device``."""
     started = time.perf_counter()
     body = (body if body is not None else MannequinBody()).to(device)
@@ -129,8 +139,11 @@ def _fit_window(seq: PoseSequence, K: np.ndarray, body: BodyModel | None, device
         raise MocapError(NO_PERSON)
     seq = lifted(seq, K, frames.good, settings)
     start = initial_values(seq, K, body, frames.good, settings, betas)
+    if views is not None:
+        start = start_at_mid_hip(start, body, views.mid_hip)
     fit_face = bool(body.num_face) and bool(np.isfinite(np.asarray(seq.face)[frames.good]).any())
-    problem = ClipProblem(body, observations(seq, body, frames.good, device), K, seq.fps, settings, fit_face)
+    seen = None if views is None else view_observations(views, body, settings, device)
+    problem = ClipProblem(body, observations(seq, body, frames.good, device), K, seq.fps, settings, fit_face, seen)
     expr0 = np.zeros((seq.num_frames, body.num_expression), np.float32)
     params = Params(start.local, start.trans, start.betas, expr0, free_joints(fit_face), device, start.fit_shape)
     evaluations = minimise(problem, params, settings, device, progress=progress, should_cancel=should_cancel)

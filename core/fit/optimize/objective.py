@@ -21,6 +21,7 @@ from ...landmarks import NUM_BODY, NUM_HAND
 from .limits import joint_limit_cost
 from .settings import OptimizeSettings
 from .setup import Observations
+from .views import ViewObservations
 
 
 def geman_mcclure(sq: Tensor, sigma: float) -> Tensor:
@@ -69,6 +70,15 @@ def hands_3d_term(hand_points: Tensor, hand_px: Tensor, weight: Tensor, f: Tenso
     return (geman_mcclure(sqh, sigma).sum(-1) * weight).sum(-1).mean()
 
 
+def multiview_term(points: Tensor, views: ViewObservations, sigma: float) -> Tensor:
+    """Robust reprojection cost of ``points`` (N, P, 3; camera 0's frame) in every further camera
+    (``core.fit.optimize.views``): per camera the mean over frames of the summed point costs, as
+    camera 0's ``reprojection`` + ``hands_2d`` + ``face_2d``, summed over the cameras."""
+    cam = torch.einsum("vij,npj->vnpi", views.R, points) + views.t[:, None, None]
+    rho = image_costs(cam, views.uv, views.w, views.f[:, None, None], views.c[:, None, None], sigma)
+    return rho.sum(-1).mean(-1).sum()
+
+
 def velocity_term(joints: Tensor, time_scale: float) -> Tensor:
     """Mean squared joint velocity of joints (N, 55, 3), metres per frame at 30 fps."""
     v = (joints[1:] - joints[:-1]) * time_scale
@@ -101,8 +111,9 @@ class ClipProblem:
     any subset of frames: ``temporal=False`` drops the terms that need neighbours)."""
 
     def __init__(self, body: BodyModel, obs: Observations, K: np.ndarray, fps: float,
-                 settings: OptimizeSettings, fit_face: bool) -> None:
+                 settings: OptimizeSettings, fit_face: bool, views: ViewObservations | None = None) -> None:
         self.body = body
+        self.views = views
         self.obs = obs
         self.settings = settings
         self.fit_face = fit_face
@@ -130,7 +141,8 @@ class ClipProblem:
         zero = pts.new_zeros(())
         rho = image_costs(pts, o.uv, o.w2d, self.f, self.c, s.robust_sigma_2d)
         temporal = temporal and N > 2
-        return {
+        views = {} if self.views is None else {"multiview_2d": multiview_term(pts, self.views, s.robust_sigma_2d)}
+        return views | {
             "reprojection": rho[:, :NUM_BODY].sum(-1).mean(),
             "hands_2d": rho[:, HANDS_START:FACE_START].sum(-1).mean(),
             "face_2d": rho[:, FACE_START:].sum(-1).mean() if body.num_face and self.fit_face else zero,
@@ -149,12 +161,14 @@ class ClipProblem:
     def total(self, t: dict[str, Tensor]) -> Tensor:
         """The objective: each term of ``terms`` times its weight, summed (a scalar, per frame)."""
         w = self.settings.weights
-        return (w.reprojection * t["reprojection"] + w.hands_2d * t["hands_2d"] + w.face_2d * t["face_2d"]
+        views = w.multiview_2d * t["multiview_2d"] if "multiview_2d" in t else None
+        one = (w.reprojection * t["reprojection"] + w.hands_2d * t["hands_2d"] + w.face_2d * t["face_2d"]
                 + w.world_3d * t["world_3d"] + w.hands_3d * t["hands_3d"]
                 + w.joint_limits * t["joint_limits"]
                 + w.velocity * t["velocity"] + w.acceleration * t["acceleration"]
                 + w.expression_acceleration * t["expression_acceleration"]
                 + w.shape * t["shape"] + w.expression * t["expression"])
+        return one if views is None else one + views  # one camera: the same sum, bit for bit
 
     def objective(self, betas: Tensor, local: Tensor, trans: Tensor, expression: Tensor | None,
                   temporal: bool = True, level_order: bool = False) -> Tensor:

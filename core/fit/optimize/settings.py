@@ -56,6 +56,9 @@ class ObjectiveWeights:
             (1 for SMPL-X's unit-variance betas, 0.15 for the mannequin's log
             scales): keeps the shape plausible when the views say little.
         expression: squared size of the expression coefficients.
+        multiview_2d: the 2D terms of every further camera of a multi-view take
+            (``core.fit.optimize.views``), body, hands and face together, each
+            camera as much as camera 0; absent from a one-camera fit.
     """
 
     reprojection: float = 1.0
@@ -70,6 +73,7 @@ class ObjectiveWeights:
     expression_acceleration: float = 0.003
     shape: float = 1e-4
     expression: float = 1e-5
+    multiview_2d: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,276 @@
+"""The multi-view capture job: several videos of one performance -> one motion file with every camera.
+
+``python -m core capture-multi VIDEO VIDEO [...] --out take.npz``: the person is
+found in each video as ``capture`` finds them, the videos are put on video 0's
+clock (``--offsets``, else their sound, else the person's motion), the cameras
+come from a rig file (``--calibration``) or from the person, and one whole-clip
+fit sees the body from every camera (``core.fit.optimize.views``): camera 0's
+2D terms and every other camera's, MediaPipe's one-view depth left out. Then
+the up direction comes from the rig, cleanup runs as for one video (the root
+keeps its seen depth), and the motion file (v3) lists every camera.
+
+The take lives in camera 0's frame until cleanup moves it into its Z-up world;
+the other cameras keep their places relative to camera 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .capture import (
+    POSE_BACKENDS,
+    CaptureSettings,
+    Event,
+    _find_person,
+    _Reporter,
+    camera_fov,
+    check_output,
+    choose_body,
+    frame_range,
+    motion_from_fit,
+    torch_pose_settings,
+)
+from .cleanup import clean_motion
+from .errors import CancelledError, MocapError
+from .gravity import Gravity
+from .gravity.take import apply_gravity
+from .landmarks import PoseSequence, mark_outside, repair_side_swaps
+from .motion import Motion, write_motion
+from .motion_cameras import MotionCameras
+from .multiview import sync
+from .multiview.rig import CameraRig, load_rig, save_rig
+from .multiview.sides import side_flips, swap_sides
+from .multiview.triangulate import triangulate
+from .video import default_intrinsics, open_video
+
+MAX_VIDEOS = 8
+RIG_UP_SIGMA_DEGREES = 1.0
+"""How far the rig's up is trusted (its cameras' average up and the floor contacts, or a board's)."""
+
+
+@dataclass(frozen=True)
+class MultiCaptureSettings:
+    """What a multi-view capture does.
+
+    Attributes:
+        capture: the one-video settings, applied to every video (frame range,
+            stride and field of view in each video's own frames; the person pick
+            in video 0's).
+        offsets: seconds from video 0's first frame to each video's first frame,
+            one per video (video 0's is 0; negative: that video started earlier);
+            None finds them from the sound tracks, else the person's motion.
+        calibration: a rig file (``core.multiview.rig``) with one camera per
+            video, in the same order; None calibrates from the person.
+        save_calibration: write the cameras used to this rig file.
+        person_height: the person's height, metres: the calibration's scale
+            (None: the fitted body's bone lengths).
+    """
+
+    capture: CaptureSettings = CaptureSettings()
+    offsets: tuple[float, ...] | None = None
+    calibration: str | None = None
+    save_calibration: str | None = None
+    person_height: float | None = None
+
+
+class _ViewReporter(_Reporter):
+    """A reporter whose pose progress covers video ``k`` of ``count``'s share of the pose span."""
+
+    def __init__(self, emit: Callable[[Event], None] | None, k: int, count: int) -> None:
+        super().__init__(emit)
+        self.k, self.count = k, count
+
+    def progress_of(self, name: str) -> Callable[[int, int], None]:
+        inner = super().progress_of(name)
+        if name != "pose":
+            return inner
+        return lambda done, total: inner(self.k * total + done, self.count * total)
+
+
+def capture_multi(
+    videos: list[str | Path],
+    out: str | Path,
+    settings: MultiCaptureSettings = MultiCaptureSettings(),
+    *,
+    emit: Callable[[Event], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Motion:
+    """Capture one person filmed by ``videos`` (2 to 8) into the motion file ``out``.
+
+    Raises MocapError (or CancelledError) with a message for the user; ``out`` is
+    written atomically.
+    """
+    from .fit.optimize import fit_clip
+    from .fit.optimize import preset as fit_preset
+    from .fit.optimize.views import CameraViews, multiview_settings
+
+    if not 2 <= len(videos) <= MAX_VIDEOS:
+        raise MocapError(f"capture-multi takes 2 to {MAX_VIDEOS} videos of one performance, got {len(videos)}")
+    report = _Reporter(emit)
+    out = check_output(out)
+    given = _given_rig(settings, len(videos))  # before minutes of pose estimation
+    one = settings.capture
+    chosen = fit_preset(one.preset, device=one.device)
+    body, body_warnings = choose_body(one)
+    seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel)
+    offsets = _offsets(settings, videos, seqs, fps, report)
+    base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
+    rig = _rig(settings, given, videos, base, Ks, report)
+    flips = side_flips(base, rig)
+    for seq, flipped in zip(base, flips):
+        swap_sides(seq, flipped)
+    if flips.any():
+        report.warn(f"left and right were the wrong way round in {int(flips.sum())} frames of "
+                    f"{int(flips.any(1).sum())} videos: the cameras together corrected them")
+    seen, mid_hip = _triangulated(base, rig)
+    rel = rig.extrinsics() @ np.linalg.inv(rig.extrinsics()[0])        # camera k from camera 0
+    for warning in body_warnings:
+        report.warn(warning)
+    report.stage("fitting", f"fitting the {body.name} body to {seqs[0].num_frames} frames seen by {len(videos)} "
+                            f"cameras ({chosen.name} preset)")
+    views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip)
+    fit = fit_clip(seen, rig.K[0], body, settings=multiview_settings(chosen.optimize), views=views,
+                   progress=report.progress_of("fitting"), should_cancel=should_cancel)
+    for warning in fit.warnings:
+        report.warn(warning)
+    motion = motion_from_fit(base[0], fit, rig.K[0], source_video=str(Path(videos[0]).resolve()), body=body)
+    gravity = Gravity(up=rig.R[0] @ rig.world_up, sigma_degrees=RIG_UP_SIGMA_DEGREES, source="camera rig")
+    apply_gravity(motion, gravity)
+    cameras = MotionCameras(rig.K, rel, rig.image_sizes, rig.names, tuple(str(Path(v).resolve()) for v in videos),
+                            np.asarray(offsets, np.float64), np.asarray(fps, np.float64))
+    if one.cleanup is not None:
+        report.stage("cleanup", f"{gravity.describe()}; finding the floor, planting the feet, smoothing")
+        # the root's depth is seen by the other cameras: anchoring it on camera 0's foot rays would lose that
+        cleaned = clean_motion(motion, dataclasses.replace(one.cleanup, anchor_root=False),
+                               progress=report.progress_of("cleanup"))
+        motion = cleaned.motion
+        for warning in cleaned.warnings:
+            report.warn(warning)
+    motion.cameras = cameras.moved(motion.camera_extrinsics if motion.camera_extrinsics is not None else np.eye(4))
+    report.stage("writing", f"writing {out.name}")
+    write_motion(out, motion)
+    if should_cancel is not None and should_cancel():
+        out.unlink(missing_ok=True)
+        raise CancelledError("capture cancelled; no motion file was written")
+    report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames, "quality": motion.quality,
+                 "cameras": len(videos)})
+    return motion
+
+
+def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, chosen: Any, body: Any,
+                   emit: Callable[[Event], None] | None, should_cancel: Callable[[], bool] | None,
+                   ) -> tuple[list[PoseSequence], list[np.ndarray], list[float]]:
+    """The pose stage of every video: (landmarks, intrinsics from the field of view, the video's fps) each."""
+    one = settings.capture
+    stride = one.stride if one.stride is not None else chosen.stride
+    if stride < 1:
+        raise MocapError(f"stride must be 1 or more, got {stride}")
+    if one.pose_backend not in POSE_BACKENDS:
+        raise MocapError(f"unknown pose backend '{one.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
+    mirror = chosen.mirror_average if one.mirror_average is None else one.mirror_average
+    torch_pose = torch_pose_settings(one, mirror) if one.pose_backend == "torch" else None
+    seqs, Ks, fps = [], [], []
+    for k, video in enumerate(videos):
+        report = _ViewReporter(emit, k, len(videos))
+        report.stage("decoding", f"opening video {k + 1} of {len(videos)}, {Path(video).name}")
+        info = open_video(video)
+        end, expected = frame_range(one, info, stride)
+        hfov, _ = camera_fov(one, info.path, info.width, info.height)
+        view = one if k == 0 else dataclasses.replace(one, person=None)  # a pick is a pixel of video 0
+        seq = _find_person(view, info, body, report, end=end, stride=stride, expected=expected, mirror=mirror,
+                           torch_pose=torch_pose, should_cancel=should_cancel)
+        mark_outside(seq)
+        repair_side_swaps(seq)
+        seqs.append(seq)
+        Ks.append(default_intrinsics(info.width, info.height, hfov))
+        fps.append(float(info.fps))
+    return seqs, Ks, fps
+
+
+def _offsets(settings: MultiCaptureSettings, videos: list[str | Path], seqs: list[PoseSequence],
+             fps: list[float], report: _Reporter) -> list[float]:
+    """Seconds from video 0's first frame to each video's first frame (see ``MultiCaptureSettings``)."""
+    if settings.offsets is not None:
+        return [float(o) - float(settings.offsets[0]) for o in settings.offsets]
+    found = sync.audio_offsets([str(v) for v in videos])
+    if found is not None:
+        report.stage("pose", "videos synced by their sound")
+        return [float(o) for o in found]
+    report.warn("no usable sound in the videos: synced by the person's motion (within about a frame)")
+    return [float(o) for o in sync.motion_offsets(seqs)]
+
+
+def _on_clock(seq: PoseSequence, base: PoseSequence, base_fps: float, offset: float) -> PoseSequence:
+    """``seq`` (a video that started ``offset`` seconds after video 0) on ``base``'s frames (video 0's
+    analysed frames, ``base_fps`` its video's rate), interpolated (``core.multiview.sync.resample``)."""
+    first = float(base.frame_indices[0]) / base_fps if base.num_frames else 0.0
+    out = sync.resample(seq, offset - first, base.fps, base.num_frames)
+    return dataclasses.replace(out, frame_indices=base.frame_indices.copy())
+
+
+def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequence, np.ndarray]:
+    """Video 0's landmarks with the triangulated body as its 3D landmarks, and the mid-hip (T, 3) in camera
+    0's frame (NaN where not triangulated).
+
+    The 3D landmarks are in camera 0's axes, relative to the mid-hip, visibility 1 where at least two views
+    agree; a point (or a frame) the views do not agree on keeps MediaPipe's own with visibility 0, so the
+    frame still counts and the 3D term ignores it."""
+    uv = np.stack([np.asarray(s.body_2d[..., :2], np.float64) for s in base])
+    conf = np.stack([np.asarray(s.body_2d[..., 2], np.float64) for s in base])
+    points, inliers = triangulate(uv, conf, rig)
+    cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
+    mid = 0.5 * (cam0[:, 23] + cam0[:, 24])
+    seen = (inliers.sum(0) >= 2) & np.isfinite(cam0).all(-1) & np.isfinite(mid).all(-1)[:, None]
+    own = np.array(base[0].body_world, np.float64)
+    world = np.where(seen[..., None], np.concatenate([cam0 - mid[:, None], np.ones_like(cam0[..., :1])], -1),
+                     np.concatenate([own[..., :3], np.zeros_like(own[..., :1])], -1))
+    return dataclasses.replace(base[0], body_world=world.astype(base[0].body_world.dtype)), mid
+
+
+def _camera_names(videos: list[str | Path]) -> list[str]:
+    """A name per camera: its video's stem, numbered when two videos share one (``cam_1/clip.mp4``, ``cam_2/clip.mp4``)."""
+    stems = [Path(v).stem for v in videos]
+    return stems if len(set(stems)) == len(stems) else [f"{k + 1}_{s}" for k, s in enumerate(stems)]
+
+
+def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
+    """The ``--calibration`` rig (None without one), and the offsets and rig checked against ``count`` videos."""
+    if settings.offsets is not None and len(settings.offsets) != count:
+        raise MocapError(f"--offsets gives {len(settings.offsets)} values for {count} videos: "
+                         "give one per video, the first 0")
+    if settings.calibration is None:
+        return None
+    rig = load_rig(settings.calibration)
+    if rig.num_cameras != count:
+        raise MocapError(f"--calibration {settings.calibration} holds {rig.num_cameras} cameras for "
+                         f"{count} videos: give a rig of these cameras, in the videos' order")
+    return rig
+
+
+def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
+         Ks: list[np.ndarray], report: _Reporter) -> CameraRig:
+    """The cameras: the rig file's (checked against the videos), or calibrated from the person; saved when asked."""
+    sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
+    if given is not None:
+        rig = given
+        for k, size in enumerate(sizes):
+            if tuple(int(v) for v in rig.image_sizes[k]) != size:
+                raise MocapError(f"--calibration: camera {k} ({rig.names[k]}) is {rig.image_sizes[k][0]}x"
+                                 f"{rig.image_sizes[k][1]} but video {k + 1} is {size[0]}x{size[1]}: the rig "
+                                 "lists its cameras in another order, or is of another rig")
+        report.stage("pose", f"cameras from {Path(str(settings.calibration)).name}")
+    else:
+        from .multiview import calibrate  # SciPy: imported only when it calibrates
+
+        report.stage("pose", f"calibrating {len(videos)} cameras from the person")
+        rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
+                                              names=_camera_names(videos))
+    if settings.save_calibration is not None:
+        save_rig(rig, settings.save_calibration)
+    return rig

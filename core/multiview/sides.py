@@ -1,0 +1,73 @@
+"""Left and right made consistent across views: the cameras together undo MediaPipe's side swaps.
+
+One view cannot always tell a person facing it from one facing away: MediaPipe
+then labels the sides the wrong way round (on the rendered four-phone take, 29
+of camera 0's 150 frames). With calibrated views, per frame:
+
+1. relative labels: for each way of swapping views 1..C-1 against view 0 (at
+   most 2^7), the limbs are triangulated (``triangulate``) and the labelling whose
+   views agree on the most (view, landmark) pairs wins;
+2. absolute labels: a real body's left-to-right and foot-to-head axes give its
+   facing (``cross(left - right, up)``); the face points the same way (nose in
+   front of the ears). A labelled body whose face looks backwards is mirrored:
+   every view is swapped.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..landmarks import BODY, BODY_SWAP, PoseSequence
+from .rig import CameraRig
+from .triangulate import triangulate
+
+_LIMBS = [BODY[f"{side}_{part}"] for side in ("left", "right")
+          for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")]
+_FACE = [BODY["nose"], BODY["left_ear"], BODY["right_ear"]]
+_POINTS = np.array(_LIMBS + _FACE)
+
+
+def _labelled(uv: np.ndarray, conf: np.ndarray, flips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uv (C, T, 33, 2), conf (C, T, 33) with the body swapped where ``flips`` (C, T)."""
+    return (np.where(flips[..., None, None], uv[:, :, BODY_SWAP], uv),
+            np.where(flips[..., None], conf[:, :, BODY_SWAP], conf))
+
+
+def side_flips(seqs: list[PoseSequence], rig: CameraRig) -> np.ndarray:
+    """(C, T) bool: the frames of each view (all on one time base) whose left and right should be swapped."""
+    uv = np.stack([np.asarray(s.body_2d[..., :2], np.float64) for s in seqs])
+    conf = np.stack([np.asarray(s.body_2d[..., 2], np.float64) for s in seqs])
+    C, T = uv.shape[:2]
+    best_score = np.full(T, -1)
+    best = np.zeros((C, T), bool)
+    best_points = np.full((T, len(_POINTS), 3), np.nan)
+    for combo in itertools.product((False, True), repeat=C - 1):
+        flips = np.zeros((C, T), bool)
+        flips[1:] = np.array(combo, bool)[:, None]
+        u, c = _labelled(uv, conf, flips)
+        points, inliers = triangulate(u[:, :, _POINTS], c[:, :, _POINTS], rig)
+        score = inliers.sum((0, 2))
+        better = score > best_score
+        best_score[better], best[:, better], best_points[better] = score[better], flips[:, better], points[better]
+    L = {name: i for i, name in enumerate([*(f"l{k}" for k in range(6)), *(f"r{k}" for k in range(6)),
+                                            "nose", "lear", "rear"])}
+    hips = 0.5 * (best_points[:, L["l3"]] + best_points[:, L["r3"]])
+    shoulders = 0.5 * (best_points[:, L["l0"]] + best_points[:, L["r0"]])
+    left = (best_points[:, L["l0"]] + best_points[:, L["l3"]]) - (best_points[:, L["r0"]] + best_points[:, L["r3"]])
+    facing = np.cross(left, shoulders - hips)
+    face = best_points[:, L["nose"]] - 0.5 * (best_points[:, L["lear"]] + best_points[:, L["rear"]])
+    mirrored = np.nan_to_num(np.einsum("ti,ti->t", facing, face)) < 0
+    return best ^ mirrored[None]
+
+
+def swap_sides(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
+    """``seq`` with left and right swapped (body landmarks, both hands) on ``frames`` (T,) bool, in place."""
+    if frames.any():
+        seq.body_2d[frames] = seq.body_2d[frames][:, BODY_SWAP]
+        seq.body_world[frames] = seq.body_world[frames][:, BODY_SWAP]
+        left = seq.left_hand[frames].copy()
+        seq.left_hand[frames] = seq.right_hand[frames]
+        seq.right_hand[frames] = left
+    return seq
