@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("core.landmarks", "core.motion", "core.video", "core.mp4meta", "core.person")),
     ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity", "core.multiview")),
-    ("jobs", ("core.capture", "core.preview")),
+    ("jobs", ("core.pipeline", "core.capture", "core.preview")),
     ("engine commands", ("core.cli", "core.cli_common", "core.__main__", "core.preview.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).
     ("settings and conversions", ("blender_mocap", "blender_mocap.convert", "blender_mocap.keying",
