@@ -1,19 +1,22 @@
-"""Overlapping a capture's stages: work that runs in a thread of its own while the pose model runs.
+"""Overlapping a capture's stages: work that runs in a thread of its own beside the pose model and the fit.
 
-The pose model is the capture's long stage and leaves most of a second core idle (its
-networks are small; much of a frame's time is Python and single-threaded ops). Two kinds
-of work run beside it, each in one thread:
+The pose model is the capture's long stage and does not keep two cores busy (its networks
+are small; much of a frame's time is Python and single-threaded ops), and the fit runs
+on one CPU thread (``core.fit.optimize.solver.one_cpu_thread``). Beside them, each in one thread:
 
 - :class:`ReadAhead`: the video is decoded (and downscaled) a few frames ahead, so the
   pose model never waits for the decoder;
-- :class:`Background`: a job started early (the body model, the scene's lines) runs while
-  the frames are still posed; its result is collected when it is needed.
+- :class:`Background`: a job that needs no fitted body runs while the frames are posed
+  (:func:`warm_up`: the later stages' imports) or while the body is fitted
+  (:func:`scene_lines_of`: the scene's vertical lines); its result is collected when needed.
 
-Both keep the capture's promises: a cancel or an error in any thread stops every thread
-(joined, none left running) and reaches the caller as the same ``MocapError`` /
-``CancelledError`` the sequential run raises, so the CLI and the add-on see no difference.
-Results do not depend on the threads: each thread does what the sequential run did, in
-the same order, on its own data.
+:class:`Stages` owns a capture's threads and keeps its promises: a cancel or an error in
+any thread stops every thread (joined, none left running) and reaches the caller as the
+same ``MocapError`` / ``CancelledError`` the sequential run raises, so the CLI and the
+add-on see no difference. Results do not depend on the threads: each thread does what
+the sequential run did, on its own data, so the take is the same to the bit
+(``tests/core/test_pipeline.py``). The fit itself cannot start before the last frame is
+posed: it solves the whole clip as one batch (its temporal terms, one shape).
 """
 
 from __future__ import annotations
