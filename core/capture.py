@@ -311,7 +311,7 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
 
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
     should_cancel = stages.should_cancel
-    warm = stages.background(warm_up, "warm-up")  # what the later stages import, while the frames are posed
+    warm = stages.background(lambda: warm_up(should_cancel), "warm-up")  # what the later stages import, while the frames are posed
     seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
                        mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler,
                        stages=stages)

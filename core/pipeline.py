@@ -203,18 +203,31 @@ class Stages:
             job.wait()
 
 
-def warm_up() -> None:
-    """Import what the stages after the pose model use, while it runs: a fresh process pays for
-    these once (about 1.5 s of CPU on the bench machine, most of it torch's compiler package, which
-    the first ``torch.optim`` optimiser imports), and on the second core it costs the capture no time."""
-    import cv2
-    import torch._dynamo  # noqa: F401 - the L-BFGS optimiser's first construction imports it
+WARM_UP_MODULES = (".cleanup", ".fit.optimize", ".gravity.lines")
+"""What the stages after the pose model import, in the order :func:`warm_up` imports them: each
+small, so a cancel waits for little. Not ``torch._dynamo``, which the fit's first L-BFGS imports
+(about 1.2 s of CPU in a fresh engine process): one import that cannot be stopped, and a cancel
+during the pose stage waited for it (``tests/core/test_cli.py``: SIGTERM to exit took 3.2-4.0 s
+instead of under 3 s on the loaded bench machine), so it stays where the fit needs it."""
 
-    from .cleanup import clean_motion  # noqa: F401
-    from .fit.optimize import fit_clip  # noqa: F401
-    from .gravity import lines  # noqa: F401
 
-    cv2.ximgproc.createFastLineDetector()  # the scene lines' detector (OpenCV's contrib module loads lazily)
+def warm_up(should_cancel: Callable[[], bool] | None = None) -> None:
+    """Import what the stages after the pose model use, while it runs: a fresh engine process
+    pays for these once, and on the second core they cost the capture no time. Stops between
+    two imports when ``should_cancel()`` (an import itself cannot be stopped)."""
+    import importlib
+
+    for name in WARM_UP_MODULES:
+        if should_cancel is not None and should_cancel():
+            return
+        try:
+            importlib.import_module(name, __package__)
+        except ImportError:
+            pass  # the stage that needs it meets the error itself, with its message
+    if should_cancel is None or not should_cancel():
+        import cv2
+
+        cv2.ximgproc.createFastLineDetector()  # the scene lines' detector (OpenCV's contrib module loads lazily)
 
 
 def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> Callable[[], Gravity | None]:
@@ -228,4 +241,4 @@ def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> C
     return lambda: scene_lines(sampler, keypoints, frame_indices, K)
 
 
-__all__ = ["READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "scene_lines_of", "warm_up"]
+__all__ = ["READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "scene_lines_of", "warm_up"]
