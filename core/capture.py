@@ -22,6 +22,7 @@ from .gravity import FrameSampler
 from .gravity.take import apply_gravity, take_gravity
 from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
+from .pipeline import Stages, scene_lines_of, warm_up
 from .pose import PoseSettings
 from .skeleton import JOINT_NAMES, PARENTS
 from .video import (
@@ -269,13 +270,24 @@ def capture(
     *,
     emit: Callable[[Event], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    overlap: bool = True,
 ) -> Motion:
     """Capture the person in ``video`` and write the motion file ``out``.
 
     Raises MocapError (or its CancelledError) with a message for the user;
     ``out`` is written atomically, so a failed run leaves no file behind and
-    an existing file untouched.
+    an existing file untouched. ``overlap``: decode ahead and run side work in
+    threads beside the pose model and the fit (``core.pipeline``; the same take
+    as False, which runs each stage after the other); every thread has ended
+    when this returns or raises.
     """
+    with Stages(should_cancel, overlap=overlap) as stages:
+        return _capture(video, out, settings, emit, stages)
+
+
+def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit: Callable[[Event], None] | None,
+             stages: Stages) -> Motion:
+    """:func:`capture`, its threads started through ``stages``."""
     from .fit.optimize import fit_clip
     from .fit.optimize import preset as fit_preset
 
@@ -298,8 +310,11 @@ def capture(
     K = default_intrinsics(info.width, info.height, hfov)
 
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
+    should_cancel = stages.should_cancel
+    warm = stages.background(lambda: warm_up(should_cancel), "warm-up")  # what the later stages import, while the frames are posed
     seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
-                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler)
+                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler,
+                       stages=stages)
     mark_outside(seq)  # what the frame does not show was not seen, whatever the model says
     swapped = repair_side_swaps(seq)
     if swapped:
@@ -310,6 +325,8 @@ def capture(
         report.warn(warning)
     report.stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
                             f"camera field of view {hfov:.1f} degrees, {hfov_source})")
+    lines = stages.background(scene_lines_of(sampler, seq, K), "scene lines")  # beside the fit: pose data only
+    warm.wait()  # its imports done before the fit's own (two threads importing one package could deadlock)
     fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=report.progress_of("fitting"),
                    should_cancel=should_cancel)
     for warning in fit.warnings:
@@ -319,7 +336,7 @@ def capture(
 
     motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
     gravity = take_gravity(motion, sampler, pitch_degrees=settings.camera_pitch, roll_degrees=settings.camera_roll,
-                           level_camera=settings.level_camera)
+                           level_camera=settings.level_camera, lines=lines.result())
     apply_gravity(motion, gravity)
     for note in gravity.notes:
         report.warn(note)
@@ -342,7 +359,8 @@ def capture(
 
 def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, report: _Reporter, *,
                  end: int, stride: int, expected: int, mirror: bool, torch_pose: Any,
-                 should_cancel: Callable[[], bool] | None, sampler: FrameSampler | None = None) -> PoseSequence:
+                 should_cancel: Callable[[], bool] | None, sampler: FrameSampler | None = None,
+                 stages: Stages | None = None) -> PoseSequence:
     """The pose stage: frames streamed from the video into the chosen backend; warns about a variable frame rate."""
     from .pose import estimate_holistic
 
@@ -355,6 +373,8 @@ def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, re
     )
     if sampler is not None:
         frames = sampler.tap(frames)
+    if stages is not None:
+        frames = stages.read_ahead(frames)  # decoded in a thread of its own, a few frames ahead
     if torch_pose is not None:  # the torch backend's settings (torch_pose_settings)
         from .pose_torch import estimate_body
         from .pose_torch.tracker import BodyModels

@@ -213,7 +213,7 @@ def gravity_from_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = (),
-                     joints: np.ndarray | None = None, fps: float = 30.0, weights: np.ndarray | None = None,
+                     lines: Gravity | None = None, joints: np.ndarray | None = None, fps: float = 30.0, weights: np.ndarray | None = None,
                      keypoints_2d: np.ndarray | None = None, K: np.ndarray | None = None, image_size: float = 0.0,
                      pitch_degrees: float | None = None, roll_degrees: float | None = None,
                      level_camera: bool = False) -> Gravity:
@@ -222,6 +222,7 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
     Args:
         frames: pictures for the scene lines: (grey (H, W) uint8, K (3, 3) of
             its pixels, person boxes (B, 4) pixels or None).
+        lines: the scene lines' estimate when measured already (``gravity_from_lines``), instead of ``frames``.
         joints: (T, J, 3) fitted SMPL-X joints, OpenCV camera frame, metres,
             for the posture (None: not used); ``fps`` their rate, ``weights``
             optional (T,) frame confidences.
@@ -238,7 +239,8 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
         return Gravity(up=up_from_pitch_roll(pitch_degrees, roll_degrees), sigma_degrees=GIVEN_SIGMA_DEGREES,
                        source="pitch and roll as given")
     found: list[Gravity] = []
-    lines = gravity_from_lines(frames) if len(frames) else None
+    if lines is None and len(frames):
+        lines = gravity_from_lines(frames)
     if lines is not None:
         found.append(lines)
     if joints is not None and len(joints) and keypoints_2d is not None and K is not None:

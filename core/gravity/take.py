@@ -7,35 +7,60 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..landmarks import NUM_BODY
 from ..motion import Motion
-from . import FrameSampler, Gravity, estimate_gravity, person_boxes
+from . import FrameSampler, Gravity, estimate_gravity, gravity_from_lines, person_boxes
+
+
+def line_pictures(sampler: FrameSampler | None, keypoints_2d: np.ndarray | None, frame_indices: np.ndarray,
+                  K: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """The sampled frames as the scene lines take them: (grey, K of its pixels, the person's box or None).
+
+    ``keypoints_2d``: (T, K, 3) landmarks, pixels + confidence, rows as ``frame_indices``
+    (the person masks their own lines); ``K``: (3, 3) intrinsics of the video's pixels.
+    """
+    frames: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    if sampler is None or K is None:
+        return frames
+    K = np.asarray(K, np.float64)
+    boxes = person_boxes(keypoints_2d[:, :NUM_BODY]) if keypoints_2d is not None else None
+    row_of = {int(f): i for i, f in enumerate(frame_indices)}
+    for index, gray, scale in sampler.frames:
+        row = row_of.get(index)
+        box = None
+        if boxes is not None and row is not None and np.isfinite(boxes[row]).all():
+            box = boxes[row][None] * scale
+        frames.append((gray, np.diag([scale, scale, 1.0]) @ K, box))
+    return frames
+
+
+def scene_lines(sampler: FrameSampler | None, keypoints_2d: np.ndarray | None, frame_indices: np.ndarray,
+                K: np.ndarray | None) -> Gravity | None:
+    """The scene lines' up direction (None: too few lines agree), from the pose alone: the capture
+    measures it while the body is fitted (``core.pipeline``). Arguments as :func:`line_pictures`."""
+    return gravity_from_lines(line_pictures(sampler, keypoints_2d, frame_indices, K))
 
 
 def take_gravity(motion: Motion, sampler: FrameSampler | None = None, *, pitch_degrees: float | None = None,
-                 roll_degrees: float | None = None, level_camera: bool = False) -> Gravity:
+                 roll_degrees: float | None = None, level_camera: bool = False,
+                 lines: Gravity | None | str = "measure") -> Gravity:
     """The up direction of ``motion`` (a fit, still in the OpenCV camera frame) from its frames and its body.
 
     ``sampler``: the frames kept while the capture streamed the video (None:
     no scene lines). The person's landmarks (``motion.keypoints_2d``) mask
-    their own lines; the fitted joints give the posture.
+    their own lines; the fitted joints give the posture. ``lines``: the scene
+    lines' answer when it was measured already (:func:`scene_lines`, None
+    included); "measure" measures it here from ``sampler``.
     """
-    frames = []
-    if sampler is not None and motion.camera_intrinsics is not None:
-        K = np.asarray(motion.camera_intrinsics, np.float64)
-        boxes = person_boxes(motion.keypoints_2d[:, :NUM_BODY]) if motion.keypoints_2d is not None else None
-        row_of = {int(f): i for i, f in enumerate(motion.frame_indices)}
-        for index, gray, scale in sampler.frames:
-            row = row_of.get(index)
-            box = None
-            if boxes is not None and row is not None and np.isfinite(boxes[row]).all():
-                box = boxes[row][None] * scale
-            frames.append((gray, np.diag([scale, scale, 1.0]) @ K, box))
+    if lines == "measure":
+        frames = line_pictures(sampler, motion.keypoints_2d, motion.frame_indices, motion.camera_intrinsics)
+        lines = gravity_from_lines(frames) if frames else None
     joints = None
     if motion.rest_joints is not None:
         joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
         joints = np.where(~motion.bridged[:, None, None], joints, np.nan)
     K_video = None if motion.camera_intrinsics is None else np.asarray(motion.camera_intrinsics, np.float64)
     size = float(max(motion.image_size)) if motion.image_size is not None else 0.0
-    return estimate_gravity(frames=frames, joints=joints, fps=float(motion.fps), weights=motion.confidence,
+    return estimate_gravity(lines=lines if isinstance(lines, Gravity) else None, joints=joints,
+                            fps=float(motion.fps), weights=motion.confidence,
                             keypoints_2d=motion.keypoints_2d, K=K_video, image_size=size,
                             pitch_degrees=pitch_degrees, roll_degrees=roll_degrees, level_camera=level_camera)
 

@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "core.live.protocol", "core.live.osc")),
     ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity", "core.multiview")),
-    ("jobs", ("core.capture", "core.capture_multi", "core.preview", "core.live")),
+    ("jobs", ("core.pipeline", "core.capture", "core.capture_multi", "core.preview", "core.live")),
     ("engine commands", ("core.cli", "core.cli_common", "core.cli_multi", "core.__main__", "core.preview.cli",
                          "core.live.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).

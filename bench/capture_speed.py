@@ -1,0 +1,154 @@
+"""Capture speed: the whole capture against its pose stage alone (issue 19 part 4).
+
+    python3 dev.py bench capture_speed [--frames N] [--runs 3] [--backend torch|mediapipe] [--preset balanced]
+
+Each figure is one fresh engine process, as the add-on and the batch start one per
+capture (so one-time costs, imports and model loading, count as a user pays them),
+timed from its start to its end (wall) and by its own CPU time (all threads):
+
+- ``model``: the pose model alone: the frames decoded first (untimed), then only the
+  pose stage's network work (``core.pose_torch.estimate_body`` or
+  ``core.pose.estimate_holistic`` as the capture calls it, its models built);
+- ``pose``: the pose stage as a capture ran it before the pipeline: decoding and the
+  pose model one after the other;
+- ``capture``: ``core.capture.capture`` (the overlapped pipeline);
+- ``sequential``: ``capture(..., overlap=False)``: every stage after the other.
+
+The four run in turn, ``--runs`` rounds (their order rotated each round); the ratios are
+taken within a round (pairwise, so a load that changes between rounds cancels) and the
+median over the rounds is printed, with the load average before each round. On the demo
+clip (230 frames, 1768x994). Writes bench/results/capture_speed.json.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()  # before the imports: a process pays for them
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from _results import write_results  # noqa: E402
+
+MODES = ("model", "pose", "capture", "sequential")
+
+
+def demo_clip() -> Path:
+    sys.path.insert(0, str(ROOT))
+    import dev
+
+    clip = dev.CACHE / "demo.mp4"
+    return clip if clip.is_file() else dev.demo_clip()
+
+
+def _pose_stage(video: Path, frames: int, backend: str, preset: str, predecode: bool) -> tuple[float, float]:
+    """Run the capture's pose stage (its settings, its frame size); returns the (wall, CPU) seconds spent
+    decoding ahead when ``predecode`` (the frames then come from memory; nothing else runs meanwhile)."""
+    from core.capture import POSE_MAX_SIZE, CaptureSettings, frame_range, torch_pose_settings
+    from core.fit.optimize import preset as fit_preset
+    from core.pose import PoseSettings, estimate_holistic
+    from core.video import iter_frames, open_video
+
+    settings = CaptureSettings(max_frames=frames, pose_backend=backend, preset=preset)
+    chosen = fit_preset(preset)
+    info = open_video(video)
+    end, expected = frame_range(settings, info, chosen.stride)
+    stream = iter_frames(info, start=0, end=end, stride=chosen.stride, max_size=POSE_MAX_SIZE)
+    decoding = (0.0, 0.0)
+    if predecode:
+        t, c = time.perf_counter(), time.process_time()
+        stream = iter(list(stream))
+        decoding = (time.perf_counter() - t, time.process_time() - c)
+    size = (info.width, info.height)
+    if backend == "torch":
+        from core.pose_torch import estimate_body
+
+        estimate_body(stream, num_frames=expected, fps=info.fps, image_size=size,
+                      settings=torch_pose_settings(settings, chosen.mirror_average))
+    else:
+        estimate_holistic(stream, num_frames=expected, fps=info.fps, image_size=size,
+                          settings=PoseSettings(mirror_average=chosen.mirror_average, follow=False))
+    return decoding
+
+
+def child(mode: str, frames: int, backend: str, preset: str, out: Path) -> dict:
+    """One measurement in this (fresh) process: wall seconds since the start, CPU seconds of all threads."""
+    video = demo_clip()
+    skipped, cpu_skipped = 0.0, 0.0
+    if mode in ("model", "pose"):
+        skipped, cpu_skipped = _pose_stage(video, frames, backend, preset, predecode=mode == "model")
+    else:
+        from core.capture import CaptureSettings, capture
+
+        capture(video, out, CaptureSettings(max_frames=frames, pose_backend=backend, preset=preset),
+                overlap=mode == "capture")
+    return {"wall": time.perf_counter() - STARTED - skipped, "cpu": time.process_time() - cpu_skipped}
+
+
+def run_child(mode: str, args: argparse.Namespace, out: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, "--frames", str(args.frames), "--backend", args.backend,
+           "--preset", args.preset, "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=230, help="frames of the demo clip (default: all 230)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backend", default="torch", choices=("torch", "mediapipe"))
+    parser.add_argument("--preset", default="balanced")
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.frames, args.backend, args.preset, Path(args.out))))
+        return
+    import tempfile
+
+    rounds: list[dict[str, dict]] = []
+    loads: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.runs):
+            loads.append(os.getloadavg()[0])
+            order = MODES[r % len(MODES):] + MODES[:r % len(MODES)]
+            timing = {mode: run_child(mode, args, Path(tmp) / f"{mode}.npz") for mode in order}
+            rounds.append(timing)
+            print(f"round {r + 1} (load {loads[-1]:.1f}): " + ", ".join(
+                f"{m} {timing[m]['wall']:.1f} s wall / {timing[m]['cpu']:.1f} s CPU" for m in MODES), flush=True)
+    result: dict[str, float | str] = {"frames": args.frames, "runs": args.runs, "backend": args.backend,
+                                      "preset": args.preset, "cores": os.cpu_count() or 0,
+                                      "load_average_1min_first": loads[0], "load_average_1min_max": max(loads),
+                                      "load_average_1min_end": os.getloadavg()[0]}
+    for mode in MODES:
+        for kind in ("wall", "cpu"):
+            result[f"{mode}_{kind}_seconds_median"] = statistics.median(t[mode][kind] for t in rounds)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; demo clip, {args.frames} frames, "
+          f"{args.backend} pose backend, {args.preset} preset; median of {args.runs} rounds, each ratio within a round")
+    for whole in ("capture", "sequential"):
+        for base in ("model", "pose"):
+            for kind in ("wall", "cpu"):
+                ratio = statistics.median(t[whole][kind] / t[base][kind] for t in rounds)
+                result[f"{whole}_over_{base}_{kind}"] = ratio
+            print(f"{whole:10s} / {base:5s}  x{result[f'{whole}_over_{base}_wall']:.2f} wall   "
+                  f"x{result[f'{whole}_over_{base}_cpu']:.2f} CPU")
+    ratio = statistics.median(t["capture"]["wall"] / t["sequential"]["wall"] for t in rounds)
+    result["capture_over_sequential_wall"] = ratio
+    print(f"load average {loads[0]:.1f} at the start, {max(loads):.1f} at most, {os.getloadavg()[0]:.1f} at the end")
+    print(f"wrote {write_results('capture_speed', result)}")
+
+
+if __name__ == "__main__":
+    main()

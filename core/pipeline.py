@@ -1,0 +1,244 @@
+"""Overlapping a capture's stages: work that runs in a thread of its own beside the pose model and the fit.
+
+The pose model is the capture's long stage and does not keep two cores busy (its networks
+are small; much of a frame's time is Python and single-threaded ops), and the fit runs
+on one CPU thread (``core.fit.optimize.solver.one_cpu_thread``). Beside them, each in one thread:
+
+- :class:`ReadAhead`: the video is decoded (and downscaled) a few frames ahead, so the
+  pose model never waits for the decoder;
+- :class:`Background`: a job that needs no fitted body runs while the frames are posed
+  (:func:`warm_up`: the later stages' imports) or while the body is fitted
+  (:func:`scene_lines_of`: the scene's vertical lines); its result is collected when needed.
+
+:class:`Stages` owns a capture's threads and keeps its promises: a cancel or an error in
+any thread stops every thread (joined, none left running) and reaches the caller as the
+same ``MocapError`` / ``CancelledError`` the sequential run raises, so the CLI and the
+add-on see no difference. Results do not depend on the threads: each thread does what
+the sequential run did, on its own data, so the take is the same to the bit
+(``tests/core/test_pipeline.py``). The fit itself cannot start before the last frame is
+posed: it solves the whole clip as one batch (its temporal terms, one shape).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from .gravity import FrameSampler, Gravity
+from .gravity.take import scene_lines
+from .landmarks import PoseSequence
+
+T = TypeVar("T")
+
+READ_AHEAD_FRAMES = 8
+"""Frames decoded ahead of the pose model: enough to ride out a slow frame of either,
+few enough that memory stays small (8 frames of 960 x 540 RGB: 12 MB)."""
+
+_END = object()
+
+
+class ReadAhead(Generic[T]):
+    """Iterate ``items`` in a thread of its own, ``depth`` items ahead of the consumer.
+
+    Use as a context manager around the iteration: leaving the block (normally, on an
+    error or a cancel of the consumer) stops the producer and joins its thread. An
+    exception of the producer (a decoding error, its own CancelledError) is raised in the
+    consumer at the item where it happened, so errors arrive in the order of the sequential run.
+    """
+
+    def __init__(self, items: Iterable[T], depth: int = READ_AHEAD_FRAMES, name: str = "read-ahead") -> None:
+        self._items = items
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
+        self._started = False
+
+    def _put(self, item: object) -> bool:
+        """Put ``item`` unless asked to stop; False when stopped."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        iterator = iter(self._items)
+        try:
+            for item in iterator:
+                if not self._put((item, None)):
+                    break
+            else:
+                self._put((_END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put((_END, exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()  # a generator's own clean-up (the video file) runs in its thread
+
+    def __enter__(self) -> ReadAhead[T]:
+        self._thread.start()
+        self._started = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the producer and wait for its thread (it stops within one item)."""
+        self._stop.set()
+        if self._started:
+            self._thread.join()
+
+    def __iter__(self) -> Iterator[T]:
+        if not self._started:
+            raise RuntimeError("ReadAhead is iterated inside its with block")
+        while True:
+            item, error = self._queue.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+
+
+class Background(Generic[T]):
+    """``job()`` run in a thread of its own from construction; :meth:`result` waits for it.
+
+    The job's exception (MocapError, CancelledError, anything) is raised by :meth:`result`
+    in the caller's thread. :meth:`result` (or :meth:`wait`) must be called on every path,
+    so the thread is always joined: use it as a context manager when the caller may leave
+    early (an error of its own): leaving the block waits for the job.
+    """
+
+    def __init__(self, job: Callable[[], T], name: str = "background", *, thread: bool = True) -> None:
+        self._job = job
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True) if thread else None
+        if self._thread is not None:
+            self._thread.start()
+        else:
+            self._run()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._job()
+        except BaseException as exc:  # raised in the caller by result()
+            self._error = exc
+
+    def __enter__(self) -> Background[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.wait()
+
+    def wait(self) -> None:
+        """Wait for the job to end, whatever it returns or raises."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> T:
+        """The job's return value, once it has ended; raises what the job raised."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+class Stages:
+    """The threads of one capture: started through it, all stopped and joined when its block ends.
+
+    ``with Stages(should_cancel) as stages:`` then ``stages.read_ahead(frames)`` and
+    ``stages.background(job)``. Leaving the block by an exception (the user's cancel, an
+    error in any stage) first tells every thread to stop (:meth:`should_cancel` turns
+    True for their jobs), then joins them, so no thread outlives the capture and no
+    thread keeps working for a capture that has failed.
+
+    ``overlap=False`` runs everything in the caller's thread, one stage after another (the
+    reference the overlapped run is tested against, and the baseline of ``bench/capture_speed.py``).
+    """
+
+    def __init__(self, should_cancel: Callable[[], bool] | None = None, *, overlap: bool = True) -> None:
+        self._user_cancel = should_cancel
+        self.overlap = overlap
+        self._stop = threading.Event()
+        self._readers: list[ReadAhead] = []
+        self._jobs: list[Background] = []
+
+    def should_cancel(self) -> bool:
+        """The ``should_cancel`` of work in a thread: the user's cancel, or the capture failed elsewhere."""
+        return self._stop.is_set() or (self._user_cancel is not None and self._user_cancel())
+
+    def read_ahead(self, items: Iterable[T], depth: int = READ_AHEAD_FRAMES, name: str = "decode") -> Iterator[T]:
+        """``items`` produced in a thread ``depth`` ahead (see :class:`ReadAhead`)."""
+        if not self.overlap:
+            return iter(items)
+        reader: ReadAhead[T] = ReadAhead(items, depth, name)
+        self._readers.append(reader)
+        reader.__enter__()
+        return iter(reader)
+
+    def background(self, job: Callable[[], T], name: str = "background") -> Background[T]:
+        """``job()`` started now in a thread (see :class:`Background`); run here and now without overlap."""
+        running = Background(job, name, thread=self.overlap)
+        self._jobs.append(running)
+        return running
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self._stop.set()
+        for reader in self._readers:
+            reader.close()
+        for job in self._jobs:
+            job.wait()
+
+
+WARM_UP_MODULES = (".cleanup", ".fit.optimize", ".gravity.lines")
+"""What the stages after the pose model import, in the order :func:`warm_up` imports them: each
+small, so a cancel waits for little. Not ``torch._dynamo``, which the fit's first L-BFGS imports
+(about 1.2 s of CPU in a fresh engine process): one import that cannot be stopped, and a cancel
+during the pose stage waited for it (``tests/core/test_cli.py``: SIGTERM to exit took 3.2-4.0 s
+instead of under 3 s on the loaded bench machine), so it stays where the fit needs it."""
+
+
+def warm_up(should_cancel: Callable[[], bool] | None = None) -> None:
+    """Import what the stages after the pose model use, while it runs: a fresh engine process
+    pays for these once, and on the second core they cost the capture no time. Stops between
+    two imports when ``should_cancel()`` (an import itself cannot be stopped)."""
+    import importlib
+
+    for name in WARM_UP_MODULES:
+        if should_cancel is not None and should_cancel():
+            return
+        try:
+            importlib.import_module(name, __package__)
+        except ImportError:
+            pass  # the stage that needs it meets the error itself, with its message
+    if should_cancel is None or not should_cancel():
+        import cv2
+
+        cv2.ximgproc.createFastLineDetector()  # the scene lines' detector (OpenCV's contrib module loads lazily)
+
+
+def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> Callable[[], Gravity | None]:
+    """The job measuring the scene lines' up direction from the pose stage's output, to run beside the fit.
+
+    ``seq``'s image landmarks are copied now, as the motion file will hold them (NaN as 0),
+    so the job reads nothing the fit may touch.
+    """
+    keypoints = np.nan_to_num(seq.body_2d, nan=0.0)
+    frame_indices = np.array(seq.frame_indices)
+    return lambda: scene_lines(sampler, keypoints, frame_indices, K)
+
+
+__all__ = ["READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "scene_lines_of", "warm_up"]

@@ -1,0 +1,158 @@
+"""The overlapped capture (issue 19 part 4): the same take as the stages run one after another,
+and a cancel or an error in any thread still stops everything, leaves no file and no thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.capture import CaptureSettings, capture
+from core.errors import CancelledError, MocapError
+from core.pipeline import ReadAhead, Stages
+
+FRAMES = 10
+
+
+def live_threads() -> set[threading.Thread]:
+    return set(threading.enumerate())
+
+
+def test_the_overlapped_capture_writes_the_take_the_sequential_one_does(short_clip: Path, tmp_path: Path) -> None:
+    before = live_threads()
+    settings = CaptureSettings(max_frames=FRAMES)
+    seen: dict[bool, list[str]] = {True: [], False: []}
+    takes = {overlap: capture(short_clip, tmp_path / f"{overlap}.npz", settings, overlap=overlap,
+                              emit=lambda e, o=overlap: seen[o].append(e["event"] + ":" + e.get("stage", "")))
+             for overlap in (True, False)}
+    a, b = takes[True], takes[False]
+    assert a.num_frames == FRAMES
+    for name in ("poses", "trans", "betas", "confidence", "bridged", "reprojection_error", "keypoints_2d",
+                 "world_up", "expression"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.up_source == b.up_source and a.quality == b.quality
+    # The same stages reach the add-on and the batch, in the same order (progress events are throttled in time).
+    assert [e for e in seen[True] if not e.startswith("progress")] == \
+        [e for e in seen[False] if not e.startswith("progress")]
+    assert live_threads() == before
+
+
+def test_a_cancel_while_frames_are_posed_stops_every_thread(short_clip: Path, tmp_path: Path) -> None:
+    before = live_threads()
+    posed: list[int] = []
+
+    def emit(event: dict) -> None:
+        if event["event"] == "progress" and event["stage"] == "pose":
+            posed.append(event["done"])
+
+    out = tmp_path / "take.npz"
+    with pytest.raises(CancelledError):
+        capture(short_clip, out, CaptureSettings(max_frames=40), emit=emit, should_cancel=lambda: bool(posed))
+    assert posed and posed[-1] < 40, "it was not cancelled mid-pose"
+    assert list(tmp_path.iterdir()) == []
+    assert live_threads() == before
+
+
+def test_a_decoding_error_in_its_thread_reaches_the_user_as_his_message(
+        short_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.capture
+
+    real = core.capture.iter_frames
+
+    def failing(*args, **kwargs) -> Iterator[tuple[int, np.ndarray]]:
+        for count, item in enumerate(real(*args, **kwargs)):
+            if count == 5:
+                raise MocapError("frame 35 could not be decoded: the file is damaged there")
+            yield item
+
+    monkeypatch.setattr(core.capture, "iter_frames", failing)
+    before = live_threads()
+    with pytest.raises(MocapError, match="frame 35 could not be decoded"):
+        capture(short_clip, tmp_path / "take.npz", CaptureSettings(max_frames=FRAMES))
+    assert list(tmp_path.iterdir()) == []
+    assert live_threads() == before
+
+
+def test_an_error_beside_the_fit_reaches_the_user(
+        short_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scene lines run in a thread while the body is fitted; their error is the capture's."""
+    import core.pipeline
+
+    def broken(*args, **kwargs):
+        raise MocapError("the scene lines could not be measured")
+
+    monkeypatch.setattr(core.pipeline, "scene_lines", broken)
+    before = live_threads()
+    with pytest.raises(MocapError, match="scene lines could not be measured"):
+        capture(short_clip, tmp_path / "take.npz", CaptureSettings(max_frames=FRAMES))
+    assert list(tmp_path.iterdir()) == []
+    assert live_threads() == before
+
+
+def test_read_ahead_keeps_the_order_and_raises_the_producers_error_at_its_item() -> None:
+    def produce() -> Iterator[int]:
+        yield from range(5)
+        raise MocapError("broken at 5")
+
+    got: list[int] = []
+    with ReadAhead(produce(), depth=2) as ahead:
+        with pytest.raises(MocapError, match="broken at 5"):
+            for item in ahead:
+                got.append(item)
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_a_consumer_that_stops_early_stops_the_producer() -> None:
+    produced: list[int] = []
+    closed = threading.Event()
+
+    def produce() -> Iterator[int]:
+        try:
+            for i in range(10_000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    before = live_threads()
+    with ReadAhead(produce(), depth=3) as ahead:
+        for item in ahead:
+            if item == 2:
+                break
+    assert closed.is_set() and len(produced) <= 3 + 3 + 1  # taken, queued, one in hand
+    assert live_threads() == before
+
+
+def test_stages_tell_their_jobs_to_stop_when_the_capture_fails() -> None:
+    stopped = threading.Event()
+    before = live_threads()
+    with pytest.raises(MocapError, match="pose failed"):
+        with Stages() as stages:
+            def job() -> None:
+                while not stages.should_cancel():
+                    time.sleep(0.01)
+                stopped.set()
+
+            stages.background(job)
+            raise MocapError("pose failed")
+    assert stopped.is_set() and live_threads() == before
+
+
+def test_without_overlap_everything_runs_in_the_callers_thread() -> None:
+    here = threading.current_thread()
+
+    def where() -> Iterator[threading.Thread]:
+        yield threading.current_thread()
+
+    with Stages(overlap=False) as stages:
+        job = stages.background(threading.current_thread)
+        items = list(stages.read_ahead(where()))
+    assert job.result() is here and items == [here]
+    with Stages() as stages:
+        job = stages.background(threading.current_thread)
+        items = list(stages.read_ahead(where()))
+    assert job.result() is not here and items[0] is not here
