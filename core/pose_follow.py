@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .person import LOST_FRAMES, Identity, PersonPick, appearance, pick_distance, region_of
+from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, pick_distance,
+                     region_of)
 
 SIGNATURE_EVERY = 5
 """Frames between two looks at the colours of the person Holistic holds."""
@@ -98,10 +99,12 @@ class Follower:
             if not self.identity.accepts(region, signature):
                 return False
             if looks_due:
-                self.doubt = self.identity.looks_like(signature) is False
-            if self.doubt and self._rival(image, region, signature):
+                self.doubt = self.identity.settled and self.identity.looks_like(signature) is False
+            if self.doubt and self._frames % RIVAL_EVERY == 0 and self._rival(image, region, signature):
                 return False
         self.identity.see(region, signature)
+        if pick is not None:  # the user chose this frame: their looks here are theirs
+            self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         if self._tracker is not None:
             self._tracker.pause()
         return True
