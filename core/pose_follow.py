@@ -17,6 +17,9 @@ follows throughout never loads them.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, pick_distance,
@@ -26,6 +29,22 @@ SIGNATURE_EVERY = 5
 """Frames between two looks at the colours of the person Holistic holds."""
 PICK_NEAR = 0.1
 """On the picked frame, Holistic's person must cover the pick to within this many region sides."""
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """The stand-in's torch ops on one CPU thread (restored after). Its crops are one to a few images:
+    split over torch's threads they gain nothing, and while Holistic's own threads or another process
+    hold the cores each parallel op waits for a descheduled thread, as the fit does
+    (``core.fit.optimize.solver.one_cpu_thread``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Follower:
@@ -74,7 +93,9 @@ class Follower:
         assert self.pick is not None
         pick = np.array([self.pick.x, self.pick.y]) * (image.shape[1] / self.width)
         tracker = self.tracker()
-        if not tracker.follow(image, pick):
+        with _one_thread():
+            followed = tracker.follow(image, pick)
+        if not followed:
             return False
         self.identity = tracker.identity
         return True
@@ -113,8 +134,9 @@ class Follower:
         """Whether someone else in ``image`` looks more like the person than Holistic's body (which
         may be a passer-by who took the track while hiding them); if so the identity moves to them
         and the stand-in takes over there."""
-        rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
-                                            self.mirror_average)
+        with _one_thread():
+            rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
+                                                self.mirror_average)
         if rival is None:
             return False
         self.doubt = False
@@ -126,7 +148,8 @@ class Follower:
         """The followed person's body in ``image`` by the torch tracker: ((33, 3) x, y normalized and
         visibility, (33, 4) world landmarks and visibility), or None where they are not found."""
         picks = {0: pick} if pick is not None else None
-        track = self.tracker().run_chunk([image], picks)
+        with _one_thread():
+            track = self.tracker().run_chunk([image], picks)
         if not track.present[0]:
             return None
         self.stand_in_frames += 1
