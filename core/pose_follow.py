@@ -17,34 +17,16 @@ follows throughout never loads them.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import numpy as np
 
 from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, pick_distance,
                      region_of)
+from .pose_torch.networks import one_cpu_thread
 
 SIGNATURE_EVERY = 5
 """Frames between two looks at the colours of the person Holistic holds."""
 PICK_NEAR = 0.1
 """On the picked frame, Holistic's person must cover the pick to within this many region sides."""
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """The stand-in's torch ops on one CPU thread (restored after). Its crops are one to a few images:
-    split over torch's threads they gain nothing, and while Holistic's own threads or another process
-    hold the cores each parallel op waits for a descheduled thread, as the fit does
-    (``core.fit.optimize.solver.one_cpu_thread``)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class Follower:
@@ -93,7 +75,7 @@ class Follower:
         assert self.pick is not None
         pick = np.array([self.pick.x, self.pick.y]) * (image.shape[1] / self.width)
         tracker = self.tracker()
-        with _one_thread():
+        with one_cpu_thread():
             followed = tracker.follow(image, pick)
         if not followed:
             return False
@@ -134,7 +116,7 @@ class Follower:
         """Whether someone else in ``image`` looks more like the person than Holistic's body (which
         may be a passer-by who took the track while hiding them); if so the identity moves to them
         and the stand-in takes over there."""
-        with _one_thread():
+        with one_cpu_thread():
             rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
                                                 self.mirror_average)
         if rival is None:
@@ -148,7 +130,7 @@ class Follower:
         """The followed person's body in ``image`` by the torch tracker: ((33, 3) x, y normalized and
         visibility, (33, 4) world landmarks and visibility), or None where they are not found."""
         picks = {0: pick} if pick is not None else None
-        with _one_thread():
+        with one_cpu_thread():
             track = self.tracker().run_chunk([image], picks)
         if not track.present[0]:
             return None
