@@ -163,6 +163,12 @@ def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[
 
 UNSEEN = 0.5
 """Visibility below which a landmark counts as not seen (the fit's ``min_visibility``)."""
+HIDDEN = 0.3
+"""Visibility below which a landmark is taken for not seen at all (cut off by the frame, see
+:func:`mark_outside`, or hidden): it drives neither foot contacts, the floor nor the fit's 3D term.
+Between this and ``UNSEEN`` a landmark is half seen (a leg behind the other: 0.3-0.6 on the demo)
+and still counts, weighed by its visibility; the legs of a person cut off at the waist score
+0.04-0.07 inside the frame (issue 16)."""
 _LEGS = ((BODY["left_knee"], BODY["left_ankle"]), (BODY["right_knee"], BODY["right_ankle"]))
 _ARMS = ((BODY["left_elbow"], BODY["left_wrist"]), (BODY["right_elbow"], BODY["right_wrist"]))
 _LIMBS = [BODY[f"{side}_{part}"] for side in ("left", "right")
@@ -188,6 +194,12 @@ def mark_outside(seq: PoseSequence) -> int:
     seq.body_2d[..., 2][outside] = 0.0
     seq.body_world[..., 3][outside] = 0.0
     return int(outside.sum())
+
+
+def seen_landmarks(visibility: np.ndarray) -> np.ndarray:
+    """(...) bool: landmarks of visibility ``visibility`` (..., NaN where missing) that were seen (``HIDDEN``)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(visibility, np.float64) >= HIDDEN
 
 
 def _best_limb(vis: np.ndarray, limbs: tuple[tuple[int, int], ...]) -> np.ndarray:

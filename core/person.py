@@ -49,6 +49,19 @@ enough to be them; the reach grows by a quarter with every frame they are missin
 the track while he is in the air: missing frames are better than someone else's.)"""
 LOST_FRAMES = 15
 """Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
+RIVAL_EVERY = 3
+"""While the tracked body does not look like the person, frames between two searches for someone who
+does (``core.pose_torch.finder.Finder.rival``, the cost of a search): after the demo's flip the man is
+backlit and his shirt up, unlike his looks for 40 frames, and a search on every one of them cost
+more than tracking him."""
+SETTLE_LOOKS = 4
+"""Looks an identity takes in unconditionally (half old, half new; one every few frames, so over half a
+second) before its looks may judge anyone.
+The first readings of a person are not always right: on the demo's frames 31-35 MediaPipe read the
+man lying on his side, his pelvis by his head, and the colours cut out along that reading were
+0.8-0.9 from his own; learnt as his looks and kept (looks that do not match are not learnt), they
+made every later, right reading of him a doubt and a misreading of him a 'rival' that took the
+track (issue 16). A user's pick is settled at once: its frame was chosen."""
 
 
 def _part_histogram(hsv: np.ndarray, polygons: list[np.ndarray]) -> np.ndarray | None:
@@ -152,12 +165,19 @@ class Identity:
         velocity: (4,) change of the region per frame (smoothed).
         signature: appearance signature (see :func:`appearance`), a running mean; None unknown.
         missing: frames since they were last seen.
+        looks: signatures taken in so far (see ``SETTLE_LOOKS``).
     """
 
     region: np.ndarray | None = None
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     signature: np.ndarray | None = None
     missing: int = 0
+    looks: int = 0
+
+    @property
+    def settled(self) -> bool:
+        """Whether their looks are known well enough to doubt someone found where they should be."""
+        return self.signature is not None and self.looks >= SETTLE_LOOKS
 
     @property
     def known(self) -> bool:
@@ -216,21 +236,26 @@ class Identity:
         self.region = region
         self.missing = 0
         if signature is not None:
+            self.looks += 1
             if self.signature is None:
                 self.signature = signature.copy()
-            else:  # a slow running mean: a passing shadow or flare must not become the person
-                fill = np.isnan(self.signature) & ~np.isnan(signature)
-                self.signature[fill] = signature[fill]
-                both = ~np.isnan(self.signature) & ~np.isnan(signature)
-                # Looks that do not match are not learnt: they may be a passer-by's, who took the track
-                # while hiding the person (the rival search then finds the person by the looks kept).
-                if self.looks_like(signature) is not False:
-                    self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
+                return
+            fill = np.isnan(self.signature) & ~np.isnan(signature)
+            self.signature[fill] = signature[fill]
+            both = ~np.isnan(self.signature) & ~np.isnan(signature)
+            if self.looks <= SETTLE_LOOKS:  # still learning them: a first misreading fades out
+                self.signature[both] = 0.5 * (self.signature[both] + signature[both])
+            # Else a slow running mean: a passing shadow or flare must not become the person. Looks that do
+            # not match are not learnt: they may be a passer-by's, who took the track while hiding the
+            # person (the rival search then finds the person by the looks kept).
+            elif self.looks_like(signature) is not False:
+                self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
 
     def stranger(self) -> "Identity":
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
         signature = None if self.signature is None else self.signature.copy()
-        return Identity(None if self.region is None else self.region.copy(), signature=signature, missing=LOST_FRAMES)
+        return Identity(None if self.region is None else self.region.copy(), signature=signature, missing=LOST_FRAMES,
+                        looks=self.looks)
 
     def miss(self) -> None:
         """The person was not found this frame."""

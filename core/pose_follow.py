@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .person import LOST_FRAMES, Identity, PersonPick, appearance, pick_distance, region_of
+from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, pick_distance,
+                     region_of)
+from .pose_torch.networks import one_cpu_thread
 
 SIGNATURE_EVERY = 5
 """Frames between two looks at the colours of the person Holistic holds."""
@@ -73,7 +75,9 @@ class Follower:
         assert self.pick is not None
         pick = np.array([self.pick.x, self.pick.y]) * (image.shape[1] / self.width)
         tracker = self.tracker()
-        if not tracker.follow(image, pick):
+        with one_cpu_thread():
+            followed = tracker.follow(image, pick)
+        if not followed:
             return False
         self.identity = tracker.identity
         return True
@@ -98,10 +102,12 @@ class Follower:
             if not self.identity.accepts(region, signature):
                 return False
             if looks_due:
-                self.doubt = self.identity.looks_like(signature) is False
-            if self.doubt and self._rival(image, region, signature):
+                self.doubt = self.identity.settled and self.identity.looks_like(signature) is False
+            if self.doubt and self._frames % RIVAL_EVERY == 0 and self._rival(image, region, signature):
                 return False
         self.identity.see(region, signature)
+        if pick is not None:  # the user chose this frame: their looks here are theirs
+            self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         if self._tracker is not None:
             self._tracker.pause()
         return True
@@ -110,8 +116,9 @@ class Follower:
         """Whether someone else in ``image`` looks more like the person than Holistic's body (which
         may be a passer-by who took the track while hiding them); if so the identity moves to them
         and the stand-in takes over there."""
-        rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
-                                            self.mirror_average)
+        with one_cpu_thread():
+            rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
+                                                self.mirror_average)
         if rival is None:
             return False
         self.doubt = False
@@ -123,7 +130,8 @@ class Follower:
         """The followed person's body in ``image`` by the torch tracker: ((33, 3) x, y normalized and
         visibility, (33, 4) world landmarks and visibility), or None where they are not found."""
         picks = {0: pick} if pick is not None else None
-        track = self.tracker().run_chunk([image], picks)
+        with one_cpu_thread():
+            track = self.tracker().run_chunk([image], picks)
         if not track.present[0]:
             return None
         self.stand_in_frames += 1

@@ -155,7 +155,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     if keypoints is None or keypoints.shape[1] < landmarks.NUM_BODY or keypoints.shape[0] < 3:
         return None
     kp = np.asarray(keypoints, np.float64)
-    seen = kp[..., 2] > 0.3
+    seen = landmarks.seen_landmarks(kp[..., 2])
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
     scale = torso_pixels(kp)
     if not np.isfinite(scale) or scale < 5:
@@ -166,6 +166,19 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     missing = ~seen[:, _IMAGE_PROXIES]
     speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
     return speed
+
+
+FLOOR_MIN_SEEN = 8
+"""Sole points of seen feet the floor needs; with fewer (legs out of view most of the take, which
+the capture warns about) it is fitted to the fit's guessed feet after all."""
+
+
+def feet_seen(keypoints: np.ndarray | None, frames: int) -> np.ndarray:
+    """(T, 4) whether the video shows each contact proxy's landmark (heel, foot index; see
+    ``core.landmarks.seen_landmarks``); all True for a take without landmarks (nothing to tell)."""
+    if keypoints is None or keypoints.shape[0] != frames or keypoints.shape[1] < landmarks.NUM_BODY:
+        return np.ones((frames, len(_IMAGE_PROXIES)), bool)
+    return landmarks.seen_landmarks(np.asarray(keypoints, np.float64)[:, _IMAGE_PROXIES, 2])
 
 
 def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> np.ndarray:
@@ -179,7 +192,7 @@ def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: Cleanu
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     return detect_contacts(sole_height, speed, settings.foot_lock if settings.foot_lock != "off" else "auto",
                            settings.contacts, image_speed=seen, speed_3d=np.linalg.norm(velocity, axis=-1),
-                           climb=velocity[..., 2])
+                           climb=velocity[..., 2], seen=feet_seen(motion.keypoints_2d, motion.num_frames))
 
 
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:
@@ -219,6 +232,9 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     # Speeds along the floor are unknown before it is found; use full 3D speed here.
     smooth = moving_average(proxies, settings.contacts.speed_window)
     speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
+    seen = feet_seen(out.keypoints_2d, out.num_frames)
+    if seen.sum() >= FLOOR_MIN_SEEN:  # feet the video does not show do not set the floor
+        soles = np.where(seen[..., None], soles, np.nan)
     # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
     floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up,
                            max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees), up_sigma_degrees=out.up_sigma_degrees)

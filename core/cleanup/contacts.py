@@ -140,7 +140,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
                     settings: ContactSettings = ContactSettings(),
                     image_speed: np.ndarray | None = None,
                     speed_3d: np.ndarray | None = None,
-                    climb: np.ndarray | None = None) -> np.ndarray:
+                    climb: np.ndarray | None = None,
+                    seen: np.ndarray | None = None) -> np.ndarray:
     """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
 
     mode: "auto" (height and speed), "always" (height alone: a foot near the
@@ -154,7 +155,9 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     ``speed_3d`` (T, P), the fit's 3D speed (m/s, None: ``speed``), decides
     which toes join their heel's contact and which gaps are bridged. P is 4
     (heel, toe per foot, in ``floor.PROXIES`` order) for the whole-foot
-    rule; other P skip it.
+    rule; other P skip it. ``seen`` (T, P) bool, whether the video shows each proxy's landmark
+    (``core.landmarks.seen_landmarks``; None: all): an unseen foot (cut off by the frame, hidden)
+    starts no contact and ends the one it had, whatever the fit invented for it.
 
     The fit's 3D speed does not end contacts: with its depth noise a foot
     the video shows still moves 0.4-1.3 m/s in a rendered CMU walk.
@@ -170,12 +173,12 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
         speed_off = np.full(speed.shape, settings.speed_off)
         still = np.zeros((T, P), bool)
         if image_speed is not None:
-            seen = np.isfinite(image_speed)
-            speed = np.where(seen, image_speed, speed)
-            speed_on[seen] = settings.image_speed_on
-            speed_off[seen] = settings.image_speed_on * settings.speed_off / settings.speed_on
+            moving = np.isfinite(image_speed)
+            speed = np.where(moving, image_speed, speed)
+            speed_on[moving] = settings.image_speed_on
+            speed_off[moving] = settings.image_speed_on * settings.speed_off / settings.speed_on
             with np.errstate(invalid="ignore"):
-                still = seen & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
+                still = moving & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
         if climb is not None:
             rising = climb > settings.climb_off
             still &= np.abs(climb) < settings.climb_still
@@ -185,11 +188,16 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
         start &= speed < speed_on
         stop |= speed > speed_off
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
+    if seen is not None:  # what the video does not show is the fit's invention
+        start &= seen
+        stop |= ~seen
     out = _hysteresis(sole_height, start, stop, settings.lift, settings.height_off)
     if P == 4 and mode == "auto":
         out = _flat_feet(out, sole_height, speed_3d, settings)
     if mode == "auto":
         out = _bridge(out, sole_height, speed_3d, settings)
+    if seen is not None:
+        out &= seen
     return drop_short(out, settings.min_frames)
 
 

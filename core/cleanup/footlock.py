@@ -11,7 +11,8 @@ frame) fades in and out over a few frames (cosine ramps), more where the
 offset is large (at most ``RAMP_STEP`` a frame): the foot moves as fitted
 plus a smoothly fading offset, so a foot leaving the floor fast does not
 jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the floor is lifted
-onto it. The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
+onto it, unless it sits far below: then it stands on lower ground than the floor (the grass below the box the demo's
+man jumps from, 1.8 m down) and keeps its fitted height (:func:`lifted_height`). The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
 """
@@ -35,6 +36,23 @@ RAMP_STEP = 0.01
 """Metres; the most a ramp into or out of a lock moves its proxy per frame (beyond the fit's own
 movement). A ramp of ``blend_frames`` that would move it more is made longer: a correction of 5 cm
 over the default 4 frames stepped 2.4 cm in one frame, which reads as a planted foot jumping."""
+
+
+LIFT_FULL = 0.15
+"""Metres; a proxy this far below its resting height above the floor, or less, is lifted onto the floor ..."""
+LIFT_NONE = 0.3
+"""... and one this far below, or more, stands on lower ground and keeps its height (in between the lift fades).
+The root's anchoring draws the same line (``root.AnchorSettings.support_tolerance``). Lifting a foot that
+landed 1.8 m below the floor found on a box pointed the legs straight up from the pelvis (issue 16)."""
+
+
+def lifted_height(z: np.ndarray, rest_height: np.ndarray | float) -> np.ndarray:
+    """Heights ``z`` of proxies whose resting height above the floor is ``rest_height``, lifted out of the
+    floor: fully for a dip up to ``LIFT_FULL``, not at all from ``LIFT_NONE`` on, continuously in between."""
+    z = np.asarray(z, np.float64)
+    dip = np.asarray(rest_height, np.float64) - z
+    fade = np.clip((LIFT_NONE - dip) / (LIFT_NONE - LIFT_FULL), 0.0, 1.0)
+    return z + np.where(dip <= LIFT_FULL, np.maximum(dip, 0.0), LIFT_FULL * fade)
 
 
 def ramp_frames(offset: float, blend_frames: int, step: float = RAMP_STEP) -> int:
@@ -83,7 +101,7 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         # mean, at full strength once the weights add up to 1, so the held place crossfades smoothly.
         weight = np.minimum(total, 1.0)
         targets[:, p, :2] += applied / np.maximum(total, 1.0)[:, None]
-        targets[:, p, 2] = np.maximum(targets[:, p, 2], rest_height[p])  # never below the floor
+        targets[:, p, 2] = lifted_height(targets[:, p, 2], rest_height[p])  # not below the floor it stands on
         weights[:, p] = weight
     return targets, weights
 
@@ -178,7 +196,7 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
 
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
               rest_height: np.ndarray, blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), above Z = 0.
+    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), out of the floor (Z = 0).
 
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
@@ -215,7 +233,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
             reach *= length / np.maximum(np.linalg.norm(reach, axis=1, keepdims=True), 1e-9)
             w = weights[held_toe, t][:, None]
             A_star[held_toe] = (1.0 - w) * A_star[held_toe] + w * (targets[held_toe, t] + reach)
-        A_star[:, 2] = np.maximum(A_star[:, 2], rest_height[h])
+        A_star[:, 2] = lifted_height(A_star[:, 2], rest_height[h])
         heel[side] = A_star
         # A free toe rides along with the ankle; a held one stays where it is held
         # (the ankle turns the foot towards it: the leg is not bent for the toes).

@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import MocapError
 from . import body
+
+
+@contextlib.contextmanager
+def one_cpu_thread(device=None) -> Iterator[None]:
+    """Run torch's CPU ops on one thread inside the block (restored after; no effect on a CUDA
+    ``device``, a ``torch.device``; None: the CPU).
+
+    The fit's tensors and the person search's batch-1 crops are small, so an op split over
+    threads gains little, and when another process (or Holistic's own threads) holds a core every
+    parallel op waits for the descheduled thread: on the 2-core bench machine under load the
+    balanced fit took 32 s on torch's default 2 threads against 3.8 s on one, and the demo's
+    capture with the person search 100.7 s CPU against 30.6 s. One thread also makes a take
+    independent of the machine's core count (threads change the reductions' rounding)."""
+    if device is not None and device.type != "cpu":
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def model_path(name: str) -> Path:

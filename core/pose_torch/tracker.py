@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..landmarks import NUM_BODY
-from ..person import LOST_FRAMES, Identity, appearance, region_of
+from ..person import LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, appearance, region_of
 from . import body, finder
 from .filters import LowPass, OneEuro
 from .networks import BodyModels, model_path, resolve_device  # noqa: F401 (their home before networks.py)
@@ -130,7 +130,7 @@ class BodyTracker:
         if found is None:
             return False
         self._carry = _Stream(self.settings, identity=Identity(found.region, signature=found.signature,
-                                                               missing=LOST_FRAMES))
+                                                               missing=LOST_FRAMES, looks=SETTLE_LOOKS))
         return True
 
     def run_chunk(self, images: list[np.ndarray], picks: dict[int, np.ndarray] | None = None) -> BodyTrack:
@@ -310,8 +310,8 @@ class BodyTracker:
         due = st.doubt or st.ticks % SIGNATURE_EVERY == 0
         signature = appearance(image, pts) if due else None
         if due:
-            st.doubt = st.identity.looks_like(signature) is False
-        if st.doubt:
+            st.doubt = st.identity.settled and st.identity.looks_like(signature) is False
+        if st.doubt and st.ticks % RIVAL_EVERY == 0:
             rival = self.finder.rival(image, st.identity, region, st.identity.unlike(signature),
                                       self.settings.mirror_average)
             if rival is not None:
@@ -327,6 +327,8 @@ class BodyTracker:
             seg.stream.identity.miss()
             return
         self._take(seg, i, found, image, out)
+        if pick is not None:  # the user chose this frame: their looks here are theirs
+            seg.stream.identity.looks = max(seg.stream.identity.looks, SETTLE_LOOKS)
 
     def _take(self, seg: _Segment, i: int, found: finder.Found, image: np.ndarray, out: BodyTrack) -> None:
         """The person was found anew in frame ``i``: track on from there."""

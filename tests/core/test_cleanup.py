@@ -419,3 +419,51 @@ def test_a_foot_between_two_close_locks_crossfades_without_jumping() -> None:
     assert np.ptp(x[:15]) < 1e-9 and np.ptp(x[21:]) < 1e-9
     assert (weights[:15, 0] == 1).all() and (weights[21:, 0] == 1).all()
     assert np.abs(np.diff(x)).max() < 1.7 * (x[21] - x[14]) / 7
+
+
+def test_a_foot_far_below_the_floor_stands_on_lower_ground_and_is_not_lifted() -> None:
+    """Small dips into the floor are lifted out of it; a foot 1.8 m down (the demo's man landed on the grass
+    below the box whose top is the floor) keeps its height: lifting it pointed his legs up from the pelvis."""
+    from core.cleanup.footlock import LIFT_FULL, LIFT_NONE, lifted_height
+
+    rest = 0.08
+    z = rest - np.array([-0.1, 0.0, 0.05, LIFT_FULL, LIFT_NONE, 1.8])
+    np.testing.assert_allclose(lifted_height(z, rest)[:4], [rest + 0.1, rest, rest, rest])
+    np.testing.assert_allclose(lifted_height(z, rest)[4:], z[4:])
+    dips = np.linspace(0.0, 0.5, 501)
+    assert np.abs(np.diff(lifted_height(rest - dips, rest))).max() < 0.01  # no jump where the lift fades
+
+
+def test_feet_the_video_does_not_show_drive_neither_contacts_nor_the_floor() -> None:
+    """A walk whose second half has unseen feet (visibility 0.05: cut off by the frame), where the fit
+    invented legs 25 cm too long: those feet plant nothing, and the floor stays under the seen ones."""
+    import copy
+
+    from core.landmarks import BODY
+
+    motion, truth = synthetic_walk(150)
+    hidden = np.arange(150) >= 75
+    sunk = copy.deepcopy(motion)
+    sunk.trans[hidden, 2] -= 0.25
+    take = to_camera(sunk)
+    kp = np.full((150, 75, 3), np.nan, np.float32)  # where in the picture is not the point here (and a
+    kp[..., 2] = 0.9  # constant position would read as feet standing still to the stance carry-over)
+    legs = [BODY[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index")]
+    kp[np.ix_(hidden, legs, [2])] = 0.05
+    take.keypoints_2d = kp
+    result = clean_motion(take, CleanupSettings(smoothing_body=0.0))
+    assert not result.contacts[hidden].any()
+    assert (result.contacts[~hidden] == truth[~hidden]).mean() > 0.9
+    soles = _proxies(result.motion)[..., 2] - proxy_heights(take.rest_joints, take.v_template)
+    planted = result.contacts & ~hidden[:, None]
+    assert np.median(soles[planted]) == pytest.approx(0.0, abs=0.01)  # the seen feet stand on the floor
+
+
+def test_an_unseen_foot_starts_no_contact_and_ends_its_own() -> None:
+    heights = np.zeros((30, 4))
+    seen = np.ones((30, 4), bool)
+    seen[:, 1] = False  # never seen
+    seen[15:, 0] = False  # seen, then cut off
+    contacts = detect_contacts(heights, np.zeros((30, 4)), seen=seen)
+    assert contacts[:15, 0].all() and not contacts[15:, 0].any()
+    assert not contacts[:, 1].any() and contacts[:, 2:].all()

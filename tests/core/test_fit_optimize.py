@@ -328,3 +328,18 @@ def test_a_long_take_warns_once_per_kind_with_the_takes_counts() -> None:
     assert poorly[0].startswith("2 frames") and "20, 45" in poorly[0]
     counts = sum(int(w.split()[0]) for w in fit.warnings if "bridged" in w)
     assert counts == int(fit.bridged.sum()) == 57
+
+
+
+def test_landmarks_not_seen_take_no_part_in_the_3d_term() -> None:
+    """Legs the pose model could not see (visibility 0.1: hidden, or cut off by the frame) come with
+    invented metric landmarks: the 3D term leaves them out; half-seen ones (0.4, a leg behind the
+    other) still count by their visibility (issue 16)."""
+    _, _, _, seq = mannequin_clip(4, seed=4)
+    seq.body_world[:, :, 3] = 0.9
+    seq.body_world[:, [25, 27], 3] = 0.1  # left knee and ankle: unseen
+    seq.body_world[:, [26, 28], 3] = 0.4  # right knee and ankle: half seen
+    w3d = observations(seq, MannequinBody(), np.ones(4, bool), torch.device("cpu")).w3d.numpy()
+    np.testing.assert_array_equal(w3d[:, [25, 27]], 0.0)
+    np.testing.assert_allclose(w3d[:, [26, 28]], 0.4)
+    np.testing.assert_allclose(w3d[:, 11], 0.9)

@@ -20,6 +20,7 @@ from core.landmarks import (  # noqa: E402
 from core.options import person_pick  # noqa: E402
 from core.person import (  # noqa: E402
     LOST_FRAMES,
+    SETTLE_LOOKS,
     Identity,
     PersonPick,
     appearance,
@@ -113,6 +114,23 @@ def test_identity_takes_who_is_near_and_after_a_long_loss_who_looks_like_them() 
         person.miss()
     assert not person.accepts(region_of(stranger), other_looks)
     assert person.accepts(region_of(stranger), same_looks)
+
+
+def test_a_first_misreading_does_not_become_the_persons_looks() -> None:
+    """The first readings of a person can be wrong (the demo's man read lying on his side, colours cut
+    out along that reading): the next looks replace them, and only then do looks judge anyone. Before,
+    the first look stayed, every right reading after it was a doubt, and a misreading a 'rival'."""
+    a = standing(200, 180)
+    wrong = appearance(painted([(a, BLUE, SAND)]), a)
+    right = appearance(painted([(a, RED, DARK)]), a)
+    person = Identity()
+    person.see(region_of(a), wrong)
+    assert not person.settled
+    for _ in range(SETTLE_LOOKS - 1):
+        person.see(region_of(a), right)
+    assert person.settled
+    assert person.looks_like(right) is True and person.looks_like(wrong) is False
+    assert person.stranger().settled  # the same person, looked for elsewhere in the clip
 
 
 def test_pick_distance_is_zero_on_the_person_and_grows_away_from_them() -> None:

@@ -18,7 +18,7 @@ from torch import Tensor
 from ...body.landmark_layout import LIMB_LANDMARKS, landmarks_from_fk
 from ...body.mannequin import forward_kinematics
 from ...body.model import LEVEL_ORDER, LEVEL_POSITION, BodyModel, MannequinBody, matrix_to_rot6d, rot6d_to_matrix
-from ...landmarks import NUM_HAND, PoseSequence
+from ...landmarks import NUM_HAND, PoseSequence, seen_landmarks
 from ...rotations import axis_angle_to_matrix
 from ...skeleton import JOINT_INDEX, NUM_JOINTS
 from ..closed_form import assign_hands
@@ -105,7 +105,8 @@ def observations(seq: PoseSequence, body: BodyModel, good: np.ndarray, device: t
         parts_uv.append(np.nan_to_num(face))
         parts_w.append(np.repeat(face_ok[:, None].astype(np.float64), body.num_face, axis=1))
     world = np.asarray(seq.body_world, np.float64)
-    w3d = np.clip(np.nan_to_num(world[..., 3]), 0.0, 1.0) * good[:, None]
+    # A landmark not seen at all (cut off, hidden) does not pull the 3D term: the model invents it.
+    w3d = np.where(seen_landmarks(world[..., 3]), np.clip(np.nan_to_num(world[..., 3]), 0.0, 1.0), 0.0) * good[:, None]
 
     def t(x: np.ndarray) -> Tensor:
         return torch.as_tensor(np.asarray(x, np.float32), device=device)

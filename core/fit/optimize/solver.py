@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from ...errors import CancelledError
+from ...pose_torch.networks import one_cpu_thread  # noqa: F401 (the fit runs in it: clip.py)
 from .objective import ClipProblem
 from .settings import OptimizeSettings
 from .setup import Params
-
-
-@contextmanager
-def one_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Run torch's CPU ops on one thread inside the block (restored after; no effect on CUDA).
-
-    The fit's tensors are small (a few hundred thousand numbers per op), so an op split
-    over threads gains little, and when another process holds a core every parallel op
-    waits for the descheduled thread: on the 2-core bench machine under load the balanced
-    fit took 32 s on torch's default 2 threads against 3.8 s on one. One thread also makes
-    a take independent of the machine's core count (threads change the reductions' rounding)."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, device: torch.device, *,

@@ -1,0 +1,93 @@
+"""What following the person costs (issue 16): a capture of the demo with the search against one without.
+
+    python3 dev.py bench person_search [--repeats 3] [--frames N] [--pose-backend mediapipe|torch]
+
+Captures the demo clip (the whole capture: pose, fit, cleanup, writing) in
+the same process, alternating: without the search (no pick: MediaPipe's own
+tracking), then with it (the man picked as ``dev.py demo`` picks him: kept by
+``core.person``, Holistic's results checked against him, and searched for with
+the frame turned where tracking is weak). Prints wall and CPU seconds of each run, their
+medians over ``--repeats`` pairs and the ratio with / without (target <= 1.1),
+with the load average before and after (the machine may be shared). Writes
+bench/results/person_search.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from _results import write_results  # noqa: E402
+
+
+def demo_clip() -> Path:
+    import dev
+
+    clip = dev.CACHE / "demo.mp4"
+    return clip if clip.is_file() else dev.demo_clip()
+
+
+def timed_capture(video: Path, out: Path, settings) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one capture."""
+    from core.capture import capture
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    capture(video, out, settings)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="pairs of captures (default 3; the median is kept)")
+    parser.add_argument("--frames", type=int, default=None, help="capture only the first N frames")
+    parser.add_argument("--pose-backend", default="mediapipe", choices=("mediapipe", "torch"))
+    args = parser.parse_args(argv)
+
+    import dev
+    from core.capture import CaptureSettings
+
+    video = demo_clip()
+    base = CaptureSettings(max_frames=args.frames, pose_backend=args.pose_backend, body="mannequin")
+    runs = {"without": base, "with": replace(base, person=dev.DEMO_PERSON)}
+    load_before = os.getloadavg()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python "
+          f"{platform.python_version()}; load average {load_before[0]:.1f}; demo clip, "
+          f"{args.frames or 'all'} frames, {args.pose_backend} backend")
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
+    with tempfile.TemporaryDirectory(prefix="bench-person-search-") as tmp:
+        for repeat in range(args.repeats):
+            for name, settings in runs.items():
+                wall, cpu = timed_capture(video, Path(tmp) / f"{name}.npz", settings)
+                times[name].append((wall, cpu))
+                print(f"  pair {repeat + 1}, {name} the search: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
+    load_after = os.getloadavg()
+    results: dict[str, float | int | str] = {"frames": args.frames or 0, "repeats": args.repeats,
+                                              "pose_backend": args.pose_backend,
+                                              "load_before": round(load_before[0], 2),
+                                              "load_after": round(load_after[0], 2)}
+    for k, kind in enumerate(("wall", "cpu")):
+        median = {name: float(np.median([t[k] for t in runs_])) for name, runs_ in times.items()}
+        results[f"without_{kind}_seconds"] = round(median["without"], 2)
+        results[f"with_{kind}_seconds"] = round(median["with"], 2)
+        results[f"{kind}_ratio"] = round(median["with"] / median["without"], 3)
+        print(f"median {kind}: {median['with']:.1f} s with the search, {median['without']:.1f} s without: "
+              f"ratio {results[f'{kind}_ratio']:.2f} (target <= 1.1)")
+    print(f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    path = write_results("person_search", results)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
