@@ -61,7 +61,7 @@ class BatchSettings:
         max_frames: analyse at most this many frames (None = no limit).
         fov: horizontal field of view in degrees (None = the engine's choice: the
             video's metadata when it records a focal length, else 60).
-        body, smplx_dir, gender, preset, device, pose_backend, person: body model,
+        body, smplx_dir, gender, preset, device, pose_backend, person, people: body model,
             fitting and pose options, passed to the engine as ``--body`` etc. when set.
         foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup
             options, passed as ``--foot-lock`` etc. when set.
@@ -88,6 +88,7 @@ class BatchSettings:
     device: str | None = None
     pose_backend: str | None = None
     person: str | None = None
+    people: str | None = None
     foot_lock: str | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core import options
-from ..core.options import Body, Device, FootLock, Gender, PoseBackend, Preset
+from ..core.options import Body, Device, FootLock, Gender, People, PoseBackend, Preset
 
 EXTENSION_ROOT = Path(__file__).resolve().parent.parent
 """The extension root (holds core/): the engine runs with this as its cwd."""
@@ -68,6 +68,7 @@ class CaptureRequest:
         pose_backend: "mediapipe" or "torch".
         person: who to follow, "X,Y" or "X,Y@FRAME" (a pixel of the video on
             them); None = MediaPipe's own tracking.
+        people: "one" or "all" (everyone, one motion file each: ``core.people``).
         foot_lock: "auto", "always" or "off" (planted heels and toes).
         smoothing, smoothing_hands, smoothing_face: jitter filter strength,
             0 (off) to 1, for the body and root, the fingers, the face.
@@ -91,6 +92,7 @@ class CaptureRequest:
     device: Device | None = None
     pose_backend: PoseBackend | None = None
     person: str | None = None
+    people: People | None = None
     foot_lock: FootLock | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None

@@ -92,6 +92,7 @@ class CaptureSettings:
             video on them (in a 0-based video frame; default the first one
             captured), searched for and kept through crowds and flips; None
             keeps MediaPipe's own tracking (see ``torch_pose_settings``). See ``core.person``.
+        people: "one" (the person above) or "all": everyone, one motion file each (``core.people``).
     """
 
     start: int = 0
@@ -113,6 +114,7 @@ class CaptureSettings:
     camera_roll: float | None = None
     level_camera: bool = False
     person: str | None = None
+    people: str = "one"
 
 
 POSE_BACKENDS = ("mediapipe", "torch")
@@ -269,12 +271,15 @@ def capture(
     *,
     emit: Callable[[Event], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    find_person: Callable[..., PoseSequence] | None = None,
 ) -> Motion:
     """Capture the person in ``video`` and write the motion file ``out``.
 
     Raises MocapError (or its CancelledError) with a message for the user;
     ``out`` is written atomically, so a failed run leaves no file behind and
-    an existing file untouched.
+    an existing file untouched. One person, whatever ``settings.people``
+    (everyone: ``core.people.capture_people``, which runs this per person);
+    ``find_person`` stands in for the pose stage (``_find_person``'s arguments).
     """
     from .fit.optimize import fit_clip
     from .fit.optimize import preset as fit_preset
@@ -298,8 +303,9 @@ def capture(
     K = default_intrinsics(info.width, info.height, hfov)
 
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
-    seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
-                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler)
+    seq = (find_person or _find_person)(settings, info, body, report, end=end, stride=stride, expected=expected,
+                                        mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel,
+                                        sampler=sampler)
     mark_outside(seq)  # what the frame does not show was not seen, whatever the model says
     swapped = repair_side_swaps(seq)
     if swapped:

@@ -23,10 +23,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The engine (core/): never imports the Blender side.
     ("foundations", ("core", "core.errors", "core.rotations", "core.skeleton", "core.options", "core.camera",
                      "core.archive")),
-    ("data", ("core.landmarks", "core.motion", "core.video", "core.mp4meta", "core.person")),
+    ("data", ("core.landmarks", "core.motion", "core.video", "core.mp4meta", "core.person",
+              "core.crowd")),
     ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity", "core.multiview")),
-    ("jobs", ("core.capture", "core.preview")),
+    ("jobs", ("core.capture", "core.preview", "core.people")),
     ("engine commands", ("core.cli", "core.cli_common", "core.__main__", "core.preview.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).
     ("settings and conversions", ("blender_mocap", "blender_mocap.convert", "blender_mocap.keying",

@@ -34,7 +34,7 @@ SAMPLE: dict[str, Any] = {
     "no_cleanup": True, "no_floor": True, "no_root_anchor": True, "foot_lock": "always", "smoothing": 0.8,
     "smoothing_hands": 0.25, "smoothing_face": 0.0, "ground": False, "correctives": "NONE",
     "resample": True, "target": "new", "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
-    "person": "640,360@12",
+    "person": "640,360@12", "people": "all",
 }
 BATCH_OWN = {"outputs", "engine_python", "progress"}
 """BatchSettings fields that are the batch's own, not options."""
