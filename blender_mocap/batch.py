@@ -35,6 +35,7 @@ from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
 from .engine import run_engine as default_run_engine
 from .exports import copy_atomic, export_take, write_text_atomic
+from .people import export_people, person_files
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
 
 FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
@@ -406,6 +407,9 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
         for (name, start), nxt in zip(order, [s for _, s in order[1:]] + [engine_end]):
             report.timings[f"engine_{name}"] = round(nxt - start, 3)
         report.timings["engine"] = round(engine_end - t0, 3)
+        if settings.people == "all":  # everyone: blender_mocap.people (it removes the engine's files)
+            return export_people(video, stem, out_dir, settings, person_files(scratch), report, say,
+                                 build_progress(say, 10), should_cancel)
         _build_and_export(video, stem, out_dir, settings, scratch, report, say, should_cancel)
     finally:
         scratch.unlink(missing_ok=True)

@@ -336,7 +336,8 @@ def _print_event(stem: str, event: dict[str, Any], last_percent: list[int]) -> N
 def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
                on_event: Callable[[dict], None] | None = None,
                should_cancel: Callable[[], bool] | None = None) -> Path:
-    """Run one engine capture synchronously; returns the motion path.
+    """Run one engine capture synchronously; returns the motion path (with ``--people all`` the
+    engine writes ``blender_mocap.people.person_files`` of it instead).
 
     Each event but ``error`` is passed to ``on_event`` (default: short human
     lines on stdout). Raises MocapError with the engine's own message when it
@@ -347,11 +348,13 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
         job = EngineJob(engine_command(engine_python, Path(video).resolve(), out.resolve(), engine_args))
     except OSError as exc:
         raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
-    message = None
+    message: str | None = None
+    done: dict[str, Any] = {}
     last_percent = [-10]
     while True:
         finished = job.finished  # read before polling, so no event is left behind
         for event in job.poll():
+            done = event if event["event"] == "done" else done
             if event["event"] == "error":
                 message = describe_event(event)
             elif on_event is not None:
@@ -367,7 +370,7 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
     code = job.wait()
     if code != 0:
         raise MocapError(message or job.error_message())
-    if not out.is_file():
+    if not out.is_file() and not done.get("outs"):  # --people all writes out.person1.npz ... instead
         raise MocapError(f"the engine finished but wrote no motion file at {out}")
     return out
 

@@ -31,10 +31,14 @@ from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
 from .tracker import BodyModels, BodyTracker, _Stream
 
-SAME_BODY = 0.25
-"""Two readings whose pelvises lie within this many region sides of each other are one body."""
+SAME_BODY = 0.08
+"""Two readings whose landmarks lie this many region sides apart or less (median over the 33) are one body:
+the same person read from two regions agrees to a few per cent; two people overlapping differ in pose."""
 COVERED = 0.3
-"""A detection centred within this many region sides of a tracked region adds nothing new."""
+"""Detections (of the frame and its tiles) centred within this many region sides of each other are one person."""
+TRACKED = 0.1
+"""A detection centred within this many region sides of a tracked person's region adds nothing new (one
+further off may be someone coming out from behind them)."""
 CHUNK = 32
 """Frames kept in memory at a time (for the hands, which are tracked per chunk)."""
 TILE = 0.75
@@ -76,10 +80,10 @@ def detect_everywhere(models: BodyModels, image: np.ndarray, min_score: float) -
     return kept
 
 
-def _covers(a: np.ndarray, b: np.ndarray, w: int, h: int) -> bool:
-    """ROI ``b`` is centred within ``COVERED`` of the larger side of ``a`` and ``b``: the same person."""
+def _covers(a: np.ndarray, b: np.ndarray, w: int, h: int, within: float = COVERED) -> bool:
+    """ROI ``b`` is centred within ``within`` of the larger side of ``a`` and ``b``: the same person."""
     side = max(a[2] * w, a[3] * h, b[2] * w, b[3] * h)
-    return bool(np.hypot((a[0] - b[0]) * w, (a[1] - b[1]) * h) < COVERED * side)
+    return bool(np.hypot((a[0] - b[0]) * w, (a[1] - b[1]) * h) < within * side)
 
 
 @dataclass
@@ -132,7 +136,7 @@ class PeopleTracker:
         sources = [k for k, _ in tracked]
         if row % DETECT_EVERY == 0 or not rois:
             for _, roi in detect_everywhere(self.models, image, s.min_detection_confidence):
-                if not any(_covers(r, roi, w, h) for r in rois):
+                if not any(_covers(r, roi, w, h, TRACKED) for r in rois):
                     rois.append(roi)
                     sources.append(-1)
         if not rois:
@@ -172,11 +176,12 @@ class PeopleTracker:
                 # A tracked person's own reading first, then the surer: it keeps a body found twice.
                 found.append((float(sources[j] >= 0) + float(flags[j]), int(j), region, pts))
         found.sort(key=lambda f: -f[0])
-        kept: list[tuple[Candidate, int]] = []
+        kept: list[tuple[Candidate, int, np.ndarray]] = []
         for _, j, region, pts in found:
-            if all(np.hypot(*(region[:2] - c.region[:2])) > SAME_BODY * max(region[2], c.region[2]) for c, _ in kept):
-                kept.append((Candidate(region, appearance(image, pts)), j))
-        return kept
+            if all(np.median(np.hypot(*(pts[:, :2] - other[:, :2]).T)) > SAME_BODY * max(region[2], c.region[2])
+                   for c, _, other in kept):
+                kept.append((Candidate(region, appearance(image, pts)), j, pts))
+        return [(c, j) for c, j, _ in kept]
 
     def hands_of_chunk(self, images: list[np.ndarray], rows: list[int]) -> None:
         """Track each person's hands through ``images`` (frames ``rows``), given their bodies there."""
