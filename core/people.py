@@ -22,6 +22,7 @@ progress as one overall fraction, and at the end one ``done`` event whose
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,9 @@ from .motion import Motion, write_motion
 
 PERSON_FILE = re.compile(r"\.person(\d+)$")
 """How a person's motion file's stem ends: ``take.person2`` (the ID)."""
+SAME_PERSON = 0.1
+"""A person's own Holistic graph holds them on a frame where its body lies within this share of their
+height (median over the 33 landmarks) of the body the crowd tracker found for them."""
 POSE_SPAN = 0.9
 """Share of the overall progress the pose stage takes (``core.capture``'s stage spans); the people's
 fits share the rest."""
@@ -84,15 +88,21 @@ class _PoseStage:
                           should_cancel=should_cancel, sampler=sampler)
             elif sampler is not None:
                 sampler.frames = list(self.sampled)
+            if settings.pose_backend == "mediapipe":  # one Holistic graph per person: their hands and face
+                report.stage("pose", f"MediaPipe Holistic on person {number + 1}")
+                return with_holistic(self.sequences[number], settings, info, stride=stride, mirror=mirror,
+                                     progress=report.progress_of("pose"), should_cancel=should_cancel)
             return self.sequences[number]
         return find
 
     def _run(self, settings, info, report, *, end, stride, expected, mirror, should_cancel, sampler) -> None:
+        """Everyone's bodies (and, with the torch backend, hands) by ``core.pose_torch.people``."""
         from .capture import POSE_MAX_SIZE, torch_pose_settings
         from .pose_torch.people import track_people
         from .video import iter_frames
 
-        pose = replace(torch_pose_settings(settings, mirror), batch_size=1, redetect=False)
+        pose = replace(torch_pose_settings(settings, mirror), batch_size=1, redetect=False,
+                       hands=settings.pose_backend == "torch")
         frames = iter_frames(info, start=settings.start, end=end, stride=stride, max_size=POSE_MAX_SIZE,
                              should_cancel=should_cancel)
         if sampler is not None:
@@ -108,6 +118,39 @@ class _PoseStage:
             raise MocapError("no person was seen for half a second or more in the frames captured")
         if sampler is not None:
             self.sampled = list(sampler.frames)
+
+
+def with_holistic(seq: PoseSequence, settings: Any, info: Any, *, stride: int, mirror: bool,
+                  progress: Callable[[int, int], None] | None = None,
+                  should_cancel: Callable[[], bool] | None = None) -> PoseSequence:
+    """``seq`` (one person's crowd-tracked body) with MediaPipe Holistic's body, hands and face on the frames
+    where a Holistic graph of their own, started on them, holds them (``SAME_PERSON``); elsewhere the
+    crowd tracker's body, without hands or face."""
+    from .capture import POSE_MAX_SIZE
+    from .person import PersonPick
+    from .pose import estimate_holistic
+    from .video import iter_frames
+
+    first, last = int(seq.frame_indices[0]), int(seq.frame_indices[-1])
+    x, y = np.nanmean(seq.body_2d[0, [23, 24], :2], axis=0)
+    frames = iter_frames(info, start=first, end=last + 1, stride=stride, max_size=POSE_MAX_SIZE,
+                         should_cancel=should_cancel)
+    own = estimate_holistic(frames, num_frames=seq.num_frames, fps=seq.fps, image_size=(info.width, info.height),
+                            settings=replace(settings.pose, mirror_average=mirror, follow=True),
+                            progress=progress, should_cancel=should_cancel, pick=PersonPick(float(x), float(y), first))
+    if own.num_frames != seq.num_frames or not np.array_equal(own.frame_indices, seq.frame_indices):
+        return seq  # the video gave other frames this time: keep the crowd tracker's
+    with warnings.catch_warnings():  # frames where either found nobody are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        xy = seq.body_2d[..., :2]
+        size = np.nanmax(np.nanmax(xy, axis=1) - np.nanmin(xy, axis=1), axis=1)  # their extent, any posture
+        gap = np.nanmedian(np.linalg.norm(own.body_2d[..., :2] - xy, axis=-1), axis=1)
+    holds = own.present & seq.present & (gap < SAME_PERSON * np.maximum(np.nan_to_num(size), 1.0))
+    names = ("body_2d", "body_world", "left_hand", "right_hand", "face")
+    out = replace(seq, **{name: getattr(seq, name).copy() for name in names})
+    for name in names:
+        getattr(out, name)[holds] = getattr(own, name)[holds]
+    return out
 
 
 class _Relay:

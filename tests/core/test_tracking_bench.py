@@ -114,6 +114,30 @@ def test_every_person_takes_are_matched_to_their_people():
     assert figures["person0.pa_mm"] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_each_persons_error_with_everyone_is_compared_with_them_captured_alone():
+    T = 12
+    K = np.array([[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]])
+    a = _standing(T) + np.array([-1.0, 0.0, 0.0])
+    b = _standing(T) + np.array([1.0, 0.0, 2.0])
+    people = np.stack([a, b])
+    people_2d = tracking.groundtruth.project(people, K)
+    truth = {"people_limb_cam": people, "people_limb_2d": people_2d, "K": K, "image_size": np.array([640, 480]),
+             "world_up_cam": np.array([0.0, -1.0, 0.0]), "limb_cam": a, "limb_2d": people_2d[0],
+             "people_pelvis_2d": tracking.pelvis_2d(people_2d), "people_in_view": np.ones((2, T), bool),
+             "people_occluded": np.zeros((2, T))}
+    bent = b.copy()
+    bent[:, 2] += [0.1, 0.0, 0.0]                                   # person 1's left wrist 10 cm off with everyone
+    alone_a = a.copy()
+    alone_a[:6] = np.nan                                            # alone, person 0 was found from frame 6 on
+    alone_b = b.copy()
+    alone_b[:, 2] += [0.04, 0.0, 0.0]                               # 4 cm off alone
+    figures = tracking.alone_figures([(bent, people_2d[1]), (a, people_2d[0])], [(alone_a, None), (alone_b, None)],
+                                     truth)
+    assert figures["person0.all_pa_mm"] == pytest.approx(0.0, abs=1e-6) == figures["person0.alone_pa_mm"]
+    assert figures["person1.all_pa_mm"] > 2 * figures["person1.alone_pa_mm"] > 0
+    assert figures["pa_ratio_max"] == figures["person1.pa_ratio"] > 2
+
+
 def test_pooled_figures_weight_clips_by_their_frames():
     a = {"identity": 1.0, "visible_frames": 30, "pa_upright_mm": 50.0, "upright_frames": 30,
          "pa_inverted_mm": float("nan"), "inverted_frames": 0}
