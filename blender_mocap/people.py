@@ -16,17 +16,16 @@ import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import bpy
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core.motion import Motion, read_motion
 from . import prepare
 from .exports import copy_atomic, export_take
-from .scene import build_take
 from .settings import BuildOptions
-from .take import BuiltTake, record_motion_file
+
+if TYPE_CHECKING:  # bpy stays out of the import of this module: the batch imports it before Blender runs
+    from .take import BuiltTake
 
 PERSON_NAME = "Person {}"
 """A person's take, armature and collection name, by ID (1-based)."""
@@ -53,6 +52,10 @@ def build_people(context_or_scene, motions: list[Motion], *, video_path: str | N
     The scene's frame range covers everyone. On a failure (or a cancel) the takes already
     built are removed again, so the scene is left as it was.
     """
+    import bpy
+
+    from .scene import build_take
+
     if not motions:
         raise MocapError("no person's motion to build")
     options = options or BuildOptions()
@@ -93,6 +96,8 @@ def _part(progress: Callable[[float, str], None] | None, k: int, count: int) -> 
 
 def remove_take(take: BuiltTake) -> None:
     """Remove what ``build_take`` made for a new character (objects, their data, actions, clip, collection)."""
+    import bpy
+
     data: list[Any] = []
     for obj in (take.body, take.camera, take.armature):
         if obj is not None:
@@ -132,6 +137,10 @@ def export_people(video: Path, stem: str, out_dir: Path, settings: Any, paths: l
 def _export_people(video: Path, stem: str, out_dir: Path, outputs: tuple[str, ...], options: BuildOptions,
                    paths: list[Path], report: Any, say: Callable[..., None], progress: Callable[[float, str], None],
                    should_cancel: Callable[[], bool]) -> None:
+    import bpy
+
+    from .take import record_motion_file
+
     def stop(what: str) -> None:
         if should_cancel():
             raise CancelledError(f"cancelled while {what}; it was not kept")

@@ -95,8 +95,8 @@ def test_score_of_the_truth_itself_is_perfect():
     assert figures["detection_delay"] == 5 and figures["identity"] == 1.0
 
 
-def test_every_person_takes_are_matched_to_their_people():
-    T = 12
+def _two_people(T: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(person 0's limbs, person 1's (T, 12, 3), both projected (2, T, 12, 2), a crowd clip's truth of them)."""
     K = np.array([[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]])
     a = _standing(T) + np.array([-1.0, 0.0, 0.0])
     b = _standing(T) + np.array([1.0, 0.0, 2.0])
@@ -106,6 +106,11 @@ def test_every_person_takes_are_matched_to_their_people():
              "world_up_cam": np.array([0.0, -1.0, 0.0]), "people_limb_cam": people, "people_limb_2d": people_2d,
              "people_pelvis_2d": tracking.pelvis_2d(people_2d), "people_in_view": np.ones((2, T), bool),
              "people_occluded": np.zeros((2, T))}
+    return a, b, people_2d, truth
+
+
+def test_every_person_takes_are_matched_to_their_people():
+    a, b, people_2d, truth = _two_people()
     swapped = people_2d[1].copy()
     swapped[8:] = people_2d[0, 8:]                                  # the second take jumps onto person 0
     figures = tracking.score_people([(b, swapped), (a, people_2d[0])], truth)
@@ -115,16 +120,7 @@ def test_every_person_takes_are_matched_to_their_people():
 
 
 def test_each_persons_error_with_everyone_is_compared_with_them_captured_alone():
-    T = 12
-    K = np.array([[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]])
-    a = _standing(T) + np.array([-1.0, 0.0, 0.0])
-    b = _standing(T) + np.array([1.0, 0.0, 2.0])
-    people = np.stack([a, b])
-    people_2d = tracking.groundtruth.project(people, K)
-    truth = {"people_limb_cam": people, "people_limb_2d": people_2d, "K": K, "image_size": np.array([640, 480]),
-             "world_up_cam": np.array([0.0, -1.0, 0.0]), "limb_cam": a, "limb_2d": people_2d[0],
-             "people_pelvis_2d": tracking.pelvis_2d(people_2d), "people_in_view": np.ones((2, T), bool),
-             "people_occluded": np.zeros((2, T))}
+    a, b, people_2d, truth = _two_people()
     bent = b.copy()
     bent[:, 2] += [0.1, 0.0, 0.0]                                   # person 1's left wrist 10 cm off with everyone
     alone_a = a.copy()
