@@ -170,7 +170,8 @@ class _Relay:
             if self.emit is None:
                 return
             event = dict(event)
-            if kind in ("stage", "warning"):
+            everyone = number == 0 and kind == "stage" and event.get("stage") in ("decoding", "pose")
+            if kind in ("stage", "warning") and not everyone:  # the first pose stage is everyone's
                 event["message"] = f"person {number + 1}: {event['message']}"
             if kind == "progress" and "fraction" in event and (number > 0 or event["fraction"] > POSE_SPAN):
                 count = max(len(self.stage.sequences), 1)
@@ -192,6 +193,8 @@ def capture_people(video: str | Path, out: str | Path, settings: Any, *,
     stage = _PoseStage()
     relay = _Relay(emit, stage)
     one = replace(settings, people="one", person=None)
+    if settings.person and emit is not None:
+        emit({"event": "warning", "message": f"--person {settings.person} is ignored: --people all captures everyone"})
     motions: list[Motion] = []
     paths: list[Path] = []
     try:

@@ -56,3 +56,34 @@ def test_person_files_are_found_by_id(pkg, tmp_path):
         (tmp_path / name).write_bytes(b"")
     found = pkg.blender_mocap.people.person_files(tmp_path / "take.npz")
     assert [p.name for p in found] == ["take.person1.npz", "take.person2.npz", "take.person10.npz"]
+
+
+def test_the_batch_writes_everyone_into_one_blend_and_each_person_into_their_own_files(pkg, motion_factory, tmp_path):
+    """A ``people = "all"`` batch: the engine's person files (a stand-in engine writes them) become one .blend
+    with ``Person 1`` and ``Person 2`` on one camera, and ``<stem>.person<N>.npz`` each; report.json says so."""
+    import json
+
+    batch, write_motion = pkg.blender_mocap.batch, pkg.core.motion.write_motion
+    video = tmp_path / "street.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    people = _two_people(motion_factory)
+
+    def engine(python, video_path, out, args, on_event=None):
+        assert args[args.index("--people") + 1] == "all"
+        for k, motion in enumerate(people):
+            write_motion(out.with_name(f"{out.stem}.person{k + 1}.npz"), motion)
+        return out
+
+    settings = batch.BatchSettings(outputs=("blend", "npz"), people="all", progress="json")
+    code, report_path = batch.run_batch([video], tmp_path / "out", settings, run_engine=engine)
+    assert code == 0
+    report = json.loads(report_path.read_text())["videos"][0]
+    assert report["status"] == "done", report
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+        "report.json", "street.blend", "street.person1.npz", "street.person2.npz"]
+    assert not list((out / ".blender-mocap").glob("*.npz"))  # the engine's files are gone
+    assert set(report["outputs"]) == {"blend", "person1.npz", "person2.npz"}
+    bpy.ops.wm.open_mainfile(filepath=str(out / "street.blend"))
+    assert sorted(o.name for o in bpy.data.objects if o.type == 'ARMATURE') == ["Person 1", "Person 2"]
+    assert len([o for o in bpy.data.objects if o.type == 'CAMERA']) == 1
