@@ -114,7 +114,7 @@ def test_every_person_takes_are_matched_to_their_people():
     swapped = people_2d[1].copy()
     swapped[8:] = people_2d[0, 8:]                                  # the second take jumps onto person 0
     figures = tracking.score_people([(b, swapped), (a, people_2d[0])], truth)
-    assert figures["people_found"] == 2 and figures["id_switches"] == 1
+    assert figures["people_found"] == 2 and figures["id_switches"] == 1 == figures["id_switches_visible"]
     assert figures["person1.identity"] == pytest.approx(8 / 12) and figures["person0.identity"] == 1.0
     assert figures["person0.pa_mm"] == pytest.approx(0.0, abs=1e-6)
 
