@@ -123,9 +123,9 @@ class _PoseStage:
 def with_holistic(seq: PoseSequence, settings: Any, info: Any, *, stride: int, mirror: bool,
                   progress: Callable[[int, int], None] | None = None,
                   should_cancel: Callable[[], bool] | None = None) -> PoseSequence:
-    """``seq`` (one person's crowd-tracked body) with MediaPipe Holistic's body, hands and face on the frames
-    where a Holistic graph of their own, started on them, holds them (``SAME_PERSON``); elsewhere the
-    crowd tracker's body, without hands or face."""
+    """``seq`` (one person's crowd-tracked body) with MediaPipe Holistic's hands and face on the frames where
+    a Holistic graph of their own, started on them, holds them (``SAME_PERSON``). The body stays the crowd
+    tracker's (the same landmark network): who is who is decided there, with everyone in view at once."""
     from .capture import POSE_MAX_SIZE
     from .person import PersonPick
     from .pose import estimate_holistic
@@ -146,7 +146,7 @@ def with_holistic(seq: PoseSequence, settings: Any, info: Any, *, stride: int, m
         size = np.nanmax(np.nanmax(xy, axis=1) - np.nanmin(xy, axis=1), axis=1)  # their extent, any posture
         gap = np.nanmedian(np.linalg.norm(own.body_2d[..., :2] - xy, axis=-1), axis=1)
     holds = own.present & seq.present & (gap < SAME_PERSON * np.maximum(np.nan_to_num(size), 1.0))
-    names = ("body_2d", "body_world", "left_hand", "right_hand", "face")
+    names = ("left_hand", "right_hand", "face")
     out = replace(seq, **{name: getattr(seq, name).copy() for name in names})
     for name in names:
         getattr(out, name)[holds] = getattr(own, name)[holds]
