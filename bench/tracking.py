@@ -31,7 +31,11 @@ Figures per clip (``<clip>.<method>.<figure>``):
   take: fitted from landmarks, not bridged) minus their first visible frame
   (target <= 3).
 - ``people.*`` (crowd clips, once the engine has ``--people all``): every
-  person's take against every person (:func:`score_people`).
+  person's take against every person (:func:`score_people`), and each
+  person's limb PA-MPJPE against their take captured alone (``--person`` on
+  their pelvis in their first visible frame), on the frames both cover:
+  ``person<k>.alone_pa_mm`` and ``person<k>.pa_ratio`` (target <= 1.10);
+  ``id_switches`` target 0.
 
 Results go to bench/results/tracking.json (flat).
 """
@@ -191,16 +195,20 @@ def score_people(takes: list[tuple[np.ndarray, np.ndarray]], truth: dict) -> dic
     """Takes of every person (``--people all``: each (limbs (T, 12, 3), pixels (T, 12, 2)), NaN without a
     pose) against every person of a crowd clip. A take belongs to the person it is nearest to on most of
     its frames; ``people_found``: people with a take; ``id_switches``: changes of the person a take is
-    nearest to, over all takes; per person k ``person<k>.identity`` and ``person<k>.pa_mm`` (all its
+    nearest to, over all takes (``id_switches_visible``: on the frames its person is visible); per person k ``person<k>.identity`` and ``person<k>.pa_mm`` (all its
     take's frames) of its take (the first, when two takes claim one person)."""
     P = len(truth["people_pelvis_2d"])
-    out: dict[str, float] = {"people": P, "takes": len(takes), "id_switches": 0}
+    out: dict[str, float] = {"people": P, "takes": len(takes), "id_switches": 0, "id_switches_visible": 0}
     owner: dict[int, int] = {}
     for t, (_, ours2) in enumerate(takes):
         followed = nearest_person(pelvis_2d(ours2), truth["people_pelvis_2d"], truth["people_in_view"])
         out["id_switches"] += id_switches(followed)
         if (followed >= 0).any():
-            owner.setdefault(int(np.bincount(followed[followed >= 0], minlength=P).argmax()), t)
+            mine = int(np.bincount(followed[followed >= 0], minlength=P).argmax())
+            owner.setdefault(mine, t)
+            # Only where the take's person is visible: while they are hidden behind someone, the take's
+            # pose is the fit's bridge between their frames, and nearest to whoever hides them.
+            out["id_switches_visible"] += id_switches(np.where(truth_view(truth, mine)["visible"], followed, -1))
     out["people_found"] = len(owner)
     for k in range(P):
         if k in owner:
@@ -229,23 +237,67 @@ def pooled(clips: list[dict[str, float]]) -> dict[str, float]:
 # The benchmark
 # ----------------------------------------------------------------------------
 
-def _every_person(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str) -> list:
-    """``--people all`` (when the engine has it): one take per person, ``<out>.person<N>.npz`` as issue 16 names
-    them; each as (limbs (T, 12, 3), pixels (T, 12, 2)), NaN without a pose."""
+def _cli(python: str, clip: groundtruth.Clip, video: Path, out: Path, preset: str, *extra: str) -> float:
+    """The engine CLI on ``video`` with ``extra`` arguments; returns wall seconds."""
     import subprocess
 
-    out = tmp / f"{clip.spec.name}-people.npz"
     cmd = [python, "-m", "core", "capture", str(video), "--out", str(out), "--fov",
-           f"{float(clip.truth['hfov_degrees']):.6f}", "--progress", "none", "--preset", preset, "--people", "all"]
+           f"{float(clip.truth['hfov_degrees']):.6f}", "--progress", "none", "--preset", preset, *extra]
+    t0 = time.perf_counter()
     done = subprocess.run(cmd, cwd=accuracy.ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"capture failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-3000:]}")
-    takes = []
-    for path in sorted(tmp.glob(f"{out.stem}.person*.npz")):
-        ours3, ours2, valid, _ = accuracy.take_joints(path, T)
-        ours3[~valid], ours2[~valid] = np.nan, np.nan
-        takes.append((ours3, ours2))
-    return takes
+    return time.perf_counter() - t0
+
+
+def _joints(path: Path, T: int) -> tuple[np.ndarray, np.ndarray]:
+    ours3, ours2, valid, _ = accuracy.take_joints(path, T)
+    ours3[~valid], ours2[~valid] = np.nan, np.nan
+    return ours3, ours2
+
+
+def _every_person(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str) -> tuple:
+    """``--people all``: one take per person, ``<out>.person<N>.npz`` as issue 16 names them; each as
+    (limbs (T, 12, 3), pixels (T, 12, 2)), NaN without a pose; and the capture's seconds."""
+    out = tmp / f"{clip.spec.name}-people.npz"
+    seconds = _cli(python, clip, video, out, preset, "--people", "all")
+    paths = sorted(tmp.glob(f"{out.stem}.person*.npz"), key=lambda p: int(p.stem.rpartition("person")[2]))
+    return [_joints(path, T) for path in paths], seconds
+
+
+def _alone(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str, truth: dict,
+           k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Person ``k`` captured alone: ``--person`` on their pelvis in their first visible frame."""
+    view = truth_view(truth, k)
+    first = int(np.flatnonzero(view["visible"])[0])
+    x, y = view["pelvis"][first]
+    out = tmp / f"{clip.spec.name}-alone{k}.npz"
+    _cli(python, clip, video, out, preset, "--person", f"{x:.0f},{y:.0f}@{first}")
+    return _joints(out, T)
+
+
+def alone_figures(takes: list[tuple[np.ndarray, np.ndarray]], alone: list[tuple[np.ndarray, np.ndarray]],
+                  truth: dict) -> dict[str, float]:
+    """Each person's limb PA-MPJPE (mm) in their ``--people all`` take (the take nearest them on most frames,
+    as :func:`score_people` matches them) and captured alone (``alone[k]``), on the frames both have a pose;
+    ``person<k>.pa_ratio`` = all / alone, ``pa_ratio_max`` the worst."""
+    P = len(truth["people_pelvis_2d"])
+    out: dict[str, float] = {}
+    for k in range(P):
+        limbs = truth_view(truth, k)["limbs"]
+        mine = [t for t in takes if (nearest_person(pelvis_2d(t[1]), truth["people_pelvis_2d"],
+                                                    truth["people_in_view"]) == k).mean() > 0.5]
+        if not mine:
+            continue
+        ours, theirs = pa_per_frame(mine[0][0], limbs), pa_per_frame(alone[k][0], limbs)
+        both = np.isfinite(ours) & np.isfinite(theirs)
+        out[f"person{k}.all_pa_mm"] = 1000.0 * float(ours[both].mean())
+        out[f"person{k}.alone_pa_mm"] = 1000.0 * float(theirs[both].mean())
+        alone_mm = out[f"person{k}.alone_pa_mm"]
+        out[f"person{k}.pa_ratio"] = out[f"person{k}.all_pa_mm"] / alone_mm if alone_mm > 1e-6 else float("nan")
+    ratios = [v for key, v in out.items() if key.endswith("pa_ratio") and np.isfinite(v)]
+    out["pa_ratio_max"] = max(ratios) if ratios else float("nan")
+    return out
 
 
 def _take(python: str, clip: groundtruth.Clip, video: Path, T: int, tmp: Path, preset: str) -> tuple:
@@ -308,9 +360,14 @@ def main(argv: list[str] | None = None) -> int:
             ours3, ours2, seen, seconds = _take(python, clip, video, T, Path(tmp), args.preset)
             per[args.preset][spec.name] = score(ours3, ours2, truth, view, seen)
             if "people_pelvis_2d" in truth and every_person:
-                for k, v in score_people(_every_person(python, clip, video, T, Path(tmp), args.preset),
-                                         truth).items():
+                takes, people_seconds = _every_person(python, clip, video, T, Path(tmp), args.preset)
+                alone = [_alone(python, clip, video, T, Path(tmp), args.preset, truth, k)
+                         for k in range(len(truth["people_pelvis_2d"]))]
+                figures = {**score_people(takes, truth), **alone_figures(takes, alone, truth),
+                           "capture_seconds": people_seconds}
+                for k, v in figures.items():
                     results[f"{spec.name}.{args.preset}.people.{k}"] = round(float(v), 4)
+                _print_people(spec.name, figures)
             results[f"{spec.name}.frames"] = T
             results[f"{spec.name}.visible_frames"] = int(view["visible"].sum())
             results[f"{spec.name}.capture_seconds"] = round(seconds, 2)
@@ -332,6 +389,19 @@ def main(argv: list[str] | None = None) -> int:
     path = write_results("tracking", results)
     print(f"\nwrote {path} ({results['total_seconds']:.0f} s)")
     return 0
+
+
+def _print_people(name: str, figures: dict[str, float]) -> None:
+    """The multi-person row of a crowd clip: per person identity, limb error all / alone and their ratio."""
+    for k in range(int(figures["people"])):
+        f = {key: figures.get(f"person{k}.{key}", float("nan"))
+             for key in ("identity", "all_pa_mm", "alone_pa_mm", "pa_ratio")}
+        print(f"{name} --people all, person {k}: identity {f['identity']:.2f}, limb PA-MPJPE {f['all_pa_mm']:.1f} mm "
+              f"against {f['alone_pa_mm']:.1f} mm alone (ratio {f['pa_ratio']:.2f}, target <= 1.10)", flush=True)
+    print(f"{name} --people all: {int(figures['takes'])} takes for {int(figures['people'])} people, "
+          f"{int(figures['people_found'])} found, ID switches {int(figures['id_switches'])} (target 0; "
+          f"{int(figures['id_switches_visible'])} where the person is visible), "
+          f"{figures['capture_seconds']:.0f} s", flush=True)
 
 
 def _print_table(per: dict, names: list[str], preset: str) -> None:

@@ -34,7 +34,8 @@ from typing import Any
 from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
 from .engine import run_engine as default_run_engine
-from .exports import copy_atomic, export_take, write_text_atomic
+from .exports import build_progress, copy_atomic, export_take, write_text_atomic
+from .people import export_people, person_files
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
 
 FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
@@ -61,7 +62,7 @@ class BatchSettings:
         max_frames: analyse at most this many frames (None = no limit).
         fov: horizontal field of view in degrees (None = the engine's choice: the
             video's metadata when it records a focal length, else 60).
-        body, smplx_dir, gender, preset, device, pose_backend, person: body model,
+        body, smplx_dir, gender, preset, device, pose_backend, person, people: body model,
             fitting and pose options, passed to the engine as ``--body`` etc. when set.
         foot_lock, smoothing, smoothing_hands, smoothing_face: cleanup
             options, passed as ``--foot-lock`` etc. when set.
@@ -89,6 +90,7 @@ class BatchSettings:
     device: str | None = None
     pose_backend: str | None = None
     person: str | None = None
+    people: str | None = None
     foot_lock: str | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None
@@ -365,18 +367,6 @@ def _stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:
     return stop
 
 
-def build_progress(say: Callable[..., None], step: int) -> Callable[[float, str], None]:
-    """A ``build_take`` progress callback that says "40% building: keying ..." every ``step`` percent."""
-    last = [-step]
-
-    def report(fraction: float, what: str) -> None:
-        percent = int(100 * fraction)
-        if percent >= last[0] + step:
-            last[0] = percent - percent % step
-            say("progress", f"{percent}% building: {what}", stage="building", fraction=fraction)
-    return report
-
-
 def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
                  engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
     if not video.is_file():
@@ -408,6 +398,9 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
         for (name, start), nxt in zip(order, [s for _, s in order[1:]] + [engine_end]):
             report.timings[f"engine_{name}"] = round(nxt - start, 3)
         report.timings["engine"] = round(engine_end - t0, 3)
+        if settings.people == "all":  # everyone: blender_mocap.people (it removes the engine's files)
+            return export_people(video, stem, out_dir, settings, person_files(scratch), report, say,
+                                 build_progress(say, 10), should_cancel)
         _build_and_export(video, stem, out_dir, settings, scratch, report, say, should_cancel)
     finally:
         scratch.unlink(missing_ok=True)

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core import options
-from ..core.options import Body, Device, FootLock, Gender, PoseBackend, Preset
+from ..core.options import Body, Device, FootLock, Gender, People, PoseBackend, Preset
 
 EXTENSION_ROOT = Path(__file__).resolve().parent.parent
 """The extension root (holds core/): the engine runs with this as its cwd."""
@@ -68,6 +68,7 @@ class CaptureRequest:
         pose_backend: "mediapipe" or "torch".
         person: who to follow, "X,Y" or "X,Y@FRAME" (a pixel of the video on
             them); None = MediaPipe's own tracking.
+        people: "one" or "all" (everyone, one motion file each: ``core.people``).
         foot_lock: "auto", "always" or "off" (planted heels and toes).
         smoothing, smoothing_hands, smoothing_face: jitter filter strength,
             0 (off) to 1, for the body and root, the fingers, the face.
@@ -91,6 +92,7 @@ class CaptureRequest:
     device: Device | None = None
     pose_backend: PoseBackend | None = None
     person: str | None = None
+    people: People | None = None
     foot_lock: FootLock | None = None
     smoothing: float | None = None
     smoothing_hands: float | None = None
@@ -334,7 +336,8 @@ def _print_event(stem: str, event: dict[str, Any], last_percent: list[int]) -> N
 def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
                on_event: Callable[[dict], None] | None = None,
                should_cancel: Callable[[], bool] | None = None) -> Path:
-    """Run one engine capture synchronously; returns the motion path.
+    """Run one engine capture synchronously; returns the motion path (with ``--people all`` the
+    engine writes ``blender_mocap.people.person_files`` of it instead).
 
     Each event but ``error`` is passed to ``on_event`` (default: short human
     lines on stdout). Raises MocapError with the engine's own message when it
@@ -345,11 +348,13 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
         job = EngineJob(engine_command(engine_python, Path(video).resolve(), out.resolve(), engine_args))
     except OSError as exc:
         raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
-    message = None
+    message: str | None = None
+    done: dict[str, Any] = {}
     last_percent = [-10]
     while True:
         finished = job.finished  # read before polling, so no event is left behind
         for event in job.poll():
+            done = event if event["event"] == "done" else done
             if event["event"] == "error":
                 message = describe_event(event)
             elif on_event is not None:
@@ -365,7 +370,7 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
     code = job.wait()
     if code != 0:
         raise MocapError(message or job.error_message())
-    if not out.is_file():
+    if not out.is_file() and not done.get("outs"):  # --people all writes out.person1.npz ... instead
         raise MocapError(f"the engine finished but wrote no motion file at {out}")
     return out
 

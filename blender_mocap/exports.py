@@ -143,3 +143,15 @@ def export_take(fmt: str, take: Any, final: Path, should_cancel: Callable[[], bo
         raise MocapError(f"cannot write {final}: {exc.strerror}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def build_progress(say: Callable[..., None], step: int) -> Callable[[float, str], None]:
+    """A ``build_take`` progress callback that says "40% building: keying ..." every ``step`` percent."""
+    last = [-step]
+
+    def report(fraction: float, what: str) -> None:
+        percent = int(100 * fraction)
+        if percent >= last[0] + step:
+            last[0] = percent - percent % step
+            say("progress", f"{percent}% building: {what}", stage="building", fraction=fraction)
+    return report

@@ -155,7 +155,8 @@ def _capture(args: argparse.Namespace, cancel) -> int:
 def _build(args: argparse.Namespace, cancel) -> int:
     """``build``: one motion file into a .blend, with progress lines; Ctrl-C stops it (exit 130)."""
     from ..core.errors import CancelledError, MocapError
-    from .batch import build_file, build_progress
+    from .batch import build_file
+    from .exports import build_progress
     from .settings import BuildOptions
 
     name = Path(args.motion).stem

@@ -93,6 +93,7 @@ class CaptureSettings:
             video on them (in a 0-based video frame; default the first one
             captured), searched for and kept through crowds and flips; None
             keeps MediaPipe's own tracking (see ``torch_pose_settings``). See ``core.person``.
+        people: "one" (the person above) or "all": everyone, one motion file each (``core.people``).
     """
 
     start: int = 0
@@ -114,6 +115,7 @@ class CaptureSettings:
     camera_roll: float | None = None
     level_camera: bool = False
     person: str | None = None
+    people: str = "one"
 
 
 POSE_BACKENDS = ("mediapipe", "torch")
@@ -271,6 +273,7 @@ def capture(
     emit: Callable[[Event], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     overlap: bool = True,
+    find_person: Callable[..., PoseSequence] | None = None,
 ) -> Motion:
     """Capture the person in ``video`` and write the motion file ``out``.
 
@@ -279,14 +282,16 @@ def capture(
     an existing file untouched. ``overlap``: decode ahead and run side work in
     threads beside the pose model and the fit (``core.pipeline``; the same take
     as False, which runs each stage after the other); every thread has ended
-    when this returns or raises.
+    when this returns or raises. One person, whatever ``settings.people``
+    (everyone: ``core.people.capture_people``, which runs this per person);
+    ``find_person`` stands in for the pose stage (``_find_person``'s arguments).
     """
     with Stages(should_cancel, overlap=overlap) as stages:
-        return _capture(video, out, settings, emit, stages)
+        return _capture(video, out, settings, emit, stages, find_person)
 
 
 def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit: Callable[[Event], None] | None,
-             stages: Stages) -> Motion:
+             stages: Stages, find_person: Callable[..., PoseSequence] | None = None) -> Motion:
     """:func:`capture`, its threads started through ``stages``."""
     from .fit.optimize import fit_clip
     from .fit.optimize import preset as fit_preset
@@ -312,9 +317,9 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
     should_cancel = stages.should_cancel
     warm = stages.background(lambda: warm_up(should_cancel), "warm-up")  # what the later stages import, while the frames are posed
-    seq = _find_person(settings, info, body, report, end=end, stride=stride, expected=expected,
-                       mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel, sampler=sampler,
-                       stages=stages)
+    seq = (find_person or _find_person)(settings, info, body, report, end=end, stride=stride, expected=expected,
+                                        mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel,
+                                        sampler=sampler, stages=stages)
     mark_outside(seq)  # what the frame does not show was not seen, whatever the model says
     swapped = repair_side_swaps(seq)
     if swapped:

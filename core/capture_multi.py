@@ -112,6 +112,9 @@ def capture_multi(
 
     if not 2 <= len(videos) <= MAX_VIDEOS:
         raise MocapError(f"capture-multi takes 2 to {MAX_VIDEOS} videos of one performance, got {len(videos)}")
+    if settings.capture.people == "all":
+        raise MocapError("capture-multi follows one person; --people all works with one video (capture): "
+                         "leave it out, or pick the performer with --person X,Y in the first video")
     report = _Reporter(emit)
     out = check_output(out)
     given = _given_rig(settings, len(videos))  # before minutes of pose estimation

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
@@ -61,7 +62,7 @@ def capture_settings(args: argparse.Namespace):
         pose=PoseSettings(model_complexity=args.model_complexity),
         pose_backend=args.pose_backend, pose_batch=args.pose_batch, mirror_average=args.mirror_average,
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
-        gender=args.gender, preset=args.preset, device=args.device, person=args.person,
+        gender=args.gender, preset=args.preset, device=args.device, person=args.person, people=args.people,
         camera_pitch=args.camera_pitch, camera_roll=args.camera_roll, level_camera=args.level_camera,
         cleanup=None if args.no_cleanup else CleanupSettings(
             ground=not args.no_floor, anchor_root=not args.no_root_anchor, foot_lock=args.foot_lock,
@@ -75,8 +76,15 @@ def _capture(args: argparse.Namespace) -> int:
 
     mode, emit = display(args)
     settings = capture_settings(args)
-    return run_job(lambda should_cancel: capture(args.video, args.out, settings, emit=emit,
-                                                 should_cancel=should_cancel), mode)
+
+    def job(should_cancel: Callable[[], bool]) -> object:
+        if settings.people == "all":  # everyone: one motion file per person
+            from .people import capture_people
+
+            return capture_people(args.video, args.out, settings, emit=emit, should_cancel=should_cancel)
+        return capture(args.video, args.out, settings, emit=emit, should_cancel=should_cancel)
+
+    return run_job(job, mode)
 
 
 def _info(args: argparse.Namespace) -> int:

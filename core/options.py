@@ -44,6 +44,7 @@ Gender = Literal["neutral", "male", "female"]
 Preset = Literal["fast", "balanced", "accurate"]
 Device = Literal["auto", "cpu", "cuda"]
 PoseBackend = Literal["mediapipe", "torch"]
+People = Literal["one", "all"]
 ModelComplexity = Literal[0, 1]
 FootLock = Literal["auto", "always", "off"]
 Correctives = Literal["DRIVERS", "BAKED", "NONE"]
@@ -295,6 +296,13 @@ OPTIONS: tuple[Option, ...] = (
            ui=Ui("Person", f"Who to follow when several people are in view: a pixel of the video on them, "
                  f"{PERSON_FORMAT} (pixels from the top left of the video, a 0-based video frame; empty: "
                  "MediaPipe's own tracking, which may switch to someone else when it loses them)", "", unset="")),
+    Option("people", str, "who is captured: one person (the default; see --person) or all: everyone in view, "
+           "each with a stable ID, one motion file each (OUT.person1.npz, OUT.person2.npz, ...)", _CAPTURE,
+           default="one", choices=get_args(People),
+           ui=Ui("People", "Capture one person or everyone in view", "one", items=(
+               ("one", "One Person", "The person picked in the Person field (else MediaPipe's choice)"),
+               ("all", "Everyone", "Every person in view, each on an armature of their own named by ID "
+                "(Person 1, Person 2, ... by first appearance), all sharing the video's camera")))),
     # The world's up direction (core/gravity): estimated from the picture and the person unless the user knows.
     Option("camera_pitch", float, "the camera's pitch in degrees, positive looking down (default: estimated "
            "from the scene's vertical lines or the person's posture)", _CAPTURE, parse=angle_within(89.0),

@@ -76,6 +76,8 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun,
     if run.error or code != 0 or run.done_event is None:
         message = run.error or run.job.error_message()
         return 'ERROR', f"Capture failed: {message}"
+    if run.done_event.get("people"):  # --people all: one take per person
+        return finish_people(context, run, progress)
     motion = read_motion(run.result)
     if not motion.source_video:
         motion.source_video = run.settings.video
@@ -101,6 +103,35 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun,
         return 'INFO', message
     record_motion_file(take, saved)
     return 'INFO', f"{message}; motion saved to {saved}"
+
+
+def finish_people(context: bpy.types.Context, run: CaptureRun,
+                  progress: Callable[[float, str], None] | None = None) -> tuple[Level, str]:
+    """Turn a finished ``--people all`` run into one take per person (``Person 1`` ...) on one camera."""
+    from ..blender_mocap.people import build_people, person_files
+    from ..blender_mocap.take import record_motion_file, record_warnings
+    from ..core.motion import read_motion
+
+    paths = person_files(run.result)
+    motions = [read_motion(path) for path in paths]
+    for motion in motions:
+        motion.source_video = motion.source_video or run.settings.video
+    takes = build_people(context, motions, video_path=run.settings.video, options=run.options, progress=progress)
+    for k, take in enumerate(takes):
+        mine = [w for w in run.warnings if w.startswith(f"person {k + 1}: ")]  # the engine's, by ID
+        record_warnings(take, mine + take.warnings)
+        run.warnings += [f"{take.armature.name}: {w}" for w in take.warnings]
+    names = ", ".join(take.armature.name for take in takes)
+    message = f"Captured {len(takes)} people from {Path(run.settings.video).name} ({names}) on one camera"
+    try:
+        saved = [save_result(path, Path(run.settings.output_dir), f"{run.name}.person{k + 1}")
+                 for k, path in enumerate(paths)]
+    except MocapError as exc:  # the takes are in the scene: keep them, say what was lost
+        run.warnings.append(str(exc))
+        return 'INFO', message
+    for take, path in zip(takes, saved):
+        record_motion_file(take, path)
+    return 'INFO', f"{message}; motion files saved in {Path(run.settings.output_dir)}"
 
 
 def save_result(result: Path, output_dir: Path, stem: str) -> Path:

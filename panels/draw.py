@@ -72,7 +72,10 @@ def draw_capture_panel(
     box.prop(props, "preset")
     box.prop(props, "device")
     box.prop(props, "pose_backend")
-    box.prop(props, "person")
+    box.prop(props, "people")
+    row = box.row()
+    row.active = props.people != 'ALL'  # everyone is captured: no one to pick
+    row.prop(props, "person")
 
     box = layout.box()
     box.label(text="Body", icon='ARMATURE_DATA')

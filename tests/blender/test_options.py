@@ -55,7 +55,7 @@ def test_option_values_round_trip_through_real_properties(pkg, group) -> None:
               "ground": False, "correctives": "NONE", "resample": True, "target": "new",
               "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
               "person": "640,360@12", "live_source": "rtsp://cam.local/stream", "realtime": True,
-              "vmc": "127.0.0.1:39539"}
+              "vmc": "127.0.0.1:39539", "people": "all"}
     assert {o.name for o in options} == set(values)
     for name, value in settings.prop_values(values, options).items():
         setattr(group, name, value)
@@ -68,6 +68,6 @@ def test_option_values_round_trip_through_real_properties(pkg, group) -> None:
         video_path="/v.mp4", output_dir="/o", **{n: getattr(group, n) for n in settings.scene_property_specs()}))
     assert request.cli_args() == ["--start", "10", "--end", "100", "--stride", "3", "--max-frames", "40",
                                   "--fov", "55", "--body", "smplx", "--gender", "female", "--preset", "accurate",
-                                  "--device", "cpu", "--pose-backend", "torch", "--person", "640,360@12", "--camera-pitch", "20",
+                                  "--device", "cpu", "--pose-backend", "torch", "--person", "640,360@12", "--people", "all", "--camera-pitch", "20",
                                   "--camera-roll", "-5", "--level-camera", "--foot-lock", "always",
                                   "--smoothing", "0.8", "--smoothing-hands", "0.25", "--smoothing-face", "0"]

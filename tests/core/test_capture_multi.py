@@ -92,3 +92,16 @@ def test_bad_multi_view_input_fails_before_the_pose_stage(two_views, tmp_path: P
     assert rig.returncode == 1 and "holds 2 cameras for 3 videos" in rig.stderr
     assert "Traceback" not in one.stderr + offsets.stderr + rig.stderr
     assert not list(tmp_path.glob("*.npz"))
+
+
+def test_everyone_is_refused_before_any_work(tmp_path: Path) -> None:
+    """``--people all`` is a one-video option: capture-multi says so at once, and writes nothing."""
+    from core.capture import CaptureSettings
+    from core.capture_multi import MultiCaptureSettings, capture_multi
+    from core.errors import MocapError
+
+    out = tmp_path / "take.npz"
+    with pytest.raises(MocapError, match="--people all works with one video"):
+        capture_multi([tmp_path / "a.mp4", tmp_path / "b.mp4"], out,
+                      MultiCaptureSettings(capture=CaptureSettings(people="all")))
+    assert not out.exists()

@@ -95,8 +95,8 @@ def test_score_of_the_truth_itself_is_perfect():
     assert figures["detection_delay"] == 5 and figures["identity"] == 1.0
 
 
-def test_every_person_takes_are_matched_to_their_people():
-    T = 12
+def _two_people(T: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(person 0's limbs, person 1's (T, 12, 3), both projected (2, T, 12, 2), a crowd clip's truth of them)."""
     K = np.array([[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]])
     a = _standing(T) + np.array([-1.0, 0.0, 0.0])
     b = _standing(T) + np.array([1.0, 0.0, 2.0])
@@ -106,12 +106,32 @@ def test_every_person_takes_are_matched_to_their_people():
              "world_up_cam": np.array([0.0, -1.0, 0.0]), "people_limb_cam": people, "people_limb_2d": people_2d,
              "people_pelvis_2d": tracking.pelvis_2d(people_2d), "people_in_view": np.ones((2, T), bool),
              "people_occluded": np.zeros((2, T))}
+    return a, b, people_2d, truth
+
+
+def test_every_person_takes_are_matched_to_their_people():
+    a, b, people_2d, truth = _two_people()
     swapped = people_2d[1].copy()
     swapped[8:] = people_2d[0, 8:]                                  # the second take jumps onto person 0
     figures = tracking.score_people([(b, swapped), (a, people_2d[0])], truth)
-    assert figures["people_found"] == 2 and figures["id_switches"] == 1
+    assert figures["people_found"] == 2 and figures["id_switches"] == 1 == figures["id_switches_visible"]
     assert figures["person1.identity"] == pytest.approx(8 / 12) and figures["person0.identity"] == 1.0
     assert figures["person0.pa_mm"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_each_persons_error_with_everyone_is_compared_with_them_captured_alone():
+    a, b, people_2d, truth = _two_people()
+    bent = b.copy()
+    bent[:, 2] += [0.1, 0.0, 0.0]                                   # person 1's left wrist 10 cm off with everyone
+    alone_a = a.copy()
+    alone_a[:6] = np.nan                                            # alone, person 0 was found from frame 6 on
+    alone_b = b.copy()
+    alone_b[:, 2] += [0.04, 0.0, 0.0]                               # 4 cm off alone
+    figures = tracking.alone_figures([(bent, people_2d[1]), (a, people_2d[0])], [(alone_a, None), (alone_b, None)],
+                                     truth)
+    assert figures["person0.all_pa_mm"] == pytest.approx(0.0, abs=1e-6) == figures["person0.alone_pa_mm"]
+    assert figures["person1.all_pa_mm"] > 2 * figures["person1.alone_pa_mm"] > 0
+    assert figures["pa_ratio_max"] == figures["person1.pa_ratio"] > 2
 
 
 def test_pooled_figures_weight_clips_by_their_frames():

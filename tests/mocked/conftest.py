@@ -147,6 +147,7 @@ def scene_props() -> Any:
     props.device = 'AUTO'
     props.pose_backend = 'MEDIAPIPE'
     props.person = ""
+    props.people = 'ONE'
     props.ground = True
     props.correctives = 'DRIVERS'
     props.resample = False

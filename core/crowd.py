@@ -1,0 +1,121 @@
+"""Everyone in view (``--people all``): a stable ID per person across frames.
+
+Numpy and SciPy only; no network. Each frame's candidates (the bodies a
+tracker found: their region and looks) are matched to the people known so far
+in one Hungarian assignment (``scipy.optimize.linear_sum_assignment``): the
+cost of giving a candidate to a person is how far it lies from where they are
+expected, in region sides, plus how unlike their looks it is
+(``core.person.Identity``, the identity the single-person search keeps).
+A candidate no known person may take (too far, too big a change of size; for
+someone missing over ``LOST_FRAMES``, looks that do not match) starts a new
+person, so a passer-by never takes an ID that is someone else's, and a person
+who leaves and comes back takes their old ID again when their looks match.
+
+When the clip is done, :meth:`Crowd.people` keeps the people seen long enough
+(short tracks are false detections or someone crossing a corner) and numbers
+them by first appearance, then size (larger first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .person import LOST_FRAMES, Identity
+
+LOOKS_WEIGHT = 2.0
+"""Cost of one unit of appearance distance (0 same colours, 1 none shared) against one region side of
+distance: two people side by side are told apart by their clothes before their places."""
+UNKNOWN_LOOKS = 0.5
+"""Appearance distance charged when either signature is unknown (a part not seen)."""
+MIN_SECONDS = 0.5
+"""A person seen on fewer frames than this many seconds' worth is dropped (issue 16: short tracks)."""
+_NO = 1e6
+"""Cost of a pair that may not be matched."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One body a tracker found in a frame.
+
+    Attributes:
+        region: (4,) cx, cy, side (px), rotation (rad): ``core.person.region_of``.
+        signature: appearance signature (``core.person.appearance``), None when not seen.
+    """
+
+    region: np.ndarray
+    signature: np.ndarray | None = None
+
+
+@dataclass
+class Track:
+    """One person: their identity, and the frames (rows of the capture) and region sides they were seen with."""
+
+    identity: Identity = field(default_factory=Identity)
+    rows: list[int] = field(default_factory=list)
+    sides: list[float] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return self.rows[0]
+
+    def see(self, row: int, candidate: Candidate) -> None:
+        self.identity.see(candidate.region, candidate.signature)
+        self.rows.append(row)
+        self.sides.append(float(candidate.region[2]))
+
+
+def match_cost(identity: Identity, candidate: Candidate) -> float:
+    """Cost of the candidate being this person (``_NO`` when it may not be them).
+
+    Near where they are expected: distance in region sides plus ``LOOKS_WEIGHT`` x appearance
+    distance. Missing over ``LOST_FRAMES`` (they may be anywhere): their looks alone, and only
+    looks that match (``Identity.looks_like``) count.
+    """
+    if identity.missing >= LOST_FRAMES:
+        if identity.looks_like(candidate.signature) is not True:
+            return _NO
+        return LOOKS_WEIGHT * identity.unlike(candidate.signature)
+    if not identity.near(candidate.region):
+        return _NO
+    unlike = identity.unlike(candidate.signature)
+    return identity.gap(candidate.region) + LOOKS_WEIGHT * (UNKNOWN_LOOKS if math.isnan(unlike) else unlike)
+
+
+class Crowd:
+    """The people of one capture, matched frame by frame (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.tracks: list[Track] = []
+
+    def step(self, row: int, candidates: list[Candidate]) -> list[int]:
+        """Match frame ``row``'s candidates to people; returns each candidate's track index
+        (a new track for a candidate nobody may take). People not matched miss the frame."""
+        from scipy.optimize import linear_sum_assignment
+
+        owners = [-1] * len(candidates)
+        if self.tracks and candidates:
+            cost = np.array([[match_cost(t.identity, c) for c in candidates] for t in self.tracks])
+            for t, c in zip(*linear_sum_assignment(cost)):
+                if cost[t, c] < _NO:
+                    owners[c] = int(t)
+        matched = set(owners)
+        for t, track in enumerate(self.tracks):
+            if t not in matched:
+                track.identity.miss()
+        for c, candidate in enumerate(candidates):
+            if owners[c] < 0:
+                self.tracks.append(Track())
+                owners[c] = len(self.tracks) - 1
+            self.tracks[owners[c]].see(row, candidate)
+        return owners
+
+    def people(self, fps: float, min_seconds: float = MIN_SECONDS) -> list[int]:
+        """Track indices of the people to keep, in ID order (person 1 first): seen on at least
+        ``min_seconds`` of frames (at least 2), ordered by first frame, then median size (larger first)."""
+        least = max(2, math.ceil(min_seconds * fps))
+        kept = [t for t, track in enumerate(self.tracks) if len(track.rows) >= least]
+        # Sizes to whole pixels: people of one size keep the order the tracker met them in.
+        return sorted(kept, key=lambda t: (self.tracks[t].first, -round(float(np.median(self.tracks[t].sides))), t))

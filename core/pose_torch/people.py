@@ -1,0 +1,250 @@
+"""Every person's body in a clip (``--people all``): all regions of a frame in one batch, IDs by ``core.crowd``.
+
+Per frame: each person tracked on the previous frame gives the region the
+landmark model looks at next (MediaPipe's tracking, from the two auxiliary
+landmarks), and the detector, run on the whole frame, adds a region for every
+body no tracked region covers (someone entering, or coming out from behind
+someone else). The landmark model sees all of those regions in one batch;
+bodies found twice (two regions on one person, as when one walks in front of
+another) are kept once, the surer reading; then ``core.crowd.Crowd`` matches
+the bodies to people (place and looks) and each person's landmarks go through
+the single-person tracker's filters (``tracker.BodyTracker``: One Euro on the
+image and world landmarks, the next region of interest).
+
+Hands, when asked, are found per person as the torch backend finds them
+(``hands.HandTracker`` on that person's body), one chunk of frames at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..crowd import Candidate, Crowd
+from ..errors import CancelledError
+from ..landmarks import NUM_BODY
+from ..person import appearance, region_of
+from . import body, finder
+from .hands import HandModels, HandTracker
+from .settings import TorchPoseSettings
+from .tracker import BodyModels, BodyTracker, _Stream
+
+SAME_BODY = 0.08
+"""Two readings whose landmarks lie this many region sides apart or less (median over the 33) are one body:
+the same person read from two regions agrees to a few per cent; two people overlapping differ in pose."""
+COVERED = 0.3
+"""Detections (of the frame and its tiles) centred within this many region sides of each other are one person."""
+TRACKED = 0.1
+"""A detection centred within this many region sides of a tracked person's region adds nothing new (one
+further off may be someone coming out from behind them)."""
+CHUNK = 32
+"""Frames kept in memory at a time (for the hands, which are tracked per chunk)."""
+TILE = 0.75
+"""Side of the detector's tiles in frame heights (the shorter side): BlazePose's detector sees its input at
+224 px and misses people under about a third of it, as those further off in a wide shot are."""
+DETECT_EVERY = 3
+"""Frames between two detector passes over the whole frame and its tiles (tracked people need none): someone
+entering is found within this many frames."""
+
+
+def tiles(width: int, height: int, side: float = TILE) -> np.ndarray:
+    """(N, 5) ROIs (normalized cx, cy, w, h, rotation) the detector looks at: the whole frame
+    (letterboxed), then squares ``side`` frame heights wide, overlapping by half, over all of it."""
+    full, _ = body.letterbox_roi(width, height)
+    s = side * min(width, height)
+    xs = np.linspace(s / 2, width - s / 2, max(1, int(np.ceil((width - s) / (s / 2))) + 1))
+    ys = np.linspace(s / 2, height - s / 2, max(1, int(np.ceil((height - s) / (s / 2))) + 1))
+    return np.stack([full] + [np.array([x / width, y / height, s / width, s / height, 0.0]) for y in ys for x in xs])
+
+
+def detect_everywhere(models: BodyModels, image: np.ndarray, min_score: float) -> list[tuple[float, np.ndarray]]:
+    """(score, ROI (5,) for the landmark model) of each person the detector finds in ``image`` or one of
+    its :func:`tiles`, strongest first, one per person (one detector call for all tiles)."""
+    h, w = image.shape[:2]
+    rois = tiles(w, h)
+    x = models.crop([image] * len(rois), rois, body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
+    boxes, scores = models._run(models.detector, x.contiguous(memory_format=models.torch.channels_last))
+    boxes, scores = boxes.float().cpu().numpy(), scores.float().cpu().numpy()[..., 0]
+    found: list[tuple[float, np.ndarray]] = []
+    for k in range(len(rois)):
+        for det in body.decode_detections(boxes[k], scores[k], models.anchors, (0.0, 0.0), min_score):
+            kp = body.project(det.keypoints[None, :2].astype(np.float64), rois[k:k + 1])[0]
+            found.append((float(det.score), body.roi_from_points(kp[0], kp[1], w, h)))
+    found.sort(key=lambda f: -f[0])
+    kept: list[tuple[float, np.ndarray]] = []
+    for score, roi in found:
+        if not any(_covers(other, roi, w, h) for _, other in kept):
+            kept.append((score, roi))
+    return kept
+
+
+def _covers(a: np.ndarray, b: np.ndarray, w: int, h: int, within: float = COVERED) -> bool:
+    """ROI ``b`` is centred within ``within`` of the larger side of ``a`` and ``b``: the same person."""
+    side = max(a[2] * w, a[3] * h, b[2] * w, b[3] * h)
+    return bool(np.hypot((a[0] - b[0]) * w, (a[1] - b[1]) * h) < within * side)
+
+
+@dataclass
+class PeopleTrack:
+    """Every kept person's raw results, in ID order (person 1 first); T frames.
+
+    Attributes:
+        landmarks: (P, T, 33, 5) normalized x, y, z, visibility, presence; NaN where not found.
+        world: (P, T, 33, 4) metres + visibility; NaN where not found.
+        present: (P, T) bool.
+        hands: (P, T, 2, 21, 3) normalized hand landmarks (left, right), NaN where not found; None without hands.
+    """
+
+    landmarks: np.ndarray
+    world: np.ndarray
+    present: np.ndarray
+    hands: np.ndarray | None = None
+
+
+@dataclass
+class _Person:
+    """Tracking state of one person (a ``core.crowd`` track): filters and next region, their results."""
+
+    stream: _Stream
+    landmarks: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (33, 5)
+    world: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (33, 4)
+    hands: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (2, 21, 3)
+    hand_tracker: HandTracker | None = None
+
+
+class PeopleTracker:
+    """Tracks everyone in a stream of frames (see the module docstring)."""
+
+    def __init__(self, settings: TorchPoseSettings, models: BodyModels | None = None):
+        self.settings = settings
+        self.single = BodyTracker(settings, models)  # its models and its per-person filters
+        self.models = self.single.models
+        self.crowd = Crowd()
+        self.people: list[_Person] = []
+        self.hand_models = HandModels.of(self.models) if settings.hands else None
+
+    def step(self, image: np.ndarray, row: int) -> None:
+        """Find everyone in frame ``row`` (RGB uint8, the frames in order)."""
+        s = self.settings
+        h, w = image.shape[:2]
+        for person in self.people:
+            person.stream.ticks += 1
+        tracked = [(k, p.stream.roi) for k, p in enumerate(self.people) if p.stream.roi is not None]
+        rois = [roi for _, roi in tracked]
+        sources = [k for k, _ in tracked]
+        if row % DETECT_EVERY == 0 or not rois:
+            for _, roi in detect_everywhere(self.models, image, s.min_detection_confidence):
+                if not any(_covers(r, roi, w, h, TRACKED) for r in rois):
+                    rois.append(roi)
+                    sources.append(-1)
+        if not rois:
+            self._miss_all()
+            return
+        flags, lms, worlds = self.models.landmarks([image] * len(rois), np.stack(rois), s.mirror_average)
+        readings = self._bodies(image, flags, lms, sources)
+        owners = self.crowd.step(row, [c for c, _ in readings])
+        found = set()
+        for owner, (_, j) in zip(owners, readings):
+            while owner >= len(self.people):
+                self.people.append(_Person(_Stream(s)))
+            person = self.people[owner]
+            if sources[j] != owner:  # a new region for this person: their filters start afresh
+                person.stream.lose()
+            pts, world = self.single._accept(person.stream, lms[j], worlds[j], w, h)
+            person.landmarks[row], person.world[row] = pts, world
+            found.add(owner)
+        for k, person in enumerate(self.people):
+            if k not in found:
+                person.stream.lose()
+
+    def _miss_all(self) -> None:
+        self.crowd.step(-1, [])
+        for person in self.people:
+            person.stream.lose()
+
+    def _bodies(self, image: np.ndarray, flags: np.ndarray, lms: np.ndarray,
+                sources: list[int]) -> list[tuple[Candidate, int]]:
+        """(candidate, index of its reading) of each distinct body the landmark model found."""
+        h, w = image.shape[:2]
+        found: list[tuple[float, int, np.ndarray, np.ndarray]] = []
+        for j in np.flatnonzero(flags >= self.settings.min_tracking_confidence):
+            pts = finder.pixels(lms[j, :NUM_BODY], w, h)
+            region = region_of(pts)
+            if region is not None:
+                # A tracked person's own reading first, then the surer: it keeps a body found twice.
+                found.append((float(sources[j] >= 0) + float(flags[j]), int(j), region, pts))
+        found.sort(key=lambda f: -f[0])
+        kept: list[tuple[Candidate, int, np.ndarray]] = []
+        for _, j, region, pts in found:
+            if all(np.median(np.hypot(*(pts[:, :2] - other[:, :2]).T)) > SAME_BODY * max(region[2], c.region[2])
+                   for c, _, other in kept):
+                kept.append((Candidate(region, appearance(image, pts)), j, pts))
+        return [(c, j) for c, j, _ in kept]
+
+    def hands_of_chunk(self, images: list[np.ndarray], rows: list[int]) -> None:
+        """Track each person's hands through ``images`` (frames ``rows``), given their bodies there."""
+        if self.hand_models is None:
+            return
+        for person in self.people:
+            if not any(r in person.landmarks for r in rows):
+                continue
+            if person.hand_tracker is None:
+                person.hand_tracker = HandTracker(self.hand_models, 1, self.settings.warmup_frames)
+            pose = np.stack([person.landmarks.get(r, np.full((NUM_BODY, 5), np.nan)) for r in rows])
+            track = person.hand_tracker.run_chunk(images, pose)
+            for i, r in enumerate(rows):
+                person.hands[r] = track.landmarks[i]
+
+    def result(self, frames: int, fps: float) -> PeopleTrack:
+        """The kept people's results over ``frames`` rows, in ID order (``core.crowd.Crowd.people``)."""
+        keep = self.crowd.people(fps)
+        P = len(keep)
+        out = PeopleTrack(np.full((P, frames, NUM_BODY, 5), np.nan), np.full((P, frames, NUM_BODY, 4), np.nan),
+                          np.zeros((P, frames), bool),
+                          np.full((P, frames, 2, 21, 3), np.nan) if self.hand_models is not None else None)
+        for p, k in enumerate(keep):
+            person = self.people[k]
+            for r, lm in person.landmarks.items():
+                out.landmarks[p, r], out.world[p, r], out.present[p, r] = lm, person.world[r], True
+            if out.hands is not None:
+                for r, hands in person.hands.items():
+                    out.hands[p, r] = hands
+        return out
+
+
+def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settings: TorchPoseSettings,
+                 models: BodyModels | None = None, num_frames: int = 0,
+                 progress: Callable[[int, int], None] | None = None,
+                 should_cancel: Callable[[], bool] | None = None) -> tuple[list[int], PeopleTrack]:
+    """(video frame index of each row, everyone's results) of streamed ``(index, rgb)`` frames.
+
+    ``frames`` as ``core.pose_torch.estimate_body`` takes them (RGB uint8, possibly downscaled;
+    the results are normalized to the frame). ``fps``: frames per second of the stream (short
+    tracks are dropped by time). ``num_frames``: expected count, for ``progress(done, total)``.
+    """
+    from .estimate import _shrink
+
+    tracker = PeopleTracker(settings, models)
+    indices: list[int] = []
+    chunk: list[np.ndarray] = []
+    rows: list[int] = []
+    for index, rgb in frames:
+        small = np.ascontiguousarray(_shrink(rgb, settings.max_side))
+        tracker.step(small, len(indices))
+        rows.append(len(indices))
+        indices.append(index)
+        chunk.append(small)
+        if len(chunk) >= CHUNK:
+            tracker.hands_of_chunk(chunk, rows)
+            chunk, rows = [], []
+            if progress is not None:
+                progress(len(indices), max(num_frames, len(indices)))
+            if should_cancel is not None and should_cancel():
+                raise CancelledError()
+    if chunk:
+        tracker.hands_of_chunk(chunk, rows)
+    if progress is not None:
+        progress(len(indices), max(num_frames, len(indices)))
+    return indices, tracker.result(len(indices), fps)

@@ -1,0 +1,55 @@
+"""``--people all`` end to end: a clip of two people crossing -> one motion file per person, each on them.
+
+The clip is test_tracking's crossing (the demo's man twice, one copy in other colours, walking past each
+other: their places swap and B hides A for a while), written as a video.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("scipy")
+cv2 = pytest.importorskip("cv2")
+
+from core.cli import main  # noqa: E402
+from core.motion import read_motion  # noqa: E402
+from core.people import person_path  # noqa: E402
+from test_tracking import CANVAS, SCALE, crossing, demo_frames  # noqa: E402,F401 (fixtures)
+
+
+def _write_video(frames: list[np.ndarray], path) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, CANVAS)
+    for rgb in frames:
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def test_people_all_writes_one_motion_file_per_person_each_following_them(crossing, tmp_path):
+    frames, truth, visible = crossing
+    video = tmp_path / "crossing.mp4"
+    _write_video(frames, video)
+    out = tmp_path / "take.npz"
+    code = main(["capture", str(video), "--out", str(out), "--people", "all", "--preset", "fast", "--stride", "1",
+                 "--progress", "none"])
+    assert code == 0
+    assert not out.exists() and not person_path(out, 3).exists()
+    motions = [read_motion(person_path(out, k)) for k in (1, 2)]
+    # IDs by first appearance, then size: both are there from frame 0, the same size; person 1 is whoever the
+    # tracker met first. Each file follows one person on every frame that person is seen.
+    owners = []
+    for motion in motions:
+        pelvis = motion.keypoints_2d[:, [23, 24], :2].mean(1)
+        rows = np.asarray(motion.frame_indices)
+        seen = ~np.asarray(motion.bridged)
+        gaps = np.linalg.norm(pelvis[:, None] - truth[rows], axis=-1)  # (T, 2 people)
+        who = int(np.argmin(np.median(gaps[seen], axis=0)))
+        owners.append(who)
+        near = gaps[seen, who] < 0.1 * 375 * SCALE  # 10% of their height
+        assert near[visible[rows[seen], who]].all(), rows[seen][~near]
+        assert seen[visible[rows, who]].mean() >= 0.9  # found where they are seen, not carried by the fit
+    assert sorted(owners) == [0, 1]
+    # One world and one camera for both.
+    np.testing.assert_allclose(motions[0].camera_extrinsics, motions[1].camera_extrinsics, atol=1e-9)
+    np.testing.assert_allclose(motions[0].camera_intrinsics, motions[1].camera_intrinsics)
