@@ -143,6 +143,17 @@ def torch_pose_settings(settings: CaptureSettings, mirror_average: bool = False)
     return replace(chosen, batch_size=batch, mirror_average=mirror_average, redetect=settings.person is not None)
 
 
+def pose_plan(settings: CaptureSettings, chosen: Any) -> tuple[int, bool, Any]:
+    """(stride, mirror averaging, torch backend settings or None) of a capture with fitting preset ``chosen``."""
+    stride = settings.stride if settings.stride is not None else chosen.stride
+    if stride < 1:
+        raise MocapError(f"stride must be 1 or more, got {stride}")
+    if settings.pose_backend not in POSE_BACKENDS:
+        raise MocapError(f"unknown pose backend '{settings.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
+    mirror = chosen.mirror_average if settings.mirror_average is None else settings.mirror_average
+    return stride, mirror, torch_pose_settings(settings, mirror) if settings.pose_backend == "torch" else None
+
+
 SMPLX_DIR_ENV = "BLENDER_MOCAP_SMPLX_DIR"
 """Environment variable naming the SMPL-X model folder when none is given."""
 
@@ -299,13 +310,7 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
     report = _Reporter(emit)
     out = check_output(out)
     chosen = fit_preset(settings.preset, device=settings.device)
-    stride = settings.stride if settings.stride is not None else chosen.stride
-    if stride < 1:
-        raise MocapError(f"stride must be 1 or more, got {stride}")
-    if settings.pose_backend not in POSE_BACKENDS:
-        raise MocapError(f"unknown pose backend '{settings.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
-    mirror = chosen.mirror_average if settings.mirror_average is None else settings.mirror_average
-    torch_pose = torch_pose_settings(settings, mirror) if settings.pose_backend == "torch" else None
+    stride, mirror, torch_pose = pose_plan(settings, chosen)
     body, body_warnings = choose_body(settings)
 
     report.stage("decoding", f"opening {Path(video).name}")

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from .capture import (
-    POSE_BACKENDS,
     CaptureSettings,
     Event,
     _find_person,
@@ -34,7 +33,7 @@ from .capture import (
     choose_body,
     frame_range,
     motion_from_fit,
-    torch_pose_settings,
+    pose_plan,
 )
 from .cleanup import clean_motion
 from .errors import CancelledError, MocapError
@@ -171,13 +170,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
                    ) -> tuple[list[PoseSequence], list[np.ndarray], list[float]]:
     """The pose stage of every video: (landmarks, intrinsics from the field of view, the video's fps) each."""
     one = settings.capture
-    stride = one.stride if one.stride is not None else chosen.stride
-    if stride < 1:
-        raise MocapError(f"stride must be 1 or more, got {stride}")
-    if one.pose_backend not in POSE_BACKENDS:
-        raise MocapError(f"unknown pose backend '{one.pose_backend}': use {' or '.join(POSE_BACKENDS)}")
-    mirror = chosen.mirror_average if one.mirror_average is None else one.mirror_average
-    torch_pose = torch_pose_settings(one, mirror) if one.pose_backend == "torch" else None
+    stride, mirror, torch_pose = pose_plan(one, chosen)
     seqs, Ks, fps = [], [], []
     for k, video in enumerate(videos):
         report = _ViewReporter(emit, k, len(videos))
