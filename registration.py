@@ -9,27 +9,39 @@ import bpy
 
 from .blender_mocap.live import stop_all as stop_all_live
 from .blender_mocap.preferences import MOCAP_AP_preferences, configured_python, refresh_status
-from .blender_mocap.properties import MOCAP_PG_settings
+from .blender_mocap.properties import MOCAP_PG_settings, MOCAP_PG_video
 from .blender_mocap.retarget.props import MOCAP_PG_retarget, MOCAP_PG_retarget_bone
 from .operators.batch import MOCAP_OT_batch
 from .operators.capture import MOCAP_OT_capture
 from .operators.engine import MOCAP_OT_check_engine, MOCAP_OT_create_engine
 from .operators.import_motion import MOCAP_OT_import_motion, menu_func_import
 from .operators.live import MOCAP_OT_live, MOCAP_OT_live_record, MOCAP_OT_live_stop, live_timer
+from .operators.multicam import (
+    MOCAP_OT_capture_multi,
+    MOCAP_OT_multi_video_add,
+    MOCAP_OT_multi_video_move,
+    MOCAP_OT_multi_video_remove,
+)
 from .operators.preview import MOCAP_OT_preview
 from .operators.retarget import MOCAP_OT_retarget, MOCAP_OT_retarget_map, MOCAP_OT_retarget_save_preset
 from .panels.batch import MOCAP_PT_batch
 from .panels.capture import MOCAP_PT_capture
 from .panels.live import MOCAP_PT_live
+from .panels.multicam import MOCAP_PT_multicam, MOCAP_UL_multi_videos
 from .panels.quality import MOCAP_PT_quality
 from .panels.retarget import MOCAP_PT_retarget, MOCAP_UL_retarget_bones
 
 CLASSES: tuple[type, ...] = (
+    MOCAP_PG_video,
     MOCAP_PG_settings,
     MOCAP_PG_retarget_bone,
     MOCAP_PG_retarget,
     MOCAP_AP_preferences,
     MOCAP_OT_capture,
+    MOCAP_OT_capture_multi,
+    MOCAP_OT_multi_video_add,
+    MOCAP_OT_multi_video_remove,
+    MOCAP_OT_multi_video_move,
     MOCAP_OT_preview,
     MOCAP_OT_import_motion,
     MOCAP_OT_create_engine,
@@ -42,8 +54,10 @@ CLASSES: tuple[type, ...] = (
     MOCAP_OT_retarget_map,
     MOCAP_OT_retarget_save_preset,
     MOCAP_UL_retarget_bones,
+    MOCAP_UL_multi_videos,
     MOCAP_PT_capture,
     MOCAP_PT_quality,
+    MOCAP_PT_multicam,
     MOCAP_PT_batch,
     MOCAP_PT_retarget,
     MOCAP_PT_live,

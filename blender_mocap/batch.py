@@ -115,7 +115,7 @@ class BatchSettings:
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def settings_from_toml(path: str | Path) -> dict[str, Any]:
+def settings_from_toml(path: str | Path, extra: tuple[str, ...] = ()) -> dict[str, Any]:  # extra: other known keys
     """Read batch settings from a TOML file (flat keys named like the options).
 
     Example::
@@ -133,7 +133,7 @@ def settings_from_toml(path: str | Path) -> dict[str, Any]:
         raise MocapError(f"cannot read the settings file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise MocapError(f"{path.name} is not valid TOML: {exc}") from exc
-    known = {f.name for f in fields(BatchSettings)}
+    known = {f.name for f in fields(BatchSettings)} | set(extra)
     unknown = sorted(set(data) - known)
     if unknown:
         raise MocapError(f"{path.name}: unknown settings {', '.join(unknown)} "

@@ -335,9 +335,9 @@ def _print_event(stem: str, event: dict[str, Any], last_percent: list[int]) -> N
 
 def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str],
                on_event: Callable[[dict], None] | None = None,
-               should_cancel: Callable[[], bool] | None = None) -> Path:
-    """Run one engine capture synchronously; returns the motion path (with ``--people all`` the
-    engine writes ``blender_mocap.people.person_files`` of it instead).
+               should_cancel: Callable[[], bool] | None = None, command: list[str] | None = None) -> Path:
+    """Run one engine capture (``command``, default :func:`engine_command`'s) synchronously; returns the motion
+    path (with ``--people all`` the engine writes ``blender_mocap.people.person_files`` of it instead).
 
     Each event but ``error`` is passed to ``on_event`` (default: short human
     lines on stdout). Raises MocapError with the engine's own message when it
@@ -345,7 +345,7 @@ def run_engine(engine_python: str, video: str, out: Path, engine_args: list[str]
     """
     stem = Path(video).stem
     try:
-        job = EngineJob(engine_command(engine_python, Path(video).resolve(), out.resolve(), engine_args))
+        job = EngineJob(command or engine_command(engine_python, Path(video).resolve(), out.resolve(), engine_args))
     except OSError as exc:
         raise MocapError(f"cannot start the engine with {engine_python}: {exc.strerror}") from exc
     message: str | None = None

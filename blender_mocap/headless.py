@@ -4,6 +4,8 @@
            [--outputs blend,fbx,bvh,glb,npz] [--progress text|json] [--engine-python PY]
            [--max-frames N] [--stride K] [--start N] [--end N] [--fov DEG]
            [--body B] [--smplx-dir DIR] [--gender G] [--preset P] [--device D] [--pose-backend B]
+    python blender_mocap/headless.py capture-multi TAKE_DIR... --out DIR [--calibration RIG.json]
+           [--person-height M] [the options of capture]
     python blender_mocap/headless.py build MOTION.npz --out FILE.blend [--video PATH]
     python blender_mocap/headless.py retarget TAKE.npz --target CHARACTER.blend[:ARMATURE] --out OUT.blend
            [--preset auto|rigify|mixamo|unreal|FILE.json]
@@ -15,7 +17,8 @@ arguments after ``--`` are used. ``capture`` is the batch converter
 (``blender_mocap/batch.py``): INPUTs are videos, folders of videos or ``.txt``
 lists; each video runs through the engine (``<engine python> -m core capture``)
 and is built and exported into DIR, with ``DIR/report.json`` describing the
-run. The capture and scene options are those of ``core/options.py`` with the
+run. ``capture-multi`` does the same per multi-camera take (``blender_mocap/batch_multi.py``):
+a folder holding the videos of one performance, or a folder of such folders. The capture and scene options are those of ``core/options.py`` with the
 ``batch`` surface (spelled as on the engine's command line: ``--end`` is
 exclusive). The engine's Python is ``--engine-python``, else the environment variable
 ``BLENDER_MOCAP_ENGINE_PYTHON``, else this Python.
@@ -34,7 +37,9 @@ import contextlib
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # No relative imports at module level: run as a script, this file has no
 # package until the bootstrap at the bottom makes one.
@@ -54,7 +59,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from ..core.options import BATCH, BUILD, OPTION, add_argument, options_for
+    from ..core.options import BATCH, BUILD, MULTI, OPTION, add_argument, options_for
+    from .batch_multi import BATCH_MULTI_KEYS
 
     parser = _Parser(prog="blender_mocap/headless.py",
                      description="Capture videos into finished files without Blender's UI.")
@@ -62,17 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     cap = sub.add_parser("capture", help="convert videos (files, folders, .txt lists) into outputs")
     cap.add_argument("inputs", nargs="+", metavar="INPUT",
                      help="video files, folders of videos, or .txt files listing videos")
-    cap.add_argument("--out", required=True, metavar="DIR",
-                     help="output folder: <stem>.<format> per video and report.json")
-    cap.add_argument("--config", metavar="SETTINGS.toml",
-                     help="settings file (keys named like the options below); options override it")
-    cap.add_argument("--outputs", metavar="LIST",
-                     help="comma-separated formats: blend,fbx,bvh,glb,npz (default blend,npz)")
-    cap.add_argument("--engine-python", metavar="PY",
-                     help=f"Python with the engine's packages (default: ${ENGINE_PYTHON_ENV} or this Python)")
-    cap.add_argument("--progress", choices=("text", "json"), help="progress lines on stdout (default text)")
-    for option in options_for(BATCH):
-        add_argument(cap, option, default=None, shown_default=option.batch_default)
+    _add_batch_arguments(cap, "per video")
+    multi = sub.add_parser("capture-multi", help="convert multi-camera takes (a folder of videos per take)")
+    multi.add_argument("inputs", nargs="+", metavar="DIR", help="take folders (the videos of one performance, "
+                       "one per camera, camera 1 first by name), or folders of take folders")
+    _add_batch_arguments(multi, "per take")
+    for option in options_for(MULTI):
+        if option.name in BATCH_MULTI_KEYS:
+            add_argument(multi, option, default=None)
     build = sub.add_parser("build", help="build a .blend from a motion file (no engine)")
     build.add_argument("motion", metavar="MOTION.npz")
     build.add_argument("--out", required=True, metavar="FILE.blend")
@@ -91,6 +94,23 @@ def _parser() -> argparse.ArgumentParser:
     ret.add_argument("--preset", dest=preset.name, default=preset.default, metavar=preset.metavar,
                      help=preset.help.replace("for --target", "") + f" (default {preset.default})")
     return parser
+
+
+def _add_batch_arguments(cap: argparse.ArgumentParser, each: str) -> None:
+    """The batch's own arguments and its capture and scene options (``capture`` and ``capture-multi``)."""
+    from ..core.options import BATCH, add_argument, options_for
+
+    cap.add_argument("--out", required=True, metavar="DIR",
+                     help=f"output folder: <name>.<format> {each} and report.json")
+    cap.add_argument("--config", metavar="SETTINGS.toml",
+                     help="settings file (keys named like the options below); options override it")
+    cap.add_argument("--outputs", metavar="LIST",
+                     help="comma-separated formats: blend,fbx,bvh,glb,npz (default blend,npz)")
+    cap.add_argument("--engine-python", metavar="PY",
+                     help=f"Python with the engine's packages (default: ${ENGINE_PYTHON_ENV} or this Python)")
+    cap.add_argument("--progress", choices=("text", "json"), help="progress lines on stdout (default text)")
+    for option in options_for(BATCH):
+        add_argument(cap, option, default=None, shown_default=option.batch_default)
 
 
 def _say(text: str) -> None:
@@ -114,23 +134,48 @@ def main(argv: list[str] | None = None) -> int:
     with _cancel_on_signals() as cancel:
         if args.command == "retarget":
             return _retarget(args)
+        if args.command == "capture-multi":
+            return _capture_multi(args, cancel)
         return _build(args, cancel) if args.command == "build" else _capture(args, cancel)
+
+
+def _batch_settings(args: argparse.Namespace, extra: tuple[str, ...] = ()) -> tuple[Any, dict]:
+    """(BatchSettings, the values of ``extra`` keys) from ``--config`` and the command line (which wins)."""
+    from .batch import BatchSettings, check_settings, settings_from_toml
+
+    values = settings_from_toml(args.config, extra) if args.config else {}
+    cli = {k: v for k, v in vars(args).items() if k not in ("command", "inputs", "out", "config") and v is not None}
+    values = {**values, **cli}
+    if isinstance(values.get("outputs"), str):
+        values["outputs"] = tuple(f.strip() for f in values["outputs"].split(",") if f.strip())
+    settings = BatchSettings(**{k: v for k, v in values.items() if k not in extra})
+    check_settings(settings)
+    return settings, {k: values.get(k) for k in extra}
+
+
+def _capture_multi(args: argparse.Namespace, cancel) -> int:
+    """``capture-multi``: the batch of multi-camera takes (``batch_multi``); exit codes as ``capture``."""
+    from ..core.errors import MocapError
+    from .batch_multi import BATCH_MULTI_KEYS, check_multi, collect_takes, run_multi_batch
+
+    try:
+        settings, multi = _batch_settings(args, BATCH_MULTI_KEYS)
+        multi = check_multi(multi)
+        takes = collect_takes(args.inputs)
+    except (MocapError, TypeError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    return _run_batch(lambda: run_multi_batch(takes, args.out, settings, multi, should_cancel=cancel))
 
 
 def _capture(args: argparse.Namespace, cancel) -> int:
     """``capture``: the batch. Ctrl-C or SIGTERM stops it, its engine included (exit 130)."""
-    from ..core.errors import CancelledError, MocapError
-    from .batch import BatchSettings, check_settings, collect_inputs, run_batch, settings_from_toml
+    from ..core.errors import MocapError
+    from .batch import collect_inputs, run_batch
     from .engine import run_engine
 
     try:
-        values = settings_from_toml(args.config) if args.config else {}
-        cli = {k: v for k, v in vars(args).items()
-               if k not in ("command", "inputs", "out", "config") and v is not None}
-        if "outputs" in cli:
-            cli["outputs"] = tuple(f.strip() for f in cli["outputs"].split(",") if f.strip())
-        settings = BatchSettings(**{**values, **cli})
-        check_settings(settings)
+        settings, _ = _batch_settings(args)
         if settings.retarget_target:
             from .retarget.job import check_target
             check_target(settings.retarget_target, settings.retarget_preset)
@@ -140,13 +185,21 @@ def _capture(args: argparse.Namespace, cancel) -> int:
     except (MocapError, TypeError) as exc:
         _error(str(exc))
         return EXIT_USAGE
+    return _run_batch(lambda: run_batch(inputs, args.out, settings, should_cancel=cancel,
+                                        run_engine=functools.partial(run_engine, should_cancel=cancel)))
+
+
+def _run_batch(batch: Callable[[], tuple[int, Path]]) -> int:
+    """Run a batch; its exit code, or 130 when cancelled, 1 when the batch itself cannot go on (its folder
+    or report cannot be written)."""
+    from ..core.errors import CancelledError, MocapError
+
     try:
-        code, _ = run_batch(inputs, args.out, settings, should_cancel=cancel,
-                            run_engine=functools.partial(run_engine, should_cancel=cancel))
+        code, _ = batch()
     except CancelledError as exc:
         _error(str(exc))
         return EXIT_CANCELLED
-    except MocapError as exc:  # the batch itself cannot go on (its folder or report cannot be written)
+    except MocapError as exc:
         _error(str(exc))
         return EXIT_FAILED
     return code

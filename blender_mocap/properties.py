@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ..core.options import OPTION
 from .settings import property_spec, scene_property_specs
@@ -38,6 +38,13 @@ BATCH_FORMAT_ITEMS = [
     ('GLB', "glTF", "Binary glTF (.glb) with the skinned body and animation"),
     ('NPZ', "Motion", "The motion file (SMPL-X parameters)"),
 ]
+
+
+class MOCAP_PG_video(bpy.types.PropertyGroup):
+    """One video of a multi-camera take (an item of ``scene.mocap.multi_videos``)."""
+
+    path: StringProperty(  # type: ignore[valid-type]
+        name="Video", description="A video of the performance, filmed by one of the cameras", subtype='FILE_PATH')
 
 
 class MOCAP_PG_settings(bpy.types.PropertyGroup):
@@ -77,6 +84,10 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         options={'ENUM_FLAG'},
         default={'BLEND', 'NPZ'},
     )
+    multi_videos: CollectionProperty(  # type: ignore[valid-type]
+        type=MOCAP_PG_video, name="Videos",
+        description="The videos of one performance, one per camera (2 to 8); the first is camera 1")
+    multi_video_index: IntProperty(name="Active Video", default=0, min=0)  # type: ignore[valid-type]
 
 
 # Blender reads the annotations when the class is registered: add the option properties.

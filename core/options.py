@@ -223,6 +223,7 @@ def _smoothing(name: str, what: str, label: str, description: str) -> Option:
 _CAPTURE = frozenset({ENGINE, BATCH, SCENE})
 _ENGINE_ONLY = frozenset({ENGINE})
 _SCENE_BUILD = frozenset({SCENE, BUILD, BATCH})
+_MULTI = frozenset({MULTI, SCENE})
 
 OPTIONS: tuple[Option, ...] = (
     Option("start", int, "first frame, 0-based (default 0)", _CAPTURE, default=0,
@@ -373,14 +374,20 @@ OPTIONS: tuple[Option, ...] = (
                ("new", "New Character", "Always build a new character")))),
     # Several videos of one performance (issue 20): python -m core capture-multi.
     Option("offsets", str, "seconds from the first video's start to each video's start, one per video, "
-           "comma-separated (default: found from the sound tracks, else from the person's motion)",
-           frozenset({MULTI}), parse=offsets_list, metavar="S,S,..."),
+           "comma-separated (default: found from the sound tracks, else from the person's motion)", _MULTI,
+           parse=offsets_list, metavar="S,S,...", ui=Ui("Offsets", "Seconds from video 1's start to each video's",
+           "", prop="multi_offsets", toggle=("multi_set_offsets", "Set Offsets", "Off: from the sound, else motion"))),
     Option("calibration", str, "a camera rig file (as --save-calibration writes) for these videos, in their "
-           "order (default: calibrate from the person)", frozenset({MULTI}), metavar="FILE"),
+           "order (default: calibrate from the person)", _MULTI, metavar="FILE", ui=Ui("Rig File", "A rig file of "
+           "these cameras", "", prop="multi_calibration", subtype="FILE_PATH", toggle=("multi_from_file",
+           "Cameras from File", "Off: the cameras are calibrated from the person"))),
     Option("save_calibration", str, "write the cameras found to this rig file, for later takes of the same rig",
-           frozenset({MULTI}), metavar="FILE"),
+           _MULTI, metavar="FILE", ui=Ui("Save Rig", "Write the cameras to this rig file (empty: not saved)", "",
+                                         prop="multi_save_calibration", subtype="FILE_PATH", unset="")),
     Option("person_height", float, "the person's height in metres, for the calibration's scale (default: "
-           "from the fitted body's bone lengths)", frozenset({MULTI}), parse=positive_metres, metavar="M"),
+           "from the fitted body's bone lengths)", _MULTI, parse=positive_metres, metavar="M", ui=Ui("Height", "The "
+           "person's height (m)", 1.7, prop="multi_person_height", min=0.5, max=2.5, toggle=("multi_set_height",
+           "Set Person Height", "Off: the scale comes from the fitted body's bone lengths"))),
 )
 
 OPTIONS += (

@@ -28,12 +28,17 @@ Level = Literal['INFO', 'WARNING', 'ERROR']
 CANCEL_MESSAGE = "Capture cancelled; the scene is unchanged"
 
 
-def start_capture(settings: CaptureRequest, python: Path) -> CaptureRun:
-    """Start the engine on ``settings.video``, writing into a new temp folder."""
+EngineCommand = Callable[[Path, Path], list[str]]
+"""(engine python, motion file to write) -> the engine's command line."""
+
+
+def start_capture(settings: CaptureRequest, python: Path, command: EngineCommand | None = None) -> CaptureRun:
+    """Start the engine on ``settings.video`` (``command``: another engine command, e.g. capture-multi's),
+    writing into a new temp folder."""
     temp_dir = Path(tempfile.mkdtemp(prefix="blender-mocap-"))
     result = temp_dir / (Path(settings.video).stem + ".npz")
     try:
-        job = EngineJob(capture_command(python, settings, result))
+        job = EngineJob(command(python, result) if command else capture_command(python, settings, result))
     except OSError as exc:
         shutil.rmtree(temp_dir, ignore_errors=True)
         raise MocapError(f"Could not start the engine {python}: {exc}") from exc
@@ -177,17 +182,16 @@ class MOCAP_OT_capture(PolledOperator):
         assert context.scene is not None
         props = getattr(context.scene, "mocap")
         folder = smplx_dir(context)
-        settings = settings_from_props(props, blend_filepath=bpy.data.filepath, smplx_dir=folder)
         options = build_options_from_props(props, smplx_dir=folder, blend_filepath=bpy.data.filepath)
         try:
-            validate_settings(settings)
+            settings, command = self.engine_request(props, folder)
             python = engine_python_path(context)
             if python is None:
                 raise MocapError(
                     "No engine configured: open Preferences > Add-ons > blender-mocap "
                     "and click Create Engine (or set the engine's Python)."
                 )
-            run = start_capture(settings, python)
+            run = start_capture(settings, python, command)
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return None
@@ -195,6 +199,13 @@ class MOCAP_OT_capture(PolledOperator):
         run.target = rig_of(context.active_object) if props.target == 'ACTIVE' else None
         runs.CAPTURE.start(run)
         return run
+
+    def engine_request(self, props: object, folder: str) -> tuple[CaptureRequest, EngineCommand | None]:
+        """The checked request for the scene's settings and its engine command (None: ``capture``'s);
+        raises MocapError when the capture cannot start."""
+        settings = settings_from_props(props, blend_filepath=bpy.data.filepath, smplx_dir=folder)
+        validate_settings(settings)
+        return settings, None
 
     def update(self, run: CaptureRun) -> None:
         handle_events(run)

@@ -17,7 +17,7 @@ def _drawn_props(layout: Any) -> list[str]:
 def test_panel_draws_every_option_with_real_property_names(layout: Any, scene_props: Any) -> None:
     draw.draw_capture_panel(layout, scene_props, engine_line="Engine ready", engine_ok=True)
     drawn = _drawn_props(layout)
-    capture_props = {n for n in property_names() if not n.startswith(("batch_", "live_"))}
+    capture_props = {n for n in property_names() if not n.startswith(("batch_", "live_", "multi_"))}
     assert set(drawn) <= set(property_names())
     assert set(drawn) == capture_props, "every capture option has a widget"
     assert all(c.args[0] is scene_props for c in layout.prop.call_args_list)
