@@ -19,6 +19,7 @@ def _modules(pkg):
 def group(pkg):
     properties, _ = _modules(pkg)
     cls = properties.MOCAP_PG_settings
+    bpy.utils.register_class(properties.MOCAP_PG_video)  # the type of its multi-camera video list
     bpy.utils.register_class(cls)
     bpy.types.Scene.mocap_options_test = bpy.props.PointerProperty(type=cls)
     try:
@@ -26,6 +27,7 @@ def group(pkg):
     finally:
         del bpy.types.Scene.mocap_options_test
         bpy.utils.unregister_class(cls)
+        bpy.utils.unregister_class(properties.MOCAP_PG_video)
 
 
 def test_registered_properties_match_the_option_table(pkg, group) -> None:
@@ -55,14 +57,15 @@ def test_option_values_round_trip_through_real_properties(pkg, group) -> None:
               "ground": False, "correctives": "NONE", "resample": True, "target": "new",
               "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
               "person": "640,360@12", "live_source": "rtsp://cam.local/stream", "realtime": True,
-              "vmc": "127.0.0.1:39539", "people": "all"}
+              "vmc": "127.0.0.1:39539", "people": "all", "offsets": "0,1.37,-0.4",
+              "calibration": "/rigs/studio.json", "save_calibration": "/rigs/new.json", "person_height": 1.8}
     assert {o.name for o in options} == set(values)
     for name, value in settings.prop_values(values, options).items():
         setattr(group, name, value)
     got = settings.option_values(group, options)
-    angles = {"fov": 55.0, "camera_pitch": 20.0, "camera_roll": -5.0}
+    angles = {"fov": 55.0, "camera_pitch": 20.0, "camera_roll": -5.0, "person_height": 1.8}
     for name, degrees in angles.items():
-        assert got[name] == pytest.approx(degrees, abs=1e-4)  # Blender keeps radians in float32
+        assert got[name] == pytest.approx(degrees, abs=1e-4)  # Blender keeps radians (and metres) in float32
     assert {**got, **angles} == values
     request = settings.settings_from_props(SimpleNamespace(
         video_path="/v.mp4", output_dir="/o", **{n: getattr(group, n) for n in settings.scene_property_specs()}))
