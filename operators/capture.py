@@ -157,12 +157,11 @@ def save_result(result: Path, output_dir: Path, stem: str) -> Path:
     return target
 
 
-class MOCAP_OT_capture(PolledOperator):
-    """Capture the motion of the person in the video and build an animated SMPL-X take"""
+class CaptureOperator(PolledOperator):
+    """What the capture operators share (one video, several): everything but the engine request.
 
-    bl_idname = "mocap.capture"
-    bl_label = "Capture Motion"
-    bl_options = {'REGISTER', 'UNDO'}
+    Never registered itself: Blender loses a registered operator's class when a subclass is registered.
+    """
 
     slot = runs.CAPTURE
     progress_bar = True
@@ -231,3 +230,11 @@ class MOCAP_OT_capture(PolledOperator):
 
     def release(self, context: bpy.types.Context, run: CaptureRun, *, cancel: bool) -> None:
         cleanup_capture(run, cancel=cancel)
+
+
+class MOCAP_OT_capture(CaptureOperator):
+    """Capture the motion of the person in the video and build an animated SMPL-X take"""
+
+    bl_idname = "mocap.capture"
+    bl_label = "Capture Motion"
+    bl_options = {'REGISTER', 'UNDO'}

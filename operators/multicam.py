@@ -22,10 +22,10 @@ from ..blender_mocap.multicam_request import (
     validate_multi_request,
 )
 from ..blender_mocap.settings import VIDEO_EXTENSIONS
-from .capture import EngineCommand, MOCAP_OT_capture
+from .capture import CaptureOperator, EngineCommand
 
 
-class MOCAP_OT_capture_multi(MOCAP_OT_capture):
+class MOCAP_OT_capture_multi(CaptureOperator):
     """Capture one person filmed by 2 to 8 videos into one take with a camera per video"""
 
     bl_idname = "mocap.capture_multi"

@@ -166,3 +166,11 @@ def test_the_batch_captures_a_folder_of_takes_and_skips_it_when_done(pkg, two_vi
     assert pkg.blender_mocap.headless.main(argv) == 1  # again: the take is skipped, the lonely one fails again
     again = {Path(t["input"]).name: t["status"] for t in json.loads((out / "report.json").read_text())["takes"]}
     assert again == {"take 1": "skipped", "lonely": "failed"}
+
+
+def test_the_single_camera_capture_still_works_beside_it(registered, tmp_path) -> None:
+    """Both capture operators registered: neither loses its class (Blender does when one subclasses the other)."""
+    assert bpy.ops.mocap.capture.poll() and bpy.ops.mocap.capture_multi.poll()
+    registered.video_path = str(tmp_path / "gone.mp4")
+    with pytest.raises(RuntimeError, match="Video not found"):
+        bpy.ops.mocap.capture()
