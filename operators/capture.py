@@ -97,8 +97,11 @@ def finish_capture(context: bpy.types.Context, run: CaptureRun,
     run.warnings += take.warnings
     record_warnings(take, run.warnings)
     where = "onto the existing" if take.reused else "into the new"
+    source = Path(run.settings.video).name
+    if motion.cameras is not None and motion.cameras.num_cameras > 1:
+        source = f"{motion.cameras.num_cameras} cameras' videos ({source} first, each camera built)"
     message = (
-        f"Captured {motion.num_frames} frames from {Path(run.settings.video).name} "
+        f"Captured {motion.num_frames} frames from {source} "
         f"{where} character '{take.armature.name}' (action '{take.action.name}')"
     )
     try:

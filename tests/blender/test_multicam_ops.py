@@ -174,3 +174,31 @@ def test_the_single_camera_capture_still_works_beside_it(registered, tmp_path) -
     registered.video_path = str(tmp_path / "gone.mp4")
     with pytest.raises(RuntimeError, match="Video not found"):
         bpy.ops.mocap.capture()
+
+
+def test_cancelling_a_multi_camera_run_stops_the_engine_and_leaves_nothing(pkg, registered, two_views, tmp_path,
+                                                                          engine_python) -> None:
+    """What Esc does (the operator's release with cancel): the engine is stopped mid-way, its temp folder goes."""
+    import importlib
+    import time
+
+    capture = importlib.import_module(f"{pkg.__name__}.operators.capture")
+    multicam = importlib.import_module(f"{pkg.__name__}.blender_mocap.multicam_request")
+    props = registered
+    for video in two_views.videos:
+        _add(video)
+    props.output_dir = str(tmp_path / "motion")
+    before = _counts()
+    request = multicam.multi_request_from_props(props)
+    run = capture.start_capture(request.capture, Path(engine_python), request.command)
+    pkg.blender_mocap.runs.CAPTURE.start(run)
+    kinds: list[str] = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 120 and not run.job.finished and "progress" not in kinds:
+        kinds += [e["event"] for e in run.job.poll()]
+        time.sleep(0.05)
+    capture.cleanup_capture(run, cancel=True)
+    assert "progress" in kinds, run.job.stderr_tail()  # the engine was at work on the videos
+    assert run.job.returncode is not None and not run.temp_dir.exists()
+    assert not pkg.blender_mocap.runs.CAPTURE.running()
+    assert _counts() == before and not (tmp_path / "motion").exists()
