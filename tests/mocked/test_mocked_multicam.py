@@ -146,3 +146,20 @@ def test_a_video_row_shows_its_camera_number_and_file(layout: Any) -> None:
     draw.draw_video_row(layout, item, 0)
     icons |= {layout.label.call_args.kwargs["icon"]}
     assert icons <= icon_names() and len(icons) == 3
+
+
+def test_the_batch_command_takes_capture_options_and_the_rig_from_the_line_or_a_settings_file(tmp_path: Path) -> None:
+    headless = import_ext("blender_mocap.headless")
+    config = tmp_path / "shoot.toml"
+    config.write_text('preset = "accurate"\ncalibration = "/rigs/studio.json"\nperson_height = 1.75\n'
+                      'outputs = ["blend", "fbx"]\n', encoding="utf-8")
+    args = headless._parser().parse_args(["capture-multi", "shoot", "--out", "out", "--config", str(config),
+                                          "--person-height", "1.8", "--stride", "2"])
+    settings, multi = headless._batch_settings(args, batch_multi.BATCH_MULTI_KEYS)
+    assert (settings.preset, settings.stride, settings.outputs) == ("accurate", 2, ("blend", "fbx"))
+    assert multi == {"calibration": "/rigs/studio.json", "person_height": 1.8}  # the command line wins
+    multi_help = headless._parser()._subparsers._group_actions[0].choices["capture-multi"].format_help()
+    assert "--calibration" in multi_help and "--offsets" not in multi_help  # offsets belong to one take
+    with pytest.raises(MocapError, match="unknown settings offsets"):
+        config.write_text('offsets = "0,1"\n', encoding="utf-8")
+        headless._batch_settings(args, batch_multi.BATCH_MULTI_KEYS)
