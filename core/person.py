@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import MocapError
-from .options import parse_person
+from .option_values import parse_person
 
 # MediaPipe body landmark indices (core.landmarks.BODY) of the parts the signature looks at.
 _TORSO = (11, 12, 24, 23)  # left shoulder, right shoulder, right hip, left hip: a quadrilateral

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from ..cli_common import display, run_job
-from ..options import positive_int, unit_interval
+from ..option_values import positive_int, unit_interval
 from .settings import COLOR_MODES, DEVICES, LAYOUTS, RENDERERS, SECOND_VIEWS, PreviewSettings, ShadingSettings
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ ROOT_PACKAGE = "<extension root>"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The engine (core/): never imports the Blender side.
-    ("foundations", ("core", "core.errors", "core.rotations", "core.skeleton", "core.options", "core.camera",
+    ("foundations", ("core", "core.errors", "core.rotations", "core.skeleton", "core.options", "core.option_values", "core.camera",
                      "core.archive")),
     ("data", ("core.landmarks", "core.motion", "core.motion_cameras", "core.video", "core.mp4meta", "core.person",
               "core.live.protocol", "core.live.osc", "core.crowd")),

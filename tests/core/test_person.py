@@ -17,7 +17,7 @@ from core.landmarks import (  # noqa: E402
     mark_outside,
     seen_confidence,
 )
-from core.options import person_pick  # noqa: E402
+from core.option_values import person_pick  # noqa: E402
 from core.person import (  # noqa: E402
     LOST_FRAMES,
     SETTLE_LOOKS,
