@@ -38,51 +38,50 @@ FEET_JOINTS = 12
 """Forward kinematics of the first 12 joints reaches the feet (parents come first in SMPL-X order)."""
 
 
-_SIDED = np.arange(11, 29)  # shoulders to ankles, left and right
-_MIRRORED = np.searchsorted(_SIDED, BODY_SWAP[_SIDED])  # the same landmarks with the sides exchanged
-
-
 class CausalSideSwaps:
     """MediaPipe's brief left/right confusions undone as they come (``core.landmarks.repair_side_swaps``,
-    causally). Each frame is compared with the last one as relabelled: when its chest faces the other
-    way (a turn no body makes in one frame) and its left and right landmarks sit clearly where the last
-    frame's right and left ones were (in the image: a relabelling, not a fast turn or a jump elsewhere),
-    its sides are exchanged. A relabelling that lasts longer than ``max_swap_seconds`` is taken as it
-    is from then on (it was right, or the person turned)."""
+    causally).
+
+    As offline, the cue is MediaPipe's own labelling from one frame to the next: its chest turning
+    the other way within a frame (a turn no body makes in 1/30 s) starts a run with the other
+    labelling. Runs are counted against the labelling held before: a run of the odd parity is
+    relabelled, and one that lasts longer than ``max_swap_seconds`` is taken as it is from then on
+    (the person turned, or it was right). Each frame is compared with the last one *as MediaPipe
+    gave it*, not as relabelled here, so one missed or false flip costs at most that frame instead
+    of relabelling the true frames after it. A person lost for longer than ``max_swap_seconds``, or
+    found more than a torso's length from where the last frame had them (the tracker went to
+    someone else), starts afresh."""
 
     def __init__(self, max_swap_seconds: float = 0.5) -> None:
         self.max_swap_seconds = max_swap_seconds
         self.swapped = False
-        self._facing: np.ndarray | None = None
-        self._uv: np.ndarray | None = None
-        self._since = 0.0
-
-    def _exchanged(self, facing: np.ndarray, uv: np.ndarray) -> bool:
-        if self._facing is None or self._uv is None or float(facing @ self._facing) >= FLIP_COSINE:
-            return False
-        keep = np.linalg.norm(uv - self._uv, axis=-1).sum()
-        swap = np.linalg.norm(uv[_MIRRORED] - self._uv, axis=-1).sum()
-        return bool(swap < 0.5 * keep)
+        self._facing: np.ndarray | None = None  # the last frame's facing, as MediaPipe labelled it
+        self._seen = -np.inf  # time of that frame
+        self._since = 0.0  # start of the current odd run
+        self._hip: np.ndarray | None = None  # the last frame's mid-hip in the image, pixels
 
     def __call__(self, seq: PoseSequence, t: float) -> bool:
         """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
         facing = facing_directions(np.asarray(seq.body_world))[0]
         if not (seq.present[0] and np.all(np.isfinite(facing))):
             return False
-        uv = np.asarray(seq.body_2d[0, _SIDED, :2], np.float64)
-        swap = self._exchanged(facing, uv)
-        if swap and not self.swapped:
+        uv = np.asarray(seq.body_2d[0, :, :2], np.float64)
+        hip = 0.5 * (uv[23] + uv[24])
+        torso = float(np.linalg.norm(0.5 * (uv[11] + uv[12]) - hip))
+        moved = self._hip is not None and float(np.linalg.norm(hip - self._hip)) > max(torso, 1.0)
+        if self._facing is None or t - self._seen > self.max_swap_seconds or moved:
+            self.swapped = False  # nothing to compare with: the labelling as given
+        elif float(facing @ self._facing) < FLIP_COSINE:
+            self.swapped = not self.swapped
             self._since = t
-        if swap and t - self._since > self.max_swap_seconds:
-            swap = False  # held too long for a glitch: this labelling is the person's
-        self.swapped = swap
-        if swap:
+        if self.swapped and t - self._since > self.max_swap_seconds:
+            self.swapped = False  # held too long for a glitch: this labelling is the person's
+        self._facing, self._seen, self._hip = facing, t, hip
+        if self.swapped:
             seq.body_2d[0] = seq.body_2d[0][BODY_SWAP]
             seq.body_world[0] = seq.body_world[0][BODY_SWAP]
             seq.left_hand[0], seq.right_hand[0] = seq.right_hand[0].copy(), seq.left_hand[0].copy()
-            facing, uv = facing_directions(np.asarray(seq.body_world))[0], uv[_MIRRORED]
-        self._facing, self._uv = facing, uv
-        return swap
+        return self.swapped
 
 
 @dataclass(frozen=True)
