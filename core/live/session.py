@@ -53,7 +53,8 @@ class LiveSettings:
         vmc: HOST:PORT for VMC/OSC bone messages (None: off).
         hands: MediaPipe Holistic (fingers, slower) instead of Pose (body only).
         hfov_degrees: the camera's horizontal field of view (None: the default, 60).
-        camera_pitch, camera_roll: the camera's tilt in degrees (None: level), the floor's up.
+        camera_pitch, camera_roll: the camera's tilt in degrees, the floor's up (both None: estimated as
+            the session goes from the person's upright posture, level until then).
         smoothing: One Euro filtering, 0 (off) to 1.
         seconds: stop after this long (None: until cancelled or the source ends).
         max_side: frames are downscaled to this longer side before the pose.
@@ -77,7 +78,7 @@ class LiveSettings:
 
 def rest_take(solver: LiveSolver, settings: LiveSettings, K: np.ndarray, size: tuple[int, int], fps: float) -> Motion:
     """The session's one-frame take: the fitted mannequin in its rest pose, the camera 1 m up (the
-    receiver moves it to the stream's ``camera_height``), for the add-on to build the rig from."""
+    receiver moves it to each message's ``camera_height``, pitch and roll), for the add-on to build the rig from."""
     betas = np.asarray(solver.betas, np.float32)
     v, f, w = mannequin.mesh(betas)
     return Motion(
@@ -88,8 +89,7 @@ def rest_take(solver: LiveSolver, settings: LiveSettings, K: np.ndarray, size: t
         image_size=np.asarray(size, np.int64), world_up=np.array([0.0, 0.0, 1.0]), body_model="mannequin",
         joint_names=JOINT_NAMES, parents=np.array(PARENTS, np.int32),
         rest_joints=solver.rest_joints.astype(np.float32), v_template=v, faces=f, skin_weights=w,
-        source_video=settings.source, up_source="level camera (live)" if settings.camera_pitch is None
-        and settings.camera_roll is None else "pitch and roll as given")
+        source_video=settings.source, up_source=solver.upright.source)
 
 
 def _first_frame(source: LiveSource, should_cancel: Callable[[], bool]) -> SourceFrame:
@@ -122,7 +122,8 @@ class _Session:
         self.size = (first.rgb.shape[1], first.rgb.shape[0])
         self.fps = source.fps or 30.0
         self.K = default_intrinsics(self.size[0], self.size[1], settings.hfov_degrees or DEFAULT_HFOV_DEGREES)
-        up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0)
+        given = settings.camera_pitch is not None or settings.camera_roll is not None
+        up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0) if given else None
         self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames)
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -218,7 +219,8 @@ class _Session:
         message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time, captured=frame.captured,
                             sent=time.time(), confidence=solved.confidence, camera_height=solved.camera_height,
                             flags=solved.flags, trans=solved.trans, poses=solved.poses,
-                            expression=np.zeros(0, np.float32))
+                            expression=np.zeros(0, np.float32), camera_pitch=solved.camera_pitch,
+                            camera_roll=solved.camera_roll)
         if self.target is not None:
             try:
                 self.sock.send(pack(message))

@@ -31,11 +31,9 @@ from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions,
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
-from .ground import CausalGround, world_from_camera
-from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT
-
-FEET_JOINTS = 12
-"""Forward kinematics of the first 12 joints reaches the feet (parents come first in SMPL-X order)."""
+from .ground import CausalGround
+from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, world_from_camera
+from .upright import POSTURE_JOINTS, CausalUp
 
 
 class CausalSideSwaps:
@@ -89,13 +87,16 @@ class Solved:
     """One solved frame in the live world (Z up, floor at Z = 0).
 
     poses (165,) float32 local axis-angle; trans (3,) float32 metres; confidence 0 to 1;
-    camera_height metres; flags: ``core.live.protocol`` FLAG_* bits."""
+    camera_height metres; flags: ``core.live.protocol`` FLAG_* bits; camera_pitch, camera_roll
+    degrees (``core.gravity``'s signs): the camera's tilt the world was set up with."""
 
     poses: np.ndarray
     trans: np.ndarray
     confidence: float
     camera_height: float
     flags: int
+    camera_pitch: float = 0.0
+    camera_roll: float = 0.0
 
 
 class LiveSolver:
@@ -103,18 +104,19 @@ class LiveSolver:
 
     Args:
         K: (3, 3) intrinsics of the frames given, pixels.
-        up: (3,) the world's up in the camera frame (``core.gravity.up_from_pitch_roll``).
+        up: (3,) the world's up in the camera frame (``core.gravity.up_from_pitch_roll``), kept as given;
+            None: estimated as the session goes, from the person's upright posture (``core.live.upright``).
         smoothing: 0 (off) to 1, the One Euro filter's ``min_cutoff`` (``smoothing_cutoff``).
         warmup_frames: frames with a person the shape is estimated from.
         lift: put the metric landmarks' limb points on the image landmarks' camera rays first
             (``core.fit.lifting``, as the offline fit does): MediaPipe's depth is its weak part.
     """
 
-    def __init__(self, K: np.ndarray, up: np.ndarray, *, smoothing: float = 0.5, warmup_frames: int = 10,
+    def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
                  fit: FitSettings = FitSettings(), lift: bool = True) -> None:
         self.K = np.asarray(K, np.float64)
-        self.up = np.asarray(up, np.float64)
-        self.R_wc = world_from_camera(self.up)
+        self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
+        self.R_wc = world_from_camera(self.upright.up)
         self.fit = fit
         self.warmup_frames = warmup_frames
         self.lift = lift
@@ -144,7 +146,7 @@ class LiveSolver:
                 if self.fit.estimate_shape else np.zeros(5)
             joints = mannequin_rest_joints(self.betas)
             self.rest = RestFrames(joints)
-            self.ground = CausalGround(self.up, proxy_heights(joints, None))
+            self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
         return self.ready
 
     @property
@@ -199,16 +201,20 @@ class LiveSolver:
             self._last = (aa, trans_cam)
             confidence = float(np.clip(seen_confidence(seq.body_2d)[0], 0.0, 1.0))
         J = self.rest.joints
-        pos, _ = forward_kinematics(aa[None], J, trans_cam[None], joints=FEET_JOINTS)
-        floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t)
+        pos, _ = forward_kinematics(aa[None], J, trans_cam[None], joints=POSTURE_JOINTS)
+        up = self.upright.update(pos[0], t) if found is not None else None
+        if up is not None:  # the world turns with the new up: the root's rotation and the floor follow
+            self.R_wc = world_from_camera(up)
+        floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t, up)
         if found is not None:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
         world = aa.copy()
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
         pelvis = self.R_wc @ (J[0] + trans_cam) - np.array([0.0, 0.0, floor])
+        pitch, roll = self.upright.pitch_roll
         return Solved(poses=world.reshape(NUM_JOINTS * 3).astype(np.float32),
                       trans=(pelvis - J[0]).astype(np.float32), confidence=confidence,
-                      camera_height=-floor, flags=flags)
+                      camera_height=-floor, flags=flags, camera_pitch=pitch, camera_roll=roll)
 
     def camera_extrinsics(self, camera_height: float) -> np.ndarray:
         """(4, 4) camera-from-world of the live world with the camera ``camera_height`` m above the floor."""

@@ -20,7 +20,7 @@ from core.live import protocol
 from core.live.filters import OneEuro
 from core.live.ground import CausalGround, world_from_camera
 from core.live.vmc import UNITY_BONES, UNITY_FROM_WORLD, VmcSender
-from core.rotations import axis_angle_to_matrix, matrix_to_quat_wxyz
+from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat_wxyz
 from core.skeleton import JOINT_INDEX, NUM_JOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +61,25 @@ def test_a_message_round_trips_exactly() -> None:
 def test_a_damaged_message_is_refused_with_what_is_wrong(damage, words: str) -> None:
     with pytest.raises(protocol.ProtocolError, match=words):
         protocol.unpack(damage(protocol.pack(frame())))
+
+
+def test_a_version_1_message_is_still_read_without_a_camera_tilt() -> None:
+    """Version 2 added the camera's pitch and roll after ``camera_height``; an engine of the last release
+    sends version 1 (the layout written out here from the README's table), and the add-on still reads it."""
+    rng = np.random.default_rng(5)
+    poses, trans = rng.normal(size=NUM_JOINTS * 3).astype("<f4"), rng.normal(size=3).astype("<f4")
+    v1 = struct.pack("<4sHBBIqdddffHH", b"BMLV", 1, 1, protocol.FLAG_HELD, 9, 18, 0.6, 1000.0, 1000.02, 0.7, 1.25,
+                     NUM_JOINTS, 0) + trans.tobytes() + poses.tobytes()
+    assert len(v1) == 728
+    got = protocol.unpack(v1)
+    assert (got.seq, got.frame, got.held, got.camera_height) == (9, 18, True, 1.25)
+    np.testing.assert_array_equal(got.poses, poses)
+    assert got.camera_pitch is None and got.camera_extrinsics() is None
+    v2 = protocol.pack(frame(camera_pitch=12.0, camera_roll=-3.0))
+    assert len(v2) == 736 and struct.unpack_from("<H", v2, 4)[0] == 2
+    assert (protocol.unpack(v2).camera_pitch, protocol.unpack(v2).camera_roll) == (12.0, -3.0)
+    with pytest.raises(protocol.ProtocolError, match="version 3"):
+        protocol.unpack(v2[:4] + struct.pack("<H", 3) + v2[6:])
 
 
 # -- One Euro ---------------------------------------------------------------------------------
@@ -197,6 +216,55 @@ def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen
     assert held == [i == 25 for i in range(5, 40)]
     # Exact landmarks: the body joints come back exactly (the world's floor and turn undone by the extrinsics).
     assert np.median(errors) < 0.002 and np.percentile(errors, 95) < 0.01
+
+
+def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_goes() -> None:
+    """A person standing 3.5 m away and swaying his arms, seen by a camera 1.6 m above his floor, pitched
+    15 degrees down and rolled 4 degrees: level and at an unknown height at first, the stream's camera
+    settles on the truth within seconds (the posture over the last seconds, the floor under the feet)."""
+    from core.body.mannequin import forward_kinematics, rest_joints
+    from core.cleanup.floor import PROXY_INDEX, proxy_heights
+    from core.gravity import up_from_pitch_roll
+    from core.landmarks import PoseSequence
+    from core.live.solver import LiveSolver
+    from tests.testdata.clips import CAMERA_K, CLIP_BETAS, IMAGE_SIZE, landmarks_from_motion
+
+    T, height, pitch, roll = 150, 1.6, 15.0, 4.0
+    R_wc = protocol.world_from_camera(up_from_pitch_roll(pitch, roll))
+    R_wm = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # model Y up -> world Z, facing -Y
+    rest = rest_joints(CLIP_BETAS)
+    poses = np.zeros((T, NUM_JOINTS, 3))
+    poses[:, 0] = [matrix_to_axis_angle(R_wc.T @ R_wm)] * T
+    sway = 0.6 * np.sin(np.arange(T) / 30.0 * 2.0)
+    poses[:, JOINT_INDEX["left_shoulder"], 2] = -1.0 + sway
+    poses[:, JOINT_INDEX["right_shoulder"], 2] = 1.0 - sway
+    # Stand him on the floor: his lowest sole at world z = 0, 3.5 m before the camera (at 0, 0, height).
+    world, _ = forward_kinematics(poses[:1], rest, np.zeros((1, 3)))
+    soles = (world[0, PROXY_INDEX] @ R_wc.T)[:, 2] - proxy_heights(rest, None)
+    pelvis_world = np.array([0.0, 3.5, (R_wc @ rest[0])[2] - soles.min()])
+    trans_cam = R_wc.T @ (pelvis_world - [0.0, 0.0, height]) - rest[0]
+    seq = landmarks_from_motion(poses, np.tile(trans_cam, (T, 1)), rest, CAMERA_K, IMAGE_SIZE)
+    solver = LiveSolver(CAMERA_K, None, smoothing=0.0, warmup_frames=5)
+    got = []
+    for i in range(T):
+        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
+                              for k, v in vars(seq).items()})
+        if not solver.ready:
+            solver.warm_up(one)
+            continue
+        solved = solver.solve(one, i / 30.0)
+        assert solved is not None
+        got.append((i, solved.camera_height, solved.camera_pitch, solved.camera_roll))
+    first = got[0]
+    assert first[2] == 0.0 and first[3] == 0.0  # level until he has stood long enough
+    last = got[-1]
+    assert last[2] == pytest.approx(pitch, abs=1.5) and last[3] == pytest.approx(roll, abs=1.5)
+    assert last[1] == pytest.approx(height, abs=0.05)
+    # The stream's camera: where a receiver puts it, the world's up and the camera centre.
+    message = protocol.unpack(protocol.pack(frame(camera_height=last[1], camera_pitch=last[2], camera_roll=last[3])))
+    E = message.camera_extrinsics()
+    np.testing.assert_allclose(-E[:3, :3].T @ E[:3, 3], [0.0, 0.0, last[1]], atol=1e-5)
+    np.testing.assert_allclose(E[:3, :3] @ [0.0, 0.0, 1.0], up_from_pitch_roll(last[2], last[3]), atol=1e-5)
 
 
 # -- VMC out ---------------------------------------------------------------------------------
