@@ -44,6 +44,8 @@ from .settings import BuildOptions
 LIVE_EVENT_KINDS = EVENT_KINDS | {"ready", "stats"}
 TICK_SECONDS = 1.0 / 60.0
 """How often the timer looks for a new pose: twice a 30 fps stream's rate, so a pose waits < 17 ms."""
+STALL_SECONDS = 3.0
+"""A live session with no pose for this long says so in the panel (the person left, or the engine stalled)."""
 LIVE_BUILD = BuildOptions(ground=False, correctives="NONE")
 """The stream is already on its floor (Z = 0); a rig moved every frame has no use for baked correctives."""
 
@@ -104,8 +106,9 @@ class LiveSession:
             code = self.job.returncode
             if code not in (0, 130):
                 self.message = self.job.error_message()
-            else:
-                self.message = "the engine ended" + ("; Stop keys the recording" if self.receiver.recording else "")
+            else:  # a camera cut off or a stalled stream ends the engine with a warning: say that, not just "ended"
+                reason = self.warnings[-1] if self.warnings else "the engine ended"
+                self.message = reason + ("; Stop keys the recording" if self.receiver.recording else "")
             return False
         return True
 
@@ -182,6 +185,10 @@ class LiveSession:
         dropped = self.receiver.malformed + self.receiver.out_of_order
         text = f"{self.message}: {fps:.0f} fps, {latency:.0f} ms glass to pose" if self.state == "live" \
             else self.message
+        last = self.receiver.last_received
+        if self.state == "live" and last is not None and time.monotonic() - last > STALL_SECONDS:
+            text = (f"no pose from the engine for {time.monotonic() - last:.0f} s: its camera or stream may have "
+                    "stalled (the engine ends by itself after 5 s without a frame)")
         if dropped:
             text += f", {dropped} bad messages dropped"
         if self.receiver.recording:

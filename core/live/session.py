@@ -35,6 +35,9 @@ from .vmc import VmcSender, parse_address
 Event = dict
 STATS_EVERY = 1.0
 """Seconds between two ``stats`` events."""
+STALL_SECONDS = 5.0
+"""A camera or stream that gives no frame this long has stalled: the session ends with a message (the decode
+thread may be stuck in the driver; it is a daemon and goes with the process)."""
 RECEIVER_GONE_SECONDS = 2.0
 """A session whose receiver's port refuses datagrams this long ends: Blender was closed or crashed,
 and an engine must never be left running without it."""
@@ -141,6 +144,7 @@ class _Session:
         self.refused_since: float | None = None
         self.refused_last: float | None = None
         self.receiver_gone = False  # the receiver's port has refused datagrams for RECEIVER_GONE_SECONDS
+        self.stalled = False  # the source gave no frame for STALL_SECONDS
         self._worker = threading.Thread(target=self._solve_loop, name="live-solve", daemon=True)
 
     def figures(self) -> dict[str, float | None]:
@@ -165,6 +169,9 @@ class _Session:
                     if frame is None:
                         frame = self.source.take(0.2)
                         if frame is None and self.source.ended:
+                            break
+                        if frame is None and time.monotonic() - self.source.last_frame_at > STALL_SECONDS:
+                            self.stalled = True
                             break
                         continue
                     began = time.perf_counter()
@@ -261,6 +268,9 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
         source.close()
     if source.error:
         send({"event": "warning", "message": source.error})
+    if session.stalled:
+        send({"event": "warning", "message": f"no frame from {settings.source} for {STALL_SECONDS:.0f} s: the "
+                                             f"{source.kind} stalled; the live session ended"})
     if session.receiver_gone:
         send({"event": "warning", "message": f"the receiver at {settings.send} is gone; the live session ended"})
     if not session.solver.ready:

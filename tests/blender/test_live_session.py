@@ -43,6 +43,13 @@ def test_live_session_poses_records_and_stop_ends_the_engine(pkg, short_clip: Pa
         # The applied pose is the stream's: some bone is turned away from its rest.
         turned = max(1.0 - abs(b.rotation_quaternion[0]) for b in rig.pose.bones)
         assert turned > 0.01
+        # The take's camera follows the stream's estimate (v2: height above the floor, pitch, roll), not 1 m up.
+        assert session.camera is not None and session._camera_at is not None
+        assert session.camera.matrix_world.translation.z == pytest.approx(session._camera_at[0], abs=1e-4)
+        assert abs(session._camera_at[0] - 1.0) > 0.01
+        # A stream that goes quiet says so in the panel.
+        session.receiver.last_received = time.monotonic() - 10.0
+        assert "no pose from the engine for 10 s" in session.status()
         pid = session.job.pid
         result = session.stop(scene)
     finally:

@@ -383,6 +383,43 @@ def test_a_session_whose_receiver_is_gone_ends_by_itself(demo_video: Path) -> No
     assert "is gone" in out
 
 
+def test_a_source_that_stalls_ends_the_session_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera unplugged or a stream that stops sending: the decode thread gets no frame (it may hang in
+    the driver), and the engine must not linger: it ends, saying so."""
+    from core.live import session
+    from core.live.source import Newest, SourceFrame
+
+    class StalledSource:
+        """A source that delivers one frame and then nothing, as a stream whose sender stopped."""
+
+        kind, fps, lossless, dropped, ended, error = "stream", 30.0, False, 0, False, None
+
+        def __init__(self, source: str, **kw) -> None:
+            self.frames = Newest()
+            self.frames.put(SourceFrame(0, 0.0, time.time(), np.zeros((48, 64, 3), np.uint8)))
+            self.decoded, self.last_frame_at = 1, time.monotonic()
+
+        def start(self) -> "StalledSource":
+            return self
+
+        def take(self, timeout: float = 0.5):
+            self.ended = time.monotonic() - self.last_frame_at > 8.0  # without the stall check: fail, not hang
+            return self.frames.take(timeout)
+
+        def close(self) -> None:
+            self.frames.close()
+
+    monkeypatch.setattr(session, "LiveSource", StalledSource)
+    monkeypatch.setattr(session, "STALL_SECONDS", 1.0)
+    events: list[dict] = []
+    began = time.monotonic()
+    session.run_live(session.LiveSettings(source="rtsp://camera.local/stream"), emit=events.append)
+    assert time.monotonic() - began < 6.0
+    warnings = [e["message"] for e in events if e["event"] == "warning"]
+    assert any("no frame from rtsp://camera.local/stream for 1 s: the stream stalled" in w for w in warnings), warnings
+    assert events[-1]["event"] == "done"
+
+
 @pytest.mark.parametrize("args, words", [
     (["no_such_clip.mp4"], "live source not found"),
     (["CLIP", "--vmc", "localhost"], "HOST:PORT"),
