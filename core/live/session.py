@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..body import mannequin
 from ..errors import MocapError
 from ..gravity import up_from_pitch_roll
 from ..motion import Motion, write_motion
 from ..skeleton import JOINT_NAMES, PARENTS, POSE_DIM
 from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
+from .body import LiveBody, choose_live_body
 from .pose import FramePose
 from .protocol import LiveFrame, pack
 from .solver import LiveSolver, Solved
@@ -62,6 +62,8 @@ class LiveSettings:
         seconds: stop after this long (None: until cancelled or the source ends).
         max_side: frames are downscaled to this longer side before the pose.
         warmup_frames: frames with a person the body's shape comes from before streaming.
+        body, gender, smplx_dir: the body streamed, as a capture's options (``core.live.body``): SMPL-X
+            when its files are found ("auto"), else the mannequin.
     """
 
     source: str
@@ -77,21 +79,28 @@ class LiveSettings:
     seconds: float | None = None
     max_side: int = 640
     warmup_frames: int = 10
+    body: str = "auto"
+    gender: str = "neutral"
+    smplx_dir: str | None = None
 
 
 def rest_take(solver: LiveSolver, settings: LiveSettings, K: np.ndarray, size: tuple[int, int], fps: float) -> Motion:
-    """The session's one-frame take: the fitted mannequin in its rest pose, the camera 1 m up (the
-    receiver moves it to each message's ``camera_height``, pitch and roll), for the add-on to build the rig from."""
+    """The session's one-frame take: the fitted body (mannequin or SMPL-X) in its rest pose, the camera 1 m up
+    (the receiver moves it to each message's ``camera_height``, pitch and roll), for the add-on to build the rig
+    from."""
     betas = np.asarray(solver.betas, np.float32)
-    v, f, w = mannequin.mesh(betas)
+    rest = solver.body.rest_data(betas)
+    expression_dirs = rest.get("expression_dirs")
     return Motion(
         poses=np.zeros((1, POSE_DIM), np.float32), trans=np.zeros((1, 3), np.float32), betas=betas,
         fps=fps, frame_indices=np.zeros(1, np.int64), confidence=np.ones(1, np.float32),
         bridged=np.zeros(1, bool), reprojection_error=np.full(1, np.nan, np.float32),
-        expression=np.zeros((1, 0), np.float32), camera_intrinsics=K, camera_extrinsics=solver.camera_extrinsics(1.0),
-        image_size=np.asarray(size, np.int64), world_up=np.array([0.0, 0.0, 1.0]), body_model="mannequin",
-        joint_names=JOINT_NAMES, parents=np.array(PARENTS, np.int32),
-        rest_joints=solver.rest_joints.astype(np.float32), v_template=v, faces=f, skin_weights=w,
+        expression=np.zeros((1, 0 if expression_dirs is None else expression_dirs.shape[2]), np.float32),
+        camera_intrinsics=K, camera_extrinsics=solver.camera_extrinsics(1.0),
+        image_size=np.asarray(size, np.int64), world_up=np.array([0.0, 0.0, 1.0]), body_model=solver.body.name,
+        gender=solver.body.gender, joint_names=JOINT_NAMES, parents=np.array(PARENTS, np.int32),
+        rest_joints=solver.rest_joints.astype(np.float32), v_template=rest["v_template"], faces=rest["faces"],
+        skin_weights=rest["skin_weights"], shape_dirs=rest.get("shape_dirs"), expression_dirs=expression_dirs,
         source_video=settings.source, up_source=solver.upright.source)
 
 
@@ -120,14 +129,15 @@ class _Session:
     """
 
     def __init__(self, settings: LiveSettings, source: LiveSource, first: SourceFrame,
-                 emit: Callable[[Event], None]) -> None:
+                 emit: Callable[[Event], None], body: LiveBody) -> None:
         self.settings, self.source, self.emit = settings, source, emit
         self.size = (first.rgb.shape[1], first.rgb.shape[0])
         self.fps = source.fps or 30.0
         self.K = default_intrinsics(self.size[0], self.size[1], settings.hfov_degrees or DEFAULT_HFOV_DEGREES)
         given = settings.camera_pitch is not None or settings.camera_roll is not None
         up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0) if given else None
-        self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames)
+        self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames,
+                                 body=body)
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
@@ -258,11 +268,14 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
     for address in (settings.send, settings.vmc):
         if address:
             parse_address(address)
+    body = choose_live_body(settings.body, settings.gender, settings.smplx_dir)
+    for message in body.warnings:
+        send({"event": "warning", "message": message})
     source = LiveSource(settings.source, realtime=settings.realtime, max_side=settings.max_side).start()
     try:
         send({"event": "stage", "stage": "live", "message": f"opening {settings.source} ({source.kind})"})
         first = _first_frame(source, cancelled)
-        session = _Session(settings, source, first, send)
+        session = _Session(settings, source, first, send, body)
         session.run(first, cancelled)
     finally:
         source.close()

@@ -6,7 +6,7 @@ camera rays (``core.fit.lifting``; with one frame, the bone lengths are that
 frame's): joint rotations from landmark directions, the translation from the
 2D landmarks. A direct solve, no iterations to bound (10-20 ms of numpy here),
 so each frame is solved from its own landmarks and the filter carries the
-previous frames. The body's shape (mannequin betas) is estimated
+previous frames. The body's shape (the mannequin's betas, or SMPL-X's from them: ``core.live.body``) is estimated
 once from the first ``warmup_frames`` frames with a person and then kept, so
 the rig built from it stays valid for the session.
 
@@ -31,6 +31,7 @@ from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions,
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
+from .body import LiveBody
 from .ground import CausalGround
 from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
@@ -110,16 +111,19 @@ class LiveSolver:
         warmup_frames: frames with a person the shape is estimated from.
         lift: put the metric landmarks' limb points on the image landmarks' camera rays first
             (``core.fit.lifting``, as the offline fit does): MediaPipe's depth is its weak part.
+        body: the body streamed (``core.live.body``): its shape from the warm-up and its rest joints the
+            rotations are solved on (None: the mannequin).
     """
 
     def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
-                 fit: FitSettings = FitSettings(), lift: bool = True) -> None:
+                 fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None) -> None:
         self.K = np.asarray(K, np.float64)
         self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
         self.R_wc = world_from_camera(self.upright.up)
         self.fit = fit
         self.warmup_frames = warmup_frames
         self.lift = lift
+        self.body = body or LiveBody()
         self._warmup: list[np.ndarray] = []
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
@@ -142,9 +146,9 @@ class LiveSolver:
         if observed_frames(seq)[0]:
             self._warmup.append(np.asarray(seq.body_world[0], np.float64))
         if len(self._warmup) >= self.warmup_frames:
-            self.betas = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
+            mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
                 if self.fit.estimate_shape else np.zeros(5)
-            joints = mannequin_rest_joints(self.betas)
+            self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
             self.rest = RestFrames(joints)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
         return self.ready

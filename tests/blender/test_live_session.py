@@ -111,3 +111,27 @@ def test_the_panel_values_reach_the_live_command_as_the_engine_parses_them(pkg, 
     assert (args.send, args.take, args.progress) == ("127.0.0.1:40123", tmp_path / "rest.npz", "json")
     defaults = cli.build_parser().parse_args(live.live_command("py", {"live_source": "0"}, 1, tmp_path)[3:])
     assert (defaults.realtime, defaults.vmc, defaults.smoothing) == (False, None, 0.5)
+
+
+def test_with_smplx_files_the_live_character_is_smplx(pkg, short_clip: Path, engine_python: str,
+                                                      tmp_path: Path) -> None:
+    """With SMPL-X files in the model folder (a synthetic file in the real format here), the live session's
+    character is the SMPL-X body (its mesh, its fitted shape), posed by the stream."""
+    from tests.testdata.smplx_model import write_synthetic_model
+
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    write_synthetic_model(tmp_path / "models" / "smplx" / "SMPLX_NEUTRAL.npz", pickled_extras=False)
+    scene = bpy.context.scene
+    session = live.LiveSession(engine_python, {"live_source": str(short_clip), "smplx_dir": str(tmp_path / "models")},
+                               output_dir=str(tmp_path))
+    try:
+        _tick_until(session, scene, lambda: session.state == "live", timeout=180.0)
+        assert session.state == "live", session.message
+        assert session.rest is not None and session.rest.body_model == "smplx"
+        meshes = [c for c in session.rig.children if c.type == 'MESH']
+        assert meshes and len(meshes[0].data.vertices) == 10475
+        _tick_until(session, scene, lambda: session.applied >= 5)
+        assert session.applied >= 5
+    finally:
+        live.stop_all()
+    assert session.job.returncode is not None

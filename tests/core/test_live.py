@@ -267,6 +267,59 @@ def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_go
     np.testing.assert_allclose(E[:3, :3] @ [0.0, 0.0, 1.0], up_from_pitch_roll(last[2], last[3]), atol=1e-5)
 
 
+def test_with_smplx_files_the_live_solve_streams_smplx_rotations_of_a_fitted_smplx_shape(tmp_path: Path) -> None:
+    """SMPL-X files installed (here a synthetic file in SMPL-X's format: the licensed ones never enter the
+    repository; with ``$BLENDER_MOCAP_SMPLX_DIR`` set the real ones are tried too): the session's body is
+    SMPL-X, its shape fitted to the warm-up, its rest take an SMPL-X body, and the rotations it streams
+    pose that body's joints where the person is."""
+    pytest.importorskip("smplx")
+    from core.body.mannequin import forward_kinematics
+    from core.landmarks import PoseSequence
+    from core.live.body import choose_live_body
+    from core.live.session import LiveSettings, rest_take
+    from core.live.solver import LiveSolver
+    from tests.testdata.clips import CAMERA_K, IMAGE_SIZE, mannequin_clip
+    from tests.testdata.smplx_model import write_synthetic_model
+
+    write_synthetic_model(tmp_path / "smplx" / "SMPLX_NEUTRAL.npz")
+    folders = [str(tmp_path)] + ([os.environ["BLENDER_MOCAP_SMPLX_DIR"]] if os.environ.get("BLENDER_MOCAP_SMPLX_DIR")
+                                 else [])
+    poses, trans, rest, seq = mannequin_clip(30, np.random.default_rng(6), hands=False)
+    for folder in folders:
+        body = choose_live_body("auto", "neutral", folder)
+        assert body.name == "smplx" and not body.warnings
+        solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5, body=body)
+        errors = []
+        for i in range(seq.num_frames):
+            one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size"
+                                      else v) for k, v in vars(seq).items()})
+            if not solver.ready:
+                solver.warm_up(one)
+                continue
+            solved = solver.solve(one, i / 30.0)
+            E = solver.camera_extrinsics(solved.camera_height)
+            got, _ = forward_kinematics(solved.poses.reshape(1, 55, 3).astype(np.float64), solver.rest_joints,
+                                        solved.trans[None].astype(np.float64))
+            want, _ = forward_kinematics(poses[i:i + 1], rest, trans[i:i + 1])
+            errors.append(np.linalg.norm((got[0] @ E[:3, :3].T + E[:3, 3])[:22] - want[0, :22], axis=-1))
+        # The SMPL-X rest joints are the model's for the fitted betas, and near the mannequin's it was fitted to.
+        template = body.model.j_template.double().numpy()
+        np.testing.assert_allclose(solver.rest_joints, template + body.model.j_shapedirs.double().numpy()
+                                   @ solver.betas, atol=1e-9)
+        assert solver.betas.shape == (body.model.num_betas,)
+        assert np.median(errors) < 0.03
+        take = rest_take(solver, LiveSettings(source="clip.mp4"), CAMERA_K, IMAGE_SIZE, 30.0)
+        assert take.body_model == "smplx" and take.v_template.shape == (10475, 3)
+        assert take.shape_dirs is not None and take.expression.shape == (1, take.expression_dirs.shape[2])
+    # Without files, "auto" is the mannequin (no torch needed), and "smplx" says what is missing.
+    env = {k: v for k, v in os.environ.items() if k != "BLENDER_MOCAP_SMPLX_DIR"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "environ", env)
+        assert choose_live_body("auto").name == "mannequin"
+        with pytest.raises(Exception, match="SMPL-X body needs its model files"):
+            choose_live_body("smplx")
+
+
 # -- VMC out ---------------------------------------------------------------------------------
 def read_osc_string(data: bytes, at: int) -> tuple[str, int]:
     end = data.index(b"\0", at)
