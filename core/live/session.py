@@ -14,6 +14,7 @@ import socket
 import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,12 @@ from .source import LiveSource, Newest, SourceFrame
 from .vmc import VmcSender, parse_address
 
 Event = dict
+STAGES = ("decode", "pose", "solve", "fit", "filter", "floor", "send")
+"""The stages timed, each frame: decoding and downscaling, MediaPipe, the whole solve and its parts (the
+closed-form fit with the left/right repair, the One Euro filter, the floor, contacts and camera tilt),
+packing and sending (the datagram and VMC)."""
+FIGURE_FRAMES = 300
+"""Frames the figures' medians are taken over (the last ten seconds at 30 fps)."""
 STATS_EVERY = 1.0
 """Seconds between two ``stats`` events."""
 STALL_SECONDS = 5.0
@@ -146,9 +153,9 @@ class _Session:
         self.landmarks = Newest(lossless=source.lossless)
         self.sent = 0
         self.start = time.perf_counter()  # restarted when streaming starts
-        self.pose_ms: list[float] = []
-        self.solve_ms: list[float] = []
-        self.ages_ms: list[float] = []  # glass (frame read) to sent
+        # Per-stage milliseconds of the last FIGURE_FRAMES frames (bounded: memory stays flat).
+        self.stage_ms: dict[str, deque[float]] = {name: deque(maxlen=FIGURE_FRAMES) for name in STAGES}
+        self.ages_ms: deque[float] = deque(maxlen=FIGURE_FRAMES)  # glass (frame read) to sent
         self.error: BaseException | None = None
         self.streaming = False  # set once the rest take is out and the first pose may go
         self.refused_since: float | None = None
@@ -161,9 +168,9 @@ class _Session:
         elapsed = max(time.perf_counter() - self.start, 1e-9)
         return {"frames_sent": self.sent, "frames_decoded": self.source.decoded,
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
-                "fps_sent": round(self.sent / elapsed, 2), "pose_ms_median": _median(self.pose_ms[-300:]),
-                "solve_ms_median": _median(self.solve_ms[-300:]),
-                "glass_to_send_ms_median": _median(self.ages_ms[-300:]), "seconds": round(elapsed, 2)}
+                "fps_sent": round(self.sent / elapsed, 2),
+                **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
+                "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2)}
 
     def run(self, first: SourceFrame, cancelled: Callable[[], bool]) -> None:
         """Pose every newest frame until cancelled, the time is up or the source ends."""
@@ -186,7 +193,8 @@ class _Session:
                         continue
                     began = time.perf_counter()
                     self.landmarks.put((frame, pose.process(frame.rgb, frame.index, self.fps)))
-                    self.pose_ms.append(1000.0 * (time.perf_counter() - began))
+                    self.stage_ms["pose"].append(1000.0 * (time.perf_counter() - began))
+                    self.stage_ms["decode"].append(frame.decode_ms)
                     frame = None
                     if self.streaming and time.perf_counter() - last_stats >= STATS_EVERY:
                         last_stats = time.perf_counter()
@@ -217,7 +225,9 @@ class _Session:
                 solved = self.solver.solve(seq, frame.time)
                 if solved is not None:
                     self._send(frame, solved)
-                self.solve_ms.append(1000.0 * (time.perf_counter() - began))
+                self.stage_ms["solve"].append(1000.0 * (time.perf_counter() - began))
+                for name, ms in self.solver.stage_ms.items():
+                    self.stage_ms[name].append(ms)
         except Exception as exc:  # noqa: BLE001 - the pose loop re-raises it as a MocapError
             self.error = exc
 
@@ -233,6 +243,7 @@ class _Session:
         self.streaming = True
 
     def _send(self, frame: SourceFrame, solved: Solved) -> None:
+        began = time.perf_counter()
         message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time, captured=frame.captured,
                             sent=time.time(), confidence=solved.confidence, camera_height=solved.camera_height,
                             flags=solved.flags, trans=solved.trans, poses=solved.poses,
@@ -253,6 +264,7 @@ class _Session:
             self.vmc.send(solved.poses, solved.trans)
         self.sent += 1
         self.ages_ms.append(1000.0 * (message.sent - frame.captured))
+        self.stage_ms["send"].append(1000.0 * (time.perf_counter() - began))
 
 
 def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = None,

@@ -17,6 +17,7 @@ the world a cleaned offline take has.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,6 +135,7 @@ class LiveSolver:
         self._trans_filter = OneEuro(cutoff, beta=2.0) if smoothing > 0 else None
         self._quats: np.ndarray | None = None
         self.side_swaps = CausalSideSwaps()
+        self.stage_ms = {"fit": 0.0, "filter": 0.0, "floor": 0.0}  # the last solve's parts, milliseconds
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the last solved (local aa (55, 3), trans_cam (3,))
 
     @property
@@ -191,8 +193,10 @@ class LiveSolver:
         from ..body.mannequin import forward_kinematics
 
         assert self.rest is not None and self.ground is not None, "warm up first"
+        began = time.perf_counter()
         self.side_swaps(seq, t)
         found = self._fit(seq)
+        fitted = time.perf_counter()
         flags = 0
         if found is None:
             if self._last is None:
@@ -204,6 +208,7 @@ class LiveSolver:
             aa, trans_cam = self._filter(found[0], found[1], t)
             self._last = (aa, trans_cam)
             confidence = float(np.clip(seen_confidence(seq.body_2d)[0], 0.0, 1.0))
+        filtered = time.perf_counter()
         J = self.rest.joints
         pos, _ = forward_kinematics(aa[None], J, trans_cam[None], joints=POSTURE_JOINTS)
         up = self.upright.update(pos[0], t) if found is not None else None
@@ -216,6 +221,8 @@ class LiveSolver:
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
         pelvis = self.R_wc @ (J[0] + trans_cam) - np.array([0.0, 0.0, floor])
         pitch, roll = self.upright.pitch_roll
+        self.stage_ms = {"fit": 1000.0 * (fitted - began), "filter": 1000.0 * (filtered - fitted),
+                         "floor": 1000.0 * (time.perf_counter() - filtered)}
         return Solved(poses=world.reshape(NUM_JOINTS * 3).astype(np.float32),
                       trans=(pelvis - J[0]).astype(np.float32), confidence=confidence,
                       camera_height=-floor, flags=flags, camera_pitch=pitch, camera_roll=roll)

@@ -73,12 +73,14 @@ class SourceFrame:
         time: seconds on the source's clock (a file: index / fps; a camera: since the first frame).
         captured: wall-clock seconds (``time.time()``) when it was read: the glass time.
         rgb: (H, W, 3) uint8, downscaled to the source's ``max_side``.
+        decode_ms: milliseconds reading, decoding and downscaling it took.
     """
 
     index: int
     time: float
     captured: float
     rgb: np.ndarray
+    decode_ms: float = 0.0
 
 
 def describe(source: str) -> str:
@@ -149,6 +151,7 @@ class LiveSource:
                     wait = start + index / self.fps - time.time()
                     if wait > 0 and self._stop.wait(wait):
                         break
+                began = time.perf_counter()
                 ok, bgr = self._cap.read()
                 if not ok or bgr is None:
                     if self.kind != "file":  # a file ends; a camera or stream that stops was cut off
@@ -160,7 +163,7 @@ class LiveSource:
                 rgb = self._shrink(bgr)
                 self.size = (rgb.shape[1], rgb.shape[0])
                 self._last = time.monotonic()
-                self._frames.put(SourceFrame(index, frame_time, now, rgb))
+                self._frames.put(SourceFrame(index, frame_time, now, rgb, 1000.0 * (time.perf_counter() - began)))
                 index += 1
         except Exception as exc:  # noqa: BLE001 - a decoder fault ends the source; the session reports it
             self.error = f"the live source stopped: {exc}"
