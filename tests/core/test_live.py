@@ -186,9 +186,22 @@ def test_a_one_frame_relabelling_costs_that_frame_only_and_someone_elsewhere_sta
 
 
 # -- the per-frame solve ------------------------------------------------------------------------
+def solved_frames(solver, seq):
+    """(frame, Solved) of a synthetic clip fed to ``solver`` one frame at a time, as the session does (the
+    warm-up's frames first, then every frame solved at 30 fps)."""
+    from core.landmarks import PoseSequence
+
+    for i in range(seq.num_frames):
+        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
+                              for k, v in vars(seq).items()})
+        if not solver.ready:
+            solver.warm_up(one)
+            continue
+        yield i, solver.solve(one, i / 30.0)
+
+
 def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen() -> None:
     from core.body.mannequin import forward_kinematics
-    from core.landmarks import PoseSequence
     from core.live.solver import LiveSolver
     from tests.testdata.clips import CAMERA_K, mannequin_clip
 
@@ -197,13 +210,7 @@ def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen
     seq.body_world[25] = np.nan
     solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5)
     errors, held = [], []
-    for i in range(seq.num_frames):
-        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
-                              for k, v in vars(seq).items()})
-        if not solver.ready:
-            solver.warm_up(one)
-            continue
-        solved = solver.solve(one, i / 30.0)
+    for i, solved in solved_frames(solver, seq):
         assert solved is not None
         held.append(bool(solved.flags & protocol.FLAG_HELD))
         E = solver.camera_extrinsics(solved.camera_height)
@@ -225,7 +232,6 @@ def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_go
     from core.body.mannequin import forward_kinematics, rest_joints
     from core.cleanup.floor import PROXY_INDEX, proxy_heights
     from core.gravity import up_from_pitch_roll
-    from core.landmarks import PoseSequence
     from core.live.solver import LiveSolver
     from tests.testdata.clips import CAMERA_K, CLIP_BETAS, IMAGE_SIZE, landmarks_from_motion
 
@@ -246,13 +252,7 @@ def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_go
     seq = landmarks_from_motion(poses, np.tile(trans_cam, (T, 1)), rest, CAMERA_K, IMAGE_SIZE)
     solver = LiveSolver(CAMERA_K, None, smoothing=0.0, warmup_frames=5)
     got = []
-    for i in range(T):
-        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
-                              for k, v in vars(seq).items()})
-        if not solver.ready:
-            solver.warm_up(one)
-            continue
-        solved = solver.solve(one, i / 30.0)
+    for i, solved in solved_frames(solver, seq):
         assert solved is not None
         got.append((i, solved.camera_height, solved.camera_pitch, solved.camera_roll))
     first = got[0]
@@ -274,7 +274,6 @@ def test_with_smplx_files_the_live_solve_streams_smplx_rotations_of_a_fitted_smp
     pose that body's joints where the person is."""
     pytest.importorskip("smplx")
     from core.body.mannequin import forward_kinematics
-    from core.landmarks import PoseSequence
     from core.live.body import choose_live_body
     from core.live.session import LiveSettings, rest_take
     from core.live.solver import LiveSolver
@@ -290,13 +289,7 @@ def test_with_smplx_files_the_live_solve_streams_smplx_rotations_of_a_fitted_smp
         assert body.name == "smplx" and not body.warnings
         solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5, body=body)
         errors = []
-        for i in range(seq.num_frames):
-            one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size"
-                                      else v) for k, v in vars(seq).items()})
-            if not solver.ready:
-                solver.warm_up(one)
-                continue
-            solved = solver.solve(one, i / 30.0)
+        for i, solved in solved_frames(solver, seq):
             E = solver.camera_extrinsics(solved.camera_height)
             got, _ = forward_kinematics(solved.poses.reshape(1, 55, 3).astype(np.float64), solver.rest_joints,
                                         solved.trans[None].astype(np.float64))
