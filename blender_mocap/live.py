@@ -212,7 +212,8 @@ def recorded_motion(rest: Motion, frames: list[LiveFrame], fps: float) -> Motion
         frame_indices=np.array([f.frame - first for f in frames], np.int64),
         confidence=np.array([f.confidence for f in frames], np.float32),
         bridged=np.array([f.held for f in frames], bool), reprojection_error=np.full(T, np.nan, np.float32),
-        expression=np.zeros((T, 0), np.float32), fps=fps, camera_extrinsics=extrinsics,
+        expression=np.zeros((T, rest.expression.shape[1]), np.float32),  # SMPL-X's width; the face stays at rest
+        fps=fps, camera_extrinsics=extrinsics,
         quality={"frames": float(T)})
 
 

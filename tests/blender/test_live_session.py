@@ -130,8 +130,12 @@ def test_with_smplx_files_the_live_character_is_smplx(pkg, short_clip: Path, eng
         assert session.rest is not None and session.rest.body_model == "smplx"
         meshes = [c for c in session.rig.children if c.type == 'MESH']
         assert meshes and len(meshes[0].data.vertices) == 10475
+        session.record()
         _tick_until(session, scene, lambda: session.applied >= 5)
         assert session.applied >= 5
+        result = session.stop(scene)
     finally:
         live.stop_all()
     assert session.job.returncode is not None
+    motion = importlib.import_module(f"{pkg.__name__}.core.motion").read_motion(result)
+    assert motion.body_model == "smplx" and motion.num_frames >= 5  # the recording is an SMPL-X take
