@@ -107,7 +107,7 @@ class LiveSession:
             if code not in (0, 130):
                 self.message = self.job.error_message()
             else:  # a camera cut off or a stalled stream ends the engine with a warning: say that, not just "ended"
-                reason = self.warnings[-1] if self.warnings else "the engine ended"
+                reason = "; ".join(self.warnings) if self.warnings else "the engine ended"
                 self.message = reason + ("; Stop keys the recording" if self.receiver.recording else "")
             return False
         return True

@@ -139,3 +139,23 @@ def test_with_smplx_files_the_live_character_is_smplx(pkg, short_clip: Path, eng
     assert session.job.returncode is not None
     motion = importlib.import_module(f"{pkg.__name__}.core.motion").read_motion(result)
     assert motion.body_model == "smplx" and motion.num_frames >= 5  # the recording is an SMPL-X take
+
+
+def test_an_engine_that_ends_with_a_warning_shows_it_in_the_panel(pkg, engine_python: str, tmp_path: Path) -> None:
+    """A source that ends without anyone in view (as a camera cut off or a stalled stream ends the engine
+    with a warning): the panel says why the session ended, not just that it did."""
+    import cv2
+
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    empty = tmp_path / "empty.mp4"
+    writer = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (320, 240))
+    for _ in range(20):
+        writer.write(np.full((240, 320, 3), 90, np.uint8))
+    writer.release()
+    session = live.LiveSession(engine_python, {"live_source": str(empty)}, output_dir=str(tmp_path))
+    try:
+        _tick_until(session, bpy.context.scene, lambda: session.state == "ended", timeout=90.0)
+        assert session.state == "ended"
+        assert f"nobody was found in {empty}" in session.status()
+    finally:
+        live.stop_all()
