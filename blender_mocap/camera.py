@@ -27,6 +27,21 @@ def build_camera(ctx: BuildContext, arm_obj: bpy.types.Object) -> tuple[bpy.type
     return place_camera(ctx, arm_obj, f"{ctx.name}_camera", K, image_size, extrinsics, ctx.video_path)
 
 
+def camera_matrix_world(arm_obj: bpy.types.Object, extrinsics: np.ndarray, world_up: np.ndarray) -> Matrix:
+    """The Blender matrix_world of a camera with OpenCV camera-from-world ``extrinsics`` (4, 4) in a motion's
+    world (``world_up``), for the take keyed on ``arm_obj``. The live session moves its camera with it."""
+    rotation, location = convert.blender_camera_pose_from_opencv_extrinsics(extrinsics, world_up)
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation
+    matrix[:3, 3] = location
+    # The take is keyed in the rig's space: if the animator moved a re-used
+    # rig, the camera goes with it so the overlay still holds.
+    rig_default = np.eye(4)
+    rig_default[:3, :3] = convert.BLENDER_FROM_SMPLX_MODEL
+    moved = np.array(arm_obj.matrix_world) @ rig_default.T
+    return Matrix((moved @ matrix).tolist())
+
+
 def place_camera(ctx: BuildContext, arm_obj: bpy.types.Object, name: str, K: np.ndarray, image_size: np.ndarray,
                  extrinsics: np.ndarray, video_path: str | None,
                  ) -> tuple[bpy.types.Object, bpy.types.MovieClip | None]:
@@ -38,16 +53,7 @@ def place_camera(ctx: BuildContext, arm_obj: bpy.types.Object, name: str, K: np.
     ctx.collection.objects.link(cam_obj)
     cam_obj[ROLE] = ROLE_CAMERA
 
-    rotation, location = convert.blender_camera_pose_from_opencv_extrinsics(extrinsics, ctx.motion.world_up)
-    matrix = np.eye(4)
-    matrix[:3, :3] = rotation
-    matrix[:3, 3] = location
-    # The take is keyed in the rig's space: if the animator moved a re-used
-    # rig, the camera goes with it so the overlay still holds.
-    rig_default = np.eye(4)
-    rig_default[:3, :3] = convert.BLENDER_FROM_SMPLX_MODEL
-    moved = np.array(arm_obj.matrix_world) @ rig_default.T
-    cam_obj.matrix_world = Matrix((moved @ matrix).tolist())
+    cam_obj.matrix_world = camera_matrix_world(arm_obj, extrinsics, ctx.motion.world_up)
 
     lens = convert.blender_lens_from_opencv_intrinsics(K, image_size)
     cam_data.sensor_fit = 'HORIZONTAL'

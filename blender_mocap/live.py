@@ -35,6 +35,7 @@ from ..core.motion import Motion, read_motion, write_motion
 from ..core.options import LIVE, LIVE_SHARED, OPTION, option_args, options_for
 from . import convert
 from .armature import bone_quaternions
+from .camera import camera_matrix_world
 from .engine import EVENT_KINDS, EngineJob
 from .live_stream import LiveReceiver
 from .scene import build_take
@@ -43,6 +44,8 @@ from .settings import BuildOptions
 LIVE_EVENT_KINDS = EVENT_KINDS | {"ready", "stats"}
 TICK_SECONDS = 1.0 / 60.0
 """How often the timer looks for a new pose: twice a 30 fps stream's rate, so a pose waits < 17 ms."""
+STALL_SECONDS = 3.0
+"""A live session with no pose for this long says so in the panel (the person left, or the engine stalled)."""
 LIVE_BUILD = BuildOptions(ground=False, correctives="NONE")
 """The stream is already on its floor (Z = 0); a rig moved every frame has no use for baked correctives."""
 
@@ -74,6 +77,8 @@ class LiveSession:
         self.message = "starting the engine"
         self.rest: Motion | None = None
         self.rig: bpy.types.Object | None = None
+        self.camera: bpy.types.Object | None = None
+        self._camera_at: tuple[float, float, float] | None = None  # (height, pitch, roll) it was placed at
         self.applied = 0
         self.fps_source = 30.0
         self.result: Path | None = None
@@ -101,8 +106,9 @@ class LiveSession:
             code = self.job.returncode
             if code not in (0, 130):
                 self.message = self.job.error_message()
-            else:
-                self.message = "the engine ended" + ("; Stop keys the recording" if self.receiver.recording else "")
+            else:  # a camera cut off or a stalled stream ends the engine with a warning: say that, not just "ended"
+                reason = "; ".join(self.warnings) if self.warnings else "the engine ended"
+                self.message = reason + ("; Stop keys the recording" if self.receiver.recording else "")
             return False
         return True
 
@@ -119,7 +125,7 @@ class LiveSession:
         C = convert.armature_from_world(rest.world_up)
         pelvis_rig = np.array(bones.bones[names[0]].head_local, np.float64)
         self._rig_frames = (B, C, np.asarray(rest.rest_joints, np.float64)[0], pelvis_rig)
-        self.rest, self.rig = rest, rig
+        self.rest, self.rig, self.camera = rest, rig, take.camera
         self.state, self.message = "live", "live"
 
     def apply(self, frame: LiveFrame) -> None:
@@ -133,7 +139,21 @@ class LiveSession:
             pose.bones[name].rotation_quaternion = q
         offset = (pelvis_motion + frame.trans.astype(np.float64)) @ C.T - pelvis_rig
         pose.bones[self.rest.joint_names[0]].location = offset @ B[0]
+        self._place_camera(frame)
         self.applied += 1
+
+    def _place_camera(self, frame: LiveFrame) -> None:
+        """Move the take's camera to the frame's height and tilt (a version 2 message) when they changed by
+        more than a centimetre or a tenth of a degree: the floor and the up are estimated as the session goes."""
+        extrinsics = frame.camera_extrinsics()
+        if extrinsics is None or self.camera is None or self.rig is None or self.rest is None:
+            return
+        at = (frame.camera_height, frame.camera_pitch or 0.0, frame.camera_roll or 0.0)
+        if self._camera_at is not None and abs(at[0] - self._camera_at[0]) < 0.01 \
+                and max(abs(at[1] - self._camera_at[1]), abs(at[2] - self._camera_at[2])) < 0.1:
+            return
+        self.camera.matrix_world = camera_matrix_world(self.rig, extrinsics, self.rest.world_up)
+        self._camera_at = at
 
     # -- record and stop -------------------------------------------------------
     def record(self) -> None:
@@ -165,6 +185,10 @@ class LiveSession:
         dropped = self.receiver.malformed + self.receiver.out_of_order
         text = f"{self.message}: {fps:.0f} fps, {latency:.0f} ms glass to pose" if self.state == "live" \
             else self.message
+        last = self.receiver.last_received
+        if self.state == "live" and last is not None and time.monotonic() - last > STALL_SECONDS:
+            text = (f"no pose from the engine for {time.monotonic() - last:.0f} s: its camera or stream may have "
+                    "stalled (the engine ends by itself after 5 s without a frame)")
         if dropped:
             text += f", {dropped} bad messages dropped"
         if self.receiver.recording:
@@ -174,12 +198,13 @@ class LiveSession:
 
 def recorded_motion(rest: Motion, frames: list[LiveFrame], fps: float) -> Motion:
     """The take of recorded ``frames`` (in order) on the session's rest take, the camera at the last frame's
-    height. Frame indices are the video's for a file source (a preview lines up with it), else counted
+    height and tilt. Frame indices are the video's for a file source (a preview lines up with it), else counted
     from 0 at the first frame recorded; gaps where the stream dropped frames."""
     first = 0 if rest.source_video and Path(rest.source_video).is_file() else frames[0].frame
-    extrinsics = np.array(rest.camera_extrinsics, np.float64) if rest.camera_extrinsics is not None else None
-    if extrinsics is not None:  # camera-from-world of a camera h metres above the floor: t = -R^T (0, 0, h)
-        extrinsics[:3, 3] = -extrinsics[:3, 2] * frames[-1].camera_height
+    extrinsics = frames[-1].camera_extrinsics()  # a version 2 stream's camera: height and tilt
+    if extrinsics is None and rest.camera_extrinsics is not None:  # version 1: the rest take's tilt
+        extrinsics = np.array(rest.camera_extrinsics, np.float64)
+        extrinsics[:3, 3] = -extrinsics[:3, 2] * frames[-1].camera_height  # t = -R^T (0, 0, h)
     T = len(frames)
     return replace(
         rest, poses=np.stack([f.poses for f in frames]).astype(np.float32),
@@ -187,7 +212,8 @@ def recorded_motion(rest: Motion, frames: list[LiveFrame], fps: float) -> Motion
         frame_indices=np.array([f.frame - first for f in frames], np.int64),
         confidence=np.array([f.confidence for f in frames], np.float32),
         bridged=np.array([f.held for f in frames], bool), reprojection_error=np.full(T, np.nan, np.float32),
-        expression=np.zeros((T, 0), np.float32), fps=fps, camera_extrinsics=extrinsics,
+        expression=np.zeros((T, rest.expression.shape[1]), np.float32),  # SMPL-X's width; the face stays at rest
+        fps=fps, camera_extrinsics=extrinsics,
         quality={"frames": float(T)})
 
 

@@ -37,6 +37,7 @@ class LiveReceiver:
         self._sock.settimeout(0.1)
         self.port: int = self._sock.getsockname()[1]
         self.received = self.malformed = self.out_of_order = 0
+        self.last_received: float | None = None  # time.monotonic() of the last frame accepted
         self.last_error = ""
         self._last_seq: int | None = None
         self._newest: LiveFrame | None = None
@@ -75,6 +76,7 @@ class LiveReceiver:
                 return None
             self._last_seq = frame.seq
             self.received += 1
+            self.last_received = time.monotonic()
             self._newest = frame
             self._arrivals.append((now, now - frame.captured))
             if self._recording is not None:

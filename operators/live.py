@@ -12,7 +12,7 @@ from typing import Any
 import bpy
 
 from ..blender_mocap import live
-from ..blender_mocap.preferences import engine_python_path
+from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.settings import default_output_dir, option_values, property_options, resolve_path
 from ..core.errors import MocapError
 from ..core.options import LIVE, LIVE_SHARED
@@ -62,7 +62,10 @@ class MOCAP_OT_live(bpy.types.Operator):
             return {'CANCELLED'}
         output = resolve_path(str(props.output_dir), bpy.data.filepath) or default_output_dir(bpy.data.filepath)
         try:
-            live.LiveSession(str(python), _values(props), output_dir=output)
+            values = _values(props)
+            if smplx_dir(context):  # a preference, not a scene property: SMPL-X when its files are there
+                values["smplx_dir"] = smplx_dir(context)
+            live.LiveSession(str(python), values, output_dir=output)
         except MocapError as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}

@@ -4,9 +4,10 @@ Offline cleanup (``core.cleanup``) sees the whole take: it fits a floor plane
 to the feet's lower envelope, finds contacts with hysteresis and locks planted
 feet. Live there is no later frame, so this keeps it simple:
 
-- the up direction is given (a level camera, or the pitch and roll the user
-  set): the floor is a plane perpendicular to it, and only its height is
-  estimated;
+- the up direction is given (the pitch and roll the user set, or the running
+  estimate of ``core.live.upright``): the floor is a plane perpendicular to it,
+  and only its height is estimated; when the up changes, the window's feet are
+  measured along the new one;
 - the floor height is a low percentile (10th) of each frame's lowest sole
   over the last few seconds (soles are the contact joints' heights less their
   rest height above the sole, ``core.cleanup.floor.proxy_heights``): a jump
@@ -23,16 +24,7 @@ from collections import deque
 
 import numpy as np
 
-
-def world_from_camera(up: np.ndarray) -> np.ndarray:
-    """(3, 3) rotation, Z-up world <- OpenCV camera frame, for a camera whose frame sees ``up`` (3,).
-
-    World z is ``up``; world y the camera's viewing direction laid level; world x = y x z (the camera's
-    right when level). Rows are the world axes in camera coordinates."""
-    z = np.asarray(up, np.float64) / np.linalg.norm(up)
-    forward = np.array([0.0, 0.0, 1.0]) - z[2] * z
-    y = forward / max(np.linalg.norm(forward), 1e-9)
-    return np.stack([np.cross(y, z), y, z])
+from .protocol import world_from_camera  # noqa: F401 - the stream's world, defined with the message
 
 
 class CausalGround:
@@ -48,20 +40,24 @@ class CausalGround:
         self.sole_offsets = np.asarray(sole_offsets, np.float64)
         self.window_seconds, self.percentile = window_seconds, percentile
         self.contact_height, self.contact_speed = contact_height, contact_speed
-        self._lowest: deque[tuple[float, float]] = deque()
+        self._window: deque[tuple[float, np.ndarray]] = deque()  # (t, the frame's (4, 3) proxies)
         self._feet: np.ndarray | None = None
         self._t: float | None = None
         self.floor = float("nan")
 
-    def update(self, proxies: np.ndarray, t: float) -> tuple[float, tuple[bool, bool]]:
+    def update(self, proxies: np.ndarray, t: float, up: np.ndarray | None = None) -> tuple[float, tuple[bool, bool]]:
         """(floor level: ``up . p`` of the floor's points, metres; (left, right) planted) after a frame.
 
-        ``proxies``: (4, 3) posed contact joints in the camera frame, metres; ``t`` seconds."""
+        ``proxies``: (4, 3) posed contact joints in the camera frame, metres; ``t`` seconds;
+        ``up``: (3,) a new up direction (camera frame) from this frame on, None: the same."""
+        if up is not None:
+            self.up = np.asarray(up, np.float64) / np.linalg.norm(up)
         soles = proxies @ self.up - self.sole_offsets  # height of the sole under each contact joint
-        self._lowest.append((t, float(soles.min())))
-        while self._lowest and self._lowest[0][0] < t - self.window_seconds:
-            self._lowest.popleft()
-        self.floor = float(np.percentile([h for _, h in self._lowest], self.percentile))
+        self._window.append((t, np.asarray(proxies, np.float64)))
+        while self._window and self._window[0][0] < t - self.window_seconds:
+            self._window.popleft()
+        lowest = (np.stack([p for _, p in self._window]) @ self.up - self.sole_offsets).min(axis=1)
+        self.floor = float(np.percentile(lowest, self.percentile))
         feet = np.stack([proxies[:2].mean(0), proxies[2:].mean(0)])
         speed = np.zeros(2)
         if self._feet is not None and self._t is not None and t > self._t:

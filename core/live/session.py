@@ -14,18 +14,19 @@ import socket
 import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..body import mannequin
 from ..errors import MocapError
 from ..gravity import up_from_pitch_roll
 from ..motion import Motion, write_motion
 from ..skeleton import JOINT_NAMES, PARENTS, POSE_DIM
 from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
+from .body import LiveBody, choose_live_body
 from .pose import FramePose
 from .protocol import LiveFrame, pack
 from .solver import LiveSolver, Solved
@@ -33,8 +34,17 @@ from .source import LiveSource, Newest, SourceFrame
 from .vmc import VmcSender, parse_address
 
 Event = dict
+STAGES = ("decode", "pose", "solve", "fit", "filter", "floor", "send")
+"""The stages timed, each frame: decoding and downscaling, MediaPipe, the whole solve and its parts (the
+closed-form fit with the left/right repair, the One Euro filter, the floor, contacts and camera tilt),
+packing and sending (the datagram and VMC)."""
+FIGURE_FRAMES = 300
+"""Frames the figures' medians are taken over (the last ten seconds at 30 fps)."""
 STATS_EVERY = 1.0
 """Seconds between two ``stats`` events."""
+STALL_SECONDS = 5.0
+"""A camera or stream that gives no frame this long has stalled: the session ends with a message (the decode
+thread may be stuck in the driver; it is a daemon and goes with the process)."""
 RECEIVER_GONE_SECONDS = 2.0
 """A session whose receiver's port refuses datagrams this long ends: Blender was closed or crashed,
 and an engine must never be left running without it."""
@@ -53,11 +63,14 @@ class LiveSettings:
         vmc: HOST:PORT for VMC/OSC bone messages (None: off).
         hands: MediaPipe Holistic (fingers, slower) instead of Pose (body only).
         hfov_degrees: the camera's horizontal field of view (None: the default, 60).
-        camera_pitch, camera_roll: the camera's tilt in degrees (None: level), the floor's up.
+        camera_pitch, camera_roll: the camera's tilt in degrees, the floor's up (both None: estimated as
+            the session goes from the person's upright posture, level until then).
         smoothing: One Euro filtering, 0 (off) to 1.
         seconds: stop after this long (None: until cancelled or the source ends).
         max_side: frames are downscaled to this longer side before the pose.
         warmup_frames: frames with a person the body's shape comes from before streaming.
+        body, gender, smplx_dir: the body streamed, as a capture's options (``core.live.body``): SMPL-X
+            when its files are found ("auto"), else the mannequin.
     """
 
     source: str
@@ -73,23 +86,29 @@ class LiveSettings:
     seconds: float | None = None
     max_side: int = 640
     warmup_frames: int = 10
+    body: str = "auto"
+    gender: str = "neutral"
+    smplx_dir: str | None = None
 
 
 def rest_take(solver: LiveSolver, settings: LiveSettings, K: np.ndarray, size: tuple[int, int], fps: float) -> Motion:
-    """The session's one-frame take: the fitted mannequin in its rest pose, the camera 1 m up (the
-    receiver moves it to the stream's ``camera_height``), for the add-on to build the rig from."""
+    """The session's one-frame take: the fitted body (mannequin or SMPL-X) in its rest pose, the camera 1 m up
+    (the receiver moves it to each message's ``camera_height``, pitch and roll), for the add-on to build the rig
+    from."""
     betas = np.asarray(solver.betas, np.float32)
-    v, f, w = mannequin.mesh(betas)
+    rest = solver.body.rest_data(betas)
+    expression_dirs = rest.get("expression_dirs")
     return Motion(
         poses=np.zeros((1, POSE_DIM), np.float32), trans=np.zeros((1, 3), np.float32), betas=betas,
         fps=fps, frame_indices=np.zeros(1, np.int64), confidence=np.ones(1, np.float32),
         bridged=np.zeros(1, bool), reprojection_error=np.full(1, np.nan, np.float32),
-        expression=np.zeros((1, 0), np.float32), camera_intrinsics=K, camera_extrinsics=solver.camera_extrinsics(1.0),
-        image_size=np.asarray(size, np.int64), world_up=np.array([0.0, 0.0, 1.0]), body_model="mannequin",
-        joint_names=JOINT_NAMES, parents=np.array(PARENTS, np.int32),
-        rest_joints=solver.rest_joints.astype(np.float32), v_template=v, faces=f, skin_weights=w,
-        source_video=settings.source, up_source="level camera (live)" if settings.camera_pitch is None
-        and settings.camera_roll is None else "pitch and roll as given")
+        expression=np.zeros((1, 0 if expression_dirs is None else expression_dirs.shape[2]), np.float32),
+        camera_intrinsics=K, camera_extrinsics=solver.camera_extrinsics(1.0),
+        image_size=np.asarray(size, np.int64), world_up=np.array([0.0, 0.0, 1.0]), body_model=solver.body.name,
+        gender=solver.body.gender, joint_names=JOINT_NAMES, parents=np.array(PARENTS, np.int32),
+        rest_joints=solver.rest_joints.astype(np.float32), v_template=rest["v_template"], faces=rest["faces"],
+        skin_weights=rest["skin_weights"], shape_dirs=rest.get("shape_dirs"), expression_dirs=expression_dirs,
+        source_video=settings.source, up_source=solver.upright.source)
 
 
 def _first_frame(source: LiveSource, should_cancel: Callable[[], bool]) -> SourceFrame:
@@ -117,13 +136,15 @@ class _Session:
     """
 
     def __init__(self, settings: LiveSettings, source: LiveSource, first: SourceFrame,
-                 emit: Callable[[Event], None]) -> None:
+                 emit: Callable[[Event], None], body: LiveBody) -> None:
         self.settings, self.source, self.emit = settings, source, emit
         self.size = (first.rgb.shape[1], first.rgb.shape[0])
         self.fps = source.fps or 30.0
         self.K = default_intrinsics(self.size[0], self.size[1], settings.hfov_degrees or DEFAULT_HFOV_DEGREES)
-        up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0)
-        self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames)
+        given = settings.camera_pitch is not None or settings.camera_roll is not None
+        up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0) if given else None
+        self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames,
+                                 body=body)
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
@@ -132,23 +153,24 @@ class _Session:
         self.landmarks = Newest(lossless=source.lossless)
         self.sent = 0
         self.start = time.perf_counter()  # restarted when streaming starts
-        self.pose_ms: list[float] = []
-        self.solve_ms: list[float] = []
-        self.ages_ms: list[float] = []  # glass (frame read) to sent
+        # Per-stage milliseconds of the last FIGURE_FRAMES frames (bounded: memory stays flat).
+        self.stage_ms: dict[str, deque[float]] = {name: deque(maxlen=FIGURE_FRAMES) for name in STAGES}
+        self.ages_ms: deque[float] = deque(maxlen=FIGURE_FRAMES)  # glass (frame read) to sent
         self.error: BaseException | None = None
         self.streaming = False  # set once the rest take is out and the first pose may go
         self.refused_since: float | None = None
         self.refused_last: float | None = None
         self.receiver_gone = False  # the receiver's port has refused datagrams for RECEIVER_GONE_SECONDS
+        self.stalled = False  # the source gave no frame for STALL_SECONDS
         self._worker = threading.Thread(target=self._solve_loop, name="live-solve", daemon=True)
 
     def figures(self) -> dict[str, float | None]:
         elapsed = max(time.perf_counter() - self.start, 1e-9)
         return {"frames_sent": self.sent, "frames_decoded": self.source.decoded,
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
-                "fps_sent": round(self.sent / elapsed, 2), "pose_ms_median": _median(self.pose_ms[-300:]),
-                "solve_ms_median": _median(self.solve_ms[-300:]),
-                "glass_to_send_ms_median": _median(self.ages_ms[-300:]), "seconds": round(elapsed, 2)}
+                "fps_sent": round(self.sent / elapsed, 2),
+                **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
+                "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2)}
 
     def run(self, first: SourceFrame, cancelled: Callable[[], bool]) -> None:
         """Pose every newest frame until cancelled, the time is up or the source ends."""
@@ -165,10 +187,14 @@ class _Session:
                         frame = self.source.take(0.2)
                         if frame is None and self.source.ended:
                             break
+                        if frame is None and time.monotonic() - self.source.last_frame_at > STALL_SECONDS:
+                            self.stalled = True
+                            break
                         continue
                     began = time.perf_counter()
                     self.landmarks.put((frame, pose.process(frame.rgb, frame.index, self.fps)))
-                    self.pose_ms.append(1000.0 * (time.perf_counter() - began))
+                    self.stage_ms["pose"].append(1000.0 * (time.perf_counter() - began))
+                    self.stage_ms["decode"].append(frame.decode_ms)
                     frame = None
                     if self.streaming and time.perf_counter() - last_stats >= STATS_EVERY:
                         last_stats = time.perf_counter()
@@ -199,7 +225,9 @@ class _Session:
                 solved = self.solver.solve(seq, frame.time)
                 if solved is not None:
                     self._send(frame, solved)
-                self.solve_ms.append(1000.0 * (time.perf_counter() - began))
+                self.stage_ms["solve"].append(1000.0 * (time.perf_counter() - began))
+                for name, ms in self.solver.stage_ms.items():
+                    self.stage_ms[name].append(ms)
         except Exception as exc:  # noqa: BLE001 - the pose loop re-raises it as a MocapError
             self.error = exc
 
@@ -215,10 +243,12 @@ class _Session:
         self.streaming = True
 
     def _send(self, frame: SourceFrame, solved: Solved) -> None:
+        began = time.perf_counter()
         message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time, captured=frame.captured,
                             sent=time.time(), confidence=solved.confidence, camera_height=solved.camera_height,
                             flags=solved.flags, trans=solved.trans, poses=solved.poses,
-                            expression=np.zeros(0, np.float32))
+                            expression=np.zeros(0, np.float32), camera_pitch=solved.camera_pitch,
+                            camera_roll=solved.camera_roll)
         if self.target is not None:
             try:
                 self.sock.send(pack(message))
@@ -234,6 +264,7 @@ class _Session:
             self.vmc.send(solved.poses, solved.trans)
         self.sent += 1
         self.ages_ms.append(1000.0 * (message.sent - frame.captured))
+        self.stage_ms["send"].append(1000.0 * (time.perf_counter() - began))
 
 
 def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = None,
@@ -249,16 +280,22 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
     for address in (settings.send, settings.vmc):
         if address:
             parse_address(address)
+    body = choose_live_body(settings.body, settings.gender, settings.smplx_dir)
+    for message in body.warnings:
+        send({"event": "warning", "message": message})
     source = LiveSource(settings.source, realtime=settings.realtime, max_side=settings.max_side).start()
     try:
         send({"event": "stage", "stage": "live", "message": f"opening {settings.source} ({source.kind})"})
         first = _first_frame(source, cancelled)
-        session = _Session(settings, source, first, send)
+        session = _Session(settings, source, first, send, body)
         session.run(first, cancelled)
     finally:
         source.close()
     if source.error:
         send({"event": "warning", "message": source.error})
+    if session.stalled:
+        send({"event": "warning", "message": f"no frame from {settings.source} for {STALL_SECONDS:.0f} s: the "
+                                             f"{source.kind} stalled; the live session ended"})
     if session.receiver_gone:
         send({"event": "warning", "message": f"the receiver at {settings.send} is gone; the live session ended"})
     if not session.solver.ready:

@@ -6,7 +6,7 @@ camera rays (``core.fit.lifting``; with one frame, the bone lengths are that
 frame's): joint rotations from landmark directions, the translation from the
 2D landmarks. A direct solve, no iterations to bound (10-20 ms of numpy here),
 so each frame is solved from its own landmarks and the filter carries the
-previous frames. The body's shape (mannequin betas) is estimated
+previous frames. The body's shape (the mannequin's betas, or SMPL-X's from them: ``core.live.body``) is estimated
 once from the first ``warmup_frames`` frames with a person and then kept, so
 the rig built from it stays valid for the session.
 
@@ -17,6 +17,7 @@ the world a cleaned offline take has.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,58 +32,56 @@ from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions,
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
-from .ground import CausalGround, world_from_camera
-from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT
-
-FEET_JOINTS = 12
-"""Forward kinematics of the first 12 joints reaches the feet (parents come first in SMPL-X order)."""
-
-
-_SIDED = np.arange(11, 29)  # shoulders to ankles, left and right
-_MIRRORED = np.searchsorted(_SIDED, BODY_SWAP[_SIDED])  # the same landmarks with the sides exchanged
+from .body import LiveBody
+from .ground import CausalGround
+from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, world_from_camera
+from .upright import POSTURE_JOINTS, CausalUp
 
 
 class CausalSideSwaps:
     """MediaPipe's brief left/right confusions undone as they come (``core.landmarks.repair_side_swaps``,
-    causally). Each frame is compared with the last one as relabelled: when its chest faces the other
-    way (a turn no body makes in one frame) and its left and right landmarks sit clearly where the last
-    frame's right and left ones were (in the image: a relabelling, not a fast turn or a jump elsewhere),
-    its sides are exchanged. A relabelling that lasts longer than ``max_swap_seconds`` is taken as it
-    is from then on (it was right, or the person turned)."""
+    causally).
+
+    As offline, the cue is MediaPipe's own labelling from one frame to the next: its chest turning
+    the other way within a frame (a turn no body makes in 1/30 s) starts a run with the other
+    labelling. Runs are counted against the labelling held before: a run of the odd parity is
+    relabelled, and one that lasts longer than ``max_swap_seconds`` is taken as it is from then on
+    (the person turned, or it was right). Each frame is compared with the last one *as MediaPipe
+    gave it*, not as relabelled here, so one missed or false flip costs at most that frame instead
+    of relabelling the true frames after it. A person lost for longer than ``max_swap_seconds``, or
+    found more than a torso's length from where the last frame had them (the tracker went to
+    someone else), starts afresh."""
 
     def __init__(self, max_swap_seconds: float = 0.5) -> None:
         self.max_swap_seconds = max_swap_seconds
         self.swapped = False
-        self._facing: np.ndarray | None = None
-        self._uv: np.ndarray | None = None
-        self._since = 0.0
-
-    def _exchanged(self, facing: np.ndarray, uv: np.ndarray) -> bool:
-        if self._facing is None or self._uv is None or float(facing @ self._facing) >= FLIP_COSINE:
-            return False
-        keep = np.linalg.norm(uv - self._uv, axis=-1).sum()
-        swap = np.linalg.norm(uv[_MIRRORED] - self._uv, axis=-1).sum()
-        return bool(swap < 0.5 * keep)
+        self._facing: np.ndarray | None = None  # the last frame's facing, as MediaPipe labelled it
+        self._seen = -np.inf  # time of that frame
+        self._since = 0.0  # start of the current odd run
+        self._hip: np.ndarray | None = None  # the last frame's mid-hip in the image, pixels
 
     def __call__(self, seq: PoseSequence, t: float) -> bool:
         """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
         facing = facing_directions(np.asarray(seq.body_world))[0]
         if not (seq.present[0] and np.all(np.isfinite(facing))):
             return False
-        uv = np.asarray(seq.body_2d[0, _SIDED, :2], np.float64)
-        swap = self._exchanged(facing, uv)
-        if swap and not self.swapped:
+        uv = np.asarray(seq.body_2d[0, :, :2], np.float64)
+        hip = 0.5 * (uv[23] + uv[24])
+        torso = float(np.linalg.norm(0.5 * (uv[11] + uv[12]) - hip))
+        moved = self._hip is not None and float(np.linalg.norm(hip - self._hip)) > max(torso, 1.0)
+        if self._facing is None or t - self._seen > self.max_swap_seconds or moved:
+            self.swapped = False  # nothing to compare with: the labelling as given
+        elif float(facing @ self._facing) < FLIP_COSINE:
+            self.swapped = not self.swapped
             self._since = t
-        if swap and t - self._since > self.max_swap_seconds:
-            swap = False  # held too long for a glitch: this labelling is the person's
-        self.swapped = swap
-        if swap:
+        if self.swapped and t - self._since > self.max_swap_seconds:
+            self.swapped = False  # held too long for a glitch: this labelling is the person's
+        self._facing, self._seen, self._hip = facing, t, hip
+        if self.swapped:
             seq.body_2d[0] = seq.body_2d[0][BODY_SWAP]
             seq.body_world[0] = seq.body_world[0][BODY_SWAP]
             seq.left_hand[0], seq.right_hand[0] = seq.right_hand[0].copy(), seq.left_hand[0].copy()
-            facing, uv = facing_directions(np.asarray(seq.body_world))[0], uv[_MIRRORED]
-        self._facing, self._uv = facing, uv
-        return swap
+        return self.swapped
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,16 @@ class Solved:
     """One solved frame in the live world (Z up, floor at Z = 0).
 
     poses (165,) float32 local axis-angle; trans (3,) float32 metres; confidence 0 to 1;
-    camera_height metres; flags: ``core.live.protocol`` FLAG_* bits."""
+    camera_height metres; flags: ``core.live.protocol`` FLAG_* bits; camera_pitch, camera_roll
+    degrees (``core.gravity``'s signs): the camera's tilt the world was set up with."""
 
     poses: np.ndarray
     trans: np.ndarray
     confidence: float
     camera_height: float
     flags: int
+    camera_pitch: float = 0.0
+    camera_roll: float = 0.0
 
 
 class LiveSolver:
@@ -104,21 +106,25 @@ class LiveSolver:
 
     Args:
         K: (3, 3) intrinsics of the frames given, pixels.
-        up: (3,) the world's up in the camera frame (``core.gravity.up_from_pitch_roll``).
+        up: (3,) the world's up in the camera frame (``core.gravity.up_from_pitch_roll``), kept as given;
+            None: estimated as the session goes, from the person's upright posture (``core.live.upright``).
         smoothing: 0 (off) to 1, the One Euro filter's ``min_cutoff`` (``smoothing_cutoff``).
         warmup_frames: frames with a person the shape is estimated from.
         lift: put the metric landmarks' limb points on the image landmarks' camera rays first
             (``core.fit.lifting``, as the offline fit does): MediaPipe's depth is its weak part.
+        body: the body streamed (``core.live.body``): its shape from the warm-up and its rest joints the
+            rotations are solved on (None: the mannequin).
     """
 
-    def __init__(self, K: np.ndarray, up: np.ndarray, *, smoothing: float = 0.5, warmup_frames: int = 10,
-                 fit: FitSettings = FitSettings(), lift: bool = True) -> None:
+    def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
+                 fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None) -> None:
         self.K = np.asarray(K, np.float64)
-        self.up = np.asarray(up, np.float64)
-        self.R_wc = world_from_camera(self.up)
+        self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
+        self.R_wc = world_from_camera(self.upright.up)
         self.fit = fit
         self.warmup_frames = warmup_frames
         self.lift = lift
+        self.body = body or LiveBody()
         self._warmup: list[np.ndarray] = []
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
@@ -129,6 +135,7 @@ class LiveSolver:
         self._trans_filter = OneEuro(cutoff, beta=2.0) if smoothing > 0 else None
         self._quats: np.ndarray | None = None
         self.side_swaps = CausalSideSwaps()
+        self.stage_ms = {"fit": 0.0, "filter": 0.0, "floor": 0.0}  # the last solve's parts, milliseconds
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the last solved (local aa (55, 3), trans_cam (3,))
 
     @property
@@ -141,11 +148,11 @@ class LiveSolver:
         if observed_frames(seq)[0]:
             self._warmup.append(np.asarray(seq.body_world[0], np.float64))
         if len(self._warmup) >= self.warmup_frames:
-            self.betas = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
+            mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
                 if self.fit.estimate_shape else np.zeros(5)
-            joints = mannequin_rest_joints(self.betas)
+            self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
             self.rest = RestFrames(joints)
-            self.ground = CausalGround(self.up, proxy_heights(joints, None))
+            self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
         return self.ready
 
     @property
@@ -186,8 +193,10 @@ class LiveSolver:
         from ..body.mannequin import forward_kinematics
 
         assert self.rest is not None and self.ground is not None, "warm up first"
+        began = time.perf_counter()
         self.side_swaps(seq, t)
         found = self._fit(seq)
+        fitted = time.perf_counter()
         flags = 0
         if found is None:
             if self._last is None:
@@ -199,17 +208,24 @@ class LiveSolver:
             aa, trans_cam = self._filter(found[0], found[1], t)
             self._last = (aa, trans_cam)
             confidence = float(np.clip(seen_confidence(seq.body_2d)[0], 0.0, 1.0))
+        filtered = time.perf_counter()
         J = self.rest.joints
-        pos, _ = forward_kinematics(aa[None], J, trans_cam[None], joints=FEET_JOINTS)
-        floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t)
+        pos, _ = forward_kinematics(aa[None], J, trans_cam[None], joints=POSTURE_JOINTS)
+        up = self.upright.update(pos[0], t) if found is not None else None
+        if up is not None:  # the world turns with the new up: the root's rotation and the floor follow
+            self.R_wc = world_from_camera(up)
+        floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t, up)
         if found is not None:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
         world = aa.copy()
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
         pelvis = self.R_wc @ (J[0] + trans_cam) - np.array([0.0, 0.0, floor])
+        pitch, roll = self.upright.pitch_roll
+        self.stage_ms = {"fit": 1000.0 * (fitted - began), "filter": 1000.0 * (filtered - fitted),
+                         "floor": 1000.0 * (time.perf_counter() - filtered)}
         return Solved(poses=world.reshape(NUM_JOINTS * 3).astype(np.float32),
                       trans=(pelvis - J[0]).astype(np.float32), confidence=confidence,
-                      camera_height=-floor, flags=flags)
+                      camera_height=-floor, flags=flags, camera_pitch=pitch, camera_roll=roll)
 
     def camera_extrinsics(self, camera_height: float) -> np.ndarray:
         """(4, 4) camera-from-world of the live world with the camera ``camera_height`` m above the floor."""

@@ -73,12 +73,14 @@ class SourceFrame:
         time: seconds on the source's clock (a file: index / fps; a camera: since the first frame).
         captured: wall-clock seconds (``time.time()``) when it was read: the glass time.
         rgb: (H, W, 3) uint8, downscaled to the source's ``max_side``.
+        decode_ms: milliseconds reading, decoding and downscaling it took.
     """
 
     index: int
     time: float
     captured: float
     rgb: np.ndarray
+    decode_ms: float = 0.0
 
 
 def describe(source: str) -> str:
@@ -104,6 +106,7 @@ class LiveSource:
         import cv2
 
         self.kind = describe(source)
+        self.source = source
         if self.kind == "file" and not Path(source).is_file():
             raise MocapError(f"live source not found: {source}. Give a camera index (0), a device path, "
                              "a stream URL (udp://, rtsp://, http://) or a video file")
@@ -122,6 +125,7 @@ class LiveSource:
         self.size = (0, 0)
         self.error: str | None = None
         self._frames = Newest(lossless=self.lossless)
+        self._last = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-decode", daemon=True)
 
@@ -147,14 +151,19 @@ class LiveSource:
                     wait = start + index / self.fps - time.time()
                     if wait > 0 and self._stop.wait(wait):
                         break
+                began = time.perf_counter()
                 ok, bgr = self._cap.read()
                 if not ok or bgr is None:
+                    if self.kind != "file":  # a file ends; a camera or stream that stops was cut off
+                        self.error = (f"the {self.kind} {self.source} stopped delivering frames after {index}: "
+                                      + ("is it still connected?" if self.kind == "camera" else "did it end or drop?"))
                     break
                 now = time.time()
                 frame_time = index / self.fps if self.kind == "file" and self.fps > 0 else now - start
                 rgb = self._shrink(bgr)
                 self.size = (rgb.shape[1], rgb.shape[0])
-                self._frames.put(SourceFrame(index, frame_time, now, rgb))
+                self._last = time.monotonic()
+                self._frames.put(SourceFrame(index, frame_time, now, rgb, 1000.0 * (time.perf_counter() - began)))
                 index += 1
         except Exception as exc:  # noqa: BLE001 - a decoder fault ends the source; the session reports it
             self.error = f"the live source stopped: {exc}"
@@ -173,6 +182,11 @@ class LiveSource:
     @property
     def ended(self) -> bool:
         return self._frames.closed
+
+    @property
+    def last_frame_at(self) -> float:
+        """Monotonic seconds when the last frame was decoded (the start before the first)."""
+        return self._last
 
     def take(self, timeout: float = 0.5) -> SourceFrame | None:
         """The newest frame not taken yet, waiting up to ``timeout`` s; None if none came (see ``ended``)."""

@@ -43,6 +43,13 @@ def test_live_session_poses_records_and_stop_ends_the_engine(pkg, short_clip: Pa
         # The applied pose is the stream's: some bone is turned away from its rest.
         turned = max(1.0 - abs(b.rotation_quaternion[0]) for b in rig.pose.bones)
         assert turned > 0.01
+        # The take's camera follows the stream's estimate (v2: height above the floor, pitch, roll), not 1 m up.
+        assert session.camera is not None and session._camera_at is not None
+        assert session.camera.matrix_world.translation.z == pytest.approx(session._camera_at[0], abs=1e-4)
+        assert abs(session._camera_at[0] - 1.0) > 0.01
+        # A stream that goes quiet says so in the panel.
+        session.receiver.last_received = time.monotonic() - 10.0
+        assert "no pose from the engine for 10 s" in session.status()
         pid = session.job.pid
         result = session.stop(scene)
     finally:
@@ -104,3 +111,51 @@ def test_the_panel_values_reach_the_live_command_as_the_engine_parses_them(pkg, 
     assert (args.send, args.take, args.progress) == ("127.0.0.1:40123", tmp_path / "rest.npz", "json")
     defaults = cli.build_parser().parse_args(live.live_command("py", {"live_source": "0"}, 1, tmp_path)[3:])
     assert (defaults.realtime, defaults.vmc, defaults.smoothing) == (False, None, 0.5)
+
+
+def test_with_smplx_files_the_live_character_is_smplx(pkg, short_clip: Path, engine_python: str,
+                                                      tmp_path: Path) -> None:
+    """With SMPL-X files in the model folder (a synthetic file in the real format here), the live session's
+    character is the SMPL-X body (its mesh, its fitted shape), posed by the stream."""
+    from tests.testdata.smplx_model import write_synthetic_model
+
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    write_synthetic_model(tmp_path / "models" / "smplx" / "SMPLX_NEUTRAL.npz", pickled_extras=False)
+    scene = bpy.context.scene
+    session = live.LiveSession(engine_python, {"live_source": str(short_clip), "smplx_dir": str(tmp_path / "models")},
+                               output_dir=str(tmp_path))
+    try:
+        _tick_until(session, scene, lambda: session.state == "live", timeout=180.0)
+        assert session.state == "live", session.message
+        assert session.rest is not None and session.rest.body_model == "smplx"
+        meshes = [c for c in session.rig.children if c.type == 'MESH']
+        assert meshes and len(meshes[0].data.vertices) == 10475
+        session.record()
+        _tick_until(session, scene, lambda: session.applied >= 5)
+        assert session.applied >= 5
+        result = session.stop(scene)
+    finally:
+        live.stop_all()
+    assert session.job.returncode is not None
+    motion = importlib.import_module(f"{pkg.__name__}.core.motion").read_motion(result)
+    assert motion.body_model == "smplx" and motion.num_frames >= 5  # the recording is an SMPL-X take
+
+
+def test_an_engine_that_ends_with_a_warning_shows_it_in_the_panel(pkg, engine_python: str, tmp_path: Path) -> None:
+    """A source that ends without anyone in view (as a camera cut off or a stalled stream ends the engine
+    with a warning): the panel says why the session ended, not just that it did."""
+    import cv2
+
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    empty = tmp_path / "empty.mp4"
+    writer = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (320, 240))
+    for _ in range(20):
+        writer.write(np.full((240, 320, 3), 90, np.uint8))
+    writer.release()
+    session = live.LiveSession(engine_python, {"live_source": str(empty)}, output_dir=str(tmp_path))
+    try:
+        _tick_until(session, bpy.context.scene, lambda: session.state == "ended", timeout=90.0)
+        assert session.state == "ended"
+        assert f"nobody was found in {empty}" in session.status()
+    finally:
+        live.stop_all()

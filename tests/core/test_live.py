@@ -20,7 +20,7 @@ from core.live import protocol
 from core.live.filters import OneEuro
 from core.live.ground import CausalGround, world_from_camera
 from core.live.vmc import UNITY_BONES, UNITY_FROM_WORLD, VmcSender
-from core.rotations import axis_angle_to_matrix, matrix_to_quat_wxyz
+from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat_wxyz
 from core.skeleton import JOINT_INDEX, NUM_JOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +61,25 @@ def test_a_message_round_trips_exactly() -> None:
 def test_a_damaged_message_is_refused_with_what_is_wrong(damage, words: str) -> None:
     with pytest.raises(protocol.ProtocolError, match=words):
         protocol.unpack(damage(protocol.pack(frame())))
+
+
+def test_a_version_1_message_is_still_read_without_a_camera_tilt() -> None:
+    """Version 2 added the camera's pitch and roll after ``camera_height``; an engine of the last release
+    sends version 1 (the layout written out here from the README's table), and the add-on still reads it."""
+    rng = np.random.default_rng(5)
+    poses, trans = rng.normal(size=NUM_JOINTS * 3).astype("<f4"), rng.normal(size=3).astype("<f4")
+    v1 = struct.pack("<4sHBBIqdddffHH", b"BMLV", 1, 1, protocol.FLAG_HELD, 9, 18, 0.6, 1000.0, 1000.02, 0.7, 1.25,
+                     NUM_JOINTS, 0) + trans.tobytes() + poses.tobytes()
+    assert len(v1) == 728
+    got = protocol.unpack(v1)
+    assert (got.seq, got.frame, got.held, got.camera_height) == (9, 18, True, 1.25)
+    np.testing.assert_array_equal(got.poses, poses)
+    assert got.camera_pitch is None and got.camera_extrinsics() is None
+    v2 = protocol.pack(frame(camera_pitch=12.0, camera_roll=-3.0))
+    assert len(v2) == 736 and struct.unpack_from("<H", v2, 4)[0] == 2
+    assert (protocol.unpack(v2).camera_pitch, protocol.unpack(v2).camera_roll) == (12.0, -3.0)
+    with pytest.raises(protocol.ProtocolError, match="version 3"):
+        protocol.unpack(v2[:4] + struct.pack("<H", 3) + v2[6:])
 
 
 # -- One Euro ---------------------------------------------------------------------------------
@@ -132,10 +151,57 @@ def test_a_brief_left_right_relabelling_is_undone_and_a_lasting_one_kept() -> No
     assert not any(relabelled[15 + 16:])  # held over 0.5 s: the new labelling stands
 
 
+def test_a_one_frame_relabelling_costs_that_frame_only_and_someone_elsewhere_starts_afresh() -> None:
+    """As on the demo clip's frame 22: MediaPipe swaps the sides on one frame (the 3D landmarks, and the
+    arms' image landmarks but not the legs') while the person steps aside. Comparing each frame with the
+    last one *as relabelled* missed that frame and then took the true frames after it for swapped, for
+    half a second (limb joints 300-600 mm off against the offline take)."""
+    from core.landmarks import BODY_SWAP, PoseSequence
+    from core.live.solver import CausalSideSwaps
+
+    world = np.zeros((33, 4), np.float32)
+    world[:, 3] = 1.0
+    world[[11, 12, 23, 24], :3] = [[0.2, -0.5, 0.0], [-0.2, -0.5, 0.0], [0.1, 0.0, 0.0], [-0.1, 0.0, 0.0]]
+    world[[13, 14, 15, 16], :3] = [[0.3, -0.3, 0.0], [-0.3, -0.3, 0.0], [0.3, -0.1, 0.0], [-0.3, -0.1, 0.0]]
+    world[[25, 26, 27, 28], :3] = [[0.1, 0.45, 0.0], [-0.1, 0.45, 0.0], [0.1, 0.9, 0.0], [-0.1, 0.9, 0.0]]
+    uv = np.stack([world[:, 0] * 300 + 320, world[:, 1] * 300 + 240, np.ones(33)], -1).astype(np.float32)
+    arms = np.arange(11, 17)
+
+    def one(glitch: bool, shift: float) -> PoseSequence:
+        seq = PoseSequence.empty(1, 30.0, (640, 480))
+        seq.present[0] = True
+        seq.body_world[0] = world[BODY_SWAP] if glitch else world
+        seq.body_2d[0] = uv
+        if glitch:
+            seq.body_2d[0, arms] = uv[BODY_SWAP[arms]]
+        seq.body_2d[0, :, 0] += shift
+        return seq
+
+    fix = CausalSideSwaps(max_swap_seconds=0.5)
+    got = [fix(one(i == 5, 20.0 if i >= 5 else 0.0), i / 30.0) for i in range(20)]
+    assert got == [i == 5 for i in range(20)]
+    # Someone else, found far from where the last frame had the person, facing the other way: taken as given.
+    assert not fix(one(True, shift=250.0), 20 / 30.0)
+    assert not fix(one(True, shift=250.0), 21 / 30.0)
+
+
 # -- the per-frame solve ------------------------------------------------------------------------
+def solved_frames(solver, seq):
+    """(frame, Solved) of a synthetic clip fed to ``solver`` one frame at a time, as the session does (the
+    warm-up's frames first, then every frame solved at 30 fps)."""
+    from core.landmarks import PoseSequence
+
+    for i in range(seq.num_frames):
+        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
+                              for k, v in vars(seq).items()})
+        if not solver.ready:
+            solver.warm_up(one)
+            continue
+        yield i, solver.solve(one, i / 30.0)
+
+
 def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen() -> None:
     from core.body.mannequin import forward_kinematics
-    from core.landmarks import PoseSequence
     from core.live.solver import LiveSolver
     from tests.testdata.clips import CAMERA_K, mannequin_clip
 
@@ -144,13 +210,7 @@ def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen
     seq.body_world[25] = np.nan
     solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5)
     errors, held = [], []
-    for i in range(seq.num_frames):
-        one = PoseSequence(**{k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and k != "image_size" else v)
-                              for k, v in vars(seq).items()})
-        if not solver.ready:
-            solver.warm_up(one)
-            continue
-        solved = solver.solve(one, i / 30.0)
+    for i, solved in solved_frames(solver, seq):
         assert solved is not None
         held.append(bool(solved.flags & protocol.FLAG_HELD))
         E = solver.camera_extrinsics(solved.camera_height)
@@ -163,6 +223,94 @@ def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen
     assert held == [i == 25 for i in range(5, 40)]
     # Exact landmarks: the body joints come back exactly (the world's floor and turn undone by the extrinsics).
     assert np.median(errors) < 0.002 and np.percentile(errors, 95) < 0.01
+
+
+def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_goes() -> None:
+    """A person standing 3.5 m away and swaying his arms, seen by a camera 1.6 m above his floor, pitched
+    15 degrees down and rolled 4 degrees: level and at an unknown height at first, the stream's camera
+    settles on the truth within seconds (the posture over the last seconds, the floor under the feet)."""
+    from core.body.mannequin import forward_kinematics, rest_joints
+    from core.cleanup.floor import PROXY_INDEX, proxy_heights
+    from core.gravity import up_from_pitch_roll
+    from core.live.solver import LiveSolver
+    from tests.testdata.clips import CAMERA_K, CLIP_BETAS, IMAGE_SIZE, landmarks_from_motion
+
+    T, height, pitch, roll = 150, 1.6, 15.0, 4.0
+    R_wc = protocol.world_from_camera(up_from_pitch_roll(pitch, roll))
+    R_wm = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # model Y up -> world Z, facing -Y
+    rest = rest_joints(CLIP_BETAS)
+    poses = np.zeros((T, NUM_JOINTS, 3))
+    poses[:, 0] = [matrix_to_axis_angle(R_wc.T @ R_wm)] * T
+    sway = 0.6 * np.sin(np.arange(T) / 30.0 * 2.0)
+    poses[:, JOINT_INDEX["left_shoulder"], 2] = -1.0 + sway
+    poses[:, JOINT_INDEX["right_shoulder"], 2] = 1.0 - sway
+    # Stand him on the floor: his lowest sole at world z = 0, 3.5 m before the camera (at 0, 0, height).
+    world, _ = forward_kinematics(poses[:1], rest, np.zeros((1, 3)))
+    soles = (world[0, PROXY_INDEX] @ R_wc.T)[:, 2] - proxy_heights(rest, None)
+    pelvis_world = np.array([0.0, 3.5, (R_wc @ rest[0])[2] - soles.min()])
+    trans_cam = R_wc.T @ (pelvis_world - [0.0, 0.0, height]) - rest[0]
+    seq = landmarks_from_motion(poses, np.tile(trans_cam, (T, 1)), rest, CAMERA_K, IMAGE_SIZE)
+    solver = LiveSolver(CAMERA_K, None, smoothing=0.0, warmup_frames=5)
+    got = []
+    for i, solved in solved_frames(solver, seq):
+        assert solved is not None
+        got.append((i, solved.camera_height, solved.camera_pitch, solved.camera_roll))
+    first = got[0]
+    assert first[2] == 0.0 and first[3] == 0.0  # level until he has stood long enough
+    last = got[-1]
+    assert last[2] == pytest.approx(pitch, abs=1.5) and last[3] == pytest.approx(roll, abs=1.5)
+    assert last[1] == pytest.approx(height, abs=0.05)
+    # The stream's camera: where a receiver puts it, the world's up and the camera centre.
+    message = protocol.unpack(protocol.pack(frame(camera_height=last[1], camera_pitch=last[2], camera_roll=last[3])))
+    E = message.camera_extrinsics()
+    np.testing.assert_allclose(-E[:3, :3].T @ E[:3, 3], [0.0, 0.0, last[1]], atol=1e-5)
+    np.testing.assert_allclose(E[:3, :3] @ [0.0, 0.0, 1.0], up_from_pitch_roll(last[2], last[3]), atol=1e-5)
+
+
+def test_with_smplx_files_the_live_solve_streams_smplx_rotations_of_a_fitted_smplx_shape(tmp_path: Path) -> None:
+    """SMPL-X files installed (here a synthetic file in SMPL-X's format: the licensed ones never enter the
+    repository; with ``$BLENDER_MOCAP_SMPLX_DIR`` set the real ones are tried too): the session's body is
+    SMPL-X, its shape fitted to the warm-up, its rest take an SMPL-X body, and the rotations it streams
+    pose that body's joints where the person is."""
+    pytest.importorskip("smplx")
+    from core.body.mannequin import forward_kinematics
+    from core.live.body import choose_live_body
+    from core.live.session import LiveSettings, rest_take
+    from core.live.solver import LiveSolver
+    from tests.testdata.clips import CAMERA_K, IMAGE_SIZE, mannequin_clip
+    from tests.testdata.smplx_model import write_synthetic_model
+
+    write_synthetic_model(tmp_path / "smplx" / "SMPLX_NEUTRAL.npz")
+    folders = [str(tmp_path)] + ([os.environ["BLENDER_MOCAP_SMPLX_DIR"]] if os.environ.get("BLENDER_MOCAP_SMPLX_DIR")
+                                 else [])
+    poses, trans, rest, seq = mannequin_clip(30, np.random.default_rng(6), hands=False)
+    for folder in folders:
+        body = choose_live_body("auto", "neutral", folder)
+        assert body.name == "smplx" and not body.warnings
+        solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5, body=body)
+        errors = []
+        for i, solved in solved_frames(solver, seq):
+            E = solver.camera_extrinsics(solved.camera_height)
+            got, _ = forward_kinematics(solved.poses.reshape(1, 55, 3).astype(np.float64), solver.rest_joints,
+                                        solved.trans[None].astype(np.float64))
+            want, _ = forward_kinematics(poses[i:i + 1], rest, trans[i:i + 1])
+            errors.append(np.linalg.norm((got[0] @ E[:3, :3].T + E[:3, 3])[:22] - want[0, :22], axis=-1))
+        # The SMPL-X rest joints are the model's for the fitted betas, and near the mannequin's it was fitted to.
+        template = body.model.j_template.double().numpy()
+        np.testing.assert_allclose(solver.rest_joints, template + body.model.j_shapedirs.double().numpy()
+                                   @ solver.betas, atol=1e-9)
+        assert solver.betas.shape == (body.model.num_betas,)
+        assert np.median(errors) < 0.03
+        take = rest_take(solver, LiveSettings(source="clip.mp4"), CAMERA_K, IMAGE_SIZE, 30.0)
+        assert take.body_model == "smplx" and take.v_template.shape == (10475, 3)
+        assert take.shape_dirs is not None and take.expression.shape == (1, take.expression_dirs.shape[2])
+    # Without files, "auto" is the mannequin (no torch needed), and "smplx" says what is missing.
+    env = {k: v for k, v in os.environ.items() if k != "BLENDER_MOCAP_SMPLX_DIR"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "environ", env)
+        assert choose_live_body("auto").name == "mannequin"
+        with pytest.raises(Exception, match="SMPL-X body needs its model files"):
+            choose_live_body("smplx")
 
 
 # -- VMC out ---------------------------------------------------------------------------------
@@ -279,6 +427,43 @@ def test_a_session_whose_receiver_is_gone_ends_by_itself(demo_video: Path) -> No
         proc.kill()
     assert proc.returncode == 0 and time.monotonic() - began < 1.9 + 3.0
     assert "is gone" in out
+
+
+def test_a_source_that_stalls_ends_the_session_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera unplugged or a stream that stops sending: the decode thread gets no frame (it may hang in
+    the driver), and the engine must not linger: it ends, saying so."""
+    from core.live import session
+    from core.live.source import Newest, SourceFrame
+
+    class StalledSource:
+        """A source that delivers one frame and then nothing, as a stream whose sender stopped."""
+
+        kind, fps, lossless, dropped, ended, error = "stream", 30.0, False, 0, False, None
+
+        def __init__(self, source: str, **kw) -> None:
+            self.frames = Newest()
+            self.frames.put(SourceFrame(0, 0.0, time.time(), np.zeros((48, 64, 3), np.uint8)))
+            self.decoded, self.last_frame_at = 1, time.monotonic()
+
+        def start(self) -> "StalledSource":
+            return self
+
+        def take(self, timeout: float = 0.5):
+            self.ended = time.monotonic() - self.last_frame_at > 8.0  # without the stall check: fail, not hang
+            return self.frames.take(timeout)
+
+        def close(self) -> None:
+            self.frames.close()
+
+    monkeypatch.setattr(session, "LiveSource", StalledSource)
+    monkeypatch.setattr(session, "STALL_SECONDS", 1.0)
+    events: list[dict] = []
+    began = time.monotonic()
+    session.run_live(session.LiveSettings(source="rtsp://camera.local/stream"), emit=events.append)
+    assert time.monotonic() - began < 6.0
+    warnings = [e["message"] for e in events if e["event"] == "warning"]
+    assert any("no frame from rtsp://camera.local/stream for 1 s: the stream stalled" in w for w in warnings), warnings
+    assert events[-1]["event"] == "done"
 
 
 @pytest.mark.parametrize("args, words", [
