@@ -26,6 +26,7 @@ from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
+from .contact_pass import ContactPassSettings, refine_contacts
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import (
     PROXY_INDEX,
@@ -41,7 +42,6 @@ from .floor import (
 from .footlock import lock_feet
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
 from .root import AnchorSettings, anchor_root, can_anchor
-from .stance import extend_stances
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
@@ -69,6 +69,7 @@ class CleanupSettings:
             (see ``smoothing``), so a steady fit is left as it is.
         blend_frames: frames of the ramps into and out of each foot lock.
         contacts: detection thresholds.
+        contact_pass: the post-pass over detected contacts (bridging, carrying, dropping: ``contact_pass``).
         anchor_root: move the root so planted feet stand where their image
             rays meet the floor (``root``): the root's depth follows the
             feet instead of the fit's depth guess. Off keeps the fit's depth.
@@ -82,6 +83,7 @@ class CleanupSettings:
     smoothing_face: float = 0.5
     blend_frames: int = 4
     contacts: ContactSettings = field(default_factory=ContactSettings)
+    contact_pass: ContactPassSettings = field(default_factory=ContactPassSettings)
     anchor_root: bool = True
     anchor: AnchorSettings = field(default_factory=AnchorSettings)
 
@@ -182,17 +184,27 @@ def feet_seen(keypoints: np.ndarray | None, frames: int) -> np.ndarray:
 
 
 def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> np.ndarray:
+    """(T, 4) contacts of a Z-up take on the floor (Z = 0): detected (``contacts``), then refined by the
+    one post-pass (``contact_pass``: gaps bridged, stances the picture still shows carried, short ones dropped)."""
     pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
     points = pos[:, PROXY_INDEX].astype(np.float64)
     sole_height = points[..., 2] - heights[None, :]
     speed = horizontal_speed(points, rate, settings.contacts.speed_window)
     smooth = moving_average(points, settings.contacts.speed_window)
     velocity = np.gradient(smooth, axis=0) * rate if len(smooth) > 1 else np.zeros_like(smooth)
-    seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
+    speed_3d = np.linalg.norm(velocity, axis=-1)
+    image_speed = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
+    seen = feet_seen(motion.keypoints_2d, motion.num_frames)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
-    return detect_contacts(sole_height, speed, settings.foot_lock if settings.foot_lock != "off" else "auto",
-                           settings.contacts, image_speed=seen, speed_3d=np.linalg.norm(velocity, axis=-1),
-                           climb=velocity[..., 2], seen=feet_seen(motion.keypoints_2d, motion.num_frames))
+    mode = settings.foot_lock if settings.foot_lock != "off" else "auto"
+    found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
+                            speed_3d=speed_3d, climb=velocity[..., 2], seen=seen)
+    kp = motion.keypoints_2d
+    pictured = kp is not None and kp.shape[1] >= landmarks.NUM_BODY  # the picture says how long each foot stands
+    fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
+    return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
+                           kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
+                           seen, image_speed if fitted else None, settings.contact_pass)
 
 
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:
@@ -244,9 +256,6 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
     contacts = _contacts(out, heights, rate, settings)
-    kp = out.keypoints_2d
-    if kp is not None and kp.shape[1] >= landmarks.NUM_BODY:  # the picture says how long each foot stands
-        contacts = extend_stances(contacts, kp[:, _IMAGE_PROXIES], torso_pixels(kp))
     if settings.anchor_root and can_anchor(out):
         # The anchors put every stance on the floor: the floor is where the stances stand (their median),
         # not under the lowest one a depth drift of the fit sank (that carried every stance down its rays).

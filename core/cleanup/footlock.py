@@ -67,12 +67,13 @@ def _cos_ramp(k: np.ndarray, blend: int) -> np.ndarray:
 
 
 def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndarray,
-                  blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
+                  blend_frames: int = 4, support: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions,
     and (T, P) how strongly each is held (1 in contact, ramps around it, 0 free).
 
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
-    the floor (Z = 0).
+    the floor (Z = 0); ``support`` (T, P): the height of the ground each proxy
+    stands over (``levels``; None: the floor, 0).
     """
     T, P, _ = points.shape
     weights = np.zeros((T, P))
@@ -101,7 +102,8 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         # mean, at full strength once the weights add up to 1, so the held place crossfades smoothly.
         weight = np.minimum(total, 1.0)
         targets[:, p, :2] += applied / np.maximum(total, 1.0)[:, None]
-        targets[:, p, 2] = lifted_height(targets[:, p, 2], rest_height[p])  # not below the floor it stands on
+        ground = 0.0 if support is None else support[:, p]
+        targets[:, p, 2] = ground + lifted_height(targets[:, p, 2] - ground, rest_height[p])  # not below its ground
         weights[:, p] = weight
     return targets, weights
 
