@@ -192,15 +192,15 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
     P) bool whether the video shows each proxy (None: all).
     """
     out = np.asarray(contacts, bool).copy()
+    if keypoints is not None:
+        out = carry_stances(out, keypoints, torso_pixels, settings)
+    if image_speed is not None:
+        out = carry_support(out, image_speed, settings)
     for p in range(out.shape[1]):
         if sole_height is not None and speed_3d is not None:
             low = _low_and_slow(out[:, p], sole_height[:, p], speed_3d[:, p], settings)
             out[:, p] = bridge_gaps(out[:, p], settings.bridge_frames, low)
         out[:, p] = bridge_gaps(out[:, p], settings.max_gap)
-    if keypoints is not None:
-        out = carry_stances(out, keypoints, torso_pixels, settings)
-    if image_speed is not None:
-        out = carry_support(out, image_speed, settings)
     if seen is not None:
         out &= seen
     return drop_short(out, settings.min_frames)

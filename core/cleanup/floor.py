@@ -244,7 +244,8 @@ def reexpress(motion: Motion, R: np.ndarray, origin: np.ndarray) -> None:
 
     The global orientation turns by R, the translation follows the pelvis,
     and the camera extrinsics change so that every point still projects to
-    the same pixel.
+    the same pixel. Ground levels (heights along Z) follow a move that keeps
+    Z up; after any other turn they are dropped (they are found again on the new floor).
     """
     from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
@@ -262,3 +263,6 @@ def reexpress(motion: Motion, R: np.ndarray, origin: np.ndarray) -> None:
     motion.trans = trans.astype(np.float32)
     motion.camera_extrinsics = new_E
     motion.world_up = np.array([0.0, 0.0, 1.0])
+    if motion.ground is not None:
+        keeps_up = np.allclose(R[2], [0.0, 0.0, 1.0], atol=1e-9)
+        motion.ground = motion.ground.shifted(-float(origin[2])) if keeps_up else None

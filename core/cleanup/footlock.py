@@ -197,8 +197,10 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
 
 
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
-              rest_height: np.ndarray, blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), out of the floor (Z = 0).
+              rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), out of the ground each
+    stands over (``support`` (T, 4) metres, ``levels``; None: the floor, Z = 0).
 
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
@@ -209,7 +211,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
 
     pos, _ = forward_kinematics(poses, rest_joints, trans)
     points = pos[:, PROXY_INDEX]
-    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames)
+    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support)
     trans = np.asarray(trans, np.float64).copy()
     shift = root_shift(points, targets, weights)
     trans[:, :2] += shift
@@ -235,7 +237,8 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
             reach *= length / np.maximum(np.linalg.norm(reach, axis=1, keepdims=True), 1e-9)
             w = weights[held_toe, t][:, None]
             A_star[held_toe] = (1.0 - w) * A_star[held_toe] + w * (targets[held_toe, t] + reach)
-        A_star[:, 2] = lifted_height(A_star[:, 2], rest_height[h])
+        ground = 0.0 if support is None else support[:, h]
+        A_star[:, 2] = ground + lifted_height(A_star[:, 2] - ground, rest_height[h])
         heel[side] = A_star
         # A free toe rides along with the ankle; a held one stays where it is held
         # (the ankle turns the foot towards it: the leg is not bent for the toes).
