@@ -37,6 +37,7 @@ from .floor import (
     planted_level,
     proxy_heights,
     reexpress,
+    support_certainty,
     tilt_cap_degrees,
 )
 from .footlock import lock_feet
@@ -310,6 +311,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
 
     quality = _figures(out, heights, contacts, support, {**floor_tilts(floor, up, E)})
     floor_warnings = ground_certainty(out.up_sigma_degrees, out.up_source, quality)
+    floor_warnings += support_certainty(contacts, int(feet_seen(motion.keypoints_2d, motion.num_frames).sum()),
+                                        FLOOR_MIN_SEEN, quality)
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
         reexpress(out, R.T, -R @ origin)

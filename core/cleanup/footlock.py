@@ -10,9 +10,10 @@ that holds the proxy (its offset from the fit at the lock's first or last
 frame) fades in and out over a few frames (cosine ramps), more where the
 offset is large (at most ``RAMP_STEP`` a frame): the foot moves as fitted
 plus a smoothly fading offset, so a foot leaving the floor fast does not
-jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the floor is lifted
-onto it, unless it sits far below: then it stands on lower ground than the floor (the grass below the box the demo's
-man jumps from, 1.8 m down) and keeps its fitted height (:func:`lifted_height`). The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
+jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the
+ground level it stands over (``levels``: the box, the grass 1.8 m below it the demo's man lands on, the floor)
+is lifted onto it, unless it sits far below: then it stands on lower ground no stance revealed and keeps its
+fitted height (:func:`lifted_height`; with the levels the demo's landing no longer needs this). The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
 """

@@ -94,3 +94,21 @@ def test_levels_survive_the_motion_file_and_older_files_read_without_them(tmp_pa
     broken.ground.index = broken.ground.index + 5
     with pytest.raises(MotionFileError, match="ground_level_index"):
         write_motion(tmp_path / "bad.npz", broken)
+
+
+def test_a_take_whose_feet_are_never_seen_says_its_ground_is_uncertain() -> None:
+    """A walk cut off at the knees (foot landmarks at visibility 0.05): no foot is planted and the floor
+    is the fit's guess, so the take warns and its figures say so; the same walk seen whole does not."""
+    from core.landmarks import BODY
+
+    motion, _ = synthetic_walk(90)
+    seen = _with_landmarks(to_camera(motion))
+    whole = clean_motion(seen, CleanupSettings())
+    assert whole.quality["ground_uncertain"] == 0.0 and not whole.warnings
+    cut = copy.deepcopy(seen)
+    feet = [BODY[f"{s}_{p}"] for s in ("left", "right") for p in ("ankle", "heel", "foot_index")]
+    cut.keypoints_2d[:, feet, 2] = 0.05
+    result = clean_motion(cut, CleanupSettings())
+    assert not result.contacts.any()
+    assert result.quality["ground_uncertain"] == 1.0
+    assert any("ground is uncertain" in w and "feet" in w for w in result.warnings)
