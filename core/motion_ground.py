@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .motion_cameras import has_members
+
 GROUND_KEYS = ("ground_levels", "ground_level_index")
 """The motion file's members for the ground levels."""
 
@@ -62,12 +64,8 @@ def ground_from_arrays(data: dict[str, np.ndarray]) -> GroundLevels | None:
     """The ground levels of a motion file's members, or None when it has none (older files, AMASS).
 
     Raises ValueError (with what is wrong) for a partial set of members."""
-    present = [k for k in GROUND_KEYS if k in data]
-    if not present:
+    if not has_members(data, GROUND_KEYS, "the ground levels"):
         return None
-    missing = [k for k in GROUND_KEYS if k not in data]
-    if missing:
-        raise ValueError(f"the ground levels lack {', '.join(missing)}")
     heights = np.asarray(data["ground_levels"])
     index = np.asarray(data["ground_level_index"])
     if heights.dtype.kind != "f" or index.dtype.kind not in "iu":
