@@ -159,24 +159,28 @@ def carry_stances(contacts: np.ndarray, keypoints: np.ndarray, torso_pixels: flo
     return out
 
 
-def carry_support(contacts: np.ndarray, image_speed: np.ndarray, settings: ContactPassSettings) -> np.ndarray:
-    """(T, P) contacts where frames without any contact keep the stance that ended before them (and take the
-    one that starts after them) while that foot moves slower than ``support_speed`` in the video (NaN: unseen,
-    stops), at most ``support_frames`` each way."""
-    out = np.asarray(contacts, bool).copy()
-    T = out.shape[0]
-    free = ~out.any(axis=1)
-    for s, e in segments(free):
-        for frames, neighbour in ((range(s, min(e, s + settings.support_frames)), s - 1),
-                                  (range(e - 1, max(s, e - settings.support_frames) - 1, -1), e)):
-            if not 0 <= neighbour < T:
-                continue
-            for p in np.flatnonzero(contacts[neighbour]):
-                for f in frames:
-                    if not image_speed[f, p] < settings.support_speed:
-                        break
-                    out[f, p] = True
+def _support_one_way(contacts: np.ndarray, image_speed: np.ndarray, settings: ContactPassSettings) -> np.ndarray:
+    """Frames without any contact keep the stance that ended before them (see :func:`carry_support`)."""
+    out = contacts.copy()
+    for s, e in segments(~contacts.any(axis=1)):
+        if s == 0:
+            continue
+        for p in np.flatnonzero(contacts[s - 1]):
+            for f in range(s, min(e, s + settings.support_frames)):
+                if not image_speed[f, p] < settings.support_speed:
+                    break
+                out[f, p] = True
     return out
+
+
+def carry_support(contacts: np.ndarray, image_speed: np.ndarray, settings: ContactPassSettings) -> np.ndarray:
+    """(T, P) contacts where frames without any contact keep the stance that ended before them while that
+    foot moves slower than ``support_speed`` in the video (NaN: unseen, stops), at most ``support_frames``:
+    a body that is not in flight stands on something, and in a walk the stance foot holds until the other
+    lands. Frames still without any (the take's first ones) then take the stance that starts after them,
+    the same way backwards."""
+    out = _support_one_way(np.asarray(contacts, bool), image_speed, settings)
+    return _support_one_way(out[::-1], image_speed[::-1], settings)[::-1]
 
 
 def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None, speed_3d: np.ndarray | None = None,

@@ -81,14 +81,18 @@ def test_a_gap_is_bridged_by_the_fit_only_when_the_foot_stays_low_and_slow() -> 
 
 def test_a_body_without_flight_stands_on_its_last_stance() -> None:
     """No foot is found planted on frames 10-19 (the landmarks glitched on the stance foot while the other
-    swung): the stance before carries on while that foot is slow in the video, and the one after starts
-    early the same way; a foot swinging fast (a jump's flight) is not held."""
+    swung): the stance before carries on while that foot is slow in the video (to where the other lands),
+    frames it leaves take the stance after, early, the same way; a foot swinging fast (a jump's flight)
+    is not held. At the take's start the first stance is carried back."""
     T = 30
     contacts = np.zeros((T, 4), bool)
     contacts[:10, 0] = contacts[20:, 2] = True
     speed = np.full((T, 4), 0.5)
     out = carry_support(contacts, speed, ContactPassSettings())
-    assert out[:, 0].sum() == 20 and out[:, 2].sum() == 20
+    assert out[:, 0].sum() == 20 and out[:, 2].sum() == 10
+    start = contacts.copy()
+    start[:10] = False
+    assert carry_support(start, speed, ContactPassSettings())[5:, 2].all()
     speed[12:, 0] = 3.0  # the heel leaves at 12
     speed[:17, 2] = 3.0  # the other lands at 17
     out = carry_support(contacts, speed, ContactPassSettings())
