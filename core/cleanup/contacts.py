@@ -182,6 +182,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             stop |= rising
         start |= still  # a foot still in the video starts a contact however high the fit floats it ...
         start &= speed < speed_on
+        if climb is not None:
+            start &= climb > -settings.climb_off  # ... but not while it still falls (a landing's impact frame)
         stop |= speed > speed_off
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
     if seen is not None:  # what the video does not show is the fit's invention

@@ -469,3 +469,15 @@ def test_an_unseen_foot_starts_no_contact_and_ends_its_own() -> None:
     contacts = detect_contacts(heights, np.zeros((30, 4)), seen=seen)
     assert contacts[:15, 0].all() and not contacts[15:, 0].any()
     assert not contacts[:, 1].any() and contacts[:, 2:].all()
+
+
+def test_a_landing_foot_is_planted_when_it_stops_falling_not_on_its_impact_frame() -> None:
+    """The demo's man lands 1.8 m below the box: on the last frame of the fall his feet were already low
+    in the picture but still falling 3 m/s, and planting them there let a held foot drop 9 cm in one
+    frame. The contact starts once the foot stops falling."""
+    heights = np.zeros((40, 4))
+    heights[:20] = np.linspace(1.0, 0.0, 21)[:20, None] ** 0.5 * 0.6  # falling ever faster onto the ground
+    climb = np.gradient(heights, axis=0) * 30.0
+    contacts = detect_contacts(heights, np.zeros((40, 4)), climb=climb)
+    assert not contacts[climb[:, 0] < -1.0, 0].any()
+    assert contacts[22:, 0].all()
