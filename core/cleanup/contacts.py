@@ -71,7 +71,9 @@ class ContactSettings:
             the lowest sole height it had in the contact (relative, so it
             holds on a floor the fit tilts or on a box).
         climb_off: m/s; a sole rising faster than this ends its contact
-            and starts none (a foot lifted towards the camera). At 0.5 m/s
+            and starts none (a foot lifted towards the camera); one falling
+            faster starts none either (a landing's impact frame: the demo's
+            man, planted there, dropped a held foot 9 cm in one frame). At 0.5 m/s
             it cut true contacts short where the fit's feet rise with the
             crouch before a jump (rendered CMU jumps).
         climb_still: m/s; a foot the video shows still counts as still
