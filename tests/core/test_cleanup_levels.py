@@ -112,3 +112,20 @@ def test_a_take_whose_feet_are_never_seen_says_its_ground_is_uncertain() -> None
     assert not result.contacts.any()
     assert result.quality["ground_uncertain"] == 1.0
     assert any("ground is uncertain" in w and "feet" in w for w in result.warnings)
+
+
+def test_levels_follow_a_move_that_keeps_up_and_are_dropped_after_a_turn() -> None:
+    """``floor.reexpress`` (also how ``--people all`` puts everyone in person 1's world) carries the levels
+    along a move that keeps Z up, and drops them after a turn that tilts it (they are heights along Z)."""
+    from core.cleanup.floor import reexpress
+    from core.rotations import axis_angle_to_matrix
+
+    motion, _, _ = _step_down(60, at=30)
+    cleaned = clean_motion(_with_landmarks(to_camera(motion)), CleanupSettings()).motion
+    moved = copy.deepcopy(cleaned)
+    turn = axis_angle_to_matrix(np.array([0.0, 0.0, 0.7]))  # about Z
+    reexpress(moved, turn, np.array([0.3, -0.2, 0.5]))
+    np.testing.assert_allclose(moved.ground.heights, cleaned.ground.heights - 0.5)
+    tilted = copy.deepcopy(cleaned)
+    reexpress(tilted, axis_angle_to_matrix(np.array([0.3, 0.0, 0.0])), np.zeros(3))
+    assert tilted.ground is None
