@@ -14,7 +14,9 @@ scored against the truth:
 - acceleration error of the 12 limb joints (mm/frame^2, as bench/accuracy.py),
   and the mean acceleration of our limb joints against the truth's own;
 - PA-MPJPE of the limb joints (mm);
-- agreement of our contact flags with the true labels.
+- agreement of our contact flags with the true labels, and their precision
+  (share of our planted frames the truth calls planted) and recall (share of
+  the truth's planted frames we plant).
 
 Targets (issue 7): skate after <= 0.3 x before and <= 10 mm; acceleration
 error, read here as our limbs' mean acceleration (jitter), <= the truth's own
@@ -130,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                 }
             gt_accel = mean_accel_mm(gt_limbs)
             agree = float((cleaned.contacts == contact).mean())
+            hits = float((cleaned.contacts & contact).sum())
+            precision = hits / max(int(cleaned.contacts.sum()), 1)
+            recall = hits / max(int(contact.sum()), 1)
             b, a = figures["before"], figures["after"]
             row = {
                 "clip": spec.name, "frames": len(idx),
@@ -141,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                 "accel_error_after_vs_truth_accel": a["accel_error_mm"] / gt_accel,
                 "mean_accel_after_vs_truth": a["mean_accel_mm"] / gt_accel,
                 "pa_mpjpe_before_mm": b["pa_mpjpe_mm"], "pa_mpjpe_after_mm": a["pa_mpjpe_mm"],
-                "contact_agreement": agree, "true_contact_fraction": float(contact.mean()),
+                "contact_agreement": agree, "contact_precision": precision, "contact_recall": recall,
+                "true_contact_fraction": float(contact.mean()),
                 "capture_seconds": capture_seconds, "cleanup_seconds": cleanup_seconds,
             }
             rows.append(row)
@@ -149,14 +155,15 @@ def main(argv: list[str] | None = None) -> int:
                 if key != "clip":
                     results[f"{spec.name}.{key}"] = round(float(value), 4)
     print(f"\n{'clip':10s} {'skate mm before->after (ratio)':>32s} {'accel err before->after':>24s} "
-          f"{'truth accel':>11s} {'PA-MPJPE before->after':>23s} {'contacts':>9s} {'cleanup s':>9s}")
+          f"{'truth accel':>11s} {'PA-MPJPE before->after':>23s} {'contacts':>9s} {'P / R':>11s} {'cleanup s':>9s}")
     for r in rows:
         print(f"{r['clip']:10s} {r['skate_before_mm']:10.1f} -> {r['skate_after_mm']:5.1f} ({r['skate_ratio']:.2f})"
               f"{r['accel_error_before_mm']:13.1f} -> {r['accel_error_after_mm']:5.1f}"
               f"{r['truth_mean_accel_mm']:12.1f}{r['pa_mpjpe_before_mm']:14.1f} -> {r['pa_mpjpe_after_mm']:5.1f}"
-              f"{100 * r['contact_agreement']:8.0f}%{r['cleanup_seconds']:10.2f}")
+              f"{100 * r['contact_agreement']:8.0f}% {r['contact_precision']:.2f} / {r['contact_recall']:.2f}"
+              f"{r['cleanup_seconds']:10.2f}")
     for key in ("skate_ratio", "skate_after_mm", "accel_error_after_vs_truth_accel", "mean_accel_after_vs_truth",
-                "contact_agreement"):
+                "contact_agreement", "contact_precision", "contact_recall"):
         results[f"mean.{key}"] = round(float(np.mean([r[key] for r in rows])), 4)
     results["mean.pa_mpjpe_change_mm"] = round(float(np.mean([r["pa_mpjpe_after_mm"] - r["pa_mpjpe_before_mm"]
                                                               for r in rows])), 3)

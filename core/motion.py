@@ -29,6 +29,7 @@ import numpy as np
 from .archive import ArchiveError, NotAnArchiveError, read_arrays
 from .errors import MocapError
 from .motion_cameras import CAMERA_KEYS, MotionCameras, camera_faults, cameras_from_arrays
+from .motion_ground import GROUND_KEYS, GroundLevels, ground_faults, ground_from_arrays
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, POSE_DIM, POSE_SLICES
 
 FORMAT_NAME = "blender-mocap/motion"
@@ -47,7 +48,7 @@ KNOWN_KEYS = (
     "bridged", "reprojection_error", "world_up", "joint_names", "parents", "quality_names",
     "quality_values", "source_video", "camera_intrinsics", "camera_extrinsics", "image_size",
     "rest_joints", "v_template", "faces", "skin_weights", "shape_dirs", "expression_dirs", "keypoints_2d",
-    "up_source", "up_sigma_degrees", *CAMERA_KEYS,
+    "up_source", "up_sigma_degrees", *CAMERA_KEYS, *GROUND_KEYS,
 )
 """The members a reader looks at; any other member of an archive is never decompressed."""
 
@@ -120,6 +121,7 @@ class Motion:
             (None when unknown).
         cameras: every camera of a take filmed by several videos (camera 0 is
             the one above); None for one camera (v1, v2, AMASS).
+        ground: the ground levels the take stands on (``core.motion_ground``); None: one, the floor.
     """
 
     poses: np.ndarray
@@ -151,6 +153,7 @@ class Motion:
     up_source: str = ""
     up_sigma_degrees: float | None = None
     cameras: MotionCameras | None = None
+    ground: GroundLevels | None = None
 
     @property
     def num_frames(self) -> int:
@@ -217,6 +220,7 @@ def write_motion(path: str | os.PathLike[str], motion: Motion) -> Path:
     if motion.up_sigma_degrees is not None:
         arrays["up_sigma_degrees"] = np.array(motion.up_sigma_degrees, np.float64)
     arrays.update(motion.cameras.to_arrays() if motion.cameras is not None else {})
+    arrays.update(motion.ground.to_arrays() if motion.ground is not None else {})
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -392,6 +396,7 @@ def _motion_from_arrays(data: dict[str, np.ndarray], name: str) -> Motion:
         up_source=_scalar_str(data, "up_source", ""),
         up_sigma_degrees=_scalar_float(data, "up_sigma_degrees"),
         cameras=cameras_from_arrays(data),
+        ground=ground_from_arrays(data),
     )
 
 
@@ -472,5 +477,7 @@ def validate_motion(motion: Motion, name: str = "motion") -> None:
         raise MotionFileError(f"{name}: unknown body model '{motion.body_model}'")
     fault = None if motion.cameras is None else camera_faults(motion.cameras, motion.camera_intrinsics,
                                                                motion.camera_extrinsics)
+    if not fault and motion.ground is not None:
+        fault = ground_faults(motion.ground, num)
     if fault:
         raise MotionFileError(f"{name}: {fault}")

@@ -68,16 +68,24 @@ class MotionCameras:
                              self.names, self.videos, self.time_offsets, self.fps)
 
 
+def has_members(data: dict[str, np.ndarray], keys: tuple[str, ...], what: str) -> bool:
+    """Whether a motion file's members hold the optional group ``keys``: all of them (True) or none (False).
+
+    Raises ValueError naming the missing ones when only part of the group is there (``what`` names it)."""
+    missing = [k for k in keys if k not in data]
+    if len(missing) == len(keys):
+        return False
+    if missing:
+        raise ValueError(f"{what} lacks {', '.join(missing)}")
+    return True
+
+
 def cameras_from_arrays(data: dict[str, np.ndarray]) -> MotionCameras | None:
     """The cameras of a motion file's members, or None when it has none (v1, v2, one-camera v3, AMASS).
 
     Raises ValueError (with what is wrong) for a partial or mistyped set of members."""
-    present = [k for k in CAMERA_KEYS if k in data]
-    if not present:
+    if not has_members(data, CAMERA_KEYS, "the camera list"):
         return None
-    missing = [k for k in CAMERA_KEYS if k not in data]
-    if missing:
-        raise ValueError(f"the camera list lacks {', '.join(missing)}")
     for key in ("cameras_intrinsics", "cameras_extrinsics", "cameras_image_size", "cameras_time_offsets",
                 "cameras_fps"):
         if data[key].dtype.kind not in "fiu":

@@ -162,6 +162,7 @@ QUALITY_LABELS: dict[str, tuple[str, str, float]] = {
     "jitter_mm_per_frame2": ("Jitter", "mm/frame²", 1.0),
     "foot_skate_mm": ("Foot skate", "mm/frame", 1.0),
     "ground_penetration_mm": ("Ground penetration", "mm", 1.0),
+    "ground_levels": ("Ground levels", "", 1.0),
     "up_uncertainty_degrees": ("Up direction uncertainty", "°", 1.0),
     "camera_pitch_degrees": ("Camera pitch (down)", "°", 1.0),
     "camera_roll_degrees": ("Camera roll", "°", 1.0),

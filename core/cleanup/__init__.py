@@ -26,6 +26,7 @@ from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
+from .contact_pass import ContactPassSettings, refine_contacts
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import (
     PROXY_INDEX,
@@ -36,12 +37,13 @@ from .floor import (
     planted_level,
     proxy_heights,
     reexpress,
+    support_certainty,
     tilt_cap_degrees,
 )
 from .footlock import lock_feet
+from .levels import LevelSettings, find_levels
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
 from .root import AnchorSettings, anchor_root, can_anchor
-from .stance import extend_stances
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
@@ -69,10 +71,12 @@ class CleanupSettings:
             (see ``smoothing``), so a steady fit is left as it is.
         blend_frames: frames of the ramps into and out of each foot lock.
         contacts: detection thresholds.
+        contact_pass: the post-pass over detected contacts (bridging, carrying, dropping: ``contact_pass``).
         anchor_root: move the root so planted feet stand where their image
             rays meet the floor (``root``): the root's depth follows the
             feet instead of the fit's depth guess. Off keeps the fit's depth.
         anchor: how planted feet set the root (``root.AnchorSettings``).
+        levels: how ground levels are told apart (``levels.LevelSettings``).
     """
 
     ground: bool = True
@@ -82,8 +86,10 @@ class CleanupSettings:
     smoothing_face: float = 0.5
     blend_frames: int = 4
     contacts: ContactSettings = field(default_factory=ContactSettings)
+    contact_pass: ContactPassSettings = field(default_factory=ContactPassSettings)
     anchor_root: bool = True
     anchor: AnchorSettings = field(default_factory=AnchorSettings)
+    levels: LevelSettings = field(default_factory=LevelSettings)
 
     def __post_init__(self) -> None:
         if self.foot_lock not in FOOT_LOCK_MODES:
@@ -182,17 +188,27 @@ def feet_seen(keypoints: np.ndarray | None, frames: int) -> np.ndarray:
 
 
 def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> np.ndarray:
+    """(T, 4) contacts of a Z-up take on the floor (Z = 0): detected (``contacts``), then refined by the
+    one post-pass (``contact_pass``: gaps bridged, stances the picture still shows carried, short ones dropped)."""
     pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
     points = pos[:, PROXY_INDEX].astype(np.float64)
     sole_height = points[..., 2] - heights[None, :]
     speed = horizontal_speed(points, rate, settings.contacts.speed_window)
     smooth = moving_average(points, settings.contacts.speed_window)
     velocity = np.gradient(smooth, axis=0) * rate if len(smooth) > 1 else np.zeros_like(smooth)
-    seen = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
+    speed_3d = np.linalg.norm(velocity, axis=-1)
+    image_speed = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
+    seen = feet_seen(motion.keypoints_2d, motion.num_frames)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
-    return detect_contacts(sole_height, speed, settings.foot_lock if settings.foot_lock != "off" else "auto",
-                           settings.contacts, image_speed=seen, speed_3d=np.linalg.norm(velocity, axis=-1),
-                           climb=velocity[..., 2], seen=feet_seen(motion.keypoints_2d, motion.num_frames))
+    mode = settings.foot_lock if settings.foot_lock != "off" else "auto"
+    found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
+                            speed_3d=speed_3d, climb=velocity[..., 2], seen=seen)
+    kp = motion.keypoints_2d
+    pictured = kp is not None and kp.shape[1] >= landmarks.NUM_BODY  # the picture says how long each foot stands
+    fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
+    return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
+                           kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
+                           seen, image_speed if fitted else None, settings.contact_pass)
 
 
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:
@@ -205,6 +221,42 @@ def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> 
     level = np.asarray(camera_extrinsics, np.float64)[:3, :3].T @ np.array([0.0, -1.0, 0.0])
     return {"floor_tilt_degrees": float(angle_between_degrees(floor.normal, level)),
             "floor_off_up_degrees": float(angle_between_degrees(floor.normal, up))}
+
+
+def _find_floor(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> Floor:
+    """The floor under the take's resting soles, in its current world (the camera frame for captures)."""
+    pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+    up = np.asarray(motion.world_up, np.float64)
+    up = up / np.linalg.norm(up)
+    proxies = pos[:, PROXY_INDEX].astype(np.float64)
+    soles = proxies - heights[None, :, None] * up
+    # Speeds along the floor are unknown before it is found; use full 3D speed here.
+    smooth = moving_average(proxies, settings.contacts.speed_window)
+    speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
+    seen = feet_seen(motion.keypoints_2d, motion.num_frames)
+    if seen.sum() >= FLOOR_MIN_SEEN:  # feet the video does not show do not set the floor
+        soles = np.where(seen[..., None], soles, np.nan)
+    # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
+    return estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up, max_tilt_deg=tilt_cap_degrees(motion.up_sigma_degrees),
+                          up_sigma_degrees=motion.up_sigma_degrees)
+
+
+def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support: np.ndarray,
+             floor_figures: dict[str, float]) -> dict[str, float]:
+    """The cleaned take's quality figures (README's motion-file table), penetration against each foot's level."""
+    pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+    points = pos[:, PROXY_INDEX].astype(np.float64)
+    mean_pen, max_pen = penetration_mm(points, heights, support)
+    return {
+        "jitter_mm_per_frame2": jitter_mm(pos),
+        "foot_skate_mm": foot_skate_mm(points, contacts),
+        "ground_penetration_mm": mean_pen,
+        "ground_penetration_max_mm": max_pen,
+        "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
+        "ground_levels": float(motion.ground.num_levels) if motion.ground is not None else 1.0,
+        **floor_figures,
+        **step_figures(pos[:, 0].astype(np.float64), points, contacts),
+    }
 
 
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
@@ -223,31 +275,18 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     if progress:
         progress(1, 4)
 
-    # The floor, in the take's current world (the camera frame for captures).
-    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
     up = np.asarray(out.world_up, np.float64)
     up = up / np.linalg.norm(up)
-    proxies = pos[:, PROXY_INDEX].astype(np.float64)
-    soles = proxies - heights[None, :, None] * up
-    # Speeds along the floor are unknown before it is found; use full 3D speed here.
-    smooth = moving_average(proxies, settings.contacts.speed_window)
-    speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
-    seen = feet_seen(out.keypoints_2d, out.num_frames)
-    if seen.sum() >= FLOOR_MIN_SEEN:  # feet the video does not show do not set the floor
-        soles = np.where(seen[..., None], soles, np.nan)
-    # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
-    floor = estimate_floor(soles.reshape(-1, 3), speed.reshape(-1), up,
-                           max_tilt_deg=tilt_cap_degrees(out.up_sigma_degrees), up_sigma_degrees=out.up_sigma_degrees)
+    floor = _find_floor(out, heights, rate, settings)
     E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
     camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
+    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
     R, origin = floor_frame(floor, camera_forward, pos[0, 0])
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
     contacts = _contacts(out, heights, rate, settings)
-    kp = out.keypoints_2d
-    if kp is not None and kp.shape[1] >= landmarks.NUM_BODY:  # the picture says how long each foot stands
-        contacts = extend_stances(contacts, kp[:, _IMAGE_PROXIES], torso_pixels(kp))
-    if settings.anchor_root and can_anchor(out):
+    anchoring = settings.anchor_root and can_anchor(out)
+    if anchoring:
         # The anchors put every stance on the floor: the floor is where the stances stand (their median),
         # not under the lowest one a depth drift of the fit sank (that carried every stance down its rays).
         pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
@@ -255,33 +294,30 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
                               settings.anchor.support_tolerance)
         reexpress(out, np.eye(3), np.array([0.0, 0.0, level]))
         origin, floor = origin + level * R[2], Floor(floor.normal, floor.offset + level)
-        out.trans = (out.trans + anchor_root(out, contacts, settings.anchor).correction).astype(np.float32)
+    # The levels the planted soles stand on (a box, the floor): anchors, locks and figures use them.
+    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
+    out.ground = find_levels(pos[:, PROXY_INDEX, 2].astype(np.float64) - heights[None, :], contacts, settings.levels)
+    support = out.ground.support()
+    if anchoring:
+        out.trans = (out.trans + anchor_root(out, contacts, settings.anchor, support).correction).astype(np.float32)
     if progress:
         progress(2, 4)
     if settings.foot_lock != "off":
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
-                                 settings.blend_frames)
+                                 settings.blend_frames, support)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if progress:
         progress(3, 4)
 
-    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
-    points = pos[:, PROXY_INDEX].astype(np.float64)
-    mean_pen, max_pen = penetration_mm(points, heights)
-    quality = {
-        "jitter_mm_per_frame2": jitter_mm(pos),
-        "foot_skate_mm": foot_skate_mm(points, contacts),
-        "ground_penetration_mm": mean_pen,
-        "ground_penetration_max_mm": max_pen,
-        "contact_fraction": float(contacts.mean()) if contacts.size else 0.0,
-        **floor_tilts(floor, up, E),
-        **step_figures(pos[:, 0].astype(np.float64), points, contacts),
-    }
+    quality = _figures(out, heights, contacts, support, {**floor_tilts(floor, up, E)})
     floor_warnings = ground_certainty(out.up_sigma_degrees, out.up_source, quality)
+    floor_warnings += support_certainty(contacts, int(feet_seen(motion.keypoints_2d, motion.num_frames).sum()),
+                                        FLOOR_MIN_SEEN, quality)
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
         reexpress(out, R.T, -R @ origin)
         out.world_up = original_up
+        out.ground = None  # heights along the floor's Z mean nothing in the camera frame
     out.quality = {**out.quality, **quality}
     if progress:
         progress(4, 4)

@@ -15,8 +15,10 @@ near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
   (MediaPipe's toe landmark glitches for frames on end while the heel is
   steady, and a foot whose heel is held while its toe swings turns about
   the heel);
-- short gaps inside a stance, where the proxy stays low and slow, are bridged;
-- contacts shorter than ``min_frames`` are dropped.
+- unseen proxies start no contact and end theirs.
+
+Bridging gaps, carrying stances the picture still shows and dropping short
+contacts are the post-pass's (``contact_pass.refine_contacts``), after this.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class ContactSettings:
             floats off the floor, started by the video, see below).
         speed_on, speed_off: horizontal speed (m/s) below which a contact
             starts / above which it ends (ignored in "always" mode).
-        min_frames: shorter contacts are dropped.
+        min_frames: a foot the video shows still for fewer frames than this
+            starts no contact there (the frame at a jump's top is not a stance).
         speed_window: frames of the moving average applied to positions
             before speeds are taken (video noise would read as speed).
         image_speed_on: the "on" threshold (m/s) for feet speeds measured in
@@ -68,7 +71,9 @@ class ContactSettings:
             the lowest sole height it had in the contact (relative, so it
             holds on a floor the fit tilts or on a box).
         climb_off: m/s; a sole rising faster than this ends its contact
-            and starts none (a foot lifted towards the camera). At 0.5 m/s
+            and starts none (a foot lifted towards the camera); one falling
+            faster starts none either (a landing's impact frame: the demo's
+            man, planted there, dropped a held foot 9 cm in one frame). At 0.5 m/s
             it cut true contacts short where the fit's feet rise with the
             crouch before a jump (rendered CMU jumps).
         climb_still: m/s; a foot the video shows still counts as still
@@ -79,12 +84,6 @@ class ContactSettings:
             heights differ by less than this stand flat: a planted heel
             plants its toe, if that moves slower than ``speed_on`` in 3D
             (the bench truth calls a point planted within 5 cm of its rest).
-        bridge_frames: a gap of at most this many frames between two
-            contacts of a proxy is bridged when the proxy stays within
-            ``lift`` of its planted height and slower than ``speed_on`` in
-            3D (6 frames, 0.2 s at 30 fps: a walking swing takes twice as
-            long, and rises higher). A landmark slip of up to about this
-            long then does not lift a planted foot.
     """
 
     height_on: float = 0.06
@@ -101,7 +100,6 @@ class ContactSettings:
     climb_off: float = 1.0
     climb_still: float = 0.3
     flat_height: float = 0.05
-    bridge_frames: int = 6
 
 
 def moving_average(x: np.ndarray, window: int) -> np.ndarray:
@@ -153,7 +151,7 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     (m/s, None: unknown), ends a contact the video holds while the foot goes
     up (lifted towards the camera, it hardly moves in the picture).
     ``speed_3d`` (T, P), the fit's 3D speed (m/s, None: ``speed``), decides
-    which toes join their heel's contact and which gaps are bridged. P is 4
+    which toes join their heel's contact. P is 4
     (heel, toe per foot, in ``floor.PROXIES`` order) for the whole-foot
     rule; other P skip it. ``seen`` (T, P) bool, whether the video shows each proxy's landmark
     (``core.landmarks.seen_landmarks``; None: all): an unseen foot (cut off by the frame, hidden)
@@ -186,6 +184,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             stop |= rising
         start |= still  # a foot still in the video starts a contact however high the fit floats it ...
         start &= speed < speed_on
+        if climb is not None:
+            start &= climb > -settings.climb_off  # ... but not while it still falls (a landing's impact frame)
         stop |= speed > speed_off
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
     if seen is not None:  # what the video does not show is the fit's invention
@@ -194,11 +194,9 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     out = _hysteresis(sole_height, start, stop, settings.lift, settings.height_off)
     if P == 4 and mode == "auto":
         out = _flat_feet(out, sole_height, speed_3d, settings)
-    if mode == "auto":
-        out = _bridge(out, sole_height, speed_3d, settings)
     if seen is not None:
         out &= seen
-    return drop_short(out, settings.min_frames)
+    return out
 
 
 def _hysteresis(sole_height: np.ndarray, start: np.ndarray, stop: np.ndarray, lift: float,
@@ -229,21 +227,6 @@ def _flat_feet(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
     for heel, toe in ((0, 1), (2, 3)):
         flat = np.abs(sole_height[:, heel] - sole_height[:, toe]) < settings.flat_height
         out[:, toe] |= flags[:, heel] & flat & (speed_3d[:, toe] < settings.speed_on)
-    return out
-
-
-def _bridge(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
-            settings: ContactSettings) -> np.ndarray:
-    """Contacts with short gaps bridged where the proxy stays low and slow between them."""
-    out = flags.copy()
-    for p in range(flags.shape[1]):
-        runs = segments(flags[:, p])
-        for (_, e), (s, _) in zip(runs[:-1], runs[1:]):
-            if s - e > settings.bridge_frames:
-                continue
-            planted = min(sole_height[e - 1, p], sole_height[s, p])
-            if (sole_height[e:s, p] <= planted + settings.lift).all() and (speed_3d[e:s, p] < settings.speed_on).all():
-                out[e:s, p] = True
     return out
 
 

@@ -79,6 +79,33 @@ def ground_certainty(up_sigma_degrees: float | None, up_source: str, quality: di
             "from it. Give --camera-pitch and --camera-roll if you know the camera's tilt"]
 
 
+MIN_PLANTED_FRAMES = 10
+"""Frames with a planted foot (a third of a second at 30 fps) under which the floor's height rests on the
+fit's guessed feet rather than on stances: the take says its ground is uncertain."""
+
+
+def support_certainty(contacts: np.ndarray, feet_seen: int, min_seen: int, quality: dict[str, float]) -> list[str]:
+    """The warnings a ground resting on little evidence gives, and ``quality["ground_uncertain"]``.
+
+    ``contacts`` (T, P) bool; ``feet_seen``: how many proxy-frames the video shows, fewer than ``min_seen``
+    and the floor was fitted to the fit's guessed feet. ``quality`` may already hold
+    ``up_uncertainty_degrees`` (:func:`ground_certainty`); an up less certain than
+    ``UNCERTAIN_UP_DEGREES`` also makes the ground uncertain.
+    """
+    warnings = []
+    planted = int(np.asarray(contacts, bool).any(axis=1).sum())
+    if feet_seen < min_seen:
+        warnings.append("the ground is uncertain: the video hardly shows the feet, so the floor was fitted to "
+                        "the feet the fit guessed")
+    elif planted < MIN_PLANTED_FRAMES:
+        warnings.append(f"the ground is uncertain: a foot was seen planted on only {planted} frame"
+                        f"{'' if planted == 1 else 's'}, so the floor's height is the feet's lowest reach, "
+                        "not where they stand")
+    unsure_up = quality.get("up_uncertainty_degrees", 0.0) > UNCERTAIN_UP_DEGREES
+    quality["ground_uncertain"] = 1.0 if warnings or unsure_up else 0.0
+    return warnings
+
+
 def proxy_heights(rest_joints: np.ndarray, v_template: np.ndarray | None) -> np.ndarray:
     """(4,) rest height of each contact proxy above the sole (model frame, Y up), metres.
 
@@ -244,7 +271,8 @@ def reexpress(motion: Motion, R: np.ndarray, origin: np.ndarray) -> None:
 
     The global orientation turns by R, the translation follows the pelvis,
     and the camera extrinsics change so that every point still projects to
-    the same pixel.
+    the same pixel. Ground levels (heights along Z) follow a move that keeps
+    Z up; after any other turn they are dropped (they are found again on the new floor).
     """
     from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
@@ -262,3 +290,6 @@ def reexpress(motion: Motion, R: np.ndarray, origin: np.ndarray) -> None:
     motion.trans = trans.astype(np.float32)
     motion.camera_extrinsics = new_E
     motion.world_up = np.array([0.0, 0.0, 1.0])
+    if motion.ground is not None:
+        keeps_up = np.allclose(R[2], [0.0, 0.0, 1.0], atol=1e-9)
+        motion.ground = motion.ground.shifted(-float(origin[2])) if keeps_up else None

@@ -10,9 +10,10 @@ that holds the proxy (its offset from the fit at the lock's first or last
 frame) fades in and out over a few frames (cosine ramps), more where the
 offset is large (at most ``RAMP_STEP`` a frame): the foot moves as fitted
 plus a smoothly fading offset, so a foot leaving the floor fast does not
-jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the floor is lifted
-onto it, unless it sits far below: then it stands on lower ground than the floor (the grass below the box the demo's
-man jumps from, 1.8 m down) and keeps its fitted height (:func:`lifted_height`). The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
+jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the
+ground level it stands over (``levels``: the box, the grass 1.8 m below it the demo's man lands on, the floor)
+is lifted onto it, unless it sits far below: then it stands on lower ground no stance revealed and keeps its
+fitted height (:func:`lifted_height`; with the levels the demo's landing no longer needs this). The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
 the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted.
 """
@@ -67,12 +68,13 @@ def _cos_ramp(k: np.ndarray, blend: int) -> np.ndarray:
 
 
 def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndarray,
-                  blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
+                  blend_frames: int = 4, support: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions,
     and (T, P) how strongly each is held (1 in contact, ramps around it, 0 free).
 
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
-    the floor (Z = 0).
+    the floor (Z = 0); ``support`` (T, P): the height of the ground each proxy
+    stands over (``levels``; None: the floor, 0).
     """
     T, P, _ = points.shape
     weights = np.zeros((T, P))
@@ -101,7 +103,8 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         # mean, at full strength once the weights add up to 1, so the held place crossfades smoothly.
         weight = np.minimum(total, 1.0)
         targets[:, p, :2] += applied / np.maximum(total, 1.0)[:, None]
-        targets[:, p, 2] = lifted_height(targets[:, p, 2], rest_height[p])  # not below the floor it stands on
+        ground = 0.0 if support is None else support[:, p]
+        targets[:, p, 2] = ground + lifted_height(targets[:, p, 2] - ground, rest_height[p])  # not below its ground
         weights[:, p] = weight
     return targets, weights
 
@@ -195,8 +198,10 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
 
 
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
-              rest_height: np.ndarray, blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), out of the floor (Z = 0).
+              rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), out of the ground each
+    stands over (``support`` (T, 4) metres, ``levels``; None: the floor, Z = 0).
 
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
@@ -207,7 +212,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
 
     pos, _ = forward_kinematics(poses, rest_joints, trans)
     points = pos[:, PROXY_INDEX]
-    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames)
+    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support)
     trans = np.asarray(trans, np.float64).copy()
     shift = root_shift(points, targets, weights)
     trans[:, :2] += shift
@@ -233,7 +238,8 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
             reach *= length / np.maximum(np.linalg.norm(reach, axis=1, keepdims=True), 1e-9)
             w = weights[held_toe, t][:, None]
             A_star[held_toe] = (1.0 - w) * A_star[held_toe] + w * (targets[held_toe, t] + reach)
-        A_star[:, 2] = lifted_height(A_star[:, 2], rest_height[h])
+        ground = 0.0 if support is None else support[:, h]
+        A_star[:, 2] = ground + lifted_height(A_star[:, 2] - ground, rest_height[h])
         heel[side] = A_star
         # A free toe rides along with the ankle; a held one stays where it is held
         # (the ankle turns the foot towards it: the leg is not bent for the toes).

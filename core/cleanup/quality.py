@@ -24,9 +24,12 @@ def foot_skate_mm(points: np.ndarray, contacts: np.ndarray) -> float:
     return float(step[both].mean() * 1000.0)
 
 
-def penetration_mm(points: np.ndarray, rest_height: np.ndarray) -> tuple[float, float]:
-    """(mean, max) depth in mm of the proxies' soles below Z = 0, over all frames."""
-    depth = np.maximum(rest_height[None, :] - points[..., 2], 0.0)
+def penetration_mm(points: np.ndarray, rest_height: np.ndarray, support: np.ndarray | None = None
+                   ) -> tuple[float, float]:
+    """(mean, max) depth in mm of Z-up contact proxies' (T, P, 3) soles (``rest_height`` (P,) below them)
+    under the ground each stands over, ``support`` (T, P) metres (``levels``; None: the floor, Z = 0)."""
+    ground = 0.0 if support is None else np.asarray(support, np.float64)
+    depth = np.maximum(ground + rest_height[None, :] - points[..., 2], 0.0)
     return float(depth.mean() * 1000.0), float(depth.max() * 1000.0)
 
 

@@ -160,7 +160,7 @@ def ray_plane(centre: np.ndarray, rays: np.ndarray, height: np.ndarray | float) 
 
 
 def contact_anchors(points: np.ndarray, rays: np.ndarray, pixels: np.ndarray, centre: np.ndarray,
-                    rest_height: float, focal: float, settings: AnchorSettings
+                    rest_height: float, focal: float, settings: AnchorSettings, ground: float = 0.0
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One contact of one proxy: held place (n, 3), the root moves it asks for (n, 3) and their weights (n,).
 
@@ -175,11 +175,13 @@ def contact_anchors(points: np.ndarray, rays: np.ndarray, pixels: np.ndarray, ce
     landmark is unseen or its ray misses the plane, and fade where the
     landmark has left its place in the image (a heel rising before the toes
     leave, a contact's last frames): it is no longer standing there.
+    ``ground``: metres, the height of the level the contact stands on (``levels``; 0: the floor).
     """
     n = points.shape[0]
     fitted = np.median(points, axis=0)
-    # Standing on the floor, or on something the fit steadily puts higher or lower (a box).
-    support = rest_height if abs(fitted[2] - rest_height) <= settings.support_tolerance else float(fitted[2])
+    # Standing on its level, or on something the fit steadily puts higher or lower (a box no level holds).
+    level = ground + rest_height
+    support = level if abs(fitted[2] - level) <= settings.support_tolerance else float(fitted[2])
     anchors = ray_plane(centre, rays, support)
     ok = np.isfinite(anchors).all(axis=1)
     moves = np.zeros((n, 3))
@@ -274,11 +276,13 @@ def can_anchor(motion: Motion) -> bool:
             and motion.num_frames >= 3)
 
 
-def anchor_root(motion: Motion, contacts: np.ndarray, settings: AnchorSettings = AnchorSettings()) -> RootAnchor:
+def anchor_root(motion: Motion, contacts: np.ndarray, settings: AnchorSettings = AnchorSettings(),
+                support: np.ndarray | None = None) -> RootAnchor:
     """The root correction that puts planted feet where the image and the floor put them.
 
     ``motion`` is in the Z-up world on the floor (``floor.reexpress``) with
-    its camera; ``contacts`` (T, 4) bool in ``floor.PROXIES`` order. Returns
+    its camera; ``contacts`` (T, 4) bool in ``floor.PROXIES`` order; ``support``
+    (T, 4) metres, the ground level each proxy stands on (``levels``; None: the floor). Returns
     a zero correction when the take has no 2D landmarks or camera, or no
     planted foot is seen. The motion is not changed: add ``correction`` to
     ``motion.trans``.
@@ -299,8 +303,9 @@ def anchor_root(motion: Motion, contacts: np.ndarray, settings: AnchorSettings =
     anchors = np.full((T, 4, 3), np.nan)
     for p in range(4):
         for s, e in segments(contacts[:, p]):
+            ground = 0.0 if support is None else float(np.median(support[s:e, p]))
             a, moves, w = contact_anchors(points[s:e, p], rays[s:e, p], feet[s:e, p, :2], centre,
-                                          float(rest[p]), focal, settings)
+                                          float(rest[p]), focal, settings, ground)
             anchors[s:e, p] = np.where((w > 0)[:, None], a, np.nan)
             weight[s:e] += w
             move_sum[s:e] += w[:, None] * moves

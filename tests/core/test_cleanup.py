@@ -336,7 +336,7 @@ def test_a_short_gap_in_a_stance_is_bridged() -> None:
     """The left foot's landmarks slip for 6 frames (longer than the median
     rides out) while the fit keeps the foot low and slow: one contact, not
     two. A gap in which the fit lifts the foot 12 cm stays a gap."""
-    from core.cleanup.contacts import ContactSettings
+    from core.cleanup.contact_pass import ContactPassSettings, refine_contacts
 
     kp = _keypoints()
     slip = np.minimum(np.maximum(np.arange(60) - 26, 0), 6) * 6.0  # 6 px a frame (0.9 m/s) for 6 frames
@@ -345,9 +345,11 @@ def test_a_short_gap_in_a_stance_is_bridged() -> None:
     heights = np.zeros((60, 4))
     heights[27:33, 2] = 0.12  # the right foot really goes up
     slow = np.full((60, 4), 0.2)
-    unbridged = detect_contacts(heights, slow, image_speed=speed, settings=ContactSettings(bridge_frames=0))
-    assert not unbridged[:, 0].all()  # the video alone makes two contacts
-    contacts = detect_contacts(heights, slow, image_speed=speed)
+    found = detect_contacts(heights, slow, image_speed=speed)
+    assert not found[:, 0].all()  # the video alone makes two contacts
+    unbridged = refine_contacts(found, heights, slow, settings=ContactPassSettings(bridge_frames=0))
+    assert not unbridged[:, 0].all()
+    contacts = refine_contacts(found, heights, slow)
     assert contacts[:, 0].all() and contacts[:, 1].all()
     assert contacts[:25, 2].all() and contacts[36:, 2].all() and not contacts[28:32, 2].any()
 
@@ -467,3 +469,15 @@ def test_an_unseen_foot_starts_no_contact_and_ends_its_own() -> None:
     contacts = detect_contacts(heights, np.zeros((30, 4)), seen=seen)
     assert contacts[:15, 0].all() and not contacts[15:, 0].any()
     assert not contacts[:, 1].any() and contacts[:, 2:].all()
+
+
+def test_a_landing_foot_is_planted_when_it_stops_falling_not_on_its_impact_frame() -> None:
+    """The demo's man lands 1.8 m below the box: on the last frame of the fall his feet were already low
+    in the picture but still falling 3 m/s, and planting them there let a held foot drop 9 cm in one
+    frame. The contact starts once the foot stops falling."""
+    heights = np.zeros((40, 4))
+    heights[:20] = np.linspace(1.0, 0.0, 21)[:20, None] ** 0.5 * 0.6  # falling ever faster onto the ground
+    climb = np.gradient(heights, axis=0) * 30.0
+    contacts = detect_contacts(heights, np.zeros((40, 4)), climb=climb)
+    assert not contacts[climb[:, 0] < -1.0, 0].any()
+    assert contacts[22:, 0].all()

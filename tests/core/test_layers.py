@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The engine (core/): never imports the Blender side.
     ("foundations", ("core", "core.errors", "core.rotations", "core.skeleton", "core.options", "core.option_values", "core.camera",
                      "core.archive")),
-    ("data", ("core.landmarks", "core.motion", "core.motion_cameras", "core.video", "core.mp4meta", "core.person",
+    ("data", ("core.landmarks", "core.motion", "core.motion_cameras", "core.motion_ground", "core.video", "core.mp4meta", "core.person",
               "core.live.protocol", "core.live.osc", "core.crowd")),
     ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity", "core.multiview")),

@@ -1,0 +1,210 @@
+"""One post-pass over detected contacts: gaps bridged, stances carried by the picture, short ones dropped.
+
+Contact detection (``contacts.detect_contacts``) decides frame by frame from
+thresholds on height and speed; this pass then looks at whole stances, in one
+place and by one rule set (:class:`ContactPassSettings`), in this order:
+
+1. **Bridge gaps** between two contacts of one proxy (left heel, left toe,
+   right heel, right toe):
+
+   - any gap of at most ``max_gap`` frames: a foot does not lift, travel and
+     land again in 66 ms, so the two are one stance (a one-frame drop-out
+     re-locked the foot 8-11 cm away);
+   - a gap of at most ``bridge_frames`` frames where the proxy stays within
+     ``lift`` of its planted height and slower than ``speed_on`` in 3D (a
+     landmark slip of up to 0.2 s; a walking swing takes twice as long and
+     rises higher).
+
+2. **Carry stances the picture still shows.** A monocular fit drags the
+   feet along with the body (before a forward jump the fitted feet slid
+   6-14 cm a frame while the truth's stood still), and MediaPipe's heel and
+   toe landmarks glitch for a few frames while the other leg passes (20-30 px
+   jumps and back, on a planted foot): detection, reading speeds, ends the
+   contact early or never starts it. Each contact is carried on, frame by
+   frame, while the landmark stays near where it stood over the contact's
+   last ``reference_frames`` frames (and back, before its first frames, the
+   same way), at most ``max_frames`` each way. "Near" is judged on the
+   running median of the landmark's distance from that place over
+   ``glitch_window`` centred frames, so a glitch shorter than half the window
+   does not end the carry, while a foot that really leaves moves away for
+   good. The tolerance is ``still_pixels``, at least ``still_share`` of the
+   person's torso in pixels (about 0.5 m).
+
+3. **Drop** contacts shorter than ``min_frames``, and frames whose landmark
+   the video does not show (``seen``): what it does not show is the fit's
+   invention.
+
+numpy only. Proxies in ``floor.PROXIES`` order; landmarks ``root.IMAGE_FEET``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .contacts import drop_short, segments
+
+
+@dataclass(frozen=True)
+class ContactPassSettings:
+    """The post-pass's rules (module docstring).
+
+    Attributes:
+        max_gap: gaps of at most this many frames are bridged whatever the foot does.
+        bridge_frames: gaps of at most this many frames are bridged when the
+            proxy stays low (``lift``) and slow (``speed_on``) through them.
+        lift: metres above the lower of the two planted heights a bridged proxy may rise.
+        speed_on: m/s; the fit's 3D speed a bridged proxy stays under.
+        still_pixels: pixels; a landmark this near its place still stands there ...
+        still_share: ... or, if more, this share of the person's torso in
+            pixels (0.06 of about 0.5 m: 3 cm).
+        glitch_window: frames of the centred running median of the distance
+            from the place: a landmark glitch shorter than half of it is ridden out.
+        min_visibility: a landmark seen less surely than this does not count
+            (neither near nor away).
+        max_frames: the most frames a contact is carried each way.
+        reference_frames: frames at each end of a contact whose median is its place there.
+        min_frames: contacts shorter than this are dropped.
+    """
+
+    max_gap: int = 2
+    bridge_frames: int = 6
+    lift: float = 0.05
+    speed_on: float = 0.9
+    still_pixels: float = 2.0
+    still_share: float = 0.06
+    glitch_window: int = 5
+    min_visibility: float = 0.5
+    max_frames: int = 8
+    reference_frames: int = 3
+    support_speed: float = 1.0
+    support_frames: int = 15
+    min_frames: int = 3
+
+
+def bridge_gaps(flags: np.ndarray, max_gap: int, may_bridge: np.ndarray | None = None) -> np.ndarray:
+    """(T,) bool with runs of False of at most ``max_gap`` frames between two True runs set True.
+
+    ``may_bridge``: optional (T,) bool; a gap is bridged only where it is True on every frame of the gap.
+    """
+    out = flags.copy()
+    runs = segments(flags)
+    for (_, end), (start, _) in zip(runs[:-1], runs[1:]):
+        if start - end <= max_gap and (may_bridge is None or may_bridge[end:start].all()):
+            out[end:start] = True
+    return out
+
+
+def _low_and_slow(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
+                  settings: ContactPassSettings) -> np.ndarray:
+    """(T,) frames where one proxy stays within ``lift`` of the lower planted height of the contacts on
+    either side of its gap, and slower than ``speed_on``."""
+    ok = np.zeros(len(flags), bool)
+    runs = segments(flags)
+    for (_, e), (s, _) in zip(runs[:-1], runs[1:]):
+        planted = min(sole_height[e - 1], sole_height[s])
+        ok[e:s] = (sole_height[e:s] <= planted + settings.lift) & (speed_3d[e:s] < settings.speed_on)
+    return ok
+
+
+def _running_median(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median of (T,) ``x``, NaN ignored (NaN where a window has nothing)."""
+    half = window // 2
+    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
+        return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=-1)
+
+
+def _carry_one_way(flags: np.ndarray, uv: np.ndarray, seen: np.ndarray, tolerance: float,
+                   settings: ContactPassSettings) -> np.ndarray:
+    """One proxy: (T,) contacts carried forwards while its landmark (T, 2) stays near its place."""
+    out = flags.copy()
+    T = len(flags)
+    n = settings.reference_frames
+    for s, e in segments(flags):
+        ends = np.arange(max(s, e - n), e)
+        ends = ends[seen[ends]]
+        if len(ends) == 0:
+            continue
+        place = np.median(uv[ends], axis=0)
+        away = np.where(seen, np.linalg.norm(uv - place, axis=-1), np.nan)
+        near = _running_median(away, settings.glitch_window) <= tolerance
+        for frame in range(e, min(T, e + settings.max_frames)):
+            if flags[frame] or not seen[frame] or not near[frame]:
+                break
+            out[frame] = True
+    return out
+
+
+def carry_stances(contacts: np.ndarray, keypoints: np.ndarray, torso_pixels: float | None,
+                  settings: ContactPassSettings = ContactPassSettings()) -> np.ndarray:
+    """(T, P) contacts carried forwards and backwards while the picture shows each foot at its place.
+
+    ``keypoints``: (T, P, 3) the proxies' landmarks, pixels + visibility;
+    ``torso_pixels``: the person's torso length in the picture (None or NaN: ``still_pixels`` alone).
+    """
+    out = np.asarray(contacts, bool).copy()
+    kp = np.asarray(keypoints, np.float64)
+    tolerance = settings.still_pixels
+    if torso_pixels is not None and np.isfinite(torso_pixels):
+        tolerance = max(tolerance, settings.still_share * float(torso_pixels))
+    seen = (kp[..., 2] >= settings.min_visibility) & np.isfinite(kp[..., :2]).all(axis=-1)
+    for p in range(out.shape[1]):
+        forwards = _carry_one_way(out[:, p], kp[:, p, :2], seen[:, p], tolerance, settings)
+        backwards = _carry_one_way(out[::-1, p], kp[::-1, p, :2], seen[::-1, p], tolerance, settings)[::-1]
+        out[:, p] = forwards | backwards
+    return out
+
+
+def _support_one_way(contacts: np.ndarray, image_speed: np.ndarray, settings: ContactPassSettings) -> np.ndarray:
+    """Frames without any contact keep the stance that ended before them (see :func:`carry_support`)."""
+    out = contacts.copy()
+    for s, e in segments(~contacts.any(axis=1)):
+        if s == 0:
+            continue
+        for p in np.flatnonzero(contacts[s - 1]):
+            for f in range(s, min(e, s + settings.support_frames)):
+                if not image_speed[f, p] < settings.support_speed:
+                    break
+                out[f, p] = True
+    return out
+
+
+def carry_support(contacts: np.ndarray, image_speed: np.ndarray, settings: ContactPassSettings) -> np.ndarray:
+    """(T, P) contacts where frames without any contact keep the stance that ended before them while that
+    foot moves slower than ``support_speed`` in the video (NaN: unseen, stops), at most ``support_frames``:
+    a body that is not in flight stands on something, and in a walk the stance foot holds until the other
+    lands. Frames still without any (the take's first ones) then take the stance that starts after them,
+    the same way backwards."""
+    out = _support_one_way(np.asarray(contacts, bool), image_speed, settings)
+    return _support_one_way(out[::-1], image_speed[::-1], settings)[::-1]
+
+
+def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None, speed_3d: np.ndarray | None = None,
+                    keypoints: np.ndarray | None = None, torso_pixels: float | None = None,
+                    seen: np.ndarray | None = None, image_speed: np.ndarray | None = None,
+                    settings: ContactPassSettings = ContactPassSettings()) -> np.ndarray:
+    """(T, P) contacts after the post-pass (module docstring): bridged, carried, short and unseen ones dropped.
+
+    ``contacts``: (T, P) bool from detection; ``sole_height`` (T, P) metres above
+    the floor and ``speed_3d`` (T, P) m/s, the fit's (None: only ``max_gap``
+    bridges); ``keypoints`` (T, P, 3) the proxies' landmarks, pixels +
+    visibility, and ``torso_pixels`` (None: nothing is carried); ``seen`` (T,
+    P) bool whether the video shows each proxy (None: all).
+    """
+    out = np.asarray(contacts, bool).copy()
+    if keypoints is not None:
+        out = carry_stances(out, keypoints, torso_pixels, settings)
+    if image_speed is not None:
+        out = carry_support(out, image_speed, settings)
+    for p in range(out.shape[1]):
+        if sole_height is not None and speed_3d is not None:
+            low = _low_and_slow(out[:, p], sole_height[:, p], speed_3d[:, p], settings)
+            out[:, p] = bridge_gaps(out[:, p], settings.bridge_frames, low)
+        out[:, p] = bridge_gaps(out[:, p], settings.max_gap)
+    if seen is not None:
+        out &= seen
+    return drop_short(out, settings.min_frames)
