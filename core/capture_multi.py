@@ -105,9 +105,7 @@ def capture_multi(
     Raises MocapError (or CancelledError) with a message for the user; ``out`` is
     written atomically.
     """
-    from .fit.optimize import fit_clip
     from .fit.optimize import preset as fit_preset
-    from .fit.optimize.views import CameraViews, multiview_settings
 
     if not 2 <= len(videos) <= MAX_VIDEOS:
         raise MocapError(f"capture-multi takes 2 to {MAX_VIDEOS} videos of one performance, got {len(videos)}")
@@ -122,6 +120,32 @@ def capture_multi(
     body, body_warnings = choose_body(one)
     seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel)
     offsets = _offsets(settings, videos, seqs, fps, report)
+    for warning in body_warnings:
+        report.warn(warning)
+    motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
+                              report=report, should_cancel=should_cancel)
+    report.stage("writing", f"writing {out.name}")
+    write_motion(out, motion)
+    if should_cancel is not None and should_cancel():
+        out.unlink(missing_ok=True)
+        raise CancelledError("capture cancelled; no motion file was written")
+    report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames, "quality": motion.quality,
+                 "cameras": len(videos)})
+    return motion
+
+
+def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[float], offsets: list[float],
+                     videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
+                     chosen: Any, body: Any, report: _Reporter,
+                     should_cancel: Callable[[], bool] | None = None) -> Motion:
+    """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
+    view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
+    camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
+    preset, ``body`` the body model."""
+    from .fit.optimize import fit_clip
+    from .fit.optimize.views import CameraViews, multiview_settings
+
+    one = settings.capture
     base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
     rig = _rig(settings, given, videos, base, Ks, report)
     flips = side_flips(base, rig)
@@ -132,8 +156,6 @@ def capture_multi(
                     f"{int(flips.any(1).sum())} videos: the cameras together corrected them")
     seen, mid_hip = _triangulated(base, rig)
     rel = rig.extrinsics() @ np.linalg.inv(rig.extrinsics()[0])        # camera k from camera 0
-    for warning in body_warnings:
-        report.warn(warning)
     report.stage("fitting", f"fitting the {body.name} body to {seqs[0].num_frames} frames seen by {len(videos)} "
                             f"cameras ({chosen.name} preset)")
     views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip)
@@ -155,13 +177,6 @@ def capture_multi(
         for warning in cleaned.warnings:
             report.warn(warning)
     motion.cameras = cameras.moved(motion.camera_extrinsics if motion.camera_extrinsics is not None else np.eye(4))
-    report.stage("writing", f"writing {out.name}")
-    write_motion(out, motion)
-    if should_cancel is not None and should_cancel():
-        out.unlink(missing_ok=True)
-        raise CancelledError("capture cancelled; no motion file was written")
-    report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames, "quality": motion.quality,
-                 "cameras": len(videos)})
     return motion
 
 
