@@ -137,11 +137,15 @@ def capture_multi(
 def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[float], offsets: list[float],
                      videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
                      chosen: Any, body: Any, report: _Reporter,
-                     should_cancel: Callable[[], bool] | None = None) -> Motion:
+                     should_cancel: Callable[[], bool] | None = None, refine: Any = None) -> Motion:
     """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
     camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
-    preset, ``body`` the body model."""
+    preset, ``body`` the body model; ``refine``: a ``core.fit.optimize.views.CameraRefinement`` refines cameras
+    1.. with the body (and the take and a saved calibration keep the refined ones). It is off in
+    ``capture_multi``: on the rendered four-phone take it moved the person-calibrated cameras away from the
+    truth (``bench multiview``: ``calib_<C>cam_refined_*``), as MediaPipe's per-view bias, not the keypoints'
+    scatter, limits them there."""
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
@@ -158,11 +162,15 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     rel = rig.extrinsics() @ np.linalg.inv(rig.extrinsics()[0])        # camera k from camera 0
     report.stage("fitting", f"fitting the {body.name} body to {seqs[0].num_frames} frames seen by {len(videos)} "
                             f"cameras ({chosen.name} preset)")
-    views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip)
+    views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip, refine=refine)
     fit = fit_clip(seen, rig.K[0], body, settings=multiview_settings(chosen.optimize), views=views,
                    progress=report.progress_of("fitting"), should_cancel=should_cancel)
     for warning in fit.warnings:
         report.warn(warning)
+    if refine is not None:
+        rig, rel = _refined(rig, views.R, views.t)
+    if settings.save_calibration is not None:
+        save_rig(rig, settings.save_calibration)
     motion = motion_from_fit(base[0], fit, rig.K[0], source_video=str(Path(videos[0]).resolve()), body=body)
     gravity = Gravity(up=rig.R[0] @ rig.world_up, sigma_degrees=RIG_UP_SIGMA_DEGREES, source="camera rig")
     apply_gravity(motion, gravity)
@@ -266,7 +274,7 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
 
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
          Ks: list[np.ndarray], report: _Reporter) -> CameraRig:
-    """The cameras: the rig file's (checked against the videos), or calibrated from the person; saved when asked."""
+    """The cameras: the rig file's (checked against the videos), or calibrated from the person."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
     if given is not None:
         rig = given
@@ -282,6 +290,13 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
         report.stage("pose", f"calibrating {len(videos)} cameras from the person")
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
                                               names=_camera_names(videos))
-    if settings.save_calibration is not None:
-        save_rig(rig, settings.save_calibration)
     return rig
+
+
+def _refined(rig: CameraRig, R: np.ndarray, t: np.ndarray) -> tuple[CameraRig, np.ndarray]:
+    """``rig`` with cameras 1.. as the fit refined them (``R`` (C-1, 3, 3), ``t`` (C-1, 3) camera-k-from-camera-0),
+    and its (C, 4, 4) camera-k-from-camera-0 extrinsics."""
+    rel = np.tile(np.eye(4), (rig.num_cameras, 1, 1))
+    rel[1:, :3, :3], rel[1:, :3, 3] = R, t
+    world = rel @ rig.extrinsics()[0]
+    return dataclasses.replace(rig, R=world[:, :3, :3], t=world[:, :3, 3]), rel
