@@ -19,6 +19,13 @@ Figures (baselines measured in the same run):
   gives the true field of view), the largest camera error after a similarity
   alignment (``compare.rig_errors``); ``calib_<C>cam_seconds`` its time (target
   20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames).
+- ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
+  ``capture-multi --calibration person`` does after its pose stage
+  (``core.capture_multi.multiview_motion``, in this process on the cached
+  landmarks), with the cameras as calibrated or also refined inside the fit
+  (``core.fit.optimize.views.CameraRefinement``): the take's cameras against
+  the truth (``_centre_cm``, ``_orient_deg``), its offset-free PA-MPJPE over
+  camera 0 alone's, its ``world_mpjpe_mm`` and ``_after_pose_seconds``.
 - per camera count C: ``python -m core capture-multi`` on cameras 0..C-1 (true
   offsets; the true rig, or the person's calibration with ``--calibration
   person``) against ``python -m core capture`` of camera 0 alone, both scored on
@@ -208,6 +215,49 @@ def score(path: Path, clip0: Clip, first: int, reference=None) -> dict[str, floa
             **world}
 
 
+def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path) -> dict[str, float]:
+    """What ``capture-multi --calibration person`` does after its pose stage (``multiview_motion``), in this
+    process on the cached landmarks (true offsets and intrinsics), with the cameras as calibrated and refined in
+    the fit (``core.fit.optimize.views.CameraRefinement``): the take's cameras against the truth, its
+    offset-free PA-MPJPE over camera 0 alone's and its world MPJPE, and the seconds after the pose stage."""
+    from core.capture import CaptureSettings, choose_body
+    from core.capture_multi import MultiCaptureSettings, multiview_motion
+    from core.fit.optimize import preset as fit_preset
+    from core.fit.optimize.views import CameraRefinement
+    from core.motion import write_motion
+    from core.multiview.compare import rig_errors
+
+    timing, truth = clip.timing, true_rig(clip, cameras)
+    first = int(np.ceil((timing["start_seconds"][:cameras].max() - timing["start_seconds"][0]) * timing["fps"][0] - 1e-9))
+    body, _ = choose_body(CaptureSettings())
+    one = score(single, clip.views[0], first, truth)["offset_free_pa_mpjpe_mm"]
+    out: dict[str, float] = {}
+    for name, refine in (("person", None), ("refined", CameraRefinement())):
+        t0 = time.perf_counter()
+        motion = multiview_motion(seqs[:cameras], list(truth.K), [float(f) for f in timing["fps"][:cameras]],
+                                  list(timing["offsets_seconds"][:cameras]), clip.videos[:cameras],
+                                  MultiCaptureSettings(), given=None, chosen=fit_preset("balanced", device="cpu"),
+                                  body=body, refine=refine)
+        seconds = time.perf_counter() - t0
+        path = tmp / f"{name}{cameras}.npz"
+        write_motion(path, motion)
+        figures = score(path, clip.views[0], first, truth)
+        cams = motion.cameras
+        centre, orient, _ = rig_errors(camera0_rig(cams.extrinsics, cams.intrinsics, cams.image_size),
+                                       camera0_rig(truth.extrinsics(), truth.K, truth.image_sizes))
+        key = f"calib_{cameras}cam_{name}"
+        out.update({f"{key}_centre_cm": round(100 * float(centre.max()), 2),
+                    f"{key}_orient_deg": round(float(orient.max()), 3),
+                    f"{key}_offset_free_pa_ratio": round(figures["offset_free_pa_mpjpe_mm"] / one, 3),
+                    f"{key}_world_mpjpe_mm": round(figures["world_mpjpe_mm"], 1),
+                    f"{key}_after_pose_seconds": round(seconds, 1)})
+        print(f"  {cameras} cameras calibrated from the person, {'refined in the fit' if refine else 'as calibrated'}:"
+              f" centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg; offset-free PA "
+              f"{figures['offset_free_pa_mpjpe_mm']:.1f} mm ({out[f'{key}_offset_free_pa_ratio']:.2f}x camera 0 "
+              f"alone), world MPJPE {figures['world_mpjpe_mm']:.0f} mm; {seconds:.0f} s after the pose stage")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.multiview.rig import save_rig
 
@@ -241,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         wall = run_engine(python, ["capture", str(clip.videos[0]), "--out", str(single), "--fov", f"{hfov:.6f}",
                                       "--preset", args.preset])
         results["single_capture_seconds"] = round(wall, 1)
+        for cameras in (2, 4):
+            results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp)))
+            write_results("multiview", results)
         for cameras in counts:
             first = int(np.ceil((starts[:cameras].max() - starts[0]) * fps[0] - 1e-9))
             out = Path(tmp) / f"multi{cameras}.npz"

@@ -136,7 +136,7 @@ def capture_multi(
 
 def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[float], offsets: list[float],
                      videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
-                     chosen: Any, body: Any, report: _Reporter,
+                     chosen: Any, body: Any, report: _Reporter | None = None,
                      should_cancel: Callable[[], bool] | None = None, refine: Any = None) -> Motion:
     """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
@@ -149,6 +149,7 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
+    report = report if report is not None else _Reporter(None)
     one = settings.capture
     base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
     rig = _rig(settings, given, videos, base, Ks, report)
