@@ -18,7 +18,8 @@ Figures (baselines measured in the same run):
   cameras 0..C-1 (2 and 4; the true intrinsics given, as ``bench accuracy``
   gives the true field of view), the largest camera error after a similarity
   alignment (``compare.rig_errors``); ``calib_<C>cam_seconds`` its time (target
-  20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames).
+  20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames;
+  ``_cpu_seconds`` the process's CPU time, which a loaded machine inflates less).
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
@@ -41,13 +42,17 @@ Figures (baselines measured in the same run):
   window, a 4.8-degree one over the 1.2 m the person walks with 4 cameras, so
   W-MPJPE100 reads 137 mm where the take is 48 mm off unaligned); true-contact
   foot skate in the take's world (target 3 mm);
-  ``cost_ratio``: capture-multi's wall time over the sum of the single-view pose
-  stages of its videos (target 1.3). The metrics are ``bench/accuracy.py``'s.
+  ``cost_ratio``: capture-multi's wall time over its own pose stage (the
+  single-view pose stages of its videos, one after the other, timed in the same
+  run from its JSON progress: paired, whatever the load; target 1.3);
+  ``cost_ratio_cached_pose`` the same over the cached landmarks' pose seconds
+  (another run, another load). The metrics are ``bench/accuracy.py``'s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -76,6 +81,32 @@ def run_engine(python: str, args: list[str]) -> float:
     if done.returncode != 0:
         raise RuntimeError(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-3000:]}")
     return time.perf_counter() - t0
+
+
+def run_engine_timed(python: str, args: list[str]) -> tuple[float, float]:
+    """``python -m core ARGS`` with JSON progress: (wall seconds, seconds until its pose stage ended), both
+    of one run, so their ratio is paired whatever the machine's load. The pose stage ends at the pose
+    progress event that reaches its total (the last video's last frame), else at the fitting stage."""
+    cmd = [python, "-m", "core", *args, "--progress", "json"]
+    pose_end = float("nan")
+    with tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                done = (event.get("event") == "progress" and event.get("stage") == "pose"
+                        and event.get("done", 0) >= event.get("total", 1)) or event.get("stage") == "fitting"
+                if done and np.isnan(pose_end):
+                    pose_end = time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err.read()[-3000:]}")
+    return wall, pose_end
 
 
 def true_rig(clip, cameras: int):
@@ -155,15 +186,16 @@ def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
 
     sub = true_rig(clip, cameras)
     views = on_clock(clip, seqs, cameras)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     rig = calibrate_from_person(views, list(sub.K))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     centre, orient, _ = rig_errors(rig, sub)
     key = f"calib_{cameras}cam"
     print(f"  calibration from the person, {cameras} cameras: centres {np.round(100 * centre, 1)} cm, "
           f"orientations {np.round(orient, 2)} deg, {seconds:.1f} s")
     return {f"{key}_centre_cm": round(100 * float(centre.max()), 2), f"{key}_orient_deg": round(float(orient.max()), 3),
-            f"{key}_seconds": round(seconds, 2), f"{key}_seconds_per_300_frames": round(seconds * 300 / len(views[0].frame_indices), 2)}
+            f"{key}_seconds": round(seconds, 2), f"{key}_seconds_per_300_frames": round(seconds * 300 / len(views[0].frame_indices), 2),
+            f"{key}_cpu_seconds": round(cpu, 2)}
 
 
 def camera0_rig(extrinsics: np.ndarray, K: np.ndarray, sizes: np.ndarray):
@@ -299,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             out = Path(tmp) / f"multi{cameras}.npz"
             offsets = ",".join(f"{o:.6f}" for o in timing["offsets_seconds"][:cameras])
             extra = ["--calibration", str(save_rig(true_rig(clip, cameras), Path(tmp) / f"rig{cameras}.json"))] if args.calibration == "truth" else []
-            wall = run_engine(python, ["capture-multi", *map(str, clip.videos[:cameras]), "--out", str(out),
-                                          "--offsets", offsets, "--preset", args.preset, *extra])
+            wall, pose = run_engine_timed(python, ["capture-multi", *map(str, clip.videos[:cameras]), "--out",
+                                                   str(out), "--offsets", offsets, "--preset", args.preset, *extra])
             reference = true_rig(clip, cameras)
             one, many = score(single, clip.views[0], first, reference), score(out, clip.views[0], first, reference)
             key = f"{cameras}cam"
@@ -317,15 +349,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{key}.single_world_mpjpe_mm": round(one["world_mpjpe_mm"], 1),
                 f"{key}.skate_world_mm": round(many["skate_world_mm"], 2),
                 f"{key}.single_skate_world_mm": round(one["skate_world_mm"], 2),
-                f"{key}.capture_seconds": round(wall, 1),
-                f"{key}.cost_ratio": round(wall / sum(pose_seconds[:cameras]), 3)})
+                f"{key}.capture_seconds": round(wall, 1), f"{key}.pose_stage_seconds": round(pose, 1),
+                f"{key}.cost_ratio": round(wall / pose, 3),
+                f"{key}.cost_ratio_cached_pose": round(wall / sum(pose_seconds[:cameras]), 3)})
             print(f"  {cameras} cameras ({results[f'{key}.scored_frames']} frames every camera films): offset-free "
                   f"PA-MPJPE {many['offset_free_pa_mpjpe_mm']:.1f} mm vs one camera {one['offset_free_pa_mpjpe_mm']:.1f}"
                   f" ({ratio:.2f}x), world MPJPE {many['world_mpjpe_mm']:.0f} vs {one['world_mpjpe_mm']:.0f} mm (W-MPJPE100 "
                   f"{many['w_mpjpe_mm']:.0f} vs {one['w_mpjpe_mm']:.0f}, WA {many['wa_mpjpe_mm']:.0f} vs "
                   f"{one['wa_mpjpe_mm']:.0f}), skate "
                   f"{many['skate_world_mm']:.1f} vs {one['skate_world_mm']:.1f} mm, {wall:.0f} s = "
-                  f"{results[f'{key}.cost_ratio']:.2f}x the pose stages")
+                  f"{results[f'{key}.cost_ratio']:.2f}x its own pose stage ({pose:.0f} s)")
             write_results("multiview", results)
     path = write_results("multiview", results)
     print(f"wrote {path}")
