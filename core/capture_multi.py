@@ -105,9 +105,7 @@ def capture_multi(
     Raises MocapError (or CancelledError) with a message for the user; ``out`` is
     written atomically.
     """
-    from .fit.optimize import fit_clip
     from .fit.optimize import preset as fit_preset
-    from .fit.optimize.views import CameraViews, multiview_settings
 
     if not 2 <= len(videos) <= MAX_VIDEOS:
         raise MocapError(f"capture-multi takes 2 to {MAX_VIDEOS} videos of one performance, got {len(videos)}")
@@ -122,6 +120,37 @@ def capture_multi(
     body, body_warnings = choose_body(one)
     seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel)
     offsets = _offsets(settings, videos, seqs, fps, report)
+    for warning in body_warnings:
+        report.warn(warning)
+    motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
+                              report=report, should_cancel=should_cancel)
+    report.stage("writing", f"writing {out.name}")
+    write_motion(out, motion)
+    if should_cancel is not None and should_cancel():
+        out.unlink(missing_ok=True)
+        raise CancelledError("capture cancelled; no motion file was written")
+    report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames, "quality": motion.quality,
+                 "cameras": len(videos)})
+    return motion
+
+
+def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[float], offsets: list[float],
+                     videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
+                     chosen: Any, body: Any, report: _Reporter | None = None,
+                     should_cancel: Callable[[], bool] | None = None, refine: Any = None) -> Motion:
+    """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
+    view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
+    camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
+    preset, ``body`` the body model; ``refine``: a ``core.fit.optimize.views.CameraRefinement`` refines cameras
+    1.. with the body (and the take and a saved calibration keep the refined ones). It is off in
+    ``capture_multi``: on the rendered four-phone take it moved the person-calibrated cameras away from the
+    truth (``bench multiview``: ``calib_<C>cam_refined_*``), as MediaPipe's per-view bias, not the keypoints'
+    scatter, limits them there."""
+    from .fit.optimize import fit_clip
+    from .fit.optimize.views import CameraViews, multiview_settings
+
+    report = report if report is not None else _Reporter(None)
+    one = settings.capture
     base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
     rig = _rig(settings, given, videos, base, Ks, report)
     flips = side_flips(base, rig)
@@ -132,15 +161,17 @@ def capture_multi(
                     f"{int(flips.any(1).sum())} videos: the cameras together corrected them")
     seen, mid_hip = _triangulated(base, rig)
     rel = rig.extrinsics() @ np.linalg.inv(rig.extrinsics()[0])        # camera k from camera 0
-    for warning in body_warnings:
-        report.warn(warning)
     report.stage("fitting", f"fitting the {body.name} body to {seqs[0].num_frames} frames seen by {len(videos)} "
                             f"cameras ({chosen.name} preset)")
-    views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip)
+    views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip, refine=refine)
     fit = fit_clip(seen, rig.K[0], body, settings=multiview_settings(chosen.optimize), views=views,
                    progress=report.progress_of("fitting"), should_cancel=should_cancel)
     for warning in fit.warnings:
         report.warn(warning)
+    if refine is not None:
+        rig, rel = _refined(rig, views.R, views.t)
+    if settings.save_calibration is not None:
+        save_rig(rig, settings.save_calibration)
     motion = motion_from_fit(base[0], fit, rig.K[0], source_video=str(Path(videos[0]).resolve()), body=body)
     gravity = Gravity(up=rig.R[0] @ rig.world_up, sigma_degrees=RIG_UP_SIGMA_DEGREES, source="camera rig")
     apply_gravity(motion, gravity)
@@ -155,13 +186,6 @@ def capture_multi(
         for warning in cleaned.warnings:
             report.warn(warning)
     motion.cameras = cameras.moved(motion.camera_extrinsics if motion.camera_extrinsics is not None else np.eye(4))
-    report.stage("writing", f"writing {out.name}")
-    write_motion(out, motion)
-    if should_cancel is not None and should_cancel():
-        out.unlink(missing_ok=True)
-        raise CancelledError("capture cancelled; no motion file was written")
-    report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames, "quality": motion.quality,
-                 "cameras": len(videos)})
     return motion
 
 
@@ -251,7 +275,7 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
 
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
          Ks: list[np.ndarray], report: _Reporter) -> CameraRig:
-    """The cameras: the rig file's (checked against the videos), or calibrated from the person; saved when asked."""
+    """The cameras: the rig file's (checked against the videos), or calibrated from the person."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
     if given is not None:
         rig = given
@@ -267,6 +291,13 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
         report.stage("pose", f"calibrating {len(videos)} cameras from the person")
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
                                               names=_camera_names(videos))
-    if settings.save_calibration is not None:
-        save_rig(rig, settings.save_calibration)
     return rig
+
+
+def _refined(rig: CameraRig, R: np.ndarray, t: np.ndarray) -> tuple[CameraRig, np.ndarray]:
+    """``rig`` with cameras 1.. as the fit refined them (``R`` (C-1, 3, 3), ``t`` (C-1, 3) camera-k-from-camera-0),
+    and its (C, 4, 4) camera-k-from-camera-0 extrinsics."""
+    rel = np.tile(np.eye(4), (rig.num_cameras, 1, 1))
+    rel[1:, :3, :3], rel[1:, :3, 3] = R, t
+    world = rel @ rig.extrinsics()[0]
+    return dataclasses.replace(rig, R=world[:, :3, :3], t=world[:, :3, 3]), rel

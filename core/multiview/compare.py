@@ -13,11 +13,11 @@ from ..errors import MocapError
 from .rig import CameraRig
 
 
-def rig_errors(estimate: CameraRig, reference: CameraRig) -> tuple[np.ndarray, np.ndarray, float]:
-    """(centre errors (C,) reference units, orientation errors (C,) degrees, scale) after a similarity alignment.
+def rig_similarity(estimate: CameraRig, reference: CameraRig) -> tuple[float, np.ndarray, np.ndarray]:
+    """(scale s, rotation Q (3, 3), offset d (3,)) with ``x_ref ~ s Q x_est + d``: the similarity between two
+    calibrations' worlds, found from the cameras alone (never from what they film).
 
-    The world rotation Q is the chordal mean of ``R_ref_c^T R_est_c`` over
-    the cameras (so two cameras suffice); then scale s and offset d fit
+    Q is the chordal mean of ``R_ref_c^T R_est_c`` over the cameras (so two cameras suffice); then s and d fit
     ``c_ref = s Q c_est + d`` to the camera centres by least squares.
     """
     if estimate.num_cameras != reference.num_cameras:
@@ -29,7 +29,14 @@ def rig_errors(estimate: CameraRig, reference: CameraRig) -> tuple[np.ndarray, n
     cr = reference.centres()
     a, b = ce - ce.mean(0), cr - cr.mean(0)
     scale = float((a * b).sum() / max(float((a * a).sum()), 1e-300)) if len(ce) > 1 else 1.0
-    centre_errors = np.linalg.norm(scale * a - b, axis=1)
+    return scale, Q, cr.mean(0) - scale * ce.mean(0)
+
+
+def rig_errors(estimate: CameraRig, reference: CameraRig) -> tuple[np.ndarray, np.ndarray, float]:
+    """(centre errors (C,) reference units, orientation errors (C,) degrees, scale) after the similarity
+    alignment of ``rig_similarity``."""
+    scale, Q, d = rig_similarity(estimate, reference)
+    centre_errors = np.linalg.norm(scale * estimate.centres() @ Q.T + d - reference.centres(), axis=1)
     relative = np.einsum("cij,kj->cik", estimate.R, Q) @ np.transpose(reference.R, (0, 2, 1))
     cos = np.clip((np.trace(relative, axis1=1, axis2=2) - 1) / 2, -1.0, 1.0)
     return centre_errors, np.degrees(np.arccos(cos)), scale

@@ -26,6 +26,11 @@ MIN_CONFIDENCE = 0.3
 """Keypoints less confident than this are not used."""
 THRESHOLD_FRACTION = 0.012
 """Reprojection error (fraction of the image diagonal: 24 px at 1920x1080) within which a view agrees."""
+MIN_RAY_ANGLE = 20.0
+"""Degrees: the agreeing views' rays must cross at least this far from parallel. Two cameras facing each other
+(180 degrees apart) see a point along nearly one line, so its depth along that line is noise: on the rendered
+four-phone take, cameras 0 and 2 (opposite) alone put the limbs 57 mm off along camera 0's axis (26 mm with
+cameras 0 and 1, 90 degrees apart), and the three-camera fit came out worse than the two-camera one."""
 
 
 def _normalised(uv: np.ndarray, rig: CameraRig) -> np.ndarray:
@@ -86,14 +91,29 @@ def _refine(points: np.ndarray, uv: np.ndarray, weights: np.ndarray, rig: Camera
     return points
 
 
+def _crossing(points: np.ndarray, views: np.ndarray, rig: CameraRig, min_angle: float) -> np.ndarray:
+    """(N,) bool: some two of the ``views`` (C, N) bool see the point (N, 3) along rays at least ``min_angle``
+    degrees from parallel (either way: two cameras facing each other see it along one line too)."""
+    rays = points[None] - rig.centres()[:, None]                          # (C, N, 3)
+    rays /= np.maximum(np.linalg.norm(rays, axis=-1, keepdims=True), 1e-12)
+    best = np.zeros(len(points))
+    for a, b in itertools.combinations(range(rig.num_cameras), 2):
+        sine = np.linalg.norm(np.cross(rays[a], rays[b]), axis=-1)
+        best = np.where(views[a] & views[b], np.maximum(best, np.nan_to_num(sine)), best)
+    return best >= np.sin(np.radians(min_angle))
+
+
 def triangulate(uv: np.ndarray, confidence: np.ndarray, rig: CameraRig, *,
                 threshold_fraction: float = THRESHOLD_FRACTION,
-                min_confidence: float = MIN_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+                min_confidence: float = MIN_CONFIDENCE,
+                min_ray_angle: float = MIN_RAY_ANGLE) -> tuple[np.ndarray, np.ndarray]:
     """World points from C views: uv (C, T, J, 2) pixels, confidence (C, T, J) in [0, 1] (NaN = missing).
 
     Returns ``points`` (T, J, 3) metres in the rig's world (NaN where fewer
-    than two views agree) and ``inliers`` (C, T, J) bool: the views that
-    agreed with the point (False: not seen, too unsure, or an outlier).
+    than two views agree, or where the agreeing views' rays cross at less
+    than ``min_ray_angle`` degrees: their depth is a guess) and ``inliers``
+    (C, T, J) bool: the views that agreed with the point (False: not seen,
+    too unsure, or an outlier).
     """
     uv = np.asarray(uv, np.float64)
     conf = np.asarray(confidence, np.float64)
@@ -137,7 +157,7 @@ def triangulate(uv: np.ndarray, confidence: np.ndarray, rig: CameraRig, *,
         points[solvable] = _refine(first, flat[:, solvable], weights, rig)
         # Views that agree with the refined point (it may win back one the hypothesis missed).
         final = agreement(points) & solvable
-        enough = final.sum(0) >= 2
+        enough = (final.sum(0) >= 2) & _crossing(points, final, rig, min_ray_angle)
         best_mask = np.where(enough, final, False)
         points[~enough] = np.nan
     else:

@@ -79,3 +79,26 @@ def test_person_height_sets_the_scale_and_bad_input_is_explained():
     empty = [sequence(np.full((120, 33, 3), np.nan), 30.0) for _ in range(2)]
     with pytest.raises(MocapError, match="too few"):
         calibrate_from_person(empty, list(rig.K))
+
+
+@pytest.mark.parametrize("refine_focal", [False, True])
+def test_the_adjustments_jacobian_matches_finite_differences(refine_focal):
+    """The bundle adjustment's analytic Jacobian (rotation vectors through SO(3)'s left Jacobian, focal
+    scales, points, bones, the anchor) against SciPy's central differences, away from the identity."""
+    from scipy.optimize._numdiff import approx_derivative
+
+    from core.multiview.calibrate import _Adjustment
+
+    rng = np.random.default_rng(0)
+    rig = look_at_rig(ring(3, 150.0))
+    points = rng.normal(scale=0.5, size=(20, 3)) + [0.0, 0.0, 1.0]
+    cams, index = np.repeat(np.arange(3), 20), np.tile(np.arange(20), 3)
+    uv = rig.project(points).reshape(-1, 2) + rng.normal(size=(60, 2))
+    problem = _Adjustment(rig.K, cams, index, uv, rng.uniform(0.5, 1.0, 60), 2, refine_focal,
+                          np.array([[0, 1], [2, 3], [4, 5]]), np.array([0, 1, 0]), 300.0)
+    x = problem.pack(rig.R, rig.t, points)
+    x = x + rng.normal(scale=0.01, size=x.shape)
+    analytic = problem.jacobian(x).toarray()
+    numeric = approx_derivative(problem.residuals, x, method="3-point")
+    assert np.abs(numeric).max() > 1000
+    np.testing.assert_allclose(analytic, numeric, atol=1e-4)

@@ -96,3 +96,26 @@ def test_views_resampled_onto_the_frames_two_views_share():
     assert np.isnan(views[2].body_2d[k]).all()  # video 2 had not started yet
     with pytest.raises(MocapError, match="do not overlap"):
         resample_views(seqs[:2], np.array([0.0, 30.0]))
+
+
+def test_motion_sync_of_six_views_scores_a_spanning_set_of_pairs(monkeypatch):
+    """Six cameras: 9 pair scans (each view with view 0 and with the next) instead of all 15, and every
+    start still within half a frame."""
+    from core.multiview import motion_sync
+
+    assert len(motion_sync.scored_pairs(4)) == 6                      # few views: every pair
+    pairs = motion_sync.scored_pairs(8)
+    assert len(pairs) == 13 and {k for p in pairs for k in p} == set(range(8))
+    scanned = []
+    coarse = motion_sync._coarse_curve
+    monkeypatch.setattr(motion_sync, "_coarse_curve", lambda a, b, m: scanned.append(1) or coarse(a, b, m))
+    rig = look_at_rig(ring(6, 300.0))
+    starts = np.array([0.4, 1.234, 0.0, 0.8, 1.9, 0.25])
+    seqs = []
+    for c in range(6):
+        times = starts[c] + np.arange(int(8.0 * 30)) / 30.0
+        seqs.append(sequence(observe(rig, skeleton(times, seed=8), noise_px=1.5, seed=c)[c], 30.0))
+    offsets = motion_offsets(seqs)
+    assert len(scanned) == 9
+    err_frames = np.abs(offsets - (starts - starts[0])) * 30.0
+    assert err_frames.max() < 0.5, offsets

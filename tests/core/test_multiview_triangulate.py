@@ -52,3 +52,31 @@ def test_wrong_shapes_are_a_clear_error():
     rig = look_at_rig(ring(2, 90.0))
     with pytest.raises(MocapError, match="do not fit 2 cameras"):
         triangulate(np.zeros((3, 5, 33, 2)), np.ones((3, 5, 33)), rig)
+
+
+def test_two_cameras_facing_each_other_give_no_depth_a_third_does():
+    """Cameras 180 degrees apart see a point at their height along one line: with only them agreeing, the point
+    is left out (its depth along that line would be the keypoints' noise); a third camera 90 degrees round
+    fixes it. Points well below them (the feet) are seen from above by both, along crossing rays: kept."""
+    rig = look_at_rig(ring(4, 270.0, heights=[1.2] * 4))        # cameras at 0, 90, 180 and 270 degrees
+    truth = skeleton(np.arange(20) / 30.0, seed=5)
+    obs = observe(rig, truth, noise_px=1.0, seed=2)
+    facing = obs.copy()
+    facing[[1, 3], ..., 2] = 0.0                                # only cameras 0 and 2 (facing each other) see it
+    points, inliers = triangulate(facing[..., :2], facing[..., 2], rig)
+    rays = truth[None] - rig.centres()[[0, 2], None, None]
+    angle = np.degrees(np.arccos(np.clip(-(rays[0] * rays[1]).sum(-1) / np.linalg.norm(rays, axis=-1).prod(0),
+                                         -1, 1)))             # degrees from parallel
+    narrow = angle < 19.0
+    assert narrow.mean() > 0.3 and (angle > 21.0).any()
+    assert np.isnan(points[narrow]).all() and not inliers[:, narrow].any()
+    assert np.isfinite(points[angle > 21.0]).all()
+    # with no limit on the rays' angle, the same views put those points far off
+    loose, _ = triangulate(facing[..., :2], facing[..., 2], rig, min_ray_angle=0.0)
+    third = obs.copy()
+    third[3, ..., 2] = 0.0                                      # cameras 0, 1 and 2
+    points, inliers = triangulate(third[..., :2], third[..., 2], rig)
+    assert np.isfinite(points).all() and inliers[:3].all()
+    good = np.linalg.norm(points - truth, axis=-1).mean()
+    assert good < 0.01
+    assert np.linalg.norm(loose[narrow] - truth[narrow], axis=-1).mean() > 3 * good

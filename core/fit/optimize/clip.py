@@ -3,6 +3,7 @@ result), or a long clip in overlapping windows with one shared shape (``fit_clip
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -55,9 +56,11 @@ def fit_clip(
     # The shape: one fit on frames spread over the whole clip (one window's worth).
     spread = spread_frames(T, window)
     spread_fps = seq.fps * len(spread) / T
+    spread_views = None if views is None else views.frames(spread, spread_fps)
     shape_fit = fit_window(frames_of(seq, spread, fps=spread_fps), K, body, settings=settings,
-                           progress=part_progress, should_cancel=should_cancel,
-                           views=None if views is None else views.frames(spread, spread_fps))
+                           progress=part_progress, should_cancel=should_cancel, views=spread_views)
+    if views is not None and spread_views is not None:  # cameras refined on the spread frames; windows keep them
+        views.R, views.t, views = spread_views.R, spread_views.t, dataclasses.replace(views, refine=None)
     betas = shape_fit.betas
     parts: list[tuple[int, FitResult | None]] = []
     for start in starts:
@@ -147,6 +150,8 @@ def _fit_window(seq: PoseSequence, K: np.ndarray, body: BodyModel | None, device
     expr0 = np.zeros((seq.num_frames, body.num_expression), np.float32)
     params = Params(start.local, start.trans, start.betas, expr0, free_joints(fit_face), device, start.fit_shape)
     evaluations = minimise(problem, params, settings, device, progress=progress, should_cancel=should_cancel)
+    if views is not None and seen is not None and views.refine is not None:
+        views.R, views.t = seen.refined()
     result = read_result(seq, K, body, params, fit_face, frames, settings)
     result.timings = {"fit_seconds": time.perf_counter() - started,
                       "iterations": float(max(0, int(settings.iterations))), "evaluations": float(evaluations)}

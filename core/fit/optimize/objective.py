@@ -141,7 +141,8 @@ class ClipProblem:
         zero = pts.new_zeros(())
         rho = image_costs(pts, o.uv, o.w2d, self.f, self.c, s.robust_sigma_2d)
         temporal = temporal and N > 2
-        views = {} if self.views is None else {"multiview_2d": multiview_term(pts, self.views, s.robust_sigma_2d)}
+        views = {} if self.views is None else {"multiview_2d": multiview_term(pts, self.views, s.robust_sigma_2d),
+                                               "camera_prior": self.views.prior() / self.loss_scale}
         return views | {
             "reprojection": rho[:, :NUM_BODY].sum(-1).mean(),
             "hands_2d": rho[:, HANDS_START:FACE_START].sum(-1).mean(),
@@ -161,7 +162,8 @@ class ClipProblem:
     def total(self, t: dict[str, Tensor]) -> Tensor:
         """The objective: each term of ``terms`` times its weight, summed (a scalar, per frame)."""
         w = self.settings.weights
-        views = w.multiview_2d * t["multiview_2d"] if "multiview_2d" in t else None
+        views = (w.multiview_2d * t["multiview_2d"] + w.camera_prior * t["camera_prior"]
+                 if "multiview_2d" in t else None)
         one = (w.reprojection * t["reprojection"] + w.hands_2d * t["hands_2d"] + w.face_2d * t["face_2d"]
                 + w.world_3d * t["world_3d"] + w.hands_3d * t["hands_3d"]
                 + w.joint_limits * t["joint_limits"]

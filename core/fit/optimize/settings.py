@@ -59,6 +59,9 @@ class ObjectiveWeights:
         multiview_2d: the 2D terms of every further camera of a multi-view take
             (``core.fit.optimize.views``), body, hands and face together, each
             camera as much as camera 0; absent from a one-camera fit.
+        camera_prior: with the further cameras refined in the fit (``views.CameraRefinement``), metres^2
+            per unit of their prior (squared moves in units of the trusted deviations), over the clip
+            (not per frame): about the squared 2D error, in metres at depth, of one frame's landmarks.
     """
 
     reprojection: float = 1.0
@@ -74,6 +77,7 @@ class ObjectiveWeights:
     shape: float = 1e-4
     expression: float = 1e-5
     multiview_2d: float = 1.0
+    camera_prior: float = 1e-3
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, d
         trainable.append(params.betas)
     if fit_face:
         trainable.append(params.expression)
+    if problem.views is not None:  # further cameras refined with the body (``views.CameraRefinement``)
+        trainable += problem.views.parameters()
     autocast = settings.mixed_precision and device.type == "cuda"
     n_iter = max(0, int(settings.iterations))
     max_eval = int(n_iter * 1.25) + 1

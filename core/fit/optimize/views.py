@@ -30,6 +30,20 @@ offset-free limb PA-MPJPE 30.3 mm with 4 cameras at 40 steps, 27.0 at 100 (the w
 2 cameras: 48.6 at 40, 43.1 at 150, 37.9 at 800 (the accurate preset)."""
 
 
+@dataclass(frozen=True)
+class CameraRefinement:
+    """The further cameras' places refined with the body (camera 0 is the fit's frame and stays put).
+
+    Each camera turns about its own centre by a small rotation and its centre moves; a Gaussian prior keeps
+    both near the calibration: ``rotation_degrees`` and ``centre_m`` are how far it is trusted to be off. A body
+    of one shape whose every frame must project onto every view pins the cameras down better than free
+    keypoints do (the calibration's bundle adjustment): the bones cannot stretch to absorb a camera's error.
+    """
+
+    rotation_degrees: float = 3.0
+    centre_m: float = 0.10
+
+
 @dataclass
 class CameraViews:
     """V further cameras of a clip of T frames (camera 0 is the fit's own camera and frame).
@@ -40,6 +54,8 @@ class CameraViews:
         R: (V, 3, 3), t: (V, 3) camera-v-from-camera-0, metres.
         mid_hip: (T, 3) the mid-hip triangulated from all cameras, camera 0's frame, metres
             (NaN where not seen): the start's root is put there; None keeps the one-view start.
+        refine: refine R and t with the body (``CameraRefinement``); the fit writes the refined ones back
+            into ``R`` and ``t``. None: the cameras stay as given.
     """
 
     seqs: list[PoseSequence]
@@ -47,6 +63,7 @@ class CameraViews:
     R: np.ndarray
     t: np.ndarray
     mid_hip: np.ndarray | None = None
+    refine: CameraRefinement | None = None
 
     def frames(self, idx: np.ndarray, fps: float | None = None) -> "CameraViews":
         """The frames ``idx`` of every view (a window of the clip)."""
@@ -54,17 +71,62 @@ class CameraViews:
                                    mid_hip=None if self.mid_hip is None else self.mid_hip[idx])
 
 
+def cayley(omega: Tensor) -> Tensor:
+    """(..., 3) -> (..., 3, 3) rotations (I - A)^-1 (I + A), A = skew(omega / 2): about ``|omega|`` radians
+    about ``omega`` when small, exact rotations, and a smooth gradient at zero (Rodrigues' has none there)."""
+    x, y, z = (0.5 * omega).unbind(-1)
+    zero = torch.zeros_like(x)
+    A = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(omega.shape[:-1] + (3, 3))
+    eye = torch.eye(3, dtype=omega.dtype, device=omega.device).expand_as(A)
+    return torch.linalg.solve(eye - A, eye + A)
+
+
 @dataclass
 class ViewObservations:
     """The views' landmarks as tensors: uv (V, N, P, 2) pixels, w (V, N, P) weights (0 where unseen);
-    R (V, 3, 3), t (V, 3) camera-v-from-camera-0; f, c (V, 2) focal lengths and principal points."""
+    R0 (V, 3, 3), t0 (V, 3) the given camera-v-from-camera-0; f, c (V, 2) focal lengths and principal points.
+    With refinement, ``omega`` (V, 3) turns each camera about its centre and ``shift`` (V, 3) moves the centre
+    (metres, camera 0's frame), both trainable and held near zero by ``prior`` (``sigma_rotation`` radians,
+    ``sigma_centre`` metres)."""
 
     uv: Tensor
     w: Tensor
-    R: Tensor
-    t: Tensor
+    R0: Tensor
+    t0: Tensor
     f: Tensor
     c: Tensor
+    omega: Tensor | None = None
+    shift: Tensor | None = None
+    sigma_rotation: float = 1.0
+    sigma_centre: float = 1.0
+
+    @property
+    def R(self) -> Tensor:
+        """(V, 3, 3) camera-v-from-camera-0 rotations as refined so far."""
+        return self.R0 if self.omega is None else cayley(self.omega) @ self.R0
+
+    @property
+    def t(self) -> Tensor:
+        """(V, 3) camera-v-from-camera-0 translations as refined so far (the centre moved by ``shift``)."""
+        if self.omega is None or self.shift is None:
+            return self.t0
+        centre = -torch.einsum("vji,vj->vi", self.R0, self.t0) + self.shift
+        return -torch.einsum("vij,vj->vi", self.R, centre)
+
+    def parameters(self) -> list[Tensor]:
+        """The trainable camera parameters (none without refinement)."""
+        return [] if self.omega is None or self.shift is None else [self.omega, self.shift]
+
+    def prior(self) -> Tensor:
+        """Squared rotation and centre moves in units of their deviations, summed over the cameras (a scalar)."""
+        if self.omega is None or self.shift is None:
+            return self.uv.new_zeros(())
+        return ((self.omega / self.sigma_rotation) ** 2).sum() + ((self.shift / self.sigma_centre) ** 2).sum()
+
+    def refined(self) -> tuple[np.ndarray, np.ndarray]:
+        """(R (V, 3, 3), t (V, 3)) float64 as refined."""
+        with torch.no_grad():
+            return self.R.double().cpu().numpy(), self.t.double().cpu().numpy()
 
 
 def view_observations(views: CameraViews, body, settings: OptimizeSettings, device: torch.device) -> ViewObservations:
@@ -75,8 +137,15 @@ def view_observations(views: CameraViews, body, settings: OptimizeSettings, devi
         return torch.as_tensor(np.asarray(x, np.float32), device=device)
 
     K = np.asarray(views.K, np.float64)
-    return ViewObservations(uv=torch.stack([o.uv for o in per]), w=torch.stack([o.w2d for o in per]),
-                            R=t(views.R), t=t(views.t), f=t(K[:, [0, 1], [0, 1]]), c=t(K[:, :2, 2]))
+    out = ViewObservations(uv=torch.stack([o.uv for o in per]), w=torch.stack([o.w2d for o in per]),
+                           R0=t(views.R), t0=t(views.t), f=t(K[:, [0, 1], [0, 1]]), c=t(K[:, :2, 2]))
+    if views.refine is not None:
+        V = len(views.seqs)
+        out.omega = torch.zeros((V, 3), device=device, requires_grad=True)
+        out.shift = torch.zeros((V, 3), device=device, requires_grad=True)
+        out.sigma_rotation = float(np.radians(views.refine.rotation_degrees))
+        out.sigma_centre = float(views.refine.centre_m)
+    return out
 
 
 def start_at_mid_hip(start: Start, body, mid_hip: np.ndarray | None) -> Start:
