@@ -59,23 +59,6 @@ RIVAL_EVERY = 3
 does (``core.pose_torch.finder.Finder.rival``, the cost of a search): after the demo's flip the man is
 backlit and his shirt up, unlike his looks for 40 frames, and a search on every one of them cost
 more than tracking him."""
-SEARCH_EVERY = 3
-"""Once the person has been missing two frames in a row, frames between two searches for them (the first two
-missing frames are searched: in the demo's flip the man is often found again on the next one). A
-person who left the view costs a search every third frame, not every frame, and one who comes back is
-found within this many frames (issue 16's target)."""
-LOST_FRAMES = 15
-"""Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
-RIVAL_EVERY = 3
-"""While the tracked body does not look like the person, frames between two searches for someone who
-does (``core.pose_torch.finder.Finder.rival``, the cost of a search): after the demo's flip the man is
-backlit and his shirt up, unlike his looks for 40 frames, and a search on every one of them cost
-more than tracking him."""
-RIVAL_MAX = 24
-"""Each search that finds no rival doubles the wait before the next, up to this many frames: on the demo
-the man stays unlike his looks from his landing to the end (frames 190-230) with nobody like him
-around, and searches every 3rd frame there were a third of what following him cost. A passer-by who
-hides the person is found by the first searches (they come while the looks have just stopped matching)."""
 SETTLE_LOOKS = 4
 """Looks an identity takes in unconditionally (half old, half new; one every few frames, so over half a
 second) before its looks may judge anyone.
