@@ -1,10 +1,11 @@
 """What following the person costs (issue 16): a capture of the demo with the search against one without.
 
-    python3 dev.py bench person_search [--repeats 3] [--frames N] [--pose-backend mediapipe|torch]
+    python3 dev.py bench person_search [--repeats 3] [--frames N] [--pose-backend mediapipe|torch] [--pick]
 
 Captures the demo clip (the whole capture: pose, fit, cleanup, writing) in
-the same process, alternating: without the search (no pick: MediaPipe's own
-tracking), then with it (the man picked as ``dev.py demo`` picks him: kept by
+the same process, alternating: without the search (``--no-follow``: MediaPipe's
+own tracking), then with it (the default: the most prominent person of the first
+frames, or with ``--pick`` the man picked as ``dev.py demo`` picks him; kept by
 ``core.person``, Holistic's results checked against him, and searched for with
 the frame turned where tracking is weak). Prints wall and CPU seconds of each run, their
 medians over ``--repeats`` pairs and the ratio with / without (target <= 1.1),
@@ -52,18 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="pairs of captures (default 3; the median is kept)")
     parser.add_argument("--frames", type=int, default=None, help="capture only the first N frames")
     parser.add_argument("--pose-backend", default="mediapipe", choices=("mediapipe", "torch"))
+    parser.add_argument("--pick", action="store_true", help="follow the man picked as dev.py demo picks him "
+                        "(default: nobody picked, the most prominent person followed)")
     args = parser.parse_args(argv)
 
     import dev
     from core.capture import CaptureSettings
+    from core.pose import PoseSettings
 
     video = demo_clip()
     base = CaptureSettings(max_frames=args.frames, pose_backend=args.pose_backend, body="mannequin")
-    runs = {"without": base, "with": replace(base, person=dev.DEMO_PERSON)}
+    runs = {"without": replace(base, pose=PoseSettings(follow=False)),
+            "with": replace(base, person=dev.DEMO_PERSON) if args.pick else base}
     load_before = os.getloadavg()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python "
           f"{platform.python_version()}; load average {load_before[0]:.1f}; demo clip, "
-          f"{args.frames or 'all'} frames, {args.pose_backend} backend")
+          f"{args.frames or 'all'} frames, {args.pose_backend} backend, "
+          f"{'the man picked' if args.pick else 'nobody picked'}")
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
     with tempfile.TemporaryDirectory(prefix="bench-person-search-") as tmp:
         for repeat in range(args.repeats):
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  pair {repeat + 1}, {name} the search: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     load_after = os.getloadavg()
     results: dict[str, float | int | str] = {"frames": args.frames or 0, "repeats": args.repeats,
-                                              "pose_backend": args.pose_backend,
+                                              "pose_backend": args.pose_backend, "pick": int(args.pick),
                                               "load_before": round(load_before[0], 2),
                                               "load_after": round(load_after[0], 2)}
     for k, kind in enumerate(("wall", "cpu")):

@@ -92,7 +92,8 @@ class CaptureSettings:
         person: who to follow, ``"X,Y"`` or ``"X,Y@FRAME"``: a pixel of the
             video on them (in a 0-based video frame; default the first one
             captured), searched for and kept through crowds and flips; None
-            keeps MediaPipe's own tracking (see ``torch_pose_settings``). See ``core.person``.
+            follows the most prominent person of the first frames (``pose.follow``
+            False: MediaPipe's own tracking). See ``core.person``.
         people: "one" (the person above) or "all": everyone, one motion file each (``core.people``).
     """
 
@@ -126,11 +127,9 @@ def torch_pose_settings(settings: CaptureSettings, mirror_average: bool = False)
 
     See ``core.pose_torch.settings.PRESETS``; ``pose_batch`` overrides the
     batch size. (The frame stride and the mirrored frame are the fitting preset's.)
-    Both backends search for the person (re-detection, identity: ``core.person``)
-    only for a user's ``--person`` pick; without one they track as MediaPipe does,
-    because the search still leaves good Holistic results for worse ones on ordinary
-    frames (the demo's frames 30-89: mean reprojection error 4 px without it, 19 px
-    with it; issue 16).
+    Both backends follow one person (re-detection, identity: ``core.person``): the
+    ``--person`` pick, else the most prominent person of the first frames; with
+    ``pose.follow`` off the torch backend tracks exactly as MediaPipe does.
     """
     from .pose_torch import settings_for_preset
     from .pose_torch.tracker import resolve_device
@@ -140,7 +139,7 @@ def torch_pose_settings(settings: CaptureSettings, mirror_average: bool = False)
     device = resolve_device(settings.device)
     chosen = settings_for_preset(settings.preset, device=device, cuda=device == "cuda")
     batch = chosen.batch_size if settings.pose_batch is None else settings.pose_batch
-    return replace(chosen, batch_size=batch, mirror_average=mirror_average, redetect=settings.person is not None)
+    return replace(chosen, batch_size=batch, mirror_average=mirror_average, redetect=settings.pose.follow)
 
 
 def pose_plan(settings: CaptureSettings, chosen: Any) -> tuple[int, bool, Any]:
@@ -405,7 +404,7 @@ def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, re
         seq = estimate_holistic(
             frames, num_frames=expected, fps=info.fps / stride,
             image_size=(info.width, info.height),
-            settings=replace(settings.pose, mirror_average=mirror, follow=settings.pose.follow and pick is not None),
+            settings=replace(settings.pose, mirror_average=mirror, follow=settings.pose.follow),
             progress=report.progress_of("pose"), should_cancel=should_cancel, pick=pick, pick_image=pick_image,
         )
     vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)

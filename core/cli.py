@@ -59,7 +59,7 @@ def capture_settings(args: argparse.Namespace):
     return CaptureSettings(
         start=args.start, end=args.end, stride=args.stride, max_frames=args.max_frames,
         hfov_degrees=args.fov,
-        pose=PoseSettings(model_complexity=args.model_complexity),
+        pose=PoseSettings(model_complexity=args.model_complexity, follow=args.follow),
         pose_backend=args.pose_backend, pose_batch=args.pose_batch, mirror_average=args.mirror_average,
         body=args.body, smplx_dir=str(args.smplx_dir) if args.smplx_dir else None,
         gender=args.gender, preset=args.preset, device=args.device, person=args.person, people=args.people,

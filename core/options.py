@@ -228,16 +228,19 @@ OPTIONS: tuple[Option, ...] = (
                ("torch", "PyTorch", "MediaPipe's pose models run by PyTorch on the Device, batched on a GPU: "
                 "body and hands (the face keeps its rest pose)")))),
     Option("person", str, f"who to follow: a pixel of the video on them, {PERSON_FORMAT} (a 0-based frame; "
-           "kept through crowds, flips and occlusions; default: MediaPipe's own tracking)", _CAPTURE, parse=person_pick,
-           metavar="X,Y[@F]",
+           "kept through crowds, flips and occlusions; default: the most prominent person of the first frames)",
+           _CAPTURE, parse=person_pick, metavar="X,Y[@F]",
            ui=Ui("Person", f"Who to follow when several people are in view: a pixel of the video on them, "
                  f"{PERSON_FORMAT} (pixels from the top left of the video, a 0-based video frame; empty: "
-                 "MediaPipe's own tracking, which may switch to someone else when it loses them)", "", unset="")),
+                 "the most prominent person of the first frames)", "", unset="")),
+    Option("follow", bool, "keep to one person through crowds, flips and occlusions: the picked one, else the most "
+           "prominent of the first frames (--no-follow: MediaPipe's own tracking, which may switch to someone else)",
+           _ENGINE_ONLY, default=True),
     Option("people", str, "who is captured: one person (the default; see --person) or all: everyone in view, "
            "each with a stable ID, one motion file each (OUT.person1.npz, OUT.person2.npz, ...)", _CAPTURE,
            default="one", choices=get_args(People),
            ui=Ui("People", "Capture one person or everyone in view", "one", items=(
-               ("one", "One Person", "The person picked in the Person field (else MediaPipe's choice)"),
+               ("one", "One Person", "The person picked in the Person field (else the most prominent one)"),
                ("all", "Everyone", "Every person in view, each on an armature of their own named by ID "
                 "(Person 1, Person 2, ... by first appearance), all sharing the video's camera")))),
     # The world's up direction (core/gravity): estimated from the picture and the person unless the user knows.

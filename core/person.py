@@ -47,6 +47,11 @@ NEAR = 0.35
 enough to be them; the reach grows by a quarter with every frame they are missing, up to 4 times.
 (Growing it faster finds the demo's man sooner after his landing, but lets the woman walking by take
 the track while he is in the air: missing frames are better than someone else's.)"""
+SEARCH_EVERY = 3
+"""Once the person has been missing two frames in a row, frames between two searches for them (the first two
+missing frames are searched: in the demo's flip the man is often found again on the next one). A
+person who left the view costs a search every third frame, not every frame, and one who comes back is
+found within this many frames (issue 16's target)."""
 LOST_FRAMES = 15
 """Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
 RIVAL_EVERY = 3
@@ -178,6 +183,11 @@ class Identity:
     def settled(self) -> bool:
         """Whether their looks are known well enough to doubt someone found where they should be."""
         return self.signature is not None and self.looks >= SETTLE_LOOKS
+
+    def search_due(self) -> bool:
+        """Whether to search for the person on this frame (they are not tracked on it): always while they
+        are unknown or were seen a frame or two ago, then every ``SEARCH_EVERY`` frames."""
+        return self.region is None or self.missing < 2 or (self.missing - 2) % SEARCH_EVERY == SEARCH_EVERY - 1
 
     @property
     def known(self) -> bool:

@@ -95,6 +95,8 @@ class Follower:
             return False
         if pick is not None and pick_distance(pick, pts) > PICK_NEAR * region[2]:
             return False
+        if pick is None and not self.identity.known and not self._prominent(image, region):
+            return False
         looks_due = (self.doubt or self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
                      or not self.identity.known)
         signature = appearance(image, pts) if looks_due else None
@@ -111,6 +113,21 @@ class Follower:
         if self._tracker is not None:
             self._tracker.pause()
         return True
+
+    def _prominent(self, image: np.ndarray, region: np.ndarray) -> bool:
+        """Without a pick the person followed is the most prominent one in view (the largest, surest;
+        ``finder.Finder.search`` with nobody known), not whoever Holistic's detector scored highest:
+        whether Holistic's body (``region``) is them. If not, the identity moves to them and the
+        stand-in takes over there."""
+        from .pose_torch.finder import far_from
+
+        with one_cpu_thread():
+            found = self.tracker().finder.search(image, Identity())
+        if found is None or not far_from(found.region, region):
+            return True
+        self.identity.see(found.region, found.signature)
+        self.tracker().pause()
+        return False
 
     def _rival(self, image: np.ndarray, region: np.ndarray, signature: np.ndarray | None) -> bool:
         """Whether someone else in ``image`` looks more like the person than Holistic's body (which

@@ -322,6 +322,9 @@ class BodyTracker:
 
     def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:
         """Look for the followed person in frame ``i`` (see finder.Finder.search); write them if found."""
+        if pick is None and not seg.stream.identity.search_due():
+            seg.stream.identity.miss()
+            return
         found = self.finder.search(image, seg.stream.identity, pick, self.settings.mirror_average)
         if found is None:
             seg.stream.identity.miss()

@@ -20,6 +20,7 @@ from core.landmarks import (  # noqa: E402
 from core.option_values import person_pick  # noqa: E402
 from core.person import (  # noqa: E402
     LOST_FRAMES,
+    SEARCH_EVERY,
     SETTLE_LOOKS,
     Identity,
     PersonPick,
@@ -181,3 +182,22 @@ def test_a_mostly_invented_take_says_so() -> None:
     body[:12, [BODY[n] for n in ("left_knee", "left_ankle", "right_knee", "right_ankle")], 2] = 0.02
     (warning,) = invented_warnings(np.arange(T), present, bridged, body)
     assert "legs are out of view" in warning and "12 of 20" in warning
+
+
+def test_a_missing_person_is_searched_for_on_the_next_frames_then_every_few() -> None:
+    """Lost, the person is searched for on the first two missing frames (a flip often loses them for one),
+    then every SEARCH_EVERY frames: one who left costs a third of the searches, and one who comes back
+    is found within SEARCH_EVERY frames."""
+    who = Identity()
+    assert who.search_due()  # nobody known yet: search until someone is found
+    who.see(region_of(standing(300, 200)))
+    searched = []
+    for frame in range(20):
+        if who.search_due():
+            searched.append(frame)
+        who.miss()
+    assert searched[:2] == [0, 1]
+    assert np.diff(searched[1:]).tolist() == [SEARCH_EVERY] * (len(searched) - 2)
+    who.see(region_of(standing(300, 200)))
+    assert who.search_due()
+
