@@ -40,14 +40,17 @@ class FitSettings:
             for a straight arm or leg (its twist is unobservable then); it fades
             out as the limb bends, so bent limbs are unaffected.
         chunk_frames: frames solved per numpy batch; cancellation is checked
-            and progress reported between chunks.
+            and progress reported between chunks. Small chunks pay numpy's
+            per-call overhead: 900 frames took 0.24 s of CPU in chunks of 30
+            and 0.12 s in chunks of 120 (the same poses; about 15 ms between
+            cancellation checks).
     """
 
     estimate_shape: bool = True
     fit_hands: bool = True
     min_visibility: float = 0.5
     straight_limb_blend: float = 0.2
-    chunk_frames: int = 30
+    chunk_frames: int = 120
 
 
 # ----------------------------------------------------------------------------

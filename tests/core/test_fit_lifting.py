@@ -8,7 +8,7 @@ import numpy as np
 
 from core.body.mannequin import forward_kinematics, rest_joints
 from core.camera import solve_translation
-from core.fit.lifting import LiftSettings, lift_to_rays
+from core.fit.lifting import LiftSettings, camera_from_view, lift_to_rays
 from core.body.landmark_layout import LIMB_LANDMARKS
 from core.fit.optimize import OptimizeSettings, fit_clip
 from tests.testdata.clips import landmarks_from_motion, smooth_motion
@@ -119,3 +119,56 @@ def test_world_depth_errors_cost_less_than_errors_across_the_ray() -> None:
     along_cost, across_cost = world_cost(ray, 0.2), world_cost(across, 0.2)
     assert 0.15 < along_cost / across_cost < 0.3
     assert abs(world_cost(ray, 1.0) / world_cost(across, 1.0) - 1.0) < 0.02
+
+
+def test_world_landmarks_seen_along_the_ray_are_turned_into_the_camera_axes() -> None:
+    """MediaPipe poses its world landmarks as seen along the ray through the person (its crop does not
+    say where in the picture it was): ``camera_from_view`` undoes exactly that turn, and a person on
+    the optical axis is left as they are."""
+    poses, trans, rest, _ = clip(12, seed=3)
+    trans = trans + np.array([1.4, 0.9, 0.0])                         # far off the picture's centre
+    camera = landmarks_from_motion(poses, trans, rest, K, SIZE)
+    view = landmarks_from_motion(poses, trans, rest, K, SIZE, world_axes="view")
+    turned = np.degrees(np.arccos(np.clip(np.sum(camera.body_world[..., :3] * view.body_world[..., :3], -1)
+                                          / np.linalg.norm(camera.body_world[..., :3], axis=-1)
+                                          / np.linalg.norm(view.body_world[..., :3], axis=-1), -1, 1)))
+    assert np.median(turned) > 10.0                                   # the two conventions differ here
+    back = camera_from_view(view.body_world, view.body_2d, K)
+    np.testing.assert_allclose(back[..., :3], camera.body_world[..., :3], atol=1e-5)
+    np.testing.assert_array_equal(back[..., 3], view.body_world[..., 3])
+    centred = np.array(view.body_world, copy=True)
+    uv = np.array(view.body_2d, copy=True)
+    uv[:, :, :2] += K[:2, 2] - 0.5 * (uv[:, 23, :2] + uv[:, 24, :2])[:, None]   # mid-hip on the optical axis
+    np.testing.assert_allclose(camera_from_view(centred, uv, K), centred, atol=1e-6)
+
+
+def test_a_standing_person_low_in_a_pitched_camera_stands_upright_in_the_world() -> None:
+    """A camera pitched 20 degrees down sees a person standing still near the bottom of its picture
+    (the ray to their hips 15 degrees below the optical axis), with MediaPipe-like world landmarks (seen
+    along that ray). The fitted trunk (pelvis to neck) stands as the true one, upright in the world,
+    within 1.5 degrees; read in the camera's axes as they come, the landmarks tip it by about the ray's
+    angle (the fit's image terms take back only part of it)."""
+    from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    T = 10
+    poses = np.zeros((T, 55, 3))
+    # upright facing a level camera is 180 degrees about x; the camera pitched 20 degrees down adds 20
+    poses[:, 0] = matrix_to_axis_angle(axis_angle_to_matrix(np.array([np.radians(200.0), 0.0, 0.0])))
+    poses[:, [16, 17], 2] = [-1.2, 1.2]                                # arms down (shoulders)
+    trans = np.tile([0.2, 1.0, 3.6], (T, 1))
+    rest = rest_joints(BETAS)
+    seq = landmarks_from_motion(poses, trans, rest, K, SIZE, world_axes="view")
+
+    def trunk_tilt(settings: LiftSettings) -> float:
+        fit = fit_clip(seq, K, settings=OptimizeSettings(lift=settings))
+        joints, _ = forward_kinematics(np.asarray(fit.poses, np.float64), fit.rest_joints, fit.trans)
+        true, _ = forward_kinematics(poses.reshape(T, -1), rest, trans)
+        spine = [JOINT_INDEX["pelvis"], JOINT_INDEX["neck"]]
+        fitted = joints[:, spine[1]] - joints[:, spine[0]]
+        truth = true[:, spine[1]] - true[:, spine[0]]
+        cos = np.sum(fitted * truth, -1) / np.linalg.norm(fitted, axis=-1) / np.linalg.norm(truth, axis=-1)
+        tilt = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).mean())
+        return tilt
+
+    assert trunk_tilt(LiftSettings()) < 1.5
+    assert trunk_tilt(LiftSettings(view_rotation=False)) > 8.0

@@ -30,7 +30,8 @@ LIMBS = [J[n] for n in LIMB_JOINTS]
 
 
 def mannequin_clip(frames: int, seed: int = 0):
-    return synthetic_clip(frames, np.random.default_rng(seed))
+    """World landmarks as MediaPipe gives them (seen along the ray through the person), as the fit expects."""
+    return synthetic_clip(frames, np.random.default_rng(seed), world_axes="view")
 
 
 def limb_positions(poses, rest, trans) -> np.ndarray:

@@ -47,7 +47,10 @@ def test_the_man_stands_upright_on_the_grass_after_his_flip(demo_video, tmp_path
     head_up = _up(pos, "pelvis", "head")
     wrong = frames[stands & ((feet_down < 0.3) | (head_up < -0.1))]
     assert wrong.size == 0, f"not upright at frames {wrong.tolist()}"
-    # He landed below the floor found on the box: his feet on the grass keep their fitted height.
+    # He landed 1.7-1.9 m below the box top: one level is the take's floor (the box top or the grass,
+    # whichever cleanup finds), and his feet on the other keep their fitted height, not pulled onto it.
     grass = np.isin(frames, range(195, END))
+    box = np.isin(frames, range(START, 150))
     feet = pos[:, [J["left_ankle"], J["right_ankle"]], 2]
-    assert np.median(feet[grass]) < -1.0, np.median(feet[grass])
+    drop = np.median(feet[box]) - np.median(feet[grass])
+    assert drop > 1.0, (np.median(feet[box]), np.median(feet[grass]))

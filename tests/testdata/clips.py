@@ -22,6 +22,7 @@ from core.rotations import (
     matrix_to_quat_wxyz,
     quat_slerp,
     quat_wxyz_to_axis_angle,
+    rotation_between,
 )
 from core.skeleton import JOINT_INDEX as J
 
@@ -39,6 +40,7 @@ def landmarks_from_motion(
     K: np.ndarray,
     image_size: tuple[int, int],
     fps: float = 30.0,
+    world_axes: str = "camera",
 ) -> PoseSequence:
     """MediaPipe-layout landmarks of a body moving in front of a camera.
 
@@ -50,10 +52,14 @@ def landmarks_from_motion(
         rest_joints: (55, 3) rest joints of the body.
         K: (3, 3) intrinsics, pixels.
         image_size: (width, height) pixels.
+        world_axes: "camera": ``body_world`` in the camera's axes; "view": as
+            MediaPipe gives them, posed as seen along the ray through the
+            mid-hip (the camera's axes turned by the inverse of
+            ``core.fit.lifting.camera_from_view``'s rotation).
 
     Returns:
         A PoseSequence with every frame present and every visibility 1:
-        body_world relative to the mid-hip in camera axes, body_2d projected
+        body_world relative to the mid-hip (axes: ``world_axes``), body_2d projected
         pixels, hands as pixels plus depth relative to the wrist scaled like
         x (f / wrist depth), face NaN.
     """
@@ -64,8 +70,18 @@ def landmarks_from_motion(
     seq = PoseSequence.empty(T, fps, image_size)
     mid_hip = 0.5 * (body[:, 23] + body[:, 24])
     ones = np.ones(body.shape[:2] + (1,))
-    seq.body_world = np.concatenate([body - mid_hip[:, None], ones], -1).astype(np.float32)
-    seq.body_2d = np.concatenate([project(body, K), ones], -1).astype(np.float32)
+    uv = project(body, K)
+    rel = body - mid_hip[:, None]
+    if world_axes == "view":  # the ray through the hips' image midpoint, as the fit takes it
+        mid_uv = 0.5 * (uv[:, 23] + uv[:, 24])
+        Kf = np.asarray(K, np.float64)
+        ray = np.concatenate([(mid_uv - Kf[:2, 2]) / np.diag(Kf)[:2], np.ones((T, 1))], -1)
+        view = rotation_between(np.broadcast_to(np.array([0.0, 0.0, 1.0]), ray.shape), ray)
+        rel = np.einsum("tji,tkj->tki", view, rel)  # the inverse (transposed) rotation
+    elif world_axes != "camera":
+        raise ValueError(f"world_axes: 'camera' or 'view', not {world_axes!r}")
+    seq.body_world = np.concatenate([rel, ones], -1).astype(np.float32)
+    seq.body_2d = np.concatenate([uv, ones], -1).astype(np.float32)
     f = float(np.asarray(K)[0, 0])
     for h, name in enumerate(("left_hand", "right_hand")):
         pts = hands[:, h]
@@ -194,12 +210,13 @@ def landmarks_from_body(body, betas: np.ndarray, poses: np.ndarray, trans: np.nd
     return seq
 
 
-def mannequin_clip(frames: int, rng: np.random.Generator, *, smooth: bool = True, hands: bool = True
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, PoseSequence]:
+def mannequin_clip(frames: int, rng: np.random.Generator, *, smooth: bool = True, hands: bool = True,
+                   world_axes: str = "camera") -> tuple[np.ndarray, np.ndarray, np.ndarray, PoseSequence]:
     """A synthetic clip of the mannequin (shape ``CLIP_BETAS``) before ``CAMERA_K``.
 
     ``smooth``: a continuous motion (:func:`smooth_motion`), else independent
     random poses (:func:`random_poses`) at random places 3-5 m away.
+    ``world_axes``: see :func:`landmarks_from_motion` ("view" for the whole-clip fit, as MediaPipe).
     Returns (poses (T, 55, 3), translations (T, 3), rest joints, landmarks).
     """
     if smooth:
@@ -209,4 +226,4 @@ def mannequin_clip(frames: int, rng: np.random.Generator, *, smooth: bool = True
         trans = np.column_stack([rng.uniform(-0.3, 0.3, frames), rng.uniform(-0.2, 0.2, frames),
                                  rng.uniform(3.0, 5.0, frames)])
     rest = rest_joints(CLIP_BETAS)
-    return poses, trans, rest, landmarks_from_motion(poses, trans, rest, CAMERA_K, IMAGE_SIZE)
+    return poses, trans, rest, landmarks_from_motion(poses, trans, rest, CAMERA_K, IMAGE_SIZE, world_axes=world_axes)

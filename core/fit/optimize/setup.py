@@ -23,7 +23,7 @@ from ...rotations import axis_angle_to_matrix
 from ...skeleton import JOINT_INDEX, NUM_JOINTS
 from ..closed_form import assign_hands
 from ..ik import fit_sequence, observed_frames
-from ..lifting import lift_to_rays
+from ..lifting import camera_from_view, lift_to_rays
 from ..result import FitResult
 from .limits import project_to_limits
 from .settings import OptimizeSettings
@@ -58,14 +58,19 @@ def usable_frames(seq: PoseSequence, settings: OptimizeSettings) -> Frames:
 
 
 def lifted(seq: PoseSequence, K: np.ndarray, good: np.ndarray, settings: OptimizeSettings) -> PoseSequence:
-    """``seq`` with the world landmarks of its good frames put on the image landmarks' camera rays
-    (``core.fit.lifting``), or ``seq`` itself when lifting is off."""
-    if not settings.lift.enabled:
+    """``seq`` with the world landmarks of its good frames turned into the camera's axes and put on
+    the image landmarks' camera rays (``core.fit.lifting``), or ``seq`` itself when lifting is off
+    (3D landmarks that are not MediaPipe's one-view guess: the multi-view fit's triangulated ones)."""
+    lift = settings.lift
+    if not lift.enabled or not good.any():
         return seq
-    world_all = np.asarray(seq.body_world, np.float64)
+    world = np.asarray(seq.body_world, np.float64)[good]
+    uv = np.asarray(seq.body_2d, np.float64)[good]
+    if lift.view_rotation:
+        world = camera_from_view(world, uv, K)
+    world = lift_to_rays(world, uv, K, lift)
     out = np.array(seq.body_world, copy=True)
-    out[good] = lift_to_rays(world_all[good], np.asarray(seq.body_2d, np.float64)[good], K,
-                             settings.lift).astype(out.dtype)
+    out[good] = world.astype(out.dtype)
     return dataclasses.replace(seq, body_world=out)
 
 
