@@ -27,7 +27,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "core.live.protocol", "core.live.osc", "core.crowd")),
     ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity", "core.multiview")),
-    ("jobs", ("core.pipeline", "core.capture", "core.capture_multi", "core.preview", "core.live", "core.people")),
+    ("jobs", ("core.pipeline", "core.capture", "core.capture_multi", "core.preview", "core.live", "core.people",
+              "core.pose_stage")),
     ("engine commands", ("core.cli", "core.cli_common", "core.cli_multi", "core.__main__", "core.preview.cli",
                          "core.live.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).

@@ -59,9 +59,9 @@ def test_a_cancel_while_frames_are_posed_stops_every_thread(short_clip: Path, tm
 
 def test_a_decoding_error_in_its_thread_reaches_the_user_as_his_message(
         short_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.capture
+    import core.pose_stage
 
-    real = core.capture.iter_frames
+    real = core.pose_stage.iter_frames
 
     def failing(*args, **kwargs) -> Iterator[tuple[int, np.ndarray]]:
         for count, item in enumerate(real(*args, **kwargs)):
@@ -69,7 +69,7 @@ def test_a_decoding_error_in_its_thread_reaches_the_user_as_his_message(
                 raise MocapError("frame 35 could not be decoded: the file is damaged there")
             yield item
 
-    monkeypatch.setattr(core.capture, "iter_frames", failing)
+    monkeypatch.setattr(core.pose_stage, "iter_frames", failing)
     before = live_threads()
     with pytest.raises(MocapError, match="frame 35 could not be decoded"):
         capture(short_clip, tmp_path / "take.npz", CaptureSettings(max_frames=FRAMES))
