@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                  "blender_mocap.camera", "blender_mocap.multicam", "blender_mocap.take",
                                  "blender_mocap.scene", "blender_mocap.exports", "blender_mocap.batch", "blender_mocap.runs",
                                  "blender_mocap.live", "blender_mocap.retarget",
-                                 "blender_mocap.people")),
+                                 "blender_mocap.people", "blender_mocap.batch_state")),
     ("headless commands", ("blender_mocap.headless",)),
     ("operators", ("operators",)),
     ("panels", ("panels",)),
