@@ -53,3 +53,39 @@ def test_people_all_writes_one_motion_file_per_person_each_following_them(crossi
     # One world and one camera for both.
     np.testing.assert_allclose(motions[0].camera_extrinsics, motions[1].camera_extrinsics, atol=1e-9)
     np.testing.assert_allclose(motions[0].camera_intrinsics, motions[1].camera_intrinsics)
+
+
+def test_people_all_poses_frames_decoded_ahead_in_a_thread_of_their_own(short_clip, tmp_path, monkeypatch):
+    """The pose stage of ``--people all`` gets its frames from the read-ahead decoder (``core.pipeline``), as
+    one person's does: each frame is decoded in another thread than the one posing it; nothing is left
+    running and no file is written when the stage fails."""
+    import threading
+
+    import core.people
+    import core.pose_torch.people
+    from core.capture import CaptureSettings
+    from core.errors import MocapError
+    from core.people import capture_people
+
+    real = core.people.iter_frames
+    decoded_in: dict[int, threading.Thread] = {}
+    posed_in: dict[int, threading.Thread] = {}
+
+    def decoding(*args, **kwargs):
+        for index, rgb in real(*args, **kwargs):
+            decoded_in[index] = threading.current_thread()
+            yield index, rgb
+
+    def tracking(frames, **kwargs):
+        for index, _ in frames:
+            posed_in[index] = threading.current_thread()
+        raise MocapError("stop after the frames")
+
+    monkeypatch.setattr(core.people, "iter_frames", decoding)
+    monkeypatch.setattr(core.pose_torch.people, "track_people", tracking)
+    before = set(threading.enumerate())
+    with pytest.raises(MocapError, match="stop after the frames"):
+        capture_people(short_clip, tmp_path / "take.npz", CaptureSettings(people="all", max_frames=12, stride=1))
+    assert sorted(posed_in) == sorted(decoded_in) == list(range(12))
+    assert all(decoded_in[i] is not posed_in[i] for i in posed_in)
+    assert set(threading.enumerate()) == before and list(tmp_path.iterdir()) == []
