@@ -22,7 +22,7 @@ from .gravity.take import apply_gravity, take_gravity
 from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from . import pose_stage
-from .pipeline import Stages, scene_lines_of, warm_up
+from .pipeline import Stages, WarmUp, scene_lines_of
 from .pose import PoseSettings
 from .pose_stage import POSE_MAX_SIZE, Event, Reporter  # noqa: F401 (POSE_MAX_SIZE: its home before pose_stage)
 from .skeleton import JOINT_NAMES, PARENTS
@@ -274,7 +274,8 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
 
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
     should_cancel = stages.should_cancel
-    warm = stages.background(lambda: warm_up(should_cancel), "warm-up")  # what the later stages import, while the frames are posed
+    warm = WarmUp(stages)  # what the later stages import, while the frames are posed
+    report.watch("pose", warm.pose_progress)  # torch's compiler from half-way through them
     seq = (find_person or pose_stage.find_person)(settings, info, body, report, end=end, stride=stride, expected=expected,
                                         mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel,
                                         sampler=sampler, stages=stages)
@@ -289,7 +290,7 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
     report.stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
                             f"camera field of view {hfov:.1f} degrees, {hfov_source})")
     lines = stages.background(scene_lines_of(sampler, seq, K), "scene lines")  # beside the fit: pose data only
-    warm.wait()  # its imports done before the fit's own (two threads importing one package could deadlock)
+    warm.finish()  # its imports done before the fit's own (two threads importing one package could deadlock)
     fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=report.progress_of("fitting"),
                    should_cancel=should_cancel)
     for warning in fit.warnings:

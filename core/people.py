@@ -36,7 +36,7 @@ import numpy as np
 from .errors import CancelledError, MocapError
 from .landmarks import PoseSequence
 from .motion import Motion, write_motion
-from .pipeline import READ_AHEAD_FRAMES, Stages
+from .pipeline import READ_AHEAD_FRAMES, Stages, frames_ahead
 from .pose_stage import POSE_MAX_SIZE
 from .video import iter_frames
 
@@ -103,6 +103,7 @@ class _PoseStage:
         MediaPipe backend then everyone's hands and face by Holistic (:func:`everyone_with_holistic`).
         With ``stages`` the frames are decoded in a thread of their own, a few ahead."""
         from .capture import torch_pose_settings
+        from .pose_torch.people import CHUNK as TRACK_CHUNK
         from .pose_torch.people import track_people
 
         holistic = settings.pose_backend == "mediapipe"
@@ -111,8 +112,8 @@ class _PoseStage:
                              should_cancel=should_cancel)
         if sampler is not None:
             frames = sampler.tap(frames)
-        if stages is not None:
-            frames = stages.read_ahead(frames)
+        if stages is not None:  # its hands are tracked a chunk of frames at a time
+            frames = stages.read_ahead(frames, frames_ahead(1 if holistic else TRACK_CHUNK))
         report.stage("pose", f"finding every person in {expected} frames (MediaPipe's pose models in PyTorch, "
                              "all people of a frame in one batch)")
         progress = report.progress_of("pose")

@@ -19,7 +19,7 @@ from .errors import MocapError
 from .gravity import FrameSampler
 from .landmarks import PoseSequence
 from .person import PersonPick
-from .pipeline import Stages
+from .pipeline import Stages, frames_ahead
 from .video import VideoInfo, iter_frames, variable_frame_rate
 
 Event = dict
@@ -41,6 +41,12 @@ class Reporter:
 
     def __init__(self, emit: Callable[[Event], None] | None) -> None:
         self.emit = emit
+        self.watchers: dict[str, list[Callable[[int, int], None]]] = {}
+
+    def watch(self, name: str, watcher: Callable[[int, int], None]) -> None:
+        """Call ``watcher(done, total)`` on every progress of stage ``name`` (not throttled; in the
+        thread that reports it)."""
+        self.watchers.setdefault(name, []).append(watcher)
 
     def send(self, event: Event) -> None:
         if self.emit is not None:
@@ -55,8 +61,11 @@ class Reporter:
     def progress_of(self, name: str) -> Callable[[int, int], None]:
         lo, hi = STAGE_SPANS[name]
         last = [0.0]
+        watchers = self.watchers.get(name, [])
 
         def report(done: int, total: int) -> None:
+            for watcher in watchers:
+                watcher(done, total)
             now = time.perf_counter()
             if done < total and now - last[0] < 0.1:
                 return  # at most ten events a second
@@ -94,8 +103,9 @@ def find_person(settings: Any, info: VideoInfo, body: Any, report: Reporter, *,
     )
     if sampler is not None:
         frames = sampler.tap(frames)
-    if stages is not None:
-        frames = stages.read_ahead(frames)  # decoded in a thread of its own, a few frames ahead
+    if stages is not None:  # decoded in a thread of its own, a chunk of the torch backend and a few frames ahead
+        chunk = 1 if torch_pose is None else torch_pose.batch_size * torch_pose.segment_frames
+        frames = stages.read_ahead(frames, frames_ahead(chunk))
     if torch_pose is not None:  # the torch backend's settings (torch_pose_settings)
         from .pose_torch import estimate_body
         from .pose_torch.tracker import BodyModels
