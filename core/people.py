@@ -36,7 +36,7 @@ import numpy as np
 from .errors import CancelledError, MocapError
 from .landmarks import PoseSequence
 from .motion import Motion, write_motion
-from .pipeline import READ_AHEAD_FRAMES, Stages, frames_ahead
+from .pipeline import READ_AHEAD_FRAMES, Stages, frames_ahead, put_unless
 from .pose_stage import POSE_MAX_SIZE
 from .video import iter_frames
 
@@ -241,13 +241,7 @@ class Feed:
         self._gone = threading.Event()
 
     def put(self, item: tuple[int, np.ndarray]) -> bool:
-        while not self._gone.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_unless(self._queue, item, self._gone)
 
     def close(self) -> None:
         """No more frames: the consumer's iteration ends after those queued."""

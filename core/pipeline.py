@@ -57,6 +57,18 @@ def frames_ahead(chunk: int = 1) -> int:
     return min(max(chunk, 1), CHUNK_AHEAD_LIMIT) + READ_AHEAD_FRAMES
 
 
+def put_unless(into: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put ``item`` into the bounded queue ``into``, waiting while it is full, unless ``stop`` is set
+    (checked every 50 ms): True once put, False when stopped."""
+    while not stop.is_set():
+        try:
+            into.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 class ReadAhead(Generic[T]):
     """Iterate ``items`` in a thread of its own, ``depth`` items ahead of the consumer.
 
@@ -75,13 +87,7 @@ class ReadAhead(Generic[T]):
 
     def _put(self, item: object) -> bool:
         """Put ``item`` unless asked to stop; False when stopped."""
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_unless(self._queue, item, self._stop)
 
     def _produce(self) -> None:
         iterator = iter(self._items)
@@ -296,4 +302,4 @@ def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> C
 
 
 __all__ = ["CHUNK_AHEAD_LIMIT", "LATE_WARM_UP_MODULE", "READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "WarmUp",
-           "frames_ahead", "scene_lines_of", "warm_up"]
+           "frames_ahead", "put_unless", "scene_lines_of", "warm_up"]
