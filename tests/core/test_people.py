@@ -89,3 +89,53 @@ def test_people_all_poses_frames_decoded_ahead_in_a_thread_of_their_own(short_cl
     assert sorted(posed_in) == sorted(decoded_in) == list(range(12))
     assert all(decoded_in[i] is not posed_in[i] for i in posed_in)
     assert set(threading.enumerate()) == before and list(tmp_path.iterdir()) == []
+
+
+def _span(first: int, last: int):
+    from core.landmarks import PoseSequence
+
+    seq = PoseSequence.empty(last - first + 1, 30.0, (640, 360))
+    seq.frame_indices = np.arange(first, last + 1, dtype=np.int64)
+    return seq
+
+
+def test_everyones_holistic_graphs_share_one_decoding_and_get_their_own_frames(short_clip, monkeypatch):
+    """Each person's graph (a stand-in here) runs in a thread of its own on exactly their frames, from one
+    decoding; results in ID order. A graph's error is the user's message and stops every thread."""
+    import threading
+
+    import core.people
+    from core.capture import CaptureSettings
+    from core.errors import MocapError
+    from core.pipeline import Stages
+    from core.video import open_video
+
+    got: dict[int, list[int]] = {}
+    where: dict[int, threading.Thread] = {}
+
+    def graph(seq, settings, info, *, frames, fail_at=None, **kwargs):
+        first = int(seq.frame_indices[0])
+        got[first], where[first] = [], threading.current_thread()
+        for index, _ in frames:
+            if (first, index) == fail_at:
+                raise MocapError(f"person from frame {first}: the graph broke at frame {index}")
+            got[first].append(index)
+        return seq
+
+    info = open_video(short_clip)
+    people = [_span(0, 40), _span(10, 59), _span(25, 30)]
+    monkeypatch.setattr(core.people, "with_holistic", graph)
+    before = set(threading.enumerate())
+    with Stages() as stages:
+        out = core.people.everyone_with_holistic(people, CaptureSettings(), info, stride=1, mirror=False,
+                                                 stages=stages)
+    assert out == people
+    assert {k: (v[0], v[-1], len(v)) for k, v in got.items()} == {0: (0, 40, 41), 10: (10, 59, 50), 25: (25, 30, 6)}
+    assert len(set(where.values())) == 3 and threading.current_thread() not in where.values()
+
+    monkeypatch.setattr(core.people, "with_holistic", lambda seq, *a, **kw: graph(seq, *a, fail_at=(10, 12), **kw))
+    with pytest.raises(MocapError, match="person from frame 10: the graph broke at frame 12"):
+        with Stages() as stages:
+            core.people.everyone_with_holistic(people, CaptureSettings(), info, stride=1, mirror=False,
+                                               stages=stages)
+    assert set(threading.enumerate()) == before
