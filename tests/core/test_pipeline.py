@@ -156,3 +156,13 @@ def test_without_overlap_everything_runs_in_the_callers_thread() -> None:
         job = stages.background(threading.current_thread)
         items = list(stages.read_ahead(where()))
     assert job.result() is not here and items[0] is not here
+
+
+def test_the_torch_backends_overlapped_take_is_the_sequential_one(short_clip: Path, tmp_path: Path) -> None:
+    """The torch backend takes frames a chunk (32) at a time: decoded a whole chunk ahead, posed on one
+    thread beside the decoding, its take is still the sequential one to the bit."""
+    pytest.importorskip("torch")
+    settings = CaptureSettings(max_frames=40, pose_backend="torch")
+    a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (True, False))
+    for name in ("poses", "trans", "betas", "keypoints_2d", "confidence"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
