@@ -84,11 +84,9 @@ def _pose_stage(video: Path, frames: int, backend: str, preset: str, predecode: 
     size = (info.width, info.height)
     if backend == "torch":
         from core.pose_torch import estimate_body
-        from core.pose_torch.networks import one_cpu_thread
 
-        with one_cpu_thread():  # as the capture runs it (core.pose_stage.find_person)
-            estimate_body(stream, num_frames=expected, fps=info.fps, image_size=size,
-                          settings=torch_pose_settings(settings, chosen.mirror_average))
+        estimate_body(stream, num_frames=expected, fps=info.fps, image_size=size,
+                      settings=torch_pose_settings(settings, chosen.mirror_average))
     else:
         estimate_holistic(stream, num_frames=expected, fps=info.fps, image_size=size,
                           settings=PoseSettings(mirror_average=chosen.mirror_average, follow=False))

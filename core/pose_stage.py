@@ -108,7 +108,6 @@ def find_person(settings: Any, info: VideoInfo, body: Any, report: Reporter, *,
         frames = stages.read_ahead(frames, frames_ahead(chunk))
     if torch_pose is not None:  # the torch backend's settings (torch_pose_settings)
         from .pose_torch import estimate_body
-        from .pose_torch.networks import one_cpu_thread
         from .pose_torch.tracker import BodyModels
 
         models = BodyModels(torch_pose.device, torch_pose.precision)
@@ -117,15 +116,11 @@ def find_person(settings: Any, info: VideoInfo, body: Any, report: Reporter, *,
         if body.num_expression:  # a body with a face to animate (not the mannequin)
             report.warn("the torch pose backend finds the body and hands, not the face: jaw and expression "
                         "keep their rest pose (use the mediapipe backend for them)")
-        # On one CPU thread, as the fit: the decoding and the warm-up share the machine with it, and torch's
-        # parallel ops wait for a descheduled thread (the demo's overlapped capture on two threads: 293 s
-        # wall / 292 s CPU once at load 3.4, against 21.6 s sequential). The same with or without overlap.
-        with one_cpu_thread(models.device):
-            seq = estimate_body(
-                frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
-                settings=torch_pose, models=models, progress=report.progress_of("pose"),
-                should_cancel=should_cancel, pick=pick, pick_image=pick_image,
-            )
+        seq = estimate_body(
+            frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
+            settings=torch_pose, models=models, progress=report.progress_of("pose"), should_cancel=should_cancel,
+            pick=pick, pick_image=pick_image,
+        )
     else:
         report.stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
         seq = estimate_holistic(
