@@ -159,8 +159,8 @@ def test_without_overlap_everything_runs_in_the_callers_thread() -> None:
 
 
 def test_the_torch_backends_overlapped_take_is_the_sequential_one(short_clip: Path, tmp_path: Path) -> None:
-    """The torch backend takes frames a chunk (32) at a time: decoded a whole chunk ahead, posed on one
-    thread beside the decoding, its take is still the sequential one to the bit."""
+    """The torch backend takes frames a chunk (32) at a time: decoded a whole chunk ahead beside the pose
+    model, with torch's compiler imported beside it from half-way, its take is still the sequential one."""
     pytest.importorskip("torch")
     settings = CaptureSettings(max_frames=40, pose_backend="torch")
     a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (True, False))
