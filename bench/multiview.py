@@ -122,7 +122,8 @@ def pose_sequences(clip) -> tuple[list, list[float]]:
     """Each view's landmarks (MediaPipe Holistic, the engine's defaults; cached beside the take) and pose seconds."""
     import mediapipe
 
-    from core.capture import CaptureSettings, _find_person, _Reporter, frame_range
+    from core.capture import CaptureSettings, frame_range
+    from core.pose_stage import Reporter, find_person
     from core.body.model import MannequinBody
     from core.landmarks import PoseSequence, mark_outside, repair_side_swaps
     from core.video import open_video
@@ -134,7 +135,7 @@ def pose_sequences(clip) -> tuple[list, list[float]]:
             info = open_video(view.video)
             end, expected = frame_range(CaptureSettings(), info, 1)
             t0 = time.perf_counter()
-            seq = _find_person(CaptureSettings(), info, MannequinBody(), _Reporter(None), end=end, stride=1,
+            seq = find_person(CaptureSettings(), info, MannequinBody(), Reporter(None), end=end, stride=1,
                                expected=expected, mirror=False, torch_pose=None, should_cancel=None)
             mark_outside(seq)
             repair_side_swaps(seq)

@@ -33,6 +33,7 @@ from typing import Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
+from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path
 from .engine import run_engine as default_run_engine
 from .exports import build_progress, copy_atomic, export_take, write_text_atomic
 from .people import export_people, person_files
@@ -42,7 +43,6 @@ FORMATS = ("blend", "fbx", "bvh", "glb", "npz")
 """Output formats, by file extension."""
 
 REPORT_VERSION = 1
-STATE_DIR = ".blender-mocap"
 _DEFAULT = batch_defaults()
 
 
@@ -231,27 +231,6 @@ class _Progress:
             print(f"[{index}/{self.total}] {stem}: {prefix}{message}", file=stream, flush=True)
 
 
-def _input_signature(video: Path) -> dict[str, Any]:
-    st = video.stat()
-    return {"path": str(video.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _is_complete(video: Path, out_dir: Path, stem: str, settings: BatchSettings) -> bool:
-    manifest = out_dir / STATE_DIR / f"{stem}.json"
-    try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))
-        signature = _input_signature(video)
-    except (OSError, ValueError):
-        return False
-    if recorded.get("input") != signature or recorded.get("settings") != settings.digest():
-        return False
-    for fmt in settings.outputs:
-        out = out_dir / f"{stem}.{fmt}"
-        if not out.is_file() or out.stat().st_mtime_ns < signature["mtime_ns"]:
-            return False
-    return True
-
-
 def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
               *, run_engine: Callable[..., Path] | None = None,
               should_cancel: Callable[[], bool] | None = None) -> tuple[int, Path]:
@@ -319,9 +298,8 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
     for index, (video, stem) in enumerate(zip(inputs, output_stems(inputs)), start=1):
         report = VideoReport(input=str(video))
         reports.append(report)
-        if video.is_file() and _is_complete(video, out_dir, stem, settings):
-            report.status = "skipped"
-            report.outputs = {f: str(out_dir / f"{stem}.{f}") for f in settings.outputs}
+        if video.is_file() and (done := complete_outputs(video, out_dir, stem, settings)) is not None:
+            report.status, report.outputs = "skipped", done
             progress(index, stem, "skipped", "outputs are complete and newer than the video")
             save_report()
             continue
@@ -449,9 +427,7 @@ def _build_and_export(video: Path, stem: str, out_dir: Path, settings: BatchSett
         report.outputs[fmt] = str(final)
         report.timings[f"export_{fmt}"] = round(time.perf_counter() - t, 3)
         say("output", f"wrote {final}", format=fmt, path=str(final))
-    manifest = {"input": _input_signature(video), "settings": settings.digest(),
-                "outputs": report.outputs}
-    write_text_atomic(out_dir / STATE_DIR / f"{stem}.json", json.dumps(manifest, indent=1))
+    write_text_atomic(manifest_path(out_dir, stem), manifest(video, settings, report.outputs))
 
 
 def build_file(motion_path: str | os.PathLike[str], out: str | os.PathLike[str], *,

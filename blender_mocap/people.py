@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import CancelledError, MocapError
 from ..core.motion import Motion, read_motion
 from . import prepare
-from .exports import copy_atomic, export_take
+from .batch_state import manifest, manifest_path
+from .exports import copy_atomic, export_take, write_text_atomic
 from .settings import BuildOptions
 
 if TYPE_CHECKING:  # bpy stays out of the import of this module: the batch imports it before Blender runs
@@ -123,12 +124,14 @@ def export_people(video: Path, stem: str, out_dir: Path, settings: Any, paths: l
     afterwards) in a fresh file: ``<stem>.blend`` with everyone, per person ``<stem>.person<N>.<fmt>`` of
     the other formats. ``settings``: the ``batch.BatchSettings``; ``report``: the video's
     ``batch.VideoReport`` (its outputs, figures and warnings are filled in). A cancel between steps,
-    while building or before an export is renamed drops the output under way."""
+    while building or before an export is renamed drops the output under way. When all are written, the
+    video's manifest lists them (``batch_state``): a re-run skips the video."""
     if not paths:
         raise MocapError("the engine finished but wrote no person's motion file")
     options = BuildOptions(ground=settings.ground, correctives=settings.correctives, smplx_dir=settings.smplx_dir or "")
     try:
         _export_people(video, stem, out_dir, settings.outputs, options, paths, report, say, progress, should_cancel)
+        write_text_atomic(manifest_path(out_dir, stem), manifest(video, settings, report.outputs))
     finally:
         for path in paths:
             path.unlink(missing_ok=True)

@@ -8,7 +8,6 @@ batch runner. Events are dicts in the JSON-lines protocol the README documents.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,35 +21,21 @@ from .gravity import FrameSampler
 from .gravity.take import apply_gravity, take_gravity
 from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
-from .pipeline import Stages, scene_lines_of, warm_up
+from . import pose_stage
+from .pipeline import Stages, WarmUp, scene_lines_of
 from .pose import PoseSettings
+from .pose_stage import POSE_MAX_SIZE, Event, Reporter  # noqa: F401 (POSE_MAX_SIZE: its home before pose_stage)
 from .skeleton import JOINT_NAMES, PARENTS
 from .video import (
     DEFAULT_HFOV_DEGREES,
     VideoInfo,
     default_intrinsics,
-    iter_frames,
     lens_hfov_degrees,
     open_video,
-    variable_frame_rate,
 )
 
 if TYPE_CHECKING:  # torch stays out of the import of this module
     from .body.model import BodyModel
-
-Event = dict
-"""One progress event: {"event": "stage" | "progress" | "warning" | "done", ...}."""
-
-# Share of the whole run each stage takes, for one overall progress fraction.
-# Decoding and pose estimation run interleaved (frames are streamed), so they
-# share the "pose" span.
-_STAGE_SPANS = {"decoding": (0.0, 0.01), "pose": (0.01, 0.9), "fitting": (0.9, 0.96), "cleanup": (0.96, 0.98),
-                "writing": (0.98, 1.0)}
-
-POSE_MAX_SIZE = 960
-"""Frames are downscaled to this longer side before pose estimation: MediaPipe
-works at 256 px internally, and decoding to a smaller image costs less."""
-
 
 @dataclass(frozen=True)
 class CaptureSettings:
@@ -207,38 +192,6 @@ def camera_fov(settings: CaptureSettings, video: str | Path, width: int, height:
     return DEFAULT_HFOV_DEGREES, "the default: the video does not say its focal length"
 
 
-class _Reporter:
-    """Sends a capture's events: stage changes, throttled progress (one overall fraction) and warnings."""
-
-    def __init__(self, emit: Callable[[Event], None] | None) -> None:
-        self.emit = emit
-
-    def send(self, event: Event) -> None:
-        if self.emit is not None:
-            self.emit(event)
-
-    def stage(self, name: str, message: str) -> None:
-        self.send({"event": "stage", "stage": name, "message": message})
-
-    def warn(self, message: str) -> None:
-        self.send({"event": "warning", "message": message})
-
-    def progress_of(self, name: str) -> Callable[[int, int], None]:
-        lo, hi = _STAGE_SPANS[name]
-        last = [0.0]
-
-        def report(done: int, total: int) -> None:
-            now = time.perf_counter()
-            if done < total and now - last[0] < 0.1:
-                return  # at most ten events a second
-            last[0] = now
-            frac = lo + (hi - lo) * (done / max(total, 1))
-            self.send({"event": "progress", "stage": name, "done": done, "total": total,
-                       "fraction": round(frac, 4)})
-
-        return report
-
-
 def check_output(out: str | Path) -> Path:
     """``out`` as a motion file the capture can write, checked before minutes of work.
 
@@ -294,7 +247,7 @@ def capture(
     as False, which runs each stage after the other); every thread has ended
     when this returns or raises. One person, whatever ``settings.people``
     (everyone: ``core.people.capture_people``, which runs this per person);
-    ``find_person`` stands in for the pose stage (``_find_person``'s arguments).
+    ``find_person`` stands in for the pose stage (``core.pose_stage.find_person``'s arguments).
     """
     with Stages(should_cancel, overlap=overlap) as stages:
         return _capture(video, out, settings, emit, stages, find_person)
@@ -306,7 +259,7 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
     from .fit.optimize import fit_clip
     from .fit.optimize import preset as fit_preset
 
-    report = _Reporter(emit)
+    report = Reporter(emit)
     out = check_output(out)
     chosen = fit_preset(settings.preset, device=settings.device)
     stride, mirror, torch_pose = pose_plan(settings, chosen)
@@ -320,8 +273,9 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
 
     sampler = FrameSampler(expected, info.width)  # a few frames kept for the scene's vertical lines
     should_cancel = stages.should_cancel
-    warm = stages.background(lambda: warm_up(should_cancel), "warm-up")  # what the later stages import, while the frames are posed
-    seq = (find_person or _find_person)(settings, info, body, report, end=end, stride=stride, expected=expected,
+    warm = WarmUp(stages)  # what the later stages import, while the frames are posed
+    report.watch("pose", warm.pose_progress)  # torch's compiler from half-way through them
+    seq = (find_person or pose_stage.find_person)(settings, info, body, report, end=end, stride=stride, expected=expected,
                                         mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel,
                                         sampler=sampler, stages=stages)
     mark_outside(seq)  # what the frame does not show was not seen, whatever the model says
@@ -335,7 +289,7 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
     report.stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
                             f"camera field of view {hfov:.1f} degrees, {hfov_source})")
     lines = stages.background(scene_lines_of(sampler, seq, K), "scene lines")  # beside the fit: pose data only
-    warm.wait()  # its imports done before the fit's own (two threads importing one package could deadlock)
+    warm.finish()  # its imports done before the fit's own (two threads importing one package could deadlock)
     fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=report.progress_of("fitting"),
                    should_cancel=should_cancel)
     for warning in fit.warnings:
@@ -364,75 +318,6 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
     report.send({"event": "done", "out": str(out.resolve()), "frames": motion.num_frames,
                  "quality": motion.quality})
     return motion
-
-
-def _find_person(settings: CaptureSettings, info: VideoInfo, body: BodyModel, report: _Reporter, *,
-                 end: int, stride: int, expected: int, mirror: bool, torch_pose: Any,
-                 should_cancel: Callable[[], bool] | None, sampler: FrameSampler | None = None,
-                 stages: Stages | None = None) -> PoseSequence:
-    """The pose stage: frames streamed from the video into the chosen backend; warns about a variable frame rate."""
-    from .pose import estimate_holistic
-
-    mirror_note = ", and each frame mirrored for depth" if mirror else ""
-    pick, pick_image = _person_pick(settings, info, end, stride)
-    timestamps: list[float] = []
-    frames = iter_frames(
-        info, start=settings.start, end=end, stride=stride, timestamps=timestamps,
-        max_size=POSE_MAX_SIZE, should_cancel=should_cancel,
-    )
-    if sampler is not None:
-        frames = sampler.tap(frames)
-    if stages is not None:
-        frames = stages.read_ahead(frames)  # decoded in a thread of its own, a few frames ahead
-    if torch_pose is not None:  # the torch backend's settings (torch_pose_settings)
-        from .pose_torch import estimate_body
-        from .pose_torch.tracker import BodyModels
-
-        models = BodyModels(torch_pose.device, torch_pose.precision)
-        report.stage("pose", f"finding the person in {expected} frames (MediaPipe's pose models in PyTorch on "
-                             f"{models.device.type}, batch {torch_pose.batch_size}{mirror_note})")
-        if body.num_expression:  # a body with a face to animate (not the mannequin)
-            report.warn("the torch pose backend finds the body and hands, not the face: jaw and expression "
-                        "keep their rest pose (use the mediapipe backend for them)")
-        seq = estimate_body(
-            frames, num_frames=expected, fps=info.fps / stride, image_size=(info.width, info.height),
-            settings=torch_pose, models=models, progress=report.progress_of("pose"), should_cancel=should_cancel,
-            pick=pick, pick_image=pick_image,
-        )
-    else:
-        report.stage("pose", f"finding the person in {expected} frames (MediaPipe Holistic{mirror_note})")
-        seq = estimate_holistic(
-            frames, num_frames=expected, fps=info.fps / stride,
-            image_size=(info.width, info.height),
-            settings=replace(settings.pose, mirror_average=mirror, follow=settings.pose.follow),
-            progress=report.progress_of("pose"), should_cancel=should_cancel, pick=pick, pick_image=pick_image,
-        )
-    vfr = variable_frame_rate(timestamps, info.fps, seq.frame_indices)
-    if vfr:
-        report.warn(vfr)
-    return seq
-
-
-def _person_pick(settings: CaptureSettings, info: VideoInfo, end: int, stride: int):
-    """(the user's pick of the person to follow, or None; the picked frame, decoded ahead, when it is
-    not the first captured one). MocapError when the pick lies outside the video or the frames captured."""
-    from .person import parse_pick
-
-    if not settings.person:
-        return None, None
-    pick = parse_pick(settings.person)
-    if pick.x >= info.width or pick.y >= info.height:
-        raise MocapError(f"--person {pick}: the pixel lies outside the {info.width}x{info.height} video")
-    if pick.frame is None or pick.frame == settings.start:
-        return pick, None
-    if pick.frame not in range(settings.start, end, stride):
-        raise MocapError(f"--person {pick}: frame {pick.frame} is not one the capture analyses "
-                         f"(frames {settings.start} to {end - 1}, every {stride})")
-    image = next((rgb for _, rgb in iter_frames(info, start=pick.frame, end=pick.frame + 1,
-                                                 max_size=POSE_MAX_SIZE)), None)
-    if image is None:
-        raise MocapError(f"--person {pick}: frame {pick.frame} could not be decoded")
-    return pick, image
 
 
 def motion_from_fit(seq, fit, K: np.ndarray, *, source_video: str = "", body: BodyModel | None = None) -> Motion:

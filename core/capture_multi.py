@@ -23,18 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .capture import (
-    CaptureSettings,
-    Event,
-    _find_person,
-    _Reporter,
-    camera_fov,
-    check_output,
-    choose_body,
-    frame_range,
-    motion_from_fit,
-    pose_plan,
-)
+from .capture import CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit, pose_plan
 from .cleanup import clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
@@ -46,6 +35,7 @@ from .multiview import sync
 from .multiview.rig import CameraRig, load_rig, save_rig
 from .multiview.sides import side_flips, swap_sides
 from .multiview.triangulate import triangulate
+from .pose_stage import Event, Reporter, find_person
 from .video import default_intrinsics, open_video
 
 MAX_VIDEOS = 8
@@ -78,7 +68,7 @@ class MultiCaptureSettings:
     person_height: float | None = None
 
 
-class _ViewReporter(_Reporter):
+class _ViewReporter(Reporter):
     """A reporter whose pose progress covers video ``k`` of ``count``'s share of the pose span."""
 
     def __init__(self, emit: Callable[[Event], None] | None, k: int, count: int) -> None:
@@ -112,7 +102,7 @@ def capture_multi(
     if settings.capture.people == "all":
         raise MocapError("capture-multi follows one person; --people all works with one video (capture): "
                          "leave it out, or pick the performer with --person X,Y in the first video")
-    report = _Reporter(emit)
+    report = Reporter(emit)
     out = check_output(out)
     given = _given_rig(settings, len(videos))  # before minutes of pose estimation
     one = settings.capture
@@ -136,7 +126,7 @@ def capture_multi(
 
 def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[float], offsets: list[float],
                      videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
-                     chosen: Any, body: Any, report: _Reporter | None = None,
+                     chosen: Any, body: Any, report: Reporter | None = None,
                      should_cancel: Callable[[], bool] | None = None, refine: Any = None) -> Motion:
     """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
@@ -149,7 +139,7 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
-    report = report if report is not None else _Reporter(None)
+    report = report if report is not None else Reporter(None)
     one = settings.capture
     base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
     rig = _rig(settings, given, videos, base, Ks, report)
@@ -203,7 +193,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
         end, expected = frame_range(one, info, stride)
         hfov, _ = camera_fov(one, info.path, info.width, info.height)
         view = one if k == 0 else dataclasses.replace(one, person=None)  # a pick is a pixel of video 0
-        seq = _find_person(view, info, body, report, end=end, stride=stride, expected=expected, mirror=mirror,
+        seq = find_person(view, info, body, report, end=end, stride=stride, expected=expected, mirror=mirror,
                            torch_pose=torch_pose, should_cancel=should_cancel)
         mark_outside(seq)
         repair_side_swaps(seq)
@@ -214,7 +204,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
 
 
 def _offsets(settings: MultiCaptureSettings, videos: list[str | Path], seqs: list[PoseSequence],
-             fps: list[float], report: _Reporter) -> list[float]:
+             fps: list[float], report: Reporter) -> list[float]:
     """Seconds from video 0's first frame to each video's first frame (see ``MultiCaptureSettings``)."""
     if settings.offsets is not None:
         return [float(o) - float(settings.offsets[0]) for o in settings.offsets]
@@ -274,7 +264,7 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
 
 
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
-         Ks: list[np.ndarray], report: _Reporter) -> CameraRig:
+         Ks: list[np.ndarray], report: Reporter) -> CameraRig:
     """The cameras: the rig file's (checked against the videos), or calibrated from the person."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
     if given is not None:

@@ -21,18 +21,24 @@ progress as one overall fraction, and at the end one ``done`` event whose
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import MocapError
+from .errors import CancelledError, MocapError
 from .landmarks import PoseSequence
 from .motion import Motion, write_motion
+from .pipeline import READ_AHEAD_FRAMES, Stages, frames_ahead, put_unless
+from .pose_stage import POSE_MAX_SIZE
+from .video import iter_frames
 
 PERSON_FILE = re.compile(r"\.person(\d+)$")
 """How a person's motion file's stem ends: ``take.person2`` (the ID)."""
@@ -85,32 +91,36 @@ class _PoseStage:
                  sampler=None, stages=None) -> PoseSequence:
             if number == 0:
                 self._run(settings, info, report, end=end, stride=stride, expected=expected, mirror=mirror,
-                          should_cancel=should_cancel, sampler=sampler)
+                          should_cancel=should_cancel, sampler=sampler, stages=stages)
             elif sampler is not None:
                 sampler.frames = list(self.sampled)
-            if settings.pose_backend == "mediapipe":  # one Holistic graph per person: their hands and face
-                report.stage("pose", f"MediaPipe Holistic on person {number + 1}")
-                return with_holistic(self.sequences[number], settings, info, stride=stride, mirror=mirror,
-                                     progress=report.progress_of("pose"), should_cancel=should_cancel)
             return self.sequences[number]
         return find
 
-    def _run(self, settings, info, report, *, end, stride, expected, mirror, should_cancel, sampler) -> None:
-        """Everyone's bodies (and, with the torch backend, hands) by ``core.pose_torch.people``."""
-        from .capture import POSE_MAX_SIZE, torch_pose_settings
+    def _run(self, settings, info, report, *, end, stride, expected, mirror, should_cancel, sampler,
+             stages: Stages | None) -> None:
+        """Everyone's bodies (and, with the torch backend, hands) by ``core.pose_torch.people``; with the
+        MediaPipe backend then everyone's hands and face by Holistic (:func:`everyone_with_holistic`).
+        With ``stages`` the frames are decoded in a thread of their own, a few ahead."""
+        from .capture import torch_pose_settings
+        from .pose_torch.people import CHUNK as TRACK_CHUNK
         from .pose_torch.people import track_people
-        from .video import iter_frames
 
-        pose = replace(torch_pose_settings(settings, mirror), batch_size=1, redetect=False,
-                       hands=settings.pose_backend == "torch")
+        holistic = settings.pose_backend == "mediapipe"
+        pose = replace(torch_pose_settings(settings, mirror), batch_size=1, redetect=False, hands=not holistic)
         frames = iter_frames(info, start=settings.start, end=end, stride=stride, max_size=POSE_MAX_SIZE,
                              should_cancel=should_cancel)
         if sampler is not None:
             frames = sampler.tap(frames)
+        if stages is not None:  # its hands are tracked a chunk of frames at a time
+            frames = stages.read_ahead(frames, frames_ahead(1 if holistic else TRACK_CHUNK))
         report.stage("pose", f"finding every person in {expected} frames (MediaPipe's pose models in PyTorch, "
                              "all people of a frame in one batch)")
+        progress = report.progress_of("pose")
+        halves = 2 if holistic else 1  # the people, then their Holistic graphs: each half the pose span
         indices, track = track_people(frames, fps=info.fps / stride, settings=pose, num_frames=expected,
-                                      progress=report.progress_of("pose"), should_cancel=should_cancel)
+                                      progress=lambda done, total: progress(done, halves * total),
+                                      should_cancel=should_cancel)
         if not indices:
             raise MocapError("the video yielded no frames to analyse")
         self.sequences = sequences_of(indices, track, info.fps / stride, (info.width, info.height))
@@ -118,23 +128,30 @@ class _PoseStage:
             raise MocapError("no person was seen for half a second or more in the frames captured")
         if sampler is not None:
             self.sampled = list(sampler.frames)
+        if holistic:  # hands and face: one Holistic graph per person
+            report.stage("pose", f"MediaPipe Holistic on each of {len(self.sequences)} people (their hands and "
+                                 "face), all from one decoding of the video")
+            self.sequences = everyone_with_holistic(
+                self.sequences, settings, info, stride=stride, mirror=mirror, should_cancel=should_cancel,
+                progress=lambda done, total: progress(total + done, 2 * total), stages=stages)
 
 
 def with_holistic(seq: PoseSequence, settings: Any, info: Any, *, stride: int, mirror: bool,
                   progress: Callable[[int, int], None] | None = None,
-                  should_cancel: Callable[[], bool] | None = None) -> PoseSequence:
+                  should_cancel: Callable[[], bool] | None = None,
+                  frames: Iterable[tuple[int, np.ndarray]] | None = None) -> PoseSequence:
     """``seq`` (one person's crowd-tracked body) with MediaPipe Holistic's hands and face on the frames where
     a Holistic graph of their own, started on them, holds them (``SAME_PERSON``). The body stays the crowd
-    tracker's (the same landmark network): who is who is decided there, with everyone in view at once."""
-    from .capture import POSE_MAX_SIZE
+    tracker's (the same landmark network): who is who is decided there, with everyone in view at once.
+    ``frames``: their frames (``seq.frame_indices``, as ``iter_frames`` gives them); None decodes them."""
     from .person import PersonPick
     from .pose import estimate_holistic
-    from .video import iter_frames
 
     first, last = int(seq.frame_indices[0]), int(seq.frame_indices[-1])
     x, y = np.nanmean(seq.body_2d[0, [23, 24], :2], axis=0)
-    frames = iter_frames(info, start=first, end=last + 1, stride=stride, max_size=POSE_MAX_SIZE,
-                         should_cancel=should_cancel)
+    if frames is None:
+        frames = iter_frames(info, start=first, end=last + 1, stride=stride, max_size=POSE_MAX_SIZE,
+                             should_cancel=should_cancel)
     own = estimate_holistic(frames, num_frames=seq.num_frames, fps=seq.fps, image_size=(info.width, info.height),
                             settings=replace(settings.pose, mirror_average=mirror, follow=True),
                             progress=progress, should_cancel=should_cancel, pick=PersonPick(float(x), float(y), first))
@@ -151,6 +168,114 @@ def with_holistic(seq: PoseSequence, settings: Any, info: Any, *, stride: int, m
     for name in names:
         getattr(out, name)[holds] = getattr(own, name)[holds]
     return out
+
+
+def everyone_with_holistic(seqs: list[PoseSequence], settings: Any, info: Any, *, stride: int, mirror: bool,
+                           progress: Callable[[int, int], None] | None = None,
+                           should_cancel: Callable[[], bool] | None = None,
+                           stages: Stages | None = None) -> list[PoseSequence]:
+    """:func:`with_holistic` for every person, the same results. With ``stages`` (overlapping) the video is
+    decoded once, a few frames ahead, and each person's Holistic graph runs in a thread of its own on the
+    frames of their span (MediaPipe's graphs leave the GIL: two people keep both cores busy); else person
+    after person, each decoding their frames. ``progress(done, total)``: frames done over all people."""
+    total = sum(s.num_frames for s in seqs)
+    done = [0] * len(seqs)
+    lock = threading.Lock()
+
+    def part(k: int) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+
+        def report(count: int, _: int) -> None:
+            with lock:  # the events of every thread go out one at a time
+                done[k] = count
+                progress(sum(done), total)
+        return report
+
+    if stages is None or not stages.overlap or len(seqs) == 1:
+        return [with_holistic(seq, settings, info, stride=stride, mirror=mirror, progress=part(k),
+                              should_cancel=should_cancel) for k, seq in enumerate(seqs)]
+    first = min(int(s.frame_indices[0]) for s in seqs)
+    last = max(int(s.frame_indices[-1]) for s in seqs)
+    frames = stages.read_ahead(iter_frames(info, start=first, end=last + 1, stride=stride, max_size=POSE_MAX_SIZE,
+                                           should_cancel=should_cancel))
+    feeds = [Feed() for _ in seqs]
+
+    def own(k: int) -> PoseSequence:
+        try:
+            return with_holistic(seqs[k], settings, info, stride=stride, mirror=mirror, progress=part(k),
+                                 should_cancel=stages.should_cancel, frames=feeds[k])
+        finally:
+            feeds[k].stop()  # done or failed: the decoding thread hands it nothing more
+
+    jobs = [stages.background(lambda k=k: own(k), f"holistic {k + 1}") for k in range(len(seqs))]
+    spans = [(int(s.frame_indices[0]), int(s.frame_indices[-1])) for s in seqs]
+    try:
+        for index, rgb in frames:
+            for (lo, hi), feed in zip(spans, feeds):
+                if lo <= index <= hi and not feed.put((index, rgb)):
+                    raise CancelledError("a person's Holistic graph stopped")  # its own error comes below
+        for feed in feeds:
+            feed.close()
+    except BaseException as exc:
+        for feed in feeds:
+            feed.abort()
+        errors = []
+        for job in jobs:
+            try:
+                job.result()
+            except BaseException as error:  # noqa: BLE001 - re-raised below
+                errors.append(error)
+        # A person's own failure (their graph's MocapError) says more than the cancel it caused here.
+        raise next((e for e in errors if not isinstance(e, CancelledError)), exc) from None
+    return [job.result() for job in jobs]
+
+
+class Feed:
+    """Frames handed from the decoding thread to one consumer thread: an iterator for the consumer, which
+    ends after :meth:`close`; :meth:`abort` makes it raise CancelledError. :meth:`put` waits while the consumer
+    is ``depth`` frames behind, and returns False once the consumer has stopped iterating (done or failed)."""
+
+    def __init__(self, depth: int = READ_AHEAD_FRAMES) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._gone = threading.Event()
+
+    def put(self, item: tuple[int, np.ndarray]) -> bool:
+        return put_unless(self._queue, item, self._gone)
+
+    def close(self) -> None:
+        """No more frames: the consumer's iteration ends after those queued."""
+        self.put(_END)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """The consumer takes nothing more (called from its thread when it is done or failed)."""
+        self._gone.set()
+
+    def abort(self) -> None:
+        """The capture failed elsewhere: the consumer's next frame raises CancelledError."""
+        self._gone.set()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(_ABORT)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=0.05)
+                except queue.Empty:
+                    if self._gone.is_set():
+                        raise CancelledError("capture cancelled") from None
+                    continue
+                if item is _END:
+                    return
+                if item is _ABORT:
+                    raise CancelledError("capture cancelled")
+                yield item
+        finally:
+            self._gone.set()
+
+
+_END, _ABORT = object(), object()
 
 
 class _Relay:

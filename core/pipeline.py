@@ -21,6 +21,7 @@ posed: it solves the whole clip as one batch (its temporal terms, one shape).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +39,34 @@ READ_AHEAD_FRAMES = 8
 """Frames decoded ahead of the pose model: enough to ride out a slow frame of either,
 few enough that memory stays small (8 frames of 960 x 540 RGB: 12 MB)."""
 
+CHUNK_AHEAD_LIMIT = 64
+"""Most frames :func:`frames_ahead` adds for a consumer's chunk (about 100 MB of 960 x 540 RGB): a GPU
+batch of the torch backend takes thousands of frames at once, and those it holds itself."""
+
 _END = object()
+
+
+def frames_ahead(chunk: int = 1) -> int:
+    """How far to decode ahead of a pose model that takes ``chunk`` frames before it works on them (the
+    torch backend: ``batch_size * segment_frames``, 32 on a CPU; MediaPipe: 1).
+
+    ``READ_AHEAD_FRAMES`` beyond the chunk: with only 8 ahead of a 32-frame chunk, the model waited for
+    24 frames to be decoded before each chunk, while the decoder waited for the model: three quarters of
+    the decoding stayed on the capture's path, and the overlapped capture took as long as the sequential one.
+    """
+    return min(max(chunk, 1), CHUNK_AHEAD_LIMIT) + READ_AHEAD_FRAMES
+
+
+def put_unless(into: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put ``item`` into the bounded queue ``into``, waiting while it is full, unless ``stop`` is set
+    (checked every 50 ms): True once put, False when stopped."""
+    while not stop.is_set():
+        try:
+            into.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 class ReadAhead(Generic[T]):
@@ -59,13 +87,7 @@ class ReadAhead(Generic[T]):
 
     def _put(self, item: object) -> bool:
         """Put ``item`` unless asked to stop; False when stopped."""
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_unless(self._queue, item, self._stop)
 
     def _produce(self) -> None:
         iterator = iter(self._items)
@@ -205,29 +227,67 @@ class Stages:
 
 WARM_UP_MODULES = (".cleanup", ".fit.optimize", ".gravity.lines")
 """What the stages after the pose model import, in the order :func:`warm_up` imports them: each
-small, so a cancel waits for little. Not ``torch._dynamo``, which the fit's first L-BFGS imports
-(about 1.2 s of CPU in a fresh engine process): one import that cannot be stopped, and a cancel
-during the pose stage waited for it (``tests/core/test_cli.py``: SIGTERM to exit took 3.2-4.0 s
-instead of under 3 s on the loaded bench machine), so it stays where the fit needs it."""
+small, so a cancel waits for little."""
+LATE_WARM_UP_MODULE = "torch._dynamo"
+"""Imported by the fit's first optimizer (``torch.optim.Optimizer.add_param_group`` is wrapped by
+``torch._disable_dynamo``): about 1.2 s of CPU in a fresh engine process, one import that cannot be
+stopped. Imported at the start of the pose stage, a cancel then waited for it
+(``tests/core/test_cli.py``: SIGTERM to exit took 3.2-4.0 s instead of under 3 s on the loaded
+bench machine), so :func:`warm_up` imports it only once ``late`` is set: half-way through the pose
+stage (:class:`WarmUp`), when the frames still to pose take longer than it."""
 
 
-def warm_up(should_cancel: Callable[[], bool] | None = None) -> None:
+def warm_up(should_cancel: Callable[[], bool] | None = None, late: threading.Event | None = None) -> None:
     """Import what the stages after the pose model use, while it runs: a fresh engine process
     pays for these once, and on the second core they cost the capture no time. Stops between
-    two imports when ``should_cancel()`` (an import itself cannot be stopped)."""
+    two imports when ``should_cancel()`` (an import itself cannot be stopped). With ``late``,
+    then waits for it (or a cancel) and imports ``LATE_WARM_UP_MODULE``."""
     import importlib
 
+    def cancelled() -> bool:
+        return should_cancel is not None and should_cancel()
+
     for name in WARM_UP_MODULES:
-        if should_cancel is not None and should_cancel():
+        if cancelled():
             return
         try:
             importlib.import_module(name, __package__)
         except ImportError:
             pass  # the stage that needs it meets the error itself, with its message
-    if should_cancel is None or not should_cancel():
-        import cv2
+    if cancelled():
+        return
+    import cv2
 
-        cv2.ximgproc.createFastLineDetector()  # the scene lines' detector (OpenCV's contrib module loads lazily)
+    cv2.ximgproc.createFastLineDetector()  # the scene lines' detector (OpenCV's contrib module loads lazily)
+    if late is None:
+        return
+    while not late.wait(0.05):
+        if cancelled():
+            return
+    if not cancelled():
+        with contextlib.suppress(ImportError):
+            importlib.import_module(LATE_WARM_UP_MODULE)
+
+
+class WarmUp:
+    """:func:`warm_up` run beside the pose stage of a capture (through its ``stages``): :meth:`pose_progress`
+    (the pose stage's ``progress(done, total)``) starts the late import half-way; :meth:`finish` starts it
+    now if it has not started, and waits for the warm-up to end (before the fit imports anything itself:
+    two threads importing one package could deadlock). Without overlap, the late import is left to the fit."""
+
+    def __init__(self, stages: Stages) -> None:
+        self.late = threading.Event()
+        should_cancel = stages.should_cancel
+        late = self.late if stages.overlap else None  # run in this thread, it would wait for itself
+        self.job = stages.background(lambda: warm_up(should_cancel, late), "warm-up")
+
+    def pose_progress(self, done: int, total: int) -> None:
+        if 2 * done >= total:
+            self.late.set()
+
+    def finish(self) -> None:
+        self.late.set()
+        self.job.wait()
 
 
 def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> Callable[[], Gravity | None]:
@@ -241,4 +301,5 @@ def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> C
     return lambda: scene_lines(sampler, keypoints, frame_indices, K)
 
 
-__all__ = ["READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "scene_lines_of", "warm_up"]
+__all__ = ["CHUNK_AHEAD_LIMIT", "LATE_WARM_UP_MODULE", "READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "WarmUp",
+           "frames_ahead", "put_unless", "scene_lines_of", "warm_up"]

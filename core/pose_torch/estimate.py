@@ -14,7 +14,10 @@ from .settings import TorchPoseSettings
 from .tracker import BodyModels, BodyTracker
 
 
-def _shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
+def shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
+    """``rgb`` (H, W, 3) downscaled (area filter) so its longer side is at most ``max_side`` pixels (the
+    settings' ``max_side``: the pose networks see 224-256 px crops); as it is when already small enough or
+    ``max_side`` is None."""
     h, w = rgb.shape[:2]
     if max_side is None or max(h, w) <= max_side:
         return rgb
@@ -32,7 +35,7 @@ def _follow_pick(tracker: BodyTracker, pick: PersonPick | None, pick_image: np.n
         return None
     pick_at = np.array([pick.x, pick.y], np.float64) / width
     if pick_image is not None:
-        ahead = _shrink(pick_image, tracker.settings.max_side)
+        ahead = shrink(pick_image, tracker.settings.max_side)
         if not tracker.follow(ahead, pick_at * ahead.shape[1]):
             raise MocapError(f"--person {pick}: nobody was found at that pixel in frame {pick.frame}")
     return pick_at
@@ -100,7 +103,7 @@ def estimate_body(
             raise CancelledError()
 
     for index, rgb in frames:
-        small = np.ascontiguousarray(_shrink(rgb, settings.max_side))
+        small = np.ascontiguousarray(shrink(rgb, settings.max_side))
         if pick_at is not None and (index == pick.frame or (pick.frame is None and not indices)):
             chunk_picks[len(chunk)] = pick_at * small.shape[1]
         indices.append(index)

@@ -29,7 +29,9 @@ from ..person import appearance, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
-from .tracker import BodyModels, BodyTracker, _Stream
+from .estimate import shrink
+from .networks import one_cpu_thread
+from .tracker import BodyModels, BodyTracker, Stream
 
 SAME_BODY = 0.08
 """Two readings whose landmarks lie this many region sides apart or less (median over the 33) are one body:
@@ -107,7 +109,7 @@ class PeopleTrack:
 class _Person:
     """Tracking state of one person (a ``core.crowd`` track): filters and next region, their results."""
 
-    stream: _Stream
+    stream: Stream
     landmarks: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (33, 5)
     world: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (33, 4)
     hands: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (2, 21, 3)
@@ -148,11 +150,11 @@ class PeopleTracker:
         found = set()
         for owner, (_, j) in zip(owners, readings):
             while owner >= len(self.people):
-                self.people.append(_Person(_Stream(s)))
+                self.people.append(_Person(Stream(s)))
             person = self.people[owner]
             if sources[j] != owner:  # a new region for this person: their filters start afresh
                 person.stream.lose()
-            pts, world = self.single._accept(person.stream, lms[j], worlds[j], w, h)
+            pts, world = self.single.accept(person.stream, lms[j], worlds[j], w, h)
             person.landmarks[row], person.world[row] = pts, world
             found.add(owner)
         for k, person in enumerate(self.people):
@@ -223,28 +225,32 @@ def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settin
     ``frames`` as ``core.pose_torch.estimate_body`` takes them (RGB uint8, possibly downscaled;
     the results are normalized to the frame). ``fps``: frames per second of the stream (short
     tracks are dropped by time). ``num_frames``: expected count, for ``progress(done, total)``.
-    """
-    from .estimate import _shrink
 
+    The torch ops run on one CPU thread (``networks.one_cpu_thread``), as the fit's do: the crops are
+    small, and on torch's default two threads of the 2-core bench machine under load (11), 30 frames of
+    two people crossing took 89 s wall / 30 s CPU against 11.9 s / 4.0 s on one thread. The second core
+    is left to the decoding and to the people's Holistic graphs.
+    """
     tracker = PeopleTracker(settings, models)
     indices: list[int] = []
     chunk: list[np.ndarray] = []
     rows: list[int] = []
-    for index, rgb in frames:
-        small = np.ascontiguousarray(_shrink(rgb, settings.max_side))
-        tracker.step(small, len(indices))
-        rows.append(len(indices))
-        indices.append(index)
-        chunk.append(small)
-        if len(chunk) >= CHUNK:
-            tracker.hands_of_chunk(chunk, rows)
-            chunk, rows = [], []
+    with one_cpu_thread(tracker.models.device):
+        for index, rgb in frames:
+            small = np.ascontiguousarray(shrink(rgb, settings.max_side))
+            tracker.step(small, len(indices))
+            rows.append(len(indices))
+            indices.append(index)
+            chunk.append(small)
+            if len(chunk) >= CHUNK:
+                tracker.hands_of_chunk(chunk, rows)
+                chunk, rows = [], []
             if progress is not None:
                 progress(len(indices), max(num_frames, len(indices)))
-            if should_cancel is not None and should_cancel():
+            if should_cancel is not None and should_cancel():  # every frame: a frame of everyone takes long
                 raise CancelledError()
-    if chunk:
-        tracker.hands_of_chunk(chunk, rows)
+        if chunk:
+            tracker.hands_of_chunk(chunk, rows)
     if progress is not None:
         progress(len(indices), max(num_frames, len(indices)))
     return indices, tracker.result(len(indices), fps)

@@ -27,8 +27,10 @@ SIGNATURE_EVERY = 5
 
 
 @dataclass
-class _Stream:
-    """Tracking state of one segment: ROI for its next frame, filters, its own clock."""
+class Stream:
+    """Tracking state of one person's stream of frames: the ROI for its next frame, the landmark filters
+    (One Euro on the image and world landmarks), its own clock (``ticks``, frames seen) and identity.
+    :meth:`BodyTracker.accept` reads a frame's landmarks into it; :meth:`lose` starts it afresh."""
 
     settings: TorchPoseSettings
     roi: np.ndarray | None = None
@@ -71,7 +73,7 @@ class BodyTrack:
 class _Segment:
     """Frames one stream tracks in a chunk: ``warm`` frames before ``start`` only warm it up."""
 
-    stream: _Stream
+    stream: Stream
     start: int
     stop: int
     warm: int = 0
@@ -102,20 +104,20 @@ class BodyTracker:
         self.settings = settings
         self.models = models or BodyModels(settings.device, settings.precision)
         self.finder = finder.Finder(self.models, settings.min_detection_confidence, settings.min_tracking_confidence)
-        self._carry: _Stream | None = None
+        self._carry: Stream | None = None
         self.retracked_segments = 0  # segments whose warm start disagreed and were tracked again
 
     @property
     def identity(self) -> Identity:
         """The followed person (the identity the next chunk's first segment carries)."""
         if self._carry is None:
-            self._carry = _Stream(self.settings)
+            self._carry = Stream(self.settings)
         return self._carry.identity
 
     @identity.setter
     def identity(self, identity: Identity) -> None:
         if self._carry is None:
-            self._carry = _Stream(self.settings)
+            self._carry = Stream(self.settings)
         self._carry.identity = identity
 
     def pause(self) -> None:
@@ -129,7 +131,7 @@ class BodyTracker:
         found = self.finder.search(image, Identity(), pick)
         if found is None:
             return False
-        self._carry = _Stream(self.settings, identity=Identity(found.region, signature=found.signature,
+        self._carry = Stream(self.settings, identity=Identity(found.region, signature=found.signature,
                                                                missing=LOST_FRAMES, looks=SETTLE_LOOKS))
         return True
 
@@ -145,8 +147,8 @@ class BodyTracker:
                         np.full((n, 5), np.nan), np.zeros(n, bool))
         if n == 0:
             return out
-        carry = self._carry or _Stream(s)
-        segments = [_Segment(carry if k == 0 else _Stream(s, identity=carry.identity.stranger()), start, stop,
+        carry = self._carry or Stream(s)
+        segments = [_Segment(carry if k == 0 else Stream(s, identity=carry.identity.stranger()), start, stop,
                              start - first)
                     for k, (first, start, stop) in enumerate(body.split_segments(n, s.batch_size, s.warmup_frames))]
         self._seed(images, segments)
@@ -272,7 +274,7 @@ class BodyTracker:
                         out.rois[i] = rois[j]
                     verdict = flags[j] >= s.min_tracking_confidence and self._check(seg.stream, images[i], lms[j])
                     if verdict is True:
-                        self._write(seg, i, *self._accept(seg.stream, lms[j], worlds[j], *images[i].shape[1::-1]), out)
+                        self._write(seg, i, *self.accept(seg.stream, lms[j], worlds[j], *images[i].shape[1::-1]), out)
                         continue
                     seg.stream.lose()
                     if isinstance(verdict, finder.Found):
@@ -294,7 +296,7 @@ class BodyTracker:
             if i >= seg.start:
                 out.detected[i] = True
 
-    def _check(self, st: _Stream, image: np.ndarray, lm: np.ndarray) -> bool | finder.Found:
+    def _check(self, st: Stream, image: np.ndarray, lm: np.ndarray) -> bool | finder.Found:
         """Whether tracked landmarks (39, 5) are still the followed person (always, without redetect);
         or, where they look unlike them, someone else who looks like them (``finder.Finder.rival``)."""
         if not self.settings.redetect:
@@ -341,7 +343,7 @@ class BodyTracker:
             out.rois[i] = found.roi
             out.detected[i] = True
         h, w = image.shape[:2]
-        self._write(seg, i, *self._accept(st, found.landmarks, found.world, w, h), out)
+        self._write(seg, i, *self.accept(st, found.landmarks, found.world, w, h), out)
 
     @staticmethod
     def _write(seg: _Segment, i: int, pts: np.ndarray, world: np.ndarray, out: BodyTrack) -> None:
@@ -353,8 +355,11 @@ class BodyTracker:
         out.world[i] = world
         out.present[i] = True
 
-    def _accept(self, st: _Stream, lm: np.ndarray, world: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-        """One frame's landmarks (33, 5) and world landmarks (33, 4), smoothed if asked; sets the next ROI."""
+    def accept(self, st: Stream, lm: np.ndarray, world: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """One frame's landmarks of ``st``'s person: ``lm`` (39, 5) the landmark model's normalized output (33
+        body landmarks and the 2 auxiliary ones that place the next ROI), ``world`` (33+, 3) metres, in a
+        ``w`` x ``h`` image. Returns the landmarks (33, 5) and world landmarks (33, 4: + visibility), smoothed
+        by ``st``'s filters when the settings ask; sets ``st.roi`` for the next frame."""
         time_s = st.ticks * body.FRAME_SECONDS
         scale_px = np.array([w, h, w], np.float64)
         aux = lm[33:35]

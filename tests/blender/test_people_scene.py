@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import bpy
 import numpy as np
 import pytest
@@ -87,3 +89,34 @@ def test_the_batch_writes_everyone_into_one_blend_and_each_person_into_their_own
     bpy.ops.wm.open_mainfile(filepath=str(out / "street.blend"))
     assert sorted(o.name for o in bpy.data.objects if o.type == 'ARMATURE') == ["Person 1", "Person 2"]
     assert len([o for o in bpy.data.objects if o.type == 'CAMERA']) == 1
+
+
+def test_a_batch_rerun_skips_a_people_all_video_whose_files_are_all_there(pkg, motion_factory, tmp_path):
+    """The second run of the same ``people = "all"`` batch captures nothing again: its outputs are
+    ``<stem>.person<N>.npz``, not ``<stem>.npz``; with one of them gone, it captures again."""
+    import json
+
+    batch, write_motion = pkg.blender_mocap.batch, pkg.core.motion.write_motion
+    video = tmp_path / "street.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    people = _two_people(motion_factory)
+    runs: list[str] = []
+
+    def engine(python, video_path, out, args, on_event=None):
+        runs.append(video_path)
+        for k, motion in enumerate(people):
+            write_motion(out.with_name(f"{out.stem}.person{k + 1}.npz"), motion)
+        return out
+
+    settings = batch.BatchSettings(outputs=("blend", "npz"), people="all", progress="json")
+    out = tmp_path / "out"
+    assert batch.run_batch([video], out, settings, run_engine=engine)[0] == 0
+    code, report_path = batch.run_batch([video], out, settings, run_engine=engine)
+    assert code == 0 and len(runs) == 1
+    report = json.loads(report_path.read_text())["videos"][0]
+    assert report["status"] == "skipped"
+    assert {k: Path(v).name for k, v in report["outputs"].items()} == {
+        "blend": "street.blend", "person1.npz": "street.person1.npz", "person2.npz": "street.person2.npz"}
+    (out / "street.person2.npz").unlink()
+    assert batch.run_batch([video], out, settings, run_engine=engine)[0] == 0
+    assert len(runs) == 2 and (out / "street.person2.npz").is_file()

@@ -27,7 +27,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "core.live.protocol", "core.live.osc", "core.crowd")),
     ("models", ("core.body", "core.pose", "core.pose_follow", "core.pose_torch")),
     ("solvers", ("core.fit", "core.cleanup", "core.gravity", "core.multiview")),
-    ("jobs", ("core.pipeline", "core.capture", "core.capture_multi", "core.preview", "core.live", "core.people")),
+    ("jobs", ("core.pipeline", "core.capture", "core.capture_multi", "core.preview", "core.live", "core.people",
+              "core.pose_stage")),
     ("engine commands", ("core.cli", "core.cli_common", "core.cli_multi", "core.__main__", "core.preview.cli",
                          "core.live.cli")),
     # The Blender side (it may use the engine's numpy-only foundations and data).
@@ -40,7 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                  "blender_mocap.camera", "blender_mocap.multicam", "blender_mocap.take",
                                  "blender_mocap.scene", "blender_mocap.exports", "blender_mocap.batch", "blender_mocap.runs",
                                  "blender_mocap.live", "blender_mocap.retarget",
-                                 "blender_mocap.people", "blender_mocap.batch_multi")),
+                                 "blender_mocap.people", "blender_mocap.batch_multi", "blender_mocap.batch_state")),
     ("headless commands", ("blender_mocap.headless",)),
     ("operators", ("operators",)),
     ("panels", ("panels",)),

@@ -53,3 +53,89 @@ def test_people_all_writes_one_motion_file_per_person_each_following_them(crossi
     # One world and one camera for both.
     np.testing.assert_allclose(motions[0].camera_extrinsics, motions[1].camera_extrinsics, atol=1e-9)
     np.testing.assert_allclose(motions[0].camera_intrinsics, motions[1].camera_intrinsics)
+
+
+def test_people_all_poses_frames_decoded_ahead_in_a_thread_of_their_own(short_clip, tmp_path, monkeypatch):
+    """The pose stage of ``--people all`` gets its frames from the read-ahead decoder (``core.pipeline``), as
+    one person's does: each frame is decoded in another thread than the one posing it; nothing is left
+    running and no file is written when the stage fails."""
+    import threading
+
+    import core.people
+    import core.pose_torch.people
+    from core.capture import CaptureSettings
+    from core.errors import MocapError
+    from core.people import capture_people
+
+    real = core.people.iter_frames
+    decoded_in: dict[int, threading.Thread] = {}
+    posed_in: dict[int, threading.Thread] = {}
+
+    def decoding(*args, **kwargs):
+        for index, rgb in real(*args, **kwargs):
+            decoded_in[index] = threading.current_thread()
+            yield index, rgb
+
+    def tracking(frames, **kwargs):
+        for index, _ in frames:
+            posed_in[index] = threading.current_thread()
+        raise MocapError("stop after the frames")
+
+    monkeypatch.setattr(core.people, "iter_frames", decoding)
+    monkeypatch.setattr(core.pose_torch.people, "track_people", tracking)
+    before = set(threading.enumerate())
+    with pytest.raises(MocapError, match="stop after the frames"):
+        capture_people(short_clip, tmp_path / "take.npz", CaptureSettings(people="all", max_frames=12, stride=1))
+    assert sorted(posed_in) == sorted(decoded_in) == list(range(12))
+    assert all(decoded_in[i] is not posed_in[i] for i in posed_in)
+    assert set(threading.enumerate()) == before and list(tmp_path.iterdir()) == []
+
+
+def _span(first: int, last: int):
+    from core.landmarks import PoseSequence
+
+    seq = PoseSequence.empty(last - first + 1, 30.0, (640, 360))
+    seq.frame_indices = np.arange(first, last + 1, dtype=np.int64)
+    return seq
+
+
+def test_everyones_holistic_graphs_share_one_decoding_and_get_their_own_frames(short_clip, monkeypatch):
+    """Each person's graph (a stand-in here) runs in a thread of its own on exactly their frames, from one
+    decoding; results in ID order. A graph's error is the user's message and stops every thread."""
+    import threading
+
+    import core.people
+    from core.capture import CaptureSettings
+    from core.errors import MocapError
+    from core.pipeline import Stages
+    from core.video import open_video
+
+    got: dict[int, list[int]] = {}
+    where: dict[int, threading.Thread] = {}
+
+    def graph(seq, settings, info, *, frames, fail_at=None, **kwargs):
+        first = int(seq.frame_indices[0])
+        got[first], where[first] = [], threading.current_thread()
+        for index, _ in frames:
+            if (first, index) == fail_at:
+                raise MocapError(f"person from frame {first}: the graph broke at frame {index}")
+            got[first].append(index)
+        return seq
+
+    info = open_video(short_clip)
+    people = [_span(0, 40), _span(10, 59), _span(25, 30)]
+    monkeypatch.setattr(core.people, "with_holistic", graph)
+    before = set(threading.enumerate())
+    with Stages() as stages:
+        out = core.people.everyone_with_holistic(people, CaptureSettings(), info, stride=1, mirror=False,
+                                                 stages=stages)
+    assert out == people
+    assert {k: (v[0], v[-1], len(v)) for k, v in got.items()} == {0: (0, 40, 41), 10: (10, 59, 50), 25: (25, 30, 6)}
+    assert len(set(where.values())) == 3 and threading.current_thread() not in where.values()
+
+    monkeypatch.setattr(core.people, "with_holistic", lambda seq, *a, **kw: graph(seq, *a, fail_at=(10, 12), **kw))
+    with pytest.raises(MocapError, match="person from frame 10: the graph broke at frame 12"):
+        with Stages() as stages:
+            core.people.everyone_with_holistic(people, CaptureSettings(), info, stride=1, mirror=False,
+                                               stages=stages)
+    assert set(threading.enumerate()) == before

@@ -59,9 +59,9 @@ def test_a_cancel_while_frames_are_posed_stops_every_thread(short_clip: Path, tm
 
 def test_a_decoding_error_in_its_thread_reaches_the_user_as_his_message(
         short_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.capture
+    import core.pose_stage
 
-    real = core.capture.iter_frames
+    real = core.pose_stage.iter_frames
 
     def failing(*args, **kwargs) -> Iterator[tuple[int, np.ndarray]]:
         for count, item in enumerate(real(*args, **kwargs)):
@@ -69,7 +69,7 @@ def test_a_decoding_error_in_its_thread_reaches_the_user_as_his_message(
                 raise MocapError("frame 35 could not be decoded: the file is damaged there")
             yield item
 
-    monkeypatch.setattr(core.capture, "iter_frames", failing)
+    monkeypatch.setattr(core.pose_stage, "iter_frames", failing)
     before = live_threads()
     with pytest.raises(MocapError, match="frame 35 could not be decoded"):
         capture(short_clip, tmp_path / "take.npz", CaptureSettings(max_frames=FRAMES))
@@ -156,3 +156,13 @@ def test_without_overlap_everything_runs_in_the_callers_thread() -> None:
         job = stages.background(threading.current_thread)
         items = list(stages.read_ahead(where()))
     assert job.result() is not here and items[0] is not here
+
+
+def test_the_torch_backends_overlapped_take_is_the_sequential_one(short_clip: Path, tmp_path: Path) -> None:
+    """The torch backend takes frames a chunk (32) at a time: decoded a whole chunk ahead beside the pose
+    model, with torch's compiler imported beside it from half-way, its take is still the sequential one."""
+    pytest.importorskip("torch")
+    settings = CaptureSettings(max_frames=40, pose_backend="torch")
+    a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (True, False))
+    for name in ("poses", "trans", "betas", "keypoints_2d", "confidence"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
