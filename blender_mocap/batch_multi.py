@@ -32,15 +32,13 @@ from ..core.errors import CancelledError, MocapError
 from ..core.options import MULTI, option_args, options_for
 from .batch import (
     REPORT_VERSION,
-    STATE_DIR,
     BatchSettings,
     VideoReport,
     _convert_one,
-    _input_signature,
-    _is_complete,
     _Progress,
     folder_lock,
 )
+from .batch_state import STATE_DIR, complete_outputs, input_signature
 from .engine import run_engine as default_run_engine
 from .exports import write_text_atomic
 from .multicam_request import MAX_VIDEOS, MIN_VIDEOS
@@ -109,7 +107,7 @@ def check_multi(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _take_manifest(take: Take, settings: BatchSettings, multi: dict[str, Any]) -> dict[str, Any]:
-    return {"videos": [_input_signature(v) for v in take.videos], "settings": settings.digest(), "multi": multi}
+    return {"videos": [input_signature(v) for v in take.videos], "settings": settings.digest(), "multi": multi}
 
 
 def _take_complete(take: Take, out_dir: Path, settings: BatchSettings, multi: dict[str, Any]) -> bool:
@@ -120,7 +118,7 @@ def _take_complete(take: Take, out_dir: Path, settings: BatchSettings, multi: di
     except (OSError, ValueError):
         return False
     newest = max(s["mtime_ns"] for s in expected["videos"])
-    return (recorded == expected and _is_complete(take.videos[0], out_dir, take.name, settings)
+    return (recorded == expected and complete_outputs(take.videos[0], out_dir, take.name, settings) is not None
             and all((out_dir / f"{take.name}.{f}").stat().st_mtime_ns >= newest for f in settings.outputs))
 
 
