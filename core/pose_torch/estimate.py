@@ -112,9 +112,15 @@ def estimate_body(
             flush()
     if chunk:
         flush()
+    return _sequence(indices, fps, image_size, body_2d, body_world, present, hands)
+
+
+def _sequence(indices: list[int], fps: float, image_size: tuple[int, int], body_2d: list[np.ndarray],
+              body_world: list[np.ndarray], present: list[np.ndarray], hands: list[np.ndarray]) -> PoseSequence:
+    """The pose sequence of the chunks' results (hands empty: the hands stay NaN)."""
     if not indices:
         raise MocapError("the video yielded no frames to analyse")
-    seq = PoseSequence.empty(len(indices), fps, (width, height))
+    seq = PoseSequence.empty(len(indices), fps, image_size)
     seq.frame_indices = np.asarray(indices, np.int64)
     seq.body_2d = np.concatenate(body_2d)
     seq.body_world = np.concatenate(body_world)
