@@ -55,8 +55,9 @@ def test_capture_writes_a_valid_motion_file(captured) -> None:
     np.testing.assert_array_equal(motion.frame_indices, np.arange(60))
     assert motion.body_model == "mannequin" and motion.fps == pytest.approx(30.0)
     assert motion.rest_joints is not None and motion.v_template is not None
-    # MediaPipe's own tracking (no --person pick) finds him a few frames late: bridged and flagged, not dropped.
-    assert motion.bridged[:2].all() and not motion.bridged[10:30].any()
+    # Following the most prominent person (the default) finds him from the second frame on; MediaPipe's own
+    # tracking (--no-follow) took a few frames. A frame without him is bridged and flagged, not dropped.
+    assert not motion.bridged[1:].any()
     assert motion.quality["mean_reprojection_error_px"] < 25.0
 
 
@@ -231,11 +232,15 @@ def test_torch_pose_backend_gives_the_same_body(short_clip: Path, tmp_path: Path
     # Without the mirror: the backends mirror differently (torch the same crop, MediaPipe the whole video,
     # tracked again), so only the plain landmarks are the same.
     reference = tmp_path / "mediapipe.npz"
-    proc = run_engine("capture", str(short_clip), "--out", str(reference), "--no-mirror-average")
+    # Without following as well (which frames a search looks at again differs between the backends), and
+    # without cleanup: its contacts are yes/no decisions that near-equal landmarks can tip either way, which
+    # moves the root by centimetres (tested in test_cleanup*); this test is about the pose backends and the fit.
+    plain = ("--no-mirror-average", "--no-follow", "--no-cleanup")
+    proc = run_engine("capture", str(short_clip), "--out", str(reference), *plain)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "torch.npz"
     proc = run_engine("capture", str(short_clip), "--out", str(out), "--pose-backend", "torch",
-                      "--device", "cpu", "--progress", "json", "--no-mirror-average")
+                      "--device", "cpu", "--progress", "json", *plain)
     assert proc.returncode == 0, proc.stderr
     events = events_of(proc)
     assert "PyTorch on cpu" in stage_message(events, "pose")
