@@ -27,7 +27,7 @@ from ..body.shape import estimate_betas
 from ..cleanup.floor import PROXY_INDEX, proxy_heights
 from ..fit.closed_form import RestFrames, assign_hands, fit_frames
 from ..fit.ik import FitSettings, observed_frames
-from ..fit.lifting import lift_to_rays
+from ..fit.lifting import camera_from_view, lift_to_rays
 from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions, seen_confidence
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
@@ -166,8 +166,9 @@ class LiveSolver:
         if not observed_frames(seq)[0]:
             return None
         uv = np.asarray(seq.body_2d, np.float64)
-        world = lift_to_rays(np.asarray(seq.body_world, np.float64), uv, self.K) if self.lift else \
-            np.asarray(seq.body_world, np.float64)
+        world = np.asarray(seq.body_world, np.float64)
+        if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
+            world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
         left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
                                    np.asarray(seq.right_hand, np.float64))
         vis = np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0)

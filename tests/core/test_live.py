@@ -205,7 +205,7 @@ def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen
     from core.live.solver import LiveSolver
     from tests.testdata.clips import CAMERA_K, mannequin_clip
 
-    poses, trans, rest, seq = mannequin_clip(40, np.random.default_rng(4), hands=False)
+    poses, trans, rest, seq = mannequin_clip(40, np.random.default_rng(4), hands=False, world_axes="view")
     seq.present[25] = False
     seq.body_world[25] = np.nan
     solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5)
@@ -249,7 +249,7 @@ def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_go
     soles = (world[0, PROXY_INDEX] @ R_wc.T)[:, 2] - proxy_heights(rest, None)
     pelvis_world = np.array([0.0, 3.5, (R_wc @ rest[0])[2] - soles.min()])
     trans_cam = R_wc.T @ (pelvis_world - [0.0, 0.0, height]) - rest[0]
-    seq = landmarks_from_motion(poses, np.tile(trans_cam, (T, 1)), rest, CAMERA_K, IMAGE_SIZE)
+    seq = landmarks_from_motion(poses, np.tile(trans_cam, (T, 1)), rest, CAMERA_K, IMAGE_SIZE, world_axes="view")
     solver = LiveSolver(CAMERA_K, None, smoothing=0.0, warmup_frames=5)
     got = []
     for i, solved in solved_frames(solver, seq):
@@ -283,7 +283,7 @@ def test_with_smplx_files_the_live_solve_streams_smplx_rotations_of_a_fitted_smp
     write_synthetic_model(tmp_path / "smplx" / "SMPLX_NEUTRAL.npz")
     folders = [str(tmp_path)] + ([os.environ["BLENDER_MOCAP_SMPLX_DIR"]] if os.environ.get("BLENDER_MOCAP_SMPLX_DIR")
                                  else [])
-    poses, trans, rest, seq = mannequin_clip(30, np.random.default_rng(6), hands=False)
+    poses, trans, rest, seq = mannequin_clip(30, np.random.default_rng(6), hands=False, world_axes="view")
     for folder in folders:
         body = choose_live_body("auto", "neutral", folder)
         assert body.name == "smplx" and not body.warnings
