@@ -33,7 +33,7 @@ from typing import Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
-from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path
+from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path, output_folder
 from .engine import run_engine as default_run_engine
 from .exports import build_progress, copy_atomic, export_take, write_text_atomic
 from .people import export_people, person_files
@@ -241,12 +241,7 @@ def run_batch(inputs: list[Path], out_dir: str | Path, settings: BatchSettings,
     to ``run_engine`` to stop the engine too): True stops the batch with a
     CancelledError once report.json says so; finished outputs are kept.
     """
-    out_dir = Path(out_dir)
-    try:
-        (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MocapError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}. "
-                         "Choose a folder you can write to.") from exc
+    out_dir = output_folder(out_dir)
     with folder_lock(out_dir):
         return _run_videos(inputs, out_dir, settings, run_engine or default_run_engine,
                            should_cancel or (lambda: False))

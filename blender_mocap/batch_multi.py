@@ -38,7 +38,7 @@ from .batch import (
     _Progress,
     folder_lock,
 )
-from .batch_state import STATE_DIR, complete_outputs, input_signature
+from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
 from .engine import run_engine as default_run_engine
 from .exports import write_text_atomic
 from .multicam_request import MAX_VIDEOS, MIN_VIDEOS
@@ -139,12 +139,7 @@ def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSetti
     """Capture every take into ``out_dir``; returns (exit code: 0 all done or skipped, 1 some failed, report path).
 
     ``should_cancel``: as ``batch.run_batch`` (a CancelledError once report.json says so)."""
-    out_dir = Path(out_dir)
-    try:
-        (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MocapError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}. "
-                         "Choose a folder you can write to.") from exc
+    out_dir = output_folder(out_dir)
     with folder_lock(out_dir):
         return _run_takes(takes, out_dir, settings, multi, run_engine or default_run_engine,
                           should_cancel or (lambda: False))

@@ -15,8 +15,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import MocapError
+
 STATE_DIR = ".blender-mocap"
 """The output folder's subfolder with the batch's own files (manifests, the lock, the engine's scratch files)."""
+
+
+def output_folder(out_dir: str | Path) -> Path:
+    """``out_dir`` as a Path, created with its state folder; MocapError when it cannot be written."""
+    out_dir = Path(out_dir)
+    try:
+        (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MocapError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}. "
+                         "Choose a folder you can write to.") from exc
+    return out_dir
 
 
 def input_signature(video: Path) -> dict[str, Any]:
