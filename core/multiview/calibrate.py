@@ -29,6 +29,7 @@ import scipy.sparse
 from ..errors import MocapError
 from ..landmarks import BODY, PoseSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from .epipolar import skew
 from .rig import CameraRig
 from .triangulate import triangulate
 
@@ -251,7 +252,7 @@ class _Adjustment:
         moving = self.cam > 0
         base = 3 * (self.cam[moving] - 1)[:, None] + np.arange(3)
         # R(w + d) X ~ R(w) X + (J_l(w) d) x R(w) X: d(RX)/dw = -[RX]x J_l(w), J_l the left Jacobian of SO(3)
-        turn = -Jp[moving] @ _skew(RX[moving]) @ _left_jacobian(x[:k].reshape(-1, 3))[self.cam[moving] - 1]
+        turn = -Jp[moving] @ skew(RX[moving]) @ _left_jacobian(x[:k].reshape(-1, 3))[self.cam[moving] - 1]
         block(obs_rows[moving], base, turn)
         block(obs_rows[moving], k + base, Jp[moving])
         if self.refine_focal:  # pixels - c scale with the focal length: d/d log f = f * xy / z
@@ -275,13 +276,6 @@ class _Adjustment:
                                        shape=(2 * M + B + 1, n))
 
 
-def _skew(v: np.ndarray) -> np.ndarray:
-    """(..., 3) -> (..., 3, 3) cross-product matrices: ``_skew(a) @ b == cross(a, b)``."""
-    x, y, z = v[..., 0], v[..., 1], v[..., 2]
-    zero = np.zeros_like(x)
-    return np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(v.shape + (3,))
-
-
 def _left_jacobian(w: np.ndarray) -> np.ndarray:
     """(..., 3) rotation vectors -> (..., 3, 3) left Jacobians of SO(3):
     I + (1 - cos a) / a^2 [w]x + (a - sin a) / a^3 [w]x^2 (their series below 1e-4 rad)."""
@@ -290,7 +284,7 @@ def _left_jacobian(w: np.ndarray) -> np.ndarray:
     safe = np.where(small, 1.0, a)
     c1 = np.where(small, 0.5 - a**2 / 24, (1 - np.cos(safe)) / safe**2)
     c2 = np.where(small, 1 / 6 - a**2 / 120, (safe - np.sin(safe)) / safe**3)
-    S = _skew(w)
+    S = skew(w)
     return np.eye(3) + c1 * S + c2 * (S @ S)
 
 
