@@ -19,6 +19,7 @@ import itertools
 
 import numpy as np
 
+from ..camera import project
 from ..errors import MocapError
 from .rig import CameraRig
 
@@ -59,12 +60,10 @@ def _dlt(xn: np.ndarray, weights: np.ndarray, Rt: np.ndarray) -> np.ndarray:
 
 def _reprojection(points: np.ndarray, rig: CameraRig) -> tuple[np.ndarray, np.ndarray]:
     """((C, N, 2) pixels, (C, N) depths) of world points (N, 3)."""
-    cam = np.einsum("cij,nj->cni", rig.R, points) + rig.t[:, None]
-    z = cam[..., 2]
+    cam = rig.to_camera(points)
     with np.errstate(divide="ignore", invalid="ignore"):
-        uv = cam[..., :2] / z[..., None] * np.stack([rig.K[:, 0, 0], rig.K[:, 1, 1]], -1)[:, None] \
-            + rig.K[:, None, :2, 2]
-    return uv, z
+        uv = np.stack([project(cam[c], rig.K[c]) for c in range(rig.num_cameras)])
+    return uv, cam[..., 2]
 
 
 def _refine(points: np.ndarray, uv: np.ndarray, weights: np.ndarray, rig: CameraRig, steps: int = 3) -> np.ndarray:
@@ -73,7 +72,7 @@ def _refine(points: np.ndarray, uv: np.ndarray, weights: np.ndarray, rig: Camera
     w = np.nan_to_num(weights)
     target = np.nan_to_num(uv)
     for _ in range(steps):
-        cam = np.einsum("cij,nj->cni", rig.R, points) + rig.t[:, None]
+        cam = rig.to_camera(points)
         z = np.where(np.abs(cam[..., 2]) > 1e-6, cam[..., 2], 1e-6)
         pred = np.stack([fx * cam[..., 0] / z, fy * cam[..., 1] / z], -1) + rig.K[:, None, :2, 2]
         r = (pred - target) * w[..., None]  # (C, N, 2)
