@@ -31,7 +31,7 @@ from ..landmarks import BODY, PoseSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from .epipolar import skew
 from .rig import CameraRig
-from .triangulate import triangulate
+from .triangulate import triangulate, view_keypoints
 
 ADULT_HEIGHT = 1.70
 """Metres: the stature the ``ADULT_BONES`` lengths belong to."""
@@ -60,17 +60,6 @@ CAMERA_UP_ERROR = float(np.sin(np.radians(5.0)))
 """How far off the cameras' average up typically is (phones pitched and rolled by hand): 5 degrees."""
 FLOOR_BAND = 0.04
 """Metres above the floor (the 10th percentile of the lowest foot point) a foot point still touches it."""
-
-
-def _observations(seqs: list[PoseSequence]) -> tuple[np.ndarray, np.ndarray]:
-    """(uv (C, T, 33, 2), confidence (C, T, 33)) from views on one time base; NaN confidence where missing."""
-    lengths = {seq.num_frames for seq in seqs}
-    if len(lengths) != 1:
-        raise MocapError(f"calibration: the views have different frame counts {sorted(lengths)}: "
-                         "put them on one time base first (sync)")
-    body = np.stack([seq.body_2d.astype(np.float64) for seq in seqs])
-    conf = np.where(np.isfinite(body[..., :2]).all(-1), body[..., 2], np.nan)
-    return body[..., :2], conf
 
 
 def _normalise(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -405,7 +394,7 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
     names = [f"camera_{c + 1}" for c in range(C)] if names is None else list(names)
     K = np.stack([np.asarray(k, np.float64) for k in Ks])
     sizes = np.stack([np.asarray(seq.image_size, np.int64) for seq in seqs])
-    uv, conf = _observations(seqs)
+    uv, conf = view_keypoints(seqs)
     uv_j, conf_j = uv[:, :, CALIBRATION_JOINTS], conf[:, :, CALIBRATION_JOINTS]
     R, t = _initial_poses(uv_j, conf_j, K, sizes, min_confidence)
     anchor = int(np.argmax(np.linalg.norm(t, axis=1)))

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..camera import project
 from ..errors import MocapError
+from ..landmarks import PoseSequence
 from .rig import CameraRig
 
 MIN_CONFIDENCE = 0.3
@@ -32,6 +33,18 @@ MIN_RAY_ANGLE = 20.0
 (180 degrees apart) see a point along nearly one line, so its depth along that line is noise: on the rendered
 four-phone take, cameras 0 and 2 (opposite) alone put the limbs 57 mm off along camera 0's axis (26 mm with
 cameras 0 and 1, 90 degrees apart), and the three-camera fit came out worse than the two-camera one."""
+
+
+def view_keypoints(seqs: list[PoseSequence]) -> tuple[np.ndarray, np.ndarray]:
+    """(uv (C, T, 33, 2) pixels, confidence (C, T, 33); NaN confidence where missing) of the body landmarks of
+    views on one time base, as ``triangulate`` takes them."""
+    lengths = {seq.num_frames for seq in seqs}
+    if len(lengths) != 1:
+        raise MocapError(f"the views have different frame counts {sorted(lengths)}: "
+                         "put them on one time base first (sync)")
+    body = np.stack([seq.body_2d.astype(np.float64) for seq in seqs])
+    conf = np.where(np.isfinite(body[..., :2]).all(-1), body[..., 2], np.nan)
+    return body[..., :2], conf
 
 
 def _normalised(uv: np.ndarray, rig: CameraRig) -> np.ndarray:
