@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import MocapError
 from ..landmarks import PoseSequence
 from .motion_sync import motion_offsets
-from .timebase import join_pairs, sample_times
+from .timebase import join_pairs, parabola_minimum, sample_times
 
 __all__ = ["audio_offsets", "motion_offsets", "read_audio", "onset_envelope", "resample", "resample_views",
            "sample_times"]
@@ -97,10 +97,7 @@ def _peak_lag(scores: np.ndarray, len_b: int, separation: int, what: str) -> tup
     lag = float(k - (len_b - 1))
     if 0 < k < len(scores) - 1 and np.isfinite(scores[k - 1]) and np.isfinite(scores[k + 1]):
         # Parabola through the peak and its neighbours: its vertex is the sub-sample lag.
-        left, right = scores[k - 1], scores[k + 1]
-        denom = left - 2 * best + right
-        if denom < 0:
-            lag += float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
+        lag += parabola_minimum(-scores[k - 1], -best, -scores[k + 1])
     far = np.abs(np.arange(len(scores)) - k) > separation
     rival = float(scores[far].max()) if far.any() and np.isfinite(scores[far]).any() else -np.inf
     return lag, best, rival

@@ -1,4 +1,4 @@
-"""Times of stored frames, and joining pairwise time offsets into one offset per video.
+"""Times of stored frames, a sub-sample minimum, and joining pairwise time offsets into one offset per video.
 
 Shared by the sound and motion sync (``sync``, ``motion_sync``).
 """
@@ -33,6 +33,13 @@ def interpolate_at(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.
     out = (1 - w) * values[pos] + w * values[nxt]  # NaN at either end stays NaN
     out[(at < times[0] - 1e-9) | (at > times[-1] + 1e-9)] = np.nan
     return out
+
+
+def parabola_minimum(left: float, mid: float, right: float) -> float:
+    """Where, in samples from the middle one (within half a sample), the parabola through three equally spaced
+    scores has its minimum; 0 when it opens downwards or is flat (no minimum to refine)."""
+    denom = left - 2 * mid + right
+    return float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5)) if denom > 0 else 0.0
 
 
 def join_pairs(n: int, pairs: dict[tuple[int, int], tuple[float, float]]) -> np.ndarray:
