@@ -73,16 +73,6 @@ from groundtruth.multicam import prepare_multiview  # noqa: E402
 from groundtruth.truth import Clip  # noqa: E402
 
 
-def run_engine(python: str, args: list[str]) -> float:
-    """``python -m core ARGS``: its wall seconds (a failure raises with the engine's message)."""
-    cmd = [python, "-m", "core", *args, "--progress", "none"]
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-3000:]}")
-    return time.perf_counter() - t0
-
-
 def run_engine_timed(python: str, args: list[str]) -> tuple[float, float]:
     """``python -m core ARGS`` with JSON progress: (wall seconds, seconds until its pose stage ended), both
     of one run, so their ratio is paired whatever the machine's load. The pose stage ends at the pose
@@ -321,8 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-multiview-") as tmp:
         single = Path(tmp) / "single.npz"
         hfov = float(clip.views[0].truth["hfov_degrees"])
-        wall = run_engine(python, ["capture", str(clip.videos[0]), "--out", str(single), "--fov", f"{hfov:.6f}",
-                                      "--preset", args.preset])
+        wall = acc.run_capture(python, clip.videos[0], single, hfov, args.preset)
         results["single_capture_seconds"] = round(wall, 1)
         for cameras in (2, 4):
             results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp)))

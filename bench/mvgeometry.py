@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 from core.multiview.calibrate import calibrate_from_person  # noqa: E402
 from core.multiview.compare import rig_errors  # noqa: E402
 from core.multiview.sync import audio_offsets, motion_offsets  # noqa: E402
-from core.multiview.triangulate import _dlt, _normalised, triangulate  # noqa: E402
+from core.multiview.triangulate import _dlt, _normalised, triangulate, view_keypoints  # noqa: E402
 from tests.testdata.multiview_scenes import (look_at_rig, observe, phone_recording, ring,  # noqa: E402
                                              scene_audio, sequence, skeleton)
 
@@ -206,8 +206,7 @@ def bench_take(take: Path) -> dict:
     out["take_calib_seconds"], out["take_calib_cpu_seconds"] = time.perf_counter() - t0, time.process_time() - c0
     centre, angle, _ = rig_errors(estimate, truth)
     true_up = truth.R[0] @ np.asarray(info["world_up"], np.float64)
-    uv = np.stack([v.body_2d[..., :2] for v in views]).astype(np.float64)
-    conf = np.stack([v.body_2d[..., 2] for v in views]).astype(np.float64)
+    uv, conf = view_keypoints(views)
     out |= {"take_calib_centre_max_mm": 1000 * float(centre.max()),
             "take_calib_centre_mean_mm": 1000 * float(centre.mean()), "take_calib_angle_max_deg": float(angle.max()),
             "take_calib_up_error_deg": float(np.degrees(np.arccos(np.clip(estimate.world_up @ true_up, -1, 1)))),

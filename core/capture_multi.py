@@ -34,7 +34,7 @@ from .motion_cameras import MotionCameras
 from .multiview import sync
 from .multiview.rig import CameraRig, load_rig, save_rig
 from .multiview.sides import side_flips, swap_sides
-from .multiview.triangulate import triangulate
+from .multiview.triangulate import triangulate, view_keypoints
 from .pose_stage import Event, Reporter, find_person
 from .video import default_intrinsics, open_video
 
@@ -231,9 +231,7 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     The 3D landmarks are in camera 0's axes, relative to the mid-hip, visibility 1 where at least two views
     agree; a point (or a frame) the views do not agree on keeps MediaPipe's own with visibility 0, so the
     frame still counts and the 3D term ignores it."""
-    uv = np.stack([np.asarray(s.body_2d[..., :2], np.float64) for s in base])
-    conf = np.stack([np.asarray(s.body_2d[..., 2], np.float64) for s in base])
-    points, inliers = triangulate(uv, conf, rig)
+    points, inliers = triangulate(*view_keypoints(base), rig)
     cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
     mid = 0.5 * (cam0[:, 23] + cam0[:, 24])
     seen = (inliers.sum(0) >= 2) & np.isfinite(cam0).all(-1) & np.isfinite(mid).all(-1)[:, None]

@@ -29,8 +29,9 @@ import scipy.sparse
 from ..errors import MocapError
 from ..landmarks import BODY, PoseSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from .epipolar import skew
 from .rig import CameraRig
-from .triangulate import triangulate
+from .triangulate import triangulate, view_keypoints
 
 ADULT_HEIGHT = 1.70
 """Metres: the stature the ``ADULT_BONES`` lengths belong to."""
@@ -59,17 +60,6 @@ CAMERA_UP_ERROR = float(np.sin(np.radians(5.0)))
 """How far off the cameras' average up typically is (phones pitched and rolled by hand): 5 degrees."""
 FLOOR_BAND = 0.04
 """Metres above the floor (the 10th percentile of the lowest foot point) a foot point still touches it."""
-
-
-def _observations(seqs: list[PoseSequence]) -> tuple[np.ndarray, np.ndarray]:
-    """(uv (C, T, 33, 2), confidence (C, T, 33)) from views on one time base; NaN confidence where missing."""
-    lengths = {seq.num_frames for seq in seqs}
-    if len(lengths) != 1:
-        raise MocapError(f"calibration: the views have different frame counts {sorted(lengths)}: "
-                         "put them on one time base first (sync)")
-    body = np.stack([seq.body_2d.astype(np.float64) for seq in seqs])
-    conf = np.where(np.isfinite(body[..., :2]).all(-1), body[..., 2], np.nan)
-    return body[..., :2], conf
 
 
 def _normalise(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -251,7 +241,7 @@ class _Adjustment:
         moving = self.cam > 0
         base = 3 * (self.cam[moving] - 1)[:, None] + np.arange(3)
         # R(w + d) X ~ R(w) X + (J_l(w) d) x R(w) X: d(RX)/dw = -[RX]x J_l(w), J_l the left Jacobian of SO(3)
-        turn = -Jp[moving] @ _skew(RX[moving]) @ _left_jacobian(x[:k].reshape(-1, 3))[self.cam[moving] - 1]
+        turn = -Jp[moving] @ skew(RX[moving]) @ _left_jacobian(x[:k].reshape(-1, 3))[self.cam[moving] - 1]
         block(obs_rows[moving], base, turn)
         block(obs_rows[moving], k + base, Jp[moving])
         if self.refine_focal:  # pixels - c scale with the focal length: d/d log f = f * xy / z
@@ -275,13 +265,6 @@ class _Adjustment:
                                        shape=(2 * M + B + 1, n))
 
 
-def _skew(v: np.ndarray) -> np.ndarray:
-    """(..., 3) -> (..., 3, 3) cross-product matrices: ``_skew(a) @ b == cross(a, b)``."""
-    x, y, z = v[..., 0], v[..., 1], v[..., 2]
-    zero = np.zeros_like(x)
-    return np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(v.shape + (3,))
-
-
 def _left_jacobian(w: np.ndarray) -> np.ndarray:
     """(..., 3) rotation vectors -> (..., 3, 3) left Jacobians of SO(3):
     I + (1 - cos a) / a^2 [w]x + (a - sin a) / a^3 [w]x^2 (their series below 1e-4 rad)."""
@@ -290,7 +273,7 @@ def _left_jacobian(w: np.ndarray) -> np.ndarray:
     safe = np.where(small, 1.0, a)
     c1 = np.where(small, 0.5 - a**2 / 24, (1 - np.cos(safe)) / safe**2)
     c2 = np.where(small, 1 / 6 - a**2 / 120, (safe - np.sin(safe)) / safe**3)
-    S = _skew(w)
+    S = skew(w)
     return np.eye(3) + c1 * S + c2 * (S @ S)
 
 
@@ -411,7 +394,7 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
     names = [f"camera_{c + 1}" for c in range(C)] if names is None else list(names)
     K = np.stack([np.asarray(k, np.float64) for k in Ks])
     sizes = np.stack([np.asarray(seq.image_size, np.int64) for seq in seqs])
-    uv, conf = _observations(seqs)
+    uv, conf = view_keypoints(seqs)
     uv_j, conf_j = uv[:, :, CALIBRATION_JOINTS], conf[:, :, CALIBRATION_JOINTS]
     R, t = _initial_poses(uv_j, conf_j, K, sizes, min_confidence)
     anchor = int(np.argmax(np.linalg.norm(t, axis=1)))

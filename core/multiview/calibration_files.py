@@ -35,21 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MocapError
+from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from .rig import CameraRig, load_rig, save_rig
 
 MAX_DISTORTION_PX = 2.0
-
-
-def _rodrigues_to_matrix(rvec: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return np.asarray(cv2.Rodrigues(np.asarray(rvec, np.float64).reshape(3, 1))[0])
-
-
-def _matrix_to_rodrigues(R: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return np.asarray(cv2.Rodrigues(np.asarray(R, np.float64))[0]).ravel()
 
 
 def _corner_shift(K: np.ndarray, size: np.ndarray, dist: np.ndarray) -> float:
@@ -104,7 +93,7 @@ def _read_toml(path: Path, ignore_distortion: bool, max_distortion_px: float,
                                  "not model")
             names.append(str(cam.get("name", key)))
             Ks.append(cam["matrix"])
-            Rs.append(_rodrigues_to_matrix(np.asarray(cam["rotation"], np.float64)))
+            Rs.append(axis_angle_to_matrix(np.asarray(cam["rotation"], np.float64).reshape(3)))
             ts.append(cam["translation"])
             sizes.append(cam["size"])
             dists.append(np.asarray(cam.get("distortions", []), np.float64).ravel())
@@ -164,8 +153,9 @@ def _read_opencv(path: Path, ignore_distortion: bool, max_distortion_px: float) 
     for name in names:
         K, T = find(f"K_{name}"), find(f"T_{name}")
         R = find(f"Rot_{name}")
-        if R is None and find(f"R_{name}") is not None:
-            R = _rodrigues_to_matrix(find(f"R_{name}"))
+        rvec = find(f"R_{name}") if R is None else None
+        if rvec is not None:
+            R = axis_angle_to_matrix(rvec.reshape(3))
         if K is None or R is None or T is None:
             raise MocapError(f"calibration file {path}: camera {name} lacks K_{name}, R_{name}/Rot_{name} or "
                              f"T_{name} (for EasyMocap files give intri.yml with extri.yml beside it)")
@@ -215,7 +205,7 @@ def write_calibration(rig: CameraRig, path: str | os.PathLike[str]) -> Path:
             blocks.append("\n".join([
                 f"[cam_{c + 1}]", f"name = {json.dumps(name)}",
                 f"size = {[float(v) for v in rig.image_sizes[c]]}", f"matrix = {rig.K[c].tolist()}",
-                "distortions = [0.0, 0.0, 0.0, 0.0]", f"rotation = {_matrix_to_rodrigues(rig.R[c]).tolist()}",
+                "distortions = [0.0, 0.0, 0.0, 0.0]", f"rotation = {matrix_to_axis_angle(rig.R[c]).tolist()}",
                 f"translation = {rig.t[c].tolist()}", "fisheye = false"]))
         path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
         return path
@@ -229,7 +219,7 @@ def write_calibration(rig: CameraRig, path: str | os.PathLike[str]) -> Path:
         fs.endWriteStruct()
         for c, name in enumerate(rig.names):
             for key, value in (("K", rig.K[c]), ("dist", np.zeros((1, 5))), ("Rot", rig.R[c]),
-                               ("R", _matrix_to_rodrigues(rig.R[c]).reshape(3, 1)), ("T", rig.t[c].reshape(3, 1)),
+                               ("R", matrix_to_axis_angle(rig.R[c]).reshape(3, 1)), ("T", rig.t[c].reshape(3, 1)),
                                ("W", np.array([[float(rig.image_sizes[c][0])]])),
                                ("H", np.array([[float(rig.image_sizes[c][1])]]))):
                 fs.write(f"{key}_{name}", np.asarray(value, np.float64))

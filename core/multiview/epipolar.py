@@ -12,15 +12,18 @@ import numpy as np
 from .rig import CameraRig
 
 
-def _skew(v: np.ndarray) -> np.ndarray:
-    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+def skew(v: np.ndarray) -> np.ndarray:
+    """(..., 3) -> (..., 3, 3) cross-product matrices: ``skew(a) @ b == cross(a, b)``."""
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    zero = np.zeros_like(x)
+    return np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(v.shape + (3,))
 
 
 def fundamental_from_rig(rig: CameraRig, first: int, second: int) -> np.ndarray:
     """(3, 3) F with ``x_second^T F x_first = 0`` for the rig's cameras ``first`` and ``second``."""
     R = rig.R[second] @ rig.R[first].T
     t = rig.t[second] - R @ rig.t[first]
-    E = _skew(t) @ R
+    E = skew(t) @ R
     return np.linalg.inv(rig.K[second]).T @ E @ np.linalg.inv(rig.K[first])
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import MocapError
 from ..landmarks import BODY, PoseSequence
 from .epipolar import fundamental_from_points, sampson_distance
-from .timebase import interpolate_at, join_pairs, sample_times
+from .timebase import interpolate_at, join_pairs, parabola_minimum, sample_times
 
 COARSE_STEP = 0.1
 """Seconds between the offsets the motion sync tries first, before refining around the best."""
@@ -154,10 +154,7 @@ def _refine_lag(view_a, view_b, lag: float, step: float, start: np.ndarray | Non
     k = int(np.argmin(residuals))
     lag = float(fine[k])
     if 0 < k < len(fine) - 1 and np.isfinite(residuals[k - 1:k + 2]).all():
-        left, mid, right = residuals[k - 1:k + 2]
-        denom = left - 2 * mid + right
-        if denom > 0:
-            lag += step * float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
+        lag += step * parabola_minimum(*residuals[k - 1:k + 2])
     return lag, float(residuals[k])
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..landmarks import BODY, BODY_SWAP, PoseSequence
 from .rig import CameraRig
-from .triangulate import triangulate
+from .triangulate import triangulate, view_keypoints
 
 _LIMBS = [BODY[f"{side}_{part}"] for side in ("left", "right")
           for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")]
@@ -37,8 +37,7 @@ def _labelled(uv: np.ndarray, conf: np.ndarray, flips: np.ndarray) -> tuple[np.n
 
 def side_flips(seqs: list[PoseSequence], rig: CameraRig) -> np.ndarray:
     """(C, T) bool: the frames of each view (all on one time base) whose left and right should be swapped."""
-    uv = np.stack([np.asarray(s.body_2d[..., :2], np.float64) for s in seqs])
-    conf = np.stack([np.asarray(s.body_2d[..., 2], np.float64) for s in seqs])
+    uv, conf = view_keypoints(seqs)
     C, T = uv.shape[:2]
     best_score = np.full(T, -1)
     best = np.zeros((C, T), bool)

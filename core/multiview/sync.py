@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import MocapError
 from ..landmarks import PoseSequence
 from .motion_sync import motion_offsets
-from .timebase import join_pairs, sample_times
+from .timebase import bracket, join_pairs, parabola_minimum, sample_times
 
 __all__ = ["audio_offsets", "motion_offsets", "read_audio", "onset_envelope", "resample", "resample_views",
            "sample_times"]
@@ -97,10 +97,7 @@ def _peak_lag(scores: np.ndarray, len_b: int, separation: int, what: str) -> tup
     lag = float(k - (len_b - 1))
     if 0 < k < len(scores) - 1 and np.isfinite(scores[k - 1]) and np.isfinite(scores[k + 1]):
         # Parabola through the peak and its neighbours: its vertex is the sub-sample lag.
-        left, right = scores[k - 1], scores[k + 1]
-        denom = left - 2 * best + right
-        if denom < 0:
-            lag += float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
+        lag += parabola_minimum(-scores[k - 1], -best, -scores[k + 1])
     far = np.abs(np.arange(len(scores)) - k) > separation
     rival = float(scores[far].max()) if far.any() and np.isfinite(scores[far]).any() else -np.inf
     return lag, best, rival
@@ -200,13 +197,9 @@ def resample(seq: PoseSequence, offset_seconds: float, fps: float, num_frames: i
     want = np.arange(num_frames) / fps - offset_seconds
     if seq.num_frames == 0:
         return out
-    pos = np.clip(np.searchsorted(times, want, side="right") - 1, 0, max(seq.num_frames - 2, 0))
-    nxt = np.minimum(pos + 1, seq.num_frames - 1)
-    span = times[nxt] - times[pos]
-    w = np.where(span > 0, (want - times[pos]) / np.where(span > 0, span, 1.0), 0.0)
+    pos, nxt, w = bracket(times, want)
     eps = 1e-6
     inside = (want >= times[0] - eps) & (want <= times[-1] + eps)
-    w = np.clip(w, 0.0, 1.0)
     for f in fields(PoseSequence):
         src = getattr(seq, f.name)
         if not isinstance(src, np.ndarray) or src.dtype.kind != "f" or src.shape[:1] != (seq.num_frames,):

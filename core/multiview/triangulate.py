@@ -19,7 +19,9 @@ import itertools
 
 import numpy as np
 
+from ..camera import project
 from ..errors import MocapError
+from ..landmarks import PoseSequence
 from .rig import CameraRig
 
 MIN_CONFIDENCE = 0.3
@@ -31,6 +33,18 @@ MIN_RAY_ANGLE = 20.0
 (180 degrees apart) see a point along nearly one line, so its depth along that line is noise: on the rendered
 four-phone take, cameras 0 and 2 (opposite) alone put the limbs 57 mm off along camera 0's axis (26 mm with
 cameras 0 and 1, 90 degrees apart), and the three-camera fit came out worse than the two-camera one."""
+
+
+def view_keypoints(seqs: list[PoseSequence]) -> tuple[np.ndarray, np.ndarray]:
+    """(uv (C, T, 33, 2) pixels, confidence (C, T, 33); NaN confidence where missing) of the body landmarks of
+    views on one time base, as ``triangulate`` takes them."""
+    lengths = {seq.num_frames for seq in seqs}
+    if len(lengths) != 1:
+        raise MocapError(f"the views have different frame counts {sorted(lengths)}: "
+                         "put them on one time base first (sync)")
+    body = np.stack([seq.body_2d.astype(np.float64) for seq in seqs])
+    conf = np.where(np.isfinite(body[..., :2]).all(-1), body[..., 2], np.nan)
+    return body[..., :2], conf
 
 
 def _normalised(uv: np.ndarray, rig: CameraRig) -> np.ndarray:
@@ -59,12 +73,10 @@ def _dlt(xn: np.ndarray, weights: np.ndarray, Rt: np.ndarray) -> np.ndarray:
 
 def _reprojection(points: np.ndarray, rig: CameraRig) -> tuple[np.ndarray, np.ndarray]:
     """((C, N, 2) pixels, (C, N) depths) of world points (N, 3)."""
-    cam = np.einsum("cij,nj->cni", rig.R, points) + rig.t[:, None]
-    z = cam[..., 2]
+    cam = rig.to_camera(points)
     with np.errstate(divide="ignore", invalid="ignore"):
-        uv = cam[..., :2] / z[..., None] * np.stack([rig.K[:, 0, 0], rig.K[:, 1, 1]], -1)[:, None] \
-            + rig.K[:, None, :2, 2]
-    return uv, z
+        uv = np.stack([project(cam[c], rig.K[c]) for c in range(rig.num_cameras)])
+    return uv, cam[..., 2]
 
 
 def _refine(points: np.ndarray, uv: np.ndarray, weights: np.ndarray, rig: CameraRig, steps: int = 3) -> np.ndarray:
@@ -73,7 +85,7 @@ def _refine(points: np.ndarray, uv: np.ndarray, weights: np.ndarray, rig: Camera
     w = np.nan_to_num(weights)
     target = np.nan_to_num(uv)
     for _ in range(steps):
-        cam = np.einsum("cij,nj->cni", rig.R, points) + rig.t[:, None]
+        cam = rig.to_camera(points)
         z = np.where(np.abs(cam[..., 2]) > 1e-6, cam[..., 2], 1e-6)
         pred = np.stack([fx * cam[..., 0] / z, fy * cam[..., 1] / z], -1) + rig.K[:, None, :2, 2]
         r = (pred - target) * w[..., None]  # (C, N, 2)
