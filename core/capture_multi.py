@@ -32,7 +32,8 @@ from .landmarks import PoseSequence, mark_outside, repair_side_swaps
 from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
-from .multiview.rig import CameraRig, load_rig, save_rig
+from .multiview.calibration_files import read_calibration
+from .multiview.rig import CameraRig, save_rig
 from .multiview.sides import side_flips, swap_sides
 from .multiview.triangulate import triangulate, view_keypoints
 from .pose_stage import Event, Reporter, find_person
@@ -254,7 +255,7 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
                          "give one per video, the first 0")
     if settings.calibration is None:
         return None
-    rig = load_rig(settings.calibration)
+    rig = read_calibration(settings.calibration)  # ours (.json), Pose2Sim/anipose .toml, OpenCV .yml/.xml
     if rig.num_cameras != count:
         raise MocapError(f"--calibration {settings.calibration} holds {rig.num_cameras} cameras for "
                          f"{count} videos: give a rig of these cameras, in the videos' order")

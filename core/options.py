@@ -316,8 +316,9 @@ OPTIONS: tuple[Option, ...] = (
            "comma-separated (default: found from the sound tracks, else from the person's motion)", _MULTI,
            parse=offsets_list, metavar="S,S,...", ui=Ui("Offsets", "Seconds from video 1's start to each video's",
            "", prop="multi_offsets", toggle=("multi_set_offsets", "Set Offsets", "Off: from the sound, else motion"))),
-    Option("calibration", str, "a camera rig file (as --save-calibration writes) for these videos, in their "
-           "order (default: calibrate from the person)", _MULTI, metavar="FILE", ui=Ui("Rig File", "A rig file of "
+    Option("calibration", str, "a camera rig file for these videos, in their order: ours (.json, as "
+           "--save-calibration writes), Pose2Sim/anipose .toml or OpenCV/EasyMocap .yml/.xml (default: calibrate "
+           "from the person)", _MULTI, metavar="FILE", ui=Ui("Rig File", "A rig file of "
            "these cameras", "", prop="multi_calibration", subtype="FILE_PATH", toggle=("multi_from_file",
            "Cameras from File", "Off: the cameras are calibrated from the person"))),
     Option("save_calibration", str, "write the cameras found to this rig file, for later takes of the same rig",

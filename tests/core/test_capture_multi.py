@@ -90,7 +90,15 @@ def test_bad_multi_view_input_fails_before_the_pose_stage(two_views, tmp_path: P
     rig = run_engine("capture-multi", videos[0], videos[0], videos[1], "--out", str(tmp_path / "c.npz"),
                      "--calibration", str(two_views.rig_path))
     assert rig.returncode == 1 and "holds 2 cameras for 3 videos" in rig.stderr
-    assert "Traceback" not in one.stderr + offsets.stderr + rig.stderr
+    # The same cameras in another tool's format (Pose2Sim/anipose TOML) are read as well, and checked the same.
+    from core.multiview.calibration_files import write_calibration
+    from core.multiview.rig import load_rig
+
+    toml = write_calibration(load_rig(two_views.rig_path), tmp_path / "rig.toml")
+    other = run_engine("capture-multi", videos[0], videos[0], videos[1], "--out", str(tmp_path / "d.npz"),
+                       "--calibration", str(toml))
+    assert other.returncode == 1 and "holds 2 cameras for 3 videos" in other.stderr
+    assert "Traceback" not in one.stderr + offsets.stderr + rig.stderr + other.stderr
     assert not list(tmp_path.glob("*.npz"))
 
 
