@@ -298,8 +298,8 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
         report.warn(warning)
 
     motion = motion_from_fit(seq, fit, K, source_video=str(Path(video).resolve()), body=body)
-    gravity = take_gravity(motion, sampler, pitch_degrees=settings.camera_pitch, roll_degrees=settings.camera_roll,
-                           level_camera=settings.level_camera, lines=lines.result())
+    gravity = take_gravity(motion, lines.result(), pitch_degrees=settings.camera_pitch,
+                           roll_degrees=settings.camera_roll, level_camera=settings.level_camera)
     apply_gravity(motion, gravity)
     for note in gravity.notes:
         report.warn(note)

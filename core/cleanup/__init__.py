@@ -187,18 +187,23 @@ def feet_seen(keypoints: np.ndarray | None, frames: int) -> np.ndarray:
     return landmarks.seen_landmarks(np.asarray(keypoints, np.float64)[:, _IMAGE_PROXIES, 2])
 
 
-def _contacts(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> np.ndarray:
-    """(T, 4) contacts of a Z-up take on the floor (Z = 0): detected (``contacts``), then refined by the
-    one post-pass (``contact_pass``: gaps bridged, stances the picture still shows carried, short ones dropped)."""
+def _proxy_points(motion: Motion) -> np.ndarray:
+    """(T, 4, 3) float64 the take's contact proxies (``floor.PROXIES``) in its world, metres."""
     pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
-    points = pos[:, PROXY_INDEX].astype(np.float64)
+    return pos[:, PROXY_INDEX].astype(np.float64)
+
+
+def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: float, seen: np.ndarray,
+              settings: CleanupSettings) -> np.ndarray:
+    """(T, 4) contacts of a Z-up take on the floor (Z = 0): detected (``contacts``), then refined by the
+    one post-pass (``contact_pass``: gaps bridged, stances the picture still shows carried, short ones dropped).
+    ``points`` (T, 4, 3): its contact proxies (:func:`_proxy_points`); ``seen`` (T, 4): :func:`feet_seen`."""
     sole_height = points[..., 2] - heights[None, :]
     speed = horizontal_speed(points, rate, settings.contacts.speed_window)
     smooth = moving_average(points, settings.contacts.speed_window)
     velocity = np.gradient(smooth, axis=0) * rate if len(smooth) > 1 else np.zeros_like(smooth)
     speed_3d = np.linalg.norm(velocity, axis=-1)
     image_speed = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
-    seen = feet_seen(motion.keypoints_2d, motion.num_frames)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     mode = settings.foot_lock if settings.foot_lock != "off" else "auto"
     found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
@@ -223,17 +228,16 @@ def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> 
             "floor_off_up_degrees": float(angle_between_degrees(floor.normal, up))}
 
 
-def _find_floor(motion: Motion, heights: np.ndarray, rate: float, settings: CleanupSettings) -> Floor:
-    """The floor under the take's resting soles, in its current world (the camera frame for captures)."""
-    pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+def _find_floor(motion: Motion, proxies: np.ndarray, heights: np.ndarray, rate: float, seen: np.ndarray,
+                settings: CleanupSettings) -> Floor:
+    """The floor under the take's resting soles, in its current world (the camera frame for captures).
+    ``proxies`` (T, 4, 3): its contact proxies (:func:`_proxy_points`); ``seen`` (T, 4): :func:`feet_seen`."""
     up = np.asarray(motion.world_up, np.float64)
     up = up / np.linalg.norm(up)
-    proxies = pos[:, PROXY_INDEX].astype(np.float64)
     soles = proxies - heights[None, :, None] * up
     # Speeds along the floor are unknown before it is found; use full 3D speed here.
     smooth = moving_average(proxies, settings.contacts.speed_window)
     speed = np.linalg.norm(np.gradient(smooth, axis=0), axis=-1) * rate if len(smooth) > 1 else np.zeros(proxies.shape[:2])
-    seen = feet_seen(motion.keypoints_2d, motion.num_frames)
     if seen.sum() >= FLOOR_MIN_SEEN:  # feet the video does not show do not set the floor
         soles = np.where(seen[..., None], soles, np.nan)
     # The up's own uncertainty (core.gravity) says how far the feet may tilt the floor.
@@ -277,26 +281,26 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
 
     up = np.asarray(out.world_up, np.float64)
     up = up / np.linalg.norm(up)
-    floor = _find_floor(out, heights, rate, settings)
+    seen = feet_seen(out.keypoints_2d, out.num_frames)  # cleanup changes no landmark: one look for every step
+    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
+    floor = _find_floor(out, pos[:, PROXY_INDEX].astype(np.float64), heights, rate, seen, settings)
     E = np.eye(4) if out.camera_extrinsics is None else np.asarray(out.camera_extrinsics, np.float64)
     camera_forward = E[:3, :3].T @ np.array([0.0, 0.0, 1.0])  # camera +z in world axes
-    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
     R, origin = floor_frame(floor, camera_forward, pos[0, 0])
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
-    contacts = _contacts(out, heights, rate, settings)
+    points = _proxy_points(out)
+    contacts = _contacts(out, points, heights, rate, seen, settings)
     anchoring = settings.anchor_root and can_anchor(out)
     if anchoring:
         # The anchors put every stance on the floor: the floor is where the stances stand (their median),
         # not under the lowest one a depth drift of the fit sank (that carried every stance down its rays).
-        pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
-        level = planted_level(pos[:, PROXY_INDEX].astype(np.float64), heights, contacts,
-                              settings.anchor.support_tolerance)
+        level = planted_level(points, heights, contacts, settings.anchor.support_tolerance)
         reexpress(out, np.eye(3), np.array([0.0, 0.0, level]))
         origin, floor = origin + level * R[2], Floor(floor.normal, floor.offset + level)
+        points = _proxy_points(out)
     # The levels the planted soles stand on (a box, the floor): anchors, locks and figures use them.
-    pos, _ = forward_kinematics(out.poses, out.rest_joints, out.trans)
-    out.ground = find_levels(pos[:, PROXY_INDEX, 2].astype(np.float64) - heights[None, :], contacts, settings.levels)
+    out.ground = find_levels(points[..., 2] - heights[None, :], contacts, settings.levels)
     support = out.ground.support()
     if anchoring:
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor, support).correction).astype(np.float32)
@@ -311,8 +315,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
 
     quality = _figures(out, heights, contacts, support, {**floor_tilts(floor, up, E)})
     floor_warnings = ground_certainty(out.up_sigma_degrees, out.up_source, quality)
-    floor_warnings += support_certainty(contacts, int(feet_seen(motion.keypoints_2d, motion.num_frames).sum()),
-                                        FLOOR_MIN_SEEN, quality)
+    floor_warnings += support_certainty(contacts, int(seen.sum()), FLOOR_MIN_SEEN, quality)
     if not settings.ground:
         # Back to the original world: the inverse of p' = R (p - o) is p = R^T (p' + R o).
         reexpress(out, R.T, -R @ origin)

@@ -47,11 +47,12 @@ The root's anchoring draws the same line (``root.AnchorSettings.support_toleranc
 landed 1.8 m below the floor found on a box pointed the legs straight up from the pelvis (issue 16)."""
 
 
-def lifted_height(z: np.ndarray, rest_height: np.ndarray | float) -> np.ndarray:
-    """Heights ``z`` of proxies whose resting height above the floor is ``rest_height``, lifted out of the
-    floor: fully for a dip up to ``LIFT_FULL``, not at all from ``LIFT_NONE`` on, continuously in between."""
+def lifted_height(z: np.ndarray, rest_height: np.ndarray | float, ground: np.ndarray | float = 0.0) -> np.ndarray:
+    """Heights ``z`` of proxies whose resting height above the ground is ``rest_height``, lifted out of the
+    ground they stand over (``ground``: metres, scalar or per frame, ``levels``; 0: the floor):
+    fully for a dip up to ``LIFT_FULL``, not at all from ``LIFT_NONE`` on, continuously in between."""
     z = np.asarray(z, np.float64)
-    dip = np.asarray(rest_height, np.float64) - z
+    dip = np.asarray(ground, np.float64) + np.asarray(rest_height, np.float64) - z
     fade = np.clip((LIFT_NONE - dip) / (LIFT_NONE - LIFT_FULL), 0.0, 1.0)
     return z + np.where(dip <= LIFT_FULL, np.maximum(dip, 0.0), LIFT_FULL * fade)
 
@@ -104,7 +105,7 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         weight = np.minimum(total, 1.0)
         targets[:, p, :2] += applied / np.maximum(total, 1.0)[:, None]
         ground = 0.0 if support is None else support[:, p]
-        targets[:, p, 2] = ground + lifted_height(targets[:, p, 2] - ground, rest_height[p])  # not below its ground
+        targets[:, p, 2] = lifted_height(targets[:, p, 2], rest_height[p], ground)  # not below its ground
         weights[:, p] = weight
     return targets, weights
 
@@ -238,8 +239,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
             reach *= length / np.maximum(np.linalg.norm(reach, axis=1, keepdims=True), 1e-9)
             w = weights[held_toe, t][:, None]
             A_star[held_toe] = (1.0 - w) * A_star[held_toe] + w * (targets[held_toe, t] + reach)
-        ground = 0.0 if support is None else support[:, h]
-        A_star[:, 2] = ground + lifted_height(A_star[:, 2] - ground, rest_height[h])
+        A_star[:, 2] = lifted_height(A_star[:, 2], rest_height[h], 0.0 if support is None else support[:, h])
         heel[side] = A_star
         # A free toe rides along with the ankle; a held one stays where it is held
         # (the ankle turns the foot towards it: the leg is not bent for the toes).

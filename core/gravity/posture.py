@@ -47,18 +47,20 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def upright_frames(joints: np.ndarray, knee_degrees: float = STRAIGHT_KNEE_DEGREES,
-                   trunk_degrees: float = UPRIGHT_TRUNK_DEGREES) -> np.ndarray:
-    """(T,) bool: frames with both knees (hip-knee-ankle) at least ``knee_degrees`` open and the trunk
-    (mid-hip -> mid-shoulder) within ``trunk_degrees`` of the legs' line (mid-ankle -> mid-hip), at any speed.
+                   trunk_degrees: float = UPRIGHT_TRUNK_DEGREES, *, either_knee: bool = False) -> np.ndarray:
+    """(T,) bool: frames with both knees (hip-knee-ankle; ``either_knee``: at least one, a supporting leg)
+    at least ``knee_degrees`` open and the trunk (mid-hip -> mid-shoulder) within ``trunk_degrees`` of the
+    legs' line (mid-ankle -> mid-hip), at any speed.
 
     ``joints``: (T, J, 3) SMPL-X joints in metres, any frame; frames with a NaN joint are False.
     """
     J = JOINT_INDEX
     P = np.asarray(joints, np.float64)
     ok = np.isfinite(P).all(axis=(1, 2))
-    for side in ("left", "right"):
-        hip, knee, ankle = P[:, J[f"{side}_hip"]], P[:, J[f"{side}_knee"]], P[:, J[f"{side}_ankle"]]
-        ok &= angle_between_degrees(hip - knee, ankle - knee) >= knee_degrees
+    left, right = (angle_between_degrees(P[:, J[f"{side}_hip"]] - P[:, J[f"{side}_knee"]],
+                                         P[:, J[f"{side}_ankle"]] - P[:, J[f"{side}_knee"]]) >= knee_degrees
+                   for side in ("left", "right"))
+    ok &= (left | right) if either_knee else (left & right)
     mid_ankle = 0.5 * (P[:, J["left_ankle"]] + P[:, J["right_ankle"]])
     mid_hip = 0.5 * (P[:, J["left_hip"]] + P[:, J["right_hip"]])
     mid_shoulder = 0.5 * (P[:, J["left_shoulder"]] + P[:, J["right_shoulder"]])
@@ -72,17 +74,9 @@ def standing_frames(joints: np.ndarray, fps: float) -> np.ndarray:
     ``joints``: (T, J, 3) SMPL-X joints in metres, any frame (camera frame for a capture); frames with a NaN
     joint are False.
     """
-    J = JOINT_INDEX
     P = np.asarray(joints, np.float64)
-    ok = np.isfinite(P).all(axis=(1, 2))
-    knees = [angle_between_degrees(P[:, J[f"{side}_hip"]] - P[:, J[f"{side}_knee"]],
-                                   P[:, J[f"{side}_ankle"]] - P[:, J[f"{side}_knee"]]) for side in ("left", "right")]
-    ok &= np.fmax(knees[0], knees[1]) >= STANCE_KNEE_DEGREES
-    mid_ankle = 0.5 * (P[:, J["left_ankle"]] + P[:, J["right_ankle"]])
-    mid_hip = 0.5 * (P[:, J["left_hip"]] + P[:, J["right_hip"]])
-    mid_shoulder = 0.5 * (P[:, J["left_shoulder"]] + P[:, J["right_shoulder"]])
-    ok &= angle_between_degrees(mid_hip - mid_ankle, mid_shoulder - mid_hip) <= STANCE_TRUNK_DEGREES
-    return ok & (_speed(P, fps) < WALK_SPEED)
+    upright = upright_frames(P, STANCE_KNEE_DEGREES, STANCE_TRUNK_DEGREES, either_knee=True)
+    return upright & (_speed(P, fps) < WALK_SPEED)
 
 
 def _speed(joints: np.ndarray, fps: float) -> np.ndarray:

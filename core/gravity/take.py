@@ -39,27 +39,20 @@ def scene_lines(sampler: FrameSampler | None, keypoints_2d: np.ndarray | None, f
     return gravity_from_lines(line_pictures(sampler, keypoints_2d, frame_indices, K))
 
 
-def take_gravity(motion: Motion, sampler: FrameSampler | None = None, *, pitch_degrees: float | None = None,
-                 roll_degrees: float | None = None, level_camera: bool = False,
-                 lines: Gravity | None | str = "measure") -> Gravity:
-    """The up direction of ``motion`` (a fit, still in the OpenCV camera frame) from its frames and its body.
+def take_gravity(motion: Motion, lines: Gravity | None = None, *, pitch_degrees: float | None = None,
+                 roll_degrees: float | None = None, level_camera: bool = False) -> Gravity:
+    """The up direction of ``motion`` (a fit, still in the OpenCV camera frame) from its scene lines and its body.
 
-    ``sampler``: the frames kept while the capture streamed the video (None:
-    no scene lines). The person's landmarks (``motion.keypoints_2d``) mask
-    their own lines; the fitted joints give the posture. ``lines``: the scene
-    lines' answer when it was measured already (:func:`scene_lines`, None
-    included); "measure" measures it here from ``sampler``.
+    ``lines``: the scene lines' answer, measured beside the fit (:func:`scene_lines`; None: none agreed,
+    or no frames were kept); the fitted joints give the posture.
     """
-    if lines == "measure":
-        frames = line_pictures(sampler, motion.keypoints_2d, motion.frame_indices, motion.camera_intrinsics)
-        lines = gravity_from_lines(frames) if frames else None
     joints = None
     if motion.rest_joints is not None:
         joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
         joints = np.where(~motion.bridged[:, None, None], joints, np.nan)
     K_video = None if motion.camera_intrinsics is None else np.asarray(motion.camera_intrinsics, np.float64)
     size = float(max(motion.image_size)) if motion.image_size is not None else 0.0
-    return estimate_gravity(lines=lines if isinstance(lines, Gravity) else None, joints=joints,
+    return estimate_gravity(lines=lines, joints=joints,
                             fps=float(motion.fps), weights=motion.confidence,
                             keypoints_2d=motion.keypoints_2d, K=K_video, image_size=size,
                             pitch_degrees=pitch_degrees, roll_degrees=roll_degrees, level_camera=level_camera)
