@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..body.mannequin import forward_kinematics
 from ..body.mannequin import rest_joints as mannequin_rest_joints
 from ..body.shape import estimate_betas
 from ..cleanup.floor import PROXY_INDEX, proxy_heights
@@ -191,8 +192,6 @@ class LiveSolver:
     def solve(self, seq: PoseSequence, t: float) -> Solved | None:
         """The one-frame ``seq`` solved at time ``t`` s; a frame without a person holds the last pose
         (flag FLAG_HELD, confidence 0); None before any frame was solved. Needs :attr:`ready`."""
-        from ..body.mannequin import forward_kinematics
-
         assert self.rest is not None and self.ground is not None, "warm up first"
         began = time.perf_counter()
         self.side_swaps(seq, t)
