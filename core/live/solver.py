@@ -35,7 +35,7 @@ from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
 from .body import LiveBody
 from .ground import CausalGround
-from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, world_from_camera
+from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, camera_from_world, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
 
 
@@ -229,7 +229,4 @@ class LiveSolver:
 
     def camera_extrinsics(self, camera_height: float) -> np.ndarray:
         """(4, 4) camera-from-world of the live world with the camera ``camera_height`` m above the floor."""
-        E = np.eye(4)
-        E[:3, :3] = self.R_wc.T
-        E[:3, 3] = -self.R_wc.T @ np.array([0.0, 0.0, camera_height])
-        return E
+        return camera_from_world(self.R_wc, camera_height)
