@@ -66,9 +66,10 @@ def demo_clip() -> Path:
 def _pose_stage(video: Path, frames: int, backend: str, preset: str, predecode: bool) -> tuple[float, float]:
     """Run the capture's pose stage (its settings, its frame size); returns the (wall, CPU) seconds spent
     decoding ahead when ``predecode`` (the frames then come from memory; nothing else runs meanwhile)."""
-    from core.capture import POSE_MAX_SIZE, CaptureSettings, frame_range, torch_pose_settings
+    from core.capture import CaptureSettings, frame_range, torch_pose_settings
     from core.fit.optimize import preset as fit_preset
     from core.pose import PoseSettings, estimate_holistic
+    from core.pose_stage import POSE_MAX_SIZE
     from core.video import iter_frames, open_video
 
     settings = CaptureSettings(max_frames=frames, pose_backend=backend, preset=preset)

@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from _results import write_results  # noqa: E402
 
+from core.live.session import STAGES  # noqa: E402
+from core.skeleton import JOINT_INDEX, LIMB_JOINTS  # noqa: E402
+
 WIDTH, HEIGHT, FPS = 640, 480, 30.0
-STAGES = ("decode", "pose", "solve", "fit", "filter", "floor", "send")  # core.live.session.STAGES
-LIMBS = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-         "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
 
 def demo_frames() -> list[np.ndarray]:
@@ -206,12 +206,11 @@ def camera_joints(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.
     """(T, 12, 3) limb joints in the camera's axes, root-aligned (pelvis at 0), metres; ``E`` (4, 4) or per frame
     (T, 4, 4) camera-from-world (only its rotation counts once the pelvis is taken off)."""
     from core.body.mannequin import forward_kinematics
-    from core.skeleton import JOINT_INDEX
 
     pos, _ = forward_kinematics(poses.reshape(len(poses), -1, 3).astype(np.float64), rest, trans)
     R = np.broadcast_to(np.asarray(E, np.float64)[..., :3, :3], (len(pos), 3, 3))
     cam = np.einsum("tij,tkj->tki", R, pos)
-    return cam[:, [JOINT_INDEX[n] for n in LIMBS]] - cam[:, :1]
+    return cam[:, [JOINT_INDEX[n] for n in LIMB_JOINTS]] - cam[:, :1]
 
 
 def quality(source: Path, tmp: Path) -> dict[str, float]:

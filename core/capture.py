@@ -24,7 +24,7 @@ from .motion import LOW_CONFIDENCE, Motion, write_motion
 from . import pose_stage
 from .pipeline import Stages, WarmUp, scene_lines_of
 from .pose import PoseSettings
-from .pose_stage import POSE_MAX_SIZE, Event, Reporter  # noqa: F401 (POSE_MAX_SIZE: its home before pose_stage)
+from .pose_stage import Event, Reporter
 from .skeleton import JOINT_NAMES, PARENTS
 from .video import (
     DEFAULT_HFOV_DEGREES,

@@ -37,7 +37,7 @@ from .errors import CancelledError, MocapError
 from .landmarks import PoseSequence
 from .motion import Motion, write_motion
 from .pipeline import READ_AHEAD_FRAMES, Stages, frames_ahead, put_unless
-from .pose_stage import POSE_MAX_SIZE
+from .pose_stage import POSE_MAX_SIZE, STAGE_SPANS
 from .video import iter_frames
 
 PERSON_FILE = re.compile(r"\.person(\d+)$")
@@ -45,9 +45,8 @@ PERSON_FILE = re.compile(r"\.person(\d+)$")
 SAME_PERSON = 0.1
 """A person's own Holistic graph holds them on a frame where its body lies within this share of their
 height (median over the 33 landmarks) of the body the crowd tracker found for them."""
-POSE_SPAN = 0.9
-"""Share of the overall progress the pose stage takes (``core.capture``'s stage spans); the people's
-fits share the rest."""
+POSE_SPAN = STAGE_SPANS["pose"][1]
+"""Share of the overall progress the pose stage takes (where its span ends); the people's fits share the rest."""
 
 
 def person_path(out: str | Path, number: int) -> Path:

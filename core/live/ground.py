@@ -24,8 +24,6 @@ from collections import deque
 
 import numpy as np
 
-from .protocol import world_from_camera  # noqa: F401 - the stream's world, defined with the message
-
 
 class CausalGround:
     """Floor height along ``up`` (camera frame) and planted feet, updated one frame at a time.

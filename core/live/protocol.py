@@ -109,11 +109,7 @@ class LiveFrame:
             return None
         p, r = math.radians(self.camera_pitch), math.radians(self.camera_roll)
         up = np.array([-math.sin(r) * math.cos(p), -math.cos(r) * math.cos(p), -math.sin(p)])  # core.gravity's
-        R_wc = world_from_camera(up)
-        E = np.eye(4)
-        E[:3, :3] = R_wc.T
-        E[:3, 3] = -R_wc.T @ np.array([0.0, 0.0, self.camera_height])
-        return E
+        return camera_from_world(world_from_camera(up), self.camera_height)
 
 
 def world_from_camera(up: np.ndarray) -> np.ndarray:
@@ -125,6 +121,15 @@ def world_from_camera(up: np.ndarray) -> np.ndarray:
     forward = np.array([0.0, 0.0, 1.0]) - z[2] * z
     y = forward / max(np.linalg.norm(forward), 1e-9)
     return np.stack([np.cross(y, z), y, z])
+
+
+def camera_from_world(R_wc: np.ndarray, camera_height: float) -> np.ndarray:
+    """(4, 4) camera-from-world of the stream's world (``R_wc`` (3, 3): world <- camera, see
+    :func:`world_from_camera`) with the camera ``camera_height`` m above the floor at the world's origin."""
+    E = np.eye(4)
+    E[:3, :3] = R_wc.T
+    E[:3, 3] = -R_wc.T @ np.array([0.0, 0.0, camera_height])
+    return E
 
 
 def pack(frame: LiveFrame) -> bytes:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..body.mannequin import forward_kinematics
 from ..body.mannequin import rest_joints as mannequin_rest_joints
 from ..body.shape import estimate_betas
 from ..cleanup.floor import PROXY_INDEX, proxy_heights
@@ -34,7 +35,7 @@ from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
 from .body import LiveBody
 from .ground import CausalGround
-from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, world_from_camera
+from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, camera_from_world, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
 
 
@@ -191,8 +192,6 @@ class LiveSolver:
     def solve(self, seq: PoseSequence, t: float) -> Solved | None:
         """The one-frame ``seq`` solved at time ``t`` s; a frame without a person holds the last pose
         (flag FLAG_HELD, confidence 0); None before any frame was solved. Needs :attr:`ready`."""
-        from ..body.mannequin import forward_kinematics
-
         assert self.rest is not None and self.ground is not None, "warm up first"
         began = time.perf_counter()
         self.side_swaps(seq, t)
@@ -230,7 +229,4 @@ class LiveSolver:
 
     def camera_extrinsics(self, camera_height: float) -> np.ndarray:
         """(4, 4) camera-from-world of the live world with the camera ``camera_height`` m above the floor."""
-        E = np.eye(4)
-        E[:3, :3] = self.R_wc.T
-        E[:3, 3] = -self.R_wc.T @ np.array([0.0, 0.0, camera_height])
-        return E
+        return camera_from_world(self.R_wc, camera_height)

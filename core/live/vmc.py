@@ -38,6 +38,10 @@ UNITY_BONES: dict[str, str] = {
     **{f"{U}{F}{p}": f"{s}_{f}{k + 1}" for U, s in _SIDES for F, f in _FINGERS for k, p in enumerate(_PHALANGES)},
 }
 """Unity ``HumanBodyBones`` name -> SMPL-X joint (all 55 but none left out of the humanoid: 55 bones)."""
+_BONE_JOINTS = [(bone, JOINT_INDEX[joint]) for bone, joint in UNITY_BONES.items()]
+"""(Unity bone, SMPL-X joint index) of each bone message, in the message order."""
+_PARENT_OR_ROOT = [max(p, 0) for p in PARENTS]
+"""Each joint's parent (the pelvis its own): the rest offsets' other end."""
 
 MIRROR_X = np.diag([-1.0, 1.0, 1.0])
 UNITY_FROM_WORLD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
@@ -65,13 +69,11 @@ def bone_messages(poses: np.ndarray, trans: np.ndarray, rest_joints: np.ndarray)
     q[:, 2:] *= -1.0  # conjugated by the X mirror
     hips_R = UNITY_FROM_WORLD @ axis_angle_to_matrix(aa[0]) @ MIRROR_X
     q[0] = matrix_to_quat_wxyz(hips_R)
-    offsets = (J - J[[max(p, 0) for p in PARENTS]]) * np.array([-1.0, 1.0, 1.0])
+    offsets = (J - J[_PARENT_OR_ROOT]) * np.array([-1.0, 1.0, 1.0])
     offsets[0] = UNITY_FROM_WORLD @ (J[0] + np.asarray(trans, np.float64))
-    out = []
-    for bone, joint in UNITY_BONES.items():
-        j = JOINT_INDEX[joint]
-        out.append(osc.message("/VMC/Ext/Bone/Pos", [bone, *map(float, offsets[j]), *map(float, q[j, [1, 2, 3, 0]])]))
-    return out
+    xyzw = q[:, [1, 2, 3, 0]].tolist()
+    offsets_list = offsets.tolist()
+    return [osc.message("/VMC/Ext/Bone/Pos", [bone, *offsets_list[j], *xyzw[j]]) for bone, j in _BONE_JOINTS]
 
 
 class VmcSender:

@@ -83,6 +83,22 @@ def far_from(region: np.ndarray, other: np.ndarray) -> bool:
     return bool(np.hypot(*(region[:2] - other[:2])) > 0.25 * max(other[2], 1.0))
 
 
+def detect_in(models, image: np.ndarray, rois: np.ndarray, min_score: float) -> list[tuple[float, np.ndarray]]:
+    """(score, ROI (5,) for the landmark model) of the detections in each crop ``rois`` (N, 5 normalized) of
+    ``image``, in crop order, one detector batch; each decoded in its crop's own square (no letterbox
+    padding), then put back in the frame."""
+    h, w = image.shape[:2]
+    x = models.crop([image] * len(rois), rois, body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
+    boxes, scores = models._run(models.detector, x.contiguous(memory_format=models.torch.channels_last))
+    boxes, scores = boxes.float().cpu().numpy(), scores.float().cpu().numpy()[..., 0]
+    out = []
+    for k in range(len(rois)):
+        for det in body.decode_detections(boxes[k], scores[k], models.anchors, (0.0, 0.0), min_score):
+            kp = body.project(det.keypoints[None, :2].astype(np.float64), rois[k:k + 1])[0]
+            out.append((det.score, body.roi_from_points(kp[0], kp[1], w, h)))
+    return out
+
+
 class Finder:
     """Searches a frame for the followed person with a tracker's networks (``tracker.BodyModels``)."""
 
@@ -95,21 +111,11 @@ class Finder:
     def detect_turned(self, image: np.ndarray, min_score: float, turns: int = 4) -> list[tuple[float, np.ndarray]]:
         """(score, ROI (5,)) of the detections in ``image`` turned by 0, 90, 180 and 270 degrees (the
         first ``turns`` of them), one batch."""
-        m = self.models
         h, w = image.shape[:2]
         frame, _ = body.letterbox_roi(w, h)
         rois = np.repeat(frame[None], turns, 0)
         rois[:, 4] = np.arange(turns) * (math.pi / 2)
-        x = m.crop([image] * turns, rois, body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
-        boxes, scores = m._run(m.detector, x.contiguous(memory_format=m.torch.channels_last))
-        boxes, scores = boxes.float().cpu().numpy(), scores.float().cpu().numpy()[..., 0]
-        out = []
-        for k in range(turns):
-            # Decoded in the turned crop's own square (no letterbox padding), then put back in the frame.
-            for det in body.decode_detections(boxes[k], scores[k], m.anchors, (0.0, 0.0), min_score):
-                kp = body.project(det.keypoints[None, :2].astype(np.float64), rois[k:k + 1])[0]
-                out.append((det.score, body.roi_from_points(kp[0], kp[1], w, h)))
-        return out
+        return detect_in(self.models, image, rois, min_score)
 
     def detected(self, image: np.ndarray, identity: Identity) -> list[np.ndarray]:
         """ROIs (5,) of the detections in ``image`` turned four ways that may be ``identity`` (strongest first,

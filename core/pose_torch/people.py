@@ -65,15 +65,7 @@ def detect_everywhere(models: BodyModels, image: np.ndarray, min_score: float) -
     """(score, ROI (5,) for the landmark model) of each person the detector finds in ``image`` or one of
     its :func:`tiles`, strongest first, one per person (one detector call for all tiles)."""
     h, w = image.shape[:2]
-    rois = tiles(w, h)
-    x = models.crop([image] * len(rois), rois, body.DETECTOR_SIZE, "zero") * (2.0 / 255.0) - 1.0
-    boxes, scores = models._run(models.detector, x.contiguous(memory_format=models.torch.channels_last))
-    boxes, scores = boxes.float().cpu().numpy(), scores.float().cpu().numpy()[..., 0]
-    found: list[tuple[float, np.ndarray]] = []
-    for k in range(len(rois)):
-        for det in body.decode_detections(boxes[k], scores[k], models.anchors, (0.0, 0.0), min_score):
-            kp = body.project(det.keypoints[None, :2].astype(np.float64), rois[k:k + 1])[0]
-            found.append((float(det.score), body.roi_from_points(kp[0], kp[1], w, h)))
+    found = [(float(score), roi) for score, roi in finder.detect_in(models, image, tiles(w, h), min_score)]
     found.sort(key=lambda f: -f[0])
     kept: list[tuple[float, np.ndarray]] = []
     for score, roi in found:

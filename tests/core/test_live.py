@@ -18,7 +18,8 @@ import pytest
 
 from core.live import protocol
 from core.live.filters import OneEuro
-from core.live.ground import CausalGround, world_from_camera
+from core.live.ground import CausalGround
+from core.live.protocol import world_from_camera
 from core.live.vmc import UNITY_BONES, UNITY_FROM_WORLD, VmcSender
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat_wxyz
 from core.skeleton import JOINT_INDEX, NUM_JOINTS
