@@ -28,13 +28,13 @@ from .cleanup import clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
 from .gravity.take import apply_gravity
-from .landmarks import PoseSequence, mark_outside, repair_side_swaps
+from .landmarks import PoseSequence, mark_outside, repair_side_swaps, swap_sides
 from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
 from .multiview.calibration_files import read_calibration
 from .multiview.rig import CameraRig, save_rig
-from .multiview.sides import side_flips, swap_sides
+from .multiview.sides import side_flips
 from .multiview.triangulate import triangulate, view_keypoints
 from .pose_stage import Event, Reporter, find_person
 from .video import default_intrinsics, open_video

@@ -153,12 +153,23 @@ def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[
     fix = valid[parity & short]
     if fix.size == 0:
         return []
-    seq.body_2d[fix] = seq.body_2d[fix][:, BODY_SWAP]
-    seq.body_world[fix] = seq.body_world[fix][:, BODY_SWAP]
-    left = seq.left_hand[fix].copy()
-    seq.left_hand[fix] = seq.right_hand[fix]
-    seq.right_hand[fix] = left
+    swap_sides(seq, fix)
     return fix.tolist()
+
+
+def swap_sides(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
+    """``seq`` with left and right swapped (body landmarks, both hands) on ``frames`` ((T,) bool, or frame
+    indices), in place."""
+    frames = np.asarray(frames)
+    if frames.dtype == bool:
+        frames = np.flatnonzero(frames)
+    if frames.size:
+        seq.body_2d[frames] = seq.body_2d[frames][:, BODY_SWAP]
+        seq.body_world[frames] = seq.body_world[frames][:, BODY_SWAP]
+        left = seq.left_hand[frames].copy()
+        seq.left_hand[frames] = seq.right_hand[frames]
+        seq.right_hand[frames] = left
+    return seq
 
 
 UNSEEN = 0.5

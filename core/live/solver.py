@@ -29,7 +29,7 @@ from ..cleanup.floor import PROXY_INDEX, proxy_heights
 from ..fit.closed_form import RestFrames, assign_hands, fit_frames
 from ..fit.ik import FitSettings, observed_frames
 from ..fit.lifting import camera_from_view, lift_to_rays
-from ..landmarks import BODY_SWAP, FLIP_COSINE, PoseSequence, facing_directions, seen_confidence
+from ..landmarks import FLIP_COSINE, PoseSequence, facing_directions, seen_confidence, swap_sides
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
@@ -79,9 +79,7 @@ class CausalSideSwaps:
             self.swapped = False  # held too long for a glitch: this labelling is the person's
         self._facing, self._seen, self._hip = facing, t, hip
         if self.swapped:
-            seq.body_2d[0] = seq.body_2d[0][BODY_SWAP]
-            seq.body_world[0] = seq.body_world[0][BODY_SWAP]
-            seq.left_hand[0], seq.right_hand[0] = seq.right_hand[0].copy(), seq.left_hand[0].copy()
+            swap_sides(seq, np.array([0]))
         return self.swapped
 
 

@@ -60,13 +60,3 @@ def side_flips(seqs: list[PoseSequence], rig: CameraRig) -> np.ndarray:
     mirrored = np.nan_to_num(np.einsum("ti,ti->t", facing, face)) < 0
     return best ^ mirrored[None]
 
-
-def swap_sides(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
-    """``seq`` with left and right swapped (body landmarks, both hands) on ``frames`` (T,) bool, in place."""
-    if frames.any():
-        seq.body_2d[frames] = seq.body_2d[frames][:, BODY_SWAP]
-        seq.body_world[frames] = seq.body_world[frames][:, BODY_SWAP]
-        left = seq.left_hand[frames].copy()
-        seq.left_hand[frames] = seq.right_hand[frames]
-        seq.right_hand[frames] = left
-    return seq
