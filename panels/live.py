@@ -4,16 +4,14 @@ import bpy
 
 from ..blender_mocap import live
 from .draw import draw_live_panel
+from .sidebar import MocapSidebar
 
 
-class MOCAP_PT_live(bpy.types.Panel):
+class MOCAP_PT_live(MocapSidebar, bpy.types.Panel):
     """Drive a character live from a camera or stream"""
 
     bl_idname = "MOCAP_PT_live"
     bl_label = "Live"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
     bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context: bpy.types.Context) -> None:
