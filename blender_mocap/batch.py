@@ -215,7 +215,9 @@ class VideoReport:
     error: str | None = None
 
 
-class _Progress:
+class Progress:
+    """``progress(index, stem, kind, message)``: one line of a batch's progress, text or JSON (``settings.progress``)."""
+
     def __init__(self, mode: str, total: int) -> None:
         self.mode = mode
         self.total = total
@@ -278,7 +280,7 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
                 engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
     engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
                      or sys.executable)
-    progress = _Progress(settings.progress, len(inputs))
+    progress = Progress(settings.progress, len(inputs))
     report_path = out_dir / "report.json"
     started = time.time()
     reports: list[VideoReport] = []
@@ -300,7 +302,7 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
             continue
         t0 = time.perf_counter()
         try:
-            _convert_one(video, stem, out_dir, settings, engine, engine_python, report,
+            convert_one(video, stem, out_dir, settings, engine, engine_python, report,
                          lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw), should_cancel)
         except CancelledError as exc:
             report.status, report.error = "cancelled", str(exc)
@@ -340,8 +342,9 @@ def _stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:
     return stop
 
 
-def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
-                 engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
+def convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
+                engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
+    """``video`` through ``engine`` into ``out_dir``'s files named ``stem``; fills ``report``, says progress."""
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
     _stopper(should_cancel)(f"starting {video.name}")

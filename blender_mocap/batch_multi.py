@@ -33,9 +33,9 @@ from ..core.options import MULTI, option_args, options_for
 from .batch import (
     REPORT_VERSION,
     BatchSettings,
+    Progress,
     VideoReport,
-    _convert_one,
-    _Progress,
+    convert_one,
     folder_lock,
 )
 from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
@@ -148,7 +148,7 @@ def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSetti
 def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
                run_engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
     engine_python = settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
-    progress = _Progress(settings.progress, len(takes))
+    progress = Progress(settings.progress, len(takes))
     report_path = out_dir / "report.json"
     started = time.time()
     reports: list[tuple[Take, VideoReport]] = []
@@ -173,7 +173,7 @@ def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi:
         t0 = time.perf_counter()
         try:
             check_take(take)
-            _convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel,
+            convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel,
                          run_engine), engine_python, report, say, should_cancel)
             write_text_atomic(out_dir / STATE_DIR / f"{take.name}.take.json",
                               json.dumps(_take_manifest(take, settings, multi), indent=1))
