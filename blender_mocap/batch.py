@@ -20,6 +20,7 @@ own Python (``engine_python``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -300,27 +301,15 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
             progress(index, stem, "skipped", "outputs are complete and newer than the video")
             save_report()
             continue
-        t0 = time.perf_counter()
+        say = functools.partial(progress, index, stem)
         try:
-            convert_one(video, stem, out_dir, settings, engine, engine_python, report,
-                         lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw), should_cancel)
+            convert_reported(report, say, functools.partial(convert_one, video, stem, out_dir, settings, engine,
+                                                            engine_python, report, say, should_cancel))
         except CancelledError as exc:
-            report.status, report.error = "cancelled", str(exc)
             save_report()
             kept = sum(len(r.outputs) for r in reports if r.status != "skipped")
             raise CancelledError(f"batch cancelled at {video.name}: {exc}. {kept} finished output(s) were "
                                  f"kept and nothing half-written was left; see {report_path}") from exc
-        except MocapError as exc:
-            report.status, report.error = "failed", str(exc)
-            progress(index, stem, "error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - one broken video must not stop the batch
-            report.status, report.error = "failed", f"unexpected error: {exc!r}"
-            progress(index, stem, "error", report.error)
-        else:
-            report.status = "done"
-            progress(index, stem, "done", f"done in {time.perf_counter() - t0:.1f} s",
-                     outputs=report.outputs)
-        report.timings["total"] = round(time.perf_counter() - t0, 3)
         save_report()
     save_report()
     failed = sum(r.status == "failed" for r in reports)
@@ -332,6 +321,29 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
     else:
         print(summary, flush=True)
     return (1 if failed else 0), report_path
+
+
+def convert_reported(report: VideoReport, say, convert: Callable[[], None]) -> None:
+    """Run ``convert()`` for one item of a batch: ``report`` says done or failed (a MocapError, or anything
+    unexpected: one broken item must not stop the batch) and the time taken, ``say`` tells the user.
+
+    A CancelledError marks ``report`` cancelled and goes on to the caller, which stops the batch."""
+    t0 = time.perf_counter()
+    try:
+        convert()
+    except CancelledError as exc:
+        report.status, report.error = "cancelled", str(exc)
+        raise
+    except MocapError as exc:
+        report.status, report.error = "failed", str(exc)
+        say("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - one broken item must not stop the batch
+        report.status, report.error = "failed", f"unexpected error: {exc!r}"
+        say("error", report.error)
+    else:
+        report.status = "done"
+        say("done", f"done in {time.perf_counter() - t0:.1f} s", outputs=report.outputs)
+    report.timings["total"] = round(time.perf_counter() - t0, 3)
 
 
 def _stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:

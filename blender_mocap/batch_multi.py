@@ -36,6 +36,7 @@ from .batch import (
     Progress,
     VideoReport,
     convert_one,
+    convert_reported,
     folder_lock,
 )
 from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
@@ -133,6 +134,17 @@ def _take_engine(take: Take, multi: dict[str, Any], should_cancel: Callable[[], 
     return engine
 
 
+def _capture_take(take: Take, out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
+                  run_engine: Callable[..., Path], engine_python: str, report: VideoReport, say,
+                  should_cancel: Callable[[], bool]) -> None:
+    """One take through ``batch.convert_one`` (camera 1's video names it), then its manifest for re-runs."""
+    check_take(take)
+    convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel, run_engine),
+                engine_python, report, say, should_cancel)
+    write_text_atomic(out_dir / STATE_DIR / f"{take.name}.take.json",
+                      json.dumps(_take_manifest(take, settings, multi), indent=1))
+
+
 def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSettings, multi: dict[str, Any], *,
                     run_engine: Callable[..., Path] | None = None,
                     should_cancel: Callable[[], bool] | None = None) -> tuple[int, Path]:
@@ -170,28 +182,13 @@ def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi:
             say("skipped", "outputs are complete and newer than the videos")
             save_report()
             continue
-        t0 = time.perf_counter()
         try:
-            check_take(take)
-            convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel,
-                         run_engine), engine_python, report, say, should_cancel)
-            write_text_atomic(out_dir / STATE_DIR / f"{take.name}.take.json",
-                              json.dumps(_take_manifest(take, settings, multi), indent=1))
+            convert_reported(report, say, functools.partial(_capture_take, take, out_dir, settings, multi, run_engine,
+                                                            engine_python, report, say, should_cancel))
         except CancelledError as exc:
-            report.status, report.error = "cancelled", str(exc)
             save_report()
             raise CancelledError(f"batch cancelled at {take.name}: {exc}; finished outputs were kept, nothing "
                                  f"half-written was left; see {report_path}") from exc
-        except MocapError as exc:
-            report.status, report.error = "failed", str(exc)
-            say("error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - one broken take must not stop the batch
-            report.status, report.error = "failed", f"unexpected error: {exc!r}"
-            say("error", report.error)
-        else:
-            report.status = "done"
-            say("done", f"done in {time.perf_counter() - t0:.1f} s", outputs=report.outputs)
-        report.timings["total"] = round(time.perf_counter() - t0, 3)
         save_report()
     save_report()
     counts = {s: sum(r.status == s for _, r in reports) for s in ("done", "skipped", "failed")}
