@@ -34,7 +34,7 @@ from typing import Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
-from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path, output_folder
+from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path, output_folder, stopper
 from .engine import run_engine as default_run_engine
 from .exports import build_progress, copy_atomic, export_take, write_text_atomic
 from .people import export_people, person_files
@@ -346,20 +346,12 @@ def convert_reported(report: VideoReport, say, convert: Callable[[], None]) -> N
     report.timings["total"] = round(time.perf_counter() - t0, 3)
 
 
-def _stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:
-    """``stop(what)``: raise CancelledError saying what was under way when a cancel is pending."""
-    def stop(what: str) -> None:
-        if should_cancel():
-            raise CancelledError(f"cancelled while {what}; it was not kept")
-    return stop
-
-
 def convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
                 engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
     """``video`` through ``engine`` into ``out_dir``'s files named ``stem``; fills ``report``, says progress."""
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
-    _stopper(should_cancel)(f"starting {video.name}")
+    stopper(should_cancel)(f"starting {video.name}")
     scratch = out_dir / STATE_DIR / f"{stem}.{os.getpid()}.engine.npz"
     stage_started: dict[str, float] = {}
     last_percent = [-10]
@@ -407,7 +399,7 @@ def _build_and_export(video: Path, stem: str, out_dir: Path, settings: BatchSett
     from .scene import build_take
     from .take import record_motion_file
 
-    stop = _stopper(should_cancel)
+    stop = stopper(should_cancel)
     stop(f"reading {video.name}'s motion")
     motion = read_motion(scratch)
     report.frames = motion.num_frames
