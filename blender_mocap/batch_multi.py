@@ -42,7 +42,7 @@ from .batch import (
 from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
 from .engine import run_engine as default_run_engine
 from .exports import write_text_atomic
-from .multicam_request import MAX_VIDEOS, MIN_VIDEOS
+from .multicam_request import MAX_VIDEOS, MIN_VIDEOS, capture_multi_command
 from .settings import VIDEO_EXTENSIONS
 
 BATCH_MULTI_KEYS = ("calibration", "person_height")
@@ -127,9 +127,8 @@ def _take_engine(take: Take, multi: dict[str, Any], should_cancel: Callable[[], 
                  run_engine: Callable[..., Path]) -> Callable[..., Path]:
     """``batch``'s engine call for one video, made to run ``capture-multi`` on every video of ``take``."""
     def engine(python: str, video: str, out: Path, args: list[str], on_event=None) -> Path:
-        command = [str(python), "-m", "core", "capture-multi", *(str(v.resolve()) for v in take.videos),
-                   "--out", str(Path(out).resolve()), "--progress", "json", *args,
-                   *option_args(multi, options_for(MULTI), {})]
+        command = capture_multi_command(python, (v.resolve() for v in take.videos), Path(out).resolve(),
+                                        [*args, *option_args(multi, options_for(MULTI), {})])
         return run_engine(python, video, out, args, on_event=on_event, should_cancel=should_cancel, command=command)
     return engine
 
