@@ -36,6 +36,7 @@ from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
 from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path, output_folder, stopper
 from .engine import run_engine as default_run_engine
+from .engine_env import ENGINE_PYTHON_ENV
 from .exports import build_progress, copy_atomic, export_take, write_text_atomic
 from .people import export_people, person_files
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
@@ -109,6 +110,10 @@ class BatchSettings:
     def engine_args(self) -> list[str]:
         """The engine's optional command-line arguments for these settings."""
         return engine_args(asdict(self))
+
+    def python(self) -> str:
+        """The Python that runs the engine: ``engine_python``, else ``$BLENDER_MOCAP_ENGINE_PYTHON``, else this one."""
+        return self.engine_python or os.environ.get(ENGINE_PYTHON_ENV) or sys.executable
 
     def digest(self) -> str:
         """Hash of what determines the outputs (not where the engine lives or how progress looks)."""
@@ -279,8 +284,6 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
 
 def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
                 engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
-    engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
-                     or sys.executable)
     progress = Progress(settings.progress, len(inputs))
     report_path = out_dir / "report.json"
     started = time.time()
@@ -304,7 +307,7 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
         say = functools.partial(progress, index, stem)
         try:
             convert_reported(report, say, functools.partial(convert_one, video, stem, out_dir, settings, engine,
-                                                            engine_python, report, say, should_cancel))
+                                                            report, say, should_cancel))
         except CancelledError as exc:
             save_report()
             kept = sum(len(r.outputs) for r in reports if r.status != "skipped")
@@ -347,7 +350,7 @@ def convert_reported(report: VideoReport, say, convert: Callable[[], None]) -> N
 
 
 def convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
-                engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
+                report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
     """``video`` through ``engine`` into ``out_dir``'s files named ``stem``; fills ``report``, says progress."""
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
@@ -372,7 +375,7 @@ def convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, 
 
     t0 = time.perf_counter()
     try:
-        engine(engine_python, str(video), scratch, settings.engine_args(), on_event=on_event)
+        engine(settings.python(), str(video), scratch, settings.engine_args(), on_event=on_event)
         engine_end = time.perf_counter()
         order = sorted(stage_started.items(), key=lambda kv: kv[1])
         for (name, start), nxt in zip(order, [s for _, s in order[1:]] + [engine_end]):

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -134,12 +132,12 @@ def _take_engine(take: Take, multi: dict[str, Any], should_cancel: Callable[[], 
 
 
 def _capture_take(take: Take, out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
-                  run_engine: Callable[..., Path], engine_python: str, report: VideoReport, say,
+                  run_engine: Callable[..., Path], report: VideoReport, say,
                   should_cancel: Callable[[], bool]) -> None:
     """One take through ``batch.convert_one`` (camera 1's video names it), then its manifest for re-runs."""
     check_take(take)
     convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel, run_engine),
-                engine_python, report, say, should_cancel)
+                report, say, should_cancel)
     write_text_atomic(out_dir / STATE_DIR / f"{take.name}.take.json",
                       json.dumps(_take_manifest(take, settings, multi), indent=1))
 
@@ -158,7 +156,6 @@ def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSetti
 
 def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
                run_engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
-    engine_python = settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     progress = Progress(settings.progress, len(takes))
     report_path = out_dir / "report.json"
     started = time.time()
@@ -183,7 +180,7 @@ def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi:
             continue
         try:
             convert_reported(report, say, functools.partial(_capture_take, take, out_dir, settings, multi, run_engine,
-                                                            engine_python, report, say, should_cancel))
+                                                            report, say, should_cancel))
         except CancelledError as exc:
             save_report()
             raise CancelledError(f"batch cancelled at {take.name}: {exc}; finished outputs were kept, nothing "
