@@ -224,6 +224,11 @@ SESSIONS: list[LiveSession] = []
 """Live sessions whose engine may be running (normally at most one)."""
 
 
+def current() -> LiveSession | None:
+    """The newest live session (the one the panel shows and the operators drive), or None."""
+    return SESSIONS[-1] if SESSIONS else None
+
+
 def stop_all() -> None:
     """End every live session's engine (unregister, Blender's exit); a recording is still written as a
     motion file, but no take is built."""

@@ -18,5 +18,5 @@ class MOCAP_PT_live(MocapSidebar, bpy.types.Panel):
         props = getattr(context.scene, "mocap", None)
         if props is None or self.layout is None:
             return
-        session = live.SESSIONS[-1] if live.SESSIONS else None
+        session = live.current()
         draw_live_panel(self.layout, props, status=session.status() if session is not None else None)
