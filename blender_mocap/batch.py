@@ -20,6 +20,7 @@ own Python (``engine_python``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -33,8 +34,9 @@ from typing import Any
 
 from ..core.errors import CancelledError, MocapError
 from ..core.options import Correctives, batch_defaults, engine_args
-from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path, output_folder
+from .batch_state import STATE_DIR, complete_outputs, manifest, manifest_path, output_folder, stopper
 from .engine import run_engine as default_run_engine
+from .engine_env import ENGINE_PYTHON_ENV
 from .exports import build_progress, copy_atomic, export_take, write_text_atomic
 from .people import export_people, person_files
 from .settings import CORRECTIVES, VIDEO_EXTENSIONS, BuildOptions
@@ -108,6 +110,10 @@ class BatchSettings:
     def engine_args(self) -> list[str]:
         """The engine's optional command-line arguments for these settings."""
         return engine_args(asdict(self))
+
+    def python(self) -> str:
+        """The Python that runs the engine: ``engine_python``, else ``$BLENDER_MOCAP_ENGINE_PYTHON``, else this one."""
+        return self.engine_python or os.environ.get(ENGINE_PYTHON_ENV) or sys.executable
 
     def digest(self) -> str:
         """Hash of what determines the outputs (not where the engine lives or how progress looks)."""
@@ -215,7 +221,9 @@ class VideoReport:
     error: str | None = None
 
 
-class _Progress:
+class Progress:
+    """``progress(index, stem, kind, message)``: one line of a batch's progress, text or JSON (``settings.progress``)."""
+
     def __init__(self, mode: str, total: int) -> None:
         self.mode = mode
         self.total = total
@@ -276,9 +284,7 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
 
 def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
                 engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
-    engine_python = (settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON")
-                     or sys.executable)
-    progress = _Progress(settings.progress, len(inputs))
+    progress = Progress(settings.progress, len(inputs))
     report_path = out_dir / "report.json"
     started = time.time()
     reports: list[VideoReport] = []
@@ -298,27 +304,15 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
             progress(index, stem, "skipped", "outputs are complete and newer than the video")
             save_report()
             continue
-        t0 = time.perf_counter()
+        say = functools.partial(progress, index, stem)
         try:
-            _convert_one(video, stem, out_dir, settings, engine, engine_python, report,
-                         lambda kind, msg, **kw: progress(index, stem, kind, msg, **kw), should_cancel)
+            convert_reported(report, say, functools.partial(convert_one, video, stem, out_dir, settings, engine,
+                                                            report, say, should_cancel))
         except CancelledError as exc:
-            report.status, report.error = "cancelled", str(exc)
             save_report()
             kept = sum(len(r.outputs) for r in reports if r.status != "skipped")
             raise CancelledError(f"batch cancelled at {video.name}: {exc}. {kept} finished output(s) were "
                                  f"kept and nothing half-written was left; see {report_path}") from exc
-        except MocapError as exc:
-            report.status, report.error = "failed", str(exc)
-            progress(index, stem, "error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - one broken video must not stop the batch
-            report.status, report.error = "failed", f"unexpected error: {exc!r}"
-            progress(index, stem, "error", report.error)
-        else:
-            report.status = "done"
-            progress(index, stem, "done", f"done in {time.perf_counter() - t0:.1f} s",
-                     outputs=report.outputs)
-        report.timings["total"] = round(time.perf_counter() - t0, 3)
         save_report()
     save_report()
     failed = sum(r.status == "failed" for r in reports)
@@ -332,19 +326,35 @@ def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
     return (1 if failed else 0), report_path
 
 
-def _stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:
-    """``stop(what)``: raise CancelledError saying what was under way when a cancel is pending."""
-    def stop(what: str) -> None:
-        if should_cancel():
-            raise CancelledError(f"cancelled while {what}; it was not kept")
-    return stop
+def convert_reported(report: VideoReport, say, convert: Callable[[], None]) -> None:
+    """Run ``convert()`` for one item of a batch: ``report`` says done or failed (a MocapError, or anything
+    unexpected: one broken item must not stop the batch) and the time taken, ``say`` tells the user.
+
+    A CancelledError marks ``report`` cancelled and goes on to the caller, which stops the batch."""
+    t0 = time.perf_counter()
+    try:
+        convert()
+    except CancelledError as exc:
+        report.status, report.error = "cancelled", str(exc)
+        raise
+    except MocapError as exc:
+        report.status, report.error = "failed", str(exc)
+        say("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - one broken item must not stop the batch
+        report.status, report.error = "failed", f"unexpected error: {exc!r}"
+        say("error", report.error)
+    else:
+        report.status = "done"
+        say("done", f"done in {time.perf_counter() - t0:.1f} s", outputs=report.outputs)
+    report.timings["total"] = round(time.perf_counter() - t0, 3)
 
 
-def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
-                 engine_python: str, report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
+def convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings, engine,
+                report: VideoReport, say, should_cancel: Callable[[], bool]) -> None:
+    """``video`` through ``engine`` into ``out_dir``'s files named ``stem``; fills ``report``, says progress."""
     if not video.is_file():
         raise MocapError(f"video not found: {video}")
-    _stopper(should_cancel)(f"starting {video.name}")
+    stopper(should_cancel)(f"starting {video.name}")
     scratch = out_dir / STATE_DIR / f"{stem}.{os.getpid()}.engine.npz"
     stage_started: dict[str, float] = {}
     last_percent = [-10]
@@ -365,7 +375,7 @@ def _convert_one(video: Path, stem: str, out_dir: Path, settings: BatchSettings,
 
     t0 = time.perf_counter()
     try:
-        engine(engine_python, str(video), scratch, settings.engine_args(), on_event=on_event)
+        engine(settings.python(), str(video), scratch, settings.engine_args(), on_event=on_event)
         engine_end = time.perf_counter()
         order = sorted(stage_started.items(), key=lambda kv: kv[1])
         for (name, start), nxt in zip(order, [s for _, s in order[1:]] + [engine_end]):
@@ -392,7 +402,7 @@ def _build_and_export(video: Path, stem: str, out_dir: Path, settings: BatchSett
     from .scene import build_take
     from .take import record_motion_file
 
-    stop = _stopper(should_cancel)
+    stop = stopper(should_cancel)
     stop(f"reading {video.name}'s motion")
     motion = read_motion(scratch)
     report.frames = motion.num_frames

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -33,15 +31,16 @@ from ..core.options import MULTI, option_args, options_for
 from .batch import (
     REPORT_VERSION,
     BatchSettings,
+    Progress,
     VideoReport,
-    _convert_one,
-    _Progress,
+    convert_one,
+    convert_reported,
     folder_lock,
 )
 from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
 from .engine import run_engine as default_run_engine
 from .exports import write_text_atomic
-from .multicam_request import MAX_VIDEOS, MIN_VIDEOS
+from .multicam_request import MAX_VIDEOS, MIN_VIDEOS, capture_multi_command
 from .settings import VIDEO_EXTENSIONS
 
 BATCH_MULTI_KEYS = ("calibration", "person_height")
@@ -126,11 +125,21 @@ def _take_engine(take: Take, multi: dict[str, Any], should_cancel: Callable[[], 
                  run_engine: Callable[..., Path]) -> Callable[..., Path]:
     """``batch``'s engine call for one video, made to run ``capture-multi`` on every video of ``take``."""
     def engine(python: str, video: str, out: Path, args: list[str], on_event=None) -> Path:
-        command = [str(python), "-m", "core", "capture-multi", *(str(v.resolve()) for v in take.videos),
-                   "--out", str(Path(out).resolve()), "--progress", "json", *args,
-                   *option_args(multi, options_for(MULTI), {})]
+        command = capture_multi_command(python, (v.resolve() for v in take.videos), Path(out).resolve(),
+                                        [*args, *option_args(multi, options_for(MULTI), {})])
         return run_engine(python, video, out, args, on_event=on_event, should_cancel=should_cancel, command=command)
     return engine
+
+
+def _capture_take(take: Take, out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
+                  run_engine: Callable[..., Path], report: VideoReport, say,
+                  should_cancel: Callable[[], bool]) -> None:
+    """One take through ``batch.convert_one`` (camera 1's video names it), then its manifest for re-runs."""
+    check_take(take)
+    convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel, run_engine),
+                report, say, should_cancel)
+    write_text_atomic(out_dir / STATE_DIR / f"{take.name}.take.json",
+                      json.dumps(_take_manifest(take, settings, multi), indent=1))
 
 
 def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSettings, multi: dict[str, Any], *,
@@ -147,8 +156,7 @@ def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSetti
 
 def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
                run_engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
-    engine_python = settings.engine_python or os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
-    progress = _Progress(settings.progress, len(takes))
+    progress = Progress(settings.progress, len(takes))
     report_path = out_dir / "report.json"
     started = time.time()
     reports: list[tuple[Take, VideoReport]] = []
@@ -170,28 +178,13 @@ def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi:
             say("skipped", "outputs are complete and newer than the videos")
             save_report()
             continue
-        t0 = time.perf_counter()
         try:
-            check_take(take)
-            _convert_one(take.videos[0], take.name, out_dir, settings, _take_engine(take, multi, should_cancel,
-                         run_engine), engine_python, report, say, should_cancel)
-            write_text_atomic(out_dir / STATE_DIR / f"{take.name}.take.json",
-                              json.dumps(_take_manifest(take, settings, multi), indent=1))
+            convert_reported(report, say, functools.partial(_capture_take, take, out_dir, settings, multi, run_engine,
+                                                            report, say, should_cancel))
         except CancelledError as exc:
-            report.status, report.error = "cancelled", str(exc)
             save_report()
             raise CancelledError(f"batch cancelled at {take.name}: {exc}; finished outputs were kept, nothing "
                                  f"half-written was left; see {report_path}") from exc
-        except MocapError as exc:
-            report.status, report.error = "failed", str(exc)
-            say("error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - one broken take must not stop the batch
-            report.status, report.error = "failed", f"unexpected error: {exc!r}"
-            say("error", report.error)
-        else:
-            report.status = "done"
-            say("done", f"done in {time.perf_counter() - t0:.1f} s", outputs=report.outputs)
-        report.timings["total"] = round(time.perf_counter() - t0, 3)
         save_report()
     save_report()
     counts = {s: sum(r.status == s for _, r in reports) for s in ("done", "skipped", "failed")}

@@ -6,19 +6,30 @@ time), the settings' digest and the outputs written, by key: a format
 per person of a ``--people all`` take (``blender_mocap.people``). A video is
 complete when its manifest matches the input and the settings, every output it
 lists exists and is newer than the input, and every format asked for is among
-them. Pure Python (no bpy).
+them. Also :func:`stopper`, the cancel check between a batch's steps (``batch``, ``people``).
+Pure Python (no bpy).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import MocapError
+from ..core.errors import CancelledError, MocapError
 
 STATE_DIR = ".blender-mocap"
 """The output folder's subfolder with the batch's own files (manifests, the lock, the engine's scratch files)."""
+
+
+def stopper(should_cancel: Callable[[], bool]) -> Callable[[str], None]:
+    """``stop(what)``, called between a batch's steps: raise CancelledError saying what was under way when a
+    cancel is pending."""
+    def stop(what: str) -> None:
+        if should_cancel():
+            raise CancelledError(f"cancelled while {what}; it was not kept")
+    return stop
 
 
 def output_folder(out_dir: str | Path) -> Path:

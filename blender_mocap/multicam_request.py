@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,15 @@ class MultiCaptureRequest:
 
     def command(self, python: str | os.PathLike[str], out: str | os.PathLike[str]) -> list[str]:
         """The engine command line with JSON progress on stdout, writing the motion file ``out``."""
-        return [str(python), "-m", "core", "capture-multi", *self.videos, "--out", str(out),
-                "--progress", "json", *self.cli_args()]
+        return capture_multi_command(python, self.videos, out, self.cli_args())
+
+
+def capture_multi_command(python: str | os.PathLike[str], videos: Iterable[str | os.PathLike[str]],
+                          out: str | os.PathLike[str], args: Iterable[str] = ()) -> list[str]:
+    """The engine command line for one multi-camera capture of ``videos`` (camera 1 first) with JSON progress
+    on stdout (``engine.engine_command``'s, for ``capture-multi``)."""
+    return [str(python), "-m", "core", "capture-multi", *(str(v) for v in videos), "--out", str(out),
+            "--progress", "json", *args]
 
 
 def multi_request_from_props(props: Any, *, blend_filepath: str = "", smplx_dir: str = "") -> MultiCaptureRequest:

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import CancelledError, MocapError
+from ..core.errors import MocapError
 from ..core.motion import Motion, read_motion
 from . import prepare
-from .batch_state import manifest, manifest_path
+from .batch_state import manifest, manifest_path, stopper
 from .exports import copy_atomic, export_take, write_text_atomic
 from .settings import BuildOptions
 
@@ -144,10 +144,7 @@ def _export_people(video: Path, stem: str, out_dir: Path, outputs: tuple[str, ..
 
     from .take import record_motion_file
 
-    def stop(what: str) -> None:
-        if should_cancel():
-            raise CancelledError(f"cancelled while {what}; it was not kept")
-
+    stop = stopper(should_cancel)
     stop(f"reading {video.name}'s motions")
     motions = [read_motion(p) for p in paths]
     report.frames = max(m.num_frames for m in motions)

@@ -18,13 +18,9 @@ from ..core.errors import MocapError
 from ..core.options import LIVE, LIVE_SHARED
 
 
-def current() -> live.LiveSession | None:
-    return live.SESSIONS[-1] if live.SESSIONS else None
-
-
 def live_timer() -> float | None:
     """The timer: the session's events and newest pose; unregisters itself when the session ended."""
-    session = current()
+    session = live.current()
     scene = bpy.context.scene
     if session is None or scene is None:
         return None
@@ -51,7 +47,7 @@ class MOCAP_OT_live(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return getattr(context.scene, "mocap", None) is not None and current() is None
+        return getattr(context.scene, "mocap", None) is not None and live.current() is None
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
         props = getattr(context.scene, "mocap")
@@ -75,7 +71,7 @@ class MOCAP_OT_live(bpy.types.Operator):
         return {'RUNNING_MODAL'}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:  # type: ignore[override]
-        session = current()
+        session = live.current()
         if session is None or session.state in ("ended", "stopped"):
             return {'FINISHED'}
         if event.type == 'ESC' and event.value == 'PRESS':
@@ -102,11 +98,11 @@ class MOCAP_OT_live_record(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        session = current()
+        session = live.current()
         return session is not None and session.state == "live" and not session.receiver.recording
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        session = current()
+        session = live.current()
         if session is not None:
             session.record()
         return {'FINISHED'}
@@ -120,10 +116,10 @@ class MOCAP_OT_live_stop(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return current() is not None
+        return live.current() is not None
 
     def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
-        session = current()
+        session = live.current()
         if session is not None:
             _stop(self, context, session)
         return {'FINISHED'}

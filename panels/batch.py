@@ -4,18 +4,14 @@ import bpy
 
 from ..blender_mocap import runs
 from .draw import draw_batch_panel
+from .sidebar import MocapSubPanel
 
 
-class MOCAP_PT_batch(bpy.types.Panel):
+class MOCAP_PT_batch(MocapSubPanel, bpy.types.Panel):
     """Convert a folder of videos with the capture options above"""
 
     bl_idname = "MOCAP_PT_batch"
     bl_label = "Batch"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
-    bl_parent_id = "MOCAP_PT_capture"
-    bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context: bpy.types.Context) -> None:
         props = getattr(context.scene, "mocap", None)

@@ -18,6 +18,14 @@ IMPORT_OPERATOR = "mocap.import_motion"
 PREVIEW_OPERATOR = "mocap.preview"
 
 
+def draw_dimmed_prop(layout: bpy.types.UILayout, props: Any, name: str, *, active: bool) -> None:
+    """``props.<name>`` on a row of its own, greyed out (still editable) unless ``active``: the option counts
+    only when another one is set."""
+    row = layout.row()
+    row.active = active
+    row.prop(props, name)
+
+
 def draw_camera_tilt(layout: bpy.types.UILayout, props: Any) -> None:
     """Level Camera, and the camera's known pitch and roll (each with its Set toggle; else estimated)."""
     layout.prop(props, "level_camera")
@@ -65,24 +73,18 @@ def draw_capture_panel(
     box = layout.box()
     box.label(text="Camera & Engine", icon='CAMERA_DATA')
     box.prop(props, "use_fov")
-    row = box.row()
-    row.active = bool(props.use_fov)
-    row.prop(props, "fov")
+    draw_dimmed_prop(box, props, "fov", active=bool(props.use_fov))
     draw_camera_tilt(box, props)
     box.prop(props, "preset")
     box.prop(props, "device")
     box.prop(props, "pose_backend")
     box.prop(props, "people")
-    row = box.row()
-    row.active = props.people != 'ALL'  # everyone is captured: no one to pick
-    row.prop(props, "person")
+    draw_dimmed_prop(box, props, "person", active=props.people != 'ALL')  # everyone is captured: no one to pick
 
     box = layout.box()
     box.label(text="Body", icon='ARMATURE_DATA')
     box.prop(props, "body_model")
-    row = box.row()
-    row.active = props.body_model != 'MANNEQUIN'
-    row.prop(props, "gender")
+    draw_dimmed_prop(box, props, "gender", active=props.body_model != 'MANNEQUIN')
 
     box = layout.box()
     box.label(text="Cleanup", icon='MOD_SMOOTH')

@@ -4,21 +4,19 @@ import bpy
 
 from ..blender_mocap import live
 from .draw import draw_live_panel
+from .sidebar import MocapSidebar
 
 
-class MOCAP_PT_live(bpy.types.Panel):
+class MOCAP_PT_live(MocapSidebar, bpy.types.Panel):
     """Drive a character live from a camera or stream"""
 
     bl_idname = "MOCAP_PT_live"
     bl_label = "Live"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
     bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context: bpy.types.Context) -> None:
         props = getattr(context.scene, "mocap", None)
         if props is None or self.layout is None:
             return
-        session = live.SESSIONS[-1] if live.SESSIONS else None
+        session = live.current()
         draw_live_panel(self.layout, props, status=session.status() if session is not None else None)

@@ -6,6 +6,7 @@ import bpy
 
 from ..blender_mocap import runs
 from .multicam_draw import VIDEO_LIST, draw_multicam_panel, draw_video_row
+from .sidebar import MocapSubPanel
 
 
 class MOCAP_UL_multi_videos(bpy.types.UIList):
@@ -17,16 +18,11 @@ class MOCAP_UL_multi_videos(bpy.types.UIList):
         draw_video_row(layout, item, index)
 
 
-class MOCAP_PT_multicam(bpy.types.Panel):
+class MOCAP_PT_multicam(MocapSubPanel, bpy.types.Panel):
     """Capture one person filmed by 2 to 8 cameras (phones) into one take with every camera"""
 
     bl_idname = "MOCAP_PT_multicam"
     bl_label = "Multi-Camera"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
-    bl_parent_id = "MOCAP_PT_capture"
-    bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context: bpy.types.Context) -> None:
         props = getattr(context.scene, "mocap", None)

@@ -6,6 +6,7 @@ import bpy
 
 from ..blender_mocap.retarget.apply import take_rig
 from .retarget_draw import draw_bone_row, draw_retarget_panel
+from .sidebar import MocapSubPanel
 
 
 class MOCAP_UL_retarget_bones(bpy.types.UIList):
@@ -17,16 +18,11 @@ class MOCAP_UL_retarget_bones(bpy.types.UIList):
         draw_bone_row(layout, item)
 
 
-class MOCAP_PT_retarget(bpy.types.Panel):
+class MOCAP_PT_retarget(MocapSubPanel, bpy.types.Panel):
     """Put the active take on your own character (Rigify, Mixamo, Unreal or any humanoid armature)"""
 
     bl_idname = "MOCAP_PT_retarget"
     bl_label = "Retarget to…"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
-    bl_parent_id = "MOCAP_PT_capture"
-    bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context: bpy.types.Context) -> None:
         props = getattr(context.scene, "mocap_retarget", None)
