@@ -5,16 +5,14 @@ import bpy
 from ..blender_mocap import runs
 from ..blender_mocap.preferences import STATUS
 from .draw import draw_capture_panel
+from .sidebar import MocapSidebar
 
 
-class MOCAP_PT_capture(bpy.types.Panel):
+class MOCAP_PT_capture(MocapSidebar, bpy.types.Panel):
     """Capture a video into an animated SMPL-X take"""
 
     bl_idname = "MOCAP_PT_capture"
     bl_label = "Motion Capture"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
 
     def draw(self, context: bpy.types.Context) -> None:
         props = getattr(context.scene, "mocap", None)

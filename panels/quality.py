@@ -4,16 +4,14 @@ import bpy
 
 from ..blender_mocap.take import take_quality, take_up_source, take_warnings
 from .draw import draw_quality_panel
+from .sidebar import MocapSidebar
 
 
-class MOCAP_PT_quality(bpy.types.Panel):
+class MOCAP_PT_quality(MocapSidebar, bpy.types.Panel):
     """Quality figures of the active take (also in the motion file and batch report.json)"""
 
     bl_idname = "MOCAP_PT_quality"
     bl_label = "Take Quality"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Mocap"
     bl_parent_id = "MOCAP_PT_capture"
 
     def draw(self, context: bpy.types.Context) -> None:
