@@ -40,7 +40,7 @@ from .batch import (
 from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
 from .engine import run_engine as default_run_engine
 from .exports import write_text_atomic
-from .multicam_request import MAX_VIDEOS, MIN_VIDEOS, capture_multi_command
+from .multicam_request import MAX_VIDEOS, MIN_VIDEOS, capture_multi_command, check_rig_file, multi_request_from_props
 from .settings import VIDEO_EXTENSIONS
 
 BATCH_MULTI_KEYS = ("calibration", "person_height")
@@ -103,6 +103,15 @@ def check_multi(values: dict[str, Any]) -> dict[str, Any]:
                              "wrote for these cameras)")
         multi["calibration"] = str(rig.resolve())
     return multi
+
+
+def batch_multi_args(props: Any, *, blend_filepath: str = "") -> list[str]:
+    """``headless.py capture-multi`` arguments for the Multi-Camera panel's settings a batch takes for every take
+    (``BATCH_MULTI_KEYS``: the rig file when Cameras from File is on, the person's height when set)."""
+    request = multi_request_from_props(props, blend_filepath=blend_filepath)
+    check_rig_file(request.calibration)
+    values = check_multi({name: getattr(request, name) for name in BATCH_MULTI_KEYS})
+    return option_args(values, tuple(o for o in options_for(MULTI) if o.name in BATCH_MULTI_KEYS), {})
 
 
 def _take_manifest(take: Take, settings: BatchSettings, multi: dict[str, Any]) -> dict[str, Any]:

@@ -107,11 +107,16 @@ def validate_multi_request(request: MultiCaptureRequest) -> None:
                          "Person, a pixel of the first video).")
     if request.offsets is not None:
         check_offsets(request.offsets, count)
-    if request.calibration is not None and not Path(request.calibration).is_file():
-        raise MocapError(f"Rig file not found: {request.calibration or '(none chosen)'}. Choose the file an earlier "
-                         "take of these cameras saved, or turn off Cameras from File to calibrate from the person.")
+    check_rig_file(request.calibration)
     if request.save_calibration and not Path(request.save_calibration).parent.is_dir():
         raise MocapError(f"Cannot save the rig as {request.save_calibration}: its folder does not exist.")
+
+
+def check_rig_file(path: str | None) -> None:
+    """Raise MocapError unless the Multi-Camera panel's rig file (None: Cameras from File off) exists."""
+    if path is not None and not Path(path).is_file():
+        raise MocapError(f"Rig file not found: {path or '(none chosen)'}. Choose the file an earlier take of these "
+                         "cameras saved, or turn off Cameras from File to calibrate from the person.")
 
 
 def check_offsets(text: str, count: int) -> None:

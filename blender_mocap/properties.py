@@ -67,7 +67,8 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
     )
     batch_input_dir: StringProperty(  # type: ignore[valid-type]
         name="Videos",
-        description="Folder of videos to convert (its video files, not sub-folders)",
+        description=("Folder of videos to convert (its video files, not sub-folders); with Multi-Camera Takes, a "
+                     "folder holding one performance's videos, or a folder of such folders"),
         subtype='DIR_PATH',
         default="",
     )
@@ -76,6 +77,13 @@ class MOCAP_PG_settings(bpy.types.PropertyGroup):
         description="Folder for the converted files and report.json",
         subtype='DIR_PATH',
         default="",
+    )
+    batch_multi_camera: BoolProperty(  # type: ignore[valid-type]
+        name="Multi-Camera Takes",
+        description=("Each sub-folder holds the videos of one performance, one per camera (sorted by name: the "
+                     "first is camera 1), or the folder itself does. The Multi-Camera panel's rig file and "
+                     "person height apply to every take"),
+        default=False,
     )
     batch_outputs: EnumProperty(  # type: ignore[valid-type]
         name="Formats",

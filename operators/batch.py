@@ -16,6 +16,7 @@ from typing import Any
 import bpy
 
 from ..blender_mocap import runs
+from ..blender_mocap.batch_multi import batch_multi_args
 from ..blender_mocap.engine import EngineJob
 from ..blender_mocap.preferences import engine_python_path, smplx_dir
 from ..blender_mocap.runs import BatchRun
@@ -29,7 +30,10 @@ BATCH_EVENTS = frozenset({"stage", "progress", "warning", "error", "done", "skip
 
 
 def batch_command(props: Any, *, engine_python: Path, smplx_folder: str, blend_filepath: str) -> tuple[list[str], Path]:
-    """The headless command line for the panel's batch settings, and where its report goes."""
+    """The headless command line for the panel's batch settings, and where its report goes.
+
+    With Multi-Camera Takes on, it is ``capture-multi``: each take a folder of videos, the Multi-Camera
+    panel's rig file and person height applied to every take."""
     source = resolve_path(str(props.batch_input_dir), blend_filepath)
     target = resolve_path(str(props.batch_output_dir), blend_filepath)
     if not source or not Path(source).is_dir():
@@ -41,15 +45,17 @@ def batch_command(props: Any, *, engine_python: Path, smplx_folder: str, blend_f
     formats = sorted(str(f).lower() for f in props.batch_outputs)
     if not formats:
         raise MocapError("Choose at least one output format.")
+    multi = bool(props.batch_multi_camera)
+    multi_args = batch_multi_args(props, blend_filepath=blend_filepath) if multi else []
     capture = settings_from_props(props, blend_filepath=blend_filepath, smplx_dir=smplx_folder)
     options = build_options_from_props(props, smplx_dir=smplx_folder, blend_filepath=blend_filepath)
     if bpy.app.binary_path and Path(bpy.app.binary_path).is_file():
         runner = [bpy.app.binary_path, "-b", "--factory-startup", "--python", str(HEADLESS), "--"]
     else:  # Blender as a Python module: this Python has bpy
         runner = [sys.executable, str(HEADLESS)]
-    cmd = runner + ["capture", source, "--out", target, "--outputs", ",".join(formats),
+    cmd = runner + ["capture-multi" if multi else "capture", source, "--out", target, "--outputs", ",".join(formats),
                     "--progress", "json", "--engine-python", str(engine_python),
-                    *capture.cli_args(), *batch_args(asdict(options))]
+                    *capture.cli_args(), *batch_args(asdict(options)), *multi_args]
     return cmd, Path(target) / "report.json"
 
 

@@ -121,13 +121,16 @@ def draw_batch_panel(layout: bpy.types.UILayout, props: Any, *, running: str = "
     """The batch sub-panel: folders, formats, Convert Folder button or the running status.
 
     The capture options of the main panel (frames, body, quality, scene)
-    apply to every video of the batch.
+    apply to every video of the batch; with Multi-Camera Takes, each take is
+    a folder of videos and the Multi-Camera panel's rig file and person
+    height apply too.
     """
     layout.use_property_split = True
     layout.use_property_decorate = False
     col = layout.column()
     col.prop(props, "batch_input_dir")
     col.prop(props, "batch_output_dir")
+    col.prop(props, "batch_multi_camera")
     layout.prop(props, "batch_outputs")
     row = layout.row()
     row.scale_y = 1.3

@@ -168,6 +168,37 @@ def test_the_batch_captures_a_folder_of_takes_and_skips_it_when_done(pkg, two_vi
     assert again == {"take 1": "skipped", "lonely": "failed"}
 
 
+def test_the_batch_panel_converts_multi_camera_takes_with_the_panels_rig(pkg, registered, two_views, tmp_path) -> None:
+    """Batch panel, Multi-Camera Takes on: a folder of take folders, the Multi-Camera panel's rig file for each."""
+    props = registered
+    take = tmp_path / "shoot" / "take 1"
+    take.mkdir(parents=True)
+    for name, video in zip(("a front.mp4", "b side.mp4"), two_views.videos):
+        shutil.copy(video, take / name)
+    out = tmp_path / "out"
+    props.batch_input_dir, props.batch_output_dir = str(take.parent), str(out)
+    props.batch_outputs = {'NPZ'}
+    props.batch_multi_camera = True
+    props.preset = "FAST"
+    props.multi_from_file = True
+    props.multi_calibration = str(tmp_path / "gone.json")
+    with pytest.raises(RuntimeError, match="Rig file not found"):
+        bpy.ops.mocap.batch()
+    assert not out.exists()
+
+    props.multi_calibration = str(two_views.rig_path)
+    before = _counts()
+    assert bpy.ops.mocap.batch() == {'FINISHED'}
+    assert _counts() == before  # the open scene is left alone
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"] == {"done": 1, "skipped": 0, "failed": 0}
+    assert [Path(v).name for v in report["takes"][0]["videos"]] == ["a front.mp4", "b side.mp4"]
+    cameras = pkg.core.motion.read_motion(out / "take 1.npz").cameras
+    assert cameras is not None and cameras.num_cameras == 2
+    manifest = json.loads((out / pkg.blender_mocap.batch_state.STATE_DIR / "take 1.take.json").read_text())
+    assert manifest["multi"]["calibration"] == str(two_views.rig_path.resolve())  # the panel's rig, not calibrated
+
+
 def test_the_single_camera_capture_still_works_beside_it(registered, tmp_path) -> None:
     """Both capture operators registered: neither loses its class (Blender does when one subclasses the other)."""
     assert bpy.ops.mocap.capture.poll() and bpy.ops.mocap.capture_multi.poll()

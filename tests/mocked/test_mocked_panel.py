@@ -26,7 +26,7 @@ def test_panel_draws_every_option_with_real_property_names(layout: Any, scene_pr
 def test_batch_panel_draws_its_options_and_button(layout: Any, scene_props: Any) -> None:
     draw.draw_batch_panel(layout, scene_props)
     batch_props = {n for n in property_names() if n.startswith("batch_")}
-    assert set(_drawn_props(layout)) == batch_props == {"batch_input_dir", "batch_output_dir", "batch_outputs"}
+    assert set(_drawn_props(layout)) == batch_props == {"batch_input_dir", "batch_output_dir", "batch_multi_camera", "batch_outputs"}
     assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.batch"]
     icons = [c.kwargs["icon"] for c in layout.operator.call_args_list if "icon" in c.kwargs]
     assert set(icons) <= icon_names()
