@@ -75,7 +75,9 @@ def betas_scale(body: BodyModel, betas: Tensor, count: int, frames: int) -> Tens
 class Scaled:
     """The solver's scaled variables: ``leaves`` (what L-BFGS moves) and the true parameters from them."""
 
-    def __init__(self, body: BodyModel, rot6d: Tensor, trans: Tensor, betas: Tensor, frames: int) -> None:
+    def __init__(self, body: BodyModel, rot6d: Tensor, trans: Tensor, betas: Tensor, frames: int,
+                 enabled: bool = True) -> None:
+        """``enabled`` False: every scale 1, the plain steps."""
         with torch.no_grad():
             J, V = body.rest(betas.detach())
             points = body(betas.detach(), torch.eye(3, device=rot6d.device).expand(1, NUM_JOINTS, 3, 3),
@@ -85,8 +87,10 @@ class Scaled:
         curvature = rotation_curvature(joints, pts, point_owners(body))
         count = NUM_JOINTS + len(pts)           # a translation moves every point one for one
         scale = np.clip(np.sqrt(count / curvature), 1.0 / MAX_SCALE, MAX_SCALE)[LEVEL_ORDER]
-        self.rot_scale = torch.as_tensor(scale, dtype=rot6d.dtype, device=rot6d.device)[None, :, None]
-        self.betas_scale = betas_scale(body, betas.detach(), count, frames)
+        self.rot_scale = torch.as_tensor(scale if enabled else np.ones_like(scale), dtype=rot6d.dtype,
+                                         device=rot6d.device)[None, :, None]
+        self.betas_scale = (betas_scale(body, betas.detach(), count, frames) if enabled
+                            else torch.ones_like(betas.detach()))
         self.rot6d = (rot6d.detach() / self.rot_scale).requires_grad_(True)
         self.trans = trans
         self.betas = (betas.detach() / self.betas_scale).requires_grad_(betas.requires_grad)
