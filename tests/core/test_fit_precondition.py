@@ -4,6 +4,8 @@ under-converged, worse than MediaPipe's own)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -25,8 +27,12 @@ def test_a_depth_biased_start_is_pulled_to_the_image_within_the_balanced_iterati
         seq.body_world[:, landmark, 2] += 0.10 if landmark % 2 else -0.10
     seq.body_2d[..., :2] += np.random.default_rng(4).normal(0, 1.0, seq.body_2d[..., :2].shape).astype(np.float32)
     settings = preset("balanced").optimize
+    assert settings.precondition
     fit = fit_clip(seq, K, settings=settings)
-    assert limb_error_mm(fit, poses, rest, trans).mean() < 55.5
+    plain = fit_clip(seq, K, settings=dataclasses.replace(settings, precondition=False))
+    error = limb_error_mm(fit, poses, rest, trans).mean()
+    assert error < 55.5
+    assert error < limb_error_mm(plain, poses, rest, trans).mean() - 3.0
     assert fit.timings["evaluations"] <= 1.25 * settings.iterations + 1
 
 
