@@ -73,7 +73,8 @@ def betas_scale(body: BodyModel, betas: Tensor, count: int, frames: int) -> Tens
 
 
 class Scaled:
-    """The solver's scaled variables: ``leaves`` (what L-BFGS moves) and the true parameters from them."""
+    """The solver's scaled variables: ``rot6d`` and ``betas`` are what L-BFGS moves (the parameters
+    divided by ``rot_scale`` and ``betas_scale``); ``true_rot6d`` and ``true_betas`` give them back."""
 
     def __init__(self, body: BodyModel, rot6d: Tensor, trans: Tensor, betas: Tensor, frames: int,
                  enabled: bool = True) -> None:
