@@ -23,8 +23,8 @@ that terms compare: 2D residuals are converted to metres at the point's depth
 
 Modules: ``settings`` (weights, settings, presets, device), ``setup`` (frames,
 observations, start, parameters), ``limits`` and ``objective`` (the terms and
-their weighted sum), ``solver`` (L-BFGS), ``result`` (parameters -> FitResult),
-``windows`` (long clips), ``clip`` (``fit_window``, ``fit_clip``). The names
+their weighted sum), ``solver`` (L-BFGS) and ``precondition`` (its
+per-parameter step scales), ``result`` (parameters -> FitResult), ``windows`` (long clips), ``clip`` (``fit_window``, ``fit_clip``). The names
 below are the public face: ``from core.fit.optimize import fit_clip, preset``.
 """
 

@@ -9,7 +9,9 @@ from torch import Tensor
 
 from ...errors import CancelledError
 from ...pose_torch.networks import one_cpu_thread  # noqa: F401 (the fit runs in it: clip.py)
+from ...body.model import rot6d_to_matrix
 from .objective import ClipProblem
+from .precondition import Scaled
 from .settings import OptimizeSettings
 from .setup import Params
 
@@ -21,9 +23,11 @@ def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, d
     of objective evaluations. progress(done, total) counts evaluations; ``should_cancel`` is
     polled before each and raises CancelledError."""
     fit_face = problem.fit_face
-    trainable = [params.rot6d, params.trans]
+    scaled = Scaled(problem.body, params.rot6d, params.trans, params.betas, params.trans.shape[0],
+                    enabled=settings.precondition and problem.views is None)
+    trainable = [scaled.rot6d, params.trans]
     if params.betas.requires_grad:
-        trainable.append(params.betas)
+        trainable.append(scaled.betas)
     if fit_face:
         trainable.append(params.expression)
     if problem.views is not None:  # further cameras refined with the body (``views.CameraRefinement``)
@@ -38,12 +42,12 @@ def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, d
             raise CancelledError("fitting cancelled by the user")
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
-            loss = problem.objective(params.betas, params.local(), params.trans,
+            loss = problem.objective(scaled.true_betas(), rot6d_to_matrix(scaled.true_rot6d()), params.trans,
                                      params.expression if fit_face else None, level_order=True)
         loss = loss * problem.loss_scale
         loss.backward()
-        assert params.rot6d.grad is not None
-        params.rot6d.grad[:, params.fixed] = 0.0  # unobserved joints stay where they started
+        assert scaled.rot6d.grad is not None
+        scaled.rot6d.grad[:, params.fixed] = 0.0  # unobserved joints stay where they started
         evaluations[0] += 1
         if progress is not None:
             progress(min(evaluations[0], max_eval), max_eval)
@@ -58,6 +62,9 @@ def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, d
                                   tolerance_grad=1e-9, tolerance_change=1e-12)
     if n_iter:
         optimizer.step(closure)
+    with torch.no_grad():
+        params.rot6d.copy_(scaled.true_rot6d())
+        params.betas.copy_(scaled.true_betas())
     if progress is not None and evaluations[0] < max_eval:
         progress(max_eval, max_eval)
     return evaluations[0]
