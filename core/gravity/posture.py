@@ -25,12 +25,8 @@ UPRIGHT_TRUNK_DEGREES = 12.0
 STANCE_KNEE_DEGREES = 155.0
 """A supporting leg: at least one knee this straight (a walker's stance knee is 160-175 degrees at mid-stance;
 a monocular fit's knees are a few degrees softer)."""
-STANCE_TRUNK_DEGREES = 25.0
-"""In a stance frame the trunk may bend this much from the legs' line (mid-ankle -> mid-hip). A walker's
-legs' line swings fore and aft with the stride (the swing leg's ankle is up to half a stride off), by up to
-about 20 degrees, symmetrically over a gait cycle, so the mean over the stances is still upright; a tighter
-bound keeps only part of the cycle and biases the mean (15 degrees kept 16 of the bench's studio walk's
-stance frames and read its up 5.0 degrees off; 25 keeps 39 and reads 1.6). A crouch or a bow bends more."""
+STANCE_TRUNK_DEGREES = 15.0
+"""In a stance frame the trunk may bend this much from the legs' line (as the upright figure allows)."""
 WALK_SPEED = 2.0
 """Mid-hip speed (m/s) below which a stance counts: walking, not running (a runner leans forward)."""
 STILL_SPEED = 0.35
@@ -125,7 +121,5 @@ def posture_up(joints: np.ndarray, fps: float, weights: np.ndarray | None = None
     off = angle_between_degrees(d[keep], up[None])
     spread = float(np.sqrt(np.mean(off**2)))
     independent = max(1.0, keep.sum() / fps / CORRELATION_SECONDS)
-    # The floor is the lean the mean keeps (for a walker, the stride's: the frames' spread is mostly the
-    # legs' line swinging fore and aft, which the floor already counts), so the two are not added.
-    sigma = max(spread / np.sqrt(independent), floor)
+    sigma = float(np.hypot(spread / np.sqrt(independent), floor))
     return up, sigma, count
