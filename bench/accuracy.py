@@ -69,6 +69,13 @@ Like-for-like and world-frame figures (issue 15; :mod:`world_metrics` holds the 
   the true camera's tilt from level (``<clip>.truth.tilt_deg``), absolute.
 - ``pelvis_accel_ratio``: mean acceleration of our pelvis (mid-hip, camera
   frame) over the truth's (1 = as smooth as the motion itself).
+- ``depth_ratio``: median of our pelvis's distance from the camera over the
+  truth's (1 = right; above 1 = placed too far); ``lean_to_camera_error_deg``:
+  mean of how far the body's axis (mid-ankle -> mid-shoulder) tips its top
+  toward the camera, seen along the ray to the true pelvis, ours less the
+  truth's (negative: our body stands squarer to the ray than the person, and
+  a squarer body fits the same image farther away; MediaPipe's hip-centred
+  landmarks have this figure too, not a depth ratio).
 
 Targets (issue 3): PA-MPJPE <= 0.8 x and acceleration error <= 0.5 x the
 MediaPipe baseline; (issue 15) offset-free PA-MPJPE <= 0.9 x (accurate), up
@@ -107,7 +114,8 @@ FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth:
 METRICS = ("pa_mpjpe_mm", "mpjpe_mm", "accel_error_mm", "reproj_px")
 WORLD_METRICS = ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "root_error_mm", "skate_cam_mm",
                  "skate_world_mm", "skate_max_jump_mm", "pen_own_mm", "pen_own_max_mm", "pen_true_mm",
-                 "pen_true_max_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg", "pelvis_accel_ratio")
+                 "pen_true_max_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg", "pelvis_accel_ratio",
+                 "depth_ratio", "lean_to_camera_error_deg")
 RATIO_METRICS = (*METRICS, "offset_free_pa_mpjpe_mm")
 TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5, "offset_free_pa_mpjpe_mm": 0.9}
 ABSOLUTE_TARGETS = {"up_error_deg": 2.0, "skate_world_mm": 5.0, "skate_max_jump_mm": 20.0,
@@ -212,6 +220,7 @@ def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: d
     run = slice(idx[0], idx[-1] + 1)
     figures = dict.fromkeys(WORLD_METRICS, float("nan"))
     figures["offset_free_pa_mpjpe_mm"] = 1000 * wm.offset_free_pa_mpjpe(limbs[run], gt[run])[0]
+    figures["lean_to_camera_error_deg"] = wm.lean_to_camera_error(limbs[run], gt[run])
     for name, value in wm.windowed_world_errors(limbs[run], gt[run]).items():
         figures[f"{name}_mm"] = 1000 * value
     if take is None:
@@ -232,6 +241,7 @@ def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: d
         figures["floor_tilt_error_deg"] = abs(float(take.info["floor_tilt_degrees"])
                                               - wm.tilt_from_level_degrees(world["up_cam"]))
     figures["pelvis_accel_ratio"] = wm.accel_ratio(wm.pelvis(limbs[run]), wm.pelvis(gt[run]))
+    figures["depth_ratio"] = wm.depth_ratio(limbs[run], gt[run])
     return figures
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 HIPS = (6, 7)        # left_hip, right_hip within LIMB_JOINTS
 SHOULDERS = (0, 1)   # left_shoulder, right_shoulder
+ANKLES = (10, 11)    # left_ankle, right_ankle
 LEVEL_UP_CAM = np.array([0.0, -1.0, 0.0])
 """World up in the camera frame of a level camera (image up)."""
 
@@ -194,6 +195,33 @@ def penetration(points_cam: np.ndarray, rest_height: np.ndarray, up_cam: np.ndar
     """
     depth = np.maximum(-sole_heights(points_cam, rest_height, up_cam, floor_point_cam), 0.0)
     return float(depth.mean()), float(depth.max())
+
+
+def depth_ratio(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Median over frames of the predicted pelvis's distance from the camera over the truth's ((T, 12, 3)
+    camera-frame limb joints; 1 = right, above 1 = placed too far). Frames with a non-finite pelvis are skipped."""
+    d_pred, d_gt = np.linalg.norm(pelvis(pred), axis=-1), np.linalg.norm(pelvis(gt), axis=-1)
+    ok = np.isfinite(d_pred) & np.isfinite(d_gt) & (d_gt > 0)
+    return float(np.median(d_pred[ok] / d_gt[ok])) if ok.any() else float("nan")
+
+
+def lean_to_camera_degrees(joints: np.ndarray, ray: np.ndarray) -> np.ndarray:
+    """(T,) degrees by which the body's axis (mid-ankle -> mid-shoulder of (T, 12, 3) limb joints) tips its top
+    toward the camera, seen along ``ray`` (T, 3): the direction from the camera to the person (0 = the axis
+    square to the ray; an upright person seen from above tips toward the camera by the view's elevation)."""
+    axis = joints[:, list(SHOULDERS)].mean(1) - joints[:, list(ANKLES)].mean(1)
+    axis = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
+    ray = ray / np.linalg.norm(ray, axis=-1, keepdims=True)
+    return np.degrees(np.arcsin(np.clip(-(axis * ray).sum(-1), -1.0, 1.0)))
+
+
+def lean_to_camera_error(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean over frames of the predicted body's tip toward the camera less the truth's (degrees, both seen
+    along the ray to the true pelvis; :func:`lean_to_camera_degrees`). Negative: the body stands squarer to
+    the ray than it does, so its image is fitted by a body farther away (the depth bias of issue 15)."""
+    ray = pelvis(gt)
+    diff = lean_to_camera_degrees(pred, ray) - lean_to_camera_degrees(gt, ray)
+    return float(np.nanmean(diff)) if np.isfinite(diff).any() else float("nan")
 
 
 def angle_degrees(a: np.ndarray, b: np.ndarray) -> float:

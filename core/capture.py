@@ -18,7 +18,7 @@ import numpy as np
 from .cleanup import CleanupSettings, clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import FrameSampler
-from .gravity.take import apply_gravity, take_gravity
+from .gravity.take import apply_gravity, known_up, take_gravity
 from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from . import pose_stage
@@ -290,7 +290,10 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
                             f"camera field of view {hfov:.1f} degrees, {hfov_source})")
     lines = stages.background(scene_lines_of(sampler, seq, K), "scene lines")  # beside the fit: pose data only
     warm.finish()  # its imports done before the fit's own (two threads importing one package could deadlock)
-    fit = fit_clip(seq, K, body, settings=chosen.optimize, progress=report.progress_of("fitting"),
+    up = known_up(lines.result(), pitch_degrees=settings.camera_pitch, roll_degrees=settings.camera_roll,
+                  level_camera=settings.level_camera)  # the lines take ~0.3 s: the fit reads the view's elevation
+    optimize = chosen.optimize if up is None else replace(chosen.optimize, lift=replace(chosen.optimize.lift, up=tuple(up)))
+    fit = fit_clip(seq, K, body, settings=optimize, progress=report.progress_of("fitting"),
                    should_cancel=should_cancel)
     for warning in fit.warnings:
         report.warn(warning)

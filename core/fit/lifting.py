@@ -49,6 +49,19 @@ On the tilted rendered clips it takes MediaPipe's own orientation error (per
 frame, limb joints against the truth) from 10-18 to 8-12 degrees, most where
 the person is far off the centre: 35 -> 20 degrees on tilt_room_jumps_high's
 first frame, whose mid-hip sits 20 degrees off the optical axis.
+
+Turned, the landmarks still read the view's elevation short: an upright person
+seen from above tips their top toward the camera by the elevation of the ray
+(from the floor's level), and MediaPipe reports about three quarters of it (a
+network that saw mostly level cameras). Against the truth of the bench's
+clips, the turned landmarks' tip toward the camera errs by -0.29, -0.29 and
+-0.27 times the elevation on the three clips filmed from 22-29 degrees above,
+-0.245 pooled over all ten (tilted, default and held-out). A body squarer to
+the ray than the person fits the same image farther away: the takes sat 5-10 %
+too far (``bench accuracy``'s ``depth_ratio`` and ``lean_to_camera_error_deg``).
+When the up direction is known before the fit (the scene's vertical lines, or
+the user's pitch and roll), :func:`tip_to_elevation` gives the body back that
+share of the elevation (``LiftSettings.elevation_gain``, with ``up``).
 """
 
 from __future__ import annotations
@@ -59,7 +72,7 @@ import numpy as np
 
 from ..camera import solve_translation
 from ..landmarks import BODY
-from ..rotations import rotation_between
+from ..rotations import axis_angle_to_matrix, rotation_between
 
 # (parent, child, landmarks that ride with the child), outwards from the trunk.
 _CHAIN = [
@@ -85,6 +98,11 @@ class LiftSettings:
         view_rotation: turn the world landmarks from the view of the person
             into the camera's axes first (:func:`camera_from_view`; the
             optimiser's ``lifted`` does it when ``enabled``).
+        up: the world's up direction in the camera frame when it is known
+            before the fit (the capture sets it from the scene lines or the
+            user's pitch and roll); None leaves the elevation as read.
+        elevation_gain: the share of the view's elevation MediaPipe leaves
+            out of the body's tip toward the camera (:func:`tip_to_elevation`).
         image_sigma: error of an image landmark, metres at its depth (MediaPipe
             works on a crop of the person, so its pixel error scales with the
             person's size in the image: about 5 px at 600 px focal length and
@@ -106,6 +124,8 @@ class LiftSettings:
 
     enabled: bool = True
     view_rotation: bool = True
+    up: tuple[float, float, float] | None = None
+    elevation_gain: float = 0.25
     image_sigma: float = 0.03
     bone_sigma: float = 0.1
     world_depth_sigma: float = 0.08
@@ -133,6 +153,36 @@ def camera_from_view(world: np.ndarray, uv: np.ndarray, K: np.ndarray) -> np.nda
     K = np.asarray(K, np.float64)
     ray = np.concatenate([(mid[ok] - K[:2, 2]) / np.diag(K)[:2], np.ones((int(ok.sum()), 1))], -1)
     R = rotation_between(np.broadcast_to(np.array([0.0, 0.0, 1.0]), ray.shape), ray)  # (N, 3, 3)
+    out[ok, :, :3] = np.einsum("nij,nkj->nki", R, world[ok, :, :3])
+    return out
+
+
+def tip_to_elevation(world: np.ndarray, uv: np.ndarray, K: np.ndarray, up: np.ndarray,
+                     gain: float) -> np.ndarray:
+    """World landmarks (T, 33, >=3, camera axes) tipped toward the camera by ``gain`` x the view's elevation.
+
+    The elevation is the angle of the ray through the mid-hip image landmark
+    (``uv`` (T, 33, >=2) pixels, ``K`` (3, 3)) below the level of ``up`` (3,),
+    the world's up in the camera frame; each frame turns about the mid-hip
+    (the landmarks' origin) in the plane of ``up`` and the ray, the top
+    toward the camera seen from above and away from it seen from below. Extra
+    columns are kept; frames without finite hips, or seen straight along ``up``, are unchanged.
+    """
+    world = np.asarray(world, np.float64)
+    out = world.copy()
+    up = np.asarray(up, np.float64) / np.linalg.norm(up)
+    uv = np.asarray(uv, np.float64)
+    K = np.asarray(K, np.float64)
+    mid = 0.5 * (uv[:, BODY["left_hip"], :2] + uv[:, BODY["right_hip"], :2])
+    ray = np.concatenate([(mid - K[:2, 2]) / np.diag(K)[:2], np.ones((len(mid), 1))], -1)
+    ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
+    axis = np.cross(up, -ray)                                 # turns up toward the camera
+    norm = np.linalg.norm(axis, axis=-1)
+    ok = np.all(np.isfinite(ray), -1) & (norm > 1e-6) & np.all(np.isfinite(world[..., :3]), axis=(-1, -2))
+    if not ok.any():
+        return out
+    elevation = np.arcsin(np.clip(-(ray[ok] @ up), -1.0, 1.0))
+    R = axis_angle_to_matrix(axis[ok] / norm[ok, None] * (gain * elevation)[:, None])
     out[ok, :, :3] = np.einsum("nij,nkj->nki", R, world[ok, :, :3])
     return out
 

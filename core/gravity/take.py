@@ -39,6 +39,21 @@ def scene_lines(sampler: FrameSampler | None, keypoints_2d: np.ndarray | None, f
     return gravity_from_lines(line_pictures(sampler, keypoints_2d, frame_indices, K))
 
 
+def known_up(lines: Gravity | None, *, pitch_degrees: float | None = None, roll_degrees: float | None = None,
+             level_camera: bool = False) -> np.ndarray | None:
+    """(3,) the up direction known before the fit (camera frame), or None when only the fitted body can tell.
+
+    Known: the user's (a level camera, or both pitch and roll), or the scene lines'
+    (``lines``: :func:`scene_lines`; a pitch or roll given alone replaces that angle). The fit
+    uses it to give MediaPipe's body the share of the view's elevation it reads short
+    (``core.fit.lifting.tip_to_elevation``).
+    """
+    if level_camera or (pitch_degrees is not None and roll_degrees is not None) or lines is not None:
+        return estimate_gravity(lines=lines, pitch_degrees=pitch_degrees, roll_degrees=roll_degrees,
+                                level_camera=level_camera).up
+    return None
+
+
 def take_gravity(motion: Motion, lines: Gravity | None = None, *, pitch_degrees: float | None = None,
                  roll_degrees: float | None = None, level_camera: bool = False) -> Gravity:
     """The up direction of ``motion`` (a fit, still in the OpenCV camera frame) from its scene lines and its body.

@@ -172,3 +172,37 @@ def test_a_standing_person_low_in_a_pitched_camera_stands_upright_in_the_world()
 
     assert trunk_tilt(LiftSettings()) < 1.5
     assert trunk_tilt(LiftSettings(view_rotation=False)) > 8.0
+
+
+def test_the_view_elevation_mediapipe_reads_short_is_given_back_exactly() -> None:
+    """Seen from above, an upright person tips their top toward the camera by the view's elevation;
+    MediaPipe reads a quarter of it short (a body squarer to the ray, fitted farther away). With the up
+    known, ``tip_to_elevation`` gives that share back exactly; seen level it changes nothing, and seen
+    from below it tips the other way."""
+    from core.fit.lifting import tip_to_elevation
+    from core.rotations import axis_angle_to_matrix
+
+    poses, trans, rest, seq = clip(8, seed=5)
+    true = np.asarray(seq.body_world, np.float64)
+    uv = np.asarray(seq.body_2d, np.float64)
+    mid = 0.5 * (uv[:, 23, :2] + uv[:, 24, :2])
+    ray = np.concatenate([(mid - K[:2, 2]) / np.diag(K)[:2], np.ones((len(mid), 1))], -1)
+    ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
+    for pitch in (-30.0, 20.0):                                       # the camera looking down, then up
+        a = np.radians(pitch)
+        up = np.array([0.0, -np.cos(a), np.sin(a)])                  # pitched down: up leans toward the camera's +z
+        elevation = np.arcsin(-(ray @ up))
+        axis = np.cross(up, -ray)
+        axis /= np.linalg.norm(axis, axis=-1, keepdims=True)
+        short = np.array(true, copy=True)                             # MediaPipe: a quarter of the tip left out
+        short[..., :3] = np.einsum("nij,nkj->nki", axis_angle_to_matrix(axis * (-0.25 * elevation)[:, None]),
+                                   true[..., :3])
+        back = tip_to_elevation(short, uv, K, up, 0.25)
+        np.testing.assert_allclose(back[..., :3], true[..., :3], atol=1e-9)
+        np.testing.assert_array_equal(back[..., 3], true[..., 3])
+        top = true[:, BODY["nose"], :3] - true[:, [23, 24], :3].mean(1)
+        moved = (back[:, BODY["nose"], :3] - short[:, BODY["nose"], :3]) @ np.array([0.0, 0.0, 1.0])
+        assert np.all(np.sign(moved) == -np.sign(elevation)) and np.all(np.linalg.norm(top, axis=-1) > 0.3)
+    up = np.cross(ray[0], [1.0, 0.0, 0.0])                           # square to the first frame's ray: seen level
+    up /= np.linalg.norm(up)
+    np.testing.assert_allclose(tip_to_elevation(true[:1], uv[:1], K, up, 0.25), true[:1], atol=1e-12)

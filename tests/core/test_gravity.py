@@ -337,3 +337,18 @@ def test_a_person_walking_on_the_spot_of_a_tilted_camera_gives_the_up_from_their
     assert error < 6.0 and error < 2.0 * sigma  # the stances of this walk lean 5.6 deg on average
     gravity = estimate_gravity(frames=[(grey(blank_picture(0)), K_ROOM, None)], joints=joints, fps=30.0)
     assert gravity.source == "posture"
+
+
+def test_the_up_known_before_the_fit_is_the_users_or_the_lines_never_a_guess() -> None:
+    """The fit reads the view's elevation from an up known before it (core.fit.lifting.tip_to_elevation):
+    the user's level camera or pitch and roll, or the scene lines; without them, None (the posture needs
+    the fitted body, and the level camera's guess is no knowledge)."""
+    from core.gravity.take import known_up
+
+    lines = Gravity(up=up_from_pitch_roll(25.0, 4.0), sigma_degrees=0.8, source="scene lines")
+    assert known_up(None) is None
+    np.testing.assert_allclose(known_up(lines), lines.up)
+    np.testing.assert_allclose(known_up(None, pitch_degrees=10.0, roll_degrees=-5.0), up_from_pitch_roll(10.0, -5.0))
+    np.testing.assert_allclose(known_up(lines, level_camera=True), up_from_pitch_roll(0.0, 0.0), atol=1e-12)
+    assert pitch_roll_from_up(known_up(lines, roll_degrees=0.0)) == pytest.approx((25.0, 0.0), abs=1e-6)
+    assert known_up(None, pitch_degrees=10.0) is None

@@ -171,6 +171,27 @@ def test_world_figures_of_a_perfect_take_are_zero():
                  "pen_true_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg"):
         assert figures[name] == pytest.approx(0.0, abs=1e-6), name
     assert figures["pelvis_accel_ratio"] == pytest.approx(1.0)
+    assert figures["depth_ratio"] == pytest.approx(1.0)
+    assert figures["lean_to_camera_error_deg"] == pytest.approx(0.0, abs=1e-6)
     # MediaPipe has no feet in the world and no floor: those figures are not made up
     baseline = accuracy.world_figures(gt, take.valid, gt, world)
     assert np.isnan(baseline["skate_world_mm"]) and np.isnan(baseline["up_error_deg"])
+
+
+def test_a_body_squarer_to_the_ray_and_farther_away_reads_its_tip_and_its_depth_exactly():
+    """The depth bias of issue 15: a body that tips its top toward the camera less than the person does
+    (as MediaPipe's under-read view elevation makes it) fits the image farther away. Both figures are exact."""
+    rest = np.zeros((12, 3))
+    rest[list(wm.SHOULDERS)] = [[0.2, -0.4, 0.0], [-0.2, -0.4, 0.0]]
+    rest[list(wm.HIPS)] = [[0.1, 0.0, 0.0], [-0.1, 0.0, 0.0]]
+    rest[[10, 11]] = [[0.1, 1.0, 0.0], [-0.1, 1.0, 0.0]]
+    def tipped(deg: float) -> np.ndarray:  # the top toward the camera (-z) by deg, about the pelvis
+        a = np.radians(deg)
+        R = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(a), -np.sin(a)], [0.0, np.sin(a), np.cos(a)]])
+        return rest @ R.T
+    at = np.array([0.0, 0.0, 4.0])
+    truth = np.stack([tipped(25.0) + at] * 5)                 # seen from 25 degrees above
+    ours = np.stack([tipped(15.0) + 1.07 * at] * 5)           # 10 degrees squarer, 7 % farther
+    assert wm.lean_to_camera_degrees(truth, wm.pelvis(truth)) == pytest.approx(np.full(5, 25.0))
+    assert wm.lean_to_camera_error(ours, truth) == pytest.approx(-10.0)
+    assert wm.depth_ratio(ours, truth) == pytest.approx(1.07)

@@ -23,7 +23,7 @@ from ...rotations import axis_angle_to_matrix
 from ...skeleton import JOINT_INDEX, NUM_JOINTS
 from ..closed_form import assign_hands
 from ..ik import fit_sequence, observed_frames
-from ..lifting import camera_from_view, lift_to_rays
+from ..lifting import camera_from_view, lift_to_rays, tip_to_elevation
 from ..result import FitResult
 from .limits import project_to_limits
 from .settings import OptimizeSettings
@@ -58,7 +58,8 @@ def usable_frames(seq: PoseSequence, settings: OptimizeSettings) -> Frames:
 
 
 def lifted(seq: PoseSequence, K: np.ndarray, good: np.ndarray, settings: OptimizeSettings) -> PoseSequence:
-    """``seq`` with the world landmarks of its good frames turned into the camera's axes and put on
+    """``seq`` with the world landmarks of its good frames turned into the camera's axes (and, with a known
+    up, tipped by the share of the view's elevation MediaPipe leaves out), put on
     the image landmarks' camera rays (``core.fit.lifting``), or ``seq`` itself when lifting is off
     (3D landmarks that are not MediaPipe's one-view guess: the multi-view fit's triangulated ones)."""
     lift = settings.lift
@@ -68,6 +69,8 @@ def lifted(seq: PoseSequence, K: np.ndarray, good: np.ndarray, settings: Optimiz
     uv = np.asarray(seq.body_2d, np.float64)[good]
     if lift.view_rotation:
         world = camera_from_view(world, uv, K)
+    if lift.up is not None and lift.elevation_gain:
+        world = tip_to_elevation(world, uv, K, np.asarray(lift.up), lift.elevation_gain)
     world = lift_to_rays(world, uv, K, lift)
     out = np.array(seq.body_world, copy=True)
     out[good] = world.astype(out.dtype)
