@@ -4,6 +4,11 @@ Contact detection (``contacts.detect_contacts``) decides frame by frame from
 thresholds on height and speed; this pass then looks at whole stances, in one
 place and by one rule set (:class:`ContactPassSettings`), in this order:
 
+0. **Drop blips**: detections shorter than ``min_frames`` that stand alone
+   (neither cut by the take's ends nor shared with the foot's other proxy)
+   are no stance and are not carried (a touch at the speed threshold tipped by near-equal
+   landmarks grew into an 8-frame stance under one pose backend only).
+
 1. **Bridge gaps** between two contacts of one proxy (left heel, left toe,
    right heel, right toe):
 
@@ -183,6 +188,21 @@ def carry_support(contacts: np.ndarray, image_speed: np.ndarray, settings: Conta
     return _support_one_way(out[::-1], image_speed[::-1], settings)[::-1]
 
 
+def _drop_blips(contacts: np.ndarray, min_frames: int) -> np.ndarray:
+    """(T, P) contacts without runs shorter than ``min_frames`` that stand alone: a run the take's ends
+    cut, or one whose foot's other proxy (heel with toe, P = 4) is planted too, stays. Only stances are
+    carried, not blips: a 2-frame heel touch that one pose backend's landmarks showed and the other's did
+    not (0.15 against 0.30 m/s, at the threshold) was carried into an 8-frame stance."""
+    out = drop_short(contacts, min_frames)
+    P = contacts.shape[1]
+    for p in range(P):
+        partner = p ^ 1 if P == 4 else p
+        for s, e in segments(contacts[:, p]):
+            if s == 0 or e == len(contacts) or (partner != p and contacts[s:e, partner].any()):
+                out[s:e, p] = True
+    return out
+
+
 def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None, speed_3d: np.ndarray | None = None,
                     keypoints: np.ndarray | None = None, torso_pixels: float | None = None,
                     seen: np.ndarray | None = None, image_speed: np.ndarray | None = None,
@@ -195,7 +215,7 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
     visibility, and ``torso_pixels`` (None: nothing is carried); ``seen`` (T,
     P) bool whether the video shows each proxy (None: all).
     """
-    out = np.asarray(contacts, bool).copy()
+    out = _drop_blips(np.asarray(contacts, bool), settings.min_frames)
     if keypoints is not None:
         out = carry_stances(out, keypoints, torso_pixels, settings)
     if image_speed is not None:
