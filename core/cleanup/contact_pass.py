@@ -49,12 +49,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .contacts import drop_short, segments
+from .contacts import ContactSettings, drop_short, segments
 
 
 @dataclass(frozen=True)
 class ContactPassSettings:
-    """The post-pass's rules (module docstring).
+    """The post-pass's rules (module docstring). ``lift``, ``speed_on`` and ``min_frames`` default to
+    detection's own (``contacts.ContactSettings``): one stance is judged by one set of thresholds.
 
     Attributes:
         max_gap: gaps of at most this many frames are bridged whatever the foot does.
@@ -71,13 +72,16 @@ class ContactPassSettings:
             (neither near nor away).
         max_frames: the most frames a contact is carried each way.
         reference_frames: frames at each end of a contact whose median is its place there.
+        support_speed, support_frames: a frame without any contact keeps the stance
+            that ended before it while that foot moves slower than this in the
+            video (m/s), for at most this many frames (:func:`carry_support`).
         min_frames: contacts shorter than this are dropped.
     """
 
     max_gap: int = 2
     bridge_frames: int = 6
-    lift: float = 0.05
-    speed_on: float = 0.9
+    lift: float = ContactSettings.lift
+    speed_on: float = ContactSettings.speed_on
     still_pixels: float = 2.0
     still_share: float = 0.06
     glitch_window: int = 5
@@ -86,7 +90,7 @@ class ContactPassSettings:
     reference_frames: int = 3
     support_speed: float = 1.0
     support_frames: int = 15
-    min_frames: int = 3
+    min_frames: int = ContactSettings.min_frames
 
 
 def bridge_gaps(flags: np.ndarray, max_gap: int, may_bridge: np.ndarray | None = None) -> np.ndarray:
