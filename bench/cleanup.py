@@ -14,6 +14,8 @@ scored against the truth:
 - acceleration error of the 12 limb joints (mm/frame^2, as bench/accuracy.py),
   and the mean acceleration of our limb joints against the truth's own;
 - PA-MPJPE of the limb joints (mm);
+- planted jumps: the largest frame-to-frame 3D step of our heels and toes on
+  the TRUE contacts (mm), and how many such steps exceed 20 mm (issue 15: none);
 - agreement of our contact flags with the true labels, and their precision
   (share of our planted frames the truth calls planted) and recall (share of
   the truth's planted frames we plant).
@@ -74,6 +76,14 @@ def skate_mm(points_world: np.ndarray, contact: np.ndarray) -> float:
     return float(step[both].mean() * 1000.0) if both.any() else float("nan")
 
 
+def planted_jumps(points_world: np.ndarray, contact: np.ndarray) -> tuple[float, int]:
+    """The largest frame-to-frame 3D step (mm) of (T, P, 3) points planted on both frames of ``contact``
+    (T, P), and how many such steps exceed 20 mm (issue 15: none should)."""
+    both = contact[1:] & contact[:-1]
+    step = np.linalg.norm(np.diff(points_world, axis=0), axis=-1)[both]
+    return (float(step.max() * 1000.0), int((step > 0.02).sum())) if step.size else (float("nan"), 0)
+
+
 def mean_accel_mm(joints: np.ndarray) -> float:
     """Mean acceleration magnitude of root-aligned (T, J, 3) joints, mm/frame^2."""
     return float(np.linalg.norm(np.diff(accuracy.root_align(joints), 2, axis=0), axis=-1).mean() * 1000.0)
@@ -124,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             for label, motion in (("before", before), ("after", after)):
                 feet = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
                 limbs = cam_points(motion, LIMB_JOINTS)
+                jump, jumps = planted_jumps(feet, contact)
                 figures[label] = {
                     "foot_skate_mm": skate_mm(feet, contact),
+                    "max_planted_jump_mm": jump, "planted_jumps_over_20mm": jumps,
                     "accel_error_mm": 1000.0 * accuracy.accel_error(limbs, gt_limbs),
                     "mean_accel_mm": mean_accel_mm(limbs),
                     "pa_mpjpe_mm": 1000.0 * accuracy.pa_mpjpe(limbs, gt_limbs),
@@ -140,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                 "clip": spec.name, "frames": len(idx),
                 "skate_before_mm": b["foot_skate_mm"], "skate_after_mm": a["foot_skate_mm"],
                 "skate_ratio": a["foot_skate_mm"] / b["foot_skate_mm"],
+                "max_jump_before_mm": b["max_planted_jump_mm"], "max_jump_after_mm": a["max_planted_jump_mm"],
+                "jumps_over_20mm_before": b["planted_jumps_over_20mm"],
+                "jumps_over_20mm_after": a["planted_jumps_over_20mm"],
                 "accel_error_before_mm": b["accel_error_mm"], "accel_error_after_mm": a["accel_error_mm"],
                 "mean_accel_before_mm": b["mean_accel_mm"], "mean_accel_after_mm": a["mean_accel_mm"],
                 "truth_mean_accel_mm": gt_accel,
@@ -155,14 +170,17 @@ def main(argv: list[str] | None = None) -> int:
                 if key != "clip":
                     results[f"{spec.name}.{key}"] = round(float(value), 4)
     print(f"\n{'clip':10s} {'skate mm before->after (ratio)':>32s} {'accel err before->after':>24s} "
-          f"{'truth accel':>11s} {'PA-MPJPE before->after':>23s} {'contacts':>9s} {'P / R':>11s} {'cleanup s':>9s}")
+          f"{'truth accel':>11s} {'PA-MPJPE before->after':>23s} {'contacts':>9s} {'P / R':>11s} {'cleanup s':>9s}"
+          f" {'max jump mm (>20 mm)':>28s}")
     for r in rows:
         print(f"{r['clip']:10s} {r['skate_before_mm']:10.1f} -> {r['skate_after_mm']:5.1f} ({r['skate_ratio']:.2f})"
               f"{r['accel_error_before_mm']:13.1f} -> {r['accel_error_after_mm']:5.1f}"
               f"{r['truth_mean_accel_mm']:12.1f}{r['pa_mpjpe_before_mm']:14.1f} -> {r['pa_mpjpe_after_mm']:5.1f}"
               f"{100 * r['contact_agreement']:8.0f}% {r['contact_precision']:.2f} / {r['contact_recall']:.2f}"
-              f"{r['cleanup_seconds']:10.2f}")
-    for key in ("skate_ratio", "skate_after_mm", "accel_error_after_vs_truth_accel", "mean_accel_after_vs_truth",
+              f"{r['cleanup_seconds']:10.2f}"
+              f"{r['max_jump_before_mm']:9.1f} ({r['jumps_over_20mm_before']:d}) -> {r['max_jump_after_mm']:5.1f}"
+              f" ({r['jumps_over_20mm_after']:d})")
+    for key in ("skate_ratio", "skate_after_mm", "max_jump_after_mm", "jumps_over_20mm_after", "accel_error_after_vs_truth_accel", "mean_accel_after_vs_truth",
                 "contact_agreement", "contact_precision", "contact_recall"):
         results[f"mean.{key}"] = round(float(np.mean([r[key] for r in rows])), 4)
     results["mean.pa_mpjpe_change_mm"] = round(float(np.mean([r["pa_mpjpe_after_mm"] - r["pa_mpjpe_before_mm"]

@@ -4,6 +4,11 @@ Contact detection (``contacts.detect_contacts``) decides frame by frame from
 thresholds on height and speed; this pass then looks at whole stances, in one
 place and by one rule set (:class:`ContactPassSettings`), in this order:
 
+0. **Drop blips**: detections shorter than ``min_frames`` that stand alone
+   (neither cut by the take's ends nor shared with the foot's other proxy)
+   are no stance and are not carried (a touch at the speed threshold tipped by near-equal
+   landmarks grew into an 8-frame stance under one pose backend only).
+
 1. **Bridge gaps** between two contacts of one proxy (left heel, left toe,
    right heel, right toe):
 
@@ -44,12 +49,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .contacts import drop_short, segments
+from .contacts import ContactSettings, drop_short, segments
 
 
 @dataclass(frozen=True)
 class ContactPassSettings:
-    """The post-pass's rules (module docstring).
+    """The post-pass's rules (module docstring). ``lift``, ``speed_on`` and ``min_frames`` default to
+    detection's own (``contacts.ContactSettings``): one stance is judged by one set of thresholds.
 
     Attributes:
         max_gap: gaps of at most this many frames are bridged whatever the foot does.
@@ -66,13 +72,16 @@ class ContactPassSettings:
             (neither near nor away).
         max_frames: the most frames a contact is carried each way.
         reference_frames: frames at each end of a contact whose median is its place there.
+        support_speed, support_frames: a frame without any contact keeps the stance
+            that ended before it while that foot moves slower than this in the
+            video (m/s), for at most this many frames (:func:`carry_support`).
         min_frames: contacts shorter than this are dropped.
     """
 
     max_gap: int = 2
     bridge_frames: int = 6
-    lift: float = 0.05
-    speed_on: float = 0.9
+    lift: float = ContactSettings.lift
+    speed_on: float = ContactSettings.speed_on
     still_pixels: float = 2.0
     still_share: float = 0.06
     glitch_window: int = 5
@@ -81,7 +90,7 @@ class ContactPassSettings:
     reference_frames: int = 3
     support_speed: float = 1.0
     support_frames: int = 15
-    min_frames: int = 3
+    min_frames: int = ContactSettings.min_frames
 
 
 def bridge_gaps(flags: np.ndarray, max_gap: int, may_bridge: np.ndarray | None = None) -> np.ndarray:
@@ -183,6 +192,21 @@ def carry_support(contacts: np.ndarray, image_speed: np.ndarray, settings: Conta
     return _support_one_way(out[::-1], image_speed[::-1], settings)[::-1]
 
 
+def _drop_blips(contacts: np.ndarray, min_frames: int) -> np.ndarray:
+    """(T, P) contacts without runs shorter than ``min_frames`` that stand alone: a run the take's ends
+    cut, or one whose foot's other proxy (heel with toe, P = 4) is planted too, stays. Only stances are
+    carried, not blips: a 2-frame heel touch that one pose backend's landmarks showed and the other's did
+    not (0.15 against 0.30 m/s, at the threshold) was carried into an 8-frame stance."""
+    out = drop_short(contacts, min_frames)
+    P = contacts.shape[1]
+    for p in range(P):
+        partner = p ^ 1 if P == 4 else p
+        for s, e in segments(contacts[:, p]):
+            if s == 0 or e == len(contacts) or (partner != p and contacts[s:e, partner].any()):
+                out[s:e, p] = True
+    return out
+
+
 def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None, speed_3d: np.ndarray | None = None,
                     keypoints: np.ndarray | None = None, torso_pixels: float | None = None,
                     seen: np.ndarray | None = None, image_speed: np.ndarray | None = None,
@@ -195,7 +219,7 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
     visibility, and ``torso_pixels`` (None: nothing is carried); ``seen`` (T,
     P) bool whether the video shows each proxy (None: all).
     """
-    out = np.asarray(contacts, bool).copy()
+    out = _drop_blips(np.asarray(contacts, bool), settings.min_frames)
     if keypoints is not None:
         out = carry_stances(out, keypoints, torso_pixels, settings)
     if image_speed is not None:

@@ -2,15 +2,19 @@
 
 During a contact the proxy (ankle for the heel, foot joint for the toes) is
 held at one place along the floor: the median of where the fit put it over
-the contact, so it does not slide. Its height is left as fitted, only never
-below its resting height: a planted foot still rolls (the heel rises before
-the toes leave), and pinning the height too bends the legs away from the fit
-for nothing the eye would call skating. Around each lock the correction
+the contact, so it does not slide. Its height follows the fit, never below its
+resting height and at most ``HOLD_RISE`` over the contact's median height: a
+planted foot still rolls a little (the heel rises before the toes leave), while
+the fit's own lifts of a planted foot (a toe raised 8 cm in one frame) are not
+kept; pinning the height exactly bent the legs away from the fit for nothing the
+eye would call skating. Around each lock the correction
 that holds the proxy (its offset from the fit at the lock's first or last
 frame) fades in and out over a few frames (cosine ramps), more where the
 offset is large (at most ``RAMP_STEP`` a frame): the foot moves as fitted
 plus a smoothly fading offset, so a foot leaving the floor fast does not
-jerk and a foot settling onto its held place does not jump. Outside contacts, too, a proxy that dips below the
+jerk and a foot settling onto its held place does not jump. Near the lock the
+legs' targets also ease onto the held place itself (``EASE_POWER``, ``EASE_REACH``):
+a foot the fit still swings into its stance lands instead of arriving at speed. Outside contacts, too, a proxy that dips below the
 ground level it stands over (``levels``: the box, the grass 1.8 m below it the demo's man lands on, the floor)
 is lifted onto it, unless it sits far below: then it stands on lower ground no stance revealed and keeps its
 fitted height (:func:`lifted_height`; with the levels the demo's landing no longer needs this). The legs then reach the targets with an analytic two-bone IK (hip and knee, the knee kept in its plane) and
@@ -47,6 +51,12 @@ The root's anchoring draws the same line (``root.AnchorSettings.support_toleranc
 landed 1.8 m below the floor found on a box pointed the legs straight up from the pelvis (issue 16)."""
 
 
+HOLD_RISE = 0.01
+"""Metres; the most a planted proxy rises over its contact's median height. The fit's own rises inside a
+stance (on a rendered walk it lifted a planted toe 8 cm a frame) are its errors; holding the height
+exactly bent the legs more than it helped (offset-free PA-MPJPE 2-4 mm worse on the jumps)."""
+
+
 def lifted_height(z: np.ndarray, rest_height: np.ndarray | float, ground: np.ndarray | float = 0.0) -> np.ndarray:
     """Heights ``z`` of proxies whose resting height above the ground is ``rest_height``, lifted out of the
     ground they stand over (``ground``: metres, scalar or per frame, ``levels``; 0: the floor):
@@ -68,24 +78,51 @@ def _cos_ramp(k: np.ndarray, blend: int) -> np.ndarray:
     return 0.5 * (1.0 + np.cos(np.pi * np.clip(k / (blend + 1.0), 0.0, 1.0)))
 
 
+EASE_POWER = 4
+"""How the ramps ease a foot towards its held place: a ramp frame of weight w moves the proxy w ** EASE_POWER
+of the way from carrying the lock's edge correction to the held place itself (at most ``EASE_REACH`` more)."""
+EASE_REACH = 0.08
+"""Metres; the most easing moves a ramp frame beyond the edge correction. A foot the fit still swings
+45 mm a frame into its stance (the truth already planted) jumped there by that much; easing it onto its
+place lands it in steps of under 20 mm, and the reach keeps a fast swing from bending the leg."""
+
+
+def _eased(offset: np.ndarray, to_place: np.ndarray, w: np.ndarray, ramp: np.ndarray) -> np.ndarray:
+    """(n, 3) ramp offsets eased towards the held place: ``offset`` the lock's edge correction carried,
+    ``to_place`` the way from the fitted proxy to its held place, ``w`` (n,) the ramp's weights, ``ramp``
+    (n,) which frames are ramp frames (the lock's own keep ``offset``). Heights rise at most ``HOLD_RISE``."""
+    to_place = to_place.copy()
+    to_place[:, 2] = np.minimum(0.0, to_place[:, 2] + HOLD_RISE)
+    extra = to_place - offset
+    size = np.linalg.norm(extra, axis=1, keepdims=True)
+    extra *= np.minimum(1.0, EASE_REACH / np.maximum(size, 1e-9)) * (w[:, None] ** EASE_POWER)
+    return np.where(ramp[:, None], offset + extra, offset)
+
+
 def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndarray,
-                  blend_frames: int = 4, support: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  blend_frames: int = 4, support: np.ndarray | None = None, ease: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions,
     and (T, P) how strongly each is held (1 in contact, ramps around it, 0 free).
 
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
     the floor (Z = 0); ``support`` (T, P): the height of the ground each proxy
-    stands over (``levels``; None: the floor, 0).
+    stands over (``levels``; None: the floor, 0). ``ease``: the ramps ease each proxy onto its held place
+    (:func:`_eased`) instead of carrying the lock's edge correction alone.
     """
     T, P, _ = points.shape
     weights = np.zeros((T, P))
     targets = points.astype(np.float64).copy()
     for p in range(P):
         total = np.zeros(T)
-        applied = np.zeros((T, 2))
+        applied = np.zeros((T, 3))
         runs = segments(contacts[:, p])
         for k, (s, e) in enumerate(runs):
-            held = np.median(points[s:e, p, :2], axis=0) - points[s:e, p, :2]
+            # Along the floor the proxy is held at its median place; in height it rises at most HOLD_RISE
+            # over its median height (the fit lifted a planted toe 8 cm in one frame; sinking is lifted_height's).
+            place = np.median(points[s:e, p], axis=0)
+            held = place - points[s:e, p]
+            held[:, 2] = np.minimum(0.0, held[:, 2] + HOLD_RISE)
             # The lock itself, then ramps carrying its first / last correction, each long enough for it,
             # but ending before the proxy's neighbouring locks: a ramp reaching into another lock pulled
             # it off its place, and taking over from that lock's ramp moved a foot 40 cm in one frame.
@@ -98,12 +135,14 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
             offset = held[np.clip(frames - s, 0, e - s - 1)]
             w = np.where(frames < s, _cos_ramp(distance.astype(np.float64), before),
                          _cos_ramp(distance.astype(np.float64), after))
+            if ease:
+                offset = _eased(offset, place - points[frames, p], w, (frames < s) | (frames >= e))
             total[frames] += w
             applied[frames] += w[:, None] * offset
         # Where the ramps out of one lock and into the next overlap they are blended: their weighted
         # mean, at full strength once the weights add up to 1, so the held place crossfades smoothly.
         weight = np.minimum(total, 1.0)
-        targets[:, p, :2] += applied / np.maximum(total, 1.0)[:, None]
+        targets[:, p] += applied / np.maximum(total, 1.0)[:, None]
         ground = 0.0 if support is None else support[:, p]
         targets[:, p, 2] = lifted_height(targets[:, p, 2], rest_height[p], ground)  # not below its ground
         weights[:, p] = weight
@@ -216,6 +255,8 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support)
     trans = np.asarray(trans, np.float64).copy()
     shift = root_shift(points, targets, weights)
+    # The legs ease into and out of each lock (the root's shift above carries whole offsets only).
+    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support, ease=True)
     trans[:, :2] += shift
     points = points.copy()
     points[..., :2] += shift[:, None, :]
