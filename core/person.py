@@ -111,7 +111,6 @@ def appearance(rgb: np.ndarray, points: np.ndarray, min_visibility: float = 0.5)
     if not np.isfinite(pts[:, :3]).all():
         return None
     vis = pts[:, 2]
-    hsv = None
     out = np.full((2, HIST_BINS[0] * HIST_BINS[1]), np.nan, np.float32)
     shoulder = np.linalg.norm(pts[11, :2] - pts[12, :2])
     torso = np.linalg.norm(pts[[11, 12], :2].mean(0) - pts[[23, 24], :2].mean(0))
@@ -120,12 +119,20 @@ def appearance(rgb: np.ndarray, points: np.ndarray, min_visibility: float = 0.5)
         [pts[list(_TORSO), :2]] if (vis[list(_TORSO)] >= min_visibility).all() else [],
         [_limb_polygon(pts[a, :2], pts[b, :2], width) for a, b in _LEGS if min(vis[a], vis[b]) >= min_visibility],
     ]
+    if not any(parts):
+        return None
+    # Only the box round the parts is converted to HSV (the colours are per pixel, so the same), not the frame.
+    h, w = rgb.shape[:2]
+    corners = np.concatenate([poly for polygons in parts for poly in polygons])
+    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 1, 0, [w, h])
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
     for k, polygons in enumerate(parts):
         if not polygons:
             continue
-        if hsv is None:
-            hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-        hist = _part_histogram(hsv, polygons)
+        hist = _part_histogram(hsv, [poly - [x0, y0] for poly in polygons])
         if hist is not None:
             out[k] = hist
     return None if np.isnan(out).all() else out

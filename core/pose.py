@@ -123,6 +123,25 @@ def _store_holistic(seq: PoseSequence, count: int, res, mirrored, rgb: np.ndarra
         seq.face[count] = _to_array(res.face_landmarks, NUM_FACE, width, height, False)
 
 
+class _Frames:
+    """The sequence being filled, one frame after another (in the follower's thread when following):
+    Holistic's result for each frame, or where it is not the followed person the stand-in's body."""
+
+    def __init__(self, seq: PoseSequence, follower, mirrored) -> None:
+        self.seq, self.follower, self.mirrored = seq, follower, mirrored
+        self.count = 0
+
+    def __call__(self, item: tuple[int, np.ndarray, object]) -> None:
+        index, rgb, res = item
+        seq, count = self.seq, self.count
+        if count == seq.num_frames:  # more frames than the header promised
+            _grow(seq, max(16, count // 2))
+        seq.frame_indices[count] = index
+        if self.follower is None or _follow(self.follower, seq, count, index, res, rgb):
+            _store_holistic(seq, count, res, self.mirrored, rgb)
+        self.count += 1
+
+
 def _follow(follower, seq: PoseSequence, count: int, index: int, res, rgb: np.ndarray) -> bool:
     """Whether Holistic's result is the followed person; if not, the stand-in's body (if it finds
     them) becomes frame ``count`` of ``seq``."""
@@ -172,14 +191,13 @@ def estimate_holistic(
     """
     import mediapipe as mp
 
-    from .pose_follow import Follower
+    from . import pose_follow
 
     width, height = image_size
     # Landmarks go straight into preallocated arrays (NaN = not found): for a
     # long clip the face mesh alone is ~100 MB, so no per-frame lists and no
     # second stacked copy.
     seq = PoseSequence.empty(max(num_frames, 1), fps, (width, height))
-    count = 0
     tracking = dict(
         static_image_mode=False,
         model_complexity=settings.model_complexity,
@@ -187,28 +205,28 @@ def estimate_holistic(
         min_detection_confidence=settings.min_detection_confidence,
         min_tracking_confidence=settings.min_tracking_confidence,
     )
-    follower = Follower(min_detection=settings.min_detection_confidence, min_tracking=settings.min_tracking_confidence,
-                        mirror_average=settings.mirror_average, pick=pick, image_size=image_size) \
-        if settings.follow else None
+    follower = pose_follow.Follower(
+        min_detection=settings.min_detection_confidence, min_tracking=settings.min_tracking_confidence,
+        mirror_average=settings.mirror_average, pick=pick, image_size=image_size) if settings.follow else None
     if follower is not None and pick is not None and pick_image is not None and not follower.follow_ahead(pick_image):
         raise MocapError(f"--person {pick}: nobody was found at that pixel in frame {pick.frame}")
     with contextlib.ExitStack() as stack:
         holistic = stack.enter_context(mp.solutions.holistic.Holistic(
             refine_face_landmarks=settings.refine_face_landmarks, **tracking))
         mirrored = stack.enter_context(mp.solutions.pose.Pose(**tracking)) if settings.mirror_average else None
+        store = _Frames(seq, follower, mirrored)
+        # Following, frames are stored by a thread of their own behind Holistic (see core.pose_follow.Behind).
+        behind = stack.enter_context(pose_follow.Behind(store, pose_follow.FOLLOW_BEHIND if follower else 0))
         for done, (index, rgb) in enumerate(frames, start=1):
-            if count == seq.num_frames:  # more frames than the header promised
-                _grow(seq, max(16, count // 2))
             rgb.flags.writeable = False
             res = holistic.process(rgb)
-            seq.frame_indices[count] = index
-            if follower is None or _follow(follower, seq, count, index, res, rgb):
-                _store_holistic(seq, count, res, mirrored, rgb)
-            count += 1
+            behind.put((index, rgb, res))
             if progress is not None:
                 progress(done, max(num_frames, done))
             if should_cancel is not None and should_cancel():
                 raise CancelledError()
+        behind.finish()
+        count = store.count
     if count == 0:
         raise MocapError("the video yielded no frames to analyse")
     if count < seq.num_frames:  # fewer frames than the header promised

@@ -12,10 +12,18 @@ until Holistic holds them again. Those frames have the body only: Holistic's
 hands and face there belong to no one or to someone else.
 
 The networks are loaded on the first frame that needs them; a clip Holistic
-follows throughout never loads them.
+follows throughout never loads them. The follower works in a thread of its own
+(:class:`Behind`), a few frames behind Holistic: Holistic's results never
+depend on it, and MediaPipe's graph does not keep two cores busy, so the
+stand-in's searches run beside it rather than after it.
 """
 
 from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -154,3 +162,81 @@ class Follower:
         self.stand_in_frames += 1
         lm = track.landmarks[0]
         return np.concatenate([lm[:, :2], lm[:, 3:4]], axis=1), track.world[0]
+
+
+FOLLOW_BEHIND = 30
+"""Frames the follower's thread may lag behind Holistic: about a second of video (45 MB of 960 x 540 RGB).
+Its work comes in bursts (loading the stand-in's networks on the first frame that needs them, 0.5-1 s
+of CPU; the searches through a flip, 0.15 s each), which Holistic's next frames then run beside."""
+
+
+class Behind:
+    """``work(item)`` done in order in a thread of its own, at most ``depth`` items behind :meth:`put`.
+
+    Use as a context manager: leaving the block (normally, on an error or a cancel of the caller) stops
+    the thread and joins it. :meth:`finish` waits for the last item. An exception of ``work`` is raised in
+    the caller by the next :meth:`put` or by :meth:`finish`; the items after it are not worked on.
+    ``depth`` 0 works on each item in the caller's thread, at once (the reference the thread is tested
+    against: each item is worked on the same way, in the same order, so the results are the same).
+    """
+
+    def __init__(self, work: Callable[[Any], None], depth: int = FOLLOW_BEHIND, name: str = "follow") -> None:
+        self._work = work
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True) if depth > 0 else None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                item = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if item is _DONE:
+                return
+            try:
+                self._work(item)
+            except BaseException as exc:  # raised in the caller
+                self._error = exc
+                return
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, item: Any) -> None:
+        """Hand ``item`` to the thread, waiting while it is ``depth`` items behind."""
+        if self._thread is None:
+            self._work(item)
+            return
+        while True:
+            if not self._thread.is_alive():
+                self._raise()
+                raise RuntimeError("the follower's thread has stopped")
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        """Wait until every item is worked on; raises what ``work`` raised."""
+        if self._thread is None:
+            return
+        self.put(_DONE)
+        self._thread.join()
+        self._raise()
+
+    def __enter__(self) -> "Behind":
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+_DONE = object()

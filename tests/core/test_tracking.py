@@ -20,9 +20,10 @@ pytest.importorskip("torch")
 pytest.importorskip("mediapipe")
 cv2 = pytest.importorskip("cv2")
 
-from core.person import PersonPick  # noqa: E402
+from core.person import Identity, PersonPick  # noqa: E402
 from core.pose import estimate_holistic  # noqa: E402
 from core.pose_torch import TorchPoseSettings, estimate_body  # noqa: E402
+from core.pose_torch.finder import JUST_SEEN, Finder  # noqa: E402
 from core.pose_torch.networks import BodyModels  # noqa: E402
 from core.pose_torch.tracker import BodyTracker  # noqa: E402
 from core.video import iter_frames, open_video  # noqa: E402
@@ -178,3 +179,31 @@ def test_with_no_pick_mediapipe_holistic_follows_the_most_prominent_person_throu
     assert seq.present[0]
     follows = _follows(_pelvis(seq), truth[:, 0], visible[:, 0])
     assert follows.all(), np.flatnonzero(~follows)
+
+
+@pytest.mark.parametrize("missing, detector", [(0, False), (1, False), (JUST_SEEN, True)])
+def test_a_person_just_seen_is_searched_for_where_they_were_without_the_detector(demo_frames, models, missing,
+                                                                                 detector):
+    """The search for someone lost a frame ago tries their region turned every way; the whole-frame detector
+    (half a search's cost) joins once they have been missing ``JUST_SEEN`` frames. Here nobody is there."""
+    finder = Finder(models, 0.5, 0.5)
+    calls = []
+    real = finder.detect_turned
+    finder.detect_turned = lambda *a, **k: calls.append(1) or real(*a, **k)
+    empty = np.full_like(demo_frames[0], 120)
+    identity = Identity(np.array([640.0, 500.0, 700.0, 0.0]), missing=missing)
+    assert finder.search(empty, identity) is None
+    assert bool(calls) is detector
+
+
+def test_a_person_just_seen_is_found_again_without_the_detector(demo_frames, models):
+    """The man on the box, lost on frame 40 with his region of frame 39: found where he is."""
+    finder = Finder(models, 0.5, 0.5)
+    seen = finder.search(demo_frames[39], Identity())
+    assert seen is not None
+    calls = []
+    real = finder.detect_turned
+    finder.detect_turned = lambda *a, **k: calls.append(1) or real(*a, **k)
+    found = finder.search(demo_frames[40], Identity(seen.region, signature=seen.signature, missing=1))
+    assert found is not None and not calls
+    assert np.linalg.norm(found.region[:2] - man_pelvis(40)) < 0.1 * 375
