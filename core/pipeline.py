@@ -25,7 +25,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -225,6 +225,35 @@ class Stages:
             job.wait()
 
 
+def overlap_pays(pose_device: str | None, cores: int | None = None) -> bool:
+    """Whether overlapping a capture's stages makes it faster on this machine: with MediaPipe Holistic
+    (``pose_device`` None) or the torch backend on a GPU, yes; the torch backend on the CPU only with more than
+    two cores (``cores``: the CPUs this process may use; None: asked).
+
+    The torch backend runs its networks on two CPU threads whose every op waits for the slower one: on a
+    2-core machine they fill both cores, and any work beside them (decoding ahead, the warm-up's imports)
+    stalls every op, so the overlapped capture was slower than the stages one after another (quiet, demo
+    clip: 17.8-18.8 s against 16.9-18.0 s; ``bench/capture_speed.py``). MediaPipe's graph leaves room: 1.07x
+    its pose stage overlapped."""
+    if pose_device is None or pose_device != "cpu":
+        return True
+    if cores is None:
+        import os
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 2
+
+
+def overlap_for(settings: Any) -> bool:
+    """:func:`overlap_pays` for a capture's settings (``core.capture.CaptureSettings``: its pose backend and
+    device; the torch backend's device resolved as it will be: "auto" is CUDA where there is one)."""
+    if settings.pose_backend != "torch":
+        return overlap_pays(None)
+    from .pose_torch.networks import resolve_device
+
+    return overlap_pays(resolve_device(settings.device))
+
+
 WARM_UP_MODULES = (".cleanup", ".fit.optimize", ".gravity.lines")
 """What the stages after the pose model import, in the order :func:`warm_up` imports them: each
 small, so a cancel waits for little."""
@@ -302,4 +331,4 @@ def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> C
 
 
 __all__ = ["CHUNK_AHEAD_LIMIT", "LATE_WARM_UP_MODULE", "READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "WarmUp",
-           "frames_ahead", "put_unless", "scene_lines_of", "warm_up"]
+           "frames_ahead", "overlap_for", "overlap_pays", "put_unless", "scene_lines_of", "warm_up"]
