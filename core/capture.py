@@ -244,14 +244,14 @@ def capture(
     ``out`` is written atomically, so a failed run leaves no file behind and
     an existing file untouched. ``overlap``: decode ahead and run side work in
     threads beside the pose model and the fit (``core.pipeline``; the same take
-    as False, which runs each stage after the other; None: where it pays,
-    ``core.pipeline.overlap_for``); every thread has ended
+    as False, which runs each stage after the other; None: beside the pose
+    model only where that pays, ``core.pipeline.overlap_for``); every thread has ended
     when this returns or raises. One person, whatever ``settings.people``
     (everyone: ``core.people.capture_people``, which runs this per person);
     ``find_person`` stands in for the pose stage (``core.pose_stage.find_person``'s arguments).
     """
-    overlap = overlap_for(settings) if overlap is None else overlap  # None: where it pays (core.pipeline)
-    with Stages(should_cancel, overlap=overlap) as stages:
+    beside_pose = overlap_for(settings) if overlap is None else overlap  # None: where it pays (core.pipeline)
+    with Stages(should_cancel, overlap=overlap is not False, beside_pose=beside_pose) as stages:
         return _capture(video, out, settings, emit, stages, find_person)
 
 

@@ -185,12 +185,19 @@ def test_a_capture_overlaps_its_stages_only_where_that_pays(short_clip: Path, tm
     chosen: list[bool] = []
 
     class Recorded(Stages):
-        def __init__(self, should_cancel=None, *, overlap: bool = True) -> None:
-            chosen.append(overlap)
+        def __init__(self, should_cancel=None, *, overlap: bool = True, beside_pose: bool = True) -> None:
+            chosen.append((overlap, beside_pose))
             raise MocapError("stopped here")
 
     monkeypatch.setattr(core.capture, "Stages", Recorded)
     for backend in ("torch", "mediapipe"):
         with pytest.raises(MocapError, match="stopped here"):
             capture(short_clip, tmp_path / "x.npz", CaptureSettings(pose_backend=backend, device="cpu"))
-    assert chosen == [False, True]
+    assert chosen == [(True, False), (True, True)]  # the scene lines beside the fit (one thread) in both
+
+    here = threading.current_thread()
+    with Stages(overlap=True, beside_pose=False) as stages:
+        during = stages.background(threading.current_thread, during_pose=True)
+        after = stages.background(threading.current_thread)
+        items = list(stages.read_ahead(iter([1])))
+    assert during.result() is here and after.result() is not here and items == [1]
