@@ -8,7 +8,8 @@ tracker where it fails; live there is no time for that search, so this is the
 cheap, causal part of it, built on the same ``core.person.Identity`` (where the
 person should be, their size, their colours every few frames):
 
-- The person followed is the first one found (the warm-up's).
+- The person followed is the first one found (the warm-up's); once they have been missing for
+  ``FORGET_FRAMES``, the next one found.
 - A body is them while it lies where they are expected and is about their size
   (``Identity.near``). After ``LOST_FRAMES`` missing frames they may be anywhere:
   then any body that is not the stranger is taken.
@@ -34,6 +35,9 @@ from ..pose_follow import SIGNATURE_EVERY
 
 MASK_GREY = 128
 """The grey a stranger's region is painted with while the person is missing."""
+FORGET_FRAMES = 90
+"""Missing this many frames (3 s at 30 fps), the person has left: the next one found is followed, whoever it is
+(at a webcam, someone else takes over)."""
 STRANGER_FAR = 1.0
 """A body not taken for the person becomes the stranger only this many region sides from where the person is
 expected: one nearer may be the person, misread (in the demo's landing the man's region is half its size in
@@ -86,6 +90,8 @@ class LiveFollow:
         """Whether the one-frame ``seq``'s body (found in ``rgb``, unmasked) is the person followed; a body
         that is someone else is taken off ``seq`` (``present`` False) and becomes the stranger."""
         self._frames += 1
+        if self.identity.missing >= FORGET_FRAMES:
+            self.identity, self.stranger = Identity(), None
         points = seq.body_2d[0] if seq.present[0] else None
         region = region_of(points) if points is not None else None
         if points is None or region is None:

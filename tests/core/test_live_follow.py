@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("cv2")
 
 from core.landmarks import PoseSequence  # noqa: E402
-from core.live.follow import MASK_GREY, LiveFollow  # noqa: E402
+from core.live.follow import FORGET_FRAMES, MASK_GREY, LiveFollow  # noqa: E402
 from core.person import LOST_FRAMES  # noqa: E402
 from tests.core.test_person import BLUE, RED, SAND, painted  # noqa: E402
 from tests.core.test_person import standing as standing_all  # noqa: E402
@@ -120,3 +120,6 @@ def test_someone_near_where_the_person_was_is_taken_back_and_anyone_but_the_stra
         check(None)
     assert not check(standing(505, 170, height=160), (GREEN, SAND))  # lost: still not the stranger
     assert check(standing(320, 200, height=100))  # lost: anyone else is him
+    for _ in range(FORGET_FRAMES):
+        check(None)
+    assert check(standing(505, 170, height=160), (GREEN, SAND))  # he has left: whoever comes next is followed
