@@ -12,7 +12,9 @@ timed from its start to its end (wall) and by its own CPU time (all threads):
   ``core.pose.estimate_holistic`` as the capture calls it, its models built);
 - ``pose``: the pose stage as a capture ran it before the pipeline: decoding and the
   pose model one after the other;
-- ``capture``: ``core.capture.capture`` (the overlapped pipeline);
+- ``capture``: ``core.capture.capture`` as a user runs it: the stages overlapped where that pays
+  (``core.pipeline.overlap_for``: not for the torch backend on a 2-core CPU);
+- ``overlapped``: ``capture(..., overlap=True)``: the overlapped pipeline, always;
 - ``sequential``: ``capture(..., overlap=False)``: every stage after the other.
 
 The four run in turn, ``--runs`` rounds (their order rotated each round); the ratios are
@@ -51,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from _results import write_results  # noqa: E402
 
-MODES = ("model", "pose", "capture", "sequential")
+MODES = ("model", "pose", "capture", "overlapped", "sequential")
 PEOPLE_MODES = ("one", "all")
 
 
@@ -185,7 +187,7 @@ def child(mode: str, frames: int, backend: str, preset: str, out: Path) -> dict:
         from core.capture import CaptureSettings, capture
 
         capture(video, out, CaptureSettings(max_frames=frames, pose_backend=backend, preset=preset),
-                overlap=mode == "capture")
+                overlap={"capture": None, "overlapped": True}.get(mode, False))
     return {"wall": time.perf_counter() - STARTED - skipped, "cpu": time.process_time() - cpu_skipped}
 
 
@@ -245,7 +247,7 @@ def main() -> None:
             result[f"{mode}_{kind}_seconds_median"] = statistics.median(t[mode][kind] for t in rounds)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; demo clip, {args.frames} frames, "
           f"{args.backend} pose backend, {args.preset} preset; median of {args.runs} rounds, each ratio within a round")
-    for whole in ("capture", "sequential"):
+    for whole in ("capture", "overlapped", "sequential"):
         for base in ("model", "pose"):
             for kind in ("wall", "cpu"):
                 ratio = statistics.median(t[whole][kind] / t[base][kind] for t in rounds)
@@ -254,6 +256,14 @@ def main() -> None:
                   f"x{result[f'{whole}_over_{base}_cpu']:.2f} CPU")
     ratio = statistics.median(t["capture"]["wall"] / t["sequential"]["wall"] for t in rounds)
     result["capture_over_sequential_wall"] = ratio
+    result["overlapped_over_sequential_wall"] = statistics.median(t["overlapped"]["wall"] / t["sequential"]["wall"]
+                                                                  for t in rounds)
+    from core.capture import CaptureSettings
+    from core.pipeline import overlap_for
+
+    result["capture_overlaps"] = float(overlap_for(CaptureSettings(pose_backend=args.backend)))
+    print(f"overlapped / sequential  x{result['overlapped_over_sequential_wall']:.2f} wall; the capture "
+          f"{'overlaps' if result['capture_overlaps'] else 'runs the stages one after another'} here")
     print(f"load average {loads[0]:.1f} at the start, {max(loads):.1f} at most, {os.getloadavg()[0]:.1f} at the end")
     print(f"wrote {write_results('capture_speed', result)}")
 

@@ -1,6 +1,6 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only]   (or: <dev python> bench/live.py ...)
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--full-reference]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -10,7 +10,9 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only]   
    quarter against the first), the engine's memory (RSS, first and last quarter), load average.
 3. Quality: the same clip's first 230 frames, every frame solved (no ``--realtime``), against the
    offline balanced take of those frames: the 12 limb joints in the camera frame after root
-   alignment, median mm.
+   alignment, median mm; also on the frames where both takes hold the same person (either may take a
+   passer-by). ``--full-reference``: also against the offline take of the full-resolution demo, and
+   the two offline takes against each other (what the reference itself is good to).
 
 The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
 run needs (written once into the cache). Ratios are against the baseline. Writes
@@ -202,6 +204,21 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
     }
 
 
+SAME_PERSON_DEGREES = 5.0
+"""The two takes' pelvises seen within this angle of each other from the camera: the same person (the demo's
+man and woman are 10-40 degrees apart where one take holds the other)."""
+
+
+def pelvis_rays(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """(T, 3) unit directions from the camera to the pelvis (``camera_joints``' arguments)."""
+    from core.body.mannequin import forward_kinematics
+
+    pos, _ = forward_kinematics(poses.reshape(len(poses), -1, 3).astype(np.float64), rest, trans)
+    E = np.broadcast_to(np.asarray(E, np.float64), (len(pos), 4, 4))
+    cam = np.einsum("tij,tj->ti", E[:, :3, :3], pos[:, 0]) + E[:, :3, 3]
+    return cam / np.linalg.norm(cam, axis=1, keepdims=True)
+
+
 def camera_joints(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.ndarray) -> np.ndarray:
     """(T, 12, 3) limb joints in the camera's axes, root-aligned (pelvis at 0), metres; ``E`` (4, 4) or per frame
     (T, 4, 4) camera-from-world (only its rotation counts once the pelvis is taken off)."""
@@ -213,40 +230,79 @@ def camera_joints(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.
     return cam[:, [JOINT_INDEX[n] for n in LIMB_JOINTS]] - cam[:, :1]
 
 
-def quality(source: Path, tmp: Path) -> dict[str, float]:
-    """Live (every frame solved) against the offline balanced take of ``source``: limb joints, median mm."""
+Take = tuple  # (poses (T, 165), trans (T, 3), rest joints (55, 3), camera-from-world (4, 4) or (T, 4, 4))
+
+
+def compare(a: Take, b: Take) -> tuple[np.ndarray, np.ndarray]:
+    """(limb joint errors (T, 12) mm between two takes' frames, root-aligned in the camera's axes; (T,) True where
+    both hold the same person: their pelvises seen within ``SAME_PERSON_DEGREES`` of each other)."""
+    err = 1000.0 * np.linalg.norm(camera_joints(*a) - camera_joints(*b), axis=-1)
+    cosine = np.sum(pelvis_rays(*a) * pelvis_rays(*b), axis=1)
+    return err, np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))) < SAME_PERSON_DEGREES
+
+
+def offline_take(video: Path, out: Path) -> tuple[object, float]:
+    """The offline balanced take of ``video`` (written to ``out``) and its seconds."""
     from core.motion import read_motion
 
-    offline = tmp / "offline.npz"
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "core", "capture", str(source), "--out", str(offline),
-                    "--preset", "balanced", "--progress", "none"], cwd=ROOT, check=True)
-    offline_s = time.perf_counter() - began
+    subprocess.run([sys.executable, "-m", "core", "capture", str(video), "--out", str(out), "--preset", "balanced",
+                    "--progress", "none"], cwd=ROOT, check=True)
+    return read_motion(out), time.perf_counter() - began
+
+
+def of_take(motion, rows: list[int]) -> Take:
+    return (motion.poses[rows], motion.trans[rows], np.asarray(motion.rest_joints, np.float64),
+            np.asarray(motion.camera_extrinsics, np.float64))
+
+
+def quality(source: Path, tmp: Path, full: bool = False) -> dict[str, float]:
+    """Live (every frame solved) against the offline balanced take of ``source``: limb joints, median mm; with
+    ``full`` also against the offline take of the full-resolution demo, and the two offline takes against
+    each other (what the reference itself is good to)."""
+    from core.motion import read_motion
+
+    ref, offline_s = offline_take(source, tmp / "offline.npz")
     receiver = Receiver(keep=True)
     take = tmp / "rest.npz"
     run_engine(source, receiver, "--take", str(take))
     receiver.close()
-    ref, rest = read_motion(offline), read_motion(take)
+    rest = read_motion(take)
     live = {f.frame: f for f in receiver.frames}
     rows = [i for i, f in enumerate(ref.frame_indices) if int(f) in live]
     frames = [live[int(ref.frame_indices[i])] for i in rows]
     # Each frame in its own camera: the stream's world turns as the camera's tilt is estimated (v2).
+    poses, trans = np.stack([f.poses for f in frames]), np.stack([f.trans for f in frames])
     E_live = np.stack([f.camera_extrinsics() for f in frames])
-    got = camera_joints(np.stack([f.poses for f in frames]), np.stack([f.trans for f in frames]),
-                        np.asarray(rest.rest_joints, np.float64), E_live)
-    want = camera_joints(ref.poses[rows], ref.trans[rows], np.asarray(ref.rest_joints, np.float64),
-                         np.asarray(ref.camera_extrinsics, np.float64))
-    err = 1000.0 * np.linalg.norm(got - want, axis=-1)
+    got: Take = (poses, trans, np.asarray(rest.rest_joints, np.float64), E_live)
+    err, same = compare(got, of_take(ref, rows))
     # The same live rotations on the offline take's skeleton: what is left is the pose, not the body's size.
-    posed = camera_joints(np.stack([f.poses for f in frames]), np.stack([f.trans for f in frames]),
-                          np.asarray(ref.rest_joints, np.float64), E_live)
-    pose_only = 1000.0 * np.linalg.norm(posed - want, axis=-1)
+    pose_only, _ = compare((poses, trans, np.asarray(ref.rest_joints, np.float64), E_live), of_take(ref, rows))
     per_frame = np.median(err, axis=1)
     worst = [int(ref.frame_indices[rows[i]]) for i in np.argsort(per_frame)[::-1][:12]]
-    return {"quality_frames": len(rows), "limb_median_mm": float(np.median(err)),
-            "limb_p90_mm": float(np.percentile(err, 90)), "offline_capture_seconds": offline_s,
-            "frames_over_150mm": int(np.sum(per_frame > 150.0)), "worst_frames": sorted(worst),
-            "limb_median_mm_on_offline_skeleton": float(np.median(pose_only))}
+    figures = {"quality_frames": len(rows), "limb_median_mm": float(np.median(err)),
+               "limb_p90_mm": float(np.percentile(err, 90)), "offline_capture_seconds": offline_s,
+               "frames_over_150mm": int(np.sum(per_frame > 150.0)), "worst_frames": sorted(worst),
+               "limb_median_mm_on_offline_skeleton": float(np.median(pose_only)),
+               # Either take may hold a passer-by on some frames: the figure where both hold the same person.
+               "limb_median_mm_same_person": float(np.median(err[same])) if same.any() else float("nan"),
+               "frames_other_person": int(np.sum(~same)),
+               "other_person_frames": [int(ref.frame_indices[rows[i]]) for i in np.flatnonzero(~same)]}
+    if full:
+        import dev
+
+        big, _ = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
+        index = {int(f): i for i, f in enumerate(big.frame_indices)}
+        both = [k for k, i in enumerate(rows) if int(ref.frame_indices[i]) in index]
+        big_rows = [index[int(ref.frame_indices[rows[k]])] for k in both]
+        err_full, same_full = compare((poses[both], trans[both], got[2], E_live[both]), of_take(big, big_rows))
+        err_refs, same_refs = compare(of_take(ref, [rows[k] for k in both]), of_take(big, big_rows))
+        figures.update({"full_reference_limb_median_mm": float(np.median(err_full)),
+                        "full_reference_limb_median_mm_same_person": float(np.median(err_full[same_full])),
+                        "full_reference_frames_other_person": int(np.sum(~same_full)),
+                        "offline_takes_apart_mm_same_person": float(np.median(err_refs[same_refs])),
+                        "offline_takes_frames_other_person": int(np.sum(~same_refs))})
+    return figures
 
 
 def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
@@ -273,11 +329,24 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     return figures
 
 
+def _spans(frames: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive frame numbers as (first, last)."""
+    out: list[tuple[int, int]] = []
+    for f in frames:
+        if out and f == out[-1][1] + 1:
+            out[-1] = (out[-1][0], f)
+        else:
+            out.append((f, f))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the live run (default 30)")
     parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
+    parser.add_argument("--full-reference", action="store_true",
+                        help="also compare with the offline take of the full-resolution demo (one more capture)")
     args = parser.parse_args()
     frames = demo_frames()
     load = os.getloadavg()
@@ -291,12 +360,24 @@ def main() -> int:
 
         quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo")
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(quality(quality_clip, Path(tmp)))
+            figures.update(quality(quality_clip, Path(tmp), full=args.full_reference))
         print(f"quality: live against the offline balanced take, {figures['quality_frames']:.0f} frames: limb joints "
               f"{figures['limb_median_mm']:.0f} mm median (target <= 30), p90 {figures['limb_p90_mm']:.0f} mm; "
               f"{figures['frames_over_150mm']} frames over 150 mm (worst: {figures.pop('worst_frames')}); the live "
               f"rotations on the offline take's skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm median "
-              "(the rest is the body's size: the live shape comes from ten frames)")
+              "(the difference from the median above is the body's size)")
+        other = figures.pop("other_person_frames")
+        spans = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in _spans(other))
+        print(f"  on the {figures['quality_frames'] - figures['frames_other_person']:.0f} frames where both takes hold "
+              f"the same person (pelvises within {SAME_PERSON_DEGREES:g} degrees): {figures['limb_median_mm_same_person']:.0f} "
+              f"mm median; {figures['frames_other_person']} frames apart ({spans or 'none'}: look at them, either take may "
+              "hold a passer-by)")
+        if args.full_reference:
+            print(f"  against the offline take of the full-resolution demo: {figures['full_reference_limb_median_mm']:.0f} mm "
+                  f"median, {figures['full_reference_limb_median_mm_same_person']:.0f} mm where both hold the same person "
+                  f"({figures['full_reference_frames_other_person']} frames apart); the two offline takes differ by "
+                  f"{figures['offline_takes_apart_mm_same_person']:.0f} mm median where they hold the same person "
+                  f"({figures['offline_takes_frames_other_person']} frames apart): what the reference is good to")
     try:
         import torch
 

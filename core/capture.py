@@ -22,7 +22,7 @@ from .gravity.take import apply_gravity, known_up, take_gravity
 from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_side_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from . import pose_stage
-from .pipeline import Stages, WarmUp, scene_lines_of
+from .pipeline import Stages, WarmUp, overlap_for, scene_lines_of
 from .pose import PoseSettings
 from .pose_stage import Event, Reporter
 from .skeleton import JOINT_NAMES, PARENTS
@@ -235,7 +235,7 @@ def capture(
     *,
     emit: Callable[[Event], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
-    overlap: bool = True,
+    overlap: bool | None = None,
     find_person: Callable[..., PoseSequence] | None = None,
 ) -> Motion:
     """Capture the person in ``video`` and write the motion file ``out``.
@@ -244,12 +244,14 @@ def capture(
     ``out`` is written atomically, so a failed run leaves no file behind and
     an existing file untouched. ``overlap``: decode ahead and run side work in
     threads beside the pose model and the fit (``core.pipeline``; the same take
-    as False, which runs each stage after the other); every thread has ended
+    as False, which runs each stage after the other; None: beside the pose
+    model only where that pays, ``core.pipeline.overlap_for``); every thread has ended
     when this returns or raises. One person, whatever ``settings.people``
     (everyone: ``core.people.capture_people``, which runs this per person);
     ``find_person`` stands in for the pose stage (``core.pose_stage.find_person``'s arguments).
     """
-    with Stages(should_cancel, overlap=overlap) as stages:
+    beside_pose = overlap_for(settings) if overlap is None else overlap  # None: where it pays (core.pipeline)
+    with Stages(should_cancel, overlap=overlap is not False, beside_pose=beside_pose) as stages:
         return _capture(video, out, settings, emit, stages, find_person)
 
 

@@ -345,7 +345,7 @@ OPTIONS += (
            ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
                  "usually listen on 127.0.0.1:39539)", "", prop="live_vmc", unset="")),
 )
-LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing", "body", "smplx_dir", "gender")
+LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing", "body", "smplx_dir", "gender", "follow")
 """Capture options the live command takes too (with the capture's flags and defaults)."""
 
 OPTION = {option.name: option for option in OPTIONS}

@@ -25,7 +25,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -185,11 +185,16 @@ class Stages:
 
     ``overlap=False`` runs everything in the caller's thread, one stage after another (the
     reference the overlapped run is tested against, and the baseline of ``bench/capture_speed.py``).
+    ``beside_pose=False`` keeps only the work beside the pose model in the caller's thread (the decoding
+    and :class:`WarmUp`; :func:`overlap_pays` says where that pays): the work beside the fit, which runs
+    on one thread, still has a thread of its own.
     """
 
-    def __init__(self, should_cancel: Callable[[], bool] | None = None, *, overlap: bool = True) -> None:
+    def __init__(self, should_cancel: Callable[[], bool] | None = None, *, overlap: bool = True,
+                 beside_pose: bool = True) -> None:
         self._user_cancel = should_cancel
         self.overlap = overlap
+        self.beside_pose = overlap and beside_pose
         self._stop = threading.Event()
         self._readers: list[ReadAhead] = []
         self._jobs: list[Background] = []
@@ -199,17 +204,19 @@ class Stages:
         return self._stop.is_set() or (self._user_cancel is not None and self._user_cancel())
 
     def read_ahead(self, items: Iterable[T], depth: int = READ_AHEAD_FRAMES, name: str = "decode") -> Iterator[T]:
-        """``items`` produced in a thread ``depth`` ahead (see :class:`ReadAhead`)."""
-        if not self.overlap:
+        """``items`` produced in a thread ``depth`` ahead (see :class:`ReadAhead`); they feed the pose model."""
+        if not self.beside_pose:
             return iter(items)
         reader: ReadAhead[T] = ReadAhead(items, depth, name)
         self._readers.append(reader)
         reader.__enter__()
         return iter(reader)
 
-    def background(self, job: Callable[[], T], name: str = "background") -> Background[T]:
-        """``job()`` started now in a thread (see :class:`Background`); run here and now without overlap."""
-        running = Background(job, name, thread=self.overlap)
+    def background(self, job: Callable[[], T], name: str = "background", *, during_pose: bool = False
+                   ) -> Background[T]:
+        """``job()`` started now in a thread (see :class:`Background`), beside the pose model if ``during_pose``;
+        run here and now where that does not overlap."""
+        running = Background(job, name, thread=self.beside_pose if during_pose else self.overlap)
         self._jobs.append(running)
         return running
 
@@ -223,6 +230,35 @@ class Stages:
             reader.close()
         for job in self._jobs:
             job.wait()
+
+
+def overlap_pays(pose_device: str | None, cores: int | None = None) -> bool:
+    """Whether work beside the pose model (decoding ahead, the warm-up) makes a capture faster on this machine:
+    with MediaPipe Holistic (``pose_device`` None) or the torch backend on a GPU, yes; the torch backend on the
+    CPU only with more than two cores (``cores``: the CPUs this process may use; None: asked).
+
+    The torch backend runs its networks on two CPU threads whose every op waits for the slower one: on a
+    2-core machine they fill both cores, and any work beside them (decoding ahead, the warm-up's imports)
+    stalls every op, so the overlapped capture was slower than the stages one after another (quiet, demo
+    clip: 17.8-18.8 s against 16.9-18.0 s; ``bench/capture_speed.py``). MediaPipe's graph leaves room: 1.07x
+    its pose stage overlapped. Beside the fit (one thread) there is always a core free."""
+    if pose_device is None or pose_device != "cpu":
+        return True
+    if cores is None:
+        import os
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 2
+
+
+def overlap_for(settings: Any) -> bool:
+    """:func:`overlap_pays` for a capture's settings (``core.capture.CaptureSettings``: its pose backend and
+    device; the torch backend's device resolved as it will be: "auto" is CUDA where there is one)."""
+    if settings.pose_backend != "torch":
+        return overlap_pays(None)
+    from .pose_torch.networks import resolve_device
+
+    return overlap_pays(resolve_device(settings.device))
 
 
 WARM_UP_MODULES = (".cleanup", ".fit.optimize", ".gravity.lines")
@@ -278,8 +314,8 @@ class WarmUp:
     def __init__(self, stages: Stages) -> None:
         self.late = threading.Event()
         should_cancel = stages.should_cancel
-        late = self.late if stages.overlap else None  # run in this thread, it would wait for itself
-        self.job = stages.background(lambda: warm_up(should_cancel, late), "warm-up")
+        late = self.late if stages.beside_pose else None  # run in this thread, it would wait for itself
+        self.job = stages.background(lambda: warm_up(should_cancel, late), "warm-up", during_pose=True)
 
     def pose_progress(self, done: int, total: int) -> None:
         if 2 * done >= total:
@@ -302,4 +338,4 @@ def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> C
 
 
 __all__ = ["CHUNK_AHEAD_LIMIT", "LATE_WARM_UP_MODULE", "READ_AHEAD_FRAMES", "Background", "ReadAhead", "Stages", "WARM_UP_MODULES", "WarmUp",
-           "frames_ahead", "put_unless", "scene_lines_of", "warm_up"]
+           "frames_ahead", "overlap_for", "overlap_pays", "put_unless", "scene_lines_of", "warm_up"]

@@ -2,7 +2,8 @@
 
     python -m core live SOURCE [--realtime] [--send HOST:PORT] [--take REST.npz] [--vmc HOST:PORT]
         [--hands] [--seconds S] [--fov DEG] [--camera-pitch DEG] [--camera-roll DEG] [--smoothing S]
-        [--body auto|mannequin|smplx] [--smplx-dir DIR] [--gender G] [--progress bar|json|none]
+        [--body auto|mannequin|smplx] [--smplx-dir DIR] [--gender G] [--no-follow]
+        [--progress bar|json|none]
 
 SOURCE: a camera index (0), a device path, a stream URL or a video file.
 Ends on Ctrl-C / SIGTERM (exit 0: stopping is how a live session ends), when
@@ -69,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
         take=str(args.take) if args.take else None, vmc=args.vmc or None, hands=args.hands,
         hfov_degrees=args.fov, camera_pitch=args.camera_pitch, camera_roll=args.camera_roll,
         smoothing=args.smoothing, seconds=args.seconds, body=args.body, gender=args.gender,
-        smplx_dir=args.smplx_dir or None)
+        smplx_dir=args.smplx_dir or None, follow=args.follow)
     return run_job(lambda should_cancel: run_live(settings, emit=_show(mode, emit), should_cancel=should_cancel),
                    mode)

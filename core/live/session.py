@@ -23,10 +23,12 @@ import numpy as np
 
 from ..errors import MocapError
 from ..gravity import up_from_pitch_roll
+from ..landmarks import PoseSequence
 from ..motion import Motion, write_motion
 from ..skeleton import JOINT_NAMES, PARENTS, POSE_DIM
 from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
 from .body import LiveBody, choose_live_body
+from .follow import LiveFollow
 from .pose import FramePose
 from .protocol import LiveFrame, pack
 from .solver import LiveSolver, Solved
@@ -34,8 +36,9 @@ from .source import LiveSource, Newest, SourceFrame
 from .vmc import VmcSender, parse_address
 
 Event = dict
-STAGES = ("decode", "pose", "solve", "fit", "filter", "floor", "send")
-"""The stages timed, each frame: decoding and downscaling, MediaPipe, the whole solve and its parts (the
+STAGES = ("decode", "pose", "follow", "solve", "fit", "filter", "floor", "send")
+"""The stages timed, each frame: decoding and downscaling, MediaPipe, the check that its body is the person
+followed (``core.live.follow``: greying a stranger out, region and colours), the whole solve and its parts (the
 closed-form fit with the left/right repair, the One Euro filter, the floor, contacts and camera tilt),
 packing and sending (the datagram and VMC)."""
 FIGURE_FRAMES = 300
@@ -71,6 +74,7 @@ class LiveSettings:
         warmup_frames: frames with a person the body's shape comes from before streaming.
         body, gender, smplx_dir: the body streamed, as a capture's options (``core.live.body``): SMPL-X
             when its files are found ("auto"), else the mannequin.
+        follow: keep to the first person found (``core.live.follow``); False: whoever MediaPipe tracks.
     """
 
     source: str
@@ -89,6 +93,7 @@ class LiveSettings:
     body: str = "auto"
     gender: str = "neutral"
     smplx_dir: str | None = None
+    follow: bool = True
 
 
 def rest_take(solver: LiveSolver, settings: LiveSettings, K: np.ndarray, size: tuple[int, int], fps: float) -> Motion:
@@ -151,6 +156,7 @@ class _Session:
             self.sock.connect(self.target)
         self.vmc: VmcSender | None = None
         self.landmarks = Newest(lossless=source.lossless)
+        self.follow = LiveFollow() if settings.follow else None
         self.sent = 0
         self.start = time.perf_counter()  # restarted when streaming starts
         # Per-stage milliseconds of the last FIGURE_FRAMES frames (bounded: memory stays flat).
@@ -168,6 +174,7 @@ class _Session:
         elapsed = max(time.perf_counter() - self.start, 1e-9)
         return {"frames_sent": self.sent, "frames_decoded": self.source.decoded,
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
+                "frames_someone_else": self.follow.rejected if self.follow is not None else 0,
                 "fps_sent": round(self.sent / elapsed, 2),
                 **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
                 "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2)}
@@ -191,9 +198,7 @@ class _Session:
                             self.stalled = True
                             break
                         continue
-                    began = time.perf_counter()
-                    self.landmarks.put((frame, pose.process(frame.rgb, frame.index, self.fps)))
-                    self.stage_ms["pose"].append(1000.0 * (time.perf_counter() - began))
+                    self.landmarks.put((frame, self._pose(pose, frame)))
                     self.stage_ms["decode"].append(frame.decode_ms)
                     frame = None
                     if self.streaming and time.perf_counter() - last_stats >= STATS_EVERY:
@@ -207,6 +212,20 @@ class _Session:
                 self.vmc.close()
         if self.error is not None:
             raise MocapError(f"the live solve failed: {self.error}") from self.error
+
+    def _pose(self, pose: FramePose, frame: SourceFrame) -> PoseSequence:
+        """The landmarks of ``frame``: MediaPipe's body, taken off when it is not the person followed."""
+        began = time.perf_counter()
+        seen = self.follow.frame(frame.rgb) if self.follow is not None else frame.rgb
+        posed = time.perf_counter()
+        seq = pose.process(seen, frame.index, self.fps)
+        checked = time.perf_counter()
+        if self.follow is not None:
+            self.follow.check(frame.rgb, seq)
+        done = time.perf_counter()
+        self.stage_ms["pose"].append(1000.0 * (checked - posed))
+        self.stage_ms["follow"].append(1000.0 * (posed - began + done - checked))
+        return seq
 
     def _solve_loop(self) -> None:
         try:

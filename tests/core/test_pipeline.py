@@ -3,6 +3,7 @@ and a cancel or an error in any thread still stops everything, leaves no file an
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -166,3 +167,37 @@ def test_the_torch_backends_overlapped_take_is_the_sequential_one(short_clip: Pa
     a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (True, False))
     for name in ("poses", "trans", "betas", "keypoints_2d", "confidence"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_a_capture_overlaps_its_stages_only_where_that_pays(short_clip: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a 2-core CPU the torch backend's two threads fill both cores: decoding beside them made the capture
+    slower than the stages one after another, so a capture there runs them in turn; MediaPipe, a GPU or more
+    cores overlap."""
+    import core.capture
+    from core.pipeline import overlap_for, overlap_pays
+
+    assert overlap_pays(None, cores=2) and overlap_pays("cuda", cores=2) and overlap_pays("cpu", cores=4)
+    assert not overlap_pays("cpu", cores=2) and not overlap_pays("cpu", cores=1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert overlap_for(CaptureSettings()) and not overlap_for(CaptureSettings(pose_backend="torch", device="cpu"))
+
+    chosen: list[bool] = []
+
+    class Recorded(Stages):
+        def __init__(self, should_cancel=None, *, overlap: bool = True, beside_pose: bool = True) -> None:
+            chosen.append((overlap, beside_pose))
+            raise MocapError("stopped here")
+
+    monkeypatch.setattr(core.capture, "Stages", Recorded)
+    for backend in ("torch", "mediapipe"):
+        with pytest.raises(MocapError, match="stopped here"):
+            capture(short_clip, tmp_path / "x.npz", CaptureSettings(pose_backend=backend, device="cpu"))
+    assert chosen == [(True, False), (True, True)]  # the scene lines beside the fit (one thread) in both
+
+    here = threading.current_thread()
+    with Stages(overlap=True, beside_pose=False) as stages:
+        during = stages.background(threading.current_thread, during_pose=True)
+        after = stages.background(threading.current_thread)
+        items = list(stages.read_ahead(iter([1])))
+    assert during.result() is here and after.result() is not here and items == [1]
