@@ -87,15 +87,15 @@ def test_the_adjustments_jacobian_matches_finite_differences(refine_focal):
     scales, points, bones, the anchor) against SciPy's central differences, away from the identity."""
     from scipy.optimize._numdiff import approx_derivative
 
-    from core.multiview.calibrate import _Adjustment
+    from core.multiview.adjustment import Adjustment
 
     rng = np.random.default_rng(0)
     rig = look_at_rig(ring(3, 150.0))
     points = rng.normal(scale=0.5, size=(20, 3)) + [0.0, 0.0, 1.0]
     cams, index = np.repeat(np.arange(3), 20), np.tile(np.arange(20), 3)
     uv = rig.project(points).reshape(-1, 2) + rng.normal(size=(60, 2))
-    problem = _Adjustment(rig.K, cams, index, uv, rng.uniform(0.5, 1.0, 60), 2, refine_focal,
-                          np.array([[0, 1], [2, 3], [4, 5]]), np.array([0, 1, 0]), 300.0)
+    problem = Adjustment(rig.K, cams, index, uv, rng.uniform(0.5, 1.0, 60), 2, refine_focal,
+                         np.array([[0, 1], [2, 3], [4, 5]]), np.array([0, 1, 0]), 2, 300.0)
     x = problem.pack(rig.R, rig.t, points)
     x = x + rng.normal(scale=0.01, size=x.shape)
     analytic = problem.jacobian(x).toarray()
