@@ -56,23 +56,23 @@ CALIBRATION_JOINTS = np.array([BODY[n] for n in (
     "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")])
 """The keypoints calibration uses: the body's and the head's (on the rendered 4-phone take the eyes and ears
 cut the worst camera-centre error from 19 to 14 cm); not the mouth or fingers (small and noisy)."""
-_TRUNK_AND_HEAD = {"left_shoulder": 0.1, "right_shoulder": 0.1, "left_hip": 0.1, "right_hip": 0.1, "nose": 0.5,
-                   "left_eye": 0.5, "right_eye": 0.5, "left_ear": 0.5, "right_ear": 0.5}
-JOINT_WEIGHTS = np.array([_TRUNK_AND_HEAD.get(name, 1.0) for name in (
+_LESS = {"left_shoulder": 0.1, "right_shoulder": 0.1, "left_hip": 0.1, "right_hip": 0.1, "nose": 0.5,
+         "left_eye": 0.5, "right_eye": 0.5, "left_ear": 0.5, "right_ear": 0.5, "left_heel": 0.5, "right_heel": 0.5,
+         "left_foot_index": 0.5, "right_foot_index": 0.5}
+JOINT_WEIGHTS = np.array([_LESS.get(name, 1.0) for name in (
     {index: name for name, index in BODY.items()}[int(j)] for j in CALIBRATION_JOINTS)])
 """(J,) how much each calibration keypoint counts in the bundle adjustment, by how much its definition changes
 with the side it is seen from. A detector marks a hip or a shoulder somewhere inside a broad trunk, by the
 trunk's outline, and that outline is not the same from the front, the side and the back: each camera then
 sees another 3-D point, and cameras that fit those points best sit off the truth (on the rendered four-phone
 take the keypoint-only adjustment reprojected MediaPipe's keypoints better than the true rig, 2.3 against 2.9
-px, while 10 cm and 2.5 degrees off). Knees, elbows, wrists, ankles and feet are narrow: any side marks
-nearly the same point. The head's points are small but turn from view to view (an ear seen from behind, the
-nose from the side) and count half. Measured on that take (``bench multiview``): hips and shoulders at 0.1 and
-the head at 0.5 cut the worst camera's error from 9.8 cm / 2.4 degrees to 4.5 cm / 1.1 degrees with 2
-cameras and from 12.2 cm / 2.1 degrees to 5.5 cm / 1.9 degrees with 4 (the pairs' relative rotations, which
-need no alignment: 2 cameras 4.9 to 2.2 degrees, 4 cameras mean 2.8 to 2.3); dropping them (weight 0) lost
-the trunk's spread and made 4 cameras worse. The 4-camera take fitted on such a rig was further off in the
-world (62 to 88 mm), which is not understood yet: see README, "Several cameras (`capture-multi`)"."""
+px, while 10 cm and 2.5 degrees off). Knees, elbows, wrists and ankles are narrow: any side marks nearly the
+same point. The head's points are small but turn from view to view (an ear seen from behind, the nose from
+the side), and heels and toes are marked lower from a high camera than from a low one (15-20 px apart on
+that take): they count half. Measured on that take (``bench multiview``'s calibration figures, worst
+camera): 2 cameras 9.8 cm / 2.45 degrees -> 4.0 cm / 0.89 degrees, 4 cameras 12.2 cm / 2.05 degrees ->
+6.0 cm / 1.99 degrees; dropping the trunk (weight 0) lost its spread and made 4 cameras worse. See README,
+"Several cameras (`capture-multi`)", for what the fitted takes showed."""
 MIN_CONFIDENCE = 0.5
 RANSAC_PIXELS = (1.0, 2.0, 4.0, 8.0)
 """The essential matrix's RANSAC thresholds tried (pixels): MediaPipe's keypoints are off by 2-10 px on
