@@ -8,7 +8,9 @@ Steps (views already on one time base, see ``sync``):
    by PnP (RANSAC) against those points, and the points re-triangulated;
 3. bundle adjustment of every camera pose (and optionally focal length)
    and the 3-D keypoints of up to ``max_frames`` frames, minimising the
-   confidence-weighted pixel error with a robust (soft-L1) loss, by
+   confidence-weighted pixel error with a robust (soft-L1) loss, hips,
+   shoulders and head counting less (``JOINT_WEIGHTS``: their definition
+   changes with the side they are seen from), by
    ``scipy.optimize.least_squares`` with a sparse Jacobian pattern;
 4. metric scale: the median length of each of nine bones of the
    triangulated skeleton against an adult's (``ADULT_BONES``, a 1.70 m
@@ -24,12 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse
 
 from ..errors import MocapError
 from ..landmarks import BODY, PoseSequence
-from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from .epipolar import skew
+from .adjustment import Adjustment
+from .epipolar import sampson_distance, skew
 from .rig import CameraRig
 from .triangulate import triangulate, view_keypoints
 
@@ -55,7 +56,29 @@ CALIBRATION_JOINTS = np.array([BODY[n] for n in (
     "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")])
 """The keypoints calibration uses: the body's and the head's (on the rendered 4-phone take the eyes and ears
 cut the worst camera-centre error from 19 to 14 cm); not the mouth or fingers (small and noisy)."""
+_LESS = {"left_shoulder": 0.1, "right_shoulder": 0.1, "left_hip": 0.1, "right_hip": 0.1, "nose": 0.5,
+         "left_eye": 0.5, "right_eye": 0.5, "left_ear": 0.5, "right_ear": 0.5, "left_heel": 0.5, "right_heel": 0.5,
+         "left_foot_index": 0.5, "right_foot_index": 0.5}
+JOINT_WEIGHTS = np.array([_LESS.get(name, 1.0) for name in (
+    {index: name for name, index in BODY.items()}[int(j)] for j in CALIBRATION_JOINTS)])
+"""(J,) how much each calibration keypoint counts in the bundle adjustment, by how much its definition changes
+with the side it is seen from. A detector marks a hip or a shoulder somewhere inside a broad trunk, by the
+trunk's outline, and that outline is not the same from the front, the side and the back: each camera then
+sees another 3-D point, and cameras that fit those points best sit off the truth (on the rendered four-phone
+take the keypoint-only adjustment reprojected MediaPipe's keypoints better than the true rig, 2.3 against 2.9
+px, while 10 cm and 2.5 degrees off). Knees, elbows, wrists and ankles are narrow: any side marks nearly the
+same point. The head's points are small but turn from view to view (an ear seen from behind, the nose from
+the side), and heels and toes are marked lower from a high camera than from a low one (15-20 px apart on
+that take): they count half. Measured on that take (``bench multiview``'s calibration figures, worst
+camera): 2 cameras 9.8 cm / 2.45 degrees -> 4.0 cm / 0.89 degrees, 4 cameras 12.2 cm / 2.05 degrees ->
+6.0 cm / 1.99 degrees; dropping the trunk (weight 0) lost its spread and made 4 cameras worse. See README,
+"Several cameras (`capture-multi`)", for what the fitted takes showed."""
 MIN_CONFIDENCE = 0.5
+RANSAC_PIXELS = (1.0, 2.0, 4.0, 8.0)
+"""The essential matrix's RANSAC thresholds tried (pixels): MediaPipe's keypoints are off by 2-10 px on
+small pictures, and which threshold finds the right pose varies; the candidate with the least truncated
+Sampson error over all shared keypoints wins. (A single threshold of 2 px can pick a wrong pose: on the
+rendered take, given two more keypoints per frame, it put a camera that stands 90 degrees off at 6.)"""
 CAMERA_UP_ERROR = float(np.sin(np.radians(5.0)))
 """How far off the cameras' average up typically is (phones pitched and rolled by hand): 5 degrees."""
 FLOOR_BAND = 0.04
@@ -85,13 +108,22 @@ def _relative_pose(uv: np.ndarray, conf: np.ndarray, Ks: np.ndarray, b: int,
     if len(p0) > 4000:  # plenty for RANSAC; keeps it fast
         keep = np.linspace(0, len(p0) - 1, 4000).astype(int)
         p0, p1 = p0[keep], p1[keep]
-    threshold = 2.0 / float(np.mean([Ks[0][0, 0], Ks[b][0, 0]]))  # about 2 pixels
-    E, mask = cv2.findEssentialMat(p0, p1, np.eye(3), method=cv2.RANSAC, prob=0.999, threshold=threshold)
-    if E is None or E.shape != (3, 3) or int(mask.sum()) < 30:
+    focal = float(np.mean([Ks[0][0, 0], Ks[b][0, 0]]))
+    best, best_cost = None, np.inf
+    for pixels in RANSAC_PIXELS:
+        E, mask = cv2.findEssentialMat(p0, p1, np.eye(3), method=cv2.RANSAC, prob=0.999, threshold=pixels / focal)
+        if E is None or E.shape != (3, 3) or int(mask.sum()) < 30:
+            continue
+        _, R, t, _ = cv2.recoverPose(E, p0, p1, np.eye(3), mask=mask)
+        # Judge every candidate on all shared keypoints alike: its median-free, truncated Sampson error.
+        F = skew(t.ravel()) @ R
+        cost = float(np.minimum(sampson_distance(F, p0, p1) * focal, 2 * RANSAC_PIXELS[-1]).mean())
+        if cost < best_cost:
+            best, best_cost = (R, t.ravel() / np.linalg.norm(t)), cost
+    if best is None:
         raise MocapError(f"calibration: cameras 1 and {b + 1} share too few consistent keypoints to relate them; "
                          "film the person moving in view of both")
-    _, R, t, _ = cv2.recoverPose(E, p0, p1, np.eye(3), mask=mask)
-    return R, t.ravel() / np.linalg.norm(t)
+    return best
 
 
 def _rig(Ks: np.ndarray, R: np.ndarray, t: np.ndarray, sizes: np.ndarray, names) -> CameraRig:
@@ -144,139 +176,6 @@ _BONE_GROUP_NAMES = sorted({name.removeprefix("left_").removeprefix("right_") fo
 _BONE_GROUPS = np.array([_BONE_GROUP_NAMES.index(name.removeprefix("left_").removeprefix("right_"))
                          for name in ADULT_BONES])
 """Left and right bones share one length: a body is (nearly) symmetric."""
-BONE_WEIGHT = 1.0
-"""A bone deviating from its length by d costs like a keypoint moved by d (in pixels at the typical depth)."""
-
-
-class _Adjustment:
-    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, the
-    person's bone lengths and the 3-D keypoints.
-
-    Camera 0 stays at the origin; one residual holds the ``anchor`` camera's
-    distance from it where it started, since an image never shows scale.
-    Besides the reprojection errors, each bone in each frame is pulled to
-    its one length for the whole clip: the person's limbs do not stretch,
-    which holds the 3-D keypoints (and so the cameras) against keypoint
-    noise that a free point per frame would absorb.
-    """
-
-    def __init__(self, Ks: np.ndarray, cam: np.ndarray, point: np.ndarray, uv: np.ndarray, weight: np.ndarray,
-                 anchor: int, refine_focal: bool, bones: np.ndarray, groups: np.ndarray,
-                 bone_scale: float) -> None:
-        self.Ks, self.cam, self.point, self.uv = Ks, cam, point, uv
-        self.sqrt_w = np.sqrt(weight)
-        self.anchor, self.refine_focal = anchor, refine_focal
-        self.anchor_length = 1.0
-        self.bones, self.groups = bones.reshape(-1, 2), groups
-        self.bone_scale = bone_scale
-        self.C = len(Ks)
-        self.N = int(point.max()) + 1
-        self.n_focal = self.C if refine_focal else 0
-        self.G = len(_BONE_GROUP_NAMES)
-
-    def _offsets(self) -> tuple[int, int, int]:
-        """Where the focal scales, the bone lengths and the points start in the parameter vector."""
-        k = 3 * (self.C - 1)
-        return 2 * k, 2 * k + self.n_focal, 2 * k + self.n_focal + self.G
-
-    def pack(self, R: np.ndarray, t: np.ndarray, points: np.ndarray) -> np.ndarray:
-        lengths = np.ones(self.G)
-        if len(self.bones):
-            d = np.linalg.norm(points[self.bones[:, 0]] - points[self.bones[:, 1]], axis=-1)
-            lengths = np.array([np.median(d[self.groups == g]) if (self.groups == g).any() else 1.0
-                                for g in range(self.G)])
-        return np.concatenate([matrix_to_axis_angle(R[1:]).ravel(), t[1:].ravel(), np.zeros(self.n_focal),
-                               lengths, points.ravel()])
-
-    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(K (C, 3, 3), R (C, 3, 3), t (C, 3), bone lengths (G,), points (N, 3)) from the parameter vector."""
-        k = 3 * (self.C - 1)
-        focal, bone, point = self._offsets()
-        R = np.concatenate([np.eye(3)[None], axis_angle_to_matrix(x[:k].reshape(-1, 3))])
-        t = np.concatenate([np.zeros((1, 3)), x[k:2 * k].reshape(-1, 3)])
-        Ks = self.Ks.copy()
-        if self.refine_focal:
-            Ks[:, :2, :2] *= np.exp(x[focal:bone])[:, None, None]
-        return Ks, R, t, x[bone:point], x[point:].reshape(-1, 3)
-
-    def residuals(self, x: np.ndarray) -> np.ndarray:
-        """(2M + B + 1,) weighted pixel errors of the M observations, the B bones' stretch, the scale anchor."""
-        Ks, R, t, lengths, points = self.unpack(x)
-        cam = np.einsum("mij,mj->mi", R[self.cam], points[self.point]) + t[self.cam]
-        z = np.maximum(cam[:, 2:3], 1e-3)
-        K = Ks[self.cam]
-        pred = cam[:, :2] / z * np.stack([K[:, 0, 0], K[:, 1, 1]], -1) + K[:, :2, 2]
-        pixels = ((pred - self.uv) * self.sqrt_w[:, None]).ravel()
-        d = np.linalg.norm(points[self.bones[:, 0]] - points[self.bones[:, 1]], axis=-1)
-        stretch = BONE_WEIGHT * self.bone_scale * (d - lengths[self.groups])
-        return np.concatenate([pixels, stretch, [1000.0 * (np.linalg.norm(t[self.anchor]) - self.anchor_length)]])
-
-    def jacobian(self, x: np.ndarray) -> scipy.sparse.csr_matrix:
-        """(2M + B + 1, n) the residuals' derivatives, analytic and sparse: each observation depends on its
-        camera's pose and focal and its point, each bone on its two points and its length, the anchor on its
-        camera's t. (Finite differences over the sparsity pattern took about 900 residual evaluations per
-        round, three quarters of a 4-camera calibration's time.)"""
-        Ks, R, t, _, points = self.unpack(x)
-        k = 3 * (self.C - 1)
-        focal, bone, point = self._offsets()
-        M, B = len(self.cam), len(self.bones)
-        RX = np.einsum("mij,mj->mi", R[self.cam], points[self.point])
-        cam = RX + t[self.cam]
-        z = np.maximum(cam[:, 2], 1e-3)
-        f = np.stack([Ks[self.cam, 0, 0], Ks[self.cam, 1, 1]], -1)             # (M, 2)
-        Jp = np.zeros((M, 2, 3))                                                # d pixels / d camera point
-        Jp[:, 0, 0], Jp[:, 1, 1] = f[:, 0] / z, f[:, 1] / z
-        Jp[:, :, 2] = -f * cam[:, :2] / z[:, None] ** 2
-        Jp *= self.sqrt_w[:, None, None]
-        obs_rows = np.stack([2 * np.arange(M), 2 * np.arange(M) + 1], -1)      # (M, 2)
-        rows, cols, vals = [], [], []
-
-        def block(row_pairs: np.ndarray, columns: np.ndarray, values: np.ndarray) -> None:
-            """values (n, 2, q) at rows (n, 2) x columns (n, q)."""
-            q = columns.shape[1]
-            rows.append(np.repeat(row_pairs[:, :, None], q, axis=2).ravel())
-            cols.append(np.repeat(columns[:, None, :], 2, axis=1).ravel())
-            vals.append(values.ravel())
-
-        moving = self.cam > 0
-        base = 3 * (self.cam[moving] - 1)[:, None] + np.arange(3)
-        # R(w + d) X ~ R(w) X + (J_l(w) d) x R(w) X: d(RX)/dw = -[RX]x J_l(w), J_l the left Jacobian of SO(3)
-        turn = -Jp[moving] @ skew(RX[moving]) @ _left_jacobian(x[:k].reshape(-1, 3))[self.cam[moving] - 1]
-        block(obs_rows[moving], base, turn)
-        block(obs_rows[moving], k + base, Jp[moving])
-        if self.refine_focal:  # pixels - c scale with the focal length: d/d log f = f * xy / z
-            block(obs_rows, (focal + self.cam)[:, None],
-                  (f * cam[:, :2] / z[:, None] * self.sqrt_w[:, None])[..., None])
-        block(obs_rows, point + 3 * self.point[:, None] + np.arange(3), Jp @ R[self.cam])
-        if B:
-            diff = points[self.bones[:, 0]] - points[self.bones[:, 1]]
-            unit = BONE_WEIGHT * self.bone_scale * diff / np.maximum(np.linalg.norm(diff, axis=-1), 1e-12)[:, None]
-            rows.append(np.repeat(2 * M + np.arange(B), 7))
-            cols.append(np.concatenate([point + 3 * self.bones[:, :1] + np.arange(3),
-                                        point + 3 * self.bones[:, 1:] + np.arange(3),
-                                        (bone + self.groups)[:, None]], 1).ravel())
-            vals.append(np.concatenate([unit, -unit, np.full((B, 1), -BONE_WEIGHT * self.bone_scale)], 1).ravel())
-        ta = t[self.anchor]
-        rows.append(np.full(3, 2 * M + B))
-        cols.append(k + 3 * (self.anchor - 1) + np.arange(3))
-        vals.append(1000.0 * ta / max(float(np.linalg.norm(ta)), 1e-12))
-        n = point + 3 * self.N
-        return scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                       shape=(2 * M + B + 1, n))
-
-
-def _left_jacobian(w: np.ndarray) -> np.ndarray:
-    """(..., 3) rotation vectors -> (..., 3, 3) left Jacobians of SO(3):
-    I + (1 - cos a) / a^2 [w]x + (a - sin a) / a^3 [w]x^2 (their series below 1e-4 rad)."""
-    a = np.linalg.norm(w, axis=-1)[..., None, None]
-    small = a < 1e-4
-    safe = np.where(small, 1.0, a)
-    c1 = np.where(small, 0.5 - a**2 / 24, (1 - np.cos(safe)) / safe**2)
-    c2 = np.where(small, 1 / 6 - a**2 / 120, (safe - np.sin(safe)) / safe**3)
-    S = skew(w)
-    return np.eye(3) + c1 * S + c2 * (S @ S)
-
-
 def _bone_scale(rig: CameraRig, points: np.ndarray) -> float:
     """Pixels per rig unit at the typical depth: the focal length over the median depth of the points."""
     depth = np.nanmedian(rig.to_camera(points)[..., 2])
@@ -288,6 +187,7 @@ def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refin
     """One round: triangulate (flagging outlier views), then adjust cameras, bones and points together."""
     usable = np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0)
     points, inliers = triangulate(uv, usable, rig)
+    usable = usable * JOINT_WEIGHTS  # after triangulating: every keypoint still votes on outliers
     T, J = points.shape[:2]
     keep = np.isfinite(points).all(-1) & (inliers.sum(0) >= 2)
     index = np.full((T, J), -1)
@@ -298,9 +198,10 @@ def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refin
         raise MocapError("calibration: too few keypoints agree across the views to adjust the cameras")
     ends = index[:, _BONE_PAIRS]  # (T, B0, 2) point indices of each bone's ends per frame
     both = (ends >= 0).all(-1)
-    problem = _Adjustment(rig.K, cam_idx, index[frame_idx, joint_idx], uv[cam_idx, frame_idx, joint_idx],
-                          usable[cam_idx, frame_idx, joint_idx], anchor, refine_focal, ends[both],
-                          np.broadcast_to(_BONE_GROUPS, both.shape)[both], _bone_scale(rig, points[keep]))
+    problem = Adjustment(rig.K, cam_idx, index[frame_idx, joint_idx], uv[cam_idx, frame_idx, joint_idx],
+                         usable[cam_idx, frame_idx, joint_idx], anchor, refine_focal, ends[both],
+                         np.broadcast_to(_BONE_GROUPS, both.shape)[both], len(_BONE_GROUP_NAMES),
+                         _bone_scale(rig, points[keep]))
     problem.anchor_length = float(np.linalg.norm(rig.t[anchor]))
     x0 = problem.pack(rig.R, rig.t, points[keep])
     fit = scipy.optimize.least_squares(problem.residuals, x0, jac=problem.jacobian, loss="soft_l1",
