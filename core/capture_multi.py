@@ -35,13 +35,15 @@ from .multiview import sync
 from .multiview.calibration_files import read_calibration
 from .multiview.rig import CameraRig, save_rig
 from .multiview.sides import side_flips
-from .multiview.triangulate import triangulate, view_keypoints
+from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
 from .pose_stage import Event, Reporter, find_person
 from .video import default_intrinsics, open_video
 
 MAX_VIDEOS = 8
 RIG_UP_SIGMA_DEGREES = 1.0
 """How far the rig's up is trusted (its cameras' average up and the floor contacts, or a board's)."""
+ONE_VIEW_WEIGHT = 0.5
+"""The 3D term's weight of a limb point one camera alone saw (``_triangulated``), against 1 for a triangulated one."""
 
 
 @dataclass(frozen=True)
@@ -244,15 +246,25 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     0's frame (NaN where not triangulated).
 
     The 3D landmarks are in camera 0's axes, relative to the mid-hip, visibility 1 where at least two views
-    agree; a point (or a frame) the views do not agree on keeps MediaPipe's own with visibility 0, so the
-    frame still counts and the 3D term ignores it."""
-    points, inliers = triangulate(*view_keypoints(base), rig)
+    agree; a limb point one view alone saw hangs on its triangulated parent by that view's own bone
+    (``triangulate.hang_on_parents``), visibility ``ONE_VIEW_WEIGHT``; any other point (or frame) the views do
+    not agree on keeps MediaPipe's own with visibility 0, so the frame still counts and the 3D term ignores it."""
+    from .fit.lifting import camera_from_view
+
+    uv, confidence = view_keypoints(base)
+    points, inliers = triangulate(uv, confidence, rig)
     cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
+    cam0[inliers.sum(0) < 2] = np.nan
+    # each view's own 3D, turned from its view of the person into its camera's axes, then into camera 0's
+    own = np.stack([camera_from_view(s.body_world[..., :3], s.body_2d, K) @ (rig.R[0] @ rig.R[k].T).T
+                    for k, (s, K) in enumerate(zip(base, rig.K))])
+    cam0, hung = hang_on_parents(cam0, own, confidence)
     mid = 0.5 * (cam0[:, 23] + cam0[:, 24])
-    seen = (inliers.sum(0) >= 2) & np.isfinite(cam0).all(-1) & np.isfinite(mid).all(-1)[:, None]
-    own = np.array(base[0].body_world, np.float64)
-    world = np.where(seen[..., None], np.concatenate([cam0 - mid[:, None], np.ones_like(cam0[..., :1])], -1),
-                     np.concatenate([own[..., :3], np.zeros_like(own[..., :1])], -1))
+    seen = np.isfinite(cam0).all(-1) & np.isfinite(mid).all(-1)[:, None]
+    weight = np.where(hung, ONE_VIEW_WEIGHT, 1.0)[..., None]
+    mine = np.array(base[0].body_world, np.float64)
+    world = np.where(seen[..., None], np.concatenate([cam0 - mid[:, None], weight], -1),
+                     np.concatenate([mine[..., :3], np.zeros_like(mine[..., :1])], -1))
     return dataclasses.replace(base[0], body_world=world.astype(base[0].body_world.dtype)), mid
 
 
