@@ -24,10 +24,13 @@ from .setup import Start, initial_translation, observations, usable_frames
 from .windows import frames_of
 
 
-MULTIVIEW_ITERATIONS = 100
+MULTIVIEW_ITERATIONS = 200
 """The fewest L-BFGS steps of a multi-view fit. Rendered four-phone take, balanced preset (40 steps):
 offset-free limb PA-MPJPE 30.3 mm with 4 cameras at 40 steps, 27.0 at 100 (the whole run 14 s longer);
-2 cameras: 48.6 at 40, 43.1 at 150, 37.9 at 800 (the accurate preset)."""
+2 cameras: 48.6 at 40, 43.1 at 150, 37.9 at 800 (the accurate preset). With the multi-view cleanup and
+one-view limbs hung on their parents (``core.capture_multi``), true rig, 100 -> 200 -> 300 steps: 2 cameras
+39.0 -> 39.2 -> 39.5 mm (world MPJPE 69 -> 64 -> 62), 3 cameras 38.3 -> 33.3 -> 31.4 (69 -> 62 -> 57), 4 cameras
+23.0 -> 21.3 -> 20.6 (41 -> 39 -> 38); the fit about 4 s longer per 100 steps on the 150-frame take (loaded)."""
 
 
 @dataclass(frozen=True)
