@@ -157,8 +157,8 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     report.stage("fitting", f"fitting the {body.name} body to {seqs[0].num_frames} frames seen by {len(videos)} "
                             f"cameras ({chosen.name} preset)")
     views = CameraViews(base[1:], rig.K[1:], rel[1:, :3, :3], rel[1:, :3, 3], mid_hip=mid_hip, refine=refine)
-    fit = fit_clip(seen, rig.K[0], body, settings=multiview_settings(chosen.optimize), views=views,
-                   progress=report.progress_of("fitting"), should_cancel=should_cancel)
+    fit = fit_clip(seen, rig.K[0], body, settings=multiview_settings(chosen.optimize, len(videos)),
+                   views=views, progress=report.progress_of("fitting"), should_cancel=should_cancel)
     for warning in fit.warnings:
         report.warn(warning)
     if refine is not None:
