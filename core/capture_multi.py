@@ -33,6 +33,7 @@ from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
 from .multiview.calibration_files import read_calibration
+from .multiview.match import strangers
 from .multiview.rig import CameraRig, save_rig
 from .multiview.sides import side_flips
 from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
@@ -146,6 +147,10 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     one = settings.capture
     base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
     rig = _rig(settings, given, videos, base, Ks, report)
+    for k in strangers(base, rig):
+        report.warn(f"video {k + 1} seems to follow another person than video 1 (their keypoints do not meet on "
+                    "the cameras' epipolar lines): the take may be wrong; film or cut it so the performer is "
+                    "the most prominent person in every video")
     flips = side_flips(base, rig)
     for seq, flipped in zip(base, flips):
         swap_sides(seq, flipped)
