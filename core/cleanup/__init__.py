@@ -76,6 +76,9 @@ class CleanupSettings:
             rays meet the floor (``root``): the root's depth follows the
             feet instead of the fit's depth guess. Off keeps the fit's depth.
         anchor: how planted feet set the root (``root.AnchorSettings``).
+        lock_root: the foot lock moves the root along the floor so planted feet
+            stay put (a monocular fit's depth drifts); off, the legs alone plant
+            them and the root stays where the fit put it (several cameras saw it).
         levels: how ground levels are told apart (``levels.LevelSettings``).
     """
 
@@ -89,6 +92,7 @@ class CleanupSettings:
     contact_pass: ContactPassSettings = field(default_factory=ContactPassSettings)
     anchor_root: bool = True
     anchor: AnchorSettings = field(default_factory=AnchorSettings)
+    lock_root: bool = True
     levels: LevelSettings = field(default_factory=LevelSettings)
 
     def __post_init__(self) -> None:
@@ -308,7 +312,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         progress(2, 4)
     if settings.foot_lock != "off":
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
-                                 settings.blend_frames, support)
+                                 settings.blend_frames, support, move_root=settings.lock_root)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if progress:
         progress(3, 4)

@@ -238,14 +238,15 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
 
 
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
-              rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+              rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None,
+              move_root: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4), out of the ground each
     stands over (``support`` (T, 4) metres, ``levels``; None: the floor, Z = 0).
 
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
-    IK; free feet move with the shifted body (their legs keep the fitted pose). Proxies are ordered left heel, left toe, right heel, right toe (see
+    IK; free feet move with the shifted body (their legs keep the fitted pose). ``move_root`` False leaves the
+    root where the fit put it (several cameras measured it) and the legs alone plant the feet. Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
     from .floor import PROXY_INDEX
@@ -254,7 +255,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     points = pos[:, PROXY_INDEX]
     targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support)
     trans = np.asarray(trans, np.float64).copy()
-    shift = root_shift(points, targets, weights)
+    shift = root_shift(points, targets, weights) if move_root else np.zeros((len(points), 2))
     # The legs ease into and out of each lock (the root's shift above carries whole offsets only).
     targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support, ease=True)
     trans[:, :2] += shift

@@ -81,3 +81,14 @@ def match_people(per_view: list[list[PoseSequence | np.ndarray]], rig: CameraRig
                 groups.append([None] * C)
                 groups[-1][v] = q
     return groups
+
+
+def strangers(views: list[PoseSequence | np.ndarray], rig: CameraRig, *,
+              match_fraction: float = MATCH_FRACTION) -> list[int]:
+    """The views (indices 1..) whose one person is not view 0's: their keypoints stay off the epipolar lines of
+    view 0's person (``match_people`` with one person per view). Each view's pose stage follows its own person
+    (its most prominent one, where several are in view); a view that followed someone else would pull the
+    fit and the triangulation towards another body."""
+    groups = match_people([[view] for view in views], rig, match_fraction=match_fraction)
+    first = next(group for group in groups if group[0] is not None)
+    return [v for v in range(1, len(views)) if first[v] is None]

@@ -175,3 +175,40 @@ def triangulate(uv: np.ndarray, confidence: np.ndarray, rig: CameraRig, *,
     else:
         best_mask[:] = False
     return points.reshape(T, J, 3), best_mask.reshape(C, T, J)
+
+
+LIMB_PARENTS = ((13, 11), (15, 13), (17, 15), (19, 15), (21, 15), (14, 12), (16, 14), (18, 16), (20, 16), (22, 16),
+                (25, 23), (27, 25), (29, 27), (31, 27), (26, 24), (28, 26), (30, 28), (32, 28))
+"""(landmark, its parent) along MediaPipe's arms and legs, parents first: shoulder -> elbow -> wrist -> hand,
+hip -> knee -> ankle -> heel and toes."""
+
+
+def hang_on_parents(points: np.ndarray, own: np.ndarray, confidence: np.ndarray,
+                    min_confidence: float = MIN_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Limb points one view alone saw, hung on their triangulated parents by that view's own 3D.
+
+    ``points`` (T, 33, 3): triangulated body landmarks (NaN where not); ``own`` (C, T, 33, 3): each view's
+    one-view 3D landmarks (MediaPipe's), turned into ``points``' axes; ``confidence`` (C, T, 33). A limb point
+    not triangulated, seen by one view alone (``min_confidence``; where several saw it and disagree their 2D
+    terms decide), whose parent is known (triangulated, or hung itself) is put at the parent plus that view's
+    bone (when it saw the parent too): the arm a second camera cannot see
+    behind the body keeps a depth near the truth's instead of none, and a view's bone direction, unlike its
+    whole-body guess, carries no error of its torso's turn or its root's depth.
+    Returns (points with the hung ones filled in, hung (T, 33) bool).
+    """
+    out = np.array(points, np.float64, copy=True)
+    own = np.asarray(own, np.float64)
+    conf = np.nan_to_num(np.asarray(confidence, np.float64))
+    hung = np.zeros(out.shape[:2], bool)
+    frames = np.arange(out.shape[0])
+    for child, parent in LIMB_PARENTS:
+        bone = own[:, :, child] - own[:, :, parent]                                        # (C, T, 3)
+        sure = np.minimum(conf[:, :, child], conf[:, :, parent])
+        sure = np.where(np.isfinite(bone).all(-1) & (sure >= min_confidence), sure, -1.0)
+        view = sure.argmax(0)                                                              # (T,)
+        alone = (conf[:, :, child] >= min_confidence).sum(0) == 1    # views that disagree are left to the 2D terms
+        need = (~np.isfinite(out[:, child]).all(-1) & np.isfinite(out[:, parent]).all(-1) & alone
+                & (sure[view, frames] >= 0))
+        out[need, child] = out[need, parent] + bone[view[need], frames[need]]
+        hung[need, child] = True
+    return out, hung

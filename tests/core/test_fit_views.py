@@ -63,6 +63,7 @@ def test_a_second_camera_fixes_the_depth_one_camera_gets_wrong() -> None:
 def test_multiview_settings_drop_the_one_view_depth() -> None:
     s = multiview_settings(OptimizeSettings(iterations=15))
     assert s.weights.world_depth == 1.0 and not s.lift.enabled and s.iterations >= 100
+    assert multiview_settings(OptimizeSettings(iterations=15), 4).iterations > s.iterations  # more views, more steps
     assert OptimizeSettings().weights.multiview_2d == 1.0
 
 

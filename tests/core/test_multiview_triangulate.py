@@ -80,3 +80,27 @@ def test_two_cameras_facing_each_other_give_no_depth_a_third_does():
     good = np.linalg.norm(points - truth, axis=-1).mean()
     assert good < 0.01
     assert np.linalg.norm(loose[narrow] - truth[narrow], axis=-1).mean() > 3 * good
+
+
+def test_a_limb_one_view_alone_sees_hangs_on_its_parent_by_that_views_bone():
+    """The second camera cannot see the left arm behind the body: the elbow and wrist are not triangulated, and
+    hang on the triangulated shoulder by camera 0's own 3D bones, which are right in direction and length though
+    its whole body is 40 cm off (a one-view depth guess). A wrist both views see but disagree on stays unset,
+    as does a point whose parent is not known."""
+    from core.multiview.triangulate import hang_on_parents
+
+    rng = np.random.default_rng(0)
+    T = 30
+    truth = rng.normal(0.0, 0.3, (T, 33, 3))
+    points = truth.copy()
+    points[:, [13, 15]] = np.nan        # left elbow, wrist: one view only
+    points[:, 16] = np.nan              # right wrist: both views, disagreeing
+    points[:, [24, 26]] = np.nan        # right hip and knee: the knee has no parent to hang on
+    own = np.stack([truth + [0.0, 0.0, 0.4], truth + rng.normal(0.0, 0.1, truth.shape)])
+    conf = np.ones((2, T, 33))
+    conf[1, :, [13, 15]] = 0.1
+    out, hung = hang_on_parents(points, own, conf)
+    np.testing.assert_allclose(out[:, [13, 15]], truth[:, [13, 15]], atol=1e-9)
+    assert hung[:, [13, 15]].all() and hung.sum() == 2 * T
+    assert np.isnan(out[:, [16, 24, 26]]).all()
+    np.testing.assert_array_equal(out[:, :13], truth[:, :13])

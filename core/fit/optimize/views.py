@@ -25,9 +25,16 @@ from .windows import frames_of
 
 
 MULTIVIEW_ITERATIONS = 100
-"""The fewest L-BFGS steps of a multi-view fit. Rendered four-phone take, balanced preset (40 steps):
-offset-free limb PA-MPJPE 30.3 mm with 4 cameras at 40 steps, 27.0 at 100 (the whole run 14 s longer);
-2 cameras: 48.6 at 40, 43.1 at 150, 37.9 at 800 (the accurate preset)."""
+"""The fewest L-BFGS steps of a multi-view fit of two cameras, ``MULTIVIEW_STEPS_PER_CAMERA`` more for each further
+one. Rendered four-phone take, balanced preset (40 steps): offset-free limb PA-MPJPE 30.3 mm with 4 cameras at 40
+steps, 27.0 at 100 (the whole run 14 s longer); 2 cameras: 48.6 at 40, 43.1 at 150, 37.9 at 800 (the accurate
+preset)."""
+MULTIVIEW_STEPS_PER_CAMERA = 50
+"""More views need more steps to agree: with the multi-view cleanup and one-view limbs hung on their parents
+(``core.capture_multi``), true rig, cached landmarks, 100 -> 200 -> 300 steps: 2 cameras 39.0 -> 39.2 -> 39.5 mm
+(world MPJPE 69 -> 64 -> 62), 3 cameras 38.3 -> 33.3 -> 31.4 (69 -> 62 -> 57), 4 cameras 23.0 -> 21.3 -> 20.6
+(41 -> 39 -> 38). Each 100 steps cost 4-8 s on that 150-frame take (loaded), against a pose stage of 37 s for
+2 cameras and 92 s for 4: 200 steps for every count took 2 cameras from 1.23x to 1.44x their pose stage."""
 
 
 @dataclass(frozen=True)
@@ -166,13 +173,15 @@ def start_at_mid_hip(start: Start, body, mid_hip: np.ndarray | None) -> Start:
     return dataclasses.replace(start, trans=start.trans + shift)
 
 
-def multiview_settings(settings: OptimizeSettings) -> OptimizeSettings:
+def multiview_settings(settings: OptimizeSettings, cameras: int = 2) -> OptimizeSettings:
     """``settings`` for a fit that sees the clip from several cameras and whose 3D landmarks are the
     triangulated ones (``core.capture_multi``), not MediaPipe's one-view guess: the 3D term counts every
     axis alike (the depth too) at half the 2D terms' weight, and no lifting onto camera 0's rays (that
     mends one view's depth, which the triangulation has measured); at least ``MULTIVIEW_ITERATIONS``
-    iterations, as every view's term has more to say than the preset's few steps follow."""
+    iterations for 2 ``cameras`` and ``MULTIVIEW_STEPS_PER_CAMERA`` more for each further one, as every view's
+    term has more to say than the preset's few steps follow."""
     w = settings.weights
     return dataclasses.replace(settings, lift=dataclasses.replace(settings.lift, enabled=False),
-                               iterations=max(settings.iterations, MULTIVIEW_ITERATIONS),
+                               iterations=max(settings.iterations, MULTIVIEW_ITERATIONS
+                                              + MULTIVIEW_STEPS_PER_CAMERA * max(cameras - 2, 0)),
                                weights=dataclasses.replace(w, world_3d=0.5, world_depth=1.0))
