@@ -10,7 +10,6 @@ Hungarian method on the mean Sampson distance to a group's members.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..errors import MocapError
 from ..landmarks import PoseSequence
@@ -54,6 +53,8 @@ def match_people(per_view: list[list[PoseSequence | np.ndarray]], rig: CameraRig
     lands in exactly one group; a person seen by one view only is a group of
     one.
     """
+    from scipy.optimize import linear_sum_assignment  # here: capture_multi imports this module where SciPy is absent (Blender-side option checks)
+
     C = rig.num_cameras
     if len(per_view) != C:
         raise MocapError(f"person matching: {len(per_view)} views of people for a rig of {C} cameras")
