@@ -53,7 +53,8 @@ def match_people(per_view: list[list[PoseSequence | np.ndarray]], rig: CameraRig
     lands in exactly one group; a person seen by one view only is a group of
     one.
     """
-    from scipy.optimize import linear_sum_assignment  # here: capture_multi imports this module where SciPy is absent (Blender-side option checks)
+    # Imported here: capture_multi imports this module where SciPy is absent (the Blender-side option checks).
+    from scipy.optimize import linear_sum_assignment
 
     C = rig.num_cameras
     if len(per_view) != C:
