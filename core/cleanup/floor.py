@@ -42,9 +42,11 @@ the stances tilt the plane (2.5-17 degrees from the truth, median 5, on the ten 
 the up's own cues erred 0.1-6). Within the cap the floor's normal is the inverse-variance mean of the up and
 that plane, so feet move an uncertain up (a level-camera guess) a lot and a fair one little."""
 SOLE_HEIGHT_ERROR_M = 0.03
-"""How well one stance's sole height is known (the RANSAC band): soles spread over a short stretch
-measure the plane's tilt along it poorly (``fuse_normal``). On the bench's studio walk the stances the
-plane kept spread 4 x 17 cm and tilted it 14 degrees from the truth, the posture's up 2.6."""
+"""How well a resting sole's height is known when nothing measured it (``fuse_normal``'s default; the RANSAC
+band). ``estimate_floor`` passes the soles' own RMS distance off their plane (stances the fit's depth put
+at different heights stray far). Soles that spread little along an axis measure the plane's tilt about it
+poorly: on the bench's studio walk the plane rested on a 17 x 4 cm patch of stances, the others 8 cm RMS
+off it, and tilted 14 degrees from the truth where the posture's up erred 2.6."""
 
 
 def tilt_cap_degrees(up_sigma_degrees: float | None) -> float:
@@ -220,7 +222,8 @@ def estimate_floor(sole_points: np.ndarray, speeds: np.ndarray, up: np.ndarray, 
             fits only the height), also after the least-squares refinement.
         up_sigma_degrees: the up's 1-sigma; given, the plane of the soles
             moves the normal from the up only by their relative weights
-            (:func:`fuse_normal`, ``FEET_PLANE_SIGMA_DEGREES``); None: the
+            (:func:`fuse_normal`, ``FEET_PLANE_SIGMA_DEGREES``, widened along each axis by the soles'
+            spread and scatter); None: the
             plane of the soles is the floor.
     """
     up = np.asarray(up, np.float64)
