@@ -87,6 +87,16 @@ def _speed(joints: np.ndarray, fps: float) -> np.ndarray:
     return np.linalg.norm(np.gradient(mid_hip, axis=0), axis=-1) * fps
 
 
+def _independent(frames: np.ndarray, fps: float) -> float:
+    """How many independent looks (at least 1) sorted frame indices give: each run of consecutive frames
+    counts its seconds over ``CORRELATION_SECONDS``, and at least one (separate stances err apart)."""
+    if len(frames) == 0:
+        return 1.0
+    breaks = np.flatnonzero(np.diff(frames) > 1)
+    lengths = np.diff(np.concatenate([[0], breaks + 1, [len(frames)]]))
+    return max(1.0, float(np.maximum(1.0, lengths / fps / CORRELATION_SECONDS).sum()))
+
+
 def posture_up(joints: np.ndarray, fps: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, float, int] | None:
     """(up (3,) unit, 1-sigma degrees, stance frames) from the stance frames of ``joints``; None if too few.
 
@@ -120,6 +130,6 @@ def posture_up(joints: np.ndarray, fps: float, weights: np.ndarray | None = None
         return None  # a camera tilted that far, or a body fitted upside down (a handstand): not the up
     off = angle_between_degrees(d[keep], up[None])
     spread = float(np.sqrt(np.mean(off**2)))
-    independent = max(1.0, keep.sum() / fps / CORRELATION_SECONDS)
+    independent = _independent(np.flatnonzero(standing)[keep], fps)
     sigma = float(np.hypot(spread / np.sqrt(independent), floor))
     return up, sigma, count
