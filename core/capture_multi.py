@@ -257,9 +257,8 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     from .fit.lifting import camera_from_view
 
     uv, confidence = view_keypoints(base)
-    points, inliers = triangulate(uv, confidence, rig)
+    points, _ = triangulate(uv, confidence, rig)                            # NaN where fewer than 2 views agree
     cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
-    cam0[inliers.sum(0) < 2] = np.nan
     # each view's own 3D, turned from its view of the person into its camera's axes, then into camera 0's
     own = np.stack([camera_from_view(s.body_world[..., :3], s.body_2d, K) @ (rig.R[0] @ rig.R[k].T).T
                     for k, (s, K) in enumerate(zip(base, rig.K))])

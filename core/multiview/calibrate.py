@@ -50,17 +50,17 @@ ADULT_BONES: dict[str, tuple[str, str, float]] = {
     "left_shin": ("left_knee", "left_ankle", 0.41),
     "right_shin": ("right_knee", "right_ankle", 0.41),
 }
-CALIBRATION_JOINTS = np.array([BODY[n] for n in (
+_CALIBRATION_NAMES = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
     "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")])
+    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")
+CALIBRATION_JOINTS = np.array([BODY[n] for n in _CALIBRATION_NAMES])
 """The keypoints calibration uses: the body's and the head's (on the rendered 4-phone take the eyes and ears
 cut the worst camera-centre error from 19 to 14 cm); not the mouth or fingers (small and noisy)."""
 _LESS = {"left_shoulder": 0.1, "right_shoulder": 0.1, "left_hip": 0.1, "right_hip": 0.1, "nose": 0.5,
          "left_eye": 0.5, "right_eye": 0.5, "left_ear": 0.5, "right_ear": 0.5, "left_heel": 0.5, "right_heel": 0.5,
          "left_foot_index": 0.5, "right_foot_index": 0.5}
-JOINT_WEIGHTS = np.array([_LESS.get(name, 1.0) for name in (
-    {index: name for name, index in BODY.items()}[int(j)] for j in CALIBRATION_JOINTS)])
+JOINT_WEIGHTS = np.array([_LESS.get(name, 1.0) for name in _CALIBRATION_NAMES])
 """(J,) how much each calibration keypoint counts in the bundle adjustment, by how much its definition changes
 with the side it is seen from. A detector marks a hip or a shoulder somewhere inside a broad trunk, by the
 trunk's outline, and that outline is not the same from the front, the side and the back: each camera then

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..camera import project
 from ..errors import MocapError
-from ..landmarks import PoseSequence
+from ..landmarks import BODY, PoseSequence
 from .rig import CameraRig
 
 MIN_CONFIDENCE = 0.3
@@ -177,8 +177,11 @@ def triangulate(uv: np.ndarray, confidence: np.ndarray, rig: CameraRig, *,
     return points.reshape(T, J, 3), best_mask.reshape(C, T, J)
 
 
-LIMB_PARENTS = ((13, 11), (15, 13), (17, 15), (19, 15), (21, 15), (14, 12), (16, 14), (18, 16), (20, 16), (22, 16),
-                (25, 23), (27, 25), (29, 27), (31, 27), (26, 24), (28, 26), (30, 28), (32, 28))
+LIMB_PARENTS = tuple((BODY[f"{side}_{child}"], BODY[f"{side}_{parent}"])
+                     for chain in ((("elbow", "shoulder"), ("wrist", "elbow"), ("pinky", "wrist"), ("index", "wrist"),
+                                    ("thumb", "wrist")),
+                                   (("knee", "hip"), ("ankle", "knee"), ("heel", "ankle"), ("foot_index", "ankle")))
+                     for side in ("left", "right") for child, parent in chain)
 """(landmark, its parent) along MediaPipe's arms and legs, parents first: shoulder -> elbow -> wrist -> hand,
 hip -> knee -> ankle -> heel and toes."""
 
