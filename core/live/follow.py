@@ -126,7 +126,7 @@ class LiveFollow:
         stranger = self.stranger
         if stranger is None or stranger.region is None or stranger.missing >= LOST_FRAMES:
             return False
-        return stranger.gap(region) < STRANGER_NEAR and 0.5 < region[2] / max(stranger.region[2], 1.0) < 2.0
+        return stranger.gap(region) < STRANGER_NEAR and stranger.same_size(region)
 
     def _more_like_stranger(self, signature: np.ndarray | None) -> bool:
         if self.stranger is None or signature is None:
