@@ -92,9 +92,9 @@ class LiveFollow:
         self._frames += 1
         if self.identity.missing >= FORGET_FRAMES:
             self.identity, self.stranger = Identity(), None
-        points = seq.body_2d[0] if seq.present[0] else None
-        region = region_of(points) if points is not None else None
-        if points is None or region is None:
+        points = seq.body_2d[0]
+        region = region_of(points) if seq.present[0] else None
+        if region is None:
             self._miss()
             return False
         due = self.identity.missing > 0 or not self.identity.settled or self._frames % SIGNATURE_EVERY == 0
