@@ -209,25 +209,20 @@ SAME_PERSON_DEGREES = 5.0
 man and woman are 10-40 degrees apart where one take holds the other)."""
 
 
-def pelvis_rays(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.ndarray) -> np.ndarray:
-    """(T, 3) unit directions from the camera to the pelvis (``camera_joints``' arguments)."""
+def camera_positions(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """(T, 55, 3) joints in the camera frame, metres; ``E`` (4, 4) or per frame (T, 4, 4) camera-from-world."""
     from core.body.mannequin import forward_kinematics
 
     pos, _ = forward_kinematics(poses.reshape(len(poses), -1, 3).astype(np.float64), rest, trans)
     E = np.broadcast_to(np.asarray(E, np.float64), (len(pos), 4, 4))
-    cam = np.einsum("tij,tj->ti", E[:, :3, :3], pos[:, 0]) + E[:, :3, 3]
-    return cam / np.linalg.norm(cam, axis=1, keepdims=True)
+    return np.einsum("tij,tkj->tki", E[:, :3, :3], pos) + E[:, None, :3, 3]
 
 
-def camera_joints(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray, E: np.ndarray) -> np.ndarray:
-    """(T, 12, 3) limb joints in the camera's axes, root-aligned (pelvis at 0), metres; ``E`` (4, 4) or per frame
-    (T, 4, 4) camera-from-world (only its rotation counts once the pelvis is taken off)."""
-    from core.body.mannequin import forward_kinematics
-
-    pos, _ = forward_kinematics(poses.reshape(len(poses), -1, 3).astype(np.float64), rest, trans)
-    R = np.broadcast_to(np.asarray(E, np.float64)[..., :3, :3], (len(pos), 3, 3))
-    cam = np.einsum("tij,tkj->tki", R, pos)
-    return cam[:, [JOINT_INDEX[n] for n in LIMB_JOINTS]] - cam[:, :1]
+def limbs_and_ray(cam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 12, 3) limb joints root-aligned (pelvis at 0) and (T, 3) unit rays from the camera to the pelvis, of
+    :func:`camera_positions` ``cam`` (the forward kinematics run once for both)."""
+    return (cam[:, [JOINT_INDEX[n] for n in LIMB_JOINTS]] - cam[:, :1],
+            cam[:, 0] / np.linalg.norm(cam[:, 0], axis=1, keepdims=True))
 
 
 Take = tuple  # (poses (T, 165), trans (T, 3), rest joints (55, 3), camera-from-world (4, 4) or (T, 4, 4))
@@ -236,8 +231,9 @@ Take = tuple  # (poses (T, 165), trans (T, 3), rest joints (55, 3), camera-from-
 def compare(a: Take, b: Take) -> tuple[np.ndarray, np.ndarray]:
     """(limb joint errors (T, 12) mm between two takes' frames, root-aligned in the camera's axes; (T,) True where
     both hold the same person: their pelvises seen within ``SAME_PERSON_DEGREES`` of each other)."""
-    err = 1000.0 * np.linalg.norm(camera_joints(*a) - camera_joints(*b), axis=-1)
-    cosine = np.sum(pelvis_rays(*a) * pelvis_rays(*b), axis=1)
+    (limbs_a, ray_a), (limbs_b, ray_b) = limbs_and_ray(camera_positions(*a)), limbs_and_ray(camera_positions(*b))
+    err = 1000.0 * np.linalg.norm(limbs_a - limbs_b, axis=-1)
+    cosine = np.sum(ray_a * ray_b, axis=1)
     return err, np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))) < SAME_PERSON_DEGREES
 
 

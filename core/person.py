@@ -218,12 +218,15 @@ class Identity:
             return 0.0
         return float(np.hypot(*(region[:2] - expected[:2])) / max(expected[2], 1.0))
 
+    def same_size(self, region: np.ndarray) -> bool:
+        """The candidate's region is within half to twice the person's last one (True when nothing is known)."""
+        return self.region is None or 0.5 < region[2] / max(self.region[2], 1.0) < 2.0
+
     def near(self, region: np.ndarray) -> bool:
         """The candidate is where the person should be (and of about their size)."""
         if self.region is None:
             return True
-        size_ratio = region[2] / max(self.region[2], 1.0)
-        return self.gap(region) < NEAR * min(1.0 + 0.25 * self.missing, 4.0) and 0.5 < size_ratio < 2.0
+        return self.gap(region) < NEAR * min(1.0 + 0.25 * self.missing, 4.0) and self.same_size(region)
 
     def unlike(self, signature: np.ndarray | None) -> float:
         """Appearance distance of a signature from the person's (NaN when either is unknown)."""

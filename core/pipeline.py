@@ -22,6 +22,7 @@ posed: it solves the whole clip as one batch (its temporal terms, one shape).
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -242,11 +243,9 @@ def overlap_pays(pose_device: str | None, cores: int | None = None) -> bool:
     stalls every op, so the overlapped capture was slower than the stages one after another (quiet, demo
     clip: 17.8-18.8 s against 16.9-18.0 s; ``bench/capture_speed.py``). MediaPipe's graph leaves room: 1.07x
     its pose stage overlapped. Beside the fit (one thread) there is always a core free."""
-    if pose_device is None or pose_device != "cpu":
+    if pose_device != "cpu":  # None (MediaPipe) or a GPU
         return True
     if cores is None:
-        import os
-
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cores > 2
 

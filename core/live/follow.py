@@ -92,9 +92,9 @@ class LiveFollow:
         self._frames += 1
         if self.identity.missing >= FORGET_FRAMES:
             self.identity, self.stranger = Identity(), None
-        points = seq.body_2d[0] if seq.present[0] else None
-        region = region_of(points) if points is not None else None
-        if points is None or region is None:
+        points = seq.body_2d[0]
+        region = region_of(points) if seq.present[0] else None
+        if region is None:
             self._miss()
             return False
         due = self.identity.missing > 0 or not self.identity.settled or self._frames % SIGNATURE_EVERY == 0
@@ -126,7 +126,7 @@ class LiveFollow:
         stranger = self.stranger
         if stranger is None or stranger.region is None or stranger.missing >= LOST_FRAMES:
             return False
-        return stranger.gap(region) < STRANGER_NEAR and 0.5 < region[2] / max(stranger.region[2], 1.0) < 2.0
+        return stranger.gap(region) < STRANGER_NEAR and stranger.same_size(region)
 
     def _more_like_stranger(self, signature: np.ndarray | None) -> bool:
         if self.stranger is None or signature is None:
