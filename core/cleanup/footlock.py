@@ -253,9 +253,9 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
 
     pos, _ = forward_kinematics(poses, rest_joints, trans)
     points = pos[:, PROXY_INDEX]
-    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support)
     trans = np.asarray(trans, np.float64).copy()
-    shift = root_shift(points, targets, weights) if move_root else np.zeros((len(points), 2))
+    shift = (root_shift(points, *proxy_targets(points, contacts, rest_height, blend_frames, support)) if move_root
+             else np.zeros((len(points), 2)))
     # The legs ease into and out of each lock (the root's shift above carries whole offsets only).
     targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support, ease=True)
     trans[:, :2] += shift
