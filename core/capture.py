@@ -290,7 +290,7 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
         report.warn(warning)
     report.stage("fitting", f"fitting the {body.name} body to {seq.num_frames} frames ({chosen.name} preset; "
                             f"camera field of view {hfov:.1f} degrees, {hfov_source})")
-    lines = stages.background(scene_lines_of(sampler, seq, K), "scene lines")  # beside the fit: pose data only
+    lines = stages.background(scene_lines_of(sampler, seq, K), "scene lines")  # pose data only; the fit waits for it
     warm.finish()  # its imports done before the fit's own (two threads importing one package could deadlock)
     up = known_up(lines.result(), pitch_degrees=settings.camera_pitch, roll_degrees=settings.camera_roll,
                   level_camera=settings.level_camera)  # the lines take ~0.3 s: the fit reads the view's elevation

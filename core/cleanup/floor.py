@@ -181,22 +181,16 @@ def sole_spread(points: np.ndarray, normal: np.ndarray) -> tuple[np.ndarray, np.
     return vectors[:, [2, 1]].T, np.sqrt(np.maximum(values[[2, 1]], 0.0))
 
 
-def fuse_normal(up: np.ndarray, feet: np.ndarray, up_sigma_degrees: float,
-                feet_sigma_degrees: float = FEET_PLANE_SIGMA_DEGREES,
-                spread: tuple[np.ndarray, np.ndarray] | None = None, height_error_m: float = SOLE_HEIGHT_ERROR_M) -> np.ndarray:
+def fuse_normal(up: np.ndarray, feet: np.ndarray, up_sigma_degrees: float, spread: tuple[np.ndarray, np.ndarray],
+                feet_sigma_degrees: float = FEET_PLANE_SIGMA_DEGREES, height_error_m: float = SOLE_HEIGHT_ERROR_M
+                ) -> np.ndarray:
     """(3,) unit inverse-variance mean of two unit directions (3,) with 1-sigma uncertainties in degrees
-    (small angles: the weighted mean of the vectors, normalised).
-
-    ``spread``: the soles' spread along the plane (:func:`sole_spread`); given, the feet's tilt is weighed
-    along each of its axes apart: a plane through soles that spread ``s`` metres along an axis is tilted
-    about it by about ``SOLE_HEIGHT_ERROR_M / s`` (radians) more than ``feet_sigma_degrees``.
+    (small angles), weighed along each axis of the soles' ``spread`` along the plane (:func:`sole_spread`)
+    apart: a plane through soles that spread ``s`` metres along an axis is tilted about it by about
+    ``height_error_m / s`` (radians) more than ``feet_sigma_degrees``.
     """
     up = np.asarray(up, np.float64)
     feet = np.asarray(feet, np.float64)
-    if spread is None:
-        w_up, w_feet = up_sigma_degrees ** -2, feet_sigma_degrees ** -2
-        mean = w_up * up + w_feet * feet
-        return mean / np.linalg.norm(mean)
     tilt = feet - (feet @ up) * up  # the feet's tilt from the up, along the floor (small angles)
     fused = up.copy()
     for axis, std in zip(*spread):

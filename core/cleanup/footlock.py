@@ -87,12 +87,19 @@ EASE_REACH = 0.08
 place lands it in steps of under 20 mm, and the reach keeps a fast swing from bending the leg."""
 
 
+def _to_place(place: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(n, 3) the way from fitted proxy ``points`` (n, 3) to their held ``place`` (3,): along the floor all
+    of it; in height it rises at most ``HOLD_RISE`` over the place (the fit lifted a planted toe 8 cm in
+    one frame; sinking is :func:`lifted_height`'s)."""
+    held = place - points
+    held[:, 2] = np.minimum(0.0, held[:, 2] + HOLD_RISE)
+    return held
+
+
 def _eased(offset: np.ndarray, to_place: np.ndarray, w: np.ndarray, ramp: np.ndarray) -> np.ndarray:
     """(n, 3) ramp offsets eased towards the held place: ``offset`` the lock's edge correction carried,
-    ``to_place`` the way from the fitted proxy to its held place, ``w`` (n,) the ramp's weights, ``ramp``
-    (n,) which frames are ramp frames (the lock's own keep ``offset``). Heights rise at most ``HOLD_RISE``."""
-    to_place = to_place.copy()
-    to_place[:, 2] = np.minimum(0.0, to_place[:, 2] + HOLD_RISE)
+    ``to_place`` the way from the fitted proxy to its held place (:func:`_to_place`), ``w`` (n,) the ramp's
+    weights, ``ramp`` (n,) which frames are ramp frames (the lock's own keep ``offset``)."""
     extra = to_place - offset
     size = np.linalg.norm(extra, axis=1, keepdims=True)
     extra *= np.minimum(1.0, EASE_REACH / np.maximum(size, 1e-9)) * (w[:, None] ** EASE_POWER)
@@ -118,11 +125,8 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         applied = np.zeros((T, 3))
         runs = segments(contacts[:, p])
         for k, (s, e) in enumerate(runs):
-            # Along the floor the proxy is held at its median place; in height it rises at most HOLD_RISE
-            # over its median height (the fit lifted a planted toe 8 cm in one frame; sinking is lifted_height's).
-            place = np.median(points[s:e, p], axis=0)
-            held = place - points[s:e, p]
-            held[:, 2] = np.minimum(0.0, held[:, 2] + HOLD_RISE)
+            place = np.median(points[s:e, p], axis=0)  # held at its median place (:func:`_to_place`)
+            held = _to_place(place, points[s:e, p])
             # The lock itself, then ramps carrying its first / last correction, each long enough for it,
             # but ending before the proxy's neighbouring locks: a ramp reaching into another lock pulled
             # it off its place, and taking over from that lock's ramp moved a foot 40 cm in one frame.
@@ -136,7 +140,7 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
             w = np.where(frames < s, _cos_ramp(distance.astype(np.float64), before),
                          _cos_ramp(distance.astype(np.float64), after))
             if ease:
-                offset = _eased(offset, place - points[frames, p], w, (frames < s) | (frames >= e))
+                offset = _eased(offset, _to_place(place, points[frames, p]), w, (frames < s) | (frames >= e))
             total[frames] += w
             applied[frames] += w[:, None] * offset
         # Where the ramps out of one lock and into the next overlap they are blended: their weighted
@@ -253,9 +257,9 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
 
     pos, _ = forward_kinematics(poses, rest_joints, trans)
     points = pos[:, PROXY_INDEX]
-    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support)
     trans = np.asarray(trans, np.float64).copy()
-    shift = root_shift(points, targets, weights) if move_root else np.zeros((len(points), 2))
+    shift = (root_shift(points, *proxy_targets(points, contacts, rest_height, blend_frames, support)) if move_root
+             else np.zeros((len(points), 2)))
     # The legs ease into and out of each lock (the root's shift above carries whole offsets only).
     targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support, ease=True)
     trans[:, :2] += shift

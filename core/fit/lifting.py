@@ -133,6 +133,15 @@ class LiftSettings:
     outlier_distance: float = 0.2
 
 
+def _mid_hip_rays(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(T, 3) camera rays (z = 1, not unit) through the mid-hip of image landmarks ``uv`` (T, 33, >=2) pixels;
+    NaN where a hip is not finite."""
+    uv = np.asarray(uv, np.float64)
+    K = np.asarray(K, np.float64)
+    mid = 0.5 * (uv[:, BODY["left_hip"], :2] + uv[:, BODY["right_hip"], :2])
+    return np.concatenate([(mid - K[:2, 2]) / np.diag(K)[:2], np.ones((len(mid), 1))], -1)
+
+
 def camera_from_view(world: np.ndarray, uv: np.ndarray, K: np.ndarray) -> np.ndarray:
     """World landmarks (T, 33, >=3) turned from the view of the person into the camera's axes.
 
@@ -144,14 +153,12 @@ def camera_from_view(world: np.ndarray, uv: np.ndarray, K: np.ndarray) -> np.nda
     frames whose hips are not finite are returned as they are.
     """
     world = np.asarray(world, np.float64)
-    uv = np.asarray(uv, np.float64)
     out = world.copy()
-    mid = 0.5 * (uv[:, BODY["left_hip"], :2] + uv[:, BODY["right_hip"], :2])
-    ok = np.all(np.isfinite(mid), axis=-1) & np.all(np.isfinite(world[..., :3]), axis=(-1, -2))
+    rays = _mid_hip_rays(uv, K)
+    ok = np.all(np.isfinite(rays), axis=-1) & np.all(np.isfinite(world[..., :3]), axis=(-1, -2))
     if not ok.any():
         return out
-    K = np.asarray(K, np.float64)
-    ray = np.concatenate([(mid[ok] - K[:2, 2]) / np.diag(K)[:2], np.ones((int(ok.sum()), 1))], -1)
+    ray = rays[ok]
     R = rotation_between(np.broadcast_to(np.array([0.0, 0.0, 1.0]), ray.shape), ray)  # (N, 3, 3)
     out[ok, :, :3] = np.einsum("nij,nkj->nki", R, world[ok, :, :3])
     return out
@@ -171,10 +178,7 @@ def tip_to_elevation(world: np.ndarray, uv: np.ndarray, K: np.ndarray, up: np.nd
     world = np.asarray(world, np.float64)
     out = world.copy()
     up = np.asarray(up, np.float64) / np.linalg.norm(up)
-    uv = np.asarray(uv, np.float64)
-    K = np.asarray(K, np.float64)
-    mid = 0.5 * (uv[:, BODY["left_hip"], :2] + uv[:, BODY["right_hip"], :2])
-    ray = np.concatenate([(mid - K[:2, 2]) / np.diag(K)[:2], np.ones((len(mid), 1))], -1)
+    ray = _mid_hip_rays(uv, K)
     ray /= np.linalg.norm(ray, axis=-1, keepdims=True)
     axis = np.cross(up, -ray)                                 # turns up toward the camera
     norm = np.linalg.norm(axis, axis=-1)

@@ -42,7 +42,7 @@ def test_scaled_variables_start_exactly_where_the_start_is_and_reach_by_lever() 
     R = axis_angle_to_matrix_torch(torch.as_tensor(rng.normal(0, 0.5, (3, 55, 3)), dtype=torch.float32))
     rot6d = matrix_to_rot6d(R)
     betas = torch.as_tensor(rng.normal(0, 0.05, 5), dtype=torch.float32)
-    scaled = Scaled(body, rot6d, torch.zeros(3, 3), betas, frames=3)
+    scaled = Scaled(body, rot6d, betas, frames=3)
     torch.testing.assert_close(scaled.true_rot6d(), rot6d)
     torch.testing.assert_close(scaled.true_betas(), betas)
     scale = dict(zip(LEVEL_ORDER.tolist(), scaled.rot_scale[0, :, 0].tolist()))
@@ -51,6 +51,6 @@ def test_scaled_variables_start_exactly_where_the_start_is_and_reach_by_lever() 
     assert scale[J["left_wrist"]] <= scale[J["left_index3"]]
     assert scale[J["left_knee"]] == scale[J["right_knee"]]
     # The shape moves every frame at once: the longer the clip, the smaller its step.
-    longer = Scaled(body, rot6d, torch.zeros(3, 3), betas, frames=300)
+    longer = Scaled(body, rot6d, betas, frames=300)
     torch.testing.assert_close(longer.betas_scale, scaled.betas_scale / 10.0)
 

@@ -76,24 +76,23 @@ class Scaled:
     """The solver's scaled variables: ``rot6d`` and ``betas`` are what L-BFGS moves (the parameters
     divided by ``rot_scale`` and ``betas_scale``); ``true_rot6d`` and ``true_betas`` give them back."""
 
-    def __init__(self, body: BodyModel, rot6d: Tensor, trans: Tensor, betas: Tensor, frames: int,
-                 enabled: bool = True) -> None:
-        """``enabled`` False: every scale 1, the plain steps."""
-        with torch.no_grad():
-            J, V = body.rest(betas.detach())
-            points = body(betas.detach(), torch.eye(3, device=rot6d.device).expand(1, NUM_JOINTS, 3, 3),
-                          torch.zeros(1, 3, device=rot6d.device)).points[0]
-        joints = J[0].double().cpu().numpy()
-        pts = points.double().cpu().numpy()
-        curvature = rotation_curvature(joints, pts, point_owners(body))
-        count = NUM_JOINTS + len(pts)           # a translation moves every point one for one
-        scale = np.clip(np.sqrt(count / curvature), 1.0 / MAX_SCALE, MAX_SCALE)[LEVEL_ORDER]
-        self.rot_scale = torch.as_tensor(scale if enabled else np.ones_like(scale), dtype=rot6d.dtype,
-                                         device=rot6d.device)[None, :, None]
-        self.betas_scale = (betas_scale(body, betas.detach(), count, frames) if enabled
-                            else torch.ones_like(betas.detach()))
+    def __init__(self, body: BodyModel, rot6d: Tensor, betas: Tensor, frames: int, enabled: bool = True) -> None:
+        """``enabled`` False: every scale 1, the plain steps (nothing is measured)."""
+        if enabled:
+            with torch.no_grad():
+                J, _ = body.rest(betas.detach())
+                points = body(betas.detach(), torch.eye(3, device=rot6d.device).expand(1, NUM_JOINTS, 3, 3),
+                              torch.zeros(1, 3, device=rot6d.device)).points[0]
+            pts = points.double().cpu().numpy()
+            curvature = rotation_curvature(J[0].double().cpu().numpy(), pts, point_owners(body))
+            count = NUM_JOINTS + len(pts)           # a translation moves every point one for one
+            scale = np.clip(np.sqrt(count / curvature), 1.0 / MAX_SCALE, MAX_SCALE)[LEVEL_ORDER]
+            self.rot_scale = torch.as_tensor(scale, dtype=rot6d.dtype, device=rot6d.device)[None, :, None]
+            self.betas_scale = betas_scale(body, betas.detach(), count, frames)
+        else:
+            self.rot_scale = torch.ones((1, rot6d.shape[1], 1), dtype=rot6d.dtype, device=rot6d.device)
+            self.betas_scale = torch.ones_like(betas.detach())
         self.rot6d = (rot6d.detach() / self.rot_scale).requires_grad_(True)
-        self.trans = trans
         self.betas = (betas.detach() / self.betas_scale).requires_grad_(betas.requires_grad)
 
     def true_rot6d(self) -> Tensor:

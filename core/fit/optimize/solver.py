@@ -23,7 +23,7 @@ def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, d
     of objective evaluations. progress(done, total) counts evaluations; ``should_cancel`` is
     polled before each and raises CancelledError."""
     fit_face = problem.fit_face
-    scaled = Scaled(problem.body, params.rot6d, params.trans, params.betas, params.trans.shape[0],
+    scaled = Scaled(problem.body, params.rot6d, params.betas, params.trans.shape[0],
                     enabled=settings.precondition and problem.views is None)
     trainable = [scaled.rot6d, params.trans]
     if params.betas.requires_grad:
