@@ -45,9 +45,9 @@ def draw_camera_tilt(layout: bpy.types.UILayout, props: Any) -> None:
     for angle in ("camera_pitch", "camera_roll"):
         row = layout.row()
         row.active = not props.level_camera
-        row.prop(props, f"use_{angle}")
+        row.prop(props, TOGGLES[angle])
         sub = row.row()
-        sub.active = bool(getattr(props, f"use_{angle}")) and not props.level_camera
+        sub.active = bool(getattr(props, TOGGLES[angle])) and not props.level_camera
         sub.prop(props, angle, text="")
 
 
