@@ -145,15 +145,14 @@ class LiveSession:
     def _place_camera(self, frame: LiveFrame) -> None:
         """Move the take's camera to the frame's height and tilt (a version 2 message) when they changed by
         more than a centimetre or a tenth of a degree: the floor and the up are estimated as the session goes."""
-        if frame.camera_pitch is None or frame.camera_roll is None or self.camera is None or self.rig is None \
-                or self.rest is None:  # a version 1 message carries no camera
+        if self.camera is None or self.rig is None or self.rest is None:
             return
-        at = (frame.camera_height, frame.camera_pitch, frame.camera_roll)
+        at = (frame.camera_height, frame.camera_pitch or 0.0, frame.camera_roll or 0.0)
         if self._camera_at is not None and abs(at[0] - self._camera_at[0]) < 0.01 \
                 and max(abs(at[1] - self._camera_at[1]), abs(at[2] - self._camera_at[2])) < 0.1:
             return
         extrinsics = frame.camera_extrinsics()  # built only when the camera moves, not on every frame
-        if extrinsics is None:
+        if extrinsics is None:  # a version 1 message carries no camera
             return
         self.camera.matrix_world = camera_matrix_world(self.rig, extrinsics, self.rest.world_up)
         self._camera_at = at

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core.options import OPTIONS
+
 if TYPE_CHECKING:
     import bpy
 
@@ -26,15 +28,26 @@ def draw_dimmed_prop(layout: bpy.types.UILayout, props: Any, name: str, *, activ
     row.prop(props, name)
 
 
+TOGGLES = {option.prop: option.ui.toggle[0] for option in OPTIONS if option.ui is not None and option.ui.toggle}
+"""Property -> the checkbox property that must be on for its value to count (the option table's ``Ui.toggle``)."""
+
+
+def draw_toggled_prop(layout: bpy.types.UILayout, props: Any, name: str, *, also: bool = True) -> None:
+    """``props.<name>``'s checkbox (``TOGGLES``), then the value, greyed out unless the checkbox is on and ``also``."""
+    toggle = TOGGLES[name]
+    layout.prop(props, toggle)
+    draw_dimmed_prop(layout, props, name, active=bool(getattr(props, toggle)) and also)
+
+
 def draw_camera_tilt(layout: bpy.types.UILayout, props: Any) -> None:
     """Level Camera, and the camera's known pitch and roll (each with its Set toggle; else estimated)."""
     layout.prop(props, "level_camera")
     for angle in ("camera_pitch", "camera_roll"):
         row = layout.row()
         row.active = not props.level_camera
-        row.prop(props, f"use_{angle}")
+        row.prop(props, TOGGLES[angle])
         sub = row.row()
-        sub.active = bool(getattr(props, f"use_{angle}")) and not props.level_camera
+        sub.active = bool(getattr(props, TOGGLES[angle])) and not props.level_camera
         sub.prop(props, angle, text="")
 
 
@@ -72,8 +85,7 @@ def draw_capture_panel(
 
     box = layout.box()
     box.label(text="Camera & Engine", icon='CAMERA_DATA')
-    box.prop(props, "use_fov")
-    draw_dimmed_prop(box, props, "fov", active=bool(props.use_fov))
+    draw_toggled_prop(box, props, "fov")
     draw_camera_tilt(box, props)
     box.prop(props, "preset")
     box.prop(props, "device")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .draw import draw_dimmed_prop
+from .draw import draw_toggled_prop
 
 if TYPE_CHECKING:
     import bpy
@@ -40,16 +40,12 @@ def draw_multicam_panel(layout: bpy.types.UILayout, props: Any, *, running: str 
 
     box = layout.box()
     box.label(text="Sync", icon='SOUND')
-    box.prop(props, "multi_set_offsets")
-    draw_dimmed_prop(box, props, "multi_offsets", active=bool(props.multi_set_offsets))
+    draw_toggled_prop(box, props, "multi_offsets")
 
     box = layout.box()
     box.label(text="Cameras", icon='CON_CAMERASOLVER')
-    box.prop(props, "multi_from_file")
-    draw_dimmed_prop(box, props, "multi_calibration", active=bool(props.multi_from_file))
-    box.prop(props, "multi_set_height")
-    draw_dimmed_prop(box, props, "multi_person_height",
-                     active=bool(props.multi_set_height) and not props.multi_from_file)
+    draw_toggled_prop(box, props, "multi_calibration")
+    draw_toggled_prop(box, props, "multi_person_height", also=not props.multi_from_file)
     box.prop(props, "multi_save_calibration")
 
     layout.label(text="Frames, engine, body, cleanup and scene: as set above", icon='INFO')
