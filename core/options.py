@@ -233,8 +233,8 @@ OPTIONS: tuple[Option, ...] = (
            ui=Ui("Person", f"Who to follow when several people are in view: a pixel of the video on them, "
                  f"{PERSON_FORMAT} (pixels from the top left of the video, a 0-based video frame; empty: "
                  "the most prominent person of the first frames)", "", unset="")),
-    Option("follow", bool, "keep to one person through crowds, flips and occlusions: the picked one, else the most "
-           "prominent of the first frames (--no-follow: MediaPipe's own tracking, which may switch to someone else)",
+    Option("follow", bool, "keep to one person through crowds, flips and occlusions: the one --person picks (capture), "
+           "else the most prominent of the first frames (--no-follow: MediaPipe's own tracking, which may switch to someone else)",
            _ENGINE_ONLY, default=True),
     Option("people", str, "who is captured: one person (the default; see --person) or all: everyone in view, "
            "each with a stable ID, one motion file each (OUT.person1.npz, OUT.person2.npz, ...)", _CAPTURE,
