@@ -284,46 +284,61 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
 
 def _run_videos(inputs: list[Path], out_dir: Path, settings: BatchSettings,
                 engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
-    progress = Progress(settings.progress, len(inputs))
+    stems = dict(zip(inputs, output_stems(inputs)))
+    return run_reported(
+        inputs, out_dir, settings, noun="videos", name=stems.__getitem__, header={"settings": asdict(settings)},
+        skip=lambda video: complete_outputs(video, out_dir, stems[video], settings) if video.is_file() else None,
+        convert=lambda video, report, say: convert_one(video, stems[video], out_dir, settings, engine, report, say,
+                                                       should_cancel))
+
+
+def run_reported(items: list[Any], out_dir: Path, settings: BatchSettings, *, noun: str,
+                 name: Callable[[Any], str], header: dict[str, Any],
+                 skip: Callable[[Any], dict[str, str] | None],
+                 convert: Callable[[Any, VideoReport, Callable[..., None]], None],
+                 entry: Callable[[Any, VideoReport], dict[str, Any]] | None = None) -> tuple[int, Path]:
+    """The loop of every batch: per item (a video path, a multi-camera take: each has a ``.name``), skip it when ``skip`` gives its
+    complete outputs, else ``convert`` it; ``OUT/report.json`` (``header`` and, under ``noun``, one
+    ``entry`` per item) is rewritten after each, so a batch stopped anywhere says how far it got.
+    Returns (1 if any item failed else 0, the report's path); a CancelledError says what was kept."""
+    progress = Progress(settings.progress, len(items))
     report_path = out_dir / "report.json"
     started = time.time()
-    reports: list[VideoReport] = []
+    reports: list[tuple[Any, VideoReport]] = []
+
+    def counts() -> dict[str, int]:
+        return {s: sum(r.status == s for _, r in reports) for s in ("done", "skipped", "failed")}
 
     def save_report() -> None:
-        counts = {s: sum(r.status == s for r in reports) for s in ("done", "skipped", "failed")}
-        data = {"version": REPORT_VERSION, "started": started, "finished": time.time(),
-                "settings": asdict(settings), "summary": counts,
-                "videos": [asdict(r) for r in reports]}
+        entries = [entry(item, r) if entry else asdict(r) for item, r in reports]
+        data = {"version": REPORT_VERSION, "started": started, "finished": time.time(), **header,
+                "summary": counts(), noun: entries}
         write_text_atomic(report_path, json.dumps(data, indent=1, default=str))
 
-    for index, (video, stem) in enumerate(zip(inputs, output_stems(inputs)), start=1):
-        report = VideoReport(input=str(video))
-        reports.append(report)
-        if video.is_file() and (done := complete_outputs(video, out_dir, stem, settings)) is not None:
+    for index, item in enumerate(items, start=1):
+        report = VideoReport(input=str(item))
+        reports.append((item, report))
+        say = functools.partial(progress, index, name(item))
+        if (done := skip(item)) is not None:
             report.status, report.outputs = "skipped", done
-            progress(index, stem, "skipped", "outputs are complete and newer than the video")
+            say("skipped", "outputs are complete and newer than the input")
             save_report()
             continue
-        say = functools.partial(progress, index, stem)
         try:
-            convert_reported(report, say, functools.partial(convert_one, video, stem, out_dir, settings, engine,
-                                                            report, say, should_cancel))
+            convert_reported(report, say, functools.partial(convert, item, report, say))
         except CancelledError as exc:
             save_report()
-            kept = sum(len(r.outputs) for r in reports if r.status != "skipped")
-            raise CancelledError(f"batch cancelled at {video.name}: {exc}. {kept} finished output(s) were "
+            kept = sum(len(r.outputs) for _, r in reports if r.status != "skipped")
+            raise CancelledError(f"batch cancelled at {item.name}: {exc}. {kept} finished output(s) were "
                                  f"kept and nothing half-written was left; see {report_path}") from exc
         save_report()
     save_report()
-    failed = sum(r.status == "failed" for r in reports)
-    summary = (f"{len(reports)} videos: {sum(r.status == 'done' for r in reports)} done, "
-               f"{sum(r.status == 'skipped' for r in reports)} skipped, {failed} failed; "
+    n = counts()
+    summary = (f"{len(reports)} {noun}: {n['done']} done, {n['skipped']} skipped, {n['failed']} failed; "
                f"report: {report_path}")
-    if settings.progress == "json":
-        print(json.dumps({"event": "summary", "message": summary, "report": str(report_path)}), flush=True)
-    else:
-        print(summary, flush=True)
-    return (1 if failed else 0), report_path
+    print(json.dumps({"event": "summary", "message": summary, "report": str(report_path)})
+          if settings.progress == "json" else summary, flush=True)
+    return (1 if n["failed"] else 0), report_path
 
 
 def convert_reported(report: VideoReport, say, convert: Callable[[], None]) -> None:

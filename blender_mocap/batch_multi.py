@@ -18,24 +18,20 @@ person's height; the offsets come from each take's sound, else its motion.
 
 from __future__ import annotations
 
-import functools
 import json
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import CancelledError, MocapError
+from ..core.errors import MocapError
 from ..core.options import MULTI, option_args, options_for
 from .batch import (
-    REPORT_VERSION,
     BatchSettings,
-    Progress,
     VideoReport,
     convert_one,
-    convert_reported,
     folder_lock,
+    run_reported,
 )
 from .batch_state import STATE_DIR, complete_outputs, input_signature, output_folder
 from .engine import run_engine as default_run_engine
@@ -165,40 +161,15 @@ def run_multi_batch(takes: list[Take], out_dir: str | Path, settings: BatchSetti
 
 def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi: dict[str, Any],
                run_engine: Callable[..., Path], should_cancel: Callable[[], bool]) -> tuple[int, Path]:
-    progress = Progress(settings.progress, len(takes))
-    report_path = out_dir / "report.json"
-    started = time.time()
-    reports: list[tuple[Take, VideoReport]] = []
+    def skip(take: Take) -> dict[str, str] | None:
+        if not (take.videos and _take_complete(take, out_dir, settings, multi)):
+            return None
+        return {f: str(out_dir / f"{take.name}.{f}") for f in settings.outputs}
 
-    def save_report() -> None:
-        counts = {s: sum(r.status == s for _, r in reports) for s in ("done", "skipped", "failed")}
-        entries = [{**asdict(r), "videos": [str(v) for v in t.videos]} for t, r in reports]
-        data = {"version": REPORT_VERSION, "started": started, "finished": time.time(), "multi_camera": True,
-                "settings": {**asdict(settings), **multi}, "summary": counts, "takes": entries}
-        write_text_atomic(report_path, json.dumps(data, indent=1, default=str))
-
-    for index, take in enumerate(takes, start=1):
-        report = VideoReport(input=str(take.folder))
-        reports.append((take, report))
-        say = functools.partial(progress, index, take.name)
-        if take.videos and _take_complete(take, out_dir, settings, multi):
-            report.status = "skipped"
-            report.outputs = {f: str(out_dir / f"{take.name}.{f}") for f in settings.outputs}
-            say("skipped", "outputs are complete and newer than the videos")
-            save_report()
-            continue
-        try:
-            convert_reported(report, say, functools.partial(_capture_take, take, out_dir, settings, multi, run_engine,
-                                                            report, say, should_cancel))
-        except CancelledError as exc:
-            save_report()
-            raise CancelledError(f"batch cancelled at {take.name}: {exc}; finished outputs were kept, nothing "
-                                 f"half-written was left; see {report_path}") from exc
-        save_report()
-    save_report()
-    counts = {s: sum(r.status == s for _, r in reports) for s in ("done", "skipped", "failed")}
-    summary = (f"{len(reports)} takes: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed; "
-               f"report: {report_path}")
-    print(json.dumps({"event": "summary", "message": summary, "report": str(report_path)})
-          if settings.progress == "json" else summary, flush=True)
-    return (1 if counts["failed"] else 0), report_path
+    return run_reported(
+        takes, out_dir, settings, noun="takes", name=lambda take: take.name,
+        header={"multi_camera": True, "settings": {**asdict(settings), **multi}}, skip=skip,
+        convert=lambda take, report, say: _capture_take(take, out_dir, settings, multi, run_engine, report, say,
+                                                        should_cancel),
+        entry=lambda take, report: {**asdict(report), "input": str(take.folder),
+                                    "videos": [str(v) for v in take.videos]})
