@@ -112,10 +112,10 @@ def exit_now(code: int) -> NoReturn:
 
     An engine command's work is done when it returns: its threads are joined (``core.pipeline.Stages``),
     its files written atomically. What Python would still do, freeing torch's, MediaPipe's and OpenCV's
-    modules one by one, took 0.5-1.2 s of CPU after the motion file was written (``import torch`` alone
-    then ``exit``: 0.9-1.2 s at load 8), and the add-on and the batch wait for the process to end: that
-    is most of the 0.8 s the demo's report.json gave its "writing" stage, whose ``write_motion`` takes
-    27 ms. What a normal exit does that matters is kept: threads that are not daemons are waited for,
+    modules one by one, took seconds after the motion file was written (``import torch`` then exit:
+    0.9-1.2 s at load 8; the demo's capture, from its "writing" event to the process's end: 2.2-2.6 s
+    at load 10, 0.13-0.18 s with this exit), and the add-on and the batch wait for the process to end:
+    it was most of the 0.8 s the demo's report.json gave its "writing" stage (``write_motion``: 27 ms). What a normal exit does that matters is kept: threads that are not daemons are waited for,
     the exit handlers (``atexit``) run, and stdout and stderr are flushed (a reader that has gone away,
     ``| head``, is not an error)."""
     for thread in threading.enumerate():
