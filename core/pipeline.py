@@ -22,6 +22,7 @@ posed: it solves the whole clip as one batch (its temporal terms, one shape).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import queue
 import threading
@@ -277,7 +278,6 @@ def warm_up(should_cancel: Callable[[], bool] | None = None, late: threading.Eve
     pays for these once, and on the second core they cost the capture no time. Stops between
     two imports when ``should_cancel()`` (an import itself cannot be stopped). With ``late``,
     then waits for it (or a cancel) and imports ``LATE_WARM_UP_MODULE``."""
-    import importlib
 
     def cancelled() -> bool:
         return should_cancel is not None and should_cancel()
@@ -308,11 +308,13 @@ class WarmUp:
     """:func:`warm_up` run beside the pose stage of a capture (through its ``stages``): :meth:`pose_progress`
     (the pose stage's ``progress(done, total)``) starts the late import half-way; :meth:`finish` starts it
     now if it has not started, and waits for the warm-up to end (before the fit imports anything itself:
-    two threads importing one package could deadlock). Without overlap, the late import is left to the fit."""
+    two threads importing one package could deadlock). Without work beside the pose model, :meth:`finish` makes
+    the late import itself."""
 
     def __init__(self, stages: Stages) -> None:
         self.late = threading.Event()
-        should_cancel = stages.should_cancel
+        should_cancel = self.should_cancel = stages.should_cancel
+        self.beside_pose = stages.beside_pose
         late = self.late if stages.beside_pose else None  # run in this thread, it would wait for itself
         self.job = stages.background(lambda: warm_up(should_cancel, late), "warm-up", during_pose=True)
 
@@ -321,8 +323,15 @@ class WarmUp:
             self.late.set()
 
     def finish(self) -> None:
+        """Called once the work beside the fit has started (the scene lines): where the late import was not
+        made beside the pose model, it is made here, in this thread, beside that work, instead of by the
+        fit's first optimizer after it (the torch backend on 2 cores: 0.85 s of CPU at the fit's start,
+        while the second core sat idle once the 0.2 s lines were found)."""
         self.late.set()
         self.job.wait()
+        if not self.beside_pose and not self.should_cancel():
+            with contextlib.suppress(ImportError):
+                importlib.import_module(LATE_WARM_UP_MODULE)
 
 
 def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> Callable[[], Gravity | None]:

@@ -201,3 +201,48 @@ def test_a_capture_overlaps_its_stages_only_where_that_pays(short_clip: Path, tm
         after = stages.background(threading.current_thread)
         items = list(stages.read_ahead(iter([1])))
     assert during.result() is here and after.result() is not here and items == [1]
+
+
+LATE_IMPORT_BESIDE_THE_LINES = r"""
+import sys, threading, time
+from core.pipeline import LATE_WARM_UP_MODULE, Stages, WarmUp
+
+assert LATE_WARM_UP_MODULE not in sys.modules
+main = threading.current_thread()
+with Stages(overlap=True, beside_pose=False) as stages:
+    warm = WarmUp(stages)  # runs here: the pose model has the cores
+
+    def lines():  # stands in for the scene lines: waits (at most 60 s) to see the import made meanwhile
+        end = time.monotonic() + 60
+        while LATE_WARM_UP_MODULE not in sys.modules and time.monotonic() < end:
+            time.sleep(0.01)
+        return LATE_WARM_UP_MODULE in sys.modules, threading.current_thread() is not main
+
+    job = stages.background(lines, "scene lines")
+    warm.finish()
+    print(job.result())
+"""
+
+
+def test_without_work_beside_the_pose_model_the_late_import_runs_beside_the_scene_lines() -> None:
+    """The torch backend on 2 cores: torch's compiler (0.85 s of CPU, imported by the fit's first optimizer)
+    is imported while the scene lines are found in their thread, not after them at the fit's start."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    proc = subprocess.run([sys.executable, "-c", LATE_IMPORT_BESIDE_THE_LINES], cwd=Path(__file__).parents[2],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "(True, True)"
+
+
+def test_the_torch_backends_take_on_two_cores_is_the_sequential_one(short_clip: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The capture as a user runs it on a 2-core CPU (the stages in turn, the late import beside the lines)."""
+    pytest.importorskip("torch")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    settings = CaptureSettings(max_frames=12, pose_backend="torch", device="cpu")
+    a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (None, False))
+    for name in ("poses", "trans", "betas", "keypoints_2d", "confidence", "world_up"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
