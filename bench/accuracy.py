@@ -62,7 +62,12 @@ Like-for-like and world-frame figures (issue 15; :mod:`world_metrics` holds the 
   carried into the camera frame (the take's camera is the render camera);
   ``contact_height_true_mm``: mean height of our soles above that true floor
   while the true contacts say they are planted (positive = floating; the
-  take's depth, and so its height, is a monocular guess).
+  take's depth, and so its height, is a monocular guess). Read it against
+  ``<clip>.truth.contact_height_mm``, the rendered body's own planted soles
+  on the same contacts (its ankles and toes lowered by their rest height over
+  its shoes' soles, :func:`truth_foot_rest_heights`): the renderer lays the
+  floor 3.5 cm under the clip's lowest toe end, so the rendered person's
+  stances stand 3-6 cm above it (tilted set).
 - ``up_error_deg``: angle between the take's ``world_up`` carried into the
   camera frame by its ``camera_extrinsics`` and the render camera's true up in
   its frame; ``floor_tilt_error_deg``: the take's ``floor_tilt_degrees`` less
@@ -198,14 +203,39 @@ def truth_world(clip: groundtruth.Clip, frames: int) -> dict[str, np.ndarray]:
     M = np.asarray(truth["cam_from_world"], np.float64)
     return {"feet": truth["joints_cam"][:frames, feet], "contact": truth["contact"][:frames].astype(bool),
             "up_cam": np.asarray(truth["world_up_cam"], np.float64),
-            "floor_point_cam": groundtruth.transform(M, np.array([0.0, 0.0, float(truth["floor_height"])]))}
+            "floor_point_cam": groundtruth.transform(M, np.array([0.0, 0.0, float(truth["floor_height"])])),
+            "foot_rest_height": truth_foot_rest_heights(clip, [names[i] for i in feet])}
+
+
+def truth_foot_rest_heights(clip: groundtruth.Clip, joints: list[str]) -> np.ndarray:
+    """(P,) rest height (metres) of the truth's foot ``joints`` (ankles and toes) above the sole of the body
+    that was rendered.
+
+    The definition of ours (``core.cleanup.floor.proxy_heights``: a joint's rest height over the rest
+    mesh's lowest vertex, here each foot's own shoe), on the rendered body (``body.npz``, built on the excerpt's rest
+    skeleton), so the truth's own planted soles can be measured against its floor as ours are.
+    """
+    body = np.load(clip.folder / "body.npz")
+    excerpt = groundtruth.parse_bvh((clip.folder / "excerpt.bvh").read_text())
+    rest = groundtruth.blender_from_bvh(
+        groundtruth.bvh_forward_kinematics(excerpt, np.zeros((1, excerpt.frames.shape[1])))[0], clip.spec.rig.scale)
+    bones = [str(b) for b in body["bones"]]
+    bone_of = np.array(bones)[body["vert_bone"]]
+    rig = clip.spec.rig
+    feet = [(rig.limbs[f"{side}_ankle"], rig.toes[k]) for k, side in enumerate(("left", "right"))]
+    # Each foot over its own shoe's lowest vertex (the rest pose need not hold both feet level).
+    sole = {n: float(body["verts"][np.isin(bone_of, pair), 2].min()) for pair in feet for n in pair}
+    return np.array([rest[excerpt.index(n), 2] - sole[n] for n in joints])
 
 
 def truth_figures(world: dict[str, np.ndarray]) -> dict[str, float]:
     """The truth's own skate on its own contacts (mm) and its camera's tilt from level (degrees)."""
     skate = wm.contact_skate(world["feet"], world["contact"], world["up_cam"])
+    heights = wm.sole_heights(world["feet"], world["foot_rest_height"], world["up_cam"], world["floor_point_cam"])
+    planted = world["contact"]
     return {"skate_cam_mm": 1000 * skate["skate_cam"], "skate_world_mm": 1000 * skate["skate_world"],
-            "skate_max_jump_mm": 1000 * skate["max_jump"], "tilt_deg": wm.tilt_from_level_degrees(world["up_cam"])}
+            "skate_max_jump_mm": 1000 * skate["max_jump"], "tilt_deg": wm.tilt_from_level_degrees(world["up_cam"]),
+            "contact_height_mm": 1000 * float(heights[planted].mean()) if planted.any() else float("nan")}
 
 
 def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: dict[str, np.ndarray],
@@ -530,7 +560,7 @@ def _print_table(per, clip_names: list[str], labels: list[str], results: dict) -
                 target, mean = ABSOLUTE_TARGETS[k], results[f"mean.{method}.{k}"]
                 row += f"{'':8}" + (f"<={target:g} ok" if mean <= target else f"<={target:g} NO").rjust(10)
             print(row)
-    truth_keys = ("skate_cam_mm", "skate_world_mm", "skate_max_jump_mm", "tilt_deg")
+    truth_keys = ("skate_cam_mm", "skate_world_mm", "skate_max_jump_mm", "tilt_deg", "contact_height_mm")
     print("truth (its own feet on its own contacts; the camera's tilt from level): " + "; ".join(
         f"{c}: " + ", ".join(f"{k} {results[f'{c}.truth.{k}']:.1f}" for k in truth_keys) for c in clip_names))
 
