@@ -87,6 +87,24 @@ EASE_REACH = 0.08
 place lands it in steps of under 20 mm, and the reach keeps a fast swing from bending the leg."""
 
 
+HOLD_STEP = 0.01
+"""Metres; the most a planted proxy's height moves in one frame. Below ``HOLD_RISE`` its height follows
+the fit (a planted foot rolls), but the fit also sank a planted foot on the demo's box 4 cm a frame."""
+
+
+def steady_heights(z: np.ndarray, step: float) -> np.ndarray:
+    """(n,) heights ``z`` of one lock, moving at most ``step`` a frame: the mean of the paths that follow
+    ``z`` at that pace forwards and backwards (so neither end lags), each starting on ``z``."""
+    z = np.asarray(z, np.float64)
+    paths = []
+    for seq in (z, z[::-1]):
+        out = seq.copy()
+        for k in range(1, len(out)):
+            out[k] = np.clip(seq[k], out[k - 1] - step, out[k - 1] + step)
+        paths.append(out)
+    return 0.5 * (paths[0] + paths[1][::-1])
+
+
 def _to_place(place: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(n, 3) the way from fitted proxy ``points`` (n, 3) to their held ``place`` (3,): along the floor all
     of it; in height it rises at most ``HOLD_RISE`` over the place (the fit lifted a planted toe 8 cm in
@@ -127,6 +145,7 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         for k, (s, e) in enumerate(runs):
             place = np.median(points[s:e, p], axis=0)  # held at its median place (:func:`_to_place`)
             held = _to_place(place, points[s:e, p])
+            held[:, 2] = steady_heights(points[s:e, p, 2] + held[:, 2], HOLD_STEP) - points[s:e, p, 2]
             # The lock itself, then ramps carrying its first / last correction, each long enough for it,
             # but ending before the proxy's neighbouring locks: a ramp reaching into another lock pulled
             # it off its place, and taking over from that lock's ramp moved a foot 40 cm in one frame.
