@@ -18,7 +18,10 @@ place and by one rule set (:class:`ContactPassSettings`), in this order:
    - a gap of at most ``bridge_frames`` frames where the proxy stays within
      ``lift`` of its planted height and slower than ``speed_on`` in 3D (a
      landmark slip of up to 0.2 s; a walking swing takes twice as long and
-     rises higher).
+     rises higher);
+   - a toe's gap of at most ``bridge_frames`` frames while its heel stays
+     planted and the toe stays within ``lift``, at any speed
+     (:func:`bridge_by_partner`: a standing foot the fit slides).
 
 2. **Carry stances the picture still shows.** A monocular fit drags the
    feet along with the body (before a forward jump the fitted feet slid
@@ -207,9 +210,11 @@ def _drop_blips(contacts: np.ndarray, min_frames: int) -> np.ndarray:
     return out
 
 
-def bridge_by_partner(contacts: np.ndarray, max_gap: int) -> np.ndarray:
-    """(T, 4) contacts (``floor.PROXIES`` order) whose toes' gaps of at most ``max_gap`` frames are bridged
-    where the foot's heel stays planted through the gap.
+def bridge_by_partner(contacts: np.ndarray, settings: ContactPassSettings,
+                      sole_height: np.ndarray | None = None) -> np.ndarray:
+    """(T, 4) contacts (``floor.PROXIES`` order) whose toes' gaps of at most ``bridge_frames`` frames are
+    bridged where the foot's heel stays planted through the gap and the toe stays within ``lift`` of its
+    planted height (``sole_height`` (T, 4) metres; None: not judged), however fast the fit moves it.
 
     A foot whose heel stands while its toe's contact drops for a few frames (a landmark glitch, a fit that
     slides the planted foot faster than ``speed_on``) is still standing: locked as two stances, the toe
@@ -220,7 +225,10 @@ def bridge_by_partner(contacts: np.ndarray, max_gap: int) -> np.ndarray:
     if out.shape[1] != 4:
         return out
     for heel, toe in ((0, 1), (2, 3)):
-        out[:, toe] = bridge_gaps(out[:, toe], max_gap, out[:, heel])
+        may = out[:, heel].copy()
+        if sole_height is not None:  # low, at any speed (a speed of 0 passes ``_low_and_slow``'s)
+            may &= _low_and_slow(out[:, toe], sole_height[:, toe], np.zeros(len(out)), settings)
+        out[:, toe] = bridge_gaps(out[:, toe], settings.bridge_frames, may)
     return out
 
 
@@ -246,7 +254,7 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
             low = _low_and_slow(out[:, p], sole_height[:, p], speed_3d[:, p], settings)
             out[:, p] = bridge_gaps(out[:, p], settings.bridge_frames, low)
         out[:, p] = bridge_gaps(out[:, p], settings.max_gap)
-    out = bridge_by_partner(out, settings.bridge_frames)
+    out = bridge_by_partner(out, settings, sole_height)
     if seen is not None:
         out &= seen
     return drop_short(out, settings.min_frames)
