@@ -17,6 +17,9 @@ near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
   the heel);
 - unseen proxies start no contact and end theirs.
 
+A landmark that jumps back and forth (:func:`erratic_frames`) gives no speed
+there (``cleanup.image_speeds``): the fit's 3D speed decides those frames.
+
 Bridging gaps, carrying stances the picture still shows and dropping short
 contacts are the post-pass's (``contact_pass.refine_contacts``), after this.
 """

@@ -6,7 +6,8 @@ the contact, so it does not slide. Its height follows the fit, never below its
 resting height and at most ``HOLD_RISE`` over the contact's median height: a
 planted foot still rolls a little (the heel rises before the toes leave), while
 the fit's own lifts of a planted foot (a toe raised 8 cm in one frame) are not
-kept; pinning the height exactly bent the legs away from the fit for nothing the
+kept, and it moves at most ``HOLD_STEP`` a frame (the fit also sinks planted feet);
+pinning the height exactly bent the legs away from the fit for nothing the
 eye would call skating. Around each lock the correction
 that holds the proxy (its offset from the fit at the lock's first or last
 frame) fades in and out over a few frames (cosine ramps), more where the
