@@ -123,3 +123,27 @@ def test_a_glitching_toe_landmark_does_not_end_a_planted_toes_contact() -> None:
     fitted[:, 3] = 0.9
     contacts = detect_contacts(np.zeros((60, 4)), fitted, image_speed=speed)
     assert contacts[:, 1].all() and not contacts[:, 3].any()
+
+
+def test_a_locked_heel_does_not_follow_its_toe_out_of_the_toes_lock() -> None:
+    """Heel and toe of a standing foot are locked; the toe's contact ends first while the fit slides the
+    whole body on, 2.5 cm a frame (the legs alone plant the feet here). The locked heel stays where it
+    stands: its steps are under 1 cm. Before, it turned about the toe's ramp target, which eases back onto
+    the sliding fit, and went with it (38 mm a frame on the rendered room walk, 10 cm on the demo's box)."""
+    from core.cleanup.footlock import lock_feet
+    from core.cleanup.floor import proxy_heights
+
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    mid = (s + e) // 2
+    pitched = copy.deepcopy(motion)
+    pitched.trans[mid:, 1] += 0.025 * np.arange(1, motion.num_frames - mid + 1)  # the fit slides on
+    contacts = np.zeros_like(truth)
+    contacts[s:e, 0] = True
+    contacts[s:mid, 1] = True
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    out_poses, out_trans = lock_feet(pitched.poses, pitched.rest_joints, pitched.trans, contacts, heights,
+                                     move_root=False)
+    pos, _ = forward_kinematics(out_poses, pitched.rest_joints, out_trans)
+    heel = pos[s:e, JOINT_INDEX["left_ankle"]]
+    assert np.linalg.norm(np.diff(heel, axis=0), axis=-1).max() < 0.01
