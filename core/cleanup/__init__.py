@@ -27,14 +27,7 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import ContactPassSettings, refine_contacts
-from .contacts import (
-    ContactSettings,
-    detect_contacts,
-    erratic_frames,
-    horizontal_speed,
-    median_filter,
-    moving_average,
-)
+from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
 from .floor import (
     PROXY_INDEX,
     Floor,
@@ -180,7 +173,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     velocity = np.gradient(uv[:, _IMAGE_PROXIES], axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, window)
     speed = np.linalg.norm(velocity, axis=-1) * rate * (0.5 / scale)
-    missing = ~seen[:, _IMAGE_PROXIES] | erratic_frames(uv[:, _IMAGE_PROXIES], scale)  # glitches say nothing
+    missing = ~seen[:, _IMAGE_PROXIES]
     speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
     return speed
 

@@ -17,9 +17,6 @@ near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
   the heel);
 - unseen proxies start no contact and end theirs.
 
-A landmark that jumps back and forth (:func:`erratic_frames`) gives no speed
-there (``cleanup.image_speeds``): the fit's 3D speed decides those frames.
-
 Bridging gaps, carrying stances the picture still shows and dropping short
 contacts are the post-pass's (``contact_pass.refine_contacts``), after this.
 """
@@ -127,35 +124,6 @@ def median_filter(x: np.ndarray, window: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
         return np.nanmedian(windows, axis=-1)
-
-
-ERRATIC_WINDOW = 5
-"""Frames of the centred window in which :func:`erratic_frames` compares a landmark's path with its travel."""
-ERRATIC_RATIO = 3.0
-"""A landmark whose path over the window is this many times its net travel, or more, is glitching ..."""
-ERRATIC_SHARE = 0.5
-"""... if that path is also at least this share of the torso in pixels (about 25 cm): a still foot's
-landmark wobbles a pixel or two back and forth, a glitching one 25-75 px a frame (a boxer's toe, held-out
-clip). A glitch of one 15 px jump and back is the running median's (``ContactSettings.image_window``)."""
-
-
-def erratic_frames(uv: np.ndarray, torso: float) -> np.ndarray:
-    """(T, P) bool: frames where (T, P, 2) landmarks (pixels, NaN unseen) jump back and forth: over
-    ``ERRATIC_WINDOW`` centred frames their path is long (``ERRATIC_SHARE`` of ``torso`` pixels) and at
-    least ``ERRATIC_RATIO`` times their net travel. There the picture says nothing about the foot's speed:
-    its median velocity read a boxer's planted toe as moving 1 m/s and ended its contact for 7 frames."""
-    uv = np.asarray(uv, np.float64)
-    T = uv.shape[0]
-    if T < ERRATIC_WINDOW:
-        return np.zeros(uv.shape[:2], bool)
-    step = np.diff(uv, axis=0, prepend=uv[:1])  # (T, P, 2); step t leads from frame t - 1 to t
-    step = np.where(np.isfinite(step), step, 0.0)
-    half = ERRATIC_WINDOW // 2
-    pad = np.zeros((half,) + step.shape[1:])
-    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, step, pad]), ERRATIC_WINDOW, axis=0)
-    path = np.linalg.norm(windows, axis=-2).sum(axis=-1)  # windows: (T, P, 2, W)
-    travel = np.linalg.norm(windows.sum(axis=-1), axis=-1)
-    return (path >= ERRATIC_SHARE * torso) & (path >= ERRATIC_RATIO * travel)
 
 
 def horizontal_speed(points: np.ndarray, rate: float, window: int = 5) -> np.ndarray:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import pytest
 
 from core.body.mannequin import forward_kinematics
-from core.cleanup import CleanupSettings, clean_motion, image_speeds
+from core.cleanup import CleanupSettings, clean_motion
 from core.cleanup.contact_pass import refine_contacts
-from core.cleanup.contacts import detect_contacts, segments
+from core.cleanup.contacts import segments
 from core.cleanup.floor import PROXY_INDEX
 from core.cleanup.footlock import HOLD_RISE, HOLD_STEP, proxy_targets
 from core.skeleton import JOINT_INDEX
 from tests.core.test_cleanup_root import _with_landmarks
-from tests.core.test_cleanup import _keypoints as _standing_keypoints
 from tests.testdata.walk import synthetic_walk, to_camera
 
 
@@ -106,23 +104,6 @@ def test_a_toe_dropped_for_a_few_frames_under_a_standing_heel_does_not_drag_the_
     # Not a toe whose heel stands and that itself rises out of its stance (a toe raised on the heel).
     sole[18:23, 1] = 0.12
     assert not refine_contacts(found, sole, speed)[18:23, 1].any()
-
-
-def test_a_glitching_toe_landmark_does_not_end_a_planted_toes_contact() -> None:
-    """MediaPipe's toe landmark jumps 40-75 px back and forth for seven frames while the boxer's toe
-    stands (held-out boxing clip): the picture says nothing about that foot's speed there, so the fit's slow
-    3D speed keeps the contact. Before, the median of the jumps read the toe as moving 1 m/s and its
-    contact ended for seven frames. A foot that really moves 6 px a frame is still seen moving."""
-    kp = _standing_keypoints()
-    kp[20:27, 31, 0] += [40.0, -35.0, 60.0, -20.0, 75.0, 0.0, 50.0]
-    kp[:, 32, 0] += np.arange(60) * 6.0  # right toe: 6 px per frame = 0.9 m/s
-    speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
-    assert np.isnan(speed[21:26, 1]).all()
-    assert np.median(speed[5:-5, 3]) == pytest.approx(0.9, rel=0.05)
-    fitted = np.full((60, 4), 0.3)  # the fit holds the toe still enough
-    fitted[:, 3] = 0.9
-    contacts = detect_contacts(np.zeros((60, 4)), fitted, image_speed=speed)
-    assert contacts[:, 1].all() and not contacts[:, 3].any()
 
 
 def test_a_locked_heel_does_not_follow_its_toe_out_of_the_toes_lock() -> None:
