@@ -8,9 +8,10 @@ import numpy as np
 
 from core.body.mannequin import forward_kinematics
 from core.cleanup import CleanupSettings, clean_motion
+from core.cleanup.contact_pass import refine_contacts
 from core.cleanup.contacts import segments
 from core.cleanup.floor import PROXY_INDEX
-from core.cleanup.footlock import HOLD_RISE, proxy_targets
+from core.cleanup.footlock import HOLD_RISE, HOLD_STEP, proxy_targets
 from core.skeleton import JOINT_INDEX
 from tests.core.test_cleanup_root import _with_landmarks
 from tests.testdata.walk import synthetic_walk, to_camera
@@ -62,3 +63,68 @@ def test_a_planted_proxy_rises_at_most_hold_rise_over_its_stance() -> None:
     targets, _ = proxy_targets(points, contacts, np.full(4, 0.05))
     assert np.all(targets[5:25, 1, 2] <= 0.05 + HOLD_RISE + 1e-9)
     assert np.all(targets[5:25, 1, 2] >= 0.05 - 1e-9)
+
+
+def test_a_planted_foot_the_fit_sinks_moves_at_most_hold_step_a_frame() -> None:
+    """Mid-stance the fit sinks a planted heel 4 cm a frame for four frames and lifts it back (the demo's
+    man on his box): its held height moves at most ``HOLD_STEP`` a frame, so no planted step exceeds 2 cm.
+    Before, a planted height followed the fit down to the floor, 4 cm in one frame."""
+    T = 40
+    points = np.zeros((T, 4, 3))
+    points[..., 2] = 0.25  # standing on a box, 20 cm above the floor the rest height is measured from
+    points[15:23, 0, 2] -= 0.04 * np.array([1, 2, 3, 4, 4, 3, 2, 1])
+    contacts = np.zeros((T, 4), bool)
+    contacts[5:35, 0] = True
+    targets, _ = proxy_targets(points, contacts, np.full(4, 0.05))
+    steps = np.abs(np.diff(targets[5:35, 0, 2]))
+    assert steps.max() <= HOLD_STEP + 1e-9
+    assert np.linalg.norm(np.diff(targets[:, 0], axis=0), axis=-1).max() < 0.02
+
+
+def test_a_toe_dropped_for_a_few_frames_under_a_standing_heel_does_not_drag_the_foot() -> None:
+    """The fit slides a standing foot 4.5 cm a frame (1.35 m/s, faster than any bridge by speed allows) and
+    the toe's contact drops for five frames while its heel stays planted (the demo's box, frames 90-94).
+    The toe keeps its contact through the gap, so neither the toe nor its heel steps more than 2 cm.
+    Before, the toe was locked twice, 36 cm apart, and crossfaded between the two places in five frames."""
+    T = 40
+    points = np.zeros((T, 4, 3))
+    points[..., 2] = 0.05
+    points[:, :, 1] = 0.045 * np.arange(T)[:, None]
+    found = np.zeros((T, 4), bool)
+    found[5:35, 0:2] = True
+    found[18:23, 1] = False
+    sole = points[..., 2] - 0.05
+    speed = np.full((T, 4), 1.35)
+    contacts = refine_contacts(found, sole, speed)
+    assert contacts[5:35, 1].all()
+    targets, weights = proxy_targets(points, contacts, np.full(4, 0.05))
+    held = weights[1:, :2] * weights[:-1, :2] == 1.0
+    steps = np.linalg.norm(np.diff(targets[:, :2], axis=0), axis=-1)
+    assert held[:, 1].sum() >= 28 and steps[held].max() < 0.02
+    # Not a toe whose heel stands and that itself rises out of its stance (a toe raised on the heel).
+    sole[18:23, 1] = 0.12
+    assert not refine_contacts(found, sole, speed)[18:23, 1].any()
+
+
+def test_a_locked_heel_does_not_follow_its_toe_out_of_the_toes_lock() -> None:
+    """Heel and toe of a standing foot are locked; the toe's contact ends first while the fit slides the
+    whole body on, 2.5 cm a frame (the legs alone plant the feet here). The locked heel stays where it
+    stands: its steps are under 1 cm. Before, it turned about the toe's ramp target, which eases back onto
+    the sliding fit, and went with it (38 mm a frame on the rendered room walk, 10 cm on the demo's box)."""
+    from core.cleanup.footlock import lock_feet
+    from core.cleanup.floor import proxy_heights
+
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    mid = (s + e) // 2
+    pitched = copy.deepcopy(motion)
+    pitched.trans[mid:, 1] += 0.025 * np.arange(1, motion.num_frames - mid + 1)  # the fit slides on
+    contacts = np.zeros_like(truth)
+    contacts[s:e, 0] = True
+    contacts[s:mid, 1] = True
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    out_poses, out_trans = lock_feet(pitched.poses, pitched.rest_joints, pitched.trans, contacts, heights,
+                                     move_root=False)
+    pos, _ = forward_kinematics(out_poses, pitched.rest_joints, out_trans)
+    heel = pos[s:e, JOINT_INDEX["left_ankle"]]
+    assert np.linalg.norm(np.diff(heel, axis=0), axis=-1).max() < 0.01
