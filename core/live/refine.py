@@ -26,8 +26,8 @@ so one landmark MediaPipe put on the wrong limb does not drag the body.
 Parameters: a small rotation of each of the 22 body joints (pelvis to wrists: R_local <-
 R_local exp(delta)) and the translation; fingers, jaw and eyes keep the closed form's.
 The Jacobian is analytic (a joint's turn moves each landmark below it by
-``delta x (p - joint)``), so a step is one forward kinematics and a 69 x 69 solve:
-well under a millisecond of numpy.
+``delta x (p - joint)``), so a step is one forward kinematics and a 69 x 69 solve
+(:func:`solve_spd`).
 """
 
 from __future__ import annotations
@@ -74,6 +74,28 @@ def _skew(v: np.ndarray) -> np.ndarray:
                      np.stack([-v[..., 1], v[..., 0], z], -1)], -2)
 
 
+def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with A x = b for a symmetric positive definite ``A`` (n, n): Cholesky in numpy loops and ``einsum``.
+
+    Not ``np.linalg.solve``: for a 69 x 69 system OpenBLAS starts its threads, which then wait on cores that
+    MediaPipe's pose thread holds (the live session's normal state): 1-10 ms a solve on this 2-core machine
+    under load, against a steady 2 ms here (0.07 ms with one BLAS thread, which numpy cannot be told
+    after it is loaded)."""
+    n = len(b)
+    L = np.zeros_like(A)
+    for j in range(n):
+        row = L[j, :j]
+        L[j, j] = np.sqrt(max(A[j, j] - np.einsum("i,i->", row, row), 1e-300))
+        L[j + 1:, j] = (A[j + 1:, j] - np.einsum("ki,i->k", L[j + 1:, :j], row)) / L[j, j]
+    y = np.empty(n)
+    for j in range(n):
+        y[j] = (b[j] - np.einsum("i,i->", L[j, :j], y[:j])) / L[j, j]
+    x = np.empty(n)
+    for j in range(n - 1, -1, -1):
+        x[j] = (y[j] - np.einsum("i,i->", L[j + 1:, j], x[j + 1:])) / L[j, j]
+    return x
+
+
 @dataclass(frozen=True)
 class RefineSettings:
     """The per-frame refinement (weights as ``core.fit.optimize.ObjectiveWeights``', metres^2).
@@ -92,12 +114,12 @@ class RefineSettings:
         hold_seconds: a previous frame older than this is no prior (the person was gone).
     """
 
-    steps: int = 2
+    steps: int = 1
     image: float = 1.0
     world: float = 0.1
     world_depth: float = 0.2
     previous: float = 0.02
-    stay: float = 0.02
+    stay: float = 0.1
     stay_trans: float = 1.0
     damping: float = 1e-2
     min_visibility: float = 0.3
@@ -201,10 +223,10 @@ class Refiner:
         jac, r = (jac * w[:, None, None]).reshape(-1, PARAMS), (r * w[:, None]).ravel()
         pr, pw = self._priors(R, trans, start, prior)
         n = len(pw) // PARAMS
-        A = jac.T @ jac + np.diag(pw.reshape(n, PARAMS).sum(0))
-        g = jac.T @ r + (pw * pr).reshape(n, PARAMS).sum(0)
+        A = np.einsum("ki,kj->ij", jac, jac) + np.diag(pw.reshape(n, PARAMS).sum(0))  # no BLAS threads: solve_spd
+        g = np.einsum("ki,k->i", jac, r) + (pw * pr).reshape(n, PARAMS).sum(0)
         A += self.settings.damping * np.diag(np.diag(A))
-        return -np.linalg.solve(A, g), float(r @ r + pw @ pr ** 2)
+        return -solve_spd(A, g), float(r @ r + pw @ pr ** 2)
 
     def __call__(self, aa: np.ndarray, trans: np.ndarray, uv: np.ndarray, world: np.ndarray, vis: np.ndarray,
                  t: float) -> tuple[np.ndarray, np.ndarray]:

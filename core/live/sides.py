@@ -5,7 +5,7 @@ the other way within a frame (a turn no body makes in 1/30 s) starts a *run* wit
 the other labelling. Offline, runs are counted against the longest run of the clip;
 live the longest is not known yet, so runs are counted against the labelling
 *established* so far: the last run that lasted longer than ``max_swap_seconds``, or,
-before any did, the longest run seen. A run of the other labelling is relabelled
+before any did, the longest run seen (the current one included). A run of the other labelling is relabelled
 while it is short, and taken as it is once it lasts (the person turned, or it was
 right).
 
@@ -55,10 +55,12 @@ class CausalSideSwaps:
         self._established: int | None = None  # the parity of the last run that lasted over max_swap_seconds
         self._longest = (-1.0, 0)  # (seconds, parity) of the longest finished run
 
-    def _reference(self) -> int:
+    def _reference(self, t: float) -> int:
+        """The labelling taken for the person's: the established one, else the longest run's (the current run
+        winning a tie, so a swap on the very first frame costs a frame or two, not half a second)."""
         if self._established is not None:
             return self._established
-        return self._longest[1] if self._longest[0] >= 0 else self._parity
+        return self._longest[1] if self._longest[0] > t - self._run_start else self._parity
 
     def _flip(self, t: float) -> None:
         lasted = t - self._run_start
@@ -92,7 +94,7 @@ class CausalSideSwaps:
         self._seen, self._hip = t, hip
         if t - self._run_start > self.max_swap_seconds:
             self._established = self._parity  # lasted: this labelling is the person's
-        self.swapped = self._parity != self._reference()
+        self.swapped = self._parity != self._reference(t)
         if self.swapped:
             swap_sides(seq, np.array([0]))
         return self.swapped

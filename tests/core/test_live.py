@@ -125,7 +125,7 @@ def test_the_floor_comes_from_the_feet_so_far_and_a_jump_does_not_lift_it() -> N
 
 def test_a_brief_left_right_relabelling_is_undone_and_a_lasting_one_kept() -> None:
     from core.landmarks import BODY_SWAP, PoseSequence
-    from core.live.solver import CausalSideSwaps
+    from core.live.sides import CausalSideSwaps
 
     rng = np.random.default_rng(3)
     world = rng.normal(scale=0.2, size=(33, 4))
@@ -158,7 +158,7 @@ def test_a_one_frame_relabelling_costs_that_frame_only_and_someone_elsewhere_sta
     last one *as relabelled* missed that frame and then took the true frames after it for swapped, for
     half a second (limb joints 300-600 mm off against the offline take)."""
     from core.landmarks import BODY_SWAP, PoseSequence
-    from core.live.solver import CausalSideSwaps
+    from core.live.sides import CausalSideSwaps
 
     world = np.zeros((33, 4), np.float32)
     world[:, 3] = 1.0
