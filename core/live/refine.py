@@ -13,15 +13,14 @@ shape fixed, on the offline objective's per-frame terms (``core.fit.optimize``'s
 - world: the landmarks relative to the mid-hip against the lifted metric landmarks
   (``core.fit.lifting``), the component along the camera's axis down-weighted
   (``world_depth``: MediaPipe's depth is its weak part);
-- the previous frame: the last refined pose as a prior (the warm start: a joint the
+- the previous frame: the last refined pose as a weak prior (the warm start: a joint the
   landmarks say little about stays where it was instead of jumping to the closed
-  form's guess).
+  form's guess);
+- the closed form: a prior towards the frame's own closed-form solve (``stay``): a twist
+  no landmark sees stays where the directions put it.
 
 Robust as offline: each step re-weights the landmarks by Geman-McClure (``SIGMA``),
 so one landmark MediaPipe put on the wrong limb does not drag the body.
-
-- the closed form: a prior towards the frame's own closed-form solve (``stay``): a twist
-  no landmark sees stays where the directions put it.
 
 Parameters: a small rotation of each of the 22 body joints (pelvis to wrists: R_local <-
 R_local exp(delta)) and the translation; fingers, jaw and eyes keep the closed form's.
@@ -49,7 +48,7 @@ LANDMARKS = np.flatnonzero(BODY_JOINT < BODY_JOINTS)
 PARAMS = BODY_JOINTS * 3 + 3
 """A small rotation of each of the 22 joints, then the translation."""
 SIGMA = 0.05
-"""Geman-McClure scale, metres: a landmark 5 cm off counts half, 15 cm off a tenth."""
+"""Geman-McClure scale, metres: a landmark 5 cm off weighs a quarter, 15 cm off a hundredth."""
 _HIPS = [int(np.flatnonzero(LANDMARKS == BODY[n])[0]) for n in ("left_hip", "right_hip")]
 
 
@@ -151,10 +150,6 @@ class Refiner:
         self.settings = settings
         self._offsets = body_landmark_offsets(self.J)[LANDMARKS]  # (L, 3) model frame
         self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (local rotations (22, 3, 3), trans, t)
-        self.cost = (np.nan, np.nan)  # the last frame's objective before and after its steps, metres^2
-
-    def reset(self) -> None:
-        self._last = None
 
     def _pose(self, R: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (L, 3), joints (22, 3), global rotations (22, 3, 3)), camera frame, of the local rotations
@@ -209,8 +204,8 @@ class Refiner:
         return np.concatenate(res), np.concatenate(wts)
 
     def _step(self, R: np.ndarray, trans: np.ndarray, obs: _Frame, start: tuple[np.ndarray, np.ndarray],
-              prior: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, float]:
-        """(the step (PARAMS,), the objective where it starts) of one Levenberg-Marquardt step."""
+              prior: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """One Levenberg-Marquardt step (PARAMS,): the joints' turns, then the translation's move."""
         points, joints, rot = self._pose(R, trans)
         # A joint's turn delta (its own axes) moves a landmark below it by (rot_j delta) x (p - joint_j).
         d_turn = -_skew(points[:, None] - joints[None]) @ rot[None]  # (L, 22, 3, 3)
@@ -226,7 +221,7 @@ class Refiner:
         A = np.einsum("ki,kj->ij", jac, jac) + np.diag(pw.reshape(n, PARAMS).sum(0))  # no BLAS threads: solve_spd
         g = np.einsum("ki,k->i", jac, r) + (pw * pr).reshape(n, PARAMS).sum(0)
         A += self.settings.damping * np.diag(np.diag(A))
-        return -solve_spd(A, g), float(r @ r + pw @ pr ** 2)
+        return -solve_spd(A, g)
 
     def __call__(self, aa: np.ndarray, trans: np.ndarray, uv: np.ndarray, world: np.ndarray, vis: np.ndarray,
                  t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -242,24 +237,11 @@ class Refiner:
         start = (R.copy(), tr.copy())
         last = self._last
         prior = (last[0], last[1]) if last is not None and 0 < t - last[2] <= s.hold_seconds else None
-        costs = []
         for _ in range(s.steps):
-            step, cost = self._step(R, tr, obs, start, prior)
-            costs.append(cost)
+            step = self._step(R, tr, obs, start, prior)
             R = R @ axis_angle_to_matrix(step[:BODY_JOINTS * 3].reshape(BODY_JOINTS, 3))
             tr = tr + step[BODY_JOINTS * 3:]
-        self.cost = (costs[0], np.nan)
         self._last = (R, tr, t)
         out = np.asarray(aa, np.float64).copy()
         out[:BODY_JOINTS] = matrix_to_axis_angle(R)
         return out, tr
-
-    def objective(self, aa: np.ndarray, trans: np.ndarray, uv: np.ndarray, world: np.ndarray,
-                  vis: np.ndarray) -> float:
-        """The image and world terms (metres^2, robust weights included) of a pose: what the steps lower."""
-        obs = self._observations(uv, world, vis)
-        points, _, _ = self._pose(axis_angle_to_matrix(np.asarray(aa, np.float64)[:BODY_JOINTS]),
-                                  np.asarray(trans, np.float64))
-        r, _ = self._terms(points, obs)
-        w = obs.weight * (SIGMA ** 2 / (SIGMA ** 2 + np.sum(r ** 2, -1))) ** 2
-        return float(np.sum(w[:, None] * r ** 2))

@@ -4,9 +4,9 @@ The fit is the offline closed-form solve (``core.fit.closed_form.fit_frames``)
 on one frame, after the offline fit's lifting of the limb points onto their
 camera rays (``core.fit.lifting``; with one frame, the bone lengths are that
 frame's): joint rotations from landmark directions, the translation from the
-2D landmarks. A direct solve, no iterations to bound (10-20 ms of numpy here),
-so each frame is solved from its own landmarks and the filter carries the
-previous frames. The body's shape (the mannequin's betas, or SMPL-X's from them: ``core.live.body``) is estimated
+2D landmarks; then a bounded refinement of it against the 2D and metric
+landmarks (``core.live.refine``: one step by default, the previous frame's pose
+as a weak prior), and the One Euro filter. The body's shape (the mannequin's betas, or SMPL-X's from them: ``core.live.body``) is estimated
 once from the first ``warmup_frames`` frames with a person and then kept, so
 the rig built from it stays valid for the session.
 
