@@ -1,6 +1,6 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--full-reference]   (or: <dev python> bench/live.py ...)
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--letterboxed-reference]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -8,11 +8,15 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [-
    receiver here (as the add-on's) timestamps every datagram: delivered fps, glass-to-pose latency
    (the engine's frame read -> the pose received here) median and p95, drift (latency of the last
    quarter against the first), the engine's memory (RSS, first and last quarter), load average.
-3. Quality: the same clip's first 230 frames, every frame solved (no ``--realtime``), against the
-   offline balanced take of those frames: the 12 limb joints in the camera frame after root
-   alignment, median mm; also on the frames where both takes hold the same person (either may take a
-   passer-by). ``--full-reference``: also against the offline take of the full-resolution demo, and
-   the two offline takes against each other (what the reference itself is good to).
+3. Quality: the same clip's 230 frames, every frame solved (no ``--realtime``), against the
+   reference: the offline balanced take of the full-resolution demo (it stays on the man; the 640x480
+   clip's own offline take follows the woman from frame 182), on its trusted frames (``REFERENCE_WRONG``,
+   checked by looking, and its bridged frames left out): the 12 limb joints in the camera frame after
+   root alignment, median mm, per joint; also where both takes hold the same person (live holds the last
+   pose where MediaPipe lost him). Then the per-frame refinement's steps (``core.live.refine``, 0-3) on
+   the same landmarks, replayed in this process: each one's median and its solve's cost, paired.
+   ``--letterboxed-reference``: also against the 640x480 clip's own offline take, and the two offline
+   takes against each other on the trusted frames (what a reference is good to).
 
 The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
 run needs (written once into the cache). Ratios are against the baseline. Writes
@@ -66,20 +70,25 @@ def demo_frames() -> list[np.ndarray]:
     return frames
 
 
-def clip(frames: list[np.ndarray], seconds: float, name: str) -> Path:
-    """A 30 fps MP4 of ``frames`` played forwards and backwards until it lasts ``seconds`` (cached)."""
+def clip(frames: list[np.ndarray], seconds: float, name: str, lossless: bool = False) -> Path:
+    """A 30 fps video of ``frames`` played forwards and backwards until it lasts ``seconds`` (cached): MP4
+    (mp4v), or with ``lossless`` FFV1 in Matroska. The quality run takes the lossless one: mp4v at OpenCV's
+    quality blurs the man on the box enough to move MediaPipe's landmarks, and the live figure against the
+    offline take with them (76 mm median against 60 on the frames themselves, December 2026), an error of
+    the bench's re-encoding that no camera stream has."""
     import cv2
 
     import dev
 
-    path = dev.CACHE / "bench" / f"{name}.mp4"
+    path = dev.CACHE / "bench" / f"{name}.{'mkv' if lossless else 'mp4'}"
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     loop = frames + frames[-2:0:-1]
     count = max(len(frames), int(seconds * FPS))
-    part = path.with_suffix(".part.mp4")
-    writer = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
+    part = path.with_name(f"{path.stem}.part{path.suffix}")
+    writer = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*("FFV1" if lossless else "mp4v")), FPS,
+                             (WIDTH, HEIGHT))
     for i in range(count):
         writer.write(loop[i % len(loop)])
     writer.release()
@@ -252,53 +261,167 @@ def of_take(motion, rows: list[int]) -> Take:
             np.asarray(motion.camera_extrinsics, np.float64))
 
 
-def quality(source: Path, tmp: Path, full: bool = False) -> dict[str, float]:
-    """Live (every frame solved) against the offline balanced take of ``source``: limb joints, median mm; with
-    ``full`` also against the offline take of the full-resolution demo, and the two offline takes against
-    each other (what the reference itself is good to)."""
+REFERENCE_WRONG = ((0, 12), (66, 74))
+"""Frames of the reference (the offline balanced take of the full-resolution demo) that are not the man as he
+is, checked by looking (its skeleton drawn over the frames, December 2026): he faces the camera on the box (his
+face in view), the take turns him to face away (its left wrist on the image's left) on 0-12 and 66-74, where
+MediaPipe swapped his sides and the offline repair missed it. Left out of the figures, with the take's bridged
+frames. Through the flip (166-195) the take stays on him (the 640x480 clip's offline take follows the woman
+from 182 instead, which is why it is no reference)."""
+
+
+def reference_frames(ref) -> tuple[set[int], list[str]]:
+    """(the reference's trusted frame numbers, notes): all but its bridged frames and ``REFERENCE_WRONG``; a note
+    when a span of ``REFERENCE_WRONG`` no longer faces away (the offline take changed: look again)."""
+    from core.skeleton import JOINT_INDEX as J
+
+    cam = camera_positions(*of_take(ref, list(range(len(ref.frame_indices)))))
+    across = cam[:, J["left_shoulder"]] - cam[:, J["right_shoulder"]]
+    up = cam[:, J["neck"]] - cam[:, J["pelvis"]]
+    facing_z = np.cross(across, up)[:, 2]  # < 0: the chest faces the camera (OpenCV camera, z away from it)
+    wrong, notes = set(), []
+    for first, last in REFERENCE_WRONG:
+        rows = [i for i, f in enumerate(ref.frame_indices) if first <= int(f) <= last]
+        wrong |= {int(ref.frame_indices[i]) for i in rows}
+        if rows and np.median(facing_z[rows]) < 0:
+            notes.append(f"the reference faces the camera on {first}-{last} now: look at those frames again")
+    trusted = {int(f) for f, b in zip(ref.frame_indices, ref.bridged) if not b and int(f) not in wrong}
+    return trusted, notes
+
+
+def live_take(source: Path, tmp: Path) -> Take:
+    """The live engine's stream of ``source``, every frame solved: (poses, trans, rest joints, per-frame camera)
+    with the frame numbers as a fifth item."""
     from core.motion import read_motion
 
-    ref, offline_s = offline_take(source, tmp / "offline.npz")
     receiver = Receiver(keep=True)
     take = tmp / "rest.npz"
     run_engine(source, receiver, "--take", str(take))
     receiver.close()
     rest = read_motion(take)
-    live = {f.frame: f for f in receiver.frames}
-    rows = [i for i, f in enumerate(ref.frame_indices) if int(f) in live]
-    frames = [live[int(ref.frame_indices[i])] for i in rows]
+    frames = sorted({f.frame: f for f in receiver.frames}.values(), key=lambda f: f.frame)
     # Each frame in its own camera: the stream's world turns as the camera's tilt is estimated (v2).
-    poses, trans = np.stack([f.poses for f in frames]), np.stack([f.trans for f in frames])
-    E_live = np.stack([f.camera_extrinsics() for f in frames])
-    got: Take = (poses, trans, np.asarray(rest.rest_joints, np.float64), E_live)
-    err, same = compare(got, of_take(ref, rows))
-    # The same live rotations on the offline take's skeleton: what is left is the pose, not the body's size.
-    pose_only, _ = compare((poses, trans, np.asarray(ref.rest_joints, np.float64), E_live), of_take(ref, rows))
-    per_frame = np.median(err, axis=1)
-    worst = [int(ref.frame_indices[rows[i]]) for i in np.argsort(per_frame)[::-1][:12]]
-    figures = {"quality_frames": len(rows), "limb_median_mm": float(np.median(err)),
-               "limb_p90_mm": float(np.percentile(err, 90)), "offline_capture_seconds": offline_s,
-               "frames_over_150mm": int(np.sum(per_frame > 150.0)), "worst_frames": sorted(worst),
-               "limb_median_mm_on_offline_skeleton": float(np.median(pose_only)),
-               # Either take may hold a passer-by on some frames: the figure where both hold the same person.
-               "limb_median_mm_same_person": float(np.median(err[same])) if same.any() else float("nan"),
-               "frames_other_person": int(np.sum(~same)),
-               "other_person_frames": [int(ref.frame_indices[rows[i]]) for i in np.flatnonzero(~same)]}
-    if full:
-        import dev
+    return (np.stack([f.poses for f in frames]), np.stack([f.trans for f in frames]),
+            np.asarray(rest.rest_joints, np.float64), np.stack([f.camera_extrinsics() for f in frames]),
+            [f.frame for f in frames])
 
-        big, _ = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
-        index = {int(f): i for i, f in enumerate(big.frame_indices)}
-        both = [k for k, i in enumerate(rows) if int(ref.frame_indices[i]) in index]
-        big_rows = [index[int(ref.frame_indices[rows[k]])] for k in both]
-        err_full, same_full = compare((poses[both], trans[both], got[2], E_live[both]), of_take(big, big_rows))
-        err_refs, same_refs = compare(of_take(ref, [rows[k] for k in both]), of_take(big, big_rows))
-        figures.update({"full_reference_limb_median_mm": float(np.median(err_full)),
-                        "full_reference_limb_median_mm_same_person": float(np.median(err_full[same_full])),
-                        "full_reference_frames_other_person": int(np.sum(~same_full)),
-                        "offline_takes_apart_mm_same_person": float(np.median(err_refs[same_refs])),
-                        "offline_takes_frames_other_person": int(np.sum(~same_refs))})
+
+def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
+    """Figures of ``live`` (with its frame numbers) against ``ref`` on the ``trusted`` frames."""
+    index = {int(f): i for i, f in enumerate(ref.frame_indices)}
+    keep = [k for k, f in enumerate(live[4]) if f in trusted and f in index]
+    got: Take = (live[0][keep], live[1][keep], live[2], live[3][keep])
+    want = of_take(ref, [index[live[4][k]] for k in keep])
+    err, same = compare(got, want)
+    pose_only, _ = compare((got[0], got[1], want[2], got[3]), want)
+    per_frame = np.median(err, axis=1)
+    return {f"{prefix}quality_frames": len(keep), f"{prefix}limb_median_mm": float(np.median(err)),
+            f"{prefix}limb_p90_mm": float(np.percentile(err, 90)),
+            f"{prefix}frames_over_150mm": int(np.sum(per_frame > 150.0)),
+            f"{prefix}limb_median_mm_on_offline_skeleton": float(np.median(pose_only)),
+            f"{prefix}limb_median_mm_same_person": float(np.median(err[same])) if same.any() else float("nan"),
+            f"{prefix}frames_other_person": int(np.sum(~same)),
+            **{f"{prefix}{name}_median_mm": float(np.median(err[same, j])) for j, name in enumerate(LIMB_JOINTS)}}
+
+
+def replay_landmarks(frames: list[np.ndarray]) -> list:
+    """Each frame's landmarks as the live engine finds them (MediaPipe Pose in tracking mode, the person
+    followed), one-frame PoseSequences."""
+    import cv2
+
+    from core.live.follow import LiveFollow
+    from core.live.pose import FramePose
+
+    follow, out = LiveFollow(), []
+    with FramePose() as pose:
+        for i, bgr in enumerate(frames):
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            seq = pose.process(follow.frame(rgb), i, FPS)
+            follow.check(rgb, seq)
+            out.append(seq)
+    return out
+
+
+REFINE_STEPS = (0, 1, 2, 3)
+
+
+def refinement(frames: list[np.ndarray], ref, trusted: set[int]) -> dict:
+    """The live solve with 0-3 refinement steps (``core.live.refine``) on the same landmarks, solvers fed each
+    frame in turn (their timings paired): each one's limb median against ``ref`` and its solve's median ms."""
+    import copy
+
+    from core.live.refine import RefineSettings
+    from core.live.solver import LiveSolver
+    from core.video import DEFAULT_HFOV_DEGREES, default_intrinsics
+
+    K = default_intrinsics(WIDTH, HEIGHT, DEFAULT_HFOV_DEGREES)
+    solvers = {n: LiveSolver(K, None, refine=RefineSettings(steps=n)) for n in REFINE_STEPS}
+    solved: dict[int, list] = {n: [] for n in REFINE_STEPS}
+    ms: dict[int, list[float]] = {n: [] for n in REFINE_STEPS}
+    for i, seq in enumerate(replay_landmarks(frames)):
+        for n, solver in solvers.items():
+            one = copy.deepcopy(seq)
+            if not solver.ready:
+                solver.warm_up(one, i / FPS)
+                continue
+            began = time.perf_counter()
+            frame = solver.solve(one, i / FPS)
+            ms[n].append(1000.0 * (time.perf_counter() - began))
+            if frame is not None:
+                solved[n].append((i, frame, solver.camera_extrinsics(frame.camera_height)))
+    out: dict = {}
+    for n in REFINE_STEPS:
+        take = (np.stack([f.poses for _, f, _ in solved[n]]), np.stack([f.trans for _, f, _ in solved[n]]),
+                solvers[n].rest_joints, np.stack([E for _, _, E in solved[n]]), [i for i, _, _ in solved[n]])
+        out[f"refine_{n}_steps_limb_median_mm"] = against(take, ref, trusted)["limb_median_mm"]
+        out[f"refine_{n}_steps_solve_ms_median"] = float(np.median(ms[n]))
+        out[f"refine_{n}_steps_solve_over_0_steps"] = float(np.median(np.array(ms[n]) / np.array(ms[0])))
+    return out
+
+
+def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False) -> dict:
+    """Live (every frame solved) against the reference: the offline balanced take of the full-resolution demo,
+    on its trusted frames (:func:`reference_frames`); the refinement's steps compared on the same landmarks; with
+    ``letterboxed`` also against the offline take of the 640x480 clip itself, and the two offline takes against
+    each other on the trusted frames (what a reference is good to)."""
+    import dev
+
+    ref, offline_s = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
+    trusted, notes = reference_frames(ref)
+    live = live_take(source, tmp)
+    figures = {"offline_capture_seconds": offline_s, "reference_frames_left_out": len(ref.frame_indices) - len(trusted),
+               **against(live, ref, trusted), "reference_notes": notes}
+    figures.update(refinement(frames, ref, trusted))
+    if letterboxed:
+        small, _ = offline_take(source, tmp / "offline.npz")
+        figures.update(against(live, small, set(range(len(frames))), prefix="letterboxed_reference_"))
+        rows = list(range(len(small.frame_indices)))
+        as_live = (small.poses, small.trans, np.asarray(small.rest_joints, np.float64),
+                   np.broadcast_to(np.asarray(small.camera_extrinsics, np.float64), (len(rows), 4, 4)),
+                   [int(f) for f in small.frame_indices])
+        figures.update(against(as_live, ref, trusted, prefix="offline_takes_apart_"))
     return figures
+
+
+def print_quality(figures: dict) -> None:
+    print(f"quality: live (every frame solved) against the offline balanced take of the full-resolution demo, on its "
+          f"{figures['quality_frames']:.0f} trusted frames ({figures['reference_frames_left_out']} left out: "
+          f"REFERENCE_WRONG and bridged): limb joints {figures['limb_median_mm']:.0f} mm median (target <= 30), p90 "
+          f"{figures['limb_p90_mm']:.0f} mm, {figures['frames_over_150mm']} frames over 150 mm; "
+          f"{figures['limb_median_mm_same_person']:.0f} mm where both hold the same person "
+          f"({figures['frames_other_person']} frames apart: live holds his last pose while MediaPipe has lost him); "
+          f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm")
+    print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    for note in figures.pop("reference_notes"):
+        print(f"  NOTE: {note}")
+    print("  refinement steps (the same landmarks, paired): " + "; ".join(
+        f"{n}: {figures[f'refine_{n}_steps_limb_median_mm']:.1f} mm, solve {figures[f'refine_{n}_steps_solve_ms_median']:.1f} ms"
+        f" ({figures[f'refine_{n}_steps_solve_over_0_steps']:.2f}x)" for n in REFINE_STEPS))
+    if "letterboxed_reference_limb_median_mm" in figures:
+        print(f"  against the offline take of the 640x480 clip itself: {figures['letterboxed_reference_limb_median_mm']:.0f} "
+              f"mm; the two offline takes apart on the trusted frames: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
+              f"median ({figures['offline_takes_apart_limb_median_mm_same_person']:.0f} mm where both hold the man): what a "
+              "reference is good to")
 
 
 def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
@@ -325,24 +448,14 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     return figures
 
 
-def _spans(frames: list[int]) -> list[tuple[int, int]]:
-    """Runs of consecutive frame numbers as (first, last)."""
-    out: list[tuple[int, int]] = []
-    for f in frames:
-        if out and f == out[-1][1] + 1:
-            out[-1] = (out[-1][0], f)
-        else:
-            out.append((f, f))
-    return out
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the live run (default 30)")
     parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
-    parser.add_argument("--full-reference", action="store_true",
-                        help="also compare with the offline take of the full-resolution demo (one more capture)")
+    parser.add_argument("--letterboxed-reference", action="store_true",
+                        help="also compare with the offline take of the 640x480 clip, and the two offline takes "
+                             "with each other (one more capture)")
     args = parser.parse_args()
     frames = demo_frames()
     load = os.getloadavg()
@@ -354,26 +467,10 @@ def main() -> int:
     if not args.no_quality:
         import tempfile
 
-        quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo")
+        quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo", lossless=True)
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(quality(quality_clip, Path(tmp), full=args.full_reference))
-        print(f"quality: live against the offline balanced take, {figures['quality_frames']:.0f} frames: limb joints "
-              f"{figures['limb_median_mm']:.0f} mm median (target <= 30), p90 {figures['limb_p90_mm']:.0f} mm; "
-              f"{figures['frames_over_150mm']} frames over 150 mm (worst: {figures.pop('worst_frames')}); the live "
-              f"rotations on the offline take's skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm median "
-              "(the difference from the median above is the body's size)")
-        other = figures.pop("other_person_frames")
-        spans = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in _spans(other))
-        print(f"  on the {figures['quality_frames'] - figures['frames_other_person']:.0f} frames where both takes hold "
-              f"the same person (pelvises within {SAME_PERSON_DEGREES:g} degrees): {figures['limb_median_mm_same_person']:.0f} "
-              f"mm median; {figures['frames_other_person']} frames apart ({spans or 'none'}: look at them, either take may "
-              "hold a passer-by)")
-        if args.full_reference:
-            print(f"  against the offline take of the full-resolution demo: {figures['full_reference_limb_median_mm']:.0f} mm "
-                  f"median, {figures['full_reference_limb_median_mm_same_person']:.0f} mm where both hold the same person "
-                  f"({figures['full_reference_frames_other_person']} frames apart); the two offline takes differ by "
-                  f"{figures['offline_takes_apart_mm_same_person']:.0f} mm median where they hold the same person "
-                  f"({figures['offline_takes_frames_other_person']} frames apart): what the reference is good to")
+            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference))
+        print_quality(figures)
     try:
         import torch
 

@@ -237,7 +237,7 @@ class _Session:
                     continue
                 frame, seq = item
                 if not self.solver.ready:
-                    if self.solver.warm_up(seq):
+                    if self.solver.warm_up(seq, frame.time):
                         self._ready()
                     continue
                 began = time.perf_counter()

@@ -4,9 +4,9 @@ The fit is the offline closed-form solve (``core.fit.closed_form.fit_frames``)
 on one frame, after the offline fit's lifting of the limb points onto their
 camera rays (``core.fit.lifting``; with one frame, the bone lengths are that
 frame's): joint rotations from landmark directions, the translation from the
-2D landmarks. A direct solve, no iterations to bound (10-20 ms of numpy here),
-so each frame is solved from its own landmarks and the filter carries the
-previous frames. The body's shape (the mannequin's betas, or SMPL-X's from them: ``core.live.body``) is estimated
+2D landmarks; then a bounded refinement of it against the 2D and metric
+landmarks (``core.live.refine``: one step by default, the previous frame's pose
+as a weak prior), and the One Euro filter. The body's shape (the mannequin's betas, or SMPL-X's from them: ``core.live.body``) is estimated
 once from the first ``warmup_frames`` frames with a person and then kept, so
 the rig built from it stays valid for the session.
 
@@ -29,58 +29,20 @@ from ..cleanup.floor import PROXY_INDEX, proxy_heights
 from ..fit.closed_form import RestFrames, assign_hands, fit_frames
 from ..fit.ik import FitSettings, observed_frames
 from ..fit.lifting import camera_from_view, lift_to_rays
-from ..landmarks import FLIP_COSINE, PoseSequence, facing_directions, seen_confidence, swap_sides
+from ..landmarks import PoseSequence, seen_confidence
 from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to_axis_angle, quat_wxyz_to_axis_angle
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
 from .body import LiveBody
 from .ground import CausalGround
+from .sides import CausalSideSwaps
+from .refine import Refiner, RefineSettings
 from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, camera_from_world, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
 
 
-class CausalSideSwaps:
-    """MediaPipe's brief left/right confusions undone as they come (``core.landmarks.repair_side_swaps``,
-    causally).
-
-    As offline, the cue is MediaPipe's own labelling from one frame to the next: its chest turning
-    the other way within a frame (a turn no body makes in 1/30 s) starts a run with the other
-    labelling. Runs are counted against the labelling held before: a run of the odd parity is
-    relabelled, and one that lasts longer than ``max_swap_seconds`` is taken as it is from then on
-    (the person turned, or it was right). Each frame is compared with the last one *as MediaPipe
-    gave it*, not as relabelled here, so one missed or false flip costs at most that frame instead
-    of relabelling the true frames after it. A person lost for longer than ``max_swap_seconds``, or
-    found more than a torso's length from where the last frame had them (the tracker went to
-    someone else), starts afresh."""
-
-    def __init__(self, max_swap_seconds: float = 0.5) -> None:
-        self.max_swap_seconds = max_swap_seconds
-        self.swapped = False
-        self._facing: np.ndarray | None = None  # the last frame's facing, as MediaPipe labelled it
-        self._seen = -np.inf  # time of that frame
-        self._since = 0.0  # start of the current odd run
-        self._hip: np.ndarray | None = None  # the last frame's mid-hip in the image, pixels
-
-    def __call__(self, seq: PoseSequence, t: float) -> bool:
-        """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
-        facing = facing_directions(np.asarray(seq.body_world))[0]
-        if not (seq.present[0] and np.all(np.isfinite(facing))):
-            return False
-        uv = np.asarray(seq.body_2d[0, :, :2], np.float64)
-        hip = 0.5 * (uv[23] + uv[24])
-        torso = float(np.linalg.norm(0.5 * (uv[11] + uv[12]) - hip))
-        moved = self._hip is not None and float(np.linalg.norm(hip - self._hip)) > max(torso, 1.0)
-        if self._facing is None or t - self._seen > self.max_swap_seconds or moved:
-            self.swapped = False  # nothing to compare with: the labelling as given
-        elif float(facing @ self._facing) < FLIP_COSINE:
-            self.swapped = not self.swapped
-            self._since = t
-        if self.swapped and t - self._since > self.max_swap_seconds:
-            self.swapped = False  # held too long for a glitch: this labelling is the person's
-        self._facing, self._seen, self._hip = facing, t, hip
-        if self.swapped:
-            swap_sides(seq, np.array([0]))
-        return self.swapped
+FILTER_BETA = 10.0
+"""The One Euro filter's ``beta`` for the rotations (per quaternion unit a second) and the root (per m/s)."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +75,12 @@ class LiveSolver:
             (``core.fit.lifting``, as the offline fit does): MediaPipe's depth is its weak part.
         body: the body streamed (``core.live.body``): its shape from the warm-up and its rest joints the
             rotations are solved on (None: the mannequin).
+        refine: the bounded per-frame refinement of the closed-form solve (``core.live.refine``; steps 0: off).
     """
 
     def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
-                 fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None) -> None:
+                 fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None,
+                 refine: RefineSettings = RefineSettings()) -> None:
         self.K = np.asarray(K, np.float64)
         self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
         self.R_wc = world_from_camera(self.upright.up)
@@ -124,14 +88,18 @@ class LiveSolver:
         self.warmup_frames = warmup_frames
         self.lift = lift
         self.body = body or LiveBody()
+        self.refine = refine
+        self.refiner: Refiner | None = None
         self._warmup: list[np.ndarray] = []
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
         cutoff = smoothing_cutoff(smoothing)
-        # beta: rotations in quaternion units per second (about half a radian per second), root in m/s.
-        self._rot_filter = OneEuro(cutoff, beta=1.0) if smoothing > 0 else None
-        self._trans_filter = OneEuro(cutoff, beta=2.0) if smoothing > 0 else None
+        # beta: rotations in quaternion units per second (about half a radian per second), root in m/s. At 1 and 2
+        # the filter lagged a moving limb by about a frame: 10 mm of the median against the offline take on the
+        # demo (66 -> 56.5 mm with 10, the angular jitter still 45% below the unfiltered stream's; bench live).
+        self._rot_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
+        self._trans_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
         self._quats: np.ndarray | None = None
         self.side_swaps = CausalSideSwaps()
         self.stage_ms = {"fit": 0.0, "filter": 0.0, "floor": 0.0}  # the last solve's parts, milliseconds
@@ -142,8 +110,11 @@ class LiveSolver:
         """The shape is known (after the warm-up): frames can be solved."""
         return self.rest is not None
 
-    def warm_up(self, seq: PoseSequence) -> bool:
-        """Collect a frame for the shape; True once the shape is fixed (``betas``, ``rest_joints``)."""
+    def warm_up(self, seq: PoseSequence, t: float | None = None) -> bool:
+        """Collect a frame for the shape; True once the shape is fixed (``betas``, ``rest_joints``). With its time
+        ``t`` s, the frame also tells the left/right repair which labelling MediaPipe holds (``core.live.sides``)."""
+        if t is not None:
+            self.side_swaps(seq, t)
         if observed_frames(seq)[0]:
             self._warmup.append(np.asarray(seq.body_world[0], np.float64))
         if len(self._warmup) >= self.warmup_frames:
@@ -151,6 +122,7 @@ class LiveSolver:
                 if self.fit.estimate_shape else np.zeros(5)
             self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
             self.rest = RestFrames(joints)
+            self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
         return self.ready
 
@@ -159,7 +131,7 @@ class LiveSolver:
         assert self.rest is not None, "warm up first"
         return self.rest.joints
 
-    def _fit(self, seq: PoseSequence) -> tuple[np.ndarray, np.ndarray] | None:
+    def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
         """(local axis-angle (55, 3), trans (3,) camera frame) of the frame, or None without a person."""
         assert self.rest is not None
         if not observed_frames(seq)[0]:
@@ -174,7 +146,9 @@ class LiveSolver:
         aa, trans, _ = fit_frames(world[..., :3], uv[..., :2], vis, np.stack([left, right], 1), self.K, self.rest,
                                   straight_limb_blend=self.fit.straight_limb_blend, fit_hands=self.fit.fit_hands,
                                   min_visibility=self.fit.min_visibility)
-        return aa[0], trans[0]
+        if self.refiner is None:
+            return aa[0], trans[0]
+        return self.refiner(aa[0], trans[0], uv[0, :, :2], world[0, :, :3], vis[0], t)
 
     def _filter(self, aa: np.ndarray, trans: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
         q = axis_angle_to_quat_wxyz(aa)
@@ -193,7 +167,7 @@ class LiveSolver:
         assert self.rest is not None and self.ground is not None, "warm up first"
         began = time.perf_counter()
         self.side_swaps(seq, t)
-        found = self._fit(seq)
+        found = self._fit(seq, t)
         fitted = time.perf_counter()
         flags = 0
         if found is None:
