@@ -109,7 +109,7 @@ class TurnedLook:
         expected = self.expected()
         turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
         if not turned or abs(_wrap(own - expected)) < math.radians(AGREES_DEGREES):
-            self._remember(own)
+            self.remember(own)
             return None
         h, w = image.shape[:2]
         roi = np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, expected])
@@ -118,12 +118,13 @@ class TurnedLook:
         pts = np.concatenate([lms[0, :33, :2] * [w, h], lms[0, :33, 3:4]], axis=1)
         theirs = rotation_of(pts) if flags[0] >= self.min_presence else None
         if theirs is None or abs(_wrap(theirs - expected)) >= abs(_wrap(own - expected)):
-            self._remember(own)
+            self.remember(own)
             return None
-        self._remember(theirs)
+        self.remember(theirs)
         self.kept += 1
         return TurnedReading(roi, float(flags[0]), lms[0, :33].copy(),
                              np.concatenate([worlds[0, :33], lms[0, :33, 3:4]], axis=1))
 
-    def _remember(self, rotation: float) -> None:
+    def remember(self, rotation: float) -> None:
+        """The body's rotation (radians) on this frame, read elsewhere (or kept here)."""
         self._rotations = [*self._rotations[-1:], rotation]
