@@ -38,6 +38,10 @@ TURNED_DEGREES = 45.0
 MOMENTUM = 1.0
 """Share of the last frame's turn expected again on this one (1: the body turns on at the same speed). On the
 rendered acrobatics (five clips, Holistic's readings, scratch), 0.5, 0.8 and 1.0 gave the same figures."""
+MAX_TURN_DEGREES = 45.0
+"""A body turns less than this between two frames (the rendered backflip: 15-25 degrees at 30 fps); two
+readings further apart are a misreading (say, of a body half hidden behind someone), whose speed is not
+carried on."""
 AGREES_DEGREES = 22.5
 """A reading this near the predicted rotation needs no second look (the turned crop would be nearly its own)."""
 
@@ -96,7 +100,10 @@ class TurnedLook:
         last = self._rotations[-1]
         if len(self._rotations) < 2:
             return last
-        return _wrap(last + MOMENTUM * _wrap(last - self._rotations[-2]))
+        speed = _wrap(last - self._rotations[-2])
+        if abs(speed) > math.radians(MAX_TURN_DEGREES):  # a misreading, not a turn: expect no turn
+            return last
+        return _wrap(last + MOMENTUM * speed)
 
     def read(self, image: np.ndarray, points: np.ndarray, mirror_average: bool = False) -> TurnedReading | None:
         """The turned crop's reading where it reads the body of ``points`` (33, 3: px of ``image``, visibility)
