@@ -139,6 +139,8 @@ class _Frames:
         seq.frame_indices[count] = index
         if self.follower is None or _follow(self.follower, seq, count, index, res, rgb):
             _store_holistic(seq, count, res, self.mirrored, rgb)
+        if self.follower is not None:
+            _look_again(self.follower.turned, seq, count, rgb, self.follower.mirror_average)
         self.count += 1
 
 
@@ -157,6 +159,25 @@ def _follow(follower, seq: PoseSequence, count: int, index: int, res, rgb: np.nd
         seq.body_2d[count] = found[0] * [*seq.image_size, 1]
         seq.body_world[count] = found[1]
     return False
+
+
+def _look_again(turned, seq: PoseSequence, count: int, rgb: np.ndarray, mirror_average: bool) -> None:
+    """Frame ``count`` of ``seq`` read a second time in a crop turned as the body turns, where its body is
+    turned (``core.pose_torch.turned.TurnedLook``); the better reading's body replaces it (hands and face
+    stay Holistic's)."""
+    if not seq.present[count]:
+        turned.forget()
+        return
+    from .pose_torch.networks import one_cpu_thread
+
+    size = np.array(seq.image_size, np.float64)
+    scale = rgb.shape[1] / size[0]  # frames may be downscaled; seq holds original pixels
+    points = seq.body_2d[count].astype(np.float64) * [scale, scale, 1.0]
+    with one_cpu_thread():
+        better = turned.read(rgb, points, mirror_average)
+    if better is not None:
+        seq.body_2d[count] = np.concatenate([better.landmarks[:, :2] * size, better.landmarks[:, 3:4]], axis=1)
+        seq.body_world[count] = better.world
 
 
 def estimate_holistic(

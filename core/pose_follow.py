@@ -30,6 +30,7 @@ import numpy as np
 from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, pick_distance,
                      region_of)
 from .pose_torch.networks import one_cpu_thread
+from .pose_torch.turned import TurnedLook
 
 SIGNATURE_EVERY = 5
 """Frames between two looks at the colours of the person Holistic holds."""
@@ -57,6 +58,7 @@ class Follower:
         self._frames = 0
         self.doubt = False  # Holistic's body did not look like the person at the last check
         self.stand_in_frames = 0  # frames the torch stand-in found the person on
+        self.turned = TurnedLook(lambda: self.tracker().models, min_tracking)  # turned bodies read twice
 
     def tracker(self):
         """The torch stand-in (loaded on first use), sharing this identity."""

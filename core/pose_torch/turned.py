@@ -1,0 +1,137 @@
+"""A second, turned look at a body that is turned: the landmark model on the crop turned the way the body turns.
+
+The landmark model reads a body well when it stands upright in its crop.
+MediaPipe's tracking turns the crop by the rotation of the body it read on the
+previous frame. Through a flip or a roll the body turns by 15-25 degrees a
+frame, so the crop lags, and once a reading goes wrong (the body read head
+down, or lying across its true direction) the next crop is turned by that
+wrong reading and the error holds: on the rendered backflip, Holistic read
+the body 120 degrees off for ten frames after the flip's top, the pelvis a
+quarter of the person's height away.
+
+:class:`TurnedLook` keeps the rotation of the body's last two readings and,
+while the body is turned (its hips-to-shoulders axis beyond
+``TURNED_DEGREES`` of up in the image, or expected to be), predicts this
+frame's rotation at the turning speed it had (``MOMENTUM``). Where the
+reading in hand disagrees with that prediction by more than half of 45
+degrees, the landmark model reads the crop turned to the prediction, and the
+reading whose own rotation is nearer the prediction is kept (if the model
+finds a body there at all). Upright bodies cost nothing: no second look.
+
+Pixel coordinates of the image given; landmarks as ``body.decode_landmarks``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..person import region_of
+from . import body
+
+TURNED_DEGREES = 45.0
+"""A body whose hips-to-shoulders axis is this far from up in the image (or is expected to be) is turned."""
+MOMENTUM = 1.0
+"""Share of the last frame's turn expected again on this one (1: the body turns on at the same speed). On the
+rendered acrobatics (five clips, Holistic's readings, scratch), 0.5, 0.8 and 1.0 gave the same figures."""
+MAX_TURN_DEGREES = 45.0
+"""A body turns less than this between two frames (the rendered backflip: 15-25 degrees at 30 fps); two
+readings further apart are a misreading (say, of a body half hidden behind someone), whose speed is not
+carried on."""
+AGREES_DEGREES = 22.5
+"""A reading this near the predicted rotation needs no second look (the turned crop would be nearly its own)."""
+
+
+@dataclass
+class TurnedReading:
+    """The landmark model's reading of the turned crop.
+
+    Attributes:
+        roi: (5,) the crop (normalized x, y, width, height, rotation).
+        flag: presence score in [0, 1].
+        landmarks: (33, 5) normalized x, y, z, visibility, presence.
+        world: (33, 4) metres and visibility, turned like the crop (as MediaPipe's world landmarks).
+    """
+
+    roi: np.ndarray
+    flag: float
+    landmarks: np.ndarray
+    world: np.ndarray
+
+
+def _wrap(angle: float) -> float:
+    return float(body.normalize_radians(angle))
+
+
+def rotation_of(points: np.ndarray) -> float | None:
+    """Rotation (radians, clockwise in the image, 0 upright) of body landmarks (33, >=3: px, visibility)."""
+    region = region_of(points)
+    return None if region is None else float(region[3])
+
+
+class TurnedLook:
+    """Reads turned bodies a second time, in a crop turned as the body turns (see the module docstring).
+
+    Args:
+        models: gives the ``networks.BodyModels`` (its landmark model), called on the first second look
+            only: a clip of upright bodies never loads the networks for this.
+        min_presence: the model's presence a turned reading needs.
+    """
+
+    def __init__(self, models: Callable[[], Any], min_presence: float):
+        self.models = models
+        self.min_presence = min_presence
+        self._rotations: list[float] = []  # the last two kept readings' rotations, oldest first
+        self.looks = 0  # second looks taken, for tests and benchmarks
+        self.kept = 0  # of them, those that read the body better
+
+    def forget(self) -> None:
+        """The body was not seen on a frame: the next one starts without a turning speed."""
+        self._rotations.clear()
+
+    def expected(self) -> float | None:
+        """This frame's expected rotation (radians), from the last two readings; None before any."""
+        if not self._rotations:
+            return None
+        last = self._rotations[-1]
+        if len(self._rotations) < 2:
+            return last
+        speed = _wrap(last - self._rotations[-2])
+        if abs(speed) > math.radians(MAX_TURN_DEGREES):  # a misreading, not a turn: expect no turn
+            return last
+        return _wrap(last + MOMENTUM * speed)
+
+    def read(self, image: np.ndarray, points: np.ndarray, mirror_average: bool = False) -> TurnedReading | None:
+        """The turned crop's reading where it reads the body of ``points`` (33, 3: px of ``image``, visibility)
+        better, else None (keep ``points``' reading). Either way the kept reading's rotation is remembered."""
+        region = region_of(points)
+        if region is None:
+            self.forget()
+            return None
+        own = float(region[3])
+        expected = self.expected()
+        turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
+        if not turned or abs(_wrap(own - expected)) < math.radians(AGREES_DEGREES):
+            self.remember(own)
+            return None
+        h, w = image.shape[:2]
+        roi = np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, expected])
+        flags, lms, worlds = self.models().landmarks([image], roi[None], mirror_average)
+        self.looks += 1
+        pts = np.concatenate([lms[0, :33, :2] * [w, h], lms[0, :33, 3:4]], axis=1)
+        theirs = rotation_of(pts) if flags[0] >= self.min_presence else None
+        if theirs is None or abs(_wrap(theirs - expected)) >= abs(_wrap(own - expected)):
+            self.remember(own)
+            return None
+        self.remember(theirs)
+        self.kept += 1
+        return TurnedReading(roi, float(flags[0]), lms[0, :33].copy(),
+                             np.concatenate([worlds[0, :33], lms[0, :33, 3:4]], axis=1))
+
+    def remember(self, rotation: float) -> None:
+        """The body's rotation (radians) on this frame, read elsewhere (or kept here)."""
+        self._rotations = [*self._rotations[-1:], rotation]
