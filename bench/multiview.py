@@ -16,8 +16,16 @@ Figures (baselines measured in the same run):
   that view's own frames (targets 0.5 and 1).
 - ``calib_<C>cam_centre_cm`` / ``_orient_deg``: ``calibrate_from_person`` on
   cameras 0..C-1 (2 and 4; the true intrinsics given, as ``bench accuracy``
-  gives the true field of view), the largest camera error after a similarity
-  alignment (``compare.rig_errors``); ``calib_<C>cam_seconds`` its time (target
+  gives the true field of view), the largest camera error after the
+  similarity that lays the cameras' centres and orientations together, each
+  by its tolerance (``compare.rig_errors``; the target's alignment);
+  ``calib_<C>cam_orientalign_*`` the same aligned by the orientations alone
+  (as up to December 2026); ``_points_mm`` MediaPipe's keypoints triangulated
+  by the calibration and put on the true rig by either similarity, against
+  their triangulation by the true rig; ``_relative_deg_mean`` / ``_max`` the
+  camera pairs' relative rotation errors (no alignment); ``_scale`` truth
+  units per calibrated unit (the mannequin is about 1.62 m tall, the default
+  height 1.70 m); ``calib_<C>cam_seconds`` its time (target
   20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames;
   ``_cpu_seconds`` the process's CPU time, which a loaded machine inflates less).
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
@@ -35,7 +43,8 @@ Figures (baselines measured in the same run):
   ``world_mpjpe_mm`` (target 40 mm): the limb joints' error in camera 0's frame
   with no alignment to the body (a calibrated take's world is camera 0's, in
   metres; a take calibrated from the person is moved onto the true rig by the
-  similarity of the two rigs' cameras, ``world_mpjpe_mm``); W-MPJPE100 and
+  similarity of the two rigs' cameras, ``world_mpjpe_mm``, or by the
+  orientations alone, ``world_mpjpe_orientalign_mm``); W-MPJPE100 and
   WA-MPJPE100 as GVHMR/WHAM define them (a similarity fitted per 100-frame
   window on its first two frames, or on the whole window: on a calibrated take
   the two-frame fit turns the frames' pose error into a tilt of the whole
@@ -171,6 +180,32 @@ def on_clock(clip, seqs, cameras: int) -> list:
                      for s, o in zip(seqs[1:cameras], clip.timing["offsets_seconds"][1:cameras])]
 
 
+def relative_rotation_errors(estimate, reference) -> np.ndarray:
+    """Degrees, per camera pair: the error of camera b's rotation relative to camera a's (no alignment)."""
+    from core.rotations import matrix_to_axis_angle
+
+    C = estimate.num_cameras
+    pairs = [(a, b) for a in range(C) for b in range(a + 1, C)]
+    rel = [(estimate.R[b] @ estimate.R[a].T) @ (reference.R[b] @ reference.R[a].T).T for a, b in pairs]
+    return np.degrees(np.linalg.norm(matrix_to_axis_angle(np.stack(rel)), axis=-1))
+
+
+def keypoint_offsets_mm(views, estimate, reference, joint: bool) -> float:
+    """Mean distance (mm) of MediaPipe's keypoints triangulated by ``estimate`` and put on ``reference``'s
+    world by the rigs' similarity (``compare.rig_similarity``, ``joint`` or by the orientations alone) from
+    the same keypoints triangulated by ``reference``: where the calibrated rig puts the person."""
+    from core.multiview.compare import rig_similarity
+    from core.multiview.triangulate import triangulate, view_keypoints
+
+    uv, conf = view_keypoints(views)
+    usable = np.where(np.nan_to_num(conf) >= 0.5, conf, 0.0)
+    mine, _ = triangulate(uv, usable, estimate)
+    true, _ = triangulate(uv, usable, reference)
+    ok = np.isfinite(mine).all(-1) & np.isfinite(true).all(-1)
+    s, Q, d = rig_similarity(estimate, reference, joint)
+    return 1000.0 * float(np.linalg.norm(s * mine[ok] @ Q.T + d - true[ok], axis=-1).mean())
+
+
 def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
     from core.multiview.calibrate import calibrate_from_person
     from core.multiview.compare import rig_errors
@@ -180,13 +215,28 @@ def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
     t0, cpu0 = time.perf_counter(), time.process_time()
     rig = calibrate_from_person(views, list(sub.K))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    centre, orient, _ = rig_errors(rig, sub)
     key = f"calib_{cameras}cam"
-    print(f"  calibration from the person, {cameras} cameras: centres {np.round(100 * centre, 1)} cm, "
-          f"orientations {np.round(orient, 2)} deg, {seconds:.1f} s")
-    return {f"{key}_centre_cm": round(100 * float(centre.max()), 2), f"{key}_orient_deg": round(float(orient.max()), 3),
-            f"{key}_seconds": round(seconds, 2), f"{key}_seconds_per_300_frames": round(seconds * 300 / len(views[0].frame_indices), 2),
-            f"{key}_cpu_seconds": round(cpu, 2)}
+    out: dict[str, float] = {}
+    for joint, name in ((True, ""), (False, "_orientalign")):
+        centre, orient, scale = rig_errors(rig, sub, joint)
+        out.update({f"{key}{name}_centre_cm": round(100 * float(centre.max()), 2),
+                    f"{key}{name}_orient_deg": round(float(orient.max()), 3),
+                    f"{key}{name}_points_mm": round(keypoint_offsets_mm(views, rig, sub, joint), 1)})
+        if joint:
+            out[f"{key}_scale"] = round(scale, 4)
+        print(f"  calibration from the person, {cameras} cameras, aligned by "
+              f"{'centres and orientations' if joint else 'orientations alone'}: centres {np.round(100 * centre, 1)} "
+              f"cm, orientations {np.round(orient, 2)} deg; keypoints {out[f'{key}{name}_points_mm']:.0f} mm "
+              "from the true rig's")
+    relative = relative_rotation_errors(rig, sub)
+    out.update({f"{key}_relative_deg_mean": round(float(relative.mean()), 3),
+                f"{key}_relative_deg_max": round(float(relative.max()), 3),
+                f"{key}_seconds": round(seconds, 2),
+                f"{key}_seconds_per_300_frames": round(seconds * 300 / len(views[0].frame_indices), 2),
+                f"{key}_cpu_seconds": round(cpu, 2)})
+    print(f"  pairs' relative rotations {np.round(relative, 2)} deg; scale {out[f'{key}_scale']:.3f} (truth per "
+          f"calibrated unit; the mannequin is about 1.62 m, the default 1.70); {seconds:.1f} s")
+    return out
 
 
 def camera0_rig(extrinsics: np.ndarray, K: np.ndarray, sizes: np.ndarray):
@@ -197,12 +247,12 @@ def camera0_rig(extrinsics: np.ndarray, K: np.ndarray, sizes: np.ndarray):
     return CameraRig([f"cam{k}" for k in range(len(rel))], K, rel[:, :3, :3], rel[:, :3, 3], sizes, [0.0, -1.0, 0.0])
 
 
-def world_mpjpe_mm(cams, limbs: np.ndarray, truth: np.ndarray, reference) -> float:
+def world_mpjpe_mm(cams, limbs: np.ndarray, truth: np.ndarray, reference, joint: bool = True) -> float:
     """Mean error (mm) of (T, J, 3) joints ``limbs`` against ``truth``, both in camera 0's frame, metres.
 
     ``cams``: the take's cameras (``core.motion_cameras.MotionCameras``), put onto the true ones
-    (``reference``, a ``CameraRig``) by the similarity of the two rigs (``core.multiview.compare.rig_similarity``:
-    from the cameras only, never the body), so a take fitted with the true rig is not aligned at all and one
+    (``reference``, a ``CameraRig``) by the similarity of the two rigs (``core.multiview.compare.rig_similarity``,
+    ``joint`` or by the orientations alone: from the cameras only, never the body), so a take fitted with the true rig is not aligned at all and one
     calibrated from the person is judged in the world its cameras imply. None (a one-camera take): not aligned,
     its depth is its own guess.
     """
@@ -213,7 +263,7 @@ def world_mpjpe_mm(cams, limbs: np.ndarray, truth: np.ndarray, reference) -> flo
         C = cams.num_cameras
         est = camera0_rig(cams.extrinsics, cams.intrinsics, cams.image_size)
         ref = camera0_rig(reference.extrinsics()[:C], reference.K[:C], reference.image_sizes[:C])
-        s, Q, d = rig_similarity(est, ref)
+        s, Q, d = rig_similarity(est, ref, joint)
         pred = s * pred @ Q.T + d
     return 1000.0 * float(np.linalg.norm(pred - truth, axis=-1).mean())
 
@@ -231,8 +281,9 @@ def score(path: Path, clip0: Clip, first: int, reference=None) -> dict[str, floa
     from core.motion import read_motion
 
     ok = take.valid
-    world = {} if reference is None else {"world_mpjpe_mm": world_mpjpe_mm(
-        read_motion(path).cameras, take.limbs[ok], cut["limb_cam"][ok], reference)}
+    world = {} if reference is None else {f"world_mpjpe{name}_mm": world_mpjpe_mm(
+        read_motion(path).cameras, take.limbs[ok], cut["limb_cam"][ok], reference, joint)
+        for joint, name in ((True, ""), (False, "_orientalign"))}
     return {**acc.all_metrics(take.limbs, cut["limb_cam"], take.limbs_2d, cut["limb_2d"], take.valid),
             **acc.world_figures(take.limbs, take.valid, cut["limb_cam"], acc.truth_world(view, T - first), take),
             **world}
@@ -273,11 +324,13 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path) -> dic
                     f"{key}_orient_deg": round(float(orient.max()), 3),
                     f"{key}_offset_free_pa_ratio": round(figures["offset_free_pa_mpjpe_mm"] / one, 3),
                     f"{key}_world_mpjpe_mm": round(figures["world_mpjpe_mm"], 1),
+                    f"{key}_world_mpjpe_orientalign_mm": round(figures["world_mpjpe_orientalign_mm"], 1),
                     f"{key}_after_pose_seconds": round(seconds, 1)})
         print(f"  {cameras} cameras calibrated from the person, {'refined in the fit' if refine else 'as calibrated'}:"
               f" centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg; offset-free PA "
               f"{figures['offset_free_pa_mpjpe_mm']:.1f} mm ({out[f'{key}_offset_free_pa_ratio']:.2f}x camera 0 "
-              f"alone), world MPJPE {figures['world_mpjpe_mm']:.0f} mm; {seconds:.0f} s after the pose stage")
+              f"alone), world MPJPE {figures['world_mpjpe_mm']:.0f} mm ({figures['world_mpjpe_orientalign_mm']:.0f} "
+              f"aligned by the orientations alone); {seconds:.0f} s after the pose stage")
     return out
 
 
@@ -336,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{key}.w_mpjpe_mm": round(many["w_mpjpe_mm"], 1), f"{key}.single_w_mpjpe_mm": round(one["w_mpjpe_mm"], 1),
                 f"{key}.wa_mpjpe_mm": round(many["wa_mpjpe_mm"], 1), f"{key}.single_wa_mpjpe_mm": round(one["wa_mpjpe_mm"], 1),
                 f"{key}.world_mpjpe_mm": round(many["world_mpjpe_mm"], 1),
+                f"{key}.world_mpjpe_orientalign_mm": round(many["world_mpjpe_orientalign_mm"], 1),
                 f"{key}.single_world_mpjpe_mm": round(one["world_mpjpe_mm"], 1),
                 f"{key}.skate_world_mm": round(many["skate_world_mm"], 2),
                 f"{key}.single_skate_world_mm": round(one["skate_world_mm"], 2),

@@ -135,3 +135,24 @@ def test_hips_and_shoulders_marked_differently_per_view_do_not_pull_the_cameras(
     centre_equal, _, _ = rig_errors(calibrate_from_person(seqs, list(rig.K), person_height=1.70), rig)
     # (Seen: 2 cameras 0.6 cm / 0.22 deg against 2.2 cm / 1.47 deg; 4 cameras 0.8 cm / 0.13 deg against 3.3 cm.)
     assert centre_equal.max() > 0.015 and centre_equal.max() > 3 * centre.max(), (centre_equal, centre)
+
+
+def test_narrow_trunk_landmarks_do_not_change_the_scale():
+    """MediaPipe marks shoulders and hips inside the trunk, each side's where that view's outline puts it: on
+    the rendered four-phone take 0.286 and 0.172 m apart against an adult's 0.36 and 0.22. The limbs alone
+    give the scale, so such a trunk leaves the baseline in metres (with the widths it read 3.7% long here)."""
+    rig = look_at_rig(ring(2, 90.0, heights=[0.9, 1.6]))
+    points = skeleton(np.arange(150) / 30.0, seed=3)
+    for left, right, width in (("left_shoulder", "right_shoulder", 0.286), ("left_hip", "right_hip", 0.172)):
+        a, b = points[:, BODY[left]], points[:, BODY[right]]
+        mid, half = (a + b) / 2, (a - b) / 2
+        half *= (width / 2) / np.linalg.norm(half, axis=-1, keepdims=True)
+        points[:, BODY[left]], points[:, BODY[right]] = mid + half, mid - half
+    obs = observe(rig, points, noise_px=0.5, seed=3)
+    seqs = [sequence(obs[c], 30.0, tuple(rig.image_sizes[c])) for c in range(2)]
+    estimate = calibrate_from_person(seqs, list(rig.K), person_height=1.70)
+    true_base = np.linalg.norm(rig.centres()[1] - rig.centres()[0])
+    assert abs(np.linalg.norm(estimate.centres()[1] - estimate.centres()[0]) / true_base - 1) < 0.015
+    # A measured trunk width, given, counts: claiming the shoulders are 0.36 m stretches the rig.
+    wide = calibrate_from_person(seqs, list(rig.K), person_height=1.70, bone_lengths={"shoulders": 0.36})
+    assert np.linalg.norm(wide.centres()[1] - wide.centres()[0]) / true_base > 1.02
