@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import MocapError
 from ..landmarks import PoseSequence
-from .epipolar import fundamental_from_rig, sampson_distance
+from .epipolar import fundamental_from_points, fundamental_from_rig, sampson_distance
 from .rig import CameraRig
 
 MATCH_FRACTION = 0.015
@@ -94,3 +94,43 @@ def strangers(views: list[PoseSequence | np.ndarray], rig: CameraRig, *,
     groups = match_people([[view] for view in views], rig, match_fraction=match_fraction)
     first = next(group for group in groups if group[0] is not None)
     return [v for v in range(1, len(views)) if first[v] is None]
+
+
+FIT_MIN_PAIRS = 40
+"""Fewest confident keypoint pairs over which ``agreement`` fits the two views' geometry itself (no rig yet)."""
+FIT_LIMIT_SHARE = 0.4
+"""Share of ``same_person``'s limit a person must stay within under a geometry fitted to their own pairs."""
+
+
+def agreement(reference: PoseSequence | np.ndarray, candidate: PoseSequence | np.ndarray,
+              F: np.ndarray | None = None) -> float:
+    """Median Sampson distance (pixels) of two views' people over the frames both show (both (T, J, 2|3)
+    on one time base): under ``F`` (the rig's, ``x_candidate^T F x_reference = 0``), or, with no rig yet, under
+    the fundamental matrix fitted robustly to their own keypoint pairs: one person's keypoints over moving
+    frames fit one two-view geometry, another person's, moving otherwise, do not. inf when they share too
+    few confident keypoints."""
+    a, b = _keypoints(reference), _keypoints(candidate)
+    if F is not None:
+        return _distance(F, a, b)
+    if a.shape != b.shape:
+        raise MocapError(f"person matching: keypoints {a.shape} and {b.shape} differ: put the views on one time "
+                         "base first")
+    both = (np.nan_to_num(a[..., 2]) >= MIN_CONFIDENCE) & (np.nan_to_num(b[..., 2]) >= MIN_CONFIDENCE)
+    both &= np.isfinite(a[..., :2]).all(-1) & np.isfinite(b[..., :2]).all(-1)
+    if both.sum() < FIT_MIN_PAIRS:
+        return np.inf
+    x1, x2 = a[..., :2][both], b[..., :2][both]
+    return float(np.median(sampson_distance(fundamental_from_points(x1, x2), x1, x2)))
+
+
+def same_person(reference: PoseSequence | np.ndarray, candidates: list[PoseSequence | np.ndarray], limit: float,
+                F: np.ndarray | None = None) -> int | None:
+    """The index of the one of ``candidates`` (the people another view finds) that is ``reference`` (the
+    person one view follows): the best ``agreement`` within ``limit`` pixels, whichever is the most prominent
+    in its view; None when none agrees. Without ``F`` the limit is ``FIT_LIMIT_SHARE`` of ``limit``: a geometry
+    fitted to the pairs themselves comes closer to them than a rig's, also to another person's (on the tests'
+    two synthetic people 90 degrees apart, 20 frames: 1.3 px for the same person, 15-21 px for the other,
+    against 1.3 and 60-99 px under the rig's)."""
+    costs = [agreement(reference, candidate, F) for candidate in candidates]
+    best = int(np.argmin(costs)) if costs else -1
+    return best if best >= 0 and costs[best] <= limit * (1.0 if F is not None else FIT_LIMIT_SHARE) else None
