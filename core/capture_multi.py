@@ -271,10 +271,17 @@ def _same_person_pick(first: PoseSequence, first_fps: float, info: Any, offset: 
                          max_size=POSE_MAX_SIZE, should_cancel=should_cancel)
     indices, track = track_people(frames, fps=info.fps / stride, settings=pose, should_cancel=should_cancel)
     people = sequences_of(indices, track, info.fps / stride, (info.width, info.height)) if indices else []
-    if len(people) < 2:
-        return None
-    q = same_person(*_side_by_side(first, there, rows, people),
-                    MATCH_FRACTION * float(max(np.hypot(*first.image_size), np.hypot(info.width, info.height))), F)
+    return pick_among(first, there, people, (info.width, info.height), F) if len(people) > 1 else None
+
+
+def pick_among(first: PoseSequence, there: np.ndarray, people: list[PoseSequence], size: tuple[int, int],
+               F: np.ndarray | None) -> PersonPick | None:
+    """A pick (its mid-hip, on its first frame) on the one of ``people`` (another video's, frame numbers of that
+    video, ``size`` its width and height) that is ``first`` (video 1's person), ``there`` (T,) being the other
+    video's frame that shows each of ``first``'s frames; None when none agrees (``match.same_person`` with the
+    rig's fundamental matrix ``F``, or None to fit one per candidate)."""
+    q = same_person(*_side_by_side(first, there, people),
+                    MATCH_FRACTION * float(max(np.hypot(*first.image_size), np.hypot(*size))), F)
     if q is None:
         return None
     j = int(np.flatnonzero(people[q].present)[0])
@@ -282,11 +289,12 @@ def _same_person_pick(first: PoseSequence, first_fps: float, info: Any, offset: 
     return PersonPick(float(np.round(hip[0])), float(np.round(hip[1])), int(people[q].frame_indices[j]))
 
 
-def _side_by_side(first: PoseSequence, there: np.ndarray, rows: np.ndarray, people: list[PoseSequence],
+def _side_by_side(first: PoseSequence, there: np.ndarray, people: list[PoseSequence],
                   ) -> tuple[np.ndarray, list[np.ndarray]]:
     """(video 1's person (W, 33, 3), each of ``people``'s (W, 33, 3), NaN where not found) on the W frames of
-    video 1 (``rows``, shown at frame ``there[row]`` of the other video) that the other video's ``people``
-    were looked for in."""
+    video 1 where it was found, shown at frame ``there[row]`` of the other video, that the other video's
+    ``people`` were looked for in."""
+    rows = np.flatnonzero(first.present)
     looked = {int(f) for person in people for f in person.frame_indices}
     shown = [int(r) for r in rows if int(there[r]) in looked]
     at = {int(there[r]): i for i, r in enumerate(shown)}

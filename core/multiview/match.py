@@ -32,16 +32,20 @@ def _keypoints(person: PoseSequence | np.ndarray) -> np.ndarray:
     return np.asarray(body, np.float64)
 
 
-def _distance(F: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """Median Sampson distance (pixels) of two people's confident keypoints; inf when they share too few."""
+def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x1, x2) (N, 2) pixels: the keypoints both people (T, J, 3) show confidently, paired."""
     if a.shape != b.shape:
         raise MocapError(f"person matching: keypoints {a.shape} and {b.shape} differ: put the views on one time "
                          "base first")
     both = (np.nan_to_num(a[..., 2]) >= MIN_CONFIDENCE) & (np.nan_to_num(b[..., 2]) >= MIN_CONFIDENCE)
     both &= np.isfinite(a[..., :2]).all(-1) & np.isfinite(b[..., :2]).all(-1)
-    if both.sum() < MIN_PAIRS:
-        return np.inf
-    return float(np.median(sampson_distance(F, a[..., :2][both], b[..., :2][both])))
+    return a[..., :2][both], b[..., :2][both]
+
+
+def _distance(F: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Median Sampson distance (pixels) of two people's confident keypoints; inf when they share too few."""
+    x1, x2 = _pairs(a, b)
+    return float(np.median(sampson_distance(F, x1, x2))) if len(x1) >= MIN_PAIRS else np.inf
 
 
 def match_people(per_view: list[list[PoseSequence | np.ndarray]], rig: CameraRig, *,
@@ -112,14 +116,9 @@ def agreement(reference: PoseSequence | np.ndarray, candidate: PoseSequence | np
     a, b = _keypoints(reference), _keypoints(candidate)
     if F is not None:
         return _distance(F, a, b)
-    if a.shape != b.shape:
-        raise MocapError(f"person matching: keypoints {a.shape} and {b.shape} differ: put the views on one time "
-                         "base first")
-    both = (np.nan_to_num(a[..., 2]) >= MIN_CONFIDENCE) & (np.nan_to_num(b[..., 2]) >= MIN_CONFIDENCE)
-    both &= np.isfinite(a[..., :2]).all(-1) & np.isfinite(b[..., :2]).all(-1)
-    if both.sum() < FIT_MIN_PAIRS:
+    x1, x2 = _pairs(a, b)
+    if len(x1) < FIT_MIN_PAIRS:
         return np.inf
-    x1, x2 = a[..., :2][both], b[..., :2][both]
     return float(np.median(sampson_distance(fundamental_from_points(x1, x2), x1, x2)))
 
 

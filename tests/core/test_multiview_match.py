@@ -88,3 +88,28 @@ def test_nobody_is_chosen_when_no_one_agrees(with_rig):
     limit = MATCH_FRACTION * float(np.hypot(1280, 720))
     assert agreement(alice[0], alice[1], F) < 4.0 < agreement(alice[0], bob[1], F)
     assert same_person(alice[0], [bob[1]], limit, F) is None
+
+
+def test_the_pick_lands_on_the_same_person_in_another_videos_own_frames():
+    """capture-multi's pick for a further video (``capture_multi.pick_among``): video 1 at 30 fps, video 2 at
+    25 fps started 0.4 s later; in video 2, Bob (nearer its camera) is listed first and Alice, video 1's person,
+    appears from its frame 3. The pick is a pixel on Alice's hips in video 2's frame 3, not on Bob."""
+    from core.capture_multi import pick_among
+    from core.multiview.epipolar import fundamental_from_rig
+
+    rig = look_at_rig(ring(2, 90.0))
+    first_times = np.arange(45) / 30.0
+    alice_first = observe(rig, skeleton(first_times, seed=1, walk=0.3), noise_px=1.0, seed=1)[0]
+    first = sequence(alice_first, 30.0)
+    frames = np.arange(20)
+    times = frames / 25.0 + 0.4
+    alice = observe(rig, skeleton(times, seed=1, walk=0.3), noise_px=1.0, seed=3)[1]
+    bob = observe(rig, skeleton(times, seed=2, centre=(1.8, 0.6), walk=0.3), noise_px=1.0, seed=4)[1]
+    people = [sequence(bob, 25.0), sequence(alice[3:], 25.0, first_frame=3)]
+    there = np.round((first.frame_indices / 30.0 - 0.4) * 25.0)
+    for F in (fundamental_from_rig(rig, 0, 1), None):
+        pick = pick_among(first, there, people, (1280, 720), F)
+        assert pick is not None and pick.frame == 3
+        hips = alice[3, [23, 24], :2].mean(0)
+        assert np.hypot(pick.x - hips[0], pick.y - hips[1]) < 2.0
+    assert pick_among(first, there, people[:1], (1280, 720), fundamental_from_rig(rig, 0, 1)) is None
