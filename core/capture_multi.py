@@ -39,7 +39,7 @@ from .multiview.epipolar import fundamental_from_rig
 from .multiview.match import MATCH_FRACTION, same_person, strangers
 from .multiview.rig import CameraRig, save_rig
 from .multiview.sides import side_flips
-from .multiview.triangulate import hang_on_parents, outliers, triangulate, view_keypoints
+from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
 from .person import PersonPick
 from .pose_stage import POSE_MAX_SIZE, Event, Reporter, find_person
 from .video import default_intrinsics, iter_frames, open_video
@@ -163,7 +163,7 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     if flips.any():
         report.warn(f"left and right were the wrong way round in {int(flips.sum())} frames of "
                     f"{int(flips.any(1).sum())} videos: the cameras together corrected them")
-    seen, mid_hip, base = _triangulated(base, rig)
+    seen, mid_hip = _triangulated(base, rig)
     rel = rig.extrinsics() @ np.linalg.inv(rig.extrinsics()[0])        # camera k from camera 0
     report.stage("fitting", f"fitting the {body.name} body to {seqs[0].num_frames} frames seen by {len(videos)} "
                             f"cameras ({chosen.name} preset)")
@@ -335,10 +335,9 @@ def _on_clock(seq: PoseSequence, base: PoseSequence, base_fps: float, offset: fl
     return dataclasses.replace(out, frame_indices=base.frame_indices.copy())
 
 
-def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequence, np.ndarray, list[PoseSequence]]:
-    """Video 0's landmarks with the triangulated body as its 3D landmarks, the mid-hip (T, 3) in camera
-    0's frame (NaN where not triangulated), and the views' landmarks with the keypoints the other views
-    outvoted (``triangulate.outliers``) at visibility 0, so no 2D term pulls towards them.
+def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequence, np.ndarray]:
+    """Video 0's landmarks with the triangulated body as its 3D landmarks, and the mid-hip (T, 3) in camera
+    0's frame (NaN where not triangulated).
 
     The 3D landmarks are in camera 0's axes, relative to the mid-hip, visibility 1 where at least two views
     agree; a limb point one view alone saw hangs on its triangulated parent by that view's own bone
@@ -347,11 +346,7 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     from .fit.lifting import camera_from_view
 
     uv, confidence = view_keypoints(base)
-    points, inliers = triangulate(uv, confidence, rig)                      # NaN where fewer than 2 views agree
-    outvoted = outliers(points, inliers, confidence)
-    base = [dataclasses.replace(s, body_2d=np.where(drop[..., None] & (np.arange(3) == 2), 0.0, s.body_2d)
-                                .astype(s.body_2d.dtype)) for s, drop in zip(base, outvoted)]
-    confidence = np.where(outvoted, 0.0, confidence)
+    points, _ = triangulate(uv, confidence, rig)                            # NaN where fewer than 2 views agree
     cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
     # each view's own 3D, turned from its view of the person into its camera's axes, then into camera 0's
     own = np.stack([camera_from_view(s.body_world[..., :3], s.body_2d, K) @ (rig.R[0] @ rig.R[k].T).T
@@ -363,7 +358,7 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     mine = np.array(base[0].body_world, np.float64)
     world = np.where(seen[..., None], np.concatenate([cam0 - mid[:, None], weight], -1),
                      np.concatenate([mine[..., :3], np.zeros_like(mine[..., :1])], -1))
-    return dataclasses.replace(base[0], body_world=world.astype(base[0].body_world.dtype)), mid, base
+    return dataclasses.replace(base[0], body_world=world.astype(base[0].body_world.dtype)), mid
 
 
 def _camera_names(videos: list[str | Path]) -> list[str]:

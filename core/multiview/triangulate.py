@@ -215,17 +215,3 @@ def hang_on_parents(points: np.ndarray, own: np.ndarray, confidence: np.ndarray,
         out[need, child] = out[need, parent] + bone[view[need], frames[need]]
         hung[need, child] = True
     return out, hung
-
-
-def outliers(points: np.ndarray, inliers: np.ndarray, confidence: np.ndarray,
-             min_confidence: float = MIN_CONFIDENCE) -> np.ndarray:
-    """(C, T, J) bool: the confident keypoints (``confidence`` (C, T, J)) of a point ``triangulate`` placed
-    (``points`` (T, J, 3)) from other views that this view's keypoint does not agree with (``inliers``).
-
-    The other views outvoted it: a limb this view misread, a body its pose stage filled in where MediaPipe
-    lost the person (the follower's stand-in), or someone else. Where no point was placed (the views
-    disagree and none is outvoted, or one view alone saw it) nothing is flagged.
-    """
-    placed = np.isfinite(np.asarray(points, np.float64)).all(-1)[None]
-    confident = np.nan_to_num(np.asarray(confidence, np.float64)) >= min_confidence
-    return placed & confident & ~np.asarray(inliers, bool)
