@@ -113,3 +113,16 @@ def test_the_pick_lands_on_the_same_person_in_another_videos_own_frames():
         hips = alice[3, [23, 24], :2].mean(0)
         assert np.hypot(pick.x - hips[0], pick.y - hips[1]) < 2.0
     assert pick_among(first, there, people[:1], (1280, 720), fundamental_from_rig(rig, 0, 1)) is None
+
+
+def test_without_a_rig_two_people_who_agree_alike_leave_the_choice_to_the_video():
+    """Calibrating from the person there is no rig yet: each candidate's own fitted geometry must agree clearly
+    better than the next one's, else no one is chosen (the video keeps its own choice). Alice and her copy
+    agree alike; Alice and Bob do not."""
+    from core.multiview.match import MATCH_FRACTION, same_person
+
+    rig, alice, bob = _two_people_one_nearer_camera_1()
+    limit = MATCH_FRACTION * float(np.hypot(1280, 720))
+    copy = alice[1] + np.random.default_rng(7).normal(0.0, 1.0, alice[1].shape) * [1.0, 1.0, 0.0]
+    assert same_person(alice[0], [copy, alice[1]], limit) is None
+    assert same_person(alice[0], [bob[1], alice[1]], limit) == 1
