@@ -15,6 +15,7 @@ the other cameras keep their places relative to camera 0.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .capture import CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit, pose_plan
+from .capture import (CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit, pose_plan,
+                      torch_pose_settings)
 from .cleanup import CleanupSettings, clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
@@ -33,12 +35,14 @@ from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
 from .multiview.calibration_files import read_calibration
-from .multiview.match import strangers
+from .multiview.epipolar import fundamental_from_rig
+from .multiview.match import MATCH_FRACTION, same_person, strangers
 from .multiview.rig import CameraRig, save_rig
 from .multiview.sides import side_flips
 from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
-from .pose_stage import Event, Reporter, find_person
-from .video import default_intrinsics, open_video
+from .person import PersonPick
+from .pose_stage import POSE_MAX_SIZE, Event, Reporter, find_person
+from .video import default_intrinsics, iter_frames, open_video
 
 MAX_VIDEOS = 8
 RIG_UP_SIGMA_DEGREES = 1.0
@@ -112,8 +116,10 @@ def capture_multi(
     one = settings.capture
     chosen = fit_preset(one.preset, device=one.device)
     body, body_warnings = choose_body(one)
-    seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel)
-    offsets = _offsets(settings, videos, seqs, fps, report)
+    known = _known_offsets(settings, videos, report)  # before the pose stage: it chooses whom videos 2.. follow
+    seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel,
+                                   known=known, given=given)
+    offsets = known if known is not None else _motion_offsets(seqs, report)
     for warning in body_warnings:
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
@@ -145,7 +151,7 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
 
     report = report if report is not None else Reporter(None)
     one = settings.capture
-    base = [seqs[0]] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
+    base = [copy.deepcopy(seqs[0])] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
     rig = _rig(settings, given, videos, base, Ks, report)
     for k in strangers(base, rig):
         report.warn(f"video {k + 1} seems to follow another person than video 1 (their keypoints do not meet on "
@@ -202,12 +208,18 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
 
 
 def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, chosen: Any, body: Any,
-                   emit: Callable[[Event], None] | None, should_cancel: Callable[[], bool] | None,
+                   emit: Callable[[Event], None] | None, should_cancel: Callable[[], bool] | None, *,
+                   known: list[float] | None = None, given: CameraRig | None = None,
                    ) -> tuple[list[PoseSequence], list[np.ndarray], list[float]]:
-    """The pose stage of every video: (landmarks, intrinsics from the field of view, the video's fps) each."""
+    """The pose stage of every video: (landmarks, intrinsics from the field of view, the video's fps) each.
+
+    Video 1 follows the ``--person`` pick, else its most prominent person; with the offsets ``known`` before
+    (``--offsets`` or the sound) and following on, every further video follows the person who agrees with
+    video 1's on the epipolar lines (``_same_person_pick``), not its own most prominent one."""
     one = settings.capture
     stride, mirror, torch_pose = pose_plan(one, chosen)
-    seqs, Ks, fps = [], [], []
+    seqs: list[PoseSequence] = []
+    Ks, fps = [], []
     for k, video in enumerate(videos):
         report = _ViewReporter(emit, k, len(videos))
         report.stage("decoding", f"opening video {k + 1} of {len(videos)}, {Path(video).name}")
@@ -215,6 +227,12 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
         end, expected = frame_range(one, info, stride)
         hfov, _ = camera_fov(one, info.path, info.width, info.height)
         view = one if k == 0 else dataclasses.replace(one, person=None)  # a pick is a pixel of video 0
+        if k > 0 and known is not None and one.pose.follow:
+            F = None if given is None else fundamental_from_rig(given, 0, k)
+            pick = _same_person_pick(seqs[0], fps[0], info, known[k], view, stride, end, F, should_cancel)
+            if pick is not None:
+                report.stage("pose", f"video {k + 1}: following the person who matches video 1's ({pick})")
+                view = dataclasses.replace(view, person=str(pick))
         seq = find_person(view, info, body, report, end=end, stride=stride, expected=expected, mirror=mirror,
                            torch_pose=torch_pose, should_cancel=should_cancel)
         mark_outside(seq)
@@ -225,15 +243,86 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
     return seqs, Ks, fps
 
 
-def _offsets(settings: MultiCaptureSettings, videos: list[str | Path], seqs: list[PoseSequence],
-             fps: list[float], report: Reporter) -> list[float]:
-    """Seconds from video 0's first frame to each video's first frame (see ``MultiCaptureSettings``)."""
+PICK_FRAMES = 20
+"""Analysed frames, from the first one both videos film, in which a further video's people are found and
+compared with video 1's person (``_same_person_pick``)."""
+
+
+def _same_person_pick(first: PoseSequence, first_fps: float, info: Any, offset: float, one: CaptureSettings,
+                      stride: int, end: int, F: np.ndarray | None,
+                      should_cancel: Callable[[], bool] | None) -> PersonPick | None:
+    """Whom the video ``info`` (starting ``offset`` seconds after video 1) should follow: a pick on the one of
+    its people (everyone in its first ``PICK_FRAMES`` frames both videos film, ``core.pose_torch.people``) whose
+    keypoints agree with ``first`` (video 1's person, video 1 at ``first_fps``) on the epipolar lines:
+    ``F`` the rig's fundamental matrix, or None to fit one to each candidate's pairs
+    (``core.multiview.match.same_person``). None: one person or none in view (its own pick is as good), or
+    nobody agrees."""
+    from .people import sequences_of
+    from .pose_torch.people import track_people
+
+    # the video's analysed frame showing each of video 1's frames
+    there = one.start + stride * np.round(((first.frame_indices / first_fps - offset) * info.fps - one.start) / stride)
+    rows = np.flatnonzero((there >= one.start) & (there < end) & first.present)
+    if not len(rows):
+        return None
+    wanted = int(there[rows[0]])
+    pose = dataclasses.replace(torch_pose_settings(one), batch_size=1, redetect=False, hands=False)
+    frames = iter_frames(info, start=wanted, end=min(end, wanted + stride * PICK_FRAMES), stride=stride,
+                         max_size=POSE_MAX_SIZE, should_cancel=should_cancel)
+    indices, track = track_people(frames, fps=info.fps / stride, settings=pose, should_cancel=should_cancel)
+    people = sequences_of(indices, track, info.fps / stride, (info.width, info.height)) if indices else []
+    return pick_among(first, there, people, (info.width, info.height), F) if len(people) > 1 else None
+
+
+def pick_among(first: PoseSequence, there: np.ndarray, people: list[PoseSequence], size: tuple[int, int],
+               F: np.ndarray | None) -> PersonPick | None:
+    """A pick (its mid-hip, on its first frame) on the one of ``people`` (another video's, frame numbers of that
+    video, ``size`` its width and height) that is ``first`` (video 1's person), ``there`` (T,) being the other
+    video's frame that shows each of ``first``'s frames; None when none agrees (``match.same_person`` with the
+    rig's fundamental matrix ``F``, or None to fit one per candidate)."""
+    q = same_person(*_side_by_side(first, there, people),
+                    MATCH_FRACTION * float(max(np.hypot(*first.image_size), np.hypot(*size))), F)
+    if q is None:
+        return None
+    j = int(np.flatnonzero(people[q].present)[0])
+    hip = np.nanmean(people[q].body_2d[j, [23, 24], :2], axis=0)
+    return PersonPick(float(np.round(hip[0])), float(np.round(hip[1])), int(people[q].frame_indices[j]))
+
+
+def _side_by_side(first: PoseSequence, there: np.ndarray, people: list[PoseSequence],
+                  ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(video 1's person (W, 33, 3), each of ``people``'s (W, 33, 3), NaN where not found) on the W frames of
+    video 1 where it was found, shown at frame ``there[row]`` of the other video, that the other video's
+    ``people`` were looked for in."""
+    rows = np.flatnonzero(first.present)
+    looked = {int(f) for person in people for f in person.frame_indices}
+    shown = [int(r) for r in rows if int(there[r]) in looked]
+    at = {int(there[r]): i for i, r in enumerate(shown)}
+    reference = np.asarray(first.body_2d[shown], np.float64)
+    candidates = []
+    for person in people:
+        keypoints = np.full(reference.shape, np.nan)
+        for j, f in enumerate(person.frame_indices):
+            if int(f) in at and person.present[j]:
+                keypoints[at[int(f)]] = person.body_2d[j]
+        candidates.append(keypoints)
+    return reference, candidates
+
+
+def _known_offsets(settings: MultiCaptureSettings, videos: list[str | Path], report: Reporter) -> list[float] | None:
+    """Seconds from video 0's first frame to each video's first frame, known before the pose stage
+    (``--offsets``, else the sound tracks); None when neither tells (see ``MultiCaptureSettings``)."""
     if settings.offsets is not None:
         return [float(o) - float(settings.offsets[0]) for o in settings.offsets]
     found = sync.audio_offsets([str(v) for v in videos])
-    if found is not None:
-        report.stage("pose", "videos synced by their sound")
-        return [float(o) for o in found]
+    if found is None:
+        return None
+    report.stage("pose", "videos synced by their sound")
+    return [float(o) for o in found]
+
+
+def _motion_offsets(seqs: list[PoseSequence], report: Reporter) -> list[float]:
+    """The offsets from the person's motion, when nothing told them before the pose stage."""
     report.warn("no usable sound in the videos: synced by the person's motion (within about a frame)")
     return [float(o) for o in sync.motion_offsets(seqs)]
 

@@ -90,6 +90,30 @@ def test_the_views_fix_a_view_that_swapped_left_and_right() -> None:
     assert flips[:, ~swapped].all() and not flips[1, swapped].any()
 
 
+def test_a_side_on_view_does_not_take_the_swap_of_the_view_facing_the_person() -> None:
+    """Two cameras 90 degrees apart: the person faces the first, the second sees them side-on. The first view's
+    sides are swapped on some frames (as MediaPipe does with a person it takes to face away). The side-on view
+    sees left and right near one another, so both its labellings agree with the first view on as many
+    keypoints; how closely they agree tells them apart: only the first view's swapped frames are flipped."""
+    from core.landmarks import BODY, BODY_SWAP
+    from core.multiview.sides import side_flips
+    from tests.testdata.multiview_scenes import look_at_rig, observe, sequence, skeleton
+
+    body = skeleton(np.arange(40) / 30.0, seed=5, walk=0.0)
+    across = (body[10:20, BODY["left_shoulder"]] - body[10:20, BODY["right_shoulder"]]).mean(0) * [1, 1, 0]
+    across /= np.linalg.norm(across)
+    hips = body[10:20, BODY["left_hip"]:BODY["right_hip"] + 1].mean((0, 1)) * [1, 1, 0]
+    centres = np.stack([hips + 3.5 * np.cross([0.0, 0.0, 1.0], across), hips + 3.5 * across]) + [[0, 0, 1.2], [0, 0, 1.4]]
+    rig = look_at_rig(centres, target=hips + [0.0, 0.0, 1.0])
+    seqs = [sequence(o, 30.0) for o in observe(rig, body, noise_px=2.0, seed=5)]
+    swapped = np.zeros(40, bool)
+    swapped[10:20] = True
+    seqs[0].body_2d[swapped] = seqs[0].body_2d[swapped][:, BODY_SWAP]
+    flips = side_flips(seqs, rig)
+    np.testing.assert_array_equal(flips[0], swapped)
+    assert not flips[1].any()
+
+
 def _camera_error(R: np.ndarray, t: np.ndarray, R_true: np.ndarray, t_true: np.ndarray) -> tuple[float, float]:
     """(degrees, metres) between two cameras' orientations and centres."""
     cos = np.clip((np.trace(R @ R_true.T) - 1) / 2, -1.0, 1.0)

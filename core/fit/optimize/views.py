@@ -37,6 +37,13 @@ MULTIVIEW_STEPS_PER_CAMERA = 50
 2 cameras and 92 s for 4: 200 steps for every count took 2 cameras from 1.23x to 1.44x their pose stage."""
 
 
+MULTIVIEW_3D_WEIGHT = 1.0
+"""The triangulated body's 3D term (``ObjectiveWeights.world_3d``) in a multi-view fit. Rendered four-phone take,
+true rig, the follower's landmarks, side flips by closeness, offset-free limb PA-MPJPE / world MPJPE at 0.5 ->
+1.0: 2 cameras 38.4 -> 37.9 / 69.0 -> 66.4 mm, 3 cameras 36.0 -> 35.0 / 62.4 -> 58.6, 4 cameras 24.2 -> 23.6 /
+41.2 -> 41.0 (2 cameras, before the side flips by closeness: 0 gave 43.1 / 78.6, 2.0 gave 42.5 / 68.5)."""
+
+
 @dataclass(frozen=True)
 class CameraRefinement:
     """The further cameras' places refined with the body (camera 0 is the fit's frame and stays put).
@@ -176,7 +183,7 @@ def start_at_mid_hip(start: Start, body, mid_hip: np.ndarray | None) -> Start:
 def multiview_settings(settings: OptimizeSettings, cameras: int = 2) -> OptimizeSettings:
     """``settings`` for a fit that sees the clip from several cameras and whose 3D landmarks are the
     triangulated ones (``core.capture_multi``), not MediaPipe's one-view guess: the 3D term counts every
-    axis alike (the depth too) at half the 2D terms' weight, and no lifting onto camera 0's rays (that
+    axis alike (the depth too) at ``MULTIVIEW_3D_WEIGHT``, and no lifting onto camera 0's rays (that
     mends one view's depth, which the triangulation has measured); at least ``MULTIVIEW_ITERATIONS``
     iterations for 2 ``cameras`` and ``MULTIVIEW_STEPS_PER_CAMERA`` more for each further one, as every view's
     term has more to say than the preset's few steps follow."""
@@ -184,4 +191,4 @@ def multiview_settings(settings: OptimizeSettings, cameras: int = 2) -> Optimize
     return dataclasses.replace(settings, lift=dataclasses.replace(settings.lift, enabled=False),
                                iterations=max(settings.iterations, MULTIVIEW_ITERATIONS
                                               + MULTIVIEW_STEPS_PER_CAMERA * max(cameras - 2, 0)),
-                               weights=dataclasses.replace(w, world_3d=0.5, world_depth=1.0))
+                               weights=dataclasses.replace(w, world_3d=MULTIVIEW_3D_WEIGHT, world_depth=1.0))
