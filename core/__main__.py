@@ -3,4 +3,4 @@
 from .cli import main
 from .cli_common import exit_now
 
-exit_now(main())  # not sys.exit: the interpreter's teardown of torch's modules would cost the user ~0.5 s
+exit_now(main())  # not sys.exit: see exit_now (the teardown of torch's modules)

@@ -114,13 +114,13 @@ def exit_now(code: int) -> NoReturn:
     its files written atomically. What Python would still do, freeing torch's, MediaPipe's and OpenCV's
     modules one by one, took seconds after the motion file was written (``import torch`` then exit:
     0.9-1.2 s at load 8; the demo's capture, from its "writing" event to the process's end: 2.2-2.6 s
-    at load 10, 0.13-0.18 s with this exit), and the add-on and the batch wait for the process to end:
-    it was most of the 0.8 s the demo's report.json gave its "writing" stage (``write_motion``: 27 ms). What a normal exit does that matters is kept: threads that are not daemons are waited for,
-    the exit handlers (``atexit``) run, and stdout and stderr are flushed (a reader that has gone away,
-    ``| head``, is not an error)."""
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    at load 10, 0.13-0.18 s with this exit), and the add-on and the batch wait for the process to end.
+    What a normal exit does that matters is kept, in its order: threading's own exit hooks (an idle
+    ``ThreadPoolExecutor``'s workers are told to stop there: joined before that, they never end) and the
+    wait for threads that are not daemons (``threading._shutdown``, which the interpreter calls first),
+    the exit handlers (``atexit``), and stdout and stderr flushed (a reader that has gone away, ``| head``,
+    is not an error). Both calls are CPython's private API, stable since 3.9 and used as the interpreter does."""
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -63,3 +63,20 @@ def test_the_engine_command_line_exits_through_it_with_its_codes(tmp_path):
     usage = subprocess.run([sys.executable, "-m", "core", "capture"], cwd=ROOT, capture_output=True, text=True,
                            timeout=120)
     assert usage.returncode == 2
+
+
+POOL = r"""
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from core.cli_common import exit_now
+
+pool = ThreadPoolExecutor(max_workers=1)  # never shut down, as a library's pool may be
+pool.submit(lambda: None).result()
+sys.stdout.write("pool idle")
+exit_now(3)
+"""
+
+
+def test_exit_now_ends_with_an_idle_thread_pool_that_nobody_shut_down():
+    proc = subprocess.run([sys.executable, "-c", POOL], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and proc.stdout == "pool idle"
