@@ -215,7 +215,8 @@ def truth_foot_rest_heights(clip: groundtruth.Clip, joints: list[str]) -> np.nda
     mesh's lowest vertex, here each foot's own shoe), on the rendered body (``body.npz``, built on the excerpt's rest
     skeleton), so the truth's own planted soles can be measured against its floor as ours are.
     """
-    body = np.load(clip.folder / "body.npz")
+    # A crowd clip renders one body per person (body_0.npz is the one scored), the others one body.
+    body = np.load(next(p for p in (clip.folder / "body.npz", clip.folder / "body_0.npz") if p.is_file()))
     excerpt = groundtruth.parse_bvh((clip.folder / "excerpt.bvh").read_text())
     rest = groundtruth.blender_from_bvh(
         groundtruth.bvh_forward_kinematics(excerpt, np.zeros((1, excerpt.frames.shape[1])))[0], clip.spec.rig.scale)
