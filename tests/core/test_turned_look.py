@@ -69,7 +69,7 @@ def backflip():
 def test_a_body_upside_down_is_read_in_the_crop_turned_round_as_well_as_upright(backflip) -> None:
     """The backflip's first frames (standing, before the jump) turned upside down, as a flip's top shows them.
     The reading in hand is the landmark model's in a crop not turned (as tracking holds it when its last
-    reading was still upright): its limbs are 2-4 times off. The body had been turning 15 degrees a frame,
+    reading was still upright): its limbs are 2-4 times off. The body had been turning 15 degrees a frame for two frames,
     so the turned look reads the crop turned round: its limb error (PA-MPJPE against the truth) is within
     1.5x of the same pose read upright."""
     from core.pose_torch.networks import BodyModels
@@ -94,6 +94,7 @@ def test_a_body_upside_down_is_read_in_the_crop_turned_round_as_well_as_upright(
         _, lms, world = models.landmarks([inverted], flipped[None])
         in_hand.append(tracking.pa_per_frame(world[:, limbs], truth["limb_cam"][i:i + 1])[0])
         look = TurnedLook(lambda: models, 0.5)
+        look.remember(math.radians(135.0))
         look.remember(math.radians(150.0))
         look.remember(math.radians(165.0))
         found = look.read(inverted, pixels(lms[0, :33], w, h))
