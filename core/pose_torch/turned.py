@@ -97,8 +97,8 @@ class TurnedLook:
         """This frame's expected rotation (radians), from the last three readings; None before any.
 
         A turn is carried on only where the last two frames both turned the same way: then at the slower
-        of their two speeds. One frame's jump is a misreading as often as a turn (a walker's body read
-        29 degrees turned for three frames where a foot left the picture, on a rendered phone's view), and
+        of their two speeds. One frame's jump is a misreading as often as a turn (a body seen from behind
+        raising its arms, read 29 degrees turned from one frame to the next on a rendered phone's view), and
         carried on it would make the prediction, and so the second look, confirm itself."""
         if not self._rotations:
             return None
