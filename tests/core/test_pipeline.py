@@ -239,10 +239,14 @@ def test_without_work_beside_the_pose_model_the_late_import_runs_beside_the_scen
 
 def test_the_torch_backends_take_on_two_cores_is_the_sequential_one(short_clip: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The capture as a user runs it on a 2-core CPU (the stages in turn, the late import beside the lines)."""
+    """The capture as a user runs it on a 2-core CPU runs its stages in turn (the late import beside the
+    lines), and its take is the overlapped capture's to the bit."""
     pytest.importorskip("torch")
+    from core.pipeline import overlap_for
+
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     settings = CaptureSettings(max_frames=12, pose_backend="torch", device="cpu")
-    a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (None, False))
+    assert overlap_for(settings) is False
+    a, b = (capture(short_clip, tmp_path / f"{o}.npz", settings, overlap=o) for o in (None, True))
     for name in ("poses", "trans", "betas", "keypoints_2d", "confidence", "world_up"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
