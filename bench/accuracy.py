@@ -46,7 +46,11 @@ Like-for-like and world-frame figures (issue 15; :mod:`world_metrics` holds the 
 - ``w_mpjpe_mm``: mean joint error over 100-frame windows, each aligned by a
   similarity fitted on its first two frames only (GVHMR/WHAM's W-MPJPE100);
   ``wa_mpjpe_mm``: the same windows aligned as a whole; ``root_error_mm``: the
-  pelvis (mid-hip) after the first-two-frame alignment. For MediaPipe, whose
+  pelvis (mid-hip) after the first-two-frame alignment; ``w_align_turn_deg``:
+  the angle between each window's first-two-frame alignment and its
+  whole-window one (mean over windows): a body turned wrongly in those two
+  frames turns the whole path with it, so W-MPJPE grows with the distance
+  travelled though the path is right. For MediaPipe, whose
   world landmarks are hip-centred, these are the figures of a person who never
   leaves the spot: the bar a root trajectory has to clear.
 - ``skate_cam_mm``: mean 3D travel per frame of our heels and toes (ankle and
@@ -117,8 +121,8 @@ MEDIAPIPE_LIMBS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 HIPS = wm.HIPS  # left_hip, right_hip within LIMB_JOINTS
 FOOT_JOINTS = ("left_ankle", "left_foot", "right_ankle", "right_foot")  # truth: heel, toe per side
 METRICS = ("pa_mpjpe_mm", "mpjpe_mm", "accel_error_mm", "reproj_px")
-WORLD_METRICS = ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "root_error_mm", "skate_cam_mm",
-                 "skate_world_mm", "skate_max_jump_mm", "pen_own_mm", "pen_own_max_mm", "pen_true_mm",
+WORLD_METRICS = ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "w_align_turn_deg", "root_error_mm",
+                 "skate_cam_mm", "skate_world_mm", "skate_max_jump_mm", "pen_own_mm", "pen_own_max_mm", "pen_true_mm",
                  "pen_true_max_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg", "pelvis_accel_ratio",
                  "depth_ratio", "lean_to_camera_error_deg")
 RATIO_METRICS = (*METRICS, "offset_free_pa_mpjpe_mm")
@@ -254,6 +258,7 @@ def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: d
     figures["lean_to_camera_error_deg"] = wm.lean_to_camera_error(limbs[run], gt[run])
     for name, value in wm.windowed_world_errors(limbs[run], gt[run]).items():
         figures[f"{name}_mm"] = 1000 * value
+    figures["w_align_turn_deg"] = wm.alignment_turn_degrees(limbs[run], gt[run])
     if take is None:
         return figures
     skate = wm.contact_skate(take.feet[run], world["contact"][run], take.up_cam)

@@ -11,7 +11,9 @@ toe. NaN rows are frames a method does not hold.
   definition offset (SMPL-X joint centres vs the truth's bone heads vs
   MediaPipe's landmarks), the offset expressed in the truth's body frame.
 - :func:`windowed_world_errors`: W-MPJPE and WA-MPJPE over 100-frame windows
-  and the root (pelvis) trajectory error, as GVHMR and WHAM report them.
+  and the root (pelvis) trajectory error, as GVHMR and WHAM report them;
+  :func:`alignment_turn_degrees`: how far W-MPJPE's two-frame alignment
+  turns the windows off their best alignment.
 - :func:`contact_skate`: foot skate on the TRUE contacts.
 - :func:`penetration`, :func:`sole_heights`: feet below (or above) a floor plane.
 - :func:`angle_degrees`, :func:`tilt_from_level_degrees`: the up direction.
@@ -152,6 +154,28 @@ def windowed_world_errors(pred: np.ndarray, gt: np.ndarray, window: int = 100) -
     return {"w_mpjpe": float(np.concatenate(w_err).mean()), "wa_mpjpe": float(np.concatenate(wa_err).mean()),
             "root_error": float(np.concatenate(root_err).mean())}
 
+
+
+def alignment_turn_degrees(pred: np.ndarray, gt: np.ndarray, window: int = 100) -> float:
+    """How far W-MPJPE's alignment turns the prediction off the best one, degrees, mean over windows.
+
+    Per window (:func:`window_starts`): the angle between the rotation of the
+    similarity fitted on its first two frames (W-MPJPE's) and that of the
+    one fitted on the whole window (WA-MPJPE's). A body turned wrongly in
+    those two frames (its heading, most often) turns the whole window's
+    path with it, and W-MPJPE then grows with the distance travelled though
+    the path itself is right: this tells that part of W-MPJPE from an error
+    in the path (root placement). ``pred``, ``gt`` as :func:`windowed_world_errors`.
+    """
+    turns = []
+    for s in window_starts(len(gt), window):
+        p, g = pred[s:s + window], gt[s:s + window]
+        _, first, _ = umeyama(p[:2].reshape(-1, 3), g[:2].reshape(-1, 3))
+        _, whole, _ = umeyama(p.reshape(-1, 3), g.reshape(-1, 3))
+        # |R1 - R2|_F = 2 sqrt(2) sin(angle / 2): exact near 0, where the arccos of the trace is not
+        half = np.linalg.norm(first - whole) / (2.0 * np.sqrt(2.0))
+        turns.append(np.degrees(2.0 * np.arcsin(np.clip(half, 0.0, 1.0))))
+    return float(np.mean(turns))
 
 def contact_skate(points_cam: np.ndarray, contact: np.ndarray, up_cam: np.ndarray) -> dict[str, float]:
     """Foot skate (input units per frame) of (T, P, 3) camera-frame foot points on (T, P) true contacts.

@@ -112,6 +112,29 @@ def test_w_mpjpe_forgives_one_similarity_for_the_whole_clip():
     assert max(figures.values()) < 1e-9
 
 
+
+def test_a_body_turned_in_the_two_alignment_frames_reads_its_turn_and_its_w_mpjpe_grows_with_travel():
+    """The path is right, only frames 0 and 1 turn the body 10 degrees about the vertical: W-MPJPE's
+    alignment turns the whole window with them (its error grows with the 3 m travelled), the whole-window
+    alignment does not, and the turn figure reads the 10 degrees, the same on a path without travel."""
+    T = 100
+    gt = _bodies(T, seed=7)
+    gt[..., 0] += np.linspace(0.0, 3.0, T)[:, None]             # walks 3 m across the picture
+    a = np.radians(10.0)
+    turn = np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])  # about y (up)
+    pred = gt.copy()
+    centre = gt[:2].reshape(-1, 3).mean(0)
+    pred[:2] = (gt[:2] - centre) @ turn.T + centre
+    assert wm.alignment_turn_degrees(pred, gt) == pytest.approx(10.0, abs=0.3)
+    assert wm.alignment_turn_degrees(gt, gt) == pytest.approx(0.0, abs=1e-6)
+    figures = wm.windowed_world_errors(pred, gt)
+    assert figures["w_mpjpe"] > 0.2 and figures["wa_mpjpe"] < 0.02   # 10 deg over 1.5 m on average
+    still = gt - np.linspace(0.0, 3.0, T)[:, None, None] * np.array([1.0, 0.0, 0.0])
+    still_pred = still.copy()
+    still_pred[:2] = (still[:2] - centre) @ turn.T + centre
+    assert wm.alignment_turn_degrees(still_pred, still) == pytest.approx(10.0, abs=0.3)
+    assert wm.windowed_world_errors(still_pred, still)["w_mpjpe"] < 0.5 * figures["w_mpjpe"]
+
 def test_contact_skate_on_true_contacts_in_camera_and_world():
     T = 10
     up = np.array([0.0, -np.cos(0.3), np.sin(0.3)])          # a camera pitched 0.3 rad
@@ -167,8 +190,8 @@ def test_world_figures_of_a_perfect_take_are_zero():
                          info={"floor_tilt_degrees": 0.0})
     figures = accuracy.world_figures(gt, take.valid, gt, world, take)
     assert set(figures) == set(accuracy.WORLD_METRICS)
-    for name in ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "root_error_mm", "pen_own_mm",
-                 "pen_true_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg"):
+    for name in ("offset_free_pa_mpjpe_mm", "w_mpjpe_mm", "wa_mpjpe_mm", "w_align_turn_deg", "root_error_mm",
+                 "pen_own_mm", "pen_true_mm", "contact_height_true_mm", "up_error_deg", "floor_tilt_error_deg"):
         assert figures[name] == pytest.approx(0.0, abs=1e-6), name
     assert figures["pelvis_accel_ratio"] == pytest.approx(1.0)
     assert figures["depth_ratio"] == pytest.approx(1.0)
