@@ -37,6 +37,7 @@ from .body import LiveBody
 from .ground import CausalGround
 from .sides import CausalSideSwaps
 from .refine import Refiner, RefineSettings
+from .shape import ShapeSettings, WarmupFrame, fit_shape
 from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, camera_from_world, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
 
@@ -76,11 +77,13 @@ class LiveSolver:
         body: the body streamed (``core.live.body``): its shape from the warm-up and its rest joints the
             rotations are solved on (None: the mannequin).
         refine: the bounded per-frame refinement of the closed-form solve (``core.live.refine``; steps 0: off).
+        shape: the fit of the body's proportions over the warm-up's frames (``core.live.shape``; steps 0: off,
+            MediaPipe's segment lengths as they are).
     """
 
     def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
                  fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None,
-                 refine: RefineSettings = RefineSettings()) -> None:
+                 refine: RefineSettings = RefineSettings(), shape: ShapeSettings = ShapeSettings()) -> None:
         self.K = np.asarray(K, np.float64)
         self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
         self.R_wc = world_from_camera(self.upright.up)
@@ -89,8 +92,10 @@ class LiveSolver:
         self.lift = lift
         self.body = body or LiveBody()
         self.refine = refine
+        self.shape = shape
         self.refiner: Refiner | None = None
         self._warmup: list[np.ndarray] = []
+        self._warmup_seen: list[tuple[np.ndarray, ...]] = []  # each warm-up frame's _observe
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
@@ -117,9 +122,12 @@ class LiveSolver:
             self.side_swaps(seq, t)
         if observed_frames(seq)[0]:
             self._warmup.append(np.asarray(seq.body_world[0], np.float64))
+            self._warmup_seen.append(self._observe(seq))
         if len(self._warmup) >= self.warmup_frames:
             mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
                 if self.fit.estimate_shape else np.zeros(5)
+            if self.fit.estimate_shape:
+                mannequin = self._fit_shape(mannequin)
             self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
@@ -131,21 +139,44 @@ class LiveSolver:
         assert self.rest is not None, "warm up first"
         return self.rest.joints
 
-    def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
-        """(local axis-angle (55, 3), trans (3,) camera frame) of the frame, or None without a person."""
-        assert self.rest is not None
-        if not observed_frames(seq)[0]:
-            return None
+    def _observe(self, seq: PoseSequence) -> tuple[np.ndarray, ...]:
+        """(uv (1, 33, 3) pixels and visibility, world (1, 33, 3+) metres in the camera's axes, vis (1, 33), hands
+        (1, 2, 21, 3)) of a one-frame ``seq`` with a person, as the closed form reads them."""
         uv = np.asarray(seq.body_2d, np.float64)
         world = np.asarray(seq.body_world, np.float64)
         if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
             world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
         left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
                                    np.asarray(seq.right_hand, np.float64))
-        vis = np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0)
-        aa, trans, _ = fit_frames(world[..., :3], uv[..., :2], vis, np.stack([left, right], 1), self.K, self.rest,
+        return uv, world, np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0), np.stack([left, right], 1)
+
+    def _closed_form(self, seen: tuple[np.ndarray, ...], rest: RestFrames) -> tuple[np.ndarray, np.ndarray]:
+        """(local axis-angle (T, 55, 3), trans (T, 3) camera frame) of :meth:`_observe`'s ``seen`` on ``rest``."""
+        uv, world, vis, hands = seen
+        aa, trans, _ = fit_frames(world[..., :3], uv[..., :2], vis, hands, self.K, rest,
                                   straight_limb_blend=self.fit.straight_limb_blend, fit_hands=self.fit.fit_hands,
                                   min_visibility=self.fit.min_visibility)
+        return aa, trans
+
+    def _fit_shape(self, mannequin: np.ndarray) -> np.ndarray:
+        """The mannequin betas ``mannequin`` (5,) (MediaPipe's segment lengths) fitted over the warm-up's frames
+        (``core.live.shape``)."""
+        rest = RestFrames(mannequin_rest_joints(mannequin))
+        frames = []
+        for seen in self._warmup_seen:
+            aa, trans = self._closed_form(seen, rest)
+            frames.append(WarmupFrame(aa[0], trans[0], seen[0][0, :, :2], seen[1][0, :, :3], seen[2][0]))
+        self._warmup_seen.clear()
+        return fit_shape(mannequin, frames, self.K, self.shape, self.refine)
+
+    def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """(local axis-angle (55, 3), trans (3,) camera frame) of the frame, or None without a person."""
+        assert self.rest is not None
+        if not observed_frames(seq)[0]:
+            return None
+        seen = self._observe(seq)
+        uv, world, vis, _ = seen
+        aa, trans = self._closed_form(seen, self.rest)
         if self.refiner is None:
             return aa[0], trans[0]
         return self.refiner(aa[0], trans[0], uv[0, :, :2], world[0, :, :3], vis[0], t)

@@ -1,0 +1,133 @@
+"""The live body's proportions fitted over the warm-up: a few Gauss-Newton steps on all its frames at once.
+
+MediaPipe's metric landmarks are short-legged (about 10% on the demo against the
+offline fit's legs, which the 2D landmarks hold to), and the shape read from their
+segment lengths (``core.body.shape.estimate_betas``) inherits that: every frame
+streamed afterwards then has its ankles 10 cm off. The offline fit corrects the
+shape by optimising it with the whole clip's poses against the 2D landmarks; live
+has the warm-up's frames. So at the end of the warm-up the mannequin's betas
+(``core.body.mannequin``: log scales of the arms, legs, shoulder and hip widths)
+and the poses of those frames are refined together, on the per-frame refinement's
+terms (``core.live.refine``: the 2D landmarks, the lifted metric landmarks with
+their depth down-weighted, a weak pull towards each frame's closed-form pose), with
+a weak prior holding the betas to MediaPipe's reading. The overall size (``betas[0]``,
+from the torso) is kept: one view cannot tell a larger body farther away from a smaller
+one nearer, and the metric landmarks' torso is their reliable length.
+
+Each step linearises every frame (the Jacobian in the pose is the refinement's
+analytic one, in the betas a forward difference of the rest joints) and solves the
+shared betas first by the Schur complement of the per-frame blocks (5 x 5), then
+each frame's 69 parameters: a bundle adjustment with the shape as the shared
+"camera". The shape is then fixed for the session, so the rig built from it stays
+valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..body.mannequin import rest_joints as mannequin_rest_joints
+from ..rotations import axis_angle_to_matrix
+from .refine import BODY_JOINTS, PARAMS, Observed, Refiner, RefineSettings
+
+BETA_LIMIT = 0.3
+"""The betas' range beyond the overall size, as ``core.body.shape.estimate_betas`` clamps them (log ratios)."""
+STEP = 1e-4
+"""Forward difference of the betas, log units (0.01% of a length)."""
+
+
+@dataclass(frozen=True)
+class ShapeSettings:
+    """The warm-up's shape fit.
+
+    Attributes:
+        steps: Gauss-Newton steps (0: MediaPipe's proportions as they are).
+        free: the mannequin betas fitted (1-4: arm, leg, shoulder and hip); the others keep MediaPipe's.
+        prior: weight of each fitted beta's move from MediaPipe's reading, per (log unit)^2 and per frame (the
+            terms are metres^2 a frame): 0.01 lets a leg grow 10% when that moves its ankle 1 cm nearer the
+            landmarks on a frame.
+        damping: Levenberg-Marquardt's lambda, relative to the diagonal.
+    """
+
+    steps: int = 5
+    free: tuple[int, ...] = (1, 2, 3, 4)
+    prior: float = 0.01
+    damping: float = 1e-3
+
+
+@dataclass
+class WarmupFrame:
+    """One warm-up frame: its closed-form solve (``aa`` (55, 3) local axis-angle, ``trans`` (3,) metres, camera
+    frame, on the shape being fitted) and its landmarks (``uv`` (33, 2) pixels, ``world`` (33, 3) lifted metric
+    landmarks in the camera's axes, ``vis`` (33,) 0-1)."""
+
+    aa: np.ndarray
+    trans: np.ndarray
+    uv: np.ndarray
+    world: np.ndarray
+    vis: np.ndarray
+
+
+def _frame_system(base: Refiner, moved: list[Refiner], R: np.ndarray, trans: np.ndarray, obs: Observed,
+                  start: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                np.ndarray, float]:
+    """One frame's normal equations: (A_ff (P, P), A_fb (P, B), A_bb (B, B), g_f (P,), g_b (B,), cost)."""
+    r, jac, w = base.linearise(R, trans, obs)
+    cols = []
+    for other in moved:  # the betas' derivative: the same pose on the rest joints of a slightly moved shape
+        r_moved, _ = other.terms(other.pose(R, trans)[0], obs)
+        cols.append(((r_moved * w[:, None]).ravel() - r) / STEP)
+    jac_b = np.stack(cols, -1)
+    pr, pw = base.priors(R, trans, start, None)
+    A_ff = jac.T @ jac + np.diag(pw)
+    A_ff += base.settings.damping * np.diag(np.diag(A_ff))
+    return (A_ff, jac.T @ jac_b, jac_b.T @ jac_b, jac.T @ r + pw * pr, jac_b.T @ r,
+            float(r @ r + pw @ (pr * pr)))
+
+
+def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
+              settings: ShapeSettings = ShapeSettings(), refine: RefineSettings = RefineSettings(),
+              rest_joints: Callable[[np.ndarray], np.ndarray] = mannequin_rest_joints) -> np.ndarray:
+    """(NUM_BETAS,) mannequin betas fitted to the warm-up ``frames``, starting from ``betas`` (MediaPipe's
+    reading, ``core.body.shape.estimate_betas``); ``K`` (3, 3) intrinsics, pixels. ``rest_joints`` maps betas to
+    (55, 3) rest joints, metres."""
+    start_betas = np.asarray(betas, np.float64).copy()
+    out = start_betas.copy()
+    if settings.steps <= 0 or not frames:
+        return out
+    free = list(settings.free)
+    base = Refiner(rest_joints(out), K, refine)
+    obs = [base.observations(f.uv, f.world, f.vis) for f in frames]
+    poses = [(axis_angle_to_matrix(np.asarray(f.aa, np.float64)[:BODY_JOINTS]),
+              np.asarray(f.trans, np.float64).copy()) for f in frames]
+    starts = [(R.copy(), t.copy()) for R, t in poses]
+    prior = settings.prior * len(frames)
+    for _ in range(settings.steps):
+        base = Refiner(rest_joints(out), K, refine)
+        moved = []
+        for k in free:
+            b = out.copy()
+            b[k] += STEP
+            moved.append(Refiner(rest_joints(b), K, refine))
+        systems = [_frame_system(base, moved, R, t, o, s) for (R, t), o, s in zip(poses, obs, starts)]
+        # Schur complement: the betas' system with every frame's own parameters eliminated.
+        S = prior * np.eye(len(free))
+        rhs = prior * (out[free] - start_betas[free])
+        solved = []
+        for A_ff, A_fb, A_bb, g_f, g_b, _ in systems:
+            inv = np.linalg.solve(A_ff, np.concatenate([A_fb, g_f[:, None]], 1))
+            S += A_bb - A_fb.T @ inv[:, :-1]
+            rhs += g_b - A_fb.T @ inv[:, -1]
+            solved.append(inv)
+        S += settings.damping * np.diag(np.diag(S))
+        d_b = -np.linalg.solve(S, rhs)
+        out[free] = np.clip(out[free] + d_b, -BETA_LIMIT, BETA_LIMIT)
+        for i, inv in enumerate(solved):
+            d_f = -(inv[:, -1] + inv[:, :-1] @ d_b)
+            R, t = poses[i]
+            poses[i] = (R @ axis_angle_to_matrix(d_f[:BODY_JOINTS * 3].reshape(BODY_JOINTS, 3)),
+                        t + d_f[BODY_JOINTS * 3:PARAMS])
+    return out
