@@ -25,7 +25,7 @@ valid.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,17 +44,26 @@ class ShapeSettings:
     """The warm-up's shape fit.
 
     Attributes:
-        steps: Gauss-Newton steps (0: MediaPipe's proportions as they are).
+        steps: Gauss-Newton steps a round (0: MediaPipe's proportions as they are).
+        rounds: fits, each on the metric landmarks given the last one's limb lengths (``core.live.bones``; the
+            first on MediaPipe's own).
         free: the mannequin betas fitted (1-4: arm, leg, shoulder and hip); the others keep MediaPipe's.
         prior: weight of each fitted beta's move from MediaPipe's reading, per (log unit)^2 and per frame (the
             terms are metres^2 a frame): 0.01 lets a leg grow 10% when that moves its ankle 1 cm nearer the
             landmarks on a frame.
+        world: weight of the lifted metric landmarks (the refinement's ``world``): low, as their segment lengths
+            are what is wrong; they still hold the depth of each frame's limbs, which the image cannot tell.
+        stay: weight of each frame's closed-form pose (the refinement's ``stay``): low, as it was solved on the
+            wrong proportions.
         damping: Levenberg-Marquardt's lambda, relative to the diagonal.
     """
 
     steps: int = 5
+    rounds: int = 2
     free: tuple[int, ...] = (1, 2, 3, 4)
     prior: float = 0.01
+    world: float = 0.01
+    stay: float = 0.001
     damping: float = 1e-3
 
 
@@ -99,6 +108,7 @@ def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
     if settings.steps <= 0 or not frames:
         return out
     free = list(settings.free)
+    refine = replace(refine, world=settings.world, stay=settings.stay, stay_trans=settings.stay)
     base = Refiner(rest_joints(out), K, refine)
     obs = [base.observations(f.uv, f.world, f.vis) for f in frames]
     poses = [(axis_angle_to_matrix(np.asarray(f.aa, np.float64)[:BODY_JOINTS]),

@@ -37,6 +37,7 @@ from .body import LiveBody
 from .ground import CausalGround
 from .sides import CausalSideSwaps
 from .refine import Refiner, RefineSettings
+from .bones import limb_lengths, with_limb_lengths
 from .shape import ShapeSettings, WarmupFrame, fit_shape
 from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, camera_from_world, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
@@ -95,7 +96,8 @@ class LiveSolver:
         self.shape = shape
         self.refiner: Refiner | None = None
         self._warmup: list[np.ndarray] = []
-        self._warmup_seen: list[tuple[np.ndarray, ...]] = []  # each warm-up frame's _observe
+        self._warmup_seen: list[PoseSequence] = []  # the warm-up's frames with a person
+        self._lengths: np.ndarray | None = None  # (8,) the body's limb bones the metric landmarks are given
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
@@ -122,13 +124,14 @@ class LiveSolver:
             self.side_swaps(seq, t)
         if observed_frames(seq)[0]:
             self._warmup.append(np.asarray(seq.body_world[0], np.float64))
-            self._warmup_seen.append(self._observe(seq))
+            self._warmup_seen.append(seq)
         if len(self._warmup) >= self.warmup_frames:
             mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
                 if self.fit.estimate_shape else np.zeros(5)
             if self.fit.estimate_shape:
                 mannequin = self._fit_shape(mannequin)
             self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
+            self._lengths = None  # per frame, MediaPipe's own: given the body's, the arms read worse (bench live)
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
@@ -144,6 +147,8 @@ class LiveSolver:
         (1, 2, 21, 3)) of a one-frame ``seq`` with a person, as the closed form reads them."""
         uv = np.asarray(seq.body_2d, np.float64)
         world = np.asarray(seq.body_world, np.float64)
+        if self._lengths is not None:  # the body's bones, not MediaPipe's short legs (core.live.bones)
+            world = with_limb_lengths(world, self._lengths)
         if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
             world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
         left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
@@ -161,13 +166,18 @@ class LiveSolver:
     def _fit_shape(self, mannequin: np.ndarray) -> np.ndarray:
         """The mannequin betas ``mannequin`` (5,) (MediaPipe's segment lengths) fitted over the warm-up's frames
         (``core.live.shape``)."""
-        rest = RestFrames(mannequin_rest_joints(mannequin))
-        frames = []
-        for seen in self._warmup_seen:
-            aa, trans = self._closed_form(seen, rest)
-            frames.append(WarmupFrame(aa[0], trans[0], seen[0][0, :, :2], seen[1][0, :, :3], seen[2][0]))
+        for _ in range(self.shape.rounds):  # each round's limbs lifted with the last round's lengths
+            joints = mannequin_rest_joints(mannequin)
+            rest = RestFrames(joints)
+            frames = []
+            for seq in self._warmup_seen:
+                seen = self._observe(seq)
+                aa, trans = self._closed_form(seen, rest)
+                frames.append(WarmupFrame(aa[0], trans[0], seen[0][0, :, :2], seen[1][0, :, :3], seen[2][0]))
+            mannequin = fit_shape(mannequin, frames, self.K, self.shape, self.refine)
+            self._lengths = limb_lengths(mannequin_rest_joints(mannequin))
         self._warmup_seen.clear()
-        return fit_shape(mannequin, frames, self.K, self.shape, self.refine)
+        return mannequin
 
     def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
         """(local axis-angle (55, 3), trans (3,) camera frame) of the frame, or None without a person."""
