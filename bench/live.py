@@ -210,6 +210,7 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         "rss_first_quarter_mb": float(np.median(memory[:mem_q])) if memory else float("nan"),
         "rss_last_quarter_mb": float(np.median(memory[-mem_q:])) if memory else float("nan"),
         **{f"engine_{name}_ms_median": done.get(f"{name}_ms_median") or float("nan") for name in STAGES},
+        "warmup_shape_ms": done.get("warmup_shape_ms") or float("nan"),
     }
 
 
@@ -287,6 +288,19 @@ def reference_frames(ref) -> tuple[set[int], list[str]]:
             notes.append(f"the reference faces the camera on {first}-{last} now: look at those frames again")
     trusted = {int(f) for f, b in zip(ref.frame_indices, ref.bridged) if not b and int(f) not in wrong}
     return trusted, notes
+
+
+BONES = {"upper_arm": ("shoulder", "elbow"), "forearm": ("elbow", "wrist"), "thigh": ("hip", "knee"),
+         "shank": ("knee", "ankle")}
+
+
+def bone_lengths(rest: np.ndarray) -> dict[str, float]:
+    """The limb bones (mean of the sides) and the shoulder and hip widths of ``rest`` (55, 3) joints, metres."""
+    def d(a: str, b: str) -> float:
+        return float(np.linalg.norm(rest[JOINT_INDEX[a]] - rest[JOINT_INDEX[b]]))
+
+    out = {name: 0.5 * sum(d(f"{s}_{a}", f"{s}_{b}") for s in ("left", "right")) for name, (a, b) in BONES.items()}
+    return {**out, "shoulders": d("left_shoulder", "right_shoulder"), "hips": d("left_hip", "right_hip")}
 
 
 def live_take(source: Path, tmp: Path) -> Take:
@@ -390,7 +404,9 @@ def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool
     trusted, notes = reference_frames(ref)
     live = live_take(source, tmp)
     figures = {"offline_capture_seconds": offline_s, "reference_frames_left_out": len(ref.frame_indices) - len(trusted),
-               **against(live, ref, trusted), "reference_notes": notes}
+               **against(live, ref, trusted), "reference_notes": notes,
+               **{f"live_{k}_m": v for k, v in bone_lengths(live[2]).items()},
+               **{f"reference_{k}_m": v for k, v in bone_lengths(np.asarray(ref.rest_joints, np.float64)).items()}}
     figures.update(refinement(frames, ref, trusted))
     if letterboxed:
         small, _ = offline_take(source, tmp / "offline.npz")
@@ -412,6 +428,9 @@ def print_quality(figures: dict) -> None:
           f"({figures['frames_other_person']} frames apart: live holds his last pose while MediaPipe has lost him); "
           f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm")
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    print("  the body's bones, live (after the warm-up's shape fit) / reference, mm: " + ", ".join(
+        f"{name} {1000 * figures[f'live_{name}_m']:.0f}/{1000 * figures[f'reference_{name}_m']:.0f}"
+        for name in (*BONES, "shoulders", "hips")))
     for note in figures.pop("reference_notes"):
         print(f"  NOTE: {note}")
     print("  refinement steps (the same landmarks, paired): " + "; ".join(
@@ -444,7 +463,8 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     print(f"drift: median latency {figures['latency_first_quarter_ms']:.0f} ms in the first quarter, "
           f"{figures['latency_last_quarter_ms']:.0f} ms in the last ({figures['drift_ms']:+.0f} ms); engine memory "
           f"{figures['rss_first_quarter_mb']:.0f} MB -> {figures['rss_last_quarter_mb']:.0f} MB; "
-          f"load average after {figures['load_average_1min_after']:.1f}")
+          f"load average after {figures['load_average_1min_after']:.1f}; the warm-up's shape fit "
+          f"{figures['warmup_shape_ms']:.0f} ms (core.live.shape)")
     return figures
 
 

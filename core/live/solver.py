@@ -98,6 +98,7 @@ class LiveSolver:
         self._warmup: list[np.ndarray] = []
         self._warmup_seen: list[PoseSequence] = []  # the warm-up's frames with a person
         self._lengths: np.ndarray | None = None  # (8,) the body's limb bones the metric landmarks are given
+        self.shape_ms = 0.0  # the warm-up's shape fit, milliseconds (core.live.shape)
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
@@ -129,7 +130,9 @@ class LiveSolver:
             mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
                 if self.fit.estimate_shape else np.zeros(5)
             if self.fit.estimate_shape:
+                began = time.perf_counter()
                 mannequin = self._fit_shape(mannequin)
+                self.shape_ms = 1000.0 * (time.perf_counter() - began)
             self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
             self._lengths = None  # per frame, MediaPipe's own: given the body's, the arms read worse (bench live)
             self.rest = RestFrames(joints)
