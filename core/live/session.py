@@ -89,7 +89,7 @@ class LiveSettings:
     smoothing: float = 0.5
     seconds: float | None = None
     max_side: int = 640
-    warmup_frames: int = 10
+    warmup_frames: int = 20
     body: str = "auto"
     gender: str = "neutral"
     smplx_dir: str | None = None

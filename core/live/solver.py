@@ -82,7 +82,7 @@ class LiveSolver:
             MediaPipe's segment lengths as they are).
     """
 
-    def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
+    def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 20,
                  fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None,
                  refine: RefineSettings = RefineSettings(), shape: ShapeSettings = ShapeSettings()) -> None:
         self.K = np.asarray(K, np.float64)

@@ -39,9 +39,9 @@ def warmed_up(steps: int | None):
     from core.live.shape import ShapeSettings
     from core.live.solver import LiveSolver
 
-    _, _, rest, seq = mannequin_clip(12, np.random.default_rng(11), hands=False)
+    _, _, rest, seq = mannequin_clip(22, np.random.default_rng(11), hands=False)
     shape = ShapeSettings() if steps is None else ShapeSettings(steps=steps)
-    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=10, shape=shape)
+    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=20, shape=shape)
     began = time.perf_counter()
     next(solved_frames(solver, short_legged(seq)))
     return solver, rest, time.perf_counter() - began
@@ -65,8 +65,8 @@ def test_the_shape_fit_leaves_a_body_whose_landmarks_agree_as_it_is() -> None:
     from core.live.shape import ShapeSettings
     from core.live.solver import LiveSolver
 
-    _, _, rest, seq = mannequin_clip(12, np.random.default_rng(12), hands=False)
-    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=10,
+    _, _, rest, seq = mannequin_clip(22, np.random.default_rng(12), hands=False)
+    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=20,
                         shape=ShapeSettings())
     next(solved_frames(solver, seq))
     assert leg_length(solver.rest_joints) == pytest.approx(leg_length(rest), rel=0.015)
