@@ -74,7 +74,8 @@ def _skew(v: np.ndarray) -> np.ndarray:
 
 
 def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x with A x = b for a symmetric positive definite ``A`` (n, n): Cholesky in numpy loops and ``einsum``.
+    """x with A x = b for a symmetric positive definite ``A`` (n, n) and ``b`` (n,) or (n, m): Cholesky in numpy
+    loops and ``einsum``.
 
     Not ``np.linalg.solve``: for a 69 x 69 system OpenBLAS starts its threads, which then wait on cores that
     MediaPipe's pose thread holds (the live session's normal state): 1-10 ms a solve on this 2-core machine
@@ -86,12 +87,12 @@ def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         row = L[j, :j]
         L[j, j] = np.sqrt(max(A[j, j] - np.einsum("i,i->", row, row), 1e-300))
         L[j + 1:, j] = (A[j + 1:, j] - np.einsum("ki,i->k", L[j + 1:, :j], row)) / L[j, j]
-    y = np.empty(n)
+    y = np.empty(np.shape(b))
     for j in range(n):
-        y[j] = (b[j] - np.einsum("i,i->", L[j, :j], y[:j])) / L[j, j]
-    x = np.empty(n)
+        y[j] = (b[j] - np.einsum("i,i...->...", L[j, :j], y[:j])) / L[j, j]
+    x = np.empty(np.shape(b))
     for j in range(n - 1, -1, -1):
-        x[j] = (y[j] - np.einsum("i,i->", L[j + 1:, j], x[j + 1:])) / L[j, j]
+        x[j] = (y[j] - np.einsum("i,i...->...", L[j + 1:, j], x[j + 1:])) / L[j, j]
     return x
 
 

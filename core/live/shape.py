@@ -33,7 +33,7 @@ import numpy as np
 
 from ..body.mannequin import rest_joints as mannequin_rest_joints
 from ..rotations import axis_angle_to_matrix
-from .refine import BODY_JOINTS, PARAMS, Observed, Refiner, RefineSettings
+from .refine import BODY_JOINTS, PARAMS, Observed, Refiner, RefineSettings, solve_spd
 
 BETA_LIMIT = 0.3
 """The betas' range (log ratios), as ``core.body.shape.estimate_betas`` clamps the proportions; the overall size is
@@ -64,7 +64,7 @@ class ShapeSettings:
         damping: Levenberg-Marquardt's lambda, relative to the diagonal.
     """
 
-    steps: int = 5
+    steps: int = 3
     rounds: int = 3
     free: tuple[int, ...] = (0, 1, 2, 3, 4)
     prior: float = 0.01
@@ -87,9 +87,8 @@ class WarmupFrame:
 
 
 def _frame_system(base: Refiner, moved: list[Refiner], R: np.ndarray, trans: np.ndarray, obs: Observed,
-                  start: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                                np.ndarray, float]:
-    """One frame's normal equations: (A_ff (P, P), A_fb (P, B), A_bb (B, B), g_f (P,), g_b (B,), cost)."""
+                  start: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """One frame's normal equations: (A_ff (P, P), A_fb (P, B), A_bb (B, B), g_f (P,), g_b (B,))."""
     r, jac, w = base.linearise(R, trans, obs)
     cols = []
     for other in moved:  # the betas' derivative: the same pose on the rest joints of a slightly moved shape
@@ -97,10 +96,11 @@ def _frame_system(base: Refiner, moved: list[Refiner], R: np.ndarray, trans: np.
         cols.append(((r_moved * w[:, None]).ravel() - r) / STEP)
     jac_b = np.stack(cols, -1)
     pr, pw = base.priors(R, trans, start, None)
-    A_ff = jac.T @ jac + np.diag(pw)
+    # einsum, not @: no BLAS threads (see solve_spd), which would wait on the cores the pose thread holds
+    A_ff = np.einsum("ki,kj->ij", jac, jac) + np.diag(pw)
     A_ff += base.settings.damping * np.diag(np.diag(A_ff))
-    return (A_ff, jac.T @ jac_b, jac_b.T @ jac_b, jac.T @ r + pw * pr, jac_b.T @ r,
-            float(r @ r + pw @ (pr * pr)))
+    return (A_ff, np.einsum("ki,kj->ij", jac, jac_b), np.einsum("ki,kj->ij", jac_b, jac_b),
+            np.einsum("ki,k->i", jac, r) + pw * pr, np.einsum("ki,k->i", jac_b, r))
 
 
 def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
@@ -133,19 +133,19 @@ def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
         S = prior * np.eye(len(free))
         rhs = prior * (out[free] - start_betas[free])
         solved = []
-        for A_ff, A_fb, A_bb, g_f, g_b, _ in systems:
-            inv = np.linalg.solve(A_ff, np.concatenate([A_fb, g_f[:, None]], 1))
-            S += A_bb - A_fb.T @ inv[:, :-1]
-            rhs += g_b - A_fb.T @ inv[:, -1]
+        for A_ff, A_fb, A_bb, g_f, g_b in systems:
+            inv = solve_spd(A_ff, np.concatenate([A_fb, g_f[:, None]], 1))
+            S += A_bb - np.einsum("ki,kj->ij", A_fb, inv[:, :-1])
+            rhs += g_b - np.einsum("ki,k->i", A_fb, inv[:, -1])
             solved.append(inv)
         S += settings.damping * np.diag(np.diag(S))
-        d_b = -np.linalg.solve(S, rhs)
+        d_b = -solve_spd(S, rhs)
         out[free] += d_b
         out[1:] = np.clip(out[1:], -BETA_LIMIT, BETA_LIMIT)
         out[0] = np.clip(out[0], *SIZE_LIMITS)
         for i, inv in enumerate(solved):
             d_f = -(inv[:, -1] + inv[:, :-1] @ d_b)
             R, t = poses[i]
-            poses[i] = (R @ axis_angle_to_matrix(d_f[:BODY_JOINTS * 3].reshape(BODY_JOINTS, 3)),
+            poses[i] = (np.einsum("jab,jbc->jac", R, axis_angle_to_matrix(d_f[:BODY_JOINTS * 3].reshape(BODY_JOINTS, 3))),
                         t + d_f[BODY_JOINTS * 3:PARAMS])
     return out

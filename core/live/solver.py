@@ -170,13 +170,10 @@ class LiveSolver:
         """The mannequin betas ``mannequin`` (5,) (MediaPipe's segment lengths) fitted over the warm-up's frames
         (``core.live.shape``)."""
         for _ in range(self.shape.rounds):  # each round's limbs lifted with the last round's lengths
-            joints = mannequin_rest_joints(mannequin)
-            rest = RestFrames(joints)
-            frames = []
-            for seq in self._warmup_seen:
-                seen = self._observe(seq)
-                aa, trans = self._closed_form(seen, rest)
-                frames.append(WarmupFrame(aa[0], trans[0], seen[0][0, :, :2], seen[1][0, :, :3], seen[2][0]))
+            rest = RestFrames(mannequin_rest_joints(mannequin))
+            uv, world, vis, hands = (np.concatenate(parts) for parts in zip(*map(self._observe, self._warmup_seen)))
+            aa, trans = self._closed_form((uv, world, vis, hands), rest)  # all frames in one call: the same solve
+            frames = [WarmupFrame(aa[i], trans[i], uv[i, :, :2], world[i, :, :3], vis[i]) for i in range(len(aa))]
             mannequin = fit_shape(mannequin, frames, self.K, self.shape, self.refine)
             self._lengths = limb_lengths(mannequin_rest_joints(mannequin))
         self._warmup_seen.clear()
