@@ -1,6 +1,7 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--letterboxed-reference]   (or: <dev python> bench/live.py ...)
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--letterboxed-reference]
+     [--uncleaned-reference]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -17,6 +18,8 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [-
    the same landmarks, replayed in this process: each one's median and its solve's cost, paired.
    ``--letterboxed-reference``: also against the 640x480 clip's own offline take, and the two offline
    takes against each other on the trusted frames (what a reference is good to).
+   ``--uncleaned-reference``: also against the same offline take without its cleanup (``--no-cleanup``: no
+   floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
 
 The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
 run needs (written once into the cache). Ratios are against the baseline. Writes
@@ -247,13 +250,13 @@ def compare(a: Take, b: Take) -> tuple[np.ndarray, np.ndarray]:
     return err, np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))) < SAME_PERSON_DEGREES
 
 
-def offline_take(video: Path, out: Path) -> tuple[object, float]:
-    """The offline balanced take of ``video`` (written to ``out``) and its seconds."""
+def offline_take(video: Path, out: Path, *extra: str) -> tuple[object, float]:
+    """The offline balanced take of ``video`` (written to ``out``; ``extra`` capture arguments) and its seconds."""
     from core.motion import read_motion
 
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "core", "capture", str(video), "--out", str(out), "--preset", "balanced",
-                    "--progress", "none"], cwd=ROOT, check=True)
+                    "--progress", "none", *extra], cwd=ROOT, check=True)
     return read_motion(out), time.perf_counter() - began
 
 
@@ -393,7 +396,16 @@ def refinement(frames: list[np.ndarray], ref, trusted: set[int]) -> dict:
     return out
 
 
-def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False) -> dict:
+def as_live(motion) -> Take:
+    """An offline take as :func:`live_take` gives one (its camera per frame, its frame numbers)."""
+    rows = list(range(len(motion.frame_indices)))
+    return (motion.poses, motion.trans, np.asarray(motion.rest_joints, np.float64),
+            np.broadcast_to(np.asarray(motion.camera_extrinsics, np.float64), (len(rows), 4, 4)),
+            [int(f) for f in motion.frame_indices])
+
+
+def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False,
+            uncleaned: bool = False) -> dict:
     """Live (every frame solved) against the reference: the offline balanced take of the full-resolution demo,
     on its trusted frames (:func:`reference_frames`); the refinement's steps compared on the same landmarks; with
     ``letterboxed`` also against the offline take of the 640x480 clip itself, and the two offline takes against
@@ -411,11 +423,11 @@ def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool
     if letterboxed:
         small, _ = offline_take(source, tmp / "offline.npz")
         figures.update(against(live, small, set(range(len(frames))), prefix="letterboxed_reference_"))
-        rows = list(range(len(small.frame_indices)))
-        as_live = (small.poses, small.trans, np.asarray(small.rest_joints, np.float64),
-                   np.broadcast_to(np.asarray(small.camera_extrinsics, np.float64), (len(rows), 4, 4)),
-                   [int(f) for f in small.frame_indices])
-        figures.update(against(as_live, ref, trusted, prefix="offline_takes_apart_"))
+        figures.update(against(as_live(small), ref, trusted, prefix="offline_takes_apart_"))
+    if uncleaned:
+        raw, _ = offline_take(dev.demo_clip(), tmp / "offline_uncleaned.npz", "--no-cleanup")
+        figures.update(against(live, raw, trusted, prefix="uncleaned_reference_"))
+        figures.update(against(as_live(raw), ref, trusted, prefix="cleanup_moved_"))
     return figures
 
 
@@ -436,6 +448,12 @@ def print_quality(figures: dict) -> None:
     print("  refinement steps (the same landmarks, paired): " + "; ".join(
         f"{n}: {figures[f'refine_{n}_steps_limb_median_mm']:.1f} mm, solve {figures[f'refine_{n}_steps_solve_ms_median']:.1f} ms"
         f" ({figures[f'refine_{n}_steps_solve_over_0_steps']:.2f}x)" for n in REFINE_STEPS))
+    if "uncleaned_reference_limb_median_mm" in figures:
+        print(f"  against the same offline take without its cleanup (no floor, foot locks, smoothing): "
+              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm ("
+              + ", ".join(f"{n} {figures[f'uncleaned_reference_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
+              + "); the cleanup moved the reference's joints by (median mm) "
+              + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS))
     if "letterboxed_reference_limb_median_mm" in figures:
         print(f"  against the offline take of the 640x480 clip itself: {figures['letterboxed_reference_limb_median_mm']:.0f} "
               f"mm; the two offline takes apart on the trusted frames: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
@@ -473,6 +491,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the live run (default 30)")
     parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
+    parser.add_argument("--uncleaned-reference", action="store_true",
+                        help="also compare with the offline take without its cleanup (one more capture)")
     parser.add_argument("--letterboxed-reference", action="store_true",
                         help="also compare with the offline take of the 640x480 clip, and the two offline takes "
                              "with each other (one more capture)")
@@ -489,7 +509,8 @@ def main() -> int:
 
         quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo", lossless=True)
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference))
+            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference,
+                                   uncleaned=args.uncleaned_reference))
         print_quality(figures)
     try:
         import torch

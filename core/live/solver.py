@@ -97,7 +97,6 @@ class LiveSolver:
         self.refiner: Refiner | None = None
         self._warmup: list[np.ndarray] = []
         self._warmup_seen: list[PoseSequence] = []  # the warm-up's frames with a person
-        self._lengths: np.ndarray | None = None  # (8,) the body's limb bones the metric landmarks are given
         self.shape_ms = 0.0  # the warm-up's shape fit, milliseconds (core.live.shape)
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
@@ -134,7 +133,6 @@ class LiveSolver:
                 mannequin = self._fit_shape(mannequin)
                 self.shape_ms = 1000.0 * (time.perf_counter() - began)
             self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
-            self._lengths = None  # per frame, MediaPipe's own: given the body's, the arms read worse (bench live)
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
@@ -145,13 +143,14 @@ class LiveSolver:
         assert self.rest is not None, "warm up first"
         return self.rest.joints
 
-    def _observe(self, seq: PoseSequence) -> tuple[np.ndarray, ...]:
+    def _observe(self, seq: PoseSequence, lengths: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """(uv (1, 33, 3) pixels and visibility, world (1, 33, 3+) metres in the camera's axes, vis (1, 33), hands
-        (1, 2, 21, 3)) of a one-frame ``seq`` with a person, as the closed form reads them."""
+        (1, 2, 21, 3)) of a one-frame ``seq`` with a person, as the closed form reads them; with ``lengths`` (8,)
+        the metric limbs given those bones first (``core.live.bones``)."""
         uv = np.asarray(seq.body_2d, np.float64)
         world = np.asarray(seq.body_world, np.float64)
-        if self._lengths is not None:  # the body's bones, not MediaPipe's short legs (core.live.bones)
-            world = with_limb_lengths(world, self._lengths)
+        if lengths is not None:
+            world = with_limb_lengths(world, lengths)
         if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
             world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
         left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
@@ -169,13 +168,15 @@ class LiveSolver:
     def _fit_shape(self, mannequin: np.ndarray) -> np.ndarray:
         """The mannequin betas ``mannequin`` (5,) (MediaPipe's segment lengths) fitted over the warm-up's frames
         (``core.live.shape``)."""
-        for _ in range(self.shape.rounds):  # each round's limbs lifted with the last round's lengths
+        lengths = None  # the first round on MediaPipe's own bones, each next one on the last round's
+        for _ in range(self.shape.rounds):
             rest = RestFrames(mannequin_rest_joints(mannequin))
-            uv, world, vis, hands = (np.concatenate(parts) for parts in zip(*map(self._observe, self._warmup_seen)))
+            uv, world, vis, hands = (np.concatenate(parts) for parts in
+                                     zip(*(self._observe(seq, lengths) for seq in self._warmup_seen)))
             aa, trans = self._closed_form((uv, world, vis, hands), rest)  # all frames in one call: the same solve
             frames = [WarmupFrame(aa[i], trans[i], uv[i, :, :2], world[i, :, :3], vis[i]) for i in range(len(aa))]
             mannequin = fit_shape(mannequin, frames, self.K, self.shape, self.refine)
-            self._lengths = limb_lengths(mannequin_rest_joints(mannequin))
+            lengths = limb_lengths(mannequin_rest_joints(mannequin))
         self._warmup_seen.clear()
         return mannequin
 
@@ -184,6 +185,7 @@ class LiveSolver:
         assert self.rest is not None
         if not observed_frames(seq)[0]:
             return None
+        # MediaPipe's own bones: given the body's, the demo's elbows read worse (median 50 -> 52 mm, a scratch replay)
         seen = self._observe(seq)
         uv, world, vis, _ = seen
         aa, trans = self._closed_form(seen, self.rest)
