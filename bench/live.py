@@ -1,6 +1,7 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--letterboxed-reference]   (or: <dev python> bench/live.py ...)
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--letterboxed-reference]
+     [--uncleaned-reference]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -17,6 +18,8 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [-
    the same landmarks, replayed in this process: each one's median and its solve's cost, paired.
    ``--letterboxed-reference``: also against the 640x480 clip's own offline take, and the two offline
    takes against each other on the trusted frames (what a reference is good to).
+   ``--uncleaned-reference``: also against the same offline take without its cleanup (``--no-cleanup``: no
+   floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
 
 The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
 run needs (written once into the cache). Ratios are against the baseline. Writes
@@ -210,6 +213,7 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         "rss_first_quarter_mb": float(np.median(memory[:mem_q])) if memory else float("nan"),
         "rss_last_quarter_mb": float(np.median(memory[-mem_q:])) if memory else float("nan"),
         **{f"engine_{name}_ms_median": done.get(f"{name}_ms_median") or float("nan") for name in STAGES},
+        "warmup_shape_ms": done.get("warmup_shape_ms") or float("nan"),
     }
 
 
@@ -246,13 +250,13 @@ def compare(a: Take, b: Take) -> tuple[np.ndarray, np.ndarray]:
     return err, np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))) < SAME_PERSON_DEGREES
 
 
-def offline_take(video: Path, out: Path) -> tuple[object, float]:
-    """The offline balanced take of ``video`` (written to ``out``) and its seconds."""
+def offline_take(video: Path, out: Path, *extra: str) -> tuple[object, float]:
+    """The offline balanced take of ``video`` (written to ``out``; ``extra`` capture arguments) and its seconds."""
     from core.motion import read_motion
 
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "core", "capture", str(video), "--out", str(out), "--preset", "balanced",
-                    "--progress", "none"], cwd=ROOT, check=True)
+                    "--progress", "none", *extra], cwd=ROOT, check=True)
     return read_motion(out), time.perf_counter() - began
 
 
@@ -287,6 +291,19 @@ def reference_frames(ref) -> tuple[set[int], list[str]]:
             notes.append(f"the reference faces the camera on {first}-{last} now: look at those frames again")
     trusted = {int(f) for f, b in zip(ref.frame_indices, ref.bridged) if not b and int(f) not in wrong}
     return trusted, notes
+
+
+BONES = {"upper_arm": ("shoulder", "elbow"), "forearm": ("elbow", "wrist"), "thigh": ("hip", "knee"),
+         "shank": ("knee", "ankle")}
+
+
+def bone_lengths(rest: np.ndarray) -> dict[str, float]:
+    """The limb bones (mean of the sides) and the shoulder and hip widths of ``rest`` (55, 3) joints, metres."""
+    def d(a: str, b: str) -> float:
+        return float(np.linalg.norm(rest[JOINT_INDEX[a]] - rest[JOINT_INDEX[b]]))
+
+    out = {name: 0.5 * sum(d(f"{s}_{a}", f"{s}_{b}") for s in ("left", "right")) for name, (a, b) in BONES.items()}
+    return {**out, "shoulders": d("left_shoulder", "right_shoulder"), "hips": d("left_hip", "right_hip")}
 
 
 def live_take(source: Path, tmp: Path) -> Take:
@@ -379,7 +396,16 @@ def refinement(frames: list[np.ndarray], ref, trusted: set[int]) -> dict:
     return out
 
 
-def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False) -> dict:
+def as_live(motion) -> Take:
+    """An offline take as :func:`live_take` gives one (its camera per frame, its frame numbers)."""
+    rows = list(range(len(motion.frame_indices)))
+    return (motion.poses, motion.trans, np.asarray(motion.rest_joints, np.float64),
+            np.broadcast_to(np.asarray(motion.camera_extrinsics, np.float64), (len(rows), 4, 4)),
+            [int(f) for f in motion.frame_indices])
+
+
+def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False,
+            uncleaned: bool = False) -> dict:
     """Live (every frame solved) against the reference: the offline balanced take of the full-resolution demo,
     on its trusted frames (:func:`reference_frames`); the refinement's steps compared on the same landmarks; with
     ``letterboxed`` also against the offline take of the 640x480 clip itself, and the two offline takes against
@@ -390,16 +416,18 @@ def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool
     trusted, notes = reference_frames(ref)
     live = live_take(source, tmp)
     figures = {"offline_capture_seconds": offline_s, "reference_frames_left_out": len(ref.frame_indices) - len(trusted),
-               **against(live, ref, trusted), "reference_notes": notes}
+               **against(live, ref, trusted), "reference_notes": notes,
+               **{f"live_{k}_m": v for k, v in bone_lengths(live[2]).items()},
+               **{f"reference_{k}_m": v for k, v in bone_lengths(np.asarray(ref.rest_joints, np.float64)).items()}}
     figures.update(refinement(frames, ref, trusted))
     if letterboxed:
         small, _ = offline_take(source, tmp / "offline.npz")
         figures.update(against(live, small, set(range(len(frames))), prefix="letterboxed_reference_"))
-        rows = list(range(len(small.frame_indices)))
-        as_live = (small.poses, small.trans, np.asarray(small.rest_joints, np.float64),
-                   np.broadcast_to(np.asarray(small.camera_extrinsics, np.float64), (len(rows), 4, 4)),
-                   [int(f) for f in small.frame_indices])
-        figures.update(against(as_live, ref, trusted, prefix="offline_takes_apart_"))
+        figures.update(against(as_live(small), ref, trusted, prefix="offline_takes_apart_"))
+    if uncleaned:
+        raw, _ = offline_take(dev.demo_clip(), tmp / "offline_uncleaned.npz", "--no-cleanup")
+        figures.update(against(live, raw, trusted, prefix="uncleaned_reference_"))
+        figures.update(against(as_live(raw), ref, trusted, prefix="cleanup_moved_"))
     return figures
 
 
@@ -412,11 +440,20 @@ def print_quality(figures: dict) -> None:
           f"({figures['frames_other_person']} frames apart: live holds his last pose while MediaPipe has lost him); "
           f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm")
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    print("  the body's bones, live (after the warm-up's shape fit) / reference, mm: " + ", ".join(
+        f"{name} {1000 * figures[f'live_{name}_m']:.0f}/{1000 * figures[f'reference_{name}_m']:.0f}"
+        for name in (*BONES, "shoulders", "hips")))
     for note in figures.pop("reference_notes"):
         print(f"  NOTE: {note}")
     print("  refinement steps (the same landmarks, paired): " + "; ".join(
         f"{n}: {figures[f'refine_{n}_steps_limb_median_mm']:.1f} mm, solve {figures[f'refine_{n}_steps_solve_ms_median']:.1f} ms"
         f" ({figures[f'refine_{n}_steps_solve_over_0_steps']:.2f}x)" for n in REFINE_STEPS))
+    if "uncleaned_reference_limb_median_mm" in figures:
+        print(f"  against the same offline take without its cleanup (no floor, foot locks, smoothing): "
+              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm ("
+              + ", ".join(f"{n} {figures[f'uncleaned_reference_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
+              + "); the cleanup moved the reference's joints by (median mm) "
+              + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS))
     if "letterboxed_reference_limb_median_mm" in figures:
         print(f"  against the offline take of the 640x480 clip itself: {figures['letterboxed_reference_limb_median_mm']:.0f} "
               f"mm; the two offline takes apart on the trusted frames: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
@@ -444,7 +481,8 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     print(f"drift: median latency {figures['latency_first_quarter_ms']:.0f} ms in the first quarter, "
           f"{figures['latency_last_quarter_ms']:.0f} ms in the last ({figures['drift_ms']:+.0f} ms); engine memory "
           f"{figures['rss_first_quarter_mb']:.0f} MB -> {figures['rss_last_quarter_mb']:.0f} MB; "
-          f"load average after {figures['load_average_1min_after']:.1f}")
+          f"load average after {figures['load_average_1min_after']:.1f}; the warm-up's shape fit "
+          f"{figures['warmup_shape_ms']:.0f} ms (core.live.shape)")
     return figures
 
 
@@ -453,6 +491,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the live run (default 30)")
     parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
+    parser.add_argument("--uncleaned-reference", action="store_true",
+                        help="also compare with the offline take without its cleanup (one more capture)")
     parser.add_argument("--letterboxed-reference", action="store_true",
                         help="also compare with the offline take of the 640x480 clip, and the two offline takes "
                              "with each other (one more capture)")
@@ -469,7 +509,8 @@ def main() -> int:
 
         quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo", lossless=True)
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference))
+            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference,
+                                   uncleaned=args.uncleaned_reference))
         print_quality(figures)
     try:
         import torch

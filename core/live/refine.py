@@ -74,7 +74,8 @@ def _skew(v: np.ndarray) -> np.ndarray:
 
 
 def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x with A x = b for a symmetric positive definite ``A`` (n, n): Cholesky in numpy loops and ``einsum``.
+    """x with A x = b for a symmetric positive definite ``A`` (n, n) and ``b`` (n,) or (n, m): Cholesky in numpy
+    loops and ``einsum``.
 
     Not ``np.linalg.solve``: for a 69 x 69 system OpenBLAS starts its threads, which then wait on cores that
     MediaPipe's pose thread holds (the live session's normal state): 1-10 ms a solve on this 2-core machine
@@ -86,12 +87,12 @@ def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         row = L[j, :j]
         L[j, j] = np.sqrt(max(A[j, j] - np.einsum("i,i->", row, row), 1e-300))
         L[j + 1:, j] = (A[j + 1:, j] - np.einsum("ki,i->k", L[j + 1:, :j], row)) / L[j, j]
-    y = np.empty(n)
+    y = np.empty(np.shape(b))
     for j in range(n):
-        y[j] = (b[j] - np.einsum("i,i->", L[j, :j], y[:j])) / L[j, j]
-    x = np.empty(n)
+        y[j] = (b[j] - np.einsum("i,i...->...", L[j, :j], y[:j])) / L[j, j]
+    x = np.empty(np.shape(b))
     for j in range(n - 1, -1, -1):
-        x[j] = (y[j] - np.einsum("i,i->", L[j + 1:, j], x[j + 1:])) / L[j, j]
+        x[j] = (y[j] - np.einsum("i,i...->...", L[j + 1:, j], x[j + 1:])) / L[j, j]
     return x
 
 
@@ -126,7 +127,7 @@ class RefineSettings:
 
 
 @dataclass
-class _Frame:
+class Observed:
     """One frame's observations, over ``LANDMARKS``: uv (L, 2) normalised image coordinates ((px - c) / f), world
     (L, 3) metres relative to the mid-hip, camera axes; weight (L,) visibility (0: unused)."""
 
@@ -151,7 +152,7 @@ class Refiner:
         self._offsets = body_landmark_offsets(self.J)[LANDMARKS]  # (L, 3) model frame
         self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (local rotations (22, 3, 3), trans, t)
 
-    def _pose(self, R: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def pose(self, R: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (L, 3), joints (22, 3), global rotations (22, 3, 3)), camera frame, of the local rotations
         ``R`` (22, 3, 3) and ``trans`` (3,)."""
         pos, rot = np.empty((BODY_JOINTS, 3)), np.empty((BODY_JOINTS, 3, 3))
@@ -163,7 +164,7 @@ class Refiner:
         joint = BODY_JOINT[LANDMARKS]
         return pos[joint] + np.einsum("lab,lb->la", rot[joint], self._offsets), pos, rot
 
-    def _terms(self, points: np.ndarray, obs: _Frame, dpos: np.ndarray | None = None
+    def terms(self, points: np.ndarray, obs: Observed, dpos: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray | None]:
         """(residuals (L, 5) metres, their derivatives (L, 5, P) given the landmarks' ``dpos`` (L, 3, P)): image
         ``x - u z`` (the 2D error in metres at the landmark's depth), then world (relative to the mid-hip, its depth
@@ -179,16 +180,16 @@ class Refiner:
         d_world = (dpos - dpos[_HIPS].mean(0)) * scale[:, None]
         return r, np.concatenate([np.sqrt(s.image) * d_image, np.sqrt(s.world) * d_world], 1)
 
-    def _observations(self, uv: np.ndarray, world: np.ndarray, vis: np.ndarray) -> _Frame:
+    def observations(self, uv: np.ndarray, world: np.ndarray, vis: np.ndarray) -> Observed:
         f, c = self.K[[0, 1], [0, 1]], self.K[:2, 2]
         uv_l = (np.asarray(uv, np.float64)[LANDMARKS, :2] - c) / f
         world = np.asarray(world, np.float64)[:, :3]
         world_l = world[LANDMARKS] - 0.5 * (world[BODY["left_hip"]] + world[BODY["right_hip"]])
         v = np.clip(np.nan_to_num(np.asarray(vis, np.float64)[LANDMARKS]), 0.0, 1.0)
         ok = np.isfinite(uv_l).all(1) & np.isfinite(world_l).all(1) & (v >= self.settings.min_visibility)
-        return _Frame(np.nan_to_num(uv_l), np.nan_to_num(world_l), np.where(ok, v, 0.0))
+        return Observed(np.nan_to_num(uv_l), np.nan_to_num(world_l), np.where(ok, v, 0.0))
 
-    def _priors(self, R: np.ndarray, trans: np.ndarray, start: tuple[np.ndarray, np.ndarray],
+    def priors(self, R: np.ndarray, trans: np.ndarray, start: tuple[np.ndarray, np.ndarray],
                 prior: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
         """(residuals (P,), weights (P,)) of the closed form's and the previous frame's pose, in each joint's
         tangent (the derivative by the step taken as the identity: the turns are small)."""
@@ -203,20 +204,26 @@ class Refiner:
             wts.append(np.concatenate([np.full(BODY_JOINTS * 3, weight), np.full(3, weight_trans)]))
         return np.concatenate(res), np.concatenate(wts)
 
-    def _step(self, R: np.ndarray, trans: np.ndarray, obs: _Frame, start: tuple[np.ndarray, np.ndarray],
-              prior: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-        """One Levenberg-Marquardt step (PARAMS,): the joints' turns, then the translation's move."""
-        points, joints, rot = self._pose(R, trans)
+    def linearise(self, R: np.ndarray, trans: np.ndarray, obs: Observed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(weighted residuals (L * 5,), their Jacobian (L * 5, PARAMS), the landmarks' weights (L,): visibility
+        times the square root of Geman-McClure's, as iteratively re-weighted least squares takes them) of the
+        pose ``R`` (22, 3, 3) local, ``trans`` (3,) against ``obs``."""
+        points, joints, rot = self.pose(R, trans)
         # A joint's turn delta (its own axes) moves a landmark below it by (rot_j delta) x (p - joint_j).
         d_turn = -_skew(points[:, None] - joints[None]) @ rot[None]  # (L, 22, 3, 3)
         d_turn = np.where(BELOW[..., None, None], d_turn, 0.0)
         dpos = np.concatenate([d_turn.transpose(0, 2, 1, 3).reshape(len(points), 3, BODY_JOINTS * 3),
                                np.broadcast_to(np.eye(3), (len(points), 3, 3))], -1)  # (L, 3, PARAMS)
-        r, jac = self._terms(points, obs, dpos)
+        r, jac = self.terms(points, obs, dpos)
         assert jac is not None
         w = np.sqrt(obs.weight * (SIGMA ** 2 / (SIGMA ** 2 + np.sum(r ** 2, -1))) ** 2)  # Geman-McClure, IRLS
-        jac, r = (jac * w[:, None, None]).reshape(-1, PARAMS), (r * w[:, None]).ravel()
-        pr, pw = self._priors(R, trans, start, prior)
+        return (r * w[:, None]).ravel(), (jac * w[:, None, None]).reshape(-1, PARAMS), w
+
+    def _step(self, R: np.ndarray, trans: np.ndarray, obs: Observed, start: tuple[np.ndarray, np.ndarray],
+              prior: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """One Levenberg-Marquardt step (PARAMS,): the joints' turns, then the translation's move."""
+        r, jac, _ = self.linearise(R, trans, obs)
+        pr, pw = self.priors(R, trans, start, prior)
         n = len(pw) // PARAMS
         A = np.einsum("ki,kj->ij", jac, jac) + np.diag(pw.reshape(n, PARAMS).sum(0))  # no BLAS threads: solve_spd
         g = np.einsum("ki,k->i", jac, r) + (pw * pr).reshape(n, PARAMS).sum(0)
@@ -231,7 +238,7 @@ class Refiner:
         s = self.settings
         if s.steps <= 0:
             return aa, trans
-        obs = self._observations(uv, world, vis)
+        obs = self.observations(uv, world, vis)
         R = axis_angle_to_matrix(np.asarray(aa, np.float64)[:BODY_JOINTS])
         tr = np.asarray(trans, np.float64).copy()
         start = (R.copy(), tr.copy())

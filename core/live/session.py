@@ -89,7 +89,7 @@ class LiveSettings:
     smoothing: float = 0.5
     seconds: float | None = None
     max_side: int = 640
-    warmup_frames: int = 10
+    warmup_frames: int = 20
     body: str = "auto"
     gender: str = "neutral"
     smplx_dir: str | None = None
@@ -177,7 +177,8 @@ class _Session:
                 "frames_someone_else": self.follow.rejected if self.follow is not None else 0,
                 "fps_sent": round(self.sent / elapsed, 2),
                 **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
-                "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2)}
+                "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2),
+                "warmup_shape_ms": round(self.solver.shape_ms, 1)}
 
     def run(self, first: SourceFrame, cancelled: Callable[[], bool]) -> None:
         """Pose every newest frame until cancelled, the time is up or the source ends."""

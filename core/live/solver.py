@@ -37,6 +37,8 @@ from .body import LiveBody
 from .ground import CausalGround
 from .sides import CausalSideSwaps
 from .refine import Refiner, RefineSettings
+from .bones import limb_lengths, with_limb_lengths
+from .shape import ShapeSettings, WarmupFrame, fit_shape
 from .protocol import FLAG_HELD, FLAG_LEFT_CONTACT, FLAG_RIGHT_CONTACT, camera_from_world, world_from_camera
 from .upright import POSTURE_JOINTS, CausalUp
 
@@ -76,11 +78,13 @@ class LiveSolver:
         body: the body streamed (``core.live.body``): its shape from the warm-up and its rest joints the
             rotations are solved on (None: the mannequin).
         refine: the bounded per-frame refinement of the closed-form solve (``core.live.refine``; steps 0: off).
+        shape: the fit of the body's proportions over the warm-up's frames (``core.live.shape``; steps 0: off,
+            MediaPipe's segment lengths as they are).
     """
 
-    def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 10,
+    def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 20,
                  fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None,
-                 refine: RefineSettings = RefineSettings()) -> None:
+                 refine: RefineSettings = RefineSettings(), shape: ShapeSettings = ShapeSettings()) -> None:
         self.K = np.asarray(K, np.float64)
         self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
         self.R_wc = world_from_camera(self.upright.up)
@@ -89,8 +93,11 @@ class LiveSolver:
         self.lift = lift
         self.body = body or LiveBody()
         self.refine = refine
+        self.shape = shape
         self.refiner: Refiner | None = None
         self._warmup: list[np.ndarray] = []
+        self._warmup_seen: list[PoseSequence] = []  # the warm-up's frames with a person
+        self.shape_ms = 0.0  # the warm-up's shape fit, milliseconds (core.live.shape)
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
@@ -117,9 +124,14 @@ class LiveSolver:
             self.side_swaps(seq, t)
         if observed_frames(seq)[0]:
             self._warmup.append(np.asarray(seq.body_world[0], np.float64))
+            self._warmup_seen.append(seq)
         if len(self._warmup) >= self.warmup_frames:
             mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
                 if self.fit.estimate_shape else np.zeros(5)
+            if self.fit.estimate_shape:
+                began = time.perf_counter()
+                mannequin = self._fit_shape(mannequin)
+                self.shape_ms = 1000.0 * (time.perf_counter() - began)
             self.betas, joints = self.body.shape_from_mannequin(mannequin, mannequin_rest_joints(mannequin))
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
@@ -131,21 +143,52 @@ class LiveSolver:
         assert self.rest is not None, "warm up first"
         return self.rest.joints
 
+    def _observe(self, seq: PoseSequence, lengths: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """(uv (1, 33, 3) pixels and visibility, world (1, 33, 3+) metres in the camera's axes, vis (1, 33), hands
+        (1, 2, 21, 3)) of a one-frame ``seq`` with a person, as the closed form reads them; with ``lengths`` (8,)
+        the metric limbs given those bones first (``core.live.bones``)."""
+        uv = np.asarray(seq.body_2d, np.float64)
+        world = np.asarray(seq.body_world, np.float64)
+        if lengths is not None:
+            world = with_limb_lengths(world, lengths)
+        if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
+            world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
+        left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
+                                   np.asarray(seq.right_hand, np.float64))
+        return uv, world, np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0), np.stack([left, right], 1)
+
+    def _closed_form(self, seen: tuple[np.ndarray, ...], rest: RestFrames) -> tuple[np.ndarray, np.ndarray]:
+        """(local axis-angle (T, 55, 3), trans (T, 3) camera frame) of :meth:`_observe`'s ``seen`` on ``rest``."""
+        uv, world, vis, hands = seen
+        aa, trans, _ = fit_frames(world[..., :3], uv[..., :2], vis, hands, self.K, rest,
+                                  straight_limb_blend=self.fit.straight_limb_blend, fit_hands=self.fit.fit_hands,
+                                  min_visibility=self.fit.min_visibility)
+        return aa, trans
+
+    def _fit_shape(self, mannequin: np.ndarray) -> np.ndarray:
+        """The mannequin betas ``mannequin`` (5,) (MediaPipe's segment lengths) fitted over the warm-up's frames
+        (``core.live.shape``)."""
+        lengths = None  # the first round on MediaPipe's own bones, each next one on the last round's
+        for _ in range(self.shape.rounds):
+            rest = RestFrames(mannequin_rest_joints(mannequin))
+            uv, world, vis, hands = (np.concatenate(parts) for parts in
+                                     zip(*(self._observe(seq, lengths) for seq in self._warmup_seen)))
+            aa, trans = self._closed_form((uv, world, vis, hands), rest)  # all frames in one call: the same solve
+            frames = [WarmupFrame(aa[i], trans[i], uv[i, :, :2], world[i, :, :3], vis[i]) for i in range(len(aa))]
+            mannequin = fit_shape(mannequin, frames, self.K, self.shape, self.refine)
+            lengths = limb_lengths(mannequin_rest_joints(mannequin))
+        self._warmup_seen.clear()
+        return mannequin
+
     def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
         """(local axis-angle (55, 3), trans (3,) camera frame) of the frame, or None without a person."""
         assert self.rest is not None
         if not observed_frames(seq)[0]:
             return None
-        uv = np.asarray(seq.body_2d, np.float64)
-        world = np.asarray(seq.body_world, np.float64)
-        if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
-            world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
-        left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
-                                   np.asarray(seq.right_hand, np.float64))
-        vis = np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0)
-        aa, trans, _ = fit_frames(world[..., :3], uv[..., :2], vis, np.stack([left, right], 1), self.K, self.rest,
-                                  straight_limb_blend=self.fit.straight_limb_blend, fit_hands=self.fit.fit_hands,
-                                  min_visibility=self.fit.min_visibility)
+        # MediaPipe's own bones: given the body's, the demo's elbows read worse (median 50 -> 52 mm, a scratch replay)
+        seen = self._observe(seq)
+        uv, world, vis, _ = seen
+        aa, trans = self._closed_form(seen, self.rest)
         if self.refiner is None:
             return aa[0], trans[0]
         return self.refiner(aa[0], trans[0], uv[0, :, :2], world[0, :, :3], vis[0], t)
