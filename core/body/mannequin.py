@@ -193,9 +193,16 @@ def forward_kinematics(
     T = poses.shape[0]
     N = int(joints)
     local = axis_angle_to_matrix(poses.reshape(T, NUM_JOINTS, 3)[:, :N].astype(np.float64))
+    pos, rot = chain(local, rest_joints, trans)
+    return pos.astype(dtype), rot.astype(dtype)
+
+
+def chain(local: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`forward_kinematics` on local rotation matrices ``local`` (T, N, 3, 3) of the first N joints:
+    (positions (T, N, 3), global rotations (T, N, 3, 3)), float64."""
+    T, N = local.shape[:2]
     J = np.asarray(rest_joints, np.float64)
-    offsets = J - J[list(max(p, 0) for p in PARENTS)]
-    offsets[0] = J[0]
+    offsets = J[:N] - J[[max(p, 0) for p in PARENTS[:N]]]
     rot = np.empty((T, N, 3, 3))
     pos = np.empty((T, N, 3))
     rot[:, 0] = local[:, 0]
@@ -204,7 +211,7 @@ def forward_kinematics(
         p = PARENTS[j]
         rot[:, j] = rot[:, p] @ local[:, j]
         pos[:, j] = pos[:, p] + rot[:, p] @ offsets[j]
-    return pos.astype(dtype), rot.astype(dtype)
+    return pos, rot
 
 
 def skin(

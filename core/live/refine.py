@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..body.landmark_layout import BODY_JOINT, body_landmark_offsets
+from ..body.mannequin import chain
 from ..landmarks import BODY
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..skeleton import PARENTS
@@ -155,12 +156,8 @@ class Refiner:
     def pose(self, R: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (L, 3), joints (22, 3), global rotations (22, 3, 3)), camera frame, of the local rotations
         ``R`` (22, 3, 3) and ``trans`` (3,)."""
-        pos, rot = np.empty((BODY_JOINTS, 3)), np.empty((BODY_JOINTS, 3, 3))
-        pos[0], rot[0] = self.J[0] + trans, R[0]  # as core.body.mannequin.forward_kinematics, on matrices
-        for j in range(1, BODY_JOINTS):
-            p = PARENTS[j]
-            pos[j] = pos[p] + rot[p] @ (self.J[j] - self.J[p])
-            rot[j] = rot[p] @ R[j]
+        posed, rotated = chain(R[None], self.J, trans[None])
+        pos, rot = posed[0], rotated[0]
         joint = BODY_JOINT[LANDMARKS]
         return pos[joint] + np.einsum("lab,lb->la", rot[joint], self._offsets), pos, rot
 

@@ -102,9 +102,7 @@ class LiveSolver:
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
         cutoff = smoothing_cutoff(smoothing)
-        # beta: rotations in quaternion units per second (about half a radian per second), root in m/s. At 1 and 2
-        # the filter lagged a moving limb by about a frame: 10 mm of the median against the offline take on the
-        # demo (66 -> 56.5 mm with 10, the angular jitter still 45% below the unfiltered stream's; bench live).
+        # FILTER_BETA for both (was 1 for the rotations, 2 for the root): what its lag cost, README "Live figures".
         self._rot_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
         self._trans_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
         self._quats: np.ndarray | None = None
@@ -151,8 +149,9 @@ class LiveSolver:
         world = np.asarray(seq.body_world, np.float64)
         if lengths is not None:
             world = with_limb_lengths(world, lengths)
-        if self.lift:  # as the whole-clip fit reads them: turned from the person's view into the camera's axes
-            world = lift_to_rays(camera_from_view(world, uv, self.K), uv, self.K)
+        world = camera_from_view(world, uv, self.K)  # as the whole-clip fit reads them: in the camera's axes
+        if self.lift:
+            world = lift_to_rays(world, uv, self.K)
         left, right = assign_hands(uv[..., :2], np.asarray(seq.left_hand, np.float64),
                                    np.asarray(seq.right_hand, np.float64))
         return uv, world, np.clip(np.nan_to_num(uv[..., 2]), 0.0, 1.0), np.stack([left, right], 1)
