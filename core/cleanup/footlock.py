@@ -263,18 +263,24 @@ def solve_legs(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray,
 
 def toe_pivots(toe: np.ndarray, heel_locked: np.ndarray, toe_locked: np.ndarray) -> np.ndarray:
     """(T, 3) the point a foot's heel turns about: its toe's target ``toe`` (T, 3), except while the heel
-    stays locked (``heel_locked`` (T,) bool) after a toe lock (``toe_locked``) ended under it: there the
-    place that lock held the toe. Turned about a toe its ramp carries off, a locked heel followed it out
-    of the toe's lock (38 mm a frame on a rendered walk, 10 cm on the demo's box)."""
+    stays locked (``heel_locked`` (T,) bool) after a toe lock (``toe_locked``) ended under it, or before
+    one starts under it: there the place that lock holds the toe. Turned about a toe its ramp carries
+    off, a locked heel followed it out of the toe's lock (38 mm a frame on a rendered walk, 10 cm on the
+    demo's box); turned about a toe its ramp brings in, it followed the fit's swinging toe into the lock
+    (44-54 mm a frame on the rendered walk, a heel the truth had planted)."""
     pivot = np.asarray(toe, np.float64).copy()
     T = len(pivot)
-    for _, e in segments(toe_locked):
-        if not heel_locked[e - 1]:
-            continue
-        f = e
-        while f < T and heel_locked[f] and not toe_locked[f]:
-            f += 1
-        pivot[e:f] = pivot[e - 1]
+    for s, e in segments(toe_locked):
+        if heel_locked[e - 1]:
+            f = e
+            while f < T and heel_locked[f] and not toe_locked[f]:
+                f += 1
+            pivot[e:f] = pivot[e - 1]
+        if heel_locked[s]:
+            f = s
+            while f > 0 and heel_locked[f - 1] and not toe_locked[f - 1]:
+                f -= 1
+            pivot[f:s] = pivot[s]
     return pivot
 
 
