@@ -146,3 +146,23 @@ def test_a_lone_two_frame_touch_is_not_carried_into_a_stance() -> None:
     start = np.zeros((T, 4), bool)
     start[:2, 2] = True
     assert refine_contacts(start, keypoints=kp, torso_pixels=60.0)[:2, 2].all()
+
+
+def test_a_toe_leaves_the_floor_after_its_heel_not_before() -> None:
+    """A toe's contact that ends 10 frames before its heel's (a fit that turns the standing foot) is carried
+    to the heel's end: a foot leaves toes last. One that ends 20 frames early is a foot on its heel and
+    is left; so is a toe that outlasts its heel (the heel rising first is how a foot leaves)."""
+    from core.cleanup.contact_pass import toe_off_last
+
+    contacts = np.zeros((60, 4), bool)
+    contacts[5:30, 0] = True
+    contacts[5:20, 1] = True
+    contacts[5:40, 2] = True
+    contacts[5:20, 3] = True
+    contacts[45:55, 2:4] = True
+    contacts[45:50, 2] = False
+    out = toe_off_last(contacts, ContactPassSettings().toe_off_frames)
+    assert out[5:30, 1].all() and not out[30:, 1].any()
+    assert not out[20:40, 3].any()
+    assert out[45:55, 3].all() and not out[45:50, 2].any()
+    assert refine_contacts(contacts, settings=ContactPassSettings(min_frames=1))[5:30, 1].all()
