@@ -41,10 +41,7 @@ place and by one rule set (:class:`ContactPassSettings`), in this order:
    good. The tolerance is ``still_pixels``, at least ``still_share`` of the
    person's torso in pixels (about 0.5 m).
 
-3. **Toes off last**: a toe's contact that ends a little before its heel's
-   is carried on to the heel's end (:func:`toe_off_last`).
-
-4. **Drop** contacts shorter than ``min_frames``, and frames whose landmark
+3. **Drop** contacts shorter than ``min_frames``, and frames whose landmark
    the video does not show (``seen``): what it does not show is the fit's
    invention.
 
@@ -84,8 +81,6 @@ class ContactPassSettings:
         support_speed, support_frames: a frame without any contact keeps the stance
             that ended before it while that foot moves slower than this in the
             video (m/s), for at most this many frames (:func:`carry_support`).
-        toe_off_frames: a toe's contact ending at most this many frames before its heel's
-            is carried on to the heel's end (:func:`toe_off_last`).
         same_place_frames, same_place: a gap of at most this many frames between two contacts
             of one proxy whose places lie at most this far apart along the floor (metres), the proxy
             staying within ``lift`` through it, is bridged (:func:`bridge_same_place`).
@@ -105,7 +100,6 @@ class ContactPassSettings:
     support_speed: float = 1.0
     support_frames: int = 15
     min_frames: int = ContactSettings.min_frames
-    toe_off_frames: int = 15
     same_place_frames: int = 10
     same_place: float = 0.15
 
@@ -126,24 +120,6 @@ def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.
             near = np.linalg.norm(np.median(points[s0:e0, p, :2], axis=0) - np.median(points[s1:e1, p, :2], axis=0))
             if s1 - e0 <= settings.same_place_frames and near <= settings.same_place and low[e0:s1].all():
                 out[e0:s1, p] = True
-    return out
-
-
-def toe_off_last(contacts: np.ndarray, max_frames: int) -> np.ndarray:
-    """(T, 4) contacts (``floor.PROXIES`` order) whose toes stay planted until their heel leaves: a toe
-    contact that ends at most ``max_frames`` frames before the end of the heel's contact it lies in is
-    carried on to that end. A foot leaves the ground toes last (toe-off, in a walk and a take-off alike);
-    a fit that turns the standing foot ended the toe's contact 10 frames early on a rendered walk, and
-    the free toe, turned about the locked heel and then carried off by its ramp, stepped 45 mm in one
-    frame on a foot the truth had planted."""
-    out = np.asarray(contacts, bool).copy()
-    if out.shape[1] != 4:
-        return out
-    for heel, toe in ((0, 1), (2, 3)):
-        for s, e in segments(out[:, heel]):
-            planted = np.flatnonzero(out[s:e, toe])
-            if planted.size and e - (s + planted[-1] + 1) <= max_frames:
-                out[s + planted[-1]:e, toe] = True
     return out
 
 
@@ -309,7 +285,6 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
     out = bridge_by_partner(out, settings, sole_height)
     if points is not None and sole_height is not None:
         out = bridge_same_place(out, points, sole_height, settings)
-    out = toe_off_last(out, settings.toe_off_frames)
     if seen is not None:
         out &= seen
     return drop_short(out, settings.min_frames)

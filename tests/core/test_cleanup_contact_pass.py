@@ -148,26 +148,6 @@ def test_a_lone_two_frame_touch_is_not_carried_into_a_stance() -> None:
     assert refine_contacts(start, keypoints=kp, torso_pixels=60.0)[:2, 2].all()
 
 
-def test_a_toe_leaves_the_floor_after_its_heel_not_before() -> None:
-    """A toe's contact that ends 10 frames before its heel's (a fit that turns the standing foot) is carried
-    to the heel's end: a foot leaves toes last. One that ends 20 frames early is a foot on its heel and
-    is left; so is a toe that outlasts its heel (the heel rising first is how a foot leaves)."""
-    from core.cleanup.contact_pass import toe_off_last
-
-    contacts = np.zeros((60, 4), bool)
-    contacts[5:30, 0] = True
-    contacts[5:20, 1] = True
-    contacts[5:40, 2] = True
-    contacts[5:20, 3] = True
-    contacts[45:55, 2:4] = True
-    contacts[45:50, 2] = False
-    out = toe_off_last(contacts, ContactPassSettings().toe_off_frames)
-    assert out[5:30, 1].all() and not out[30:, 1].any()
-    assert not out[20:40, 3].any()
-    assert out[45:55, 3].all() and not out[45:50, 2].any()
-    assert refine_contacts(contacts, settings=ContactPassSettings(min_frames=1))[5:30, 1].all()
-
-
 def test_a_glitch_between_two_stances_in_one_place_is_bridged_but_a_step_is_not() -> None:
     """A toe's contact drops for 7 frames (its landmark glitched) while the fit keeps it low and its stances
     on either side stand 12 cm apart: one stance. Stances 40 cm apart are a step, and a toe that rises

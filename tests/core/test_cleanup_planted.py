@@ -186,3 +186,22 @@ def test_a_heel_the_fit_lifts_fast_off_its_planted_toe_peels_off_slowly() -> Non
     contacts[s:e, 1] = True
     assert _heel_steps(contacts, pitched, motion, slice(mid, e)).max() <= PEEL_STEP + 2e-3
     assert _heel_steps(contacts, pitched, motion, slice(e - 1, e + 30), fitted=True).max() < 0.02
+
+
+def test_a_toe_leaves_the_floor_after_its_heel_not_before() -> None:
+    """The lock holds a toe whose contact ends 10 frames before its heel's (a fit that turns the standing foot)
+    to the heel's end: a foot leaves toes last. One that ends 20 frames early is a foot on its heel and
+    is left; so is a toe that outlasts its heel (the heel rising first is how a foot leaves)."""
+    from core.cleanup.footlock import toe_off_last
+
+    contacts = np.zeros((60, 4), bool)
+    contacts[5:30, 0] = True
+    contacts[5:20, 1] = True
+    contacts[5:40, 2] = True
+    contacts[5:20, 3] = True
+    contacts[45:55, 2:4] = True
+    contacts[45:50, 2] = False
+    out = toe_off_last(contacts)
+    assert out[5:30, 1].all() and not out[30:, 1].any()
+    assert not out[20:40, 3].any()
+    assert out[45:55, 3].all() and not out[45:50, 2].any()
