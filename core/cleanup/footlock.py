@@ -312,15 +312,15 @@ PEEL_STEP = 0.0175
 """Metres; the most a free heel moves in one frame while its toe stays locked (beyond the fit's own
 movement once the toe leaves, :func:`peel_limited`). A foot peels off the ground about its toes, a
 heel rising at about 0.5 m/s (at 30 frames/s) until the toes leave; the fit lifted a heel the truth had
-planted 65-75 mm a frame on a rendered walk (its landmark glitched 24 px). The limit bends the leg away
-from the fit: 15 mm cost 0.5 mm of offset-free PA-MPJPE on the tilted clips, 17.5 mm 0.4, 20 mm 0.3
-(and left a 20.0 mm planted jump)."""
+planted 65-75 mm a frame on a rendered walk (its landmark glitched 24 px; 51 mm on a held-out boxing take).
+The limit bends the leg away from the fit where a heel does lift that fast: 0.2 mm of offset-free
+PA-MPJPE on the tilted clips, 3.5 mm of W-MPJPE on the boxing take (20 mm a frame left a 20.0 mm jump)."""
 
 
 def peeling(heel_locked: np.ndarray, toe_locked: np.ndarray) -> np.ndarray:
     """(T,) bool the frames a heel peels off its toe: free (``heel_locked`` (T,) False) while the toe stays
     locked (``toe_locked``), from the end of the heel's own lock on. A heel that was not planted before
-    (a boxer on his toes) bobs as the fit has it: limiting it cost the boxing take 3 mm of W-MPJPE."""
+    (a boxer on his toes) is not peeling off: it bobs as the fit has it."""
     frames = toe_locked & ~heel_locked
     out = np.zeros_like(frames)
     for s, e in segments(frames):
