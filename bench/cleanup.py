@@ -1,6 +1,6 @@
 """Cleanup against exact ground truth: planted feet, no jitter, no loss of accuracy.
 
-    python3 dev.py bench cleanup [--clips cmu_01_03,boxing | --set default|held_out|tilted] [--preset balanced]
+    python3 dev.py bench cleanup [--clips cmu_01_03,boxing | --set default|held_out|tilted] [--preset balanced] [--raw-dir DIR]
 
 On the rendered ground-truth clips of the accuracy benchmark (real motion
 capture, exact joints and foot contacts, see bench/groundtruth/) the engine
