@@ -1,6 +1,6 @@
 """Cleanup against exact ground truth: planted feet, no jitter, no loss of accuracy.
 
-    python3 dev.py bench cleanup [--clips cmu_01_03,boxing | --set default|held_out|tilted] [--preset balanced]
+    python3 dev.py bench cleanup [--clips cmu_01_03,boxing | --set default|held_out|tilted] [--preset balanced] [--raw-dir DIR]
 
 On the rendered ground-truth clips of the accuracy benchmark (real motion
 capture, exact joints and foot contacts, see bench/groundtruth/) the engine
@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", dest="clip_set", choices=sorted(groundtruth.CLIP_SETS), default=None,
                         help="a named set of clips instead of --clips")
     parser.add_argument("--preset", default="balanced")
+    parser.add_argument("--raw-dir", default=None,
+                        help="keep the uncleaned captures here and reuse them on the next run (to try cleanup changes)")
     args = parser.parse_args(argv)
 
     from core.cleanup import CleanupSettings, clean_motion
@@ -136,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         for spec in specs:
             clip = groundtruth.prepare_clip(spec, python=python, log=print)
             truth = clip.truth
-            raw_path = Path(tmp) / f"{spec.name}.npz"
+            raw_path = Path(args.raw_dir or tmp) / f"{spec.name}.{args.preset}.npz"
+            raw_path.parent.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            subprocess.run([python, "-m", "core", "capture", str(clip.video), "--out", str(raw_path),
-                            "--fov", f"{float(truth['hfov_degrees']):.6f}", "--preset", args.preset,
-                            "--no-cleanup", "--progress", "none"], cwd=ROOT, check=True, capture_output=True)
+            if not (args.raw_dir and raw_path.exists()):
+                subprocess.run([python, "-m", "core", "capture", str(clip.video), "--out", str(raw_path),
+                                "--fov", f"{float(truth['hfov_degrees']):.6f}", "--preset", args.preset,
+                                "--no-cleanup", "--progress", "none"], cwd=ROOT, check=True, capture_output=True)
             capture_seconds = time.perf_counter() - t0
             before = read_motion(raw_path)
             t0 = time.perf_counter()

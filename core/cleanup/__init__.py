@@ -217,7 +217,7 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
     return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
                            kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
-                           seen, image_speed if fitted else None, settings.contact_pass)
+                           seen, image_speed if fitted else None, settings.contact_pass, points if fitted else None)
 
 
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:

@@ -128,3 +128,80 @@ def test_a_locked_heel_does_not_follow_its_toe_out_of_the_toes_lock() -> None:
     pos, _ = forward_kinematics(out_poses, pitched.rest_joints, out_trans)
     heel = pos[s:e, JOINT_INDEX["left_ankle"]]
     assert np.linalg.norm(np.diff(heel, axis=0), axis=-1).max() < 0.01
+
+
+def _heel_steps(contacts: np.ndarray, pitched, motion, frames: slice, fitted: bool = False) -> np.ndarray:
+    """Frame-to-frame 3D steps (m) of the left heel over ``frames`` after locking ``pitched`` (the legs alone);
+    ``fitted``: less the fitted heel's own steps there."""
+    from core.cleanup.floor import proxy_heights
+    from core.cleanup.footlock import lock_feet
+
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    out_poses, out_trans = lock_feet(pitched.poses, pitched.rest_joints, pitched.trans, contacts, heights,
+                                     move_root=False)
+    heel = forward_kinematics(out_poses, pitched.rest_joints, out_trans)[0][frames, JOINT_INDEX["left_ankle"]]
+    steps = np.linalg.norm(np.diff(heel, axis=0), axis=-1)
+    if fitted:
+        fit = forward_kinematics(pitched.poses, pitched.rest_joints, pitched.trans)[0][frames, JOINT_INDEX["left_ankle"]]
+        steps -= np.linalg.norm(np.diff(fit, axis=0), axis=-1)
+    return steps
+
+
+def test_a_locked_heel_does_not_follow_its_toe_into_the_toes_lock() -> None:
+    """A heel is locked; the fit has its foot 4 cm off until the toe's lock starts, so the toe's lock starts
+    4 cm off its held place and its ramp carries the fitted toe in. The locked heel stays put: no step
+    over 5 mm (it moves under 0.1 mm). Before, the heel turned about the toe's ramp target and followed it
+    in, 13 mm in one frame here (41 mm on the rendered room walk; 26 mm for a foot 8 cm off)."""
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    mid = (s + e) // 2
+    pitched = copy.deepcopy(motion)
+    pitched.trans[:mid, 1] -= 0.04  # the fit has the foot 4 cm off until the toe's lock
+    contacts = np.zeros_like(truth)
+    contacts[s:e, 0] = True
+    contacts[mid:e, 1] = True
+    assert _heel_steps(contacts, pitched, motion, slice(s, e)).max() < 0.005
+
+
+def test_a_heel_the_fit_lifts_fast_off_its_planted_toe_peels_off_slowly() -> None:
+    """The toe stays locked while the fit bends the knee and lifts the free heel faster and faster, 3 to 13 cm a
+    frame, for four frames (a heel the truth had planted: the rendered studio walk, 65-75 mm a frame). The heel rises at
+    most ``PEEL_STEP`` a frame while its toe stands, and fades back onto the fit after the toe's lock,
+    never stepping 2 cm more than the fitted heel does."""
+    from core.cleanup.footlock import PEEL_STEP
+
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    mid = (s + e) // 2
+    pitched = copy.deepcopy(motion)
+    poses = pitched.poses.reshape(pitched.num_frames, -1, 3).copy()
+    bend = np.minimum(np.arange(1, motion.num_frames - mid + 1), 4)  # knee bent back: the heel goes up
+    poses[mid:, JOINT_INDEX["left_hip"], 0] -= 0.25 * bend
+    poses[mid:, JOINT_INDEX["left_knee"], 0] += 0.45 * bend
+    pitched.poses = poses.reshape(pitched.num_frames, -1).astype(np.float32)
+    fitted = forward_kinematics(pitched.poses, pitched.rest_joints, pitched.trans)[0][:, JOINT_INDEX["left_ankle"]]
+    assert np.linalg.norm(np.diff(fitted[mid - 1:mid + 4], axis=0), axis=-1).max() > 0.1
+    contacts = np.zeros_like(truth)
+    contacts[s:mid, 0] = True
+    contacts[s:e, 1] = True
+    assert _heel_steps(contacts, pitched, motion, slice(mid, e)).max() <= PEEL_STEP + 2e-3
+    assert _heel_steps(contacts, pitched, motion, slice(e - 1, e + 30), fitted=True).max() < 0.02
+
+
+def test_a_toe_leaves_the_floor_after_its_heel_not_before() -> None:
+    """The lock holds a toe whose contact ends 10 frames before its heel's (a fit that turns the standing foot)
+    to the heel's end: a foot leaves toes last. One that ends 20 frames early is a foot on its heel and
+    is left; so is a toe that outlasts its heel (the heel rising first is how a foot leaves)."""
+    from core.cleanup.footlock import toe_off_last
+
+    contacts = np.zeros((60, 4), bool)
+    contacts[5:30, 0] = True
+    contacts[5:20, 1] = True
+    contacts[5:40, 2] = True
+    contacts[5:20, 3] = True
+    contacts[45:55, 2:4] = True
+    contacts[45:50, 2] = False
+    out = toe_off_last(contacts)
+    assert out[5:30, 1].all() and not out[30:, 1].any()
+    assert not out[20:40, 3].any()
+    assert out[45:55, 3].all() and not out[45:50, 2].any()
