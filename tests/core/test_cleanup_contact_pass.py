@@ -150,7 +150,7 @@ def test_a_lone_two_frame_touch_is_not_carried_into_a_stance() -> None:
 
 def test_a_glitch_between_two_stances_in_one_place_is_bridged_but_a_step_is_not() -> None:
     """A toe's contact drops for 7 frames (its landmark glitched) while the fit keeps it low and its stances
-    on either side stand 12 cm apart: one stance. Stances 40 cm apart are a step, and a toe that rises
+    on either side stand 8 cm apart: one stance. Stances 40 cm apart are a step, and a toe that rises
     15 cm in the gap has left the floor: neither is bridged."""
     from core.cleanup.contact_pass import bridge_same_place
 
@@ -158,12 +158,12 @@ def test_a_glitch_between_two_stances_in_one_place_is_bridged_but_a_step_is_not(
     contacts = np.zeros((T, 4), bool)
     contacts[5:25, 1] = contacts[32:50, 1] = True
     points = np.zeros((T, 4, 3))
-    points[32:, 1, 0] = 0.12
+    points[32:, 1, 0] = 0.08
     sole = np.zeros((T, 4))
     assert bridge_same_place(contacts, points, sole)[5:50, 1].all()
     assert refine_contacts(contacts, sole, np.zeros((T, 4)), points=points)[5:50, 1].all()
     points[32:, 1, 0] = 0.4
     assert not bridge_same_place(contacts, points, sole)[25:32, 1].any()
-    points[32:, 1, 0] = 0.12
+    points[32:, 1, 0] = 0.08
     sole[27:30, 1] = 0.15
     assert not bridge_same_place(contacts, points, sole)[25:32, 1].any()
