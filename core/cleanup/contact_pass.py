@@ -282,9 +282,10 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
             low = _low_and_slow(out[:, p], sole_height[:, p], speed_3d[:, p], settings)
             out[:, p] = bridge_gaps(out[:, p], settings.bridge_frames, low)
         out[:, p] = bridge_gaps(out[:, p], settings.max_gap)
-    out = bridge_by_partner(out, settings, sole_height)
-    if points is not None and sole_height is not None:
-        out = bridge_same_place(out, points, sole_height, settings)
+    if sole_height is not None:  # without heights, only ``max_gap`` bridges (a toe's lift cannot be judged)
+        out = bridge_by_partner(out, settings, sole_height)
+        if points is not None:
+            out = bridge_same_place(out, points, sole_height, settings)
     if seen is not None:
         out &= seen
     return drop_short(out, settings.min_frames)
