@@ -25,7 +25,11 @@ Figures (baselines measured in the same run):
   their triangulation by the true rig; ``_relative_deg_mean`` / ``_max`` the
   camera pairs' relative rotation errors (no alignment); ``_scale`` truth
   units per calibrated unit (the mannequin is about 1.62 m tall, the default
-  height 1.70 m); ``calib_<C>cam_seconds`` its time (target
+  height 1.70 m); ``_pitch_mean_deg`` / ``_pitch_max_deg`` the cameras' turns
+  about their own x axes (signed mean, largest), ``_lift_mm`` the keypoints'
+  mean offset along the true up (a shared pitch lifts the person) and
+  ``_up_deg`` the calibrated up's error (``shared_tilt``);
+  ``calib_<C>cam_seconds`` its time (target
   20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames;
   ``_cpu_seconds`` the process's CPU time, which a loaded machine inflates less).
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
@@ -190,10 +194,10 @@ def relative_rotation_errors(estimate, reference) -> np.ndarray:
     return np.degrees(np.linalg.norm(matrix_to_axis_angle(np.stack(rel)), axis=-1))
 
 
-def keypoint_offsets_mm(views, estimate, reference, joint: bool) -> float:
-    """Mean distance (mm) of MediaPipe's keypoints triangulated by ``estimate`` and put on ``reference``'s
-    world by the rigs' similarity (``compare.rig_similarity``, ``joint`` or by the orientations alone) from
-    the same keypoints triangulated by ``reference``: where the calibrated rig puts the person."""
+def keypoint_offsets(views, estimate, reference, joint: bool) -> np.ndarray:
+    """(N, 3) metres, ``reference``'s world: MediaPipe's keypoints triangulated by ``estimate`` and put on
+    ``reference``'s world by the rigs' similarity (``compare.rig_similarity``, ``joint`` or by the orientations
+    alone), less the same keypoints triangulated by ``reference``: where the calibrated rig puts the person."""
     from core.multiview.compare import rig_similarity
     from core.multiview.triangulate import triangulate, view_keypoints
 
@@ -203,7 +207,31 @@ def keypoint_offsets_mm(views, estimate, reference, joint: bool) -> float:
     true, _ = triangulate(uv, usable, reference)
     ok = np.isfinite(mine).all(-1) & np.isfinite(true).all(-1)
     s, Q, d = rig_similarity(estimate, reference, joint)
-    return 1000.0 * float(np.linalg.norm(s * mine[ok] @ Q.T + d - true[ok], axis=-1).mean())
+    return s * mine[ok] @ Q.T + d - true[ok]
+
+
+def keypoint_offsets_mm(views, estimate, reference, joint: bool) -> float:
+    """Mean distance (mm) of ``keypoint_offsets``."""
+    return 1000.0 * float(np.linalg.norm(keypoint_offsets(views, estimate, reference, joint), axis=-1).mean())
+
+
+def shared_tilt(views, estimate, reference) -> dict[str, float]:
+    """How the calibrated rig is tilted against the true one after the joint similarity: ``pitch_deg`` each
+    camera's turn about its own x axis (degrees, signed), ``pitch_mean_deg`` their mean (near the largest when
+    every camera pitches the same way), ``lift_mm`` the keypoints' mean offset along the true up (a shared
+    pitch lifts or sinks the person: turning every camera of a ring and raising what they film changes the
+    pictures little) and ``up_deg`` the calibrated up's angle from the truth."""
+    from core.multiview.compare import rig_similarity
+    from core.rotations import matrix_to_axis_angle
+
+    _, Q, _ = rig_similarity(estimate, reference)
+    turn = np.einsum("cij,kj->cik", estimate.R, Q) @ np.transpose(reference.R, (0, 2, 1))  # camera frame
+    pitch = np.degrees(matrix_to_axis_angle(turn))[:, 0]
+    up = reference.world_up / np.linalg.norm(reference.world_up)
+    lift = float(keypoint_offsets(views, estimate, reference, True).mean(0) @ up)
+    cos = float(np.clip((Q @ estimate.world_up) @ up, -1.0, 1.0))
+    return {"pitch_mean_deg": round(float(pitch.mean()), 3), "pitch_max_deg": round(float(np.abs(pitch).max()), 3),
+            "lift_mm": round(1000.0 * lift, 1), "up_deg": round(float(np.degrees(np.arccos(cos))), 2)}
 
 
 def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
@@ -228,6 +256,11 @@ def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
               f"{'centres and orientations' if joint else 'orientations alone'}: centres {np.round(100 * centre, 1)} "
               f"cm, orientations {np.round(orient, 2)} deg; keypoints {out[f'{key}{name}_points_mm']:.0f} mm "
               "from the true rig's")
+    tilt = shared_tilt(views, rig, sub)
+    out.update({f"{key}_{name}": value for name, value in tilt.items()})
+    print(f"  cameras' pitch about their own x axes mean {tilt['pitch_mean_deg']:+.2f} deg (largest "
+          f"{tilt['pitch_max_deg']:.2f}), keypoints {tilt['lift_mm']:+.0f} mm along the true up; the rig's up "
+          f"{tilt['up_deg']:.1f} deg off")
     relative = relative_rotation_errors(rig, sub)
     out.update({f"{key}_relative_deg_mean": round(float(relative.mean()), 3),
                 f"{key}_relative_deg_max": round(float(relative.max()), 3),

@@ -84,6 +84,16 @@ CAMERA_UP_ERROR = float(np.sin(np.radians(5.0)))
 """How far off the cameras' average up typically is (phones pitched and rolled by hand): 5 degrees."""
 FLOOR_BAND = 0.04
 """Metres above the floor (the 10th percentile of the lowest foot point) a foot point still touches it."""
+STANCE_HEIGHT_ERROR = 0.03
+"""Metres a foot's triangulated height may be off in one place on the floor, however still its frames agree:
+MediaPipe marks heels and toes lower from a high camera than from a low one (15-20 px apart on the rendered
+four-phone take), and that error stays while the foot stands there, so the floor's tilt is known from the
+places the feet touch (``PLACE_SIZE``), not from their frames. On that take two stances 45 cm apart sat 4-5
+cm apart in height; counted by frames, the floor put the up 6.2-10.1 degrees off (true rig, 2-4 cameras)
+where the cameras' own average was 3.4-4.2 off; counted by places 3.5-6.0 (the person's calibration: 2
+cameras 8.0 -> 6.7 degrees, 4 cameras 4.2 -> 1.5)."""
+PLACE_SIZE = 0.1
+"""Metres apart along the floor two contacts stand in separate places: each place is one look at the floor."""
 
 
 def _normalise(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -244,18 +254,25 @@ def _scale(points: np.ndarray, person_height: float | None, bone_lengths: dict[s
     return reference / measured
 
 
+def _places(points: np.ndarray, up: np.ndarray) -> int:
+    """How many separate places, ``PLACE_SIZE`` apart along the floor (normal ``up``), (N, 3) contacts touch."""
+    flat = points - np.outer(points @ up, up)
+    axis = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
+    axis /= np.linalg.norm(axis)
+    plane = np.stack([flat @ axis, flat @ np.cross(up, axis)], -1)
+    return len(np.unique(np.floor(plane / PLACE_SIZE).astype(np.int64), axis=0))
+
+
 def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Unit up in the rig's world: the cameras' average -y axis, refined by the floor the feet touch.
 
-    ``points`` (T, 33, 3) metres. People hold phones upright, give or take a
-    few degrees of pitch and roll that partly cancel over the cameras. The
-    floor contacts (each frame's lowest foot point, where it is at floor
-    height) lie in the floor, so up has no component along the directions
-    they spread in; along each, that component is removed as far as the
-    contacts pin it down (their scatter off the floor plane over their
-    spread) against the cameras' typical tilt error: a walk along a line
-    fixes the tilt along it, a walk around the room fixes up entirely. The trunk is no guide: people
-    lean while walking, bending or climbing.
+    ``points`` (T, 33, 3) metres. People hold phones upright, give or take a few degrees of pitch and roll
+    that partly cancel over the cameras. The floor contacts (each frame's lowest foot point, where it is at
+    floor height) lie in the floor, so up has no component along the directions they spread in; along
+    each, that component is removed as far as the contacts pin it down (their scatter off the floor plane
+    and, per place they touch, ``STANCE_HEIGHT_ERROR``, over their spread) against the cameras' typical
+    tilt error: steps along a line fix the tilt along it, a walk around the room fixes up entirely, a few
+    nearby stances hardly move it. The trunk is no guide: people lean while walking, bending or climbing.
     """
     camera_up = -R[:, 1, :].mean(0)
     camera_up /= np.linalg.norm(camera_up)
@@ -275,10 +292,11 @@ def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
             break
         values, vectors = np.linalg.eigh(np.cov((pts - pts.mean(0)).T))
         noise = np.sqrt(max(values[0], 1e-8))  # the contacts' scatter off their plane, metres
+        height_var = noise**2 / len(pts) + STANCE_HEIGHT_ERROR**2 / _places(pts, up)
         refined = camera_up.copy()
         for i in (2, 1):  # the two widest directions of the contacts
             # Slope error of a line fit along this direction, against the cameras' tilt error: weigh the two.
-            slope_var = noise**2 / (max(values[i], 1e-12) * len(pts))
+            slope_var = height_var / max(values[i], 1e-12)
             trust_floor = CAMERA_UP_ERROR**2 / (CAMERA_UP_ERROR**2 + slope_var)
             refined -= trust_floor * (refined @ vectors[:, i]) * vectors[:, i]
         up = refined / np.linalg.norm(refined)
