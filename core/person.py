@@ -52,6 +52,19 @@ SEARCH_EVERY = 3
 missing frames are searched: in the demo's flip the man is often found again on the next one). A
 person who left the view costs a search every third frame, not every frame, and one who comes back is
 found within this many frames (issue 16's target)."""
+SIZE_STEP = 1.25
+"""A candidate whose region is over this many times larger or smaller than the person's when last seen
+disagrees with their track. A body's region keeps its size within a few percent frame to frame (walking:
+193-213 px; a tuck keeps the torso's 4 lengths), while a bystander who takes the track is rarely of the
+same size: on the rendered crossings the walker in front reads 1.3-1.4 times the one behind.
+The person's size is a slow mean (``Identity.size``): a crop sliding onto a bystander's body reads a blend of
+the two for a frame or two first."""
+SIZE_MEMORY = 0.8
+"""Share of the person's size kept at each sighting (the rest is the new region's): about five frames."""
+STRAY = 0.2
+"""A candidate's pelvis this many region sides from where the person, seen on the last frame, should be
+disagrees with their track: they move a few hundredths of a side a frame (the rendered crossings: 0.02;
+the demo's flip 0.05-0.15), and a tracker's crop that slid onto the walker in front jumped 0.34."""
 LOST_FRAMES = 15
 """Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
 RIVAL_EVERY = 3
@@ -150,6 +163,11 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
 
 
+def _overlap(region: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two regions (4,) hold the same body: pelvises under a quarter of ``other``'s side apart."""
+    return bool(np.hypot(*(region[:2] - other[:2])) <= 0.25 * max(other[2], 1.0))
+
+
 def region_of(points: np.ndarray, min_visibility: float = 0.3) -> np.ndarray | None:
     """(4,) region (cx, cy, side, rotation) of body landmarks (33, >=3: px, visibility), or None.
 
@@ -178,6 +196,11 @@ class Identity:
         signature: appearance signature (see :func:`appearance`), a running mean; None unknown.
         missing: frames since they were last seen.
         looks: signatures taken in so far (see ``SETTLE_LOOKS``).
+        bystander: (4,) the region of a body refused as someone else on this frame (the one MediaPipe
+            holds while the person is hidden behind them), or None: a candidate there that does not
+            look like the person is that someone too (a crop slides onto them a little at a time).
+        size: their region's side (px), a slow running mean (``SIZE_MEMORY``): a crop that slides onto
+            a bystander over a few frames moves their region with it, not this.
     """
 
     region: np.ndarray | None = None
@@ -185,6 +208,8 @@ class Identity:
     signature: np.ndarray | None = None
     missing: int = 0
     looks: int = 0
+    size: float = 0.0
+    bystander: np.ndarray | None = None
 
     @property
     def settled(self) -> bool:
@@ -237,11 +262,26 @@ class Identity:
         d = self.unlike(signature)
         return None if math.isnan(d) else d < APPEARANCE_SAME
 
+    def disagrees(self, region: np.ndarray) -> bool:
+        """Whether a candidate's size (``SIZE_STEP``) or, the person being seen on the last frame, its place
+        (``STRAY``) disagree with the person's track: then only their looks can say it is them (their
+        signature must be computed). False while the person is unknown or lost (the looks judge anyway)."""
+        if self.region is None or self.missing >= LOST_FRAMES:
+            return False
+        if self.bystander is not None and _overlap(region, self.bystander):
+            return True
+        ratio = region[2] / max(self.size or self.region[2], 1.0)
+        return not 1.0 / SIZE_STEP < ratio < SIZE_STEP or (self.missing == 0 and self.gap(region) > STRAY)
+
     def accepts(self, region: np.ndarray, signature: np.ndarray | None = None) -> bool:
         """Whether a candidate may be the person: near where they are expected (their looks may have
-        changed: a flip, the sun); after ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
+        changed: a flip, the sun), unless it disagrees with their track (:meth:`disagrees`) and does not
+        look like them (a bystander the person is hidden behind, whom a tracker's crop slid onto); after
+        ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return self.looks_like(signature) is not False
+        if self.settled and self.disagrees(region) and self.looks_like(signature) is False:
+            return False
         return self.near(region)
 
     def see(self, region: np.ndarray, signature: np.ndarray | None = None) -> None:
@@ -255,6 +295,7 @@ class Identity:
             self.velocity = np.zeros(4)
         self.region = region
         self.missing = 0
+        self.size = region[2] if not self.size else SIZE_MEMORY * self.size + (1.0 - SIZE_MEMORY) * region[2]
         if signature is not None:
             self.looks += 1
             if self.signature is None:
@@ -275,7 +316,7 @@ class Identity:
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
         signature = None if self.signature is None else self.signature.copy()
         return Identity(None if self.region is None else self.region.copy(), signature=signature, missing=LOST_FRAMES,
-                        looks=self.looks)
+                        looks=self.looks, size=self.size)
 
     def miss(self) -> None:
         """The person was not found this frame."""

@@ -96,6 +96,7 @@ class Follower:
         """Whether Holistic's body (33, 3: x, y normalized, visibility; None: none found) in ``image``
         is the followed person; if so the identity takes it in."""
         self._frames += 1
+        self.identity.bystander = None
         if body is None:
             return False
         h, w = image.shape[:2]
@@ -108,10 +109,12 @@ class Follower:
         if pick is None and not self.identity.known and not self._prominent(image, region):
             return False
         looks_due = (self.doubt or self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
-                     or not self.identity.known)
+                     or not self.identity.known or (pick is None and self.identity.disagrees(region)))
         signature = appearance(image, pts) if looks_due else None
         if pick is None and self.identity.known:
             if not self.identity.accepts(region, signature):
+                if self.identity.settled and self.identity.looks_like(signature) is False:
+                    self.identity.bystander = region  # someone else: the stand-in must not take them either
                 return False
             if looks_due:
                 self.doubt = self.identity.settled and self.identity.looks_like(signature) is False

@@ -304,13 +304,15 @@ class BodyTracker:
         h, w = image.shape[:2]
         pts = finder.pixels(lm[:33], w, h)
         region = region_of(pts)
-        if region is None or not st.identity.accepts(region):
+        if region is None:
             return False
         # Their looks are checked now and then (a few milliseconds), every frame while they do not
-        # match (someone else may hold the track and the person come out from behind them); where
-        # they are, every frame.
-        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0
+        # match (someone else may hold the track and the person come out from behind them), and where
+        # the body's size or place disagree with the track (the crop may have slid onto a bystander).
+        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0 or st.identity.disagrees(region)
         signature = appearance(image, pts) if due else None
+        if not st.identity.accepts(region, signature):
+            return False
         if due:
             st.doubt = st.identity.settled and st.identity.looks_like(signature) is False
         if st.doubt and st.ticks % RIVAL_EVERY == 0:
