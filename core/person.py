@@ -168,6 +168,19 @@ def _overlap(region: np.ndarray, other: np.ndarray) -> bool:
     return bool(np.hypot(*(region[:2] - other[:2])) <= 0.25 * max(other[2], 1.0))
 
 
+_ARMS = slice(13, 23)  # elbows, wrists and hands
+
+
+def body_size(points: np.ndarray) -> float | None:
+    """The side (px) of :func:`region_of` the body's landmarks (33, >=3) without its arms, or None: a size that
+    a swing of the arms does not change (the demo's man at take-off: 237 -> 327 px with them, 237 -> 265
+    without), for telling people apart (``Identity.disagrees``)."""
+    pts = np.array(points, np.float64)
+    pts[_ARMS, 2] = 0.0
+    region = region_of(pts)
+    return None if region is None else float(region[2])
+
+
 def region_of(points: np.ndarray, min_visibility: float = 0.3) -> np.ndarray | None:
     """(4,) region (cx, cy, side, rotation) of body landmarks (33, >=3: px, visibility), or None.
 
@@ -199,8 +212,8 @@ class Identity:
         bystander: (4,) the region of a body refused as someone else on this frame (the one MediaPipe
             holds while the person is hidden behind them), or None: a candidate there that does not
             look like the person is that someone too (a crop slides onto them a little at a time).
-        size: their region's side (px), a slow running mean (``SIZE_MEMORY``): a crop that slides onto
-            a bystander over a few frames moves their region with it, not this.
+        size: their body's size (:func:`body_size`, px), a slow running mean (``SIZE_MEMORY``): a crop
+            that slides onto a bystander over a few frames moves their region with it, not this; 0 unknown.
     """
 
     region: np.ndarray | None = None
@@ -262,30 +275,34 @@ class Identity:
         d = self.unlike(signature)
         return None if math.isnan(d) else d < APPEARANCE_SAME
 
-    def disagrees(self, region: np.ndarray) -> bool:
-        """Whether a candidate's size (``SIZE_STEP``) or, the person being seen on the last frame, its place
-        (``STRAY``) disagree with the person's track: then only their looks can say it is them (their
-        signature must be computed). False while the person is unknown or lost (the looks judge anyway)."""
+    def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
+        """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
+        track: it lies on a body just refused as someone else (``bystander``), its size is off theirs
+        (``SIZE_STEP``) or, the person being seen on the last frame, its place is (``STRAY``). Then only
+        their looks can say it is them (the signature must be computed). False while the person is unknown
+        or lost (the looks judge anyway)."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return False
         if self.bystander is not None and _overlap(region, self.bystander):
             return True
-        ratio = region[2] / max(self.size or self.region[2], 1.0)
-        return not 1.0 / SIZE_STEP < ratio < SIZE_STEP or (self.missing == 0 and self.gap(region) > STRAY)
+        if size and self.size and not 1.0 / SIZE_STEP < size / self.size < SIZE_STEP:
+            return True
+        return self.missing == 0 and self.gap(region) > STRAY
 
-    def accepts(self, region: np.ndarray, signature: np.ndarray | None = None) -> bool:
+    def accepts(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> bool:
         """Whether a candidate may be the person: near where they are expected (their looks may have
         changed: a flip, the sun), unless it disagrees with their track (:meth:`disagrees`) and does not
         look like them (a bystander the person is hidden behind, whom a tracker's crop slid onto); after
         ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return self.looks_like(signature) is not False
-        if self.settled and self.disagrees(region) and self.looks_like(signature) is False:
+        if self.settled and self.disagrees(region, size) and self.looks_like(signature) is False:
             return False
         return self.near(region)
 
-    def see(self, region: np.ndarray, signature: np.ndarray | None = None) -> None:
-        """The person was found at ``region`` this frame (with this signature, if computed)."""
+    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> None:
+        """The person was found at ``region`` this frame (with this signature and :func:`body_size`, if
+        computed)."""
         region = np.asarray(region, np.float64)
         if self.region is not None and self.missing == 0:
             step = region - self.region
@@ -295,7 +312,8 @@ class Identity:
             self.velocity = np.zeros(4)
         self.region = region
         self.missing = 0
-        self.size = region[2] if not self.size else SIZE_MEMORY * self.size + (1.0 - SIZE_MEMORY) * region[2]
+        if size:
+            self.size = size if not self.size else SIZE_MEMORY * self.size + (1.0 - SIZE_MEMORY) * size
         if signature is not None:
             self.looks += 1
             if self.signature is None:

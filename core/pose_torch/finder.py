@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..person import LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, pick_distance, region_of
+from ..person import (LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, body_size, pick_distance,
+                      region_of)
 from . import body
 
 NEAR_DETECTION = 0.1
@@ -68,6 +69,7 @@ class Found:
         world: (39, 3) metres.
         region: (4,) the person's region in pixels (core.person.region_of).
         signature: their appearance signature, when it was computed.
+        size: their ``core.person.body_size`` (px), when it was computed.
     """
 
     roi: np.ndarray
@@ -76,6 +78,7 @@ class Found:
     world: np.ndarray
     region: np.ndarray
     signature: np.ndarray | None = None
+    size: float | None = None
 
 
 def pixels(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -238,7 +241,7 @@ class Finder:
             region = region_of(pts)
             if region is None:
                 continue
-            found = Found(stack[k], float(flags[k]), lms[k], worlds[k], region)
+            found = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, size=body_size(pts))
             if pick is not None:
                 off = pick_distance(pick, pts) / region[2]
                 if off > PICK_NEAR:
@@ -250,7 +253,7 @@ class Finder:
                 score = region[2] * found.flag  # the most prominent person
             else:
                 found.signature = appearance(image, pts) if identity.signature is not None else None
-                if not identity.accepts(region, found.signature):
+                if not identity.accepts(region, found.signature, found.size):
                     continue
                 unlike = identity.unlike(found.signature)
                 unlike = 0.5 if math.isnan(unlike) else unlike
@@ -310,5 +313,6 @@ class Finder:
             signature = appearance(image, pts)
             d = identity.unlike(signature)
             if d < best_unlike:
-                best, best_unlike = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, signature), d
+                best, best_unlike = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, signature,
+                                          body_size(pts)), d
         return best

@@ -14,7 +14,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from core.person import SETTLE_LOOKS, Identity, PersonPick, appearance, region_of  # noqa: E402
+from core.person import SETTLE_LOOKS, Identity, PersonPick, appearance, body_size, region_of  # noqa: E402
 from core.pose_follow import Follower  # noqa: E402
 
 from test_person import BLUE, DARK, RED, SAND, painted, standing  # noqa: E402
@@ -75,14 +75,19 @@ def test_a_body_that_disagrees_with_the_track_must_look_like_the_person() -> Non
     image = painted([(person, BLUE, SAND), (other, RED, DARK)])
     identity = Identity()
     for _ in range(SETTLE_LOOKS):
-        identity.see(region_of(person), appearance(image, person))
-    assert identity.near(region_of(other))  # place and size alone would take the bystander
-    assert identity.disagrees(region_of(other))  # 1.33 times their size
-    assert not identity.accepts(region_of(other), appearance(image, other))
-    assert identity.accepts(region_of(other), appearance(image, person))  # their looks: they may have grown
+        identity.see(region_of(person), appearance(image, person), body_size(person))
+    region, size = region_of(other), body_size(other)
+    assert identity.near(region)  # place and size alone would take the bystander
+    assert identity.disagrees(region, size)  # 1.33 times their size
+    assert not identity.accepts(region, appearance(image, other), size)
+    assert identity.accepts(region, appearance(image, person), size)  # their looks: they may have grown
     moved = _body(304, 200, 150)
-    assert not identity.disagrees(region_of(moved)) and identity.accepts(region_of(moved))
-    identity.bystander = region_of(other)  # a body refused as someone else on this frame
-    on_them = _body(322, 204, 160)
-    assert identity.disagrees(region_of(on_them))
-    assert not identity.accepts(region_of(on_them), appearance(image, other))
+    assert not identity.disagrees(region_of(moved), body_size(moved))
+    raised = _body(300, 200, 150)
+    raised[[15, 16], :2] = raised[[11, 12], :2] - [0, 110]  # wrists high above the head: a bigger region
+    assert region_of(raised)[2] > 1.3 * region_of(person)[2]
+    assert not identity.disagrees(region_of(raised), body_size(raised))  # the same body: its size is armless
+    identity.bystander = region  # a body refused as someone else on this frame
+    on_them = _body(322, 204, 150)
+    assert identity.disagrees(region_of(on_them), body_size(on_them))
+    assert not identity.accepts(region_of(on_them), appearance(image, other), body_size(on_them))
