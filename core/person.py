@@ -53,10 +53,11 @@ missing frames are searched: in the demo's flip the man is often found again on 
 person who left the view costs a search every third frame, not every frame, and one who comes back is
 found within this many frames (issue 16's target)."""
 SIZE_STEP = 1.25
-"""A candidate whose region is over this many times larger or smaller than the person's when last seen
-disagrees with their track. A body's region keeps its size within a few percent frame to frame (walking:
-193-213 px; a tuck keeps the torso's 4 lengths), while a bystander who takes the track is rarely of the
-same size: on the rendered crossings the walker in front reads 1.3-1.4 times the one behind.
+"""A candidate whose body (``body_size``) is over this many times larger than the person's disagrees with their
+track. Larger only: whoever hides the person stands nearer the camera, so looks larger, while a person
+shrinks by their own motion (a tuck, a crouch, walking away); a smaller passer-by in front is left to the
+looks (``RIVAL_EVERY``). A body keeps its size within a few percent frame to frame (walking: 193-213 px
+region sides), while a bystander who takes the track is rarely of the same size: on the rendered crossings the walker in front reads 1.3-1.4 times the one behind.
 The person's size is a slow mean (``Identity.size``): a crop sliding onto a bystander's body reads a blend of
 the two for a frame or two first."""
 SIZE_MEMORY = 0.8
@@ -277,7 +278,7 @@ class Identity:
 
     def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
         """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
-        track: it lies on a body just refused as someone else (``bystander``), its size is off theirs
+        track: it lies on a body just refused as someone else (``bystander``), it is larger than they are
         (``SIZE_STEP``) or, the person being seen on the last frame, its place is (``STRAY``). Then only
         their looks can say it is them (the signature must be computed). False while the person is unknown
         or lost (the looks judge anyway)."""
@@ -285,7 +286,7 @@ class Identity:
             return False
         if self.bystander is not None and _overlap(region, self.bystander):
             return True
-        if size and self.size and not 1.0 / SIZE_STEP < size / self.size < SIZE_STEP:
+        if size and self.size and size > SIZE_STEP * self.size:
             return True
         return self.missing == 0 and self.gap(region) > STRAY
 
