@@ -56,12 +56,12 @@ SIZE_STEP = 1.25
 """A candidate whose body (``body_size``) is over this many times larger than the person's disagrees with their
 track. Larger only: whoever hides the person stands nearer the camera, so looks larger, while a person
 shrinks by their own motion (a tuck, a crouch, walking away); a smaller passer-by in front is left to the
-looks (``RIVAL_EVERY``). A body keeps its size within a few percent frame to frame (walking: 193-213 px
-region sides), while a bystander who takes the track is rarely of the same size: on the rendered crossings the walker in front reads 1.3-1.4 times the one behind.
-The person's size is a slow mean (``Identity.size``): a crop sliding onto a bystander's body reads a blend of
+looks (``RIVAL_EVERY``). A body keeps its size within a few percent frame to frame (walking: region sides
+193-213 px), while a bystander who takes the track is rarely of the same size: on the rendered crossings the
+walker in front reads 1.3-1.4 times the one behind. The person's size is a slow mean (``Identity.size``): a crop sliding onto a bystander's body reads a blend of
 the two for a frame or two first."""
 SIZE_MEMORY = 0.8
-"""Share of the person's size kept at each sighting (the rest is the new region's): about five frames."""
+"""Share of the person's size kept at each sighting (the rest is the new reading's): about five frames."""
 STRAY = 0.2
 """A candidate's pelvis this many region sides from where the person, seen on the last frame, should be
 disagrees with their track: they move a few hundredths of a side a frame (the rendered crossings: 0.02;

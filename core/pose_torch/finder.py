@@ -179,6 +179,7 @@ class Finder:
         if expected is None:
             return []
         h, w = image.shape[:2]
+        # (the last term turns the region upright: someone coming out from behind a walker walks too)
         return [roi_of_region(expected + [side * BESIDE * expected[2], 0.0, 0.0, -expected[3]], w, h)
                 for side in (-1.0, 1.0)]
 
