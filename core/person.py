@@ -58,8 +58,8 @@ track. Larger only: whoever hides the person stands nearer the camera, so looks 
 shrinks by their own motion (a tuck, a crouch, walking away); a smaller passer-by in front is left to the
 looks (``RIVAL_EVERY``). A body keeps its size within a few percent frame to frame (walking: region sides
 193-213 px), while a bystander who takes the track is rarely of the same size: on the rendered crossings the
-walker in front reads 1.3-1.4 times the one behind. The person's size is a slow mean (``Identity.size``): a crop sliding onto a bystander's body reads a blend of
-the two for a frame or two first."""
+walker in front reads 1.3-1.4 times the one behind. The person's size is a slow mean (``Identity.size``): a
+crop sliding onto a bystander's body reads a blend of the two for a frame or two first."""
 SIZE_MEMORY = 0.8
 """Share of the person's size kept at each sighting (the rest is the new reading's): about five frames."""
 STRAY = 0.2
