@@ -52,6 +52,20 @@ SEARCH_EVERY = 3
 missing frames are searched: in the demo's flip the man is often found again on the next one). A
 person who left the view costs a search every third frame, not every frame, and one who comes back is
 found within this many frames (issue 16's target)."""
+SIZE_STEP = 1.25
+"""A candidate whose body (``body_size``) is over this many times larger than the person's disagrees with their
+track. Larger only: whoever hides the person stands nearer the camera, so looks larger, while a person
+shrinks by their own motion (a tuck, a crouch, walking away); a smaller passer-by in front is left to the
+looks (``RIVAL_EVERY``). A body keeps its size within a few percent frame to frame (walking: region sides
+193-213 px), while a bystander who takes the track is rarely of the same size: on the rendered crossings the
+walker in front reads 1.3-1.4 times the one behind. The person's size is a slow mean (``Identity.size``): a
+crop sliding onto a bystander's body reads a blend of the two for a frame or two first."""
+SIZE_MEMORY = 0.8
+"""Share of the person's size kept at each sighting (the rest is the new reading's): about five frames."""
+STRAY = 0.2
+"""A candidate's pelvis this many region sides from where the person, seen on the last frame, should be
+disagrees with their track: they move a few hundredths of a side a frame (the rendered crossings: 0.02;
+the demo's flip 0.05-0.15), and a tracker's crop that slid onto the walker in front jumped 0.34."""
 LOST_FRAMES = 15
 """Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
 RIVAL_EVERY = 3
@@ -150,6 +164,24 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
 
 
+def _overlap(region: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two regions (4,) hold the same body: pelvises under a quarter of ``other``'s side apart."""
+    return bool(np.hypot(*(region[:2] - other[:2])) <= 0.25 * max(other[2], 1.0))
+
+
+_ARMS = slice(13, 23)  # elbows, wrists and hands
+
+
+def body_size(points: np.ndarray) -> float | None:
+    """The side (px) of :func:`region_of` the body's landmarks (33, >=3) without its arms, or None: a size that
+    a swing of the arms does not change (the demo's man at take-off: 237 -> 327 px with them, 237 -> 265
+    without), for telling people apart (``Identity.disagrees``)."""
+    pts = np.array(points, np.float64)
+    pts[_ARMS, 2] = 0.0
+    region = region_of(pts)
+    return None if region is None else float(region[2])
+
+
 def region_of(points: np.ndarray, min_visibility: float = 0.3) -> np.ndarray | None:
     """(4,) region (cx, cy, side, rotation) of body landmarks (33, >=3: px, visibility), or None.
 
@@ -178,6 +210,11 @@ class Identity:
         signature: appearance signature (see :func:`appearance`), a running mean; None unknown.
         missing: frames since they were last seen.
         looks: signatures taken in so far (see ``SETTLE_LOOKS``).
+        bystander: (4,) the region of a body refused as someone else on this frame (the one MediaPipe
+            holds while the person is hidden behind them), or None: a candidate there that does not
+            look like the person is that someone too (a crop slides onto them a little at a time).
+        size: their body's size (:func:`body_size`, px), a slow running mean (``SIZE_MEMORY``): a crop
+            that slides onto a bystander over a few frames moves their region with it, not this; 0 unknown.
     """
 
     region: np.ndarray | None = None
@@ -185,6 +222,8 @@ class Identity:
     signature: np.ndarray | None = None
     missing: int = 0
     looks: int = 0
+    size: float = 0.0
+    bystander: np.ndarray | None = None
 
     @property
     def settled(self) -> bool:
@@ -237,15 +276,34 @@ class Identity:
         d = self.unlike(signature)
         return None if math.isnan(d) else d < APPEARANCE_SAME
 
-    def accepts(self, region: np.ndarray, signature: np.ndarray | None = None) -> bool:
+    def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
+        """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
+        track: it lies on a body just refused as someone else (``bystander``), it is larger than they are
+        (``SIZE_STEP``) or, the person being seen on the last frame, its place is (``STRAY``). Then only
+        their looks can say it is them (the signature must be computed). False while the person is unknown
+        or lost (the looks judge anyway)."""
+        if self.region is None or self.missing >= LOST_FRAMES:
+            return False
+        if self.bystander is not None and _overlap(region, self.bystander):
+            return True
+        if size and self.size and size > SIZE_STEP * self.size:
+            return True
+        return self.missing == 0 and self.gap(region) > STRAY
+
+    def accepts(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> bool:
         """Whether a candidate may be the person: near where they are expected (their looks may have
-        changed: a flip, the sun); after ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
+        changed: a flip, the sun), unless it disagrees with their track (:meth:`disagrees`) and does not
+        look like them (a bystander the person is hidden behind, whom a tracker's crop slid onto); after
+        ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return self.looks_like(signature) is not False
+        if self.settled and self.disagrees(region, size) and self.looks_like(signature) is False:
+            return False
         return self.near(region)
 
-    def see(self, region: np.ndarray, signature: np.ndarray | None = None) -> None:
-        """The person was found at ``region`` this frame (with this signature, if computed)."""
+    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> None:
+        """The person was found at ``region`` this frame (with this signature and :func:`body_size`, if
+        computed)."""
         region = np.asarray(region, np.float64)
         if self.region is not None and self.missing == 0:
             step = region - self.region
@@ -255,6 +313,8 @@ class Identity:
             self.velocity = np.zeros(4)
         self.region = region
         self.missing = 0
+        if size:
+            self.size = size if not self.size else SIZE_MEMORY * self.size + (1.0 - SIZE_MEMORY) * size
         if signature is not None:
             self.looks += 1
             if self.signature is None:
@@ -275,7 +335,7 @@ class Identity:
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
         signature = None if self.signature is None else self.signature.copy()
         return Identity(None if self.region is None else self.region.copy(), signature=signature, missing=LOST_FRAMES,
-                        looks=self.looks)
+                        looks=self.looks, size=self.size)
 
     def miss(self) -> None:
         """The person was not found this frame."""

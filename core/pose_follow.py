@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, pick_distance,
-                     region_of)
+from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, body_size,
+                     pick_distance, region_of)
 from .pose_torch.networks import one_cpu_thread
 from .pose_torch.turned import TurnedLook
 
@@ -96,6 +96,7 @@ class Follower:
         """Whether Holistic's body (33, 3: x, y normalized, visibility; None: none found) in ``image``
         is the followed person; if so the identity takes it in."""
         self._frames += 1
+        self.identity.bystander = None
         if body is None:
             return False
         h, w = image.shape[:2]
@@ -105,19 +106,22 @@ class Follower:
             return False
         if pick is not None and pick_distance(pick, pts) > PICK_NEAR * region[2]:
             return False
+        size = body_size(pts)
         if pick is None and not self.identity.known and not self._prominent(image, region):
             return False
         looks_due = (self.doubt or self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
-                     or not self.identity.known)
+                     or not self.identity.known or (pick is None and self.identity.disagrees(region, size)))
         signature = appearance(image, pts) if looks_due else None
         if pick is None and self.identity.known:
-            if not self.identity.accepts(region, signature):
+            if not self.identity.accepts(region, signature, size):
+                if self.identity.settled and self.identity.looks_like(signature) is False:
+                    self.identity.bystander = region  # someone else: the stand-in must not take them either
                 return False
             if looks_due:
                 self.doubt = self.identity.settled and self.identity.looks_like(signature) is False
             if self.doubt and self._frames % RIVAL_EVERY == 0 and self._rival(image, region, signature):
                 return False
-        self.identity.see(region, signature)
+        self.identity.see(region, signature, size)
         if pick is not None:  # the user chose this frame: their looks here are theirs
             self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         if self._tracker is not None:
@@ -135,7 +139,7 @@ class Follower:
             found = self.tracker().finder.search(image, Identity())
         if found is None or not far_from(found.region, region):
             return True
-        self.identity.see(found.region, found.signature)
+        self.identity.see(found.region, found.signature, found.size)
         self.tracker().pause()
         return False
 
@@ -149,7 +153,7 @@ class Follower:
         if rival is None:
             return False
         self.doubt = False
-        self.identity.see(rival.region, rival.signature)
+        self.identity.see(rival.region, rival.signature, rival.size)
         self.tracker().pause()
         return True
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..person import LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, pick_distance, region_of
+from ..person import (LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, body_size, pick_distance,
+                      region_of)
 from . import body
 
 NEAR_DETECTION = 0.1
@@ -45,6 +46,11 @@ FIRST_TURNS = (0, 1, -1, 4)
 on at the rotation's velocity), 45 degrees either side, and turned round."""
 SURE = 0.8
 """Presence at which a candidate of the first turns that is the person ends a search."""
+BESIDE = 0.35
+"""Shift (region sides) of the upright crops tried either side of a missing person's expected place. A person
+the detector cannot see (the rendered crossings' far walker, 150 px tall in 640 x 480) is found only by the
+landmark model on a crop round them; coming out from behind a walker in front, their expected crop holds
+both, and the model reads the one in front (refused: not like them)."""
 JUST_SEEN = 2
 """A person missing fewer frames than this is searched for in their expected region only (turned every
 way), without the detector: they are where they were a moment ago. On the demo's flip no detection
@@ -63,6 +69,7 @@ class Found:
         world: (39, 3) metres.
         region: (4,) the person's region in pixels (core.person.region_of).
         signature: their appearance signature, when it was computed.
+        size: their ``core.person.body_size`` (px), when it was computed.
     """
 
     roi: np.ndarray
@@ -71,6 +78,7 @@ class Found:
     world: np.ndarray
     region: np.ndarray
     signature: np.ndarray | None = None
+    size: float | None = None
 
 
 def pixels(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -163,6 +171,18 @@ class Finder:
             out.append(roi_of_region(turned, w, h))
         return out
 
+    @staticmethod
+    def _expected_beside(image: np.ndarray, identity: Identity) -> list[np.ndarray]:
+        """ROIs of the region where ``identity`` should be, upright and moved ``BESIDE`` of its side left and
+        right: where they come out from behind someone (whom a crop on their expected place reads instead)."""
+        expected = identity.expected()
+        if expected is None:
+            return []
+        h, w = image.shape[:2]
+        # (the last term turns the region upright: someone coming out from behind a walker walks too)
+        return [roi_of_region(expected + [side * BESIDE * expected[2], 0.0, 0.0, -expected[3]], w, h)
+                for side in (-1.0, 1.0)]
+
     def search(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None,
                mirror_average: bool = False) -> Found | None:
         """The followed person in ``image``, or None.
@@ -187,7 +207,7 @@ class Finder:
             rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
                                                            {t % TURNS for t in FIRST_TURNS}])
             if identity.missing >= JUST_SEEN:  # they may have moved since: detections anywhere near too
-                rest += self.detected(image, identity)
+                rest += self._expected_beside(image, identity) + self.detected(image, identity)
             again, again_score = self._best(image, identity, None, np.stack(rest), mirror_average)
             return self._signed(image, again if again is not None and again_score > score else best)
         rois = self.candidates(image, identity, pick)
@@ -222,7 +242,7 @@ class Finder:
             region = region_of(pts)
             if region is None:
                 continue
-            found = Found(stack[k], float(flags[k]), lms[k], worlds[k], region)
+            found = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, size=body_size(pts))
             if pick is not None:
                 off = pick_distance(pick, pts) / region[2]
                 if off > PICK_NEAR:
@@ -234,7 +254,7 @@ class Finder:
                 score = region[2] * found.flag  # the most prominent person
             else:
                 found.signature = appearance(image, pts) if identity.signature is not None else None
-                if not identity.accepts(region, found.signature):
+                if not identity.accepts(region, found.signature, found.size):
                     continue
                 unlike = identity.unlike(found.signature)
                 unlike = 0.5 if math.isnan(unlike) else unlike
@@ -294,5 +314,6 @@ class Finder:
             signature = appearance(image, pts)
             d = identity.unlike(signature)
             if d < best_unlike:
-                best, best_unlike = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, signature), d
+                best, best_unlike = Found(stack[k], float(flags[k]), lms[k], worlds[k], region, signature,
+                                          body_size(pts)), d
         return best

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..landmarks import NUM_BODY
-from ..person import LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, appearance, region_of
+from ..person import LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, appearance, body_size, region_of
 from . import body, finder
 from .filters import LowPass, OneEuro
 from .networks import BodyModels, model_path, resolve_device  # noqa: F401 (their home before networks.py)
@@ -132,7 +132,8 @@ class BodyTracker:
         if found is None:
             return False
         self._carry = Stream(self.settings, identity=Identity(found.region, signature=found.signature,
-                                                               missing=LOST_FRAMES, looks=SETTLE_LOOKS))
+                                                               missing=LOST_FRAMES, looks=SETTLE_LOOKS,
+                                                               size=found.size or 0.0))
         return True
 
     def run_chunk(self, images: list[np.ndarray], picks: dict[int, np.ndarray] | None = None) -> BodyTrack:
@@ -304,13 +305,16 @@ class BodyTracker:
         h, w = image.shape[:2]
         pts = finder.pixels(lm[:33], w, h)
         region = region_of(pts)
-        if region is None or not st.identity.accepts(region):
+        if region is None:
             return False
         # Their looks are checked now and then (a few milliseconds), every frame while they do not
-        # match (someone else may hold the track and the person come out from behind them); where
-        # they are, every frame.
-        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0
+        # match (someone else may hold the track and the person come out from behind them), and where
+        # the body's size or place disagree with the track (the crop may have slid onto a bystander).
+        size = body_size(pts)
+        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0 or st.identity.disagrees(region, size)
         signature = appearance(image, pts) if due else None
+        if not st.identity.accepts(region, signature, size):
+            return False
         if due:
             st.doubt = st.identity.settled and st.identity.looks_like(signature) is False
         if st.doubt and st.ticks % RIVAL_EVERY == 0:
@@ -319,7 +323,7 @@ class BodyTracker:
             if rival is not None:
                 st.doubt = False
                 return rival
-        st.identity.see(region, signature)
+        st.identity.see(region, signature, size)
         return True
 
     def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:
@@ -338,7 +342,7 @@ class BodyTracker:
     def _take(self, seg: _Segment, i: int, found: finder.Found, image: np.ndarray, out: BodyTrack) -> None:
         """The person was found anew in frame ``i``: track on from there."""
         st = seg.stream
-        st.identity.see(found.region, found.signature)
+        st.identity.see(found.region, found.signature, found.size)
         if i >= seg.start:
             out.rois[i] = found.roi
             out.detected[i] = True

@@ -44,6 +44,37 @@ def test_upright_bodies_and_readings_that_follow_the_turn_get_no_second_look() -
     assert math.degrees(look.expected()) == pytest.approx(140.0)
 
 
+class _ReadsNearItsTurn:
+    """A landmark model that finds the body (``turn`` degrees) only in a crop turned within 30 degrees of it."""
+
+    def __init__(self, turn: float, w: int, h: int):
+        self.turn, self.w, self.h = turn, w, h
+
+    def landmarks(self, images, rois, mirror_average=False):
+        n = len(rois)
+        flags = np.array([0.9 if abs((math.degrees(r[4]) - self.turn + 180) % 360 - 180) < 30 else 0.1 for r in rois])
+        pts = _standing(turn_degrees=self.turn)
+        lms = np.zeros((n, 39, 5))
+        lms[:, :33, :2] = pts[:, :2] / [self.w, self.h]
+        lms[:, :33, 3] = 0.9
+        return flags, lms, np.zeros((n, 39, 3))
+
+
+def test_a_turn_that_slows_is_read_in_the_crop_turned_as_last_seen() -> None:
+    """Past a flip's top the turn slows (the rendered backflip: 30 to 15 degrees a frame): the crop turned at
+    full speed is 35 degrees ahead of the body and the model finds nobody there, while the reading in hand
+    has the body turning back (pelvis at the shoulders). The crop turned as the body was last seen finds it;
+    before, the misreading was kept and held the prediction to itself for 14 frames."""
+    image = np.zeros((400, 600, 3), np.uint8)
+    look = TurnedLook(lambda: _ReadsNearItsTurn(145.0, 600, 400), 0.5)
+    look.remember(math.radians(100.0))
+    look.remember(math.radians(140.0))  # 40 degrees a frame: 180 expected
+    found = look.read(image, _standing(turn_degrees=-110.0))
+    assert found is not None, "the misreading turning back was kept"
+    assert math.degrees(found.roi[4]) == pytest.approx(140.0)
+    assert math.degrees(look.expected()) == pytest.approx(150.0, abs=1.0)  # turning on, 5 degrees a frame
+
+
 # ----------------------------------------------------------------------------
 # A rendered body (the bench's DeepMimic backflip, exact truth), upside down
 # ----------------------------------------------------------------------------
