@@ -168,13 +168,10 @@ def _look_again(turned, seq: PoseSequence, count: int, rgb: np.ndarray, mirror_a
     if not seq.present[count]:
         turned.forget()
         return
-    from .pose_torch.networks import one_cpu_thread
-
     size = np.array(seq.image_size, np.float64)
     scale = rgb.shape[1] / size[0]  # frames may be downscaled; seq holds original pixels
     points = seq.body_2d[count].astype(np.float64) * [scale, scale, 1.0]
-    with one_cpu_thread():
-        better = turned.read(rgb, points, mirror_average)
+    better = turned.read(rgb, points, mirror_average)
     if better is not None:
         seq.body_2d[count] = np.concatenate([better.landmarks[:, :2] * size, better.landmarks[:, 3:4]], axis=1)
         seq.body_world[count] = better.world

@@ -137,6 +137,7 @@ def same_person(reference: PoseSequence | np.ndarray, candidates: list[PoseSeque
     against 1.3 and 60-99 px under the rig's), and the best must also come within ``FIT_MARGIN`` of the
     next best."""
     costs = [agreement(reference, candidate, F) for candidate in candidates]
+    costs = [c if np.isfinite(c) else np.inf for c in costs]  # no pairs to judge by: never the pick
     best = int(np.argmin(costs)) if costs else -1
     if best < 0 or costs[best] > limit * (1.0 if F is not None else FIT_LIMIT_SHARE):
         return None

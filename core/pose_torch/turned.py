@@ -130,7 +130,10 @@ class TurnedLook:
         angles = [expected] + [a for a in self._rotations[-1:] if abs(_wrap(a - expected)) >= math.radians(
             AGREES_DEGREES)]
         rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
-        flags, lms, worlds = self.models().landmarks([image] * len(rois), rois, mirror_average)
+        from .networks import one_cpu_thread  # imports torch: only for a second look
+
+        with one_cpu_thread():
+            flags, lms, worlds = self.models().landmarks([image] * len(rois), rois, mirror_average)
         self.looks += 1
         best, theirs = None, None
         for k in np.flatnonzero(flags >= self.min_presence):
