@@ -38,7 +38,7 @@ import numpy as np
 from ..body.landmark_layout import BODY_JOINT, body_landmark_offsets
 from ..body.mannequin import chain
 from ..landmarks import BODY
-from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle, skew
 from ..skeleton import PARENTS
 
 BODY_JOINTS = 22
@@ -65,13 +65,6 @@ def _below() -> np.ndarray:
 
 
 BELOW = _below()
-
-
-def _skew(v: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) cross-product matrices of ``v`` (..., 3): skew(a) @ b = a x b."""
-    z = np.zeros(v.shape[:-1])
-    return np.stack([np.stack([z, -v[..., 2], v[..., 1]], -1), np.stack([v[..., 2], z, -v[..., 0]], -1),
-                     np.stack([-v[..., 1], v[..., 0], z], -1)], -2)
 
 
 def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -207,7 +200,7 @@ class Refiner:
         pose ``R`` (22, 3, 3) local, ``trans`` (3,) against ``obs``."""
         points, joints, rot = self.pose(R, trans)
         # A joint's turn delta (its own axes) moves a landmark below it by (rot_j delta) x (p - joint_j).
-        d_turn = -_skew(points[:, None] - joints[None]) @ rot[None]  # (L, 22, 3, 3)
+        d_turn = -skew(points[:, None] - joints[None]) @ rot[None]  # (L, 22, 3, 3)
         d_turn = np.where(BELOW[..., None, None], d_turn, 0.0)
         dpos = np.concatenate([d_turn.transpose(0, 2, 1, 3).reshape(len(points), 3, BODY_JOINTS * 3),
                                np.broadcast_to(np.eye(3), (len(points), 3, 3))], -1)  # (L, 3, PARAMS)

@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rotations import skew
 from .rig import CameraRig
-
-
-def skew(v: np.ndarray) -> np.ndarray:
-    """(..., 3) -> (..., 3, 3) cross-product matrices: ``skew(a) @ b == cross(a, b)``."""
-    x, y, z = v[..., 0], v[..., 1], v[..., 2]
-    zero = np.zeros_like(x)
-    return np.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(v.shape + (3,))
 
 
 def fundamental_from_rig(rig: CameraRig, first: int, second: int) -> np.ndarray:
