@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks import FLIP_COSINE, PoseSequence, facing_directions, swap_sides
+from ..landmarks import BODY, FLIP_COSINE, PoseSequence, facing_directions, swap_sides
 
 GLITCH_COSINE = 0.5
 """Facing directions of consecutive frames with a cosine between ``FLIP_COSINE`` and this (a 60-120 degree turn
@@ -42,7 +42,6 @@ class CausalSideSwaps:
 
     def __init__(self, max_swap_seconds: float = 0.5) -> None:
         self.max_swap_seconds = max_swap_seconds
-        self.swapped = False  # the last frame was relabelled
         self._reset()
 
     def _reset(self) -> None:
@@ -73,11 +72,10 @@ class CausalSideSwaps:
         """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
         facing = facing_directions(np.asarray(seq.body_world))[0]
         if not (seq.present[0] and np.all(np.isfinite(facing))):
-            self.swapped = False
             return False
         uv = np.asarray(seq.body_2d[0, :, :2], np.float64)
-        hip = 0.5 * (uv[23] + uv[24])
-        torso = float(np.linalg.norm(0.5 * (uv[11] + uv[12]) - hip))
+        hip = 0.5 * (uv[BODY["left_hip"]] + uv[BODY["right_hip"]])
+        torso = float(np.linalg.norm(0.5 * (uv[BODY["left_shoulder"]] + uv[BODY["right_shoulder"]]) - hip))
         moved = self._hip is not None and float(np.linalg.norm(hip - self._hip)) > max(torso, 1.0)
         if self._facing is None or t - self._seen > self.max_swap_seconds or moved:
             self._reset()  # nothing to compare with: the labelling as given
@@ -94,7 +92,7 @@ class CausalSideSwaps:
         self._seen, self._hip = t, hip
         if t - self._run_start > self.max_swap_seconds:
             self._established = self._parity  # lasted: this labelling is the person's
-        self.swapped = self._parity != self._reference(t)
-        if self.swapped:
+        swapped = self._parity != self._reference(t)
+        if swapped:
             swap_sides(seq, np.array([0]))
-        return self.swapped
+        return swapped

@@ -188,8 +188,7 @@ class LiveSolver:
         seen = self._observe(seq)
         uv, world, vis, _ = seen
         aa, trans = self._closed_form(seen, self.rest)
-        if self.refiner is None:
-            return aa[0], trans[0]
+        assert self.refiner is not None  # set with the rest joints; steps 0 returns the closed form
         return self.refiner(aa[0], trans[0], uv[0, :, :2], world[0, :, :3], vis[0], t)
 
     def _filter(self, aa: np.ndarray, trans: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
