@@ -51,6 +51,7 @@ PARAMS = BODY_JOINTS * 3 + 3
 SIGMA = 0.05
 """Geman-McClure scale, metres: a landmark 5 cm off weighs a quarter, 15 cm off a hundredth."""
 _HIPS = [int(np.flatnonzero(LANDMARKS == BODY[n])[0]) for n in ("left_hip", "right_hip")]
+_LANDMARK_JOINT = BODY_JOINT[LANDMARKS]  # (L,) the joint each landmark rides
 
 
 def _below() -> np.ndarray:
@@ -151,8 +152,7 @@ class Refiner:
         ``R`` (22, 3, 3) and ``trans`` (3,)."""
         posed, rotated = chain(R[None], self.J, trans[None])
         pos, rot = posed[0], rotated[0]
-        joint = BODY_JOINT[LANDMARKS]
-        return pos[joint] + np.einsum("lab,lb->la", rot[joint], self._offsets), pos, rot
+        return pos[_LANDMARK_JOINT] + np.einsum("lab,lb->la", rot[_LANDMARK_JOINT], self._offsets), pos, rot
 
     def terms(self, points: np.ndarray, obs: Observed, dpos: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray | None]:
