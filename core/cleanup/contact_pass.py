@@ -115,7 +115,7 @@ def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.
     out = np.asarray(contacts, bool).copy()
     for p in range(out.shape[1]):
         runs = segments(out[:, p])
-        low = _low_and_slow(out[:, p], sole_height[:, p], np.zeros(len(out)), settings)
+        low = _low_and_slow(out[:, p], sole_height[:, p], None, settings)
         for (s0, e0), (s1, e1) in zip(runs[:-1], runs[1:]):
             near = np.linalg.norm(np.median(points[s0:e0, p, :2], axis=0) - np.median(points[s1:e1, p, :2], axis=0))
             if s1 - e0 <= settings.same_place_frames and near <= settings.same_place and low[e0:s1].all():
@@ -136,15 +136,17 @@ def bridge_gaps(flags: np.ndarray, max_gap: int, may_bridge: np.ndarray | None =
     return out
 
 
-def _low_and_slow(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
+def _low_and_slow(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray | None,
                   settings: ContactPassSettings) -> np.ndarray:
     """(T,) frames where one proxy stays within ``lift`` of the lower planted height of the contacts on
-    either side of its gap, and slower than ``speed_on``."""
+    either side of its gap, and slower than ``speed_on`` (``speed_3d`` None: at any speed)."""
     ok = np.zeros(len(flags), bool)
     runs = segments(flags)
     for (_, e), (s, _) in zip(runs[:-1], runs[1:]):
         planted = min(sole_height[e - 1], sole_height[s])
-        ok[e:s] = (sole_height[e:s] <= planted + settings.lift) & (speed_3d[e:s] < settings.speed_on)
+        ok[e:s] = sole_height[e:s] <= planted + settings.lift
+        if speed_3d is not None:
+            ok[e:s] &= speed_3d[e:s] < settings.speed_on
     return ok
 
 
@@ -237,11 +239,11 @@ def _drop_blips(contacts: np.ndarray, min_frames: int) -> np.ndarray:
     return out
 
 
-def bridge_by_partner(contacts: np.ndarray, settings: ContactPassSettings,
-                      sole_height: np.ndarray | None = None) -> np.ndarray:
+def bridge_by_partner(contacts: np.ndarray, sole_height: np.ndarray,
+                      settings: ContactPassSettings = ContactPassSettings()) -> np.ndarray:
     """(T, 4) contacts (``floor.PROXIES`` order) whose toes' gaps of at most ``bridge_frames`` frames are
     bridged where the foot's heel stays planted through the gap and the toe stays within ``lift`` of its
-    planted height (``sole_height`` (T, 4) metres; None: not judged), however fast the fit moves it.
+    planted height (``sole_height`` (T, 4) metres), however fast the fit moves it.
 
     A foot whose heel stands while its toe's contact drops for a few frames (a landmark glitch, a fit that
     slides the planted foot faster than ``speed_on``) is still standing: locked as two stances, the toe
@@ -252,9 +254,7 @@ def bridge_by_partner(contacts: np.ndarray, settings: ContactPassSettings,
     if out.shape[1] != 4:
         return out
     for heel, toe in ((0, 1), (2, 3)):
-        may = out[:, heel].copy()
-        if sole_height is not None:  # low, at any speed (a speed of 0 passes ``_low_and_slow``'s)
-            may &= _low_and_slow(out[:, toe], sole_height[:, toe], np.zeros(len(out)), settings)
+        may = out[:, heel] & _low_and_slow(out[:, toe], sole_height[:, toe], None, settings)
         out[:, toe] = bridge_gaps(out[:, toe], settings.bridge_frames, may)
     return out
 
@@ -283,7 +283,7 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
             out[:, p] = bridge_gaps(out[:, p], settings.bridge_frames, low)
         out[:, p] = bridge_gaps(out[:, p], settings.max_gap)
     if sole_height is not None:  # without heights, only ``max_gap`` bridges (a toe's lift cannot be judged)
-        out = bridge_by_partner(out, settings, sole_height)
+        out = bridge_by_partner(out, sole_height, settings)
         if points is not None:
             out = bridge_same_place(out, points, sole_height, settings)
     if seen is not None:
