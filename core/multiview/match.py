@@ -138,8 +138,10 @@ def same_person(reference: PoseSequence | np.ndarray, candidates: list[PoseSeque
     next best."""
     costs = [agreement(reference, candidate, F) for candidate in candidates]
     costs = [c if np.isfinite(c) else np.inf for c in costs]  # no pairs to judge by: never the pick
-    best = int(np.argmin(costs)) if costs else -1
-    if best < 0 or costs[best] > limit * (1.0 if F is not None else FIT_LIMIT_SHARE):
+    if not costs:
+        return None
+    best = int(np.argmin(costs))
+    if costs[best] > limit * (1.0 if F is not None else FIT_LIMIT_SHARE):
         return None
     others = [c for q, c in enumerate(costs) if q != best]
     return best if F is not None or not others or costs[best] <= FIT_MARGIN * min(others) else None
