@@ -296,9 +296,11 @@ def run_reported(items: list[Any], out_dir: Path, settings: BatchSettings, *, no
                  name: Callable[[Any], str], header: dict[str, Any],
                  skip: Callable[[Any], dict[str, str] | None],
                  convert: Callable[[Any, VideoReport, Callable[..., None]], None],
+                 source: Callable[[Any], Path] = Path,
                  entry: Callable[[Any, VideoReport], dict[str, Any]] | None = None) -> tuple[int, Path]:
     """The loop of every batch: per item (a video path, a multi-camera take: each has a ``.name``), skip it
-    when ``skip`` gives its complete outputs, else ``convert`` it; ``OUT/report.json`` (``header`` and, under ``noun``, one
+    when ``skip`` gives its complete outputs, else ``convert`` it (``source(item)``: the report's ``input``, the video
+    or the take's folder); ``OUT/report.json`` (``header`` and, under ``noun``, one
     ``entry`` per item) is rewritten after each, so a batch stopped anywhere says how far it got.
     Returns (1 if any item failed else 0, the report's path); a CancelledError says what was kept."""
     progress = Progress(settings.progress, len(items))
@@ -316,7 +318,7 @@ def run_reported(items: list[Any], out_dir: Path, settings: BatchSettings, *, no
         write_text_atomic(report_path, json.dumps(data, indent=1, default=str))
 
     for index, item in enumerate(items, start=1):
-        report = VideoReport(input=str(getattr(item, "folder", item)))  # a take: its folder
+        report = VideoReport(input=str(source(item)))
         reports.append((item, report))
         say = functools.partial(progress, index, name(item))
         if (done := skip(item)) is not None:

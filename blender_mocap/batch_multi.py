@@ -171,5 +171,5 @@ def _run_takes(takes: list[Take], out_dir: Path, settings: BatchSettings, multi:
         header={"multi_camera": True, "settings": {**asdict(settings), **multi}}, skip=skip,
         convert=lambda take, report, say: _capture_take(take, out_dir, settings, multi, run_engine, report, say,
                                                         should_cancel),
-        entry=lambda take, report: {**asdict(report), "input": str(take.folder),
-                                    "videos": [str(v) for v in take.videos]})
+        source=lambda take: take.folder,
+        entry=lambda take, report: {**asdict(report), "videos": [str(v) for v in take.videos]})

@@ -300,8 +300,12 @@ def warm_up(should_cancel: Callable[[], bool] | None = None, late: threading.Eve
         if cancelled():
             return
     if not cancelled():
-        with contextlib.suppress(ImportError):
-            importlib.import_module(LATE_WARM_UP_MODULE)
+        _import_late()
+
+
+def _import_late() -> None:
+    with contextlib.suppress(ImportError):  # the fit meets the error itself, with its message
+        importlib.import_module(LATE_WARM_UP_MODULE)
 
 
 class WarmUp:
@@ -330,8 +334,7 @@ class WarmUp:
         self.late.set()
         self.job.wait()
         if not self.beside_pose and not self.should_cancel():
-            with contextlib.suppress(ImportError):
-                importlib.import_module(LATE_WARM_UP_MODULE)
+            _import_late()
 
 
 def scene_lines_of(sampler: FrameSampler, seq: PoseSequence, K: np.ndarray) -> Callable[[], Gravity | None]:
