@@ -95,7 +95,6 @@ class LiveSolver:
         self.refine = refine
         self.shape = shape
         self.refiner: Refiner | None = None
-        self._warmup: list[np.ndarray] = []
         self._warmup_seen: list[PoseSequence] = []  # the warm-up's frames with a person
         self.shape_ms = 0.0  # the warm-up's shape fit, milliseconds (core.live.shape)
         self.betas: np.ndarray | None = None
@@ -121,11 +120,10 @@ class LiveSolver:
         if t is not None:
             self.side_swaps(seq, t)
         if observed_frames(seq)[0]:
-            self._warmup.append(np.asarray(seq.body_world[0], np.float64))
             self._warmup_seen.append(seq)
-        if len(self._warmup) >= self.warmup_frames:
-            mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
-                if self.fit.estimate_shape else np.zeros(5)
+        if len(self._warmup_seen) >= self.warmup_frames:
+            world = np.stack([np.asarray(seen.body_world[0], np.float64) for seen in self._warmup_seen])
+            mannequin = estimate_betas(world, self.fit.min_visibility) if self.fit.estimate_shape else np.zeros(5)
             if self.fit.estimate_shape:
                 began = time.perf_counter()
                 mannequin = self._fit_shape(mannequin)
@@ -134,6 +132,7 @@ class LiveSolver:
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
+            self._warmup_seen.clear()  # the shape is fixed for the session: its frames are not needed again
         return self.ready
 
     @property
@@ -176,7 +175,6 @@ class LiveSolver:
             frames = [WarmupFrame(aa[i], trans[i], uv[i, :, :2], world[i, :, :3], vis[i]) for i in range(len(aa))]
             mannequin = fit_shape(mannequin, frames, self.K, self.shape, self.refine)
             lengths = limb_lengths(mannequin_rest_joints(mannequin))
-        self._warmup_seen.clear()
         return mannequin
 
     def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
