@@ -124,7 +124,7 @@ class LiveSolver:
         if len(self._warmup_seen) >= self.warmup_frames:
             world = np.stack([np.asarray(seen.body_world[0], np.float64) for seen in self._warmup_seen])
             mannequin = estimate_betas(world, self.fit.min_visibility) if self.fit.estimate_shape else np.zeros(5)
-            if self.fit.estimate_shape:
+            if self.fit.estimate_shape and self.shape.steps > 0:  # steps 0: MediaPipe's proportions, no rounds
                 began = time.perf_counter()
                 mannequin = self._fit_shape(mannequin)
                 self.shape_ms = 1000.0 * (time.perf_counter() - began)
