@@ -1,4 +1,5 @@
-"""Live feet: standing feet held along the floor (core.live.footlock)."""
+"""Live feet and the live second look: standing feet held along the floor (core.live.footlock) and the person
+found again where MediaPipe's tracker lost them (core.live.search)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,33 @@ def test_a_foot_stands_when_the_picture_shows_it_still_and_not_while_it_moves_or
     for _ in range(SPAN):
         last = still(landmarks(away), low)
     assert last == (False, True)
+
+
+def test_the_second_look_finds_the_man_where_the_tracker_took_the_woman(demo_video) -> None:
+    """The demo letterboxed into 640x480, as the live bench plays it, frames 0-200: from frame 167 MediaPipe's
+    tracker holds the woman walking by (left of the picture) and, with her greyed out, finds nobody while the man
+    lands his flip off the box; a crop where he should be finds him again on several of those frames, and never
+    the woman."""
+    cv2 = pytest.importorskip("cv2")
+    from core.live.follow import LiveFollow
+    from core.live.pose import FramePose
+    from core.live.search import CropSearch
+
+    cap = cv2.VideoCapture(str(demo_video))
+    follow, again, kept = LiveFollow(), 0, []
+    with FramePose() as pose, CropSearch() as search:
+        for index in range(201):
+            ok, bgr = cap.read()
+            assert ok
+            small = cv2.resize(bgr, (640, 360), interpolation=cv2.INTER_AREA)
+            rgb = cv2.cvtColor(cv2.copyMakeBorder(small, 60, 60, 0, 0, cv2.BORDER_CONSTANT), cv2.COLOR_BGR2RGB)
+            seq = pose.process(follow.frame(rgb), index, 30.0)
+            if not follow.check(rgb, seq):
+                found = search(rgb, follow, index, 30.0)
+                again += found is not None
+                seq = found or seq
+            if seq.present[0] and index >= 150:
+                kept.append(0.5 * (seq.body_2d[0, BODY["left_hip"], 0] + seq.body_2d[0, BODY["right_hip"], 0]))
+    cap.release()
+    assert again >= 4 and search.found == again
+    assert min(kept) > 200.0  # the man is at x 280-400, the woman under 130
