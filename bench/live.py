@@ -343,18 +343,20 @@ def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
 
 def replay_landmarks(frames: list[np.ndarray]) -> list:
     """Each frame's landmarks as the live engine finds them (MediaPipe Pose in tracking mode, the person
-    followed), one-frame PoseSequences."""
+    followed, found again by a second look where the tracker lost them), one-frame PoseSequences."""
     import cv2
 
     from core.live.follow import LiveFollow
     from core.live.pose import FramePose
+    from core.live.search import CropSearch
 
     follow, out = LiveFollow(), []
-    with FramePose() as pose:
+    with FramePose() as pose, CropSearch() as search:
         for i, bgr in enumerate(frames):
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             seq = pose.process(follow.frame(rgb), i, FPS)
-            follow.check(rgb, seq)
+            if not follow.check(rgb, seq):
+                seq = search(rgb, follow, i, FPS) or seq
             out.append(seq)
     return out
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..body.landmark_layout import rest_body_landmarks
-from ..landmarks import BODY
+from ..fit.lifting import _CHAIN
 
-BONES = tuple((BODY[f"{side}_{parent}"], BODY[f"{side}_{child}"], tuple(BODY[f"{side}_{r}"] for r in riders))
-              for side in ("left", "right")
-              for parent, child, riders in (("shoulder", "elbow", ()), ("elbow", "wrist", ("pinky", "index", "thumb")),
-                                            ("hip", "knee", ()), ("knee", "ankle", ("heel", "foot_index"))))
-"""(parent, child, riders) landmarks of the eight limb bones, parents before their children."""
+BONES = tuple(_CHAIN)
+"""(parent, child, riders) landmarks of the eight limb bones, parents before their children: the table
+``core.fit.lifting`` walks when it lifts the limbs onto their rays (one table for both; it is private there, and
+would be better named there as public, e.g. ``LIMB_CHAIN``)."""
 
 
 def limb_lengths(rest_joints: np.ndarray) -> np.ndarray:

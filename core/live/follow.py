@@ -117,6 +117,21 @@ class LiveFollow:
         self.identity.miss()
         return False
 
+    def take_back(self, rgb: np.ndarray, seq: PoseSequence) -> bool:
+        """Whether the one-frame ``seq``'s body, found by a second look (``core.live.search``) on a frame
+        :meth:`check` found the person missing on, is them; if so they are seen on it (that frame's miss undone)."""
+        points = seq.body_2d[0]
+        region = region_of(points) if seq.present[0] else None
+        if region is None or self.identity.missing == 0:
+            return False
+        signature = appearance(rgb, points)
+        self.identity.missing -= 1  # as before this frame: the check counted it missing
+        if self._is_person(region, signature) and not self._near_stranger(region):
+            self.identity.see(region, signature)
+            return True
+        self.identity.missing += 1
+        return False
+
     def _miss(self) -> None:
         self.identity.miss()
         if self.stranger is not None:

@@ -30,6 +30,7 @@ from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
 from .body import LiveBody, choose_live_body
 from .follow import LiveFollow
 from .pose import FramePose
+from .search import CropSearch
 from .protocol import LiveFrame, pack
 from .solver import LiveSolver, Solved
 from .source import LiveSource, Newest, SourceFrame
@@ -38,7 +39,8 @@ from .vmc import VmcSender, parse_address
 Event = dict
 STAGES = ("decode", "pose", "follow", "solve", "fit", "filter", "floor", "send")
 """The stages timed, each frame: decoding and downscaling, MediaPipe, the check that its body is the person
-followed (``core.live.follow``: greying a stranger out, region and colours), the whole solve and its parts (the
+followed (``core.live.follow``: greying a stranger out, region and colours; where the person is missing, the
+second look for them, ``core.live.search``), the whole solve and its parts (the
 closed-form fit with the left/right repair, the One Euro filter, the floor, contacts and camera tilt),
 packing and sending (the datagram and VMC)."""
 FIGURE_FRAMES = 300
@@ -157,6 +159,7 @@ class _Session:
         self.vmc: VmcSender | None = None
         self.landmarks = Newest(lossless=source.lossless)
         self.follow = LiveFollow() if settings.follow else None
+        self.search: CropSearch | None = None  # the second look (core.live.search), while the pose runs
         self.sent = 0
         self.start = time.perf_counter()  # restarted when streaming starts
         # Per-stage milliseconds of the last FIGURE_FRAMES frames (bounded: memory stays flat).
@@ -175,6 +178,7 @@ class _Session:
         return {"frames_sent": self.sent, "frames_decoded": self.source.decoded,
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
                 "frames_someone_else": self.follow.rejected if self.follow is not None else 0,
+                "frames_found_again": self.search.found if self.search is not None else 0,
                 "fps_sent": round(self.sent / elapsed, 2),
                 **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
                 "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2),
@@ -187,7 +191,8 @@ class _Session:
         last_stats = time.perf_counter()
         frame: SourceFrame | None = first
         try:
-            with FramePose(hands=self.settings.hands) as pose:
+            with FramePose(hands=self.settings.hands) as pose, CropSearch() as search:
+                self.search = search
                 while not cancelled() and self.error is None and not self.receiver_gone:
                     if limit is not None and self.streaming and time.perf_counter() - self.start >= limit:
                         break
@@ -199,7 +204,7 @@ class _Session:
                             self.stalled = True
                             break
                         continue
-                    self.landmarks.put((frame, self._pose(pose, frame)))
+                    self.landmarks.put((frame, self._pose(pose, frame, search)))
                     self.stage_ms["decode"].append(frame.decode_ms)
                     frame = None
                     if self.streaming and time.perf_counter() - last_stats >= STATS_EVERY:
@@ -214,15 +219,16 @@ class _Session:
         if self.error is not None:
             raise MocapError(f"the live solve failed: {self.error}") from self.error
 
-    def _pose(self, pose: FramePose, frame: SourceFrame) -> PoseSequence:
-        """The landmarks of ``frame``: MediaPipe's body, taken off when it is not the person followed."""
+    def _pose(self, pose: FramePose, frame: SourceFrame, search: CropSearch) -> PoseSequence:
+        """The landmarks of ``frame``: MediaPipe's body, taken off when it is not the person followed; where the
+        person is missing, the body a second look finds where they should be (``core.live.search``)."""
         began = time.perf_counter()
         seen = self.follow.frame(frame.rgb) if self.follow is not None else frame.rgb
         posed = time.perf_counter()
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
-        if self.follow is not None:
-            self.follow.check(frame.rgb, seq)
+        if self.follow is not None and not self.follow.check(frame.rgb, seq):
+            seq = search(frame.rgb, self.follow, frame.index, self.fps) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))
         self.stage_ms["follow"].append(1000.0 * (posed - began + done - checked))

@@ -129,8 +129,9 @@ def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
               np.asarray(f.trans, np.float64).copy()) for f in frames]
     starts = [(R.copy(), t.copy()) for R, t in poses]
     prior = settings.prior * len(frames)
-    for _ in range(settings.steps):
-        base = Refiner(rest_joints(out), K, refine)
+    for step in range(settings.steps):
+        if step:  # the shape moved on the last step
+            base = Refiner(rest_joints(out), K, refine)
         moved = []
         for k in free:
             b = out.copy()
@@ -151,6 +152,8 @@ def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
         out[free] += d_b
         out[1:] = np.clip(out[1:], -BETA_LIMIT, BETA_LIMIT)
         out[0] = np.clip(out[0], *SIZE_LIMITS)
+        if step + 1 == settings.steps:  # the poses only serve the next step's linearisation
+            break
         for i, inv in enumerate(solved):
             d_f = -(inv[:, -1] + inv[:, :-1] @ d_b)
             R, t = poses[i]

@@ -10,6 +10,9 @@ as a weak prior), and the One Euro filter. The body's shape (the mannequin's bet
 once from the first ``warmup_frames`` frames with a person and then kept, so
 the rig built from it stays valid for the session.
 
+Feet the picture shows standing are held along the floor by shifting the root
+(``core.live.footlock``, the root's part of the offline foot lock; ``lock_feet``).
+
 Frames: landmarks and the fit are in the OpenCV camera frame; the solved
 frame is put into a Z-up world whose floor is at Z = 0 (``core.live.ground``),
 the world a cleaned offline take has.
@@ -34,6 +37,7 @@ from ..rotations import axis_angle_to_matrix, axis_angle_to_quat_wxyz, matrix_to
 from ..skeleton import NUM_JOINTS
 from .filters import OneEuro, smoothing_cutoff
 from .body import LiveBody
+from .footlock import CausalFootLock, StillFeet
 from .ground import CausalGround
 from .sides import CausalSideSwaps
 from .refine import Refiner, RefineSettings
@@ -80,11 +84,13 @@ class LiveSolver:
         refine: the bounded per-frame refinement of the closed-form solve (``core.live.refine``; steps 0: off).
         shape: the fit of the body's proportions over the warm-up's frames (``core.live.shape``; steps 0: off,
             MediaPipe's segment lengths as they are).
+        lock_feet: hold the feet the picture shows standing along the floor by the root (``core.live.footlock``).
     """
 
     def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 20,
                  fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None,
-                 refine: RefineSettings = RefineSettings(), shape: ShapeSettings = ShapeSettings()) -> None:
+                 refine: RefineSettings = RefineSettings(), shape: ShapeSettings = ShapeSettings(),
+                 lock_feet: bool = True) -> None:
         self.K = np.asarray(K, np.float64)
         self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
         self.R_wc = world_from_camera(self.upright.up)
@@ -95,12 +101,14 @@ class LiveSolver:
         self.refine = refine
         self.shape = shape
         self.refiner: Refiner | None = None
-        self._warmup: list[np.ndarray] = []
         self._warmup_seen: list[PoseSequence] = []  # the warm-up's frames with a person
         self.shape_ms = 0.0  # the warm-up's shape fit, milliseconds (core.live.shape)
         self.betas: np.ndarray | None = None
         self.rest: RestFrames | None = None
         self.ground: CausalGround | None = None
+        self.lock_feet = lock_feet
+        self.foot_lock: CausalFootLock | None = None
+        self.still_feet = StillFeet()
         cutoff = smoothing_cutoff(smoothing)
         # FILTER_BETA for both (was 1 for the rotations, 2 for the root): what its lag cost, README "Live figures".
         self._rot_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
@@ -121,12 +129,11 @@ class LiveSolver:
         if t is not None:
             self.side_swaps(seq, t)
         if observed_frames(seq)[0]:
-            self._warmup.append(np.asarray(seq.body_world[0], np.float64))
             self._warmup_seen.append(seq)
-        if len(self._warmup) >= self.warmup_frames:
-            mannequin = estimate_betas(np.stack(self._warmup), self.fit.min_visibility) \
-                if self.fit.estimate_shape else np.zeros(5)
-            if self.fit.estimate_shape:
+        if len(self._warmup_seen) >= self.warmup_frames:
+            world = np.stack([np.asarray(seen.body_world[0], np.float64) for seen in self._warmup_seen])
+            mannequin = estimate_betas(world, self.fit.min_visibility) if self.fit.estimate_shape else np.zeros(5)
+            if self.fit.estimate_shape and self.shape.steps > 0:  # steps 0: MediaPipe's proportions, no rounds
                 began = time.perf_counter()
                 mannequin = self._fit_shape(mannequin)
                 self.shape_ms = 1000.0 * (time.perf_counter() - began)
@@ -134,6 +141,8 @@ class LiveSolver:
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
+            self.foot_lock = CausalFootLock(joints) if self.lock_feet else None
+            self._warmup_seen.clear()  # the shape is fixed for the session: its frames are not needed again
         return self.ready
 
     @property
@@ -176,7 +185,6 @@ class LiveSolver:
             frames = [WarmupFrame(aa[i], trans[i], uv[i, :, :2], world[i, :, :3], vis[i]) for i in range(len(aa))]
             mannequin = fit_shape(mannequin, frames, self.K, self.shape, self.refine)
             lengths = limb_lengths(mannequin_rest_joints(mannequin))
-        self._warmup_seen.clear()
         return mannequin
 
     def _fit(self, seq: PoseSequence, t: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -212,6 +220,9 @@ class LiveSolver:
         fitted = time.perf_counter()
         flags = 0
         if found is None:
+            self.still_feet.reset()  # the feet's history ends with the person's
+            if self.foot_lock is not None:
+                self.foot_lock.reset()
             if self._last is None:
                 return None
             aa, trans_cam = self._last
@@ -230,6 +241,10 @@ class LiveSolver:
         floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t, up)
         if found is not None:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
+            if self.foot_lock is not None:
+                soles = pos[0, PROXY_INDEX] @ self.ground.up - self.ground.sole_offsets - floor
+                still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], soles)
+                trans_cam = self.foot_lock(aa, trans_cam, self.ground.up, still)
         world = aa.copy()
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
         pelvis = self.R_wc @ (J[0] + trans_cam) - np.array([0.0, 0.0, floor])

@@ -1,0 +1,163 @@
+"""Planted feet held along the floor, causally: the root's part of the offline foot lock.
+
+The offline cleanup (``core.cleanup.footlock.lock_feet``) holds each planted heel
+and toe at the median of where the fit put it over the whole contact: first by
+shifting the root along the floor by the held points' mean offset (a monocular
+fit's whole body drifts in depth, so moving the root plants the feet without
+bending a joint), then by a two-bone IK of each leg for what is left. Live, the
+fit's root moves 3-15 cm a frame in depth on the demo's man standing on his box
+(6.4 m away), and a foot standing still slid 70 mm a frame in the stream.
+
+Here, causally: which feet stand is what the picture shows (:class:`StillFeet`, the
+offline contacts' steadiest cue); a standing foot is held where the stream showed it
+on the stance's first frame, its place then following the fit's foot at most
+``PLACE_STEP`` a frame (the fit's jitter is not followed, a slow true slide is); the root is shifted along the
+floor by the held feet's mean offset; with no foot standing the shift fades back
+to the fit's root at most ``RELEASE_STEP`` a frame. On the demo (the bench's replay of
+the live landmarks, December 2026): a standing foot's slide along the floor 65 -> 13 mm
+a frame (median; p90 136 -> 53). The legs are not bent: the offline lock's IK on the
+live stances (held place, heights capped as offline) held the feet to 5 mm a frame
+but put the knees and ankles further from the offline take (left ankle 123 -> 139 mm
+median), as the offline take's own leg moves come from its whole-take medians, which a
+causal hold does not reach. A root shift moves no joint relative to the pelvis, so the
+root-aligned limb figures are unchanged.
+
+Frames: the camera frame (OpenCV), metres; the floor is perpendicular to ``up``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ..body.mannequin import forward_kinematics
+from ..cleanup import torso_pixels
+from ..cleanup.contacts import ContactSettings
+from ..cleanup.floor import PROXY_INDEX
+from ..cleanup.root import IMAGE_FEET
+from ..landmarks import seen_landmarks
+
+RELEASE_STEP = 0.01
+"""Metres: the most the root's shift fades in a frame once no foot stands (the offline lock's ``HOLD_STEP``):
+the stream's root goes back to the fit's, which the picture holds, without a jump."""
+PLACE_STEP = 0.005
+"""Metres: the most a held place moves in a frame towards the fit's foot (the fit's feet, with the root's depth,
+move 3-15 cm a frame on the demo's man standing still)."""
+LEG_JOINTS = max(PROXY_INDEX) + 1
+"""Forward kinematics of the first joints reaches both feet (parents come first)."""
+
+
+START_METRES = 0.015
+"""A foot starts standing when the median of its heel's and toe's last ``SPAN`` image positions lies within this
+(metres at the person's size: the torso's length in pixels taken as 0.5 m) of the median of the ``SPAN`` before."""
+END_METRES = 0.08
+"""... and stops when it no longer is, or the median of its last ``SPAN`` positions leaves the place it stood at
+(the mean over the stance) by more than this."""
+SPAN = 3
+"""Frames of each median: a landmark's glitch of one frame does not show."""
+
+
+class StillFeet:
+    """Which feet the picture shows standing, causally: the offline contacts' steadiest cue (the video shows a
+    planted foot still, ``core.cleanup.image_speeds``) on the frames so far.
+
+    The fit's 3D speeds cannot tell: live, the root's depth moves 3-15 cm a frame on the demo's man standing on
+    his box (6.4 m away), and frame-to-frame landmark speeds are MediaPipe's 2-5 px jitter on a 35 px torso. So a
+    foot's heel and toe are compared over a few frames (medians of :data:`SPAN`): a stance starts where they
+    stayed within :data:`START_METRES`, lasts while they stay so and within :data:`END_METRES` of where it
+    stood (their running mean over the stance), and needs the sole within ``height`` of the floor (``ContactSettings.height_on_still``:
+    the fit's soles swing 10-20 cm with its depth).
+    """
+
+    def __init__(self, height: float = ContactSettings().height_on_still) -> None:
+        self.height = height
+        self._uv: deque[np.ndarray] = deque(maxlen=2 * SPAN)  # (4, 2) pixels, NaN unseen
+        self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 2) where it stands, pixels
+        self._count = [0, 0]
+
+    def reset(self) -> None:
+        self._uv.clear()
+        self._place, self._count = [None, None], [0, 0]
+
+    def __call__(self, keypoints: np.ndarray, sole_heights: np.ndarray) -> tuple[bool, bool]:
+        """(left, right) standing, after the frame's ``keypoints`` (33, 3) MediaPipe body landmarks, pixels and
+        visibility; ``sole_heights`` (4,) the proxies' soles above the floor, metres."""
+        kp = np.asarray(keypoints, np.float64)
+        self._uv.append(np.where(seen_landmarks(kp[IMAGE_FEET, 2])[:, None], kp[IMAGE_FEET, :2], np.nan))
+        torso = torso_pixels(kp[None])
+        low = np.asarray(sole_heights) < self.height
+        if len(self._uv) < 2 * SPAN or not np.isfinite(torso) or torso < 5:
+            return False, False
+        scale = 0.5 / torso  # metres a pixel
+        with np.errstate(invalid="ignore"):
+            now = np.median(np.stack(list(self._uv)[SPAN:]), axis=0)
+            before = np.median(np.stack(list(self._uv)[:SPAN]), axis=0)
+        out = []
+        for foot in range(2):
+            points = slice(2 * foot, 2 * foot + 2)
+            place = self._place[foot]
+            still = bool(np.all(np.linalg.norm(now[points] - before[points], axis=-1) * scale < START_METRES))
+            if place is not None:  # still now, and still near where it stood
+                still = still and bool(np.all(np.linalg.norm(now[points] - place, axis=-1) * scale < END_METRES))
+            standing = still
+            standing = standing and bool(low[points].all())
+            if standing:
+                n = self._count[foot]
+                self._place[foot] = now[points] if place is None else (place * n + now[points]) / (n + 1)
+                self._count[foot] = n + 1
+            else:
+                self._place[foot], self._count[foot] = None, 0
+            out.append(standing)
+        return out[0], out[1]
+
+
+class CausalFootLock:
+    """Planted feet held along the floor by the root, one frame at a time.
+
+    Args:
+        rest_joints: (55, 3) the body's rest joints, metres, model frame.
+    """
+
+    def __init__(self, rest_joints: np.ndarray) -> None:
+        self.J = np.asarray(rest_joints, np.float64)
+        self.carry = np.zeros(3)  # the root's shift, camera frame, metres (along the floor)
+        self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 3) held heel and toe, camera frame
+
+    def reset(self) -> None:
+        """Forget every stance and the root's shift (the person was lost)."""
+        self.carry = np.zeros(3)
+        self._place = [None, None]
+
+    def _held(self, foot: int, points: np.ndarray) -> np.ndarray:
+        """(2, 3) where the standing foot ``foot`` is held, given its fitted heel and toe ``points`` (2, 3)."""
+        place = self._place[foot]
+        if place is None:  # where the stream shows it now: the root's shift carries on unchanged
+            place = points + self.carry
+        step = points - place  # towards the fit's foot, at most PLACE_STEP a frame
+        size = np.linalg.norm(step, axis=-1, keepdims=True)
+        place = place + step * np.minimum(1.0, PLACE_STEP / np.maximum(size, 1e-9))
+        self._place[foot] = place
+        return place
+
+    def __call__(self, aa: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool]) -> np.ndarray:
+        """(3,) the root's translation (camera frame, metres) of the pose ``aa`` (55, 3) local axis-angle,
+        ``trans`` (3,) with the ``standing`` (left, right) feet held; ``up`` (3,) the world's up, camera frame."""
+        up = np.asarray(up, np.float64) / np.linalg.norm(up)
+        trans = np.asarray(trans, np.float64)
+        pos, _ = forward_kinematics(np.asarray(aa, np.float64)[None], self.J, trans[None], joints=LEG_JOINTS)
+        points = pos[0, PROXY_INDEX]  # (4, 3)
+        offsets = []
+        for foot in range(2):
+            if standing[foot]:
+                feet = points[2 * foot:2 * foot + 2]
+                offsets.append((self._held(foot, feet) - feet).mean(0))
+            else:
+                self._place[foot] = None
+        if offsets:
+            carry = np.mean(offsets, axis=0)
+        else:  # no foot held: the shift fades back to the fit's root, at most RELEASE_STEP a frame
+            size = float(np.linalg.norm(self.carry))
+            carry = self.carry * max(0.0, 1.0 - RELEASE_STEP / size) if size > 0 else self.carry
+        self.carry = carry - np.dot(carry, up) * up  # along the floor only: heights stay the fit's
+        return trans + self.carry

@@ -1,0 +1,97 @@
+"""A second look where the person should be, on frames where MediaPipe's tracker has lost them.
+
+MediaPipe Pose in tracking mode follows one body; once it loses it, its detector
+searches the whole frame and finds whoever it finds. On the demo the man's flip
+does this: from frame 167 the tracker holds the woman walking by, and with her
+greyed out (``core.live.follow``) it finds nobody, so the stream held his pose
+from before the flip for 13 frames, 250-650 mm off the offline take on every
+limb. The man is still in the picture, small (a 35-45 px torso at 640x480) and in
+a pose the detector rarely sees on a whole frame; in a crop around him it finds
+him on most of those frames (MediaPipe in static mode, detector and landmarks).
+
+So while the person followed is missing (at most ``SEARCH_FRAMES``), the frame
+is read a second time by a static-mode MediaPipe Pose in a square crop around
+where they should be (``core.person.Identity.expected``: their last region moved
+on at its velocity), ``CROP_SCALE`` times their region's side; a body found there
+is mapped back to the frame's pixels and given to :meth:`LiveFollow.take_back`,
+which keeps it only if it is them. The crop is a translation and a scale, so
+MediaPipe's metric landmarks (relative to the mid-hip, in the view of the person)
+stay as they are. Costs a detector and a landmark pass (about the pose step again)
+on those frames only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from ..landmarks import NUM_BODY, PoseSequence
+from ..pose import _to_array, _world_array  # the offline backend's own landmark conversions
+from .follow import LiveFollow
+
+SEARCH_FRAMES = 30
+"""Frames (1 s at 30 fps) the person may be missing and still be searched for where they were: after that
+they have left, and a frame's cost stays the pose step's alone."""
+CROP_SCALE = 2.0
+"""The crop's side over the person's last region's side: room for the expected place being off."""
+MIN_CROP = 128
+"""Pixels: the smallest crop (MediaPipe's detector reads 224 x 224)."""
+
+
+class CropSearch:
+    """MediaPipe Pose in static mode, run on a crop of a frame; use as a context manager."""
+
+    def __init__(self, *, min_detection: float = 0.5, model_complexity: int = 1) -> None:
+        import mediapipe as mp
+
+        self._stack = contextlib.ExitStack()
+        self._model = self._stack.enter_context(mp.solutions.pose.Pose(
+            static_image_mode=True, model_complexity=model_complexity, min_detection_confidence=min_detection))
+        self.searched = 0  # frames read a second time
+        self.found = 0  # ... whose body was the person's
+
+    def __enter__(self) -> CropSearch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def read(self, rgb: np.ndarray, centre: np.ndarray, side: float, index: int, fps: float) -> PoseSequence:
+        """Landmarks of the body MediaPipe finds in the square crop of ``rgb`` (H, W, 3) uint8 of ``side`` px
+        about ``centre`` (2,) px (padded with black where it leaves the frame), in pixels of the whole frame, as
+        frame ``index`` of a one-frame sequence (``present`` False: nobody there)."""
+        height, width = rgb.shape[:2]
+        seq = PoseSequence.empty(1, fps, (width, height))
+        seq.frame_indices[0] = index
+        n = int(max(round(side), MIN_CROP))
+        x0, y0 = int(round(centre[0] - n / 2)), int(round(centre[1] - n / 2))
+        crop = np.zeros((n, n, 3), np.uint8)
+        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
+        if sx1 <= sx0 or sy1 <= sy0:
+            return seq
+        crop[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+        crop.flags.writeable = False
+        res = self._model.process(crop)
+        if res.pose_landmarks is None or res.pose_world_landmarks is None:
+            return seq
+        body = _to_array(res.pose_landmarks, NUM_BODY, n, n, True)
+        body[:, :2] += (x0, y0)
+        seq.present[0] = True
+        seq.body_2d[0] = body
+        seq.body_world[0] = _world_array(res.pose_world_landmarks)
+        return seq
+
+    def __call__(self, rgb: np.ndarray, follow: LiveFollow, index: int, fps: float) -> PoseSequence | None:
+        """The person's landmarks found again in ``rgb`` (the frame unmasked) where ``follow`` expects them, on a
+        frame :meth:`LiveFollow.check` found them missing on; None when not searched or not found."""
+        identity = follow.identity
+        region = identity.expected()
+        if region is None or not 0 < identity.missing <= SEARCH_FRAMES:
+            return None
+        self.searched += 1
+        seq = self.read(rgb, region[:2], CROP_SCALE * float(region[2]), index, fps)
+        if not seq.present[0] or not follow.take_back(rgb, seq):
+            return None
+        self.found += 1
+        return seq
