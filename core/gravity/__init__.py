@@ -212,6 +212,23 @@ def gravity_from_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
     return Gravity(up=vote.up, sigma_degrees=sigma, source="scene lines", notes=(note,))
 
 
+def gravity_sources(lines: Gravity | None, *, joints: np.ndarray | None = None, fps: float = 30.0,
+                    weights: np.ndarray | None = None, keypoints_2d: np.ndarray | None = None,
+                    K: np.ndarray | None = None, image_size: float = 0.0) -> list[Gravity]:
+    """Every source that answers, each on its own, in order of trust: the scene lines (``lines``, already
+    measured), the upright figure, the posture (arguments as :func:`estimate_gravity`). :func:`fuse` makes one of them."""
+    found = [] if lines is None else [lines]
+    if joints is not None and len(joints) and keypoints_2d is not None and K is not None:
+        figure = figure_up(keypoints_2d, K, joints, fps, image_size)
+        if figure is not None:
+            found.append(Gravity(up=figure[0], sigma_degrees=figure[1], source="upright figure"))
+    if joints is not None and len(joints):
+        posture = posture_up(joints, fps, weights)
+        if posture is not None:
+            found.append(Gravity(up=posture[0], sigma_degrees=posture[1], source="posture"))
+    return found
+
+
 def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = (),
                      lines: Gravity | None = None, joints: np.ndarray | None = None, fps: float = 30.0, weights: np.ndarray | None = None,
                      keypoints_2d: np.ndarray | None = None, K: np.ndarray | None = None, image_size: float = 0.0,
@@ -238,19 +255,10 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
     if pitch_degrees is not None and roll_degrees is not None:
         return Gravity(up=up_from_pitch_roll(pitch_degrees, roll_degrees), sigma_degrees=GIVEN_SIGMA_DEGREES,
                        source="pitch and roll as given")
-    found: list[Gravity] = []
     if lines is None and len(frames):
         lines = gravity_from_lines(frames)
-    if lines is not None:
-        found.append(lines)
-    if joints is not None and len(joints) and keypoints_2d is not None and K is not None:
-        figure = figure_up(keypoints_2d, K, joints, fps, image_size)
-        if figure is not None:
-            found.append(Gravity(up=figure[0], sigma_degrees=figure[1], source="upright figure"))
-    if joints is not None and len(joints):
-        posture = posture_up(joints, fps, weights)
-        if posture is not None:
-            found.append(Gravity(up=posture[0], sigma_degrees=posture[1], source="posture"))
+    found = gravity_sources(lines, joints=joints, fps=fps, weights=weights, keypoints_2d=keypoints_2d, K=K,
+                            image_size=image_size)
     if found:
         estimate = fuse(found)
     else:

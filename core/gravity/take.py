@@ -7,7 +7,7 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..landmarks import NUM_BODY
 from ..motion import Motion
-from . import FrameSampler, Gravity, estimate_gravity, gravity_from_lines, person_boxes
+from . import FrameSampler, Gravity, estimate_gravity, gravity_from_lines, gravity_sources, person_boxes
 
 
 def line_pictures(sampler: FrameSampler | None, keypoints_2d: np.ndarray | None, frame_indices: np.ndarray,
@@ -54,6 +54,18 @@ def known_up(lines: Gravity | None, *, pitch_degrees: float | None = None, roll_
     return None
 
 
+def _body_cues(motion: Motion) -> dict:
+    """``estimate_gravity``'s person arguments from a fit still in the OpenCV camera frame."""
+    joints = None
+    if motion.rest_joints is not None:
+        joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+        joints = np.where(~motion.bridged[:, None, None], joints, np.nan)
+    K_video = None if motion.camera_intrinsics is None else np.asarray(motion.camera_intrinsics, np.float64)
+    size = float(max(motion.image_size)) if motion.image_size is not None else 0.0
+    return {"joints": joints, "fps": float(motion.fps), "weights": motion.confidence,
+            "keypoints_2d": motion.keypoints_2d, "K": K_video, "image_size": size}
+
+
 def take_gravity(motion: Motion, lines: Gravity | None = None, *, pitch_degrees: float | None = None,
                  roll_degrees: float | None = None, level_camera: bool = False) -> Gravity:
     """The up direction of ``motion`` (a fit, still in the OpenCV camera frame) from its scene lines and its body.
@@ -61,16 +73,14 @@ def take_gravity(motion: Motion, lines: Gravity | None = None, *, pitch_degrees:
     ``lines``: the scene lines' answer, measured beside the fit (:func:`scene_lines`; None: none agreed,
     or no frames were kept); the fitted joints give the posture.
     """
-    joints = None
-    if motion.rest_joints is not None:
-        joints, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
-        joints = np.where(~motion.bridged[:, None, None], joints, np.nan)
-    K_video = None if motion.camera_intrinsics is None else np.asarray(motion.camera_intrinsics, np.float64)
-    size = float(max(motion.image_size)) if motion.image_size is not None else 0.0
-    return estimate_gravity(lines=lines, joints=joints,
-                            fps=float(motion.fps), weights=motion.confidence,
-                            keypoints_2d=motion.keypoints_2d, K=K_video, image_size=size,
-                            pitch_degrees=pitch_degrees, roll_degrees=roll_degrees, level_camera=level_camera)
+    return estimate_gravity(lines=lines, **_body_cues(motion), pitch_degrees=pitch_degrees,
+                            roll_degrees=roll_degrees, level_camera=level_camera)
+
+
+def take_sources(motion: Motion, lines: Gravity | None = None) -> list[Gravity]:
+    """Each source's own answer for ``motion`` (as :func:`take_gravity`, before they are fused): what
+    ``bench gravity`` holds against the truth."""
+    return gravity_sources(lines, **_body_cues(motion))
 
 
 def apply_gravity(motion: Motion, gravity: Gravity) -> None:

@@ -352,3 +352,29 @@ def test_the_up_known_before_the_fit_is_the_users_or_the_lines_never_a_guess() -
     np.testing.assert_allclose(known_up(lines, level_camera=True), up_from_pitch_roll(0.0, 0.0), atol=1e-12)
     assert pitch_roll_from_up(known_up(lines, roll_degrees=0.0)) == pytest.approx((25.0, 0.0), abs=1e-6)
     assert known_up(None, pitch_degrees=10.0) is None
+
+
+def test_each_source_answers_on_its_own_before_they_are_fused() -> None:
+    """``take_sources`` gives what ``bench gravity`` holds against the truth: every source that answers, in
+    order of trust, each with its own up and sigma; fused, they are the take's up. A standing person seen by a
+    camera pitched 22 degrees down and rolled -7 in a room: the lines within half a degree, the posture
+    within one with the larger sigma; in a blank picture the posture alone."""
+    from core.gravity import fuse
+    from core.gravity.take import take_gravity, take_sources
+
+    pitch, roll = 22.0, -7.0
+    truth = up_from_pitch_roll(pitch, roll)
+    take = _standing_take(pitch, roll)
+    take.keypoints_2d = None  # the figure needs the landmarks: lines and posture only
+    take.camera_intrinsics = K_ROOM
+    lines = gravity_from_lines([(grey(render_room(pitch, roll, seed=s)), K_ROOM, None) for s in range(3)])
+    sources = take_sources(take, lines)
+    assert [s.source for s in sources] == ["scene lines", "posture"]
+    assert angle_degrees(sources[0].up, truth) < 0.5 and angle_degrees(sources[1].up, truth) < 1.0
+    assert sources[1].sigma_degrees > sources[0].sigma_degrees
+    fused = take_gravity(take, lines)
+    np.testing.assert_allclose(fused.up, fuse(sources).up)
+    assert fused.source == "scene lines and posture"
+    alone = take_sources(take, None)
+    assert [s.source for s in alone] == ["posture"]
+    np.testing.assert_allclose(take_gravity(take, None).up, alone[0].up)
