@@ -30,7 +30,7 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..rotations import matrix_to_axis_angle, rotation_between
 from ..skeleton import JOINT_INDEX
-from .contacts import segments
+from .contacts import FEET, segments
 
 LEGS = {
     side: tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot"))
@@ -300,7 +300,7 @@ def toe_off_last(contacts: np.ndarray, max_frames: int = TOE_OFF_FRAMES) -> np.n
     out = np.asarray(contacts, bool).copy()
     if out.shape[1] != 4:
         return out
-    for heel, toe in ((0, 1), (2, 3)):
+    for heel, toe in FEET:
         for s, e in segments(out[:, heel]):
             planted = np.flatnonzero(out[s:e, toe])
             if planted.size and e - (s + planted[-1] + 1) <= max_frames:
@@ -387,8 +387,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     # (``targets`` is this function's own array from proxy_targets).
     targets[..., :2] += (1.0 - weights[..., None]) * shift[:, None, :]
     heel, toe = {}, {}
-    for k, side in enumerate(("left", "right")):
-        h, t = 2 * k, 2 * k + 1
+    for side, (h, t) in zip(("left", "right"), FEET):
         A, F = points[:, h], points[:, t]
         A_star = targets[:, h].copy()
         # A toe that is held while the heel is free drags the whole foot with it; one held while the
