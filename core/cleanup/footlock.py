@@ -269,18 +269,14 @@ def toe_pivots(toe: np.ndarray, heel_locked: np.ndarray, toe_locked: np.ndarray)
     demo's box); turned about a toe its ramp brings in, it followed the fit's swinging toe into the lock
     (44-54 mm a frame on the rendered walk, a heel the truth had planted)."""
     pivot = np.asarray(toe, np.float64).copy()
-    T = len(pivot)
+    # Runs of the heel locked without its toe: those just after a toe lock or just before one pivot on its place.
+    alone = segments(np.asarray(heel_locked, bool) & ~np.asarray(toe_locked, bool))
+    starting, ending = dict(alone), {e: s for s, e in alone}
     for s, e in segments(toe_locked):
-        if heel_locked[e - 1]:
-            f = e
-            while f < T and heel_locked[f] and not toe_locked[f]:
-                f += 1
-            pivot[e:f] = pivot[e - 1]
-        if heel_locked[s]:
-            f = s
-            while f > 0 and heel_locked[f - 1] and not toe_locked[f - 1]:
-                f -= 1
-            pivot[f:s] = pivot[s]
+        if heel_locked[e - 1] and e in starting:
+            pivot[e:starting[e]] = pivot[e - 1]
+        if heel_locked[s] and s in ending:
+            pivot[ending[s]:s] = pivot[s]
     return pivot
 
 
