@@ -107,6 +107,25 @@ def jump_kinds(points_world: np.ndarray, contact: np.ndarray, ours: np.ndarray) 
     return out
 
 
+def motion_figures(motion, contact: np.ndarray, cam_from_world: np.ndarray,
+                   gt_limbs: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """One take's figures against the truth (skate and planted jumps on the TRUE ``contact`` (T, 4), the
+    limbs' acceleration and PA-MPJPE against ``gt_limbs`` (T, 12, 3) camera frame), and its heels and toes
+    (T, 4, 3) in the truth's world."""
+    from core.skeleton import LIMB_JOINTS
+
+    feet = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
+    limbs = cam_points(motion, LIMB_JOINTS)
+    jump, jumps = planted_jumps(feet, contact)
+    return {
+        "foot_skate_mm": skate_mm(feet, contact),
+        "max_planted_jump_mm": jump, "planted_jumps_over_20mm": jumps,
+        "accel_error_mm": 1000.0 * accuracy.accel_error(limbs, gt_limbs),
+        "mean_accel_mm": mean_accel_mm(limbs),
+        "pa_mpjpe_mm": 1000.0 * accuracy.pa_mpjpe(limbs, gt_limbs),
+    }, feet
+
+
 def mean_accel_mm(joints: np.ndarray) -> float:
     """Mean acceleration magnitude of root-aligned (T, J, 3) joints, mm/frame^2."""
     return float(np.linalg.norm(np.diff(accuracy.root_align(joints), 2, axis=0), axis=-1).mean() * 1000.0)
@@ -126,7 +145,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.cleanup import CleanupSettings, clean_motion
     from core.motion import read_motion
-    from core.skeleton import LIMB_JOINTS
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     try:
@@ -159,19 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             contact = truth["contact"][idx].astype(bool)
             cam_from_world = np.asarray(truth["cam_from_world"], np.float64)
             gt_limbs = truth["limb_cam"][idx]
-            figures = {}
-            feet_of = {}
+            figures, feet_of = {}, {}
             for label, motion in (("before", before), ("after", after)):
-                feet = feet_of[label] = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
-                limbs = cam_points(motion, LIMB_JOINTS)
-                jump, jumps = planted_jumps(feet, contact)
-                figures[label] = {
-                    "foot_skate_mm": skate_mm(feet, contact),
-                    "max_planted_jump_mm": jump, "planted_jumps_over_20mm": jumps,
-                    "accel_error_mm": 1000.0 * accuracy.accel_error(limbs, gt_limbs),
-                    "mean_accel_mm": mean_accel_mm(limbs),
-                    "pa_mpjpe_mm": 1000.0 * accuracy.pa_mpjpe(limbs, gt_limbs),
-                }
+                figures[label], feet_of[label] = motion_figures(motion, contact, cam_from_world, gt_limbs)
             jumps = jump_kinds(feet_of["after"], contact, cleaned.contacts)
             for frame, point, size, kind in jumps:
                 print(f"  {spec.name}: planted jump {size:.1f} mm, frame {frame}->{frame + 1}, {FOOT_JOINTS[point]}, {kind}")
