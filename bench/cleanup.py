@@ -18,7 +18,9 @@ scored against the truth:
   the TRUE contacts (mm), and how many such steps exceed 20 mm (issue 15: none);
   each such step after cleanup is printed with its frame and where it comes from
   (``jumps_in_lock`` / ``_lock_start`` / ``_lock_end`` / ``_missed``: by our own
-  contacts on its two frames, see :func:`jump_kinds`);
+  contacts on its two frames, see :func:`jump_kinds`); and the same figures with
+  cleanup planting the true contacts instead of its own (``max_jump_true_contacts_mm``:
+  the lock alone, so a jump that goes away there is one detection missed);
 - agreement of our contact flags with the true labels, and their precision
   (share of our planted frames the truth calls planted) and recall (share of
   the truth's planted frames we plant).
@@ -105,6 +107,25 @@ def jump_kinds(points_world: np.ndarray, contact: np.ndarray, ours: np.ndarray) 
     return out
 
 
+def motion_figures(motion, contact: np.ndarray, cam_from_world: np.ndarray,
+                   gt_limbs: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """One take's figures against the truth (skate and planted jumps on the TRUE ``contact`` (T, 4), the
+    limbs' acceleration and PA-MPJPE against ``gt_limbs`` (T, 12, 3) camera frame), and its heels and toes
+    (T, 4, 3) in the truth's world."""
+    from core.skeleton import LIMB_JOINTS
+
+    feet = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
+    limbs = cam_points(motion, LIMB_JOINTS)
+    jump, jumps = planted_jumps(feet, contact)
+    return {
+        "foot_skate_mm": skate_mm(feet, contact),
+        "max_planted_jump_mm": jump, "planted_jumps_over_20mm": jumps,
+        "accel_error_mm": 1000.0 * accuracy.accel_error(limbs, gt_limbs),
+        "mean_accel_mm": mean_accel_mm(limbs),
+        "pa_mpjpe_mm": 1000.0 * accuracy.pa_mpjpe(limbs, gt_limbs),
+    }, feet
+
+
 def mean_accel_mm(joints: np.ndarray) -> float:
     """Mean acceleration magnitude of root-aligned (T, J, 3) joints, mm/frame^2."""
     return float(np.linalg.norm(np.diff(accuracy.root_align(joints), 2, axis=0), axis=-1).mean() * 1000.0)
@@ -124,7 +145,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.cleanup import CleanupSettings, clean_motion
     from core.motion import read_motion
-    from core.skeleton import LIMB_JOINTS
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     try:
@@ -140,12 +160,14 @@ def main(argv: list[str] | None = None) -> int:
             truth = clip.truth
             raw_path = Path(args.raw_dir or tmp) / f"{spec.name}.{args.preset}.npz"
             raw_path.parent.mkdir(parents=True, exist_ok=True)
+            reused = bool(args.raw_dir) and raw_path.exists()
             t0 = time.perf_counter()
-            if not (args.raw_dir and raw_path.exists()):
+            if not reused:
                 subprocess.run([python, "-m", "core", "capture", str(clip.video), "--out", str(raw_path),
                                 "--fov", f"{float(truth['hfov_degrees']):.6f}", "--preset", args.preset,
                                 "--no-cleanup", "--progress", "none"], cwd=ROOT, check=True, capture_output=True)
             capture_seconds = time.perf_counter() - t0
+            print(f"  {spec.name}: capture " + (f"reused from {raw_path}" if reused else f"{capture_seconds:.1f} s"))
             before = read_motion(raw_path)
             t0 = time.perf_counter()
             cleaned = clean_motion(before, CleanupSettings())
@@ -155,21 +177,17 @@ def main(argv: list[str] | None = None) -> int:
             contact = truth["contact"][idx].astype(bool)
             cam_from_world = np.asarray(truth["cam_from_world"], np.float64)
             gt_limbs = truth["limb_cam"][idx]
-            figures = {}
+            figures, feet_of = {}, {}
             for label, motion in (("before", before), ("after", after)):
-                feet = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
-                limbs = cam_points(motion, LIMB_JOINTS)
-                jump, jumps = planted_jumps(feet, contact)
-                figures[label] = {
-                    "foot_skate_mm": skate_mm(feet, contact),
-                    "max_planted_jump_mm": jump, "planted_jumps_over_20mm": jumps,
-                    "accel_error_mm": 1000.0 * accuracy.accel_error(limbs, gt_limbs),
-                    "mean_accel_mm": mean_accel_mm(limbs),
-                    "pa_mpjpe_mm": 1000.0 * accuracy.pa_mpjpe(limbs, gt_limbs),
-                }
-            jumps = jump_kinds(to_world(cam_points(after, FOOT_JOINTS), cam_from_world), contact, cleaned.contacts)
+                figures[label], feet_of[label] = motion_figures(motion, contact, cam_from_world, gt_limbs)
+            jumps = jump_kinds(feet_of["after"], contact, cleaned.contacts)
             for frame, point, size, kind in jumps:
                 print(f"  {spec.name}: planted jump {size:.1f} mm, frame {frame}->{frame + 1}, {FOOT_JOINTS[point]}, {kind}")
+            # The same cleanup planting the TRUE contacts: what the lock does once detection is right.
+            held = clean_motion(before, CleanupSettings(), contacts=contact).motion
+            true_jump, true_jumps = planted_jumps(to_world(cam_points(held, FOOT_JOINTS), cam_from_world), contact)
+            print(f"  {spec.name}: with the true contacts planted, largest planted jump {true_jump:.1f} mm"
+                  f" ({true_jumps} over 20 mm)")
             gt_accel = mean_accel_mm(gt_limbs)
             agree = float((cleaned.contacts == contact).mean())
             hits = float((cleaned.contacts & contact).sum())
@@ -183,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 "max_jump_before_mm": b["max_planted_jump_mm"], "max_jump_after_mm": a["max_planted_jump_mm"],
                 "jumps_over_20mm_before": b["planted_jumps_over_20mm"],
                 "jumps_over_20mm_after": a["planted_jumps_over_20mm"],
+                "max_jump_true_contacts_mm": true_jump, "jumps_over_20mm_true_contacts": true_jumps,
                 "accel_error_before_mm": b["accel_error_mm"], "accel_error_after_mm": a["accel_error_mm"],
                 "mean_accel_before_mm": b["mean_accel_mm"], "mean_accel_after_mm": a["mean_accel_mm"],
                 "truth_mean_accel_mm": gt_accel,
@@ -192,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                 **{f"jumps_{kind}": sum(j[3] == kind for j in jumps) for kind in JUMP_KINDS},
                 "contact_agreement": agree, "contact_precision": precision, "contact_recall": recall,
                 "true_contact_fraction": float(contact.mean()),
-                "capture_seconds": capture_seconds, "cleanup_seconds": cleanup_seconds,
+                # A reused capture (``--raw-dir``) was not timed here: it says so instead of reading 0 s.
+                "capture_reused": float(reused), **({} if reused else {"capture_seconds": capture_seconds}),
+                "cleanup_seconds": cleanup_seconds,
             }
             rows.append(row)
             for key, value in row.items():

@@ -268,13 +268,19 @@ def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support:
 
 
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
-                 progress: Callable[[int, int], None] | None = None) -> CleanupResult:
+                 progress: Callable[[int, int], None] | None = None,
+                 contacts: np.ndarray | None = None) -> CleanupResult:
     """Return a cleaned copy of ``motion`` (the input is not changed).
 
-    Raises MocapError when the take has no rest skeleton to work with.
+    ``contacts``: (T, 4) bool, the contacts to plant (``floor.PROXIES`` order) instead of detecting them,
+    for a caller that knows them (``bench cleanup`` plants the true ones: the lock apart from detection).
+    Raises MocapError when the take has no rest skeleton to work with, or ``contacts`` is not (T, 4).
     """
     if motion.rest_joints is None:
         raise MocapError("cleanup needs the take's rest skeleton (rest joints); this file has none")
+    if contacts is not None and np.shape(contacts) != (motion.num_frames, len(PROXY_INDEX)):
+        raise MocapError(f"contacts must be {len(PROXY_INDEX)} flags (heels and toes) for each of the take's "
+                         f"{motion.num_frames} frames, not an array of shape {np.shape(contacts)}")
     out = copy.deepcopy(motion)
     rate = float(out.fps)
     heights = proxy_heights(out.rest_joints, out.v_template)
@@ -294,7 +300,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     original_up = np.asarray(out.world_up, np.float64).copy()
     reexpress(out, R, origin)
     points = _proxy_points(out)
-    contacts = _contacts(out, points, heights, rate, seen, settings)
+    contacts = _contacts(out, points, heights, rate, seen, settings) if contacts is None else np.array(contacts, bool)
     anchoring = settings.anchor_root and can_anchor(out)
     if anchoring:
         # The anchors put every stance on the floor: the floor is where the stances stand (their median),

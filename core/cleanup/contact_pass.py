@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .contacts import ContactSettings, drop_short, segments
+from .contacts import FEET, ContactSettings, drop_short, segments
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ def bridge_by_partner(contacts: np.ndarray, sole_height: np.ndarray,
     out = np.asarray(contacts, bool).copy()
     if out.shape[1] != 4:
         return out
-    for heel, toe in ((0, 1), (2, 3)):
+    for heel, toe in FEET:
         may = out[:, heel] & _low_and_slow(out[:, toe], sole_height[:, toe], None, settings)
         out[:, toe] = bridge_gaps(out[:, toe], settings.bridge_frames, may)
     return out

@@ -28,6 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+FEET = ((0, 1), (2, 3))
+"""The (heel, toe) columns of each foot, left then right, in contact arrays of the four proxies
+(``floor.PROXIES`` order: left heel, left toe, right heel, right toe)."""
+
 
 @dataclass(frozen=True)
 class ContactSettings:
@@ -224,7 +228,7 @@ def _flat_feet(flags: np.ndarray, sole_height: np.ndarray, speed_3d: np.ndarray,
     its heel near the floor is often a stance on the toes (boxing), the heel up a few centimetres
     more than a monocular fit can tell."""
     out = flags.copy()
-    for heel, toe in ((0, 1), (2, 3)):
+    for heel, toe in FEET:
         flat = np.abs(sole_height[:, heel] - sole_height[:, toe]) < settings.flat_height
         out[:, toe] |= flags[:, heel] & flat & (speed_3d[:, toe] < settings.speed_on)
     return out

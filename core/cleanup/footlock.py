@@ -30,7 +30,7 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..rotations import matrix_to_axis_angle, rotation_between
 from ..skeleton import JOINT_INDEX
-from .contacts import segments
+from .contacts import FEET, segments
 
 LEGS = {
     side: tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot"))
@@ -269,18 +269,14 @@ def toe_pivots(toe: np.ndarray, heel_locked: np.ndarray, toe_locked: np.ndarray)
     demo's box); turned about a toe its ramp brings in, it followed the fit's swinging toe into the lock
     (44-54 mm a frame on the rendered walk, a heel the truth had planted)."""
     pivot = np.asarray(toe, np.float64).copy()
-    T = len(pivot)
+    # Runs of the heel locked without its toe: those just after a toe lock or just before one pivot on its place.
+    alone = segments(np.asarray(heel_locked, bool) & ~np.asarray(toe_locked, bool))
+    starting, ending = dict(alone), {e: s for s, e in alone}
     for s, e in segments(toe_locked):
-        if heel_locked[e - 1]:
-            f = e
-            while f < T and heel_locked[f] and not toe_locked[f]:
-                f += 1
-            pivot[e:f] = pivot[e - 1]
-        if heel_locked[s]:
-            f = s
-            while f > 0 and heel_locked[f - 1] and not toe_locked[f - 1]:
-                f -= 1
-            pivot[f:s] = pivot[s]
+        if heel_locked[e - 1] and e in starting:
+            pivot[e:starting[e]] = pivot[e - 1]
+        if heel_locked[s] and s in ending:
+            pivot[ending[s]:s] = pivot[s]
     return pivot
 
 
@@ -300,7 +296,7 @@ def toe_off_last(contacts: np.ndarray, max_frames: int = TOE_OFF_FRAMES) -> np.n
     out = np.asarray(contacts, bool).copy()
     if out.shape[1] != 4:
         return out
-    for heel, toe in ((0, 1), (2, 3)):
+    for heel, toe in FEET:
         for s, e in segments(out[:, heel]):
             planted = np.flatnonzero(out[s:e, toe])
             if planted.size and e - (s + planted[-1] + 1) <= max_frames:
@@ -387,8 +383,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     # (``targets`` is this function's own array from proxy_targets).
     targets[..., :2] += (1.0 - weights[..., None]) * shift[:, None, :]
     heel, toe = {}, {}
-    for k, side in enumerate(("left", "right")):
-        h, t = 2 * k, 2 * k + 1
+    for side, (h, t) in zip(("left", "right"), FEET):
         A, F = points[:, h], points[:, t]
         A_star = targets[:, h].copy()
         # A toe that is held while the heel is free drags the whole foot with it; one held while the

@@ -205,3 +205,27 @@ def test_a_toe_leaves_the_floor_after_its_heel_not_before() -> None:
     assert out[5:30, 1].all() and not out[30:, 1].any()
     assert not out[20:40, 3].any()
     assert out[45:55, 3].all() and not out[45:50, 2].any()
+
+
+def test_cleanup_plants_the_contacts_it_is_given_and_refuses_a_wrong_shape() -> None:
+    """A caller that knows the contacts (``bench cleanup`` plants the true ones, to tell the lock apart from
+    detection) gets them planted as given: the result's contacts are those, and a heel the fit slides 3 cm a
+    frame through a given stance, with no landmarks to detect it by, steps under 1 cm a frame there. A (T, 3)
+    array is refused with a message, not a traceback."""
+    import pytest
+
+    from core.errors import MocapError
+
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    slid = copy.deepcopy(motion)
+    slid.trans[s:, 1] += 0.03 * np.arange(1, motion.num_frames - s + 1)
+    take = to_camera(slid)
+    given = np.zeros_like(truth)
+    given[s:e, 0] = True
+    result = clean_motion(take, CleanupSettings(), contacts=given)
+    assert np.array_equal(result.contacts, given)
+    steps = _planted_steps(result.motion, given)[:, 0]
+    assert np.nanmax(steps) < 0.01
+    with pytest.raises(MocapError, match="4 flags"):
+        clean_motion(take, CleanupSettings(), contacts=given[:, :3])
