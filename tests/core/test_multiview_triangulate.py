@@ -82,6 +82,24 @@ def test_two_cameras_facing_each_other_give_no_depth_a_third_does():
     assert np.linalg.norm(loose[narrow] - truth[narrow], axis=-1).mean() > 3 * good
 
 
+def test_an_arm_the_second_view_guesses_at_low_visibility_is_triangulated_from_both():
+    """MediaPipe marks an arm behind the body at visibility 0.1-0.3 but still places it within a few pixels:
+    that guess and the camera that sees the arm give its depth (a view under 0.1 is left out)."""
+    rig = look_at_rig(ring(2, 90.0))
+    truth = skeleton(np.arange(60) / 30.0, seed=6)
+    obs = observe(rig, truth, noise_px=1.0, seed=3)
+    arm = [13, 15]                                              # left elbow and wrist
+    rng = np.random.default_rng(4)
+    obs[1, :, arm, :2] += rng.normal(0.0, 4.0, obs[1, :, arm, :2].shape)   # a guess: a few pixels off
+    obs[1, :, arm, 2] = 0.15
+    points, inliers = triangulate(obs[..., :2], obs[..., 2], rig)
+    assert np.isfinite(points[:, arm]).all() and inliers[:, :, arm].all()
+    assert np.linalg.norm(points[:, arm] - truth[:, arm], axis=-1).mean() < 0.03
+    obs[1, :, arm, 2] = 0.05
+    points, inliers = triangulate(obs[..., :2], obs[..., 2], rig)
+    assert np.isnan(points[:, arm]).all() and not inliers[1, :, arm].any()
+
+
 def test_a_limb_one_view_alone_sees_hangs_on_its_parent_by_that_views_bone():
     """The second camera cannot see the left arm behind the body: the elbow and wrist are not triangulated, and
     hang on the triangulated shoulder by camera 0's own 3D bones, which are right in direction and length though
@@ -98,7 +116,7 @@ def test_a_limb_one_view_alone_sees_hangs_on_its_parent_by_that_views_bone():
     points[:, [24, 26]] = np.nan        # right hip and knee: the knee has no parent to hang on
     own = np.stack([truth + [0.0, 0.0, 0.4], truth + rng.normal(0.0, 0.1, truth.shape)])
     conf = np.ones((2, T, 33))
-    conf[1, :, [13, 15]] = 0.1
+    conf[1, :, [13, 15]] = 0.05    # under MIN_CONFIDENCE: not seen
     out, hung = hang_on_parents(points, own, conf)
     np.testing.assert_allclose(out[:, [13, 15]], truth[:, [13, 15]], atol=1e-9)
     assert hung[:, [13, 15]].all() and hung.sum() == 2 * T
