@@ -340,18 +340,18 @@ def _triangulated(base: list[PoseSequence], rig: CameraRig) -> tuple[PoseSequenc
     0's frame (NaN where not triangulated).
 
     The 3D landmarks are in camera 0's axes, relative to the mid-hip, visibility 1 where at least two views
-    agree; a limb point one view alone saw hangs on its triangulated parent by that view's own bone
+    agree; a limb point one view alone saw is put on that view's ray, a bone from its triangulated parent
     (``triangulate.hang_on_parents``), visibility ``ONE_VIEW_WEIGHT``; any other point (or frame) the views do
     not agree on keeps MediaPipe's own with visibility 0, so the frame still counts and the 3D term ignores it."""
     from .fit.lifting import camera_from_view
 
     uv, confidence = view_keypoints(base)
     points, _ = triangulate(uv, confidence, rig)                            # NaN where fewer than 2 views agree
-    cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
-    # each view's own 3D, turned from its view of the person into its camera's axes, then into camera 0's
-    own = np.stack([camera_from_view(s.body_world[..., :3], s.body_2d, K) @ (rig.R[0] @ rig.R[k].T).T
+    # each view's own 3D, turned from its view of the person into its camera's axes, then into the world's
+    own = np.stack([camera_from_view(s.body_world[..., :3], s.body_2d, K) @ rig.R[k]
                     for k, (s, K) in enumerate(zip(base, rig.K))])
-    cam0, hung = hang_on_parents(cam0, own, confidence)
+    points, hung = hang_on_parents(points, own, uv, confidence, rig)
+    cam0 = points @ rig.R[0].T + rig.t[0]                                   # (T, 33, 3)
     mid = 0.5 * (cam0[:, 23] + cam0[:, 24])
     seen = np.isfinite(cam0).all(-1) & np.isfinite(mid).all(-1)[:, None]
     weight = np.where(hung, ONE_VIEW_WEIGHT, 1.0)[..., None]

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..landmarks import BODY, BODY_SWAP, PoseSequence
 from .rig import CameraRig
-from .triangulate import THRESHOLD_FRACTION, triangulate, view_keypoints
+from .triangulate import agreement_pixels, triangulate, view_keypoints
 
 _LIMBS = [BODY[f"{side}_{part}"] for side in ("left", "right")
           for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")]
@@ -45,7 +45,7 @@ def _agreement(points: np.ndarray, uv: np.ndarray, inliers: np.ndarray, rig: Cam
     were swapped (frames 84-92) the pair count tied and the mirror test then swapped camera 1's right ones,
     100 mm off there; counted by closeness, offset-free limb PA-MPJPE 41.5 -> 38.4 mm with 2 cameras,
     45.2 -> 36.7 with 3, 25.8 -> 25.5 with 4; world MPJPE 70 -> 69, 79 -> 63, 43 -> 42 mm."""
-    threshold = THRESHOLD_FRACTION * np.linalg.norm(rig.image_sizes.astype(np.float64), axis=1)[:, None, None]
+    threshold = agreement_pixels(rig)[:, None, None]
     with np.errstate(invalid="ignore"):
         err = np.linalg.norm(rig.project(points) - uv, axis=-1) / threshold
     return np.where(inliers, 1.0 - np.minimum(np.nan_to_num(err, nan=1.0), 1.0), 0.0).sum((0, 2))
