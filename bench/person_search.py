@@ -1,6 +1,6 @@
 """What following the person costs (issue 16): a capture of the demo with the search against one without.
 
-    python3 dev.py bench person_search [--repeats 3] [--frames N] [--pose-backend mediapipe|torch] [--pick]
+    python3 dev.py bench person_search [--repeats 3] [--frames N] [--pose-backend mediapipe|torch] [--pick] [--parts]
 
 Captures the demo clip (the whole capture: pose, fit, cleanup, writing) in
 the same process, alternating: without the search (``--no-follow``: MediaPipe's
@@ -12,6 +12,13 @@ medians over ``--repeats`` pairs and the ratio with / without (target <= 1.1),
 after an untimed 10-frame capture that pays the process's imports,
 with the load average before and after (the machine may be shared). Writes
 bench/results/person_search.json.
+
+``--parts`` (MediaPipe backend) also says where the following's CPU goes, per captured frame's part (CPU
+seconds of the thread that does it, median over the runs with the search, and how often it ran): the checks of
+Holistic's body (``holds``, with the rival searches), the stand-in (the torch tracker where Holistic lost the
+person: its searches and tracking), the turned look (``read``, with its second looks), loading the stand-in's
+networks, and the networks' runs inside all of these (their first calls, tracing, included). The timers cost
+a little themselves; the ratio above is of runs with them.
 """
 
 from __future__ import annotations
@@ -49,6 +56,46 @@ def timed_capture(video: Path, out: Path, settings) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+# (owner module, class or None, function, part name): what ``--parts`` times.
+PARTS = (("core.pose_follow", "Follower", "holds", "checks"), ("core.pose_follow", "Follower", "_rival", "rival"),
+         ("core.pose_follow", "Follower", "stand_in", "stand_in"), ("core.pose_torch.turned", "TurnedLook", "read",
+                                                                    "turned_look"),
+         ("core.pose_torch.networks", "BodyModels", "__init__", "load_networks"),
+         ("core.pose_torch.networks", "BodyModels", "_run", "network_runs"))
+
+
+class PartTimer:
+    """CPU seconds (of the calling thread) and calls of each of ``PARTS`` while :attr:`on`."""
+
+    def __init__(self) -> None:
+        import importlib
+
+        self.on = False
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        for module, owner, name, part in PARTS:
+            holder = getattr(importlib.import_module(module), owner)
+            setattr(holder, name, self._timed(getattr(holder, name), part))
+
+    def _timed(self, function, part: str):
+        def timed(*args, **kwargs):
+            if not self.on:
+                return function(*args, **kwargs)
+            start = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[part] = self.seconds.get(part, 0.0) + time.thread_time() - start
+                self.calls[part] = self.calls.get(part, 0) + 1
+        return timed
+
+    def take(self) -> tuple[dict[str, float], dict[str, int]]:
+        """The parts' seconds and calls since the last take."""
+        out = self.seconds, self.calls
+        self.seconds, self.calls = {}, {}
+        return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="pairs of captures (default 3; the median is kept)")
@@ -56,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pose-backend", default="mediapipe", choices=("mediapipe", "torch"))
     parser.add_argument("--pick", action="store_true", help="follow the man picked as dev.py demo picks him "
                         "(default: nobody picked, the most prominent person followed)")
+    parser.add_argument("--parts", action="store_true", help="say where the following's CPU goes (MediaPipe backend)")
     args = parser.parse_args(argv)
 
     import dev
@@ -72,13 +120,19 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.frames or 'all'} frames, {args.pose_backend} backend, "
           f"{'the man picked' if args.pick else 'nobody picked'}")
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
+    timer = PartTimer() if args.parts else None
+    parts: list[tuple[dict[str, float], dict[str, int]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-person-search-") as tmp:
         # Not timed: the process's first capture imports MediaPipe, torch and the fit (seconds of CPU), which
         # every run of the CLI pays alike; timed, they fell on the first pair's run without the search.
         timed_capture(video, Path(tmp) / "warm-up.npz", replace(runs["without"], max_frames=10))
         for repeat in range(args.repeats):
             for name, settings in runs.items():
+                if timer is not None:
+                    timer.on = name == "with"
                 wall, cpu = timed_capture(video, Path(tmp) / f"{name}.npz", settings)
+                if timer is not None and timer.on:
+                    parts.append(timer.take())
                 times[name].append((wall, cpu))
                 print(f"  pair {repeat + 1}, {name} the search: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     load_after = os.getloadavg()
@@ -93,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         results[f"{kind}_ratio"] = round(median["with"] / median["without"], 3)
         print(f"median {kind}: {median['with']:.1f} s with the search, {median['without']:.1f} s without: "
               f"ratio {results[f'{kind}_ratio']:.2f} (target <= 1.1)")
+    for part in dict.fromkeys(p for _, _, _, p in PARTS):
+        if parts:
+            seconds = float(np.median([run.get(part, 0.0) for run, _ in parts]))
+            calls = int(np.median([counts.get(part, 0) for _, counts in parts]))
+            results[f"part_{part}_cpu_seconds"], results[f"part_{part}_calls"] = round(seconds, 3), calls
+            print(f"  {part}: {seconds:.2f} s CPU in {calls} calls (median of {len(parts)} runs)")
     print(f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     path = write_results("person_search", results)
     print(f"wrote {path}")

@@ -113,9 +113,14 @@ class BodyModels:
 
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # TracerWarnings about Python ints taken from shapes
-                    fn = torch.jit.trace(net, x, check_trace=False)
+                    fn = torch.jit.trace(net, x[:1], check_trace=False)  # traced at batch 1: its run costs least
                 self._traces[key] = fn
-            return fn(x)
+            # Unoptimized: the graph executor's profiling and optimizing passes on a trace's first two calls cost
+            # 2-6 times a call (75 and 94 ms against 14 for the landmark model at batch 1 and 4), which a person
+            # search on a handful of frames pays in full, and they gain nothing here (the same outputs bit for
+            # bit, the same speed after). The flag is per thread.
+            with torch.jit.optimized_execution(False):
+                return fn(x)
 
     def crop(self, images: list[np.ndarray], rois: np.ndarray, size: int, border: str):
         """(N, 3, size, size) float32 crops in [0, 255] of ``rois`` (N, 5) from RGB uint8 images, on the device."""

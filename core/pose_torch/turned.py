@@ -67,10 +67,19 @@ def _wrap(angle: float) -> float:
     return float(body.normalize_radians(angle))
 
 
+_HIPS, _SHOULDERS = [23, 24], [11, 12]
+
+
 def rotation_of(points: np.ndarray) -> float | None:
-    """Rotation (radians, clockwise in the image, 0 upright) of body landmarks (33, >=3: px, visibility)."""
-    region = region_of(points)
-    return None if region is None else float(region[3])
+    """Rotation (radians, clockwise in the image, 0 upright) of body landmarks (33, >=3: px, visibility): the
+    rotation of their ``core.person.region_of``, without the rest of the region (the per-frame check of an
+    upright body needs only this), or None where hips or shoulders are unknown."""
+    pts = np.asarray(points, np.float64)
+    hip, shoulder = pts[_HIPS, :2].mean(0), pts[_SHOULDERS, :2].mean(0)
+    if not (np.isfinite(hip).all() and np.isfinite(shoulder).all()):
+        return None
+    up = shoulder - hip
+    return math.atan2(up[0], -up[1])
 
 
 class TurnedLook:
@@ -113,16 +122,17 @@ class TurnedLook:
     def read(self, image: np.ndarray, points: np.ndarray, mirror_average: bool = False) -> TurnedReading | None:
         """The turned crop's reading where it reads the body of ``points`` (33, 3: px of ``image``, visibility)
         better, else None (keep ``points``' reading). Either way the kept reading's rotation is remembered."""
-        region = region_of(points)
-        if region is None:
+        own = rotation_of(points)
+        if own is None:
             self.forget()
             return None
-        own = float(region[3])
         expected = self.expected()
         turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
         if not turned or abs(_wrap(own - expected)) < math.radians(AGREES_DEGREES):
             self.remember(own)
             return None
+        region = region_of(points)
+        assert region is not None  # its hips and shoulders are known
         h, w = image.shape[:2]
         # The crop turned to the prediction, and to the last kept rotation where the turn slowed (the backflip
         # slows from 30 to 15 degrees a frame past its top; the prediction then runs 40 degrees ahead of the

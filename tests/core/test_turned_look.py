@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.person import region_of
 from core.pose_torch.finder import pixels
-from core.pose_torch.turned import TurnedLook
+from core.pose_torch.turned import TurnedLook, rotation_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +43,31 @@ def test_upright_bodies_and_readings_that_follow_the_turn_get_no_second_look() -
         assert look.read(image, _standing(turn_degrees=turn)) is None
     assert look.looks == 0
     assert math.degrees(look.expected()) == pytest.approx(140.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_rotation_alone_is_the_regions_rotation(dtype) -> None:
+    """The per-frame check reads only the body's rotation (every frame of a followed capture pays it): the
+    region's own, to the bit, near upright, near upside down (where the angle wraps), and None where the
+    region is None (a hip or shoulder unknown)."""
+    rng = np.random.default_rng(3)
+    cases = [_standing(turn_degrees=t) for t in (0.0, 1e-9, -1e-9, 179.999, 180.0, -179.999, 90.0)]
+    for k in range(300):
+        pts = _standing(rng.uniform(0, 600), rng.uniform(0, 400), rng.uniform(-180, 180)) + rng.normal(0, 5, (33, 3))
+        pts[:, 2] = rng.uniform(0, 1, 33)
+        if k % 5 == 0:
+            pts[rng.choice([11, 12, 23, 24, 0, 27]), rng.integers(0, 2)] = np.nan
+        cases.append(pts)
+    nones = 0
+    for pts in cases:
+        pts = pts.astype(dtype)
+        region, rotation = region_of(pts), rotation_of(pts)
+        assert (region is None) == (rotation is None)
+        if region is None:
+            nones += 1
+        else:
+            assert rotation == region[3]
+    assert 20 < nones < 100
 
 
 class _ReadsNearItsTurn:
