@@ -169,7 +169,12 @@ def gaussian_smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
     front of it, the start held the body (its 12 limb joints) turned 31 and
     26 degrees about the vertical on frames 0 and 1, the fit 26 and 20 (15
     and 12 mirrored), and W-MPJPE, whose windows are aligned on their first
-    two frames, read 330 mm (252 mirrored)."""
+    two frames, read 330 mm (252 mirrored). The other side of it: where the
+    first frame is the good one and the next are misread, the start now
+    follows them as an inner frame would (the demo clip: MediaPipe reads the
+    man, standing and facing the camera, turned away on frames 1-3, at
+    confidence 0.6 on 2-3; frames 0 and 1 of the take moved 13 and 10 cm and
+    frame 0 is now drawn turned like them)."""
     radius = max(1, int(np.ceil(3.0 * sigma_frames)))
     return gaussian_filter1d(np.asarray(x, np.float64), sigma_frames, axis=0, mode="mirror", radius=radius)
 
