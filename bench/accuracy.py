@@ -236,11 +236,17 @@ def truth_foot_rest_heights(clip: groundtruth.Clip, joints: list[str]) -> np.nda
 def truth_figures(world: dict[str, np.ndarray]) -> dict[str, float]:
     """The truth's own skate on its own contacts (mm) and its camera's tilt from level (degrees)."""
     skate = wm.contact_skate(world["feet"], world["contact"], world["up_cam"])
-    heights = wm.sole_heights(world["feet"], world["foot_rest_height"], world["up_cam"], world["floor_point_cam"])
-    planted = world["contact"]
     return {"skate_cam_mm": 1000 * skate["skate_cam"], "skate_world_mm": 1000 * skate["skate_world"],
             "skate_max_jump_mm": 1000 * skate["max_jump"], "tilt_deg": wm.tilt_from_level_degrees(world["up_cam"]),
-            "contact_height_mm": 1000 * float(heights[planted].mean()) if planted.any() else float("nan")}
+            "contact_height_mm": 1000 * true_contact_height(world, world["feet"], world["foot_rest_height"])}
+
+
+def true_contact_height(world: dict[str, np.ndarray], feet: np.ndarray, rest_height: np.ndarray,
+                        run: slice = slice(None)) -> float:
+    """Mean height (metres) of the soles of ``feet`` ((T, 4, 3) camera frame, ``rest_height`` (4,) above their
+    soles) above the TRUE floor of ``world`` (:func:`truth_world`), over the frames ``run`` where the true
+    contacts say they are planted: the same figure for the truth's own feet and for a take's."""
+    return wm.contact_height(feet[run], rest_height, world["up_cam"], world["floor_point_cam"], world["contact"][run])
 
 
 def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: dict[str, np.ndarray],
@@ -256,9 +262,10 @@ def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: d
     figures = dict.fromkeys(WORLD_METRICS, float("nan"))
     figures["offset_free_pa_mpjpe_mm"] = 1000 * wm.offset_free_pa_mpjpe(limbs[run], gt[run])[0]
     figures["lean_to_camera_error_deg"] = wm.lean_to_camera_error(limbs[run], gt[run])
-    for name, value in wm.windowed_world_errors(limbs[run], gt[run]).items():
+    windows = wm.windowed_world_errors(limbs[run], gt[run])
+    figures["w_align_turn_deg"] = windows.pop("align_turn_deg")
+    for name, value in windows.items():
         figures[f"{name}_mm"] = 1000 * value
-    figures["w_align_turn_deg"] = wm.alignment_turn_degrees(limbs[run], gt[run])
     if take is None:
         return figures
     skate = wm.contact_skate(take.feet[run], world["contact"][run], take.up_cam)
@@ -268,10 +275,8 @@ def world_figures(limbs: np.ndarray, valid: np.ndarray, gt: np.ndarray, world: d
         own = wm.penetration(take.feet[run], take.foot_rest_height, take.up_cam, take.floor_point_cam)
         figures.update(pen_own_mm=1000 * own[0], pen_own_max_mm=1000 * own[1])
     true = wm.penetration(take.feet[run], take.foot_rest_height, world["up_cam"], world["floor_point_cam"])
-    heights = wm.sole_heights(take.feet[run], take.foot_rest_height, world["up_cam"], world["floor_point_cam"])
-    planted = world["contact"][run]
     figures.update(pen_true_mm=1000 * true[0], pen_true_max_mm=1000 * true[1],
-                   contact_height_true_mm=1000 * float(heights[planted].mean()) if planted.any() else float("nan"))
+                   contact_height_true_mm=1000 * true_contact_height(world, take.feet, take.foot_rest_height, run))
     figures["up_error_deg"] = wm.angle_degrees(take.up_cam, world["up_cam"])
     if "floor_tilt_degrees" in take.info:
         figures["floor_tilt_error_deg"] = abs(float(take.info["floor_tilt_degrees"])

@@ -11,11 +11,11 @@ toe. NaN rows are frames a method does not hold.
   definition offset (SMPL-X joint centres vs the truth's bone heads vs
   MediaPipe's landmarks), the offset expressed in the truth's body frame.
 - :func:`windowed_world_errors`: W-MPJPE and WA-MPJPE over 100-frame windows
-  and the root (pelvis) trajectory error, as GVHMR and WHAM report them;
-  :func:`alignment_turn_degrees`: how far W-MPJPE's two-frame alignment
-  turns the windows off their best alignment.
+  and the root (pelvis) trajectory error, as GVHMR and WHAM report them,
+  and how far W-MPJPE's two-frame alignment turns the windows off their
+  best alignment.
 - :func:`contact_skate`: foot skate on the TRUE contacts.
-- :func:`penetration`, :func:`sole_heights`: feet below (or above) a floor plane.
+- :func:`penetration`, :func:`sole_heights`, :func:`contact_height`: feet below (or above) a floor plane.
 - :func:`angle_degrees`, :func:`tilt_from_level_degrees`: the up direction.
 - :func:`accel_ratio`: the pelvis's mean acceleration against the truth's.
 """
@@ -127,7 +127,8 @@ def window_starts(frames: int, window: int) -> list[int]:
 
 
 def windowed_world_errors(pred: np.ndarray, gt: np.ndarray, window: int = 100) -> dict[str, float]:
-    """W-MPJPE, WA-MPJPE and root trajectory error over windows (input units), as GVHMR/WHAM report them.
+    """W-MPJPE, WA-MPJPE and root trajectory error over windows (input units), as GVHMR/WHAM report them,
+    and how far W-MPJPE's alignment turns each window off its best one (degrees).
 
     ``pred``, ``gt``: (T, J, 3) in any fixed world frames (a static camera's
     frame is one); the prediction's frame need not match the truth's. Each
@@ -138,10 +139,15 @@ def windowed_world_errors(pred: np.ndarray, gt: np.ndarray, window: int = 100) -
       root, of the orientation and of the scale after those two frames counts.
     - ``wa_mpjpe``: one similarity fitted on the whole window.
     - ``root_error``: the pelvis (mid-hip) after the ``w_mpjpe`` alignment.
-    Means over all frames of all windows.
+    - ``align_turn_deg``: the angle between the rotations of those two
+      alignments. A body turned wrongly in the two frames (its heading, most
+      often) turns the whole window's path with it, and W-MPJPE then grows
+      with the distance travelled though the path itself is right: this
+      tells that part of W-MPJPE from an error in the path (root placement).
+    Errors are means over all frames of all windows; the turn, the mean over windows.
     """
     T = len(gt)
-    w_err, wa_err, root_err = [], [], []
+    w_err, wa_err, root_err, turns = [], [], [], []
     for s in window_starts(T, window):
         p, g = pred[s:s + window], gt[s:s + window]
         first = umeyama(p[:2].reshape(-1, 3), g[:2].reshape(-1, 3))
@@ -151,31 +157,17 @@ def windowed_world_errors(pred: np.ndarray, gt: np.ndarray, window: int = 100) -
         whole = umeyama(p.reshape(-1, 3), g.reshape(-1, 3))
         pa = apply_similarity(*whole, p.reshape(-1, 3)).reshape(p.shape)
         wa_err.append(np.linalg.norm(pa - g, axis=-1).mean(-1))
+        turns.append(rotation_angle_degrees(first[1], whole[1]))
     return {"w_mpjpe": float(np.concatenate(w_err).mean()), "wa_mpjpe": float(np.concatenate(wa_err).mean()),
-            "root_error": float(np.concatenate(root_err).mean())}
+            "root_error": float(np.concatenate(root_err).mean()), "align_turn_deg": float(np.mean(turns))}
 
 
+def rotation_angle_degrees(R1: np.ndarray, R2: np.ndarray) -> float:
+    """Angle of the rotation between two (3, 3) rotations, degrees."""
+    # |R1 - R2|_F = 2 sqrt(2) sin(angle / 2): exact near 0, where the arccos of the trace is not
+    half = np.linalg.norm(R1 - R2) / (2.0 * np.sqrt(2.0))
+    return float(np.degrees(2.0 * np.arcsin(np.clip(half, 0.0, 1.0))))
 
-def alignment_turn_degrees(pred: np.ndarray, gt: np.ndarray, window: int = 100) -> float:
-    """How far W-MPJPE's alignment turns the prediction off the best one, degrees, mean over windows.
-
-    Per window (:func:`window_starts`): the angle between the rotation of the
-    similarity fitted on its first two frames (W-MPJPE's) and that of the
-    one fitted on the whole window (WA-MPJPE's). A body turned wrongly in
-    those two frames (its heading, most often) turns the whole window's
-    path with it, and W-MPJPE then grows with the distance travelled though
-    the path itself is right: this tells that part of W-MPJPE from an error
-    in the path (root placement). ``pred``, ``gt`` as :func:`windowed_world_errors`.
-    """
-    turns = []
-    for s in window_starts(len(gt), window):
-        p, g = pred[s:s + window], gt[s:s + window]
-        _, first, _ = umeyama(p[:2].reshape(-1, 3), g[:2].reshape(-1, 3))
-        _, whole, _ = umeyama(p.reshape(-1, 3), g.reshape(-1, 3))
-        # |R1 - R2|_F = 2 sqrt(2) sin(angle / 2): exact near 0, where the arccos of the trace is not
-        half = np.linalg.norm(first - whole) / (2.0 * np.sqrt(2.0))
-        turns.append(np.degrees(2.0 * np.arcsin(np.clip(half, 0.0, 1.0))))
-    return float(np.mean(turns))
 
 def contact_skate(points_cam: np.ndarray, contact: np.ndarray, up_cam: np.ndarray) -> dict[str, float]:
     """Foot skate (input units per frame) of (T, P, 3) camera-frame foot points on (T, P) true contacts.
@@ -219,6 +211,15 @@ def penetration(points_cam: np.ndarray, rest_height: np.ndarray, up_cam: np.ndar
     """
     depth = np.maximum(-sole_heights(points_cam, rest_height, up_cam, floor_point_cam), 0.0)
     return float(depth.mean()), float(depth.max())
+
+
+def contact_height(points_cam: np.ndarray, rest_height: np.ndarray, up_cam: np.ndarray,
+                   floor_point_cam: np.ndarray, contact: np.ndarray) -> float:
+    """Mean height of the soles above a floor plane (:func:`sole_heights`, input units) over the (T, P)
+    ``contact`` points and frames (positive = floating); NaN without a contact."""
+    if not contact.any():
+        return float("nan")
+    return float(sole_heights(points_cam, rest_height, up_cam, floor_point_cam)[contact].mean())
 
 
 def depth_ratio(pred: np.ndarray, gt: np.ndarray) -> float:

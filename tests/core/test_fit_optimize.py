@@ -16,7 +16,7 @@ from core.fit import fit_sequence
 from core.fit.optimize import PRESETS, ObjectiveWeights, OptimizeSettings, fit_clip, preset, resolve_device
 from core.fit.optimize.limits import joint_limit_cost
 from core.fit.optimize.objective import ClipProblem
-from core.fit.optimize.setup import observations, smooth_rotations
+from core.fit.optimize.setup import gaussian_smooth, observations, smooth_rotations
 from tests.testdata.clips import CAMERA_K as K
 from tests.testdata.clips import CLIP_BETAS as BETAS
 from tests.testdata.clips import IMAGE_SIZE as SIZE
@@ -98,6 +98,25 @@ def test_smoothing_the_start_leaves_steady_motion_alone_and_takes_out_jitter() -
     after = np.linalg.norm(matrix_to_axis_angle(np.swapaxes(smooth_rotations(noisy, 2.0), -1, -2) @ steady),
                            axis=-1)[inner]
     assert after.mean() < 0.5 * before.mean()
+
+
+def test_a_misread_first_frame_weighs_in_the_start_no_more_than_a_misread_frame_inside() -> None:
+    """MediaPipe's first frame is its detector's and often its worst: the smoothed start must not hold
+    on to it more than to any other frame (repeating the end frame past the clip kept 60 % of it)."""
+    from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    still = np.broadcast_to(np.eye(3), (40, 1, 3, 3)).copy()
+    turned = axis_angle_to_matrix(np.array([0.0, np.radians(40.0), 0.0]))   # the body read 40 deg turned
+    first, inside = still.copy(), still.copy()
+    first[0, 0], inside[20, 0] = turned, turned
+
+    def kept(R: np.ndarray, frame: int) -> float:
+        return float(np.degrees(np.linalg.norm(matrix_to_axis_angle(smooth_rotations(R, 2.0)[frame, 0]))))
+
+    assert kept(first, 0) == pytest.approx(kept(inside, 20), rel=0.05)
+    assert kept(first, 0) < 0.3 * 40.0
+    np.testing.assert_allclose(smooth_rotations(still, 2.0), still, atol=1e-12)   # a still clip stays still
+    np.testing.assert_allclose(gaussian_smooth(np.full((5, 3), 2.5), 2.0), 2.5)   # short clips too
 
 
 def test_a_smooth_start_jitters_less_at_the_same_iterations() -> None:

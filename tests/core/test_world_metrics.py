@@ -125,15 +125,16 @@ def test_a_body_turned_in_the_two_alignment_frames_reads_its_turn_and_its_w_mpjp
     pred = gt.copy()
     centre = gt[:2].reshape(-1, 3).mean(0)
     pred[:2] = (gt[:2] - centre) @ turn.T + centre
-    assert wm.alignment_turn_degrees(pred, gt) == pytest.approx(10.0, abs=0.3)
-    assert wm.alignment_turn_degrees(gt, gt) == pytest.approx(0.0, abs=1e-6)
     figures = wm.windowed_world_errors(pred, gt)
+    assert figures["align_turn_deg"] == pytest.approx(10.0, abs=0.3)
+    assert wm.windowed_world_errors(gt, gt)["align_turn_deg"] == pytest.approx(0.0, abs=1e-6)
     assert figures["w_mpjpe"] > 0.2 and figures["wa_mpjpe"] < 0.02   # 10 deg over 1.5 m on average
     still = gt - np.linspace(0.0, 3.0, T)[:, None, None] * np.array([1.0, 0.0, 0.0])
     still_pred = still.copy()
     still_pred[:2] = (still[:2] - centre) @ turn.T + centre
-    assert wm.alignment_turn_degrees(still_pred, still) == pytest.approx(10.0, abs=0.3)
-    assert wm.windowed_world_errors(still_pred, still)["w_mpjpe"] < 0.5 * figures["w_mpjpe"]
+    still_figures = wm.windowed_world_errors(still_pred, still)
+    assert still_figures["align_turn_deg"] == pytest.approx(10.0, abs=0.3)
+    assert still_figures["w_mpjpe"] < 0.5 * figures["w_mpjpe"]
 
 def test_contact_skate_on_true_contacts_in_camera_and_world():
     T = 10
