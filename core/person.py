@@ -46,7 +46,8 @@ NEAR = 0.35
 """A candidate's pelvis within this many region sides of where the person is expected is near
 enough to be them; the reach grows by a quarter with every frame they are missing, up to 4 times.
 (Growing it faster finds the demo's man sooner after his landing, but lets the woman walking by take
-the track while he is in the air: missing frames are better than someone else's.)"""
+the track while he is in the air: missing frames are better than someone else's.) Beyond this first reach,
+a candidate found after the person went missing must not look unlike them (``Identity.disagrees``)."""
 SEARCH_EVERY = 3
 """Once the person has been missing two frames in a row, frames between two searches for them (the first two
 missing frames are searched: in the demo's flip the man is often found again on the next one). A
@@ -279,16 +280,18 @@ class Identity:
     def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
         """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
         track: it lies on a body just refused as someone else (``bystander``), it is larger than they are
-        (``SIZE_STEP``) or, the person being seen on the last frame, its place is (``STRAY``). Then only
-        their looks can say it is them (the signature must be computed). False while the person is unknown
-        or lost (the looks judge anyway)."""
+        (``SIZE_STEP``) or its place is: over ``STRAY`` from where the person seen on the last frame should be,
+        over ``NEAR`` (the first reach) where they have been missing (the rendered three-person crossing: the
+        far walker, hidden ten frames, was taken to be the jumper 0.53 region sides from where he was going,
+        0.68 unlike him, for the rest of the clip). Then only their looks can say it is them (the signature
+        must be computed). False while the person is unknown or lost (the looks judge anyway)."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return False
         if self.bystander is not None and _overlap(region, self.bystander):
             return True
         if size and self.size and size > SIZE_STEP * self.size:
             return True
-        return self.missing == 0 and self.gap(region) > STRAY
+        return self.gap(region) > (STRAY if self.missing == 0 else NEAR)
 
     def accepts(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> bool:
         """Whether a candidate may be the person: near where they are expected (their looks may have

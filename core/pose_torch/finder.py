@@ -147,14 +147,19 @@ class Finder:
 
     def candidates(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None) -> list[np.ndarray]:
         """ROIs (5,) to put to the landmark model for ``identity`` (or the person at ``pick``) in ``image``:
-        regions round the pick, their expected region turned ``TURNS`` ways, and detections."""
+        regions round the pick, their expected region turned ``TURNS`` ways (or, lost, upright there and
+        ``BESIDE`` it: a person the detector cannot see, such as the rendered crossings' far walker, comes out
+        from behind someone where they were going), and detections."""
         h, w = image.shape[:2]
         rois = []
         if pick is not None:  # regions round the pick: the detector may miss whoever was picked
             for side in PICK_SIDES:
                 for k in range(4):
                     rois.append(roi_of_region(np.array([pick[0], pick[1], side * h, k * math.pi / 2]), w, h))
-        return rois + self._expected_turned(image, identity, range(TURNS)) + self.detected(image, identity)
+        expected = identity.expected()
+        where = [] if expected is None or identity.missing < LOST_FRAMES else \
+            [roi_of_region(expected * [1, 1, 1, 0], w, h)] + self._expected_beside(image, identity)
+        return rois + self._expected_turned(image, identity, range(TURNS)) + where + self.detected(image, identity)
 
     @staticmethod
     def _expected_turned(image: np.ndarray, identity: Identity, turns) -> list[np.ndarray]:
