@@ -165,9 +165,9 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
 
 
-def _overlap(region: np.ndarray, other: np.ndarray) -> bool:
-    """Whether two regions (4,) hold the same body: pelvises under a quarter of ``other``'s side apart."""
-    return bool(np.hypot(*(region[:2] - other[:2])) <= 0.25 * max(other[2], 1.0))
+def far_from(region: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two regions (4,) hold different people: their pelvises a quarter of ``other``'s side apart or more."""
+    return bool(np.hypot(*(region[:2] - other[:2])) > 0.25 * max(other[2], 1.0))
 
 
 _ARMS = slice(13, 23)  # elbows, wrists and hands
@@ -287,7 +287,7 @@ class Identity:
         must be computed). False while the person is unknown or lost (the looks judge anyway)."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return False
-        if self.bystander is not None and _overlap(region, self.bystander):
+        if self.bystander is not None and not far_from(region, self.bystander):
             return True
         if size and self.size and size > SIZE_STEP * self.size:
             return True

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, body_size,
-                     pick_distance, region_of)
+                     far_from, pick_distance, region_of)
 from .pose_torch.networks import one_cpu_thread
 from .pose_torch.turned import TurnedLook
 
@@ -133,8 +133,6 @@ class Follower:
         ``finder.Finder.search`` with nobody known), not whoever Holistic's detector scored highest:
         whether Holistic's body (``region``) is them. If not, the identity moves to them and the
         stand-in takes over there."""
-        from .pose_torch.finder import far_from
-
         with one_cpu_thread():
             found = self.tracker().finder.search(image, Identity())
         if found is None or not far_from(found.region, region):

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..person import (LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, body_size, pick_distance,
-                      region_of)
+from ..person import (LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, body_size, far_from,
+                      pick_distance, region_of)
 from . import body
 
 NEAR_DETECTION = 0.1
@@ -89,11 +89,6 @@ def pixels(landmarks: np.ndarray, w: int, h: int) -> np.ndarray:
 def roi_of_region(region: np.ndarray, w: int, h: int) -> np.ndarray:
     """(4,) pixel region (cx, cy, side, rotation) -> (5,) normalized ROI."""
     return np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, region[3]])
-
-
-def far_from(region: np.ndarray, other: np.ndarray) -> bool:
-    """The two regions hold different people (their pelvises a quarter region apart or more)."""
-    return bool(np.hypot(*(region[:2] - other[:2])) > 0.25 * max(other[2], 1.0))
 
 
 def detect_in(models, image: np.ndarray, rois: np.ndarray, min_score: float) -> list[tuple[float, np.ndarray]]:
