@@ -17,7 +17,9 @@ radians clockwise, the way MediaPipe rotates its crops (0: upright).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -298,15 +300,43 @@ class Identity:
         changed: a flip, the sun), unless it disagrees with their track (:meth:`disagrees`) and does not
         look like them (a bystander the person is hidden behind, whom a tracker's crop slid onto); after
         ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
+        return self._accepts(region, self.disagrees(region, size), self.looks_like(signature))
+
+    def _accepts(self, region: np.ndarray, disagrees: bool, like: bool | None) -> bool:
+        """:meth:`accepts` with the candidate's :meth:`disagrees` and :meth:`looks_like` in hand."""
         if self.region is None or self.missing >= LOST_FRAMES:
-            return self.looks_like(signature) is not False
-        if self.settled and self.disagrees(region, size) and self.looks_like(signature) is False:
+            return like is not False
+        if self.settled and disagrees and like is False:
             return False
         return self.near(region)
 
-    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> None:
+    def check(self, region: np.ndarray, size: float | None, look: Callable[[], np.ndarray | None], *, due: bool,
+              doubt: bool, rival: Callable[[float], Any] | None = None) -> "Checked":
+        """A tracked body (its region, :func:`body_size`) checked against the person, frame by frame: what
+        ``core.pose_follow.Follower`` does with Holistic's body and ``core.pose_torch.tracker`` with its own.
+
+        Its looks (``look()``, a few milliseconds) are taken at most once: where the caller's clock says
+        they are ``due``, every frame while the last looks did not match (``doubt``: someone else may hold
+        the track, the person coming out from behind them), and where the body disagrees with the track
+        (:meth:`disagrees`: the crop may have slid onto a bystander). Accepted (:meth:`accepts`) but unlike
+        the person, ``rival(unlike)`` (when the caller's clock gives it) searches for someone who looks more
+        like them. The caller then :meth:`see` s the body, or the rival, or neither (refused)."""
+        odd = self.disagrees(region, size)
+        looked = due or doubt or odd
+        signature = look() if looked else None
+        unlike = self.unlike(signature)
+        like = None if math.isnan(unlike) else unlike < APPEARANCE_SAME
+        if not self._accepts(region, odd, like):
+            return Checked(False, signature, unlike, doubt)
+        if looked:
+            doubt = self.settled and like is False
+        found = rival(unlike) if doubt and rival is not None else None
+        return Checked(True, signature, unlike, doubt and found is None, found)
+
+    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None,
+            unlike: float | None = None) -> None:
         """The person was found at ``region`` this frame (with this signature and :func:`body_size`, if
-        computed)."""
+        computed, and the signature's :meth:`unlike`, if the caller has it)."""
         region = np.asarray(region, np.float64)
         if self.region is not None and self.missing == 0:
             step = region - self.region
@@ -330,9 +360,12 @@ class Identity:
                 self.signature[both] = 0.5 * (self.signature[both] + signature[both])
             # Else a slow running mean: a passing shadow or flare must not become the person. Looks that do
             # not match are not learnt: they may be a passer-by's, who took the track while hiding the
-            # person (the rival search then finds the person by the looks kept).
-            elif self.looks_like(signature) is not False:
-                self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
+            # person (the rival search then finds the person by the looks kept). (A part seen for the first time
+            # was just filled in: the caller's likeness no longer holds.)
+            else:
+                d = self.unlike(signature) if unlike is None or fill.any() else unlike
+                if math.isnan(d) or d < APPEARANCE_SAME:
+                    self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
 
     def stranger(self) -> "Identity":
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
@@ -343,6 +376,31 @@ class Identity:
     def miss(self) -> None:
         """The person was not found this frame."""
         self.missing += 1
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A tracked body checked against the person (:meth:`Identity.check`).
+
+    Attributes:
+        accepted: it may be the person (:meth:`Identity.accepts`).
+        signature: its looks (:func:`appearance`), where they were taken, else None.
+        unlike: their distance from the person's (:meth:`Identity.unlike`; NaN: not taken, or unknown).
+        doubt: it does not look like the person (the caller's doubt where its looks were not taken, or
+            where it was refused).
+        rival: someone who looks more like the person (what the check's ``rival`` found), or None.
+    """
+
+    accepted: bool
+    signature: np.ndarray | None
+    unlike: float
+    doubt: bool
+    rival: Any = None
+
+    @property
+    def like(self) -> bool | None:
+        """Whether it looks like the person (:meth:`Identity.looks_like`)."""
+        return None if math.isnan(self.unlike) else self.unlike < APPEARANCE_SAME
 
 
 @dataclass(frozen=True)
