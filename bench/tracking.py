@@ -280,11 +280,16 @@ def alone_figures(takes: list[tuple[np.ndarray, np.ndarray]], alone: list[tuple[
                   truth: dict) -> dict[str, float]:
     """Each person's limb PA-MPJPE (mm) in their ``--people all`` take (the take nearest them on most frames,
     as :func:`score_people` matches them) and captured alone (``alone[k]``), on the frames both have a pose;
-    ``person<k>.pa_ratio`` = all / alone, ``pa_ratio_max`` the worst."""
+    ``person<k>.pa_ratio`` = all / alone, ``pa_ratio_max`` the worst; ``person<k>.alone_identity``: the
+    take alone on them (``--person`` picks them; target 1.0)."""
     P = len(truth["people_pelvis_2d"])
     out: dict[str, float] = {}
     for k in range(P):
-        limbs = truth_view(truth, k)["limbs"]
+        view = truth_view(truth, k)
+        limbs = view["limbs"]
+        # Whether the pick was followed at all: a take on someone else has no business in the ratio.
+        out[f"person{k}.alone_identity"] = identity_share(pelvis_2d(alone[k][1]), view["pelvis"], view["height_px"],
+                                                          view["visible"])
         mine = [t for t in takes if (nearest_person(pelvis_2d(t[1]), truth["people_pelvis_2d"],
                                                     truth["people_in_view"]) == k).mean() > 0.5]
         if not mine:
@@ -395,9 +400,10 @@ def _print_people(name: str, figures: dict[str, float]) -> None:
     """The multi-person row of a crowd clip: per person identity, limb error all / alone and their ratio."""
     for k in range(int(figures["people"])):
         f = {key: figures.get(f"person{k}.{key}", float("nan"))
-             for key in ("identity", "all_pa_mm", "alone_pa_mm", "pa_ratio")}
+             for key in ("identity", "all_pa_mm", "alone_pa_mm", "pa_ratio", "alone_identity")}
         print(f"{name} --people all, person {k}: identity {f['identity']:.2f}, limb PA-MPJPE {f['all_pa_mm']:.1f} mm "
-              f"against {f['alone_pa_mm']:.1f} mm alone (ratio {f['pa_ratio']:.2f}, target <= 1.10)", flush=True)
+              f"against {f['alone_pa_mm']:.1f} mm alone (ratio {f['pa_ratio']:.2f}, target <= 1.10; alone, picked: "
+              f"identity {f['alone_identity']:.2f})", flush=True)
     print(f"{name} --people all: {int(figures['takes'])} takes for {int(figures['people'])} people, "
           f"{int(figures['people_found'])} found, ID switches {int(figures['id_switches'])} (target 0; "
           f"{int(figures['id_switches_visible'])} where the person is visible), "

@@ -17,7 +17,9 @@ radians clockwise, the way MediaPipe rotates its crops (0: upright).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +48,8 @@ NEAR = 0.35
 """A candidate's pelvis within this many region sides of where the person is expected is near
 enough to be them; the reach grows by a quarter with every frame they are missing, up to 4 times.
 (Growing it faster finds the demo's man sooner after his landing, but lets the woman walking by take
-the track while he is in the air: missing frames are better than someone else's.)"""
+the track while he is in the air: missing frames are better than someone else's.) Beyond this first reach,
+a candidate found after the person went missing must not look unlike them (``Identity.disagrees``)."""
 SEARCH_EVERY = 3
 """Once the person has been missing two frames in a row, frames between two searches for them (the first two
 missing frames are searched: in the demo's flip the man is often found again on the next one). A
@@ -164,9 +167,9 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(np.mean(np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))))
 
 
-def _overlap(region: np.ndarray, other: np.ndarray) -> bool:
-    """Whether two regions (4,) hold the same body: pelvises under a quarter of ``other``'s side apart."""
-    return bool(np.hypot(*(region[:2] - other[:2])) <= 0.25 * max(other[2], 1.0))
+def far_from(region: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two regions (4,) hold different people: their pelvises a quarter of ``other``'s side apart or more."""
+    return bool(np.hypot(*(region[:2] - other[:2])) > 0.25 * max(other[2], 1.0))
 
 
 _ARMS = slice(13, 23)  # elbows, wrists and hands
@@ -279,31 +282,61 @@ class Identity:
     def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
         """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
         track: it lies on a body just refused as someone else (``bystander``), it is larger than they are
-        (``SIZE_STEP``) or, the person being seen on the last frame, its place is (``STRAY``). Then only
-        their looks can say it is them (the signature must be computed). False while the person is unknown
-        or lost (the looks judge anyway)."""
+        (``SIZE_STEP``) or its place is: over ``STRAY`` from where the person seen on the last frame should be,
+        over ``NEAR`` (the first reach) where they have been missing (the rendered three-person crossing: the
+        far walker, hidden ten frames, was taken to be the jumper 0.53 region sides from where he was going,
+        0.68 unlike him, for the rest of the clip). Then only their looks can say it is them (the signature
+        must be computed). False while the person is unknown or lost (the looks judge anyway)."""
         if self.region is None or self.missing >= LOST_FRAMES:
             return False
-        if self.bystander is not None and _overlap(region, self.bystander):
+        if self.bystander is not None and not far_from(region, self.bystander):
             return True
         if size and self.size and size > SIZE_STEP * self.size:
             return True
-        return self.missing == 0 and self.gap(region) > STRAY
+        return self.gap(region) > (STRAY if self.missing == 0 else NEAR)
 
     def accepts(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> bool:
         """Whether a candidate may be the person: near where they are expected (their looks may have
         changed: a flip, the sun), unless it disagrees with their track (:meth:`disagrees`) and does not
         look like them (a bystander the person is hidden behind, whom a tracker's crop slid onto); after
         ``LOST_FRAMES`` missing frames, anywhere if it looks like them."""
+        return self._accepts(region, self.disagrees(region, size), self.looks_like(signature))
+
+    def _accepts(self, region: np.ndarray, disagrees: bool, like: bool | None) -> bool:
+        """:meth:`accepts` with the candidate's :meth:`disagrees` and :meth:`looks_like` in hand."""
         if self.region is None or self.missing >= LOST_FRAMES:
-            return self.looks_like(signature) is not False
-        if self.settled and self.disagrees(region, size) and self.looks_like(signature) is False:
+            return like is not False
+        if self.settled and disagrees and like is False:
             return False
         return self.near(region)
 
-    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> None:
+    def check(self, region: np.ndarray, size: float | None, look: Callable[[], np.ndarray | None], *, due: bool,
+              doubt: bool, rival: Callable[[float], Any] | None = None) -> "Checked":
+        """A tracked body (its region, :func:`body_size`) checked against the person, frame by frame: what
+        ``core.pose_follow.Follower`` does with Holistic's body and ``core.pose_torch.tracker`` with its own.
+
+        Its looks (``look()``, a few milliseconds) are taken at most once: where the caller's clock says
+        they are ``due``, every frame while the last looks did not match (``doubt``: someone else may hold
+        the track, the person coming out from behind them), and where the body disagrees with the track
+        (:meth:`disagrees`: the crop may have slid onto a bystander). Accepted (:meth:`accepts`) but unlike
+        the person, ``rival(unlike)`` (when the caller's clock gives it) searches for someone who looks more
+        like them. The caller then :meth:`see` s the body, or the rival, or neither (refused)."""
+        odd = self.disagrees(region, size)
+        looked = due or doubt or odd
+        signature = look() if looked else None
+        unlike = self.unlike(signature)
+        like = None if math.isnan(unlike) else unlike < APPEARANCE_SAME
+        if not self._accepts(region, odd, like):
+            return Checked(False, signature, unlike, doubt)
+        if looked:
+            doubt = self.settled and like is False
+        found = rival(unlike) if doubt and rival is not None else None
+        return Checked(True, signature, unlike, doubt and found is None, found)
+
+    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None,
+            unlike: float | None = None) -> None:
         """The person was found at ``region`` this frame (with this signature and :func:`body_size`, if
-        computed)."""
+        computed, and the signature's :meth:`unlike`, if the caller has it)."""
         region = np.asarray(region, np.float64)
         if self.region is not None and self.missing == 0:
             step = region - self.region
@@ -327,9 +360,12 @@ class Identity:
                 self.signature[both] = 0.5 * (self.signature[both] + signature[both])
             # Else a slow running mean: a passing shadow or flare must not become the person. Looks that do
             # not match are not learnt: they may be a passer-by's, who took the track while hiding the
-            # person (the rival search then finds the person by the looks kept).
-            elif self.looks_like(signature) is not False:
-                self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
+            # person (the rival search then finds the person by the looks kept). (A part seen for the first time
+            # was just filled in: the caller's likeness no longer holds.)
+            else:
+                d = self.unlike(signature) if unlike is None or fill.any() else unlike
+                if math.isnan(d) or d < APPEARANCE_SAME:
+                    self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
 
     def stranger(self) -> "Identity":
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
@@ -340,6 +376,31 @@ class Identity:
     def miss(self) -> None:
         """The person was not found this frame."""
         self.missing += 1
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A tracked body checked against the person (:meth:`Identity.check`).
+
+    Attributes:
+        accepted: it may be the person (:meth:`Identity.accepts`).
+        signature: its looks (:func:`appearance`), where they were taken, else None.
+        unlike: their distance from the person's (:meth:`Identity.unlike`; NaN: not taken, or unknown).
+        doubt: it does not look like the person (the caller's doubt where its looks were not taken, or
+            where it was refused).
+        rival: someone who looks more like the person (what the check's ``rival`` found), or None.
+    """
+
+    accepted: bool
+    signature: np.ndarray | None
+    unlike: float
+    doubt: bool
+    rival: Any = None
+
+    @property
+    def like(self) -> bool | None:
+        """Whether it looks like the person (:meth:`Identity.looks_like`)."""
+        return None if math.isnan(self.unlike) else self.unlike < APPEARANCE_SAME
 
 
 @dataclass(frozen=True)

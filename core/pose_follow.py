@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .person import (LOST_FRAMES, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, body_size,
-                     pick_distance, region_of)
+                     far_from, pick_distance, region_of)
 from .pose_torch.networks import one_cpu_thread
 from .pose_torch.turned import TurnedLook
 
@@ -109,19 +109,25 @@ class Follower:
         size = body_size(pts)
         if pick is None and not self.identity.known and not self._prominent(image, region):
             return False
-        looks_due = (self.doubt or self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
-                     or not self.identity.known or (pick is None and self.identity.disagrees(region, size)))
-        signature = appearance(image, pts) if looks_due else None
+        due = self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
+        unlike: float | None = None
         if pick is None and self.identity.known:
-            if not self.identity.accepts(region, signature, size):
-                if self.identity.settled and self.identity.looks_like(signature) is False:
+            rival = (lambda unlike: self._rival(image, region, unlike)) if self._frames % RIVAL_EVERY == 0 else None
+            checked = self.identity.check(region, size, lambda: appearance(image, pts), due=due, doubt=self.doubt,
+                                          rival=rival)
+            self.doubt = checked.doubt
+            if not checked.accepted:
+                if self.identity.settled and checked.like is False:
                     self.identity.bystander = region  # someone else: the stand-in must not take them either
                 return False
-            if looks_due:
-                self.doubt = self.identity.settled and self.identity.looks_like(signature) is False
-            if self.doubt and self._frames % RIVAL_EVERY == 0 and self._rival(image, region, signature):
+            if checked.rival is not None:
+                self.identity.see(checked.rival.region, checked.rival.signature, checked.rival.size)
+                self.tracker().pause()
                 return False
-        self.identity.see(region, signature, size)
+            signature, unlike = checked.signature, checked.unlike
+        else:
+            signature = appearance(image, pts) if due or self.doubt or not self.identity.known else None
+        self.identity.see(region, signature, size, unlike)
         if pick is not None:  # the user chose this frame: their looks here are theirs
             self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         if self._tracker is not None:
@@ -133,8 +139,6 @@ class Follower:
         ``finder.Finder.search`` with nobody known), not whoever Holistic's detector scored highest:
         whether Holistic's body (``region``) is them. If not, the identity moves to them and the
         stand-in takes over there."""
-        from .pose_torch.finder import far_from
-
         with one_cpu_thread():
             found = self.tracker().finder.search(image, Identity())
         if found is None or not far_from(found.region, region):
@@ -143,19 +147,11 @@ class Follower:
         self.tracker().pause()
         return False
 
-    def _rival(self, image: np.ndarray, region: np.ndarray, signature: np.ndarray | None) -> bool:
-        """Whether someone else in ``image`` looks more like the person than Holistic's body (which
-        may be a passer-by who took the track while hiding them); if so the identity moves to them
-        and the stand-in takes over there."""
+    def _rival(self, image: np.ndarray, region: np.ndarray, unlike: float):
+        """Someone else in ``image`` who looks more like the person than Holistic's body at ``region``, ``unlike``
+        them (a passer-by who took the track while hiding them?): a ``finder.Found``, or None."""
         with one_cpu_thread():
-            rival = self.tracker().finder.rival(image, self.identity, region, self.identity.unlike(signature),
-                                                self.mirror_average)
-        if rival is None:
-            return False
-        self.doubt = False
-        self.identity.see(rival.region, rival.signature, rival.size)
-        self.tracker().pause()
-        return True
+            return self.tracker().finder.rival(image, self.identity, region, unlike, self.mirror_average)
 
     def stand_in(self, image: np.ndarray, pick: np.ndarray | None):
         """The followed person's body in ``image`` by the torch tracker: ((33, 3) x, y normalized and

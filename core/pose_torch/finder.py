@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..person import (LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, body_size, pick_distance,
-                      region_of)
+from ..person import (LOST_FRAMES, REPLACE_MARGIN, REPLACE_MAX, Identity, appearance, body_size, far_from,
+                      pick_distance, region_of)
 from . import body
 
 NEAR_DETECTION = 0.1
@@ -91,11 +91,6 @@ def roi_of_region(region: np.ndarray, w: int, h: int) -> np.ndarray:
     return np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, region[3]])
 
 
-def far_from(region: np.ndarray, other: np.ndarray) -> bool:
-    """The two regions hold different people (their pelvises a quarter region apart or more)."""
-    return bool(np.hypot(*(region[:2] - other[:2])) > 0.25 * max(other[2], 1.0))
-
-
 def detect_in(models, image: np.ndarray, rois: np.ndarray, min_score: float) -> list[tuple[float, np.ndarray]]:
     """(score, ROI (5,) for the landmark model) of the detections in each crop ``rois`` (N, 5 normalized) of
     ``image``, in crop order, one detector batch; each decoded in its crop's own square (no letterbox
@@ -147,14 +142,19 @@ class Finder:
 
     def candidates(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None) -> list[np.ndarray]:
         """ROIs (5,) to put to the landmark model for ``identity`` (or the person at ``pick``) in ``image``:
-        regions round the pick, their expected region turned ``TURNS`` ways, and detections."""
+        regions round the pick, their expected region turned ``TURNS`` ways (or, lost, upright there and
+        ``BESIDE`` it: a person the detector cannot see, such as the rendered crossings' far walker, comes out
+        from behind someone where they were going), and detections."""
         h, w = image.shape[:2]
         rois = []
         if pick is not None:  # regions round the pick: the detector may miss whoever was picked
             for side in PICK_SIDES:
                 for k in range(4):
                     rois.append(roi_of_region(np.array([pick[0], pick[1], side * h, k * math.pi / 2]), w, h))
-        return rois + self._expected_turned(image, identity, range(TURNS)) + self.detected(image, identity)
+        expected = identity.expected()
+        where = [] if expected is None or identity.missing < LOST_FRAMES else \
+            [roi_of_region(expected * [1, 1, 1, 0], w, h)] + self._expected_beside(image, identity)
+        return rois + self._expected_turned(image, identity, range(TURNS)) + where + self.detected(image, identity)
 
     @staticmethod
     def _expected_turned(image: np.ndarray, identity: Identity, turns) -> list[np.ndarray]:

@@ -307,23 +307,17 @@ class BodyTracker:
         region = region_of(pts)
         if region is None:
             return False
-        # Their looks are checked now and then (a few milliseconds), every frame while they do not
-        # match (someone else may hold the track and the person come out from behind them), and where
-        # the body's size or place disagree with the track (the crop may have slid onto a bystander).
         size = body_size(pts)
-        due = st.doubt or st.ticks % SIGNATURE_EVERY == 0 or st.identity.disagrees(region, size)
-        signature = appearance(image, pts) if due else None
-        if not st.identity.accepts(region, signature, size):
+        rival = (lambda unlike: self.finder.rival(image, st.identity, region, unlike, self.settings.mirror_average)) \
+            if st.ticks % RIVAL_EVERY == 0 else None
+        checked = st.identity.check(region, size, lambda: appearance(image, pts), due=st.ticks % SIGNATURE_EVERY == 0,
+                                    doubt=st.doubt, rival=rival)
+        st.doubt = checked.doubt
+        if not checked.accepted:
             return False
-        if due:
-            st.doubt = st.identity.settled and st.identity.looks_like(signature) is False
-        if st.doubt and st.ticks % RIVAL_EVERY == 0:
-            rival = self.finder.rival(image, st.identity, region, st.identity.unlike(signature),
-                                      self.settings.mirror_average)
-            if rival is not None:
-                st.doubt = False
-                return rival
-        st.identity.see(region, signature, size)
+        if checked.rival is not None:
+            return checked.rival
+        st.identity.see(region, checked.signature, size, checked.unlike)
         return True
 
     def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:

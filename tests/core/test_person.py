@@ -26,6 +26,7 @@ from core.person import (  # noqa: E402
     PersonPick,
     appearance,
     appearance_distance,
+    body_size,
     parse_pick,
     pick_distance,
     region_of,
@@ -201,3 +202,30 @@ def test_a_missing_person_is_searched_for_on_the_next_frames_then_every_few() ->
     who.see(region_of(standing(300, 200)))
     assert who.search_due()
 
+
+
+def _placed(cx: float, cy: float) -> np.ndarray:
+    """``standing``, the landmarks it does not place (left at 0, 0) unseen."""
+    pts = standing(cx, cy)
+    pts[(pts[:, :2] == 0).all(1), 2] = 0.0
+    return pts
+
+
+def test_after_a_loss_someone_beyond_the_persons_first_reach_must_look_like_them() -> None:
+    """The rendered three-person crossing: the far walker, hidden ten frames behind the walker in front, was
+    taken to be the jumper found 0.53 region sides from where he was going (within a reach grown by the
+    missing frames) who did not look like him (0.68), and followed for the rest of the clip."""
+    a = _placed(200, 180)
+    person = Identity()
+    for _ in range(SETTLE_LOOKS):
+        person.see(region_of(a), appearance(painted([(a, RED, DARK)]), a), body_size(a))
+    for _ in range(10):
+        person.miss()
+    side = person.region[2]
+    there = _placed(200 + 0.55 * side, 180)
+    assert person.near(region_of(there))  # the place alone would take anyone there
+    someone = appearance(painted([(there, BLUE, SAND)]), there)
+    assert not person.accepts(region_of(there), someone, body_size(there))
+    assert person.accepts(region_of(there), appearance(painted([(there, RED, DARK)]), there), body_size(there))
+    close = _placed(200 + 0.2 * side, 180)  # within the first reach, the place decides (looks change: a flip)
+    assert person.accepts(region_of(close), appearance(painted([(close, BLUE, SAND)]), close), body_size(close))

@@ -91,3 +91,41 @@ def test_a_body_that_disagrees_with_the_track_must_look_like_the_person() -> Non
     on_them = _body(322, 204, 150)
     assert identity.disagrees(region_of(on_them), body_size(on_them))
     assert not identity.accepts(region_of(on_them), appearance(image, other), body_size(on_them))
+
+
+class _FindsOnlyThere:
+    """The landmark model, for :class:`core.pose_torch.finder.Finder`: reads the body ``points`` (33, 3 px) in any
+    upright crop centred within a tenth of its side of their pelvis, nobody elsewhere."""
+
+    def __init__(self, points: np.ndarray) -> None:
+        self.points = points
+
+    def landmarks(self, images, rois, mirror_average=False):
+        n = len(rois)
+        flags, lms, worlds = np.zeros(n), np.zeros((n, 39, 5)), np.zeros((n, 39, 3))
+        for k, roi in enumerate(rois):
+            gap = np.hypot(roi[0] * SIZE[0] - self.points[23:25, 0].mean(), roi[1] * SIZE[1] - self.points[23:25, 1].mean())
+            if gap < 0.1 * roi[2] * SIZE[0] and abs(roi[4]) < 0.3:
+                flags[k] = 0.95
+                lms[k, :33, :2], lms[k, :33, 3] = self.points[:, :2] / SIZE, self.points[:, 2]
+        return flags, lms, worlds
+
+
+def test_a_lost_person_the_detector_misses_is_looked_for_where_they_were(monkeypatch) -> None:
+    """The rendered three-person crossing: the far walker (136 px tall) came out from behind the walker in front
+    after more than ``LOST_FRAMES`` frames, where he was going; the detector never sees him, and a lost person
+    was looked for in detections only: he was never found again."""
+    from core.person import LOST_FRAMES
+    from core.pose_torch.finder import Finder
+
+    person = _walk(0)
+    identity = Identity()
+    for _ in range(SETTLE_LOOKS):
+        identity.see(region_of(person), appearance(painted([(person, BLUE, SAND)]), person), body_size(person))
+    for _ in range(LOST_FRAMES + 3):
+        identity.miss()
+    back = _body(350, 200, 150)  # a little further on
+    finder = Finder(_FindsOnlyThere(back), 0.5, 0.5)
+    monkeypatch.setattr(finder, "detect_turned", lambda *args, **kwargs: [])  # the detector sees nobody
+    found = finder.search(painted([(back, BLUE, SAND)]), identity)
+    assert found is not None and np.hypot(*(found.region[:2] - region_of(back)[:2])) < 1.0

@@ -127,8 +127,11 @@ def test_each_persons_error_with_everyone_is_compared_with_them_captured_alone()
     alone_a[:6] = np.nan                                            # alone, person 0 was found from frame 6 on
     alone_b = b.copy()
     alone_b[:, 2] += [0.04, 0.0, 0.0]                               # 4 cm off alone
-    figures = tracking.alone_figures([(bent, people_2d[1]), (a, people_2d[0])], [(alone_a, None), (alone_b, None)],
-                                     truth)
+    alone_a_2d = people_2d[0].copy()
+    alone_a_2d[:6] = np.nan
+    figures = tracking.alone_figures([(bent, people_2d[1]), (a, people_2d[0])],
+                                     [(alone_a, alone_a_2d), (alone_b, people_2d[0])], truth)  # person 1's pick: on 0
+    assert figures["person0.alone_identity"] == pytest.approx(0.5) and figures["person1.alone_identity"] == 0.0
     assert figures["person0.all_pa_mm"] == pytest.approx(0.0, abs=1e-6) == figures["person0.alone_pa_mm"]
     assert figures["person1.all_pa_mm"] > 2 * figures["person1.alone_pa_mm"] > 0
     assert figures["pa_ratio_max"] == figures["person1.pa_ratio"] > 2
