@@ -118,6 +118,35 @@ def facing_directions(body_world: np.ndarray) -> np.ndarray:
 
 FLIP_COSINE = -0.5
 """Facing directions of consecutive frames with a cosine below this count as a left/right swap."""
+GLITCH_COSINE = 0.5
+"""Facing directions of consecutive frames with a cosine between ``FLIP_COSINE`` and this (a 60-120 degree turn
+in one frame): a sideways glitch, not compared with."""
+GLITCH_FRAMES = 3
+"""A chest held this many frames in a glitch's direction is taken as it is (it was no glitch)."""
+
+
+class FacingFlips:
+    """MediaPipe's left/right flips, one frame's chest direction after another (call in order; True at a flip).
+
+    A chest that turns over 120 degrees within a frame is a flip: no body turns so fast. One that turns
+    60-120 degrees is a sideways glitch, often half of a flip MediaPipe makes over two frames (the demo's
+    frames 16-17: 73 then 68 degrees): it is not compared with, so the frame after it is compared with the
+    frame before it; a chest held ``GLITCH_FRAMES`` frames in a glitch's direction is taken as it is."""
+
+    def __init__(self) -> None:
+        self.facing: np.ndarray | None = None  # the frame compared with, as MediaPipe labelled it
+        self.glitches = 0  # frames in a row not compared with
+
+    def __call__(self, facing: np.ndarray) -> bool:
+        if self.facing is None:
+            self.facing = facing
+            return False
+        cosine = float(facing @ self.facing)
+        if FLIP_COSINE <= cosine < GLITCH_COSINE and self.glitches + 1 < GLITCH_FRAMES:
+            self.glitches += 1
+            return False
+        self.facing, self.glitches = facing, 0
+        return cosine < FLIP_COSINE
 
 
 def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[int]:
@@ -138,7 +167,8 @@ def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[
     # A swap turns the chest by ~180 degrees (cosine near -1; -0.8 to -1.0 on
     # real clips); a one-frame sideways glitch only by ~90-110 (cosine -0.1 to
     # -0.4) and must not start a run, or the true frames after it get flipped.
-    flips = np.einsum("ij,ij->i", facing[valid[1:]], facing[valid[:-1]]) < FLIP_COSINE
+    flip = FacingFlips()
+    flips = np.array([flip(facing[i]) for i in valid])[1:]
     # Runs of valid frames with a consistent labelling: run id per valid frame.
     run_id = np.concatenate([[0], np.cumsum(flips)])
     num_runs = int(run_id[-1]) + 1

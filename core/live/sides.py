@@ -18,20 +18,14 @@ A chest that turns by 60-120 degrees within a frame is no body's turn either, an
 no clean swap: MediaPipe's sideways glitch, passing between two labellings
 (frame 67 of the demo). It does not become the frame compared with, or the swap
 after it (66 -> 68) would be missed; if the chest stays there ``GLITCH_FRAMES``
-frames, it is taken.
+frames, it is taken (``core.landmarks.FacingFlips``, shared with the offline repair).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks import BODY, FLIP_COSINE, PoseSequence, facing_directions, swap_sides
-
-GLITCH_COSINE = 0.5
-"""Facing directions of consecutive frames with a cosine between ``FLIP_COSINE`` and this (a 60-120 degree turn
-in one frame): a sideways glitch, not compared with."""
-GLITCH_FRAMES = 3
-"""A chest held this many frames in a glitch's direction is taken as it is (it was no glitch)."""
+from ..landmarks import BODY, FacingFlips, PoseSequence, facing_directions, swap_sides
 
 
 class CausalSideSwaps:
@@ -45,10 +39,9 @@ class CausalSideSwaps:
         self._reset()
 
     def _reset(self) -> None:
-        self._facing: np.ndarray | None = None  # the frame compared with, as MediaPipe labelled it
+        self._flips = FacingFlips()
         self._seen = -np.inf  # time of the last frame with a person
         self._hip: np.ndarray | None = None  # the last frame's mid-hip in the image, pixels
-        self._glitches = 0  # frames in a row not compared with
         self._parity = 0  # the current run's labelling against the first run's (0 or 1), by MediaPipe's flips
         self._run_start = 0.0  # when the current run began, seconds
         self._established: int | None = None  # the parity of the last run that lasted over max_swap_seconds
@@ -77,18 +70,12 @@ class CausalSideSwaps:
         hip = 0.5 * (uv[BODY["left_hip"]] + uv[BODY["right_hip"]])
         torso = float(np.linalg.norm(0.5 * (uv[BODY["left_shoulder"]] + uv[BODY["right_shoulder"]]) - hip))
         moved = self._hip is not None and float(np.linalg.norm(hip - self._hip)) > max(torso, 1.0)
-        if self._facing is None or t - self._seen > self.max_swap_seconds or moved:
+        if self._flips.facing is None or t - self._seen > self.max_swap_seconds or moved:
             self._reset()  # nothing to compare with: the labelling as given
-            self._facing, self._run_start = facing, t
-        else:
-            cosine = float(facing @ self._facing)
-            if cosine < FLIP_COSINE:
-                self._flip(t)
-                self._facing, self._glitches = facing, 0
-            elif cosine < GLITCH_COSINE and self._glitches + 1 < GLITCH_FRAMES:
-                self._glitches += 1  # sideways for a frame: the next is compared with the frame before
-            else:
-                self._facing, self._glitches = facing, 0
+            self._flips(facing)
+            self._run_start = t
+        elif self._flips(facing):
+            self._flip(t)
         self._seen, self._hip = t, hip
         if t - self._run_start > self.max_swap_seconds:
             self._established = self._parity  # lasted: this labelling is the person's

@@ -134,6 +134,30 @@ def test_a_sideways_glitch_does_not_start_a_swap() -> None:
     np.testing.assert_array_equal(seq.body_2d, truth)
 
 
+def _turn_chest(seq: PoseSequence, t: int, degrees: float) -> None:
+    c, s_ = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    rot = np.array([[c, 0, s_], [0, 1, 0], [-s_, 0, c]])
+    for name in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"):
+        seq.body_world[t, BODY[name], :3] = rot @ seq.body_world[t, BODY[name], :3]
+
+
+def test_a_swap_made_over_two_frames_is_undone() -> None:
+    """The demo's first second: MediaPipe swaps his sides, and swaps them back over two frames (73 then 68
+    degrees, through a sideways frame), so no single step reads as a flip. Every frame after the swap kept
+    its labelling before (the true frames after it were counted as the swapped ones); the swapped frames are
+    now relabelled, the sideways one with them, and not the true ones around them."""
+    seq = _turning_sequence(60, 10.0)
+    truth = seq.body_2d.copy()
+    for t in range(4, 16):
+        seq.body_2d[t] = seq.body_2d[t][BODY_SWAP]
+        seq.body_world[t] = seq.body_world[t][BODY_SWAP]
+    _turn_chest(seq, 16, 100.0)  # the sideways frame between the two labellings, still swapped
+    seq.body_2d[16] = seq.body_2d[16][BODY_SWAP]
+    seq.body_world[16] = seq.body_world[16][BODY_SWAP]
+    assert repair_side_swaps(seq) == list(range(4, 17))
+    np.testing.assert_array_equal(seq.body_2d, truth)
+
+
 def test_landmarks_are_in_original_pixels_when_frames_are_downscaled(short_clip: Path, sequence) -> None:
     info = open_video(short_clip)
     small = estimate_holistic(
