@@ -27,6 +27,7 @@ Frames: the camera frame (OpenCV), metres; the floor is perpendicular to ``up``.
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 
 import numpy as np
@@ -90,9 +91,10 @@ class StillFeet:
         if len(self._uv) < 2 * SPAN or not np.isfinite(torso) or torso < 5:
             return False, False
         scale = 0.5 / torso  # metres a pixel
-        with np.errstate(invalid="ignore"):
-            now = np.median(np.stack(list(self._uv)[SPAN:]), axis=0)
-            before = np.median(np.stack(list(self._uv)[:SPAN]), axis=0)
+        with warnings.catch_warnings():  # a point unseen on every frame of a span: NaN, not standing
+            warnings.simplefilter("ignore", RuntimeWarning)
+            now = np.nanmedian(np.stack(list(self._uv)[SPAN:]), axis=0)
+            before = np.nanmedian(np.stack(list(self._uv)[:SPAN]), axis=0)
         out = []
         for foot in range(2):
             points = slice(2 * foot, 2 * foot + 2)
@@ -124,9 +126,9 @@ class CausalFootLock:
         self.carry = np.zeros(3)  # the root's shift, camera frame, metres (along the floor)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 3) held heel and toe, camera frame
 
-    def reset(self) -> None:
-        """Forget every stance and the root's shift (the person was lost)."""
-        self.carry = np.zeros(3)
+    def lose(self) -> None:
+        """The person was lost: forget every stance, keep the root's shift (the held pose carries it, and it
+        fades back at ``RELEASE_STEP`` a frame once the person is found again, as after any stance)."""
         self._place = [None, None]
 
     def _held(self, foot: int, points: np.ndarray) -> np.ndarray:

@@ -108,7 +108,7 @@ class LiveSolver:
         self.ground: CausalGround | None = None
         self.lock_feet = lock_feet
         self.foot_lock: CausalFootLock | None = None
-        self.still_feet = StillFeet()
+        self.still_feet = StillFeet() if lock_feet else None
         cutoff = smoothing_cutoff(smoothing)
         # FILTER_BETA for both (was 1 for the rotations, 2 for the root): what its lag cost, README "Live figures".
         self._rot_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
@@ -220,9 +220,9 @@ class LiveSolver:
         fitted = time.perf_counter()
         flags = 0
         if found is None:
-            self.still_feet.reset()  # the feet's history ends with the person's
-            if self.foot_lock is not None:
-                self.foot_lock.reset()
+            if self.foot_lock is not None and self.still_feet is not None:
+                self.still_feet.reset()  # the feet's history ends with the person's
+                self.foot_lock.lose()
             if self._last is None:
                 return None
             aa, trans_cam = self._last
@@ -230,7 +230,6 @@ class LiveSolver:
             confidence = 0.0
         else:
             aa, trans_cam = self._filter(found[0], found[1], t)
-            self._last = (aa, trans_cam)
             confidence = float(np.clip(seen_confidence(seq.body_2d)[0], 0.0, 1.0))
         filtered = time.perf_counter()
         J = self.rest.joints
@@ -241,10 +240,11 @@ class LiveSolver:
         floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t, up)
         if found is not None:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
-            if self.foot_lock is not None:
+            if self.foot_lock is not None and self.still_feet is not None:
                 soles = pos[0, PROXY_INDEX] @ self.ground.up - self.ground.sole_offsets - floor
                 still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], soles)
                 trans_cam = self.foot_lock(aa, trans_cam, self.ground.up, still)
+            self._last = (aa, trans_cam)  # held as sent: a lost frame keeps the feet's shift, no jump
         world = aa.copy()
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
         pelvis = self.R_wc @ (J[0] + trans_cam) - np.array([0.0, 0.0, floor])

@@ -85,6 +85,45 @@ def test_a_foot_stands_when_the_picture_shows_it_still_and_not_while_it_moves_or
     assert last == (False, True)
 
 
+def test_a_one_frame_glitch_of_a_foot_point_does_not_end_its_stance() -> None:
+    """A heel unseen on one frame (visibility 0.05: NaN) leaves the medians of the other frames: the foot
+    stands on, its held place kept (a NaN in any median ended the stance for 2 * SPAN frames)."""
+    feet = np.array([[330.0, 300.0], [334.0, 302.0], [310.0, 300.0], [306.0, 302.0]])
+    still = StillFeet()
+    got = []
+    for k in range(20):
+        kp = landmarks(feet)
+        if k == 10:
+            kp[IMAGE_FEET[0], 2] = 0.05
+        got.append(still(kp, np.zeros(4)))
+    assert all(g == (True, True) for g in got[2 * SPAN:])
+
+
+def test_a_lost_frame_holds_the_pose_as_sent_and_the_feet_shift_fades_after_it() -> None:
+    """The stream loses the person for a frame while the root carries the feet's shift: the held frame is the
+    last frame as sent (it jumped back by the whole shift, 10-45 cm on the lock's jitter test), and once
+    the person is found the shift fades at RELEASE_STEP a frame (it started again from zero)."""
+    from core.live.solver import LiveSolver
+    from tests.core.test_live import solved_frames
+    from tests.testdata.clips import CAMERA_K, mannequin_clip
+
+    poses, trans, rest, seq = mannequin_clip(40, np.random.default_rng(4), hands=False, world_axes="view")
+    seq.present[25] = False
+    seq.body_world[25] = np.nan
+    solver = LiveSolver(CAMERA_K, UP, smoothing=0.0, warmup_frames=5)
+    shift = {}
+    for i, solved in solved_frames(solver, seq):
+        assert solved is not None and solver.foot_lock is not None
+        if i == 20:
+            solver.foot_lock.carry = np.array([0.1, 0.0, 0.0])  # along the floor, as a stance leaves it
+        E = solver.camera_extrinsics(solved.camera_height)
+        pelvis = E[:3, :3] @ (solved.trans + solver.rest_joints[0]) + E[:3, 3]  # camera frame
+        shift[i] = pelvis - (rest[0] + trans[i])  # the fit's root is the truth's on exact landmarks
+    assert np.linalg.norm(shift[24]) > 0.05
+    np.testing.assert_allclose(shift[25] + trans[25], shift[24] + trans[24], atol=1e-5)  # held as sent
+    assert abs(np.linalg.norm(shift[26]) - np.linalg.norm(shift[24])) <= 2 * RELEASE_STEP + 0.003
+
+
 def test_the_second_look_finds_the_man_where_the_tracker_took_the_woman(demo_video) -> None:
     """The demo letterboxed into 640x480, as the live bench plays it, frames 0-200: from frame 167 MediaPipe's
     tracker holds the woman walking by (left of the picture) and, with her greyed out, finds nobody while the man
