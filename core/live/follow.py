@@ -66,7 +66,8 @@ class LiveFollow:
     def __init__(self) -> None:
         self.identity = Identity()
         self.stranger: Identity | None = None
-        self.rejected = 0  # frames whose body was someone else
+        self.rejected = 0  # frames whose body was someone else (and on which nobody found the person again)
+        self._rejected_now = False  # the last checked frame's body was someone else
         self.masked = 0  # frames given to the pose with a stranger greyed out
         self._frames = 0
 
@@ -90,6 +91,7 @@ class LiveFollow:
         """Whether the one-frame ``seq``'s body (found in ``rgb``, unmasked) is the person followed; a body
         that is someone else is taken off ``seq`` (``present`` False) and becomes the stranger."""
         self._frames += 1
+        self._rejected_now = False
         if self.identity.missing >= FORGET_FRAMES:
             self.identity, self.stranger = Identity(), None
         points = seq.body_2d[0]
@@ -114,6 +116,7 @@ class LiveFollow:
             self.stranger.see(region, signature)
         seq.present[0] = False
         self.rejected += 1
+        self._rejected_now = True
         self.identity.miss()
         return False
 
@@ -128,6 +131,8 @@ class LiveFollow:
         self.identity.missing -= 1  # as before this frame: the check counted it missing
         if self._is_person(region, signature) and not self._near_stranger(region):
             self.identity.see(region, signature)
+            self.rejected -= self._rejected_now  # the frame is the person's: not one lost to someone else
+            self._rejected_now = False
             return True
         self.identity.missing += 1
         return False

@@ -10,6 +10,8 @@ latency never accumulates. Progress and cancellation are parameters, as for
 
 from __future__ import annotations
 
+import contextlib
+
 import socket
 import statistics
 import threading
@@ -191,7 +193,9 @@ class _Session:
         last_stats = time.perf_counter()
         frame: SourceFrame | None = first
         try:
-            with FramePose(hands=self.settings.hands) as pose, CropSearch() as search:
+            # the second look serves the follow only: without it, no second model is loaded
+            with FramePose(hands=self.settings.hands) as pose, \
+                    (CropSearch() if self.follow is not None else contextlib.nullcontext()) as search:
                 self.search = search
                 while not cancelled() and self.error is None and not self.receiver_gone:
                     if limit is not None and self.streaming and time.perf_counter() - self.start >= limit:
@@ -219,7 +223,7 @@ class _Session:
         if self.error is not None:
             raise MocapError(f"the live solve failed: {self.error}") from self.error
 
-    def _pose(self, pose: FramePose, frame: SourceFrame, search: CropSearch) -> PoseSequence:
+    def _pose(self, pose: FramePose, frame: SourceFrame, search: CropSearch | None) -> PoseSequence:
         """The landmarks of ``frame``: MediaPipe's body, taken off when it is not the person followed; where the
         person is missing, the body a second look finds where they should be (``core.live.search``)."""
         began = time.perf_counter()
@@ -227,7 +231,7 @@ class _Session:
         posed = time.perf_counter()
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
-        if self.follow is not None and not self.follow.check(frame.rgb, seq):
+        if self.follow is not None and search is not None and not self.follow.check(frame.rgb, seq):
             seq = search(frame.rgb, self.follow, frame.index, self.fps) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))

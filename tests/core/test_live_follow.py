@@ -123,3 +123,22 @@ def test_someone_near_where_the_person_was_is_taken_back_and_anyone_but_the_stra
     for _ in range(FORGET_FRAMES):
         check(None)
     assert check(standing(505, 170, height=160), (GREEN, SAND))  # he has left: whoever comes next is followed
+
+
+def test_a_frame_the_second_look_gives_back_is_not_counted_as_lost_to_someone_else() -> None:
+    """The tracker takes the passer-by on one frame; the second look (``core.live.search``) finds the man on
+    it: that frame streams him, so ``frames_someone_else`` (``rejected``) does not count it, only
+    ``frames_found_again`` does."""
+    follow = LiveFollow()
+    frames = clip()
+    taken = run(frames[:30], follow)
+    assert taken == [0] * 30
+    (man, woman), _ = frames[30]
+    image = painted([(man, RED, BLUE), (woman, GREEN, SAND)])
+    theirs = PoseSequence.empty(1, 30.0, (image.shape[1], image.shape[0]))
+    theirs.present[0], theirs.body_2d[0] = True, woman
+    assert not follow.check(image, theirs) and follow.rejected == 1
+    found = PoseSequence.empty(1, 30.0, (image.shape[1], image.shape[0]))
+    found.present[0], found.body_2d[0] = True, man
+    assert follow.take_back(image, found)
+    assert follow.rejected == 0 and follow.identity.missing == 0
