@@ -185,18 +185,29 @@ def body_size(points: np.ndarray) -> float | None:
     return None if region is None else float(region[2])
 
 
-def region_of(points: np.ndarray, min_visibility: float = 0.3) -> np.ndarray | None:
-    """(4,) region (cx, cy, side, rotation) of body landmarks (33, >=3: px, visibility), or None.
-
-    Centred on the mid-hip, rotated so the spine points up, and big enough for
-    every visible landmark, like the region MediaPipe tracks the body in.
-    """
+def rotation_of(points: np.ndarray) -> float | None:
+    """Rotation (radians, clockwise in the image, 0 upright) of body landmarks (33, >=3: px, visibility): the
+    rotation of their :func:`region_of`, without the rest of the region (the turned look's per-frame check of
+    an upright body needs only this), or None where hips or shoulders are unknown."""
     pts = np.asarray(points, np.float64)
     if not np.isfinite(pts[list(_HIPS + _SHOULDERS), :2]).all():
         return None
+    up = pts[list(_SHOULDERS), :2].mean(0) - pts[list(_HIPS), :2].mean(0)
+    return math.atan2(up[0], -up[1])  # 0 when the shoulders are straight above the hips (y down)
+
+
+def region_of(points: np.ndarray, min_visibility: float = 0.3) -> np.ndarray | None:
+    """(4,) region (cx, cy, side, rotation) of body landmarks (33, >=3: px, visibility), or None.
+
+    Centred on the mid-hip, rotated so the spine points up (:func:`rotation_of`), and big enough for
+    every visible landmark, like the region MediaPipe tracks the body in.
+    """
+    pts = np.asarray(points, np.float64)
+    rotation = rotation_of(pts)
+    if rotation is None:
+        return None
     hip = pts[list(_HIPS), :2].mean(0)
     up = pts[list(_SHOULDERS), :2].mean(0) - hip
-    rotation = math.atan2(up[0], -up[1])  # 0 when the shoulders are straight above the hips (y down)
     seen = np.isfinite(pts[:, 0]) & (np.nan_to_num(pts[:, 2]) >= min_visibility)
     reach = np.linalg.norm(pts[seen, :2] - hip, axis=1).max() if seen.any() else 0.0
     reach = max(reach, 1.6 * float(np.hypot(*up)))  # a torso alone still stands for a whole body

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..person import region_of
+from ..person import region_of, rotation_of
 from . import body
 
 TURNED_DEGREES = 45.0
@@ -65,21 +65,6 @@ class TurnedReading:
 
 def _wrap(angle: float) -> float:
     return float(body.normalize_radians(angle))
-
-
-_HIPS, _SHOULDERS = [23, 24], [11, 12]
-
-
-def rotation_of(points: np.ndarray) -> float | None:
-    """Rotation (radians, clockwise in the image, 0 upright) of body landmarks (33, >=3: px, visibility): the
-    rotation of their ``core.person.region_of``, without the rest of the region (the per-frame check of an
-    upright body needs only this), or None where hips or shoulders are unknown."""
-    pts = np.asarray(points, np.float64)
-    hip, shoulder = pts[_HIPS, :2].mean(0), pts[_SHOULDERS, :2].mean(0)
-    if not (np.isfinite(hip).all() and np.isfinite(shoulder).all()):
-        return None
-    up = shoulder - hip
-    return math.atan2(up[0], -up[1])
 
 
 class TurnedLook:

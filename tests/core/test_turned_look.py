@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.person import region_of
+from core.person import region_of, rotation_of
 from core.pose_torch.finder import pixels
-from core.pose_torch.turned import TurnedLook, rotation_of
+from core.pose_torch.turned import TurnedLook
 
 ROOT = Path(__file__).resolve().parents[2]
 
