@@ -265,13 +265,14 @@ def of_take(motion, rows: list[int]) -> Take:
             np.asarray(motion.camera_extrinsics, np.float64))
 
 
-REFERENCE_WRONG = ((0, 12), (66, 74))
-"""Frames of the reference (the offline balanced take of the full-resolution demo) that are not the man as he
-is, checked by looking (its skeleton drawn over the frames, December 2026): he faces the camera on the box (his
-face in view), the take turns him to face away (its left wrist on the image's left) on 0-12 and 66-74, where
-MediaPipe swapped his sides and the offline repair missed it. Left out of the figures, with the take's bridged
-frames. Through the flip (166-195) the take stays on him (the 640x480 clip's offline take follows the woman
-from 182 instead, which is why it is no reference)."""
+REFERENCE_WRONG: tuple[tuple[int, int], ...] = ()
+"""Spans of frames of the reference (the offline balanced take of the full-resolution demo) that are not the man
+as he is, checked by looking (its skeleton drawn over the frames): left out of the figures, with the take's
+bridged frames. None since December 2026: it was ((0, 12), (66, 74)), where the take turned him to face away
+(its left wrist on the image's left) while he faces the camera on the box, because MediaPipe swapped his sides
+and swapped them back over two frames, which the offline repair did not count (``core.landmarks.FacingFlips``
+does); the preview of those frames now shows him facing the camera. Through the flip (166-195) the take stays on
+him (the 640x480 clip's offline take follows the woman from 182 instead, which is why it is no reference)."""
 
 
 def reference_frames(ref) -> tuple[set[int], list[str]]:
