@@ -206,6 +206,9 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
     return {
         "delivered_fps": (len(arr) - 1) / span, "seconds": span, "poses_received": len(arr),
         "frames_dropped_by_engine": done.get("frames_dropped", float("nan")),
+        "frames_someone_else": done.get("frames_someone_else", float("nan")),
+        "frames_found_again": done.get("frames_found_again", float("nan")),
+        "frames_sent_by_engine": done.get("frames_sent", float("nan")),
         "latency_median_ms": float(np.median(latency)), "latency_p95_ms": float(np.percentile(latency, 95)),
         "latency_first_quarter_ms": float(np.median(latency[:q])),
         "latency_last_quarter_ms": float(np.median(latency[-q:])),
