@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import os
 import platform
 import subprocess
@@ -103,8 +104,11 @@ def score_clip(clip, raw: Path, capture_seconds: float) -> tuple[dict[str, float
     fused = take_gravity(motion, lines)
     seconds = time.perf_counter() - t0
     pitch, roll = pitch_roll_from_up(up_true)
+    reused = not math.isfinite(capture_seconds)  # a capture kept from --raw-dir: it was not timed
     out: dict[str, float] = {"truth_pitch_deg": pitch, "truth_roll_deg": roll, "gravity_seconds": seconds,
-                             "capture_seconds": capture_seconds, "gravity_share": seconds / capture_seconds}
+                             "capture_reused": float(reused),
+                             **({} if reused else {"capture_seconds": capture_seconds,
+                                                   "gravity_share": seconds / capture_seconds})}
     printed = [f"{clip.spec.name}: true pitch {pitch:.1f}, roll {roll:.1f}; gravity {seconds:.2f} s"]
     for source in [*take_sources(motion, lines), fused]:
         key = "fused" if source is fused else source.source.replace(" ", "_")
