@@ -56,7 +56,9 @@ class PoseSettings:
             )
 
 
-def _to_array(landmarks, count: int, width: int, height: int, with_visibility: bool) -> np.ndarray:
+def landmark_array(landmarks, count: int, width: int, height: int, with_visibility: bool) -> np.ndarray:
+    """(count, 3) MediaPipe normalized landmarks in pixels of a ``width`` x ``height`` image: x, y, and the
+    visibility (``with_visibility``) or the depth scaled as x (hands, face). Also read by the live stream."""
     pts = landmarks.landmark
     if len(pts) < count:
         raise MocapError(f"MediaPipe returned {len(pts)} landmarks, expected {count}")
@@ -68,7 +70,7 @@ def _to_array(landmarks, count: int, width: int, height: int, with_visibility: b
     return out
 
 
-def _world_array(landmarks) -> np.ndarray:
+def world_landmark_array(landmarks) -> np.ndarray:
     """(33, 4) metric world landmarks: x, y, z, visibility."""
     return np.array([(p.x, p.y, p.z, p.visibility) for p in landmarks.landmark[:NUM_BODY]], np.float32)
 
@@ -84,7 +86,7 @@ def _same_person(body_2d: np.ndarray, mirrored, width: int, height: int) -> bool
     ones (median): with several people in view the two trackers may follow
     different ones, and then nothing is averaged.
     """
-    back = _to_array(mirrored, NUM_BODY, width, height, True)[:, :2]
+    back = landmark_array(mirrored, NUM_BODY, width, height, True)[:, :2]
     back[:, 0] = width - back[:, 0]
     back = back[BODY_SWAP]
     plain = body_2d[:, :2]
@@ -106,21 +108,21 @@ def _store_holistic(seq: PoseSequence, count: int, res, mirrored, rgb: np.ndarra
     width, height = (int(v) for v in seq.image_size)
     if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
         seq.present[count] = True
-        seq.body_2d[count] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
-        seq.body_world[count] = _world_array(res.pose_world_landmarks)
+        seq.body_2d[count] = landmark_array(res.pose_landmarks, NUM_BODY, width, height, True)
+        seq.body_world[count] = world_landmark_array(res.pose_world_landmarks)
     if mirrored is not None:
         flipped = np.ascontiguousarray(rgb[:, ::-1])
         flipped.flags.writeable = False
         other = mirrored.process(flipped)
         if (seq.present[count] and other.pose_world_landmarks is not None and other.pose_landmarks is not None
                 and _same_person(seq.body_2d[count], other.pose_landmarks, width, height)):
-            back = unmirror_body(_world_array(other.pose_world_landmarks)[:, :3])
+            back = unmirror_body(world_landmark_array(other.pose_world_landmarks)[:, :3])
             seq.body_world[count, :, :3] = 0.5 * (seq.body_world[count, :, :3] + back)
     for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
         if lm is not None:
-            target[count] = _to_array(lm, NUM_HAND, width, height, False)
+            target[count] = landmark_array(lm, NUM_HAND, width, height, False)
     if res.face_landmarks is not None:
-        seq.face[count] = _to_array(res.face_landmarks, NUM_FACE, width, height, False)
+        seq.face[count] = landmark_array(res.face_landmarks, NUM_FACE, width, height, False)
 
 
 class _Frames:

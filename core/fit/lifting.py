@@ -74,8 +74,8 @@ from ..camera import solve_translation
 from ..landmarks import BODY
 from ..rotations import axis_angle_to_matrix, rotation_between
 
-# (parent, child, landmarks that ride with the child), outwards from the trunk.
-_CHAIN = [
+# (parent, child, landmarks that ride with the child), outwards from the trunk (also the live stream's bones).
+LIMB_CHAIN = [
     (BODY["left_shoulder"], BODY["left_elbow"], ()),
     (BODY["left_elbow"], BODY["left_wrist"], (BODY["left_pinky"], BODY["left_index"], BODY["left_thumb"])),
     (BODY["right_shoulder"], BODY["right_elbow"], ()),
@@ -86,7 +86,7 @@ _CHAIN = [
     (BODY["right_knee"], BODY["right_ankle"], (BODY["right_heel"], BODY["right_foot_index"])),
 ]
 _TRUNK = (BODY["left_shoulder"], BODY["right_shoulder"], BODY["left_hip"], BODY["right_hip"])
-_MOVED = sorted({*_TRUNK, *(c for _, c, _ in _CHAIN), *(a for _, _, r in _CHAIN for a in r)})
+_MOVED = sorted({*_TRUNK, *(c for _, c, _ in LIMB_CHAIN), *(a for _, _, r in LIMB_CHAIN for a in r)})
 
 
 @dataclass(frozen=True)
@@ -222,17 +222,17 @@ def lift_to_rays(world: np.ndarray, uv: np.ndarray, K: np.ndarray,
     s = settings.outlier_distance
     trust = np.where(seen, np.clip((2.0 * s - miss) / max(s, 1e-9), 0.0, 1.0), 0.0)[..., None]
     length = {}
-    for p, c, _ in _CHAIN:
+    for p, c, _ in LIMB_CHAIN:
         length[(p, c)] = float(np.median(np.linalg.norm(P[:, c] - P[:, p], axis=-1)))
     for i, j in ((0, 2), (1, 3), (4, 6), (5, 7)):  # left and right: one length per bone
-        a, b = _CHAIN[i][:2], _CHAIN[j][:2]
+        a, b = LIMB_CHAIN[i][:2], LIMB_CHAIN[j][:2]
         length[a] = length[b] = 0.5 * (length[a] + length[b])
 
     new = cam.copy()
     for k in _TRUNK:
         on_ray = rays[:, k] * cam[:, k, 2:3]
         new[:, k] = trust[:, k] * on_ray + (1.0 - trust[:, k]) * cam[:, k]
-    for p, c, riders in _CHAIN:
+    for p, c, riders in LIMB_CHAIN:
         L = length[(p, c)]
         parent = new[:, p]
         r = unit[:, c]

@@ -16,12 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..body.landmark_layout import rest_body_landmarks
-from ..fit.lifting import _CHAIN
+from ..fit.lifting import LIMB_CHAIN
 
-BONES = tuple(_CHAIN)
+BONES = tuple(LIMB_CHAIN)
 """(parent, child, riders) landmarks of the eight limb bones, parents before their children: the table
-``core.fit.lifting`` walks when it lifts the limbs onto their rays (one table for both; it is private there, and
-would be better named there as public, e.g. ``LIMB_CHAIN``)."""
+``core.fit.lifting`` walks when it lifts the limbs onto their rays (``LIMB_CHAIN``, one table for both)."""
 
 
 def limb_lengths(rest_joints: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import contextlib
 import numpy as np
 
 from ..landmarks import NUM_BODY, NUM_HAND, PoseSequence
-from ..pose import _to_array, _world_array  # the offline backend's own landmark conversions
+from ..pose import landmark_array, world_landmark_array  # the offline backend's landmark conversions
 
 
 class FramePose:
@@ -46,10 +46,10 @@ class FramePose:
         res = self._model.process(rgb)
         if res.pose_landmarks is not None and res.pose_world_landmarks is not None:
             seq.present[0] = True
-            seq.body_2d[0] = _to_array(res.pose_landmarks, NUM_BODY, width, height, True)
-            seq.body_world[0] = _world_array(res.pose_world_landmarks)
+            seq.body_2d[0] = landmark_array(res.pose_landmarks, NUM_BODY, width, height, True)
+            seq.body_world[0] = world_landmark_array(res.pose_world_landmarks)
         if self.hands:
             for target, lm in ((seq.left_hand, res.left_hand_landmarks), (seq.right_hand, res.right_hand_landmarks)):
                 if lm is not None:
-                    target[0] = _to_array(lm, NUM_HAND, width, height, False)
+                    target[0] = landmark_array(lm, NUM_HAND, width, height, False)
         return seq

@@ -27,7 +27,7 @@ import contextlib
 import numpy as np
 
 from ..landmarks import NUM_BODY, PoseSequence
-from ..pose import _to_array, _world_array  # the offline backend's own landmark conversions
+from ..pose import landmark_array, world_landmark_array  # the offline backend's landmark conversions
 from .follow import LiveFollow
 
 SEARCH_FRAMES = 30
@@ -48,7 +48,6 @@ class CropSearch:
         self._stack = contextlib.ExitStack()
         self._model = self._stack.enter_context(mp.solutions.pose.Pose(
             static_image_mode=True, model_complexity=model_complexity, min_detection_confidence=min_detection))
-        self.searched = 0  # frames read a second time
         self.found = 0  # ... whose body was the person's
 
     def __enter__(self) -> CropSearch:
@@ -75,11 +74,11 @@ class CropSearch:
         res = self._model.process(crop)
         if res.pose_landmarks is None or res.pose_world_landmarks is None:
             return seq
-        body = _to_array(res.pose_landmarks, NUM_BODY, n, n, True)
+        body = landmark_array(res.pose_landmarks, NUM_BODY, n, n, True)
         body[:, :2] += (x0, y0)
         seq.present[0] = True
         seq.body_2d[0] = body
-        seq.body_world[0] = _world_array(res.pose_world_landmarks)
+        seq.body_world[0] = world_landmark_array(res.pose_world_landmarks)
         return seq
 
     def __call__(self, rgb: np.ndarray, follow: LiveFollow, index: int, fps: float) -> PoseSequence | None:
@@ -93,7 +92,6 @@ class CropSearch:
         region = identity.expected()
         if region is None or not 0 < identity.missing <= SEARCH_FRAMES:
             return None
-        self.searched += 1
         seq = self.read(rgb, region[:2], CROP_SCALE * float(region[2]), index, fps)
         if not seq.present[0] or not follow.take_back(rgb, seq):
             return None
