@@ -126,3 +126,31 @@ def test_a_limb_one_view_alone_sees_is_put_on_its_ray_a_bone_from_its_parent():
     assert hung[20:, [13, 15]].all() and hung.sum() == 2 * (T - 20)
     assert np.isnan(out[:, [16, 24, 26]]).all()
     np.testing.assert_array_equal(out[:, :13], truth[:, :13])
+
+
+def test_with_too_few_triangulated_frames_the_bone_is_the_views_own_length_on_its_ray():
+    """Fewer than MIN_BONE_FRAMES frames measured the bone: the hung point still lies on the view's ray (its
+    picture kept), at the view's own bone length from the parent (MediaPipe's, here 20% long), not at a
+    length measured from too few frames."""
+    from core.multiview.triangulate import MIN_BONE_FRAMES, hang_on_parents
+
+    rig = look_at_rig(ring(2, 90.0))
+    T = 30
+    truth = skeleton(np.arange(T) / 30.0, seed=7)
+    obs = observe(rig, truth)
+    points = truth.copy()
+    points[MIN_BONE_FRAMES - 1:, [13, 15]] = np.nan   # one frame short of measuring the bones
+    own = np.stack([1.2 * truth, truth])
+    conf = np.ones((2, T, 33))
+    conf[1, :, [13, 15]] = 0.05
+    out, hung = hang_on_parents(points, own, obs[..., :2], conf, rig)
+    later = slice(MIN_BONE_FRAMES - 1, None)
+    assert hung[later, [13, 15]].all()
+    bone = {}
+    for child, parent in ((13, 11), (15, 13)):
+        bone[child] = (np.linalg.norm(out[later, child] - out[later, parent], axis=-1),
+                       np.linalg.norm(truth[later, child] - truth[later, parent], axis=-1))
+    np.testing.assert_allclose(bone[13][0], 1.2 * bone[13][1], rtol=1e-6)  # the shoulder is triangulated
+    # the wrist hangs on a hung elbow its ray may pass further than the bone from: never nearer than the bone
+    assert (bone[15][0] >= 1.2 * bone[15][1] - 1e-6).all()
+    np.testing.assert_allclose(observe(rig, out)[0, later][:, [13, 15], :2], obs[0, later][:, [13, 15], :2], atol=1e-4)
