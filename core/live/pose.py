@@ -18,17 +18,18 @@ from ..pose import landmark_array, world_landmark_array  # the offline backend's
 
 
 class FramePose:
-    """A MediaPipe tracker fed one RGB frame at a time; use as a context manager."""
+    """A MediaPipe tracker fed one RGB frame at a time; use as a context manager. ``static``: every frame read
+    on its own, detector first (MediaPipe's static image mode: the live second look, ``core.live.search``)."""
 
     def __init__(self, *, hands: bool = False, min_detection: float = 0.5, min_tracking: float = 0.5,
-                 model_complexity: int = 1) -> None:
+                 model_complexity: int = 1, static: bool = False) -> None:
         import mediapipe as mp
 
         self.hands = hands
         kind = mp.solutions.holistic.Holistic if hands else mp.solutions.pose.Pose
         self._stack = contextlib.ExitStack()
         self._model = self._stack.enter_context(kind(
-            static_image_mode=False, model_complexity=model_complexity, smooth_landmarks=True,
+            static_image_mode=static, model_complexity=model_complexity, smooth_landmarks=not static,
             min_detection_confidence=min_detection, min_tracking_confidence=min_tracking))
 
     def __enter__(self) -> FramePose:

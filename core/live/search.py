@@ -22,13 +22,11 @@ on those frames only.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
-from ..landmarks import NUM_BODY, PoseSequence
-from ..pose import landmark_array, world_landmark_array  # the offline backend's landmark conversions
+from ..landmarks import PoseSequence
 from .follow import LiveFollow
+from .pose import FramePose
 
 SEARCH_FRAMES = 30
 """Frames (1 s at 30 fps) the person may be missing and still be searched for where they were: after that
@@ -40,21 +38,17 @@ MIN_CROP = 128
 
 
 class CropSearch:
-    """MediaPipe Pose in static mode, run on a crop of a frame; use as a context manager."""
+    """MediaPipe Pose in static mode (:class:`FramePose`), run on a crop of a frame; use as a context manager."""
 
     def __init__(self, *, min_detection: float = 0.5, model_complexity: int = 1) -> None:
-        import mediapipe as mp
-
-        self._stack = contextlib.ExitStack()
-        self._model = self._stack.enter_context(mp.solutions.pose.Pose(
-            static_image_mode=True, model_complexity=model_complexity, min_detection_confidence=min_detection))
-        self.found = 0  # ... whose body was the person's
+        self._pose = FramePose(static=True, min_detection=min_detection, model_complexity=model_complexity)
+        self.found = 0  # frames whose body found again was the person's
 
     def __enter__(self) -> CropSearch:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+        self._pose.__exit__(*exc)
 
     def read(self, rgb: np.ndarray, centre: np.ndarray, side: float, index: int, fps: float) -> PoseSequence:
         """Landmarks of the body MediaPipe finds in the square crop of ``rgb`` (H, W, 3) uint8 of ``side`` px
@@ -70,15 +64,12 @@ class CropSearch:
         if sx1 <= sx0 or sy1 <= sy0:
             return seq
         crop[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
-        crop.flags.writeable = False
-        res = self._model.process(crop)
-        if res.pose_landmarks is None or res.pose_world_landmarks is None:
-            return seq
-        body = landmark_array(res.pose_landmarks, NUM_BODY, n, n, True)
-        body[:, :2] += (x0, y0)
-        seq.present[0] = True
-        seq.body_2d[0] = body
-        seq.body_world[0] = world_landmark_array(res.pose_world_landmarks)
+        found = self._pose.process(crop, index, fps)
+        if found.present[0]:
+            seq.present[0] = True
+            seq.body_2d[0] = found.body_2d[0]
+            seq.body_2d[0, :, :2] += (x0, y0)  # the crop is a translation: back into the frame's pixels
+            seq.body_world[0] = found.body_world[0]
         return seq
 
     def __call__(self, rgb: np.ndarray, follow: LiveFollow, index: int, fps: float) -> PoseSequence | None:
