@@ -101,6 +101,20 @@ def test_an_arm_the_second_view_guesses_at_low_visibility_is_triangulated_from_b
     assert np.isnan(points[:, arm]).all() and not inliers[1, :, arm].any()
 
 
+def _left_arm_behind(frames: int, measured: int):
+    """Two cameras 90 degrees apart; the second cannot see the left elbow and wrist (visibility 0.05, under
+    MIN_CONFIDENCE), so they are triangulated on the first ``measured`` frames only. (rig, truth, observations,
+    triangulated points, confidences)."""
+    rig = look_at_rig(ring(2, 90.0))
+    truth = skeleton(np.arange(frames) / 30.0, seed=7)
+    obs = observe(rig, truth)
+    points = truth.copy()
+    points[measured:, [13, 15]] = np.nan
+    conf = np.ones((2, frames, 33))
+    conf[1, :, [13, 15]] = 0.05
+    return rig, truth, obs, points, conf
+
+
 def test_a_limb_one_view_alone_sees_is_put_on_its_ray_a_bone_from_its_parent():
     """The second camera cannot see the left arm behind the body: the elbow and wrist are not triangulated and
     are put on camera 0's rays through them, at the bone lengths the triangulated frames measured, on the side
@@ -109,18 +123,12 @@ def test_a_limb_one_view_alone_sees_is_put_on_its_ray_a_bone_from_its_parent():
     point whose parent is not known."""
     from core.multiview.triangulate import hang_on_parents
 
-    rig = look_at_rig(ring(2, 90.0))
     T = 40
-    truth = skeleton(np.arange(T) / 30.0, seed=7)
-    obs = observe(rig, truth)
-    points = truth.copy()
-    points[20:, [13, 15]] = np.nan      # left elbow, wrist: frames 0-19 triangulated (their bones measured)
+    rig, truth, obs, points, conf = _left_arm_behind(T, 20)  # left elbow, wrist: bones measured on 0-19
     points[:, 16] = np.nan              # right wrist: both views, disagreeing
     points[:, [24, 26]] = np.nan        # right hip and knee: the knee has no parent to hang on
     turn = axis_angle_to_matrix(np.array([0.0, 0.0, np.radians(10.0)]))
     own = np.stack([0.8 * truth @ turn.T, truth + np.random.default_rng(0).normal(0.0, 0.1, truth.shape)])
-    conf = np.ones((2, T, 33))
-    conf[1, :, [13, 15]] = 0.05         # under MIN_CONFIDENCE: not seen
     out, hung = hang_on_parents(points, own, obs[..., :2], conf, rig)
     np.testing.assert_allclose(out[20:, [13, 15]], truth[20:, [13, 15]], atol=1e-6)
     assert hung[20:, [13, 15]].all() and hung.sum() == 2 * (T - 20)
@@ -134,15 +142,8 @@ def test_with_too_few_triangulated_frames_the_bone_is_the_views_own_length_on_it
     length measured from too few frames."""
     from core.multiview.triangulate import MIN_BONE_FRAMES, hang_on_parents
 
-    rig = look_at_rig(ring(2, 90.0))
-    T = 30
-    truth = skeleton(np.arange(T) / 30.0, seed=7)
-    obs = observe(rig, truth)
-    points = truth.copy()
-    points[MIN_BONE_FRAMES - 1:, [13, 15]] = np.nan   # one frame short of measuring the bones
+    rig, truth, obs, points, conf = _left_arm_behind(30, MIN_BONE_FRAMES - 1)  # one frame short of measuring
     own = np.stack([1.2 * truth, truth])
-    conf = np.ones((2, T, 33))
-    conf[1, :, [13, 15]] = 0.05
     out, hung = hang_on_parents(points, own, obs[..., :2], conf, rig)
     later = slice(MIN_BONE_FRAMES - 1, None)
     assert hung[later, [13, 15]].all()
