@@ -115,11 +115,11 @@ def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.
     out = np.asarray(contacts, bool).copy()
     for p in range(out.shape[1]):
         runs = segments(out[:, p])
-        low = _low_and_slow(out[:, p], sole_height[:, p], None, settings)
+        may = _low_and_slow(out[:, p], sole_height[:, p], None, settings)
         for (s0, e0), (s1, e1) in zip(runs[:-1], runs[1:]):
             near = np.linalg.norm(np.median(points[s0:e0, p, :2], axis=0) - np.median(points[s1:e1, p, :2], axis=0))
-            if s1 - e0 <= settings.same_place_frames and near <= settings.same_place and low[e0:s1].all():
-                out[e0:s1, p] = True
+            may[e0:s1] &= near <= settings.same_place
+        out[:, p] = bridge_gaps(out[:, p], settings.same_place_frames, may)
     return out
 
 
