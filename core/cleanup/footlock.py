@@ -392,18 +392,17 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         # toe misses it). Both blend with the weights, so nothing jumps where a lock starts or ends.
         held_toe = weights[:, t] > 0
         if held_toe.any():
-            pivot = toe_pivots(targets[:, t], contacts[:, h], contacts[:, t])[held_toe]
+            pivot = toe_pivots(targets[:, t], contacts[:, h], contacts[:, t])
+            length = np.linalg.norm(F - A, axis=1, keepdims=True)
+            w = weights[:, t][:, None]
             A_star[held_toe] += (1.0 - weights[held_toe, h])[:, None] * (targets[held_toe, t] - F[held_toe])
-            length = np.linalg.norm(F[held_toe] - A[held_toe], axis=1, keepdims=True)
-            w = weights[held_toe, t][:, None]
-            A_star[held_toe] = _about_pivot(A_star[held_toe], pivot, length, w)
+            A_star[held_toe] = _about_pivot(A_star[held_toe], pivot[held_toe], length[held_toe], w[held_toe])
             # Heels peel off slowly; kept at the foot's length from the toe (else the toe dips into the floor).
             peel = peeling(contacts[:, h], contacts[:, t])
             limited = peel_limited(A_star, peel, blend_frames)
-            moved = np.linalg.norm(limited - A_star, axis=1) > 0  # the peel's own frames and its lag's fade
+            moved = held_toe & (np.linalg.norm(limited - A_star, axis=1) > 0)  # the peel's frames and its lag's fade
             A_star = limited
-            again = moved[held_toe]
-            A_star[held_toe & moved] = _about_pivot(A_star[held_toe & moved], pivot[again], length[again], w[again])
+            A_star[moved] = _about_pivot(A_star[moved], pivot[moved], length[moved], w[moved])
         A_star[:, 2] = lifted_height(A_star[:, 2], rest_height[h], 0.0 if support is None else support[:, h])
         heel[side] = A_star
         # A free toe rides along with the ankle; a held one stays where it is held
