@@ -145,10 +145,16 @@ class CausalFootLock:
     def __call__(self, aa: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool]) -> np.ndarray:
         """(3,) the root's translation (camera frame, metres) of the pose ``aa`` (55, 3) local axis-angle,
         ``trans`` (3,) with the ``standing`` (left, right) feet held; ``up`` (3,) the world's up, camera frame."""
-        up = np.asarray(up, np.float64) / np.linalg.norm(up)
         trans = np.asarray(trans, np.float64)
         pos, _ = forward_kinematics(np.asarray(aa, np.float64)[None], self.J, trans[None], joints=LEG_JOINTS)
-        points = pos[0, PROXY_INDEX]  # (4, 3)
+        return self.hold(pos[0, PROXY_INDEX], trans, up, standing)
+
+    def hold(self, points: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool]) -> np.ndarray:
+        """As calling the lock, given the pose's contact proxies ``points`` (4, 3) (camera frame, metres: the
+        solver has them posed already)."""
+        up = np.asarray(up, np.float64) / np.linalg.norm(up)
+        trans = np.asarray(trans, np.float64)
+        points = np.asarray(points, np.float64)
         offsets = []
         for foot in range(2):
             if standing[foot]:

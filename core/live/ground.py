@@ -42,6 +42,7 @@ class CausalGround:
         self._feet: np.ndarray | None = None
         self._t: float | None = None
         self.floor = float("nan")
+        self.soles = np.full(4, np.nan)  # the last frame's soles along up (floor not taken off), metres
 
     def update(self, proxies: np.ndarray, t: float, up: np.ndarray | None = None) -> tuple[float, tuple[bool, bool]]:
         """(floor level: ``up . p`` of the floor's points, metres; (left, right) planted) after a frame.
@@ -50,7 +51,7 @@ class CausalGround:
         ``up``: (3,) a new up direction (camera frame) from this frame on, None: the same."""
         if up is not None:
             self.up = np.asarray(up, np.float64) / np.linalg.norm(up)
-        soles = proxies @ self.up - self.sole_offsets  # height of the sole under each contact joint
+        soles = self.soles = proxies @ self.up - self.sole_offsets  # height of the sole under each contact joint
         self._window.append((t, np.asarray(proxies, np.float64)))
         while self._window and self._window[0][0] < t - self.window_seconds:
             self._window.popleft()

@@ -108,7 +108,7 @@ class LiveSolver:
         self.ground: CausalGround | None = None
         self.lock_feet = lock_feet
         self.foot_lock: CausalFootLock | None = None
-        self.still_feet = StillFeet() if lock_feet else None
+        self.still_feet = StillFeet()  # which feet the picture shows standing, for the foot lock
         cutoff = smoothing_cutoff(smoothing)
         # FILTER_BETA for both (was 1 for the rotations, 2 for the root): what its lag cost, README "Live figures".
         self._rot_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
@@ -220,7 +220,7 @@ class LiveSolver:
         fitted = time.perf_counter()
         flags = 0
         if found is None:
-            if self.foot_lock is not None and self.still_feet is not None:
+            if self.foot_lock is not None:
                 self.still_feet.reset()  # the feet's history ends with the person's
                 self.foot_lock.lose()
             if self._last is None:
@@ -240,10 +240,9 @@ class LiveSolver:
         floor, (left, right) = self.ground.update(pos[0, PROXY_INDEX], t, up)
         if found is not None:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
-            if self.foot_lock is not None and self.still_feet is not None:
-                soles = pos[0, PROXY_INDEX] @ self.ground.up - self.ground.sole_offsets - floor
-                still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], soles)
-                trans_cam = self.foot_lock(aa, trans_cam, self.ground.up, still)
+            if self.foot_lock is not None:
+                still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], self.ground.soles - floor)
+                trans_cam = self.foot_lock.hold(pos[0, PROXY_INDEX], trans_cam, self.ground.up, still)
             self._last = (aa, trans_cam)  # held as sent: a lost frame keeps the feet's shift, no jump
         world = aa.copy()
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
