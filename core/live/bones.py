@@ -18,23 +18,21 @@ import numpy as np
 from ..body.landmark_layout import rest_body_landmarks
 from ..fit.lifting import LIMB_CHAIN
 
-BONES = tuple(LIMB_CHAIN)
-"""(parent, child, riders) landmarks of the eight limb bones, parents before their children: the table
-``core.fit.lifting`` walks when it lifts the limbs onto their rays (``LIMB_CHAIN``, one table for both)."""
 
 
 def limb_lengths(rest_joints: np.ndarray) -> np.ndarray:
-    """(8,) lengths of :data:`BONES`, metres, on the body of ``rest_joints`` (55, 3)."""
+    """(8,) lengths of the limb bones (``core.fit.lifting.LIMB_CHAIN``, the table the lifting walks), metres, on
+    the body of ``rest_joints`` (55, 3)."""
     P = rest_body_landmarks(rest_joints)
-    return np.array([np.linalg.norm(P[c] - P[p]) for p, c, _ in BONES])
+    return np.array([np.linalg.norm(P[c] - P[p]) for p, c, _ in LIMB_CHAIN])
 
 
 def with_limb_lengths(world: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """A copy of metric landmarks ``world`` (..., 33, >=3) whose limb bones (:data:`BONES`) keep their directions and
+    """A copy of metric landmarks ``world`` (..., 33, >=3) whose limb bones (``LIMB_CHAIN``) keep their directions and
     take ``lengths`` (8,) metres; trunk and head points stay. A bone of no length (or not finite) keeps its own."""
     out = np.array(world, np.float64, copy=True)
     P = np.asarray(world, np.float64)[..., :3]
-    for (parent, child, riders), length in zip(BONES, lengths):
+    for (parent, child, riders), length in zip(LIMB_CHAIN, lengths):
         bone = P[..., child, :] - P[..., parent, :]
         norm = np.linalg.norm(bone, axis=-1, keepdims=True)
         scaled = np.where(norm > 1e-9, bone * (length / np.maximum(norm, 1e-9)), bone)

@@ -208,7 +208,7 @@ class _Session:
                             self.stalled = True
                             break
                         continue
-                    self.landmarks.put((frame, self._pose(pose, frame, search)))
+                    self.landmarks.put((frame, self._pose(pose, frame)))
                     self.stage_ms["decode"].append(frame.decode_ms)
                     frame = None
                     if self.streaming and time.perf_counter() - last_stats >= STATS_EVERY:
@@ -223,7 +223,7 @@ class _Session:
         if self.error is not None:
             raise MocapError(f"the live solve failed: {self.error}") from self.error
 
-    def _pose(self, pose: FramePose, frame: SourceFrame, search: CropSearch | None) -> PoseSequence:
+    def _pose(self, pose: FramePose, frame: SourceFrame) -> PoseSequence:
         """The landmarks of ``frame``: MediaPipe's body, taken off when it is not the person followed; where the
         person is missing, the body a second look finds where they should be (``core.live.search``)."""
         began = time.perf_counter()
@@ -231,8 +231,8 @@ class _Session:
         posed = time.perf_counter()
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
-        if self.follow is not None and search is not None and not self.follow.check(frame.rgb, seq):
-            seq = search(frame.rgb, self.follow, frame.index, self.fps) or seq
+        if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq):
+            seq = self.search(frame.rgb, self.follow, frame.index, self.fps) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))
         self.stage_ms["follow"].append(1000.0 * (posed - began + done - checked))
