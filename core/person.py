@@ -287,8 +287,7 @@ class Identity:
 
     def looks_like(self, signature: np.ndarray | None) -> bool | None:
         """Whether a candidate's signature matches the person's; None when either is unknown."""
-        d = self.unlike(signature)
-        return None if math.isnan(d) else d < APPEARANCE_SAME
+        return _like(self.unlike(signature))
 
     def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
         """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
@@ -336,7 +335,7 @@ class Identity:
         looked = due or doubt or odd
         signature = look() if looked else None
         unlike = self.unlike(signature)
-        like = None if math.isnan(unlike) else unlike < APPEARANCE_SAME
+        like = _like(unlike)
         if not self._accepts(region, odd, like):
             return Checked(False, signature, unlike, doubt)
         if looked:
@@ -344,10 +343,9 @@ class Identity:
         found = rival(unlike) if doubt and rival is not None else None
         return Checked(True, signature, unlike, doubt and found is None, found)
 
-    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None,
-            unlike: float | None = None) -> None:
+    def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> None:
         """The person was found at ``region`` this frame (with this signature and :func:`body_size`, if
-        computed, and the signature's :meth:`unlike`, if the caller has it)."""
+        computed)."""
         region = np.asarray(region, np.float64)
         if self.region is not None and self.missing == 0:
             step = region - self.region
@@ -371,12 +369,9 @@ class Identity:
                 self.signature[both] = 0.5 * (self.signature[both] + signature[both])
             # Else a slow running mean: a passing shadow or flare must not become the person. Looks that do
             # not match are not learnt: they may be a passer-by's, who took the track while hiding the
-            # person (the rival search then finds the person by the looks kept). (A part seen for the first time
-            # was just filled in: the caller's likeness no longer holds.)
-            else:
-                d = self.unlike(signature) if unlike is None or fill.any() else unlike
-                if math.isnan(d) or d < APPEARANCE_SAME:
-                    self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
+            # person (the rival search then finds the person by the looks kept).
+            elif self.looks_like(signature) is not False:
+                self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
 
     def stranger(self) -> "Identity":
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
@@ -387,6 +382,11 @@ class Identity:
     def miss(self) -> None:
         """The person was not found this frame."""
         self.missing += 1
+
+
+def _like(unlike: float) -> bool | None:
+    """An appearance distance read as a likeness: None when unknown (NaN), else under ``APPEARANCE_SAME``."""
+    return None if math.isnan(unlike) else unlike < APPEARANCE_SAME
 
 
 @dataclass(frozen=True)
@@ -411,7 +411,7 @@ class Checked:
     @property
     def like(self) -> bool | None:
         """Whether it looks like the person (:meth:`Identity.looks_like`)."""
-        return None if math.isnan(self.unlike) else self.unlike < APPEARANCE_SAME
+        return _like(self.unlike)
 
 
 @dataclass(frozen=True)

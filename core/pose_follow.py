@@ -110,7 +110,6 @@ class Follower:
         if pick is None and not self.identity.known and not self._prominent(image, region):
             return False
         due = self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
-        unlike: float | None = None
         if pick is None and self.identity.known:
             rival = (lambda unlike: self._rival(image, region, unlike)) if self._frames % RIVAL_EVERY == 0 else None
             checked = self.identity.check(region, size, lambda: appearance(image, pts), due=due, doubt=self.doubt,
@@ -124,10 +123,10 @@ class Follower:
                 self.identity.see(checked.rival.region, checked.rival.signature, checked.rival.size)
                 self.tracker().pause()
                 return False
-            signature, unlike = checked.signature, checked.unlike
+            signature = checked.signature
         else:
             signature = appearance(image, pts) if due or self.doubt or not self.identity.known else None
-        self.identity.see(region, signature, size, unlike)
+        self.identity.see(region, signature, size)
         if pick is not None:  # the user chose this frame: their looks here are theirs
             self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         if self._tracker is not None:

@@ -317,7 +317,7 @@ class BodyTracker:
             return False
         if checked.rival is not None:
             return checked.rival
-        st.identity.see(region, checked.signature, size, checked.unlike)
+        st.identity.see(region, checked.signature, size)
         return True
 
     def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:
