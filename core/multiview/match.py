@@ -42,10 +42,17 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a[..., :2][both], b[..., :2][both]
 
 
+def _median_distance(distances: np.ndarray) -> float:
+    """The median of Sampson distances, inf where it is not a number (degenerate pairs): no agreement to judge
+    by is never a match."""
+    median = float(np.median(distances))
+    return median if np.isfinite(median) else np.inf
+
+
 def _distance(F: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """Median Sampson distance (pixels) of two people's confident keypoints; inf when they share too few."""
     x1, x2 = _pairs(a, b)
-    return float(np.median(sampson_distance(F, x1, x2))) if len(x1) >= MIN_PAIRS else np.inf
+    return _median_distance(sampson_distance(F, x1, x2)) if len(x1) >= MIN_PAIRS else np.inf
 
 
 def match_people(per_view: list[list[PoseSequence | np.ndarray]], rig: CameraRig, *,
@@ -124,7 +131,7 @@ def agreement(reference: PoseSequence | np.ndarray, candidate: PoseSequence | np
     x1, x2 = _pairs(a, b)
     if len(x1) < FIT_MIN_PAIRS:
         return np.inf
-    return float(np.median(sampson_distance(fundamental_from_points(x1, x2), x1, x2)))
+    return _median_distance(sampson_distance(fundamental_from_points(x1, x2), x1, x2))
 
 
 def same_person(reference: PoseSequence | np.ndarray, candidates: list[PoseSequence | np.ndarray], limit: float,
@@ -137,7 +144,6 @@ def same_person(reference: PoseSequence | np.ndarray, candidates: list[PoseSeque
     against 1.3 and 60-99 px under the rig's), and the best must also come within ``FIT_MARGIN`` of the
     next best."""
     costs = [agreement(reference, candidate, F) for candidate in candidates]
-    costs = [c if np.isfinite(c) else np.inf for c in costs]  # no pairs to judge by: never the pick
     if not costs:
         return None
     best = int(np.argmin(costs))
