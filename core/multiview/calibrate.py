@@ -256,10 +256,9 @@ def _scale(points: np.ndarray, person_height: float | None, bone_lengths: dict[s
 
 def _places(points: np.ndarray, up: np.ndarray) -> int:
     """How many separate places, ``PLACE_SIZE`` apart along the floor (normal ``up``), (N, 3) contacts touch."""
-    flat = points - np.outer(points @ up, up)
     axis = np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0])
     axis /= np.linalg.norm(axis)
-    plane = np.stack([flat @ axis, flat @ np.cross(up, axis)], -1)
+    plane = np.stack([points @ axis, points @ np.cross(up, axis)], -1)  # both axes lie in the floor
     return len(np.unique(np.floor(plane / PLACE_SIZE).astype(np.int64), axis=0))
 
 
