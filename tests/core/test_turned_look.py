@@ -46,28 +46,24 @@ def test_upright_bodies_and_readings_that_follow_the_turn_get_no_second_look() -
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_rotation_alone_is_the_regions_rotation(dtype) -> None:
-    """The per-frame check reads only the body's rotation (every frame of a followed capture pays it): the
-    region's own, to the bit, near upright, near upside down (where the angle wraps), and None where the
-    region is None (a hip or shoulder unknown)."""
+def test_the_rotation_is_the_spines_turn_and_unknown_without_hips_or_shoulders(dtype) -> None:
+    """The per-frame check reads only the body's rotation (``core.person.rotation_of``, which ``region_of`` is
+    built on): the turn the spine points to, near upright and near upside down (where the angle wraps),
+    with noisy landmarks too, and None where a hip or shoulder is unknown (any other point unknown: a rotation)."""
     rng = np.random.default_rng(3)
-    cases = [_standing(turn_degrees=t) for t in (0.0, 1e-9, -1e-9, 179.999, 180.0, -179.999, 90.0)]
-    for k in range(300):
-        pts = _standing(rng.uniform(0, 600), rng.uniform(0, 400), rng.uniform(-180, 180)) + rng.normal(0, 5, (33, 3))
-        pts[:, 2] = rng.uniform(0, 1, 33)
-        if k % 5 == 0:
-            pts[rng.choice([11, 12, 23, 24, 0, 27]), rng.integers(0, 2)] = np.nan
-        cases.append(pts)
-    nones = 0
-    for pts in cases:
-        pts = pts.astype(dtype)
-        region, rotation = region_of(pts), rotation_of(pts)
-        assert (region is None) == (rotation is None)
-        if region is None:
-            nones += 1
-        else:
-            assert rotation == region[3]
-    assert 20 < nones < 100
+    for turn in (0.0, 1e-9, -1e-9, 179.999, 180.0, -179.999, 90.0, -45.0):
+        rotation = rotation_of(_standing(turn_degrees=turn).astype(dtype))
+        assert rotation is not None
+        assert abs(math.remainder(rotation - math.radians(turn), 2 * math.pi)) < 1e-5
+    for _ in range(100):
+        turn = rng.uniform(-180, 180)
+        pts = (_standing(rng.uniform(0, 600), rng.uniform(0, 400), turn) + rng.normal(0, 2, (33, 3))).astype(dtype)
+        rotation = rotation_of(pts)
+        assert rotation is not None and abs(math.degrees(math.remainder(rotation - math.radians(turn), 2 * math.pi))) < 5
+        for missing, known in ((rng.choice([11, 12, 23, 24]), False), (rng.choice([0, 15, 27]), True)):
+            gap = pts.copy()
+            gap[missing, rng.integers(0, 2)] = np.nan
+            assert (rotation_of(gap) is not None) == known and (region_of(gap) is not None) == known
 
 
 class _ReadsNearItsTurn:
