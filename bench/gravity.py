@@ -92,6 +92,7 @@ def floor_up_errors(motion, gravity, up_true: np.ndarray, tilt_true: float) -> d
 def score_clip(clip, raw: Path, capture_seconds: float) -> tuple[dict[str, float], list[str]]:
     """Figures of one clip (flat names) and its printed lines."""
     from core.gravity import Gravity, pitch_roll_from_up
+    from core.gravity import fuse
     from core.gravity.take import scene_lines, take_gravity, take_sources
     from core.motion import read_motion
 
@@ -101,7 +102,8 @@ def score_clip(clip, raw: Path, capture_seconds: float) -> tuple[dict[str, float
     sampler = sampled_frames(clip.video, len(clip.truth["limb_cam"]))
     t0 = time.perf_counter()
     lines = scene_lines(sampler, motion.keypoints_2d, np.asarray(motion.frame_indices), motion.camera_intrinsics)
-    fused = take_gravity(motion, lines)
+    sources = take_sources(motion, lines)  # what take_gravity fuses: each source worked out once
+    fused = fuse(sources) if sources else take_gravity(motion, lines)  # none: take_gravity's level fallback
     seconds = time.perf_counter() - t0
     pitch, roll = pitch_roll_from_up(up_true)
     reused = not math.isfinite(capture_seconds)  # a capture kept from --raw-dir: it was not timed
@@ -110,7 +112,7 @@ def score_clip(clip, raw: Path, capture_seconds: float) -> tuple[dict[str, float
                              **({} if reused else {"capture_seconds": capture_seconds,
                                                    "gravity_share": seconds / capture_seconds})}
     printed = [f"{clip.spec.name}: true pitch {pitch:.1f}, roll {roll:.1f}; gravity {seconds:.2f} s"]
-    for source in [*take_sources(motion, lines), fused]:
+    for source in [*sources, fused]:
         key = "fused" if source is fused else source.source.replace(" ", "_")
         error = wm.angle_degrees(source.up, up_true)
         out.update({f"{key}.error_deg": error, f"{key}.sigma_deg": source.sigma_degrees,
