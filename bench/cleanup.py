@@ -114,8 +114,9 @@ def motion_figures(motion, contact: np.ndarray, cam_from_world: np.ndarray,
     (T, 4, 3) in the truth's world."""
     from core.skeleton import LIMB_JOINTS
 
-    feet = to_world(cam_points(motion, FOOT_JOINTS), cam_from_world)
-    limbs = cam_points(motion, LIMB_JOINTS)
+    cam = cam_points(motion, (*FOOT_JOINTS, *LIMB_JOINTS))  # one forward kinematics for both
+    feet = to_world(cam[:, :len(FOOT_JOINTS)], cam_from_world)
+    limbs = cam[:, len(FOOT_JOINTS):]
     jump, jumps = planted_jumps(feet, contact)
     return {
         "foot_skate_mm": skate_mm(feet, contact),
