@@ -295,10 +295,10 @@ def cli_help(python: str) -> str:
     return out.stdout
 
 
-def run_capture(python: str, video: Path, out: Path, hfov: float, preset: str | None) -> float:
-    """The engine CLI on ``video``; returns wall seconds."""
+def run_capture(python: str, video: Path, out: Path, hfov: float, preset: str | None, *extra: str) -> float:
+    """The engine CLI on ``video`` (``extra``: more capture arguments); returns wall seconds."""
     cmd = [python, "-m", "core", "capture", str(video), "--out", str(out), "--fov", f"{hfov:.6f}",
-           "--progress", "none"]
+           "--progress", "none", *extra]
     if preset is not None:
         cmd += ["--preset", preset]
     t0 = time.perf_counter()
@@ -306,6 +306,16 @@ def run_capture(python: str, video: Path, out: Path, hfov: float, preset: str | 
     if done.returncode != 0:
         raise RuntimeError(f"capture failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-3000:]}")
     return time.perf_counter() - t0
+
+
+def raw_capture(python: str, clip, preset: str, raw_dir: Path) -> tuple[Path, float | None]:
+    """A rendered clip's take without cleanup, in ``raw_dir`` (reused when there: ``--raw-dir`` of the benches
+    that try cleanup or gravity changes without capturing again), and its capture's wall seconds (None: reused)."""
+    path = Path(raw_dir) / f"{clip.spec.name}.{preset}.npz"
+    if path.exists():
+        return path, None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, run_capture(python, clip.video, path, float(clip.truth["hfov_degrees"]), preset, "--no-cleanup")
 
 
 def fill_between_keys(values: np.ndarray, keyed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -159,15 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         for spec in specs:
             clip = groundtruth.prepare_clip(spec, python=python, log=print)
             truth = clip.truth
-            raw_path = Path(args.raw_dir or tmp) / f"{spec.name}.{args.preset}.npz"
-            raw_path.parent.mkdir(parents=True, exist_ok=True)
-            reused = bool(args.raw_dir) and raw_path.exists()
-            t0 = time.perf_counter()
-            if not reused:
-                subprocess.run([python, "-m", "core", "capture", str(clip.video), "--out", str(raw_path),
-                                "--fov", f"{float(truth['hfov_degrees']):.6f}", "--preset", args.preset,
-                                "--no-cleanup", "--progress", "none"], cwd=ROOT, check=True, capture_output=True)
-            capture_seconds = time.perf_counter() - t0
+            raw_path, capture_seconds = accuracy.raw_capture(python, clip, args.preset, Path(args.raw_dir or tmp))
+            reused = capture_seconds is None
             print(f"  {spec.name}: capture " + (f"reused from {raw_path}" if reused else f"{capture_seconds:.1f} s"))
             before = read_motion(raw_path)
             t0 = time.perf_counter()

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import math
 import os
 import platform
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,24 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import accuracy  # noqa: E402
 import groundtruth  # noqa: E402
 import world_metrics as wm  # noqa: E402
 from _results import write_results  # noqa: E402
 
 SIGMAS = (5.0, 8.0)
 """1-sigma (degrees) at which the true up is handed to the floor, to see whether the floor follows it."""
-
-
-def raw_capture(python: str, clip, preset: str, raw_dir: Path) -> tuple[Path, float]:
-    """The clip's uncleaned take (reused from ``raw_dir`` when there) and the capture's wall seconds (NaN: reused)."""
-    path = raw_dir / f"{clip.spec.name}.{preset}.npz"
-    if path.exists():
-        return path, float("nan")
-    t0 = time.perf_counter()
-    subprocess.run([python, "-m", "core", "capture", str(clip.video), "--out", str(path),
-                    "--fov", f"{float(clip.truth['hfov_degrees']):.6f}", "--preset", preset,
-                    "--no-cleanup", "--progress", "none"], cwd=ROOT, check=True, capture_output=True)
-    return path, time.perf_counter() - t0
 
 
 def sampled_frames(video: Path, frames: int):
@@ -89,7 +77,7 @@ def floor_up_errors(motion, gravity, up_true: np.ndarray, tilt_true: float) -> d
             "ground_uncertain": float(result.quality.get("ground_uncertain", 0.0))}
 
 
-def score_clip(clip, raw: Path, capture_seconds: float) -> tuple[dict[str, float], list[str]]:
+def score_clip(clip, raw: Path, capture_seconds: float | None) -> tuple[dict[str, float], list[str]]:
     """Figures of one clip (flat names) and its printed lines."""
     from core.gravity import Gravity, pitch_roll_from_up
     from core.gravity import fuse
@@ -106,11 +94,10 @@ def score_clip(clip, raw: Path, capture_seconds: float) -> tuple[dict[str, float
     fused = fuse(sources) if sources else take_gravity(motion, lines)  # none: take_gravity's level fallback
     seconds = time.perf_counter() - t0
     pitch, roll = pitch_roll_from_up(up_true)
-    reused = not math.isfinite(capture_seconds)  # a capture kept from --raw-dir: it was not timed
     out: dict[str, float] = {"truth_pitch_deg": pitch, "truth_roll_deg": roll, "gravity_seconds": seconds,
-                             "capture_reused": float(reused),
-                             **({} if reused else {"capture_seconds": capture_seconds,
-                                                   "gravity_share": seconds / capture_seconds})}
+                             "capture_reused": float(capture_seconds is None),  # kept from --raw-dir: not timed
+                             **({} if capture_seconds is None else {"capture_seconds": capture_seconds,
+                                                                    "gravity_share": seconds / capture_seconds})}
     printed = [f"{clip.spec.name}: true pitch {pitch:.1f}, roll {roll:.1f}; gravity {seconds:.2f} s"]
     for source in [*sources, fused]:
         key = "fused" if source is fused else source.source.replace(" ", "_")
@@ -145,21 +132,20 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
-    raw_dir = Path(args.raw_dir) if args.raw_dir else Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-gravity-{os.getpid()}"
-    raw_dir.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {load:.1f}; preset {args.preset}")
     results: dict[str, float | str] = {"clips": ",".join(s.name for s in specs), "preset": args.preset,
                                        "load_average": round(load, 1)}
     rows = []
-    for spec in specs:
-        clip = groundtruth.prepare_clip(spec, python=python, log=print)
-        raw, capture_seconds = raw_capture(python, clip, args.preset, raw_dir)
-        figures, printed = score_clip(clip, raw, capture_seconds)
-        print("\n".join(printed))
-        results[f"{spec.name}.frames"] = len(clip.truth["limb_cam"])
-        results.update({f"{spec.name}.{k}": round(float(v), 4) for k, v in figures.items()})
-        rows.append(figures)
+    with tempfile.TemporaryDirectory(prefix="bench-gravity-") as tmp:  # without --raw-dir, nothing is left behind
+        for spec in specs:
+            clip = groundtruth.prepare_clip(spec, python=python, log=print)
+            raw, capture_seconds = accuracy.raw_capture(python, clip, args.preset, Path(args.raw_dir or tmp))
+            figures, printed = score_clip(clip, raw, capture_seconds)
+            print("\n".join(printed))
+            results[f"{spec.name}.frames"] = len(clip.truth["limb_cam"])
+            results.update({f"{spec.name}.{k}": round(float(v), 4) for k, v in figures.items()})
+            rows.append(figures)
     for key in ("fused.error_deg", "floor.up_error_deg", "floor.floor_tilt_error_deg", "gravity_seconds",
                 *(f"pull_s{s:g}_deg" for s in SIGMAS)):
         results[f"mean.{key}"] = round(float(np.nanmean([r[key] for r in rows])), 4)
