@@ -27,6 +27,19 @@ def segment_lengths(P: np.ndarray) -> np.ndarray:
 _SHAPE_LANDMARKS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 
 
+SIZE_LIMITS = (float(np.log(1.3 / 1.7)), float(np.log(2.1 / 1.7)))
+"""``betas[0]``'s range (the overall size, a log ratio to the default 1.7 m body): statures of 1.3 to 2.1 m."""
+BETA_LIMIT = 0.3
+"""The proportions' range (``betas[1:]``, log ratios to the overall size): plausible adults."""
+
+
+def clamp_betas(betas: np.ndarray) -> np.ndarray:
+    """``betas`` (NUM_BETAS,) held to :data:`SIZE_LIMITS` and :data:`BETA_LIMIT`, in place; returned."""
+    betas[0] = np.clip(betas[0], *SIZE_LIMITS)
+    betas[1:] = np.clip(betas[1:], -BETA_LIMIT, BETA_LIMIT)
+    return betas
+
+
 def estimate_betas(world: np.ndarray, min_visibility: float = 0.5) -> np.ndarray:
     """(NUM_BETAS,) mannequin betas from metric landmarks (N, 33, 4) of good frames.
 
@@ -43,6 +56,6 @@ def estimate_betas(world: np.ndarray, min_visibility: float = 0.5) -> np.ndarray
     rest = segment_lengths(rest_body_landmarks(rest_joints(None)))
     ratio = np.log(np.maximum(observed, 1e-6) / rest)
     betas = np.zeros(NUM_BETAS)
-    betas[0] = np.clip(ratio[0], np.log(1.3 / 1.7), np.log(2.1 / 1.7))
-    betas[1:5] = np.clip(ratio[1:5] - betas[0], -0.3, 0.3)
-    return betas
+    betas[0] = np.clip(ratio[0], *SIZE_LIMITS)
+    betas[1:5] = ratio[1:5] - betas[0]
+    return clamp_betas(betas)

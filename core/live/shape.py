@@ -40,14 +40,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..body.mannequin import rest_joints as mannequin_rest_joints
+from ..body.shape import clamp_betas
 from ..rotations import axis_angle_to_matrix
 from .refine import BODY_JOINTS, PARAMS, Observed, Refiner, RefineSettings, solve_spd
 
-BETA_LIMIT = 0.3
-"""The betas' range (log ratios), as ``core.body.shape.estimate_betas`` clamps the proportions; the overall size is
-held to its 1.3-2.1 m statures there."""
-SIZE_LIMITS = (np.log(1.3 / 1.7), np.log(2.1 / 1.7))
-"""``betas[0]``'s range: statures of 1.3 to 2.1 m (``core.body.shape.estimate_betas``'s)."""
 STEP = 1e-4
 """Forward difference of the betas, log units (0.01% of a length)."""
 
@@ -150,8 +146,7 @@ def fit_shape(betas: np.ndarray, frames: list[WarmupFrame], K: np.ndarray,
         S += settings.damping * np.diag(np.diag(S))
         d_b = -solve_spd(S, rhs)
         out[free] += d_b
-        out[1:] = np.clip(out[1:], -BETA_LIMIT, BETA_LIMIT)
-        out[0] = np.clip(out[0], *SIZE_LIMITS)
+        clamp_betas(out)  # the ranges estimate_betas holds MediaPipe's proportions to
         if step + 1 == settings.steps:  # the poses only serve the next step's linearisation
             break
         for i, inv in enumerate(solved):
