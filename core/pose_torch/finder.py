@@ -151,9 +151,7 @@ class Finder:
             for side in PICK_SIDES:
                 for k in range(4):
                     rois.append(roi_of_region(np.array([pick[0], pick[1], side * h, k * math.pi / 2]), w, h))
-        expected = identity.expected()
-        where = [] if expected is None or identity.missing < LOST_FRAMES else \
-            [roi_of_region(expected * [1, 1, 1, 0], w, h)] + self._expected_beside(image, identity)
+        where = self._expected_beside(image, identity, (0.0, -1.0, 1.0)) if identity.missing >= LOST_FRAMES else []
         return rois + self._expected_turned(image, identity, range(TURNS)) + where + self.detected(image, identity)
 
     @staticmethod
@@ -172,16 +170,17 @@ class Finder:
         return out
 
     @staticmethod
-    def _expected_beside(image: np.ndarray, identity: Identity) -> list[np.ndarray]:
-        """ROIs of the region where ``identity`` should be, upright and moved ``BESIDE`` of its side left and
-        right: where they come out from behind someone (whom a crop on their expected place reads instead)."""
+    def _expected_beside(image: np.ndarray, identity: Identity, sides=(-1.0, 1.0)) -> list[np.ndarray]:
+        """ROIs of the region where ``identity`` should be, upright and moved ``sides`` times ``BESIDE`` of its
+        side (left and right: where they come out from behind someone, whom a crop on their expected place
+        reads instead; 0: on that place)."""
         expected = identity.expected()
         if expected is None:
             return []
         h, w = image.shape[:2]
         # (the last term turns the region upright: someone coming out from behind a walker walks too)
         return [roi_of_region(expected + [side * BESIDE * expected[2], 0.0, 0.0, -expected[3]], w, h)
-                for side in (-1.0, 1.0)]
+                for side in sides]
 
     def search(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None,
                mirror_average: bool = False) -> Found | None:
