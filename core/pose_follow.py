@@ -120,8 +120,7 @@ class Follower:
                     self.identity.bystander = region  # someone else: the stand-in must not take them either
                 return False
             if checked.rival is not None:
-                self.identity.see(checked.rival.region, checked.rival.signature, checked.rival.size)
-                self.tracker().pause()
+                self._move_to(checked.rival)
                 return False
             signature = checked.signature
         else:
@@ -142,9 +141,14 @@ class Follower:
             found = self.tracker().finder.search(image, Identity())
         if found is None or not far_from(found.region, region):
             return True
+        self._move_to(found)
+        return False
+
+    def _move_to(self, found) -> None:
+        """The person is ``found`` (a ``finder.Found``), not Holistic's body: the identity moves there and the
+        stand-in takes over from there."""
         self.identity.see(found.region, found.signature, found.size)
         self.tracker().pause()
-        return False
 
     def _rival(self, image: np.ndarray, region: np.ndarray, unlike: float):
         """Someone else in ``image`` who looks more like the person than Holistic's body at ``region``, ``unlike``
