@@ -23,7 +23,7 @@ the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted. A held heel the leg could reach only by bending its knee more than
 ``KNEE_SLACK_DEGREES`` beyond the fit's sinks (straight down, its foot with it) to where it can
 (:func:`within_knee_reach`): where the fit holds the pelvis lower than over the rest of the stance, the
-stance's held height bent the demo's straight legs to 80-100 degrees.
+stance's held height bent the demo's straight legs to 77-98 degrees.
 """
 
 from __future__ import annotations
@@ -363,7 +363,7 @@ degrees), was bent to 77-98 degrees on his first frames to reach heels held at h
 taken from frames where the fit holds his pelvis higher. On the tilted clips (offset-free PA-MPJPE mean,
 W-MPJPE mean, largest planted jump per clip; without the limit 46.4, 197.2, 17.1 / 48.6 / 7.9 / 10.0 /
 17.8 mm): 15 degrees 46.2, 196.9, 17.1 / 41.7 / 9.1 / 13.4 / 17.8; 10 degrees 46.0, 196.7 but the studio
-jumps' planted jump 20.5 mm (the sink follows the fit's knee frame by frame); none, a rendered walk's
+jumps' planted jump 20.5 mm (the sink follows the fit's knee frame by frame); 0 degrees, a rendered walk's
 W-MPJPE 7 mm worse."""
 
 KNEE_CAP_DEGREES = 150.0
