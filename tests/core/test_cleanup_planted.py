@@ -229,3 +229,49 @@ def test_cleanup_plants_the_contacts_it_is_given_and_refuses_a_wrong_shape() -> 
     assert np.nanmax(steps) < 0.01
     with pytest.raises(MocapError, match="4 flags"):
         clean_motion(take, CleanupSettings(), contacts=given[:, :3])
+
+
+def _knee_angles(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """(T, 2) inner knee angles, degrees (180: straight), left and right."""
+    pos, _ = forward_kinematics(poses, rest_joints, trans)
+    out = []
+    for side in ("left", "right"):
+        hip, knee, ankle = (pos[:, JOINT_INDEX[f"{side}_{j}"]] for j in ("hip", "knee", "ankle"))
+        a, b = hip - knee, ankle - knee
+        cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+        out.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return np.stack(out, axis=1)
+
+
+def test_a_stance_held_above_a_lowered_pelvis_does_not_bend_the_knees() -> None:
+    """A man stands still on both feet, knees nearly straight (163 degrees); for the stance's first 10 of
+    40 frames the fit holds his pelvis 12 cm lower, legs as they are (the demo's first frames on the box).
+    The lock holds each foot at the stance's median place; reaching it from the lowered pelvis bent both
+    knees to 120 degrees. Now no knee is bent more than ``KNEE_SLACK_DEGREES`` beyond the fit's (counted
+    from ``KNEE_CAP_DEGREES``, 150, for straighter legs): the held foot sinks with the pelvis instead (it
+    stays where it is held along the floor)."""
+    from core.cleanup.floor import proxy_heights
+    from core.cleanup.footlock import KNEE_CAP_DEGREES, KNEE_SLACK_DEGREES, LEGS, lock_feet
+
+    motion, _ = synthetic_walk(10)
+    T = 40
+    poses = np.repeat(motion.poses[:1].astype(np.float64), T, 0).reshape(T, -1, 3)
+    for hip, knee, ankle, foot in LEGS.values():
+        poses[:, [ankle, foot]] = 0.0
+        poses[:, hip] = [-0.15, 0.0, 0.0]
+        poses[:, knee] = [0.3, 0.0, 0.0]
+    poses = poses.reshape(T, -1)
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    trans = np.repeat(motion.trans[:1].astype(np.float64), T, 0)
+    pos, _ = forward_kinematics(poses, motion.rest_joints, trans)
+    trans[:, 2] -= (pos[0, PROXY_INDEX, 2] - heights).min()  # standing on the floor
+    trans[:10, 2] -= 0.12
+    fitted = _knee_angles(poses, motion.rest_joints, trans)
+    assert np.allclose(fitted, fitted[0, 0], atol=0.01) and 160 < fitted[0, 0] < 166
+
+    locked_poses, locked_trans = lock_feet(poses, motion.rest_joints, trans, np.ones((T, 4), bool), heights)
+    locked = _knee_angles(locked_poses, motion.rest_joints, locked_trans)
+    assert (np.minimum(fitted, KNEE_CAP_DEGREES) - locked).max() < KNEE_SLACK_DEGREES + 0.5  # 140 or more
+    pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
+    heel = pos[:, JOINT_INDEX["left_ankle"]]
+    assert np.ptp(heel[:, :2], axis=0).max() < 0.01  # still held in place along the floor
