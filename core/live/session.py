@@ -235,7 +235,7 @@ class _Session:
         posed = time.perf_counter()
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
-        if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq):
+        if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq, frame.time):
             seq = self.search(frame.rgb, self.follow, frame.index, self.fps) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))

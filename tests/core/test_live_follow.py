@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("cv2")
 
 from core.landmarks import PoseSequence  # noqa: E402
-from core.live.follow import FORGET_FRAMES, MASK_GREY, LiveFollow  # noqa: E402
+from core.live.follow import FORGET_FRAMES, FORGET_SECONDS, MASK_GREY, LiveFollow  # noqa: E402
 from core.person import LOST_FRAMES  # noqa: E402
 from tests.core.test_person import BLUE, RED, SAND, painted  # noqa: E402
 from tests.core.test_person import standing as standing_all  # noqa: E402
@@ -142,3 +142,22 @@ def test_a_frame_the_second_look_gives_back_is_not_counted_as_lost_to_someone_el
     found.present[0], found.body_2d[0] = True, man
     assert follow.take_back(image, found)
     assert follow.rejected == 0 and follow.identity.missing == 0
+
+
+def test_an_engine_that_poses_few_frames_a_second_forgets_the_person_after_3_s_not_90_frames() -> None:
+    """Under load the engine poses only the newest frame, 5 a second here: the man is gone (the clip's frames
+    30-) and MediaPipe holds the passer-by, the stranger. Once he has been missing ``FORGET_SECONDS`` on the
+    source's clock she is followed, not after 90 of the frames the engine got to (18 s of a held pose at 5 fps)."""
+    follow = LiveFollow()
+    frames = clip()
+    tracker = TrackerLikeMediaPipe()
+    colours = [(RED, BLUE), (GREEN, SAND)]
+    taken: list[bool] = []
+    for i, (people, shown) in enumerate(frames[:30] + [frames[30]] * 40):  # he does not come back
+        image = painted([(pts, *colours[k]) for k, pts in enumerate(people) if shown[k]])
+        taken.append(follow.check(image, tracker.process(follow.frame(image), people, shown), i / 5.0))
+    assert all(taken[:30]) and not any(taken[30:44])
+    # 3 s after the man was last seen (frame 29), 15 frames at 5 a second, he is forgotten; the frame he is
+    # forgotten on was posed with her greyed out, the next one takes her
+    assert all(taken[46:])
+    assert 14 / 5.0 < FORGET_SECONDS <= 16 / 5.0 < FORGET_FRAMES / 5.0
