@@ -146,6 +146,13 @@ class LiveFollow:
         self.identity.missing += 1
         return False
 
+    def missing_seconds(self, fps: float) -> float:
+        """How long the person has been missing as of the frame last checked: seconds on the source's clock since
+        the last frame they were seen on, or (frames checked without their time) their missing frames at ``fps``."""
+        if self._now is None or self._seen_at is None:
+            return self.identity.missing / fps
+        return self._now - self._seen_at
+
     def _gone(self) -> bool:
         """Whether the person has been missing long enough to have left (``FORGET_SECONDS`` / ``FORGET_FRAMES``)."""
         if self.identity.missing == 0:

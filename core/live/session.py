@@ -184,6 +184,7 @@ class _Session:
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
                 "frames_someone_else": self.follow.rejected if self.follow is not None else 0,
                 "frames_found_again": self.search.found if self.search is not None else 0,
+                "second_looks": self.search.looks if self.search is not None else 0,
                 "frames_held": self.held, "longest_hold_s": round(self.longest_hold, 2),
                 "fps_sent": round(self.sent / elapsed, 2),
                 **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},

@@ -161,3 +161,23 @@ def test_an_engine_that_poses_few_frames_a_second_forgets_the_person_after_3_s_n
     # forgotten on was posed with her greyed out, the next one takes her
     assert all(taken[46:])
     assert 14 / 5.0 < FORGET_SECONDS <= 16 / 5.0 < FORGET_FRAMES / 5.0
+
+
+def test_the_second_look_stops_1_s_after_the_person_was_last_seen_however_few_frames_the_engine_poses() -> None:
+    """At 5 frames a second (an engine under load) the man is gone from frame 10: the second look
+    (``core.live.search``, a static pose on a crop each) reads the frames of his first second missing, 5, not every
+    frame until he is forgotten (14 here; it counted 30 frames: 6 s of frames costing two pose steps each at this
+    rate, and frames dropped behind them)."""
+    from core.live.search import SEARCH_SECONDS, CropSearch
+
+    follow = LiveFollow()
+    with CropSearch() as search:
+        for i in range(40):
+            pts = standing(150, 170, height=120) if i < 10 else None
+            seq = PoseSequence.empty(1, 5.0, (640, 360))
+            image = painted([] if pts is None else [(pts, RED, BLUE)])
+            if pts is not None:
+                seq.present[0], seq.body_2d[0] = True, pts
+            if not follow.check(image, seq, i / 5.0):
+                search(image, follow, i, 5.0)
+    assert search.looks == round(SEARCH_SECONDS * 5.0) and search.found == 0
