@@ -215,6 +215,7 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         "frames_found_again": done.get("frames_found_again", float("nan")),
         "frames_sent_by_engine": done.get("frames_sent", float("nan")),
         "frames_held_by_engine": done.get("frames_held", float("nan")),
+        "second_looks": done.get("second_looks", float("nan")),
         "longest_hold_s": done.get("longest_hold_s", float("nan")),
         "held_share_last_10s": float(np.mean(arr[last, 3])),
         "latency_median_ms": float(np.median(latency)), "latency_p95_ms": float(np.percentile(latency, 95)),
@@ -541,7 +542,8 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
           f"{figures['frames_sent_by_engine']:.0f} sent, the longest hold {figures['longest_hold_s']:.1f} s, "
           f"{100 * figures['held_share_last_10s']:.0f}% of the last 10 s; the person taken for someone else on "
           f"{figures['frames_someone_else']:.0f} frames, found again by the second look on "
-          f"{figures['frames_found_again']:.0f}")
+          f"{figures['frames_found_again']:.0f} (of {figures['second_looks']:.0f} looks); the engine dropped "
+          f"{figures['frames_dropped_by_engine']:.0f} frames")
     return figures
 
 
