@@ -1,6 +1,6 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [--letterboxed-reference]
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | --holds] [--letterboxed-reference]
      [--uncleaned-reference]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
@@ -18,6 +18,9 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only] [-
    the same landmarks, replayed in this process: each one's median and its solve's cost, paired.
    ``--letterboxed-reference``: also against the 640x480 clip's own offline take, and the two offline
    takes against each other on the trusted frames (what a reference is good to).
+4. ``--holds`` (alone): the speed run's clip replayed frame by frame (none dropped: the same every run) through
+   the engine's pose, follow and second look: the frames the stream would hold the person's pose on (nobody taken
+   for them), playing forwards and backwards, the longest hold, the worst 10 s.
    ``--uncleaned-reference``: also against the same offline take without its cleanup (``--no-cleanup``: no
    floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
 
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +131,7 @@ class Receiver:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
-        self.arrivals: list[tuple[float, float, int]] = []  # (received, captured, frame)
+        self.arrivals: list[tuple[float, float, int, bool]] = []  # (received, captured, frame, held)
         self.frames: list = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -141,7 +145,7 @@ class Receiver:
                 continue
             now = time.time()
             frame = self.unpack(data)
-            self.arrivals.append((now, frame.captured, frame.frame))
+            self.arrivals.append((now, frame.captured, frame.frame, frame.held))
             if self.keep:
                 self.frames.append(frame)
 
@@ -201,6 +205,7 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         raise SystemExit(f"only {len(arr)} poses arrived: is the machine overloaded?")
     latency = 1000.0 * (arr[:, 0] - arr[:, 1])
     span = arr[-1, 0] - arr[0, 0]
+    last = arr[:, 0] >= arr[-1, 0] - 10.0  # the poses of the last 10 s, as the engine's medians
     q = max(len(latency) // 4, 1)
     mem_q = max(len(memory) // 4, 1)
     return {
@@ -209,6 +214,10 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         "frames_someone_else": done.get("frames_someone_else", float("nan")),
         "frames_found_again": done.get("frames_found_again", float("nan")),
         "frames_sent_by_engine": done.get("frames_sent", float("nan")),
+        "frames_held_by_engine": done.get("frames_held", float("nan")),
+        "second_looks": done.get("second_looks", float("nan")),
+        "longest_hold_s": done.get("longest_hold_s", float("nan")),
+        "held_share_last_10s": float(np.mean(arr[last, 3])),
         "latency_median_ms": float(np.median(latency)), "latency_p95_ms": float(np.percentile(latency, 95)),
         "latency_first_quarter_ms": float(np.median(latency[:q])),
         "latency_last_quarter_ms": float(np.median(latency[-q:])),
@@ -220,6 +229,9 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
     }
 
 
+FLIP_FRAMES = range(160, 201)
+"""The demo's flip and landing: MediaPipe loses the man mid-flip (169-181: live holds his last pose), and the
+solve of his body lying on the grass (187-200) is 100-250 mm off; the figures are also given without them."""
 SAME_PERSON_DEGREES = 5.0
 """The two takes' pelvises seen within this angle of each other from the camera: the same person (the demo's
 man and woman are 10-40 degrees apart where one take holds the other)."""
@@ -336,18 +348,22 @@ def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
     err, same = compare(got, want)
     pose_only, _ = compare((got[0], got[1], want[2], got[3]), want)
     per_frame = np.median(err, axis=1)
+    flip = np.array([live[4][k] in FLIP_FRAMES for k in keep])
     return {f"{prefix}quality_frames": len(keep), f"{prefix}limb_median_mm": float(np.median(err)),
             f"{prefix}limb_p90_mm": float(np.percentile(err, 90)),
             f"{prefix}frames_over_150mm": int(np.sum(per_frame > 150.0)),
             f"{prefix}limb_median_mm_on_offline_skeleton": float(np.median(pose_only)),
             f"{prefix}limb_median_mm_same_person": float(np.median(err[same])) if same.any() else float("nan"),
+            f"{prefix}limb_median_mm_flip": float(np.median(err[flip])) if flip.any() else float("nan"),
+            f"{prefix}limb_median_mm_not_flip": float(np.median(err[~flip])) if (~flip).any() else float("nan"),
             f"{prefix}frames_other_person": int(np.sum(~same)),
             **{f"{prefix}{name}_median_mm": float(np.median(err[same, j])) for j, name in enumerate(LIMB_JOINTS)}}
 
 
-def replay_landmarks(frames: list[np.ndarray]) -> list:
-    """Each frame's landmarks as the live engine finds them (MediaPipe Pose in tracking mode, the person
-    followed, found again by a second look where the tracker lost them), one-frame PoseSequences."""
+def replay_landmarks(frames: Iterable[np.ndarray]) -> list:
+    """Each frame's landmarks (``frames``: BGR, a list or read as they come) as the live engine finds them
+    (MediaPipe Pose in tracking mode, the person followed, found again by a second look where the tracker lost
+    them), one-frame PoseSequences."""
     import cv2
 
     from core.live.follow import LiveFollow
@@ -444,7 +460,9 @@ def print_quality(figures: dict) -> None:
           f"{figures['limb_p90_mm']:.0f} mm, {figures['frames_over_150mm']} frames over 150 mm; "
           f"{figures['limb_median_mm_same_person']:.0f} mm where both hold the same person "
           f"({figures['frames_other_person']} frames apart: live holds his last pose while MediaPipe has lost him); "
-          f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm")
+          f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm; "
+          f"frames {FLIP_FRAMES.start}-{FLIP_FRAMES.stop - 1} (the flip and landing) "
+          f"{figures['limb_median_mm_flip']:.0f} mm, the others {figures['limb_median_mm_not_flip']:.0f} mm")
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
     print("  the body's bones, live (after the warm-up's shape fit) / reference, mm: " + ", ".join(
         f"{name} {1000 * figures[f'live_{name}_m']:.0f}/{1000 * figures[f'reference_{name}_m']:.0f}"
@@ -456,7 +474,8 @@ def print_quality(figures: dict) -> None:
         f" ({figures[f'refine_{n}_steps_solve_over_0_steps']:.2f}x)" for n in REFINE_STEPS))
     if "uncleaned_reference_limb_median_mm" in figures:
         print(f"  against the same offline take without its cleanup (no floor, foot locks, smoothing): "
-              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm ("
+              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm (outside the flip "
+              f"{figures['uncleaned_reference_limb_median_mm_not_flip']:.0f} mm; "
               + ", ".join(f"{n} {figures[f'uncleaned_reference_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
               + "); the cleanup moved the reference's joints by (median mm) "
               + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS))
@@ -465,6 +484,45 @@ def print_quality(figures: dict) -> None:
               f"mm; the two offline takes apart on the trusted frames: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
               f"median ({figures['offline_takes_apart_limb_median_mm_same_person']:.0f} mm where both hold the man): what a "
               "reference is good to")
+
+
+def video_frames(path: Path) -> Iterator[np.ndarray]:
+    """The BGR frames of a video, read one at a time (a long clip does not fit in memory at once)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                return
+            yield bgr
+    finally:
+        cap.release()
+
+
+def holds(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
+    """The speed run's clip, every frame in turn (no real time, so no frame dropped: the same every run), through
+    the live engine's pose, follow and second look (:func:`replay_landmarks`): the frames on which the stream
+    would hold the person's last pose (nobody taken for them), the longest such run, and the largest share of any
+    10 s held (the speed run's medians are over its last 10 s); split into the clip's forward and reversed plays."""
+    source = clip(frames, seconds + 15.0, f"live_640x480_{int(seconds + 15)}s")
+    held = np.array([not seq.present[0] for seq in replay_landmarks(video_frames(source))])
+    period = 2 * len(frames) - 2  # forwards, then backwards without repeating the ends
+    reversed_play = (np.arange(len(held)) % period) >= len(frames)
+    runs, length = [0], 0
+    for h in held:
+        length = length + 1 if h else 0
+        runs.append(length)
+    window = int(10 * FPS)
+    share = np.convolve(held, np.ones(window), "valid").max() / window if len(held) >= window else held.mean()
+    figures = {"holds_frames": len(held), "holds_held": int(held.sum()), "holds_longest_s": max(runs) / FPS,
+               "holds_worst_10s_share": float(share), "holds_held_forward": int(held[~reversed_play].sum()),
+               "holds_held_reversed": int(held[reversed_play].sum())}
+    print(f"holds ({source.name}, every frame, {len(held)} frames): held {figures['holds_held']} "
+          f"({figures['holds_held_forward']} playing forwards, {figures['holds_held_reversed']} backwards), "
+          f"the longest hold {figures['holds_longest_s']:.1f} s, at most {100 * share:.0f}% of any 10 s")
+    return figures
 
 
 def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
@@ -489,6 +547,12 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
           f"{figures['rss_first_quarter_mb']:.0f} MB -> {figures['rss_last_quarter_mb']:.0f} MB; "
           f"load average after {figures['load_average_1min_after']:.1f}; the warm-up's shape fit "
           f"{figures['warmup_shape_ms']:.0f} ms (core.live.shape)")
+    print(f"held poses (nobody found on their frame): {figures['frames_held_by_engine']:.0f} of "
+          f"{figures['frames_sent_by_engine']:.0f} sent, the longest hold {figures['longest_hold_s']:.1f} s, "
+          f"{100 * figures['held_share_last_10s']:.0f}% of the last 10 s; the person taken for someone else on "
+          f"{figures['frames_someone_else']:.0f} frames, found again by the second look on "
+          f"{figures['frames_found_again']:.0f} (of {figures['second_looks']:.0f} looks); the engine dropped "
+          f"{figures['frames_dropped_by_engine']:.0f} frames")
     return figures
 
 
@@ -502,8 +566,14 @@ def main() -> int:
     parser.add_argument("--letterboxed-reference", action="store_true",
                         help="also compare with the offline take of the 640x480 clip, and the two offline takes "
                              "with each other (one more capture)")
+    parser.add_argument("--holds", action="store_true",
+                        help="only replay the speed run's clip frame by frame (none dropped) through the pose, follow "
+                             "and second look: where the stream would hold the person's pose")
     args = parser.parse_args()
     frames = demo_frames()
+    if args.holds:
+        print(f"wrote {write_results('live_holds', holds(frames, args.seconds))}")
+        return 0
     load = os.getloadavg()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")

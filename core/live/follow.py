@@ -9,7 +9,7 @@ cheap, causal part of it, built on the same ``core.person.Identity`` (where the
 person should be, their size, their colours every few frames):
 
 - The person followed is the first one found (the warm-up's); once they have been missing for
-  ``FORGET_FRAMES``, the next one found.
+  ``FORGET_SECONDS``, the next one found.
 - A body is them while it lies where they are expected and is about their size
   (``Identity.near``). After ``LOST_FRAMES`` missing frames they may be anywhere:
   then any body that is not the stranger is taken.
@@ -35,9 +35,13 @@ from ..pose_follow import SIGNATURE_EVERY
 
 MASK_GREY = 128
 """The grey a stranger's region is painted with while the person is missing."""
+FORGET_SECONDS = 3.0
+"""Missing this long on the source's clock, the person has left: the next one found is followed, whoever it is
+(at a webcam, someone else takes over). In seconds, not frames: the engine poses only the newest frame, and
+under load it gets to 5-15 a second (this project's shared 2-core machine), where 90 frames missing took 6-18 s
+of a stream holding the person's pose while whoever was in view went unfollowed."""
 FORGET_FRAMES = 90
-"""Missing this many frames (3 s at 30 fps), the person has left: the next one found is followed, whoever it is
-(at a webcam, someone else takes over)."""
+"""``FORGET_SECONDS`` in frames (3 s at 30 fps), for frames checked without their time."""
 STRANGER_FAR = 1.0
 """A body not taken for the person becomes the stranger only this many region sides from where the person is
 expected: one nearer may be the person, misread (in the demo's landing the man's region is half its size in
@@ -70,6 +74,8 @@ class LiveFollow:
         self._rejected_now = False  # the last checked frame's body was someone else
         self.masked = 0  # frames given to the pose with a stranger greyed out
         self._frames = 0
+        self._now: float | None = None  # the time of the frame being checked, seconds (None: not given)
+        self._seen_at: float | None = None  # the time of the last frame the person was seen on
 
     def frame(self, rgb: np.ndarray) -> np.ndarray:
         """The frame the pose is to see: ``rgb`` itself, or while the person is missing a copy with the
@@ -87,13 +93,16 @@ class LiveFollow:
         self.masked += 1
         return out
 
-    def check(self, rgb: np.ndarray, seq: PoseSequence) -> bool:
+    def check(self, rgb: np.ndarray, seq: PoseSequence, t: float | None = None) -> bool:
         """Whether the one-frame ``seq``'s body (found in ``rgb``, unmasked) is the person followed; a body
-        that is someone else is taken off ``seq`` (``present`` False) and becomes the stranger."""
+        that is someone else is taken off ``seq`` (``present`` False) and becomes the stranger. ``t``: the frame's
+        time in seconds on the source's clock (the person is forgotten ``FORGET_SECONDS`` after they were last
+        seen); None: ``FORGET_FRAMES`` frames."""
         self._frames += 1
         self._rejected_now = False
-        if self.identity.missing >= FORGET_FRAMES:
-            self.identity, self.stranger = Identity(), None
+        self._now = t
+        if self._gone():
+            self.identity, self.stranger, self._seen_at = Identity(), None, None
         points = seq.body_2d[0]
         region = region_of(points) if seq.present[0] else None
         if region is None:
@@ -102,7 +111,7 @@ class LiveFollow:
         due = self.identity.missing > 0 or not self.identity.settled or self._frames % SIGNATURE_EVERY == 0
         signature = appearance(rgb, points) if due else None
         if self._is_person(region, signature):
-            self.identity.see(region, signature)
+            self._see(region, signature)
             if self.stranger is not None:
                 self.stranger.miss()
             return True
@@ -130,12 +139,31 @@ class LiveFollow:
         signature = appearance(rgb, points)
         self.identity.missing -= 1  # as before this frame: the check counted it missing
         if self._is_person(region, signature) and not self._near_stranger(region):
-            self.identity.see(region, signature)
+            self._see(region, signature)
             self.rejected -= self._rejected_now  # the frame is the person's: not one lost to someone else
             self._rejected_now = False
             return True
         self.identity.missing += 1
         return False
+
+    def missing_seconds(self, fps: float) -> float:
+        """How long the person has been missing as of the frame last checked: seconds on the source's clock since
+        the last frame they were seen on, or (frames checked without their time) their missing frames at ``fps``."""
+        if self._now is None or self._seen_at is None:
+            return self.identity.missing / fps
+        return self._now - self._seen_at
+
+    def _gone(self) -> bool:
+        """Whether the person has been missing long enough to have left (``FORGET_SECONDS`` / ``FORGET_FRAMES``)."""
+        if self.identity.missing == 0:
+            return False
+        if self._now is None or self._seen_at is None:
+            return self.identity.missing >= FORGET_FRAMES
+        return self._now - self._seen_at >= FORGET_SECONDS
+
+    def _see(self, region: np.ndarray, signature: np.ndarray | None) -> None:
+        self.identity.see(region, signature)
+        self._seen_at = self._now
 
     def _miss(self) -> None:
         self.identity.miss()

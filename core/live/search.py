@@ -9,7 +9,7 @@ limb. The man is still in the picture, small (a 35-45 px torso at 640x480) and i
 a pose the detector rarely sees on a whole frame; in a crop around him it finds
 him on most of those frames (MediaPipe in static mode, detector and landmarks).
 
-So while the person followed is missing (at most ``SEARCH_FRAMES``), the frame
+So while the person followed is missing (at most ``SEARCH_SECONDS``), the frame
 is read a second time by a static-mode MediaPipe Pose in a square crop around
 where they should be (``core.person.Identity.expected``: their last region moved
 on at its velocity), ``CROP_SCALE`` times their region's side; a body found there
@@ -28,9 +28,10 @@ from ..landmarks import PoseSequence
 from .follow import LiveFollow
 from .pose import FramePose
 
-SEARCH_FRAMES = 30
-"""Frames (1 s at 30 fps) the person may be missing and still be searched for where they were: after that
-they have left, and a frame's cost stays the pose step's alone."""
+SEARCH_SECONDS = 1.0
+"""Seconds (on the source's clock) the person may be missing and still be searched for where they were: after
+that they have left, and a frame's cost stays the pose step's alone. Not frames: an engine under load poses
+5-15 frames a second, and 30 frames of second looks (each about a pose step) took it 2-6 s, dropping frames."""
 CROP_SCALE = 2.0
 """The crop's side over the person's last region's side: room for the expected place being off."""
 MIN_CROP = 128
@@ -43,6 +44,7 @@ class CropSearch:
     def __init__(self, *, min_detection: float = 0.5, model_complexity: int = 1) -> None:
         self._pose = FramePose(static=True, min_detection=min_detection, model_complexity=model_complexity)
         self.found = 0  # frames whose body found again was the person's
+        self.looks = 0  # frames a crop was read on (a static pose each)
 
     def __enter__(self) -> CropSearch:
         return self
@@ -81,8 +83,9 @@ class CropSearch:
         # second look found him on 2 frames, not 17 (review, scratch replay): the crop's placement is left as
         # measured, and is worth measuring on more clips than the demo.
         region = identity.expected()
-        if region is None or not 0 < identity.missing <= SEARCH_FRAMES:
+        if region is None or identity.missing == 0 or follow.missing_seconds(fps) > SEARCH_SECONDS + 1e-6:
             return None
+        self.looks += 1
         seq = self.read(rgb, region[:2], CROP_SCALE * float(region[2]), index, fps)
         if not seq.present[0] or not follow.take_back(rgb, seq):
             return None

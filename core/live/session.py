@@ -33,7 +33,7 @@ from .body import LiveBody, choose_live_body
 from .follow import LiveFollow
 from .pose import FramePose
 from .search import CropSearch
-from .protocol import LiveFrame, pack
+from .protocol import FLAG_HELD, LiveFrame, pack
 from .solver import LiveSolver, Solved
 from .source import LiveSource, Newest, SourceFrame
 from .vmc import VmcSender, parse_address
@@ -163,6 +163,9 @@ class _Session:
         self.follow = LiveFollow() if settings.follow else None
         self.search: CropSearch | None = None  # the second look (core.live.search), while the pose runs
         self.sent = 0
+        self.held = 0  # poses sent held (nobody found on their frame: the last pose repeated)
+        self.held_since: float | None = None  # source time of the first frame of the current hold
+        self.longest_hold = 0.0  # seconds of the longest run of held poses so far (source clock)
         self.start = time.perf_counter()  # restarted when streaming starts
         # Per-stage milliseconds of the last FIGURE_FRAMES frames (bounded: memory stays flat).
         self.stage_ms: dict[str, deque[float]] = {name: deque(maxlen=FIGURE_FRAMES) for name in STAGES}
@@ -181,6 +184,8 @@ class _Session:
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
                 "frames_someone_else": self.follow.rejected if self.follow is not None else 0,
                 "frames_found_again": self.search.found if self.search is not None else 0,
+                "second_looks": self.search.looks if self.search is not None else 0,
+                "frames_held": self.held, "longest_hold_s": round(self.longest_hold, 2),
                 "fps_sent": round(self.sent / elapsed, 2),
                 **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
                 "glass_to_send_ms_median": _median(list(self.ages_ms)), "seconds": round(elapsed, 2),
@@ -231,7 +236,7 @@ class _Session:
         posed = time.perf_counter()
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
-        if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq):
+        if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq, frame.time):
             seq = self.search(frame.rgb, self.follow, frame.index, self.fps) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))
@@ -293,8 +298,21 @@ class _Session:
         if self.vmc is not None:
             self.vmc.send(solved.poses, solved.trans)
         self.sent += 1
+        self._count_hold(frame, bool(solved.flags & FLAG_HELD))
         self.ages_ms.append(1000.0 * (message.sent - frame.captured))
         self.stage_ms["send"].append(1000.0 * (time.perf_counter() - began))
+
+
+    def _count_hold(self, frame: SourceFrame, held: bool) -> None:
+        """Count a sent pose held (or not), and time the run of held poses it is part of (from the first held
+        frame's time to the next frame's: a run of one frame lasts a frame)."""
+        if not held:
+            self.held_since = None
+            return
+        self.held += 1
+        if self.held_since is None:
+            self.held_since = frame.time
+        self.longest_hold = max(self.longest_hold, frame.time - self.held_since + 1.0 / self.fps)
 
 
 def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = None,

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("cv2")
 
 from core.landmarks import PoseSequence  # noqa: E402
-from core.live.follow import FORGET_FRAMES, MASK_GREY, LiveFollow  # noqa: E402
+from core.live.follow import FORGET_FRAMES, FORGET_SECONDS, MASK_GREY, LiveFollow  # noqa: E402
 from core.person import LOST_FRAMES  # noqa: E402
 from tests.core.test_person import BLUE, RED, SAND, painted  # noqa: E402
 from tests.core.test_person import standing as standing_all  # noqa: E402
@@ -142,3 +142,42 @@ def test_a_frame_the_second_look_gives_back_is_not_counted_as_lost_to_someone_el
     found.present[0], found.body_2d[0] = True, man
     assert follow.take_back(image, found)
     assert follow.rejected == 0 and follow.identity.missing == 0
+
+
+def test_an_engine_that_poses_few_frames_a_second_forgets_the_person_after_3_s_not_90_frames() -> None:
+    """Under load the engine poses only the newest frame, 5 a second here: the man is gone (the clip's frames
+    30-) and MediaPipe holds the passer-by, the stranger. Once he has been missing ``FORGET_SECONDS`` on the
+    source's clock she is followed, not after 90 of the frames the engine got to (18 s of a held pose at 5 fps)."""
+    follow = LiveFollow()
+    frames = clip()
+    tracker = TrackerLikeMediaPipe()
+    colours = [(RED, BLUE), (GREEN, SAND)]
+    taken: list[bool] = []
+    for i, (people, shown) in enumerate(frames[:30] + [frames[30]] * 40):  # he does not come back
+        image = painted([(pts, *colours[k]) for k, pts in enumerate(people) if shown[k]])
+        taken.append(follow.check(image, tracker.process(follow.frame(image), people, shown), i / 5.0))
+    assert all(taken[:30]) and not any(taken[30:44])
+    # 3 s after the man was last seen (frame 29), 15 frames at 5 a second, he is forgotten; the frame he is
+    # forgotten on was posed with her greyed out, the next one takes her
+    assert all(taken[46:])
+    assert 14 / 5.0 < FORGET_SECONDS <= 16 / 5.0 < FORGET_FRAMES / 5.0
+
+
+def test_the_second_look_stops_1_s_after_the_person_was_last_seen_however_few_frames_the_engine_poses() -> None:
+    """At 5 frames a second (an engine under load) the man is gone from frame 10: the second look
+    (``core.live.search``, a static pose on a crop each) reads the frames of his first second missing, 5, not every
+    frame until he is forgotten (14 here; it counted 30 frames: 6 s of frames costing two pose steps each at this
+    rate, and frames dropped behind them)."""
+    from core.live.search import SEARCH_SECONDS, CropSearch
+
+    follow = LiveFollow()
+    with CropSearch() as search:
+        for i in range(40):
+            pts = standing(150, 170, height=120) if i < 10 else None
+            seq = PoseSequence.empty(1, 5.0, (640, 360))
+            image = painted([] if pts is None else [(pts, RED, BLUE)])
+            if pts is not None:
+                seq.present[0], seq.body_2d[0] = True, pts
+            if not follow.check(image, seq, i / 5.0):
+                search(image, follow, i, 5.0)
+    assert search.looks == round(SEARCH_SECONDS * 5.0) and search.found == 0
