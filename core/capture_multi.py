@@ -49,6 +49,20 @@ RIG_UP_SIGMA_DEGREES = 1.0
 """How far the rig's up is trusted (its cameras' average up and the floor contacts, or a board's)."""
 ONE_VIEW_WEIGHT = 0.5
 """The 3D term's weight of a limb point one camera alone saw (``_triangulated``), against 1 for a triangulated one."""
+IMAGE_SPEED_ON = 0.15
+"""m/s: how slow camera 0's picture must show a foot for a multi-view take's cleanup to plant it
+(``ContactSettings.image_speed_on``, 0.3 for one camera; the "off" threshold scales alike). Camera 0's picture
+under-reads a foot that swings along its ray, and where the picture knows a foot's speed it decides alone, so
+the one-camera threshold planted swinging feet and the foot lock dragged them (and straightened the knees) to
+their held place: on the rendered four-phone take (true rig, cached landmarks, balanced preset) the cleanup moved
+the ankles 3-11 cm on average over the true swing frames (15-29 cm on the first ones) and made them worse there
+(2 cameras 75 / 55 -> 82 / 68 mm left / right, 3 cameras 55 / 47 -> 71 / 102), against 4-12 mm better on the
+true stances. Camera counts 2 / 3 / 4, world
+MPJPE mm at 0.3 -> 0.2 -> 0.15 -> 0.1: 55.7 -> 54.8 -> 53.6 -> 53.3, 55.7 -> 53.0 -> 52.2 -> 49.6, 41.9 -> 41.0
+(0.15); offset-free limb PA-MPJPE 32.0 -> 31.0 (0.15), 32.0 -> 30.4, 24.7 -> 23.9; true-contact skate 0.38 ->
+0.50, 0.22 -> 0.42, 0.31 -> 1.95 mm (at 0.1 the 2-camera take's skate was 3.4 mm, over its 3 mm target; with no
+foot lock 9.3 and 7.5). Other rigs of the same take alike: cameras 0 and 3 58.4 -> 56.8 mm (skate 0.20 -> 1.78),
+cameras 0, 1 and 3 44.0 -> 42.8 (0.21 -> 1.58)."""
 
 
 @dataclass(frozen=True)
@@ -202,9 +216,14 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
       that swings along camera 0's ray stands still in its picture, and holding it there bent the leg.
       Rendered four-phone take, true rig (``bench multiview``): offset-free limb PA-MPJPE 53.5 -> 44.4 mm
       with 2 cameras, 26.6 -> 23.0 with 4; world MPJPE 96 -> 75 and 53 -> 41 mm; skate 0.4-0.7 mm either way.
+    - A foot is planted only while camera 0's picture shows it still within ``IMAGE_SPEED_ON`` (0.15 m/s,
+      not one camera's 0.3): a foot swinging along camera 0's ray is slow in its picture, and the foot lock
+      dragged such a planted foot to its held place (``IMAGE_SPEED_ON`` for the figures).
     """
     carries = dataclasses.replace(cleanup.contact_pass, max_frames=0, support_frames=0)
-    return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries)
+    contacts = dataclasses.replace(cleanup.contacts, image_speed_on=min(cleanup.contacts.image_speed_on,
+                                                                        IMAGE_SPEED_ON))
+    return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts)
 
 
 def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, chosen: Any, body: Any,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+import copy
+import dataclasses
+
 from core.capture_multi import multiview_cleanup
 from core.cleanup import CleanupSettings, clean_motion
-from core.cleanup.contacts import segments
+from core.cleanup.contacts import ContactSettings, segments
 from core.cleanup.floor import proxy_heights
 from core.cleanup.footlock import lock_feet
 from tests.core.test_cleanup_root import _with_landmarks
@@ -30,7 +33,10 @@ def test_a_stance_is_not_carried_past_what_the_fitted_feet_show() -> None:
     assert false_share(one) > 0.1, false_share(one)       # the one-camera carries hold part of the swing (0.12)
     assert false_share(many) < 0.08, false_share(many)    # 0.06
     held = [many[s:e, p].mean() for p in range(4) for s, e in segments(truth[:, p])]
-    assert min(held) > 0.9, held                           # and every true stance is still found
+    # and every true stance is still found: most for 94-100 % of their frames; one heel's for 13 of its 17, as
+    # the picture's 0.15 m/s threshold (``IMAGE_SPEED_ON``) lets it go 4 frames sooner than one camera's 0.3
+    assert min(held) > 0.75, held
+    assert np.median(held) > 0.9, held
 
 
 def test_the_multi_view_foot_lock_plants_the_feet_with_the_legs_and_leaves_the_root() -> None:
@@ -56,3 +62,26 @@ def test_the_multi_view_foot_lock_plants_the_feet_with_the_legs_and_leaves_the_r
         assert np.linalg.norm(heel[s:e] - np.median(heel[s:e], axis=0), axis=-1).max() < 0.01
     settings = multiview_cleanup(CleanupSettings())
     assert not settings.lock_root and not settings.anchor_root
+
+
+def test_a_foot_swinging_along_camera_0s_ray_is_not_planted() -> None:
+    """A foot that swings mostly along camera 0's ray moves little in its picture (here a third of its way), and
+    one camera's threshold on the picture's speed (0.3 m/s) planted it for part of each swing: the foot lock then
+    dragged it to the stance's place (on the rendered four-phone take the ankles 3-11 cm over the swing frames).
+    The fit of several cameras saw the foot move; the multi-view cleanup asks a stiller picture (0.15 m/s) and
+    still finds the stances."""
+    motion, truth = synthetic_walk(150)
+    seen = _with_landmarks(to_camera(motion))
+    kp = seen.keypoints_2d.astype(np.float64)
+    for s, e in segments(~truth[:, 0]):                       # the left foot's swings, a third as fast in the picture
+        for j in (29, 31):                                    # its heel and toe landmarks
+            kp[s:e, j, :2] = kp[s, j, :2] + 0.35 * (kp[s:e, j, :2] - kp[s, j, :2])
+    seen = copy.deepcopy(seen)
+    seen.keypoints_2d = kp.astype(np.float32)
+    settings = multiview_cleanup(CleanupSettings())
+    many = clean_motion(seen, settings).contacts
+    one = clean_motion(seen, dataclasses.replace(settings, contacts=ContactSettings())).contacts
+    swing = ~truth[:, 0]
+    assert (one[:, 0] & swing).sum() >= 20, (one[:, 0] & swing).sum()    # one camera's threshold: 23 frames
+    assert (many[:, 0] & swing).sum() <= 10, (many[:, 0] & swing).sum()  # 9
+    assert many[~swing, 0].mean() > 0.9                                  # the stances are still found (0.94)

@@ -86,3 +86,22 @@ def test_world_mpjpe_judges_a_take_in_the_world_its_cameras_imply() -> None:
     E[1, :3, 3] += [0.0, 0.2, 0.0]
     off = MotionCameras(true.K, E, true.image_sizes, true.names, ("",) * 3, np.zeros(3), np.full(3, 30.0))
     assert mv_bench.world_mpjpe_mm(off, 0.8 * (truth + noise), truth, true) > expected + 20
+
+
+def test_the_offset_free_world_error_takes_off_definition_offsets_but_not_a_shifted_body() -> None:
+    """Each joint sitting a constant few centimetres from the rendered skeleton's (in the body's own frame, so
+    it turns with the body) is a definition, not an error: ``offset_free`` takes it off. The whole body a few
+    centimetres off in the world is an error, and stays one."""
+    rng = np.random.default_rng(3)
+    true = look_at_rig(ring(3, 120.0))
+    truth = walk() @ true.R[0].T + true.t[0]
+    noise = rng.normal(scale=0.01, size=truth.shape)
+    expected = 1000 * float(np.linalg.norm(noise, axis=-1).mean())
+    pattern = rng.normal(scale=0.04, size=(truth.shape[1], 3))
+    pattern -= pattern.mean(0)
+    defined = truth + noise + np.einsum("tki,jk->tji", wm.body_axes(truth), pattern)
+    raw = mv_bench.world_mpjpe_mm(_cameras(true), defined, truth, true)
+    free = mv_bench.world_mpjpe_mm(_cameras(true), defined, truth, true, offset_free=True)
+    assert raw > expected + 20 and abs(free - expected) < 2.0, (raw, free, expected)
+    shifted = truth + noise + [0.0, 0.05, 0.0]
+    assert mv_bench.world_mpjpe_mm(_cameras(true), shifted, truth, true, offset_free=True) > 45.0
