@@ -157,3 +157,22 @@ def test_a_pick_on_someone_half_hidden_lands_on_them_not_on_the_one_in_front() -
         image = painted([(jumper, BLUE, SAND), (walker[t], RED, DARK)])
         assert follower.holds(image, _normalized(jumper), follower.pick_here(t, t == 0, image)), t
     assert np.hypot(*(follower.identity.region[:2] - region_of(jumper)[:2])) < 1.0
+
+
+def test_the_stand_in_keeps_the_person_from_someone_beside_them_whom_holistic_holds() -> None:
+    """The rendered three-person crossing again: the stand-in has just found the jumper; Holistic holds the walker
+    passing in front, 0.18 region sides beside him and a fifth larger (neither enough to disagree with his
+    track), unlike him. The walker took the track back the next frame; the stand-in must go on, and the walker
+    is a bystander its crop may not slide onto."""
+    person, walker = _body(300, 200, 150), _body(335, 205, 175)
+    image = painted([(person, BLUE, SAND), (walker, RED, DARK)])
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
+    for _ in range(SETTLE_LOOKS):
+        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    assert not follower.identity.disagrees(region_of(walker), body_size(walker))  # place and size would take him
+    follower.standing_in = True  # the stand-in found the person on the last frame
+    assert not follower.holds(image, _normalized(walker), None)
+    assert follower.identity.bystander is not None and follower.identity.bystander_looks is not None
+    follower.standing_in = False  # Holistic held the person on the last frame: the usual checks
+    follower.identity.bystander = None
+    assert follower.holds(image, _normalized(person), None)
