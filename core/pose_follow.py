@@ -38,11 +38,11 @@ PICK_NEAR = 0.1
 """On the picked frame, Holistic's person must cover the pick to within this many region sides (and have it on
 their torso or head, ``core.person.ON_TORSO``)."""
 HAND_BACK = 0.1
-"""Where the stand-in found the person on the last frame, Holistic's body takes over only within this many
-region sides of where they should be now (``Identity.gap``): the person moves a few hundredths of a side a
-frame, and the body Holistic holds beside them is someone else (on the rendered three-person crossing the
-walker in front of the picked jumper, 0.18 sides from him, of the same size within 20% and too close for
-their looks to be taken: it took the track back from the stand-in the frame after it found him)."""
+"""Where the stand-in found the person on the last frame, Holistic's body takes the track back when it looks like
+them, or, their looks unknown, within this many region sides of where they should be now (``Identity.gap``: the
+person moves a few hundredths of a side a frame). On the rendered three-person crossing Holistic held the walker
+in front of the picked jumper, 0.18 region sides from him, of his size within 20% (neither enough to disagree
+with his track) and unlike him: it took the track back from the stand-in the frame after it found him."""
 PICK_CARRY = 10
 """Frames after the picked one on which a pick that lands on nobody's torso is tried again, at the same pixel.
 A person picked where they are half hidden behind someone nearer is read as that someone (or a blend of the
@@ -187,15 +187,18 @@ class Follower:
 
     def _hands_back(self, image: np.ndarray, region: np.ndarray, pts: np.ndarray) -> bool:
         """Whether the stand-in, which found the person on the last frame, hands them back to Holistic's body
-        (``region``, landmarks ``pts`` px): it lies where they should be (``HAND_BACK``) and, their looks known,
-        does not look unlike them. Else the stand-in goes on; a body beside the person that does not look like
-        them is someone else, whom its crop must not slide onto (``Identity.bystander``, ``bystander_looks``)."""
+        (``region``, landmarks ``pts`` px): it looks like them, or, their looks not known, it lies where they
+        should be (``HAND_BACK``). Else the stand-in goes on (it may be the one that has slid onto someone: on
+        the composed crossing of tests/core/test_tracking.py it read the person coming out from behind the
+        other with the pelvis at the chest, Holistic read them right and looked like them); a body beside the
+        person that does not look like them is someone else, whom its crop must not slide onto
+        (``Identity.bystander``, ``bystander_looks``)."""
         looks = appearance(image, pts) if self.identity.settled else None
         like = self.identity.looks_like(looks)
         beside = self.identity.gap(region) > HAND_BACK
         if beside and like is False:
             self.identity.bystander, self.identity.bystander_looks = region, looks
-        return not beside and like is not False
+        return like is True or (like is None and not beside)
 
     def _prominent(self, image: np.ndarray, region: np.ndarray) -> bool:
         """Without a pick the person followed is the most prominent one in view (the largest, surest;
