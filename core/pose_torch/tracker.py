@@ -131,10 +131,15 @@ class BodyTracker:
         found = self.finder.search(image, Identity(), pick)
         if found is None:
             return False
+        self.seed(found)
+        return True
+
+    def seed(self, found: finder.Found) -> None:
+        """Follow the person ``found`` in a frame seen ahead of the others (a user's pick): their looks, from
+        there, pick them out wherever they are (the identity knows their place but has lost them)."""
         self._carry = Stream(self.settings, identity=Identity(found.region, signature=found.signature,
                                                                missing=LOST_FRAMES, looks=SETTLE_LOOKS,
                                                                size=found.size or 0.0))
-        return True
 
     def run_chunk(self, images: list[np.ndarray], picks: dict[int, np.ndarray] | None = None) -> BodyTrack:
         """Track through ``images`` (RGB uint8 (H, W, 3), consecutive frames of one video).

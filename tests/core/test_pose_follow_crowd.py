@@ -14,7 +14,8 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from core.person import SETTLE_LOOKS, Identity, PersonPick, appearance, body_size, region_of  # noqa: E402
+from core.person import (ON_TORSO, SETTLE_LOOKS, Identity, PersonPick, appearance, body_size, far_from,  # noqa: E402
+                         pick_distance, region_of, torso_gap)
 from core.pose_follow import Follower  # noqa: E402
 
 from test_person import BLUE, DARK, RED, SAND, painted, standing  # noqa: E402
@@ -129,3 +130,49 @@ def test_a_lost_person_the_detector_misses_is_looked_for_where_they_were(monkeyp
     monkeypatch.setattr(finder, "detect_turned", lambda *args, **kwargs: [])  # the detector sees nobody
     found = finder.search(painted([(back, BLUE, SAND)]), identity)
     assert found is not None and np.hypot(*(found.region[:2] - region_of(back)[:2])) < 1.0
+
+
+def test_a_pick_on_someone_half_hidden_lands_on_them_not_on_the_one_in_front() -> None:
+    """The rendered three-person crossing: its jumper, picked on his hip where the walker in front hides a third
+    of him, was read as that walker (or a blend of the two) by Holistic and by every crop round the pick, and
+    followed as the walker for the whole clip. The walker's reach covers the pick (his bounding box, the old
+    test), his torso does not. Nobody is taken until a reading has the pick on its torso: the jumper's, once he
+    stands apart."""
+    jumper = _body(300, 200, 150)  # far, jumping on the spot
+    walker = [_body(345 + 4 * t, 205, 200) for t in range(8)]  # nearer, walking right, in front of him
+    pick = np.array([300.0, 200.0])  # his pelvis, in the first frame
+    assert pick_distance(pick, walker[0]) < 0.1 * region_of(walker[0])[2]  # on the walker's bounding box ...
+    assert torso_gap(pick, walker[0]) > ON_TORSO  # ... not on his torso
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False,
+                        pick=PersonPick(*pick, None), image_size=SIZE)
+    for t in range(3):  # Holistic holds the walker; the stand-in takes nobody, or the jumper
+        image = painted([(jumper, BLUE, SAND), (walker[t], RED, DARK)])
+        assert not follower.holds(image, _normalized(walker[t]), follower.pick_here(t, t == 0, image)), t
+        found = follower.stand_in(image, follower.pick_here(t, t == 0, image))
+        if found is not None:
+            pelvis = found[0][[23, 24], :2].mean(0) * SIZE
+            assert np.hypot(*(pelvis - pick)) < 0.1 * 150, (t, pelvis)
+        assert not follower.identity.known or not far_from(follower.identity.region, region_of(jumper)), t
+    for t in range(3, 8):  # Holistic finds the jumper: he is followed from there
+        image = painted([(jumper, BLUE, SAND), (walker[t], RED, DARK)])
+        assert follower.holds(image, _normalized(jumper), follower.pick_here(t, t == 0, image)), t
+    assert np.hypot(*(follower.identity.region[:2] - region_of(jumper)[:2])) < 1.0
+
+
+def test_the_stand_in_keeps_the_person_from_someone_beside_them_whom_holistic_holds() -> None:
+    """The rendered three-person crossing again: the stand-in has just found the jumper; Holistic holds the walker
+    passing in front, 0.18 region sides beside him and a fifth larger (neither enough to disagree with his
+    track), unlike him. The walker took the track back the next frame; the stand-in must go on, and the walker
+    is a bystander its crop may not slide onto."""
+    person, walker = _body(300, 200, 150), _body(335, 205, 175)
+    image = painted([(person, BLUE, SAND), (walker, RED, DARK)])
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
+    for _ in range(SETTLE_LOOKS):
+        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    assert not follower.identity.disagrees(region_of(walker), body_size(walker))  # place and size would take him
+    follower.standing_in = True  # the stand-in found the person on the last frame
+    assert not follower.holds(image, _normalized(walker), None)
+    assert follower.identity.bystander is not None and follower.identity.bystander_looks is not None
+    follower.standing_in = False  # Holistic held the person on the last frame: the usual checks
+    follower.identity.bystander = None
+    assert follower.holds(image, _normalized(person), None)
