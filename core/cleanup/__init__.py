@@ -210,9 +210,10 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     image_speed = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     mode = settings.foot_lock if settings.foot_lock != "off" else "auto"
-    if image_speed is not None and mode == "auto":
+    if image_speed is not None:
         # Feet the video shows still far above the floor stand on a level of their own (a box): their soles
-        # are measured from it, so its stances start contacts as the floor's do (``levels.raised_levels``).
+        # are measured from it, so its stances start contacts as the floor's do (``levels.raised_levels``;
+        # "always" too: its feet are low on the box).
         still = still_feet(image_speed, velocity[..., 2], settings.contacts)
         raised = raised_levels(sole_height, still & seen, settings.contacts.height_on_still, settings.levels)
         sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach)

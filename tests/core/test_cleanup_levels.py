@@ -115,6 +115,8 @@ def test_a_stance_far_above_the_floor_found_gets_contacts_and_a_level_of_its_own
     # Nor does a foot stand in the box: 22 mm at most, where the root's anchoring on a level above the
     # camera (its rays meet it from below) sank a stance of the 1.8 m box (40 cm: under 1 mm).
     assert result.quality["ground_penetration_max_mm"] < 30.0
+    always = clean_motion(_with_landmarks(to_camera(motion)), CleanupSettings(smoothing_body=0.0, foot_lock="always"))
+    assert always.motion.ground.num_levels == 2 and (always.contacts & on_box).sum() > 0.8 * on_box.sum()
 
 
 def test_levels_survive_the_motion_file_and_older_files_read_without_them(tmp_path) -> None:
