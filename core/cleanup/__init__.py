@@ -27,7 +27,7 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import ContactPassSettings, refine_contacts
-from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average
+from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average, still_feet
 from .floor import (
     PROXY_INDEX,
     Floor,
@@ -41,7 +41,7 @@ from .floor import (
     tilt_cap_degrees,
 )
 from .footlock import lock_feet
-from .levels import LevelSettings, find_levels
+from .levels import LevelSettings, find_levels, level_under, raised_levels
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
 from .root import AnchorSettings, anchor_root, can_anchor
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
@@ -210,6 +210,13 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     image_speed = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     mode = settings.foot_lock if settings.foot_lock != "off" else "auto"
+    if image_speed is not None:
+        # Feet the video shows still far above the floor stand on a level of their own (a box): their soles
+        # are measured from it, so its stances start contacts as the floor's do (``levels.raised_levels``;
+        # "always" too: its feet are low on the box).
+        still = still_feet(image_speed, velocity[..., 2], settings.contacts)
+        raised = raised_levels(sole_height, still & seen, settings.contacts.height_on_still, settings.levels)
+        sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach)
     found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
                             speed_3d=speed_3d, climb=velocity[..., 2], seen=seen)
     kp = motion.keypoints_2d

@@ -179,13 +179,9 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             speed = np.where(moving, image_speed, speed)
             speed_on[moving] = settings.image_speed_on
             speed_off[moving] = settings.image_speed_on * settings.speed_off / settings.speed_on
-            with np.errstate(invalid="ignore"):
-                still = moving & (image_speed < settings.image_speed_still) & (sole_height < settings.height_on_still)
+            still = still_feet(image_speed, climb, settings, sole_height < settings.height_on_still)
         if climb is not None:
-            rising = climb > settings.climb_off
-            still &= np.abs(climb) < settings.climb_still
-            still = drop_short(still, settings.min_frames)  # the frame at a jump's top is not a stance
-            stop |= rising
+            stop |= climb > settings.climb_off
         start |= still  # a foot still in the video starts a contact however high the fit floats it ...
         start &= speed < speed_on
         if climb is not None:
@@ -201,6 +197,22 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     if seen is not None:
         out &= seen
     return out
+
+
+def still_feet(image_speed: np.ndarray, climb: np.ndarray | None, settings: ContactSettings = ContactSettings(),
+               where: np.ndarray | None = None) -> np.ndarray:
+    """(T, P) bool: feet the video shows standing still (``image_speed`` (T, P) m/s below
+    ``image_speed_still``; NaN, unseen: not still) while the fit's sole neither rises nor sinks faster
+    than ``climb_still`` (``climb`` (T, P) m/s, None: unknown), for at least ``min_frames`` frames (the
+    frame at a jump's top is not a stance). ``where`` (T, P) bool: only there (None: anywhere)."""
+    with np.errstate(invalid="ignore"):
+        still = np.isfinite(image_speed) & (image_speed < settings.image_speed_still)
+    if where is not None:
+        still &= where
+    if climb is not None:
+        still &= np.abs(climb) < settings.climb_still
+        still = drop_short(still, settings.min_frames)
+    return still
 
 
 def _hysteresis(sole_height: np.ndarray, start: np.ndarray, stop: np.ndarray, lift: float,

@@ -18,8 +18,23 @@ read 2 m. Here the levels come from the planted soles:
 
 Each proxy then stands on its contact's level while planted, and between
 contacts over the lower of the levels before and after (a foot in flight from
-the box to the grass is over the grass). Root anchoring, the foot lock and the
+the box to the grass is over the grass), and never over a level more than
+``LevelSettings.reach`` above its sole at its lowest between those contacts (a
+foot left free after its last stance on the box falls to the grass). Root anchoring, the foot lock and the
 penetration figures use that level instead of Z = 0.
+
+Contacts, though, are found by sole height, and the floor is found first, under
+the lowest resting soles: a take that stands on a box a long time and then
+jumps down gets its floor on the lower ground, and its stance on the box, 2 m
+up, is too high for any contact (the demo's man, whose feet slid 35 mm a frame
+there). So before contacts are detected, :func:`raised_levels` takes the
+levels the video reveals on its own: heights where feet it shows standing still
+(``contacts.still_feet``) hold, further above the floor than the still rule of
+contact detection reaches (``ContactSettings.height_on_still``), clustered as
+the contacts above and held as long; detection then measures each sole from
+the highest such level it is not more than ``LevelSettings.reach`` below
+(:func:`level_under`), so a stance up there starts contacts as one on the
+floor does, and :func:`find_levels` finds its level from them.
 
 numpy only; the Z-up world on the floor (``floor.reexpress``), metres.
 """
@@ -43,10 +58,17 @@ class LevelSettings:
             this (with no contact between) stand on different levels.
         min_frames: a level needs contacts holding at least this many frames
             (distinct frames, any proxy): 10 frames, a third of a second at 30 fps.
+            A raised level found from still feet (:func:`raised_levels`) needs as many
+            frames of them.
+        reach: metres; before contacts are found, a sole is measured from the highest
+            raised level at most this far above it (the spread of one stance's fitted
+            soles about its level: the demo's box stance, 26 cm below to 19 above (5-95 %: 10 below, 12 above);
+            the root anchor's ``support_tolerance`` alike), else from the floor.
     """
 
     separation: float = 0.15
     min_frames: int = 10
+    reach: float = 0.3
 
 
 def _runs(contacts: np.ndarray, sole_height: np.ndarray) -> list[tuple[int, int, int, float]]:
@@ -61,6 +83,36 @@ def _clusters(heights: np.ndarray, separation: float) -> np.ndarray:
     labels = np.empty(len(heights), np.int64)
     labels[order] = np.concatenate([[0], np.cumsum(np.diff(heights[order]) > separation)])
     return labels
+
+
+def raised_levels(sole_height: np.ndarray, still: np.ndarray, above: float,
+                  settings: LevelSettings = LevelSettings()) -> np.ndarray:
+    """(N,) ascending heights (metres) of the levels, at least ``above`` over Z = 0, that feet the
+    video shows standing still reveal before any contact is found (module docstring).
+
+    ``sole_height`` (T, P) metres above Z = 0; ``still`` (T, P) bool (``contacts.still_feet``);
+    ``above``: how high contact detection's own still rule reaches. Still soles that high are
+    sorted and split where neighbours differ by more than ``separation``; a cluster on at least
+    ``min_frames`` distinct frames is a level at its median. Empty when there is none.
+    """
+    frames, proxies = np.nonzero(np.asarray(still, bool) & (sole_height >= above))
+    if frames.size == 0:
+        return np.zeros(0)
+    soles = sole_height[frames, proxies]
+    labels = _clusters(soles, settings.separation)
+    levels = [float(np.median(soles[labels == label])) for label in np.unique(labels)
+              if np.unique(frames[labels == label]).size >= settings.min_frames]
+    return np.sort(np.array(levels, np.float64))
+
+
+def level_under(sole_height: np.ndarray, raised: np.ndarray, reach: float) -> np.ndarray:
+    """(T, P) height (metres) each sole of ``sole_height`` (T, P) is measured from: the highest of the
+    ``raised`` levels (N,) at most ``reach`` above it, else the floor (0). A foot well below a raised
+    level (in flight from it, or on the floor beside it) is over the floor."""
+    under = np.zeros(np.shape(sole_height))
+    for height in np.sort(np.asarray(raised, np.float64)):
+        under = np.where(sole_height >= height - reach, height, under)
+    return under
 
 
 def find_levels(sole_height: np.ndarray, contacts: np.ndarray,
@@ -97,7 +149,15 @@ def find_levels(sole_height: np.ndarray, contacts: np.ndarray,
     planted = np.full((T, P), -1, np.int64)
     for p, s, e, h in runs:
         planted[s:e, p] = int(np.argmin(np.abs(levels - h)))
-    return GroundLevels(levels, _between_contacts(planted, int(np.argmin(np.abs(levels)))).astype(np.int8))
+    index = _between_contacts(planted, int(np.argmin(np.abs(levels))))
+    # A free foot is over the lowest level it comes down to before its next contact (after its last stance on
+    # the box, the demo's man falls to the grass with a foot no contact holds there): the highest level at
+    # most ``reach`` above its sole, or the lowest, at its lowest in that free stretch.
+    below = np.clip(np.searchsorted(levels, sole_height + settings.reach, side="right") - 1, 0, None)
+    for p in range(P):
+        for s, e in segments(planted[:, p] < 0):
+            index[s:e, p] = np.minimum(index[s:e, p], below[s:e, p].min())
+    return GroundLevels(levels, index.astype(np.int8))
 
 
 def _between_contacts(planted: np.ndarray, floor: int) -> np.ndarray:

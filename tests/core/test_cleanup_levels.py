@@ -43,11 +43,26 @@ def test_levels_are_clusters_of_planted_soles_held_long_enough() -> None:
     assert find_levels(short, brief, LevelSettings(min_frames=10)).num_levels == 1
 
 
-def _step_down(frames: int = 150, at: int = 70) -> tuple:
-    """The synthetic walk on a 40 cm box, then down to the floor over frames ``at`` to ``at + 4`` (as fast
-    as a fall from that height: the walk's stance foot comes down with the body)."""
+def test_a_foot_free_after_its_last_stance_on_a_box_is_over_the_level_it_falls_to() -> None:
+    """The demo's man jumps off his box and lands on the grass with one foot that no contact holds there:
+    that foot was over the box (1.8 m up) from its last stance on it to the take's end, and the figures read
+    its standing on the grass as 1.8 m in the box. A free foot is over the lowest level it comes down to."""
+    T, high = 100, 1.8
+    height = np.where(np.arange(T)[:, None] < 50, high, 0.0) * np.ones((1, 4))
+    contacts = np.zeros((T, 4), bool)
+    contacts[5:45] = True
+    contacts[60:95, :2] = True  # the left foot lands planted, the right foot's landing is missed
+    ground = find_levels(height, contacts)
+    np.testing.assert_allclose(ground.heights, [0.0, high])
+    assert (ground.index[5:45] == 1).all() and (ground.index[60:95, :2] == 0).all()
+    assert (ground.index[50:, 2:] == 0).all() and (ground.index[45:50, 2:] == 0).all()  # falling, then down
+
+
+def _step_down(frames: int = 150, at: int = 70, box: float = BOX) -> tuple:
+    """The synthetic walk on a ``box`` (40 cm) high box, then down to the floor over frames ``at`` to
+    ``at + 4`` (as fast as a fall from that height: the walk's stance foot comes down with the body)."""
     motion, truth = synthetic_walk(frames)
-    drop = BOX * (1.0 - np.clip((np.arange(frames) - at) / 4.0, 0.0, 1.0))
+    drop = box * (1.0 - np.clip((np.arange(frames) - at) / 4.0, 0.0, 1.0))
     motion.trans[:, 2] += drop.astype(np.float32)
     truth = truth.copy()
     truth[at - 2:at + 10] = False  # the step itself
@@ -77,6 +92,31 @@ def test_a_person_stepping_down_from_a_box_stands_on_both_levels() -> None:
     feet = pos[:, PROXY_INDEX]
     both = truth[1:] & truth[:-1]
     assert np.linalg.norm(np.diff(feet, axis=0), axis=-1)[both].max() < 0.02
+
+
+def test_a_stance_far_above_the_floor_found_gets_contacts_and_a_level_of_its_own() -> None:
+    """The demo's man stands on a box 1.8-2 m above the grass he lands on, where the floor is found (the
+    lower envelope of resting soles): no contact rule reached that high, so his feet on the box slid freely
+    (35 mm a frame). Walking on a 1.8 m box, then on the floor: the video shows the box's stance feet still,
+    so they are planted there, on a level of their own, and do not slide."""
+    high = 1.8
+    motion, truth, drop = _step_down(box=high)
+    result = clean_motion(_with_landmarks(to_camera(motion)), CleanupSettings(smoothing_body=0.0))
+    ground = result.motion.ground
+    assert ground is not None and ground.num_levels == 2
+    assert np.ptp(ground.heights) == pytest.approx(high, abs=0.03)
+    on_box = truth & (drop > 0)[:, None]
+    assert (result.contacts & on_box).sum() > 0.8 * on_box.sum()  # the box's stances are planted ...
+    assert (ground.index[result.contacts & on_box] == 1).all()  # ... on the box
+    pos, _ = forward_kinematics(result.motion.poses, result.motion.rest_joints, result.motion.trans)
+    both = on_box[1:] & on_box[:-1]
+    slide = np.linalg.norm(np.diff(pos[:, PROXY_INDEX, :2], axis=0), axis=-1)[both]
+    assert slide.max() < 0.02  # a standing foot on the box stays put along it
+    # Nor does a foot stand in the box: 22 mm at most, where the root's anchoring on a level above the
+    # camera (its rays meet it from below) sank a stance of the 1.8 m box (40 cm: under 1 mm).
+    assert result.quality["ground_penetration_max_mm"] < 30.0
+    always = clean_motion(_with_landmarks(to_camera(motion)), CleanupSettings(smoothing_body=0.0, foot_lock="always"))
+    assert always.motion.ground.num_levels == 2 and (always.contacts & on_box).sum() > 0.8 * on_box.sum()
 
 
 def test_levels_survive_the_motion_file_and_older_files_read_without_them(tmp_path) -> None:
