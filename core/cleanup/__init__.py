@@ -274,6 +274,12 @@ def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support:
     }
 
 
+def _camera_centre(motion: Motion) -> np.ndarray:
+    """(3,) the camera's centre in the take's world."""
+    E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
+    return -E[:3, :3].T @ E[:3, 3]
+
+
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
                  progress: Callable[[int, int], None] | None = None,
                  contacts: np.ndarray | None = None) -> CleanupResult:
@@ -325,7 +331,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         progress(2, 4)
     if settings.foot_lock != "off":
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
-                                 settings.blend_frames, support, move_root=settings.lock_root)
+                                 settings.blend_frames, support, move_root=settings.lock_root,
+                                 camera=_camera_centre(out))
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if progress:
         progress(3, 4)

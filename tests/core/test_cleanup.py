@@ -269,6 +269,40 @@ def test_a_free_leg_moves_with_the_body_when_the_root_is_shifted() -> None:
     np.testing.assert_allclose(poses[:, right], motion.poses[:, right], atol=1e-5)
 
 
+def test_a_held_foot_moves_the_body_along_the_cameras_line_of_sight_not_across_it() -> None:
+    """The picture places the pelvis across the camera's line of sight to a pixel: a held foot the fit
+    carried 30 cm sideways is the legs' to reach, not a reason to carry the whole body off where the video
+    shows it (a crossing walker was moved 20-54 cm sideways off himself); along the line of sight, where a
+    monocular fit drifts, the root still follows the held foot."""
+    from core.cleanup.footlock import ACROSS_RAY_LIMIT, lock_feet
+
+    motion, truth = synthetic_walk(90)
+    pelvis = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)[0][:, 0]
+    camera = np.array([pelvis[:, 0].mean() - 6.0, pelvis[:, 1].mean(), 1.5])  # looks along +x at the walk
+    drift = np.zeros_like(motion.trans)
+    drift[:, :2] = np.linspace(0.0, 0.3, motion.num_frames)[:, None]  # 30 cm along and 30 cm across the ray
+    contacts = np.zeros_like(truth)
+    contacts[:, :2] = True  # the left foot held throughout, while the fit carries the body 42 cm
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    start = motion.trans + drift
+    _, free = lock_feet(motion.poses, motion.rest_joints, start, contacts, heights)
+    _, seen = lock_feet(motion.poses, motion.rest_joints, start, contacts, heights, camera=camera)
+    ray = pelvis[:, :2] + drift[:, :2] - camera[:2]
+    ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+    across = np.stack([-ray[:, 1], ray[:, 0]], axis=1)
+
+    def parts(trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        moved = (trans - start)[:, :2]
+        return (moved * ray).sum(axis=1), (moved * across).sum(axis=1)
+
+    free_along, free_across = parts(free)
+    seen_along, seen_across = parts(seen)
+    assert np.abs(free_across).max() > 0.1  # without the camera the body is carried sideways
+    assert np.abs(seen_across).max() <= min(ACROSS_RAY_LIMIT + 1e-6, 0.5 * np.abs(free_across).max())
+    assert np.abs(seen_along).max() > 0.1  # the drift along the ray is still taken back
+    np.testing.assert_allclose(seen_along, free_along, atol=1e-6)
+
+
 def test_the_knee_turns_smoothly_when_a_locked_leg_straightens() -> None:
     """A straight leg's slight sideways bend goes from one side to the other: the
     IK's knee turns smoothly through the forward bend instead of jumping to it
