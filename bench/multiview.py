@@ -31,7 +31,13 @@ Figures (baselines measured in the same run):
   ``_up_deg`` the calibrated up's error (``shared_tilt``);
   ``calib_<C>cam_seconds`` its time (target
   20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames;
-  ``_cpu_seconds`` the process's CPU time, which a loaded machine inflates less).
+  ``_cpu_seconds`` the process's CPU time, which a loaded machine inflates less);
+  ``calib_<C>cam_defaultfov_*`` / ``_defaultfov_refined_*`` the same with the
+  field-of-view default's intrinsics instead of the true ones (a video without
+  lens metadata), the focal lengths kept or refined (``default_fov_figures``);
+  ``calib_<C>cam_lagged_*`` / ``_lagged_timing_*`` the same with views 1..
+  a frame off their true offsets (``LAG_FRAMES``), the timing error not given
+  or given (``lagged_figures``).
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
@@ -272,6 +278,62 @@ def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
                 f"{key}_cpu_seconds": round(cpu, 2)})
     print(f"  pairs' relative rotations {np.round(relative, 2)} deg; scale {out[f'{key}_scale']:.3f} (truth per "
           f"calibrated unit; the mannequin is about 1.62 m, the default 1.70); {seconds:.1f} s")
+    out.update(default_fov_figures(views, sub, key))
+    out.update(lagged_figures(clip, seqs, sub, key))
+    return out
+
+
+LAG_FRAMES = (1.0, -1.0, 0.7)
+"""Frames (each view's own) by which views 1.. are put off their true offsets in ``lagged_figures``: what the
+motion sync can leave (within a frame on the take)."""
+
+
+def lagged_figures(clip, seqs, truth, key: str) -> dict[str, float]:
+    """The calibration with views 1.. resampled at offsets ``LAG_FRAMES`` off the truth, as it is
+    (``_lagged``) and told a frame's timing error (``_lagged_timing``, ``calibrate_from_person(timing_error=
+    1 / fps)``: fast keypoints count less): the largest camera error after the joint similarity."""
+    from core.multiview import sync
+    from core.multiview.calibrate import calibrate_from_person
+    from core.multiview.compare import rig_errors
+
+    base, fps = seqs[0], clip.timing["fps"]
+    C = truth.num_cameras
+    views = [base] + [sync.resample(s, float(o) + lag / f, base.fps, base.num_frames)
+                      for s, o, lag, f in zip(seqs[1:C], clip.timing["offsets_seconds"][1:C], LAG_FRAMES, fps[1:C])]
+    out: dict[str, float] = {}
+    for timing_error, name in ((0.0, "_lagged"), (1.0 / base.fps, "_lagged_timing")):
+        centre, orient, _ = rig_errors(calibrate_from_person(views, list(truth.K), timing_error=timing_error),
+                                       truth, True)
+        out.update({f"{key}{name}_centre_cm": round(100 * float(centre.max()), 2),
+                    f"{key}{name}_orient_deg": round(float(orient.max()), 3)})
+        print(f"  calibration from the person with offsets {LAG_FRAMES[:C - 1]} frames off, timing error "
+              f"{'a frame' if timing_error else 'not'} given: centres {np.round(100 * centre, 1)} cm, "
+              f"orientations {np.round(orient, 2)} deg")
+    return out
+
+
+def default_fov_figures(views, truth, key: str) -> dict[str, float]:
+    """The calibration a video without lens metadata gets: every camera's intrinsics from the field-of-view
+    default (``core.video.default_intrinsics``, 60 degrees across the width: on the take's portrait phone 23%
+    short of its true focal length, on the widest 21% long), the focal lengths kept (``_defaultfov``, as
+    ``capture-multi`` calibrates) or refined in the adjustment (``_defaultfov_refined``): the largest camera
+    error after the joint similarity and each camera's focal length error (signed, %)."""
+    from core.multiview.calibrate import calibrate_from_person
+    from core.multiview.compare import rig_errors
+    from core.video import default_intrinsics
+
+    Ks = [default_intrinsics(int(w), int(h)) for w, h in truth.image_sizes]
+    out: dict[str, float] = {}
+    for refine, name in ((False, "_defaultfov"), (True, "_defaultfov_refined")):
+        rig = calibrate_from_person(views, Ks, refine_focal=refine)
+        centre, orient, _ = rig_errors(rig, truth, True)
+        focal = 100.0 * (rig.K[:, 0, 0] / truth.K[:, 0, 0] - 1.0)
+        out.update({f"{key}{name}_centre_cm": round(100 * float(centre.max()), 2),
+                    f"{key}{name}_orient_deg": round(float(orient.max()), 3),
+                    f"{key}{name}_focal_error_max_pct": round(float(np.abs(focal).max()), 1)})
+        print(f"  calibration from the person with the field-of-view default, focal lengths "
+              f"{'refined' if refine else 'kept'}: centres {np.round(100 * centre, 1)} cm, orientations "
+              f"{np.round(orient, 2)} deg; focal lengths {np.round(focal, 1)}% off")
     return out
 
 
