@@ -14,6 +14,7 @@ from ...body.model import BodyModel, MannequinBody
 from ...errors import CancelledError, MocapError
 from ...landmarks import PoseSequence
 from ..result import NO_PERSON, FitResult
+from .excursions import bridge_excursions
 from .objective import ClipProblem
 from ..ik import observed_frames
 from .result import bridging_warnings, read_result
@@ -140,6 +141,8 @@ def _fit_window(seq: PoseSequence, K: np.ndarray, body: BodyModel | None, device
     frames = usable_frames(seq, settings)
     if seq.num_frames == 0 or not frames.good.any():
         raise MocapError(NO_PERSON)
+    if views is None:  # one camera: MediaPipe's one-view guess, whose hidden limbs flip on a lying body
+        seq, _ = bridge_excursions(seq, settings.lift.up, settings.excursions)
     seq = lifted(seq, K, frames.good, settings)
     start = initial_values(seq, K, body, frames.good, settings, betas)
     if views is not None:
