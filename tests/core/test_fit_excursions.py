@@ -65,3 +65,10 @@ def test_the_fit_of_a_lying_body_keeps_its_leg_through_the_flip() -> None:
     err, err_off = left_leg_error_mm(fit, poses, rest, trans), left_leg_error_mm(off, poses, rest, trans)
     print(f"left knee + ankle on the flipped frames: {err[FLIP].mean():.0f} mm bridged, {err_off[FLIP].mean():.0f} mm not")
     assert err[FLIP].max() < 60.0 and err_off[FLIP].mean() > 3 * err[FLIP].mean()
+
+
+def test_a_clip_fitted_in_windows_keeps_the_leg_too() -> None:
+    # The flip is looked for on the whole clip once, not on the shape fit's spread frames (not consecutive).
+    poses, trans, rest, _, seen = clip(lying=True)
+    fit = fit_clip(seen, K, settings=OptimizeSettings(window_frames=24, window_overlap=6))
+    assert left_leg_error_mm(fit, poses, rest, trans)[FLIP].max() < 60.0
