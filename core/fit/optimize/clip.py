@@ -14,6 +14,7 @@ from ...body.model import BodyModel, MannequinBody
 from ...errors import CancelledError, MocapError
 from ...landmarks import PoseSequence
 from ..result import NO_PERSON, FitResult
+from .excursions import bridge_excursions
 from .objective import ClipProblem
 from ..ik import observed_frames
 from .result import bridging_warnings, read_result
@@ -53,11 +54,14 @@ def fit_clip(
         if progress is not None:
             progress(step[0] * count + done, total * count)
 
+    if views is None:  # flips looked for on the whole clip once: the spread frames below are not consecutive
+        seq, _ = bridge_excursions(seq, settings.lift.up, settings.excursions)
     # The shape: one fit on frames spread over the whole clip (one window's worth).
     spread = spread_frames(T, window)
     spread_fps = seq.fps * len(spread) / T
     spread_views = None if views is None else views.frames(spread, spread_fps)
-    shape_fit = fit_window(frames_of(seq, spread, fps=spread_fps), K, body, settings=settings,
+    no_flips = dataclasses.replace(settings, excursions=dataclasses.replace(settings.excursions, enabled=False))
+    shape_fit = fit_window(frames_of(seq, spread, fps=spread_fps), K, body, settings=no_flips,
                            progress=part_progress, should_cancel=should_cancel, views=spread_views)
     if views is not None and spread_views is not None:  # cameras refined on the spread frames; windows keep them
         views.R, views.t, views = spread_views.R, spread_views.t, dataclasses.replace(views, refine=None)
@@ -140,6 +144,8 @@ def _fit_window(seq: PoseSequence, K: np.ndarray, body: BodyModel | None, device
     frames = usable_frames(seq, settings)
     if seq.num_frames == 0 or not frames.good.any():
         raise MocapError(NO_PERSON)
+    if views is None:  # one camera: MediaPipe's one-view guess, whose hidden limbs flip on a lying body
+        seq, _ = bridge_excursions(seq, settings.lift.up, settings.excursions)
     seq = lifted(seq, K, frames.good, settings)
     start = initial_values(seq, K, body, frames.good, settings, betas)
     if views is not None:

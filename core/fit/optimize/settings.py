@@ -10,6 +10,7 @@ import torch
 from ...errors import MocapError
 from ..ik import FitSettings
 from ..lifting import LiftSettings
+from .excursions import ExcursionSettings
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class OptimizeSettings:
     window_frames: int = 1800
     window_overlap: int = 30
     precondition: bool = False
+    excursions: ExcursionSettings = ExcursionSettings()
 
 
 @dataclass(frozen=True)
