@@ -113,7 +113,11 @@ class Follower:
         if found is None:
             return False
         if not _lands(pick, found, image):
+            # Frames before the picked one are followed by the best reading's looks, as a pick that lands is;
+            # from the picked frame on, nobody is taken until the pick lands (``PICK_CARRY``).
             self._fallback = found
+            tracker.seed(found)
+            self.identity = tracker.identity
             return True
         tracker.seed(found)
         self.identity = tracker.identity
@@ -125,12 +129,12 @@ class Follower:
         none), or on the best reading round it (which the stand-in then takes). Counts the frames it does not
         (``PICK_CARRY``); after the last, the picked frame's best reading is followed by its looks."""
         if pts is not None and torso_gap(pick, pts) <= ON_TORSO:
-            self.landed = True
+            self._landed_here()
             return True
         with one_cpu_thread():
             found = self.tracker().finder.search(image, Identity(), pick)
         if found is not None and _lands(pick, found, image):
-            self.landed = True
+            self._landed_here()
             return True
         self._fallback = self._fallback or found
         self.carried += 1
@@ -141,6 +145,13 @@ class Follower:
                 self.identity = self.tracker().identity
         return False
 
+    def _landed_here(self) -> None:
+        """The pick lands on this frame: the looks the frames before the picked one were followed by (the picked
+        frame's best reading, ``follow_ahead``) are forgotten; the person's own are learnt from here."""
+        self.landed = True
+        self.identity = Identity()
+        self.tracker().identity = self.identity
+
     def holds(self, image: np.ndarray, body: np.ndarray | None, pick: np.ndarray | None) -> bool:
         """Whether Holistic's body (33, 3: x, y normalized, visibility; None: none found) in ``image``
         is the followed person; if so the identity takes it in."""
@@ -148,7 +159,8 @@ class Follower:
         self.identity.bystander = self.identity.bystander_looks = None
         h, w = image.shape[:2]
         pts = None if body is None else np.concatenate([body[:, :2] * [w, h], body[:, 2:3]], axis=1)
-        self._nobody = not self.landed and (pick is None or not self._land(image, pts, pick))
+        # Not landed and no pick to land: a frame before the picked one (``pick_here``), followed by looks.
+        self._nobody = not self.landed and pick is not None and not self._land(image, pts, pick)
         if self._nobody or pts is None:
             return False
         region = region_of(pts)

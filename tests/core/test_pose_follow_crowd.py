@@ -176,3 +176,21 @@ def test_the_stand_in_keeps_the_person_from_someone_beside_them_whom_holistic_ho
     follower.standing_in = False  # Holistic held the person on the last frame: the usual checks
     follower.identity.bystander = None
     assert follower.holds(image, _normalized(person), None)
+
+
+def test_frames_before_a_pick_that_does_not_land_are_still_followed() -> None:
+    """``--person X,Y@5`` with the pixel on the person's ankle: the picked frame's reading does not have the
+    pick on its torso, so from frame 5 nobody is taken until it lands (``PICK_CARRY``); the frames before it
+    are followed by that reading's looks, as before the rule (a pick at frame 300 of a take used to lose
+    frames 0-310)."""
+    person = [_body(300 + 2 * t, 200, 180) for t in range(8)]
+    ankle = person[5][27, :2]
+    assert torso_gap(ankle, person[5]) > ON_TORSO
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False,
+                        pick=PersonPick(*ankle, 5), image_size=SIZE)
+    images = [painted([(p, BLUE, SAND)]) for p in person]
+    assert follower.follow_ahead(images[5])
+    assert not follower.landed
+    for t in range(5):
+        assert follower.holds(images[t], _normalized(person[t]), follower.pick_here(t, t == 0, images[t])), t
+    assert not follower.holds(images[5], _normalized(person[5]), follower.pick_here(5, False, images[5]))
