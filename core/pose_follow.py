@@ -210,7 +210,10 @@ class Follower:
         beside = self.identity.gap(region) > HAND_BACK
         if beside and like is False:
             self.identity.bystander, self.identity.bystander_looks = region, looks
-        return like is True or (like is None and not beside)
+        # Looks not known yet (the first frames of a take without a pick): where the person should be, as any
+        # candidate (``Identity.near``); the stricter ``HAND_BACK`` refused the demo's man doing jumping jacks on
+        # frames 9-10 of his first two seconds (his region's centre moves with his arms), and bridged them.
+        return like is True or (like is None and self.identity.near(region))
 
     def _prominent(self, image: np.ndarray, region: np.ndarray) -> bool:
         """Without a pick the person followed is the most prominent one in view (the largest, surest;
