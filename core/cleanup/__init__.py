@@ -40,10 +40,10 @@ from .floor import (
     support_certainty,
     tilt_cap_degrees,
 )
-from .footlock import lock_feet
-from .levels import LevelSettings, find_levels, level_under, raised_levels
+from .footlock import LEGS, lock_feet
+from .levels import LEVEL_SPAN_SECONDS, LevelSettings, find_levels, level_under, raised_levels
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
-from .root import AnchorSettings, anchor_root, can_anchor
+from .root import AnchorSettings, anchor_root, camera_centre, can_anchor
 from .smoothing import one_euro_within_noise, one_euro_zero_phase, smooth_rotations
 
 FOOT_LOCK_MODES = ("auto", "always", "off")
@@ -215,8 +215,14 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
         # are measured from it, so its stances start contacts as the floor's do (``levels.raised_levels``;
         # "always" too: its feet are low on the box).
         still = still_feet(image_speed, velocity[..., 2], settings.contacts)
-        raised = raised_levels(sole_height, still & seen, settings.contacts.height_on_still, settings.levels)
-        sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach)
+        pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
+        rest = np.asarray(motion.rest_joints, np.float64)
+        hip, knee, ankle = LEGS["left"][:3]
+        leg = float(np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee]))
+        raised, spans = raised_levels(sole_height, still & seen, settings.contacts.height_on_still, settings.levels,
+                                      pelvis_height=pos[:, 0, 2], leg_length=leg)
+        sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach, spans,
+                                                int(round(LEVEL_SPAN_SECONDS * rate)))
     found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
                             speed_3d=speed_3d, climb=velocity[..., 2], seen=seen)
     kp = motion.keypoints_2d
@@ -274,12 +280,6 @@ def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support:
     }
 
 
-def _camera_centre(motion: Motion) -> np.ndarray:
-    """(3,) the camera's centre in the take's world."""
-    E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
-    return -E[:3, :3].T @ E[:3, 3]
-
-
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
                  progress: Callable[[int, int], None] | None = None,
                  contacts: np.ndarray | None = None) -> CleanupResult:
@@ -295,6 +295,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         raise MocapError(f"contacts must be {len(PROXY_INDEX)} flags (heels and toes) for each of the take's "
                          f"{motion.num_frames} frames, not an array of shape {np.shape(contacts)}")
     out = copy.deepcopy(motion)
+    filmed = out.camera_intrinsics is not None  # a take with no camera (a mocap file) has no line of sight
     rate = float(out.fps)
     heights = proxy_heights(out.rest_joints, out.v_template)
 
@@ -332,7 +333,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     if settings.foot_lock != "off":
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
                                  settings.blend_frames, support, move_root=settings.lock_root,
-                                 camera=_camera_centre(out))
+                                 camera=camera_centre(out) if filmed else None)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if progress:
         progress(3, 4)

@@ -3,7 +3,7 @@
 During a contact the proxy (ankle for the heel, foot joint for the toes) is
 held at one place along the floor: the median of where the fit put it over
 the contact, so it does not slide. Its height follows the fit, never below its
-resting height and at most ``HOLD_RISE`` over the contact's median height: a
+resting height (unless the leg could reach it only by bending its knee far beyond the fit's: below) and at most ``HOLD_RISE`` over the contact's median height: a
 planted foot still rolls a little (the heel rises before the toes leave), while
 the fit's own lifts of a planted foot (a toe raised 8 cm in one frame) are not
 kept, and it moves at most ``HOLD_STEP`` a frame (the fit also sinks planted feet);
@@ -479,5 +479,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
                                  float(np.linalg.norm(rest[knee] - rest[hip])),
                                  float(np.linalg.norm(rest[ankle] - rest[knee])))
         heel[side][:, 2] -= sink
-        toe[side][:, 2] -= sink  # the foot sinks whole (a free toe rides along with its heel)
+        # A free toe rides down with its heel; a held one keeps its place (sinking it by the heel's frame-varying
+        # sink would move a planted toe up and down).
+        toe[side][:, 2] -= np.where(weights[:, t] == 0, sink, 0.0)
     return solve_legs(poses, rest_joints, trans, heel, toe), trans

@@ -136,6 +136,12 @@ def landmark_rest_heights(rest_joints: np.ndarray, v_template: np.ndarray | None
     return np.maximum(y - sole, 0.0)
 
 
+def camera_centre(motion: Motion) -> np.ndarray:
+    """(3,) the camera's centre in the take's world (``camera_extrinsics`` camera-from-world; None: the origin)."""
+    E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
+    return -E[:3, :3].T @ E[:3, 3]
+
+
 def camera_rays(motion: Motion, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Camera centre (3,) and unit rays (..., 3) through pixels ``uv`` (..., 2), world frame.
 
@@ -143,8 +149,8 @@ def camera_rays(motion: Motion, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """
     E = np.eye(4) if motion.camera_extrinsics is None else np.asarray(motion.camera_extrinsics, np.float64)
     K = np.asarray(motion.camera_intrinsics, np.float64)
-    R, t = E[:3, :3], E[:3, 3]
-    centre = -R.T @ t
+    R = E[:3, :3]
+    centre = camera_centre(motion)
     cam = np.stack([(uv[..., 0] - K[0, 2]) / K[0, 0], (uv[..., 1] - K[1, 2]) / K[1, 1], np.ones(uv.shape[:-1])], -1)
     rays = cam @ R  # R^T applied to each row
     return centre, rays / np.linalg.norm(rays, axis=-1, keepdims=True)
