@@ -85,33 +85,60 @@ def _clusters(heights: np.ndarray, separation: float) -> np.ndarray:
     return labels
 
 
+BEARING = 0.5
+"""A still foot stands on what it rests on (``raised_levels``) only while the pelvis is at least this share of
+the leg's length above its sole: a foot resting on a barre, a stool's rung or a raised knee's thigh is still
+and high, but the body does not stand on it."""
+
+LEVEL_SPAN_SECONDS = 1.0
+"""Seconds before the first and after the last still frame of a raised level during which soles are measured
+from it (``level_under``); elsewhere in the take the level is not there to stand on."""
+
+
 def raised_levels(sole_height: np.ndarray, still: np.ndarray, above: float,
-                  settings: LevelSettings = LevelSettings()) -> np.ndarray:
-    """(N,) ascending heights (metres) of the levels, at least ``above`` over Z = 0, that feet the
-    video shows standing still reveal before any contact is found (module docstring).
+                  settings: LevelSettings = LevelSettings(), *, pelvis_height: np.ndarray | None = None,
+                  leg_length: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The levels, at least ``above`` over Z = 0, that feet the video shows standing still reveal before
+    any contact is found (module docstring): (N,) ascending heights (metres) and (N, 2) each one's first and
+    last frame of still feet on it.
 
     ``sole_height`` (T, P) metres above Z = 0; ``still`` (T, P) bool (``contacts.still_feet``);
-    ``above``: how high contact detection's own still rule reaches. Still soles that high are
-    sorted and split where neighbours differ by more than ``separation``; a cluster on at least
-    ``min_frames`` distinct frames is a level at its median. Empty when there is none.
+    ``above``: how high contact detection's own still rule reaches. ``pelvis_height`` (T,) metres above Z = 0
+    and ``leg_length`` (metres): a still sole counts only under a pelvis ``BEARING`` of a leg above it (the
+    body stands on it); None: every still sole counts. Still soles that high are sorted and split where
+    neighbours differ by more than ``separation``; a cluster on at least ``min_frames`` distinct frames is a
+    level at its median. Empty when there is none.
     """
-    frames, proxies = np.nonzero(np.asarray(still, bool) & (sole_height >= above))
+    still = np.asarray(still, bool) & (sole_height >= above)
+    if pelvis_height is not None:
+        still &= (np.asarray(pelvis_height, np.float64)[:, None] - sole_height) >= BEARING * leg_length
+    frames, proxies = np.nonzero(still)
     if frames.size == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros((0, 2), np.int64)
     soles = sole_height[frames, proxies]
     labels = _clusters(soles, settings.separation)
-    levels = [float(np.median(soles[labels == label])) for label in np.unique(labels)
-              if np.unique(frames[labels == label]).size >= settings.min_frames]
-    return np.sort(np.array(levels, np.float64))
+    found = sorted((float(np.median(soles[labels == label])), int(frames[labels == label].min()),
+                    int(frames[labels == label].max()))
+                   for label in np.unique(labels) if np.unique(frames[labels == label]).size >= settings.min_frames)
+    return (np.array([f[0] for f in found], np.float64),
+            np.array([f[1:] for f in found], np.int64).reshape(-1, 2))
 
 
-def level_under(sole_height: np.ndarray, raised: np.ndarray, reach: float) -> np.ndarray:
+def level_under(sole_height: np.ndarray, raised: np.ndarray, reach: float, spans: np.ndarray | None = None,
+                margin: int = 0) -> np.ndarray:
     """(T, P) height (metres) each sole of ``sole_height`` (T, P) is measured from: the highest of the
     ``raised`` levels (N,) at most ``reach`` above it, else the floor (0). A foot well below a raised
-    level (in flight from it, or on the floor beside it) is over the floor."""
+    level (in flight from it, or on the floor beside it) is over the floor. ``spans`` (N, 2): each level's
+    first and last frame of still feet; a level is there only from ``margin`` frames before the first to
+    ``margin`` after the last (None: throughout)."""
     under = np.zeros(np.shape(sole_height))
-    for height in np.sort(np.asarray(raised, np.float64)):
-        under = np.where(sole_height >= height - reach, height, under)
+    frames = np.arange(len(under))[:, None]
+    order = np.argsort(np.asarray(raised, np.float64))
+    for k in order:
+        height = float(raised[k])
+        there = np.ones_like(frames, bool) if spans is None else \
+            (frames >= spans[k, 0] - margin) & (frames <= spans[k, 1] + margin)
+        under = np.where((sole_height >= height - reach) & there, height, under)
     return under
 
 
