@@ -375,7 +375,7 @@ def replay_landmarks(frames: Iterable[np.ndarray]) -> list:
         for i, bgr in enumerate(frames):
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             seq = pose.process(follow.frame(rgb), i, FPS)
-            if not follow.check(rgb, seq):
+            if not follow.check(rgb, seq, i / FPS):
                 seq = search(rgb, follow, i, FPS) or seq
             out.append(seq)
     return out

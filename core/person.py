@@ -463,7 +463,7 @@ best one 0.27); two frames later, the jumper standing apart, his reading 0.12, o
 
 
 def torso_gap(pick_xy: np.ndarray, points: np.ndarray) -> float:
-    """Distance (px) from a pick to the torso (the hull of shoulders, hips and the seen head landmarks) of body
+    """Distance from a pick to the torso (the hull of shoulders, hips and the seen head landmarks) of body
     landmarks (33, >=3: px, visibility), over the torso's length (mid-hip to mid-shoulder): 0 inside it, inf
     where hips or shoulders are unknown.
     A pick is on someone's bounding box (:func:`pick_distance`) more often than on them: a walker's

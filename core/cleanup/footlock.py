@@ -379,8 +379,8 @@ def _about_pivot(heel: np.ndarray, pivot: np.ndarray, length: np.ndarray, w: np.
 KNEE_SLACK_DEGREES = 15.0
 """Degrees; the most the lock bends a knee beyond the fit's own bend (or beyond ``KNEE_CAP_DEGREES``
 where the fit's leg is straighter) to reach a held heel; a heel it cannot reach so sinks instead
-(:func:`within_knee_reach`). The demo's man, standing straight on his box (the fit's knees 100-137
-degrees), was bent to 77-98 degrees on his first frames to reach heels held at his stance's median height,
+(:func:`within_knee_reach`). The demo's man, standing on his box (the fit's knees 100-137
+degrees, his own straighter), was bent to 77-98 degrees on his first frames to reach heels held at his stance's median height,
 taken from frames where the fit holds his pelvis higher. On the tilted clips (offset-free PA-MPJPE mean,
 W-MPJPE mean, largest planted jump per clip; without the limit 46.4, 197.2, 17.1 / 48.6 / 7.9 / 10.0 /
 17.8 mm): 15 degrees 46.2, 196.9, 17.1 / 41.7 / 9.1 / 13.4 / 17.8; 10 degrees 46.0, 196.7 but the studio

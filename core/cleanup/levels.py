@@ -26,7 +26,7 @@ penetration figures use that level instead of Z = 0.
 Contacts, though, are found by sole height, and the floor is found first, under
 the lowest resting soles: a take that stands on a box a long time and then
 jumps down gets its floor on the lower ground, and its stance on the box, 2 m
-up, is too high for any contact (the demo's man, whose feet slid 35 mm a frame
+up, is too high for any contact (the demo's man, whose feet slid 25 mm a frame where the video shows them still (35 over all frames)
 there). So before contacts are detected, :func:`raised_levels` takes the
 levels the video reveals on its own: heights where feet it shows standing still
 (``contacts.still_feet``) hold, further above the floor than the still rule of

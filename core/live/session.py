@@ -305,8 +305,11 @@ class _Session:
 
     def _count_hold(self, frame: SourceFrame, held: bool) -> None:
         """Count a sent pose held (or not), and time the run of held poses it is part of (from the first held
-        frame's time to the next frame's: a run of one frame lasts a frame)."""
+        frame's time to the next sent frame's, which may be several source frames later when the engine skips
+        frames; a run still going lasts to its last frame's time plus one source frame)."""
         if not held:
+            if self.held_since is not None:  # the run ends here: a held pose stayed on screen until this one
+                self.longest_hold = max(self.longest_hold, frame.time - self.held_since)
             self.held_since = None
             return
         self.held += 1

@@ -97,7 +97,7 @@ def test_a_person_stepping_down_from_a_box_stands_on_both_levels() -> None:
 def test_a_stance_far_above_the_floor_found_gets_contacts_and_a_level_of_its_own() -> None:
     """The demo's man stands on a box 1.8-2 m above the grass he lands on, where the floor is found (the
     lower envelope of resting soles): no contact rule reached that high, so his feet on the box slid freely
-    (35 mm a frame). Walking on a 1.8 m box, then on the floor: the video shows the box's stance feet still,
+    (25 mm a frame where the video showed them still). Walking on a 1.8 m box, then on the floor: the video shows the box's stance feet still,
     so they are planted there, on a level of their own, and do not slide."""
     high = 1.8
     motion, truth, drop = _step_down(box=high)
@@ -169,3 +169,25 @@ def test_levels_follow_a_move_that_keeps_up_and_are_dropped_after_a_turn() -> No
     tilted = copy.deepcopy(cleaned)
     reexpress(tilted, axis_angle_to_matrix(np.array([0.3, 0.0, 0.0])), np.zeros(3))
     assert tilted.ground is None
+
+
+def test_a_still_foot_the_body_does_not_stand_on_makes_no_level_and_a_level_stays_where_it_was_seen() -> None:
+    """A foot held still on a barre 0.9 m up, the pelvis 1 m up beside it, is not stood on: no raised level.
+    A box stood on (pelvis a leg above the still soles) is a level only around the frames it was stood on:
+    later in the take, a foot swinging 30 cm under its height is over the floor, not measured from the box."""
+    from core.cleanup.levels import LevelSettings, level_under, raised_levels
+
+    T, leg = 120, 0.85
+    sole = np.zeros((T, 2))
+    still = np.zeros((T, 2), bool)
+    sole[:40, 0], still[:40, 0] = 0.9, True  # a foot on the barre for 40 frames
+    barre, _ = raised_levels(sole, still, 0.5, LevelSettings(), pelvis_height=np.full(T, 1.0), leg_length=leg)
+    assert barre.size == 0
+    pelvis = np.full(T, 1.0)
+    pelvis[:40] = 0.9 + leg  # standing on a 0.9 m box for 40 frames
+    box, spans = raised_levels(sole, still, 0.5, LevelSettings(), pelvis_height=pelvis, leg_length=leg)
+    np.testing.assert_allclose(box, [0.9])
+    np.testing.assert_array_equal(spans, [[0, 39]])
+    swing = np.full((T, 2), 0.65)  # a sole 25 cm under the box's height on every frame
+    under = level_under(swing, box, 0.3, spans, margin=30)
+    assert (under[:70] == 0.9).all() and (under[70:] == 0.0).all()

@@ -271,7 +271,7 @@ def test_a_stance_held_above_a_lowered_pelvis_does_not_bend_the_knees() -> None:
 
     locked_poses, locked_trans = lock_feet(poses, motion.rest_joints, trans, np.ones((T, 4), bool), heights)
     locked = _knee_angles(locked_poses, motion.rest_joints, locked_trans)
-    assert (np.minimum(fitted, KNEE_CAP_DEGREES) - locked).max() < KNEE_SLACK_DEGREES + 0.5  # 140 or more
+    assert (np.minimum(fitted, KNEE_CAP_DEGREES) - locked).max() < KNEE_SLACK_DEGREES + 0.5  # 134.5 or more (150 - 15.5)
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
     heel = pos[:, JOINT_INDEX["left_ankle"]]
     assert np.ptp(heel[:, :2], axis=0).max() < 0.01  # still held in place along the floor
