@@ -52,11 +52,13 @@ the detector cannot see (the rendered crossings' far walker, 150 px tall in 640 
 landmark model on a crop round them; coming out from behind a walker in front, their expected crop holds
 both, and the model reads the one in front (refused: not like them)."""
 UNFOLD = 1.25
-"""Where the person's last region is smaller than this many times their size (``Identity.size``, slow to
-shrink), their expected region is also tried at that side: a body seen curled up (a tuck) unfolds faster than
-its region's velocity says, and a crop of the curled body holds too little of it. On the demo's landing
-(frames 183-186) crops of his tucked region (123 px) found nobody; crops of 250-330 px found him, presence
-0.6-1.0 (issue 16)."""
+"""Where the person's last region is smaller than this many times their size (``Identity.size``, a mean over
+about five frames), their expected region is also tried at that side: a body seen curled up (a tuck) unfolds
+faster than its region's velocity says, and a crop of the curled body holds too little of it. On the demo's
+landing (frames 183-186) the crops of his tucked region (123 px at 960 px wide) found nobody, turned any way,
+and the torch backend lost him for the rest of the take (he then looked unlike his looks before the flip,
+and by then was far from where his tuck was going); crops of 185-330 px found him, presence 0.6-1.0
+(issue 16)."""
 JUST_SEEN = 2
 """A person missing fewer frames than this is searched for in their expected region only (turned every
 way), without the detector: they are where they were a moment ago. On the demo's flip no detection
