@@ -164,8 +164,9 @@ class Finder:
 
     @staticmethod
     def _expected_turned(image: np.ndarray, identity: Identity, turns) -> list[np.ndarray]:
-        """ROIs of the region where ``identity`` should be, turned by ``turns`` (steps of 360 / TURNS degrees);
-        none when they are unknown or lost."""
+        """ROIs of the region where ``identity`` should be, turned by ``turns`` (steps of 360 / TURNS degrees),
+        and the same at ``UNFOLD`` times their size where their region is smaller (a tuck unfolding); none when
+        they are unknown or lost."""
         expected = identity.expected()
         if expected is None or identity.missing >= LOST_FRAMES:
             return []
