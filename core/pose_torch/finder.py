@@ -51,6 +51,14 @@ BESIDE = 0.35
 the detector cannot see (the rendered crossings' far walker, 150 px tall in 640 x 480) is found only by the
 landmark model on a crop round them; coming out from behind a walker in front, their expected crop holds
 both, and the model reads the one in front (refused: not like them)."""
+UNFOLD = 1.25
+"""Where the person's last region is smaller than this many times their size (``Identity.size``, a mean over
+about five frames), their expected region is also tried at that side: a body seen curled up (a tuck) unfolds
+faster than its region's velocity says, and a crop of the curled body holds too little of it. On the demo's
+landing (frames 183-186) the crops of his tucked region (123 px at 960 px wide) found nobody, turned any way,
+and the torch backend lost him for the rest of the take (he then looked unlike his looks before the flip,
+and by then was far from where his tuck was going); crops of 185-330 px found him, presence 0.6-1.0
+(issue 16)."""
 JUST_SEEN = 2
 """A person missing fewer frames than this is searched for in their expected region only (turned every
 way), without the detector: they are where they were a moment ago. On the demo's flip no detection
@@ -156,17 +164,21 @@ class Finder:
 
     @staticmethod
     def _expected_turned(image: np.ndarray, identity: Identity, turns) -> list[np.ndarray]:
-        """ROIs of the region where ``identity`` should be, turned by ``turns`` (steps of 360 / TURNS degrees);
-        none when they are unknown or lost."""
+        """ROIs of the region where ``identity`` should be, turned by ``turns`` (steps of 360 / TURNS degrees),
+        and the same at ``UNFOLD`` times their size where their region is smaller (a tuck unfolding); none when
+        they are unknown or lost."""
         expected = identity.expected()
         if expected is None or identity.missing >= LOST_FRAMES:
             return []
         h, w = image.shape[:2]
         out = []
-        for k in turns:
-            turned = expected.copy()
-            turned[3] += k * (2 * math.pi / TURNS)
-            out.append(roi_of_region(turned, w, h))
+        sides = [expected[2]] + ([UNFOLD * identity.size] if UNFOLD * identity.size > expected[2] else [])
+        for side in sides:
+            for k in turns:
+                turned = expected.copy()
+                turned[2] = side
+                turned[3] += k * (2 * math.pi / TURNS)
+                out.append(roi_of_region(turned, w, h))
         return out
 
     @staticmethod

@@ -207,3 +207,17 @@ def test_a_person_just_seen_is_found_again_without_the_detector(demo_frames, mod
     found = finder.search(demo_frames[40], Identity(seen.region, signature=seen.signature, missing=1))
     assert found is not None and not calls
     assert np.linalg.norm(found.region[:2] - man_pelvis(40)) < 0.1 * 375
+
+
+def test_a_person_who_unfolds_from_a_tuck_is_found_again_where_they_were(demo_video, models):
+    """The demo's man, last seen curled up in his flip (frame 171: a 213 px region at 960 px wide, shrinking
+    18 px a frame, his size over the last frames 246 px), is unfolding on frame 172. Crops of his curled region,
+    turned every way, hold too little of him; his expected region at his size finds him. Before, nobody was
+    found there, and a few frames later the torch backend lost him for the rest of the take (issue 16)."""
+    (_, rgb), = iter_frames(open_video(demo_video), start=172, end=173, max_size=960)
+    scale = rgb.shape[1] / ANNOTATION["video_size"][0]
+    curled = Identity(np.array([503.6, 133.3, 212.8, -1.50]), velocity=np.array([10.1, 2.5, -18.2, -0.42]), size=246.0)
+    found = Finder(models, 0.5, 0.5).search(rgb, curled)
+    assert found is not None
+    truth = man_pelvis(172) * scale  # between his annotated frames 170 and 180: half his height is close
+    assert np.linalg.norm(found.region[:2] - truth) < 0.5 * 201
