@@ -58,7 +58,9 @@ faster than its region's velocity says, and a crop of the curled body holds too 
 landing (frames 183-186) the crops of his tucked region (123 px at 960 px wide) found nobody, turned any way,
 and the torch backend lost him for the rest of the take (he then looked unlike his looks before the flip,
 and by then was far from where his tuck was going); crops of 185-330 px found him, presence 0.6-1.0
-(issue 16)."""
+(issue 16). Tried only when no crop at their expected size found anybody (``search``): among the others,
+the larger crops' readings won where a person came back after leaving the picture and lost them a frame
+(``tests/core/test_corpus.py::test_person_leaves_and_returns``)."""
 JUST_SEEN = 2
 """A person missing fewer frames than this is searched for in their expected region only (turned every
 way), without the detector: they are where they were a moment ago. On the demo's flip no detection
@@ -160,10 +162,10 @@ class Finder:
                 for k in range(4):
                     rois.append(roi_of_region(np.array([pick[0], pick[1], side * h, k * math.pi / 2]), w, h))
         where = self._expected_beside(image, identity, (0.0, -1.0, 1.0)) if identity.missing >= LOST_FRAMES else []
-        return rois + self._expected_turned(image, identity, range(TURNS)) + where + self.detected(image, identity)
+        return rois + self._expected_turned(image, identity, range(TURNS), unfold=False) + where + self.detected(image, identity)
 
     @staticmethod
-    def _expected_turned(image: np.ndarray, identity: Identity, turns) -> list[np.ndarray]:
+    def _expected_turned(image: np.ndarray, identity: Identity, turns, unfold: bool = True) -> list[np.ndarray]:
         """ROIs of the region where ``identity`` should be, turned by ``turns`` (steps of 360 / TURNS degrees),
         and the same at ``UNFOLD`` times their size where their region is smaller (a tuck unfolding); none when
         they are unknown or lost."""
@@ -172,7 +174,7 @@ class Finder:
             return []
         h, w = image.shape[:2]
         out = []
-        sides = [expected[2]] + ([UNFOLD * identity.size] if UNFOLD * identity.size > expected[2] else [])
+        sides = [expected[2]] + ([UNFOLD * identity.size] if unfold and UNFOLD * identity.size > expected[2] else [])
         for side in sides:
             for k in turns:
                 turned = expected.copy()
@@ -211,15 +213,21 @@ class Finder:
         """
         self.searches += 1
         if pick is None and identity.known and identity.missing < LOST_FRAMES:
-            first = self._expected_turned(image, identity, FIRST_TURNS)
+            first = self._expected_turned(image, identity, FIRST_TURNS, unfold=False)  # (unfolded: with the rest)
+            first_turns = {t % TURNS for t in FIRST_TURNS}
             best, score = self._best(image, identity, None, np.stack(first), mirror_average)
             if best is not None and best.flag >= SURE and identity.looks_like(best.signature) is not False:
                 return self._signed(image, best)
-            rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
-                                                           {t % TURNS for t in FIRST_TURNS}])
+            rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in first_turns],
+                                         unfold=False)
             if identity.missing >= JUST_SEEN:  # they may have moved since: detections anywhere near too
                 rest += self._expected_beside(image, identity) + self.detected(image, identity)
             again, again_score = self._best(image, identity, None, np.stack(rest), mirror_average)
+            if best is None and again is None:  # nobody at their size: a tuck unfolding (``UNFOLD``)?
+                unfolded = [roi for roi in self._expected_turned(image, identity, range(TURNS))
+                            if not any(np.array_equal(roi, r) for r in first + rest)]
+                if unfolded:
+                    again, again_score = self._best(image, identity, None, np.stack(unfolded), mirror_average)
             return self._signed(image, again if again is not None and again_score > score else best)
         rois = self.candidates(image, identity, pick)
         if not rois:
