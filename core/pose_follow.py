@@ -112,17 +112,19 @@ class Follower:
             found = tracker.finder.search(image, Identity(), pick)
         if found is None:
             return False
-        if not _lands(pick, found, image):
-            # Frames before the picked one are followed by the best reading's looks, as a pick that lands is;
-            # from the picked frame on, nobody is taken until the pick lands (``PICK_CARRY``).
+        # Frames before the picked one are followed by the best reading's looks whether or not the pick lands
+        # on it; from the picked frame on, a pick that did not is tried again, nobody taken (``PICK_CARRY``).
+        self._follow(found)
+        self.landed = _lands(pick, found, image)
+        if not self.landed:
             self._fallback = found
-            tracker.seed(found)
-            self.identity = tracker.identity
-            return True
-        tracker.seed(found)
-        self.identity = tracker.identity
-        self.landed = True
         return True
+
+    def _follow(self, found) -> None:
+        """Follow the person ``found`` (a ``finder.Found``) by their looks from here: the stand-in is seeded
+        with them and the identity is its."""
+        self.tracker().seed(found)
+        self.identity = self.tracker().identity
 
     def _land(self, image: np.ndarray, pts: np.ndarray | None, pick: np.ndarray) -> bool:
         """Whether the pick, not landed yet, lands on this frame: on Holistic's body (``pts`` (33, 3) px, None:
@@ -141,8 +143,7 @@ class Follower:
         if self.carried > PICK_CARRY:
             self.landed = True
             if self._fallback is not None:
-                self.tracker().seed(self._fallback)
-                self.identity = self.tracker().identity
+                self._follow(self._fallback)
         return False
 
     def _landed_here(self) -> None:

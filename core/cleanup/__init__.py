@@ -40,7 +40,7 @@ from .floor import (
     support_certainty,
     tilt_cap_degrees,
 )
-from .footlock import LEGS, lock_feet
+from .footlock import leg_bones, lock_feet
 from .levels import LEVEL_SPAN_SECONDS, LevelSettings, find_levels, level_under, raised_levels
 from .quality import foot_skate_mm, jitter_mm, penetration_mm, step_figures
 from .root import AnchorSettings, anchor_root, camera_centre, can_anchor
@@ -215,12 +215,9 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
         # are measured from it, so its stances start contacts as the floor's do (``levels.raised_levels``;
         # "always" too: its feet are low on the box).
         still = still_feet(image_speed, velocity[..., 2], settings.contacts)
-        pos, _ = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)
-        rest = np.asarray(motion.rest_joints, np.float64)
-        hip, knee, ankle = LEGS["left"][:3]
-        leg = float(np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee]))
+        pelvis = np.asarray(motion.rest_joints, np.float64)[0, 2] + np.asarray(motion.trans, np.float64)[:, 2]
         raised, spans = raised_levels(sole_height, still & seen, settings.contacts.height_on_still, settings.levels,
-                                      pelvis_height=pos[:, 0, 2], leg_length=leg)
+                                      pelvis_height=pelvis, leg_length=sum(leg_bones(motion.rest_joints, "left")))
         sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach, spans,
                                                 int(round(LEVEL_SPAN_SECONDS * rate)))
     found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,

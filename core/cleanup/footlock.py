@@ -412,6 +412,13 @@ def within_knee_reach(heel: np.ndarray, hip: np.ndarray, ankle: np.ndarray, thig
     return np.where(short, np.maximum(depth - below, 0.0), 0.0)
 
 
+def leg_bones(rest_joints: np.ndarray, side: str) -> tuple[float, float]:
+    """(thigh, shin) lengths in metres of the ``side`` ("left" / "right") leg of ``rest_joints`` (55, 3)."""
+    rest = np.asarray(rest_joints, np.float64)
+    hip, knee, ankle, _ = LEGS[side]
+    return float(np.linalg.norm(rest[knee] - rest[hip])), float(np.linalg.norm(rest[ankle] - rest[knee]))
+
+
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
               rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None,
               move_root: bool = True, camera: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -472,12 +479,9 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         toe_free = weights[:, t] == 0
         toe[side] = targets[:, t] + np.where(toe_free[:, None], A_star - A, 0.0)
     # A held foot sinks where reaching it would bend the knee far beyond the fit's (:func:`within_knee_reach`).
-    rest = np.asarray(rest_joints, np.float64)
     for side, (h, t) in zip(("left", "right"), FEET):
-        hip, knee, ankle, _ = LEGS[side]
-        sink = within_knee_reach(heel[side], pos[:, hip] + np.pad(shift, ((0, 0), (0, 1))), points[:, h],
-                                 float(np.linalg.norm(rest[knee] - rest[hip])),
-                                 float(np.linalg.norm(rest[ankle] - rest[knee])))
+        sink = within_knee_reach(heel[side], pos[:, LEGS[side][0]] + np.pad(shift, ((0, 0), (0, 1))), points[:, h],
+                                 *leg_bones(rest_joints, side))
         heel[side][:, 2] -= sink
         # A free toe rides down with its heel; a held one keeps its place (sinking it by the heel's frame-varying
         # sink would move a planted toe up and down).

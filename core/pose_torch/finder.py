@@ -162,26 +162,31 @@ class Finder:
                 for k in range(4):
                     rois.append(roi_of_region(np.array([pick[0], pick[1], side * h, k * math.pi / 2]), w, h))
         where = self._expected_beside(image, identity, (0.0, -1.0, 1.0)) if identity.missing >= LOST_FRAMES else []
-        return rois + self._expected_turned(image, identity, range(TURNS), unfold=False) + where + self.detected(image, identity)
+        return rois + self._expected_turned(image, identity, range(TURNS)) + where + self.detected(image, identity)
 
     @staticmethod
-    def _expected_turned(image: np.ndarray, identity: Identity, turns, unfold: bool = True) -> list[np.ndarray]:
+    def _expected_turned(image: np.ndarray, identity: Identity, turns, side: float | None = None) -> list[np.ndarray]:
         """ROIs of the region where ``identity`` should be, turned by ``turns`` (steps of 360 / TURNS degrees),
-        and the same at ``UNFOLD`` times their size where their region is smaller (a tuck unfolding); none when
-        they are unknown or lost."""
+        of ``side`` pixels (None: the expected region's own); none when they are unknown or lost."""
         expected = identity.expected()
         if expected is None or identity.missing >= LOST_FRAMES:
             return []
         h, w = image.shape[:2]
         out = []
-        sides = [expected[2]] + ([UNFOLD * identity.size] if unfold and UNFOLD * identity.size > expected[2] else [])
-        for side in sides:
-            for k in turns:
-                turned = expected.copy()
-                turned[2] = side
-                turned[3] += k * (2 * math.pi / TURNS)
-                out.append(roi_of_region(turned, w, h))
+        for k in turns:
+            turned = expected.copy()
+            turned[2] = expected[2] if side is None else side
+            turned[3] += k * (2 * math.pi / TURNS)
+            out.append(roi_of_region(turned, w, h))
         return out
+
+    @staticmethod
+    def _unfolded_side(identity: Identity) -> float | None:
+        """The side at which a person whose expected region is smaller than ``UNFOLD`` times their size is also
+        looked for (a tuck unfolding), or None."""
+        expected = identity.expected()
+        side = UNFOLD * identity.size
+        return side if expected is not None and side > expected[2] else None
 
     @staticmethod
     def _expected_beside(image: np.ndarray, identity: Identity, sides=(-1.0, 1.0)) -> list[np.ndarray]:
@@ -213,21 +218,20 @@ class Finder:
         """
         self.searches += 1
         if pick is None and identity.known and identity.missing < LOST_FRAMES:
-            first = self._expected_turned(image, identity, FIRST_TURNS, unfold=False)  # (unfolded: with the rest)
-            first_turns = {t % TURNS for t in FIRST_TURNS}
+            first = self._expected_turned(image, identity, FIRST_TURNS)
             best, score = self._best(image, identity, None, np.stack(first), mirror_average)
             if best is not None and best.flag >= SURE and identity.looks_like(best.signature) is not False:
                 return self._signed(image, best)
-            rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in first_turns],
-                                         unfold=False)
+            rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
+                                                           {t % TURNS for t in FIRST_TURNS}])
             if identity.missing >= JUST_SEEN:  # they may have moved since: detections anywhere near too
                 rest += self._expected_beside(image, identity) + self.detected(image, identity)
             again, again_score = self._best(image, identity, None, np.stack(rest), mirror_average)
-            if best is None and again is None:  # nobody at their size: a tuck unfolding (``UNFOLD``)?
-                unfolded = [roi for roi in self._expected_turned(image, identity, range(TURNS))
-                            if not any(np.array_equal(roi, r) for r in first + rest)]
-                if unfolded:
-                    again, again_score = self._best(image, identity, None, np.stack(unfolded), mirror_average)
+            unfolded = self._unfolded_side(identity)
+            if best is None and again is None and unfolded is not None:  # nobody at their size: a tuck unfolding?
+                again, again_score = self._best(image, identity, None,
+                                                np.stack(self._expected_turned(image, identity, range(TURNS), unfolded)),
+                                                mirror_average)
             return self._signed(image, again if again is not None and again_score > score else best)
         rois = self.candidates(image, identity, pick)
         if not rois:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...landmarks import PoseSequence
+from ...rotations import angle_between_degrees
 
 CHAINS = ((23, 25, 27, (29, 31)), (24, 26, 28, (30, 32)), (11, 13, 15, (17, 19, 21)), (12, 14, 16, (18, 20, 22)))
 """MediaPipe body landmarks of each limb: root (hip, shoulder), middle (knee, elbow), end (ankle, wrist),
@@ -59,10 +60,8 @@ def trunk_angle(world: np.ndarray, up: np.ndarray) -> np.ndarray:
     camera axes; NaN where the trunk is not finite."""
     w = np.asarray(world, np.float64)[..., :3]
     trunk = w[:, [11, 12]].mean(1) - w[:, [23, 24]].mean(1)
-    up = np.asarray(up, np.float64) / np.linalg.norm(up)
-    norm = np.linalg.norm(trunk, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.degrees(np.arccos(np.clip(trunk @ up / norm, -1.0, 1.0)))
+    with np.errstate(invalid="ignore"):
+        return angle_between_degrees(trunk, np.asarray(up, np.float64))
 
 
 def find_excursions(uv: np.ndarray, world: np.ndarray, up: np.ndarray,
