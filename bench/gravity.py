@@ -8,7 +8,8 @@ cameras pitched -35 to +10 degrees and rolled up to 15), the engine captures eac
 (``--no-cleanup``: the fit in the camera frame; ``--raw-dir DIR`` keeps it there and reuses it). Then, in this
 process, on that fit:
 
-- every source on its own (``core.gravity.take.take_sources``: the scene lines on the frames the capture samples,
+- every source on its own (``core.gravity.take.take_sources``: the scene's vertical lines and the ground's level
+  lines on the frames the capture samples, each printed alone when both answer, then fused as the capture does,
   the upright figure, the posture): its camera pitch and roll, its stated 1-sigma, its error against the render
   camera's true up, and ``error / sigma`` (a stated uncertainty is honest when this sits near 1 or below over
   many clips; far below on every clip, it is pessimistic and lets weaker cues such as the feet move the floor);
@@ -81,7 +82,8 @@ def score_clip(clip, raw: Path, capture_seconds: float | None) -> tuple[dict[str
     """Figures of one clip (flat names) and its printed lines."""
     from core.gravity import Gravity, pitch_roll_from_up
     from core.gravity import fuse
-    from core.gravity.take import scene_lines, take_gravity, take_sources
+    from core.gravity import picture_sources
+    from core.gravity.take import line_pictures, scene_lines, take_gravity, take_sources
     from core.motion import read_motion
 
     motion = read_motion(raw)
@@ -99,7 +101,10 @@ def score_clip(clip, raw: Path, capture_seconds: float | None) -> tuple[dict[str
                              **({} if capture_seconds is None else {"capture_seconds": capture_seconds,
                                                                     "gravity_share": seconds / capture_seconds})}
     printed = [f"{clip.spec.name}: true pitch {pitch:.1f}, roll {roll:.1f}; gravity {seconds:.2f} s"]
-    for source in [*sources, fused]:
+    # The pictures' sources on their own too, when both answer (the take fuses them before the person's).
+    pictures = picture_sources(line_pictures(sampler, motion.keypoints_2d, np.asarray(motion.frame_indices),
+                                             motion.camera_intrinsics))
+    for source in [*(pictures if len(pictures) > 1 else []), *sources, fused]:
         key = "fused" if source is fused else source.source.replace(" ", "_")
         error = wm.angle_degrees(source.up, up_true)
         out.update({f"{key}.error_deg": error, f"{key}.sigma_deg": source.sigma_degrees,

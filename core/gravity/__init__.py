@@ -5,7 +5,7 @@
     gravity.sigma_degrees    # 1-sigma uncertainty
     gravity.pitch_degrees    # camera pitch: positive = looking down
     gravity.roll_degrees     # camera roll: positive = turned clockwise (its right side down)
-    gravity.source           # "scene lines", "scene lines and posture", "posture", "level camera", ...
+    gravity.source           # "scene lines", "scene lines and ground lines", "posture", "level camera", ...
 
 Sources, in order of trust (the first that answers leads, later ones that
 agree with it within their uncertainties are fused by inverse variance):
@@ -13,16 +13,22 @@ agree with it within their uncertainties are fused by inverse variance):
 1. scene lines: near-vertical line segments on frames sampled over the take
    (the person masked out), voted into a vertical vanishing direction
    (``lines``); refused when too few lines agree;
-2. the person as a vertical figure in the picture: ankle-to-shoulder
+2. the ground's level lines: two families of line segments at nearly a right
+   angle (a tiled floor, boards, a court's markings, a room's level edges),
+   each meeting in a level vanishing direction; the horizon through them gives
+   the up (``ground``); refused when two such families are not both
+   significant, and for a camera that moves;
+3. the person as a vertical figure in the picture: ankle-to-shoulder
    segments of upright frames, seen at many places, meet in the vertical
    vanishing direction (``figure``); refused when the person stays on one spot;
-3. the person's standing posture in the fitted 3D body (``posture``);
-4. a level camera, ``(0, -1, 0)``, with a large uncertainty.
+4. the person's standing posture in the fitted 3D body (``posture``);
+5. a level camera, ``(0, -1, 0)``, with a large uncertainty.
 
-The user's own pitch/roll (or "level camera") override the estimate. The
-ground's texture and horizon are not used yet. A camera that moves is
-detected (its pictures share few line segments) and said in
-``Gravity.notes``; the estimate is then the take's average.
+The user's own pitch/roll (or "level camera") override the estimate. A
+horizon seen as an edge (the sea, a plain) is not used: the edge of a floor
+or a field is below the true horizon by its distance's angle. A camera that
+moves is detected (its pictures share few line segments) and said in
+``Gravity.notes``; the vertical lines are then the take's average.
 
 Sign conventions (the option table and README repeat them): pitch is the
 camera's angle below the horizon (positive looking down); roll is its turn
@@ -39,7 +45,8 @@ import numpy as np
 
 from ..rotations import angle_between_degrees
 from .figure import figure_up
-from .lines import LEVEL_UP, detect_segments, interpretation_normals, shared_fraction, vote_vertical
+from .ground import ground_up, midpoint_rays
+from .lines import LEVEL_UP, detect_segments, interpretation_normals, near_vertical, shared_fraction, vote_vertical
 from .posture import posture_up
 
 LEVEL_SIGMA_DEGREES = 15.0
@@ -84,6 +91,10 @@ class Gravity:
     def roll_degrees(self) -> float:
         """Camera roll, degrees (positive = turned clockwise seen from behind: right side down)."""
         return pitch_roll_from_up(self.up)[1]
+
+    def draws_on(self, source: str) -> bool:
+        """Whether ``source`` (e.g. "scene lines") is one of the sources this estimate fused."""
+        return source in self.source.split(" and ")
 
     def describe(self) -> str:
         """One line for the user: 'up from scene lines ±1.1° (camera pitch 12.0° down, roll 1.5°)'."""
@@ -192,17 +203,64 @@ def gravity_from_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
     noted, and the spread of the per-picture vertical directions joins the
     uncertainty (the estimate is then the take's average).
     """
+    return _vertical_lines(frames, [detect_segments(gray, boxes) for gray, _, boxes in frames])
+
+
+def gravity_from_pictures(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> Gravity | None:
+    """The up the pictures give (arguments as :func:`gravity_from_lines`): :func:`picture_sources` fused, the
+    vertical lines leading; None when neither answers."""
+    found = picture_sources(frames)
+    return fuse(found) if found else None
+
+
+def picture_sources(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> list[Gravity]:
+    """Each picture source that answers, on its own, in order of trust: the scene's vertical lines and the
+    ground's level lines (``ground``; only from a camera that stands still: a moving one's families move).
+    Each picture's segments are found once."""
+    if not frames:
+        return []
+    segments = [detect_segments(gray, boxes, max_lean_degrees=90.0) for gray, _, boxes in frames]
+    lines = _vertical_lines(frames, [near_vertical(seg) for seg in segments])
+    ground = None
+    if _still(segments):
+        planes = [interpretation_normals(seg, K) for seg, (_, K, _) in zip(segments, frames)]
+        vote = ground_up(np.concatenate([n for n, _ in planes]), np.concatenate([length for _, length in planes]),
+                         np.concatenate([midpoint_rays(seg, K) for seg, (_, K, _) in zip(segments, frames)]),
+                         frames=len(frames))
+        if vote is not None:
+            ground = Gravity(up=vote.up, sigma_degrees=vote.sigma_degrees, source="ground lines")
+    if lines is not None and ground is not None and _on_horizon(lines, ground):
+        # Looking steeply down at a tiled floor, its receding lines vanish where a vertical might and outnumber
+        # the few verticals in view; a "vertical" on the horizon of two level families is a third level one.
+        lines = None
+    return [g for g in (lines, ground) if g is not None]
+
+
+def _on_horizon(lines: Gravity, ground: Gravity) -> bool:
+    """Whether the vertical lines' direction is level by the ground's up (at right angles to it, within three
+    combined sigmas): one of the ground's level families, not the vertical."""
+    tolerance = 3.0 * float(np.hypot(lines.sigma_degrees, ground.sigma_degrees))
+    return abs(90.0 - angle_degrees(lines.up, ground.up)) <= tolerance
+
+
+def _still(segments: Sequence[np.ndarray]) -> bool:
+    """Whether consecutive pictures share their segments (``STATIC_SHARED``): a camera that stands still."""
+    shared = [shared_fraction(a, b) for a, b in zip(segments[:-1], segments[1:]) if len(a) and len(b)]
+    return not shared or float(np.median(shared)) >= STATIC_SHARED
+
+
+def _vertical_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+                    segments: Sequence[np.ndarray]) -> Gravity | None:
+    """:func:`gravity_from_lines` on each picture's near-vertical ``segments`` (N, 4 pixels), found already."""
     if not frames:
         return None
-    segments = [detect_segments(gray, boxes) for gray, _, boxes in frames]
     rays = [interpretation_normals(seg, K) for seg, (_, K, _) in zip(segments, frames)]
     # Pooled as normals (camera frame), so pictures of any size vote together.
     vote = vote_vertical(np.concatenate([n for n, _ in rays]), np.concatenate([length for _, length in rays]),
                          frames=len(frames))
     if vote is None:
         return None
-    shared = [shared_fraction(a, b) for a, b in zip(segments[:-1], segments[1:]) if len(a) and len(b)]
-    if not shared or float(np.median(shared)) >= STATIC_SHARED:
+    if _still(segments):
         return Gravity(up=vote.up, sigma_degrees=vote.sigma_degrees, source="scene lines")
     singles = [v for v in (vote_vertical(n, length) for n, length in rays) if v is not None]
     apart = np.array([angle_degrees(v.up, vote.up) for v in singles]) if singles else np.zeros(1)

@@ -59,8 +59,10 @@ class VerticalVote:
     inliers: np.ndarray
 
 
-def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None) -> np.ndarray:
-    """(N, 4) near-vertical line segments x1, y1, x2, y2 in the pixels of ``gray`` (H, W) uint8.
+def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None,
+                    max_lean_degrees: float = MAX_FROM_VERTICAL_DEGREES) -> np.ndarray:
+    """(N, 4) line segments x1, y1, x2, y2 in the pixels of ``gray`` (H, W) uint8, leaning at most
+    ``max_lean_degrees`` from the picture's vertical (default: the near-vertical ones; 90: all).
 
     ``boxes``: (B, 4) x0, y0, x1, y1 pixel boxes to mask out (the person):
     a segment with its midpoint or an endpoint inside one is dropped.
@@ -74,10 +76,7 @@ def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None) -> np.nda
     found = detector.detect(gray)
     if found is None:
         return np.zeros((0, 4))
-    seg = np.asarray(found, np.float64).reshape(-1, 4)
-    d = seg[:, 2:] - seg[:, :2]
-    lean = np.degrees(np.arctan2(np.abs(d[:, 0]), np.abs(d[:, 1])))
-    seg = seg[lean <= MAX_FROM_VERTICAL_DEGREES]
+    seg = near_vertical(np.asarray(found, np.float64).reshape(-1, 4), max_lean_degrees)
     if boxes is not None and len(boxes) and len(seg):
         keep = np.ones(len(seg), bool)
         for point in (seg[:, :2], seg[:, 2:], 0.5 * (seg[:, :2] + seg[:, 2:])):
@@ -85,6 +84,13 @@ def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None) -> np.nda
                 keep &= ~((point[:, 0] >= x0) & (point[:, 0] <= x1) & (point[:, 1] >= y0) & (point[:, 1] <= y1))
         seg = seg[keep]
     return seg
+
+
+def near_vertical(segments: np.ndarray, max_lean_degrees: float = MAX_FROM_VERTICAL_DEGREES) -> np.ndarray:
+    """The ``segments`` (N, 4 pixels) leaning at most ``max_lean_degrees`` from the picture's vertical."""
+    d = segments[:, 2:] - segments[:, :2]
+    lean = np.degrees(np.arctan2(np.abs(d[:, 0]), np.abs(d[:, 1])))
+    return segments[lean <= max_lean_degrees]
 
 
 def shared_fraction(a: np.ndarray, b: np.ndarray, tolerance: float = 3.0) -> float:

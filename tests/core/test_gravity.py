@@ -19,15 +19,16 @@ from core.gravity import (
     angle_degrees,
     estimate_gravity,
     gravity_from_lines,
+    gravity_from_pictures,
     pitch_roll_from_up,
     up_from_pitch_roll,
 )
 from core.gravity.figure import figure_up
 from core.gravity.lines import detect_segments, interpretation_normals, vote_vertical
-from core.gravity.take import apply_gravity
+from core.gravity.take import apply_gravity, known_up
 from core.motion import FORMAT_VERSION, Motion, read_motion, write_motion
 from core.video import default_intrinsics, iter_frames, open_video
-from tests.testdata.room import K_ROOM, blank_picture, camera_from_world, render_room
+from tests.testdata.room import K_ROOM, blank_picture, camera_from_world, render_floor, render_room
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNOTATION = ROOT / "tests" / "testdata" / "demo_verticals.json"
@@ -58,6 +59,30 @@ def test_a_rendered_room_gives_its_cameras_up_within_half_a_degree(pitch: float,
     assert angle_degrees(gravity.up, up_from_pitch_roll(pitch, roll)) < 0.5
     assert gravity.sigma_degrees < 1.5
     assert not gravity.notes  # the camera stands still
+    pictures = gravity_from_pictures(frames)  # what a capture measures: the floor's level edges join the verticals
+    assert pictures is not None and pictures.source.startswith("scene lines")
+    assert angle_degrees(pictures.up, up_from_pitch_roll(pitch, roll)) < 0.5
+
+
+K_FLOOR = K_ROOM * [[0.5], [0.5], [1.0]]
+"""A 640 x 360 picture's intrinsics, the room's lens."""
+
+
+@pytest.mark.parametrize("pitch,roll", [(0.0, 0.0), (20.0, 5.0), (12.0, -8.0), (35.0, 15.0)])
+def test_a_tiled_floor_without_verticals_gives_the_cameras_up_from_its_level_lines(pitch: float, roll: float) -> None:
+    frames = [(grey(render_floor(pitch, roll, K=K_FLOOR, size=(640, 360))), K_FLOOR, None)]
+    gravity = gravity_from_pictures(frames)
+    # At 35 degrees down the floor's receding lines outvote any vertical: the vertical vote takes one of them
+    # (90 degrees off); the ground's two families show it is level.
+    assert gravity is not None and gravity.source == "ground lines"
+    assert angle_degrees(gravity.up, up_from_pitch_roll(pitch, roll)) < 1.0
+    assert gravity.sigma_degrees < 2.0
+
+
+def test_a_floor_seen_at_a_grazing_angle_or_no_floor_gives_no_ground_lines() -> None:
+    grazing = [(grey(render_floor(-10.0, -12.0, K=K_FLOOR, size=(640, 360))), K_FLOOR, None)]
+    assert gravity_from_pictures(grazing) is None  # its far tiles alias into false families (9 degrees off)
+    assert gravity_from_pictures([(grey(blank_picture(0)), K_ROOM, None)]) is None
 
 
 def test_lines_on_the_person_are_masked_out() -> None:
@@ -229,6 +254,8 @@ def test_the_demo_up_is_within_three_degrees_of_the_hand_annotation() -> None:
     assert gravity is not None and gravity.source == "scene lines"
     assert angle_degrees(gravity.up, annotated_up(K)) < 3.0
     assert not gravity.notes  # the camera stands still, though people walk by
+    pictures = gravity_from_pictures(frames)  # the grass and the paths give no ground lines that mislead
+    assert pictures is not None and angle_degrees(pictures.up, annotated_up(K)) < 3.0
 
 
 def test_person_boxes_cover_the_seen_landmarks_and_grow() -> None:
@@ -378,3 +405,12 @@ def test_each_source_answers_on_its_own_before_they_are_fused() -> None:
     alone = take_sources(take, None)
     assert [s.source for s in alone] == ["posture"]
     np.testing.assert_allclose(take_gravity(take, None).up, alone[0].up)
+
+
+def test_the_fit_tips_the_body_by_an_up_the_scenes_verticals_gave_not_by_the_ground_lines_alone() -> None:
+    up = up_from_pitch_roll(20.0, 5.0)
+    ground = Gravity(up=up, sigma_degrees=1.5, source="ground lines")
+    assert known_up(ground) is None  # open ground from near level: MediaPipe's body tips far enough already
+    both = Gravity(up=up, sigma_degrees=0.8, source="scene lines and ground lines")
+    np.testing.assert_allclose(known_up(both), up)
+    np.testing.assert_allclose(known_up(ground, pitch_degrees=20.0, roll_degrees=5.0), up, atol=1e-9)

@@ -93,3 +93,26 @@ def render_room(pitch_degrees: float, roll_degrees: float, *, height: float = 1.
 def blank_picture(seed: int = 0, size: tuple[int, int] = SIZE) -> np.ndarray:
     """The background alone: a picture without straight structure (a studio sweep)."""
     return textured_background(np.random.default_rng(seed), size)
+
+
+def render_floor(pitch_degrees: float, roll_degrees: float, *, height: float = 1.6, yaw_degrees: float = 20.0,
+                 tile: float = 0.6, reach: float = 30.0, seed: int = 0, K: np.ndarray = K_ROOM,
+                 size: tuple[int, int] = SIZE) -> np.ndarray:
+    """(H, W, 3) uint8 picture of a tiled floor (``tile`` m squares out to ``reach`` m, then a plain sky) from a
+    camera ``height`` m above it, pitched and rolled: level lines in two directions and no vertical structure.
+    Drawn at twice the size and averaged down, so the tiles' edges are smooth."""
+    import cv2
+
+    w, h = size
+    R = camera_from_world(pitch_degrees, roll_degrees, yaw_degrees)
+    u, v = np.meshgrid((np.arange(2 * w) + 0.5) / 2.0, (np.arange(2 * h) + 0.5) / 2.0)
+    rays = np.stack([u, v, np.ones_like(u)], axis=-1) @ np.linalg.inv(K).T @ R  # world directions (R^T r)
+    down = rays[..., 2] < -1e-9
+    t = np.where(down, height / np.maximum(-rays[..., 2], 1e-9), 2.0 * reach / height)  # not down: beyond reach
+    x, y = 0.3 + t * rays[..., 0], t * rays[..., 1]
+    floor = down & (np.hypot(x, y) < reach)
+    checker = (np.floor(x / tile) + np.floor(y / tile)).astype(np.int64) % 2
+    grey = np.where(floor, np.where(checker == 1, 70.0, 130.0), 200.0)
+    image = cv2.resize(grey.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    texture = textured_background(np.random.default_rng(seed), size).astype(np.float32) - 150.0
+    return np.clip(image[..., None] + 0.25 * texture, 0, 255).astype(np.uint8)
