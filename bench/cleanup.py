@@ -18,7 +18,8 @@ scored against the truth:
   the TRUE contacts (mm), and how many such steps exceed 20 mm (issue 15: none);
   each such step after cleanup is printed with its frame and where it comes from
   (``jumps_in_lock`` / ``_lock_start`` / ``_lock_end`` / ``_missed``: by our own
-  contacts on its two frames, see :func:`jump_kinds`); and the same figures with
+  contacts on its two frames, see :func:`jump_kinds`), beside the fit's own step there
+  before cleanup (larger after: cleanup added to it); and the same figures with
   cleanup planting the true contacts instead of its own (``max_jump_true_contacts_mm``:
   the lock alone, so a jump that goes away there is one detection missed);
 - agreement of our contact flags with the true labels, and their precision
@@ -174,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
             for label, motion in (("before", before), ("after", after)):
                 figures[label], feet_of[label] = motion_figures(motion, contact, cam_from_world, gt_limbs)
             jumps = jump_kinds(feet_of["after"], contact, cleaned.contacts)
+            fitted = np.linalg.norm(np.diff(feet_of["before"], axis=0), axis=-1) * 1000.0  # the fit's own steps
             for frame, point, size, kind in jumps:
-                print(f"  {spec.name}: planted jump {size:.1f} mm, frame {frame}->{frame + 1}, {FOOT_JOINTS[point]}, {kind}")
+                print(f"  {spec.name}: planted jump {size:.1f} mm, frame {frame}->{frame + 1}, {FOOT_JOINTS[point]}, {kind}"
+                      f" (the fit before cleanup: {fitted[frame, point]:.1f} mm)")
             # The same cleanup planting the TRUE contacts: what the lock does once detection is right.
             held = clean_motion(before, CleanupSettings(), contacts=contact).motion
             true_jump, true_jumps = planted_jumps(to_world(cam_points(held, FOOT_JOINTS), cam_from_world), contact)

@@ -23,8 +23,9 @@ place and by one rule set (:class:`ContactPassSettings`), in this order:
      planted and the toe stays within ``lift``, at any speed
      (:func:`bridge_by_partner`: a standing foot the fit slides);
    - a gap of at most ``same_place_frames`` frames between two stances that
-     stand in the same place (``same_place``), the proxy staying within ``lift``
-     (:func:`bridge_same_place`: a landmark glitch on a planted foot).
+     stand in the same place (``same_place``, in the fit or in the picture), the
+     proxy staying within ``lift`` (:func:`bridge_same_place`: a landmark glitch
+     on a planted foot).
 
 2. **Carry stances the picture still shows.** A monocular fit drags the
    feet along with the body (before a forward jump the fitted feet slid
@@ -82,8 +83,9 @@ class ContactPassSettings:
             that ended before it while that foot moves slower than this in the
             video (m/s), for at most this many frames (:func:`carry_support`).
         same_place_frames, same_place: a gap of at most this many frames between two contacts
-            of one proxy whose places lie at most this far apart along the floor (metres), the proxy
-            staying within ``lift`` through it, is bridged (:func:`bridge_same_place`).
+            of one proxy whose places lie at most this far apart along the floor (metres), in the fit
+            or in the picture (at the person's scale, a torso of ``TORSO_METRES``), the proxy staying
+            within ``lift`` through it, is bridged (:func:`bridge_same_place`).
         min_frames: contacts shorter than this are dropped.
     """
 
@@ -104,21 +106,47 @@ class ContactPassSettings:
     same_place: float = 0.10  # 0.15 mends val_boxing_late (84.7 -> 18.5 mm max jump) but was chosen by looking at it
 
 
+TORSO_METRES = 0.5
+"""Metres; the shoulder-to-hip length taken for the person's scale in the picture (``torso_pixels``)."""
+
+
+def _picture_place(uv: np.ndarray, seen: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """(2,) the median landmark ``uv`` (T, 2) pixels over those of ``frames`` where it is ``seen`` (NaN: none)."""
+    frames = frames[seen[frames]]
+    return np.median(uv[frames], axis=0) if frames.size else np.full(2, np.nan)
+
+
 def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.ndarray,
-                      settings: ContactPassSettings = ContactPassSettings()) -> np.ndarray:
+                      settings: ContactPassSettings = ContactPassSettings(), keypoints: np.ndarray | None = None,
+                      torso_pixels: float | None = None) -> np.ndarray:
     """(T, P) contacts whose gaps of at most ``same_place_frames`` frames are bridged where the proxy's two
-    stances on either side stand within ``same_place`` of each other along the floor (their median places
-    in ``points`` (T, P, 3), Z up) and it stays within ``lift`` of them (``sole_height`` (T, P)) through the
-    gap, however fast the fit moves it: a foot that lands where it stood has not stepped. Locked as two
-    stances, a planted toe whose landmark glitched 20-70 px for 7 frames on a boxing take went back to the
-    fit, 20 cm away, and returned: 82 mm in one frame."""
+    stances on either side stand within ``same_place`` of each other along the floor and it stays within
+    ``lift`` of them (``sole_height`` (T, P)) through the gap, however fast the fit moves it: a foot that
+    lands where it stood has not stepped. Locked as two stances, a planted toe whose landmark glitched 20-70 px
+    for 7 frames on a boxing take went back to the fit, 20 cm away, and returned: 82 mm in one frame.
+
+    "Within" in the fit (the stances' median places in ``points`` (T, P, 3), Z up) or in the picture (the
+    median of each stance's seen landmarks, ``keypoints`` (T, P, 3) pixels + visibility, ``torso_pixels`` the
+    person's scale; None: the fit alone), at most ``same_place`` at the person's scale (``TORSO_METRES``). The fit's depth drifts between two stances; the picture shows where
+    the foot stands (that boxing toe's stances, 17 cm apart in the fit, were 6 px apart, its torso 103 px).
+    """
     out = np.asarray(contacts, bool).copy()
+    pictured = keypoints is not None and torso_pixels is not None and bool(np.isfinite(torso_pixels))
+    if pictured:
+        kp = np.asarray(keypoints, np.float64)
+        seen = (kp[..., 2] >= settings.min_visibility) & np.isfinite(kp[..., :2]).all(axis=-1)
+        tolerance = settings.same_place * float(torso_pixels) / TORSO_METRES
     for p in range(out.shape[1]):
         runs = segments(out[:, p])
         may = _low_and_slow(out[:, p], sole_height[:, p], None, settings)
         for (s0, e0), (s1, e1) in zip(runs[:-1], runs[1:]):
             near = np.linalg.norm(np.median(points[s0:e0, p, :2], axis=0) - np.median(points[s1:e1, p, :2], axis=0))
-            may[e0:s1] &= near <= settings.same_place
+            same = bool(near <= settings.same_place)
+            if pictured and not same:
+                before = _picture_place(kp[:, p, :2], seen[:, p], np.arange(s0, e0))
+                after = _picture_place(kp[:, p, :2], seen[:, p], np.arange(s1, e1))
+                same = bool(np.linalg.norm(before - after) <= tolerance)  # NaN (unseen): not the same
+            may[e0:s1] &= same
         out[:, p] = bridge_gaps(out[:, p], settings.same_place_frames, may)
     return out
 
@@ -285,7 +313,7 @@ def refine_contacts(contacts: np.ndarray, sole_height: np.ndarray | None = None,
     if sole_height is not None:  # without heights, only ``max_gap`` bridges (a toe's lift cannot be judged)
         out = bridge_by_partner(out, sole_height, settings)
         if points is not None:
-            out = bridge_same_place(out, points, sole_height, settings)
+            out = bridge_same_place(out, points, sole_height, settings, keypoints, torso_pixels)
     if seen is not None:
         out &= seen
     return drop_short(out, settings.min_frames)

@@ -167,3 +167,25 @@ def test_a_glitch_between_two_stances_in_one_place_is_bridged_but_a_step_is_not(
     points[32:, 1, 0] = 0.08
     sole[27:30, 1] = 0.15
     assert not bridge_same_place(contacts, points, sole)[25:32, 1].any()
+
+
+def test_two_stances_in_one_place_in_the_picture_are_one_though_the_fit_drifted() -> None:
+    """A toe's landmark glitches for 7 frames between two stances the fit puts 20 cm apart (its depth
+    drifted), while the picture shows the toe where it stood (3 px in a 100 px torso): one stance, held in one
+    place. Stances the picture shows 60 px (30 cm at the person's scale) apart are a step."""
+    from core.cleanup.contact_pass import bridge_same_place
+
+    T = 60
+    contacts = np.zeros((T, 4), bool)
+    contacts[5:25, 1] = contacts[32:50, 1] = True
+    points = np.zeros((T, 4, 3))
+    points[32:, 1, 0] = 0.20
+    sole = np.zeros((T, 4))
+    kp = _still_then_moving(T, T)
+    kp[25:32, 1, 0] += 50.0  # the glitch
+    kp[32:, 1, 0] += 3.0
+    assert bridge_same_place(contacts, points, sole, keypoints=kp, torso_pixels=100.0)[5:50, 1].all()
+    assert not bridge_same_place(contacts, points, sole)[25:32, 1].any()  # the fit alone: two places
+    assert refine_contacts(contacts, sole, np.zeros((T, 4)), kp, 100.0, points=points)[5:50, 1].all()
+    kp[32:, 1, 0] += 57.0
+    assert not bridge_same_place(contacts, points, sole, keypoints=kp, torso_pixels=100.0)[25:32, 1].any()
