@@ -35,9 +35,13 @@ Figures (baselines measured in the same run):
   ``calib_<C>cam_defaultfov_*`` / ``_defaultfov_refined_*`` the same with the
   field-of-view default's intrinsics instead of the true ones (a video without
   lens metadata), the focal lengths kept or refined (``default_fov_figures``);
-  ``calib_<C>cam_lagged_*`` / ``_lagged_timing_*`` the same with views 1..
-  a frame off their true offsets (``LAG_FRAMES``), the timing error not given
-  or given (``lagged_figures``).
+  ``calib_<C>cam_lagged_*`` / ``_lagged_timing_*`` / ``_lagged_refined_*`` the
+  same with views 1.. a frame off their true offsets (``LAG_FRAMES``), the
+  timing error not given, given, or each view's time offset refined in the
+  adjustment (``_time_error_max_frames``: the largest offset error left;
+  ``lagged_figures``); ``calib_<C>cam_motion_*`` (same suffixes) with the
+  offsets the person's motion gives (``motion_sync_figures``: capture-multi
+  without sound).
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
@@ -159,6 +163,17 @@ def pose_sequences(clip) -> tuple[list, list[float]]:
     return seqs, seconds
 
 
+def _motion_offsets(seqs) -> np.ndarray | None:
+    """``sync.motion_offsets`` of every view (None when it gives no clear answer)."""
+    from core.errors import MocapError
+    from core.multiview import sync
+
+    try:
+        return np.asarray(sync.motion_offsets(seqs), np.float64)
+    except MocapError:
+        return None
+
+
 def sync_figures(clip, seqs) -> dict[str, float]:
     from core.errors import MocapError
     from core.multiview import sync
@@ -243,7 +258,7 @@ def shared_tilt(views, estimate, reference) -> dict[str, float]:
             "lift_mm": round(1000.0 * lift, 1), "up_deg": round(float(np.degrees(np.arccos(cos))), 2)}
 
 
-def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
+def calibration_figures(clip, seqs, cameras: int, motion_offsets: np.ndarray | None = None) -> dict[str, float]:
     from core.multiview.calibrate import calibrate_from_person
     from core.multiview.compare import rig_errors
 
@@ -280,6 +295,8 @@ def calibration_figures(clip, seqs, cameras: int) -> dict[str, float]:
           f"calibrated unit; the mannequin is about 1.62 m, the default 1.70); {seconds:.1f} s")
     out.update(default_fov_figures(views, sub, key))
     out.update(lagged_figures(clip, seqs, sub, key))
+    if motion_offsets is not None:
+        out.update(motion_sync_figures(clip, seqs, sub, key, motion_offsets))
     return out
 
 
@@ -289,26 +306,53 @@ motion sync can leave (within a frame on the take)."""
 
 
 def lagged_figures(clip, seqs, truth, key: str) -> dict[str, float]:
-    """The calibration with views 1.. resampled at offsets ``LAG_FRAMES`` off the truth, as it is
-    (``_lagged``) and told a frame's timing error (``_lagged_timing``, ``calibrate_from_person(timing_error=
-    1 / fps)``: fast keypoints count less): the largest camera error after the joint similarity."""
+    """The calibration with views 1.. resampled at offsets ``LAG_FRAMES`` off the truth (``_offset_figures``:
+    ``_lagged``, ``_lagged_timing``, ``_lagged_refined``)."""
     from core.multiview import sync
-    from core.multiview.calibrate import calibrate_from_person
-    from core.multiview.compare import rig_errors
 
     base, fps = seqs[0], clip.timing["fps"]
     C = truth.num_cameras
     views = [base] + [sync.resample(s, float(o) + lag / f, base.fps, base.num_frames)
                       for s, o, lag, f in zip(seqs[1:C], clip.timing["offsets_seconds"][1:C], LAG_FRAMES, fps[1:C])]
+    return _offset_figures(views, truth, key, "_lagged", f"offsets {LAG_FRAMES[:C - 1]} frames off",
+                           np.r_[0.0, -np.asarray(LAG_FRAMES[:C - 1]) / fps[1:C]])
+
+
+def motion_sync_figures(clip, seqs, truth, key: str, offsets: np.ndarray) -> dict[str, float]:
+    """``lagged_figures`` with the offsets ``sync.motion_offsets`` found for the four videos (``_motion``,
+    ``_motion_timing``, ``_motion_refined``): what ``capture-multi`` calibrates on without sound."""
+    from core.multiview import sync
+
+    base, C = seqs[0], truth.num_cameras
+    views = [base] + [sync.resample(s, float(o), base.fps, base.num_frames) for s, o in zip(seqs[1:C], offsets[1:C])]
+    return _offset_figures(views, truth, key, "_motion", "the offsets from the person's motion",
+                           np.asarray(clip.timing["offsets_seconds"][:C]) - offsets[:C])
+
+
+def _offset_figures(views, truth, key: str, name: str, what: str, missing: np.ndarray) -> dict[str, float]:
+    """The calibration on ``views`` whose offsets are ``missing`` (C,) seconds short of the truth: as it is
+    (``name``), told a frame's timing error (``name + "_timing"``: fast keypoints count less) and with each
+    view's time offset refined in the adjustment (``name + "_refined"``; ``_time_error_max_frames`` the
+    largest offset error left, in camera 0's frames): the largest camera error after the joint similarity."""
+    from core.multiview.calibrate import calibrate_person
+    from core.multiview.compare import rig_errors
+
+    fps = float(views[0].fps)
     out: dict[str, float] = {}
-    for timing_error, name in ((0.0, "_lagged"), (1.0 / base.fps, "_lagged_timing")):
-        centre, orient, _ = rig_errors(calibrate_from_person(views, list(truth.K), timing_error=timing_error),
-                                       truth, True)
-        out.update({f"{key}{name}_centre_cm": round(100 * float(centre.max()), 2),
-                    f"{key}{name}_orient_deg": round(float(orient.max()), 3)})
-        print(f"  calibration from the person with offsets {LAG_FRAMES[:C - 1]} frames off, timing error "
-              f"{'a frame' if timing_error else 'not'} given: centres {np.round(100 * centre, 1)} cm, "
-              f"orientations {np.round(orient, 2)} deg")
+    variants = ((dict(), "", "as it is"), (dict(timing_error=1.0 / fps), "_timing", "timing error a frame"),
+                (dict(refine_timing=True), "_refined", "timing refined"))
+    for options, label, says in variants:
+        found = calibrate_person(views, list(truth.K), **options)
+        centre, orient, _ = rig_errors(found.rig, truth, True)
+        out.update({f"{key}{name}{label}_centre_cm": round(100 * float(centre.max()), 2),
+                    f"{key}{name}{label}_orient_deg": round(float(orient.max()), 3)})
+        note = ""
+        if label == "_refined":
+            left = (missing - found.time_offsets) * fps
+            out[f"{key}{name}{label}_time_error_max_frames"] = round(float(np.abs(left).max()), 3)
+            note = f"; time offsets found {np.round(found.time_offsets * fps, 2)} frames, left {np.round(left, 2)}"
+        print(f"  calibration from the person with {what}, {says}: "
+              f"centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg{note}")
     return out
 
 
@@ -477,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     for k, s in enumerate(pose_seconds):
         results[f"pose_seconds_cam{k}"] = round(s, 1)
     results.update(sync_figures(clip, seqs))
+    motion_offsets = _motion_offsets(seqs)
     for cameras in (2, 4):
-        results.update(calibration_figures(clip, seqs, cameras))
+        results.update(calibration_figures(clip, seqs, cameras, motion_offsets))
 
     with tempfile.TemporaryDirectory(prefix="bench-multiview-") as tmp:
         single = Path(tmp) / "single.npz"

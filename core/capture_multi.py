@@ -137,7 +137,8 @@ def capture_multi(
     for warning in body_warnings:
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
-                              report=report, should_cancel=should_cancel)
+                              report=report, should_cancel=should_cancel,
+                              timing_error=0.0 if known is not None else 1.0 / fps[0])
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():
@@ -151,7 +152,8 @@ def capture_multi(
 def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[float], offsets: list[float],
                      videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
                      chosen: Any, body: Any, report: Reporter | None = None,
-                     should_cancel: Callable[[], bool] | None = None, refine: Any = None) -> Motion:
+                     should_cancel: Callable[[], bool] | None = None, refine: Any = None,
+                     timing_error: float = 0.0) -> Motion:
     """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
     camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
@@ -159,14 +161,15 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     1.. with the body (and the take and a saved calibration keep the refined ones). It is off in
     ``capture_multi``: on the rendered four-phone take it moved the person-calibrated cameras away from the
     truth (``bench multiview``: ``calib_<C>cam_refined_*``), as MediaPipe's per-view bias, not the keypoints'
-    scatter, limits them there."""
+    scatter, limits them there. ``timing_error``: seconds the ``offsets`` may be off (a frame when they come from
+    the person's motion; see ``core.multiview.calibrate.timing_weights``), for a calibration from the person."""
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
     report = report if report is not None else Reporter(None)
     one = settings.capture
     base = [copy.deepcopy(seqs[0])] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
-    rig = _rig(settings, given, videos, base, Ks, report)
+    rig = _rig(settings, given, videos, base, Ks, report, timing_error)
     for k in strangers(base, rig):
         report.warn(f"video {k + 1} seems to follow another person than video 1 (their keypoints do not meet on "
                     "the cameras' epipolar lines): the take may be wrong; film or cut it so the performer is "
@@ -401,8 +404,12 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
 
 
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
-         Ks: list[np.ndarray], report: Reporter) -> CameraRig:
-    """The cameras: the rig file's (checked against the videos), or calibrated from the person."""
+         Ks: list[np.ndarray], report: Reporter, timing_error: float = 0.0) -> CameraRig:
+    """The cameras: the rig file's (checked against the videos), or calibrated from the person, its fast
+    keypoints counting less when the offsets may be ``timing_error`` seconds off: synced by the person's
+    motion (0.3-0.75 frame off on the rendered four-phone take), the 2-camera rig came out 2.1 cm / 2.7
+    degrees off and its take's world MPJPE 130 mm, told a frame 1.1 cm / 1.4 and 73 mm (4 cameras: 4.2 cm /
+    2.2 and 57 mm, told a frame 4.2 / 2.3 and 62 mm; README, "Offsets a frame off")."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
     if given is not None:
         rig = given
@@ -417,7 +424,7 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
 
         report.stage("pose", f"calibrating {len(videos)} cameras from the person")
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
-                                              names=_camera_names(videos))
+                                              names=_camera_names(videos), timing_error=timing_error)
     return rig
 
 
