@@ -35,13 +35,11 @@ Figures (baselines measured in the same run):
   ``calib_<C>cam_defaultfov_*`` / ``_defaultfov_refined_*`` the same with the
   field-of-view default's intrinsics instead of the true ones (a video without
   lens metadata), the focal lengths kept or refined (``default_fov_figures``);
-  ``calib_<C>cam_lagged_*`` / ``_lagged_timing_*`` / ``_lagged_refined_*`` the
-  same with views 1.. a frame off their true offsets (``LAG_FRAMES``), the
-  timing error not given, given, or each view's time offset refined in the
-  adjustment (``_time_error_max_frames``: the largest offset error left;
-  ``lagged_figures``); ``calib_<C>cam_motion_*`` (same suffixes) with the
-  offsets the person's motion gives (``motion_sync_figures``: capture-multi
-  without sound).
+  ``calib_<C>cam_lagged_*`` / ``_lagged_timing_*`` the same with views 1.. a
+  frame off their true offsets (``LAG_FRAMES``), the timing error not given
+  or given (``lagged_figures``); ``calib_<C>cam_motion_*`` (same suffixes)
+  with the offsets the person's motion gives (``motion_sync_figures``:
+  capture-multi without sound).
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
@@ -307,7 +305,7 @@ motion sync can leave (within a frame on the take)."""
 
 def lagged_figures(clip, seqs, truth, key: str) -> dict[str, float]:
     """The calibration with views 1.. resampled at offsets ``LAG_FRAMES`` off the truth (``_offset_figures``:
-    ``_lagged``, ``_lagged_timing``, ``_lagged_refined``)."""
+    ``_lagged``, ``_lagged_timing``)."""
     from core.multiview import sync
 
     base, fps = seqs[0], clip.timing["fps"]
@@ -320,7 +318,7 @@ def lagged_figures(clip, seqs, truth, key: str) -> dict[str, float]:
 
 def motion_sync_figures(clip, seqs, truth, key: str, offsets: np.ndarray) -> dict[str, float]:
     """``lagged_figures`` with the offsets ``sync.motion_offsets`` found for the four videos (``_motion``,
-    ``_motion_timing``, ``_motion_refined``): what ``capture-multi`` calibrates on without sound."""
+    ``_motion_timing``): what ``capture-multi`` calibrates on without sound."""
     from core.multiview import sync
 
     base, C = seqs[0], truth.num_cameras
@@ -331,28 +329,20 @@ def motion_sync_figures(clip, seqs, truth, key: str, offsets: np.ndarray) -> dic
 
 def _offset_figures(views, truth, key: str, name: str, what: str, missing: np.ndarray) -> dict[str, float]:
     """The calibration on ``views`` whose offsets are ``missing`` (C,) seconds short of the truth: as it is
-    (``name``), told a frame's timing error (``name + "_timing"``: fast keypoints count less) and with each
-    view's time offset refined in the adjustment (``name + "_refined"``; ``_time_error_max_frames`` the
-    largest offset error left, in camera 0's frames): the largest camera error after the joint similarity."""
-    from core.multiview.calibrate import calibrate_person
+    (``name``) and told a frame's timing error (``name + "_timing"``: fast keypoints count less): the largest
+    camera error after the joint similarity."""
+    from core.multiview.calibrate import calibrate_from_person
     from core.multiview.compare import rig_errors
 
     fps = float(views[0].fps)
     out: dict[str, float] = {}
-    variants = ((dict(), "", "as it is"), (dict(timing_error=1.0 / fps), "_timing", "timing error a frame"),
-                (dict(refine_timing=True), "_refined", "timing refined"))
-    for options, label, says in variants:
-        found = calibrate_person(views, list(truth.K), **options)
-        centre, orient, _ = rig_errors(found.rig, truth, True)
+    for timing_error, label, says in ((0.0, "", "as it is"), (1.0 / fps, "_timing", "timing error a frame")):
+        centre, orient, _ = rig_errors(calibrate_from_person(views, list(truth.K), timing_error=timing_error),
+                                       truth, True)
         out.update({f"{key}{name}{label}_centre_cm": round(100 * float(centre.max()), 2),
                     f"{key}{name}{label}_orient_deg": round(float(orient.max()), 3)})
-        note = ""
-        if label == "_refined":
-            left = (missing - found.time_offsets) * fps
-            out[f"{key}{name}{label}_time_error_max_frames"] = round(float(np.abs(left).max()), 3)
-            note = f"; time offsets found {np.round(found.time_offsets * fps, 2)} frames, left {np.round(left, 2)}"
-        print(f"  calibration from the person with {what}, {says}: "
-              f"centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg{note}")
+        print(f"  calibration from the person with {what} ({np.round(missing * fps, 2)} frames short), {says}: "
+              f"centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg")
     return out
 
 

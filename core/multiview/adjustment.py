@@ -1,10 +1,10 @@
 """Bundle adjustment of a rig against a person's keypoints: the least-squares problem ``calibrate`` solves.
 
 The parameters, in this order in the vector SciPy sees: cameras 1..C-1
-(rotation vectors, then translations), optional log focal scales, optional
-time offsets of views 1..C-1, the person's bone lengths, and the 3-D
-keypoints. Residuals: weighted pixel errors, the bones' stretch, the scale
-anchor, the time offsets' prior; the Jacobian is analytic and sparse.
+(rotation vectors, then translations), optional log focal scales, the
+person's bone lengths, and the 3-D keypoints. Residuals: weighted pixel
+errors, the bones' stretch, the scale anchor; the Jacobian is analytic and
+sparse.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from .epipolar import skew
 
 BONE_WEIGHT = 1.0
 """A bone deviating from its length by d costs like a keypoint moved by d (in pixels at the typical depth)."""
-PRIOR_PIXELS = 4.0
-"""Pixels a time offset one prior's width off costs, like a keypoint a detector's typical error off."""
 
 
 class Adjustment:
-    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, optional
-    time offsets of views 1..C-1, the person's bone lengths and the 3-D keypoints.
+    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, the
+    person's bone lengths and the 3-D keypoints.
 
     Observations m = 0..M-1: camera ``cam[m]`` sees point ``point[m]`` at
     pixel ``uv[m]`` with weight ``weight[m]``. Bones: ``bones`` (B, 2) point
@@ -35,19 +33,11 @@ class Adjustment:
     its one length for the whole clip: the person's limbs do not stretch,
     which holds the 3-D keypoints (and so the cameras) against keypoint
     noise that a free point per frame would absorb.
-
-    Time offsets (``velocity`` given: (M, 2) pixels per second of each
-    observed keypoint on its view's time base): view c's keypoints are taken
-    to show the person ``e_c`` seconds later than the common clock says (its
-    offset ``e_c`` off), so its picture of a point at time t is its keypoint
-    at t - e_c, ``uv - e_c * velocity`` to first order; view 0 is the clock
-    (e_0 = 0) and each e_c has a Gaussian prior of ``time_prior`` seconds
-    (one residual of ``PRIOR_PIXELS * e_c / time_prior``).
     """
 
     def __init__(self, Ks: np.ndarray, cam: np.ndarray, point: np.ndarray, uv: np.ndarray, weight: np.ndarray,
                  anchor: int, refine_focal: bool, bones: np.ndarray, groups: np.ndarray, n_groups: int,
-                 bone_scale: float, velocity: np.ndarray | None = None, time_prior: float = 1.0 / 30.0) -> None:
+                 bone_scale: float) -> None:
         self.Ks, self.cam, self.point, self.uv = Ks, cam, point, uv
         self.sqrt_w = np.sqrt(weight)
         self.anchor, self.refine_focal = anchor, refine_focal
@@ -58,76 +48,52 @@ class Adjustment:
         self.N = int(point.max()) + 1
         self.n_focal = self.C if refine_focal else 0
         self.G = n_groups
-        self.velocity = velocity
-        self.n_time = self.C - 1 if velocity is not None else 0
-        self.time_prior = float(time_prior)
 
-    def _offsets(self) -> tuple[int, int, int, int]:
-        """Where the focal scales, the time offsets, the bone lengths and the points start in the parameter
-        vector."""
+    def _offsets(self) -> tuple[int, int, int]:
+        """Where the focal scales, the bone lengths and the points start in the parameter vector."""
         k = 3 * (self.C - 1)
-        time = 2 * k + self.n_focal
-        return 2 * k, time, time + self.n_time, time + self.n_time + self.G
+        return 2 * k, 2 * k + self.n_focal, 2 * k + self.n_focal + self.G
 
-    def pack(self, R: np.ndarray, t: np.ndarray, points: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
-        """The parameter vector; ``times`` (C,) seconds, the views' time offsets to start from (view 0's
-        ignored; zeros when None)."""
+    def pack(self, R: np.ndarray, t: np.ndarray, points: np.ndarray) -> np.ndarray:
         lengths = np.ones(self.G)
         if len(self.bones):
             d = np.linalg.norm(points[self.bones[:, 0]] - points[self.bones[:, 1]], axis=-1)
             lengths = np.array([np.median(d[self.groups == g]) if (self.groups == g).any() else 1.0
                                 for g in range(self.G)])
-        start = np.zeros(self.n_time) if times is None or not self.n_time else np.asarray(times, np.float64)[1:]
         return np.concatenate([matrix_to_axis_angle(R[1:]).ravel(), t[1:].ravel(), np.zeros(self.n_focal),
-                               start, lengths, points.ravel()])
+                               lengths, points.ravel()])
 
     def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(K (C, 3, 3), R (C, 3, 3), t (C, 3), bone lengths (G,), points (N, 3)) from the parameter vector."""
         k = 3 * (self.C - 1)
-        focal, _, bone, point = self._offsets()
+        focal, bone, point = self._offsets()
         R = np.concatenate([np.eye(3)[None], axis_angle_to_matrix(x[:k].reshape(-1, 3))])
         t = np.concatenate([np.zeros((1, 3)), x[k:2 * k].reshape(-1, 3)])
         Ks = self.Ks.copy()
         if self.refine_focal:
-            Ks[:, :2, :2] *= np.exp(x[focal:focal + self.n_focal])[:, None, None]
+            Ks[:, :2, :2] *= np.exp(x[focal:bone])[:, None, None]
         return Ks, R, t, x[bone:point], x[point:].reshape(-1, 3)
 
-    def times(self, x: np.ndarray) -> np.ndarray:
-        """(C,) seconds: each view's time offset (view 0's 0; all 0 without ``velocity``)."""
-        _, time, bone, _ = self._offsets()
-        return np.concatenate([[0.0], x[time:bone]]) if self.n_time else np.zeros(self.C)
-
-    def _observed(self, x: np.ndarray) -> np.ndarray:
-        """(M, 2) the keypoints at the common clock's time: moved back along their velocity by their view's
-        time offset."""
-        if not self.n_time:
-            return self.uv
-        return self.uv - self.times(x)[self.cam, None] * self.velocity
-
     def residuals(self, x: np.ndarray) -> np.ndarray:
-        """(2M + B + 1 [+ C - 1],) weighted pixel errors of the M observations, the B bones' stretch, the scale
-        anchor [, the time offsets' prior]."""
+        """(2M + B + 1,) weighted pixel errors of the M observations, the B bones' stretch, the scale anchor."""
         Ks, R, t, lengths, points = self.unpack(x)
         cam = np.einsum("mij,mj->mi", R[self.cam], points[self.point]) + t[self.cam]
         z = np.maximum(cam[:, 2:3], 1e-3)
         K = Ks[self.cam]
         pred = cam[:, :2] / z * np.stack([K[:, 0, 0], K[:, 1, 1]], -1) + K[:, :2, 2]
-        pixels = ((pred - self._observed(x)) * self.sqrt_w[:, None]).ravel()
+        pixels = ((pred - self.uv) * self.sqrt_w[:, None]).ravel()
         d = np.linalg.norm(points[self.bones[:, 0]] - points[self.bones[:, 1]], axis=-1)
         stretch = BONE_WEIGHT * self.bone_scale * (d - lengths[self.groups])
-        prior = PRIOR_PIXELS * self.times(x)[1:] / self.time_prior if self.n_time else np.zeros(0)
-        return np.concatenate([pixels, stretch, [1000.0 * (np.linalg.norm(t[self.anchor]) - self.anchor_length)],
-                               prior])
+        return np.concatenate([pixels, stretch, [1000.0 * (np.linalg.norm(t[self.anchor]) - self.anchor_length)]])
 
     def jacobian(self, x: np.ndarray) -> scipy.sparse.csr_matrix:
-        """(2M + B + 1 [+ C - 1], n) the residuals' derivatives, analytic and sparse: each observation depends
-        on its camera's pose, focal and time offset and its point, each bone on its two points and its length,
-        the anchor on its camera's t, each time prior on its offset. (Finite differences over the sparsity
-        pattern took about 900 residual evaluations per round, three quarters of a 4-camera calibration's
-        time.)"""
+        """(2M + B + 1, n) the residuals' derivatives, analytic and sparse: each observation depends on its
+        camera's pose and focal and its point, each bone on its two points and its length, the anchor on its
+        camera's t. (Finite differences over the sparsity pattern took about 900 residual evaluations per
+        round, three quarters of a 4-camera calibration's time.)"""
         Ks, R, t, _, points = self.unpack(x)
         k = 3 * (self.C - 1)
-        focal, time, bone, point = self._offsets()
+        focal, bone, point = self._offsets()
         M, B = len(self.cam), len(self.bones)
         RX = np.einsum("mij,mj->mi", R[self.cam], points[self.point])
         cam = RX + t[self.cam]
@@ -156,9 +122,6 @@ class Adjustment:
         if self.refine_focal:  # pixels - c scale with the focal length: d/d log f = f * xy / z
             block(obs_rows, (focal + self.cam)[:, None],
                   (f * cam[:, :2] / z[:, None] * self.sqrt_w[:, None])[..., None])
-        if self.n_time:  # the keypoint moves back by e * velocity: d pixels / d e = velocity
-            block(obs_rows[moving], (time + self.cam[moving] - 1)[:, None],
-                  (self.velocity[moving] * self.sqrt_w[moving, None])[..., None])
         block(obs_rows, point + 3 * self.point[:, None] + np.arange(3), Jp @ R[self.cam])
         if B:
             diff = points[self.bones[:, 0]] - points[self.bones[:, 1]]
@@ -172,13 +135,9 @@ class Adjustment:
         rows.append(np.full(3, 2 * M + B))
         cols.append(k + 3 * (self.anchor - 1) + np.arange(3))
         vals.append(1000.0 * ta / max(float(np.linalg.norm(ta)), 1e-12))
-        if self.n_time:
-            rows.append(2 * M + B + 1 + np.arange(self.n_time))
-            cols.append(time + np.arange(self.n_time))
-            vals.append(np.full(self.n_time, PRIOR_PIXELS / self.time_prior))
         n = point + 3 * self.N
         return scipy.sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                       shape=(2 * M + B + 1 + self.n_time, n))
+                                       shape=(2 * M + B + 1, n))
 
 
 def _left_jacobian(w: np.ndarray) -> np.ndarray:

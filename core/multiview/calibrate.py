@@ -12,7 +12,6 @@ Steps (views already on one time base, see ``sync``):
    shoulders and head counting less (``JOINT_WEIGHTS``: their definition
    changes with the side they are seen from), by
    ``scipy.optimize.least_squares`` with a sparse Jacobian pattern;
-   optionally each view's time offset too (``refine_timing``);
 4. metric scale: the median length of each of the eight limb bones of
    the triangulated skeleton against an adult's (``ADULT_BONES``, a 1.70 m
    person; scaled to ``person_height`` when given; ``bone_lengths``
@@ -25,8 +24,6 @@ The world is camera 0's frame (its R is identity, t zero).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
@@ -229,8 +226,7 @@ def timing_weights(uv: np.ndarray, fps: float, timing_error: float) -> np.ndarra
     1/30 s): 2 cameras 1.0 cm / 1.38 degrees -> 0.95 / 1.24, 4 cameras 14.3 cm / 3.37 -> 9.0 / 2.55; with
     the true offsets the same weights gave 2 cameras 1.5 / 1.52 -> 0.9 / 1.19 but lifted the 4 cameras'
     person (keypoints 43 -> 54 mm from the true rig's, its fitted take's world MPJPE 63 -> 73 mm), so
-    offsets known to a fraction of a frame (the sound, ``--offsets``) leave it at 0; ``capture-multi`` gives
-    a frame when the person's motion synced the videos."""
+    offsets known to a fraction of a frame (the sound, ``--offsets``) leave it at 0."""
     if timing_error <= 0 or uv.shape[1] < 2:
         return np.ones(uv.shape[:3])
     speed = np.nan_to_num(np.linalg.norm(np.gradient(uv, axis=1), axis=-1) * fps, nan=0.0)
@@ -238,20 +234,11 @@ def timing_weights(uv: np.ndarray, fps: float, timing_error: float) -> np.ndarra
 
 
 def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refine_focal: bool,
-            min_confidence: float, weights: np.ndarray | None = None, velocity: np.ndarray | None = None,
-            times: np.ndarray | None = None, time_prior: float = 1.0) -> tuple[CameraRig, np.ndarray]:
+            min_confidence: float, weights: np.ndarray | None = None) -> CameraRig:
     """One round: triangulate (flagging outlier views), then adjust cameras, bones and points together;
-    ``weights`` (C, T, J) scale each keypoint's say in the adjustment (``timing_weights``); ``velocity``
-    (C, T, J, 2) pixels per second: the views' time offsets are adjusted too, from ``times`` (C,) seconds,
-    under a prior of ``time_prior`` seconds. Returns the rig and the time offsets (C,) (zeros without
-    ``velocity``)."""
-    times = np.zeros(len(uv)) if times is None else np.asarray(times, np.float64)
-    if velocity is not None:
-        uv = uv - times[:, None, None, None] * velocity  # where each view's keypoints are on the clock
+    ``weights`` (C, T, J) scale each keypoint's say in the adjustment (``timing_weights``)."""
     usable = np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0)
     points, inliers = triangulate(uv, usable, rig)
-    if velocity is not None:
-        uv = uv + times[:, None, None, None] * velocity  # the adjustment moves them itself
     usable = usable * JOINT_WEIGHTS  # after triangulating: every keypoint still votes on outliers
     if weights is not None:
         usable = usable * weights
@@ -268,15 +255,14 @@ def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refin
     problem = Adjustment(rig.K, cam_idx, index[frame_idx, joint_idx], uv[cam_idx, frame_idx, joint_idx],
                          usable[cam_idx, frame_idx, joint_idx], anchor, refine_focal, ends[both],
                          np.broadcast_to(_BONE_GROUPS, both.shape)[both], len(_BONE_GROUP_NAMES),
-                         _bone_scale(rig, points[keep]),
-                         None if velocity is None else velocity[cam_idx, frame_idx, joint_idx], time_prior)
+                         _bone_scale(rig, points[keep]))
     problem.anchor_length = float(np.linalg.norm(rig.t[anchor]))
-    x0 = problem.pack(rig.R, rig.t, points[keep], times)
+    x0 = problem.pack(rig.R, rig.t, points[keep])
     fit = scipy.optimize.least_squares(problem.residuals, x0, jac=problem.jacobian, loss="soft_l1",
                                        f_scale=3.0, x_scale="jac", method="trf", tr_solver="lsmr",
                                        max_nfev=60, ftol=1e-6, xtol=1e-8)
     Ks, R, t, _, _ = problem.unpack(fit.x)
-    return _rig(Ks, R, t, rig.image_sizes, rig.names), problem.times(fit.x)
+    return _rig(Ks, R, t, rig.image_sizes, rig.names)
 
 
 TRUNK_WIDTHS = ("shoulders", "hips")
@@ -359,41 +345,11 @@ def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
     return up
 
 
-@dataclass(frozen=True)
-class PersonCalibration:
-    """What ``calibrate_person`` finds: the cameras and, when asked, the views' timing.
-
-    Attributes:
-        rig: the cameras; world: camera 0's frame, metres.
-        time_offsets: (C,) seconds, view 0's 0: how much later than the common clock said each view's
-            keypoints show the person (``refine_timing``; zeros otherwise). A view resampled at offset o
-            (``sync.resample``) is on the clock at o + time_offsets[c].
-    """
-
-    rig: CameraRig
-    time_offsets: np.ndarray
-
-
-def velocities(uv: np.ndarray, fps: float) -> np.ndarray:
-    """(C, T, J, 2) pixels per second of keypoints ``uv`` (C, T, J, 2) on a time base of ``fps``: central
-    differences, 0 where a neighbouring frame is missing (such a keypoint tells nothing of the timing)."""
-    if uv.shape[1] < 2:
-        return np.zeros_like(uv)
-    return np.nan_to_num(np.gradient(uv, axis=1) * fps, nan=0.0, posinf=0.0, neginf=0.0)
-
-
-def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], **options) -> CameraRig:
-    """The cameras of ``calibrate_person`` (same arguments), without the timing."""
-    return calibrate_person(seqs, Ks, **options).rig
-
-
-def calibrate_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_height: float | None = None,
-                     bone_lengths: dict[str, float] | None = None, names: list[str] | None = None,
-                     refine_focal: bool = False, max_frames: int = 150, rounds: int = 2,
-                     min_confidence: float = MIN_CONFIDENCE, timing_error: float = 0.0,
-                     refine_timing: bool = False, timing_prior: float | None = None) -> PersonCalibration:
-    """The cameras (a CameraRig) from C >= 2 views of one person on one time base, intrinsics ``Ks`` (C of
-    (3, 3)) as a start, and optionally the views' timing.
+def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_height: float | None = None,
+                          bone_lengths: dict[str, float] | None = None, names: list[str] | None = None,
+                          refine_focal: bool = False, max_frames: int = 150, rounds: int = 2,
+                          min_confidence: float = MIN_CONFIDENCE, timing_error: float = 0.0) -> CameraRig:
+    """A CameraRig from C >= 2 views of one person on one time base, intrinsics ``Ks`` (C of (3, 3)) as a start.
 
     ``person_height`` (metres) scales the adult bone lengths used for metric
     scale; ``bone_lengths`` ({name in ADULT_BONES: metres}) replaces single
@@ -403,10 +359,7 @@ def calibrate_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_h
     views first (0: the essential-matrix and PnP start alone, for
     comparison). ``timing_error`` (seconds): how far the views' offsets may be
     off (about a frame when found from the person's motion); fast keypoints
-    then count less (``timing_weights``). ``refine_timing``: the adjustment
-    also finds each view's sub-frame time offset against view 0's (a prior
-    of ``timing_prior`` seconds, default a frame of the time base), returned
-    in ``time_offsets``. World: camera 0's frame, metres.
+    then count less (``timing_weights``). World: camera 0's frame, metres.
     """
     C = len(seqs)
     if not 2 <= C <= 8 or len(Ks) != C:
@@ -414,8 +367,6 @@ def calibrate_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_h
                          f"{len(Ks)} matrices)")
     if not 0.0 <= timing_error <= 1.0:
         raise MocapError(f"calibration: a timing error of {timing_error} s is not plausible (0 to 1 s)")
-    if timing_prior is not None and not 0.0 < timing_prior <= 1.0:
-        raise MocapError(f"calibration: a timing prior of {timing_prior} s is not plausible (over 0, up to 1 s)")
     if person_height is not None and not 0.5 <= person_height <= 2.6:
         raise MocapError(f"the person's height {person_height} m is not plausible (0.5 to 2.6 m)")
     names = [f"camera_{c + 1}" for c in range(C)] if names is None else list(names)
@@ -427,19 +378,10 @@ def calibrate_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_h
     anchor = int(np.argmax(np.linalg.norm(t, axis=1)))
     rig = _rig(K, R, t, sizes, names)
     frames = _frames_for_adjustment(conf_j, max_frames, min_confidence)
-    fps = float(seqs[0].fps)
-    weights = timing_weights(uv_j, fps, timing_error)[:, frames]  # speeds on every frame
-    velocity = velocities(uv, fps) if refine_timing else None
-    prior = 1.0 / fps if timing_prior is None else float(timing_prior)
-    times = np.zeros(C)
+    weights = timing_weights(uv_j, float(seqs[0].fps), timing_error)[:, frames]  # speeds on every frame
     for _ in range(rounds):  # a second round re-flags outliers with the better cameras
-        rig, times = _adjust(uv_j[:, frames], conf_j[:, frames], rig, anchor, refine_focal, min_confidence, weights,
-                             None if velocity is None else velocity[:, frames][:, :, CALIBRATION_JOINTS], times,
-                             prior)
-    if velocity is not None:
-        uv = uv - times[:, None, None, None] * velocity
+        rig = _adjust(uv_j[:, frames], conf_j[:, frames], rig, anchor, refine_focal, min_confidence, weights)
     points, _ = triangulate(uv, np.where(np.nan_to_num(conf) >= min_confidence, conf, 0.0), rig)
     scale = _scale(points, person_height, bone_lengths)
-    rig = CameraRig(names=rig.names, K=rig.K, R=rig.R, t=rig.t * scale, image_sizes=sizes,
-                    world_up=_world_up(rig.R, points * scale))
-    return PersonCalibration(rig, times)
+    return CameraRig(names=rig.names, K=rig.K, R=rig.R, t=rig.t * scale, image_sizes=sizes,
+                     world_up=_world_up(rig.R, points * scale))
