@@ -30,7 +30,7 @@ from .cleanup import CleanupSettings, clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
 from .gravity.take import apply_gravity
-from .landmarks import PoseSequence, mark_outside, repair_side_swaps, swap_sides
+from .landmarks import BODY, NUM_BODY, PoseSequence, mark_outside, repair_side_swaps, swap_sides
 from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
@@ -200,7 +200,9 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
                             np.asarray(offsets, np.float64), np.asarray(fps, np.float64))
     if one.cleanup is not None:
         report.stage("cleanup", f"{gravity.describe()}; finding the floor, planting the feet, smoothing")
-        cleaned = clean_motion(motion, multiview_cleanup(one.cleanup), progress=report.progress_of("cleanup"))
+        lone = _feet_unseen_where_alone(motion, _one_camera_frames(base))
+        cleaned = clean_motion(lone, multiview_cleanup(one.cleanup), progress=report.progress_of("cleanup"))
+        cleaned.motion.keypoints_2d = motion.keypoints_2d
         motion = cleaned.motion
         for warning in cleaned.warnings:
             report.warn(warning)
@@ -227,6 +229,33 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
     contacts = dataclasses.replace(cleanup.contacts, image_speed_on=min(cleanup.contacts.image_speed_on,
                                                                         IMAGE_SPEED_ON))
     return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts)
+
+
+FEET = tuple(BODY[f"{side}_{part}"] for side in ("left", "right") for part in ("heel", "foot_index"))
+"""Camera 0's foot landmarks, the cleanup's contact proxies (``_feet_unseen_where_alone``)."""
+
+
+def _one_camera_frames(base: list[PoseSequence]) -> np.ndarray:
+    """(T,) bool: the frames of the views ``base`` (on camera 0's frames) fewer than two of them show the person on
+    (phones started at different times: before the last one rolls and after the first one stops)."""
+    shown = np.stack([s.present & np.isfinite(s.body_2d[..., :2]).all(-1).any(-1) for s in base])
+    return shown.sum(0) < 2
+
+
+def _feet_unseen_where_alone(motion: Motion, alone: np.ndarray) -> Motion:
+    """``motion`` for the cleanup: camera 0's feet marked unseen (visibility 0) on the frames ``alone`` (T,) one
+    camera films (``_one_camera_frames``), so no contact starts there and no sole sets the floor. The fit's feet
+    there are camera 0's one-view guess in depth; a stance running from them into the frames every camera films
+    was held at the median of both (``core.cleanup.footlock``), and on the rendered four-phone take (cameras 0
+    and 1, true rig) the right foot's first stance held it 14-20 cm off on the first 15 frames both cameras film
+    (fitted there, 3-5 cm). The motion is copied only where something changes; the cleanup changes no landmark,
+    so the caller puts the unchanged ones back on its result."""
+    kp = motion.keypoints_2d
+    if kp is None or not alone.any() or kp.shape[0] != len(alone) or kp.shape[1] < NUM_BODY:
+        return motion
+    hidden = np.array(kp, copy=True)
+    hidden[np.ix_(alone, FEET, [2])] = 0.0
+    return dataclasses.replace(motion, keypoints_2d=hidden)
 
 
 def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, chosen: Any, body: Any,

@@ -200,6 +200,17 @@ LIMB_PARENTS = tuple((BODY[f"{side}_{child}"], BODY[f"{side}_{parent}"])
 hip -> knee -> ankle -> heel and toes."""
 
 
+DOMINANT_CONFIDENCE = 2.0
+"""A limb point the views disagree on (not triangulated) is hung on its most confident view's ray when that
+view is at least this many times as confident as any other (``hang_on_parents``). Until December 2026 only a
+point one view alone saw was hung and the views' 2D terms were left to decide the others; but a fit that starts
+from camera 0's one-view depth is too far off there for the robust 2D term of the view that is right to pull
+(its cost saturates): on the rendered four-phone take (2 cameras, true rig) camera 0 marked the left wrist at
+visibility 0.17-0.28 and 17-30 px off on the last frames, camera 1 at 0.51-0.67 and 1-4 px off, and the fitted
+wrist came out 18-34 cm from the truth. A low visibility marks a point hidden behind the body, and such points
+are placed worse (``MIN_CONFIDENCE``). Balanced preset, world MPJPE / offset-free limb PA-MPJPE, 1 (never) -> 2:
+cameras 0-1 50.1 -> 49.6 / 32.4 -> 31.4 mm (49.9 / 32.2 at 3, 51.1 / 33.5 at 1.5), cameras 0 and 3 55.4 -> 54.1 /
+41.0 -> 37.9, cameras 2 and 3 58.5 -> 54.5 / 40.4 -> 38.0 (55.2 / 38.6 at 3); 3 and 4 cameras unchanged."""
 MIN_BONE_FRAMES = 10
 """Frames in which a bone's both ends must be triangulated for its length to be measured (``hang_on_parents``);
 with fewer, the seeing view's own bone length is used."""
@@ -229,13 +240,14 @@ def _on_ray(origin: np.ndarray, ray: np.ndarray, parent: np.ndarray, length: np.
 
 def hang_on_parents(points: np.ndarray, own: np.ndarray, uv: np.ndarray, confidence: np.ndarray, rig: CameraRig,
                     min_confidence: float = MIN_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
-    """Limb points one view alone saw, put where that view sees them, a bone's length from their parent.
+    """Limb points one view alone saw (or far surest saw), put where that view sees them, a bone's length from their parent.
 
     ``points`` (T, 33, 3): triangulated body landmarks in the rig's world (NaN where not); ``own`` (C, T, 33, 3):
     each view's one-view 3D landmarks (MediaPipe's), turned into the world's axes; ``uv`` (C, T, 33, 2) pixels
     and ``confidence`` (C, T, 33) the views' landmarks. A limb point not triangulated, seen by one view alone
-    (``min_confidence``: the arm behind the body from the second camera; where several saw it and disagree
-    their 2D terms decide), whose parent is known (triangulated, or hung itself) is put on that view's ray
+    (``min_confidence``: the arm behind the body from the second camera) or by one view at least
+    ``DOMINANT_CONFIDENCE`` times as confident as any other (views of like confidence that disagree are left to
+    their 2D terms), whose parent is known (triangulated, or hung itself) is put on that view's ray
     through it, at the bone's length from the parent (the median over the frames both ends were triangulated
     in, else that view's own bone's), on the side that view's own bone points to. The view's picture of the
     point is kept exactly and the bone does not stretch; of MediaPipe's one-view 3D only the front-or-back
@@ -256,6 +268,8 @@ def hang_on_parents(points: np.ndarray, own: np.ndarray, uv: np.ndarray, confide
         if both.sum() >= MIN_BONE_FRAMES:
             length[:] = np.median(np.linalg.norm(points[both, child] - points[both, parent], axis=-1))
         alone = (conf[:, :, child] >= min_confidence).sum(0) == 1
+        ranked = np.sort(conf[:, :, child], axis=0)                                        # (C, T) ascending
+        alone |= (ranked[-1] >= min_confidence) & (ranked[-1] >= DOMINANT_CONFIDENCE * ranked[-2])
         need = (~np.isfinite(out[:, child]).all(-1) & np.isfinite(out[:, parent]).all(-1) & alone
                 & np.isfinite(bone).all(-1))
         if not need.any():

@@ -85,3 +85,38 @@ def test_a_foot_swinging_along_camera_0s_ray_is_not_planted() -> None:
     assert (one[:, 0] & swing).sum() >= 20, (one[:, 0] & swing).sum()    # one camera's threshold: 23 frames
     assert (many[:, 0] & swing).sum() <= 10, (many[:, 0] & swing).sum()  # 9
     assert many[~swing, 0].mean() > 0.9                                  # the stances are still found (0.94)
+
+
+def test_a_stance_that_starts_where_camera_0_films_alone_is_held_where_the_cameras_see_it() -> None:
+    """Camera 0 films the first 34 frames alone (the other phone started later): there the fit's depth is its
+    one-view guess, here 15 cm off, coming back to the truth as the second view rolls. A stance running across
+    that was held at the median of both parts, 9 cm off on the frames both cameras film (on the rendered
+    four-phone take the right foot's first stance 14-20 cm). Camera 0's feet marked unseen where it films alone
+    (``_feet_unseen_where_alone``), no contact starts there and the stance stays where the cameras put it."""
+    from core.body.mannequin import forward_kinematics
+    from core.capture_multi import _feet_unseen_where_alone
+    from core.cleanup.floor import PROXY_INDEX
+
+    motion, truth = synthetic_walk(150)
+    seen = _with_landmarks(to_camera(motion))
+    assert truth[22:39, 2].all()                              # a right heel stance across frame 34
+    fitted = copy.deepcopy(seen)                              # the picture stays right, the depth does not
+    frames = np.arange(fitted.num_frames)
+    fitted.trans = fitted.trans.copy()
+    fitted.trans[:, 0] += 0.15 * np.clip((34 - frames) / 4.0, 0.0, 1.0)
+    alone = frames < 34
+
+    def heel_error(cleaned) -> np.ndarray:
+        """mm, the right heel on frames 34-38 (both cameras film) against the truth, in camera 0's frame."""
+        out = []
+        for m in (cleaned, seen):
+            pos, _ = forward_kinematics(m.poses, m.rest_joints, m.trans)
+            E = np.asarray(m.camera_extrinsics, np.float64)
+            out.append(pos[34:39, PROXY_INDEX[2]] @ E[:3, :3].T + E[:3, 3])
+        return 1000.0 * np.linalg.norm(out[0] - out[1], axis=-1)
+
+    settings = multiview_cleanup(CleanupSettings())
+    assert heel_error(clean_motion(fitted, settings).motion).min() > 50.0            # 93 mm
+    kept = clean_motion(_feet_unseen_where_alone(fitted, alone), settings).motion
+    assert heel_error(kept).max() < 10.0                                            # 1 mm
+    assert fitted.keypoints_2d[:, 31, 2].min() > 0.5                                # the take's own are not touched

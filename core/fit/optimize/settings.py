@@ -125,15 +125,20 @@ class OptimizeSettings:
             by its reach and the shape by its hold on every frame
             (``core.fit.optimize.precondition``), so a few dozen iterations
             move the limbs as far as the image asks; on in the fast and
-            balanced presets. Off here (plain steps), in the accurate preset
-            (run to convergence, it read worse preconditioned: offset-free
-            PA-MPJPE 0.862x / 0.828x MediaPipe's on the default / tilted sets
-            against 0.826x / 0.788x plain; why is not found) and in a
-            multi-view fit, whose cameras' parameters have no scale of their
-            own yet: on two synthetic tests (depth-stretched world landmarks
-            with a second camera; noisy world landmarks without the lifting)
-            the better-converged fit follows the wrong 3D further, which the
-            plain solver's slower steps had hidden.
+            balanced presets, and so in a multi-view fit of those presets
+            (``views.multiview_settings`` keeps the preset's; until December
+            2026 multi-view fits took plain steps, and the rendered four-phone
+            take's fits were far from converged: world MPJPE 53.6 / 52.2 /
+            41.0 -> 50.1 / 44.9 / 38.6 mm with 2 / 3 / 4 cameras, see
+            ``views.MULTIVIEW_ITERATIONS``). Off here (plain steps) and in the
+            accurate preset (run to convergence, it read worse preconditioned:
+            offset-free PA-MPJPE 0.862x / 0.828x MediaPipe's on the default /
+            tilted sets against 0.826x / 0.788x plain; why is not found). The
+            further cameras' own parameters (``views.CameraRefinement``) take
+            plain steps. With MediaPipe's one-view 3D landmarks and a second
+            camera (a synthetic test, depth stretched 1.8x) the preconditioned
+            fit follows that wrong 3D further; ``capture_multi`` gives the fit
+            the triangulated body instead.
     """
 
     iterations: int = 40

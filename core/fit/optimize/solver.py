@@ -24,7 +24,7 @@ def minimise(problem: ClipProblem, params: Params, settings: OptimizeSettings, d
     polled before each and raises CancelledError."""
     fit_face = problem.fit_face
     scaled = Scaled(problem.body, params.rot6d, params.betas, params.trans.shape[0],
-                    enabled=settings.precondition and problem.views is None)
+                    enabled=settings.precondition)
     trainable = [scaled.rot6d, params.trans]
     if params.betas.requires_grad:
         trainable.append(scaled.betas)

@@ -34,7 +34,14 @@ MULTIVIEW_STEPS_PER_CAMERA = 50
 (``core.capture_multi``), true rig, cached landmarks, 100 -> 200 -> 300 steps: 2 cameras 39.0 -> 39.2 -> 39.5 mm
 (world MPJPE 69 -> 64 -> 62), 3 cameras 38.3 -> 33.3 -> 31.4 (69 -> 62 -> 57), 4 cameras 23.0 -> 21.3 -> 20.6
 (41 -> 39 -> 38). Each 100 steps cost 4-8 s on that 150-frame take (loaded), against a pose stage of 37 s for
-2 cameras and 92 s for 4: 200 steps for every count took 2 cameras from 1.23x to 1.44x their pose stage."""
+2 cameras and 92 s for 4: 200 steps for every count took 2 cameras from 1.23x to 1.44x their pose stage. Those were
+plain steps; the balanced and fast presets' multi-view fits now take preconditioned ones
+(``OptimizeSettings.precondition``), which get further in the same steps (December 2026, true rig, cached landmarks,
+world MPJPE / offset-free limb PA-MPJPE, plain -> preconditioned: 2 cameras 53.6 -> 50.1 / 31.0 -> 32.4 mm, 3 cameras
+52.2 -> 44.9 / 30.4 -> 26.6, 4 cameras 41.0 -> 38.6 / 24.0 -> 21.7; cameras 0 and 3 56.8 -> 55.4 / 39.9 -> 41.0,
+cameras 2 and 3 62.2 -> 58.5 / 41.7 -> 40.4, cameras 0, 1 and 3 42.8 -> 41.9 / 24.8 -> 26.8). Neither has converged
+there: preconditioned, 400 steps + 50 per further camera give 45.7 / 28.0, 43.3 / 26.0 and 38.4 / 21.9 mm at 2-3
+times the fit's time, for which the cost target (1.3x the pose stage) leaves no room."""
 
 
 MULTIVIEW_3D_WEIGHT = 1.0
