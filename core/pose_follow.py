@@ -214,6 +214,12 @@ class Follower:
         # Looks not known yet (the first frames of a take without a pick): where the person should be, as any
         # candidate (``Identity.near``); the stricter ``HAND_BACK`` refused the demo's man doing jumping jacks on
         # frames 9-10 of his first two seconds (his region's centre moves with his arms), and bridged them.
+        # Looking like them is not enough where the body is another one than the stand-in's (``far_from`` where the
+        # person was a frame ago): on the rendered three-person crossing Holistic held the walker in front of the
+        # picked jumper, 0.3 region sides from him and within the jumper's looks (clothes of like colours); it took
+        # the track back and kept it for the rest of the clip (identity 0.08).
+        if like is True and beside and far_from(region, self.identity.expected()):
+            return False
         return like is True or (like is None and self.identity.near(region))
 
     def _prominent(self, image: np.ndarray, region: np.ndarray) -> bool:
