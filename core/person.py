@@ -70,6 +70,10 @@ STRAY = 0.2
 """A candidate's pelvis this many region sides from where the person, seen on the last frame, should be
 disagrees with their track: they move a few hundredths of a side a frame (the rendered crossings: 0.02;
 the demo's flip 0.05-0.15), and a tracker's crop that slid onto the walker in front jumped 0.34."""
+OCCLUDER_UNLIKE = 0.65
+"""A body a track of the person slid onto is taken for someone hiding them (``Identity.slid``) when it is this far
+from their looks: clearly unlike them, not a doubtful reading of them (the rendered three-person crossing: the
+jumper read crouching, 0.51 from his looks, is still him; the jumper read over the far walker's crop, 0.73)."""
 LOST_FRAMES = 15
 """Missing this many frames in a row, the person may be anywhere: candidates are judged by looks alone."""
 RIVAL_EVERY = 3
@@ -232,6 +236,12 @@ class Identity:
             that slides onto a bystander over a few frames moves their region with it, not this; 0 unknown.
         bystander_looks: the bystander's signature, where it was taken: a candidate on them that looks more like
             them than like the person is them (:meth:`likeness`), however near the person's looks.
+        occluder, occluder_looks: the region and signature of the body a track of the person slid onto, refused as
+            someone else (:meth:`check`) after the person's looks last matched: the one who hides them now. Unlike
+            ``bystander`` it is kept from frame to frame and moves with them (a candidate on them that looks more
+            like them than like the person is them, and is where they are now); while it is known, a candidate must
+            not look unlike the person (:meth:`disagrees`). Forgotten when the person is seen again apart from them
+            or looking like themselves (:meth:`see`), or is lost (``LOST_FRAMES``).
     """
 
     region: np.ndarray | None = None
@@ -242,6 +252,8 @@ class Identity:
     size: float = 0.0
     bystander: np.ndarray | None = None
     bystander_looks: np.ndarray | None = None
+    occluder: np.ndarray | None = None
+    occluder_looks: np.ndarray | None = None
 
     @property
     def settled(self) -> bool:
@@ -295,15 +307,19 @@ class Identity:
 
     def disagrees(self, region: np.ndarray, size: float | None = None) -> bool:
         """Whether a candidate (its region, and its :func:`body_size` if known) disagrees with the person's
-        track: it lies on a body just refused as someone else (``bystander``), it is larger than they are
+        track: it lies on a body just refused as someone else (``bystander``), someone hides the person
+        (``occluder``), it is larger than they are
         (``SIZE_STEP``) or its place is: over ``STRAY`` from where the person seen on the last frame should be,
         over ``NEAR`` (the first reach) where they have been missing (the rendered three-person crossing: the
         far walker, hidden ten frames, was taken to be the jumper 0.53 region sides from where he was going,
         0.68 unlike him, for the rest of the clip). Then only their looks can say it is them (the signature
         must be computed). False while the person is unknown or lost (the looks judge anyway)."""
         if self.region is None or self.missing >= LOST_FRAMES:
+            self.occluder = self.occluder_looks = None
             return False
         if self.bystander is not None and not far_from(region, self.bystander):
+            return True
+        if self.occluder is not None:  # someone hides them: a body near them may be that one, or a blend
             return True
         if size and self.size and size > SIZE_STEP * self.size:
             return True
@@ -315,10 +331,15 @@ class Identity:
         the two, which can stay within ``APPEARANCE_SAME`` of the person's looks (the rendered three-person
         crossing: the jumper's crop slid onto the walker passing in front of him over four frames)."""
         unlike = self.unlike(signature)
-        if (self.bystander_looks is None or self.bystander is None or math.isnan(unlike)
-                or far_from(region, self.bystander)):
+        if math.isnan(unlike):
             return unlike
-        return 1.0 if appearance_distance(signature, self.bystander_looks) < unlike else unlike
+        for other, looks in ((self.bystander, self.bystander_looks), (self.occluder, self.occluder_looks)):
+            if other is not None and looks is not None and not far_from(region, other) \
+                    and appearance_distance(signature, looks) < unlike:
+                if other is self.occluder:  # them again: where they are now (a part of them may read smaller)
+                    self.occluder[:2] = region[:2]
+                return 1.0
+        return unlike
 
     def accepts(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> bool:
         """Whether a candidate may be the person: near where they are expected (their looks may have
@@ -358,6 +379,15 @@ class Identity:
         found = rival(unlike) if doubt and rival is not None else None
         return Checked(True, signature, unlike, doubt and found is None, found)
 
+    def slid(self, region: np.ndarray, checked: "Checked", doubt: bool) -> None:
+        """A track of the person (a crop that follows them frame to frame) read a body at ``region`` that
+        :meth:`check` refused: where the person's looks matched at the last look (not ``doubt``) and this body's
+        do not, the crop slid onto someone in front of them, who hides them now (``occluder``). On the rendered
+        three-person crossing the far walker's crop slid onto the jumper passing before him, and a search then
+        took a part of the jumper, near where the walker should be, for him, and followed the jumper on."""
+        if not checked.accepted and checked.unlike >= OCCLUDER_UNLIKE and not doubt and self.missing < LOST_FRAMES:
+            self.occluder, self.occluder_looks = np.array(region, np.float64), checked.signature
+
     def see(self, region: np.ndarray, signature: np.ndarray | None = None, size: float | None = None) -> None:
         """The person was found at ``region`` this frame (with this signature and :func:`body_size`, if
         computed)."""
@@ -370,6 +400,8 @@ class Identity:
             self.velocity = np.zeros(4)
         self.region = region
         self.missing = 0
+        if self.occluder is not None and (far_from(region, self.occluder) or self.looks_like(signature)):
+            self.occluder = self.occluder_looks = None  # seen again: apart from whoever hid them, or like themselves
         if size:
             self.size = size if not self.size else SIZE_MEMORY * self.size + (1.0 - SIZE_MEMORY) * size
         if signature is not None:

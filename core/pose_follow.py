@@ -78,6 +78,13 @@ class Follower:
         self.carried = 0  # frames the pick was tried on without landing (PICK_CARRY)
         self._fallback = None  # the picked frame's best reading (a finder.Found), followed if the pick never lands
         self._nobody = False  # on this frame the pick has not landed yet: nobody is taken
+        # Holistic's body on the last frame, where it was refused as someone else (beside the person and unlike them,
+        # or another body than the stand-in's): Holistic tracks whoever it holds frame to frame, so its body on the
+        # next frame, where it has not moved away, is that someone still (``Identity.bystander``: it must look like
+        # the person to take the track). On the rendered three-person crossing Holistic held the walker in front of
+        # the picked jumper, refused beside him frame after frame; the frame the stand-in lost the jumper (missing
+        # one frame, within the person's first reach, ``core.person.NEAR``) it took the walker, unlooked, for good.
+        self._other = None
 
     def tracker(self):
         """The torch stand-in (loaded on first use), sharing this identity."""
@@ -165,8 +172,11 @@ class Follower:
         if self._nobody or pts is None:
             return False
         region = region_of(pts)
+        other, self._other = self._other, None
         if region is None:
             return False
+        if other is not None and not far_from(region, other):  # Holistic still holds that someone (``_other``)
+            self.identity.bystander = other
         if pick is not None and (pick_distance(pick, pts) > PICK_NEAR * region[2] or torso_gap(pick, pts) > ON_TORSO):
             return False
         size = body_size(pts)
@@ -182,7 +192,7 @@ class Follower:
             self.doubt = checked.doubt
             if not checked.accepted:
                 if self.identity.settled and checked.like is False:
-                    self.identity.bystander = region  # someone else: the stand-in must not take them either
+                    self.identity.bystander = self._other = region  # someone else: the stand-in must not take them
                 return False
             if checked.rival is not None:
                 self._move_to(checked.rival)
@@ -214,6 +224,15 @@ class Follower:
         # Looks not known yet (the first frames of a take without a pick): where the person should be, as any
         # candidate (``Identity.near``); the stricter ``HAND_BACK`` refused the demo's man doing jumping jacks on
         # frames 9-10 of his first two seconds (his region's centre moves with his arms), and bridged them.
+        # Looking like them is not enough where the body is another one than the stand-in's (``far_from`` where the
+        # person was a frame ago): on the rendered three-person crossing Holistic held the walker in front of the
+        # picked jumper, 0.3 region sides from him and within the jumper's looks (clothes of like colours); it took
+        # the track back and kept it for the rest of the clip (identity 0.08).
+        if like is True and beside and far_from(region, self.identity.expected()):
+            self._other = region
+            return False
+        if beside and like is False:
+            self._other = region
         return like is True or (like is None and self.identity.near(region))
 
     def _prominent(self, image: np.ndarray, region: np.ndarray) -> bool:

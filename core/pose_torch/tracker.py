@@ -317,6 +317,7 @@ class BodyTracker:
             if st.ticks % RIVAL_EVERY == 0 else None
         checked = st.identity.check(region, size, lambda: appearance(image, pts), due=st.ticks % SIGNATURE_EVERY == 0,
                                     doubt=st.doubt, rival=rival)
+        st.identity.slid(region, checked, st.doubt)
         st.doubt = checked.doubt
         if not checked.accepted:
             return False

@@ -204,9 +204,9 @@ def test_a_missing_person_is_searched_for_on_the_next_frames_then_every_few() ->
 
 
 
-def _placed(cx: float, cy: float) -> np.ndarray:
+def _placed(cx: float, cy: float, height: float = 200.0) -> np.ndarray:
     """``standing``, the landmarks it does not place (left at 0, 0) unseen."""
-    pts = standing(cx, cy)
+    pts = standing(cx, cy, height)
     pts[(pts[:, :2] == 0).all(1), 2] = 0.0
     return pts
 
@@ -229,3 +229,30 @@ def test_after_a_loss_someone_beyond_the_persons_first_reach_must_look_like_them
     assert person.accepts(region_of(there), appearance(painted([(there, RED, DARK)]), there), body_size(there))
     close = _placed(200 + 0.2 * side, 180)  # within the first reach, the place decides (looks change: a flip)
     assert person.accepts(region_of(close), appearance(painted([(close, BLUE, SAND)]), close), body_size(close))
+
+
+def test_someone_who_hid_the_person_does_not_take_their_place_while_they_are_hidden() -> None:
+    """The rendered three-person crossing: the far walker's crop slid onto the jumper passing in front of him
+    (larger, unlike him: refused), then a search on that frame took a reading of a part of the jumper (smaller,
+    where the walker should be) for him, and the jumper was followed for the rest of the clip. The body refused
+    is now known to hide him: while it does, nobody unlike him takes the track; he does, when he looks like himself."""
+    person = Identity()
+    for step in range(SETTLE_LOOKS + 2):  # walking left 3 px a frame, seen and looked at
+        a = _placed(300 - 3 * step, 180)
+        person.see(region_of(a), appearance(painted([(a, RED, DARK)]), a), body_size(a))
+    assert person.settled
+    front = _placed(290, 175, 260.0)  # the jumper in front, over the walker's place
+    front_looks = appearance(painted([(front, BLUE, SAND)]), front)
+    checked = person.check(region_of(front), body_size(front), lambda: front_looks, due=True, doubt=False)
+    assert not checked.accepted  # larger and unlike him: refused already before
+    person.slid(region_of(front), checked, doubt=False)
+    part = _placed(284, 170, 150.0)  # a crop's reading of a part of the jumper: smaller, where he should be
+    part_looks = appearance(painted([(part, BLUE, SAND)]), part)
+    assert not person.accepts(region_of(part), part_looks, body_size(part))
+    person.miss()
+    assert not person.accepts(region_of(part), part_looks, body_size(part))
+    back = _placed(280, 180)  # the walker coming out from behind, looking like himself
+    back_looks = appearance(painted([(back, RED, DARK)]), back)
+    assert person.accepts(region_of(back), back_looks, body_size(back))
+    person.see(region_of(back), back_looks, body_size(back))
+    assert person.occluder is None  # seen again: the next body in front is judged afresh

@@ -194,3 +194,44 @@ def test_frames_before_a_pick_that_does_not_land_are_still_followed() -> None:
     for t in range(5):
         assert follower.holds(images[t], _normalized(person[t]), follower.pick_here(t, t == 0, images[t])), t
     assert not follower.holds(images[5], _normalized(person[5]), follower.pick_here(5, False, images[5]))
+
+
+def test_a_body_of_the_persons_colours_beside_the_stand_in_does_not_take_the_track_back() -> None:
+    """The rendered three-person crossing, its jumper picked: the stand-in held him; Holistic held the walker in
+    front, 0.3 region sides away, whose clothes are within the jumper's looks. He took the track back as the person
+    and kept it for the rest of the clip. A body that looks like the person but is another body than the one the
+    stand-in holds is someone else."""
+    person = _body(300, 200, 150)
+    side = region_of(person)[2]
+    walker = _body(300 + 0.3 * side, 200, 160)
+    image = painted([(person, BLUE, SAND), (walker, BLUE, SAND)])
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
+    for _ in range(SETTLE_LOOKS):
+        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    assert follower.identity.looks_like(appearance(image, walker)) is True
+    follower.standing_in = True  # the stand-in found the person on the last frame
+    assert not follower.holds(image, _normalized(walker), None)
+    follower.standing_in = True
+    assert follower.holds(image, _normalized(_body(302, 200, 150)), None)  # the person themselves: handed back
+
+
+def test_holistic_still_holding_someone_refused_the_frame_before_does_not_take_the_person_they_hid() -> None:
+    """Holistic tracks whoever it holds. Refused as someone else beside the person (unlike them) while the
+    stand-in held the person, then, the frame the stand-in lost them, the same body within the person's first
+    reach was taken unlooked (the rendered three-person crossing's jumper, replaced by the walker in front)."""
+    person = _body(300, 200, 150)
+    side = region_of(person)[2]
+    walker = _body(300 + 0.25 * side, 205, 165)
+    image = painted([(person, BLUE, SAND), (walker, RED, DARK)])
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
+    for _ in range(SETTLE_LOOKS):
+        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    follower.standing_in = True
+    assert not follower.holds(image, _normalized(walker), None)  # beside and unlike: refused, as before
+    follower.standing_in = False  # the stand-in lost the person on that frame
+    follower.identity.miss()
+    walker = _body(300 + 0.25 * side + 3, 205, 165)
+    image = painted([(walker, RED, DARK)])
+    follower._frames = 1  # not a frame whose looks are due
+    assert follower.identity.near(region_of(walker))  # the place and size alone would take him
+    assert not follower.holds(image, _normalized(walker), None)
