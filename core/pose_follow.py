@@ -43,6 +43,15 @@ them, or, their looks unknown, within this many region sides of where they shoul
 person moves a few hundredths of a side a frame). On the rendered three-person crossing Holistic held the walker
 in front of the picked jumper, 0.18 region sides from him, of his size within 20% (neither enough to disagree
 with his track) and unlike him: it took the track back from the stand-in the frame after it found him."""
+SAME_BODY = 0.1
+"""Holistic's body whose trunk and limbs lie, joint by joint (the median over the landmarks both see well), within
+this many of its region sides of the stand-in's reading on the last frame is the stand-in's body: both hold one
+person, so the stand-in hands them back whatever their looks say. The demo's man after his landing (frames
+203-229): Holistic on him 0.02-0.05 sides from the stand-in, his looks 0.55-0.78 from those he had on the box
+against the sun (the woman's are as far), and the stand-in went on to the clip's end. Joint by joint, not by
+region: someone passing right in front of the person may share their region for a frame, not their pose."""
+SAME_BODY_JOINTS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+"""Shoulders, elbows, wrists, hips, knees and ankles."""
 PICK_CARRY = 10
 """Frames after the picked one on which a pick that lands on nobody's torso is tried again, at the same pixel.
 A person picked where they are half hidden behind someone nearer is read as that someone (or a blend of the
@@ -85,6 +94,7 @@ class Follower:
         # the picked jumper, refused beside him frame after frame; the frame the stand-in lost the jumper (missing
         # one frame, within the person's first reach, ``core.person.NEAR``) it took the walker, unlooked, for good.
         self._other = None
+        self._stand_in_body: np.ndarray | None = None  # the stand-in's last reading (33, 3: x, y px, visibility)
 
     def tracker(self):
         """The torch stand-in (loaded on first use), sharing this identity."""
@@ -216,6 +226,8 @@ class Follower:
         other with the pelvis at the chest, Holistic read them right and looked like them); a body beside the
         person that does not look like them is someone else, whom its crop must not slide onto
         (``Identity.bystander``, ``bystander_looks``)."""
+        if self._same_body(pts):
+            return True
         looks = appearance(image, pts) if self.identity.settled else None
         like = self.identity.looks_like(looks)
         beside = self.identity.gap(region) > HAND_BACK
@@ -234,6 +246,20 @@ class Follower:
         if beside and like is False:
             self._other = region
         return like is True or (like is None and self.identity.near(region))
+
+    def _same_body(self, pts: np.ndarray) -> bool:
+        """Whether Holistic's body (``pts`` (33, 3) px and visibility) is the one the stand-in read on the last
+        frame, joint by joint (``SAME_BODY``)."""
+        last = self._stand_in_body
+        if last is None:
+            return False
+        joints = list(SAME_BODY_JOINTS)
+        both = (pts[joints, 2] > 0.5) & (last[joints, 2] > 0.5)
+        region = region_of(last)
+        if both.sum() < len(joints) // 2 or region is None:
+            return False
+        apart = np.linalg.norm(pts[joints, :2][both] - last[joints, :2][both], axis=1)
+        return bool(np.median(apart) <= SAME_BODY * region[2])
 
     def _prominent(self, image: np.ndarray, region: np.ndarray) -> bool:
         """Without a pick the person followed is the most prominent one in view (the largest, surest;
@@ -269,9 +295,12 @@ class Follower:
             track = self.tracker().run_chunk([image], picks)
         self.standing_in = bool(track.present[0])
         if not track.present[0]:
+            self._stand_in_body = None
             return None
         self.stand_in_frames += 1
         lm = track.landmarks[0]
+        h, w = image.shape[:2]
+        self._stand_in_body = np.concatenate([lm[:, :2] * [w, h], lm[:, 3:4]], axis=1)
         return np.concatenate([lm[:, :2], lm[:, 3:4]], axis=1), track.world[0]
 
 

@@ -235,3 +235,24 @@ def test_holistic_still_holding_someone_refused_the_frame_before_does_not_take_t
     follower._frames = 1  # not a frame whose looks are due
     assert follower.identity.near(region_of(walker))  # the place and size alone would take him
     assert not follower.holds(image, _normalized(walker), None)
+
+
+def test_the_stand_in_hands_the_person_back_to_holistic_on_the_same_body_though_they_look_unlike() -> None:
+    """The demo's man after his flip: his looks, learnt on the box against the sun, are as far from his looks on
+    the grass as the woman's, so the stand-in, which followed him through the flip, kept him to the end of the
+    clip while Holistic held him too (frames 203-229, a third of the following's CPU). Where Holistic reads the
+    body the stand-in read on the last frame, joint by joint, the stand-in hands back."""
+    person = _body(300, 200, 150)
+    learnt = painted([(person, BLUE, SAND)])
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
+    for _ in range(SETTLE_LOOKS):
+        follower.identity.see(region_of(person), appearance(learnt, person), body_size(person))
+    now = _body(303, 200, 150)
+    image = painted([(now, RED, DARK)])  # him, in other light
+    assert follower.identity.looks_like(appearance(image, now)) is False
+    follower.standing_in = True  # the stand-in found him on the last frame, but its reading is not known here
+    assert not follower.holds(image, _normalized(now), None)
+    follower.standing_in = True
+    follower._stand_in_body = person.copy()  # the stand-in's reading on the last frame: the same body
+    assert follower.holds(image, _normalized(now), None)
+    assert not follower.standing_in
