@@ -57,6 +57,9 @@ WIDE_STEP_DEGREES = 30.0
 """Turn between the crops of a short trunk's second look (eleven crops besides the reading's own; on the frames
 above, the crops within 15-30 degrees of the body read it whole: trunk 0.75-0.85 of the usual length, pelvis
 0.01-0.06 of the height off)."""
+SAME_HIPS = 0.2
+"""A short trunk's second look keeps the reading in hand where the reading it found has the mid-hip within this
+share of the usual trunk length of the hand's (the body read alike, or read coming out of a misreading)."""
 WHOLE_TRUNK = 0.5
 LONGER_TRUNK = 1.2
 """A short trunk's second look keeps a reading whose trunk is at least ``WHOLE_TRUNK`` of the usual length
@@ -102,6 +105,7 @@ class TurnedLook:
         self.min_presence = min_presence
         self._rotations: list[float] = []  # the last three kept readings' rotations, oldest first
         self._trunks: list[float] = []  # the last TRUNK_FRAMES kept readings' trunk lengths, pixels
+        self._wide = False  # the last frame's reading was a short trunk's second look's
         self.looks = 0  # second looks taken, for tests and benchmarks
         self.kept = 0  # of them, those that read the body better
 
@@ -137,11 +141,26 @@ class TurnedLook:
         turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
         trunk = trunk_of(points)
         usual = float(np.percentile(self._trunks, 90)) if self._trunks else trunk
-        if turned and trunk < SHORT_TRUNK * usual:
-            return self._read_wide(image, points, own, trunk, usual, mirror_average)
-        if not turned or abs(_wrap(own - expected)) < math.radians(AGREES_DEGREES):
-            self.remember(own, trunk)
-            return None
+        if turned and abs(_wrap(own - expected)) >= math.radians(AGREES_DEGREES):
+            found = self._read_turned(image, points, own, expected, mirror_average)
+            if found is not None:
+                self._wide = False
+                return found
+        # The rotation as expected (or no better reading turned to it), the trunk short: the arms read as legs.
+        if turned and (trunk < SHORT_TRUNK * usual or self._wide):
+            found = self._read_wide(image, points, own, trunk, usual, mirror_average)
+            self._wide = found is not None
+            if found is not None:
+                return found
+        else:
+            self._wide = False
+        self.remember(own, trunk)
+        return None
+
+    def _read_turned(self, image: np.ndarray, points: np.ndarray, own: float, expected: float,
+                     mirror_average: bool) -> TurnedReading | None:
+        """The reading in the crop turned to the ``expected`` rotation (and to the last kept one) where its own
+        rotation is nearer ``expected`` than the reading in hand's (``own``), else None."""
         region = region_of(points)
         assert region is not None  # its hips and shoulders are known
         h, w = image.shape[:2]
@@ -162,7 +181,6 @@ class TurnedLook:
             if turn is not None and (theirs is None or abs(_wrap(turn - expected)) < abs(_wrap(theirs - expected))):
                 best, theirs = int(k), turn
         if best is None or abs(_wrap(theirs - expected)) >= abs(_wrap(own - expected)):
-            self.remember(own, trunk)
             return None
         return self._keep(rois[best], flags[best], lms[best], worlds[best], w, h)
 
@@ -182,19 +200,21 @@ class TurnedLook:
             flags, lms, worlds = self.models().landmarks([image] * len(rois), rois, mirror_average)
         self.looks += 1
         last = self._rotations[-1] if self._rotations else None
-        best, score = None, 0.0
+        # Following a misreading out (the last frame's reading was this look's), any longer trunk will do: the
+        # misreading fades over a few frames (getup_facedown 71-76: trunks of 0.6-0.75 of the usual length).
+        longer = 1.0 if self._wide else LONGER_TRUNK
+        best, score, hip = None, 0.0, points[[23, 24], :2].mean(0)
         for k in np.flatnonzero(flags >= self.min_presence):
             theirs = np.concatenate([lms[k, :33, :2] * [w, h], lms[k, :33, 3:4]], axis=1)
             length, turn = trunk_of(theirs), rotation_of(theirs)
-            if turn is None or length < max(WHOLE_TRUNK * usual, LONGER_TRUNK * trunk):
+            if turn is None or length < max(WHOLE_TRUNK * usual, longer * trunk):
                 continue
             if last is not None and abs(_wrap(turn - last)) > math.radians(MAX_TURN_DEGREES):
                 continue  # a body does not turn that far in a frame: the body read head down, or across
             if length * float(flags[k]) > score:
                 best, score = int(k), length * float(flags[k])
-        if best is None:
-            self.remember(own, trunk)
-            return None
+        if best is None or np.linalg.norm(lms[best, [23, 24], :2].mean(0) * [w, h] - hip) < SAME_HIPS * usual:
+            return None  # none longer, or the hips where the reading in hand has them: it reads the body
         return self._keep(rois[best], flags[best], lms[best], worlds[best], w, h)
 
     def _keep(self, roi: np.ndarray, flag: float, lms: np.ndarray, world: np.ndarray, w: int,
