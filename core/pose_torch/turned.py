@@ -18,6 +18,12 @@ degrees, the landmark model reads the crop turned to the prediction, and the
 reading whose own rotation is nearer the prediction is kept (if the model
 finds a body there at all). Upright bodies cost nothing: no second look.
 
+Bent double or on all fours the model reads the arms as the legs, and that
+reading turns with the body: where a turned body's trunk is short
+(:data:`SHORT_TRUNK`), the crop is read turned every 30 degrees and a reading
+with a whole trunk is kept (:data:`LONGER_TRUNK`), on the next frames too until
+the reading in hand has the hips where it has them.
+
 Pixel coordinates of the image given; landmarks as ``body.decode_landmarks``.
 """
 
@@ -50,7 +56,9 @@ length (:data:`TRUNK_FRAMES`) is read again in crops turned every :data:`WIDE_ST
 on all fours, the model reads the arms as the legs: the hips slide up the back and the trunk shrinks (the
 rendered backflip's landing, frames 88-95, and getup_facedown's frames 62-69: trunks of 0.06-0.19 of the
 height against 0.23-0.25, the pelvis 0.10-0.19 of the height off). The reading turns no faster than the body
-then, so the turned look above never fires, and tracking holds the crop 40-80 degrees from the body."""
+then, so the prediction agrees with it, and tracking holds the crop 40-80 degrees from the body. This look
+runs where the prediction's found nothing better (through the backflip's top and the roll the prediction's
+look reads the body better; run first, this one kept worse readings there)."""
 TRUNK_FRAMES = 30
 """The usual trunk length: the 90th percentile of the kept readings' over this many frames."""
 WIDE_STEP_DEGREES = 30.0
@@ -64,10 +72,11 @@ WHOLE_TRUNK = 0.5
 LONGER_TRUNK = 1.2
 """A short trunk's second look keeps a reading whose trunk is at least ``WHOLE_TRUNK`` of the usual length
 and ``LONGER_TRUNK`` times the one in hand (the longest, weighed by the model's presence, among those turned
-less than :data:`MAX_TURN_DEGREES` from the last kept reading). Five rendered acrobatic clips, Holistic's
-readings replayed (scratch): pelvis within 10% of the height on 0.83 -> 0.95 of the backflip's frames, 0.91
--> 1.00 of getup_facedown's, the three others 1.00 as before; keeping readings of 0.75 of the usual length
-only: 0.88 and 0.98; without the turn limit: 0.94, 1.00 and 0.98 on the roll (a reading head down)."""
+less than :data:`MAX_TURN_DEGREES` from the last kept reading). Scratch replays of this look alone over the
+bench's cached readings of five rendered acrobatic clips: pelvis within 10% of the height on 0.83 -> 0.94-0.95
+of the backflip's frames, 0.91 -> 1.00 of getup_facedown's, the three others 1.00 as before; keeping readings
+of 0.75 of the usual length only: 0.88 and 0.98; without the turn limit: 0.94, 1.00 and 0.98 on the roll (a
+reading head down kept)."""
 
 
 @dataclass
