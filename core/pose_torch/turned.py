@@ -18,6 +18,12 @@ degrees, the landmark model reads the crop turned to the prediction, and the
 reading whose own rotation is nearer the prediction is kept (if the model
 finds a body there at all). Upright bodies cost nothing: no second look.
 
+Bent double or on all fours the model reads the arms as the legs, and that
+reading turns with the body: where a turned body's trunk is short
+(:data:`SHORT_TRUNK`), the crop is read turned every 30 degrees and a reading
+with a whole trunk is kept (:data:`LONGER_TRUNK`), on the next frames too until
+the reading in hand has the hips where it has them.
+
 Pixel coordinates of the image given; landmarks as ``body.decode_landmarks``.
 """
 
@@ -44,6 +50,33 @@ readings further apart are a misreading (say, of a body half hidden behind someo
 carried on."""
 AGREES_DEGREES = 22.5
 """A reading this near the predicted rotation needs no second look (the turned crop would be nearly its own)."""
+SHORT_TRUNK = 0.75
+"""A turned body read with its trunk (mid-hip to mid-shoulder, pixels) shorter than this share of its usual
+length (:data:`TRUNK_FRAMES`) is read again in crops turned every :data:`WIDE_STEP_DEGREES`. Bent double or
+on all fours, the model reads the arms as the legs: the hips slide up the back and the trunk shrinks (the
+rendered backflip's landing, frames 88-95, and getup_facedown's frames 62-69: trunks of 0.06-0.19 of the
+height against 0.23-0.25, the pelvis 0.10-0.19 of the height off). The reading turns no faster than the body
+then, so the prediction agrees with it, and tracking holds the crop 40-80 degrees from the body. This look
+runs where the prediction's found nothing better (through the backflip's top and the roll the prediction's
+look reads the body better; run first, this one kept worse readings there)."""
+TRUNK_FRAMES = 30
+"""The usual trunk length: the 90th percentile of the kept readings' over this many frames."""
+WIDE_STEP_DEGREES = 30.0
+"""Turn between the crops of a short trunk's second look (eleven crops besides the reading's own; on the frames
+above, the crops within 15-30 degrees of the body read it whole: trunk 0.75-0.85 of the usual length, pelvis
+0.01-0.06 of the height off)."""
+SAME_HIPS = 0.2
+"""A short trunk's second look keeps the reading in hand where the reading it found has the mid-hip within this
+share of the usual trunk length of the hand's (the body read alike, or read coming out of a misreading)."""
+WHOLE_TRUNK = 0.5
+LONGER_TRUNK = 1.2
+"""A short trunk's second look keeps a reading whose trunk is at least ``WHOLE_TRUNK`` of the usual length
+and ``LONGER_TRUNK`` times the one in hand (the longest, weighed by the model's presence, among those turned
+less than :data:`MAX_TURN_DEGREES` from the last kept reading). Scratch replays of this look alone over the
+bench's cached readings of five rendered acrobatic clips: pelvis within 10% of the height on 0.83 -> 0.94-0.95
+of the backflip's frames, 0.91 -> 1.00 of getup_facedown's, the three others 1.00 as before; keeping readings
+of 0.75 of the usual length only: 0.88 and 0.98; without the turn limit: 0.94, 1.00 and 0.98 on the roll (a
+reading head down kept)."""
 
 
 @dataclass
@@ -80,6 +113,8 @@ class TurnedLook:
         self.models = models
         self.min_presence = min_presence
         self._rotations: list[float] = []  # the last three kept readings' rotations, oldest first
+        self._trunks: list[float] = []  # the last TRUNK_FRAMES kept readings' trunk lengths, pixels
+        self._wide = False  # the last frame's reading was a short trunk's second look's
         self.looks = 0  # second looks taken, for tests and benchmarks
         self.kept = 0  # of them, those that read the body better
 
@@ -113,9 +148,28 @@ class TurnedLook:
             return None
         expected = self.expected()
         turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
-        if not turned or abs(_wrap(own - expected)) < math.radians(AGREES_DEGREES):
-            self.remember(own)
-            return None
+        trunk = trunk_of(points)
+        usual = float(np.percentile(self._trunks, 90)) if self._trunks else trunk
+        if turned and abs(_wrap(own - expected)) >= math.radians(AGREES_DEGREES):
+            found = self._read_turned(image, points, own, expected, mirror_average)
+            if found is not None:
+                self._wide = False
+                return found
+        # The rotation as expected (or no better reading turned to it), the trunk short: the arms read as legs.
+        if turned and (trunk < SHORT_TRUNK * usual or self._wide):
+            found = self._read_wide(image, points, own, trunk, usual, mirror_average)
+            self._wide = found is not None
+            if found is not None:
+                return found
+        else:
+            self._wide = False
+        self.remember(own, trunk)
+        return None
+
+    def _read_turned(self, image: np.ndarray, points: np.ndarray, own: float, expected: float,
+                     mirror_average: bool) -> TurnedReading | None:
+        """The reading in the crop turned to the ``expected`` rotation (and to the last kept one) where its own
+        rotation is nearer ``expected`` than the reading in hand's (``own``), else None."""
         region = region_of(points)
         assert region is not None  # its hips and shoulders are known
         h, w = image.shape[:2]
@@ -136,13 +190,61 @@ class TurnedLook:
             if turn is not None and (theirs is None or abs(_wrap(turn - expected)) < abs(_wrap(theirs - expected))):
                 best, theirs = int(k), turn
         if best is None or abs(_wrap(theirs - expected)) >= abs(_wrap(own - expected)):
-            self.remember(own)
             return None
-        self.remember(theirs)
-        self.kept += 1
-        return TurnedReading(rois[best], float(flags[best]), lms[best, :33].copy(),
-                             np.concatenate([worlds[best, :33], lms[best, :33, 3:4]], axis=1))
+        return self._keep(rois[best], flags[best], lms[best], worlds[best], w, h)
 
-    def remember(self, rotation: float) -> None:
-        """The body's rotation (radians) on this frame, read elsewhere (or kept here)."""
+    def _read_wide(self, image: np.ndarray, points: np.ndarray, own: float, trunk: float, usual: float,
+                   mirror_average: bool) -> TurnedReading | None:
+        """A turned body read with a short trunk (``trunk`` pixels, ``usual`` its usual length; see
+        :data:`SHORT_TRUNK`): read again in the crop turned every :data:`WIDE_STEP_DEGREES` from the reading's
+        own turn ``own``; the reading kept as :data:`LONGER_TRUNK` says, else None (keep the one in hand)."""
+        region = region_of(points)
+        assert region is not None  # its hips and shoulders are known
+        h, w = image.shape[:2]
+        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(1, round(360 / WIDE_STEP_DEGREES))]
+        rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
+        from .networks import one_cpu_thread  # imports torch: only for a second look
+
+        with one_cpu_thread():
+            flags, lms, worlds = self.models().landmarks([image] * len(rois), rois, mirror_average)
+        self.looks += 1
+        last = self._rotations[-1] if self._rotations else None
+        # Following a misreading out (the last frame's reading was this look's), any longer trunk will do: the
+        # misreading fades over a few frames (getup_facedown 71-76: trunks of 0.6-0.75 of the usual length).
+        longer = 1.0 if self._wide else LONGER_TRUNK
+        best, score, hip = None, 0.0, points[[23, 24], :2].mean(0)
+        for k in np.flatnonzero(flags >= self.min_presence):
+            theirs = np.concatenate([lms[k, :33, :2] * [w, h], lms[k, :33, 3:4]], axis=1)
+            length, turn = trunk_of(theirs), rotation_of(theirs)
+            if turn is None or length < max(WHOLE_TRUNK * usual, longer * trunk):
+                continue
+            if last is not None and abs(_wrap(turn - last)) > math.radians(MAX_TURN_DEGREES):
+                continue  # a body does not turn that far in a frame: the body read head down, or across
+            if length * float(flags[k]) > score:
+                best, score = int(k), length * float(flags[k])
+        if best is None or np.linalg.norm(lms[best, [23, 24], :2].mean(0) * [w, h] - hip) < SAME_HIPS * usual:
+            return None  # none longer, or the hips where the reading in hand has them: it reads the body
+        return self._keep(rois[best], flags[best], lms[best], worlds[best], w, h)
+
+    def _keep(self, roi: np.ndarray, flag: float, lms: np.ndarray, world: np.ndarray, w: int,
+              h: int) -> TurnedReading:
+        """The second look's reading ``lms`` (>=33, 5: normalized) kept: its rotation and trunk remembered."""
+        points = np.concatenate([lms[:33, :2] * [w, h], lms[:33, 3:4]], axis=1)
+        rotation = rotation_of(points)
+        assert rotation is not None  # only readings with a rotation are kept
+        self.remember(rotation, trunk_of(points))
+        self.kept += 1
+        return TurnedReading(roi, float(flag), lms[:33].copy(), np.concatenate([world[:33], lms[:33, 3:4]], axis=1))
+
+    def remember(self, rotation: float, trunk: float | None = None) -> None:
+        """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read
+        elsewhere (or kept here)."""
         self._rotations = [*self._rotations[-2:], rotation]
+        if trunk is not None and np.isfinite(trunk):
+            self._trunks = [*self._trunks[-(TRUNK_FRAMES - 1):], float(trunk)]
+
+
+def trunk_of(points: np.ndarray) -> float:
+    """Image length (pixels) of the trunk, mid-hip to mid-shoulder, of body landmarks (33, >=2: pixels)."""
+    pts = np.asarray(points, np.float64)
+    return float(np.linalg.norm(pts[[11, 12], :2].mean(0) - pts[[23, 24], :2].mean(0)))
