@@ -27,6 +27,7 @@ import numpy as np
 from .capture import (CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit, pose_plan,
                       torch_pose_settings)
 from .cleanup import CleanupSettings, clean_motion
+from .cleanup.root import IMAGE_FEET
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
 from .gravity.take import apply_gravity
@@ -138,7 +139,7 @@ def capture_multi(
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
                               report=report, should_cancel=should_cancel,
-                              timing_error=0.0 if known is not None else 1.0 / fps[0])
+                              timing_error=_timing_error(known, seqs))
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():
@@ -218,21 +219,21 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
       (the legs alone plant the feet).
     - Contacts are not carried on by camera 0's picture (``contact_pass``: a stance its heel or toe
       landmark still stands near, a foot slower than 1 m/s while the other is in the air): a foot
-      that swings along camera 0's ray stands still in its picture, and holding it there bent the leg.
+      that swings along camera 0's ray stands still in its picture, and holding it there bent the leg. For
+      the same reason camera 0's picture does not join two stances the cameras place apart
+      (``same_place_pictured``).
       Rendered four-phone take, true rig (``bench multiview``): offset-free limb PA-MPJPE 53.5 -> 44.4 mm
       with 2 cameras, 26.6 -> 23.0 with 4; world MPJPE 96 -> 75 and 53 -> 41 mm; skate 0.4-0.7 mm either way.
     - A foot is planted only while camera 0's picture shows it still within ``IMAGE_SPEED_ON`` (0.15 m/s,
       not one camera's 0.3): a foot swinging along camera 0's ray is slow in its picture, and the foot lock
       dragged such a planted foot to its held place (``IMAGE_SPEED_ON`` for the figures).
     """
-    carries = dataclasses.replace(cleanup.contact_pass, max_frames=0, support_frames=0)
+    carries = dataclasses.replace(cleanup.contact_pass, max_frames=0, support_frames=0, same_place_pictured=False)
     contacts = dataclasses.replace(cleanup.contacts, image_speed_on=min(cleanup.contacts.image_speed_on,
                                                                         IMAGE_SPEED_ON))
     return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts)
 
 
-FEET = tuple(BODY[f"{side}_{part}"] for side in ("left", "right") for part in ("heel", "foot_index"))
-"""Camera 0's foot landmarks, the cleanup's contact proxies (``_feet_unseen_where_alone``)."""
 
 
 def _one_camera_frames(base: list[PoseSequence]) -> np.ndarray:
@@ -254,7 +255,7 @@ def _feet_unseen_where_alone(motion: Motion, alone: np.ndarray) -> Motion:
     if kp is None or not alone.any() or kp.shape[0] != len(alone) or kp.shape[1] < NUM_BODY:
         return motion
     hidden = np.array(kp, copy=True)
-    hidden[np.ix_(alone, FEET, [2])] = 0.0
+    hidden[np.ix_(alone, IMAGE_FEET, [2])] = 0.0  # the cleanup's contact proxies
     return dataclasses.replace(motion, keypoints_2d=hidden)
 
 
@@ -430,6 +431,23 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
         raise MocapError(f"--calibration {settings.calibration} holds {rig.num_cameras} cameras for "
                          f"{count} videos: give a rig of these cameras, in the videos' order")
     return rig
+
+
+MOTION_SYNC_TIMING_CAMERAS = 3
+"""The most cameras whose calibration from the person is told a frame's timing error where the person's motion
+synced the videos (``_timing_error``)."""
+
+
+def _timing_error(known: list[float] | None, seqs: list[PoseSequence]) -> float:
+    """Seconds the offsets may be off for the calibration from the person: a frame of the analysed rate where the
+    person's motion synced the videos (``known`` None: neither ``--offsets`` nor the sound), for at most
+    ``MOTION_SYNC_TIMING_CAMERAS`` cameras, else 0. On the rendered four-phone take synced so (README, "Offsets
+    a frame off"): 2 cameras 2.1 cm / 2.7 degrees -> 1.1 / 1.4 and the take's world MPJPE 130 -> 73 mm; three of
+    its cameras (calibration alone) 7.6 -> 6.2 and 11.3 -> 10.3 cm; all four 4.2 cm either way, but the take's
+    world MPJPE 57 -> 62 mm and PA 0.33x -> 0.36x, so four and more keep 0."""
+    if known is not None or len(seqs) > MOTION_SYNC_TIMING_CAMERAS:
+        return 0.0
+    return 1.0 / float(seqs[0].fps)
 
 
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],

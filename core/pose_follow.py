@@ -179,10 +179,10 @@ class Follower:
         pts = None if body is None else np.concatenate([body[:, :2] * [w, h], body[:, 2:3]], axis=1)
         # Not landed and no pick to land: a frame before the picked one (``pick_here``), followed by looks.
         self._nobody = not self.landed and pick is not None and not self._land(image, pts, pick)
+        other, self._other = self._other, None  # Holistic's refused body of the last frame: only the next one's
         if self._nobody or pts is None:
             return False
         region = region_of(pts)
-        other, self._other = self._other, None
         if region is None:
             return False
         if other is not None and not far_from(region, other):  # Holistic still holds that someone (``_other``)

@@ -26,7 +26,7 @@ from ..body.mannequin import forward_kinematics
 from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
-from .contact_pass import ContactPassSettings, refine_contacts
+from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
 from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average, still_feet
 from .floor import (
     PROXY_INDEX,
@@ -172,7 +172,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
         return None
     velocity = np.gradient(uv[:, _IMAGE_PROXIES], axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, window)
-    speed = np.linalg.norm(velocity, axis=-1) * rate * (0.5 / scale)
+    speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
     missing = ~seen[:, _IMAGE_PROXIES]
     speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
     return speed

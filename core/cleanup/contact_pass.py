@@ -86,6 +86,10 @@ class ContactPassSettings:
             of one proxy whose places lie at most this far apart along the floor (metres), in the fit
             or in the picture (at the person's scale, a torso of ``TORSO_METRES``), the proxy staying
             within ``lift`` through it, is bridged (:func:`bridge_same_place`).
+        same_place_pictured, same_place_reach: whether the picture may say two stances stand in one place
+            (off where the 3D is measured, not guessed: several cameras), and only while the fit puts them at
+            most ``same_place_reach`` times ``same_place`` apart (a step along the camera's ray hardly moves
+            in the picture).
         min_frames: contacts shorter than this are dropped.
     """
 
@@ -104,6 +108,8 @@ class ContactPassSettings:
     min_frames: int = ContactSettings.min_frames
     same_place_frames: int = 10
     same_place: float = 0.10  # 0.15 mends val_boxing_late (84.7 -> 18.5 mm max jump) but was chosen by looking at it
+    same_place_pictured: bool = True
+    same_place_reach: float = 3.0
 
 
 TORSO_METRES = 0.5
@@ -131,7 +137,8 @@ def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.
     the foot stands (that boxing toe's stances, 17 cm apart in the fit, were 6 px apart, its torso 103 px).
     """
     out = np.asarray(contacts, bool).copy()
-    pictured = keypoints is not None and torso_pixels is not None and bool(np.isfinite(torso_pixels))
+    pictured = (settings.same_place_pictured and keypoints is not None and torso_pixels is not None
+                and bool(np.isfinite(torso_pixels)))
     if pictured:
         kp = np.asarray(keypoints, np.float64)
         seen = (kp[..., 2] >= settings.min_visibility) & np.isfinite(kp[..., :2]).all(axis=-1)
@@ -142,7 +149,7 @@ def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.
         for (s0, e0), (s1, e1) in zip(runs[:-1], runs[1:]):
             near = np.linalg.norm(np.median(points[s0:e0, p, :2], axis=0) - np.median(points[s1:e1, p, :2], axis=0))
             same = bool(near <= settings.same_place)
-            if pictured and not same:
+            if pictured and not same and near <= settings.same_place_reach * settings.same_place:
                 before = _picture_place(kp[:, p, :2], seen[:, p], np.arange(s0, e0))
                 after = _picture_place(kp[:, p, :2], seen[:, p], np.arange(s1, e1))
                 same = bool(np.linalg.norm(before - after) <= tolerance)  # NaN (unseen): not the same

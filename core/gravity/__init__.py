@@ -71,8 +71,9 @@ class Gravity:
     Attributes:
         up: (3,) unit vector, OpenCV camera frame (x right, y down, z forward).
         sigma_degrees: 1-sigma angular uncertainty of ``up``.
-        source: where it came from: "scene lines", "posture", "scene lines
-            and posture", "level camera", "as given", or a mix when the user
+        source: where it came from: "scene lines", "ground lines", "upright
+            figure", "posture", those it fused joined by " and " ("scene lines
+            and posture"), "level camera", "as given", or a mix when the user
             gave only one of pitch and roll.
         notes: things the user should know (a moving camera, sources that disagree).
     """
@@ -295,9 +296,9 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
     """The take's up direction in the camera frame (see the module docstring).
 
     Args:
-        frames: pictures for the scene lines: (grey (H, W) uint8, K (3, 3) of
-            its pixels, person boxes (B, 4) pixels or None).
-        lines: the scene lines' estimate when measured already (``gravity_from_lines``), instead of ``frames``.
+        frames: pictures for the scene's vertical lines and the ground's lines: (grey (H, W) uint8, K (3, 3)
+            of its pixels, person boxes (B, 4) pixels or None).
+        lines: the pictures' estimate when measured already (``gravity_from_pictures``), instead of ``frames``.
         joints: (T, J, 3) fitted SMPL-X joints, OpenCV camera frame, metres,
             for the posture (None: not used); ``fps`` their rate, ``weights``
             optional (T,) frame confidences.
@@ -314,7 +315,7 @@ def estimate_gravity(*, frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarra
         return Gravity(up=up_from_pitch_roll(pitch_degrees, roll_degrees), sigma_degrees=GIVEN_SIGMA_DEGREES,
                        source="pitch and roll as given")
     if lines is None and len(frames):
-        lines = gravity_from_lines(frames)
+        lines = gravity_from_pictures(frames)
     found = gravity_sources(lines, joints=joints, fps=fps, weights=weights, keypoints_2d=keypoints_2d, K=K,
                             image_size=image_size)
     if found:

@@ -119,8 +119,10 @@ class TurnedLook:
         self.kept = 0  # of them, those that read the body better
 
     def forget(self) -> None:
-        """The body was not seen on a frame: the next one starts without a turning speed."""
+        """The body was not seen on a frame: the next one starts without a turning speed, nor a short trunk's
+        second look carried on (the trunk lengths are kept: a frame's miss mid-flip must not forget them)."""
         self._rotations.clear()
+        self._wide = False
 
     def expected(self) -> float | None:
         """This frame's expected rotation (radians), from the last three readings; None before any.

@@ -226,3 +226,21 @@ def test_offsets_a_frame_off_pull_the_cameras_less_when_the_timing_error_is_give
     assert told[0].max() < 0.7 * plain[0].max(), (told[0], plain[0])  # centres
     with pytest.raises(MocapError, match="timing error"):
         calibrate_from_person(seqs, list(rig.K), timing_error=-0.1)
+
+
+def test_a_relative_pose_that_puts_the_points_behind_a_camera_is_told() -> None:
+    """The essential matrix's candidates are judged with any shared keypoint behind a camera as an outlier
+    (``calibrate._behind``): the right pose has every point in front of both cameras, its twin turned by the
+    baseline (the decomposition ``recoverPose`` may be fooled into by a wrong matrix) has them behind."""
+    from core.multiview.calibrate import _behind
+    from core.rotations import axis_angle_to_matrix
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform([-1.0, -1.0, 4.0], [1.0, 1.0, 6.0], (40, 3))  # in front of camera 0
+    R = axis_angle_to_matrix(np.array([0.0, np.radians(-40.0), 0.0]))
+    t = np.array([3.0, 0.0, 1.0])
+    Xb = X @ R.T + t
+    assert (Xb[:, 2] > 0).all()  # and of camera b
+    p0, p1 = X[:, :2] / X[:, 2:], Xb[:, :2] / Xb[:, 2:]
+    assert not _behind(R, t, p0, p1).any()
+    assert _behind(R, -t, p0, p1).all()
