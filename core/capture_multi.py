@@ -460,27 +460,35 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
     return rig
 
 
+REFINE_DEGREES = 1.0
+REFINE_CENTRE_M = 0.03
+"""The priors of ``camera_refinement``: how far a camera calibrated from the person may turn and move with the
+body. World MPJPE on the rendered take (sound's offsets; prior 1 deg / 3 cm, 1.5 / 5, 3 / 10, 6 / 20; not
+refined): cameras 0+1 57.6, 60.0, 61.3, 61.2 (68.1); all four 46.3, 47.6, 48.8, 48.1 (59.5); 0+1+3 55.0, 60.6,
+64.4, 64.6 (64.1); 0+1+2 74.3, 73.2, 73.2, 73.0 (84.0); the four-video motion sync's offsets on 0+1 74.2, 78.0,
+78.4, 81.3 (69.2); the 1.6 s two-phone test take 76.0, 76.2, 78.4 at 1 / 3 / 10 deg-cm pairs (89.2)."""
+
+
 def camera_refinement(given: CameraRig | None) -> Any:
-    """How ``capture_multi`` refines cameras 2.. inside the fit: a ``CameraRefinement`` (its default priors, 3
-    degrees and 10 cm) when they were calibrated from the person (``given`` None), None (kept as they are) for a
-    ``--calibration`` rig.
+    """How ``capture_multi`` refines cameras 2.. inside the fit: a ``CameraRefinement`` with priors of
+    ``REFINE_DEGREES`` and ``REFINE_CENTRE_M`` when they were calibrated from the person (``given`` None), None
+    (kept as they are) for a ``--calibration`` rig.
 
     Rendered four-phone take, cameras calibrated from the person (true intrinsics, ``multiview_motion`` on the
-    cached landmarks, balanced preset), world MPJPE as calibrated -> refined, sound's / motion sync's offsets:
-    cameras 0+1 68 -> 62 / 65 -> 62 mm, 0+1+2 84 -> 73 / 120 -> 101, all four 60 -> 48 / 60 -> 50, 0+3 62 -> 60 /
-    61 -> 57, 0+2+3 79 -> 71 / 77 -> 66, 0+2 (opposite) 334 -> 234 / 297 -> 220; one worse: 0+1+3 with the
-    sound's 58 -> 65 (the motion's 84 -> 72). Offset-free limb PA-MPJPE within a millimetre but 0+1+2 (25.2 ->
-    27.3 mm), skate within 0.5 mm. The refined cameras end further from the true ones on the four (4.1 -> 7.1
-    cm, 2.3 -> 3.2 degrees): the body's bones hold where the person is, MediaPipe's per-view bias moves the
-    cameras to fit it. A true rig refined so moved the person away from the truth everywhere (cameras 0+1 47 ->
-    63 mm, all four 39 -> 51), so a measured rig stays as measured. With the field-of-view default for every
-    camera (no lens metadata; the calibration is then 200-700 mm off) refining changes the world by under 6%
-    either way on the four phones; on the 1.6 s two-phone test take, 399 -> 462 mm."""
+    cached landmarks, balanced preset), world MPJPE as calibrated -> refined, the sound's / the motion sync's
+    offsets: cameras 0+1 68 -> 58 / 65 -> 60 mm, 0+1+2 84 -> 74 / 120 -> 101, all four 60 -> 46 / 60 -> 47, 0+3
+    62 -> 60 / 61 -> 56, 0+1+3 58-64 -> 55 / 84 -> 67, 0+2+3 79 -> 71 / 77 -> 67, 0+2 (opposite) 334 -> 238 /
+    297 -> 225; worse only on 0+1 with the offsets the four videos' motion sync gives (0.4 frame off), 69 -> 74.
+    Offset-free limb PA-MPJPE within a millimetre but 0+1+2 with sound (25.2 -> 27.0 mm). The refined cameras
+    end further from the true ones: the body's bones hold where the person is, MediaPipe's per-view bias moves
+    the cameras to fit it. A true rig refined so moved the person away from the truth (cameras 0+1 47 -> 57 mm,
+    all four 39 -> 43), so a measured rig stays as measured. The 1.6 s two-phone test take: 89 -> 76 mm; with
+    the field-of-view default for both cameras (no lens metadata, the calibration then 400 mm off) 399 -> 432."""
     if given is not None:
         return None
     from .fit.optimize.views import CameraRefinement
 
-    return CameraRefinement()
+    return CameraRefinement(rotation_degrees=REFINE_DEGREES, centre_m=REFINE_CENTRE_M)
 
 
 def _moves(R0: np.ndarray, t0: np.ndarray, R: np.ndarray, t: np.ndarray) -> tuple[float, float]:
