@@ -44,8 +44,8 @@ Figures (baselines measured in the same run):
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
   landmarks and true intrinsics), with the cameras as calibrated or also
-  refined inside the fit (``core.fit.optimize.views.CameraRefinement``, what
-  ``capture-multi`` does: ``capture_multi.camera_refinement``): the take's
+  refined inside the fit (``core.fit.optimize.views.CameraRefinement`` with
+  ``capture_multi.camera_refinement``'s priors, what ``capture-multi`` does): the take's
   cameras against the truth (``_centre_cm``, ``_orient_deg``), its offset-free
   PA-MPJPE over camera 0 alone's, its ``world_mpjpe_mm``, ``_w_mpjpe_mm``
   (W-MPJPE100), ``_skate_world_mm`` and ``_after_pose_seconds``; with the true
@@ -451,13 +451,12 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
     """What ``capture-multi --calibration person`` does after its pose stage (``multiview_motion``), in this
     process on the cached landmarks (true intrinsics; the true offsets, or ``motion_offsets`` from the person's
     motion told a frame's timing error as ``capture_multi`` tells it: keys ``calib_<C>cam_motion_*``), with the
-    cameras as calibrated and refined in the fit (``core.fit.optimize.views.CameraRefinement``, what
+    cameras as calibrated and refined in the fit (``core.capture_multi.camera_refinement``, what
     ``capture-multi`` does): the take's cameras against the truth, its offset-free PA-MPJPE over camera 0
     alone's, its world MPJPE, W-MPJPE100 and true-contact skate, and the seconds after the pose stage."""
     from core.capture import CaptureSettings, choose_body
-    from core.capture_multi import MultiCaptureSettings, multiview_motion
+    from core.capture_multi import MultiCaptureSettings, camera_refinement, multiview_motion
     from core.fit.optimize import preset as fit_preset
-    from core.fit.optimize.views import CameraRefinement
     from core.motion import write_motion
     from core.multiview.compare import rig_errors
 
@@ -469,7 +468,7 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
     fps = [float(f) for f in timing["fps"][:cameras]]
     synced = motion_offsets is not None
     offsets = list(motion_offsets[:cameras] if synced else timing["offsets_seconds"][:cameras])
-    for name, refine in (("person", None), ("refined", CameraRefinement())):
+    for name, refine in (("person", None), ("refined", camera_refinement(None))):
         t0 = time.perf_counter()
         motion = multiview_motion(seqs[:cameras], list(truth.K), fps, [float(o) for o in offsets],
                                   clip.videos[:cameras], MultiCaptureSettings(), given=None,
