@@ -43,10 +43,15 @@ Figures (baselines measured in the same run):
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
-  landmarks), with the cameras as calibrated or also refined inside the fit
-  (``core.fit.optimize.views.CameraRefinement``): the take's cameras against
-  the truth (``_centre_cm``, ``_orient_deg``), its offset-free PA-MPJPE over
-  camera 0 alone's, its ``world_mpjpe_mm`` and ``_after_pose_seconds``.
+  landmarks and true intrinsics), with the cameras as calibrated or also
+  refined inside the fit (``core.fit.optimize.views.CameraRefinement`` with
+  ``capture_multi.camera_refinement``'s priors, what ``capture-multi`` does): the take's
+  cameras against the truth (``_centre_cm``, ``_orient_deg``), its offset-free
+  PA-MPJPE over camera 0 alone's, its ``world_mpjpe_mm``, ``_w_mpjpe_mm``
+  (W-MPJPE100), ``_skate_world_mm`` and ``_after_pose_seconds``; with the true
+  offsets (the sound's) and, ``calib_<C>cam_motion_person_*`` /
+  ``_motion_refined_*``, with the offsets the person's motion gives
+  (capture-multi without sound, told a frame's timing error).
 - per camera count C: ``python -m core capture-multi`` on cameras 0..C-1 (true
   offsets; the true rig, or the person's calibration with ``--calibration
   person``) against ``python -m core capture`` of camera 0 alone, both scored on
@@ -441,15 +446,17 @@ def score(path: Path, clip0: Clip, first: int, reference=None) -> dict[str, floa
             **world}
 
 
-def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path) -> dict[str, float]:
+def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
+                       motion_offsets: np.ndarray | None = None) -> dict[str, float]:
     """What ``capture-multi --calibration person`` does after its pose stage (``multiview_motion``), in this
-    process on the cached landmarks (true offsets and intrinsics), with the cameras as calibrated and refined in
-    the fit (``core.fit.optimize.views.CameraRefinement``): the take's cameras against the truth, its
-    offset-free PA-MPJPE over camera 0 alone's and its world MPJPE, and the seconds after the pose stage."""
+    process on the cached landmarks (true intrinsics; the true offsets, or ``motion_offsets`` from the person's
+    motion told a frame's timing error as ``capture_multi`` tells it: keys ``calib_<C>cam_motion_*``), with the
+    cameras as calibrated and refined in the fit (``core.capture_multi.camera_refinement``, what
+    ``capture-multi`` does): the take's cameras against the truth, its offset-free PA-MPJPE over camera 0
+    alone's, its world MPJPE, W-MPJPE100 and true-contact skate, and the seconds after the pose stage."""
     from core.capture import CaptureSettings, choose_body
-    from core.capture_multi import MultiCaptureSettings, multiview_motion
+    from core.capture_multi import MultiCaptureSettings, camera_refinement, multiview_motion
     from core.fit.optimize import preset as fit_preset
-    from core.fit.optimize.views import CameraRefinement
     from core.motion import write_motion
     from core.multiview.compare import rig_errors
 
@@ -458,28 +465,34 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path) -> dic
     body, _ = choose_body(CaptureSettings())
     one = score(single, clip.views[0], first, truth)["offset_free_pa_mpjpe_mm"]
     out: dict[str, float] = {}
-    for name, refine in (("person", None), ("refined", CameraRefinement())):
+    fps = [float(f) for f in timing["fps"][:cameras]]
+    synced = motion_offsets is not None
+    offsets = list(motion_offsets[:cameras] if synced else timing["offsets_seconds"][:cameras])
+    for name, refine in (("person", None), ("refined", camera_refinement(None))):
         t0 = time.perf_counter()
-        motion = multiview_motion(seqs[:cameras], list(truth.K), [float(f) for f in timing["fps"][:cameras]],
-                                  list(timing["offsets_seconds"][:cameras]), clip.videos[:cameras],
-                                  MultiCaptureSettings(), given=None, chosen=fit_preset("balanced", device="cpu"),
-                                  body=body, refine=refine)
+        motion = multiview_motion(seqs[:cameras], list(truth.K), fps, [float(o) for o in offsets],
+                                  clip.videos[:cameras], MultiCaptureSettings(), given=None,
+                                  chosen=fit_preset("balanced", device="cpu"), body=body, refine=refine,
+                                  timing_error=1.0 / fps[0] if synced else 0.0)
         seconds = time.perf_counter() - t0
-        path = tmp / f"{name}{cameras}.npz"
+        path = tmp / f"{name}{cameras}{'motion' * synced}.npz"
         write_motion(path, motion)
         figures = score(path, clip.views[0], first, truth)
         cams = motion.cameras
         centre, orient, _ = rig_errors(camera0_rig(cams.extrinsics, cams.intrinsics, cams.image_size),
                                        camera0_rig(truth.extrinsics(), truth.K, truth.image_sizes))
-        key = f"calib_{cameras}cam_{name}"
+        key = f"calib_{cameras}cam_{'motion_' * synced}{name}"
         out.update({f"{key}_centre_cm": round(100 * float(centre.max()), 2),
                     f"{key}_orient_deg": round(float(orient.max()), 3),
                     f"{key}_offset_free_pa_ratio": round(figures["offset_free_pa_mpjpe_mm"] / one, 3),
                     f"{key}_world_mpjpe_mm": round(figures["world_mpjpe_mm"], 1),
                     f"{key}_world_mpjpe_orientalign_mm": round(figures["world_mpjpe_orientalign_mm"], 1),
                     f"{key}_world_mpjpe_offset_free_mm": round(figures["world_mpjpe_offset_free_mm"], 1),
+                    f"{key}_w_mpjpe_mm": round(figures["w_mpjpe_mm"], 1),
+                    f"{key}_skate_world_mm": round(figures["skate_world_mm"], 2),
                     f"{key}_after_pose_seconds": round(seconds, 1)})
-        print(f"  {cameras} cameras calibrated from the person, {'refined in the fit' if refine else 'as calibrated'}:"
+        print(f"  {cameras} cameras calibrated from the person{' (offsets from the motion)' * synced}, "
+              f"{'refined in the fit' if refine else 'as calibrated'}:"
               f" centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg; offset-free PA "
               f"{figures['offset_free_pa_mpjpe_mm']:.1f} mm ({out[f'{key}_offset_free_pa_ratio']:.2f}x camera 0 "
               f"alone), world MPJPE {figures['world_mpjpe_mm']:.0f} mm ({figures['world_mpjpe_orientalign_mm']:.0f} "
@@ -522,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         results["single_capture_seconds"] = round(wall, 1)
         for cameras in (2, 4):
             results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp)))
+            if motion_offsets is not None:
+                results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp), motion_offsets))
             write_results("multiview", results)
         for cameras in counts:
             first = int(np.ceil((starts[:cameras].max() - starts[0]) * fps[0] - 1e-9))

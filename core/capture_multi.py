@@ -138,7 +138,7 @@ def capture_multi(
     for warning in body_warnings:
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
-                              report=report, should_cancel=should_cancel,
+                              report=report, should_cancel=should_cancel, refine=camera_refinement(given),
                               timing_error=_timing_error(known, seqs))
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
@@ -159,11 +159,10 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
     camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
     preset, ``body`` the body model; ``refine``: a ``core.fit.optimize.views.CameraRefinement`` refines cameras
-    1.. with the body (and the take and a saved calibration keep the refined ones). It is off in
-    ``capture_multi``: on the rendered four-phone take it moved the person-calibrated cameras away from the
-    truth (``bench multiview``: ``calib_<C>cam_refined_*``), as MediaPipe's per-view bias, not the keypoints'
-    scatter, limits them there. ``timing_error``: seconds the ``offsets`` may be off (a frame when they come from
-    the person's motion; see ``core.multiview.calibrate.timing_weights``), for a calibration from the person."""
+    1.. with the body (and the take and a saved calibration keep the refined ones); None keeps them as they are.
+    ``capture_multi`` passes ``camera_refinement(given)``: refined when calibrated from the person, never a given
+    rig. ``timing_error``: seconds the ``offsets`` may be off (a frame when they come from the person's motion;
+    see ``core.multiview.calibrate.timing_weights``), for a calibration from the person."""
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
@@ -191,7 +190,11 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     for warning in fit.warnings:
         report.warn(warning)
     if refine is not None:
+        moved, turned = _moves(rel[1:, :3, :3], rel[1:, :3, 3], views.R, views.t)
         rig, rel = _refined(rig, views.R, views.t)
+        which, most = ("camera 2", "") if len(videos) == 2 else (f"cameras 2-{len(videos)}", "up to ")
+        report.stage("fitting", f"{which} refined with the body: moved {most}{100 * moved:.1f} cm and turned "
+                                f"{most}{turned:.1f} degrees from the calibration from the person")
     if settings.save_calibration is not None:
         save_rig(rig, settings.save_calibration)
     motion = motion_from_fit(base[0], fit, rig.K[0], source_video=str(Path(videos[0]).resolve()), body=body)
@@ -473,6 +476,46 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
                                               names=_camera_names(videos), timing_error=timing_error)
     return rig
+
+
+REFINE_DEGREES = 1.0
+REFINE_CENTRE_M = 0.03
+"""The priors of ``camera_refinement``: how far a camera calibrated from the person may turn and move with the
+body. World MPJPE on the rendered take (sound's offsets; prior 1 deg / 3 cm, 1.5 / 5, 3 / 10, 6 / 20; not
+refined): cameras 0+1 57.6, 60.0, 61.3, 61.2 (68.1); all four 46.3, 47.6, 48.8, 48.1 (59.5); 0+1+3 55.0, 60.6,
+64.4, 64.6 (64.1); 0+1+2 74.3, 73.2, 73.2, 73.0 (84.0); the four-video motion sync's offsets on 0+1 74.2, 78.0,
+78.4, 81.3 (69.2); the 1.6 s two-phone test take 76.0, 76.2, 78.4 at 1 / 3 / 10 deg-cm pairs (89.2)."""
+
+
+def camera_refinement(given: CameraRig | None) -> Any:
+    """How ``capture_multi`` refines cameras 2.. inside the fit: a ``CameraRefinement`` with priors of
+    ``REFINE_DEGREES`` and ``REFINE_CENTRE_M`` when they were calibrated from the person (``given`` None), None
+    (kept as they are) for a ``--calibration`` rig.
+
+    Rendered four-phone take, cameras calibrated from the person (true intrinsics, ``multiview_motion`` on the
+    cached landmarks, balanced preset), world MPJPE as calibrated -> refined, the sound's / the motion sync's
+    offsets: cameras 0+1 68 -> 58 / 65 -> 60 mm, 0+1+2 84 -> 74 / 120 -> 101, all four 60 -> 46 / 60 -> 47, 0+3
+    62 -> 60 / 61 -> 56, 0+1+3 58-64 -> 55 / 84 -> 67, 0+2+3 79 -> 71 / 77 -> 67, 0+2 (opposite) 334 -> 238 /
+    297 -> 225; worse only on 0+1 with the offsets the four videos' motion sync gives (0.4 frame off), 69 -> 74.
+    Offset-free limb PA-MPJPE within a millimetre but 0+1+2 with sound (25.2 -> 27.0 mm). The refined cameras
+    end further from the true ones: the body's bones hold where the person is, MediaPipe's per-view bias moves
+    the cameras to fit it. A true rig refined so moved the person away from the truth (cameras 0+1 47 -> 57 mm,
+    all four 39 -> 43), so a measured rig stays as measured. The 1.6 s two-phone test take: 89 -> 76 mm; with
+    the field-of-view default for both cameras (no lens metadata, the calibration then 400 mm off) 399 -> 432."""
+    if given is not None:
+        return None
+    from .fit.optimize.views import CameraRefinement
+
+    return CameraRefinement(rotation_degrees=REFINE_DEGREES, centre_m=REFINE_CENTRE_M)
+
+
+def _moves(R0: np.ndarray, t0: np.ndarray, R: np.ndarray, t: np.ndarray) -> tuple[float, float]:
+    """How far the cameras ``R0``, ``t0`` (V, 3, 3), (V, 3) camera-from-camera-0 are from ``R``, ``t``: the
+    largest centre move (metres) and turn (degrees)."""
+    centre = lambda R_, t_: -np.einsum("vji,vj->vi", R_, t_)  # noqa: E731
+    moved = np.linalg.norm(centre(R, t) - centre(R0, t0), axis=-1)
+    cos = np.clip((np.einsum("vij,vij->v", R, R0) - 1.0) / 2.0, -1.0, 1.0)
+    return float(moved.max(initial=0.0)), float(np.degrees(np.arccos(cos)).max(initial=0.0))
 
 
 def _refined(rig: CameraRig, R: np.ndarray, t: np.ndarray) -> tuple[CameraRig, np.ndarray]:

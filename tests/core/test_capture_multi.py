@@ -81,6 +81,20 @@ def test_the_second_view_puts_the_body_at_its_true_depth(two_views, captured) ->
     assert float(depth.mean()) < 0.05
 
 
+def test_cameras_calibrated_from_the_person_are_refined_with_the_body(two_views, tmp_path: Path) -> None:
+    """Without a rig file the cameras come from the person, and the fit refines camera 2 with the body and says
+    how far it moved (the four-phone take's figures: ``test_multiview_calibrate_take``); with one
+    (``test_two_views_make_one_take_with_both_cameras``) the cameras stay exactly as given."""
+    out = tmp_path / "take.npz"
+    proc = run_engine("capture-multi", *map(str, two_views.videos), "--out", str(out), "--offsets", "0,0.4",
+                      "--no-cleanup", "--progress", "json")
+    assert proc.returncode == 0, proc.stderr
+    said = [e["message"] for e in map(json.loads, proc.stdout.splitlines()) if e["event"] == "stage"]
+    assert any("calibrating 2 cameras from the person" in m for m in said), said
+    assert any(m.startswith("camera 2 refined with the body: moved") for m in said), said
+    assert read_motion(out).cameras.num_cameras == 2
+
+
 def test_bad_multi_view_input_fails_before_the_pose_stage(two_views, tmp_path: Path) -> None:
     videos = list(map(str, two_views.videos))
     one = run_engine("capture-multi", videos[0], "--out", str(tmp_path / "a.npz"))
