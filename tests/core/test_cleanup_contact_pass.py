@@ -148,6 +148,16 @@ def test_a_lone_two_frame_touch_is_not_carried_into_a_stance() -> None:
     assert refine_contacts(start, keypoints=kp, torso_pixels=60.0)[:2, 2].all()
 
 
+def _two_toe_stances(T: int, apart: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contacts (T, 4) of one toe standing on frames 5-24 and 32-49, its two stances ``apart`` metres apart along
+    the floor in the fit (points (T, 4, 3)), every sole on the floor (T, 4)."""
+    contacts = np.zeros((T, 4), bool)
+    contacts[5:25, 1] = contacts[32:50, 1] = True
+    points = np.zeros((T, 4, 3))
+    points[32:, 1, 0] = apart
+    return contacts, points, np.zeros((T, 4))
+
+
 def test_a_glitch_between_two_stances_in_one_place_is_bridged_but_a_step_is_not() -> None:
     """A toe's contact drops for 7 frames (its landmark glitched) while the fit keeps it low and its stances
     on either side stand 8 cm apart: one stance. Stances 40 cm apart are a step, and a toe that rises
@@ -155,11 +165,7 @@ def test_a_glitch_between_two_stances_in_one_place_is_bridged_but_a_step_is_not(
     from core.cleanup.contact_pass import bridge_same_place
 
     T = 60
-    contacts = np.zeros((T, 4), bool)
-    contacts[5:25, 1] = contacts[32:50, 1] = True
-    points = np.zeros((T, 4, 3))
-    points[32:, 1, 0] = 0.08
-    sole = np.zeros((T, 4))
+    contacts, points, sole = _two_toe_stances(T, 0.08)
     assert bridge_same_place(contacts, points, sole)[5:50, 1].all()
     assert refine_contacts(contacts, sole, np.zeros((T, 4)), points=points)[5:50, 1].all()
     points[32:, 1, 0] = 0.4
@@ -176,11 +182,7 @@ def test_two_stances_in_one_place_in_the_picture_are_one_though_the_fit_drifted(
     from core.cleanup.contact_pass import bridge_same_place
 
     T = 60
-    contacts = np.zeros((T, 4), bool)
-    contacts[5:25, 1] = contacts[32:50, 1] = True
-    points = np.zeros((T, 4, 3))
-    points[32:, 1, 0] = 0.20
-    sole = np.zeros((T, 4))
+    contacts, points, sole = _two_toe_stances(T, 0.20)
     kp = _still_then_moving(T, T)
     kp[25:32, 1, 0] += 50.0  # the glitch
     kp[32:, 1, 0] += 3.0
@@ -189,3 +191,11 @@ def test_two_stances_in_one_place_in_the_picture_are_one_though_the_fit_drifted(
     assert refine_contacts(contacts, sole, np.zeros((T, 4)), kp, 100.0, points=points)[5:50, 1].all()
     kp[32:, 1, 0] += 57.0
     assert not bridge_same_place(contacts, points, sole, keypoints=kp, torso_pixels=100.0)[25:32, 1].any()
+    # A step along the camera's ray hardly moves in the picture: stances the fit puts 40 cm apart stay two.
+    kp[32:, 1, 0] -= 57.0
+    points[32:, 1, 0] = 0.40
+    assert not bridge_same_place(contacts, points, sole, keypoints=kp, torso_pixels=100.0)[25:32, 1].any()
+    from core.cleanup.contact_pass import ContactPassSettings  # and where several cameras measured the 3D
+    points[32:, 1, 0] = 0.20
+    unpictured = ContactPassSettings(same_place_pictured=False)
+    assert not bridge_same_place(contacts, points, sole, unpictured, keypoints=kp, torso_pixels=100.0)[25:32, 1].any()

@@ -45,6 +45,14 @@ def _bystander(t: int) -> np.ndarray:
     return _body(250 + 4 * t, 205, 200)
 
 
+def _knowing(person: np.ndarray, image: np.ndarray) -> Follower:
+    """A follower (nobody picked) that has learnt ``person``'s place, size and looks in ``image``."""
+    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
+    for _ in range(SETTLE_LOOKS):
+        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    return follower
+
+
 def _scene(t: int, hidden: bool) -> np.ndarray:
     people = [(_bystander(t), RED, DARK)]
     return painted(people if hidden else [(_walk(t), BLUE, SAND)] + people)
@@ -166,9 +174,7 @@ def test_the_stand_in_keeps_the_person_from_someone_beside_them_whom_holistic_ho
     is a bystander its crop may not slide onto."""
     person, walker = _body(300, 200, 150), _body(335, 205, 175)
     image = painted([(person, BLUE, SAND), (walker, RED, DARK)])
-    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
-    for _ in range(SETTLE_LOOKS):
-        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    follower = _knowing(person, image)
     assert not follower.identity.disagrees(region_of(walker), body_size(walker))  # place and size would take him
     follower.standing_in = True  # the stand-in found the person on the last frame
     assert not follower.holds(image, _normalized(walker), None)
@@ -205,9 +211,7 @@ def test_a_body_of_the_persons_colours_beside_the_stand_in_does_not_take_the_tra
     side = region_of(person)[2]
     walker = _body(300 + 0.3 * side, 200, 160)
     image = painted([(person, BLUE, SAND), (walker, BLUE, SAND)])
-    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
-    for _ in range(SETTLE_LOOKS):
-        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    follower = _knowing(person, image)
     assert follower.identity.looks_like(appearance(image, walker)) is True
     follower.standing_in = True  # the stand-in found the person on the last frame
     assert not follower.holds(image, _normalized(walker), None)
@@ -223,9 +227,7 @@ def test_holistic_still_holding_someone_refused_the_frame_before_does_not_take_t
     side = region_of(person)[2]
     walker = _body(300 + 0.25 * side, 205, 165)
     image = painted([(person, BLUE, SAND), (walker, RED, DARK)])
-    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
-    for _ in range(SETTLE_LOOKS):
-        follower.identity.see(region_of(person), appearance(image, person), body_size(person))
+    follower = _knowing(person, image)
     follower.standing_in = True
     assert not follower.holds(image, _normalized(walker), None)  # beside and unlike: refused, as before
     follower.standing_in = False  # the stand-in lost the person on that frame
@@ -244,9 +246,7 @@ def test_the_stand_in_hands_the_person_back_to_holistic_on_the_same_body_though_
     body the stand-in read on the last frame, joint by joint, the stand-in hands back."""
     person = _body(300, 200, 150)
     learnt = painted([(person, BLUE, SAND)])
-    follower = Follower(min_detection=0.5, min_tracking=0.5, mirror_average=False, pick=None, image_size=SIZE)
-    for _ in range(SETTLE_LOOKS):
-        follower.identity.see(region_of(person), appearance(learnt, person), body_size(person))
+    follower = _knowing(person, learnt)
     now = _body(303, 200, 150)
     image = painted([(now, RED, DARK)])  # him, in other light
     assert follower.identity.looks_like(appearance(image, now)) is False
