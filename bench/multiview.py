@@ -455,7 +455,7 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
     ``capture-multi`` does): the take's cameras against the truth, its offset-free PA-MPJPE over camera 0
     alone's, its world MPJPE, W-MPJPE100 and true-contact skate, and the seconds after the pose stage."""
     from core.capture import CaptureSettings, choose_body
-    from core.capture_multi import MultiCaptureSettings, camera_refinement, multiview_motion
+    from core.capture_multi import MultiCaptureSettings, calibration_timing_error, camera_refinement, multiview_motion
     from core.fit.optimize import preset as fit_preset
     from core.motion import write_motion
     from core.multiview.compare import rig_errors
@@ -473,7 +473,8 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
         motion = multiview_motion(seqs[:cameras], list(truth.K), fps, [float(o) for o in offsets],
                                   clip.videos[:cameras], MultiCaptureSettings(), given=None,
                                   chosen=fit_preset("balanced", device="cpu"), body=body, refine=refine,
-                                  timing_error=1.0 / fps[0] if synced else 0.0)
+                                  timing_error=calibration_timing_error(None if synced else offsets,
+                                                                        seqs[:cameras]))
         seconds = time.perf_counter() - t0
         path = tmp / f"{name}{cameras}{'motion' * synced}.npz"
         write_motion(path, motion)

@@ -31,7 +31,7 @@ from .cleanup.root import IMAGE_FEET
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
 from .gravity.take import apply_gravity
-from .landmarks import BODY, NUM_BODY, PoseSequence, mark_outside, repair_side_swaps, swap_sides
+from .landmarks import NUM_BODY, PoseSequence, mark_outside, repair_side_swaps, swap_sides
 from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
@@ -43,6 +43,7 @@ from .multiview.sides import side_flips
 from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
 from .person import PersonPick
 from .pose_stage import POSE_MAX_SIZE, Event, Reporter, find_person
+from .rotations import matrix_to_axis_angle
 from .video import default_intrinsics, iter_frames, open_video
 
 MAX_VIDEOS = 8
@@ -139,7 +140,7 @@ def capture_multi(
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
                               report=report, should_cancel=should_cancel, refine=camera_refinement(given),
-                              timing_error=_timing_error(known, seqs))
+                              timing_error=calibration_timing_error(known, seqs))
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():
@@ -190,8 +191,9 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     for warning in fit.warnings:
         report.warn(warning)
     if refine is not None:
-        moved, turned = _moves(rel[1:, :3, :3], rel[1:, :3, 3], views.R, views.t)
+        calibrated = rig
         rig, rel = _refined(rig, views.R, views.t)
+        moved, turned = _moves(calibrated, rig)
         which, most = ("camera 2", "") if len(videos) == 2 else (f"cameras 2-{len(videos)}", "up to ")
         report.stage("fitting", f"{which} refined with the body: moved {most}{100 * moved:.1f} cm and turned "
                                 f"{most}{turned:.1f} degrees from the calibration from the person")
@@ -235,8 +237,6 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
     contacts = dataclasses.replace(cleanup.contacts, image_speed_on=min(cleanup.contacts.image_speed_on,
                                                                         IMAGE_SPEED_ON))
     return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts)
-
-
 
 
 def _one_camera_frames(base: list[PoseSequence]) -> np.ndarray:
@@ -438,10 +438,10 @@ def _given_rig(settings: MultiCaptureSettings, count: int) -> CameraRig | None:
 
 MOTION_SYNC_TIMING_CAMERAS = 3
 """The most cameras whose calibration from the person is told a frame's timing error where the person's motion
-synced the videos (``_timing_error``)."""
+synced the videos (``calibration_timing_error``)."""
 
 
-def _timing_error(known: list[float] | None, seqs: list[PoseSequence]) -> float:
+def calibration_timing_error(known: list[float] | None, seqs: list[PoseSequence]) -> float:
     """Seconds the offsets may be off for the calibration from the person: a frame of the analysed rate where the
     person's motion synced the videos (``known`` None: neither ``--offsets`` nor the sound), for at most
     ``MOTION_SYNC_TIMING_CAMERAS`` cameras, else 0. On the rendered four-phone take synced so (README, "Offsets
@@ -509,13 +509,12 @@ def camera_refinement(given: CameraRig | None) -> Any:
     return CameraRefinement(rotation_degrees=REFINE_DEGREES, centre_m=REFINE_CENTRE_M)
 
 
-def _moves(R0: np.ndarray, t0: np.ndarray, R: np.ndarray, t: np.ndarray) -> tuple[float, float]:
-    """How far the cameras ``R0``, ``t0`` (V, 3, 3), (V, 3) camera-from-camera-0 are from ``R``, ``t``: the
-    largest centre move (metres) and turn (degrees)."""
-    centre = lambda R_, t_: -np.einsum("vji,vj->vi", R_, t_)  # noqa: E731
-    moved = np.linalg.norm(centre(R, t) - centre(R0, t0), axis=-1)
-    cos = np.clip((np.einsum("vij,vij->v", R, R0) - 1.0) / 2.0, -1.0, 1.0)
-    return float(moved.max(initial=0.0)), float(np.degrees(np.arccos(cos)).max(initial=0.0))
+def _moves(before: CameraRig, after: CameraRig) -> tuple[float, float]:
+    """How far the cameras of ``after`` are from those of ``before``: the largest centre move (metres) and turn
+    (degrees)."""
+    moved = np.linalg.norm(after.centres() - before.centres(), axis=-1)
+    turned = np.linalg.norm(matrix_to_axis_angle(after.R @ np.transpose(before.R, (0, 2, 1))), axis=-1)
+    return float(moved.max(initial=0.0)), float(np.degrees(turned).max(initial=0.0))
 
 
 def _refined(rig: CameraRig, R: np.ndarray, t: np.ndarray) -> tuple[CameraRig, np.ndarray]:

@@ -99,6 +99,14 @@ def unmirror_body(points):
     return out
 
 
+def trunk_vectors(points: np.ndarray, dims: int = 2) -> np.ndarray:
+    """(..., dims) mid-hip to mid-shoulder of body landmarks (..., 33, >=dims), from their first ``dims`` columns
+    (2: pixels, 3: metres); NaN where a hip or shoulder is."""
+    p = np.asarray(points, np.float64)[..., :dims]
+    shoulders = p[..., [BODY["left_shoulder"], BODY["right_shoulder"]], :].mean(-2)
+    return shoulders - p[..., [BODY["left_hip"], BODY["right_hip"]], :].mean(-2)
+
+
 def facing_directions(body_world: np.ndarray) -> np.ndarray:
     """(T, 33, >=3) metric landmarks -> (T, 3) unit direction the chest faces.
 

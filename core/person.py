@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import MocapError
+from .landmarks import trunk_vectors
 from .option_values import parse_person
 
 # MediaPipe body landmark indices (core.landmarks.BODY) of the parts the signature looks at.
@@ -505,7 +506,7 @@ def torso_gap(pick_xy: np.ndarray, points: np.ndarray) -> float:
     pts = np.asarray(points, np.float64)
     if not np.isfinite(pts[list(_TORSO), :2]).all():
         return float("inf")
-    torso = float(np.linalg.norm(pts[list(_SHOULDERS), :2].mean(0) - pts[list(_HIPS), :2].mean(0)))
+    torso = float(np.linalg.norm(trunk_vectors(pts)))
     head = [k for k in _HEAD if np.isfinite(pts[k, :2]).all() and np.nan_to_num(pts[k, 2]) >= 0.3]
     hull = cv2.convexHull(pts[list(_TORSO) + head, :2].astype(np.float32).reshape(-1, 1, 2))
     inside = cv2.pointPolygonTest(hull, (float(pick_xy[0]), float(pick_xy[1])), True)

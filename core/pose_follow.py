@@ -233,6 +233,7 @@ class Follower:
         beside = self.identity.gap(region) > HAND_BACK
         if beside and like is False:
             self.identity.bystander, self.identity.bystander_looks = region, looks
+            self._other = region
         # Looks not known yet (the first frames of a take without a pick): where the person should be, as any
         # candidate (``Identity.near``); the stricter ``HAND_BACK`` refused the demo's man doing jumping jacks on
         # frames 9-10 of his first two seconds (his region's centre moves with his arms), and bridged them.
@@ -243,8 +244,6 @@ class Follower:
         if like is True and beside and far_from(region, self.identity.expected()):
             self._other = region
             return False
-        if beside and like is False:
-            self._other = region
         return like is True or (like is None and self.identity.near(region))
 
     def _same_body(self, pts: np.ndarray) -> bool:

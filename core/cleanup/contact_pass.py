@@ -133,9 +133,9 @@ def bridge_same_place(contacts: np.ndarray, points: np.ndarray, sole_height: np.
 
     "Within" in the fit (the stances' median places in ``points`` (T, P, 3), Z up) or in the picture (the
     median of each stance's seen landmarks, ``keypoints`` (T, P, 3) pixels + visibility, ``torso_pixels`` the
-    person's scale; None: the fit alone), at most ``same_place`` at the person's scale (``TORSO_METRES``). The fit's depth drifts between two stances; the picture shows where
-    the foot stands (that boxing toe's stances, 17 cm apart in the fit, were 6 px apart, its torso 103 px).
-    """
+    person's scale; None: the fit alone), at most ``same_place`` at the person's scale (``TORSO_METRES``).
+    The fit's depth drifts between two stances; the picture shows where the foot stands (that boxing toe's
+    stances, 17 cm apart in the fit, were 6 px apart, its torso 103 px)."""
     out = np.asarray(contacts, bool).copy()
     pictured = (settings.same_place_pictured and keypoints is not None and torso_pixels is not None
                 and bool(np.isfinite(torso_pixels)))

@@ -3,7 +3,8 @@
 During a contact the proxy (ankle for the heel, foot joint for the toes) is
 held at one place along the floor: the median of where the fit put it over
 the contact, so it does not slide. Its height follows the fit, never below its
-resting height (unless the leg could reach it only by bending its knee far beyond the fit's: below) and at most ``HOLD_RISE`` over the contact's median height: a
+resting height (unless the leg could reach it only by bending its knee far beyond
+the fit's: below) and at most ``HOLD_RISE`` over the contact's median height: a
 planted foot still rolls a little (the heel rises before the toes leave), while
 the fit's own lifts of a planted foot (a toe raised 8 cm in one frame) are not
 kept, and it moves at most ``HOLD_STEP`` a frame (the fit also sinks planted feet);

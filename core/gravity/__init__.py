@@ -204,7 +204,8 @@ def gravity_from_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
     noted, and the spread of the per-picture vertical directions joins the
     uncertainty (the estimate is then the take's average).
     """
-    return _vertical_lines(frames, [detect_segments(gray, boxes) for gray, _, boxes in frames])
+    segments = [detect_segments(gray, boxes) for gray, _, boxes in frames]
+    return _vertical_lines(segments, [interpretation_normals(seg, K) for seg, (_, K, _) in zip(segments, frames)])
 
 
 def gravity_from_pictures(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> Gravity | None:
@@ -221,10 +222,12 @@ def picture_sources(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | 
     if not frames:
         return []
     segments = [detect_segments(gray, boxes, max_lean_degrees=90.0) for gray, _, boxes in frames]
-    lines = _vertical_lines(frames, [near_vertical(seg) for seg in segments])
+    planes = [interpretation_normals(seg, K) for seg, (_, K, _) in zip(segments, frames)]
+    upright = [near_vertical(seg) for seg in segments]
+    lines = _vertical_lines([seg[m] for seg, m in zip(segments, upright)],
+                            [(n[m], length[m]) for (n, length), m in zip(planes, upright)])
     ground = None
     if _still(segments):
-        planes = [interpretation_normals(seg, K) for seg, (_, K, _) in zip(segments, frames)]
         vote = ground_up(np.concatenate([n for n, _ in planes]), np.concatenate([length for _, length in planes]),
                          np.concatenate([midpoint_rays(seg, K) for seg, (_, K, _) in zip(segments, frames)]),
                          frames=len(frames))
@@ -250,15 +253,14 @@ def _still(segments: Sequence[np.ndarray]) -> bool:
     return not shared or float(np.median(shared)) >= STATIC_SHARED
 
 
-def _vertical_lines(frames: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
-                    segments: Sequence[np.ndarray]) -> Gravity | None:
-    """:func:`gravity_from_lines` on each picture's near-vertical ``segments`` (N, 4 pixels), found already."""
-    if not frames:
+def _vertical_lines(segments: Sequence[np.ndarray], rays: Sequence[tuple[np.ndarray, np.ndarray]]) -> Gravity | None:
+    """:func:`gravity_from_lines` on each picture's near-vertical ``segments`` (N, 4 pixels) and their
+    interpretation normals and lengths (``rays``), found already."""
+    if not segments:
         return None
-    rays = [interpretation_normals(seg, K) for seg, (_, K, _) in zip(segments, frames)]
     # Pooled as normals (camera frame), so pictures of any size vote together.
     vote = vote_vertical(np.concatenate([n for n, _ in rays]), np.concatenate([length for _, length in rays]),
-                         frames=len(frames))
+                         frames=len(segments))
     if vote is None:
         return None
     if _still(segments):

@@ -76,7 +76,8 @@ def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None,
     found = detector.detect(gray)
     if found is None:
         return np.zeros((0, 4))
-    seg = near_vertical(np.asarray(found, np.float64).reshape(-1, 4), max_lean_degrees)
+    seg = np.asarray(found, np.float64).reshape(-1, 4)
+    seg = seg[near_vertical(seg, max_lean_degrees)]
     if boxes is not None and len(boxes) and len(seg):
         keep = np.ones(len(seg), bool)
         for point in (seg[:, :2], seg[:, 2:], 0.5 * (seg[:, :2] + seg[:, 2:])):
@@ -87,10 +88,9 @@ def detect_segments(gray: np.ndarray, boxes: np.ndarray | None = None,
 
 
 def near_vertical(segments: np.ndarray, max_lean_degrees: float = MAX_FROM_VERTICAL_DEGREES) -> np.ndarray:
-    """The ``segments`` (N, 4 pixels) leaning at most ``max_lean_degrees`` from the picture's vertical."""
+    """(N,) bool: which ``segments`` (N, 4 pixels) lean at most ``max_lean_degrees`` from the picture's vertical."""
     d = segments[:, 2:] - segments[:, :2]
-    lean = np.degrees(np.arctan2(np.abs(d[:, 0]), np.abs(d[:, 1])))
-    return segments[lean <= max_lean_degrees]
+    return np.degrees(np.arctan2(np.abs(d[:, 0]), np.abs(d[:, 1]))) <= max_lean_degrees
 
 
 def shared_fraction(a: np.ndarray, b: np.ndarray, tolerance: float = 3.0) -> float:

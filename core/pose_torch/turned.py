@@ -30,14 +30,16 @@ Pixel coordinates of the image given; landmarks as ``body.decode_landmarks``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..landmarks import trunk_vectors
 from ..person import region_of, rotation_of
 from . import body
+from .finder import pixels
 
 TURNED_DEGREES = 45.0
 """A body whose hips-to-shoulders axis is this far from up in the image (or is expected to be) is turned."""
@@ -150,7 +152,7 @@ class TurnedLook:
             return None
         expected = self.expected()
         turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
-        trunk = trunk_of(points)
+        trunk = _trunk(points)
         usual = float(np.percentile(self._trunks, 90)) if self._trunks else trunk
         if turned and abs(_wrap(own - expected)) >= math.radians(AGREES_DEGREES):
             found = self._read_turned(image, points, own, expected, mirror_average)
@@ -172,71 +174,69 @@ class TurnedLook:
                      mirror_average: bool) -> TurnedReading | None:
         """The reading in the crop turned to the ``expected`` rotation (and to the last kept one) where its own
         rotation is nearer ``expected`` than the reading in hand's (``own``), else None."""
-        region = region_of(points)
-        assert region is not None  # its hips and shoulders are known
-        h, w = image.shape[:2]
         # The crop turned to the prediction, and to the last kept rotation where the turn slowed (the backflip
         # slows from 30 to 15 degrees a frame past its top; the prediction then runs 40 degrees ahead of the
         # body, beyond what the model reads, and the misreading held for 14 frames).
         angles = [expected] + [a for a in self._rotations[-1:] if abs(_wrap(a - expected)) >= math.radians(
             AGREES_DEGREES)]
-        rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
-        from .networks import one_cpu_thread  # imports torch: only for a second look
-
-        with one_cpu_thread():
-            flags, lms, worlds = self.models().landmarks([image] * len(rois), rois, mirror_average)
-        self.looks += 1
+        look = self._look(image, points, angles, mirror_average)
         best, theirs = None, None
-        for k in np.flatnonzero(flags >= self.min_presence):
-            turn = rotation_of(np.concatenate([lms[k, :33, :2] * [w, h], lms[k, :33, 3:4]], axis=1))
+        for k, reading in look.readings():
+            turn = rotation_of(reading)
             if turn is not None and (theirs is None or abs(_wrap(turn - expected)) < abs(_wrap(theirs - expected))):
-                best, theirs = int(k), turn
+                best, theirs = k, turn
         if best is None or abs(_wrap(theirs - expected)) >= abs(_wrap(own - expected)):
             return None
-        return self._keep(rois[best], flags[best], lms[best], worlds[best], w, h)
+        return self._keep(look, best)
 
     def _read_wide(self, image: np.ndarray, points: np.ndarray, own: float, trunk: float, usual: float,
                    mirror_average: bool) -> TurnedReading | None:
         """A turned body read with a short trunk (``trunk`` pixels, ``usual`` its usual length; see
         :data:`SHORT_TRUNK`): read again in the crop turned every :data:`WIDE_STEP_DEGREES` from the reading's
         own turn ``own``; the reading kept as :data:`LONGER_TRUNK` says, else None (keep the one in hand)."""
+        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(1, round(360 / WIDE_STEP_DEGREES))]
+        look = self._look(image, points, angles, mirror_average)
+        last = self._rotations[-1] if self._rotations else None
+        # Following a misreading out (the last frame's reading was this look's), any longer trunk will do: the
+        # misreading fades over a few frames (getup_facedown 71-76: trunks of 0.6-0.75 of the usual length).
+        longer = 1.0 if self._wide else LONGER_TRUNK
+        best, score, hip = None, 0.0, points[[23, 24], :2].mean(0)
+        for k, theirs in look.readings():
+            length, turn = _trunk(theirs), rotation_of(theirs)
+            if turn is None or length < max(WHOLE_TRUNK * usual, longer * trunk):
+                continue
+            if last is not None and abs(_wrap(turn - last)) > math.radians(MAX_TURN_DEGREES):
+                continue  # a body does not turn that far in a frame: the body read head down, or across
+            if length * float(look.flags[k]) > score:
+                best, score = k, length * float(look.flags[k])
+        if best is None or np.linalg.norm(look.pixels(best)[[23, 24], :2].mean(0) - hip) < SAME_HIPS * usual:
+            return None  # none longer, or the hips where the reading in hand has them: it reads the body
+        return self._keep(look, best)
+
+    def _look(self, image: np.ndarray, points: np.ndarray, angles: list[float], mirror_average: bool) -> "_Look":
+        """The landmark model's readings of the region of ``points`` (33, 3 px) in ``image``, turned by each of
+        ``angles`` (radians), in one batch."""
         region = region_of(points)
         assert region is not None  # its hips and shoulders are known
         h, w = image.shape[:2]
-        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(1, round(360 / WIDE_STEP_DEGREES))]
         rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
         from .networks import one_cpu_thread  # imports torch: only for a second look
 
         with one_cpu_thread():
             flags, lms, worlds = self.models().landmarks([image] * len(rois), rois, mirror_average)
         self.looks += 1
-        last = self._rotations[-1] if self._rotations else None
-        # Following a misreading out (the last frame's reading was this look's), any longer trunk will do: the
-        # misreading fades over a few frames (getup_facedown 71-76: trunks of 0.6-0.75 of the usual length).
-        longer = 1.0 if self._wide else LONGER_TRUNK
-        best, score, hip = None, 0.0, points[[23, 24], :2].mean(0)
-        for k in np.flatnonzero(flags >= self.min_presence):
-            theirs = np.concatenate([lms[k, :33, :2] * [w, h], lms[k, :33, 3:4]], axis=1)
-            length, turn = trunk_of(theirs), rotation_of(theirs)
-            if turn is None or length < max(WHOLE_TRUNK * usual, longer * trunk):
-                continue
-            if last is not None and abs(_wrap(turn - last)) > math.radians(MAX_TURN_DEGREES):
-                continue  # a body does not turn that far in a frame: the body read head down, or across
-            if length * float(flags[k]) > score:
-                best, score = int(k), length * float(flags[k])
-        if best is None or np.linalg.norm(lms[best, [23, 24], :2].mean(0) * [w, h] - hip) < SAME_HIPS * usual:
-            return None  # none longer, or the hips where the reading in hand has them: it reads the body
-        return self._keep(rois[best], flags[best], lms[best], worlds[best], w, h)
+        return _Look(rois, flags, lms, worlds, w, h, self.min_presence)
 
-    def _keep(self, roi: np.ndarray, flag: float, lms: np.ndarray, world: np.ndarray, w: int,
-              h: int) -> TurnedReading:
-        """The second look's reading ``lms`` (>=33, 5: normalized) kept: its rotation and trunk remembered."""
-        points = np.concatenate([lms[:33, :2] * [w, h], lms[:33, 3:4]], axis=1)
+    def _keep(self, look: "_Look", k: int) -> TurnedReading:
+        """Reading ``k`` of a second look kept: its rotation and trunk remembered."""
+        points = look.pixels(k)
         rotation = rotation_of(points)
         assert rotation is not None  # only readings with a rotation are kept
-        self.remember(rotation, trunk_of(points))
+        self.remember(rotation, _trunk(points))
         self.kept += 1
-        return TurnedReading(roi, float(flag), lms[:33].copy(), np.concatenate([world[:33], lms[:33, 3:4]], axis=1))
+        lms = look.lms[k, :33]
+        return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
+                             np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
 
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read
@@ -246,7 +246,28 @@ class TurnedLook:
             self._trunks = [*self._trunks[-(TRUNK_FRAMES - 1):], float(trunk)]
 
 
-def trunk_of(points: np.ndarray) -> float:
-    """Image length (pixels) of the trunk, mid-hip to mid-shoulder, of body landmarks (33, >=2: pixels)."""
-    pts = np.asarray(points, np.float64)
-    return float(np.linalg.norm(pts[[11, 12], :2].mean(0) - pts[[23, 24], :2].mean(0)))
+def _trunk(points: np.ndarray) -> float:
+    """Image length (pixels) of the trunk of body landmarks (33, >=2: pixels)."""
+    return float(np.linalg.norm(trunk_vectors(points)))
+
+
+@dataclass(frozen=True)
+class _Look:
+    """A second look's batch: ``rois`` (N, 5), the model's ``flags`` (N,), landmarks ``lms`` (N, >=33, 5,
+    normalized) and ``worlds`` (N, >=33, 3) on a ``w`` x ``h`` image; readings under ``min_presence`` are none."""
+
+    rois: np.ndarray
+    flags: np.ndarray
+    lms: np.ndarray
+    worlds: np.ndarray
+    w: int
+    h: int
+    min_presence: float
+
+    def pixels(self, k: int) -> np.ndarray:
+        """(33, 3) reading ``k``: x, y pixels and visibility."""
+        return pixels(self.lms[k, :33], self.w, self.h)
+
+    def readings(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(k, reading in pixels) of every reading the model is present enough in."""
+        return ((int(k), self.pixels(int(k))) for k in np.flatnonzero(self.flags >= self.min_presence))

@@ -130,10 +130,10 @@ def test_everyone_is_refused_before_any_work(tmp_path: Path) -> None:
 
 
 def test_a_calibration_from_the_person_is_told_a_frame_of_timing_error_only_where_the_motion_synced_few_cameras() -> None:
-    from core.capture_multi import MOTION_SYNC_TIMING_CAMERAS, _timing_error
+    from core.capture_multi import MOTION_SYNC_TIMING_CAMERAS, calibration_timing_error
     from core.landmarks import PoseSequence
 
     seqs = [PoseSequence.empty(10, 15.0, (320, 240)) for _ in range(4)]  # analysed at 15 fps (stride 2 of 30)
-    assert _timing_error(None, seqs[:2]) == pytest.approx(1.0 / 15.0)
-    assert _timing_error([0.0, 0.4], seqs[:2]) == 0.0  # offsets given or from the sound: exact
-    assert _timing_error(None, seqs[:MOTION_SYNC_TIMING_CAMERAS + 1]) == 0.0  # 4 cameras: worse told (README)
+    assert calibration_timing_error(None, seqs[:2]) == pytest.approx(1.0 / 15.0)
+    assert calibration_timing_error([0.0, 0.4], seqs[:2]) == 0.0  # offsets given or from the sound: exact
+    assert calibration_timing_error(None, seqs[:MOTION_SYNC_TIMING_CAMERAS + 1]) == 0.0  # 4 cameras: worse told (README)

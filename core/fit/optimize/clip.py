@@ -54,14 +54,14 @@ def fit_clip(
         if progress is not None:
             progress(step[0] * count + done, total * count)
 
-    if views is None:  # flips looked for on the whole clip once: the spread frames below are not consecutive
-        seq, _ = bridge_excursions(seq, settings.lift.up, settings.excursions)
+    if views is None:  # flips looked for on the whole clip once (the spread frames below are not consecutive),
+        seq, _ = bridge_excursions(seq, settings.lift.up, settings.excursions)  # not again in each window
+        settings = dataclasses.replace(settings, excursions=dataclasses.replace(settings.excursions, enabled=False))
     # The shape: one fit on frames spread over the whole clip (one window's worth).
     spread = spread_frames(T, window)
     spread_fps = seq.fps * len(spread) / T
     spread_views = None if views is None else views.frames(spread, spread_fps)
-    no_flips = dataclasses.replace(settings, excursions=dataclasses.replace(settings.excursions, enabled=False))
-    shape_fit = fit_window(frames_of(seq, spread, fps=spread_fps), K, body, settings=no_flips,
+    shape_fit = fit_window(frames_of(seq, spread, fps=spread_fps), K, body, settings=settings,
                            progress=part_progress, should_cancel=should_cancel, views=spread_views)
     if views is not None and spread_views is not None:  # cameras refined on the spread frames; windows keep them
         views.R, views.t, views = spread_views.R, spread_views.t, dataclasses.replace(views, refine=None)

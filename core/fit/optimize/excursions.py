@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...landmarks import PoseSequence
+from ...landmarks import PoseSequence, trunk_vectors
 from ...rotations import angle_between_degrees
 
 CHAINS = ((23, 25, 27, (29, 31)), (24, 26, 28, (30, 32)), (11, 13, 15, (17, 19, 21)), (12, 14, 16, (18, 20, 22)))
@@ -58,10 +58,8 @@ class ExcursionSettings:
 def trunk_angle(world: np.ndarray, up: np.ndarray) -> np.ndarray:
     """(T,) degrees between the trunk of ``world`` (T, 33, >=3; mid-hip to mid-shoulder) and ``up`` (3,),
     camera axes; NaN where the trunk is not finite."""
-    w = np.asarray(world, np.float64)[..., :3]
-    trunk = w[:, [11, 12]].mean(1) - w[:, [23, 24]].mean(1)
     with np.errstate(invalid="ignore"):
-        return angle_between_degrees(trunk, np.asarray(up, np.float64))
+        return angle_between_degrees(trunk_vectors(world, 3), np.asarray(up, np.float64))
 
 
 def find_excursions(uv: np.ndarray, world: np.ndarray, up: np.ndarray,
@@ -73,7 +71,7 @@ def find_excursions(uv: np.ndarray, world: np.ndarray, up: np.ndarray,
     out = np.zeros((T, uv.shape[1]), bool)
     if T < settings.min_frames + 2:
         return out
-    trunk = np.linalg.norm(uv[:, [11, 12], :2].mean(1) - uv[:, [23, 24], :2].mean(1), axis=-1)
+    trunk = np.linalg.norm(trunk_vectors(uv), axis=-1)
     if not np.isfinite(trunk).any():
         return out
     scale = max(float(np.nanmedian(trunk)), 1e-6)
@@ -84,15 +82,23 @@ def find_excursions(uv: np.ndarray, world: np.ndarray, up: np.ndarray,
             step = np.nan_to_num(np.linalg.norm(np.diff(rel, axis=0), axis=-1), nan=0.0)
             t = 0
             while t < T - 1:
-                if step[t] > settings.jump:
-                    for s in range(t + settings.min_frames, min(T - 1, t + settings.max_frames + 1)):
-                        if (step[s] > 0.6 * settings.jump and np.linalg.norm(rel[s + 1] - rel[t]) < settings.back
-                                and lying[t + 1:s + 1].all()):
-                            out[t + 1:s + 1, [point, *([end] if point == middle else []), *riders]] = True
-                            t = s
-                            break
+                back = _back_at(rel, step, lying, t, settings) if step[t] > settings.jump else None
+                if back is not None:
+                    out[t + 1:back + 1, [point, *([end] if point == middle else []), *riders]] = True
+                    t = back
                 t += 1
     return out
+
+
+def _back_at(rel: np.ndarray, step: np.ndarray, lying: np.ndarray, t: int, settings: ExcursionSettings) -> int | None:
+    """The frame ``s`` a point that jumped away after frame ``t`` jumps back from (to within ``back`` of where it
+    left, lying all the while, ``min_frames`` to ``max_frames`` later), or None: ``rel`` (T, 2) its place relative
+    to its limb's root and ``step`` (T - 1,) its frame-to-frame moves, in trunk lengths."""
+    for s in range(t + settings.min_frames, min(len(rel) - 1, t + settings.max_frames + 1)):
+        if (step[s] > 0.6 * settings.jump and np.linalg.norm(rel[s + 1] - rel[t]) < settings.back
+                and lying[t + 1:s + 1].all()):
+            return s
+    return None
 
 
 def bridge_excursions(seq: PoseSequence, up: np.ndarray | None,
