@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -125,14 +124,18 @@ def test_sigterm_cancels_and_leaves_no_file(short_clip: Path, tmp_path: Path) ->
     )
     assert proc.stdout is not None
     for line in proc.stdout:  # wait until pose estimation is under way
-        if json.loads(line).get("event") == "progress":
+        first = json.loads(line)
+        if first.get("event") == "progress":
             break
-    sent = time.perf_counter()
     proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=10)
-    latency = time.perf_counter() - sent
+    rest, _ = proc.communicate(timeout=120)
+    events = [json.loads(line) for line in rest.splitlines() if line.strip()]
     assert proc.returncode == 130
-    assert latency < 3.0  # the engine polls for cancellation after every frame
+    assert [e["event"] for e in events if e["event"] in ("done", "error")] == ["error"]
+    # The engine polls for a cancel after every frame: it stops within a few frames of the signal, not at
+    # the clip's end (counted in frames, not seconds, so a loaded machine does not fail it).
+    posed = [e["done"] for e in events if e["event"] == "progress" and e["stage"] == first["stage"]]
+    assert max(posed, default=first["done"]) - first["done"] <= 10 < first["total"] - first["done"]
     assert list(tmp_path.iterdir()) == []
 
 
