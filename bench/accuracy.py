@@ -405,17 +405,22 @@ def take_joints(path: Path, frames: int) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def mediapipe_joints(clip: groundtruth.Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """MediaPipe Holistic on the clip (cached next to it): world limbs (T, 12, 3) m, 2D (T, 12, 2), present."""
+    """MediaPipe Holistic alone on the clip (cached next to it): world limbs (T, 12, 3) m, 2D (T, 12, 2), present.
+
+    Its own tracking, without this project's following (``PoseSettings(follow=False)``, as ``--no-follow``):
+    with it the baseline carried the follower's turned look of whichever commit first cached it (on the
+    backflip 30 of 103 frames differed by up to 1.1 m, on the roll 6 of 59), and it is MediaPipe's own
+    result this bench compares against."""
     import mediapipe
 
-    cache = clip.folder / f"mediapipe-{mediapipe.__version__}.npz"
+    cache = clip.folder / f"mediapipe-{mediapipe.__version__}-own.npz"
     if not cache.is_file():
         from core.pose import PoseSettings, estimate_holistic
         from core.video import iter_frames, open_video
 
         info = open_video(clip.video)
         seq = estimate_holistic(iter_frames(info), num_frames=info.frame_count, fps=info.fps,
-                                image_size=(info.width, info.height), settings=PoseSettings())
+                                image_size=(info.width, info.height), settings=PoseSettings(follow=False))
         np.savez(cache, body_world=seq.body_world, body_2d=seq.body_2d, present=seq.present,
                  frame_indices=seq.frame_indices)
     data = np.load(cache)
