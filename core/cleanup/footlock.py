@@ -24,7 +24,8 @@ the ankle turns the foot towards the toe target; the pelvis and the upper
 body are left as fitted. A held heel the leg could reach only by bending its knee more than
 ``KNEE_SLACK_DEGREES`` beyond the fit's sinks (straight down, its foot with it) to where it can
 (:func:`within_knee_reach`): where the fit holds the pelvis lower than over the rest of the stance, the
-stance's held height bent the demo's straight legs to 77-98 degrees.
+stance's held height bent the demo's straight legs to 77-98 degrees. Within a lock the sunk heel still moves at most
+``HOLD_STEP`` a frame (:func:`paced_below`), sinking further rather than rising with the fit's knee.
 """
 
 from __future__ import annotations
@@ -108,6 +109,17 @@ def steady_heights(z: np.ndarray, step: float) -> np.ndarray:
             out[k] = np.clip(seq[k], out[k - 1] - step, out[k - 1] + step)
         paths.append(out)
     return 0.5 * (paths[0] + paths[1][::-1])
+
+
+def paced_below(z: np.ndarray, step: float) -> np.ndarray:
+    """(n,) the highest heights at or below ``z`` (n,) that move at most ``step`` a frame: a held heel that
+    must sink at least to ``z`` (:func:`within_knee_reach`) without jumping."""
+    out = np.asarray(z, np.float64).copy()
+    for k in range(1, len(out)):
+        out[k] = min(out[k], out[k - 1] + step)
+    for k in range(len(out) - 2, -1, -1):
+        out[k] = min(out[k], out[k + 1] + step)
+    return out
 
 
 def _to_place(place: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -487,4 +499,11 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         # A free toe rides down with its heel; a held one keeps its place (sinking it by the heel's frame-varying
         # sink would move a planted toe up and down).
         toe[side][:, 2] -= np.where(weights[:, t] == 0, sink, 0.0)
+        # The sink follows the fit's knee frame by frame; within a lock the held heel still moves at most
+        # ``HOLD_STEP`` a frame, sinking further rather than rising with the knee (:func:`paced_below`): on the
+        # demo's box, frames 3-5, a held heel rose 4 cm a frame out of the sink as the fit straightened the leg.
+        for s, e in segments(contacts[:, h]):
+            paced = paced_below(heel[side][s:e, 2], HOLD_STEP)
+            toe[side][s:e, 2] += np.where(weights[s:e, t] == 0, paced - heel[side][s:e, 2], 0.0)
+            heel[side][s:e, 2] = paced
     return solve_legs(poses, rest_joints, trans, heel, toe), trans

@@ -275,3 +275,47 @@ def test_a_stance_held_above_a_lowered_pelvis_does_not_bend_the_knees() -> None:
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
     heel = pos[:, JOINT_INDEX["left_ankle"]]
     assert np.ptp(heel[:, :2], axis=0).max() < 0.01  # still held in place along the floor
+
+
+def _standing(T: int, knee: float = 0.3):
+    """A man standing still on both feet for ``T`` frames, knees a little bent (``knee`` radians), soles on
+    the floor: (motion, poses (T, 165), trans (T, 3), proxy rest heights (4,))."""
+    from core.cleanup.floor import proxy_heights
+    from core.cleanup.footlock import LEGS
+
+    motion, _ = synthetic_walk(10)
+    poses = np.repeat(motion.poses[:1].astype(np.float64), T, 0).reshape(T, -1, 3)
+    for hip, knee_joint, ankle, foot in LEGS.values():
+        poses[:, [ankle, foot]] = 0.0
+        poses[:, hip] = [-knee / 2, 0.0, 0.0]
+        poses[:, knee_joint] = [knee, 0.0, 0.0]
+    poses = poses.reshape(T, -1)
+    heights = proxy_heights(motion.rest_joints, motion.v_template)
+    trans = np.repeat(motion.trans[:1].astype(np.float64), T, 0)
+    pos, _ = forward_kinematics(poses, motion.rest_joints, trans)
+    trans[:, 2] -= (pos[0, PROXY_INDEX, 2] - heights).min()
+    return motion, poses, trans, heights
+
+
+def test_a_heel_sunk_by_the_knee_reach_rises_out_of_it_at_most_hold_step_a_frame() -> None:
+    """A man holds his pelvis low through a 40-frame stance. For its first 10 frames the fit has his knees
+    nearly straight (163 degrees, its feet below the floor), then bent (the feet on the floor): where reaching
+    the held heels would bend the knees far beyond the fit's, they sink (``within_knee_reach``), and where the
+    fit bends the knees the sink ends. The held heels then rise at most ``HOLD_STEP`` a frame. Before, they came
+    up with the fit's knee in one frame (here 6 cm; on the demo's box, frames 3-5, 4 cm a frame)."""
+    from core.cleanup.footlock import LEGS, lock_feet
+
+    T = 40
+    motion, poses, trans, heights = _standing(T)
+    trans[:, 2] -= 0.12
+    poses = poses.reshape(T, -1, 3)
+    for hip, knee, _, _ in LEGS.values():
+        poses[10:, hip] = [-0.5, 0.0, 0.0]
+        poses[10:, knee] = [1.0, 0.0, 0.0]
+    poses = poses.reshape(T, -1)
+    locked_poses, locked_trans = lock_feet(poses, motion.rest_joints, trans, np.ones((T, 4), bool), heights)
+    pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
+    heel = pos[:, [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
+    assert heel[:10, :, 2].max() < heel[30:, :, 2].min() - 0.03  # sunk at first
+    assert np.abs(np.diff(heel[..., 2], axis=0)).max() <= HOLD_STEP + 1e-3
+    assert np.ptp(heel[..., :2], axis=0).max() < 0.01  # held in place along the floor
