@@ -330,7 +330,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     if settings.foot_lock != "off":
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
                                  settings.blend_frames, support, move_root=settings.lock_root,
-                                 camera=camera_centre(out) if filmed else None)
+                                 camera=camera_centre(out) if filmed else None,
+                                 focal=float(np.asarray(out.camera_intrinsics)[0, 0]) if filmed else None)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if progress:
         progress(3, 4)

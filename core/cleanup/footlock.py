@@ -191,22 +191,32 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
 
 ACROSS_RAY_LIMIT = 0.08
 """Metres; the most the root's shift moves the body across the camera's line of sight (along the floor,
-square to the horizontal ray from the camera to the pelvis). Across that line the picture places the pelvis
-to a pixel; what a held foot needs beyond this is the legs' (the IK), not the whole body's. On cross_two
-(a walker crossing behind another) a foot the fit slid sideways carried him 20-54 cm off himself in the
-picture (frames 74-80, 112-119); at 8 cm he stays on himself, and the tilted set's figures are unchanged
-within 0.2 mm (3 cm: offset-free PA-MPJPE 46.2 -> 46.4 mm, the legs reaching what the root no longer carries)."""
+square to the horizontal ray from the camera to the pelvis). Across that line the picture places the pelvis;
+what a held foot needs beyond this is the legs' (the IK), not the whole body's. On cross_two (a walker
+crossing behind another) a foot the fit slid sideways carried him 20-54 cm off himself in the picture
+(frames 74-80, 112-119); at 8 cm he stays on himself, and the tilted set's figures are unchanged within
+0.2 mm (3 cm: offset-free PA-MPJPE 46.2 -> 46.4 mm, the legs reaching what the root no longer carries)."""
+ACROSS_RAY_PIXELS = 2.0
+"""The same limit in the picture: the shift across the line of sight moves the pelvis at most this many pixels
+(``focal`` given), about the hip landmarks' own jitter. 8 cm is 19 px at the demo's 6.4 m (focal 1531 px): the
+man on the box was carried that far off himself while his feet were held, his hips and legs 10-20 px off their
+landmarks on frames 95-135 where the fit had them within 4-7 px."""
 
 
-def along_ray(shift: np.ndarray, pelvis: np.ndarray, camera: np.ndarray, limit: float = ACROSS_RAY_LIMIT) -> np.ndarray:
+def along_ray(shift: np.ndarray, pelvis: np.ndarray, camera: np.ndarray, limit: float = ACROSS_RAY_LIMIT,
+              focal: float | None = None) -> np.ndarray:
     """(T, 2) ``shift`` (T, 2, along the floor) with its part across the camera's line of sight clamped to
-    ``limit`` metres: the horizontal ray runs from ``camera`` (3,) to each frame's ``pelvis`` (T, 3)."""
+    ``limit`` metres, and, with the camera's ``focal`` length in pixels, to ``ACROSS_RAY_PIXELS`` at the
+    pelvis's distance: the horizontal ray runs from ``camera`` (3,) to each frame's ``pelvis`` (T, 3)."""
     ray = pelvis[:, :2] - camera[None, :2]
     norm = np.linalg.norm(ray, axis=1, keepdims=True)
     ray = np.where(norm > 1e-6, ray / np.maximum(norm, 1e-6), 0.0)
     along = (shift * ray).sum(axis=1, keepdims=True) * ray
     across = shift - along
     size = np.linalg.norm(across, axis=1, keepdims=True)
+    if focal is not None:
+        distance = np.linalg.norm(pelvis - camera[None], axis=1, keepdims=True)
+        limit = np.minimum(limit, ACROSS_RAY_PIXELS * distance / focal)
     return along + across * np.minimum(1.0, limit / np.maximum(size, 1e-9))
 
 
@@ -434,7 +444,8 @@ def leg_bones(rest_joints: np.ndarray, side: str) -> tuple[float, float]:
 
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
               rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None,
-              move_root: bool = True, camera: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              move_root: bool = True, camera: np.ndarray | None = None,
+              focal: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4) (the legs hold a toe
     until its heel leaves, :func:`toe_off_last`), out of the ground each stands over (``support`` (T, 4) metres,
     ``levels``; None: the floor, Z = 0).
@@ -442,7 +453,9 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     First the root is shifted along the floor so held feet stay put
     (:func:`root_shift`), then the legs reach what is left with the two-bone
     IK; free feet move with the shifted body (their legs keep the fitted pose). ``move_root`` False leaves the
-    root where the fit put it (several cameras measured it) and the legs alone plant the feet. Proxies are ordered left heel, left toe, right heel, right toe (see
+    root where the fit put it (several cameras measured it) and the legs alone plant the feet. ``camera`` (its
+    centre) and ``focal`` (pixels) limit the root's shift across the camera's line of sight (:func:`along_ray`).
+    Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
     from .floor import PROXY_INDEX
@@ -453,7 +466,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     shift = (root_shift(points, *proxy_targets(points, contacts, rest_height, blend_frames, support)) if move_root
              else np.zeros((len(points), 2)))
     if camera is not None:
-        shift = along_ray(shift, pos[:, 0], np.asarray(camera, np.float64))
+        shift = along_ray(shift, pos[:, 0], np.asarray(camera, np.float64), focal=focal)
     # The legs ease into and out of each lock (the root's shift above carries whole offsets only), and hold
     # toes until their heels leave (:func:`toe_off_last`; the root's shift does not follow those toes).
     contacts = toe_off_last(contacts)

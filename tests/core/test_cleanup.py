@@ -274,7 +274,7 @@ def test_a_held_foot_moves_the_body_along_the_cameras_line_of_sight_not_across_i
     carried 30 cm sideways is the legs' to reach, not a reason to carry the whole body off where the video
     shows it (a crossing walker was moved 20-54 cm sideways off himself); along the line of sight, where a
     monocular fit drifts, the root still follows the held foot."""
-    from core.cleanup.footlock import ACROSS_RAY_LIMIT, lock_feet
+    from core.cleanup.footlock import ACROSS_RAY_LIMIT, ACROSS_RAY_PIXELS, lock_feet
 
     motion, truth = synthetic_walk(90)
     pelvis = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)[0][:, 0]
@@ -301,6 +301,14 @@ def test_a_held_foot_moves_the_body_along_the_cameras_line_of_sight_not_across_i
     assert np.abs(seen_across).max() <= min(ACROSS_RAY_LIMIT + 1e-6, 0.5 * np.abs(free_across).max())
     assert np.abs(seen_along).max() > 0.1  # the drift along the ray is still taken back
     np.testing.assert_allclose(seen_along, free_along, atol=1e-6)
+    # With the camera's focal length the limit is in the picture: at 6 m and 1500 px, 2 px are 8 mm, where
+    # 8 cm would carry the body 20 px off where the video shows it.
+    _, pictured = lock_feet(motion.poses, motion.rest_joints, start, contacts, heights, camera=camera, focal=1500.0)
+    pictured_along, pictured_across = parts(pictured)
+    distance = np.linalg.norm(pelvis + drift - camera, axis=1)
+    assert np.abs(seen_across).max() > 0.05
+    assert (np.abs(pictured_across) <= ACROSS_RAY_PIXELS * distance / 1500.0 + 1e-6).all()
+    np.testing.assert_allclose(pictured_along, free_along, atol=1e-6)
 
 
 def test_the_knee_turns_smoothly_when_a_locked_leg_straightens() -> None:
