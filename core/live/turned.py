@@ -16,6 +16,11 @@ network (the very network MediaPipe Pose runs) to:
    moved on at its velocity, turn included) turned by 0, 90, 180 and 270
    degrees, in one batch.
 
+Only for a turned person (``TURNED``: as MediaPipe last saw them, or where they
+are expected), within ``search_seconds`` of MediaPipe's last sighting, and no
+reading far from their size then (``SIDE_RANGE``): it bridges a flip, it does
+not replace MediaPipe.
+
 Each reading the network is present in is read once more in the crop it points
 to (centred on its hips, turned as it is turned: the network reads a body best
 upright and centred, and a crop that only half holds a body can fool it once);
@@ -41,6 +46,7 @@ import numpy as np
 
 from ..landmarks import PoseSequence
 from ..person import region_of, rotation_of
+from ..pose_torch.turned import TURNED_DEGREES
 from .follow import LiveFollow
 
 TURNS = 4
@@ -50,6 +56,21 @@ turns found the demo's man on the same frames as eight (a scratch replay: the sa
 all against 129)."""
 MIN_PRESENCE = 0.5
 """The network's presence a reading needs (MediaPipe's default ``min_tracking_confidence``)."""
+TURNED = math.radians(TURNED_DEGREES)
+"""A look is taken only where the person's expected region, or the person as MediaPipe last saw them, is turned
+this far from upright (the offline turned look's threshold): an upright person MediaPipe lost is the crop look's
+to find, MediaPipe's detector first (a body coming out of a flip upright is the turned look's still). Replaying
+the speed run's clip (every frame; a scratch count of the frames whose body taken for the man has its hips over
+40 px from the offline take's), the turned look on every missing frame read the man walking on the box upright
+at half his size, the misreading moved where he was expected off his body, and the woman was streamed as him on
+182 frames (78 before the turned look); with this rule on 10 (the demo's figures unchanged)."""
+SIDE_RANGE = (0.5, 2.0)
+"""A reading's region side must lie within these shares of the person's region as MediaPipe (or the crop look)
+last saw them, not as the last turned reading left it: followed from crop to crop, a misreading that shrinks a
+little a frame is each frame near enough to the last one. On the speed run's clip the look so followed the man
+off the picture's edge (region side 155 -> 70 -> 45 px over four frames), MediaPipe's body of him was then far
+from where he was expected, so taken for a stranger, and the woman was streamed as him for 60-100 frames (a
+scratch replay). In the demo's tuck his region is 0.64-0.7 of its side before the flip."""
 
 
 class TurnedSearch:
@@ -71,6 +92,9 @@ class TurnedSearch:
         self.error: str | None = None  # why the networks could not be loaded (then no turned look is taken)
         self._next: np.ndarray | None = None  # (5,) the crop the last kept reading points to
         self._seen: np.ndarray | None = None  # the person's region as that reading left it
+        self._side = 0.0  # the person's region side when they were last seen by another look than this one
+        self._since = 0.0  # when that was (seconds, source clock)
+        self._turned = False  # whether they were turned then (TURNED)
         self.found = 0  # frames the person was found again on
         self.looks = 0  # frames a turned look was taken on
         self.crops = 0  # crops read by the network, in all
@@ -156,11 +180,20 @@ class TurnedSearch:
         if region is None or identity.missing == 0 or follow.missing_seconds(fps) > self.search_seconds + 1e-6 \
                 or not self.ready:
             return None
+        now = follow.now if follow.now is not None else index / fps
+        if identity.region is not self._seen:  # seen since by MediaPipe (or the crop look): a run of looks begins
+            self._side, self._since = float(identity.region[2]), now - follow.missing_seconds(fps)
+            self._turned = abs(math.remainder(float(identity.region[3]), 2 * math.pi)) >= TURNED
+            self._next = None
+        if now - self._since > self.search_seconds + 1e-6:  # the looks bridge a gap, they do not replace MediaPipe
+            return None
+        if not self._turned and abs(math.remainder(float(region[3]), 2 * math.pi)) < TURNED:
+            return None  # upright, and expected so: the crop look's (MediaPipe's detector first) to find
         self.looks += 1
         height, width = rgb.shape[:2]
         stages = []
         # Found by the last look, and not seen since: on from the crop that reading points to.
-        if self._next is not None and identity.region is self._seen and identity.missing == 1:
+        if self._next is not None and identity.missing == 1:
             ahead = self._next.copy()
             ahead[4] += identity.velocity[3]
             stages.append(ahead[None])
@@ -169,6 +202,12 @@ class TurnedSearch:
         self._next = None
         for rois in stages:
             for seq, ahead in self.readings(rgb, rois, float(region[3]), index, fps):
+                side = region_of(seq.body_2d[0])
+                assert side is not None  # readings have one
+                hips = seq.body_2d[0, [23, 24], :2].mean(0)
+                if not (SIDE_RANGE[0] * self._side <= side[2] <= SIDE_RANGE[1] * self._side
+                        and 0 <= hips[0] < width and 0 <= hips[1] < height):
+                    continue
                 if follow.take_back(rgb, seq):
                     self.found += 1
                     self._next, self._seen = ahead, identity.region
