@@ -216,6 +216,8 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         "frames_sent_by_engine": done.get("frames_sent", float("nan")),
         "frames_held_by_engine": done.get("frames_held", float("nan")),
         "second_looks": done.get("second_looks", float("nan")),
+        "turned_looks": done.get("turned_looks", float("nan")),
+        "frames_found_turned": done.get("frames_found_turned", float("nan")),
         "longest_hold_s": done.get("longest_hold_s", float("nan")),
         "held_share_last_10s": float(np.mean(arr[last, 3])),
         "latency_median_ms": float(np.median(latency)), "latency_p95_ms": float(np.percentile(latency, 95)),
@@ -368,15 +370,16 @@ def replay_landmarks(frames: Iterable[np.ndarray]) -> list:
 
     from core.live.follow import LiveFollow
     from core.live.pose import FramePose
-    from core.live.search import CropSearch
+    from core.live.search import SEARCH_SECONDS, CropSearch
+    from core.live.turned import TurnedSearch
 
-    follow, out = LiveFollow(), []
+    follow, out, turned = LiveFollow(), [], TurnedSearch(SEARCH_SECONDS)
     with FramePose() as pose, CropSearch() as search:
         for i, bgr in enumerate(frames):
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             seq = pose.process(follow.frame(rgb), i, FPS)
-            if not follow.check(rgb, seq, i / FPS):
-                seq = search(rgb, follow, i, FPS) or seq
+            if not follow.check(rgb, seq, i / FPS):  # the engine's second looks: turned, then MediaPipe in a crop
+                seq = turned(rgb, follow, i, FPS) or search(rgb, follow, i, FPS) or seq
             out.append(seq)
     return out
 
@@ -551,7 +554,9 @@ def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
           f"{figures['frames_sent_by_engine']:.0f} sent, the longest hold {figures['longest_hold_s']:.1f} s, "
           f"{100 * figures['held_share_last_10s']:.0f}% of the last 10 s; the person taken for someone else on "
           f"{figures['frames_someone_else']:.0f} frames, found again by the second look on "
-          f"{figures['frames_found_again']:.0f} (of {figures['second_looks']:.0f} looks); the engine dropped "
+          f"{figures['frames_found_again']:.0f} ({figures['frames_found_turned']:.0f} by the turned look; "
+          f"{figures['turned_looks']:.0f} turned looks, {figures['second_looks']:.0f} in a crop, "
+          f"{figures['engine_look_ms_median']:.0f} ms median on the frames looked on); the engine dropped "
           f"{figures['frames_dropped_by_engine']:.0f} frames")
     return figures
 

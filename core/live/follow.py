@@ -146,6 +146,11 @@ class LiveFollow:
         self.identity.missing += 1
         return False
 
+    @property
+    def now(self) -> float | None:
+        """The time (seconds, source clock) of the frame last checked; None: checked without its time."""
+        return self._now
+
     def missing_seconds(self, fps: float) -> float:
         """How long the person has been missing as of the frame last checked: seconds on the source's clock since
         the last frame they were seen on, or (frames checked without their time) their missing frames at ``fps``."""

@@ -32,19 +32,21 @@ from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
 from .body import LiveBody, choose_live_body
 from .follow import LiveFollow
 from .pose import FramePose
-from .search import CropSearch
+from .search import SEARCH_SECONDS, CropSearch
+from .turned import TurnedSearch
 from .protocol import FLAG_HELD, LiveFrame, pack
 from .solver import LiveSolver, Solved
 from .source import LiveSource, Newest, SourceFrame
 from .vmc import VmcSender, parse_address
 
 Event = dict
-STAGES = ("decode", "pose", "follow", "solve", "fit", "filter", "floor", "send")
+STAGES = ("decode", "pose", "follow", "look", "solve", "fit", "filter", "floor", "send")
 """The stages timed, each frame: decoding and downscaling, MediaPipe, the check that its body is the person
 followed (``core.live.follow``: greying a stranger out, region and colours; where the person is missing, the
-second look for them, ``core.live.search``), the whole solve and its parts (the
+second looks for them, ``core.live.turned`` then ``core.live.search``), the whole solve and its parts (the
 closed-form fit with the left/right repair, the One Euro filter, the floor, contacts and camera tilt),
-packing and sending (the datagram and VMC)."""
+packing and sending (the datagram and VMC). ``look``: the second looks alone, on the frames they ran on only
+(the frames the person was missing on, within ``SEARCH_SECONDS``)."""
 FIGURE_FRAMES = 300
 """Frames the figures' medians are taken over (the last ten seconds at 30 fps)."""
 STATS_EVERY = 1.0
@@ -162,6 +164,8 @@ class _Session:
         self.landmarks = Newest(lossless=source.lossless)
         self.follow = LiveFollow() if settings.follow else None
         self.search: CropSearch | None = None  # the second look (core.live.search), while the pose runs
+        # the turned look (core.live.turned), tried before it; its networks load in a thread from the start
+        self.turned = TurnedSearch(SEARCH_SECONDS, wait=source.lossless).load() if self.follow is not None else None
         self.sent = 0
         self.held = 0  # poses sent held (nobody found on their frame: the last pose repeated)
         self.held_since: float | None = None  # source time of the first frame of the current hold
@@ -183,8 +187,11 @@ class _Session:
         return {"frames_sent": self.sent, "frames_decoded": self.source.decoded,
                 "frames_dropped": self.source.dropped + self.landmarks.dropped,
                 "frames_someone_else": self.follow.rejected if self.follow is not None else 0,
-                "frames_found_again": self.search.found if self.search is not None else 0,
+                "frames_found_again": (self.search.found if self.search is not None else 0)
+                + (self.turned.found if self.turned is not None else 0),
+                "frames_found_turned": self.turned.found if self.turned is not None else 0,
                 "second_looks": self.search.looks if self.search is not None else 0,
+                "turned_looks": self.turned.looks if self.turned is not None else 0,
                 "frames_held": self.held, "longest_hold_s": round(self.longest_hold, 2),
                 "fps_sent": round(self.sent / elapsed, 2),
                 **{f"{name}_ms_median": _median(list(self.stage_ms[name])) for name in STAGES},
@@ -230,18 +237,31 @@ class _Session:
 
     def _pose(self, pose: FramePose, frame: SourceFrame) -> PoseSequence:
         """The landmarks of ``frame``: MediaPipe's body, taken off when it is not the person followed; where the
-        person is missing, the body a second look finds where they should be (``core.live.search``)."""
+        person is missing, the body a second look finds where they should be: the landmark network on their crop
+        turned four ways (``core.live.turned``), else MediaPipe in a crop (``core.live.search``)."""
         began = time.perf_counter()
         seen = self.follow.frame(frame.rgb) if self.follow is not None else frame.rgb
         posed = time.perf_counter()
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
         if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq, frame.time):
-            seq = self.search(frame.rgb, self.follow, frame.index, self.fps) or seq
+            seq = self._second_look(frame, checked) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))
         self.stage_ms["follow"].append(1000.0 * (posed - began + done - checked))
         return seq
+
+    def _second_look(self, frame: SourceFrame, began: float) -> PoseSequence | None:
+        """The person found again on ``frame``, where MediaPipe's body was not them (None: not looked for, or
+        not found); the looks' time goes to the ``look`` stage on frames they ran on."""
+        assert self.follow is not None and self.search is not None
+        looks = self.search.looks + (self.turned.looks if self.turned is not None else 0)
+        found = self.turned(frame.rgb, self.follow, frame.index, self.fps) if self.turned is not None else None
+        if found is None:
+            found = self.search(frame.rgb, self.follow, frame.index, self.fps)
+        if self.search.looks + (self.turned.looks if self.turned is not None else 0) > looks:
+            self.stage_ms["look"].append(1000.0 * (time.perf_counter() - began))
+        return found
 
     def _solve_loop(self) -> None:
         try:
@@ -349,6 +369,8 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
                                              f"{source.kind} stalled; the live session ended"})
     if session.receiver_gone:
         send({"event": "warning", "message": f"the receiver at {settings.send} is gone; the live session ended"})
+    if session.turned is not None and session.turned.error:
+        send({"event": "warning", "message": session.turned.error})
     if not session.solver.ready:
         send({"event": "warning", "message": f"nobody was found in {settings.source}: nothing was streamed"})
     figures = session.figures()
