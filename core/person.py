@@ -89,7 +89,13 @@ The first readings of a person are not always right: on the demo's frames 31-35 
 man lying on his side, his pelvis by his head, and the colours cut out along that reading were
 0.8-0.9 from his own; learnt as his looks and kept (looks that do not match are not learnt), they
 made every later, right reading of him a doubt and a misreading of him a 'rival' that took the
-track (issue 16). A user's pick is settled at once: its frame was chosen."""
+track (issue 16). A user's pick is settled at once: its frame was chosen (but see ``CLEAR_LOOKS``)."""
+CLEAR_LOOKS = 3
+"""Looks taken where the person stands clear of everyone that replace a pick's looks taken where they overlapped
+someone (``Identity.crowded``): the first replaces them, the others are averaged in half and half. The rendered
+three-person crossing's jumper, picked on frame 6 a third hidden behind the walker in front, was first read
+(frames 8-16) as a blend of the two: those looks were 0.64-0.76 from his own when he stood apart (frames 23-32, 61-104),
+the walker's 0.5-0.6 from them, and a rival search handed the walker the track on frame 105."""
 
 
 def _part_histogram(hsv: np.ndarray, polygons: list[np.ndarray]) -> np.ndarray | None:
@@ -181,6 +187,22 @@ def far_from(region: np.ndarray, other: np.ndarray) -> bool:
 _ARMS = slice(13, 23)  # elbows, wrists and hands
 
 
+def _box(points: np.ndarray, min_visibility: float = 0.5) -> np.ndarray | None:
+    """(4,) x0, y0, x1, y1 of the landmarks (33, >=3: px, visibility) seen at ``min_visibility``, or None."""
+    pts = np.asarray(points, np.float64)
+    seen = np.isfinite(pts[:, :2]).all(1) & (np.nan_to_num(pts[:, 2]) >= min_visibility)
+    return np.r_[pts[seen, :2].min(0), pts[seen, :2].max(0)] if seen.any() else None
+
+
+def apart(points: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two bodies' landmarks (33, >=3: px, visibility) do not overlap in the image: the boxes round their
+    seen landmarks do not meet, so neither's colours (``appearance``) hold any of the other's."""
+    a, b = _box(points), _box(other)
+    if a is None or b is None:
+        return False
+    return bool(a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+
+
 def body_size(points: np.ndarray) -> float | None:
     """The side (px) of :func:`region_of` the body's landmarks (33, >=3) without its arms, or None: a size that
     a swing of the arms does not change (the demo's man at take-off: 237 -> 327 px with them, 237 -> 265
@@ -243,6 +265,9 @@ class Identity:
             like them than like the person is them, and is where they are now); while it is known, a candidate must
             not look unlike the person (:meth:`disagrees`). Forgotten when the person is seen again apart from them
             or looking like themselves (:meth:`see`), or is lost (``LOST_FRAMES``).
+        crowded: clear looks still to take (``CLEAR_LOOKS``): the looks were taken where someone else overlapped the
+            person (a pick that landed on a body half hidden behind another's) and are a blend of the two:
+            :meth:`see_clear` replaces them.
     """
 
     region: np.ndarray | None = None
@@ -255,6 +280,7 @@ class Identity:
     bystander_looks: np.ndarray | None = None
     occluder: np.ndarray | None = None
     occluder_looks: np.ndarray | None = None
+    crowded: int = 0
 
     @property
     def settled(self) -> bool:
@@ -421,11 +447,26 @@ class Identity:
             elif self.looks_like(signature) is not False:
                 self.signature[both] = 0.9 * self.signature[both] + 0.1 * signature[both]
 
+    def see_clear(self, signature: np.ndarray | None) -> None:
+        """Looks of the person taken where they stand clear of everyone (the caller knows the bodies round them),
+        on a frame they were found on (:meth:`see`): while their looks are ``crowded`` the first such look replaces
+        them and the next ones are averaged in (``CLEAR_LOOKS``)."""
+        if not self.crowded or signature is None:
+            return
+        if self.crowded == CLEAR_LOOKS or self.signature is None:
+            self.signature = signature.copy()
+        else:
+            fill = np.isnan(self.signature) & ~np.isnan(signature)
+            self.signature[fill] = signature[fill]
+            both = ~np.isnan(self.signature) & ~np.isnan(signature)
+            self.signature[both] = 0.5 * (self.signature[both] + signature[both])
+        self.crowded -= 1
+
     def stranger(self) -> "Identity":
         """The same person's looks with no idea where they are (a segment tracked from elsewhere in the clip)."""
         signature = None if self.signature is None else self.signature.copy()
         return Identity(None if self.region is None else self.region.copy(), signature=signature, missing=LOST_FRAMES,
-                        looks=self.looks, size=self.size)
+                        looks=self.looks, size=self.size, crowded=self.crowded)
 
     def miss(self) -> None:
         """The person was not found this frame."""

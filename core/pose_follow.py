@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .person import (LOST_FRAMES, ON_TORSO, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, appearance, body_size,
-                     far_from, pick_distance, region_of, torso_gap)
+from .person import (CLEAR_LOOKS, LOST_FRAMES, ON_TORSO, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, apart,
+                     appearance, body_size, far_from, pick_distance, region_of, torso_gap)
 from .pose_torch.networks import one_cpu_thread
 from .pose_torch.turned import TurnedLook
 
@@ -95,6 +95,7 @@ class Follower:
         # one frame, within the person's first reach, ``core.person.NEAR``) it took the walker, unlooked, for good.
         self._other = None
         self._stand_in_body: np.ndarray | None = None  # the stand-in's last reading (33, 3: x, y px, visibility)
+        self._holistic_body: np.ndarray | None = None  # Holistic's body on this frame (33, 3: x, y px, visibility)
 
     def tracker(self):
         """The torch stand-in (loaded on first use), sharing this identity."""
@@ -177,6 +178,7 @@ class Follower:
         self.identity.bystander = self.identity.bystander_looks = None
         h, w = image.shape[:2]
         pts = None if body is None else np.concatenate([body[:, :2] * [w, h], body[:, 2:3]], axis=1)
+        self._holistic_body = pts
         # Not landed and no pick to land: a frame before the picked one (``pick_here``), followed by looks.
         self._nobody = not self.landed and pick is not None and not self._land(image, pts, pick)
         other, self._other = self._other, None  # Holistic's refused body of the last frame: only the next one's
@@ -300,7 +302,20 @@ class Follower:
         lm = track.landmarks[0]
         h, w = image.shape[:2]
         self._stand_in_body = np.concatenate([lm[:, :2] * [w, h], lm[:, 3:4]], axis=1)
+        self._clear_looks(image, pick)
         return np.concatenate([lm[:, :2], lm[:, 3:4]], axis=1), track.world[0]
+
+    def _clear_looks(self, image: np.ndarray, pick: np.ndarray | None) -> None:
+        """The stand-in found the person, Holistic holding someone else: on a pick's frame where that someone
+        overlaps them, the looks just taken (the pick's) are a blend of the two (``Identity.crowded``); later, where
+        they stand apart, the person's own looks replace those (``core.person.CLEAR_LOOKS``)."""
+        other, me = self._holistic_body, self._stand_in_body
+        if other is None or me is None:
+            return
+        if pick is not None:
+            self.identity.crowded = 0 if apart(me, other) else CLEAR_LOOKS
+        elif self.identity.crowded and apart(me, other):
+            self.identity.see_clear(appearance(image, me))
 
 
 def _lands(pick: np.ndarray, found, image: np.ndarray) -> bool:

@@ -25,7 +25,7 @@ import numpy as np
 from ..crowd import Candidate, Crowd
 from ..errors import CancelledError
 from ..landmarks import NUM_BODY
-from ..person import appearance, region_of
+from ..person import LOST_FRAMES, appearance, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
@@ -49,6 +49,14 @@ TILE = 0.75
 DETECT_EVERY = 3
 """Frames between two detector passes over the whole frame and its tiles (tracked people need none): someone
 entering is found within this many frames."""
+MISSING_CROPS = (0.0, -1.0, 1.0)
+"""Where a person missing for less than ``SEARCH_FRAMES`` frames is looked for by the landmark model (on the frames
+``Identity.search_due`` says): upright crops on their expected region (``core.crowd.Track.expected``) and
+``finder.BESIDE`` of its side either side, as the single-person search looks for a lost person. The detector alone
+did not find the rendered three-person crossing's far walker again after the walker in front had hidden him (frames
+60-92: it found him before, 136 px tall, and again from frame 93), and his take bridged 28 visible frames."""
+SEARCH_FRAMES = 2 * LOST_FRAMES
+"""Frames a missing person is looked for (``MISSING_CROPS``): a second; later only the detector finds them."""
 
 
 def tiles(width: int, height: int, side: float = TILE) -> np.ndarray:
@@ -128,6 +136,12 @@ class PeopleTracker:
         tracked = [(k, p.stream.roi) for k, p in enumerate(self.people) if p.stream.roi is not None]
         rois = [roi for _, roi in tracked]
         sources = [k for k, _ in tracked]
+        searched: dict[int, int] = {}  # ROI -> the missing person it looks for
+        for k, roi in self._missing(image, row):
+            if not any(_covers(r, roi, w, h, TRACKED) for r in rois):
+                searched[len(rois)] = k
+                rois.append(roi)
+                sources.append(-1)
         if row % DETECT_EVERY == 0 or not rois:
             for _, roi in detect_everywhere(self.models, image, s.min_detection_confidence):
                 if not any(_covers(r, roi, w, h, TRACKED) for r in rois):
@@ -137,7 +151,7 @@ class PeopleTracker:
             self._miss_all()
             return
         flags, lms, worlds = self.models.landmarks([image] * len(rois), np.stack(rois), s.mirror_average)
-        readings = self._bodies(image, flags, lms, sources)
+        readings = self._bodies(image, flags, lms, sources, searched)
         owners = self.crowd.step(row, [c for c, _ in readings])
         found = set()
         for owner, (_, j) in zip(owners, readings):
@@ -153,19 +167,42 @@ class PeopleTracker:
             if k not in found:
                 person.stream.lose()
 
+    def _missing(self, image: np.ndarray, row: int) -> list[tuple[int, np.ndarray]]:
+        """(person, ROI (5,)) where each person missing on the last frame, for less than ``SEARCH_FRAMES``, may be
+        on frame ``row`` (``MISSING_CROPS`` round ``core.crowd.Track.expected``), on the frames their search is due
+        (``core.person.Identity.search_due``)."""
+        h, w = image.shape[:2]
+        out = []
+        for k, person in enumerate(self.people):
+            track = self.crowd.tracks[k]
+            if person.stream.roi is None and track.rows and 0 < track.identity.missing < SEARCH_FRAMES \
+                    and track.identity.search_due():
+                expected = track.expected(row)
+                out += [(k, finder.roi_of_region(expected + [side * finder.BESIDE * expected[2], 0.0, 0.0, 0.0], w, h))
+                        for side in MISSING_CROPS]
+        return out
+
     def _miss_all(self) -> None:
         self.crowd.step(-1, [])
         for person in self.people:
             person.stream.lose()
 
-    def _bodies(self, image: np.ndarray, flags: np.ndarray, lms: np.ndarray,
-                sources: list[int]) -> list[tuple[Candidate, int]]:
-        """(candidate, index of its reading) of each distinct body the landmark model found."""
+    def _bodies(self, image: np.ndarray, flags: np.ndarray, lms: np.ndarray, sources: list[int],
+                searched: dict[int, int] | None = None) -> list[tuple[Candidate, int]]:
+        """(candidate, index of its reading) of each distinct body the landmark model found. A reading of a crop
+        that looks for a missing person (``searched``: reading -> their track) counts only where it looks like
+        them: a crop beside someone else reads a part of them too (the rendered three-person crossing: a crop
+        beside the walker in front, where the far walker hidden behind him was expected, read a body of the
+        walker's colours 0.17 region sides from him, which took the far walker's track)."""
         h, w = image.shape[:2]
+        searched = searched or {}
         found: list[tuple[float, int, np.ndarray, np.ndarray]] = []
         for j in np.flatnonzero(flags >= self.settings.min_tracking_confidence):
             pts = finder.pixels(lms[j, :NUM_BODY], w, h)
             region = region_of(pts)
+            if region is not None and j in searched \
+                    and self.crowd.tracks[searched[j]].identity.looks_like(appearance(image, pts)) is not True:
+                continue
             if region is not None:
                 # A tracked person's own reading first, then the surer: it keeps a body found twice.
                 found.append((float(sources[j] >= 0) + float(flags[j]), int(j), region, pts))

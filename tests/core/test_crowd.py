@@ -68,3 +68,73 @@ def test_short_tracks_are_dropped_and_ids_follow_first_appearance_then_size() ->
         crowd.step(row, candidates(people))
     assert len(crowd.tracks) == 3
     assert crowd.people(fps=30.0) == [0, 1]  # the glimpse (under half a second) is gone
+
+
+class _Reads:
+    """The landmark model, for ``core.pose_torch.people.PeopleTracker``: in an upright crop centred within 0.15 of its
+    side of a person's pelvis it reads that person (the one in front where two are there), with the two auxiliary
+    landmarks that place their next crop; nobody elsewhere. ``people``: this frame's (33, 3) landmarks (pixels,
+    visibility), nearest the camera first; ``image_size`` (w, h)."""
+
+    def __init__(self, image_size: tuple[int, int]) -> None:
+        self.people: list[np.ndarray] = []
+        self.size = np.array(image_size, np.float64)
+
+    def landmarks(self, images, rois, mirror_average=False):
+        n = len(rois)
+        flags, lms, worlds = np.zeros(n), np.full((n, 39, 5), 0.0), np.zeros((n, 39, 3))
+        for k, roi in enumerate(rois):
+            centre, side = roi[:2] * self.size, roi[2] * self.size[0]
+            for pts in self.people:
+                pelvis = pts[[23, 24], :2].mean(0)
+                if np.hypot(*(centre - pelvis)) < 0.15 * side and abs(roi[4]) < 0.3:
+                    flags[k] = 0.95
+                    lms[k, :33, :2], lms[k, :33, 3] = pts[:, :2] / self.size, pts[:, 2]
+                    reach = region_of(pts)[2] / 2.5  # aux: the pelvis and a point above it, as the model places them
+                    lms[k, 33, :2], lms[k, 34, :2] = pelvis / self.size, (pelvis - [0, reach]) / self.size
+                    break
+        return flags, lms, worlds
+
+
+def test_someone_the_detector_misses_is_found_again_after_someone_passes_in_front_of_them(monkeypatch) -> None:
+    """``--people all`` on the rendered three-person crossing: the far walker, hidden for ten frames behind the walker
+    in front, was not seen by the detector when he came out (frames 60-92), and his take bridged 28 frames where he
+    was in full view. A missing person is looked for where they were going, as one followed person is."""
+    pytest.importorskip("torch")
+    from core.pose_torch import people
+    from core.pose_torch.settings import TorchPoseSettings
+
+    def far(row: int) -> np.ndarray:  # walking left, 150 px tall
+        return _seen(standing(400 - 3 * row, 200, 150))
+
+    def near(row: int) -> np.ndarray:  # walking right in front of him, 200 px tall
+        return _seen(standing(200 + 5 * row, 205, 200))
+
+    model = _Reads((640, 360))
+    tracker = people.PeopleTracker(TorchPoseSettings(device="cpu", batch_size=1, hands=False), model)
+
+    def detected(models, image, score):  # both on the first frame, then nobody (the far walker's face turned away)
+        if tracker.crowd.tracks:
+            return []
+        size = np.array([640.0, 360.0])
+        return [(0.9, people.body.roi_from_points(pelvis / size, (pelvis - [0, region_of(p)[2] / 2.5]) / size, *size))
+                for p in model.people for pelvis in [p[[23, 24], :2].mean(0)]]
+
+    monkeypatch.setattr(people, "detect_everywhere", detected)
+    for row in range(50):
+        hidden = abs((400 - 3 * row) - (200 + 5 * row)) < 40  # behind the near walker, rows 20-29
+        model.people = [near(row)] + ([] if hidden else [far(row)])
+        image = painted(([] if hidden else [(far(row), GREEN, YELLOW)]) + [(near(row), RED, BLUE)])
+        tracker.step(image, row)
+    result = tracker.result(50, 30.0)
+    assert result.present.shape[0] == 2  # two people, no one else
+    far_id = next(p for p in range(2) if np.nanmean(result.landmarks[p, 0, [23, 24], 0]) * 640 > 300)
+    back = [row for row in range(30, 50) if not result.present[far_id, row]]
+    assert len(back) <= 3, back  # found again within a search or two of coming out
+    pelvis = result.landmarks[far_id, 49, [23, 24], :2].mean(0) * [640, 360]
+    assert np.hypot(*(pelvis - far(49)[[23, 24], :2].mean(0))) < 5.0
+
+
+def _seen(pts: np.ndarray) -> np.ndarray:
+    pts[(pts[:, :2] == 0).all(1), 2] = 0.0  # landmarks standing() does not place are not seen
+    return pts
