@@ -40,6 +40,12 @@ Figures (baselines measured in the same run):
   or given (``lagged_figures``); ``calib_<C>cam_motion_*`` (same suffixes)
   with the offsets the person's motion gives (``motion_sync_figures``:
   capture-multi without sound).
+- ``calib_subset_<ids>_centre_cm`` / ``_orient_deg``: the same calibration (true offsets and intrinsics) on
+  every other rig the take holds (``SUBSETS``: the four pairs of neighbouring phones, 90 degrees apart, the
+  four triples and all four; each on its first camera's clock), the worst camera after the joint similarity;
+  ``calib_subsets_mean_*`` / ``_worst_*`` over them. A change to the calibration is judged by these, not by
+  cameras 0-1 and all four alone: on the take a weighting that helps those two rigs often costs the others as
+  much.
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
@@ -209,6 +215,45 @@ def on_clock(clip, seqs, cameras: int) -> list:
     base = seqs[0]
     return [base] + [sync.resample(s, float(o), base.fps, base.num_frames)
                      for s, o in zip(seqs[1:cameras], clip.timing["offsets_seconds"][1:cameras])]
+
+
+SUBSETS = ((0, 1), (1, 2), (2, 3), (0, 3), (0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1, 2, 3))
+"""The take's rigs ``subset_figures`` calibrates: neighbouring phones (90 degrees apart), every triple, all four."""
+
+
+def subset_figures(clip, seqs) -> dict[str, float]:
+    """``calibrate_from_person`` (true offsets, true intrinsics) on every rig of ``SUBSETS``, each on its first
+    camera's clock: the worst camera's centre (cm) and orientation (degrees) error after the joint similarity,
+    per rig and their mean and worst over the rigs."""
+    from core.multiview import sync
+    from core.multiview.calibrate import calibrate_from_person
+    from core.multiview.compare import rig_errors
+    from core.multiview.rig import CameraRig
+
+    full, offsets = true_rig(clip, len(clip.views)), clip.timing["offsets_seconds"]
+    out: dict[str, float] = {}
+    rows = []
+    for subset in SUBSETS:
+        first, rest = seqs[subset[0]], subset[1:]
+        views = [first] + [sync.resample(seqs[c], float(offsets[c] - offsets[subset[0]]), first.fps, first.num_frames)
+                           for c in rest]
+        pick = list(subset)
+        truth = CameraRig([full.names[c] for c in pick], full.K[pick], full.R[pick], full.t[pick],
+                          full.image_sizes[pick], full.world_up)
+        centre, orient, _ = rig_errors(calibrate_from_person(views, list(truth.K)), truth, True)
+        key = "calib_subset_" + "".join(map(str, subset))
+        out[f"{key}_centre_cm"] = round(100 * float(centre.max()), 2)
+        out[f"{key}_orient_deg"] = round(float(orient.max()), 3)
+        rows.append((out[f"{key}_centre_cm"], out[f"{key}_orient_deg"]))
+    table = np.array(rows)
+    out.update({"calib_subsets_mean_centre_cm": round(float(table[:, 0].mean()), 2),
+                "calib_subsets_mean_orient_deg": round(float(table[:, 1].mean()), 3),
+                "calib_subsets_worst_centre_cm": round(float(table[:, 0].max()), 2),
+                "calib_subsets_worst_orient_deg": round(float(table[:, 1].max()), 3)})
+    print("  calibration from the person on every rig of the take (worst camera, cm / degrees): "
+          + ", ".join(f"{''.join(map(str, s))} {c:.1f} / {o:.2f}" for s, (c, o) in zip(SUBSETS, rows))
+          + f"; mean {out['calib_subsets_mean_centre_cm']:.2f} / {out['calib_subsets_mean_orient_deg']:.2f}")
+    return out
 
 
 def relative_rotation_errors(estimate, reference) -> np.ndarray:
@@ -528,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     motion_offsets = _motion_offsets(seqs)
     for cameras in (2, 4):
         results.update(calibration_figures(clip, seqs, cameras, motion_offsets))
+    results.update(subset_figures(clip, seqs))
 
     with tempfile.TemporaryDirectory(prefix="bench-multiview-") as tmp:
         single = Path(tmp) / "single.npz"
