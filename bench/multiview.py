@@ -11,7 +11,7 @@ clap and footsteps on its sound track. Cameras 0-1 are the 2-camera rig (90
 degrees apart), 0-2 the 3-camera one, 0-3 all four. All four film together
 only 3.15 s of its 5 (94 of camera 0's frames). ``--take long``
 (``LONG_FOUR_PHONES``: the same phones on 12 s of the same walk, rendered
-once, 25-60 minutes) gives them 10.15 s, 304 frames: the size of issue 20's
+once, about 30 minutes) gives them 10.15 s, 304 frames: the size of issue 20's
 calibration cost target (4 cameras x 300 frames); its figures go to
 ``results/multiview_long.json``. ``--only-calibration``: the sync and
 calibration figures alone (minutes), without the captures and fits.
@@ -49,8 +49,9 @@ Figures (baselines measured in the same run):
   capture-multi without sound); ``calib_<C>cam_sound_*`` with those the sound
   gives (``sync.audio_offsets``: capture-multi's default).
 - ``calib_subset_<ids>_centre_cm`` / ``_orient_deg``: the same calibration (true offsets and intrinsics;
-  ``calib_subset_sound_*`` / ``calib_subsets_sound_*`` at the sound's offsets) on every other rig the take holds (``SUBSETS``: the four pairs of neighbouring phones, 90 degrees apart, the
-  four triples and all four; each on its first camera's clock), the worst camera after the joint similarity;
+  ``calib_subset_sound_*`` / ``calib_subsets_sound_*`` at the sound's offsets) on every other rig the take
+  holds (``SUBSETS``: the four pairs of neighbouring phones, 90 degrees apart, the four triples and all four;
+  each on its first camera's clock), the worst camera after the joint similarity;
   ``calib_subsets_mean_*`` / ``_worst_*`` over them. A change to the calibration is judged by these, not by
   cameras 0-1 and all four alone: on the take a weighting that helps those two rigs often costs the others as
   much.
@@ -275,7 +276,8 @@ def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = 
     print(f"  calibration from the person on every rig of the take{f' (offsets from the {source})' * bool(source)} "
           "(worst camera, cm / degrees): "
           + ", ".join(f"{''.join(map(str, s))} {c:.1f} / {o:.2f}" for s, (c, o) in zip(SUBSETS, rows))
-          + f"; mean {out[f'calib_subsets_{tag}mean_centre_cm']:.2f} / {out[f'calib_subsets_{tag}mean_orient_deg']:.2f}")
+          + f"; mean {out[f'calib_subsets_{tag}mean_centre_cm']:.2f} / "
+          f"{out[f'calib_subsets_{tag}mean_orient_deg']:.2f}")
     return out
 
 
@@ -584,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the fit's cameras: the true rig, or calibrated from the person by capture-multi")
     parser.add_argument("--take", default="short", choices=tuple(TAKES),
                         help="short: 5 s, all four phones together for 94 frames; long: 12 s, 304 frames (the "
-                             "calibration cost target's size; rendered once, 25-60 minutes)")
+                             "calibration cost target's size; rendered once, about 30 minutes)")
     parser.add_argument("--only-calibration", action="store_true",
                         help="the sync and calibration figures alone, without the captures and fits")
     args = parser.parse_args(argv)

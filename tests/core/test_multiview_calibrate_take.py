@@ -122,3 +122,21 @@ def test_cameras_calibrated_from_the_person_are_refined_with_the_body_and_place_
         world = bench.score(path, clip.views[0], first, truth)["world_mpjpe_mm"]
     # (Seen: 46.3 mm; as calibrated 59.5-60.2.)
     assert world < 54.0, world
+
+
+def test_four_phones_filming_the_cost_targets_frames_are_calibrated_within_a_degree_and_a_half() -> None:
+    """On the long take (304 frames all four film; ``bench multiview --take long`` renders it, about 30 minutes) the
+    four cameras' orientations come within 1.05 degrees and the person's keypoints within 14 mm of where the
+    true rig puts them (the 5 s take: 2.29 degrees, 43 mm), though the centres stay 4-6 cm off."""
+    if not (cache_root() / "multiview" / f"{LONG_FOUR_PHONES.name}-{multiview_key(LONG_FOUR_PHONES)}"
+            / "multiview.npz").is_file():
+        pytest.skip("the long four-phone take is not cached: `python3 dev.py bench multiview --take long` renders it")
+    clip = prepare_multiview(LONG_FOUR_PHONES, log=lambda *_: None)
+    seqs, _ = bench.pose_sequences(clip)
+    truth = bench.true_rig(clip, 4)
+    views = bench.on_clock(clip, seqs, 4)
+    rig = calibrate_from_person(views, list(truth.K))
+    centre, orient, _ = rig_errors(rig, truth)
+    points = bench.keypoint_offsets_mm(views, rig, truth, True)
+    # (Seen: 6.1 cm / 1.05 degrees, keypoints 13.8 mm.)
+    assert orient.max() < 1.5 and points < 25.0 and centre.max() < 0.09, (centre, orient, points)
