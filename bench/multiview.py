@@ -1,13 +1,20 @@
 """Several phones against one: sync, calibration from the person and the multi-view fit, with exact truth (issue 20).
 
-    python3 dev.py bench multiview [--cameras 2,3,4] [--preset balanced] [--calibration truth|person]
+    python3 dev.py bench multiview [--take short|long] [--only-calibration] [--cameras 2,3,4] [--preset balanced]
+                                   [--calibration truth|person]
 
 The take (``groundtruth.multicam.FOUR_PHONES``, rendered once and cached): CMU
 01_03 filmed by four phones 90 degrees apart (heights 0.8-2 m, fields of view
 48-70 degrees, 640x360, 360x640 portrait, 480x360, 512x384; one at 25 fps,
 the others at 30; starts 0, 1.37, 0.62 and 1.85 s), each MP4 with the same
 clap and footsteps on its sound track. Cameras 0-1 are the 2-camera rig (90
-degrees apart), 0-2 the 3-camera one, 0-3 all four.
+degrees apart), 0-2 the 3-camera one, 0-3 all four. All four film together
+only 3.15 s of its 5 (94 of camera 0's frames). ``--take long``
+(``LONG_FOUR_PHONES``: the same phones on 12 s of the same walk, rendered
+once, about 30 minutes) gives them 10.15 s, 304 frames: the size of issue 20's
+calibration cost target (4 cameras x 300 frames); its figures go to
+``results/multiview_long.json``. ``--only-calibration``: the sync and
+calibration figures alone (minutes), without the captures and fits.
 
 Figures (baselines measured in the same run):
 
@@ -39,7 +46,15 @@ Figures (baselines measured in the same run):
   frame off their true offsets (``LAG_FRAMES``), the timing error not given
   or given (``lagged_figures``); ``calib_<C>cam_motion_*`` (same suffixes)
   with the offsets the person's motion gives (``motion_sync_figures``:
-  capture-multi without sound).
+  capture-multi without sound); ``calib_<C>cam_sound_*`` with those the sound
+  gives (``sync.audio_offsets``: capture-multi's default).
+- ``calib_subset_<ids>_centre_cm`` / ``_orient_deg``: the same calibration (true offsets and intrinsics;
+  ``calib_subset_sound_*`` / ``calib_subsets_sound_*`` at the sound's offsets) on every other rig the take
+  holds (``SUBSETS``: the four pairs of neighbouring phones, 90 degrees apart, the four triples and all four;
+  each on its first camera's clock), the worst camera after the joint similarity;
+  ``calib_subsets_mean_*`` / ``_worst_*`` over them. A change to the calibration is judged by these, not by
+  cameras 0-1 and all four alone: on the take a weighting that helps those two rigs often costs the others as
+  much.
 - ``calib_<C>cam_person_*`` / ``calib_<C>cam_refined_*`` (C = 2, 4): what
   ``capture-multi --calibration person`` does after its pose stage
   (``core.capture_multi.multiview_motion``, in this process on the cached
@@ -98,7 +113,7 @@ sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import accuracy as acc  # noqa: E402
 from _results import write_results  # noqa: E402
-from groundtruth.multicam import prepare_multiview  # noqa: E402
+from groundtruth.multicam import TAKES, prepare_multiview  # noqa: E402
 from groundtruth.truth import Clip  # noqa: E402
 
 
@@ -166,6 +181,17 @@ def pose_sequences(clip) -> tuple[list, list[float]]:
     return seqs, seconds
 
 
+def _sound_offsets(clip) -> np.ndarray | None:
+    """``sync.audio_offsets`` of every view (None when it gives no clear answer)."""
+    from core.errors import MocapError
+    from core.multiview import sync
+
+    try:
+        return np.asarray(sync.audio_offsets(list(clip.videos)), np.float64)
+    except MocapError:
+        return None
+
+
 def _motion_offsets(seqs) -> np.ndarray | None:
     """``sync.motion_offsets`` of every view (None when it gives no clear answer)."""
     from core.errors import MocapError
@@ -209,6 +235,50 @@ def on_clock(clip, seqs, cameras: int) -> list:
     base = seqs[0]
     return [base] + [sync.resample(s, float(o), base.fps, base.num_frames)
                      for s, o in zip(seqs[1:cameras], clip.timing["offsets_seconds"][1:cameras])]
+
+
+SUBSETS = ((0, 1), (1, 2), (2, 3), (0, 3), (0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1, 2, 3))
+"""The take's rigs ``subset_figures`` calibrates: neighbouring phones (90 degrees apart), every triple, all four."""
+
+
+def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = "") -> dict[str, float]:
+    """``calibrate_from_person`` (true offsets, true intrinsics) on every rig of ``SUBSETS``, each on its first
+    camera's clock: the worst camera's centre (cm) and orientation (degrees) error after the joint similarity,
+    per rig and their mean and worst over the rigs. ``offsets`` (C,) seconds: the views synced so instead of at
+    the true offsets, keys ``calib_subset_<source>_*`` / ``calib_subsets_<source>_*``."""
+    from core.multiview import sync
+    from core.multiview.calibrate import calibrate_from_person
+    from core.multiview.compare import rig_errors
+    from core.multiview.rig import CameraRig
+
+    full = true_rig(clip, len(clip.views))
+    offsets = clip.timing["offsets_seconds"] if offsets is None else offsets
+    tag = f"{source}_" if source else ""
+    out: dict[str, float] = {}
+    rows = []
+    for subset in SUBSETS:
+        first, rest = seqs[subset[0]], subset[1:]
+        views = [first] + [sync.resample(seqs[c], float(offsets[c] - offsets[subset[0]]), first.fps, first.num_frames)
+                           for c in rest]
+        pick = list(subset)
+        truth = CameraRig([full.names[c] for c in pick], full.K[pick], full.R[pick], full.t[pick],
+                          full.image_sizes[pick], full.world_up)
+        centre, orient, _ = rig_errors(calibrate_from_person(views, list(truth.K)), truth, True)
+        key = f"calib_subset_{tag}" + "".join(map(str, subset))
+        out[f"{key}_centre_cm"] = round(100 * float(centre.max()), 2)
+        out[f"{key}_orient_deg"] = round(float(orient.max()), 3)
+        rows.append((out[f"{key}_centre_cm"], out[f"{key}_orient_deg"]))
+    table = np.array(rows)
+    out.update({f"calib_subsets_{tag}mean_centre_cm": round(float(table[:, 0].mean()), 2),
+                f"calib_subsets_{tag}mean_orient_deg": round(float(table[:, 1].mean()), 3),
+                f"calib_subsets_{tag}worst_centre_cm": round(float(table[:, 0].max()), 2),
+                f"calib_subsets_{tag}worst_orient_deg": round(float(table[:, 1].max()), 3)})
+    print(f"  calibration from the person on every rig of the take{f' (offsets from the {source})' * bool(source)} "
+          "(worst camera, cm / degrees): "
+          + ", ".join(f"{''.join(map(str, s))} {c:.1f} / {o:.2f}" for s, (c, o) in zip(SUBSETS, rows))
+          + f"; mean {out[f'calib_subsets_{tag}mean_centre_cm']:.2f} / "
+          f"{out[f'calib_subsets_{tag}mean_orient_deg']:.2f}")
+    return out
 
 
 def relative_rotation_errors(estimate, reference) -> np.ndarray:
@@ -261,7 +331,8 @@ def shared_tilt(views, estimate, reference) -> dict[str, float]:
             "lift_mm": round(1000.0 * lift, 1), "up_deg": round(float(np.degrees(np.arccos(cos))), 2)}
 
 
-def calibration_figures(clip, seqs, cameras: int, motion_offsets: np.ndarray | None = None) -> dict[str, float]:
+def calibration_figures(clip, seqs, cameras: int, motion_offsets: np.ndarray | None = None,
+                        sound_offsets: np.ndarray | None = None) -> dict[str, float]:
     from core.multiview.calibrate import calibrate_from_person
     from core.multiview.compare import rig_errors
 
@@ -300,6 +371,8 @@ def calibration_figures(clip, seqs, cameras: int, motion_offsets: np.ndarray | N
     out.update(lagged_figures(clip, seqs, sub, key))
     if motion_offsets is not None:
         out.update(motion_sync_figures(clip, seqs, sub, key, motion_offsets))
+    if sound_offsets is not None:
+        out.update(motion_sync_figures(clip, seqs, sub, key, sound_offsets, "sound"))
     return out
 
 
@@ -321,14 +394,16 @@ def lagged_figures(clip, seqs, truth, key: str) -> dict[str, float]:
                            np.r_[0.0, -np.asarray(LAG_FRAMES[:C - 1]) / fps[1:C]])
 
 
-def motion_sync_figures(clip, seqs, truth, key: str, offsets: np.ndarray) -> dict[str, float]:
+def motion_sync_figures(clip, seqs, truth, key: str, offsets: np.ndarray, source: str = "motion") -> dict[str, float]:
     """``lagged_figures`` with the offsets ``sync.motion_offsets`` found for the four videos (``_motion``,
-    ``_motion_timing``): what ``capture-multi`` calibrates on without sound."""
+    ``_motion_timing``): what ``capture-multi`` calibrates on without sound; ``source="sound"`` with those of
+    ``sync.audio_offsets`` (``_sound``, ``_sound_timing``): what it calibrates on by default."""
     from core.multiview import sync
 
     base, C = seqs[0], truth.num_cameras
     views = [base] + [sync.resample(s, float(o), base.fps, base.num_frames) for s, o in zip(seqs[1:C], offsets[1:C])]
-    return _offset_figures(views, truth, key, "_motion", "the offsets from the person's motion",
+    what = "the offsets from the person's motion" if source == "motion" else "the offsets from the sound"
+    return _offset_figures(views, truth, key, f"_{source}", what,
                            np.asarray(clip.timing["offsets_seconds"][:C]) - offsets[:C])
 
 
@@ -509,12 +584,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default="balanced", choices=("fast", "balanced", "accurate"))
     parser.add_argument("--calibration", default="truth", choices=("truth", "person"),
                         help="the fit's cameras: the true rig, or calibrated from the person by capture-multi")
+    parser.add_argument("--take", default="short", choices=tuple(TAKES),
+                        help="short: 5 s, all four phones together for 94 frames; long: 12 s, 304 frames (the "
+                             "calibration cost target's size; rendered once, about 30 minutes)")
+    parser.add_argument("--only-calibration", action="store_true",
+                        help="the sync and calibration figures alone, without the captures and fits")
     args = parser.parse_args(argv)
+    name = "multiview" if args.take == "short" else f"multiview_{args.take}"
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
     counts = [int(c) for c in args.cameras.split(",")]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}")
-    clip = prepare_multiview(python=python)
+    clip = prepare_multiview(TAKES[args.take], python=python)
     timing = clip.timing
     starts, fps = timing["start_seconds"], timing["fps"]
     results: dict[str, float | str | int] = {"take": clip.spec.name, "cameras": len(clip.views),
@@ -526,8 +607,15 @@ def main(argv: list[str] | None = None) -> int:
         results[f"pose_seconds_cam{k}"] = round(s, 1)
     results.update(sync_figures(clip, seqs))
     motion_offsets = _motion_offsets(seqs)
+    sound_offsets = _sound_offsets(clip)
     for cameras in (2, 4):
-        results.update(calibration_figures(clip, seqs, cameras, motion_offsets))
+        results.update(calibration_figures(clip, seqs, cameras, motion_offsets, sound_offsets))
+    results.update(subset_figures(clip, seqs))
+    if sound_offsets is not None:
+        results.update(subset_figures(clip, seqs, sound_offsets, "sound"))
+    if args.only_calibration:
+        print(f"wrote {write_results(name, results)}")
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-multiview-") as tmp:
         single = Path(tmp) / "single.npz"
@@ -538,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
             results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp)))
             if motion_offsets is not None:
                 results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp), motion_offsets))
-            write_results("multiview", results)
+            write_results(name, results)
         for cameras in counts:
             first = int(np.ceil((starts[:cameras].max() - starts[0]) * fps[0] - 1e-9))
             out = Path(tmp) / f"multi{cameras}.npz"
@@ -575,8 +663,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{one['wa_mpjpe_mm']:.0f}), skate "
                   f"{many['skate_world_mm']:.1f} vs {one['skate_world_mm']:.1f} mm, {wall:.0f} s = "
                   f"{results[f'{key}.cost_ratio']:.2f}x its own pose stage ({pose:.0f} s)")
-            write_results("multiview", results)
-    path = write_results("multiview", results)
+            write_results(name, results)
+    path = write_results(name, results)
     print(f"wrote {path}")
     return 0
 
