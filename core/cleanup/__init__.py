@@ -277,6 +277,25 @@ def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support:
     }
 
 
+def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """(T, 3) root translation of ``motion`` with its pelvis back on the camera ray through ``fitted_pelvis`` (T, 3,
+    the fit's, same world) at the depth the cleanup gave it, away from planted feet (``contacts`` (T, 4); faded in
+    over a Gaussian of ``sigma`` frames): without a planted foot (a jump's or a flip's flight) the root's moves that
+    carry stances' corrections across the flight moved the body off its place in the picture."""
+    from scipy.ndimage import gaussian_filter1d
+
+    trans = np.asarray(motion.trans, np.float64)
+    near = np.clip(2.0 * gaussian_filter1d(contacts.any(axis=1).astype(np.float64), sigma, mode="nearest"), 0.0, 1.0)
+    if near.min() >= 1.0:
+        return trans
+    centre = camera_centre(motion)
+    pelvis = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)[0][:, 0].astype(np.float64)
+    ray = np.asarray(fitted_pelvis, np.float64) - centre
+    ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-9)
+    target = centre + np.linalg.norm(pelvis - centre, axis=1, keepdims=True) * ray
+    return trans + (1.0 - near)[:, None] * (target - pelvis)
+
+
 def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), *,
                  progress: Callable[[int, int], None] | None = None,
                  contacts: np.ndarray | None = None) -> CleanupResult:
@@ -323,6 +342,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     # The levels the planted soles stand on (a box, the floor): anchors, locks and figures use them.
     out.ground = find_levels(points[..., 2] - heights[None, :], contacts, settings.levels)
     support = out.ground.support()
+    fitted_pelvis = forward_kinematics(out.poses, out.rest_joints, out.trans)[0][:, 0] if filmed else None
     if anchoring:
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor, support).correction).astype(np.float32)
     if progress:
@@ -333,6 +353,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
                                  camera=camera_centre(out) if filmed else None,
                                  focal=float(np.asarray(out.camera_intrinsics)[0, 0]) if filmed else None)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
+    if fitted_pelvis is not None:  # the picture has the pelvis where the fit put it: in flight, keep it there
+        out.trans = in_the_picture(out, fitted_pelvis, contacts).astype(np.float32)
     if progress:
         progress(3, 4)
 

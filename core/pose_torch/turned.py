@@ -67,6 +67,12 @@ WIDE_STEP_DEGREES = 30.0
 """Turn between the crops of a short trunk's second look (eleven crops besides the reading's own; on the frames
 above, the crops within 15-30 degrees of the body read it whole: trunk 0.75-0.85 of the usual length, pelvis
 0.01-0.06 of the height off)."""
+WIDE_REACH_DEGREES = MAX_TURN_DEGREES + WIDE_STEP_DEGREES
+"""A short trunk's second look reads only the crops turned within this of the last kept reading: a reading kept is
+turned less than :data:`MAX_TURN_DEGREES` from it, and a crop reads the body whole within 15-30 degrees of it, so
+the crops beyond are a cost with nothing to keep (four crops of the eleven when the reading in hand is turned as the
+last one; none of the rendered acrobatics' kept readings came from a crop further than 49 degrees from the last, and
+the demo's flip took nine of these looks, 1.9 s of CPU, keeping none)."""
 SAME_HIPS = 0.2
 """A short trunk's second look keeps the reading in hand where the reading it found has the mid-hip within this
 share of the usual trunk length of the hand's (the body read alike, or read coming out of a misreading)."""
@@ -194,9 +200,11 @@ class TurnedLook:
         """A turned body read with a short trunk (``trunk`` pixels, ``usual`` its usual length; see
         :data:`SHORT_TRUNK`): read again in the crop turned every :data:`WIDE_STEP_DEGREES` from the reading's
         own turn ``own``; the reading kept as :data:`LONGER_TRUNK` says, else None (keep the one in hand)."""
-        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(1, round(360 / WIDE_STEP_DEGREES))]
-        look = self._look(image, points, angles, mirror_average)
         last = self._rotations[-1] if self._rotations else None
+        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(1, round(360 / WIDE_STEP_DEGREES))]
+        if last is not None:  # only crops that can read the body turned as far as it turns in a frame
+            angles = [a for a in angles if abs(_wrap(a - last)) <= math.radians(WIDE_REACH_DEGREES)]
+        look = self._look(image, points, angles, mirror_average)
         # Following a misreading out (the last frame's reading was this look's), any longer trunk will do: the
         # misreading fades over a few frames (getup_facedown 71-76: trunks of 0.6-0.75 of the usual length).
         longer = 1.0 if self._wide else LONGER_TRUNK
