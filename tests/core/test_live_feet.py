@@ -11,6 +11,7 @@ from core.cleanup.floor import PROXY_INDEX
 from core.cleanup.root import IMAGE_FEET
 from core.landmarks import BODY, NUM_BODY
 from core.live.footlock import END_METRES, PLACE_STEP, RELEASE_STEP, SPAN, CausalFootLock, StillFeet
+from tests.testdata.live_frames import letterboxed_frames
 
 UP = np.array([0.0, -1.0, 0.0])  # a level camera: up is the image's -y
 
@@ -129,19 +130,14 @@ def test_the_second_look_finds_the_man_where_the_tracker_took_the_woman(demo_vid
     tracker holds the woman walking by (left of the picture) and, with her greyed out, finds nobody while the man
     lands his flip off the box; a crop where he should be finds him again on several of those frames, and never
     the woman."""
-    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("cv2")
     from core.live.follow import LiveFollow
     from core.live.pose import FramePose
     from core.live.search import CropSearch
 
-    cap = cv2.VideoCapture(str(demo_video))
     follow, again, kept = LiveFollow(), 0, []
     with FramePose() as pose, CropSearch() as search:
-        for index in range(201):
-            ok, bgr = cap.read()
-            assert ok
-            small = cv2.resize(bgr, (640, 360), interpolation=cv2.INTER_AREA)
-            rgb = cv2.cvtColor(cv2.copyMakeBorder(small, 60, 60, 0, 0, cv2.BORDER_CONSTANT), cv2.COLOR_BGR2RGB)
+        for index, rgb in letterboxed_frames(demo_video, 201):
             seq = pose.process(follow.frame(rgb), index, 30.0)
             if not follow.check(rgb, seq):
                 found = search(rgb, follow, index, 30.0)
@@ -149,6 +145,5 @@ def test_the_second_look_finds_the_man_where_the_tracker_took_the_woman(demo_vid
                 seq = found or seq
             if seq.present[0] and index >= 150:
                 kept.append(0.5 * (seq.body_2d[0, BODY["left_hip"], 0] + seq.body_2d[0, BODY["right_hip"], 0]))
-    cap.release()
     assert again >= 4 and search.found == again
     assert min(kept) > 200.0  # the man is at x 280-400, the woman under 130

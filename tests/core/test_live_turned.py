@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.landmarks import BODY
+from tests.testdata.live_frames import letterboxed_frames
 
 MID_FLIP = range(168, 181)
 """The demo's frames where the man is in the air, turning (MediaPipe's tracker lost him on 167)."""
@@ -26,22 +27,17 @@ def _live(demo_video, turned_look: bool) -> tuple[dict[int, np.ndarray], dict[in
     """The demo letterboxed into 640x480 (as the live bench plays it), frames 0-185, through the live engine's
     pose, follow and second looks (the turned look first, as the engine, or the crop's alone): the body taken
     for the man on each frame of the flip found again by a second look (2D, world), and the turned looks' count."""
-    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("cv2")
     from core.live.follow import LiveFollow
     from core.live.pose import FramePose
     from core.live.search import SEARCH_SECONDS, CropSearch
     from core.live.turned import TurnedSearch
 
-    cap = cv2.VideoCapture(str(demo_video))
     follow, turned = LiveFollow(), TurnedSearch(SEARCH_SECONDS)
     found_2d: dict[int, np.ndarray] = {}
     found_world: dict[int, np.ndarray] = {}
     with FramePose() as pose, CropSearch() as search:
-        for index in range(186):
-            ok, bgr = cap.read()
-            assert ok
-            small = cv2.resize(bgr, (640, 360), interpolation=cv2.INTER_AREA)
-            rgb = cv2.cvtColor(cv2.copyMakeBorder(small, 60, 60, 0, 0, cv2.BORDER_CONSTANT), cv2.COLOR_BGR2RGB)
+        for index, rgb in letterboxed_frames(demo_video, 186):
             seq = pose.process(follow.frame(rgb), index, 30.0)
             if follow.check(rgb, seq, index / 30.0):
                 continue
@@ -49,7 +45,6 @@ def _live(demo_video, turned_look: bool) -> tuple[dict[int, np.ndarray], dict[in
             found = found or search(rgb, follow, index, 30.0)
             if found is not None:
                 found_2d[index], found_world[index] = found.body_2d[0].copy(), found.body_world[0].copy()
-    cap.release()
     return found_2d, found_world, turned.found
 
 
