@@ -277,15 +277,19 @@ def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support:
     }
 
 
-def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarray, margin: int = 1,
+                   sigma: float = 2.0) -> np.ndarray:
     """(T, 3) root translation of ``motion`` with its pelvis back on the camera ray through ``fitted_pelvis`` (T, 3,
-    the fit's, same world) at the depth the cleanup gave it, away from planted feet (``contacts`` (T, 4); faded in
-    over a Gaussian of ``sigma`` frames): without a planted foot (a jump's or a flip's flight) the root's moves that
-    carry stances' corrections across the flight moved the body off its place in the picture."""
-    from scipy.ndimage import gaussian_filter1d
+    the fit's, same world) at the depth the cleanup gave it, away from planted feet: frames with a contact
+    (``contacts`` (T, 4)) and ``margin`` frames either side keep the root the foot lock gave them, and the return
+    fades in over a Gaussian of ``sigma`` frames beyond (a touch-down of a frame or two is planted whole; the
+    lock's eases beyond it give way to the picture). Without a planted foot (a jump's or a flip's flight) the
+    root's moves that carry stances' corrections across the flight moved the body off its place in the picture."""
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
     trans = np.asarray(motion.trans, np.float64)
-    near = np.clip(2.0 * gaussian_filter1d(contacts.any(axis=1).astype(np.float64), sigma, mode="nearest"), 0.0, 1.0)
+    held = maximum_filter1d(contacts.any(axis=1).astype(np.float64), size=2 * margin + 1, mode="nearest")
+    near = np.maximum(held, np.clip(2.0 * gaussian_filter1d(held, sigma, mode="nearest"), 0.0, 1.0))
     if near.min() >= 1.0:
         return trans
     centre = camera_centre(motion)

@@ -245,7 +245,7 @@ class _Session:
         seq = pose.process(seen, frame.index, self.fps)
         checked = time.perf_counter()
         if self.follow is not None and self.search is not None and not self.follow.check(frame.rgb, seq, frame.time):
-            seq = self._second_look(frame, checked) or seq
+            seq = self._second_look(frame, time.perf_counter()) or seq
         done = time.perf_counter()
         self.stage_ms["pose"].append(1000.0 * (checked - posed))
         self.stage_ms["follow"].append(1000.0 * (posed - began + done - checked))
@@ -355,6 +355,7 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
     for message in body.warnings:
         send({"event": "warning", "message": message})
     source = LiveSource(settings.source, realtime=settings.realtime, max_side=settings.max_side).start()
+    session: _Session | None = None
     try:
         send({"event": "stage", "stage": "live", "message": f"opening {settings.source} ({source.kind})"})
         first = _first_frame(source, cancelled)
@@ -362,6 +363,8 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
         session.run(first, cancelled)
     finally:
         source.close()
+        if session is not None and session.turned is not None:
+            session.turned.close()
     if source.error:
         send({"event": "warning", "message": source.error})
     if session.stalled:

@@ -124,13 +124,19 @@ class TurnedSearch:
         return self.error is None and (self._models is not None or self._loading is None or self.wait)
 
     def models(self):
+        """The networks, waiting for their loading thread if one runs; None when they could not be loaded (``error``
+        says why: the session goes on without the turned look, and says so when it ends)."""
         if self._loading is not None:
             self._loading.join()
-        if self._models is None:
+        elif self._models is None and self.error is None:
             self._load()
-            if self.error is not None:
-                raise RuntimeError(self.error)
         return self._models
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Wait (at most ``timeout`` seconds) for a loading thread still importing or tracing, so a short session
+        does not end the interpreter under it."""
+        if self._loading is not None:
+            self._loading.join(timeout)
 
     def readings(self, rgb: np.ndarray, rois: np.ndarray, rotation: float, index: int,
                  fps: float) -> list[tuple[PoseSequence, np.ndarray]]:
@@ -144,6 +150,8 @@ class TurnedSearch:
 
         height, width = rgb.shape[:2]
         models = self.models()
+        if models is None:
+            return []
         with one_cpu_thread():
             flags, lms, worlds = models.landmarks([rgb] * len(rois), rois)
             keep = [int(k) for k in np.argsort(-flags, kind="stable") if flags[k] >= self.min_presence]

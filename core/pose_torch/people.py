@@ -142,9 +142,13 @@ class PeopleTracker:
                 searched[len(rois)] = k
                 rois.append(roi)
                 sources.append(-1)
-        if row % DETECT_EVERY == 0 or not rois:
+        # The detector is asked as when nobody is missing (a search crop is no tracked body: with nobody tracked it
+        # looks on every frame), and a body it finds counts unless a tracked region covers it: one a search crop
+        # covers is read as well, and kept where the crop's reading is not the missing person (``_bodies``).
+        held = [roi for _, roi in tracked]
+        if row % DETECT_EVERY == 0 or not held:
             for _, roi in detect_everywhere(self.models, image, s.min_detection_confidence):
-                if not any(_covers(r, roi, w, h, TRACKED) for r in rois):
+                if not any(_covers(r, roi, w, h, TRACKED) for r in held):
                     rois.append(roi)
                     sources.append(-1)
         if not rois:

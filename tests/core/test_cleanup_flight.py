@@ -42,3 +42,24 @@ def test_a_jump_across_the_view_stays_on_its_place_in_the_picture() -> None:
     assert moved[44:53].max() < 1.0, moved[44:53]
     held = out.contacts.any(axis=1)
     assert moved[held].max() < 5.0  # the stances keep what the lock does there
+
+
+def test_a_brief_touch_down_keeps_the_locks_root_on_its_frames() -> None:
+    """A contact of one or two frames (a touch between two hops) is planted by the foot lock: the flight's return
+    to the picture leaves its frames and one either side as the lock made them (with a Gaussian fade alone it moved
+    the root 25-75% of the way back there, after the legs were solved: a planted foot moved)."""
+    from core.cleanup import in_the_picture
+
+    motion, _ = synthetic_walk(40)
+    seen = to_camera(motion)
+    fitted = forward_kinematics(seen.poses.astype(np.float64), seen.rest_joints, seen.trans)[0][:, 0]
+    locked = seen.trans.astype(np.float64).copy()
+    locked[:, 0] += 0.05  # the lock moved the root 5 cm off the fit's ray everywhere
+    seen.trans = locked.astype(np.float32)
+    for touch in ([20], [20, 21]):
+        contacts = np.zeros((40, 4), bool)
+        contacts[touch, 0] = True
+        out = in_the_picture(seen, fitted, contacts)
+        kept = np.arange(touch[0] - 1, touch[-1] + 2)
+        np.testing.assert_allclose(out[kept], locked[kept], atol=1e-6)
+        assert np.abs(out[:10] - locked[:10]).max() > 0.02  # far from the touch the root goes back to the ray

@@ -128,7 +128,12 @@ def test_sigterm_cancels_and_leaves_no_file(short_clip: Path, tmp_path: Path) ->
         if first.get("event") == "progress":
             break
     proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=120)
+    try:
+        rest, _ = proc.communicate(timeout=120)
+    finally:  # an engine that ignored the signal is not left running
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     events = [json.loads(line) for line in rest.splitlines() if line.strip()]
     assert proc.returncode == 130
     assert [e["event"] for e in events if e["event"] in ("done", "error")] == ["error"]

@@ -28,6 +28,7 @@ def _live(demo_video, turned_look: bool) -> tuple[dict[int, np.ndarray], dict[in
     pose, follow and second looks (the turned look first, as the engine, or the crop's alone): the body taken
     for the man on each frame of the flip found again by a second look (2D, world), and the turned looks' count."""
     pytest.importorskip("cv2")
+    pytest.importorskip("torch")
     from core.live.follow import LiveFollow
     from core.live.pose import FramePose
     from core.live.search import SEARCH_SECONDS, CropSearch
@@ -115,6 +116,7 @@ def test_a_reading_shrinking_frame_by_frame_is_not_followed_below_half_the_perso
     speed run's clip: MediaPipe's body of the man was then far from where he was expected, and the woman was
     streamed.)"""
     pytest.importorskip("cv2")
+    pytest.importorskip("torch")
     from core.landmarks import PoseSequence
     from core.live.turned import TurnedSearch
     from tests.core.test_person import BLUE, RED, painted
@@ -136,6 +138,7 @@ def test_an_upright_person_expected_upright_is_left_to_the_crop_look(posture: st
     """MediaPipe misses a frame of a man standing: the turned look does not look (an upright person is the crop
     look's to find, MediaPipe's detector first); for a man lying, it does and finds him."""
     pytest.importorskip("cv2")
+    pytest.importorskip("torch")
     from core.landmarks import PoseSequence
     from core.live.turned import TurnedSearch
     from tests.core.test_live_follow import standing
@@ -148,3 +151,20 @@ def test_an_upright_person_expected_upright_is_left_to_the_crop_look(posture: st
     assert not follow.check(image, PoseSequence.empty(1, 30.0, (640, 360)), 10 / 30.0)
     look = TurnedSearch(1.0, models=OneReading(reading, 640, 360))
     assert (look(image, follow, 10, 30.0) is not None) == taken and look.looks == int(taken)
+
+
+def test_networks_that_cannot_be_loaded_leave_the_session_without_the_turned_look(monkeypatch) -> None:
+    """A torch that fails to load (a broken install) is no crash in the pose thread: the look finds nothing, and
+    ``error`` says why (the session ends with it as a warning)."""
+    from core.live import turned as turned_module
+
+    def broken(self) -> None:
+        self.error = "the turned look's networks could not be loaded: no torch"
+
+    monkeypatch.setattr(turned_module.TurnedSearch, "_load", broken)
+    for wait in (False, True):
+        look = turned_module.TurnedSearch(1.0, wait=wait).load()
+        look.close()
+        rgb = np.zeros((480, 640, 3), np.uint8)
+        assert look.readings(rgb, np.array([[0.5, 0.5, 0.3, 0.3, 0.0]]), 0.0, 0, 30.0) == []
+        assert look.models() is None and not look.ready and "no torch" in (look.error or "")
