@@ -27,7 +27,8 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
-from .contacts import ContactSettings, detect_contacts, horizontal_speed, median_filter, moving_average, still_feet
+from .contacts import (ContactSettings, detect_contacts, gaussian_smooth, horizontal_speed, median_filter, moving_average,
+                       running_max, still_feet)
 from .floor import (
     PROXY_INDEX,
     Floor,
@@ -285,11 +286,9 @@ def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarr
     fades in over a Gaussian of ``sigma`` frames beyond (a touch-down of a frame or two is planted whole; the
     lock's eases beyond it give way to the picture). Without a planted foot (a jump's or a flip's flight) the
     root's moves that carry stances' corrections across the flight moved the body off its place in the picture."""
-    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
-
     trans = np.asarray(motion.trans, np.float64)
-    held = maximum_filter1d(contacts.any(axis=1).astype(np.float64), size=2 * margin + 1, mode="nearest")
-    near = np.maximum(held, np.clip(2.0 * gaussian_filter1d(held, sigma, mode="nearest"), 0.0, 1.0))
+    held = running_max(contacts.any(axis=1).astype(np.float64), 2 * margin + 1)
+    near = np.maximum(held, np.clip(2.0 * gaussian_smooth(held, sigma, truncate=4.0), 0.0, 1.0))
     if near.min() >= 1.0:
         return trans
     centre = camera_centre(motion)

@@ -117,6 +117,29 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+def gaussian_smooth(x: np.ndarray, sigma: float, truncate: float = 3.0) -> np.ndarray:
+    """Gaussian smoothing over axis 0 with ``sigma`` frames, the kernel cut at ``truncate`` sigmas, the edges
+    repeated (numpy only: cleanup runs in Blender's Python too, which has no SciPy)."""
+    x = np.asarray(x, np.float64)
+    if sigma <= 0 or x.shape[0] < 2:
+        return x.copy()
+    radius = int(truncate * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    padded = np.concatenate([np.repeat(x[:1], radius, 0), x, np.repeat(x[-1:], radius, 0)], 0)
+    return np.apply_along_axis(lambda s: np.convolve(s, kernel, mode="valid"), 0, padded)
+
+
+def running_max(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred running maximum of (T,) ``x`` over ``window`` (odd) frames, the edges repeated."""
+    x = np.asarray(x, np.float64)
+    half = window // 2
+    if half <= 0:
+        return x.copy()
+    padded = np.concatenate([np.repeat(x[:1], half), x, np.repeat(x[-1:], half)])
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).max(axis=-1)
+
+
 def median_filter(x: np.ndarray, window: int) -> np.ndarray:
     """Centred running median over axis 0, NaN ignored (edges use the frames available)."""
     x = np.asarray(x, np.float64)

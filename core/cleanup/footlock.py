@@ -35,7 +35,7 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..rotations import matrix_to_axis_angle, rotation_between
 from ..skeleton import JOINT_INDEX
-from .contacts import FEET, segments
+from .contacts import FEET, gaussian_smooth, segments
 
 LEGS = {
     side: tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot"))
@@ -240,11 +240,7 @@ def root_shift(points: np.ndarray, targets: np.ndarray, weights: np.ndarray, sig
     frames = np.arange(T)
     shift = np.stack([np.interp(frames, frames[held], offset[held, k]) for k in range(2)], axis=1)
     if sigma > 0 and T > 2:
-        radius = int(3 * sigma)
-        kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-        kernel /= kernel.sum()
-        padded = np.concatenate([np.repeat(shift[:1], radius, 0), shift, np.repeat(shift[-1:], radius, 0)])
-        shift = np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(2)], axis=1)
+        shift = gaussian_smooth(shift, sigma)
     return shift
 
 
