@@ -216,7 +216,7 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
         # are measured from it, so its stances start contacts as the floor's do (``levels.raised_levels``;
         # "always" too: its feet are low on the box).
         still = still_feet(image_speed, velocity[..., 2], settings.contacts)
-        pelvis = np.asarray(motion.rest_joints, np.float64)[0, 2] + np.asarray(motion.trans, np.float64)[:, 2]
+        pelvis = pelvis_positions(motion)[:, 2]
         raised, spans = raised_levels(sole_height, still & seen, settings.contacts.height_on_still, settings.levels,
                                       pelvis_height=pelvis, leg_length=sum(leg_bones(motion.rest_joints, "left")))
         sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach, spans,
@@ -278,6 +278,12 @@ def _figures(motion: Motion, heights: np.ndarray, contacts: np.ndarray, support:
     }
 
 
+def pelvis_positions(motion: Motion) -> np.ndarray:
+    """(T, 3) float64 the pelvis in the take's world: the rest pelvis moved by ``trans`` (the root turns about it,
+    so no forward kinematics is needed)."""
+    return np.asarray(motion.rest_joints, np.float64)[0] + np.asarray(motion.trans, np.float64)
+
+
 def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarray, margin: int = 1,
                    sigma: float = 2.0) -> np.ndarray:
     """(T, 3) root translation of ``motion`` with its pelvis back on the camera ray through ``fitted_pelvis`` (T, 3,
@@ -292,7 +298,7 @@ def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarr
     if near.min() >= 1.0:
         return trans
     centre = camera_centre(motion)
-    pelvis = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)[0][:, 0].astype(np.float64)
+    pelvis = pelvis_positions(motion)
     ray = np.asarray(fitted_pelvis, np.float64) - centre
     ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-9)
     target = centre + np.linalg.norm(pelvis - centre, axis=1, keepdims=True) * ray
@@ -345,7 +351,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     # The levels the planted soles stand on (a box, the floor): anchors, locks and figures use them.
     out.ground = find_levels(points[..., 2] - heights[None, :], contacts, settings.levels)
     support = out.ground.support()
-    fitted_pelvis = forward_kinematics(out.poses, out.rest_joints, out.trans)[0][:, 0] if filmed else None
+    fitted_pelvis = pelvis_positions(out) if filmed else None
     if anchoring:
         out.trans = (out.trans + anchor_root(out, contacts, settings.anchor, support).correction).astype(np.float32)
     if progress:

@@ -145,7 +145,7 @@ class TurnedSearch:
         (radians) first: each as frame ``index`` of a one-frame sequence in the whole frame's pixels (world
         landmarks in the frame's view), with the crop it points to next."""
         from ..pose_torch import body
-        from ..pose_torch.finder import pixels
+        from ..pose_torch.finder import pixels, read_again
         from ..pose_torch.networks import one_cpu_thread
 
         height, width = rgb.shape[:2]
@@ -153,14 +153,11 @@ class TurnedSearch:
         if models is None:
             return []
         with one_cpu_thread():
-            flags, lms, worlds = models.landmarks([rgb] * len(rois), rois)
-            keep = [int(k) for k in np.argsort(-flags, kind="stable") if flags[k] >= self.min_presence]
-            again = np.stack([body.roi_from_points(lms[k, 33, :2], lms[k, 34, :2], width, height) for k in keep]) \
-                if keep else np.zeros((0, 5))
-            flags2, lms2, worlds2 = models.landmarks([rgb] * len(again), again) if keep else (None, None, None)
+            keep, (flags, lms, worlds), again, (flags2, lms2, worlds2) = read_again(models, rgb, rois, self.min_presence)
         self.crops += len(rois) + len(again)
         out = []
-        for j, k in enumerate(keep):
+        for j in np.argsort(-flags[keep], kind="stable"):  # the surest first
+            k = keep[j]
             # The second reading, where the network is present in it; else the first (the body read at the
             # edge of the crop it points to, say).
             lm, world = (lms2[j], worlds2[j]) if flags2[j] >= self.min_presence else (lms[k], worlds[k])

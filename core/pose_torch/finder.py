@@ -101,6 +101,27 @@ def roi_of_region(region: np.ndarray, w: int, h: int) -> np.ndarray:
     return np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, region[3]])
 
 
+def beside(region: np.ndarray, sides, w: int, h: int) -> list[np.ndarray]:
+    """ROIs of ``region`` (4,) upright and moved ``sides`` times ``BESIDE`` of its side across (0: on it): where
+    someone hidden comes out from behind whoever hid them, whom a crop on their expected place reads instead (the
+    last term turns the region upright: someone coming out from behind a walker walks too)."""
+    return [roi_of_region(region + [side * BESIDE * region[2], 0.0, 0.0, -region[3]], w, h) for side in sides]
+
+
+def read_again(models, image: np.ndarray, rois: np.ndarray, min_presence: float, mirror_average: bool = False):
+    """The landmark model on ``rois`` (N, 5), then again on the crop each reading present in it (``min_presence``)
+    points to, as tracking would go on: (the indices of those readings, the first readings (presence, landmarks,
+    world), the crops read again, their readings (presence, landmarks, world)). A crop that only half holds a body
+    (turned, too large) can fool the model once; a real body is found again where it says it is."""
+    h, w = image.shape[:2]
+    flags, lms, worlds = models.landmarks([image] * len(rois), rois, mirror_average)
+    keep = np.flatnonzero(flags >= min_presence)
+    if keep.size == 0:
+        return keep, (flags, lms, worlds), rois[:0], (flags[:0], lms[:0], worlds[:0])
+    again = np.stack([body.roi_from_points(lms[k, 33, :2], lms[k, 34, :2], w, h) for k in keep])
+    return keep, (flags, lms, worlds), again, models.landmarks([image] * len(again), again, mirror_average)
+
+
 def detect_in(models, image: np.ndarray, rois: np.ndarray, min_score: float) -> list[tuple[float, np.ndarray]]:
     """(score, ROI (5,) for the landmark model) of the detections in each crop ``rois`` (N, 5 normalized) of
     ``image``, in crop order, one detector batch; each decoded in its crop's own square (no letterbox
@@ -197,9 +218,7 @@ class Finder:
         if expected is None:
             return []
         h, w = image.shape[:2]
-        # (the last term turns the region upright: someone coming out from behind a walker walks too)
-        return [roi_of_region(expected + [side * BESIDE * expected[2], 0.0, 0.0, -expected[3]], w, h)
-                for side in sides]
+        return beside(expected, sides, w, h)
 
     def search(self, image: np.ndarray, identity: Identity, pick: np.ndarray | None = None,
                mirror_average: bool = False) -> Found | None:
@@ -288,17 +307,12 @@ class Finder:
         return best, best_score
 
     def _confirmed(self, image: np.ndarray, rois: np.ndarray, mirror_average: bool):
-        """The landmark model on ``rois`` (N, 5), then again on the region each found body points to
-        (as tracking would go on); (rois, presence, landmarks, world) of the second look, for the
-        candidates present in both. A crop that only half holds a body (turned, too large) can fool
-        the model once; a real body is found again where it says it is."""
-        h, w = image.shape[:2]
-        flags, lms, _ = self.models.landmarks([image] * len(rois), rois, mirror_average)
-        keep = np.flatnonzero(flags >= self.min_presence)
+        """(rois, presence, landmarks, world) of :func:`read_again`'s second readings, for the candidates present
+        in both readings (the lower presence of the two)."""
+        keep, (flags, lms, _), again, (flags2, lms2, worlds2) = read_again(self.models, image, rois, self.min_presence,
+                                                                          mirror_average)
         if keep.size == 0:
             return rois[:0], flags[:0], lms[:0], lms[:0, :, :3]
-        again = np.stack([body.roi_from_points(lms[k, 33, :2], lms[k, 34, :2], w, h) for k in keep])
-        flags2, lms2, worlds2 = self.models.landmarks([image] * len(again), again, mirror_average)
         return again, np.minimum(flags[keep], flags2), lms2, worlds2
 
     def others(self, image: np.ndarray, tracked: np.ndarray) -> list[np.ndarray]:

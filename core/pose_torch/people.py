@@ -52,7 +52,7 @@ entering is found within this many frames."""
 MISSING_CROPS = (0.0, -1.0, 1.0)
 """Where a person missing for less than ``SEARCH_FRAMES`` frames is looked for by the landmark model (on the frames
 ``Identity.search_due`` says): upright crops on their expected region (``core.crowd.Track.expected``) and
-``finder.BESIDE`` of its side either side, as the single-person search looks for a lost person. The detector alone
+``finder.BESIDE`` of its side either side (``finder.beside``), as the single-person search looks for a lost person. The detector alone
 did not find the rendered three-person crossing's far walker again after the walker in front had hidden him (frames
 60-92: it found him before, 136 px tall, and again from frame 93), and his take bridged 28 visible frames."""
 SEARCH_FRAMES = 2 * LOST_FRAMES
@@ -181,9 +181,7 @@ class PeopleTracker:
             track = self.crowd.tracks[k]
             if person.stream.roi is None and track.rows and 0 < track.identity.missing < SEARCH_FRAMES \
                     and track.identity.search_due():
-                expected = track.expected(row)
-                out += [(k, finder.roi_of_region(expected + [side * finder.BESIDE * expected[2], 0.0, 0.0, 0.0], w, h))
-                        for side in MISSING_CROPS]
+                out += [(k, roi) for roi in finder.beside(track.expected(row), MISSING_CROPS, w, h)]
         return out
 
     def _miss_all(self) -> None:
