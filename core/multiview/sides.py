@@ -77,7 +77,7 @@ def mirrored(points: np.ndarray) -> np.ndarray:
     Each axis is taken from whichever of its points triangulate (shoulders and hips, either ear), so one missing
     shoulder does not leave a frame untested: on the rendered 12 s take (three phones, true rig) camera 0 saw the
     person from behind and camera 1 side-on with both their labels swapped, so the views agreed best mirrored,
-    and in 29 of those frames a right shoulder that did not triangulate had skipped the test: the fitted body
+    and in 19 of those frames a shoulder that did not triangulate had skipped the test: the fitted body
     came out 0.3-0.6 m off there."""
     left = np.nansum(np.stack([points[:, 0] - points[:, 6], points[:, 3] - points[:, 9]]), axis=0)
     shoulders, hips, ears = (_seen_mean(points[:, pair]) for pair in ([0, 6], [3, 9], [13, 14]))
