@@ -442,16 +442,8 @@ def within_knee_reach(heel: np.ndarray, hip: np.ndarray, ankle: np.ndarray, thig
     fit's (its ankle at ``ankle`` (T, 3); at most ``KNEE_CAP_DEGREES`` counted); ``thigh``, ``shin``: the
     leg's bone lengths. Straight down only, so the heel keeps its place along the floor (no skate); a target
     above the hip, or one already within reach, does not move."""
-    slack = np.radians(KNEE_SLACK_DEGREES if slack_degrees is None else slack_degrees)
-    fitted = np.linalg.norm(ankle - hip, axis=1)
-    fitted_angle = np.arccos(np.clip((thigh**2 + shin**2 - fitted**2) / (2 * thigh * shin), -1.0, 1.0))
-    least = np.maximum(np.minimum(fitted_angle, np.radians(KNEE_CAP_DEGREES)) - slack, 0.0)  # the knee's least angle
-    shortest = np.sqrt(thigh**2 + shin**2 - 2 * thigh * shin * np.cos(least))  # the least hip-to-heel distance
-    along = np.linalg.norm((heel - hip)[:, :2], axis=1)
-    below = hip[:, 2] - heel[:, 2]
-    depth = np.sqrt(np.maximum(shortest**2 - along**2, 0.0))  # how far below the hip it reaches that distance
-    short = (np.linalg.norm(heel - hip, axis=1) < shortest) & (below >= 0)
-    return np.where(short, np.maximum(depth - below, 0.0), 0.0)
+    over = heel[:, 2] - knee_ceiling(hip, ankle, heel, thigh, shin, slack_degrees)
+    return np.where(hip[:, 2] >= heel[:, 2], np.maximum(over, 0.0), 0.0)
 
 
 REACH_STEP = 0.008
@@ -484,16 +476,18 @@ def within_leg_reach(heel: np.ndarray, hip: np.ndarray, leg: float, margin: floa
 
 def knee_ceiling(hip: np.ndarray, ankle: np.ndarray, heel: np.ndarray, thigh: float, shin: float,
                  slack_degrees: float | None = None) -> np.ndarray:
-    """(T,) the highest each heel target ``heel`` (T, 3) may rise at its place along the floor before reaching it from
-    ``hip`` (T, 3) bends the knee more than ``KNEE_SLACK_DEGREES`` beyond the fit's (its ankle at ``ankle`` (T, 3)):
-    :func:`within_knee_reach`'s line, +inf where no height bends it that far."""
+    """(T,) the highest each heel target ``heel`` (T, 3) may stand at its place along the floor for the leg from
+    ``hip`` (T, 3) to reach it with its knee bent at most ``slack_degrees`` (None: ``KNEE_SLACK_DEGREES``) beyond the
+    fit's (its ankle at ``ankle`` (T, 3); at most ``KNEE_CAP_DEGREES`` counted); +inf where no height bends it that
+    far. :func:`within_knee_reach` sinks heels below it; a foot rising out of the leg's reach stays below it."""
     slack = np.radians(KNEE_SLACK_DEGREES if slack_degrees is None else slack_degrees)
     fitted = np.linalg.norm(ankle - hip, axis=1)
     fitted_angle = np.arccos(np.clip((thigh**2 + shin**2 - fitted**2) / (2 * thigh * shin), -1.0, 1.0))
-    least = np.maximum(np.minimum(fitted_angle, np.radians(KNEE_CAP_DEGREES)) - slack, 0.0)
-    shortest = np.sqrt(thigh**2 + shin**2 - 2 * thigh * shin * np.cos(least))
+    least = np.maximum(np.minimum(fitted_angle, np.radians(KNEE_CAP_DEGREES)) - slack, 0.0)  # the knee's least angle
+    shortest = np.sqrt(thigh**2 + shin**2 - 2 * thigh * shin * np.cos(least))  # the least hip-to-heel distance
     along = np.linalg.norm((heel - hip)[:, :2], axis=1)
-    return np.where(along < shortest, hip[:, 2] - np.sqrt(np.maximum(shortest**2 - along**2, 0.0)), np.inf)
+    depth = np.sqrt(np.maximum(shortest**2 - along**2, 0.0))  # how far below the hip it reaches that distance
+    return np.where(along < shortest, hip[:, 2] - depth, np.inf)
 
 
 def leg_bones(rest_joints: np.ndarray, side: str) -> tuple[float, float]:
