@@ -28,7 +28,7 @@ from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
 from .contacts import (ContactSettings, detect_contacts, gaussian_smooth, horizontal_speed, median_filter, moving_average,
-                       running_max, still_feet)
+                       running_max, still_feet, unswapped_feet)
 from .floor import (
     PROXY_INDEX,
     Floor,
@@ -160,7 +160,8 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     for contact in a monocular capture. The landmarks glitch, though, for a
     few frames at a time (typically while the other leg passes in front), so
     the velocity is the median of the per-frame velocities over ``window``
-    centred frames: a glitch shorter than half the window does not show.
+    centred frames: a glitch shorter than half the window does not show; feet
+    whose labels the detector swapped are swapped back first (``contacts.unswapped_feet``).
     NaN where a landmark is missing.
     """
     if keypoints is None or keypoints.shape[1] < landmarks.NUM_BODY or keypoints.shape[0] < 3:
@@ -171,7 +172,9 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     scale = torso_pixels(kp)
     if not np.isfinite(scale) or scale < 5:
         return None
-    velocity = np.gradient(uv[:, _IMAGE_PROXIES], axis=0)  # (T, 4, 2) pixels per frame
+    feet = uv[:, _IMAGE_PROXIES]
+    feet[:, :2], feet[:, 2:] = unswapped_feet(feet[:, :2], feet[:, 2:])  # feet the detector swapped, swapped back
+    velocity = np.gradient(feet, axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, window)
     speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
     missing = ~seen[:, _IMAGE_PROXIES]

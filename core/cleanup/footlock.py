@@ -122,6 +122,29 @@ def paced_below(z: np.ndarray, step: float) -> np.ndarray:
     return out
 
 
+def paced_above(need: np.ndarray, z: np.ndarray, step: float, ahead: np.ndarray | None = None,
+                within: np.ndarray | None = None, beyond: float = np.inf) -> np.ndarray:
+    """(n,) the lowest heights at or above ``need`` (n,) that move in each frame at most as far as heights ``z`` (n,)
+    do, or ``step`` where that is more: a held foot that must rise at least to ``need`` (:func:`within_leg_reach`)
+    without jumping, and that moves as the lock has it wherever it need not. ``ahead`` (n,, at most ``need``;
+    None: ``need``): the heights later frames make earlier ones rise towards (a take-off's whole need would lift
+    the stance before it for many frames). Earlier frames carry ``need`` whole on to later ones within the runs of
+    ``within`` (n,) bool (None: everywhere), and at most ``beyond`` metres over ``z`` outside them: a foot that
+    took off 30 cm above its place does not settle for 40 frames in the air."""
+    need = np.asarray(need, np.float64)
+    z = np.asarray(z, np.float64)
+    allowed = np.maximum(np.abs(np.diff(z)), step)
+    carry = np.ones(len(need), bool) if within is None else np.asarray(within, bool)
+    after = need.copy()  # what earlier frames carry on
+    for k in range(1, len(after)):
+        carried = after[k - 1] - allowed[k - 1]
+        after[k] = max(after[k], carried if carry[k] else min(carried, z[k] + beyond))
+    before = (need if ahead is None else np.asarray(ahead, np.float64)).copy()  # what later frames make rise
+    for k in range(len(before) - 2, -1, -1):
+        before[k] = max(before[k], before[k + 1] - allowed[k])
+    return np.maximum(after, before)
+
+
 def _to_place(place: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(n, 3) the way from fitted proxy ``points`` (n, 3) to their held ``place`` (3,): along the floor all
     of it; in height it rises at most ``HOLD_RISE`` over the place (the fit lifted a planted toe 8 cm in
@@ -419,16 +442,52 @@ def within_knee_reach(heel: np.ndarray, hip: np.ndarray, ankle: np.ndarray, thig
     fit's (its ankle at ``ankle`` (T, 3); at most ``KNEE_CAP_DEGREES`` counted); ``thigh``, ``shin``: the
     leg's bone lengths. Straight down only, so the heel keeps its place along the floor (no skate); a target
     above the hip, or one already within reach, does not move."""
+    over = heel[:, 2] - knee_ceiling(hip, ankle, heel, thigh, shin, slack_degrees)
+    return np.where(hip[:, 2] >= heel[:, 2], np.maximum(over, 0.0), 0.0)
+
+
+REACH_STEP = 0.008
+"""Metres; the most a planted foot the leg cannot reach rises or settles in one frame beyond the lock's own
+moves (:func:`within_leg_reach`). The demo's man landed on his box with his held feet 9-12 cm below what his
+legs reached: they hung from his straight legs and dropped 25-46 mm a frame as his pelvis came down, and his
+right toe rose 48 mm in one frame at the flip's take-off (the largest planted step 51.6 mm; 19.9 mm with this).
+At 6 mm the rendered walk's feet settled slower than they do (PA-MPJPE +1 mm); at 12 mm planted steps of 13 mm
+where the lock's own were 9."""
+REACH_KNEE_DEGREES = 25.0
+"""Degrees; the most a foot rising ahead of a need (``REACH_AHEAD``) bends the knee beyond the fit's (counted as
+``KNEE_SLACK_DEGREES``, which it exceeds by 10: at 15 the rise stopped short and the rendered studio jumps stepped
+26 mm where a planted foot took off, 10 mm without a limit)."""
+REACH_AHEAD = 0.05
+"""Metres; the most a foot rises ahead of a frame that needs it (towards a take-off). A take-off a stance ends
+late needs 27-30 cm on the rendered studio jumps: rising ahead of it all lifted the stance for 40 frames
+(PA-MPJPE 73.8 -> 87 mm). Behind a landing the whole rise settles (the demo's 12 cm)."""
+
+
+def within_leg_reach(heel: np.ndarray, hip: np.ndarray, leg: float, margin: float = 0.002) -> np.ndarray:
+    """(T,) the lowest height each heel target ``heel`` (T, 3) may have for the leg from ``hip`` (T, 3), ``leg``
+    metres long (thigh and shin), to reach it at its place along the floor (``margin`` short of straight).
+    A target below it the IK cannot reach: the straight leg leaves the foot hanging from the hip and moving
+    with it (the demo: held feet arriving 11 cm above their place, then dropping 4 cm a frame as the pelvis
+    came down; lifted 4.8 cm in one frame at the flip's take-off as it went up)."""
+    along = np.linalg.norm((heel - hip)[:, :2], axis=1)
+    lowest = hip[:, 2] - np.sqrt(np.maximum((leg - margin) ** 2 - along**2, 0.0))
+    return np.where(along < leg - margin, lowest, -np.inf)  # out of reach along the floor: rising does not help
+
+
+def knee_ceiling(hip: np.ndarray, ankle: np.ndarray, heel: np.ndarray, thigh: float, shin: float,
+                 slack_degrees: float | None = None) -> np.ndarray:
+    """(T,) the highest each heel target ``heel`` (T, 3) may stand at its place along the floor for the leg from
+    ``hip`` (T, 3) to reach it with its knee bent at most ``slack_degrees`` (None: ``KNEE_SLACK_DEGREES``) beyond the
+    fit's (its ankle at ``ankle`` (T, 3); at most ``KNEE_CAP_DEGREES`` counted); +inf where no height bends it that
+    far. :func:`within_knee_reach` sinks heels below it; a foot rising out of the leg's reach stays below it."""
     slack = np.radians(KNEE_SLACK_DEGREES if slack_degrees is None else slack_degrees)
     fitted = np.linalg.norm(ankle - hip, axis=1)
     fitted_angle = np.arccos(np.clip((thigh**2 + shin**2 - fitted**2) / (2 * thigh * shin), -1.0, 1.0))
     least = np.maximum(np.minimum(fitted_angle, np.radians(KNEE_CAP_DEGREES)) - slack, 0.0)  # the knee's least angle
     shortest = np.sqrt(thigh**2 + shin**2 - 2 * thigh * shin * np.cos(least))  # the least hip-to-heel distance
     along = np.linalg.norm((heel - hip)[:, :2], axis=1)
-    below = hip[:, 2] - heel[:, 2]
     depth = np.sqrt(np.maximum(shortest**2 - along**2, 0.0))  # how far below the hip it reaches that distance
-    short = (np.linalg.norm(heel - hip, axis=1) < shortest) & (below >= 0)
-    return np.where(short, np.maximum(depth - below, 0.0), 0.0)
+    return np.where(along < shortest, hip[:, 2] - depth, np.inf)
 
 
 def leg_bones(rest_joints: np.ndarray, side: str) -> tuple[float, float]:
@@ -515,4 +574,21 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
             paced = paced_below(heel[side][s:e, 2], HOLD_STEP)
             toe[side][s:e, 2] += np.where(weights[s:e, t] == 0, paced - heel[side][s:e, 2], 0.0)
             heel[side][s:e, 2] = paced
+        # A planted foot the leg cannot reach hangs from the straight leg and moves with the hip. Over its heel's
+        # and toe's contacts the foot rises as far as the leg needs (:func:`within_leg_reach`), moving at most as
+        # the lock moves it or ``REACH_STEP`` a frame (:func:`paced_above`): it settles onto its place after a
+        # landing and lifts off it towards a take-off (by at most ``REACH_AHEAD`` ahead) instead of jumping.
+        hip = pos[:, LEGS[side][0]] + np.pad(shift, ((0, 0), (0, 1)))
+        z = heel[side][:, 2]
+        planted = contacts[:, h] | contacts[:, t]
+        lowest = within_leg_reach(heel[side], hip, sum(leg_bones(rest_joints, side)))
+        need = np.where(planted, np.maximum(lowest - z, 0.0), 0.0)
+        rise = paced_above(z + need, z, REACH_STEP, z + np.minimum(need, REACH_AHEAD), planted, REACH_AHEAD) - z
+        # Rising ahead of a need bends the knee at most ``REACH_KNEE_DEGREES`` beyond the fit's (where the fit holds
+        # the pelvis low just before, feet rising ahead bent the knees 30 degrees more); settling may bend it more.
+        settle = paced_above(z + need, z, REACH_STEP, z, planted, REACH_AHEAD) - z
+        ceiling = knee_ceiling(hip, points[:, h], heel[side], *leg_bones(rest_joints, side), REACH_KNEE_DEGREES)
+        rise = np.maximum(settle, np.minimum(rise, np.maximum(ceiling - z, 0.0)))
+        toe[side][:, 2] = paced_above(toe[side][:, 2] + rise, toe[side][:, 2], REACH_STEP, None, planted, REACH_AHEAD)
+        heel[side][:, 2] = z + rise
     return solve_legs(poses, rest_joints, trans, heel, toe), trans

@@ -249,9 +249,10 @@ def test_a_stance_held_above_a_lowered_pelvis_does_not_bend_the_knees() -> None:
     The lock holds each foot at the stance's median place; reaching it from the lowered pelvis bent both
     knees to 120 degrees. Now no knee is bent more than ``KNEE_SLACK_DEGREES`` beyond the fit's (counted
     from ``KNEE_CAP_DEGREES``, 150, for straighter legs): the held foot sinks with the pelvis instead (it
-    stays where it is held along the floor)."""
+    stays where it is held along the floor); on the frames before the pelvis rises, where the feet rise ahead
+    of the straight legs' reach, at most ``REACH_KNEE_DEGREES``."""
     from core.cleanup.floor import proxy_heights
-    from core.cleanup.footlock import KNEE_CAP_DEGREES, KNEE_SLACK_DEGREES, LEGS, lock_feet
+    from core.cleanup.footlock import KNEE_CAP_DEGREES, KNEE_SLACK_DEGREES, LEGS, REACH_KNEE_DEGREES, lock_feet
 
     motion, _ = synthetic_walk(10)
     T = 40
@@ -271,7 +272,9 @@ def test_a_stance_held_above_a_lowered_pelvis_does_not_bend_the_knees() -> None:
 
     locked_poses, locked_trans = lock_feet(poses, motion.rest_joints, trans, np.ones((T, 4), bool), heights)
     locked = _knee_angles(locked_poses, motion.rest_joints, locked_trans)
-    assert (np.minimum(fitted, KNEE_CAP_DEGREES) - locked).max() < KNEE_SLACK_DEGREES + 0.5  # 134.5 or more (150 - 15.5)
+    bent = np.minimum(fitted, KNEE_CAP_DEGREES) - locked
+    assert bent[:4].max() < KNEE_SLACK_DEGREES + 0.5  # 134.5 or more (150 - 15.5)
+    assert bent.max() < REACH_KNEE_DEGREES + 0.5
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
     heel = pos[:, JOINT_INDEX["left_ankle"]]
     assert np.ptp(heel[:, :2], axis=0).max() < 0.01  # still held in place along the floor
@@ -319,3 +322,28 @@ def test_a_heel_sunk_by_the_knee_reach_rises_out_of_it_at_most_hold_step_a_frame
     assert heel[:10, :, 2].max() < heel[30:, :, 2].min() - 0.03  # sunk at first
     assert np.abs(np.diff(heel[..., 2], axis=0)).max() <= HOLD_STEP + 1e-3
     assert np.ptp(heel[..., :2], axis=0).max() < 0.01  # held in place along the floor
+
+
+def test_a_planted_foot_its_straight_leg_cannot_reach_settles_and_lifts_off_without_jumping() -> None:
+    """A man stands 40 frames on straight legs. For the first 10 the fit holds his pelvis 10 cm higher (a
+    landing's first frames, the demo's box), over the last 2 it rises 4.5 cm (a take-off): the lock holds his
+    feet at the stance's place on the floor, which his straight legs cannot reach there. Before, the feet hung from
+    the legs and dropped 10 cm in one frame where the pelvis came down (the demo: 25-46 mm a frame, and 48 mm at
+    the flip's take-off). Now they rise only as far as the legs need, settling and lifting at most ``REACH_STEP``
+    a frame (or as the lock's own heights move, ``HOLD_STEP``): no planted step above 2 cm (issue 15), and where
+    the legs reach they stand on the floor."""
+    from core.cleanup.footlock import REACH_STEP, lock_feet
+
+    T = 40
+    motion, poses, trans, heights = _standing(T, knee=0.0)
+    trans[:10, 2] += 0.10
+    trans[-2:, 2] += [0.02, 0.045]
+    contacts = np.ones((T, 4), bool)
+    locked_poses, locked_trans = lock_feet(poses, motion.rest_joints, trans, contacts, heights)
+    locked = copy.copy(motion)
+    locked.poses, locked.rest_joints, locked.trans = locked_poses, motion.rest_joints, locked_trans
+    steps = _planted_steps(locked, contacts)
+    assert np.nanmax(steps) < 0.02
+    pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
+    assert np.abs(np.diff(pos[:, PROXY_INDEX, 2], axis=0)).max() <= max(REACH_STEP, HOLD_STEP) + 1e-3
+    assert np.abs(pos[24:30, PROXY_INDEX, 2] - heights).max() < 0.01  # on the floor where the legs reach it
