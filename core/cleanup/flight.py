@@ -94,12 +94,13 @@ def flight_spans(contacts: np.ndarray, rate: float, seen: np.ndarray | None = No
 
 
 def fit_parabola(times: np.ndarray, points: np.ndarray, sight: np.ndarray,
-                 settings: FlightSettings = FlightSettings(), iterations: int = 10
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 settings: FlightSettings = FlightSettings(), anchored: np.ndarray | None = None,
+                 iterations: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The path p(t) = a + b t - g t^2 / 2 Z nearest ``points`` (N, 3) at ``times`` (N,) seconds, robustly.
 
     Residuals across the line of sight (``sight`` (N, 3) unit rays from the camera) count in full and are
-    weighed by Tukey's biweight; along it they count ``settings.depth_weight`` (squared, as a weight).
+    weighed by Tukey's biweight; along it they count ``settings.depth_weight`` (squared, as a weight), in full
+    on ``anchored`` (N,) frames (the stances either side of a flight, whose depth the planted feet set).
     Returns (path (N, 3), residuals across the line of sight (N,) metres, inlier weights (N,))."""
     t = np.asarray(times, np.float64)
     drop = np.zeros_like(points)
@@ -109,9 +110,12 @@ def fit_parabola(times: np.ndarray, points: np.ndarray, sight: np.ndarray,
     across = np.eye(3)[None] - d[:, :, None] * d[:, None, :]  # (N, 3, 3) projector off the line of sight
     along = d[:, :, None] * d[:, None, :]
     robust = np.ones(len(t))
+    depth = np.full(len(t), settings.depth_weight ** 2)
+    if anchored is not None:
+        depth[np.asarray(anchored, bool)] = 1.0
     c = 4.685 * settings.scale
     for _ in range(iterations):
-        M = robust[:, None, None] * across + settings.depth_weight ** 2 * along  # (N, 3, 3) per-frame metric
+        M = robust[:, None, None] * across + depth[:, None, None] * along  # (N, 3, 3) per-frame metric
         # Unknowns x = (a, b) (6,): the rows of a + b t are [I, t I].
         A = np.zeros((6, 6))
         rhs = np.zeros(6)
@@ -156,12 +160,19 @@ def ballistic_root(trans: np.ndarray, rest_joints: np.ndarray, contacts: np.ndar
     carried = []
     for start, end in flight_spans(contacts, rate, seen, settings):
         for cut in (False, True):  # once as found, once more without the ends it misses, if any
-            frames = np.arange(start, end)
-            points = pelvis[frames]
-            sight = points - camera
+            # The take-off's and the landing's frames join the fit with their depth in full: the planted feet
+            # set it, and the flight's depth runs between them (not at one the cleanup carried across).
+            before, after = int(contacts[start - 1].any()), int(contacts[end].any())
+            fitted = np.arange(start - before, end + after)
+            anchored = np.zeros(len(fitted), bool)
+            anchored[:before], anchored[len(fitted) - after:] = True, True
+            sight = pelvis[fitted] - camera
             sight /= np.maximum(np.linalg.norm(sight, axis=1, keepdims=True), 1e-9)
+            path, residual, robust = fit_parabola((fitted - start) / rate, pelvis[fitted], sight, settings, anchored)
+            inner = slice(before, len(fitted) - after)
+            frames, sight = fitted[inner], sight[inner]
+            path, residual, robust, points = path[inner], residual[inner], robust[inner], pelvis[frames]
             t = (frames - start) / rate
-            path, residual, robust = fit_parabola(t, points, sight, settings)
             first, last = _trimmed(residual, settings.trim) if not cut else (0, len(frames))
             if (first, last) == (0, len(frames)) or last - first < settings.min_seconds * rate:
                 break
