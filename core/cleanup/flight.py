@@ -18,7 +18,7 @@ The pelvis, not a centre of mass from the fitted segments: the fit's pose of a
 tucked or inverted body is what the landmark model misreads, and on the demo's
 flip that centre's parabola put frame 180 0.144 of his height off (the pelvis's:
 0.071; it was 0.102). A span is taken as flight only if the parabola explains it
-and the pelvis falls at g (within 15%) over it: a body held up, lying or rolling
+and the pelvis falls at g (within 25%) over it: a body held up, lying or rolling
 has no foot contact either, and a flip whose pelvis turns far about the body's
 centre (the rendered backflip's: 10 of its 17 frames within 5 cm of the parabola)
 is left as it was. numpy only.
@@ -51,7 +51,9 @@ class FlightSettings:
         min_inliers: ... and this share of its frames must be inliers (within 2.5 ``scale``), or the span
             is not taken as a flight.
         gravity_tolerance: the pelvis's height must fall at g within this share over the span (a free
-            quadratic fitted to it, the misread frames weighed down), or it is not taken as a flight.
+            quadratic fitted to it, the misread frames weighed down), or it is not taken as a flight. The
+            cleanup's depth across a flight bends its path: an exact synthetic jump falls at 8.9 m/s^2 in the
+            cleaned take, and with 2 cm of noise 8.3-8.9 (at 15% one draw in eight was left misread).
         trim: metres; runs of frames at a span's ends the parabola misses by more than this are cut off
             (a landing the contacts missed), once: a span that needs more is no parabola ...
         ease: ... and the move onto the parabola eases in over this many frames from such a cut.
@@ -66,7 +68,7 @@ class FlightSettings:
     scale: float = 0.02
     max_rms: float = 0.06
     min_inliers: float = 0.6
-    gravity_tolerance: float = 0.15
+    gravity_tolerance: float = 0.25
     trim: float = 0.06
     ease: int = 3
     keep: float = 0.03

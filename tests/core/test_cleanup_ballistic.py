@@ -56,21 +56,25 @@ def _misread(seen: Motion, flight: np.ndarray, seed: int = 0) -> Motion:
 
 def test_a_jump_whose_pelvis_is_misread_in_the_air_follows_its_parabola() -> None:
     """Mid-air the fit's pelvis wanders off the body's parabola by 2 cm of noise and by 12 cm at the top (the
-    demo's backflip: the landmark model reads a tucked body's hips 0.107 of his height off); the cleaned pelvis
-    follows the thrown body's parabola instead: in the flight's middle within 8 px of the true pelvis in the
-    picture (the cleanup's stances are 3.6 px off it; the jump's pelvis rises 72 px), where it followed the
-    misreadings up to 29 px off."""
+    demo's backflip: the landmark model reads a tucked body's hips 0.107 of his height off). The misread top
+    moves onto the thrown body's parabola: within 5 px of the true pelvis in the picture (1.2-3.9 px over eight
+    draws of the noise; the cleanup's stances are 3.6 px off it, the jump's pelvis rises 72 px), where it
+    followed the misreadings 23-35 px off; the readings the parabola explains stay where they were."""
     motion, flight = _jump()
     truth = _with_landmarks(to_camera(motion))
-    fitted = _misread(truth, flight)
-    middle = np.flatnonzero(flight)[2:-2]
-    out = clean_motion(fitted, CleanupSettings(smoothing_body=0.0))
-    assert not out.contacts[middle].any()
-    error = np.linalg.norm(_pelvis_pixels(out.motion) - _pelvis_pixels(truth), axis=1)[middle]
-    assert error.max() < 8.0, error
-    off = clean_motion(fitted, CleanupSettings(smoothing_body=0.0, flight=FlightSettings(min_seconds=99.0)))
-    misread = np.linalg.norm(_pelvis_pixels(off.motion) - _pelvis_pixels(truth), axis=1)[middle]
-    assert misread.max() > 20.0, misread  # without the parabola it follows the misread pelvis
+    top = np.flatnonzero(flight)[7:10]
+    for seed in (0, 1):
+        fitted = _misread(truth, flight, seed)
+        out = clean_motion(fitted, CleanupSettings(smoothing_body=0.0))
+        assert not out.contacts[top[0] - 5: top[-1] + 6].any()
+        off = clean_motion(fitted, CleanupSettings(smoothing_body=0.0, flight=FlightSettings(min_seconds=99.0)))
+        error = np.linalg.norm(_pelvis_pixels(out.motion) - _pelvis_pixels(truth), axis=1)
+        misread = np.linalg.norm(_pelvis_pixels(off.motion) - _pelvis_pixels(truth), axis=1)
+        assert error[top].max() < 5.0, error[top]
+        assert misread[top].min() > 20.0, misread[top]  # without the parabola it follows the misread pelvis
+        others = flight.copy()
+        others[top] = False
+        assert abs(error[others].mean() - misread[others].mean()) < 1.5  # the rest of the flight as it was
 
 
 def test_a_walk_is_left_as_it_was() -> None:
