@@ -122,20 +122,21 @@ def fit_parabola(times: np.ndarray, points: np.ndarray, sight: np.ndarray,
     c = 4.685 * settings.scale
     for _ in range(iterations):
         M = robust[:, None, None] * across + depth[:, None, None] * along  # (N, 3, 3) per-frame metric
-        # Unknowns x = (a, b) (6,): the rows of a + b t are [I, t I].
-        A = np.zeros((6, 6))
-        rhs = np.zeros(6)
-        for k in range(len(t)):
-            J = np.hstack([np.eye(3), t[k] * np.eye(3)])
-            A += J.T @ M[k] @ J
-            rhs += J.T @ M[k] @ y[k]
+        # Unknowns x = (a, b) (6,): the rows of a + b t are J = [I, t I], so J^T M J = [[M, t M], [t M, t^2 M]].
+        moments = [np.einsum("n,nij->ij", t ** k, M) for k in range(3)]
+        My = np.einsum("nij,nj->ni", M, y)
+        A = np.block([[moments[0], moments[1]], [moments[1], moments[2]]])
+        rhs = np.concatenate([My.sum(axis=0), (t[:, None] * My).sum(axis=0)])
         x = np.linalg.solve(A + 1e-9 * np.eye(6), rhs)
         fit = x[:3] + t[:, None] * x[3:]
         residual = np.linalg.norm(np.einsum("nij,nj->ni", across, y - fit), axis=1)
         updated = np.where(residual < c, (1.0 - (residual / c) ** 2) ** 2, 0.0)
         if updated.sum() < 3:  # too few readings agree: keep the last weights
             break
+        settled = np.abs(updated - robust).max() < 1e-3
         robust = updated
+        if settled:
+            break
     return fit - drop, residual, robust
 
 
