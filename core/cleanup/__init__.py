@@ -82,8 +82,9 @@ class CleanupSettings:
             stay put (a monocular fit's depth drifts); off, the legs alone plant
             them and the root stays where the fit put it (several cameras saw it).
         levels: how ground levels are told apart (``levels.LevelSettings``).
-        flight: when a span without contacts is a flight whose centre of mass falls under gravity, and how
-            its parabola is fitted (``flight.FlightSettings``); a filmed take's root follows it there.
+        flight: when a span without contacts is a flight whose pelvis falls under gravity, and how its
+            parabola is fitted (``flight.FlightSettings``); a filmed take's misread places in the picture
+            follow it there.
     """
 
     ground: bool = True
@@ -288,11 +289,11 @@ def pelvis_positions(motion: Motion) -> np.ndarray:
     return np.asarray(motion.rest_joints, np.float64)[0] + np.asarray(motion.trans, np.float64)
 
 
-def picture_weight(contacts: np.ndarray, margin: int = 1, sigma: float = 2.0) -> np.ndarray:
-    """(T,) 0..1 how far each frame's root is free of the planted feet (``contacts`` (T, 4)): 0 on frames with a
-    contact and ``margin`` frames either side, fading in to 1 over a Gaussian of ``sigma`` frames beyond."""
+def near_contacts(contacts: np.ndarray, margin: int = 1, sigma: float = 2.0) -> np.ndarray:
+    """(T,) 0..1 how far each frame's root is held by the planted feet (``contacts`` (T, 4)): 1 on frames with a
+    contact and ``margin`` frames either side, fading out over a Gaussian of ``sigma`` frames beyond."""
     held = running_max(np.asarray(contacts, bool).any(axis=1).astype(np.float64), 2 * margin + 1)
-    return 1.0 - np.maximum(held, np.clip(2.0 * gaussian_smooth(held, sigma, truncate=4.0), 0.0, 1.0))
+    return np.maximum(held, np.clip(2.0 * gaussian_smooth(held, sigma, truncate=4.0), 0.0, 1.0))
 
 
 def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarray, margin: int = 1,
@@ -304,7 +305,7 @@ def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarr
     lock's eases beyond it give way to the picture). Without a planted foot (a jump's or a flip's flight) the
     root's moves that carry stances' corrections across the flight moved the body off its place in the picture."""
     trans = np.asarray(motion.trans, np.float64)
-    near = 1.0 - picture_weight(contacts, margin, sigma)
+    near = near_contacts(contacts, margin, sigma)
     if near.min() >= 1.0:
         return trans
     centre = camera_centre(motion)
@@ -374,10 +375,10 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if fitted_pelvis is not None:  # the picture has the pelvis where the fit put it: in flight, keep it there
         out.trans = in_the_picture(out, fitted_pelvis, contacts).astype(np.float32)
-        # In flight the centre of mass falls under gravity: a parabola through the picture's places, robust to
-        # the landmark model's misreadings of a tucked body, carries the root (and its depth) there.
-        trans, _ = ballistic_root(out.trans, out.rest_joints, contacts, picture_weight(contacts), camera_centre(out),
-                                  rate, seen, settings.flight)
+        # In flight the body falls under gravity: the places in the picture a parabola through the rest misses
+        # (the landmark model's misreadings of a tucked body) move onto it.
+        trans, _ = ballistic_root(out.trans, out.rest_joints, contacts, 1.0 - near_contacts(contacts),
+                                  camera_centre(out), rate, seen, settings.flight)
         out.trans = trans.astype(np.float32)
     if progress:
         progress(3, 4)

@@ -46,7 +46,8 @@ class FlightSettings:
             starts no contact either: that is no evidence of flight).
         depth_weight: weight of a reading along the line of sight against one across it (the picture).
         scale: metres; residuals across the line of sight are weighed by Tukey's biweight with this scale
-            times 4.685 (a frame the landmark model misreads by 15 cm counts for little).
+            times 4.685 (a reading 9 cm or more off counts for nothing: at 4 cm the synthetic jump's top, read
+            12 cm low, still bent the parabola and the fall it measures, and stayed 29 px off).
         max_rms: metres; the parabola must explain the span's inliers within this (root mean square) ...
         min_inliers: ... and this share of its frames must be inliers (within 2.5 ``scale``), or the span
             is not taken as a flight.
@@ -155,7 +156,7 @@ def ballistic_root(trans: np.ndarray, rest_joints: np.ndarray, contacts: np.ndar
 
     ``trans`` (T, 3), ``rest_joints``: the cleaned take in its grounded (Z-up, metres) world; ``weight`` (T,)
     0..1: how far each frame's root may move to the parabola (0 where a planted foot holds the root, fading in
-    beyond: ``cleanup.picture_weight``); ``camera`` (3,): the camera's centre in that world.
+    beyond: 1 - ``cleanup.near_contacts``); ``camera`` (3,): the camera's centre in that world.
 
     A run of frames at a span's start or end that the parabola misses by more than ``settings.trim`` is no
     flight (a landing the contacts missed: the body is on the ground already) and keeps its root; the
