@@ -29,6 +29,7 @@ from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
 from .contacts import (ContactSettings, detect_contacts, gaussian_smooth, horizontal_speed, median_filter, moving_average,
                        running_max, still_feet, unswapped_feet)
+from .flight import FlightSettings, ballistic_root
 from .floor import (
     PROXY_INDEX,
     Floor,
@@ -81,6 +82,9 @@ class CleanupSettings:
             stay put (a monocular fit's depth drifts); off, the legs alone plant
             them and the root stays where the fit put it (several cameras saw it).
         levels: how ground levels are told apart (``levels.LevelSettings``).
+        flight: when a span without contacts is a flight whose pelvis falls under gravity, and how its
+            parabola is fitted (``flight.FlightSettings``); a filmed take's misread places in the picture
+            follow it there.
     """
 
     ground: bool = True
@@ -95,6 +99,7 @@ class CleanupSettings:
     anchor: AnchorSettings = field(default_factory=AnchorSettings)
     lock_root: bool = True
     levels: LevelSettings = field(default_factory=LevelSettings)
+    flight: FlightSettings = field(default_factory=FlightSettings)
 
     def __post_init__(self) -> None:
         if self.foot_lock not in FOOT_LOCK_MODES:
@@ -287,6 +292,13 @@ def pelvis_positions(motion: Motion) -> np.ndarray:
     return np.asarray(motion.rest_joints, np.float64)[0] + np.asarray(motion.trans, np.float64)
 
 
+def near_contacts(contacts: np.ndarray, margin: int = 1, sigma: float = 2.0) -> np.ndarray:
+    """(T,) 0..1 how far each frame's root is held by the planted feet (``contacts`` (T, 4)): 1 on frames with a
+    contact and ``margin`` frames either side, fading out over a Gaussian of ``sigma`` frames beyond."""
+    held = running_max(np.asarray(contacts, bool).any(axis=1).astype(np.float64), 2 * margin + 1)
+    return np.maximum(held, np.clip(2.0 * gaussian_smooth(held, sigma, truncate=4.0), 0.0, 1.0))
+
+
 def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarray, margin: int = 1,
                    sigma: float = 2.0) -> np.ndarray:
     """(T, 3) root translation of ``motion`` with its pelvis back on the camera ray through ``fitted_pelvis`` (T, 3,
@@ -296,8 +308,7 @@ def in_the_picture(motion: Motion, fitted_pelvis: np.ndarray, contacts: np.ndarr
     lock's eases beyond it give way to the picture). Without a planted foot (a jump's or a flip's flight) the
     root's moves that carry stances' corrections across the flight moved the body off its place in the picture."""
     trans = np.asarray(motion.trans, np.float64)
-    held = running_max(contacts.any(axis=1).astype(np.float64), 2 * margin + 1)
-    near = np.maximum(held, np.clip(2.0 * gaussian_smooth(held, sigma, truncate=4.0), 0.0, 1.0))
+    near = near_contacts(contacts, margin, sigma)
     if near.min() >= 1.0:
         return trans
     centre = camera_centre(motion)
@@ -367,6 +378,11 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if fitted_pelvis is not None:  # the picture has the pelvis where the fit put it: in flight, keep it there
         out.trans = in_the_picture(out, fitted_pelvis, contacts).astype(np.float32)
+        # In flight the body falls under gravity: the places in the picture a parabola through the rest misses
+        # (the landmark model's misreadings of a tucked body) move onto it.
+        trans, _ = ballistic_root(out.trans, out.rest_joints, contacts, 1.0 - near_contacts(contacts),
+                                  camera_centre(out), rate, seen, settings.flight)
+        out.trans = trans.astype(np.float32)
     if progress:
         progress(3, 4)
 
