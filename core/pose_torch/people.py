@@ -25,7 +25,7 @@ import numpy as np
 from ..crowd import Candidate, Crowd
 from ..errors import CancelledError
 from ..landmarks import NUM_BODY
-from ..person import LOST_FRAMES, appearance, region_of
+from ..person import LOST_FRAMES, appearance, body_size, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
@@ -159,6 +159,8 @@ class PeopleTracker:
         owners = self.crowd.step(row, [c for c, _ in readings])
         found = set()
         for owner, (_, j) in zip(owners, readings):
+            if owner < 0:  # a blend of two bodies (``core.crowd.Track.blend``): nobody's
+                continue
             while owner >= len(self.people):
                 self.people.append(_Person(Stream(s)))
             person = self.people[owner]
@@ -213,7 +215,7 @@ class PeopleTracker:
         for _, j, region, pts in found:
             if all(np.median(np.hypot(*(pts[:, :2] - other[:, :2]).T)) > SAME_BODY * max(region[2], c.region[2])
                    for c, _, other in kept):
-                kept.append((Candidate(region, appearance(image, pts)), j, pts))
+                kept.append((Candidate(region, appearance(image, pts), body_size(pts)), j, pts))
         return [(c, j) for c, j, _ in kept]
 
     def hands_of_chunk(self, images: list[np.ndarray], rows: list[int]) -> None:
