@@ -101,7 +101,8 @@ def test_a_hidden_persons_track_never_takes_a_body_read_over_whoever_hides_them(
             people.append((blend, "blend"))
         for pts, _ in people:
             pts[(pts[:, :2] == 0).all(1), 2] = 0.0
-        owners = crowd.step(row, [Candidate(region_of(pts), appearance(image, pts), body_size(pts)) for pts, _ in people])
+        found = [Candidate(region_of(pts), appearance(image, pts), body_size(pts)) for pts, _ in people]
+        owners = crowd.step(row, found)
         for owner, (pts, who) in zip(owners, people):
             if who == "A":
                 assert owner == 0, row
@@ -111,6 +112,29 @@ def test_a_hidden_persons_track_never_takes_a_body_read_over_whoever_hides_them(
                 assert owner != 1, f"row {row}: B's track took a body read over A and him"
     assert set(b_rows.values()) == {1} and max(b_rows) == 59  # B's ID before and after, and found again
     assert crowd.people(fps=30.0) == [0, 1]
+
+
+def test_how_long_a_person_may_be_missing_is_counted_in_seconds_not_frames() -> None:
+    """At 60 fps a person hidden for a third of a second (20 frames) is still where they were going, not lost:
+    coming back there with looks that cannot be read (their clothes in shadow), they keep their ID, as at 30 fps
+    after 10 frames. A person gone for over half a second is claimed by their looks alone."""
+    for fps, hidden in ((30.0, 10), (60.0, 20)):
+        crowd = Crowd(fps)
+        for row in range(30):
+            crowd.step(row, candidates([(200.0 + 2 * row, RED, BLUE)]))
+        for row in range(30, 30 + hidden):
+            crowd.step(row, [])
+        row = 30 + hidden
+        back = Candidate(candidates([(200.0 + 2 * row, RED, BLUE)])[0].region)  # no signature
+        assert crowd.step(row, [back]) == [0], fps
+    crowd = Crowd(60.0)
+    for row in range(30):
+        crowd.step(row, candidates([(200.0 + row, RED, BLUE)]))
+    for row in range(30, 70):
+        crowd.step(row, [])
+    assert crowd.step(70, [Candidate(candidates([(240.0, RED, BLUE)])[0].region)]) == [1]  # lost: looks or nobody
+    with pytest.raises(ValueError, match="frame rate"):
+        Crowd(0.0)
 
 
 class _Reads:
