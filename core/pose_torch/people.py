@@ -56,8 +56,8 @@ MISSING_CROPS = (0.0, -1.0, 1.0)
 did not find the rendered three-person crossing's far walker again after the walker in front had hidden him (frames
 60-92: it found him before, 136 px tall, and again from frame 93), and his take bridged 28 visible frames."""
 SEARCH_SECONDS = 1.0
-"""How long a missing person is looked for (``MISSING_CROPS``), in the frames of the clip (``track_people``'s ``fps``); later
-only the detector finds them."""
+"""How long a missing person is looked for (``MISSING_CROPS``), in the frames of the clip (``track_people``'s
+``fps``); later only the detector finds them."""
 
 
 def tiles(width: int, height: int, side: float = TILE) -> np.ndarray:
