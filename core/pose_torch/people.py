@@ -25,7 +25,7 @@ import numpy as np
 from ..crowd import Candidate, Crowd
 from ..errors import CancelledError
 from ..landmarks import NUM_BODY
-from ..person import LOST_FRAMES, appearance, region_of
+from ..person import appearance, body_size, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
@@ -50,13 +50,14 @@ DETECT_EVERY = 3
 """Frames between two detector passes over the whole frame and its tiles (tracked people need none): someone
 entering is found within this many frames."""
 MISSING_CROPS = (0.0, -1.0, 1.0)
-"""Where a person missing for less than ``SEARCH_FRAMES`` frames is looked for by the landmark model (on the frames
+"""Where a person missing for less than ``SEARCH_SECONDS`` is looked for by the landmark model (on the frames
 ``Identity.search_due`` says): upright crops on their expected region (``core.crowd.Track.expected``) and
 ``finder.BESIDE`` of its side either side (``finder.beside``), as the single-person search looks for a lost person. The detector alone
 did not find the rendered three-person crossing's far walker again after the walker in front had hidden him (frames
 60-92: it found him before, 136 px tall, and again from frame 93), and his take bridged 28 visible frames."""
-SEARCH_FRAMES = 2 * LOST_FRAMES
-"""Frames a missing person is looked for (``MISSING_CROPS``): a second; later only the detector finds them."""
+SEARCH_SECONDS = 1.0
+"""How long a missing person is looked for (``MISSING_CROPS``), in the frames of the clip (``track_people``'s
+``fps``); later only the detector finds them."""
 
 
 def tiles(width: int, height: int, side: float = TILE) -> np.ndarray:
@@ -119,11 +120,12 @@ class _Person:
 class PeopleTracker:
     """Tracks everyone in a stream of frames (see the module docstring)."""
 
-    def __init__(self, settings: TorchPoseSettings, models: BodyModels | None = None):
+    def __init__(self, settings: TorchPoseSettings, models: BodyModels | None = None, fps: float = 30.0):
         self.settings = settings
+        self.search_frames = max(1, round(SEARCH_SECONDS * fps))
         self.single = BodyTracker(settings, models)  # its models and its per-person filters
         self.models = self.single.models
-        self.crowd = Crowd()
+        self.crowd = Crowd(fps)
         self.people: list[_Person] = []
         self.hand_models = HandModels.of(self.models) if settings.hands else None
 
@@ -159,6 +161,8 @@ class PeopleTracker:
         owners = self.crowd.step(row, [c for c, _ in readings])
         found = set()
         for owner, (_, j) in zip(owners, readings):
+            if owner < 0:  # a blend of two bodies (``core.crowd.Track.blend``): nobody's
+                continue
             while owner >= len(self.people):
                 self.people.append(_Person(Stream(s)))
             person = self.people[owner]
@@ -172,14 +176,14 @@ class PeopleTracker:
                 person.stream.lose()
 
     def _missing(self, image: np.ndarray, row: int) -> list[tuple[int, np.ndarray]]:
-        """(person, ROI (5,)) where each person missing on the last frame, for less than ``SEARCH_FRAMES``, may be
+        """(person, ROI (5,)) where each person missing on the last frame, for less than ``SEARCH_SECONDS``, may be
         on frame ``row`` (``MISSING_CROPS`` round ``core.crowd.Track.expected``), on the frames their search is due
         (``core.person.Identity.search_due``)."""
         h, w = image.shape[:2]
         out = []
         for k, person in enumerate(self.people):
             track = self.crowd.tracks[k]
-            if person.stream.roi is None and track.rows and 0 < track.identity.missing < SEARCH_FRAMES \
+            if person.stream.roi is None and track.rows and 0 < track.identity.missing < self.search_frames \
                     and track.identity.search_due():
                 out += [(k, roi) for roi in finder.beside(track.expected(row), MISSING_CROPS, w, h)]
         return out
@@ -213,7 +217,7 @@ class PeopleTracker:
         for _, j, region, pts in found:
             if all(np.median(np.hypot(*(pts[:, :2] - other[:, :2]).T)) > SAME_BODY * max(region[2], c.region[2])
                    for c, _, other in kept):
-                kept.append((Candidate(region, appearance(image, pts)), j, pts))
+                kept.append((Candidate(region, appearance(image, pts), body_size(pts)), j, pts))
         return [(c, j) for c, j, _ in kept]
 
     def hands_of_chunk(self, images: list[np.ndarray], rows: list[int]) -> None:
@@ -262,7 +266,7 @@ def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settin
     two people crossing took 89 s wall / 30 s CPU against 11.9 s / 4.0 s on one thread. The second core
     is left to the decoding and to the people's Holistic graphs.
     """
-    tracker = PeopleTracker(settings, models)
+    tracker = PeopleTracker(settings, models, fps)
     indices: list[int] = []
     chunk: list[np.ndarray] = []
     rows: list[int] = []
