@@ -61,6 +61,11 @@ and by then was far from where his tuck was going); crops of 185-330 px found hi
 (issue 16). Tried only when no crop at their expected size found anybody (``search``): among the others,
 the larger crops' readings won where a person came back after leaving the picture and lost them a frame
 (``tests/core/test_corpus.py::test_person_leaves_and_returns``)."""
+ALONE_FRAMES = 6
+"""Frames after a rival search (``Finder.rival``) whose detector saw nobody but the person tracked before the next
+one (its callers' clocks; ``core.person.RIVAL_EVERY`` otherwise): a rival has to walk into view first. On the demo's
+last second (the man backlit after his landing, unlike his looks, Holistic on him) eight of the nine rival
+searches saw nobody else."""
 JUST_SEEN = 2
 """A person missing fewer frames than this is searched for in their expected region only (turned every
 way), without the detector: they are where they were a moment ago. On the demo's flip no detection
@@ -146,6 +151,7 @@ class Finder:
         self.min_detection = min_detection
         self.min_presence = min_presence
         self.searches = 0  # frames searched, for tests and benchmarks
+        self.alone = False  # the last rival search saw nobody but the person tracked (ALONE_FRAMES)
 
     def detect_turned(self, image: np.ndarray, min_score: float, turns: int = 4) -> list[tuple[float, np.ndarray]]:
         """(score, ROI (5,)) of the detections in ``image`` turned by 0, 90, 180 and 270 degrees (the
@@ -239,14 +245,24 @@ class Finder:
         if pick is None and identity.known and identity.missing < LOST_FRAMES:
             first = self._expected_turned(image, identity, FIRST_TURNS)
             best, score = self._best(image, identity, None, np.stack(first), mirror_average)
-            if best is not None and best.flag >= SURE and identity.looks_like(best.signature) is not False:
+            if best is not None and best.flag >= SURE and (identity.missing < JUST_SEEN
+                                                           or identity.looks_like(best.signature) is not False):
                 return self._signed(image, best)
+            unfolded = self._unfolded_side(identity)
+            if best is None and unfolded is not None and identity.missing < JUST_SEEN:
+                # Nobody at their size where they were just seen, their region smaller than they are: a tuck
+                # unfolding is tried before the other turns at their size (``UNFOLD_FIRST``).
+                again, _ = self._best(image, identity, None,
+                                      np.stack(self._expected_turned(image, identity, range(TURNS), unfolded)),
+                                      mirror_average)
+                if again is not None:
+                    return self._signed(image, again)
+                unfolded = None
             rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
                                                            {t % TURNS for t in FIRST_TURNS}])
             if identity.missing >= JUST_SEEN:  # they may have moved since: detections anywhere near too
                 rest += self._expected_beside(image, identity) + self.detected(image, identity)
             again, again_score = self._best(image, identity, None, np.stack(rest), mirror_average)
-            unfolded = self._unfolded_side(identity)
             if best is None and again is None and unfolded is not None:  # nobody at their size: a tuck unfolding?
                 again, again_score = self._best(image, identity, None,
                                                 np.stack(self._expected_turned(image, identity, range(TURNS), unfolded)),
@@ -338,6 +354,7 @@ class Finder:
         self.searches += 1
         h, w = image.shape[:2]
         rois = self.others(image, tracked)
+        self.alone = not rois
         if not rois:
             return None
         stack = np.stack(rois)

@@ -42,6 +42,7 @@ class Stream:
     world_vis: LowPass = field(default_factory=lambda: LowPass(0.1))
     identity: Identity = field(default_factory=Identity)
     doubt: bool = False  # the tracked body did not look like the person at the last check
+    rival_after: int = 0  # tick from which a rival search may run again (finder.ALONE_FRAMES)
 
     def lose(self) -> None:
         self.roi = None
@@ -313,8 +314,8 @@ class BodyTracker:
         if region is None:
             return False
         size = body_size(pts)
-        rival = (lambda unlike: self.finder.rival(image, st.identity, region, unlike, self.settings.mirror_average)) \
-            if st.ticks % RIVAL_EVERY == 0 else None
+        rival = (lambda unlike: self._rival(st, image, region, unlike)) \
+            if st.ticks % RIVAL_EVERY == 0 and st.ticks >= st.rival_after else None
         checked = st.identity.check(region, size, lambda: appearance(image, pts), due=st.ticks % SIGNATURE_EVERY == 0,
                                     doubt=st.doubt, rival=rival)
         st.identity.slid(region, checked, st.doubt)
@@ -325,6 +326,13 @@ class BodyTracker:
             return checked.rival
         st.identity.see(region, checked.signature, size)
         return True
+
+    def _rival(self, st: Stream, image: np.ndarray, region: np.ndarray, unlike: float) -> finder.Found | None:
+        """``finder.Finder.rival`` for ``st``'s person; where it saw nobody else, the next waits (``ALONE_FRAMES``)."""
+        found = self.finder.rival(image, st.identity, region, unlike, self.settings.mirror_average)
+        if self.finder.alone:
+            st.rival_after = st.ticks + finder.ALONE_FRAMES
+        return found
 
     def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:
         """Look for the followed person in frame ``i`` (see finder.Finder.search); write them if found."""

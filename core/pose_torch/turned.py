@@ -246,6 +246,16 @@ class TurnedLook:
         return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
                              np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
 
+    def seen(self, points: np.ndarray) -> None:
+        """The body of this frame (33, 3: px, visibility) was read in crops turned every way already (a search):
+        no second look; its rotation and trunk are remembered as a kept reading's."""
+        own = rotation_of(points)
+        self._wide = False
+        if own is None:
+            self.forget()
+            return
+        self.remember(own, _trunk(points))
+
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read
         elsewhere (or kept here)."""
