@@ -89,6 +89,7 @@ class Follower:
         self.landed = pick is None  # the pick has found its person (on their torso), or stopped looking
         self.carried = 0  # frames the pick was tried on without landing (PICK_CARRY)
         self._fallback = None  # the picked frame's best reading (a finder.Found), followed if the pick never lands
+        self._landed_on = None  # the reading the pick landed on on this frame (a finder.Found): the stand-in's there
         self._nobody = False  # on this frame the pick has not landed yet: nobody is taken
         # Holistic's body on the last frame, where it was refused as someone else (beside the person and unlike them,
         # or another body than the stand-in's): Holistic tracks whoever it holds frame to frame, so its body on the
@@ -154,10 +155,11 @@ class Follower:
         if pts is not None and torso_gap(pick, pts) <= ON_TORSO:
             self._landed_here()
             return True
-        with one_cpu_thread():
-            found = self.tracker().finder.search(image, Identity(), pick)
+        with one_cpu_thread():  # the stand-in's own search on this frame (its identity is new too once landed)
+            found = self.tracker().finder.search(image, Identity(), pick, self.mirror_average)
         if found is not None and _lands(pick, found, image):
             self._landed_here()
+            self._landed_on = found
             return True
         self._fallback = self._fallback or found
         self.carried += 1
@@ -179,6 +181,7 @@ class Follower:
         is the followed person; if so the identity takes it in."""
         self._frames += 1
         self.searched = False
+        self._landed_on = None
         self.identity.bystander = self.identity.bystander_looks = None
         h, w = image.shape[:2]
         pts = None if body is None else np.concatenate([body[:, :2] * [w, h], body[:, 2:3]], axis=1)
@@ -301,8 +304,10 @@ class Follower:
         if self._nobody:  # the pick has not landed yet
             return None
         picks = {0: pick} if pick is not None else None
+        # Where the pick just landed on a reading (``_land``), that search is the one the stand-in would run.
+        searched = {0: self._landed_on} if self._landed_on is not None and pick is not None else None
         with one_cpu_thread():
-            track = self.tracker().run_chunk([image], picks)
+            track = self.tracker().run_chunk([image], picks, searched)
         self.standing_in = bool(track.present[0])
         self.searched = bool(track.present[0] and track.detected[0])
         if not track.present[0]:
