@@ -265,7 +265,7 @@ class _StandIn:
     def __init__(self, identity: Identity) -> None:
         self.identity, self.reading = identity, None
 
-    def run_chunk(self, images, picks=None):
+    def run_chunk(self, images, picks=None, searched=None):
         from types import SimpleNamespace
 
         pts = self.reading
