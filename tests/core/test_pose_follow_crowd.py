@@ -274,7 +274,8 @@ class _StandIn:
             self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         lm = np.zeros((1, 33, 5))
         lm[0, :, :2], lm[0, :, 3] = pts[:, :2] / SIZE, pts[:, 2]
-        return SimpleNamespace(present=np.array([True]), landmarks=lm, world=np.zeros((1, 33, 4)))
+        return SimpleNamespace(present=np.array([True]), landmarks=lm, world=np.zeros((1, 33, 4)),
+                               detected=np.array([bool(picks)]))  # a pick's frame: found by a search
 
     def pause(self) -> None:
         pass
