@@ -95,10 +95,13 @@ class Track:
             self.sizes.append(float(candidate.size))
 
     def blend(self, candidate: Candidate, others: list[Candidate]) -> bool:
-        """Whether ``candidate``, where this person should be, is a body read over another of the frame (``others``;
-        one it overlaps, :func:`_overlap`), not theirs: it is over ``SIZE_STEP`` times their size (whoever hides a
-        person stands nearer the camera, so looks larger), or they were missing and the body it overlaps is larger
-        than they are (a person hidden behind someone is taken back once clear of them).
+        """Whether ``candidate``, where this person should be, is a body read over another of the frame (``others``:
+        the bodies nearer someone else's track than this one's; one it overlaps, :func:`_overlap`), not theirs: it is
+        over ``SIZE_STEP`` times their size (whoever hides a person stands nearer the camera, so looks larger), or
+        they were missing, the body it overlaps is larger than they are and it is nearer that body's size than
+        theirs (geometric mean): a person hidden behind someone is taken back once clear of them, or once read at
+        their own size. Their own reading beside it does not make it a blend: someone first seen in front of
+        them is someone else, and a smaller person beside a larger one keeps their readings after a missed frame.
         A crop on a person half hidden reads a body between the two: the rendered two-person crossing's far walker
         (199 px) lost behind the near one (268 px) was read on frame 57 as one of 266 px, 9 px lower, 42 px from
         the near walker's pelvis, and on frame 69, coming out, as one of 235 px, 12 px lower, 36 px from it; his take,
@@ -110,7 +113,8 @@ class Track:
             return False
         larger = candidate.size > SIZE_STEP * size
         return any(other is not candidate and _overlap(candidate.region, other.region)
-                   and (larger or (self.identity.missing > 0 and (other.size or 0.0) > size)) for other in others)
+                   and (larger or (self.identity.missing > 0 and (other.size or 0.0) > size
+                                   and candidate.size > np.sqrt(size * other.size))) for other in others)
 
     def expected(self, row: int) -> np.ndarray:
         """(4,) the upright region (cx, cy, side, 0) where the person should be on frame ``row``: their last place
@@ -166,8 +170,10 @@ class Crowd:
         keep = list(range(len(candidates)))
         if self.tracks and candidates:
             cost = np.array([[match_cost(t.identity, c, t.lost) for c in candidates] for t in self.tracks])
-            blends = np.array([[t.blend(c, candidates) for c in candidates] for t in self.tracks])
-            keep = [c for c in keep if not blends[np.argmin(cost[:, c]), c]]
+            whose = np.argmin(cost, axis=0)  # the track each body would cost least to give to
+            blends = np.array([[t.blend(c, [o for o, w in zip(candidates, whose) if w != k]) for c in candidates]
+                               for k, t in enumerate(self.tracks)])
+            keep = [c for c in keep if not blends[whose[c], c]]
             cost = np.where(blends, _NO, cost)[:, keep]
             for t, k in zip(*linear_sum_assignment(cost)):
                 if cost[t, k] < _NO:
