@@ -142,7 +142,7 @@ class _Frames:
         if self.follower is None or _follow(self.follower, seq, count, index, res, rgb):
             _store_holistic(seq, count, res, self.mirrored, rgb)
         if self.follower is not None:
-            _look_again(self.follower.turned, seq, count, rgb, self.follower.mirror_average, self.follower.searched)
+            _look_again(self.follower.turned, seq, count, rgb, self.follower.mirror_average)
         self.count += 1
 
 
@@ -163,21 +163,16 @@ def _follow(follower, seq: PoseSequence, count: int, index: int, res, rgb: np.nd
     return False
 
 
-def _look_again(turned, seq: PoseSequence, count: int, rgb: np.ndarray, mirror_average: bool,
-                searched: bool = False) -> None:
+def _look_again(turned, seq: PoseSequence, count: int, rgb: np.ndarray, mirror_average: bool) -> None:
     """Frame ``count`` of ``seq`` read a second time in a crop turned as the body turns, where its body is
     turned (``core.pose_torch.turned.TurnedLook``); the better reading's body replaces it (hands and face
-    stay Holistic's). ``searched``: the body is the stand-in's, found by a search that read the person's
-    region turned every way already (``core.pose_torch.finder.Finder.search``): not read again."""
+    stay Holistic's)."""
     if not seq.present[count]:
         turned.forget()
         return
     size = np.array(seq.image_size, np.float64)
     scale = rgb.shape[1] / size[0]  # frames may be downscaled; seq holds original pixels
     points = seq.body_2d[count].astype(np.float64) * [scale, scale, 1.0]
-    if searched:
-        turned.seen(points)
-        return
     better = turned.read(rgb, points, mirror_average)
     if better is not None:
         seq.body_2d[count] = np.concatenate([better.landmarks[:, :2] * size, better.landmarks[:, 3:4]], axis=1)

@@ -29,7 +29,6 @@ import numpy as np
 
 from .person import (CLEAR_LOOKS, LOST_FRAMES, ON_TORSO, RIVAL_EVERY, SETTLE_LOOKS, Identity, PersonPick, apart,
                      appearance, body_size, far_from, pick_distance, region_of, torso_gap)
-from .pose_torch.finder import ALONE_FRAMES
 from .pose_torch.networks import one_cpu_thread
 from .pose_torch.turned import TurnedLook
 
@@ -80,16 +79,13 @@ class Follower:
         self.width = image_size[0]
         self._tracker = None
         self._frames = 0
-        self._rival_after = 0  # frame from which a rival search may run again (finder.ALONE_FRAMES)
         self.doubt = False  # Holistic's body did not look like the person at the last check
         self.stand_in_frames = 0  # frames the torch stand-in found the person on
-        self.searched = False  # the stand-in found the person on this frame by a search (crops turned every way)
         self.standing_in = False  # the stand-in found the person on the last frame
         self.turned = TurnedLook(lambda: self.tracker().models, min_tracking)  # turned bodies read twice
         self.landed = pick is None  # the pick has found its person (on their torso), or stopped looking
         self.carried = 0  # frames the pick was tried on without landing (PICK_CARRY)
         self._fallback = None  # the picked frame's best reading (a finder.Found), followed if the pick never lands
-        self._landed_on = None  # the reading the pick landed on on this frame (a finder.Found): the stand-in's there
         self._nobody = False  # on this frame the pick has not landed yet: nobody is taken
         # Holistic's body on the last frame, where it was refused as someone else (beside the person and unlike them,
         # or another body than the stand-in's): Holistic tracks whoever it holds frame to frame, so its body on the
@@ -155,11 +151,10 @@ class Follower:
         if pts is not None and torso_gap(pick, pts) <= ON_TORSO:
             self._landed_here()
             return True
-        with one_cpu_thread():  # the stand-in's own search on this frame (its identity is new too once landed)
-            found = self.tracker().finder.search(image, Identity(), pick, self.mirror_average)
+        with one_cpu_thread():
+            found = self.tracker().finder.search(image, Identity(), pick)
         if found is not None and _lands(pick, found, image):
             self._landed_here()
-            self._landed_on = found
             return True
         self._fallback = self._fallback or found
         self.carried += 1
@@ -180,8 +175,6 @@ class Follower:
         """Whether Holistic's body (33, 3: x, y normalized, visibility; None: none found) in ``image``
         is the followed person; if so the identity takes it in."""
         self._frames += 1
-        self.searched = False
-        self._landed_on = None
         self.identity.bystander = self.identity.bystander_looks = None
         h, w = image.shape[:2]
         pts = None if body is None else np.concatenate([body[:, :2] * [w, h], body[:, 2:3]], axis=1)
@@ -205,8 +198,7 @@ class Follower:
             return False
         due = self._frames % SIGNATURE_EVERY == 0 or self.identity.missing >= LOST_FRAMES
         if pick is None and self.identity.known:
-            rival = (lambda unlike: self._rival(image, region, unlike)) \
-                if self._frames % RIVAL_EVERY == 0 and self._frames >= self._rival_after else None
+            rival = (lambda unlike: self._rival(image, region, unlike)) if self._frames % RIVAL_EVERY == 0 else None
             checked = self.identity.check(region, size, lambda: appearance(image, pts), due=due, doubt=self.doubt,
                                           rival=rival)
             self.doubt = checked.doubt
@@ -291,12 +283,8 @@ class Follower:
     def _rival(self, image: np.ndarray, region: np.ndarray, unlike: float):
         """Someone else in ``image`` who looks more like the person than Holistic's body at ``region``, ``unlike``
         them (a passer-by who took the track while hiding them?): a ``finder.Found``, or None."""
-        finder = self.tracker().finder
         with one_cpu_thread():
-            found = finder.rival(image, self.identity, region, unlike, self.mirror_average)
-        if finder.alone:  # nobody else in view: the next search waits (finder.ALONE_FRAMES)
-            self._rival_after = self._frames + ALONE_FRAMES
-        return found
+            return self.tracker().finder.rival(image, self.identity, region, unlike, self.mirror_average)
 
     def stand_in(self, image: np.ndarray, pick: np.ndarray | None):
         """The followed person's body in ``image`` by the torch tracker: ((33, 3) x, y normalized and
@@ -304,12 +292,9 @@ class Follower:
         if self._nobody:  # the pick has not landed yet
             return None
         picks = {0: pick} if pick is not None else None
-        # Where the pick just landed on a reading (``_land``), that search is the one the stand-in would run.
-        searched = {0: self._landed_on} if self._landed_on is not None and pick is not None else None
         with one_cpu_thread():
-            track = self.tracker().run_chunk([image], picks, searched)
+            track = self.tracker().run_chunk([image], picks)
         self.standing_in = bool(track.present[0])
-        self.searched = bool(track.present[0] and track.detected[0])
         if not track.present[0]:
             self._stand_in_body = None
             return None

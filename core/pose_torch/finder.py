@@ -45,12 +45,7 @@ FIRST_TURNS = (0, 1, -1, 4)
 """The turns (of ``TURNS``) tried first where the person was just seen: their expected rotation (it moves
 on at the rotation's velocity), 45 degrees either side, and turned round."""
 SURE = 0.8
-"""Presence at which a candidate of the first turns that is the person ends a search: where they were seen a frame
-ago (missing under ``JUST_SEEN``) whatever their looks (the candidate is where their track says and of their size,
-``Identity.accepts``: looks judge only a candidate that disagrees with it), else where it does not look unlike
-them. In the demo's flip the man, upside down and backlit, looked unlike himself (0.52-0.67) in every sure
-reading of the first turns, and the other four turns were read every time: twice the cost, their reading kept once
-in five (a turn 45 degrees off), the identity the same."""
+"""Presence at which a candidate of the first turns that is the person ends a search."""
 BESIDE = 0.35
 """Shift (region sides) of the upright crops tried either side of a missing person's expected place. A person
 the detector cannot see (the rendered crossings' far walker, 150 px tall in 640 x 480) is found only by the
@@ -65,15 +60,7 @@ and the torch backend lost him for the rest of the take (he then looked unlike h
 and by then was far from where his tuck was going); crops of 185-330 px found him, presence 0.6-1.0
 (issue 16). Tried only when no crop at their expected size found anybody (``search``): among the others,
 the larger crops' readings won where a person came back after leaving the picture and lost them a frame
-(``tests/core/test_corpus.py::test_person_leaves_and_returns``). Where the person was seen a frame ago and the
-first turns found nobody, before the other turns at their size: on the demo's flip and landing (a replay of
-Holistic's results) the other turns never found him there (frames 174, 185, 227, 229) and the unfolded crops did
-twice, after the eight crops."""
-ALONE_FRAMES = 6
-"""Frames after a rival search (``Finder.rival``) whose detector saw nobody but the person tracked before the next
-one (its callers' clocks; ``core.person.RIVAL_EVERY`` otherwise): a rival has to walk into view first. On the demo's
-last second (the man backlit after his landing, unlike his looks, Holistic on him) eight of the nine rival
-searches saw nobody else."""
+(``tests/core/test_corpus.py::test_person_leaves_and_returns``)."""
 JUST_SEEN = 2
 """A person missing fewer frames than this is searched for in their expected region only (turned every
 way), without the detector: they are where they were a moment ago. On the demo's flip no detection
@@ -159,7 +146,6 @@ class Finder:
         self.min_detection = min_detection
         self.min_presence = min_presence
         self.searches = 0  # frames searched, for tests and benchmarks
-        self.alone = False  # the last rival search saw nobody but the person tracked (ALONE_FRAMES)
 
     def detect_turned(self, image: np.ndarray, min_score: float, turns: int = 4) -> list[tuple[float, np.ndarray]]:
         """(score, ROI (5,)) of the detections in ``image`` turned by 0, 90, 180 and 270 degrees (the
@@ -247,32 +233,20 @@ class Finder:
         Where the person was just seen, their expected region is tried first in
         ``FIRST_TURNS`` (one small batch, no detector); a sure find there ends the
         search (``SURE``): most searches on the demo end so, at a quarter of the cost.
-        Where nobody is found there and their region is smaller than they are, a tuck unfolding
-        (``UNFOLD``) is tried next; then the other turns, and detections only once they were
-        missing ``JUST_SEEN`` frames.
+        Then the other turns, and detections only once they were missing ``JUST_SEEN`` frames.
         """
         self.searches += 1
         if pick is None and identity.known and identity.missing < LOST_FRAMES:
             first = self._expected_turned(image, identity, FIRST_TURNS)
             best, score = self._best(image, identity, None, np.stack(first), mirror_average)
-            if best is not None and best.flag >= SURE and (identity.missing < JUST_SEEN
-                                                           or identity.looks_like(best.signature) is not False):
+            if best is not None and best.flag >= SURE and identity.looks_like(best.signature) is not False:
                 return self._signed(image, best)
-            unfolded = self._unfolded_side(identity)
-            if best is None and unfolded is not None and identity.missing < JUST_SEEN:
-                # Nobody at their size where they were just seen, their region smaller than they are: a tuck
-                # unfolding is tried before the other turns at their size (``UNFOLD``).
-                again, _ = self._best(image, identity, None,
-                                      np.stack(self._expected_turned(image, identity, range(TURNS), unfolded)),
-                                      mirror_average)
-                if again is not None:
-                    return self._signed(image, again)
-                unfolded = None
             rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
                                                            {t % TURNS for t in FIRST_TURNS}])
             if identity.missing >= JUST_SEEN:  # they may have moved since: detections anywhere near too
                 rest += self._expected_beside(image, identity) + self.detected(image, identity)
             again, again_score = self._best(image, identity, None, np.stack(rest), mirror_average)
+            unfolded = self._unfolded_side(identity)
             if best is None and again is None and unfolded is not None:  # nobody at their size: a tuck unfolding?
                 again, again_score = self._best(image, identity, None,
                                                 np.stack(self._expected_turned(image, identity, range(TURNS), unfolded)),
@@ -364,7 +338,6 @@ class Finder:
         self.searches += 1
         h, w = image.shape[:2]
         rois = self.others(image, tracked)
-        self.alone = not rois
         if not rois:
             return None
         stack = np.stack(rois)

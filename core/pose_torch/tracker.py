@@ -42,7 +42,6 @@ class Stream:
     world_vis: LowPass = field(default_factory=lambda: LowPass(0.1))
     identity: Identity = field(default_factory=Identity)
     doubt: bool = False  # the tracked body did not look like the person at the last check
-    rival_after: int = 0  # tick from which a rival search may run again (finder.ALONE_FRAMES)
 
     def lose(self) -> None:
         self.roi = None
@@ -142,14 +141,11 @@ class BodyTracker:
                                                                missing=LOST_FRAMES, looks=SETTLE_LOOKS,
                                                                size=found.size or 0.0))
 
-    def run_chunk(self, images: list[np.ndarray], picks: dict[int, np.ndarray] | None = None,
-                  searched: dict[int, finder.Found] | None = None) -> BodyTrack:
+    def run_chunk(self, images: list[np.ndarray], picks: dict[int, np.ndarray] | None = None) -> BodyTrack:
         """Track through ``images`` (RGB uint8 (H, W, 3), consecutive frames of one video).
 
         The first segment continues from the previous call's last frame.
         ``picks``: frame of the chunk -> pixel (2,) of the person to follow there.
-        ``searched``: frame of the chunk -> what the caller's own search (``finder.Finder.search``, the same
-        one this tracker would run there) found on it: taken where a search is due, not searched again.
         """
         s = self.settings
         n = len(images)
@@ -162,7 +158,7 @@ class BodyTracker:
                              start - first)
                     for k, (first, start, stop) in enumerate(body.split_segments(n, s.batch_size, s.warmup_frames))]
         self._seed(images, segments)
-        self._track(images, segments, out, picks, searched)
+        self._track(images, segments, out, picks)
         h, w = images[0].shape[:2]
         done = [True] + [False] * (len(segments) - 1)
         while not all(done):
@@ -253,7 +249,7 @@ class BodyTracker:
         out.world[f] = (1 - ramp) * out.world[f] + ramp * seg.warm_world[both]
 
     def _track(self, images: list[np.ndarray], segments: list[_Segment], out: BodyTrack,
-               picks: dict[int, np.ndarray] | None = None, searched: dict[int, finder.Found] | None = None) -> None:
+               picks: dict[int, np.ndarray] | None = None) -> None:
         """Track ``segments`` in lock-step, writing their frames (not their warm-up) into ``out``.
 
         With ``settings.redetect`` a stream whose landmarks are weak, or not the
@@ -292,7 +288,7 @@ class BodyTracker:
                     elif s.redetect:
                         weak.append((seg, i))
             for seg, i in weak:
-                self._search(seg, i, images[i], picks.get(i), out, (searched or {}).get(i))
+                self._search(seg, i, images[i], picks.get(i), out)
 
     def _detect(self, images: list[np.ndarray], need: list[tuple[_Segment, int]], out: BodyTrack) -> None:
         """MediaPipe's re-detection: the strongest upright detection, whoever it is."""
@@ -317,8 +313,8 @@ class BodyTracker:
         if region is None:
             return False
         size = body_size(pts)
-        rival = (lambda unlike: self._rival(st, image, region, unlike)) \
-            if st.ticks % RIVAL_EVERY == 0 and st.ticks >= st.rival_after else None
+        rival = (lambda unlike: self.finder.rival(image, st.identity, region, unlike, self.settings.mirror_average)) \
+            if st.ticks % RIVAL_EVERY == 0 else None
         checked = st.identity.check(region, size, lambda: appearance(image, pts), due=st.ticks % SIGNATURE_EVERY == 0,
                                     doubt=st.doubt, rival=rival)
         st.identity.slid(region, checked, st.doubt)
@@ -330,22 +326,12 @@ class BodyTracker:
         st.identity.see(region, checked.signature, size)
         return True
 
-    def _rival(self, st: Stream, image: np.ndarray, region: np.ndarray, unlike: float) -> finder.Found | None:
-        """``finder.Finder.rival`` for ``st``'s person; where it saw nobody else, the next waits (``ALONE_FRAMES``)."""
-        found = self.finder.rival(image, st.identity, region, unlike, self.settings.mirror_average)
-        if self.finder.alone:
-            st.rival_after = st.ticks + finder.ALONE_FRAMES
-        return found
-
-    def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack,
-                searched: finder.Found | None = None) -> None:
-        """Look for the followed person in frame ``i`` (see finder.Finder.search; ``searched``: what the
-        caller's same search found there); write them if found."""
+    def _search(self, seg: _Segment, i: int, image: np.ndarray, pick: np.ndarray | None, out: BodyTrack) -> None:
+        """Look for the followed person in frame ``i`` (see finder.Finder.search); write them if found."""
         if pick is None and not seg.stream.identity.search_due():
             seg.stream.identity.miss()
             return
-        found = searched if searched is not None else self.finder.search(image, seg.stream.identity, pick,
-                                                                          self.settings.mirror_average)
+        found = self.finder.search(image, seg.stream.identity, pick, self.settings.mirror_average)
         if found is None:
             seg.stream.identity.miss()
             return

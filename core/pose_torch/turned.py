@@ -67,13 +67,12 @@ WIDE_STEP_DEGREES = 30.0
 """Turn between the crops of a short trunk's second look (eleven crops besides the reading's own; on the frames
 above, the crops within 15-30 degrees of the body read it whole: trunk 0.75-0.85 of the usual length, pelvis
 0.01-0.06 of the height off)."""
-WIDE_REACH_DEGREES = 50.0
+WIDE_REACH_DEGREES = MAX_TURN_DEGREES + WIDE_STEP_DEGREES
 """A short trunk's second look reads only the crops turned within this of the last kept reading: a reading kept is
-turned less than :data:`MAX_TURN_DEGREES` from it, and none of the rendered acrobatics' kept readings came from a
-crop further than 49 degrees from the last (measured with a reach of ``MAX_TURN_DEGREES + WIDE_STEP_DEGREES``, 75:
-four crops of the eleven when the reading in hand is turned as the last one; 50 keeps the two within 30 degrees of
-it). The demo's flip took five of these looks, none kept (the readings' trunks 0.65-0.75 of the usual length, the
-crops' no longer)."""
+turned less than :data:`MAX_TURN_DEGREES` from it, and a crop reads the body whole within 15-30 degrees of it, so
+the crops beyond are a cost with nothing to keep (four crops of the eleven when the reading in hand is turned as the
+last one; none of the rendered acrobatics' kept readings came from a crop further than 49 degrees from the last, and
+the demo's flip took nine of these looks, 1.9 s of CPU, keeping none)."""
 SAME_HIPS = 0.2
 """A short trunk's second look keeps the reading in hand where the reading it found has the mid-hip within this
 share of the usual trunk length of the hand's (the body read alike, or read coming out of a misreading)."""
@@ -246,16 +245,6 @@ class TurnedLook:
         lms = look.lms[k, :33]
         return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
                              np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
-
-    def seen(self, points: np.ndarray) -> None:
-        """The body of this frame (33, 3: px, visibility) was read in crops turned every way already (a search):
-        no second look; its rotation and trunk are remembered as a kept reading's."""
-        own = rotation_of(points)
-        self._wide = False
-        if own is None:
-            self.forget()
-            return
-        self.remember(own, _trunk(points))
 
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read

@@ -265,7 +265,7 @@ class _StandIn:
     def __init__(self, identity: Identity) -> None:
         self.identity, self.reading = identity, None
 
-    def run_chunk(self, images, picks=None, searched=None):
+    def run_chunk(self, images, picks=None):
         from types import SimpleNamespace
 
         pts = self.reading
@@ -274,8 +274,7 @@ class _StandIn:
             self.identity.looks = max(self.identity.looks, SETTLE_LOOKS)
         lm = np.zeros((1, 33, 5))
         lm[0, :, :2], lm[0, :, 3] = pts[:, :2] / SIZE, pts[:, 2]
-        return SimpleNamespace(present=np.array([True]), landmarks=lm, world=np.zeros((1, 33, 4)),
-                               detected=np.array([bool(picks)]))  # a pick's frame: found by a search
+        return SimpleNamespace(present=np.array([True]), landmarks=lm, world=np.zeros((1, 33, 4)))
 
     def pause(self) -> None:
         pass

@@ -110,8 +110,8 @@ class _CountsCrops(_ReadsNearItsTurn):
 def test_a_short_trunks_second_look_reads_only_the_crops_whose_reading_it_could_keep() -> None:
     """Bent double, the arms read as the legs (hips slid up the back, a short trunk) and the reading turned 30
     degrees past the body. The second look finds the body whole in the crop turned to it, and reads no crop
-    further than 50 degrees from the last kept reading (no kept reading of the rendered acrobatics came from
-    further): two crops, not eleven (on the demo's flip, 1.9 s of CPU that kept nothing), nor four."""
+    further than a frame's turn (45 degrees) and the model's reach (30) from the last kept reading: four
+    crops, not eleven (on the demo's flip, 1.9 s of CPU that kept nothing)."""
     image = np.zeros((400, 600, 3), np.uint8)
     model = _CountsCrops(70.0, 600, 400)
     look = TurnedLook(lambda: model, 0.5)
@@ -124,7 +124,7 @@ def test_a_short_trunks_second_look_reads_only_the_crops_whose_reading_it_could_
     found = look.read(image, short)
     assert found is not None, "the body read whole was not kept"
     assert math.degrees(found.roi[4]) == pytest.approx(70.0)
-    assert model.crops == 2
+    assert model.crops == 4
 
 
 # ----------------------------------------------------------------------------
