@@ -374,7 +374,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
                                  settings.blend_frames, support, move_root=settings.lock_root,
                                  camera=camera_centre(out) if filmed else None,
-                                 focal=float(np.asarray(out.camera_intrinsics)[0, 0]) if filmed else None)
+                                 focal=float(np.asarray(out.camera_intrinsics)[0, 0]) if filmed else None,
+                                 rate=rate)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if fitted_pelvis is not None:  # the picture has the pelvis where the fit put it: in flight, keep it there
         out.trans = in_the_picture(out, fitted_pelvis, contacts).astype(np.float32)
