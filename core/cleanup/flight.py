@@ -44,8 +44,8 @@ class FlightSettings:
         min_seconds, max_seconds: a flight lasts at least this long (a running stride's float, 0.1 s, is too
             short to tell gravity from noise) and at most this long (1.2 s: a 1.7 m rise; longer spans without
             contacts are feet out of the picture or a body on the floor).
-        min_frames: ... and at least this many frames, whatever the rate: at 15 fps 0.2 s is 3 frames, and a
-            parabola through 3 rows with a misread top made it worse (pelvis 30.9 px off there, 21.3 without).
+        min_frames: ... and at least this many frames, whatever the rate: at 15 fps (``--preset fast``) 0.2 s is
+            3 frames, too few rows to tell a parabola from a misread top (30 fps: the same 6 frames as 0.2 s).
         min_seen: share of the span's frames the video must show a foot on (a foot out of the picture
             starts no contact either: that is no evidence of flight).
         depth_weight: weight of a reading along the line of sight against one across it (the picture).

@@ -126,9 +126,8 @@ def test_a_span_the_parabola_does_not_explain_keeps_its_root() -> None:
 
 
 def test_a_few_frames_at_a_low_rate_are_no_flight() -> None:
-    """At 15 fps (``--preset fast``) 0.2 s is 3 frames: a parabola through 3 rows with a misread top left the pelvis
-    further off (30.9 px against 21.3 without). A flight needs ``min_frames`` too, whatever the rate; at 30 fps
-    0.2 s is those 6 frames, as before."""
+    """At 15 fps (``--preset fast``) 0.2 s is 3 frames, too few rows to tell a parabola from a misread top: a
+    flight needs ``min_frames`` too, whatever the rate; at 30 fps 0.2 s is those 6 frames, as before."""
     settings = FlightSettings()
     contacts = np.ones((40, 4), bool)
     contacts[20:24] = False  # 4 frames in the air: 0.27 s at 15 fps
