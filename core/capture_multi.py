@@ -221,7 +221,8 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
     its unseen depth is left out, as it moves what the cameras measured.
 
     - The root is neither anchored on camera 0's foot rays nor shifted along the floor by the foot lock
-      (the legs alone plant the feet).
+      (the legs alone plant the feet), nor moved onto a parabola in flight (``flight``: the move runs across
+      camera 0's line of sight, which the cameras measured).
     - Contacts are not carried on by camera 0's picture (``contact_pass``: a stance its heel or toe
       landmark still stands near, a foot slower than 1 m/s while the other is in the air): a foot
       that swings along camera 0's ray stands still in its picture, and holding it there bent the leg. For
@@ -236,7 +237,8 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
     carries = dataclasses.replace(cleanup.contact_pass, max_frames=0, support_frames=0, same_place_pictured=False)
     contacts = dataclasses.replace(cleanup.contacts, image_speed_on=min(cleanup.contacts.image_speed_on,
                                                                         IMAGE_SPEED_ON))
-    return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts)
+    return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts,
+                               flight=dataclasses.replace(cleanup.flight, enabled=False))
 
 
 def _one_camera_frames(base: list[PoseSequence]) -> np.ndarray:

@@ -177,22 +177,27 @@ def repair_side_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[
     # -0.4) and must not start a run, or the true frames after it get flipped.
     flip = FacingFlips()
     flips = np.array([flip(facing[i]) for i in valid])[1:]
-    # Runs of valid frames with a consistent labelling: run id per valid frame.
-    run_id = np.concatenate([[0], np.cumsum(flips)])
-    num_runs = int(run_id[-1]) + 1
-    if num_runs == 1:
-        return []
-    lengths = np.bincount(run_id, minlength=num_runs)
-    keep_longest = int(np.argmax(lengths))
-    limit = max(1, int(round(max_swap_seconds * seq.fps)))
-    # Parity relative to the longest run: odd parity means the opposite labelling.
-    parity = (run_id - keep_longest) % 2 == 1
-    short = lengths[run_id] <= limit
-    fix = valid[parity & short]
+    fix = valid[swapped_runs(flips, max(1, int(round(max_swap_seconds * seq.fps))))]
     if fix.size == 0:
         return []
     swap_sides(seq, fix)
     return fix.tolist()
+
+
+def swapped_runs(flips: np.ndarray, limit: int) -> np.ndarray:
+    """(n,) bool: which of n frames to relabel, given where the labelling flips (``flips`` (n - 1,) bool: between
+    frames k and k + 1): the runs of frames between flips whose labelling is the opposite of the longest run's,
+    and that last at most ``limit`` frames (a longer one is taken for what the person did)."""
+    # Runs of frames with a consistent labelling: run id per frame.
+    run_id = np.concatenate([[0], np.cumsum(np.asarray(flips, bool))]).astype(np.int64)
+    num_runs = int(run_id[-1]) + 1
+    if num_runs == 1:
+        return np.zeros(len(run_id), bool)
+    lengths = np.bincount(run_id, minlength=num_runs)
+    keep_longest = int(np.argmax(lengths))
+    # Parity relative to the longest run: odd parity means the opposite labelling.
+    parity = (run_id - keep_longest) % 2 == 1
+    return parity & (lengths[run_id] <= limit)
 
 
 def swap_sides(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:

@@ -27,8 +27,8 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
-from .contacts import (ContactSettings, detect_contacts, gaussian_smooth, horizontal_speed, median_filter, moving_average,
-                       running_max, still_feet, unswapped_feet)
+from .contacts import (ContactSettings, detect_contacts, foot_swaps, gaussian_smooth, horizontal_speed, median_filter,
+                       moving_average, running_max, still_feet)
 from .flight import FlightSettings, ballistic_root
 from .floor import (
     PROXY_INDEX,
@@ -166,7 +166,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     few frames at a time (typically while the other leg passes in front), so
     the velocity is the median of the per-frame velocities over ``window``
     centred frames: a glitch shorter than half the window does not show; feet
-    whose labels the detector swapped are swapped back first (``contacts.unswapped_feet``).
+    whose labels the detector swapped are swapped back first, with what it saw of them (``contacts.foot_swaps``).
     NaN where a landmark is missing.
     """
     if keypoints is None or keypoints.shape[1] < landmarks.NUM_BODY or keypoints.shape[0] < 3:
@@ -177,12 +177,13 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     scale = torso_pixels(kp)
     if not np.isfinite(scale) or scale < 5:
         return None
-    feet = uv[:, _IMAGE_PROXIES]
-    feet[:, :2], feet[:, 2:] = unswapped_feet(feet[:, :2], feet[:, 2:])  # feet the detector swapped, swapped back
+    feet, seen = uv[:, _IMAGE_PROXIES], seen[:, _IMAGE_PROXIES]
+    swapped = foot_swaps(feet[:, :2], feet[:, 2:], rate)  # feet the detector swapped, swapped back
+    feet[swapped], seen[swapped] = feet[swapped][:, [2, 3, 0, 1]], seen[swapped][:, [2, 3, 0, 1]]
     velocity = np.gradient(feet, axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, window)
     speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
-    missing = ~seen[:, _IMAGE_PROXIES]
+    missing = ~seen
     speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
     return speed
 
@@ -374,7 +375,8 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
         poses, trans = lock_feet(out.poses, out.rest_joints, out.trans, contacts, heights,
                                  settings.blend_frames, support, move_root=settings.lock_root,
                                  camera=camera_centre(out) if filmed else None,
-                                 focal=float(np.asarray(out.camera_intrinsics)[0, 0]) if filmed else None)
+                                 focal=float(np.asarray(out.camera_intrinsics)[0, 0]) if filmed else None,
+                                 rate=rate)
         out.poses, out.trans = poses.astype(np.float32), trans.astype(np.float32)
     if fitted_pelvis is not None:  # the picture has the pelvis where the fit put it: in flight, keep it there
         out.trans = in_the_picture(out, fitted_pelvis, contacts).astype(np.float32)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..landmarks import swapped_runs
+
 FEET = ((0, 1), (2, 3))
 """The (heel, toe) columns of each foot, left then right, in contact arrays of the four proxies
 (``floor.PROXIES`` order: left heel, left toe, right heel, right toe)."""
@@ -286,21 +288,48 @@ def drop_short(flags: np.ndarray, min_frames: int) -> np.ndarray:
 
 
 SWAP_RATIO = 0.3
-"""How much less the feet must move with their labels swapped than as labelled for :func:`unswapped_feet` to swap
+"""How much less the feet must move with their labels swapped than as labelled for :func:`foot_swaps` to swap
 them back: the demo's swaps moved them 3-7 times less (84-144 px against 410-595, summed); a boxer's feet, close
 together, swapped on smaller margins (every swap taken: a held-out boxing take's PA-MPJPE 59.6 -> 63.6 mm)."""
+SWAP_SECONDS = 0.5
+"""The longest run of frames :func:`foot_swaps` swaps back (as ``core.landmarks.repair_side_swaps``): the demo's
+swaps last 3-4 frames; a longer run of labels that look swapped is kept as the detector gave it."""
 
 
-def unswapped_feet(left: np.ndarray, right: np.ndarray, ratio: float = SWAP_RATIO) -> tuple[np.ndarray, np.ndarray]:
-    """(T, N, 2) image points of the left and right foot (heel, toe landmarks; NaN unseen) with the labels swapped
-    back where the detector swapped them: frame by frame, the feet swap labels when that moves them, summed, less than
-    ``ratio`` times as far from where they were as the labels say. MediaPipe swaps a man's feet for frames at a time
-    (the demo's side-step along the box, frames 110-113 and 118-120): read as labelled, a still foot jumped 70-110
-    px back and forth, and the median of its image velocity read it still for 9 frames after it had left."""
+def foot_swaps(left: np.ndarray, right: np.ndarray, rate: float, ratio: float = SWAP_RATIO,
+               max_seconds: float = SWAP_SECONDS) -> np.ndarray:
+    """(T,) bool: the frames on which the detector swapped the labels of the left and right foot, given (T, N, 2)
+    image points of each (heel, toe landmarks; NaN unseen) at ``rate`` frames a second.
+
+    A frame's labels look swapped where swapping them moves the feet, summed, less than ``ratio`` times as far as
+    the labels say from where each foot was last seen, as swapped back (a landmark counts where it and both feet's
+    last places are known: a foot unseen on the first frame of a swap does not hide it). Of the runs of frames
+    between changes of that look, those that label the feet the other way round from the longest run and last at
+    most ``max_seconds`` are the swaps (``core.landmarks.swapped_runs``; a longer one is kept as the detector gave
+    it). MediaPipe swaps a man's feet for frames at a time (the demo's side-step along the box, frames 110-113 and
+    118-120): read as labelled, a still foot jumped 70-110 px back and forth, and the median of its image velocity
+    read it still for 9 frames after it had left."""
+    left, right = np.asarray(left, np.float64), np.asarray(right, np.float64)
+    last = np.full((2,) + left.shape[1:], np.nan)  # where each foot was last seen, swapped back
+    looks = np.zeros(len(left), bool)
+    for t in range(len(left)):
+        feet = np.stack([left[t], right[t]])
+        known = np.isfinite(last).all(-1).all(0)  # (N,) landmarks both feet were seen at
+        near = np.nansum(np.linalg.norm(feet - last, axis=-1)[:, known])  # each point to its own foot's last place
+        far = np.nansum(np.linalg.norm(feet - last[::-1], axis=-1)[:, known])  # ... and to the other foot's
+        if far < ratio * near:
+            looks[t] = True
+            feet = feet[::-1]
+        seen = np.isfinite(feet).all(-1)
+        last[seen] = feet[seen]
+    return swapped_runs(looks[1:] != looks[:-1], max(1, int(round(max_seconds * rate))))
+
+
+def unswapped_feet(left: np.ndarray, right: np.ndarray, rate: float, ratio: float = SWAP_RATIO,
+                   max_seconds: float = SWAP_SECONDS) -> tuple[np.ndarray, np.ndarray]:
+    """``left``, ``right`` (T, N, 2) image points of the feet with the labels swapped back where the detector
+    swapped them (:func:`foot_swaps`)."""
     left, right = np.asarray(left, np.float64).copy(), np.asarray(right, np.float64).copy()
-    for t in range(1, len(left)):
-        same = np.nansum(np.linalg.norm(left[t] - left[t - 1], axis=-1) + np.linalg.norm(right[t] - right[t - 1], axis=-1))
-        cross = np.nansum(np.linalg.norm(right[t] - left[t - 1], axis=-1) + np.linalg.norm(left[t] - right[t - 1], axis=-1))
-        if cross < ratio * same:
-            left[t], right[t] = right[t].copy(), left[t].copy()
+    swapped = foot_swaps(left, right, rate, ratio, max_seconds)
+    left[swapped], right[swapped] = right[swapped], left[swapped].copy()
     return left, right

@@ -39,9 +39,13 @@ class FlightSettings:
     """When a span without contacts is a flight, and how its parabola is fitted.
 
     Attributes:
+        enabled: False finds no flights (several cameras measured the root: no one camera's line of sight to
+            move it across).
         min_seconds, max_seconds: a flight lasts at least this long (a running stride's float, 0.1 s, is too
             short to tell gravity from noise) and at most this long (1.2 s: a 1.7 m rise; longer spans without
             contacts are feet out of the picture or a body on the floor).
+        min_frames: ... and at least this many frames, whatever the rate: at 15 fps (``--preset fast``) 0.2 s is
+            3 frames, too few rows to tell a parabola from a misread top (30 fps: the same 6 frames as 0.2 s).
         min_seen: share of the span's frames the video must show a foot on (a foot out of the picture
             starts no contact either: that is no evidence of flight).
         depth_weight: weight of a reading along the line of sight against one across it (the picture).
@@ -62,8 +66,10 @@ class FlightSettings:
             one beyond twice this moves onto it, in between part of the way.
     """
 
+    enabled: bool = True
     min_seconds: float = 0.2
     max_seconds: float = 1.2
+    min_frames: int = 6
     min_seen: float = 0.5
     depth_weight: float = 0.25
     scale: float = 0.02
@@ -75,10 +81,17 @@ class FlightSettings:
     keep: float = 0.03
 
 
+def _too_short(frames: int, rate: float, settings: FlightSettings) -> bool:
+    """Whether ``frames`` frames at ``rate`` are too few for a flight (``settings.min_seconds``, ``min_frames``)."""
+    return frames < max(settings.min_seconds * rate, settings.min_frames)
+
+
 def flight_spans(contacts: np.ndarray, rate: float, seen: np.ndarray | None = None,
                  settings: FlightSettings = FlightSettings()) -> list[tuple[int, int]]:
     """[(start, end)) spans of frames with no contact (``contacts`` (T, 4)) between two frames with one, long enough
     and short enough to be a flight (``settings``), on which the video shows a foot (``seen`` (T, 4), optional)."""
+    if not settings.enabled:
+        return []
     airborne = ~np.asarray(contacts, bool).any(axis=1)
     spans: list[tuple[int, int]] = []
     t, T = 0, len(airborne)
@@ -92,7 +105,7 @@ def flight_spans(contacts: np.ndarray, rate: float, seen: np.ndarray | None = No
         n = t - start
         if start == 0 or t == T:  # no take-off or no landing in the take
             continue
-        if not settings.min_seconds * rate <= n <= settings.max_seconds * rate:
+        if _too_short(n, rate, settings) or n > settings.max_seconds * rate:
             continue
         if seen is not None and np.asarray(seen, bool)[start:t].any(axis=1).mean() < settings.min_seen:
             continue
@@ -182,11 +195,11 @@ def ballistic_root(trans: np.ndarray, rest_joints: np.ndarray, contacts: np.ndar
             path, residual, robust, points = path[inner], residual[inner], robust[inner], pelvis[frames]
             t = (frames - start) / rate
             first, last = _trimmed(residual, settings.trim) if not cut else (0, len(frames))
-            if (first, last) == (0, len(frames)) or last - first < settings.min_seconds * rate:
+            if (first, last) == (0, len(frames)) or _too_short(last - first, rate, settings):
                 break
             start, end = start + first, start + last
         inliers = residual < 2.5 * settings.scale
-        if (last - first < settings.min_seconds * rate or inliers.mean() < settings.min_inliers
+        if (_too_short(last - first, rate, settings) or inliers.mean() < settings.min_inliers
                 or np.sqrt(np.mean(residual[inliers] ** 2)) > settings.max_rms):
             continue  # the parabola does not explain the span: not a flight, or too misread to tell
         # The height must fall at g: a body held up (a bar, a partner) or turning about a centre the pelvis is

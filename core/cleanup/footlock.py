@@ -7,7 +7,7 @@ resting height (unless the leg could reach it only by bending its knee far beyon
 the fit's: below) and at most ``HOLD_RISE`` over the contact's median height: a
 planted foot still rolls a little (the heel rises before the toes leave), while
 the fit's own lifts of a planted foot (a toe raised 8 cm in one frame) are not
-kept, and it moves at most ``HOLD_STEP`` a frame (the fit also sinks planted feet);
+kept, and it moves at most ``HOLD_SPEED`` (the fit also sinks planted feet);
 pinning the height exactly bent the legs away from the fit for nothing the
 eye would call skating. Around each lock the correction
 that holds the proxy (its offset from the fit at the lock's first or last
@@ -25,7 +25,8 @@ body are left as fitted. A held heel the leg could reach only by bending its kne
 ``KNEE_SLACK_DEGREES`` beyond the fit's sinks (straight down, its foot with it) to where it can
 (:func:`within_knee_reach`): where the fit holds the pelvis lower than over the rest of the stance, the
 stance's held height bent the demo's straight legs to 77-98 degrees. Within a lock the sunk heel still moves at most
-``HOLD_STEP`` a frame (:func:`paced_below`), sinking further rather than rising with the fit's knee.
+``HOLD_SPEED`` (:func:`paced_below`), sinking further rather than rising with the fit's knee. The paces are speeds
+(m/s), turned into metres a frame at the take's rate: a 15 fps take (``--preset fast``) moves as far a second.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ EASE_REACH = 0.08
 place lands it in steps of under 20 mm, and the reach keeps a fast swing from bending the leg."""
 
 
-HOLD_STEP = 0.01
-"""Metres; the most a planted proxy's height moves in one frame. Below ``HOLD_RISE`` its height follows
+HOLD_SPEED = 0.3
+"""Metres a second (10 mm a frame at 30 fps); the most a planted proxy's height moves. Below ``HOLD_RISE`` its height follows
 the fit (a planted foot rolls), but the fit also sank a planted foot on the demo's box 4 cm a frame."""
 
 
@@ -165,15 +166,16 @@ def _eased(offset: np.ndarray, to_place: np.ndarray, w: np.ndarray, ramp: np.nda
 
 
 def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndarray,
-                  blend_frames: int = 4, support: np.ndarray | None = None, ease: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  blend_frames: int = 4, support: np.ndarray | None = None, ease: bool = False,
+                  rate: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
     """Where each proxy should be: (T, P, 3) targets for (T, P, 3) Z-up proxy positions,
     and (T, P) how strongly each is held (1 in contact, ramps around it, 0 free).
 
     ``rest_height`` (P,): each proxy's height above the sole when it stands on
     the floor (Z = 0); ``support`` (T, P): the height of the ground each proxy
     stands over (``levels``; None: the floor, 0). ``ease``: the ramps ease each proxy onto its held place
-    (:func:`_eased`) instead of carrying the lock's edge correction alone.
+    (:func:`_eased`) instead of carrying the lock's edge correction alone. ``rate``: the take's frames a second
+    (held heights move at most ``HOLD_SPEED``).
     """
     T, P, _ = points.shape
     weights = np.zeros((T, P))
@@ -185,7 +187,7 @@ def proxy_targets(points: np.ndarray, contacts: np.ndarray, rest_height: np.ndar
         for k, (s, e) in enumerate(runs):
             place = np.median(points[s:e, p], axis=0)  # held at its median place (:func:`_to_place`)
             held = _to_place(place, points[s:e, p])
-            held[:, 2] = steady_heights(points[s:e, p, 2] + held[:, 2], HOLD_STEP) - points[s:e, p, 2]
+            held[:, 2] = steady_heights(points[s:e, p, 2] + held[:, 2], HOLD_SPEED / rate) - points[s:e, p, 2]
             # The lock itself, then ramps carrying its first / last correction, each long enough for it,
             # but ending before the proxy's neighbouring locks: a ramp reaching into another lock pulled
             # it off its place, and taking over from that lock's ramp moved a foot 40 cm in one frame.
@@ -446,12 +448,12 @@ def within_knee_reach(heel: np.ndarray, hip: np.ndarray, ankle: np.ndarray, thig
     return np.where(hip[:, 2] >= heel[:, 2], np.maximum(over, 0.0), 0.0)
 
 
-REACH_STEP = 0.008
-"""Metres; the most a planted foot the leg cannot reach rises or settles in one frame beyond the lock's own
+REACH_SPEED = 0.24
+"""Metres a second (8 mm a frame at 30 fps); the most a planted foot the leg cannot reach rises or settles beyond the lock's own
 moves (:func:`within_leg_reach`). The demo's man landed on his box with his held feet 9-12 cm below what his
 legs reached: they hung from his straight legs and dropped 25-46 mm a frame as his pelvis came down, and his
 right toe rose 48 mm in one frame at the flip's take-off (the largest planted step 51.6 mm; 19.9 mm with this).
-At 6 mm the rendered walk's feet settled slower than they do (PA-MPJPE +1 mm); at 12 mm planted steps of 13 mm
+At 6 mm a frame the rendered walk's feet settled slower than they do (PA-MPJPE +1 mm); at 12 mm planted steps of 13 mm
 where the lock's own were 9."""
 REACH_KNEE_DEGREES = 25.0
 """Degrees; the most a foot rising ahead of a need (``REACH_AHEAD``) bends the knee beyond the fit's (counted as
@@ -500,7 +502,7 @@ def leg_bones(rest_joints: np.ndarray, side: str) -> tuple[float, float]:
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
               rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None,
               move_root: bool = True, camera: np.ndarray | None = None,
-              focal: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+              focal: float | None = None, rate: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
     """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4) (the legs hold a toe
     until its heel leaves, :func:`toe_off_last`), out of the ground each stands over (``support`` (T, 4) metres,
     ``levels``; None: the floor, Z = 0).
@@ -510,6 +512,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     IK; free feet move with the shifted body (their legs keep the fitted pose). ``move_root`` False leaves the
     root where the fit put it (several cameras measured it) and the legs alone plant the feet. ``camera`` (its
     centre) and ``focal`` (pixels) limit the root's shift across the camera's line of sight (:func:`along_ray`).
+    ``rate``: the take's frames a second (the paces ``HOLD_SPEED`` and ``REACH_SPEED`` are speeds).
     Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
@@ -518,14 +521,16 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     pos, _ = forward_kinematics(poses, rest_joints, trans)
     points = pos[:, PROXY_INDEX]
     trans = np.asarray(trans, np.float64).copy()
-    shift = (root_shift(points, *proxy_targets(points, contacts, rest_height, blend_frames, support)) if move_root
+    shift = (root_shift(points, *proxy_targets(points, contacts, rest_height, blend_frames, support, rate=rate))
+             if move_root
              else np.zeros((len(points), 2)))
     if camera is not None:
         shift = along_ray(shift, pos[:, 0], np.asarray(camera, np.float64), focal=focal)
     # The legs ease into and out of each lock (the root's shift above carries whole offsets only), and hold
     # toes until their heels leave (:func:`toe_off_last`; the root's shift does not follow those toes).
     contacts = toe_off_last(contacts)
-    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support, ease=True)
+    targets, weights = proxy_targets(points, contacts, rest_height, blend_frames, support, ease=True, rate=rate)
+    hold_step, reach_step = HOLD_SPEED / rate, REACH_SPEED / rate  # metres a frame
     trans[:, :2] += shift
     points = points.copy()
     points[..., :2] += shift[:, None, :]
@@ -568,27 +573,27 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         # sink would move a planted toe up and down).
         toe[side][:, 2] -= np.where(weights[:, t] == 0, sink, 0.0)
         # The sink follows the fit's knee frame by frame; within a lock the held heel still moves at most
-        # ``HOLD_STEP`` a frame, sinking further rather than rising with the knee (:func:`paced_below`): on the
+        # ``HOLD_SPEED``, sinking further rather than rising with the knee (:func:`paced_below`): on the
         # demo's box, frames 3-5, a held heel rose 4 cm a frame out of the sink as the fit straightened the leg.
         for s, e in segments(contacts[:, h]):
-            paced = paced_below(heel[side][s:e, 2], HOLD_STEP)
+            paced = paced_below(heel[side][s:e, 2], hold_step)
             toe[side][s:e, 2] += np.where(weights[s:e, t] == 0, paced - heel[side][s:e, 2], 0.0)
             heel[side][s:e, 2] = paced
         # A planted foot the leg cannot reach hangs from the straight leg and moves with the hip. Over its heel's
         # and toe's contacts the foot rises as far as the leg needs (:func:`within_leg_reach`), moving at most as
-        # the lock moves it or ``REACH_STEP`` a frame (:func:`paced_above`): it settles onto its place after a
+        # the lock moves it or ``REACH_SPEED`` (:func:`paced_above`): it settles onto its place after a
         # landing and lifts off it towards a take-off (by at most ``REACH_AHEAD`` ahead) instead of jumping.
         hip = pos[:, LEGS[side][0]] + np.pad(shift, ((0, 0), (0, 1)))
         z = heel[side][:, 2]
         planted = contacts[:, h] | contacts[:, t]
         lowest = within_leg_reach(heel[side], hip, sum(leg_bones(rest_joints, side)))
         need = np.where(planted, np.maximum(lowest - z, 0.0), 0.0)
-        rise = paced_above(z + need, z, REACH_STEP, z + np.minimum(need, REACH_AHEAD), planted, REACH_AHEAD) - z
+        rise = paced_above(z + need, z, reach_step, z + np.minimum(need, REACH_AHEAD), planted, REACH_AHEAD) - z
         # Rising ahead of a need bends the knee at most ``REACH_KNEE_DEGREES`` beyond the fit's (where the fit holds
         # the pelvis low just before, feet rising ahead bent the knees 30 degrees more); settling may bend it more.
-        settle = paced_above(z + need, z, REACH_STEP, z, planted, REACH_AHEAD) - z
+        settle = paced_above(z + need, z, reach_step, z, planted, REACH_AHEAD) - z
         ceiling = knee_ceiling(hip, points[:, h], heel[side], *leg_bones(rest_joints, side), REACH_KNEE_DEGREES)
         rise = np.maximum(settle, np.minimum(rise, np.maximum(ceiling - z, 0.0)))
-        toe[side][:, 2] = paced_above(toe[side][:, 2] + rise, toe[side][:, 2], REACH_STEP, None, planted, REACH_AHEAD)
+        toe[side][:, 2] = paced_above(toe[side][:, 2] + rise, toe[side][:, 2], reach_step, None, planted, REACH_AHEAD)
         heel[side][:, 2] = z + rise
     return solve_legs(poses, rest_joints, trans, heel, toe), trans

@@ -123,3 +123,17 @@ def test_a_span_the_parabola_does_not_explain_keeps_its_root() -> None:
     out, carried = ballistic_root(thrown, motion.rest_joints, contacts, weight, camera, RATE)
     assert carried == [(40, 57)]
     assert np.abs(out[47:50] - motion.trans[47:50]).max() < 0.03
+
+
+def test_a_few_frames_at_a_low_rate_are_no_flight() -> None:
+    """At 15 fps (``--preset fast``) 0.2 s is 3 frames, too few rows to tell a parabola from a misread top: a
+    flight needs ``min_frames`` too, whatever the rate; at 30 fps 0.2 s is those 6 frames, as before."""
+    settings = FlightSettings()
+    contacts = np.ones((40, 4), bool)
+    contacts[20:24] = False  # 4 frames in the air: 0.27 s at 15 fps
+    assert flight_spans(contacts, 15.0, settings=settings) == []
+    contacts[20:26] = False  # 6 frames
+    assert flight_spans(contacts, 15.0, settings=settings) == [(20, 26)]
+    assert flight_spans(contacts, 30.0, settings=settings) == [(20, 26)]
+    contacts[25] = True  # 5 frames: 0.17 s at 30 fps, too short there as before
+    assert flight_spans(contacts, 30.0, settings=settings) == []

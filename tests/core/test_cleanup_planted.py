@@ -11,7 +11,7 @@ from core.cleanup import CleanupSettings, clean_motion
 from core.cleanup.contact_pass import refine_contacts
 from core.cleanup.contacts import segments
 from core.cleanup.floor import PROXY_INDEX
-from core.cleanup.footlock import HOLD_RISE, HOLD_STEP, proxy_targets
+from core.cleanup.footlock import HOLD_RISE, HOLD_SPEED, proxy_targets
 from core.skeleton import JOINT_INDEX
 from tests.core.test_cleanup_root import _with_landmarks
 from tests.testdata.walk import synthetic_walk, to_camera
@@ -67,7 +67,7 @@ def test_a_planted_proxy_rises_at_most_hold_rise_over_its_stance() -> None:
 
 def test_a_planted_foot_the_fit_sinks_moves_at_most_hold_step_a_frame() -> None:
     """Mid-stance the fit sinks a planted heel 4 cm a frame for four frames and lifts it back (the demo's
-    man on his box): its held height moves at most ``HOLD_STEP`` a frame, so no planted step exceeds 2 cm.
+    man on his box): its held height moves at most ``HOLD_SPEED`` (10 mm a frame at 30 fps), so no planted step exceeds 2 cm.
     Before, a planted height followed the fit down to the floor, 4 cm in one frame."""
     T = 40
     points = np.zeros((T, 4, 3))
@@ -77,8 +77,24 @@ def test_a_planted_foot_the_fit_sinks_moves_at_most_hold_step_a_frame() -> None:
     contacts[5:35, 0] = True
     targets, _ = proxy_targets(points, contacts, np.full(4, 0.05))
     steps = np.abs(np.diff(targets[5:35, 0, 2]))
-    assert steps.max() <= HOLD_STEP + 1e-9
+    assert steps.max() <= HOLD_SPEED / 30 + 1e-9
     assert np.linalg.norm(np.diff(targets[:, 0], axis=0), axis=-1).max() < 0.02
+
+
+def test_a_planted_foot_the_fit_sinks_moves_as_fast_at_any_frame_rate() -> None:
+    """The same sink, every frame twice as long apart (``--preset fast`` reads every second frame, 15 fps): the held
+    height moves at ``HOLD_SPEED`` a second, 20 mm a frame, so it follows the fit as far in the same time. Before,
+    the pace was 10 mm a frame whatever the rate: at 15 fps half as fast, the held foot lagging the fit's stance."""
+    T = 20
+    points = np.zeros((T, 4, 3))
+    points[..., 2] = 0.25
+    points[5:11, 0, 2] -= 0.04 * np.array([1, 2, 3, 3, 2, 1])
+    contacts = np.zeros((T, 4), bool)
+    contacts[2:18, 0] = True
+    targets, _ = proxy_targets(points, contacts, np.full(4, 0.05), rate=15.0)
+    steps = np.abs(np.diff(targets[2:18, 0, 2]))
+    assert steps.max() <= HOLD_SPEED / 15 + 1e-9
+    assert steps.max() > HOLD_SPEED / 30 + 1e-3
 
 
 def test_a_toe_dropped_for_a_few_frames_under_a_standing_heel_does_not_drag_the_foot() -> None:
@@ -304,7 +320,7 @@ def test_a_heel_sunk_by_the_knee_reach_rises_out_of_it_at_most_hold_step_a_frame
     """A man holds his pelvis low through a 40-frame stance. For its first 10 frames the fit has his knees
     nearly straight (163 degrees, its feet below the floor), then bent (the feet on the floor): where reaching
     the held heels would bend the knees far beyond the fit's, they sink (``within_knee_reach``), and where the
-    fit bends the knees the sink ends. The held heels then rise at most ``HOLD_STEP`` a frame. Before, they came
+    fit bends the knees the sink ends. The held heels then rise at most ``HOLD_SPEED``. Before, they came
     up with the fit's knee in one frame (here 6 cm; on the demo's box, frames 3-5, 4 cm a frame)."""
     from core.cleanup.footlock import LEGS, lock_feet
 
@@ -320,7 +336,7 @@ def test_a_heel_sunk_by_the_knee_reach_rises_out_of_it_at_most_hold_step_a_frame
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
     heel = pos[:, [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
     assert heel[:10, :, 2].max() < heel[30:, :, 2].min() - 0.03  # sunk at first
-    assert np.abs(np.diff(heel[..., 2], axis=0)).max() <= HOLD_STEP + 1e-3
+    assert np.abs(np.diff(heel[..., 2], axis=0)).max() <= HOLD_SPEED / 30 + 1e-3
     assert np.ptp(heel[..., :2], axis=0).max() < 0.01  # held in place along the floor
 
 
@@ -329,10 +345,10 @@ def test_a_planted_foot_its_straight_leg_cannot_reach_settles_and_lifts_off_with
     landing's first frames, the demo's box), over the last 2 it rises 4.5 cm (a take-off): the lock holds his
     feet at the stance's place on the floor, which his straight legs cannot reach there. Before, the feet hung from
     the legs and dropped 10 cm in one frame where the pelvis came down (the demo: 25-46 mm a frame, and 48 mm at
-    the flip's take-off). Now they rise only as far as the legs need, settling and lifting at most ``REACH_STEP``
-    a frame (or as the lock's own heights move, ``HOLD_STEP``): no planted step above 2 cm (issue 15), and where
+    the flip's take-off). Now they rise only as far as the legs need, settling and lifting at most ``REACH_SPEED``
+    (or as the lock's own heights move, ``HOLD_SPEED``): no planted step above 2 cm (issue 15), and where
     the legs reach they stand on the floor."""
-    from core.cleanup.footlock import REACH_STEP, lock_feet
+    from core.cleanup.footlock import REACH_SPEED, lock_feet
 
     T = 40
     motion, poses, trans, heights = _standing(T, knee=0.0)
@@ -345,5 +361,5 @@ def test_a_planted_foot_its_straight_leg_cannot_reach_settles_and_lifts_off_with
     steps = _planted_steps(locked, contacts)
     assert np.nanmax(steps) < 0.02
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
-    assert np.abs(np.diff(pos[:, PROXY_INDEX, 2], axis=0)).max() <= max(REACH_STEP, HOLD_STEP) + 1e-3
+    assert np.abs(np.diff(pos[:, PROXY_INDEX, 2], axis=0)).max() <= max(REACH_SPEED, HOLD_SPEED) / 30 + 1e-3
     assert np.abs(pos[24:30, PROXY_INDEX, 2] - heights).max() < 0.01  # on the floor where the legs reach it

@@ -50,5 +50,36 @@ def test_feet_that_pass_each_other_keep_their_labels() -> None:
     left[:, :, 1] = 450.0
     right[:, :, 0] = [100.0, 120.0]
     right[:, :, 1] = 452.0
-    out_left, out_right = unswapped_feet(left, right)
+    out_left, out_right = unswapped_feet(left, right, 30.0)
     assert np.allclose(out_left, left) and np.allclose(out_right, right)
+
+
+def test_a_swap_that_starts_on_an_unseen_foot_does_not_leave_the_rest_of_the_take_swapped() -> None:
+    """The detector swaps the feet's labels on frames 10-12, and on frame 10 does not see the foot it labels left.
+    Compared with the frame before only, the swap's start showed nothing, its end looked like a swap, and every
+    frame after it kept the wrong labels: the left foot's step (frames 19-22) read as the right foot's, the left
+    foot still. Each foot is now compared with where it was last seen, and only short runs are swapped back: the
+    step is the left foot's and both feet read as without the swap from frame 13 on."""
+    kp = _side_step(60)
+    swapped = kp.copy()
+    swapped[10:13, FEET[:2]], swapped[10:13, FEET[2:]] = kp[10:13, FEET[2:]], kp[10:13, FEET[:2]]
+    swapped[10, FEET[:2], 2] = 0.0
+    speed, truth = image_speeds(swapped, 30.0, 7), image_speeds(kp, 30.0, 7)
+    assert speed[19:23, :2].min() > 1.0 and np.nanmax(speed[19:23, 2:]) < 0.05  # the left foot steps
+    assert np.allclose(speed[16:], truth[16:])  # past the swap (and the median's reach), as without it
+
+
+def test_labels_that_stay_swapped_for_long_are_left_as_given() -> None:
+    """A run of frames that looks swapped but lasts over ``SWAP_SECONDS`` is not swapped back (as
+    ``core.landmarks.repair_side_swaps``): the labelling the take holds longest is kept, whichever it is."""
+    from core.cleanup.contacts import SWAP_SECONDS, foot_swaps
+
+    T = 90
+    left = np.zeros((T, 1, 2))
+    right = np.zeros((T, 1, 2))
+    left[:, 0, 0], right[:, 0, 0] = 100.0, 300.0
+    left[40:70, 0, 0], right[40:70, 0, 0] = 300.0, 100.0  # 30 frames, 1 s at 30 fps
+    assert not foot_swaps(left, right, 30.0).any()
+    assert 30 > SWAP_SECONDS * 30.0
+    assert foot_swaps(left, right, 30.0, max_seconds=1.5)[40:70].all()  # short enough at a longer limit
+    assert foot_swaps(left, right, 30.0, max_seconds=1.5).sum() == 30
