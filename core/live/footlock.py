@@ -40,7 +40,7 @@ from ..cleanup.root import IMAGE_FEET
 from ..landmarks import seen_landmarks
 
 RELEASE_STEP = 0.01
-"""Metres: the most the root's shift fades in a frame once no foot stands (the offline lock's ``HOLD_STEP``):
+"""Metres: the most the root's shift fades in a frame once no foot stands (the offline lock's ``HOLD_SPEED`` at 30 fps):
 the stream's root goes back to the fit's, which the picture holds, without a jump."""
 PLACE_STEP = 0.005
 """Metres: the most a held place moves in a frame towards the fit's foot (the fit's feet, with the root's depth,
