@@ -132,7 +132,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
     return not (far_from(a, b) and far_from(b, a))
 
 
-def match_cost(identity: Identity, candidate: Candidate, lost: int = 15) -> float:
+def match_cost(identity: Identity, candidate: Candidate, lost: int) -> float:
     """Cost of the candidate being this person (``_NO`` when it may not be them).
 
     Near where they are expected: distance in region sides plus ``LOOKS_WEIGHT`` x appearance
@@ -190,10 +190,10 @@ class Crowd:
             self.tracks[owners[c]].see(row, candidates[c])
         return owners
 
-    def people(self, fps: float, min_seconds: float = MIN_SECONDS) -> list[int]:
+    def people(self, min_seconds: float = MIN_SECONDS) -> list[int]:
         """Track indices of the people to keep, in ID order (person 1 first): seen on at least
-        ``min_seconds`` of frames (at least 2), ordered by first frame, then median size (larger first)."""
-        least = max(2, math.ceil(min_seconds * fps))
+        ``min_seconds`` of frames (at least 2, at ``fps``), ordered by first frame, then median size (larger first)."""
+        least = max(2, math.ceil(min_seconds * self.fps))
         kept = [t for t, track in enumerate(self.tracks) if len(track.rows) >= least]
         # Sizes to whole pixels: people of one size keep the order the tracker met them in.
         return sorted(kept, key=lambda t: (self.tracks[t].first, -round(float(np.median(self.tracks[t].sides))), t))

@@ -324,12 +324,3 @@ def foot_swaps(left: np.ndarray, right: np.ndarray, rate: float, ratio: float = 
         last[seen] = feet[seen]
     return swapped_runs(looks[1:] != looks[:-1], max(1, int(round(max_seconds * rate))))
 
-
-def unswapped_feet(left: np.ndarray, right: np.ndarray, rate: float, ratio: float = SWAP_RATIO,
-                   max_seconds: float = SWAP_SECONDS) -> tuple[np.ndarray, np.ndarray]:
-    """``left``, ``right`` (T, N, 2) image points of the feet with the labels swapped back where the detector
-    swapped them (:func:`foot_swaps`)."""
-    left, right = np.asarray(left, np.float64).copy(), np.asarray(right, np.float64).copy()
-    swapped = foot_swaps(left, right, rate, ratio, max_seconds)
-    left[swapped], right[swapped] = right[swapped], left[swapped].copy()
-    return left, right

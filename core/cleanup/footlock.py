@@ -566,8 +566,9 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         toe[side] = targets[:, t] + np.where(toe_free[:, None], A_star - A, 0.0)
     # A held foot sinks where reaching it would bend the knee far beyond the fit's (:func:`within_knee_reach`).
     for side, (h, t) in zip(("left", "right"), FEET):
-        sink = within_knee_reach(heel[side], pos[:, LEGS[side][0]] + np.pad(shift, ((0, 0), (0, 1))), points[:, h],
-                                 *leg_bones(rest_joints, side))
+        hip = pos[:, LEGS[side][0]] + np.pad(shift, ((0, 0), (0, 1)))  # where the root's shift took it
+        bones = leg_bones(rest_joints, side)
+        sink = within_knee_reach(heel[side], hip, points[:, h], *bones)
         heel[side][:, 2] -= sink
         # A free toe rides down with its heel; a held one keeps its place (sinking it by the heel's frame-varying
         # sink would move a planted toe up and down).
@@ -583,16 +584,15 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         # and toe's contacts the foot rises as far as the leg needs (:func:`within_leg_reach`), moving at most as
         # the lock moves it or ``REACH_SPEED`` (:func:`paced_above`): it settles onto its place after a
         # landing and lifts off it towards a take-off (by at most ``REACH_AHEAD`` ahead) instead of jumping.
-        hip = pos[:, LEGS[side][0]] + np.pad(shift, ((0, 0), (0, 1)))
         z = heel[side][:, 2]
         planted = contacts[:, h] | contacts[:, t]
-        lowest = within_leg_reach(heel[side], hip, sum(leg_bones(rest_joints, side)))
+        lowest = within_leg_reach(heel[side], hip, sum(bones))
         need = np.where(planted, np.maximum(lowest - z, 0.0), 0.0)
         rise = paced_above(z + need, z, reach_step, z + np.minimum(need, REACH_AHEAD), planted, REACH_AHEAD) - z
         # Rising ahead of a need bends the knee at most ``REACH_KNEE_DEGREES`` beyond the fit's (where the fit holds
         # the pelvis low just before, feet rising ahead bent the knees 30 degrees more); settling may bend it more.
         settle = paced_above(z + need, z, reach_step, z, planted, REACH_AHEAD) - z
-        ceiling = knee_ceiling(hip, points[:, h], heel[side], *leg_bones(rest_joints, side), REACH_KNEE_DEGREES)
+        ceiling = knee_ceiling(hip, points[:, h], heel[side], *bones, REACH_KNEE_DEGREES)
         rise = np.maximum(settle, np.minimum(rise, np.maximum(ceiling - z, 0.0)))
         toe[side][:, 2] = paced_above(toe[side][:, 2] + rise, toe[side][:, 2], reach_step, None, planted, REACH_AHEAD)
         heel[side][:, 2] = z + rise

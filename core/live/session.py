@@ -255,13 +255,18 @@ class _Session:
         """The person found again on ``frame``, where MediaPipe's body was not them (None: not looked for, or
         not found); the looks' time goes to the ``look`` stage on frames they ran on."""
         assert self.follow is not None and self.search is not None
-        looks = self.search.looks + (self.turned.looks if self.turned is not None else 0)
+        looks = self._looks()
         found = self.turned(frame.rgb, self.follow, frame.index, self.fps) if self.turned is not None else None
         if found is None:
             found = self.search(frame.rgb, self.follow, frame.index, self.fps)
-        if self.search.looks + (self.turned.looks if self.turned is not None else 0) > looks:
+        if self._looks() > looks:
             self.stage_ms["look"].append(1000.0 * (time.perf_counter() - began))
         return found
+
+    def _looks(self) -> int:
+        """Second looks taken so far, turned and in a crop."""
+        return (self.search.looks if self.search is not None else 0) + (self.turned.looks if self.turned is not None
+                                                                        else 0)
 
     def _solve_loop(self) -> None:
         try:

@@ -206,12 +206,11 @@ class PeopleTracker:
         for j in np.flatnonzero(flags >= self.settings.min_tracking_confidence):
             pts = finder.pixels(lms[j, :NUM_BODY], w, h)
             region = region_of(pts)
-            if region is not None and j in searched \
-                    and self.crowd.tracks[searched[j]].identity.looks_like(appearance(image, pts)) is not True:
+            if region is None or (j in searched and self.crowd.tracks[searched[j]].identity.looks_like(
+                    appearance(image, pts)) is not True):
                 continue
-            if region is not None:
-                # A tracked person's own reading first, then the surer: it keeps a body found twice.
-                found.append((float(sources[j] >= 0) + float(flags[j]), int(j), region, pts))
+            # A tracked person's own reading first, then the surer: it keeps a body found twice.
+            found.append((float(sources[j] >= 0) + float(flags[j]), int(j), region, pts))
         found.sort(key=lambda f: -f[0])
         kept: list[tuple[Candidate, int, np.ndarray]] = []
         for _, j, region, pts in found:
@@ -234,9 +233,9 @@ class PeopleTracker:
             for i, r in enumerate(rows):
                 person.hands[r] = track.landmarks[i]
 
-    def result(self, frames: int, fps: float) -> PeopleTrack:
+    def result(self, frames: int) -> PeopleTrack:
         """The kept people's results over ``frames`` rows, in ID order (``core.crowd.Crowd.people``)."""
-        keep = self.crowd.people(fps)
+        keep = self.crowd.people()
         P = len(keep)
         out = PeopleTrack(np.full((P, frames, NUM_BODY, 5), np.nan), np.full((P, frames, NUM_BODY, 4), np.nan),
                           np.zeros((P, frames), bool),
@@ -288,4 +287,4 @@ def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settin
             tracker.hands_of_chunk(chunk, rows)
     if progress is not None:
         progress(len(indices), max(num_frames, len(indices)))
-    return indices, tracker.result(len(indices), fps)
+    return indices, tracker.result(len(indices))

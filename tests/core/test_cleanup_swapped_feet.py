@@ -6,7 +6,7 @@ import numpy as np
 
 from core import landmarks
 from core.cleanup import image_speeds
-from core.cleanup.contacts import unswapped_feet
+from core.cleanup.contacts import foot_swaps
 
 FEET = [landmarks.BODY[n] for n in ("left_heel", "left_foot_index", "right_heel", "right_foot_index")]
 
@@ -24,6 +24,15 @@ def _side_step(T: int = 40) -> np.ndarray:
     kp[:, FEET[2], 0], kp[:, FEET[3], 0] = 440.0, 460.0
     kp[:, FEET, 1] = [450.0, 455.0, 450.0, 455.0]
     return kp
+
+
+def unswapped_feet(left: np.ndarray, right: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """``left``, ``right`` (T, N, 2) with the labels swapped back where :func:`foot_swaps` says the detector
+    swapped them (as ``core.cleanup.image_speeds`` does)."""
+    left, right = np.asarray(left, np.float64).copy(), np.asarray(right, np.float64).copy()
+    swapped = foot_swaps(left, right, rate)
+    left[swapped], right[swapped] = right[swapped], left[swapped].copy()
+    return left, right
 
 
 def test_a_foot_that_steps_while_the_detector_swaps_its_labels_reads_moving_in_the_picture() -> None:

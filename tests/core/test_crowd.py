@@ -50,7 +50,7 @@ def test_ids_hold_when_two_people_cross_and_swap_places() -> None:
     assert overlapping  # B was read while overlapping A
     # B's own readings (B's size, not one between the two) are B's, overlapping or not.
     assert set(a_of.values()) == {0} and set(b_of.values()) == {1}
-    assert crowd.people(fps=30.0) == [0, 1]
+    assert crowd.people() == [0, 1]
 
 
 def test_someone_first_seen_in_front_of_a_tracked_person_gets_their_own_track() -> None:
@@ -99,7 +99,7 @@ def test_short_tracks_are_dropped_and_ids_follow_first_appearance_then_size() ->
             people.append((320.0, YELLOW, GREEN))
         crowd.step(row, candidates(people))
     assert len(crowd.tracks) == 3
-    assert crowd.people(fps=30.0) == [0, 1]  # the glimpse (under half a second) is gone
+    assert crowd.people() == [0, 1]  # the glimpse (under half a second) is gone
 
 
 def test_a_hidden_persons_track_never_takes_a_body_read_over_whoever_hides_them() -> None:
@@ -138,7 +138,7 @@ def test_a_hidden_persons_track_never_takes_a_body_read_over_whoever_hides_them(
             else:
                 assert owner != 1, f"row {row}: B's track took a body read over A and him"
     assert set(b_rows.values()) == {1} and max(b_rows) == 59  # B's ID before and after, and found again
-    assert crowd.people(fps=30.0) == [0, 1]
+    assert crowd.people() == [0, 1]
 
 
 def test_how_long_a_person_may_be_missing_is_counted_in_seconds_not_frames() -> None:
@@ -220,7 +220,7 @@ def test_someone_the_detector_misses_is_found_again_after_someone_passes_in_fron
         model.people = [near(row)] + ([] if hidden else [far(row)])
         image = painted(([] if hidden else [(far(row), GREEN, YELLOW)]) + [(near(row), RED, BLUE)])
         tracker.step(image, row)
-    result = tracker.result(50, 30.0)
+    result = tracker.result(50)
     assert result.present.shape[0] == 2  # two people, no one else
     far_id = next(p for p in range(2) if np.nanmean(result.landmarks[p, 0, [23, 24], 0]) * 640 > 300)
     # Found again within a search of coming out clear of the near walker (pelvises a quarter of his region side
