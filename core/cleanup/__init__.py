@@ -183,8 +183,14 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     velocity = np.gradient(feet, axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, window)
     speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
+    # A speed is unknown on a missing landmark's frame and beside it (the gradient reaches it); not np.roll,
+    # which wrapped the take's last frame onto its first: an unseen last frame hid frame 0's speeds, so no
+    # stance could start there from the picture (the demo, whose last frame has no person).
     missing = ~seen
-    speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
+    near = missing.copy()
+    near[1:] |= missing[:-1]
+    near[:-1] |= missing[1:]
+    speed[near] = np.nan
     return speed
 
 

@@ -203,7 +203,7 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             moving = np.isfinite(image_speed)
             speed = np.where(moving, image_speed, speed)
             speed_on[moving] = settings.image_speed_on
-            speed_off[moving] = settings.image_speed_on * settings.speed_off / settings.speed_on
+            speed_off[moving] = image_speed_off(settings)
             still = still_feet(image_speed, climb, settings, sole_height < settings.height_on_still)
         if climb is not None:
             stop |= climb > settings.climb_off
@@ -222,6 +222,12 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     if seen is not None:
         out &= seen
     return out
+
+
+def image_speed_off(settings: ContactSettings = ContactSettings()) -> float:
+    """m/s: the speed in the video above which a contact ends (``image_speed_on`` scaled as ``speed_off`` is
+    to ``speed_on``; 0.5 by default)."""
+    return settings.image_speed_on * settings.speed_off / settings.speed_on
 
 
 def still_feet(image_speed: np.ndarray, climb: np.ndarray | None, settings: ContactSettings = ContactSettings(),
