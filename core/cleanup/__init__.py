@@ -156,6 +156,21 @@ def torso_pixels(keypoints: np.ndarray) -> float:
         return float(np.nanmedian(torso))
 
 
+WINDOW_RATE = 30.0
+"""Frames a second the contact settings' frame windows are counted at (``ContactSettings.image_window``)."""
+
+
+def frames_at(window: int, rate: float) -> int:
+    """The odd number of frames at ``rate`` frames a second spanning about as long as ``window`` centred frames
+    at ``WINDOW_RATE`` (halves round up: the window hides landmark glitches shorter than half of it). At 15 fps
+    (``--preset fast``) the image window's 7 frames spanned 0.47 s, as long as a jump's flight on the rendered
+    studio jumps: a toe read still across it stayed held from take-off to landing, 60 cm from where it stood
+    (offset-free PA-MPJPE 64.9 mm; 42.0 with 5 frames). With 3 frames (halves rounded down) a glitch of two
+    frames read as a step: the held-out cmu_01_03's planted feet jumped 12 cm."""
+    half = int(np.floor((window // 2) * rate / WINDOW_RATE + 0.5))
+    return 2 * max(half, 0) + 1
+
+
 def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
     """(T, 4) speed of the feet in the video, in m/s at the person's scale, or None.
 
@@ -165,7 +180,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     for contact in a monocular capture. The landmarks glitch, though, for a
     few frames at a time (typically while the other leg passes in front), so
     the velocity is the median of the per-frame velocities over ``window``
-    centred frames: a glitch shorter than half the window does not show; feet
+    centred frames at 30 fps (:func:`frames_at`): a glitch shorter than half the window does not show; feet
     whose labels the detector swapped are swapped back first, with what it saw of them (``contacts.foot_swaps``).
     NaN where a landmark is missing.
     """
@@ -181,7 +196,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     swapped = foot_swaps(feet[:, :2], feet[:, 2:], rate)  # feet the detector swapped, swapped back
     feet[swapped], seen[swapped] = feet[swapped][:, [2, 3, 0, 1]], seen[swapped][:, [2, 3, 0, 1]]
     velocity = np.gradient(feet, axis=0)  # (T, 4, 2) pixels per frame
-    velocity = median_filter(velocity, window)
+    velocity = median_filter(velocity, frames_at(window, rate))
     speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
     # A speed is unknown on a missing landmark's frame and beside it (the gradient reaches it); not np.roll,
     # which wrapped the take's last frame onto its first: an unseen last frame hid frame 0's speeds, so no
