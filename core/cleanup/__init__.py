@@ -27,8 +27,8 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
-from .contacts import (ContactSettings, detect_contacts, foot_swaps, gaussian_smooth, horizontal_speed, median_filter,
-                       moving_average, running_max, still_feet)
+from .contacts import (ContactSettings, detect_contacts, foot_swaps, frames_at, gaussian_smooth, horizontal_speed,
+                       median_filter, moving_average, running_max, still_feet)
 from .flight import FlightSettings, ballistic_root
 from .floor import (
     PROXY_INDEX,
@@ -156,21 +156,6 @@ def torso_pixels(keypoints: np.ndarray) -> float:
         return float(np.nanmedian(torso))
 
 
-WINDOW_RATE = 30.0
-"""Frames a second the contact settings' frame windows are counted at (``ContactSettings.image_window``)."""
-
-
-def frames_at(window: int, rate: float) -> int:
-    """The odd number of frames at ``rate`` frames a second spanning about as long as ``window`` centred frames
-    at ``WINDOW_RATE`` (halves round up: the window hides landmark glitches shorter than half of it). At 15 fps
-    (``--preset fast``) the image window's 7 frames spanned 0.47 s, as long as a jump's flight on the rendered
-    studio jumps: a toe read still across it stayed held from take-off to landing, 60 cm from where it stood
-    (offset-free PA-MPJPE 64.9 mm; 42.0 with 5 frames). With 3 frames (halves rounded down) a glitch of two
-    frames read as a step: the held-out cmu_01_03's planted feet jumped 12 cm."""
-    half = int(np.floor((window // 2) * rate / WINDOW_RATE + 0.5))
-    return 2 * max(half, 0) + 1
-
-
 def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
     """(T, 4) speed of the feet in the video, in m/s at the person's scale, or None.
 
@@ -258,7 +243,8 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
     return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
                            kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
-                           seen, image_speed if fitted else None, settings.contact_pass, points if fitted else None)
+                           seen, image_speed if fitted else None, settings.contact_pass.at_rate(rate),
+                           points if fitted else None)
 
 
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:

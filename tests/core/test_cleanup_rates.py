@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core.cleanup import CleanupSettings, frames_at, image_speeds
+from core.cleanup.contact_pass import ContactPassSettings, refine_contacts
 
 TORSO_PIXELS_A_METRE = 200.0  # the landmarks below: a 100 px torso, taken as 0.5 m
 
@@ -42,3 +43,20 @@ def test_the_image_window_spans_as_long_at_any_rate() -> None:
     glitches through), 13 at 60; never fewer than 1."""
     assert [frames_at(7, rate) for rate in (15.0, 24.0, 29.97, 30.0, 60.0)] == [5, 5, 7, 7, 13]
     assert frames_at(7, 2.0) == 1 and frames_at(1, 15.0) == 1
+
+
+@pytest.mark.parametrize("rate", [15.0, 30.0])
+def test_the_post_pass_bridges_a_glitch_but_not_a_step_at_any_rate(rate: float) -> None:
+    """A foot whose contact drops for 0.1 s while the fit keeps it low and slow (a landmark glitch) stands on;
+    one lifted for 0.33 s (a short step) stays lifted, at 15 fps as at 30: unscaled, the post-pass's 6 frames
+    bridged 0.4 s at 15 fps, a whole step of the rendered room walk held in one place."""
+    frames = int(2 * rate)
+    glitch, step = int(round(0.1 * rate)), int(round(0.33 * rate))
+    contacts = np.ones((frames, 4), bool)
+    contacts[10:10 + glitch, 0] = False
+    contacts[frames // 2:frames // 2 + step, 1] = False
+    out = refine_contacts(contacts, np.zeros((frames, 4)), np.full((frames, 4), 0.2),
+                          settings=ContactPassSettings().at_rate(rate))
+    assert out[:, 0].all()
+    assert not out[frames // 2:frames // 2 + step, 1].any()
+    assert ContactPassSettings().at_rate(30.0) == ContactPassSettings()
