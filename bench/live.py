@@ -1,7 +1,7 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | --holds] [--letterboxed-reference]
-     [--uncleaned-reference]   (or: <dev python> bench/live.py ...)
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | --holds] [--uncleaned-reference]
+     (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -10,19 +10,22 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | -
    (the engine's frame read -> the pose received here) median and p95, drift (latency of the last
    quarter against the first), the engine's memory (RSS, first and last quarter), load average.
 3. Quality: the same clip's 230 frames, every frame solved (no ``--realtime``), against the
-   reference: the offline balanced take of the full-resolution demo (it stays on the man; the 640x480
-   clip's own offline take follows the woman from frame 182), on its trusted frames (``REFERENCE_WRONG``,
-   checked by looking, and its bridged frames left out): the 12 limb joints in the camera frame after
-   root alignment, median mm, per joint; also where both takes hold the same person (live holds the last
-   pose where MediaPipe lost him). Then the per-frame refinement's steps (``core.live.refine``, 0-3) on
-   the same landmarks, replayed in this process: each one's median and its solve's cost, paired.
-   ``--letterboxed-reference``: also against the 640x480 clip's own offline take, and the two offline
-   takes against each other on the trusted frames (what a reference is good to).
+   reference the target is judged on: the offline balanced take of **the same 640x480 clip** (issue 19: "the
+   offline balanced take of the same clip"; the same pixels, so no resolution disagreement), on its trusted
+   frames (its bridged frames and ``REFERENCE_WRONG`` left out), after checking that it is on the man (its 2D
+   mid-hip against the demo's hand annotation scaled into the letterbox, :func:`reference_on_him`: it followed
+   the woman from frame 182 until the offline following improved): the 12 limb joints in the camera frame after
+   root alignment, median mm, per joint, the flip and landing (``FLIP_FRAMES``) and the other frames apart;
+   also where both takes hold the same person. Also against the offline take of the **full-resolution** demo
+   (the reference from December 2026 until this one was trusted again), and the two offline takes against each
+   other on the frames both trust (what a reference is good to). Then the per-frame refinement's steps
+   (``core.live.refine``, 0-3) on the same landmarks, replayed in this process: each one's median and its
+   solve's cost, paired.
 4. ``--holds`` (alone): the speed run's clip replayed frame by frame (none dropped: the same every run) through
    the engine's pose, follow and second look: the frames the stream would hold the person's pose on (nobody taken
    for them), playing forwards and backwards, the longest hold, the worst 10 s.
-   ``--uncleaned-reference``: also against the same offline take without its cleanup (``--no-cleanup``: no
-   floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
+   ``--uncleaned-reference``: also against the same clip's offline take without its cleanup (``--no-cleanup``:
+   no floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
 
 The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
 run needs (written once into the cache). Ratios are against the baseline. Writes
@@ -283,13 +286,46 @@ def of_take(motion, rows: list[int]) -> Take:
 
 
 REFERENCE_WRONG: tuple[tuple[int, int], ...] = ()
-"""Spans of frames of the reference (the offline balanced take of the full-resolution demo) that are not the man
-as he is, checked by looking (its skeleton drawn over the frames): left out of the figures, with the take's
-bridged frames. None since December 2026: it was ((0, 12), (66, 74)), where the take turned him to face away
+"""Spans of frames of a reference (an offline balanced take of the demo) that are not the man as he is, checked by
+looking (its skeleton drawn over the frames): left out of the figures, with the take's bridged frames. None since
+December 2026: it was ((0, 12), (66, 74)) for the full-resolution demo's take, where it turned him to face away
 (its left wrist on the image's left) while he faces the camera on the box, because MediaPipe swapped his sides
 and swapped them back over two frames, which the offline repair did not count (``core.landmarks.FacingFlips``
-does); the preview of those frames now shows him facing the camera. Through the flip (166-195) the take stays on
-him (the 640x480 clip's offline take follows the woman from 182 instead, which is why it is no reference)."""
+does). Through the flip and landing (166-200) both the full-resolution take and the 640x480 clip's own take now
+stay on him (:func:`reference_on_him`; the 640x480 one followed the woman from 182 until the offline following
+improved)."""
+
+ANNOTATION = ROOT / "tests" / "testdata" / "demo_person.json"
+"""The demo's man, annotated by hand every 10 frames (his pelvis pixel and height, full resolution)."""
+IDENTITY_FRACTION = 0.10
+"""A take is on the man where its 2D mid-hip is within this share of his height of his annotated pelvis (as
+``bench/tracking.py``'s ``IDENTITY_FRACTION`` and ``bench/demo_identity.py``)."""
+
+
+def reference_on_him(ref, letterboxed: bool) -> tuple[int, int, list[int]]:
+    """(annotated frames the offline take ``ref`` is on the man, annotated frames, the frames it is not): its
+    mid-hip projected with its own camera against the hand annotation, scaled into the 640x480 letterbox as
+    :func:`demo_frames` makes it when ``letterboxed``."""
+    from core.skeleton import JOINT_INDEX as J
+
+    data = json.loads(ANNOTATION.read_text())
+    marks = [m for m in data["frames"] if m["visible"]]
+    scale, top = 1.0, 0.0
+    if letterboxed:
+        width, height = data["video_size"]
+        scale = WIDTH / width
+        top = (HEIGHT - round(height * scale)) // 2
+    cam = camera_positions(*of_take(ref, list(range(len(ref.frame_indices)))))
+    hips = 0.5 * (cam[:, J["left_hip"]] + cam[:, J["right_hip"]])
+    uvw = hips @ np.asarray(ref.camera_intrinsics, np.float64).T
+    uv = {int(f): p[:2] / p[2] for f, p in zip(ref.frame_indices, uvw)}
+    missed = []
+    for m in marks:
+        want = np.array(m["pelvis"], float) * scale + [0.0, top]
+        got = uv.get(int(m["frame"]))
+        if got is None or np.linalg.norm(got - want) > IDENTITY_FRACTION * m["height"] * scale:
+            missed.append(int(m["frame"]))
+    return len(marks) - len(missed), len(marks), missed
 
 
 def reference_frames(ref) -> tuple[set[int], list[str]]:
@@ -429,44 +465,60 @@ def as_live(motion) -> Take:
             [int(f) for f in motion.frame_indices])
 
 
-def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False,
-            uncleaned: bool = False) -> dict:
-    """Live (every frame solved) against the reference: the offline balanced take of the full-resolution demo,
-    on its trusted frames (:func:`reference_frames`); the refinement's steps compared on the same landmarks; with
-    ``letterboxed`` also against the offline take of the 640x480 clip itself, and the two offline takes against
-    each other on the trusted frames (what a reference is good to)."""
+def quality(source: Path, frames: list[np.ndarray], tmp: Path, uncleaned: bool = False) -> dict:
+    """Live (every frame solved) against the reference the target is judged on, the offline balanced take of the
+    same 640x480 clip, on its trusted frames (:func:`reference_frames`), and whether that take is on the man
+    (:func:`reference_on_him`); against the offline take of the full-resolution demo (prefix
+    ``full_resolution_reference_``), and the two offline takes against each other on the frames both trust
+    (``offline_takes_apart_``); the refinement's steps compared on the same landmarks; with ``uncleaned`` also
+    against the same clip's offline take without its cleanup."""
     import dev
 
-    ref, offline_s = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
+    ref, offline_s = offline_take(source, tmp / "offline.npz")
     trusted, notes = reference_frames(ref)
+    on_him, annotated, missed = reference_on_him(ref, letterboxed=True)
+    full, _ = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
+    full_trusted, full_notes = reference_frames(full)
+    full_on_him, _, full_missed = reference_on_him(full, letterboxed=False)
     live = live_take(source, tmp)
     figures = {"offline_capture_seconds": offline_s, "reference_frames_left_out": len(ref.frame_indices) - len(trusted),
-               **against(live, ref, trusted), "reference_notes": notes,
+               "reference_on_him": on_him, "reference_annotated": annotated, "reference_off_him": missed,
+               "full_resolution_reference_on_him": full_on_him, "full_resolution_reference_off_him": full_missed,
+               **against(live, ref, trusted), "reference_notes": notes + full_notes,
+               **against(live, full, full_trusted, prefix="full_resolution_reference_"),
+               **against(as_live(ref), full, trusted & full_trusted, prefix="offline_takes_apart_"),
                **{f"live_{k}_m": v for k, v in bone_lengths(live[2]).items()},
                **{f"reference_{k}_m": v for k, v in bone_lengths(np.asarray(ref.rest_joints, np.float64)).items()}}
     figures.update(refinement(frames, ref, trusted))
-    if letterboxed:
-        small, _ = offline_take(source, tmp / "offline.npz")
-        figures.update(against(live, small, set(range(len(frames))), prefix="letterboxed_reference_"))
-        figures.update(against(as_live(small), ref, trusted, prefix="offline_takes_apart_"))
     if uncleaned:
-        raw, _ = offline_take(dev.demo_clip(), tmp / "offline_uncleaned.npz", "--no-cleanup")
+        raw, _ = offline_take(source, tmp / "offline_uncleaned.npz", "--no-cleanup")
         figures.update(against(live, raw, trusted, prefix="uncleaned_reference_"))
         figures.update(against(as_live(raw), ref, trusted, prefix="cleanup_moved_"))
     return figures
 
 
 def print_quality(figures: dict) -> None:
-    print(f"quality: live (every frame solved) against the offline balanced take of the full-resolution demo, on its "
-          f"{figures['quality_frames']:.0f} trusted frames ({figures['reference_frames_left_out']} left out: "
+    def split(prefix: str = "") -> str:
+        return (f"frames {FLIP_FRAMES.start}-{FLIP_FRAMES.stop - 1} (the flip and landing) "
+                f"{figures[f'{prefix}limb_median_mm_flip']:.0f} mm, the others {figures[f'{prefix}limb_median_mm_not_flip']:.0f} mm")
+
+    print(f"quality: live (every frame solved) against the offline balanced take of the same 640x480 clip (on the man "
+          f"on {figures['reference_on_him']}/{figures['reference_annotated']} annotated frames"
+          + (f", off him on {figures['reference_off_him']}" if figures["reference_off_him"] else "")
+          + f"), on its {figures['quality_frames']:.0f} trusted frames ({figures['reference_frames_left_out']} left out: "
           f"REFERENCE_WRONG and bridged): limb joints {figures['limb_median_mm']:.0f} mm median (target <= 30), p90 "
           f"{figures['limb_p90_mm']:.0f} mm, {figures['frames_over_150mm']} frames over 150 mm; "
           f"{figures['limb_median_mm_same_person']:.0f} mm where both hold the same person "
-          f"({figures['frames_other_person']} frames apart: live holds his last pose while MediaPipe has lost him); "
+          f"({figures['frames_other_person']} frames apart); "
           f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm; "
-          f"frames {FLIP_FRAMES.start}-{FLIP_FRAMES.stop - 1} (the flip and landing) "
-          f"{figures['limb_median_mm_flip']:.0f} mm, the others {figures['limb_median_mm_not_flip']:.0f} mm")
+          + split())
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    print(f"  against the offline take of the full-resolution demo (on the man on {figures['full_resolution_reference_on_him']}"
+          f"/{figures['reference_annotated']} annotated frames), on its {figures['full_resolution_reference_quality_frames']:.0f}"
+          f" trusted frames: {figures['full_resolution_reference_limb_median_mm']:.0f} mm median, "
+          + split("full_resolution_reference_")
+          + f"; the two offline takes apart on the frames both trust: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
+          f"median, " + split("offline_takes_apart_") + ": what a reference is good to")
     print("  the body's bones, live (after the warm-up's shape fit) / reference, mm: " + ", ".join(
         f"{name} {1000 * figures[f'live_{name}_m']:.0f}/{1000 * figures[f'reference_{name}_m']:.0f}"
         for name in (*BONES, "shoulders", "hips")))
@@ -477,16 +529,10 @@ def print_quality(figures: dict) -> None:
         f" ({figures[f'refine_{n}_steps_solve_over_0_steps']:.2f}x)" for n in REFINE_STEPS))
     if "uncleaned_reference_limb_median_mm" in figures:
         print(f"  against the same offline take without its cleanup (no floor, foot locks, smoothing): "
-              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm (outside the flip "
-              f"{figures['uncleaned_reference_limb_median_mm_not_flip']:.0f} mm; "
+              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm (" + split("uncleaned_reference_") + "; "
               + ", ".join(f"{n} {figures[f'uncleaned_reference_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
               + "); the cleanup moved the reference's joints by (median mm) "
               + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS))
-    if "letterboxed_reference_limb_median_mm" in figures:
-        print(f"  against the offline take of the 640x480 clip itself: {figures['letterboxed_reference_limb_median_mm']:.0f} "
-              f"mm; the two offline takes apart on the trusted frames: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
-              f"median ({figures['offline_takes_apart_limb_median_mm_same_person']:.0f} mm where both hold the man): what a "
-              "reference is good to")
 
 
 def video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -567,10 +613,7 @@ def main() -> int:
     parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
     parser.add_argument("--uncleaned-reference", action="store_true",
-                        help="also compare with the offline take without its cleanup (one more capture)")
-    parser.add_argument("--letterboxed-reference", action="store_true",
-                        help="also compare with the offline take of the 640x480 clip, and the two offline takes "
-                             "with each other (one more capture)")
+                        help="also compare with the same clip's offline take without its cleanup (one more capture)")
     parser.add_argument("--holds", action="store_true",
                         help="only replay the speed run's clip frame by frame (none dropped) through the pose, follow "
                              "and second look: where the stream would hold the person's pose")
@@ -590,8 +633,7 @@ def main() -> int:
 
         quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo", lossless=True)
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference,
-                                   uncleaned=args.uncleaned_reference))
+            figures.update(quality(quality_clip, frames, Path(tmp), uncleaned=args.uncleaned_reference))
         print_quality(figures)
     try:
         import torch
