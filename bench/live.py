@@ -1,7 +1,7 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
 Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | --holds] [--uncleaned-reference]
-     (or: <dev python> bench/live.py ...)
+     [--lag FRAMES]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -18,7 +18,9 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | -
    root alignment, median mm, per joint, the flip and landing (``FLIP_FRAMES``) and the other frames apart;
    also where both takes hold the same person. Also against the offline take of the **full-resolution** demo
    (the reference from December 2026 until this one was trusted again), and the two offline takes against each
-   other on the frames both trust (what a reference is good to). Then the per-frame refinement's steps
+   other on the frames both trust (what a reference is good to); the jitter outside the flip (the limb joints'
+   mean acceleration) of live and of the reference; the same for a second run with ``--lag 1`` (each pose one
+   frame late, the mean of its neighbours, ``core.live.lag``). Then the per-frame refinement's steps
    (``core.live.refine``, 0-3) on the same landmarks, replayed in this process: each one's median and its
    solve's cost, paired.
 4. ``--holds`` (alone): the speed run's clip replayed frame by frame (none dropped: the same every run) through
@@ -199,9 +201,9 @@ def run_engine(source: Path, receiver: Receiver, *extra: str) -> tuple[dict, lis
     return done, memory
 
 
-def live_run(source: Path, seconds: float) -> dict[str, float]:
+def live_run(source: Path, seconds: float, lag: int = 0) -> dict[str, float]:
     receiver = Receiver()
-    done, memory = run_engine(source, receiver, "--realtime", "--seconds", str(seconds))
+    done, memory = run_engine(source, receiver, "--realtime", "--seconds", str(seconds), "--lag", str(lag))
     receiver.close()
     arr = np.array(receiver.arrivals)
     if len(arr) < 10:
@@ -360,14 +362,14 @@ def bone_lengths(rest: np.ndarray) -> dict[str, float]:
     return {**out, "shoulders": d("left_shoulder", "right_shoulder"), "hips": d("left_hip", "right_hip")}
 
 
-def live_take(source: Path, tmp: Path) -> Take:
-    """The live engine's stream of ``source``, every frame solved: (poses, trans, rest joints, per-frame camera)
-    with the frame numbers as a fifth item."""
+def live_take(source: Path, tmp: Path, *extra: str) -> Take:
+    """The live engine's stream of ``source``, every frame solved (``extra``: live arguments): (poses, trans, rest
+    joints, per-frame camera) with the frame numbers as a fifth item."""
     from core.motion import read_motion
 
     receiver = Receiver(keep=True)
     take = tmp / "rest.npz"
-    run_engine(source, receiver, "--take", str(take))
+    run_engine(source, receiver, "--take", str(take), *extra)
     receiver.close()
     rest = read_motion(take)
     frames = sorted({f.frame: f for f in receiver.frames}.values(), key=lambda f: f.frame)
@@ -387,6 +389,8 @@ def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
     pose_only, _ = compare((got[0], got[1], want[2], got[3]), want)
     per_frame = np.median(err, axis=1)
     flip = np.array([live[4][k] in FLIP_FRAMES for k in keep])
+    frames = np.array([live[4][k] for k in keep])
+    steady = (frames[2:] - frames[:-2] == 2) & ~flip[1:-1]  # three frames in a row, the middle one outside the flip
     return {f"{prefix}quality_frames": len(keep), f"{prefix}limb_median_mm": float(np.median(err)),
             f"{prefix}limb_p90_mm": float(np.percentile(err, 90)),
             f"{prefix}frames_over_150mm": int(np.sum(per_frame > 150.0)),
@@ -395,7 +399,16 @@ def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
             f"{prefix}limb_median_mm_flip": float(np.median(err[flip])) if flip.any() else float("nan"),
             f"{prefix}limb_median_mm_not_flip": float(np.median(err[~flip])) if (~flip).any() else float("nan"),
             f"{prefix}frames_other_person": int(np.sum(~same)),
+            f"{prefix}limb_accel_mm": accel(got, steady), f"{prefix}reference_limb_accel_mm": accel(want, steady),
             **{f"{prefix}{name}_median_mm": float(np.median(err[same, j])) for j, name in enumerate(LIMB_JOINTS)}}
+
+
+def accel(take: Take, steady: np.ndarray) -> float:
+    """The mean acceleration of ``take``'s root-aligned limb joints, mm/frame^2, at the middles of its ``steady``
+    (T - 2,) triples of frames: how much it jitters (the reference's, smoothed offline, for scale)."""
+    limbs, _ = limbs_and_ray(camera_positions(*take))
+    second = 1000.0 * np.linalg.norm(limbs[2:] - 2.0 * limbs[1:-1] + limbs[:-2], axis=-1)
+    return float(second[steady].mean()) if steady.any() else float("nan")
 
 
 def replay_landmarks(frames: Iterable[np.ndarray]) -> list:
@@ -490,9 +503,13 @@ def quality(source: Path, frames: list[np.ndarray], tmp: Path, uncleaned: bool =
                **{f"live_{k}_m": v for k, v in bone_lengths(live[2]).items()},
                **{f"reference_{k}_m": v for k, v in bone_lengths(np.asarray(ref.rest_joints, np.float64)).items()}}
     figures.update(refinement(frames, ref, trusted))
+    lagged = live_take(source, tmp, "--lag", "1")
+    figures.update(against(lagged, ref, trusted, prefix="lag_1_"))
+    figures.update(against(lagged, full, full_trusted, prefix="lag_1_full_resolution_reference_"))
     if uncleaned:
         raw, _ = offline_take(source, tmp / "offline_uncleaned.npz", "--no-cleanup")
         figures.update(against(live, raw, trusted, prefix="uncleaned_reference_"))
+        figures.update(against(lagged, raw, trusted, prefix="lag_1_uncleaned_reference_"))
         figures.update(against(as_live(raw), ref, trusted, prefix="cleanup_moved_"))
     return figures
 
@@ -513,6 +530,14 @@ def print_quality(figures: dict) -> None:
           f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm; "
           + split())
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    print(f"  jitter outside the flip (limb joints' mean acceleration): live {figures['limb_accel_mm']:.1f} mm/frame^2, "
+          f"the reference {figures['reference_limb_accel_mm']:.1f}")
+    print(f"  with --lag 1 (each pose one frame late, the mean of its neighbours; the One Euro filter off): "
+          f"{figures['lag_1_limb_median_mm']:.1f} mm median (" + split("lag_1_") + f"), jitter "
+          f"{figures['lag_1_limb_accel_mm']:.1f} mm/frame^2; against the full-resolution demo's take "
+          f"{figures['lag_1_full_resolution_reference_limb_median_mm']:.1f} mm (" + split("lag_1_full_resolution_reference_")
+          + "); without it, to the digit: " + f"{figures['limb_median_mm']:.1f} / "
+          f"{figures['full_resolution_reference_limb_median_mm']:.1f} mm")
     print(f"  against the offline take of the full-resolution demo (on the man on {figures['full_resolution_reference_on_him']}"
           f"/{figures['reference_annotated']} annotated frames), on its {figures['full_resolution_reference_quality_frames']:.0f}"
           f" trusted frames: {figures['full_resolution_reference_limb_median_mm']:.0f} mm median, "
@@ -532,7 +557,9 @@ def print_quality(figures: dict) -> None:
               f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm (" + split("uncleaned_reference_") + "; "
               + ", ".join(f"{n} {figures[f'uncleaned_reference_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
               + "); the cleanup moved the reference's joints by (median mm) "
-              + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS))
+              + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
+              + f"; with --lag 1: {figures['lag_1_uncleaned_reference_limb_median_mm']:.1f} mm ("
+              + split("lag_1_uncleaned_reference_") + ")")
 
 
 def video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -574,18 +601,18 @@ def holds(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     return figures
 
 
-def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
-    """The live run against MediaPipe Pose alone, printed; its figures."""
+def speed(frames: list[np.ndarray], seconds: float, lag: int = 0) -> dict[str, float]:
+    """The live run (``lag``: its ``--lag``) against MediaPipe Pose alone, printed; its figures."""
     source = clip(frames, seconds + 15.0, f"live_640x480_{int(seconds + 15)}s")
     print(f"clip: {WIDTH}x{HEIGHT} at {FPS:g} fps, {source.name}")
     pose_ms = pose_alone(frames[:90])
     print(f"baseline: MediaPipe Pose alone {pose_ms:.1f} ms a frame ({1000 / pose_ms:.1f} fps)")
-    figures: dict[str, float] = {"pose_alone_ms": pose_ms}
-    figures.update(live_run(source, seconds))
+    figures: dict[str, float] = {"pose_alone_ms": pose_ms, "lag_frames": lag}
+    figures.update(live_run(source, seconds, lag))
     figures["load_average_1min_after"] = os.getloadavg()[0]
     figures["delivered_over_pose_alone_fps"] = figures["delivered_fps"] / (1000.0 / pose_ms)
     figures["latency_median_over_pose_ms"] = figures["latency_median_ms"] / pose_ms
-    print(f"live {figures['seconds']:.0f} s: {figures['delivered_fps']:.1f} fps delivered "
+    print(f"live {figures['seconds']:.0f} s{f' (--lag {lag})' if lag else ''}: {figures['delivered_fps']:.1f} fps delivered "
           f"({figures['delivered_over_pose_alone_fps']:.2f}x the pose alone; target >= 25), "
           f"glass to pose median {figures['latency_median_ms']:.0f} ms ({figures['latency_median_over_pose_ms']:.2f}x "
           f"the pose step; target <= 100), p95 {figures['latency_p95_ms']:.0f} ms (target <= 150)")
@@ -614,6 +641,8 @@ def main() -> int:
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
     parser.add_argument("--uncleaned-reference", action="store_true",
                         help="also compare with the same clip's offline take without its cleanup (one more capture)")
+    parser.add_argument("--lag", type=int, default=0, metavar="FRAMES",
+                        help="the speed run's engine with --lag FRAMES (the quality run measures --lag 1 beside none)")
     parser.add_argument("--holds", action="store_true",
                         help="only replay the speed run's clip frame by frame (none dropped) through the pose, follow "
                              "and second look: where the stream would hold the person's pose")
@@ -627,7 +656,7 @@ def main() -> int:
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     figures: dict[str, float] = {"width": WIDTH, "height": HEIGHT, "fps": FPS, "load_average_1min_before": load[0]}
     if not args.quality_only:
-        figures.update(speed(frames, args.seconds))
+        figures.update(speed(frames, args.seconds, args.lag))
     if not args.no_quality:
         import tempfile
 
