@@ -77,7 +77,7 @@ class LiveSettings:
             the session goes from the person's upright posture, level until then).
         smoothing: One Euro filtering, 0 (off) to 1; not used with ``lag``.
         lag: frames each pose is sent late, the mean of its window (``core.live.lag``: nearer the offline take
-            and steadier, one source frame later a frame of lag); 0: none, the One Euro filter smooths.
+            and steadier, one source frame later for each frame of lag); 0: none, the One Euro filter smooths.
         seconds: stop after this long (None: until cancelled or the source ends).
         max_side: frames are downscaled to this longer side before the pose.
         warmup_frames: frames with a person the body's shape comes from before streaming.
