@@ -344,6 +344,12 @@ OPTIONS += (
            "receivers listen on 39539)", frozenset({SCENE, LIVE}), metavar="HOST:PORT",
            ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
                  "usually listen on 127.0.0.1:39539)", "", prop="live_vmc", unset="")),
+    Option("lag", int, "send each pose FRAMES frames late, the mean of the frames around it: nearer the offline "
+           "take and steadier, FRAMES source frames later (1: 33 ms at 30 fps); replaces the --smoothing filter "
+           "(default 0: no lag, the filter smooths)", frozenset({SCENE, LIVE}), default=0, metavar="FRAMES",
+           ui=Ui("Lag", "Frames each pose arrives late, as the mean of the frames around it: nearer the offline "
+                 "take and steadier (1 frame: 33 ms at 30 fps). Replaces the Smoothing filter. 0: no lag", 0,
+                 prop="live_lag", min=0, max=3)),
 )
 LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing", "body", "smplx_dir", "gender", "follow")
 """Capture options the live command takes too (with the capture's flags and defaults)."""

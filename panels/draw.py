@@ -159,7 +159,7 @@ def draw_live_panel(layout: bpy.types.UILayout, props: Any, *, status: str | Non
     layout.use_property_decorate = False
     col = layout.column()
     col.enabled = status is None
-    for name in ("live_source", "live_realtime", "live_vmc", "smoothing"):
+    for name in ("live_source", "live_realtime", "live_vmc", "smoothing", "live_lag"):
         col.prop(props, name)
     row = layout.row()
     row.scale_y = 1.3

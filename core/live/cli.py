@@ -36,10 +36,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--hands", action="store_true",
                    help="MediaPipe Holistic: fingers too, at about a third of the frame rate on a 2-core CPU")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
-    p.add_argument("--lag", type=int, default=0, metavar="FRAMES",
-                   help="send each pose FRAMES frames late, the mean of the frames around it: nearer the offline "
-                        "take and steadier, FRAMES source frames later (1: 33 ms at 30 fps); replaces the "
-                        "--smoothing filter (default 0: no lag, the filter smooths)")
     p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
                    help="progress display (default: bar on a terminal, none otherwise)")
     for option in options_for(LIVE):

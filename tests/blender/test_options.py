@@ -57,7 +57,7 @@ def test_option_values_round_trip_through_real_properties(pkg, group) -> None:
               "ground": False, "correctives": "NONE", "resample": True, "target": "new",
               "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
               "person": "640,360@12", "live_source": "rtsp://cam.local/stream", "realtime": True,
-              "vmc": "127.0.0.1:39539", "people": "all", "offsets": "0,1.37,-0.4",
+              "vmc": "127.0.0.1:39539", "lag": 2, "people": "all", "offsets": "0,1.37,-0.4",
               "calibration": "/rigs/studio.json", "save_calibration": "/rigs/new.json", "person_height": 1.8}
     assert {o.name for o in options} == set(values)
     for name, value in settings.prop_values(values, options).items():

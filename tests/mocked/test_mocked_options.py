@@ -34,7 +34,7 @@ SAMPLE: dict[str, Any] = {
     "no_cleanup": True, "no_floor": True, "no_root_anchor": True, "foot_lock": "always", "smoothing": 0.8,
     "smoothing_hands": 0.25, "smoothing_face": 0.0, "ground": False, "correctives": "NONE",
     "resample": True, "target": "new", "camera_pitch": 20.0, "camera_roll": -5.0, "level_camera": True,
-    "person": "640,360@12", "follow": False, "people": "all", "live_source": "rtsp://cam.local/stream", "realtime": True, "vmc": "127.0.0.1:39539",
+    "person": "640,360@12", "follow": False, "people": "all", "live_source": "rtsp://cam.local/stream", "realtime": True, "vmc": "127.0.0.1:39539", "lag": 2,
     "retarget_target": "hero.blend:Armature", "retarget_preset": "mixamo",
     "offsets": "0,1.37,-0.4", "calibration": "/rigs/studio.json", "save_calibration": "/rigs/new.json",
     "person_height": 1.8,

@@ -35,7 +35,7 @@ def test_batch_panel_draws_its_options_and_button(layout: Any, scene_props: Any)
 def test_live_panel_draws_its_options_then_record_and_stop_with_the_figures(layout: Any, scene_props: Any) -> None:
     draw.draw_live_panel(layout, scene_props, status=None)
     live_props = {n for n in property_names() if n.startswith("live_")}
-    assert live_props == {"live_source", "live_realtime", "live_vmc"}
+    assert live_props == {"live_source", "live_realtime", "live_vmc", "live_lag"}
     assert set(_drawn_props(layout)) == live_props | {"smoothing"}
     assert [c.args[0] for c in layout.operator.call_args_list] == ["mocap.live"]
     layout.reset_mock()
