@@ -77,6 +77,12 @@ SAME_HIPS = 0.2
 """A short trunk's second look keeps the reading in hand where the reading it found has the mid-hip within this
 share of the usual trunk length of the hand's (the body read alike, or read coming out of a misreading)."""
 WHOLE_TRUNK = 0.5
+USUAL_SIDE = 4.0
+"""A second look's crop has at least this many usual trunk lengths (:data:`TRUNK_FRAMES`) on a side: what
+``core.person.region_of`` gives a body read whole (2 x 1.25 x 1.6 trunks). A tucked body read with a short
+trunk gets a small region, and in the small crop the model reads the short trunk again: on the rendered
+backflip's top (frames 31-34) crops of the reading's own region read the pelvis 0.08-0.19 of the height off
+at every turn, and crops 1.25 times as big 0.02-0.05 off at the body's own turn (scratch, exact truth)."""
 LONGER_TRUNK = 1.2
 """A short trunk's second look keeps a reading whose trunk is at least ``WHOLE_TRUNK`` of the usual length
 and ``LONGER_TRUNK`` times the one in hand (the longest, weighed by the model's presence, among those turned
@@ -223,9 +229,10 @@ class TurnedLook:
 
     def _look(self, image: np.ndarray, points: np.ndarray, angles: list[float], mirror_average: bool) -> "_Look":
         """The landmark model's readings of the region of ``points`` (33, 3 px) in ``image``, turned by each of
-        ``angles`` (radians), in one batch."""
+        ``angles`` (radians), in one batch; the region no smaller than the body's usual size (:data:`USUAL_SIDE`)."""
         region = region_of(points)
         assert region is not None  # its hips and shoulders are known
+        region[2] = max(region[2], self.usual_side())
         h, w = image.shape[:2]
         rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
         from .networks import one_cpu_thread  # imports torch: only for a second look
@@ -245,6 +252,10 @@ class TurnedLook:
         lms = look.lms[k, :33]
         return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
                              np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
+
+    def usual_side(self) -> float:
+        """Side (pixels) of the region the body's usual trunk length calls for (:data:`USUAL_SIDE`); 0 unknown."""
+        return USUAL_SIDE * float(np.percentile(self._trunks, 90)) if self._trunks else 0.0
 
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read
