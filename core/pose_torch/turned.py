@@ -82,7 +82,10 @@ USUAL_SIDE = 4.0
 ``core.person.region_of`` gives a body read whole (2 x 1.25 x 1.6 trunks). A tucked body read with a short
 trunk gets a small region, and in the small crop the model reads the short trunk again: on the rendered
 backflip's top (frames 31-34) crops of the reading's own region read the pelvis 0.08-0.19 of the height off
-at every turn, and crops 1.25 times as big 0.02-0.05 off at the body's own turn (scratch, exact truth)."""
+at every turn, and crops 1.25 times as big 0.02-0.05 off at the body's own turn (scratch, exact truth). Only for a reading with under :data:`WHOLE_TRUNK` of the usual
+trunk (the backflip's: 0.2-0.46): on the demo's flip, against the sun, readings of 0.6-0.8 read in crops of the
+usual size moved the fit's feet on the box (its largest planted step 20 -> 37 mm) and put frame 180's pelvis
+further from the hand annotation (40 -> 66 px)."""
 LONGER_TRUNK = 1.2
 """A short trunk's second look keeps a reading whose trunk is at least ``WHOLE_TRUNK`` of the usual length
 and ``LONGER_TRUNK`` times the one in hand (the longest, weighed by the model's presence, among those turned
@@ -211,7 +214,7 @@ class TurnedLook:
         # one it was read in (the backflip's frame 30: read tucked, pelvis 0.17 of the height off; the crop of the
         # usual size at its own turn reads it 0.03 off, the nearest turned one 48 degrees past the last reading).
         region = region_of(points)
-        first = 0 if region is not None and region[2] < self.usual_side() else 1
+        first = 0 if region is not None and region[2] < self.usual_side(points) else 1
         angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(first, round(360 / WIDE_STEP_DEGREES))]
         if last is not None:  # only crops that can read the body turned as far as it turns in a frame
             angles = [a for a in angles if abs(_wrap(a - last)) <= math.radians(WIDE_REACH_DEGREES)]
@@ -234,10 +237,11 @@ class TurnedLook:
 
     def _look(self, image: np.ndarray, points: np.ndarray, angles: list[float], mirror_average: bool) -> "_Look":
         """The landmark model's readings of the region of ``points`` (33, 3 px) in ``image``, turned by each of
-        ``angles`` (radians), in one batch; the region no smaller than the body's usual size (:data:`USUAL_SIDE`)."""
+        ``angles`` (radians), in one batch; a tucked reading's region no smaller than the body's usual size
+        (:meth:`usual_side`)."""
         region = region_of(points)
         assert region is not None  # its hips and shoulders are known
-        region[2] = max(region[2], self.usual_side())
+        region[2] = max(region[2], self.usual_side(points))
         h, w = image.shape[:2]
         rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
         from .networks import one_cpu_thread  # imports torch: only for a second look
@@ -258,9 +262,13 @@ class TurnedLook:
         return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
                              np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
 
-    def usual_side(self) -> float:
-        """Side (pixels) of the region the body's usual trunk length calls for (:data:`USUAL_SIDE`); 0 unknown."""
-        return USUAL_SIDE * float(np.percentile(self._trunks, 90)) if self._trunks else 0.0
+    def usual_side(self, points: np.ndarray) -> float:
+        """Side (pixels) of the region the body's usual trunk length calls for (:data:`USUAL_SIDE`) where the
+        reading ``points`` (33, 3 px) is tucked (its trunk under :data:`WHOLE_TRUNK` of the usual); else 0."""
+        if not self._trunks:
+            return 0.0
+        usual = float(np.percentile(self._trunks, 90))
+        return USUAL_SIDE * usual if _trunk(points) < WHOLE_TRUNK * usual else 0.0
 
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read
