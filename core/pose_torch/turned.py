@@ -77,15 +77,6 @@ SAME_HIPS = 0.2
 """A short trunk's second look keeps the reading in hand where the reading it found has the mid-hip within this
 share of the usual trunk length of the hand's (the body read alike, or read coming out of a misreading)."""
 WHOLE_TRUNK = 0.5
-USUAL_SIDE = 4.0
-"""A second look's crop has at least this many usual trunk lengths (:data:`TRUNK_FRAMES`) on a side: what
-``core.person.region_of`` gives a body read whole (2 x 1.25 x 1.6 trunks). A tucked body read with a short
-trunk gets a small region, and in the small crop the model reads the short trunk again: on the rendered
-backflip's top (frames 31-34) crops of the reading's own region read the pelvis 0.08-0.19 of the height off
-at every turn, and crops 1.25 times as big 0.02-0.05 off at the body's own turn (scratch, exact truth). Only for a reading with under :data:`WHOLE_TRUNK` of the usual
-trunk (the backflip's: 0.2-0.46): on the demo's flip, against the sun, readings of 0.6-0.8 read in crops of the
-usual size moved the fit's feet on the box (its largest planted step 20 -> 37 mm) and put frame 180's pelvis
-further from the hand annotation (40 -> 66 px)."""
 LONGER_TRUNK = 1.2
 """A short trunk's second look keeps a reading whose trunk is at least ``WHOLE_TRUNK`` of the usual length
 and ``LONGER_TRUNK`` times the one in hand (the longest, weighed by the model's presence, among those turned
@@ -94,6 +85,15 @@ bench's cached readings of five rendered acrobatic clips: pelvis within 10% of t
 of the backflip's frames, 0.91 -> 1.00 of getup_facedown's, the three others 1.00 as before; keeping readings
 of 0.75 of the usual length only: 0.88 and 0.98; without the turn limit: 0.94, 1.00 and 0.98 on the roll (a
 reading head down kept)."""
+USUAL_SIDE = 4.0
+"""A tucked reading's second look (its trunk under :data:`WHOLE_TRUNK` of the usual length, :data:`TRUNK_FRAMES`)
+reads a crop at least this many usual trunk lengths on a side: what ``core.person.region_of`` gives a body read
+whole (2 x 1.25 x 1.6 trunks). The tucked reading's own region is small, and in that crop the model reads the short
+trunk again: on the rendered backflip's top (frames 31-34, trunks of 0.2-0.46 of the usual) crops of the reading's
+region read the pelvis 0.08-0.19 of the height off at every turn, crops 1.25 times as big 0.02-0.05 off at the
+body's own turn (scratch, exact truth). Not for longer readings: on the demo's flip, against the sun, readings of
+0.6-0.8 of the usual trunk read in crops of the usual size moved the fit's feet on the box (its largest planted step
+20 -> 37 mm) and put frame 180's pelvis further from the hand annotation (40 -> 66 px)."""
 
 
 @dataclass
@@ -210,12 +210,14 @@ class TurnedLook:
         :data:`SHORT_TRUNK`): read again in the crop turned every :data:`WIDE_STEP_DEGREES` from the reading's
         own turn ``own``; the reading kept as :data:`LONGER_TRUNK` says, else None (keep the one in hand)."""
         last = self._rotations[-1] if self._rotations else None
-        # The reading's own turn too where its region is smaller than the body's usual one: that crop is not the
-        # one it was read in (the backflip's frame 30: read tucked, pelvis 0.17 of the height off; the crop of the
-        # usual size at its own turn reads it 0.03 off, the nearest turned one 48 degrees past the last reading).
+        # The reading's own turn too where it is tucked and its region smaller than the usual one (:data:`USUAL_SIDE`):
+        # that crop is not the one it was read in (the backflip's frame 30: read tucked, the pelvis 0.17 of the
+        # height off; the crop of the usual size at its own turn reads it 0.03 off, the nearest turned one 48
+        # degrees past the last reading).
         region = region_of(points)
         first = 0 if region is not None and region[2] < self.usual_side(points) else 1
-        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(first, round(360 / WIDE_STEP_DEGREES))]
+        steps = range(first, round(360 / WIDE_STEP_DEGREES))
+        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in steps]
         if last is not None:  # only crops that can read the body turned as far as it turns in a frame
             angles = [a for a in angles if abs(_wrap(a - last)) <= math.radians(WIDE_REACH_DEGREES)]
         look = self._look(image, points, angles, mirror_average)
