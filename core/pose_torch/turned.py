@@ -85,6 +85,15 @@ bench's cached readings of five rendered acrobatic clips: pelvis within 10% of t
 of the backflip's frames, 0.91 -> 1.00 of getup_facedown's, the three others 1.00 as before; keeping readings
 of 0.75 of the usual length only: 0.88 and 0.98; without the turn limit: 0.94, 1.00 and 0.98 on the roll (a
 reading head down kept)."""
+USUAL_SIDE = 4.0
+"""A tucked reading's second look (its trunk under :data:`WHOLE_TRUNK` of the usual length, :data:`TRUNK_FRAMES`)
+reads a crop at least this many usual trunk lengths on a side: what ``core.person.region_of`` gives a body read
+whole (2 x 1.25 x 1.6 trunks). The tucked reading's own region is small, and in that crop the model reads the short
+trunk again: on the rendered backflip's top (frames 31-34, trunks of 0.2-0.46 of the usual) crops of the reading's
+region read the pelvis 0.08-0.19 of the height off at every turn, crops 1.25 times as big 0.02-0.05 off at the
+body's own turn (scratch, exact truth). Not for longer readings: on the demo's flip, against the sun, readings of
+0.6-0.8 of the usual trunk read in crops of the usual size moved the fit's feet on the box (its largest planted step
+20 -> 37 mm) and put frame 180's pelvis further from the hand annotation (40 -> 66 px)."""
 
 
 @dataclass
@@ -201,7 +210,14 @@ class TurnedLook:
         :data:`SHORT_TRUNK`): read again in the crop turned every :data:`WIDE_STEP_DEGREES` from the reading's
         own turn ``own``; the reading kept as :data:`LONGER_TRUNK` says, else None (keep the one in hand)."""
         last = self._rotations[-1] if self._rotations else None
-        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in range(1, round(360 / WIDE_STEP_DEGREES))]
+        # The reading's own turn too where it is tucked and its region smaller than the usual one (:data:`USUAL_SIDE`):
+        # that crop is not the one it was read in (the backflip's frame 30: read tucked, the pelvis 0.17 of the
+        # height off; the crop of the usual size at its own turn reads it 0.03 off, the nearest turned one 48
+        # degrees past the last reading).
+        region = region_of(points)
+        first = 0 if region is not None and region[2] < self.usual_side(points) else 1
+        steps = range(first, round(360 / WIDE_STEP_DEGREES))
+        angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in steps]
         if last is not None:  # only crops that can read the body turned as far as it turns in a frame
             angles = [a for a in angles if abs(_wrap(a - last)) <= math.radians(WIDE_REACH_DEGREES)]
         look = self._look(image, points, angles, mirror_average)
@@ -223,9 +239,11 @@ class TurnedLook:
 
     def _look(self, image: np.ndarray, points: np.ndarray, angles: list[float], mirror_average: bool) -> "_Look":
         """The landmark model's readings of the region of ``points`` (33, 3 px) in ``image``, turned by each of
-        ``angles`` (radians), in one batch."""
+        ``angles`` (radians), in one batch; a tucked reading's region no smaller than the body's usual size
+        (:meth:`usual_side`)."""
         region = region_of(points)
         assert region is not None  # its hips and shoulders are known
+        region[2] = max(region[2], self.usual_side(points))
         h, w = image.shape[:2]
         rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
         from .networks import one_cpu_thread  # imports torch: only for a second look
@@ -245,6 +263,14 @@ class TurnedLook:
         lms = look.lms[k, :33]
         return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
                              np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
+
+    def usual_side(self, points: np.ndarray) -> float:
+        """Side (pixels) of the region the body's usual trunk length calls for (:data:`USUAL_SIDE`) where the
+        reading ``points`` (33, 3 px) is tucked (its trunk under :data:`WHOLE_TRUNK` of the usual); else 0."""
+        if not self._trunks:
+            return 0.0
+        usual = float(np.percentile(self._trunks, 90))
+        return USUAL_SIDE * usual if _trunk(points) < WHOLE_TRUNK * usual else 0.0
 
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read

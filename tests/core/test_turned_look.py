@@ -238,3 +238,53 @@ def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
     missed, missing = before[visible] > 0.1, after[visible] > 0.1
     assert missed.sum() >= 6, np.flatnonzero(missed)  # what the second look corrects
     assert not missing.any(), (np.flatnonzero(visible)[missing], after[visible][missing])
+
+
+# ----------------------------------------------------------------------------
+# Tucked at a flip's top: the short trunk shrinks the crop (the bench's rendered backflip, exact truth)
+# ----------------------------------------------------------------------------
+
+def test_a_tucked_body_is_read_in_a_crop_of_its_usual_size() -> None:
+    """Through the backflip's top (frames 29-37: tucked, upside down) Holistic reads the trunk at 0.2-0.7 of its
+    length, and a crop cut round that reading is small: in it the landmark model reads the short trunk again, the
+    pelvis 0.08-0.19 of the person's height off at every turn (issue 16's identity missed frames 30-35). The
+    second look's crop keeps the body's usual size: every frame of the flip's top has its pelvis within 10% of
+    the height."""
+    pytest.importorskip("torch")
+    pytest.importorskip("mediapipe")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import groundtruth
+    import tracking
+
+    from core.pose import PoseSettings, estimate_holistic
+    from core.pose_torch.networks import BodyModels
+    from core.video import iter_frames, open_video
+
+    clip = groundtruth.prepare_clip(groundtruth.clips_named("dm_backflip")[0], log=lambda *a: None)
+    view = tracking.truth_view(clip.truth)
+    info = open_video(clip.video)
+    frames: list[np.ndarray] = []
+
+    def kept(items):
+        for index, rgb in items:
+            if index >= 38:
+                return
+            frames.append(rgb)
+            yield index, rgb
+
+    seq = estimate_holistic(kept(iter_frames(info)), num_frames=38, fps=info.fps, image_size=(info.width, info.height),
+                            settings=PoseSettings(follow=False))  # Holistic's own readings, no second look
+    models = BodyModels("cpu")
+    look = TurnedLook(lambda: models, 0.5)
+    after = np.full(len(frames), np.inf)
+    for t, image in enumerate(frames):
+        if not seq.present[t]:
+            look.forget()
+            continue
+        h, w = image.shape[:2]
+        found = look.read(image, seq.body_2d[t].astype(np.float64))
+        read = seq.body_2d[t] if found is None else pixels(found.landmarks, w, h)
+        after[t] = np.linalg.norm(read[[23, 24], :2].mean(0) - view["pelvis"][t]) / view["height_px"][t]
+    top = np.arange(29, 38)
+    assert view["visible"][top].all()
+    assert (after[top] <= 0.1).all(), dict(zip(top.tolist(), after[top].round(3).tolist()))
