@@ -206,10 +206,11 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
                             np.asarray(offsets, np.float64), np.asarray(fps, np.float64))
     if one.cleanup is not None:
         report.stage("cleanup", f"{gravity.describe()}; finding the floor, planting the feet, smoothing")
-        lone = _feet_unseen_where_alone(motion, _one_camera_frames(base))
+        alone = _one_camera_frames(base)
+        lone = _feet_unseen_where_alone(motion, alone)
         tidy = multiview_cleanup(one.cleanup)
         cleaned = clean_motion(lone, tidy, progress=report.progress_of("cleanup"),
-                               contacts=voted_contacts(lone, base[1:], tidy, one.cleanup))
+                               contacts=voted_contacts(lone, base[1:], tidy, one.cleanup, alone=alone))
         cleaned.motion.keypoints_2d = motion.keypoints_2d
         motion = cleaned.motion
         for warning in cleaned.warnings:
@@ -249,14 +250,18 @@ VOTE_SPEED_ON = 0.2
 
 
 def voted_contacts(motion: Motion, others: list[PoseSequence], cleanup: CleanupSettings,
-                   one: CleanupSettings) -> np.ndarray | None:
+                   one: CleanupSettings, alone: np.ndarray | None = None) -> np.ndarray | None:
     """(T, 4) the feet's contacts (``core.cleanup.floor.PROXIES``) of the fitted take ``motion`` (camera 0's
     picture its ``keypoints_2d``) as every camera's picture tells them: camera 0's and each of ``others`` (the
     further views, on camera 0's frames, their sides made consistent) finds them as the cleanup ``cleanup``
     finds them in one picture, and they vote. Two cameras: a foot is planted where either view shows it still
     (under ``IMAGE_SPEED_ON``); three or more: where more than half of the views that see it show it still
     (each under ``VOTE_SPEED_ON``, or ``one``'s own threshold if lower), so a foot two views see needs both.
-    None (the cleanup finds them in camera 0's picture) unless the foot lock goes by speed ("auto").
+    None (the cleanup finds them in camera 0's picture) unless the foot lock goes by speed ("auto"). On the
+    frames ``alone`` ((T,) bool: fewer than two cameras film the person, :func:`_one_camera_frames`) no picture
+    plants a foot, as camera 0's does not there (:func:`_feet_unseen_where_alone`): the one camera's depth guess
+    would hold the stance (a walk filmed by camera 1 alone for 34 frames, 15 cm off in depth there: its heel
+    was held 94 mm off the truth on the frames after, 2 mm with the feet unseen).
 
     Camera 0's picture alone misses stances: where its labels of the feet are unsure (a view from behind, the
     feet crossing) a planted foot jumps in it and reads moving; another view sees it still. On the rendered
@@ -278,6 +283,8 @@ def voted_contacts(motion: Motion, others: list[PoseSequence], cleanup: CleanupS
     for view in others:
         picture = np.array(kp, copy=True)
         picture[:, :NUM_BODY] = np.nan_to_num(view.body_2d, nan=0.0)  # as motion_from_fit keeps camera 0's
+        if alone is not None and len(alone) == len(picture):
+            picture[np.ix_(np.asarray(alone, bool), IMAGE_FEET, [2])] = 0.0
         pictures.append(picture)
     votes = np.stack([clean_motion(dataclasses.replace(motion, keypoints_2d=p), cleanup).contacts
                       for p in pictures])
