@@ -161,7 +161,7 @@ class _Session:
         # with a lag, the window smooths (centred, no lag of its own): the One Euro filter would only add its lag
         self.solver = LiveSolver(self.K, up, smoothing=0.0 if settings.lag else settings.smoothing,
                                  warmup_frames=settings.warmup_frames, body=body)
-        self.lag: FixedLag[SourceFrame] | None = FixedLag(settings.lag) if settings.lag else None
+        self.lag: FixedLag[SourceFrame] | None = FixedLag(settings.lag, 1.0 / self.fps) if settings.lag else None
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
@@ -289,7 +289,7 @@ class _Session:
                     continue
                 began = time.perf_counter()
                 solved = self.solver.solve(seq, frame.time)
-                late = self.lag(frame, solved) if self.lag is not None and solved is not None else None
+                late = self.lag(frame, solved, frame.time) if self.lag is not None and solved is not None else None
                 if late is not None:  # the frame `lag` back, its glass-to-pose age counted from its own read
                     self._send(*late)
                 elif solved is not None and self.lag is None:
