@@ -159,8 +159,11 @@ def draw_live_panel(layout: bpy.types.UILayout, props: Any, *, status: str | Non
     layout.use_property_decorate = False
     col = layout.column()
     col.enabled = status is None
-    for name in ("live_source", "live_realtime", "live_vmc", "smoothing", "live_lag"):
+    for name in ("live_source", "live_realtime", "live_vmc", "live_lag"):
         col.prop(props, name)
+    smoothing = col.column()
+    smoothing.enabled = not getattr(props, "live_lag", 0)  # a lag's window smooths instead of the filter
+    smoothing.prop(props, "smoothing")
     row = layout.row()
     row.scale_y = 1.3
     if status is None:

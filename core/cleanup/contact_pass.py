@@ -62,7 +62,9 @@ from .contacts import FEET, ContactSettings, drop_short, frames_at, frames_for, 
 @dataclass(frozen=True)
 class ContactPassSettings:
     """The post-pass's rules (module docstring). ``lift``, ``speed_on`` and ``min_frames`` default to
-    detection's own (``contacts.ContactSettings``): one stance is judged by one set of thresholds.
+    detection's own (``contacts.ContactSettings``): one stance is judged by one set of thresholds. Frame counts
+    are at 30 fps; the cleanup takes them at the take's rate (:meth:`at_rate`, which scales ``min_frames`` too:
+    detection's own stays 3 frames).
 
     Attributes:
         max_gap: gaps of at most this many frames are bridged whatever the foot does.
@@ -118,9 +120,12 @@ class ContactPassSettings:
         clips at 15 fps, December 2026): offset-free PA-MPJPE 52.1 -> 50.9 mm mean, W-MPJPE 252 -> 222 mm (the
         tilted room walk 500 -> 294), true-contact skate 2.50 -> 2.70 mm a frame."""
         return replace(self, max_gap=frames_for(self.max_gap, rate),
-                       bridge_frames=frames_for(self.bridge_frames, rate), glitch_window=frames_at(self.glitch_window, rate), max_frames=frames_for(self.max_frames, rate),
+                       bridge_frames=frames_for(self.bridge_frames, rate),
+                       glitch_window=frames_at(self.glitch_window, rate),
+                       max_frames=frames_for(self.max_frames, rate),
                        reference_frames=frames_for(self.reference_frames, rate),
-                       support_frames=frames_for(self.support_frames, rate), min_frames=frames_for(self.min_frames, rate),
+                       support_frames=frames_for(self.support_frames, rate),
+                       min_frames=frames_for(self.min_frames, rate),
                        same_place_frames=frames_for(self.same_place_frames, rate))
 
 

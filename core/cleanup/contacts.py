@@ -123,6 +123,7 @@ def frames_at(window: int, rate: float) -> int:
     half = int(np.floor((window // 2) * rate / WINDOW_RATE + 0.5))
     return 2 * max(half, 0) + 1
 
+
 def frames_for(count: int, rate: float) -> int:
     """The number of frames at ``rate`` frames a second lasting about as long as ``count`` frames at
     ``WINDOW_RATE`` (at least one where ``count`` is: a rule counted in frames still runs)."""
