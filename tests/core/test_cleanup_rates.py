@@ -7,19 +7,9 @@ import pytest
 
 from core.cleanup import CleanupSettings, frames_at, image_speeds
 from core.cleanup.contact_pass import ContactPassSettings, refine_contacts
+from tests.core.test_cleanup_image_speeds import _standing
 
 TORSO_PIXELS_A_METRE = 200.0  # the landmarks below: a 100 px torso, taken as 0.5 m
-
-
-def _keypoints(frames: int) -> np.ndarray:
-    """MediaPipe-style (T, 33, 3) landmarks of someone standing still: torso 100 px (0.5 m)."""
-    kp = np.zeros((frames, 33, 3))
-    kp[..., 2] = 1.0
-    kp[:, [11, 12], 1], kp[:, [23, 24], 1] = 100.0, 200.0
-    kp[:, [11, 23], 0], kp[:, [12, 24], 0] = 300.0, 340.0
-    kp[:, 29:33, 1] = 380.0
-    kp[:, 29:33, 0] = [[290.0, 300.0, 340.0, 350.0]]
-    return kp
 
 
 @pytest.mark.parametrize("rate", [15.0, 30.0])
@@ -30,7 +20,7 @@ def test_a_foot_moving_for_a_short_moment_reads_as_moving_at_any_rate(rate: floa
     60 cm from where it stood."""
     frames = int(2 * rate)
     start, moving = frames // 2, int(round(0.13 * rate))
-    kp = _keypoints(frames)
+    kp = _standing(frames)
     kp[:, 29, 0] += TORSO_PIXELS_A_METRE / rate * np.clip(np.arange(frames) - start, 0, moving)  # left heel
     speed = image_speeds(kp, rate, CleanupSettings().contacts.image_window)
     on = CleanupSettings().contacts.image_speed_on
