@@ -9,7 +9,7 @@ from core.cleanup import CleanupSettings, frames_at, image_speeds
 from core.cleanup.contact_pass import ContactPassSettings, refine_contacts
 from tests.core.test_cleanup_image_speeds import _standing
 
-TORSO_PIXELS_A_METRE = 200.0  # the landmarks below: a 100 px torso, taken as 0.5 m
+TORSO_PIXELS_A_METRE = 200.0  # ``_standing``'s landmarks: a 100 px torso, taken as 0.5 m
 
 
 @pytest.mark.parametrize("rate", [15.0, 30.0])
