@@ -224,6 +224,12 @@ the take, this much less per swapped frame. On the bench clips' MediaPipe landma
 truth, 0.3 undid 44 of 51 swapped frames (the crossing clips, a spin kick, a boxer's feet) and swapped no
 frame of the walking and jumping clips; 0.1 wrongly swapped a spin kick's legs, 0.6 missed half the crossings."""
 
+UPRIGHT_COSINE = 0.7
+""":func:`leg_swaps` relabels the legs only of a body whose trunk points within 45 degrees (cosine) of up in the
+picture: the legs of a person flipping, rolling or getting up move too fast and too far for their motion to tell
+a swap (on the bench's acrobatics the swaps it found there moved the world knees and ankles 30-120 mm further
+from the truth)."""
+
 
 def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
               max_swap_seconds: float = 0.5) -> np.ndarray:
@@ -235,7 +241,7 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
     the whole take (a two-state shortest path: the summed image distance of each seen landmark to where its leg
     was last seen, in trunk lengths, plus ``cost`` per swapped frame), so a real crossing step, which passes the
     feet smoothly, is left alone. Runs of swapped frames longer than ``max_swap_seconds`` are kept as given
-    (as :func:`repair_side_swaps`)."""
+    (as :func:`repair_side_swaps`), and a body not upright in the picture (``UPRIGHT_COSINE``) keeps its labels."""
     kp = np.asarray(body_2d, np.float64)
     T = kp.shape[0]
     out = np.zeros(T, bool)
@@ -249,14 +255,17 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
     seen = seen_landmarks(kp[..., 2])
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
     legs = np.stack([uv[:, LEGS["left"]], uv[:, LEGS["right"]]], 1) / scale  # (T, 2 legs, 4, 2) trunk lengths
+    with np.errstate(invalid="ignore"):
+        upright = -trunk_vectors(kp)[:, 1] > UPRIGHT_COSINE * trunk  # NaN: False
+    penalty = np.where(upright, cost, np.inf)  # a body not upright keeps its labels
     labellings = np.stack([legs, legs[:, ::-1]], 1)  # (T, 2 labellings: as given, swapped, 2, 4, 2)
-    total = np.array([0.0, cost])
+    total = np.array([0.0, penalty[0]])
     last = labellings[0].copy()  # where each labelling's path last saw each leg's points
     back = np.zeros((T, 2), np.int8)
     for t in range(1, T):
         here = labellings[t]
         steps = np.linalg.norm(here[:, None] - last[None], axis=-1)  # (to, from, 2, 4)
-        moved = total[None] + np.nansum(steps, axis=(2, 3)) + cost * np.array([[0.0], [1.0]])
+        moved = total[None] + np.nansum(steps, axis=(2, 3)) + np.array([[0.0], [penalty[t]]])
         back[t] = np.argmin(moved, axis=1)
         total = moved[[0, 1], back[t]]
         last = last[back[t]].copy()
