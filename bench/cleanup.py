@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the uncleaned captures here and reuse them on the next run (to try cleanup changes)")
     args = parser.parse_args(argv)
 
-    from core.cleanup import CleanupSettings, clean_motion
+    from core.cleanup import CleanupSettings, clean_motion, image_speeds
+    from core.cleanup.contacts import image_speed_off
     from core.motion import read_motion
 
     python = os.environ.get("BLENDER_MOCAP_ENGINE_PYTHON") or sys.executable
@@ -181,9 +182,15 @@ def main(argv: list[str] | None = None) -> int:
                 figures[label], feet_of[label] = motion_figures(motion, contact, cam_from_world, gt_limbs)
             jumps = jump_kinds(feet_of["after"], contact, cleaned.contacts)
             fitted = np.linalg.norm(np.diff(feet_of["before"], axis=0), axis=-1) * 1000.0  # the fit's own steps
+            # What the picture said of that foot (contacts.py's cue: a contact ends above ``image_off`` m/s), so a
+            # jump on a contact we missed shows whether the landmark moved (MediaPipe's drift) or the detector erred.
+            pictured = image_speeds(before.keypoints_2d, float(before.fps), CleanupSettings().contacts.image_window)
+            image_off = image_speed_off(CleanupSettings().contacts)
             for frame, point, size, kind in jumps:
                 print(f"  {spec.name}: planted jump {size:.1f} mm, frame {frame}->{frame + 1}, {FOOT_JOINTS[point]}, {kind}"
-                      f" (the fit before cleanup: {fitted[frame, point]:.1f} mm)")
+                      f" (the fit before cleanup: {fitted[frame, point]:.1f} mm"
+                      + ("" if pictured is None else f"; the picture: {pictured[frame, point]:.2f} m/s,"
+                         f" a contact ends above {image_off:.2f}") + ")")
             # The same cleanup planting the TRUE contacts: what the lock does once detection is right.
             held = clean_motion(before, CleanupSettings(), contacts=contact).motion
             true_jump, true_jumps = planted_jumps(to_world(cam_points(held, FOOT_JOINTS), cam_from_world), contact)

@@ -1,7 +1,7 @@
 """Live capture (issue 19): a 640x480 30 fps file played in real time into the loopback socket.
 
-Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | --holds] [--letterboxed-reference]
-     [--uncleaned-reference]   (or: <dev python> bench/live.py ...)
+Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | --holds] [--uncleaned-reference]
+     [--lag FRAMES]   (or: <dev python> bench/live.py ...)
 
 1. Baseline, in this process first: MediaPipe Pose alone, one frame at a time, on the same
    frames (the pose stage's own speed; the live path can never beat it).
@@ -10,19 +10,24 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | -
    (the engine's frame read -> the pose received here) median and p95, drift (latency of the last
    quarter against the first), the engine's memory (RSS, first and last quarter), load average.
 3. Quality: the same clip's 230 frames, every frame solved (no ``--realtime``), against the
-   reference: the offline balanced take of the full-resolution demo (it stays on the man; the 640x480
-   clip's own offline take follows the woman from frame 182), on its trusted frames (``REFERENCE_WRONG``,
-   checked by looking, and its bridged frames left out): the 12 limb joints in the camera frame after
-   root alignment, median mm, per joint; also where both takes hold the same person (live holds the last
-   pose where MediaPipe lost him). Then the per-frame refinement's steps (``core.live.refine``, 0-3) on
-   the same landmarks, replayed in this process: each one's median and its solve's cost, paired.
-   ``--letterboxed-reference``: also against the 640x480 clip's own offline take, and the two offline
-   takes against each other on the trusted frames (what a reference is good to).
+   reference the target is judged on: the offline balanced take of **the same 640x480 clip** (issue 19: "the
+   offline balanced take of the same clip"; the same pixels, so no resolution disagreement), on its trusted
+   frames (its bridged frames and ``REFERENCE_WRONG`` left out), after checking that it is on the man (its 2D
+   mid-hip against the demo's hand annotation scaled into the letterbox, :func:`reference_on_him`: it followed
+   the woman from frame 182 until the offline following improved): the 12 limb joints in the camera frame after
+   root alignment, median mm, per joint, the flip and landing (``FLIP_FRAMES``) and the other frames apart;
+   also where both takes hold the same person. Also against the offline take of the **full-resolution** demo
+   (the reference from December 2026 until this one was trusted again), and the two offline takes against each
+   other on the frames both trust (what a reference is good to); the jitter outside the flip (the limb joints'
+   mean acceleration) of live and of the reference; the same for a second run with ``--lag 1`` (each pose one
+   frame late, the mean of its neighbours, ``core.live.lag``). Then the per-frame refinement's steps
+   (``core.live.refine``, 0-3) on the same landmarks, replayed in this process: each one's median and its
+   solve's cost, paired.
 4. ``--holds`` (alone): the speed run's clip replayed frame by frame (none dropped: the same every run) through
    the engine's pose, follow and second look: the frames the stream would hold the person's pose on (nobody taken
    for them), playing forwards and backwards, the longest hold, the worst 10 s.
-   ``--uncleaned-reference``: also against the same offline take without its cleanup (``--no-cleanup``: no
-   floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
+   ``--uncleaned-reference``: also against the same clip's offline take without its cleanup (``--no-cleanup``:
+   no floor, foot locking or smoothing, which live does not do), and how far the cleanup moved its joints.
 
 The clip: the demo clip letterboxed into 640x480, played forwards then backwards as often as the
 run needs (written once into the cache). Ratios are against the baseline. Writes
@@ -196,9 +201,9 @@ def run_engine(source: Path, receiver: Receiver, *extra: str) -> tuple[dict, lis
     return done, memory
 
 
-def live_run(source: Path, seconds: float) -> dict[str, float]:
+def live_run(source: Path, seconds: float, lag: int = 0) -> dict[str, float]:
     receiver = Receiver()
-    done, memory = run_engine(source, receiver, "--realtime", "--seconds", str(seconds))
+    done, memory = run_engine(source, receiver, "--realtime", "--seconds", str(seconds), "--lag", str(lag))
     receiver.close()
     arr = np.array(receiver.arrivals)
     if len(arr) < 10:
@@ -226,7 +231,9 @@ def live_run(source: Path, seconds: float) -> dict[str, float]:
         "drift_ms": float(np.median(latency[-q:]) - np.median(latency[:q])),
         "rss_first_quarter_mb": float(np.median(memory[:mem_q])) if memory else float("nan"),
         "rss_last_quarter_mb": float(np.median(memory[-mem_q:])) if memory else float("nan"),
-        **{f"engine_{name}_ms_median": done.get(f"{name}_ms_median") or float("nan") for name in STAGES},
+        # a median of 0.0 ms is a figure (the filter with --lag: off), only a missing one is NaN
+        **{f"engine_{name}_ms_median": float("nan") if done.get(f"{name}_ms_median") is None
+           else done[f"{name}_ms_median"] for name in STAGES},
         "warmup_shape_ms": done.get("warmup_shape_ms") or float("nan"),
     }
 
@@ -283,13 +290,46 @@ def of_take(motion, rows: list[int]) -> Take:
 
 
 REFERENCE_WRONG: tuple[tuple[int, int], ...] = ()
-"""Spans of frames of the reference (the offline balanced take of the full-resolution demo) that are not the man
-as he is, checked by looking (its skeleton drawn over the frames): left out of the figures, with the take's
-bridged frames. None since December 2026: it was ((0, 12), (66, 74)), where the take turned him to face away
+"""Spans of frames of a reference (an offline balanced take of the demo) that are not the man as he is, checked by
+looking (its skeleton drawn over the frames): left out of the figures, with the take's bridged frames. None since
+December 2026: it was ((0, 12), (66, 74)) for the full-resolution demo's take, where it turned him to face away
 (its left wrist on the image's left) while he faces the camera on the box, because MediaPipe swapped his sides
 and swapped them back over two frames, which the offline repair did not count (``core.landmarks.FacingFlips``
-does); the preview of those frames now shows him facing the camera. Through the flip (166-195) the take stays on
-him (the 640x480 clip's offline take follows the woman from 182 instead, which is why it is no reference)."""
+does). Through the flip and landing (166-200) both the full-resolution take and the 640x480 clip's own take now
+stay on him (:func:`reference_on_him`; the 640x480 one followed the woman from 182 until the offline following
+improved)."""
+
+ANNOTATION = ROOT / "tests" / "testdata" / "demo_person.json"
+"""The demo's man, annotated by hand every 10 frames (his pelvis pixel and height, full resolution)."""
+IDENTITY_FRACTION = 0.10
+"""A take is on the man where its 2D mid-hip is within this share of his height of his annotated pelvis (as
+``bench/tracking.py``'s ``IDENTITY_FRACTION`` and ``bench/demo_identity.py``)."""
+
+
+def reference_on_him(ref, letterboxed: bool) -> tuple[int, int, list[int]]:
+    """(annotated frames the offline take ``ref`` is on the man, annotated frames, the frames it is not): its
+    mid-hip projected with its own camera against the hand annotation, scaled into the 640x480 letterbox as
+    :func:`demo_frames` makes it when ``letterboxed``."""
+    from core.skeleton import JOINT_INDEX as J
+
+    data = json.loads(ANNOTATION.read_text())
+    marks = [m for m in data["frames"] if m["visible"]]
+    scale, top = 1.0, 0.0
+    if letterboxed:
+        width, height = data["video_size"]
+        scale = WIDTH / width
+        top = (HEIGHT - round(height * scale)) // 2
+    cam = camera_positions(*of_take(ref, list(range(len(ref.frame_indices)))))
+    hips = 0.5 * (cam[:, J["left_hip"]] + cam[:, J["right_hip"]])
+    uvw = hips @ np.asarray(ref.camera_intrinsics, np.float64).T
+    uv = {int(f): p[:2] / p[2] for f, p in zip(ref.frame_indices, uvw)}
+    missed = []
+    for m in marks:
+        want = np.array(m["pelvis"], float) * scale + [0.0, top]
+        got = uv.get(int(m["frame"]))
+        if got is None or np.linalg.norm(got - want) > IDENTITY_FRACTION * m["height"] * scale:
+            missed.append(int(m["frame"]))
+    return len(marks) - len(missed), len(marks), missed
 
 
 def reference_frames(ref) -> tuple[set[int], list[str]]:
@@ -324,14 +364,14 @@ def bone_lengths(rest: np.ndarray) -> dict[str, float]:
     return {**out, "shoulders": d("left_shoulder", "right_shoulder"), "hips": d("left_hip", "right_hip")}
 
 
-def live_take(source: Path, tmp: Path) -> Take:
-    """The live engine's stream of ``source``, every frame solved: (poses, trans, rest joints, per-frame camera)
-    with the frame numbers as a fifth item."""
+def live_take(source: Path, tmp: Path, *extra: str) -> Take:
+    """The live engine's stream of ``source``, every frame solved (``extra``: live arguments): (poses, trans, rest
+    joints, per-frame camera) with the frame numbers as a fifth item."""
     from core.motion import read_motion
 
     receiver = Receiver(keep=True)
     take = tmp / "rest.npz"
-    run_engine(source, receiver, "--take", str(take))
+    run_engine(source, receiver, "--take", str(take), *extra)
     receiver.close()
     rest = read_motion(take)
     frames = sorted({f.frame: f for f in receiver.frames}.values(), key=lambda f: f.frame)
@@ -351,6 +391,8 @@ def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
     pose_only, _ = compare((got[0], got[1], want[2], got[3]), want)
     per_frame = np.median(err, axis=1)
     flip = np.array([live[4][k] in FLIP_FRAMES for k in keep])
+    frames = np.array([live[4][k] for k in keep])
+    steady = (frames[2:] - frames[:-2] == 2) & ~flip[1:-1]  # three frames in a row, the middle one outside the flip
     return {f"{prefix}quality_frames": len(keep), f"{prefix}limb_median_mm": float(np.median(err)),
             f"{prefix}limb_p90_mm": float(np.percentile(err, 90)),
             f"{prefix}frames_over_150mm": int(np.sum(per_frame > 150.0)),
@@ -359,7 +401,16 @@ def against(live: Take, ref, trusted: set[int], prefix: str = "") -> dict:
             f"{prefix}limb_median_mm_flip": float(np.median(err[flip])) if flip.any() else float("nan"),
             f"{prefix}limb_median_mm_not_flip": float(np.median(err[~flip])) if (~flip).any() else float("nan"),
             f"{prefix}frames_other_person": int(np.sum(~same)),
+            f"{prefix}limb_accel_mm": accel(got, steady), f"{prefix}reference_limb_accel_mm": accel(want, steady),
             **{f"{prefix}{name}_median_mm": float(np.median(err[same, j])) for j, name in enumerate(LIMB_JOINTS)}}
+
+
+def accel(take: Take, steady: np.ndarray) -> float:
+    """The mean acceleration of ``take``'s root-aligned limb joints, mm/frame^2, at the middles of its ``steady``
+    (T - 2,) triples of frames: how much it jitters (the reference's, smoothed offline, for scale)."""
+    limbs, _ = limbs_and_ray(camera_positions(*take))
+    second = 1000.0 * np.linalg.norm(limbs[2:] - 2.0 * limbs[1:-1] + limbs[:-2], axis=-1)
+    return float(second[steady].mean()) if steady.any() else float("nan")
 
 
 def replay_landmarks(frames: Iterable[np.ndarray]) -> list:
@@ -429,44 +480,72 @@ def as_live(motion) -> Take:
             [int(f) for f in motion.frame_indices])
 
 
-def quality(source: Path, frames: list[np.ndarray], tmp: Path, letterboxed: bool = False,
-            uncleaned: bool = False) -> dict:
-    """Live (every frame solved) against the reference: the offline balanced take of the full-resolution demo,
-    on its trusted frames (:func:`reference_frames`); the refinement's steps compared on the same landmarks; with
-    ``letterboxed`` also against the offline take of the 640x480 clip itself, and the two offline takes against
-    each other on the trusted frames (what a reference is good to)."""
+def quality(source: Path, frames: list[np.ndarray], tmp: Path, uncleaned: bool = False) -> dict:
+    """Live (every frame solved) against the reference the target is judged on, the offline balanced take of the
+    same 640x480 clip, on its trusted frames (:func:`reference_frames`), and whether that take is on the man
+    (:func:`reference_on_him`); against the offline take of the full-resolution demo (prefix
+    ``full_resolution_reference_``), and the two offline takes against each other on the frames both trust
+    (``offline_takes_apart_``); the refinement's steps compared on the same landmarks; with ``uncleaned`` also
+    against the same clip's offline take without its cleanup."""
     import dev
 
-    ref, offline_s = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
+    ref, offline_s = offline_take(source, tmp / "offline.npz")
     trusted, notes = reference_frames(ref)
+    on_him, annotated, missed = reference_on_him(ref, letterboxed=True)
+    full, _ = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
+    full_trusted, full_notes = reference_frames(full)
+    full_on_him, _, full_missed = reference_on_him(full, letterboxed=False)
     live = live_take(source, tmp)
     figures = {"offline_capture_seconds": offline_s, "reference_frames_left_out": len(ref.frame_indices) - len(trusted),
-               **against(live, ref, trusted), "reference_notes": notes,
+               "reference_on_him": on_him, "reference_annotated": annotated, "reference_off_him": missed,
+               "full_resolution_reference_on_him": full_on_him, "full_resolution_reference_off_him": full_missed,
+               **against(live, ref, trusted), "reference_notes": notes + full_notes,
+               **against(live, full, full_trusted, prefix="full_resolution_reference_"),
+               **against(as_live(ref), full, trusted & full_trusted, prefix="offline_takes_apart_"),
                **{f"live_{k}_m": v for k, v in bone_lengths(live[2]).items()},
                **{f"reference_{k}_m": v for k, v in bone_lengths(np.asarray(ref.rest_joints, np.float64)).items()}}
     figures.update(refinement(frames, ref, trusted))
-    if letterboxed:
-        small, _ = offline_take(source, tmp / "offline.npz")
-        figures.update(against(live, small, set(range(len(frames))), prefix="letterboxed_reference_"))
-        figures.update(against(as_live(small), ref, trusted, prefix="offline_takes_apart_"))
+    lagged = live_take(source, tmp, "--lag", "1")
+    figures.update(against(lagged, ref, trusted, prefix="lag_1_"))
+    figures.update(against(lagged, full, full_trusted, prefix="lag_1_full_resolution_reference_"))
     if uncleaned:
-        raw, _ = offline_take(dev.demo_clip(), tmp / "offline_uncleaned.npz", "--no-cleanup")
+        raw, _ = offline_take(source, tmp / "offline_uncleaned.npz", "--no-cleanup")
         figures.update(against(live, raw, trusted, prefix="uncleaned_reference_"))
+        figures.update(against(lagged, raw, trusted, prefix="lag_1_uncleaned_reference_"))
         figures.update(against(as_live(raw), ref, trusted, prefix="cleanup_moved_"))
     return figures
 
 
 def print_quality(figures: dict) -> None:
-    print(f"quality: live (every frame solved) against the offline balanced take of the full-resolution demo, on its "
-          f"{figures['quality_frames']:.0f} trusted frames ({figures['reference_frames_left_out']} left out: "
+    def split(prefix: str = "") -> str:
+        return (f"frames {FLIP_FRAMES.start}-{FLIP_FRAMES.stop - 1} (the flip and landing) "
+                f"{figures[f'{prefix}limb_median_mm_flip']:.0f} mm, the others {figures[f'{prefix}limb_median_mm_not_flip']:.0f} mm")
+
+    print(f"quality: live (every frame solved) against the offline balanced take of the same 640x480 clip (on the man "
+          f"on {figures['reference_on_him']}/{figures['reference_annotated']} annotated frames"
+          + (f", off him on {figures['reference_off_him']}" if figures["reference_off_him"] else "")
+          + f"), on its {figures['quality_frames']:.0f} trusted frames ({figures['reference_frames_left_out']} left out: "
           f"REFERENCE_WRONG and bridged): limb joints {figures['limb_median_mm']:.0f} mm median (target <= 30), p90 "
           f"{figures['limb_p90_mm']:.0f} mm, {figures['frames_over_150mm']} frames over 150 mm; "
           f"{figures['limb_median_mm_same_person']:.0f} mm where both hold the same person "
-          f"({figures['frames_other_person']} frames apart: live holds his last pose while MediaPipe has lost him); "
+          f"({figures['frames_other_person']} frames apart); "
           f"the live rotations on the offline skeleton: {figures['limb_median_mm_on_offline_skeleton']:.0f} mm; "
-          f"frames {FLIP_FRAMES.start}-{FLIP_FRAMES.stop - 1} (the flip and landing) "
-          f"{figures['limb_median_mm_flip']:.0f} mm, the others {figures['limb_median_mm_not_flip']:.0f} mm")
+          + split())
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    print(f"  jitter outside the flip (limb joints' mean acceleration): live {figures['limb_accel_mm']:.1f} mm/frame^2, "
+          f"the reference {figures['reference_limb_accel_mm']:.1f}")
+    print(f"  with --lag 1 (each pose one frame late, the mean of its neighbours; the One Euro filter off): "
+          f"{figures['lag_1_limb_median_mm']:.1f} mm median (" + split("lag_1_") + f"), jitter "
+          f"{figures['lag_1_limb_accel_mm']:.1f} mm/frame^2; against the full-resolution demo's take "
+          f"{figures['lag_1_full_resolution_reference_limb_median_mm']:.1f} mm (" + split("lag_1_full_resolution_reference_")
+          + "); without it, to the digit: " + f"{figures['limb_median_mm']:.1f} / "
+          f"{figures['full_resolution_reference_limb_median_mm']:.1f} mm")
+    print(f"  against the offline take of the full-resolution demo (on the man on {figures['full_resolution_reference_on_him']}"
+          f"/{figures['reference_annotated']} annotated frames), on its {figures['full_resolution_reference_quality_frames']:.0f}"
+          f" trusted frames: {figures['full_resolution_reference_limb_median_mm']:.0f} mm median, "
+          + split("full_resolution_reference_")
+          + f"; the two offline takes apart on the frames both trust: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
+          f"median, " + split("offline_takes_apart_") + ": what a reference is good to")
     print("  the body's bones, live (after the warm-up's shape fit) / reference, mm: " + ", ".join(
         f"{name} {1000 * figures[f'live_{name}_m']:.0f}/{1000 * figures[f'reference_{name}_m']:.0f}"
         for name in (*BONES, "shoulders", "hips")))
@@ -477,16 +556,12 @@ def print_quality(figures: dict) -> None:
         f" ({figures[f'refine_{n}_steps_solve_over_0_steps']:.2f}x)" for n in REFINE_STEPS))
     if "uncleaned_reference_limb_median_mm" in figures:
         print(f"  against the same offline take without its cleanup (no floor, foot locks, smoothing): "
-              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm (outside the flip "
-              f"{figures['uncleaned_reference_limb_median_mm_not_flip']:.0f} mm; "
+              f"{figures['uncleaned_reference_limb_median_mm']:.0f} mm (" + split("uncleaned_reference_") + "; "
               + ", ".join(f"{n} {figures[f'uncleaned_reference_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
               + "); the cleanup moved the reference's joints by (median mm) "
-              + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS))
-    if "letterboxed_reference_limb_median_mm" in figures:
-        print(f"  against the offline take of the 640x480 clip itself: {figures['letterboxed_reference_limb_median_mm']:.0f} "
-              f"mm; the two offline takes apart on the trusted frames: {figures['offline_takes_apart_limb_median_mm']:.0f} mm "
-              f"median ({figures['offline_takes_apart_limb_median_mm_same_person']:.0f} mm where both hold the man): what a "
-              "reference is good to")
+              + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
+              + f"; with --lag 1: {figures['lag_1_uncleaned_reference_limb_median_mm']:.1f} mm ("
+              + split("lag_1_uncleaned_reference_") + ")")
 
 
 def video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -528,18 +603,18 @@ def holds(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     return figures
 
 
-def speed(frames: list[np.ndarray], seconds: float) -> dict[str, float]:
-    """The live run against MediaPipe Pose alone, printed; its figures."""
+def speed(frames: list[np.ndarray], seconds: float, lag: int = 0) -> dict[str, float]:
+    """The live run (``lag``: its ``--lag``) against MediaPipe Pose alone, printed; its figures."""
     source = clip(frames, seconds + 15.0, f"live_640x480_{int(seconds + 15)}s")
     print(f"clip: {WIDTH}x{HEIGHT} at {FPS:g} fps, {source.name}")
     pose_ms = pose_alone(frames[:90])
     print(f"baseline: MediaPipe Pose alone {pose_ms:.1f} ms a frame ({1000 / pose_ms:.1f} fps)")
-    figures: dict[str, float] = {"pose_alone_ms": pose_ms}
-    figures.update(live_run(source, seconds))
+    figures: dict[str, float] = {"pose_alone_ms": pose_ms, "lag_frames": lag}
+    figures.update(live_run(source, seconds, lag))
     figures["load_average_1min_after"] = os.getloadavg()[0]
     figures["delivered_over_pose_alone_fps"] = figures["delivered_fps"] / (1000.0 / pose_ms)
     figures["latency_median_over_pose_ms"] = figures["latency_median_ms"] / pose_ms
-    print(f"live {figures['seconds']:.0f} s: {figures['delivered_fps']:.1f} fps delivered "
+    print(f"live {figures['seconds']:.0f} s{f' (--lag {lag})' if lag else ''}: {figures['delivered_fps']:.1f} fps delivered "
           f"({figures['delivered_over_pose_alone_fps']:.2f}x the pose alone; target >= 25), "
           f"glass to pose median {figures['latency_median_ms']:.0f} ms ({figures['latency_median_over_pose_ms']:.2f}x "
           f"the pose step; target <= 100), p95 {figures['latency_p95_ms']:.0f} ms (target <= 150)")
@@ -567,10 +642,9 @@ def main() -> int:
     parser.add_argument("--no-quality", action="store_true", help="skip the comparison with the offline take")
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
     parser.add_argument("--uncleaned-reference", action="store_true",
-                        help="also compare with the offline take without its cleanup (one more capture)")
-    parser.add_argument("--letterboxed-reference", action="store_true",
-                        help="also compare with the offline take of the 640x480 clip, and the two offline takes "
-                             "with each other (one more capture)")
+                        help="also compare with the same clip's offline take without its cleanup (one more capture)")
+    parser.add_argument("--lag", type=int, default=0, metavar="FRAMES",
+                        help="the speed run's engine with --lag FRAMES (the quality run measures --lag 1 beside none)")
     parser.add_argument("--holds", action="store_true",
                         help="only replay the speed run's clip frame by frame (none dropped) through the pose, follow "
                              "and second look: where the stream would hold the person's pose")
@@ -584,14 +658,13 @@ def main() -> int:
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     figures: dict[str, float] = {"width": WIDTH, "height": HEIGHT, "fps": FPS, "load_average_1min_before": load[0]}
     if not args.quality_only:
-        figures.update(speed(frames, args.seconds))
+        figures.update(speed(frames, args.seconds, args.lag))
     if not args.no_quality:
         import tempfile
 
         quality_clip = clip(frames, len(frames) / FPS, "live_640x480_demo", lossless=True)
         with tempfile.TemporaryDirectory() as tmp:
-            figures.update(quality(quality_clip, frames, Path(tmp), letterboxed=args.letterboxed_reference,
-                                   uncleaned=args.uncleaned_reference))
+            figures.update(quality(quality_clip, frames, Path(tmp), uncleaned=args.uncleaned_reference))
         print_quality(figures)
     try:
         import torch

@@ -26,7 +26,7 @@ import numpy as np
 
 from .capture import (CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit, pose_plan,
                       torch_pose_settings)
-from .cleanup import CleanupSettings, clean_motion
+from .cleanup import CleanupSettings, clean_motion, feet_seen
 from .cleanup.root import IMAGE_FEET
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
@@ -207,7 +207,9 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     if one.cleanup is not None:
         report.stage("cleanup", f"{gravity.describe()}; finding the floor, planting the feet, smoothing")
         lone = _feet_unseen_where_alone(motion, _one_camera_frames(base))
-        cleaned = clean_motion(lone, multiview_cleanup(one.cleanup), progress=report.progress_of("cleanup"))
+        tidy = multiview_cleanup(one.cleanup)
+        cleaned = clean_motion(lone, tidy, progress=report.progress_of("cleanup"),
+                               contacts=voted_contacts(lone, base[1:], tidy, one.cleanup))
         cleaned.motion.keypoints_2d = motion.keypoints_2d
         motion = cleaned.motion
         for warning in cleaned.warnings:
@@ -239,6 +241,49 @@ def multiview_cleanup(cleanup: CleanupSettings) -> CleanupSettings:
                                                                         IMAGE_SPEED_ON))
     return dataclasses.replace(cleanup, anchor_root=False, lock_root=False, contact_pass=carries, contacts=contacts,
                                flight=dataclasses.replace(cleanup.flight, enabled=False))
+
+
+VOTE_SPEED_ON = 0.2
+"""m/s: how slow each view's picture must show a foot for its vote (``voted_contacts``) with three cameras or more
+(two cameras: ``IMAGE_SPEED_ON``, as either view plants a foot; one camera's cleanup 0.3)."""
+
+
+def voted_contacts(motion: Motion, others: list[PoseSequence], cleanup: CleanupSettings,
+                   one: CleanupSettings) -> np.ndarray | None:
+    """(T, 4) the feet's contacts (``core.cleanup.floor.PROXIES``) of the fitted take ``motion`` (camera 0's
+    picture its ``keypoints_2d``) as every camera's picture tells them: camera 0's and each of ``others`` (the
+    further views, on camera 0's frames, their sides made consistent) finds them as the cleanup ``cleanup``
+    finds them in one picture, and they vote. Two cameras: a foot is planted where either view shows it still
+    (under ``IMAGE_SPEED_ON``); three or more: where more than half of the views that see it show it still
+    (each under ``VOTE_SPEED_ON``, or ``one``'s own threshold if lower), so a foot two views see needs both.
+    None (the cleanup finds them in camera 0's picture) unless the foot lock goes by speed ("auto").
+
+    Camera 0's picture alone misses stances: where its labels of the feet are unsure (a view from behind, the
+    feet crossing) a planted foot jumps in it and reads moving; another view sees it still. On the rendered
+    12 s four-phone take (true rig, ``bench multiview --take long``) the fitted feet moved 5-8 cm a frame on
+    true stances camera 0 read moving (cameras 0-2, frames 196-202), and the cleanup's swap of camera 0's
+    feet labels (``core.cleanup.contacts.foot_swaps``: labels the views had already settled, swapped back on
+    frames 85-88) moved the 4-camera take's true-contact skate from 2.0 to 2.9 mm. Figures in the README."""
+    if cleanup.foot_lock != "auto" or motion.keypoints_2d is None or not others:
+        return None
+    kp = np.asarray(motion.keypoints_2d)
+    if kp.ndim != 3 or kp.shape[1] < NUM_BODY or any(o.num_frames != len(kp) for o in others):
+        return None
+    many = len(others) >= 2
+    if many:
+        speed = min(one.contacts.image_speed_on, VOTE_SPEED_ON)
+        cleanup = dataclasses.replace(cleanup, contacts=dataclasses.replace(cleanup.contacts, image_speed_on=speed))
+    cleanup = dataclasses.replace(cleanup, foot_lock="off")  # the contacts alone: found as with the lock on
+    pictures = [kp]
+    for view in others:
+        picture = np.array(kp, copy=True)
+        picture[:, :NUM_BODY] = np.nan_to_num(view.body_2d, nan=0.0)  # as motion_from_fit keeps camera 0's
+        pictures.append(picture)
+    votes = np.stack([clean_motion(dataclasses.replace(motion, keypoints_2d=p), cleanup).contacts
+                      for p in pictures])
+    seen = np.stack([feet_seen(p, len(p)) for p in pictures])
+    still = (votes & seen).sum(0)
+    return 2 * still > seen.sum(0) if many else still > 0
 
 
 def _one_camera_frames(base: list[PoseSequence]) -> np.ndarray:

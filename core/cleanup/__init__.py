@@ -27,8 +27,8 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
-from .contacts import (ContactSettings, detect_contacts, foot_swaps, gaussian_smooth, horizontal_speed, median_filter,
-                       moving_average, running_max, still_feet)
+from .contacts import (ContactSettings, detect_contacts, foot_swaps, frames_at, gaussian_smooth, horizontal_speed,
+                       median_filter, moving_average, running_max, still_feet)
 from .flight import FlightSettings, ballistic_root
 from .floor import (
     PROXY_INDEX,
@@ -165,7 +165,7 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     for contact in a monocular capture. The landmarks glitch, though, for a
     few frames at a time (typically while the other leg passes in front), so
     the velocity is the median of the per-frame velocities over ``window``
-    centred frames: a glitch shorter than half the window does not show; feet
+    centred frames at 30 fps (:func:`frames_at`): a glitch shorter than half the window does not show; feet
     whose labels the detector swapped are swapped back first, with what it saw of them (``contacts.foot_swaps``).
     NaN where a landmark is missing.
     """
@@ -181,10 +181,16 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     swapped = foot_swaps(feet[:, :2], feet[:, 2:], rate)  # feet the detector swapped, swapped back
     feet[swapped], seen[swapped] = feet[swapped][:, [2, 3, 0, 1]], seen[swapped][:, [2, 3, 0, 1]]
     velocity = np.gradient(feet, axis=0)  # (T, 4, 2) pixels per frame
-    velocity = median_filter(velocity, window)
+    velocity = median_filter(velocity, frames_at(window, rate))
     speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
+    # A speed is unknown on a missing landmark's frame and beside it (the gradient reaches it); not np.roll,
+    # which wrapped the take's last frame onto its first: an unseen last frame hid frame 0's speeds, so no
+    # stance could start there from the picture (the demo, whose last frame has no person).
     missing = ~seen
-    speed[missing | np.roll(missing, 1, 0) | np.roll(missing, -1, 0)] = np.nan
+    near = missing.copy()
+    near[1:] |= missing[:-1]
+    near[:-1] |= missing[1:]
+    speed[near] = np.nan
     return speed
 
 
@@ -237,7 +243,8 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
     return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
                            kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
-                           seen, image_speed if fitted else None, settings.contact_pass, points if fitted else None)
+                           seen, image_speed if fitted else None, settings.contact_pass.at_rate(rate),
+                           points if fitted else None)
 
 
 def floor_tilts(floor: Floor, up: np.ndarray, camera_extrinsics: np.ndarray) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
     python -m core live SOURCE [--realtime] [--send HOST:PORT] [--take REST.npz] [--vmc HOST:PORT]
         [--hands] [--seconds S] [--fov DEG] [--camera-pitch DEG] [--camera-roll DEG] [--smoothing S]
+        [--lag FRAMES]
         [--body auto|mannequin|smplx] [--smplx-dir DIR] [--gender G] [--no-follow]
         [--progress bar|json|none]
 
@@ -35,6 +36,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--hands", action="store_true",
                    help="MediaPipe Holistic: fingers too, at about a third of the frame rate on a 2-core CPU")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--lag", type=int, default=0, metavar="FRAMES",
+                   help="send each pose FRAMES frames late, the mean of the frames around it: nearer the offline "
+                        "take and steadier, FRAMES source frames later (1: 33 ms at 30 fps); replaces the "
+                        "--smoothing filter (default 0: no lag, the filter smooths)")
     p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
                    help="progress display (default: bar on a terminal, none otherwise)")
     for option in options_for(LIVE):
@@ -69,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         source=str(args.source), realtime=args.realtime, send=args.send,
         take=str(args.take) if args.take else None, vmc=args.vmc or None, hands=args.hands,
         hfov_degrees=args.fov, camera_pitch=args.camera_pitch, camera_roll=args.camera_roll,
-        smoothing=args.smoothing, seconds=args.seconds, body=args.body, gender=args.gender,
+        smoothing=args.smoothing, lag=args.lag, seconds=args.seconds, body=args.body, gender=args.gender,
         smplx_dir=args.smplx_dir or None, follow=args.follow)
     return run_job(lambda should_cancel: run_live(settings, emit=_show(mode, emit), should_cancel=should_cancel),
                    mode)

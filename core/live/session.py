@@ -31,6 +31,7 @@ from ..skeleton import JOINT_NAMES, PARENTS, POSE_DIM
 from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
 from .body import LiveBody, choose_live_body
 from .follow import LiveFollow
+from .lag import FixedLag
 from .pose import FramePose
 from .search import SEARCH_SECONDS, CropSearch
 from .turned import TurnedSearch
@@ -74,7 +75,9 @@ class LiveSettings:
         hfov_degrees: the camera's horizontal field of view (None: the default, 60).
         camera_pitch, camera_roll: the camera's tilt in degrees, the floor's up (both None: estimated as
             the session goes from the person's upright posture, level until then).
-        smoothing: One Euro filtering, 0 (off) to 1.
+        smoothing: One Euro filtering, 0 (off) to 1; not used with ``lag``.
+        lag: frames each pose is sent late, the mean of its window (``core.live.lag``: nearer the offline take
+            and steadier, one source frame later for each frame of lag); 0: none, the One Euro filter smooths.
         seconds: stop after this long (None: until cancelled or the source ends).
         max_side: frames are downscaled to this longer side before the pose.
         warmup_frames: frames with a person the body's shape comes from before streaming.
@@ -93,6 +96,7 @@ class LiveSettings:
     camera_pitch: float | None = None
     camera_roll: float | None = None
     smoothing: float = 0.5
+    lag: int = 0
     seconds: float | None = None
     max_side: int = 640
     warmup_frames: int = 20
@@ -154,8 +158,10 @@ class _Session:
         self.K = default_intrinsics(self.size[0], self.size[1], settings.hfov_degrees or DEFAULT_HFOV_DEGREES)
         given = settings.camera_pitch is not None or settings.camera_roll is not None
         up = up_from_pitch_roll(settings.camera_pitch or 0.0, settings.camera_roll or 0.0) if given else None
-        self.solver = LiveSolver(self.K, up, smoothing=settings.smoothing, warmup_frames=settings.warmup_frames,
-                                 body=body)
+        # with a lag, the window smooths (centred, no lag of its own): the One Euro filter would only add its lag
+        self.solver = LiveSolver(self.K, up, smoothing=0.0 if settings.lag else settings.smoothing,
+                                 warmup_frames=settings.warmup_frames, body=body)
+        self.lag: FixedLag[SourceFrame] | None = FixedLag(settings.lag) if settings.lag else None
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
@@ -283,7 +289,10 @@ class _Session:
                     continue
                 began = time.perf_counter()
                 solved = self.solver.solve(seq, frame.time)
-                if solved is not None:
+                late = self.lag(frame, solved) if self.lag is not None and solved is not None else None
+                if late is not None:  # the frame `lag` back, its glass-to-pose age counted from its own read
+                    self._send(*late)
+                elif solved is not None and self.lag is None:
                     self._send(frame, solved)
                 self.stage_ms["solve"].append(1000.0 * (time.perf_counter() - began))
                 for name, ms in self.solver.stage_ms.items():
@@ -356,6 +365,8 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
     for address in (settings.send, settings.vmc):
         if address:
             parse_address(address)
+    if settings.lag < 0:
+        raise MocapError(f"--lag must be 0 (no lag) or a number of frames, not {settings.lag}")
     body = choose_live_body(settings.body, settings.gender, settings.smplx_dir)
     for message in body.warnings:
         send({"event": "warning", "message": message})

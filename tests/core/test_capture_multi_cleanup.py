@@ -139,3 +139,74 @@ def test_a_jumps_root_is_not_moved_onto_a_parabola() -> None:
     assert moved.max() < 1e-3, moved.max()
     one = dataclasses.replace(settings, flight=FlightSettings())  # one camera's flights, for comparison
     assert np.linalg.norm(_pelvis_pixels(clean_motion(fitted, one).motion) - _pelvis_pixels(still), axis=1).max() > 5
+
+
+def _view(picture: np.ndarray, fps: float):
+    """Another camera's landmarks (``PoseSequence``, on camera 0's frames) whose picture is ``picture`` (T, 33+, 3)."""
+    from core.landmarks import NUM_BODY, PoseSequence
+
+    view = PoseSequence.empty(len(picture), fps, (640, 480))
+    view.body_2d[:] = picture[:, :NUM_BODY]
+    view.present[:] = True
+    return view
+
+
+def _wandering(picture: np.ndarray, frames: np.ndarray, joints: tuple[int, ...], step: float = 6.0) -> np.ndarray:
+    """``picture`` with the landmarks ``joints`` sliding ``step`` pixels a frame over each run of ``frames``: a view
+    unsure where a still foot is (a foot behind the other, the feet crossing) reads it moving."""
+    out = np.array(picture, np.float64, copy=True)
+    for s, e in segments(frames):
+        out[s:e, list(joints), 0] += step * np.arange(e - s)[:, None]
+    return out.astype(np.float32)
+
+
+def test_a_stance_camera_0_reads_moving_is_planted_where_another_view_sees_it_still() -> None:
+    """Camera 0's labels of a planted foot slide (a foot behind the other; on the rendered 12 s four-phone
+    take the fitted feet then moved 5-8 cm a frame on true stances camera 0 read moving): its picture alone
+    lets the stance go. With two cameras either view's picture plants a foot (``voted_contacts``): the other
+    view, which sees the foot still, keeps the stance. The fitted feet are right; only the pictures differ."""
+    from core.capture_multi import voted_contacts
+
+    motion, truth = synthetic_walk(150)
+    seen = _with_landmarks(to_camera(motion))
+    clean = seen.keypoints_2d
+    stance = truth[:, 0] & truth[:, 1]                                      # the left foot flat on the floor
+    jumpy = copy.deepcopy(seen)
+    jumpy.keypoints_2d = _wandering(clean, stance, (29, 31))                    # left heel and toe landmarks
+    settings = multiview_cleanup(CleanupSettings())
+    alone = clean_motion(jumpy, settings).contacts
+    voted = voted_contacts(jumpy, [_view(clean, jumpy.fps)], settings, CleanupSettings())
+    assert voted is not None
+    assert alone[stance, 0].mean() < 0.3, alone[stance, 0].mean()          # camera 0 alone: the stance lost
+    assert voted[stance, 0].mean() > 0.85, voted[stance, 0].mean()         # the other view keeps it
+    # the voted contacts are what the cleanup plants
+    held = clean_motion(jumpy, settings, contacts=voted).contacts
+    np.testing.assert_array_equal(held, voted)
+
+
+def test_with_three_cameras_one_view_alone_neither_plants_nor_lets_go_a_foot() -> None:
+    """Three cameras: a foot is planted where more than half of the views that see it show it still. One view
+    that reads a swinging foot still (it swings along that view's ray) plants nothing, and one view whose labels
+    of a planted foot slide lets no stance go."""
+    from core.capture_multi import voted_contacts
+
+    motion, truth = synthetic_walk(150)
+    seen = _with_landmarks(to_camera(motion))
+    clean = seen.keypoints_2d.astype(np.float64)
+    swing = ~truth[:, 0]
+    along = clean.copy()                                                    # the left foot's swings barely move
+    for s, e in segments(swing):
+        for j in (29, 31):
+            along[s:e, j, :2] = along[s, j, :2] + 0.1 * (along[s:e, j, :2] - along[s, j, :2])
+    stance = truth[:, 0] & truth[:, 1]
+    settings = multiview_cleanup(CleanupSettings())
+    fooled = copy.deepcopy(seen)
+    fooled.keypoints_2d = along.astype(np.float32)
+    alone = clean_motion(fooled, settings).contacts
+    voted = voted_contacts(fooled, [_view(clean, seen.fps), _view(clean, seen.fps)], settings, CleanupSettings())
+    assert (alone[:, 0] & swing).sum() >= 15, (alone[:, 0] & swing).sum()   # camera 0 alone plants the swings
+    assert (voted[:, 0] & swing).sum() <= 8, (voted[:, 0] & swing).sum()    # outvoted
+    jumpy = copy.deepcopy(seen)
+    jumpy.keypoints_2d = _wandering(clean, stance, (29, 31))
+    voted = voted_contacts(jumpy, [_view(clean, seen.fps), _view(clean, seen.fps)], settings, CleanupSettings())
+    assert voted[stance, 0].mean() > 0.85, voted[stance, 0].mean()

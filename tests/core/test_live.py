@@ -471,6 +471,7 @@ def test_a_source_that_stalls_ends_the_session_with_a_message(monkeypatch: pytes
 @pytest.mark.parametrize("args, words", [
     (["no_such_clip.mp4"], "live source not found"),
     (["CLIP", "--vmc", "localhost"], "HOST:PORT"),
+    (["CLIP", "--lag", "-1"], "--lag must be 0"),
 ])
 def test_bad_input_is_a_message_and_exit_1(short_clip: Path, args: list[str], words: str) -> None:
     proc = live_process(*[str(short_clip) if a == "CLIP" else a for a in args])
