@@ -282,12 +282,7 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
 
 def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[int]:
     """Undo MediaPipe's brief swaps of the left and right lower leg (:func:`leg_swaps`), in place (image and world
-    landmarks, after :func:`repair_side_swaps`, which undoes whole-body swaps); return the frames fixed.
-
-    Not yet called by the capture: right after ``repair_side_swaps`` it fixed the demo's side-step and the crossing
-    clips (bench tracking: limb PA-MPJPE upright 95.2 -> 88.9 mm) but made the held-out val_boxing_late worse
-    (offset-free PA-MPJPE 51.9 -> 56.5 mm): with the boxer's feet labelled right, the cleanup's image speeds no
-    longer see his right heel lift (frames 109-116), which the swapped labels had made look like one."""
+    landmarks, after :func:`repair_side_swaps`, which undoes whole-body swaps); return the frames fixed."""
     body_2d = np.where(seq.present[:, None, None], seq.body_2d, np.nan)
     fix = np.flatnonzero(leg_swaps(body_2d, seq.fps, max_swap_seconds=max_swap_seconds))
     if fix.size:
