@@ -271,6 +271,8 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
         last = last[back[t]].copy()
         now = np.isfinite(here).all(-1)
         last[now] = here[now]
+        if not now.any():  # no person: where the legs were before says nothing of their labels after
+            last[:] = np.nan
     state = int(np.argmin(total))
     for t in range(T - 1, -1, -1):
         out[t] = state == 1
