@@ -279,7 +279,15 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
         state = int(back[t, state])
     if not out.any():
         return out
-    return out & swapped_runs(out[1:] != out[:-1], max(1, int(round(max_swap_seconds * fps))))
+    out &= swapped_runs(out[1:] != out[:-1], max(1, int(round(max_swap_seconds * fps))))
+    # A run beside frames without the legs has one side only: nothing says the labels flipped back (cross_three's
+    # second person captured alone, found again after 16 frames: her first frame swapped, limb PA-MPJPE +3 mm).
+    unseen = ~np.isfinite(legs).all(-1).any(axis=(1, 2))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], out.astype(np.int8), [0]])))
+    for s, e in zip(edges[::2], edges[1::2]):
+        if (s > 0 and unseen[s - 1]) or (e < T and unseen[e]):
+            out[s:e] = False
+    return out
 
 
 def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[int]:
