@@ -292,7 +292,16 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
 
 def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[int]:
     """Undo MediaPipe's brief swaps of the left and right lower leg (:func:`leg_swaps`), in place (image and world
-    landmarks, after :func:`repair_side_swaps`, which undoes whole-body swaps); return the frames fixed."""
+    landmarks, after :func:`repair_side_swaps`, which undoes whole-body swaps); return the frames fixed.
+
+    Not yet called by the capture: right after ``repair_side_swaps`` it fixed the demo's side-step and the crossing
+    clips (bench tracking: limb PA-MPJPE upright 95.2 -> 88.9 mm) but made the held-out val_boxing_late worse
+    (offset-free PA-MPJPE 51.9 -> 56.5 mm): with the boxer's feet labelled right, the cleanup's post-pass bridged
+    the 3-frame gap detection left in his right heel's contact across its lift (frames 109-116; the fit keeps that
+    heel low and slow, the picture has it 30 px on). With that bridge refused where the picture shows the two
+    stances apart (commit 19af06c, reverted with the call) it is 52.0, the held-out mean 50.08 -> 50.17 mm and
+    W-MPJPE 173.33 -> 173.50: his left heel, now labelled right, flips 23 px a frame on 102-106, reads still, and
+    its lock there pushes the held toe 34 mm into the floor and lets it jump 36 mm at the lock's end."""
     body_2d = np.where(seq.present[:, None, None], seq.body_2d, np.nan)
     fix = np.flatnonzero(leg_swaps(body_2d, seq.fps, max_swap_seconds=max_swap_seconds))
     if fix.size:
