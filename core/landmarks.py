@@ -299,7 +299,7 @@ def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[i
     (offset-free PA-MPJPE 51.9 -> 56.5 mm): with the boxer's feet labelled right, the cleanup's post-pass bridged
     the 3-frame gap detection left in his right heel's contact across its lift (frames 109-116; the fit keeps that
     heel low and slow, the picture has it 30 px on). With that bridge refused where the picture shows the two
-    stances apart (commit 19af06c, reverted with the call) it is 52.0, the held-out mean 50.08 -> 50.17 mm and
+    stances apart (``contact_pass.not_apart``, off with the call) it is 52.0, the held-out mean 50.08 -> 50.17 mm and
     W-MPJPE 173.33 -> 173.50: his left heel, now labelled right, flips 23 px a frame on 102-106, reads still, and
     its lock there pushes the held toe 34 mm into the floor and lets it jump 36 mm at the lock's end."""
     body_2d = np.where(seq.present[:, None, None], seq.body_2d, np.nan)
