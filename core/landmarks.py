@@ -294,14 +294,14 @@ def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[i
     """Undo MediaPipe's brief swaps of the left and right lower leg (:func:`leg_swaps`), in place (image and world
     landmarks, after :func:`repair_side_swaps`, which undoes whole-body swaps); return the frames fixed.
 
-    Not yet called by the capture: right after ``repair_side_swaps`` it fixed the demo's side-step and the crossing
-    clips (bench tracking: limb PA-MPJPE upright 95.2 -> 88.9 mm) but made the held-out val_boxing_late worse
-    (offset-free PA-MPJPE 51.9 -> 56.5 mm): with the boxer's feet labelled right, the cleanup's post-pass bridged
-    the 3-frame gap detection left in his right heel's contact across its lift (frames 109-116; the fit keeps that
-    heel low and slow, the picture has it 30 px on). With that bridge refused where the picture shows the two
-    stances apart (``contact_pass.not_apart``, off with the call) it is 52.0, the held-out mean 50.08 -> 50.17 mm and
-    W-MPJPE 173.33 -> 173.50: his left heel, now labelled right, flips 23 px a frame on 102-106, reads still, and
-    its lock there pushes the held toe 34 mm into the floor and lets it jump 36 mm at the lock's end."""
+    The capture calls it (December 2026, against the same code without it): bench tracking's upright limb
+    PA-MPJPE 95.2 -> 88.9 mm (the crossing clips' people 10-13 mm nearer), the demo's side-step fitted to the right
+    feet; the tilted set identical (no swaps there); the held-out set's offset-free PA-MPJPE 50.08 -> 50.17 mm,
+    W-MPJPE 173.33 -> 173.50. What the held-out set loses is the cleanup's: the boxer's left heel, now labelled
+    right, flips 23 px a frame on val_boxing_late's frames 102-106, reads still, and its lock pushes the held toe
+    34 mm into the floor and lets it jump 36 mm at the lock's end. With the labels right, the post-pass also bridged
+    his right heel's 3-frame gap across its lift (frames 109-116): that bridge is refused where the picture shows
+    the two stances apart (``core.cleanup.contact_pass.not_apart``; 56.5 -> 52.0 mm on that clip)."""
     body_2d = np.where(seq.present[:, None, None], seq.body_2d, np.nan)
     fix = np.flatnonzero(leg_swaps(body_2d, seq.fps, max_swap_seconds=max_swap_seconds))
     if fix.size:

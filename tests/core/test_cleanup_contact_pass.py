@@ -199,3 +199,22 @@ def test_two_stances_in_one_place_in_the_picture_are_one_though_the_fit_drifted(
     points[32:, 1, 0] = 0.20
     unpictured = ContactPassSettings(same_place_pictured=False)
     assert not bridge_same_place(contacts, points, sole, unpictured, keypoints=kp, torso_pixels=100.0)[25:32, 1].any()
+
+
+def test_a_low_slow_gap_is_no_slip_where_the_picture_shows_the_foot_standing_elsewhere_after() -> None:
+    """A boxer's heel shuffles: its contact drops for 5 frames, the fit keeps it low and slow (a monocular fit
+    hardly lifts it), but the picture shows it standing 40 px further on after the gap than before (20 cm at a
+    100 px torso): a step, not bridged (the stance after is carried back only over the frames its landmark has
+    arrived on; the held-out val_boxing_late's right heel, frames 109-116, was held through its lift). The same
+    gap with the landmark back where it stood is a slip and is bridged."""
+    T = 30
+    contacts = np.zeros((T, 4), bool)
+    contacts[:12] = contacts[17:] = True
+    height, speed = np.zeros((T, 4)), np.full((T, 4), 0.2)
+    kp = _still_then_moving(T, leaves=T)
+    kp[12:, :, 0] += np.minimum(10.0 + 8.0 * np.arange(T - 12), 40.0)[:, None]  # 8 px a frame, then 40 px on
+    out = refine_contacts(contacts, height, speed, kp, 100.0)
+    assert not out[12:15].any() and out[:12].all() and out[17:].all()
+    back = _still_then_moving(T, leaves=T)
+    back[12:17, :, 1] -= 25.0  # a glitch and back: the same place
+    assert refine_contacts(contacts, height, speed, back, 100.0).all()
