@@ -122,6 +122,9 @@ class _Person:
     world: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (33, 4)
     hands: dict[int, np.ndarray] = field(default_factory=dict)  # row -> (2, 21, 3)
     hand_tracker: HandTracker | None = None
+    beside: bool = False
+    """First found by a crop beside someone (``UNKNOWN_CROPS``): until seen a while (``_tentative``), their own
+    reading of a body another person also read is not preferred to that person's."""
 
 
 class PeopleTracker:
@@ -179,7 +182,7 @@ class PeopleTracker:
             if owner < 0:  # a blend of two bodies (``core.crowd.Track.blend``): nobody's
                 continue
             while owner >= len(self.people):
-                self.people.append(_Person(Stream(s)))
+                self.people.append(_Person(Stream(s), beside=j in beside))
             person = self.people[owner]
             if sources[j] != owner:  # a new region for this person: their filters start afresh
                 person.stream.lose()
@@ -236,6 +239,13 @@ class PeopleTracker:
             out[i] = (Candidate(region, appearance(image, second), body_size(second)), j)
         return [r for r in out if r is not None]
 
+    def _tentative(self, k: int) -> bool:
+        """Whether person ``k`` was first found by a crop beside someone and seen on fewer than ``recent`` frames
+        (``core.crowd.Track``): such a crop can read a body that is not there, and its tracking then slides onto
+        the person beside (the rendered two-person crossing: frame 45, between the walkers; on frame 46 it read the
+        near walker, and took his reading from him, and his filters started afresh)."""
+        return self.people[k].beside and len(self.crowd.tracks[k].rows) < self.crowd.tracks[k].recent
+
     def _miss_all(self) -> None:
         self.crowd.step(-1, [])
         for person in self.people:
@@ -260,7 +270,8 @@ class PeopleTracker:
                                                               .looks_like(appearance(image, pts)) is not False):
                 continue
             # A tracked person's own reading first, then the surer: it keeps a body found twice.
-            found.append((float(sources[j] >= 0) + float(flags[j]), int(j), region, pts))
+            found.append((float(sources[j] >= 0 and not self._tentative(sources[j])) + float(flags[j]), int(j),
+                          region, pts))
         found.sort(key=lambda f: -f[0])
         kept: list[tuple[Candidate, int, np.ndarray]] = []
         for _, j, region, pts in found:
