@@ -196,13 +196,14 @@ class PeopleTracker:
     def _missing(self, image: np.ndarray, row: int) -> list[tuple[int, np.ndarray]]:
         """(person, ROI (5,)) where each person missing on the last frame, for less than ``SEARCH_SECONDS``, may be
         on frame ``row`` (``MISSING_CROPS`` round ``core.crowd.Track.expected``), on the frames their search is due
-        (``core.person.Identity.search_due``)."""
+        (``core.person.Identity.search_due``). Not someone just found beside another and lost (``_tentative``): most
+        are bodies a crop read where nobody was, and a search crop's reading of anyone like them revived them."""
         h, w = image.shape[:2]
         out = []
         for k, person in enumerate(self.people):
             track = self.crowd.tracks[k]
             if person.stream.roi is None and track.rows and 0 < track.identity.missing < self.search_frames \
-                    and track.identity.search_due():
+                    and not self._tentative(k) and track.identity.search_due():
                 out += [(k, roi) for roi in finder.beside(track.expected(row), MISSING_CROPS, w, h)]
         return out
 
