@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..crowd import Candidate, Crowd, _overlap
+from ..crowd import Candidate, Crowd
 from ..errors import CancelledError
 from ..landmarks import NUM_BODY
-from ..person import _like, appearance, appearance_distance, body_size, region_of
+from ..person import APPEARANCE_SAME, appearance, appearance_distance, body_size, far_from, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
@@ -259,7 +259,10 @@ class PeopleTracker:
         that looks for a missing person (``searched``: reading -> their track) counts only where it looks like
         them: a crop beside someone else reads a part of them too (the rendered three-person crossing: a crop
         beside the walker in front, where the far walker hidden behind him was expected, read a body of the
-        walker's colours 0.17 region sides from him, which took the far walker's track)."""
+        walker's colours 0.17 region sides from him, which took the far walker's track). A reading of a crop beside
+        a tracked person, looking for someone unknown (``beside``: reading -> that person), counts only where it
+        looks unlike them, and unlike every body kept before it that it overlaps (``core.crowd``'s rule: pelvises
+        within a quarter of the larger side): else it is one of them read again."""
         h, w = image.shape[:2]
         searched, beside = searched or {}, beside or {}
         found: list[tuple[float, int, np.ndarray, np.ndarray]] = []
@@ -276,9 +279,10 @@ class PeopleTracker:
         found.sort(key=lambda f: -f[0])
         kept: list[tuple[Candidate, int, np.ndarray]] = []
         for _, j, region, pts in found:
-            if j in beside and any(_overlap(region, c.region) and _like(appearance_distance(
-                    c.signature, appearance(image, pts))) is not False for c, _, _ in kept):
-                continue  # a crop beside someone read them (or a body over them) again
+            if j in beside and any(not (far_from(region, c.region) and far_from(c.region, region))
+                                   and not appearance_distance(c.signature, appearance(image, pts)) >= APPEARANCE_SAME
+                                   for c, _, _ in kept):
+                continue  # a crop beside someone read a body over theirs (pelvises a quarter side apart), not unlike it
             if all(np.median(np.hypot(*(pts[:, :2] - other[:, :2]).T)) > SAME_BODY * max(region[2], c.region[2])
                    for c, _, other in kept):
                 kept.append((Candidate(region, appearance(image, pts), body_size(pts)), j, pts))
