@@ -6,24 +6,14 @@ import numpy as np
 
 from core.cleanup import CleanupSettings, image_speeds
 from core.cleanup.contacts import detect_contacts
-
-
-def _standing(frames: int = 60) -> np.ndarray:
-    """MediaPipe-style (T, 33, 3) landmarks of someone standing still: torso 100 px (0.5 m), feet at rest."""
-    kp = np.zeros((frames, 33, 3))
-    kp[..., 2] = 1.0
-    kp[:, [11, 12], 1], kp[:, [23, 24], 1] = 100.0, 200.0
-    kp[:, [11, 23], 0], kp[:, [12, 24], 0] = 300.0, 340.0
-    kp[:, 29:33, 1] = 380.0
-    kp[:, 29:33, 0] = [[290.0, 300.0, 340.0, 350.0]]
-    return kp
+from tests.core.test_cleanup import _keypoints
 
 
 def test_a_take_whose_last_frame_lost_the_person_still_plants_its_first() -> None:
     """The demo's last frame has no person (bridged, its landmarks unseen). The feet of the first frame
     are seen standing, so their speed is known and a still foot is planted from frame 0 on (the unseen
     last frame wrapped onto the first hid its speeds: no stance could start there from the picture)."""
-    kp = _standing()
+    kp = _keypoints()
     kp[-1, :, 2] = 0.0  # the last frame: nobody seen
     speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
     assert np.isfinite(speed[0]).all() and np.isnan(speed[-2:]).all()
@@ -34,7 +24,7 @@ def test_a_take_whose_last_frame_lost_the_person_still_plants_its_first() -> Non
 
 def test_a_take_whose_first_frame_lost_the_person_keeps_its_last_speeds() -> None:
     """The same the other way round: an unseen first frame leaves the last frames' speeds known."""
-    kp = _standing()
+    kp = _keypoints()
     kp[0, :, 2] = 0.0
     speed = image_speeds(kp, 30.0, CleanupSettings().contacts.image_window)
     assert np.isnan(speed[:2]).all() and np.isfinite(speed[2:]).all()

@@ -7,9 +7,9 @@ import pytest
 
 from core.cleanup import CleanupSettings, frames_at, image_speeds
 from core.cleanup.contact_pass import ContactPassSettings, refine_contacts
-from tests.core.test_cleanup_image_speeds import _standing
+from tests.core.test_cleanup import _keypoints
 
-TORSO_PIXELS_A_METRE = 200.0  # ``_standing``'s landmarks: a 100 px torso, taken as 0.5 m
+TORSO_PIXELS_A_METRE = 200.0  # ``_keypoints``' landmarks: a 100 px torso, taken as 0.5 m
 
 
 @pytest.mark.parametrize("rate", [15.0, 30.0])
@@ -20,7 +20,7 @@ def test_a_foot_moving_for_a_short_moment_reads_as_moving_at_any_rate(rate: floa
     60 cm from where it stood."""
     frames = int(2 * rate)
     start, moving = frames // 2, int(round(0.13 * rate))
-    kp = _standing(frames)
+    kp = _keypoints(frames)
     kp[:, 29, 0] += TORSO_PIXELS_A_METRE / rate * np.clip(np.arange(frames) - start, 0, moving)  # left heel
     speed = image_speeds(kp, rate, CleanupSettings().contacts.image_window)
     on = CleanupSettings().contacts.image_speed_on

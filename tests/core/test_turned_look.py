@@ -192,12 +192,9 @@ def test_a_body_upside_down_is_read_in_the_crop_turned_round_as_well_as_upright(
 # On all fours: the arms read as the legs (the bench's rendered getup_facedown, exact truth)
 # ----------------------------------------------------------------------------
 
-def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
-    """Getting up from all fours (getup_facedown, frames 62-69) Holistic reads the arms as the legs: the hips
-    slide up the back, the trunk shrinks to 0.5-0.7 of its length, the pelvis is 10-15% of the person's
-    height from the truth (issue 16's identity misses them). The turned look reads those frames again in
-    crops turned every 30 degrees and keeps the reading with a whole trunk: every frame's pelvis is then
-    within 10% of the height, and none that was within 10% is pushed out of it."""
+def _holistic_readings(name: str, count: int):
+    """(truth in the picture, frames RGB, Holistic's own readings with no second look, the torch body models) of
+    the first ``count`` frames of the bench's rendered clip ``name``."""
     pytest.importorskip("torch")
     pytest.importorskip("mediapipe")
     sys.path.insert(0, str(ROOT / "bench"))
@@ -208,21 +205,30 @@ def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
     from core.pose_torch.networks import BodyModels
     from core.video import iter_frames, open_video
 
-    clip = groundtruth.prepare_clip(groundtruth.clips_named("dm_getup_facedown")[0], log=lambda *a: None)
+    clip = groundtruth.prepare_clip(groundtruth.clips_named(name)[0], log=lambda *a: None)
     view = tracking.truth_view(clip.truth)
     info = open_video(clip.video)
     frames: list[np.ndarray] = []
 
     def kept(items):
         for index, rgb in items:
-            if index >= 76:
+            if index >= count:
                 return
             frames.append(rgb)
             yield index, rgb
 
-    seq = estimate_holistic(kept(iter_frames(info)), num_frames=76, fps=info.fps, image_size=(info.width, info.height),
+    seq = estimate_holistic(kept(iter_frames(info)), num_frames=count, fps=info.fps, image_size=(info.width, info.height),
                             settings=PoseSettings(follow=False))  # Holistic's own readings, no second look
-    models = BodyModels("cpu")
+    return view, frames, seq, BodyModels("cpu")
+
+
+def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
+    """Getting up from all fours (getup_facedown, frames 62-69) Holistic reads the arms as the legs: the hips
+    slide up the back, the trunk shrinks to 0.5-0.7 of its length, the pelvis is 10-15% of the person's
+    height from the truth (issue 16's identity misses them). The turned look reads those frames again in
+    crops turned every 30 degrees and keeps the reading with a whole trunk: every frame's pelvis is then
+    within 10% of the height, and none that was within 10% is pushed out of it."""
+    view, frames, seq, models = _holistic_readings("dm_getup_facedown", 76)
     look = TurnedLook(lambda: models, 0.5)
     before, after = np.full(len(frames), np.inf), np.full(len(frames), np.inf)
     for t, image in enumerate(frames):
@@ -250,31 +256,7 @@ def test_a_tucked_body_is_read_in_a_crop_of_its_usual_size() -> None:
     pelvis 0.08-0.19 of the person's height off at every turn (issue 16's identity missed frames 30-35). The
     second look's crop keeps the body's usual size: every frame of the flip's top has its pelvis within 10% of
     the height."""
-    pytest.importorskip("torch")
-    pytest.importorskip("mediapipe")
-    sys.path.insert(0, str(ROOT / "bench"))
-    import groundtruth
-    import tracking
-
-    from core.pose import PoseSettings, estimate_holistic
-    from core.pose_torch.networks import BodyModels
-    from core.video import iter_frames, open_video
-
-    clip = groundtruth.prepare_clip(groundtruth.clips_named("dm_backflip")[0], log=lambda *a: None)
-    view = tracking.truth_view(clip.truth)
-    info = open_video(clip.video)
-    frames: list[np.ndarray] = []
-
-    def kept(items):
-        for index, rgb in items:
-            if index >= 38:
-                return
-            frames.append(rgb)
-            yield index, rgb
-
-    seq = estimate_holistic(kept(iter_frames(info)), num_frames=38, fps=info.fps, image_size=(info.width, info.height),
-                            settings=PoseSettings(follow=False))  # Holistic's own readings, no second look
-    models = BodyModels("cpu")
+    view, frames, seq, models = _holistic_readings("dm_backflip", 38)
     look = TurnedLook(lambda: models, 0.5)
     after = np.full(len(frames), np.inf)
     for t, image in enumerate(frames):
