@@ -169,14 +169,15 @@ class TurnedLook:
         turned = expected is not None and max(abs(own), abs(expected)) >= math.radians(TURNED_DEGREES)
         trunk = _trunk(points)
         usual = float(np.percentile(self._trunks, 90)) if self._trunks else trunk
+        crop = self._crop(points, trunk, usual) if turned else None
         if turned and abs(_wrap(own - expected)) >= math.radians(AGREES_DEGREES):
-            found = self._read_turned(image, points, own, expected, mirror_average)
+            found = self._read_turned(image, points, own, expected, crop, mirror_average)
             if found is not None:
                 self._wide = False
                 return found
         # The rotation as expected (or no better reading turned to it), the trunk short: the arms read as legs.
         if turned and (trunk < SHORT_TRUNK * usual or self._wide):
-            found = self._read_wide(image, points, own, trunk, usual, mirror_average)
+            found = self._read_wide(image, points, own, trunk, usual, crop, mirror_average)
             self._wide = found is not None
             if found is not None:
                 return found
@@ -186,7 +187,7 @@ class TurnedLook:
         return None
 
     def _read_turned(self, image: np.ndarray, points: np.ndarray, own: float, expected: float,
-                     mirror_average: bool) -> TurnedReading | None:
+                     crop: tuple[np.ndarray, bool], mirror_average: bool) -> TurnedReading | None:
         """The reading in the crop turned to the ``expected`` rotation (and to the last kept one) where its own
         rotation is nearer ``expected`` than the reading in hand's (``own``), else None."""
         # The crop turned to the prediction, and to the last kept rotation where the turn slowed (the backflip
@@ -194,7 +195,7 @@ class TurnedLook:
         # body, beyond what the model reads, and the misreading held for 14 frames).
         angles = [expected] + [a for a in self._rotations[-1:] if abs(_wrap(a - expected)) >= math.radians(
             AGREES_DEGREES)]
-        look = self._look(image, points, angles, mirror_average)
+        look = self._look(image, crop[0], angles, mirror_average)
         best, theirs = None, None
         for k, reading in look.readings():
             turn = rotation_of(reading)
@@ -205,7 +206,7 @@ class TurnedLook:
         return self._keep(look, best)
 
     def _read_wide(self, image: np.ndarray, points: np.ndarray, own: float, trunk: float, usual: float,
-                   mirror_average: bool) -> TurnedReading | None:
+                   crop: tuple[np.ndarray, bool], mirror_average: bool) -> TurnedReading | None:
         """A turned body read with a short trunk (``trunk`` pixels, ``usual`` its usual length; see
         :data:`SHORT_TRUNK`): read again in the crop turned every :data:`WIDE_STEP_DEGREES` from the reading's
         own turn ``own``; the reading kept as :data:`LONGER_TRUNK` says, else None (keep the one in hand)."""
@@ -214,13 +215,12 @@ class TurnedLook:
         # that crop is not the one it was read in (the backflip's frame 30: read tucked, the pelvis 0.17 of the
         # height off; the crop of the usual size at its own turn reads it 0.03 off, the nearest turned one 48
         # degrees past the last reading).
-        region = region_of(points)
-        first = 0 if region is not None and region[2] < self.usual_side(points) else 1
-        steps = range(first, round(360 / WIDE_STEP_DEGREES))
+        region, grown = crop
+        steps = range(0 if grown else 1, round(360 / WIDE_STEP_DEGREES))
         angles = [_wrap(own + math.radians(WIDE_STEP_DEGREES) * k) for k in steps]
         if last is not None:  # only crops that can read the body turned as far as it turns in a frame
             angles = [a for a in angles if abs(_wrap(a - last)) <= math.radians(WIDE_REACH_DEGREES)]
-        look = self._look(image, points, angles, mirror_average)
+        look = self._look(image, region, angles, mirror_average)
         # Following a misreading out (the last frame's reading was this look's), any longer trunk will do: the
         # misreading fades over a few frames (getup_facedown 71-76: trunks of 0.6-0.75 of the usual length).
         longer = 1.0 if self._wide else LONGER_TRUNK
@@ -237,13 +237,20 @@ class TurnedLook:
             return None  # none longer, or the hips where the reading in hand has them: it reads the body
         return self._keep(look, best)
 
-    def _look(self, image: np.ndarray, points: np.ndarray, angles: list[float], mirror_average: bool) -> "_Look":
-        """The landmark model's readings of the region of ``points`` (33, 3 px) in ``image``, turned by each of
-        ``angles`` (radians), in one batch; a tucked reading's region no smaller than the body's usual size
-        (:meth:`usual_side`)."""
+    def _crop(self, points: np.ndarray, trunk: float, usual: float) -> tuple[np.ndarray, bool]:
+        """(the region (3,) px the second looks read ``points`` (33, 3 px; its trunk ``trunk`` pixels, ``usual``
+        the body's usual one) in, whether it was grown): ``points``' region, no smaller than :data:`USUAL_SIDE`
+        usual trunks a side where the reading is tucked (its trunk under :data:`WHOLE_TRUNK` of the usual)."""
         region = region_of(points)
-        assert region is not None  # its hips and shoulders are known
-        region[2] = max(region[2], self.usual_side(points))
+        assert region is not None  # its hips and shoulders are known (it has a rotation)
+        side = USUAL_SIDE * usual if self._trunks and trunk < WHOLE_TRUNK * usual else 0.0
+        grown = bool(region[2] < side)
+        region[2] = max(region[2], side)
+        return region, grown
+
+    def _look(self, image: np.ndarray, region: np.ndarray, angles: list[float], mirror_average: bool) -> "_Look":
+        """The landmark model's readings of ``region`` (3,: centre and side, px; :meth:`_crop`) in ``image``, turned
+        by each of ``angles`` (radians), in one batch."""
         h, w = image.shape[:2]
         rois = np.array([[region[0] / w, region[1] / h, region[2] / w, region[2] / h, a] for a in angles])
         from .networks import one_cpu_thread  # imports torch: only for a second look
@@ -263,14 +270,6 @@ class TurnedLook:
         lms = look.lms[k, :33]
         return TurnedReading(look.rois[k], float(look.flags[k]), lms.copy(),
                              np.concatenate([look.worlds[k, :33], lms[:, 3:4]], axis=1))
-
-    def usual_side(self, points: np.ndarray) -> float:
-        """Side (pixels) of the region the body's usual trunk length calls for (:data:`USUAL_SIDE`) where the
-        reading ``points`` (33, 3 px) is tucked (its trunk under :data:`WHOLE_TRUNK` of the usual); else 0."""
-        if not self._trunks:
-            return 0.0
-        usual = float(np.percentile(self._trunks, 90))
-        return USUAL_SIDE * usual if _trunk(points) < WHOLE_TRUNK * usual else 0.0
 
     def remember(self, rotation: float, trunk: float | None = None) -> None:
         """The body's rotation (radians) and trunk length (pixels; None: not known) on this frame, read
