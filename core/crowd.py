@@ -96,7 +96,7 @@ class Track:
 
     def blend(self, candidate: Candidate, others: list[Candidate]) -> bool:
         """Whether ``candidate``, where this person should be, is a body read over another of the frame (``others``:
-        the bodies nearer someone else's track than this one's; one it overlaps, :func:`_overlap`), not theirs: it is
+        the bodies nearer someone else's track than this one's; one it overlaps, :func:`overlap`), not theirs: it is
         over ``SIZE_STEP`` times their size (whoever hides a person stands nearer the camera, so looks larger), or
         they were missing, the body it overlaps is larger than they are and it is nearer that body's size than
         theirs (geometric mean): a person hidden behind someone is taken back once clear of them, or once read at
@@ -112,7 +112,7 @@ class Track:
                 or not self.identity.near(candidate.region):
             return False
         larger = candidate.size > SIZE_STEP * size
-        return any(other is not candidate and _overlap(candidate.region, other.region)
+        return any(other is not candidate and overlap(candidate.region, other.region)
                    and (larger or (self.identity.missing > 0 and (other.size or 0.0) > size
                                    and candidate.size > np.sqrt(size * other.size))) for other in others)
 
@@ -126,7 +126,7 @@ class Track:
         return np.array([cx, cy, float(np.median(self.sides[-self.recent:])), 0.0])
 
 
-def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+def overlap(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two regions (4,) overlap: their pelvises within a quarter of the larger side (``core.person.far_from``
     from either)."""
     return not (far_from(a, b) and far_from(b, a))

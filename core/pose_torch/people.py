@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..crowd import Candidate, Crowd
+from ..crowd import Candidate, Crowd, overlap
 from ..errors import CancelledError
 from ..landmarks import NUM_BODY
-from ..person import APPEARANCE_SAME, appearance, appearance_distance, body_size, far_from, region_of
+from ..person import APPEARANCE_SAME, appearance, appearance_distance, body_size, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
@@ -235,7 +235,7 @@ class PeopleTracker:
             first, second = finder.pixels(lms[j, :NUM_BODY], w, h), finder.pixels(lm[:NUM_BODY], w, h)
             region = region_of(second)
             if flag < self.settings.min_tracking_confidence or region is None \
-                    or np.median(np.hypot(*(first[:, :2] - second[:, :2]).T)) > SAME_BODY * region[2]:
+                    or not _same_body(first, second, region[2]):
                 out[i] = None
                 continue
             lms[j], worlds[j] = lm, world
@@ -267,27 +267,29 @@ class PeopleTracker:
         within a quarter of the larger side): else it is one of them read again."""
         h, w = image.shape[:2]
         searched, beside = searched or {}, beside or {}
-        found: list[tuple[float, int, np.ndarray, np.ndarray]] = []
+        found: list[tuple[float, int, np.ndarray, np.ndarray | None, np.ndarray]] = []
         for j in np.flatnonzero(flags >= self.settings.min_tracking_confidence):
             pts = finder.pixels(lms[j, :NUM_BODY], w, h)
             region = region_of(pts)
-            if region is None or (j in searched and self.crowd.tracks[searched[j]].identity.looks_like(
-                    appearance(image, pts)) is not True) or (j in beside and self.crowd.tracks[beside[j]].identity
-                                                              .looks_like(appearance(image, pts)) is not False):
+            if region is None:
+                continue
+            looks = appearance(image, pts) if j in searched or j in beside else None  # else once kept
+            if (j in searched and self.crowd.tracks[searched[j]].identity.looks_like(looks) is not True) \
+                    or (j in beside and self.crowd.tracks[beside[j]].identity.looks_like(looks) is not False):
                 continue
             # A tracked person's own reading first, then the surer: it keeps a body found twice.
             found.append((float(sources[j] >= 0 and not self._tentative(sources[j])) + float(flags[j]), int(j),
-                          region, pts))
+                          region, looks, pts))
         found.sort(key=lambda f: -f[0])
         kept: list[tuple[Candidate, int, np.ndarray]] = []
-        for _, j, region, pts in found:
-            if j in beside and any(not (far_from(region, c.region) and far_from(c.region, region))
-                                   and not appearance_distance(c.signature, appearance(image, pts)) >= APPEARANCE_SAME
+        for _, j, region, looks, pts in found:
+            if j in beside and any(overlap(region, c.region)
+                                   and not appearance_distance(c.signature, looks) >= APPEARANCE_SAME
                                    for c, _, _ in kept):
                 continue  # a crop beside someone read a body over theirs (pelvises a quarter side apart), not unlike it
-            if all(np.median(np.hypot(*(pts[:, :2] - other[:, :2]).T)) > SAME_BODY * max(region[2], c.region[2])
-                   for c, _, other in kept):
-                kept.append((Candidate(region, appearance(image, pts), body_size(pts)), j, pts))
+            if all(not _same_body(pts, other, max(region[2], c.region[2])) for c, _, other in kept):
+                signature = appearance(image, pts) if looks is None else looks
+                kept.append((Candidate(region, signature, body_size(pts)), j, pts))
         return [(c, j) for c, j, _ in kept]
 
     def hands_of_chunk(self, images: list[np.ndarray], rows: list[int]) -> None:
@@ -359,3 +361,9 @@ def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settin
     if progress is not None:
         progress(len(indices), max(num_frames, len(indices)))
     return indices, tracker.result(len(indices))
+
+
+def _same_body(a: np.ndarray, b: np.ndarray, side: float) -> bool:
+    """Whether two readings (33, >=2 px) may be of one body: their landmarks not a median over ``SAME_BODY`` of a
+    region's ``side`` (pixels) apart."""
+    return not np.median(np.hypot(*(a[:, :2] - b[:, :2]).T)) > SAME_BODY * side
