@@ -3,13 +3,11 @@ exact truth, the real landmark and detector models."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.testdata.bench_clips import first_frames
+
 FRAMES = 30
 
 
@@ -18,17 +16,7 @@ def cross_three():
     """The first ``FRAMES`` frames of the bench's three-person crossing (RGB) and its truth."""
     pytest.importorskip("torch")
     pytest.importorskip("scipy")
-    cv2 = pytest.importorskip("cv2")
-    sys.path.insert(0, str(ROOT / "bench"))
-    import groundtruth
-
-    clip = groundtruth.prepare_clip(groundtruth.clips_named("cross_three")[0], log=lambda *a: None)
-    cap = cv2.VideoCapture(str(clip.video))
-    frames = []
-    while len(frames) < FRAMES:
-        ok, bgr = cap.read()
-        assert ok
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    frames, clip = first_frames("cross_three", FRAMES)
     return frames, clip.truth
 
 

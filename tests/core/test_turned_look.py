@@ -12,6 +12,7 @@ import pytest
 from core.person import region_of, rotation_of
 from core.pose_torch.finder import pixels
 from core.pose_torch.turned import TurnedLook
+from tests.testdata.bench_clips import first_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,17 +136,7 @@ def test_a_short_trunks_second_look_reads_only_the_crops_whose_reading_it_could_
 def backflip():
     pytest.importorskip("torch")
     pytest.importorskip("mediapipe")
-    cv2 = pytest.importorskip("cv2")
-    sys.path.insert(0, str(ROOT / "bench"))
-    import groundtruth
-
-    clip = groundtruth.prepare_clip(groundtruth.clips_named("dm_backflip")[0], log=lambda *a: None)
-    cap = cv2.VideoCapture(str(clip.video))
-    frames = []
-    while len(frames) < 12:
-        ok, bgr = cap.read()
-        assert ok
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    frames, clip = first_frames("dm_backflip", 12)
     return frames, clip.truth
 
 
@@ -222,14 +213,9 @@ def _holistic_readings(name: str, count: int):
     return view, frames, seq, BodyModels("cpu")
 
 
-def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
-    """Getting up from all fours (getup_facedown, frames 62-69) Holistic reads the arms as the legs: the hips
-    slide up the back, the trunk shrinks to 0.5-0.7 of its length, the pelvis is 10-15% of the person's
-    height from the truth (issue 16's identity misses them). The turned look reads those frames again in
-    crops turned every 30 degrees and keeps the reading with a whole trunk: every frame's pelvis is then
-    within 10% of the height, and none that was within 10% is pushed out of it."""
-    view, frames, seq, models = _holistic_readings("dm_getup_facedown", 76)
-    look = TurnedLook(lambda: models, 0.5)
+def _pelvis_errors(view: dict, frames: list[np.ndarray], seq, look: TurnedLook) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) each frame's pelvis off the truth, in the person's heights, as Holistic read it (``seq``) and as kept
+    after ``look`` read each frame (inf where nobody was read)."""
     before, after = np.full(len(frames), np.inf), np.full(len(frames), np.inf)
     for t, image in enumerate(frames):
         if not seq.present[t]:
@@ -240,6 +226,17 @@ def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
         read = seq.body_2d[t] if found is None else pixels(found.landmarks, w, h)
         before[t], after[t] = (np.linalg.norm(p[[23, 24], :2].mean(0) - view["pelvis"][t]) / view["height_px"][t]
                                for p in (seq.body_2d[t], read))
+    return before, after
+
+
+def test_a_turned_body_read_with_the_arms_as_legs_is_read_again_whole() -> None:
+    """Getting up from all fours (getup_facedown, frames 62-69) Holistic reads the arms as the legs: the hips
+    slide up the back, the trunk shrinks to 0.5-0.7 of its length, the pelvis is 10-15% of the person's
+    height from the truth (issue 16's identity misses them). The turned look reads those frames again in
+    crops turned every 30 degrees and keeps the reading with a whole trunk: every frame's pelvis is then
+    within 10% of the height, and none that was within 10% is pushed out of it."""
+    view, frames, seq, models = _holistic_readings("dm_getup_facedown", 76)
+    before, after = _pelvis_errors(view, frames, seq, TurnedLook(lambda: models, 0.5))
     visible = view["visible"][:len(frames)]
     missed, missing = before[visible] > 0.1, after[visible] > 0.1
     assert missed.sum() >= 6, np.flatnonzero(missed)  # what the second look corrects
@@ -257,16 +254,7 @@ def test_a_tucked_body_is_read_in_a_crop_of_its_usual_size() -> None:
     second look's crop keeps the body's usual size: every frame of the flip's top has its pelvis within 10% of
     the height."""
     view, frames, seq, models = _holistic_readings("dm_backflip", 38)
-    look = TurnedLook(lambda: models, 0.5)
-    after = np.full(len(frames), np.inf)
-    for t, image in enumerate(frames):
-        if not seq.present[t]:
-            look.forget()
-            continue
-        h, w = image.shape[:2]
-        found = look.read(image, seq.body_2d[t].astype(np.float64))
-        read = seq.body_2d[t] if found is None else pixels(found.landmarks, w, h)
-        after[t] = np.linalg.norm(read[[23, 24], :2].mean(0) - view["pelvis"][t]) / view["height_px"][t]
+    _, after = _pelvis_errors(view, frames, seq, TurnedLook(lambda: models, 0.5))
     top = np.arange(29, 38)
     assert view["visible"][top].all()
     assert (after[top] <= 0.1).all(), dict(zip(top.tolist(), after[top].round(3).tolist()))
