@@ -153,13 +153,15 @@ def true_rig(clip, cameras: int):
 
 
 def pose_sequences(clip) -> tuple[list, list[float]]:
-    """Each view's landmarks (MediaPipe Holistic, the engine's defaults; cached beside the take) and pose seconds."""
+    """Each view's landmarks (MediaPipe Holistic, the engine's defaults; cached beside the take) and pose seconds,
+    with the left/right repairs every capture makes (``core.landmarks.repair_swaps``; the cache holds them after
+    the whole-body one, which finds nothing more the second time)."""
     import mediapipe
 
     from core.capture import CaptureSettings, frame_range
     from core.pose_stage import Reporter, find_person
     from core.body.model import MannequinBody
-    from core.landmarks import PoseSequence, mark_outside, repair_side_swaps
+    from core.landmarks import PoseSequence, mark_outside, repair_side_swaps, repair_swaps
     from core.video import open_video
 
     seqs, seconds = [], []
@@ -177,7 +179,9 @@ def pose_sequences(clip) -> tuple[list, list[float]]:
         data = dict(np.load(cache))
         seconds.append(float(data.pop("seconds")))
         fields = {k: data[k] for k in data}
-        seqs.append(PoseSequence(**{**fields, "fps": float(fields["fps"])}))
+        seq = PoseSequence(**{**fields, "fps": float(fields["fps"])})
+        repair_swaps(seq)
+        seqs.append(seq)
     return seqs, seconds
 
 

@@ -19,7 +19,7 @@ from .cleanup import CleanupSettings, clean_motion
 from .errors import CancelledError, MocapError
 from .gravity import FrameSampler
 from .gravity.take import apply_gravity, known_up, take_gravity
-from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_leg_swaps, repair_side_swaps
+from .landmarks import PoseSequence, invented_warnings, mark_outside, repair_swaps
 from .motion import LOW_CONFIDENCE, Motion, write_motion
 from . import pose_stage
 from .pipeline import Stages, WarmUp, overlap_for, scene_lines_of
@@ -281,11 +281,10 @@ def _capture(video: str | Path, out: str | Path, settings: CaptureSettings, emit
                                         mirror=mirror, torch_pose=torch_pose, should_cancel=should_cancel,
                                         sampler=sampler, stages=stages)
     mark_outside(seq)  # what the frame does not show was not seen, whatever the model says
-    swapped = repair_side_swaps(seq)
+    swapped, legs = repair_swaps(seq)
     if swapped:
         report.warn(f"the pose detector mixed up left and right in {len(swapped)} frames "
                     f"(first: video frame {int(seq.frame_indices[swapped[0]])}); corrected")
-    legs = repair_leg_swaps(seq)  # then its swaps of the two legs alone
     if legs:
         report.warn(f"the pose detector mixed up the left and right leg in {len(legs)} frames "
                     f"(first: video frame {int(seq.frame_indices[legs[0]])}); corrected")

@@ -31,7 +31,7 @@ from .cleanup.root import IMAGE_FEET
 from .errors import CancelledError, MocapError
 from .gravity import Gravity
 from .gravity.take import apply_gravity
-from .landmarks import NUM_BODY, PoseSequence, mark_outside, repair_leg_swaps, repair_side_swaps, swap_sides
+from .landmarks import NUM_BODY, PoseSequence, mark_outside, repair_swaps, swap_sides
 from .motion import Motion, write_motion
 from .motion_cameras import MotionCameras
 from .multiview import sync
@@ -345,8 +345,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
         seq = find_person(view, info, body, report, end=end, stride=stride, expected=expected, mirror=mirror,
                            torch_pose=torch_pose, should_cancel=should_cancel)
         mark_outside(seq)
-        repair_side_swaps(seq)
-        repair_leg_swaps(seq)
+        repair_swaps(seq)
         seqs.append(seq)
         Ks.append(default_intrinsics(info.width, info.height, hfov))
         fps.append(float(info.fps))

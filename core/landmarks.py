@@ -312,6 +312,13 @@ def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[i
     return fix.tolist()
 
 
+def repair_swaps(seq: PoseSequence) -> tuple[list[int], list[int]]:
+    """MediaPipe's left/right confusions undone in ``seq``, in place, as every capture does after the pose stage:
+    whole-body swaps (:func:`repair_side_swaps`), then swaps of the two lower legs alone (:func:`repair_leg_swaps`);
+    returns the frames fixed by each."""
+    return repair_side_swaps(seq), repair_leg_swaps(seq)
+
+
 UNSEEN = 0.5
 """Visibility below which a landmark counts as not seen (the fit's ``min_visibility``)."""
 HIDDEN = 0.3
