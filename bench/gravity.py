@@ -11,7 +11,9 @@ process, on that fit:
 - every source on its own (``core.gravity.take.take_sources``: the scene's vertical lines and the ground's level
   lines on the frames the capture samples, each printed alone when both answer, then fused as the capture does,
   the upright figure, the posture): its camera pitch and roll, its stated 1-sigma, its error against the render
-  camera's true up, and ``error / sigma`` (a stated uncertainty is honest when this sits near 1 or below over
+  camera's true up (and that error's pitch and roll parts: the pitch part is the body's lean toward or away from
+  the camera, which the person's outline in the picture cannot show, so the posture's pitch carries the fit's
+  depth errors), and ``error / sigma`` (a stated uncertainty is honest when this sits near 1 or below over
   many clips; far below on every clip, it is pessimistic and lets weaker cues such as the feet move the floor);
 - the fused up (``take_gravity``) and the floor cleanup puts under it: ``up_error_deg`` and
   ``floor_tilt_error_deg`` as ``bench accuracy`` reports them (the take's world up is the floor's normal), and
@@ -107,11 +109,14 @@ def score_clip(clip, raw: Path, capture_seconds: float | None) -> tuple[dict[str
     for source in [*(pictures if len(pictures) > 1 else []), *sources, fused]:
         key = "fused" if source is fused else source.source.replace(" ", "_")
         error = wm.angle_degrees(source.up, up_true)
+        pitch_error, roll_error = source.pitch_degrees - pitch, source.roll_degrees - roll
         out.update({f"{key}.error_deg": error, f"{key}.sigma_deg": source.sigma_degrees,
-                    f"{key}.error_over_sigma": error / source.sigma_degrees})
+                    f"{key}.error_over_sigma": error / source.sigma_degrees,
+                    f"{key}.pitch_error_deg": pitch_error, f"{key}.roll_error_deg": roll_error})
         name = f"fused: {source.source}" if source is fused else source.source
         printed.append(f"  {name:<36} pitch {source.pitch_degrees:6.1f} roll {source.roll_degrees:6.1f}  "
-                       f"error {error:5.2f}  stated ±{source.sigma_degrees:4.1f}  error/sigma {error / source.sigma_degrees:4.2f}")
+                       f"error {error:5.2f} (pitch {pitch_error:+5.1f}, roll {roll_error:+5.1f})  "
+                       f"stated ±{source.sigma_degrees:4.1f}  error/sigma {error / source.sigma_degrees:4.2f}")
     floor = floor_up_errors(motion, fused, up_true, tilt_true)
     out.update({f"floor.{k}": v for k, v in floor.items()})
     printed.append(f"  floor under it: up error {floor['up_error_deg']:.2f}, tilt error {floor['floor_tilt_error_deg']:.2f}, "

@@ -33,7 +33,7 @@ Afterwards each frame-to-frame change of the correction (beyond cancelling
 the fit's quick swings) is clamped, as GVHMR clamps its per-frame root
 corrections: ``max_step`` without planted feet, ``max_anchored_step`` with.
 
-numpy and SciPy (a banded solve). Frames: the Z-up world of
+numpy only (cleanup runs in Blender's Python too, which has no SciPy). Frames: the Z-up world of
 ``floor.reexpress`` (floor at Z = 0), metres.
 """
 
@@ -47,7 +47,7 @@ from .. import landmarks
 from ..body.landmark_layout import landmarks_from_fk, rest_body_landmarks
 from ..body.mannequin import forward_kinematics
 from ..motion import Motion
-from .contacts import segments
+from .contacts import gaussian_smooth, segments
 
 IMAGE_FEET = [landmarks.BODY[n] for n in ("left_heel", "left_foot_index", "right_heel", "right_foot_index")]
 """MediaPipe landmarks of the contact proxies in ``floor.PROXIES`` order (left heel, left toe, right heel,
@@ -213,6 +213,37 @@ def contact_anchors(points: np.ndarray, rays: np.ndarray, pixels: np.ndarray, ce
     return np.where(ok[:, None], held, np.nan), moves, weights
 
 
+def solve_pentadiagonal(off2: np.ndarray, off1: np.ndarray, diag: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """(T, ...) x solving A x = ``rhs`` for a symmetric positive definite pentadiagonal A given by its
+    (T,) ``diag``, first superdiagonal ``off1`` (A[t-1, t] at t) and second ``off2`` (A[t-2, t] at t).
+
+    An LDL^T factorisation in O(T), numpy only (what SciPy's ``solveh_banded`` does, which Blender's
+    Python lacks); a loop over frames in plain floats.
+    """
+    T = len(diag)
+    a, b, c = [float(v) for v in diag], [float(v) for v in off1], [float(v) for v in off2]
+    d = [0.0] * T   # D
+    l1 = [0.0] * T  # L[t, t-1]
+    l2 = [0.0] * T  # L[t, t-2]
+    for t in range(T):
+        if t >= 2:
+            l2[t] = c[t] / d[t - 2]
+        if t >= 1:
+            l1[t] = (b[t] - (l2[t] * l1[t - 1] * d[t - 2] if t >= 2 else 0.0)) / d[t - 1]
+        d[t] = a[t] - l1[t] ** 2 * (d[t - 1] if t >= 1 else 0.0) - l2[t] ** 2 * (d[t - 2] if t >= 2 else 0.0)
+    rhs = np.asarray(rhs, np.float64)
+    out = np.empty((T, int(np.prod(rhs.shape[1:], dtype=int))))
+    for k, column in enumerate(rhs.reshape(T, -1).T):
+        y = column.tolist()
+        for t in range(1, T):  # L y = rhs
+            y[t] -= l1[t] * y[t - 1] + (l2[t] * y[t - 2] if t >= 2 else 0.0)
+        y = [v / dv for v, dv in zip(y, d)]
+        for t in range(T - 2, -1, -1):  # L^T x = D^-1 y
+            y[t] -= l1[t + 1] * y[t + 1] + (l2[t + 2] * y[t + 2] if t + 2 < T else 0.0)
+        out[:, k] = y
+    return out.reshape(rhs.shape)
+
+
 def solve_correction(anchor_weight: np.ndarray, anchor_move: np.ndarray, prior_weight: np.ndarray,
                      accel_weight: float, swing: np.ndarray | None = None) -> np.ndarray:
     """(T, 3) root correction c minimising, per axis (weights in 1/m^2):
@@ -226,8 +257,6 @@ def solve_correction(anchor_weight: np.ndarray, anchor_move: np.ndarray, prior_w
     (D2 = second difference). A symmetric pentadiagonal system, solved
     banded in O(T).
     """
-    from scipy.linalg import solveh_banded
-
     T = anchor_weight.shape[0]
     diag = anchor_weight + prior_weight + 1e-9
     off1 = np.zeros(T)  # A[t-1, t], stored at column t
@@ -244,7 +273,7 @@ def solve_correction(anchor_weight: np.ndarray, anchor_move: np.ndarray, prior_w
             rhs[:-2] -= accel_weight * d2
             rhs[1:-1] += 2 * accel_weight * d2
             rhs[2:] -= accel_weight * d2
-    return solveh_banded(np.stack([off2, off1, diag]), rhs)  # upper form: row 0 = 2nd superdiagonal
+    return solve_pentadiagonal(off2, off1, diag, rhs)
 
 
 def clamp_steps(correction: np.ndarray, anchored: np.ndarray, max_step: float, max_anchored_step: float
@@ -265,14 +294,12 @@ def clamp_steps(correction: np.ndarray, anchored: np.ndarray, max_step: float, m
 def depth_swings(pelvis: np.ndarray, centre: np.ndarray, sigma: float) -> np.ndarray:
     """(T, 3) the root's quick movement along its camera ray: the pelvis's distance from the camera
     less its Gaussian-smoothed distance (``sigma`` frames), along the ray; zero when ``sigma`` is 0."""
-    from scipy.ndimage import gaussian_filter1d
-
     if sigma <= 0 or pelvis.shape[0] < 3:
         return np.zeros_like(pelvis)
     offset = pelvis - centre
     depth = np.linalg.norm(offset, axis=1)
     ray = offset / np.maximum(depth, 1e-9)[:, None]
-    return (depth - gaussian_filter1d(depth, sigma, mode="nearest"))[:, None] * ray
+    return (depth - gaussian_smooth(depth, sigma, truncate=4.0))[:, None] * ray
 
 
 def can_anchor(motion: Motion) -> bool:
