@@ -91,6 +91,13 @@ Figures (baselines measured in the same run):
   run from its JSON progress: paired, whatever the load; target 1.3);
   ``cost_ratio_cached_pose`` the same over the cached landmarks' pose seconds
   (another run, another load). The metrics are ``bench/accuracy.py``'s.
+  Beside the world MPJPE, where it comes from (``world_breakdown``):
+  ``world_offsets_<group>_mm``, how much each joint group's constant offsets in the
+  body's frame (definitions: where a landmark sits against the rendered
+  skeleton's joint) add to it (shoulders, elbows_wrists, hips, knees, ankles);
+  ``world_root_mm``, how far each frame's mean joint is from the truth's;
+  ``world_scale``, the body's size against the truth's; ``world_bones_<bone>_mm``,
+  each bone's mean length less the truth's.
 """
 
 from __future__ import annotations
@@ -479,6 +486,59 @@ def without_joint_offsets(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return pred - np.einsum("tki,jk->tji", B, offsets)
 
 
+JOINT_GROUPS = {"shoulders": (0, 1), "elbows_wrists": (2, 3, 4, 5), "hips": (6, 7), "knees": (8, 9), "ankles": (10, 11)}
+"""The 12 limb joints (``core.skeleton.LIMB_JOINTS``' order: left, right) by the groups ``world_breakdown`` reports."""
+
+
+def world_breakdown(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Where a world error comes from: (T, 12, 3) ``pred`` against ``truth`` (both metres, one frame, already aligned
+    as ``world_mpjpe_mm`` aligns them).
+
+    - ``offsets_<group>_mm``: how much the world MPJPE drops when that group's constant offsets in the truth's
+      body frame (``world_metrics.body_axes``; a landmark's definition against the rendered skeleton's joint, the
+      same in every frame as the body turns) are taken off, mean and all: the share of each group's definitions;
+    - ``root_mm``: the body's place, the mean distance of each frame's mean joint from the truth's;
+    - ``scale``: the size of the body against the truth's (least squares, each frame about its mean joint);
+    - ``bones_<bone>_mm``: each bone's mean length (both sides) less the truth's.
+    """
+    import world_metrics as wm
+
+    pred, truth = np.asarray(pred, np.float64), np.asarray(truth, np.float64)
+    B = wm.body_axes(truth)
+    offsets = np.einsum("tki,tji->tjk", B, pred - truth).mean(0)                   # (12, 3) in the body frame
+    world = float(np.linalg.norm(pred - truth, axis=-1).mean())
+    out: dict[str, float] = {}
+    for name, joints in JOINT_GROUPS.items():
+        only = np.zeros_like(offsets)
+        only[list(joints)] = offsets[list(joints)]
+        rest = pred - np.einsum("tki,jk->tji", B, only)
+        out[f"offsets_{name}_mm"] = 1000.0 * (world - float(np.linalg.norm(rest - truth, axis=-1).mean()))
+    out["root_mm"] = 1000.0 * float(np.linalg.norm((pred - truth).mean(1), axis=-1).mean())
+    p, q = pred - pred.mean(1, keepdims=True), truth - truth.mean(1, keepdims=True)
+    out["scale"] = float((p * q).sum() / (p * p).sum())
+    for bone, pairs in (("upper_arm", ((0, 2), (1, 3))), ("forearm", ((2, 4), (3, 5))), ("thigh", ((6, 8), (7, 9))),
+                        ("shin", ((8, 10), (9, 11))), ("shoulder_width", ((0, 1),)), ("hip_width", ((6, 7),)),
+                        ("trunk_side", ((0, 6), (1, 7)))):
+        def length(x: np.ndarray) -> float:
+            return float(np.mean([np.linalg.norm(x[:, a] - x[:, b], axis=-1).mean() for a, b in pairs]))
+        out[f"bones_{bone}_mm"] = 1000.0 * (length(pred) - length(truth))
+    return out
+
+
+def world_aligned(cams, limbs: np.ndarray, reference, joint: bool = True) -> np.ndarray:
+    """(T, J, 3) ``limbs`` in the true rig's camera 0 frame, as ``world_mpjpe_mm`` judges them."""
+    from core.multiview.compare import rig_similarity
+
+    pred = np.asarray(limbs, np.float64)
+    if cams is not None:
+        C = cams.num_cameras
+        est = camera0_rig(cams.extrinsics, cams.intrinsics, cams.image_size)
+        ref = camera0_rig(reference.extrinsics()[:C], reference.K[:C], reference.image_sizes[:C])
+        s, Q, d = rig_similarity(est, ref, joint)
+        pred = s * pred @ Q.T + d
+    return pred
+
+
 def world_mpjpe_mm(cams, limbs: np.ndarray, truth: np.ndarray, reference, joint: bool = True,
                    offset_free: bool = False) -> float:
     """Mean error (mm) of (T, J, 3) joints ``limbs`` against ``truth``, both in camera 0's frame, metres.
@@ -490,15 +550,7 @@ def world_mpjpe_mm(cams, limbs: np.ndarray, truth: np.ndarray, reference, joint:
     its depth is its own guess. ``offset_free``: each joint's constant offset in the truth's body frame taken off
     after that (``without_joint_offsets``), the figure beside the raw one, never instead of it.
     """
-    from core.multiview.compare import rig_similarity
-
-    pred = np.asarray(limbs, np.float64)
-    if cams is not None:
-        C = cams.num_cameras
-        est = camera0_rig(cams.extrinsics, cams.intrinsics, cams.image_size)
-        ref = camera0_rig(reference.extrinsics()[:C], reference.K[:C], reference.image_sizes[:C])
-        s, Q, d = rig_similarity(est, ref, joint)
-        pred = s * pred @ Q.T + d
+    pred = world_aligned(cams, limbs, reference, joint)
     if offset_free:
         pred = without_joint_offsets(pred, np.asarray(truth, np.float64))
     return 1000.0 * float(np.linalg.norm(pred - truth, axis=-1).mean())
@@ -520,6 +572,9 @@ def score(path: Path, clip0: Clip, first: int, reference=None) -> dict[str, floa
     world = {} if reference is None else {f"world_mpjpe{name}_mm": world_mpjpe_mm(
         read_motion(path).cameras, take.limbs[ok], cut["limb_cam"][ok], reference, joint, free)
         for joint, free, name in ((True, False, ""), (False, False, "_orientalign"), (True, True, "_offset_free"))}
+    if reference is not None:
+        aligned = world_aligned(read_motion(path).cameras, take.limbs[ok], reference)
+        world.update({f"world_{k}": v for k, v in world_breakdown(aligned, cut["limb_cam"][ok]).items()})
     return {**acc.all_metrics(take.limbs, cut["limb_cam"], take.limbs_2d, cut["limb_2d"], take.valid),
             **acc.world_figures(take.limbs, take.valid, cut["limb_cam"], acc.truth_world(view, T - first), take),
             **world}
@@ -659,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{key}.capture_seconds": round(wall, 1), f"{key}.pose_stage_seconds": round(pose, 1),
                 f"{key}.cost_ratio": round(wall / pose, 3),
                 f"{key}.cost_ratio_cached_pose": round(wall / sum(pose_seconds[:cameras]), 3)})
+            results.update({f"{key}.{k}": round(v, 4 if k == "world_scale" else 1) for k, v in many.items()
+                            if k.startswith(("world_offsets_", "world_bones_")) or k in ("world_root_mm", "world_scale")})
             print(f"  {cameras} cameras ({results[f'{key}.scored_frames']} frames every camera films): offset-free "
                   f"PA-MPJPE {many['offset_free_pa_mpjpe_mm']:.1f} mm vs one camera {one['offset_free_pa_mpjpe_mm']:.1f}"
                   f" ({ratio:.2f}x), world MPJPE {many['world_mpjpe_mm']:.0f} vs {one['world_mpjpe_mm']:.0f} mm (each joint's "
@@ -667,6 +724,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"{one['wa_mpjpe_mm']:.0f}), skate "
                   f"{many['skate_world_mm']:.1f} vs {one['skate_world_mm']:.1f} mm, {wall:.0f} s = "
                   f"{results[f'{key}.cost_ratio']:.2f}x its own pose stage ({pose:.0f} s)")
+            print(f"    where its world MPJPE comes from: each joint group's constant offsets (definitions) "
+                  + ", ".join(f"{g} {many[f'world_offsets_{g}_mm']:.1f}" for g in JOINT_GROUPS)
+                  + f" mm; the body's place {many['world_root_mm']:.0f} mm, its scale {many['world_scale']:.3f}; "
+                  f"bones against the truth's " + ", ".join(
+                      f"{b} {many[f'world_bones_{b}_mm']:+.0f}" for b in ("upper_arm", "forearm", "thigh", "shin",
+                                                                         "shoulder_width", "hip_width", "trunk_side"))
+                  + " mm")
             write_results(name, results)
     path = write_results(name, results)
     print(f"wrote {path}")
