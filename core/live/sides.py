@@ -115,10 +115,10 @@ class CausalLegSwaps:
     going. Scored on the bench clips' cached MediaPipe landmarks (``mediapipe-*-own.npz``: 17 clips, the
     tilted and held-out sets, the crossings, the acrobatics; December 2026), frames whose knees and ankles are
     labelled the other way round from the rendered truth's: 89 after the whole-body repair alone, 28 with this
-    (37 without ``LEGS_TOGETHER``, 68 with the two paths; offline: 66 -> 18); the live solve's limb joints against
-    the truth (mid-hip aligned, median of all frames) 89.46 -> 89.24 mm, the legs 86.56 -> 86.27 (dm_getup_faceup
-    207 -> 185, dm_spinkick 152 -> 140, cross_three 91 -> 87; cross_two 81.1 -> 81.7, val_boxing_late 84.2 -> 84.4
-    overall)."""
+    (37 without ``LEGS_TOGETHER``, 68 with the two paths; offline: 66 -> 18); the live solve (mannequin, every
+    frame, a scratch replay) against the truth, limb joints mid-hip aligned, median of all frames: 89.46 -> 89.24
+    mm, the knees and ankles 86.56 -> 86.27 (dm_getup_faceup's 207 -> 185, dm_spinkick's 152 -> 140, cross_three's
+    91 -> 87; worse: cross_two's 81.1 -> 81.7, val_boxing_late's limbs 84.2 -> 84.4; 10 clips unchanged)."""
 
     def __init__(self, cost: float = LEG_SWAP_COST, max_swap_seconds: float = 0.5,
                  together: float = LEGS_TOGETHER) -> None:
