@@ -39,7 +39,7 @@ from .filters import OneEuro, smoothing_cutoff
 from .body import LiveBody
 from .footlock import CausalFootLock, StillFeet
 from .ground import CausalGround
-from .sides import CausalSideSwaps
+from .sides import CausalLegSwaps, CausalSideSwaps
 from .refine import Refiner, RefineSettings
 from .bones import limb_lengths, with_limb_lengths
 from .shape import ShapeSettings, WarmupFrame, fit_shape
@@ -85,12 +85,14 @@ class LiveSolver:
         shape: the fit of the body's proportions over the warm-up's frames (``core.live.shape``; steps 0: off,
             MediaPipe's segment lengths as they are).
         lock_feet: hold the feet the picture shows standing along the floor by the root (``core.live.footlock``).
+        repair_legs: undo MediaPipe's brief swaps of the lower legs as they come (``core.live.sides.CausalLegSwaps``,
+            after the whole body's), as the offline capture does.
     """
 
     def __init__(self, K: np.ndarray, up: np.ndarray | None, *, smoothing: float = 0.5, warmup_frames: int = 20,
                  fit: FitSettings = FitSettings(), lift: bool = True, body: LiveBody | None = None,
                  refine: RefineSettings = RefineSettings(), shape: ShapeSettings = ShapeSettings(),
-                 lock_feet: bool = True) -> None:
+                 lock_feet: bool = True, repair_legs: bool = True) -> None:
         self.K = np.asarray(K, np.float64)
         self.upright = CausalUp(None if up is None else np.asarray(up, np.float64))
         self.R_wc = world_from_camera(self.upright.up)
@@ -115,8 +117,16 @@ class LiveSolver:
         self._trans_filter = OneEuro(cutoff, beta=FILTER_BETA) if smoothing > 0 else None
         self._quats: np.ndarray | None = None
         self.side_swaps = CausalSideSwaps()
+        self.leg_swaps = CausalLegSwaps() if repair_legs else None
         self.stage_ms = {"fit": 0.0, "filter": 0.0, "floor": 0.0}  # the last solve's parts, milliseconds
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the last solved (local aa (55, 3), trans_cam (3,))
+
+    def _repair(self, seq: PoseSequence, t: float) -> None:
+        """MediaPipe's left/right confusions undone in the one-frame ``seq``, causally: the whole body's
+        (``core.live.sides.CausalSideSwaps``), then the lower legs' (``CausalLegSwaps``), as offline."""
+        self.side_swaps(seq, t)
+        if self.leg_swaps is not None:
+            self.leg_swaps(seq, t)
 
     @property
     def ready(self) -> bool:
@@ -127,7 +137,7 @@ class LiveSolver:
         """Collect a frame for the shape; True once the shape is fixed (``betas``, ``rest_joints``). With its time
         ``t`` s, the frame also tells the left/right repair which labelling MediaPipe holds (``core.live.sides``)."""
         if t is not None:
-            self.side_swaps(seq, t)
+            self._repair(seq, t)
         if observed_frames(seq)[0]:
             self._warmup_seen.append(seq)
         if len(self._warmup_seen) >= self.warmup_frames:
@@ -215,7 +225,7 @@ class LiveSolver:
         (flag FLAG_HELD, confidence 0); None before any frame was solved. Needs :attr:`ready`."""
         assert self.rest is not None and self.ground is not None, "warm up first"
         began = time.perf_counter()
-        self.side_swaps(seq, t)
+        self._repair(seq, t)
         found = self._fit(seq, t)
         fitted = time.perf_counter()
         flags = 0
