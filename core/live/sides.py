@@ -42,6 +42,7 @@ class CausalSideSwaps:
         self._reset()
 
     def _reset(self) -> None:
+        self.restarted = True  # this frame took the labelling as given: nothing before it says anything of it
         self._flips = FacingFlips()
         self._seen = -np.inf  # time of the last frame with a person
         self._hip: np.ndarray | None = None  # the last frame's mid-hip in the image, pixels
@@ -66,6 +67,7 @@ class CausalSideSwaps:
 
     def __call__(self, seq: PoseSequence, t: float) -> bool:
         """Relabel the one-frame ``seq`` in place when its sides are exchanged; True if it was."""
+        self.restarted = False
         facing = facing_directions(np.asarray(seq.body_world))[0]
         if not (seq.present[0] and np.all(np.isfinite(facing))):
             return False
@@ -92,14 +94,16 @@ LEGS_TOGETHER = 1.0
 """Trunk lengths: legs whose knees, ankles, heels and toes lie this close to the other leg's in the picture (summed)
 keep MediaPipe's labels (:class:`CausalLegSwaps`): where the legs overlap, which is which says nothing, and the
 last frame's labels would carry a wrong swap on (the demo's frames 139-144, after the one-frame swap at 138)."""
-SCALE_FRAMES = 300
-"""Frames of trunk lengths (the last ten seconds at 30 fps) whose median scales the legs' motion for
-:class:`CausalLegSwaps` (offline, :func:`core.landmarks.leg_swaps` takes the whole take's)."""
+SCALE_SECONDS = 10.0
+"""Seconds of trunk lengths whose median scales the legs' motion for :class:`CausalLegSwaps` (offline,
+:func:`core.landmarks.leg_swaps` takes the whole take's); counted on the stream's clock, as an engine under load
+solves fewer frames than the source gives."""
 
 
 class CausalLegSwaps:
     """MediaPipe's brief swaps of the two lower legs (knee, ankle, heel, toe) undone as they come: the offline
-    :func:`core.landmarks.leg_swaps`, causally. Call on every frame, in order, after :class:`CausalSideSwaps`.
+    :func:`core.landmarks.leg_swaps`, causally. Call on every frame, in order, after :class:`CausalSideSwaps`
+    (and :meth:`restart` where that starts afresh: the person lost, or found far from where they were).
 
     Each frame's legs are labelled as given or swapped, whichever moves them least from where the last frame
     had them (each seen point's image distance to its leg's last seen place, in trunk lengths, plus ``cost``
@@ -115,39 +119,46 @@ class CausalLegSwaps:
     going. Scored on the bench clips' cached MediaPipe landmarks (``mediapipe-*-own.npz``: 17 clips, the
     tilted and held-out sets, the crossings, the acrobatics; December 2026), frames whose knees and ankles are
     labelled the other way round from the rendered truth's: 89 after the whole-body repair alone, 28 with this
-    (37 without ``LEGS_TOGETHER``, 68 with the two paths; offline: 66 -> 18); the live solve (mannequin, every
-    frame, a scratch replay) against the truth, limb joints mid-hip aligned, median of all frames: 89.46 -> 89.24
-    mm, the knees and ankles 86.56 -> 86.27 (dm_getup_faceup's 207 -> 185, dm_spinkick's 152 -> 140, cross_three's
-    91 -> 87; worse: cross_two's 81.1 -> 81.7, val_boxing_late's limbs 84.2 -> 84.4; 10 clips unchanged)."""
+    (37 without ``LEGS_TOGETHER``, 68 with the two paths; offline: 66 -> 18). Compared with where each leg was
+    going at its last speed instead, 137 (44 at a third of that speed): MediaPipe's legs jitter too much from frame
+    to frame for their speed to say where they go. A limit, found by a review on synthetic legs with no MediaPipe
+    error: legs that swing far past each other between two frames (a run filmed side-on, feet 0.6 trunk lengths
+    either side at 1.4 strides a second: 40 of 300 frames at 30 fps; a walk at 7.5 frames a second) lie nearer the
+    other leg's last place as they pass and are read swapped until they meet again; the offline two-path repair
+    does the same on the run at 15 fps (``--preset fast`` on a 30 fps clip)."""
 
     def __init__(self, cost: float = LEG_SWAP_COST, max_swap_seconds: float = 0.5,
                  together: float = LEGS_TOGETHER) -> None:
         self.cost, self.max_swap_seconds, self.together = cost, max_swap_seconds, together
-        self._trunks: deque[float] = deque(maxlen=SCALE_FRAMES)
-        self._last = np.full((2, len(LEGS["left"]), 2), np.nan)  # each leg's last seen points, pixels
+        self._trunks: deque[tuple[float, float]] = deque()  # (time, trunk length in pixels) of the last SCALE_SECONDS
+        self.restart()
+
+    def restart(self) -> None:
+        """Take the labelling as given from here: nothing before says anything of it."""
+        self._last = np.full((2, len(LEGS["left"]), 2), np.nan)  # each leg's points where last seen, pixels
         self._run_start: float | None = None  # when the current run of swapped frames began, seconds
 
-    def _restart(self) -> None:
-        """Take the labelling as given from here: nothing before says anything of it."""
-        self._last[:] = np.nan
-        self._run_start = None
+    def _scale(self, t: float, trunk: float) -> float:
+        if np.isfinite(trunk):
+            self._trunks.append((t, trunk))
+        while self._trunks and self._trunks[0][0] < t - SCALE_SECONDS:
+            self._trunks.popleft()
+        return float(np.median([length for _, length in self._trunks])) if self._trunks else np.nan
 
     def __call__(self, seq: PoseSequence, t: float) -> bool:
         """Swap the one-frame ``seq``'s lower legs at time ``t`` s in place (image and metric landmarks) when
         MediaPipe swapped their labels; True if it did."""
         if not seq.present[0]:
-            self._restart()
+            self.restart()
             return False
         kp = np.asarray(seq.body_2d[0], np.float64)
         trunk_vector = trunk_vectors(kp)
         trunk = float(np.linalg.norm(trunk_vector))
-        if np.isfinite(trunk):
-            self._trunks.append(trunk)
-        scale = float(np.median(self._trunks)) if self._trunks else np.nan
+        scale = self._scale(t, trunk)
         uv = np.where(seen_landmarks(kp[:, 2])[:, None], kp[:, :2], np.nan)
         legs = np.stack([uv[LEGS["left"]], uv[LEGS["right"]]])  # (2 legs, 4, 2) pixels
         if not (np.isfinite(scale) and scale >= 5 and np.isfinite(legs).all(-1).any()):
-            self._restart()  # no legs: where they were before says nothing of their labels after
+            self.restart()  # no legs: where they were before says nothing of their labels after
             return False
         labellings = np.stack([legs, legs[::-1]])  # as given, swapped
         moved = np.nansum(np.linalg.norm(labellings - self._last, axis=-1), axis=(1, 2)) / scale

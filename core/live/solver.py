@@ -126,6 +126,8 @@ class LiveSolver:
         (``core.live.sides.CausalSideSwaps``), then the lower legs' (``CausalLegSwaps``), as offline."""
         self.side_swaps(seq, t)
         if self.leg_swaps is not None:
+            if self.side_swaps.restarted:  # the person lost, or someone found elsewhere: legs as given too
+                self.leg_swaps.restart()
             self.leg_swaps(seq, t)
 
     @property

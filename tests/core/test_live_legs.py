@@ -81,3 +81,29 @@ def test_the_live_solve_gives_the_legs_their_own_places_where_mediapipe_swapped_
             errors[repair].append(np.linalg.norm(got[legs] - want[0, legs], axis=-1))
     assert np.max(errors[True]) < 0.01
     assert np.median(errors[False]) > 0.05
+
+
+def test_someone_found_elsewhere_keeps_the_legs_mediapipe_gives_them() -> None:
+    """The tracker goes to someone standing 150 px higher in the picture (further back) whose legs lie the other
+    way round from the last person's: the whole-body repair starts afresh there (their labelling as given), and so does the legs' (before,
+    their legs were swapped to match the last person's places on every frame until the swap outlasted 0.5 s)."""
+    from core.live.solver import LiveSolver
+    from tests.testdata.clips import CAMERA_K, mannequin_clip
+
+    _, _, _, first = mannequin_clip(40, np.random.default_rng(4), hands=False, world_axes="view")
+    other = _swap_legs(first, slice(0, 40))  # their own labels: what MediaPipe gives must be kept
+    other.body_2d[..., 1] -= 150.0
+    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5)
+    changed = []
+    for i in range(40):
+        seq, j = (first, i) if i < 20 else (other, i)
+        one = PoseSequence(**{k: (v[j:j + 1].copy() if isinstance(v, np.ndarray) and v.ndim and k != "image_size"
+                                  else v) for k, v in vars(seq).items()})
+        given = one.body_2d[0].copy()
+        if solver.ready:
+            solver.solve(one, i / 30.0)
+        else:
+            solver.warm_up(one, i / 30.0)
+        if not np.array_equal(one.body_2d[0], given):
+            changed.append(i)
+    assert changed == []
