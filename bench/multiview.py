@@ -515,7 +515,7 @@ def world_breakdown(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         out[f"offsets_{name}_mm"] = 1000.0 * (world - float(np.linalg.norm(rest - truth, axis=-1).mean()))
     out["root_mm"] = 1000.0 * float(np.linalg.norm((pred - truth).mean(1), axis=-1).mean())
     p, q = pred - pred.mean(1, keepdims=True), truth - truth.mean(1, keepdims=True)
-    out["scale"] = float((p * q).sum() / (p * p).sum())
+    out["scale"] = float((p * q).sum() / (q * q).sum())  # the body's size against the truth's (least squares)
     for bone, pairs in (("upper_arm", ((0, 2), (1, 3))), ("forearm", ((2, 4), (3, 5))), ("thigh", ((6, 8), (7, 9))),
                         ("shin", ((8, 10), (9, 11))), ("shoulder_width", ((0, 1),)), ("hip_width", ((6, 7),)),
                         ("trunk_side", ((0, 6), (1, 7)))):

@@ -46,6 +46,7 @@ import numpy as np
 from .. import landmarks
 from ..body.landmark_layout import landmarks_from_fk, rest_body_landmarks
 from ..body.mannequin import forward_kinematics
+from ..errors import MocapError
 from ..motion import Motion
 from .contacts import gaussian_smooth, segments
 
@@ -231,6 +232,9 @@ def solve_pentadiagonal(off2: np.ndarray, off1: np.ndarray, diag: np.ndarray, rh
         if t >= 1:
             l1[t] = (b[t] - (l2[t] * l1[t - 1] * d[t - 2] if t >= 2 else 0.0)) / d[t - 1]
         d[t] = a[t] - l1[t] ** 2 * (d[t - 1] if t >= 1 else 0.0) - l2[t] ** 2 * (d[t - 2] if t >= 2 else 0.0)
+        if not d[t] > 0:  # also NaN: SciPy's solve raised here, and a NaN root would spread over the whole take
+            raise MocapError(f"the root's correction could not be solved at frame {t} (a weight that is not "
+                             "finite and positive); run the capture again with --no-cleanup and report it")
     rhs = np.asarray(rhs, np.float64)
     out = np.empty((T, int(np.prod(rhs.shape[1:], dtype=int))))
     for k, column in enumerate(rhs.reshape(T, -1).T):

@@ -292,3 +292,26 @@ def test_the_floor_height_under_the_stances_is_the_true_floor(up_sigma, up_off_d
     under = pelvis - ((pelvis - own_point) @ own_up) * own_up
     assert abs((under - floor_point) @ true_up) < 0.01, (under - floor_point) @ true_up
     assert np.degrees(np.arccos(np.clip(own_up @ true_up, -1.0, 1.0))) < 1.5
+
+
+def test_the_banded_solve_is_the_dense_one_and_refuses_a_system_it_cannot_solve() -> None:
+    """The root correction's pentadiagonal solve (numpy, as Blender's Python has no SciPy) gives the dense solve's
+    answer on short takes (1-6 frames) and a long one, and a weight that is not finite stops it with a message
+    instead of a take whose every frame is NaN."""
+    from core.cleanup.root import solve_pentadiagonal
+    from core.errors import MocapError
+
+    rng = np.random.default_rng(3)
+    for T in (1, 2, 3, 4, 5, 6, 300):
+        B = rng.normal(size=(T, T)) * (np.abs(np.subtract.outer(np.arange(T), np.arange(T))) <= 2)
+        A = B @ B.T  # banded B (width 2) makes A width 4: keep only its pentadiagonal part, made dominant
+        A = A * (np.abs(np.subtract.outer(np.arange(T), np.arange(T))) <= 2) + 10.0 * np.eye(T)
+        off1 = np.concatenate([[0.0], np.diag(A, 1)])
+        off2 = np.concatenate([[0.0, 0.0], np.diag(A, 2)])[:T]
+        rhs = rng.normal(size=(T, 3))
+        np.testing.assert_allclose(solve_pentadiagonal(off2, off1, np.diag(A).copy(), rhs), np.linalg.solve(A, rhs),
+                                   rtol=1e-9, atol=1e-12)
+    diag = np.full(5, 2.0)
+    diag[2] = np.nan
+    with pytest.raises(MocapError, match="could not be solved at frame 2"):
+        solve_pentadiagonal(np.zeros(5), np.zeros(5), diag, np.ones((5, 3)))
