@@ -217,6 +217,19 @@ def swap_sides(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
 
 LEGS = {side: [BODY[f"{side}_{part}"] for part in ("knee", "ankle", "heel", "foot_index")] for side in ("left", "right")}
 """The landmarks of each lower leg, which MediaPipe labels the wrong way round together (:func:`leg_swaps`)."""
+LEG_SWAP = np.arange(NUM_BODY)
+LEG_SWAP[LEGS["left"] + LEGS["right"]] = LEGS["right"] + LEGS["left"]
+"""Body landmark order with the two lower legs' labels exchanged (:func:`swap_legs`)."""
+
+
+def swap_legs(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
+    """``seq`` with the two lower legs' labels exchanged (image and metric landmarks) on ``frames`` (frame
+    indices), in place."""
+    frames = np.asarray(frames, int)
+    if frames.size:
+        seq.body_2d[frames] = seq.body_2d[frames][:, LEG_SWAP]
+        seq.body_world[frames] = seq.body_world[frames][:, LEG_SWAP]
+    return seq
 LEG_SWAP_COST = 0.3
 """What labelling a frame's legs the other way round from the detector costs :func:`leg_swaps`, in trunk lengths
 of leg motion (knees, ankles, heels, toes summed): a swap is undone where swapping the legs back moves them, over
@@ -304,11 +317,7 @@ def repair_leg_swaps(seq: PoseSequence, max_swap_seconds: float = 0.5) -> list[i
     the two stances apart (``core.cleanup.contact_pass.not_apart``; 56.5 -> 52.0 mm on that clip)."""
     body_2d = np.where(seq.present[:, None, None], seq.body_2d, np.nan)
     fix = np.flatnonzero(leg_swaps(body_2d, seq.fps, max_swap_seconds=max_swap_seconds))
-    if fix.size:
-        order = np.arange(NUM_BODY)
-        order[LEGS["left"] + LEGS["right"]] = LEGS["right"] + LEGS["left"]
-        seq.body_2d[fix] = seq.body_2d[fix][:, order]
-        seq.body_world[fix] = seq.body_world[fix][:, order]
+    swap_legs(seq, fix)
     return fix.tolist()
 
 

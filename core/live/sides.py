@@ -27,8 +27,8 @@ from collections import deque
 
 import numpy as np
 
-from ..landmarks import (BODY, LEG_SWAP_COST, LEGS, NUM_BODY, UPRIGHT_COSINE, FacingFlips, PoseSequence,
-                         facing_directions, seen_landmarks, swap_sides, trunk_vectors)
+from ..landmarks import (BODY, LEG_SWAP_COST, LEGS, UPRIGHT_COSINE, FacingFlips, PoseSequence, facing_directions,
+                         seen_landmarks, swap_legs, swap_sides, trunk_vectors)
 
 
 class CausalSideSwaps:
@@ -175,8 +175,5 @@ class CausalLegSwaps:
         seen = np.isfinite(chosen).all(-1)
         self._last[seen] = chosen[seen]
         if swapped:
-            order = np.arange(NUM_BODY)
-            order[LEGS["left"] + LEGS["right"]] = LEGS["right"] + LEGS["left"]
-            seq.body_2d[0] = seq.body_2d[0][order]
-            seq.body_world[0] = seq.body_world[0][order]
+            swap_legs(seq, np.array([0]))
         return swapped
