@@ -57,12 +57,25 @@ did not find the rendered three-person crossing's far walker again after the wal
 60-92: it found him before, 136 px tall, and again from frame 93), and his take bridged 28 visible frames."""
 UNKNOWN_CROPS = (-1.0, 1.0)
 """Where someone not yet known is looked for by the landmark model beside each tracked person, on the detector's
-frames (``DETECT_EVERY``): upright crops ``finder.BESIDE`` of that person's side either side of them
-(``finder.beside``). A person standing just beside another is not found by the detector, whose boxes all sit on the
-other: the rendered three-person crossing's third man, visible from frame 6 35-80 px beside the walker in front, was
-found only from frame 24 (no detection nearer him than about 45 px). A reading that looks like the person the crop is
-beside is theirs, read again (``_bodies``). No crop that a tracked person's region covers (``COVERED``): on the rendered
-crossings that left every reading as it was and took 9-12% off the tracker's CPU time."""
+frames (``DETECT_EVERY``): upright crops ``UNKNOWN_SHIFT`` of that person's side either side of them, ``UNKNOWN_SIDE``
+of it wide. A person standing just beside another is not found by the detector, whose boxes all sit on the other:
+the rendered three-person crossing's third man, visible from frame 6 35-80 px beside the walker in front, was found
+only from frame 24 (no detection nearer him than about 45 px). A reading that looks like the person the crop is beside
+is theirs, read again (``_bodies``). No crop that another tracked person's region covers (``COVERED``): on the
+rendered crossings that left every reading as it was and took 9-12% off the tracker's CPU time (the person the crop
+is beside always covers it: that is where it looks)."""
+UNKNOWN_SHIFT = 0.3
+"""How far beside a tracked person (in their region's sides) ``UNKNOWN_CROPS`` are centred: as far as two detections
+must lie apart to be two people (``COVERED``). Someone the detector cannot tell from them stands about that far (the
+rendered three-person crossing's third man: 0.13-0.27 of the walker's side on frames 6-15); crops centred
+``finder.BESIDE`` (0.35) away at the walker's side held him at their edge, over bare floor, and read him only from
+frame 15, though he stood clear of the walker from frame 12 (issue 16: his ``--people all`` take then missed 9 of his
+114 visible frames, identity 0.92)."""
+UNKNOWN_SIDE = 0.65
+"""Side of ``UNKNOWN_CROPS`` in the tracked person's region sides: a crop that holds less of them. At their full side
+a crop beside the walker held the walker's body as well as the third man's and read a body between the two (presence
+0.25-0.5) or the walker; at 0.6-0.7 it read the man at presence 0.99 from frame 12 on (0.5 or 0.8: from frame 15;
+replayed on the rendered crossing, December 2026)."""
 SEARCH_SECONDS = 1.0
 """How long a missing person is looked for (``MISSING_CROPS``), in the frames of the clip (``track_people``'s
 ``fps``); later only the detector finds them."""
@@ -167,7 +180,7 @@ class PeopleTracker:
                     sources.append(-1)
             for k, roi in self._beside(image, row):  # none on a tracked person: their own crop reads them
                 if not any(_covers(r, roi, w, h, TRACKED) for r in rois) \
-                        and not any(_covers(r, roi, w, h, COVERED) for r in held):
+                        and not any(_covers(r, roi, w, h, COVERED) for q, r in tracked if q != k):
                     beside[len(rois)] = k
                     rois.append(roi)
                     sources.append(-1)
@@ -211,10 +224,15 @@ class PeopleTracker:
 
     def _beside(self, image: np.ndarray, row: int) -> list[tuple[int, np.ndarray]]:
         """(person, ROI (5,)) where someone unknown may stand beside each person tracked into frame ``row``
-        (``UNKNOWN_CROPS`` round ``core.crowd.Track.expected``)."""
+        (``UNKNOWN_CROPS``, ``UNKNOWN_SHIFT`` and ``UNKNOWN_SIDE`` of ``core.crowd.Track.expected``)."""
         h, w = image.shape[:2]
-        return [(k, roi) for k, person in enumerate(self.people) if person.stream.roi is not None
-                for roi in finder.beside(self.crowd.tracks[k].expected(row), UNKNOWN_CROPS, w, h)]
+        out = []
+        for k, person in enumerate(self.people):
+            if person.stream.roi is not None:
+                cx, cy, side, _ = self.crowd.tracks[k].expected(row)
+                out += [(k, finder.roi_of_region(np.array([cx + across * UNKNOWN_SHIFT * side, cy, UNKNOWN_SIDE * side,
+                                                           0.0]), w, h)) for across in UNKNOWN_CROPS]
+        return out
 
     def _confirmed(self, image: np.ndarray, readings: list[tuple[Candidate, int]], lms: np.ndarray,
                    worlds: np.ndarray, beside: dict[int, int]) -> list[tuple[Candidate, int]]:

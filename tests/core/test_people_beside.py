@@ -24,7 +24,9 @@ def test_a_person_standing_just_beside_a_walker_is_found_within_a_few_frames_of_
     """The third man stands 35-80 px beside the walker in front, in full view from frame 8 (first seen at frame 6,
     a third hidden). The detector's boxes all sit on the walker; he was found only from frame 24, and his take
     missed a sixth of the frames he was seen on. Crops beside each tracked person find him; nobody else is
-    invented (a crop holding only the walker's edge or bare floor fools the model once: it is read again)."""
+    invented (a crop holding only the walker's edge or bare floor fools the model once: it is read again). Crops beside
+    the walker at his full side, 0.35 of it away, held the man at their edge and found him only on frame 15, though he
+    stands clear of the walker from frame 12 (on frames 6-11 he overlaps him, and no crop reads him twice alike)."""
     from core.pose_torch.people import PeopleTracker
     from core.pose_torch.settings import TorchPoseSettings
 
@@ -47,6 +49,6 @@ def test_a_person_standing_just_beside_a_walker_is_found_within_a_few_frames_of_
         owners.append(who)
         near = gap[:, who] <= tracking.IDENTITY_FRACTION * views[who]["height_px"][rows]
         assert near.all(), (p, who, rows[~near])  # on them whenever found
-        if who == 2:  # the man beside the walker, in full view from frame 8: found on a detector frame soon after
-            assert rows[0] <= 15, rows[0]
+        if who == 2:  # the man beside the walker, clear of him from frame 12: found on that detector frame
+            assert rows[0] <= 12, rows[0]
     assert sorted(owners) == [0, 1, 2]  # one take each
