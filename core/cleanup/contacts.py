@@ -86,6 +86,9 @@ class ContactSettings:
             only while its sole rises or sinks slower than this: around the
             top of a jump a foot in the air is slow in the picture too, but
             the fit has it going up, then down.
+        flip_share: a landmark that goes and comes back by more than this share of the person's torso in
+            the picture (0.06 of about 0.5 m: 3 cm, ``contact_pass``'s ``still_share``) on two frames of
+            one ``image_window`` flips between two places (:func:`flipping`): unsure.
         flat_height: metres; a heel and a toe of one foot whose sole
             heights differ by less than this stand flat: a planted heel
             plants its toe, if that moves slower than ``speed_on`` in 3D
@@ -106,6 +109,7 @@ class ContactSettings:
     climb_off: float = 1.0
     climb_still: float = 0.3
     flat_height: float = 0.05
+    flip_share: float = 0.06
 
 
 WINDOW_RATE = 30.0
@@ -190,7 +194,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
                     image_speed: np.ndarray | None = None,
                     speed_3d: np.ndarray | None = None,
                     climb: np.ndarray | None = None,
-                    seen: np.ndarray | None = None) -> np.ndarray:
+                    seen: np.ndarray | None = None,
+                    unsure: np.ndarray | None = None) -> np.ndarray:
     """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
 
     mode: "auto" (height and speed), "always" (height alone: a foot near the
@@ -206,7 +211,9 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     (heel, toe per foot, in ``floor.PROXIES`` order) for the whole-foot
     rule; other P skip it. ``seen`` (T, P) bool, whether the video shows each proxy's landmark
     (``core.landmarks.seen_landmarks``; None: all): an unseen foot (cut off by the frame, hidden)
-    starts no contact and ends the one it had, whatever the fit invented for it.
+    starts no contact and ends the one it had, whatever the fit invented for it. ``unsure`` (T, P) bool
+    (:func:`flipping`; None: nowhere): the picture shows neither motion nor stillness there, so a
+    contact neither starts nor ends on those frames (the state before them holds).
 
     The fit's 3D speed does not end contacts: with its depth noise a foot
     the video shows still moves 0.4-1.3 m/s in a rendered CMU walk.
@@ -227,6 +234,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             speed_on[moving] = settings.image_speed_on
             speed_off[moving] = image_speed_off(settings)
             still = still_feet(image_speed, climb, settings, sole_height < settings.height_on_still)
+            if unsure is not None:
+                still &= ~unsure
         if climb is not None:
             stop |= climb > settings.climb_off
         start |= still  # a foot still in the video starts a contact however high the fit floats it ...
@@ -235,6 +244,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             start &= climb > -settings.climb_off  # ... but not while it still falls (a landing's impact frame)
         stop |= speed > speed_off
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
+    if unsure is not None:  # a landmark flipping between two places does not show a foot standing
+        start &= ~unsure
     if seen is not None:  # what the video does not show is the fit's invention
         start &= seen
         stop |= ~seen
@@ -266,6 +277,39 @@ def still_feet(image_speed: np.ndarray, climb: np.ndarray | None, settings: Cont
         still &= np.abs(climb) < settings.climb_still
         still = drop_short(still, settings.min_frames)
     return still
+
+
+def flipping(points: np.ndarray, torso_pixels: float, rate: float,
+             settings: ContactSettings = ContactSettings()) -> np.ndarray:
+    """(T, P) bool: frames on which the picture cannot tell whether a foot moves or stands, given (T, P, 2)
+    image points of the feet's landmarks (NaN: unseen) and the person's torso length in pixels.
+
+    A landmark flips on a frame where it arrived from one side and leaves back towards it, both steps longer
+    than ``flip_share`` of the torso (at least 2 px), the second turning back by more than 120 degrees. A foot
+    cannot do that twice within a third of a second (each flip is a reversal of about 1 m/s in 33 ms); the
+    landmark model, torn between two readings of one foot, does. The image speed (a median of central
+    differences) cancels such a flip and reads it still: the held-out val_boxing_late's left heel, flipping
+    20-25 px a frame between two places over frames 102-106 (its truth lifted), was planted, and its lock
+    pushed the planted toe into the floor (34 mm). One flip is a glitch the median rides out (a still foot the
+    other leg passes); two or more in ``image_window`` frames (at ``rate``, :func:`frames_at`) are unsure."""
+    uv = np.asarray(points, np.float64)
+    T = uv.shape[0]
+    out = np.zeros(uv.shape[:2], bool)
+    if T < 3 or not np.isfinite(torso_pixels):
+        return out
+    tolerance = max(2.0, settings.flip_share * float(torso_pixels))
+    step = np.diff(uv, axis=0)  # (T-1, P, 2)
+    a, b = step[:-1], step[1:]  # arriving at / leaving frames 1..T-2
+    la, lb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
+    with np.errstate(invalid="ignore"):
+        back = (a * b).sum(-1) < -0.5 * la * lb
+        flip = (la > tolerance) & (lb > tolerance) & back  # NaN compares False: an unseen frame flips nothing
+    flips = np.zeros(uv.shape[:2])
+    flips[1:-1] = flip
+    half = frames_at(settings.image_window, rate) // 2
+    pad = np.zeros((half,) + flips.shape[1:])
+    count = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, flips, pad]), 2 * half + 1, axis=0).sum(-1)
+    return count >= 2
 
 
 def _hysteresis(sole_height: np.ndarray, start: np.ndarray, stop: np.ndarray, lift: float,
