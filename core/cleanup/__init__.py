@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -346,6 +346,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     out = copy.deepcopy(motion)
     filmed = out.camera_intrinsics is not None  # a take with no camera (a mocap file) has no line of sight
     rate = float(out.fps)
+    settings = replace(settings, contacts=settings.contacts.at_rate(rate))  # its frame counts at the take's rate
     heights = proxy_heights(out.rest_joints, out.v_template)
 
     smooth_motion(out, settings)

@@ -24,7 +24,7 @@ contacts are the post-pass's (``contact_pass.refine_contacts``), after this.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -110,6 +110,16 @@ class ContactSettings:
     climb_still: float = 0.3
     flat_height: float = 0.05
     flip_share: float = 0.06
+
+    def at_rate(self, rate: float) -> "ContactSettings":
+        """These thresholds with their frame counts (``min_frames``, ``speed_window``) lasting as long at ``rate``
+        frames a second as at ``WINDOW_RATE`` (the same at 30 fps; ``image_window`` is scaled where it is used,
+        :func:`frames_at`). At ``--preset fast``'s 15 fps their frames spanned twice as long: a still foot had to
+        stand 0.2 s to start a contact and the fit's speeds were averaged over 0.13 s. Scaled (the tilted set at
+        15 fps, ``bench cleanup --preset fast``, December 2026): the room walk's contact recall 0.82 -> 0.97 and
+        true-contact skate 11.1 -> 1.5 mm a frame, the room jumps' 0.69 -> 0.78 and 7.7 -> 4.0 mm."""
+        return replace(self, min_frames=frames_for(self.min_frames, rate),
+                       speed_window=frames_for(self.speed_window, rate))
 
 
 WINDOW_RATE = 30.0
