@@ -27,8 +27,8 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
-from .contacts import (ContactSettings, detect_contacts, flipping, foot_swaps, frames_at, gaussian_smooth,
-                       horizontal_speed, median_filter, moving_average, running_max, still_feet)
+from .contacts import (ContactSettings, behind_a_standing_leg, detect_contacts, flipping, foot_swaps, frames_at,
+                       gaussian_smooth, horizontal_speed, median_filter, moving_average, running_max, still_feet)
 from .flight import FlightSettings, ballistic_root
 from .floor import (
     PROXY_INDEX,
@@ -240,7 +240,9 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     pictured = kp is not None and kp.shape[1] >= landmarks.NUM_BODY  # the picture says how long each foot stands
     unsure = (flipping(np.where(seen[..., None], kp[:, _IMAGE_PROXIES, :2], np.nan), torso_pixels(kp), rate,
                        settings.contacts) if pictured and image_speed is not None else None)
-    found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
+    hidden = (behind_a_standing_leg(kp, points, camera_centre(motion), torso_pixels(kp), image_speed,
+                                    settings.contacts) if pictured and image_speed is not None else None)
+    found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed, hidden=hidden,
                             speed_3d=speed_3d, climb=velocity[..., 2], seen=seen, unsure=unsure)
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
     return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
