@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,8 +27,8 @@ from ..errors import MocapError
 from ..motion import Motion
 from ..rotations import angle_between_degrees
 from .contact_pass import TORSO_METRES, ContactPassSettings, refine_contacts
-from .contacts import (ContactSettings, detect_contacts, foot_swaps, frames_at, gaussian_smooth, horizontal_speed,
-                       median_filter, moving_average, running_max, still_feet)
+from .contacts import (ContactSettings, behind_a_standing_leg, detect_contacts, flipping, foot_swaps, frames_at,
+                       gaussian_smooth, horizontal_speed, median_filter, moving_average, running_max, still_feet)
 from .flight import FlightSettings, ballistic_root
 from .floor import (
     PROXY_INDEX,
@@ -236,10 +236,14 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
                                       pelvis_height=pelvis, leg_length=sum(leg_bones(motion.rest_joints, "left")))
         sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach, spans,
                                                 int(round(LEVEL_SPAN_SECONDS * rate)))
-    found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed,
-                            speed_3d=speed_3d, climb=velocity[..., 2], seen=seen)
     kp = motion.keypoints_2d
     pictured = kp is not None and kp.shape[1] >= landmarks.NUM_BODY  # the picture says how long each foot stands
+    unsure = (flipping(np.where(seen[..., None], kp[:, _IMAGE_PROXIES, :2], np.nan), torso_pixels(kp), rate,
+                       settings.contacts) if pictured and image_speed is not None else None)
+    hidden = (behind_a_standing_leg(kp, points, camera_centre(motion), torso_pixels(kp), image_speed,
+                                    settings.contacts) if pictured and image_speed is not None else None)
+    found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed, hidden=hidden,
+                            speed_3d=speed_3d, climb=velocity[..., 2], seen=seen, unsure=unsure)
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
     return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
                            kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
@@ -344,6 +348,7 @@ def clean_motion(motion: Motion, settings: CleanupSettings = CleanupSettings(), 
     out = copy.deepcopy(motion)
     filmed = out.camera_intrinsics is not None  # a take with no camera (a mocap file) has no line of sight
     rate = float(out.fps)
+    settings = replace(settings, contacts=settings.contacts.at_rate(rate))  # its frame counts at the take's rate
     heights = proxy_heights(out.rest_joints, out.v_template)
 
     smooth_motion(out, settings)

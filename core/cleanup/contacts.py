@@ -24,11 +24,11 @@ contacts are the post-pass's (``contact_pass.refine_contacts``), after this.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..landmarks import swapped_runs
+from ..landmarks import BODY, swapped_runs
 
 FEET = ((0, 1), (2, 3))
 """The (heel, toe) columns of each foot, left then right, in contact arrays of the four proxies
@@ -86,6 +86,12 @@ class ContactSettings:
             only while its sole rises or sinks slower than this: around the
             top of a jump a foot in the air is slow in the picture too, but
             the fit has it going up, then down.
+        flip_share: a landmark that goes and comes back by more than this share of the person's torso in
+            the picture (0.06 of about 0.5 m: 3 cm, ``contact_pass``'s ``still_share``) on two frames of
+            one ``image_window`` flips between two places (:func:`flipping`): unsure.
+        behind_share: a foot's landmark this near the other leg's shank or foot in the picture, as a share of
+            the torso (0.1 of about 0.5 m: 5 cm, half a shin's width), the fit having it farther from the
+            camera, is hidden behind that leg (:func:`behind_a_standing_leg`).
         flat_height: metres; a heel and a toe of one foot whose sole
             heights differ by less than this stand flat: a planted heel
             plants its toe, if that moves slower than ``speed_on`` in 3D
@@ -106,6 +112,18 @@ class ContactSettings:
     climb_off: float = 1.0
     climb_still: float = 0.3
     flat_height: float = 0.05
+    flip_share: float = 0.06
+    behind_share: float = 0.1
+
+    def at_rate(self, rate: float) -> "ContactSettings":
+        """These thresholds with their frame counts (``min_frames``, ``speed_window``) lasting as long at ``rate``
+        frames a second as at ``WINDOW_RATE`` (the same at 30 fps; ``image_window`` is scaled where it is used,
+        :func:`frames_at`). At ``--preset fast``'s 15 fps their frames spanned twice as long: a still foot had to
+        stand 0.2 s to start a contact and the fit's speeds were averaged over 0.13 s. Scaled (the tilted set at
+        15 fps, ``bench cleanup --preset fast``, December 2026): the room walk's contact recall 0.82 -> 0.97 and
+        true-contact skate 11.1 -> 1.5 mm a frame, the room jumps' 0.69 -> 0.78 and 7.7 -> 4.0 mm."""
+        return replace(self, min_frames=frames_for(self.min_frames, rate),
+                       speed_window=frames_for(self.speed_window, rate))
 
 
 WINDOW_RATE = 30.0
@@ -190,7 +208,9 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
                     image_speed: np.ndarray | None = None,
                     speed_3d: np.ndarray | None = None,
                     climb: np.ndarray | None = None,
-                    seen: np.ndarray | None = None) -> np.ndarray:
+                    seen: np.ndarray | None = None,
+                    unsure: np.ndarray | None = None,
+                    hidden: np.ndarray | None = None) -> np.ndarray:
     """(T, P) sole heights (m) and speeds (m/s) -> (T, P) bool contact flags.
 
     mode: "auto" (height and speed), "always" (height alone: a foot near the
@@ -206,7 +226,16 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     (heel, toe per foot, in ``floor.PROXIES`` order) for the whole-foot
     rule; other P skip it. ``seen`` (T, P) bool, whether the video shows each proxy's landmark
     (``core.landmarks.seen_landmarks``; None: all): an unseen foot (cut off by the frame, hidden)
-    starts no contact and ends the one it had, whatever the fit invented for it.
+    starts no contact and ends the one it had, whatever the fit invented for it. ``unsure`` (T, P) bool
+    (:func:`flipping`; None: nowhere): the picture shows neither motion nor stillness there, so no
+    contact starts on those frames and the picture's stillness holds none. ``hidden`` (T, P) bool
+    (:func:`behind_a_standing_leg`; None: nowhere): the picture does not show those feet, so the motion it
+    reads there is the landmark model's guess and ends no contact; nor does the fit's speed (below): only
+    rising does (``climb_off``, ``lift``). A hidden foot low on the floor and slower than ``speed_on`` in
+    the fit starts a contact, as one the picture shows still does. On the tilted room jumps (balanced):
+    largest planted jump on the true contacts 51.2 -> 17.7 mm, 18 -> 0 over 2 cm; ending them by the fit's
+    speed instead kept a 66.8 mm one and lifted the demo's man's planted toe on the box (20.7 -> 28.3 mm);
+    judged by the fit alone, at 15 fps, feet the picture showed still were lost (room jumps recall 0.69 -> 0.61).
 
     The fit's 3D speed does not end contacts: with its depth noise a foot
     the video shows still moves 0.4-1.3 m/s in a rendered CMU walk.
@@ -221,20 +250,31 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
         speed_on = np.full(speed.shape, settings.speed_on)
         speed_off = np.full(speed.shape, settings.speed_off)
         still = np.zeros((T, P), bool)
+        fitted = speed
         if image_speed is not None:
             moving = np.isfinite(image_speed)
             speed = np.where(moving, image_speed, speed)
             speed_on[moving] = settings.image_speed_on
             speed_off[moving] = image_speed_off(settings)
             still = still_feet(image_speed, climb, settings, sole_height < settings.height_on_still)
+            if unsure is not None:
+                still &= ~unsure
         if climb is not None:
             stop |= climb > settings.climb_off
+        low = start.copy()  # on the floor (``height_on``)
         start |= still  # a foot still in the video starts a contact however high the fit floats it ...
         start &= speed < speed_on
+        stop |= speed > speed_off
+        if hidden is not None:  # a foot behind the other leg: what the picture shows of it is a guess
+            start |= hidden & low & (fitted < settings.speed_on)
+            stop &= ~hidden  # neither speed ends its contact (the fit's is noise); rising does (climb_off, lift)
+            if climb is not None:
+                stop |= climb > settings.climb_off
         if climb is not None:
             start &= climb > -settings.climb_off  # ... but not while it still falls (a landing's impact frame)
-        stop |= speed > speed_off
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
+    if unsure is not None:  # a landmark flipping between two places does not show a foot standing
+        start &= ~unsure
     if seen is not None:  # what the video does not show is the fit's invention
         start &= seen
         stop |= ~seen
@@ -266,6 +306,82 @@ def still_feet(image_speed: np.ndarray, climb: np.ndarray | None, settings: Cont
         still &= np.abs(climb) < settings.climb_still
         still = drop_short(still, settings.min_frames)
     return still
+
+
+def flipping(points: np.ndarray, torso_pixels: float, rate: float,
+             settings: ContactSettings = ContactSettings()) -> np.ndarray:
+    """(T, P) bool: frames on which the picture cannot tell whether a foot moves or stands, given (T, P, 2)
+    image points of the feet's landmarks (NaN: unseen) and the person's torso length in pixels.
+
+    A landmark flips on a frame where it arrived and leaves back to within half a step of where it came from,
+    both steps longer than ``flip_share`` of the torso (at least 2 px). A foot cannot do that twice within a
+    third of a second (each flip is a reversal of about 1 m/s in 33 ms); the landmark model, torn between two
+    readings of one foot, does. (Counting any turn back by more than 120 degrees as a flip also caught the
+    demo's real footage, noisier, on 19-30 frames a foot: its largest planted step 20.7 -> 25.9 mm.) The image speed (a median of central
+    differences) cancels such a flip and reads it still: the held-out val_boxing_late's left heel, flipping
+    20-25 px a frame between two places over frames 102-106 (its truth lifted), was planted, and its lock
+    pushed the planted toe into the floor (34 mm). One flip is a glitch the median rides out (a still foot the
+    other leg passes); two or more in ``image_window`` frames (at ``rate``, :func:`frames_at`) are unsure."""
+    uv = np.asarray(points, np.float64)
+    T = uv.shape[0]
+    out = np.zeros(uv.shape[:2], bool)
+    if T < 3 or not np.isfinite(torso_pixels):
+        return out
+    tolerance = max(2.0, settings.flip_share * float(torso_pixels))
+    step = np.diff(uv, axis=0)  # (T-1, P, 2)
+    a, b = step[:-1], step[1:]  # arriving at / leaving frames 1..T-2
+    la, lb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
+    with np.errstate(invalid="ignore"):
+        back = np.linalg.norm(a + b, axis=-1) < 0.5 * np.minimum(la, lb)  # back within half a step of where it was
+        flip = (la > tolerance) & (lb > tolerance) & back  # NaN compares False: an unseen frame flips nothing
+    flips = np.zeros(uv.shape[:2])
+    flips[1:-1] = flip
+    half = frames_at(settings.image_window, rate) // 2
+    pad = np.zeros((half,) + flips.shape[1:])
+    count = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, flips, pad]), 2 * half + 1, axis=0).sum(-1)
+    return count >= 2
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(...) distance of points ``p`` (..., 2) from the segments ``a``-``b`` (..., 2)."""
+    ab = b - a
+    with np.errstate(invalid="ignore"):
+        t = np.clip(((p - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-9), 0.0, 1.0)
+    return np.linalg.norm(p - (a + t[..., None] * ab), axis=-1)
+
+
+def behind_a_standing_leg(keypoints: np.ndarray, points: np.ndarray, camera: np.ndarray, torso_pixels: float,
+                          image_speed: np.ndarray, settings: ContactSettings = ContactSettings()) -> np.ndarray:
+    """(T, 4) bool: contact proxies (``floor.PROXIES`` order) hidden behind the other leg while that leg stands.
+
+    Hidden: the proxy's landmark (``keypoints`` (T, K, 3), MediaPipe body order first) lies within
+    ``behind_share`` of the torso (``torso_pixels``; 0.1 of about 0.5 m: 5 cm, half a shin's width) of the other
+    leg's shank or foot in the picture (knee to ankle, ankle to heel and to toe), and the fit has this foot
+    farther from the camera than the other (``points`` (T, 4, 3) the proxies, ``camera`` (3,) its centre, one
+    world). The other leg stands: one of its proxies moves slower than ``image_speed_on`` in the picture
+    (``image_speed`` (T, 4) m/s). The landmark model guesses a foot it cannot see, and behind a standing shin
+    its guess drifts along that shin towards the knee for as long as the shin stands: on the tilted room jumps,
+    the left foot, planted behind the planted right shin while the man crouched, read 20-40 px up and away over
+    frames 118-133; its contact ended at 0.6-0.9 m/s in the picture and the fit carried the foot 2-5 cm a frame.
+    A leg swinging past hides the foot behind for a few frames, a glitch the image speed's median rides out
+    (counted behind a swinging leg too, a walker's foot whose stance started a frame later there jumped 67 mm
+    into it on the tilted room walk)."""
+    kp = np.asarray(keypoints, np.float64)
+    out = np.zeros(points.shape[:2], bool)
+    if not np.isfinite(torso_pixels):
+        return out
+    far = np.linalg.norm(points - camera, axis=-1)
+    with np.errstate(invalid="ignore"):
+        standing = image_speed < settings.image_speed_on  # NaN (unseen): not standing
+    for side, other, feet, others in (("left", "right", FEET[0], FEET[1]), ("right", "left", FEET[1], FEET[0])):
+        behind = (far[:, list(feet)].mean(1) > far[:, list(others)].mean(1)) & standing[:, list(others)].any(1)
+        knee, ankle, heel, toe = (kp[:, BODY[f"{other}_{n}"], :2] for n in ("knee", "ankle", "heel", "foot_index"))
+        for p, name in zip(feet, ("heel", "foot_index")):
+            uv = kp[:, BODY[f"{side}_{name}"], :2]
+            near = np.min([_segment_distance(uv, a, b) for a, b in ((knee, ankle), (ankle, heel), (ankle, toe))],
+                          axis=0)
+            out[:, p] = behind & (near < settings.behind_share * float(torso_pixels))
+    return out
 
 
 def _hysteresis(sole_height: np.ndarray, start: np.ndarray, stop: np.ndarray, lift: float,
