@@ -286,8 +286,11 @@ def voted_contacts(motion: Motion, others: list[PoseSequence], cleanup: CleanupS
         if alone is not None and len(alone) == len(picture):
             picture[np.ix_(np.asarray(alone, bool), IMAGE_FEET, [2])] = 0.0
         pictures.append(picture)
-    votes = np.stack([clean_motion(dataclasses.replace(motion, keypoints_2d=p), cleanup).contacts
-                      for p in pictures])
+    # A foot behind the other leg (``contacts.behind_a_standing_leg``) is judged by its distance from the camera,
+    # and the take holds camera 0's alone: another view's picture goes without that rule.
+    elsewhere = dataclasses.replace(cleanup, contacts=dataclasses.replace(cleanup.contacts, behind_share=0.0))
+    votes = np.stack([clean_motion(dataclasses.replace(motion, keypoints_2d=p), elsewhere if k else cleanup).contacts
+                      for k, p in enumerate(pictures)])
     seen = np.stack([feet_seen(p, len(p)) for p in pictures])
     still = (votes & seen).sum(0)
     return 2 * still > seen.sum(0) if many else still > 0

@@ -156,7 +156,23 @@ def torso_pixels(keypoints: np.ndarray) -> float:
         return float(np.nanmedian(torso))
 
 
-def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.ndarray | None:
+def feet_swapped_back(keypoints: np.ndarray, rate: float) -> np.ndarray:
+    """(T, K, 3) a copy of the image ``keypoints`` (MediaPipe body order first, at ``rate`` frames a second) with
+    the heel and toe landmarks of the two feet exchanged back on the frames the detector swapped their labels
+    (``contacts.foot_swaps``, judged with what it saw of them). Every rule that reads the feet in the picture
+    reads them so: a one-frame swap read as given is a flip of all four landmarks (:func:`contacts.flipping`)."""
+    kp = np.array(keypoints, np.float64)
+    seen = landmarks.seen_landmarks(kp[:, _IMAGE_PROXIES, 2])
+    feet = np.where(seen[..., None], kp[:, _IMAGE_PROXIES, :2], np.nan)
+    swapped = np.flatnonzero(foot_swaps(feet[:, :2], feet[:, 2:], rate))
+    if swapped.size:
+        proxies = np.asarray(_IMAGE_PROXIES)
+        kp[swapped[:, None], proxies] = kp[swapped[:, None], proxies[[2, 3, 0, 1]]]
+    return kp
+
+
+def image_speeds(keypoints: np.ndarray | None, rate: float, window: int, *,
+                 swaps_undone: bool = False) -> np.ndarray | None:
     """(T, 4) speed of the feet in the video, in m/s at the person's scale, or None.
 
     A static camera sees a planted foot stand still, whatever depth errors the
@@ -166,20 +182,18 @@ def image_speeds(keypoints: np.ndarray | None, rate: float, window: int) -> np.n
     few frames at a time (typically while the other leg passes in front), so
     the velocity is the median of the per-frame velocities over ``window``
     centred frames at 30 fps (:func:`frames_at`): a glitch shorter than half the window does not show; feet
-    whose labels the detector swapped are swapped back first, with what it saw of them (``contacts.foot_swaps``).
-    NaN where a landmark is missing.
+    whose labels the detector swapped are swapped back first, with what it saw of them (:func:`feet_swapped_back`;
+    ``swaps_undone``: ``keypoints`` are so already). NaN where a landmark is missing.
     """
     if keypoints is None or keypoints.shape[1] < landmarks.NUM_BODY or keypoints.shape[0] < 3:
         return None
-    kp = np.asarray(keypoints, np.float64)
+    kp = np.asarray(keypoints, np.float64) if swaps_undone else feet_swapped_back(keypoints, rate)
     seen = landmarks.seen_landmarks(kp[..., 2])
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
     scale = torso_pixels(kp)
     if not np.isfinite(scale) or scale < 5:
         return None
     feet, seen = uv[:, _IMAGE_PROXIES], seen[:, _IMAGE_PROXIES]
-    swapped = foot_swaps(feet[:, :2], feet[:, 2:], rate)  # feet the detector swapped, swapped back
-    feet[swapped], seen[swapped] = feet[swapped][:, [2, 3, 0, 1]], seen[swapped][:, [2, 3, 0, 1]]
     velocity = np.gradient(feet, axis=0)  # (T, 4, 2) pixels per frame
     velocity = median_filter(velocity, frames_at(window, rate))
     speed = np.linalg.norm(velocity, axis=-1) * rate * (TORSO_METRES / scale)
@@ -223,7 +237,11 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     smooth = moving_average(points, settings.contacts.speed_window)
     velocity = np.gradient(smooth, axis=0) * rate if len(smooth) > 1 else np.zeros_like(smooth)
     speed_3d = np.linalg.norm(velocity, axis=-1)
-    image_speed = image_speeds(motion.keypoints_2d, rate, settings.contacts.image_window)
+    given = motion.keypoints_2d
+    pictured = given is not None and given.shape[1] >= landmarks.NUM_BODY  # the picture says how long feet stand
+    # The rules below read the picture's feet with the detector's swaps of their labels undone.
+    kp = feet_swapped_back(given, rate) if pictured and len(given) >= 3 else None
+    image_speed = None if kp is None else image_speeds(kp, rate, settings.contacts.image_window, swaps_undone=True)
     # Contacts are found even with foot lock off: the quality figures report skate on them.
     mode = settings.foot_lock if settings.foot_lock != "off" else "auto"
     if image_speed is not None:
@@ -236,17 +254,18 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
                                       pelvis_height=pelvis, leg_length=sum(leg_bones(motion.rest_joints, "left")))
         sole_height = sole_height - level_under(sole_height, raised, settings.levels.reach, spans,
                                                 int(round(LEVEL_SPAN_SECONDS * rate)))
-    kp = motion.keypoints_2d
-    pictured = kp is not None and kp.shape[1] >= landmarks.NUM_BODY  # the picture says how long each foot stands
-    unsure = (flipping(np.where(seen[..., None], kp[:, _IMAGE_PROXIES, :2], np.nan), torso_pixels(kp), rate,
-                       settings.contacts) if pictured and image_speed is not None else None)
-    hidden = (behind_a_standing_leg(kp, points, camera_centre(motion), torso_pixels(kp), image_speed,
-                                    settings.contacts) if pictured and image_speed is not None else None)
+    unsure = hidden = None
+    if image_speed is not None:
+        feet = np.where(landmarks.seen_landmarks(kp[:, _IMAGE_PROXIES, 2])[..., None], kp[:, _IMAGE_PROXIES, :2],
+                        np.nan)
+        unsure = flipping(feet, torso_pixels(kp), rate, settings.contacts)
+        hidden = behind_a_standing_leg(kp, points, camera_centre(motion), torso_pixels(kp), image_speed,
+                                       settings.contacts)
     found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed, hidden=hidden,
                             speed_3d=speed_3d, climb=velocity[..., 2], seen=seen, unsure=unsure)
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing
     return refine_contacts(found, sole_height if fitted else None, speed_3d if fitted else None,
-                           kp[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(kp) if pictured else None,
+                           given[:, _IMAGE_PROXIES] if pictured else None, torso_pixels(given) if pictured else None,
                            seen, image_speed if fitted else None, settings.contact_pass.at_rate(rate),
                            points if fitted else None)
 

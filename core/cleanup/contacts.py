@@ -273,8 +273,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
         if climb is not None:
             start &= climb > -settings.climb_off  # ... but not while it still falls (a landing's impact frame)
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
-    if unsure is not None:  # a landmark flipping between two places does not show a foot standing
-        start &= ~unsure
+        if unsure is not None:  # a landmark flipping between two places does not show a foot standing
+            start &= ~unsure  # ("always" goes by height alone, whatever the picture shows)
     if seen is not None:  # what the video does not show is the fit's invention
         start &= seen
         stop |= ~seen

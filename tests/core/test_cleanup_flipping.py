@@ -46,3 +46,35 @@ def test_a_planted_heel_whose_landmark_starts_flipping_stays_planted() -> None:
     assert contacts[:, 0].all()
     unsure = flipping(kp[:, PROXIES, :2], torso_pixels(kp), 30.0)
     assert unsure[30:40, 0].all() and not unsure[:, 1:].any()
+
+
+def test_the_detectors_one_frame_swaps_of_the_feet_labels_are_not_flips() -> None:
+    """MediaPipe gives the left foot's landmarks the right foot's places for one frame at a time (frames 20, 23,
+    26) while the left foot comes to a stand: read as given, each swap is a flip of all four landmarks, and the
+    stance would start six frames late; the cleanup reads the feet with those swaps undone (as its image speeds
+    do), where nothing flips."""
+    from core.cleanup import feet_swapped_back
+
+    kp = _keypoints()
+    kp[:, [29, 31], 0] -= 40.0
+    kp[:, [30, 32], 0] += 40.0
+    kp[:21, [29, 31], 0] += (np.arange(21) * 6.0 - 120.0)[:, None]  # the left foot moves 0.9 m/s, stands from 20
+    for t in (20, 23, 26):
+        kp[t, PROXIES] = kp[t, [30, 32, 29, 31]]
+    settings = CleanupSettings().contacts
+    assert flipping(kp[:, PROXIES, :2], torso_pixels(kp), 30.0, settings)[20:27].all()  # as given: unsure
+    repaired = feet_swapped_back(kp, 30.0)
+    assert not flipping(repaired[:, PROXIES, :2], torso_pixels(kp), 30.0, settings).any()
+    np.testing.assert_array_equal(np.delete(repaired, [20, 23, 26], axis=0), np.delete(kp, [20, 23, 26], axis=0))
+
+
+def test_foot_lock_always_plants_a_low_foot_whatever_its_landmark_does() -> None:
+    """"always" goes by height alone: a heel on the floor whose landmark flips 20 px a frame is planted there."""
+    kp = _keypoints()
+    kp[0:40, HEELS[0], 0] += 20.0 * (np.arange(40) % 2)
+    settings = CleanupSettings().contacts
+    unsure = flipping(kp[:, PROXIES, :2], torso_pixels(kp), 30.0, settings)
+    assert unsure[:40, 0].any()
+    contacts = detect_contacts(np.zeros((60, 4)), np.zeros((60, 4)), "always", settings,
+                               image_speed=image_speeds(kp, 30.0, settings.image_window), unsure=unsure)
+    assert contacts[:40, 0].all()
