@@ -15,7 +15,10 @@ near a threshold does not flicker). Then, in :func:`detect_contacts`' order:
   (MediaPipe's toe landmark glitches for frames on end while the heel is
   steady, and a foot whose heel is held while its toe swings turns about
   the heel);
-- unseen proxies start no contact and end theirs.
+- unseen proxies start no contact and end theirs;
+- a landmark flipping between two places (:func:`flipping`) starts none, and a foot hidden behind a
+  standing leg (:func:`behind_a_standing_leg`) keeps its contact until it rises (the picture's guess of it
+  and the fit's speed end none).
 
 Bridging gaps, carrying stances the picture still shows and dropping short
 contacts are the post-pass's (``contact_pass.refine_contacts``), after this.
@@ -47,9 +50,10 @@ class ContactSettings:
         speed_on, speed_off: horizontal speed (m/s) below which a contact
             starts / above which it ends (ignored in "always" mode).
         min_frames: a foot the video shows still for fewer frames than this
-            starts no contact there (the frame at a jump's top is not a stance).
+            starts no contact there (the frame at a jump's top is not a stance); frames at 30 fps,
+            as long in seconds at any rate by :meth:`at_rate`, as the cleanup applies it.
         speed_window: frames of the moving average applied to positions
-            before speeds are taken (video noise would read as speed).
+            before speeds are taken (video noise would read as speed); frames at 30 fps, as ``min_frames``.
         image_speed_on: the "on" threshold (m/s) for feet speeds measured in
             the video instead of the 3D fit (see ``cleanup.image_speeds``):
             the video shows a planted foot still, so its threshold is tighter;
@@ -87,8 +91,9 @@ class ContactSettings:
             top of a jump a foot in the air is slow in the picture too, but
             the fit has it going up, then down.
         flip_share: a landmark that goes and comes back by more than this share of the person's torso in
-            the picture (0.06 of about 0.5 m: 3 cm, ``contact_pass``'s ``still_share``) on two frames of
-            one ``image_window`` flips between two places (:func:`flipping`): unsure.
+            the picture (0.06 of about 0.5 m: 3 cm; the same share as ``contact_pass``'s ``still_share`` on
+            purpose: a move the post-pass calls still is no flip) on two frames of one ``image_window``
+            flips between two places (:func:`flipping`): unsure.
         behind_share: a foot's landmark this near the other leg's shank or foot in the picture, as a share of
             the torso (0.1 of about 0.5 m: 5 cm, half a shin's width), the fit having it farther from the
             camera, is hidden behind that leg (:func:`behind_a_standing_leg`).
@@ -315,7 +320,7 @@ def flipping(points: np.ndarray, torso_pixels: float, rate: float,
 
     A landmark flips on a frame where it arrived and leaves back to within half a step of where it came from,
     both steps longer than ``flip_share`` of the torso (at least 2 px). A foot cannot do that twice within a
-    third of a second (each flip is a reversal of about 1 m/s in 33 ms); the landmark model, torn between two
+    third of a second (at 30 fps each flip is a reversal of about 1 m/s in 33 ms); the landmark model, torn between two
     readings of one foot, does. (Counting any turn back by more than 120 degrees as a flip also caught the
     demo's real footage, noisier, on 19-30 frames a foot: its largest planted step 20.7 -> 25.9 mm.) The image speed (a median of central
     differences) cancels such a flip and reads it still: the held-out val_boxing_late's left heel, flipping
