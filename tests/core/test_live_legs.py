@@ -107,3 +107,21 @@ def test_someone_found_elsewhere_keeps_the_legs_mediapipe_gives_them() -> None:
         if not np.array_equal(one.body_2d[0], given):
             changed.append(i)
     assert changed == []
+
+
+def test_legs_together_in_the_picture_keep_the_labels_mediapipe_gives() -> None:
+    """Legs 10 px apart (the feet side by side, seen from the front): which is which says nothing, so the live
+    repair keeps MediaPipe's labels there, even where swapping them would move the legs less (``LEGS_TOGETHER``:
+    on the demo the last frame's labels carried a wrong swap on over frames 139-144)."""
+    truth = _walk()
+    for point in LEFT:
+        truth.body_2d[:, point, 0] = truth.body_2d[:, RIGHT[LEFT.index(point)], 0] - 10.0
+    assert _repaired(_swap_legs(truth, slice(20, 23)), CausalLegSwaps())[0] == []
+
+
+def test_a_body_not_upright_in_the_picture_keeps_the_labels_mediapipe_gives() -> None:
+    """The walker turned a quarter round in the picture (lying, or on his hands in a cartwheel): his legs' labels
+    are MediaPipe's, as offline (``core.landmarks.UPRIGHT_COSINE``), though upright the same swap is undone."""
+    lying = _walk()
+    lying.body_2d[..., :2] = lying.body_2d[..., [1, 0]]  # x <-> y: the trunk runs across the picture
+    assert _repaired(_swap_legs(lying, slice(20, 23)), CausalLegSwaps())[0] == []
