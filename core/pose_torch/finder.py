@@ -101,11 +101,13 @@ def roi_of_region(region: np.ndarray, w: int, h: int) -> np.ndarray:
     return np.array([region[0] / w, region[1] / h, region[2] / w, region[2] / h, region[3]])
 
 
-def beside(region: np.ndarray, sides, w: int, h: int) -> list[np.ndarray]:
-    """ROIs of ``region`` (4,) upright and moved ``sides`` times ``BESIDE`` of its side across (0: on it): where
-    someone hidden comes out from behind whoever hid them, whom a crop on their expected place reads instead (the
-    last term turns the region upright: someone coming out from behind a walker walks too)."""
-    return [roi_of_region(region + [side * BESIDE * region[2], 0.0, 0.0, -region[3]], w, h) for side in sides]
+def beside(region: np.ndarray, sides, w: int, h: int, shift: float = BESIDE, size: float = 1.0) -> list[np.ndarray]:
+    """ROIs of ``region`` (4,) upright and moved ``sides`` times ``shift`` of its side across (0: on it), ``size``
+    times its side: where someone hidden comes out from behind whoever hid them, whom a crop on their expected
+    place reads instead (the last term turns the region upright: someone coming out from behind a walker walks
+    too)."""
+    return [roi_of_region((region + [side * shift * region[2], 0.0, 0.0, -region[3]]) * [1.0, 1.0, size, 1.0], w, h)
+            for side in sides]
 
 
 def read_again(models, image: np.ndarray, rois: np.ndarray, min_presence: float, mirror_average: bool = False):

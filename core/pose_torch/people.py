@@ -226,13 +226,9 @@ class PeopleTracker:
         """(person, ROI (5,)) where someone unknown may stand beside each person tracked into frame ``row``
         (``UNKNOWN_CROPS``, ``UNKNOWN_SHIFT`` and ``UNKNOWN_SIDE`` of ``core.crowd.Track.expected``)."""
         h, w = image.shape[:2]
-        out = []
-        for k, person in enumerate(self.people):
-            if person.stream.roi is not None:
-                cx, cy, side, _ = self.crowd.tracks[k].expected(row)
-                out += [(k, finder.roi_of_region(np.array([cx + across * UNKNOWN_SHIFT * side, cy, UNKNOWN_SIDE * side,
-                                                           0.0]), w, h)) for across in UNKNOWN_CROPS]
-        return out
+        return [(k, roi) for k, person in enumerate(self.people) if person.stream.roi is not None
+                for roi in finder.beside(self.crowd.tracks[k].expected(row), UNKNOWN_CROPS, w, h, UNKNOWN_SHIFT,
+                                         UNKNOWN_SIDE)]
 
     def _confirmed(self, image: np.ndarray, readings: list[tuple[Candidate, int]], lms: np.ndarray,
                    worlds: np.ndarray, beside: dict[int, int]) -> list[tuple[Candidate, int]]:
