@@ -217,6 +217,29 @@ def swap_sides(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
 
 LEGS = {side: [BODY[f"{side}_{part}"] for part in ("knee", "ankle", "heel", "foot_index")] for side in ("left", "right")}
 """The landmarks of each lower leg, which MediaPipe labels the wrong way round together (:func:`leg_swaps`)."""
+LEG_SWAP_COST = 0.3
+"""What labelling a frame's legs the other way round from the detector costs :func:`leg_swaps`, in trunk lengths
+of leg motion (knees, ankles, heels, toes summed): a swap is undone where swapping the legs back moves them, over
+the take, this much less per swapped frame. On the bench clips' MediaPipe landmarks, scored against the rendered
+truth, 0.3 undid 44 of 51 swapped frames (the crossing clips, a spin kick, a boxer's feet) and swapped no
+frame of the walking and jumping clips; 0.1 wrongly swapped a spin kick's legs, 0.6 missed half the crossings."""
+
+UPRIGHT_COSINE = 0.7
+""":func:`leg_swaps` relabels the legs only of a body whose trunk points within 45 degrees (cosine) of up in the
+picture: the legs of a person flipping, rolling or getting up move too fast and too far for their motion to tell
+a swap (on the bench's acrobatics the swaps it found there moved the world knees and ankles 30-120 mm further
+from the truth)."""
+
+
+def upright_in_picture(keypoints: np.ndarray) -> np.ndarray:
+    """(...) bool: bodies (..., 33, >=2 px) whose trunk points within ``UPRIGHT_COSINE`` of up in the picture (False
+    where a hip or shoulder is NaN): the ones whose legs' labels the leg-swap repairs judge (:func:`leg_swaps`, and
+    live ``core.live.sides.CausalLegSwaps``)."""
+    trunk = trunk_vectors(keypoints)
+    with np.errstate(invalid="ignore"):
+        return -trunk[..., 1] > UPRIGHT_COSINE * np.linalg.norm(trunk, axis=-1)
+
+
 LEG_SWAP = np.arange(NUM_BODY)
 LEG_SWAP[LEGS["left"] + LEGS["right"]] = LEGS["right"] + LEGS["left"]
 """Body landmark order with the two lower legs' labels exchanged (:func:`swap_legs`)."""
@@ -230,18 +253,6 @@ def swap_legs(seq: PoseSequence, frames: np.ndarray) -> PoseSequence:
         seq.body_2d[frames] = seq.body_2d[frames][:, LEG_SWAP]
         seq.body_world[frames] = seq.body_world[frames][:, LEG_SWAP]
     return seq
-LEG_SWAP_COST = 0.3
-"""What labelling a frame's legs the other way round from the detector costs :func:`leg_swaps`, in trunk lengths
-of leg motion (knees, ankles, heels, toes summed): a swap is undone where swapping the legs back moves them, over
-the take, this much less per swapped frame. On the bench clips' MediaPipe landmarks, scored against the rendered
-truth, 0.3 undid 44 of 51 swapped frames (the crossing clips, a spin kick, a boxer's feet) and swapped no
-frame of the walking and jumping clips; 0.1 wrongly swapped a spin kick's legs, 0.6 missed half the crossings."""
-
-UPRIGHT_COSINE = 0.7
-""":func:`leg_swaps` relabels the legs only of a body whose trunk points within 45 degrees (cosine) of up in the
-picture: the legs of a person flipping, rolling or getting up move too fast and too far for their motion to tell
-a swap (on the bench's acrobatics the swaps it found there moved the world knees and ankles 30-120 mm further
-from the truth)."""
 
 
 def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
@@ -268,8 +279,7 @@ def leg_swaps(body_2d: np.ndarray, fps: float, cost: float = LEG_SWAP_COST,
     seen = seen_landmarks(kp[..., 2])
     uv = np.where(seen[..., None], kp[..., :2], np.nan)
     legs = np.stack([uv[:, LEGS["left"]], uv[:, LEGS["right"]]], 1) / scale  # (T, 2 legs, 4, 2) trunk lengths
-    with np.errstate(invalid="ignore"):
-        upright = -trunk_vectors(kp)[:, 1] > UPRIGHT_COSINE * trunk  # NaN: False
+    upright = upright_in_picture(kp)
     penalty = np.where(upright, cost, np.inf)  # a body not upright keeps its labels
     labellings = np.stack([legs, legs[:, ::-1]], 1)  # (T, 2 labellings: as given, swapped, 2, 4, 2)
     total = np.array([0.0, penalty[0]])

@@ -27,8 +27,8 @@ from collections import deque
 
 import numpy as np
 
-from ..landmarks import (BODY, LEG_SWAP_COST, LEGS, UPRIGHT_COSINE, FacingFlips, PoseSequence, facing_directions,
-                         seen_landmarks, swap_legs, swap_sides, trunk_vectors)
+from ..landmarks import (BODY, LEG_SWAP_COST, LEGS, FacingFlips, PoseSequence, facing_directions, seen_landmarks,
+                         swap_legs, swap_sides, trunk_vectors, upright_in_picture)
 
 
 class CausalSideSwaps:
@@ -152,9 +152,7 @@ class CausalLegSwaps:
             self.restart()
             return False
         kp = np.asarray(seq.body_2d[0], np.float64)
-        trunk_vector = trunk_vectors(kp)
-        trunk = float(np.linalg.norm(trunk_vector))
-        scale = self._scale(t, trunk)
+        scale = self._scale(t, float(np.linalg.norm(trunk_vectors(kp))))
         uv = np.where(seen_landmarks(kp[:, 2])[:, None], kp[:, :2], np.nan)
         legs = np.stack([uv[LEGS["left"]], uv[LEGS["right"]]])  # (2 legs, 4, 2) pixels
         if not (np.isfinite(scale) and scale >= 5 and np.isfinite(legs).all(-1).any()):
@@ -162,7 +160,7 @@ class CausalLegSwaps:
             return False
         labellings = np.stack([legs, legs[::-1]])  # as given, swapped
         moved = np.nansum(np.linalg.norm(labellings - self._last, axis=-1), axis=(1, 2)) / scale
-        upright = -trunk_vector[1] > UPRIGHT_COSINE * trunk  # NaN: False
+        upright = bool(upright_in_picture(kp))
         apart = np.nansum(np.linalg.norm(legs[0] - legs[1], axis=-1)) / scale
         swapped = bool(upright and apart >= self.together and moved[1] + self.cost < moved[0])
         if not swapped:
