@@ -258,9 +258,9 @@ def _contacts(motion: Motion, points: np.ndarray, heights: np.ndarray, rate: flo
     if image_speed is not None:
         feet = np.where(landmarks.seen_landmarks(kp[:, _IMAGE_PROXIES, 2])[..., None], kp[:, _IMAGE_PROXIES, :2],
                         np.nan)
-        unsure = flipping(feet, torso_pixels(kp), rate, settings.contacts)
-        hidden = behind_a_standing_leg(kp, points, camera_centre(motion), torso_pixels(kp), image_speed,
-                                       settings.contacts)
+        torso = torso_pixels(kp)
+        unsure = flipping(feet, torso, rate, settings.contacts)
+        hidden = behind_a_standing_leg(kp, points, camera_centre(motion), torso, image_speed, settings.contacts)
     found = detect_contacts(sole_height, speed, mode, settings.contacts, image_speed=image_speed, hidden=hidden,
                             speed_3d=speed_3d, climb=velocity[..., 2], seen=seen, unsure=unsure)
     fitted = mode == "auto"  # "always" goes by height alone: the fit's speeds bridge nothing

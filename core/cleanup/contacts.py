@@ -233,7 +233,7 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
     (``core.landmarks.seen_landmarks``; None: all): an unseen foot (cut off by the frame, hidden)
     starts no contact and ends the one it had, whatever the fit invented for it. ``unsure`` (T, P) bool
     (:func:`flipping`; None: nowhere): the picture shows neither motion nor stillness there, so no
-    contact starts on those frames and the picture's stillness holds none. ``hidden`` (T, P) bool
+    contact starts on those frames. ``hidden`` (T, P) bool
     (:func:`behind_a_standing_leg`; None: nowhere): the picture does not show those feet, so the motion it
     reads there is the landmark model's guess and ends no contact; nor does the fit's speed (below): only
     rising does (``climb_off``, ``lift``). A hidden foot low on the floor and slower than ``speed_on`` in
@@ -262,10 +262,6 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
             speed_on[moving] = settings.image_speed_on
             speed_off[moving] = image_speed_off(settings)
             still = still_feet(image_speed, climb, settings, sole_height < settings.height_on_still)
-            if unsure is not None:
-                still &= ~unsure
-        if climb is not None:
-            stop |= climb > settings.climb_off
         low = start.copy()  # on the floor (``height_on``)
         start |= still  # a foot still in the video starts a contact however high the fit floats it ...
         start &= speed < speed_on
@@ -273,9 +269,8 @@ def detect_contacts(sole_height: np.ndarray, speed: np.ndarray, mode: str = "aut
         if hidden is not None:  # a foot behind the other leg: what the picture shows of it is a guess
             start |= hidden & low & (fitted < settings.speed_on)
             stop &= ~hidden  # neither speed ends its contact (the fit's is noise); rising does (climb_off, lift)
-            if climb is not None:
-                stop |= climb > settings.climb_off
         if climb is not None:
+            stop |= climb > settings.climb_off
             start &= climb > -settings.climb_off  # ... but not while it still falls (a landing's impact frame)
         stop &= ~still  # ... and holds it while still, unless it rises (``lift``, ``climb_off``)
         if unsure is not None:  # a landmark flipping between two places does not show a foot standing
