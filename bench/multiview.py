@@ -470,6 +470,15 @@ def camera0_rig(extrinsics: np.ndarray, K: np.ndarray, sizes: np.ndarray):
     return CameraRig([f"cam{k}" for k in range(len(rel))], K, rel[:, :3, :3], rel[:, :3, 3], sizes, [0.0, -1.0, 0.0])
 
 
+def joint_offsets(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the truth's body axes (T, 3, 3), ``world_metrics.body_axes``; each joint's mean error (J, 3) in them) of
+    (T, J, 3) ``pred`` against ``truth``: the joints' constant offsets in the body frame, definitions and all."""
+    import world_metrics as wm
+
+    B = wm.body_axes(truth)
+    return B, np.einsum("tki,tji->tjk", B, pred - truth).mean(0)
+
+
 def without_joint_offsets(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """(T, J, 3) ``pred`` less each joint's mean error in the truth's body frame (``world_metrics.body_axes``:
     left, up, forward), turned back into the frame of both: what is left of a world error once each joint's
@@ -478,10 +487,7 @@ def without_joint_offsets(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     shift of the whole body stays an error even on a take whose body never turns (there a constant shift in the
     world is constant in the body frame too). Nothing is aligned: the body's place, drift, depth and every
     frame-to-frame error stay."""
-    import world_metrics as wm
-
-    B = wm.body_axes(truth)
-    offsets = np.einsum("tki,tji->tjk", B, pred - truth).mean(0)          # (J, 3) in the body frame
+    B, offsets = joint_offsets(pred, truth)
     offsets -= offsets.mean(0)
     return pred - np.einsum("tki,jk->tji", B, offsets)
 
@@ -501,11 +507,8 @@ def world_breakdown(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     - ``scale``: the size of the body against the truth's (least squares, each frame about its mean joint);
     - ``bones_<bone>_mm``: each bone's mean length (both sides) less the truth's.
     """
-    import world_metrics as wm
-
     pred, truth = np.asarray(pred, np.float64), np.asarray(truth, np.float64)
-    B = wm.body_axes(truth)
-    offsets = np.einsum("tki,tji->tjk", B, pred - truth).mean(0)                   # (12, 3) in the body frame
+    B, offsets = joint_offsets(pred, truth)                                           # (12, 3) in the body frame
     world = float(np.linalg.norm(pred - truth, axis=-1).mean())
     out: dict[str, float] = {}
     for name, joints in JOINT_GROUPS.items():
@@ -569,12 +572,14 @@ def score(path: Path, clip0: Clip, first: int, reference=None) -> dict[str, floa
     from core.motion import read_motion
 
     ok = take.valid
-    world = {} if reference is None else {f"world_mpjpe{name}_mm": world_mpjpe_mm(
-        read_motion(path).cameras, take.limbs[ok], cut["limb_cam"][ok], reference, joint, free)
-        for joint, free, name in ((True, False, ""), (False, False, "_orientalign"), (True, True, "_offset_free"))}
+    world = {}
     if reference is not None:
-        aligned = world_aligned(read_motion(path).cameras, take.limbs[ok], reference)
-        world.update({f"world_{k}": v for k, v in world_breakdown(aligned, cut["limb_cam"][ok]).items()})
+        cams, limbs, truth_limbs = read_motion(path).cameras, take.limbs[ok], cut["limb_cam"][ok]
+        world = {f"world_mpjpe{name}_mm": world_mpjpe_mm(cams, limbs, truth_limbs, reference, joint, free)
+                 for joint, free, name in ((True, False, ""), (False, False, "_orientalign"),
+                                           (True, True, "_offset_free"))}
+        aligned = world_aligned(cams, limbs, reference)
+        world.update({f"world_{k}": v for k, v in world_breakdown(aligned, truth_limbs).items()})
     return {**acc.all_metrics(take.limbs, cut["limb_cam"], take.limbs_2d, cut["limb_2d"], take.valid),
             **acc.world_figures(take.limbs, take.valid, cut["limb_cam"], acc.truth_world(view, T - first), take),
             **world}
