@@ -551,9 +551,10 @@ def default_fov_figures(views, truth, key: str) -> dict[str, float]:
         rig = calibrate_from_person(views, Ks, refine_focal=refine)
         centre, orient, _ = rig_errors(rig, truth, True)
         focal = 100.0 * (rig.K[:, 0, 0] / truth.K[:, 0, 0] - 1.0)
-        out.update({f"{key}{name}_cam{k}_{what}": round(float(value[k]), 2 if what == "centre_cm" else 1)
+        out.update({f"{key}{name}_cam{k}_{what}": round(float(value[k]), digits)
                     for k in range(truth.num_cameras)
-                    for what, value in (("centre_cm", 100 * centre), ("orient_deg", orient), ("focal_pct", focal))})
+                    for what, value, digits in (("centre_cm", 100 * centre, 2), ("orient_deg", orient, 3),
+                                                ("focal_pct", focal, 1))})
         out.update({f"{key}{name}_centre_cm": round(100 * float(centre.max()), 2),
                     f"{key}{name}_orient_deg": round(float(orient.max()), 3),
                     f"{key}{name}_focal_error_max_pct": round(float(np.abs(focal).max()), 1)})
