@@ -36,7 +36,9 @@ Figures (baselines measured in the same run):
   about their own x axes (signed mean, largest), ``_lift_mm`` the keypoints'
   mean offset along the true up (a shared pitch lifts the person) and
   ``_up_deg`` the calibrated up's error (``shared_tilt``);
-  ``calib_<C>cam_seconds`` its time (target
+  ``calib_<C>cam_cam<k>_*`` each camera's share (``camera_breakdown``: its centre and orientation errors,
+  the centre's along the true up, its pitch, roll and yaw, its focal length's error, its keypoints'
+  reprojection against the true rig's); ``calib_<C>cam_seconds`` its time (target
   20 s for 4 cameras x 300 frames: the time is also scaled to 300 frames;
   ``_cpu_seconds`` the process's CPU time, which a loaded machine inflates less);
   ``calib_<C>cam_defaultfov_*`` / ``_defaultfov_refined_*`` the same with the
@@ -51,7 +53,10 @@ Figures (baselines measured in the same run):
 - ``calib_subset_<ids>_centre_cm`` / ``_orient_deg``: the same calibration (true offsets and intrinsics;
   ``calib_subset_sound_*`` / ``calib_subsets_sound_*`` at the sound's offsets) on every other rig the take
   holds (``SUBSETS``: the four pairs of neighbouring phones, 90 degrees apart, the four triples and all four;
-  each on its first camera's clock), the worst camera after the joint similarity;
+  each on its first camera's clock), the worst camera after the joint similarity, and each camera's
+  (``calib_subset_<ids>_cam<k>_*``, k the take's camera); a rig of three or four judged pair by pair
+  (``calib_subset_<ids>_pair<ab>_*``, ``_pairs_mean_*``: each neighbouring pair in it alone, after its own
+  similarity, like for like with ``calib_subsets_pairs_mean_*``, the four pairs calibrated alone);
   ``calib_subsets_mean_*`` / ``_worst_*`` over them. A change to the calibration is judged by these, not by
   cameras 0-1 and all four alone: on the take a weighting that helps those two rigs often costs the others as
   much.
@@ -252,10 +257,42 @@ SUBSETS = ((0, 1), (1, 2), (2, 3), (0, 3), (0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 
 """The take's rigs ``subset_figures`` calibrates: neighbouring phones (90 degrees apart), every triple, all four."""
 
 
+def sub_rig(rig, cameras):
+    """The rig of ``cameras`` (indices into ``rig``) alone, in the same world."""
+    from core.multiview.rig import CameraRig
+
+    pick = list(cameras)
+    return CameraRig([rig.names[c] for c in pick], rig.K[pick], rig.R[pick], rig.t[pick], rig.image_sizes[pick],
+                     rig.world_up)
+
+
+PAIRS = tuple(s for s in SUBSETS if len(s) == 2)
+"""The take's neighbouring pairs (90 degrees apart): ``pair_figures`` judges a larger rig's cameras by them."""
+
+
+def pair_figures(estimate, reference, cameras) -> dict[str, tuple[float, float]]:
+    """{``ab``: (centre cm, orientation degrees)}: a calibration of ``cameras`` (the take's numbering) judged
+    as each neighbouring pair of ``PAIRS`` in it would be on its own: those two cameras alone, the worst after
+    their own joint similarity (``compare.rig_errors``). Like for like with the pair calibrated alone: judged
+    whole, a larger rig's figure grows with the cameras a single similarity must lay together (a pair's seven
+    degrees of freedom absorb much of its two cameras' error), however good each camera is."""
+    from core.multiview.compare import rig_errors
+
+    out = {}
+    for pair in PAIRS:
+        if set(pair) <= set(cameras):
+            where = [list(cameras).index(c) for c in pair]
+            centre, orient, _ = rig_errors(sub_rig(estimate, where), sub_rig(reference, where), True)
+            out["".join(map(str, pair))] = (round(100 * float(centre.max()), 2), round(float(orient.max()), 3))
+    return out
+
+
 def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = "") -> dict[str, float]:
     """``calibrate_from_person`` (true offsets, true intrinsics) on every rig of ``SUBSETS``, each on its first
     camera's clock: the worst camera's centre (cm) and orientation (degrees) error after the joint similarity,
-    per rig and their mean and worst over the rigs. ``offsets`` (C,) seconds: the views synced so instead of at
+    per rig and their mean and worst over the rigs; each camera's (``_cam<k>_*``); a rig of three or four
+    judged pair by pair (``pair_figures``: ``_pair<ab>_*``, ``_pairs_mean_*``) beside the pairs calibrated
+    alone (``calib_subsets_pairs_mean_*``). ``offsets`` (C,) seconds: the views synced so instead of at
     the true offsets, keys ``calib_subset_<source>_*`` / ``calib_subsets_<source>_*``."""
     from core.multiview import sync
     from core.multiview.calibrate import calibrate_from_person
@@ -274,12 +311,25 @@ def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = 
         pick = list(subset)
         truth = CameraRig([full.names[c] for c in pick], full.K[pick], full.R[pick], full.t[pick],
                           full.image_sizes[pick], full.world_up)
-        centre, orient, _ = rig_errors(calibrate_from_person(views, list(truth.K)), truth, True)
+        estimate = calibrate_from_person(views, list(truth.K))
+        centre, orient, _ = rig_errors(estimate, truth, True)
         key = f"calib_subset_{tag}" + "".join(map(str, subset))
+        if len(subset) > 2:
+            pairs = pair_figures(estimate, truth, subset)
+            for name, (centre_p, orient_p) in pairs.items():
+                out[f"{key}_pair{name}_centre_cm"], out[f"{key}_pair{name}_orient_deg"] = centre_p, orient_p
+            out[f"{key}_pairs_mean_centre_cm"] = round(float(np.mean([v[0] for v in pairs.values()])), 2)
+            out[f"{key}_pairs_mean_orient_deg"] = round(float(np.mean([v[1] for v in pairs.values()])), 3)
         out[f"{key}_centre_cm"] = round(100 * float(centre.max()), 2)
         out[f"{key}_orient_deg"] = round(float(orient.max()), 3)
+        for c, centre_c, orient_c in zip(subset, centre, orient):  # each camera's own (the take's numbering)
+            out[f"{key}_cam{c}_centre_cm"] = round(100 * float(centre_c), 2)
+            out[f"{key}_cam{c}_orient_deg"] = round(float(orient_c), 3)
         rows.append((out[f"{key}_centre_cm"], out[f"{key}_orient_deg"]))
     table = np.array(rows)
+    alone = np.array([row for s, row in zip(SUBSETS, rows) if len(s) == 2])
+    out.update({f"calib_subsets_{tag}pairs_mean_centre_cm": round(float(alone[:, 0].mean()), 2),
+                f"calib_subsets_{tag}pairs_mean_orient_deg": round(float(alone[:, 1].mean()), 3)})
     out.update({f"calib_subsets_{tag}mean_centre_cm": round(float(table[:, 0].mean()), 2),
                 f"calib_subsets_{tag}mean_orient_deg": round(float(table[:, 1].mean()), 3),
                 f"calib_subsets_{tag}worst_centre_cm": round(float(table[:, 0].max()), 2),
@@ -289,6 +339,15 @@ def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = 
           + ", ".join(f"{''.join(map(str, s))} {c:.1f} / {o:.2f}" for s, (c, o) in zip(SUBSETS, rows))
           + f"; mean {out[f'calib_subsets_{tag}mean_centre_cm']:.2f} / "
           f"{out[f'calib_subsets_{tag}mean_orient_deg']:.2f}")
+    whole = "".join(map(str, SUBSETS[-1]))
+    print(f"    judged pair by pair (each pair alone after its own similarity): all four "
+          + ", ".join(f"{p} {out[f'calib_subset_{tag}{whole}_pair{p}_centre_cm']:.1f} / "
+                      f"{out[f'calib_subset_{tag}{whole}_pair{p}_orient_deg']:.2f}"
+                      for p in ("".join(map(str, q)) for q in PAIRS))
+          + f" (mean {out[f'calib_subset_{tag}{whole}_pairs_mean_centre_cm']:.2f} / "
+          f"{out[f'calib_subset_{tag}{whole}_pairs_mean_orient_deg']:.2f}); the pairs calibrated alone "
+          f"mean {out[f'calib_subsets_{tag}pairs_mean_centre_cm']:.2f} / "
+          f"{out[f'calib_subsets_{tag}pairs_mean_orient_deg']:.2f}")
     return out
 
 
@@ -342,6 +401,43 @@ def shared_tilt(views, estimate, reference) -> dict[str, float]:
             "lift_mm": round(1000.0 * lift, 1), "up_deg": round(float(np.degrees(np.arccos(cos))), 2)}
 
 
+def camera_breakdown(views, estimate, reference) -> dict[str, float]:
+    """Each camera's share of a calibration's error, after the joint similarity (``compare.rig_similarity``):
+    ``cam<k>_centre_cm`` and ``_orient_deg`` (what ``rig_errors`` gives per camera), ``_up_cm`` its centre's
+    error along the true up, ``_pitch_deg`` / ``_roll_deg`` its turn about its own x (sideways) and z (viewing)
+    axes and ``_yaw_deg`` about the true up (signed), ``_focal_pct`` its focal length against the truth's (%,
+    signed; 0 when the lens is given), ``_reprojection_px`` / ``_reprojection_true_px`` the median pixel
+    error of its keypoints triangulated by the calibration / by the true rig and projected back
+    (``compare.reprojection_errors``): a camera the keypoints fit better than the true one is pulled by their
+    errors, not by a lack of them."""
+    from core.multiview.compare import reprojection_errors, rig_errors, rig_similarity
+    from core.multiview.triangulate import view_keypoints
+    from core.rotations import matrix_to_axis_angle
+
+    centre, orient, _ = rig_errors(estimate, reference, True)
+    scale, Q, d = rig_similarity(estimate, reference)
+    up = reference.world_up / np.linalg.norm(reference.world_up)
+    shift = scale * estimate.centres() @ Q.T + d - reference.centres()
+    turn = np.degrees(matrix_to_axis_angle(np.einsum("cij,kj->cik", estimate.R, Q)
+                                           @ np.transpose(reference.R, (0, 2, 1))))  # about each camera's axes
+    yaw = np.einsum("cji,cj->ci", reference.R, turn) @ up
+    uv, conf = view_keypoints(views)
+    mine, true = reprojection_errors(estimate, uv, conf), reprojection_errors(reference, uv, conf)
+    focal = 100.0 * (estimate.K[:, 0, 0] / reference.K[:, 0, 0] - 1.0)
+    out: dict[str, float] = {}
+    for k in range(reference.num_cameras):
+        out.update({f"cam{k}_centre_cm": round(100 * float(centre[k]), 2), f"cam{k}_orient_deg": round(float(orient[k]), 3),
+                    f"cam{k}_up_cm": round(100 * float(shift[k] @ up), 2),
+                    f"cam{k}_pitch_deg": round(float(turn[k, 0]), 3), f"cam{k}_roll_deg": round(float(turn[k, 2]), 3),
+                    f"cam{k}_yaw_deg": round(float(yaw[k]), 3), f"cam{k}_focal_pct": round(float(focal[k]), 1),
+                    f"cam{k}_reprojection_px": round(float(mine[k]), 2),
+                    f"cam{k}_reprojection_true_px": round(float(true[k]), 2)})
+        print(f"    camera {k}: centre {100 * centre[k]:.1f} cm ({100 * shift[k] @ up:+.1f} along up), orientation "
+              f"{orient[k]:.2f} deg (pitch {turn[k, 0]:+.2f}, roll {turn[k, 2]:+.2f}, yaw {yaw[k]:+.2f}), focal "
+              f"{focal[k]:+.1f}%, keypoints reprojected {mine[k]:.1f} px (true rig {true[k]:.1f})")
+    return out
+
+
 def calibration_figures(clip, seqs, cameras: int, motion_offsets: np.ndarray | None = None,
                         sound_offsets: np.ndarray | None = None) -> dict[str, float]:
     from core.multiview.calibrate import calibrate_from_person
@@ -365,6 +461,7 @@ def calibration_figures(clip, seqs, cameras: int, motion_offsets: np.ndarray | N
               f"{'centres and orientations' if joint else 'orientations alone'}: centres {np.round(100 * centre, 1)} "
               f"cm, orientations {np.round(orient, 2)} deg; keypoints {out[f'{key}{name}_points_mm']:.0f} mm "
               "from the true rig's")
+    out.update({f"{key}_{name}": value for name, value in camera_breakdown(views, rig, sub).items()})
     tilt = shared_tilt(views, rig, sub)
     out.update({f"{key}_{name}": value for name, value in tilt.items()})
     print(f"  cameras' pitch about their own x axes mean {tilt['pitch_mean_deg']:+.2f} deg (largest "
@@ -442,7 +539,8 @@ def default_fov_figures(views, truth, key: str) -> dict[str, float]:
     default (``core.video.default_intrinsics``, 60 degrees across the width: on the take's portrait phone 23%
     short of its true focal length, on the widest 21% long), the focal lengths kept (``_defaultfov``, as
     ``capture-multi`` calibrates) or refined in the adjustment (``_defaultfov_refined``): the largest camera
-    error after the joint similarity and each camera's focal length error (signed, %)."""
+    error after the joint similarity and each camera's focal length error (signed, %); per camera
+    ``_cam<k>_centre_cm`` / ``_orient_deg`` / ``_focal_pct``."""
     from core.multiview.calibrate import calibrate_from_person
     from core.multiview.compare import rig_errors
     from core.video import default_intrinsics
@@ -453,6 +551,10 @@ def default_fov_figures(views, truth, key: str) -> dict[str, float]:
         rig = calibrate_from_person(views, Ks, refine_focal=refine)
         centre, orient, _ = rig_errors(rig, truth, True)
         focal = 100.0 * (rig.K[:, 0, 0] / truth.K[:, 0, 0] - 1.0)
+        out.update({f"{key}{name}_cam{k}_{what}": round(float(value[k]), digits)
+                    for k in range(truth.num_cameras)
+                    for what, value, digits in (("centre_cm", 100 * centre, 2), ("orient_deg", orient, 3),
+                                                ("focal_pct", focal, 1))})
         out.update({f"{key}{name}_centre_cm": round(100 * float(centre.max()), 2),
                     f"{key}{name}_orient_deg": round(float(orient.max()), 3),
                     f"{key}{name}_focal_error_max_pct": round(float(np.abs(focal).max()), 1)})
