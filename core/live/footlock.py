@@ -34,7 +34,8 @@ import numpy as np
 
 from ..body.mannequin import forward_kinematics
 from ..cleanup import torso_pixels
-from ..cleanup.contacts import ContactSettings
+from ..cleanup.contact_pass import TORSO_METRES
+from ..cleanup.contacts import ContactSettings, image_speed_off
 from ..cleanup.floor import PROXY_INDEX
 from ..cleanup.root import IMAGE_FEET
 from ..landmarks import seen_landmarks
@@ -49,14 +50,20 @@ LEG_JOINTS = max(PROXY_INDEX) + 1
 """Forward kinematics of the first joints reaches both feet (parents come first)."""
 
 
-START_METRES = 0.015
-"""A foot starts standing when the median of its heel's and toe's last ``SPAN`` image positions lies within this
-(metres at the person's size: the torso's length in pixels taken as 0.5 m) of the median of the ``SPAN`` before."""
+START_SPEED = ContactSettings().image_speed_still
+"""m/s at the person's size (the torso's length in pixels taken as 0.5 m): a foot starts standing when the median of
+its heel's and toe's image velocities over the last :data:`WINDOW` frames is slower than this (the offline contacts'
+``image_speed_still``, on the median of a centred window there)."""
+GO_SPEED = image_speed_off()
+"""m/s: ... and stops standing when either is faster than this (the offline contacts' ``image_speed`` off) ..."""
 END_METRES = 0.08
-"""... and stops when it no longer is, or the median of its last ``SPAN`` positions leaves the place it stood at
-(the mean over the stance) by more than this."""
+"""... or the median of its last ``SPAN`` positions leaves the place it stood at (the mean over the stance) by
+more than this."""
+WINDOW = 7
+"""Frames of image velocities whose median is a foot's speed (the offline ``ContactSettings.image_window``): a
+landmark's glitch of fewer than half of them does not show."""
 SPAN = 3
-"""Frames of each median: a landmark's glitch of one frame does not show."""
+"""Frames of the median position a standing foot is compared with its place by."""
 
 
 class StillFeet:
@@ -64,46 +71,56 @@ class StillFeet:
     planted foot still, ``core.cleanup.image_speeds``) on the frames so far.
 
     The fit's 3D speeds cannot tell: live, the root's depth moves 3-15 cm a frame on the demo's man standing on
-    his box (6.4 m away), and frame-to-frame landmark speeds are MediaPipe's 2-5 px jitter on a 35 px torso. So a
-    foot's heel and toe are compared over a few frames (medians of :data:`SPAN`): a stance starts where they
-    stayed within :data:`START_METRES`, lasts while they stay so and within :data:`END_METRES` of where it
-    stood (their running mean over the stance), and needs the sole within ``height`` of the floor (``ContactSettings.height_on_still``:
-    the fit's soles swing 10-20 cm with its depth).
+    his box (6.4 m away), and frame-to-frame landmark speeds are MediaPipe's 2-5 px jitter on a 35 px torso. So,
+    as offline, a foot's speed is the median of its heel's and toe's image velocities over :data:`WINDOW` frames
+    (the last ones here, not a centred window), in metres a second at the person's size: a stance starts below
+    :data:`START_SPEED`, lasts while they stay below :data:`GO_SPEED` and within :data:`END_METRES` of where it
+    stood (their running mean over the stance), and needs the sole within ``height`` of the floor
+    (``ContactSettings.height_on_still``: the fit's soles swing 10-20 cm with its depth).
     """
 
-    def __init__(self, height: float = ContactSettings().height_on_still) -> None:
+    def __init__(self, height: float = ContactSettings().height_on_still, fps: float = 30.0) -> None:
         self.height = height
-        self._uv: deque[np.ndarray] = deque(maxlen=2 * SPAN)  # (4, 2) pixels, NaN unseen
+        self.fps = fps  # the frames' rate when no times are given
+        self._uv: deque[tuple[float, np.ndarray]] = deque(maxlen=WINDOW + 1)  # (t, (4, 2) pixels, NaN unseen)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 2) where it stands, pixels
         self._count = [0, 0]
+        self._frames = 0
 
     def reset(self) -> None:
         self._uv.clear()
         self._place, self._count = [None, None], [0, 0]
 
-    def __call__(self, keypoints: np.ndarray, sole_heights: np.ndarray) -> tuple[bool, bool]:
+    def __call__(self, keypoints: np.ndarray, sole_heights: np.ndarray, t: float | None = None) -> tuple[bool, bool]:
         """(left, right) standing, after the frame's ``keypoints`` (33, 3) MediaPipe body landmarks, pixels and
-        visibility; ``sole_heights`` (4,) the proxies' soles above the floor, metres."""
+        visibility; ``sole_heights`` (4,) the proxies' soles above the floor, metres; ``t`` its time, seconds
+        (None: ``fps`` frames a second)."""
         kp = np.asarray(keypoints, np.float64)
-        self._uv.append(np.where(seen_landmarks(kp[IMAGE_FEET, 2])[:, None], kp[IMAGE_FEET, :2], np.nan))
+        t = self._frames / self.fps if t is None else float(t)
+        self._frames += 1
+        self._uv.append((t, np.where(seen_landmarks(kp[IMAGE_FEET, 2])[:, None], kp[IMAGE_FEET, :2], np.nan)))
         torso = torso_pixels(kp[None])
         low = np.asarray(sole_heights) < self.height
-        if len(self._uv) < 2 * SPAN or not np.isfinite(torso) or torso < 5:
+        if len(self._uv) < WINDOW + 1 or not np.isfinite(torso) or torso < 5:
             return False, False
-        scale = 0.5 / torso  # metres a pixel
-        with warnings.catch_warnings():  # a point unseen on every frame of a span: NaN, not standing
+        scale = TORSO_METRES / torso  # metres a pixel
+        times = np.array([w[0] for w in self._uv])
+        uv = np.stack([w[1] for w in self._uv])
+        with warnings.catch_warnings():  # a point unseen on every frame: NaN, not standing
             warnings.simplefilter("ignore", RuntimeWarning)
-            now = np.nanmedian(np.stack(list(self._uv)[SPAN:]), axis=0)
-            before = np.nanmedian(np.stack(list(self._uv)[:SPAN]), axis=0)
+            velocity = np.diff(uv, axis=0) / np.maximum(np.diff(times), 1e-6)[:, None, None]
+            speed = np.linalg.norm(np.nanmedian(velocity, axis=0), axis=-1) * scale  # (4,) m/s
+            now = np.nanmedian(uv[-SPAN:], axis=0)
         out = []
         for foot in range(2):
             points = slice(2 * foot, 2 * foot + 2)
             place = self._place[foot]
-            still = bool(np.all(np.linalg.norm(now[points] - before[points], axis=-1) * scale < START_METRES))
-            if place is not None:  # still now, and still near where it stood
-                still = still and bool(np.all(np.linalg.norm(now[points] - place, axis=-1) * scale < END_METRES))
-            standing = still
-            standing = standing and bool(low[points].all())
+            if place is None:
+                still = bool(np.all(speed[points] < START_SPEED))
+            else:  # still slow, and still near where it stood
+                still = (bool(np.all(speed[points] < GO_SPEED))
+                         and bool(np.all(np.linalg.norm(now[points] - place, axis=-1) * scale < END_METRES)))
+            standing = still and bool(low[points].all())
             if standing:
                 n = self._count[foot]
                 self._place[foot] = now[points] if place is None else (place * n + now[points]) / (n + 1)

@@ -10,7 +10,7 @@ from core.body.mannequin import forward_kinematics, rest_joints
 from core.cleanup.floor import PROXY_INDEX
 from core.cleanup.root import IMAGE_FEET
 from core.landmarks import BODY, NUM_BODY
-from core.live.footlock import END_METRES, PLACE_STEP, RELEASE_STEP, SPAN, CausalFootLock, StillFeet
+from core.live.footlock import END_METRES, PLACE_STEP, RELEASE_STEP, SPAN, WINDOW, CausalFootLock, StillFeet
 from tests.testdata.live_frames import letterboxed_frames
 
 UP = np.array([0.0, -1.0, 0.0])  # a level camera: up is the image's -y
@@ -52,12 +52,12 @@ def test_standing_feet_stay_put_while_the_fitted_root_jumps_in_depth_and_the_roo
     assert steps[-1] == 0.0
 
 
-def landmarks(feet: np.ndarray, vis: float = 0.9) -> np.ndarray:
-    """(33, 3) body landmarks of a standing person 80 px of torso tall, heels and toes at ``feet`` (4, 2) px."""
+def landmarks(feet: np.ndarray, vis: float = 0.9, torso: float = 80.0) -> np.ndarray:
+    """(33, 3) body landmarks of a standing person ``torso`` px of torso tall, heels and toes at ``feet`` (4, 2) px."""
     kp = np.zeros((NUM_BODY, 3))
     kp[:, 2] = vis
     for side, x in (("left", 330.0), ("right", 310.0)):
-        kp[BODY[f"{side}_shoulder"], :2] = (x, 120.0)
+        kp[BODY[f"{side}_shoulder"], :2] = (x, 200.0 - torso)
         kp[BODY[f"{side}_hip"], :2] = (x, 200.0)
     kp[IMAGE_FEET, :2] = feet
     return kp
@@ -74,16 +74,15 @@ def test_a_foot_stands_when_the_picture_shows_it_still_and_not_while_it_moves_or
         walk = feet + jitter + np.array([[6.0 * k, 0.0]] * 2 + [[0.0, 0.0]] * 2)  # the left foot walks 6 px a frame
         got.append((still(landmarks(feet + jitter), low), moving(landmarks(walk), low),
                     high(landmarks(feet + jitter), up)))
-    assert got[2 * SPAN - 2] == ((False, False), (False, False), (False, False))  # no history yet
-    assert all(s == (True, True) for s, _, _ in got[2 * SPAN:])
-    assert all(m == (False, True) for _, m, _ in got[2 * SPAN:])
+    assert got[WINDOW - 1] == ((False, False), (False, False), (False, False))  # no history yet
+    assert all(s == (True, True) for s, _, _ in got[WINDOW:])
+    assert all(m == (False, True) for _, m, _ in got[WINDOW:])
     assert all(h == (False, False) for _, _, h in got)
     # a foot that steps away from where it stood stops standing
     torso = 80.0
     away = feet + np.array([[END_METRES * 2 * torso / 0.5, 0.0]] * 2 + [[0.0, 0.0]] * 2)
-    for _ in range(SPAN):
-        last = still(landmarks(away), low)
-    assert last == (False, True)
+    after = [still(landmarks(away), low) for _ in range(SPAN)]
+    assert (False, True) in after  # the stance at the old place ended (a new one may start where it stands now)
 
 
 def test_a_one_frame_glitch_of_a_foot_point_does_not_end_its_stance() -> None:
@@ -97,7 +96,29 @@ def test_a_one_frame_glitch_of_a_foot_point_does_not_end_its_stance() -> None:
         if k == 10:
             kp[IMAGE_FEET[0], 2] = 0.05
         got.append(still(kp, np.zeros(4)))
-    assert all(g == (True, True) for g in got[2 * SPAN:])
+    assert all(g == (True, True) for g in got[WINDOW:])
+
+
+def test_a_far_persons_standing_feet_stand_through_the_landmarks_jitter() -> None:
+    """The demo's man on his box, 6.4 m away: a 35 px torso (1.4 cm a pixel) and MediaPipe's landmarks wobbling
+    1-2 px a frame on his still feet. The feet stand on most frames, as the offline contacts' cue (the median of the
+    image velocities) reads them; compared as positions 1.5 cm apart (about a pixel) they stood on 8-28% of the
+    frames (four seeds; on the demo live found standing feet on 14 and 10 of 200 frames, the offline take's contacts
+    on 99 and 125), while a foot walking 1 px a frame (0.4 m/s at his size) still does not stand."""
+    rng = np.random.default_rng(5)
+    feet = np.array([[330.0, 300.0], [333.0, 301.0], [310.0, 300.0], [307.0, 301.0]])
+    still, walking = StillFeet(), StillFeet()
+    stood, walked = [], []
+    jitter = np.zeros((4, 2))
+    for k in range(40):
+        jitter = 0.9 * jitter + np.sqrt(1 - 0.9**2) * rng.normal(0, 1.5, (4, 2))  # MediaPipe's wobble: 1.5 px, slow
+        stood.append(still(landmarks(feet + jitter, torso=35.0), np.zeros(4)))
+        walk = feet + jitter + np.array([[1.0 * k, 0.0]] * 2 + [[0.0, 0.0]] * 2)
+        walked.append(walking(landmarks(walk, torso=35.0), np.zeros(4)))
+    left = [s[0] for s in stood[WINDOW:]]
+    right = [s[1] for s in stood[WINDOW:]]
+    assert np.mean(left) > 0.8 and np.mean(right) > 0.8
+    assert not any(w[0] for w in walked)
 
 
 def test_a_lost_frame_holds_the_pose_as_sent_and_the_feet_shift_fades_after_it() -> None:
