@@ -37,6 +37,7 @@ from ..cleanup import torso_pixels
 from ..cleanup.contact_pass import TORSO_METRES
 from ..cleanup.contacts import ContactSettings, image_speed_off
 from ..cleanup.floor import PROXY_INDEX
+from ..cleanup.footlock import ACROSS_RAY_LIMIT, ACROSS_RAY_PIXELS
 from ..cleanup.root import IMAGE_FEET
 from ..landmarks import seen_landmarks
 
@@ -46,6 +47,11 @@ the stream's root goes back to the fit's, which the picture holds, without a jum
 PLACE_STEP = 0.005
 """Metres: the most a held place moves in a frame towards the fit's foot (the fit's feet, with the root's depth,
 move 3-15 cm a frame on the demo's man standing still)."""
+LEG_JUMP = 0.1
+"""Metres: a standing foot the fit moves farther than this along the floor from its pelvis in one frame is held
+from where it is now: the fit's leg jumped (MediaPipe's depth of one leg flips while the picture shows the foot
+still), which the root must not carry (held, it carried the body of the rendered walks 25-50 cm off in depth).
+The root's own jitter (3-15 cm a frame in depth on the demo's man) moves the pelvis and feet together and is held."""
 LEG_JOINTS = max(PROXY_INDEX) + 1
 """Forward kinematics of the first joints reaches both feet (parents come first)."""
 
@@ -55,7 +61,9 @@ START_SPEED = ContactSettings().image_speed_still
 its heel's and toe's image velocities over the last :data:`WINDOW` frames is slower than this (the offline contacts'
 ``image_speed_still``, on the median of a centred window there)."""
 GO_SPEED = image_speed_off()
-"""m/s: ... and stops standing when either is faster than this (the offline contacts' ``image_speed`` off) ..."""
+"""m/s: ... and stops standing when either is faster than this (the offline contacts' ``image_speed`` off) over the
+last :data:`SPAN` frames' velocities (the window's median lags a take-off by 3-4 frames, over which the held root
+carried a jumper's body 10 cm a frame: on a rendered CMU jump its pelvis went 160 -> 281 mm off in depth) ..."""
 END_METRES = 0.08
 """... or the median of its last ``SPAN`` positions leaves the place it stood at (the mean over the stance) by
 more than this."""
@@ -63,7 +71,7 @@ WINDOW = 7
 """Frames of image velocities whose median is a foot's speed (the offline ``ContactSettings.image_window``): a
 landmark's glitch of fewer than half of them does not show."""
 SPAN = 3
-"""Frames of the median position a standing foot is compared with its place by."""
+"""Frames of the median position a standing foot is compared with its place by, and of the velocities it stops on."""
 
 
 class StillFeet:
@@ -110,6 +118,7 @@ class StillFeet:
             warnings.simplefilter("ignore", RuntimeWarning)
             velocity = np.diff(uv, axis=0) / np.maximum(np.diff(times), 1e-6)[:, None, None]
             speed = np.linalg.norm(np.nanmedian(velocity, axis=0), axis=-1) * scale  # (4,) m/s
+            recent = np.linalg.norm(np.nanmedian(velocity[-SPAN:], axis=0), axis=-1) * scale  # quick to let go
             now = np.nanmedian(uv[-SPAN:], axis=0)
         out = []
         for foot in range(2):
@@ -118,7 +127,7 @@ class StillFeet:
             if place is None:
                 still = bool(np.all(speed[points] < START_SPEED))
             else:  # still slow, and still near where it stood
-                still = (bool(np.all(speed[points] < GO_SPEED))
+                still = (bool(np.all(np.nan_to_num(recent[points], nan=np.inf) < GO_SPEED))
                          and bool(np.all(np.linalg.norm(now[points] - place, axis=-1) * scale < END_METRES)))
             standing = still and bool(low[points].all())
             if standing:
@@ -131,22 +140,45 @@ class StillFeet:
         return out[0], out[1]
 
 
+def across_limited(shift: np.ndarray, pelvis: np.ndarray, up: np.ndarray, focal: float | None) -> np.ndarray:
+    """(3,) the root's ``shift`` (along the floor, camera frame) with its part across the camera's line of sight
+    to the ``pelvis`` (3,) held to ``ACROSS_RAY_LIMIT`` and, with the ``focal`` length (pixels), to
+    ``ACROSS_RAY_PIXELS`` at the pelvis's distance (``core.cleanup.footlock.along_ray``'s rule, one frame)."""
+    ray = pelvis - np.dot(pelvis, up) * up
+    norm = float(np.linalg.norm(ray))
+    if norm < 1e-6:
+        return shift
+    ray /= norm
+    along = np.dot(shift, ray) * ray
+    across = shift - along
+    limit = ACROSS_RAY_LIMIT
+    if focal is not None:
+        limit = min(limit, ACROSS_RAY_PIXELS * float(np.linalg.norm(pelvis)) / focal)
+    size = float(np.linalg.norm(across))
+    return along + across * min(1.0, limit / max(size, 1e-9))
+
+
 class CausalFootLock:
     """Planted feet held along the floor by the root, one frame at a time.
 
     Args:
         rest_joints: (55, 3) the body's rest joints, metres, model frame.
+        focal: the camera's focal length, pixels: the root's shift across the line of sight is held to
+            ``ACROSS_RAY_PIXELS`` at the pelvis's distance (and ``ACROSS_RAY_LIMIT``), as offline; None: to
+            ``ACROSS_RAY_LIMIT`` alone.
     """
 
-    def __init__(self, rest_joints: np.ndarray) -> None:
+    def __init__(self, rest_joints: np.ndarray, focal: float | None = None) -> None:
         self.J = np.asarray(rest_joints, np.float64)
+        self.focal = focal
         self.carry = np.zeros(3)  # the root's shift, camera frame, metres (along the floor)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 3) held heel and toe, camera frame
+        self._leg: list[np.ndarray | None] = [None, None]  # per standing foot: the fit's foot from its pelvis, last frame
 
     def lose(self) -> None:
         """The person was lost: forget every stance, keep the root's shift (the held pose carries it, and it
         fades back at ``RELEASE_STEP`` a frame once the person is found again, as after any stance)."""
-        self._place = [None, None]
+        self._place, self._leg = [None, None], [None, None]
 
     def _held(self, foot: int, points: np.ndarray) -> np.ndarray:
         """(2, 3) where the standing foot ``foot`` is held, given its fitted heel and toe ``points`` (2, 3)."""
@@ -172,17 +204,24 @@ class CausalFootLock:
         up = np.asarray(up, np.float64) / np.linalg.norm(up)
         trans = np.asarray(trans, np.float64)
         points = np.asarray(points, np.float64)
+        pelvis = self.J[0] + trans
         offsets = []
         for foot in range(2):
             if standing[foot]:
                 feet = points[2 * foot:2 * foot + 2]
+                leg = feet.mean(0) - pelvis
+                last = self._leg[foot]
+                if last is not None and np.linalg.norm((leg - last) - np.dot(leg - last, up) * up) > LEG_JUMP:
+                    self._place[foot] = None  # the fit's leg jumped, not its root: held from where it is now
+                self._leg[foot] = leg
                 offsets.append((self._held(foot, feet) - feet).mean(0))
             else:
-                self._place[foot] = None
+                self._place[foot] = self._leg[foot] = None
         if offsets:
             carry = np.mean(offsets, axis=0)
         else:  # no foot held: the shift fades back to the fit's root, at most RELEASE_STEP a frame
             size = float(np.linalg.norm(self.carry))
             carry = self.carry * max(0.0, 1.0 - RELEASE_STEP / size) if size > 0 else self.carry
-        self.carry = carry - np.dot(carry, up) * up  # along the floor only: heights stay the fit's
+        carry = carry - np.dot(carry, up) * up  # along the floor only: heights stay the fit's
+        self.carry = across_limited(carry, pelvis, up, self.focal)
         return trans + self.carry

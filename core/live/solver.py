@@ -153,7 +153,7 @@ class LiveSolver:
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
-            self.foot_lock = CausalFootLock(joints) if self.lock_feet else None
+            self.foot_lock = CausalFootLock(joints, float(self.K[0, 0])) if self.lock_feet else None
             self._warmup_seen.clear()  # the shape is fixed for the session: its frames are not needed again
         return self.ready
 

@@ -10,7 +10,8 @@ from core.body.mannequin import forward_kinematics, rest_joints
 from core.cleanup.floor import PROXY_INDEX
 from core.cleanup.root import IMAGE_FEET
 from core.landmarks import BODY, NUM_BODY
-from core.live.footlock import END_METRES, PLACE_STEP, RELEASE_STEP, SPAN, WINDOW, CausalFootLock, StillFeet
+from core.live.footlock import (END_METRES, LEG_JUMP, PLACE_STEP, RELEASE_STEP, SPAN, WINDOW, CausalFootLock,
+                                StillFeet)
 from tests.testdata.live_frames import letterboxed_frames
 
 UP = np.array([0.0, -1.0, 0.0])  # a level camera: up is the image's -y
@@ -50,6 +51,51 @@ def test_standing_feet_stay_put_while_the_fitted_root_jumps_in_depth_and_the_roo
     steps = [np.linalg.norm(lock(aa, base, UP, (False, False)) - base) for _ in range(int(carry / RELEASE_STEP) + 2)]
     assert np.all(np.abs(np.diff([carry, *steps])) <= RELEASE_STEP + 1e-9)
     assert steps[-1] == 0.0
+
+
+def test_the_roots_shift_across_the_line_of_sight_is_held_to_two_pixels() -> None:
+    """A standing foot the fit slides sideways (across the camera's line of sight, where the picture places the
+    body) carries the root at most ACROSS_RAY_PIXELS at the pelvis's distance, as offline: the body stays on
+    the person in the picture (unheld, a 5 cm slide a frame over 20 frames carried it 1 m sideways). Along the
+    line of sight, which the picture cannot place, the foot is held."""
+    from core.cleanup.footlock import ACROSS_RAY_PIXELS
+
+    aa, J = standing_pose()
+    focal = 600.0
+    lock = CausalFootLock(J, focal)
+    base = np.array([0.0, 0.0, 5.0])
+    for k in range(20):
+        fitted = base + np.array([0.05 * k, 0.0, 0.0])
+        shift = lock(aa, fitted, UP, (True, True)) - fitted
+        pelvis = J[0] + fitted
+        ray = (pelvis - np.dot(pelvis, UP) * UP) / np.linalg.norm(pelvis - np.dot(pelvis, UP) * UP)
+        across = shift - np.dot(shift, ray) * ray
+        assert np.linalg.norm(across) <= ACROSS_RAY_PIXELS * np.linalg.norm(pelvis) / focal + 1e-9
+    assert np.linalg.norm(shift) > 0.05  # the foot is still held, along the line of sight
+    depth = CausalFootLock(J, focal)
+    for k in range(20):
+        held = depth(aa, base + np.array([0.0, 0.0, 0.05 * k]), UP, (True, True))
+    assert abs(held[2] - base[2]) < 20 * PLACE_STEP + 1e-9  # held where it stood (the place follows slowly)
+
+
+def test_a_standing_legs_jump_in_the_fit_does_not_carry_the_root() -> None:
+    """MediaPipe flips one leg's depth while the picture shows its foot still: the fit's foot jumps 30 cm from its
+    pelvis in a frame. Held, the root carried the whole body 15 cm off (the mean of the feet's offsets) and kept
+    it there: on the rendered walks 25-50 cm off in depth. The jump is held from where the foot is now; the
+    root's own jitter (pelvis and feet together) is still held."""
+    aa, J = standing_pose()
+    lock = CausalFootLock(J)
+    trans = np.array([0.0, 0.0, 5.0])
+    for _ in range(5):
+        lock(aa, trans, UP, (True, True))
+    jumped = aa.copy()
+    jumped[1] = [-0.6, 0.0, 0.0]  # the left hip swings the leg: its foot moves ~0.3 m in depth
+    pos, _ = forward_kinematics(np.stack([aa, jumped]), J, np.stack([trans, trans]))
+    move = pos[1, PROXY_INDEX[:2]].mean(0) - pos[0, PROXY_INDEX[:2]].mean(0)
+    assert np.linalg.norm(move - np.dot(move, UP) * UP) > LEG_JUMP
+    for _ in range(5):
+        out = lock(jumped, trans, UP, (True, True))
+    assert np.linalg.norm(out - trans) < 0.01
 
 
 def landmarks(feet: np.ndarray, vis: float = 0.9, torso: float = 80.0) -> np.ndarray:
@@ -137,7 +183,7 @@ def test_a_lost_frame_holds_the_pose_as_sent_and_the_feet_shift_fades_after_it()
     for i, solved in solved_frames(solver, seq):
         assert solved is not None and solver.foot_lock is not None
         if i == 20:
-            solver.foot_lock.carry = np.array([0.1, 0.0, 0.0])  # along the floor, as a stance leaves it
+            solver.foot_lock.carry = np.array([0.0, 0.0, 0.1])  # along the floor and the line of sight, as a stance leaves it
         E = solver.camera_extrinsics(solved.camera_height)
         pelvis = E[:3, :3] @ (solved.trans + solver.rest_joints[0]) + E[:3, 3]  # camera frame
         shift[i] = pelvis - (rest[0] + trans[i])  # the fit's root is the truth's on exact landmarks
