@@ -12,15 +12,21 @@ Here, causally: which feet stand is what the picture shows (:class:`StillFeet`, 
 offline contacts' steadiest cue); a standing foot is held where the stream showed it
 on the stance's first frame, its place then following the fit's foot at most
 ``PLACE_STEP`` a frame (the fit's jitter is not followed, a slow true slide is); the root is shifted along the
-floor by the held feet's mean offset; with no foot standing the shift fades back
+floor by the held feet's mean offset, across the camera's line of sight at most as far as
+the offline lock moves it (:func:`across_limited`), and not by a leg the fit moved from its
+pelvis by more than ``LEG_JUMP`` in a frame; with no foot standing the shift fades back
 to the fit's root at most ``RELEASE_STEP`` a frame. On the demo (the bench's replay of
 the live landmarks, December 2026): a standing foot's slide along the floor 65 -> 13 mm
-a frame (median; p90 136 -> 53). The legs are not bent: the offline lock's IK on the
+a frame (median; p90 136 -> 53) on its own stances; on the offline take's contact frames
+60 mm a frame with no lock, 54 with the stances read as positions 1.5 cm apart, 45 with
+:class:`StillFeet`'s velocities (and 11-26 mm a frame on the true contacts of six rendered
+clips, 14-32 before: README "Standing feet, causally"). The legs are not bent: the offline lock's IK on the
 live stances (held place, heights capped as offline) held the feet to 5 mm a frame
 but put the knees and ankles further from the offline take (left ankle 123 -> 139 mm
-median), as the offline take's own leg moves come from its whole-take medians, which a
-causal hold does not reach. A root shift moves no joint relative to the pelvis, so the
-root-aligned limb figures are unchanged.
+median; with the stances read now, the flip 93 -> 113 mm), as the offline take's own leg moves come from its
+whole-take medians, which a causal hold does not reach (they are not a bias either: against the uncleaned take the
+cleaned one's knees and ankles move 4-38 mm median along each camera axis, -9 to +4 mm signed). A root shift moves
+no joint relative to the pelvis, so the root-aligned limb figures are unchanged.
 
 Frames: the camera frame (OpenCV), metres; the floor is perpendicular to ``up``.
 """
