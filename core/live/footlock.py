@@ -187,7 +187,7 @@ class CausalFootLock:
         self.focal = focal
         self.carry = np.zeros(3)  # the root's shift, camera frame, metres (along the floor)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 3) held heel and toe, camera frame
-        self._leg: list[np.ndarray | None] = [None, None]  # per standing foot: the fit's foot from its pelvis, last frame
+        self._leg: list[np.ndarray | None] = [None, None]  # per standing foot: its fitted place from the pelvis
 
     def lose(self) -> None:
         """The person was lost: forget every stance, keep the root's shift (the held pose carries it, and it

@@ -183,7 +183,7 @@ def test_a_lost_frame_holds_the_pose_as_sent_and_the_feet_shift_fades_after_it()
     for i, solved in solved_frames(solver, seq):
         assert solved is not None and solver.foot_lock is not None
         if i == 20:
-            solver.foot_lock.carry = np.array([0.0, 0.0, 0.1])  # along the floor and the line of sight, as a stance leaves it
+            solver.foot_lock.carry = np.array([0.0, 0.0, 0.1])  # along the floor and the ray, as a stance leaves it
         E = solver.camera_extrinsics(solved.camera_height)
         pelvis = E[:3, :3] @ (solved.trans + solver.rest_joints[0]) + E[:3, 3]  # camera frame
         shift[i] = pelvis - (rest[0] + trans[i])  # the fit's root is the truth's on exact landmarks
