@@ -12,15 +12,21 @@ Here, causally: which feet stand is what the picture shows (:class:`StillFeet`, 
 offline contacts' steadiest cue); a standing foot is held where the stream showed it
 on the stance's first frame, its place then following the fit's foot at most
 ``PLACE_STEP`` a frame (the fit's jitter is not followed, a slow true slide is); the root is shifted along the
-floor by the held feet's mean offset; with no foot standing the shift fades back
+floor by the held feet's mean offset, across the camera's line of sight at most as far as
+the offline lock moves it (:func:`across_limited`), and not by a leg the fit moved from its
+pelvis by more than ``LEG_JUMP`` in a frame; with no foot standing the shift fades back
 to the fit's root at most ``RELEASE_STEP`` a frame. On the demo (the bench's replay of
 the live landmarks, December 2026): a standing foot's slide along the floor 65 -> 13 mm
-a frame (median; p90 136 -> 53). The legs are not bent: the offline lock's IK on the
+a frame (median; p90 136 -> 53) on its own stances; on the offline take's contact frames
+60 mm a frame with no lock, 54 with the stances read as positions 1.5 cm apart, 45 with
+:class:`StillFeet`'s velocities (and 11-26 mm a frame on the true contacts of six rendered
+clips, 14-32 before: README "Standing feet, causally"). The legs are not bent: the offline lock's IK on the
 live stances (held place, heights capped as offline) held the feet to 5 mm a frame
 but put the knees and ankles further from the offline take (left ankle 123 -> 139 mm
-median), as the offline take's own leg moves come from its whole-take medians, which a
-causal hold does not reach. A root shift moves no joint relative to the pelvis, so the
-root-aligned limb figures are unchanged.
+median; with the stances read now, the flip 93 -> 113 mm), as the offline take's own leg moves come from its
+whole-take medians, which a causal hold does not reach (they are not a bias either: against the uncleaned take the
+cleaned one's knees and ankles move 4-38 mm median along each camera axis, -9 to +4 mm signed). A root shift moves
+no joint relative to the pelvis, so the root-aligned limb figures are unchanged.
 
 Frames: the camera frame (OpenCV), metres; the floor is perpendicular to ``up``.
 """
@@ -34,8 +40,10 @@ import numpy as np
 
 from ..body.mannequin import forward_kinematics
 from ..cleanup import torso_pixels
-from ..cleanup.contacts import ContactSettings
+from ..cleanup.contact_pass import TORSO_METRES
+from ..cleanup.contacts import ContactSettings, image_speed_off
 from ..cleanup.floor import PROXY_INDEX
+from ..cleanup.footlock import ACROSS_RAY_LIMIT, ACROSS_RAY_PIXELS
 from ..cleanup.root import IMAGE_FEET
 from ..landmarks import seen_landmarks
 
@@ -45,18 +53,41 @@ the stream's root goes back to the fit's, which the picture holds, without a jum
 PLACE_STEP = 0.005
 """Metres: the most a held place moves in a frame towards the fit's foot (the fit's feet, with the root's depth,
 move 3-15 cm a frame on the demo's man standing still)."""
+LEG_JUMP = 0.1
+"""Metres: a standing foot the fit moves farther than this along the floor from its pelvis in one frame is held
+from where it is now: the fit's leg jumped (MediaPipe's depth of one leg flips while the picture shows the foot
+still), which the root must not carry (held, it carried the body of the rendered walks 25-50 cm off in depth).
+The root's own jitter (3-15 cm a frame in depth on the demo's man) moves the pelvis and feet together and is held."""
 LEG_JOINTS = max(PROXY_INDEX) + 1
 """Forward kinematics of the first joints reaches both feet (parents come first)."""
 
 
-START_METRES = 0.015
-"""A foot starts standing when the median of its heel's and toe's last ``SPAN`` image positions lies within this
-(metres at the person's size: the torso's length in pixels taken as 0.5 m) of the median of the ``SPAN`` before."""
+START_SPEED = ContactSettings().image_speed_still
+"""m/s at the person's size (the torso's length in pixels taken as 0.5 m): a foot starts standing when the median of
+its heel's and toe's image velocities over the last :data:`WINDOW` frames is slower than this (the offline contacts'
+``image_speed_still``, on the median of a centred window there)."""
+GO_SPEED = image_speed_off()
+"""m/s: ... and stops standing when either is faster than this (the offline contacts' ``image_speed`` off) over the
+last :data:`SPAN` frames' velocities (the window's median lags a take-off by 3-4 frames, over which the held root
+carried a jumper's body 10 cm a frame: on a rendered CMU jump its pelvis went 160 -> 281 mm off in depth) ..."""
 END_METRES = 0.08
-"""... and stops when it no longer is, or the median of its last ``SPAN`` positions leaves the place it stood at
-(the mean over the stance) by more than this."""
+"""... or the median of its last ``SPAN`` positions leaves the place it stood at (the mean over the stance) by
+more than this."""
+WINDOW = 7
+"""Frames of image velocities whose median is a foot's speed (the offline ``ContactSettings.image_window``): a
+landmark's glitch of fewer than half of them does not show."""
 SPAN = 3
-"""Frames of each median: a landmark's glitch of one frame does not show."""
+"""Frames of the median position a standing foot is compared with its place by, and of the velocities it stops on."""
+
+
+def _median(x: np.ndarray) -> np.ndarray:
+    """The median over the first axis, NaN (unseen) left out; NaN where all are (numpy's nanmedian is slow on
+    small arrays: 1 ms a frame here)."""
+    if np.isfinite(x).all():
+        return np.median(x, axis=0)
+    with warnings.catch_warnings():  # a point unseen on every frame: NaN, not standing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(x, axis=0)
 
 
 class StillFeet:
@@ -64,46 +95,55 @@ class StillFeet:
     planted foot still, ``core.cleanup.image_speeds``) on the frames so far.
 
     The fit's 3D speeds cannot tell: live, the root's depth moves 3-15 cm a frame on the demo's man standing on
-    his box (6.4 m away), and frame-to-frame landmark speeds are MediaPipe's 2-5 px jitter on a 35 px torso. So a
-    foot's heel and toe are compared over a few frames (medians of :data:`SPAN`): a stance starts where they
-    stayed within :data:`START_METRES`, lasts while they stay so and within :data:`END_METRES` of where it
-    stood (their running mean over the stance), and needs the sole within ``height`` of the floor (``ContactSettings.height_on_still``:
-    the fit's soles swing 10-20 cm with its depth).
+    his box (6.4 m away), and frame-to-frame landmark speeds are MediaPipe's 2-5 px jitter on a 35 px torso. So,
+    as offline, a foot's speed is the median of its heel's and toe's image velocities over :data:`WINDOW` frames
+    (the last ones here, not a centred window), in metres a second at the person's size: a stance starts below
+    :data:`START_SPEED`, lasts while they stay below :data:`GO_SPEED` and within :data:`END_METRES` of where it
+    stood (their running mean over the stance), and needs the sole within ``height`` of the floor
+    (``ContactSettings.height_on_still``: the fit's soles swing 10-20 cm with its depth).
     """
 
-    def __init__(self, height: float = ContactSettings().height_on_still) -> None:
+    def __init__(self, height: float = ContactSettings().height_on_still, fps: float = 30.0) -> None:
         self.height = height
-        self._uv: deque[np.ndarray] = deque(maxlen=2 * SPAN)  # (4, 2) pixels, NaN unseen
+        self.fps = fps  # the frames' rate when no times are given
+        self._uv: deque[tuple[float, np.ndarray]] = deque(maxlen=WINDOW + 1)  # (t, (4, 2) pixels, NaN unseen)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 2) where it stands, pixels
         self._count = [0, 0]
+        self._frames = 0
 
     def reset(self) -> None:
         self._uv.clear()
         self._place, self._count = [None, None], [0, 0]
 
-    def __call__(self, keypoints: np.ndarray, sole_heights: np.ndarray) -> tuple[bool, bool]:
+    def __call__(self, keypoints: np.ndarray, sole_heights: np.ndarray, t: float | None = None) -> tuple[bool, bool]:
         """(left, right) standing, after the frame's ``keypoints`` (33, 3) MediaPipe body landmarks, pixels and
-        visibility; ``sole_heights`` (4,) the proxies' soles above the floor, metres."""
+        visibility; ``sole_heights`` (4,) the proxies' soles above the floor, metres; ``t`` its time, seconds
+        (None: ``fps`` frames a second)."""
         kp = np.asarray(keypoints, np.float64)
-        self._uv.append(np.where(seen_landmarks(kp[IMAGE_FEET, 2])[:, None], kp[IMAGE_FEET, :2], np.nan))
+        t = self._frames / self.fps if t is None else float(t)
+        self._frames += 1
+        self._uv.append((t, np.where(seen_landmarks(kp[IMAGE_FEET, 2])[:, None], kp[IMAGE_FEET, :2], np.nan)))
         torso = torso_pixels(kp[None])
         low = np.asarray(sole_heights) < self.height
-        if len(self._uv) < 2 * SPAN or not np.isfinite(torso) or torso < 5:
+        if len(self._uv) < WINDOW + 1 or not np.isfinite(torso) or torso < 5:
             return False, False
-        scale = 0.5 / torso  # metres a pixel
-        with warnings.catch_warnings():  # a point unseen on every frame of a span: NaN, not standing
-            warnings.simplefilter("ignore", RuntimeWarning)
-            now = np.nanmedian(np.stack(list(self._uv)[SPAN:]), axis=0)
-            before = np.nanmedian(np.stack(list(self._uv)[:SPAN]), axis=0)
+        scale = TORSO_METRES / torso  # metres a pixel
+        times = np.array([w[0] for w in self._uv])
+        uv = np.stack([w[1] for w in self._uv])
+        velocity = np.diff(uv, axis=0) / np.maximum(np.diff(times), 1e-6)[:, None, None]
+        speed = np.linalg.norm(_median(velocity), axis=-1) * scale  # (4,) m/s
+        recent = np.linalg.norm(_median(velocity[-SPAN:]), axis=-1) * scale  # quick to let go
+        now = _median(uv[-SPAN:])
         out = []
         for foot in range(2):
             points = slice(2 * foot, 2 * foot + 2)
             place = self._place[foot]
-            still = bool(np.all(np.linalg.norm(now[points] - before[points], axis=-1) * scale < START_METRES))
-            if place is not None:  # still now, and still near where it stood
-                still = still and bool(np.all(np.linalg.norm(now[points] - place, axis=-1) * scale < END_METRES))
-            standing = still
-            standing = standing and bool(low[points].all())
+            if place is None:
+                still = bool(np.all(speed[points] < START_SPEED))
+            else:  # still slow, and still near where it stood
+                still = (bool(np.all(np.nan_to_num(recent[points], nan=np.inf) < GO_SPEED))
+                         and bool(np.all(np.linalg.norm(now[points] - place, axis=-1) * scale < END_METRES)))
+            standing = still and bool(low[points].all())
             if standing:
                 n = self._count[foot]
                 self._place[foot] = now[points] if place is None else (place * n + now[points]) / (n + 1)
@@ -114,22 +154,45 @@ class StillFeet:
         return out[0], out[1]
 
 
+def across_limited(shift: np.ndarray, pelvis: np.ndarray, up: np.ndarray, focal: float | None) -> np.ndarray:
+    """(3,) the root's ``shift`` (along the floor, camera frame) with its part across the camera's line of sight
+    to the ``pelvis`` (3,) held to ``ACROSS_RAY_LIMIT`` and, with the ``focal`` length (pixels), to
+    ``ACROSS_RAY_PIXELS`` at the pelvis's distance (``core.cleanup.footlock.along_ray``'s rule, one frame)."""
+    ray = pelvis - np.dot(pelvis, up) * up
+    norm = float(np.linalg.norm(ray))
+    if norm < 1e-6:
+        return shift
+    ray /= norm
+    along = np.dot(shift, ray) * ray
+    across = shift - along
+    limit = ACROSS_RAY_LIMIT
+    if focal is not None:
+        limit = min(limit, ACROSS_RAY_PIXELS * float(np.linalg.norm(pelvis)) / focal)
+    size = float(np.linalg.norm(across))
+    return along + across * min(1.0, limit / max(size, 1e-9))
+
+
 class CausalFootLock:
     """Planted feet held along the floor by the root, one frame at a time.
 
     Args:
         rest_joints: (55, 3) the body's rest joints, metres, model frame.
+        focal: the camera's focal length, pixels: the root's shift across the line of sight is held to
+            ``ACROSS_RAY_PIXELS`` at the pelvis's distance (and ``ACROSS_RAY_LIMIT``), as offline; None: to
+            ``ACROSS_RAY_LIMIT`` alone.
     """
 
-    def __init__(self, rest_joints: np.ndarray) -> None:
+    def __init__(self, rest_joints: np.ndarray, focal: float | None = None) -> None:
         self.J = np.asarray(rest_joints, np.float64)
+        self.focal = focal
         self.carry = np.zeros(3)  # the root's shift, camera frame, metres (along the floor)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 3) held heel and toe, camera frame
+        self._leg: list[np.ndarray | None] = [None, None]  # per standing foot: its fitted place from the pelvis
 
     def lose(self) -> None:
         """The person was lost: forget every stance, keep the root's shift (the held pose carries it, and it
         fades back at ``RELEASE_STEP`` a frame once the person is found again, as after any stance)."""
-        self._place = [None, None]
+        self._place, self._leg = [None, None], [None, None]
 
     def _held(self, foot: int, points: np.ndarray) -> np.ndarray:
         """(2, 3) where the standing foot ``foot`` is held, given its fitted heel and toe ``points`` (2, 3)."""
@@ -155,17 +218,24 @@ class CausalFootLock:
         up = np.asarray(up, np.float64) / np.linalg.norm(up)
         trans = np.asarray(trans, np.float64)
         points = np.asarray(points, np.float64)
+        pelvis = self.J[0] + trans
         offsets = []
         for foot in range(2):
             if standing[foot]:
                 feet = points[2 * foot:2 * foot + 2]
+                leg = feet.mean(0) - pelvis
+                last = self._leg[foot]
+                if last is not None and np.linalg.norm((leg - last) - np.dot(leg - last, up) * up) > LEG_JUMP:
+                    self._place[foot] = None  # the fit's leg jumped, not its root: held from where it is now
+                self._leg[foot] = leg
                 offsets.append((self._held(foot, feet) - feet).mean(0))
             else:
-                self._place[foot] = None
+                self._place[foot] = self._leg[foot] = None
         if offsets:
             carry = np.mean(offsets, axis=0)
         else:  # no foot held: the shift fades back to the fit's root, at most RELEASE_STEP a frame
             size = float(np.linalg.norm(self.carry))
             carry = self.carry * max(0.0, 1.0 - RELEASE_STEP / size) if size > 0 else self.carry
-        self.carry = carry - np.dot(carry, up) * up  # along the floor only: heights stay the fit's
+        carry = carry - np.dot(carry, up) * up  # along the floor only: heights stay the fit's
+        self.carry = across_limited(carry, pelvis, up, self.focal)
         return trans + self.carry

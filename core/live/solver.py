@@ -153,7 +153,7 @@ class LiveSolver:
             self.rest = RestFrames(joints)
             self.refiner = Refiner(joints, self.K, self.refine)
             self.ground = CausalGround(self.upright.up, proxy_heights(joints, None))
-            self.foot_lock = CausalFootLock(joints) if self.lock_feet else None
+            self.foot_lock = CausalFootLock(joints, float(self.K[0, 0])) if self.lock_feet else None
             self._warmup_seen.clear()  # the shape is fixed for the session: its frames are not needed again
         return self.ready
 
@@ -253,7 +253,7 @@ class LiveSolver:
         if found is not None:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
             if self.foot_lock is not None:
-                still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], self.ground.soles - floor)
+                still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], self.ground.soles - floor, t)
                 trans_cam = self.foot_lock.hold(pos[0, PROXY_INDEX], trans_cam, self.ground.up, still)
             self._last = (aa, trans_cam)  # held as sent: a lost frame keeps the feet's shift, no jump
         world = aa.copy()

@@ -209,22 +209,28 @@ def test_the_live_solve_finds_a_synthetic_body_and_holds_it_where_nobody_is_seen
     poses, trans, rest, seq = mannequin_clip(40, np.random.default_rng(4), hands=False, world_axes="view")
     seq.present[25] = False
     seq.body_world[25] = np.nan
-    solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5)
-    assert solver.refine.steps >= 1  # the refinement's steps must keep an exact stream exact too
-    errors, held = [], []
-    for i, solved in solved_frames(solver, seq):
-        assert solved is not None
-        held.append(bool(solved.flags & protocol.FLAG_HELD))
-        E = solver.camera_extrinsics(solved.camera_height)
-        got, _ = forward_kinematics(solved.poses.reshape(1, 55, 3).astype(np.float64), solver.rest_joints,
-                                    solved.trans[None].astype(np.float64))
-        got = got[0] @ E[:3, :3].T + E[:3, 3]  # back into the camera frame
-        want, _ = forward_kinematics(poses[i:i + 1], rest, trans[i:i + 1])
-        if not held[-1]:
-            errors.append(np.linalg.norm(got[:22] - want[0, :22], axis=-1))
-    assert held == [i == 25 for i in range(5, 40)]
-    # Exact landmarks: the body joints come back exactly (the world's floor and turn undone by the extrinsics).
-    assert np.median(errors) < 0.002 and np.percentile(errors, 95) < 0.01
+    # The foot lock moves the root off the fit where the picture shows feet still (the synthetic body slows on
+    # frames 33-35 and moves its feet in depth, which the picture hardly shows): the solve is checked without it,
+    # and with it the body relative to its pelvis (the lock moves the root only).
+    for lock in (False, True):
+        solver = LiveSolver(CAMERA_K, np.array([0.0, -1.0, 0.0]), smoothing=0.0, warmup_frames=5, lock_feet=lock)
+        assert solver.refine.steps >= 1  # the refinement's steps must keep an exact stream exact too
+        errors, held = [], []
+        for i, solved in solved_frames(solver, seq):
+            assert solved is not None
+            held.append(bool(solved.flags & protocol.FLAG_HELD))
+            E = solver.camera_extrinsics(solved.camera_height)
+            got, _ = forward_kinematics(solved.poses.reshape(1, 55, 3).astype(np.float64), solver.rest_joints,
+                                        solved.trans[None].astype(np.float64))
+            got = got[0] @ E[:3, :3].T + E[:3, 3]  # back into the camera frame
+            want, _ = forward_kinematics(poses[i:i + 1], rest, trans[i:i + 1])
+            if lock:
+                got, want = got - got[:1], want - want[:, :1]
+            if not held[-1]:
+                errors.append(np.linalg.norm(got[:22] - want[0, :22], axis=-1))
+        assert held == [i == 25 for i in range(5, 40)]
+        # Exact landmarks: the body joints come back exactly (the world's floor and turn undone by the extrinsics).
+        assert np.median(errors) < 0.002 and np.percentile(errors, 95) < 0.01
 
 
 def test_the_camera_height_and_tilt_come_from_a_standing_person_as_the_stream_goes() -> None:
