@@ -247,8 +247,9 @@ class Finder:
         if pick is None and identity.known and identity.missing < LOST_FRAMES:
             first = self._expected_turned(image, identity, FIRST_TURNS)
             best, score = self._best(image, identity, None, np.stack(first), mirror_average)
-            if best is not None and best.flag >= SURE and (identity.looks_like(best.signature) is not False
-                                                           or not identity.disagrees(best.region, best.size)):
+            sure = best is not None and best.flag >= SURE
+            if sure and (identity.looks_like(best.signature) is not False or not identity.disagrees(best.region,
+                                                                                                  best.size)):
                 return self._signed(image, best)
             rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
                                                            {t % TURNS for t in FIRST_TURNS}])

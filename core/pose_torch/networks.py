@@ -154,7 +154,9 @@ class Network:
             try:
                 entry.parent.mkdir(parents=True, exist_ok=True)
                 tmp = entry.with_name(entry.stem + f".{os.getpid()}-{threading.get_ident()}.tmp.pt")
-                torch.jit.save(fn, str(tmp))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    torch.jit.save(fn, str(tmp))
                 tmp.replace(entry)
             except (OSError, RuntimeError):
                 pass  # a read-only home only costs the tracing on the next run
