@@ -17,10 +17,11 @@ bench/results/person_search.json.
 seconds of the thread that does it, median over the runs with the search, and how often it ran): the checks of
 Holistic's body (``holds``, with the rival searches), the stand-in (the torch tracker where Holistic lost the
 person: its searches and tracking), the turned look (``read``, with its second looks), loading the stand-in's
-networks, and the networks' runs inside all of these (their first calls, tracing, included); within those, the
-searches for the person (``finder.Finder.search``: the stand-in's where its tracking is weak, and the first frames'
-search for the most prominent person), the detector's runs (searches and rival searches) and the turned look's
-short-trunk second looks. The timers cost a little themselves; the ratio above is of runs with them.
+networks (their traces kept on disk, or converting and tracing them), and the networks' runs inside all of these
+(their first calls, loading included); within those, the searches for the person (``finder.Finder.search``: the
+stand-in's where its tracking is weak, and the first frames' search for the most prominent person), the detector's
+runs (searches and rival searches) and the turned look's short-trunk second looks. The timers cost a little
+themselves; the ratio above is of runs with them.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def timed_capture(video: Path, out: Path, settings) -> tuple[float, float]:
 PARTS = (("core.pose_follow", "Follower", "holds", "checks"), ("core.pose_follow", "Follower", "_rival", "rival"),
          ("core.pose_follow", "Follower", "stand_in", "stand_in"), ("core.pose_torch.turned", "TurnedLook", "read",
                                                                     "turned_look"),
-         ("core.pose_torch.networks", "BodyModels", "__init__", "load_networks"),
+         ("core.pose_torch.networks", "Network", "_load_or_trace", "load_networks"),
          ("core.pose_torch.networks", "BodyModels", "_run", "network_runs"),
          ("core.pose_torch.finder", "Finder", "search", "searches"),
          ("core.pose_torch.finder", "Finder", "detect_turned", "detector"),

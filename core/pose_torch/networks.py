@@ -59,20 +59,122 @@ def resolve_device(device: str) -> str:
     return device
 
 
+TRACE_VERSION = 1
+"""Version of the traces kept on disk (:class:`Network`); a change of what a trace is bumps it."""
+
+
+def _trace(net, x):
+    """``net`` traced on the first item of ``x`` (a trace serves every batch size; made at batch 1, its run costs
+    least)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TracerWarnings about Python ints taken from shapes
+        return torch.jit.trace(net, x[:1], check_trace=False)
+
+
+class Network:
+    """One of MediaPipe's networks (``name``, a file of the wheel; ``outputs`` as ``graph.load_module``'s) on
+    ``device``, channels-last: its torch module, built when first needed, and its TorchScript traces per input
+    shape.
+
+    On the CPU the traces are kept on disk beside the converted models (``graph.cache_dir``), keyed by the
+    model file, the code that builds its module and the torch version: a capture that follows its person loads
+    them (0.02 s of CPU) instead of reading the converted model and tracing it (0.5-0.7 s of CPU on the bench
+    machine, paid by every capture that needs the person searched for, issue 16). Same outputs to the bit.
+    """
+
+    def __init__(self, name: str, outputs: list[int] | None, device) -> None:
+        self.name = name
+        self.path = model_path(name)  # a wheel without it says so now, not at the first frame searched
+        self.outputs = outputs
+        self.device = device
+        self._module = None
+        self._traces: dict[tuple, object] = {}
+
+    @property
+    def module(self):
+        """The network as a torch module (float32, eager), built on first use."""
+        if self._module is None:
+            import torch
+
+            from .graph import load_module
+
+            module = load_module(self.path, outputs=self.outputs).to(self.device)
+            # Mobile networks (depthwise convolutions) run several times faster channels-last on CPU.
+            self._module = module.to(memory_format=torch.channels_last)
+        return self._module
+
+    def __call__(self, x):
+        return self.module(x)
+
+    def traced(self, x):
+        """The trace that runs ``x``'s shape (N, C, H, W), from memory, from disk (CPU) or made now."""
+        shape = tuple(x.shape[1:])
+        fn = self._traces.get(shape)
+        if fn is None:
+            fn = self._traces[shape] = self._load_or_trace(x)
+        return fn
+
+    def _entry(self, shape: tuple) -> Path | None:
+        """The trace's file on disk for input ``shape`` (C, H, W), or None (off the CPU)."""
+        if self.device.type != "cpu":
+            return None
+        import hashlib
+
+        import torch
+
+        from . import graph, tflite
+
+        digest = hashlib.sha256(self.path.read_bytes())
+        for source in (graph.__file__, tflite.__file__, __file__):  # the code that builds and runs the module
+            digest.update(Path(source).read_bytes())
+        digest.update(repr((self.outputs, shape, torch.__version__, graph.PLAN_VERSION)).encode())
+        return graph.cache_dir() / f"{Path(self.name).stem}-trace-{digest.hexdigest()[:24]}-v{TRACE_VERSION}.pt"
+
+    def _load_or_trace(self, x):
+        import os
+        import threading
+        import warnings
+
+        import torch
+
+        entry = self._entry(tuple(x.shape[1:]))
+        if entry is not None and entry.is_file():
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's, as the traces made here
+                    return torch.jit.load(str(entry), map_location=self.device)
+            except (OSError, RuntimeError, ValueError):
+                pass  # a damaged entry is made again below
+        fn = _trace(self.module, x)
+        if entry is not None:
+            try:
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                tmp = entry.with_name(entry.stem + f".{os.getpid()}-{threading.get_ident()}.tmp.pt")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    torch.jit.save(fn, str(tmp))
+                tmp.replace(entry)
+            except (OSError, RuntimeError):
+                pass  # a read-only home only costs the tracing on the next run
+        return fn
+
+
 class BodyModels:
     """The detector and landmark networks on one device, with the precision to run them in.
 
     Crops are cut on the CPU by OpenCV's ``warpPerspective`` (what MediaPipe's
     CPU graph calls, so the bytes agree) and on a GPU by :func:`body.warp`,
     its integer emulation. In float32 each network runs as a TorchScript trace
-    per input shape, any batch size (made on first use, in memory): the graph executor's
-    per-node Python costs as much as the convolutions at batch 1 on a CPU.
+    per input shape, any batch size (made on first use; on the CPU kept on disk, :class:`Network`): the graph
+    executor's per-node Python costs as much as the convolutions at batch 1 on a CPU.
     """
 
     def __init__(self, device: str = "auto", precision: str = "fp32"):
         import torch
-
-        from .graph import load_module
 
         self.torch = torch
         self.device = torch.device(resolve_device(device))
@@ -81,13 +183,9 @@ class BodyModels:
         if precision == "fp16" and self.device.type == "cpu":
             raise MocapError("fp16 needs a CUDA device; on the CPU use fp32 or bf16")
         self.precision = precision
-        self.detector = load_module(model_path("pose_detection/pose_detection.tflite")).to(self.device)
+        self.detector = Network("pose_detection/pose_detection.tflite", None, self.device)
         # Outputs: landmarks, presence, segmentation mask (unused, not computed), heatmap, world landmarks.
-        self.landmarker = load_module(model_path("pose_landmark/pose_landmark_full.tflite"),
-                                      outputs=[0, 1, 3, 4]).to(self.device)
-        # Mobile networks (depthwise convolutions) run several times faster channels-last on CPU.
-        self.detector = self.detector.to(memory_format=torch.channels_last)
-        self.landmarker = self.landmarker.to(memory_format=torch.channels_last)
+        self.landmarker = Network("pose_landmark/pose_landmark_full.tflite", [0, 1, 3, 4], self.device)
         self.anchors = body.ssd_anchors()
         self._traces: dict[tuple, object] = {}
 
@@ -104,17 +202,15 @@ class BodyModels:
             if self.precision != "fp32":
                 with self.autocast():
                     return net(x)
-            # Keyed by the network itself (modules hash by identity, and the cache keeps them alive);
-            # a trace serves every batch size (checked in the tests).
-            key = (net, tuple(x.shape[1:]))
-            fn = self._traces.get(key)
-            if fn is None:
-                import warnings
-
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # TracerWarnings about Python ints taken from shapes
-                    fn = torch.jit.trace(net, x[:1], check_trace=False)  # traced at batch 1: its run costs least
-                self._traces[key] = fn
+            if isinstance(net, Network):
+                fn = net.traced(x)
+            else:
+                # Keyed by the network itself (modules hash by identity, and the cache keeps them alive);
+                # a trace serves every batch size (checked in the tests).
+                key = (net, tuple(x.shape[1:]))
+                fn = self._traces.get(key)
+                if fn is None:
+                    fn = self._traces[key] = _trace(net, x)
             # Unoptimized: the graph executor's profiling and optimizing passes on a trace's first two calls cost
             # 2-6 times a call (75 and 94 ms against 14 for the landmark model at batch 1 and 4), which a person
             # search on a handful of frames pays in full, and they gain nothing here (the same outputs bit for

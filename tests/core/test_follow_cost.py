@@ -3,7 +3,8 @@
 - :class:`core.pose_follow.Behind` works on every frame, in order, in a thread of its own; its errors
   reach the capture, and a capture that stops (cancel, error) leaves no thread running;
 - a followed capture is the same to the bit whether the follower works behind Holistic or in line;
-- a person's colour signature is read from a box round them, and it is the one the whole frame gives.
+- a person's colour signature is read from a box round them, and it is the one the whole frame gives;
+- the stand-in's networks, once traced, are loaded as traces (no conversion, no tracing) and read the same.
 """
 
 from __future__ import annotations
@@ -114,3 +115,39 @@ def test_a_persons_colours_read_round_them_are_the_whole_frames(centre) -> None:
     reference = _whole_frame_signature(image, pts)
     assert reference is not None
     np.testing.assert_array_equal(appearance(image, pts), reference)
+
+
+def test_the_networks_traced_once_load_as_traces_and_read_the_same(short_clip: Path, tmp_path, monkeypatch) -> None:
+    """Each capture that follows its person used to read the converted models and trace them (0.5-0.7 s of CPU
+    on the bench machine, issue 16); the traces are kept, and the next capture's networks read to the bit as the
+    first's."""
+    pytest.importorskip("torch")
+    from core.pose_torch import body, graph
+    from core.pose_torch.networks import BodyModels, one_cpu_thread
+    from core.video import iter_frames, open_video
+
+    monkeypatch.setenv("BLENDER_MOCAP_HOME", str(tmp_path))
+    image = next(rgb for _, rgb in iter_frames(open_video(short_clip), end=1))
+    h, w = image.shape[:2]
+
+    def read(models):
+        found = models.detect([image], 0.1, limit=None)[0]
+        roi = body.roi_from_points(found[0].keypoints[0].astype(np.float64), found[0].keypoints[1].astype(np.float64),
+                                   w, h)
+        return [(d.score, d.keypoints.tolist()) for d in found], models.landmarks([image] * 2, np.stack([roi, roi]))
+
+    with one_cpu_thread():
+        first = read(BodyModels("cpu"))
+        assert sorted(p.name.split("-trace-")[0] for p in (tmp_path / "cache" / "pose_torch").glob("*-trace-*.pt")) \
+            == ["pose_detection", "pose_landmark_full"]
+
+        def no_conversion(*args, **kwargs):
+            raise AssertionError("the model was converted again")
+
+        monkeypatch.setattr(graph, "load_module", no_conversion)
+        monkeypatch.setattr(graph, "load_plan", no_conversion)
+        again = read(BodyModels("cpu"))
+    assert first[1][0].min() > 0.5  # somebody was read
+    assert first[0] == again[0]
+    for ours, theirs in zip(first[1], again[1]):
+        np.testing.assert_array_equal(ours, theirs)
