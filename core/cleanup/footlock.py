@@ -393,10 +393,16 @@ def peeling(heel_locked: np.ndarray, toe_locked: np.ndarray) -> np.ndarray:
     return out
 
 
-def peel_limited(heel: np.ndarray, peeling: np.ndarray, blend_frames: int, step: float = PEEL_STEP) -> np.ndarray:
+def peel_limited(heel: np.ndarray, peeling: np.ndarray, blend_frames: int, step: float = PEEL_STEP,
+                 replanted: np.ndarray | None = None) -> np.ndarray:
     """(T, 3) heel targets ``heel`` (T, 3) moving at most ``step`` a frame on the frames of ``peeling``
     (T,) bool (the toe locked, the heel free); where such a run ends, the lag it left fades out
-    over a cosine ramp long enough that it moves at most ``step`` a frame (:func:`ramp_frames`)."""
+    over a cosine ramp long enough that it moves at most ``step`` a frame (:func:`ramp_frames`).
+    A run that ends where the heel is planted again (``replanted`` (T,) bool, the heel's locks; None: none
+    is) makes up its lag on its own frames instead: it blends, over the run, from the limited path out of the
+    heel's last place to the one paced back from its new lock, so the heel arrives at its new place before
+    it stands there (on a held-out walk the heel turned about its toe, stood again 10 cm away, and the lag
+    slid it there over the new stance's first 8 frames, 21 mm a frame)."""
     out = np.asarray(heel, np.float64).copy()
     T = len(out)
     for s, e in segments(peeling):
@@ -405,6 +411,16 @@ def peel_limited(heel: np.ndarray, peeling: np.ndarray, blend_frames: int, step:
             size = float(np.linalg.norm(move))
             if size > step:
                 out[t] = out[t - 1] + move * (step / size)
+        if replanted is not None and e < T and replanted[e]:
+            back = np.asarray(heel, np.float64)[s:e + 1].copy()  # paced from the new lock's first target back
+            for k in range(len(back) - 2, -1, -1):
+                move = back[k] - back[k + 1]
+                size = float(np.linalg.norm(move))
+                if size > step:
+                    back[k] = back[k + 1] + move * (step / size)
+            a = (np.arange(s, e) - s + 1.0) / (e - s + 1.0)
+            out[s:e] = (1.0 - a)[:, None] * out[s:e] + a[:, None] * back[:-1]
+            continue
         lag = out[e - 1] - heel[e - 1]
         n = ramp_frames(float(np.linalg.norm(lag)), blend_frames, step)
         frames = np.arange(e, min(T, e + n))
@@ -554,7 +570,7 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
             A_star[held_toe] = _about_pivot(A_star[held_toe], pivot[held_toe], length[held_toe], w[held_toe])
             # Heels peel off slowly; kept at the foot's length from the toe (else the toe dips into the floor).
             peel = peeling(contacts[:, h], contacts[:, t])
-            limited = peel_limited(A_star, peel, blend_frames)
+            limited = peel_limited(A_star, peel, blend_frames, replanted=contacts[:, h])
             moved = held_toe & (np.linalg.norm(limited - A_star, axis=1) > 0)  # the peel's frames and its lag's fade
             A_star = limited
             A_star[moved] = _about_pivot(A_star[moved], pivot[moved], length[moved], w[moved])

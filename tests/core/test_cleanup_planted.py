@@ -363,3 +363,20 @@ def test_a_planted_foot_its_straight_leg_cannot_reach_settles_and_lifts_off_with
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
     assert np.abs(np.diff(pos[:, PROXY_INDEX, 2], axis=0)).max() <= max(REACH_SPEED, HOLD_SPEED) / 30 + 1e-3
     assert np.abs(pos[24:30, PROXY_INDEX, 2] - heights).max() < 0.01  # on the floor where the legs reach it
+
+
+def test_a_heel_that_turns_about_its_toe_and_stands_again_arrives_before_it_stands() -> None:
+    """The toe stays locked while the heel leaves its lock for three frames and the fit swings it 10 cm sideways
+    (the foot turning about its toe), then stands again there. The heel's steps while it stands again are the
+    lock's (under 5 mm a frame): it makes up the peel's limit on its free frames. Before, the lag the limit left
+    faded out over the new stance's first frames and slid the planted heel (a held-out walk: 21 mm a frame)."""
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    mid = (s + e) // 2
+    turned = copy.deepcopy(motion)
+    turned.trans[mid:, 0] += 0.1 * np.minimum(np.arange(1, motion.num_frames - mid + 1), 3) / 3.0
+    contacts = np.zeros_like(truth)
+    contacts[s:mid, 0] = True
+    contacts[mid + 3:e, 0] = True
+    contacts[s:e, 1] = True
+    assert _heel_steps(contacts, turned, motion, slice(mid + 3, e)).max() < 0.005
