@@ -365,11 +365,14 @@ def test_a_planted_foot_its_straight_leg_cannot_reach_settles_and_lifts_off_with
     assert np.abs(pos[24:30, PROXY_INDEX, 2] - heights).max() < 0.01  # on the floor where the legs reach it
 
 
-def test_a_heel_that_turns_about_its_toe_and_stands_again_arrives_before_it_stands() -> None:
+def test_a_heel_that_turns_about_its_toe_and_stands_again_slides_in_slowly() -> None:
     """The toe stays locked while the heel leaves its lock for three frames and the fit swings it 10 cm sideways
-    (the foot turning about its toe), then stands again there. The heel's steps while it stands again are the
-    lock's (under 5 mm a frame): it makes up the peel's limit on its free frames. Before, the lag the limit left
-    faded out over the new stance's first frames and slid the planted heel (a held-out walk: 21 mm a frame)."""
+    (the foot turning about its toe), then stands again there. The lag the peel's limit left fades out over the new
+    stance at most ``REPLANT_FADE * PEEL_STEP`` a frame (the heel turned about its toe's place included). Before, it
+    faded at ``PEEL_STEP``, and the turn about the toe made the planted heel slide 13 mm a frame here (21 mm on a
+    held-out walk)."""
+    from core.cleanup.footlock import PEEL_STEP, REPLANT_FADE
+
     motion, truth = synthetic_walk(120)
     s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
     mid = (s + e) // 2
@@ -379,4 +382,4 @@ def test_a_heel_that_turns_about_its_toe_and_stands_again_arrives_before_it_stan
     contacts[s:mid, 0] = True
     contacts[mid + 3:e, 0] = True
     contacts[s:e, 1] = True
-    assert _heel_steps(contacts, turned, motion, slice(mid + 3, e)).max() < 0.005
+    assert _heel_steps(contacts, turned, motion, slice(mid + 3, e)).max() < REPLANT_FADE * PEEL_STEP + 1e-3
