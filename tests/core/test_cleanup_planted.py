@@ -363,3 +363,27 @@ def test_a_planted_foot_its_straight_leg_cannot_reach_settles_and_lifts_off_with
     pos, _ = forward_kinematics(locked_poses, motion.rest_joints, locked_trans)
     assert np.abs(np.diff(pos[:, PROXY_INDEX, 2], axis=0)).max() <= max(REACH_SPEED, HOLD_SPEED) / 30 + 1e-3
     assert np.abs(pos[24:30, PROXY_INDEX, 2] - heights).max() < 0.01  # on the floor where the legs reach it
+
+
+def test_a_heel_that_turns_about_its_toe_and_stands_again_slides_in_slowly() -> None:
+    """The toe stays locked while the heel leaves its lock for three frames and the fit carries the foot 10 cm
+    sideways and 11 cm towards the toe, then the heel stands again: its new place lies nearer the toe's held place
+    than the foot is long (val_cmu_01_01b: 8 cm for a 14 cm foot). Turned about the toe onto the foot's length,
+    the fading lag moved the planted heel up to 1.75 times as fast as it faded: 17.7 mm a frame here (21 mm on
+    that walk). It fades that much slower now: under 15 mm a frame."""
+    motion, truth = synthetic_walk(120)
+    s, e = max(segments(truth[:, 0]), key=lambda run: run[1] - run[0])
+    mid = (s + e) // 2
+    pos = forward_kinematics(motion.poses, motion.rest_joints, motion.trans)[0]
+    forward = pos[mid, JOINT_INDEX["left_foot"]] - pos[mid, JOINT_INDEX["left_ankle"]]
+    forward[2] = 0.0
+    forward /= np.linalg.norm(forward)
+    sideways = np.cross(forward, [0.0, 0.0, 1.0])
+    turned = copy.deepcopy(motion)
+    ramp = np.minimum(np.arange(1, motion.num_frames - mid + 1), 3) / 3.0
+    turned.trans[mid:] += ramp[:, None] * (0.11 * forward + 0.1 * sideways)
+    contacts = np.zeros_like(truth)
+    contacts[s:mid, 0] = True
+    contacts[mid + 3:e, 0] = True
+    contacts[s:e, 1] = True
+    assert _heel_steps(contacts, turned, motion, slice(mid + 3, e)).max() < 0.015
