@@ -45,12 +45,7 @@ FIRST_TURNS = (0, 1, -1, 4)
 """The turns (of ``TURNS``) tried first where the person was just seen: their expected rotation (it moves
 on at the rotation's velocity), 45 degrees either side, and turned round."""
 SURE = 0.8
-"""Presence at which a candidate of the first turns that is the person ends a search: where it looks like them,
-or where it lies where their track says they are (``core.person.Identity.disagrees``: near their expected place,
-nobody else about, not larger than they are). Looks change through a flip and against the sun: the demo's flip
-read the man 0.5-0.8 unlike his looks on the box, so each of its searches ran the four other turns as well,
-whose readings won one search in six (of the same body, turned another way). Replayed on Holistic's recorded
-results of the demo: the follower's landmark crops 189 -> 163, its CPU 3.4 -> 3.1 s (issue 16)."""
+"""Presence at which a candidate of the first turns that is the person ends a search."""
 BESIDE = 0.35
 """Shift (region sides) of the upright crops tried either side of a missing person's expected place. A person
 the detector cannot see (the rendered crossings' far walker, 150 px tall in 640 x 480) is found only by the
@@ -238,18 +233,15 @@ class Finder:
                 the candidate nearest it wins, whoever the identity says.
 
         Where the person was just seen, their expected region is tried first in
-        ``FIRST_TURNS`` (one small batch, no detector); a sure find there that looks like
-        them or lies where their track says ends the search (``SURE``): most searches on
-        the demo end so, at a quarter of the cost.
+        ``FIRST_TURNS`` (one small batch, no detector); a sure find there ends the
+        search (``SURE``): most searches on the demo end so, at a quarter of the cost.
         Then the other turns, and detections only once they were missing ``JUST_SEEN`` frames.
         """
         self.searches += 1
         if pick is None and identity.known and identity.missing < LOST_FRAMES:
             first = self._expected_turned(image, identity, FIRST_TURNS)
             best, score = self._best(image, identity, None, np.stack(first), mirror_average)
-            sure = best is not None and best.flag >= SURE
-            if sure and (identity.looks_like(best.signature) is not False or not identity.disagrees(best.region,
-                                                                                                  best.size)):
+            if best is not None and best.flag >= SURE and identity.looks_like(best.signature) is not False:
                 return self._signed(image, best)
             rest = self._expected_turned(image, identity, [k for k in range(TURNS) if k % TURNS not in
                                                            {t % TURNS for t in FIRST_TURNS}])

@@ -20,7 +20,7 @@ pytest.importorskip("torch")
 pytest.importorskip("mediapipe")
 cv2 = pytest.importorskip("cv2")
 
-from core.person import SETTLE_LOOKS, Identity, PersonPick  # noqa: E402
+from core.person import Identity, PersonPick  # noqa: E402
 from core.pose import estimate_holistic  # noqa: E402
 from core.pose_torch import TorchPoseSettings, estimate_body  # noqa: E402
 from core.pose_torch.finder import JUST_SEEN, Finder  # noqa: E402
@@ -221,27 +221,3 @@ def test_a_person_who_unfolds_from_a_tuck_is_found_again_where_they_were(demo_vi
     assert found is not None
     truth = man_pelvis(172) * scale  # between his annotated frames 170 and 180: half his height is close
     assert np.linalg.norm(found.region[:2] - truth) < 0.5 * 201
-
-
-def test_a_person_found_sure_where_their_track_says_ends_the_search_though_their_looks_changed(demo_video, models):
-    """The demo's man at the start of his flip (frame 169; his region, speed and size as the follower held them on
-    frame 168, his looks from the box top, frame 140): his expected crop turned 45 degrees reads him sure (presence
-    0.98) where he should be, though 0.68 unlike his looks (turned over, against the sun). That ends the search: the
-    four other turns (half its cost) ran before, on each of the flip's searches, and found him again (issue 16)."""
-    frames = {i: rgb for i, rgb in iter_frames(open_video(demo_video), start=140, end=170, max_size=960)}
-    scale = frames[169].shape[1] / ANNOTATION["video_size"][0]
-    finder = Finder(models, 0.5, 0.5)
-    box_top = finder.search(frames[140], Identity(), pick=np.array(man_pelvis(140)) * scale)
-    assert box_top is not None
-    identity = Identity(np.array([449.1, 136.4, 257.8, 1.38]), velocity=np.array([3.4, -5.1, -11.0, 0.07]), size=263.3,
-                        signature=box_top.signature, looks=SETTLE_LOOKS)
-    crops = []
-    real = models.landmarks
-    models.landmarks = lambda images, rois, *a, **k: crops.append(len(rois)) or real(images, rois, *a, **k)
-    try:
-        found = finder.search(frames[169], identity)
-    finally:
-        del models.landmarks
-    assert found is not None and found.flag >= 0.8 and identity.looks_like(found.signature) is False
-    assert np.linalg.norm(found.region[:2] - man_pelvis(170) * scale) < 0.1 * 370 * scale  # on him (170: annotated)
-    assert crops == [4]  # the first turns only
