@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,7 +120,8 @@ class Network:
         return fn
 
     def _entry(self, shape: tuple) -> Path | None:
-        """The trace's file on disk for input ``shape`` (C, H, W), or None (off the CPU)."""
+        """The trace's file on disk for input ``shape`` (C, H, W) without its content's digest (the file is
+        ``<this stem>-<digest>.pt``, :func:`_content_digest`), or None (off the CPU)."""
         if self.device.type != "cpu":
             return None
         import hashlib
@@ -132,35 +134,78 @@ class Network:
         for source in (graph.__file__, tflite.__file__, __file__):  # the code that builds and runs the module
             digest.update(Path(source).read_bytes())
         digest.update(repr((self.outputs, shape, torch.__version__, graph.PLAN_VERSION)).encode())
-        return graph.cache_dir() / f"{Path(self.name).stem}-trace-{digest.hexdigest()[:24]}-v{TRACE_VERSION}.pt"
+        return graph.cache_dir() / f"{Path(self.name).stem}-trace-{digest.hexdigest()[:24]}-v{TRACE_VERSION}"
 
     def _load_or_trace(self, x):
-        import os
+        import io
         import threading
         import warnings
 
         import torch
 
         entry = self._entry(tuple(x.shape[1:]))
-        if entry is not None and entry.is_file():
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's, as the traces made here
-                    return torch.jit.load(str(entry), map_location=self.device)
-            except (OSError, RuntimeError, ValueError):
-                pass  # a damaged entry is made again below
+        if entry is not None:
+            for path in sorted(entry.parent.glob(entry.name + "-*.pt")) if entry.parent.is_dir() else ():
+                try:
+                    data = path.read_bytes()
+                    if path.stem.rsplit("-", 1)[1] != _content_digest(data):
+                        continue  # damaged on disk (a flipped byte still loads, and reads wrong): made again below
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's, as the traces made here
+                        fn = torch.jit.load(io.BytesIO(data), map_location=self.device)
+                    _touch(path)  # in use: not forgotten (``_forget_old_traces``)
+                    return fn
+                except (OSError, RuntimeError, ValueError):
+                    continue  # unreadable: made again below
         fn = _trace(self.module, x)
         if entry is not None:
+            tmp = entry.with_name(entry.name + f".{os.getpid()}-{threading.get_ident()}.tmp")
             try:
-                entry.parent.mkdir(parents=True, exist_ok=True)
-                tmp = entry.with_name(entry.stem + f".{os.getpid()}-{threading.get_ident()}.tmp.pt")
+                buffer = io.BytesIO()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    torch.jit.save(fn, str(tmp))
-                tmp.replace(entry)
+                    torch.jit.save(fn, buffer)
+                data = buffer.getvalue()
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                tmp.replace(entry.with_name(f"{entry.name}-{_content_digest(data)}.pt"))
+                _forget_old_traces(entry.parent)
             except (OSError, RuntimeError):
-                pass  # a read-only home only costs the tracing on the next run
+                tmp.unlink(missing_ok=True)  # a read-only or full disk only costs the tracing on the next run
         return fn
+
+
+TRACE_KEEP_DAYS = 30
+"""Days a kept trace no capture has loaded or written lives on: every change of the code or torch writes new ones (about
+25 MB), and several installs (worktrees, extension versions) may share the cache, so only the long-unused go."""
+
+
+def _content_digest(data: bytes) -> str:
+    """The first 16 hex digits of ``data``'s SHA-256: a kept trace's name carries it, checked before it is loaded."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only cache: the trace is still used
+
+
+def _forget_old_traces(folder: Path) -> None:
+    """Delete the traces (and half-written files) in ``folder`` no capture loaded or wrote for ``TRACE_KEEP_DAYS``
+    days."""
+    import time
+
+    cutoff = time.time() - TRACE_KEEP_DAYS * 86400.0
+    for path in list(folder.glob("*-trace-*.pt")) + list(folder.glob("*-trace-*.tmp")):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass  # another process removed it, or it is not ours to remove
 
 
 class BodyModels:
