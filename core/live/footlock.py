@@ -14,10 +14,12 @@ on the stance's first frame, its place then following the fit's foot at most
 ``PLACE_STEP`` a frame (the fit's jitter is not followed, a slow true slide is); the root is shifted along the
 floor by the held feet's mean offset, across the camera's line of sight at most as far as
 the offline lock moves it (:func:`across_limited`), and not by a leg the fit moved from its
-pelvis by more than ``LEG_JUMP`` in a frame; with no foot standing the shift fades back
-to the fit's root at most ``RELEASE_STEP`` a frame. On the demo (the bench's replay of
-the live landmarks, December 2026): a standing foot's slide along the floor 65 -> 13 mm
-a frame (median; p90 136 -> 53) on its own stances; on the offline take's contact frames
+pelvis faster than ``LEG_SPEED`` (at most ``LEG_JUMP`` in a frame); with no foot standing the shift fades back
+to the fit's root at most ``RELEASE_STEP`` a frame. The stances' windows span the same time at any
+frame rate (the stream runs at 16-20 fps under load, 5-15 while it searches), as offline. On the demo (the
+bench's replay of the live landmarks, December 2026): a standing foot's slide along the floor 65 -> 13 mm
+a frame (median; p90 136 -> 53) on its own stances as first read (positions 1.5 cm apart, before
+:class:`StillFeet`: not measured since); on the offline take's contact frames
 60 mm a frame with no lock, 54 with the stances read as positions 1.5 cm apart, 45 with
 :class:`StillFeet`'s velocities (and 11-26 mm a frame on the true contacts of six rendered
 clips, 14-32 before: README "Standing feet, causally"). The legs are not bent: the offline lock's IK on the
@@ -41,7 +43,7 @@ import numpy as np
 from ..body.mannequin import forward_kinematics
 from ..cleanup import torso_pixels
 from ..cleanup.contact_pass import TORSO_METRES
-from ..cleanup.contacts import ContactSettings, image_speed_off
+from ..cleanup.contacts import WINDOW_RATE, ContactSettings, frames_at, image_speed_off
 from ..cleanup.floor import PROXY_INDEX
 from ..cleanup.footlock import ACROSS_RAY_LIMIT, ACROSS_RAY_PIXELS
 from ..cleanup.root import IMAGE_FEET
@@ -53,11 +55,16 @@ the stream's root goes back to the fit's, which the picture holds, without a jum
 PLACE_STEP = 0.005
 """Metres: the most a held place moves in a frame towards the fit's foot (the fit's feet, with the root's depth,
 move 3-15 cm a frame on the demo's man standing still)."""
-LEG_JUMP = 0.1
-"""Metres: a standing foot the fit moves farther than this along the floor from its pelvis in one frame is held
-from where it is now: the fit's leg jumped (MediaPipe's depth of one leg flips while the picture shows the foot
+LEG_SPEED = 3.0
+"""m/s: a standing foot the fit moves faster than this along the floor from its pelvis (0.1 m a frame at 30 fps) is
+held from where it is now: the fit's leg jumped (MediaPipe's depth of one leg flips while the picture shows the foot
 still), which the root must not carry (held, it carried the body of the rendered walks 25-50 cm off in depth).
-The root's own jitter (3-15 cm a frame in depth on the demo's man) moves the pelvis and feet together and is held."""
+The root's own jitter (3-15 cm a frame in depth on the demo's man) moves the pelvis and feet together and is held.
+A speed, not a distance a frame: at 10-12 fps a pelvis walking 1.3 m/s over its planted foot moved the leg 0.11-0.13 m
+a frame, which read 0.1 m a frame as a jump on every frame (a scratch replay: the held foot slid 38-42 mm a frame,
+5 at 30 fps)."""
+LEG_JUMP = 0.25
+"""Metres: ... and one that moves farther than this in a frame, at any rate (a flipped leg's 30 cm at 10 fps)."""
 LEG_JOINTS = max(PROXY_INDEX) + 1
 """Forward kinematics of the first joints reaches both feet (parents come first)."""
 
@@ -74,10 +81,31 @@ END_METRES = 0.08
 """... or the median of its last ``SPAN`` positions leaves the place it stood at (the mean over the stance) by
 more than this."""
 WINDOW = 7
-"""Frames of image velocities whose median is a foot's speed (the offline ``ContactSettings.image_window``): a
-landmark's glitch of fewer than half of them does not show."""
+"""Frames at 30 fps (``WINDOW_RATE``) of image velocities whose median is a foot's speed (the offline
+``ContactSettings.image_window``): a landmark's glitch of fewer than half of them does not show. At the stream's
+rate, read from the frames' times, as many frames as span as long (``core.cleanup.frames_at``: 5 at 15-20 fps, 3
+at 10-12): counted as frames, a stance at 10 fps started 0.4 s late and ended 0.3 s late (the foot 300 mm past
+its place). The window's median lags: a stance starts 4 frames after the foot stops (0.13 s at 30 fps; 0.2 s at
+10-15), and one that starts as the feet leave again holds the root for those frames (on the solver's synthetic
+clip, frames 34-37, the root 12-31 mm off the exact fit, ``tests/core/test_live.py``): the cost of reading a far
+person's still feet through their landmarks' jitter."""
 SPAN = 3
-"""Frames of the median position a standing foot is compared with its place by, and of the velocities it stops on."""
+"""Frames at 30 fps of the median position a standing foot is compared with its place by, and of the velocities it
+stops on (at the stream's rate as :data:`WINDOW`, at least 2)."""
+MOST_RATE = 120.0
+"""Frames a second the kept history covers :data:`WINDOW` at (a faster stream's window is this one's)."""
+
+
+def window_frames(rate: float) -> tuple[int, int]:
+    """(:data:`WINDOW`, :data:`SPAN`) in frames at ``rate`` frames a second, spanning as long as at 30 fps."""
+    rate = min(rate, MOST_RATE)
+    return frames_at(WINDOW, rate), max(2, frames_at(SPAN, rate))
+
+
+def leg_jump(dt: float) -> float:
+    """Metres along the floor a standing foot's place from its pelvis may move in ``dt`` s before it reads as
+    the fit's leg jumping (:data:`LEG_SPEED`, :data:`LEG_JUMP`)."""
+    return min(LEG_SPEED * dt, LEG_JUMP)
 
 
 def _median(x: np.ndarray) -> np.ndarray:
@@ -106,7 +134,8 @@ class StillFeet:
     def __init__(self, height: float = ContactSettings().height_on_still, fps: float = 30.0) -> None:
         self.height = height
         self.fps = fps  # the frames' rate when no times are given
-        self._uv: deque[tuple[float, np.ndarray]] = deque(maxlen=WINDOW + 1)  # (t, (4, 2) pixels, NaN unseen)
+        # (t, (4, 2) pixels, NaN unseen): the window's frames at up to MOST_RATE
+        self._uv: deque[tuple[float, np.ndarray]] = deque(maxlen=window_frames(MOST_RATE)[0] + 1)
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 2) where it stands, pixels
         self._count = [0, 0]
         self._frames = 0
@@ -125,15 +154,18 @@ class StillFeet:
         self._uv.append((t, np.where(seen_landmarks(kp[IMAGE_FEET, 2])[:, None], kp[IMAGE_FEET, :2], np.nan)))
         torso = torso_pixels(kp[None])
         low = np.asarray(sole_heights) < self.height
-        if len(self._uv) < WINDOW + 1 or not np.isfinite(torso) or torso < 5:
+        times = np.array([w[0] for w in self._uv])
+        gaps = np.diff(times[-(WINDOW + 1):])  # the stream's rate now: its last frames' (the search's are slower)
+        window, span = window_frames(1.0 / max(float(np.median(gaps)), 1e-6)) if len(gaps) else (WINDOW, SPAN)
+        if len(self._uv) < window + 1 or not np.isfinite(torso) or torso < 5:
             return False, False
         scale = TORSO_METRES / torso  # metres a pixel
-        times = np.array([w[0] for w in self._uv])
-        uv = np.stack([w[1] for w in self._uv])
+        times = times[-(window + 1):]
+        uv = np.stack([w[1] for w in list(self._uv)[-(window + 1):]])
         velocity = np.diff(uv, axis=0) / np.maximum(np.diff(times), 1e-6)[:, None, None]
         speed = np.linalg.norm(_median(velocity), axis=-1) * scale  # (4,) m/s
-        recent = np.linalg.norm(_median(velocity[-SPAN:]), axis=-1) * scale  # quick to let go
-        now = _median(uv[-SPAN:])
+        recent = np.linalg.norm(_median(velocity[-span:]), axis=-1) * scale  # quick to let go
+        now = _median(uv[-span:])
         out = []
         for foot in range(2):
             points = slice(2 * foot, 2 * foot + 2)
@@ -186,6 +218,7 @@ class CausalFootLock:
         self.J = np.asarray(rest_joints, np.float64)
         self.focal = focal
         self.carry = np.zeros(3)  # the root's shift, camera frame, metres (along the floor)
+        self._t: float | None = None  # the last held frame's time, seconds
         self._place: list[np.ndarray | None] = [None, None]  # per foot: (2, 3) held heel and toe, camera frame
         self._leg: list[np.ndarray | None] = [None, None]  # per standing foot: its fitted place from the pelvis
 
@@ -193,6 +226,13 @@ class CausalFootLock:
         """The person was lost: forget every stance, keep the root's shift (the held pose carries it, and it
         fades back at ``RELEASE_STEP`` a frame once the person is found again, as after any stance)."""
         self._place, self._leg = [None, None], [None, None]
+
+    def restart(self) -> None:
+        """Someone else is followed (``core.live.sides.CausalSideSwaps.restarted``): forget every stance and the
+        root's shift too (the last person's: kept, it put the new one 1.5 m off in depth for 10 s on a switch
+        between two people standing 1.5 m apart)."""
+        self.lose()
+        self.carry = np.zeros(3)
 
     def _held(self, foot: int, points: np.ndarray) -> np.ndarray:
         """(2, 3) where the standing foot ``foot`` is held, given its fitted heel and toe ``points`` (2, 3)."""
@@ -205,16 +245,22 @@ class CausalFootLock:
         self._place[foot] = place
         return place
 
-    def __call__(self, aa: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool]) -> np.ndarray:
+    def __call__(self, aa: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool],
+                 t: float | None = None) -> np.ndarray:
         """(3,) the root's translation (camera frame, metres) of the pose ``aa`` (55, 3) local axis-angle,
-        ``trans`` (3,) with the ``standing`` (left, right) feet held; ``up`` (3,) the world's up, camera frame."""
+        ``trans`` (3,) with the ``standing`` (left, right) feet held; ``up`` (3,) the world's up, camera frame;
+        ``t`` the frame's time, seconds (None: 1/30 s after the last frame)."""
         trans = np.asarray(trans, np.float64)
         pos, _ = forward_kinematics(np.asarray(aa, np.float64)[None], self.J, trans[None], joints=LEG_JOINTS)
-        return self.hold(pos[0, PROXY_INDEX], trans, up, standing)
+        return self.hold(pos[0, PROXY_INDEX], trans, up, standing, t)
 
-    def hold(self, points: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool]) -> np.ndarray:
+    def hold(self, points: np.ndarray, trans: np.ndarray, up: np.ndarray, standing: tuple[bool, bool],
+             t: float | None = None) -> np.ndarray:
         """As calling the lock, given the pose's contact proxies ``points`` (4, 3) (camera frame, metres: the
         solver has them posed already)."""
+        dt = 1.0 / WINDOW_RATE if t is None or self._t is None else max(float(t) - self._t, 0.0)
+        self._t = None if t is None else float(t)
+        jump = leg_jump(dt)
         up = np.asarray(up, np.float64) / np.linalg.norm(up)
         trans = np.asarray(trans, np.float64)
         points = np.asarray(points, np.float64)
@@ -225,7 +271,7 @@ class CausalFootLock:
                 feet = points[2 * foot:2 * foot + 2]
                 leg = feet.mean(0) - pelvis
                 last = self._leg[foot]
-                if last is not None and np.linalg.norm((leg - last) - np.dot(leg - last, up) * up) > LEG_JUMP:
+                if last is not None and np.linalg.norm((leg - last) - np.dot(leg - last, up) * up) > jump:
                     self._place[foot] = None  # the fit's leg jumped, not its root: held from where it is now
                 self._leg[foot] = leg
                 offsets.append((self._held(foot, feet) - feet).mean(0))

@@ -228,6 +228,9 @@ class LiveSolver:
         assert self.rest is not None and self.ground is not None, "warm up first"
         began = time.perf_counter()
         self._repair(seq, t)
+        if self.side_swaps.restarted and self.foot_lock is not None:  # someone else (or long lost): not their feet
+            self.still_feet.reset()
+            self.foot_lock.restart()
         found = self._fit(seq, t)
         fitted = time.perf_counter()
         flags = 0
@@ -254,7 +257,7 @@ class LiveSolver:
             flags |= (FLAG_LEFT_CONTACT if left else 0) | (FLAG_RIGHT_CONTACT if right else 0)
             if self.foot_lock is not None:
                 still = self.still_feet(np.asarray(seq.body_2d, np.float64)[0], self.ground.soles - floor, t)
-                trans_cam = self.foot_lock.hold(pos[0, PROXY_INDEX], trans_cam, self.ground.up, still)
+                trans_cam = self.foot_lock.hold(pos[0, PROXY_INDEX], trans_cam, self.ground.up, still, t)
             self._last = (aa, trans_cam)  # held as sent: a lost frame keeps the feet's shift, no jump
         world = aa.copy()
         world[0] = matrix_to_axis_angle(self.R_wc @ axis_angle_to_matrix(aa[0]))
