@@ -45,7 +45,7 @@ from ..cleanup import torso_pixels
 from ..cleanup.contact_pass import TORSO_METRES
 from ..cleanup.contacts import WINDOW_RATE, ContactSettings, frames_at, image_speed_off
 from ..cleanup.floor import PROXY_INDEX
-from ..cleanup.footlock import ACROSS_RAY_LIMIT, ACROSS_RAY_PIXELS
+from ..cleanup.footlock import along_ray
 from ..cleanup.root import IMAGE_FEET
 from ..landmarks import seen_landmarks
 
@@ -189,19 +189,14 @@ class StillFeet:
 def across_limited(shift: np.ndarray, pelvis: np.ndarray, up: np.ndarray, focal: float | None) -> np.ndarray:
     """(3,) the root's ``shift`` (along the floor, camera frame) with its part across the camera's line of sight
     to the ``pelvis`` (3,) held to ``ACROSS_RAY_LIMIT`` and, with the ``focal`` length (pixels), to
-    ``ACROSS_RAY_PIXELS`` at the pelvis's distance (``core.cleanup.footlock.along_ray``'s rule, one frame)."""
-    ray = pelvis - np.dot(pelvis, up) * up
-    norm = float(np.linalg.norm(ray))
-    if norm < 1e-6:
-        return shift
-    ray /= norm
-    along = np.dot(shift, ray) * ray
-    across = shift - along
-    limit = ACROSS_RAY_LIMIT
-    if focal is not None:
-        limit = min(limit, ACROSS_RAY_PIXELS * float(np.linalg.norm(pelvis)) / focal)
-    size = float(np.linalg.norm(across))
-    return along + across * min(1.0, limit / max(size, 1e-9))
+    ``ACROSS_RAY_PIXELS`` at the pelvis's distance: ``core.cleanup.footlock.along_ray`` on one frame, in a floor
+    frame whose third axis is ``up`` and whose origin is the camera."""
+    helper = np.eye(3)[int(np.argmin(np.abs(up)))]
+    first = np.cross(up, helper)
+    first /= np.linalg.norm(first)
+    floor = np.stack([first, np.cross(up, first), up])  # rows: the floor frame's axes in the camera frame
+    held = along_ray((floor[:2] @ shift)[None], (floor @ pelvis)[None], np.zeros(3), focal=focal)[0]
+    return floor[:2].T @ held + np.dot(shift, up) * up
 
 
 class CausalFootLock:
