@@ -147,6 +147,10 @@ class Refiner:
         self._offsets = body_landmark_offsets(self.J)[LANDMARKS]  # (L, 3) model frame
         self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (local rotations (22, 3, 3), trans, t)
 
+    def forget(self) -> None:
+        """The last frame is someone else's (the tracker went to another person): no prior from it."""
+        self._last = None
+
     def pose(self, R: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(landmarks (L, 3), joints (22, 3), global rotations (22, 3, 3)), camera frame, of the local rotations
         ``R`` (22, 3, 3) and ``trans`` (3,)."""

@@ -228,9 +228,12 @@ class LiveSolver:
         assert self.rest is not None and self.ground is not None, "warm up first"
         began = time.perf_counter()
         self._repair(seq, t)
-        if self.side_swaps.restarted and self.foot_lock is not None:  # someone else (or long lost): not their feet
-            self.still_feet.reset()
-            self.foot_lock.restart()
+        if self.side_swaps.restarted:  # someone else (or long lost): not their feet, nor their pose
+            if self.foot_lock is not None:
+                self.still_feet.reset()
+                self.foot_lock.restart()
+            if self.refiner is not None:
+                self.refiner.forget()
         found = self._fit(seq, t)
         fitted = time.perf_counter()
         flags = 0
