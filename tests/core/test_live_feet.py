@@ -136,28 +136,38 @@ def test_a_foot_held_while_the_body_walks_over_it_stays_held_at_the_streams_slow
     assert np.median(slide) <= PLACE_STEP + 1e-9
 
 
+def root_offsets(seq, rest: np.ndarray, trans: np.ndarray, at: int, carry: float) -> dict[int, np.ndarray]:
+    """Frame -> (3,) the live solve's pelvis minus the truth's (camera frame; the fit's root is the truth's on exact
+    landmarks), with the foot lock's shift set to ``carry`` m along the floor and the ray on frame ``at``, as a
+    stance leaves it."""
+    from core.live.solver import LiveSolver
+    from tests.core.test_live import solved_frames
+    from tests.testdata.clips import CAMERA_K
+
+    solver = LiveSolver(CAMERA_K, UP, smoothing=0.0, warmup_frames=5)
+    offsets = {}
+    for i, solved in solved_frames(solver, seq):
+        assert solved is not None and solver.foot_lock is not None
+        if i == at:
+            solver.foot_lock.carry = np.array([0.0, 0.0, carry])
+        E = solver.camera_extrinsics(solved.camera_height)
+        pelvis = E[:3, :3] @ (solved.trans + solver.rest_joints[0]) + E[:3, 3]  # camera frame
+        offsets[i] = pelvis - (rest[0] + trans[i])
+    return offsets
+
+
 def test_the_feet_of_the_last_person_do_not_carry_someone_else_the_tracker_goes_to() -> None:
     """MediaPipe's tracker goes to someone else standing 1.5 m further away, with no frame lost between: the root's
     shift the last person's feet left (30 cm here) is not carried onto the new person (it faded at RELEASE_STEP a
     frame: the new person 1.5 m off in depth for 10 s, on two people standing 1.5 m apart), nor the last person's
     pose as the refinement's prior."""
-    from core.live.solver import LiveSolver
-    from tests.core.test_live import solved_frames
     from tests.testdata.clips import CAMERA_K, CLIP_BETAS, IMAGE_SIZE, landmarks_from_motion, smooth_motion
 
     poses, trans = smooth_motion(40, np.random.default_rng(4), hands=False)
     trans[20:] += np.array([0.8, 0.0, 1.5])  # from frame 20 someone else, elsewhere
     rest = rest_joints(CLIP_BETAS)
     seq = landmarks_from_motion(poses, trans, rest, CAMERA_K, IMAGE_SIZE, world_axes="view")
-    solver = LiveSolver(CAMERA_K, UP, smoothing=0.0, warmup_frames=5)
-    shift = {}
-    for i, solved in solved_frames(solver, seq):
-        assert solved is not None and solver.foot_lock is not None
-        if i == 18:
-            solver.foot_lock.carry = np.array([0.0, 0.0, 0.3])  # along the floor and the ray, as a stance leaves it
-        E = solver.camera_extrinsics(solved.camera_height)
-        pelvis = E[:3, :3] @ (solved.trans + solver.rest_joints[0]) + E[:3, 3]  # camera frame
-        shift[i] = float(np.linalg.norm(pelvis - (rest[0] + trans[i])))  # the fit's root is the truth's
+    shift = {i: float(np.linalg.norm(off)) for i, off in root_offsets(seq, rest, trans, 18, 0.3).items()}
     assert shift[19] > 0.25
     assert shift[20] < 0.002  # nor their pose: the refinement's prior, the last person's, put it 28 mm off
     assert all(shift[i] < 0.002 for i in range(21, 20 + WINDOW))  # no stance yet of the new person's feet
@@ -236,22 +246,12 @@ def test_a_lost_frame_holds_the_pose_as_sent_and_the_feet_shift_fades_after_it()
     """The stream loses the person for a frame while the root carries the feet's shift: the held frame is the
     last frame as sent (it jumped back by the whole shift, 10-45 cm on the lock's jitter test), and once
     the person is found the shift fades at RELEASE_STEP a frame (it started again from zero)."""
-    from core.live.solver import LiveSolver
-    from tests.core.test_live import solved_frames
-    from tests.testdata.clips import CAMERA_K, mannequin_clip
+    from tests.testdata.clips import mannequin_clip
 
     poses, trans, rest, seq = mannequin_clip(40, np.random.default_rng(4), hands=False, world_axes="view")
     seq.present[25] = False
     seq.body_world[25] = np.nan
-    solver = LiveSolver(CAMERA_K, UP, smoothing=0.0, warmup_frames=5)
-    shift = {}
-    for i, solved in solved_frames(solver, seq):
-        assert solved is not None and solver.foot_lock is not None
-        if i == 20:
-            solver.foot_lock.carry = np.array([0.0, 0.0, 0.1])  # along the floor and the ray, as a stance leaves it
-        E = solver.camera_extrinsics(solved.camera_height)
-        pelvis = E[:3, :3] @ (solved.trans + solver.rest_joints[0]) + E[:3, 3]  # camera frame
-        shift[i] = pelvis - (rest[0] + trans[i])  # the fit's root is the truth's on exact landmarks
+    shift = root_offsets(seq, rest, trans, 20, 0.1)
     assert np.linalg.norm(shift[24]) > 0.05
     np.testing.assert_allclose(shift[25] + trans[25], shift[24] + trans[24], atol=1e-5)  # held as sent
     assert abs(np.linalg.norm(shift[26]) - np.linalg.norm(shift[24])) <= 2 * RELEASE_STEP + 0.003
