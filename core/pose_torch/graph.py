@@ -219,15 +219,57 @@ def cache_dir() -> Path:
     return base / "cache" / "pose_torch"
 
 
+def converter_digest() -> "hashlib._Hash":
+    """A SHA-256 fed with the code that reads and converts a model (this module and ``tflite``): a converted plan
+    or a trace made by other code (an update of the extension that forgot ``PLAN_VERSION``) is never reused."""
+    from . import tflite
+
+    digest = hashlib.sha256()
+    for source in (__file__, tflite.__file__):
+        digest.update(Path(source).read_bytes())
+    return digest
+
+
+KEEP_DAYS = 30
+"""Days a cached conversion or trace that no run loaded or wrote lives on: every change of the converting code (or,
+for traces, of torch) writes new ones (10-25 MB each), and several installs (worktrees, extension versions) may
+share the cache, so only the long-unused go."""
+
+
+def touch(path: Path) -> None:
+    """Mark the cached ``path`` as in use (:func:`forget_unused`); a read-only cache is still read."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def forget_unused(folder: Path, patterns: tuple[str, ...]) -> None:
+    """Delete the files of ``folder`` matching ``patterns`` that no run loaded or wrote for ``KEEP_DAYS`` days."""
+    import time
+
+    cutoff = time.time() - KEEP_DAYS * 86400.0
+    for pattern in patterns:
+        for path in folder.glob(pattern):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                pass  # another process removed it, or it is not ours to remove
+
+
 def load_plan(path: str | Path, cache: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """The converted plan of the .tflite file ``path``, from the cache when it holds one.
 
-    The cache key is the SHA-256 of the file (and the plan version), so an
-    updated wheel never reuses a stale conversion. Files are written under a
-    temporary name and renamed, so a crash never leaves a half-written entry.
+    The cache key is the SHA-256 of the file and of the converting code (:func:`converter_digest`; and the plan
+    version), so neither an updated wheel nor updated code reuses a stale conversion. Files are written under a
+    temporary name and renamed, so a crash never leaves a half-written entry; entries unused for ``KEEP_DAYS``
+    days are deleted when a new one is written.
     """
     data = Path(path).read_bytes()
-    key = hashlib.sha256(data).hexdigest()[:24]
+    digest = converter_digest()
+    digest.update(data)
+    key = digest.hexdigest()[:24]
     folder = cache_dir() if cache is None else cache
     entry = folder / f"{Path(path).stem}-{key}-v{PLAN_VERSION}.npz"
     if entry.is_file():
@@ -235,17 +277,19 @@ def load_plan(path: str | Path, cache: Path | None = None) -> tuple[dict, dict[s
             with np.load(entry, allow_pickle=False) as z:
                 plan = json.loads(str(z["__plan__"]))
                 consts = {k: z[k] for k in z.files if k != "__plan__"}
+            touch(entry)
             return plan, consts
         except (OSError, ValueError, KeyError):
             pass  # a damaged entry is rebuilt below
     plan, consts = convert(read_model(path))
+    tmp = entry.with_name(entry.stem + f".{os.getpid()}.tmp.npz")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(entry.stem + f".{os.getpid()}.tmp.npz")
         np.savez(tmp, __plan__=np.asarray(json.dumps(plan)), **consts)
         tmp.replace(entry)
+        forget_unused(folder, ("*-v*.npz",))
     except OSError:
-        pass  # a read-only home only costs the conversion time on the next run
+        tmp.unlink(missing_ok=True)  # a read-only or full disk only costs the conversion time on the next run
     return plan, consts
 
 

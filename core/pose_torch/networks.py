@@ -124,15 +124,13 @@ class Network:
         ``<this stem>-<digest>.pt``, :func:`_content_digest`), or None (off the CPU)."""
         if self.device.type != "cpu":
             return None
-        import hashlib
-
         import torch
 
-        from . import graph, tflite
+        from . import graph
 
-        digest = hashlib.sha256(self.path.read_bytes())
-        for source in (graph.__file__, tflite.__file__, __file__):  # the code that builds and runs the module
-            digest.update(Path(source).read_bytes())
+        digest = graph.converter_digest()  # the code that builds the module ...
+        digest.update(Path(__file__).read_bytes())  # ... and runs it
+        digest.update(self.path.read_bytes())
         digest.update(repr((self.outputs, shape, torch.__version__, graph.PLAN_VERSION)).encode())
         return graph.cache_dir() / f"{Path(self.name).stem}-trace-{digest.hexdigest()[:24]}-v{TRACE_VERSION}"
 
@@ -142,6 +140,8 @@ class Network:
         import warnings
 
         import torch
+
+        from . import graph
 
         entry = self._entry(tuple(x.shape[1:]))
         if entry is not None:
@@ -153,7 +153,7 @@ class Network:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's, as the traces made here
                         fn = torch.jit.load(io.BytesIO(data), map_location=self.device)
-                    _touch(path)  # in use: not forgotten (``_forget_old_traces``)
+                    graph.touch(path)  # in use: not forgotten (``graph.forget_unused``)
                     return fn
                 except (OSError, RuntimeError, ValueError):
                     continue  # unreadable: made again below
@@ -169,15 +169,10 @@ class Network:
                 entry.parent.mkdir(parents=True, exist_ok=True)
                 tmp.write_bytes(data)
                 tmp.replace(entry.with_name(f"{entry.name}-{_content_digest(data)}.pt"))
-                _forget_old_traces(entry.parent)
+                graph.forget_unused(entry.parent, ("*-trace-*.pt", "*-trace-*.tmp"))
             except (OSError, RuntimeError):
                 tmp.unlink(missing_ok=True)  # a read-only or full disk only costs the tracing on the next run
         return fn
-
-
-TRACE_KEEP_DAYS = 30
-"""Days a kept trace no capture has loaded or written lives on: every change of the code or torch writes new ones (about
-25 MB), and several installs (worktrees, extension versions) may share the cache, so only the long-unused go."""
 
 
 def _content_digest(data: bytes) -> str:
@@ -185,27 +180,6 @@ def _content_digest(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()[:16]
-
-
-def _touch(path: Path) -> None:
-    try:
-        os.utime(path)
-    except OSError:
-        pass  # a read-only cache: the trace is still used
-
-
-def _forget_old_traces(folder: Path) -> None:
-    """Delete the traces (and half-written files) in ``folder`` no capture loaded or wrote for ``TRACE_KEEP_DAYS``
-    days."""
-    import time
-
-    cutoff = time.time() - TRACE_KEEP_DAYS * 86400.0
-    for path in list(folder.glob("*-trace-*.pt")) + list(folder.glob("*-trace-*.tmp")):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass  # another process removed it, or it is not ours to remove
 
 
 class BodyModels:

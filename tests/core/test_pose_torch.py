@@ -153,13 +153,31 @@ def test_batched_tracking_follows_the_person_mediapipe_follows(demo_video, model
     assert np.median(gap) < 2.0
 
 
-def test_weights_are_cached_by_file_hash(tmp_path):
+def test_weights_are_cached_by_file_hash(tmp_path, monkeypatch):
     path = model_path("hand_landmark/hand_landmark_full.tflite")
     plan, consts = load_plan(path, cache=tmp_path)
     entries = list(tmp_path.glob("hand_landmark_full-*.npz"))
     assert len(entries) == 1
     again, consts2 = load_plan(path, cache=tmp_path)
     assert again == plan and consts2.keys() == consts.keys()
+    # Converting code of another version (an update that forgot PLAN_VERSION) converts again, not reusing the plan,
+    # and a conversion no run used for KEEP_DAYS days is deleted when a new one is written.
+    import hashlib
+    import os
+    import time
+
+    from core.pose_torch import graph
+
+    old = time.time() - (graph.KEEP_DAYS + 1) * 86400.0
+    os.utime(entries[0], (old, old))
+    monkeypatch.setattr(graph, "converter_digest", lambda: hashlib.sha256(b"other converting code"))
+    converted = []
+    real = graph.convert
+    monkeypatch.setattr(graph, "convert", lambda model: converted.append(1) or real(model))
+    load_plan(path, cache=tmp_path)
+    assert converted == [1]
+    assert [p.name for p in tmp_path.glob("hand_landmark_full-*.npz")] != [entries[0].name]
+    assert len(list(tmp_path.glob("hand_landmark_full-*.npz"))) == 1  # the unused one is gone
 
 
 def test_import_is_light():
