@@ -187,17 +187,12 @@ class HandModels:
         return models
 
     def __init__(self, base):
-        from .graph import load_module
-        from .networks import model_path
+        from .networks import Network
 
-        torch = base.torch
         self.base = base
-        self.recropper = load_module(model_path("holistic_landmark/hand_recrop.tflite")).to(base.device)
+        self.recropper = Network("holistic_landmark/hand_recrop.tflite", None, base.device)
         # Outputs: landmarks, presence, handedness (unused, not computed), world landmarks (unused).
-        self.landmarker = load_module(model_path("hand_landmark/hand_landmark_full.tflite"),
-                                      outputs=[0, 1]).to(base.device)
-        self.recropper = self.recropper.to(memory_format=torch.channels_last)
-        self.landmarker = self.landmarker.to(memory_format=torch.channels_last)
+        self.landmarker = Network("hand_landmark/hand_landmark_full.tflite", [0, 1], base.device)
 
     def recrop(self, images: list[np.ndarray], rois: np.ndarray) -> np.ndarray:
         """Frames and ROIs from the pose (N, 5) -> (N, 2, 2) re-crop points in frame coordinates."""

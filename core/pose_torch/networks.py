@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,8 +178,6 @@ class Network:
 
 def _content_digest(data: bytes) -> str:
     """The first 16 hex digits of ``data``'s SHA-256: a kept trace's name carries it, checked before it is loaded."""
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()[:16]
 
 
@@ -206,7 +205,6 @@ class BodyModels:
         # Outputs: landmarks, presence, segmentation mask (unused, not computed), heatmap, world landmarks.
         self.landmarker = Network("pose_landmark/pose_landmark_full.tflite", [0, 1, 3, 4], self.device)
         self.anchors = body.ssd_anchors()
-        self._traces: dict[tuple, object] = {}
 
     def autocast(self):
         if self.precision == "fp32":
@@ -214,22 +212,14 @@ class BodyModels:
         dtype = self.torch.float16 if self.precision == "fp16" else self.torch.bfloat16
         return self.torch.autocast(self.device.type, dtype=dtype)
 
-    def _run(self, net, x):
-        """``net(x)``: traced per input shape in float32, eager under autocast."""
+    def _run(self, net: Network, x):
+        """``net(x)``: traced per input shape in float32 (:meth:`Network.traced`), eager under autocast."""
         torch = self.torch
         with torch.inference_mode():
             if self.precision != "fp32":
                 with self.autocast():
                     return net(x)
-            if isinstance(net, Network):
-                fn = net.traced(x)
-            else:
-                # Keyed by the network itself (modules hash by identity, and the cache keeps them alive);
-                # a trace serves every batch size (checked in the tests).
-                key = (net, tuple(x.shape[1:]))
-                fn = self._traces.get(key)
-                if fn is None:
-                    fn = self._traces[key] = _trace(net, x)
+            fn = net.traced(x)  # a trace serves every batch size (checked in the tests)
             # Unoptimized: the graph executor's profiling and optimizing passes on a trace's first two calls cost
             # 2-6 times a call (75 and 94 ms against 14 for the landmark model at batch 1 and 4), which a person
             # search on a handful of frames pays in full, and they gain nothing here (the same outputs bit for
