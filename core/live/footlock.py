@@ -48,6 +48,7 @@ from ..cleanup.floor import PROXY_INDEX
 from ..cleanup.footlock import along_ray
 from ..cleanup.root import IMAGE_FEET
 from ..landmarks import seen_landmarks
+from ..rotations import rotation_between
 
 RELEASE_STEP = 0.01
 """Metres: the most the root's shift fades in a frame once no foot stands (the offline lock's ``HOLD_SPEED`` at 30 fps):
@@ -189,14 +190,12 @@ class StillFeet:
 def across_limited(shift: np.ndarray, pelvis: np.ndarray, up: np.ndarray, focal: float | None) -> np.ndarray:
     """(3,) the root's ``shift`` (along the floor, camera frame) with its part across the camera's line of sight
     to the ``pelvis`` (3,) held to ``ACROSS_RAY_LIMIT`` and, with the ``focal`` length (pixels), to
-    ``ACROSS_RAY_PIXELS`` at the pelvis's distance: ``core.cleanup.footlock.along_ray`` on one frame, in a floor
-    frame whose third axis is ``up`` and whose origin is the camera."""
-    helper = np.eye(3)[int(np.argmin(np.abs(up)))]
-    first = np.cross(up, helper)
-    first /= np.linalg.norm(first)
-    floor = np.stack([first, np.cross(up, first), up])  # rows: the floor frame's axes in the camera frame
-    held = along_ray((floor[:2] @ shift)[None], (floor @ pelvis)[None], np.zeros(3), focal=focal)[0]
-    return floor[:2].T @ held + np.dot(shift, up) * up
+    ``ACROSS_RAY_PIXELS`` at the pelvis's distance: ``core.cleanup.footlock.along_ray`` on one frame, turned so
+    that ``up`` is its z, the camera at its origin."""
+    R = rotation_between(up, np.array([0.0, 0.0, 1.0]))  # camera frame -> a z-up floor frame
+    flat, pelvis_flat = R @ shift, R @ pelvis
+    flat[:2] = along_ray(flat[None, :2], pelvis_flat[None], np.zeros(3), focal=focal)[0]
+    return R.T @ flat
 
 
 class CausalFootLock:
