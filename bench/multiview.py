@@ -157,11 +157,9 @@ def run_engine_timed(python: str, args: list[str]) -> tuple[float, float]:
 
 def true_rig(clip, cameras: int):
     """The true cameras 0..cameras-1 (``core.multiview.rig.CameraRig``)."""
-    from core.multiview.rig import CameraRig, load_rig
+    from core.multiview.rig import load_rig
 
-    true = load_rig(clip.rig_path)
-    return CameraRig(true.names[:cameras], true.K[:cameras], true.R[:cameras], true.t[:cameras],
-                     true.image_sizes[:cameras], true.world_up)
+    return sub_rig(load_rig(clip.rig_path), range(cameras))
 
 
 def pose_sequences(clip) -> tuple[list, list[float]]:
@@ -297,7 +295,6 @@ def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = 
     from core.multiview import sync
     from core.multiview.calibrate import calibrate_from_person
     from core.multiview.compare import rig_errors
-    from core.multiview.rig import CameraRig
 
     full = true_rig(clip, len(clip.views))
     offsets = clip.timing["offsets_seconds"] if offsets is None else offsets
@@ -308,9 +305,7 @@ def subset_figures(clip, seqs, offsets: np.ndarray | None = None, source: str = 
         first, rest = seqs[subset[0]], subset[1:]
         views = [first] + [sync.resample(seqs[c], float(offsets[c] - offsets[subset[0]]), first.fps, first.num_frames)
                            for c in rest]
-        pick = list(subset)
-        truth = CameraRig([full.names[c] for c in pick], full.K[pick], full.R[pick], full.t[pick],
-                          full.image_sizes[pick], full.world_up)
+        truth = sub_rig(full, subset)
         estimate = calibrate_from_person(views, list(truth.K))
         centre, orient, _ = rig_errors(estimate, truth, True)
         key = f"calib_subset_{tag}" + "".join(map(str, subset))
