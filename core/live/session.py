@@ -97,7 +97,7 @@ class LiveSettings:
     camera_pitch: float | None = None
     camera_roll: float | None = None
     smoothing: float = 0.5
-    lag: int = 0
+    lag: int = 1
     seconds: float | None = None
     max_side: int = 640
     warmup_frames: int = 20
@@ -374,7 +374,7 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
         if address:
             parse_address(address)
     if settings.lag < 0:
-        raise MocapError(f"--lag must be 0 (no lag) or a number of frames, not {settings.lag}")
+        raise MocapError(f"--lag must be 0 (no lag) or a number of thirtieths of a second, not {settings.lag}")
     body = choose_live_body(settings.body, settings.gender, settings.smplx_dir)
     for message in body.warnings:
         send({"event": "warning", "message": message})

@@ -127,7 +127,7 @@ def test_a_session_with_a_lag_sends_every_frame_one_frame_late(short_clip: Path)
 
 
 def test_a_15_fps_sessions_poses_come_33_ms_late_not_a_frame(short_clip: Path, tmp_path: Path) -> None:
-    """A real session (``lag=1``) on the demo's 60 frames as a 15 fps file: each pose shows the moment 33 ms
+    """A real session (the default lag) on the demo's 60 frames as a 15 fps file: each pose shows the moment 33 ms
     before the frame just solved, halfway between two of its frames (counted in frames, each pose was the frame
     before's, 67 ms late), and every frame after the warm-up but the last sends one."""
     import cv2
@@ -152,7 +152,8 @@ def test_a_15_fps_sessions_poses_come_33_ms_late_not_a_frame(short_clip: Path, t
     receiver.settimeout(0.5)
     port = receiver.getsockname()[1]
     try:
-        settings = LiveSettings(source=str(slow), send=f"127.0.0.1:{port}", body="mannequin", lag=1)
+        settings = LiveSettings(source=str(slow), send=f"127.0.0.1:{port}", body="mannequin")
+        assert settings.lag == 1  # the default
         figures = run_live(settings)
         messages = []
         while True:
