@@ -19,8 +19,10 @@ Run: python3 dev.py bench live [--seconds 30] [--no-quality | --quality-only | -
    also where both takes hold the same person. Also against the offline take of the **full-resolution** demo
    (the reference from December 2026 until this one was trusted again), and the two offline takes against each
    other on the frames both trust (what a reference is good to); the jitter outside the flip (the limb joints'
-   mean acceleration) of live and of the reference; the same for a second run with ``--lag 1`` (each pose one
-   frame late, the mean of its neighbours, ``core.live.lag``). Then the per-frame refinement's steps
+   mean acceleration) of live and of the reference. Live is run three times: ``--lag 0`` (the One Euro filter, the
+   default until December 2026: the unprefixed figures), ``--lag 1`` (the default: each pose 33 ms late, the line
+   through the frames around it, ``core.live.lag``; prefix ``lag_1_``) and ``--lag 2`` (``lag_2_``).
+   Then the per-frame refinement's steps
    (``core.live.refine``, 0-3) on the same landmarks, replayed in this process: each one's median and its
    solve's cost, paired.
 4. ``--holds`` (alone): the speed run's clip replayed frame by frame (none dropped: the same every run) through
@@ -495,7 +497,7 @@ def quality(source: Path, frames: list[np.ndarray], tmp: Path, uncleaned: bool =
     full, _ = offline_take(dev.demo_clip(), tmp / "offline_full.npz")
     full_trusted, full_notes = reference_frames(full)
     full_on_him, _, full_missed = reference_on_him(full, letterboxed=False)
-    live = live_take(source, tmp)
+    live = live_take(source, tmp, "--lag", "0")  # the One Euro filter, no lag (the figures' meaning until now)
     figures = {"offline_capture_seconds": offline_s, "reference_frames_left_out": len(ref.frame_indices) - len(trusted),
                "reference_on_him": on_him, "reference_annotated": annotated, "reference_off_him": missed,
                "full_resolution_reference_on_him": full_on_him, "full_resolution_reference_off_him": full_missed,
@@ -508,10 +510,13 @@ def quality(source: Path, frames: list[np.ndarray], tmp: Path, uncleaned: bool =
     lagged = live_take(source, tmp, "--lag", "1")
     figures.update(against(lagged, ref, trusted, prefix="lag_1_"))
     figures.update(against(lagged, full, full_trusted, prefix="lag_1_full_resolution_reference_"))
+    lagged_2 = live_take(source, tmp, "--lag", "2")
+    figures.update(against(lagged_2, ref, trusted, prefix="lag_2_"))
     if uncleaned:
         raw, _ = offline_take(source, tmp / "offline_uncleaned.npz", "--no-cleanup")
         figures.update(against(live, raw, trusted, prefix="uncleaned_reference_"))
         figures.update(against(lagged, raw, trusted, prefix="lag_1_uncleaned_reference_"))
+        figures.update(against(lagged_2, raw, trusted, prefix="lag_2_uncleaned_reference_"))
         figures.update(against(as_live(raw), ref, trusted, prefix="cleanup_moved_"))
     return figures
 
@@ -521,7 +526,8 @@ def print_quality(figures: dict) -> None:
         return (f"frames {FLIP_FRAMES.start}-{FLIP_FRAMES.stop - 1} (the flip and landing) "
                 f"{figures[f'{prefix}limb_median_mm_flip']:.0f} mm, the others {figures[f'{prefix}limb_median_mm_not_flip']:.0f} mm")
 
-    print(f"quality: live (every frame solved) against the offline balanced take of the same 640x480 clip (on the man "
+    print(f"quality: live with --lag 0 (the One Euro filter, no lag; the default until December 2026), every frame "
+          f"solved, against the offline balanced take of the same 640x480 clip (on the man "
           f"on {figures['reference_on_him']}/{figures['reference_annotated']} annotated frames"
           + (f", off him on {figures['reference_off_him']}" if figures["reference_off_him"] else "")
           + f"), on its {figures['quality_frames']:.0f} trusted frames ({figures['reference_frames_left_out']} left out: "
@@ -534,12 +540,18 @@ def print_quality(figures: dict) -> None:
     print("  per joint (same person): " + ", ".join(f"{name} {figures[f'{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
     print(f"  jitter outside the flip (limb joints' mean acceleration): live {figures['limb_accel_mm']:.1f} mm/frame^2, "
           f"the reference {figures['reference_limb_accel_mm']:.1f}")
-    print(f"  with --lag 1 (each pose one frame late, the mean of its neighbours; the One Euro filter off): "
+    print(f"  with --lag 1 (the default: each pose 33 ms late, the line through the frames around it; the One Euro "
+          f"filter off): "
           f"{figures['lag_1_limb_median_mm']:.1f} mm median (" + split("lag_1_") + f"), jitter "
           f"{figures['lag_1_limb_accel_mm']:.1f} mm/frame^2; against the full-resolution demo's take "
           f"{figures['lag_1_full_resolution_reference_limb_median_mm']:.1f} mm (" + split("lag_1_full_resolution_reference_")
           + "); without it, to the digit: " + f"{figures['limb_median_mm']:.1f} / "
           f"{figures['full_resolution_reference_limb_median_mm']:.1f} mm")
+    print("  with --lag 1, per joint (same person): " + ", ".join(
+        f"{name} {figures[f'lag_1_{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
+    print(f"  with --lag 2 (67 ms late): {figures['lag_2_limb_median_mm']:.1f} mm median (" + split("lag_2_")
+          + f"), jitter {figures['lag_2_limb_accel_mm']:.1f} mm/frame^2; per joint (same person): " + ", ".join(
+              f"{name} {figures[f'lag_2_{name}_median_mm']:.0f}" for name in LIMB_JOINTS))
     print(f"  against the offline take of the full-resolution demo (on the man on {figures['full_resolution_reference_on_him']}"
           f"/{figures['reference_annotated']} annotated frames), on its {figures['full_resolution_reference_quality_frames']:.0f}"
           f" trusted frames: {figures['full_resolution_reference_limb_median_mm']:.0f} mm median, "
@@ -561,7 +573,8 @@ def print_quality(figures: dict) -> None:
               + "); the cleanup moved the reference's joints by (median mm) "
               + ", ".join(f"{n} {figures[f'cleanup_moved_{n}_median_mm']:.0f}" for n in LIMB_JOINTS)
               + f"; with --lag 1: {figures['lag_1_uncleaned_reference_limb_median_mm']:.1f} mm ("
-              + split("lag_1_uncleaned_reference_") + ")")
+              + split("lag_1_uncleaned_reference_") + f"); with --lag 2: "
+              f"{figures['lag_2_uncleaned_reference_limb_median_mm']:.1f} mm")
 
 
 def video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -614,7 +627,7 @@ def speed(frames: list[np.ndarray], seconds: float, lag: int = 0) -> dict[str, f
     figures["load_average_1min_after"] = os.getloadavg()[0]
     figures["delivered_over_pose_alone_fps"] = figures["delivered_fps"] / (1000.0 / pose_ms)
     figures["latency_median_over_pose_ms"] = figures["latency_median_ms"] / pose_ms
-    print(f"live {figures['seconds']:.0f} s{f' (--lag {lag})' if lag else ''}: {figures['delivered_fps']:.1f} fps delivered "
+    print(f"live {figures['seconds']:.0f} s (--lag {lag}): {figures['delivered_fps']:.1f} fps delivered "
           f"({figures['delivered_over_pose_alone_fps']:.2f}x the pose alone; target >= 25), "
           f"glass to pose median {figures['latency_median_ms']:.0f} ms ({figures['latency_median_over_pose_ms']:.2f}x "
           f"the pose step; target <= 100), p95 {figures['latency_p95_ms']:.0f} ms (target <= 150)")
@@ -643,8 +656,9 @@ def main() -> int:
     parser.add_argument("--quality-only", action="store_true", help="only the comparison with the offline take")
     parser.add_argument("--uncleaned-reference", action="store_true",
                         help="also compare with the same clip's offline take without its cleanup (one more capture)")
-    parser.add_argument("--lag", type=int, default=0, metavar="FRAMES",
-                        help="the speed run's engine with --lag FRAMES (the quality run measures --lag 1 beside none)")
+    parser.add_argument("--lag", type=int, default=None, metavar="FRAMES",
+                        help="the speed run's engine with --lag FRAMES (default: the engine's, 1; the quality run "
+                             "measures --lag 0, 1 and 2)")
     parser.add_argument("--holds", action="store_true",
                         help="only replay the speed run's clip frame by frame (none dropped) through the pose, follow "
                              "and second look: where the stream would hold the person's pose")
@@ -658,7 +672,9 @@ def main() -> int:
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     figures: dict[str, float] = {"width": WIDTH, "height": HEIGHT, "fps": FPS, "load_average_1min_before": load[0]}
     if not args.quality_only:
-        figures.update(speed(frames, args.seconds, args.lag))
+        from core.options import OPTION
+
+        figures.update(speed(frames, args.seconds, OPTION["lag"].default if args.lag is None else args.lag))
     if not args.no_quality:
         import tempfile
 

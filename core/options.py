@@ -344,11 +344,12 @@ OPTIONS += (
            "receivers listen on 39539)", frozenset({SCENE, LIVE}), metavar="HOST:PORT",
            ui=Ui("VMC Out", "Also send the pose as VMC/OSC bone messages to HOST:PORT (empty: off; VMC receivers "
                  "usually listen on 127.0.0.1:39539)", "", prop="live_vmc", unset="")),
-    Option("lag", int, "send each pose FRAMES frames late, the mean of the frames around it: nearer the offline "
-           "take and steadier, FRAMES source frames later (1: 33 ms at 30 fps); replaces the --smoothing filter "
-           "(default 0: no lag, the filter smooths)", frozenset({SCENE, LIVE}), default=0, metavar="FRAMES",
-           ui=Ui("Lag", "Frames each pose arrives late, as the mean of the frames around it: nearer the offline "
-                 "take and steadier (1 frame: 33 ms at 30 fps). Replaces the Smoothing filter. 0: no lag", 0,
+    Option("lag", int, "send each pose FRAMES thirtieths of a second late (1: 33 ms, at any frame rate), the line "
+           "through the frames around it: nearer the offline take and steadier; 0: no lag, the --smoothing filter "
+           "smooths instead (default 1)", frozenset({SCENE, LIVE}), default=1, metavar="FRAMES",
+           ui=Ui("Lag", "Thirtieths of a second each pose arrives late, as the line through the frames around it: "
+                 "nearer the offline take and steadier (1: 33 ms at any frame rate). 0: no lag, the Smoothing "
+                 "filter smooths instead", 1,
                  prop="live_lag", min=0, max=3)),
 )
 LIVE_SHARED = ("fov", "camera_pitch", "camera_roll", "smoothing", "body", "smplx_dir", "gender", "follow")

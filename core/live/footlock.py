@@ -51,11 +51,20 @@ from ..landmarks import seen_landmarks
 from ..rotations import rotation_between
 
 RELEASE_STEP = 0.01
-"""Metres: the most the root's shift fades in a frame once no foot stands (the offline lock's ``HOLD_SPEED`` at 30 fps):
+"""Metres: the most the root's shift fades in a 30 fps frame once no foot stands (the offline lock's ``HOLD_SPEED``; a
+slower stream's frame as many as it spans, :data:`RELEASE_SECONDS`):
 the stream's root goes back to the fit's, which the picture holds, without a jump."""
 PLACE_STEP = 0.005
 """Metres: the most a held place moves in a frame towards the fit's foot (the fit's feet, with the root's depth,
 move 3-15 cm a frame on the demo's man standing still)."""
+RELEASE_SECONDS = 0.2
+"""``RELEASE_STEP`` is a 30 fps frame's (``WINDOW_RATE``): a slower stream's frame fades the shift as many steps as
+it spans, up to this long (a stall's gap is not a step). Counted in frames, a 15 fps stream's root came back half as
+fast: on the six rendered clips' live landmarks every second frame (a scratch replay) the pelvis 255 -> 226 mm from
+the truth (median, mean over the clips; 10 fps: 202 -> 200), the slide on true contacts 29.1 -> 29.2 mm a frame.
+``PLACE_STEP`` stays a frame's: it bounds how far a held place follows the fit's foot, whose jitter comes a frame at
+a time (scaled too, 10 mm a 15 fps frame, the held feet slid 29.2 -> 30.3 mm a frame, more on every clip, for the
+pelvis 226 -> 215 mm)."""
 LEG_SPEED = 3.0
 """m/s: a standing foot the fit moves faster than this along the floor from its pelvis (0.1 m a frame at 30 fps) is
 held from where it is now: the fit's leg jumped (MediaPipe's depth of one leg flips while the picture shows the foot
@@ -255,6 +264,7 @@ class CausalFootLock:
         dt = 1.0 / WINDOW_RATE if t is None or self._t is None else max(float(t) - self._t, 0.0)
         self._t = None if t is None else float(t)
         jump = leg_jump(dt)
+        frames = min(dt, RELEASE_SECONDS) * WINDOW_RATE  # RELEASE_STEP is a 30 fps frame's: as fast at any rate
         up = np.asarray(up, np.float64) / np.linalg.norm(up)
         trans = np.asarray(trans, np.float64)
         points = np.asarray(points, np.float64)
@@ -275,7 +285,7 @@ class CausalFootLock:
             carry = np.mean(offsets, axis=0)
         else:  # no foot held: the shift fades back to the fit's root, at most RELEASE_STEP a frame
             size = float(np.linalg.norm(self.carry))
-            carry = self.carry * max(0.0, 1.0 - RELEASE_STEP / size) if size > 0 else self.carry
+            carry = self.carry * max(0.0, 1.0 - RELEASE_STEP * frames / size) if size > 0 else self.carry
         carry = carry - np.dot(carry, up) * up  # along the floor only: heights stay the fit's
         self.carry = across_limited(carry, pelvis, up, self.focal)
         return trans + self.carry

@@ -1,23 +1,33 @@
-"""A fixed lag (opt-in, ``--lag FRAMES``): each pose sent ``FRAMES`` frames late, the mean of it and its neighbours.
+"""A fixed lag (``--lag FRAMES``, thirtieths of a second): each pose sent that long late, a line through its frames.
 
 The One Euro filter (``core.live.filters``) is causal: it smooths a frame with the
 frames before it only, so it must choose between lag and jitter. Waiting for the
 next frame instead lets each pose be the mean of the frames around it, which
-follows a move without lag (the window is centred) and averages the per-frame
-solve's jitter out. On the demo (the bench's replay of the live landmarks,
-December 2026) one frame of lag, the filter off, against the offline take of the
-same clip: limb joints 40.0 -> 35.6 mm median, and the limb joints' mean
-acceleration 44.8 -> 28.7 mm/frame^2 on the frames outside the flip (the
-reference's 14.2): nearer and steadier both. Its cost is the lag itself: the pose
-goes out when the next frame is solved, one source frame (33 ms at 30 fps) later,
-more when the engine, under load, solves fewer frames than the source gives.
+follows a move without lag (a straight line is taken where it is) and averages the
+per-frame solve's jitter out. On the demo (``bench live --quality-only``, December
+2026) 33 ms of lag, the filter off, against the offline take of the same clip: limb
+joints 40.7 -> 35.9 mm median, and the limb joints' mean acceleration 46.4 -> 26.9
+mm/frame^2 on the frames outside the flip (the reference's 13.4): nearer and
+steadier both.
+
+The lag is a time, not a count of frames: each pose shows the moment ``seconds``
+before the newest frame solved, a straight line fitted through the frames from
+``REACH_BEFORE`` lags before that moment to ``REACH`` after it, taken there. At 30 fps
+with every frame solved that moment is the frame before the newest, the fit's frames
+it, the newest and the two before it; at 15 fps (a slower webcam) or when the engine,
+under load, solves 16-20 of a 30 fps source's frames, the moment falls between two
+frames and the pose is the line between them: the stream is still one lag late, not
+one (slower) frame late. Counted in frames, a 15 fps webcam's poses came 67 ms late
+and a loaded engine's 50-60 ms. On the six rendered clips' live landmarks every
+second frame (15 fps, a scratch replay against their truth), 33 ms of lag: MPJPE
+100.2 -> 99.2 mm, acceleration error 37.2 -> 31.4 mm/frame^2 against the filter
+(a frame's lag, 67 ms: 98.5 and 25.3).
 
 The rotations (the root's too, in the live world) are averaged as quaternions (the
-sign nearest the centre frame's, then normalised; within a few frames they are
+sign nearest the nearest frame's, then normalised; within a few frames they are
 close, where that mean is the rotation mean's first order), the root's translation
 as points. Everything else (flags, confidence, the camera's height and tilt) is the
-centre frame's. At the start the window has fewer frames before the centre; the
-last ``FRAMES`` frames of a source that ends are not sent.
+nearest frame's. The last lag of a source that ends is not sent.
 """
 
 from __future__ import annotations
@@ -33,50 +43,70 @@ from .solver import Solved
 
 Item = TypeVar("Item")
 
+LAG_FRAME = 1.0 / 30.0
+"""Seconds of one frame of ``--lag FRAMES``: a 30 fps frame, whatever the stream's rate."""
+REACH = 1.25
+"""The fit takes the frames up to this many lags after the moment shown (the lag, and a quarter for a camera's
+uneven frame times) ..."""
+REACH_BEFORE = 2.25
+"""... and up to this many before it: at 30 fps, lag 1, the frame, the one after and the two before (the past is
+there already; with one before, the demo's limb joints 36.5 mm median, jitter 28.8 mm/frame^2, with two 35.9 mm
+and 26.9; on the six rendered clips MPJPE 104.3 -> 104.1 mm, acceleration error 15.6 -> 15.0 mm/frame^2);
+a slower stream's frame before the moment is always taken (10 fps: the two frames either side of it)."""
+GAP = 0.25
+"""Seconds: the frame before the moment shown is not taken past this (a stall: the newest frame is sent as it is)."""
+
 
 class FixedLag(Generic[Item]):
-    """Solved frames in, each one back ``frames`` frames later as the mean of its window (``2 frames + 1``).
-
-    The mean is weighed by the frames' times on the source's clock: a straight line fitted through the window,
-    taken at the centre frame's time (equal weights where the frames are evenly spaced). Under load the engine
-    solves fewer frames than the source gives (16-20 of 30 a second), and an equal mean of unevenly spaced frames
-    put an elbow bending 10 degrees a frame 3.3 degrees off its own frame, one way then the other; frames more
-    than ``frames`` + 1 source intervals from the centre are left out (after a stall the frames on either side
-    of the gap were 45 degrees off).
+    """Solved frames in, each one's moment ``seconds`` earlier back out: the line through the frames around it.
 
     Args:
-        frames: the lag, frames (1 or more).
-        interval: seconds between the source's frames (None: the frames' times are not weighed, all kept).
+        seconds: the lag (more than 0).
     """
 
-    def __init__(self, frames: int, interval: float | None = None) -> None:
-        if frames < 1:
-            raise ValueError(f"the lag must be 1 frame or more, not {frames}")
-        self.frames = frames
-        self.reach = (frames + 1) * interval if interval else None
-        self._window: deque[tuple[Item, Solved, np.ndarray, float]] = deque(maxlen=2 * frames + 1)
+    def __init__(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ValueError(f"the lag must be more than 0 s, not {seconds}")
+        self.seconds = float(seconds)
+        self.reach, self.reach_before = REACH * self.seconds, REACH_BEFORE * self.seconds
+        self._window: deque[tuple[Item, Solved, np.ndarray, float]] = deque()
         self._count = 0
+        self._started = False
 
-    def __call__(self, item: Item, solved: Solved, time: float | None = None) -> tuple[Item, Solved] | None:
+    def __call__(self, item: Item, solved: Solved, time: float | None = None) -> tuple[Item, Solved, float] | None:
         """Take the newest ``solved`` frame (``item``: what goes with it, e.g. its source frame; ``time``: its
-        time on the source's clock, seconds, None: one frame after the last); return the frame ``frames`` back
-        with its item, averaged over its window, or None while the window fills."""
-        quats = axis_angle_to_quat_wxyz(np.asarray(solved.poses, np.float64).reshape(-1, 3))
-        self._window.append((item, solved, quats, float(self._count if time is None else time)))
+        time on the source's clock, seconds, None: ``LAG_FRAME`` after the last); return (the item of the frame
+        nearest the moment ``seconds`` before it, the pose fitted at that moment, the moment's time), or None
+        before the first frame that old."""
+        time = self._count * LAG_FRAME if time is None else float(time)
         self._count += 1
-        centre = len(self._window) - 1 - self.frames
-        if centre < 0:
-            return None
-        item_c, solved_c, q_c, t_c = self._window[centre]
-        near = [w for w in self._window if self.reach is None or abs(w[3] - t_c) <= self.reach]
-        weights = line_weights(np.array([w[3] for w in near]), t_c)
+        quats = axis_angle_to_quat_wxyz(np.asarray(solved.poses, np.float64).reshape(-1, 3))
+        self._window.append((item, solved, quats, time))
+        at = time - self.seconds
+        while self._window[0][3] < at - max(self.reach_before, GAP):
+            self._window.popleft()
+        if not self._started:
+            if self._window[0][3] > at + 1e-6:  # nothing that old yet: the start
+                return None
+            self._started = True
+        near = [w for w in self._window if -self.reach_before <= w[3] - at <= self.reach]  # the newest at least
+        before = [w for w in self._window if w[3] <= at + 1e-6]
+        if before and not any(w is before[-1] for w in near):  # a slow stream: the frame before, within GAP
+            near.insert(0, before[-1])
+        t_near = np.array([w[3] for w in near])
+        nearest = near[int(np.argmin(np.abs(t_near - at) - 1e-6 * (t_near <= at)))]  # a tie: the earlier
+        if t_near.min() <= at + 1e-6:  # frames both sides (the newest is after): the line through them
+            weights = line_weights(t_near, at)
+        else:  # a stall left the newest alone: it as it is, no line drawn past the frames
+            near, weights = [nearest], np.ones(1)
+        item_c, solved_c, q_c, _ = nearest
         q = np.stack([w[2] for w in near])  # (n, 55, 4)
         q = np.where(np.sum(q * q_c, axis=-1, keepdims=True) < 0, -q, q)
         mean = np.tensordot(weights, q, axes=1)
         mean /= np.linalg.norm(mean, axis=-1, keepdims=True)
         trans = weights @ np.array([np.asarray(w[1].trans, np.float64) for w in near])
         poses = quat_wxyz_to_axis_angle(mean).reshape(-1).astype(np.float32)
-        return item_c, replace(solved_c, poses=poses, trans=trans.astype(np.float32))
+        return item_c, replace(solved_c, poses=poses, trans=trans.astype(np.float32)), at
 
 
 def line_weights(times: np.ndarray, at: float) -> np.ndarray:

@@ -31,7 +31,7 @@ from ..skeleton import JOINT_NAMES, PARENTS, POSE_DIM
 from ..video import DEFAULT_HFOV_DEGREES, default_intrinsics
 from .body import LiveBody, choose_live_body
 from .follow import LiveFollow
-from .lag import FixedLag
+from .lag import LAG_FRAME, FixedLag
 from .pose import FramePose
 from .search import SEARCH_SECONDS, CropSearch
 from .turned import TurnedSearch
@@ -76,8 +76,9 @@ class LiveSettings:
         camera_pitch, camera_roll: the camera's tilt in degrees, the floor's up (both None: estimated as
             the session goes from the person's upright posture, level until then).
         smoothing: One Euro filtering, 0 (off) to 1; not used with ``lag``.
-        lag: frames each pose is sent late, the mean of its window (``core.live.lag``: nearer the offline take
-            and steadier, one source frame later for each frame of lag); 0: none, the One Euro filter smooths.
+        lag: thirtieths of a second each pose is sent late, the line through the frames around it
+            (``core.live.lag``: nearer the offline take and steadier, 33 ms later a unit at any frame rate); 0:
+            none, the One Euro filter smooths.
         seconds: stop after this long (None: until cancelled or the source ends).
         max_side: frames are downscaled to this longer side before the pose.
         warmup_frames: frames with a person the body's shape comes from before streaming.
@@ -96,7 +97,7 @@ class LiveSettings:
     camera_pitch: float | None = None
     camera_roll: float | None = None
     smoothing: float = 0.5
-    lag: int = 0
+    lag: int = 1
     seconds: float | None = None
     max_side: int = 640
     warmup_frames: int = 20
@@ -161,7 +162,8 @@ class _Session:
         # with a lag, the window smooths (centred, no lag of its own): the One Euro filter would only add its lag
         self.solver = LiveSolver(self.K, up, smoothing=0.0 if settings.lag else settings.smoothing,
                                  warmup_frames=settings.warmup_frames, body=body)
-        self.lag: FixedLag[SourceFrame] | None = FixedLag(settings.lag, 1.0 / self.fps) if settings.lag else None
+        # the lag is a time (thirtieths of a second), whatever the stream's rate (core.live.lag)
+        self.lag: FixedLag[SourceFrame] | None = FixedLag(settings.lag * LAG_FRAME) if settings.lag else None
         self.target = parse_address(settings.send) if settings.send else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if self.target is not None:  # connected: the kernel reports a port nobody listens on (ICMP refused)
@@ -290,8 +292,10 @@ class _Session:
                 began = time.perf_counter()
                 solved = self.solver.solve(seq, frame.time)
                 late = self.lag(frame, solved, frame.time) if self.lag is not None and solved is not None else None
-                if late is not None:  # the frame `lag` back, its glass-to-pose age counted from its own read
-                    self._send(*late)
+                if late is not None:  # the moment `lag` back: its glass time that long before this frame's read
+                    assert self.lag is not None
+                    shown, pose, at = late
+                    self._send(shown, pose, at, frame.captured - self.lag.seconds)
                 elif solved is not None and self.lag is None:
                     self._send(frame, solved)
                 self.stage_ms["solve"].append(1000.0 * (time.perf_counter() - began))
@@ -311,9 +315,13 @@ class _Session:
         self.start = time.perf_counter()
         self.streaming = True
 
-    def _send(self, frame: SourceFrame, solved: Solved) -> None:
+    def _send(self, frame: SourceFrame, solved: Solved, at: float | None = None,
+              captured: float | None = None) -> None:
+        """Send ``solved``, the pose of ``frame`` (with a lag: of the source's moment ``at``, glass time
+        ``captured``, which ``frame`` is the nearest frame to)."""
         began = time.perf_counter()
-        message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time, captured=frame.captured,
+        message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time if at is None else at,
+                            captured=frame.captured if captured is None else captured,
                             sent=time.time(), confidence=solved.confidence, camera_height=solved.camera_height,
                             flags=solved.flags, trans=solved.trans, poses=solved.poses,
                             expression=np.zeros(0, np.float32), camera_pitch=solved.camera_pitch,
@@ -366,7 +374,7 @@ def run_live(settings: LiveSettings, *, emit: Callable[[Event], None] | None = N
         if address:
             parse_address(address)
     if settings.lag < 0:
-        raise MocapError(f"--lag must be 0 (no lag) or a number of frames, not {settings.lag}")
+        raise MocapError(f"--lag must be 0 (no lag) or a number of thirtieths of a second, not {settings.lag}")
     body = choose_live_body(settings.body, settings.gender, settings.smplx_dir)
     for message in body.warnings:
         send({"event": "warning", "message": message})

@@ -102,15 +102,15 @@ def test_the_panel_values_reach_the_live_command_as_the_engine_parses_them(pkg, 
     live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
     cli = importlib.import_module(f"{pkg.__name__}.core.cli")
     values = {"live_source": "rtsp://cam.local/stream", "realtime": True, "vmc": "127.0.0.1:39539",
-              "fov": 70.0, "camera_pitch": 12.0, "camera_roll": None, "smoothing": 0.25, "lag": 1}
+              "fov": 70.0, "camera_pitch": 12.0, "camera_roll": None, "smoothing": 0.25, "lag": 0}
     command = live.live_command("/engine/python", values, 40123, tmp_path / "rest.npz")
     assert command[:4] == ["/engine/python", "-m", "core", "live"]
     args = cli.build_parser().parse_args(command[3:])
     assert (args.source, args.realtime, args.vmc, args.fov, args.camera_pitch, args.camera_roll, args.smoothing,
-            args.lag) == ("rtsp://cam.local/stream", True, "127.0.0.1:39539", 70.0, 12.0, None, 0.25, 1)
+            args.lag) == ("rtsp://cam.local/stream", True, "127.0.0.1:39539", 70.0, 12.0, None, 0.25, 0)
     assert (args.send, args.take, args.progress) == ("127.0.0.1:40123", tmp_path / "rest.npz", "json")
     defaults = cli.build_parser().parse_args(live.live_command("py", {"live_source": "0"}, 1, tmp_path)[3:])
-    assert (defaults.realtime, defaults.vmc, defaults.smoothing, defaults.lag) == (False, None, 0.5, 0)
+    assert (defaults.realtime, defaults.vmc, defaults.smoothing, defaults.lag) == (False, None, 0.5, 1)
 
 
 def test_with_smplx_files_the_live_character_is_smplx(pkg, short_clip: Path, engine_python: str,

@@ -53,6 +53,29 @@ def test_standing_feet_stay_put_while_the_fitted_root_jumps_in_depth_and_the_roo
     assert steps[-1] == 0.0
 
 
+@pytest.mark.parametrize("fps", [15.0, 10.0])
+def test_the_roots_shift_fades_as_fast_a_second_at_the_streams_slower_rates(fps: float) -> None:
+    """No foot standing, the root's shift (30 cm in depth) fades back to the fit's root by as much in 0.4 s at 15 or
+    10 fps as at 30 fps (12 cm; counted in frames a 15 fps stream's faded half as far, a 10 fps one's a third), and
+    no further over a stall's second than in 0.2 s."""
+    aa, J = standing_pose()
+    base = np.array([0.0, 0.0, 6.4])
+
+    def faded(rate: float, times: list[float]) -> float:
+        lock = CausalFootLock(J)
+        lock.carry = np.array([0.0, 0.0, 0.3])
+        lock(aa, base, UP, (False, False), times[0])
+        start = float(np.linalg.norm(lock.carry))
+        for t in times[1:]:
+            lock(aa, base, UP, (False, False), t)
+        return start - float(np.linalg.norm(lock.carry))
+
+    at_30 = faded(30.0, [k / 30.0 for k in range(13)])
+    assert at_30 == pytest.approx(12 * RELEASE_STEP, abs=1e-9)
+    assert faded(fps, [k / fps for k in range(int(0.4 * fps) + 1)]) == pytest.approx(at_30, abs=1e-9)
+    assert faded(fps, [0.0, 1.0]) == pytest.approx(6 * RELEASE_STEP, abs=1e-9)  # a stall: 0.2 s worth
+
+
 def test_the_roots_shift_across_the_line_of_sight_is_held_to_two_pixels() -> None:
     """A standing foot the fit slides sideways (across the camera's line of sight, where the picture places the
     body) carries the root at most ACROSS_RAY_PIXELS at the pelvis's distance, as offline: the body stays on

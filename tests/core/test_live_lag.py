@@ -1,4 +1,4 @@
-"""The live stream's fixed lag (``--lag``, ``core.live.lag``): each pose one frame late, the mean of its neighbours."""
+"""The live stream's fixed lag (``--lag``, ``core.live.lag``): each pose 33 ms late, a line through its frames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.live.filters import OneEuro
-from core.live.lag import FixedLag
+from core.live.lag import LAG_FRAME, FixedLag
 from core.live.protocol import unpack
 from core.live.solver import Solved
 from core.rotations import axis_angle_to_quat_wxyz, quat_wxyz_to_axis_angle
@@ -34,17 +34,17 @@ def test_a_lagged_pose_follows_a_steady_bend_exactly_and_averages_the_solves_jit
     jitter = np.radians(3.0) * (-1.0) ** np.arange(60)
     middle = list(range(5, 55))
     for noise in (0.0, 1.0):
-        lag, filt = FixedLag[int](1), OneEuro(1.0, beta=10.0)
+        lag, filt = FixedLag[int](LAG_FRAME), OneEuro(1.0, beta=10.0)
         out, causal = {}, {}
         for t in range(60):
             angle = steps[t] + noise * jitter[t]
-            late = lag(t, solved(angle, 0.01 * t))
+            late = lag(t, solved(angle, 0.01 * t), t / 30.0)
             q = filt(axis_angle_to_quat_wxyz(np.array([[angle, 0.0, 0.0]])), t / 30.0)
             causal[t] = quat_wxyz_to_axis_angle(q / np.linalg.norm(q))[0, 0]
             if t == 0:
                 assert late is None  # the first frame waits for the next
                 continue
-            assert late is not None and late[0] == t - 1
+            assert late is not None and late[0] == t - 1 and late[2] == pytest.approx((t - 1) / 30.0)
             out[t - 1] = late[1]
         error = np.degrees(np.array([out[t].poses.reshape(-1, 3)[ELBOW, 0] for t in middle]) - steps[middle])
         if noise == 0.0:
@@ -55,26 +55,52 @@ def test_a_lagged_pose_follows_a_steady_bend_exactly_and_averages_the_solves_jit
             assert np.abs(error).max() < 1.0 + 0.01  # 3 degrees one way, the other, the first: 1 degree left
 
 
-def test_a_lagged_pose_is_its_own_frames_where_the_engine_solves_fewer_frames_than_the_source_gives() -> None:
+@pytest.mark.parametrize("rate", [15.0, 10.0, 20.0])
+def test_a_slower_stream_is_as_late_as_a_30_fps_one_and_its_poses_are_where_the_bend_was_then(rate: float) -> None:
+    """A 15, 10 or 20 fps stream, an elbow bending a steady 30 degrees a second: each pose shows the moment 33 ms
+    before its newest frame (counted in frames, a 15 fps webcam's poses came 67 ms late, a 10 fps one's 100 ms),
+    at that moment's bend, and the root where it was then."""
+    lag = FixedLag[int](LAG_FRAME)
+    sent = []
+    for k in range(40):
+        t = k / rate
+        late = lag(k, solved(np.radians(30.0) * t, 0.5 * t), t)
+        if late is not None:
+            sent.append((t, *late))
+    assert len(sent) == 39  # all but the first
+    for newest, frame, pose, at in sent:
+        assert newest - at == pytest.approx(1.0 / 30.0)  # 33 ms late, not a frame of this stream
+        assert abs(frame / rate - at) <= 0.5 / rate + 1e-9  # the frame nearest the moment goes with it
+        assert np.degrees(pose.poses.reshape(-1, 3)[ELBOW, 0]) == pytest.approx(30.0 * at, abs=0.01)
+        assert pose.trans[0] == pytest.approx(0.5 * at, abs=1e-5)
+
+
+def test_a_lagged_pose_is_its_moments_where_the_engine_solves_fewer_frames_than_the_source_gives() -> None:
     """Under load the engine solves 2 of every 3 source frames, then stalls for half a second: an elbow bending a
-    steady degree a frame still comes through at its own frame's bend (an equal mean of the uneven window was a
-    third of a degree off, one way then the other, and 4.5 degrees off beside the stall)."""
+    steady degree a frame still comes through at its moment's bend, each pose 33 ms before the newest frame (an
+    equal mean of the uneven window was a third of a degree off, one way then the other, and 4.5 degrees off
+    beside the stall); after the stall, the newest frame as it is (no line drawn past the frames)."""
     solved_at = [t for t in range(60) if t % 3 != 2] + list(range(75, 90))
-    lag = FixedLag[int](1, interval=1.0 / 30.0)
+    lag = FixedLag[int](LAG_FRAME)
     error = []
     for t in solved_at:
         late = lag(t, solved(np.radians(1.0) * t, 0.01 * t), t / 30.0)
-        if late is not None:
-            frame, pose = late
-            error.append(np.degrees(pose.poses.reshape(-1, 3)[ELBOW, 0]) - 1.0 * frame)
-            assert pose.trans[0] == pytest.approx(0.01 * frame, abs=1e-5)
-    assert len(error) == len(solved_at) - 1
+        if late is None:
+            continue
+        frame, pose, at = late
+        assert t / 30.0 - at == pytest.approx(1.0 / 30.0)
+        if t == 75:  # nothing within GAP before the moment: the newest frame as it is
+            assert frame == 75 and np.degrees(pose.poses.reshape(-1, 3)[ELBOW, 0]) == pytest.approx(75.0, abs=0.01)
+            continue
+        error.append(np.degrees(pose.poses.reshape(-1, 3)[ELBOW, 0]) - 30.0 * at)
+        assert pose.trans[0] == pytest.approx(0.3 * at, abs=1e-5)
+    assert len(error) == len(solved_at) - 2
     assert np.abs(error).max() < 0.01, np.round(error, 2)
 
 
-def test_a_lag_below_one_frame_is_refused() -> None:
-    with pytest.raises(ValueError, match="1 frame or more"):
-        FixedLag(0)
+def test_a_lag_of_no_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="more than 0 s"):
+        FixedLag(0.0)
 
 
 def test_a_session_with_a_lag_sends_every_frame_one_frame_late(short_clip: Path) -> None:
@@ -98,3 +124,46 @@ def test_a_session_with_a_lag_sends_every_frame_one_frame_late(short_clip: Path)
         receiver.close()
     assert frames and figures["frames_sent"] == len(frames)
     assert frames == list(range(frames[0], 59))  # 59, the last, waits for a frame that never comes
+
+
+def test_a_15_fps_sessions_poses_come_33_ms_late_not_a_frame(short_clip: Path, tmp_path: Path) -> None:
+    """A real session (the default lag) on the demo's 60 frames as a 15 fps file: each pose shows the moment 33 ms
+    before the frame just solved, halfway between two of its frames (counted in frames, each pose was the frame
+    before's, 67 ms late), and every frame after the warm-up but the last sends one."""
+    import cv2
+
+    from core.live.session import LiveSettings, run_live
+
+    slow = tmp_path / "demo_15fps.mp4"
+    cap = cv2.VideoCapture(str(short_clip))
+    writer = None
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        if writer is None:
+            writer = cv2.VideoWriter(str(slow), cv2.VideoWriter_fourcc(*"mp4v"), 15.0, (bgr.shape[1], bgr.shape[0]))
+        writer.write(bgr)
+    cap.release()
+    assert writer is not None
+    writer.release()
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(0.5)
+    port = receiver.getsockname()[1]
+    try:
+        settings = LiveSettings(source=str(slow), send=f"127.0.0.1:{port}", body="mannequin")
+        assert settings.lag == 1  # the default
+        figures = run_live(settings)
+        messages = []
+        while True:
+            try:
+                messages.append(unpack(receiver.recv(65536)))
+            except socket.timeout:
+                break
+    finally:
+        receiver.close()
+    assert messages and figures["frames_sent"] == len(messages)
+    assert [m.frame for m in messages] == list(range(messages[0].frame, 59))
+    for m in messages:  # the moment shown: half a 15 fps frame after the frame it goes with
+        assert m.frame_time == pytest.approx(m.frame / 15.0 + 1.0 / 30.0, abs=1e-6)
