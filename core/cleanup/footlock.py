@@ -637,7 +637,7 @@ def legs_held(targets: np.ndarray, points: np.ndarray, hold: np.ndarray, rest_he
 
     Away from planted feet (a jump's flight, a gap between detected stances) the legs are what the picture
     shows: the lock's corrections carried there by its ramps bent them off it (on the tilted set's jumps,
-    flight frames' limb joints 8-14 mm further from the truth, per joint, than the fit's).
+    flight frames' limb joints 9-14 mm further from the truth, per joint, than the fit's).
     """
     w = np.clip(np.asarray(hold, np.float64), 0.0, 1.0)
     out = points + w[:, None] * (np.asarray(targets, np.float64) - points)

@@ -38,7 +38,7 @@ def _leg_from_pelvis(motion) -> np.ndarray:
 
 def test_the_legs_in_a_flight_are_the_fitted_legs_and_the_stance_stays_planted() -> None:
     """The lock held the sliding foot and its ramps carried that correction into the flight, bending the leg off
-    the picture (the tilted set's jumps: flight frames' limb joints 8-14 mm further from the truth than the fit's):
+    the picture (the tilted set's jumps: flight frames' limb joints 9-14 mm further from the truth than the fit's):
     here 26 / 18 / 8.5 mm off the fitted leg 4 / 5 / 6 frames after the take-off (frame 40). The legs now return
     to the fitted pose over a Gaussian of 0.13 s: 14 / 7 / 2.3 mm; the planted foot still does not slide."""
     seen = _jump_off_a_sliding_foot()
