@@ -129,6 +129,19 @@ RATIO_METRICS = (*METRICS, "offset_free_pa_mpjpe_mm")
 TARGETS = {"pa_mpjpe_mm": 0.8, "accel_error_mm": 0.5, "offset_free_pa_mpjpe_mm": 0.9}
 ABSOLUTE_TARGETS = {"up_error_deg": 2.0, "skate_world_mm": 5.0, "skate_max_jump_mm": 20.0,
                     "floor_tilt_error_deg": 2.0, "pelvis_accel_ratio": 1.2}
+EVERY_CLIP_TARGETS = frozenset({"skate_world_mm", "skate_max_jump_mm", "floor_tilt_error_deg", "pelvis_accel_ratio"})
+"""Issue 15's targets that each take must meet ("every clip", "no planted jump above 2 cm", "a take's floor agrees
+within 2 degrees"): judged on the worst clip, not on the mean (a 37 mm jump on one clip read "ok" beside a mean of 18)."""
+
+
+def absolute_verdict(metric: str, per_clip: dict[str, float], mean: float) -> str:
+    """The target column of an ``ABSOLUTE_TARGETS`` row: "<=T ok" / "<=T NO", on the worst clip for
+    ``EVERY_CLIP_TARGETS`` (naming the clips that miss it), else on the ``mean`` over clips."""
+    target = ABSOLUTE_TARGETS[metric]
+    if metric not in EVERY_CLIP_TARGETS:
+        return f"<={target:g} ok" if mean <= target else f"<={target:g} NO"
+    missed = [clip for clip, value in per_clip.items() if np.isfinite(value) and value > target]
+    return f"<={target:g} ok" if not missed else f"<={target:g} NO ({', '.join(missed)})"
 
 
 # ----------------------------------------------------------------------------
@@ -583,8 +596,8 @@ def _print_table(per, clip_names: list[str], labels: list[str], results: dict) -
                 verdict = "" if target is None else (f"<={target:g}x ok" if ratio <= target else f"<={target:g}x NO")
                 row += f"{ratio:8.2f}{verdict:>10}"
             elif method != "mediapipe" and k in ABSOLUTE_TARGETS:
-                target, mean = ABSOLUTE_TARGETS[k], results[f"mean.{method}.{k}"]
-                row += f"{'':8}" + (f"<={target:g} ok" if mean <= target else f"<={target:g} NO").rjust(10)
+                row += f"{'':8}" + absolute_verdict(k, {c: per[method][c][k] for c in clip_names},
+                                                    results[f"mean.{method}.{k}"]).rjust(10)
             print(row)
     truth_keys = ("skate_cam_mm", "skate_world_mm", "skate_max_jump_mm", "tilt_deg", "contact_height_mm")
     print("truth (its own feet on its own contacts; the camera's tilt from level): " + "; ".join(

@@ -519,7 +519,8 @@ def leg_bones(rest_joints: np.ndarray, side: str) -> tuple[float, float]:
 def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, contacts: np.ndarray,
               rest_height: np.ndarray, blend_frames: int = 4, support: np.ndarray | None = None,
               move_root: bool = True, camera: np.ndarray | None = None,
-              focal: float | None = None, rate: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+              focal: float | None = None, rate: float = 30.0,
+              hold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(poses (T, 165), trans (T, 3)) with feet planted during ``contacts`` (T, 4) (the legs hold a toe
     until its heel leaves, :func:`toe_off_last`), out of the ground each stands over (``support`` (T, 4) metres,
     ``levels``; None: the floor, Z = 0).
@@ -530,6 +531,9 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
     root where the fit put it (several cameras measured it) and the legs alone plant the feet. ``camera`` (its
     centre) and ``focal`` (pixels) limit the root's shift across the camera's line of sight (:func:`along_ray`).
     ``rate``: the take's frames a second (the paces ``HOLD_SPEED`` and ``REACH_SPEED`` are speeds).
+    ``hold`` (T,) 0..1: how much of their corrections the legs take on each frame (None: all of it, everywhere);
+    on the rest they keep the fitted pose (carried by the root's shift), out of the ground they stand over
+    (:func:`legs_held`).
     Proxies are ordered left heel, left toe, right heel, right toe (see
     ``floor.PROXIES``); the world must be Z-up with the floor at Z = 0.
     """
@@ -617,4 +621,26 @@ def lock_feet(poses: np.ndarray, rest_joints: np.ndarray, trans: np.ndarray, con
         rise = np.maximum(settle, np.minimum(rise, np.maximum(ceiling - z, 0.0)))
         toe[side][:, 2] = paced_above(toe[side][:, 2] + rise, toe[side][:, 2], reach_step, None, planted, REACH_AHEAD)
         heel[side][:, 2] = z + rise
+    if hold is not None:
+        for side, (h, t) in zip(("left", "right"), FEET):
+            ground = (0.0, 0.0) if support is None else (support[:, h], support[:, t])
+            heel[side] = legs_held(heel[side], points[:, h], hold, rest_height[h], ground[0])
+            toe[side] = legs_held(toe[side], points[:, t], hold, rest_height[t], ground[1])
     return solve_legs(poses, rest_joints, trans, heel, toe), trans
+
+
+def legs_held(targets: np.ndarray, points: np.ndarray, hold: np.ndarray, rest_height: float,
+              ground: np.ndarray | float = 0.0) -> np.ndarray:
+    """(T, 3) a proxy's ``targets`` moved back towards its fitted ``points`` (T, 3, the root's shift included)
+    where ``hold`` (T,) 0..1 is under 1 (0: all the way), then lifted out of the ground it stands over
+    (:func:`lifted_height`).
+
+    Away from planted feet (a jump's flight, a gap between detected stances) the legs are what the picture
+    shows: the lock's corrections carried there by its ramps bent them off it (on the tilted set's jumps,
+    flight frames' limb joints 9-14 mm further from the truth, per joint, than the fit's).
+    """
+    w = np.clip(np.asarray(hold, np.float64), 0.0, 1.0)
+    out = points + w[:, None] * (np.asarray(targets, np.float64) - points)
+    # Only where the legs return: a held heel the knee's reach sank (:func:`within_knee_reach`) stays sunk.
+    out[:, 2] = np.where(w < 1.0, lifted_height(out[:, 2], rest_height, ground), out[:, 2])
+    return out
