@@ -241,10 +241,11 @@ class PeopleTracker:
             region = region_of(finder.pixels(person.landmarks[row + 1], w, h))
             if region is None:
                 return
-            rois = np.stack([finder.roi_of_region((region + [0.0, 0.0, 0.0, np.radians(t)]) * [1.0, 1.0, side, 1.0], w, h)
-                             for side in BACK_SIDES for t in BACK_TURNS])
+            rois = np.stack([finder.roi_of_region((region + [0.0, 0.0, 0.0, np.radians(t)]) * [1.0, 1.0, side, 1.0],
+                                                  w, h) for side in BACK_SIDES for t in BACK_TURNS])
             flags, lms, worlds = self.models.landmarks([image] * len(rois), rois, self.settings.mirror_average)
-            others = [finder.pixels(q.landmarks[row], w, h) for q in self.people if q is not person and row in q.landmarks]
+            others = [finder.pixels(q.landmarks[row], w, h) for q in self.people
+                      if q is not person and row in q.landmarks]
             best = None
             for j in np.argsort(-flags):
                 if flags[j] < self.settings.min_tracking_confidence:
