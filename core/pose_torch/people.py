@@ -25,7 +25,7 @@ import numpy as np
 from ..crowd import Candidate, Crowd, overlap
 from ..errors import CancelledError
 from ..landmarks import NUM_BODY
-from ..person import APPEARANCE_SAME, appearance, appearance_distance, body_size, region_of
+from ..person import APPEARANCE_SAME, NEAR, appearance, appearance_distance, body_size, region_of
 from . import body, finder
 from .hands import HandModels, HandTracker
 from .settings import TorchPoseSettings
@@ -76,6 +76,11 @@ UNKNOWN_SIDE = 0.65
 a crop beside the walker held the walker's body as well as the third man's and read a body between the two (presence
 0.25-0.5) or the walker; at 0.6-0.7 it read the man at presence 0.99 from frame 12 on (0.5 or 0.8: from frame 15;
 replayed on the rendered crossing, December 2026)."""
+BACK_TURNS = (0.0, 45.0, -45.0)
+"""Turns (degrees, from the person's own region) of the crops in which someone first found beside another is looked
+for on the frames before (``PeopleTracker._look_back``)."""
+BACK_SIDES = (0.6, 0.8, 1.0)
+"""Sides of those crops, in the person's region sides."""
 SEARCH_SECONDS = 1.0
 """How long a missing person is looked for (``MISSING_CROPS``), in the frames of the clip (``track_people``'s
 ``fps``); later only the detector finds them."""
@@ -152,6 +157,8 @@ class PeopleTracker:
         self.crowd = Crowd(fps)
         self.people: list[_Person] = []
         self.hand_models = HandModels.of(self.models) if settings.hands else None
+        self._recent: dict[int, np.ndarray] = {}  # row -> frame, the last ``search_frames`` (``_look_back``)
+        self._looked_back: set[int] = set()
 
     def step(self, image: np.ndarray, row: int) -> None:
         """Find everyone in frame ``row`` (RGB uint8, the frames in order)."""
@@ -207,6 +214,55 @@ class PeopleTracker:
         for k, person in enumerate(self.people):
             if k not in found:
                 person.stream.lose()
+        self._recent[row] = image
+        self._recent.pop(row - self.search_frames, None)
+        for k, person in enumerate(self.people):
+            if person.beside and k not in self._looked_back and k in found and not self._tentative(k):
+                self._looked_back.add(k)
+                self._look_back(k)
+
+    def _look_back(self, k: int) -> None:
+        """Person ``k``, first found by a crop beside someone (``UNKNOWN_CROPS``) and seen a while since (no longer
+        ``_tentative``), looked for on the frames before their first, back to ``SEARCH_SECONDS`` ago (the frames
+        kept): someone the detector does not see beside another was often there already, hidden in part or bent over
+        them, where no crop beside them read them twice alike. Now that their looks are known, a crop on their region
+        of the next frame (``BACK_TURNS``) reads them where the reading looks like them, lies within ``NEAR`` of that
+        region, and is nobody else's body of that frame (``SAME_BODY``, or overlapping it and not unlike it); frame by
+        frame until one does not. The rendered three-person crossing's third man, bent double a third hidden behind
+        the walker in front on frames 6-11, is found only on frame 12 (his ``--people all`` take missed those 6 of his
+        114 visible frames, identity 0.95)."""
+        person, identity = self.people[k], self.crowd.tracks[k].identity
+        first = min(person.landmarks)
+        for row in range(first - 1, -1, -1):
+            image = self._recent.get(row)
+            if image is None:
+                return
+            h, w = image.shape[:2]
+            region = region_of(finder.pixels(person.landmarks[row + 1], w, h))
+            if region is None:
+                return
+            rois = np.stack([finder.roi_of_region((region + [0.0, 0.0, 0.0, np.radians(t)]) * [1.0, 1.0, side, 1.0],
+                                                  w, h) for side in BACK_SIDES for t in BACK_TURNS])
+            flags, lms, worlds = self.models.landmarks([image] * len(rois), rois, self.settings.mirror_average)
+            others = [finder.pixels(q.landmarks[row], w, h) for q in self.people
+                      if q is not person and row in q.landmarks]
+            best = None
+            for j in np.argsort(-flags):
+                if flags[j] < self.settings.min_tracking_confidence:
+                    break
+                pts = finder.pixels(lms[j, :NUM_BODY], w, h)
+                here = region_of(pts)
+                if here is None or np.hypot(*(here[:2] - region[:2])) > NEAR * region[2]:
+                    continue
+                looks = appearance(image, pts)
+                if identity.looks_like(looks) is not True or any(_taken(pts, here, looks, o, image) for o in others):
+                    continue
+                best = j
+                break
+            if best is None:
+                return
+            person.landmarks[row] = lms[best, :NUM_BODY].copy()
+            person.world[row] = np.concatenate([worlds[best, :NUM_BODY], lms[best, :NUM_BODY, 3:4]], axis=1)
 
     def _missing(self, image: np.ndarray, row: int) -> list[tuple[int, np.ndarray]]:
         """(person, ROI (5,)) where each person missing on the last frame, for less than ``SEARCH_SECONDS``, may be
@@ -375,6 +431,16 @@ def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settin
     if progress is not None:
         progress(len(indices), max(num_frames, len(indices)))
     return indices, tracker.result(len(indices))
+
+
+def _taken(pts: np.ndarray, region: np.ndarray, looks: np.ndarray | None, other: np.ndarray, image: np.ndarray) -> bool:
+    """Whether a reading (``pts`` (33, 3) px, its ``region`` and ``looks``) is the body another person was read as
+    on that frame (``other``, the same): one body (``SAME_BODY``), or overlapping it and not unlike it."""
+    theirs = region_of(other)
+    if theirs is None:
+        return False
+    return _same_body(pts, other, max(region[2], theirs[2])) or (
+        overlap(region, theirs) and not appearance_distance(appearance(image, other), looks) >= APPEARANCE_SAME)
 
 
 def _same_body(a: np.ndarray, b: np.ndarray, side: float) -> bool:

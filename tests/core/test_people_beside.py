@@ -26,7 +26,8 @@ def test_a_person_standing_just_beside_a_walker_is_found_within_a_few_frames_of_
     missed a sixth of the frames he was seen on. Crops beside each tracked person find him; nobody else is
     invented (a crop holding only the walker's edge or bare floor fools the model once: it is read again). Crops beside
     the walker at his full side, 0.35 of it away, held the man at their edge and found him only on frame 15, though he
-    stands clear of the walker from frame 12 (on frames 6-11 he overlaps him, and no crop reads him twice alike)."""
+    stands clear of the walker from frame 12 (on frames 6-11 he overlaps him, and no crop reads him twice alike): once
+    his looks are known, the frames before are looked at again (his take missed 6 of his 114 visible frames)."""
     from core.pose_torch.people import PeopleTracker
     from core.pose_torch.settings import TorchPoseSettings
 
@@ -48,7 +49,11 @@ def test_a_person_standing_just_beside_a_walker_is_found_within_a_few_frames_of_
         who = int(np.bincount(np.argmin(gap, axis=1)).argmax())
         owners.append(who)
         near = gap[:, who] <= tracking.IDENTITY_FRACTION * views[who]["height_px"][rows]
-        assert near.all(), (p, who, rows[~near])  # on them whenever found
-        if who == 2:  # the man beside the walker, clear of him from frame 12: found on that detector frame
-            assert rows[0] <= 12, rows[0]
+        if who == 2:  # the man beside the walker, clear of him from frame 12: found on that detector frame, and
+            # looked for on the frames before (bent double over the walker: read a little high on the first of them)
+            assert rows[0] <= 9, rows[0]
+            assert near[rows >= 9].all(), rows[~near]
+            assert (gap[:, who] <= 2 * tracking.IDENTITY_FRACTION * views[who]["height_px"][rows]).all(), rows
+        else:
+            assert near.all(), (p, who, rows[~near])  # on them whenever found
     assert sorted(owners) == [0, 1, 2]  # one take each
