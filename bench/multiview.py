@@ -102,7 +102,11 @@ Figures (baselines measured in the same run):
   skeleton's joint) add to it (shoulders, elbows_wrists, hips, knees, ankles);
   ``world_root_mm``, how far each frame's mean joint is from the truth's;
   ``world_scale``, the body's size against the truth's; ``world_bones_<bone>_mm``,
-  each bone's mean length less the truth's.
+  each bone's mean length less the truth's. And the fit against its own input
+  (``triangulated_figures``): ``world_triangulated_mm``, MediaPipe's limb
+  landmarks triangulated by the true rig against the truth, and
+  ``world_fit_where_triangulated_mm``, the take's joints on the same joints and
+  frames (``_offset_free_`` forms: each joint's own constant offset off).
 """
 
 from __future__ import annotations
@@ -625,6 +629,52 @@ def world_breakdown(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return out
 
 
+MEDIAPIPE_LIMBS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+"""MediaPipe's body landmarks of the 12 limb joints (``core.skeleton.LIMB_JOINTS``' order)."""
+
+
+def triangulated_limbs(clip, seqs, cameras: int) -> np.ndarray:
+    """(T, 12, 3) MediaPipe's own limb landmarks of cameras 0..cameras-1 (true offsets, left and right settled by
+    the cameras as ``capture-multi`` settles them) triangulated by the true rig (``core.multiview.triangulate``),
+    camera 0's frame, metres, on camera 0's T video frames; NaN where fewer than two views agree."""
+    import copy
+
+    from core.landmarks import swap_sides
+    from core.multiview.sides import side_flips
+    from core.multiview.triangulate import triangulate, view_keypoints
+
+    rig = true_rig(clip, cameras)
+    base = [copy.deepcopy(s) for s in on_clock(clip, seqs, cameras)]
+    for seq, flipped in zip(base, side_flips(base, rig)):
+        swap_sides(seq, flipped)
+    points, _ = triangulate(*view_keypoints(base), rig)
+    out = np.full((len(clip.views[0].truth["limb_cam"]), 12, 3), np.nan)
+    out[np.asarray(seqs[0].frame_indices)] = points[:, MEDIAPIPE_LIMBS] @ rig.R[0].T + rig.t[0]
+    return out
+
+
+def triangulated_figures(limbs: np.ndarray, fitted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """The fit against its own input: ``world_triangulated_mm``, the mean error (mm, nothing aligned) of MediaPipe's
+    limb landmarks triangulated by the true rig (``limbs`` (T, 12, 3), ``triangulated_limbs``) against ``truth``
+    over the joints and frames they triangulate, and ``world_fit_where_triangulated_mm`` the take's joints
+    (``fitted``) on the same ones; ``_offset_free_`` both once each joint's own constant offset in the truth's body
+    frame is taken off (mean and all: definitions, where a landmark or a fitted joint sits against the rendered
+    skeleton's)."""
+    import world_metrics as wm
+
+    seen = np.isfinite(limbs).all(-1)
+    B = wm.body_axes(truth)
+    out: dict[str, float] = {}
+    for name, pred in (("triangulated", limbs), ("fit_where_triangulated", fitted)):
+        error = np.where(seen[..., None], pred - truth, 0.0)
+        local = np.einsum("tki,tji->tjk", B, error)
+        mean = local.sum(0) / np.maximum(seen.sum(0), 1)[:, None]
+        free = error - np.einsum("tki,jk->tji", B, mean)
+        out[f"world_{name}_mm"] = 1000.0 * float(np.linalg.norm(error, axis=-1)[seen].mean())
+        out[f"world_{name}_offset_free_mm"] = 1000.0 * float(np.linalg.norm(free, axis=-1)[seen].mean())
+    return out
+
+
 def world_aligned(cams, limbs: np.ndarray, reference, joint: bool = True) -> np.ndarray:
     """(T, J, 3) ``limbs`` in the true rig's camera 0 frame, as ``world_mpjpe_mm`` judges them."""
     from core.multiview.compare import rig_similarity
@@ -818,6 +868,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{key}.cost_ratio_cached_pose": round(wall / sum(pose_seconds[:cameras]), 3)})
             results.update({f"{key}.{k}": round(v, 4 if k == "world_scale" else 1) for k, v in many.items()
                             if k.startswith(("world_offsets_", "world_bones_")) or k in ("world_root_mm", "world_scale")})
+            T = len(clip.views[0].truth["limb_cam"])
+            take = acc.read_take(out, T)
+            ok = take.valid & (np.arange(T) >= first)
+            triangulated = triangulated_figures(triangulated_limbs(clip, seqs, cameras)[ok], take.limbs[ok],
+                                                clip.views[0].truth["limb_cam"][ok])
+            results.update({f"{key}.{k}": round(v, 1) for k, v in triangulated.items()})
             print(f"  {cameras} cameras ({results[f'{key}.scored_frames']} frames every camera films): offset-free "
                   f"PA-MPJPE {many['offset_free_pa_mpjpe_mm']:.1f} mm vs one camera {one['offset_free_pa_mpjpe_mm']:.1f}"
                   f" ({ratio:.2f}x), world MPJPE {many['world_mpjpe_mm']:.0f} vs {one['world_mpjpe_mm']:.0f} mm (each joint's "
@@ -833,6 +889,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{b} {many[f'world_bones_{b}_mm']:+.0f}" for b in ("upper_arm", "forearm", "thigh", "shin",
                                                                          "shoulder_width", "hip_width", "trunk_side"))
                   + " mm")
+            print(f"    against its own input: MediaPipe's limb landmarks triangulated by the true rig "
+                  f"{triangulated['world_triangulated_mm']:.1f} mm off, the fit "
+                  f"{triangulated['world_fit_where_triangulated_mm']:.1f} on the same joints and frames (each joint's "
+                  f"constant offset off: {triangulated['world_triangulated_offset_free_mm']:.1f} and "
+                  f"{triangulated['world_fit_where_triangulated_offset_free_mm']:.1f})")
             write_results(name, results)
     path = write_results(name, results)
     print(f"wrote {path}")

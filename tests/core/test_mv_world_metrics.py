@@ -124,3 +124,20 @@ def test_the_world_breakdown_names_the_joints_whose_definitions_cost_and_the_bon
     assert abs(seen["bones_trunk_side_mm"] - 40.0) < 3.0 and abs(seen["bones_shoulder_width_mm"]) < 3.0, seen
     assert abs(seen["root_mm"] - 1000 * 0.04 * 2 / 12) < 2.0, seen
     assert abs(seen["scale"] - 1.0) < 0.05, seen
+
+
+def test_the_fit_is_judged_against_its_triangulated_input_on_the_same_joints_and_frames() -> None:
+    """``triangulated_figures``: MediaPipe's triangulated landmarks and the fit, each over the joints and frames the
+    landmarks triangulate (a joint two views did not agree on counts for neither), raw and with each joint's own
+    constant offset in the body frame off (a landmark 3 cm off its joint in every frame is a definition)."""
+    rng = np.random.default_rng(3)
+    truth = walk(60)
+    landmarks = truth + np.array([0.0, -0.03, 0.0]) + rng.normal(0.0, 0.005, truth.shape)  # 3 cm up, 5 mm noise
+    landmarks[10:20, 4] = np.nan                                                           # a wrist not triangulated
+    fitted = truth.copy()
+    fitted[10:20, 4] += 1.0                                                                # far off only there
+    figures = mv_bench.triangulated_figures(landmarks, fitted, truth)
+    assert 29.0 < figures["world_triangulated_mm"] < 32.0, figures
+    assert figures["world_triangulated_offset_free_mm"] < 10.0, figures
+    assert figures["world_fit_where_triangulated_mm"] < 1e-6, figures                    # the wrist's frames left out
+    assert figures["world_fit_where_triangulated_offset_free_mm"] < 1e-6, figures
