@@ -697,8 +697,7 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
     most phones' but Apple's): the field-of-view default's intrinsics, the focal lengths refined as
     ``capture-multi`` refines them (``capture_multi.focal_refinement``: from 4 cameras on)."""
     from core.capture import CaptureSettings, choose_body
-    from core.capture_multi import (MultiCaptureSettings, calibration_timing_error, camera_refinement, focal_refinement,
-                                    multiview_motion)
+    from core.capture_multi import MultiCaptureSettings, calibration_timing_error, camera_refinement, multiview_motion
     from core.fit.optimize import preset as fit_preset
     from core.motion import write_motion
     from core.multiview.compare import rig_errors
@@ -720,7 +719,7 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
                                   chosen=fit_preset("balanced", device="cpu"), body=body, refine=refine,
                                   timing_error=calibration_timing_error(None if synced else offsets,
                                                                         seqs[:cameras]),
-                                  refine_focal=[False] * cameras if lens_stated else focal_refinement([True] * cameras))
+                                  guessed_lenses=[not lens_stated] * cameras)
         seconds = time.perf_counter() - t0
         path = tmp / f"{name}{cameras}{'motion' * synced}.npz"
         write_motion(path, motion)

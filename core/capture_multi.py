@@ -44,7 +44,7 @@ from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
 from .person import PersonPick
 from .pose_stage import POSE_MAX_SIZE, Event, Reporter, find_person
 from .rotations import matrix_to_axis_angle
-from .video import default_intrinsics, iter_frames, lens_hfov_degrees, open_video
+from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, lens_hfov_degrees, open_video
 
 MAX_VIDEOS = 8
 RIG_UP_SIGMA_DEGREES = 1.0
@@ -140,8 +140,7 @@ def capture_multi(
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
                               report=report, should_cancel=should_cancel, refine=camera_refinement(given),
-                              timing_error=calibration_timing_error(known, seqs),
-                              refine_focal=focal_refinement(guessed))
+                              timing_error=calibration_timing_error(known, seqs), guessed_lenses=guessed)
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():
@@ -156,7 +155,7 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
                      videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
                      chosen: Any, body: Any, report: Reporter | None = None,
                      should_cancel: Callable[[], bool] | None = None, refine: Any = None,
-                     timing_error: float = 0.0, refine_focal: bool | list[bool] = False) -> Motion:
+                     timing_error: float = 0.0, guessed_lenses: list[bool] | None = None) -> Motion:
     """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
     camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
@@ -164,15 +163,15 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     1.. with the body (and the take and a saved calibration keep the refined ones); None keeps them as they are.
     ``capture_multi`` passes ``camera_refinement(given)``: refined when calibrated from the person, never a given
     rig. ``timing_error``: seconds the ``offsets`` may be off (a frame when they come from the person's motion;
-    see ``core.multiview.calibrate.timing_weights``), for a calibration from the person; ``refine_focal``: which
-    cameras' focal lengths it refines (``capture_multi``: those whose lens the video does not state)."""
+    see ``core.multiview.calibrate.timing_weights``), for a calibration from the person; ``guessed_lenses``: which
+    videos' intrinsics are the field-of-view default, their lens stated nowhere (``focal_refinement``)."""
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
     report = report if report is not None else Reporter(None)
     one = settings.capture
     base = [copy.deepcopy(seqs[0])] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
-    rig = _rig(settings, given, videos, base, Ks, report, timing_error, refine_focal)
+    rig = _rig(settings, given, videos, base, Ks, report, timing_error, guessed_lenses)
     for k in strangers(base, rig):
         report.warn(f"video {k + 1} seems to follow another person than video 1 (their keypoints do not meet on "
                     "the cameras' epipolar lines): the take may be wrong; film or cut it so the performer is "
@@ -538,13 +537,14 @@ def focal_refinement(guessed: list[bool]) -> list[bool]:
 
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
          Ks: list[np.ndarray], report: Reporter, timing_error: float = 0.0,
-         refine_focal: bool | list[bool] = False) -> CameraRig:
+         guessed_lenses: list[bool] | None = None) -> CameraRig:
     """The cameras: the rig file's (checked against the videos), or calibrated from the person, its fast
     keypoints counting less when the offsets may be ``timing_error`` seconds off: synced by the person's
     motion (0.3-0.75 frame off on the rendered four-phone take), the 2-camera rig came out 2.1 cm / 2.7
     degrees off and its take's world MPJPE 130 mm, told a frame 1.1 cm / 1.4 and 73 mm (4 cameras: 4.2 cm /
-    2.2 and 57 mm, told a frame 4.2 / 2.3 and 62 mm; README, "Offsets a frame off"); the focal lengths of
-    ``refine_focal``'s cameras refined with them (README, "A lens the video does not state")."""
+    2.2 and 57 mm, told a frame 4.2 / 2.3 and 62 mm; README, "Offsets a frame off"); the focal lengths of the
+    ``guessed_lenses`` refined with them from ``FOCAL_REFINEMENT_CAMERAS`` cameras on, else a warning says the
+    guess stays (README, "A lens the video does not state")."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
     if given is not None:
         rig = given
@@ -557,10 +557,16 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
     else:
         from .multiview import calibrate  # SciPy: imported only when it calibrates
 
-        unstated = [k + 1 for k, free in enumerate(np.broadcast_to(refine_focal, (len(videos),))) if free]
+        guessed = list(guessed_lenses) if guessed_lenses is not None else [False] * len(videos)
+        refine_focal = focal_refinement(guessed)
+        unstated = ", ".join(str(k + 1) for k, g in enumerate(guessed) if g)
+        if unstated and not any(refine_focal):
+            report.warn(f"videos {unstated} do not state their lens: the calibration from the person assumes "
+                        f"{DEFAULT_HFOV_DEGREES:g} degrees across the width and, with fewer than "
+                        f"{FOCAL_REFINEMENT_CAMERAS} cameras, keeps it; the cameras and the person's place can be "
+                        "tens of centimetres off where that is wrong: give --fov if you know it")
         report.stage("pose", f"calibrating {len(videos)} cameras from the person" + (
-            f" with the focal lengths of videos {', '.join(map(str, unstated))}, whose lens is not stated"
-            if unstated else ""))
+            f" with the focal lengths of videos {unstated}, whose lens is not stated" if any(refine_focal) else ""))
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
                                               names=_camera_names(videos), timing_error=timing_error,
                                               refine_focal=refine_focal)

@@ -90,14 +90,17 @@ def test_cameras_calibrated_from_the_person_are_refined_with_the_body(two_views,
     proc = run_engine("capture-multi", *map(str, two_views.videos), "--out", str(out), "--offsets", "0,0.4",
                       "--no-cleanup", "--progress", "json")
     assert proc.returncode == 0, proc.stderr
-    said = [e["message"] for e in map(json.loads, proc.stdout.splitlines()) if e["event"] == "stage"]
+    events = list(map(json.loads, proc.stdout.splitlines()))
+    said = [e["message"] for e in events if e["event"] == "stage"]
     assert any("calibrating 2 cameras from the person" in m for m in said), said
     assert any(m.startswith("camera 2 refined with the body: moved") for m in said), said
     cams = read_motion(out).cameras
     assert cams.num_cameras == 2
     # The rendered videos state no lens: with two cameras the guess stays (refined, the first phone's right guess
-    # went 15% off and the body 39 cm; core.capture_multi.focal_refinement).
+    # went 15% off and the body 39 cm; core.capture_multi.focal_refinement), and the user is told.
     assert not any("focal lengths" in m for m in said), said
+    warned = [e["message"] for e in events if e["event"] == "warning"]
+    assert any(m.startswith("videos 1, 2 do not state their lens") and "--fov" in m for m in warned), warned
     np.testing.assert_allclose(cams.intrinsics, [default_intrinsics(320, 240), default_intrinsics(240, 320)])
 
 
