@@ -559,14 +559,17 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
 
         guessed = list(guessed_lenses) if guessed_lenses is not None else [False] * len(videos)
         refine_focal = focal_refinement(guessed)
-        unstated = ", ".join(str(k + 1) for k, g in enumerate(guessed) if g)
-        if unstated and not any(refine_focal):
-            report.warn(f"videos {unstated} do not state their lens: the calibration from the person assumes "
+        numbers = [str(k + 1) for k, g in enumerate(guessed) if g]
+        many = len(numbers) > 1
+        unstated = f"video{'s' * many} {', '.join(numbers)}"
+        if numbers and not any(refine_focal):
+            report.warn(f"{unstated} {'do' if many else 'does'} not state {'their' if many else 'its'} lens: "
+                        "the calibration from the person assumes "
                         f"{DEFAULT_HFOV_DEGREES:g} degrees across the width and, with fewer than "
                         f"{FOCAL_REFINEMENT_CAMERAS} cameras, keeps it; the cameras and the person's place can be "
                         "tens of centimetres off where that is wrong: give --fov if you know it")
         report.stage("pose", f"calibrating {len(videos)} cameras from the person" + (
-            f" with the focal lengths of videos {unstated}, whose lens is not stated" if any(refine_focal) else ""))
+            f" with the focal lengths of {unstated}, whose lens is not stated" if any(refine_focal) else ""))
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
                                               names=_camera_names(videos), timing_error=timing_error,
                                               refine_focal=refine_focal)
