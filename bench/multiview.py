@@ -71,7 +71,10 @@ Figures (baselines measured in the same run):
   (W-MPJPE100), ``_skate_world_mm`` and ``_after_pose_seconds``; with the true
   offsets (the sound's) and, ``calib_<C>cam_motion_person_*`` /
   ``_motion_refined_*``, with the offsets the person's motion gives
-  (capture-multi without sound, told a frame's timing error).
+  (capture-multi without sound, told a frame's timing error); ``calib_<C>cam_nolens_person_*`` /
+  ``_nolens_refined_*`` (and ``_focal_error_max_pct``) with the field-of-view default's intrinsics, as for
+  videos that state no lens, their focal lengths refined as capture-multi refines them (from 4 cameras on:
+  ``capture_multi.focal_refinement``): what a phone video without metadata gets.
 - per camera count C: ``python -m core capture-multi`` on cameras 0..C-1 (true
   offsets; the true rig, or the person's calibration with ``--calibration
   person``) against ``python -m core capture`` of camera 0 alone, both scored on
@@ -733,18 +736,22 @@ def score(path: Path, clip0: Clip, first: int, reference=None) -> dict[str, floa
 
 
 def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
-                       motion_offsets: np.ndarray | None = None) -> dict[str, float]:
+                       motion_offsets: np.ndarray | None = None, lens_stated: bool = True) -> dict[str, float]:
     """What ``capture-multi --calibration person`` does after its pose stage (``multiview_motion``), in this
     process on the cached landmarks (true intrinsics; the true offsets, or ``motion_offsets`` from the person's
     motion told a frame's timing error as ``capture_multi`` tells it: keys ``calib_<C>cam_motion_*``), with the
     cameras as calibrated and refined in the fit (``core.capture_multi.camera_refinement``, what
     ``capture-multi`` does): the take's cameras against the truth, its offset-free PA-MPJPE over camera 0
-    alone's, its world MPJPE, W-MPJPE100 and true-contact skate, and the seconds after the pose stage."""
+    alone's, its world MPJPE, W-MPJPE100 and true-contact skate, and the seconds after the pose stage.
+    ``lens_stated=False`` (keys ``calib_<C>cam_nolens_*``): the videos state no lens, as the rendered ones (and
+    most phones' but Apple's): the field-of-view default's intrinsics, the focal lengths refined as
+    ``capture-multi`` refines them (``capture_multi.focal_refinement``: from 4 cameras on)."""
     from core.capture import CaptureSettings, choose_body
     from core.capture_multi import MultiCaptureSettings, calibration_timing_error, camera_refinement, multiview_motion
     from core.fit.optimize import preset as fit_preset
     from core.motion import write_motion
     from core.multiview.compare import rig_errors
+    from core.video import default_intrinsics
 
     timing, truth = clip.timing, true_rig(clip, cameras)
     first = int(np.ceil((timing["start_seconds"][:cameras].max() - timing["start_seconds"][0]) * timing["fps"][0] - 1e-9))
@@ -754,13 +761,15 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
     fps = [float(f) for f in timing["fps"][:cameras]]
     synced = motion_offsets is not None
     offsets = list(motion_offsets[:cameras] if synced else timing["offsets_seconds"][:cameras])
+    Ks = list(truth.K) if lens_stated else [default_intrinsics(int(w), int(h)) for w, h in truth.image_sizes]
     for name, refine in (("person", None), ("refined", camera_refinement(None))):
         t0 = time.perf_counter()
-        motion = multiview_motion(seqs[:cameras], list(truth.K), fps, [float(o) for o in offsets],
+        motion = multiview_motion(seqs[:cameras], Ks, fps, [float(o) for o in offsets],
                                   clip.videos[:cameras], MultiCaptureSettings(), given=None,
                                   chosen=fit_preset("balanced", device="cpu"), body=body, refine=refine,
                                   timing_error=calibration_timing_error(None if synced else offsets,
-                                                                        seqs[:cameras]))
+                                                                        seqs[:cameras]),
+                                  guessed_lenses=[not lens_stated] * cameras)
         seconds = time.perf_counter() - t0
         path = tmp / f"{name}{cameras}{'motion' * synced}.npz"
         write_motion(path, motion)
@@ -768,7 +777,7 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
         cams = motion.cameras
         centre, orient, _ = rig_errors(camera0_rig(cams.extrinsics, cams.intrinsics, cams.image_size),
                                        camera0_rig(truth.extrinsics(), truth.K, truth.image_sizes))
-        key = f"calib_{cameras}cam_{'motion_' * synced}{name}"
+        key = f"calib_{cameras}cam_{'motion_' * synced}{'nolens_' * (not lens_stated)}{name}"
         out.update({f"{key}_centre_cm": round(100 * float(centre.max()), 2),
                     f"{key}_orient_deg": round(float(orient.max()), 3),
                     f"{key}_offset_free_pa_ratio": round(figures["offset_free_pa_mpjpe_mm"] / one, 3),
@@ -778,7 +787,11 @@ def person_fit_figures(clip, seqs, cameras: int, single: Path, tmp: Path,
                     f"{key}_w_mpjpe_mm": round(figures["w_mpjpe_mm"], 1),
                     f"{key}_skate_world_mm": round(figures["skate_world_mm"], 2),
                     f"{key}_after_pose_seconds": round(seconds, 1)})
-        print(f"  {cameras} cameras calibrated from the person{' (offsets from the motion)' * synced}, "
+        if not lens_stated:
+            focal = 100.0 * (np.asarray(cams.intrinsics)[:, 0, 0] / truth.K[:, 0, 0] - 1.0)
+            out[f"{key}_focal_error_max_pct"] = round(float(np.abs(focal).max()), 1)
+        print(f"  {cameras} cameras calibrated from the person{' (offsets from the motion)' * synced}"
+              f"{' (no lens stated: the default field of view)' * (not lens_stated)}, "
               f"{'refined in the fit' if refine else 'as calibrated'}:"
               f" centres {np.round(100 * centre, 1)} cm, orientations {np.round(orient, 2)} deg; offset-free PA "
               f"{figures['offset_free_pa_mpjpe_mm']:.1f} mm ({out[f'{key}_offset_free_pa_ratio']:.2f}x camera 0 "
@@ -837,6 +850,7 @@ def main(argv: list[str] | None = None) -> int:
             results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp)))
             if motion_offsets is not None:
                 results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp), motion_offsets))
+            results.update(person_fit_figures(clip, seqs, cameras, single, Path(tmp), lens_stated=False))
             write_results(name, results)
         for cameras in counts:
             first = int(np.ceil((starts[:cameras].max() - starts[0]) * fps[0] - 1e-9))

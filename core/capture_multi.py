@@ -44,7 +44,7 @@ from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
 from .person import PersonPick
 from .pose_stage import POSE_MAX_SIZE, Event, Reporter, find_person
 from .rotations import matrix_to_axis_angle
-from .video import default_intrinsics, iter_frames, open_video
+from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, lens_hfov_degrees, open_video
 
 MAX_VIDEOS = 8
 RIG_UP_SIGMA_DEGREES = 1.0
@@ -133,14 +133,14 @@ def capture_multi(
     chosen = fit_preset(one.preset, device=one.device)
     body, body_warnings = choose_body(one)
     known = _known_offsets(settings, videos, report)  # before the pose stage: it chooses whom videos 2.. follow
-    seqs, Ks, fps = _find_everyone(videos, settings, chosen, body, emit, should_cancel,
-                                   known=known, given=given)
+    seqs, Ks, fps, guessed = _find_everyone(videos, settings, chosen, body, emit, should_cancel,
+                                            known=known, given=given)
     offsets = known if known is not None else _motion_offsets(seqs, report)
     for warning in body_warnings:
         report.warn(warning)
     motion = multiview_motion(seqs, Ks, fps, offsets, videos, settings, given=given, chosen=chosen, body=body,
                               report=report, should_cancel=should_cancel, refine=camera_refinement(given),
-                              timing_error=calibration_timing_error(known, seqs))
+                              timing_error=calibration_timing_error(known, seqs), guessed_lenses=guessed)
     report.stage("writing", f"writing {out.name}")
     write_motion(out, motion)
     if should_cancel is not None and should_cancel():
@@ -155,7 +155,7 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
                      videos: list[str | Path], settings: MultiCaptureSettings, *, given: CameraRig | None,
                      chosen: Any, body: Any, report: Reporter | None = None,
                      should_cancel: Callable[[], bool] | None = None, refine: Any = None,
-                     timing_error: float = 0.0) -> Motion:
+                     timing_error: float = 0.0, guessed_lenses: list[bool] | None = None) -> Motion:
     """Everything after the pose stage: each video's landmarks ``seqs`` (intrinsics ``Ks`` from the field of
     view, frame rates ``fps``, start ``offsets`` in seconds after video 0) -> the cleaned take with every
     camera. ``given``: the ``--calibration`` rig (None: calibrated from the person); ``chosen`` the fitting
@@ -163,14 +163,15 @@ def multiview_motion(seqs: list[PoseSequence], Ks: list[np.ndarray], fps: list[f
     1.. with the body (and the take and a saved calibration keep the refined ones); None keeps them as they are.
     ``capture_multi`` passes ``camera_refinement(given)``: refined when calibrated from the person, never a given
     rig. ``timing_error``: seconds the ``offsets`` may be off (a frame when they come from the person's motion;
-    see ``core.multiview.calibrate.timing_weights``), for a calibration from the person."""
+    see ``core.multiview.calibrate.timing_weights``), for a calibration from the person; ``guessed_lenses``: which
+    videos' intrinsics are the field-of-view default, their lens stated nowhere (``focal_refinement``)."""
     from .fit.optimize import fit_clip
     from .fit.optimize.views import CameraViews, multiview_settings
 
     report = report if report is not None else Reporter(None)
     one = settings.capture
     base = [copy.deepcopy(seqs[0])] + [_on_clock(s, seqs[0], fps[0], o) for s, o in zip(seqs[1:], offsets[1:])]
-    rig = _rig(settings, given, videos, base, Ks, report, timing_error)
+    rig = _rig(settings, given, videos, base, Ks, report, timing_error, guessed_lenses)
     for k in strangers(base, rig):
         report.warn(f"video {k + 1} seems to follow another person than video 1 (their keypoints do not meet on "
                     "the cameras' epipolar lines): the take may be wrong; film or cut it so the performer is "
@@ -322,8 +323,9 @@ def _feet_unseen_where_alone(motion: Motion, alone: np.ndarray) -> Motion:
 def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, chosen: Any, body: Any,
                    emit: Callable[[Event], None] | None, should_cancel: Callable[[], bool] | None, *,
                    known: list[float] | None = None, given: CameraRig | None = None,
-                   ) -> tuple[list[PoseSequence], list[np.ndarray], list[float]]:
-    """The pose stage of every video: (landmarks, intrinsics from the field of view, the video's fps) each.
+                   ) -> tuple[list[PoseSequence], list[np.ndarray], list[float], list[bool]]:
+    """The pose stage of every video: (landmarks, intrinsics from the field of view, the video's fps, whether
+    that field of view is only the default: neither given nor in the video's metadata) each.
 
     Video 1 follows the ``--person`` pick, else its most prominent person; with the offsets ``known`` before
     (``--offsets`` or the sound) and following on, every further video follows the person who agrees with
@@ -331,7 +333,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
     one = settings.capture
     stride, mirror, torch_pose = pose_plan(one, chosen)
     seqs: list[PoseSequence] = []
-    Ks, fps = [], []
+    Ks, fps, guessed = [], [], []
     for k, video in enumerate(videos):
         report = _ViewReporter(emit, k, len(videos))
         report.stage("decoding", f"opening video {k + 1} of {len(videos)}, {Path(video).name}")
@@ -351,8 +353,9 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
         repair_swaps(seq)
         seqs.append(seq)
         Ks.append(default_intrinsics(info.width, info.height, hfov))
+        guessed.append(one.hfov_degrees is None and lens_hfov_degrees(info.path, info.width, info.height) is None)
         fps.append(float(info.fps))
-    return seqs, Ks, fps
+    return seqs, Ks, fps, guessed
 
 
 PICK_FRAMES = 20
@@ -510,13 +513,38 @@ def calibration_timing_error(known: list[float] | None, seqs: list[PoseSequence]
     return 1.0 / float(seqs[0].fps)
 
 
+FOCAL_REFINEMENT_CAMERAS = 4
+"""The fewest cameras whose calibration from the person refines the focal lengths the videos do not state
+(``focal_refinement``): with fewer, the guess (``core.video.DEFAULT_HFOV_DEGREES``) is kept."""
+
+
+def focal_refinement(guessed: list[bool]) -> list[bool]:
+    """Which cameras' focal lengths the calibration from the person refines: those whose lens is only guessed
+    (``guessed``: no ``--fov``, nothing in the video's metadata), with ``FOCAL_REFINEMENT_CAMERAS`` or more
+    cameras. Cameras that all look at the person have optical axes that nearly meet, where two views' epipolar
+    geometry says nothing of their focal lengths: only the person's depth and bone lengths do. On the rendered
+    four-phone take, the lenses guessed (60 degrees: the portrait phone's focal length 23% short, the widest
+    phone's 21% long; December 2026, ``multiview_motion`` on the cached landmarks, true offsets, balanced preset,
+    kept -> refined): 4 cameras 43.9 cm / 2.90 degrees -> 21.4 / 2.72 (the 12 s take 48.2 / 2.21 -> 37.7 /
+    1.63), the take's world MPJPE 339 -> 108 mm (371 -> 92), offset-free PA-MPJPE 23.2 -> 23.3 mm (29.3 ->
+    28.3). With 3 cameras (0-2) 48.2 -> 54.3 cm, world 222 -> 233 mm (12 s: 48.0 -> 41.4 cm, 265 -> 334 mm);
+    with 2 (0-1) 6.8 / 8.94 -> 2.6 / 3.21, world 701 -> 196 mm (12 s: 846 -> 353), but on a 1.6 s take of two
+    phones (``test_capture_multi``'s) the first phone's focal length went 15% off where the guess was right and
+    the second's 26% long where it was 19% short, the body in the first one's frame 75 -> 392 mm off: so 2 and
+    3 cameras keep the guess. README, "A lens the video does not state"."""
+    return [bool(g) and len(guessed) >= FOCAL_REFINEMENT_CAMERAS for g in guessed]
+
+
 def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[str | Path], seqs: list[PoseSequence],
-         Ks: list[np.ndarray], report: Reporter, timing_error: float = 0.0) -> CameraRig:
+         Ks: list[np.ndarray], report: Reporter, timing_error: float = 0.0,
+         guessed_lenses: list[bool] | None = None) -> CameraRig:
     """The cameras: the rig file's (checked against the videos), or calibrated from the person, its fast
     keypoints counting less when the offsets may be ``timing_error`` seconds off: synced by the person's
     motion (0.3-0.75 frame off on the rendered four-phone take), the 2-camera rig came out 2.1 cm / 2.7
     degrees off and its take's world MPJPE 130 mm, told a frame 1.1 cm / 1.4 and 73 mm (4 cameras: 4.2 cm /
-    2.2 and 57 mm, told a frame 4.2 / 2.3 and 62 mm; README, "Offsets a frame off")."""
+    2.2 and 57 mm, told a frame 4.2 / 2.3 and 62 mm; README, "Offsets a frame off"); the focal lengths of the
+    ``guessed_lenses`` refined with them from ``FOCAL_REFINEMENT_CAMERAS`` cameras on, else a warning says the
+    guess stays (README, "A lens the video does not state")."""
     sizes = [tuple(int(v) for v in s.image_size) for s in seqs]
     if given is not None:
         rig = given
@@ -529,9 +557,22 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
     else:
         from .multiview import calibrate  # SciPy: imported only when it calibrates
 
-        report.stage("pose", f"calibrating {len(videos)} cameras from the person")
+        guessed = list(guessed_lenses) if guessed_lenses is not None else [False] * len(videos)
+        refine_focal = focal_refinement(guessed)
+        numbers = [str(k + 1) for k, g in enumerate(guessed) if g]
+        many = len(numbers) > 1
+        unstated = f"video{'s' * many} {', '.join(numbers)}"
+        if numbers and not any(refine_focal):
+            report.warn(f"{unstated} {'do' if many else 'does'} not state {'their' if many else 'its'} lens: "
+                        "the calibration from the person assumes "
+                        f"{DEFAULT_HFOV_DEGREES:g} degrees across the width and, with fewer than "
+                        f"{FOCAL_REFINEMENT_CAMERAS} cameras, keeps it; the cameras and the person's place can be "
+                        "tens of centimetres off where that is wrong: give --fov if you know it")
+        report.stage("pose", f"calibrating {len(videos)} cameras from the person" + (
+            f" with the focal lengths of {unstated}, whose lens is not stated" if any(refine_focal) else ""))
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
-                                              names=_camera_names(videos), timing_error=timing_error)
+                                              names=_camera_names(videos), timing_error=timing_error,
+                                              refine_focal=refine_focal)
     return rig
 
 

@@ -20,8 +20,8 @@ BONE_WEIGHT = 1.0
 
 
 class Adjustment:
-    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales, the
-    person's bone lengths and the 3-D keypoints.
+    """Bundle adjustment: cameras 1..C-1 (rotation vector, translation), optional log focal scales (every
+    camera's, or those ``refine_focal`` (C,) marks), the person's bone lengths and the 3-D keypoints.
 
     Observations m = 0..M-1: camera ``cam[m]`` sees point ``point[m]`` at
     pixel ``uv[m]`` with weight ``weight[m]``. Bones: ``bones`` (B, 2) point
@@ -36,17 +36,20 @@ class Adjustment:
     """
 
     def __init__(self, Ks: np.ndarray, cam: np.ndarray, point: np.ndarray, uv: np.ndarray, weight: np.ndarray,
-                 anchor: int, refine_focal: bool, bones: np.ndarray, groups: np.ndarray, n_groups: int,
+                 anchor: int, refine_focal: bool | np.ndarray, bones: np.ndarray, groups: np.ndarray, n_groups: int,
                  bone_scale: float) -> None:
         self.Ks, self.cam, self.point, self.uv = Ks, cam, point, uv
         self.sqrt_w = np.sqrt(weight)
-        self.anchor, self.refine_focal = anchor, refine_focal
+        self.anchor = anchor
         self.anchor_length = 1.0
         self.bones, self.groups = bones.reshape(-1, 2), groups
         self.bone_scale = bone_scale
         self.C = len(Ks)
         self.N = int(point.max()) + 1
-        self.n_focal = self.C if refine_focal else 0
+        free = np.broadcast_to(np.asarray(refine_focal, bool), (self.C,))
+        self.focal_index = np.where(free, np.cumsum(free) - 1, -1)  # each camera's focal parameter, -1: fixed
+        self.n_focal = int(free.sum())
+        self.refine_focal = self.n_focal > 0
         self.G = n_groups
 
     def _offsets(self) -> tuple[int, int, int]:
@@ -71,7 +74,8 @@ class Adjustment:
         t = np.concatenate([np.zeros((1, 3)), x[k:2 * k].reshape(-1, 3)])
         Ks = self.Ks.copy()
         if self.refine_focal:
-            Ks[:, :2, :2] *= np.exp(x[focal:bone])[:, None, None]
+            free = self.focal_index >= 0
+            Ks[free, :2, :2] *= np.exp(x[focal:bone])[:, None, None]
         return Ks, R, t, x[bone:point], x[point:].reshape(-1, 3)
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
@@ -120,8 +124,9 @@ class Adjustment:
         block(obs_rows[moving], base, turn)
         block(obs_rows[moving], k + base, Jp[moving])
         if self.refine_focal:  # pixels - c scale with the focal length: d/d log f = f * xy / z
-            block(obs_rows, (focal + self.cam)[:, None],
-                  (f * cam[:, :2] / z[:, None] * self.sqrt_w[:, None])[..., None])
+            free = self.focal_index[self.cam] >= 0
+            block(obs_rows[free], (focal + self.focal_index[self.cam[free]])[:, None],
+                  (f * cam[:, :2] / z[:, None] * self.sqrt_w[:, None])[free][..., None])
         block(obs_rows, point + 3 * self.point[:, None] + np.arange(3), Jp @ R[self.cam])
         if B:
             diff = points[self.bones[:, 0]] - points[self.bones[:, 1]]

@@ -25,6 +25,8 @@ The world is camera 0's frame (its R is identity, t zero).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.optimize
 
@@ -233,7 +235,7 @@ def timing_weights(uv: np.ndarray, fps: float, timing_error: float) -> np.ndarra
     return KEYPOINT_PIXELS**2 / (KEYPOINT_PIXELS**2 + (speed * timing_error) ** 2)
 
 
-def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refine_focal: bool,
+def _adjust(uv: np.ndarray, conf: np.ndarray, rig: CameraRig, anchor: int, refine_focal: bool | Sequence[bool],
             min_confidence: float, weights: np.ndarray | None = None) -> CameraRig:
     """One round: triangulate (flagging outlier views), then adjust cameras, bones and points together;
     ``weights`` (C, T, J) scale each keypoint's say in the adjustment (``timing_weights``)."""
@@ -347,15 +349,16 @@ def _world_up(R: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, person_height: float | None = None,
                           bone_lengths: dict[str, float] | None = None, names: list[str] | None = None,
-                          refine_focal: bool = False, max_frames: int = 150, rounds: int = 2,
+                          refine_focal: bool | Sequence[bool] = False, max_frames: int = 150, rounds: int = 2,
                           min_confidence: float = MIN_CONFIDENCE, timing_error: float = 0.0) -> CameraRig:
     """A CameraRig from C >= 2 views of one person on one time base, intrinsics ``Ks`` (C of (3, 3)) as a start.
 
     ``person_height`` (metres) scales the adult bone lengths used for metric
     scale; ``bone_lengths`` ({name in ADULT_BONES: metres}) replaces single
-    bones. ``refine_focal`` also adjusts each camera's focal length (helps
-    when the lens field of view is only guessed; needs 3+ views or much
-    motion in depth). ``rounds`` of bundle adjustment each re-flag outlier
+    bones. ``refine_focal`` also adjusts each camera's focal length (True:
+    every camera's; C booleans: those marked, e.g. the cameras whose lens is
+    only guessed, as ``capture-multi`` does; README, "A lens the video does not
+    state"). ``rounds`` of bundle adjustment each re-flag outlier
     views first (0: the essential-matrix and PnP start alone, for
     comparison). ``timing_error`` (seconds): how far the views' offsets may be
     off (about a frame when found from the person's motion); fast keypoints
@@ -367,6 +370,8 @@ def calibrate_from_person(seqs: list[PoseSequence], Ks: list[np.ndarray], *, per
                          f"{len(Ks)} matrices)")
     if not 0.0 <= timing_error <= 1.0:
         raise MocapError(f"calibration: a timing error of {timing_error} s is not plausible (0 to 1 s)")
+    if np.ndim(refine_focal) and np.shape(refine_focal) != (C,):
+        raise MocapError(f"calibration: refine_focal names {np.shape(refine_focal)[0]} cameras for {C} views")
     if person_height is not None and not 0.5 <= person_height <= 2.6:
         raise MocapError(f"the person's height {person_height} m is not plausible (0.5 to 2.6 m)")
     names = [f"camera_{c + 1}" for c in range(C)] if names is None else list(names)

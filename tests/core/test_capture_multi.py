@@ -13,6 +13,7 @@ import pytest
 from core.body.mannequin import forward_kinematics
 from core.motion import read_motion
 from core.multiview.rig import load_rig
+from core.video import default_intrinsics
 from core.skeleton import JOINT_INDEX, LIMB_JOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,10 +90,18 @@ def test_cameras_calibrated_from_the_person_are_refined_with_the_body(two_views,
     proc = run_engine("capture-multi", *map(str, two_views.videos), "--out", str(out), "--offsets", "0,0.4",
                       "--no-cleanup", "--progress", "json")
     assert proc.returncode == 0, proc.stderr
-    said = [e["message"] for e in map(json.loads, proc.stdout.splitlines()) if e["event"] == "stage"]
+    events = list(map(json.loads, proc.stdout.splitlines()))
+    said = [e["message"] for e in events if e["event"] == "stage"]
     assert any("calibrating 2 cameras from the person" in m for m in said), said
     assert any(m.startswith("camera 2 refined with the body: moved") for m in said), said
-    assert read_motion(out).cameras.num_cameras == 2
+    cams = read_motion(out).cameras
+    assert cams.num_cameras == 2
+    # The rendered videos state no lens: with two cameras the guess stays (refined, the first phone's right guess
+    # went 15% off and the body 39 cm; core.capture_multi.focal_refinement), and the user is told.
+    assert not any("focal lengths" in m for m in said), said
+    warned = [e["message"] for e in events if e["event"] == "warning"]
+    assert any(m.startswith("videos 1, 2 do not state their lens") and "--fov" in m for m in warned), warned
+    np.testing.assert_allclose(cams.intrinsics, [default_intrinsics(320, 240), default_intrinsics(240, 320)])
 
 
 def test_bad_multi_view_input_fails_before_the_pose_stage(two_views, tmp_path: Path) -> None:
@@ -137,3 +146,16 @@ def test_a_calibration_from_the_person_is_told_a_frame_of_timing_error_only_wher
     assert calibration_timing_error(None, seqs[:2]) == pytest.approx(1.0 / 15.0)
     assert calibration_timing_error([0.0, 0.4], seqs[:2]) == 0.0  # offsets given or from the sound: exact
     assert calibration_timing_error(None, seqs[:MOTION_SYNC_TIMING_CAMERAS + 1]) == 0.0  # 4 cameras: worse told (README)
+
+
+def test_the_focal_lengths_the_videos_do_not_state_are_refined_from_four_cameras_on() -> None:
+    """With four or more cameras the calibration from the person refines the focal lengths it only guessed (the
+    rendered four-phone take without lenses: 43.9 -> 21.4 cm, its world MPJPE 339 -> 108 mm), never a stated
+    one; with two or three it keeps the guess (``focal_refinement``'s figures)."""
+    from core.capture_multi import FOCAL_REFINEMENT_CAMERAS, focal_refinement
+
+    assert FOCAL_REFINEMENT_CAMERAS == 4
+    assert focal_refinement([True, False, True, True]) == [True, False, True, True]
+    assert focal_refinement([True] * 5) == [True] * 5
+    assert focal_refinement([True, True, True]) == [False] * 3
+    assert focal_refinement([True, True]) == [False, False]
