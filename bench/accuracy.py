@@ -136,8 +136,11 @@ within 2 degrees"): judged on the worst clip, not on the mean (a 37 mm jump on o
 
 def absolute_verdict(metric: str, per_clip: dict[str, float], mean: float) -> str:
     """The target column of an ``ABSOLUTE_TARGETS`` row: "<=T ok" / "<=T NO", on the worst clip for
-    ``EVERY_CLIP_TARGETS`` (naming the clips that miss it), else on the ``mean`` over clips."""
+    ``EVERY_CLIP_TARGETS`` (naming the clips that miss it), else on the ``mean`` over clips; "<=T NO (no clip
+    measured it)" when no clip has the figure (a target nothing measured is not met)."""
     target = ABSOLUTE_TARGETS[metric]
+    if not any(np.isfinite(value) for value in per_clip.values()):
+        return f"<={target:g} NO (no clip measured it)"
     if metric not in EVERY_CLIP_TARGETS:
         return f"<={target:g} ok" if mean <= target else f"<={target:g} NO"
     missed = [clip for clip, value in per_clip.items() if np.isfinite(value) and value > target]

@@ -24,3 +24,9 @@ def test_one_clip_with_a_planted_jump_over_two_centimetres_misses_the_target_wha
 def test_the_up_direction_is_still_judged_on_the_mean_and_a_clip_without_a_figure_does_not_fail() -> None:
     assert accuracy.absolute_verdict("up_error_deg", {"a": 3.2, "b": 0.5}, 1.85) == "<=2 ok"
     assert accuracy.absolute_verdict("floor_tilt_error_deg", {"a": float("nan"), "b": 0.5}, 0.5) == "<=2 ok"
+
+
+def test_a_target_no_clip_measured_is_not_met() -> None:
+    nothing = {"a": float("nan"), "b": float("nan")}
+    assert accuracy.absolute_verdict("skate_max_jump_mm", nothing, float("nan")).startswith("<=20 NO")
+    assert accuracy.absolute_verdict("up_error_deg", nothing, float("nan")).startswith("<=2 NO")
