@@ -98,6 +98,51 @@ def test_a_lagged_pose_is_its_moments_where_the_engine_solves_fewer_frames_than_
     assert np.abs(error).max() < 0.01, np.round(error, 2)
 
 
+@pytest.mark.parametrize("rate, keep", [(30.0, 0.6), (30.0, 0.5), (60.0, 0.33), (15.0, 0.7), (30.0, 1.0)])
+def test_uneven_solving_sends_increasing_frame_indices_each_the_frame_at_its_moment(rate: float, keep: float) -> None:
+    """The engine under load solves 60%, half or a third of the source's frames, unevenly: each lagged pose goes as
+    the source frame at its moment (halfway between two of a 15 fps stream's: the earlier), one frame index greater
+    than the last at least (as the nearest solved frame's, solved 0, 3, 4, 7, 8 sent 3, 3, 7, 7 and Blender could
+    not build the recording), never past the newest frame solved."""
+    from core.live.session import moment_index
+    from core.live.source import SourceFrame
+
+    rgb = np.zeros((1, 1, 3), np.uint8)
+    rng = np.random.default_rng(0)
+    pattern = [0, 3, 4, 7, 8, 11, 12]
+    solved_at = pattern if keep == 1.0 else [k for k in range(600) if k == 0 or rng.random() < keep]
+    lag = FixedLag[SourceFrame](LAG_FRAME)
+    sent: list[int] = []
+    for k in solved_at:
+        frame = SourceFrame(k, k / rate, 0.0, rgb)
+        late = lag(frame, solved(0.0, 0.0), frame.time)
+        if late is None:
+            continue
+        index = moment_index(late[0], late[2], rate, k, sent[-1] if sent else None)
+        assert index <= k
+        assert index == int(np.floor(late[2] * rate + 0.5 - 1e-6))  # the frame at the moment shown
+        sent.append(index)
+    assert len(sent) == len(solved_at) - 1 and np.all(np.diff(sent) > 0)
+    if keep == 1.0:
+        assert sent == [2, 3, 6, 7, 10, 11]
+
+
+def test_a_clock_stepped_back_starts_the_window_again_and_mixes_no_old_pose_in() -> None:
+    """The source's clock steps back 2 s (a wall clock set by NTP) between a root standing at 0 and one at 1 m: the
+    poses after it are the new frames', also when their times pass the old frames' (these were kept, the window
+    grew for as long, and then they were averaged in: 0.65 m)."""
+    lag = FixedLag[int](LAG_FRAME)
+    t = 100.0
+    for k in range(60):
+        lag(k, solved(0.0, 0.0), t)
+        t += 1.0 / 30.0
+    t -= 2.0
+    for k in range(60, 200):
+        late = lag(k, solved(0.0, 1.0), t)
+        t += 1.0 / 30.0
+        assert late is not None and late[1].trans[0] == pytest.approx(1.0), (k, late and late[1].trans[0])
+
+
 def test_a_lag_of_no_time_is_refused() -> None:
     with pytest.raises(ValueError, match="more than 0 s"):
         FixedLag(0.0)
