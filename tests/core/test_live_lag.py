@@ -143,6 +143,42 @@ def test_a_clock_stepped_back_starts_the_window_again_and_mixes_no_old_pose_in()
         assert late is not None and late[1].trans[0] == pytest.approx(1.0), (k, late and late[1].trans[0])
 
 
+def test_a_cameras_frame_times_go_on_when_the_wall_clock_steps_back(short_clip: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real source read as a camera's (its times its own clock's, not the file's), the wall clock set back a minute
+    after its fifth reading (NTP): the frames' times still increase (they came from the wall clock and went back a
+    minute, and the lag's window then kept every frame for that minute); ``captured`` stays the wall clock, which
+    the receiver's latency figure compares with its own."""
+    import time as real_time
+    import types
+
+    from core.live import source as source_module
+
+    calls = []
+
+    def wall() -> float:
+        calls.append(1)
+        return real_time.time() - (60.0 if len(calls) > 5 else 0.0)
+
+    clock = types.SimpleNamespace(time=wall, monotonic=real_time.monotonic, perf_counter=real_time.perf_counter)
+    monkeypatch.setattr(source_module, "time", clock)
+    monkeypatch.setattr(source_module, "describe", lambda source: "stream")
+    live = source_module.LiveSource(str(short_clip)).start()
+    frames = []
+    try:
+        while True:
+            frame = live.take(0.5)
+            if frame is not None:
+                frames.append(frame)
+            elif live.ended:
+                break
+    finally:
+        live.close()
+    assert len(frames) >= 10 and len(calls) > 5
+    assert np.all(np.diff([f.time for f in frames]) > 0), [round(f.time, 3) for f in frames]
+    assert abs(frames[-1].captured - (real_time.time() - 60.0)) < 30.0  # the wall clock, set back
+
+
 def test_a_lag_of_no_time_is_refused() -> None:
     with pytest.raises(ValueError, match="more than 0 s"):
         FixedLag(0.0)
