@@ -201,7 +201,14 @@ class LiveSession:
 def recorded_motion(rest: Motion, frames: list[LiveFrame], fps: float) -> Motion:
     """The take of recorded ``frames`` (in order) on the session's rest take, the camera at the last frame's
     height and tilt. Frame indices are the video's for a file source (a preview lines up with it), else counted
-    from 0 at the first frame recorded; gaps where the stream dropped frames."""
+    from 0 at the first frame recorded; gaps where the stream dropped frames. A frame whose index is not after the
+    last one kept is left out: a take's keys need increasing frames, and the whole recording would be lost (the
+    engine's lag sent an index twice under load until that was mended, December 2026)."""
+    kept: list[LiveFrame] = []
+    for frame in frames:
+        if not kept or frame.frame > kept[-1].frame:
+            kept.append(frame)
+    frames = kept
     first = 0 if rest.source_video and Path(rest.source_video).is_file() else frames[0].frame
     extrinsics = frames[-1].camera_extrinsics()  # a version 2 stream's camera: height and tilt
     if extrinsics is None and rest.camera_extrinsics is not None:  # version 1: the rest take's tilt

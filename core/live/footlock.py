@@ -226,9 +226,12 @@ class CausalFootLock:
         self._leg: list[np.ndarray | None] = [None, None]  # per standing foot: its fitted place from the pelvis
 
     def lose(self) -> None:
-        """The person was lost: forget every stance, keep the root's shift (the held pose carries it, and it
-        fades back at ``RELEASE_STEP`` a frame once the person is found again, as after any stance)."""
+        """The person was lost: forget every stance and the last frame's time, keep the root's shift (the held
+        pose carries it, and it fades back at ``RELEASE_STEP`` a frame from the first frame the person is found
+        again on, as after any stance: the time lost is not a step; counted as one, half a second lost faded it 6
+        cm at once)."""
         self._place, self._leg = [None, None], [None, None]
+        self._t = None
 
     def restart(self) -> None:
         """Someone else is followed (``core.live.sides.CausalSideSwaps.restarted``): forget every stance and the

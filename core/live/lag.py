@@ -27,7 +27,8 @@ The rotations (the root's too, in the live world) are averaged as quaternions (t
 sign nearest the nearest frame's, then normalised; within a few frames they are
 close, where that mean is the rotation mean's first order), the root's translation
 as points. Everything else (flags, confidence, the camera's height and tilt) is the
-nearest frame's. The last lag of a source that ends is not sent.
+nearest frame's. The last lag of a source that ends is not sent. A time earlier than the last frame's (a clock
+stepped back) starts the window again from that frame: the frames before it are not the stream's past.
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from ..cleanup.contacts import WINDOW_RATE
 from ..rotations import axis_angle_to_quat_wxyz, quat_wxyz_to_axis_angle
 from .solver import Solved
 
 Item = TypeVar("Item")
 
-LAG_FRAME = 1.0 / 30.0
-"""Seconds of one frame of ``--lag FRAMES``: a 30 fps frame, whatever the stream's rate."""
+LAG_FRAME = 1.0 / WINDOW_RATE
+"""Seconds of one frame of ``--lag FRAMES``: a 30 fps frame, whatever the stream's rate (the frame the live foot
+lock's steps are counted in too, ``core.live.footlock``)."""
 REACH = 1.25
 """The fit takes the frames up to this many lags after the moment shown (the lag, and a quarter for a camera's
 uneven frame times) ..."""
@@ -54,7 +57,10 @@ there already; with one before, the demo's limb joints 36.5 mm median, jitter 28
 and 26.9; on the six rendered clips MPJPE 104.3 -> 104.1 mm, acceleration error 15.6 -> 15.0 mm/frame^2);
 a slower stream's frame before the moment is always taken (10 fps: the two frames either side of it)."""
 GAP = 0.25
-"""Seconds: the frame before the moment shown is not taken past this (a stall: the newest frame is sent as it is)."""
+"""Seconds: the frame before the moment shown is not taken past this (a stall: the newest frame is sent as it is).
+Not tuned: over twice the widest gap of a stream that keeps up at all (a 10 fps webcam's 0.1 s, an engine solving 16
+of 30 fps 2-3 frames, 0.1 s), while a quarter second is already a step a limb moves far in (a hand at 2 m/s: 50 cm),
+which a straight line would cut across."""
 
 
 class FixedLag(Generic[Item]):
@@ -80,6 +86,8 @@ class FixedLag(Generic[Item]):
         before the first frame that old."""
         time = self._count * LAG_FRAME if time is None else float(time)
         self._count += 1
+        if self._window and time < self._window[-1][3]:  # the clock stepped back: start the window again
+            self._window.clear()
         quats = axis_angle_to_quat_wxyz(np.asarray(solved.poses, np.float64).reshape(-1, 3))
         self._window.append((item, solved, quats, time))
         at = time - self.seconds

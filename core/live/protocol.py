@@ -14,9 +14,12 @@ kind        u8     1 = a solved pose
 flags       u8     bit 0 left foot planted, bit 1 right foot planted, bit 2 held
                    (no person on this frame: the last pose, repeated)
 seq         u32    message number, +1 per message sent (gaps: lost on the way)
-frame       i64    index of the source frame (its own counter, from 0)
-frame_time  f64    seconds of that frame on the source's clock (a file: frame / fps)
-captured    f64    wall clock (``time.time()``) when the frame was read: glass time
+frame       i64    index of the source frame (its own counter, from 0); with a lag, the frame at the
+                   moment shown; greater in each message than in the one before
+frame_time  f64    seconds on the source's clock (a file: frame / fps) of the moment the pose shows: the
+                   frame's, with a lag a moment between frames
+captured    f64    wall clock (``time.time()``) when the frame was read: glass time (with a lag, the
+                   newest frame's less the lag)
 sent        f64    wall clock when the message was sent
 confidence  f32    0 to 1, how far to trust the frame
 camera_h    f32    metres the camera stands above the (causally estimated) floor
@@ -66,8 +69,11 @@ class LiveFrame:
 
     Attributes:
         seq: message number (+1 per message the engine sent).
-        frame: source frame index; frame_time: its time on the source's clock, seconds.
-        captured: wall-clock seconds (``time.time()``) when the frame was read from the source.
+        frame: source frame index (with a lag, the frame at the moment shown), greater than the last message's;
+            frame_time: the time of the moment the pose shows on the source's clock, seconds (the frame's, with a
+            lag a moment between frames).
+        captured: wall-clock seconds (``time.time()``) when the frame was read from the source (with a lag, the
+            newest frame solved's less the lag).
         sent: wall-clock seconds when the engine sent it.
         confidence: 0 to 1. camera_height: metres above the floor estimate.
         camera_pitch, camera_roll: the camera's tilt in degrees (``core.gravity``'s signs), None in a

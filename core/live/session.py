@@ -11,6 +11,7 @@ latency never accumulates. Progress and cancellation are parameters, as for
 from __future__ import annotations
 
 import contextlib
+import math
 
 import socket
 import statistics
@@ -143,6 +144,20 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
+def moment_index(nearest: SourceFrame, at: float, fps: float, newest: int, last: int | None) -> int:
+    """The source frame index a lagged pose is sent as: the frame at its moment ``at`` (``nearest``, the solved
+    frame nearest it, moved by the time between them in frames of ``fps``; a moment halfway between two frames,
+    a 15 fps stream's, the earlier), kept after the ``last`` index sent and up to the ``newest`` frame solved.
+
+    Not the nearest solved frame's own index: an engine that solves frames unevenly (under load, 18-24 of a
+    30 fps source's) has the same frame nearest two moments in a row (solved 0, 3, 4, 7, 8: nearest 3, 3, 7, 7),
+    and a recording with a repeated index could not be built. The moments (2, 3, 6, 7 there) are a frame or more
+    apart, as the newest frames are; ``last`` holds a camera's uneven frame times to that too."""
+    shift = (at - nearest.time) * fps
+    index = min(nearest.index + math.floor(shift + 0.5 - 1e-6), newest)
+    return index if last is None else max(index, last + 1)
+
+
 class _Session:
     """The two stages after decoding: pose (the calling thread) and solve + send (a worker thread).
 
@@ -175,6 +190,7 @@ class _Session:
         # the turned look (core.live.turned), tried before it; its networks load in a thread from the start
         self.turned = TurnedSearch(SEARCH_SECONDS, wait=source.lossless).load() if self.follow is not None else None
         self.sent = 0
+        self.last_index: int | None = None  # the source frame index last sent (each one sent is greater)
         self.held = 0  # poses sent held (nobody found on their frame: the last pose repeated)
         self.held_since: float | None = None  # source time of the first frame of the current hold
         self.longest_hold = 0.0  # seconds of the longest run of held poses so far (source clock)
@@ -295,7 +311,8 @@ class _Session:
                 if late is not None:  # the moment `lag` back: its glass time that long before this frame's read
                     assert self.lag is not None
                     shown, pose, at = late
-                    self._send(shown, pose, at, frame.captured - self.lag.seconds)
+                    index = moment_index(shown, at, self.fps, frame.index, self.last_index)
+                    self._send(shown, pose, at, frame.captured - self.lag.seconds, index)
                 elif solved is not None and self.lag is None:
                     self._send(frame, solved)
                 self.stage_ms["solve"].append(1000.0 * (time.perf_counter() - began))
@@ -316,11 +333,12 @@ class _Session:
         self.streaming = True
 
     def _send(self, frame: SourceFrame, solved: Solved, at: float | None = None,
-              captured: float | None = None) -> None:
+              captured: float | None = None, index: int | None = None) -> None:
         """Send ``solved``, the pose of ``frame`` (with a lag: of the source's moment ``at``, glass time
-        ``captured``, which ``frame`` is the nearest frame to)."""
+        ``captured``, source frame ``index``, which ``frame`` is the nearest solved frame to)."""
         began = time.perf_counter()
-        message = LiveFrame(seq=self.sent, frame=frame.index, frame_time=frame.time if at is None else at,
+        self.last_index = frame.index if index is None else index
+        message = LiveFrame(seq=self.sent, frame=self.last_index, frame_time=frame.time if at is None else at,
                             captured=frame.captured if captured is None else captured,
                             sent=time.time(), confidence=solved.confidence, camera_height=solved.camera_height,
                             flags=solved.flags, trans=solved.trans, poses=solved.poses,
@@ -341,7 +359,7 @@ class _Session:
             self.vmc.send(solved.poses, solved.trans)
         self.sent += 1
         self._count_hold(frame, bool(solved.flags & FLAG_HELD))
-        self.ages_ms.append(1000.0 * (message.sent - frame.captured))
+        self.ages_ms.append(1000.0 * (message.sent - message.captured))  # with a lag, from the moment shown
         self.stage_ms["send"].append(1000.0 * (time.perf_counter() - began))
 
 

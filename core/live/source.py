@@ -70,7 +70,8 @@ class SourceFrame:
 
     Attributes:
         index: the source's frame counter, from 0 (a file: its frame index).
-        time: seconds on the source's clock (a file: index / fps; a camera: since the first frame).
+        time: seconds on the source's clock (a file: index / fps; a camera: since the first frame, on the
+            monotonic clock: it never steps back).
         captured: wall-clock seconds (``time.time()``) when it was read: the glass time.
         rgb: (H, W, 3) uint8, downscaled to the source's ``max_side``.
         decode_ms: milliseconds reading, decoding and downscaling it took.
@@ -143,12 +144,12 @@ class LiveSource:
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def _run(self) -> None:
-        start = time.time()
+        start = time.monotonic()  # the source's clock: never steps back (the wall clock may, set by NTP)
         index = 0
         try:
             while not self._stop.is_set() and (self.max_frames is None or index < self.max_frames):
                 if self.realtime and self.fps > 0:  # a file at its own rate: frame i is shown at start + i / fps
-                    wait = start + index / self.fps - time.time()
+                    wait = start + index / self.fps - time.monotonic()
                     if wait > 0 and self._stop.wait(wait):
                         break
                 began = time.perf_counter()
@@ -158,12 +159,14 @@ class LiveSource:
                         self.error = (f"the {self.kind} {self.source} stopped delivering frames after {index}: "
                                       + ("is it still connected?" if self.kind == "camera" else "did it end or drop?"))
                     break
-                now = time.time()
+                now, captured = time.monotonic(), time.time()
                 frame_time = index / self.fps if self.kind == "file" and self.fps > 0 else now - start
                 rgb = self._shrink(bgr)
                 self.size = (rgb.shape[1], rgb.shape[0])
-                self._last = time.monotonic()
-                self._frames.put(SourceFrame(index, frame_time, now, rgb, 1000.0 * (time.perf_counter() - began)))
+                self._last = now
+                # captured: the wall clock, as the receiver's (the same machine's) latency figure needs
+                self._frames.put(SourceFrame(index, frame_time, captured, rgb,
+                                             1000.0 * (time.perf_counter() - began)))
                 index += 1
         except Exception as exc:  # noqa: BLE001 - a decoder fault ends the source; the session reports it
             self.error = f"the live source stopped: {exc}"

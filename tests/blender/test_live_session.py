@@ -12,7 +12,7 @@ import bpy
 import numpy as np
 import pytest
 
-from conftest import action_fcurves
+from conftest import action_fcurves, make_motion
 
 
 def _tick_until(session, scene, done, timeout: float = 90.0) -> None:
@@ -71,6 +71,28 @@ def test_live_session_poses_records_and_stop_ends_the_engine(pkg, short_clip: Pa
     np.testing.assert_array_equal(keyed, motion.frame_indices + 1)
     assert all(len(c.keyframe_points) == recorded for c in rotations)
     assert not live.SESSIONS
+
+
+def test_a_recording_with_a_repeated_frame_index_still_builds_its_take(pkg) -> None:
+    """Frames 3, 3, 7, 7, 11 recorded (an engine's lag sent an index twice under load): Stop's take is built, keyed
+    on 1, 5 and 9 with the first pose of each index, instead of "the motion's frame indices are not increasing; the
+    file is damaged" and the recording lost."""
+    live = importlib.import_module(f"{pkg.__name__}.blender_mocap.live")
+    protocol = importlib.import_module(f"{pkg.__name__}.core.live.protocol")
+    rest = make_motion(1, camera=True, world_up=(0.0, 0.0, 1.0))
+    frames = []
+    for seq, index in enumerate([3, 3, 7, 7, 11]):
+        poses = np.zeros(165, np.float32)
+        poses[3] = 0.1 * seq  # the left hip turned by the message's number
+        frames.append(protocol.LiveFrame(seq=seq, frame=index, frame_time=index / 30.0, captured=0.0, sent=0.0,
+                                         confidence=1.0, camera_height=1.5, flags=0, trans=np.zeros(3, np.float32),
+                                         poses=poses, expression=np.zeros(0, np.float32)))
+    motion = live.recorded_motion(rest, frames, 30.0)
+    np.testing.assert_array_equal(motion.frame_indices, [0, 4, 8])
+    np.testing.assert_allclose(motion.poses[:, 3], [0.0, 0.2, 0.4], atol=1e-6)  # messages 0, 2, 4
+    take = live.build_take(bpy.context.scene, motion, name="rec", options=live.LIVE_BUILD)
+    rotations = [c for c in action_fcurves(take.armature.animation_data) if c.data_path.endswith("rotation_quaternion")]
+    assert [k.co[0] for k in rotations[0].keyframe_points] == [1.0, 5.0, 9.0]
 
 
 def test_stop_while_the_engine_starts_ends_it_and_builds_nothing(pkg, short_clip: Path, engine_python: str,

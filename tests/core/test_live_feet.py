@@ -280,6 +280,24 @@ def test_a_lost_frame_holds_the_pose_as_sent_and_the_feet_shift_fades_after_it()
     assert abs(np.linalg.norm(shift[26]) - np.linalg.norm(shift[24])) <= 2 * RELEASE_STEP + 0.003
 
 
+def test_after_half_a_second_lost_the_roots_shift_fades_a_frames_step_on_the_first_frame_back() -> None:
+    """No foot standing, a 30 cm shift, the person lost for half a second (the solver calls ``lose`` and skips the
+    lock on those frames): the first frame back fades the shift by RELEASE_STEP, a frame's, as after any stance
+    (the lost time counted as a step faded it 6 cm at once), and the next by a frame's again."""
+    aa, J = standing_pose()
+    base = np.array([0.0, 0.0, 6.4])
+    lock = CausalFootLock(J)
+    lock.carry = np.array([0.0, 0.0, 0.3])
+    lock(aa, base, UP, (False, False), 0.0)
+    before = float(np.linalg.norm(lock.carry))
+    lock.lose()
+    lock(aa, base, UP, (False, False), 0.5)
+    back = float(np.linalg.norm(lock.carry))
+    lock(aa, base, UP, (False, False), 0.5 + 1.0 / 30.0)
+    assert before - back == pytest.approx(RELEASE_STEP, abs=1e-9)
+    assert back - float(np.linalg.norm(lock.carry)) == pytest.approx(RELEASE_STEP, abs=1e-9)
+
+
 def test_the_second_look_finds_the_man_where_the_tracker_took_the_woman(demo_video) -> None:
     """The demo letterboxed into 640x480, as the live bench plays it, frames 0-200: from frame 167 MediaPipe's
     tracker holds the woman walking by (left of the picture) and, with her greyed out, finds nobody while the man
