@@ -164,6 +164,11 @@ class PeopleTracker:
         """Find everyone in frame ``row`` (RGB uint8, the frames in order)."""
         s = self.settings
         h, w = image.shape[:2]
+        # Kept before any return (a frame with nothing to read is kept too, and the frame a second back let go):
+        # at most ``search_frames`` frames, full-size with the accurate preset.
+        self._recent[row] = image
+        for old in [r for r in self._recent if r <= row - self.search_frames]:
+            del self._recent[old]
         for person in self.people:
             person.stream.ticks += 1
         tracked = [(k, p.stream.roi) for k, p in enumerate(self.people) if p.stream.roi is not None]
@@ -214,8 +219,6 @@ class PeopleTracker:
         for k, person in enumerate(self.people):
             if k not in found:
                 person.stream.lose()
-        self._recent[row] = image
-        self._recent.pop(row - self.search_frames, None)
         for k, person in enumerate(self.people):
             if person.beside and k not in self._looked_back and k in found and not self._tentative(k):
                 self._looked_back.add(k)
