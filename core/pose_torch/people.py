@@ -239,8 +239,8 @@ class PeopleTracker:
         another was often there already, hidden in part or bent over them, where no crop beside them read them twice
         alike. Now that their looks are known, crops on their region of the next frame (``BACK_SIDES``,
         ``BACK_TURNS``) read them where a reading looks like them, lies within ``NEAR`` of that region, and is nobody
-        else's body of that frame (``_taken``); frame by frame until none does. The readings go through filters of
-        their own and get hands as tracking's do (``_take_back``). The rendered three-person crossing's third man,
+        else's body of that frame (``_taken``); frame by frame until none does. The readings get hands as tracked
+        ones do (``_take_back``). The rendered three-person crossing's third man,
         bent double a third hidden behind the walker in front on frames 6-11, is found only on frame 12 (his
         ``--people all`` take missed those 6 of his 114 visible frames, identity 0.95)."""
         person, identity = self.people[k], self.crowd.tracks[k].identity
@@ -296,14 +296,14 @@ class PeopleTracker:
 
     def _take_back(self, person: _Person, back: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
         """Give ``person`` the readings ``_look_back`` found on the frames before their first (``back``: (row,
-        landmarks (39, 5), world), in frame order) as tracking would have: through filters of their own, started on
-        the earliest (``BodyTracker.accept``), and, with hands asked for, their hands on the frames whose chunk
-        ``hands_of_chunk`` has done (the later ones are done with their chunk)."""
-        stream = Stream(self.settings)
+        landmarks (39, 5), world), in frame order), as read, and, with hands asked for, their hands on the frames
+        whose chunk ``hands_of_chunk`` has done (the later ones get theirs with their chunk). Not through filters of
+        their own (``BodyTracker.accept`` on a fresh ``Stream``, from the earliest): on the rendered three-person
+        crossing that moved the third man's frames 8-11 up to 9 px and took his ``--people all`` limb PA-MPJPE from
+        56.3 to 58.2 mm (``bench tracking --clips CROSSING``, December 2026): he unbends there, and the filters lag."""
         for row, lm, world in back:
-            stream.ticks += 1
-            h, w = self._recent[row].shape[:2]
-            person.landmarks[row], person.world[row] = self.single.accept(stream, lm, world, w, h)
+            person.landmarks[row] = lm[:NUM_BODY].copy()
+            person.world[row] = np.concatenate([world[:NUM_BODY], lm[:NUM_BODY, 3:4]], axis=1)
         done = [row for row, _, _ in back if row <= self._handed]
         if done and self.hand_models is not None:
             tracker = HandTracker(self.hand_models, 1, self.settings.warmup_frames)
