@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -78,9 +79,14 @@ a crop beside the walker held the walker's body as well as the third man's and r
 replayed on the rendered crossing, December 2026)."""
 BACK_TURNS = (0.0, 45.0, -45.0)
 """Turns (degrees, from the person's own region) of the crops in which someone first found beside another is looked
-for on the frames before (``PeopleTracker._look_back``)."""
+for on the frames before (``PeopleTracker._look_back``), for a body bent over. Not borne out yet: on the rendered
+three-person crossing upright crops alone read the third man, bent double, on the same frames (7-11) alike
+(``PeopleTracker`` on its first 30 frames, December 2026); the turned ones treble the look back's crops."""
 BACK_SIDES = (0.6, 0.8, 1.0)
-"""Sides of those crops, in the person's region sides."""
+"""Sides of those crops, in the person's region sides (of the next frame's reading): a body bent over someone fills
+its region unlike an upright one, and each frame takes the surest reading that passes. On the rendered three-person
+crossing the three read the third man back to frame 7; 1.0 alone to frame 11, 0.8 to 10, 0.6 none, 0.6 and 1.0 to
+9, 0.8 and 1.0 to 11 (as ``BACK_TURNS``)."""
 SEARCH_SECONDS = 1.0
 """How long a missing person is looked for (``MISSING_CROPS``), in the frames of the clip (``track_people``'s
 ``fps``); later only the detector finds them."""
@@ -159,11 +165,17 @@ class PeopleTracker:
         self.hand_models = HandModels.of(self.models) if settings.hands else None
         self._recent: dict[int, np.ndarray] = {}  # row -> frame, the last ``search_frames`` (``_look_back``)
         self._looked_back: set[int] = set()
+        self._handed = -1  # the last row ``hands_of_chunk`` has done
 
     def step(self, image: np.ndarray, row: int) -> None:
         """Find everyone in frame ``row`` (RGB uint8, the frames in order)."""
         s = self.settings
         h, w = image.shape[:2]
+        # Kept before any return (a frame with nothing to read is kept too, and the frame a second back let go):
+        # at most ``search_frames`` frames, full-size with the accurate preset.
+        self._recent[row] = image
+        for old in [r for r in self._recent if r <= row - self.search_frames]:
+            del self._recent[old]
         for person in self.people:
             person.stream.ticks += 1
         tracked = [(k, p.stream.roi) for k, p in enumerate(self.people) if p.stream.roi is not None]
@@ -214,8 +226,6 @@ class PeopleTracker:
         for k, person in enumerate(self.people):
             if k not in found:
                 person.stream.lose()
-        self._recent[row] = image
-        self._recent.pop(row - self.search_frames, None)
         for k, person in enumerate(self.people):
             if person.beside and k not in self._looked_back and k in found and not self._tentative(k):
                 self._looked_back.add(k)
@@ -223,29 +233,32 @@ class PeopleTracker:
 
     def _look_back(self, k: int) -> None:
         """Person ``k``, first found by a crop beside someone (``UNKNOWN_CROPS``) and seen a while since (no longer
-        ``_tentative``), looked for on the frames before their first, back to ``SEARCH_SECONDS`` ago (the frames
-        kept): someone the detector does not see beside another was often there already, hidden in part or bent over
-        them, where no crop beside them read them twice alike. Now that their looks are known, a crop on their region
-        of the next frame (``BACK_TURNS``) reads them where the reading looks like them, lies within ``NEAR`` of that
-        region, and is nobody else's body of that frame (``SAME_BODY``, or overlapping it and not unlike it); frame by
-        frame until one does not. The rendered three-person crossing's third man, bent double a third hidden behind
-        the walker in front on frames 6-11, is found only on frame 12 (his ``--people all`` take missed those 6 of his
-        114 visible frames, identity 0.95)."""
+        ``_tentative``: ``core.crowd.Track.recent`` sightings, 10 at 30 fps), looked for on the frames before their
+        first that are still kept: those of the last ``SEARCH_SECONDS`` counted from the frame where that happens (at
+        30 fps, seen on 10 frames in a row, the 20 frames before their first): someone the detector does not see beside
+        another was often there already, hidden in part or bent over them, where no crop beside them read them twice
+        alike. Now that their looks are known, crops on their region of the next frame (``BACK_SIDES``,
+        ``BACK_TURNS``) read them where a reading looks like them, lies within ``NEAR`` of that region, and is nobody
+        else's body of that frame (``_taken``); frame by frame until none does. The readings get hands as tracked
+        ones do (``_take_back``). The rendered three-person crossing's third man,
+        bent double a third hidden behind the walker in front on frames 6-11, is found only on frame 12 (his
+        ``--people all`` take missed those 6 of his 114 visible frames, identity 0.95)."""
         person, identity = self.people[k], self.crowd.tracks[k].identity
         first = min(person.landmarks)
+        after = person.landmarks[first]  # the reading of the frame after the one looked at
+        back: list[tuple[int, np.ndarray, np.ndarray]] = []  # (row, landmarks (39, 5), world), latest first
         for row in range(first - 1, -1, -1):
             image = self._recent.get(row)
             if image is None:
-                return
+                break
             h, w = image.shape[:2]
-            region = region_of(finder.pixels(person.landmarks[row + 1], w, h))
+            region = region_of(finder.pixels(after, w, h))
             if region is None:
-                return
+                break
             rois = np.stack([finder.roi_of_region((region + [0.0, 0.0, 0.0, np.radians(t)]) * [1.0, 1.0, side, 1.0],
                                                   w, h) for side in BACK_SIDES for t in BACK_TURNS])
             flags, lms, worlds = self.models.landmarks([image] * len(rois), rois, self.settings.mirror_average)
-            others = [finder.pixels(q.landmarks[row], w, h) for q in self.people
-                      if q is not person and row in q.landmarks]
+            others = None  # everyone else's bodies on the frame, once (their looks cost a histogram each)
             best = None
             for j in np.argsort(-flags):
                 if flags[j] < self.settings.min_tracking_confidence:
@@ -255,14 +268,48 @@ class PeopleTracker:
                 if here is None or np.hypot(*(here[:2] - region[:2])) > NEAR * region[2]:
                     continue
                 looks = appearance(image, pts)
-                if identity.looks_like(looks) is not True or any(_taken(pts, here, looks, o, image) for o in others):
+                if identity.looks_like(looks) is not True:
                     continue
-                best = j
-                break
+                if others is None:
+                    others = self._others(image, row, person)
+                if not any(_taken(_Reading(pts, here, looks), other) for other in others):
+                    best = j
+                    break
             if best is None:
-                return
-            person.landmarks[row] = lms[best, :NUM_BODY].copy()
-            person.world[row] = np.concatenate([worlds[best, :NUM_BODY], lms[best, :NUM_BODY, 3:4]], axis=1)
+                break
+            back.append((row, lms[best], worlds[best]))
+            after = lms[best, :NUM_BODY]
+        if back:
+            self._take_back(person, back[::-1])
+
+    def _others(self, image: np.ndarray, row: int, person: _Person) -> list[_Reading]:
+        """Every other person's body read on frame ``row`` (``image``)."""
+        h, w = image.shape[:2]
+        out = []
+        for q in self.people:
+            if q is not person and row in q.landmarks:
+                pts = finder.pixels(q.landmarks[row], w, h)
+                region = region_of(pts)
+                if region is not None:
+                    out.append(_Reading(pts, region, appearance(image, pts)))
+        return out
+
+    def _take_back(self, person: _Person, back: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        """Give ``person`` the readings ``_look_back`` found on the frames before their first (``back``: (row,
+        landmarks (39, 5), world), in frame order), as read, and, with hands asked for, their hands on the frames
+        whose chunk ``hands_of_chunk`` has done (the later ones get theirs with their chunk). Not through filters of
+        their own (``BodyTracker.accept`` on a fresh ``Stream``, from the earliest): on the rendered three-person
+        crossing that moved the third man's frames 8-11 up to 9 px and took his ``--people all`` limb PA-MPJPE from
+        56.3 to 58.2 mm (``bench tracking --clips CROSSING``, December 2026): he unbends there, and the filters lag."""
+        for row, lm, world in back:
+            person.landmarks[row] = lm[:NUM_BODY].copy()
+            person.world[row] = np.concatenate([world[:NUM_BODY], lm[:NUM_BODY, 3:4]], axis=1)
+        done = [row for row, _, _ in back if row <= self._handed]
+        if done and self.hand_models is not None:
+            tracker = HandTracker(self.hand_models, 1, self.settings.warmup_frames)
+            hands = tracker.run_chunk([self._recent[r] for r in done], np.stack([person.landmarks[r] for r in done]))
+            for i, r in enumerate(done):
+                person.hands[r] = hands.landmarks[i]
 
     def _missing(self, image: np.ndarray, row: int) -> list[tuple[int, np.ndarray]]:
         """(person, ROI (5,)) where each person missing on the last frame, for less than ``SEARCH_SECONDS``, may be
@@ -351,15 +398,12 @@ class PeopleTracker:
             found.append((float(sources[j] >= 0 and not self._tentative(sources[j])) + float(flags[j]), int(j),
                           region, looks, pts))
         found.sort(key=lambda f: -f[0])
-        kept: list[tuple[Candidate, int, np.ndarray]] = []
+        kept: list[tuple[Candidate, int, _Reading]] = []
         for _, j, region, looks, pts in found:
-            if j in beside and any(overlap(region, c.region)
-                                   and not appearance_distance(c.signature, looks) >= APPEARANCE_SAME
-                                   for c, _, _ in kept):
-                continue  # a crop beside someone read a body over theirs (pelvises a quarter side apart), not unlike it
-            if all(not _same_body(pts, other, max(region[2], c.region[2])) for c, _, other in kept):
+            # A crop beside someone may also have read a body over theirs, not unlike it.
+            if not any(_taken(_Reading(pts, region, looks), other, by_looks=j in beside) for _, _, other in kept):
                 signature = appearance(image, pts) if looks is None else looks
-                kept.append((Candidate(region, signature, body_size(pts)), j, pts))
+                kept.append((Candidate(region, signature, body_size(pts)), j, _Reading(pts, region, signature)))
         return [(c, j) for c, j, _ in kept]
 
     def hands_of_chunk(self, images: list[np.ndarray], rows: list[int]) -> None:
@@ -375,6 +419,7 @@ class PeopleTracker:
             track = person.hand_tracker.run_chunk(images, pose)
             for i, r in enumerate(rows):
                 person.hands[r] = track.landmarks[i]
+        self._handed = max(self._handed, max(rows, default=-1))
 
     def result(self, frames: int) -> PeopleTrack:
         """The kept people's results over ``frames`` rows, in ID order (``core.crowd.Crowd.people``)."""
@@ -433,14 +478,22 @@ def track_people(frames: Iterable[tuple[int, np.ndarray]], *, fps: float, settin
     return indices, tracker.result(len(indices))
 
 
-def _taken(pts: np.ndarray, region: np.ndarray, looks: np.ndarray | None, other: np.ndarray, image: np.ndarray) -> bool:
-    """Whether a reading (``pts`` (33, 3) px, its ``region`` and ``looks``) is the body another person was read as
-    on that frame (``other``, the same): one body (``SAME_BODY``), or overlapping it and not unlike it."""
-    theirs = region_of(other)
-    if theirs is None:
-        return False
-    return _same_body(pts, other, max(region[2], theirs[2])) or (
-        overlap(region, theirs) and not appearance_distance(appearance(image, other), looks) >= APPEARANCE_SAME)
+class _Reading(NamedTuple):
+    """One body the landmark model read on a frame: ``pts`` (33, >=3) pixels, their ``region`` (``region_of``) and
+    ``looks`` (``appearance``; None where not seen or not needed)."""
+
+    pts: np.ndarray
+    region: np.ndarray
+    looks: np.ndarray | None
+
+
+def _taken(reading: _Reading, other: _Reading, by_looks: bool = True) -> bool:
+    """Whether ``reading`` is the body ``other`` (of the same frame) read again: one body (``SAME_BODY``), or, where
+    ``by_looks``, overlapping it (``core.crowd``'s rule: pelvises within a quarter of the larger side) and not unlike
+    it (``APPEARANCE_SAME``): a crop beside someone reads a body over theirs."""
+    return _same_body(reading.pts, other.pts, max(reading.region[2], other.region[2])) or (
+        by_looks and overlap(reading.region, other.region)
+        and not appearance_distance(other.looks, reading.looks) >= APPEARANCE_SAME)
 
 
 def _same_body(a: np.ndarray, b: np.ndarray, side: float) -> bool:

@@ -57,3 +57,22 @@ def test_a_person_standing_just_beside_a_walker_is_found_within_a_few_frames_of_
         else:
             assert near.all(), (p, who, rows[~near])  # on them whenever found
     assert sorted(owners) == [0, 1, 2]  # one take each
+
+
+def test_frames_with_nobody_on_them_do_not_make_the_tracker_hold_frames_for_good(cross_three):
+    """The look back keeps the last second of frames (full-size ones with the accurate preset, ~6 MB at 1080p). A frame
+    with no region to read (nobody tracked, searched for or detected: an empty room, a cut to black) used to return
+    before the frame a second back was let go, so every such frame left one frame in memory for the rest of the clip."""
+    from core.pose_torch.people import PeopleTracker
+    from core.pose_torch.settings import TorchPoseSettings
+
+    frames, _ = cross_three
+    blank = np.full_like(frames[0], 90)
+    clip = frames[:10] + [blank] * 25 + frames[10:20]
+    tracker = PeopleTracker(TorchPoseSettings(device="cpu", batch_size=1, hands=False), fps=10.0)
+    window = tracker.search_frames  # a second: 10 frames
+    for row, rgb in enumerate(clip):
+        tracker.step(rgb, row)
+        held = sorted(tracker._recent)
+        assert len(held) <= window and held[0] > row - window, (row, held)
+    assert len(tracker.result(len(clip)).present) >= 1  # the people were tracked, before and after the blank frames
