@@ -178,18 +178,22 @@ def choose_body(settings: CaptureSettings) -> tuple[BodyModel, list[str]]:
     return SMPLXBody(folder, settings.gender), []
 
 
+FOV_GUESSED = "the default: the video does not say its focal length"
+""":func:`camera_fov`'s source when the field of view is only the default: neither given nor in the video."""
+
+
 def camera_fov(settings: CaptureSettings, video: str | Path, width: int, height: int) -> tuple[float, str]:
     """(horizontal field of view in degrees, where it came from) for a capture of an upright width x height video.
 
     The user's value wins; else the video's own metadata
-    (:func:`core.video.lens_hfov_degrees`); else ``DEFAULT_HFOV_DEGREES``.
+    (:func:`core.video.lens_hfov_degrees`); else ``DEFAULT_HFOV_DEGREES`` (source ``FOV_GUESSED``).
     """
     if settings.hfov_degrees is not None:
         return settings.hfov_degrees, "as given"
     lens = lens_hfov_degrees(video, width, height)
     if lens is not None:
         return lens
-    return DEFAULT_HFOV_DEGREES, "the default: the video does not say its focal length"
+    return DEFAULT_HFOV_DEGREES, FOV_GUESSED
 
 
 def check_output(out: str | Path) -> Path:

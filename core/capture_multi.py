@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .capture import (CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit, pose_plan,
-                      torch_pose_settings)
+from .capture import (FOV_GUESSED, CaptureSettings, camera_fov, check_output, choose_body, frame_range, motion_from_fit,
+                      pose_plan, torch_pose_settings)
 from .cleanup import CleanupSettings, clean_motion, feet_seen
 from .cleanup.root import IMAGE_FEET
 from .errors import CancelledError, MocapError
@@ -44,7 +44,7 @@ from .multiview.triangulate import hang_on_parents, triangulate, view_keypoints
 from .person import PersonPick
 from .pose_stage import POSE_MAX_SIZE, Event, Reporter, find_person
 from .rotations import matrix_to_axis_angle
-from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, lens_hfov_degrees, open_video
+from .video import DEFAULT_HFOV_DEGREES, default_intrinsics, iter_frames, open_video
 
 MAX_VIDEOS = 8
 RIG_UP_SIGMA_DEGREES = 1.0
@@ -339,7 +339,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
         report.stage("decoding", f"opening video {k + 1} of {len(videos)}, {Path(video).name}")
         info = open_video(video)
         end, expected = frame_range(one, info, stride)
-        hfov, _ = camera_fov(one, info.path, info.width, info.height)
+        hfov, source = camera_fov(one, info.path, info.width, info.height)
         view = one if k == 0 else dataclasses.replace(one, person=None)  # a pick is a pixel of video 0
         if k > 0 and known is not None and one.pose.follow:
             F = None if given is None else fundamental_from_rig(given, 0, k)
@@ -353,7 +353,7 @@ def _find_everyone(videos: list[str | Path], settings: MultiCaptureSettings, cho
         repair_swaps(seq)
         seqs.append(seq)
         Ks.append(default_intrinsics(info.width, info.height, hfov))
-        guessed.append(one.hfov_degrees is None and lens_hfov_degrees(info.path, info.width, info.height) is None)
+        guessed.append(source == FOV_GUESSED)
         fps.append(float(info.fps))
     return seqs, Ks, fps, guessed
 
@@ -518,6 +518,14 @@ FOCAL_REFINEMENT_CAMERAS = 4
 (``focal_refinement``): with fewer, the guess (``core.video.DEFAULT_HFOV_DEGREES``) is kept."""
 
 
+FOV_ADVICE = ("--fov gives every video the same horizontal field of view (across its width, as filmed): give it "
+              "when all the cameras have that lens and are held the same way up; a video whose lens is stated "
+              "(its metadata) is then overridden too")
+"""What the warnings about unstated lenses advise: ``--fov`` is one value for every video (``core.capture.camera_fov``:
+the user's value beats the metadata), right for a rig of alike phones, wrong for a portrait phone among landscape
+ones (a 26 mm lens reads 67 degrees across a landscape frame, 41 across a portrait one)."""
+
+
 def focal_refinement(guessed: list[bool]) -> list[bool]:
     """Which cameras' focal lengths the calibration from the person refines: those whose lens is only guessed
     (``guessed``: no ``--fov``, nothing in the video's metadata), with ``FOCAL_REFINEMENT_CAMERAS`` or more
@@ -567,7 +575,12 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
                         "the calibration from the person assumes "
                         f"{DEFAULT_HFOV_DEGREES:g} degrees across the width and, with fewer than "
                         f"{FOCAL_REFINEMENT_CAMERAS} cameras, keeps it; the cameras and the person's place can be "
-                        "tens of centimetres off where that is wrong: give --fov if you know it")
+                        f"tens of centimetres off where that is wrong. {FOV_ADVICE}")
+        elif any(refine_focal):
+            report.warn(f"{unstated} {'do' if many else 'does'} not state {'their' if many else 'its'} lens: "
+                        "the calibration from the person refines the guessed focal lengths, which on a rendered "
+                        "four-phone take still left the cameras 20-40 cm off (5-6 cm with every lens known). "
+                        f"{FOV_ADVICE}")
         report.stage("pose", f"calibrating {len(videos)} cameras from the person" + (
             f" with the focal lengths of {unstated}, whose lens is not stated" if any(refine_focal) else ""))
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,

@@ -95,10 +95,12 @@ def test_a_take_synced_by_the_persons_motion_calibrates_its_cameras_told_a_frame
 def test_four_phones_that_do_not_state_their_lenses_find_their_focal_lengths(take) -> None:
     """Videos without lens metadata (the rendered ones: like most phones' but Apple's) get the 60-degree guess,
     23% short of the portrait phone's focal length and 21% long of the widest's; with four cameras
-    ``capture-multi`` refines the guessed focal lengths with the cameras (``capture_multi.focal_refinement``)."""
+    ``capture-multi``'s calibration (``capture_multi._rig``) refines the guessed focal lengths with the cameras
+    (``capture_multi.focal_refinement``) and warns that the cameras may still be well off."""
     import numpy as np
 
-    from core.capture_multi import focal_refinement
+    from core.capture_multi import MultiCaptureSettings, _rig
+    from core.pose_stage import Reporter
     from core.video import default_intrinsics, lens_hfov_degrees
 
     clip, seqs = take
@@ -106,12 +108,16 @@ def test_four_phones_that_do_not_state_their_lenses_find_their_focal_lengths(tak
     sizes = [(int(w), int(h)) for w, h in truth.image_sizes]
     guessed = [lens_hfov_degrees(video, w, h) is None for video, (w, h) in zip(clip.videos, sizes)]
     assert guessed == [True] * 4
-    rig = calibrate_from_person(bench.on_clock(clip, seqs, 4), [default_intrinsics(w, h) for w, h in sizes],
-                                refine_focal=focal_refinement(guessed))
+    events: list[dict] = []
+    rig = _rig(MultiCaptureSettings(), None, list(clip.videos), bench.on_clock(clip, seqs, 4),
+               [default_intrinsics(w, h) for w, h in sizes], Reporter(events.append), guessed_lenses=guessed)
     centre, orient, _ = rig_errors(rig, truth)
     focal = rig.K[:, 0, 0] / truth.K[:, 0, 0] - 1
     # (Seen: 21.4 cm / 2.72 degrees, focal lengths 1-10.5% off; the guess kept 43.9 cm / 2.90.)
     assert centre.max() < 0.30 and np.abs(focal).max() < 0.15, (centre, orient, focal)
+    warned = [e["message"] for e in events if e["event"] == "warning"]
+    assert any(m.startswith("videos 1, 2, 3, 4 do not state their lens") and "refines" in m and "--fov" in m
+               for m in warned), warned
 
 
 def test_cameras_calibrated_from_the_person_are_refined_with_the_body_and_place_the_person_better(take) -> None:
