@@ -562,6 +562,13 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
                                  f"{rig.image_sizes[k][1]} but video {k + 1} is {size[0]}x{size[1]}: the rig "
                                  "lists its cameras in another order, or is of another rig")
         report.stage("pose", f"cameras from {Path(str(settings.calibration)).name}")
+        kept = [k for k, lens in enumerate(rig.lenses or ()) if lens == "guessed"]
+        if kept:
+            report.warn(f"--calibration {Path(str(settings.calibration)).name}: camera"
+                        f"{'s' * (len(kept) > 1)} {', '.join(rig.names[k] for k in kept)} kept the "
+                        f"{DEFAULT_HFOV_DEGREES:g} degree guess for a lens the videos did not state when it was "
+                        "calibrated: the cameras and the person's place can be tens of centimetres off where that "
+                        "is wrong; calibrate again with the lenses (--fov) or with four cameras or more")
     else:
         from .multiview import calibrate  # SciPy: imported only when it calibrates
 
@@ -586,6 +593,8 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
                                               names=_camera_names(videos), timing_error=timing_error,
                                               refine_focal=refine_focal)
+        rig = dataclasses.replace(rig, lenses=tuple("refined" if r else "guessed" if g else "stated"
+                                                     for r, g in zip(refine_focal, guessed)))
     return rig
 
 

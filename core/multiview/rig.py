@@ -22,9 +22,16 @@ RIG_FORMAT = "blender-mocap camera rig"
 RIG_VERSION = 1
 
 
+LENSES = ("stated", "refined", "guessed")
+"""Where a camera's focal length came from (``CameraRig.lenses``): given or in the video's metadata; the field-of-view
+default refined from the person (``core.capture_multi.focal_refinement``); the default kept."""
+
+
 @dataclass
 class CameraRig:
-    """C cameras: names (C,), K (C, 3, 3) pixels, R (C, 3, 3), t (C, 3) metres, image_sizes (C, 2) (w, h)."""
+    """C cameras: names (C,), K (C, 3, 3) pixels, R (C, 3, 3), t (C, 3) metres, image_sizes (C, 2) (w, h);
+    ``lenses`` (C,) where each focal length came from (``LENSES``), None where not known (a board, a file of
+    another tool, a rig saved before December 2026)."""
 
     names: tuple[str, ...]
     K: np.ndarray
@@ -32,6 +39,7 @@ class CameraRig:
     t: np.ndarray
     image_sizes: np.ndarray
     world_up: np.ndarray
+    lenses: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.K = np.asarray(self.K, np.float64)
@@ -41,6 +49,10 @@ class CameraRig:
         self.world_up = np.asarray(self.world_up, np.float64)
         self.names = tuple(str(n) for n in self.names)
         C = len(self.names)
+        if self.lenses is not None:
+            self.lenses = tuple(str(lens) for lens in self.lenses)
+            if len(self.lenses) != C or not set(self.lenses) <= set(LENSES):
+                raise MocapError(f"camera rig: lenses {self.lenses} are not one of {LENSES} per camera")
         shapes = {"K": (C, 3, 3), "R": (C, 3, 3), "t": (C, 3), "image_sizes": (C, 2), "world_up": (3,)}
         for key, shape in shapes.items():
             if getattr(self, key).shape != shape:
@@ -82,7 +94,9 @@ class CameraRig:
     def to_dict(self) -> dict:
         return {"format": RIG_FORMAT, "version": RIG_VERSION, "world_up": self.world_up.tolist(),
                 "cameras": [{"name": n, "K": self.K[c].tolist(), "R": self.R[c].tolist(), "t": self.t[c].tolist(),
-                             "image_size": self.image_sizes[c].tolist()} for c, n in enumerate(self.names)]}
+                             "image_size": self.image_sizes[c].tolist(),
+                             **({} if self.lenses is None else {"lens": self.lenses[c]})}
+                            for c, n in enumerate(self.names)]}
 
     @classmethod
     def from_dict(cls, data: dict, name: str = "camera rig") -> "CameraRig":
@@ -95,7 +109,8 @@ class CameraRig:
             cams = data["cameras"]
             return cls(names=tuple(c["name"] for c in cams), K=[c["K"] for c in cams], R=[c["R"] for c in cams],
                        t=[c["t"] for c in cams], image_sizes=[c["image_size"] for c in cams],
-                       world_up=data["world_up"])
+                       world_up=data["world_up"],
+                       lenses=tuple(c["lens"] for c in cams) if all("lens" in c for c in cams) else None)
         except (KeyError, TypeError, ValueError) as exc:
             raise MocapError(f"{name} is damaged ({exc!r}): calibrate again") from None
 

@@ -87,8 +87,9 @@ def test_cameras_calibrated_from_the_person_are_refined_with_the_body(two_views,
     how far it moved (the four-phone take's figures: ``test_multiview_calibrate_take``); with one
     (``test_two_views_make_one_take_with_both_cameras``) the cameras stay exactly as given."""
     out = tmp_path / "take.npz"
+    saved = tmp_path / "rig.json"
     proc = run_engine("capture-multi", *map(str, two_views.videos), "--out", str(out), "--offsets", "0,0.4",
-                      "--no-cleanup", "--progress", "json")
+                      "--no-cleanup", "--progress", "json", "--save-calibration", str(saved))
     assert proc.returncode == 0, proc.stderr
     events = list(map(json.loads, proc.stdout.splitlines()))
     said = [e["message"] for e in events if e["event"] == "stage"]
@@ -102,6 +103,19 @@ def test_cameras_calibrated_from_the_person_are_refined_with_the_body(two_views,
     warned = [e["message"] for e in events if e["event"] == "warning"]
     assert any(m.startswith("videos 1, 2 do not state their lens") and "--fov" in m for m in warned), warned
     np.testing.assert_allclose(cams.intrinsics, [default_intrinsics(320, 240), default_intrinsics(240, 320)])
+    # The saved rig says its lenses were guessed, and a later take that reuses it is told so too.
+    from types import SimpleNamespace
+
+    from core.capture_multi import MultiCaptureSettings, _rig
+    from core.multiview.rig import load_rig
+    from core.pose_stage import Reporter
+
+    rig = load_rig(saved)
+    assert rig.lenses == ("guessed", "guessed")
+    later: list[dict] = []
+    _rig(MultiCaptureSettings(calibration=str(saved)), rig, list(two_views.videos),
+         [SimpleNamespace(image_size=tuple(size)) for size in rig.image_sizes], list(rig.K), Reporter(later.append))
+    assert any("kept the 60 degree guess" in e["message"] for e in later if e["event"] == "warning"), later
 
 
 def test_bad_multi_view_input_fails_before_the_pose_stage(two_views, tmp_path: Path) -> None:
