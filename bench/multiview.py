@@ -574,13 +574,17 @@ def camera0_rig(extrinsics: np.ndarray, K: np.ndarray, sizes: np.ndarray):
     return CameraRig([f"cam{k}" for k in range(len(rel))], K, rel[:, :3, :3], rel[:, :3, 3], sizes, [0.0, -1.0, 0.0])
 
 
-def joint_offsets(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def joint_offsets(pred: np.ndarray, truth: np.ndarray, seen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(the truth's body axes (T, 3, 3), ``world_metrics.body_axes``; each joint's mean error (J, 3) in them) of
-    (T, J, 3) ``pred`` against ``truth``: the joints' constant offsets in the body frame, definitions and all."""
+    (T, J, 3) ``pred`` against ``truth``: the joints' constant offsets in the body frame, definitions and all;
+    ``seen`` (T, J): the only frames each joint's mean is taken over (``pred`` may be NaN elsewhere)."""
     import world_metrics as wm
 
     B = wm.body_axes(truth)
-    return B, np.einsum("tki,tji->tjk", B, pred - truth).mean(0)
+    if seen is None:
+        return B, np.einsum("tki,tji->tjk", B, pred - truth).mean(0)
+    local = np.einsum("tki,tji->tjk", B, np.where(seen[..., None], pred - truth, 0.0))
+    return B, local.sum(0) / np.maximum(seen.sum(0), 1)[:, None]
 
 
 def without_joint_offsets(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -663,15 +667,11 @@ def triangulated_figures(limbs: np.ndarray, fitted: np.ndarray, truth: np.ndarra
     (``fitted``) on the same ones; ``_offset_free_`` both once each joint's own constant offset in the truth's body
     frame is taken off (mean and all: definitions, where a landmark or a fitted joint sits against the rendered
     skeleton's)."""
-    import world_metrics as wm
-
     seen = np.isfinite(limbs).all(-1)
-    B = wm.body_axes(truth)
     out: dict[str, float] = {}
     for name, pred in (("triangulated", limbs), ("fit_where_triangulated", fitted)):
+        B, mean = joint_offsets(pred, truth, seen)
         error = np.where(seen[..., None], pred - truth, 0.0)
-        local = np.einsum("tki,tji->tjk", B, error)
-        mean = local.sum(0) / np.maximum(seen.sum(0), 1)[:, None]
         free = error - np.einsum("tki,jk->tji", B, mean)
         out[f"world_{name}_mm"] = 1000.0 * float(np.linalg.norm(error, axis=-1)[seen].mean())
         out[f"world_{name}_offset_free_mm"] = 1000.0 * float(np.linalg.norm(free, axis=-1)[seen].mean())

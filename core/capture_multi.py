@@ -577,17 +577,14 @@ def _rig(settings: MultiCaptureSettings, given: CameraRig | None, videos: list[s
         numbers = [str(k + 1) for k, g in enumerate(guessed) if g]
         many = len(numbers) > 1
         unstated = f"video{'s' * many} {', '.join(numbers)}"
-        if numbers and not any(refine_focal):
+        if numbers:
             report.warn(f"{unstated} {'do' if many else 'does'} not state {'their' if many else 'its'} lens: "
-                        "the calibration from the person assumes "
-                        f"{DEFAULT_HFOV_DEGREES:g} degrees across the width and, with fewer than "
-                        f"{FOCAL_REFINEMENT_CAMERAS} cameras, keeps it; the cameras and the person's place can be "
-                        f"tens of centimetres off where that is wrong. {FOV_ADVICE}")
-        elif any(refine_focal):
-            report.warn(f"{unstated} {'do' if many else 'does'} not state {'their' if many else 'its'} lens: "
-                        "the calibration from the person refines the guessed focal lengths, which on a rendered "
-                        "four-phone take still left the cameras 20-40 cm off (5-6 cm with every lens known). "
-                        f"{FOV_ADVICE}")
+                        "the calibration from the person " + (
+                            "refines the guessed focal lengths, which on a rendered four-phone take still left the "
+                            "cameras 20-40 cm off (5-6 cm with every lens known). " if any(refine_focal) else
+                            f"assumes {DEFAULT_HFOV_DEGREES:g} degrees across the width and, with fewer than "
+                            f"{FOCAL_REFINEMENT_CAMERAS} cameras, keeps it; the cameras and the person's place can "
+                            "be tens of centimetres off where that is wrong. ") + FOV_ADVICE)
         report.stage("pose", f"calibrating {len(videos)} cameras from the person" + (
             f" with the focal lengths of {unstated}, whose lens is not stated" if any(refine_focal) else ""))
         rig = calibrate.calibrate_from_person(seqs, Ks, person_height=settings.person_height,
