@@ -11,6 +11,7 @@ come back exactly in TFLite's layouts, with any batch size.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -221,7 +222,13 @@ def cache_dir() -> Path:
 
 def converter_digest() -> "hashlib._Hash":
     """A SHA-256 fed with the code that reads and converts a model (this module and ``tflite``): a converted plan
-    or a trace made by other code (an update of the extension that forgot ``PLAN_VERSION``) is never reused."""
+    or a trace made by other code (an update of the extension that forgot ``PLAN_VERSION``) is never reused. A copy
+    the caller may feed on: the code is read once a process (every network's lookup asks)."""
+    return _converter_digest().copy()
+
+
+@functools.cache
+def _converter_digest() -> "hashlib._Hash":
     from . import tflite
 
     digest = hashlib.sha256()
